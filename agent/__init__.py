@@ -1,0 +1,1 @@
+"""The agent: model backends, the tool loop, prompts, memory and incident summaries."""

@@ -1,0 +1,72 @@
+"""One settings object for the product: environment (prefix EMS_), an optional TOML file, defaults.
+
+Every default serves the embedded mode: all state under EMS_HOME (default ./.ems), SQLite there.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+
+def _config_file() -> Path:
+    """The TOML file: EMS_CONFIG if set, else ems.toml inside EMS_HOME."""
+    explicit = os.environ.get("EMS_CONFIG")
+    if explicit:
+        return Path(explicit)
+    return Path(os.environ.get("EMS_HOME", ".ems")) / "ems.toml"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="EMS_", extra="ignore")
+
+    home: Path = Field(default=Path(".ems"), description="Folder holding all embedded state.")
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the store; default: SQLite file ems.db inside home.",
+    )
+    site: str = Field(default="demo-plant", description="The site questions refer to by default.")
+    timezone: str = Field(default="Europe/Berlin", description="Time zone for new sites.")
+    demo_seed: int = Field(default=42, description="Seed of the demo plant's simulator.")
+    log_level: str = Field(default="INFO")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        from store.timeutil import zone
+
+        zone(value)
+        return value
+
+    @property
+    def db_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.home / 'ems.db').resolve()}"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=_config_file())
+        return (init_settings, env_settings, toml)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    settings = Settings(**overrides)
+    settings.home.mkdir(parents=True, exist_ok=True)
+    return settings

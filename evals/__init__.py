@@ -1,0 +1,1 @@
+"""Question sets with ground truth, the runner and the scorer."""

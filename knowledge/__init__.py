@@ -1,0 +1,1 @@
+"""The knowledge store: documents, runbooks and past incidents, retrievable by meaning."""

@@ -1,0 +1,185 @@
+"""Query functions: the only way tools and the CLI read readings and rollups.
+
+Every function takes epoch-second bounds [start, end) and returns plain pandas frames. The
+`source="raw"` paths exist for checks and benchmarks; answers come from the rollups.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Connection, func, select
+
+from store.rollups import from_readings
+from store.schema import GRAIN_15MIN, GRAINS, Reading, Rollup, Series
+
+Source = Literal["rollup", "raw"]
+
+
+def readings(conn: Connection, series_id: int, start: int, end: int) -> pd.DataFrame:
+    """Raw readings of one series: columns ts (epoch s, UTC) and value, in time order."""
+    rows = conn.execute(
+        select(Reading.ts, Reading.value)
+        .where(Reading.series_id == series_id, Reading.ts >= start, Reading.ts < end)
+        .order_by(Reading.ts)
+    ).all()
+    return pd.DataFrame(
+        {
+            "ts": np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows)),
+            "value": np.fromiter((r[1] for r in rows), dtype=np.float64, count=len(rows)),
+        }
+    )
+
+
+_ROLLUP_COLUMNS = ["series_id", "bucket", "n", "sum", "min", "max"]
+
+
+def rollups(
+    conn: Connection,
+    series_ids: Sequence[int],
+    grain: int,
+    start: int,
+    end: int,
+    *,
+    tz: str = "UTC",
+    source: Source = "rollup",
+) -> pd.DataFrame:
+    """Per-bucket aggregates (n, sum, min, max, avg) of several series at a stored grain.
+
+    Buckets are local to `tz`, the site's time zone (the stored rollups were built with it).
+    """
+    if grain not in GRAINS:
+        raise ValueError(f"grain {grain} s is not stored; use one of {GRAINS}")
+    if source == "raw":
+        frame = _rollups_from_raw(conn, series_ids, grain, start, end, tz)
+    else:
+        rows = conn.execute(
+            select(Rollup.series_id, Rollup.bucket, Rollup.n, Rollup.sum, Rollup.min, Rollup.max)
+            .where(
+                Rollup.series_id.in_(list(series_ids)),
+                Rollup.grain == grain,
+                Rollup.bucket >= start,
+                Rollup.bucket < end,
+            )
+            .order_by(Rollup.series_id, Rollup.bucket)
+        ).all()
+        frame = pd.DataFrame([tuple(r) for r in rows], columns=_ROLLUP_COLUMNS)
+    frame = frame.astype(
+        {"series_id": "int64", "bucket": "int64", "n": "int64", "sum": "float64"}
+        | {"min": "float64", "max": "float64"}
+    )
+    frame["avg"] = frame["sum"] / frame["n"]
+    return frame
+
+
+def _rollups_from_raw(
+    conn: Connection, series_ids: Sequence[int], grain: int, start: int, end: int, tz: str
+) -> pd.DataFrame:
+    parts = []
+    for series_id in series_ids:
+        raw = readings(conn, series_id, start, end)
+        agg = from_readings(
+            raw["ts"].to_numpy(np.int64), raw["value"].to_numpy(np.float64), grain, tz
+        )
+        parts.append(
+            pd.DataFrame(
+                {
+                    "series_id": series_id,
+                    "bucket": agg.bucket,
+                    "n": agg.n,
+                    "sum": agg.sum,
+                    "min": agg.min,
+                    "max": agg.max,
+                }
+            )
+        )
+    if not parts:
+        return pd.DataFrame(columns=_ROLLUP_COLUMNS)
+    return pd.concat(parts, ignore_index=True)
+
+
+def daily_table(
+    conn: Connection,
+    series: dict[str, int],
+    start: int,
+    end: int,
+    *,
+    tz: str,
+    source: Source = "rollup",
+) -> pd.DataFrame:
+    """Daily sums of several series side by side: index local day start, one column per name."""
+    frame = rollups(conn, list(series.values()), 86400, start, end, tz=tz, source=source)
+    names = {sid: name for name, sid in series.items()}
+    table = frame.pivot_table(index="bucket", columns="series_id", values="sum", aggfunc="sum")
+    return table.rename(columns=names)
+
+
+@dataclass(frozen=True)
+class Peak:
+    """The highest 15-minute bucket of a series: its start, the bucket's sum and average."""
+
+    bucket: int
+    sum: float
+    avg: float
+    n: int
+
+
+def peak_15min(
+    conn: Connection, series_id: int, start: int, end: int, *, source: Source = "rollup"
+) -> Peak | None:
+    """The 15-minute bucket with the largest total (energy series) in [start, end)."""
+    frame = rollups(conn, [series_id], GRAIN_15MIN, start, end, source=source)
+    if frame.empty:
+        return None
+    i = int(np.argmax(frame["sum"].to_numpy()))
+    return Peak(
+        int(frame["bucket"].to_numpy()[i]),
+        float(frame["sum"].to_numpy()[i]),
+        float(frame["avg"].to_numpy()[i]),
+        int(frame["n"].to_numpy()[i]),
+    )
+
+
+@dataclass(frozen=True)
+class SeriesStats:
+    series_id: int
+    count: int
+    first_ts: int | None
+    last_ts: int | None
+
+
+def series_stats(conn: Connection, series_ids: Sequence[int]) -> dict[int, SeriesStats]:
+    """Reading count, first and last timestamp per series (counts from the daily rollups)."""
+    # Correlated min/max per series use the primary key instead of scanning every reading.
+    first = select(func.min(Reading.ts)).where(Reading.series_id == Series.id).scalar_subquery()
+    last = select(func.max(Reading.ts)).where(Reading.series_id == Series.id).scalar_subquery()
+    bounds = conn.execute(
+        select(Series.id, first, last).where(Series.id.in_(list(series_ids)))
+    ).all()
+    counts = {
+        int(sid): int(n)
+        for sid, n in conn.execute(
+            select(Rollup.series_id, func.sum(Rollup.n))
+            .where(Rollup.series_id.in_(list(series_ids)), Rollup.grain == 86400)
+            .group_by(Rollup.series_id)
+        )
+    }
+    out = {sid: SeriesStats(sid, 0, None, None) for sid in series_ids}
+    for sid, first_ts, last_ts in bounds:
+        if first_ts is not None:
+            out[sid] = SeriesStats(sid, int(counts.get(sid) or 0), int(first_ts), int(last_ts))
+    return out
+
+
+def site_series_ids(conn: Connection, meter_ids: Sequence[int], metric: str) -> dict[int, int]:
+    """meter id -> series id of one metric, for the meters that have it."""
+    rows = conn.execute(
+        select(Series.meter_id, Series.id).where(
+            Series.meter_id.in_(list(meter_ids)), Series.metric == metric
+        )
+    ).all()
+    return {int(m): int(s) for m, s in rows}

@@ -1,0 +1,255 @@
+"""The database schema: sites, meters, series, readings, rollups and the tables later features fill.
+
+Times of readings and rollups are whole seconds since the Unix epoch, UTC, in a BIGINT: the same on
+SQLite and PostgreSQL, cheap to bucket, and exact. Interval metrics (energy, production) are stamped
+at the start of their interval.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, list[str]: JSON}
+
+
+class Site(Base):
+    __tablename__ = "sites"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    timezone: Mapped[str] = mapped_column(String(64))
+    country: Mapped[str | None] = mapped_column(String(2), default=None)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    meters: Mapped[list[Meter]] = relationship(back_populates="site")
+
+
+class Meter(Base):
+    __tablename__ = "meters"
+    __table_args__ = (UniqueConstraint("site_id", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(32))
+    unit: Mapped[str] = mapped_column(String(16))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("meters.id"), default=None)
+    description: Mapped[str | None] = mapped_column(Text, default=None)
+    aliases: Mapped[list[str]] = mapped_column(default=list)
+    tags: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    floor_area_m2: Mapped[float | None] = mapped_column(Float, default=None)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    site: Mapped[Site] = relationship(back_populates="meters")
+    series: Mapped[list[Series]] = relationship(back_populates="meter")
+
+
+class Series(Base):
+    """One metric of one meter: the unit it is stored in and how its readings arrive."""
+
+    __tablename__ = "series"
+    __table_args__ = (UniqueConstraint("meter_id", "metric"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    meter_id: Mapped[int] = mapped_column(ForeignKey("meters.id", ondelete="CASCADE"))
+    metric: Mapped[str] = mapped_column(String(64))
+    unit: Mapped[str] = mapped_column(String(16))
+    # Additive series (energy, production) sum over time; the others are levels and average.
+    additive: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The source is a cumulative register; stored values are already per-interval differences.
+    cumulative: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Expected seconds between readings, when known; used to count missing intervals.
+    interval_s: Mapped[int | None] = mapped_column(Integer, default=None)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    meter: Mapped[Meter] = relationship(back_populates="series")
+
+
+class Reading(Base):
+    __tablename__ = "readings"
+    # The primary key is the only index; on SQLite a rowid table would keep a second copy.
+    __table_args__ = {"sqlite_with_rowid": False}  # noqa: RUF012
+
+    series_id: Mapped[int] = mapped_column(
+        ForeignKey("series.id", ondelete="CASCADE"), primary_key=True
+    )
+    ts: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    value: Mapped[float] = mapped_column(Float)
+
+
+class Rollup(Base):
+    """Aggregates of readings per bucket, kept current by every write.
+
+    Grain 900 and 3600 buckets start on the site's local quarter-hour and hour; grain 86400
+    buckets start at the site's local midnight, so a day is 23 or 25 hours long around DST.
+    """
+
+    __tablename__ = "rollups"
+    __table_args__ = {"sqlite_with_rowid": False}  # noqa: RUF012
+
+    series_id: Mapped[int] = mapped_column(
+        ForeignKey("series.id", ondelete="CASCADE"), primary_key=True
+    )
+    grain: Mapped[int] = mapped_column(Integer, primary_key=True)
+    bucket: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)
+    sum: Mapped[float] = mapped_column(Float)
+    min: Mapped[float] = mapped_column(Float)
+    max: Mapped[float] = mapped_column(Float)
+
+
+class EventLabel(Base):
+    """A known event in a meter's data (the demo plant's injected faults, or labels a user adds)."""
+
+    __tablename__ = "event_labels"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    meter_id: Mapped[int] = mapped_column(ForeignKey("meters.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(64))
+    start_ts: Mapped[int] = mapped_column(BigInteger)
+    end_ts: Mapped[int] = mapped_column(BigInteger)
+    description: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(String(32), default="user")
+    # Excluded from baselines and anomaly training (maintenance, known faults).
+    exclude: Mapped[bool] = mapped_column(Boolean, default=True)
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class AlertRule(Base):
+    __tablename__ = "alert_rules"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    meter_id: Mapped[int | None] = mapped_column(ForeignKey("meters.id", ondelete="CASCADE"))
+    target: Mapped[str] = mapped_column(String(64))  # a metric or a KPI name
+    condition: Mapped[str] = mapped_column(String(8))  # ">", ">=", "<", "<="
+    threshold: Mapped[float] = mapped_column(Float)
+    unit: Mapped[str] = mapped_column(String(16))
+    window_s: Mapped[int] = mapped_column(Integer, default=900)
+    severity: Mapped[str] = mapped_column(String(16), default="warning")
+    channel: Mapped[str | None] = mapped_column(String(200), default=None)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_by: Mapped[str | None] = mapped_column(String(100), default=None)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Alert(Base):
+    __tablename__ = "alerts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rule_id: Mapped[int] = mapped_column(ForeignKey("alert_rules.id", ondelete="CASCADE"))
+    start_ts: Mapped[int] = mapped_column(BigInteger)
+    end_ts: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    peak_value: Mapped[float] = mapped_column(Float)
+    state: Mapped[str] = mapped_column(String(16), default="open")
+    note: Mapped[str | None] = mapped_column(Text, default=None)
+    acknowledged_by: Mapped[str | None] = mapped_column(String(100), default=None)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Incident(Base):
+    __tablename__ = "incidents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    meter_id: Mapped[int | None] = mapped_column(ForeignKey("meters.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(64))
+    severity: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16), default="open")
+    start_ts: Mapped[int] = mapped_column(BigInteger)
+    end_ts: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    extra_kwh: Mapped[float | None] = mapped_column(Float, default=None)
+    cost: Mapped[float | None] = mapped_column(Float, default=None)
+    co2_kg: Mapped[float | None] = mapped_column(Float, default=None)
+    title: Mapped[str] = mapped_column(String(300), default="")
+    summary: Mapped[str | None] = mapped_column(Text, default=None)
+    resolution: Mapped[str | None] = mapped_column(Text, default=None)
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class BaselineModel(Base):
+    """A fitted energy baseline, versioned per meter: parameters and fit statistics as data."""
+
+    __tablename__ = "baseline_models"
+    __table_args__ = (UniqueConstraint("meter_id", "name", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    meter_id: Mapped[int] = mapped_column(ForeignKey("meters.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100), default="default")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    model_type: Mapped[str] = mapped_column(String(32))
+    grain: Mapped[str] = mapped_column(String(16))
+    start_ts: Mapped[int] = mapped_column(BigInteger)
+    end_ts: Mapped[int] = mapped_column(BigInteger)
+    drivers: Mapped[list[str]] = mapped_column(default=list)
+    parameters: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    metrics: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class DeadLetter(Base):
+    """A message the ingestor could not store, kept with the reason and the raw payload."""
+
+    __tablename__ = "dead_letters"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(300))
+    reason: Mapped[str] = mapped_column(Text)
+    payload: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class SmallState(Base):
+    """Key/value state that services keep across restarts (the watcher's high-water mark, say)."""
+
+    __tablename__ = "service_state"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    value: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+Index("ix_event_labels_meter_start", EventLabel.meter_id, EventLabel.start_ts)
+Index("ix_incidents_site_state", Incident.site_id, Incident.state)
+
+# Grains the store keeps rollups for, in seconds.
+GRAIN_15MIN = 900
+GRAIN_HOUR = 3600
+GRAIN_DAY = 86400
+GRAINS = (GRAIN_15MIN, GRAIN_HOUR, GRAIN_DAY)

@@ -1,0 +1,108 @@
+"""Shared fixtures: a migrated store on SQLite and on a real PostgreSQL, isolated state per test.
+
+PostgreSQL comes from EMS_TEST_PG_URL (an admin URL; each test run creates and drops its own
+database). Without a reachable server the PostgreSQL cases skip on a laptop and fail under CI.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
+
+from store.engine import make_engine
+from store.migrate import upgrade
+from store.schema import Base
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+PG_URL = os.environ.get("EMS_TEST_PG_URL", "postgresql+psycopg://ems:ems@127.0.0.1:5432/postgres")
+
+
+def need_server(reason: str) -> None:
+    """Skip on a developer's machine; under CI a missing server is a failure, never a skip."""
+    if IN_CI:
+        pytest.fail(f"{reason} (CI=true: integration tests may not skip)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test gets its own EMS_HOME; nothing a test does touches a real installation."""
+    monkeypatch.setenv("EMS_HOME", str(tmp_path / "ems-home"))
+    monkeypatch.delenv("EMS_DATABASE_URL", raising=False)
+    monkeypatch.delenv("EMS_CONFIG", raising=False)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database for this test session."""
+    try:
+        admin = make_engine(PG_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as exc:  # any connection failure means: no server here
+        yield f"unavailable: {exc.__class__.__name__}: {exc}".splitlines()[0]
+        return
+    name = f"ems_test_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _truncate_all(engine: Engine) -> None:
+    tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def engine(
+    request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
+) -> Iterator[Engine]:
+    """A migrated, empty store; every test using it runs on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        path = tmp_path / "store.db"
+        shutil.copyfile(sqlite_template, path)
+        eng = make_engine(f"sqlite:///{path}")
+    else:
+        url = request.getfixturevalue("pg_database")
+        if url.startswith("unavailable"):
+            need_server(f"PostgreSQL not reachable at EMS_TEST_PG_URL ({url})")
+        eng = make_engine(url)
+        _truncate_all(eng)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def sqlite_engine(tmp_path: Path, sqlite_template: Path) -> Iterator[Engine]:
+    """A migrated, empty SQLite store, for tests that are about something other than the dialect."""
+    path = tmp_path / "store.db"
+    shutil.copyfile(sqlite_template, path)
+    eng = make_engine(f"sqlite:///{path}")
+    yield eng
+    eng.dispose()

@@ -1,0 +1,233 @@
+"""The store on SQLite and PostgreSQL: migrations, catalogue, idempotent writes, local rollups."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import Engine, func, select
+
+from store import catalog, queries
+from store.errors import InvalidReading, StoreConflict, UnknownMeter, UnknownUnit
+from store.migrate import upgrade
+from store.schema import Base, Reading, Rollup
+from store.writes import write_readings
+
+TZ = "Europe/Berlin"
+
+
+def expected_rollups(ts: list[int], values: list[float], tz: str) -> dict[int, dict[int, tuple]]:
+    """Rollups computed with plain datetime arithmetic, independently of store.rollups."""
+    zone = ZoneInfo(tz)
+    out: dict[int, dict[int, list[float]]] = {900: defaultdict(list), 3600: defaultdict(list)}
+    out[86400] = defaultdict(list)
+    for t, v in zip(ts, values, strict=True):
+        local = datetime.fromtimestamp(t, zone)
+        into_hour = local.minute * 60 + local.second
+        out[3600][t - into_hour].append(v)
+        out[900][t - (local.minute % 15) * 60 - local.second].append(v)
+        midnight = datetime.combine(local.date(), time(0), tzinfo=zone)
+        out[86400][int(midnight.timestamp())].append(v)
+    return {
+        grain: {b: (len(vs), sum(vs), min(vs), max(vs)) for b, vs in buckets.items()}
+        for grain, buckets in out.items()
+    }
+
+
+def stored_rollups(engine: Engine, series_id: int) -> dict[int, dict[int, tuple]]:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(Rollup.grain, Rollup.bucket, Rollup.n, Rollup.sum, Rollup.min, Rollup.max).where(
+                Rollup.series_id == series_id
+            )
+        ).all()
+    out: dict[int, dict[int, tuple]] = {900: {}, 3600: {}, 86400: {}}
+    for grain, bucket, n, s, mn, mx in rows:
+        out[grain][bucket] = (n, s, mn, mx)
+    return out
+
+
+def assert_rollups_match(engine: Engine, series_id: int, tz: str) -> None:
+    with engine.connect() as conn:
+        raw = queries.readings(conn, series_id, 0, 2**62)
+    expected = expected_rollups(raw["ts"].tolist(), raw["value"].tolist(), tz)
+    stored = stored_rollups(engine, series_id)
+    for grain in (900, 3600, 86400):
+        assert set(stored[grain]) == set(expected[grain]), f"grain {grain} buckets differ"
+        for bucket, (n, s, mn, mx) in expected[grain].items():
+            got = stored[grain][bucket]
+            assert got[0] == n
+            assert got[1] == pytest.approx(s, rel=1e-9, abs=1e-9)
+            assert (got[2], got[3]) == (pytest.approx(mn), pytest.approx(mx))
+
+
+def new_series(engine: Engine, tz: str = TZ, meter: str = "compressor-1") -> int:
+    with engine.begin() as conn:
+        site = catalog.ensure_site(conn, "plant", tz)
+        return catalog.ensure_series(conn, site.id, meter, "energy", "kWh").id
+
+
+def write(engine: Engine, series_id: int, ts: list[int], values: list[float], tz: str = TZ):
+    with engine.begin() as conn:
+        return write_readings(conn, series_id, np.array(ts, dtype=np.int64), np.array(values), tz)
+
+
+def local_epoch(text: str, tz: str = TZ) -> int:
+    return int(datetime.fromisoformat(text).replace(tzinfo=ZoneInfo(tz)).timestamp())
+
+
+def test_migrations_match_the_models(engine: Engine) -> None:
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert diff == []
+    assert upgrade(engine) is False  # already at head: nothing to apply
+
+
+def test_first_write_is_new_and_second_identical_write_changes_nothing(engine: Engine) -> None:
+    sid = new_series(engine)
+    ts = [local_epoch("2025-06-02T00:00") + 900 * i for i in range(300)]
+    values = [float(i % 17) + 0.25 for i in range(300)]
+    first = write(engine, sid, ts, values)
+    before = stored_rollups(engine, sid)
+    second = write(engine, sid, ts, values)
+    assert (first.new, first.changed, first.unchanged) == (300, 0, 0)
+    assert (second.new, second.changed, second.unchanged) == (0, 0, 300)
+    assert stored_rollups(engine, sid) == before
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(Reading)).scalar_one() == 300
+    assert_rollups_match(engine, sid, TZ)
+
+
+def test_corrected_value_replaces_the_old_one_and_rollups_follow(engine: Engine) -> None:
+    sid = new_series(engine)
+    start = local_epoch("2025-06-02T00:00")
+    ts = [start + 900 * i for i in range(96 * 3)]
+    write(engine, sid, ts, [1.0] * len(ts))
+    stats = write(engine, sid, [ts[50], ts[51], start + 96 * 3 * 900], [40.0, 1.0, 7.0])
+    assert (stats.new, stats.changed, stats.unchanged) == (1, 1, 1)
+    assert_rollups_match(engine, sid, TZ)
+    with engine.connect() as conn:
+        days = queries.rollups(conn, [sid], 86400, start, start + 4 * 86400, tz=TZ)
+    assert days["sum"].tolist() == [96 + 39.0, 96.0, 96.0, 7.0]
+
+
+@pytest.mark.parametrize(
+    ("day", "quarters"), [("2025-03-30", 92), ("2025-10-26", 100), ("2025-06-01", 96)]
+)
+def test_local_days_around_dst_have_the_right_length(engine: Engine, day: str, quarters: int):
+    sid = new_series(engine)
+    midnight = local_epoch(f"{day}T00:00")
+    ts = [midnight - 4 * 900 + 900 * i for i in range(quarters + 8)]
+    write(engine, sid, ts, [1.0] * len(ts))
+    with engine.connect() as conn:
+        days = queries.rollups(conn, [sid], 86400, midnight, midnight + 1, tz=TZ)
+        hours = queries.rollups(conn, [sid], 3600, midnight, midnight + 86400 * 2, tz=TZ)
+    assert days["n"].tolist() == [quarters]
+    assert set(hours["n"]) == {4}  # every local hour, even the repeated one, has 4 quarters
+    assert_rollups_match(engine, sid, TZ)
+
+
+def test_half_hour_offset_zone_buckets_on_local_hours(engine: Engine) -> None:
+    sid = new_series(engine, tz="Asia/Kolkata")
+    start = local_epoch("2025-01-01T00:00", "Asia/Kolkata")
+    ts = [start + 900 * i for i in range(96 * 2)]
+    write(engine, sid, ts, list(range(len(ts))), tz="Asia/Kolkata")
+    assert_rollups_match(engine, sid, "Asia/Kolkata")
+    with engine.connect() as conn:
+        days = queries.rollups(conn, [sid], 86400, start, start + 2 * 86400, tz="Asia/Kolkata")
+    assert days["bucket"].tolist() == [start, start + 86400]
+
+
+def test_nan_batch_is_refused_and_nothing_is_stored(engine: Engine) -> None:
+    sid = new_series(engine)
+    with pytest.raises(InvalidReading, match="NaN or infinite"):
+        write(engine, sid, [0, 900], [1.0, float("nan")])
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(Reading)).scalar_one() == 0
+        assert conn.execute(select(func.count()).select_from(Rollup)).scalar_one() == 0
+
+
+def test_a_failed_transaction_leaves_earlier_data_untouched(engine: Engine) -> None:
+    sid = new_series(engine)
+    write(engine, sid, [0, 900], [1.0, 2.0])
+    with pytest.raises(RuntimeError), engine.begin() as conn:
+        write_readings(conn, sid, np.array([0, 900]), np.array([5.0, 6.0]), TZ)
+        raise RuntimeError("crash mid-import")
+    with engine.connect() as conn:
+        assert queries.readings(conn, sid, 0, 10**10)["value"].tolist() == [1.0, 2.0]
+    assert_rollups_match(engine, sid, TZ)
+
+
+def test_catalogue_creates_once_and_resolves_names_and_aliases(engine: Engine) -> None:
+    with engine.begin() as conn:
+        site = catalog.ensure_site(conn, "plant", TZ)
+        assert catalog.ensure_site(conn, "plant", "UTC").timezone == TZ
+        catalog.ensure_meter(
+            conn, site.id, "compressor-2", kind="electricity", aliases=["air compressor 2"]
+        )
+        first = catalog.ensure_series(conn, site.id, "compressor-2", "energy", "kWh")
+        again = catalog.ensure_series(conn, site.id, "compressor-2", "energy", "kWh")
+        assert first == again
+        assert catalog.resolve_meter(conn, site.id, "Compressor 2").name == "compressor-2"
+        assert catalog.resolve_meter(conn, site.id, "AIR-COMPRESSOR-2").name == "compressor-2"
+        with pytest.raises(UnknownMeter, match="did you mean compressor-2"):
+            catalog.resolve_meter(conn, site.id, "compresor-2")
+        with pytest.raises(StoreConflict, match="stored in kWh, not MWh"):
+            catalog.ensure_series(conn, site.id, "compressor-2", "energy", "MWh")
+        with pytest.raises(UnknownUnit, match="needs a unit of energy"):
+            catalog.ensure_series(conn, site.id, "compressor-2", "energy", "kW")
+        with pytest.raises(StoreConflict, match="stored as electricity"):
+            catalog.ensure_meter(conn, site.id, "compressor-2", kind="gas")
+
+
+def test_series_stats_and_peak(engine: Engine) -> None:
+    sid = new_series(engine)
+    start = local_epoch("2025-06-02T00:00")
+    values = [float(v) for v in np.random.default_rng(1).uniform(0, 10, 400)]
+    values[123] = 55.0
+    ts = [start + 900 * i for i in range(400)]
+    write(engine, sid, ts, values)
+    with engine.connect() as conn:
+        stats = queries.series_stats(conn, [sid])[sid]
+        peak = queries.peak_15min(conn, sid, start, start + 400 * 900)
+        raw_peak = queries.peak_15min(conn, sid, start, start + 400 * 900, source="raw")
+    assert (stats.count, stats.first_ts, stats.last_ts) == (400, ts[0], ts[-1])
+    assert peak is not None and peak == raw_peak
+    assert (peak.bucket, peak.sum) == (ts[123], 55.0)
+
+
+batches = st.lists(
+    st.lists(
+        st.tuples(st.integers(0, 3 * 96 * 4 - 1), st.floats(-50, 500, allow_nan=False)),
+        min_size=1,
+        max_size=40,
+    ),
+    min_size=1,
+    max_size=6,
+)
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(batches=batches)
+def test_rollups_equal_an_independent_computation_after_any_write_order(
+    sqlite_engine: Engine, batches: list[list[tuple[int, float]]]
+) -> None:
+    """Random overlapping batches of 5-minute readings around a DST change, written in any order."""
+    with sqlite_engine.begin() as conn:
+        site = catalog.ensure_site(conn, "plant", TZ)
+        sid = catalog.ensure_series(conn, site.id, f"m{len(str(batches))}", "energy", "kWh").id
+        conn.execute(Reading.__table__.delete().where(Reading.series_id == sid))
+        conn.execute(Rollup.__table__.delete().where(Rollup.series_id == sid))
+    base = local_epoch("2025-10-25T12:00")
+    for batch in batches:
+        write(sqlite_engine, sid, [base + 300 * i for i, _ in batch], [v for _, v in batch])
+    assert_rollups_match(sqlite_engine, sid, TZ)
