@@ -1,1 +1,1 @@
-"""Connectors: how data gets in (importer, MQTT, simulator) and how messages get out (Slack, notifiers)."""
+"""Connectors: how data gets in (importer, MQTT, simulator) and out (Slack, notifiers)."""

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, func, select
 
-from store.rollups import from_readings
+from store.rollups import bucket_starts, day_range, from_readings
 from store.schema import GRAIN_15MIN, GRAINS, Reading, Rollup, Series
 
 Source = Literal["rollup", "raw"]
@@ -183,3 +183,58 @@ def site_series_ids(conn: Connection, meter_ids: Sequence[int], metric: str) -> 
         )
     ).all()
     return {int(m): int(s) for m, s in rows}
+
+
+@dataclass(frozen=True)
+class Totals:
+    """Aggregates of one series over a whole period."""
+
+    series_id: int
+    n: int
+    sum: float
+    min: float | None
+    max: float | None
+
+    @property
+    def avg(self) -> float | None:
+        return self.sum / self.n if self.n else None
+
+
+def period_totals(
+    conn: Connection, series_ids: Sequence[int], start: int, end: int, *, tz: str
+) -> dict[int, Totals]:
+    """Aggregates over [start, end) from daily rollups, with 15-minute rollups for partial days.
+
+    A 15-minute bucket counts when it starts inside the period, so a period ending now includes
+    the quarter-hour in progress.
+    """
+    ids = list(series_ids)
+    first_day = _midnight_at_or_before(start, tz)
+    if first_day < start:
+        first_day = _next_midnight(start, tz)
+    last_day = _midnight_at_or_before(end, tz)
+    parts = []
+    if first_day < last_day:
+        parts.append(rollups(conn, ids, 86400, first_day, last_day, tz=tz))
+        parts.append(rollups(conn, ids, GRAIN_15MIN, start, first_day, tz=tz))
+        parts.append(rollups(conn, ids, GRAIN_15MIN, last_day, end, tz=tz))
+    else:
+        parts.append(rollups(conn, ids, GRAIN_15MIN, start, end, tz=tz))
+    frame = pd.concat([p for p in parts if not p.empty] or [parts[0]], ignore_index=True)
+    out = {sid: Totals(sid, 0, 0.0, None, None) for sid in ids}
+    if frame.empty:
+        return out
+    grouped = frame.groupby("series_id").agg(
+        n=("n", "sum"), sum=("sum", "sum"), min=("min", "min"), max=("max", "max")
+    )
+    for sid, n, total, low, high in grouped.itertuples():
+        out[int(sid)] = Totals(int(sid), int(n), float(total), float(low), float(high))
+    return out
+
+
+def _midnight_at_or_before(ts: int, tz: str) -> int:
+    return int(bucket_starts(np.array([ts], dtype=np.int64), 86400, tz)[0])
+
+
+def _next_midnight(ts: int, tz: str) -> int:
+    return day_range(ts, ts, tz)[1]

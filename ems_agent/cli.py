@@ -1,0 +1,131 @@
+"""The ems-agent command line: one subcommand per job, each with --json for scripts."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from dataclasses import asdict, is_dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated, Any, ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from ems_agent.app import App, open_app
+from store.errors import EMSError
+
+app = typer.Typer(
+    name="ems-agent",
+    help="Energy management agent: import meter data, ask questions, watch for trouble.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of text.")]
+SiteOption = Annotated[
+    str | None, typer.Option("--site", help="Site name (default: EMS_SITE, 'demo-plant').")
+]
+
+
+def friendly_errors(fn: Callable[P, R]) -> Callable[P, R]:
+    """Expected errors become one readable line on stderr and exit code 1, never a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except EMSError as exc:
+            err.print(f"[bold red]error:[/] {exc}", highlight=False)
+            raise typer.Exit(1) from None
+
+    return wrapper
+
+
+def _jsonable(value: Any) -> Any:
+    if is_dataclass(value) and not isinstance(value, type):
+        return {k: _jsonable(v) for k, v in asdict(value).items()}
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def print_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(_jsonable(value), indent=2, ensure_ascii=False) + "\n")
+
+
+def progress_bar(enabled: bool) -> Progress:
+    """A progress bar on stderr, so --json output on stdout stays clean."""
+    return Progress(
+        TextColumn("{task.description:<10}"),
+        BarColumn(),
+        TextColumn("{task.completed:>12,.0f} / {task.total:,.0f}"),
+        TimeRemainingColumn(),
+        console=err,
+        disable=not enabled,
+        transient=False,
+    )
+
+
+def context() -> App:
+    return open_app()
+
+
+@app.command()
+@friendly_errors
+def migrate(as_json: JsonFlag = False) -> None:
+    """Create the store or upgrade it in place to the current schema."""
+    from store.engine import make_engine
+    from store.migrate import current_revision, head_revision, upgrade
+
+    settings = context().settings
+    engine = make_engine(settings.db_url)
+    before = current_revision(engine)
+    applied = upgrade(engine)
+    result = {"database": engine.url.render_as_string(), "from": before, "to": head_revision()}
+    if as_json:
+        print_json(result | {"applied": applied})
+    elif applied:
+        out.print(f"upgraded {result['database']} from {before or 'empty'} to {result['to']}")
+    else:
+        out.print(f"{result['database']} is up to date ({result['to']})")
+
+
+def progress_callback(bar: Progress) -> Callable[[str, int, int], None]:
+    tasks: dict[str, TaskID] = {}
+
+    def update(stage: str, done: int, total: int) -> None:
+        if stage not in tasks:
+            tasks[stage] = bar.add_task(stage, total=total)
+        bar.update(tasks[stage], completed=done, total=total)
+
+    return update
+
+
+def make_table(*columns: str, title: str | None = None) -> Table:
+    table = Table(*columns, title=title, box=None, header_style="bold", pad_edge=False)
+    return table
+
+
+def register_commands() -> None:
+    """Commands live beside the code they drive; importing the modules registers them."""
+    from ems_agent import cli_data  # noqa: F401
+
+
+register_commands()

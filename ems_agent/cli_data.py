@@ -1,0 +1,260 @@
+"""Data commands: import-csv, demo and meters."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ems_agent.cli import (
+    JsonFlag,
+    SiteOption,
+    app,
+    context,
+    err,
+    friendly_errors,
+    make_table,
+    out,
+    print_json,
+    progress_bar,
+    progress_callback,
+)
+from store import catalog, queries
+from store.timeutil import from_epoch, zone
+
+
+@app.command("import-csv")
+@friendly_errors
+def import_csv(
+    file: Annotated[Path, typer.Argument(help="CSV or .xlsx file, long or wide layout.")],
+    site: SiteOption = None,
+    timezone: Annotated[
+        str | None,
+        typer.Option(
+            help="Time zone of naive timestamps (default: the site's, else EMS_TIMEZONE)."
+        ),
+    ] = None,
+    strict: Annotated[bool, typer.Option(help="Reject the whole file if any row is bad.")] = False,
+    unit: Annotated[
+        str | None, typer.Option(help="Unit of wide-layout columns whose header names none.")
+    ] = None,
+    metric: Annotated[str, typer.Option(help="Metric of wide-layout columns.")] = "energy",
+    cumulative: Annotated[
+        list[str] | None,
+        typer.Option(help="Meter whose values are register readings (repeat for several)."),
+    ] = None,
+    interval_ending: Annotated[
+        bool, typer.Option(help="Timestamps mark the end of each interval, not its start.")
+    ] = False,
+    sheet: Annotated[str | None, typer.Option(help="Excel sheet to read.")] = None,
+    dayfirst: Annotated[bool, typer.Option(help="Read 03/04/2025 as 3 April.")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Import meter readings from a CSV or Excel export; bad rows are reported, good rows stored."""
+    from connectors.importer import import_file
+    from connectors.parsing import ParseOptions
+
+    ctx = context()
+    site_name = site or ctx.settings.site
+    with ctx.engine.connect() as conn:
+        existing = {s.name: s for s in catalog.list_sites(conn)}.get(site_name)
+    tz = timezone or (existing.timezone if existing else ctx.settings.timezone)
+    options = ParseOptions(
+        timezone=tz,
+        unit=unit,
+        metric=metric,
+        cumulative=frozenset(cumulative or ()),
+        interval_ending=interval_ending,
+        sheet=sheet,
+        dayfirst=dayfirst,
+    )
+    with progress_bar(not as_json) as bar:
+        report = import_file(
+            ctx.engine,
+            file,
+            site=site_name,
+            options=options,
+            strict=strict,
+            progress=progress_callback(bar),
+        )
+    if as_json:
+        print_json(report)
+        return
+    _print_import(report, tz)
+
+
+def _print_import(report: object, tz: str) -> None:
+    from connectors.importer import ImportReport
+
+    assert isinstance(report, ImportReport)
+    s = report.stats
+    out.print(
+        f"{report.path}: {report.rows_total:,} rows ({report.format} layout), "
+        f"{report.rows_ok:,} good, {report.rows_bad:,} bad, {report.duplicates:,} exact duplicates"
+    )
+    out.print(
+        f"stored in site {report.site!r}: {s.new:,} new, {s.changed:,} corrected, "
+        f"{s.unchanged:,} already stored"
+    )
+    table = make_table("meter", "metric", "unit", "readings", "first", "last")
+    for series in report.series:
+        table.add_row(
+            series.meter,
+            series.metric,
+            series.unit,
+            f"{series.readings:,}",
+            _local(series.first_ts, tz),
+            _local(series.last_ts, tz),
+        )
+    out.print(table)
+    for warning in report.warnings:
+        err.print(f"[yellow]warning:[/] {warning}", highlight=False)
+    for error in report.errors[:20]:
+        where = f" ({error.column})" if error.column else ""
+        err.print(f"[red]line {error.line}{where}:[/] {error.reason}", highlight=False)
+    if len(report.errors) > 20:
+        err.print(f"... and {len(report.errors) - 20} more bad rows (use --json for all)")
+
+
+def _local(ts: int | None, tz: str) -> str:
+    if ts is None:
+        return "-"
+    return from_epoch(ts, zone(tz)).strftime("%Y-%m-%d %H:%M")
+
+
+@app.command()
+@friendly_errors
+def meters(site: SiteOption = None, as_json: JsonFlag = False) -> None:
+    """List sites, meters and their series with units, first and last reading and counts."""
+    ctx = context()
+    with ctx.engine.connect() as conn:
+        sites = catalog.list_sites(conn)
+        if site:
+            sites = [catalog.get_site(conn, site)]
+        listing = []
+        for s in sites:
+            pairs = catalog.list_series(conn, s.id)
+            stats = queries.series_stats(conn, [sr.id for _, sr in pairs])
+            listing.append((s, catalog.list_meters(conn, s.id), pairs, stats))
+    if as_json:
+        print_json({"sites": [_site_json(*entry) for entry in listing]})
+        return
+    if not listing:
+        out.print("The store is empty: run `ems-agent demo` or `ems-agent import-csv FILE`.")
+    for s, meter_refs, pairs, stats in listing:
+        by_id = {m.id: m.name for m in meter_refs}
+        table = make_table(
+            "meter",
+            "kind",
+            "parent",
+            "metric",
+            "unit",
+            "readings",
+            "first",
+            "last",
+            title=f"{s.name} ({s.timezone})",
+        )
+        for meter, series in pairs:
+            st = stats[series.id]
+            table.add_row(
+                meter.name,
+                meter.kind,
+                by_id.get(meter.parent_id, "") if meter.parent_id else "",
+                series.metric + (" (register)" if series.cumulative else ""),
+                series.unit,
+                f"{st.count:,}",
+                _local(st.first_ts, s.timezone),
+                _local(st.last_ts, s.timezone),
+            )
+        out.print(table)
+
+
+def _site_json(
+    s: catalog.SiteRef,
+    meter_refs: list[catalog.MeterRef],
+    pairs: list[tuple[catalog.MeterRef, catalog.SeriesRef]],
+    stats: dict[int, queries.SeriesStats],
+) -> dict[str, object]:
+    names = {m.id: m.name for m in meter_refs}
+
+    def iso(ts: int | None) -> str | None:
+        return None if ts is None else datetime.fromtimestamp(ts, zone(s.timezone)).isoformat()
+
+    return {
+        "name": s.name,
+        "timezone": s.timezone,
+        "meters": [
+            {
+                "name": m.name,
+                "kind": m.kind,
+                "unit": m.unit,
+                "parent": names.get(m.parent_id) if m.parent_id else None,
+                "aliases": list(m.aliases),
+                "floor_area_m2": m.floor_area_m2,
+                "series": [
+                    {
+                        "metric": sr.metric,
+                        "unit": sr.unit,
+                        "cumulative": sr.cumulative,
+                        "interval_s": sr.interval_s,
+                        "readings": stats[sr.id].count,
+                        "first": iso(stats[sr.id].first_ts),
+                        "last": iso(stats[sr.id].last_ts),
+                    }
+                    for mm, sr in pairs
+                    if mm.id == m.id
+                ],
+            }
+            for m in meter_refs
+        ],
+    }
+
+
+@app.command()
+@friendly_errors
+def demo(
+    seed: Annotated[
+        int | None, typer.Option(help="Simulator seed (default: EMS_DEMO_SEED).")
+    ] = None,
+    days: Annotated[int, typer.Option(min=1, max=3660, help="Days of history.")] = 365,
+    end: Annotated[
+        datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="First day NOT simulated (default: today)."),
+    ] = None,
+    if_empty: Annotated[
+        bool, typer.Option("--if-empty", help="Do nothing when the demo site has data.")
+    ] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Create the demo plant: meters, drivers and a year of 15-minute history with known faults."""
+    from connectors.demo import has_data, load_demo
+    from connectors.plant import demo_plant
+
+    ctx = context()
+    site = demo_plant().site
+    if if_empty and has_data(ctx.engine, site):
+        if as_json:
+            print_json({"site": site, "skipped": "already loaded"})
+        else:
+            out.print(f"The demo plant {site!r} is already loaded.")
+        return
+    with progress_bar(not as_json) as bar:
+        report = load_demo(
+            ctx.engine,
+            seed=ctx.settings.demo_seed if seed is None else seed,
+            days=days,
+            end=end.date() if end else None,
+            progress=progress_callback(bar),
+        )
+    if as_json:
+        print_json(report)
+        return
+    s = report.stats
+    out.print(
+        f"demo plant {report.site!r} ({report.timezone}): {report.meters} meters, "
+        f"{report.series} series, {report.start:%Y-%m-%d} to {report.end:%Y-%m-%d}\n"
+        f"{s.new:,} new readings, {s.changed:,} corrected, {s.unchanged:,} already stored; "
+        f"{report.events} labelled events"
+    )

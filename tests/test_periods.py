@@ -1,0 +1,69 @@
+"""Period expressions resolve to local calendar ranges, DST included, and bad ones say why."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from tools.periods import InvalidPeriod, resolve_period
+
+TZ = "Europe/Berlin"
+BERLIN = ZoneInfo(TZ)
+NOW = datetime(2026, 11, 24, 10, 30, tzinfo=BERLIN)  # a Tuesday
+
+
+def local(*args: int) -> datetime:
+    return datetime(*args, tzinfo=BERLIN)
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "end"),
+    [
+        ("today", local(2026, 11, 24), local(2026, 11, 25)),
+        ("Yesterday", local(2026, 11, 23), local(2026, 11, 24)),
+        ("this week", local(2026, 11, 23), local(2026, 11, 30)),
+        ("last week", local(2026, 11, 16), local(2026, 11, 23)),
+        ("last month", local(2026, 10, 1), local(2026, 11, 1)),
+        ("this quarter", local(2026, 10, 1), local(2027, 1, 1)),
+        ("last year", local(2025, 1, 1), local(2026, 1, 1)),
+        ("2025-09", local(2025, 9, 1), local(2025, 10, 1)),
+        ("2025-Q3", local(2025, 7, 1), local(2025, 10, 1)),
+        ("2025-W36", local(2025, 9, 1), local(2025, 9, 8)),
+        ("2025-09-05", local(2025, 9, 5), local(2025, 9, 6)),
+        ("2025-09-05..2025-09-11", local(2025, 9, 5), local(2025, 9, 12)),
+        ("2025-09-05T06:00..2025-09-05T14:00", local(2025, 9, 5, 6), local(2025, 9, 5, 14)),
+        ("since 2026-11-01", local(2026, 11, 1), NOW),
+        ("last 7 days", NOW - timedelta(days=7), NOW),
+    ],
+)
+def test_expressions(text: str, start: datetime, end: datetime) -> None:
+    period = resolve_period(text, NOW, TZ)
+    assert (period.start, period.end) == (start, end)
+
+
+def test_dst_days_have_local_lengths() -> None:
+    assert resolve_period("2025-03-30", NOW, TZ).hours == 23
+    assert resolve_period("2025-10-26", NOW, TZ).hours == 25
+    assert resolve_period("2025-03", NOW, TZ).hours == 31 * 24 - 1
+
+
+def test_now_in_another_zone_is_converted_to_the_site() -> None:
+    late_utc = datetime(2026, 11, 23, 23, 30, tzinfo=ZoneInfo("UTC"))  # already the 24th in Berlin
+    assert resolve_period("today", late_utc, TZ).start == local(2026, 11, 24)
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("someday", "cannot read period 'someday'"),
+        ("2025-13", "month must be in 1..12"),
+        ("last 0 days", "at least 1"),
+        ("2025-09-11..2025-09-05", "ends before it starts"),
+        ("2025-09-01..garbage", "cannot read period"),
+    ],
+)
+def test_bad_periods_say_what_is_wrong(text: str, reason: str) -> None:
+    with pytest.raises(InvalidPeriod, match=reason):
+        resolve_period(text, NOW, TZ)

@@ -1,0 +1,156 @@
+"""Periods: the small grammar tools accept for time ranges, resolved in the site's time zone.
+
+A period is half-open, [start, end), in local calendar terms: "last week" is the previous
+Monday-to-Monday week, "2025-09" the whole of September. Accepted forms:
+
+- relative: today, yesterday, this/last week, this/last month, this/last quarter, this/last year,
+  last N hours|days|weeks|months (ending now), year to date, month to date
+- calendar: 2025, 2025-09, 2025-Q3, 2025-W36, 2025-09-05
+- ranges: A..B where A and B are dates (B inclusive) or ISO date-times (B exclusive), e.g.
+  2025-09-05..2025-09-11 or 2025-09-05T06:00..2025-09-05T14:00
+- since A: from A until now
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from dateutil.relativedelta import relativedelta
+
+from store.errors import EMSError
+from store.timeutil import zone
+
+
+class InvalidPeriod(EMSError):
+    """A period the grammar does not accept, or one that ends before it starts."""
+
+
+@dataclass(frozen=True)
+class Period:
+    start: datetime
+    end: datetime
+    label: str
+
+    @property
+    def start_ts(self) -> int:
+        return int(self.start.timestamp())
+
+    @property
+    def end_ts(self) -> int:
+        return int(self.end.timestamp())
+
+    @property
+    def hours(self) -> float:
+        return (self.end_ts - self.start_ts) / 3600
+
+    def describe(self) -> str:
+        """'2025-09-01 00:00 to 2025-10-01 00:00 Europe/Berlin' style text for answers."""
+        tz = self.start.tzinfo
+        return f"{self.start:%Y-%m-%d %H:%M} to {self.end:%Y-%m-%d %H:%M} {tz}"
+
+    def as_dict(self) -> dict[str, str]:
+        return {"start": self.start.isoformat(), "end": self.end.isoformat(), "label": self.label}
+
+
+def _midnight(day: date, tz: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=tz)
+
+
+def _days(first: date, last_exclusive: date, tz: ZoneInfo, label: str) -> Period:
+    return Period(_midnight(first, tz), _midnight(last_exclusive, tz), label)
+
+
+def _quarter_start(day: date) -> date:
+    return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+
+
+def _relative(text: str, now: datetime, tz: ZoneInfo) -> Period | None:
+    today = now.astimezone(tz).date()
+    monday = today - timedelta(days=today.weekday())
+    month = today.replace(day=1)
+    quarter = _quarter_start(today)
+    year = date(today.year, 1, 1)
+    fixed: dict[str, tuple[date, date]] = {
+        "today": (today, today + timedelta(days=1)),
+        "yesterday": (today - timedelta(days=1), today),
+        "this week": (monday, monday + timedelta(days=7)),
+        "last week": (monday - timedelta(days=7), monday),
+        "this month": (month, month + relativedelta(months=1)),
+        "last month": (month - relativedelta(months=1), month),
+        "this quarter": (quarter, quarter + relativedelta(months=3)),
+        "last quarter": (quarter - relativedelta(months=3), quarter),
+        "this year": (year, date(today.year + 1, 1, 1)),
+        "last year": (date(today.year - 1, 1, 1), year),
+    }
+    if text in fixed:
+        return _days(*fixed[text], tz, text)
+    if text in ("year to date", "ytd"):
+        return Period(_midnight(year, tz), now.astimezone(tz), text)
+    if text in ("month to date", "mtd"):
+        return Period(_midnight(month, tz), now.astimezone(tz), text)
+    match = re.fullmatch(r"last (\d+) (hour|day|week|month)s?", text)
+    if match:
+        n, unit = int(match.group(1)), match.group(2)
+        if n <= 0:
+            raise InvalidPeriod(f"{text!r}: the number of {unit}s must be at least 1")
+        end = now.astimezone(tz)
+        step = relativedelta(**{f"{unit}s": n})  # type: ignore[arg-type]
+        return Period(end - step, end, text)
+    return None
+
+
+def _calendar(text: str, tz: ZoneInfo) -> Period | None:
+    if m := re.fullmatch(r"(\d{4})", text):
+        y = int(m.group(1))
+        return _days(date(y, 1, 1), date(y + 1, 1, 1), tz, text)
+    if m := re.fullmatch(r"(\d{4})-(\d{1,2})", text):
+        first = date(int(m.group(1)), int(m.group(2)), 1)
+        return _days(first, first + relativedelta(months=1), tz, text)
+    if m := re.fullmatch(r"(\d{4})-?q([1-4])", text):
+        first = date(int(m.group(1)), 3 * int(m.group(2)) - 2, 1)
+        return _days(first, first + relativedelta(months=3), tz, text)
+    if m := re.fullmatch(r"(\d{4})-?w(\d{1,2})", text):
+        first = date.fromisocalendar(int(m.group(1)), int(m.group(2)), 1)
+        return _days(first, first + timedelta(days=7), tz, text)
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        day = date.fromisoformat(text)
+        return _days(day, day + timedelta(days=1), tz, text)
+    return None
+
+
+def _moment(text: str, tz: ZoneInfo, *, end: bool) -> datetime:
+    """A range bound: a date (an inclusive end date means its following midnight) or a date-time."""
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        day = date.fromisoformat(text)
+        return _midnight(day + timedelta(days=1) if end else day, tz)
+    moment = datetime.fromisoformat(text.upper())
+    return moment.replace(tzinfo=tz) if moment.tzinfo is None else moment.astimezone(tz)
+
+
+def resolve_period(text: str, now: datetime, tz: str) -> Period:
+    """Resolve a period expression (see the module docstring) to local [start, end)."""
+    zone_info = zone(tz)
+    cleaned = " ".join(text.strip().lower().split())
+    try:
+        period = _relative(cleaned, now, zone_info) or _calendar(cleaned, zone_info)
+        if period is None and cleaned.startswith("since "):
+            start = _moment(cleaned[6:].strip(), zone_info, end=False)
+            period = Period(start, now.astimezone(zone_info), cleaned)
+        if period is None and ".." in cleaned:
+            a, b = (part.strip() for part in cleaned.split("..", 1))
+            period = Period(
+                _moment(a, zone_info, end=False), _moment(b, zone_info, end=True), cleaned
+            )
+    except ValueError as exc:
+        raise InvalidPeriod(f"cannot read period {text!r}: {exc}") from None
+    if period is None:
+        raise InvalidPeriod(
+            f"cannot read period {text!r}; use e.g. 'last week', 'yesterday', '2025-09', "
+            "'2025-Q3', '2025-09-05..2025-09-11' or 'last 7 days'"
+        )
+    if period.end <= period.start:
+        raise InvalidPeriod(f"period {text!r} ends before it starts")
+    return period

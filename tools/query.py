@@ -1,0 +1,190 @@
+"""Metric queries: totals, averages, extremes and time series per meter and period, from rollups."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import Field
+
+from store import queries
+from store.errors import InsufficientData
+from store.timeutil import zone
+from tools import resolve
+from tools.base import ToolContext, ToolInput, ToolResult, tool
+
+Grain = Literal["total", "15min", "hour", "day", "week", "month"]
+Statistic = Literal["auto", "sum", "avg", "min", "max"]
+GRAIN_SECONDS = {"15min": 900, "hour": 3600, "day": 86400, "week": 86400, "month": 86400}
+
+
+class MetricQuery(ToolInput):
+    meters: list[str] = Field(
+        default_factory=list,
+        description="Meter names or aliases, e.g. ['compressor-2']; empty for every meter "
+        "that has the metric.",
+    )
+    metric: str = Field(
+        default="energy",
+        description="What to measure: 'energy' (kWh), 'production' (units), "
+        "'outdoor_temperature' (degC), 'power' (kW) ...",
+    )
+    period: str = Field(
+        description="Time range in the site's time zone: 'yesterday', 'last week', "
+        "'this month', '2025-09', '2025-Q3', '2025-09-05..2025-09-11', 'last 7 days'."
+    )
+    grain: Grain = Field(
+        default="total",
+        description="'total' for one number per meter, or a time step for a series: "
+        "'15min', 'hour', 'day', 'week', 'month'.",
+    )
+    statistic: Statistic = Field(
+        default="auto",
+        description="'sum', 'avg', 'min' or 'max' per step; 'auto' sums amounts (energy, "
+        "production) and averages levels (temperature, power).",
+    )
+
+
+class Point(ToolResult):
+    meter: str
+    start: str
+    value: float
+    readings: int
+
+
+class MeterValue(ToolResult):
+    meter: str
+    value: float | None
+    readings: int
+    expected_readings: int | None
+    coverage: float | None = Field(description="share of expected readings present (0..1)")
+
+
+class QueryResult(ToolResult):
+    metric: str
+    unit: str
+    statistic: str
+    grain: str
+    period: dict[str, str]
+    totals: list[MeterValue]
+    points: list[Point]
+    source: str
+
+
+def _statistic(requested: Statistic, additive: bool) -> str:
+    if requested != "auto":
+        return requested
+    return "sum" if additive else "avg"
+
+
+def _value(stat: str, n: float, total: float, low: float | None, high: float | None) -> float:
+    if stat == "sum":
+        return total
+    if stat == "avg":
+        return total / n
+    if stat == "min":
+        return float(low) if low is not None else float("nan")
+    return float(high) if high is not None else float("nan")
+
+
+def _expected(interval_s: int | None, start: int, end: int, now: int) -> int | None:
+    if not interval_s:
+        return None
+    return max(0, (min(end, now) - start) // interval_s)
+
+
+@tool(MetricQuery)
+def query_metric(ctx: ToolContext, args: MetricQuery) -> QueryResult:
+    """Total, average, minimum or maximum of a metric per meter over a period, optionally as a
+    time series by 15 minutes, hour, day, week or month. Use it for "how much energy did X use
+    last week", "daily consumption of the chiller in September", "average outdoor temperature
+    yesterday"."""
+    period = resolve.period(ctx, args.period)
+    found = resolve.targets(ctx, args.meters, args.metric)
+    tz = ctx.site.timezone
+    additive = found[0].series.additive
+    stat = _statistic(args.statistic, additive)
+    ids = {t.series.id: t for t in found}
+    now = int(ctx.now.timestamp())
+    with ctx.engine.connect() as conn:
+        totals = queries.period_totals(conn, list(ids), period.start_ts, period.end_ts, tz=tz)
+        points: list[Point] = []
+        if args.grain != "total":
+            frame = queries.rollups(
+                conn, list(ids), GRAIN_SECONDS[args.grain], period.start_ts, period.end_ts, tz=tz
+            )
+            points = _points(frame, ids, args.grain, stat, tz)
+    values = [
+        MeterValue(
+            meter=t.meter.name,
+            value=_value(stat, totals[sid].n, totals[sid].sum, totals[sid].min, totals[sid].max)
+            if totals[sid].n
+            else None,
+            readings=totals[sid].n,
+            expected_readings=(
+                exp := _expected(t.series.interval_s, period.start_ts, period.end_ts, now)
+            ),
+            coverage=round(totals[sid].n / exp, 4) if exp else None,
+        )
+        for sid, t in ids.items()
+    ]
+    if all(v.readings == 0 for v in values):
+        names = ", ".join(t.meter.name for t in found)
+        raise InsufficientData(
+            f"no {args.metric} readings for {names} in {period.describe()}; "
+            "check the period or the meter's data coverage"
+        )
+    return QueryResult(
+        metric=found[0].series.metric,
+        unit=found[0].series.unit,
+        statistic=stat,
+        grain=args.grain,
+        period=period.as_dict(),
+        totals=values,
+        points=points,
+        source=f"store rollups ({'daily + 15-minute' if args.grain == 'total' else args.grain})",
+    )
+
+
+def _points(
+    frame: pd.DataFrame, ids: dict[int, resolve.Target], grain: str, stat: str, tz: str
+) -> list[Point]:
+    if frame.empty:
+        return []
+    if grain in ("week", "month"):
+        local = pd.to_datetime(frame["bucket"], unit="s", utc=True).dt.tz_convert(tz)
+        days = local.dt.tz_localize(None).dt.normalize()
+        if grain == "week":
+            keys = days - pd.to_timedelta(days.dt.day_of_week, unit="D")
+        else:
+            keys = days.dt.to_period("M").dt.start_time
+        frame = (
+            frame.assign(key=keys)
+            .groupby(["series_id", "key"], as_index=False)
+            .agg(n=("n", "sum"), sum=("sum", "sum"), min=("min", "min"), max=("max", "max"))
+        )
+        starts = [k.tz_localize(zone(tz)).isoformat() for k in frame["key"]]
+    else:
+        starts = [
+            pd.Timestamp(int(b), unit="s", tz="UTC").tz_convert(tz).isoformat()
+            for b in frame["bucket"]
+        ]
+    return [
+        Point(
+            meter=ids[int(sid)].meter.name,
+            start=start,
+            value=_value(stat, n, s, lo, hi),
+            readings=int(n),
+        )
+        for sid, start, n, s, lo, hi in zip(
+            frame["series_id"],
+            starts,
+            frame["n"],
+            frame["sum"],
+            frame["min"],
+            frame["max"],
+            strict=True,
+        )
+        if np.isfinite(s)
+    ]
