@@ -327,7 +327,8 @@ class _Collector:
 
 def _validate(rows: _Rows, options: ParseOptions) -> ParsedFile:
     frame = rows.frame.reset_index(drop=True)
-    frame = frame[~(frame["timestamp"].eq("") & frame["meter"].eq("") & frame["value"].eq(""))]
+    blank = frame["timestamp"].eq("") & frame["meter"].eq("") & frame["value"].eq("")
+    frame = frame[~(blank & ~frame["toolong"].astype(bool))]
     frame = frame.reset_index(drop=True)
     bad = _Collector(frame)
     bad.flag(frame["toolong"].to_numpy(bool), None, lambda r: "more fields than the header has")
@@ -336,6 +337,7 @@ def _validate(rows: _Rows, options: ParseOptions) -> ParsedFile:
     values = _values(frame, options, bad)
     canonical_units = _units(frame, values, bad)
     frame = frame.assign(ts=ts, value_num=values, canonical=canonical_units)
+    bad.frame = frame
     good = frame[~bad.bad]
     good, duplicates = _duplicates(good, bad)
     readings = pd.DataFrame(
@@ -388,7 +390,9 @@ def _parse_naive(text: pd.Series, dayfirst: bool) -> pd.Series:
     missing = parsed.isna() & text.ne("")
     if missing.any():
         first = text[missing].iloc[0]
-        fmt = pd.tseries.api.guess_datetime_format(first, dayfirst=dayfirst)
+        # Dotted dates (06.01.2025) are day-first wherever they are written.
+        dotted = re.match(r"\d{1,2}\.\d{1,2}\.\d{4}", first) is not None
+        fmt = pd.tseries.api.guess_datetime_format(first, dayfirst=dayfirst or dotted)
         if fmt is not None:
             parsed[missing] = pd.to_datetime(text[missing], format=fmt, errors="coerce")
     return parsed
