@@ -26,7 +26,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console()
+# Piped output is not cut to 80 columns: tables stay one row per line for grep and logs.
+out = Console(width=None if sys.stdout.isatty() else 200)
 err = Console(stderr=True)
 
 P = ParamSpec("P")

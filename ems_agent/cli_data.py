@@ -144,11 +144,9 @@ def meters(site: SiteOption = None, as_json: JsonFlag = False) -> None:
     if not listing:
         out.print("The store is empty: run `ems-agent demo` or `ems-agent import-csv FILE`.")
     for s, meter_refs, pairs, stats in listing:
-        by_id = {m.id: m.name for m in meter_refs}
         table = make_table(
             "meter",
             "kind",
-            "parent",
             "metric",
             "unit",
             "readings",
@@ -156,12 +154,13 @@ def meters(site: SiteOption = None, as_json: JsonFlag = False) -> None:
             "last",
             title=f"{s.name} ({s.timezone})",
         )
-        for meter, series in pairs:
+        depth = _depths(meter_refs)
+        order = {m.id: i for i, m in enumerate(_tree_order(meter_refs))}
+        for meter, series in sorted(pairs, key=lambda p: (order[p[0].id], p[1].metric)):
             st = stats[series.id]
             table.add_row(
-                meter.name,
+                "  " * depth[meter.id] + meter.name,
                 meter.kind,
-                by_id.get(meter.parent_id, "") if meter.parent_id else "",
                 series.metric + (" (register)" if series.cumulative else ""),
                 series.unit,
                 f"{st.count:,}",
@@ -169,6 +168,33 @@ def meters(site: SiteOption = None, as_json: JsonFlag = False) -> None:
                 _local(st.last_ts, s.timezone),
             )
         out.print(table)
+
+
+def _tree_order(meter_refs: list[catalog.MeterRef]) -> list[catalog.MeterRef]:
+    """Parents before their sub-meters, siblings by name."""
+    children: dict[int | None, list[catalog.MeterRef]] = {}
+    for m in meter_refs:
+        children.setdefault(m.parent_id, []).append(m)
+    ordered: list[catalog.MeterRef] = []
+
+    def visit(parent: int | None) -> None:
+        for m in sorted(children.get(parent, []), key=lambda m: m.name):
+            ordered.append(m)
+            visit(m.id)
+
+    visit(None)
+    return ordered
+
+
+def _depths(meter_refs: list[catalog.MeterRef]) -> dict[int, int]:
+    parents = {m.id: m.parent_id for m in meter_refs}
+    depth = {}
+    for m in meter_refs:
+        d, p = 0, m.parent_id
+        while p is not None and d < 10:
+            d, p = d + 1, parents.get(p)
+        depth[m.id] = d
+    return depth
 
 
 def _site_json(
