@@ -99,7 +99,10 @@ def write_readings(
     lo, hi = quarter_range(ts, tz)
     before = _count(conn, series_id, lo, hi)
     rows = zip(itertools.repeat(series_id), ts.tolist(), values.tolist(), strict=False)
-    modified = _executemany(conn, _UPSERT, rows)
+    if conn.dialect.name == "postgresql":
+        modified = _pg_upsert(conn, rows)
+    else:
+        modified = _executemany(conn, _UPSERT, rows)
     if before == 0:
         # Nothing was stored in these quarter-hours: the batch alone defines their rollups.
         refresh_rollups(conn, series_id, ts, values, tz)
@@ -168,7 +171,39 @@ def _replace_rollups(
         agg.max.tolist(),
         strict=False,
     )
-    _executemany(conn, _INSERT_ROLLUPS, rows)
+    if conn.dialect.name == "postgresql":
+        _pg_copy(conn, "rollups (series_id, grain, bucket, n, sum, min, max)", rows)
+    else:
+        _executemany(conn, _INSERT_ROLLUPS, rows)
+
+
+def _pg_copy(conn: Connection, target: str, rows: Iterable[tuple[Any, ...]]) -> None:
+    """COPY rows into a table: on PostgreSQL far faster than any INSERT, even pipelined."""
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        with cursor.copy(f"COPY {target} FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+    finally:
+        cursor.close()
+
+
+def _pg_upsert(conn: Connection, rows: Iterable[tuple[Any, ...]]) -> int:
+    """Upsert readings on PostgreSQL: COPY into a session-local staging table, then one
+    INSERT ... SELECT ... ON CONFLICT. Returns the number of rows added or changed."""
+    conn.exec_driver_sql(
+        "CREATE TEMP TABLE IF NOT EXISTS staging_readings "
+        "(series_id integer, ts bigint, value double precision) ON COMMIT DELETE ROWS"
+    )
+    conn.exec_driver_sql("TRUNCATE staging_readings")
+    _pg_copy(conn, "staging_readings (series_id, ts, value)", rows)
+    result = conn.exec_driver_sql(
+        "INSERT INTO readings (series_id, ts, value) "
+        "SELECT series_id, ts, value FROM staging_readings "
+        "ON CONFLICT (series_id, ts) DO UPDATE SET value = excluded.value "
+        "WHERE readings.value <> excluded.value"
+    )
+    return max(result.rowcount, 0)
 
 
 def _executemany(conn: Connection, sql: str, rows: Iterable[tuple[Any, ...]]) -> int:

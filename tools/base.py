@@ -45,6 +45,12 @@ class AnalyticsConfig:
     emission_factors_are_defaults: bool = True
     demand_window_s: int = 900
     gas_price_per_kwh: float = 0.07
+    # (name, weekdays 0=Mon..6=Sun, start hour, end hour); an end before the start wraps midnight
+    shifts: tuple[tuple[str, tuple[int, ...], float, float], ...] = (
+        ("early", (0, 1, 2, 3, 4), 6.0, 14.0),
+        ("late", (0, 1, 2, 3, 4), 14.0, 22.0),
+        ("saturday", (5,), 6.0, 12.0),
+    )
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,123 @@
+"""compare_periods, rank_meters, split_consumption and data_coverage against pandas on raw rows."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+import pytest
+from sqlalchemy import Engine
+
+from store import catalog
+from store.errors import InsufficientData
+from store.writes import write_readings
+from tools.base import ToolContext
+from tools.compare import compare_periods, rank_meters
+from tools.coverage import data_coverage
+from tools.split import split_consumption
+
+TZ = "Europe/Berlin"
+ZONE = ZoneInfo(TZ)
+START = datetime(2025, 9, 1, tzinfo=ZONE)
+
+
+@pytest.fixture(scope="module")
+def raw() -> pd.DataFrame:
+    rng = np.random.default_rng(9)
+    ts = int(START.timestamp()) + 900 * np.arange(96 * 61, dtype=np.int64)
+    frames = []
+    for meter, scale in [("main", 30.0), ("press", 12.0), ("oven", 8.0), ("hvac", 4.0)]:
+        values = rng.gamma(2.0, scale / 2, len(ts))
+        keep = np.ones(len(ts), bool)
+        if meter == "oven":
+            keep[2000:2040] = False  # a 10-hour outage
+        frames.append(pd.DataFrame({"meter": meter, "ts": ts[keep], "value": values[keep]}))
+    frame = pd.concat(frames, ignore_index=True)
+    frame["local"] = pd.to_datetime(frame["ts"], unit="s", utc=True).dt.tz_convert(TZ)
+    return frame
+
+
+@pytest.fixture
+def ctx(engine: Engine, raw: pd.DataFrame) -> ToolContext:
+    with engine.begin() as conn:
+        site = catalog.ensure_site(conn, "plant", TZ)
+        catalog.ensure_meter(conn, site.id, "main")
+        for meter, group in raw.groupby("meter"):
+            catalog.ensure_meter(
+                conn, site.id, str(meter), parent=None if meter == "main" else "main"
+            )
+            sid = catalog.ensure_series(
+                conn, site.id, str(meter), "energy", "kWh", interval_s=900
+            ).id
+            write_readings(conn, sid, group["ts"].to_numpy(), group["value"].to_numpy(), TZ)
+    return ToolContext(engine=engine, site=site, now=datetime(2025, 11, 1, 12, tzinfo=ZONE))
+
+
+def month(raw: pd.DataFrame, meter: str, m: int) -> pd.Series:
+    rows = raw[(raw["meter"] == meter) & (raw["local"].dt.month == m)]
+    return rows["value"]
+
+
+def test_compare_months(ctx: ToolContext, raw: pd.DataFrame) -> None:
+    result = compare_periods(
+        ctx, {"meters": ["press", "oven"], "period": "2025-10", "reference": "2025-09"}
+    )
+    for change in result.changes:
+        a, b = month(raw, change.meter, 10).sum(), month(raw, change.meter, 9).sum()
+        assert change.value == pytest.approx(a, rel=1e-12)
+        assert change.reference_value == pytest.approx(b, rel=1e-12)
+        assert change.percent == pytest.approx(100 * (a - b) / b, rel=1e-9)
+
+
+def test_rank_excludes_totals_unless_asked(ctx: ToolContext, raw: pd.DataFrame) -> None:
+    ranked = rank_meters(ctx, {"period": "2025-10"})
+    assert ranked.excluded_totals == ["main"]
+    expected = sorted(
+        ((m, month(raw, m, 10).sum()) for m in ("press", "oven", "hvac")), key=lambda x: -x[1]
+    )
+    assert [(r.meter, pytest.approx(r.value, rel=1e-12)) for r in ranked.ranking] == expected
+    assert sum(r.share_percent for r in ranked.ranking) == pytest.approx(100)
+    with_totals = rank_meters(ctx, {"period": "2025-10", "include_totals": True, "top": 1})
+    assert [r.meter for r in with_totals.ranking] == ["main"]
+
+
+def test_weekday_weekend_and_shift_split(ctx: ToolContext, raw: pd.DataFrame) -> None:
+    rows = raw[(raw["meter"] == "press") & (raw["local"].dt.month == 9)]
+    weekend = rows["local"].dt.day_of_week >= 5
+    result = split_consumption(
+        ctx, {"meter": "press", "period": "2025-09", "by": "weekday_weekend"}
+    )
+    parts = {p.name: p.value for p in result.parts}
+    assert parts["weekend"] == pytest.approx(rows.loc[weekend, "value"].sum(), rel=1e-12)
+    assert parts["weekday"] == pytest.approx(rows.loc[~weekend, "value"].sum(), rel=1e-12)
+    shifts = split_consumption(ctx, {"meter": "press", "period": "2025-09", "by": "shift"})
+    hour = rows["local"].dt.hour
+    early = rows[(rows["local"].dt.day_of_week < 5) & (hour >= 6) & (hour < 14)]["value"].sum()
+    assert {p.name: p.value for p in shifts.parts}["early"] == pytest.approx(early, rel=1e-12)
+    assert sum(p.value for p in shifts.parts) == pytest.approx(rows["value"].sum(), rel=1e-12)
+
+
+def test_hourly_profile_is_average_power(ctx: ToolContext, raw: pd.DataFrame) -> None:
+    rows = raw[(raw["meter"] == "hvac") & (raw["local"].dt.month == 9)]
+    result = split_consumption(ctx, {"meter": "hvac", "period": "2025-09", "by": "hour_of_day"})
+    assert result.unit == "kW" and [p.name for p in result.parts][:2] == ["00:00", "01:00"]
+    seven = rows[rows["local"].dt.hour == 7]["value"]
+    assert result.parts[7].value == pytest.approx(seven.sum() / (len(seven) / 4), rel=1e-12)
+
+
+def test_coverage_finds_the_outage(ctx: ToolContext, raw: pd.DataFrame) -> None:
+    result = data_coverage(ctx, {"period": "2025-09", "min_gap_minutes": 60})
+    by_meter = {m.meter: m for m in result.meters}
+    assert by_meter["press"].coverage_percent == 100 and by_meter["press"].gaps == []
+    oven = by_meter["oven"]
+    assert oven.present_intervals == oven.expected_intervals - 40
+    assert len(oven.gaps) == 1 and oven.gaps[0].hours == 10
+    missing_start = pd.Timestamp(int(START.timestamp()) + 900 * 2000, unit="s", tz="UTC")
+    assert oven.gaps[0].start == missing_start.tz_convert(TZ).isoformat()
+
+
+def test_comparison_without_data_is_explained(ctx: ToolContext) -> None:
+    with pytest.raises(InsufficientData, match="no energy data in either period"):
+        compare_periods(ctx, {"meters": ["press"], "period": "2024-01", "reference": "2024-02"})

@@ -1,0 +1,127 @@
+"""Splits of a meter's consumption: weekday/weekend, shifts, tariff periods, hour, weekday."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import Field
+
+from store import queries
+from store.errors import InsufficientData
+from tools import resolve
+from tools.base import AnalyticsConfig, ToolContext, ToolInput, ToolResult, tool
+
+SplitBy = Literal["weekday_weekend", "shift", "tou", "hour_of_day", "day_of_week"]
+DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+class SplitInput(ToolInput):
+    meter: str = Field(description="Meter name or alias.")
+    period: str = Field(description="Period, e.g. 'last month' or '2025-Q3'.")
+    by: SplitBy = Field(
+        description="'weekday_weekend', 'shift' (the site's shift plan, rest is off-shift), "
+        "'tou' (tariff periods: peak and off-peak), 'hour_of_day' (average profile) or "
+        "'day_of_week'."
+    )
+    metric: str = Field(default="energy", description="Metric to split, normally 'energy'.")
+
+
+class Part(ToolResult):
+    name: str
+    value: float
+    share_percent: float | None
+    hours: float = Field(description="hours of data in this part")
+    average_per_hour: float
+
+
+class SplitResult(ToolResult):
+    meter: str
+    metric: str
+    unit: str
+    by: str
+    period: dict[str, str]
+    parts: list[Part]
+    source: str
+
+
+def _labels(local: pd.DatetimeIndex, by: str, config: AnalyticsConfig) -> np.ndarray:
+    weekday = np.asarray(local.day_of_week)
+    hour = np.asarray(local.hour + local.minute / 60)
+    if by == "weekday_weekend":
+        return np.where(weekday >= 5, "weekend", "weekday")
+    if by == "day_of_week":
+        return np.array([DAY_NAMES[d] for d in weekday])
+    if by == "hour_of_day":
+        return np.array([f"{int(h):02d}:00" for h in hour])
+    labels = np.full(len(local), "off-shift" if by == "shift" else "off-peak", dtype=object)
+    if by == "shift":
+        for name, days, start, end in reversed(config.shifts):
+            inside = (
+                (hour >= start) & (hour < end) if start < end else (hour >= start) | (hour < end)
+            )
+            labels[np.isin(weekday, days) & inside] = name
+        return labels
+    tariff = config.tariffs["electricity"]
+    for days, start, end, price in reversed(tariff.periods):
+        inside = np.isin(weekday, days) & (hour >= start) & (hour < end)
+        labels[inside] = f"peak ({price:g}/kWh)"
+    return labels
+
+
+@tool(SplitInput)
+def split_consumption(ctx: ToolContext, args: SplitInput) -> SplitResult:
+    """Split a meter's consumption over a period by weekday vs weekend, by shift, by
+    time-of-use tariff period, by hour of day or by day of week, with each part's share and
+    hourly average. Use it for "how much do we use at weekends", "energy per shift",
+    "what share of the chiller's energy falls in peak hours", "daily load profile"."""
+    period = resolve.period(ctx, args.period)
+    target = resolve.targets(ctx, [args.meter], args.metric)[0]
+    with ctx.engine.connect() as conn:
+        frame = queries.rollups(
+            conn, [target.series.id], 900, period.start_ts, period.end_ts, tz=ctx.site.timezone
+        )
+    if frame.empty:
+        raise InsufficientData(
+            f"no {args.metric} readings for {target.meter.name} in {period.describe()}"
+        )
+    local = pd.DatetimeIndex(pd.to_datetime(frame["bucket"], unit="s", utc=True)).tz_convert(
+        ctx.site.timezone
+    )
+    labels = _labels(local, args.by, ctx.config)
+    additive = target.series.additive
+    grouped = (
+        pd.DataFrame({"label": labels, "sum": frame["sum"], "n": frame["n"]})
+        .groupby("label", sort=False)
+        .agg(total=("sum", "sum"), n=("n", "sum"), quarters=("sum", "size"))
+    )
+    whole = float(grouped["total"].sum())
+    parts = []
+    for name, row in grouped.iterrows():
+        hours = float(row["quarters"]) / 4
+        value = float(row["total"]) if additive else float(row["total"] / row["n"])
+        parts.append(
+            Part(
+                name=str(name),
+                value=value / hours if args.by == "hour_of_day" and additive else value,
+                share_percent=100 * float(row["total"]) / whole if additive and whole else None,
+                hours=hours,
+                average_per_hour=float(row["total"]) / hours if additive else value,
+            )
+        )
+    if args.by in ("hour_of_day", "day_of_week"):
+        order = [f"{h:02d}:00" for h in range(24)] if args.by == "hour_of_day" else list(DAY_NAMES)
+        parts.sort(key=lambda p: order.index(p.name))
+    else:
+        parts.sort(key=lambda p: -p.value)
+    return SplitResult(
+        meter=target.meter.name,
+        metric=target.series.metric,
+        # An hourly profile of energy is an average power.
+        unit="kW" if args.by == "hour_of_day" and additive else target.series.unit,
+        by=args.by,
+        period=period.as_dict(),
+        parts=parts,
+        source="store rollups (15-minute)",
+    )
