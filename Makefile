@@ -36,8 +36,9 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/pytest
 
+## Store benchmark; PostgreSQL too when EMS_TEST_PG_URL is set (scripts/postgres-up.sh prints it).
 bench: $(STAMP)
-	$(BIN)/python -m benchmarks.run
+	$(BIN)/python -m benchmarks.store_bench $(if $(EMS_TEST_PG_URL),--pg $(EMS_TEST_PG_URL))
 
 clean:
 	rm -rf $(VENV) .ems .mypy_cache .ruff_cache .pytest_cache

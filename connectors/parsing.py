@@ -90,8 +90,9 @@ class ParsedFile:
 class _Rows:
     """Long-layout rows as strings, each with its line number in the file."""
 
-    frame: pd.DataFrame  # columns: line, timestamp, meter, metric, value, unit, raw
+    frame: pd.DataFrame  # columns: line, timestamp, meter, metric, value, unit, toolong
     format: str
+    table: pd.DataFrame  # the file as read, to quote bad rows
 
 
 def parse_file(
@@ -206,7 +207,7 @@ def _to_long(table: pd.DataFrame, options: ParseOptions, path: Path) -> _Rows:
     columns = {str(c).strip().lower(): c for c in table.columns if not str(c).startswith("__")}
     time_col = next((columns[c] for c in TIME_COLUMNS if c in columns), None)
     if {"meter", "value"} <= set(columns) and time_col is not None:
-        return _Rows(_long_frame(table, columns, time_col, options), "long")
+        return _Rows(_long_frame(table, columns, time_col, options), "long", table)
     if time_col is None:
         first = next(iter(columns.values()), None)
         expected = "timestamp,meter,metric,value,unit (long) or timestamp,<meter> [unit],... (wide)"
@@ -216,7 +217,7 @@ def _to_long(table: pd.DataFrame, options: ParseOptions, path: Path) -> _Rows:
                 f"{path.name}: unrecognised header ({found}); expected {expected}"
             )
         time_col = first
-    return _Rows(_wide_frame(table, time_col, options, path), "wide")
+    return _Rows(_wide_frame(table, time_col, options, path), "wide", table)
 
 
 def _looks_like_time(column: pd.Series) -> bool:
@@ -225,8 +226,11 @@ def _looks_like_time(column: pd.Series) -> bool:
     return bool(parsed.notna().mean() >= 0.5) if len(sample) else False
 
 
-def _raw_lines(table: pd.DataFrame, columns: list[str]) -> pd.Series:
-    return table[columns].astype(str).agg(",".join, axis=1)
+def _stripped(column: pd.Series) -> pd.Series:
+    """Strip each distinct value once: columns like meter and unit repeat a few values."""
+    codes, uniques = pd.factorize(column, use_na_sentinel=False)
+    cleaned = np.array([str(u).strip() for u in uniques], dtype=object)
+    return pd.Series(cleaned[codes], index=column.index, dtype=object)
 
 
 def _long_frame(
@@ -235,22 +239,18 @@ def _long_frame(
     def col(name: str, default: str) -> pd.Series:
         return table[columns[name]] if name in columns else pd.Series(default, index=table.index)
 
-    metric = col("metric", options.metric).str.strip().str.lower()
-    unit_default = options.unit or ""
-    frame = pd.DataFrame(
+    metric = _stripped(col("metric", options.metric).str.lower())
+    return pd.DataFrame(
         {
             "line": table["__line__"],
-            "timestamp": table[time_col].str.strip(),
-            "meter": table[columns["meter"]].str.strip(),
+            "timestamp": _stripped(table[time_col]),
+            "meter": _stripped(table[columns["meter"]]),
             "metric": metric.where(metric != "", options.metric),
-            "value": table[columns["value"]].str.strip(),
-            "unit": col("unit", unit_default).str.strip(),
+            "value": table[columns["value"]],
+            "unit": _stripped(col("unit", options.unit or "")),
             "toolong": table["__toolong__"] if "__toolong__" in table else False,
         }
     )
-    frame.attrs["raw"] = table
-    frame.attrs["raw_columns"] = [c for c in table.columns if not str(c).startswith("__")]
-    return frame
 
 
 def _wide_frame(
@@ -286,8 +286,6 @@ def _wide_frame(
     if not parts:
         raise ImportFormatError(f"{path.name}: a timestamp column but no meter columns")
     frame = pd.concat(parts, ignore_index=True)
-    frame.attrs["raw"] = table
-    frame.attrs["raw_columns"] = [c for c in table.columns if not str(c).startswith("__")]
     # Empty cells in a wide export are simply missing readings, not errors.
     return frame[frame["value"] != ""].reset_index(drop=True)
 
@@ -298,13 +296,12 @@ def _wide_frame(
 class _Collector:
     """Bad rows found so far; a row is reported once, with the first reason found."""
 
-    def __init__(self, frame: pd.DataFrame) -> None:
+    def __init__(self, frame: pd.DataFrame, table: pd.DataFrame) -> None:
         self.frame = frame
         self.bad = np.zeros(len(frame), dtype=bool)
         self.errors: list[RowError] = []
-        raw: pd.DataFrame = frame.attrs.get("raw", pd.DataFrame())
-        cols = frame.attrs.get("raw_columns", [])
-        self._raw = raw.set_index("__line__")[cols] if len(raw) else None
+        self._table = table
+        self._raw: pd.DataFrame | None = None
 
     def flag(
         self, mask: np.ndarray, column: str | None, reason: Callable[[pd.Series], str]
@@ -318,7 +315,9 @@ class _Collector:
 
     def _raw_text(self, row: pd.Series) -> str:
         if self._raw is None:
-            return ""
+            # Indexed on first use: most files have no bad rows at all.
+            cols = [c for c in self._table.columns if not str(c).startswith("__")]
+            self._raw = self._table.set_index("__line__")[cols]
         try:
             return ",".join(str(v) for v in self._raw.loc[int(row["line"])].tolist())
         except KeyError:
@@ -330,7 +329,7 @@ def _validate(rows: _Rows, options: ParseOptions) -> ParsedFile:
     blank = frame["timestamp"].eq("") & frame["meter"].eq("") & frame["value"].eq("")
     frame = frame[~(blank & ~frame["toolong"].astype(bool))]
     frame = frame.reset_index(drop=True)
-    bad = _Collector(frame)
+    bad = _Collector(frame, rows.table)
     bad.flag(frame["toolong"].to_numpy(bool), None, lambda r: "more fields than the header has")
     bad.flag(frame["meter"].eq("").to_numpy(), "meter", lambda r: "no meter name")
     ts = _timestamps(frame, options, bad)
@@ -365,20 +364,57 @@ def _validate(rows: _Rows, options: ParseOptions) -> ParsedFile:
 
 
 def _timestamps(frame: pd.DataFrame, options: ParseOptions, bad: _Collector) -> np.ndarray:
-    text = frame["timestamp"]
-    out = np.zeros(len(frame), dtype=np.int64)
-    aware = text.str.contains(_HAS_OFFSET, na=False) & text.str.contains(r"\d[T ]\d|\dT", na=False)
+    """Epoch seconds per row. Each distinct text is parsed once: a long file repeats every
+    timestamp once per meter, so this is where most of the parsing time is saved."""
+    codes, uniques = pd.factorize(frame["timestamp"])
+    text = pd.Series(np.asarray(uniques, dtype=object), dtype=object)
+    epoch = np.zeros(len(text), dtype=np.int64)
+    state = np.zeros(len(text), dtype=np.int8)  # 0 ok, 1 unreadable, 2 DST gap, 3 ambiguous
+    aware = (
+        text.str.contains(_HAS_OFFSET, na=False) & text.str.contains(r"\d[T ]\d|\dT", na=False)
+    ).to_numpy(bool)
     if aware.any():
         parsed = pd.to_datetime(text[aware], format="ISO8601", utc=True, errors="coerce")
-        ok = parsed.notna()
-        out[np.flatnonzero(aware)[ok.to_numpy()]] = _seconds(parsed[ok])
-        failed = np.zeros(len(frame), bool)
-        failed[np.flatnonzero(aware)[~ok.to_numpy()]] = True
-        bad.flag(failed, "timestamp", lambda r: f"cannot read time {r['timestamp']!r}")
-    naive_idx = np.flatnonzero(~aware.to_numpy())
-    if len(naive_idx):
-        out[naive_idx] = _naive_seconds(frame.iloc[naive_idx], options, bad, naive_idx)
+        ok = parsed.notna().to_numpy(bool)
+        epoch[np.flatnonzero(aware)[ok]] = _seconds(parsed[ok])
+        state[np.flatnonzero(aware)[~ok]] = 1
+    naive_pos = np.flatnonzero(~aware)
+    local = pd.DatetimeIndex(_parse_naive(text[~aware], options.dayfirst))
+    if len(naive_pos):
+        epoch[naive_pos], state[naive_pos] = _localize(local, options.timezone)
+    rows_state = state[codes]
+    tz = options.timezone
+    bad.flag(rows_state == 1, "timestamp", lambda r: f"cannot read time {r['timestamp']!r}")
+    bad.flag(
+        rows_state == 2,
+        "timestamp",
+        lambda r: f"time {r['timestamp']!r} does not exist in {tz} (clocks jump forward)",
+    )
+    out = epoch[codes]
+    ambiguous = np.flatnonzero(rows_state == 3)
+    if len(ambiguous):
+        naive_local = np.full(len(text), np.datetime64("NaT"), dtype="datetime64[s]")
+        naive_local[naive_pos] = local.as_unit("s").to_numpy()
+        wall = pd.DatetimeIndex(naive_local[codes[ambiguous]])
+        out[ambiguous] = _resolve_ambiguous(frame.iloc[ambiguous], wall, tz)
     return out
+
+
+def _localize(local: pd.DatetimeIndex, tz: str) -> tuple[np.ndarray, np.ndarray]:
+    """Epoch seconds of naive local times, and a state: 1 unreadable, 2 DST gap, 3 ambiguous."""
+    state = np.where(np.asarray(local.isna(), dtype=bool), 1, 0).astype(np.int8)
+    strict = local.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
+    ok = ~np.asarray(strict.isna(), dtype=bool)
+    epoch = np.zeros(len(local), dtype=np.int64)
+    epoch[ok] = strict[ok].as_unit("s").asi8
+    problem = ~ok & (state == 0)
+    if problem.any():
+        gap = np.asarray(
+            local[problem].tz_localize(tz, ambiguous=True, nonexistent="NaT").isna(), dtype=bool
+        )
+        state[np.flatnonzero(problem)[gap]] = 2
+        state[np.flatnonzero(problem)[~gap]] = 3
+    return epoch, state
 
 
 def _seconds(values: pd.Series) -> np.ndarray:
@@ -398,38 +434,6 @@ def _parse_naive(text: pd.Series, dayfirst: bool) -> pd.Series:
     return parsed
 
 
-def _naive_seconds(
-    frame: pd.DataFrame, options: ParseOptions, bad: _Collector, positions: np.ndarray
-) -> np.ndarray:
-    text = frame["timestamp"]
-    parsed = _parse_naive(text, options.dayfirst)
-    unreadable = np.zeros(len(bad.frame), bool)
-    unreadable[positions[parsed.isna().to_numpy()]] = True
-    bad.flag(unreadable, "timestamp", lambda r: f"cannot read time {r['timestamp']!r}")
-    local = pd.DatetimeIndex(parsed)
-    tz = options.timezone
-    strict = local.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
-    result = np.zeros(len(frame), dtype=np.int64)
-    ok = ~np.asarray(strict.isna(), dtype=bool)
-    result[ok] = strict[ok].as_unit("s").asi8
-    problem = ~ok & ~parsed.isna().to_numpy()
-    if problem.any():
-        gap = np.asarray(
-            local[problem].tz_localize(tz, ambiguous=True, nonexistent="NaT").isna(), dtype=bool
-        )
-        gap_pos = np.flatnonzero(problem)[gap]
-        missing = np.zeros(len(bad.frame), bool)
-        missing[positions[gap_pos]] = True
-        bad.flag(
-            missing,
-            "timestamp",
-            lambda r: f"time {r['timestamp']!r} does not exist in {tz} (clocks jump forward)",
-        )
-        amb_pos = np.flatnonzero(problem)[~gap]
-        result[amb_pos] = _resolve_ambiguous(frame.iloc[amb_pos], local[amb_pos], tz)
-    return result
-
-
 def _resolve_ambiguous(frame: pd.DataFrame, local: pd.DatetimeIndex, tz: str) -> np.ndarray:
     """A wall time that happens twice when clocks go back: first occurrence in the file is
     summer time, the second winter time (exports list the repeated hour in order)."""
@@ -444,14 +448,19 @@ def _resolve_ambiguous(frame: pd.DataFrame, local: pd.DatetimeIndex, tz: str) ->
 
 def _values(frame: pd.DataFrame, options: ParseOptions, bad: _Collector) -> np.ndarray:
     text = frame["value"]
-    numbers = pd.to_numeric(text, errors="coerce")
-    comma = numbers.isna() & text.str.fullmatch(r"-?[\d.]*\d,\d+", na=False)
-    if comma.any():
-        # European exports: '1.234,5' means 1234.5.
-        fixed = text[comma].str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
-        numbers[comma] = pd.to_numeric(fixed, errors="coerce")
-    values = numbers.to_numpy(np.float64, copy=True)
-    empty = text.eq("").to_numpy()
+    values = pd.to_numeric(text, errors="coerce").to_numpy(np.float64, copy=True)
+    retry = np.flatnonzero(np.isnan(values))
+    if len(retry):
+        # Only the cells that failed: padded numbers, and European '1.234,5' meaning 1234.5.
+        cells = text.iloc[retry].astype(str).str.strip()
+        comma = cells.str.fullmatch(r"-?[\d.]*\d,\d+", na=False)
+        cells = cells.where(
+            ~comma, cells.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+        )
+        values[retry] = pd.to_numeric(cells, errors="coerce").to_numpy(np.float64)
+    empty = (
+        text.astype(str).str.strip().eq("").to_numpy() if len(retry) else np.zeros(len(text), bool)
+    )
     bad.flag(empty, "value", lambda r: "no value")
     bad.flag(np.isnan(values) & ~empty, "value", lambda r: f"value {r['value']!r} is not a number")
     bad.flag(np.isinf(values), "value", lambda r: f"value {r['value']!r} is infinite")
