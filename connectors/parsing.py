@@ -319,7 +319,8 @@ class _Collector:
             cols = [c for c in self._table.columns if not str(c).startswith("__")]
             self._raw = self._table.set_index("__line__")[cols]
         try:
-            return ",".join(str(v) for v in self._raw.loc[int(row["line"])].tolist())
+            values = self._raw.loc[int(row["line"])]
+            return ",".join(str(v) for v in np.atleast_1d(np.asarray(values, dtype=object)))
         except KeyError:
             return ""
 

@@ -141,8 +141,11 @@ def resolve_period(text: str, now: datetime, tz: str) -> Period:
             period = Period(start, now.astimezone(zone_info), cleaned)
         if period is None and ".." in cleaned:
             a, b = (part.strip() for part in cleaned.split("..", 1))
+            first, last = _calendar(a, zone_info), _calendar(b, zone_info)
             period = Period(
-                _moment(a, zone_info, end=False), _moment(b, zone_info, end=True), cleaned
+                first.start if first else _moment(a, zone_info, end=False),
+                last.end if last else _moment(b, zone_info, end=True),
+                cleaned,
             )
     except ValueError as exc:
         raise InvalidPeriod(f"cannot read period {text!r}: {exc}") from None
