@@ -46,17 +46,17 @@ def stamp() -> str:
     return f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}."
 
 
-def write_section(name: str, body: str) -> None:
-    """Replace (or append) the section between `<!-- name -->` markers in RESULTS.md."""
+def write_section(name: str, body: str, results: Path = RESULTS) -> None:
+    """Replace (or append) the section between `<!-- name -->` markers in a results file."""
     start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
     block = f"{start}\n{body.strip()}\n{end}"
-    text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
+    text = results.read_text() if results.exists() else "# Results\n"
     pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.S)
     if pattern.search(text):
         text = pattern.sub(lambda _: block, text)
     else:
         text = text.rstrip() + "\n\n" + block + "\n"
-    RESULTS.write_text(text)
+    results.write_text(text)
 
 
 def table(header: list[str], rows: list[list[str]]) -> str:
