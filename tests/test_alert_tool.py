@@ -1,0 +1,169 @@
+"""Alert rules: validation with reasons, one alert per episode, restart-safe evaluation."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pytest
+from sqlalchemy import Engine, func, select
+
+from store import catalog
+from store.errors import UnknownMeter
+from store.schema import Alert, AlertRule
+from store.writes import write_readings
+from tools.alerts import (
+    InvalidRule,
+    NotAllowed,
+    create_alert_rule,
+    evaluate_rules,
+    list_alert_rules,
+    list_alerts,
+    update_alert,
+    update_alert_rule,
+)
+from tools.base import ToolContext
+
+TZ = "Europe/Berlin"
+ZONE = ZoneInfo(TZ)
+T0 = int(datetime(2025, 6, 2, tzinfo=ZONE).timestamp())
+QUARTERS = 96 * 2
+
+
+def demand_kw() -> np.ndarray:
+    kw = np.full(QUARTERS, 100.0)
+    kw[40:44] = 150.0  # one hour above 120 kW
+    kw[120:122] = 160.0  # half an hour
+    kw[150:170] = np.where(np.arange(20) % 2 == 0, 118.0, 124.0)  # hovering at the threshold
+    return kw
+
+
+@pytest.fixture
+def ctx(engine: Engine) -> ToolContext:
+    ts = T0 + 900 * np.arange(QUARTERS, dtype=np.int64)
+    with engine.begin() as conn:
+        site = catalog.ensure_site(conn, "plant", TZ)
+        sid = catalog.ensure_series(conn, site.id, "line-a", "energy", "kWh").id
+        write_readings(conn, sid, ts, demand_kw() / 4, TZ)
+        pid = catalog.ensure_series(conn, site.id, "line-a-output", "production", "unit").id
+        write_readings(conn, pid, ts, np.full(QUARTERS, 100.0), TZ)
+    return ToolContext(engine, site, datetime(2025, 6, 4, tzinfo=ZONE))
+
+
+def rule(**overrides: object) -> dict:
+    base = {
+        "meter": "line-a",
+        "target": "demand",
+        "condition": ">",
+        "threshold": 120.0,
+        "unit": "kW",
+        "window": "15min",
+    }
+    return base | overrides
+
+
+def test_demand_rule_raises_one_alert_per_episode(ctx: ToolContext) -> None:
+    created = create_alert_rule(ctx, rule(channel="#energy"))
+    assert created.name == "line-a demand > 120 kW" and created.channel == "#energy"
+    evaluate_rules(ctx, T0, T0 + QUARTERS * 900)
+    alerts = sorted(list_alerts(ctx, {"state": "all"}).alerts, key=lambda a: a.start)
+    starts = [datetime.fromisoformat(a.start).timestamp() for a in alerts]
+    assert starts == [T0 + 40 * 900, T0 + 120 * 900, T0 + 151 * 900]
+    assert [a.peak_value for a in alerts] == [150.0, 160.0, 124.0]
+    first_end = datetime.fromisoformat(alerts[0].end or "").timestamp()
+    assert first_end == T0 + 44 * 900
+    assert (
+        alerts[2].end is None or datetime.fromisoformat(alerts[2].end).timestamp() >= T0 + 170 * 900
+    )
+
+
+def test_evaluation_is_idempotent_and_incremental(ctx: ToolContext) -> None:
+    create_alert_rule(ctx, rule())
+    end = T0 + QUARTERS * 900
+    evaluate_rules(ctx, T0, end)
+    evaluate_rules(ctx, T0, end)  # the same data again: nothing new
+    with ctx.engine.connect() as conn:
+        once = conn.execute(
+            select(Alert.start_ts, Alert.end_ts, Alert.peak_value).order_by(Alert.start_ts)
+        ).all()
+        conn.execute(Alert.__table__.delete())
+        conn.commit()
+    for a in range(T0, end, 6 * 3600):  # as a watcher would, every six hours
+        evaluate_rules(ctx, a, min(a + 6 * 3600, end))
+    with ctx.engine.connect() as conn:
+        stepwise = conn.execute(
+            select(Alert.start_ts, Alert.end_ts, Alert.peak_value).order_by(Alert.start_ts)
+        ).all()
+    assert stepwise == once
+
+
+def test_sec_rule_uses_production(ctx: ToolContext) -> None:
+    create_alert_rule(ctx, rule(target="sec", threshold=0.35, unit="kWh/unit", window="hour"))
+    evaluate_rules(ctx, T0, T0 + QUARTERS * 900)
+    [alert] = [
+        a for a in list_alerts(ctx, {"state": "all"}).alerts if a.start.startswith("2025-06-02T10")
+    ]
+    assert alert.peak_value == pytest.approx(150.0 / 400.0)  # 150 kWh in the hour, 400 units
+
+
+@pytest.mark.parametrize(
+    ("overrides", "error", "message"),
+    [
+        ({"meter": "line-z"}, UnknownMeter, "no meter named 'line-z'"),
+        ({"unit": "kWh"}, InvalidRule, "compared in kW, but the threshold is in kWh"),
+        ({"threshold": -5.0}, InvalidRule, "never negative"),
+        ({"condition": "<", "threshold": 0.0}, InvalidRule, "can never be true"),
+        ({"condition": ">=", "threshold": 0.0}, InvalidRule, "always true"),
+        ({"threshold": math.nan}, InvalidRule, "not a number"),
+        ({"target": "metric", "metric": None}, InvalidRule, "needs the metric"),
+    ],
+)
+def test_bad_rules_are_refused_with_the_reason(
+    ctx: ToolContext, overrides: dict, error: type, message: str
+) -> None:
+    with pytest.raises(error, match=message):
+        create_alert_rule(ctx, rule(**overrides))
+    with ctx.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(AlertRule)).scalar_one() == 0
+
+
+def test_viewers_cannot_write(ctx: ToolContext) -> None:
+    viewer = replace(ctx, role="viewer", user="ann")
+    with pytest.raises(NotAllowed, match="needs the operator role"):
+        create_alert_rule(viewer, rule())
+    assert list_alert_rules(viewer, {}).rules == []
+
+
+def test_update_validates_and_delete_removes(ctx: ToolContext) -> None:
+    created = create_alert_rule(ctx, rule())
+    with pytest.raises(InvalidRule, match="never negative"):
+        update_alert_rule(ctx, {"rule_id": created.id, "threshold": -1.0})
+    assert list_alert_rules(ctx, {}).rules[0].threshold == 120.0  # unchanged
+    changed = update_alert_rule(
+        ctx, {"rule_id": created.id, "threshold": 140.0, "severity": "critical"}
+    )
+    assert (changed.rules[0].threshold, changed.rules[0].severity) == (140.0, "critical")
+    update_alert_rule(ctx, {"rule_id": created.id, "delete": True})
+    assert list_alert_rules(ctx, {}).rules == []
+    with pytest.raises(InvalidRule, match="no alert rule with id"):
+        update_alert_rule(ctx, {"rule_id": created.id, "threshold": 1.0})
+
+
+def test_acknowledge_and_resolve_with_notes(ctx: ToolContext) -> None:
+    create_alert_rule(ctx, rule())
+    evaluate_rules(ctx, T0, T0 + QUARTERS * 900)
+    first = list_alerts(ctx, {"state": "open"}).alerts[-1]
+    acked = update_alert(
+        ctx, {"alert_id": first.id, "action": "acknowledge", "note": "checking the press"}
+    )
+    assert (acked.state, acked.note) == ("acknowledged", "checking the press")
+    done = update_alert(
+        ctx, {"alert_id": first.id, "action": "resolve", "note": "press restarted under load"}
+    )
+    assert done.state == "resolved"
+    assert first.id not in {a.id for a in list_alerts(ctx, {"state": "active"}).alerts}
+    with pytest.raises(InvalidRule, match="no alert with id 9999"):
+        update_alert(ctx, {"alert_id": 9999, "action": "resolve"})

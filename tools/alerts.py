@@ -1,0 +1,470 @@
+"""Alert rules on a meter's energy, demand, specific energy or any metric: validated when
+written, evaluated on new data with one alert per episode, acknowledged and resolved with notes."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import Field
+from sqlalchemy import Connection, delete, insert, select, update
+
+from store import catalog, queries
+from store.errors import EMSError, UnknownSeries
+from store.schema import Alert, AlertRule
+from tools import resolve
+from tools.base import ToolContext, ToolInput, ToolResult, tool
+
+Condition = Literal[">", ">=", "<", "<="]
+Target = Literal["energy", "demand", "sec", "metric"]
+WINDOWS = {"15min": 900, "hour": 3600, "day": 86400}
+UNITS = {"energy": "kWh", "demand": "kW", "sec": "kWh/unit"}
+HYSTERESIS = 0.05  # an episode ends once the value is 5 % back inside the threshold ...
+CLEAR_WINDOWS = 2  # ... for this many windows in a row
+
+
+class InvalidRule(EMSError):
+    """An alert rule that cannot be stored: unknown meter, wrong unit, impossible threshold."""
+
+
+class NotAllowed(EMSError):
+    """A write attempted without the operator role."""
+
+
+class RuleInput(ToolInput):
+    meter: str = Field(description="Meter name or alias the rule watches.")
+    target: Target = Field(
+        description="'energy' (kWh per window), 'demand' (average kW over the window), 'sec' "
+        "(kWh per unit produced over the window) or 'metric' (average of another metric)."
+    )
+    condition: Condition = Field(description="Comparison with the threshold: >, >=, < or <=.")
+    threshold: float = Field(description="Threshold value, in `unit`.")
+    unit: str = Field(description="Unit of the threshold: kWh, kW, kWh/unit, or the metric's.")
+    window: Literal["15min", "hour", "day"] = Field(
+        default="15min", description="Window the value is computed over."
+    )
+    metric: str | None = Field(default=None, description="For target 'metric': which metric.")
+    severity: Literal["info", "warning", "critical"] = Field(
+        default="warning", description="How urgent an alert from this rule is."
+    )
+    channel: str | None = Field(
+        default=None, description="Where alerts go, e.g. a Slack channel '#energy'."
+    )
+    name: str | None = Field(default=None, description="A short name; generated if omitted.")
+
+
+class RuleOut(ToolResult):
+    id: int
+    name: str
+    meter: str
+    target: str
+    condition: str
+    threshold: float
+    unit: str
+    window: str
+    severity: str
+    channel: str | None
+    enabled: bool
+
+
+class RuleList(ToolResult):
+    rules: list[RuleOut]
+
+
+def _require_operator(ctx: ToolContext) -> None:
+    if ctx.role not in ("operator", "admin"):
+        raise NotAllowed(
+            f"changing alert rules needs the operator role; {ctx.user} is a {ctx.role}"
+        )
+
+
+def _unit_for(ctx: ToolContext, args: RuleInput) -> tuple[str, str]:
+    """The unit values of this rule are computed in, and the metric they come from."""
+    if args.target == "metric":
+        if not args.metric:
+            raise InvalidRule(
+                "target 'metric' needs the metric to watch, e.g. 'outdoor_temperature'"
+            )
+        series = resolve.targets(ctx, [args.meter], args.metric)[0].series
+        return series.unit, series.metric
+    resolve.targets(ctx, [args.meter], "energy")
+    return UNITS[args.target], "energy"
+
+
+def validate_rule(ctx: ToolContext, args: RuleInput) -> str:
+    """Check a rule against the store and physics; returns the meter's canonical name."""
+    if not math.isfinite(args.threshold):
+        raise InvalidRule(f"threshold {args.threshold} is not a number")
+    meter = resolve.meter(ctx, args.meter)
+    expected_unit, _ = _unit_for(ctx, args)
+    if args.unit.strip().lower() != expected_unit.lower():
+        raise InvalidRule(
+            f"a {args.target} rule on {meter.name} is compared in {expected_unit}, "
+            f"but the threshold is in {args.unit}"
+        )
+    if args.target in ("energy", "demand", "sec"):
+        what = f"{args.target} {args.condition} {args.threshold:g} {expected_unit}"
+        if args.threshold < 0:
+            raise InvalidRule(
+                f"{what}: {args.target} is never negative, so the threshold is impossible"
+            )
+        if args.condition == "<" and args.threshold == 0:
+            raise InvalidRule(f"{what} can never be true")
+        if args.condition == ">=" and args.threshold == 0:
+            raise InvalidRule(f"{what} is always true; the alert would never clear")
+    return meter.name
+
+
+_RULE_COLUMNS = (
+    AlertRule.id,
+    AlertRule.name,
+    AlertRule.meter_id,
+    AlertRule.target,
+    AlertRule.condition,
+    AlertRule.threshold,
+    AlertRule.unit,
+    AlertRule.window_s,
+    AlertRule.severity,
+    AlertRule.channel,
+    AlertRule.enabled,
+)
+
+
+def _rules(conn: Connection, site_id: int, rule_id: int | None = None) -> list[RuleOut]:
+    names = {m.id: m.name for m in catalog.list_meters(conn, site_id)}
+    stmt = select(*_RULE_COLUMNS).where(AlertRule.site_id == site_id).order_by(AlertRule.id)
+    if rule_id is not None:
+        stmt = stmt.where(AlertRule.id == rule_id)
+    windows = {v: k for k, v in WINDOWS.items()}
+    return [
+        RuleOut(
+            id=r.id,
+            name=r.name,
+            meter=names.get(r.meter_id, "?"),
+            target=r.target,
+            condition=r.condition,
+            threshold=r.threshold,
+            unit=r.unit,
+            window=windows.get(r.window_s, f"{r.window_s}s"),
+            severity=r.severity,
+            channel=r.channel,
+            enabled=r.enabled,
+        )
+        for r in conn.execute(stmt)
+    ]
+
+
+def _target_key(args: RuleInput) -> str:
+    return f"metric:{args.metric}" if args.target == "metric" else args.target
+
+
+@tool(RuleInput, writes=True)
+def create_alert_rule(ctx: ToolContext, args: RuleInput) -> RuleOut:
+    """Create an alert rule, e.g. "alert me when line-a's SEC passes 0.42 kWh/unit" or "when the
+    main incomer's demand exceeds 1200 kW". Needs the operator role and the user's explicit
+    confirmation. Unknown meters, units that do not fit and impossible thresholds are refused."""
+    _require_operator(ctx)
+    meter_name = validate_rule(ctx, args)
+    name = (
+        args.name or f"{meter_name} {args.target} {args.condition} {args.threshold:g} {args.unit}"
+    )
+    with ctx.engine.begin() as conn:
+        meter = catalog.resolve_meter(conn, ctx.site.id, meter_name)
+        rule_id = conn.execute(
+            insert(AlertRule)
+            .values(
+                site_id=ctx.site.id,
+                name=name,
+                meter_id=meter.id,
+                target=_target_key(args),
+                condition=args.condition,
+                threshold=args.threshold,
+                unit=args.unit.strip(),
+                window_s=WINDOWS[args.window],
+                severity=args.severity,
+                channel=args.channel,
+                created_by=ctx.user,
+            )
+            .returning(AlertRule.id)
+        ).scalar_one()
+        return _rules(conn, ctx.site.id, rule_id)[0]
+
+
+class ListRulesInput(ToolInput):
+    meter: str | None = Field(default=None, description="Only rules on this meter.")
+
+
+@tool(ListRulesInput)
+def list_alert_rules(ctx: ToolContext, args: ListRulesInput) -> RuleList:
+    """List the site's alert rules with their meter, condition, threshold and window."""
+    with ctx.engine.connect() as conn:
+        rules = _rules(conn, ctx.site.id)
+    if args.meter:
+        name = resolve.meter(ctx, args.meter).name
+        rules = [r for r in rules if r.meter == name]
+    return RuleList(rules=rules)
+
+
+class RuleChange(ToolInput):
+    rule_id: int = Field(description="Id of the rule to change.")
+    threshold: float | None = Field(default=None, description="New threshold, same unit.")
+    condition: Condition | None = Field(default=None, description="New comparison.")
+    severity: Literal["info", "warning", "critical"] | None = Field(
+        default=None, description="New severity."
+    )
+    enabled: bool | None = Field(default=None, description="Switch the rule on or off.")
+    delete: bool = Field(default=False, description="Delete the rule and its alerts instead.")
+
+
+@tool(RuleChange, writes=True)
+def update_alert_rule(ctx: ToolContext, args: RuleChange) -> RuleList:
+    """Change or delete an alert rule by id (threshold, condition, severity, on/off). Needs the
+    operator role and the user's explicit confirmation."""
+    _require_operator(ctx)
+    with ctx.engine.begin() as conn:
+        found = _rules(conn, ctx.site.id, args.rule_id)
+        if not found:
+            raise InvalidRule(f"no alert rule with id {args.rule_id}; list_alert_rules shows them")
+        rule = found[0]
+        if args.delete:
+            conn.execute(delete(AlertRule).where(AlertRule.id == rule.id))
+            return RuleList(rules=[])
+        target, _, metric = rule.target.partition(":")
+        proposed = RuleInput.model_validate(
+            {
+                "meter": rule.meter,
+                "target": target,
+                "metric": metric or None,
+                "condition": args.condition or rule.condition,
+                "threshold": rule.threshold if args.threshold is None else args.threshold,
+                "unit": rule.unit,
+                "window": rule.window,
+            }
+        )
+        validate_rule(ctx, proposed)
+        changes = {
+            k: v for k, v in args.model_dump(exclude={"rule_id", "delete"}).items() if v is not None
+        }
+        conn.execute(
+            update(AlertRule)
+            .where(AlertRule.id == rule.id)
+            .values(**changes, updated_at=datetime.now(UTC))
+        )
+        return RuleList(rules=_rules(conn, ctx.site.id, rule.id))
+
+
+# ------------------------------------------------------------------ evaluation
+
+
+class AlertOut(ToolResult):
+    id: int
+    rule_id: int
+    rule: str
+    meter: str
+    severity: str
+    start: str
+    end: str | None = Field(description="when the condition cleared; None while it holds")
+    peak_value: float
+    unit: str
+    state: str = Field(description="open, acknowledged or resolved")
+    note: str | None
+
+
+def _compare(condition: str, value: float, threshold: float) -> bool:
+    return {
+        ">": value > threshold,
+        ">=": value >= threshold,
+        "<": value < threshold,
+        "<=": value <= threshold,
+    }[condition]
+
+
+def _cleared(condition: str, value: float, threshold: float) -> bool:
+    """Back inside the threshold by the hysteresis margin, so an alert does not flap."""
+    margin = HYSTERESIS * abs(threshold)
+    if condition in (">", ">="):
+        return value < threshold - margin if threshold else value <= 0
+    return value > threshold + margin
+
+
+def window_values(ctx: ToolContext, rule: RuleOut, lo: int, hi: int) -> pd.Series:
+    """The rule's value per complete window in [lo, hi), indexed by window start."""
+    window_s = WINDOWS[rule.window]
+    target, _, metric = rule.target.partition(":")
+    names = [rule.meter]
+    with ctx.engine.connect() as conn:
+        site_series = catalog.list_series(conn, ctx.site.id)
+        own = {s.metric: s.id for m, s in site_series if m.name == rule.meter}
+        sid = own.get(metric or "energy")
+        if sid is None:
+            raise UnknownSeries(f"meter {rule.meter} no longer has a {metric or 'energy'} series")
+        frame = queries.rollups(conn, [sid], window_s, lo, hi, tz=ctx.site.timezone)
+        values = frame.set_index("bucket")
+        if target == "sec":
+            made = [
+                s.id
+                for m, s in site_series
+                if s.metric == "production" and m.name == f"{names[0]}-output"
+            ]
+            made = made or [s.id for _, s in site_series if s.metric == "production"]
+            prod = queries.rollups(conn, made, window_s, lo, hi, tz=ctx.site.timezone)
+            units = prod.groupby("bucket")["sum"].sum().reindex(values.index)
+            series = (values["sum"] / units.where(units > 0)).dropna()
+        elif target == "demand":
+            series = values["sum"] / (window_s / 3600)
+        elif target == "energy":
+            series = values["sum"]
+        else:
+            series = values["sum"] / values["n"]
+    complete = series.index.to_numpy(np.int64) + window_s <= hi
+    return series[complete]
+
+
+def evaluate_rules(ctx: ToolContext, since: int, until: int) -> list[AlertOut]:
+    """Evaluate every enabled rule on the windows in [since, until); returns alerts opened or
+    changed. Restart-safe and idempotent: an open episode is re-read from its start, and an
+    episode already stored is never stored twice."""
+    changed: list[int] = []
+    with ctx.engine.connect() as conn:
+        rules = [r for r in _rules(conn, ctx.site.id) if r.enabled]
+    for rule in rules:
+        with ctx.engine.begin() as conn:
+            changed += _evaluate_rule(ctx, conn, rule, since, until)
+    return [a for a in list_alerts(ctx, {"state": "all"}).alerts if a.id in changed]
+
+
+def _evaluate_rule(
+    ctx: ToolContext, conn: Connection, rule: RuleOut, since: int, until: int
+) -> list[int]:
+    open_alert = conn.execute(
+        select(Alert.id, Alert.start_ts, Alert.peak_value)
+        .where(Alert.rule_id == rule.id, Alert.end_ts.is_(None))
+        .order_by(Alert.start_ts.desc())
+    ).first()
+    lo = min(since, int(open_alert.start_ts)) if open_alert else since
+    values = window_values(ctx, rule, lo, until)
+    current = (int(open_alert.id), float(open_alert.peak_value)) if open_alert else None
+    clears, clear_start, touched = 0, None, []
+    for start, value in zip(values.index.to_numpy(np.int64), values.to_numpy(float), strict=True):
+        if current is None:
+            if _compare(rule.condition, value, rule.threshold) and start >= since:
+                current = (_open(conn, rule.id, int(start), value), value)
+                touched.append(current[0])
+            continue
+        alert_id, peak = current
+        worse = value > peak if rule.condition in (">", ">=") else value < peak
+        if worse:
+            conn.execute(update(Alert).where(Alert.id == alert_id).values(peak_value=value))
+            current = (alert_id, value)
+            touched.append(alert_id)
+        if _cleared(rule.condition, value, rule.threshold):
+            clears, clear_start = clears + 1, clear_start or int(start)
+            if clears >= CLEAR_WINDOWS:
+                conn.execute(update(Alert).where(Alert.id == alert_id).values(end_ts=clear_start))
+                touched.append(alert_id)
+                current, clears, clear_start = None, 0, None
+        else:
+            clears, clear_start = 0, None
+    return touched
+
+
+def _open(conn: Connection, rule_id: int, start: int, value: float) -> int:
+    existing = conn.execute(
+        select(Alert.id).where(Alert.rule_id == rule_id, Alert.start_ts == start)
+    ).scalar_one_or_none()
+    if existing is not None:
+        return int(existing)
+    return int(
+        conn.execute(
+            insert(Alert)
+            .values(rule_id=rule_id, start_ts=start, peak_value=value, state="open")
+            .returning(Alert.id)
+        ).scalar_one()
+    )
+
+
+class AlertsInput(ToolInput):
+    state: Literal["open", "acknowledged", "resolved", "active", "all"] = Field(
+        default="active",
+        description="'active' (open or acknowledged), 'open', 'acknowledged', 'resolved' or 'all'.",
+    )
+
+
+class AlertList(ToolResult):
+    alerts: list[AlertOut]
+
+
+@tool(AlertsInput)
+def list_alerts(ctx: ToolContext, args: AlertsInput) -> AlertList:
+    """List alerts raised by the site's alert rules, newest first, with their peak value and
+    whether the condition still holds."""
+    states = {"active": ("open", "acknowledged"), "all": ("open", "acknowledged", "resolved")}
+    wanted = states.get(args.state, (args.state,))
+    tz = ctx.site.timezone
+    with ctx.engine.connect() as conn:
+        rules = {r.id: r for r in _rules(conn, ctx.site.id)}
+        rows = conn.execute(
+            select(
+                Alert.id,
+                Alert.rule_id,
+                Alert.start_ts,
+                Alert.end_ts,
+                Alert.peak_value,
+                Alert.state,
+                Alert.note,
+            )
+            .where(Alert.rule_id.in_(list(rules)), Alert.state.in_(wanted))
+            .order_by(Alert.start_ts.desc())
+        ).all()
+    return AlertList(
+        alerts=[
+            AlertOut(
+                id=r.id,
+                rule_id=r.rule_id,
+                rule=rules[r.rule_id].name,
+                meter=rules[r.rule_id].meter,
+                severity=rules[r.rule_id].severity,
+                start=_iso(r.start_ts, tz),
+                end=_iso(r.end_ts, tz) if r.end_ts is not None else None,
+                peak_value=r.peak_value,
+                unit=rules[r.rule_id].unit,
+                state=r.state,
+                note=r.note,
+            )
+            for r in rows
+        ]
+    )
+
+
+def _iso(ts: int, tz: str) -> str:
+    return pd.Timestamp(int(ts), unit="s", tz="UTC").tz_convert(tz).isoformat()
+
+
+class AlertAction(ToolInput):
+    alert_id: int = Field(description="Id of the alert.")
+    action: Literal["acknowledge", "resolve"] = Field(description="'acknowledge' or 'resolve'.")
+    note: str | None = Field(default=None, description="What was found or done.")
+
+
+@tool(AlertAction, writes=True)
+def update_alert(ctx: ToolContext, args: AlertAction) -> AlertOut:
+    """Acknowledge or resolve an alert, with a note of what was found or done. Needs the
+    operator role and the user's explicit confirmation."""
+    _require_operator(ctx)
+    state = "acknowledged" if args.action == "acknowledge" else "resolved"
+    with ctx.engine.begin() as conn:
+        rules = {r.id for r in _rules(conn, ctx.site.id)}
+        found = conn.execute(
+            select(Alert.rule_id).where(Alert.id == args.alert_id)
+        ).scalar_one_or_none()
+        if found is None or found not in rules:
+            raise InvalidRule(f"no alert with id {args.alert_id} at {ctx.site.name}")
+        conn.execute(
+            update(Alert)
+            .where(Alert.id == args.alert_id)
+            .values(state=state, note=args.note, acknowledged_by=ctx.user)
+        )
+    return next(a for a in list_alerts(ctx, {"state": "all"}).alerts if a.id == args.alert_id)
