@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from ems_agent.settings import Settings, load_settings
 from store.engine import make_engine
 from store.migrate import upgrade
+from tools.base import AnalyticsConfig, Tariff
 
 
 @dataclass
@@ -21,6 +22,32 @@ class App:
         engine = make_engine(self.settings.db_url)
         upgrade(engine)
         return engine
+
+
+def analytics_config(settings: Settings) -> AnalyticsConfig:
+    """Tariffs, emission factors and the demand window from settings; defaults stay labelled."""
+    default = AnalyticsConfig()
+    tariffs = default.tariffs
+    if settings.tariff is not None:
+        t = settings.tariff
+        periods = tuple((tuple(p.days), p.start_hour, p.end_hour, p.price) for p in t.periods)
+        tariffs = {
+            "electricity": Tariff(
+                name=t.name,
+                currency=t.currency,
+                periods=periods,
+                default_price=t.default_price,
+                demand_charge_per_kw=t.demand_charge_per_kw,
+                is_default=False,
+            )
+        }
+    return AnalyticsConfig(
+        tariffs=tariffs,
+        emission_factors=settings.emission_factors or default.emission_factors,
+        emission_factors_are_defaults=settings.emission_factors is None,
+        demand_window_s=settings.demand_window_minutes * 60,
+        gas_price_per_kwh=settings.gas_price_per_kwh,
+    )
 
 
 def open_app(settings: Settings | None = None) -> App:

@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -26,6 +26,21 @@ def _config_file() -> Path:
     return Path(os.environ.get("EMS_HOME", ".ems")) / "ems.toml"
 
 
+class TouPeriod(BaseModel):
+    days: list[int] = Field(description="Weekdays, 0 = Monday ... 6 = Sunday.")
+    start_hour: int = Field(ge=0, le=24)
+    end_hour: int = Field(ge=0, le=24)
+    price: float = Field(ge=0, description="Price per kWh in this period.")
+
+
+class TariffSettings(BaseModel):
+    name: str = "site tariff"
+    currency: str = "EUR"
+    periods: list[TouPeriod] = Field(default_factory=list)
+    default_price: float = Field(ge=0, description="Price per kWh outside the periods.")
+    demand_charge_per_kw: float = Field(default=0.0, ge=0, description="Per kW of monthly peak.")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="EMS_", extra="ignore")
 
@@ -38,6 +53,22 @@ class Settings(BaseSettings):
     timezone: str = Field(default="Europe/Berlin", description="Time zone for new sites.")
     demo_seed: int = Field(default=42, description="Seed of the demo plant's simulator.")
     log_level: str = Field(default="INFO")
+    tariff: TariffSettings | None = Field(
+        default=None, description="Electricity tariff; without one a labelled default is used."
+    )
+    gas_price_per_kwh: float = Field(default=0.07, ge=0)
+    emission_factors: dict[str, float] | None = Field(
+        default=None,
+        description="kg CO2e per kWh by meter kind; without them labelled defaults are used.",
+    )
+    demand_window_minutes: int = Field(default=15, description="15, 30 or 60.")
+
+    @field_validator("demand_window_minutes")
+    @classmethod
+    def _window(cls, value: int) -> int:
+        if value not in (15, 30, 60):
+            raise ValueError("demand_window_minutes must be 15, 30 or 60")
+        return value
 
     @field_validator("timezone")
     @classmethod
