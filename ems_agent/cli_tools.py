@@ -14,16 +14,6 @@ import typer
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
-import tools.alerts
-import tools.anomaly
-import tools.baseline
-import tools.compare
-import tools.coverage
-import tools.forecast
-import tools.kpi
-import tools.query
-import tools.split
-import tools.sql  # noqa: F401  (importing a tool module registers its tools)
 from ems_agent.app import analytics_config
 from ems_agent.cli import (
     JsonFlag,
@@ -39,7 +29,10 @@ from store import catalog
 from store.errors import EMSError
 from store.timeutil import zone
 from tools.alerts import evaluate_rules
-from tools.base import REGISTRY, Tool, ToolContext, ToolResult
+from tools.base import Tool, ToolContext, ToolResult
+from tools.registry import all_tools
+
+REGISTRY = all_tools()
 
 
 class BadArguments(EMSError):

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, Select, func, select
 
 from store.rollups import bucket_starts, day_range, from_readings
 from store.schema import GRAIN_15MIN, GRAINS, Reading, Rollup, Series
@@ -20,13 +20,24 @@ from store.schema import GRAIN_15MIN, GRAINS, Reading, Rollup, Series
 Source = Literal["rollup", "raw"]
 
 
+def _plain_rows(conn: Connection, stmt: Select[*tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """Rows as plain tuples straight from the driver: building SQLAlchemy Row objects costs
+    more than the query itself when a year of quarter-hours comes back."""
+    result = conn.execute(stmt)
+    try:
+        return list(result.cursor.fetchall()) if result.cursor is not None else []
+    finally:
+        result.close()
+
+
 def readings(conn: Connection, series_id: int, start: int, end: int) -> pd.DataFrame:
     """Raw readings of one series: columns ts (epoch s, UTC) and value, in time order."""
-    rows = conn.execute(
+    rows = _plain_rows(
+        conn,
         select(Reading.ts, Reading.value)
         .where(Reading.series_id == series_id, Reading.ts >= start, Reading.ts < end)
-        .order_by(Reading.ts)
-    ).all()
+        .order_by(Reading.ts),
+    )
     return pd.DataFrame(
         {
             "ts": np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows)),
@@ -57,7 +68,8 @@ def rollups(
     if source == "raw":
         frame = _rollups_from_raw(conn, series_ids, grain, start, end, tz)
     else:
-        rows = conn.execute(
+        rows = _plain_rows(
+            conn,
             select(Rollup.series_id, Rollup.bucket, Rollup.n, Rollup.sum, Rollup.min, Rollup.max)
             .where(
                 Rollup.series_id.in_(list(series_ids)),
@@ -65,9 +77,9 @@ def rollups(
                 Rollup.bucket >= start,
                 Rollup.bucket < end,
             )
-            .order_by(Rollup.series_id, Rollup.bucket)
-        ).all()
-        frame = pd.DataFrame([tuple(r) for r in rows], columns=_ROLLUP_COLUMNS)
+            .order_by(Rollup.series_id, Rollup.bucket),
+        )
+        frame = pd.DataFrame(rows, columns=_ROLLUP_COLUMNS)
     frame = frame.astype(
         {"series_id": "int64", "bucket": "int64", "n": "int64", "sum": "float64"}
         | {"min": "float64", "max": "float64"}

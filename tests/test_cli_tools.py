@@ -12,7 +12,10 @@ from typer.testing import CliRunner
 from ems_agent.app import analytics_config, open_app
 from ems_agent.cli import app
 from store import catalog
-from tools.base import REGISTRY, ToolContext
+from tools.base import ToolContext
+from tools.registry import all_tools
+
+REGISTRY = all_tools()
 
 runner = CliRunner()
 NOW = "2025-07-10T08:00"
