@@ -106,7 +106,7 @@ def test_reporting_period_deviation_and_cusum(ctx: ToolContext, truth: pd.DataFr
         },
     )
     deviation = result.deviation
-    assert deviation is not None and deviation.days == 59
+    assert deviation is not None and deviation.steps == 59
     coef = {c.name: c.value for c in result.coefficients}
     report = truth[truth["day"] >= pd.Timestamp("2026-01-01", tz=TZ)]
     report = report[report["day"] < pd.Timestamp("2026-03-01", tz=TZ)]
@@ -173,3 +173,22 @@ def test_savings_uncertainty_matches_the_ashrae_formula() -> None:
     core = t * 1.26 * (fit.cv_rmse / 100) * np.sqrt((365 / n_eff) * (1 + 2 / 365) / 60)
     assert result.uncertainty == pytest.approx(core * expected.sum(), rel=1e-9)
     assert result.percent == pytest.approx(20.0)
+
+
+def test_hourly_grain_uses_the_hourly_limits(ctx: ToolContext) -> None:
+    result = energy_baseline(
+        ctx,
+        {
+            "meter": "hall",
+            "baseline": "2025",
+            "reporting": "2026-01..2026-02-28",
+            "grain": "hour",
+            "model": "3p_heating",
+        },
+    )
+    assert result.grain == "hour" and result.unit == "kWh/hour"
+    assert result.days_used == 8760
+    assert result.ashrae14_limits == {"cv_rmse_percent": 30.0, "nmbe_percent": 10.0}
+    assert result.balance_points["heating"] == pytest.approx(15.0, abs=1.0)
+    assert result.deviation is not None and result.deviation.steps == 59 * 24
+    assert result.deviation.deviation_percent == pytest.approx(10.0, abs=2.0)

@@ -117,7 +117,7 @@ def test_baseline_command_with_start_end_ranges() -> None:
         "temperature,production",
     )
     assert data["meter"] == "chiller" and data["days_used"] == 30
-    assert data["deviation"]["days"] == 5
+    assert data["deviation"]["steps"] == 5
     assert set(data["drivers"]) == {"temperature", "production"}
 
 

@@ -21,6 +21,7 @@ from tools.periods import Period
 Driver = Literal["temperature", "production", "workday"]
 ModelType = Literal["auto", "mlr", "3p_heating", "3p_cooling", "4p", "5p"]
 COMPLETE = 0.9  # a day counts when at least 90 % of its quarter-hours were metered
+GRAIN_SECONDS = {"day": 86400, "hour": 3600}
 
 
 def _default_drivers() -> list[Driver]:
@@ -42,6 +43,11 @@ class BaselineInput(ToolInput):
         "days with a fitted balance point), 'production' (units produced), 'workday' (1 on "
         "days with production or Monday-Friday).",
     )
+    grain: Literal["day", "hour"] = Field(
+        default="day",
+        description="'day' (daily energy) or 'hour' (hourly energy with the shape of a working "
+        "day); hourly fits take longer and are judged by the hourly ASHRAE 14 limits.",
+    )
     model: ModelType = Field(
         default="auto",
         description="'auto' (best of the forms below), 'mlr' (linear on drivers), "
@@ -57,7 +63,7 @@ class CoefficientOut(ToolResult):
 
 
 class DayPoint(ToolResult):
-    day: str
+    start: str
     actual: float
     expected: float
     cusum: float = Field(description="cumulative actual - expected up to this day, kWh")
@@ -65,7 +71,7 @@ class DayPoint(ToolResult):
 
 class Deviation(ToolResult):
     period: dict[str, str]
-    days: int
+    steps: int = Field(description="complete days (or hours) compared")
     expected_kwh: float
     actual_kwh: float
     deviation_kwh: float = Field(description="actual - expected; positive means above baseline")
@@ -81,7 +87,7 @@ class BaselineResult(ToolResult):
     model_type: str
     grain: str
     baseline_period: dict[str, str]
-    days_used: int
+    days_used: int = Field(description="days (or hours, at hourly grain) in the fit")
     days_excluded: int
     drivers: list[str]
     balance_points: dict[str, float]
@@ -94,13 +100,15 @@ class BaselineResult(ToolResult):
     ashrae14_limits: dict[str, float]
     caveats: list[str]
     deviation: Deviation | None
-    unit: str = "kWh/day"
+    unit: str = Field(default="kWh/day", description="unit of the modelled energy per step")
 
 
-def _daily(ctx: ToolContext, series_ids: list[int], period: Period, stat: str) -> pd.Series:
+def _per_step(
+    ctx: ToolContext, series_ids: list[int], period: Period, stat: str, grain: int
+) -> pd.Series:
     with ctx.engine.connect() as conn:
         frame = queries.rollups(
-            conn, series_ids, 86400, period.start_ts, period.end_ts, tz=ctx.site.timezone
+            conn, series_ids, grain, period.start_ts, period.end_ts, tz=ctx.site.timezone
         )
     if frame.empty:
         return pd.Series(dtype=float)
@@ -120,25 +128,30 @@ def _quarters_per_day(index: pd.Index, tz: str) -> np.ndarray:
     return np.nan_to_num(seconds, nan=86400.0) / 900
 
 
-def daily_frame(ctx: ToolContext, meter: str, drivers: list[str], period: Period) -> pd.DataFrame:
-    """One row per complete local day: energy and the requested drivers."""
+def model_frame(
+    ctx: ToolContext, meter: str, drivers: list[str], period: Period, grain: str = "day"
+) -> pd.DataFrame:
+    """One row per complete local day (or hour): energy and the requested drivers; hourly
+    frames also carry hour-of-day by workday indicators, the shape of a working day."""
+    step = GRAIN_SECONDS[grain]
     target = resolve.targets(ctx, [meter], "energy")[0]
     with ctx.engine.connect() as conn:
         days = queries.rollups(
-            conn, [target.series.id], 86400, period.start_ts, period.end_ts, tz=ctx.site.timezone
+            conn, [target.series.id], step, period.start_ts, period.end_ts, tz=ctx.site.timezone
         )
         pairs = catalog.list_series(conn, ctx.site.id)
     frame = pd.DataFrame(
         {"energy": days.set_index("bucket")["sum"], "n": days.set_index("bucket")["n"]}
     )
-    frame = frame[frame["n"] >= COMPLETE * _quarters_per_day(frame.index, ctx.site.timezone)]
+    expected = _quarters_per_day(frame.index, ctx.site.timezone) if grain == "day" else 4
+    frame = frame[frame["n"] >= COMPLETE * expected]
     if "temperature" in drivers:
         temps = [s.id for _, s in pairs if s.metric == "outdoor_temperature"]
         if not temps:
             raise InsufficientData(
                 "no outdoor temperature series at this site for the temperature driver"
             )
-        frame["temperature"] = _daily(ctx, temps[:1], period, "avg")
+        frame["temperature"] = _per_step(ctx, temps[:1], period, "avg", step)
     production = [s.id for m, s in pairs if s.metric == "production"]
     own = [
         s.id
@@ -148,17 +161,38 @@ def daily_frame(ctx: ToolContext, meter: str, drivers: list[str], period: Period
     if "production" in drivers:
         if not production:
             raise InsufficientData("no production series at this site for the production driver")
-        frame["production"] = _daily(ctx, own or production, period, "sum")
-    if "workday" in drivers:
-        local = pd.to_datetime(frame.index, unit="s", utc=True).tz_convert(ctx.site.timezone)
-        made = _daily(ctx, production, period, "sum").reindex(frame.index) if production else None
-        frame["workday"] = (
-            (made > 0).astype(float) if made is not None else (local.day_of_week < 5).astype(float)
+        frame["production"] = _per_step(ctx, own or production, period, "sum", step)
+    if "workday" in drivers or grain == "hour":
+        frame["workday"] = _workdays(ctx, frame.index, production, period)
+    if grain == "hour":
+        local = pd.DatetimeIndex(pd.to_datetime(frame.index, unit="s", utc=True)).tz_convert(
+            ctx.site.timezone
         )
+        slot = np.asarray(local.hour) + 24 * frame["workday"].to_numpy(int)
+        for s in range(1, 48):  # slot 0 (midnight on a day off) is the intercept
+            frame[f"slot_{s:02d}"] = (slot == s).astype(float)
     return frame.dropna()
 
 
-def _excluded_days(ctx: ToolContext, meter_id: int, index: pd.Index) -> pd.Index:
+def _workdays(
+    ctx: ToolContext, index: pd.Index, production: list[int], period: Period
+) -> np.ndarray:
+    """1.0 on local days with production (or Monday to Friday where nothing is produced)."""
+    local = pd.DatetimeIndex(pd.to_datetime(index, unit="s", utc=True)).tz_convert(
+        ctx.site.timezone
+    )
+    days = local.normalize()
+    if production:
+        made = _per_step(ctx, production, period, "sum", 86400)
+        made_days = pd.DatetimeIndex(pd.to_datetime(made.index, unit="s", utc=True)).tz_convert(
+            ctx.site.timezone
+        )
+        working = set(made_days[made.to_numpy() > 0])
+        return np.array([d in working for d in days], dtype=float)
+    return np.asarray(local.day_of_week < 5, dtype=float)
+
+
+def _excluded_days(ctx: ToolContext, meter_id: int, index: pd.Index, step: int) -> pd.Index:
     """Days overlapping periods a user marked as maintenance or fault (labels to exclude)."""
     with ctx.engine.connect() as conn:
         rows = conn.execute(
@@ -171,7 +205,7 @@ def _excluded_days(ctx: ToolContext, meter_id: int, index: pd.Index) -> pd.Index
     starts = index.to_numpy()
     drop = np.zeros(len(starts), dtype=bool)
     for a, b in rows:
-        drop |= (starts < b) & (starts + 86400 > a)
+        drop |= (starts < b) & (starts + step > a)
     return index[drop]
 
 
@@ -212,22 +246,27 @@ def _store(ctx: ToolContext, meter_id: int, fit: Fit, period: Period, drivers: l
     return version
 
 
+def _columns(frame: pd.DataFrame, drivers: list[str]) -> dict[str, np.ndarray]:
+    names = drivers + [c for c in frame.columns if c.startswith("slot_")]
+    return {d: frame[d].to_numpy(np.float64) for d in dict.fromkeys(names) if d in frame}
+
+
 def _deviation(ctx: ToolContext, args: BaselineInput, fit: Fit, drivers: list[str]) -> Deviation:
     period = resolve.period(ctx, str(args.reporting))
-    frame = daily_frame(ctx, args.meter, drivers, period)
+    frame = model_frame(ctx, args.meter, drivers, period, args.grain)
     if frame.empty:
         raise InsufficientData(
-            f"no complete days of data in the reporting period {period.describe()}"
+            f"no complete {args.grain}s of data in the reporting period {period.describe()}"
         )
-    columns = {d: frame[d].to_numpy(np.float64) for d in drivers}
+    columns = _columns(frame, drivers)
     expected = fit.predict(columns) if columns else np.full(len(frame), fit.coefficients[0].value)
     actual = frame["energy"].to_numpy(np.float64)
     result = savings(fit, expected, actual)
-    days = pd.to_datetime(frame.index, unit="s", utc=True).tz_convert(ctx.site.timezone)
+    starts = pd.to_datetime(frame.index, unit="s", utc=True).tz_convert(ctx.site.timezone)
     cusum = np.cumsum(actual - expected)
     return Deviation(
         period=period.as_dict(),
-        days=len(frame),
+        steps=len(frame),
         expected_kwh=result.expected,
         actual_kwh=result.actual,
         deviation_kwh=result.actual - result.expected,
@@ -235,8 +274,13 @@ def _deviation(ctx: ToolContext, args: BaselineInput, fit: Fit, drivers: list[st
         avoided_kwh=result.avoided,
         uncertainty_kwh=result.uncertainty,
         points=[
-            DayPoint(day=d.date().isoformat(), actual=float(a), expected=float(e), cusum=float(c))
-            for d, a, e, c in zip(days, actual, expected, cusum, strict=True)
+            DayPoint(
+                start=d.date().isoformat() if args.grain == "day" else d.isoformat(),
+                actual=float(a),
+                expected=float(e),
+                cusum=float(c),
+            )
+            for d, a, e, c in zip(starts, actual, expected, cusum, strict=True)
         ],
     )
 
@@ -252,20 +296,20 @@ def energy_baseline(ctx: ToolContext, args: BaselineInput) -> BaselineResult:
     period = resolve.period(ctx, args.baseline)
     meter = resolve.meter(ctx, args.meter)
     drivers: list[str] = [str(d) for d in dict.fromkeys(args.drivers)]
-    frame = daily_frame(ctx, meter.name, drivers, period)
-    excluded = _excluded_days(ctx, meter.id, frame.index)
+    frame = model_frame(ctx, meter.name, drivers, period, args.grain)
+    excluded = _excluded_days(ctx, meter.id, frame.index, GRAIN_SECONDS[args.grain])
     frame = frame.drop(excluded)
     y = frame["energy"].to_numpy(np.float64)
-    columns = {d: frame[d].to_numpy(np.float64) for d in drivers}
-    extra = [d for d in drivers if d != "temperature"]
-    fit = fit_model(y, columns, args.model, extra, "day")
+    columns = _columns(frame, drivers)
+    extra = [d for d in columns if d != "temperature"]
+    fit = fit_model(y, columns, args.model, extra, args.grain)
     version = _store(ctx, meter.id, fit, period, drivers)
-    cv_max, nmbe_max = ASHRAE_LIMITS["day"]
+    cv_max, nmbe_max = ASHRAE_LIMITS[args.grain]
     return BaselineResult(
         meter=meter.name,
         version=version,
         model_type=fit.model_type,
-        grain="day",
+        grain=args.grain,
         baseline_period=period.as_dict(),
         days_used=fit.n,
         days_excluded=len(excluded),
@@ -283,4 +327,5 @@ def energy_baseline(ctx: ToolContext, args: BaselineInput) -> BaselineResult:
         ashrae14_limits={"cv_rmse_percent": cv_max, "nmbe_percent": nmbe_max},
         caveats=fit.caveats,
         deviation=_deviation(ctx, args, fit, drivers) if args.reporting else None,
+        unit=f"kWh/{args.grain}",
     )

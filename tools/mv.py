@@ -169,7 +169,7 @@ def _caveats(fit: Fit) -> list[str]:
     if abs(fit.nmbe) > nmbe_max:
         notes.append(f"NMBE {fit.nmbe:.2f}% exceeds the ASHRAE 14 limit of ±{nmbe_max:g}%")
     for c in fit.coefficients[1:]:
-        if abs(c.t_stat) < 2:
+        if abs(c.t_stat) < 2 and not c.name.startswith("slot_"):
             notes.append(f"driver {c.name} is not significant (|t| = {abs(c.t_stat):.1f} < 2)")
     return notes
 
@@ -197,7 +197,9 @@ def fit_model(
         return fit_terms(y, drivers, CANDIDATES[model] + extra_terms, grain, model)
     fits = [fit_terms(y, drivers, extra_terms, grain, "mlr")] if extra_terms else []
     if has_temp:
-        for name, terms in CANDIDATES.items():
+        # Two balance points over thousands of hours is a slow search; hourly uses 3P forms.
+        forms = {k: v for k, v in CANDIDATES.items() if grain != "hour" or k != "5p"}
+        for name, terms in forms.items():
             fit = fit_terms(y, drivers, terms + extra_terms, grain, name)
             temp_t = [abs(c.t_stat) for c in fit.coefficients if c.name in ("hdd", "cdd")]
             if all(t >= 2 for t in temp_t):
