@@ -31,6 +31,8 @@ MIN_TRAINING_DAYS = 21
 TEMP_MARGIN = 1.5  # degrees beyond the training range where a model may not extrapolate
 THRESHOLD = 3.5  # robust z-score of a day's energy that flags it
 STRONG = 6.0  # a single flagged day is an event only above this
+DRIFT_DAYS = 7  # a week ...
+DRIFT_Z = 1.5  # ... whose days average this score is a sustained shift
 SPIKE = 8.0  # robust z-score of a quarter-hour against its usual level
 SPIKE_RATIO = 1.5  # ... and at least this multiple of it
 SPIKE_CEILING = 1.2  # ... and this multiple of the highest quarter-hour on those days
@@ -175,14 +177,27 @@ def _iso(ts: int, tz: str) -> str:
     return pd.Timestamp(ts, unit="s", tz="UTC").tz_convert(tz).isoformat()
 
 
+def _sustained(z: Array) -> npt.NDArray[np.bool_]:
+    """Days inside any week whose mean score passes DRIFT_Z: a slow drift (fouling, a small
+    leak) that no single day shows clearly."""
+    marked = np.zeros(len(z), dtype=bool)
+    if len(z) < DRIFT_DAYS:
+        return marked
+    means = np.convolve(z, np.ones(DRIFT_DAYS) / DRIFT_DAYS, mode="valid")
+    for i in np.flatnonzero(means >= DRIFT_Z):
+        marked[i : i + DRIFT_DAYS] = True
+    # Only the days that lean the same way belong to the shift, not its quiet neighbours.
+    return marked & (z >= 1.0)
+
+
 def consumption_events(
     meter: str, test: Daily, expected: Array, z: Array, iso: Array, tz: str, price: float
 ) -> list[Event]:
     """Runs of days far above (or below) expectation, one event per run."""
     events: list[Event] = []
     for sign, kind in ((1, "consumption_high"), (-1, "consumption_low")):
-        flagged = sign * z >= THRESHOLD
-        for a, b in _runs(flagged, max_gap=1):
+        flagged = (sign * z >= THRESHOLD) | _sustained(sign * z)
+        for a, b in _runs(flagged, max_gap=2):
             peak = float(np.max(sign * z[a:b]))
             if int(flagged[a:b].sum()) < 2 and peak < STRONG:
                 continue
