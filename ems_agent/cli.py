@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 from rich.table import Table
@@ -84,8 +85,20 @@ def progress_bar(enabled: bool) -> Progress:
     )
 
 
+class SettingsError(EMSError):
+    """Settings (environment or TOML file) that do not validate."""
+
+
 def context() -> App:
-    return open_app()
+    try:
+        return open_app()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"EMS_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors()
+        )
+        raise SettingsError(
+            f"invalid settings ({problems}); fix the variable or ems.toml"
+        ) from None
 
 
 @app.command()

@@ -73,9 +73,12 @@ class Settings(BaseSettings):
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
-        from store.timeutil import zone
+        from store.timeutil import UnknownTimezone, zone
 
-        zone(value)
+        try:
+            zone(value)
+        except UnknownTimezone as exc:
+            raise ValueError(str(exc)) from None
         return value
 
     @property
