@@ -178,13 +178,10 @@ def _boiler_kw(clock: _Clock, temp: Array, noise: Array) -> Array:
     return (heating + hot_water + 3.0) * (1 + 0.04 * noise)
 
 
-def simulate(plant: PlantSpec, start: datetime, end: datetime, seed: int) -> Simulation:
-    """Every 15-minute interval whose start lies in [start, end), all meters, faults applied."""
-    first = -(-int(start.timestamp()) // STEP) * STEP
-    ts = np.arange(first, int(end.timestamp()), STEP, dtype=np.int64)
-    events = [e for e in schedule(plant, seed, start, end)]
-    if len(ts) == 0:
-        return Simulation(pd.DataFrame(columns=["ts", "meter", "metric", "value"]), events)
+def _fault_free(
+    plant: PlantSpec, seed: int, ts: npt.NDArray[np.int64]
+) -> tuple[Array, dict[str, Array], dict[str, Array], Array]:
+    """Temperature, production, sub-meter kW and the noise draws, before any fault."""
     clock = _clock(plant, ts)
     noise = _daily_draws(seed, "noise", 0, ts, 12)
     temp = outdoor_temperature(seed, clock) + 0.2 * noise[:, 11]
@@ -194,6 +191,17 @@ def simulate(plant: PlantSpec, start: datetime, end: datetime, seed: int) -> Sim
     }
     kw = _electric_loads(plant, seed, clock, temp, pieces, noise)
     kw["boiler"] = _boiler_kw(clock, temp, noise[:, 7])
+    return temp, pieces, kw, noise
+
+
+def simulate(plant: PlantSpec, start: datetime, end: datetime, seed: int) -> Simulation:
+    """Every 15-minute interval whose start lies in [start, end), all meters, faults applied."""
+    first = -(-int(start.timestamp()) // STEP) * STEP
+    ts = np.arange(first, int(end.timestamp()), STEP, dtype=np.int64)
+    events = [e for e in schedule(plant, seed, start, end)]
+    if len(ts) == 0:
+        return Simulation(pd.DataFrame(columns=["ts", "meter", "metric", "value"]), events)
+    temp, pieces, kw, noise = _fault_free(plant, seed, ts)
     _apply_physical_faults(kw, events, ts)
     true_total = sum(v for name, v in kw.items() if name != "boiler")
     kw["main-incomer"] = true_total * (1 + LOSSES) * (1 + 0.005 * noise[:, 8])
@@ -373,13 +381,7 @@ def _stuck_value(plant: PlantSpec, seed: int, meter: str, begin: datetime) -> fl
 
 
 def simulate_one(plant: PlantSpec, seed: int, moment: datetime, meter: str) -> float:
+    """A meter's fault-free energy in the quarter-hour holding `moment`, kWh."""
     ts = np.array([int(moment.timestamp()) // STEP * STEP], dtype=np.int64)
-    clock = _clock(plant, ts)
-    noise = _daily_draws(seed, "noise", 0, ts, 12)
-    temp = outdoor_temperature(seed, clock) + 0.2 * noise[:, 11]
-    pieces = {
-        line: production(plant, seed, clock, line, noise[:, 9 + i])
-        for i, line in enumerate(("line-a", "line-b"))
-    }
-    kw = _electric_loads(plant, seed, clock, temp, pieces, noise)
+    _, _, kw, _ = _fault_free(plant, seed, ts)
     return round(float(kw[meter][0]) / 4.0, 3)
