@@ -1,0 +1,163 @@
+"""The ingestion core fed real paho MQTTMessage objects: batches, acks after commit, dead letters,
+redelivery counted once, registers continued across a restart."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+from paho.mqtt.client import MQTTMessage
+from sqlalchemy import Engine, func, select
+
+from connectors import ingest
+from connectors.ingest import Ingestor
+from store import catalog, queries
+from store.schema import DeadLetter, Reading
+
+NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC).timestamp()
+T0 = int(NOW) - 3600
+
+
+def message(mid: int, topic: str, payload: object) -> MQTTMessage:
+    msg = MQTTMessage(mid=mid, topic=topic.encode())
+    msg.payload = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    msg.qos = 1
+    return msg
+
+
+def feed(ingestor: Ingestor, messages: list[MQTTMessage]) -> None:
+    for msg in messages:
+        ingestor.handle(msg.mid, msg.topic, msg.payload)
+
+
+class Acks(list[int]):
+    def __call__(self, mid: int) -> None:
+        self.append(mid)
+
+
+def make(engine: Engine, acks: Acks, **kwargs: object) -> Ingestor:
+    return Ingestor(engine, timezone="Europe/Berlin", ack=acks, clock=lambda: NOW, **kwargs)  # type: ignore[arg-type]
+
+
+def stored(engine: Engine, meter: str, metric: str = "energy") -> list[tuple[int, float]]:
+    with engine.connect() as conn:
+        site = catalog.get_site(conn, "plant")
+        sid = catalog.get_series(conn, catalog.resolve_meter(conn, site.id, meter).id, metric).id
+        frame = queries.readings(conn, sid, 0, 2**40)
+    return list(zip(frame["ts"].tolist(), frame["value"].tolist(), strict=True))
+
+
+def test_batch_is_stored_then_acknowledged_and_redelivery_counts_once(engine: Engine) -> None:
+    acks = Acks()
+    ingestor = make(engine, acks, batch_size=100)
+    messages = [
+        message(i + 1, "ems/plant/press/energy", {"ts": T0 + 900 * i, "value": 1.5 + i})
+        for i in range(4)
+    ]
+    messages.append(message(5, "ems/plant/press/energy", [{"ts": T0 + 3600, "value": 9.0}]))
+    feed(ingestor, messages)
+    assert acks == []  # nothing acknowledged before the commit
+    assert ingestor.flush() == 5
+    assert sorted(acks) == [1, 2, 3, 4, 5]
+    expected = [(T0 + 900 * i, 1.5 + i) for i in range(4)] + [(T0 + 3600, 9.0)]
+    assert stored(engine, "press") == expected
+    feed(ingestor, messages)  # the broker redelivers after a reconnect
+    ingestor.flush()
+    assert stored(engine, "press") == expected
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(Reading)).scalar_one() == 5
+
+
+def test_bad_messages_become_dead_letters_and_the_rest_is_stored(engine: Engine) -> None:
+    acks = Acks()
+    ingestor = make(engine, acks)
+    feed(
+        ingestor,
+        [
+            message(1, "ems/plant/press/energy", {"ts": T0, "value": 2.0}),
+            message(2, "ems/plant/press/energy", b"\x00garbage"),
+            message(3, "ems/plant/press/energy", {"ts": T0, "value": float("nan")}),
+            message(4, "ems/plant/press", {"ts": T0, "value": 1}),
+            message(5, "ems/plant/press/energy", {"ts": T0 + 900, "value": 3.0, "unit": "kW"}),
+        ],
+    )
+    ingestor.flush()
+    assert sorted(acks) == [1, 2, 3, 4, 5]
+    assert stored(engine, "press") == [(T0, 2.0)]
+    with engine.connect() as conn:
+        letters = conn.execute(
+            select(DeadLetter.source, DeadLetter.reason, DeadLetter.payload)
+        ).all()
+    reasons = " | ".join(r[1] for r in letters)
+    assert len(letters) == 4 and ingestor.health.dead_letters == 4
+    assert (
+        "not JSON" in reasons
+        and "does not match" in reasons
+        and "needs a unit of energy" in reasons
+    )
+    assert any("garbage" in r[2] for r in letters)
+
+
+def test_a_failed_write_acknowledges_nothing_and_the_batch_is_kept(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    acks = Acks()
+    ingestor = make(engine, acks)
+    feed(ingestor, [message(1, "ems/plant/oven/energy", {"ts": T0, "value": 4.0})])
+    real = ingest.write_readings
+    calls = {"n": 0}
+
+    def failing(*args: object, **kwargs: object) -> object:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError("database went away")
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ingest, "write_readings", failing)
+    with pytest.raises(RuntimeError):
+        ingestor.flush()
+    assert acks == []
+    ingestor.flush()
+    assert acks == [1] and stored(engine, "oven") == [(T0, 4.0)]
+
+
+def test_registers_continue_across_a_restart(engine: Engine) -> None:
+    cumulative = frozenset({("main", "energy")})
+    first = make(engine, Acks(), cumulative=cumulative)
+    feed(
+        first,
+        [
+            message(i, "ems/plant/main/energy", {"ts": T0 + 900 * i, "value": 1000 + 10 * i})
+            for i in range(3)
+        ],
+    )
+    first.flush()
+    assert stored(engine, "main") == [(T0, 10.0), (T0 + 900, 10.0)]
+    restarted = make(engine, Acks(), cumulative=cumulative)  # a new process, same store
+    feed(restarted, [message(9, "ems/plant/main/energy", {"ts": T0 + 2700, "value": 1035})])
+    restarted.flush()
+    assert stored(engine, "main")[-1] == (T0 + 1800, 15.0)
+
+
+def test_batches_flush_by_size_and_by_age(engine: Engine) -> None:
+    clock = {"now": NOW}
+    acks = Acks()
+    ingestor = Ingestor(
+        engine, ack=acks, batch_size=3, batch_seconds=2.0, clock=lambda: clock["now"]
+    )
+    feed(
+        ingestor,
+        [
+            message(i, "ems/plant/press/energy", {"ts": T0 + 900 * i, "value": 1})
+            for i in range(1, 4)
+        ],
+    )
+    assert sorted(acks) == [1, 2, 3]  # full batch written at once
+    feed(ingestor, [message(4, "ems/plant/press/energy", {"ts": T0 + 3600, "value": 1})])
+    ingestor.tick()
+    assert 4 not in acks
+    clock["now"] += 2.5
+    ingestor.tick()
+    assert 4 in acks
+    assert ingestor.health.readings == 4 and ingestor.health.batches == 2
