@@ -15,7 +15,7 @@ from store import catalog, queries
 from store.errors import InsufficientData, UnknownSeries
 from tools import resolve
 from tools.base import AnalyticsConfig, Tariff, ToolContext, ToolInput, ToolResult, tool
-from tools.periods import Period
+from tools.periods import Period, iso_times
 
 KpiName = Literal[
     "energy",
@@ -229,7 +229,7 @@ def _peak(ctx: ToolContext, args: KpiInput, t: resolve.Target, q: Quarters, p: P
     kw, at = peak_demand(q, window)
     method = f"highest {window // 60}-minute average power (energy in the window / its hours)"
     points = [
-        Point(start=_iso(int(s), q.tz), value=float(v)) for s, v in zip(q.start, q.kw, strict=True)
+        Point(start=s, value=float(v)) for s, v in zip(iso_times(q.start, q.tz), q.kw, strict=True)
     ]
     return kw, "kW", method, {"at": _iso(at, q.tz), "window_minutes": window / 60}, points
 

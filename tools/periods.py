@@ -14,10 +14,13 @@ Monday-to-Monday week, "2025-09" the whole of September. Accepted forms:
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import numpy as np
+import pandas as pd
 from dateutil.relativedelta import relativedelta
 
 from store.errors import EMSError
@@ -157,3 +160,11 @@ def resolve_period(text: str, now: datetime, tz: str) -> Period:
     if period.end <= period.start:
         raise InvalidPeriod(f"period {text!r} ends before it starts")
     return period
+
+
+def iso_times(ts: Sequence[int] | np.ndarray, tz: str) -> list[str]:
+    """ISO 8601 local times for many epoch seconds at once (chart series are thousands long)."""
+    local = pd.DatetimeIndex(pd.to_datetime(np.asarray(ts, dtype=np.int64), unit="s", utc=True))
+    text = local.tz_convert(tz).strftime("%Y-%m-%dT%H:%M:%S%z")
+    # strftime writes +0200; ISO 8601 extended format (and isoformat()) writes +02:00.
+    return [t[:-2] + ":" + t[-2:] for t in text]

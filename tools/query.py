@@ -13,6 +13,7 @@ from store.errors import InsufficientData
 from store.timeutil import zone
 from tools import resolve
 from tools.base import ToolContext, ToolInput, ToolResult, tool
+from tools.periods import iso_times
 
 Grain = Literal["total", "15min", "hour", "day", "week", "month"]
 Statistic = Literal["auto", "sum", "avg", "min", "max"]
@@ -166,10 +167,7 @@ def _points(
         )
         starts = [k.tz_localize(zone(tz)).isoformat() for k in frame["key"]]
     else:
-        starts = [
-            pd.Timestamp(int(b), unit="s", tz="UTC").tz_convert(tz).isoformat()
-            for b in frame["bucket"]
-        ]
+        starts = iso_times(frame["bucket"].to_numpy(np.int64), tz)
     return [
         Point(
             meter=ids[int(sid)].meter.name,
