@@ -126,10 +126,9 @@ def pg_scratch(admin_url: str) -> tuple[str, str]:
 
 
 def pg_drop(admin_url: str, name: str) -> None:
-    admin = make_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    from store.engine import drop_database
+
+    drop_database(admin_url, name)
 
 
 def main() -> None:

@@ -27,5 +27,7 @@ DO $$ BEGIN
     CREATE ROLE ems LOGIN PASSWORD 'ems' CREATEDB;
   END IF;
 END $$;
+-- Lets the test role drop its scratch databases even while autovacuum is visiting them.
+GRANT pg_signal_backend TO ems;
 SQL
 echo "postgresql+psycopg://ems:ems@127.0.0.1:5432/postgres"

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
-from store.engine import make_engine
+from store.engine import drop_database, make_engine
 from store.migrate import upgrade
 from store.schema import Base
 
@@ -68,9 +68,8 @@ def pg_database() -> Iterator[str]:
     try:
         yield url
     finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+        drop_database(PG_URL, name)
 
 
 def _truncate_all(engine: Engine) -> None:
