@@ -181,3 +181,35 @@ def test_excel_import(tmp_path: Path) -> None:
 def test_every_command_documents_json(command: str) -> None:
     _, stdout, _ = run(command, "--help")
     assert "--json" in stdout
+
+
+def test_tools_answer_on_imported_data(tmp_path: Path) -> None:
+    rows = [
+        f"2025-03-0{d}T{h:02d}:00:00Z,boiler,energy,{h + d},kWh" for d in (3, 4) for h in range(24)
+    ]
+    run_json("import-csv", str(write_long_csv(tmp_path / "a.csv", rows)), "--timezone", "UTC")
+    _, stdout, _ = run(
+        "query-metric",
+        "--meters",
+        "boiler",
+        "--period",
+        "2025-03-03..2025-03-04",
+        "--now",
+        "2025-03-10T00:00",
+        "--json",
+    )
+    result = json.loads(stdout)
+    assert result["totals"][0]["value"] == sum(h + d for d in (3, 4) for h in range(24))
+    _, stdout, _ = run(
+        "compute-kpi",
+        "--kpi",
+        "peak_demand",
+        "--meter",
+        "boiler",
+        "--period",
+        "2025-03-04",
+        "--now",
+        "2025-03-10T00:00",
+        "--json",
+    )
+    assert json.loads(stdout)["value"] == 23 + 4  # an hourly meter: an hour's kWh is its kW

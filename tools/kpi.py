@@ -12,6 +12,7 @@ import pandas as pd
 from pydantic import Field
 
 from store import catalog, queries
+from store.catalog import SeriesRef
 from store.errors import InsufficientData, UnknownSeries
 from tools import resolve
 from tools.base import AnalyticsConfig, Tariff, ToolContext, ToolInput, ToolResult, tool
@@ -70,15 +71,20 @@ class KpiResult(ToolResult):
 
 @dataclass(frozen=True)
 class Quarters:
-    """15-minute energy of one meter over a period: bucket starts (epoch s) and kWh."""
+    """Interval energy of one meter over a period: bucket starts (epoch s) and kWh.
+
+    `step_h` is the meter's own interval in hours (0.25 for 15-minute data): an hourly meter's
+    reading is an hour's energy, so its power is kWh / 1 h, not kWh / 0.25 h.
+    """
 
     start: npt.NDArray[np.int64]
     kwh: Array
     tz: str
+    step_h: float = QUARTER_H
 
     @property
     def kw(self) -> Array:
-        return self.kwh / QUARTER_H
+        return self.kwh / self.step_h
 
     def local(self) -> pd.DatetimeIndex:
         return pd.DatetimeIndex(pd.to_datetime(self.start, unit="s", utc=True)).tz_convert(self.tz)
@@ -89,8 +95,7 @@ class Quarters:
 
 def peak_demand(q: Quarters, window_s: int = 900) -> tuple[float, int]:
     """Highest average kW over fixed demand windows (15, 30 or 60 minutes) and its start."""
-    k = max(1, window_s // 900)
-    if k == 1:
+    if window_s <= q.step_h * 3600:
         i = int(np.argmax(q.kwh))
         return float(q.kw[i]), int(q.start[i])
     window = q.start - np.mod(q.start, window_s)
@@ -139,13 +144,17 @@ def base_load(q: Quarters) -> tuple[float, float]:
 # ------------------------------------------------------------------ the tool
 
 
-def _quarters(ctx: ToolContext, series_id: int, period: Period) -> Quarters:
+def _quarters(ctx: ToolContext, series: SeriesRef, period: Period) -> Quarters:
     with ctx.engine.connect() as conn:
         frame = queries.rollups(
-            conn, [series_id], 900, period.start_ts, period.end_ts, tz=ctx.site.timezone
+            conn, [series.id], 900, period.start_ts, period.end_ts, tz=ctx.site.timezone
         )
+    step_h = max(series.interval_s or 900, 900) / 3600
     return Quarters(
-        frame["bucket"].to_numpy(np.int64), frame["sum"].to_numpy(np.float64), ctx.site.timezone
+        frame["bucket"].to_numpy(np.int64),
+        frame["sum"].to_numpy(np.float64),
+        ctx.site.timezone,
+        step_h,
     )
 
 
@@ -165,7 +174,7 @@ def _daily_points(q: Quarters, values: Array | None = None) -> list[Point]:
 
 def _coverage_caveats(q: Quarters, period: Period, ctx: ToolContext) -> list[str]:
     end = min(period.end_ts, int(ctx.now.timestamp()))
-    expected = max(0, (end - period.start_ts) // 900)
+    expected = max(0, int((end - period.start_ts) // (q.step_h * 3600)))
     if expected and len(q.kwh) < 0.98 * expected:
         missing = expected - len(q.kwh)
         return [
@@ -198,7 +207,7 @@ def compute_kpi(ctx: ToolContext, args: KpiInput) -> KpiResult:
     compressor-2 last week", "what did the chiller cost in September", "SEC of line-a"."""
     period = resolve.period(ctx, args.period)
     target = resolve.targets(ctx, [args.meter], "energy")[0]
-    q = _quarters(ctx, target.series.id, period)
+    q = _quarters(ctx, target.series, period)
     if len(q.kwh) == 0:
         raise InsufficientData(f"no energy readings for {target.meter.name} in {period.describe()}")
     handler = _HANDLERS[args.kpi]
@@ -238,7 +247,7 @@ def _load_factor(
     ctx: ToolContext, args: KpiInput, t: resolve.Target, q: Quarters, p: Period
 ) -> Outcome:
     peak, at = peak_demand(q, ctx.config.demand_window_s)
-    average = float(q.kwh.sum()) / (len(q.kwh) * QUARTER_H)
+    average = float(q.kwh.sum()) / (len(q.kwh) * q.step_h)
     details: dict[str, float | str | None] = {
         "average_kw": average,
         "peak_kw": peak,
