@@ -213,3 +213,15 @@ def test_tools_answer_on_imported_data(tmp_path: Path) -> None:
         "--json",
     )
     assert json.loads(stdout)["value"] == 23 + 4  # an hourly meter: an hour's kWh is its kW
+    _, stdout, _ = run(
+        "data-coverage",
+        "--meters",
+        "boiler",
+        "--period",
+        "2025-03-03..2025-03-04",
+        "--now",
+        "2025-03-10T00:00",
+        "--json",
+    )
+    coverage = json.loads(stdout)["meters"][0]
+    assert (coverage["expected_intervals"], coverage["present_intervals"]) == (48, 48)

@@ -74,8 +74,10 @@ def data_coverage(ctx: ToolContext, args: CoverageInput) -> CoverageResult:
     out = []
     for t in found:
         present = frame.loc[frame["series_id"] == t.series.id, "bucket"].to_numpy(np.int64)
-        gaps = find_gaps(present, period.start_ts, end, 900)
-        expected = max(0, (end - period.start_ts + 899) // 900)
+        # A meter reports at its own interval (15 minutes, an hour ...), never finer here.
+        step = max(t.series.interval_s or 900, 900)
+        gaps = find_gaps(present, period.start_ts, end, step)
+        expected = max(0, (end - period.start_ts + step - 1) // step)
         listed = [
             Gap(start=_iso(a, tz), end=_iso(b, tz), hours=(b - a) / 3600)
             for a, b in gaps
