@@ -70,6 +70,7 @@ class Ingestor:
         batch_seconds: float = 1.0,
         ack: Ack | None = None,
         clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.engine = engine
         self.timezone = timezone
@@ -78,7 +79,8 @@ class Ingestor:
         self.batch_size = batch_size
         self.batch_seconds = batch_seconds
         self.ack = ack if ack is not None else (lambda mid: None)
-        self.clock = clock
+        self.clock = clock  # wall time: stamps bare numbers, checks meter clocks
+        self.monotonic = monotonic  # ages batches, immune to clock changes
         self.health = Health()
         self._pending = _Pending()
         self._lock = threading.Lock()
@@ -92,7 +94,7 @@ class Ingestor:
         with self._lock:
             self.health.messages += 1
             if not self._pending:
-                self._pending.since = received
+                self._pending.since = self.monotonic()
             try:
                 self._pending.decoded.append((mid, decode(topic, payload, received, self.scheme)))
             except InvalidPayload as exc:
@@ -107,7 +109,8 @@ class Ingestor:
     def tick(self) -> None:
         """Called periodically: flush a batch that has waited long enough."""
         with self._lock:
-            due = bool(self._pending) and self.clock() - self._pending.since >= self.batch_seconds
+            age = self.monotonic() - self._pending.since
+            due = bool(self._pending) and age >= self.batch_seconds
         if due:
             self.flush()
 

@@ -144,7 +144,12 @@ def test_batches_flush_by_size_and_by_age(engine: Engine) -> None:
     clock = {"now": NOW}
     acks = Acks()
     ingestor = Ingestor(
-        engine, ack=acks, batch_size=3, batch_seconds=2.0, clock=lambda: clock["now"]
+        engine,
+        ack=acks,
+        batch_size=3,
+        batch_seconds=2.0,
+        clock=lambda: NOW,
+        monotonic=lambda: clock["now"],
     )
     feed(
         ingestor,

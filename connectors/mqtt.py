@@ -1,0 +1,140 @@
+"""The MQTT client of ingestion (paho-mqtt 2): subscribes with QoS 1 on a persistent session,
+hands each message to the Ingestor, and acknowledges it only after its batch is committed."""
+
+from __future__ import annotations
+
+import logging
+import ssl
+import threading
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from connectors.ingest import Ingestor
+from store.errors import EMSError
+
+log = logging.getLogger(__name__)
+SESSION_EXPIRY_S = 7 * 86400  # the broker keeps our queue across a week of downtime
+
+
+class MqttConfigError(EMSError):
+    """An MQTT URL or option that cannot work."""
+
+
+@dataclass(frozen=True)
+class MqttConfig:
+    url: str = "mqtt://127.0.0.1:1883"
+    client_id: str = "ems-ingestor"
+    share_group: str | None = None  # MQTT 5 shared subscription: $share/<group>/<filter>
+    protocol: int = 5
+    keepalive: int = 30
+    ca_file: str | None = None
+    insecure: bool = False
+
+    def endpoint(self) -> tuple[str, int, bool, str | None, str | None]:
+        parsed = urlparse(self.url)
+        if parsed.scheme not in ("mqtt", "mqtts", "tcp", "ssl"):
+            raise MqttConfigError(f"MQTT URL {self.url!r} must start with mqtt:// or mqtts://")
+        tls = parsed.scheme in ("mqtts", "ssl")
+        if not parsed.hostname:
+            raise MqttConfigError(f"MQTT URL {self.url!r} names no host")
+        port = parsed.port or (8883 if tls else 1883)
+        user = unquote(parsed.username) if parsed.username else None
+        password = unquote(parsed.password) if parsed.password else None
+        return parsed.hostname, port, tls, user, password
+
+
+class MqttIngest:
+    """Runs the paho network loop and a ticker that flushes aged batches; start() and stop()."""
+
+    def __init__(self, config: MqttConfig, ingestor: Ingestor) -> None:
+        self.config = config
+        self.ingestor = ingestor
+        self.connected = threading.Event()
+        self._stop = threading.Event()
+        self._qos: dict[int, int] = {}
+        self._ticker: threading.Thread | None = None
+        version = mqtt.MQTTv5 if config.protocol == 5 else mqtt.MQTTv311
+        kwargs: dict[str, Any] = {} if version == mqtt.MQTTv5 else {"clean_session": False}
+        self.client = mqtt.Client(
+            CallbackAPIVersion.VERSION2, client_id=config.client_id, protocol=version, **kwargs
+        )
+        self.client.manual_ack_set(True)
+        self.client.reconnect_delay_set(min_delay=1, max_delay=30)
+        self.client.on_connect = self._on_connect
+        self.client.on_disconnect = self._on_disconnect
+        self.client.on_message = self._on_message
+        ingestor.ack = self._ack
+
+    @property
+    def topic_filter(self) -> str:
+        base = self.ingestor.scheme.subscription
+        return f"$share/{self.config.share_group}/{base}" if self.config.share_group else base
+
+    def start(self) -> None:
+        host, port, tls, user, password = self.config.endpoint()
+        if user:
+            self.client.username_pw_set(user, password)
+        if tls:
+            self.client.tls_set(ca_certs=self.config.ca_file, cert_reqs=ssl.CERT_REQUIRED)
+            self.client.tls_insecure_set(self.config.insecure)
+        properties = None
+        if self.config.protocol == 5:
+            properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+            properties.SessionExpiryInterval = SESSION_EXPIRY_S
+        self.client.connect_async(
+            host, port, keepalive=self.config.keepalive, clean_start=False, properties=properties
+        )
+        self.client.loop_start()
+        self._ticker = threading.Thread(target=self._tick, name="ems-ingest-ticker", daemon=True)
+        self._ticker.start()
+
+    def stop(self) -> None:
+        """Store what is buffered, acknowledge it, then disconnect; joins every thread."""
+        self._stop.set()
+        if self._ticker is not None:
+            self._ticker.join(timeout=10)
+        self.ingestor.flush()
+        self.client.disconnect()
+        self.client.loop_stop()
+
+    def _tick(self) -> None:
+        while not self._stop.wait(0.2):
+            try:
+                self.ingestor.tick()
+            except Exception:  # the store is down: keep the batch, retry on the next tick
+                log.exception("storing a batch failed; it stays buffered and unacknowledged")
+
+    def _ack(self, mid: int) -> None:
+        qos = self._qos.pop(mid, 1)
+        if qos > 0:
+            self.client.ack(mid, qos)
+
+    def _on_connect(
+        self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any
+    ) -> None:
+        if reason.is_failure:
+            log.error("MQTT connection refused: %s", reason)
+            return
+        client.subscribe(self.topic_filter, qos=1)
+        self.connected.set()
+        log.info("connected to %s, subscribed to %s", self.config.url, self.topic_filter)
+
+    def _on_disconnect(
+        self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any
+    ) -> None:
+        self.connected.clear()
+        if not self._stop.is_set():
+            log.warning("MQTT connection lost (%s); reconnecting", reason)
+
+    def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
+        self._qos[message.mid] = message.qos
+        try:
+            self.ingestor.handle(message.mid, message.topic, bytes(message.payload))
+        except Exception:
+            log.exception("storing a batch failed; it stays buffered and unacknowledged")

@@ -1,0 +1,163 @@
+"""Publish -> broker -> ingestor -> store, through a real Mosquitto on 127.0.0.1.
+
+Mosquitto comes from Debian (.ci/run installs it); without it these tests skip on a laptop and
+fail under CI. Every test waits on counters with a deadline, never on a fixed sleep, and stops
+every thread it started.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+import pytest
+from paho.mqtt.enums import CallbackAPIVersion
+from sqlalchemy import Engine, func, select
+
+from connectors.ingest import Ingestor
+from connectors.mqtt import MqttConfig, MqttConfigError, MqttIngest
+from store.schema import DeadLetter, Reading
+from tests.conftest import need_server
+
+START = 1_795_000_000  # a fixed instant; the ingestor's clock is pinned just after it
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for(condition: Callable[[], bool], seconds: float = 20.0) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError("condition not reached before the deadline")
+
+
+class Broker:
+    def __init__(self, workdir: Path) -> None:
+        self.port = free_port()
+        self.conf = workdir / "mosquitto.conf"
+        self.conf.write_text(
+            f"listener {self.port} 127.0.0.1\nallow_anonymous true\n"
+            f"persistence true\npersistence_location {workdir}/\n"
+        )
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            ["mosquitto", "-c", str(self.conf)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+        def listening() -> bool:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return True
+            except OSError:
+                return False
+
+        wait_for(listening, 10)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+
+
+@pytest.fixture
+def broker(tmp_path: Path) -> Iterator[Broker]:
+    if shutil.which("mosquitto") is None:
+        need_server("mosquitto is not installed (apt-get install mosquitto)")
+    b = Broker(tmp_path)
+    b.start()
+    yield b
+    b.stop()
+
+
+def publisher(port: int) -> mqtt.Client:
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"pub-{port}", protocol=mqtt.MQTTv5)
+    client.connect("127.0.0.1", port)
+    client.loop_start()
+    return client
+
+
+def count(engine: Engine, table: type = Reading) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
+
+
+@pytest.fixture
+def running(broker: Broker, engine: Engine) -> Iterator[tuple[MqttIngest, Broker, Engine]]:
+    ingestor = Ingestor(engine, batch_size=50, batch_seconds=0.2, clock=lambda: START + 900 * 200)
+    service = MqttIngest(MqttConfig(url=f"mqtt://127.0.0.1:{broker.port}"), ingestor)
+    service.start()
+    assert service.connected.wait(10)
+    yield service, broker, engine
+    service.stop()
+    assert not any(t.name == "ems-ingest-ticker" and t.is_alive() for t in threading.enumerate())
+
+
+def test_published_readings_are_stored_exactly_once(running) -> None:  # type: ignore[no-untyped-def]
+    service, broker, engine = running
+    pub = publisher(broker.port)
+    try:
+        for i in range(120):
+            payload = json.dumps({"ts": START + 900 * i, "value": 1.0 + i % 5})
+            pub.publish(f"ems/plant/m{i % 3}/energy", payload, qos=1).wait_for_publish(5)
+        pub.publish("ems/plant/m0/energy", b"not json", qos=1).wait_for_publish(5)
+        wait_for(lambda: count(engine) == 120 and count(engine, DeadLetter) == 1)
+    finally:
+        pub.loop_stop()
+        pub.disconnect()
+    assert service.ingestor.health.readings == 120
+    with engine.connect() as conn:
+        total = conn.execute(select(func.sum(Reading.value))).scalar_one()
+    assert total == pytest.approx(sum(1.0 + i % 5 for i in range(120)))
+
+
+def test_a_broker_restart_mid_stream_loses_and_doubles_nothing(running) -> None:  # type: ignore[no-untyped-def]
+    service, broker, engine = running
+    pub = publisher(broker.port)
+    for i in range(60):
+        pub.publish(
+            "ems/plant/press/energy", json.dumps({"ts": START + 900 * i, "value": 2.0}), qos=1
+        ).wait_for_publish(5)
+    pub.loop_stop()
+    pub.disconnect()
+    broker.stop()
+    broker.start()
+    wait_for(service.connected.is_set)
+    pub = publisher(broker.port)
+    try:
+        for i in range(60, 100):
+            pub.publish(
+                "ems/plant/press/energy", json.dumps({"ts": START + 900 * i, "value": 2.0}), qos=1
+            ).wait_for_publish(5)
+        wait_for(lambda: count(engine) == 100)
+    finally:
+        pub.loop_stop()
+        pub.disconnect()
+    with engine.connect() as conn:
+        assert conn.execute(select(func.sum(Reading.value))).scalar_one() == pytest.approx(200.0)
+
+
+def test_bad_urls_are_refused_with_the_reason() -> None:
+    with pytest.raises(MqttConfigError, match="must start with mqtt://"):
+        MqttConfig(url="http://broker:1883").endpoint()
+    with pytest.raises(MqttConfigError, match="names no host"):
+        MqttConfig(url="mqtt://").endpoint()
+    host, port, tls, user, password = MqttConfig(url="mqtts://ems:s%40cret@broker.local").endpoint()
+    assert (host, port, tls, user, password) == ("broker.local", 8883, True, "ems", "s@cret")
