@@ -26,6 +26,7 @@ from connectors.mqtt import MqttConfig, MqttConfigError, MqttIngest
 from store.schema import DeadLetter, Reading
 from tests.conftest import need_server
 
+MOSQUITTO = shutil.which("mosquitto") or shutil.which("mosquitto", path="/usr/sbin:/usr/local/sbin")
 START = 1_795_000_000  # a fixed instant; the ingestor's clock is pinned just after it
 
 
@@ -56,7 +57,7 @@ class Broker:
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            ["mosquitto", "-c", str(self.conf)],
+            [MOSQUITTO or "mosquitto", "-c", str(self.conf)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -79,7 +80,7 @@ class Broker:
 
 @pytest.fixture
 def broker(tmp_path: Path) -> Iterator[Broker]:
-    if shutil.which("mosquitto") is None:
+    if MOSQUITTO is None:
         need_server("mosquitto is not installed (apt-get install mosquitto)")
     b = Broker(tmp_path)
     b.start()
