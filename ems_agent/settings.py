@@ -62,6 +62,19 @@ class Settings(BaseSettings):
         description="kg CO2e per kWh by meter kind; without them labelled defaults are used.",
     )
     demand_window_minutes: int = Field(default=15, description="15, 30 or 60.")
+    mqtt_url: str | None = Field(
+        default=None,
+        description="Broker to ingest from, e.g. mqtt://user:pass@broker:1883 or mqtts://...; "
+        "unset: the embedded broker on 127.0.0.1:mqtt_port.",
+    )
+    mqtt_port: int = Field(default=1883, description="Port of the embedded broker.")
+    mqtt_protocol: int | None = Field(
+        default=None, description="5 or 311; default 5 for an external broker, 311 embedded."
+    )
+    mqtt_share_group: str | None = Field(
+        default=None, description="MQTT 5 shared-subscription group, for several ingestors."
+    )
+    mqtt_client_id: str = Field(default="ems-ingestor")
 
     @field_validator("demand_window_minutes")
     @classmethod

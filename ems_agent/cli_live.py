@@ -1,0 +1,112 @@
+"""Live-data commands: the embedded broker and the MQTT ingestor, each until Ctrl-C."""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from typing import Annotated
+
+import typer
+
+from connectors.broker import EmbeddedBroker
+from connectors.ingest import Ingestor
+from connectors.mqtt import MqttConfig, MqttIngest
+from ems_agent.app import App
+from ems_agent.cli import app, context, err, friendly_errors, print_json
+
+StatusEvery = Annotated[
+    float, typer.Option(help="Seconds between status lines on stderr (0: none).")
+]
+
+
+def wait_for_stop() -> threading.Event:
+    """An event set by Ctrl-C or SIGTERM, so services stop cleanly either way."""
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    return stop
+
+
+def mqtt_config(ctx: App, url: str | None, share_group: str | None) -> MqttConfig:
+    settings = ctx.settings
+    target = url or settings.mqtt_url or f"mqtt://127.0.0.1:{settings.mqtt_port}"
+    external = bool(url or settings.mqtt_url)
+    protocol = settings.mqtt_protocol or (5 if external else 311)
+    return MqttConfig(
+        url=target,
+        client_id=settings.mqtt_client_id,
+        share_group=share_group or settings.mqtt_share_group,
+        protocol=protocol,
+    )
+
+
+@app.command()
+@friendly_errors
+def broker(
+    port: Annotated[
+        int | None, typer.Option(help="Port on 127.0.0.1 (default EMS_MQTT_PORT).")
+    ] = None,
+) -> None:
+    """Run the embedded MQTT broker on 127.0.0.1 until Ctrl-C."""
+    ctx = context()
+    embedded = EmbeddedBroker(ctx.settings.home, port or ctx.settings.mqtt_port)
+    stop = wait_for_stop()
+    embedded.start()
+    err.print(f"embedded MQTT broker on {embedded.url}; log in {embedded.log_path}")
+    try:
+        while not stop.wait(0.5):
+            if embedded.process is None or embedded.process.poll() is not None:
+                err.print("[red]the broker stopped; see its log[/]")
+                raise typer.Exit(1)
+    finally:
+        embedded.stop()
+
+
+@app.command()
+@friendly_errors
+def ingest(
+    mqtt_url: Annotated[
+        str | None, typer.Option(help="Broker URL (default EMS_MQTT_URL, else embedded).")
+    ] = None,
+    share_group: Annotated[
+        str | None, typer.Option(help="MQTT 5 shared-subscription group.")
+    ] = None,
+    status_every: StatusEvery = 30.0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print final health as JSON.")] = False,
+) -> None:
+    """Run the MQTT ingestor until Ctrl-C: topics ems/<site>/<meter>/<metric> into the store."""
+    ctx = context()
+    config = mqtt_config(ctx, mqtt_url, share_group)
+    ingestor = Ingestor(ctx.engine, timezone=ctx.settings.timezone)
+    service = MqttIngest(config, ingestor)
+    stop = wait_for_stop()
+    config.endpoint()  # a bad URL is reported before anything starts
+    service.start()
+    err.print(f"ingesting from {config.url} ({service.topic_filter}); Ctrl-C stops")
+    last = time.monotonic()
+    try:
+        while not stop.wait(0.5):
+            if status_every and time.monotonic() - last >= status_every:
+                h = ingestor.health
+                err.print(
+                    f"{h.messages:,} messages, {h.readings:,} readings stored "
+                    f"({h.rate():,.0f}/s), {h.dead_letters:,} dead letters, "
+                    f"lag {h.last_lag_seconds:,.0f} s, "
+                    f"{'connected' if service.connected.is_set() else 'reconnecting'}"
+                )
+                last = time.monotonic()
+    finally:
+        service.stop()
+    h = ingestor.health
+    if as_json:
+        print_json(
+            {
+                "messages": h.messages,
+                "readings": h.readings,
+                "dead_letters": h.dead_letters,
+                "batches": h.batches,
+            }
+        )
+    else:
+        err.print(f"stopped: {h.readings:,} readings stored, {h.dead_letters:,} dead letters")
