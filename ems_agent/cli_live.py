@@ -110,3 +110,41 @@ def ingest(
         )
     else:
         err.print(f"stopped: {h.readings:,} readings stored, {h.dead_letters:,} dead letters")
+
+
+@app.command()
+@friendly_errors
+def simulate(
+    live: Annotated[bool, typer.Option("--live", help="Publish the demo plant over MQTT.")] = False,
+    speed: Annotated[
+        float, typer.Option(min=1, help="Replay pace while catching up with the clock.")
+    ] = 1.0,
+    since: Annotated[
+        str | None,
+        typer.Option("--from", help="Start here (ISO 8601) and replay at --speed up to now."),
+    ] = None,
+    mqtt_url: Annotated[str | None, typer.Option(help="Broker URL (default: as ingest).")] = None,
+    seed: Annotated[
+        int | None, typer.Option(help="Simulator seed (default EMS_DEMO_SEED).")
+    ] = None,
+) -> None:
+    """Publish the demo plant's meters over MQTT as they would report, until Ctrl-C."""
+    from datetime import datetime
+
+    from connectors.live import LiveSimulator
+
+    if not live:
+        err.print(
+            "nothing to do: pass --live to publish over MQTT (`ems-agent demo` loads history)"
+        )
+        raise typer.Exit(2)
+    ctx = context()
+    config = mqtt_config(ctx, mqtt_url, None)
+    start = int(datetime.fromisoformat(since).timestamp()) if since else None
+    simulator = LiveSimulator(
+        config, seed=ctx.settings.demo_seed if seed is None else seed, speed=speed, start=start
+    )
+    stop = wait_for_stop()
+    err.print(f"publishing the demo plant to {config.url} at {speed:g}x; Ctrl-C stops")
+    simulator.run(stop)
+    err.print(f"stopped after {simulator.published:,} readings")
