@@ -14,10 +14,10 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## Set up and run the system on its embedded defaults (SQLite under .ems, the demo plant).
+## Set up and run the system on its embedded defaults (SQLite under .ems, the demo plant,
+## the embedded MQTT broker, the ingestor and the live simulator) until Ctrl-C.
 run: $(STAMP)
-	$(BIN)/ems-agent demo --if-empty
-	$(BIN)/ems-agent meters
+	$(BIN)/ems-agent up
 
 ## Set up and run every check CI runs: lint, format, types, the whole test suite.
 test: $(STAMP) lint typecheck pytest

@@ -148,3 +148,71 @@ def simulate(
     err.print(f"publishing the demo plant to {config.url} at {speed:g}x; Ctrl-C stops")
     simulator.run(stop)
     err.print(f"stopped after {simulator.published:,} readings")
+
+
+@app.command()
+@friendly_errors
+def up(
+    days: Annotated[int, typer.Option(help="Days of demo history to load on first start.")] = 365,
+    speed: Annotated[
+        float, typer.Option(min=1, help="Pace at which the live simulator catches up to now.")
+    ] = 120.0,
+    status_every: StatusEvery = 30.0,
+) -> None:
+    """Start everything on the embedded defaults until Ctrl-C: the demo plant (loaded once),
+    the MQTT broker, the ingestor and the live simulator continuing the demo's history."""
+    from connectors.demo import has_data, load_demo
+    from connectors.live import LiveSimulator
+    from connectors.plant import demo_plant
+    from ems_agent.cli import progress_bar, progress_callback
+    from ems_agent.cli_data import meters
+    from store import catalog, queries
+
+    ctx = context()
+    site = demo_plant().site
+    if not has_data(ctx.engine, site):
+        with progress_bar(True) as bar:
+            load_demo(
+                ctx.engine, seed=ctx.settings.demo_seed, days=days, progress=progress_callback(bar)
+            )
+    meters(site=site, as_json=False)
+    with ctx.engine.connect() as conn:
+        site_ref = catalog.get_site(conn, site)
+        ids = [s.id for _, s in catalog.list_series(conn, site_ref.id)]
+        last = max((st.last_ts or 0) for st in queries.series_stats(conn, ids).values())
+    stop = wait_for_stop()
+    embedded = (
+        None if ctx.settings.mqtt_url else EmbeddedBroker(ctx.settings.home, ctx.settings.mqtt_port)
+    )
+    config = mqtt_config(ctx, None, None)
+    ingestor = Ingestor(ctx.engine, timezone=site_ref.timezone)
+    service = MqttIngest(config, ingestor)
+    simulator = LiveSimulator(config, seed=ctx.settings.demo_seed, speed=speed, start=last + 900)
+    runner = threading.Thread(target=simulator.run, args=(stop,), name="ems-live-simulator")
+    try:
+        if embedded is not None:
+            embedded.start()
+        service.start()
+        service.connected.wait(10)
+        runner.start()
+        err.print(
+            f"up: broker {config.url}, ingesting {service.topic_filter}, live simulator from the "
+            f"end of the history at {speed:g}x until it reaches now; Ctrl-C stops"
+        )
+        last_status = time.monotonic()
+        while not stop.wait(0.5):
+            if not runner.is_alive():
+                err.print("[red]the live simulator stopped[/]")
+                break
+            if status_every and time.monotonic() - last_status >= status_every:
+                h = ingestor.health
+                err.print(f"{h.readings:,} live readings stored, {h.dead_letters:,} dead letters")
+                last_status = time.monotonic()
+    finally:
+        stop.set()
+        if runner.is_alive():
+            runner.join(timeout=15)
+        service.stop()
+        if embedded is not None:
+            embedded.stop()
+    err.print(f"stopped cleanly: {ingestor.health.readings:,} live readings stored")
