@@ -56,6 +56,7 @@ class MqttIngest:
         self.config = config
         self.ingestor = ingestor
         self.connected = threading.Event()
+        self.subscribed = threading.Event()  # set on the broker's SUBACK
         self._stop = threading.Event()
         self._qos: dict[int, int] = {}
         self._ticker: threading.Thread | None = None
@@ -69,6 +70,7 @@ class MqttIngest:
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
+        self.client.on_subscribe = self._on_subscribe
         ingestor.ack = self._ack
 
     @property
@@ -125,10 +127,19 @@ class MqttIngest:
         self.connected.set()
         log.info("connected to %s, subscribed to %s", self.config.url, self.topic_filter)
 
+    def _on_subscribe(
+        self, client: mqtt.Client, userdata: Any, mid: int, reasons: Any, props: Any
+    ) -> None:
+        if any(r.is_failure for r in reasons):
+            log.error("the broker refused the subscription to %s: %s", self.topic_filter, reasons)
+            return
+        self.subscribed.set()
+
     def _on_disconnect(
         self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any
     ) -> None:
         self.connected.clear()
+        self.subscribed.clear()
         if not self._stop.is_set():
             log.warning("MQTT connection lost (%s); reconnecting", reason)
 

@@ -73,17 +73,30 @@ def ingest(
         str | None, typer.Option(help="MQTT 5 shared-subscription group.")
     ] = None,
     status_every: StatusEvery = 30.0,
+    batch_size: Annotated[int, typer.Option(min=1, help="Readings per write.")] = 5000,
+    batch_seconds: Annotated[
+        float, typer.Option(min=0.05, help="Longest a reading waits before it is written.")
+    ] = 1.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print final health as JSON.")] = False,
 ) -> None:
     """Run the MQTT ingestor until Ctrl-C: topics ems/<site>/<meter>/<metric> into the store."""
     ctx = context()
     config = mqtt_config(ctx, mqtt_url, share_group)
-    ingestor = Ingestor(ctx.engine, timezone=ctx.settings.timezone)
+    ingestor = Ingestor(
+        ctx.engine,
+        timezone=ctx.settings.timezone,
+        batch_size=batch_size,
+        batch_seconds=batch_seconds,
+    )
     service = MqttIngest(config, ingestor)
     stop = wait_for_stop()
     config.endpoint()  # a bad URL is reported before anything starts
     service.start()
     err.print(f"ingesting from {config.url} ({service.topic_filter}); Ctrl-C stops")
+    if service.subscribed.wait(15):
+        err.print("subscribed")
+    else:
+        err.print(f"[yellow]not connected to {config.url} yet; retrying in the background[/]")
     last = time.monotonic()
     try:
         while not stop.wait(0.5):

@@ -8,9 +8,12 @@ every thread it started.
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -23,6 +26,7 @@ from sqlalchemy import Engine, func, select
 
 from connectors.ingest import Ingestor
 from connectors.mqtt import MqttConfig, MqttConfigError, MqttIngest
+from store.engine import make_engine
 from store.schema import DeadLetter, Reading
 from tests.conftest import need_server
 
@@ -162,3 +166,103 @@ def test_bad_urls_are_refused_with_the_reason() -> None:
         MqttConfig(url="mqtt://").endpoint()
     host, port, tls, user, password = MqttConfig(url="mqtts://ems:s%40cret@broker.local").endpoint()
     assert (host, port, tls, user, password) == ("broker.local", 8883, True, "ems", "s@cret")
+
+
+def test_two_ingestors_on_one_shared_subscription_store_each_reading_once(
+    broker: Broker, engine: Engine
+) -> None:
+    services = []
+    for name in ("a", "b"):
+        ingestor = Ingestor(
+            engine, batch_size=20, batch_seconds=0.2, clock=lambda: START + 900 * 300
+        )
+        config = MqttConfig(
+            url=f"mqtt://127.0.0.1:{broker.port}", client_id=f"ing-{name}", share_group="ems"
+        )
+        services.append(MqttIngest(config, ingestor))
+    try:
+        for service in services:
+            service.start()
+            assert service.connected.wait(10)
+            assert service.topic_filter == "$share/ems/ems/+/+/+"
+        pub = publisher(broker.port)
+        try:
+            for i in range(200):
+                payload = json.dumps({"ts": START + 900 * i, "value": 1.0})
+                pub.publish(f"ems/plant/m{i % 4}/energy", payload, qos=1).wait_for_publish(5)
+            wait_for(lambda: sum(s.ingestor.health.readings for s in services) >= 200)
+        finally:
+            pub.loop_stop()
+            pub.disconnect()
+    finally:
+        for service in services:
+            service.stop()
+    assert count(engine) == 200
+    assert sum(s.ingestor.health.messages for s in services) == 200  # none delivered twice
+    assert all(s.ingestor.health.messages > 0 for s in services)  # the stream was split
+
+
+def test_an_ingestor_killed_mid_batch_loses_and_doubles_nothing(
+    broker: Broker, tmp_path: Path
+) -> None:
+    home = tmp_path / "home"
+    env = os.environ | {"EMS_HOME": str(home)}
+    script = Path(sys.executable).parent / "ems-agent"
+    command = [
+        str(script),
+        "ingest",
+        "--mqtt-url",
+        f"mqtt://127.0.0.1:{broker.port}",
+        "--batch-seconds",
+        "60",
+        "--status-every",
+        "0",
+    ]
+    db = home / "ems.db"
+
+    def stored() -> int:
+        if not db.exists():
+            return 0
+        engine = make_engine(f"sqlite:///{db}")
+        try:
+            return count(engine)
+        except Exception:  # tables not created yet
+            return 0
+        finally:
+            engine.dispose()
+
+    first = subprocess.Popen(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    now = time.time()
+    pub = publisher(broker.port)
+    try:
+        assert first.stderr is not None
+        for line in first.stderr:  # blocks until the ingestor says it is subscribed
+            if line.strip() == "subscribed":
+                break
+        # Its batch now waits 60 s unwritten: everything below is received, not committed.
+        for i in range(300):
+            payload = json.dumps({"ts": now - 900 * i, "value": 1.0})
+            pub.publish("ems/plant/press/energy", payload, qos=1).wait_for_publish(5)
+        assert stored() == 0
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=10)
+    finally:
+        pub.loop_stop()
+        pub.disconnect()
+    second = subprocess.Popen(
+        [*command[:-4], "--batch-seconds", "0.2", "--status-every", "0"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for(lambda: stored() == 300, 60)
+    finally:
+        second.send_signal(signal.SIGINT)
+        second.wait(timeout=30)
+    engine = make_engine(f"sqlite:///{db}")
+    with engine.connect() as conn:
+        assert conn.execute(select(func.sum(Reading.value))).scalar_one() == pytest.approx(300.0)
+    engine.dispose()
