@@ -77,9 +77,14 @@ def ingest(
     batch_seconds: Annotated[
         float, typer.Option(min=0.05, help="Longest a reading waits before it is written.")
     ] = 1.0,
+    metrics_port: Annotated[
+        int | None, typer.Option(help="Serve Prometheus metrics on 127.0.0.1:PORT/metrics.")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print final health as JSON.")] = False,
 ) -> None:
     """Run the MQTT ingestor until Ctrl-C: topics ems/<site>/<meter>/<metric> into the store."""
+    from connectors import health
+
     ctx = context()
     config = mqtt_config(ctx, mqtt_url, share_group)
     ingestor = Ingestor(
@@ -97,9 +102,17 @@ def ingest(
         err.print("subscribed")
     else:
         err.print(f"[yellow]not connected to {config.url} yet; retrying in the background[/]")
+    metrics = health.Metrics(metrics_port) if metrics_port else None
     last = time.monotonic()
+    published = 0.0
     try:
         while not stop.wait(0.5):
+            if time.monotonic() - published >= 5:
+                values = health.snapshot(ingestor.health, service.connected.is_set())
+                health.save(ctx.engine, config.client_id, values)
+                if metrics is not None:
+                    metrics.update(values)
+                published = time.monotonic()
             if status_every and time.monotonic() - last >= status_every:
                 h = ingestor.health
                 err.print(
@@ -111,6 +124,9 @@ def ingest(
                 last = time.monotonic()
     finally:
         service.stop()
+        health.save(ctx.engine, config.client_id, health.snapshot(ingestor.health, False))
+        if metrics is not None:
+            metrics.close()
     h = ingestor.health
     if as_json:
         print_json(
@@ -229,3 +245,53 @@ def up(
         if embedded is not None:
             embedded.stop()
     err.print(f"stopped cleanly: {ingestor.health.readings:,} live readings stored")
+
+
+@app.command()
+@friendly_errors
+def status(
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Health of the ingestors (rate, lag, batch time, dead letters) and of the store."""
+    from sqlalchemy import func, select
+
+    from connectors import health
+    from ems_agent.cli import make_table, out
+    from store.schema import DeadLetter, Reading
+
+    ctx = context()
+    ingestors = health.load_all(ctx.engine)
+    with ctx.engine.connect() as conn:
+        letters = int(conn.execute(select(func.count()).select_from(DeadLetter)).scalar_one())
+        newest = conn.execute(select(func.max(Reading.ts))).scalar()
+    now = time.time()
+    for values in ingestors.values():
+        values["stale"] = now - float(values.get("updated_ts", 0)) > 60
+    result = {
+        "database": ctx.engine.url.render_as_string(),
+        "dead_letters": letters,
+        "newest_reading_age_seconds": None if newest is None else round(now - newest),
+        "ingestors": ingestors,
+    }
+    if as_json:
+        print_json(result)
+        return
+    out.print(f"store      {result['database']}")
+    age = result["newest_reading_age_seconds"]
+    out.print(f"newest     {'no readings' if age is None else f'{age:,} s ago'}")
+    out.print(f"dead       {letters:,} dead letters (see the dead_letters table)")
+    table = make_table(
+        "ingestor", "connected", "readings", "per s", "lag s", "batch s", "dead", "updated"
+    )
+    for name, v in ingestors.items():
+        table.add_row(
+            name,
+            "stale" if v["stale"] else str(v["connected"]).lower(),
+            f"{v['readings']:,}",
+            f"{v['readings_per_second']:,}",
+            f"{v['lag_seconds']:,}",
+            f"{v['batch_seconds']}",
+            f"{v['dead_letters']:,}",
+            str(v["updated"])[:19],
+        )
+    out.print(table if ingestors else "no ingestor has reported yet (ems-agent ingest or up)")

@@ -225,3 +225,10 @@ def test_tools_answer_on_imported_data(tmp_path: Path) -> None:
     )
     coverage = json.loads(stdout)["meters"][0]
     assert (coverage["expected_intervals"], coverage["present_intervals"]) == (48, 48)
+
+
+def test_status_before_any_ingestor_reports() -> None:
+    report = run_json("status")
+    assert report["ingestors"] == {} and report["dead_letters"] == 0
+    _, stdout, _ = run("status")
+    assert "no ingestor has reported yet" in stdout

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -85,10 +87,11 @@ def test_a_busy_port_is_a_clear_error(embedded: EmbeddedBroker, tmp_path: Path) 
 
 def test_ingest_command_runs_until_ctrl_c(embedded: EmbeddedBroker, tmp_path: Path) -> None:
     home = tmp_path / "ingest-home"
+    metrics = free_port()
     env = os.environ | {"EMS_HOME": str(home), "EMS_MQTT_PORT": str(embedded.port)}
     script = Path(sys.executable).parent / "ems-agent"
     proc = subprocess.Popen(
-        [str(script), "ingest", "--status-every", "0", "--json"],
+        [str(script), "ingest", "--status-every", "0", "--metrics-port", str(metrics), "--json"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -109,9 +112,29 @@ def test_ingest_command_runs_until_ctrl_c(embedded: EmbeddedBroker, tmp_path: Pa
             return readings(f"sqlite:///{home / 'ems.db'}") == 10
 
         wait_for(stored_after_publishing)
+
+        def exported() -> str:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{metrics}/metrics", timeout=1) as r:
+                    return str(r.read().decode())
+            except OSError:
+                return ""
+
+        def readings_exported() -> float:
+            found = re.search(r"^ems_ingest_readings (\S+)$", exported(), re.M)
+            return float(found.group(1)) if found else 0.0
+
+        wait_for(lambda: readings_exported() >= 10, 30)
     finally:
         proc.send_signal(signal.SIGINT)
         stdout, stderr = proc.communicate(timeout=30)
     assert proc.returncode == 0, stderr
     assert json.loads(stdout)["readings"] >= 10  # republished copies count, stored once
     assert "Traceback" not in stderr
+    status = subprocess.run(
+        [str(script), "status", "--json"], env=env, capture_output=True, text=True, check=True
+    )
+    report = json.loads(status.stdout)
+    assert report["ingestors"]["ems-ingestor"]["readings"] >= 10
+    assert report["ingestors"]["ems-ingestor"]["connected"] is False
+    assert report["dead_letters"] == 0
