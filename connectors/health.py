@@ -75,3 +75,25 @@ class Metrics:
     def close(self) -> None:
         self.server.shutdown()
         self.thread.join(timeout=5)
+
+
+class Reporter:
+    """Publishes an ingestor's health every few seconds: to the store, and to Prometheus."""
+
+    def __init__(self, engine: Engine, name: str, metrics: Metrics | None = None) -> None:
+        self.engine, self.name, self.metrics = engine, name, metrics
+        self._last = 0.0
+
+    def maybe(self, health: Health, connected: bool, every: float = 5.0) -> None:
+        if time.monotonic() - self._last < every:
+            return
+        values = snapshot(health, connected)
+        save(self.engine, self.name, values)
+        if self.metrics is not None:
+            self.metrics.update(values)
+        self._last = time.monotonic()
+
+    def close(self, health: Health) -> None:
+        save(self.engine, self.name, snapshot(health, False))
+        if self.metrics is not None:
+            self.metrics.close()

@@ -94,6 +94,7 @@ class MqttIngest:
         )
         self.client.loop_start()
         self._ticker = threading.Thread(target=self._tick, name="ems-ingest-ticker", daemon=True)
+        self._stop.clear()
         self._ticker.start()
 
     def stop(self) -> None:

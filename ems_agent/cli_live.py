@@ -103,16 +103,11 @@ def ingest(
     else:
         err.print(f"[yellow]not connected to {config.url} yet; retrying in the background[/]")
     metrics = health.Metrics(metrics_port) if metrics_port else None
+    reporter = health.Reporter(ctx.engine, config.client_id, metrics)
     last = time.monotonic()
-    published = 0.0
     try:
         while not stop.wait(0.5):
-            if time.monotonic() - published >= 5:
-                values = health.snapshot(ingestor.health, service.connected.is_set())
-                health.save(ctx.engine, config.client_id, values)
-                if metrics is not None:
-                    metrics.update(values)
-                published = time.monotonic()
+            reporter.maybe(ingestor.health, service.connected.is_set())
             if status_every and time.monotonic() - last >= status_every:
                 h = ingestor.health
                 err.print(
@@ -124,9 +119,7 @@ def ingest(
                 last = time.monotonic()
     finally:
         service.stop()
-        health.save(ctx.engine, config.client_id, health.snapshot(ingestor.health, False))
-        if metrics is not None:
-            metrics.close()
+        reporter.close(ingestor.health)
     h = ingestor.health
     if as_json:
         print_json(
@@ -190,6 +183,7 @@ def up(
 ) -> None:
     """Start everything on the embedded defaults until Ctrl-C: the demo plant (loaded once),
     the MQTT broker, the ingestor and the live simulator continuing the demo's history."""
+    from connectors import health
     from connectors.demo import has_data, load_demo
     from connectors.live import LiveSimulator
     from connectors.plant import demo_plant
@@ -229,7 +223,9 @@ def up(
             f"end of the history at {speed:g}x until it reaches now; Ctrl-C stops"
         )
         last_status = time.monotonic()
+        reporter = health.Reporter(ctx.engine, config.client_id)
         while not stop.wait(0.5):
+            reporter.maybe(ingestor.health, service.connected.is_set())
             if not runner.is_alive():
                 err.print("[red]the live simulator stopped[/]")
                 break

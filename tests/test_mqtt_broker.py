@@ -21,6 +21,8 @@ from pathlib import Path
 
 import paho.mqtt.client as mqtt
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import Engine, func, select
 
@@ -266,3 +268,28 @@ def test_an_ingestor_killed_mid_batch_loses_and_doubles_nothing(
     with engine.connect() as conn:
         assert conn.execute(select(func.sum(Reading.value))).scalar_one() == pytest.approx(300.0)
     engine.dispose()
+
+
+@settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(payload=st.one_of(st.binary(max_size=300), st.text(max_size=100).map(str.encode)))
+def test_fuzzed_payloads_through_the_broker_never_stop_the_ingestor(
+    running, payload: bytes
+) -> None:  # type: ignore[no-untyped-def]
+    service, broker, engine = running
+    before = service.ingestor.health.messages
+    pub = publisher(broker.port)
+    try:
+        pub.publish("ems/plant/fuzz/energy", payload, qos=1).wait_for_publish(5)
+        wait_for(lambda: service.ingestor.health.messages > before)
+    finally:
+        pub.loop_stop()
+        pub.disconnect()
+    service.ingestor.flush()
+    assert service.connected.is_set()
+    assert any(t.name == "ems-ingest-ticker" and t.is_alive() for t in threading.enumerate())
+    stored = count(engine) + count(engine, DeadLetter)
+    assert stored >= 1  # every message became a reading or a dead letter
