@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
@@ -11,6 +12,9 @@ from ems_agent.settings import Settings, load_settings
 from store.engine import make_engine
 from store.migrate import upgrade
 from tools.base import AnalyticsConfig, Tariff
+
+if TYPE_CHECKING:
+    from agent.loop import Agent
 
 
 @dataclass
@@ -47,6 +51,43 @@ def analytics_config(settings: Settings) -> AnalyticsConfig:
         emission_factors_are_defaults=settings.emission_factors is None,
         demand_window_s=settings.demand_window_minutes * 60,
         gas_price_per_kwh=settings.gas_price_per_kwh,
+    )
+
+
+def build_agent(
+    app: App,
+    *,
+    model: str | None = None,
+    site: str | None = None,
+    user: str = "cli",
+    role: str = "operator",
+) -> Agent:
+    """The agent over this installation's store, with its memory under EMS_HOME."""
+    from datetime import datetime
+
+    from agent.loop import Agent
+    from agent.memory import sqlite_memory
+    from agent.models import make_backend
+    from store import catalog
+    from store.timeutil import zone
+    from tools.base import ToolContext
+    from tools.registry import all_tools
+
+    with app.engine.connect() as conn:
+        site_ref = catalog.get_site(conn, site or app.settings.site)
+    base = ToolContext(
+        engine=app.engine,
+        site=site_ref,
+        now=datetime.now(zone(site_ref.timezone)),
+        config=analytics_config(app.settings),
+        user=user,
+        role=role,
+    )
+    return Agent(
+        make_backend(app.settings, model),
+        all_tools(),
+        sqlite_memory(app.settings.conversations_path),
+        base,
     )
 
 

@@ -139,7 +139,7 @@ def make_table(*columns: str, title: str | None = None) -> Table:
 
 def register_commands() -> None:
     """Commands live beside the code they drive; importing the modules registers them."""
-    from ems_agent import cli_data, cli_live, cli_tools  # noqa: F401
+    from ems_agent import cli_agent, cli_data, cli_live, cli_tools  # noqa: F401
 
 
 register_commands()

@@ -75,6 +75,19 @@ class Settings(BaseSettings):
         default=None, description="MQTT 5 shared-subscription group, for several ingestors."
     )
     mqtt_client_id: str = Field(default="ems-ingestor")
+    llm_base_url: str | None = Field(
+        default=None,
+        description="OpenAI-compatible endpoint, e.g. http://localhost:11434/v1 (Ollama); unset "
+        "with no llm_model: the built-in offline model answers.",
+    )
+    llm_model: str | None = Field(
+        default=None, description="Model name at the endpoint, e.g. gpt-4o-mini or llama3.1."
+    )
+    llm_timeout_s: float = Field(default=60.0, gt=0, description="Per-request time limit.")
+    llm_max_retries: int = Field(
+        default=3, ge=0, le=10, description="Retries (with backoff) on rate limits and time-outs."
+    )
+    llm_temperature: float = Field(default=0.0, ge=0, le=2)
 
     @field_validator("demand_window_minutes")
     @classmethod
@@ -93,6 +106,11 @@ class Settings(BaseSettings):
         except UnknownTimezone as exc:
             raise ValueError(str(exc)) from None
         return value
+
+    @property
+    def conversations_path(self) -> Path:
+        """SQLite file holding conversation threads (the agent's memory)."""
+        return self.home / "conversations.db"
 
     @property
     def db_url(self) -> str:

@@ -1,0 +1,207 @@
+"""The built-in offline model: a LangChain chat model of our own that reads the conversation,
+answers with tool calls, and writes the answer from the tool results.
+
+It runs in the same agent loop as a language model, so the tools, the confirmation of writes and
+the conversation memory are the same whichever model answers. It needs the site, the clock and
+the store, which the agent binds per turn with `for_turn`."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import (
+    AIMessage,
+    AIMessageChunk,
+    BaseMessage,
+    HumanMessage,
+    ToolMessage,
+)
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from pydantic import ConfigDict
+from sqlalchemy import Engine
+
+from agent.offline import compose
+from agent.offline.meters import Catalogue, load_catalogue
+from agent.offline.plan import Decision, plan
+from agent.offline.understand import AFFIRM, DECLINE, Frame, is_follow_up, merge, read
+from store.catalog import SiteRef
+
+MODEL_NAME = "offline-planner"
+# Error classes (the tool error's prefix) and what the answer then is.
+CLARIFY_ERRORS = {"UnknownMeter", "UnknownSeries", "InvalidPeriod", "AmbiguousMeter"}
+REFUSE_ERRORS = {"UnsafeQuery", "NotAllowed", "QueryRefused"}
+
+
+@dataclass(frozen=True)
+class Turn:
+    """What the offline model needs to know about the turn it answers."""
+
+    engine: Engine
+    site: SiteRef
+    now: datetime
+
+
+class OfflinePlanner(BaseChatModel):
+    """Turns questions into tool calls and tool results into answers, without a network."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    turn: Turn | None = None
+    tool_names: frozenset[str] = frozenset()
+
+    @property
+    def _llm_type(self) -> str:
+        return MODEL_NAME
+
+    def for_turn(self, turn: Turn) -> OfflinePlanner:
+        return self.model_copy(update={"turn": turn})
+
+    def bind_tools(self, tools: Sequence[Any], **kwargs: Any) -> OfflinePlanner:
+        names = {getattr(t, "name", None) or t.get("name", "") for t in tools}
+        return self.model_copy(update={"tool_names": frozenset(n for n in names if n)})
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        return ChatResult(generations=[ChatGeneration(message=self.respond(messages))])
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        message = self.respond(messages)
+        if message.tool_calls:
+            chunks = [
+                {"name": c["name"], "args": json.dumps(c["args"]), "id": c["id"], "index": i}
+                for i, c in enumerate(message.tool_calls)
+            ]
+            yield ChatGenerationChunk(message=AIMessageChunk(content="", tool_call_chunks=chunks))
+            return
+        words = re.findall(r"\S+\s*|\s+", str(message.content))
+        for i, word in enumerate(words):
+            last = i == len(words) - 1
+            chunk = AIMessageChunk(
+                content=word, response_metadata=message.response_metadata if last else {}
+            )
+            if run_manager:
+                run_manager.on_llm_new_token(word, chunk=ChatGenerationChunk(message=chunk))
+            yield ChatGenerationChunk(message=chunk)
+
+    # ------------------------------------------------------------------ the two steps
+
+    def respond(self, messages: list[BaseMessage]) -> AIMessage:
+        if self.turn is None:
+            raise RuntimeError("the offline planner answers only inside the agent loop")
+        last_human = max(
+            (i for i, m in enumerate(messages) if isinstance(m, HumanMessage)), default=-1
+        )
+        results = [m for m in messages[last_human + 1 :] if isinstance(m, ToolMessage)]
+        cat = load_catalogue(self.turn.engine, self.turn.site)
+        frame = self._frame(messages[: last_human + 1], cat)
+        if results:
+            return self._answer(messages[last_human + 1 :], results, frame, cat)
+        return self._plan(frame, cat, str(messages[last_human].content) if last_human >= 0 else "")
+
+    def _frame(self, history: list[BaseMessage], cat: Catalogue) -> Frame:
+        """The current question's frame, follow-ups resolved against the earlier questions."""
+        assert self.turn is not None
+        frame: Frame | None = None
+        for m in history:
+            if not isinstance(m, HumanMessage):
+                continue
+            text = str(m.content)
+            current = read(text, cat, self.turn.now)
+            if frame is not None and is_follow_up(current) and not _bare_reply(text):
+                current = merge(frame, current, self.turn.now)
+            frame = current
+        return frame or Frame()
+
+    def _plan(self, frame: Frame, cat: Catalogue, question: str) -> AIMessage:
+        assert self.turn is not None
+        if _bare_reply(question):
+            return _text(
+                "Nothing is waiting for your confirmation. What would you like to know?", "clarify"
+            )
+        decision = plan(frame, cat, self.turn.now, set(self.tool_names), question)
+        if decision.calls:
+            calls = [
+                {
+                    "name": c.name,
+                    "args": c.args,
+                    "id": f"call_{uuid.uuid4().hex[:12]}",
+                    "type": "tool_call",
+                }
+                for c in decision.calls
+            ]
+            return AIMessage(content="", tool_calls=calls)
+        return _text(decision.message or "", decision.outcome)
+
+    def _answer(
+        self,
+        turn_messages: list[BaseMessage],
+        results: list[ToolMessage],
+        frame: Frame,
+        cat: Catalogue,
+    ) -> AIMessage:
+        assert self.turn is not None
+        names = {
+            c["id"]: c["name"]
+            for m in turn_messages
+            if isinstance(m, AIMessage)
+            for c in m.tool_calls
+        }
+        parts: list[str] = []
+        outcomes: list[str] = []
+        for r in results:
+            text, outcome = _result_text(names.get(r.tool_call_id, r.name or ""), r)
+            parts.append(text)
+            outcomes.append(outcome)
+        decision: Decision = plan(frame, cat, self.turn.now, set(self.tool_names), "")
+        parts.extend(decision.notes)
+        outcome = "answer" if "answer" in outcomes else outcomes[0]
+        return _text("\n\n".join(p for p in parts if p), outcome)
+
+
+def _bare_reply(text: str) -> bool:
+    """ "yes" or "no" on its own, with nothing waiting for it."""
+    return (
+        bool(AFFIRM.match(text.lower()) or DECLINE.match(text.lower())) and len(text.split()) <= 3
+    )
+
+
+def _text(content: str, outcome: str) -> AIMessage:
+    return AIMessage(
+        content=content, response_metadata={"outcome": outcome, "model_name": MODEL_NAME}
+    )
+
+
+def _result_text(name: str, message: ToolMessage) -> tuple[str, str]:
+    content = str(message.content)
+    if content.startswith("User rejected the tool call"):
+        return "Cancelled: nothing was changed.", "answer"
+    if message.status == "error":
+        kind, _, text = content.partition(": ")
+        outcome = (
+            "refuse" if kind in REFUSE_ERRORS else "clarify" if kind in CLARIFY_ERRORS else "answer"
+        )
+        reason = text or content
+        if outcome == "refuse":
+            return f"I can't do that: {reason}", outcome
+        return f"I could not answer that: {reason}", outcome
+    artifact = message.artifact if isinstance(message.artifact, dict) else json.loads(content)
+    return compose.describe(name, artifact), "answer"

@@ -1,0 +1,434 @@
+"""From a read question to tool calls, or to a question back when something needed is missing
+or ambiguous, or to a refusal when the request is not something the agent may do."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from dateutil.relativedelta import relativedelta
+
+from agent.offline.meters import Catalogue
+from agent.offline.phrases import Span, bounds, shift
+from agent.offline.understand import Frame
+
+HELP = (
+    "I answer questions about this site's meters: energy and demand, costs, carbon, KPIs such "
+    "as SEC and load factor, comparisons and rankings, baselines, anomalies, data gaps, "
+    'forecasts and alert rules. For example: "What was compressor-2\'s peak demand last week?" '
+    'or "Is the chiller above its baseline this month?"'
+)
+ASK_PERIOD = "For which period? For example 'yesterday', 'last week', 'this month' or 'September'."
+# An identifier-looking word the catalogue does not know ("pump-7", "line-c"): passed on so
+# the tool can say there is no such meter and list the closest names.
+UNKNOWN_ID = re.compile(
+    r"\b(?!(?:q|w|kw|cw|week)\b)([a-z]{2,}[- ]?(?:\d{1,3}|[a-z])(?:-[a-z0-9]+)?)\b"
+)
+
+
+@dataclass(frozen=True)
+class Call:
+    name: str
+    args: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Decision:
+    calls: tuple[Call, ...] = ()
+    message: str | None = None
+    outcome: str = "answer"  # answer | clarify | refuse
+    notes: tuple[str, ...] = field(default=())  # assumptions to state in the answer
+
+
+def ask(message: str) -> Decision:
+    return Decision(message=message, outcome="clarify")
+
+
+def refuse(message: str) -> Decision:
+    return Decision(message=message, outcome="refuse")
+
+
+def plan(frame: Frame, cat: Catalogue, now: datetime, tools: set[str], question: str) -> Decision:
+    """The tool calls that answer `frame`, or a message instead."""
+    handler = HANDLERS.get(frame.intent or "")
+    if handler is None:
+        if frame.meters or frame.periods:
+            return _query(frame, cat, now, tools, question)
+        if re.search(r"\b(?:hi|hello|hey|help|what can you do|who are you)\b", frame.text):
+            return Decision(message=HELP)
+        return refuse("That is outside what I can help with. " + HELP)
+    return handler(frame, cat, now, tools, question)
+
+
+# ------------------------------------------------------------------------------ helpers
+
+
+def _period(frame: Frame, index: int = 0) -> Span | None:
+    plain = [p for p in frame.periods if not p.relative]
+    return plain[index] if len(plain) > index else None
+
+
+def _meters(
+    frame: Frame, cat: Catalogue, question: str, *, default_site: bool
+) -> Decision | list[str]:
+    """The meters to use, a question back when a name fits several, or the unknown name."""
+    if frame.ambiguous:
+        options = " or ".join(frame.ambiguous)
+        return ask(f"Which {frame.ambiguous_word} do you mean: {options}? Or say 'both'.")
+    if frame.meters:
+        return list(frame.meters)
+    unknown = _unknown_name(question, cat)
+    if unknown:
+        return [unknown]
+    if frame.metric != "energy":
+        return [m.name for m in cat.with_metric(frame.metric)]
+    site = cat.site_meter()
+    if default_site and site is not None:
+        return [site.name]
+    return []
+
+
+def _unknown_name(question: str, cat: Catalogue) -> str | None:
+    text = question.lower()
+    known = {m.name for m in cat.meters} | {a for m in cat.meters for a in m.aliases}
+    for m in UNKNOWN_ID.finditer(text):
+        word = m.group(1)
+        if word in known or re.fullmatch(
+            r"(?:last|past|next|top|the|and|for|since|from|week|q)\s?\d+", word
+        ):
+            continue
+        if re.fullmatch(r"[a-z]+-(?:\d+|[a-z])(?:-[a-z0-9]+)?", word):
+            return word
+    return None
+
+
+def _needs_period(frame: Frame) -> Span | Decision:
+    span = _period(frame)
+    if span is None:
+        return ask(ASK_PERIOD)
+    return span
+
+
+def _site_note(frame: Frame, meters: list[str], cat: Catalogue) -> tuple[str, ...]:
+    site = cat.site_meter()
+    if not frame.meters and site is not None and meters == [site.name] and not frame.site_wide:
+        return (f"No meter was named, so this is the whole site ({site.name}).",)
+    return ()
+
+
+# ------------------------------------------------------------------------------ intents
+
+
+def _query(frame: Frame, cat: Catalogue, now: datetime, tools: set[str], question: str) -> Decision:
+    meters = _meters(frame, cat, question, default_site=True)
+    if isinstance(meters, Decision):
+        return meters
+    span = _needs_period(frame)
+    if isinstance(span, Decision):
+        return span
+    args: dict[str, Any] = {"meters": meters, "metric": frame.metric, "period": span.period}
+    if frame.grain != "total":
+        args["grain"] = frame.grain
+    if frame.statistic != "auto":
+        args["statistic"] = frame.statistic
+    return Decision((Call("query_metric", args),), notes=_site_note(frame, meters, cat))
+
+
+def _kpi(frame: Frame, cat: Catalogue, now: datetime, tools: set[str], question: str) -> Decision:
+    kpi = frame.kpi or "energy"
+    if kpi == "energy" or frame.metric != "energy":
+        return _query(frame, cat, now, tools, question)
+    meters = _meters(frame, cat, question, default_site=True)
+    if isinstance(meters, Decision):
+        return meters
+    span = _needs_period(frame)
+    if isinstance(span, Decision):
+        return span
+    calls = tuple(
+        Call("compute_kpi", {"kpi": kpi, "meter": m, "period": span.period}) for m in meters
+    )
+    return Decision(calls, notes=_site_note(frame, meters, cat))
+
+
+def _compare(
+    frame: Frame, cat: Catalogue, now: datetime, tools: set[str], question: str
+) -> Decision:
+    meters = _meters(frame, cat, question, default_site=True)
+    if isinstance(meters, Decision):
+        return meters
+    plain = [p for p in frame.periods if not p.relative]
+    relative = [p for p in frame.periods if p.relative]
+    if not plain:
+        return ask("Which periods should I compare? For example 'this month vs last month'.")
+    first = plain[0]
+    if len(plain) >= 2:
+        reference = plain[1]
+    else:
+        kind = relative[0].relative if relative else "period before"
+        reference = shift(first, kind or "period before", now)
+        if (
+            first.period in ("this month", "this week", "this year", "this quarter")
+            and not relative
+        ):
+            reference = _previous_keyword(first) or reference
+    args = {
+        "meters": meters,
+        "metric": frame.metric,
+        "period": first.period,
+        "reference": reference.period,
+    }
+    return Decision((Call("compare_periods", args),), notes=_site_note(frame, meters, cat))
+
+
+def _previous_keyword(span: Span) -> Span | None:
+    previous = {
+        "this month": "last month",
+        "this week": "last week",
+        "this year": "last year",
+        "this quarter": "last quarter",
+    }.get(span.period)
+    return Span(previous, previous, None, None, span.at) if previous else None
+
+
+def _rank(frame: Frame, cat: Catalogue, now: datetime, tools: set[str], question: str) -> Decision:
+    span = _needs_period(frame)
+    if isinstance(span, Decision):
+        return span
+    args: dict[str, Any] = {"period": span.period, "top": frame.number or 10}
+    if frame.kind:
+        args["kind"] = frame.kind
+    return Decision((Call("rank_meters", args),))
+
+
+def _split(frame: Frame, cat: Catalogue, now: datetime, tools: set[str], question: str) -> Decision:
+    meters = _meters(frame, cat, question, default_site=True)
+    if isinstance(meters, Decision):
+        return meters
+    span = _needs_period(frame)
+    if isinstance(span, Decision):
+        return span
+    by = frame.split_by or "weekday_weekend"
+    calls = tuple(
+        Call("split_consumption", {"meter": m, "period": span.period, "by": by}) for m in meters
+    )
+    return Decision(calls, notes=_site_note(frame, meters, cat))
+
+
+def _recent(frame: Frame) -> tuple[str, tuple[str, ...]]:
+    span = _period(frame)
+    if span is not None:
+        return span.period, ()
+    return "last 7 days", ("No period was given, so I checked the last 7 days.",)
+
+
+def _coverage(
+    frame: Frame, cat: Catalogue, now: datetime, tools: set[str], question: str
+) -> Decision:
+    meters = _meters(frame, cat, question, default_site=False)
+    if isinstance(meters, Decision):
+        return meters
+    period, notes = _recent(frame)
+    return Decision((Call("data_coverage", {"meters": meters, "period": period}),), notes=notes)
+
+
+def _anomaly(
+    frame: Frame, cat: Catalogue, now: datetime, tools: set[str], question: str
+) -> Decision:
+    meters = _meters(frame, cat, question, default_site=False)
+    if isinstance(meters, Decision):
+        return meters
+    period, notes = _recent(frame)
+    return Decision((Call("detect_anomalies", {"meters": meters, "period": period}),), notes=notes)
+
+
+def _baseline(
+    frame: Frame, cat: Catalogue, now: datetime, tools: set[str], question: str
+) -> Decision:
+    meters = _meters(frame, cat, question, default_site=True)
+    if isinstance(meters, Decision):
+        return meters
+    span = _period(frame)
+    notes: tuple[str, ...] = _site_note(frame, meters, cat)
+    if span is None:
+        span = Span("this month", "this month", None, None, 0)
+        notes += ("No reporting period was given, so I used this month so far.",)
+    first, _ = bounds(span, now)
+    start = first - relativedelta(months=12)
+    baseline = f"{start.isoformat()}..{(first - timedelta(days=1)).isoformat()}"
+    calls = tuple(
+        Call("energy_baseline", {"meter": m, "baseline": baseline, "reporting": span.period})
+        for m in meters
+    )
+    return Decision(calls, notes=notes)
+
+
+def _forecast(
+    frame: Frame, cat: Catalogue, now: datetime, tools: set[str], question: str
+) -> Decision:
+    meters = _meters(frame, cat, question, default_site=True)
+    if isinstance(meters, Decision):
+        return meters
+    horizon = (
+        "7d"
+        if re.search(r"\b(?:next|coming) (?:week|7 days|seven days)\b|\bweek ahead\b", frame.text)
+        else "24h"
+    )
+    args: dict[str, Any] = {"meter": meters[0], "horizon": horizon}
+    t = frame.threshold
+    if (
+        t is not None
+        and t.unit in ("kW", "")
+        and t.value > 0
+        and re.search(r"\b(?:exceed|limit|over|above|pass|hit|go over|reach|break|top)", frame.text)
+    ):
+        args["demand_limit_kw"] = t.value
+    return Decision((Call("forecast", args),), notes=_site_note(frame, meters, cat))
+
+
+def _alert_create(
+    frame: Frame, cat: Catalogue, now: datetime, tools: set[str], question: str
+) -> Decision:
+    meters = _meters(frame, cat, question, default_site=frame.site_wide)
+    if isinstance(meters, Decision):
+        return meters
+    if not meters:
+        return ask(
+            "Which meter should the alert rule watch? For example 'main-incomer' or 'compressor-2'."
+        )
+    t = frame.threshold
+    if t is None:
+        return ask(f"At what threshold should I alert on {meters[0]}? For example 'above 500 kW'.")
+    unit = t.unit or {"sec": "kWh/unit", "peak_demand": "kW"}.get(frame.kpi or "", "")
+    target = {"kWh/unit": "sec", "kW": "demand", "kWh": "energy"}.get(unit)
+    args: dict[str, Any] = {"meter": meters[0], "condition": t.condition, "threshold": t.value}
+    if target is None and unit == "degC":
+        args.update(target="metric", metric="outdoor_temperature", unit="degC")
+    elif target is None:
+        return ask(f"In which unit is {t.value:g}: kW (demand), kWh (energy) or kWh/unit (SEC)?")
+    else:
+        args.update(target=target, unit=unit)
+    default_window = {"sec": "day", "energy": "hour"}.get(str(args["target"]), "15min")
+    args["window"] = frame.window or default_window
+    if re.search(r"\b(?:critical|urgent|immediately|asap)\b", frame.text):
+        args["severity"] = "critical"
+    channel = re.search(r"(#[a-z0-9_-]+)", frame.text)
+    if channel:
+        args["channel"] = channel.group(1)
+    return Decision((Call("create_alert_rule", args),))
+
+
+def _alert_update(
+    frame: Frame, cat: Catalogue, now: datetime, tools: set[str], question: str
+) -> Decision:
+    if frame.number is None:
+        return ask(
+            "Which rule? Give its number, e.g. 'delete rule 3'; 'list alert rules' shows them."
+        )
+    args: dict[str, Any] = {"rule_id": frame.number}
+    text = frame.text
+    if re.search(r"\b(?:delete|remove)\b", text):
+        args["delete"] = True
+    elif re.search(r"\b(?:disable|turn off|switch off|pause)\b", text):
+        args["enabled"] = False
+    elif re.search(r"\b(?:enable|turn on|switch on)\b", text):
+        args["enabled"] = True
+    else:
+        rest = re.sub(r"\brule\s*(?:#|no\.?|number)?\s*\d+", " ", text)
+        t = _threshold_in(rest)
+        if t is None:
+            return ask(
+                f"What should change on rule {frame.number}: its threshold, or switch it on or off?"
+            )
+        args["threshold"] = t
+    return Decision((Call("update_alert_rule", args),))
+
+
+def _threshold_in(text: str) -> float | None:
+    m = re.search(r"(?:to|at|=)\s*(-?\d+(?:\.\d+)?)", text) or re.search(r"(-?\d+(?:\.\d+)?)", text)
+    return float(m.group(1)) if m else None
+
+
+def _alert_action(
+    frame: Frame, cat: Catalogue, now: datetime, tools: set[str], question: str
+) -> Decision:
+    action = "resolve" if re.search(r"\b(?:resolve|close)\b", frame.text) else "acknowledge"
+    args: dict[str, Any] = {"alert_id": frame.number, "action": action}
+    note = re.search(r"(?:note|because|with|:)\s*(.+)$", question, flags=re.IGNORECASE)
+    if note and len(note.group(1).strip()) > 2:
+        args["note"] = note.group(1).strip().strip("\"'")
+    return Decision((Call("update_alert", args),))
+
+
+def _alert_rules(
+    frame: Frame, cat: Catalogue, now: datetime, tools: set[str], question: str
+) -> Decision:
+    args = {"meter": frame.meters[0]} if frame.meters else {}
+    return Decision((Call("list_alert_rules", args),))
+
+
+def _alert_list(
+    frame: Frame, cat: Catalogue, now: datetime, tools: set[str], question: str
+) -> Decision:
+    state = "active"
+    if re.search(r"\bresolved\b", frame.text):
+        state = "resolved"
+    elif re.search(r"\b(?:all|history|ever)\b", frame.text):
+        state = "all"
+    elif re.search(r"\bunacknowledged\b", frame.text):
+        state = "open"
+    return Decision((Call("list_alerts", {"state": state}),))
+
+
+def _sql(frame: Frame, cat: Catalogue, now: datetime, tools: set[str], question: str) -> Decision:
+    m = re.search(
+        r"\b(select|with|drop|delete|update|insert|alter|create|truncate|pragma|attach)\b.*",
+        question,
+        flags=re.IGNORECASE | re.DOTALL,
+    )
+    if m is None:
+        return ask("Which SQL should I run? Give one SELECT statement.")
+    return Decision((Call("run_sql", {"sql": m.group(0).strip().rstrip(";").strip()}),))
+
+
+def _destroy(
+    frame: Frame, cat: Catalogue, now: datetime, tools: set[str], question: str
+) -> Decision:
+    return refuse(
+        "I can't delete or change stored meter data: the store is read-only to me, so that "
+        "nothing recorded is ever lost. Corrected readings can be re-imported with "
+        "`ems-agent import-csv`, which replaces the values it corrects."
+    )
+
+
+def _knowledge(
+    frame: Frame, cat: Catalogue, now: datetime, tools: set[str], question: str
+) -> Decision:
+    if "search_knowledge" in tools:
+        return Decision((Call("search_knowledge", {"query": question}),))
+    return refuse(
+        "I have no manuals or runbooks to search in this installation yet, so I can't quote "
+        "one. I can look at the meter data instead, e.g. anomalies or a baseline."
+    )
+
+
+HANDLERS = {
+    "query": _query,
+    "kpi": _kpi,
+    "compare": _compare,
+    "rank": _rank,
+    "split": _split,
+    "coverage": _coverage,
+    "anomaly": _anomaly,
+    "baseline": _baseline,
+    "forecast": _forecast,
+    "alert_create": _alert_create,
+    "alert_update": _alert_update,
+    "alert_action": _alert_action,
+    "alert_rules": _alert_rules,
+    "alert_list": _alert_list,
+    "sql": _sql,
+    "destroy": _destroy,
+    "knowledge": _knowledge,
+}

@@ -1,0 +1,425 @@
+"""Reading a question: what is asked (the intent), of which meters, over which periods, with which
+threshold. Follow-ups ("and last month?", "what about compressor-1?") inherit what they omit."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from agent.offline.meters import SITE_WORDS, Catalogue, find_meters, normal
+from agent.offline.phrases import Span, find_periods, shift
+
+Cue = tuple[str, str]
+
+# The first intent whose pattern matches wins, so the more specific ones come first.
+INTENTS: list[Cue] = [
+    ("sql", r"^\s*(?:sql\s*:|run sql|run this sql|run the query|execute)|\bselect\b.+\bfrom\b"),
+    (
+        "alert_update",
+        r"\b(?:delete|remove|disable|enable|turn (?:off|on)|switch (?:off|on)|pause|"
+        r"change|raise|lower|set|update|increase|decrease)\b.{0,30}\brule\s*(?:#|no\.?|number)?\s*"
+        r"\d+",
+    ),
+    (
+        "alert_action",
+        r"\b(?:acknowledge|ack|resolve|close)\b.{0,20}\balert\s*(?:#|no\.?|number)?\s*\d+",
+    ),
+    (
+        "destroy",
+        r"\b(?:delete|drop|erase|wipe|purge|truncate|remove|overwrite|modify|edit|change)\b"
+        r".{0,40}\b(?:data|readings?|history|database|tables?|meters?|values|records?|store)\b",
+    ),
+    (
+        "alert_create",
+        r"\b(?:alert|notify|warn|tell|ping|page|inform|message) (?:me|us|the team|"
+        r"[#@]\S+)\b|\blet (?:me|us) know\b|\b(?:set up|setup|create|add|make|configure) (?:an? |a"
+        r" new )?"
+        r"(?:alert|alarm|notification|rule)\b|\braise an? alert\b",
+    ),
+    (
+        "alert_rules",
+        r"\b(?:alert|alarm) rules?\b|\brules? (?:are|do we have|exist|set up|configured)|"
+        r"\bwhat (?:alerts|alarms) (?:are|have been|do we have) (?:set|configured|defined)",
+    ),
+    (
+        "alert_list",
+        r"\b(?:open|active|current|recent|new|unacknowledged|triggered|fired|raised|any)"
+        r" (?:alerts|alarms)\b|\b(?:alerts|alarms) (?:are )?(?:open|active|fired|raised|triggered)"
+        r"\b|"
+        r"\blist (?:the )?alerts\b|\bshow (?:me )?(?:the )?alerts\b",
+    ),
+    (
+        "knowledge",
+        r"\b(?:runbook|run book|manual|procedure|documentation|docs|guideline|sop|"
+        r"checklist|what does (?:the |our )?(?:iso|runbook|manual|doc)|how (?:do|should|can) (?:i|"
+        r"we)"
+        r" (?:fix|check|troubleshoot|find|detect|reduce|handle|deal)|best practice|recommend)",
+    ),
+    (
+        "forecast",
+        r"\b(?:forecast|predict|prediction|projection|tomorrow|next (?:24|week|7|day|few)"
+        r"|coming (?:day|week|24)|will (?:we|it|the \S+) (?:exceed|hit|pass|go over|reach|break|to"
+        r"p|"
+        r"stay)|going to (?:exceed|hit|pass)|expected (?:demand|load|consumption) (?:for )?(?:toda"
+        r"y|"
+        r"tomorrow|next))",
+    ),
+    (
+        "baseline",
+        r"\b(?:baseline|base line|deviation|deviate|cusum|m&v|m and v|measurement and "
+        r"verification|savings|saved|enpi|weather[- ]normali[sz]ed|normali[sz]ed|expected "
+        r"consumption|should (?:have )?(?:used|consumed)|regression model|ashrae)\b",
+    ),
+    (
+        "anomaly",
+        r"\b(?:anomal\w*|unusual\w*|abnormal\w*|odd|weird|strange|outliers?|spikes?|"
+        r"leaks?|wrong|faults?|irregular\w*|out of the ordinary|suspicious|problems?|issues?|"
+        r"off-pattern|unexpected\w*)\b",
+    ),
+    (
+        "coverage",
+        r"\b(?:missing|gaps?|coverage|completeness|complete data|data quality|dropped out"
+        r"|drop out|outages?|offline|stopped (?:reporting|sending)|reporting|any data|no data|"
+        r"comms?|communication)\b",
+    ),
+    (
+        "split",
+        r"\b(?:weekends?|weekdays?|per shift|by shift|each shift|shifts?|off[- ]shift|"
+        r"peak (?:vs|and|versus) off[- ]peak|off[- ]peak|on[- ]peak|tou|time[- ]of[- ]use|tariff "
+        r"periods?|hourly profile|load profile|daily profile|typical day|hour of (?:the )?day|by h"
+        r"our"
+        r"|day of (?:the )?week|by weekday|which day of the week|nights?|overnight)\b",
+    ),
+    (
+        "rank",
+        r"\b(?:rank\w*|top \d+|top (?:three|five|ten|consumers?|users?)|largest|biggest|"
+        r"highest consumers?|most energy|uses? the most|used the most|consum\w* the most|"
+        r"which (?:meters?|equipment|machines?|loads?|consumers?|areas?|systems?)|breakdown|"
+        r"by meter|per meter|each meter|every meter|share of)\b",
+    ),
+    (
+        "compare",
+        r"\b(?:compare\w*|comparison|vs\.?|versus|against|than|change[ds]?|difference|"
+        r"increase[ds]?|decrease[ds]?|went up|went down|go up|go down|higher|lower|more|less|"
+        r"year over year|year-on-year|yoy|month over month|week over week|trend(?:ing)? up)\b",
+    ),
+]
+
+KPIS: list[Cue] = [
+    ("load_factor", r"\bload factor\b"),
+    (
+        "sec",
+        r"\b(?:sec|specific energy|kwh (?:per|/) ?(?:unit|part|piece|pc|item|produced)|"
+        r"kwh/(?:unit|part|piece|pc)|energy per (?:unit|part|piece|item)|per unit produced|"
+        r"energy intensity per)\b",
+    ),
+    ("intensity", r"\b(?:intensity|per m2|per m²|per square met\w*|per sqm|kwh/m2|kwh/m²|eui)\b"),
+    (
+        "base_load",
+        r"\b(?:base ?load|base-load|night load|idle load|standby|off-hours? "
+        r"(?:load|consumption)|floor load)\b",
+    ),
+    ("carbon", r"\b(?:co2e?|carbon|emissions?|footprint|ghg|greenhouse)\b"),
+    ("cost", r"\b(?:cost\w*|spend|spent|bill|money|euros?|eur|dollars?|usd|price|expensive|€|\$)"),
+    (
+        "peak_demand",
+        r"\b(?:peak|max(?:imum)? (?:demand|load|power|kw)|highest (?:demand|load|power"
+        r"|kw)|demand peak|kw peak|maximum demand|peak power|top demand|demand)\b",
+    ),
+]
+
+METRICS: list[Cue] = [
+    (
+        "outdoor_temperature",
+        r"\b(?:temperature|temp|degrees|weather|outdoor|outside|°c|degc|hot|"
+        r"cold|warm)\b",
+    ),
+    (
+        "production",
+        r"\b(?:production|produced|parts|pieces|units|output|throughput|how many "
+        r"(?:parts|units|pieces))\b",
+    ),
+]
+
+FOLLOW_UP = re.compile(
+    r"^\s*(?:and|what about|how about|same for|and for|also|then|ok(?:ay)?,? (?:and|what about)|"
+    r"now|compare (?:that|this|it)|what of|and what about|and how about|for)\b|^\s*\S+(?:\s+\S+)?"
+    r"\s*\??\s*$"
+)
+AFFIRM = re.compile(
+    r"^\s*(?:yes|y|yep|yeah|sure|ok|okay|confirm(?:ed)?|go ahead|do it|please do|approved?|"
+    r"correct|that's right|create it|proceed|ja)\b"
+)
+DECLINE = re.compile(r"^\s*(?:no|n|nope|cancel|stop|don't|do not|abort|never ?mind|forget it)\b")
+
+
+@dataclass(frozen=True)
+class Threshold:
+    condition: str
+    value: float
+    unit: str
+
+
+@dataclass(frozen=True)
+class Frame:
+    """What a question asks, after inheriting what a follow-up leaves out."""
+
+    intent: str | None = None
+    meters: tuple[str, ...] = ()
+    ambiguous: tuple[str, ...] = ()
+    ambiguous_word: str = ""
+    site_wide: bool = False
+    kpi: str | None = None
+    metric: str = "energy"
+    periods: tuple[Span, ...] = ()
+    statistic: str = "auto"
+    grain: str = "total"
+    split_by: str | None = None
+    threshold: Threshold | None = None
+    window: str | None = None
+    number: int | None = None  # a rule or alert id, a top-N
+    kind: str | None = None  # meter kind filter for rankings
+    text: str = ""
+    extras: dict[str, str] = field(default_factory=dict)
+
+
+def _first(cues: list[Cue], text: str) -> str | None:
+    return next((name for name, pattern in cues if re.search(pattern, text)), None)
+
+
+def read(question: str, cat: Catalogue, now: datetime) -> Frame:
+    """The frame of one question on its own."""
+    text = " ".join(question.lower().replace("\u2019", "'").split())
+    match = find_meters(question, cat)
+    intent = _first(INTENTS, text)
+    kpi = _first(KPIS, text)
+    metric = _first(METRICS, normal(question)) or "energy"
+    if metric == "production" and kpi == "sec":
+        metric = "energy"
+    if intent is None and kpi is not None:
+        intent = "kpi"
+    periods = tuple(find_periods(text, now))
+    if intent == "compare" and not _is_comparison(text, len(periods)):
+        intent = "kpi" if kpi else None
+    if intent is None and _asks_quantity(text):
+        intent = "query"
+    frame = Frame(
+        intent=intent,
+        meters=match.meters,
+        ambiguous=match.ambiguous,
+        ambiguous_word=match.word,
+        site_wide=bool(SITE_WORDS.search(text)),
+        kpi=kpi,
+        metric=metric,
+        periods=periods,
+        statistic=_statistic(text),
+        grain=_grain(text),
+        split_by=_split_by(text),
+        threshold=_threshold(text),
+        window=_window(text),
+        number=_number(text),
+        kind=_kind(text),
+        text=text,
+    )
+    return frame
+
+
+def _is_comparison(text: str, n_periods: int) -> bool:
+    """ "more than last week" compares; "more than 500 kW" is a threshold, not a comparison."""
+    if re.search(r"\b(?:compare\w*|comparison|vs\.?|versus|year over year|yoy|difference)\b", text):
+        return True
+    if re.search(
+        r"\b(?:than|against|change[ds]?|increase[ds]?|decrease[ds]?|went up|went down|"
+        r"higher|lower|more|less)\b",
+        text,
+    ):
+        return n_periods >= 2 or bool(
+            re.search(
+                r"\b(?:than|vs|against|compared to) (?:the |a )?(?:last|previous|prior|same|"
+                r"week before|month before|year before|\d{4}|jan|feb|mar|apr|may|jun|jul|aug"
+                r"|sep|oct|nov|dec)",
+                text,
+            )
+            or re.search(r"\b(?:week|month|year) (?:over|on) (?:week|month|year)\b", text)
+        )
+    return False
+
+
+def _asks_quantity(text: str) -> bool:
+    return bool(
+        re.search(
+            r"\b(?:how much|how many|consum\w*|use[ds]?|using|usage|energy|kwh|mwh|total|"
+            r"draw|drew|average|mean|minimum|maximum|lowest|highest|temperature|production|"
+            r"produced|show|plot|chart|graph|trend|daily|hourly|weekly|monthly|profile|what was|"
+            r"what's|whats|how did|load|power|kw)\b",
+            text,
+        )
+    )
+
+
+def _statistic(text: str) -> str:
+    if re.search(r"\b(?:average|avg|mean|typical)\b", text):
+        return "avg"
+    if re.search(r"\b(?:minimum|min|lowest|coldest)\b", text):
+        return "min"
+    if re.search(r"\b(?:maximum|max|highest|hottest|warmest)\b", text):
+        return "max"
+    return "auto"
+
+
+def _grain(text: str) -> str:
+    for grain, pattern in (
+        ("15min", r"\b(?:15[- ]?min\w*|quarter[- ]hour\w*|per quarter hour)\b"),
+        ("hour", r"\b(?:hourly|per hour|by hour|each hour|hour by hour)\b"),
+        ("day", r"\b(?:daily|per day|by day|each day|day by day|day-by-day|every day)\b"),
+        ("week", r"\b(?:weekly|per week|by week|each week|week by week)\b"),
+        ("month", r"\b(?:monthly|per month|by month|each month|month by month)\b"),
+    ):
+        if re.search(pattern, text):
+            return grain
+    if re.search(r"\b(?:trend|over time|time series|chart|plot|graph)\b", text):
+        return "day"
+    return "total"
+
+
+def _split_by(text: str) -> str | None:
+    for by, pattern in (
+        ("shift", r"\bshifts?\b|\boff[- ]shift\b"),
+        ("tou", r"\b(?:off[- ]peak|on[- ]peak|tou|time[- ]of[- ]use|tariff periods?|peak hours)\b"),
+        (
+            "hour_of_day",
+            r"\b(?:hourly profile|load profile|daily profile|typical day|hour of (?:the "
+            r")?day|by hour|profile|nights?|overnight)\b",
+        ),
+        (
+            "day_of_week",
+            r"\b(?:day of (?:the )?week|by weekday|which day|per weekday|each weekday)\b",
+        ),
+        ("weekday_weekend", r"\bweekends?\b|\bweekdays?\b"),
+    ):
+        if re.search(pattern, text):
+            return by
+    return None
+
+
+UNIT_WORDS = [
+    ("kWh/unit", r"kwh ?(?:/|per) ?(?:unit|part|piece|pc|item)s?"),
+    ("kWh", r"kwh"),
+    ("kW", r"kw"),
+    ("MWh", r"mwh"),
+    ("MW", r"mw"),
+    ("degC", r"°c|degc|degrees?(?: c(?:elsius)?)?|c\b"),
+    ("unit", r"units?|parts?|pieces?"),
+    ("%", r"%|percent"),
+]
+CONDITIONS = [
+    (">=", r"at least|>=|or more|no less than"),
+    ("<=", r"at most|<=|or less|no more than"),
+    ("<", r"below|under|less than|lower than|drops?|falls?|<|goes below|beneath"),
+    (
+        ">",
+        r"above|over|exceeds?|exceeding|passes|pass|goes above|more than|greater than|higher "
+        r"than|tops?|>|rises?|reaches|hits?|crosses|breaks?",
+    ),
+]
+
+
+def _threshold(text: str) -> Threshold | None:
+    """The first number with a unit ("0.42 kWh/unit", "1,200 kW"), else the first bare number,
+    and the comparison written just before it."""
+    clean = _without_dates(text)
+    units = "|".join(p for _, p in UNIT_WORDS)
+    number = r"(-?\d+(?:[.,]\d+)*)"
+    m = re.search(rf"{number}\s*({units})\b", clean) or re.search(rf"{number}", clean)
+    if m is None:
+        return None
+    unit_text = m.group(2) if m.lastindex and m.lastindex >= 2 else ""
+    unit = next((u for u, p in UNIT_WORDS if re.fullmatch(p, unit_text or "")), "")
+    raw = m.group(1)
+    # "1,200" is a thousands separator; "0,42" a decimal comma
+    raw = raw.replace(",", "") if re.fullmatch(r"-?\d{1,3}(?:,\d{3})+", raw) else raw
+    value = float(raw.replace(",", "."))
+    if unit in ("MWh", "MW"):
+        unit, value = ("kWh" if unit == "MWh" else "kW"), value * 1000
+    before = clean[max(0, m.start() - 40) : m.start()]
+    best: tuple[int, str] | None = None
+    for condition, pattern in CONDITIONS:
+        for hit in re.finditer(rf"(?:{pattern})", before):
+            if best is None or hit.end() > best[0]:
+                best = (hit.end(), condition)
+    return Threshold(best[1] if best else ">", value, unit)
+
+
+def _without_dates(text: str) -> str:
+    text = re.sub(r"\b\d{4}-\d\d(?:-\d\d)?\b", " ", text)
+    text = re.sub(r"\b(?:line|compressor|rule|alert|chiller|week|q)[\s-]*\d+\b", " ", text)
+    text = re.sub(r"\b(?:last|past|next) \d+ \w+", " ", text)
+    return text
+
+
+def _window(text: str) -> str | None:
+    if re.search(r"\b(?:per day|a day|daily|each day|in a day|per 24 ?h)\b", text):
+        return "day"
+    if re.search(r"\b(?:per hour|an hour|hourly|in an hour|each hour)\b", text):
+        return "hour"
+    if re.search(r"\b(?:15[- ]?min\w*|quarter[- ]hour\w*)\b", text):
+        return "15min"
+    return None
+
+
+def _number(text: str) -> int | None:
+    m = re.search(r"\b(?:rule|alert|id)\s*(?:#|no\.?|number)?\s*(\d+)\b", text) or re.search(
+        r"\btop (\d+)\b", text
+    )
+    if m:
+        return int(m.group(1))
+    words = {"three": 3, "five": 5, "ten": 10, "two": 2, "four": 4}
+    m = re.search(r"\btop (three|five|ten|two|four)\b", text)
+    return words[m.group(1)] if m else None
+
+
+def _kind(text: str) -> str | None:
+    if re.search(r"\bgas\b", text):
+        return "gas"
+    if re.search(r"\b(?:electric\w*|power)\b", text):
+        return "electricity"
+    return None
+
+
+def is_follow_up(frame: Frame) -> bool:
+    """A question that leans on the previous one: it names no intent of its own, or starts
+    like a follow-up ("and last month?", "what about compressor-1?")."""
+    return frame.intent is None or bool(FOLLOW_UP.search(frame.text))
+
+
+def merge(previous: Frame, current: Frame, now: datetime) -> Frame:
+    """The follow-up `current` with what it leaves out taken from `previous`."""
+    intent = current.intent
+    if intent in (None, "query") and previous.intent not in (None, "clarify"):
+        intent = previous.intent if current.intent is None or previous.intent != "query" else intent
+        if current.intent == "query" and previous.intent in ("kpi", "compare", "split", "rank"):
+            intent = previous.intent
+    periods = current.periods
+    if not periods:
+        periods = previous.periods
+    elif all(p.relative for p in periods) and previous.periods:
+        anchor = next((p for p in previous.periods if not p.relative), None)
+        if anchor is not None and intent == "compare":
+            periods = (anchor, *periods)
+        elif anchor is not None:
+            periods = (shift(anchor, periods[0].relative or "period before", now),)
+    return replace(
+        current,
+        intent=intent,
+        meters=current.meters or (() if current.ambiguous else previous.meters),
+        site_wide=current.site_wide or (not current.meters and previous.site_wide),
+        kpi=current.kpi or previous.kpi,
+        metric=current.metric if current.metric != "energy" else previous.metric,
+        periods=periods,
+        statistic=current.statistic if current.statistic != "auto" else previous.statistic,
+        grain=current.grain if current.grain != "total" else previous.grain,
+        split_by=current.split_by or previous.split_by,
+        threshold=current.threshold or previous.threshold,
+        kind=current.kind or previous.kind,
+    )
