@@ -95,11 +95,13 @@ def chat(
     thread: ThreadOption = None,
     model: ModelOption = None,
     site: SiteOption = None,
+    now: NowOption = None,
     role: RoleOption = "operator",
 ) -> None:
     """Chat with the agent in the terminal; follow-ups remember the conversation. Ctrl-D ends."""
     agent = build_agent(context(), model=model, site=site, role=_check_role(role))
     current = thread
+    moment = _moment(agent, now)
     err.print(
         f"[bold]{agent.base_context.site.name}[/] · model {agent.backend.name} · "
         "ask about your meters; Ctrl-D to leave",
@@ -114,7 +116,7 @@ def chat(
         if not question:
             continue
         try:
-            reply = agent.ask(question, thread=current)
+            reply = agent.ask(question, thread=current, now=moment)
         except EMSError as exc:
             err.print(f"[bold red]error:[/] {exc}", highlight=False)
             continue

@@ -10,6 +10,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -102,6 +103,33 @@ def sqlite_engine(tmp_path: Path, sqlite_template: Path) -> Iterator[Engine]:
     """A migrated, empty SQLite store, for tests that are about something other than the dialect."""
     path = tmp_path / "store.db"
     shutil.copyfile(sqlite_template, path)
+    eng = make_engine(f"sqlite:///{path}")
+    yield eng
+    eng.dispose()
+
+
+DEMO_END = date(2026, 11, 5)
+DEMO_DAYS = 70
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Path:
+    """The demo plant's last 70 days up to 2026-11-05, simulated once per test session."""
+    from connectors.demo import load_demo
+
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    shutil.copyfile(sqlite_template, path)
+    engine = make_engine(f"sqlite:///{path}")
+    load_demo(engine, seed=42, days=DEMO_DAYS, end=DEMO_END)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture
+def demo_engine(tmp_path: Path, demo_template: Path) -> Iterator[Engine]:
+    """A private copy of the demo plant store, free to write to."""
+    path = tmp_path / "demo.db"
+    shutil.copyfile(demo_template, path)
     eng = make_engine(f"sqlite:///{path}")
     yield eng
     eng.dispose()

@@ -1,0 +1,1 @@
+"""The built-in offline model: reading questions, planning tool calls, writing answers."""

@@ -393,6 +393,17 @@ def is_follow_up(frame: Frame) -> bool:
     return frame.intent is None or bool(FOLLOW_UP.search(frame.text))
 
 
+def _pick(text: str, options: tuple[str, ...]) -> tuple[str, ...]:
+    """The answer to "which one?": both, the first, the second ..."""
+    if re.search(r"\b(?:both|all|each|every|them all|all of them|either)\b", text):
+        return options
+    ordinals = ["first|1st|one|1", "second|2nd|two|2", "third|3rd|three|3"]
+    for i, words in enumerate(ordinals[: len(options)]):
+        if re.search(rf"\b(?:{words})\b", text):
+            return (options[i],)
+    return ()
+
+
 def merge(previous: Frame, current: Frame, now: datetime) -> Frame:
     """The follow-up `current` with what it leaves out taken from `previous`."""
     intent = current.intent
@@ -409,10 +420,13 @@ def merge(previous: Frame, current: Frame, now: datetime) -> Frame:
             periods = (anchor, *periods)
         elif anchor is not None:
             periods = (shift(anchor, periods[0].relative or "period before", now),)
+    meters = current.meters or (() if current.ambiguous else previous.meters)
+    if previous.ambiguous and not current.meters:
+        meters = _pick(current.text, previous.ambiguous)
     return replace(
         current,
         intent=intent,
-        meters=current.meters or (() if current.ambiguous else previous.meters),
+        meters=meters,
         site_wide=current.site_wide or (not current.meters and previous.site_wide),
         kpi=current.kpi or previous.kpi,
         metric=current.metric if current.metric != "energy" else previous.metric,
