@@ -57,6 +57,8 @@ def period_text(period: dict[str, str], *, bare: bool = False) -> str:
     else:
         span = f"{start:%-d %b %Y %H:%M} to {end:%-d %b %Y %H:%M}"
     label = period.get("label", "")
+    if label.startswith(("this ", "today")):
+        return f"{label} so far (since {start:%-d %b %Y})"
     if label.startswith(RELATIVE):
         return f"{label} ({span})"
     if bare:

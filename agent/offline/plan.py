@@ -78,7 +78,7 @@ def _meters(
         options = " or ".join(frame.ambiguous)
         return ask(f"Which {frame.ambiguous_word} do you mean: {options}? Or say 'both'.")
     if frame.meters:
-        return list(frame.meters)
+        return [_with_metric(name, frame.metric, cat) for name in frame.meters]
     unknown = _unknown_name(question, cat)
     if unknown:
         return [unknown]
@@ -88,6 +88,15 @@ def _meters(
     if default_site and site is not None:
         return [site.name]
     return []
+
+
+def _with_metric(name: str, metric: str, cat: Catalogue) -> str:
+    """The meter that carries `metric` for a named one: line-b's production is line-b-output."""
+    meter = cat.by_name(name)
+    if meter is None or metric in meter.metrics:
+        return name
+    related = [m.name for m in cat.with_metric(metric) if m.name.startswith(name)]
+    return related[0] if len(related) == 1 else name
 
 
 def _unknown_name(question: str, cat: Catalogue) -> str | None:
@@ -158,38 +167,96 @@ def _compare(
     meters = _meters(frame, cat, question, default_site=True)
     if isinstance(meters, Decision):
         return meters
-    plain = [p for p in frame.periods if not p.relative]
-    relative = [p for p in frame.periods if p.relative]
-    if not plain:
+    pair = _compared_periods(frame, now)
+    if pair is None:
         return ask("Which periods should I compare? For example 'this month vs last month'.")
-    first = plain[0]
-    if len(plain) >= 2:
-        reference = plain[1]
-    else:
-        kind = relative[0].relative if relative else "period before"
-        reference = shift(first, kind or "period before", now)
-        if (
-            first.period in ("this month", "this week", "this year", "this quarter")
-            and not relative
-        ):
-            reference = _previous_keyword(first) or reference
+    first, reference = pair
+    notes = _site_note(frame, meters, cat)
+    first, reference, so_far = _so_far(first, reference, now)
+    if so_far:
+        notes += (
+            f"{so_far} is still running, so I compared it with the same length of time "
+            "at the start of the reference period.",
+        )
     args = {
         "meters": meters,
         "metric": frame.metric,
         "period": first.period,
         "reference": reference.period,
     }
-    return Decision((Call("compare_periods", args),), notes=_site_note(frame, meters, cat))
+    return Decision((Call("compare_periods", args),), notes=notes)
+
+
+CURRENT = {
+    "day": "today",
+    "week": "this week",
+    "month": "this month",
+    "quarter": "this quarter",
+    "year": "this year",
+}
+AFTER_THAN = re.compile(
+    r"\b(?:than|compared (?:to|with)|vs\.?|versus|against|relative to)\s+(?:in |on |during )?$"
+)
+
+
+def _compared_periods(frame: Frame, now: datetime) -> tuple[Span, Span] | None:
+    plain = [p for p in frame.periods if not p.relative]
+    relative = [p for p in frame.periods if p.relative]
+    if not plain:
+        return None
+    if len(plain) >= 2:
+        return plain[0], plain[1]
+    only = plain[0]
+    if AFTER_THAN.search(frame.text[: only.at]):
+        # "more than last month": the named period is the reference; the question is about now
+        current = CURRENT[_grain_of(only, now)]
+        return Span(current, current, None, None, 0), only
+    kind = relative[0].relative if relative else "period before"
+    reference = shift(only, kind or "period before", now)
+    if only.period in CURRENT.values() and not relative:
+        reference = _previous_keyword(only) or reference
+    return only, reference
 
 
 def _previous_keyword(span: Span) -> Span | None:
     previous = {
-        "this month": "last month",
+        "today": "yesterday",
         "this week": "last week",
-        "this year": "last year",
+        "this month": "last month",
         "this quarter": "last quarter",
+        "this year": "last year",
     }.get(span.period)
     return Span(previous, previous, None, None, span.at) if previous else None
+
+
+def _grain_of(span: Span, now: datetime) -> str:
+    first, last = bounds(span, now)
+    days = (last - first).days + 1
+    if days <= 1:
+        return "day"
+    if days <= 7:
+        return "week"
+    if days <= 31:
+        return "month"
+    return "quarter" if days <= 92 else "year"
+
+
+def _so_far(first: Span, reference: Span, now: datetime) -> tuple[Span, Span, str]:
+    """A running period ("this week") against a whole one: both cut to the time elapsed."""
+    if first.period not in CURRENT.values() or reference.relative:
+        return first, reference, ""
+    start, _ = bounds(first, now)
+    ref_start, _ = bounds(reference, now)
+    begin = datetime.combine(start, datetime.min.time(), tzinfo=now.tzinfo)
+    elapsed = now - begin
+    if elapsed.total_seconds() <= 0:
+        return first, reference, ""
+    ref_begin = datetime.combine(ref_start, datetime.min.time(), tzinfo=now.tzinfo)
+    fmt = "%Y-%m-%dT%H:%M"
+    running = Span(f"{start.isoformat()}..{now:{fmt}}", first.label, start, None, first.at)
+    ref_end = ref_begin + elapsed
+    cut = Span(f"{ref_start.isoformat()}..{ref_end:{fmt}}", reference.label, ref_start, None, 0)
+    return running, cut, first.label.capitalize()
 
 
 def _rank(frame: Frame, cat: Catalogue, now: datetime, tools: set[str], question: str) -> Decision:
@@ -270,6 +337,12 @@ def _forecast(
     meters = _meters(frame, cat, question, default_site=True)
     if isinstance(meters, Decision):
         return meters
+    meter = cat.by_name(meters[0])
+    if meter is not None and "energy" not in meter.metrics:
+        return refuse(
+            f"I forecast energy and demand of this site's meters; {meter.name} measures "
+            f"{', '.join(meter.metrics)}, which I do not forecast (and I have no weather service)."
+        )
     horizon = (
         "7d"
         if re.search(r"\b(?:next|coming) (?:week|7 days|seven days)\b|\bweek ahead\b", frame.text)

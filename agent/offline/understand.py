@@ -368,15 +368,22 @@ def _window(text: str) -> str | None:
     return None
 
 
+NUMBER_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "ten": 10}
+
+
 def _number(text: str) -> int | None:
-    m = re.search(r"\b(?:rule|alert|id)\s*(?:#|no\.?|number)?\s*(\d+)\b", text) or re.search(
-        r"\btop (\d+)\b", text
-    )
+    """A rule or alert id ("rule 3"), or how many to list ("top 5", "which three meters")."""
+    m = re.search(r"\b(?:rule|alert|id)\s*(?:#|no\.?|number)?\s*(\d+)\b", text)
     if m:
         return int(m.group(1))
-    words = {"three": 3, "five": 5, "ten": 10, "two": 2, "four": 4}
-    m = re.search(r"\btop (three|five|ten|two|four)\b", text)
-    return words[m.group(1)] if m else None
+    count = r"(\d+|" + "|".join(NUMBER_WORDS) + r")"
+    m = re.search(rf"\btop {count}\b", text) or re.search(
+        rf"\b{count} (?:largest|biggest|highest|top|main|meters|consumers|loads|users)\b", text
+    )
+    if m is None:
+        return None
+    word = m.group(1)
+    return int(word) if word.isdigit() else NUMBER_WORDS[word]
 
 
 def _kind(text: str) -> str | None:
