@@ -350,6 +350,24 @@ WRITERS: dict[str, Callable[[Result], list[str]]] = {
 }
 
 
+def kpi_changes(results: list[tuple[str, Result]]) -> list[str]:
+    """For a KPI asked of two periods: the change from the second (the reference) to the first."""
+    kpis = [r for name, r in results if name == "compute_kpi"]
+    lines = []
+    for i, first in enumerate(kpis):
+        for reference in kpis[i + 1 :]:
+            same = (first["kpi"], first["meter"]) == (reference["kpi"], reference["meter"])
+            if not same or first["period"] == reference["period"] or not reference["value"]:
+                continue
+            change = (first["value"] / reference["value"] - 1) * 100
+            lines.append(
+                f"Change in {first['meter']}'s {KPI_NAMES[first['kpi']]}: "
+                f"{number(reference['value'], first['unit'])} → "
+                f"{number(first['value'], first['unit'])} ({percent(change)})."
+            )
+    return lines
+
+
 def describe(name: str, result: Result) -> str:
     writer = WRITERS.get(name)
     lines = writer(result) if writer else [str(result)]

@@ -167,10 +167,15 @@ class OfflinePlanner(BaseChatModel):
         }
         parts: list[str] = []
         outcomes: list[str] = []
+        done: list[tuple[str, dict[str, Any]]] = []
         for r in results:
-            text, outcome = _result_text(names.get(r.tool_call_id, r.name or ""), r)
+            name = names.get(r.tool_call_id, r.name or "")
+            text, outcome = _result_text(name, r)
             parts.append(text)
             outcomes.append(outcome)
+            if r.status != "error" and isinstance(r.artifact, dict):
+                done.append((name, r.artifact))
+        parts.extend(compose.kpi_changes(done))
         decision: Decision = plan(frame, cat, self.turn.now, set(self.tool_names), "")
         parts.extend(decision.notes)
         outcome = "answer" if "answer" in outcomes else outcomes[0]

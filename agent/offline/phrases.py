@@ -146,6 +146,9 @@ FIXED = {
     "mtd": "month to date",
     "so far this month": "month to date",
     "so far this year": "year to date",
+    "recently": "last 7 days",
+    "lately": "last 7 days",
+    "these days": "last 7 days",
 }
 
 

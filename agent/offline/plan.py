@@ -146,8 +146,8 @@ def _query(frame: Frame, cat: Catalogue, now: datetime, tools: set[str], questio
 
 
 def _kpi(frame: Frame, cat: Catalogue, now: datetime, tools: set[str], question: str) -> Decision:
-    kpi = frame.kpi or "energy"
-    if kpi == "energy" or frame.metric != "energy":
+    kpis = frame.kpis or (frame.kpi or "energy",)
+    if kpis == ("energy",) or frame.metric != "energy":
         return _query(frame, cat, now, tools, question)
     meters = _meters(frame, cat, question, default_site=True)
     if isinstance(meters, Decision):
@@ -156,9 +156,15 @@ def _kpi(frame: Frame, cat: Catalogue, now: datetime, tools: set[str], question:
     if isinstance(span, Decision):
         return span
     calls = tuple(
-        Call("compute_kpi", {"kpi": kpi, "meter": m, "period": span.period}) for m in meters
+        Call("compute_kpi", {"kpi": kpi, "meter": m, "period": span.period})
+        for m in meters
+        for kpi in kpis
     )
     return Decision(calls, notes=_site_note(frame, meters, cat))
+
+
+# Ratios and extremes compare whole periods; amounts compare equal stretches of time.
+INTENSIVE_KPIS = ("sec", "peak_demand", "load_factor", "base_load")
 
 
 def _compare(
@@ -172,6 +178,13 @@ def _compare(
         return ask("Which periods should I compare? For example 'this month vs last month'.")
     first, reference = pair
     notes = _site_note(frame, meters, cat)
+    if frame.kpi in INTENSIVE_KPIS:
+        calls = tuple(
+            Call("compute_kpi", {"kpi": frame.kpi, "meter": m, "period": p.period})
+            for m in meters
+            for p in (first, reference)
+        )
+        return Decision(calls, notes=notes)
     first, reference, so_far = _so_far(first, reference, now)
     if so_far:
         notes += (

@@ -75,7 +75,8 @@ INTENTS: list[Cue] = [
         "anomaly",
         r"\b(?:anomal\w*|unusual\w*|abnormal\w*|odd|weird|strange|outliers?|spikes?|"
         r"leaks?|wrong|faults?|irregular\w*|out of the ordinary|suspicious|problems?|issues?|"
-        r"off-pattern|unexpected\w*)\b",
+        r"off-pattern|unexpected\w*|short[- ]?cycl\w*|cycling|drift\w*|fouling|stuck|frozen|"
+        r"flat[- ]?lin\w*|what happened|anything happen\w*|going on)\b",
     ),
     (
         "coverage",
@@ -121,7 +122,11 @@ KPIS: list[Cue] = [
         r"(?:load|consumption)|floor load)\b",
     ),
     ("carbon", r"\b(?:co2e?|carbon|emissions?|footprint|ghg|greenhouse)\b"),
-    ("cost", r"\b(?:cost\w*|spend|spent|bill|money|euros?|eur|dollars?|usd|price|expensive|€|\$)"),
+    (
+        "cost",
+        r"\b(?:cost\w*|spend|spent|bill|money|euros?|eur|dollars?|usd|price|expensive|charges?|"
+        r"invoice|€|\$)",
+    ),
     (
         "peak_demand",
         r"\b(?:peak|max(?:imum)? (?:demand|load|power|kw)|highest (?:demand|load|power"
@@ -171,6 +176,7 @@ class Frame:
     ambiguous_word: str = ""
     site_wide: bool = False
     kpi: str | None = None
+    kpis: tuple[str, ...] = ()  # every KPI asked for: "total energy and peak demand"
     metric: str = "energy"
     periods: tuple[Span, ...] = ()
     statistic: str = "auto"
@@ -192,8 +198,11 @@ def read(question: str, cat: Catalogue, now: datetime) -> Frame:
     """The frame of one question on its own."""
     text = " ".join(question.lower().replace("\u2019", "'").split())
     match = find_meters(question, cat)
-    intent = _first(INTENTS, text)
-    kpi = _first(KPIS, text)
+    intent = _intent(text)
+    kpis = _kpis(text)
+    kpi = kpis[0] if kpis else None
+    if intent == "rank" and match.meters and kpi:
+        intent = "kpi"  # "the cost breakdown of the chiller" is about the chiller
     metric = _first(METRICS, normal(question)) or "energy"
     if metric == "production" and kpi == "sec":
         metric = "energy"
@@ -211,6 +220,7 @@ def read(question: str, cat: Catalogue, now: datetime) -> Frame:
         ambiguous_word=match.word,
         site_wide=bool(SITE_WORDS.search(text)),
         kpi=kpi,
+        kpis=kpis,
         metric=metric,
         periods=periods,
         statistic=_statistic(text),
@@ -223,6 +233,30 @@ def read(question: str, cat: Catalogue, now: datetime) -> Frame:
         text=text,
     )
     return frame
+
+
+EXPLICIT_ALERT = re.compile(r"\b(?:alert\w*|alarm\w*|notif\w*|rule)\b")
+
+
+def _intent(text: str) -> str | None:
+    """The first intent whose cue matches; an alert needs a threshold or the word itself
+    ("tell me if there's a leak" is a question, not a rule)."""
+    for name, pattern in INTENTS:
+        if not re.search(pattern, text):
+            continue
+        if name == "alert_create" and not (re.search(r"\d", text) or EXPLICIT_ALERT.search(text)):
+            continue
+        return name
+    return None
+
+
+def _kpis(text: str) -> tuple[str, ...]:
+    found = [name for name, pattern in KPIS if re.search(pattern, text)]
+    if found and re.search(
+        r"\b(?:total energy|energy use|consumption|kwh used|energy used)\b", text
+    ):
+        found.append("energy")
+    return tuple(found)
 
 
 def _is_comparison(text: str, n_periods: int) -> bool:
@@ -436,6 +470,7 @@ def merge(previous: Frame, current: Frame, now: datetime) -> Frame:
         meters=meters,
         site_wide=current.site_wide or (not current.meters and previous.site_wide),
         kpi=current.kpi or previous.kpi,
+        kpis=current.kpis or previous.kpis,
         metric=current.metric if current.metric != "energy" else previous.metric,
         periods=periods,
         statistic=current.statistic if current.statistic != "auto" else previous.statistic,
