@@ -95,8 +95,36 @@ def query_metric(r: Result) -> list[str]:
         total = sum(t["value"] or 0 for t in r["totals"])
         lines.append(f"Together: {number(total, r['unit'])}.")
     if r["points"]:
-        lines.append(f"The chart shows {len(r['points'])} values by {r['grain']}.")
+        lines.extend(_series_summary(r))
     return [*lines, _source(r)]
+
+
+def _series_summary(r: Result) -> list[str]:
+    """Average, highest and lowest step of each meter's series (the chart's numbers)."""
+    lines = []
+    by_meter: dict[str, list[Result]] = {}
+    for p in r["points"]:
+        by_meter.setdefault(p["meter"], []).append(p)
+    for meter, points in by_meter.items():
+        values = [p["value"] for p in points]
+        top = max(points, key=lambda p: p["value"])
+        low = min(points, key=lambda p: p["value"])
+        lines.append(
+            f"{meter} by {r['grain']}: average {number(sum(values) / len(values), r['unit'])} per "
+            f"{r['grain']} over {len(values)} {r['grain']}s; highest "
+            f"{number(top['value'], r['unit'])} ({_step(top['start'], r['grain'])}), lowest "
+            f"{number(low['value'], r['unit'])} ({_step(low['start'], r['grain'])})."
+        )
+    return lines
+
+
+def _step(start: str, grain: str) -> str:
+    moment = datetime.fromisoformat(start)
+    if grain in ("day", "week"):
+        return f"{moment:%a %-d %b %Y}"
+    if grain == "month":
+        return f"{moment:%B %Y}"
+    return f"{moment:%a %-d %b %H:%M}"
 
 
 KPI_NAMES = {
@@ -116,12 +144,14 @@ def compute_kpi(r: Result) -> list[str]:
     name = KPI_NAMES.get(r["kpi"], r["kpi"])
     head = f"**{r['meter']}** {name} {period_text(r['period'])}: "
     if r["kpi"] == "cost":
-        value = f"**{money(r['value'], str(d.get('currency', r['unit'])))}**"
-        extra = (
-            f" ({money(float(d['energy_cost']), str(d['currency']))} energy, "
-            f"{money(float(d['demand_cost']), str(d['currency']))} demand charge; "
-            f"tariff: {d['tariff']})"
-        )
+        currency = str(d.get("currency") or r["unit"])
+        value, extra = f"**{money(r['value'], currency)}**", ""
+        if "energy_cost" in d and "demand_cost" in d:
+            extra = (
+                f" ({money(float(d['energy_cost'] or 0), currency)} energy, "
+                f"{money(float(d['demand_cost'] or 0), currency)} demand charge"
+            )
+            extra += f"; tariff: {d['tariff']})" if d.get("tariff") else ")"
     elif r["kpi"] == "load_factor":
         value, extra = f"**{r['value'] * 100:.1f}%**", ""
     else:
@@ -365,6 +395,22 @@ def kpi_changes(results: list[tuple[str, Result]]) -> list[str]:
                 f"{number(reference['value'], first['unit'])} → "
                 f"{number(first['value'], first['unit'])} ({percent(change)})."
             )
+    return lines
+
+
+def kpi_ranking(results: list[tuple[str, Result]]) -> list[str]:
+    """Several meters' values of one KPI over one period, largest first."""
+    kpis = [r for name, r in results if name == "compute_kpi"]
+    if len(kpis) < 3 or len({(r["kpi"], str(r["period"])) for r in kpis}) != 1:
+        return []
+    ranked = sorted(kpis, key=lambda r: r["value"], reverse=True)
+    first = ranked[0]
+    lines = [f"Meters by {KPI_NAMES[first['kpi']]} {period_text(first['period'])}:"]
+    for i, r in enumerate(ranked, 1):
+        value = (
+            money(r["value"], r["unit"]) if r["kpi"] == "cost" else number(r["value"], r["unit"])
+        )
+        lines.append(f"{i}. **{r['meter']}**: {value}")
     return lines
 
 

@@ -175,6 +175,9 @@ class OfflinePlanner(BaseChatModel):
             outcomes.append(outcome)
             if r.status != "error" and isinstance(r.artifact, dict):
                 done.append((name, r.artifact))
+        ranking = compose.kpi_ranking(done)
+        if ranking:
+            parts = ranking  # one line per meter says it all
         parts.extend(compose.kpi_changes(done))
         decision: Decision = plan(frame, cat, self.turn.now, set(self.tool_names), "")
         parts.extend(decision.notes)

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from dateutil.relativedelta import relativedelta
@@ -147,6 +147,8 @@ FIXED = {
     "so far this month": "month to date",
     "so far this year": "year to date",
     "recently": "last 7 days",
+    "yday": "yesterday",
+    "ystd": "yesterday",
     "lately": "last 7 days",
     "these days": "last 7 days",
 }
@@ -273,7 +275,7 @@ def _single_day(text: str, today: date) -> list[Found]:
 
 def _months(text: str, today: date) -> list[Found]:
     found = []
-    pattern = r"\b(?:in |for |during |of |since )?" + _month("m")
+    pattern = r"\b(?:in |for |during |of |since )?(?P<rel>last |previous |this )?" + _month("m")
     for m in re.finditer(pattern + r"(?:\s+|\s*'|,\s*)?(?P<y>(?:19|20)?\d\d)?\b", text):
         month, y = MONTHS[m.group("m")], m.group("y")
         # "may", "mar", "jan" are ordinary words too: they need a cue or a year
@@ -283,7 +285,21 @@ def _months(text: str, today: date) -> list[Found]:
         if y and len(y) == 2 and not re.search(r"'|\s", m.group(0)[len(m.group("m")) :]):
             continue
         year = (int(y) + (2000 if len(y) == 2 else 0)) if y else _latest_year(month, 1, today)
+        if not y and (m.group("rel") or "").strip() in ("last", "previous") and year == today.year:
+            year -= 1  # "last October" in November is a year ago; "this October" just passed
         found.append(Found(_month_span(year, month, m.start()), m.end()))
+    nth = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3}
+    week_of = r"\b(?:the )?(?P<n>first|1st|second|2nd|third|3rd|fourth|4th|last) week (?:of|in) "
+    for m in re.finditer(week_of + _month("m") + r"(?:\s+(?P<y>(?:19|20)\d\d))?", text):
+        month = MONTHS[m.group("m")]
+        year = int(m.group("y")) if m.group("y") else _latest_year(month, 1, today)
+        end_of_month = date(year, month, 1) + relativedelta(months=1) - timedelta(days=1)
+        if m.group("n") == "last":
+            first = end_of_month - timedelta(days=6)
+        else:
+            first = date(year, month, 1) + timedelta(days=7 * nth[m.group("n")])
+        last = min(first + timedelta(days=6), end_of_month)
+        found.append(Found(_days(first, last, m.group(0).strip(), m.start()), m.end()))
     for m in re.finditer(r"\b(\d{4})-(\d{2})\b(?!-\d)", text):
         found.append(Found(_month_span(int(m.group(1)), int(m.group(2)), m.start()), m.end()))
     return found
@@ -473,6 +489,12 @@ def find_periods(text: str, now: datetime) -> list[Span]:
         if chosen and f.span.at < chosen[-1].end:
             continue
         chosen.append(f)
+    if not chosen:
+        # "on the weekend" with no other period means the weekend just past
+        weekend = re.search(r"\b(?:on|over|at|during|for) the weekend\b", text)
+        if weekend:
+            chosen = [f for f in _befores("last weekend", today)]
+            chosen = [Found(replace(f.span, at=weekend.start()), weekend.end()) for f in chosen]
     return [_since(text, f, now) for f in chosen]
 
 

@@ -137,12 +137,15 @@ def _query(frame: Frame, cat: Catalogue, now: datetime, tools: set[str], questio
     span = _needs_period(frame)
     if isinstance(span, Decision):
         return span
-    args: dict[str, Any] = {"meters": meters, "metric": frame.metric, "period": span.period}
-    if frame.grain != "total":
-        args["grain"] = frame.grain
-    if frame.statistic != "auto":
-        args["statistic"] = frame.statistic
-    return Decision((Call("query_metric", args),), notes=_site_note(frame, meters, cat))
+    calls = []
+    for period in [p for p in frame.periods if not p.relative][:4] or [span]:
+        args: dict[str, Any] = {"meters": meters, "metric": frame.metric, "period": period.period}
+        if frame.grain != "total":
+            args["grain"] = frame.grain
+        if frame.statistic != "auto":
+            args["statistic"] = frame.statistic
+        calls.append(Call("query_metric", args))
+    return Decision(tuple(calls), notes=_site_note(frame, meters, cat))
 
 
 def _kpi(frame: Frame, cat: Catalogue, now: datetime, tools: set[str], question: str) -> Decision:
@@ -310,7 +313,28 @@ def _coverage(
     if isinstance(meters, Decision):
         return meters
     period, notes = _recent(frame)
-    return Decision((Call("data_coverage", {"meters": meters, "period": period}),), notes=notes)
+    args: dict[str, Any] = {"meters": meters, "period": period}
+    named = [cat.by_name(m) for m in meters]
+    metrics = {m.metrics[0] for m in named if m is not None and m.metrics}
+    if len(metrics) == 1 and "energy" not in {x for m in named if m for x in m.metrics}:
+        args["metric"] = metrics.pop()  # the weather station's coverage is of its temperature
+    return Decision((Call("data_coverage", args),), notes=notes)
+
+
+def _rank_kpi(
+    frame: Frame, cat: Catalogue, now: datetime, tools: set[str], question: str
+) -> Decision:
+    """A ranking by a KPI other than energy: the KPI of every end-use meter."""
+    span = _needs_period(frame)
+    if isinstance(span, Decision):
+        return span
+    meters = [m.name for m in cat.with_metric("energy") if not m.is_total]
+    if frame.kind:
+        meters = [m for m in meters if (info := cat.by_name(m)) and info.kind == frame.kind]
+    calls = tuple(
+        Call("compute_kpi", {"kpi": frame.kpi, "meter": m, "period": span.period}) for m in meters
+    )
+    return Decision(calls)
 
 
 def _anomaly(
@@ -504,6 +528,7 @@ HANDLERS = {
     "kpi": _kpi,
     "compare": _compare,
     "rank": _rank,
+    "rank_kpi": _rank_kpi,
     "split": _split,
     "coverage": _coverage,
     "anomaly": _anomaly,

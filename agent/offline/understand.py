@@ -125,7 +125,7 @@ KPIS: list[Cue] = [
     (
         "cost",
         r"\b(?:cost\w*|spend|spent|bill|money|euros?|eur|dollars?|usd|price|expensive|charges?|"
-        r"invoice|€|\$)",
+        r"invoice|pay|paid|€|\$)",
     ),
     (
         "peak_demand",
@@ -203,6 +203,8 @@ def read(question: str, cat: Catalogue, now: datetime) -> Frame:
     kpi = kpis[0] if kpis else None
     if intent == "rank" and match.meters and kpi:
         intent = "kpi"  # "the cost breakdown of the chiller" is about the chiller
+    elif kpi not in (None, "energy") and not match.meters and RANK_WORDS.search(text):
+        intent = "rank_kpi"  # "which meter was the most expensive", "highest peak by meter"
     metric = _first(METRICS, normal(question)) or "energy"
     if metric == "production" and kpi == "sec":
         metric = "energy"
@@ -235,6 +237,10 @@ def read(question: str, cat: Catalogue, now: datetime) -> Frame:
     return frame
 
 
+RANK_WORDS = re.compile(
+    r"\b(?:which (?:meter|machine|equipment|load|consumer|system|area|one)s?|by meter|per meter|"
+    r"each meter|every meter|rank\w*|most expensive|top \d+)\b"
+)
 EXPLICIT_ALERT = re.compile(r"\b(?:alert\w*|alarm\w*|notif\w*|rule)\b")
 
 
@@ -293,6 +299,12 @@ def _asks_quantity(text: str) -> bool:
 
 
 def _statistic(text: str) -> str:
+    if re.search(
+        r"\b(?:average|avg|mean|typical) (?:daily|hourly|weekly|monthly)\b|"
+        r"\b(?:daily|hourly|weekly|monthly) average\b|\baverage per (?:day|hour)\b",
+        text,
+    ):
+        return "auto"  # an average of daily totals: the series, summarised in the answer
     if re.search(r"\b(?:average|avg|mean|typical)\b", text):
         return "avg"
     if re.search(r"\b(?:minimum|min|lowest|coldest)\b", text):
