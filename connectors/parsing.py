@@ -1,25 +1,58 @@
-"""Parsing meter-data exports (CSV, Excel; long or wide) into validated readings and bad rows.
+"""Validation of meter-data exports into readings: times, numbers, units, duplicates, registers.
 
-Pure: a file in, clean readings and a list of bad rows (with line numbers) out; nothing is
-stored here. Vectorised with pandas so a million-row export parses in seconds.
+A file goes in; readings in canonical units, one record per bad row (its line, column, value as
+written and a fixed `RowProblem` key) and warnings come out. Nothing is stored here: the
+importer decides what to keep. How the file is written (separators, decimal commas, title lines,
+long or wide layout) is `connectors.tables`' job. Vectorised with pandas, so a million-row export
+parses in seconds.
+
+Rows: in the long layout a row without a metric takes `ParseOptions.metric`, one without a unit
+the option's unit where it can measure the metric, else the metric's default unit (kWh for
+energy). A wide column's metric is `ParseOptions.metric` when its unit can measure it, else
+inferred from the unit and the column's name (`connectors.tables.column_metric`), with a warning.
+A unit problem in a wide header fails the whole file: it is one fix, and would otherwise make
+every row of that column bad.
+
+Times: ISO 8601 with an offset or `Z` is exact. Naive times are wall-clock time in
+`ParseOptions.timezone`, or in a zone the time column's header names (`Timestamp (UTC)`). A naive
+time in the spring-forward gap is a bad row; one in the autumn overlap is resolved by order (first
+pass summer time, second winter time) when that series' rows are in time order, else a bad row.
+Dotted dates (06.01.2025) are day-first, slashed ones month-first unless `dayfirst`.
+
+Registers: `ParseOptions.cumulative` names the meters whose values are register readings (totals
+since installation). Their amount series (energy, volume, production) become interval amounts
+stamped at the interval start by `connectors.registers`; resets, rollovers and swaps become
+warnings. A negative amount of any other meter is a bad row.
 """
 
 from __future__ import annotations
 
-import csv
 import re
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
-from typing import cast
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
-from connectors.registers import registers_to_intervals
-from store.errors import EMSError, UnknownUnit
-from store.timeutil import zone
+from connectors.registers import RegisterIssue, registers_to_intervals
+from connectors.tables import (
+    ImportFormatError,
+    Layout,
+    NumberStyle,
+    Progress,
+    Rows,
+    UnknownLayout,
+    UnreadableFile,
+    parse_numbers,
+    read_table,
+    table_rows,
+)
+from store.errors import UnknownUnit
+from store.timeutil import from_epoch, zone
 from store.units import (
     ADDITIVE_METRICS,
     DEFAULT_UNIT,
@@ -29,25 +62,67 @@ from store.units import (
     parse_unit,
 )
 
-CHUNK_ROWS = 200_000
-TIME_COLUMNS = ("timestamp", "time", "datetime", "date", "ts", "zeitstempel", "datum")
-_HEADER_UNIT = re.compile(r"^(?P<name>.*?)\s*[\[(](?P<unit>[^\])]+)[\])]\s*$")
-_HAS_OFFSET = re.compile(r"(?:z|[+-]\d{2}(?::?\d{2})?)$", re.IGNORECASE)
+__all__ = [
+    "ImportFormatError",
+    "Layout",
+    "ParseOptions",
+    "ParsedFile",
+    "RowError",
+    "RowProblem",
+    "SeriesInfo",
+    "UnknownLayout",
+    "UnreadableFile",
+    "parse_file",
+]
 
-Progress = Callable[[int, int], None]
+# Metrics whose reading covers the interval before an interval-ending timestamp.
+INTERVAL_METRICS = ADDITIVE_METRICS | {"demand"}
+MAX_ISSUES_LISTED = 5  # register issues listed per series; the rest are counted
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+ObjectArray = npt.NDArray[np.object_]
+
+_OFFSET_AT_END = re.compile(r"(?:[zZ]|[+-]\d{2}(?::?\d{2})?)$")
+_TIME_OF_DAY = re.compile(r"\d[T ]\d")
+_MONTH_ABOVE_12 = re.compile(r"^\s*(1[3-9]|[23]\d)/\d{1,2}/")
+_NO_WALL = np.iinfo(np.int64).min
 
 
-class ImportFormatError(EMSError):
-    """The file as a whole cannot be read: missing, empty, corrupt, or an unknown layout."""
+class RowProblem(StrEnum):
+    """What is wrong with a bad row, as a fixed key (the reason says it in words)."""
+
+    EXTRA_FIELDS = "extra_fields"
+    MISSING_METER = "missing_meter"
+    MISSING_TIME = "missing_time"
+    UNREADABLE_TIME = "unreadable_time"
+    NONEXISTENT_TIME = "nonexistent_time"  # in the spring-forward gap
+    AMBIGUOUS_TIME = "ambiguous_time"  # in the autumn overlap, rows out of time order
+    MISSING_VALUE = "missing_value"
+    NOT_A_NUMBER = "not_a_number"
+    INFINITE_VALUE = "infinite_value"
+    MISSING_UNIT = "missing_unit"
+    UNKNOWN_UNIT = "unknown_unit"
+    WRONG_UNIT = "wrong_unit"  # a unit that cannot measure the metric
+    NEGATIVE_AMOUNT = "negative_amount"
+    CONFLICTING_DUPLICATE = "conflicting_duplicate"
 
 
 @dataclass(frozen=True)
 class ParseOptions:
     """How to read a file.
 
-    `cumulative` names the meters whose values are register readings (totals since
-    installation); they are turned into interval amounts. With `interval_ending`, timestamps of
-    interval metrics mark the end of each interval and are moved to its start.
+    Attributes:
+        timezone: IANA zone of naive timestamps, such as 'Europe/Berlin'.
+        unit: unit of values the file gives none: wide columns without `[unit]` in the header,
+            and long rows with an empty unit (where it can measure their metric).
+        metric: metric of wide columns whose unit can measure it, and of long rows without one.
+        cumulative: meters whose values are register readings, to turn into interval amounts.
+        interval_ending: timestamps mark the end of each interval; interval metrics (energy,
+            volume, production, demand) move back to the interval's start.
+        sheet: Excel sheet to read; the first one when None.
+        dayfirst: read slashed dates such as 03/04/2025 as 3 April.
     """
 
     timezone: str = "UTC"
@@ -61,505 +136,506 @@ class ParseOptions:
 
 @dataclass(frozen=True)
 class RowError:
+    """A bad row: its line in the file (its row number in a sheet), the column, why (in words and
+    as a key), and the row as written."""
+
     line: int
     column: str | None
     reason: str
     raw: str
+    problem: RowProblem
 
 
 @dataclass(frozen=True)
 class SeriesInfo:
-    unit: str
-    cumulative: bool
-    interval_s: int | None
+    unit: str  # canonical unit symbol
+    cumulative: bool  # read from register readings
+    interval_s: int | None  # median spacing of the readings, when there are at least three
 
 
 @dataclass
 class ParsedFile:
+    """A parsed file.
+
+    `readings` has columns meter, metric, ts (int64 epoch seconds, UTC), value (float64, in the
+    canonical unit) and unit, sorted by meter, metric and ts. A row is one reading: a line in the
+    long layout, a filled cell in the wide one. `rows_total` counts them, `rows_ok` those that
+    are not bad (exact duplicates included: `duplicates` counts the extra copies dropped).
+    `errors` holds one record per bad line and column, so a wide line whose time is bad is one
+    error, however many readings it held.
+    """
+
     readings: pd.DataFrame
     series: dict[tuple[str, str], SeriesInfo]
     errors: list[RowError]
     rows_total: int
     rows_ok: int
     duplicates: int
-    format: str
+    format: Layout
     warnings: list[str] = field(default_factory=list)
 
 
-@dataclass
-class _Rows:
-    """Long-layout rows as strings, each with its line number in the file."""
-
-    frame: pd.DataFrame  # columns: line, timestamp, meter, metric, value, unit, toolong
-    format: str
-    table: pd.DataFrame  # the file as read, to quote bad rows
-
-
 def parse_file(
-    path: Path, options: ParseOptions, on_progress: Progress | None = None
+    path: Path | str, options: ParseOptions, on_progress: Progress | None = None
 ) -> ParsedFile:
-    """Read a CSV or .xlsx export and return its valid readings and its bad rows."""
+    """Read a CSV or .xlsx export and return its valid readings, bad rows and warnings.
+
+    `on_progress(done_rows, total_rows)` is called as the file is read, once per chunk, and once
+    more when parsing is done. Raises ImportFormatError (UnreadableFile, UnknownLayout) when the
+    file as a whole cannot be read, UnknownTimezone for a bad `options.timezone`.
+    """
     zone(options.timezone)
-    if not path.exists():
-        raise ImportFormatError(f"{path}: no such file")
-    if path.is_dir():
-        raise ImportFormatError(f"{path} is a folder; give a CSV or .xlsx file")
-    table = _read_table(path, options, on_progress)
-    rows = _to_long(table, options, path)
-    return _validate(rows, options)
-
-
-# ---------------------------------------------------------------- reading
-
-
-def _read_table(path: Path, options: ParseOptions, on_progress: Progress | None) -> pd.DataFrame:
-    """All cells as strings, plus a `__line__` column with the physical line (or sheet row)."""
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        return _read_excel(path, options)
-    if path.suffix.lower() == ".xls":
-        raise ImportFormatError(f"{path.name}: old .xls workbooks are not read; save as .xlsx")
-    raw = path.read_bytes()
-    if not raw.strip():
-        raise ImportFormatError(f"{path.name} is empty")
-    if b"\x00" in raw[:4096]:
-        raise ImportFormatError(f"{path.name} is not a text CSV file (binary content)")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("latin-1")
-    header = text.splitlines()[0]
-    delimiter = ";" if header.count(";") > header.count(",") else ","
-    if "\t" in header and header.count("\t") > header.count(delimiter):
-        delimiter = "\t"
-    return _read_csv_text(text, delimiter, path, on_progress)
-
-
-def _read_csv_text(
-    text: str, delimiter: str, path: Path, on_progress: Progress | None
-) -> pd.DataFrame:
-    total = text.count("\n")
-    import io
-
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        reader = pd.read_csv(
-            io.StringIO(text),
-            sep=delimiter,
-            dtype=str,
-            keep_default_na=False,
-            skip_blank_lines=False,
-            on_bad_lines="warn",
-            chunksize=CHUNK_ROWS,
-        )
-        chunks = []
-        for chunk in reader:
-            chunks.append(chunk)
-            if on_progress is not None:
-                on_progress(min(sum(len(c) for c in chunks), total), total)
-    if any("Skipping line" in str(w.message) for w in caught):
-        # Rows with the wrong number of fields: reread with the csv module to keep line numbers.
-        return _read_csv_exact(text, delimiter)
-    frame = pd.concat(chunks, ignore_index=True) if chunks else pd.DataFrame()
-    if frame.columns.empty:
-        raise ImportFormatError(f"{path.name} has no header row")
-    frame["__line__"] = np.arange(2, len(frame) + 2)
-    return frame
-
-
-def _read_csv_exact(text: str, delimiter: str) -> pd.DataFrame:
-    reader = csv.reader(text.splitlines(), delimiter=delimiter)
-    header = next(reader)
-    records, lines = [], []
-    for row in reader:
-        records.append(
-            (row + [""] * len(header))[: len(header)] if len(row) <= len(header) else None
-        )
-        lines.append(reader.line_num)
-    good = [r if r is not None else [""] * len(header) for r in records]
-    frame = pd.DataFrame(good, columns=header, dtype=str)
-    frame["__line__"] = lines
-    frame["__toolong__"] = [r is None for r in records]
-    return frame
-
-
-def _read_excel(path: Path, options: ParseOptions) -> pd.DataFrame:
-    try:
-        frame = pd.read_excel(
-            path, sheet_name=options.sheet or 0, dtype=str, keep_default_na=False, engine="openpyxl"
-        )
-    except ValueError as exc:
-        raise ImportFormatError(f"{path.name}: {exc}") from None
-    except Exception as exc:  # openpyxl raises many types for a damaged workbook
-        raise ImportFormatError(
-            f"{path.name} could not be opened as an Excel workbook ({exc.__class__.__name__}); "
-            "is it a real .xlsx file?"
-        ) from None
-    if frame.columns.empty:
-        raise ImportFormatError(f"{path.name}: the sheet is empty")
-    frame["__line__"] = np.arange(2, len(frame) + 2)
-    return frame
-
-
-# ---------------------------------------------------------------- layout
-
-
-def _to_long(table: pd.DataFrame, options: ParseOptions, path: Path) -> _Rows:
-    columns = {str(c).strip().lower(): c for c in table.columns if not str(c).startswith("__")}
-    time_col = next((columns[c] for c in TIME_COLUMNS if c in columns), None)
-    if {"meter", "value"} <= set(columns) and time_col is not None:
-        return _Rows(_long_frame(table, columns, time_col, options), "long", table)
-    if time_col is None:
-        first = next(iter(columns.values()), None)
-        expected = "timestamp,meter,metric,value,unit (long) or timestamp,<meter> [unit],... (wide)"
-        if first is None or not _looks_like_time(table[first]):
-            found = ", ".join(str(c) for c in columns.values())
-            raise ImportFormatError(
-                f"{path.name}: unrecognised header ({found}); expected {expected}"
-            )
-        time_col = first
-    return _Rows(_wide_frame(table, time_col, options, path), "wide", table)
-
-
-def _looks_like_time(column: pd.Series) -> bool:
-    sample = column.head(20)
-    parsed = pd.to_datetime(sample, errors="coerce", format="mixed")
-    return bool(parsed.notna().mean() >= 0.5) if len(sample) else False
-
-
-def _stripped(column: pd.Series) -> pd.Series:
-    """Strip each distinct value once: columns like meter and unit repeat a few values."""
-    codes, uniques = pd.factorize(column, use_na_sentinel=False)
-    cleaned = np.array([str(u).strip() for u in uniques], dtype=object)
-    return pd.Series(cleaned[codes], index=column.index, dtype=object)
-
-
-def _long_frame(
-    table: pd.DataFrame, columns: dict[str, str], time_col: str, options: ParseOptions
-) -> pd.DataFrame:
-    def col(name: str, default: str) -> pd.Series:
-        return table[columns[name]] if name in columns else pd.Series(default, index=table.index)
-
-    metric = _stripped(col("metric", options.metric).str.lower())
-    return pd.DataFrame(
-        {
-            "line": table["__line__"],
-            "timestamp": _stripped(table[time_col]),
-            "meter": _stripped(table[columns["meter"]]),
-            "metric": metric.where(metric != "", options.metric),
-            "value": table[columns["value"]],
-            "unit": _stripped(col("unit", options.unit or "")),
-            "toolong": table["__toolong__"] if "__toolong__" in table else False,
-        }
-    )
-
-
-def _wide_frame(
-    table: pd.DataFrame, time_col: str, options: ParseOptions, path: Path
-) -> pd.DataFrame:
-    parts = []
-    for column in table.columns:
-        if column == time_col or str(column).startswith("__"):
-            continue
-        header = str(column).strip()
-        match = _HEADER_UNIT.match(header)
-        meter, unit = (match["name"].strip(), match["unit"].strip()) if match else (header, None)
-        unit = unit or options.unit
-        if unit is None:
-            raise ImportFormatError(
-                f"{path.name}: column {header!r} names no unit; write it as '{header} [kWh]' "
-                "or pass --unit"
-            )
-        parts.append(
-            pd.DataFrame(
-                {
-                    "line": table["__line__"],
-                    "timestamp": table[time_col].astype(str).str.strip(),
-                    "meter": meter,
-                    "metric": options.metric,
-                    "value": table[column].astype(str).str.strip(),
-                    "unit": unit,
-                    "toolong": table["__toolong__"] if "__toolong__" in table else False,
-                    "column": header,
-                }
-            )
-        )
-    if not parts:
-        raise ImportFormatError(f"{path.name}: a timestamp column but no meter columns")
-    frame = pd.concat(parts, ignore_index=True)
-    # Empty cells in a wide export are simply missing readings, not errors.
-    return frame[frame["value"] != ""].reset_index(drop=True)
-
-
-# ---------------------------------------------------------------- validation
-
-
-class _Collector:
-    """Bad rows found so far; a row is reported once, with the first reason found."""
-
-    def __init__(self, frame: pd.DataFrame, table: pd.DataFrame) -> None:
-        self.frame = frame
-        self.bad = np.zeros(len(frame), dtype=bool)
-        self.errors: list[RowError] = []
-        self._table = table
-        self._raw: pd.DataFrame | None = None
-
-    def flag(
-        self, mask: np.ndarray, column: str | None, reason: Callable[[pd.Series], str]
-    ) -> None:
-        mask = np.asarray(mask, dtype=bool) & ~self.bad
-        for i in np.flatnonzero(mask):
-            row = self.frame.iloc[i]
-            col = row.get("column") if column == "value" and "column" in row else column
-            self.errors.append(RowError(int(row["line"]), col, reason(row), self._raw_text(row)))
-        self.bad |= mask
-
-    def _raw_text(self, row: pd.Series) -> str:
-        if self._raw is None:
-            # Indexed on first use: most files have no bad rows at all.
-            cols = [c for c in self._table.columns if not str(c).startswith("__")]
-            self._raw = self._table.set_index("__line__")[cols]
-        try:
-            values = self._raw.loc[int(row["line"])]
-            return ",".join(str(v) for v in np.atleast_1d(np.asarray(values, dtype=object)))
-        except KeyError:
-            return ""
-
-
-def _validate(rows: _Rows, options: ParseOptions) -> ParsedFile:
-    frame = rows.frame.reset_index(drop=True)
-    blank = frame["timestamp"].eq("") & frame["meter"].eq("") & frame["value"].eq("")
-    frame = frame[~(blank & ~frame["toolong"].astype(bool))]
-    frame = frame.reset_index(drop=True)
-    bad = _Collector(frame, rows.table)
-    bad.flag(frame["toolong"].to_numpy(bool), None, lambda r: "more fields than the header has")
-    bad.flag(frame["meter"].eq("").to_numpy(), "meter", lambda r: "no meter name")
-    ts = _timestamps(frame, options, bad)
-    values = _values(frame, options, bad)
-    canonical_units = _units(frame, values, bad)
-    frame = frame.assign(ts=ts, value_num=values, canonical=canonical_units)
-    bad.frame = frame
-    good = frame[~bad.bad]
-    good, duplicates = _duplicates(good, bad)
-    readings = pd.DataFrame(
-        {
-            "meter": good["meter"].to_numpy(str),
-            "metric": good["metric"].to_numpy(str),
-            "ts": good["ts"].to_numpy(np.int64),
-            "value": good["value_num"].to_numpy(np.float64),
-            "unit": good["canonical"].to_numpy(str),
-        }
-    ).sort_values(["meter", "metric", "ts"], ignore_index=True)
-    readings, series, notes = _series(readings, options)
-    rows_total = len(frame)
-    errors = sorted(bad.errors, key=lambda e: e.line)
-    return ParsedFile(
-        readings=readings,
-        series=series,
-        errors=errors,
-        rows_total=rows_total,
-        rows_ok=rows_total - int(bad.bad.sum()),
-        duplicates=duplicates,
-        format=rows.format,
-        warnings=notes,
-    )
-
-
-def _timestamps(frame: pd.DataFrame, options: ParseOptions, bad: _Collector) -> np.ndarray:
-    """Epoch seconds per row. Each distinct text is parsed once: a long file repeats every
-    timestamp once per meter, so this is where most of the parsing time is saved."""
-    codes, uniques = pd.factorize(frame["timestamp"])
-    text = pd.Series(np.asarray(uniques, dtype=object), dtype=object)
-    epoch = np.zeros(len(text), dtype=np.int64)
-    state = np.zeros(len(text), dtype=np.int8)  # 0 ok, 1 unreadable, 2 DST gap, 3 ambiguous
-    aware = (
-        text.str.contains(_HAS_OFFSET, na=False) & text.str.contains(r"\d[T ]\d|\dT", na=False)
-    ).to_numpy(bool)
-    if aware.any():
-        parsed = pd.to_datetime(text[aware], format="ISO8601", utc=True, errors="coerce")
-        ok = parsed.notna().to_numpy(bool)
-        epoch[np.flatnonzero(aware)[ok]] = _seconds(parsed[ok])
-        state[np.flatnonzero(aware)[~ok]] = 1
-    naive_pos = np.flatnonzero(~aware)
-    local = pd.DatetimeIndex(_parse_naive(text[~aware], options.dayfirst))
-    if len(naive_pos):
-        epoch[naive_pos], state[naive_pos] = _localize(local, options.timezone)
-    rows_state = state[codes]
-    tz = options.timezone
-    bad.flag(rows_state == 1, "timestamp", lambda r: f"cannot read time {r['timestamp']!r}")
-    bad.flag(
-        rows_state == 2,
-        "timestamp",
-        lambda r: f"time {r['timestamp']!r} does not exist in {tz} (clocks jump forward)",
-    )
-    out = epoch[codes]
-    ambiguous = np.flatnonzero(rows_state == 3)
-    if len(ambiguous):
-        naive_local = np.full(len(text), np.datetime64("NaT"), dtype="datetime64[s]")
-        naive_local[naive_pos] = local.as_unit("s").to_numpy()
-        wall = pd.DatetimeIndex(naive_local[codes[ambiguous]])
-        out[ambiguous] = _resolve_ambiguous(frame.iloc[ambiguous], wall, tz)
-    return out
-
-
-def _localize(local: pd.DatetimeIndex, tz: str) -> tuple[np.ndarray, np.ndarray]:
-    """Epoch seconds of naive local times, and a state: 1 unreadable, 2 DST gap, 3 ambiguous."""
-    state = np.where(np.asarray(local.isna(), dtype=bool), 1, 0).astype(np.int8)
-    strict = local.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
-    ok = ~np.asarray(strict.isna(), dtype=bool)
-    epoch = np.zeros(len(local), dtype=np.int64)
-    epoch[ok] = strict[ok].as_unit("s").asi8
-    problem = ~ok & (state == 0)
-    if problem.any():
-        gap = np.asarray(
-            local[problem].tz_localize(tz, ambiguous=True, nonexistent="NaT").isna(), dtype=bool
-        )
-        state[np.flatnonzero(problem)[gap]] = 2
-        state[np.flatnonzero(problem)[~gap]] = 3
-    return epoch, state
-
-
-def _seconds(values: pd.Series) -> np.ndarray:
-    return np.asarray(pd.DatetimeIndex(values).tz_convert("UTC").as_unit("s").asi8, dtype=np.int64)
-
-
-def _parse_naive(text: pd.Series, dayfirst: bool) -> pd.Series:
-    parsed = pd.to_datetime(text, format="ISO8601", errors="coerce")
-    missing = parsed.isna() & text.ne("")
-    if missing.any():
-        first = text[missing].iloc[0]
-        # Dotted dates (06.01.2025) are day-first wherever they are written.
-        dotted = re.match(r"\d{1,2}\.\d{1,2}\.\d{4}", first) is not None
-        fmt = pd.tseries.api.guess_datetime_format(first, dayfirst=dayfirst or dotted)
-        if fmt is not None:
-            parsed[missing] = pd.to_datetime(text[missing], format=fmt, errors="coerce")
+    table = read_table(Path(path), options.sheet, on_progress)
+    rows = table_rows(table, options.timezone, options.unit, options.metric)
+    parsed = _validate(rows, table.numbers, table.raw, options)
+    if on_progress is not None:
+        on_progress(table.total, table.total)
     return parsed
 
 
-def _resolve_ambiguous(frame: pd.DataFrame, local: pd.DatetimeIndex, tz: str) -> np.ndarray:
-    """A wall time that happens twice when clocks go back: first occurrence in the file is
-    summer time, the second winter time (exports list the repeated hour in order)."""
-    keys = pd.DataFrame(
-        {"meter": frame["meter"].to_numpy(), "metric": frame["metric"].to_numpy(), "t": local}
-    )
-    first = keys.groupby(["meter", "metric", "t"]).cumcount().to_numpy() == 0
-    summer = local.tz_localize(tz, ambiguous=np.ones(len(local), bool))
-    winter = local.tz_localize(tz, ambiguous=np.zeros(len(local), bool))
-    return np.where(first, summer.as_unit("s").asi8, winter.as_unit("s").asi8)
+# ------------------------------------------------------------------------------ validation
+
+_OK, _UNREADABLE, _GAP, _AMBIGUOUS, _EMPTY = range(5)  # states of a time text
+_GAP_TEXT = "time {t!r} does not exist in {tz}: the clocks jump forward over it"
+_OVERLAP_TEXT = (
+    "time {t!r} happens twice in {tz} (the clocks go back) and this meter's rows are not in "
+    "time order, so which one is meant cannot be told"
+)
 
 
-def _values(frame: pd.DataFrame, options: ParseOptions, bad: _Collector) -> np.ndarray:
-    text = frame["value"]
-    values = pd.to_numeric(text, errors="coerce").to_numpy(np.float64, copy=True)
-    retry = np.flatnonzero(np.isnan(values))
-    if len(retry):
-        # Only the cells that failed: padded numbers, and European '1.234,5' meaning 1234.5.
-        cells = text.iloc[retry].astype(str).str.strip()
-        comma = cells.str.fullmatch(r"-?[\d.]*\d,\d+", na=False)
-        cells = cells.where(
-            ~comma, cells.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+@dataclass
+class _Names:
+    """Stripped texts of a column as codes into sorted distinct names (meters repeat a lot)."""
+
+    codes: IntArray
+    names: ObjectArray
+
+    @classmethod
+    def of(cls, column: pd.Series, clean: Callable[[pd.Series], pd.Series] | None = None) -> _Names:
+        codes, uniques = pd.factorize(column)
+        tidy = pd.Series(np.asarray(uniques, dtype=object), dtype=str).str.strip()
+        sorted_codes, names = pd.factorize(clean(tidy) if clean else tidy, sort=True)
+        return cls(sorted_codes[codes].astype(np.int64), np.asarray(names, dtype=object))
+
+    def text(self) -> ObjectArray:
+        return self.names[self.codes]
+
+
+class _Check:
+    """The rules a candidate row must pass, one method each. A row is reported once, for the
+    first rule it breaks; later rules only look at rows still good."""
+
+    def __init__(self, rows: Rows, options: ParseOptions) -> None:
+        self.rows, self.options = rows, options
+        self.meters = _Names.of(rows.meter)
+        self.metrics = _Names.of(
+            rows.metric, lambda s: s.str.lower().where(s.ne(""), options.metric)
         )
-        values[retry] = pd.to_numeric(cells, errors="coerce").to_numpy(np.float64)
-    empty = (
-        text.astype(str).str.strip().eq("").to_numpy() if len(retry) else np.zeros(len(text), bool)
-    )
-    bad.flag(empty, "value", lambda r: "no value")
-    bad.flag(np.isnan(values) & ~empty, "value", lambda r: f"value {r['value']!r} is not a number")
-    bad.flag(np.isinf(values), "value", lambda r: f"value {r['value']!r} is infinite")
-    return values
+        self.stamps = _Names.of(rows.timestamp)
+        self.group = self.meters.codes * len(self.metrics.names) + self.metrics.codes
+        self.blank = self._blank()
+        self.bad = self.blank.copy()
+        self._found: list[tuple[IntArray, str | ObjectArray | None, RowProblem, list[str]]] = []
 
+    def flag(
+        self,
+        mask: BoolArray,
+        column: str | ObjectArray | None,
+        problem: RowProblem,
+        reason: str | Callable[[IntArray], list[str]],
+    ) -> None:
+        new = np.flatnonzero(mask & ~self.bad)
+        if len(new):
+            self.bad[new] = True
+            reasons = reason(new) if callable(reason) else [reason] * len(new)
+            columns = column[new] if isinstance(column, np.ndarray) else column
+            self._found.append((new, columns, problem, reasons))
 
-def _units(frame: pd.DataFrame, values: np.ndarray, bad: _Collector) -> np.ndarray:
-    """Convert values in place to canonical units; returns each row's canonical unit."""
-    units = frame["unit"].where(frame["unit"] != "", frame["metric"].map(DEFAULT_UNIT).fillna(""))
-    canonical = np.empty(len(frame), dtype=object)
-    groups = units.groupby([frame["metric"], units]).groups
-    for key, index in groups.items():
-        metric, unit_text = cast(tuple[str, str], key)
-        pos = frame.index.get_indexer(index)
-        try:
-            info = _unit_for(str(metric), str(unit_text))
-        except UnknownUnit as exc:
-            mask = np.zeros(len(frame), bool)
-            mask[pos] = True
-            bad.flag(mask, "unit", _constant(str(exc)))
-            continue
-        values[pos] = values[pos] * info.factor + info.offset
-        canonical[pos] = canonical_unit(info)
-        if str(metric) in ADDITIVE_METRICS:
-            negative = np.zeros(len(frame), bool)
-            negative[pos] = values[pos] < 0
-            bad.flag(
-                negative,
-                "value",
-                lambda r: (
-                    f"negative {r['metric']} {r['value']}; if this meter reports a "
-                    "register, import it with --cumulative"
-                ),
+    def errors(self, raw: Callable[[int], str]) -> list[RowError]:
+        found = [
+            (int(self.rows.line[i]), col[k] if isinstance(col, np.ndarray) else col, why[k], kind)
+            for at, col, kind, why in self._found
+            for k, i in enumerate(at)
+        ]
+        # A wide row's bad time is one error, not one per meter column.
+        unique = sorted(dict.fromkeys(found), key=lambda e: e[0])
+        return [RowError(line, col, why, raw(line), kind) for line, col, why, kind in unique]
+
+    def _blank(self) -> BoolArray:
+        """Blank lines: no rows at all, neither counted nor reported."""
+        empty = np.asarray((self.meters.text() == "") & (self.stamps.text() == ""), dtype=bool)
+        at = np.flatnonzero(empty)
+        empty[at] = self.rows.value.iloc[at].str.strip().eq("").to_numpy(bool)
+        return empty
+
+    def extra_fields(self) -> None:
+        fields, width = self.rows.fields, self.rows.width
+        self.flag(
+            fields > 0,
+            None,
+            RowProblem.EXTRA_FIELDS,
+            lambda at: [f"{n} fields, but the header has {width}" for n in fields[at].tolist()],
+        )
+
+    def times(self) -> IntArray:
+        """Epoch seconds per row. Each distinct text is parsed once: a long file repeats every
+        timestamp once per meter, so this is where most of the parsing time is saved."""
+        tz, codes, dayfirst = self.rows.timezone, self.stamps.codes, self.options.dayfirst
+        epochs, states, walls = _parse_times(self.stamps.names, tz, dayfirst)
+        epoch, state = epochs[codes], states[codes]
+        ambiguous = state == _AMBIGUOUS
+        if ambiguous.any():
+            settled, unresolved = _settle_overlap(
+                self.group, self.rows.line, walls[codes], ambiguous, tz
             )
-    return canonical
+            epoch[ambiguous] = settled[ambiguous]
+            state[ambiguous & ~unresolved] = _OK
+        shown, column = self.stamps.text(), self.rows.columns["timestamp"]
+
+        def quoted(template: str) -> Callable[[IntArray], list[str]]:
+            return lambda at: [
+                template.format(t=t, tz=tz, hint=_date_hint(t, dayfirst)) for t in shown[at]
+            ]
+
+        self.flag(state == _EMPTY, column, RowProblem.MISSING_TIME, "no time")
+        unreadable = quoted("cannot read time {t!r}{hint}")
+        self.flag(state == _UNREADABLE, column, RowProblem.UNREADABLE_TIME, unreadable)
+        self.flag(state == _GAP, column, RowProblem.NONEXISTENT_TIME, quoted(_GAP_TEXT))
+        self.flag(state == _AMBIGUOUS, column, RowProblem.AMBIGUOUS_TIME, quoted(_OVERLAP_TEXT))
+        return epoch
+
+    def values(self, style: NumberStyle) -> FloatArray:
+        text, column = self.rows.value, self.rows.value_column
+        values = parse_numbers(text, style)
+        failed = np.isnan(values)
+        empty = np.zeros(len(values), dtype=bool)
+        at = np.flatnonzero(failed)
+        empty[at] = text.iloc[at].str.strip().eq("").to_numpy(bool)
+
+        def quoted(template: str) -> Callable[[IntArray], list[str]]:
+            return lambda at: [template.format(v=v.strip()) for v in text.iloc[at]]
+
+        self.flag(empty, column, RowProblem.MISSING_VALUE, "no value")
+        self.flag(failed, column, RowProblem.NOT_A_NUMBER, quoted("value {v!r} is not a number"))
+        infinite = quoted("value {v!r} is infinite")
+        self.flag(np.isinf(values), column, RowProblem.INFINITE_VALUE, infinite)
+        return values
+
+    def units(self, values: FloatArray) -> ObjectArray:
+        """Convert values in place to canonical units and return each row's canonical unit.
+        The work is per distinct (metric, unit) pair, of which a file has a handful."""
+        units = _Names.of(self.rows.unit)
+        width = len(units.names)
+        pairs, first, inverse = np.unique(
+            self.metrics.codes * width + units.codes, return_index=True, return_inverse=True
+        )
+        factor, offset = np.ones(len(pairs)), np.zeros(len(pairs))
+        canonical = np.full(len(pairs), "", dtype=object)
+        long = self.rows.layout is Layout.LONG
+        column = self.rows.columns["unit"] if long else self.rows.value_column
+        kinds: dict[str, str] = {}
+        for k in np.argsort(first):  # in file order: a metric's first unit sets its kind
+            metric, text = self.metrics.names[pairs[k] // width], units.names[pairs[k] % width]
+            try:
+                info = _unit_for(str(metric), str(text), self.options.unit, kinds)
+            except _BadUnit as exc:
+                self.flag(inverse == k, column, exc.problem, str(exc))
+                continue
+            factor[k], offset[k], canonical[k] = info.factor, info.offset, canonical_unit(info)
+        values *= factor[inverse]
+        values += offset[inverse]
+        return canonical[inverse]
+
+    def negatives(self, values: FloatArray) -> None:
+        """Amounts per interval cannot be negative; registers (running totals) may dip."""
+        amounts = np.isin(self.metrics.codes, _positions(self.metrics.names, ADDITIVE_METRICS))
+        registers = np.isin(
+            self.meters.codes, _positions(self.meters.names, self.options.cumulative)
+        )
+        text, metric = self.rows.value, self.metrics.text()
+        self.flag(
+            amounts & ~registers & (values < 0),
+            self.rows.value_column,
+            RowProblem.NEGATIVE_AMOUNT,
+            lambda at: [
+                f"negative {metric[i]} {text.iloc[i].strip()}: an amount per interval cannot be "
+                "negative; if this meter reports a running total (a register), import it with "
+                "--cumulative"
+                for i in at
+            ],
+        )
+
+    def deduplicate(self, ts: IntArray, values: FloatArray) -> tuple[IntArray, int]:
+        """Good rows in output order (series, then time), each reading once. Rows that give one
+        series different values at one time are all bad: which one is right cannot be told."""
+        good = np.flatnonzero(~self.bad)
+        order = good[np.lexsort((ts[good], self.group[good]))]
+        g, t = self.group[order], ts[order]
+        first = np.concatenate([[True], (g[1:] != g[:-1]) | (t[1:] != t[:-1])])
+        if first.all():
+            return order, 0
+        starts, run = np.flatnonzero(first), np.cumsum(first) - 1
+        v = values[order]
+        conflict = (np.maximum.reduceat(v, starts) != np.minimum.reduceat(v, starts))[run]
+        lines: dict[int, set[int]] = {}
+        for r, row in zip(run[conflict].tolist(), order[conflict].tolist(), strict=True):
+            lines.setdefault(r, set()).add(int(self.rows.line[row]))
+        run_of = dict(zip(order[conflict].tolist(), run[conflict].tolist(), strict=True))
+        shown, meter, metric = self.stamps.text(), self.meters.text(), self.metrics.text()
+        mask = np.zeros(len(self.bad), dtype=bool)
+        mask[order[conflict]] = True
+        self.flag(
+            mask,
+            self.rows.value_column,
+            RowProblem.CONFLICTING_DUPLICATE,
+            lambda at: [
+                f"conflicting values for {meter[i]} {metric[i]} at {shown[i]} (lines "
+                f"{', '.join(map(str, sorted(lines[run_of[i]])))}); none of them is kept"
+                for i in at
+            ],
+        )
+        return order[first & ~conflict], int((~first & ~conflict).sum())
 
 
-def _constant(message: str) -> Callable[[pd.Series], str]:
-    return lambda _row: message
+def _validate(
+    rows: Rows, numbers: NumberStyle, raw: Callable[[int], str], options: ParseOptions
+) -> ParsedFile:
+    check = _Check(rows, options)
+    check.extra_fields()
+    no_meter = check.meters.text() == ""
+    check.flag(no_meter, rows.columns["meter"], RowProblem.MISSING_METER, "no meter name")
+    ts = check.times()
+    values = check.values(numbers)
+    units = check.units(values)
+    check.negatives(values)
+    kept, duplicates = check.deduplicate(ts, values)
+    readings, series, notes = _series(check, kept, ts, values, units)
+    total = len(rows.line) - int(check.blank.sum())
+    return ParsedFile(
+        readings=readings,
+        series=series,
+        errors=check.errors(raw),
+        rows_total=total,
+        rows_ok=total - int((check.bad & ~check.blank).sum()),
+        duplicates=duplicates,
+        format=rows.layout,
+        warnings=rows.notes + notes,
+    )
 
 
-def _unit_for(metric: str, unit_text: str) -> UnitInfo:
-    if not unit_text:
-        raise UnknownUnit(f"no unit given for metric {metric!r}; add a unit column or --unit")
-    info = parse_unit(unit_text)
-    check_metric_unit(metric, info)
+def _date_hint(text: str, dayfirst: bool) -> str:
+    if not dayfirst and _MONTH_ABOVE_12.match(text):
+        return " (a day-first date? pass --dayfirst)"
+    return ""
+
+
+def _parse_times(
+    names: ObjectArray, tz: str, dayfirst: bool
+) -> tuple[IntArray, npt.NDArray[np.int8], IntArray]:
+    """Epoch seconds, state and wall-clock seconds (of local times) of distinct time texts."""
+    text = pd.Series(names, dtype=str)
+    epoch = np.zeros(len(text), dtype=np.int64)
+    state = np.full(len(text), _UNREADABLE, dtype=np.int8)
+    wall = np.full(len(text), _NO_WALL, dtype=np.int64)
+    empty = text.eq("").to_numpy(bool)
+    state[empty] = _EMPTY
+    aware = (text.str.contains(_OFFSET_AT_END) & text.str.contains(_TIME_OF_DAY)).to_numpy(bool)
+    if aware.any():
+        exact = pd.DatetimeIndex(
+            pd.to_datetime(text[aware], format="ISO8601", utc=True, errors="coerce")
+        )
+        ok = np.asarray(exact.notna(), dtype=bool)
+        at = np.flatnonzero(aware)[ok]
+        epoch[at], state[at] = exact[ok].as_unit("s").asi8, _OK
+    naive = ~aware & ~empty
+    if naive.any():
+        local = _parse_naive(text[naive], dayfirst)
+        ok = np.asarray(local.notna(), dtype=bool)
+        at = np.flatnonzero(naive)[ok]
+        wall[at] = local[ok].as_unit("s").asi8
+        epoch[at], state[at] = _localize(local[ok], tz)
+    return epoch, state, wall
+
+
+def _parse_naive(text: pd.Series, dayfirst: bool) -> pd.DatetimeIndex:
+    parsed = pd.to_datetime(text, format="ISO8601", errors="coerce")
+    missing = parsed.isna().to_numpy(bool)
+    if missing.any():
+        # Not ISO: guess the format from the first such text and read all the others with it.
+        first = str(text[missing].iloc[0])
+        dotted = re.match(r"\s*\d{1,2}\.\d{1,2}\.\d{2,4}", first) is not None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # pandas warns when it guesses day-first by itself
+            fmt = pd.tseries.api.guess_datetime_format(first, dayfirst=dayfirst or dotted)
+        if fmt is not None:
+            parsed[missing] = pd.to_datetime(text[missing], format=fmt, errors="coerce")
+    return pd.DatetimeIndex(parsed)
+
+
+def _localize(local: pd.DatetimeIndex, tz: str) -> tuple[IntArray, npt.NDArray[np.int8]]:
+    """Epoch seconds of wall-clock times in a zone; a gap or an overlap gets its own state."""
+    strict = local.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
+    ok = np.asarray(strict.notna(), dtype=bool)
+    epoch = np.zeros(len(local), dtype=np.int64)
+    epoch[ok] = strict[ok].as_unit("s").asi8
+    state = np.where(ok, _OK, _AMBIGUOUS).astype(np.int8)
+    if not ok.all():
+        summer = np.ones(int((~ok).sum()), dtype=np.bool_)
+        trial = local[~ok].tz_localize(tz, ambiguous=summer, nonexistent="NaT")
+        state[np.flatnonzero(~ok)[np.asarray(trial.isna(), dtype=bool)]] = _GAP
+    return epoch, state
+
+
+def _settle_overlap(
+    group: IntArray, line: IntArray, wall: IntArray, ambiguous: BoolArray, tz: str
+) -> tuple[IntArray, BoolArray]:
+    """Times in the autumn overlap: in each series' rows in file order, the first pass through
+    the repeated hour is summer time and the pass after the step back is winter time. A series
+    whose wall-clock times step back anywhere else is not in time order, and an overlap with
+    more than one step back is no simple repeat: their overlap times stay unresolved."""
+    at = np.flatnonzero(np.isin(group, np.unique(group[ambiguous])) & (wall != _NO_WALL))
+    at = at[np.lexsort((line[at], group[at]))]
+    g, w, a = group[at], wall[at], ambiguous[at]
+    day = w // 86_400
+    back = (g[1:] == g[:-1]) & ((w[1:] < w[:-1]) | ((w[1:] == w[:-1]) & a[1:] & a[:-1]))
+    inside = a[1:] & a[:-1] & (day[1:] == day[:-1])
+    disordered = np.isin(g, g[1:][back & ~inside])
+    overlap = [g[a], day[a]]
+    phase = pd.Series(np.concatenate([[0], back.astype(np.int64)])[a]).groupby(overlap).cumsum()
+    too_many = phase.groupby(overlap).transform("max").to_numpy() > 1
+    local = pd.DatetimeIndex(w[a].astype("datetime64[s]"))
+    summer = local.tz_localize(tz, ambiguous=np.ones(len(local), np.bool_)).as_unit("s").asi8
+    winter = local.tz_localize(tz, ambiguous=np.zeros(len(local), np.bool_)).as_unit("s").asi8
+    epoch = np.zeros(len(group), dtype=np.int64)
+    unresolved = np.zeros(len(group), dtype=bool)
+    epoch[at[a]] = np.where(phase.to_numpy() == 0, summer, winter)
+    unresolved[at[a]] = disordered[a] | too_many
+    return epoch, unresolved
+
+
+class _BadUnit(Exception):
+    def __init__(self, problem: RowProblem, message: str) -> None:
+        super().__init__(message)
+        self.problem = problem
+
+
+def _unit_for(metric: str, text: str, default: str | None, kinds: dict[str, str]) -> UnitInfo:
+    """The unit of a metric's rows. `kinds` holds each metric's canonical unit so far: a metric
+    outside the standard set accepts any unit, but only one kind of unit."""
+    if not text:
+        text = default if default and _measures(metric, default) else DEFAULT_UNIT.get(metric, "")
+        if not text:
+            message = f"no unit for metric {metric!r}: add a unit column, or pass --unit"
+            raise _BadUnit(RowProblem.MISSING_UNIT, message)
+    try:
+        info = parse_unit(text)
+    except UnknownUnit as exc:
+        raise _BadUnit(RowProblem.UNKNOWN_UNIT, str(exc)) from None
+    try:
+        check_metric_unit(metric, info)
+    except UnknownUnit as exc:
+        raise _BadUnit(RowProblem.WRONG_UNIT, str(exc)) from None
+    first = kinds.setdefault(metric, canonical_unit(info))
+    if first != canonical_unit(info):
+        raise _BadUnit(
+            RowProblem.WRONG_UNIT,
+            f"unit {info.symbol!r} measures {info.dimension.value}, but other rows of metric "
+            f"{metric!r} are in {first!r}; one metric keeps one kind of unit",
+        )
     return info
 
 
-def _duplicates(good: pd.DataFrame, bad: _Collector) -> tuple[pd.DataFrame, int]:
-    keys = ["meter", "metric", "ts"]
-    dup = good.duplicated(keys, keep=False)
-    if not dup.any():
-        return good, 0
-    groups = good[dup].groupby(keys)
-    conflicting = groups["value_num"].transform("nunique") > 1
-    conflict_rows = good[dup][conflicting]
-    lines_by_key = conflict_rows.groupby(keys)["line"].apply(list)
-    mask = np.zeros(len(bad.frame), bool)
-    mask[bad.frame.index.get_indexer(conflict_rows.index)] = True
-    bad.flag(
-        mask,
-        "value",
-        lambda r: (
-            f"conflicting values for {r['meter']} {r['metric']} at {r['timestamp']} "
-            f"(lines {', '.join(map(str, lines_by_key[(r['meter'], r['metric'], r['ts'])]))})"
-        ),
-    )
-    kept = good.drop(conflict_rows.index)
-    exact = int(kept.duplicated(keys).sum())
-    return kept.drop_duplicates(keys), exact
+def _measures(metric: str, unit: str) -> bool:
+    try:
+        check_metric_unit(metric, parse_unit(unit))
+    except UnknownUnit:
+        return False
+    return True
+
+
+def _positions(names: ObjectArray, wanted: frozenset[str]) -> IntArray:
+    return np.array([i for i, name in enumerate(names) if name in wanted], dtype=np.int64)
+
+
+# ------------------------------------------------------------------------------ series
+
+_Part = tuple[tuple[str, str], str, IntArray, FloatArray]  # (meter, metric), unit, ts, values
 
 
 def _series(
-    readings: pd.DataFrame, options: ParseOptions
+    check: _Check, kept: IntArray, ts: IntArray, values: FloatArray, units: ObjectArray
 ) -> tuple[pd.DataFrame, dict[tuple[str, str], SeriesInfo], list[str]]:
+    """Per series: its interval, registers turned into amounts, interval-ending times moved."""
+    options, group, width = check.options, check.group[kept], len(check.metrics.names)
+    starts = np.flatnonzero(np.concatenate([[True], group[1:] != group[:-1]]))[: len(group)]
     series: dict[tuple[str, str], SeriesInfo] = {}
     notes: list[str] = []
-    parts = []
-    for (meter, metric), group in readings.groupby(["meter", "metric"], sort=True):
-        key = (str(meter), str(metric))
-        ts = group["ts"].to_numpy(np.int64)
-        values = group["value"].to_numpy(np.float64)
-        interval = int(np.median(np.diff(ts))) if len(ts) >= 3 else None
-        cumulative = key[0] in options.cumulative
+    parts: list[_Part] = []
+    ends = [*starts[1:].tolist(), len(group)] if len(group) else []
+    for start, end in zip(starts.tolist(), ends, strict=True):
+        code = int(group[start])
+        key = (str(check.meters.names[code // width]), str(check.metrics.names[code % width]))
+        t, v = ts[kept[start:end]], values[kept[start:end]]
+        # The lower median: with a gap in a short series it is still a spacing that occurs.
+        interval = int(np.sort(np.diff(t))[(len(t) - 2) // 2]) if len(t) >= 3 else None
+        cumulative = key[0] in options.cumulative and key[1] in ADDITIVE_METRICS
         if cumulative:
-            result = registers_to_intervals(ts, values)
-            notes += [f"{key[0]} {key[1]}: {issue.message}" for issue in result.issues]
-            ts, values = result.ts, result.values
-        elif options.interval_ending and key[1] in ADDITIVE_METRICS and interval:
-            ts = ts - interval
-        unit = str(group["unit"].iloc[0])
-        series[key] = SeriesInfo(unit=unit, cumulative=cumulative, interval_s=interval)
-        parts.append(
-            pd.DataFrame(
-                {"meter": key[0], "metric": key[1], "ts": ts, "value": values, "unit": unit}
-            )
-        )
-    if not parts:
-        return readings, series, notes
-    return pd.concat(parts, ignore_index=True), series, notes
+            result = registers_to_intervals(t, v)
+            t, v = result.ts, result.values
+            notes += _issue_notes(key, result.issues, options.timezone)
+        elif options.interval_ending and key[1] in INTERVAL_METRICS:
+            if interval is None:
+                notes.append(
+                    f"{key[0]} {key[1]}: too few readings to tell the interval, so its "
+                    "interval-ending times are kept as they are"
+                )
+            t = t - (interval or 0)
+        series[key] = SeriesInfo(str(units[kept[start]]), cumulative, interval)
+        parts.append((key, series[key].unit, t, v))
+    return _readings(parts), series, notes + _cumulative_notes(options.cumulative, series)
+
+
+def _issue_notes(key: tuple[str, str], issues: Sequence[RegisterIssue], tz: str) -> list[str]:
+    where = zone(tz)
+    notes = [
+        f"{key[0]} {key[1]} at {from_epoch(i.ts, where).isoformat()}: {i.message}"
+        for i in issues[:MAX_ISSUES_LISTED]
+    ]
+    if len(issues) > MAX_ISSUES_LISTED:
+        more = len(issues) - MAX_ISSUES_LISTED
+        notes.append(f"{key[0]} {key[1]}: {more} more register issues like these")
+    return notes
+
+
+def _cumulative_notes(
+    cumulative: frozenset[str], series: dict[tuple[str, str], SeriesInfo]
+) -> list[str]:
+    meters = {meter for meter, _ in series}
+    notes = [
+        f"--cumulative names meter {name!r}, which is not in the file"
+        for name in sorted(cumulative - meters)
+    ]
+    notes += [
+        f"{meter} {metric} is kept as read: {metric} is not an amount, so it has no register"
+        for (meter, metric), info in series.items()
+        if meter in cumulative and not info.cumulative
+    ]
+    return notes
+
+
+def _readings(parts: list[_Part]) -> pd.DataFrame:
+    """One frame of all series; meter, metric and unit texts repeated by index, not per row."""
+    at = np.repeat(np.arange(len(parts)), [len(p[2]) for p in parts])
+
+    def column(pick: Callable[[_Part], str]) -> pd.Series:
+        return pd.Series(np.array([pick(p) for p in parts], dtype=object)[at], dtype=str)
+
+    return pd.DataFrame(
+        {
+            "meter": column(lambda p: p[0][0]),
+            "metric": column(lambda p: p[0][1]),
+            "ts": np.concatenate([p[2] for p in parts] or [np.zeros(0, np.int64)]),
+            "value": np.concatenate([p[3] for p in parts] or [np.zeros(0)]),
+            "unit": column(lambda p: p[1]),
+        }
+    )

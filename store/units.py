@@ -194,8 +194,12 @@ DEFAULT_UNIT: dict[str, str] = {
     "production": "unit",
     "outdoor_temperature": "degC",
     "temperature": "degC",
+    "supply_temperature": "degC",
+    "return_temperature": "degC",
     "volume": "m3",
     "flow": "m3/h",
+    "pressure": "bar",
+    "occupancy": "%",
 }
 
 
