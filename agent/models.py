@@ -66,7 +66,7 @@ def make_backend(settings: Settings, model: str | None = None) -> Backend:
         timeout=settings.llm_timeout_s,
         max_retries=settings.llm_max_retries,
         temperature=settings.llm_temperature,
-        streaming=False,
+        streaming=True,  # answers reach the chat page and Slack token by token
         stream_usage=True,
     )
     return Backend(chat, name, endpoint)

@@ -21,6 +21,9 @@ from store.engine import drop_database, make_engine
 from store.migrate import upgrade
 from store.schema import Base
 
+# The scripted OpenAI-compatible server's fixture (openai_server) for every test module.
+pytest_plugins = ["tests.openai_server"]
+
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 PG_URL = os.environ.get("EMS_TEST_PG_URL", "postgresql+psycopg://ems:ems@127.0.0.1:5432/postgres")
 
