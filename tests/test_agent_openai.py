@@ -131,7 +131,7 @@ def test_rate_limits_are_retried(
 def test_a_wrong_key_is_named(demo_engine: Engine, tmp_path: Path) -> None:
     with ScriptedOpenAIServer(api_key="sk-right") as server:
         agent = make_agent(demo_engine, server.base_url, tmp_path)
-        with pytest.raises(ModelUnavailable, match="refused the API key.*OPENAI_API_KEY"):
+        with pytest.raises(ModelUnavailable, match=r"refused the API key.*OPENAI_API_KEY"):
             agent.ask("hi")
 
 
@@ -140,7 +140,7 @@ def test_an_unreachable_endpoint_is_named(demo_engine: Engine, tmp_path: Path) -
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     agent = make_agent(demo_engine, f"http://127.0.0.1:{port}/v1", tmp_path, llm_max_retries=0)
-    with pytest.raises(ModelUnavailable, match="cannot reach.*EMS_LLM_BASE_URL"):
+    with pytest.raises(ModelUnavailable, match=r"cannot reach.*EMS_LLM_BASE_URL"):
         agent.ask("hi")
 
 
