@@ -153,7 +153,11 @@ def compute_kpi(r: Result) -> list[str]:
             )
             extra += f"; tariff: {d['tariff']})" if d.get("tariff") else ")"
     elif r["kpi"] == "load_factor":
-        value, extra = f"**{r['value'] * 100:.1f}%**", ""
+        value = f"**{r['value'] * 100:.1f}%**"
+        extra = (
+            f" (average power **{number(float(d['average_kw']), 'kW')}**, peak "
+            f"{number(float(d['peak_kw']), 'kW')} at {when(str(d['peak_at']))})"
+        )
     else:
         value, extra = f"**{number(r['value'], r['unit'])}**", ""
     if r["kpi"] == "peak_demand" and d.get("at"):

@@ -108,7 +108,11 @@ INTENTS: list[Cue] = [
 ]
 
 KPIS: list[Cue] = [
-    ("load_factor", r"\bload factor\b"),
+    (
+        "load_factor",
+        r"\bload factor\b|\b(?:average|mean|avg) (?:power|load|demand|kw)\b|"
+        r"\b(?:power|load|kw)\b.{0,40}\bon average\b",
+    ),
     (
         "sec",
         r"\b(?:sec|specific energy|kwh (?:per|/) ?(?:unit|part|piece|pc|item|produced)|"
