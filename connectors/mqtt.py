@@ -89,6 +89,10 @@ class MqttIngest:
         if self.config.protocol == 5:
             properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
             properties.SessionExpiryInterval = SESSION_EXPIRY_S
+            # Messages are acknowledged only after their batch is committed; with the broker's
+            # default window (Mosquitto: 20) the ingestor stalls and the broker's queue then
+            # drops QoS 1 messages. Let the broker send a whole batch before the first ack.
+            properties.ReceiveMaximum = 65535
         self.client.connect_async(
             host, port, keepalive=self.config.keepalive, clean_start=False, properties=properties
         )
