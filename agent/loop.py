@@ -45,6 +45,7 @@ from agent.offline.understand import AFFIRM, DECLINE
 from agent.prompts import system_prompt
 from agent.toolkit import TurnContext, langchain_tools, write_tools
 from agent.writes import describe_write
+from store.timeutil import zone
 from tools.base import Tool, ToolContext
 
 Outcome = Literal["answer", "clarify", "refuse", "confirm"]
@@ -188,12 +189,12 @@ class Agent:
             if AFFIRM.match(answer):
                 inputs = Command(resume={"decisions": [{"type": "approve"}] * len(pending)})
             else:
-                reason = "the user declined" if DECLINE.match(answer) else "the user moved on"
+                reason = "the user declined" if DECLINE.search(answer) else "the user moved on"
                 decision = {"type": "reject", "message": reason}
                 yield from self._run(
                     Command(resume={"decisions": [decision] * len(pending)}), config, ctx
                 )
-                if DECLINE.match(answer):
+                if DECLINE.search(answer):
                     inputs = None
                     prefix = []
                 else:
@@ -211,7 +212,10 @@ class Agent:
         self, now: datetime | None, user: str | None, role: str | None
     ) -> ToolContext:
         base = self.base_context
-        moment = now or (self.clock() if self.clock else datetime.now(base.now.tzinfo))
+        site_zone = zone(base.site.timezone)
+        moment = (now or (self.clock() if self.clock else datetime.now(site_zone))).astimezone(
+            site_zone
+        )
         return replace(base, now=moment, user=user or base.user, role=role or base.role)
 
     def _messages(self, config: Any) -> list[BaseMessage]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
@@ -122,3 +123,81 @@ def chat(
             continue
         current = reply.thread
         _show(reply)
+
+
+class EvalBelowFloor(EMSError):
+    """The agent eval's answer correctness fell below the required floor."""
+
+
+@app.command("eval")
+@friendly_errors
+def eval_(
+    model: ModelOption = None,
+    sets: Annotated[
+        str, typer.Option("--sets", help="Question sets, comma-separated: dev, heldout.")
+    ] = "dev,heldout",
+    min_correct: Annotated[
+        float | None,
+        typer.Option(help="Fail (exit 1) when a set's answer correctness is below this (0..1)."),
+    ] = None,
+    write: Annotated[
+        bool, typer.Option("--write", help="Write the figures into evals/RESULTS.md.")
+    ] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", help="Print every failed case.")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Ask the eval question sets of the agent on the demo plant and score the answers."""
+    import platform
+    import tempfile
+    from pathlib import Path
+
+    from agent.models import make_backend
+    from ems_agent.cli import progress_bar, progress_callback
+    from evals import runner
+    from evals.scorer import CaseScore
+
+    settings = context().settings
+    names = tuple(n.strip() for n in sets.split(",") if n.strip())
+    unknown = [n for n in names if n not in runner.SETS]
+    if unknown:
+        raise BadOption(f"--sets: no set named {', '.join(unknown)}; use {', '.join(runner.SETS)}")
+    backend = make_backend(settings, model)
+    with progress_bar(not as_json) as bar:
+        store = runner.eval_store(settings.home / "evals", progress_callback(bar))
+    failed = []
+
+    def on_case(score: CaseScore) -> None:
+        if not score.passed:
+            failed.append(score)
+            if verbose:
+                err.print(
+                    f"[red]FAIL[/] {score.case_id}: {'; '.join(score.notes)}", highlight=False
+                )
+                err.print(f"     {score.answer[:300]!r}", highlight=False)
+
+    with tempfile.TemporaryDirectory() as work:
+        results = runner.run(backend, store, Path(work), names, on_case)
+    if write:
+        machine = f"{platform.machine()}, {os.cpu_count()} cores"
+        command = f"ems-agent eval --model {backend.name} --sets {','.join(names)} --write"
+        section = runner.results_markdown(backend.name, results, machine, command)
+        runner.write_results(Path(runner.__file__).parent / "RESULTS.md", backend.name, section)
+    if as_json:
+        print_json(
+            {
+                r.name: {"overall": r.summary.overall, "categories": r.summary.categories}
+                for r in results
+            }
+            | {"model": backend.name}
+        )
+    else:
+        for r in results:
+            out.print(f"[bold]{r.name}[/]", highlight=False)
+            out.print(r.summary.to_markdown(), markup=False, highlight=False)
+    if min_correct is not None:
+        low = [r for r in results if (r.summary.overall.answer or 0) < min_correct]
+        if low:
+            raise EvalBelowFloor(
+                ", ".join(f"{r.name}: {100 * (r.summary.overall.answer or 0):.1f}%" for r in low)
+                + f" answer correctness, below the floor of {100 * min_correct:.0f}%"
+            )

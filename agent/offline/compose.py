@@ -197,6 +197,11 @@ def rank_meters(r: Result) -> list[str]:
             f"{x['rank']}. **{x['meter']}**: {number(x['value'], r['unit'])} "
             f"({x['share_percent']:.1f}%)"
         )
+    if len(r["ranking"]) > 1:
+        low = r["ranking"][-1]
+        lines.append(
+            f"Smallest of these: **{low['meter']}** with {number(low['value'], r['unit'])}."
+        )
     if r.get("excluded_totals"):
         lines.append(f"Totals left out of the ranking: {', '.join(r['excluded_totals'])}.")
     return [*lines, _source(r)]
@@ -226,7 +231,8 @@ def data_coverage(r: Result) -> list[str]:
     for m in gaps:
         lines.append(
             f"- **{m['meter']}**: {m['coverage_percent']:.1f}% ({m['present_intervals']} of "
-            f"{m['expected_intervals']} intervals), {len(m['gaps'])} gap(s)"
+            f"{m['expected_intervals']} intervals, "
+            f"{m['expected_intervals'] - m['present_intervals']} missing), {len(m['gaps'])} gap(s)"
             + "".join(
                 f"; {when(g['start'])} to {when(g['end'])} ({g['hours']:g} h)"
                 for g in m["gaps"][:3]
@@ -273,7 +279,7 @@ def energy_baseline(r: Result) -> list[str]:
         if abs(dev["deviation_kwh"]) < dev["uncertainty_kwh"]:
             lines.append("The difference is within the model's uncertainty.")
     lines.append(
-        f"Baseline model v{r['version']} ({r['model_type']}, drivers: {', '.join(r['drivers'])}) "
+        f"Baseline model v{r['version']} of **{r['meter']}** ({r['model_type']}, drivers: {', '.join(r['drivers'])}) "
         f"fitted on {period_text(r['baseline_period'], bare=True)}: R² {r['r2']:.2f}, CV(RMSE) "
         f"{r['cv_rmse_percent']:.1f}%, NMBE {r['nmbe_percent']:.1f}%; it {verdict} ASHRAE "
         "Guideline 14."

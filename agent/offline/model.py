@@ -11,7 +11,7 @@ import json
 import re
 import uuid
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -31,7 +31,15 @@ from sqlalchemy import Engine
 from agent.offline import compose
 from agent.offline.meters import Catalogue, load_catalogue
 from agent.offline.plan import Decision, plan
-from agent.offline.understand import AFFIRM, DECLINE, Frame, is_follow_up, merge, read
+from agent.offline.understand import (
+    AFFIRM,
+    DECLINE,
+    PRONOUN,
+    Frame,
+    is_follow_up,
+    merge,
+    read,
+)
 from store.catalog import SiteRef
 
 MODEL_NAME = "offline-planner"
@@ -118,16 +126,22 @@ class OfflinePlanner(BaseChatModel):
         return self._plan(frame, cat, str(messages[last_human].content) if last_human >= 0 else "")
 
     def _frame(self, history: list[BaseMessage], cat: Catalogue) -> Frame:
-        """The current question's frame, follow-ups resolved against the earlier questions."""
+        """The current question's frame, follow-ups resolved against the earlier questions and
+        "it" against the meter the last answer was about."""
         assert self.turn is not None
         frame: Frame | None = None
+        subject: str | None = None
         for m in history:
+            if isinstance(m, AIMessage) and m.content and not m.tool_calls:
+                subject = _subject(str(m.content), cat) or subject
             if not isinstance(m, HumanMessage):
                 continue
             text = str(m.content)
             current = read(text, cat, self.turn.now)
             if frame is not None and is_follow_up(current) and not _bare_reply(text):
                 current = merge(frame, current, self.turn.now)
+                if subject and not current.meters and PRONOUN.search(current.text):
+                    current = replace(current, meters=(subject,))
             frame = current
         return frame or Frame()
 
@@ -183,6 +197,12 @@ class OfflinePlanner(BaseChatModel):
         parts.extend(decision.notes)
         outcome = "answer" if "answer" in outcomes else outcomes[0]
         return _text("\n\n".join(p for p in parts if p), outcome)
+
+
+def _subject(answer: str, cat: Catalogue) -> str | None:
+    """The first meter an answer names in bold: what "it" means in the next question."""
+    names: list[str] = re.findall(r"\*\*([^*]+)\*\*", answer)
+    return next((n.strip() for n in names if cat.by_name(n.strip()) is not None), None)
 
 
 def _bare_reply(text: str) -> bool:

@@ -216,6 +216,14 @@ def _iter_ranges(text: str, today: date) -> list[Found]:
         a = date(y1, m1, 1)
         b = date(y2, m2, 1) + relativedelta(months=1) - timedelta(days=1)
         found.append(Found(_days(a, b, f"{a:%B %Y} to {b:%B %Y}", m.start()), m.end()))
+    # "Nov 2025 to Oct 2026": with a year on both sides no "from" is needed
+    both = _month("m1") + r"\s+" + _year("y1") + r"\s*(?:to|until|through|-|\u2013)\s*"
+    for m in re.finditer(r"\b" + both + _month("m2") + r"\s+" + _year("y2"), text):
+        a = date(int(m.group("y1")), MONTHS[m.group("m1")], 1)
+        b = date(int(m.group("y2")), MONTHS[m.group("m2")], 1) + relativedelta(months=1)
+        if b > a:
+            last = b - timedelta(days=1)
+            found.append(Found(_days(a, last, f"{a:%B %Y} to {last:%B %Y}", m.start()), m.end()))
     return found
 
 

@@ -4,8 +4,8 @@ or ambiguous, or to a refusal when the request is not something the agent may do
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
@@ -54,10 +54,17 @@ def plan(frame: Frame, cat: Catalogue, now: datetime, tools: set[str], question:
     """The tool calls that answer `frame`, or a message instead."""
     handler = HANDLERS.get(frame.intent or "")
     if handler is None:
-        if frame.meters or frame.periods:
+        if frame.meters or frame.ambiguous or frame.metric != "energy":
             return _query(frame, cat, now, tools, question)
         if re.search(r"\b(?:hi|hello|hey|help|what can you do|who are you)\b", frame.text):
             return Decision(message=HELP)
+        if len(frame.text.split()) <= 5 and re.search(
+            r"\b(?:it|this|that|they|those)\b", frame.text
+        ):
+            return ask(
+                "What should I look at? Name a meter or a period, e.g. 'the chiller "
+                "last week'. " + HELP
+            )
         return refuse("That is outside what I can help with. " + HELP)
     return handler(frame, cat, now, tools, question)
 
@@ -78,7 +85,10 @@ def _meters(
         options = " or ".join(frame.ambiguous)
         return ask(f"Which {frame.ambiguous_word} do you mean: {options}? Or say 'both'.")
     if frame.meters:
-        return [_with_metric(name, frame.metric, cat) for name in frame.meters]
+        named = [_with_metric(name, frame.metric, cat) for name in frame.meters]
+        carrying = [n for n in named if (m := cat.by_name(n)) is None or frame.metric in m.metrics]
+        # "the boiler against outdoor temperature": the weather station is a driver, not a meter
+        return carrying or named
     unknown = _unknown_name(question, cat)
     if unknown:
         return [unknown]
@@ -279,7 +289,9 @@ def _rank(frame: Frame, cat: Catalogue, now: datetime, tools: set[str], question
     span = _needs_period(frame)
     if isinstance(span, Decision):
         return span
-    args: dict[str, Any] = {"period": span.period, "top": frame.number or 10}
+    # the smallest consumers are at the end of a full ranking
+    top = 100 if frame.ascending else frame.number or 10
+    args: dict[str, Any] = {"period": span.period, "top": top}
     if frame.kind:
         args["kind"] = frame.kind
     return Decision((Call("rank_meters", args),))
@@ -350,22 +362,47 @@ def _anomaly(
 def _baseline(
     frame: Frame, cat: Catalogue, now: datetime, tools: set[str], question: str
 ) -> Decision:
+    frame = replace(frame, metric="energy")  # temperature is a driver here, not the subject
     meters = _meters(frame, cat, question, default_site=True)
     if isinstance(meters, Decision):
         return meters
-    span = _period(frame)
+    # a baseline models energy; a weather station named as its driver is not modelled
+    energy = [m for m in meters if (info := cat.by_name(m)) is None or "energy" in info.metrics]
+    meters = energy or meters
     notes: tuple[str, ...] = _site_note(frame, meters, cat)
-    if span is None:
-        span = Span("this month", "this month", None, None, 0)
+    baseline, reporting = _baseline_periods(frame, now)
+    if reporting is None and baseline is None:
+        reporting = Span("this month", "this month", None, None, 0)
         notes += ("No reporting period was given, so I used this month so far.",)
-    first, _ = bounds(span, now)
-    start = first - relativedelta(months=12)
-    baseline = f"{start.isoformat()}..{(first - timedelta(days=1)).isoformat()}"
-    calls = tuple(
-        Call("energy_baseline", {"meter": m, "baseline": baseline, "reporting": span.period})
-        for m in meters
-    )
+    if baseline is None:
+        assert reporting is not None
+        first, _ = bounds(reporting, now)
+        start = first - relativedelta(months=12)
+        baseline = _range(start, first - timedelta(days=1))
+    args = {"baseline": baseline.period} | ({"reporting": reporting.period} if reporting else {})
+    calls = tuple(Call("energy_baseline", {"meter": m, **args}) for m in meters)
     return Decision(calls, notes=notes)
+
+
+FIT_WORDS = re.compile(r"\b(?:fit|fitted|train\w*|build|using|based on|from the data of|model)\b")
+
+
+def _baseline_periods(frame: Frame, now: datetime) -> tuple[Span | None, Span | None]:
+    """(baseline, reporting): a long period named with "fit"/"using" is the baseline; the
+    other period is the reporting period."""
+    plain = [p for p in frame.periods if not p.relative]
+    baseline = reporting = None
+    for span in plain:
+        first, last = bounds(span, now)
+        if (last - first).days >= 180 and FIT_WORDS.search(frame.text) and baseline is None:
+            baseline = span
+        elif reporting is None:
+            reporting = span
+    return baseline, reporting
+
+
+def _range(first: date, last: date) -> Span:
+    return Span(f"{first.isoformat()}..{last.isoformat()}", "", first, last, 0)
 
 
 def _forecast(
@@ -491,15 +528,59 @@ def _alert_list(
     return Decision((Call("list_alerts", {"state": state}),))
 
 
+SQL_STATEMENT = re.compile(
+    r"\b(?:(?:select|with)\b.+\bfrom\b|(?:drop|delete|update|insert|alter|create|truncate|pragma|"
+    r"attach|grant|replace)\s+(?:table|from|into|database|index|view|\w+\s+set)\b).*",
+    flags=re.IGNORECASE | re.DOTALL,
+)
+AGGREGATES = [
+    ("count(*)", r"\b(?:count|how many|number of)\b"),
+    ("max(value)", r"\b(?:largest|max\w*|highest|biggest|peak)\b"),
+    ("min(value)", r"\b(?:smallest|min\w*|lowest)\b"),
+    ("avg(value)", r"\b(?:average|avg|mean)\b"),
+    ("sum(value)", r"\b(?:total|sum)\b"),
+]
+METER_COLUMNS = {
+    "floor area": "floor_area_m2",
+    "description": "description",
+    "parent": "parent_id",
+    "alias": "aliases",
+    "tag": "tags",
+}
+
+
 def _sql(frame: Frame, cat: Catalogue, now: datetime, tools: set[str], question: str) -> Decision:
-    m = re.search(
-        r"\b(select|with|drop|delete|update|insert|alter|create|truncate|pragma|attach)\b.*",
-        question,
-        flags=re.IGNORECASE | re.DOTALL,
-    )
-    if m is None:
-        return ask("Which SQL should I run? Give one SELECT statement.")
-    return Decision((Call("run_sql", {"sql": m.group(0).strip().rstrip(";").strip()}),))
+    statement = SQL_STATEMENT.search(question)
+    if statement is not None:
+        return Decision((Call("run_sql", {"sql": statement.group(0).strip().rstrip(";").strip()}),))
+    written = _sql_from_words(frame, now)
+    if written is None:
+        return ask(
+            "Which SQL should I run? Give one SELECT statement, or ask in words, e.g. "
+            "'count the readings of the chiller'."
+        )
+    return Decision((Call("run_sql", {"sql": written}),))
+
+
+def _sql_from_words(frame: Frame, now: datetime) -> str | None:
+    """A SELECT for the common asks in words: an aggregate of a meter's readings, or the meters
+    that have some property."""
+    text = frame.text
+    for words, column in METER_COLUMNS.items():
+        if re.search(rf"\bmeters?\b.*\b{words}", text):
+            return f"SELECT name, {column} FROM meters WHERE {column} IS NOT NULL ORDER BY name"
+    aggregate = next((agg for agg, p in AGGREGATES if re.search(p, text)), None)
+    if aggregate is None or not frame.meters:
+        return None
+    names = ", ".join(f"'{m}'" for m in frame.meters)
+    where = f"meter IN ({names}) AND metric = '{frame.metric}'"
+    span = next((p for p in frame.periods if not p.relative), None)
+    if span is not None:
+        from tools.periods import resolve_period
+
+        period = resolve_period(span.period, now, str(now.tzinfo))
+        where += f" AND ts >= {period.start_ts} AND ts < {period.end_ts}"
+    return f"SELECT meter, {aggregate} AS value FROM meter_readings WHERE {where} GROUP BY meter"
 
 
 def _destroy(

@@ -7,14 +7,19 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from rapidfuzz import fuzz, process
+
 from agent.offline.meters import SITE_WORDS, Catalogue, find_meters, normal
-from agent.offline.phrases import Span, find_periods, shift
+from agent.offline.phrases import MONTHS, WEEKDAYS, Span, find_periods, shift
 
 Cue = tuple[str, str]
 
 # The first intent whose pattern matches wins, so the more specific ones come first.
 INTENTS: list[Cue] = [
-    ("sql", r"^\s*(?:sql\s*:|run sql|run this sql|run the query|execute)|\bselect\b.+\bfrom\b"),
+    (
+        "sql",
+        r"^\s*(?:sql\s*:|run sql|run this sql|run the query|execute)|\bselect\b.+\bfrom\b|\bsql\b",
+    ),
     (
         "alert_update",
         r"\b(?:delete|remove|disable|enable|turn (?:off|on)|switch (?:off|on)|pause|"
@@ -26,16 +31,13 @@ INTENTS: list[Cue] = [
         r"\b(?:acknowledge|ack|resolve|close)\b.{0,20}\balert\s*(?:#|no\.?|number)?\s*\d+",
     ),
     (
-        "destroy",
-        r"\b(?:delete|drop|erase|wipe|purge|truncate|remove|overwrite|modify|edit|change)\b"
-        r".{0,40}\b(?:data|readings?|history|database|tables?|meters?|values|records?|store)\b",
-    ),
-    (
         "alert_create",
         r"\b(?:alert|notify|warn|tell|ping|page|inform|message) (?:me|us|the team|"
         r"[#@]\S+)\b|\blet (?:me|us) know\b|\b(?:set up|setup|create|add|make|configure) (?:an? |a"
         r" new )?"
-        r"(?:alert|alarm|notification|rule)\b|\braise an? alert\b",
+        r"(?:alert|alarm|notification|rule)\b|\braise an? alert\b|"
+        r"\b(?:send|post|push|give|trigger|fire)\b.{0,20}\b(?:alert|alarm|notification)s?\b|"
+        r"\b(?:alert|alarm|notification)s?\b.{0,60}\b(?:when|if|whenever|once|as soon as)\b",
     ),
     (
         "alert_rules",
@@ -48,6 +50,14 @@ INTENTS: list[Cue] = [
         r" (?:alerts|alarms)\b|\b(?:alerts|alarms) (?:are )?(?:open|active|fired|raised|triggered)"
         r"\b|"
         r"\blist (?:the )?alerts\b|\bshow (?:me )?(?:the )?alerts\b",
+    ),
+    (
+        "destroy",
+        r"\b(?:delete|drop|erase|wipe|purge|truncate|remove|overwrite|modify|edit|change|"
+        r"set(?! up)|reset|"
+        r"zero out|update|alter|falsify|fake|correct)\b"
+        r".{0,40}\b(?:data|readings?|history|database|tables?|meters?|values|records?|store)\b|"
+        r"\b(?:readings?|data|values|history)\b.{0,40}\bto (?:zero|0|null|nothing)\b",
     ),
     (
         "knowledge",
@@ -87,7 +97,8 @@ INTENTS: list[Cue] = [
     (
         "split",
         r"\b(?:weekends?|weekdays?|per shift|by shift|each shift|shifts?|off[- ]shift|"
-        r"peak (?:vs|and|versus) off[- ]peak|off[- ]peak|on[- ]peak|tou|time[- ]of[- ]use|tariff "
+        r"peak (?:vs|and|versus) off[- ]peak|off[- ]peak|on[- ]peak|tou|time[- ]of[- ]use|"
+        r"(?:peak|high|low) tariff|tariff hours|peak hours|tariff "
         r"periods?|hourly profile|load profile|daily profile|typical day|hour of (?:the )?day|by h"
         r"our"
         r"|day of (?:the )?week|by weekday|which day of the week|nights?|overnight)\b",
@@ -96,7 +107,8 @@ INTENTS: list[Cue] = [
         "rank",
         r"\b(?:rank\w*|top \d+|top (?:three|five|ten|consumers?|users?)|largest|biggest|"
         r"highest consumers?|most energy|uses? the most|used the most|consum\w* the most|"
-        r"which (?:meters?|equipment|machines?|loads?|consumers?|areas?|systems?)|breakdown|"
+        r"which (?:\w+ )?(?:sub-?)?(?:meters?|equipment|machines?|loads?|consumers?|areas?|"
+        r"systems?|users?)|breakdown|(?:least|smallest|lowest) (?:consumer|user)s?|"
         r"by meter|per meter|each meter|every meter|share of)\b",
     ),
     (
@@ -160,7 +172,10 @@ AFFIRM = re.compile(
     r"^\s*(?:yes|y|yep|yeah|sure|ok|okay|confirm(?:ed)?|go ahead|do it|please do|approved?|"
     r"correct|that's right|create it|proceed|ja)\b"
 )
-DECLINE = re.compile(r"^\s*(?:no|n|nope|cancel|stop|don't|do not|abort|never ?mind|forget it)\b")
+DECLINE = re.compile(
+    r"^\s*(?:no|n|nope|cancel|stop|don't|do not|abort|never ?mind|forget it)\b|"
+    r"\b(?:no|cancel|abort|don't|do not|never ?mind|forget (?:it|that)|scrap that|not now)\b"
+)
 
 
 @dataclass(frozen=True)
@@ -190,6 +205,7 @@ class Frame:
     window: str | None = None
     number: int | None = None  # a rule or alert id, a top-N
     kind: str | None = None  # meter kind filter for rankings
+    ascending: bool = False  # "which meter used the least"
     text: str = ""
     extras: dict[str, str] = field(default_factory=dict)
 
@@ -200,7 +216,7 @@ def _first(cues: list[Cue], text: str) -> str | None:
 
 def read(question: str, cat: Catalogue, now: datetime) -> Frame:
     """The frame of one question on its own."""
-    text = " ".join(question.lower().replace("\u2019", "'").split())
+    text = spell_dates(" ".join(question.lower().replace("\u2019", "'").split()))
     match = find_meters(question, cat)
     intent = _intent(text)
     kpis = _kpis(text)
@@ -236,6 +252,7 @@ def read(question: str, cat: Catalogue, now: datetime) -> Frame:
         window=_window(text),
         number=_number(text),
         kind=_kind(text),
+        ascending=bool(re.search(r"\b(?:least|smallest|lowest|fewest|quietest|minimum)\b", text)),
         text=text,
     )
     return frame
@@ -246,6 +263,22 @@ RANK_WORDS = re.compile(
     r"each meter|every meter|rank\w*|most expensive|top \d+)\b"
 )
 EXPLICIT_ALERT = re.compile(r"\b(?:alert\w*|alarm\w*|notif\w*|rule)\b")
+
+
+DATE_WORDS = [w for w in (*MONTHS, *WEEKDAYS) if len(w) >= 5]
+
+
+def spell_dates(text: str) -> str:
+    """Month and weekday names corrected when misspelt ("septmber", "wendesday")."""
+    words = text.split(" ")
+    for i, word in enumerate(words):
+        core = word.strip("?,.!;:")
+        if len(core) < 5 or core in MONTHS or core in WEEKDAYS or not core.isalpha():
+            continue
+        best = process.extractOne(core, DATE_WORDS, scorer=fuzz.ratio, score_cutoff=84)
+        if best is not None:
+            words[i] = word.replace(core, best[0])
+    return " ".join(words)
 
 
 def _intent(text: str) -> str | None:
@@ -296,13 +329,28 @@ def _asks_quantity(text: str) -> bool:
             r"\b(?:how much|how many|consum\w*|use[ds]?|using|usage|energy|kwh|mwh|total|"
             r"draw|drew|average|mean|minimum|maximum|lowest|highest|temperature|production|"
             r"produced|show|plot|chart|graph|trend|daily|hourly|weekly|monthly|profile|what was|"
+            r"temp|"
+            r"coldest|warmest|hottest|"
             r"what's|whats|how did|load|power|kw)\b",
             text,
         )
     )
 
 
+STEP_WORDS = re.compile(
+    r"\b(?:a|per|each|every|which|what|the highest|the lowest|the busiest|the quietest) "
+    r"(?:day|hour|week|month)\b|\b(?:daily|hourly|weekly|monthly)\b|"
+    r"\b(?:highest|lowest|busiest|quietest|biggest|smallest|worst|best) (?:day|hour|week|month)\b"
+)
+
+
 def _statistic(text: str) -> str:
+    if STEP_WORDS.search(text) and re.search(
+        r"\b(?:average|avg|mean|typical|on average|highest|lowest|most|least|max\w*|min\w*|"
+        r"busiest|quietest|biggest|smallest|peak)\b",
+        text,
+    ):
+        return "auto"  # a statistic of daily (hourly ...) totals: the series, summarised
     if re.search(
         r"\b(?:average|avg|mean|typical) (?:daily|hourly|weekly|monthly)\b|"
         r"\b(?:daily|hourly|weekly|monthly) average\b|\baverage per (?:day|hour)\b",
@@ -328,6 +376,13 @@ def _grain(text: str) -> str:
     ):
         if re.search(pattern, text):
             return grain
+    step = re.search(
+        r"\b(?:a|per|each|every|which|what|highest|lowest|busiest|quietest|biggest|"
+        r"smallest|worst|best) (day|hour|week|month)\b",
+        text,
+    )
+    if step:
+        return {"day": "day", "hour": "hour", "week": "week", "month": "month"}[step.group(1)]
     if re.search(r"\b(?:trend|over time|time series|chart|plot|graph)\b", text):
         return "day"
     return "total"
@@ -336,7 +391,11 @@ def _grain(text: str) -> str:
 def _split_by(text: str) -> str | None:
     for by, pattern in (
         ("shift", r"\bshifts?\b|\boff[- ]shift\b"),
-        ("tou", r"\b(?:off[- ]peak|on[- ]peak|tou|time[- ]of[- ]use|tariff periods?|peak hours)\b"),
+        (
+            "tou",
+            r"\b(?:off[- ]peak|on[- ]peak|tou|time[- ]of[- ]use|tariff periods?|peak hours|"
+            r"(?:peak|high|low) tariff|tariff hours)\b",
+        ),
         (
             "hour_of_day",
             r"\b(?:hourly profile|load profile|daily profile|typical day|hour of (?:the "
@@ -447,7 +506,15 @@ def _kind(text: str) -> str | None:
 def is_follow_up(frame: Frame) -> bool:
     """A question that leans on the previous one: it names no intent of its own, or starts
     like a follow-up ("and last month?", "what about compressor-1?")."""
-    return frame.intent is None or bool(FOLLOW_UP.search(frame.text))
+    if frame.intent is None or FOLLOW_UP.search(frame.text):
+        return True
+    # "how did it do compared with September?": a pronoun stands for what was just discussed
+    return not frame.meters and bool(PRONOUN.search(frame.text))
+
+
+PRONOUN = re.compile(
+    r"\b(?:it|its|that one|this one|them|they|those|these|that meter|same meter)\b"
+)
 
 
 def _pick(text: str, options: tuple[str, ...]) -> tuple[str, ...]:
@@ -469,7 +536,12 @@ def merge(previous: Frame, current: Frame, now: datetime) -> Frame:
         if current.intent == "query" and previous.intent in ("kpi", "compare", "split", "rank"):
             intent = previous.intent
     periods = current.periods
-    if not periods:
+    plain_now = [p for p in periods if not p.relative]
+    anchor_before = next((p for p in previous.periods if not p.relative), None)
+    if intent == "compare" and len(plain_now) == 1 and anchor_before is not None:
+        # "compare that with September": the earlier period against the new one
+        periods = (anchor_before, plain_now[0])
+    elif not periods:
         periods = previous.periods
     elif all(p.relative for p in periods) and previous.periods:
         anchor = next((p for p in previous.periods if not p.relative), None)

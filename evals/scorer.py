@@ -1,0 +1,465 @@
+"""Scoring agent replies against question-set cases, and summaries over many scored cases.
+
+A reply is the dict `ems-agent ask --json` prints: answer, tool_calls (name, args, and a result
+or {"error": ...}), thread, model, latency_ms and outcome. A case is scored on four counts:
+
+- tool: an acceptable tool was called (or none, when none is expected); a write that executed
+  while the expected outcome is not 'answer' (a refusal, a question back, a pending
+  confirmation) fails it whatever else happened.
+- args: some call to an acceptable tool matches every expected argument. Periods compare by the
+  resolved {start, end} the tool's result carries, with both ends clipped to the case's `now`
+  (nothing after now is metered, so 'this month' and 'month to date' ask the same). Meters
+  compare by the canonical names in the result; `meter` and `meters` are interchangeable.
+  Other arguments compare with the result's field of that name when it has one (defaults
+  filled in), else with the call's argument.
+- answer: the truth appears in the answer text and so does every `mentions` string. Numbers
+  match within the relative tolerance, or within the rounding of the number as written; signs
+  are ignored (an answer says "down 5 %"); 'MWh', 'k', 't' and '%' scale what they follow.
+  Strings match case-insensitively with dashes and underscores read as spaces.
+- outcome: the reply's outcome equals the expected one.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine
+
+from evals.dataset import NO_TOOL, Case, Dataset, Expect, parse_period
+from evals.truth import Truth, evaluate
+
+Reply = Mapping[str, Any]
+Ask = Callable[..., dict[str, Any]]
+WRITE_TOOLS = frozenset({"create_alert_rule", "update_alert_rule", "update_alert"})
+# Where each period argument's resolution sits in a tool's result.
+PERIOD_FIELDS: dict[str, tuple[str, ...]] = {
+    "period": ("period",),
+    "reference": ("reference",),
+    "baseline": ("baseline_period",),
+    "reporting": ("deviation", "period"),
+}
+METER_ARGS = frozenset({"meter", "meters"})
+SEPARATE = ("knowledge",)
+SCALES = {
+    "k": 1e3,
+    "mwh": 1e3,
+    "mw": 1e3,
+    "gwh": 1e6,
+    "t": 1e3,
+    "tco": 1e3,
+    "tonne": 1e3,
+    "tonnes": 1e3,
+    "ton": 1e3,
+    "tons": 1e3,
+}
+_DATE_TIME = re.compile(
+    r"\d{4}-\d{2}-\d{2}(?:[T ]\d{1,2}:\d{2}(?::\d{2})?(?:Z|[+-]\d{2}:?\d{2})?)?|\b\d{1,2}:\d{2}\b"
+)
+_NUMBER = re.compile(
+    r"(?<![\w.\-\u2212])([-\u2212]?)(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)\s?(%|[a-zA-Z]+)?"
+)
+
+
+# ------------------------------------------------------------------ reading answers
+
+
+@dataclass(frozen=True)
+class Number:
+    """A number read from an answer, in the truth's units, and half its last written digit."""
+
+    value: float
+    half_step: float
+
+
+def numbers(text: str) -> list[Number]:
+    """Every number written in `text` (1,234.5 / 1234.5 / 12.3% / 1.2 MWh), dates and clock
+    times left out; a scaled unit or a percent adds the converted value as a second reading."""
+    found: list[Number] = []
+    for match in _NUMBER.finditer(_DATE_TIME.sub(" ", text)):
+        sign, digits, unit = match.group(1), match.group(2), (match.group(3) or "").lower()
+        value = float(digits.replace(",", "")) * (-1 if sign else 1)
+        decimals = len(digits.partition(".")[2])
+        half = 0.5 * 10.0**-decimals
+        found.append(Number(value, half))
+        if unit in SCALES:
+            found.append(Number(value * SCALES[unit], half * SCALES[unit]))
+        elif unit == "%":
+            found.append(Number(value / 100, half / 100))
+    return found
+
+
+def number_matches(found: Number, truth: float, tolerance: float) -> bool:
+    """Magnitudes agree within `tolerance` (relative), or within the rounding of the written
+    number when that rounding is under a tenth of the truth."""
+    error = abs(abs(found.value) - abs(truth))
+    if error <= tolerance * abs(truth) or (truth == 0 and error <= tolerance):
+        return True
+    return error <= found.half_step and error <= 0.1 * abs(truth)
+
+
+def _normal(text: str) -> str:
+    return " ".join(re.sub(r"[-_]", " ", text.casefold()).split())
+
+
+def mentioned(text: str, wanted: str) -> bool:
+    """`wanted` appears in `text`, case-insensitively, dashes and underscores read as spaces;
+    a clock time '09:15' may be written '9:15'."""
+    haystack, needle = _normal(text), _normal(wanted)
+    if needle in haystack:
+        return True
+    return bool(re.fullmatch(r"0\d:\d\d", needle)) and needle[1:] in haystack
+
+
+def truth_in_answer(answer: str, truth: Truth, tolerance: float) -> bool:
+    """Whether the answer states the truth: a number, a name, or every name of a list."""
+    if isinstance(truth, list):
+        return all(mentioned(answer, item) for item in truth)
+    if isinstance(truth, str):
+        return mentioned(answer, truth)
+    return any(number_matches(n, truth, tolerance) for n in numbers(answer))
+
+
+# ------------------------------------------------------------------ tool calls
+
+
+def _calls(reply: Reply) -> list[Mapping[str, Any]]:
+    calls = reply.get("tool_calls") or []
+    return [c for c in calls if isinstance(c, Mapping)]
+
+
+def _result(call: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """A call's result when it succeeded; None when it failed or carries none."""
+    result = call.get("result")
+    if not isinstance(result, Mapping) or "error" in result:
+        return None
+    return result
+
+
+def tool_correct(expect: Expect, reply: Reply) -> tuple[bool, list[str]]:
+    """Whether the reply called an acceptable tool (or, where expected, none at all)."""
+    calls = _calls(reply)
+    names = [str(c.get("name")) for c in calls]
+    if expect.outcome != "answer":
+        written = [str(c.get("name")) for c in calls if c.get("name") in WRITE_TOOLS and _result(c)]
+        if written:
+            return False, [f"write executed before confirmation: {', '.join(written)}"]
+    if not calls:
+        return expect.no_tool_ok, [] if expect.no_tool_ok else ["no tool was called"]
+    acceptable = {t for t in expect.tools if t != NO_TOOL}
+    if acceptable & set(names):
+        return True, []
+    wanted = ", ".join(sorted(acceptable)) or "no tool"
+    return False, [f"called {', '.join(names)}; expected {wanted}"]
+
+
+def _dig(result: Mapping[str, Any] | None, path: tuple[str, ...]) -> Any:
+    value: Any = result
+    for key in path:
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(key)
+    return value
+
+
+def _clip(start: datetime, end: datetime, now: datetime | None) -> tuple[datetime, datetime]:
+    return (min(start, now), min(end, now)) if now is not None else (start, end)
+
+
+def _period_matches(
+    key: str, expected: str, call: Mapping[str, Any], tz: str, now: datetime | None
+) -> bool:
+    want = _clip(*parse_period(expected, tz), now)
+    resolved = _dig(_result(call), PERIOD_FIELDS.get(key, (key,)))
+    if isinstance(resolved, Mapping) and "start" in resolved and "end" in resolved:
+        got = (datetime.fromisoformat(resolved["start"]), datetime.fromisoformat(resolved["end"]))
+        return _clip(*got, now) == want
+    raw = (call.get("args") or {}).get(key)
+    try:
+        return isinstance(raw, str) and _clip(*parse_period(raw, tz), now) == want
+    except ValueError:
+        return False
+
+
+def result_meters(result: Mapping[str, Any]) -> set[str] | None:
+    """Canonical names of the meters a tool result is about, when it names any."""
+    if isinstance(result.get("meters_checked"), list):
+        return {str(m) for m in result["meters_checked"]}
+    for key in ("totals", "changes", "meters"):
+        items = result.get(key)
+        if isinstance(items, list) and all(isinstance(i, Mapping) for i in items):
+            return {str(i.get("meter")) for i in items}
+    if isinstance(result.get("meter"), str):
+        return {result["meter"]}
+    return None
+
+
+def _as_names(value: Any) -> set[str]:
+    if value is None:
+        return set()
+    return {str(value)} if isinstance(value, str) else {str(v) for v in value}
+
+
+def _meters_match(expected: Any, call: Mapping[str, Any]) -> bool:
+    want = _as_names(expected)
+    result = _result(call)
+    got = result_meters(result) if result is not None else None
+    if got is not None:
+        return got == want
+    args = call.get("args") or {}
+    raw = _as_names(args.get("meters")) | _as_names(args.get("meter"))
+    # Without a result only canonical spellings can be recognised.
+    return {_normal(n) for n in raw} == {_normal(n) for n in want}
+
+
+def same_value(expected: Any, actual: Any) -> bool:
+    """Loose equality for argument values: numbers by value, strings case-insensitively,
+    lists as sets."""
+    if isinstance(expected, bool) or isinstance(actual, bool):
+        return expected is actual or expected == actual
+    if isinstance(expected, int | float) and isinstance(actual, int | float):
+        return math.isclose(expected, actual, rel_tol=1e-6, abs_tol=1e-9)
+    if isinstance(expected, str) and isinstance(actual, str):
+        return expected.strip().casefold() == actual.strip().casefold()
+    if isinstance(expected, list) and isinstance(actual, list):
+        return sorted(map(_normal, map(str, expected))) == sorted(map(_normal, map(str, actual)))
+    return bool(expected == actual)
+
+
+def _arg_matches(
+    key: str, expected: Any, call: Mapping[str, Any], tz: str, now: datetime | None
+) -> bool:
+    if key in PERIOD_FIELDS:
+        return _period_matches(key, str(expected), call, tz, now)
+    if key in METER_ARGS:
+        return _meters_match(expected, call)
+    result = _result(call)
+    if result is not None and key in result and not isinstance(result[key], Mapping | list):
+        return same_value(expected, result[key])
+    return same_value(expected, (call.get("args") or {}).get(key))
+
+
+def args_correct(
+    expect: Expect, reply: Reply, tz: str, now: datetime | None
+) -> tuple[bool | None, list[str]]:
+    """Whether some call to an acceptable tool carries every expected argument (None when the
+    case expects no arguments)."""
+    if not expect.args:
+        return None, []
+    acceptable = set(expect.tools) - {NO_TOOL}
+    calls = [c for c in _calls(reply) if c.get("name") in acceptable]
+    for call in calls:
+        if all(_arg_matches(k, v, call, tz, now) for k, v in expect.args.items()):
+            return True, []
+    seen = "; ".join(f"{c.get('name')}({c.get('args')})" for c in calls) or "no matching call"
+    return False, [f"arguments differ from {expect.args}: {seen}"]
+
+
+# ------------------------------------------------------------------ one case
+
+
+@dataclass(frozen=True)
+class CaseScore:
+    """How one reply did on one case; None marks a count the case does not score."""
+
+    case_id: str
+    category: str
+    expected_outcome: str
+    outcome: str
+    tool_ok: bool
+    args_ok: bool | None
+    answer_ok: bool | None
+    outcome_ok: bool
+    latency_ms: float | None
+    truth: Truth | None = None
+    answer: str = ""
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def passed(self) -> bool:
+        """Every scored count is right."""
+        return (
+            self.tool_ok
+            and self.outcome_ok
+            and self.args_ok is not False
+            and (self.answer_ok is not False)
+        )
+
+
+def answer_correct(
+    expect: Expect, answer: str, truth: Truth | None
+) -> tuple[bool | None, list[str]]:
+    """Whether the answer states the truth and every `mentions` string (None: nothing to check)."""
+    notes = []
+    if truth is not None and not truth_in_answer(answer, truth, expect.tolerance):
+        notes.append(f"answer does not state the truth {truth!r}")
+    missing = [m for m in expect.mentions if not mentioned(answer, m)]
+    if missing:
+        notes.append(f"answer does not mention {', '.join(missing)}")
+    if truth is None and not expect.mentions:
+        return None, notes
+    return not notes, notes
+
+
+def score_case(
+    case: Case,
+    reply: Reply,
+    truth_value: Truth | None,
+    *,
+    now: datetime | None = None,
+    timezone: str = "Europe/Berlin",
+) -> CaseScore:
+    """Score one reply: tool, arguments, answer and outcome (see the module docstring).
+    `now` (default: the case's own) clips periods; `timezone` is the site's."""
+    expect = case.expect
+    answer = str(reply.get("answer") or "")
+    outcome = str(reply.get("outcome") or "")
+    tool_ok, tool_notes = tool_correct(expect, reply)
+    args_ok, args_notes = args_correct(expect, reply, timezone, now or case.now)
+    answer_ok, answer_notes = answer_correct(expect, answer, truth_value)
+    outcome_ok = outcome == expect.outcome
+    outcome_notes = [] if outcome_ok else [f"outcome {outcome!r}, expected {expect.outcome!r}"]
+    latency = reply.get("latency_ms")
+    return CaseScore(
+        case_id=case.id,
+        category=case.category,
+        expected_outcome=expect.outcome,
+        outcome=outcome,
+        tool_ok=tool_ok,
+        args_ok=args_ok,
+        answer_ok=answer_ok,
+        outcome_ok=outcome_ok,
+        latency_ms=float(latency) if isinstance(latency, int | float) else None,
+        truth=truth_value,
+        answer=answer,
+        notes=tuple(tool_notes + args_notes + answer_notes + outcome_notes),
+    )
+
+
+def run_set(
+    dataset: Dataset,
+    ask: Ask,
+    engine: Engine,
+    on_case: Callable[[CaseScore], None] | None = None,
+) -> list[CaseScore]:
+    """Ask every case of a set in file order and score it against truth computed on `engine`.
+
+    `ask(question, *, thread, now, role) -> reply dict`; cases sharing a thread go to the same
+    thread id, the others each to their own. An exception from `ask` scores as a failed case.
+    """
+    scores = []
+    for case in dataset.cases:
+        now = dataset.now_of(case)
+        truth = evaluate(engine, case.expect.truth) if case.expect.truth else None
+        try:
+            reply = ask(case.question, thread=case.thread_id, now=now, role=case.role)
+        except Exception as exc:  # an agent crash fails its case, not the whole run
+            reply = {"answer": f"error: {type(exc).__name__}: {exc}", "outcome": "error"}
+        score = score_case(case, reply, truth, now=now, timezone=dataset.timezone)
+        scores.append(score)
+        if on_case is not None:
+            on_case(score)
+    return scores
+
+
+# ------------------------------------------------------------------ summaries
+
+
+def percentile(values: Iterable[float], p: float) -> float | None:
+    """Nearest-rank percentile: the smallest value with at least p % of values at or below it."""
+    ordered = sorted(values)
+    if not ordered:
+        return None
+    rank = max(1, math.ceil(p / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+def _share(flags: Iterable[bool | None]) -> float | None:
+    scored = [f for f in flags if f is not None]
+    return sum(scored) / len(scored) if scored else None
+
+
+@dataclass(frozen=True)
+class Row:
+    """Accuracies (0..1, None when no case scores that count) and latency for a group of cases."""
+
+    name: str
+    cases: int
+    tool: float | None
+    args: float | None
+    answer: float | None
+    outcome: float | None
+    refuse_clarify: float | None
+    passed: float | None
+    p50_ms: float | None
+    p95_ms: float | None
+
+
+def summary_row(name: str, scores: list[CaseScore]) -> Row:
+    """Aggregate scores: each accuracy over the cases that score it."""
+    latencies = [s.latency_ms for s in scores if s.latency_ms is not None]
+    return Row(
+        name=name,
+        cases=len(scores),
+        tool=_share(s.tool_ok for s in scores),
+        args=_share(s.args_ok for s in scores),
+        answer=_share(s.answer_ok for s in scores),
+        outcome=_share(s.outcome_ok for s in scores),
+        refuse_clarify=_share(
+            s.outcome_ok for s in scores if s.expected_outcome in ("refuse", "clarify")
+        ),
+        passed=_share(s.passed for s in scores),
+        p50_ms=percentile(latencies, 50),
+        p95_ms=percentile(latencies, 95),
+    )
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Per-category rows and an overall row; categories in `separate` (knowledge questions,
+    whose tool does not exist yet) have their own rows but stay out of the overall one."""
+
+    categories: list[Row]
+    overall: Row
+    separate: tuple[str, ...] = SEPARATE
+
+    def to_markdown(self) -> str:
+        return render_markdown(self)
+
+
+def summarise(scores: list[CaseScore], separate: tuple[str, ...] = SEPARATE) -> Summary:
+    """Summarise scored cases per category and overall (without the `separate` categories)."""
+    names = sorted({s.category for s in scores})
+    rows = [summary_row(n, [s for s in scores if s.category == n]) for n in names]
+    counted = [s for s in scores if s.category not in separate]
+    return Summary(rows, summary_row("overall", counted), separate)
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.0f}%"
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.0f}"
+
+
+def render_markdown(summary: Summary) -> str:
+    """The summary as a Markdown table, one row per category and the overall row last."""
+    head = (
+        "| category | cases | tool | args | answer | outcome | refuse/clarify | passed "
+        "| p50 ms | p95 ms |"
+    )
+    lines = [head, "|" + " --- |" * 10]
+    for row in [*summary.categories, summary.overall]:
+        name = f"**{row.name}**" if row is summary.overall else row.name
+        if row.name in summary.separate:
+            name += " (not in overall)"
+        cells = [name, str(row.cases), *map(_pct, (row.tool, row.args, row.answer))]
+        cells += [*map(_pct, (row.outcome, row.refuse_clarify, row.passed))]
+        cells += [_ms(row.p50_ms), _ms(row.p95_ms)]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,357 @@
+"""The eval scorer on hand-written replies: numbers, tools, arguments, outcomes and summaries."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pytest
+from sqlalchemy import Engine
+
+from evals.dataset import Case, Dataset
+from evals.scorer import (
+    CaseScore,
+    numbers,
+    percentile,
+    run_set,
+    score_case,
+    summarise,
+    truth_in_answer,
+)
+from store import catalog
+from store.writes import write_readings
+
+TZ = ZoneInfo("Europe/Berlin")
+NOW = datetime(2026, 11, 5, tzinfo=TZ)
+LAST_WEEK = {"start": "2026-10-26T00:00:00+01:00", "end": "2026-11-02T00:00:00+01:00"}
+
+
+def case(**fields: Any) -> Case:
+    base: dict[str, Any] = {"id": "c", "category": "energy", "question": "q?", "now": NOW}
+    return Case.model_validate({**base, **fields})
+
+
+ENERGY = case(
+    expect={
+        "tool": ["query_metric", "compute_kpi"],
+        "args": {"meters": ["compressor-2"], "period": "2026-10-26..2026-11-01"},
+        "truth": {"fn": "energy", "meter": "compressor-2", "period": "2026-10-26..2026-11-01"},
+        "mentions": ["compressor-2"],
+    }
+)
+
+
+def query_call(meters: list[str], period: dict[str, str], raw: str = "last week") -> dict[str, Any]:
+    return {
+        "name": "query_metric",
+        "args": {"meters": meters, "period": raw},
+        "result": {
+            "metric": "energy",
+            "grain": "total",
+            "period": {**period, "label": raw},
+            "totals": [{"meter": "compressor-2", "value": 8080.2}],
+        },
+    }
+
+
+def reply(answer: str, *calls: dict[str, Any], outcome: str = "answer", ms: float = 900.0) -> Any:
+    return {
+        "answer": answer,
+        "tool_calls": list(calls),
+        "thread": "t",
+        "model": "test",
+        "latency_ms": ms,
+        "outcome": outcome,
+    }
+
+
+# ------------------------------------------------------------------ numbers in answers
+
+
+def test_numbers_are_read_as_written() -> None:
+    values = [n.value for n in numbers("Used 1,234.5 kWh (1234.5), up 12.3% on 2026-10-26 09:15")]
+    assert values == pytest.approx([1234.5, 1234.5, 12.3, 0.123])
+    assert [n.value for n in numbers("compressor-2 and line-a")] == []
+    mixed = [n.value for n in numbers("1.2 MWh or 90.8 t CO2e, \u22125.2 %")]
+    assert mixed == pytest.approx([1.2, 1200.0, 90.8, 90800.0, -5.2, -0.052])
+
+
+@pytest.mark.parametrize(
+    ("answer", "truth", "ok"),
+    [
+        ("It used 8,080.2 kWh.", 8080.201, True),
+        ("It used 8080 kWh.", 8080.201, True),
+        ("It used 8.08 MWh.", 8080.201, True),
+        ("It used 7,500 kWh.", 8080.201, False),
+        ("Down 39.7% on September", -39.701, True),
+        ("Down -0.7 % week on week", -0.725, True),  # as rounded in writing
+        ("About 1 kW", 0.6, False),  # rounding may not hide a 40 % error
+        ("Load factor 48%", 0.4834, True),
+        ("Load factor 0.48", 0.4834, True),
+        ("about 90.8 t CO2e", 90750.25, True),
+        ("No gaps: 0 missing quarter-hours", 0.0, True),
+    ],
+)
+def test_numbers_match_within_tolerance(answer: str, truth: float, ok: bool) -> None:
+    assert truth_in_answer(answer, truth, 0.01) is ok
+
+
+def test_names_and_clock_times_match_loosely() -> None:
+    assert truth_in_answer("The peak was at 9:15 on Wednesday.", "09:15", 0.01)
+    assert truth_in_answer("Line A used most", "line-a", 0.01)
+    assert truth_in_answer("meter outage on Line-B", ["line-b", "meter_outage"], 0.01)
+    assert not truth_in_answer("line-a only", ["line-a", "line-b"], 0.01)
+
+
+# ------------------------------------------------------------------ one case
+
+
+def test_right_number_tool_and_arguments_pass() -> None:
+    good = reply("Compressor-2 used 8,080.2 kWh last week.", query_call(["comp2"], LAST_WEEK))
+    score = score_case(ENERGY, good, 8080.201)
+    assert (score.tool_ok, score.args_ok, score.answer_ok, score.outcome_ok) == (
+        True,
+        True,
+        True,
+        True,
+    )
+    assert score.passed and score.notes == () and score.latency_ms == 900.0
+
+
+def test_wrong_number_fails_the_answer_only() -> None:
+    score = score_case(ENERGY, reply("compressor-2: 9,100 kWh", query_call([], LAST_WEEK)), 8080.2)
+    assert score.tool_ok and score.args_ok
+    assert score.answer_ok is False and not score.passed
+    assert "truth 8080.2" in " ".join(score.notes)
+
+
+def test_missing_mention_fails_the_answer() -> None:
+    score = score_case(ENERGY, reply("8,080.2 kWh", query_call([], LAST_WEEK)), 8080.2)
+    assert score.answer_ok is False
+    assert "does not mention compressor-2" in " ".join(score.notes)
+
+
+def test_wrong_tool_fails_tool_and_arguments() -> None:
+    call = {"name": "rank_meters", "args": {"period": "last week"}, "result": {"ranking": []}}
+    score = score_case(ENERGY, reply("compressor-2 8,080.2 kWh", call), 8080.2)
+    assert score.tool_ok is False and score.args_ok is False
+    assert score.answer_ok is True and not score.passed
+
+
+def test_periods_compare_resolved_and_clipped_to_now() -> None:
+    week_before = {"start": "2026-10-19T00:00:00+02:00", "end": "2026-10-26T00:00:00+01:00"}
+    score = score_case(ENERGY, reply("compressor-2 8,080.2", query_call([], week_before)), 8080.2)
+    assert score.args_ok is False
+    month = case(
+        expect={"tool": "query_metric", "args": {"period": "2026-11-01..2026-11-04"}},
+    )
+    this_month = {"start": "2026-11-01T00:00:00+01:00", "end": "2026-12-01T00:00:00+01:00"}
+    assert score_case(month, reply("x", query_call([], this_month, "this month")), None).args_ok
+
+
+def test_meters_compare_by_the_results_canonical_names() -> None:
+    failed = query_call(["comp2"], LAST_WEEK)
+    failed["result"] = {"error": "UnknownMeter: ..."}
+    assert score_case(ENERGY, reply("compressor-2 8080.2", failed), 8080.2).args_ok is False
+    # Without a result the arguments themselves are compared, by canonical spelling only.
+    by_name = {**failed, "args": {"meters": ["Compressor-2"], "period": "2026-10-26..2026-11-01"}}
+    assert score_case(ENERGY, reply("compressor-2 8080.2", by_name), 8080.2).args_ok is True
+    kpi = {
+        "name": "compute_kpi",
+        "args": {"kpi": "energy", "meter": "comp2", "period": "last week"},
+        "result": {"kpi": "energy", "meter": "compressor-2", "period": LAST_WEEK, "value": 1.0},
+    }
+    assert score_case(ENERGY, reply("compressor-2 8080.2", kpi), 8080.2).args_ok is True
+
+
+def test_other_arguments_prefer_the_results_fields() -> None:
+    peak = case(
+        category="peak",
+        expect={"tool": "forecast", "args": {"meter": "main-incomer", "horizon": "24h"}},
+    )
+    call = {
+        "name": "forecast",
+        "args": {"meter": "incomer"},  # horizon left to its default
+        "result": {"meter": "main-incomer", "horizon": "24h", "peak_kw": 700.0},
+    }
+    assert score_case(peak, reply("about 700 kW", call), None).args_ok is True
+    alert = case(
+        category="alert",
+        expect={"tool": "update_alert", "args": {"alert_id": 2, "action": "acknowledge"}},
+    )
+    call = {
+        "name": "update_alert",
+        "args": {"alert_id": 2, "action": "Acknowledge"},
+        "result": {"error": "no alert with id 2"},
+    }
+    assert score_case(alert, reply("no such alert", call), None).args_ok is True
+
+
+def test_clarify_versus_answer() -> None:
+    clarify = case(
+        category="clarify",
+        expect={"outcome": "clarify", "mentions": ["compressor-1", "compressor-2"]},
+    )
+    asked_back = reply("Which one: compressor-1 or compressor-2?", outcome="clarify")
+    score = score_case(clarify, asked_back, None)
+    assert score.passed and score.args_ok is None
+    guessed = reply("compressor-1 used 10,378 kWh", query_call([], LAST_WEEK))
+    score = score_case(clarify, guessed, None)
+    assert not score.outcome_ok and not score.tool_ok and not score.passed
+    assert score_case(ENERGY, reply("compressor-2 8,080.2 kWh", outcome="clarify"), 8080.2).notes
+
+
+def test_a_pending_write_shows_no_write_call() -> None:
+    propose = case(
+        category="alert",
+        expect={"outcome": "confirm", "tool": None, "mentions": ["line-a", "0.42"]},
+    )
+    pending = reply("Create this rule on Line-A: SEC > 0.42 kWh/unit? (yes/no)", outcome="confirm")
+    assert score_case(propose, pending, None).passed
+    written = {
+        "name": "create_alert_rule",
+        "args": {"meter": "line-a", "target": "sec", "condition": ">", "threshold": 0.42},
+        "result": {"id": 1, "meter": "line-a", "target": "sec", "threshold": 0.42},
+    }
+    early = score_case(propose, reply(pending["answer"], written, outcome="confirm"), None)
+    assert not early.tool_ok and "before confirmation" in early.notes[0]
+
+
+def test_refusals_may_pass_the_request_to_a_tool_that_refuses() -> None:
+    refusal = case(category="refusal", expect={"outcome": "refuse", "tool": ["none", "run_sql"]})
+    assert score_case(refusal, reply("I can't do that.", outcome="refuse"), None).passed
+    refused = {"name": "run_sql", "args": {"sql": "DROP TABLE readings"}, "result": {"error": "x"}}
+    assert score_case(
+        refusal, reply("Refused: only SELECT.", refused, outcome="refuse"), None
+    ).passed
+    other = {"name": "query_metric", "args": {}, "result": {}}
+    assert not score_case(refusal, reply("no", other, outcome="refuse"), None).tool_ok
+
+
+# ------------------------------------------------------------------ summaries
+
+
+def scored(category: str, *, ok: bool, ms: float, outcome: str = "answer") -> CaseScore:
+    return CaseScore(
+        case_id=f"{category}-{ms}",
+        category=category,
+        expected_outcome=outcome,
+        outcome=outcome if ok else "answer",
+        tool_ok=ok,
+        args_ok=ok if outcome == "answer" else None,
+        answer_ok=None if outcome != "answer" else ok,
+        outcome_ok=ok,
+        latency_ms=ms,
+    )
+
+
+def test_percentile_is_nearest_rank() -> None:
+    values = [float(v) for v in range(1, 21)]
+    assert percentile(values, 50) == 10.0
+    assert percentile(values, 95) == 19.0
+    assert percentile([5.0], 95) == 5.0
+    assert percentile([], 95) is None
+
+
+def test_summary_per_category_and_overall() -> None:
+    scores = [
+        scored("energy", ok=True, ms=100),
+        scored("energy", ok=True, ms=200),
+        scored("energy", ok=False, ms=300),
+        scored("clarify", ok=True, ms=400, outcome="clarify"),
+        scored("refusal", ok=False, ms=500, outcome="refuse"),
+        scored("knowledge", ok=False, ms=10_000),
+    ]
+    summary = summarise(scores)
+    rows = {row.name: row for row in summary.categories}
+    assert rows["energy"].cases == 3
+    assert rows["energy"].tool == pytest.approx(2 / 3)
+    assert rows["energy"].refuse_clarify is None
+    assert rows["clarify"].args is None and rows["clarify"].refuse_clarify == 1.0
+    overall = summary.overall
+    assert overall.cases == 5  # knowledge is reported apart
+    assert overall.passed == pytest.approx(3 / 5)
+    assert overall.args == pytest.approx(2 / 3)
+    assert overall.refuse_clarify == pytest.approx(1 / 2)
+    assert (overall.p50_ms, overall.p95_ms) == (300, 500)
+    table = summary.to_markdown()
+    assert "| energy | 3 | 67% | 67% | 67% | 67% | - | 67% | 200 | 300 |" in table
+    assert "| knowledge (not in overall) | 1 | 0% |" in table
+    assert table.splitlines()[-1].startswith("| **overall** | 5 | 60% |")
+
+
+# ------------------------------------------------------------------ running a set
+
+
+@pytest.fixture
+def small_store(sqlite_engine: Engine) -> Engine:
+    ts = int(datetime(2026, 11, 4, tzinfo=TZ).timestamp()) + 900 * np.arange(96, dtype=np.int64)
+    with sqlite_engine.begin() as conn:
+        site = catalog.ensure_site(conn, "demo-plant", "Europe/Berlin")
+        series = catalog.ensure_series(conn, site.id, "chiller", "energy", "kWh", interval_s=900)
+        write_readings(conn, series.id, ts, np.full(96, 2.5), "Europe/Berlin")
+    return sqlite_engine
+
+
+TINY: dict[str, Any] = {
+    "name": "tiny",
+    "now": "2026-11-05T00:00:00+01:00",
+    "cases": [
+        {
+            "id": "first",
+            "category": "energy",
+            "question": "chiller yesterday?",
+            "thread": "t1",
+            "expect": {
+                "tool": "query_metric",
+                "truth": {"fn": "energy", "meter": "chiller", "period": "2026-11-04"},
+            },
+        },
+        {
+            "id": "second",
+            "category": "followup",
+            "question": "and in kW?",
+            "thread": "t1",
+            "expect": {"tool": "compute_kpi"},
+        },
+        {
+            "id": "alone",
+            "category": "refusal",
+            "question": "write me a poem",
+            "role": "viewer",
+            "now": "2026-10-01T09:00:00+02:00",
+            "expect": {"outcome": "refuse"},
+        },
+    ],
+}
+
+
+def test_run_set_asks_in_order_with_threads_clock_and_role(small_store: Engine) -> None:
+    dataset = Dataset.model_validate(TINY)
+    asked: list[tuple[str, str, datetime, str]] = []
+
+    def ask(question: str, *, thread: str, now: datetime, role: str) -> dict[str, Any]:
+        asked.append((question, thread, now, role))
+        if question == "and in kW?":
+            raise RuntimeError("model went away")
+        calls = (
+            [{"name": "query_metric", "args": {}, "result": {}}] if "chiller" in question else []
+        )
+        outcome = "refuse" if "poem" in question else "answer"
+        return reply("The chiller used 240 kWh.", *calls, outcome=outcome)
+
+    seen: list[str] = []
+    scores = run_set(dataset, ask, small_store, on_case=lambda s: seen.append(s.case_id))
+    assert [(t, r) for _, t, _, r in asked] == [
+        ("t1", "operator"),
+        ("t1", "operator"),
+        ("alone", "viewer"),
+    ]
+    assert asked[0][2] == NOW and asked[2][2] == datetime(2026, 10, 1, 7, tzinfo=ZoneInfo("UTC"))
+    assert seen == ["first", "second", "alone"]
+    first, second, alone = scores
+    assert first.truth == pytest.approx(240.0) and first.passed
+    assert not second.passed and "RuntimeError" in second.answer
+    assert alone.passed
