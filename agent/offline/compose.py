@@ -279,7 +279,8 @@ def energy_baseline(r: Result) -> list[str]:
         if abs(dev["deviation_kwh"]) < dev["uncertainty_kwh"]:
             lines.append("The difference is within the model's uncertainty.")
     lines.append(
-        f"Baseline model v{r['version']} of **{r['meter']}** ({r['model_type']}, drivers: {', '.join(r['drivers'])}) "
+        f"Baseline model v{r['version']} of **{r['meter']}** ({r['model_type']}, "
+        f"drivers: {', '.join(r['drivers'])}) "
         f"fitted on {period_text(r['baseline_period'], bare=True)}: R² {r['r2']:.2f}, CV(RMSE) "
         f"{r['cv_rmse_percent']:.1f}%, NMBE {r['nmbe_percent']:.1f}%; it {verdict} ASHRAE "
         "Guideline 14."
