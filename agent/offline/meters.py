@@ -96,7 +96,18 @@ def normal(text: str) -> str:
     text = re.sub(r"'s\b", "", text)
     text = re.sub(r"[-_/#.,;:!?()\"'\[\]]+", " ", text)
     text = re.sub(r"\bno\s+(?=\d)", "", text)
+    # "compressor two" is compressor-2
+    text = re.sub(
+        r"\b([a-z]{3,}) (one|two|three|four|five|six|seven|eight|nine)\b",
+        lambda m: f"{m.group(1)} {NUMBERS[m.group(2)]}",
+        text,
+    )
     return " ".join(text.split())
+
+
+NUMBERS = {
+    w: str(i) for i, w in enumerate("one two three four five six seven eight nine".split(), 1)
+}
 
 
 def _stem(name: str) -> str:

@@ -147,6 +147,9 @@ FIXED = {
     "so far this month": "month to date",
     "so far this year": "year to date",
     "recently": "last 7 days",
+    "past fortnight": "last 14 days",
+    "last fortnight": "last 14 days",
+    "fortnight": "last 14 days",
     "yday": "yesterday",
     "ystd": "yesterday",
     "lately": "last 7 days",
@@ -414,6 +417,15 @@ def _befores(text: str, today: date) -> list[Found]:
         found.append(
             Found(_days(saturday, saturday + timedelta(days=1), "last weekend", m.start()), m.end())
         )
+    for m in re.finditer(r"\b(two|2|three|3|four|4) (weeks|months) ago\b", text):
+        n = {"two": 2, "three": 3, "four": 4}.get(m.group(1)) or int(m.group(1))
+        if m.group(2) == "weeks":
+            first = monday - timedelta(days=7 * n)
+            span = _days(first, first + timedelta(days=6), m.group(0), m.start())
+        else:
+            first = month - relativedelta(months=n)
+            span = _month_span(first.year, first.month, m.start())
+        found.append(Found(span, m.end()))
     for m in re.finditer(r"\b(?:a|one) (week|month|year) ago\b", text):
         unit = m.group(1)
         if unit == "week":
@@ -509,8 +521,11 @@ def find_periods(text: str, now: datetime) -> list[Span]:
 def _since(text: str, found: Found, now: datetime) -> Span:
     """A period after "since" runs from its start until now."""
     span = found.span
-    before = text[max(0, span.at - 6) : span.at + 6]
-    if "since" not in before or span.start is None:
+    before = text[max(0, span.at - 30) : span.at + 6]
+    lead = r"since(?: the (?:start|beginning))?(?: of)?\s*(?:in |of |the )?$"
+    if span.start is None or not (
+        "since" in text[max(0, span.at - 6) : span.at + 6] or re.search(lead, before[:-6])
+    ):
         return span
     return Span(f"since {span.start.isoformat()}", f"since {span.label}", span.start, None, span.at)
 

@@ -216,7 +216,7 @@ def _first(cues: list[Cue], text: str) -> str | None:
 
 def read(question: str, cat: Catalogue, now: datetime) -> Frame:
     """The frame of one question on its own."""
-    text = spell_dates(" ".join(question.lower().replace("\u2019", "'").split()))
+    text = spell_dates(abbreviations(" ".join(question.lower().replace("\u2019", "'").split())))
     match = find_meters(question, cat)
     intent = _intent(text)
     kpis = _kpis(text)
@@ -231,6 +231,9 @@ def read(question: str, cat: Catalogue, now: datetime) -> Frame:
     if intent is None and kpi is not None:
         intent = "kpi"
     periods = tuple(find_periods(text, now))
+    change = _from_to_change(text, now)
+    if change is not None and intent in (None, "query", "compare", "kpi"):
+        intent, periods = "compare", change
     if intent == "compare" and not _is_comparison(text, len(periods)):
         intent = "kpi" if kpi else None
     if intent is None and _asks_quantity(text):
@@ -268,6 +271,29 @@ EXPLICIT_ALERT = re.compile(r"\b(?:alert\w*|alarm\w*|notif\w*|rule)\b")
 DATE_WORDS = [w for w in (*MONTHS, *WEEKDAYS) if len(w) >= 5]
 
 
+ABBREVIATIONS = {
+    "wk": "week",
+    "wks": "weeks",
+    "mth": "month",
+    "mths": "months",
+    "mo": "month",
+    "yr": "year",
+    "yrs": "years",
+    "prev": "previous",
+    "avg": "average",
+    "yest": "yesterday",
+    "lf": "load factor",
+    "consump": "consumption",
+    "cons": "consumption",
+}
+
+
+def abbreviations(text: str) -> str:
+    """Shop-floor shorthand written out: "prev wk" is the previous week."""
+    pattern = r"\b(" + "|".join(ABBREVIATIONS) + r")\b(?![-/])"
+    return re.sub(pattern, lambda m: ABBREVIATIONS[m.group(1)], text)
+
+
 def spell_dates(text: str) -> str:
     """Month and weekday names corrected when misspelt ("septmber", "wendesday")."""
     words = text.split(" ")
@@ -295,11 +321,30 @@ def _intent(text: str) -> str | None:
 
 def _kpis(text: str) -> tuple[str, ...]:
     found = [name for name, pattern in KPIS if re.search(pattern, text)]
+    text = text.replace("specific energy consumption", "sec")
     if found and re.search(
         r"\b(?:total energy|energy use|consumption|kwh used|energy used)\b", text
     ):
         found.append("energy")
     return tuple(found)
+
+
+CHANGE_WORDS = re.compile(
+    r"\b(?:change[ds]?|increase[ds]?|decrease[ds]?|differ\w*|go(?:ne)? (?:up|down)|"
+    r"went (?:up|down)|"
+    r"rise|rose|risen|fall|fell|fallen|drop(?:ped)?|grow|grew|shrink|shrank|evolve[ds]?|trend)\b"
+)
+
+
+def _from_to_change(text: str, now: datetime) -> tuple[Span, Span] | None:
+    """ "did it change from September to October": October against September."""
+    m = re.search(r"\bfrom (.+?) (?:to|until|till|vs\.?|versus) (.+?)(?:[?.!]|$)", text)
+    if m is None or not CHANGE_WORDS.search(text):
+        return None
+    first, second = find_periods(m.group(1), now), find_periods(m.group(2), now)
+    if len(first) != 1 or len(second) != 1 or first[0].relative or second[0].relative:
+        return None
+    return second[0], first[0]
 
 
 def _is_comparison(text: str, n_periods: int) -> bool:
@@ -326,7 +371,8 @@ def _is_comparison(text: str, n_periods: int) -> bool:
 def _asks_quantity(text: str) -> bool:
     return bool(
         re.search(
-            r"\b(?:how much|how many|consum\w*|use[ds]?|using|usage|energy|kwh|mwh|total|"
+            r"\b(?:how much|how many|figure|number|consum\w*|use[ds]?|using|usage|energy|kwh|"
+            r"mwh|total|"
             r"draw|drew|average|mean|minimum|maximum|lowest|highest|temperature|production|"
             r"produced|show|plot|chart|graph|trend|daily|hourly|weekly|monthly|profile|what was|"
             r"temp|"
