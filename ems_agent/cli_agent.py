@@ -134,8 +134,8 @@ class EvalBelowFloor(EMSError):
 def eval_(
     model: ModelOption = None,
     sets: Annotated[
-        str, typer.Option("--sets", help="Question sets, comma-separated: dev, heldout.")
-    ] = "dev,heldout",
+        str, typer.Option("--sets", help="Question sets, comma-separated: dev, tuning, heldout.")
+    ] = "dev,tuning,heldout",
     min_correct: Annotated[
         float | None,
         typer.Option(help="Fail (exit 1) when a set's answer correctness is below this (0..1)."),

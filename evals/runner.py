@@ -25,7 +25,7 @@ from tools.base import ToolContext
 from tools.registry import all_tools
 
 QUESTIONS = Path(__file__).parent / "questions"
-SETS = ("dev", "heldout")
+SETS = ("dev", "tuning", "heldout")
 DEMO_SEED = 42
 DEMO_END = date(2026, 11, 5)
 DEMO_DAYS = 365

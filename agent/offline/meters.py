@@ -178,6 +178,10 @@ def _groups(text: str, cat: Catalogue) -> tuple[str, list[str], bool] | None:
     for m in cat.meters:
         if m.stem and m.stem != m.name.replace("-", " "):
             stems.setdefault(m.stem, []).append(m.name)
+        for alias in m.aliases:
+            short = re.fullmatch(r"([a-z]{3,})\s?\d+", alias)
+            if short and short.group(1) != m.stem:
+                stems.setdefault(short.group(1), []).append(m.name)
     for stem, members in stems.items():
         if len(members) < 2:
             continue

@@ -219,6 +219,16 @@ def _iter_ranges(text: str, today: date) -> list[Found]:
         a = date(y1, m1, 1)
         b = date(y2, m2, 1) + relativedelta(months=1) - timedelta(days=1)
         found.append(Found(_days(a, b, f"{a:%B %Y} to {b:%B %Y}", m.start()), m.end()))
+    # "June until August": a month range without "from", unless two months are being compared
+    if not re.search(r"\b(?:compar\w*|vs\.?|versus|against|than)\b", text):
+        bare = _month("m1") + r"\s*(?:until|till|through|thru|to|-|\u2013)\s*" + _month("m2")
+        for m in re.finditer(r"\b" + bare + r"(?!\s+(?:19|20)\d\d)\b", text):
+            m1, m2 = MONTHS[m.group("m1")], MONTHS[m.group("m2")]
+            y2 = _latest_year(m2, 1, today)
+            y1 = y2 if m1 <= m2 else y2 - 1
+            a = date(y1, m1, 1)
+            b = date(y2, m2, 1) + relativedelta(months=1) - timedelta(days=1)
+            found.append(Found(_days(a, b, f"{a:%B %Y} to {b:%B %Y}", m.start()), m.end()))
     # "Nov 2025 to Oct 2026": with a year on both sides no "from" is needed
     both = _month("m1") + r"\s+" + _year("y1") + r"\s*(?:to|until|through|-|\u2013)\s*"
     for m in re.finditer(r"\b" + both + _month("m2") + r"\s+" + _year("y2"), text):
@@ -281,7 +291,25 @@ def _single_day(text: str, today: date) -> list[Found]:
         except ValueError:
             continue
         found.append(Found(_days(d, d, f"{d:%-d %B %Y}", m.start()), m.end()))
+    for m in re.finditer(r"\b([0-3]?\d)/([0-3]?\d)/((?:20)?\d\d)\b", text):
+        slashed = _slashed(int(m.group(1)), int(m.group(2)), m.group(3), today)
+        if slashed is not None:
+            found.append(Found(_days(slashed, slashed, f"{slashed:%-d %B %Y}", m.start()), m.end()))
     return found
+
+
+def _slashed(first: int, second: int, year_text: str, today: date) -> date | None:
+    """12/10/2026: day first, as in Europe; month first only when that is the one possible
+    reading, or the day-first reading lies in the future."""
+    year = int(year_text) + (2000 if len(year_text) == 2 else 0)
+    readings = []
+    for day, month in ((first, second), (second, first)):
+        try:
+            readings.append(date(year, month, day))
+        except ValueError:
+            continue
+    past = [d for d in readings if d <= today]
+    return next(iter(past or readings), None)
 
 
 def _months(text: str, today: date) -> list[Found]:
@@ -445,9 +473,19 @@ def _weekdays(text: str, today: date) -> list[Found]:
     """'on Monday', 'last Friday': the most recent such day ('this Monday' may be today)."""
     found = []
     for m in re.finditer(
-        r"\b(?P<w>this |last |on |past )?" + _WEEKDAY.replace("{g}", "d") + r"\b", text
+        r"\b(?P<w>this |last |on |past )?" + _WEEKDAY.replace("{g}", "d") + r"\b"
+        r"(?P<of>,? (?:of|in) (?:the )?(?:last|previous|this) week|,? last week)?",
+        text,
     ):
         word = (m.group("w") or "").strip()
+        if m.group("of"):
+            # "Tuesday of last week": that weekday in the week named
+            monday = today - timedelta(days=today.weekday())
+            if "this" not in m.group("of"):
+                monday -= timedelta(days=7)
+            d = monday + timedelta(days=WEEKDAYS[m.group("d")])
+            found.append(Found(_days(d, d, f"{d:%A %-d %B}", m.start()), m.end()))
+            continue
         if m.group("d") in ("sun", "sat", "wed", "mon") and not word:
             continue
         back = (today.weekday() - WEEKDAYS[m.group("d")]) % 7
@@ -515,7 +553,18 @@ def find_periods(text: str, now: datetime) -> list[Span]:
         if weekend:
             chosen = [f for f in _befores("last weekend", today)]
             chosen = [Found(replace(f.span, at=weekend.start()), weekend.end()) for f in chosen]
-    return [_since(text, f, now) for f in chosen]
+    spans = [_since(text, f, now) for f in chosen]
+    if re.search(r"\bso far\b|\bto date\b|\buntil now\b", text):
+        spans = [_so_far(s, now) for s in spans]
+    return spans
+
+
+def _so_far(span: Span, now: datetime) -> Span:
+    """ "this week so far" ends now, whatever the store holds beyond it."""
+    if span.period not in ("today", "this week", "this month", "this quarter", "this year"):
+        return span
+    first, _ = bounds(span, now)
+    return Span(f"since {first.isoformat()}", f"{span.label} so far", first, None, span.at)
 
 
 def _since(text: str, found: Found, now: datetime) -> Span:

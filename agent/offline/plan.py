@@ -162,6 +162,10 @@ def _kpi(frame: Frame, cat: Catalogue, now: datetime, tools: set[str], question:
     kpis = frame.kpis or (frame.kpi or "energy",)
     if kpis == ("energy",) or frame.metric != "energy":
         return _query(frame, cat, now, tools, question)
+    if "sec" in kpis and not frame.meters and not frame.site_wide:
+        lines = [m.name for m in cat.meters if cat.by_name(f"{m.name}-output") is not None]
+        if len(lines) > 1:
+            return ask(f"SEC of which line: {' or '.join(lines)}? Or say 'the whole site'.")
     meters = _meters(frame, cat, question, default_site=True)
     if isinstance(meters, Decision):
         return meters
@@ -519,7 +523,11 @@ def _alert_list(
     frame: Frame, cat: Catalogue, now: datetime, tools: set[str], question: str
 ) -> Decision:
     state = "active"
-    if re.search(r"\bresolved\b", frame.text):
+    if re.search(r"\backnowledged\b", frame.text) and re.search(
+        r"\b(?:not|un|still)\w*\s*(?:yet )?resolved|\bstill open\b", frame.text
+    ):
+        state = "acknowledged"
+    elif re.search(r"\bresolved\b", frame.text):
         state = "resolved"
     elif re.search(r"\b(?:all|history|ever)\b", frame.text):
         state = "all"
@@ -554,6 +562,10 @@ def _sql(frame: Frame, cat: Catalogue, now: datetime, tools: set[str], question:
     if statement is not None:
         return Decision((Call("run_sql", {"sql": statement.group(0).strip().rstrip(";").strip()}),))
     written = _sql_from_words(frame, now)
+    if written is None and re.search(
+        r"\b(?:delete|drop|erase|wipe|truncate|update|insert|alter|overwrite)\b", frame.text
+    ):
+        return _destroy(frame, cat, now, tools, question)
     if written is None:
         return ask(
             "Which SQL should I run? Give one SELECT statement, or ask in words, e.g. "
@@ -566,6 +578,8 @@ def _sql_from_words(frame: Frame, now: datetime) -> str | None:
     """A SELECT for the common asks in words: an aggregate of a meter's readings, or the meters
     that have some property."""
     text = frame.text
+    if re.search(r"\b(?:how many|number of|count (?:the |of )?)meters\b", text):
+        return "SELECT count(*) AS meters FROM meters"
     for words, column in METER_COLUMNS.items():
         if re.search(rf"\bmeters?\b.*\b{words}", text):
             return f"SELECT name, {column} FROM meters WHERE {column} IS NOT NULL ORDER BY name"
@@ -574,6 +588,9 @@ def _sql_from_words(frame: Frame, now: datetime) -> str | None:
         return None
     names = ", ".join(f"'{m}'" for m in frame.meters)
     where = f"meter IN ({names}) AND metric = '{frame.metric}'"
+    t = frame.threshold
+    if t is not None and t.unit in ("kWh", "") and aggregate == "count(*)":
+        where += f" AND value {t.condition} {t.value:g}"
     span = next((p for p in frame.periods if not p.relative), None)
     if span is not None:
         from tools.periods import resolve_period

@@ -18,7 +18,8 @@ Cue = tuple[str, str]
 INTENTS: list[Cue] = [
     (
         "sql",
-        r"^\s*(?:sql\s*:|run sql|run this sql|run the query|execute)|\bselect\b.+\bfrom\b|\bsql\b",
+        r"^\s*(?:sql\s*:|run sql|run this sql|run the query|execute)|\bselect\b.+\bfrom\b|"
+        r"\bsql\b|\bquery the (?:db|database)\b|\b(?:in|from) the (?:db|database)\b",
     ),
     (
         "alert_update",
@@ -49,7 +50,9 @@ INTENTS: list[Cue] = [
         r"\b(?:open|active|current|recent|new|unacknowledged|triggered|fired|raised|any)"
         r" (?:alerts|alarms)\b|\b(?:alerts|alarms) (?:are )?(?:open|active|fired|raised|triggered)"
         r"\b|"
-        r"\blist (?:the )?alerts\b|\bshow (?:me )?(?:the )?alerts\b",
+        r"\blist (?:the )?alerts\b|\bshow (?:me )?(?:the )?alerts\b|"
+        r"\b(?:acknowledged|resolved|closed|unresolved) (?:alerts|alarms)\b|"
+        r"\b(?:alerts|alarms) (?:have been|were|are|got) (?:\w+ )?(?:acknowledged|resolved|closed)",
     ),
     (
         "destroy",
@@ -86,7 +89,8 @@ INTENTS: list[Cue] = [
         r"\b(?:anomal\w*|unusual\w*|abnormal\w*|odd|weird|strange|outliers?|spikes?|"
         r"leaks?|wrong|faults?|irregular\w*|out of the ordinary|suspicious|problems?|issues?|"
         r"off-pattern|unexpected\w*|short[- ]?cycl\w*|cycling|drift\w*|fouling|stuck|frozen|"
-        r"flat[- ]?lin\w*|what happened|anything happen\w*|going on)\b",
+        r"flat[- ]?lin\w*|what happened|anything happen\w*|going on|act(?:ed|ing|s)? up|"
+        r"play(?:ed|ing|s)? up|misbehav\w*|glitch\w*|not right)\b",
     ),
     (
         "coverage",
@@ -96,7 +100,8 @@ INTENTS: list[Cue] = [
     ),
     (
         "split",
-        r"\b(?:weekends?|weekdays?|per shift|by shift|each shift|shifts?|off[- ]shift|"
+        r"\b(?:weekends?|weekdays?|saturdays|sundays|per shift|by shift|each shift|shifts?|"
+        r"off[- ]shift|"
         r"peak (?:vs|and|versus) off[- ]peak|off[- ]peak|on[- ]peak|tou|time[- ]of[- ]use|"
         r"(?:peak|high|low) tariff|tariff hours|peak hours|tariff "
         r"periods?|hourly profile|load profile|daily profile|typical day|hour of (?:the )?day|by h"
@@ -137,7 +142,7 @@ KPIS: list[Cue] = [
         r"\b(?:base ?load|base-load|night load|idle load|standby|off-hours? "
         r"(?:load|consumption)|floor load)\b",
     ),
-    ("carbon", r"\b(?:co2e?|carbon|emissions?|footprint|ghg|greenhouse)\b"),
+    ("carbon", r"\b(?:t|kg)?(?:co2e?|carbon|emissions?|footprint|ghg|greenhouse)\b"),
     (
         "cost",
         r"\b(?:cost\w*|spend|spent|bill|money|euros?|eur|dollars?|usd|price|expensive|charges?|"
@@ -221,6 +226,8 @@ def read(question: str, cat: Catalogue, now: datetime) -> Frame:
     intent = _intent(text)
     kpis = _kpis(text)
     kpi = kpis[0] if kpis else None
+    if kpi == "base_load" and intent in (None, "split", "query"):
+        intent = "kpi"  # "standby load at nights and weekends" is the base-load KPI
     if intent == "rank" and match.meters and kpi:
         intent = "kpi"  # "the cost breakdown of the chiller" is about the chiller
     elif kpi not in (None, "energy") and not match.meters and RANK_WORDS.search(text):
@@ -341,7 +348,8 @@ def _from_to_change(text: str, now: datetime) -> tuple[Span, Span] | None:
     m = re.search(r"\bfrom (.+?) (?:to|until|till|vs\.?|versus) (.+?)(?:[?.!]|$)", text)
     if m is None or not CHANGE_WORDS.search(text):
         return None
-    first, second = find_periods(m.group(1), now), find_periods(m.group(2), now)
+    # "in " lets bare short month names ("jan") count as months here
+    first, second = find_periods("in " + m.group(1), now), find_periods("in " + m.group(2), now)
     if len(first) != 1 or len(second) != 1 or first[0].relative or second[0].relative:
         return None
     return second[0], first[0]
@@ -514,9 +522,13 @@ def _without_dates(text: str) -> str:
 
 
 def _window(text: str) -> str | None:
-    if re.search(r"\b(?:per day|a day|daily|each day|in a day|per 24 ?h)\b", text):
+    if re.search(
+        r"\b(?:per day|a day|daily|each day|in (?:a|one) day|one day|a single day|"
+        r"per 24 ?h|in 24 hours)\b",
+        text,
+    ):
         return "day"
-    if re.search(r"\b(?:per hour|an hour|hourly|in an hour|each hour)\b", text):
+    if re.search(r"\b(?:per hour|an hour|hourly|in (?:an|one) hour|one hour|each hour)\b", text):
         return "hour"
     if re.search(r"\b(?:15[- ]?min\w*|quarter[- ]hour\w*)\b", text):
         return "15min"
