@@ -84,6 +84,9 @@ class Ingestor:
         self.health = Health()
         self._pending = _Pending()
         self._lock = threading.Lock()
+        # One batch is written at a time: the ticker's age flush and a full batch on the
+        # network thread would otherwise race to create the same new series.
+        self._flushing = threading.Lock()
         self._series: dict[tuple[str, str, str], tuple[int, str]] = {}
         self._zones: dict[int, str] = {}
         self._registers: dict[int, RegisterTracker] = {}
@@ -116,6 +119,10 @@ class Ingestor:
 
     def flush(self) -> int:
         """Store the buffered batch in one transaction, then acknowledge its messages."""
+        with self._flushing:
+            return self._flush()
+
+    def _flush(self) -> int:
         with self._lock:
             batch, self._pending = self._pending, _Pending()
         if not batch:

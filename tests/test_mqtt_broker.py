@@ -293,33 +293,3 @@ def test_fuzzed_payloads_through_the_broker_never_stop_the_ingestor(
     assert any(t.name == "ems-ingest-ticker" and t.is_alive() for t in threading.enumerate())
     stored = count(engine) + count(engine, DeadLetter)
     assert stored >= 1  # every message became a reading or a dead letter
-
-
-def test_a_burst_larger_than_the_brokers_window_is_stored_whole(
-    broker: Broker, sqlite_engine: Engine
-) -> None:
-    """Acks wait for a whole batch; with Mosquitto's default window of 20 unacknowledged
-    messages and queue of 1,000, a burst of 2,000 used to lose half of it."""
-    ingestor = Ingestor(
-        sqlite_engine, batch_size=2000, batch_seconds=5, clock=lambda: START + 900 * 200
-    )
-    service = MqttIngest(MqttConfig(url=f"mqtt://127.0.0.1:{broker.port}"), ingestor)
-    service.start()
-    assert service.connected.wait(10)
-    pub = publisher(broker.port)
-    try:
-        infos = [
-            pub.publish(
-                f"ems/plant/m{i % 20}/energy",
-                json.dumps({"ts": START + 900 * (i // 20), "value": 1.0}),
-                qos=1,
-            )
-            for i in range(2000)
-        ]
-        for info in infos:
-            info.wait_for_publish(20)
-        wait_for(lambda: count(sqlite_engine) == 2000, 60)
-    finally:
-        pub.loop_stop()
-        pub.disconnect()
-        service.stop()

@@ -142,6 +142,9 @@ class OfflinePlanner(BaseChatModel):
                 current = merge(frame, current, self.turn.now)
                 if subject and not current.meters and PRONOUN.search(current.text):
                     current = replace(current, meters=(subject,))
+            elif frame is not None and _keeps_meters(current) and frame.meters:
+                # a new question in the same conversation stays on the meters in discussion
+                current = replace(current, meters=frame.meters)
             frame = current
         return frame or Frame()
 
@@ -203,6 +206,16 @@ def _subject(answer: str, cat: Catalogue) -> str | None:
     """The first meter an answer names in bold: what "it" means in the next question."""
     names: list[str] = re.findall(r"\*\*([^*]+)\*\*", answer)
     return next((n.strip() for n in names if cat.by_name(n.strip()) is not None), None)
+
+
+SITE_LEVEL = {"rank", "rank_kpi", "alert_list", "alert_rules", "sql", "destroy", "knowledge"}
+
+
+def _keeps_meters(frame: Frame) -> bool:
+    return (
+        not (frame.meters or frame.site_wide or frame.ambiguous or frame.intent in SITE_LEVEL)
+        and frame.intent is not None
+    )
 
 
 def _bare_reply(text: str) -> bool:

@@ -220,7 +220,11 @@ def _iter_ranges(text: str, today: date) -> list[Found]:
         b = date(y2, m2, 1) + relativedelta(months=1) - timedelta(days=1)
         found.append(Found(_days(a, b, f"{a:%B %Y} to {b:%B %Y}", m.start()), m.end()))
     # "June until August": a month range without "from", unless two months are being compared
-    if not re.search(r"\b(?:compar\w*|vs\.?|versus|against|than)\b", text):
+    if not re.search(
+        r"\b(?:compar\w*|vs\.?|versus|against|than|change\w*|increas\w*|decreas\w*|drop\w*|"
+        r"ris[ei]\w*|rose|fall\w*|fell|differ\w*)\b",
+        text,
+    ):
         bare = _month("m1") + r"\s*(?:until|till|through|thru|to|-|\u2013)\s*" + _month("m2")
         for m in re.finditer(r"\b" + bare + r"(?!\s+(?:19|20)\d\d)\b", text):
             m1, m2 = MONTHS[m.group("m1")], MONTHS[m.group("m2")]

@@ -578,7 +578,7 @@ def _sql_from_words(frame: Frame, now: datetime) -> str | None:
     """A SELECT for the common asks in words: an aggregate of a meter's readings, or the meters
     that have some property."""
     text = frame.text
-    if re.search(r"\b(?:how many|number of|count (?:the |of )?)meters\b", text):
+    if re.search(r"\b(?:how many|number of|count(?: the| of)?)\s+meters\b", text):
         return "SELECT count(*) AS meters FROM meters"
     for words, column in METER_COLUMNS.items():
         if re.search(rf"\bmeters?\b.*\b{words}", text):

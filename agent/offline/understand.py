@@ -306,8 +306,8 @@ def spell_dates(text: str) -> str:
     words = text.split(" ")
     for i, word in enumerate(words):
         core = word.strip("?,.!;:")
-        if len(core) < 5 or core in MONTHS or core in WEEKDAYS or not core.isalpha():
-            continue
+        if len(core) < 5 or not core.isalpha() or core.rstrip("s") in (*MONTHS, *WEEKDAYS):
+            continue  # a correct name, or a plural ("Sundays") that means every such day
         best = process.extractOne(core, DATE_WORDS, scorer=fuzz.ratio, score_cutoff=84)
         if best is not None:
             words[i] = word.replace(core, best[0])
