@@ -1,7 +1,8 @@
 """The eval gate: the offline agent on the question sets, scored against independent truth.
 
-The dev set must keep at least 90 % answer correctness (the issue's floor). The held-out set is
-reported, and guarded only against regressions below its first measured figure."""
+The dev and tuning sets must keep at least 90 % answer correctness (the issue's floor). The
+held-out set is never tuned against; it is guarded only against regressions below its last
+measured figure (evals/RESULTS.md)."""
 
 from __future__ import annotations
 
