@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import (
@@ -39,6 +39,14 @@ class TariffSettings(BaseModel):
     periods: list[TouPeriod] = Field(default_factory=list)
     default_price: float = Field(ge=0, description="Price per kWh outside the periods.")
     demand_charge_per_kw: float = Field(default=0.0, ge=0, description="Per kW of monthly peak.")
+
+
+class UserSettings(BaseModel):
+    """A person who may log in to the chat page; the password is stored only as a hash."""
+
+    name: str = Field(min_length=1, description="Login name.")
+    role: Literal["viewer", "operator", "admin"] = Field(default="viewer")
+    password_hash: str = Field(description="Argon2 hash, from `ems-agent users hash-password`.")
 
 
 class Settings(BaseSettings):
@@ -88,6 +96,40 @@ class Settings(BaseSettings):
         default=3, ge=0, le=10, description="Retries (with backoff) on rate limits and time-outs."
     )
     llm_temperature: float = Field(default=0.0, ge=0, le=2)
+    # Knowledge store: embedded Chroma under home, or a Chroma server.
+    chroma_url: str | None = Field(
+        default=None, description="Chroma server, e.g. http://chroma:8000; unset: embedded."
+    )
+    # Watcher: anomaly detection and alert rules on a schedule.
+    watch_interval_s: float = Field(default=300.0, gt=0, description="Seconds between runs.")
+    # Notifications of incidents. Secrets (tokens, passwords, signing keys) come only from the
+    # environment: SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_APP_TOKEN, EMS_WEBHOOK_SECRET,
+    # EMS_SMTP_PASSWORD (see `secret`).
+    slack_incident_channel: str | None = Field(
+        default=None, description="Slack channel that incident summaries are posted to."
+    )
+    slack_api_url: str | None = Field(
+        default=None, description="Base URL of Slack's Web API (default: Slack's own)."
+    )
+    slack_users: dict[str, Literal["viewer", "operator", "admin"]] = Field(
+        default_factory=dict, description="Slack user id -> role; others get slack_default_role."
+    )
+    slack_default_role: Literal["viewer", "operator", "admin"] = Field(default="viewer")
+    webhook_url: str | None = Field(
+        default=None, description="URL that incident notices are POSTed to as JSON."
+    )
+    smtp_host: str | None = Field(default=None, description="SMTP server for incident e-mail.")
+    smtp_port: int = Field(default=25, gt=0, lt=65536)
+    smtp_starttls: bool = Field(default=False)
+    smtp_user: str | None = Field(default=None)
+    smtp_from: str | None = Field(default=None, description="Sender of incident e-mail.")
+    smtp_to: list[str] = Field(default_factory=list, description="Recipients of incident e-mail.")
+    # The chat page.
+    users: list[UserSettings] = Field(
+        default_factory=list, description="Who may log in to the chat page, with roles."
+    )
+    ui_host: str = Field(default="127.0.0.1", description="Address the chat page listens on.")
+    ui_port: int = Field(default=7860, gt=0, lt=65536, description="Port of the chat page.")
 
     @field_validator("demand_window_minutes")
     @classmethod
@@ -106,6 +148,11 @@ class Settings(BaseSettings):
         except UnknownTimezone as exc:
             raise ValueError(str(exc)) from None
         return value
+
+    @property
+    def knowledge_path(self) -> Path:
+        """Folder of the embedded Chroma store (documents and incidents)."""
+        return self.home / "knowledge"
 
     @property
     def conversations_path(self) -> Path:
@@ -129,6 +176,36 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         toml = TomlConfigSettingsSource(settings_cls, toml_file=_config_file())
         return (init_settings, env_settings, toml)
+
+
+SECRETS = (
+    "OPENAI_API_KEY",
+    "SLACK_BOT_TOKEN",
+    "SLACK_SIGNING_SECRET",
+    "SLACK_APP_TOKEN",
+    "EMS_WEBHOOK_SECRET",
+    "EMS_SMTP_PASSWORD",
+)
+
+
+def secret(name: str) -> str | None:
+    """A secret from the environment (never from a file); empty counts as unset."""
+    if name not in SECRETS:
+        raise KeyError(f"{name} is not a secret the product knows")
+    return os.environ.get(name) or None
+
+
+def require_secret(name: str, needed_for: str) -> str:
+    """The secret, or an error that names the variable and what needs it."""
+    value = secret(name)
+    if value is None:
+        from store.errors import MissingSecret
+
+        raise MissingSecret(
+            f"{needed_for} needs {name} in the environment (secrets are never read from "
+            f"ems.toml); export {name}=... and start again"
+        )
+    return value
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -37,3 +37,11 @@ class InsufficientData(EMSError):
 
 class StoreConflict(EMSError):
     """A write contradicts what is stored (a meter's kind or a series' unit changed)."""
+
+
+class MissingSecret(EMSError):
+    """A feature was asked for whose secret (token, password, key) is not in the environment."""
+
+
+class NotConfigured(EMSError):
+    """A feature was asked for whose settings are missing; the message names them."""

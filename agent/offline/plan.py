@@ -130,6 +130,19 @@ def _needs_period(frame: Frame) -> Span | Decision:
     return span
 
 
+def _meters_and_period(
+    frame: Frame, cat: Catalogue, question: str
+) -> Decision | tuple[list[str], Span]:
+    """The meters (the whole site when none is named) and the period, or a question back."""
+    meters = _meters(frame, cat, question, default_site=True)
+    if isinstance(meters, Decision):
+        return meters
+    span = _needs_period(frame)
+    if isinstance(span, Decision):
+        return span
+    return meters, span
+
+
 def _site_note(frame: Frame, meters: list[str], cat: Catalogue) -> tuple[str, ...]:
     site = cat.site_meter()
     if not frame.meters and site is not None and meters == [site.name] and not frame.site_wide:
@@ -141,12 +154,10 @@ def _site_note(frame: Frame, meters: list[str], cat: Catalogue) -> tuple[str, ..
 
 
 def _query(frame: Frame, cat: Catalogue, now: datetime, tools: set[str], question: str) -> Decision:
-    meters = _meters(frame, cat, question, default_site=True)
-    if isinstance(meters, Decision):
-        return meters
-    span = _needs_period(frame)
-    if isinstance(span, Decision):
-        return span
+    found = _meters_and_period(frame, cat, question)
+    if isinstance(found, Decision):
+        return found
+    meters, span = found
     calls = []
     for period in [p for p in frame.periods if not p.relative][:4] or [span]:
         args: dict[str, Any] = {"meters": meters, "metric": frame.metric, "period": period.period}
@@ -166,12 +177,10 @@ def _kpi(frame: Frame, cat: Catalogue, now: datetime, tools: set[str], question:
         lines = [m.name for m in cat.meters if cat.by_name(f"{m.name}-output") is not None]
         if len(lines) > 1:
             return ask(f"SEC of which line: {' or '.join(lines)}? Or say 'the whole site'.")
-    meters = _meters(frame, cat, question, default_site=True)
-    if isinstance(meters, Decision):
-        return meters
-    span = _needs_period(frame)
-    if isinstance(span, Decision):
-        return span
+    found = _meters_and_period(frame, cat, question)
+    if isinstance(found, Decision):
+        return found
+    meters, span = found
     calls = tuple(
         Call("compute_kpi", {"kpi": kpi, "meter": m, "period": span.period})
         for m in meters
@@ -302,12 +311,10 @@ def _rank(frame: Frame, cat: Catalogue, now: datetime, tools: set[str], question
 
 
 def _split(frame: Frame, cat: Catalogue, now: datetime, tools: set[str], question: str) -> Decision:
-    meters = _meters(frame, cat, question, default_site=True)
-    if isinstance(meters, Decision):
-        return meters
-    span = _needs_period(frame)
-    if isinstance(span, Decision):
-        return span
+    found = _meters_and_period(frame, cat, question)
+    if isinstance(found, Decision):
+        return found
+    meters, span = found
     by = frame.split_by or "weekday_weekend"
     calls = tuple(
         Call("split_consumption", {"meter": m, "period": span.period, "by": by}) for m in meters
