@@ -22,6 +22,8 @@ from connectors.plant import EVENT_KINDS, InjectedEvent, PlantSpec
 
 Array = npt.NDArray[np.float64]
 STEP = 900
+# Bumped whenever the simulated data change, so stores cached from older data are rebuilt.
+SIMULATOR_VERSION = 2
 LOSSES = 0.025  # transformer and cable losses between the incomer and the sub-meters
 
 _STREAMS = {
@@ -202,7 +204,7 @@ def simulate(plant: PlantSpec, start: datetime, end: datetime, seed: int) -> Sim
     if len(ts) == 0:
         return Simulation(pd.DataFrame(columns=["ts", "meter", "metric", "value"]), events)
     temp, pieces, kw, noise = _fault_free(plant, seed, ts)
-    _apply_physical_faults(kw, events, ts)
+    _apply_physical_faults(kw, events, ts, seed)
     true_total = sum(v for name, v in kw.items() if name != "boiler")
     kw["main-incomer"] = true_total * (1 + LOSSES) * (1 + 0.005 * noise[:, 8])
     columns: dict[tuple[str, str], Array] = {
@@ -237,9 +239,12 @@ def _frame(
 
 
 def _apply_physical_faults(
-    kw: dict[str, Array], events: list[InjectedEvent], ts: npt.NDArray[np.int64]
+    kw: dict[str, Array], events: list[InjectedEvent], ts: npt.NDArray[np.int64], seed: int
 ) -> None:
     """Faults that change what the equipment draws (the meters then measure them truthfully)."""
+    # A leak is load the compressor carries, so it fluctuates like the rest of its load; a
+    # constant addition would read as identical values at night, which is a stuck register.
+    fault_noise = _daily_draws(seed, "noise", 1, ts, 1)[:, 0]
     for e in events:
         t0, t1 = int(e.start.timestamp()), int(e.end.timestamp())
         inside = (ts >= t0) & (ts < t1)
@@ -247,7 +252,8 @@ def _apply_physical_faults(
             continue
         target = kw[e.meter]
         if e.kind == "compressed_air_leak":
-            target[inside] += float(e.details["extra_kw"])
+            extra = float(e.details["extra_kw"])
+            target[inside] += extra * (1 + 0.03 * fault_noise[inside])
         elif e.kind == "chiller_efficiency_drift":
             ramp = np.clip((ts[inside] - t0) / (t1 - t0), 0, 1)
             target[inside] *= 1 + float(e.details["max_increase"]) * ramp

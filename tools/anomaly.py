@@ -1,17 +1,25 @@
 """Anomaly detection: a short list of contiguous events per meter, not thousands of points.
 
-Consumption is checked hour by hour against what a model trained on the preceding weeks
-expects (hour of day by workday, heating and cooling degrees, production), scaled by the robust
-spread (MAD) of its training residuals; an Isolation Forest over the same features scores how
-unusual each hour is as a second opinion. Data-quality problems (gaps, stuck and negative
-readings) are found on the raw 15-minute series and reported as their own kinds.
+Each day's energy is checked against what a model trained on the meter's past year expects:
+a level per kind of day (working day, Saturday shift where the plant runs one, day off: Sundays,
+the site's public holidays, shutdowns), heating and cooling degree-hours inside and outside the
+shift hours at the balance points that fit best, length of day and production, each slope kept
+only where the data support it. Days the model learnt from are cleaned of past faults first. The
+score is the residual over the robust spread (MAD) of the training residuals; an Isolation Forest
+gives a second opinion. Demand spikes are quarter-hours against the same quarter-hour on recent
+days of the same kind. Data-quality problems (gaps, stuck and negative readings) are found on the
+raw 15-minute series and reported as their own kinds.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from functools import lru_cache
 from typing import Literal
 
+import holidays
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
@@ -23,13 +31,19 @@ from store.errors import InsufficientData
 from tools import resolve
 from tools.base import ToolContext, ToolInput, ToolResult, tool
 from tools.coverage import find_gaps
-from tools.periods import Period
 
 Array = npt.NDArray[np.float64]
 TRAINING_DAYS = 365  # as much of the past year as exists (at least MIN_TRAINING_DAYS)
 MIN_TRAINING_DAYS = 21
 TEMP_MARGIN = 1.5  # degrees beyond the training range where a model may not extrapolate
 THRESHOLD = 3.5  # robust z-score of a day's energy that flags it
+SHIFT_DAYS = 28  # a run of days this recent in the training with a level of its own ...
+SHIFT_MIN_DAYS = 3  # ... at least this long ...
+SHIFT_BEFORE = 10  # ... is kept out of it when this many other days remain to learn from
+SHIFT_SIZE = 0.1  # ... it moves daily energy by this share of the mean
+SHIFT_T = 6.0  # ... and its t statistic is at least this
+REFITS = 3  # rounds of refitting without the training days found anomalous
+MATERIAL = 0.05  # share of a meter's mean daily energy below which a deviation is noise
 STRONG = 6.0  # a single flagged day is an event only above this
 DRIFT_DAYS = 7  # a week ...
 DRIFT_Z = 1.5  # ... whose days average this score is a sustained shift
@@ -37,8 +51,18 @@ SPIKE = 8.0  # robust z-score of a quarter-hour against its usual level
 SPIKE_RATIO = 1.5  # ... and at least this multiple of it
 SPIKE_CEILING = 1.2  # ... and this multiple of the highest quarter-hour on those days
 SPIKE_MIN_KW = 25.0  # ... and at least this much extra power
+SPIKE_NEIGHBOURS = 1.2  # ... and this multiple of the hour either side of it
 PROFILE_DAYS = 10  # same-type days a quarter-hour is compared with
-STUCK_QUARTERS = 12  # identical non-zero readings for 3 hours
+STUCK_QUARTERS = 12  # identical non-zero readings for 3 hours where the meter usually varies
+STUCK_HISTORY_DAYS = 7  # days of readings before a run that say whether its hours usually vary
+T_MIN = 3.0  # |t| a driver slope needs to stay in the daily model
+HEAT_BASES = (10.0, 12.0, 14.0, 16.0, 18.0)  # balance points tried, degC
+COOL_BASES = (12.0, 14.0, 16.0, 18.0, 20.0, 22.0)
+MIN_KIND_DAYS = 2  # training days a kind of day needs for a level of its own
+MIN_SLOPE_DAYS = 10  # ... and for a slope of its own on a driver
+SEASON_DAYS = 180  # training span that can tell a length-of-day effect from a trend
+OFF = "off"  # Sundays, public holidays, shutdowns
+EXTRA = "extra shift"  # production on a day the shift plan has off
 Severity = Literal["info", "warning", "critical"]
 
 
@@ -86,66 +110,315 @@ class AnomalyResult(ToolResult):
 class Daily:
     start: npt.NDArray[np.int64]  # local midnights
     energy: Array
-    features: Array
-    temperature: Array
+    kind: npt.NDArray[np.object_]  # kind of day: "off" or the shifts that run on it
+    drivers: pd.DataFrame  # per day: temperature, degree columns, production, daylight
+    columns: dict[tuple[str, str], Array] = field(default_factory=dict)  # built by _design
+
+    @property
+    def temperature(self) -> Array:
+        return self.drivers["temperature"].to_numpy(float)
 
 
-def _daily_driver(ctx: ToolContext, ids: list[int], lo: int, hi: int, stat: str) -> pd.Series:
+@dataclass(frozen=True)
+class Fit:
+    """A fitted daily model: the columns it kept and their coefficients."""
+
+    kinds: tuple[str, ...]  # kinds of day with their own intercept (and slopes)
+    fallback: str  # the kind a day of an unseen kind is scored as
+    columns: tuple[str, ...]
+    beta: Array
+
+
+def _public_holidays(country: str | None, years: tuple[int, ...]) -> frozenset[date]:
+    if not country:
+        return frozenset()
+    try:
+        return _holidays_of(country.upper(), years)
+    except NotImplementedError:  # a country the holidays package does not know
+        return frozenset()
+
+
+@lru_cache(maxsize=16)
+def _holidays_of(country: str, years: tuple[int, ...]) -> frozenset[date]:
+    return frozenset(holidays.country_holidays(country, years=years))
+
+
+def day_kinds(
+    ctx: ToolContext, starts: npt.NDArray[np.int64], made: Array
+) -> npt.NDArray[np.object_]:
+    """The kind of each local day: "off" on days without a shift (Sundays), on the site's
+    public holidays and on days a producing site made nothing (a shutdown); else the names of
+    the shifts that run on that weekday, so a Saturday shift is a kind of its own only where
+    the plant runs one. `made` is production per day (NaN where unknown)."""
+    local = pd.DatetimeIndex(pd.to_datetime(starts, unit="s", utc=True)).tz_convert(
+        ctx.site.timezone
+    )
+    dates = list(local.date)
+    closed = _public_holidays(ctx.site.country, tuple(sorted({d.year for d in dates})))
+    on_weekday: dict[int, list[str]] = {}
+    for name, weekdays, *_ in ctx.config.shifts:
+        for day in weekdays:
+            on_weekday.setdefault(day, []).append(name)
+    planned = ["+".join(on_weekday.get(d.weekday(), [])) or OFF for d in dates]
+    kinds = np.array([OFF if d in closed else k for d, k in zip(dates, planned, strict=True)])
+    kinds = kinds.astype(object)
+    if np.nansum(made) > 0:
+        # Where production is recorded it says whether the plant worked: a shutdown the
+        # calendar does not know, or an extra shift on a day off.
+        kinds[made == 0] = OFF
+        kinds[(made > 0) & (kinds == OFF)] = EXTRA
+    return kinds
+
+
+def _production(ctx: ToolContext, ids: list[int], lo: int, hi: int) -> pd.Series:
     if not ids:
         return pd.Series(dtype=float)
     with ctx.engine.connect() as conn:
         frame = queries.rollups(conn, ids, 86400, lo, hi, tz=ctx.site.timezone)
-    grouped = frame.groupby("bucket").agg(sum=("sum", "sum"), n=("n", "sum"))
-    return grouped["sum"] / grouped["n"] if stat == "avg" else grouped["sum"]
+    return frame.groupby("bucket")["sum"].sum()
 
 
-def _daily(
-    ctx: ToolContext, series_id: int, lo: int, hi: int, drivers: dict[str, pd.Series]
-) -> Daily:
+def _weather(ctx: ToolContext, ids: list[int], lo: int, hi: int) -> pd.DataFrame:
+    """Per local day: mean temperature, and degrees below each heating base and above each
+    cooling base hour by hour (a mild day can still need cooling in the afternoon), summed
+    apart for the hours inside the shift plan ("heat15") and outside it ("heat15~"): a
+    building is heated and cooled harder while it is in use."""
+    columns = ["temperature"] + [f"{d}{s}" for d in _degree_names() for s in ("", "~")]
+    if not ids:
+        return pd.DataFrame(columns=columns, dtype=float)
+    with ctx.engine.connect() as conn:
+        frame = queries.rollups(conn, ids[:1], 3600, lo, hi, tz=ctx.site.timezone)
+    t = (frame["sum"] / frame["n"]).to_numpy(float)
+    local = pd.DatetimeIndex(pd.to_datetime(frame["bucket"], unit="s", utc=True))
+    local = local.tz_convert(ctx.site.timezone)
+    hour, weekday = np.asarray(local.hour, dtype=float), np.asarray(local.day_of_week)
+    in_use = np.zeros(len(t), dtype=bool)
+    for _, weekdays, start, end in ctx.config.shifts:
+        inside = (hour >= start) & (hour < end) if start < end else (hour >= start) | (hour < end)
+        in_use |= np.isin(weekday, weekdays) & inside
+    table = {"temperature": t}
+    for b in HEAT_BASES:
+        table |= {f"heat{b:g}": np.clip(b - t, 0, None) * in_use}
+        table |= {f"heat{b:g}~": np.clip(b - t, 0, None) * ~in_use}
+    for b in COOL_BASES:
+        table |= {f"cool{b:g}": np.clip(t - b, 0, None) * in_use}
+        table |= {f"cool{b:g}~": np.clip(t - b, 0, None) * ~in_use}
+    day = local.normalize().as_unit("s").asi8
+    daily: pd.DataFrame = pd.DataFrame(table, index=day).groupby(level=0).mean()
+    return daily[columns]
+
+
+def _degree_names() -> list[str]:
+    return [f"heat{b:g}" for b in HEAT_BASES] + [f"cool{b:g}" for b in COOL_BASES]
+
+
+def _daily(ctx: ToolContext, series_id: int, lo: int, hi: int, drivers: pd.DataFrame) -> Daily:
     """Complete days only: a day with missing quarter-hours is a data problem, not a drop."""
     with ctx.engine.connect() as conn:
         frame = queries.rollups(conn, [series_id], 86400, lo, hi, tz=ctx.site.timezone)
     frame = frame[frame["n"] >= 88].set_index("bucket")
-    index = frame.index
-    temp = drivers["temperature"].reindex(index).interpolate(limit_direction="both").fillna(12.0)
-    made = drivers["production"].reindex(index).fillna(0.0)
-    local = pd.DatetimeIndex(pd.to_datetime(index.to_numpy(np.int64), unit="s", utc=True))
-    weekday = np.asarray(local.tz_convert(ctx.site.timezone).day_of_week < 5, dtype=float)
-    workday = (made.to_numpy(float) > 0).astype(float) if made.any() else weekday
-    t = temp.to_numpy(float)
-    degrees = [np.clip(15.0 - t, 0, None), np.clip(t - 18.0, 0, None)]
-    features = np.column_stack(
-        [
-            np.ones(len(index)),
-            workday,
-            *degrees,
-            *(d * workday for d in degrees),
-            made.to_numpy(float),
+    table = drivers.reindex(frame.index)
+    weather = [c for c in table.columns if c != "production"]
+    table[weather] = table[weather].interpolate(limit_direction="both")
+    table["temperature"] = table["temperature"].fillna(12.0)
+    table = table.fillna({c: 0.0 for c in weather})
+    starts = frame.index.to_numpy(np.int64)
+    kinds = day_kinds(ctx, starts, table["production"].to_numpy(float))
+    table["production"] = table["production"].fillna(0.0)
+    # A holiday or shutdown has no hours in use, whatever the weekday's shift plan says.
+    off = kinds == OFF
+    for name in _degree_names():
+        table.loc[off, f"{name}~"] += table.loc[off, name]
+        table.loc[off, name] = 0.0
+    doy = pd.DatetimeIndex(pd.to_datetime(starts, unit="s", utc=True)).day_of_year.to_numpy()
+    # Length of day follows the solstices; its sign (hemisphere) is left to the fit.
+    table["daylight"] = np.cos(2 * np.pi * (doy - 172) / 365.25)
+    return Daily(starts, frame["sum"].to_numpy(float), kinds, table)
+
+
+def _design(d: Daily, fit_kinds: tuple[str, ...], fallback: str, columns: tuple[str, ...]) -> Array:
+    """Feature matrix of `columns`: kind intercepts ("kind:<k>"), per-kind slopes of a
+    driver ("<driver>@<k>") and production."""
+    kind = np.array([k if k in fit_kinds else fallback for k in d.kind], dtype=object)
+    tag = "|".join(fit_kinds) + ">" + fallback
+    out = []
+    for col in columns:
+        if (col, tag) not in d.columns:
+            if col == "production":
+                values = d.drivers["production"].to_numpy(float)
+            elif col.startswith("kind:"):
+                values = (kind == col[5:]).astype(float)
+            else:
+                driver, group = col.split("@")
+                values = d.drivers[driver].to_numpy(float) * np.isin(kind, group.split("|"))
+            d.columns[(col, tag)] = values
+        out.append(d.columns[(col, tag)])
+    return np.column_stack(out) if out else np.zeros((len(d.energy), 0))
+
+
+def _ols(x: Array, y: Array) -> tuple[Array, Array]:
+    """Least-squares coefficients and their t statistics."""
+    # Columns scaled to unit length first: production is some 1e4 times a kind flag.
+    norms = np.linalg.norm(x, axis=0)
+    norms[norms == 0] = 1.0
+    scaled, *_ = np.linalg.lstsq(x / norms, y, rcond=None)
+    dof = max(len(y) - x.shape[1], 1)
+    sigma2 = float(np.sum((y - (x / norms) @ scaled) ** 2)) / dof
+    xs = x / norms
+    se = np.sqrt(np.clip(np.diag(np.linalg.pinv(xs.T @ xs)) * sigma2, 1e-18, None))
+    return np.asarray(scaled / norms, dtype=np.float64), np.asarray(scaled / se, dtype=np.float64)
+
+
+def _select(d: Daily, y: Array, kinds: tuple[str, ...], fallback: str, columns: list[str]) -> Fit:
+    """Drop, one at a time, the driver slopes the data do not support: a weather slope must be
+    positive and every slope clear of noise (|t| >= T_MIN), so a meter that does not follow
+    the weather gets no weather term to extrapolate with."""
+    columns = list(columns)
+    while True:
+        x = _design(d, kinds, fallback, tuple(columns))
+        beta, t = _ols(x, y)
+        weak = [
+            (abs(float(t[j])), c)
+            for j, c in enumerate(columns)
+            if "@" in c
+            and (abs(float(t[j])) < T_MIN or (not c.startswith("daylight") and beta[j] <= 0))
         ]
+        if not weak:
+            return Fit(kinds, fallback, tuple(columns), beta)
+        columns.remove(min(weak)[1])
+
+
+def _candidates(train: Daily) -> tuple[tuple[str, ...], str, list[list[str]]]:
+    """Kinds of day with enough training days, the kind others are scored as, and the
+    column sets to try: one heating and one cooling balance point each."""
+    counts = pd.Series(train.kind).value_counts()
+    kinds = tuple(str(k) for k, n in counts.items() if n >= MIN_KIND_DAYS)
+    working = [k for k in kinds if k != OFF]
+    fallback = working[0] if working else kinds[0]
+    seasonal = int(train.start[-1] - train.start[0]) >= SEASON_DAYS * 86400
+    base = [f"kind:{k}" for k in kinds] + (
+        ["production"] if train.drivers["production"].any() else []
     )
-    return Daily(index.to_numpy(np.int64), frame["sum"].to_numpy(float), features, t)
+    every = "|".join(kinds)
+    drivers = [f"heat{b:g}" for b in HEAT_BASES] + [f"cool{b:g}" for b in COOL_BASES]
+    slopes = {d: _slopes(train, d, kinds) for d in [*drivers, "daylight"]}
+    sets = []
+    for heat in HEAT_BASES:
+        for cool in COOL_BASES:
+            # Hours out of use are alike whatever the day (a building in set-back): one slope.
+            columns = [*base, f"heat{heat:g}~@{every}", f"cool{cool:g}~@{every}"]
+            columns += slopes[f"heat{heat:g}"] + slopes[f"cool{cool:g}"]
+            sets.append(columns + (slopes["daylight"] if seasonal else []))
+    return kinds, fallback, sets
+
+
+def _slopes(train: Daily, driver: str, kinds: tuple[str, ...]) -> list[str]:
+    """Slope columns of a driver ("<driver>@<kind>|<kind>..."): a kind of day gets its own
+    where MIN_SLOPE_DAYS of it have the driver non-zero (three Saturdays fit any slope
+    perfectly); the others share one, or the commonest kind's."""
+    values = np.abs(train.drivers[driver].to_numpy(float)) > 0.05
+
+    def enough(group: list[str]) -> bool:
+        return int((values & np.isin(train.kind, group)).sum()) >= MIN_SLOPE_DAYS
+
+    own = [[k] for k in kinds if enough([k])]
+    rest = [k for k in kinds if not enough([k])]
+    if rest and enough(rest):
+        own.append(rest)
+    elif rest and own:
+        own[0] = own[0] + rest
+    return [f"{driver}@{'|'.join(group)}" for group in own]
+
+
+def _fit_daily(train: Daily, keep: npt.NDArray[np.bool_]) -> Fit:
+    """The balance points that fit the kept training days best, then the supported slopes."""
+    rows = Daily(train.start[keep], train.energy[keep], train.kind[keep], train.drivers[keep])
+    kinds, fallback, sets = _candidates(rows)
+    best, best_sse = sets[0], np.inf
+    for columns in sets:
+        x = _design(rows, kinds, fallback, tuple(columns))
+        x = x / np.maximum(np.linalg.norm(x, axis=0), 1e-12)
+        beta, *_ = np.linalg.lstsq(x, rows.energy, rcond=None)
+        sse = float(np.sum((rows.energy - x @ beta) ** 2))
+        if sse < best_sse:
+            best, best_sse = columns, sse
+    return _select(rows, rows.energy, kinds, fallback, best)
 
 
 def _robust_scores(train: Daily, test: Daily) -> tuple[Array, Array]:
     """Expected energy per test day and robust z-scores of the residuals."""
-    beta, *_ = np.linalg.lstsq(train.features, train.energy, rcond=None)
-    residuals = train.energy - train.features @ beta
+    usable = np.ones(len(train.energy), dtype=bool)
+    fit = _fit_daily(train, usable)
+    episode = _recent_episode(train, fit)
+    if episode is not None:
+        usable[episode[0] : episode[1]] = False
+        fit = _fit_daily(train, usable)
+    keep = usable.copy()
+    for _ in range(REFITS):
+        residuals = train.energy - _design(train, fit.kinds, fit.fallback, fit.columns) @ fit.beta
+        centre = float(np.median(residuals[keep]))
+        mad = float(np.median(np.abs(residuals[keep] - centre)))
+        z = (residuals - centre) / _scale(mad, train.energy)
+        # Refit without the days that were themselves anomalous (a past leak, a drift, a
+        # shutdown): outliers, and what the detector would flag had they been asked about.
+        anomalous = np.abs(residuals - centre) > 3.5 * 1.4826 * mad + 1e-9
+        anomalous |= (np.abs(z) >= THRESHOLD) | _sustained(z) | _sustained(-z) | ~usable
+        if (~anomalous).sum() < MIN_TRAINING_DAYS or np.array_equal(~anomalous, keep):
+            break
+        keep = ~anomalous
+        fit = _fit_daily(train, keep)
+    x = _design(train, fit.kinds, fit.fallback, fit.columns)[keep]
+    residuals = train.energy[keep] - x @ fit.beta
     mad = float(np.median(np.abs(residuals - np.median(residuals))))
-    # Refit without the days that were themselves anomalous (a past leak, a shutdown).
-    keep = np.abs(residuals - np.median(residuals)) <= 3.5 * 1.4826 * mad + 1e-9
-    if keep.sum() >= MIN_TRAINING_DAYS:
-        beta, *_ = np.linalg.lstsq(train.features[keep], train.energy[keep], rcond=None)
-        residuals = train.energy[keep] - train.features[keep] @ beta
-        mad = float(np.median(np.abs(residuals - np.median(residuals))))
-    scale = max(1.4826 * mad, 0.03 * float(np.mean(np.abs(train.energy))) + 1e-9)
-    expected = np.clip(test.features @ beta, 0, None)
-    return expected, (test.energy - expected) / scale
+    expected = np.clip(_design(test, fit.kinds, fit.fallback, fit.columns) @ fit.beta, 0, None)
+    z = (test.energy - expected) / _scale(mad, train.energy)
+    # A kind of day the history holds too few of (a first Saturday shift) is not scored.
+    return expected, np.where(np.isin(test.kind, fit.kinds), z, 0.0)
+
+
+def _recent_episode(train: Daily, fit: Fit) -> tuple[int, int] | None:
+    """Training days [a, b) within the last SHIFT_DAYS whose level stands clearly apart from
+    the rest, if there are such: a leak that started before the period (ongoing or just
+    fixed) would otherwise be learnt as normal."""
+    x = _design(train, fit.kinds, fit.fallback, fit.columns)
+    n = len(train.energy)
+    size = SHIFT_SIZE * float(np.mean(np.abs(train.energy)))
+    days = np.arange(n)
+    best: tuple[float, int, int] | None = None
+    for a in range(max(0, n - SHIFT_DAYS), n - SHIFT_MIN_DAYS + 1):
+        for b in range(a + SHIFT_MIN_DAYS, n + 1):
+            if n - (b - a) < SHIFT_BEFORE:
+                continue
+            step = ((days >= a) & (days < b)).astype(float)
+            beta, t = _ols(np.column_stack([x, step]), train.energy)
+            if abs(beta[-1]) >= size and (best is None or abs(t[-1]) > best[0]):
+                best = (abs(float(t[-1])), a, b)
+    return (best[1], best[2]) if best is not None and best[0] >= SHIFT_T else None
+
+
+def _unlike_history(train: Daily, test: Daily) -> npt.NDArray[np.bool_]:
+    """Test days warmer or colder (by TEMP_MARGIN) than every training day of their kind:
+    a model may not extrapolate, least of all on the few days off a short history holds."""
+    out = np.ones(len(test.energy), dtype=bool)
+    for kind in set(test.kind):
+        seen = train.temperature[train.kind == kind]
+        here = test.kind == kind
+        if len(seen):
+            t = test.temperature[here]
+            out[here] = (t > seen.max() + TEMP_MARGIN) | (t < seen.min() - TEMP_MARGIN)
+    return out
+
+
+def _scale(mad: float, energy: Array) -> float:
+    """Robust spread of the residuals, at least MATERIAL of the mean daily energy: days within
+    a few percent of expectation are not worth an incident, however tight the fit."""
+    return max(1.4826 * mad, MATERIAL * float(np.mean(np.abs(energy))) + 1e-9)
 
 
 def _isolation(train: Daily, test: Daily, seed: int = 0) -> Array:
     """Isolation Forest anomaly score per test day, 0..1 (about 0.5 is ordinary)."""
-    x_train = np.column_stack([train.features[:, 1], train.temperature, train.energy])
-    x_test = np.column_stack([test.features[:, 1], test.temperature, test.energy])
+    x_train = np.column_stack([train.kind != OFF, train.temperature, train.energy])
+    x_test = np.column_stack([test.kind != OFF, test.temperature, test.energy])
     forest = IsolationForest(n_estimators=100, random_state=seed).fit(x_train)
     return np.asarray(-forest.score_samples(x_test), dtype=np.float64)
 
@@ -261,9 +534,10 @@ def _event(
 
 
 def spike_events(
-    meter: str, frame: pd.DataFrame, tz: str, test_lo: int, price: float
+    meter: str, frame: pd.DataFrame, tz: str, test_lo: int, price: float, kinds: pd.Series
 ) -> list[Event]:
-    """Quarter-hours far above the same quarter-hour on recent days of the same type."""
+    """Quarter-hours far above the same quarter-hour on recent days of the same kind (`kinds`:
+    kind of day by local date, see day_kinds)."""
     if frame.empty:
         return []
     local = pd.DatetimeIndex(pd.to_datetime(frame["bucket"], unit="s", utc=True)).tz_convert(tz)
@@ -272,18 +546,17 @@ def spike_events(
             "value": frame["sum"].to_numpy(float),
             "day": local.normalize().tz_localize(None),
             "slot": local.hour * 4 + local.minute // 15,
-            "weekend": local.day_of_week >= 5,
         }
     )
     grid = table.pivot_table(index="day", columns="slot", values="value", aggfunc="max")
-    weekend = table.groupby("day")["weekend"].first().reindex(grid.index)
+    kind = kinds.reindex(grid.index).fillna(OFF).to_numpy(object)
     events: list[Event] = []
     values = grid.to_numpy(float)
     days = list(grid.index)
     slots = [int(c) for c in grid.columns]
     starts = frame["bucket"].to_numpy(np.int64)
-    for kind_of_day in (False, True):
-        rows = np.flatnonzero(weekend.to_numpy(bool) == kind_of_day)
+    for kind_of_day in sorted(set(kind)):
+        rows = np.flatnonzero(kind == kind_of_day)
         for pos, r in enumerate(rows):
             history = values[rows[max(0, pos - PROFILE_DAYS) : pos]]
             if len(history) < 5:
@@ -298,8 +571,8 @@ def spike_events(
             hot = (z >= SPIKE) & (values[r] >= SPIKE_RATIO * median) & (values[r] >= ceiling)
             hot &= material
             for a, b in _runs(np.nan_to_num(hot, nan=0).astype(bool), max_gap=2):
-                if b - a > 12:
-                    continue  # hours long: a sustained change, not a spike
+                if b - a > 12 or not _stands_out(values[r], a, b):
+                    continue  # hours long, or a raised stretch: a sustained change, not a spike
                 day = table["day"].to_numpy() == days[int(r)]
                 slot_ts = dict(zip(table["slot"].to_numpy()[day], starts[day], strict=False))
                 t0, t1 = slot_ts.get(slots[a]), slot_ts.get(slots[b - 1])
@@ -326,6 +599,17 @@ def spike_events(
     return sorted(events, key=lambda e: e.start)
 
 
+def _stands_out(day: Array, a: int, b: int) -> bool:
+    """A spike stands above the hour either side of it, not just above other days (a cold
+    morning raises the whole stretch)."""
+    around = np.r_[day[max(0, a - 4) : a], day[b : b + 4]]
+    around = around[~np.isnan(around)]
+    if not len(around):
+        return True
+    peak, near = float(np.nanmax(day[a:b])), float(around.max())
+    return peak >= SPIKE_NEIGHBOURS * near and (peak - near) * 4 >= SPIKE_MIN_KW
+
+
 def _merge(
     runs: list[tuple[int, int]], starts: npt.NDArray[np.int64], gap_s: int
 ) -> list[tuple[int, int]]:
@@ -338,10 +622,9 @@ def _merge(
     return merged
 
 
-def quality_events(
-    meter: str, frame: pd.DataFrame, period: Period, end: int, tz: str
-) -> list[Event]:
-    """Gaps of an hour or more, stuck readings and negative readings in the 15-minute data."""
+def quality_events(meter: str, frame: pd.DataFrame, lo: int, end: int, tz: str) -> list[Event]:
+    """Gaps of an hour or more, stuck readings and negative readings in the 15-minute data
+    from `lo` to `end`; readings before `lo` in `frame` only say how the meter usually reads."""
     events: list[Event] = []
 
     def add(kind: str, a: int, b: int, severity: Severity) -> None:
@@ -349,29 +632,71 @@ def quality_events(
             _event(meter, kind, "data_quality", a, b, tz, severity, 0.0, None, None, 0.0, None)
         )
 
-    buckets = frame["bucket"].to_numpy(np.int64)
-    for a, b in find_gaps(buckets, period.start_ts, end, 900):
+    recent = frame[frame["bucket"] >= lo]
+    buckets = recent["bucket"].to_numpy(np.int64)
+    for a, b in find_gaps(buckets, lo, end, 900):
         if b - a >= 3600:
             add("meter_outage", a, b, "warning" if b - a < 86400 else "critical")
-    values = frame["sum"].to_numpy(float)
+    values = recent["sum"].to_numpy(float)
     same = np.r_[False, (np.diff(values) == 0) & (values[1:] != 0) & (np.diff(buckets) == 900)]
+    varying = _usually_varies(frame, tz)
     for a, b in _runs(same):
-        if b - a + 1 >= STUCK_QUARTERS:
-            add("stuck_meter", int(buckets[a - 1]), int(buckets[b - 1]) + 900, "warning")
+        run = buckets[a - 1 : b]
+        if len(run) >= STUCK_QUARTERS and varying(run, int(run[0])) >= STUCK_QUARTERS:
+            add("stuck_meter", int(run[0]), int(run[-1]) + 900, "warning")
     for a, b in _runs(values < 0):
         add("negative_values", int(buckets[a]), int(buckets[b - 1]) + 900, "warning")
     return events
 
 
-def _drivers(ctx: ToolContext, lo: int, hi: int) -> dict[str, pd.Series]:
+def _usually_varies(frame: pd.DataFrame, tz: str) -> Callable[[npt.NDArray[np.int64], int], int]:
+    """A counter of the quarter-hours of a run at times of day when the meter's reading
+    usually changes from one quarter-hour to the next (on most of the days before the run).
+
+    A stuck register repeats itself where the load would move; a meter that reads the same
+    (nothing running at night, a constant load) is not stuck. Without a week of readings
+    before the run every quarter-hour counts."""
+    buckets = frame["bucket"].to_numpy(np.int64)
+    values = frame["sum"].to_numpy(float)
+    local = pd.DatetimeIndex(pd.to_datetime(buckets, unit="s", utc=True)).tz_convert(tz)
+    slots = np.asarray(local.hour * 4 + local.minute // 15, dtype=np.int64)
+    moved = np.r_[False, (np.diff(values) != 0) & (np.diff(buckets) == 900)]
+    known = np.r_[False, np.diff(buckets) == 900]
+
+    def count(run: npt.NDArray[np.int64], before: int) -> int:
+        past = known & (buckets < before)
+        if past.sum() < STUCK_HISTORY_DAYS * 96:
+            return len(run)
+        share = np.bincount(slots[past & moved], minlength=96) / np.maximum(
+            np.bincount(slots[past], minlength=96), 1
+        )
+        run_local = pd.DatetimeIndex(pd.to_datetime(run, unit="s", utc=True)).tz_convert(tz)
+        run_slots = np.asarray(run_local.hour * 4 + run_local.minute // 15, dtype=np.int64)
+        return int((share[run_slots] > 0.5).sum())
+
+    return count
+
+
+def _drivers(ctx: ToolContext, lo: int, hi: int) -> pd.DataFrame:
+    """Daily drivers of the site: weather (temperature, degree columns) and production."""
     with ctx.engine.connect() as conn:
         pairs = catalog.list_series(conn, ctx.site.id)
-    temps = [s.id for _, s in pairs if s.metric == "outdoor_temperature"][:1]
+    temps = [s.id for _, s in pairs if s.metric == "outdoor_temperature"]
     made = [s.id for _, s in pairs if s.metric == "production"]
-    return {
-        "temperature": _daily_driver(ctx, temps, lo, hi, "avg"),
-        "production": _daily_driver(ctx, made, lo, hi, "sum"),
-    }
+    table = _weather(ctx, temps, lo, hi)
+    production = _production(ctx, made, lo, hi)
+    table = table.reindex(table.index.union(production.index))
+    table["production"] = production.reindex(table.index)
+    return pd.DataFrame(table)
+
+
+def _kinds_by_date(ctx: ToolContext, quarters: pd.DataFrame, drivers: pd.DataFrame) -> pd.Series:
+    """Kind of day (day_kinds) of each local date in a 15-minute frame."""
+    local = pd.DatetimeIndex(pd.to_datetime(quarters["bucket"], unit="s", utc=True))
+    days = local.tz_convert(ctx.site.timezone).normalize().unique()
+    starts = np.asarray(days.as_unit("s").asi8, dtype=np.int64)
+    made = drivers["production"].reindex(starts).to_numpy(float)
+    return pd.Series(day_kinds(ctx, starts, made), index=days.tz_localize(None))
 
 
 def _drop_explained(events: list[Event]) -> list[Event]:
@@ -385,19 +710,47 @@ def _drop_explained(events: list[Event]) -> list[Event]:
     return [e for e in events if e.category == "data_quality" or not explained(e)]
 
 
+def _daily_events(
+    meter: str, train: Daily, test: Daily, tz: str, price: float
+) -> tuple[list[Event], list[str]]:
+    """Consumption events of one meter's test days, and the caveats of scoring them."""
+    if len(train.energy) < MIN_TRAINING_DAYS:
+        return [], [
+            f"{meter}: under three weeks of history before the period; daily consumption not scored"
+        ]
+    if not len(test.energy):
+        return [], []
+    caveats = []
+    expected, z = _robust_scores(train, test)
+    outside = _unlike_history(train, test)
+    if outside.any():
+        z = np.where(outside, 0.0, z)
+        caveats.append(
+            f"{meter}: {int(outside.sum())} day(s) warmer or colder than any day of the same "
+            "kind (working day, Saturday shift, day off) in its history were not scored"
+        )
+    iso = _isolation(train, test)
+    return consumption_events(meter, test, expected, z, iso, tz, price), caveats
+
+
 @tool(AnomalyInput)
 def detect_anomalies(ctx: ToolContext, args: AnomalyInput) -> AnomalyResult:
     """Find unusual consumption and data problems per meter over a period, as a short list of
     events (start, end, kind, severity, expected vs actual kWh, extra kWh and cost): sustained
     excess (leaks, drifting equipment), demand spikes, drops, meter outages, stuck or negative
-    readings. Each hour is compared with a model of the meter trained on the six weeks before
-    the period. Use it for "anything unusual last week", "why is the bill high"."""
+    readings. Each day is compared with a model of the meter trained on the year before the
+    period (kind of day with public holidays, weather, production). Use it for "anything
+    unusual last week", "why is the bill high"."""
     period = resolve.period(ctx, args.period)
     found = resolve.targets(ctx, args.meters, "energy")
     tz = ctx.site.timezone
     end = min(period.end_ts, int(ctx.now.timestamp()) // 900 * 900)
     train_lo = period.start_ts - TRAINING_DAYS * 86400
     drivers = _drivers(ctx, train_lo, end)
+    with ctx.engine.connect() as conn:
+        stats = queries.series_stats(conn, [t.series.id for t in found])
+    # A meter's data begins with its first reading: no outage before it was connected.
+    first = {sid: st.first_ts for sid, st in stats.items()}
     price = ctx.config.tariffs["electricity"].default_price
     events: list[Event] = []
     caveats: list[str] = []
@@ -405,32 +758,23 @@ def detect_anomalies(ctx: ToolContext, args: AnomalyInput) -> AnomalyResult:
         meter_price = ctx.config.gas_price_per_kwh if target.meter.kind == "gas" else price
         train = _daily(ctx, target.series.id, train_lo, period.start_ts, drivers)
         test = _daily(ctx, target.series.id, period.start_ts, end, drivers)
-        if len(train.energy) < MIN_TRAINING_DAYS:
-            caveats.append(
-                f"{target.meter.name}: under three weeks of history before the period; "
-                "daily consumption not scored"
-            )
-        elif len(test.energy):
-            expected, z = _robust_scores(train, test)
-            outside = (test.temperature > train.temperature.max() + TEMP_MARGIN) | (
-                test.temperature < train.temperature.min() - TEMP_MARGIN
-            )
-            if outside.any():
-                z = np.where(outside, 0.0, z)
-                caveats.append(
-                    f"{target.meter.name}: {int(outside.sum())} day(s) warmer or colder than any "
-                    "in its history were not scored"
-                )
-            iso = _isolation(train, test)
-            events += consumption_events(target.meter.name, test, expected, z, iso, tz, meter_price)
+        found_here, notes = _daily_events(target.meter.name, train, test, tz, meter_price)
+        events += found_here
+        caveats += notes
         with ctx.engine.connect() as conn:
             quarters = queries.rollups(
                 conn, [target.series.id], 900, period.start_ts - 21 * 86400, end, tz=tz
             )
-        events += spike_events(target.meter.name, quarters, tz, period.start_ts, meter_price)
+        kinds = _kinds_by_date(ctx, quarters, drivers)
+        events += spike_events(target.meter.name, quarters, tz, period.start_ts, meter_price, kinds)
         if args.include_data_quality:
-            recent = quarters[quarters["bucket"] >= period.start_ts]
-            events += quality_events(target.meter.name, recent, period, end, tz)
+            lo = max(period.start_ts, first.get(target.series.id) or period.start_ts)
+            if lo > period.start_ts:
+                caveats.append(
+                    f"{target.meter.name}: no readings before {_iso(lo, tz)}; the time before "
+                    "is not counted as an outage"
+                )
+            events += quality_events(target.meter.name, quarters, lo, end, tz)
     if not found:
         raise InsufficientData("no energy meters to check")
     events = _drop_explained(events)
@@ -440,11 +784,14 @@ def detect_anomalies(ctx: ToolContext, args: AnomalyInput) -> AnomalyResult:
         events=events,
         meters_checked=[t.meter.name for t in found],
         method=(
-            "daily energy vs a least-squares model (workday, heating/cooling degrees, "
-            f"production) trained on the {TRAINING_DAYS} days before, flagged at robust z >= "
-            f"{THRESHOLD:g}; Isolation Forest score as a second opinion; demand spikes where a "
-            f"quarter-hour is z >= {SPIKE:g} and {SPIKE_RATIO:g}x its usual level on recent days "
-            "of the same type; gaps, stuck and negative readings from 15-minute data"
+            "daily energy vs a least-squares model (kind of day from the shift plan, public "
+            "holidays and production; heating/cooling degree-hours in and out of shift hours; "
+            f"length of day; production) trained on up to {TRAINING_DAYS} days before, past "
+            f"faults left out, flagged at robust z >= {THRESHOLD:g} or a sustained week; "
+            "Isolation Forest score as a second opinion; demand spikes where a quarter-hour is "
+            f"z >= {SPIKE:g} and {SPIKE_RATIO:g}x its usual level on recent days of the same "
+            "kind and stands above the hour around it; gaps, stuck readings (where the meter "
+            "usually varies) and negative readings from 15-minute data"
         ),
         caveats=caveats,
     )
