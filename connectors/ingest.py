@@ -7,20 +7,26 @@ message that cannot be stored goes to the dead-letter table with the reason and 
 payload, in the same transaction as the batch, and is acknowledged too: retrying it would fail
 the same way. Register (cumulative) series are differenced here, with their last reading kept
 in the store so a restart continues where it stopped.
+
+Batches are written one at a time and in order. By default the thread that fills a batch
+writes it; after `start_writer()` a writer thread does, fed a bounded queue of full batches, so
+receiving and decoding go on while a batch is stored (SQLite and the socket release the GIL).
+A batch whose commit fails stays at the head of the queue, unacknowledged, and is retried.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 from sqlalchemy import Connection, Engine, insert, select, update
 
-from connectors.payloads import Decoded, InvalidPayload, TopicScheme, decode
+from connectors.payloads import Columns, Decoded, InvalidPayload, TopicScheme, decode
 from connectors.registers import RegisterTracker
 from store import catalog
 from store.errors import EMSError
@@ -28,6 +34,8 @@ from store.schema import DeadLetter, SmallState
 from store.writes import write_readings
 
 Ack = Callable[[int], None]
+log = logging.getLogger(__name__)
+RETRY_S = 1.0  # the writer thread's pause after a failed commit before it tries the batch again
 
 
 @dataclass
@@ -51,6 +59,7 @@ class _Pending:
     decoded: list[tuple[int, Decoded]] = field(default_factory=list)  # (mid, message)
     dead: list[tuple[int, str, str, str]] = field(default_factory=list)  # mid, topic, reason, raw
     since: float = 0.0
+    readings: int = 0
 
     def __len__(self) -> int:
         return len(self.decoded) + len(self.dead)
@@ -67,81 +76,163 @@ class Ingestor:
         scheme: TopicScheme | None = None,
         cumulative: frozenset[tuple[str, str]] = frozenset(),
         batch_size: int = 5000,
+        batch_readings: int = 250_000,
         batch_seconds: float = 1.0,
         ack: Ack | None = None,
         clock: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
+        queued_batches: int = 2,
     ) -> None:
         self.engine = engine
         self.timezone = timezone
         self.scheme = scheme or TopicScheme()
         self.cumulative = cumulative
-        self.batch_size = batch_size
+        self.batch_size = batch_size  # messages
+        # A batch is also full at this many readings: with 100-reading messages the writer
+        # then stores one batch while the next is received, instead of one long batch.
+        self.batch_readings = batch_readings
         self.batch_seconds = batch_seconds
         self.ack = ack if ack is not None else (lambda mid: None)
         self.clock = clock  # wall time: stamps bare numbers, checks meter clocks
         self.monotonic = monotonic  # ages batches, immune to clock changes
+        self.queued_batches = queued_batches  # full batches waiting for the writer, at most
         self.health = Health()
         self._pending = _Pending()
+        self._sealed: deque[_Pending] = deque()  # full batches, oldest first, not yet committed
         self._lock = threading.Lock()
-        # One batch is written at a time: the ticker's age flush and a full batch on the
-        # network thread would otherwise race to create the same new series.
+        self._changed = threading.Condition(self._lock)  # a batch was sealed or committed
+        # One batch is written at a time: the ticker's age flush, the writer thread and a full
+        # batch on the network thread would otherwise race to create the same new series.
         self._flushing = threading.Lock()
+        self._writer: threading.Thread | None = None
+        self._stopping = False
         self._series: dict[tuple[str, str, str], tuple[int, str]] = {}
         self._zones: dict[int, str] = {}
         self._registers: dict[int, RegisterTracker] = {}
 
+    def start_writer(self) -> None:
+        """Store full batches on a writer thread from now on; `stop_writer()` ends it."""
+        with self._lock:
+            if self._writer is not None:
+                return
+            self._stopping = False
+            self._writer = threading.Thread(
+                target=self._write_loop, name="ems-ingest-writer", daemon=True
+            )
+        self._writer.start()
+
+    def stop_writer(self) -> None:
+        """End the writer thread; batches it has not committed stay queued for `flush()`."""
+        with self._lock:
+            writer, self._writer = self._writer, None
+            self._stopping = True
+            self._changed.notify_all()
+        if writer is not None:
+            writer.join(timeout=60)
+
     def handle(self, mid: int, topic: str, payload: bytes) -> None:
-        """Take one message; flushes when the batch is full or old enough."""
+        """Take one message; a full batch is stored, or queued for the writer thread.
+
+        With the writer thread running, this waits while `queued_batches` full batches are
+        queued, so a slow store holds back the broker rather than filling memory.
+        """
         received = self.clock()
+        decoded: Decoded | None = None
+        try:  # outside the lock: decoding is pure
+            decoded = decode(topic, payload, received, self.scheme)
+        except InvalidPayload as exc:
+            # Kept as readable text; NUL bytes are escaped (PostgreSQL text cannot hold them).
+            raw = payload[:10_000].decode("utf-8", errors="backslashreplace")
+            reason, raw = str(exc), raw.replace("\x00", "\\x00")
         with self._lock:
             self.health.messages += 1
             if not self._pending:
                 self._pending.since = self.monotonic()
-            try:
-                self._pending.decoded.append((mid, decode(topic, payload, received, self.scheme)))
-            except InvalidPayload as exc:
-                # Kept as readable text; NUL bytes are escaped (PostgreSQL text cannot hold them).
-                raw = payload[:10_000].decode("utf-8", errors="backslashreplace")
-                raw = raw.replace("\x00", "\\x00")
-                self._pending.dead.append((mid, topic, str(exc), raw))
-            due = len(self._pending) >= self.batch_size
-        if due:
-            self.flush()
+            if decoded is not None:
+                self._pending.decoded.append((mid, decoded))
+                self._pending.readings += len(decoded.readings)
+            else:
+                self._pending.dead.append((mid, topic, reason, raw))
+            full = self._pending.readings >= self.batch_readings
+            if len(self._pending) < self.batch_size and not full:
+                return
+            if self._writer is not None:
+                self._seal()
+                while len(self._sealed) > self.queued_batches and not self._stopping:
+                    self._changed.wait()
+                return
+        self.flush()
 
     def tick(self) -> None:
-        """Called periodically: flush a batch that has waited long enough."""
+        """Called periodically: flush a batch that has waited long enough, and without the
+        writer thread retry batches whose commit failed."""
         with self._lock:
             age = self.monotonic() - self._pending.since
-            due = bool(self._pending) and age >= self.batch_seconds
-        if due:
-            self.flush()
+            aged = bool(self._pending) and age >= self.batch_seconds
+            if self._writer is not None:
+                if aged:
+                    self._seal()
+                return
+            if not (aged or self._sealed):
+                return
+        self.flush()
 
     def flush(self) -> int:
-        """Store the buffered batch in one transaction, then acknowledge its messages."""
-        with self._flushing:
-            return self._flush()
+        """Store the buffered batches in order, each in one transaction, then acknowledge them.
 
-    def _flush(self) -> int:
-        with self._lock:
-            batch, self._pending = self._pending, _Pending()
-        if not batch:
-            return 0
+        Raises what the store raised; the failed batch and those after it stay queued.
+        """
+        with self._flushing:
+            with self._lock:
+                self._seal()
+            return self._write_sealed()
+
+    def _seal(self) -> None:
+        """Queue the pending batch for writing (the caller holds `_lock`)."""
+        if self._pending:
+            self._sealed.append(self._pending)
+            self._pending = _Pending()
+            self._changed.notify_all()
+
+    def _write_loop(self) -> None:
+        while True:
+            with self._lock:
+                self._changed.wait_for(lambda: bool(self._sealed) or self._stopping)
+                if self._stopping:
+                    return
+            try:
+                with self._flushing:
+                    self._write_sealed()
+            except Exception:  # the store is down: keep the batch, try again shortly
+                log.exception("storing a batch failed; it stays queued and unacknowledged")
+                with self._lock:
+                    self._changed.wait_for(lambda: self._stopping, timeout=RETRY_S)
+
+    def _write_sealed(self) -> int:
+        """Write queued batches oldest first until none is left (the caller holds `_flushing`)."""
+        stored = 0
+        while True:
+            with self._lock:
+                if not self._sealed:
+                    return stored
+                batch = self._sealed[0]
+            stored += self._write(batch)
+            with self._lock:
+                self._sealed.popleft()
+                self._changed.notify_all()
+
+    def _write(self, batch: _Pending) -> int:
         started = time.perf_counter()
         try:
             with self.engine.begin() as conn:
                 stored = self._store(conn, batch)
         except Exception:
-            # Nothing was committed: put the batch back so nothing is acknowledged or lost,
-            # and forget what was learnt inside the rolled-back transaction: register
-            # positions and any series it created (both reload from the store).
+            # Nothing was committed: the batch stays queued, nothing of it acknowledged; forget
+            # what was learnt inside the rolled-back transaction: register positions and any
+            # series it created (both reload from the store).
             self._registers.clear()
             self._series.clear()
             self._zones.clear()
-            with self._lock:
-                batch.decoded += self._pending.decoded
-                batch.dead += self._pending.dead
-                self._pending = batch
             raise
         for mid, _ in batch.decoded:
             self.ack(mid)
@@ -154,7 +245,7 @@ class Ingestor:
         return stored
 
     def _store(self, conn: Connection, batch: _Pending) -> int:
-        grouped: dict[int, list[tuple[int, float]]] = defaultdict(list)
+        grouped: dict[int, list[Columns | list[tuple[int, float]]]] = defaultdict(list)
         dead = list(batch.dead)
         newest = 0
         for mid, message in batch.decoded:
@@ -165,20 +256,28 @@ class Ingestor:
                 continue
             readings = message.readings
             if (message.meter, message.metric) in self.cumulative:
+                newest = max([newest, *(ts for ts, _ in readings)])
                 readings = self._differences(conn, series_id, readings)
-            grouped[series_id] += readings
-            newest = max([newest, *(ts for ts, _ in message.readings)])
+                grouped[series_id].append(readings)
+            else:
+                grouped[series_id].append(message.columns or readings)
         stored = 0
-        for series_id, readings in grouped.items():
-            if not readings:
+        for series_id, parts in grouped.items():
+            ts, values = _concatenate(parts)
+            if len(ts) == 0:
                 continue
-            ts = np.array([r[0] for r in readings], dtype=np.int64)
-            values = np.array([r[1] for r in readings], dtype=np.float64)
-            order = np.argsort(ts, kind="stable")
+            order = np.argsort(ts, kind="stable")  # a later value for the same time wins
             write_readings(conn, series_id, ts[order], values[order], self._zones[series_id])
-            stored += len(readings)
-        for _, topic, reason, raw in dead:
-            conn.execute(insert(DeadLetter).values(source=topic, reason=reason, payload=raw))
+            stored += len(ts)
+            newest = max(newest, int(ts.max()))
+        if dead:
+            conn.execute(
+                insert(DeadLetter),
+                [
+                    {"source": topic, "reason": reason, "payload": raw}
+                    for _, topic, reason, raw in dead
+                ],
+            )
         if newest:
             self.health.last_lag_seconds = max(self.clock() - newest, 0.0)
         return stored
@@ -219,6 +318,29 @@ class Ingestor:
         if tracker.last is not None:
             _save_state(conn, key, {"ts": tracker.last[0], "value": tracker.last[1]})
         return out
+
+
+def _concatenate(parts: list[Columns | list[tuple[int, float]]]) -> Columns:
+    """One series' readings of a batch as arrays, in the order they arrived."""
+    chunks: list[Columns] = []
+    rows: list[tuple[int, float]] = []
+    for part in parts:
+        if isinstance(part, tuple):
+            if rows:
+                chunks.append(_columns(rows))
+                rows = []
+            chunks.append(part)
+        else:
+            rows += part
+    if rows or not chunks:
+        chunks.append(_columns(rows))
+    return np.concatenate([c[0] for c in chunks]), np.concatenate([c[1] for c in chunks])
+
+
+def _columns(rows: list[tuple[int, float]]) -> Columns:
+    # Timestamps are within days of now, far below 2**53: exact as float64.
+    pairs = np.array(rows, dtype=np.float64).reshape(-1, 2)
+    return pairs[:, 0].astype(np.int64), pairs[:, 1]
 
 
 def _save_state(conn: Connection, key: str, value: dict[str, float | int]) -> None:

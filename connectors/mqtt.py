@@ -1,5 +1,8 @@
 """The MQTT client of ingestion (paho-mqtt 2): subscribes with QoS 1 on a persistent session,
-hands each message to the Ingestor, and acknowledges it only after its batch is committed."""
+hands each message to the Ingestor, and acknowledges it only after its batch is committed.
+
+The network thread receives and decodes; the Ingestor's writer thread stores full batches, so
+the next batch is received while the last one is written."""
 
 from __future__ import annotations
 
@@ -96,6 +99,7 @@ class MqttIngest:
         self.client.connect_async(
             host, port, keepalive=self.config.keepalive, clean_start=False, properties=properties
         )
+        self.ingestor.start_writer()
         self.client.loop_start()
         self._ticker = threading.Thread(target=self._tick, name="ems-ingest-ticker", daemon=True)
         self._stop.clear()
@@ -106,6 +110,7 @@ class MqttIngest:
         self._stop.set()
         if self._ticker is not None:
             self._ticker.join(timeout=10)
+        self.ingestor.stop_writer()
         self.ingestor.flush()
         self.client.disconnect()
         self.client.loop_stop()

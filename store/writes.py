@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, delete, func, select
+from sqlalchemy import Connection
 
 from store.errors import InvalidReading
 from store.rollups import (
@@ -27,7 +27,7 @@ from store.rollups import (
     day_range,
     from_readings,
 )
-from store.schema import GRAIN_15MIN, GRAIN_DAY, GRAIN_HOUR, Reading, Rollup
+from store.schema import GRAIN_15MIN, GRAIN_DAY, GRAIN_HOUR
 
 # ON CONFLICT ... DO UPDATE is spelt the same on SQLite (3.24+) and PostgreSQL. The WHERE keeps
 # identical values from being rewritten, so the row count tells what really changed.
@@ -39,6 +39,16 @@ _UPSERT = (
 _INSERT_ROLLUPS = (
     "INSERT INTO rollups (series_id, grain, bucket, n, sum, min, max) VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
+# The reads and deletes of a write, run on the driver's cursor: building and compiling them as
+# SQLAlchemy expressions cost more than running them (a write makes about a dozen).
+_COUNT = "SELECT count(*) FROM readings WHERE series_id = ? AND ts >= ? AND ts < ?"
+_READ = "SELECT ts, value FROM readings WHERE series_id = ? AND ts >= ? AND ts < ? ORDER BY ts"
+_ROLLUP_RANGE = "series_id = ? AND grain = ? AND bucket >= ? AND bucket < ?"
+_READ_ROLLUPS = (
+    f"SELECT bucket, n, sum, min, max FROM rollups WHERE {_ROLLUP_RANGE} ORDER BY bucket"
+)
+_DELETE_ROLLUPS = f"DELETE FROM rollups WHERE {_ROLLUP_RANGE}"
+_QUARTER_SPAN = f"SELECT min(bucket), max(bucket) FROM rollups WHERE {_ROLLUP_RANGE}"
 
 ROWS_PER_STATEMENT = 50_000
 
@@ -79,10 +89,7 @@ def _clean(ts: IntArray, values: FloatArray) -> tuple[IntArray, FloatArray]:
 
 
 def _count(conn: Connection, series_id: int, lo: int, hi: int) -> int:
-    stmt = select(func.count()).where(
-        Reading.series_id == series_id, Reading.ts >= lo, Reading.ts < hi
-    )
-    return int(conn.execute(stmt).scalar_one())
+    return int(_fetch(conn, _COUNT, (series_id, lo, hi))[0][0])
 
 
 def write_readings(
@@ -107,10 +114,41 @@ def write_readings(
         # Nothing was stored in these quarter-hours: the batch alone defines their rollups.
         refresh_rollups(conn, series_id, ts, values, tz)
         return WriteStats(new=len(ts))
-    new = _count(conn, series_id, lo, hi) - before
+    after = _count(conn, series_id, lo, hi)
+    new = after - before
     if modified:
-        refresh_rollups(conn, series_id, ts, None, tz)
+        _refresh_overlap(conn, series_id, (ts, values), after, (lo, hi), tz)
     return WriteStats(new=new, changed=modified - new, unchanged=len(ts) - modified)
+
+
+def _refresh_overlap(
+    conn: Connection,
+    series_id: int,
+    batch: tuple[IntArray, FloatArray],
+    after: int,
+    span: tuple[int, int],
+    tz: str,
+) -> None:
+    """Refresh the rollups after a write into quarter-hours of which some held readings.
+
+    Only the span of quarter-hours that have a rollup (from before this write) is read back; the
+    others were empty, so the batch alone defines them. That holds when the store's count in the
+    range equals what was read back plus the batch's readings outside the span; otherwise
+    (rollups missing for stored readings) the whole range is read back.
+    """
+    ts, values = batch
+    lo, hi = span
+    first, last = _fetch(conn, _QUARTER_SPAN, (series_id, GRAIN_15MIN, lo, hi))[0]
+    if first is not None:
+        a, b = int(first), int(last) + GRAIN_15MIN
+        outside = (ts < a) | (ts >= b)
+        read_ts, read_values = _read(conn, series_id, a, b)
+        if len(read_ts) + int(outside.sum()) == after:
+            all_ts = np.concatenate([read_ts, ts[outside]])
+            all_values = np.concatenate([read_values, values[outside]])
+            _rollup(conn, series_id, all_ts, all_values, span, tz)
+            return
+    refresh_rollups(conn, series_id, ts, None, tz)
 
 
 def quarter_range(ts: IntArray, tz: str) -> tuple[int, int]:
@@ -120,28 +158,17 @@ def quarter_range(ts: IntArray, tz: str) -> tuple[int, int]:
 
 
 def _read(conn: Connection, series_id: int, lo: int, hi: int) -> tuple[IntArray, FloatArray]:
-    rows = conn.execute(
-        select(Reading.ts, Reading.value)
-        .where(Reading.series_id == series_id, Reading.ts >= lo, Reading.ts < hi)
-        .order_by(Reading.ts)
-    ).all()
+    rows = _fetch(conn, _READ, (series_id, lo, hi))
     if not rows:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
-    arr = np.array([tuple(r) for r in rows], dtype=np.float64)
-    return arr[:, 0].astype(np.int64), arr[:, 1]
+    # Timestamps stay integers (a float64 round trip is exact only below 2**53).
+    ts = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+    values = np.fromiter((r[1] for r in rows), dtype=np.float64, count=len(rows))
+    return ts, values
 
 
 def _read_rollups(conn: Connection, series_id: int, grain: int, lo: int, hi: int) -> Aggregates:
-    rows = conn.execute(
-        select(Rollup.bucket, Rollup.n, Rollup.sum, Rollup.min, Rollup.max)
-        .where(
-            Rollup.series_id == series_id,
-            Rollup.grain == grain,
-            Rollup.bucket >= lo,
-            Rollup.bucket < hi,
-        )
-        .order_by(Rollup.bucket)
-    ).all()
+    rows = _fetch(conn, _READ_ROLLUPS, (series_id, grain, lo, hi))
     arr = np.array([tuple(r) for r in rows], dtype=np.float64).reshape(-1, 5)
     return Aggregates(
         arr[:, 0].astype(np.int64), arr[:, 1].astype(np.int64), arr[:, 2], arr[:, 3], arr[:, 4]
@@ -151,14 +178,7 @@ def _read_rollups(conn: Connection, series_id: int, grain: int, lo: int, hi: int
 def _replace_rollups(
     conn: Connection, series_id: int, grain: int, lo: int, hi: int, agg: Aggregates
 ) -> None:
-    conn.execute(
-        delete(Rollup).where(
-            Rollup.series_id == series_id,
-            Rollup.grain == grain,
-            Rollup.bucket >= lo,
-            Rollup.bucket < hi,
-        )
-    )
+    _fetch(conn, _DELETE_ROLLUPS, (series_id, grain, lo, hi), rows=False)
     if len(agg) == 0:
         return
     rows = zip(
@@ -206,6 +226,20 @@ def _pg_upsert(conn: Connection, rows: Iterable[tuple[Any, ...]]) -> int:
     return max(result.rowcount, 0)
 
 
+def _fetch(
+    conn: Connection, sql: str, params: tuple[Any, ...], *, rows: bool = True
+) -> list[tuple[Any, ...]]:
+    """Run one '?'-parameterised statement on the driver's cursor; its rows when `rows`."""
+    if conn.dialect.paramstyle in ("format", "pyformat"):
+        sql = sql.replace("?", "%s")
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(sql, params)
+        return list(cursor.fetchall()) if rows else []
+    finally:
+        cursor.close()
+
+
 def _executemany(conn: Connection, sql: str, rows: Iterable[tuple[Any, ...]]) -> int:
     """Run a parameterised statement over many rows on the connection's own DB-API cursor.
 
@@ -240,6 +274,20 @@ def refresh_rollups(
     lo, hi = quarter_range(ts, tz)
     if values is None:
         ts, values = _read(conn, series_id, lo, hi)
+    _rollup(conn, series_id, ts, values, (lo, hi), tz)
+
+
+def _rollup(
+    conn: Connection,
+    series_id: int,
+    ts: IntArray,
+    values: FloatArray,
+    span: tuple[int, int],
+    tz: str,
+) -> None:
+    """Replace the rollups of the quarter-hours in `span` (all its readings are `ts`, `values`,
+    in any order) and of the hours and days holding them."""
+    lo, hi = span
     finer = from_readings(ts, values, GRAIN_15MIN, tz)
     _replace_rollups(conn, series_id, GRAIN_15MIN, lo, hi, finer)
     for finer_grain, grain in ((GRAIN_15MIN, GRAIN_HOUR), (GRAIN_HOUR, GRAIN_DAY)):

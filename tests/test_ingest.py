@@ -4,6 +4,9 @@ redelivery counted once, registers continued across a restart."""
 from __future__ import annotations
 
 import json
+import threading
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
@@ -166,3 +169,117 @@ def test_batches_flush_by_size_and_by_age(engine: Engine) -> None:
     ingestor.tick()
     assert 4 in acks
     assert ingestor.health.readings == 4 and ingestor.health.batches == 2
+
+
+def wait_for(done: Callable[[], bool], seconds: float = 10.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not done():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.005)
+
+
+def test_the_writer_thread_stores_full_batches_in_order_and_acks_after_commit(
+    engine: Engine,
+) -> None:
+    acks = Acks()
+    ingestor = make(engine, acks, batch_size=10, batch_readings=25)
+    ingestor.start_writer()
+    try:
+        press = [
+            message(i + 1, "ems/plant/press/energy", {"ts": T0 + 60 * i, "value": float(i)})
+            for i in range(20)
+        ]
+        oven = [{"ts": T0 + 60 * j, "value": 2.0} for j in range(30)]
+        feed(ingestor, [*press, message(21, "ems/plant/oven/energy", oven)])
+        wait_for(lambda: len(acks) == 21)  # the 30 readings of message 21 filled a batch
+        assert acks == list(range(1, 22))
+        assert ingestor.health.batches == 3 and ingestor.health.readings == 50
+    finally:
+        ingestor.stop_writer()
+    assert stored(engine, "press") == [(T0 + 60 * i, float(i)) for i in range(20)]
+    assert stored(engine, "oven") == [(T0 + 60 * j, 2.0) for j in range(30)]
+
+
+def test_a_failing_store_keeps_batches_queued_and_holds_back_the_network_thread(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    acks = Acks()
+    ingestor = make(engine, acks, batch_size=2, queued_batches=1)
+    monkeypatch.setattr(ingest, "RETRY_S", 0.05)
+    real = ingest.write_readings
+    down = threading.Event()
+    down.set()
+
+    def flaky(*args: object, **kwargs: object) -> object:
+        if down.is_set():
+            raise RuntimeError("database went away")
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ingest, "write_readings", flaky)
+    ingestor.start_writer()
+    msgs = [
+        message(i, "ems/plant/press/energy", {"ts": T0 - 9000 + 900 * i, "value": 1.0 + i})
+        for i in range(1, 9)
+    ]
+    network = threading.Thread(target=feed, args=(ingestor, msgs))
+    network.start()
+    try:
+        time.sleep(0.5)
+        assert acks == []  # nothing committed, nothing acknowledged
+        assert network.is_alive()  # two full batches queued: the third waits for room
+        assert ingestor.health.messages < 8
+        down.clear()
+        network.join(timeout=10)
+        wait_for(lambda: len(acks) == 8)
+    finally:
+        ingestor.stop_writer()
+        network.join(timeout=10)
+    assert acks == list(range(1, 9))
+    assert stored(engine, "press") == [(T0 - 9000 + 900 * i, 1.0 + i) for i in range(1, 9)]
+
+
+def test_stop_writer_leaves_uncommitted_batches_for_flush(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    acks = Acks()
+    ingestor = make(engine, acks, batch_size=1)
+    calls = {"n": 0}
+    real = ingest.write_readings
+
+    def failing_once(*args: object, **kwargs: object) -> object:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError("database went away")
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ingest, "write_readings", failing_once)
+    monkeypatch.setattr(ingest, "RETRY_S", 30.0)  # the writer would not retry before stopping
+    ingestor.start_writer()
+    feed(ingestor, [message(1, "ems/plant/oven/energy", {"ts": T0, "value": 4.0})])
+    wait_for(lambda: calls["n"] == 1)
+    ingestor.stop_writer()
+    assert acks == []
+    assert ingestor.flush() == 1
+    assert acks == [1] and stored(engine, "oven") == [(T0, 4.0)]
+
+
+def test_without_the_writer_thread_the_ticker_retries_a_failed_batch(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    acks = Acks()
+    ingestor = make(engine, acks)
+    feed(ingestor, [message(1, "ems/plant/oven/energy", {"ts": T0, "value": 4.0})])
+    real = ingest.write_readings
+    calls = {"n": 0}
+
+    def failing_once(*args: object, **kwargs: object) -> object:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError("database went away")
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ingest, "write_readings", failing_once)
+    with pytest.raises(RuntimeError):
+        ingestor.flush()
+    ingestor.tick()  # nothing new is pending, but the failed batch is still queued
+    assert acks == [1] and stored(engine, "oven") == [(T0, 4.0)]

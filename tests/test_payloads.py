@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from connectors import payloads
 from connectors.payloads import Decoded, InvalidPayload, TopicScheme, decode
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC).timestamp()
@@ -101,3 +103,120 @@ def test_any_message_is_decoded_or_refused_with_a_reason(topic: str, payload: by
         assert str(exc)
     else:
         assert isinstance(decoded, Decoded) and decoded.readings
+
+
+def _per_reading(topic: str, payload: bytes, monkeypatch: pytest.MonkeyPatch) -> object:
+    """Decode with the numpy path switched off: the result, or the refusal's message."""
+    with monkeypatch.context() as patched:
+        patched.setattr(payloads, "VECTOR_MIN", 10**9)
+        try:
+            return decode(topic, payload, NOW)
+        except InvalidPayload as exc:
+            return str(exc)
+
+
+def _decoded(topic: str, payload: bytes) -> object:
+    try:
+        return decode(topic, payload, NOW)
+    except InvalidPayload as exc:
+        return str(exc)
+
+
+recent = st.integers(int(NOW) - 390 * 86400, int(NOW) + 290)
+reading_ts = st.one_of(recent, recent.map(lambda s: s * 1000 + 999), recent.map(float))
+reading_value = st.one_of(st.floats(0, 1e6), st.integers(0, 10**6))
+bad_ts = st.sampled_from(
+    ["2026-11-24T09:45:00Z", "soon", True, None, 2**60, float("nan"), NOW + 900, NOW - 401 * 86400]
+)
+bad_value = st.sampled_from([2**60, 10**400, float("inf"), -1.0, 2e10, "1", False, None])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    metric=st.sampled_from(["energy", "power", "outdoor_temperature", "humidity"]),
+    unit=st.sampled_from([None, "Wh", "kWh", "MWh", "W", "kW", "degF", "degC", "%"]),
+    items=st.lists(st.tuples(reading_ts, reading_value), min_size=1, max_size=40),
+    fault=st.none() | st.tuples(st.integers(0, 39), st.sampled_from(["ts", "value", "shape"])),
+    bad=st.tuples(bad_ts, bad_value),
+)
+def test_batches_checked_with_numpy_equal_the_reading_by_reading_path(
+    metric: str,
+    unit: str | None,
+    items: list[tuple[object, object]],
+    fault: tuple[int, str] | None,
+    bad: tuple[object, object],
+) -> None:
+    body: list[dict[str, object]] = [{"ts": t, "value": v, "unit": unit} for t, v in items]
+    if fault is not None:
+        reading = body[fault[0] % len(body)]
+        if fault[1] == "ts":
+            reading["ts"] = bad[0]
+        elif fault[1] == "value":
+            reading["value"] = bad[1]
+        else:
+            del reading["ts"]
+    topic = f"ems/plant/meter/{metric}"
+    payload = json.dumps(body).encode()
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        assert _decoded(topic, payload) == _per_reading(topic, payload, monkeypatch)
+
+
+def test_a_large_valid_batch_takes_the_numpy_path_and_converts_units(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    taken: list[object] = []
+    real = payloads._vector_readings
+
+    def spy(*args: Any) -> object:
+        taken.append(real(*args))
+        return taken[-1]
+
+    monkeypatch.setattr(payloads, "_vector_readings", spy)
+    body = [{"ts": (int(NOW) - 60 * i) * 1000, "value": 1500 + i, "unit": "Wh"} for i in range(50)]
+    decoded = decode(TOPIC, json.dumps(body).encode(), NOW)
+    assert taken and taken[0] is not None
+    assert [t for t, _ in decoded.readings] == [int(NOW) - 60 * i for i in range(50)]
+    values = [v for _, v in decoded.readings]
+    assert values == pytest.approx([(1500 + i) / 1000 for i in range(50)], rel=1e-15)
+    assert all(type(t) is int and type(v) is float for t, v in decoded.readings)
+
+
+def test_the_first_bad_reading_of_a_large_batch_is_named() -> None:
+    body = [{"ts": int(NOW) - 60 * i, "value": 1.0} for i in range(50)]
+    body[31] = {"ts": int(NOW) - 60, "value": -3.0}
+    body[40] = {"value": 2.0}
+    with pytest.raises(InvalidPayload, match="energy -3 is outside the plausible range"):
+        decode(TOPIC, json.dumps(body).encode(), NOW)
+    body[31] = {"ts": int(NOW) - 60, "value": 3.0}
+    with pytest.raises(InvalidPayload, match="reading 40 must be an object"):
+        decode(TOPIC, json.dumps(body).encode(), NOW)
+
+
+@pytest.mark.parametrize(
+    ("payload", "reason"),
+    [
+        (b'{"ts": 1795000000, "value": 1' + b"0" * 400 + b"}", "is not finite"),
+        (b'{"ts": 1' + b"0" * 400 + b', "value": 1}', "is not a time"),
+        (b'{"ts": 1795000000, "value": 1' + b"0" * 5000 + b"}", "not JSON or a number"),
+    ],
+)
+def test_numbers_too_large_for_a_float_are_refused_not_raised(payload: bytes, reason: str) -> None:
+    with pytest.raises(InvalidPayload, match=reason):
+        decode(TOPIC, payload, NOW)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    reading=st.dictionaries(
+        st.sampled_from(["ts", "value", "unit", "x"]),
+        st.one_of(reading_ts, bad_ts, reading_value, bad_value, st.sampled_from(["Wh", "kW", [1]])),
+        max_size=4,
+    ),
+    metric=st.sampled_from(["energy", "power", "humidity"]),
+)
+def test_one_object_decodes_as_a_list_of_that_one_object(
+    reading: dict[str, object], metric: str
+) -> None:
+    topic = f"ems/plant/meter/{metric}"
+    alone = _decoded(topic, json.dumps(reading).encode())
+    assert alone == _decoded(topic, json.dumps([reading]).encode())

@@ -12,9 +12,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, delete, func, select
 
-from store import catalog, queries
+from store import catalog, queries, rollups
 from store.errors import InvalidReading, StoreConflict, UnknownMeter, UnknownUnit
 from store.migrate import upgrade
 from store.schema import Base, Reading, Rollup
@@ -231,3 +231,46 @@ def test_rollups_equal_an_independent_computation_after_any_write_order(
     for batch in batches:
         write(sqlite_engine, sid, [base + 300 * i for i, _ in batch], [v for _, v in batch])
     assert_rollups_match(sqlite_engine, sid, TZ)
+
+
+def test_appending_batches_that_share_a_quarter_hour_keeps_rollups_exact(engine: Engine) -> None:
+    """Live ingestion: each batch starts inside the last one's quarter-hour, across midnight."""
+    sid = new_series(engine)
+    start = local_epoch("2025-06-02T22:07")
+    stats = []
+    for batch in range(6):
+        ts = [start + 60 * (40 * batch + i) for i in range(40)]
+        stats.append(write(engine, sid, ts, [float((i * 7) % 11) + 0.5 for i in range(40)]))
+    assert [s.new for s in stats] == [40] * 6 and all(s.changed == 0 for s in stats)
+    assert_rollups_match(engine, sid, TZ)
+    again = write(engine, sid, [start + 60 * 39, start + 60 * 41], [99.0, 7.5])  # one corrected
+    assert (again.new, again.changed, again.unchanged) == (0, 1, 1)
+    assert_rollups_match(engine, sid, TZ)
+
+
+def test_a_write_repairs_rollups_missing_for_stored_readings(engine: Engine) -> None:
+    """When stored readings have no quarter-hour rollup, the whole range is read back."""
+    sid = new_series(engine)
+    start = local_epoch("2025-06-02T10:00")
+    write(engine, sid, [start + 300 * i for i in range(12)], [1.0] * 12)
+    with engine.begin() as conn:
+        conn.execute(
+            delete(Rollup).where(
+                Rollup.series_id == sid, Rollup.grain == 900, Rollup.bucket == start + 2700
+            )
+        )
+    write(engine, sid, [start + 1860, start + 3360], [2.0, 3.0])  # 10:31 and 10:56
+    assert_rollups_match(engine, sid, TZ)
+
+
+@pytest.mark.parametrize(
+    "tz", ["Europe/Berlin", "Asia/Kathmandu", "Australia/Lord_Howe", "America/St_Johns", "UTC"]
+)
+def test_utc_offsets_agree_with_datetime_for_few_and_many_instants(tz: str) -> None:
+    rng = np.random.default_rng(5)
+    ts = np.sort(rng.integers(0, 2_100_000_000, 600)).astype(np.int64)
+    info = ZoneInfo(tz)
+    offsets = [datetime.fromtimestamp(int(t), info).utcoffset() for t in ts]
+    expected = [int(o.total_seconds()) if o is not None else 0 for o in offsets]
+    assert rollups.utc_offsets(ts, tz).tolist() == expected  # pandas, past PER_INSTANT_MAX
+    assert rollups.utc_offsets(ts[:100], tz).tolist() == expected[:100]  # one by one
