@@ -9,6 +9,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -138,3 +139,90 @@ def test_ingest_command_runs_until_ctrl_c(embedded: EmbeddedBroker, tmp_path: Pa
     assert report["ingestors"]["ems-ingestor"]["readings"] >= 10
     assert report["ingestors"]["ems-ingestor"]["connected"] is False
     assert report["dead_letters"] == 0
+
+
+class Subscriber:
+    """A paho client on a persistent session (unless `clean`) that acknowledges only when told,
+    as the ingestor does after a commit."""
+
+    def __init__(self, port: int, *, clean: bool = False, subscribe: bool = True) -> None:
+        self.got: list[tuple[int, bytes]] = []
+        self.subscribed = threading.Event()
+        self.client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id="slow-subscriber",
+            protocol=mqtt.MQTTv311,
+            clean_session=clean,
+        )
+        self.client.manual_ack_set(True)
+        self.client.on_message = lambda c, u, m: self.got.append((m.mid, bytes(m.payload)))
+        self.client.on_subscribe = lambda *args: self.subscribed.set()
+        self.client.connect("127.0.0.1", port)
+        self.client.loop_start()
+        if subscribe:
+            self.barrier()
+
+    def barrier(self) -> None:
+        """Subscribe and wait for the SUBACK: the broker has then read everything sent before."""
+        self.subscribed.clear()
+        self.client.subscribe("ems/#", qos=1)
+        assert self.subscribed.wait(10)
+
+    def ack_all(self) -> None:
+        for mid, _ in self.got:
+            self.client.ack(mid, 1)
+
+    def values(self) -> list[float]:
+        return [json.loads(payload)["value"] for _, payload in self.got]
+
+    def drop(self) -> None:
+        """Vanish without DISCONNECT, as a killed process does."""
+        self.client.loop_stop()
+        sock = self.client.socket()
+        assert sock is not None
+        sock.close()
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+def payloads(n: int) -> list[tuple[str, dict[str, float]]]:
+    return [
+        ("ems/plant/press/energy", {"ts": 1_795_000_000 + 900 * i, "value": i}) for i in range(n)
+    ]
+
+
+def test_unacknowledged_messages_are_redelivered_to_a_persistent_session(
+    embedded: EmbeddedBroker,
+) -> None:
+    first = Subscriber(embedded.port)
+    publish(embedded.port, payloads(10))
+    wait_for(lambda: len(first.got) == 10)
+    first.drop()  # none acknowledged
+
+    second = Subscriber(embedded.port, subscribe=False)  # the session keeps the subscription
+    wait_for(lambda: len(second.got) >= 10)
+    assert sorted(second.values()) == list(range(10))  # each once, none missing
+    second.ack_all()
+    second.barrier()
+    second.drop()
+
+    # Redelivered messages are sent on reconnection, before anything published after it.
+    third = Subscriber(embedded.port, subscribe=False)
+    publish(embedded.port, [("ems/plant/press/energy", {"ts": 1_795_900_000, "value": 99})])
+    wait_for(lambda: 99 in third.values())
+    assert third.values() == [99]
+    third.close()
+
+
+def test_a_clean_session_gets_nothing_redelivered(embedded: EmbeddedBroker) -> None:
+    first = Subscriber(embedded.port, clean=True)
+    publish(embedded.port, payloads(5))
+    wait_for(lambda: len(first.got) == 5)
+    first.drop()
+    second = Subscriber(embedded.port, clean=True)
+    publish(embedded.port, [("ems/plant/press/energy", {"ts": 1_795_900_000, "value": 99})])
+    wait_for(lambda: 99 in second.values())
+    assert second.values() == [99]
+    second.close()
