@@ -15,6 +15,7 @@ from tools.base import AnalyticsConfig, Tariff
 
 if TYPE_CHECKING:
     from agent.loop import Agent
+    from knowledge.store import KnowledgeStore
 
 
 @dataclass
@@ -26,6 +27,13 @@ class App:
         engine = make_engine(self.settings.db_url)
         upgrade(engine)
         return engine
+
+    @cached_property
+    def knowledge(self) -> KnowledgeStore:
+        """The knowledge store: embedded Chroma under EMS_HOME, or the server at chroma_url."""
+        from knowledge.store import open_knowledge
+
+        return open_knowledge(self.settings)
 
 
 def analytics_config(settings: Settings) -> AnalyticsConfig:
@@ -82,6 +90,7 @@ def build_agent(
         config=analytics_config(app.settings),
         user=user,
         role=role,
+        knowledge=knowledge_or_none(app),
     )
     return Agent(
         make_backend(app.settings, model),
@@ -89,6 +98,20 @@ def build_agent(
         sqlite_memory(app.settings.conversations_path),
         base,
     )
+
+
+def knowledge_or_none(app: App) -> KnowledgeStore | None:
+    """The knowledge store, or None when it cannot be opened: the agent still answers from the
+    meter data, and its knowledge tool says why it cannot search."""
+    import logging
+
+    from store.errors import EMSError
+
+    try:
+        return app.knowledge
+    except EMSError as exc:
+        logging.getLogger(__name__).warning("knowledge store not available: %s", exc)
+        return None
 
 
 def open_app(settings: Settings | None = None) -> App:

@@ -9,10 +9,10 @@ the watcher all call tools through this registry.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Engine
@@ -53,6 +53,57 @@ class AnalyticsConfig:
     )
 
 
+class PassageLike(Protocol):
+    """A passage the knowledge store returns (knowledge.store.Passage)."""
+
+    @property
+    def text(self) -> str: ...
+    @property
+    def source(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def section(self) -> str | None: ...
+    @property
+    def page(self) -> int | None: ...
+    @property
+    def score(self) -> float: ...
+    @property
+    def collection(self) -> str: ...
+    @property
+    def metadata(self) -> dict[str, Any]: ...
+    def citation(self) -> str: ...
+
+
+class SourceLike(Protocol):
+    """A document the knowledge store holds (knowledge.store.SourceInfo)."""
+
+    @property
+    def source(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+
+
+class KnowledgeBase(Protocol):
+    """What tools use of the knowledge store (knowledge.store.KnowledgeStore), so that tools
+    need not import Chroma."""
+
+    def search(
+        self,
+        query: str,
+        *,
+        k: int = 4,
+        collection: str = "documents",
+        where: dict[str, Any] | None = None,
+    ) -> Sequence[PassageLike]: ...
+
+    def similar_incidents(
+        self, text: str, *, k: int = 3, exclude_id: int | None = None
+    ) -> Sequence[PassageLike]: ...
+
+    def sources(self) -> Sequence[SourceLike]: ...
+
+
 @dataclass(frozen=True)
 class ToolContext:
     """Everything a tool may depend on, passed in explicitly (never module globals)."""
@@ -63,6 +114,7 @@ class ToolContext:
     config: AnalyticsConfig = field(default_factory=AnalyticsConfig)
     user: str = "cli"
     role: str = "operator"
+    knowledge: KnowledgeBase | None = None
 
 
 class ToolInput(BaseModel):
