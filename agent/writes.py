@@ -31,5 +31,8 @@ def describe_write(name: str, args: dict[str, Any]) -> str:
     if name == "update_alert":
         note = f" with the note {args['note']!r}" if args.get("note") else ""
         return f"{args.get('action')} alert #{args.get('alert_id')}{note}"
+    if name == "update_incident":
+        note = f" with the note {args['note']!r}" if args.get("note") else ""
+        return f"{args.get('action')} incident #{args.get('incident_id')}{note}"
     values = ", ".join(f"{k}={v!r}" for k, v in args.items())
     return f"{name}({values})"

@@ -182,7 +182,15 @@ class Alert(Base):
 
 
 class Incident(Base):
+    """An anomaly or alert episode the watcher found, with its impact, summary and people's notes.
+
+    `dedup_key` (meter, kind, first start) is the natural key: re-running the watcher over the
+    same data can never store the same incident twice. `pending` names the notice ("opened",
+    "updated", "resolved") not yet sent, so a crash between the write and the notice loses nothing.
+    """
+
     __tablename__ = "incidents"
+    __table_args__ = (UniqueConstraint("site_id", "dedup_key"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
@@ -199,6 +207,13 @@ class Incident(Base):
     summary: Mapped[str | None] = mapped_column(Text, default=None)
     resolution: Mapped[str | None] = mapped_column(Text, default=None)
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    dedup_key: Mapped[str | None] = mapped_column(String(200), default=None)
+    pending: Mapped[str | None] = mapped_column(String(16), default=None)
+    currency: Mapped[str | None] = mapped_column(String(3), default=None)
+    acknowledged_by: Mapped[str | None] = mapped_column(String(100), default=None)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    resolved_by: Mapped[str | None] = mapped_column(String(100), default=None)
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 

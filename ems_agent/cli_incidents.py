@@ -1,0 +1,336 @@
+"""Watcher and incident commands: `watch` runs the watcher, `incidents` lists, shows,
+acknowledges and resolves what it found."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.markdown import Markdown
+
+from ems_agent.app import App, analytics_config
+from ems_agent.cli import (
+    JsonFlag,
+    SiteOption,
+    app,
+    context,
+    err,
+    friendly_errors,
+    make_table,
+    out,
+    print_json,
+)
+from ems_agent.cli_live import wait_for_stop
+from store import catalog
+from store.errors import EMSError
+from store.timeutil import zone
+from tools.base import ToolContext
+from tools.incidents import IncidentOut, get_incident, list_incidents, update_incident
+
+if TYPE_CHECKING:
+    from agent.watcher import Watcher, WatchReport
+    from knowledge.store import KnowledgeStore
+
+log = logging.getLogger(__name__)
+
+incidents = typer.Typer(
+    help="Incidents the watcher opened: list, show, acknowledge, resolve.", no_args_is_help=True
+)
+app.add_typer(incidents, name="incidents")
+
+IdArgument = Annotated[int, typer.Argument(help="Incident id, as `incidents list` shows it.")]
+RoleOption = Annotated[
+    str, typer.Option("--role", help="Your role: viewer, operator (default) or admin.")
+]
+UserOption = Annotated[str, typer.Option("--user", help="Your name, kept with the note.")]
+NowOption = Annotated[
+    str | None, typer.Option("--now", help="Pretend it is this ISO time (site time zone if naive).")
+]
+
+
+class BadOption(EMSError):
+    """A command-line option with a value that cannot be used."""
+
+
+def _moment(text: str | None, tz: str) -> datetime:
+    if not text:
+        return datetime.now(zone(tz))
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise BadOption(f"--now {text!r} is not an ISO time such as 2026-11-05T09:00") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=zone(tz))
+
+
+def _context(
+    site: str | None,
+    *,
+    user: str = "cli",
+    role: str = "operator",
+    now: str | None = None,
+    knowledge: bool = False,
+) -> tuple[App, ToolContext]:
+    """The tools' context; `knowledge` opens the knowledge store (to re-index notes)."""
+    if role not in ("viewer", "operator", "admin"):
+        raise BadOption(f"--role {role!r}: use viewer, operator or admin")
+    ems = context()
+    with ems.engine.connect() as conn:
+        site_ref = catalog.get_site(conn, site or ems.settings.site)
+    ctx = ToolContext(
+        engine=ems.engine,
+        site=site_ref,
+        now=_moment(now, site_ref.timezone),
+        config=analytics_config(ems.settings),
+        user=user,
+        role=role,
+        knowledge=_knowledge(ems) if knowledge else None,
+    )
+    return ems, ctx
+
+
+def _knowledge(ems: App) -> KnowledgeStore | None:
+    """The knowledge store, or None (with a warning) when it cannot be opened."""
+    try:
+        return ems.knowledge
+    except EMSError as exc:
+        err.print(f"[yellow]warning:[/] knowledge store unavailable: {exc}", highlight=False)
+        return None
+
+
+def _figure(value: float | None, unit: str) -> str:
+    return "" if value is None else f"{value:,.1f} {unit}"
+
+
+def _short(iso: str | None) -> str:
+    return datetime.fromisoformat(iso).strftime("%Y-%m-%d %H:%M") if iso else ""
+
+
+def _show_list(items: list[IncidentOut]) -> None:
+    if not items:
+        out.print("no incidents")
+        return
+    table = make_table(
+        "id", "state", "severity", "meter", "kind", "start", "end", "extra kWh", "cost", "CO2 kg"
+    )
+    for i in items:
+        table.add_row(
+            str(i.id),
+            i.state,
+            i.severity,
+            i.meter or "",
+            i.kind,
+            _short(i.start),
+            _short(i.end),
+            _figure(i.extra_kwh, ""),
+            _figure(i.cost, i.currency),
+            _figure(i.co2_kg, ""),
+        )
+    out.print(table)
+
+
+def _show_one(incident: IncidentOut) -> None:
+    if not incident.summary:  # a summary starts with the title
+        out.print(f"[bold]#{incident.id} {incident.title}[/]", highlight=False)
+    out.print(
+        f"#{incident.id} · {incident.state} · {incident.severity} · {_short(incident.start)} to "
+        f"{_short(incident.end) or 'now'}",
+        highlight=False,
+    )
+    if incident.summary:
+        out.print(Markdown(incident.summary))
+    for note in incident.notes:
+        out.print(f"{note.at} {note.by} {note.action}: {note.note or ''}", highlight=False)
+    for problem in incident.problems:
+        err.print(f"[yellow]problem:[/] {problem}", highlight=False)
+
+
+@incidents.command("list")
+@friendly_errors
+def list_command(
+    state: Annotated[
+        str, typer.Option("--state", help="active, open, acknowledged, resolved or all.")
+    ] = "active",
+    meter: Annotated[str | None, typer.Option("--meter", help="Only this meter.")] = None,
+    limit: Annotated[int, typer.Option("--limit", help="At most this many, newest first.")] = 20,
+    site: SiteOption = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """List incidents, newest first."""
+    if state not in ("active", "open", "acknowledged", "resolved", "all"):
+        raise BadOption(f"--state {state!r}: use active, open, acknowledged, resolved or all")
+    if not 1 <= limit <= 200:
+        raise BadOption(f"--limit {limit}: use a number from 1 to 200")
+    _, ctx = _context(site)
+    found = list_incidents(ctx, {"state": state, "meter": meter, "limit": limit})
+    if as_json:
+        print_json(found.to_json())
+    else:
+        _show_list(found.incidents)
+
+
+@incidents.command("show")
+@friendly_errors
+def show_command(
+    incident_id: IdArgument, site: SiteOption = None, as_json: JsonFlag = False
+) -> None:
+    """Show one incident with its summary, citations and notes."""
+    _, ctx = _context(site)
+    incident = get_incident(ctx, {"incident_id": incident_id})
+    print_json(incident.to_json()) if as_json else _show_one(incident)
+
+
+def _update(
+    incident_id: int, action: str, note: str | None, site: str | None, user: str, role: str
+) -> IncidentOut:
+    _, ctx = _context(site, user=user, role=role, knowledge=True)
+    return update_incident(ctx, {"incident_id": incident_id, "action": action, "note": note})
+
+
+@incidents.command("ack")
+@friendly_errors
+def ack_command(
+    incident_id: IdArgument,
+    note: Annotated[str | None, typer.Option("--note", help="What you are doing about it.")] = None,
+    user: UserOption = "cli",
+    role: RoleOption = "operator",
+    site: SiteOption = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Acknowledge an incident (someone is on it)."""
+    done = _update(incident_id, "acknowledge", note, site, user, role)
+    print_json(done.to_json()) if as_json else out.print(f"#{done.id} acknowledged by {user}")
+
+
+@incidents.command("resolve")
+@friendly_errors
+def resolve_command(
+    incident_id: IdArgument,
+    note: Annotated[
+        str | None, typer.Option("--note", help="What was found or done (required).")
+    ] = None,
+    user: UserOption = "cli",
+    role: RoleOption = "operator",
+    site: SiteOption = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Resolve an incident with a note of what was found or done."""
+    done = _update(incident_id, "resolve", note, site, user, role)
+    print_json(done.to_json()) if as_json else out.print(f"#{done.id} resolved: {done.resolution}")
+
+
+# ------------------------------------------------------------------ watch
+
+
+def build_watcher(ems: App, ctx: ToolContext, *, progress: bool = True) -> Watcher:
+    """The watcher over this installation: its store, knowledge, notifiers and model."""
+    from agent.models import make_backend
+    from agent.summary import Summariser
+    from agent.watcher import Watcher
+    from connectors.notify import notifiers_from_settings
+    from ems_agent.cli import progress_bar, progress_callback
+
+    knowledge = _knowledge(ems)
+    if knowledge is not None:
+        try:
+            # Runbooks for the summaries; unchanged files are recognised and skipped.
+            with progress_bar(progress) as bar:
+                knowledge.ensure_starter_library(progress=progress_callback(bar))
+        except Exception as exc:  # the watcher runs without runbooks rather than not at all
+            err.print(f"[yellow]warning:[/] starter library not indexed: {exc}", highlight=False)
+    tz = zone(ctx.site.timezone)
+    return Watcher(
+        ems.engine,
+        ctx.site,
+        ctx.config,
+        knowledge,
+        notifiers_from_settings(ems.settings),
+        Summariser(knowledge, make_backend(ems.settings)),
+        clock=lambda: datetime.now(tz),
+    )
+
+
+def _catch_up(
+    watcher: Watcher, ctx: ToolContext, since: str, as_json: bool
+) -> list[dict[str, Any]]:
+    """Watch history week by week from `since` up to the context's now, with a progress bar."""
+    from ems_agent.cli import progress_bar, progress_callback
+
+    start = _moment(since, ctx.site.timezone)
+    with progress_bar(True) as bar:
+        reports = watcher.catch_up(start, ctx.now, progress=progress_callback(bar))
+    if not as_json:
+        opened = sum(len(r.opened) for r in reports)
+        err.print(f"caught up from {start:%Y-%m-%d}: {len(reports)} run(s), {opened} opened")
+    return [r.to_json() for r in reports]
+
+
+def _line(report: WatchReport) -> str:
+    problems = f", {len(report.problems)} problem(s)" if report.problems else ""
+    return (
+        f"{report.now[:16]} checked from {report.window['start'][:16]}: {report.events} event(s), "
+        f"{report.alerts} alert(s); opened {len(report.opened)}, updated {len(report.updated)}, "
+        f"resolved {len(report.resolved)}; {len(report.notices)} notice(s){problems} "
+        f"({report.seconds:.1f} s)"
+    )
+
+
+def _print_report(report: WatchReport) -> None:
+    out.print(_line(report), highlight=False)
+    for problem in report.problems:
+        err.print(f"[yellow]problem:[/] {problem}", highlight=False)
+
+
+@app.command()
+@friendly_errors
+def watch(
+    once: Annotated[bool, typer.Option("--once", help="Run once and exit.")] = False,
+    interval: Annotated[
+        float | None,
+        typer.Option("--interval", help="Seconds between runs (default EMS_WATCH_INTERVAL_S)."),
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            help="First catch up on history from this date (e.g. 2026-01-01), week by week."
+        ),
+    ] = None,
+    site: SiteOption = None,
+    now: NowOption = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Watch the meters: anomaly detection and alert rules on new data, incidents opened,
+    summarised and notified; every EMS_WATCH_INTERVAL_S seconds until Ctrl-C, or --once."""
+    if interval is not None and interval <= 0:
+        raise BadOption(f"--interval {interval:g}: use a number of seconds above 0")
+    if now and not once:
+        raise BadOption("--now only goes with --once (a schedule runs on the real clock)")
+    ems, ctx = _context(site, user="watcher", now=now)
+    watcher = build_watcher(ems, ctx)
+    caught_up = _catch_up(watcher, ctx, since, as_json) if since else []
+    if once:
+        report = watcher.run_once(ctx.now if now else None)
+        if as_json:
+            print_json({**report.to_json(), "caught_up": caught_up} if since else report.to_json())
+        else:
+            _print_report(report)
+        return
+    reports: list[dict[str, Any]] = []
+
+    def on_report(report: WatchReport) -> None:
+        reports.append(report.to_json())
+        if not as_json:
+            _print_report(report)
+
+    seconds = interval or ems.settings.watch_interval_s
+    stop = wait_for_stop()
+    scheduler = watcher.schedule(seconds, on_report)
+    err.print(f"watching {ctx.site.name} every {seconds:g} s; Ctrl-C stops", highlight=False)
+    try:
+        stop.wait()
+        err.print("stopping ...")
+    finally:
+        scheduler.shutdown(wait=True)
+    if as_json:
+        print_json({"site": ctx.site.name, "interval_s": seconds, "runs": reports})
