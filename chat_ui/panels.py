@@ -1,0 +1,254 @@
+"""The page's panels beside the chat: meters today against their typical day, open incidents
+and alert rules, all read through the registered tools (never SQL of their own)."""
+
+from __future__ import annotations
+
+import html
+import statistics
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from markdown_it import MarkdownIt
+
+from agent.evidence import RULE_COLUMNS
+from chat_ui.charts import sparkline
+from store.errors import EMSError, NotConfigured
+from tools.base import ToolContext
+from tools.registry import all_tools
+
+TYPICAL_WEEKS = 4  # same weekdays compared with today
+UNUSUAL = 0.15  # share above or below typical that colours a card
+# Summaries and titles come from the watcher (maybe a language model): their raw HTML is escaped.
+MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable("table")
+
+
+def run_tool(ctx: ToolContext, name: str, args: dict[str, Any]) -> dict[str, Any]:
+    """One tool call through the registry, its result as JSON-ready data."""
+    declared = all_tools().get(name)
+    if declared is None:
+        raise NotConfigured(f"the {name} tool is not installed in this version")
+    result: dict[str, Any] = declared(ctx, args).to_json()
+    return result
+
+
+# ------------------------------------------------------------------ meters overview
+
+
+@dataclass(frozen=True)
+class MeterCard:
+    meter: str
+    unit: str
+    today: float | None  # energy from midnight to now
+    typical: float | None  # median of the same weekdays to the same time
+    typical_days: int  # how many of those days had data
+    days: list[str]  # the 7 local dates before today
+    daily: list[float | None]  # energy per day
+
+    @property
+    def change(self) -> float | None:
+        if self.today is None or not self.typical:
+            return None
+        return self.today / self.typical - 1
+
+
+def _so_far(ctx: ToolContext, day: datetime, until: datetime) -> dict[str, float | None]:
+    period = f"{day:%Y-%m-%dT%H:%M}..{until:%Y-%m-%dT%H:%M}"
+    try:
+        result = run_tool(ctx, "query_metric", {"metric": "energy", "period": period})
+    except EMSError:
+        return {}  # no readings that day (an outage, or before the meter existed)
+    return {t["meter"]: t["value"] for t in result["totals"]}
+
+
+def meters_overview(ctx: ToolContext) -> list[MeterCard]:
+    """Each energy meter: today so far vs the median of the last four same weekdays up to the
+    same time, and its last seven days."""
+    now = ctx.now.replace(minute=ctx.now.minute - ctx.now.minute % 15, second=0, microsecond=0)
+    midnight = now.replace(hour=0, minute=0)
+    today = _so_far(ctx, midnight, now) if now > midnight else {}
+    before = [
+        _so_far(ctx, midnight - timedelta(weeks=k), now - timedelta(weeks=k))
+        for k in range(1, TYPICAL_WEEKS + 1)
+    ]
+    # The seven complete days before today: a partial today would always look like a drop.
+    first = (midnight - timedelta(days=7)).date()
+    last = (midnight - timedelta(days=1)).date()
+    week = run_tool(
+        ctx, "query_metric", {"metric": "energy", "period": f"{first}..{last}", "grain": "day"}
+    )
+    days = [(first + timedelta(days=i)).isoformat() for i in range(7)]
+    daily: dict[str, dict[str, float]] = {}
+    for p in week["points"]:
+        daily.setdefault(p["meter"], {})[p["start"][:10]] = p["value"]
+    cards = []
+    for total in week["totals"]:
+        meter = total["meter"]
+        past = [v for b in before if (v := b.get(meter)) is not None]
+        cards.append(
+            MeterCard(
+                meter=meter,
+                unit=week["unit"],
+                today=today.get(meter),
+                typical=statistics.median(past) if past else None,
+                typical_days=len(past),
+                days=days,
+                daily=[daily.get(meter, {}).get(d) for d in days],
+            )
+        )
+    return cards
+
+
+def _fmt(value: float | None, unit: str) -> str:
+    if value is None:
+        return "—"
+    digits = 0 if abs(value) >= 100 else 1
+    return f"{value:,.{digits}f} {unit}"
+
+
+def _card(card: MeterCard, weekday: str, clock: str) -> str:
+    change = card.change
+    if change is None:
+        status, words = "none", "no comparison" if card.today is not None else "no readings today"
+    else:
+        status = "high" if change > UNUSUAL else "low" if change < -UNUSUAL else "normal"
+        words = (
+            f"{change:+.0%} vs typical {weekday}"
+            if abs(change) >= 0.005
+            else f"same as a typical {weekday}"
+        )
+    typical = (
+        f"typical {weekday} by {clock}: {_fmt(card.typical, card.unit)} "
+        f"(median of {card.typical_days})"
+        if card.typical is not None
+        else f"no earlier {weekday}s to compare with"
+    )
+    week = ", ".join(
+        f"{d[5:]}: {_fmt(v, card.unit)}" for d, v in zip(card.days, card.daily, strict=True)
+    )
+    return (
+        f'<div class="meter-card status-{status}" data-meter="{html.escape(card.meter)}">'
+        f'<div class="meter-name">{html.escape(card.meter)}</div>'
+        f'<div class="meter-today">{_fmt(card.today, card.unit)}</div>'
+        f'<div class="meter-label">today by {clock}</div>'
+        f'<div class="meter-change">{html.escape(words)}</div>'
+        f'<div class="meter-typical">{html.escape(typical)}</div>'
+        f'<div class="meter-spark" title="{html.escape(week)}">{sparkline(card.daily)}'
+        f"<span>last 7 days</span></div></div>"
+    )
+
+
+def meters_html(ctx: ToolContext) -> str:
+    """The overview as a grid of cards, or a sentence saying why there is none."""
+    try:
+        cards = meters_overview(ctx)
+    except EMSError as exc:
+        return f'<p class="panel-note">No meter overview: {html.escape(str(exc))}</p>'
+    weekday, clock = f"{ctx.now:%A}", f"{ctx.now:%H:%M}"
+    body = "".join(_card(c, weekday, clock) for c in cards)
+    return (
+        f'<p class="panel-note">{html.escape(ctx.site.name)} · {ctx.now:%a %-d %b %Y %H:%M} '
+        f"({html.escape(ctx.site.timezone)}) · energy from midnight, compared with the same "
+        f"weekday of the last {TYPICAL_WEEKS} weeks up to the same time</p>"
+        f'<div class="meter-grid">{body}</div>'
+    )
+
+
+# ------------------------------------------------------------------ incidents and alert rules
+
+
+def incidents(ctx: ToolContext, state: str = "active") -> list[dict[str, Any]]:
+    """Incidents in that state, newest first (raises NotConfigured without the incident tools)."""
+    result = run_tool(ctx, "list_incidents", {"state": state, "limit": 50})
+    found: list[dict[str, Any]] = result["incidents"]
+    return found
+
+
+def act_on_incident(
+    ctx: ToolContext, incident_id: int, action: str, note: str | None
+) -> dict[str, Any]:
+    """Acknowledge or resolve an incident as the person logged in (the tool checks the role)."""
+    if action == "resolve" and not (note or "").strip():
+        raise NoteNeeded("say what was found or done before resolving, e.g. 'leak fixed'")
+    args = {"incident_id": incident_id, "action": action, "note": (note or "").strip() or None}
+    return run_tool(ctx, "update_incident", args)
+
+
+class NoteNeeded(EMSError):
+    """Resolving an incident without a note of what was found or done."""
+
+
+def incident_markdown(incident: dict[str, Any]) -> str:
+    """One incident as Markdown: title, state, period, impact, then the watcher's summary."""
+    impact = []
+    if incident.get("extra_kwh") is not None:
+        impact.append(f"{incident['extra_kwh']:,.0f} kWh extra")
+    if incident.get("cost") is not None:
+        impact.append(f"{incident['cost']:,.0f} {incident.get('currency', '')}".strip())
+    if incident.get("co2_kg") is not None:
+        impact.append(f"{incident['co2_kg']:,.0f} kg CO2e")
+    start = _when(incident.get("start"))
+    end = _when(incident.get("end")) if incident.get("end") else "ongoing"
+    lines = [
+        f"### #{incident['id']} {incident['title']}",
+        f"**{incident['severity']}** · {incident['state']}"
+        + (f" by {incident['acknowledged_by']}" if incident.get("acknowledged_by") else "")
+        + f" · {incident.get('meter') or 'site'} · {start} to {end}"
+        + (f" · {', '.join(impact)}" if impact else ""),
+    ]
+    if incident.get("summary"):
+        lines += ["", incident["summary"]]
+    if incident.get("resolution"):
+        by = f" by {incident['resolved_by']}" if incident.get("resolved_by") else ""
+        lines += ["", f"**Resolved{by}:** {incident['resolution']}"]
+    if incident.get("citations"):
+        lines += ["", "Sources: " + "; ".join(incident["citations"])]
+    return "\n".join(lines)
+
+
+def incidents_html(found: list[dict[str, Any]] | str) -> str:
+    """The incident cards as static HTML (no controls of their own), or a sentence saying why
+    there are none; `found` is the list, or why it could not be read."""
+    if isinstance(found, str):
+        return f'<p class="panel-note">Incidents are not available: {html.escape(found)}</p>'
+    if not found:
+        return '<p class="panel-note">No incidents in this view.</p>'
+    return "".join(
+        f'<div class="incident sev-{html.escape(str(i.get("severity", "info")))} '
+        f'state-{html.escape(str(i["state"]))}" data-incident="{int(i["id"])}">'
+        f"{MARKDOWN.render(incident_markdown(i))}</div>"
+        for i in found
+    )
+
+
+def incident_done(done: dict[str, Any]) -> str:
+    """What an Acknowledge or Resolve did, in one Markdown sentence."""
+    resolved = done["state"] == "resolved"
+    by = done.get("resolved_by" if resolved else "acknowledged_by")
+    said = f": {done['resolution']}" if resolved and done.get("resolution") else ""
+    return (
+        f"Incident **#{done['id']} {done['title']}** is now **{done['state']}**"
+        + (f" by {by}" if by else "")
+        + f"{said}."
+    )
+
+
+def incident_choices(found: list[dict[str, Any]]) -> list[tuple[str, int]]:
+    """The incidents one can still act on, as ("#id title", id) for a picker."""
+    return [(f"#{i['id']} {i['title']}", int(i["id"])) for i in found if i["state"] != "resolved"]
+
+
+def _when(iso: str | None) -> str:
+    if not iso:
+        return "?"
+    try:
+        return f"{datetime.fromisoformat(iso):%a %-d %b %H:%M}"
+    except ValueError:
+        return iso
+
+
+def alert_rules(ctx: ToolContext) -> tuple[list[str], list[list[Any]]]:
+    """The site's alert rules as table columns and rows."""
+    rules = run_tool(ctx, "list_alert_rules", {})["rules"]
+    columns = RULE_COLUMNS
+    return columns, [[r[c] for c in columns] for r in rules]
