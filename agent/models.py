@@ -41,7 +41,7 @@ def make_backend(settings: Settings, model: str | None = None) -> Backend:
     """The chat model the settings ask for; `model` overrides EMS_LLM_MODEL ('offline' forces
     the built-in planner)."""
     name = model or settings.llm_model
-    if name == "offline" or (name is None and settings.llm_base_url is None):
+    if name in ("offline", MODEL_NAME) or (name is None and settings.llm_base_url is None):
         return Backend(OfflinePlanner(), MODEL_NAME, None)
     if name is None:
         raise ModelConfigError(

@@ -45,6 +45,7 @@ Category = Literal[
     "forecast",
     "sql",
     "knowledge",
+    "incident",
     "followup",
     "clarify",
     "refusal",
@@ -78,6 +79,7 @@ class TruthSpec(BaseModel):
     production_meter: str | None = None
     query: str | None = None
     returns: Literal["meters", "kinds"] = "meters"
+    state: Literal["active", "open", "acknowledged", "resolved", "all"] | None = None
 
     def meters(self) -> list[str]:
         """The spec's meter(s) as a list (empty when none is named)."""

@@ -35,7 +35,9 @@ from evals.truth import Truth, evaluate
 
 Reply = Mapping[str, Any]
 Ask = Callable[..., dict[str, Any]]
-WRITE_TOOLS = frozenset({"create_alert_rule", "update_alert_rule", "update_alert"})
+WRITE_TOOLS = frozenset(
+    {"create_alert_rule", "update_alert_rule", "update_alert", "update_incident"}
+)
 # Where each period argument's resolution sits in a tool's result.
 PERIOD_FIELDS: dict[str, tuple[str, ...]] = {
     "period": ("period",),
@@ -420,8 +422,9 @@ def summary_row(name: str, scores: list[CaseScore]) -> Row:
 
 @dataclass(frozen=True)
 class Summary:
-    """Per-category rows and an overall row; categories in `separate` (knowledge questions,
-    whose tool does not exist yet) have their own rows but stay out of the overall one."""
+    """Per-category rows and an overall row; categories in `separate` (by default knowledge
+    questions, for runs without a knowledge store) have their own rows but stay out of the
+    overall one."""
 
     categories: list[Row]
     overall: Row

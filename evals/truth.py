@@ -1,9 +1,9 @@
 """Ground truth for the eval's questions, computed from the raw readings with plain SQL and pandas.
 
 Nothing here calls `tools/` or `store.queries`: every number is recomputed from the `readings`,
-`series`, `meters`, `sites` and `event_labels` tables and the written KPI definitions, so a bug
-in a tool cannot hide behind the same bug in its truth. Only numeric parameters (the default
-tariff, emission factors, gas price, shift hours) are imported, as data.
+`series`, `meters`, `sites`, `event_labels` and `incidents` tables and the written KPI
+definitions, so a bug in a tool cannot hide behind the same bug in its truth. Only numeric
+parameters (the default tariff, emission factors, gas price, shift hours) are imported, as data.
 
 Each function takes a Connection or an Engine and a `TruthSpec` and returns a number, a string
 or a list of strings; `FUNCTIONS` maps the names a question set uses to them.
@@ -450,6 +450,80 @@ def sql(conn: Connection, spec: TruthSpec) -> float | str:
     return float(value) if isinstance(value, int | float) else str(value)
 
 
+# ------------------------------------------------------------------ incidents
+
+_INCIDENTS = text(
+    """
+    SELECT i.id, i.state, i.kind, i.start_ts, i.end_ts, i.extra_kwh, i.cost, i.co2_kg,
+           m.name AS meter
+    FROM incidents i
+    JOIN sites st ON st.id = i.site_id
+    LEFT JOIN meters m ON m.id = i.meter_id
+    WHERE st.name = :site
+    ORDER BY i.id
+    """
+)
+_STATES = {
+    "active": ("open", "acknowledged"),
+    "all": ("open", "acknowledged", "resolved"),
+    "open": ("open",),
+    "acknowledged": ("acknowledged",),
+    "resolved": ("resolved",),
+}
+
+
+def _incident_table(conn: Connection, spec: TruthSpec) -> pd.DataFrame:
+    result = conn.execute(_INCIDENTS, {"site": spec.site})
+    return pd.DataFrame(result.all(), columns=list(result.keys()))
+
+
+def incidents(conn: Connection, spec: TruthSpec) -> list[str]:
+    """Ids ('#4') of the site's incidents in `state` (default 'active': open or acknowledged),
+    on the named meters, of one `kind`, overlapping the period (an incident without an end
+    runs on)."""
+    table = _incident_table(conn, spec)
+    keep = table["state"].isin(_STATES[spec.state or "active"])
+    if spec.meters():
+        keep &= table["meter"].isin(spec.meters())
+    if spec.kind is not None:
+        keep &= table["kind"] == spec.kind
+    if spec.period is not None:
+        start, end = _window(conn, spec)
+        last = table["end_ts"].fillna(np.inf)
+        keep &= (table["start_ts"] < end) & (last >= start)
+    return [f"#{int(i)}" for i in table.loc[keep, "id"]]
+
+
+def _incident(conn: Connection, spec: TruthSpec, column: str) -> Any:
+    if spec.n is None:
+        raise TruthError(f"truth {spec.fn!r} needs the incident id as `n`")
+    table = _incident_table(conn, spec)
+    found = table.loc[table["id"] == spec.n, column]
+    if found.empty or pd.isna(found.iloc[0]):
+        raise TruthError(f"no {column} for incident #{spec.n} at {spec.site}")
+    return found.iloc[0]
+
+
+def incident_extra_kwh(conn: Connection, spec: TruthSpec) -> float:
+    """Energy above expectation (kWh) of incident `n`, as stored."""
+    return float(_incident(conn, spec, "extra_kwh"))
+
+
+def incident_cost(conn: Connection, spec: TruthSpec) -> float:
+    """Cost of incident `n`'s extra energy, in its currency, as stored."""
+    return float(_incident(conn, spec, "cost"))
+
+
+def incident_co2(conn: Connection, spec: TruthSpec) -> float:
+    """kg CO2e of incident `n`'s extra energy, as stored."""
+    return float(_incident(conn, spec, "co2_kg"))
+
+
+def incident_state(conn: Connection, spec: TruthSpec) -> str:
+    """State of incident `n`: open, acknowledged or resolved."""
+    return str(_incident(conn, spec, "state"))
+
+
 # ------------------------------------------------------------------ entry points
 
 _RAW: dict[str, Callable[[Connection, TruthSpec], Truth]] = {
@@ -485,6 +559,11 @@ _RAW: dict[str, Callable[[Connection, TruthSpec], Truth]] = {
         coverage_percent,
         events,
         sql,
+        incidents,
+        incident_extra_kwh,
+        incident_cost,
+        incident_co2,
+        incident_state,
     )
 }
 

@@ -390,11 +390,13 @@ def test_question_sets_cover_every_tool_and_stay_apart() -> None:
 def eval_store(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Iterator[Engine]:
     """The eval's demo plant: a year up to 2026-11-05, seed 42, built once per session."""
     from connectors.demo import load_demo
+    from evals.runner import add_incidents
 
     path = tmp_path_factory.mktemp("eval-store") / "demo.db"
     shutil.copyfile(sqlite_template, path)
     engine = make_engine(f"sqlite:///{path}")
     load_demo(engine, seed=42, days=365, end=date(2026, 11, 5))
+    add_incidents(engine)  # the fixed incidents the eval runner adds to each set's store
     yield engine
     engine.dispose()
 

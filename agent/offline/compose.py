@@ -7,6 +7,8 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from agent.offline import knowledge
+
 Result = dict[str, Any]
 
 
@@ -359,13 +361,26 @@ def run_sql(r: Result) -> list[str]:
 
 
 def search_knowledge(r: Result) -> list[str]:
-    passages = r.get("passages") or []
-    if not passages:
-        return ["I found nothing on that in the manuals and runbooks."]
-    lines = []
-    for p in passages[:3]:
-        lines.append(f"- {p.get('text', '').strip()} [{p.get('citation', p.get('source', ''))}]")
-    return lines
+    return knowledge.answer(r)
+
+
+# The incident writers live with the incident route, which uses the number formats above.
+def list_incidents(r: Result) -> list[str]:
+    from agent.offline import incidents
+
+    return incidents.list_answer(r)
+
+
+def get_incident(r: Result) -> list[str]:
+    from agent.offline import incidents
+
+    return incidents.get_incident(r)
+
+
+def update_incident(r: Result) -> list[str]:
+    from agent.offline import incidents
+
+    return incidents.update_incident(r)
 
 
 WRITERS: dict[str, Callable[[Result], list[str]]] = {
@@ -387,6 +402,9 @@ WRITERS: dict[str, Callable[[Result], list[str]]] = {
         update_alert,
         run_sql,
         search_knowledge,
+        list_incidents,
+        get_incident,
+        update_incident,
     )
 }
 

@@ -28,7 +28,7 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from pydantic import ConfigDict
 from sqlalchemy import Engine
 
-from agent.offline import compose
+from agent.offline import compose, incidents, knowledge
 from agent.offline.meters import Catalogue, load_catalogue
 from agent.offline.plan import Decision, plan
 from agent.offline.understand import (
@@ -44,7 +44,14 @@ from store.catalog import SiteRef
 
 MODEL_NAME = "offline-planner"
 # Error classes (the tool error's prefix) and what the answer then is.
-CLARIFY_ERRORS = {"UnknownMeter", "UnknownSeries", "InvalidPeriod", "AmbiguousMeter"}
+CLARIFY_ERRORS = {
+    "UnknownMeter",
+    "UnknownSeries",
+    "InvalidPeriod",
+    "AmbiguousMeter",
+    "UnknownIncident",
+    "NoteRequired",
+}
 REFUSE_ERRORS = {"UnsafeQuery", "NotAllowed", "QueryRefused"}
 
 
@@ -131,14 +138,19 @@ class OfflinePlanner(BaseChatModel):
         assert self.turn is not None
         frame: Frame | None = None
         subject: str | None = None
+        answer = ""
         for m in history:
             if isinstance(m, AIMessage) and m.content and not m.tool_calls:
                 subject = _subject(str(m.content), cat) or subject
+                answer = str(m.content)
             if not isinstance(m, HumanMessage):
                 continue
             text = str(m.content)
-            current = read(text, cat, self.turn.now)
-            if frame is not None and is_follow_up(current) and not _bare_reply(text):
+            current = _with_context(read(text, cat, self.turn.now), frame, subject, answer)
+            about = _incident_reply(frame, current, text, answer)
+            if about is not None:
+                current = about  # the note asked for, or "acknowledge it" after one incident
+            elif frame is not None and is_follow_up(current) and not _bare_reply(text):
                 current = merge(frame, current, self.turn.now)
                 if subject and not current.meters and PRONOUN.search(current.text):
                     current = replace(current, meters=(subject,))
@@ -150,7 +162,7 @@ class OfflinePlanner(BaseChatModel):
 
     def _plan(self, frame: Frame, cat: Catalogue, question: str) -> AIMessage:
         assert self.turn is not None
-        if _bare_reply(question):
+        if _bare_reply(question) and frame.intent != "incident_cancel":
             return _text(
                 "Nothing is waiting for your confirmation. What would you like to know?", "clarify"
             )
@@ -176,18 +188,20 @@ class OfflinePlanner(BaseChatModel):
         cat: Catalogue,
     ) -> AIMessage:
         assert self.turn is not None
-        names = {
-            c["id"]: c["name"]
-            for m in turn_messages
-            if isinstance(m, AIMessage)
-            for c in m.tool_calls
+        calls = {
+            c["id"]: c for m in turn_messages if isinstance(m, AIMessage) for c in m.tool_calls
         }
         parts: list[str] = []
         outcomes: list[str] = []
         done: list[tuple[str, dict[str, Any]]] = []
         for r in results:
-            name = names.get(r.tool_call_id, r.name or "")
-            text, outcome = _result_text(name, r)
+            call = calls.get(r.tool_call_id)
+            name = call["name"] if call else r.name or ""
+            text, outcome = _result_text(name, r, call["args"] if call else {})
+            if name == "list_incidents" and r.status != "error" and isinstance(r.artifact, dict):
+                state = str((call["args"] if call else {}).get("state", "active"))
+                view = _incident_view(frame, self.turn)
+                text = "\n".join(incidents.list_answer(r.artifact, view, state))
             parts.append(text)
             outcomes.append(outcome)
             if r.status != "error" and isinstance(r.artifact, dict):
@@ -202,13 +216,78 @@ class OfflinePlanner(BaseChatModel):
         return _text("\n\n".join(p for p in parts if p), outcome)
 
 
+def _with_context(current: Frame, before: Frame | None, subject: str | None, answer: str) -> Frame:
+    """A knowledge question that leans on the conversation ("has this happened before?") with
+    what it was about: the meters of the question before and the events its answer named."""
+    where = current.extras.get("collection", "documents")
+    if current.intent != "knowledge" or before is None:
+        return current
+    if not knowledge.refers_back(current.text, where):
+        return current
+    meters = before.meters or ((subject,) if subject else ())
+    about = knowledge.context_of(meters, answer)
+    return replace(current, extras=current.extras | {"context": about})
+
+
+def _incident_view(frame: Frame, turn: Turn) -> incidents.View:
+    """How an incident listing is shown: the question's period, and one in full when the
+    question was about one incident ("what happened with the compressor-2 incident?")."""
+    from tools.periods import resolve_period
+
+    detail = frame.intent == "incident_show"
+    severity = incidents.severity_of(frame.text)
+    span = next((p for p in frame.periods if not p.relative), None)
+    if span is None:
+        return incidents.View(now=turn.now, detail=detail, severity=severity)
+    period = resolve_period(span.period, turn.now, turn.site.timezone)
+    return incidents.View(period.start, period.end, span.label, turn.now, detail, severity)
+
+
+INCIDENT_INTENTS = ("incident_list", "incident_show", "incident_action")
+ACT_ON_IT = re.compile(
+    r"^\s*(?:please |ok,? |okay,? |then |now |so )?(?:acknowledge|ack|resolve|close|mark)\b"
+)
+
+
+def _incident_reply(before: Frame | None, current: Frame, text: str, answer: str) -> Frame | None:
+    """A reply that only makes sense after an incident answer: the resolution note that answer
+    asked for (or "never mind"), or "acknowledge it" after one incident was shown."""
+    if before is None:
+        return None
+    asked = incidents.asked_for_note(answer)
+    if asked is not None and not (current.intent == "incident_action" and current.number):
+        if DECLINE.search(text.lower()) and len(text.split()) <= 6:
+            return replace(before, intent="incident_cancel", number=asked, text=text.lower())
+        if text.rstrip().endswith("?"):
+            return None  # a new question instead of the note
+        extras = {"action": "resolve", "note": text.strip()}
+        return replace(before, intent="incident_action", number=asked, extras=extras)
+    if before.intent not in INCIDENT_INTENTS or current.number is not None:
+        return None
+    shown = re.search(r"^Incident #(\d+):", answer, flags=re.MULTILINE)
+    number = before.number or (int(shown.group(1)) if shown else None)
+    if number is None or not ACT_ON_IT.search(current.text):
+        return None
+    extras = {"action": incidents.action_of(current.text)}
+    return replace(current, intent="incident_action", number=number, extras=extras)
+
+
 def _subject(answer: str, cat: Catalogue) -> str | None:
     """The first meter an answer names in bold: what "it" means in the next question."""
     names: list[str] = re.findall(r"\*\*([^*]+)\*\*", answer)
     return next((n.strip() for n in names if cat.by_name(n.strip()) is not None), None)
 
 
-SITE_LEVEL = {"rank", "rank_kpi", "alert_list", "alert_rules", "sql", "destroy", "knowledge"}
+SITE_LEVEL = {
+    "rank",
+    "rank_kpi",
+    "alert_list",
+    "alert_rules",
+    "sql",
+    "destroy",
+    "knowledge",
+    *INCIDENT_INTENTS,
+}
 
 
 def _keeps_meters(frame: Frame) -> bool:
@@ -231,7 +310,9 @@ def _text(content: str, outcome: str) -> AIMessage:
     )
 
 
-def _result_text(name: str, message: ToolMessage) -> tuple[str, str]:
+def _result_text(
+    name: str, message: ToolMessage, args: dict[str, Any] | None = None
+) -> tuple[str, str]:
     content = str(message.content)
     if content.startswith("User rejected the tool call"):
         return "Cancelled: nothing was changed.", "answer"
@@ -245,4 +326,7 @@ def _result_text(name: str, message: ToolMessage) -> tuple[str, str]:
             return f"I can't do that: {reason}", outcome
         return f"I could not answer that: {reason}", outcome
     artifact = message.artifact if isinstance(message.artifact, dict) else json.loads(content)
+    if name == "search_knowledge":
+        # where it searched decides how an empty result reads ("no past incidents ...")
+        artifact = {"collection": (args or {}).get("collection", "documents")} | artifact
     return compose.describe(name, artifact), "answer"

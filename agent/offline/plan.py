@@ -10,6 +10,7 @@ from typing import Any
 
 from dateutil.relativedelta import relativedelta
 
+from agent.offline import incidents, knowledge
 from agent.offline.meters import Catalogue
 from agent.offline.phrases import Span, bounds, shift
 from agent.offline.understand import Frame
@@ -17,8 +18,9 @@ from agent.offline.understand import Frame
 HELP = (
     "I answer questions about this site's meters: energy and demand, costs, carbon, KPIs such "
     "as SEC and load factor, comparisons and rankings, baselines, anomalies, data gaps, "
-    'forecasts and alert rules. For example: "What was compressor-2\'s peak demand last week?" '
-    'or "Is the chiller above its baseline this month?"'
+    "forecasts and alert rules; and what the runbooks, the ISO 50001 notes and past incidents "
+    'say. For example: "What was compressor-2\'s peak demand last week?", "Is the chiller above '
+    'its baseline this month?" or "How do I check a stuck meter?"'
 )
 ASK_PERIOD = "For which period? For example 'yesterday', 'last week', 'this month' or 'September'."
 # An identifier-looking word the catalogue does not know ("pump-7", "line-c"): passed on so
@@ -621,11 +623,76 @@ def _knowledge(
     frame: Frame, cat: Catalogue, now: datetime, tools: set[str], question: str
 ) -> Decision:
     if "search_knowledge" in tools:
-        return Decision((Call("search_knowledge", {"query": question}),))
+        query = knowledge.search_query(frame.text, frame.meters, frame.extras.get("context", ""))
+        args = {"query": query, "collection": frame.extras.get("collection", "documents"), "k": 6}
+        return Decision((Call("search_knowledge", args),))
     return refuse(
         "I have no manuals or runbooks to search in this installation yet, so I can't quote "
         "one. I can look at the meter data instead, e.g. anomalies or a baseline."
     )
+
+
+def _no_incidents(tools: set[str], name: str) -> Decision | None:
+    if name in tools:
+        return None
+    return refuse(
+        "This installation keeps no incidents I can read. I can look at the meter data "
+        "instead, e.g. 'any anomalies last week?'."
+    )
+
+
+def _incident_list(
+    frame: Frame, cat: Catalogue, now: datetime, tools: set[str], question: str
+) -> Decision:
+    missing = _no_incidents(tools, "list_incidents")
+    if missing is not None:
+        return missing
+    has_period = _period(frame) is not None
+    args: dict[str, Any] = {"state": incidents.state_of(frame.text, has_period)}
+    # the tool lists newest first; a period is applied to what it returns, so ask for more
+    args["limit"] = 200 if has_period else 20
+    meters: list[str | None] = [*frame.meters[:3]] or [None]
+    calls = tuple(Call("list_incidents", args | ({"meter": m} if m else {})) for m in meters)
+    return Decision(calls)
+
+
+def _incident_show(
+    frame: Frame, cat: Catalogue, now: datetime, tools: set[str], question: str
+) -> Decision:
+    missing = _no_incidents(tools, "get_incident")
+    if missing is not None:
+        return missing
+    if frame.number is not None:
+        return Decision((Call("get_incident", {"incident_id": frame.number}),))
+    # "what happened with the compressor-2 incident?": that meter's, the newest in full
+    args: dict[str, Any] = {"state": "all", "limit": 200 if _period(frame) else 20}
+    if frame.meters:
+        args["meter"] = frame.meters[0]
+    return Decision((Call("list_incidents", args),))
+
+
+def _incident_action(
+    frame: Frame, cat: Catalogue, now: datetime, tools: set[str], question: str
+) -> Decision:
+    missing = _no_incidents(tools, "update_incident")
+    if missing is not None:
+        return missing
+    action = frame.extras.get("action") or incidents.action_of(frame.text)
+    if frame.number is None:
+        return ask(incidents.ASK_WHICH.format(verb=action))
+    note = frame.extras.get("note") or incidents.note_of(question)
+    if action == "resolve" and not note:
+        return ask(incidents.ASK_NOTE.format(n=frame.number))
+    args: dict[str, Any] = {"incident_id": frame.number, "action": action}
+    if note:
+        args["note"] = note
+    return Decision((Call("update_incident", args),))
+
+
+def _incident_cancel(
+    frame: Frame, cat: Catalogue, now: datetime, tools: set[str], question: str
+) -> Decision:
+    return Decision(message=f"All right: incident #{frame.number} is left as it was.")
 
 
 HANDLERS = {
@@ -647,4 +714,8 @@ HANDLERS = {
     "sql": _sql,
     "destroy": _destroy,
     "knowledge": _knowledge,
+    "incident_list": _incident_list,
+    "incident_show": _incident_show,
+    "incident_action": _incident_action,
+    "incident_cancel": _incident_cancel,
 }

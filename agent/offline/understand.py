@@ -9,6 +9,7 @@ from datetime import datetime
 
 from rapidfuzz import fuzz, process
 
+from agent.offline import incidents, knowledge
 from agent.offline.meters import SITE_WORDS, Catalogue, find_meters, normal
 from agent.offline.phrases import MONTHS, WEEKDAYS, Span, find_periods, shift
 
@@ -21,6 +22,8 @@ INTENTS: list[Cue] = [
         r"^\s*(?:sql\s*:|run sql|run this sql|run the query|execute)|\bselect\b.+\bfrom\b|"
         r"\bsql\b|\bquery the (?:db|database)\b|\b(?:in|from) the (?:db|database)\b",
     ),
+    ("incident_action", incidents.ACTION),
+    ("incident_show", incidents.SHOW),
     (
         "alert_update",
         r"\b(?:delete|remove|disable|enable|turn (?:off|on)|switch (?:off|on)|pause|"
@@ -62,13 +65,8 @@ INTENTS: list[Cue] = [
         r".{0,40}\b(?:data|readings?|history|database|tables?|meters?|values|records?|store)\b|"
         r"\b(?:readings?|data|values|history)\b.{0,40}\bto (?:zero|0|null|nothing)\b",
     ),
-    (
-        "knowledge",
-        r"\b(?:runbook|run book|manual|procedure|documentation|docs|guideline|sop|"
-        r"checklist|what does (?:the |our )?(?:iso|runbook|manual|doc)|how (?:do|should|can) (?:i|"
-        r"we)"
-        r" (?:fix|check|troubleshoot|find|detect|reduce|handle|deal)|best practice|recommend)",
-    ),
+    ("incident_list", incidents.LIST),
+    ("knowledge", knowledge.STRONG),
     (
         "forecast",
         r"\b(?:forecast|predict|prediction|projection|tomorrow|next (?:24|week|7|day|few)"
@@ -228,6 +226,23 @@ def read(question: str, cat: Catalogue, now: datetime) -> Frame:
     kpi = kpis[0] if kpis else None
     if kpi == "base_load" and intent in (None, "split", "query"):
         intent = "kpi"  # "standby load at nights and weekends" is the base-load KPI
+    periods = tuple(find_periods(text, now))
+    has_period = any(not p.relative for p in periods)
+    asks_number = bool(kpis) or _asks_quantity(text)
+    intent = _status(intent, text, bool(has_period or match.meters or match.ambiguous))
+    if intent == "knowledge" and knowledge.only_history(text) and has_period and asks_number:
+        # "how much had compressor-2 used before 1 October?" asks for a number, not a story
+        intent = _intent(text, skip="knowledge")
+    if intent not in KEEP_INTENT and knowledge.is_general(
+        text,
+        names_meter=bool(match.meters or match.ambiguous),
+        asks_number=asks_number,
+        has_period=has_period,
+        kpi=kpi,
+    ):
+        intent = "knowledge"  # "how do I check a stuck meter?", "what is an EnPI?"
+    if intent == "knowledge":
+        return _knowledge_frame(text, match.meters, periods)
     if intent == "rank" and match.meters and kpi:
         intent = "kpi"  # "the cost breakdown of the chiller" is about the chiller
     elif kpi not in (None, "energy") and not match.meters and RANK_WORDS.search(text):
@@ -237,7 +252,6 @@ def read(question: str, cat: Catalogue, now: datetime) -> Frame:
         metric = "energy"
     if intent is None and kpi is not None:
         intent = "kpi"
-    periods = tuple(find_periods(text, now))
     change = _from_to_change(text, now)
     if change is not None and intent in (None, "query", "compare", "kpi"):
         intent, periods = "compare", change
@@ -266,6 +280,38 @@ def read(question: str, cat: Catalogue, now: datetime) -> Frame:
         text=text,
     )
     return frame
+
+
+def _status(intent: str | None, text: str, specific: bool) -> str | None:
+    """ "what's going on at the plant?" (no meter, no period) asks what is open right now."""
+    if intent in (None, "anomaly") and not specific and incidents.STATUS.search(text):
+        return "incident_list"
+    return intent
+
+
+# Intents the how-to and definition cues never override (a knowledge one is decided already).
+KEEP_INTENT = (
+    "sql",
+    "alert_update",
+    "alert_action",
+    "alert_create",
+    "destroy",
+    "knowledge",
+    "incident_action",
+    "incident_show",
+    "incident_list",
+)
+
+
+def _knowledge_frame(text: str, meters: tuple[str, ...], periods: tuple[Span, ...]) -> Frame:
+    """A question for the knowledge library or the incident history: what to search, where."""
+    return Frame(
+        intent="knowledge",
+        meters=meters,
+        periods=periods,
+        text=text,
+        extras={"collection": knowledge.collection(text)},
+    )
 
 
 RANK_WORDS = re.compile(
@@ -314,14 +360,18 @@ def spell_dates(text: str) -> str:
     return " ".join(words)
 
 
-def _intent(text: str) -> str | None:
-    """The first intent whose cue matches; an alert needs a threshold or the word itself
-    ("tell me if there's a leak" is a question, not a rule)."""
+def _intent(text: str, skip: str = "") -> str | None:
+    """The first intent whose cue matches (other than `skip`); an alert needs a threshold or
+    the word itself ("tell me if there's a leak" is a question, not a rule)."""
     for name, pattern in INTENTS:
-        if not re.search(pattern, text):
+        if name == skip or not re.search(pattern, text):
             continue
         if name == "alert_create" and not (re.search(r"\d", text) or EXPLICIT_ALERT.search(text)):
             continue
+        if name.startswith("incident") and knowledge.HISTORY.search(text):
+            continue  # "did we have an incident like this before?" searches the history
+        if name == "incident_list" and knowledge.DOCUMENTS.search(text):
+            continue  # "what does the runbook say about incidents?"
         return name
     return None
 
@@ -540,7 +590,7 @@ NUMBER_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7
 
 def _number(text: str) -> int | None:
     """A rule or alert id ("rule 3"), or how many to list ("top 5", "which three meters")."""
-    m = re.search(r"\b(?:rule|alert|id)\s*(?:#|no\.?|number)?\s*(\d+)\b", text)
+    m = re.search(r"\b(?:rule|alert|id|incident)\s*(?:#|no\.?|number|nr\.?)?\s*(\d+)\b", text)
     if m:
         return int(m.group(1))
     count = r"(\d+|" + "|".join(NUMBER_WORDS) + r")"
@@ -610,6 +660,11 @@ def merge(previous: Frame, current: Frame, now: datetime) -> Frame:
     meters = current.meters or (() if current.ambiguous else previous.meters)
     if previous.ambiguous and not current.meters:
         meters = _pick(current.text, previous.ambiguous)
+    if intent == "knowledge" and current.intent is None:
+        # "and for the boiler?" after a runbook question: the same kind of search, on the topic
+        # the follow-up names, with the earlier question as context
+        extras = previous.extras | {"context": previous.text}
+        return replace(current, intent=intent, extras=extras)
     return replace(
         current,
         intent=intent,
