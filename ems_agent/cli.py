@@ -139,7 +139,16 @@ def make_table(*columns: str, title: str | None = None) -> Table:
 
 def register_commands() -> None:
     """Commands live beside the code they drive; importing the modules registers them."""
-    from ems_agent import cli_agent, cli_data, cli_live, cli_tools  # noqa: F401
+    from ems_agent import (  # noqa: F401
+        cli_agent,
+        cli_data,
+        cli_incidents,
+        cli_knowledge,
+        cli_live,
+        cli_slack,
+        cli_tools,
+        cli_ui,
+    )
 
 
 register_commands()

@@ -1,11 +1,11 @@
-"""Live-data commands: the embedded broker and the MQTT ingestor, each until Ctrl-C."""
+"""Live-data commands: the embedded broker, the MQTT ingestor, and `up`, which runs everything."""
 
 from __future__ import annotations
 
 import signal
 import threading
 import time
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -14,6 +14,13 @@ from connectors.ingest import Ingestor
 from connectors.mqtt import MqttConfig, MqttIngest
 from ems_agent.app import App
 from ems_agent.cli import app, context, err, friendly_errors, print_json
+
+if TYPE_CHECKING:
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from agent.watcher import Watcher
+    from chat_ui.app import UIHandle
+    from store.catalog import SiteRef
 
 StatusEvery = Annotated[
     float, typer.Option(help="Seconds between status lines on stderr (0: none).")
@@ -172,26 +179,14 @@ def simulate(
     err.print(f"stopped after {simulator.published:,} readings")
 
 
-@app.command()
-@friendly_errors
-def up(
-    days: Annotated[int, typer.Option(help="Days of demo history to load on first start.")] = 365,
-    speed: Annotated[
-        float, typer.Option(min=1, help="Pace at which the live simulator catches up to now.")
-    ] = 120.0,
-    status_every: StatusEvery = 30.0,
-) -> None:
-    """Start everything on the embedded defaults until Ctrl-C: the demo plant (loaded once),
-    the MQTT broker, the ingestor and the live simulator continuing the demo's history."""
-    from connectors import health
+def _demo_history(ctx: App, days: int) -> tuple[SiteRef, int]:
+    """The demo plant loaded once (with a progress bar); its site and last reading."""
     from connectors.demo import has_data, load_demo
-    from connectors.live import LiveSimulator
     from connectors.plant import demo_plant
     from ems_agent.cli import progress_bar, progress_callback
     from ems_agent.cli_data import meters
     from store import catalog, queries
 
-    ctx = context()
     site = demo_plant().site
     if not has_data(ctx.engine, site):
         with progress_bar(True) as bar:
@@ -203,6 +198,93 @@ def up(
         site_ref = catalog.get_site(conn, site)
         ids = [s.id for _, s in catalog.list_series(conn, site_ref.id)]
         last = max((st.last_ts or 0) for st in queries.series_stats(conn, ids).values())
+    return site_ref, last
+
+
+def _watcher(ctx: App, site: SiteRef) -> Watcher:
+    """The watcher over the demo site; building it indexes the starter library (once)."""
+    from datetime import datetime
+
+    from ems_agent.app import analytics_config
+    from ems_agent.cli_incidents import build_watcher
+    from store.timeutil import zone
+    from tools.base import ToolContext
+
+    now = datetime.now(zone(site.timezone))
+    tools = ToolContext(ctx.engine, site, now, analytics_config(ctx.settings), user="watcher")
+    return build_watcher(ctx, tools)
+
+
+class _BackgroundWatcher:
+    """First start: the history is watched as if the watcher had always run (incidents for the
+    demo's past faults); then the watcher runs on its schedule until stopped."""
+
+    def __init__(self, watcher: Watcher, interval_s: float, catch_up_days: int) -> None:
+        self.watcher = watcher
+        self.interval_s = interval_s
+        self.catch_up_days = catch_up_days
+        self.stopping = threading.Event()
+        self.scheduler: BackgroundScheduler | None = None
+        self.thread = threading.Thread(target=self._run, name="ems-watcher", daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.thread.join(timeout=30)
+        if self.scheduler is not None:
+            self.scheduler.shutdown(wait=True)
+
+    def _run(self) -> None:
+        if not self.watcher.has_run() and self.catch_up_days > 0:
+            self._catch_up()
+        if not self.stopping.is_set():
+            self.scheduler = self.watcher.schedule(self.interval_s)
+
+    def _catch_up(self) -> None:
+        from datetime import timedelta
+
+        end = self.watcher.clock()
+        start = end - timedelta(days=self.catch_up_days)
+        err.print(f"watcher: checking the last {self.catch_up_days} days of history ...")
+
+        def progress(_stage: str, done: int, total: int) -> None:
+            if done % 10 == 0 or done == total:
+                err.print(f"watcher: {done}/{total} weeks of history checked")
+
+        try:
+            reports = self.watcher.catch_up(start, end, progress=progress, stop=self.stopping)
+        except Exception as exc:  # the live services go on without the history checked
+            err.print(f"[red]watcher: checking the history failed: {exc}[/]", highlight=False)
+            return
+        opened = sum(len(r.opened) for r in reports)
+        err.print(f"watcher: history checked, {opened} incident(s) opened")
+
+
+@app.command()
+@friendly_errors
+def up(
+    days: Annotated[int, typer.Option(help="Days of demo history to load on first start.")] = 365,
+    speed: Annotated[
+        float, typer.Option(min=1, help="Pace at which the live simulator catches up to now.")
+    ] = 120.0,
+    status_every: StatusEvery = 30.0,
+    page: Annotated[bool, typer.Option("--ui/--no-ui", help="Serve the chat page.")] = True,
+    watch: Annotated[bool, typer.Option("--watch/--no-watch", help="Run the watcher.")] = True,
+    catch_up_days: Annotated[
+        int, typer.Option(min=0, help="On first start, days of history the watcher checks.")
+    ] = 365,
+) -> None:
+    """Start everything on the embedded defaults until Ctrl-C: the demo plant (loaded once),
+    the knowledge library, the MQTT broker, the ingestor, the live simulator continuing the
+    demo's history, the watcher and the chat page."""
+    from connectors.live import LiveSimulator
+    from ems_agent.cli_ui import start_ui
+
+    ctx = context()
+    site_ref, last = _demo_history(ctx, days)
+    watcher = _watcher(ctx, site_ref) if watch else None
     stop = wait_for_stop()
     embedded = (
         None if ctx.settings.mqtt_url else EmbeddedBroker(ctx.settings.home, ctx.settings.mqtt_port)
@@ -212,6 +294,8 @@ def up(
     service = MqttIngest(config, ingestor)
     simulator = LiveSimulator(config, seed=ctx.settings.demo_seed, speed=speed, start=last + 900)
     runner = threading.Thread(target=simulator.run, args=(stop,), name="ems-live-simulator")
+    handle: UIHandle | None = None
+    background: _BackgroundWatcher | None = None
     try:
         if embedded is not None:
             embedded.start()
@@ -220,27 +304,53 @@ def up(
         runner.start()
         err.print(
             f"up: broker {config.url}, ingesting {service.topic_filter}, live simulator from the "
-            f"end of the history at {speed:g}x until it reaches now; Ctrl-C stops"
+            f"end of the history at {speed:g}x until it reaches now"
         )
-        last_status = time.monotonic()
-        reporter = health.Reporter(ctx.engine, config.client_id)
-        while not stop.wait(0.5):
-            reporter.maybe(ingestor.health, service.connected.is_set())
-            if not runner.is_alive():
-                err.print("[red]the live simulator stopped[/]")
-                break
-            if status_every and time.monotonic() - last_status >= status_every:
-                h = ingestor.health
-                err.print(f"{h.readings:,} live readings stored, {h.dead_letters:,} dead letters")
-                last_status = time.monotonic()
+        if page:
+            handle = start_ui(ctx)
+        if watcher is not None:
+            background = _BackgroundWatcher(watcher, ctx.settings.watch_interval_s, catch_up_days)
+            background.start()
+        if handle is not None:
+            err.print(f"[bold]chat page: {handle.url}[/]  (Ctrl-C stops everything)")
+        _supervise(ctx, config.client_id, ingestor, service, runner, stop, status_every)
     finally:
         stop.set()
+        if background is not None:
+            background.stop()
+        if handle is not None:
+            handle.close()
         if runner.is_alive():
             runner.join(timeout=15)
         service.stop()
         if embedded is not None:
             embedded.stop()
     err.print(f"stopped cleanly: {ingestor.health.readings:,} live readings stored")
+
+
+def _supervise(
+    ctx: App,
+    client_id: str,
+    ingestor: Ingestor,
+    service: MqttIngest,
+    runner: threading.Thread,
+    stop: threading.Event,
+    status_every: float,
+) -> None:
+    """Report health until Ctrl-C, or until the live simulator stops."""
+    from connectors import health
+
+    last_status = time.monotonic()
+    reporter = health.Reporter(ctx.engine, client_id)
+    while not stop.wait(0.5):
+        reporter.maybe(ingestor.health, service.connected.is_set())
+        if not runner.is_alive():
+            err.print("[red]the live simulator stopped[/]")
+            break
+        if status_every and time.monotonic() - last_status >= status_every:
+            h = ingestor.health
+            err.print(f"{h.readings:,} live readings stored, {h.dead_letters:,} dead letters")
+            last_status = time.monotonic()
 
 
 @app.command()

@@ -14,7 +14,7 @@ import typer
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
-from ems_agent.app import analytics_config
+from ems_agent.app import analytics_config, knowledge_or_none
 from ems_agent.cli import (
     JsonFlag,
     SiteOption,
@@ -39,7 +39,11 @@ class BadArguments(EMSError):
     """Command-line arguments that do not fit the tool's input model."""
 
 
-def tool_context(site: str | None, now: str | None) -> ToolContext:
+# Tools that read or re-index the knowledge store; the others do without opening it (seconds).
+KNOWLEDGE_TOOLS = frozenset({"search_knowledge", "update_incident"})
+
+
+def tool_context(site: str | None, now: str | None, *, with_knowledge: bool = False) -> ToolContext:
     ctx = context()
     with ctx.engine.connect() as conn:
         site_ref = catalog.get_site(conn, site or ctx.settings.site)
@@ -55,6 +59,7 @@ def tool_context(site: str | None, now: str | None) -> ToolContext:
         config=analytics_config(ctx.settings),
         user="cli",
         role="operator",
+        knowledge=knowledge_or_none(ctx) if with_knowledge else None,
     )
 
 
@@ -142,7 +147,9 @@ def _fmt(value: Any) -> str:
 def _command(spec: Tool[Any, Any]) -> Callable[..., None]:
     def command(**kwargs: Any) -> None:
         as_json = kwargs.pop("as_json")
-        ctx = tool_context(kwargs.pop("site"), kwargs.pop("now"))
+        ctx = tool_context(
+            kwargs.pop("site"), kwargs.pop("now"), with_knowledge=spec.name in KNOWLEDGE_TOOLS
+        )
         try:
             args = spec.input_model.model_validate(
                 {k: v for k, v in kwargs.items() if v is not None}

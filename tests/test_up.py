@@ -1,4 +1,5 @@
-"""`ems-agent up` end to end: demo loaded once, live readings flowing in, clean stop on Ctrl-C."""
+"""`ems-agent up` end to end: demo loaded once, the knowledge library indexed, live readings
+flowing in, the watcher run on the history, the chat page served, clean stop on Ctrl-C."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -31,8 +33,12 @@ def readings(db: Path) -> int:
 
 def test_up_streams_the_demo_plant_and_stops_cleanly(tmp_path: Path) -> None:
     home = tmp_path / "home"
-    port = free_port()
-    env = os.environ | {"EMS_HOME": str(home), "EMS_MQTT_PORT": str(port)}
+    port, ui_port = free_port(), free_port()
+    env = os.environ | {
+        "EMS_HOME": str(home),
+        "EMS_MQTT_PORT": str(port),
+        "EMS_UI_PORT": str(ui_port),
+    }
     script = Path(sys.executable).parent / "ems-agent"
     proc = subprocess.Popen(
         [str(script), "up", "--days", "1", "--speed", "100000", "--status-every", "0"],
@@ -45,11 +51,20 @@ def test_up_streams_the_demo_plant_and_stops_cleanly(tmp_path: Path) -> None:
     try:
         wait_for(lambda: readings(db) >= 1000, 90)  # the day of history
         history = readings(db)
-        wait_for(lambda: readings(db) > history + 24, 90)  # then live quarter-hours arrive
+        # the starter library is indexed before the services start (tens of seconds)
+        wait_for(lambda: readings(db) > history + 24, 240)  # then live quarter-hours arrive
+        wait_for(lambda: port_open("127.0.0.1", ui_port), 60)
+        with urllib.request.urlopen(f"http://127.0.0.1:{ui_port}/", timeout=10) as page:
+            assert page.status == 200 and "<html" in page.read().decode().lower()
     finally:
         proc.send_signal(signal.SIGINT)
         stdout, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 0, stderr[-2000:]
     assert "stopped cleanly" in stderr and "Traceback" not in stderr
     assert "demo-plant" in stdout  # the meter table was shown
+    assert f"chat page: http://127.0.0.1:{ui_port}" in stderr
+    assert "log in as 'admin' with password" in stderr  # the first start's account
+    assert "watcher: history checked" in stderr
+    assert (home / "knowledge").is_dir() and (home / "users.toml").exists()
     assert not port_open("127.0.0.1", port)  # the embedded broker went down with it
+    assert not port_open("127.0.0.1", ui_port)  # and the page

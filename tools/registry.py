@@ -18,6 +18,8 @@ MODULES = (
     "anomaly",
     "alerts",
     "forecast",
+    "incidents",
+    "knowledge",
 )
 
 
