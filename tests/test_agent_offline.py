@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -23,18 +24,22 @@ TZ = ZoneInfo("Europe/Berlin")
 NOW = datetime(2026, 11, 5, 0, 0, tzinfo=TZ)  # a Thursday; the demo data ends here
 
 
-@pytest.fixture
-def agent(demo_engine: Engine, tmp_path) -> Agent:  # type: ignore[no-untyped-def]
-    with demo_engine.connect() as conn:
+def offline_agent(engine: Engine, memory: Path, now: datetime = NOW) -> Agent:
+    """The offline agent over the demo plant's store, its clock fixed at `now`."""
+    with engine.connect() as conn:
         site = catalog.get_site(conn, "demo-plant")
-    base = ToolContext(engine=demo_engine, site=site, now=NOW)
     return Agent(
         Backend(OfflinePlanner(), MODEL_NAME, None),
         all_tools(),
-        sqlite_memory(tmp_path / "threads.db"),
-        base,
-        clock=lambda: NOW,
+        sqlite_memory(memory),
+        ToolContext(engine=engine, site=site, now=now),
+        clock=lambda: now,
     )
+
+
+@pytest.fixture
+def agent(demo_engine: Engine, tmp_path: Path) -> Agent:
+    return offline_agent(demo_engine, tmp_path / "threads.db")
 
 
 def raw(engine: Engine, meter: str, start: str, end: str, metric: str = "energy") -> pd.Series:

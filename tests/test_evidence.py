@@ -17,7 +17,7 @@ from agent.memory import sqlite_memory
 from agent.models import Backend
 from agent.offline.model import MODEL_NAME, OfflinePlanner
 from store import catalog
-from tests.test_agent_offline import TZ, raw
+from tests.test_agent_offline import TZ, offline_agent, raw
 from tools.base import ToolContext
 from tools.registry import all_tools
 
@@ -26,15 +26,7 @@ NOW = datetime(2026, 11, 5, 18, 0, tzinfo=TZ)
 
 @pytest.fixture
 def agent(demo_engine: Engine, tmp_path: Path) -> Agent:
-    with demo_engine.connect() as conn:
-        site = catalog.get_site(conn, "demo-plant")
-    return Agent(
-        Backend(OfflinePlanner(), MODEL_NAME, None),
-        all_tools(),
-        sqlite_memory(tmp_path / "threads.db"),
-        ToolContext(engine=demo_engine, site=site, now=NOW),
-        clock=lambda: NOW,
-    )
+    return offline_agent(demo_engine, tmp_path / "threads.db", NOW)
 
 
 def local_index(series: pd.Series) -> pd.DatetimeIndex:

@@ -102,22 +102,29 @@ def test_bad_messages_become_dead_letters_and_the_rest_is_stored(engine: Engine)
     assert any("garbage" in r[2] for r in letters)
 
 
+def fail_first_write(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    """The store's first write fails as if the database went away; later ones go through.
+    Returns the count of writes tried, kept up to date."""
+    real = ingest.write_readings
+    calls = {"n": 0}
+
+    def failing_once(*args: object, **kwargs: object) -> object:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError("database went away")
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ingest, "write_readings", failing_once)
+    return calls
+
+
 def test_a_failed_write_acknowledges_nothing_and_the_batch_is_kept(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     acks = Acks()
     ingestor = make(engine, acks)
     feed(ingestor, [message(1, "ems/plant/oven/energy", {"ts": T0, "value": 4.0})])
-    real = ingest.write_readings
-    calls = {"n": 0}
-
-    def failing(*args: object, **kwargs: object) -> object:
-        calls["n"] += 1
-        if calls["n"] == 1:
-            raise RuntimeError("database went away")
-        return real(*args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(ingest, "write_readings", failing)
+    fail_first_write(monkeypatch)
     with pytest.raises(RuntimeError):
         ingestor.flush()
     assert acks == []
@@ -243,16 +250,7 @@ def test_stop_writer_leaves_uncommitted_batches_for_flush(
 ) -> None:
     acks = Acks()
     ingestor = make(engine, acks, batch_size=1)
-    calls = {"n": 0}
-    real = ingest.write_readings
-
-    def failing_once(*args: object, **kwargs: object) -> object:
-        calls["n"] += 1
-        if calls["n"] == 1:
-            raise RuntimeError("database went away")
-        return real(*args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(ingest, "write_readings", failing_once)
+    calls = fail_first_write(monkeypatch)
     monkeypatch.setattr(ingest, "RETRY_S", 30.0)  # the writer would not retry before stopping
     ingestor.start_writer()
     feed(ingestor, [message(1, "ems/plant/oven/energy", {"ts": T0, "value": 4.0})])
@@ -269,16 +267,7 @@ def test_without_the_writer_thread_the_ticker_retries_a_failed_batch(
     acks = Acks()
     ingestor = make(engine, acks)
     feed(ingestor, [message(1, "ems/plant/oven/energy", {"ts": T0, "value": 4.0})])
-    real = ingest.write_readings
-    calls = {"n": 0}
-
-    def failing_once(*args: object, **kwargs: object) -> object:
-        calls["n"] += 1
-        if calls["n"] == 1:
-            raise RuntimeError("database went away")
-        return real(*args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(ingest, "write_readings", failing_once)
+    fail_first_write(monkeypatch)
     with pytest.raises(RuntimeError):
         ingestor.flush()
     ingestor.tick()  # nothing new is pending, but the failed batch is still queued

@@ -38,9 +38,6 @@ from PIL import Image
 from sqlalchemy import Engine, text
 
 from agent.loop import Agent
-from agent.memory import sqlite_memory
-from agent.models import Backend
-from agent.offline.model import MODEL_NAME, OfflinePlanner
 from connectors.notify.base import IncidentNotice
 from connectors.notify.slack import SlackIncidentNotifier, incident_blocks, to_mrkdwn, web_client
 from connectors.slack import (
@@ -57,8 +54,7 @@ from ems_agent.settings import load_settings
 from store import catalog
 from store import incidents as incident_store
 from store.engine import make_engine
-from tools.base import ToolContext
-from tools.registry import all_tools
+from tests.test_agent_offline import offline_agent
 
 TZ = ZoneInfo("Europe/Berlin")
 NOW = datetime(2026, 11, 5, 0, 0, tzinfo=TZ)
@@ -195,15 +191,7 @@ def slack_api() -> Iterator[SlackAPI]:
 
 @pytest.fixture
 def agent(demo_engine: Engine, tmp_path: Path) -> Agent:
-    with demo_engine.connect() as conn:
-        site = catalog.get_site(conn, "demo-plant")
-    return Agent(
-        Backend(OfflinePlanner(), MODEL_NAME, None),
-        all_tools(),
-        sqlite_memory(tmp_path / "threads.db"),
-        ToolContext(engine=demo_engine, site=site, now=NOW),
-        clock=lambda: NOW,
-    )
+    return offline_agent(demo_engine, tmp_path / "threads.db", NOW)
 
 
 @dataclass
