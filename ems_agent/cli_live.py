@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import threading
 import time
+from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -158,8 +159,6 @@ def simulate(
     ] = None,
 ) -> None:
     """Publish the demo plant's meters over MQTT as they would report, until Ctrl-C."""
-    from datetime import datetime
-
     from connectors.live import LiveSimulator
 
     if not live:
@@ -203,8 +202,6 @@ def _demo_history(ctx: App, days: int) -> tuple[SiteRef, int]:
 
 def _watcher(ctx: App, site: SiteRef) -> Watcher:
     """The watcher over the demo site; building it indexes the starter library (once)."""
-    from datetime import datetime
-
     from ems_agent.app import analytics_config
     from ems_agent.cli_incidents import build_watcher
     from store.timeutil import zone
@@ -219,8 +216,11 @@ class _BackgroundWatcher:
     """First start: the history is watched as if the watcher had always run (incidents for the
     demo's past faults); then the watcher runs on its schedule until stopped."""
 
-    def __init__(self, watcher: Watcher, interval_s: float, catch_up_days: int) -> None:
+    def __init__(
+        self, watcher: Watcher, interval_s: float, catch_up_days: int, history_end: int
+    ) -> None:
         self.watcher = watcher
+        self.history_end = history_end
         self.interval_s = interval_s
         self.catch_up_days = catch_up_days
         self.stopping = threading.Event()
@@ -237,15 +237,20 @@ class _BackgroundWatcher:
             self.scheduler.shutdown(wait=True)
 
     def _run(self) -> None:
+        caught_up = False
         if not self.watcher.has_run() and self.catch_up_days > 0:
-            self._catch_up()
+            caught_up = self._catch_up()
         if not self.stopping.is_set():
-            self.scheduler = self.watcher.schedule(self.interval_s)
+            # After a catch-up the first live run waits one interval: the live simulator is
+            # still replaying the hours since the history ended, and a run now would take
+            # that lag for meter outages.
+            self.scheduler = self.watcher.schedule(self.interval_s, start_now=not caught_up)
 
-    def _catch_up(self) -> None:
+    def _catch_up(self) -> bool:
         from datetime import timedelta
 
-        end = self.watcher.clock()
+        # Up to the end of the loaded history, not the clock: live data is still on its way.
+        end = datetime.fromtimestamp(self.history_end, self.watcher.clock().tzinfo)
         start = end - timedelta(days=self.catch_up_days)
         err.print(f"watcher: checking the last {self.catch_up_days} days of history ...")
 
@@ -257,9 +262,10 @@ class _BackgroundWatcher:
             reports = self.watcher.catch_up(start, end, progress=progress, stop=self.stopping)
         except Exception as exc:  # the live services go on without the history checked
             err.print(f"[red]watcher: checking the history failed: {exc}[/]", highlight=False)
-            return
+            return False
         opened = sum(len(r.opened) for r in reports)
         err.print(f"watcher: history checked, {opened} incident(s) opened")
+        return True
 
 
 @app.command()
@@ -268,7 +274,7 @@ def up(
     days: Annotated[int, typer.Option(help="Days of demo history to load on first start.")] = 365,
     speed: Annotated[
         float, typer.Option(min=1, help="Pace at which the live simulator catches up to now.")
-    ] = 120.0,
+    ] = 1000.0,
     status_every: StatusEvery = 30.0,
     page: Annotated[bool, typer.Option("--ui/--no-ui", help="Serve the chat page.")] = True,
     watch: Annotated[bool, typer.Option("--watch/--no-watch", help="Run the watcher.")] = True,
@@ -309,7 +315,9 @@ def up(
         if page:
             handle = start_ui(ctx)
         if watcher is not None:
-            background = _BackgroundWatcher(watcher, ctx.settings.watch_interval_s, catch_up_days)
+            background = _BackgroundWatcher(
+                watcher, ctx.settings.watch_interval_s, catch_up_days, last + 900
+            )
             background.start()
         if handle is not None:
             err.print(f"[bold]chat page: {handle.url}[/]  (Ctrl-C stops everything)")
