@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any, Literal, Protocol
@@ -18,6 +19,9 @@ from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_aft
 from tenacity.wait import wait_exponential_jitter
 
 Event = Literal["opened", "updated", "resolved"]
+
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -114,13 +118,37 @@ def deliver(
     name: str,
     attempt: Callable[[], tuple[bool, str]],
     *,
+    notice: IncidentNotice,
+    where: str,
     attempts: int,
     backoff: float,
     max_wait: float,
     sleep: Callable[[float], None],
 ) -> Delivery:
     """Run `attempt` until it returns, retrying transient failures with exponential backoff and
-    jitter (or the receiver's Retry-After); `attempt` returns (ok, detail)."""
+    jitter (or the receiver's Retry-After); `attempt` returns (ok, detail). A notice that was
+    not delivered is logged with `where` it was going."""
+    delivery = _retried(name, attempt, attempts, backoff, max_wait, sleep)
+    if not delivery.ok:
+        log.warning(
+            "incident %s (%s) was not delivered by %s to %s: %s",
+            notice.incident_id,
+            notice.event,
+            name,
+            where,
+            delivery.detail,
+        )
+    return delivery
+
+
+def _retried(
+    name: str,
+    attempt: Callable[[], tuple[bool, str]],
+    attempts: int,
+    backoff: float,
+    max_wait: float,
+    sleep: Callable[[float], None],
+) -> Delivery:
     if attempts < 1:
         raise ValueError(f"attempts must be at least 1, not {attempts}")
     count = 0

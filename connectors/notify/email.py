@@ -9,7 +9,6 @@ notice twice gives the same Message-ID, so mail clients show it once.
 from __future__ import annotations
 
 import hashlib
-import logging
 import smtplib
 import ssl
 import time
@@ -30,8 +29,6 @@ from connectors.notify.base import (
     markdown_to_text,
     notice_facts,
 )
-
-log = logging.getLogger(__name__)
 
 
 def subject(notice: IncidentNotice) -> str:
@@ -150,23 +147,16 @@ class EmailNotifier:
     def send(self, notice: IncidentNotice) -> Delivery:
         """Send the notice's e-mail, retrying what may pass; never raises for delivery failures."""
         message = self.message(notice)
-        delivery = deliver(
+        return deliver(
             self.name,
             lambda: self._submit(message),
+            notice=notice,
+            where=self._where,
             attempts=self.attempts,
             backoff=self.backoff,
             max_wait=self.max_wait,
             sleep=self._sleep,
         )
-        if not delivery.ok:
-            log.warning(
-                "incident %s (%s) e-mail not delivered through %s: %s",
-                notice.incident_id,
-                notice.event,
-                self._where,
-                delivery.detail,
-            )
-        return delivery
 
     def _message_id(self, notice: IncidentNotice) -> str:
         domain = self._envelope_from.rpartition("@")[2] or "ems-agent.invalid"

@@ -29,7 +29,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import logging
 import ssl
 import time
 import urllib.error
@@ -51,7 +50,6 @@ from connectors.notify.base import (
 )
 from store.errors import NotConfigured
 
-log = logging.getLogger(__name__)
 USER_AGENT = "ems-agent-webhook/1"
 SNIPPET = 200  # characters of an error response quoted in the delivery's detail
 
@@ -132,23 +130,16 @@ class WebhookNotifier:
         """POST the notice, retrying what may pass; never raises for delivery failures."""
         payload = self.payload(notice)
         body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
-        delivery = deliver(
+        return deliver(
             self.name,
             lambda: self._post(body, payload["event_id"]),
+            notice=notice,
+            where=self._where,
             attempts=self.attempts,
             backoff=self.backoff,
             max_wait=self.max_wait,
             sleep=self._sleep,
         )
-        if not delivery.ok:
-            log.warning(
-                "incident %s (%s) was not delivered to the webhook %s: %s",
-                notice.incident_id,
-                notice.event,
-                self._where,
-                delivery.detail,
-            )
-        return delivery
 
     def _post(self, body: bytes, event: str) -> tuple[bool, str]:
         headers = self.headers(body, int(self._clock())) | {"X-EMS-Event": event}
