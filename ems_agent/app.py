@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 
@@ -15,7 +15,7 @@ from tools.base import AnalyticsConfig, Tariff
 
 if TYPE_CHECKING:
     from agent.loop import Agent
-    from knowledge.store import KnowledgeStore
+    from knowledge.store import KnowledgeStore, Passage, SourceInfo
 
 
 @dataclass
@@ -90,7 +90,7 @@ def build_agent(
         config=analytics_config(app.settings),
         user=user,
         role=role,
-        knowledge=knowledge_or_none(app),
+        knowledge=LazyKnowledge(app),
     )
     return Agent(
         make_backend(app.settings, model),
@@ -100,18 +100,39 @@ def build_agent(
     )
 
 
-def knowledge_or_none(app: App) -> KnowledgeStore | None:
-    """The knowledge store, or None when it cannot be opened: the agent still answers from the
-    meter data, and its knowledge tool says why it cannot search."""
-    import logging
+class LazyKnowledge:
+    """The installation's knowledge store, opened on first use.
 
-    from store.errors import EMSError
+    Opening it starts Chroma and the embedding model (about 2 s), which a question about meter
+    data, or a refused write, never needs. A store that cannot be opened raises its reason
+    (an EMSError) at the call that needed it, so the agent hears why it cannot search.
+    """
 
-    try:
-        return app.knowledge
-    except EMSError as exc:
-        logging.getLogger(__name__).warning("knowledge store not available: %s", exc)
-        return None
+    def __init__(self, app: App) -> None:
+        self._app = app
+
+    def search(
+        self,
+        query: str,
+        *,
+        k: int = 4,
+        collection: str = "documents",
+        where: dict[str, Any] | None = None,
+    ) -> list[Passage]:
+        return self._app.knowledge.search(query, k=k, collection=collection, where=where)
+
+    def similar_incidents(
+        self, text: str, *, k: int = 3, exclude_id: int | None = None
+    ) -> list[Passage]:
+        return self._app.knowledge.similar_incidents(text, k=k, exclude_id=exclude_id)
+
+    def sources(self) -> list[SourceInfo]:
+        return self._app.knowledge.sources()
+
+    def index_incident(
+        self, incident_id: int, title: str, text: str, metadata: dict[str, Any]
+    ) -> None:
+        self._app.knowledge.index_incident(incident_id, title, text, metadata)
 
 
 def open_app(settings: Settings | None = None) -> App:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.markdown import Markdown
 
-from ems_agent.app import App, analytics_config
+from ems_agent.app import App
 from ems_agent.cli import (
     JsonFlag,
     SiteOption,
@@ -23,7 +23,7 @@ from ems_agent.cli import (
     print_json,
 )
 from ems_agent.cli_live import wait_for_stop
-from store import catalog
+from ems_agent.cli_tools import moment, tool_context
 from store.errors import EMSError
 from store.timeutil import zone
 from tools.base import ToolContext
@@ -54,40 +54,14 @@ class BadOption(EMSError):
     """A command-line option with a value that cannot be used."""
 
 
-def _moment(text: str | None, tz: str) -> datetime:
-    if not text:
-        return datetime.now(zone(tz))
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        raise BadOption(f"--now {text!r} is not an ISO time such as 2026-11-05T09:00") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=zone(tz))
-
-
 def _context(
-    site: str | None,
-    *,
-    user: str = "cli",
-    role: str = "operator",
-    now: str | None = None,
-    knowledge: bool = False,
+    site: str | None, *, user: str = "cli", role: str = "operator", now: str | None = None
 ) -> tuple[App, ToolContext]:
-    """The tools' context; `knowledge` opens the knowledge store (to re-index notes)."""
+    """The installation and the tools' context (the knowledge store opens only when used)."""
     if role not in ("viewer", "operator", "admin"):
         raise BadOption(f"--role {role!r}: use viewer, operator or admin")
     ems = context()
-    with ems.engine.connect() as conn:
-        site_ref = catalog.get_site(conn, site or ems.settings.site)
-    ctx = ToolContext(
-        engine=ems.engine,
-        site=site_ref,
-        now=_moment(now, site_ref.timezone),
-        config=analytics_config(ems.settings),
-        user=user,
-        role=role,
-        knowledge=_knowledge(ems) if knowledge else None,
-    )
-    return ems, ctx
+    return ems, tool_context(site, now, app=ems, user=user, role=role)
 
 
 def _knowledge(ems: App) -> KnowledgeStore | None:
@@ -184,7 +158,7 @@ def show_command(
 def _update(
     incident_id: int, action: str, note: str | None, site: str | None, user: str, role: str
 ) -> IncidentOut:
-    _, ctx = _context(site, user=user, role=role, knowledge=True)
+    _, ctx = _context(site, user=user, role=role)
     return update_incident(ctx, {"incident_id": incident_id, "action": action, "note": note})
 
 
@@ -257,7 +231,7 @@ def _catch_up(
     """Watch history week by week from `since` up to the context's now, with a progress bar."""
     from ems_agent.cli import progress_bar, progress_callback
 
-    start = _moment(since, ctx.site.timezone)
+    start = moment(since, ctx.site.timezone, "--since")
     with progress_bar(True) as bar:
         reports = watcher.catch_up(start, ctx.now, progress=progress_callback(bar))
     if not as_json:

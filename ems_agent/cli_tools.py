@@ -14,7 +14,7 @@ import typer
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
-from ems_agent.app import analytics_config, knowledge_or_none
+from ems_agent.app import App, LazyKnowledge, analytics_config
 from ems_agent.cli import (
     JsonFlag,
     SiteOption,
@@ -39,27 +39,39 @@ class BadArguments(EMSError):
     """Command-line arguments that do not fit the tool's input model."""
 
 
-# Tools that read or re-index the knowledge store; the others do without opening it (seconds).
-KNOWLEDGE_TOOLS = frozenset({"search_knowledge", "update_incident"})
+def moment(text: str | None, tz: str, option: str = "--now") -> datetime:
+    """An ISO time from the command line (naive: in the site's zone), or now when not given."""
+    if not text:
+        return datetime.now(zone(tz))
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise BadArguments(
+            f"{option} {text!r} is not an ISO time such as 2026-11-05T09:00"
+        ) from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=zone(tz))
 
 
-def tool_context(site: str | None, now: str | None, *, with_knowledge: bool = False) -> ToolContext:
-    ctx = context()
+def tool_context(
+    site: str | None,
+    now: str | None,
+    *,
+    app: App | None = None,
+    user: str = "cli",
+    role: str = "operator",
+) -> ToolContext:
+    """The tools' context for a command: the site, the clock (`--now`), the person's role."""
+    ctx = app or context()
     with ctx.engine.connect() as conn:
         site_ref = catalog.get_site(conn, site or ctx.settings.site)
-    tz = zone(site_ref.timezone)
-    moment = datetime.now(tz)
-    if now:
-        parsed = datetime.fromisoformat(now)
-        moment = parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)
     return ToolContext(
         engine=ctx.engine,
         site=site_ref,
-        now=moment,
+        now=moment(now, site_ref.timezone),
         config=analytics_config(ctx.settings),
-        user="cli",
-        role="operator",
-        knowledge=knowledge_or_none(ctx) if with_knowledge else None,
+        user=user,
+        role=role,
+        knowledge=LazyKnowledge(ctx),
     )
 
 
@@ -147,9 +159,7 @@ def _fmt(value: Any) -> str:
 def _command(spec: Tool[Any, Any]) -> Callable[..., None]:
     def command(**kwargs: Any) -> None:
         as_json = kwargs.pop("as_json")
-        ctx = tool_context(
-            kwargs.pop("site"), kwargs.pop("now"), with_knowledge=spec.name in KNOWLEDGE_TOOLS
-        )
+        ctx = tool_context(kwargs.pop("site"), kwargs.pop("now"))
         try:
             args = spec.input_model.model_validate(
                 {k: v for k, v in kwargs.items() if v is not None}

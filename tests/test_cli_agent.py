@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 from datetime import datetime, timedelta
@@ -28,8 +29,10 @@ def home(tmp_path: Path, demo_template: Path) -> Path:
     return home
 
 
-def run(home: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "EMS_HOME": str(home)}
+def run(
+    home: Path, *args: str, stdin: str | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "EMS_HOME": str(home), **(env or {})}
     env.pop("EMS_LLM_MODEL", None)
     env.pop("EMS_LLM_BASE_URL", None)
     return subprocess.run(
@@ -106,3 +109,24 @@ def test_chat_keeps_the_conversation(home: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout.count("boiler") >= 2
     assert "26 Oct 2026" in done.stdout and "19 Oct 2026" in done.stdout
+
+
+def test_a_knowledge_store_that_is_down_costs_meter_questions_nothing(home: Path) -> None:
+    """The store opens only when a question needs it: with the Chroma server down a meter
+    question is answered, and nothing is said about the knowledge store."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]
+    env_home = {"EMS_CHROMA_URL": f"http://127.0.0.1:{closed}"}
+    done = run(
+        home,
+        "ask",
+        "energy of line-a yesterday",
+        "--now",
+        "2026-11-05T00:00",
+        "--json",
+        env=env_home,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["tool_calls"][0]["name"] == "query_metric"
+    assert "knowledge" not in done.stderr

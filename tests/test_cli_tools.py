@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -102,6 +103,29 @@ def test_bad_arguments_and_unknown_meters_are_one_clear_line() -> None:
     assert code == 1 and "did you mean chiller" in stderr
     code, _, stderr = invoke("run-sql", "--sql", "DELETE FROM readings")
     assert code == 1 and "only SELECT" in stderr
+    code, stdout, stderr = invoke(
+        "query-metric", "--meters", "chiller", "--period", "today", "--now", "tomorrow"
+    )
+    assert code == 1 and "--now 'tomorrow' is not an ISO time" in stderr
+    assert "Traceback" not in stdout + stderr
+
+
+def test_tool_commands_open_the_knowledge_store_only_when_a_tool_uses_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A Chroma server that is down costs a meter question nothing; the knowledge search
+    names the reason."""
+    monkeypatch.setenv("EMS_CHROMA_URL", f"http://127.0.0.1:{_closed_port()}")
+    data = invoke_json("query-metric", "--meters", "chiller", "--period", "yesterday")
+    assert data["totals"][0]["meter"] == "chiller"
+    code, _, stderr = invoke("search-knowledge", "--query", "air leaks")
+    assert code == 1 and "cannot reach the Chroma server" in stderr
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def test_baseline_command_with_start_end_ranges() -> None:
