@@ -202,14 +202,10 @@ def _demo_history(ctx: App, days: int) -> tuple[SiteRef, int]:
 
 def _watcher(ctx: App, site: SiteRef) -> Watcher:
     """The watcher over the demo site; building it indexes the starter library (once)."""
-    from ems_agent.app import analytics_config
     from ems_agent.cli_incidents import build_watcher
-    from store.timeutil import zone
-    from tools.base import ToolContext
+    from ems_agent.cli_tools import tool_context
 
-    now = datetime.now(zone(site.timezone))
-    tools = ToolContext(ctx.engine, site, now, analytics_config(ctx.settings), user="watcher")
-    return build_watcher(ctx, tools)
+    return build_watcher(ctx, tool_context(site.name, None, app=ctx, user="watcher"))
 
 
 class _BackgroundWatcher:
