@@ -31,9 +31,9 @@ from connectors.registers import RegisterTracker
 from store import catalog
 from store.errors import EMSError
 from store.schema import DeadLetter, SmallState
-from store.writes import write_readings
+from store.writes import SeriesWrite, write_many
 
-Ack = Callable[[int], None]
+Ack = Callable[[list[int]], None]  # acknowledges a committed batch's messages, in arrival order
 log = logging.getLogger(__name__)
 RETRY_S = 1.0  # the writer thread's pause after a failed commit before it tries the batch again
 
@@ -58,6 +58,7 @@ class Health:
 class _Pending:
     decoded: list[tuple[int, Decoded]] = field(default_factory=list)  # (mid, message)
     dead: list[tuple[int, str, str, str]] = field(default_factory=list)  # mid, topic, reason, raw
+    mids: list[int] = field(default_factory=list)  # every message, in the order it arrived
     since: float = 0.0
     readings: int = 0
 
@@ -92,7 +93,7 @@ class Ingestor:
         # then stores one batch while the next is received, instead of one long batch.
         self.batch_readings = batch_readings
         self.batch_seconds = batch_seconds
-        self.ack = ack if ack is not None else (lambda mid: None)
+        self.ack = ack if ack is not None else (lambda mids: None)
         self.clock = clock  # wall time: stamps bare numbers, checks meter clocks
         self.monotonic = monotonic  # ages batches, immune to clock changes
         self.queued_batches = queued_batches  # full batches waiting for the writer, at most
@@ -148,6 +149,7 @@ class Ingestor:
             self.health.messages += 1
             if not self._pending:
                 self._pending.since = self.monotonic()
+            self._pending.mids.append(mid)
             if decoded is not None:
                 self._pending.decoded.append((mid, decoded))
                 self._pending.readings += len(decoded.readings)
@@ -234,10 +236,8 @@ class Ingestor:
             self._series.clear()
             self._zones.clear()
             raise
-        for mid, _ in batch.decoded:
-            self.ack(mid)
-        for mid, *_ in batch.dead:
-            self.ack(mid)
+        # MQTT wants acknowledgements in the order the messages arrived, dead letters included.
+        self.ack(batch.mids)
         self.health.batches += 1
         self.health.readings += stored
         self.health.dead_letters += len(batch.dead)
@@ -261,15 +261,14 @@ class Ingestor:
                 grouped[series_id].append(readings)
             else:
                 grouped[series_id].append(message.columns or readings)
-        stored = 0
+        writes = []
         for series_id, parts in grouped.items():
-            ts, values = _concatenate(parts)
-            if len(ts) == 0:
-                continue
-            order = np.argsort(ts, kind="stable")  # a later value for the same time wins
-            write_readings(conn, series_id, ts[order], values[order], self._zones[series_id])
-            stored += len(ts)
-            newest = max(newest, int(ts.max()))
+            ts, values = _concatenate(parts)  # in arrival order: a later value for a time wins
+            if len(ts):
+                writes.append(SeriesWrite(series_id, ts, values, self._zones[series_id]))
+                newest = max(newest, int(ts.max()))
+        write_many(conn, writes)
+        stored = sum(len(w.ts) for w in writes)
         if dead:
             conn.execute(
                 insert(DeadLetter),

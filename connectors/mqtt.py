@@ -2,12 +2,16 @@
 hands each message to the Ingestor, and acknowledges it only after its batch is committed.
 
 The network thread receives and decodes; the Ingestor's writer thread stores full batches, so
-the next batch is received while the last one is written."""
+the next batch is received while the last one is written. A committed batch is acknowledged
+with one write of all its PUBACK packets, in arrival order, instead of one queued packet, one
+wake-up of the network thread and one socket send per message: half of what a bare subscriber
+spends on a single-reading message is its PUBACK."""
 
 from __future__ import annotations
 
 import logging
 import ssl
+import struct
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +27,15 @@ from store.errors import EMSError
 
 log = logging.getLogger(__name__)
 SESSION_EXPIRY_S = 7 * 86400  # the broker keeps our queue across a week of downtime
+PUBACK = 0x40
+# A PUBACK is 4 bytes: the packet type, a remaining length of 2, then the packet id. MQTT 5 lets
+# the reason code be left out when it is 0 (success), as paho itself does.
+_PUBACK_HEADER = (PUBACK << 24) | (2 << 16)
+
+
+def puback_packets(mids: list[int]) -> bytes:
+    """The PUBACK packets acknowledging these packet ids, back to back."""
+    return struct.pack(f">{len(mids)}I", *[_PUBACK_HEADER | mid for mid in mids])
 
 
 class MqttConfigError(EMSError):
@@ -61,7 +74,6 @@ class MqttIngest:
         self.connected = threading.Event()
         self.subscribed = threading.Event()  # set on the broker's SUBACK
         self._stop = threading.Event()
-        self._qos: dict[int, int] = {}
         self._ticker: threading.Thread | None = None
         version = mqtt.MQTTv5 if config.protocol == 5 else mqtt.MQTTv311
         kwargs: dict[str, Any] = {} if version == mqtt.MQTTv5 else {"clean_session": False}
@@ -74,6 +86,10 @@ class MqttIngest:
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
         self.client.on_subscribe = self._on_subscribe
+        # paho's own queue of outgoing packets takes the batch's PUBACKs as one packet; it is
+        # thread-safe, as `Client.ack` (which goes through it) must be. Without it (another
+        # paho), each message is acknowledged through `Client.ack`.
+        self._queue_packet = getattr(self.client, "_packet_queue", None)
         ingestor.ack = self._ack
 
     @property
@@ -122,10 +138,22 @@ class MqttIngest:
             except Exception:  # the store is down: keep the batch, retry on the next tick
                 log.exception("storing a batch failed; it stays buffered and unacknowledged")
 
-    def _ack(self, mid: int) -> None:
-        qos = self._qos.pop(mid, 1)
-        if qos > 0:
-            self.client.ack(mid, qos)
+    @property
+    def batched_acks(self) -> bool:
+        """Whether a committed batch is acknowledged in one write."""
+        return self._queue_packet is not None
+
+    def _ack(self, mids: list[int]) -> None:
+        # The subscription is QoS 1, so a message arrives with QoS 1 (a packet id) or QoS 0
+        # (id 0, nothing to acknowledge); never QoS 2.
+        ids = [mid for mid in mids if mid]
+        if not ids:
+            return
+        if self._queue_packet is None:
+            for mid in ids:
+                self.client.ack(mid, 1)
+            return
+        self._queue_packet(PUBACK, puback_packets(ids), 0, 0)
 
     def _on_connect(
         self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any
@@ -154,7 +182,6 @@ class MqttIngest:
             log.warning("MQTT connection lost (%s); reconnecting", reason)
 
     def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
-        self._qos[message.mid] = message.qos
         try:
             self.ingestor.handle(message.mid, message.topic, bytes(message.payload))
         except Exception:

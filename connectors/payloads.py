@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import orjson
 
 from store.errors import EMSError, UnknownUnit
 from store.units import (
@@ -172,10 +173,7 @@ def decode(
     of cumulative series are returned as sent (registers); the ingestor differences them.
     """
     site, meter, metric = (scheme or TopicScheme()).parse(topic)
-    try:
-        data = json.loads(payload.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:  # ValueError: JSON, or over 4,300 digits
-        raise InvalidPayload(f"payload is not JSON or a number: {exc}") from None
+    data = _parse_json(payload)
     if isinstance(data, int | float) and not isinstance(data, bool):
         unit = _unit(None, metric)
         stamp = int(received)
@@ -209,6 +207,21 @@ def decode(
                 raise InvalidPayload(f"reading {i} must be an object with 'ts' and 'value'")
             readings.append((_timestamp(item["ts"], received), _value(item["value"], metric, unit)))
     return Decoded(site, meter, metric, canonical_unit(unit), readings, False, columns)
+
+
+def _parse_json(payload: bytes) -> Any:
+    """The payload's JSON: orjson (ten times the standard library's speed on a one-reading
+    message), and the standard library for what orjson refuses, so NaN, Infinity and numbers
+    past a float's range are refused by the value checks with their own reasons, as before.
+    orjson reads an integer past 64 bits as a float; every such number is out of range anyway."""
+    try:
+        return orjson.loads(payload)
+    except orjson.JSONDecodeError:
+        pass
+    try:
+        return json.loads(payload.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:  # ValueError: JSON, or over 4,300 digits
+        raise InvalidPayload(f"payload is not JSON or a number: {exc}") from None
 
 
 def _decode_one(

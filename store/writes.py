@@ -301,3 +301,131 @@ def _rollup(
         finer = coarsen(concat(before, finer, after), grain, tz)
         _replace_rollups(conn, series_id, grain, c_lo, c_hi, finer)
         lo, hi = c_lo, c_hi
+
+
+# ---------------------------------------------------------------- many series in one write
+
+# Buckets a multi-series write touched, one row per (series, grain, bucket) with the bucket's
+# range [lo, hi) in epoch seconds. Session-local, emptied by each write.
+_TOUCHED_TABLE = (
+    "CREATE TEMP TABLE IF NOT EXISTS touched_buckets "
+    "(series_id integer, grain integer, bucket bigint, lo bigint, hi bigint){suffix}"
+)
+# CROSS JOIN makes SQLite loop over the few touched buckets and look each range up in the
+# primary key; PostgreSQL plans it as an ordinary join.
+_COUNT_TOUCHED = (
+    "SELECT count(*) FROM touched_buckets t CROSS JOIN readings r "
+    "WHERE t.grain = 900 AND r.series_id = t.series_id AND r.ts >= t.lo AND r.ts < t.hi"
+)
+_DELETE_TOUCHED = (
+    "DELETE FROM rollups WHERE (series_id, grain, bucket) IN "
+    "(SELECT series_id, grain, bucket FROM touched_buckets WHERE grain = {grain})"
+)
+_QUARTERS_FROM_READINGS = (
+    "INSERT INTO rollups (series_id, grain, bucket, n, sum, min, max) "
+    "SELECT t.series_id, t.grain, t.bucket, count(*), sum(r.value), min(r.value), max(r.value) "
+    "FROM touched_buckets t CROSS JOIN readings r "
+    "WHERE t.grain = 900 AND r.series_id = t.series_id AND r.ts >= t.lo AND r.ts < t.hi "
+    "GROUP BY t.series_id, t.grain, t.bucket"
+)
+_COARSER_FROM_FINER = (
+    "INSERT INTO rollups (series_id, grain, bucket, n, sum, min, max) "
+    "SELECT t.series_id, t.grain, t.bucket, sum(f.n), sum(f.sum), min(f.min), max(f.max) "
+    "FROM touched_buckets t CROSS JOIN rollups f "
+    "WHERE t.grain = {grain} AND f.series_id = t.series_id AND f.grain = {finer} "
+    "AND f.bucket >= t.lo AND f.bucket < t.hi "
+    "GROUP BY t.series_id, t.grain, t.bucket"
+)
+
+
+@dataclass(frozen=True)
+class SeriesWrite:
+    """One series' part of a multi-series write: epoch seconds, values, the site's zone."""
+
+    series_id: int
+    ts: IntArray
+    values: FloatArray
+    tz: str
+
+
+def write_many(conn: Connection, parts: Iterable[SeriesWrite]) -> WriteStats:
+    """Upsert the readings of many series at once and refresh the rollups they touch.
+
+    The same upsert and the same rollups as `write_readings` per series, in a fixed number of
+    statements whatever the number of series: the readings go in as one statement (one COPY on
+    PostgreSQL), and the touched quarter-hours, hours and days are recomputed in the database,
+    each grain from the one below. Made for ingestion, where a batch holds a few readings of
+    many series; `write_readings` stays the path for long runs of one series (imports), where
+    it computes the rollups of new data without reading them back.
+    """
+    cleaned = [(p.series_id, *_clean(p.ts, p.values), p.tz) for p in parts]
+    cleaned = [c for c in cleaned if len(c[1])]
+    if not cleaned:
+        return WriteStats()
+    sids = np.concatenate([np.full(len(ts), sid, dtype=np.int64) for sid, ts, _, _ in cleaned])
+    ts_all = np.concatenate([ts for _, ts, _, _ in cleaned])
+    values_all = np.concatenate([values for _, _, values, _ in cleaned])
+    postgres = conn.dialect.name == "postgresql"
+    _fill_touched(conn, cleaned, postgres)
+    before = _count_touched(conn)
+    rows = zip(sids.tolist(), ts_all.tolist(), values_all.tolist(), strict=True)
+    modified = _pg_upsert(conn, rows) if postgres else _executemany(conn, _UPSERT, rows)
+    after = _count_touched(conn) if modified else before
+    if modified:
+        _fetch(conn, _DELETE_TOUCHED.format(grain=GRAIN_15MIN), (), rows=False)
+        _fetch(conn, _QUARTERS_FROM_READINGS, (), rows=False)
+        for finer, grain in ((GRAIN_15MIN, GRAIN_HOUR), (GRAIN_HOUR, GRAIN_DAY)):
+            _fetch(conn, _DELETE_TOUCHED.format(grain=grain), (), rows=False)
+            _fetch(conn, _COARSER_FROM_FINER.format(grain=grain, finer=finer), (), rows=False)
+    new = after - before
+    return WriteStats(new=new, changed=modified - new, unchanged=len(ts_all) - modified)
+
+
+def _count_touched(conn: Connection) -> int:
+    return int(_fetch(conn, _COUNT_TOUCHED, ())[0][0])
+
+
+def _fill_touched(
+    conn: Connection, cleaned: list[tuple[int, IntArray, FloatArray, str]], postgres: bool
+) -> None:
+    """Fill touched_buckets with every quarter-hour, hour and day the readings fall in."""
+    suffix = " ON COMMIT DELETE ROWS" if postgres else ""
+    conn.exec_driver_sql(_TOUCHED_TABLE.format(suffix=suffix))
+    conn.exec_driver_sql("DELETE FROM touched_buckets")
+    by_zone: dict[str, list[tuple[int, IntArray]]] = {}
+    for sid, ts, _, tz in cleaned:
+        by_zone.setdefault(tz, []).append((sid, ts))
+    rows: list[tuple[int, int, int, int, int]] = []
+    for tz, members in by_zone.items():
+        sids = np.concatenate([np.full(len(ts), sid, dtype=np.int64) for sid, ts in members])
+        ts = np.concatenate([ts for _, ts in members])
+        quarters = _distinct(sids, bucket_starts(ts, GRAIN_15MIN, tz))
+        hours = _distinct(quarters[0], bucket_starts(quarters[1], GRAIN_HOUR, tz))
+        days = _distinct(hours[0], bucket_starts(hours[1], GRAIN_DAY, tz))
+        # A local day lasts 23 to 25 hours: 36 hours past its midnight is always the next day.
+        day_ends = bucket_starts(days[1] + 36 * 3600, GRAIN_DAY, tz)
+        for grain, (s, lo), hi in (
+            (GRAIN_15MIN, quarters, quarters[1] + GRAIN_15MIN),
+            (GRAIN_HOUR, hours, hours[1] + GRAIN_HOUR),
+            (GRAIN_DAY, days, day_ends),
+        ):
+            rows += zip(
+                s.tolist(),
+                itertools.repeat(grain),
+                lo.tolist(),
+                lo.tolist(),
+                hi.tolist(),
+                strict=False,
+            )
+    if postgres:
+        _pg_copy(conn, "touched_buckets (series_id, grain, bucket, lo, hi)", rows)
+    else:
+        _executemany(conn, "INSERT INTO touched_buckets VALUES (?, ?, ?, ?, ?)", rows)
+
+
+def _distinct(sids: IntArray, buckets: IntArray) -> tuple[IntArray, IntArray]:
+    """The distinct (series, bucket) pairs of series in runs with their buckets in time order
+    (each series' readings are sorted, so are their buckets): drop the repeats in a row."""
+    first = np.ones(len(sids), dtype=bool)
+    first[1:] = (sids[1:] != sids[:-1]) | (buckets[1:] != buckets[:-1])
+    return sids[first], buckets[first]

@@ -35,8 +35,8 @@ def feed(ingestor: Ingestor, messages: list[MQTTMessage]) -> None:
 
 
 class Acks(list[int]):
-    def __call__(self, mid: int) -> None:
-        self.append(mid)
+    def __call__(self, mids: list[int]) -> None:
+        self.extend(mids)
 
 
 def make(engine: Engine, acks: Acks, **kwargs: object) -> Ingestor:
@@ -62,7 +62,7 @@ def test_batch_is_stored_then_acknowledged_and_redelivery_counts_once(engine: En
     feed(ingestor, messages)
     assert acks == []  # nothing acknowledged before the commit
     assert ingestor.flush() == 5
-    assert sorted(acks) == [1, 2, 3, 4, 5]
+    assert acks == [1, 2, 3, 4, 5]
     expected = [(T0 + 900 * i, 1.5 + i) for i in range(4)] + [(T0 + 3600, 9.0)]
     assert stored(engine, "press") == expected
     feed(ingestor, messages)  # the broker redelivers after a reconnect
@@ -86,7 +86,7 @@ def test_bad_messages_become_dead_letters_and_the_rest_is_stored(engine: Engine)
         ],
     )
     ingestor.flush()
-    assert sorted(acks) == [1, 2, 3, 4, 5]
+    assert acks == [1, 2, 3, 4, 5]  # in arrival order, dead letters among the stored ones
     assert stored(engine, "press") == [(T0, 2.0)]
     with engine.connect() as conn:
         letters = conn.execute(
@@ -105,7 +105,7 @@ def test_bad_messages_become_dead_letters_and_the_rest_is_stored(engine: Engine)
 def fail_first_write(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     """The store's first write fails as if the database went away; later ones go through.
     Returns the count of writes tried, kept up to date."""
-    real = ingest.write_readings
+    real = ingest.write_many
     calls = {"n": 0}
 
     def failing_once(*args: object, **kwargs: object) -> object:
@@ -114,7 +114,7 @@ def fail_first_write(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
             raise RuntimeError("database went away")
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(ingest, "write_readings", failing_once)
+    monkeypatch.setattr(ingest, "write_many", failing_once)
     return calls
 
 
@@ -213,7 +213,7 @@ def test_a_failing_store_keeps_batches_queued_and_holds_back_the_network_thread(
     acks = Acks()
     ingestor = make(engine, acks, batch_size=2, queued_batches=1)
     monkeypatch.setattr(ingest, "RETRY_S", 0.05)
-    real = ingest.write_readings
+    real = ingest.write_many
     down = threading.Event()
     down.set()
 
@@ -222,7 +222,7 @@ def test_a_failing_store_keeps_batches_queued_and_holds_back_the_network_thread(
             raise RuntimeError("database went away")
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(ingest, "write_readings", flaky)
+    monkeypatch.setattr(ingest, "write_many", flaky)
     ingestor.start_writer()
     msgs = [
         message(i, "ems/plant/press/energy", {"ts": T0 - 9000 + 900 * i, "value": 1.0 + i})

@@ -220,3 +220,53 @@ def test_one_object_decodes_as_a_list_of_that_one_object(
     topic = f"ems/plant/meter/{metric}"
     alone = _decoded(topic, json.dumps(reading).encode())
     assert alone == _decoded(topic, json.dumps([reading]).encode())
+
+
+def _with_stdlib_json(topic: str, payload: bytes) -> object:
+    """Decode with orjson taken out: every payload goes through the standard library."""
+
+    def refuse(_: bytes) -> object:
+        raise payloads.orjson.JSONDecodeError("switched off", "", 0)
+
+    with pytest.MonkeyPatch.context() as patched:
+        patched.setattr(payloads.orjson, "loads", refuse)
+        return _decoded(topic, payload)
+
+
+json_number = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(-(2**63), 2**64 - 1),
+    recent,
+    recent.map(lambda s: s * 1000 + 7),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    body=st.one_of(
+        json_number,
+        st.fixed_dictionaries(
+            {"ts": st.one_of(reading_ts, bad_ts, json_number), "value": json_number},
+            optional={"unit": st.sampled_from(["kWh", "Wh", "kW", "", "\ud800"])},
+        ),
+        st.lists(st.fixed_dictionaries({"ts": reading_ts, "value": json_number}), max_size=12),
+    ),
+)
+def test_orjson_decodes_exactly_as_the_standard_library(body: object) -> None:
+    """The fast parser changes nothing: the same readings, or the same refusal."""
+    payload = json.dumps(body).encode()
+    assert _decoded(TOPIC, payload) == _with_stdlib_json(TOPIC, payload)
+
+
+@pytest.mark.parametrize(
+    ("payload", "reason"),
+    [
+        (b'{"ts": 1795000000, "value": NaN}', "'value' nan is not finite"),
+        (b'{"ts": 1795000000, "value": 1e400}', "'value' inf is not finite"),
+        (b'{"ts": 1795000000, "value": 1.5}\xff', "not JSON or a number"),
+        (b'{"ts": 1795000000, "value": 1.5', "not JSON or a number"),
+    ],
+)
+def test_what_orjson_refuses_is_refused_for_its_own_reason(payload: bytes, reason: str) -> None:
+    with pytest.raises(InvalidPayload, match=reason):
+        decode(TOPIC, payload, NOW)

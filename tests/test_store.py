@@ -18,7 +18,7 @@ from store import catalog, queries, rollups
 from store.errors import InvalidReading, StoreConflict, UnknownMeter, UnknownUnit
 from store.migrate import upgrade
 from store.schema import Base, Reading, Rollup
-from store.writes import write_readings
+from store.writes import SeriesWrite, write_many, write_readings
 
 TZ = "Europe/Berlin"
 
@@ -274,3 +274,139 @@ def test_utc_offsets_agree_with_datetime_for_few_and_many_instants(tz: str) -> N
     expected = [int(o.total_seconds()) if o is not None else 0 for o in offsets]
     assert rollups.utc_offsets(ts, tz).tolist() == expected  # pandas, past PER_INSTANT_MAX
     assert rollups.utc_offsets(ts[:100], tz).tolist() == expected[:100]  # one by one
+
+
+# ---------------------------------------------------------------- many series in one write
+
+ZONES = ("Europe/Berlin", "Asia/Kolkata", "Asia/Kathmandu", "America/New_York")
+
+
+def many_series(engine: Engine, zones: tuple[str, ...] = ZONES) -> list[tuple[int, str]]:
+    """One series on each of several sites, one site per zone."""
+    out = []
+    with engine.begin() as conn:
+        for i, tz in enumerate(zones):
+            site = catalog.ensure_site(conn, f"site-{i}", tz)
+            out.append((catalog.ensure_series(conn, site.id, "main", "energy", "kWh").id, tz))
+    return out
+
+
+def stored_readings(engine: Engine, series_id: int) -> dict[int, float]:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(Reading.ts, Reading.value).where(Reading.series_id == series_id)
+        ).all()
+    return {int(t): float(v) for t, v in rows}
+
+
+def write_together(engine: Engine, parts: list[tuple[int, str, list[int], list[float]]]):
+    with engine.begin() as conn:
+        return write_many(
+            conn,
+            [
+                SeriesWrite(sid, np.array(ts, dtype=np.int64), np.array(values), tz)
+                for sid, tz, ts, values in parts
+            ],
+        )
+
+
+def expected_stats(model: dict[tuple[int, int], float], parts) -> tuple[int, int, int]:  # type: ignore[no-untyped-def]
+    """New, changed, unchanged counted against a plain dict of what is stored; updates it."""
+    last: dict[tuple[int, int], float] = {}
+    for sid, _, ts, values in parts:
+        last.update({(sid, t): v for t, v in zip(ts, values, strict=True)})
+    new = sum(key not in model for key in last)
+    changed = sum(key in model and model[key] != v for key, v in last.items())
+    model.update(last)
+    return new, changed, len(last) - new - changed
+
+
+def test_a_write_of_many_series_stores_each_and_keeps_every_rollup_exact(engine: Engine) -> None:
+    """Live ingestion's batches: 100 minutes of several series a batch, in four time zones
+    (two with half- and quarter-hour offsets), each batch sharing a quarter-hour with the last,
+    across a DST change; then a correction and a redelivery."""
+    series = many_series(engine)
+    start = local_epoch("2025-10-25T23:21", "UTC")  # Berlin and New York change a week apart
+    model: dict[tuple[int, int], float] = {}
+    for batch in range(30):
+        parts = [
+            (
+                sid,
+                tz,
+                [start + 60 * (100 * batch + i) for i in range(100)],
+                [float((i * 7 + k) % 13) + 0.5 for i in range(100)],
+            )
+            for k, (sid, tz) in enumerate(series)
+        ]
+        stats = write_together(engine, parts)
+        assert (stats.new, stats.changed, stats.unchanged) == expected_stats(model, parts)
+    correction = [
+        (sid, tz, [start + 60 * 150, start + 60 * 151], [99.0, 1.5]) for sid, tz in series
+    ]
+    stats = write_together(engine, correction)
+    assert (stats.new, stats.changed, stats.unchanged) == expected_stats(model, correction)
+    assert stats.changed > 0
+    stats = write_together(engine, correction)  # redelivered: nothing changes
+    assert (stats.new, stats.changed, stats.unchanged) == (0, 0, 2 * len(series))
+    for sid, tz in series:
+        assert stored_readings(engine, sid) == {t: v for (s, t), v in model.items() if s == sid}
+        assert_rollups_match(engine, sid, tz)
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    writes=st.lists(
+        st.lists(
+            st.tuples(
+                st.integers(0, len(ZONES) - 1),
+                st.integers(0, 3 * 96 * 3 - 1),  # 5-minute steps over three days
+                st.floats(-50, 500, allow_nan=False),
+            ),
+            min_size=1,
+            max_size=40,
+        ),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_writes_of_many_series_in_any_order_equal_an_independent_computation(
+    sqlite_engine: Engine, writes: list[list[tuple[int, int, float]]]
+) -> None:
+    """Random overlapping writes of several series, repeated times included: each series ends
+    with the last value given for each time, exact rollups and the counts a dict gives."""
+    tag = len(str(writes))
+    with sqlite_engine.begin() as conn:
+        conn.execute(Reading.__table__.delete())
+        conn.execute(Rollup.__table__.delete())
+    series = many_series(sqlite_engine, tuple(f"{tz}" for tz in ZONES))
+    base = local_epoch("2025-10-25T12:00", "UTC")
+    model: dict[tuple[int, int], float] = {}
+    for write_ in writes:
+        parts = []
+        for k, (sid, tz) in enumerate(series):
+            mine = [(step, v) for which, step, v in write_ if which == k]
+            if mine:
+                parts.append((sid, tz, [base + 300 * s for s, _ in mine], [v for _, v in mine]))
+        stats = write_together(sqlite_engine, parts)
+        assert (stats.new, stats.changed, stats.unchanged) == expected_stats(model, parts)
+    assert tag  # the example ran
+    for sid, tz in series:
+        assert stored_readings(sqlite_engine, sid) == {
+            t: v for (s, t), v in model.items() if s == sid
+        }
+        assert_rollups_match(sqlite_engine, sid, tz)
+
+
+def test_a_multi_series_write_with_a_bad_value_stores_nothing(engine: Engine) -> None:
+    (sid, tz), (other, other_tz) = many_series(engine, ("UTC", "Asia/Kolkata"))
+    write_together(engine, [(sid, tz, [1_760_000_000], [1.0])])
+    with pytest.raises(InvalidReading, match="NaN or infinite"):
+        write_together(
+            engine,
+            [(sid, tz, [1_760_000_900], [2.0]), (other, other_tz, [1_760_000_000], [float("inf")])],
+        )
+    assert stored_readings(engine, sid) == {1_760_000_000: 1.0}
+    assert stored_readings(engine, other) == {}
+    assert_rollups_match(engine, sid, tz)
