@@ -22,6 +22,7 @@ import time
 from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 from sqlalchemy import Connection, Engine, insert, select, update
@@ -52,6 +53,21 @@ class Health:
 
     def rate(self) -> float:
         return self.readings / max(time.time() - self.started, 1e-9)
+
+
+class IngestCore(Protocol):
+    """What the MQTT client drives: `Ingestor` (storing on a writer thread) or
+    `ingest_process.ProcessIngestor` (storing in a child process)."""
+
+    scheme: TopicScheme
+    health: Health
+    ack: Ack
+
+    def handle(self, mid: int, topic: str, payload: bytes) -> None: ...
+    def tick(self) -> None: ...
+    def flush(self) -> int: ...
+    def start_writer(self) -> None: ...
+    def stop_writer(self) -> None: ...
 
 
 @dataclass
@@ -131,13 +147,16 @@ class Ingestor:
         if writer is not None:
             writer.join(timeout=60)
 
-    def handle(self, mid: int, topic: str, payload: bytes) -> None:
+    def handle(self, mid: int, topic: str, payload: bytes, received: float | None = None) -> None:
         """Take one message; a full batch is stored, or queued for the writer thread.
 
-        With the writer thread running, this waits while `queued_batches` full batches are
-        queued, so a slow store holds back the broker rather than filling memory.
+        `received` is when the message arrived (default: now); it stamps bare numbers and
+        checks the meter's clock. With the writer thread running, this waits while
+        `queued_batches` full batches are queued, so a slow store holds back the broker rather
+        than filling memory.
         """
-        received = self.clock()
+        if received is None:
+            received = self.clock()
         decoded: Decoded | None = None
         try:  # outside the lock: decoding is pure
             decoded = decode(topic, payload, received, self.scheme)

@@ -22,7 +22,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from connectors.ingest import Ingestor
+from connectors.ingest import IngestCore
 from store.errors import EMSError
 
 log = logging.getLogger(__name__)
@@ -68,7 +68,7 @@ class MqttConfig:
 class MqttIngest:
     """Runs the paho network loop and a ticker that flushes aged batches; start() and stop()."""
 
-    def __init__(self, config: MqttConfig, ingestor: Ingestor) -> None:
+    def __init__(self, config: MqttConfig, ingestor: IngestCore) -> None:
         self.config = config
         self.ingestor = ingestor
         self.connected = threading.Event()
@@ -96,6 +96,11 @@ class MqttIngest:
     def topic_filter(self) -> str:
         base = self.ingestor.scheme.subscription
         return f"$share/{self.config.share_group}/{base}" if self.config.share_group else base
+
+    def prepare(self) -> None:
+        """Start the ingestor's writer (a child process takes a second or two); `start()`
+        does it too."""
+        self.ingestor.start_writer()
 
     def start(self) -> None:
         host, port, tls, user, password = self.config.endpoint()

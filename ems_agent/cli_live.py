@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from connectors.broker import EmbeddedBroker
-from connectors.ingest import Ingestor
+from connectors.ingest import IngestCore
+from connectors.ingest_process import make_ingestor
 from connectors.mqtt import MqttConfig, MqttIngest
 from ems_agent.app import App
 from ems_agent.cli import app, context, err, friendly_errors, print_json
@@ -95,9 +96,10 @@ def ingest(
 
     ctx = context()
     config = mqtt_config(ctx, mqtt_url, share_group)
-    ingestor = Ingestor(
+    ingestor = make_ingestor(
         ctx.engine,
         timezone=ctx.settings.timezone,
+        writer=ctx.settings.ingest_writer,
         batch_size=batch_size,
         batch_seconds=batch_seconds,
     )
@@ -292,7 +294,9 @@ def up(
         None if ctx.settings.mqtt_url else EmbeddedBroker(ctx.settings.home, ctx.settings.mqtt_port)
     )
     config = mqtt_config(ctx, None, None)
-    ingestor = Ingestor(ctx.engine, timezone=site_ref.timezone)
+    ingestor = make_ingestor(
+        ctx.engine, timezone=site_ref.timezone, writer=ctx.settings.ingest_writer
+    )
     service = MqttIngest(config, ingestor)
     simulator = LiveSimulator(config, seed=ctx.settings.demo_seed, speed=speed, start=last + 900)
     runner = threading.Thread(target=simulator.run, args=(stop,), name="ems-live-simulator")
@@ -335,7 +339,7 @@ def up(
 def _supervise(
     ctx: App,
     client_id: str,
-    ingestor: Ingestor,
+    ingestor: IngestCore,
     service: MqttIngest,
     runner: threading.Thread,
     stop: threading.Event,

@@ -83,6 +83,11 @@ class Settings(BaseSettings):
         default=None, description="MQTT 5 shared-subscription group, for several ingestors."
     )
     mqtt_client_id: str = Field(default="ems-ingestor")
+    ingest_writer: Literal["process", "thread"] = Field(
+        default="process",
+        description="Where the ingestor decodes and stores: a child process (keeps up with "
+        "the broker) or a thread of the ingestor's own process.",
+    )
     llm_base_url: str | None = Field(
         default=None,
         description="OpenAI-compatible endpoint, e.g. http://localhost:11434/v1 (Ollama); unset "

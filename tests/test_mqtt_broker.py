@@ -30,7 +30,8 @@ from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import Engine, func, select
 
 from connectors.broker import EmbeddedBroker, port_open
-from connectors.ingest import Ingestor
+from connectors.ingest import IngestCore, Ingestor
+from connectors.ingest_process import ProcessIngestor, WriterSpec
 from connectors.mqtt import MqttConfig, MqttConfigError, MqttIngest
 from store.engine import make_engine
 from store.schema import DeadLetter, Reading
@@ -151,8 +152,25 @@ def count(engine: Engine, table: type = Reading) -> int:
         return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
 
 
-def ingesting(b: AnyBroker, engine: Engine) -> Iterator[tuple[MqttIngest, AnyBroker, Engine]]:
-    ingestor = Ingestor(engine, batch_size=50, batch_seconds=0.2, clock=lambda: START + 900 * 200)
+@pytest.fixture(params=["thread", "process"])
+def writer(request: pytest.FixtureRequest) -> str:
+    """Where the ingestor stores: a thread of the test process, or its child process."""
+    return str(request.param)
+
+
+def ingesting(
+    b: AnyBroker, engine: Engine, writer: str
+) -> Iterator[tuple[MqttIngest, AnyBroker, Engine]]:
+    def clock() -> float:
+        return START + 900 * 200
+
+    ingestor: IngestCore
+    if writer == "process":
+        url = engine.url.render_as_string(hide_password=False)
+        spec = WriterSpec(url=url)
+        ingestor = ProcessIngestor(spec, batch_size=50, batch_seconds=0.2, clock=clock)
+    else:
+        ingestor = Ingestor(engine, batch_size=50, batch_seconds=0.2, clock=clock)
     service = MqttIngest(MqttConfig(url=b.url, protocol=b.protocol), ingestor)
     service.start()
     assert service.connected.wait(10)
@@ -162,15 +180,17 @@ def ingesting(b: AnyBroker, engine: Engine) -> Iterator[tuple[MqttIngest, AnyBro
 
 
 @pytest.fixture
-def running(broker: Broker, engine: Engine) -> Iterator[tuple[MqttIngest, AnyBroker, Engine]]:
-    yield from ingesting(broker, engine)
+def running(
+    broker: Broker, engine: Engine, writer: str
+) -> Iterator[tuple[MqttIngest, AnyBroker, Engine]]:
+    yield from ingesting(broker, engine, writer)
 
 
 @pytest.fixture
 def running_on_any(
-    any_broker: AnyBroker, engine: Engine
+    any_broker: AnyBroker, engine: Engine, writer: str
 ) -> Iterator[tuple[MqttIngest, AnyBroker, Engine]]:
-    yield from ingesting(any_broker, engine)
+    yield from ingesting(any_broker, engine, writer)
 
 
 def test_published_readings_are_stored_exactly_once(running) -> None:  # type: ignore[no-untyped-def]
