@@ -311,31 +311,49 @@ _TOUCHED_TABLE = (
     "CREATE TEMP TABLE IF NOT EXISTS touched_buckets "
     "(series_id integer, grain integer, bucket bigint, lo bigint, hi bigint){suffix}"
 )
-# CROSS JOIN makes SQLite loop over the few touched buckets and look each range up in the
-# primary key; PostgreSQL plans it as an ordinary join.
+# Every read below loops over the touched buckets and looks each one's range up in the primary
+# key: a correlated subquery (the count), CROSS JOIN (SQLite keeps that join order) or LATERAL
+# (PostgreSQL). A range join left to PostgreSQL's planner can turn into a hash join on
+# series_id alone, comparing every touched bucket with every reading of its series.
 _COUNT_TOUCHED = (
-    "SELECT count(*) FROM touched_buckets t CROSS JOIN readings r "
-    "WHERE t.grain = 900 AND r.series_id = t.series_id AND r.ts >= t.lo AND r.ts < t.hi"
+    "SELECT coalesce(sum((SELECT count(*) FROM readings r WHERE r.series_id = t.series_id "
+    "AND r.ts >= t.lo AND r.ts < t.hi)), 0) FROM touched_buckets t WHERE t.grain = 900"
 )
 _DELETE_TOUCHED = (
     "DELETE FROM rollups WHERE (series_id, grain, bucket) IN "
     "(SELECT series_id, grain, bucket FROM touched_buckets WHERE grain = {grain})"
 )
-_QUARTERS_FROM_READINGS = (
-    "INSERT INTO rollups (series_id, grain, bucket, n, sum, min, max) "
-    "SELECT t.series_id, t.grain, t.bucket, count(*), sum(r.value), min(r.value), max(r.value) "
-    "FROM touched_buckets t CROSS JOIN readings r "
-    "WHERE t.grain = 900 AND r.series_id = t.series_id AND r.ts >= t.lo AND r.ts < t.hi "
-    "GROUP BY t.series_id, t.grain, t.bucket"
-)
-_COARSER_FROM_FINER = (
-    "INSERT INTO rollups (series_id, grain, bucket, n, sum, min, max) "
-    "SELECT t.series_id, t.grain, t.bucket, sum(f.n), sum(f.sum), min(f.min), max(f.max) "
-    "FROM touched_buckets t CROSS JOIN rollups f "
-    "WHERE t.grain = {grain} AND f.series_id = t.series_id AND f.grain = {finer} "
-    "AND f.bucket >= t.lo AND f.bucket < t.hi "
-    "GROUP BY t.series_id, t.grain, t.bucket"
-)
+_INSERT_TOUCHED = "INSERT INTO rollups (series_id, grain, bucket, n, sum, min, max) "
+_FROM_READINGS = {
+    "sqlite": (
+        "SELECT t.series_id, t.grain, t.bucket, count(*), sum(r.value), min(r.value), "
+        "max(r.value) FROM touched_buckets t CROSS JOIN readings r "
+        "WHERE t.grain = 900 AND r.series_id = t.series_id AND r.ts >= t.lo AND r.ts < t.hi "
+        "GROUP BY t.series_id, t.grain, t.bucket"
+    ),
+    "postgresql": (
+        "SELECT t.series_id, t.grain, t.bucket, a.n, a.s, a.mn, a.mx FROM touched_buckets t "
+        "CROSS JOIN LATERAL (SELECT count(*) AS n, sum(r.value) AS s, min(r.value) AS mn, "
+        "max(r.value) AS mx FROM readings r WHERE r.series_id = t.series_id "
+        "AND r.ts >= t.lo AND r.ts < t.hi) a WHERE t.grain = 900 AND a.n > 0"
+    ),
+}
+_FROM_FINER = {
+    "sqlite": (
+        "SELECT t.series_id, t.grain, t.bucket, sum(f.n), sum(f.sum), min(f.min), max(f.max) "
+        "FROM touched_buckets t CROSS JOIN rollups f "
+        "WHERE t.grain = {grain} AND f.series_id = t.series_id AND f.grain = {finer} "
+        "AND f.bucket >= t.lo AND f.bucket < t.hi "
+        "GROUP BY t.series_id, t.grain, t.bucket"
+    ),
+    "postgresql": (
+        "SELECT t.series_id, t.grain, t.bucket, a.n, a.s, a.mn, a.mx FROM touched_buckets t "
+        "CROSS JOIN LATERAL (SELECT sum(f.n) AS n, sum(f.sum) AS s, min(f.min) AS mn, "
+        "max(f.max) AS mx FROM rollups f WHERE f.series_id = t.series_id "
+        "AND f.grain = {finer} AND f.bucket >= t.lo AND f.bucket < t.hi) a "
+        "WHERE t.grain = {grain} AND a.n > 0"
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -366,17 +384,23 @@ def write_many(conn: Connection, parts: Iterable[SeriesWrite]) -> WriteStats:
     ts_all = np.concatenate([ts for _, ts, _, _ in cleaned])
     values_all = np.concatenate([values for _, _, values, _ in cleaned])
     postgres = conn.dialect.name == "postgresql"
+    if postgres:
+        # These statements touch few rows but their estimates are large (range conditions on
+        # two columns); compiling them (JIT) would cost more than running them.
+        conn.exec_driver_sql("SET LOCAL jit = off")
     _fill_touched(conn, cleaned, postgres)
     before = _count_touched(conn)
     rows = zip(sids.tolist(), ts_all.tolist(), values_all.tolist(), strict=True)
     modified = _pg_upsert(conn, rows) if postgres else _executemany(conn, _UPSERT, rows)
     after = _count_touched(conn) if modified else before
     if modified:
+        dialect = "postgresql" if postgres else "sqlite"
         _fetch(conn, _DELETE_TOUCHED.format(grain=GRAIN_15MIN), (), rows=False)
-        _fetch(conn, _QUARTERS_FROM_READINGS, (), rows=False)
+        _fetch(conn, _INSERT_TOUCHED + _FROM_READINGS[dialect], (), rows=False)
         for finer, grain in ((GRAIN_15MIN, GRAIN_HOUR), (GRAIN_HOUR, GRAIN_DAY)):
+            coarser = _FROM_FINER[dialect].format(grain=grain, finer=finer)
             _fetch(conn, _DELETE_TOUCHED.format(grain=grain), (), rows=False)
-            _fetch(conn, _COARSER_FROM_FINER.format(grain=grain, finer=finer), (), rows=False)
+            _fetch(conn, _INSERT_TOUCHED + coarser, (), rows=False)
     new = after - before
     return WriteStats(new=new, changed=modified - new, unchanged=len(ts_all) - modified)
 
