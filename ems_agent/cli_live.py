@@ -82,7 +82,7 @@ def ingest(
         str | None, typer.Option(help="MQTT 5 shared-subscription group.")
     ] = None,
     status_every: StatusEvery = 30.0,
-    batch_size: Annotated[int, typer.Option(min=1, help="Readings per write.")] = 5000,
+    batch_size: Annotated[int, typer.Option(min=1, help="Messages per write.")] = 5000,
     batch_seconds: Annotated[
         float, typer.Option(min=0.05, help="Longest a reading waits before it is written.")
     ] = 1.0,
