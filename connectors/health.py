@@ -23,6 +23,8 @@ def snapshot(health: Health, connected: bool) -> dict[str, Any]:
         "readings_per_second": round(health.rate(), 2),
         "lag_seconds": round(health.last_lag_seconds, 1),
         "batch_seconds": round(health.last_batch_seconds, 4),
+        "store_failures": health.store_failures,
+        "writer_restarts": health.writer_restarts,
         "connected": connected,
         "updated": datetime.now(UTC).isoformat(),
         "updated_ts": time.time(),
@@ -61,6 +63,8 @@ class Metrics:
             "readings_per_second": "readings stored per second since start",
             "lag_seconds": "age of the newest reading when its batch was stored",
             "batch_seconds": "time to store the last batch",
+            "store_failures": "commits that failed and were retried",
+            "writer_restarts": "writer processes that died and were replaced",
         }
         self.gauges = {
             key: Gauge(f"ems_ingest_{key}", text, registry=self.registry)

@@ -49,6 +49,8 @@ class Health:
     batches: int = 0
     last_batch_seconds: float = 0.0
     last_lag_seconds: float = 0.0
+    store_failures: int = 0  # commits that failed (each is retried)
+    writer_restarts: int = 0  # writer processes that died and were replaced
     started: float = field(default_factory=time.time)
 
     def rate(self) -> float:
@@ -225,6 +227,7 @@ class Ingestor:
                 with self._flushing:
                     self._write_sealed()
             except Exception:  # the store is down: keep the batch, try again shortly
+                self.health.store_failures += 1
                 log.exception("storing a batch failed; it stays queued and unacknowledged")
                 with self._lock:
                     self._changed.wait_for(lambda: self._stopping, timeout=RETRY_S)

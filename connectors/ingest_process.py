@@ -292,6 +292,7 @@ class ProcessIngestor:
                     if self._stopping:
                         return
                 log.error("the ingestor's writer process stopped; starting a new one")
+                self.health.writer_restarts += 1
                 try:
                     self._spawn()
                 except WriterProcessError as exc:
@@ -302,6 +303,7 @@ class ProcessIngestor:
 
     def _report(self, report: tuple[Any, ...]) -> None:
         if report[0] == "failed":
+            self.health.store_failures += 1
             if not self._failing:
                 log.error(
                     "storing a batch failed; it stays unacknowledged and is retried: %s",

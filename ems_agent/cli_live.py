@@ -395,7 +395,15 @@ def status(
     out.print(f"newest     {'no readings' if age is None else f'{age:,} s ago'}")
     out.print(f"dead       {letters:,} dead letters (see the dead_letters table)")
     table = make_table(
-        "ingestor", "connected", "readings", "per s", "lag s", "batch s", "dead", "updated"
+        "ingestor",
+        "connected",
+        "readings",
+        "per s",
+        "lag s",
+        "batch s",
+        "dead",
+        "failed commits",
+        "updated",
     )
     for name, v in ingestors.items():
         table.add_row(
@@ -406,6 +414,7 @@ def status(
             f"{v['lag_seconds']:,}",
             f"{v['batch_seconds']}",
             f"{v['dead_letters']:,}",
+            f"{v.get('store_failures', 0):,}",
             str(v["updated"])[:19],
         )
     out.print(table if ingestors else "no ingestor has reported yet (ems-agent ingest or up)")

@@ -235,6 +235,7 @@ def test_a_failing_store_keeps_batches_queued_and_holds_back_the_network_thread(
         assert acks == []  # nothing committed, nothing acknowledged
         assert network.is_alive()  # two full batches queued: the third waits for room
         assert ingestor.health.messages < 8
+        assert ingestor.health.store_failures >= 2  # retried every RETRY_S
         down.clear()
         network.join(timeout=10)
         wait_for(lambda: len(acks) == 8)

@@ -157,6 +157,7 @@ def test_a_killed_child_is_replaced_and_its_batch_stored_once(
         ingestor.handle(i + 1, TOPIC, reading(i))
     wait_for(lambda: len(acks) == 40)
     assert acks == list(range(1, 41))
+    assert ingestor.health.writer_restarts == 1
     assert stored(sqlite_engine) == [(T0 + 900 * i, 1.0 + i) for i in range(40)]
     with sqlite_engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(Reading)).scalar_one() == 40
@@ -174,7 +175,8 @@ def test_a_store_that_is_not_ready_is_retried_and_nothing_acknowledged_until_it_
         wait_for(lambda: "storing a batch failed" in caplog.text)
     assert "no such table" in caplog.text
     time.sleep(0.3)
-    assert acks == []
+    assert acks == [] and ingestor.health.store_failures >= 1
+    assert ingestor.health.writer_restarts == 0
     engine = make_engine(url)
     upgrade(engine)  # the store comes up: the child's next try commits
     wait_for(lambda: len(acks) == 4)
