@@ -162,10 +162,19 @@ class Ingestor:
         decoded: Decoded | None = None
         try:  # outside the lock: decoding is pure
             decoded = decode(topic, payload, received, self.scheme)
-        except InvalidPayload as exc:
+        except Exception as exc:
+            # A payload the decoder fails on in a way it did not foresee is still this
+            # message's fault: kept as a dead letter too, so one message cannot stop ingestion.
+            reason = (
+                str(exc)
+                if isinstance(exc, InvalidPayload)
+                else f"the payload could not be decoded ({type(exc).__name__}: {exc})"
+            )
+            if not isinstance(exc, InvalidPayload):
+                log.exception("decoding a message on %s failed unexpectedly", topic)
             # Kept as readable text; NUL bytes are escaped (PostgreSQL text cannot hold them).
             raw = payload[:10_000].decode("utf-8", errors="backslashreplace")
-            reason, raw = str(exc), raw.replace("\x00", "\\x00")
+            raw = raw.replace("\x00", "\\x00")
         with self._lock:
             self.health.messages += 1
             if not self._pending:

@@ -273,3 +273,35 @@ def test_without_the_writer_thread_the_ticker_retries_a_failed_batch(
         ingestor.flush()
     ingestor.tick()  # nothing new is pending, but the failed batch is still queued
     assert acks == [1] and stored(engine, "oven") == [(T0, 4.0)]
+
+
+def test_a_payload_the_decoder_fails_on_unexpectedly_becomes_a_dead_letter(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A decoder bug hit by one message costs that message only: it is kept with the reason and
+    acknowledged, and the messages around it are stored."""
+    real = ingest.decode
+
+    def buggy(topic: str, payload: bytes, *args: object) -> object:
+        if b"boom" in payload:
+            raise ZeroDivisionError("division by zero")
+        return real(topic, payload, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ingest, "decode", buggy)
+    acks = Acks()
+    ingestor = make(engine, acks)
+    feed(
+        ingestor,
+        [
+            message(1, "ems/plant/press/energy", {"ts": T0, "value": 2.0}),
+            message(2, "ems/plant/press/energy", {"ts": T0 + 900, "value": 3.0, "x": "boom"}),
+            message(3, "ems/plant/press/energy", {"ts": T0 + 1800, "value": 4.0}),
+        ],
+    )
+    ingestor.flush()
+    assert acks == [1, 2, 3]
+    assert stored(engine, "press") == [(T0, 2.0), (T0 + 1800, 4.0)]
+    with engine.connect() as conn:
+        ((reason, payload),) = conn.execute(select(DeadLetter.reason, DeadLetter.payload)).all()
+    assert reason == "the payload could not be decoded (ZeroDivisionError: division by zero)"
+    assert "boom" in payload
