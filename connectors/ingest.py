@@ -162,16 +162,14 @@ class Ingestor:
         decoded: Decoded | None = None
         try:  # outside the lock: decoding is pure
             decoded = decode(topic, payload, received, self.scheme)
+        except InvalidPayload as exc:
+            reason = str(exc)
         except Exception as exc:
             # A payload the decoder fails on in a way it did not foresee is still this
             # message's fault: kept as a dead letter too, so one message cannot stop ingestion.
-            reason = (
-                str(exc)
-                if isinstance(exc, InvalidPayload)
-                else f"the payload could not be decoded ({type(exc).__name__}: {exc})"
-            )
-            if not isinstance(exc, InvalidPayload):
-                log.exception("decoding a message on %s failed unexpectedly", topic)
+            log.exception("decoding a message on %s failed unexpectedly", topic)
+            reason = f"the payload could not be decoded ({type(exc).__name__}: {exc})"
+        if decoded is None:
             # Kept as readable text; NUL bytes are escaped (PostgreSQL text cannot hold them).
             raw = payload[:10_000].decode("utf-8", errors="backslashreplace")
             raw = raw.replace("\x00", "\\x00")

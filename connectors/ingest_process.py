@@ -363,15 +363,20 @@ def _serve(pipe: Pipe) -> None:
         job = pipe.recv()
         if job is None:
             break
-        number = job[0]
-        for mid, topic, payload, received in job[1]:
-            ingestor.handle(mid, topic, payload, received)
+        number = _take(ingestor, job)
         if not _commit(ingestor, pipe, number):
             break
     engine.dispose()
 
 
-def _commit(ingestor: Any, pipe: Pipe, number: int) -> bool:
+def _take(ingestor: Ingestor, job: tuple[int, list[Message]]) -> int:
+    """Hand a batch's messages to the ingestor; returns the batch's number."""
+    for mid, topic, payload, received in job[1]:
+        ingestor.handle(mid, topic, payload, received)
+    return job[0]
+
+
+def _commit(ingestor: Ingestor, pipe: Pipe, number: int) -> bool:
     """Store what the ingestor holds, retrying while the store is down; False when told to
     stop meanwhile. Batches that arrive during the retries join the same commit."""
     health = ingestor.health
@@ -386,9 +391,7 @@ def _commit(ingestor: Any, pipe: Pipe, number: int) -> bool:
                 job = pipe.recv()
                 if job is None:
                     return False
-                number = job[0]
-                for mid, topic, payload, received in job[1]:
-                    ingestor.handle(mid, topic, payload, received)
+                number = _take(ingestor, job)
             continue
         lag = health.last_lag_seconds if health.readings > before[0] else None
         pipe.send(

@@ -394,7 +394,7 @@ def write_many(conn: Connection, parts: Iterable[SeriesWrite]) -> WriteStats:
     modified = _pg_upsert(conn, rows) if postgres else _executemany(conn, _UPSERT, rows)
     after = _count_touched(conn) if modified else before
     if modified:
-        dialect = "postgresql" if postgres else "sqlite"
+        dialect = conn.dialect.name  # "sqlite" or "postgresql", the keys of the two reads
         _fetch(conn, _DELETE_TOUCHED.format(grain=GRAIN_15MIN), (), rows=False)
         _fetch(conn, _INSERT_TOUCHED + _FROM_READINGS[dialect], (), rows=False)
         for finer, grain in ((GRAIN_15MIN, GRAIN_HOUR), (GRAIN_HOUR, GRAIN_DAY)):

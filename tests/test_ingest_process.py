@@ -9,7 +9,6 @@ import logging
 import os
 import signal
 import sqlite3
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -29,22 +28,11 @@ from store.engine import make_engine
 from store.errors import EMSError
 from store.migrate import upgrade
 from store.schema import DeadLetter, Reading
+from tests.test_ingest import Acks
 
 NOW = 1_795_000_000.0
 T0 = int(NOW) - 86400 * 3
 TOPIC = "ems/plant/press/energy"
-
-
-class Acks(list[int]):
-    def __init__(self) -> None:
-        super().__init__()
-        self.calls = 0
-        self.lock = threading.Lock()
-
-    def __call__(self, mids: list[int]) -> None:
-        with self.lock:
-            self.calls += 1
-            self.extend(mids)
 
 
 def url_of(engine: Engine) -> str:
