@@ -32,7 +32,7 @@ from sqlalchemy import Engine, func, select
 from connectors.broker import EmbeddedBroker, port_open
 from connectors.ingest import IngestCore, Ingestor
 from connectors.ingest_process import ProcessIngestor, WriterSpec
-from connectors.mqtt import MqttConfig, MqttConfigError, MqttIngest
+from connectors.mqtt import MqttConfig, MqttConfigError, MqttIngest, puback_packets
 from store.engine import make_engine
 from store.schema import DeadLetter, Reading
 from tests.conftest import need_server
@@ -286,6 +286,22 @@ def test_a_broker_restart_keeps_the_queue_of_a_stopped_ingestor(running) -> None
     wait_for(lambda: count(engine) == 100)
     with engine.connect() as conn:
         assert conn.execute(select(func.sum(Reading.value))).scalar_one() == pytest.approx(200.0)
+
+
+def test_a_batch_is_acknowledged_with_one_packet_of_its_pubacks_in_order(
+    sqlite_engine: Engine,
+) -> None:
+    """PUBACK is 0x40, remaining length 2, then the packet id big-endian (MQTT 3.1.1 and 5,
+    section 3.4); a QoS 0 message (id 0) gets none. The installed paho takes the batched path."""
+    assert puback_packets([1, 258, 65535]) == bytes.fromhex("40020001400201024002ffff")
+    service = MqttIngest(MqttConfig(), Ingestor(sqlite_engine))
+    assert service.batched_acks
+    queued: list[tuple[int, bytes, int, int]] = []
+    service._queue_packet = lambda *packet: queued.append(packet)  # type: ignore[assignment]
+    service.ingestor.ack([7, 0, 3])
+    assert queued == [(0x40, bytes.fromhex("4002000740020003"), 0, 0)]
+    service.ingestor.ack([0])
+    assert len(queued) == 1
 
 
 def test_bad_urls_are_refused_with_the_reason() -> None:
