@@ -45,7 +45,7 @@ from agent.offline.understand import AFFIRM, DECLINE
 from agent.prompts import system_prompt
 from agent.toolkit import TurnContext, langchain_tools, write_tools
 from agent.writes import describe_write
-from store.timeutil import zone
+from common.timeutil import zone
 from tools.base import Tool, ToolContext
 
 Outcome = Literal["answer", "clarify", "refuse", "confirm"]

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from langchain_core.language_models import BaseChatModel
 
 from agent.offline.model import MODEL_NAME, OfflinePlanner
+from common.errors import EMSError
 from ems_agent.settings import Settings
-from store.errors import EMSError
 
 OPENAI_URL = "https://api.openai.com/v1"
 

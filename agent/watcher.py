@@ -21,11 +21,11 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine
 
+from common.errors import EMSError
 from connectors.notify.base import IncidentNotice
 from store import catalog, queries
 from store import incidents as store
 from store.catalog import MeterRef, SiteRef
-from store.errors import EMSError
 from store.rollups import day_range
 from tools.alerts import AlertOut, evaluate_rules, list_alerts
 from tools.anomaly import Event, detect_anomalies
@@ -195,7 +195,7 @@ def title(meter: str | None, kind: str, start: int, tz: str, extra: str = "") ->
 
 
 def _zone(tz: str) -> Any:
-    from store.timeutil import zone
+    from common.timeutil import zone
 
     return zone(tz)
 

@@ -29,10 +29,10 @@ from chat_ui.chat import (
 )
 from chat_ui.style import CSS, THEME
 from chat_ui.threads import ThreadIndex, new_thread_id
+from common.errors import EMSError
+from common.timeutil import zone
 from ems_agent.app import App, build_agent
 from ems_agent.users import User, at_least, authenticate, ensure_first_admin, find_user
-from store.errors import EMSError
-from store.timeutil import zone
 from tools.base import ToolContext
 
 log = logging.getLogger(__name__)

@@ -33,6 +33,8 @@ from slack_sdk.errors import SlackClientError
 from slack_sdk.signature import SignatureVerifier
 
 from agent.evidence import ChartSpec, Evidence, evidence
+from common.errors import EMSError, NotConfigured
+from common.timeutil import zone
 from connectors.notify.slack import (
     ACK_ACTION,
     RESOLVE_ACTION,
@@ -46,8 +48,6 @@ from connectors.notify.slack import (
     web_client,
 )
 from ems_agent.settings import Settings, require_secret, secret
-from store.errors import EMSError, NotConfigured
-from store.timeutil import zone
 from tools.base import Tool, ToolContext
 
 if TYPE_CHECKING:

@@ -76,8 +76,8 @@ def build_agent(
     from agent.loop import Agent
     from agent.memory import sqlite_memory
     from agent.models import make_backend
+    from common.timeutil import zone
     from store import catalog
-    from store.timeutil import zone
     from tools.base import ToolContext
     from tools.registry import all_tools
 

@@ -17,8 +17,8 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from common.errors import EMSError
 from ems_agent.app import App, open_app
-from store.errors import EMSError
 
 app = typer.Typer(
     name="ems-agent",

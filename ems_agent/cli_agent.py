@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.markdown import Markdown
 
+from common.errors import EMSError
+from common.timeutil import zone
 from ems_agent.app import build_agent
 from ems_agent.cli import JsonFlag, SiteOption, app, context, err, friendly_errors, out, print_json
-from store.errors import EMSError
-from store.timeutil import zone
 
 if TYPE_CHECKING:
     from agent.loop import Agent, Reply

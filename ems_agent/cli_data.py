@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from common.timeutil import from_epoch, zone
 from ems_agent.cli import (
     JsonFlag,
     SiteOption,
@@ -22,7 +23,6 @@ from ems_agent.cli import (
     progress_callback,
 )
 from store import catalog, queries
-from store.timeutil import from_epoch, zone
 
 
 @app.command("import-csv")

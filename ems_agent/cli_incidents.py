@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.markdown import Markdown
 
+from common.errors import EMSError
+from common.timeutil import zone
 from ems_agent.app import App
 from ems_agent.cli import (
     JsonFlag,
@@ -24,8 +26,6 @@ from ems_agent.cli import (
 )
 from ems_agent.cli_live import wait_for_stop
 from ems_agent.cli_tools import moment, tool_context
-from store.errors import EMSError
-from store.timeutil import zone
 from tools.base import ToolContext
 from tools.incidents import IncidentOut, get_incident, list_incidents, update_incident
 

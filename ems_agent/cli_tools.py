@@ -14,6 +14,8 @@ import typer
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
+from common.errors import EMSError
+from common.timeutil import zone
 from ems_agent.app import App, LazyKnowledge, analytics_config
 from ems_agent.cli import (
     JsonFlag,
@@ -26,8 +28,6 @@ from ems_agent.cli import (
     print_json,
 )
 from store import catalog
-from store.errors import EMSError
-from store.timeutil import zone
 from tools.alerts import evaluate_rules
 from tools.base import Tool, ToolContext, ToolResult
 from tools.registry import all_tools

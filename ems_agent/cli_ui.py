@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from common.errors import UnknownSite
 from ems_agent.app import App
 from ems_agent.cli import JsonFlag, app, context, err, friendly_errors, make_table, out, print_json
 from ems_agent.cli_live import wait_for_stop
 from ems_agent.users import BadPassword, configured_users, hash_password, users_path
-from store.errors import UnknownSite
 
 if TYPE_CHECKING:
     from chat_ui.app import UIHandle

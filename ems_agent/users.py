@@ -17,8 +17,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from pydantic import TypeAdapter, ValidationError
 
+from common.errors import EMSError
 from ems_agent.settings import Settings, UserSettings
-from store.errors import EMSError
 
 log = logging.getLogger(__name__)
 

@@ -19,10 +19,10 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
+from common.errors import EMSError
 from knowledge import loaders
 from knowledge.embeddings import DEFAULT_EMBEDDER, make_embedder
 from knowledge.keyword import BM25, fuse
-from store.errors import EMSError
 
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI

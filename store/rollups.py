@@ -13,8 +13,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from common.timeutil import zone
 from store.schema import GRAIN_DAY
-from store.timeutil import zone
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]

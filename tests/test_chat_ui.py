@@ -27,12 +27,12 @@ from chat_ui.app import PortInUse, UIHandle, _Page, build_ui, login_check, serve
 from chat_ui.charts import figure, sparkline
 from chat_ui.chat import evidence_for, tables_html, thread_messages
 from chat_ui.threads import ThreadIndex, title_of
+from common.errors import EMSError, NotConfigured
 from ems_agent.app import App, build_agent
 from ems_agent.settings import Settings, UserSettings, load_settings
 from ems_agent.users import hash_password
 from store import catalog
 from store import incidents as incident_store
-from store.errors import EMSError, NotConfigured
 from tests.test_agent_offline import TZ, raw
 from tools.base import ToolContext
 

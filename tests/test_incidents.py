@@ -21,11 +21,11 @@ from sqlalchemy import Engine, func, select
 from typer.testing import CliRunner
 
 from agent.writes import describe_write
+from common.errors import UnknownMeter
 from ems_agent.cli import app
 from store import catalog
 from store import incidents as store
 from store.engine import make_engine
-from store.errors import UnknownMeter
 from store.schema import Incident
 from tools.alerts import NotAllowed
 from tools.base import ToolContext

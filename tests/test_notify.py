@@ -22,6 +22,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
+from common.errors import MissingSecret, NotConfigured
 from connectors.notify import (
     EmailNotifier,
     IncidentNotice,
@@ -31,7 +32,6 @@ from connectors.notify import (
 from connectors.notify.base import event_id, markdown_to_text
 from connectors.notify.webhook import retry_after
 from ems_agent.settings import Settings
-from store.errors import MissingSecret, NotConfigured
 
 SECRET = "whsec-test-0123456789"
 TITLE = "compressor-2 sustained excess since 2026-11-03"

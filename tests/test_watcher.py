@@ -28,12 +28,12 @@ from agent import watcher as watcher_module
 from agent.models import make_backend
 from agent.summary import Summariser
 from agent.watcher import SETTLE_S, Segment, Watcher, WatchReport, clusters, merge_segments
+from common.errors import EMSError
 from connectors.notify.base import Delivery, IncidentNotice
 from ems_agent.settings import Settings
 from store import catalog
 from store import incidents as store
 from store.engine import make_engine
-from store.errors import EMSError
 from store.schema import EventLabel, Incident, Meter, SmallState
 from store.writes import write_readings
 from tests.openai_server import Reply, ScriptedOpenAIServer

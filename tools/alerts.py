@@ -12,8 +12,8 @@ import pandas as pd
 from pydantic import Field
 from sqlalchemy import Connection, delete, insert, select, update
 
+from common.errors import EMSError, UnknownSeries
 from store import catalog, queries
-from store.errors import EMSError, UnknownSeries
 from store.schema import Alert, AlertRule
 from tools import resolve
 from tools.base import ToolContext, ToolInput, ToolResult, tool

@@ -26,8 +26,8 @@ import pandas as pd
 from pydantic import Field
 from sklearn.ensemble import IsolationForest
 
+from common.errors import InsufficientData
 from store import catalog, queries
-from store.errors import InsufficientData
 from tools import resolve
 from tools.base import ToolContext, ToolInput, ToolResult, tool
 from tools.coverage import find_gaps

@@ -13,7 +13,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import stats
 
-from store.errors import InsufficientData
+from common.errors import InsufficientData
 
 Array = npt.NDArray[np.float64]
 BALANCE_POINTS = np.arange(8.0, 24.01, 0.5)

@@ -20,7 +20,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
-from store.errors import EMSError
+from common.errors import EMSError
 from tools.base import ToolContext, ToolInput, ToolResult, tool
 
 ALLOWED_TABLES = frozenset(

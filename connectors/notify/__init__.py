@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from common.errors import NotConfigured
 from connectors.notify.base import Delivery, IncidentNotice, Notifier
 from connectors.notify.email import EmailNotifier
 from connectors.notify.webhook import WebhookNotifier
 from ems_agent.settings import require_secret, secret
-from store.errors import NotConfigured
 
 if TYPE_CHECKING:
     from ems_agent.settings import Settings
