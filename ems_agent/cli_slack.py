@@ -33,8 +33,8 @@ def slack(
 ) -> None:
     """Run the Slack bot until Ctrl-C: mentions, direct messages, /ems and incident buttons."""
     from connectors.notify.slack import web_client
-    from connectors.slack import BotStats, build_slack_app, connect_socket_mode, serve_http
     from ems_agent.cli_live import wait_for_stop
+    from slack_bot.bot import BotStats, build_slack_app, connect_socket_mode, serve_http
 
     ctx = context()
     # Every secret the chosen mode needs is checked before anything starts.

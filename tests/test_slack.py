@@ -40,7 +40,9 @@ from sqlalchemy import Engine, text
 from agent.loop import Agent
 from connectors.notify.base import IncidentNotice
 from connectors.notify.slack import SlackIncidentNotifier, incident_blocks, to_mrkdwn, web_client
-from connectors.slack import (
+from ems_agent.app import App
+from ems_agent.settings import load_settings
+from slack_bot.bot import (
     HELP,
     BotStats,
     SlackUnavailable,
@@ -49,8 +51,6 @@ from connectors.slack import (
     serve_http,
     thread_id,
 )
-from ems_agent.app import App
-from ems_agent.settings import load_settings
 from store import catalog
 from store import incidents as incident_store
 from store.engine import make_engine

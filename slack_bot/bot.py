@@ -292,7 +292,7 @@ class SlackBot:
         self, client: WebClient, channel: str, thread_ts: str | None, chart: ChartSpec
     ) -> None:
         """The chart as a PNG in the thread; a failed upload is logged, the answer stands."""
-        from connectors.chart_image import render_png
+        from slack_bot.chart_image import render_png
 
         try:
             png = render_png(chart)
