@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -22,7 +22,9 @@ from ems_agent.cli import (
     progress_bar,
     progress_callback,
 )
-from store import catalog, queries
+
+if TYPE_CHECKING:
+    from store import catalog, queries
 
 
 @app.command("import-csv")
@@ -55,6 +57,7 @@ def import_csv(
     """Import meter readings from a CSV or Excel export; bad rows are reported, good rows stored."""
     from connectors.importer import import_file
     from connectors.parsing import ParseOptions
+    from store import catalog
 
     ctx = context()
     site_name = site or ctx.settings.site
@@ -128,6 +131,8 @@ def _local(ts: int | None, tz: str) -> str:
 @friendly_errors
 def meters(site: SiteOption = None, as_json: JsonFlag = False) -> None:
     """List sites, meters and their series with units, first and last reading and counts."""
+    from store import catalog, queries
+
     ctx = context()
     with ctx.engine.connect() as conn:
         sites = catalog.list_sites(conn)

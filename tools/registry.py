@@ -1,30 +1,61 @@
-"""The registry of every tool the agent, the CLI and the watcher may call."""
+"""The registry of every tool the agent, the CLI and the watcher may call, found by discovering
+the modules of the `tools` package (a module declares its tools with `@tool`)."""
 
 from __future__ import annotations
 
+import ast
 import importlib
-from typing import Any
+import inspect
+import pkgutil
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from tools.base import REGISTRY, Tool
+if TYPE_CHECKING:
+    from tools.base import Tool
 
-MODULES = (
-    "query",
-    "kpi",
-    "compare",
-    "split",
-    "coverage",
-    "sql",
-    "baseline",
-    "anomaly",
-    "alerts",
-    "forecast",
-    "incidents",
-    "knowledge",
-)
+PACKAGE = Path(__file__).parent
+
+
+def tool_modules() -> list[str]:
+    """Every module of the tools package, by its dotted name."""
+    return sorted(m.name for m in pkgutil.iter_modules([str(PACKAGE)], "tools."))
 
 
 def all_tools() -> dict[str, Tool[Any, Any]]:
     """Import every tool module (each registers its tools on import) and return the registry."""
-    for module in MODULES:
-        importlib.import_module(f"tools.{module}")
+    from tools.base import REGISTRY
+
+    for module in tool_modules():
+        importlib.import_module(module)
     return REGISTRY
+
+
+def declared_tools() -> dict[str, str]:
+    """Each tool's name and description, read from the source without importing the modules.
+
+    The command line lists the tools in `--help` from this, so listing them does not load
+    pandas, SciPy or scikit-learn; a test checks it agrees with the registry. Running a tool
+    imports its module as usual.
+    """
+    found: dict[str, str] = {}
+    for module in tool_modules():
+        path = PACKAGE / f"{module.rsplit('.', 1)[-1]}.py"
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.FunctionDef):
+                for decorator in node.decorator_list:
+                    if _is_tool(decorator):
+                        name = _named(decorator) or node.name
+                        found[name] = inspect.cleandoc(ast.get_docstring(node) or "")
+    return found
+
+
+def _is_tool(decorator: ast.expr) -> bool:
+    return isinstance(decorator, ast.Call) and getattr(decorator.func, "id", None) == "tool"
+
+
+def _named(decorator: ast.expr) -> str | None:
+    assert isinstance(decorator, ast.Call)
+    for keyword in decorator.keywords:
+        if keyword.arg == "name" and isinstance(keyword.value, ast.Constant):
+            return str(keyword.value.value)
+    return None

@@ -41,9 +41,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from common.errors import NotConfigured
+from common.notices import Delivery, IncidentNotice
 from connectors.notify.base import (
-    Delivery,
-    IncidentNotice,
     PermanentFailure,
     TransientFailure,
     deliver,
