@@ -135,6 +135,7 @@ def test_a_wrong_key_is_named(demo_engine: Engine, tmp_path: Path) -> None:
             agent.ask("hi")
 
 
+@pytest.mark.local_model
 def test_an_unreachable_endpoint_is_named(demo_engine: Engine, tmp_path: Path) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
