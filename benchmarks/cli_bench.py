@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -40,7 +41,8 @@ class Case:
 @dataclass(frozen=True)
 class Timing:
     case: Case
-    runs: list[float]
+    runs: list[float]  # wall seconds
+    cpu: list[float]  # user + system seconds of the process
 
     @property
     def median(self) -> float:
@@ -82,13 +84,18 @@ def environment(source: Path, home: Path) -> dict[str, str]:
     return env
 
 
-def run(argv: list[str], env: dict[str, str], cwd: Path) -> float:
+def run(argv: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float]:
+    """Wall time, and the CPU time the process used (which other load on the machine does not
+    inflate the way it inflates the wall time)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run(argv, env=env, cwd=cwd, capture_output=True, text=True, timeout=600)
     elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(argv[-3:])} failed ({done.returncode}):\n{done.stderr}")
-    return elapsed
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return elapsed, cpu
 
 
 def demo_home(source: Path, work: Path) -> Path:
@@ -107,7 +114,8 @@ def measure(source: Path, repeat: int) -> list[Timing]:
         timings = []
         for case in cases(source):
             run(case.argv, env, source)  # untimed: bytecode and file cache warm
-            timings.append(Timing(case, [run(case.argv, env, source) for _ in range(repeat)]))
+            runs = [run(case.argv, env, source) for _ in range(repeat)]
+            timings.append(Timing(case, [w for w, _ in runs], [c for _, c in runs]))
             print(f"{case.name}: median {timings[-1].median:.2f} s", file=sys.stderr)
         shutil.rmtree(home, ignore_errors=True)
     return timings
@@ -115,13 +123,17 @@ def measure(source: Path, repeat: int) -> list[Timing]:
 
 def markdown(results: dict[str, list[Timing]], repeat: int, command: str) -> str:
     labels = list(results)
-    header = ["command", *(f"{label} median s (min-max)" for label in labels), "target"]
+    header = ["command"]
+    for label in labels:
+        header += [f"{label}: wall s, median (min-max)", f"{label}: CPU s"]
+    header.append("target")
     rows = []
     for i, first in enumerate(results[labels[0]]):
         cells = []
         for label in labels:
             t = results[label][i]
             cells.append(f"{t.median:.2f} ({min(t.runs):.2f}-{max(t.runs):.2f})")
+            cells.append(f"{statistics.median(t.cpu):.2f}")
         rows.append([first.case.name, *cells, first.case.target])
     load = os.getloadavg()[0]
     return "\n\n".join(
@@ -129,9 +141,10 @@ def markdown(results: dict[str, list[Timing]], repeat: int, command: str) -> str
             "## Command line and test start-up",
             f"{stamp()} Command: `{command}`. Load average at the end: {load:.2f}.",
             f"Wall time of a new process per run (cold interpreter, warm file and bytecode "
-            f"caches), median of {repeat} runs after one untimed run; the demo plant's last 60 "
-            "days as the store. `ask` is end to end: start, open the store, build the agent, "
-            "answer with the offline model, print.",
+            f"caches), median of {repeat} runs after one untimed run, and the CPU time (user + "
+            "system) the process used, which other load on a shared machine does not inflate; "
+            "the demo plant's last 60 days as the store. `ask` is end to end: start, open the "
+            "store, build the agent, answer with the offline model, print.",
             table(header, rows),
         ]
     )

@@ -62,10 +62,10 @@ def test_help_loads_no_library_of_the_commands(tmp_path: Path) -> None:
     assert modules & (ANALYTICS | AGENT | FRONT_ENDS | {"pandas", "sqlalchemy", "alembic"}) == set()
 
 
-def test_meters_loads_no_analytics_agent_or_front_end(demo_home: Path) -> None:
+def test_meters_loads_no_pandas_analytics_agent_or_front_end(demo_home: Path) -> None:
     modules = loaded(demo_home, "meters", "--json")
-    assert {"sqlalchemy", "pandas"} <= modules
-    assert modules & (ANALYTICS | AGENT | FRONT_ENDS | {"alembic"}) == set()
+    assert "sqlalchemy" in modules
+    assert modules & (ANALYTICS | AGENT | FRONT_ENDS | {"alembic", "pandas"}) == set()
 
 
 def test_a_meter_question_loads_no_knowledge_store_or_page(demo_home: Path) -> None:
