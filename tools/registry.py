@@ -17,9 +17,20 @@ if TYPE_CHECKING:
 PACKAGE = Path(__file__).parent
 
 
+_DECORATOR = re.compile(r"^@tool\(", re.MULTILINE)
+
+
+def _source(module: str) -> str:
+    return (PACKAGE / f"{module.rsplit('.', 1)[-1]}.py").read_text(encoding="utf-8")
+
+
 def tool_modules() -> list[str]:
-    """Every module of the tools package, by its dotted name."""
-    return sorted(m.name for m in pkgutil.iter_modules([str(PACKAGE)], "tools."))
+    """The modules of the tools package that declare tools (with `@tool`), by dotted name.
+
+    Helper modules (period parsing, the M&V statistics, CalTRACK) are left to the tool modules
+    that use them, so a question that needs none of them does not load SciPy."""
+    found = (m.name for m in pkgutil.iter_modules([str(PACKAGE)], "tools.") if not m.ispkg)
+    return sorted(name for name in found if _DECORATOR.search(_source(name)))
 
 
 def all_tools() -> dict[str, Tool[Any, Any]]:
@@ -31,7 +42,6 @@ def all_tools() -> dict[str, Tool[Any, Any]]:
     return REGISTRY
 
 
-_DECORATOR = re.compile(r"^@tool\(", re.MULTILINE)
 _DOC_OPEN = re.compile(r"\)\s*(?:->[^:]*)?:\s*\n\s*[rRuU]?(\"\"\"|\'\'\')")
 
 
@@ -45,7 +55,7 @@ def declared_tools() -> dict[str, str]:
     """
     found: dict[str, str] = {}
     for module in tool_modules():
-        source = (PACKAGE / f"{module.rsplit('.', 1)[-1]}.py").read_text(encoding="utf-8")
+        source = _source(module)
         for match in _DECORATOR.finditer(source):
             opened = _DOC_OPEN.search(source, match.start())
             if opened is None:
