@@ -90,6 +90,13 @@ def min_day(conn: Connection, spec: TruthSpec) -> float:
 # ------------------------------------------------------------------ KPIs
 
 
+def _epoch(local: pd.DatetimeIndex) -> np.ndarray:
+    """Unix seconds of each time (whatever the index's resolution)."""
+    return np.asarray(
+        (local - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(seconds=1), dtype=np.int64
+    )
+
+
 def _window_kw(conn: Connection, spec: TruthSpec) -> pd.Series:
     """Average kW per fixed demand window (`window_minutes`, default 15, aligned to the clock)
     of the named meters added up, indexed by the window's local start."""
@@ -97,7 +104,7 @@ def _window_kw(conn: Connection, spec: TruthSpec) -> pd.Series:
     minutes = spec.window_minutes or 15
     if minutes * 60 <= r.step_h * 3600:
         return r.kw
-    epoch = r.local.asi8 // 10**9
+    epoch = _epoch(r.local)
     starts = epoch - epoch % (minutes * 60)
     sums = r.values.groupby(starts).sum()
     local = pd.to_datetime(sums.index, unit="s", utc=True).tz_convert(r.local.tz)
@@ -187,7 +194,7 @@ def _episodes(conn: Connection, spec: TruthSpec) -> tuple[list[tuple[int, int]],
     kw = r.kw.to_numpy()
     flags = kw < spec.threshold if spec.condition == "<" else kw > spec.threshold
     step_s = round(r.step_h * 3600)
-    runs = _runs(flags, r.local.asi8 // 10**9, step_s)
+    runs = _runs(flags, _epoch(r.local), step_s)
     least = (spec.min_minutes or 0) * 60
     long_runs = [(a, b) for a, b in runs if (b - a + 1) * step_s > least]
     return long_runs, r.step_h
