@@ -295,10 +295,15 @@ def _select(
     base_ok = bool(intercept[0, 0] >= 0)
     summaries = [
         CandidateSummary(
-            "intercept_only", "qualified" if base_ok else "disqualified", 0.0, None, None, 1,
+            "intercept_only",
+            "qualified" if base_ok else "disqualified",
+            0.0,
+            None,
+            None,
+            1,
             int(base_ok),
         )
-    ]  # fmt: skip
+    ]
     types: list[ModelType] = ["hdd_only", "cdd_only", "hdd_cdd"]
     best_adj = 0.0 if base_ok else -math.inf
     for model_type in types:

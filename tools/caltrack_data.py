@@ -422,10 +422,15 @@ def _bills(frame: pd.DataFrame) -> list[_Bill]:
     return [
         _Bill(pd.Timestamp(a), pd.Timestamp(b), int(d), float(e), bool(x), int(m))
         for a, b, d, e, x, m in zip(
-            frame["start"], frame["end"], frame["days"], frame["energy"],
-            frame["estimated"], frame["estimated_days"], strict=True,
+            frame["start"],
+            frame["end"],
+            frame["days"],
+            frame["energy"],
+            frame["estimated"],
+            frame["estimated_days"],
+            strict=True,
         )
-    ]  # fmt: skip
+    ]
 
 
 def _frame(bills: list[_Bill]) -> pd.DataFrame:
