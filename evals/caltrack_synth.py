@@ -113,8 +113,11 @@ def billing(rng: np.random.Generator, days: pd.DatetimeIndex, actual: np.ndarray
     for lo, hi in (BASELINE, REPORTING):
         span = (pd.Timestamp(hi) - pd.Timestamp(lo)).days
         lengths = 28 + rng.multinomial(span - 12 * 28, [1 / 12] * 12)
+        while lengths.max() > 34:  # stay within the monthly limit of 35 days (§2.2.3.5)
+            lengths = 28 + rng.multinomial(span - 12 * 28, [1 / 12] * 12)
         reads += list(pd.Timestamp(lo) + pd.to_timedelta(np.cumsum([0, *lengths[:-1]]), "D"))
-    reads.append(pd.Timestamp(REPORTING[1]))
+        reads.append(pd.Timestamp(hi))
+    reads = sorted(set(reads))
     rows = []
     series = pd.Series(actual, index=days)
     for a, b in itertools.pairwise(reads):
