@@ -179,6 +179,8 @@ def _fit_batch(x: Array, y: Array, w: Array) -> tuple[Array, Array, Array, Array
     xtw = np.transpose(x, (0, 2, 1)) * w
     a = xtw @ x
     b = xtw @ y
+    # A vanishing ridge keeps a degenerate candidate (a degree-day column of zeros) solvable;
+    # such candidates are refused by the degree-day rules anyway.
     a = a + np.eye(k) * 1e-12 * np.trace(a, axis1=1, axis2=2)[:, None, None]
     beta = np.linalg.solve(a, b[..., None])[..., 0]
     residuals = y[None, :] - np.einsum("bnk,bk->bn", x, beta)
