@@ -16,6 +16,26 @@ Conventions the scorer relies on:
 - Periods in `args` and `truth` are inclusive local dates `A..B` or one date `A` (ISO
   date-times are allowed as bounds, an end date-time being exclusive).
 - Meter names in `args` and `truth` are canonical names, never aliases.
+
+Fields for answers with several parts and for what a reply leaves out (all optional):
+
+- `expect.also`: further truth specs the answer must state as well, each scored like `truth`
+  (for example a peak and its time, or the SEC of two lines asked in one question).
+- `expect.mentions_any`: at least one of these strings must appear (alternative spellings of
+  a parameter the user stated and the reply must echo, e.g. "0.21" or "21 ct").
+- `expect.unused`: things the reply must say it did not use, cannot do or has no data for.
+  Each item is one thing, written as alternatives separated by "|" ("power factor|cos phi");
+  it is satisfied when a sentence of the answer names one of the alternatives together with a
+  negation ("not", "no", "cannot", "without", "n't", "unable", "nicht", "kein" ...).
+
+TruthSpec parameters the user states in a question (all optional; omitted means the product's
+defaults, as before): `hours` ("22:00-06:00", a daily clock window, wrapping past midnight when
+its end is not after its start) and `days` (weekdays 0=Mon..6=Sun) select intervals by their
+local start; `base_meter` is the base of a share; `window_minutes` the demand window (15, 30,
+60); `factor` an emission factor in kg CO2e/kWh; `price`, `peak_price`, `peak_hours`,
+`peak_days` and `demand_charge` a tariff; `rate` a currency conversion factor applied to a
+cost; `threshold` (kW), `condition` and `min_minutes` a threshold with a duration.
+`production_meter` may name several production meters, whose output is added up.
 """
 
 from __future__ import annotations
@@ -76,16 +96,49 @@ class TruthSpec(BaseModel):
     shift: str | None = None
     part: str | None = None
     n: int | None = None
-    production_meter: str | None = None
+    production_meter: str | list[str] | None = None
     query: str | None = None
     returns: Literal["meters", "kinds"] = "meters"
     state: Literal["active", "open", "acknowledged", "resolved", "all"] | None = None
+    hours: str | None = Field(default=None, description="daily local window 'HH:MM-HH:MM'")
+    days: list[int] | None = Field(default=None, description="weekdays kept, 0=Mon..6=Sun")
+    base_meter: str | list[str] | None = Field(
+        default=None, description="base of a share (default: the meter's parent)"
+    )
+    window_minutes: Literal[15, 30, 60] | None = Field(
+        default=None, description="demand window for peaks (default 15)"
+    )
+    factor: float | None = Field(default=None, gt=0, description="kg CO2e per kWh")
+    price: float | None = Field(default=None, ge=0, description="price per kWh (off-peak)")
+    peak_price: float | None = Field(default=None, ge=0, description="price per kWh at peak")
+    peak_hours: str | None = Field(default=None, description="peak window 'HH:MM-HH:MM'")
+    peak_days: list[int] | None = Field(default=None, description="peak weekdays (Mon-Fri)")
+    demand_charge: float | None = Field(default=None, ge=0, description="per kW and month")
+    rate: float | None = Field(default=None, gt=0, description="currency conversion factor")
+    threshold: float | None = Field(default=None, description="threshold in kW")
+    condition: Literal[">", "<"] | None = Field(default=None, description="default '>'")
+    min_minutes: int | None = Field(
+        default=None, ge=0, description="an episode must last longer than this"
+    )
 
     def meters(self) -> list[str]:
         """The spec's meter(s) as a list (empty when none is named)."""
         if self.meter is None:
             return []
         return [self.meter] if isinstance(self.meter, str) else list(self.meter)
+
+    def base_meters(self) -> list[str]:
+        """The share's base meter(s) as a list (empty when none is named)."""
+        if self.base_meter is None:
+            return []
+        return [self.base_meter] if isinstance(self.base_meter, str) else list(self.base_meter)
+
+    def production_meters(self) -> list[str]:
+        """The production meter(s) named for SEC as a list (empty when none is named)."""
+        if self.production_meter is None:
+            return []
+        named = self.production_meter
+        return [named] if isinstance(named, str) else list(named)
 
 
 class Expect(BaseModel):
@@ -99,6 +152,16 @@ class Expect(BaseModel):
     truth: TruthSpec | None = None
     tolerance: float = Field(default=0.01, ge=0)
     mentions: list[str] = Field(default_factory=list)
+    also: list[TruthSpec] = Field(
+        default_factory=list, description="further truths the answer must state as well"
+    )
+    mentions_any: list[str] = Field(
+        default_factory=list, description="at least one of these must appear"
+    )
+    unused: list[str] = Field(
+        default_factory=list,
+        description="things the reply must say it did not use or cannot give; 'a|b' alternatives",
+    )
 
     @property
     def tools(self) -> tuple[str, ...]:
@@ -116,8 +179,10 @@ class Expect(BaseModel):
     def _consistent(self) -> Expect:
         if self.args and not [t for t in self.tools if t != NO_TOOL]:
             raise ValueError("args are given but no tool is expected")
-        if self.truth is not None and self.outcome != "answer":
+        if (self.truth is not None or self.also) and self.outcome != "answer":
             raise ValueError(f"a truth spec needs outcome 'answer', not {self.outcome!r}")
+        if any(not alt.strip() for item in self.unused for alt in item.split("|")):
+            raise ValueError("an `unused` item has an empty alternative")
         return self
 
 

@@ -15,7 +15,9 @@ or {"error": ...}), thread, model, latency_ms and outcome. A case is scored on f
 - answer: the truth appears in the answer text and so does every `mentions` string. Numbers
   match within the relative tolerance, or within the rounding of the number as written; signs
   are ignored (an answer says "down 5 %"); 'MWh', 'k', 't' and '%' scale what they follow.
-  Strings match case-insensitively with dashes and underscores read as spaces.
+  Strings match case-insensitively with dashes and underscores read as spaces. Where a case
+  has them, every truth in `also` must appear too, at least one `mentions_any` string, and
+  each `unused` item (alternatives "a|b") named in a sentence that also holds a negation.
 - outcome: the reply's outcome equals the expected one.
 """
 
@@ -62,6 +64,12 @@ SCALES = {
 _DATE_TIME = re.compile(
     r"\d{4}-\d{2}-\d{2}(?:[T ]\d{1,2}:\d{2}(?::\d{2})?(?:Z|[+-]\d{2}:?\d{2})?)?|\b\d{1,2}:\d{2}\b"
 )
+_NEGATION = re.compile(
+    r"\b(?:not|no|none|never|neither|nor|cannot|can't|unable|without|unavailable|lacks?|"
+    r"missing|outside|beyond|isn't|aren't|doesn't|don't|didn't|wasn't|won't|nicht|kein\w*)\b"
+    r"|n't\b"
+)
+_SENTENCE = re.compile(r"(?<=[.!?;])\s+|\n+")
 _NUMBER = re.compile(
     r"(?<![\w.\-\u2212])([-\u2212]?)(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)\s?(%|[a-zA-Z]+)?"
 )
@@ -115,6 +123,18 @@ def mentioned(text: str, wanted: str) -> bool:
     if needle in haystack:
         return True
     return bool(re.fullmatch(r"0\d:\d\d", needle)) and needle[1:] in haystack
+
+
+def said_unused(text: str, item: str) -> bool:
+    """Whether some sentence of `text` names one of the alternatives of `item` ("a|b") and
+    also holds a negation ("not", "no", "cannot", "without", "n't", "nicht" ...): the reply says
+    it did not use, cannot give or has no data for that thing."""
+    alternatives = [a for a in (part.strip() for part in item.split("|")) if a]
+    for sentence in _SENTENCE.split(text):
+        lowered = sentence.casefold().replace("\u2019", "'")
+        if _NEGATION.search(lowered) and any(mentioned(sentence, a) for a in alternatives):
+            return True
+    return False
 
 
 def truth_in_answer(answer: str, truth: Truth, tolerance: float) -> bool:
@@ -280,6 +300,7 @@ class CaseScore:
     truth: Truth | None = None
     answer: str = ""
     notes: tuple[str, ...] = field(default_factory=tuple)
+    also: tuple[Truth, ...] = field(default_factory=tuple)
 
     @property
     def passed(self) -> bool:
@@ -293,16 +314,26 @@ class CaseScore:
 
 
 def answer_correct(
-    expect: Expect, answer: str, truth: Truth | None
+    expect: Expect, answer: str, truth: Truth | None, also: Iterable[Truth] = ()
 ) -> tuple[bool | None, list[str]]:
-    """Whether the answer states the truth and every `mentions` string (None: nothing to check)."""
+    """Whether the answer states the truth, the further truths `also` (computed from
+    `expect.also`), every `mentions` string, one `mentions_any` string and every `unused`
+    item (None: nothing to check)."""
     notes = []
-    if truth is not None and not truth_in_answer(answer, truth, expect.tolerance):
-        notes.append(f"answer does not state the truth {truth!r}")
+    also = list(also)
+    for value in ([] if truth is None else [truth]) + also:
+        if not truth_in_answer(answer, value, expect.tolerance):
+            notes.append(f"answer does not state the truth {value!r}")
     missing = [m for m in expect.mentions if not mentioned(answer, m)]
     if missing:
         notes.append(f"answer does not mention {', '.join(missing)}")
-    if truth is None and not expect.mentions:
+    if expect.mentions_any and not any(mentioned(answer, m) for m in expect.mentions_any):
+        notes.append(f"answer mentions none of {', '.join(expect.mentions_any)}")
+    for item in expect.unused:
+        if not said_unused(answer, item):
+            notes.append(f"answer does not say it left out {item}")
+    checks = [truth is not None, also, expect.mentions, expect.mentions_any, expect.unused]
+    if not any(checks):
         return None, notes
     return not notes, notes
 
@@ -314,15 +345,18 @@ def score_case(
     *,
     now: datetime | None = None,
     timezone: str = "Europe/Berlin",
+    also: Iterable[Truth] = (),
 ) -> CaseScore:
     """Score one reply: tool, arguments, answer and outcome (see the module docstring).
-    `now` (default: the case's own) clips periods; `timezone` is the site's."""
+    `now` (default: the case's own) clips periods; `timezone` is the site's; `also` holds the
+    values of the case's further truths (`expect.also`), in order."""
     expect = case.expect
     answer = str(reply.get("answer") or "")
     outcome = str(reply.get("outcome") or "")
+    also = tuple(also)
     tool_ok, tool_notes = tool_correct(expect, reply)
     args_ok, args_notes = args_correct(expect, reply, timezone, now or case.now)
-    answer_ok, answer_notes = answer_correct(expect, answer, truth_value)
+    answer_ok, answer_notes = answer_correct(expect, answer, truth_value, also)
     outcome_ok = outcome == expect.outcome
     outcome_notes = [] if outcome_ok else [f"outcome {outcome!r}, expected {expect.outcome!r}"]
     latency = reply.get("latency_ms")
@@ -339,6 +373,7 @@ def score_case(
         truth=truth_value,
         answer=answer,
         notes=tuple(tool_notes + args_notes + answer_notes + outcome_notes),
+        also=also,
     )
 
 
@@ -357,11 +392,12 @@ def run_set(
     for case in dataset.cases:
         now = dataset.now_of(case)
         truth = evaluate(engine, case.expect.truth) if case.expect.truth else None
+        also = [evaluate(engine, spec) for spec in case.expect.also]
         try:
             reply = ask(case.question, thread=case.thread_id, now=now, role=case.role)
         except Exception as exc:  # an agent crash fails its case, not the whole run
             reply = {"answer": f"error: {type(exc).__name__}: {exc}", "outcome": "error"}
-        score = score_case(case, reply, truth, now=now, timezone=dataset.timezone)
+        score = score_case(case, reply, truth, now=now, timezone=dataset.timezone, also=also)
         scores.append(score)
         if on_case is not None:
             on_case(score)

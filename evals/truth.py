@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -21,6 +20,20 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, text
 
 from evals.dataset import TruthSpec, parse_period
+from evals.readings import (
+    SERIES_SQL,
+    Readings,
+    TruthError,
+    clock_mask,
+    clock_minutes,
+    epoch_window,
+    meter_info,
+    one_meter,
+    period_total,
+    read,
+    site_tz,
+    summed,
+)
 from tools.base import AnalyticsConfig, Tariff
 
 Truth = float | str | list[str]
@@ -29,132 +42,24 @@ TruthFn = Callable[[Connection | Engine, TruthSpec], Truth]
 CONFIG = AnalyticsConfig()
 TARIFF: Tariff = CONFIG.tariffs["electricity"]
 
-_READINGS = text(
-    """
-    SELECT r.ts, r.value, s.interval_s, st.timezone
-    FROM readings r
-    JOIN series s ON s.id = r.series_id
-    JOIN meters m ON m.id = s.meter_id
-    JOIN sites st ON st.id = m.site_id
-    WHERE st.name = :site AND m.name = :meter AND s.metric = :metric
-      AND r.ts >= :start AND r.ts < :end
-    ORDER BY r.ts
-    """
-)
-_SERIES = text(
-    """
-    SELECT m.name, m.kind, m.floor_area_m2, s.interval_s,
-           EXISTS (SELECT 1 FROM meters c WHERE c.parent_id = m.id) AS is_total
-    FROM series s
-    JOIN meters m ON m.id = s.meter_id
-    JOIN sites st ON st.id = m.site_id
-    WHERE st.name = :site AND s.metric = :metric
-    ORDER BY m.name
-    """
-)
-
-
-class TruthError(ValueError):
-    """A truth spec that cannot be computed: unknown meter, missing parameter, no data."""
-
-
-@dataclass(frozen=True)
-class Readings:
-    """One meter's raw readings of one metric over a period: local times and values."""
-
-    local: pd.DatetimeIndex
-    values: pd.Series
-    step_h: float
-
-    @property
-    def kw(self) -> pd.Series:
-        """Average power of each interval (interval energy / interval hours)."""
-        return self.values / self.step_h
-
-
-# ------------------------------------------------------------------ reading raw data
-
-
-def _site_tz(conn: Connection, site: str) -> str:
-    row = conn.execute(text("SELECT timezone FROM sites WHERE name = :s"), {"s": site}).first()
-    if row is None:
-        raise TruthError(f"no site named {site!r}")
-    return str(row[0])
-
-
-def _window(conn: Connection, spec: TruthSpec, which: str = "period") -> tuple[int, int]:
-    value = spec.period if which == "period" else spec.reference
-    if value is None:
-        raise TruthError(f"truth {spec.fn!r} needs a {which}")
-    start, end = parse_period(value, _site_tz(conn, spec.site))
-    return int(start.timestamp()), int(end.timestamp())
-
-
-def _meter_info(
-    conn: Connection, spec: TruthSpec, meter: str, metric: str | None = None
-) -> dict[str, Any]:
-    metric = metric or spec.metric
-    rows = conn.execute(_SERIES, {"site": spec.site, "metric": metric}).mappings().all()
-    for row in rows:
-        if row["name"] == meter:
-            return dict(row)
-    raise TruthError(f"no meter {meter!r} with a {metric!r} series at {spec.site}")
-
-
-def read(
-    conn: Connection, spec: TruthSpec, meter: str, which: str = "period", metric: str | None = None
-) -> Readings:
-    """Raw readings of `meter` over the spec's period (or reference), in site time."""
-    start, end = _window(conn, spec, which)
-    params = {
-        "site": spec.site,
-        "meter": meter,
-        "metric": metric or spec.metric,
-        "start": start,
-        "end": end,
-    }
-    frame = pd.DataFrame(conn.execute(_READINGS, params).all(), columns=["ts", "v", "step", "tz"])
-    if frame.empty:
-        _meter_info(conn, spec, meter, str(params["metric"]))
-        raise TruthError(f"no {params['metric']} readings for {meter!r} in {spec.period!r}")
-    tz = str(frame["tz"].iloc[0])
-    local = pd.DatetimeIndex(pd.to_datetime(frame["ts"], unit="s", utc=True)).tz_convert(tz)
-    step_s = float(frame["step"].iloc[0] or 900)
-    return Readings(local, pd.Series(frame["v"].to_numpy(float), index=local), step_s / 3600)
-
-
-def _one_meter(spec: TruthSpec) -> str:
-    meters = spec.meters()
-    if len(meters) != 1:
-        raise TruthError(f"truth {spec.fn!r} needs exactly one meter, got {meters}")
-    return meters[0]
-
-
-def _total(conn: Connection, spec: TruthSpec, which: str = "period") -> float:
-    meters = spec.meters()
-    if not meters:
-        raise TruthError(f"truth {spec.fn!r} needs a meter")
-    return float(sum(read(conn, spec, m, which).values.sum() for m in meters))
-
-
 # ------------------------------------------------------------------ amounts and levels
 
 
 def energy(conn: Connection, spec: TruthSpec) -> float:
     """Sum of the metric (energy, kWh) over the period; several meters are added up."""
-    return _total(conn, spec)
+    return period_total(conn, spec)
 
 
 def stat(conn: Connection, spec: TruthSpec) -> float:
     """`stat` (sum, mean, min or max) of one meter's raw readings of `metric` over the period."""
-    values = read(conn, spec, _one_meter(spec)).values
+    values = read(conn, spec, one_meter(spec)).values
     how = spec.stat or "mean"
     return float(getattr(values, how)())
 
 
 def average(conn: Connection, spec: TruthSpec) -> float:
     """Mean of one meter's readings of a level metric (e.g. outdoor temperature, degC)."""
-    return float(read(conn, spec, _one_meter(spec)).values.mean())
+    return float(read(conn, spec, one_meter(spec)).values.mean())
 
 
 def _daily(conn: Connection, spec: TruthSpec) -> pd.Series:
@@ -168,8 +73,8 @@ def _daily(conn: Connection, spec: TruthSpec) -> pd.Series:
 
 def daily_average(conn: Connection, spec: TruthSpec) -> float:
     """Energy per local calendar day of the period (total / days in the period)."""
-    start, end = parse_period(str(spec.period), _site_tz(conn, spec.site))
-    return _total(conn, spec) / (end.date() - start.date()).days
+    start, end = parse_period(str(spec.period), site_tz(conn, spec.site))
+    return period_total(conn, spec) / (end.date() - start.date()).days
 
 
 def max_day(conn: Connection, spec: TruthSpec) -> float:
@@ -185,29 +90,142 @@ def min_day(conn: Connection, spec: TruthSpec) -> float:
 # ------------------------------------------------------------------ KPIs
 
 
+def _epoch(local: pd.DatetimeIndex) -> np.ndarray:
+    """Unix seconds of each time (whatever the index's resolution)."""
+    return np.asarray(
+        (local - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(seconds=1), dtype=np.int64
+    )
+
+
+def _window_kw(conn: Connection, spec: TruthSpec) -> pd.Series:
+    """Average kW per fixed demand window (`window_minutes`, default 15, aligned to the clock)
+    of the named meters added up, indexed by the window's local start."""
+    r = summed(conn, spec)
+    minutes = spec.window_minutes or 15
+    if minutes * 60 <= r.step_h * 3600:
+        return r.kw
+    epoch = _epoch(r.local)
+    starts = epoch - epoch % (minutes * 60)
+    sums = r.values.groupby(starts).sum()
+    local = pd.to_datetime(sums.index, unit="s", utc=True).tz_convert(r.local.tz)
+    return pd.Series(sums.to_numpy() / (minutes / 60), index=local)
+
+
 def peak_demand(conn: Connection, spec: TruthSpec) -> float:
     """Highest 15-minute average power in kW: the largest interval kWh divided by 0.25 h."""
-    return float(read(conn, spec, _one_meter(spec)).kw.max())
+    return float(read(conn, spec, one_meter(spec)).kw.max())
 
 
 def peak_time(conn: Connection, spec: TruthSpec) -> str:
     """Local clock time ('HH:MM') at which the peak 15-minute interval starts."""
-    r = read(conn, spec, _one_meter(spec))
+    r = read(conn, spec, one_meter(spec))
     return r.local[int(np.argmax(r.kw.to_numpy()))].strftime("%H:%M")
+
+
+def window_peak(conn: Connection, spec: TruthSpec) -> float:
+    """Highest average kW over fixed clock-aligned demand windows of `window_minutes` (15, 30
+    or 60; default 15) of one meter, or of several meters added up per interval (a group's
+    coincident peak)."""
+    return float(_window_kw(conn, spec).max())
+
+
+def window_peak_time(conn: Connection, spec: TruthSpec) -> str:
+    """Local clock time ('HH:MM') at which the `window_peak` window starts."""
+    kw = _window_kw(conn, spec)
+    return pd.Timestamp(kw.index[int(np.argmax(kw.to_numpy()))]).strftime("%H:%M")
+
+
+def average_power(conn: Connection, spec: TruthSpec) -> float:
+    """Average kW over the metered intervals of the period (the named meters added up)."""
+    return float(summed(conn, spec).kw.mean())
+
+
+def window_energy(conn: Connection, spec: TruthSpec) -> float:
+    """kWh in the intervals whose local start lies in the daily window `hours` (and on `days`)
+    over the period, the named meters added up."""
+    r = summed(conn, spec)
+    return float(r.values[clock_mask(r.local, spec.hours, spec.days)].sum())
+
+
+def window_average_kw(conn: Connection, spec: TruthSpec) -> float:
+    """Average kW over the intervals inside the daily window `hours` (and `days`): their kWh
+    divided by their hours."""
+    r = summed(conn, spec)
+    inside = r.kw[clock_mask(r.local, spec.hours, spec.days)]
+    if inside.empty:
+        raise TruthError(f"no intervals in {spec.hours!r} within {spec.period!r}")
+    return float(inside.mean())
+
+
+def window_share(conn: Connection, spec: TruthSpec) -> float:
+    """Share in % of the period's energy that falls in the daily window `hours` (and `days`)."""
+    r = summed(conn, spec)
+    return float(
+        100.0 * r.values[clock_mask(r.local, spec.hours, spec.days)].sum() / r.values.sum()
+    )
+
+
+def profile_peak_hour(conn: Connection, spec: TruthSpec) -> str:
+    """'HH:00': the local hour of day with the highest average kW over the period (on `days`
+    only when given), the hourly load profile's top."""
+    r = summed(conn, spec)
+    keep = clock_mask(r.local, None, spec.days)
+    kw = r.kw[keep]
+    hours = np.asarray(pd.DatetimeIndex(kw.index).hour)
+    profile = kw.groupby(hours).mean()
+    return f"{int(profile.index[int(np.argmax(profile.to_numpy()))]):02d}:00"
+
+
+def _runs(flags: np.ndarray, epoch: np.ndarray, step_s: int) -> list[tuple[int, int]]:
+    """(first, last) positions of runs of True over consecutive intervals (a gap ends a run)."""
+    runs: list[tuple[int, int]] = []
+    for i in np.flatnonzero(flags):
+        if runs and runs[-1][1] == i - 1 and epoch[i] - epoch[i - 1] == step_s:
+            runs[-1] = (runs[-1][0], int(i))
+        else:
+            runs.append((int(i), int(i)))
+    return runs
+
+
+def _episodes(conn: Connection, spec: TruthSpec) -> tuple[list[tuple[int, int]], float]:
+    if spec.threshold is None:
+        raise TruthError(f"truth {spec.fn!r} needs a threshold")
+    r = summed(conn, spec)
+    kw = r.kw.to_numpy()
+    flags = kw < spec.threshold if spec.condition == "<" else kw > spec.threshold
+    step_s = round(r.step_h * 3600)
+    runs = _runs(flags, _epoch(r.local), step_s)
+    least = (spec.min_minutes or 0) * 60
+    long_runs = [(a, b) for a, b in runs if (b - a + 1) * step_s > least]
+    return long_runs, r.step_h
+
+
+def episodes_above(conn: Connection, spec: TruthSpec) -> float:
+    """How many times the meter(s)' 15-minute kW stayed above `threshold` (below, with
+    condition '<') for longer than `min_minutes`: runs of consecutive intervals, a gap in the
+    data ending a run."""
+    return float(len(_episodes(conn, spec)[0]))
+
+
+def hours_above(conn: Connection, spec: TruthSpec) -> float:
+    """Hours spent in the episodes `episodes_above` counts (every interval above the threshold
+    when `min_minutes` is not given)."""
+    runs, step_h = _episodes(conn, spec)
+    return float(sum(b - a + 1 for a, b in runs) * step_h)
 
 
 def load_factor(conn: Connection, spec: TruthSpec) -> float:
     """Average kW over metered intervals divided by peak 15-minute kW (a ratio, 0..1)."""
-    kw = read(conn, spec, _one_meter(spec)).kw
+    kw = read(conn, spec, one_meter(spec)).kw
     return float(kw.mean() / kw.max())
 
 
 def sec(conn: Connection, spec: TruthSpec) -> float:
     """Specific energy consumption: the meter's kWh / units of its production meter
-    (`production_meter`, default '<meter>-output') over the period."""
-    meter = _one_meter(spec)
-    made = read(conn, spec, spec.production_meter or f"{meter}-output", metric="production")
-    units = float(made.values.sum())
+    (`production_meter`, default '<meter>-output'; several are added up) over the period."""
+    meter = one_meter(spec)
+    named = spec.production_meters() or [f"{meter}-output"]
+    units = float(sum(read(conn, spec, m, metric="production").values.sum() for m in named))
     if units <= 0:
         raise TruthError(f"no production in {spec.period!r}; SEC is undefined")
     return float(read(conn, spec, meter).values.sum()) / units
@@ -241,19 +259,50 @@ def _demand_charge(r: Readings, tariff: Tariff) -> float:
 
 def cost(conn: Connection, spec: TruthSpec) -> float:
     """Cost in EUR: electricity at the default time-of-use tariff plus its monthly demand charge
-    (pro rata for partial months); gas at the flat gas price."""
-    meter = _one_meter(spec)
+    (pro rata for partial months); gas at the flat gas price. Times `rate` when given (the
+    user's conversion into another currency)."""
+    meter = one_meter(spec)
     r = read(conn, spec, meter)
-    if _meter_info(conn, spec, meter)["kind"] == "gas":
-        return float(r.values.sum()) * CONFIG.gas_price_per_kwh
+    rate = spec.rate or 1.0
+    if meter_info(conn, spec, meter)["kind"] == "gas":
+        return float(r.values.sum()) * CONFIG.gas_price_per_kwh * rate
     energy_cost = float(np.sum(r.values.to_numpy() * _tou_prices(r.local, TARIFF)))
-    return energy_cost + _demand_charge(r, TARIFF)
+    return (energy_cost + _demand_charge(r, TARIFF)) * rate
+
+
+def tariff_cost(conn: Connection, spec: TruthSpec) -> float:
+    """Cost under the user's tariff: each interval's kWh x `price`, or x `peak_price` inside
+    `peak_hours` on `peak_days` (default Mon-Fri); plus, when `demand_charge` is given, that
+    charge x each calendar month's peak 15-minute kW (pro rata as the product does); times
+    `rate`. Several meters are costed one by one and added up."""
+    if spec.price is None:
+        raise TruthError("truth 'tariff_cost' needs a price")
+    charge = spec.demand_charge or 0.0
+    periods: tuple[tuple[tuple[int, ...], int, int, float], ...] = ()
+    if spec.peak_price is not None:
+        if spec.peak_hours is None:
+            raise TruthError("a peak price needs its peak_hours")
+        start, end = clock_minutes(spec.peak_hours)
+        if start % 60 or end % 60 or end <= start:
+            raise TruthError(f"peak hours {spec.peak_hours!r} must be whole hours within a day")
+        days = tuple(spec.peak_days if spec.peak_days is not None else range(5))
+        periods = ((days, start // 60, end // 60, spec.peak_price),)
+    tariff = Tariff("user", "", periods, spec.price, charge, False)
+    total = 0.0
+    for meter in spec.meters():
+        r = read(conn, spec, meter)
+        total += float(np.sum(r.values.to_numpy() * _tou_prices(r.local, tariff)))
+        total += _demand_charge(r, tariff) if charge else 0.0
+    return total * (spec.rate or 1.0)
 
 
 def carbon(conn: Connection, spec: TruthSpec) -> float:
-    """kg CO2e: energy times the default emission factor of the meter's kind."""
-    meter = _one_meter(spec)
-    kind = str(_meter_info(conn, spec, meter)["kind"])
+    """kg CO2e: energy times the default emission factor of the meter's kind, or times the
+    user's `factor` (then several meters are added up)."""
+    if spec.factor is not None:
+        return period_total(conn, spec) * spec.factor
+    meter = one_meter(spec)
+    kind = str(meter_info(conn, spec, meter)["kind"])
     if kind not in CONFIG.emission_factors:
         raise TruthError(f"no emission factor for {kind} meters")
     return float(read(conn, spec, meter).values.sum()) * CONFIG.emission_factors[kind]
@@ -261,15 +310,15 @@ def carbon(conn: Connection, spec: TruthSpec) -> float:
 
 def base_load(conn: Connection, spec: TruthSpec) -> float:
     """10th percentile of 15-minute kW over nights (00:00-05:00) and weekends (Sat, Sun)."""
-    r = read(conn, spec, _one_meter(spec))
+    r = read(conn, spec, one_meter(spec))
     idle = (np.asarray(r.local.hour) < 5) | (np.asarray(r.local.day_of_week) >= 5)
     return float(np.percentile(r.kw.to_numpy()[idle], 10))
 
 
 def intensity(conn: Connection, spec: TruthSpec) -> float:
     """Energy intensity: kWh over the period divided by the meter's floor area in m2."""
-    meter = _one_meter(spec)
-    area = _meter_info(conn, spec, meter)["floor_area_m2"]
+    meter = one_meter(spec)
+    area = meter_info(conn, spec, meter)["floor_area_m2"]
     if not area:
         raise TruthError(f"meter {meter!r} has no floor area")
     return float(read(conn, spec, meter).values.sum()) / float(area)
@@ -280,19 +329,69 @@ def intensity(conn: Connection, spec: TruthSpec) -> float:
 
 def pct_change(conn: Connection, spec: TruthSpec) -> float:
     """Change of the total from `reference` to `period` in % of the reference."""
-    now, then = _total(conn, spec), _total(conn, spec, "reference")
+    now, then = period_total(conn, spec), period_total(conn, spec, "reference")
     return 100.0 * (now - then) / then
 
 
 def difference(conn: Connection, spec: TruthSpec) -> float:
     """Total over `period` minus the total over `reference` (kWh)."""
-    return _total(conn, spec) - _total(conn, spec, "reference")
+    return period_total(conn, spec) - period_total(conn, spec, "reference")
+
+
+def _parent(conn: Connection, spec: TruthSpec, meter: str) -> str:
+    row = conn.execute(
+        text(
+            """
+            SELECT p.name FROM meters m JOIN meters p ON p.id = m.parent_id
+            JOIN sites st ON st.id = m.site_id WHERE st.name = :site AND m.name = :meter
+            """
+        ),
+        {"site": spec.site, "meter": meter},
+    ).first()
+    if row is None:
+        raise TruthError(f"meter {meter!r} has no parent; name a base_meter")
+    return str(row[0])
+
+
+def share(conn: Connection, spec: TruthSpec) -> float:
+    """Share in % of the named meters' total energy in the total of `base_meter` (default: the
+    first meter's parent, e.g. the main incomer) over the same period."""
+    base = spec.base_meters() or [_parent(conn, spec, spec.meters()[0])]
+    whole = period_total(conn, spec.model_copy(update={"meter": base}))
+    return 100.0 * period_total(conn, spec) / whole
+
+
+def _two_totals(conn: Connection, spec: TruthSpec) -> tuple[float, float]:
+    meters = spec.meters()
+    if len(meters) != 2:
+        raise TruthError(f"truth {spec.fn!r} needs two meters, got {meters}")
+    return tuple(  # type: ignore[return-value]
+        float(read(conn, spec, m).values.sum()) for m in meters
+    )
+
+
+def meters_difference(conn: Connection, spec: TruthSpec) -> float:
+    """First meter's total minus the second's over the same period (kWh)."""
+    first, second = _two_totals(conn, spec)
+    return first - second
+
+
+def meters_pct(conn: Connection, spec: TruthSpec) -> float:
+    """How much more (or less) the first meter used than the second, in % of the second."""
+    first, second = _two_totals(conn, spec)
+    return 100.0 * (first - second) / second
+
+
+def larger_meter(conn: Connection, spec: TruthSpec) -> str:
+    """Name of the meter with the larger total over the period, of the two named."""
+    first, second = _two_totals(conn, spec)
+    return spec.meters()[0] if first >= second else spec.meters()[1]
 
 
 def ranking(conn: Connection, spec: TruthSpec) -> pd.Series:
     """Totals per meter, largest first: meters with the metric, totals (parents) left out,
     only `kind` when given."""
-    rows = conn.execute(_SERIES, {"site": spec.site, "metric": spec.metric}).mappings().all()
+    rows = conn.execute(SERIES_SQL, {"site": spec.site, "metric": spec.metric}).mappings().all()
     names = [
         r["name"]
         for r in rows
@@ -354,7 +453,7 @@ def _part_labels(r: Readings, by: str) -> np.ndarray:
 
 
 def _part(conn: Connection, spec: TruthSpec, by: str, part: str) -> tuple[float, float]:
-    r = read(conn, spec, _one_meter(spec))
+    r = read(conn, spec, one_meter(spec))
     mask = _part_labels(r, by) == part
     return float(r.values[mask].sum()), float(r.values.sum())
 
@@ -393,14 +492,14 @@ def tou_share(conn: Connection, spec: TruthSpec) -> float:
 def missing_intervals(conn: Connection, spec: TruthSpec) -> float:
     """Expected 15-minute intervals in the period minus the readings present, summed over the
     named meters (every meter with the metric when none is named)."""
-    start, end = _window(conn, spec)
+    start, end = epoch_window(conn, spec)
     names = spec.meters() or [
         str(r["name"])
-        for r in conn.execute(_SERIES, {"site": spec.site, "metric": spec.metric}).mappings()
+        for r in conn.execute(SERIES_SQL, {"site": spec.site, "metric": spec.metric}).mappings()
     ]
     missing = 0
     for name in names:
-        step = int(_meter_info(conn, spec, name)["interval_s"] or 900)
+        step = int(meter_info(conn, spec, name)["interval_s"] or 900)
         try:
             present = len(read(conn, spec, name).values)
         except TruthError:
@@ -411,15 +510,15 @@ def missing_intervals(conn: Connection, spec: TruthSpec) -> float:
 
 def coverage_percent(conn: Connection, spec: TruthSpec) -> float:
     """Share in % of one meter's expected 15-minute intervals that have a reading."""
-    start, end = _window(conn, spec)
-    expected = (end - start) / int(_meter_info(conn, spec, _one_meter(spec))["interval_s"] or 900)
+    start, end = epoch_window(conn, spec)
+    expected = (end - start) / int(meter_info(conn, spec, one_meter(spec))["interval_s"] or 900)
     return 100.0 * (expected - missing_intervals(conn, spec)) / expected
 
 
 def events(conn: Connection, spec: TruthSpec) -> list[str]:
     """Meters (or kinds, with `returns: kinds`) of the simulator's labelled events that overlap
     the period, optionally only on the named meters or of one `kind`; sorted, unique."""
-    start, end = _window(conn, spec)
+    start, end = epoch_window(conn, spec)
     rows = conn.execute(
         text(
             """
@@ -488,7 +587,7 @@ def incidents(conn: Connection, spec: TruthSpec) -> list[str]:
     if spec.kind is not None:
         keep &= table["kind"] == spec.kind
     if spec.period is not None:
-        start, end = _window(conn, spec)
+        start, end = epoch_window(conn, spec)
         last = table["end_ts"].fillna(np.inf)
         keep &= (table["start_ts"] < end) & (last >= start)
     return [f"#{int(i)}" for i in table.loc[keep, "id"]]
@@ -537,6 +636,20 @@ _RAW: dict[str, Callable[[Connection, TruthSpec], Truth]] = {
         min_day,
         peak_demand,
         peak_time,
+        window_peak,
+        window_peak_time,
+        average_power,
+        window_energy,
+        window_average_kw,
+        window_share,
+        profile_peak_hour,
+        episodes_above,
+        hours_above,
+        tariff_cost,
+        share,
+        meters_difference,
+        meters_pct,
+        larger_meter,
         load_factor,
         sec,
         cost,

@@ -264,3 +264,18 @@ def savings(fit: Fit, expected: Array, actual: Array, confidence: float = 0.9) -
         fractional_uncertainty=abs(core / fraction) if fraction else None,
         confidence=confidence,
     )
+
+
+def goodness_of_fit(y: Array, predicted: Array, p: int) -> tuple[float, float, float, float, float]:
+    """R², adjusted R², CV(RMSE) %, NMBE % and RMSE of a fit with p parameters (ASHRAE 14)."""
+    return _statistics(y, predicted, p)
+
+
+def lag1_autocorrelation(residuals: Array) -> float:
+    """Lag-1 autocorrelation of residuals in time order (0 for fewer than three)."""
+    return _lag1(residuals)
+
+
+def ashrae_caveats(fit: Fit) -> list[str]:
+    """The ASHRAE 14 limits a fit misses and the drivers that are not significant."""
+    return _caveats(fit)
