@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run demo test lint format typecheck pytest bench clean
+.PHONY: install run demo test lint format typecheck pytest bench bench-cli clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,10 @@ pytest: $(STAMP)
 ## Store benchmark; PostgreSQL too when EMS_TEST_PG_URL is set (scripts/postgres-up.sh prints it).
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.store_bench $(if $(EMS_TEST_PG_URL),--pg $(EMS_TEST_PG_URL))
+
+## Start-up benchmark: --help, meters, a meter question and pytest's start-up, in new processes.
+bench-cli: $(STAMP)
+	$(BIN)/python -m benchmarks.cli_bench
 
 clean:
 	rm -rf $(VENV) .ems .mypy_cache .ruff_cache .pytest_cache

@@ -60,7 +60,7 @@ def evidence_from_calls(calls: Iterable[dict[str, Any]]) -> Evidence:
     parts = _Parts()
     for call in records:
         result = call.get("result")
-        builder = _BUILDERS.get(str(call.get("name")))
+        builder = BUILDERS.get(str(call.get("name")))
         if builder is None or not isinstance(result, dict) or "error" in result:
             continue  # a failed call is still listed in tool_calls, with its error
         try:
@@ -491,7 +491,7 @@ def _search_knowledge(r: dict[str, Any], out: _Parts) -> None:
         )
 
 
-_BUILDERS: dict[str, Callable[[dict[str, Any], _Parts], None]] = {
+BUILDERS: dict[str, Callable[[dict[str, Any], _Parts], None]] = {
     "query_metric": _query_metric,
     "compute_kpi": _compute_kpi,
     "compare_periods": _compare_periods,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
@@ -38,14 +38,14 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.runtime import Runtime
 from langgraph.types import Command
 
+from agent.context import MakeContext
 from agent.models import Backend, explain
-from agent.offline.meters import load_catalogue
 from agent.offline.model import OfflinePlanner, Turn
 from agent.offline.understand import AFFIRM, DECLINE
-from agent.prompts import system_prompt
+from agent.prompts import turn_prompt
 from agent.toolkit import TurnContext, langchain_tools, write_tools
 from agent.writes import describe_write
-from store.timeutil import zone
+from store.catalog import SiteRef
 from tools.base import Tool, ToolContext
 
 Outcome = Literal["answer", "clarify", "refuse", "confirm"]
@@ -96,13 +96,7 @@ class _BindTurn(AgentMiddleware[Any, TurnContext]):
         if isinstance(request.model, OfflinePlanner):
             turn = Turn(ctx.engine, ctx.site, ctx.now)
             return handler(request.override(model=request.model.for_turn(turn)))
-        cat = load_catalogue(ctx.engine, ctx.site)
-        lines = "\n".join(
-            f"- {m.name} | {m.kind} | {m.unit} | {', '.join(m.metrics)} | "
-            f"{', '.join(m.aliases)} | {m.description}"
-            for m in cat.meters
-        )
-        return handler(request.override(system_message=SystemMessage(system_prompt(ctx, lines))))
+        return handler(request.override(system_message=SystemMessage(turn_prompt(ctx))))
 
 
 def _gate(writes: set[str]) -> HumanInTheLoopMiddleware[Any, TurnContext, Any]:
@@ -133,12 +127,15 @@ class Agent:
         backend: Backend,
         registry: dict[str, Tool[Any, Any]],
         checkpointer: BaseCheckpointSaver[Any],
-        base_context: ToolContext,
-        clock: Callable[[], datetime] | None = None,
+        contexts: MakeContext,
+        *,
+        user: str = "cli",
+        role: str = "operator",
     ) -> None:
         self.backend = backend
-        self.base_context = base_context
-        self.clock = clock
+        self.contexts = contexts
+        self.user = user
+        self.role = role
         self.graph = create_agent(
             backend.model,
             langchain_tools(registry),
@@ -179,7 +176,7 @@ class Agent:
         started = time.perf_counter()
         thread = thread or uuid.uuid4().hex[:12]
         config: Any = {"configurable": {"thread_id": thread}}
-        ctx = TurnContext(self._tool_context(now, user, role))
+        ctx = TurnContext(self.context(now, user, role))
         before = len(self._messages(config))
         prefix: list[str] = []
         pending = self._pending(config)
@@ -208,15 +205,15 @@ class Agent:
 
     # ------------------------------------------------------------------ internals
 
-    def _tool_context(
-        self, now: datetime | None, user: str | None, role: str | None
+    @property
+    def site(self) -> SiteRef:
+        return self.contexts.site
+
+    def context(
+        self, now: datetime | None = None, user: str | None = None, role: str | None = None
     ) -> ToolContext:
-        base = self.base_context
-        site_zone = zone(base.site.timezone)
-        moment = (now or (self.clock() if self.clock else datetime.now(site_zone))).astimezone(
-            site_zone
-        )
-        return replace(base, now=moment, user=user or base.user, role=role or base.role)
+        """The tools' context of a turn: this agent's person and role unless others are named."""
+        return self.contexts(user=user or self.user, role=role or self.role, now=now)
 
     def _messages(self, config: Any) -> list[BaseMessage]:
         state = self.graph.get_state(config)

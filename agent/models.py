@@ -2,18 +2,16 @@
 
 OpenAI, Azure OpenAI (its /openai/v1 endpoint), Ollama, vLLM and a llama.cpp server all speak the
 same Chat Completions protocol; the openai client retries rate limits, time-outs and server
-errors with exponential backoff. The API key comes only from the environment."""
+errors with exponential backoff. The API key comes only from the environment (the root reads it)."""
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 from langchain_core.language_models import BaseChatModel
 
 from agent.offline.model import MODEL_NAME, OfflinePlanner
-from ems_agent.settings import Settings
-from store.errors import EMSError
+from common.errors import EMSError
 
 OPENAI_URL = "https://api.openai.com/v1"
 
@@ -27,6 +25,18 @@ class ModelUnavailable(EMSError):
 
 
 @dataclass(frozen=True)
+class LlmSettings:
+    """The model settings: an OpenAI-compatible endpoint and model, or neither (offline)."""
+
+    base_url: str | None = None
+    model: str | None = None
+    api_key: str | None = None  # OPENAI_API_KEY, from the environment only
+    timeout_s: float = 60.0
+    max_retries: int = 3
+    temperature: float = 0.0
+
+
+@dataclass(frozen=True)
 class Backend:
     model: BaseChatModel
     name: str
@@ -37,19 +47,18 @@ class Backend:
         return self.endpoint is None
 
 
-def make_backend(settings: Settings, model: str | None = None) -> Backend:
+def make_backend(llm: LlmSettings, model: str | None = None) -> Backend:
     """The chat model the settings ask for; `model` overrides EMS_LLM_MODEL ('offline' forces
     the built-in planner)."""
-    name = model or settings.llm_model
-    if name in ("offline", MODEL_NAME) or (name is None and settings.llm_base_url is None):
+    name = model or llm.model
+    if name in ("offline", MODEL_NAME) or (name is None and llm.base_url is None):
         return Backend(OfflinePlanner(), MODEL_NAME, None)
     if name is None:
         raise ModelConfigError(
-            f"EMS_LLM_BASE_URL is set ({settings.llm_base_url}) but no model is named: set "
+            f"EMS_LLM_BASE_URL is set ({llm.base_url}) but no model is named: set "
             "EMS_LLM_MODEL (or --model), e.g. 'llama3.1' for Ollama"
         )
-    key = os.environ.get("OPENAI_API_KEY")
-    if not key and settings.llm_base_url is None:
+    if not llm.api_key and llm.base_url is None:
         raise ModelConfigError(
             f"EMS_LLM_MODEL={name} uses OpenAI's endpoint, which needs an API key: set "
             "OPENAI_API_KEY, or point EMS_LLM_BASE_URL at a local server (Ollama, vLLM, "
@@ -57,15 +66,15 @@ def make_backend(settings: Settings, model: str | None = None) -> Backend:
         )
     from langchain_openai import ChatOpenAI
 
-    endpoint = settings.llm_base_url or OPENAI_URL
+    endpoint = llm.base_url or OPENAI_URL
     chat = ChatOpenAI(
         model=name,
         base_url=endpoint,
         # Local servers need no key, but the client insists on one.
-        api_key=key or "not-needed",
-        timeout=settings.llm_timeout_s,
-        max_retries=settings.llm_max_retries,
-        temperature=settings.llm_temperature,
+        api_key=llm.api_key or "not-needed",
+        timeout=llm.timeout_s,
+        max_retries=llm.max_retries,
+        temperature=llm.temperature,
         streaming=True,  # answers reach the chat page and Slack token by token
         stream_usage=True,
     )

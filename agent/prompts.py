@@ -3,6 +3,9 @@ time zone and current time, the meter catalogue, tariffs, and the rules answers 
 
 from __future__ import annotations
 
+from datetime import UTC
+
+from agent.offline.meters import load_catalogue
 from tools.base import ToolContext
 
 RULES = """\
@@ -27,8 +30,19 @@ Rules:
 """
 
 
+def turn_prompt(ctx: ToolContext) -> str:
+    """The system prompt of one turn, with the site's meter catalogue read from the store."""
+    cat = load_catalogue(ctx.engine, ctx.site)
+    lines = "\n".join(
+        f"- {m.name} | {m.kind} | {m.unit} | {', '.join(m.metrics)} | "
+        f"{', '.join(m.aliases)} | {m.description}"
+        for m in cat.meters
+    )
+    return system_prompt(ctx, lines)
+
+
 def system_prompt(ctx: ToolContext, catalogue: str) -> str:
-    now = ctx.now.astimezone()
+    now = ctx.now.astimezone(UTC)
     local = ctx.now.strftime("%A %Y-%m-%d %H:%M")
     tariffs = "; ".join(
         f"{kind}: {t.name} ({t.currency}, default {t.default_price}/kWh, demand charge "

@@ -15,7 +15,7 @@ from langchain.tools import ToolRuntime
 from langchain_core.tools import StructuredTool, ToolException
 from pydantic import ConfigDict, ValidationError
 
-from store.errors import EMSError
+from common.errors import EMSError
 from tools.base import Tool, ToolContext
 
 # Chart series longer than this are summarised in what the model reads.

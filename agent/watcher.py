@@ -17,15 +17,15 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import Connection, Engine
 
-from connectors.notify.base import IncidentNotice
+from common.errors import EMSError
+from common.notices import Delivery, IncidentNotice
 from store import catalog, queries
 from store import incidents as store
 from store.catalog import MeterRef, SiteRef
-from store.errors import EMSError
 from store.rollups import day_range
 from tools.alerts import AlertOut, evaluate_rules, list_alerts
 from tools.anomaly import Event, detect_anomalies
@@ -37,8 +37,8 @@ if TYPE_CHECKING:
         BackgroundScheduler,
     )
 
+    from agent.context import MakeContext
     from agent.summary import Knowledge, Summariser
-    from connectors.notify.base import Notifier
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +60,16 @@ KIND_TITLES = {
     "negative_values": "negative readings",
     "alert_rule": "alert",
 }
+
+
+class Notifier(Protocol):
+    """What the watcher needs of a notifier (webhook, e-mail, Slack: connectors/notify)."""
+
+    name: str
+
+    def send(self, notice: IncidentNotice) -> Delivery:
+        """Deliver the notice; never raises for delivery failures."""
+        ...
 
 
 @dataclass
@@ -195,7 +205,7 @@ def title(meter: str | None, kind: str, start: int, tz: str, extra: str = "") ->
 
 
 def _zone(tz: str) -> Any:
-    from store.timeutil import zone
+    from common.timeutil import zone
 
     return zone(tz)
 
@@ -224,32 +234,34 @@ class Watcher:
     def __init__(
         self,
         engine: Engine,
-        site: SiteRef,
-        config: AnalyticsConfig,
+        contexts: MakeContext,
         knowledge: Knowledge | None,
         notifiers: Sequence[Notifier],
         summariser: Summariser,
-        clock: Callable[[], datetime],
     ) -> None:
         self.engine = engine
-        self.site = site
-        self.config = config
+        self.contexts = contexts
+        self.site: SiteRef = contexts.site
         self.knowledge = knowledge
         self.notifiers = list(notifiers)
         self.summariser = summariser
-        self.clock = clock
-        self.state_key = f"watcher:{site.name}"
+        self.state_key = f"watcher:{self.site.name}"
         self.last_report: WatchReport | None = None
+
+    def context(self, now: datetime | None = None) -> ToolContext:
+        """The tools' context of a run: the watcher acts as an operator, at `now` or the clock's."""
+        return self.contexts(user="watcher", role="operator", now=now)
+
+    def now(self) -> datetime:
+        return self.context().now
 
     # ------------------------------------------------------------------ one run
 
     def run_once(self, now: datetime | None = None) -> WatchReport:
         """Score the data since the last run, fold it into incidents, summarise and notify."""
         started = time.perf_counter()
-        moment = now or self.clock()
-        ctx = ToolContext(
-            self.engine, self.site, moment, self.config, user="watcher", role="operator"
-        )
+        ctx = self.context(now)
+        moment = ctx.now
         now_ts = int(moment.timestamp())
         with self.engine.connect() as conn:
             state = store.get_state(conn, self.state_key) or {}
@@ -310,9 +322,11 @@ class Watcher:
 
     # ------------------------------------------------------------------ incidents
 
-    def _figures(self, meter: MeterRef | None, segments: Sequence[Segment]) -> _Figures:
+    def _figures(
+        self, config: AnalyticsConfig, meter: MeterRef | None, segments: Sequence[Segment]
+    ) -> _Figures:
         extra = _total([s.extra_kwh for s in segments])
-        factor = self.config.emission_factors.get(meter.kind) if meter else None
+        factor = config.emission_factors.get(meter.kind) if meter else None
         return _Figures(
             start=min(s.start for s in segments),
             end=max(s.end for s in segments),
@@ -374,7 +388,7 @@ class Watcher:
         segments: list[Segment],
         report: WatchReport,
     ) -> None:
-        fig = self._figures(meter, segments)
+        fig = self._figures(ctx.config, meter, segments)
         new = store.NewIncident(
             meter_id=meter.id,
             kind=kind,
@@ -406,7 +420,7 @@ class Watcher:
         segments = merge_segments(stored, group)
         if segments == stored:
             return
-        fig = self._figures(meter, segments)
+        fig = self._figures(ctx.config, meter, segments)
         change = self._change(row, fig)
         store.change_incident(
             conn,
@@ -537,7 +551,7 @@ class Watcher:
     def _deliver_one(
         self, ctx: ToolContext, row: store.IncidentRow, meter: MeterRef | None, report: WatchReport
     ) -> None:
-        summary = self.summariser.summarise(incident_out(ctx, row), meter, self.config)
+        summary = self.summariser.summarise(incident_out(ctx, row), meter, ctx.config)
         report.summarised.append(row.id)
         problems = [f"summary: {p}" for p in summary.problems]
         details = {**row.details, "citations": summary.citations, "summary_model": summary.model}

@@ -14,12 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.common import median_ms, stamp, table, write_section
+from common.timeutil import zone
 from connectors.demo import load_demo
 from ems_agent.app import analytics_config, open_app
 from ems_agent.settings import load_settings
 from store import catalog
 from store.schema import BaselineModel
-from store.timeutil import zone
 from tools.base import ToolContext
 from tools.registry import all_tools
 

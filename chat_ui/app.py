@@ -8,9 +8,9 @@ import logging
 import re
 import time
 from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass, replace
-from datetime import datetime
-from typing import Any, cast
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol, cast
 
 import gradio as gr
 
@@ -29,10 +29,8 @@ from chat_ui.chat import (
 )
 from chat_ui.style import CSS, THEME
 from chat_ui.threads import ThreadIndex, new_thread_id
-from ems_agent.app import App, build_agent
-from ems_agent.users import User, at_least, authenticate, ensure_first_admin, find_user
-from store.errors import EMSError
-from store.timeutil import zone
+from common.errors import EMSError
+from common.roles import at_least
 from tools.base import ToolContext
 
 log = logging.getLogger(__name__)
@@ -51,6 +49,42 @@ JSON_ITEMS = 24  # longer lists in the tool-call view are cut; the tables and ch
 
 class PortInUse(EMSError):
     """The chat page's port is taken by another program."""
+
+
+@dataclass(frozen=True)
+class UiSettings:
+    """Where the page listens, and the file that lists each person's conversations."""
+
+    host: str = "127.0.0.1"
+    port: int = 7860
+    threads_path: Path = Path(".ems/chat_threads.db")
+
+
+class Account(Protocol):
+    """A person who may log in."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def role(self) -> str: ...
+
+
+class Accounts(Protocol):
+    """Who may log in to the page, and with which role (the root's users)."""
+
+    def find(self, name: str) -> Account | None: ...
+    def authenticate(self, name: str, password: str) -> Account | None: ...
+    def ensure_first_admin(self) -> Account | None: ...
+
+
+@dataclass(frozen=True)
+class UiDeps:
+    """What the page is handed by the root: the agent (whose turn contexts carry the site and
+    the clock), the users, and its settings."""
+
+    agent: Agent
+    accounts: Accounts
+    settings: UiSettings
 
 
 def _trimmed(value: Any) -> Any:
@@ -102,27 +136,22 @@ class _Evidence:
 class _Page:
     """The page's handlers; every one looks up the person and their role for each request."""
 
-    def __init__(self, app: App, agent: Agent, now: datetime | None) -> None:
-        self.settings = app.settings
-        self.agent = agent
-        self.now = now
-        self.threads = ThreadIndex(app.settings.home / "chat_threads.db")
+    def __init__(self, deps: UiDeps) -> None:
+        self.agent = deps.agent
+        self.accounts = deps.accounts
+        self.threads = ThreadIndex(deps.settings.threads_path)
 
     # ------------------------------------------------------------------ who and when
 
-    def clock(self) -> datetime:
-        tz = zone(self.agent.base_context.site.timezone)
-        return (self.now or datetime.now(tz)).astimezone(tz)
-
-    def user(self, request: gr.Request | None) -> User:
+    def user(self, request: gr.Request | None) -> Account:
         name = request.username if request is not None else None
-        found = find_user(self.settings, name) if name else None
+        found = self.accounts.find(name) if name else None
         if found is None:
             raise gr.Error("You are not logged in, or your account was removed; log in again.")
         return found
 
-    def ctx(self, user: User) -> ToolContext:
-        return replace(self.agent.base_context, now=self.clock(), user=user.name, role=user.role)
+    def ctx(self, user: Account) -> ToolContext:
+        return self.agent.context(user=user.name, role=user.role)
 
     # ------------------------------------------------------------------ page load
 
@@ -143,11 +172,11 @@ class _Page:
             *self.incident_controls(user),
         )
 
-    def thread_list(self, user: User, current: str | None) -> Any:
+    def thread_list(self, user: Account, current: str | None) -> Any:
         choices = [(t.title, t.thread) for t in self.threads.threads(user.name)]
         return gr.Radio(choices=choices, value=current if choices else None)
 
-    def panels(self, user: User) -> tuple[Any, ...]:
+    def panels(self, user: Account) -> tuple[Any, ...]:
         ctx = self.ctx(user)
         return (panels.meters_html(ctx), self.rules(ctx))
 
@@ -179,9 +208,7 @@ class _Page:
         yield (pending, "", pending, skip, skip, thread, *([skip] * 5))
         reply: Reply | None = None
         try:
-            for event in self.agent.stream(
-                question, thread=thread, now=self.clock(), user=user.name, role=user.role
-            ):
+            for event in self.agent.stream(question, thread=thread, user=user.name, role=user.role):
                 if isinstance(event, Reply):
                     reply = event
                     continue
@@ -244,7 +271,7 @@ class _Page:
             return panels.incidents_html(shown), gr.Dropdown(choices=choices)
         return panels.incidents_html(shown), gr.Dropdown(choices=choices, value=None)
 
-    def incident_controls(self, user: User) -> tuple[Any, Any]:
+    def incident_controls(self, user: Account) -> tuple[Any, Any]:
         """The controls shown to operators and admins, the note in their place to viewers."""
         may_act = at_least(user.role, "operator")
         return gr.Column(visible=may_act), gr.Markdown(visible=not may_act)
@@ -447,9 +474,9 @@ def _panel_tabs() -> _Panels:
     return _Panels(meters_tab, meters, refresh, incidents, rules_tab, rules)
 
 
-def build_ui(app: App, *, agent: Agent | None = None, now: datetime | None = None) -> gr.Blocks:
-    """The page over this installation's agent; `now` fixes the clock (tests, demos)."""
-    page = _Page(app, agent or build_agent(app, role="viewer"), now)
+def build_ui(deps: UiDeps) -> gr.Blocks:
+    """The page over the agent it is handed (its turn contexts carry the clock)."""
+    page = _Page(deps)
     blocks = gr.Blocks(title="EMS agent", analytics_enabled=False, fill_width=True)
     with blocks:
         thread, messages, answered = gr.State(None), gr.State([]), gr.State({})
@@ -482,7 +509,7 @@ def build_ui(app: App, *, agent: Agent | None = None, now: datetime | None = Non
     return blocks
 
 
-def login_check(settings: Any) -> Callable[[str, str], Awaitable[bool]]:
+def login_check(accounts: Accounts) -> Callable[[str, str], Awaitable[bool]]:
     """Gradio's `auth=` callable: Argon2 checks off the event loop, and a name with many
     recent failures is refused for a while (a slow brake on password guessing)."""
     failures: dict[str, list[float]] = {}
@@ -496,7 +523,7 @@ def login_check(settings: Any) -> Callable[[str, str], Awaitable[bool]]:
             )
             return False
         try:
-            user = await asyncio.to_thread(authenticate, settings, name, password)
+            user = await asyncio.to_thread(accounts.authenticate, name, password)
         except EMSError as exc:
             log.error("login for %r failed: %s", name, exc)
             return False
@@ -521,27 +548,19 @@ class UIHandle:
         self.blocks.close(verbose=False)
 
 
-def serve(
-    app: App,
-    host: str | None = None,
-    port: int | None = None,
-    *,
-    agent: Agent | None = None,
-    now: datetime | None = None,
-) -> UIHandle:
-    """Start the page on host:port (settings' ui_host/ui_port by default) in the background."""
-    settings = app.settings
-    blocks = build_ui(app, agent=agent, now=now)  # first: a store without data fails here
-    ensure_first_admin(settings)
+def serve(deps: UiDeps, host: str | None = None, port: int | None = None) -> UIHandle:
+    """Start the page on host:port (the settings' host and port by default) in the background."""
+    blocks = build_ui(deps)  # first: a store without data fails here
+    deps.accounts.ensure_first_admin()
     blocks.queue(default_concurrency_limit=4)
-    host = host or settings.ui_host
-    port = port or settings.ui_port
+    host = host or deps.settings.host
+    port = port or deps.settings.port
     try:
         _, url, _ = blocks.launch(
             server_name=host,
             server_port=port,
             # launch() is typed for a plain function, but awaits a coroutine function too
-            auth=cast(Any, login_check(settings)),
+            auth=cast(Any, login_check(deps.accounts)),
             auth_message="Log in with the account your energy team gave you.",
             prevent_thread_lock=True,
             share=False,

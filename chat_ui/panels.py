@@ -13,7 +13,7 @@ from markdown_it import MarkdownIt
 
 from agent.evidence import RULE_COLUMNS
 from chat_ui.charts import sparkline
-from store.errors import EMSError, NotConfigured
+from common.errors import EMSError, NotConfigured
 from tools.base import ToolContext
 from tools.registry import all_tools
 

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from store.errors import EMSError
+from common.errors import EMSError
 
 CONFIG = """\
 listeners:

@@ -9,11 +9,11 @@ from datetime import date, datetime, time, timedelta
 import numpy as np
 from sqlalchemy import Connection, Engine, delete, func, insert, select
 
+from common.timeutil import zone
 from connectors.plant import PlantSpec, demo_plant
 from connectors.simulator import simulate
 from store import catalog
 from store.schema import EventLabel, Meter, Reading, Series, Site
-from store.timeutil import zone
 from store.writes import WriteStats, write_readings
 
 Progress = Callable[[str, int, int], None]

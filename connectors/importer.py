@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 from sqlalchemy import Engine
 
+from common.errors import EMSError
 from connectors.parsing import ParsedFile, ParseOptions, RowError, parse_file
 from store import catalog
-from store.errors import EMSError
 from store.writes import WriteStats, write_readings
 
 Progress = Callable[[str, int, int], None]

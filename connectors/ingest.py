@@ -27,10 +27,10 @@ from typing import Protocol
 import numpy as np
 from sqlalchemy import Connection, Engine, insert, select, update
 
+from common.errors import EMSError
 from connectors.payloads import Columns, Decoded, InvalidPayload, TopicScheme, decode
 from connectors.registers import RegisterTracker
 from store import catalog
-from store.errors import EMSError
 from store.schema import DeadLetter, SmallState
 from store.writes import SeriesWrite, write_many
 

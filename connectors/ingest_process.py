@@ -31,9 +31,9 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from common.errors import EMSError
 from connectors.ingest import RETRY_S, Ack, Health, IngestCore, Ingestor
 from connectors.payloads import TopicScheme
-from store.errors import EMSError
 
 log = logging.getLogger(__name__)
 START_TIMEOUT_S = 60.0  # the child imports numpy, pandas and SQLAlchemy before it is ready

@@ -22,8 +22,8 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from common.errors import EMSError
 from connectors.ingest import IngestCore
-from store.errors import EMSError
 
 log = logging.getLogger(__name__)
 SESSION_EXPIRY_S = 7 * 86400  # the broker keeps our queue across a week of downtime

@@ -38,6 +38,16 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from common.errors import UnknownUnit
+from common.timeutil import from_epoch, zone
+from common.units import (
+    ADDITIVE_METRICS,
+    DEFAULT_UNIT,
+    UnitInfo,
+    canonical_unit,
+    check_metric_unit,
+    parse_unit,
+)
 from connectors.registers import RegisterIssue, registers_to_intervals
 from connectors.tables import (
     ImportFormatError,
@@ -50,16 +60,6 @@ from connectors.tables import (
     parse_numbers,
     read_table,
     table_rows,
-)
-from store.errors import UnknownUnit
-from store.timeutil import from_epoch, zone
-from store.units import (
-    ADDITIVE_METRICS,
-    DEFAULT_UNIT,
-    UnitInfo,
-    canonical_unit,
-    check_metric_unit,
-    parse_unit,
 )
 
 __all__ = [

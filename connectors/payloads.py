@@ -23,8 +23,8 @@ import numpy as np
 import numpy.typing as npt
 import orjson
 
-from store.errors import EMSError, UnknownUnit
-from store.units import (
+from common.errors import EMSError, UnknownUnit
+from common.units import (
     DEFAULT_UNIT,
     UnitInfo,
     canonical_unit,

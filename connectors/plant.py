@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from store.units import MeterKind
+from common.units import MeterKind
 
 EVENT_KINDS = (
     "compressed_air_leak",

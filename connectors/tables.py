@@ -32,9 +32,9 @@ import numpy.typing as npt
 import pandas as pd
 from openpyxl import load_workbook
 
-from store.errors import EMSError, UnknownUnit
-from store.timeutil import UnknownTimezone, zone
-from store.units import Dimension, UnitInfo, check_metric_unit, parse_unit
+from common.errors import EMSError, UnknownUnit
+from common.timeutil import UnknownTimezone, zone
+from common.units import Dimension, UnitInfo, check_metric_unit, parse_unit
 
 CHUNK_ROWS = 200_000
 SNIFF_LINES = 50  # lines that decide the separator and where the header is

@@ -1,29 +1,50 @@
-"""Wiring: settings to an open, migrated store; the one place services get their dependencies."""
+"""The composition root's wiring: settings to an open, migrated store, and every part built from
+it and handed what it needs (the agent, the watcher, the notifiers, the page's and the bot's deps).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine
-
-from ems_agent.settings import Settings, load_settings
-from store.engine import make_engine
-from store.migrate import upgrade
-from tools.base import AnalyticsConfig, Tariff
+from ems_agent.context import Clock, TurnContexts, parse_time, system_clock
+from ems_agent.slices import (
+    analytics_config,
+    knowledge_settings,
+    llm_settings,
+    notify_settings,
+    slack_settings,
+    ui_settings,
+)
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
     from agent.loop import Agent
+    from agent.summary import Knowledge
+    from agent.watcher import Notifier, Watcher
+    from chat_ui.app import UiDeps
+    from ems_agent.settings import Settings
     from knowledge.store import KnowledgeStore, Passage, SourceInfo
+    from slack_bot.bot import SlackDeps
+
+__all__ = ["App", "analytics_config", "build_agent", "open_app"]
 
 
 @dataclass
 class App:
+    """One installation: its settings, its clock, and the store and knowledge store it opens."""
+
     settings: Settings
+    clock: Clock = system_clock
 
     @cached_property
     def engine(self) -> Engine:
+        from store.engine import make_engine
+        from store.migrate import upgrade
+
         engine = make_engine(self.settings.db_url)
         upgrade(engine)
         return engine
@@ -33,33 +54,25 @@ class App:
         """The knowledge store: embedded Chroma under EMS_HOME, or the server at chroma_url."""
         from knowledge.store import open_knowledge
 
-        return open_knowledge(self.settings)
+        return open_knowledge(knowledge_settings(self.settings))
 
+    def contexts(self, site: str | None = None, now: str | datetime | None = None) -> TurnContexts:
+        """The turn-context factory of a site (default EMS_SITE); `now` stops its clock there
+        (an ISO text from the command line, read in the site's zone when naive)."""
+        from store import catalog
 
-def analytics_config(settings: Settings) -> AnalyticsConfig:
-    """Tariffs, emission factors and the demand window from settings; defaults stay labelled."""
-    default = AnalyticsConfig()
-    tariffs = default.tariffs
-    if settings.tariff is not None:
-        t = settings.tariff
-        periods = tuple((tuple(p.days), p.start_hour, p.end_hour, p.price) for p in t.periods)
-        tariffs = {
-            "electricity": Tariff(
-                name=t.name,
-                currency=t.currency,
-                periods=periods,
-                default_price=t.default_price,
-                demand_charge_per_kw=t.demand_charge_per_kw,
-                is_default=False,
-            )
-        }
-    return AnalyticsConfig(
-        tariffs=tariffs,
-        emission_factors=settings.emission_factors or default.emission_factors,
-        emission_factors_are_defaults=settings.emission_factors is None,
-        demand_window_s=settings.demand_window_minutes * 60,
-        gas_price_per_kwh=settings.gas_price_per_kwh,
-    )
+        with self.engine.connect() as conn:
+            site_ref = catalog.get_site(conn, site or self.settings.site)
+        made = TurnContexts(
+            self.engine,
+            site_ref,
+            analytics_config(self.settings),
+            LazyKnowledge(self),
+            self.clock,
+        )
+        if now is None or now == "":
+            return made
+        return made.at(parse_time(now) if isinstance(now, str) else now)
 
 
 def build_agent(
@@ -69,35 +82,65 @@ def build_agent(
     site: str | None = None,
     user: str = "cli",
     role: str = "operator",
+    contexts: TurnContexts | None = None,
 ) -> Agent:
     """The agent over this installation's store, with its memory under EMS_HOME."""
-    from datetime import datetime
-
     from agent.loop import Agent
     from agent.memory import sqlite_memory
     from agent.models import make_backend
-    from store import catalog
-    from store.timeutil import zone
-    from tools.base import ToolContext
     from tools.registry import all_tools
 
-    with app.engine.connect() as conn:
-        site_ref = catalog.get_site(conn, site or app.settings.site)
-    base = ToolContext(
-        engine=app.engine,
-        site=site_ref,
-        now=datetime.now(zone(site_ref.timezone)),
-        config=analytics_config(app.settings),
-        user=user,
-        role=role,
-        knowledge=LazyKnowledge(app),
-    )
     return Agent(
-        make_backend(app.settings, model),
+        make_backend(llm_settings(app.settings), model),
         all_tools(),
         sqlite_memory(app.settings.conversations_path),
-        base,
+        contexts or app.contexts(site),
+        user=user,
+        role=role,
     )
+
+
+def build_notifiers(app: App) -> list[Notifier]:
+    """Every incident notifier the settings configure (webhook, e-mail, Slack)."""
+    from connectors.notify import make_notifiers
+
+    return list(make_notifiers(notify_settings(app.settings)))
+
+
+def build_watcher(app: App, contexts: TurnContexts, knowledge: Knowledge | None) -> Watcher:
+    """The watcher of one site: its store, knowledge (runbooks, past incidents), notifiers and
+    the model that writes incident summaries."""
+    from agent.models import make_backend
+    from agent.summary import Summariser
+    from agent.watcher import Watcher
+
+    return Watcher(
+        app.engine,
+        contexts,
+        knowledge,
+        build_notifiers(app),
+        Summariser(knowledge, make_backend(llm_settings(app.settings))),
+    )
+
+
+def ui_deps(app: App, agent: Agent | None = None) -> UiDeps:
+    """What the chat page needs: the agent (a viewer's unless told), the users, its settings."""
+    from chat_ui.app import UiDeps
+    from ems_agent.users import Accounts
+
+    return UiDeps(
+        agent=agent or build_agent(app, role="viewer"),
+        accounts=Accounts(app.settings),
+        settings=ui_settings(app.settings),
+    )
+
+
+def slack_deps(app: App, agent: Agent) -> SlackDeps:
+    """What the Slack bot needs: the agent, the tools its buttons call, its settings."""
+    from slack_bot.bot import SlackDeps
+    from tools.registry import all_tools
+
+    return SlackDeps(agent=agent, tools=all_tools(), settings=slack_settings(app.settings))
 
 
 class LazyKnowledge:
@@ -135,5 +178,7 @@ class LazyKnowledge:
         self._app.knowledge.index_incident(incident_id, title, text, metadata)
 
 
-def open_app(settings: Settings | None = None) -> App:
-    return App(settings or load_settings())
+def open_app(settings: Settings | None = None, *, clock: Clock = system_clock) -> App:
+    from ems_agent.settings import load_settings
+
+    return App(settings or load_settings(), clock)

@@ -6,19 +6,63 @@ import functools
 import json
 import sys
 from collections.abc import Callable
-from dataclasses import asdict, is_dataclass
+from dataclasses import asdict, dataclass, is_dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated, Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, ParamSpec, TypeVar
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from typer.core import TyperCommand, TyperGroup
 
-from ems_agent.app import App, open_app
-from store.errors import EMSError
+from common.errors import EMSError
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
+    from typer import _click as click
+
+    from ems_agent.app import App
+
+# Start-up time is part of the interface: scripts call `ems-agent` many times. Modules that load
+# pandas, SciPy, LangChain, Chroma or Gradio are imported inside the commands that use them.
+
+
+@dataclass(frozen=True)
+class LazyCommand:
+    """A command listed by `--help` from its description alone, built when it is run."""
+
+    help: str
+    short_help: str
+    load: Callable[[], click.Command]
+
+
+# One per tool, filled by ems_agent.cli_tools from the tools' declarations.
+LAZY_COMMANDS: dict[str, LazyCommand] = {}
+
+
+class CommandGroup(TyperGroup):
+    """The commands, with those in LAZY_COMMANDS listed by name and help and built on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [*super().list_commands(ctx), *LAZY_COMMANDS]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        found = super().get_command(ctx, cmd_name)
+        if found is None and cmd_name in LAZY_COMMANDS:
+            lazy = LAZY_COMMANDS[cmd_name]
+            return TyperCommand(cmd_name, help=lazy.help, short_help=lazy.short_help)
+        return found
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name, command, rest = super().resolve_command(ctx, args)
+        if name in LAZY_COMMANDS and name not in self.commands:
+            command = LAZY_COMMANDS[name].load()
+            self.add_command(command, name)
+        return name, command, rest
+
 
 app = typer.Typer(
     name="ems-agent",
@@ -26,6 +70,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=CommandGroup,
 )
 # Piped output is not cut to 80 columns: tables stay one row per line for grep and logs.
 out = Console(width=None if sys.stdout.isatty() else 200)
@@ -74,6 +119,8 @@ def print_json(value: Any) -> None:
 
 def progress_bar(enabled: bool) -> Progress:
     """A progress bar on stderr, so --json output on stdout stays clean."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
     return Progress(
         TextColumn("{task.description:<10}"),
         BarColumn(),
@@ -90,6 +137,10 @@ class SettingsError(EMSError):
 
 
 def context() -> App:
+    from pydantic import ValidationError
+
+    from ems_agent.app import open_app
+
     try:
         return open_app()
     except ValidationError as exc:
@@ -122,7 +173,7 @@ def migrate(as_json: JsonFlag = False) -> None:
 
 
 def progress_callback(bar: Progress) -> Callable[[str, int, int], None]:
-    tasks: dict[str, TaskID] = {}
+    tasks: dict[str, Any] = {}
 
     def update(stage: str, done: int, total: int) -> None:
         if stage not in tasks:

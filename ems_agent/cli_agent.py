@@ -4,19 +4,16 @@ from __future__ import annotations
 
 import os
 import sys
-from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markdown import Markdown
 
+from common.errors import EMSError
 from ems_agent.app import build_agent
 from ems_agent.cli import JsonFlag, SiteOption, app, context, err, friendly_errors, out, print_json
-from store.errors import EMSError
-from store.timeutil import zone
 
 if TYPE_CHECKING:
-    from agent.loop import Agent, Reply
+    from agent.loop import Reply
 
 ThreadOption = Annotated[
     str | None,
@@ -41,18 +38,6 @@ class BadOption(EMSError):
     """A command-line option with a value that cannot be used."""
 
 
-def _moment(agent: Agent, now: str | None) -> datetime | None:
-    if not now:
-        return None
-    try:
-        parsed = datetime.fromisoformat(now)
-    except ValueError:
-        raise BadOption(f"--now {now!r} is not an ISO time such as 2026-11-05T09:00") from None
-    return (
-        parsed if parsed.tzinfo else parsed.replace(tzinfo=zone(agent.base_context.site.timezone))
-    )
-
-
 def _check_role(role: str) -> str:
     if role not in ("viewer", "operator", "admin"):
         raise BadOption(f"--role {role!r}: use viewer, operator or admin")
@@ -60,6 +45,8 @@ def _check_role(role: str) -> str:
 
 
 def _show(reply: Reply) -> None:
+    from rich.markdown import Markdown
+
     # Markdown joins single lines; the answers are written line by line.
     out.print(Markdown(reply.answer.replace("\n", "  \n")))
     if reply.tool_calls:
@@ -82,8 +69,10 @@ def ask(
     as_json: JsonFlag = False,
 ) -> None:
     """Ask the agent one question; --thread continues a conversation."""
-    agent = build_agent(context(), model=model, site=site, role=_check_role(role))
-    reply = agent.ask(question, thread=thread, now=_moment(agent, now))
+    ems = context()
+    contexts = ems.contexts(site, now)
+    agent = build_agent(ems, model=model, role=_check_role(role), contexts=contexts)
+    reply = agent.ask(question, thread=thread)
     if as_json:
         print_json(reply.to_json())
     else:
@@ -100,11 +89,12 @@ def chat(
     role: RoleOption = "operator",
 ) -> None:
     """Chat with the agent in the terminal; follow-ups remember the conversation. Ctrl-D ends."""
-    agent = build_agent(context(), model=model, site=site, role=_check_role(role))
+    ems = context()
+    contexts = ems.contexts(site, now)
+    agent = build_agent(ems, model=model, role=_check_role(role), contexts=contexts)
     current = thread
-    moment = _moment(agent, now)
     err.print(
-        f"[bold]{agent.base_context.site.name}[/] · model {agent.backend.name} · "
+        f"[bold]{agent.site.name}[/] · model {agent.backend.name} · "
         "ask about your meters; Ctrl-D to leave",
         highlight=False,
     )
@@ -117,7 +107,7 @@ def chat(
         if not question:
             continue
         try:
-            reply = agent.ask(question, thread=current, now=moment)
+            reply = agent.ask(question, thread=current)
         except EMSError as exc:
             err.print(f"[bold red]error:[/] {exc}", highlight=False)
             continue
@@ -153,6 +143,7 @@ def eval_(
 
     from agent.models import make_backend
     from ems_agent.cli import progress_bar, progress_callback
+    from ems_agent.slices import llm_settings
     from evals import runner
     from evals.scorer import CaseScore
 
@@ -161,7 +152,7 @@ def eval_(
     unknown = [n for n in names if n not in runner.SETS]
     if unknown:
         raise BadOption(f"--sets: no set named {', '.join(unknown)}; use {', '.join(runner.SETS)}")
-    backend = make_backend(settings, model)
+    backend = make_backend(llm_settings(settings), model)
     with progress_bar(not as_json) as bar:
         store = runner.eval_store(settings.home / "evals", progress_callback(bar))
     failed = []

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from common.timeutil import from_epoch, zone
 from ems_agent.cli import (
     JsonFlag,
     SiteOption,
@@ -21,8 +22,9 @@ from ems_agent.cli import (
     progress_bar,
     progress_callback,
 )
-from store import catalog, queries
-from store.timeutil import from_epoch, zone
+
+if TYPE_CHECKING:
+    from store import catalog, queries
 
 
 @app.command("import-csv")
@@ -55,6 +57,7 @@ def import_csv(
     """Import meter readings from a CSV or Excel export; bad rows are reported, good rows stored."""
     from connectors.importer import import_file
     from connectors.parsing import ParseOptions
+    from store import catalog
 
     ctx = context()
     site_name = site or ctx.settings.site
@@ -128,6 +131,8 @@ def _local(ts: int | None, tz: str) -> str:
 @friendly_errors
 def meters(site: SiteOption = None, as_json: JsonFlag = False) -> None:
     """List sites, meters and their series with units, first and last reading and counts."""
+    from store import catalog, queries
+
     ctx = context()
     with ctx.engine.connect() as conn:
         sites = catalog.list_sites(conn)

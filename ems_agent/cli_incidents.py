@@ -8,9 +8,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.markdown import Markdown
 
-from ems_agent.app import App
+from common.errors import EMSError
 from ems_agent.cli import (
     JsonFlag,
     SiteOption,
@@ -23,15 +22,14 @@ from ems_agent.cli import (
     print_json,
 )
 from ems_agent.cli_live import wait_for_stop
-from ems_agent.cli_tools import moment, tool_context
-from store.errors import EMSError
-from store.timeutil import zone
-from tools.base import ToolContext
-from tools.incidents import IncidentOut, get_incident, list_incidents, update_incident
+from ems_agent.context import TurnContexts, parse_time
 
 if TYPE_CHECKING:
     from agent.watcher import Watcher, WatchReport
+    from ems_agent.app import App
     from knowledge.store import KnowledgeStore
+    from tools.base import ToolContext
+    from tools.incidents import IncidentOut
 
 log = logging.getLogger(__name__)
 
@@ -54,14 +52,20 @@ class BadOption(EMSError):
     """A command-line option with a value that cannot be used."""
 
 
+def _contexts(site: str | None, now: str | None = None) -> tuple[App, TurnContexts]:
+    """The installation and its turn contexts (the knowledge store opens only when used)."""
+    ems = context()
+    return ems, ems.contexts(site, now)
+
+
 def _context(
     site: str | None, *, user: str = "cli", role: str = "operator", now: str | None = None
-) -> tuple[App, ToolContext]:
-    """The installation and the tools' context (the knowledge store opens only when used)."""
+) -> ToolContext:
+    """The tools' context of one incident command."""
     if role not in ("viewer", "operator", "admin"):
         raise BadOption(f"--role {role!r}: use viewer, operator or admin")
-    ems = context()
-    return ems, tool_context(site, now, app=ems, user=user, role=role)
+    contexts = _contexts(site, now)[1]
+    return contexts(user=user, role=role)
 
 
 def _knowledge(ems: App) -> KnowledgeStore | None:
@@ -113,6 +117,8 @@ def _show_one(incident: IncidentOut) -> None:
         highlight=False,
     )
     if incident.summary:
+        from rich.markdown import Markdown
+
         out.print(Markdown(incident.summary))
     for note in incident.notes:
         out.print(f"{note.at} {note.by} {note.action}: {note.note or ''}", highlight=False)
@@ -136,7 +142,9 @@ def list_command(
         raise BadOption(f"--state {state!r}: use active, open, acknowledged, resolved or all")
     if not 1 <= limit <= 200:
         raise BadOption(f"--limit {limit}: use a number from 1 to 200")
-    _, ctx = _context(site)
+    from tools.incidents import list_incidents
+
+    ctx = _context(site)
     found = list_incidents(ctx, {"state": state, "meter": meter, "limit": limit})
     if as_json:
         print_json(found.to_json())
@@ -150,7 +158,9 @@ def show_command(
     incident_id: IdArgument, site: SiteOption = None, as_json: JsonFlag = False
 ) -> None:
     """Show one incident with its summary, citations and notes."""
-    _, ctx = _context(site)
+    from tools.incidents import get_incident
+
+    ctx = _context(site)
     incident = get_incident(ctx, {"incident_id": incident_id})
     print_json(incident.to_json()) if as_json else _show_one(incident)
 
@@ -158,7 +168,9 @@ def show_command(
 def _update(
     incident_id: int, action: str, note: str | None, site: str | None, user: str, role: str
 ) -> IncidentOut:
-    _, ctx = _context(site, user=user, role=role)
+    from tools.incidents import update_incident
+
+    ctx = _context(site, user=user, role=role)
     return update_incident(ctx, {"incident_id": incident_id, "action": action, "note": note})
 
 
@@ -197,43 +209,31 @@ def resolve_command(
 # ------------------------------------------------------------------ watch
 
 
-def build_watcher(ems: App, ctx: ToolContext, *, progress: bool = True) -> Watcher:
-    """The watcher over this installation: its store, knowledge, notifiers and model."""
-    from agent.models import make_backend
-    from agent.summary import Summariser
-    from agent.watcher import Watcher
-    from connectors.notify import notifiers_from_settings
+def start_watcher(ems: App, contexts: TurnContexts, *, progress: bool = True) -> Watcher:
+    """The watcher over this installation, once its starter library is indexed (runbooks for
+    the summaries; unchanged files are recognised and skipped)."""
+    from ems_agent.app import build_watcher
     from ems_agent.cli import progress_bar, progress_callback
 
     knowledge = _knowledge(ems)
     if knowledge is not None:
         try:
-            # Runbooks for the summaries; unchanged files are recognised and skipped.
             with progress_bar(progress) as bar:
                 knowledge.ensure_starter_library(progress=progress_callback(bar))
         except Exception as exc:  # the watcher runs without runbooks rather than not at all
             err.print(f"[yellow]warning:[/] starter library not indexed: {exc}", highlight=False)
-    tz = zone(ctx.site.timezone)
-    return Watcher(
-        ems.engine,
-        ctx.site,
-        ctx.config,
-        knowledge,
-        notifiers_from_settings(ems.settings),
-        Summariser(knowledge, make_backend(ems.settings)),
-        clock=lambda: datetime.now(tz),
-    )
+    return build_watcher(ems, contexts, knowledge)
 
 
 def _catch_up(
-    watcher: Watcher, ctx: ToolContext, since: str, as_json: bool
+    watcher: Watcher, contexts: TurnContexts, since: str, as_json: bool
 ) -> list[dict[str, Any]]:
-    """Watch history week by week from `since` up to the context's now, with a progress bar."""
+    """Watch history week by week from `since` up to the clock's now, with a progress bar."""
     from ems_agent.cli import progress_bar, progress_callback
 
-    start = moment(since, ctx.site.timezone, "--since")
+    start = contexts.localise(parse_time(since, "--since"))
     with progress_bar(True) as bar:
-        reports = watcher.catch_up(start, ctx.now, progress=progress_callback(bar))
+        reports = watcher.catch_up(start, watcher.now(), progress=progress_callback(bar))
     if not as_json:
         opened = sum(len(r.opened) for r in reports)
         err.print(f"caught up from {start:%Y-%m-%d}: {len(reports)} run(s), {opened} opened")
@@ -280,11 +280,11 @@ def watch(
         raise BadOption(f"--interval {interval:g}: use a number of seconds above 0")
     if now and not once:
         raise BadOption("--now only goes with --once (a schedule runs on the real clock)")
-    ems, ctx = _context(site, user="watcher", now=now)
-    watcher = build_watcher(ems, ctx)
-    caught_up = _catch_up(watcher, ctx, since, as_json) if since else []
+    ems, contexts = _contexts(site, now)
+    watcher = start_watcher(ems, contexts)
+    caught_up = _catch_up(watcher, contexts, since, as_json) if since else []
     if once:
-        report = watcher.run_once(ctx.now if now else None)
+        report = watcher.run_once()
         if as_json:
             print_json({**report.to_json(), "caught_up": caught_up} if since else report.to_json())
         else:
@@ -300,11 +300,11 @@ def watch(
     seconds = interval or ems.settings.watch_interval_s
     stop = wait_for_stop()
     scheduler = watcher.schedule(seconds, on_report)
-    err.print(f"watching {ctx.site.name} every {seconds:g} s; Ctrl-C stops", highlight=False)
+    err.print(f"watching {contexts.site.name} every {seconds:g} s; Ctrl-C stops", highlight=False)
     try:
         stop.wait()
         err.print("stopping ...")
     finally:
         scheduler.shutdown(wait=True)
     if as_json:
-        print_json({"site": ctx.site.name, "interval_s": seconds, "runs": reports})
+        print_json({"site": contexts.site.name, "interval_s": seconds, "runs": reports})

@@ -10,11 +10,6 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from connectors.broker import EmbeddedBroker
-from connectors.ingest import IngestCore
-from connectors.ingest_process import make_ingestor
-from connectors.mqtt import MqttConfig, MqttIngest
-from ems_agent.app import App
 from ems_agent.cli import app, context, err, friendly_errors, print_json
 
 if TYPE_CHECKING:
@@ -22,6 +17,9 @@ if TYPE_CHECKING:
 
     from agent.watcher import Watcher
     from chat_ui.app import UIHandle
+    from connectors.ingest import IngestCore
+    from connectors.mqtt import MqttConfig, MqttIngest
+    from ems_agent.app import App
     from store.catalog import SiteRef
 
 StatusEvery = Annotated[
@@ -38,6 +36,8 @@ def wait_for_stop() -> threading.Event:
 
 
 def mqtt_config(ctx: App, url: str | None, share_group: str | None) -> MqttConfig:
+    from connectors.mqtt import MqttConfig
+
     settings = ctx.settings
     target = url or settings.mqtt_url or f"mqtt://127.0.0.1:{settings.mqtt_port}"
     external = bool(url or settings.mqtt_url)
@@ -58,6 +58,8 @@ def broker(
     ] = None,
 ) -> None:
     """Run the embedded MQTT broker on 127.0.0.1 until Ctrl-C."""
+    from connectors.broker import EmbeddedBroker
+
     ctx = context()
     embedded = EmbeddedBroker(ctx.settings.home, port or ctx.settings.mqtt_port)
     stop = wait_for_stop()
@@ -93,6 +95,8 @@ def ingest(
 ) -> None:
     """Run the MQTT ingestor until Ctrl-C: topics ems/<site>/<meter>/<metric> into the store."""
     from connectors import health
+    from connectors.ingest_process import make_ingestor
+    from connectors.mqtt import MqttIngest
 
     ctx = context()
     config = mqtt_config(ctx, mqtt_url, share_group)
@@ -204,10 +208,9 @@ def _demo_history(ctx: App, days: int) -> tuple[SiteRef, int]:
 
 def _watcher(ctx: App, site: SiteRef) -> Watcher:
     """The watcher over the demo site; building it indexes the starter library (once)."""
-    from ems_agent.cli_incidents import build_watcher
-    from ems_agent.cli_tools import tool_context
+    from ems_agent.cli_incidents import start_watcher
 
-    return build_watcher(ctx, tool_context(site.name, None, app=ctx, user="watcher"))
+    return start_watcher(ctx, ctx.contexts(site.name))
 
 
 class _BackgroundWatcher:
@@ -248,7 +251,7 @@ class _BackgroundWatcher:
         from datetime import timedelta
 
         # Up to the end of the loaded history, not the clock: live data is still on its way.
-        end = datetime.fromtimestamp(self.history_end, self.watcher.clock().tzinfo)
+        end = datetime.fromtimestamp(self.history_end, self.watcher.now().tzinfo)
         start = end - timedelta(days=self.catch_up_days)
         err.print(f"watcher: checking the last {self.catch_up_days} days of history ...")
 
@@ -283,7 +286,10 @@ def up(
     """Start everything on the embedded defaults until Ctrl-C: the demo plant (loaded once),
     the knowledge library, the MQTT broker, the ingestor, the live simulator continuing the
     demo's history, the watcher and the chat page."""
+    from connectors.broker import EmbeddedBroker
+    from connectors.ingest_process import make_ingestor
     from connectors.live import LiveSimulator
+    from connectors.mqtt import MqttIngest
     from ems_agent.cli_ui import start_ui
 
     ctx = context()

@@ -7,10 +7,9 @@ from typing import Annotated, Any
 
 import typer
 
-from ems_agent.app import build_agent
+from ems_agent.app import build_agent, slack_deps
 from ems_agent.cli import JsonFlag, app, context, err, friendly_errors, print_json
 from ems_agent.cli_agent import ModelOption
-from ems_agent.settings import require_secret
 
 
 @app.command()
@@ -33,8 +32,9 @@ def slack(
 ) -> None:
     """Run the Slack bot until Ctrl-C: mentions, direct messages, /ems and incident buttons."""
     from connectors.notify.slack import web_client
-    from connectors.slack import BotStats, build_slack_app, connect_socket_mode, serve_http
     from ems_agent.cli_live import wait_for_stop
+    from ems_agent.settings import require_secret
+    from slack_bot.bot import BotStats, build_slack_app, connect_socket_mode, serve_http
 
     ctx = context()
     # Every secret the chosen mode needs is checked before anything starts.
@@ -47,7 +47,9 @@ def slack(
     client = web_client(token, ctx.settings.slack_api_url)
     stats = BotStats()
     agent = build_agent(ctx, model=model, user="slack", role=ctx.settings.slack_default_role)
-    bolt = build_slack_app(ctx, agent=agent, client=client, signing_secret=signing, stats=stats)
+    bolt = build_slack_app(
+        slack_deps(ctx, agent), client=client, signing_secret=signing, stats=stats
+    )
     stop = wait_for_stop()
     result: dict[str, Any] = {"mode": "socket" if socket else "http", "model": agent.backend.name}
     if socket:

@@ -3,20 +3,20 @@ the agent reads, so the command line and the agent can never disagree about a to
 
 from __future__ import annotations
 
+import functools
 import inspect
 import types
 import typing
 from collections.abc import Callable
-from datetime import datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from pydantic import BaseModel, ValidationError
-from pydantic.fields import FieldInfo
 
-from ems_agent.app import App, LazyKnowledge, analytics_config
+from common.errors import EMSError
 from ems_agent.cli import (
+    LAZY_COMMANDS,
     JsonFlag,
+    LazyCommand,
     SiteOption,
     app,
     context,
@@ -25,31 +25,18 @@ from ems_agent.cli import (
     out,
     print_json,
 )
-from store import catalog
-from store.errors import EMSError
-from store.timeutil import zone
-from tools.alerts import evaluate_rules
-from tools.base import Tool, ToolContext, ToolResult
-from tools.registry import all_tools
 
-REGISTRY = all_tools()
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+    from pydantic.fields import FieldInfo
+    from typer import _click as click
+
+    from ems_agent.app import App
+    from tools.base import Tool, ToolContext, ToolResult
 
 
 class BadArguments(EMSError):
     """Command-line arguments that do not fit the tool's input model."""
-
-
-def moment(text: str | None, tz: str, option: str = "--now") -> datetime:
-    """An ISO time from the command line (naive: in the site's zone), or now when not given."""
-    if not text:
-        return datetime.now(zone(tz))
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        raise BadArguments(
-            f"{option} {text!r} is not an ISO time such as 2026-11-05T09:00"
-        ) from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=zone(tz))
 
 
 def tool_context(
@@ -61,18 +48,7 @@ def tool_context(
     role: str = "operator",
 ) -> ToolContext:
     """The tools' context for a command: the site, the clock (`--now`), the person's role."""
-    ctx = app or context()
-    with ctx.engine.connect() as conn:
-        site_ref = catalog.get_site(conn, site or ctx.settings.site)
-    return ToolContext(
-        engine=ctx.engine,
-        site=site_ref,
-        now=moment(now, site_ref.timezone),
-        config=analytics_config(ctx.settings),
-        user=user,
-        role=role,
-        knowledge=LazyKnowledge(ctx),
-    )
+    return (app or context()).contexts(site, now)(user=user, role=role)
 
 
 def _option_type(info: FieldInfo) -> tuple[Any, Any]:
@@ -158,13 +134,15 @@ def _fmt(value: Any) -> str:
 
 def _command(spec: Tool[Any, Any]) -> Callable[..., None]:
     def command(**kwargs: Any) -> None:
+        import pydantic
+
         as_json = kwargs.pop("as_json")
         ctx = tool_context(kwargs.pop("site"), kwargs.pop("now"))
         try:
             args = spec.input_model.model_validate(
                 {k: v for k, v in kwargs.items() if v is not None}
             )
-        except ValidationError as exc:
+        except pydantic.ValidationError as exc:
             problems = "; ".join(
                 f"--{'.'.join(map(str, e['loc'])).replace('_', '-')}: {e['msg']}"
                 for e in exc.errors()
@@ -197,11 +175,27 @@ def _command(spec: Tool[Any, Any]) -> Callable[..., None]:
     return friendly_errors(command)
 
 
+def _load(name: str, text: str, short: str) -> click.Command:
+    """The real command of one tool, built from its declaration in the registry."""
+    from tools.registry import all_tools
+
+    spec = all_tools()[name.replace("-", "_")]
+    single = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+    single.command(name, help=text, short_help=short)(_command(spec))
+    return typer.main.get_command(single)
+
+
 def register() -> None:
-    for name, spec in sorted(REGISTRY.items()):
-        text = " ".join(spec.description.split())
+    """One command per tool, listed from the tools' declarations (without importing them)."""
+    from tools.registry import declared_tools
+
+    for name, description in sorted(declared_tools().items()):
+        text = " ".join(description.split())
         short = text.split(". ")[0].rstrip(".") + "."
-        app.command(name.replace("_", "-"), help=text, short_help=short)(_command(spec))
+        command = name.replace("_", "-")
+        LAZY_COMMANDS[command] = LazyCommand(
+            text, short, functools.partial(_load, command, text, short)
+        )
 
 
 register()
@@ -234,8 +228,12 @@ def baseline(
         payload["reporting"] = span(reporting)
     if drivers:
         payload["drivers"] = [d for item in drivers for d in item.split(",") if d]
+    from pydantic import ValidationError
+
+    from tools.registry import all_tools
+
     try:
-        result = REGISTRY["energy_baseline"](tool_context(site, now), payload)
+        result = all_tools()["energy_baseline"](tool_context(site, now), payload)
     except ValidationError as exc:
         raise BadArguments("; ".join(e["msg"] for e in exc.errors())) from None
     print_json(result.to_json()) if as_json else render(result)
@@ -252,6 +250,7 @@ def evaluate_alerts(
     as_json: JsonFlag = False,
 ) -> None:
     """Evaluate every enabled alert rule on the data of a period (what the watcher runs)."""
+    from tools.alerts import evaluate_rules
     from tools.resolve import period
 
     ctx = tool_context(site, now)

@@ -8,11 +8,10 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from common.errors import UnknownSite
 from ems_agent.app import App
 from ems_agent.cli import JsonFlag, app, context, err, friendly_errors, make_table, out, print_json
 from ems_agent.cli_live import wait_for_stop
-from ems_agent.users import BadPassword, configured_users, hash_password, users_path
-from store.errors import UnknownSite
 
 if TYPE_CHECKING:
     from chat_ui.app import UIHandle
@@ -24,8 +23,9 @@ app.add_typer(users_app, name="users")
 def start_ui(app_: App, host: str | None = None, port: int | None = None) -> UIHandle:
     """Start the chat page in the background (for `ems-agent up`); `.close()` stops it."""
     from chat_ui.app import serve
+    from ems_agent.app import ui_deps
 
-    return serve(app_, host, port)
+    return serve(ui_deps(app_), host, port)
 
 
 @app.command()
@@ -61,6 +61,8 @@ def ui(
 
 
 def _read_password(from_stdin: bool) -> str:
+    from ems_agent.users import BadPassword
+
     if from_stdin:
         line = sys.stdin.readline()
         return line.rstrip("\r\n")
@@ -79,6 +81,8 @@ def hash_password_command(
     as_json: JsonFlag = False,
 ) -> None:
     """Print the Argon2 hash of a password (read without echo) for a [[users]] entry."""
+    from ems_agent.users import hash_password
+
     hashed = hash_password(_read_password(stdin))
     if as_json:
         print_json({"password_hash": hashed})
@@ -97,6 +101,8 @@ def hash_password_command(
 @friendly_errors
 def list_users(as_json: JsonFlag = False) -> None:
     """The people who may log in, with their roles (from ems.toml and users.toml)."""
+    from ems_agent.users import configured_users, users_path
+
     settings = context().settings
     found = configured_users(settings)
     from_settings = {u.name for u in settings.users}

@@ -146,7 +146,7 @@ class Settings(BaseSettings):
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
-        from store.timeutil import UnknownTimezone, zone
+        from common.timeutil import UnknownTimezone, zone
 
         try:
             zone(value)
@@ -204,7 +204,7 @@ def require_secret(name: str, needed_for: str) -> str:
     """The secret, or an error that names the variable and what needs it."""
     value = secret(name)
     if value is None:
-        from store.errors import MissingSecret
+        from common.errors import MissingSecret
 
         raise MissingSecret(
             f"{needed_for} needs {name} in the environment (secrets are never read from "

@@ -10,26 +10,40 @@ import sys
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from pydantic import TypeAdapter, ValidationError
 
+from common.errors import EMSError
+from common.roles import ROLES, Role, at_least
 from ems_agent.settings import Settings, UserSettings
-from store.errors import EMSError
+
+if TYPE_CHECKING:
+    from argon2 import PasswordHasher
 
 log = logging.getLogger(__name__)
 
-Role = Literal["viewer", "operator", "admin"]
-ROLES: tuple[Role, ...] = ("viewer", "operator", "admin")  # in order of what they may do
-DEFAULT_ADMIN = "admin"
+__all__ = ["ROLES", "Accounts", "Role", "User", "at_least", "authenticate", "hash_password"]
 
-_hasher = PasswordHasher()
-# Verified against when the name is unknown, so a wrong name takes as long as a wrong password.
-_DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+DEFAULT_ADMIN = "admin"
 _USERS = TypeAdapter(list[UserSettings])
+
+
+@cache
+def _hasher() -> PasswordHasher:
+    # Imported on first use: a command that logs nobody in does not load argon2.
+    from argon2 import PasswordHasher
+
+    return PasswordHasher()
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verified against when the name is unknown, so a wrong name takes as long as a wrong
+    password; made on first use (hashing takes a noticeable fraction of a second)."""
+    return _hasher().hash(secrets.token_hex(16))
 
 
 class UsersFileError(EMSError):
@@ -50,20 +64,13 @@ class User:
         return at_least(self.role, role)
 
 
-def at_least(role: str, needed: Role) -> bool:
-    """Whether `role` ranks at or above `needed`; an unknown role ranks below every other."""
-    if role not in ROLES:
-        return False
-    return ROLES.index(role) >= ROLES.index(needed)
-
-
 def hash_password(password: str) -> str:
     """The Argon2id hash to put in ems.toml (`password_hash`); never store the password itself."""
     if not password or not password.strip():
         raise BadPassword("the password is empty; choose one of at least 8 characters")
     if len(password) < 8:
         raise BadPassword("the password is shorter than 8 characters; choose a longer one")
-    return _hasher.hash(password)
+    return _hasher().hash(password)
 
 
 def users_path(settings: Settings) -> Path:
@@ -106,9 +113,11 @@ def find_user(settings: Settings, name: str) -> User | None:
 
 def authenticate(settings: Settings, name: str, password: str) -> User | None:
     """The user if the name exists and the password matches its hash, else None."""
+    from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
     found = next((u for u in configured_users(settings) if u.name == name), None)
     try:
-        _hasher.verify(found.password_hash if found else _DUMMY_HASH, password)
+        _hasher().verify(found.password_hash if found else _dummy_hash(), password)
     except VerifyMismatchError:
         return None
     except (InvalidHashError, VerificationError):
@@ -141,7 +150,7 @@ def ensure_first_admin(
         "# Users created by ems-agent. Add people in ems.toml ([[users]] with a hash from\n"
         "# `ems-agent users hash-password`); names there take precedence over this file.\n"
         f'[[users]]\nname = "{DEFAULT_ADMIN}"\nrole = "admin"\n'
-        f'password_hash = "{_hasher.hash(password)}"\n'
+        f'password_hash = "{_hasher().hash(password)}"\n'
     )
     try:
         # O_EXCL: if two processes start at once, only one creates the admin and says so.
@@ -156,3 +165,19 @@ def ensure_first_admin(
         f"(shown only this once; its hash is in {path}. Delete that file to get a new one.)"
     )
     return User(DEFAULT_ADMIN, "admin")
+
+
+@dataclass(frozen=True)
+class Accounts:
+    """The installation's users, as the chat page asks for them (chat_ui.app.Accounts)."""
+
+    settings: Settings
+
+    def find(self, name: str) -> User | None:
+        return find_user(self.settings, name)
+
+    def authenticate(self, name: str, password: str) -> User | None:
+        return authenticate(self.settings, name, password)
+
+    def ensure_first_admin(self) -> User | None:
+        return ensure_first_admin(self.settings)

@@ -18,13 +18,14 @@ from agent.loop import Agent
 from agent.models import Backend
 from connectors.demo import load_demo
 from connectors.simulator import SIMULATOR_VERSION
+from ems_agent.context import TurnContexts, fixed_clock
 from evals.dataset import Dataset, load_dataset
 from evals.scorer import CaseScore, Summary, run_set, summarise, summary_row
 from store import catalog
 from store.engine import make_engine
 from store.migrate import upgrade
 from store.schema import Incident, Meter, Site
-from tools.base import KnowledgeBase, ToolContext
+from tools.base import KnowledgeBase
 from tools.registry import all_tools
 
 if TYPE_CHECKING:
@@ -164,10 +165,9 @@ def eval_knowledge(
 ) -> KnowledgeStore:
     """The starter library indexed in an embedded Chroma under `home` (built once; a kept
     `home` makes later runs re-index only changed files)."""
-    from ems_agent.settings import Settings
-    from knowledge.store import open_knowledge
+    from knowledge.store import KnowledgeSettings, open_knowledge
 
-    store = open_knowledge(Settings(home=home, chroma_url=None))
+    store = open_knowledge(KnowledgeSettings(home / "knowledge"))
     store.ensure_starter_library(progress=progress)
     return store
 
@@ -179,8 +179,8 @@ def make_ask(
     with engine.connect() as conn:
         site = catalog.get_site(conn, "demo-plant")
     now = datetime.combine(DEMO_END, time(0), UTC)
-    base = ToolContext(engine=engine, site=site, now=now, knowledge=knowledge)
-    agent = Agent(backend, all_tools(), InMemorySaver(), base)
+    contexts = TurnContexts(engine, site, knowledge=knowledge, clock=fixed_clock(now))
+    agent = Agent(backend, all_tools(), InMemorySaver(), contexts)
 
     def ask(question: str, *, thread: str, now: datetime, role: str) -> dict[str, Any]:
         return agent.ask(question, thread=thread, now=now, role=role).to_json()

@@ -24,7 +24,7 @@ import numpy as np
 from chromadb.api.types import Documents, EmbeddingFunction, Embeddings, Space
 from chromadb.utils.embedding_functions import register_embedding_function
 
-from store.errors import EMSError
+from common.errors import EMSError
 
 DEFAULT_EMBEDDER = "e5-small"
 

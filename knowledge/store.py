@@ -19,16 +19,14 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
+from common.errors import EMSError
 from knowledge import loaders
 from knowledge.embeddings import DEFAULT_EMBEDDER, make_embedder
 from knowledge.keyword import BM25, fuse
-from store.errors import EMSError
 
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI
     from chromadb.api.models.Collection import Collection
-
-    from ems_agent.settings import Settings
 
 LIBRARY = Path(__file__).parent / "library"
 COLLECTIONS = ("documents", "incidents")
@@ -553,15 +551,24 @@ def http_client(url: str) -> ClientAPI:
         ) from None
 
 
-def open_knowledge(settings: Settings, *, embedder: str = DEFAULT_EMBEDDER) -> KnowledgeStore:
-    """The knowledge store: embedded Chroma at settings.knowledge_path, or the server at
-    settings.chroma_url."""
-    if settings.chroma_url:
-        return KnowledgeStore(http_client(settings.chroma_url), embedder=embedder)
+@dataclass(frozen=True)
+class KnowledgeSettings:
+    """Where the knowledge store lives: an embedded folder, or a Chroma server when `url` is set."""
+
+    path: Path
+    url: str | None = None
+
+
+def open_knowledge(
+    config: KnowledgeSettings, *, embedder: str = DEFAULT_EMBEDDER
+) -> KnowledgeStore:
+    """The knowledge store: embedded Chroma at config.path, or the server at config.url."""
+    if config.url:
+        return KnowledgeStore(http_client(config.url), embedder=embedder)
     import chromadb
 
-    settings.knowledge_path.mkdir(parents=True, exist_ok=True)
-    path = str(settings.knowledge_path)
+    config.path.mkdir(parents=True, exist_ok=True)
     return KnowledgeStore(
-        chromadb.PersistentClient(path=path, settings=chroma_settings()), embedder=embedder
+        chromadb.PersistentClient(path=str(config.path), settings=chroma_settings()),
+        embedder=embedder,
     )

@@ -10,10 +10,10 @@ from typing import Any
 from sqlalchemy import Connection, Insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from store.errors import StoreConflict, UnknownMeter, UnknownSeries, UnknownSite
+from common.errors import StoreConflict, UnknownMeter, UnknownSeries, UnknownSite
+from common.timeutil import zone
+from common.units import ADDITIVE_METRICS, MeterKind, check_metric_unit, parse_unit
 from store.schema import Meter, Series, Site
-from store.timeutil import zone
-from store.units import ADDITIVE_METRICS, MeterKind, check_metric_unit, parse_unit
 
 
 @dataclass(frozen=True)

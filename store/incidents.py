@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from store.errors import EMSError
+from common.errors import EMSError
 from store.schema import Incident, Meter, SmallState
 
 STATES = ("open", "acknowledged", "resolved")

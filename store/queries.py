@@ -8,14 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-import pandas as pd
 from sqlalchemy import Connection, Select, func, select
 
 from store.rollups import bucket_starts, day_range, from_readings
 from store.schema import GRAIN_15MIN, GRAINS, Reading, Rollup, Series
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 Source = Literal["rollup", "raw"]
 
@@ -32,6 +34,8 @@ def _plain_rows(conn: Connection, stmt: Select[*tuple[Any, ...]]) -> list[tuple[
 
 def readings(conn: Connection, series_id: int, start: int, end: int) -> pd.DataFrame:
     """Raw readings of one series: columns ts (epoch s, UTC) and value, in time order."""
+    import pandas as pd
+
     rows = _plain_rows(
         conn,
         select(Reading.ts, Reading.value)
@@ -63,6 +67,8 @@ def rollups(
 
     Buckets are local to `tz`, the site's time zone (the stored rollups were built with it).
     """
+    import pandas as pd
+
     if grain not in GRAINS:
         raise ValueError(f"grain {grain} s is not stored; use one of {GRAINS}")
     if source == "raw":
@@ -91,6 +97,8 @@ def rollups(
 def _rollups_from_raw(
     conn: Connection, series_ids: Sequence[int], grain: int, start: int, end: int, tz: str
 ) -> pd.DataFrame:
+    import pandas as pd
+
     parts = []
     for series_id in series_ids:
         raw = readings(conn, series_id, start, end)
@@ -220,6 +228,8 @@ def period_totals(
     A 15-minute bucket counts when it starts inside the period, so a period ending now includes
     the quarter-hour in progress.
     """
+    import pandas as pd
+
     ids = list(series_ids)
     first_day = _midnight_at_or_before(start, tz)
     if first_day < start:

@@ -11,10 +11,9 @@ from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 
+from common.timeutil import zone
 from store.schema import GRAIN_DAY
-from store.timeutil import zone
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -48,6 +47,8 @@ def utc_offsets(ts: IntArray, tz: str) -> IntArray:
         info = zone(tz)
         offsets = [datetime.fromtimestamp(t, info).utcoffset() for t in np.asarray(ts).tolist()]
         return np.array([o.total_seconds() if o else 0 for o in offsets], dtype=np.int64)
+    import pandas as pd  # only for long arrays; a short one needs no pandas
+
     moments = pd.DatetimeIndex(pd.to_datetime(ts, unit="s", utc=True)).tz_convert(tz)
     wall = moments.tz_localize(None).as_unit("s").asi8
     return np.asarray(wall - ts, dtype=np.int64)

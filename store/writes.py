@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Connection
 
-from store.errors import InvalidReading
+from common.errors import InvalidReading
 from store.rollups import (
     Aggregates,
     FloatArray,

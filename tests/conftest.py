@@ -6,12 +6,19 @@ database). Without a reachable server the PostgreSQL cases skip on a laptop and 
 
 from __future__ import annotations
 
+import importlib.abc
+import importlib.util
 import os
 import shutil
+import sys
 import uuid
 from collections.abc import Iterator
 from datetime import date
+from importlib.machinery import ModuleSpec
 from pathlib import Path
+from types import ModuleType
+from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import Engine, text
@@ -35,12 +42,103 @@ def need_server(reason: str) -> None:
     pytest.skip(reason)
 
 
+# Variables that point the product at a model, Slack, a mail server, a webhook or a Chroma server,
+# or carry their secrets: a developer's shell may export any of them, a test never sees them.
+OUTSIDE_WORLD = (
+    "EMS_LLM_",
+    "OPENAI_",
+    "AZURE_OPENAI_",
+    "LANGCHAIN_",
+    "LANGSMITH_",
+    "SLACK_",
+    "EMS_SLACK_",
+    "EMS_SMTP_",
+    "EMS_WEBHOOK_",
+    "EMS_CHROMA_",
+    "EMS_MQTT_",
+)
+
+
+class RealModelCall(RuntimeError):
+    """A test built an OpenAI client for an endpoint that is not its own local server."""
+
+
 @pytest.fixture(autouse=True)
 def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every test gets its own EMS_HOME; nothing a test does touches a real installation."""
+    """Every test gets its own EMS_HOME and none of the developer's endpoints or secrets;
+    nothing a test does touches a real installation, a model, Slack or a mail server."""
     monkeypatch.setenv("EMS_HOME", str(tmp_path / "ems-home"))
     monkeypatch.delenv("EMS_DATABASE_URL", raising=False)
     monkeypatch.delenv("EMS_CONFIG", raising=False)
+    clear_outside_world(monkeypatch)
+
+
+def clear_outside_world(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in list(os.environ):
+        if name.startswith(OUTSIDE_WORLD):
+            monkeypatch.delenv(name)
+
+
+# Whether the running test may point an OpenAI client at a loopback address of its own.
+_LOCAL_MODEL = {"allowed": False}
+
+
+def _guarded(original: Any) -> Any:
+    def init(self: Any, *args: Any, **kwargs: Any) -> None:
+        from tests.openai_server import LIVE_PORTS
+
+        base = str(kwargs.get("base_url") or "https://api.openai.com/v1")
+        parts = urlsplit(base)
+        local = parts.hostname in ("127.0.0.1", "localhost", "::1")
+        if not local or not (_LOCAL_MODEL["allowed"] or parts.port in LIVE_PORTS):
+            raise RealModelCall(
+                f"a test built an OpenAI client for {base}: tests talk only to their own "
+                "ScriptedOpenAIServer (the openai_server fixture) on 127.0.0.1"
+            )
+        original(self, *args, **kwargs)
+
+    return init
+
+
+def _guard_openai(module: ModuleType) -> None:
+    for client in (module.OpenAI, module.AsyncOpenAI):
+        client.__init__ = _guarded(client.__init__)
+
+
+class _OpenAIGuard(importlib.abc.MetaPathFinder):
+    """Guards the OpenAI clients the moment `openai` is imported, so a test run that never
+    builds one does not pay the 0.7 s of importing it just to be safe."""
+
+    def find_spec(self, name: str, path: Any, target: Any = None) -> ModuleSpec | None:
+        if name != "openai":
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(name)
+        if spec is not None and spec.loader is not None:
+            run = spec.loader.exec_module
+
+            def exec_module(module: ModuleType) -> None:
+                run(module)
+                _guard_openai(module)
+
+            spec.loader.exec_module = exec_module  # type: ignore[method-assign]
+        return spec
+
+
+if "openai" in sys.modules:
+    _guard_openai(sys.modules["openai"])
+else:
+    sys.meta_path.insert(0, _OpenAIGuard())
+
+
+@pytest.fixture(autouse=True)
+def _no_real_model(request: pytest.FixtureRequest) -> Iterator[None]:
+    """An OpenAI client may only be built for a scripted server the test runs on 127.0.0.1
+    (the `openai_server` fixture or a ScriptedOpenAIServer), or for a loopback address when the
+    test is marked `local_model`; anything else raises before a request can leave."""
+    _LOCAL_MODEL["allowed"] = request.node.get_closest_marker("local_model") is not None
+    yield
+    _LOCAL_MODEL["allowed"] = False
 
 
 @pytest.fixture(scope="session")

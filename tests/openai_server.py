@@ -148,6 +148,10 @@ class _Response:
     drop: bool = False  # close the connection without answering (server shutting down)
 
 
+# Ports of the scripted servers running now: the only endpoints tests may build a client for.
+LIVE_PORTS: set[int] = set()
+
+
 class ScriptedOpenAIServer(ThreadingHTTPServer):
     """Serves /v1/chat/completions from a script and /v1/models, on 127.0.0.1, until closed."""
 
@@ -171,6 +175,7 @@ class ScriptedOpenAIServer(ThreadingHTTPServer):
         self._connections: set[socket.socket] = set()
         self._call_ids = itertools.count(1)
         super().__init__(("127.0.0.1", 0), _Handler)
+        LIVE_PORTS.add(self.server_port)
         self._thread = threading.Thread(
             target=self.serve_forever,
             kwargs={"poll_interval": 0.05},
@@ -223,6 +228,7 @@ class ScriptedOpenAIServer(ThreadingHTTPServer):
             except OSError:
                 pass
         self.server_close()  # joins the handler threads
+        LIVE_PORTS.discard(self.server_port)
 
     def __enter__(self) -> ScriptedOpenAIServer:
         return self

@@ -18,10 +18,10 @@ from agent.memory import sqlite_memory
 from agent.models import Backend
 from agent.offline.incidents import note_of, state_of, summary_lines
 from agent.offline.model import MODEL_NAME, OfflinePlanner
+from ems_agent.context import TurnContexts, fixed_clock
 from evals.runner import INCIDENTS, add_incidents
 from evals.truth import evaluate
 from store import catalog
-from tools.base import ToolContext
 from tools.registry import all_tools
 
 TZ = ZoneInfo("Europe/Berlin")
@@ -35,8 +35,7 @@ def make_agent(engine: Engine, tmp: Path, registry: dict[str, Any] | None = None
         Backend(OfflinePlanner(), MODEL_NAME, None),
         registry if registry is not None else all_tools(),
         sqlite_memory(tmp / "threads.db"),
-        ToolContext(engine=engine, site=site, now=NOW),
-        clock=lambda: NOW,
+        TurnContexts(engine, site, clock=fixed_clock(NOW)),
     )
 
 

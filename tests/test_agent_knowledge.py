@@ -21,6 +21,7 @@ from agent.memory import sqlite_memory
 from agent.models import Backend
 from agent.offline.knowledge import search_query
 from agent.offline.model import MODEL_NAME, OfflinePlanner
+from ems_agent.context import TurnContexts, fixed_clock
 from knowledge.store import (
     LIBRARY,
     KnowledgeStore,
@@ -29,7 +30,6 @@ from knowledge.store import (
     chroma_settings,
 )
 from store import catalog
-from tools.base import ToolContext
 from tools.registry import all_tools
 
 TZ = ZoneInfo("Europe/Berlin")
@@ -77,13 +77,12 @@ def make_agent(engine: Engine, store: KnowledgeStore, tmp: Path, *, tools: bool 
     registry = dict(all_tools())
     if not tools:
         registry.pop("search_knowledge")
-    base = ToolContext(engine=engine, site=site, now=NOW, knowledge=store)
+    contexts = TurnContexts(engine, site, clock=fixed_clock(NOW), knowledge=store)
     return Agent(
         Backend(OfflinePlanner(), MODEL_NAME, None),
         registry,
         sqlite_memory(tmp / "threads.db"),
-        base,
-        clock=lambda: NOW,
+        contexts,
     )
 
 

@@ -14,9 +14,9 @@ from sqlalchemy import Engine, text
 from agent.loop import Agent
 from agent.memory import sqlite_memory
 from agent.models import Backend
+from ems_agent.context import TurnContexts, fixed_clock
 from store import catalog
 from tests.scripted import ScriptedChatModel, call
-from tools.base import ToolContext
 from tools.registry import all_tools
 
 NOW = datetime(2026, 11, 5, 9, 30, tzinfo=ZoneInfo("Europe/Berlin"))
@@ -32,13 +32,13 @@ RULE = {
 def make_agent(engine: Engine, model: ScriptedChatModel, home: Path) -> Agent:
     with engine.connect() as conn:
         site = catalog.get_site(conn, "demo-plant")
-    base = ToolContext(engine=engine, site=site, now=NOW, user="alice")
+    contexts = TurnContexts(engine, site, clock=fixed_clock(NOW))
     return Agent(
         Backend(model, "scripted", "http://127.0.0.1:1/v1"),
         all_tools(),
         sqlite_memory(home / "threads.db"),
-        base,
-        clock=lambda: NOW,
+        contexts,
+        user="alice",
     )
 
 

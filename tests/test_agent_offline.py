@@ -16,8 +16,8 @@ from agent.loop import Agent
 from agent.memory import sqlite_memory
 from agent.models import Backend
 from agent.offline.model import MODEL_NAME, OfflinePlanner
+from ems_agent.context import TurnContexts, fixed_clock
 from store import catalog
-from tools.base import ToolContext
 from tools.registry import all_tools
 
 TZ = ZoneInfo("Europe/Berlin")
@@ -32,8 +32,7 @@ def offline_agent(engine: Engine, memory: Path, now: datetime = NOW) -> Agent:
         Backend(OfflinePlanner(), MODEL_NAME, None),
         all_tools(),
         sqlite_memory(memory),
-        ToolContext(engine=engine, site=site, now=now),
-        clock=lambda: now,
+        TurnContexts(engine, site, clock=fixed_clock(now)),
     )
 
 

@@ -20,10 +20,11 @@ from sqlalchemy import Engine, text
 from agent.loop import Agent
 from agent.memory import sqlite_memory
 from agent.models import ModelUnavailable, make_backend
+from ems_agent.context import TurnContexts, fixed_clock
 from ems_agent.settings import Settings
+from ems_agent.slices import llm_settings
 from store import catalog
 from tests.openai_server import Reply, ScriptedOpenAIServer
-from tools.base import ToolContext
 from tools.registry import all_tools
 
 TZ = ZoneInfo("Europe/Berlin")
@@ -37,11 +38,10 @@ def make_agent(engine: Engine, base_url: str, home: Path, **settings: Any) -> Ag
         home=home, llm_base_url=base_url, llm_model="test-model", llm_timeout_s=5, **settings
     )
     return Agent(
-        make_backend(config),
+        make_backend(llm_settings(config)),
         all_tools(),
         sqlite_memory(home / "threads.db"),
-        ToolContext(engine=engine, site=site, now=NOW),
-        clock=lambda: NOW,
+        TurnContexts(engine, site, clock=fixed_clock(NOW)),
     )
 
 
@@ -135,6 +135,7 @@ def test_a_wrong_key_is_named(demo_engine: Engine, tmp_path: Path) -> None:
             agent.ask("hi")
 
 
+@pytest.mark.local_model
 def test_an_unreachable_endpoint_is_named(demo_engine: Engine, tmp_path: Path) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from sqlalchemy import Engine, func, select
 
+from common.errors import UnknownMeter
 from store import catalog
-from store.errors import UnknownMeter
 from store.schema import Alert, AlertRule
 from store.writes import write_readings
 from tools.alerts import (

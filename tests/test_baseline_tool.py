@@ -11,8 +11,8 @@ import pytest
 from sklearn.linear_model import LinearRegression
 from sqlalchemy import Engine, insert, select
 
+from common.errors import InsufficientData
 from store import catalog
-from store.errors import InsufficientData
 from store.schema import BaselineModel, EventLabel
 from store.writes import write_readings
 from tools.base import ToolContext

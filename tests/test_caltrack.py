@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from store.errors import EMSError, InsufficientData
+from common.errors import EMSError, InsufficientData
 from tools.caltrack import CaltrackSettings, fit_billing, fit_daily
 from tools.caltrack_data import (
     DisqualifiedData,

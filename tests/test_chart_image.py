@@ -12,7 +12,7 @@ from matplotlib.image import imread
 from PIL import Image
 
 from agent.evidence import ChartSpec
-from connectors.chart_image import DPI, HEIGHT_IN, WIDTH_IN, render_png
+from slack_bot.chart_image import DPI, HEIGHT_IN, WIDTH_IN, render_png
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 SIZE = (round(WIDTH_IN * DPI), round(HEIGHT_IN * DPI))

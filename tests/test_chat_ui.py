@@ -27,12 +27,13 @@ from chat_ui.app import PortInUse, UIHandle, _Page, build_ui, login_check, serve
 from chat_ui.charts import figure, sparkline
 from chat_ui.chat import evidence_for, tables_html, thread_messages
 from chat_ui.threads import ThreadIndex, title_of
-from ems_agent.app import App, build_agent
+from common.errors import EMSError, NotConfigured
+from ems_agent.app import App, build_agent, ui_deps
+from ems_agent.context import fixed_clock
 from ems_agent.settings import Settings, UserSettings, load_settings
-from ems_agent.users import hash_password
+from ems_agent.users import Accounts, hash_password
 from store import catalog
 from store import incidents as incident_store
-from store.errors import EMSError, NotConfigured
 from tests.test_agent_offline import TZ, raw
 from tools.base import ToolContext
 
@@ -56,7 +57,7 @@ def settings(demo_engine: Engine, password_hash: str) -> Settings:
 
 @pytest.fixture
 def ui_app(settings: Settings) -> App:
-    return App(settings)
+    return App(settings, fixed_clock(NOW))
 
 
 @pytest.fixture
@@ -65,8 +66,7 @@ def agent(ui_app: App) -> Agent:
 
 
 def context(agent: Agent, role: str = "operator", user: str = "olga") -> ToolContext:
-    base = agent.base_context
-    return ToolContext(base.engine, base.site, NOW, base.config, user=user, role=role)
+    return agent.context(user=user, role=role)
 
 
 def add_incident(engine: Engine, title: str = "Compressed-air leak on compressor-2") -> int:
@@ -123,9 +123,7 @@ def test_meters_overview_page_text(agent: Agent) -> None:
 
 
 def test_meters_overview_without_data_says_so(agent: Agent) -> None:
-    early = ToolContext(
-        agent.base_context.engine, agent.base_context.site, datetime(2026, 5, 1, 9, 0, tzinfo=TZ)
-    )
+    early = agent.context(now=datetime(2026, 5, 1, 9, 0, tzinfo=TZ))
     assert "No meter overview" in panels.meters_html(early)
 
 
@@ -286,7 +284,7 @@ def incidents_row(engine: Engine) -> tuple[object, ...]:
 
 def test_the_incident_buttons_act_on_the_picked_incident(ui_app: App, demo_engine: Engine) -> None:
     incident_id = add_incident(demo_engine)
-    page = _Page(ui_app, build_agent(ui_app, role="viewer"), NOW)
+    page = _Page(ui_deps(ui_app))
     acknowledge, resolve = page.acter("acknowledge"), page.acter("resolve")
     olga, vic = gr.Request(username="olga"), gr.Request(username="vic")
     refused = acknowledge(incident_id, "", "active", vic)
@@ -319,7 +317,7 @@ def test_a_refresh_keeps_a_listed_pick_and_drops_a_stale_one(
     ui_app: App, demo_engine: Engine
 ) -> None:
     first, second = add_incident(demo_engine), add_incident(demo_engine, "Chiller spike")
-    page = _Page(ui_app, build_agent(ui_app, role="viewer"), NOW)
+    page = _Page(ui_deps(ui_app))
     olga = gr.Request(username="olga")
     cards, pick = page.refresh_incidents("all", first, olga)
     assert cards.count('<div class="incident ') == 2 and "value" not in pick.constructor_args
@@ -334,7 +332,7 @@ def test_a_refresh_keeps_a_listed_pick_and_drops_a_stale_one(
 def test_the_page_makes_no_event_handlers_inside_a_render(ui_app: App) -> None:
     # Handlers made inside @gr.render get new ids each time it re-runs; a click that lands
     # during a re-run sends an id that no longer exists and is lost.
-    blocks = build_ui(ui_app, now=NOW)
+    blocks = build_ui(ui_deps(ui_app))
     assert blocks.default_config.renderables == []
     ids = {
         block_id: str(getattr(block, "elem_id", "")) for block_id, block in blocks.blocks.items()
@@ -376,7 +374,7 @@ def free_port() -> int:
 
 @pytest.fixture
 def page(ui_app: App) -> Iterator[UIHandle]:
-    handle = serve(ui_app, "127.0.0.1", free_port(), now=NOW)
+    handle = serve(ui_deps(ui_app), "127.0.0.1", free_port())
     yield handle
     handle.close()
 
@@ -397,11 +395,11 @@ def test_the_port_in_use_is_named(ui_app: App) -> None:
         taken.listen()
         port = taken.getsockname()[1]
         with pytest.raises(PortInUse, match=str(port)):
-            serve(ui_app, "127.0.0.1", port, now=NOW)
+            serve(ui_deps(ui_app), "127.0.0.1", port)
 
 
 def test_repeated_failures_lock_a_name_for_a_while(settings: Settings) -> None:
-    check = login_check(settings)
+    check = login_check(Accounts(settings))
 
     async def attempts() -> list[bool]:
         failed = [await check("olga", "guess") for _ in range(10)]
@@ -413,14 +411,16 @@ def test_repeated_failures_lock_a_name_for_a_while(settings: Settings) -> None:
 
 def test_a_broken_users_file_refuses_logins_without_crashing(settings: Settings) -> None:
     (settings.home / "users.toml").write_text("[[users]\n")
-    assert asyncio.run(login_check(settings)("olga", PASSWORD)) is False
+    assert asyncio.run(login_check(Accounts(settings))("olga", PASSWORD)) is False
 
 
 def test_first_start_without_users_prints_the_admin_password(
     demo_engine: Engine, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    bare = App(load_settings(database_url=demo_engine.url.render_as_string(False)))
-    handle = serve(bare, "127.0.0.1", free_port(), now=NOW)
+    bare = App(
+        load_settings(database_url=demo_engine.url.render_as_string(False)), fixed_clock(NOW)
+    )
+    handle = serve(ui_deps(bare), "127.0.0.1", free_port())
     try:
         said = capsys.readouterr().err
         password = said.split("with password ")[1].split()[0]

@@ -16,9 +16,9 @@ from agent.loop import Agent
 from agent.memory import sqlite_memory
 from agent.models import Backend
 from agent.offline.model import MODEL_NAME, OfflinePlanner
+from ems_agent.context import TurnContexts, fixed_clock
 from store import catalog
 from tests.test_agent_offline import TZ, offline_agent, raw
-from tools.base import ToolContext
 from tools.registry import all_tools
 
 NOW = datetime(2026, 11, 5, 18, 0, tzinfo=TZ)
@@ -246,11 +246,12 @@ def test_period_text() -> None:
 
 def test_citations_of_a_real_knowledge_search(demo_engine: Engine, tmp_path: Path) -> None:
     from ems_agent.settings import load_settings
+    from ems_agent.slices import knowledge_settings
     from knowledge.store import open_knowledge
 
     library = Path(__file__).resolve().parent.parent / "knowledge" / "library"
     runbook = library / "runbooks" / "compressed-air-leaks.md"
-    store = open_knowledge(load_settings())
+    store = open_knowledge(knowledge_settings(load_settings()))
     store.add_paths([runbook])
     with demo_engine.connect() as conn:
         site = catalog.get_site(conn, "demo-plant")
@@ -258,8 +259,7 @@ def test_citations_of_a_real_knowledge_search(demo_engine: Engine, tmp_path: Pat
         Backend(OfflinePlanner(), MODEL_NAME, None),
         all_tools(),
         sqlite_memory(tmp_path / "threads.db"),
-        ToolContext(engine=demo_engine, site=site, now=NOW, knowledge=store),
-        clock=lambda: NOW,
+        TurnContexts(demo_engine, site, clock=fixed_clock(NOW), knowledge=store),
     )
     reply = agent.ask("How do we find compressed-air leaks?")
     ev = evidence(reply)

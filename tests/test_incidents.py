@@ -21,11 +21,12 @@ from sqlalchemy import Engine, func, select
 from typer.testing import CliRunner
 
 from agent.writes import describe_write
+from common.errors import UnknownMeter
 from ems_agent.cli import app
+from ems_agent.context import TurnContexts, fixed_clock
 from store import catalog
 from store import incidents as store
 from store.engine import make_engine
-from store.errors import UnknownMeter
 from store.schema import Incident
 from tools.alerts import NotAllowed
 from tools.base import ToolContext
@@ -403,8 +404,8 @@ def test_the_agent_asks_before_resolving_an_incident(demo_engine: Engine, tmp_pa
         Backend(model, "scripted", "http://127.0.0.1:1/v1"),
         all_tools(),
         sqlite_memory(tmp_path / "threads.db"),
-        ToolContext(engine=demo_engine, site=site, now=now, user="alice"),
-        clock=lambda: now,
+        TurnContexts(demo_engine, site, clock=fixed_clock(now)),
+        user="alice",
     )
     proposal = agent.ask("the offices outage is fixed, we reset the gateway")
     assert proposal.outcome == "confirm"

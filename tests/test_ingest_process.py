@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, select
 
+from common.errors import EMSError
 from connectors.ingest import Ingestor
 from connectors.ingest_process import (
     ProcessIngestor,
@@ -25,7 +26,6 @@ from connectors.ingest_process import (
 )
 from store import catalog, queries
 from store.engine import make_engine
-from store.errors import EMSError
 from store.migrate import upgrade
 from store.schema import DeadLetter, Reading
 from tests.test_ingest import Acks

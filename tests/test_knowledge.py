@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from ems_agent.settings import load_settings
+from ems_agent.slices import knowledge_settings
 from knowledge import loaders
 from knowledge.store import (
     KnowledgeStore,
@@ -340,7 +341,7 @@ def test_open_knowledge_uses_the_chroma_server_when_configured(
 ) -> None:
     url, server = chroma_server
     settings = load_settings(home=tmp_path / "home", chroma_url=url)
-    store = open_knowledge(settings)
+    store = open_knowledge(knowledge_settings(settings))
     path = tmp_path / "air.md"
     path.write_text(AIR)
     assert store.add_paths([path]).added == ["air.md"]
@@ -361,10 +362,10 @@ def test_open_knowledge_uses_the_chroma_server_when_configured(
 
 def test_open_knowledge_embedded_by_default(tmp_path: Path) -> None:
     settings = load_settings(home=tmp_path / "home")
-    store = open_knowledge(settings)
+    store = open_knowledge(knowledge_settings(settings))
     store.index_incident(7, "boiler short cycling", "Boiler fired 12 times an hour.", {})
     assert settings.knowledge_path.is_dir()
-    reopened = open_knowledge(settings)
+    reopened = open_knowledge(knowledge_settings(settings))
     assert reopened.similar_incidents("boiler cycling")[0].metadata["incident_id"] == 7
 
 
@@ -381,7 +382,7 @@ def test_a_bad_or_unreachable_chroma_url_is_a_clear_error(
 ) -> None:
     settings = load_settings(home=tmp_path / "home", chroma_url=url)
     with pytest.raises(KnowledgeUnavailable, match=re.escape(words)):
-        open_knowledge(settings).search("anything")
+        open_knowledge(knowledge_settings(settings)).search("anything")
 
 
 def test_a_store_built_with_another_embedder_says_how_to_rebuild(tmp_path: Path) -> None:

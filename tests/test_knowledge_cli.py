@@ -20,6 +20,7 @@ from agent.models import Backend
 from agent.offline.model import MODEL_NAME, OfflinePlanner
 from agent.toolkit import as_langchain
 from ems_agent.cli import app
+from ems_agent.context import TurnContexts, fixed_clock
 from knowledge.store import KnowledgeStore, chroma_settings
 from store import catalog
 from store.catalog import SiteRef
@@ -152,13 +153,12 @@ def test_the_offline_agent_quotes_the_runbook(
 ) -> None:
     with demo_engine.connect() as conn:
         site = catalog.get_site(conn, "demo-plant")
-    base = ToolContext(engine=demo_engine, site=site, now=NOW, knowledge=knowledge)
+    contexts = TurnContexts(demo_engine, site, clock=fixed_clock(NOW), knowledge=knowledge)
     agent = Agent(
         Backend(OfflinePlanner(), MODEL_NAME, None),
         all_tools(),
         sqlite_memory(tmp_path / "threads.db"),
-        base,
-        clock=lambda: NOW,
+        contexts,
     )
     reply = agent.ask("What does the runbook say about finding compressed air leaks?")
     assert [c.name for c in reply.tool_calls] == ["search_knowledge"]

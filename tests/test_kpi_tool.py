@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from sqlalchemy import Engine
 
+from common.errors import InsufficientData
 from store import catalog
-from store.errors import InsufficientData
 from store.writes import write_readings
 from tools.base import AnalyticsConfig, Tariff, ToolContext
 from tools.kpi import compute_kpi

@@ -22,16 +22,13 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
-from connectors.notify import (
-    EmailNotifier,
-    IncidentNotice,
-    WebhookNotifier,
-    notifiers_from_settings,
-)
+from common.errors import MissingSecret, NotConfigured
+from common.notices import IncidentNotice
+from connectors.notify import EmailNotifier, WebhookNotifier, make_notifiers
 from connectors.notify.base import event_id, markdown_to_text
 from connectors.notify.webhook import retry_after
 from ems_agent.settings import Settings
-from store.errors import MissingSecret, NotConfigured
+from ems_agent.slices import notify_settings
 
 SECRET = "whsec-test-0123456789"
 TITLE = "compressor-2 sustained excess since 2026-11-03"
@@ -522,6 +519,11 @@ def test_markdown_to_text() -> None:
 # --- from settings -----------------------------------------------------------------------------
 
 
+def notifiers_from(settings: Settings) -> list[Any]:
+    """The notifiers the root makes from these settings (secrets read from the environment)."""
+    return list(make_notifiers(notify_settings(settings)))
+
+
 def write_toml(text: str) -> None:
     home = Path(Settings().home)
     home.mkdir(parents=True, exist_ok=True)
@@ -529,19 +531,19 @@ def write_toml(text: str) -> None:
 
 
 def test_nothing_configured_means_no_notifiers() -> None:
-    assert notifiers_from_settings(Settings()) == []
+    assert notifiers_from(Settings()) == []
 
 
 def test_webhook_secret_comes_only_from_the_environment(
     receiver: Receiver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     write_toml(f'webhook_url = "{receiver.url}/hook"\nwebhook_secret = "from-the-file"\n')
-    [notifier] = notifiers_from_settings(Settings())
+    [notifier] = notifiers_from(Settings())
     assert isinstance(notifier, WebhookNotifier)
     assert (notifier.url, notifier.secret) == (f"{receiver.url}/hook", None)
 
     monkeypatch.setenv("EMS_WEBHOOK_SECRET", "from-the-environment")
-    [notifier] = notifiers_from_settings(Settings())
+    [notifier] = notifiers_from(Settings())
     assert notifier.send(NOTICE).ok
     [hit] = receiver.hits
     assert hit.headers["x-ems-signature"] == signature("from-the-environment", hit)
@@ -552,7 +554,7 @@ def test_email_from_settings(monkeypatch: pytest.MonkeyPatch) -> None:
         'smtp_host = "mail.plant.example"\nsmtp_port = 587\nsmtp_starttls = true\n'
         'smtp_from = "ems@plant.example"\nsmtp_to = ["a@plant.example", "b@plant.example"]\n'
     )
-    [notifier] = notifiers_from_settings(Settings())
+    [notifier] = notifiers_from(Settings())
     assert isinstance(notifier, EmailNotifier)
     assert (notifier.host, notifier.port, notifier.starttls, notifier.user) == (
         "mail.plant.example", 587, True, None
@@ -561,9 +563,9 @@ def test_email_from_settings(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setenv("EMS_SMTP_USER", "ems")
     with pytest.raises(MissingSecret, match="EMS_SMTP_PASSWORD"):
-        notifiers_from_settings(Settings())
+        notifiers_from(Settings())
     monkeypatch.setenv("EMS_SMTP_PASSWORD", "pw")
-    [notifier] = notifiers_from_settings(Settings())
+    [notifier] = notifiers_from(Settings())
     assert (notifier.user, notifier.password) == ("ems", "pw")  # type: ignore[attr-defined]
 
 
@@ -578,13 +580,13 @@ def test_email_from_settings(monkeypatch: pytest.MonkeyPatch) -> None:
 )
 def test_half_configured_email_names_what_is_missing(given: dict[str, Any], missing: str) -> None:
     with pytest.raises(NotConfigured, match="half configured") as caught:
-        notifiers_from_settings(Settings(**given))
+        notifiers_from(Settings(**given))
     assert missing in str(caught.value)
 
 
 def test_slack_needs_its_token(caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.WARNING):
-        assert notifiers_from_settings(Settings(slack_incident_channel="#energy")) == []
+        assert notifiers_from(Settings(slack_incident_channel="#energy")) == []
     assert "SLACK_BOT_TOKEN" in caplog.text
 
 
@@ -600,7 +602,7 @@ def test_everything_configured_posts_to_slack_at_its_api_url(
         slack_incident_channel="C0ENERGY",
         slack_api_url=receiver.url + "/api/",
     )
-    notifiers = notifiers_from_settings(settings)
+    notifiers = notifiers_from(settings)
     assert [n.name for n in notifiers] == ["webhook", "email", "slack"]
     receiver.answer(Answer(200, {"Content-Type": "application/json"}, b'{"ok": true, '
                            b'"channel": "C0ENERGY", "ts": "1764576000.000100"}'))  # fmt: skip

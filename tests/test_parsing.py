@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from openpyxl import Workbook
 
+from common.timeutil import UnknownTimezone
 from connectors.parsing import (
     ImportFormatError,
     ParsedFile,
@@ -20,7 +21,6 @@ from connectors.parsing import (
     UnreadableFile,
     parse_file,
 )
-from store.timeutil import UnknownTimezone
 
 DATA = Path(__file__).parent / "data" / "import"
 BERLIN = ZoneInfo("Europe/Berlin")

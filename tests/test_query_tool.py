@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from sqlalchemy import Engine
 
+from common.errors import InsufficientData, UnknownMeter, UnknownSeries
 from store import catalog
-from store.errors import InsufficientData, UnknownMeter, UnknownSeries
 from store.writes import write_readings
 from tools.base import REGISTRY, ToolContext
 from tools.query import query_metric

@@ -38,9 +38,11 @@ from PIL import Image
 from sqlalchemy import Engine, text
 
 from agent.loop import Agent
-from connectors.notify.base import IncidentNotice
+from common.notices import IncidentNotice
 from connectors.notify.slack import SlackIncidentNotifier, incident_blocks, to_mrkdwn, web_client
-from connectors.slack import (
+from ems_agent.app import App, slack_deps
+from ems_agent.settings import load_settings
+from slack_bot.bot import (
     HELP,
     BotStats,
     SlackUnavailable,
@@ -49,8 +51,6 @@ from connectors.slack import (
     serve_http,
     thread_id,
 )
-from ems_agent.app import App
-from ems_agent.settings import load_settings
 from store import catalog
 from store import incidents as incident_store
 from store.engine import make_engine
@@ -236,7 +236,7 @@ def bot(slack_api: SlackAPI, agent: Agent, caplog: pytest.LogCaptureFixture) -> 
     stats = BotStats()
     client = web_client("xoxb-test-token", settings.slack_api_url)
     bolt = build_slack_app(
-        App(settings), agent=agent, client=client, signing_secret=SECRET, stats=stats
+        slack_deps(App(settings), agent), client=client, signing_secret=SECRET, stats=stats
     )
     server = serve_http(bolt, SECRET, "127.0.0.1", 0)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -678,7 +678,9 @@ def test_slack_errors_come_back_in_words(slack_api: SlackAPI, agent: Agent) -> N
     slack_api.errors["auth.test"] = ["invalid_auth"]
     settings = load_settings(slack_api_url=slack_api.url)
     with pytest.raises(SlackUnavailable, match="invalid_auth"):
-        build_slack_app(App(settings), agent=agent, client=web_client("xoxb-bad", slack_api.url))
+        build_slack_app(
+            slack_deps(App(settings), agent), client=web_client("xoxb-bad", slack_api.url)
+        )
 
 
 # ------------------------------------------------------------------ Socket Mode
@@ -708,7 +710,7 @@ def test_socket_mode_round_trip_through_a_local_websocket_server(
         slack_api.socket_url = f"ws://127.0.0.1:{ws_server.socket.getsockname()[1]}/link/?t=1"
         settings = load_settings(slack_api_url=slack_api.url, slack_default_role="operator")
         client = web_client("xoxb-test-token", settings.slack_api_url)
-        bolt = build_slack_app(App(settings), agent=agent, client=client)
+        bolt = build_slack_app(slack_deps(App(settings), agent), client=client)
         slack_api.errors["apps.connections.open"] = ["not_allowed_token_type"]
         with pytest.raises(SlackUnavailable, match=r"not_allowed_token_type.*xapp-"):
             connect_socket_mode(bolt, "xoxb-a-bot-token-by-mistake")

@@ -14,8 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, delete, func, select
 
+from common.errors import InvalidReading, StoreConflict, UnknownMeter, UnknownUnit
 from store import catalog, queries, rollups
-from store.errors import InvalidReading, StoreConflict, UnknownMeter, UnknownUnit
 from store.migrate import upgrade
 from store.schema import Base, Reading, Rollup
 from store.writes import SeriesWrite, write_many, write_readings

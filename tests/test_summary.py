@@ -14,6 +14,7 @@ import pytest
 from agent.models import make_backend
 from agent.summary import STRUCTURED, Summariser, check_prose, facts_of, structured
 from ems_agent.settings import Settings
+from ems_agent.slices import knowledge_settings, llm_settings
 from knowledge.store import Passage, open_knowledge
 from store.catalog import MeterRef
 from tests.openai_server import Reply, ScriptedOpenAIServer
@@ -200,7 +201,7 @@ def backend(server: ScriptedOpenAIServer, home: Path) -> Any:
         llm_timeout_s=5,
         llm_max_retries=0,
     )
-    return make_backend(settings)
+    return make_backend(llm_settings(settings))
 
 
 PROSE = (
@@ -261,7 +262,7 @@ def test_a_model_that_fails_or_strays_falls_back_to_the_structured_summary(
 
 
 def test_the_offline_model_writes_the_structured_summary(tmp_path: Path) -> None:
-    offline = make_backend(Settings(home=tmp_path))
+    offline = make_backend(llm_settings(Settings(home=tmp_path)))
     assert offline.offline
     summary = Summariser(None, offline).summarise(incident(), COMPRESSOR, CONFIG)
     assert summary.model == STRUCTURED
@@ -272,7 +273,7 @@ def library(tmp_path_factory: pytest.TempPathFactory) -> Any:
     """The real knowledge store with the shipped starter library (the hashing embedder, so
     the module stays fast; the default e5 model takes about 30 s to index it)."""
     home = tmp_path_factory.mktemp("knowledge-home")
-    store = open_knowledge(Settings(home=home), embedder="hashing")
+    store = open_knowledge(knowledge_settings(Settings(home=home)), embedder="hashing")
     report = store.ensure_starter_library()
     assert report.failed == [] and report.chunks_added > 0
     return store

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from chat_ui.app import UIHandle, serve
-from ems_agent.app import App
+from ems_agent.app import App, ui_deps
 from tests.conftest import need_server
 from tests.test_agent_offline import assert_mentions_number, raw
 from tests.test_chat_ui import (  # noqa: F401  (fixtures)
@@ -64,7 +64,7 @@ def free_port() -> int:
 @pytest.fixture
 def server(ui_app: App, demo_engine: Engine) -> Iterator[UIHandle]:  # noqa: F811
     add_incident(demo_engine)
-    handle = serve(ui_app, "127.0.0.1", free_port(), now=NOW)
+    handle = serve(ui_deps(ui_app), "127.0.0.1", free_port())
     yield handle
     handle.close()
 

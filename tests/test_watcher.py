@@ -28,12 +28,14 @@ from agent import watcher as watcher_module
 from agent.models import make_backend
 from agent.summary import Summariser
 from agent.watcher import SETTLE_S, Segment, Watcher, WatchReport, clusters, merge_segments
-from connectors.notify.base import Delivery, IncidentNotice
+from common.errors import EMSError
+from common.notices import Delivery, IncidentNotice
+from ems_agent.context import TurnContexts, fixed_clock
 from ems_agent.settings import Settings
+from ems_agent.slices import llm_settings
 from store import catalog
 from store import incidents as store
 from store.engine import make_engine
-from store.errors import EMSError
 from store.schema import EventLabel, Incident, Meter, SmallState
 from store.writes import write_readings
 from tests.openai_server import Reply, ScriptedOpenAIServer
@@ -118,12 +120,10 @@ def make_watcher(
 ) -> Watcher:
     return Watcher(
         engine,
-        site_of(engine),
-        AnalyticsConfig(),
+        TurnContexts(engine, site_of(engine), AnalyticsConfig(), clock=fixed_clock(FIRST)),
         knowledge,
         notifiers if notifiers is not None else [Recorder()],
         summariser or Summariser(knowledge),
-        clock=lambda: FIRST,
     )
 
 
@@ -409,7 +409,11 @@ def test_a_site_without_energy_meters_is_a_problem_not_a_crash(sqlite_engine: En
         site = catalog.ensure_site(conn, "empty", "Europe/Berlin")
         catalog.ensure_series(conn, site.id, "weather", "outdoor_temperature", "degC")
     watcher = Watcher(
-        sqlite_engine, site, AnalyticsConfig(), None, [], Summariser(), clock=lambda: FIRST
+        sqlite_engine,
+        TurnContexts(sqlite_engine, site, clock=fixed_clock(FIRST)),
+        None,
+        [],
+        Summariser(),
     )
     report = watcher.run_once()
     assert report.opened == [] and report.problems
@@ -456,11 +460,19 @@ def test_the_watcher_keeps_its_incidents_on_both_dialects(engine: Engine) -> Non
     gap = OUTAGE
     recorder = Recorder()
     watcher = Watcher(
-        engine, site, AnalyticsConfig(), None, [recorder], Summariser(), clock=lambda: now
+        engine,
+        TurnContexts(engine, site, clock=fixed_clock(now)),
+        None,
+        [recorder],
+        Summariser(),
     )
     first = watcher.run_once()
     again = Watcher(
-        engine, site, AnalyticsConfig(), None, [recorder], Summariser(), clock=lambda: now
+        engine,
+        TurnContexts(engine, site, clock=fixed_clock(now)),
+        None,
+        [recorder],
+        Summariser(),
     ).run_once()
     assert again.opened == []
     [incident] = incidents_of_site(engine, site.id)
@@ -514,9 +526,13 @@ def test_a_language_model_writes_the_summary_the_notice_carries(
         home=tmp_path, llm_base_url=openai_server.base_url, llm_model="test-model", llm_timeout_s=5
     )
     recorder = Recorder()
-    summariser = Summariser(None, make_backend(settings))
+    summariser = Summariser(None, make_backend(llm_settings(settings)))
     watcher = Watcher(
-        sqlite_engine, site, AnalyticsConfig(), None, [recorder], summariser, clock=lambda: now
+        sqlite_engine,
+        TurnContexts(sqlite_engine, site, clock=fixed_clock(now)),
+        None,
+        [recorder],
+        summariser,
     )
     report = watcher.run_once()
     assert report.problems == []

@@ -4,7 +4,7 @@ written, evaluated on new data with one alert per episode, acknowledged and reso
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Literal
 
 import numpy as np
@@ -12,8 +12,8 @@ import pandas as pd
 from pydantic import Field
 from sqlalchemy import Connection, delete, insert, select, update
 
+from common.errors import EMSError, UnknownSeries
 from store import catalog, queries
-from store.errors import EMSError, UnknownSeries
 from store.schema import Alert, AlertRule
 from tools import resolve
 from tools.base import ToolContext, ToolInput, ToolResult, tool
@@ -251,7 +251,7 @@ def update_alert_rule(ctx: ToolContext, args: RuleChange) -> RuleList:
         conn.execute(
             update(AlertRule)
             .where(AlertRule.id == rule.id)
-            .values(**changes, updated_at=datetime.now(UTC))
+            .values(**changes, updated_at=ctx.now.astimezone(UTC))
         )
         return RuleList(rules=_rules(conn, ctx.site.id, rule.id))
 

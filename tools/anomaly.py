@@ -19,15 +19,13 @@ from datetime import date
 from functools import lru_cache
 from typing import Literal
 
-import holidays
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 from pydantic import Field
-from sklearn.ensemble import IsolationForest
 
+from common.errors import InsufficientData
 from store import catalog, queries
-from store.errors import InsufficientData
 from tools import resolve
 from tools.base import ToolContext, ToolInput, ToolResult, tool
 from tools.coverage import find_gaps
@@ -140,6 +138,8 @@ def _public_holidays(country: str | None, years: tuple[int, ...]) -> frozenset[d
 
 @lru_cache(maxsize=16)
 def _holidays_of(country: str, years: tuple[int, ...]) -> frozenset[date]:
+    import holidays
+
     return frozenset(holidays.country_holidays(country, years=years))
 
 
@@ -419,6 +419,9 @@ def _isolation(train: Daily, test: Daily, seed: int = 0) -> Array:
     """Isolation Forest anomaly score per test day, 0..1 (about 0.5 is ordinary)."""
     x_train = np.column_stack([train.kind != OFF, train.temperature, train.energy])
     x_test = np.column_stack([test.kind != OFF, test.temperature, test.energy])
+    # scikit-learn is imported here: loading it costs a question that never scores anomalies.
+    from sklearn.ensemble import IsolationForest
+
     forest = IsolationForest(n_estimators=100, random_state=seed).fit(x_train)
     return np.asarray(-forest.score_samples(x_test), dtype=np.float64)
 

@@ -12,12 +12,14 @@ import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import Engine
 
-from store.catalog import SiteRef
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from store.catalog import SiteRef
 
 
 @dataclass(frozen=True)

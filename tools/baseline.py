@@ -10,8 +10,8 @@ import pandas as pd
 from pydantic import Field
 from sqlalchemy import func, insert, select
 
+from common.errors import InsufficientData
 from store import catalog, queries
-from store.errors import InsufficientData
 from store.schema import BaselineModel, EventLabel
 from tools import resolve
 from tools.base import ToolContext, ToolInput, ToolResult, tool

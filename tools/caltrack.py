@@ -20,7 +20,7 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import stats
 
-from store.errors import InsufficientData
+from common.errors import InsufficientData
 from tools import caltrack_data as data
 from tools.caltrack_data import DisqualifiedData, Fuel, Issue, IssueCode
 from tools.mv import Coefficient, Fit, ashrae_caveats, goodness_of_fit, lag1_autocorrelation

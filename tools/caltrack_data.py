@@ -15,7 +15,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from store.errors import EMSError, InsufficientData
+from common.errors import EMSError, InsufficientData
 
 Fuel = Literal["electricity", "gas"]
 Cycle = Literal["auto", "monthly", "bimonthly"]

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from store.errors import InsufficientData
+from common.errors import InsufficientData
 from tools import caltrack_data as data
 from tools.caltrack import CaltrackModel, bounds, period_rows
 from tools.caltrack_data import Issue, IssueCode

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from common.errors import InsufficientData
 from store import catalog, queries
-from store.errors import InsufficientData
 from tools import resolve
 from tools.base import ToolContext, ToolInput, ToolResult, tool
 from tools.query import Statistic, _statistic, _value

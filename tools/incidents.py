@@ -8,8 +8,8 @@ from typing import Any, Literal, Protocol, runtime_checkable
 import pandas as pd
 from pydantic import Field
 
+from common.errors import EMSError
 from store import incidents as store
-from store.errors import EMSError
 from tools import resolve
 from tools.alerts import NotAllowed
 from tools.base import ToolContext, ToolInput, ToolResult, tool

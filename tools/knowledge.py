@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from store.errors import EMSError
+from common.errors import EMSError
 from tools.base import PassageLike, ToolContext, ToolInput, ToolResult, tool
 
 MAX_LIBRARY = 30  # titles listed in a result, so the model knows what the library covers

@@ -11,9 +11,9 @@ import numpy.typing as npt
 import pandas as pd
 from pydantic import Field
 
+from common.errors import InsufficientData, UnknownSeries
 from store import catalog, queries
 from store.catalog import SeriesRef
-from store.errors import InsufficientData, UnknownSeries
 from tools import resolve
 from tools.base import AnalyticsConfig, Tariff, ToolContext, ToolInput, ToolResult, tool
 from tools.periods import Period, iso_times

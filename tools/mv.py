@@ -11,9 +11,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
-from scipy import stats
 
-from store.errors import InsufficientData
+from common.errors import InsufficientData
 
 Array = npt.NDArray[np.float64]
 BALANCE_POINTS = np.arange(8.0, 24.01, 0.5)
@@ -249,6 +248,8 @@ def savings(fit: Fit, expected: Array, actual: Array, confidence: float = 0.9) -
     n, m = fit.n, len(expected)
     rho = min(max(fit.autocorrelation, 0.0), 0.95)
     n_eff = n * (1 - rho) / (1 + rho)
+    from scipy import stats  # SciPy loads in a second; only savings need it
+
     t = float(stats.t.ppf(0.5 + confidence / 2, max(n - len(fit.coefficients), 1)))
     cv = fit.cv_rmse / 100
     fraction = avoided / total_expected if total_expected else 0.0

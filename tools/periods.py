@@ -23,8 +23,8 @@ import numpy as np
 import pandas as pd
 from dateutil.relativedelta import relativedelta
 
-from store.errors import EMSError
-from store.timeutil import zone
+from common.errors import EMSError
+from common.timeutil import zone
 
 
 class InvalidPeriod(EMSError):

@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 from pydantic import Field
 
+from common.errors import InsufficientData
+from common.timeutil import zone
 from store import queries
-from store.errors import InsufficientData
-from store.timeutil import zone
 from tools import resolve
 from tools.base import ToolContext, ToolInput, ToolResult, tool
 from tools.periods import iso_times

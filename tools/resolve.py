@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from common.errors import UnknownSeries
 from store import catalog
 from store.catalog import MeterRef, SeriesRef
-from store.errors import UnknownSeries
 from tools.base import ToolContext
 from tools.periods import Period, resolve_period
 

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 from pydantic import Field
 
+from common.errors import InsufficientData
 from store import queries
-from store.errors import InsufficientData
 from tools import resolve
 from tools.base import AnalyticsConfig, ToolContext, ToolInput, ToolResult, tool
 

@@ -11,17 +11,17 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
-import sqlglot
 from pydantic import Field
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlglot import exp
-from sqlglot.errors import ParseError, TokenError
 
-from store.errors import EMSError
+from common.errors import EMSError
 from tools.base import ToolContext, ToolInput, ToolResult, tool
+
+if TYPE_CHECKING:
+    from sqlglot import exp
 
 ALLOWED_TABLES = frozenset(
     {
@@ -85,6 +85,8 @@ class SqlResult(ToolResult):
 
 
 def _function_name(node: exp.Expression) -> str:
+    from sqlglot import exp
+
     if isinstance(node, exp.Anonymous):
         return str(node.name).lower()
     return str(getattr(node, "sql_name", lambda: node.key)()).lower()
@@ -92,6 +94,11 @@ def _function_name(node: exp.Expression) -> str:
 
 def check_sql(sql: str, dialect: str) -> exp.Expression:
     """Parse and vet a query; returns its syntax tree or raises UnsafeQuery saying why."""
+    # sqlglot is imported here, by the one tool that parses SQL, not by every agent start.
+    import sqlglot
+    from sqlglot import exp
+    from sqlglot.errors import ParseError, TokenError
+
     read = "postgres" if dialect == "postgresql" else "sqlite"
     try:
         tokens = sqlglot.Tokenizer().tokenize(sql)
@@ -111,6 +118,8 @@ def check_sql(sql: str, dialect: str) -> exp.Expression:
 
 
 def _check_node(node: exp.Expression, tree: exp.Expression) -> None:
+    from sqlglot import exp
+
     if isinstance(node, exp.Insert | exp.Update | exp.Delete | exp.Create | exp.Drop | exp.Command):
         raise UnsafeQuery(f"{node.key.upper()} is not allowed: the SQL tool only reads")
     if isinstance(node, exp.Into):

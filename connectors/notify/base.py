@@ -1,4 +1,4 @@
-"""What every incident notifier shares: the notice, the delivery record, retries, plain text.
+"""What every incident notifier shares: retries with backoff, the event id, plain text and HTML.
 
 A notifier turns an `IncidentNotice` into a message on one channel (webhook, e-mail, Slack) and
 returns a `Delivery` saying whether it arrived; delivery failures are data, never exceptions.
@@ -10,63 +10,15 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
-from typing import Any, Literal, Protocol
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 from tenacity.wait import wait_exponential_jitter
 
-Event = Literal["opened", "updated", "resolved"]
-
+from common.notices import Delivery, IncidentNotice
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class IncidentNotice:
-    """One thing that happened to an incident, with everything a receiver needs to show it."""
-
-    event: Event
-    incident_id: int
-    site: str
-    title: str
-    severity: str  # "info" | "warning" | "critical"
-    state: str
-    meter: str | None
-    start: str  # ISO local
-    end: str | None
-    extra_kwh: float | None
-    cost: float | None
-    currency: str
-    co2_kg: float | None
-    summary: str  # Markdown
-    citations: tuple[str, ...] = ()
-
-    def to_json(self) -> dict[str, Any]:
-        """The notice as JSON-able data (citations as a list)."""
-        data = asdict(self)
-        data["citations"] = list(self.citations)
-        return data
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """The outcome of one notice on one channel."""
-
-    notifier: str  # "webhook", "email", "slack"
-    ok: bool
-    attempts: int
-    detail: str  # e.g. "HTTP 200", or the last error in words
-
-
-class Notifier(Protocol):
-    name: str
-
-    def send(self, notice: IncidentNotice) -> Delivery:
-        """Deliver the notice; never raises for delivery failures."""
-        ...
 
 
 def event_id(notice: IncidentNotice) -> str:

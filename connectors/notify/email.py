@@ -18,9 +18,8 @@ from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
 from html import escape
 
+from common.notices import Delivery, IncidentNotice
 from connectors.notify.base import (
-    Delivery,
-    IncidentNotice,
     PermanentFailure,
     TransientFailure,
     deliver,

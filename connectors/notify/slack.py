@@ -17,7 +17,7 @@ from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 
-from connectors.notify.base import Delivery, Event, IncidentNotice
+from common.notices import Delivery, Event, IncidentNotice
 
 log = logging.getLogger(__name__)
 

@@ -40,15 +40,14 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from common.errors import NotConfigured
+from common.notices import Delivery, IncidentNotice
 from connectors.notify.base import (
-    Delivery,
-    IncidentNotice,
     PermanentFailure,
     TransientFailure,
     deliver,
     event_id,
 )
-from store.errors import NotConfigured
 
 USER_AGENT = "ems-agent-webhook/1"
 SNIPPET = 200  # characters of an error response quoted in the delivery's detail

@@ -15,8 +15,8 @@ import secrets
 import threading
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from socketserver import ThreadingMixIn
 from typing import TYPE_CHECKING, Any, Literal
@@ -33,6 +33,8 @@ from slack_sdk.errors import SlackClientError
 from slack_sdk.signature import SignatureVerifier
 
 from agent.evidence import ChartSpec, Evidence, evidence
+from common.errors import EMSError, NotConfigured
+from common.roles import at_least
 from connectors.notify.slack import (
     ACK_ACTION,
     RESOLVE_ACTION,
@@ -43,16 +45,11 @@ from connectors.notify.slack import (
     sections,
     slack_error_text,
     to_mrkdwn,
-    web_client,
 )
-from ems_agent.settings import Settings, require_secret, secret
-from store.errors import EMSError, NotConfigured
-from store.timeutil import zone
 from tools.base import Tool, ToolContext
 
 if TYPE_CHECKING:
     from agent.loop import Agent, Reply
-    from ems_agent.app import App
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +82,25 @@ class SlackUnavailable(EMSError):
 
 class BadSlackAction(EMSError):
     """A button or form from Slack that does not name what it acts on."""
+
+
+@dataclass(frozen=True)
+class SlackSettings:
+    """Roles of Slack users (`slack_users`, else `slack_default_role`) and the Web API's URL."""
+
+    users: Mapping[str, str] = field(default_factory=dict)
+    default_role: str = "viewer"
+    api_url: str | None = None
+
+
+@dataclass(frozen=True)
+class SlackDeps:
+    """What the bot is handed by the root: the agent (its turn contexts carry the site and the
+    clock), the tools its buttons and `/ems incidents` call, and its settings."""
+
+    agent: Agent
+    tools: Mapping[str, Tool[Any, Any]]
+    settings: SlackSettings
 
 
 @dataclass
@@ -121,9 +137,9 @@ def thread_id(team: str, channel: str, thread_ts: str) -> str:
     return f"slack-{team}-{channel}-{thread_ts}"
 
 
-def role_for(settings: Settings, user_id: str) -> str:
+def role_for(settings: SlackSettings, user_id: str) -> str:
     """The Slack user's role: `slack_users` names it, else `slack_default_role`."""
-    return settings.slack_users.get(user_id, settings.slack_default_role)
+    return settings.users.get(user_id, settings.default_role)
 
 
 _MENTION = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>")
@@ -161,16 +177,10 @@ def _slug(text: str) -> str:
 class SlackBot:
     """What the listeners do, apart from how Bolt calls them."""
 
-    def __init__(
-        self,
-        settings: Settings,
-        agent: Agent,
-        registry: dict[str, Tool[Any, Any]],
-        stats: BotStats,
-    ) -> None:
-        self.settings = settings
-        self.agent = agent
-        self.registry = registry
+    def __init__(self, deps: SlackDeps, stats: BotStats) -> None:
+        self.settings = deps.settings
+        self.agent = deps.agent
+        self.registry = deps.tools
         self.stats = stats
         self._thread_locks: dict[str, threading.Lock] = {}
         self._seen: OrderedDict[str, None] = OrderedDict()
@@ -292,7 +302,7 @@ class SlackBot:
         self, client: WebClient, channel: str, thread_ts: str | None, chart: ChartSpec
     ) -> None:
         """The chart as a PNG in the thread; a failed upload is logged, the answer stands."""
-        from connectors.chart_image import render_png
+        from slack_bot.chart_image import render_png
 
         try:
             png = render_png(chart)
@@ -461,7 +471,7 @@ class SlackBot:
         from tools.alerts import NotAllowed
 
         role = role_for(self.settings, user_id)
-        if role not in ("operator", "admin"):
+        if not at_least(role, "operator"):
             raise NotAllowed(
                 f"only operators may {what}; you are a {role} here "
                 "(an admin can add you to slack_users in ems.toml)"
@@ -475,12 +485,10 @@ class SlackBot:
         return found
 
     def _now(self) -> datetime:
-        site_zone = zone(self.agent.base_context.site.timezone)
-        clock = self.agent.clock
-        return (clock() if clock else datetime.now(site_zone)).astimezone(site_zone)
+        return self._context("slack", "viewer").now
 
     def _context(self, user: str, role: str) -> ToolContext:
-        return replace(self.agent.base_context, now=self._now(), user=f"slack:{user}", role=role)
+        return self.agent.context(user=f"slack:{user}", role=role)
 
     def _update_message(
         self, client: WebClient, channel: str, ts: str, incident: dict[str, Any], footer: str
@@ -571,10 +579,9 @@ def _ack(ack: Callable[..., Any]) -> None:
 
 
 def build_slack_app(
-    app: App,
+    deps: SlackDeps,
     *,
-    agent: Agent | None = None,
-    client: WebClient | None = None,
+    client: WebClient,
     signing_secret: str | None = None,
     token_verification: bool = True,
     stats: BotStats | None = None,
@@ -582,26 +589,15 @@ def build_slack_app(
     """The Bolt app answering Slack through the agent.
 
     Args:
-        app: The installation (settings, store).
-        agent: The agent to ask; default: this installation's, with its memory under EMS_HOME.
-        client: The Web API client; default: one with SLACK_BOT_TOKEN at `slack_api_url`.
-        signing_secret: Verifies HTTP requests; default SLACK_SIGNING_SECRET. Without one no
-            HTTP request is accepted (Socket Mode needs none).
+        deps: The agent, the tools and the settings, from the root.
+        client: The Web API client (SLACK_BOT_TOKEN at `slack_api_url`).
+        signing_secret: Verifies HTTP requests (SLACK_SIGNING_SECRET). Without one no HTTP
+            request is accepted (Socket Mode needs none).
         token_verification: Check the token with `auth.test` at start (and learn the bot's id).
         stats: Counters the bot updates as it works.
     """
-    from ems_agent.app import build_agent
-    from tools.registry import all_tools
-
-    settings = app.settings
-    if client is None:
-        client = web_client(
-            require_secret("SLACK_BOT_TOKEN", "the Slack bot"), settings.slack_api_url
-        )
-    if agent is None:
-        agent = build_agent(app, user="slack", role=settings.slack_default_role)
     # A random secret nobody knows refuses every HTTP request rather than trusting an empty one.
-    signing = signing_secret or secret("SLACK_SIGNING_SECRET") or secrets.token_hex(32)
+    signing = signing_secret or secrets.token_hex(32)
     try:
         bolt = BoltApp(
             client=client,
@@ -613,7 +609,7 @@ def build_slack_app(
         raise SlackUnavailable(f"Slack did not accept the bot token: {exc}") from None
     except (OSError, SlackClientError) as exc:
         raise SlackUnavailable(f"could not reach Slack at {client.base_url}: {exc}") from None
-    bot = SlackBot(settings, agent, all_tools(), stats or BotStats())
+    bot = SlackBot(deps, stats or BotStats())
     bolt.event("app_mention")(ack=_ack, lazy=[bot.on_mention])
     bolt.event("message")(ack=_ack, lazy=[bot.on_message])
     bolt.command("/ems")(ack=bot.ack_command, lazy=[bot.on_command])

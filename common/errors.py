@@ -1,4 +1,4 @@
-"""The product's root exception and the store's own error conditions.
+"""The product's root exception and the error conditions every layer shares.
 
 Every error a person or the model can act on derives from EMSError and carries a message that says
 what was wrong and what to do; anything else raised is a bug.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from store.errors import EMSError
+from common.errors import EMSError
 
 
 class UnknownTimezone(EMSError):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from store.errors import UnknownUnit
+from common.errors import UnknownUnit
 
 
 class Dimension(StrEnum):

@@ -1,0 +1,1 @@
+"""Shared leaf code every layer may use: the root error, units of measure, time helpers."""
