@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 
 from ems_agent.settings import Settings, load_settings
+from store.catalog import SiteRef
 from store.engine import make_engine
 from store.migrate import upgrade
+from store.profile import get_profile
+from store.timeutil import zone
 from tools.base import AnalyticsConfig, Tariff
+from tools.economics import Installation, site_config
 
 if TYPE_CHECKING:
     from agent.loop import Agent
@@ -36,29 +41,41 @@ class App:
         return open_knowledge(self.settings)
 
 
-def analytics_config(settings: Settings) -> AnalyticsConfig:
-    """Tariffs, emission factors and the demand window from settings; defaults stay labelled."""
-    default = AnalyticsConfig()
-    tariffs = default.tariffs
-    if settings.tariff is not None:
-        t = settings.tariff
-        periods = tuple((tuple(p.days), p.start_hour, p.end_hour, p.price) for p in t.periods)
-        tariffs = {
-            "electricity": Tariff(
-                name=t.name,
-                currency=t.currency,
-                periods=periods,
-                default_price=t.default_price,
-                demand_charge_per_kw=t.demand_charge_per_kw,
-                is_default=False,
-            )
-        }
-    return AnalyticsConfig(
-        tariffs=tariffs,
-        emission_factors=settings.emission_factors or default.emission_factors,
-        emission_factors_are_defaults=settings.emission_factors is None,
+def analytics_config(
+    settings: Settings,
+    engine: Engine | None = None,
+    site: SiteRef | None = None,
+    today: date | None = None,
+) -> AnalyticsConfig:
+    """The tools' economics for a site: its catalogue, else this installation's settings
+    (`[tariff]`, `emission_factors`, `gas_price_per_kwh`), else labelled defaults."""
+    installation = Installation(
+        tariff=_settings_tariff(settings),
+        emission_factors=settings.emission_factors,
+        gas_price_per_kwh=(
+            settings.gas_price_per_kwh if "gas_price_per_kwh" in settings.model_fields_set else None
+        ),
         demand_window_s=settings.demand_window_minutes * 60,
-        gas_price_per_kwh=settings.gas_price_per_kwh,
+    )
+    site_profile = None
+    if engine is not None and site is not None:
+        with engine.connect() as conn:
+            site_profile = get_profile(conn, site.id)
+    when = today or datetime.now(zone(site.timezone) if site else None).date()
+    return site_config(site_profile, installation, when)
+
+
+def _settings_tariff(settings: Settings) -> Tariff | None:
+    t = settings.tariff
+    if t is None:
+        return None
+    return Tariff(
+        name=t.name,
+        currency=t.currency,
+        periods=tuple((tuple(p.days), p.start_hour, p.end_hour, p.price) for p in t.periods),
+        default_price=t.default_price,
+        demand_charge_per_kw=t.demand_charge_per_kw,
+        is_default=False,
     )
 
 
@@ -71,23 +88,21 @@ def build_agent(
     role: str = "operator",
 ) -> Agent:
     """The agent over this installation's store, with its memory under EMS_HOME."""
-    from datetime import datetime
-
     from agent.loop import Agent
     from agent.memory import sqlite_memory
     from agent.models import make_backend
     from store import catalog
-    from store.timeutil import zone
     from tools.base import ToolContext
     from tools.registry import all_tools
 
     with app.engine.connect() as conn:
         site_ref = catalog.get_site(conn, site or app.settings.site)
+    now = datetime.now(zone(site_ref.timezone))
     base = ToolContext(
         engine=app.engine,
         site=site_ref,
-        now=datetime.now(zone(site_ref.timezone)),
-        config=analytics_config(app.settings),
+        now=now,
+        config=analytics_config(app.settings, app.engine, site_ref, now.date()),
         user=user,
         role=role,
         knowledge=LazyKnowledge(app),

@@ -64,11 +64,12 @@ def tool_context(
     ctx = app or context()
     with ctx.engine.connect() as conn:
         site_ref = catalog.get_site(conn, site or ctx.settings.site)
+    at = moment(now, site_ref.timezone)
     return ToolContext(
         engine=ctx.engine,
         site=site_ref,
-        now=moment(now, site_ref.timezone),
-        config=analytics_config(ctx.settings),
+        now=at,
+        config=analytics_config(ctx.settings, ctx.engine, site_ref, at.date()),
         user=user,
         role=role,
         knowledge=LazyKnowledge(ctx),
