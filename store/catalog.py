@@ -230,8 +230,6 @@ def normal_name(text: str) -> str:
     return "".join(ch for ch in text.lower() if ch.isalnum())
 
 
-_normal = normal_name
-
 _METER_FIELDS = frozenset(
     {"kind", "unit", "parent_id", "description", "aliases", "groups", "floor_area_m2"}
 )
@@ -295,13 +293,13 @@ def resolve_meter(conn: Connection, site_id: int, text: str) -> MeterRef:
     if exact is not None:
         return exact
     meters = list_meters(conn, site_id)
-    wanted = _normal(text)
+    wanted = normal_name(text)
     for meter in meters:
-        if wanted in {_normal(meter.name), *(_normal(a) for a in meter.aliases)}:
+        if wanted in {normal_name(meter.name), *(normal_name(a) for a in meter.aliases)}:
             return meter
     names = [m.name for m in meters]
-    by_key = {_normal(m.name): m.name for m in meters}
-    by_key.update({_normal(a): m.name for m in meters for a in m.aliases})
+    by_key = {normal_name(m.name): m.name for m in meters}
+    by_key.update({normal_name(a): m.name for m in meters for a in m.aliases})
     close = difflib.get_close_matches(wanted, list(by_key), n=3, cutoff=0.5)
     suggestions = list(dict.fromkeys(by_key[c] for c in close)) or names[:5]
     hint = (

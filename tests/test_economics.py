@@ -211,11 +211,12 @@ def test_split_by_shift_keeps_holidays_of_the_region_closures_and_night_shifts(m
     day, hour, weekday = week["local"].dt.date, week["local"].dt.hour, week["local"].dt.day_of_week
     closed = day.isin([date(2026, 1, 6), date(2026, 1, 9)])
     yesterday_closed = day.isin([date(2026, 1, 7), date(2026, 1, 10)])
-    in_day = ~closed & (weekday < 5) & (hour >= 6) & (hour < 22)
-    evening = ~closed & (weekday <= 3) & (hour >= 22)
-    morning = ~yesterday_closed & (weekday >= 1) & (weekday <= 4) & (hour < 6)
-    night = evening | morning
-    shut = closed & ~night
+    day_plan = (weekday < 5) & (hour >= 6) & (hour < 22)
+    evening_plan = (weekday <= 3) & (hour >= 22)
+    morning_plan = (weekday >= 1) & (weekday <= 4) & (hour < 6)  # the night before's shift
+    in_day = day_plan & ~closed
+    night = (evening_plan & ~closed) | (morning_plan & ~yesterday_closed)
+    shut = (day_plan | evening_plan | morning_plan) & ~in_day & ~night
     assert parts["day"] == pytest.approx(week["kwh"][in_day].sum(), rel=1e-12)
     assert parts["night"] == pytest.approx(week["kwh"][night].sum(), rel=1e-12)
     assert parts["holiday or shutdown"] == pytest.approx(week["kwh"][shut].sum(), rel=1e-12)

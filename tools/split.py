@@ -12,7 +12,7 @@ from store import queries
 from store.errors import InsufficientData
 from tools import resolve
 from tools.base import ToolContext, ToolInput, ToolResult, tool
-from tools.calendar import closed_days, in_window, local_clock, local_days, shift_of
+from tools.calendar import closed_days, in_window, local_clock, shift_of
 from tools.economics import NoTariff, price_intervals
 
 SplitBy = Literal["weekday_weekend", "shift", "tou", "hour_of_day", "day_of_week"]
@@ -23,8 +23,8 @@ class SplitInput(ToolInput):
     meter: str = Field(description="Meter name or alias.")
     period: str = Field(description="Period, e.g. 'last month' or '2025-Q3'.")
     by: SplitBy = Field(
-        description="'weekday_weekend', 'shift' (the site's shift plan; the rest is off-shift, "
-        "or holiday or shutdown on the site's closed days), "
+        description="'weekday_weekend', 'shift' (the site's shift plan; shift hours on the "
+        "site's holidays and closures are 'holiday or shutdown', the rest off-shift), "
         "'tou' (tariff periods: peak and off-peak), 'hour_of_day' (average profile) or "
         "'day_of_week'."
     )
@@ -61,10 +61,11 @@ def _labels(local: pd.DatetimeIndex, by: str, ctx: ToolContext, carrier: str) ->
     if by == "hour_of_day":
         return np.array([f"{int(h):02d}:00" for h in hour])
     if by == "shift":
+        # Shift hours the site's holidays and closures took away are a part of their own.
         closed = closed_days(ctx.site, ctx.config, {d.year for d in local.date})
         labels = shift_of(local, ctx.config.shifts, closed)
-        shut = np.isin(local_days(local), np.array(sorted(closed), dtype="datetime64[D]"))
-        labels[(labels == "") & shut] = CLOSED
+        planned = shift_of(local, ctx.config.shifts, frozenset())
+        labels[(labels == "") & (planned != "")] = CLOSED
         labels[labels == ""] = "off-shift"
         return labels
     return _tou_labels(local, ctx, carrier)
