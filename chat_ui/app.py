@@ -36,11 +36,11 @@ from tools.base import ToolContext
 log = logging.getLogger(__name__)
 
 EXAMPLES = [
-    "What was compressor-2's peak demand last week?",
+    "What was the site's peak demand last week?",
     "Which meters used the most energy last month?",
-    "Is the chiller above its baseline this month?",
+    "What did the site's energy cost last month?",
     "Anything unusual last week?",
-    "Forecast the main incomer for the next 24 hours",
+    "Forecast the site's demand for the next 24 hours",
 ]
 LOGIN_FAILURES = 10  # per name within LOGIN_WINDOW_S, then logins for it are refused a while
 LOGIN_WINDOW_S = 300.0
@@ -388,7 +388,7 @@ def _ask_tab() -> _Chat:
             )
             with gr.Row(equal_height=True):
                 box = gr.Textbox(
-                    placeholder="Ask a question, e.g. What did line B cost yesterday?",
+                    placeholder="Ask a question, e.g. What did the site's energy cost yesterday?",
                     show_label=False,
                     scale=6,
                     elem_id="question",
@@ -467,7 +467,7 @@ def _panel_tabs() -> _Panels:
     with gr.Tab("Alert rules", id="rules") as rules_tab:
         rules = gr.Dataframe(interactive=False, elem_id="rules", wrap=True)
         gr.Markdown(
-            "Create or change rules by asking in the chat, e.g. *alert me when line-A's SEC goes "
+            "Create or change rules by asking in the chat, e.g. *alert me when METER's SEC goes "
             "above 0.42 kWh/unit* (operators and admins).",
             elem_classes="panel-note",
         )

@@ -31,6 +31,7 @@ class MeterKind(StrEnum):
     HEAT = "heat"
     PRODUCTION = "production"
     WEATHER = "weather"
+    DRIVER = "driver"  # any other variable that explains consumption (occupancy, a level)
 
 
 @dataclass(frozen=True)

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 import numpy as np
 from sqlalchemy import Connection, Engine, delete, func, insert, select
 
 from common.timeutil import zone
-from connectors.plant import PlantSpec, demo_plant
+from connectors.catalog_sync import ApplyReport, apply_plant
+from connectors.plant import PlantSpec, demo_document, demo_plant
 from connectors.simulator import simulate
 from store import catalog
 from store.schema import EventLabel, Meter, Reading, Series, Site
@@ -29,6 +30,7 @@ class DemoReport:
     series: int
     stats: WriteStats
     events: int
+    catalogue: list[str] = field(default_factory=list)  # what applying the plant file changed
 
 
 def demo_window(plant: PlantSpec, days: int, end: date | None = None) -> tuple[datetime, datetime]:
@@ -52,28 +54,15 @@ def has_data(engine: Engine, site: str) -> bool:
     return bool(count)
 
 
-def _ensure_meters(conn: Connection, plant: PlantSpec, site_id: int) -> dict[tuple[str, str], int]:
-    series: dict[tuple[str, str], int] = {}
-    # Parents first, so sub-meters can point at them.
-    ordered = sorted(plant.meters, key=lambda m: m.parent is not None)
-    for spec in ordered:
-        catalog.ensure_meter(
-            conn,
-            site_id,
-            spec.name,
-            kind=str(spec.kind),
-            unit=spec.unit,
-            parent=spec.parent,
-            description=spec.description,
-            aliases=spec.aliases,
-            tags=dict(spec.tags),
-            floor_area_m2=spec.floor_area_m2,
-        )
-        for metric, unit in spec.metrics:
-            series[(spec.name, metric)] = catalog.ensure_series(
-                conn, site_id, spec.name, metric, unit, interval_s=900
-            ).id
-    return series
+def apply_demo_catalogue(engine: Engine) -> ApplyReport:
+    """Apply the demo plant's file to the store, as `ems-agent catalog apply` would."""
+    return apply_plant(engine, demo_document(), list_absent=False)
+
+
+def _series_ids(engine: Engine, plant: PlantSpec) -> dict[tuple[str, str], int]:
+    with engine.connect() as conn:
+        site = catalog.get_site(conn, plant.site)
+        return {(m.name, s.metric): s.id for m, s in catalog.list_series(conn, site.id)}
 
 
 def load_demo(
@@ -87,9 +76,8 @@ def load_demo(
     """Create the demo site and write its simulated history; loading it again changes nothing."""
     plant = demo_plant()
     start, stop = demo_window(plant, days, end)
-    with engine.begin() as conn:
-        site = catalog.ensure_site(conn, plant.site, plant.timezone, plant.country)
-        series = _ensure_meters(conn, plant, site.id)
+    catalogue = apply_demo_catalogue(engine)
+    series = _series_ids(engine, plant)
     stats = WriteStats()
     events = []
     month = start
@@ -113,6 +101,7 @@ def load_demo(
             progress("simulate", (month - start).days, total_days)
     unique_events = {(e.meter, e.kind, e.start): e for e in events}
     with engine.begin() as conn:
+        site = catalog.get_site(conn, plant.site)
         _store_labels(conn, site.id, list(unique_events.values()))
     return DemoReport(
         site=plant.site,
@@ -123,6 +112,7 @@ def load_demo(
         series=len(series),
         stats=stats,
         events=len(unique_events),
+        catalogue=catalogue.lines(),
     )
 
 

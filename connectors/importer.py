@@ -10,13 +10,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from common.errors import EMSError
+from connectors.catalog_file import PlantSource, validate_plant
+from connectors.catalog_sync import apply_in
 from connectors.parsing import ParsedFile, ParseOptions, RowError, parse_file
 from store import catalog
+from store.catalog import SiteRef
 from store.writes import WriteStats, write_readings
 
 Progress = Callable[[str, int, int], None]
@@ -51,6 +55,7 @@ class ImportReport:
     series: list[SeriesReport] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    catalogue: list[str] = field(default_factory=list)  # what the carrier/parent columns changed
 
     @property
     def rows_bad(self) -> int:
@@ -73,6 +78,7 @@ def import_file(
     """
     with engine.connect() as conn:
         existing = {s.name: s for s in catalog.list_sites(conn)}.get(site)
+        known = _known_meters(conn, existing) if existing else {}
     if existing is not None and existing.timezone != options.timezone:
         raise ImportRejected(
             f"site {site!r} keeps its data in {existing.timezone}, but the import was asked to "
@@ -84,7 +90,7 @@ def import_file(
         if progress is not None:
             progress("parse", done, total)
 
-    parsed = parse_file(path, options, on_progress=parse_progress)
+    parsed = parse_file(path, options, on_progress=parse_progress, known_meters=known)
     report = ImportReport(
         path=str(path),
         site=site,
@@ -119,6 +125,8 @@ def _store(
     done = 0
     with engine.begin() as conn:
         site_ref = catalog.ensure_site(conn, site, timezone)
+        if parsed.catalogue:
+            report.catalogue = _apply_columns(conn, parsed, site_ref, report.path)
         for (meter, metric), group in frame.groupby(["meter", "metric"], sort=True):
             info = parsed.series[(str(meter), str(metric))]
             series = catalog.ensure_series(
@@ -149,3 +157,36 @@ def _store(
             done += len(group)
             if progress is not None:
                 progress("store", done, total)
+
+
+def _known_meters(conn: Connection, site: SiteRef) -> dict[str, str | None]:
+    """The store's meters of a site and their parents, which a parent column may name."""
+    meters = catalog.list_meters(conn, site.id)
+    names = {m.id: m.name for m in meters}
+    return {m.name: names.get(m.parent_id) if m.parent_id else None for m in meters}
+
+
+def _apply_columns(conn: Connection, parsed: ParsedFile, site: SiteRef, path: str) -> list[str]:
+    """The carrier and parent columns, applied through the catalogue like a plant file that
+    declares the file's meters with their series (new meters without a carrier get the kind
+    their first series suggests, as before)."""
+    stored = {m.name for m in catalog.list_meters(conn, site.id)}
+    meters: dict[str, dict[str, Any]] = {}
+    for (meter, metric), info in parsed.series.items():
+        entry = meters.setdefault(meter, {"name": meter, "series": []})
+        entry["series"].append({"metric": metric, "unit": info.unit})
+        columns = parsed.catalogue.get(meter)
+        if columns is not None and columns.carrier:
+            entry["carrier"] = columns.carrier
+        elif meter not in stored and "carrier" not in entry:
+            entry["carrier"] = catalog.guess_kind(metric, info.unit)
+        if columns is not None and columns.parent:
+            entry["parent"] = columns.parent
+    data = {
+        "version": 1,
+        "site": {"name": site.name, "timezone": site.timezone},
+        "meters": list(meters.values()),
+    }
+    source = PlantSource(f"{Path(path).name} (carrier and parent columns)")
+    report = apply_in(conn, validate_plant(data, source), list_absent=False)
+    return report.lines()

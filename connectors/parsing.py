@@ -19,6 +19,10 @@ time in the spring-forward gap is a bad row; one in the autumn overlap is resolv
 pass summer time, second winter time) when that series' rows are in time order, else a bad row.
 Dotted dates (06.01.2025) are day-first, slashed ones month-first unless `dayfirst`.
 
+Catalogue columns: a long file may give each meter's `carrier` and `parent`, checked like a plant
+file: a known carrier, a parent that is a meter of the file or the store, no meter its own
+parent or in a cycle, one carrier and one parent per meter. A row that breaks one is a bad row.
+
 Registers: `ParseOptions.cumulative` names the meters whose values are register readings (totals
 since installation). Their amount series (energy, volume, production) become interval amounts
 stamped at the interval start by `connectors.registers`; resets, rollovers and swaps become
@@ -29,7 +33,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -48,6 +52,8 @@ from common.units import (
     check_metric_unit,
     parse_unit,
 )
+from connectors.catalog_checks import cycle as _cycle
+from connectors.catalog_file import CARRIERS
 from connectors.registers import RegisterIssue, registers_to_intervals
 from connectors.tables import (
     ImportFormatError,
@@ -107,6 +113,10 @@ class RowProblem(StrEnum):
     WRONG_UNIT = "wrong_unit"  # a unit that cannot measure the metric
     NEGATIVE_AMOUNT = "negative_amount"
     CONFLICTING_DUPLICATE = "conflicting_duplicate"
+    UNKNOWN_CARRIER = "unknown_carrier"
+    UNKNOWN_PARENT = "unknown_parent"  # not a meter of the file or the store
+    PARENT_CYCLE = "parent_cycle"  # its own parent, or a circle in the tree
+    CONFLICTING_CATALOGUE = "conflicting_catalogue"  # rows give one meter two carriers or parents
 
 
 @dataclass(frozen=True)
@@ -153,6 +163,14 @@ class SeriesInfo:
     interval_s: int | None  # median spacing of the readings, when there are at least three
 
 
+@dataclass(frozen=True)
+class MeterColumns:
+    """A meter's catalogue columns as its good rows give them (None: not given)."""
+
+    carrier: str | None
+    parent: str | None
+
+
 @dataclass
 class ParsedFile:
     """A parsed file.
@@ -173,21 +191,26 @@ class ParsedFile:
     duplicates: int
     format: Layout
     warnings: list[str] = field(default_factory=list)
+    catalogue: dict[str, MeterColumns] = field(default_factory=dict)
 
 
 def parse_file(
-    path: Path | str, options: ParseOptions, on_progress: Progress | None = None
+    path: Path | str,
+    options: ParseOptions,
+    on_progress: Progress | None = None,
+    known_meters: Mapping[str, str | None] | None = None,
 ) -> ParsedFile:
     """Read a CSV or .xlsx export and return its valid readings, bad rows and warnings.
 
     `on_progress(done_rows, total_rows)` is called as the file is read, once per chunk, and once
     more when parsing is done. Raises ImportFormatError (UnreadableFile, UnknownLayout) when the
     file as a whole cannot be read, UnknownTimezone for a bad `options.timezone`.
+    `known_meters` (name -> parent) are the store's meters, which a parent column may name.
     """
     zone(options.timezone)
     table = read_table(Path(path), options.sheet, on_progress)
     rows = table_rows(table, options.timezone, options.unit, options.metric)
-    parsed = _validate(rows, table.numbers, table.raw, options)
+    parsed = _validate(rows, table.numbers, table.raw, options, known_meters or {})
     if on_progress is not None:
         on_progress(table.total, table.total)
     return parsed
@@ -398,12 +421,17 @@ class _Check:
 
 
 def _validate(
-    rows: Rows, numbers: NumberStyle, raw: Callable[[int], str], options: ParseOptions
+    rows: Rows,
+    numbers: NumberStyle,
+    raw: Callable[[int], str],
+    options: ParseOptions,
+    known: Mapping[str, str | None],
 ) -> ParsedFile:
     check = _Check(rows, options)
     check.extra_fields()
     no_meter = check.meters.text() == ""
     check.flag(no_meter, rows.columns["meter"], RowProblem.MISSING_METER, "no meter name")
+    columns = _CatalogueCheck(check, known)
     ts = check.times()
     values = check.values(numbers)
     units = check.units(values)
@@ -420,7 +448,111 @@ def _validate(
         duplicates=duplicates,
         format=rows.layout,
         warnings=rows.notes + notes,
+        catalogue=columns.result(),
     )
+
+
+class _CatalogueCheck:
+    """The catalogue columns of a long file, checked like a plant file's keys."""
+
+    def __init__(self, check: _Check, known: Mapping[str, str | None]) -> None:
+        self.check, self.known = check, known
+        rows = check.rows
+        self.carriers = self.parents = None
+        if rows.carrier is not None:
+            self.carriers = _Names.of(
+                rows.carrier, lambda s: s.str.lower().str.replace(r"[\s-]+", "_", regex=True)
+            )
+            self._carriers(self.carriers)
+        if rows.parent is not None:
+            self.parents = _Names.of(rows.parent)
+            self._parents(self.parents)
+
+    def _carriers(self, carriers: _Names) -> None:
+        check, shown = self.check, self.check.rows.carrier
+        assert shown is not None
+        unknown = [i for i, name in enumerate(carriers.names) if name and name not in CARRIERS]
+        check.flag(
+            np.isin(carriers.codes, unknown),
+            check.rows.columns["carrier"],
+            RowProblem.UNKNOWN_CARRIER,
+            lambda at: [
+                f"unknown carrier {shown.iloc[i].strip()!r}; carriers are: {', '.join(CARRIERS)}"
+                for i in at
+            ],
+        )
+        self._one_per_meter(carriers, "carrier")
+
+    def _parents(self, parents: _Names) -> None:
+        check = self.check
+        column = check.rows.columns["parent"]
+        meter, parent = check.meters.text(), parents.text()
+        own = (parent != "") & (parent == meter)
+        check.flag(own, column, RowProblem.PARENT_CYCLE, "a meter cannot be its own parent")
+        names = set(check.meters.names.tolist()) | set(self.known)
+        unknown = [i for i, n in enumerate(parents.names) if n and n not in names]
+        check.flag(
+            np.isin(parents.codes, unknown),
+            column,
+            RowProblem.UNKNOWN_PARENT,
+            lambda at: [f"no meter named {parent[i]!r} in this file or the store" for i in at],
+        )
+        self._one_per_meter(parents, "parent")
+        tree = dict(self.known) | {m: p for m, p in self._firsts(parents).items() if p}
+        circles = {m: c for m in tree if (c := _cycle(m, tree)) is not None}
+        check.flag(
+            np.isin(meter, list(circles)) & (parent != ""),
+            column,
+            RowProblem.PARENT_CYCLE,
+            lambda at: [f"the tree goes round in a circle: {circles[meter[i]]}" for i in at],
+        )
+
+    def _one_per_meter(self, values: _Names, what: str) -> None:
+        """Rows that give a meter another value than its first row did are bad."""
+        check = self.check
+        good = np.flatnonzero(~check.bad & (values.text() != ""))
+        first: dict[int, int] = {}  # meter code -> row giving its first value
+        for i in good.tolist():  # rows are in file order
+            first.setdefault(int(check.meters.codes[i]), i)
+        expected = np.array(
+            [values.codes[first[m]] if m in first else -1 for m in check.meters.codes.tolist()]
+        )
+        meter = check.meters.text()
+
+        def reason(at: IntArray) -> list[str]:
+            out = []
+            for i in at.tolist():
+                row = first[int(check.meters.codes[i])]
+                out.append(
+                    f"meter {meter[i]!r} is given {what} {values.names[values.codes[row]]!r} on "
+                    f"line {int(check.rows.line[row])}; one meter has one {what}"
+                )
+            return out
+
+        check.flag(
+            (values.text() != "") & (expected >= 0) & (values.codes != expected),
+            check.rows.columns[what],
+            RowProblem.CONFLICTING_CATALOGUE,
+            reason,
+        )
+
+    def _firsts(self, values: _Names | None) -> dict[str, str]:
+        """Each meter's value on its good rows (the first non-empty one)."""
+        if values is None:
+            return {}
+        check = self.check
+        good = np.flatnonzero(~check.bad & (values.text() != ""))
+        out: dict[str, str] = {}
+        for i in good.tolist():
+            out.setdefault(str(check.meters.text()[i]), str(values.text()[i]))
+        return out
+
+    def result(self) -> dict[str, MeterColumns]:
+        carriers, parents = self._firsts(self.carriers), self._firsts(self.parents)
+        return {
+            m: MeterColumns(carriers.get(m), parents.get(m))
+            for m in sorted(set(carriers) | set(parents))
+        }
 
 
 def _date_hint(text: str, dayfirst: bool) -> str:

@@ -7,7 +7,8 @@ here except whether the file as a whole can be read (`ImportFormatError`).
 
 Layouts, told apart by the header (case-insensitive, any column order):
 
-- long: `timestamp, meter, value` plus optional `metric` and `unit`; other columns are ignored.
+- long: `timestamp, meter, value` plus optional `metric`, `unit`, and the catalogue columns
+  `carrier` and `parent`; other columns are ignored.
 - wide: a time column (by name, or the first column when it holds dates), then one column per
   meter named `meter [unit]`, `meter (unit)`, or plain `meter` with a default unit. Each column's
   metric follows `column_metric`. An empty cell is a missing reading, not a row.
@@ -123,11 +124,14 @@ class Rows:
     value: pd.Series
     unit: pd.Series  # empty where the file names none
     value_column: str | ObjectArray  # header of each value's column, for error records
-    columns: dict[str, str | None]  # header text of the timestamp, meter and unit columns
+    columns: dict[str, str | None]  # header text of the timestamp, meter, unit ... columns
     fields: IntArray  # field count of rows longer than the header, else 0
     width: int  # fields in the header
     timezone: str  # of naive times
     notes: list[str]
+    # The meter's carrier and parent (long layout only); empty where the file names none.
+    carrier: pd.Series | None = None
+    parent: pd.Series | None = None
 
 
 # ------------------------------------------------------------------------------ reading
@@ -355,7 +359,7 @@ def _table(
 
 
 def split_header(text: str) -> tuple[str, str | None]:
-    """'chiller-1 [kWh]' -> ('chiller-1', 'kWh'); a header without brackets has no unit."""
+    """'hall 2 [kWh]' -> ('hall 2', 'kWh'); a header without brackets has no unit."""
     match = _HEADER.match(text)
     return (match["name"].strip(), match["bracket"].strip()) if match else (text.strip(), None)
 
@@ -383,7 +387,7 @@ def table_rows(table: Table, timezone: str, unit: str | None, metric: str) -> Ro
         raise UnknownLayout(
             f"{table.name}: unrecognised header ({found}); expected a long layout "
             "(timestamp, meter, metric, value, unit) or a wide one (timestamp, then one column "
-            "per meter such as 'compressor-1 [kWh]')"
+            "per meter such as 'NAME [kWh]')"
         )
     return _wide_rows(table, time_at, timezone, unit, metric)
 
@@ -444,11 +448,15 @@ def _long_rows(table: Table, names: list[str], time_at: int | None, timezone: st
             "timestamp": table.header[time_at],
             "meter": header("meter"),
             "unit": header("unit"),
+            "carrier": header("carrier"),
+            "parent": header("parent"),
         },
         fields=_fields(table),
         width=len(table.header),
         timezone=header_zone(table.header[time_at], timezone, notes),
         notes=notes,
+        carrier=column("carrier") if "carrier" in names else None,
+        parent=column("parent") if "parent" in names else None,
     )
 
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from ems_agent.context import Clock, TurnContexts, parse_time, system_clock
 from ems_agent.slices import (
     analytics_config,
+    installation,
     knowledge_settings,
     llm_settings,
     notify_settings,
@@ -66,9 +67,10 @@ class App:
         made = TurnContexts(
             self.engine,
             site_ref,
-            analytics_config(self.settings),
+            None,
             LazyKnowledge(self),
             self.clock,
+            installation(self.settings),
         )
         if now is None or now == "":
             return made

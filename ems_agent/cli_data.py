@@ -112,6 +112,8 @@ def _print_import(report: object, tz: str) -> None:
             _local(series.last_ts, tz),
         )
     out.print(table)
+    for line in report.catalogue:
+        out.print(f"catalogue: {line}", highlight=False, markup=False)
     for warning in report.warnings:
         err.print(f"[yellow]warning:[/] {warning}", highlight=False)
     for error in report.errors[:20]:
@@ -260,16 +262,20 @@ def demo(
     as_json: JsonFlag = False,
 ) -> None:
     """Create the demo plant: meters, drivers and a year of 15-minute history with known faults."""
-    from connectors.demo import has_data, load_demo
+    from connectors.demo import apply_demo_catalogue, has_data, load_demo
     from connectors.plant import demo_plant
 
     ctx = context()
     site = demo_plant().site
     if if_empty and has_data(ctx.engine, site):
+        # The plant file may be newer than the store: its catalogue is applied all the same.
+        changes = apply_demo_catalogue(ctx.engine).lines()
         if as_json:
-            print_json({"site": site, "skipped": "already loaded"})
+            print_json({"site": site, "skipped": "already loaded", "catalogue": changes})
         else:
             out.print(f"The demo plant {site!r} is already loaded.")
+            for line in changes:
+                out.print(f"  {line}", highlight=False)
         return
     with progress_bar(not as_json) as bar:
         report = load_demo(

@@ -186,14 +186,16 @@ def simulate(
 
 def _demo_history(ctx: App, days: int) -> tuple[SiteRef, int]:
     """The demo plant loaded once (with a progress bar); its site and last reading."""
-    from connectors.demo import has_data, load_demo
+    from connectors.demo import apply_demo_catalogue, has_data, load_demo
     from connectors.plant import demo_plant
     from ems_agent.cli import progress_bar, progress_callback
     from ems_agent.cli_data import meters
     from store import catalog, queries
 
     site = demo_plant().site
-    if not has_data(ctx.engine, site):
+    if has_data(ctx.engine, site):
+        apply_demo_catalogue(ctx.engine)  # a newer plant file reaches an existing store
+    else:
         with progress_bar(True) as bar:
             load_demo(
                 ctx.engine, seed=ctx.settings.demo_seed, days=days, progress=progress_callback(bar)

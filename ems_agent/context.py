@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
     from store.catalog import SiteRef
     from tools.base import AnalyticsConfig, KnowledgeBase, ToolContext
+    from tools.economics import Installation
 
 Clock = Callable[[], datetime]
 
@@ -44,22 +45,36 @@ class TurnContexts:
 
     engine: Engine
     site: SiteRef
+    # A fixed economics (tests, benchmarks); without one each turn reads the site's catalogue
+    # with `installation` (the settings' tariff and factors) as its fallback.
     config: AnalyticsConfig | None = None
     knowledge: KnowledgeBase | None = None
     clock: Clock = system_clock
+    installation: Installation | None = None
 
     def __call__(self, *, user: str, role: str, now: datetime | None = None) -> ToolContext:
-        from tools.base import AnalyticsConfig, ToolContext
+        from tools.base import ToolContext
 
+        at = self.localise(now or self.clock())
         return ToolContext(
             engine=self.engine,
             site=self.site,
-            now=self.localise(now or self.clock()),
-            config=self.config or AnalyticsConfig(),
+            now=at,
+            config=self.config or self.economics(at),
             user=user,
             role=role,
             knowledge=self.knowledge,
         )
+
+    def economics(self, at: datetime) -> AnalyticsConfig:
+        """The site's tariffs, emission factors, shifts and closures as of `at`, from its
+        catalogue, else the installation's settings, else labelled defaults."""
+        from store.profile import get_profile
+        from tools.economics import Installation, site_config
+
+        with self.engine.connect() as conn:
+            profile = get_profile(conn, self.site.id)
+        return site_config(profile, self.installation or Installation(), at.date())
 
     def localise(self, moment: datetime) -> datetime:
         """`moment` in the site's zone; a naive time is taken as the site's local time."""

@@ -5,47 +5,71 @@ Secrets are read here, from the environment only, and travel inside the slice th
 
 from __future__ import annotations
 
+from datetime import date
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
     from agent.models import LlmSettings
     from chat_ui.app import UiSettings
     from connectors.notify import NotifySettings
     from ems_agent.settings import Settings
     from knowledge.store import KnowledgeSettings
     from slack_bot.bot import SlackSettings
+    from store.catalog import SiteRef
     from tools.base import AnalyticsConfig
+    from tools.economics import Installation
 
 # The slices' own modules are imported inside each function: cutting the model's slice must
 # not load the chat page's Gradio, nor the Slack bot's Bolt.
 
 
-def analytics_config(settings: Settings) -> AnalyticsConfig:
-    """Tariffs, emission factors and the demand window from settings; defaults stay labelled."""
-    from tools.base import AnalyticsConfig, Tariff
+def installation(settings: Settings) -> Installation:
+    """What this installation's settings say about economics (`[tariff]`, `emission_factors`,
+    `gas_price_per_kwh`, the demand window); a site's catalogue comes first."""
+    from tools.base import Tariff
+    from tools.economics import Installation
 
-    default = AnalyticsConfig()
-    tariffs = default.tariffs
-    if settings.tariff is not None:
-        t = settings.tariff
-        periods = tuple((tuple(p.days), p.start_hour, p.end_hour, p.price) for p in t.periods)
-        tariffs = {
-            "electricity": Tariff(
-                name=t.name,
-                currency=t.currency,
-                periods=periods,
-                default_price=t.default_price,
-                demand_charge_per_kw=t.demand_charge_per_kw,
-                is_default=False,
-            )
-        }
-    return AnalyticsConfig(
-        tariffs=tariffs,
-        emission_factors=settings.emission_factors or default.emission_factors,
-        emission_factors_are_defaults=settings.emission_factors is None,
+    t = settings.tariff
+    tariff = None
+    if t is not None:
+        tariff = Tariff(
+            name=t.name,
+            currency=t.currency,
+            periods=tuple((tuple(p.days), p.start_hour, p.end_hour, p.price) for p in t.periods),
+            default_price=t.default_price,
+            demand_charge_per_kw=t.demand_charge_per_kw,
+            is_default=False,
+        )
+    return Installation(
+        tariff=tariff,
+        emission_factors=settings.emission_factors,
+        gas_price_per_kwh=(
+            settings.gas_price_per_kwh if "gas_price_per_kwh" in settings.model_fields_set else None
+        ),
         demand_window_s=settings.demand_window_minutes * 60,
-        gas_price_per_kwh=settings.gas_price_per_kwh,
     )
+
+
+def analytics_config(
+    settings: Settings,
+    engine: Engine | None = None,
+    site: SiteRef | None = None,
+    today: date | None = None,
+) -> AnalyticsConfig:
+    """The tools' economics for a site on `today`: its catalogue, else this installation's
+    settings, else labelled defaults (without a site: the settings and the defaults)."""
+    from ems_agent.context import system_clock
+    from tools.economics import site_config
+
+    profile = None
+    if engine is not None and site is not None:
+        from store.profile import get_profile
+
+        with engine.connect() as conn:
+            profile = get_profile(conn, site.id)
+    return site_config(profile, installation(settings), today or system_clock().date())
 
 
 def llm_settings(settings: Settings) -> LlmSettings:

@@ -20,7 +20,7 @@ RRF_K = 60  # the usual constant of reciprocal rank fusion: damps the weight of 
 
 def tokens(text: str) -> list[str]:
     """Lower-case words without stop words, crudely singular; a hyphenated name such as
-    "compressor-2" yields itself and its parts, so either spelling matches."""
+    "pump-3" yields itself and its parts, so either spelling matches."""
     out: list[str] = []
     for word in _WORD.findall(text.lower()):
         parts = [word, *re.split(r"[-./]", word)] if re.search(r"[-./]", word) else [word]

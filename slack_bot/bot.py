@@ -67,10 +67,10 @@ SORRY = (
 )
 HELP = """*What I can do*
 • Answer questions about your meters, with numbers from the store and a chart: mention me in a \
-channel or write to me directly, e.g. _what was compressor-2's peak demand last week?_, \
-_is the chiller above its baseline this month?_, _rank the meters by energy last month_
+channel or write to me directly, e.g. _what was the site's peak demand last week?_, \
+_is METER above its baseline this month?_, _rank the meters by energy last month_
 • Follow-ups in the same thread remember the conversation: _and the week before?_
-• Alert rules: _alert me when line-a's demand goes above 400 kW_ (operators confirm with *yes*)
+• Alert rules: _alert me when METER's demand goes above 400 kW_ (operators confirm with *yes*)
 • Incidents: *Acknowledge* and *Resolve* buttons on incident messages (operators)
 *Commands*
 • `/ems QUESTION` answers here · `/ems incidents` lists active incidents · `/ems help` shows this"""

@@ -7,13 +7,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Insert, select, update
+from sqlalchemy import Connection, Insert, delete, exists, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from common.errors import StoreConflict, UnknownMeter, UnknownSeries, UnknownSite
 from common.timeutil import zone
 from common.units import ADDITIVE_METRICS, MeterKind, check_metric_unit, parse_unit
-from store.schema import Meter, Series, Site
+from store.schema import Meter, ProductionLink, Reading, Series, Site
 
 
 @dataclass(frozen=True)
@@ -22,6 +22,7 @@ class SiteRef:
     name: str
     timezone: str
     country: str | None = None
+    region: str | None = None  # subdivision of the country, for its public holidays
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ class MeterRef:
     aliases: tuple[str, ...] = ()
     tags: dict[str, Any] = field(default_factory=dict)
     floor_area_m2: float | None = None
+    groups: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -83,20 +85,34 @@ def ensure_site(
     return get_site(conn, name)
 
 
+_SITE_COLUMNS = (Site.id, Site.name, Site.timezone, Site.country, Site.region)
+
+
 def get_site(conn: Connection, name: str) -> SiteRef:
-    row = conn.execute(
-        select(Site.id, Site.name, Site.timezone, Site.country).where(Site.name == name)
-    ).first()
+    row = conn.execute(select(*_SITE_COLUMNS).where(Site.name == name)).first()
     if row is None:
         known = [r[0] for r in conn.execute(select(Site.name))]
         hint = f"; known sites: {', '.join(known)}" if known else "; the store has no sites yet"
         raise UnknownSite(f"no site named {name!r}{hint}")
-    return SiteRef(row.id, row.name, row.timezone, row.country)
+    return SiteRef(*row)
 
 
 def list_sites(conn: Connection) -> list[SiteRef]:
-    rows = conn.execute(select(Site.id, Site.name, Site.timezone, Site.country).order_by(Site.name))
-    return [SiteRef(r.id, r.name, r.timezone, r.country) for r in rows]
+    rows = conn.execute(select(*_SITE_COLUMNS).order_by(Site.name))
+    return [SiteRef(*r) for r in rows]
+
+
+def update_site(
+    conn: Connection, site_id: int, *, timezone: str, country: str | None, region: str | None
+) -> None:
+    """Set where a site is: its time zone (only while it has no data: rollups are built in it)
+    and the country and region whose public holidays it keeps."""
+    zone(timezone)
+    conn.execute(
+        update(Site)
+        .where(Site.id == site_id)
+        .values(timezone=timezone, country=country, region=region)
+    )
 
 
 def _meter_ref(row: Any) -> MeterRef:
@@ -111,6 +127,7 @@ def _meter_ref(row: Any) -> MeterRef:
         aliases=tuple(row.aliases or ()),
         tags=dict(row.tags or {}),
         floor_area_m2=row.floor_area_m2,
+        groups=tuple(row.groups or ()),
     )
 
 
@@ -125,6 +142,7 @@ _METER_COLUMNS = (
     Meter.aliases,
     Meter.tags,
     Meter.floor_area_m2,
+    Meter.groups,
 )
 
 
@@ -135,7 +153,8 @@ def list_meters(conn: Connection, site_id: int) -> list[MeterRef]:
     return [_meter_ref(r) for r in rows]
 
 
-def _guess_kind(metric: str, unit: str) -> str:
+def guess_kind(metric: str, unit: str) -> str:
+    """The kind a meter first seen with this metric and unit most likely is."""
     if metric in ("outdoor_temperature", "humidity"):
         return MeterKind.WEATHER.value
     if metric == "production":
@@ -206,8 +225,63 @@ def _meter_by_name(conn: Connection, site_id: int, name: str) -> MeterRef | None
     return _meter_ref(row) if row is not None else None
 
 
-def _normal(text: str) -> str:
+def normal_name(text: str) -> str:
+    """The key names and aliases are matched by: lower case, letters and digits only."""
     return "".join(ch for ch in text.lower() if ch.isalnum())
+
+
+_METER_FIELDS = frozenset(
+    {"kind", "unit", "parent_id", "description", "aliases", "groups", "floor_area_m2"}
+)
+
+
+def update_meter(conn: Connection, meter_id: int, **values: Any) -> None:
+    """Set catalogue fields of a meter (kind, unit, parent_id, description, aliases, groups,
+    floor_area_m2); its name, series and data are left alone."""
+    unknown = set(values) - _METER_FIELDS
+    if unknown:
+        raise ValueError(f"not a meter catalogue field: {', '.join(sorted(unknown))}")
+    for key in ("aliases", "groups"):
+        if key in values:
+            values[key] = list(values[key])
+    if values:
+        conn.execute(update(Meter).where(Meter.id == meter_id).values(**values))
+
+
+def production_links(conn: Connection, site_id: int) -> dict[int, tuple[int, ...]]:
+    """Explicit SEC links of a site's meters: meter id -> ids of its production meters."""
+    rows = conn.execute(
+        select(ProductionLink.meter_id, ProductionLink.production_meter_id)
+        .join(Meter, Meter.id == ProductionLink.meter_id)
+        .where(Meter.site_id == site_id)
+        .order_by(ProductionLink.meter_id, ProductionLink.production_meter_id)
+    )
+    links: dict[int, tuple[int, ...]] = {}
+    for meter_id, production_id in rows:
+        links[meter_id] = (*links.get(meter_id, ()), production_id)
+    return links
+
+
+def set_production_links(conn: Connection, meter_id: int, production_ids: Sequence[int]) -> None:
+    """Replace a meter's production links with `production_ids`."""
+    conn.execute(delete(ProductionLink).where(ProductionLink.meter_id == meter_id))
+    for pid in dict.fromkeys(production_ids):
+        conn.execute(insert(ProductionLink).values(meter_id=meter_id, production_meter_id=pid))
+
+
+def set_series_interval(conn: Connection, series_id: int, interval_s: int | None) -> None:
+    conn.execute(update(Series).where(Series.id == series_id).values(interval_s=interval_s))
+
+
+def meters_with_data(conn: Connection, meter_ids: Sequence[int]) -> set[int]:
+    """The meters among `meter_ids` that have at least one stored reading."""
+    if not meter_ids:
+        return set()
+    has = exists().where(Reading.series_id == Series.id)
+    rows = conn.execute(
+        select(Series.meter_id).where(Series.meter_id.in_(list(meter_ids)), has).distinct()
+    )
+    return {r[0] for r in rows}
 
 
 def resolve_meter(conn: Connection, site_id: int, text: str) -> MeterRef:
@@ -219,13 +293,13 @@ def resolve_meter(conn: Connection, site_id: int, text: str) -> MeterRef:
     if exact is not None:
         return exact
     meters = list_meters(conn, site_id)
-    wanted = _normal(text)
+    wanted = normal_name(text)
     for meter in meters:
-        if wanted in {_normal(meter.name), *(_normal(a) for a in meter.aliases)}:
+        if wanted in {normal_name(meter.name), *(normal_name(a) for a in meter.aliases)}:
             return meter
     names = [m.name for m in meters]
-    by_key = {_normal(m.name): m.name for m in meters}
-    by_key.update({_normal(a): m.name for m in meters for a in m.aliases})
+    by_key = {normal_name(m.name): m.name for m in meters}
+    by_key.update({normal_name(a): m.name for m in meters for a in m.aliases})
     close = difflib.get_close_matches(wanted, list(by_key), n=3, cutoff=0.5)
     suggestions = list(dict.fromkeys(by_key[c] for c in close)) or names[:5]
     hint = (
@@ -256,7 +330,7 @@ def ensure_series(
     meter_ref = _meter_by_name(conn, site_id, meter.strip())
     if meter_ref is None:
         meter_ref = ensure_meter(
-            conn, site_id, meter, kind=kind or _guess_kind(metric, info.symbol), unit=info.symbol
+            conn, site_id, meter, kind=kind or guess_kind(metric, info.symbol), unit=info.symbol
         )
     values = {
         "meter_id": meter_ref.id,

@@ -52,6 +52,13 @@ class Site(Base):
     timezone: Mapped[str] = mapped_column(String(64))
     country: Mapped[str | None] = mapped_column(String(2), default=None)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Subdivision of the country for public holidays (a state, province or canton).
+    region: Mapped[str | None] = mapped_column(String(64), default=None)
+    currency: Mapped[str | None] = mapped_column(String(3), default=None)
+    floor_area_m2: Mapped[float | None] = mapped_column(Float, default=None)
+    gas_calorific_value: Mapped[float | None] = mapped_column(Float, default=None)  # kWh per m3
+    # Shifts, closures, tariffs, emission factors and budgets (store.profile reads and writes it).
+    profile: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
     meters: Mapped[list[Meter]] = relationship(back_populates="site")
 
@@ -71,6 +78,8 @@ class Meter(Base):
     tags: Mapped[dict[str, Any]] = mapped_column(default=dict)
     floor_area_m2: Mapped[float | None] = mapped_column(Float, default=None)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Free names a meter belongs to ("compressors", "HVAC"), so a question can name a group.
+    groups: Mapped[list[str]] = mapped_column(default=list)
 
     site: Mapped[Site] = relationship(back_populates="meters")
     series: Mapped[list[Series]] = relationship(back_populates="meter")
@@ -95,6 +104,19 @@ class Series(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     meter: Mapped[Meter] = relationship(back_populates="series")
+
+
+class ProductionLink(Base):
+    """An explicit SEC link: the production meter whose output a meter's energy is divided by."""
+
+    __tablename__ = "production_links"
+
+    meter_id: Mapped[int] = mapped_column(
+        ForeignKey("meters.id", ondelete="CASCADE"), primary_key=True
+    )
+    production_meter_id: Mapped[int] = mapped_column(
+        ForeignKey("meters.id", ondelete="CASCADE"), primary_key=True
+    )
 
 
 class Reading(Base):

@@ -105,6 +105,8 @@ def validate_rule(ctx: ToolContext, args: RuleInput) -> str:
             f"a {args.target} rule on {meter.name} is compared in {expected_unit}, "
             f"but the threshold is in {args.unit}"
         )
+    if args.target == "sec":
+        resolve.production(ctx, meter)  # a rule needs to know whose output divides the energy
     if args.target in ("energy", "demand", "sec"):
         what = f"{args.target} {args.condition} {args.threshold:g} {expected_unit}"
         if args.threshold < 0:
@@ -163,8 +165,8 @@ def _target_key(args: RuleInput) -> str:
 
 @tool(RuleInput, writes=True)
 def create_alert_rule(ctx: ToolContext, args: RuleInput) -> RuleOut:
-    """Create an alert rule, e.g. "alert me when line-a's SEC passes 0.42 kWh/unit" or "when the
-    main incomer's demand exceeds 1200 kW". Needs the operator role and the user's explicit
+    """Create an alert rule, e.g. "alert me when a line's SEC passes 0.42 kWh/unit" or "when the
+    site's demand exceeds 1200 kW". Needs the operator role and the user's explicit
     confirmation. Unknown meters, units that do not fit and impossible thresholds are refused."""
     _require_operator(ctx)
     meter_name = validate_rule(ctx, args)
@@ -294,7 +296,6 @@ def window_values(ctx: ToolContext, rule: RuleOut, lo: int, hi: int) -> pd.Serie
     """The rule's value per complete window in [lo, hi), indexed by window start."""
     window_s = WINDOWS[rule.window]
     target, _, metric = rule.target.partition(":")
-    names = [rule.meter]
     with ctx.engine.connect() as conn:
         site_series = catalog.list_series(conn, ctx.site.id)
         own = {s.metric: s.id for m, s in site_series if m.name == rule.meter}
@@ -304,12 +305,8 @@ def window_values(ctx: ToolContext, rule: RuleOut, lo: int, hi: int) -> pd.Serie
         frame = queries.rollups(conn, [sid], window_s, lo, hi, tz=ctx.site.timezone)
         values = frame.set_index("bucket")
         if target == "sec":
-            made = [
-                s.id
-                for m, s in site_series
-                if s.metric == "production" and m.name == f"{names[0]}-output"
-            ]
-            made = made or [s.id for _, s in site_series if s.metric == "production"]
+            meter = next(m for m, s in site_series if s.id == sid)
+            made = list(resolve.production(ctx, meter).series_ids)
             prod = queries.rollups(conn, made, window_s, lo, hi, tz=ctx.site.timezone)
             units = prod.groupby("bucket")["sum"].sum().reindex(values.index)
             series = (values["sum"] / units.where(units > 0)).dropna()

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
-from functools import lru_cache
 from typing import Literal
 
 import numpy as np
@@ -28,6 +26,7 @@ from common.errors import InsufficientData
 from store import catalog, queries
 from tools import resolve
 from tools.base import ToolContext, ToolInput, ToolResult, tool
+from tools.calendar import closed_days, in_window
 from tools.coverage import find_gaps
 
 Array = npt.NDArray[np.float64]
@@ -127,22 +126,6 @@ class Fit:
     beta: Array
 
 
-def _public_holidays(country: str | None, years: tuple[int, ...]) -> frozenset[date]:
-    if not country:
-        return frozenset()
-    try:
-        return _holidays_of(country.upper(), years)
-    except NotImplementedError:  # a country the holidays package does not know
-        return frozenset()
-
-
-@lru_cache(maxsize=16)
-def _holidays_of(country: str, years: tuple[int, ...]) -> frozenset[date]:
-    import holidays
-
-    return frozenset(holidays.country_holidays(country, years=years))
-
-
 def day_kinds(
     ctx: ToolContext, starts: npt.NDArray[np.int64], made: Array
 ) -> npt.NDArray[np.object_]:
@@ -154,7 +137,7 @@ def day_kinds(
         ctx.site.timezone
     )
     dates = list(local.date)
-    closed = _public_holidays(ctx.site.country, tuple(sorted({d.year for d in dates})))
+    closed = closed_days(ctx.site, ctx.config, {d.year for d in dates})
     on_weekday: dict[int, list[str]] = {}
     for name, weekdays, *_ in ctx.config.shifts:
         for day in weekdays:
@@ -194,8 +177,7 @@ def _weather(ctx: ToolContext, ids: list[int], lo: int, hi: int) -> pd.DataFrame
     hour, weekday = np.asarray(local.hour, dtype=float), np.asarray(local.day_of_week)
     in_use = np.zeros(len(t), dtype=bool)
     for _, weekdays, start, end in ctx.config.shifts:
-        inside = (hour >= start) & (hour < end) if start < end else (hour >= start) | (hour < end)
-        in_use |= np.isin(weekday, weekdays) & inside
+        in_use |= in_window(weekday, hour, weekdays, start, end)
     table = {"temperature": t}
     for b in HEAT_BASES:
         table |= {f"heat{b:g}": np.clip(b - t, 0, None) * in_use}

@@ -11,7 +11,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict
@@ -20,39 +20,112 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from store.catalog import SiteRef
+    from store.profile import ClosureDef
+
+# Where a value of the site's economics came from, as answers name it.
+SOURCE_SITE = "site catalogue"
+SOURCE_SETTINGS = "installation settings"
+SOURCE_DEFAULT = "built-in default"
+
+TouWindow = tuple[tuple[int, ...], float, float, float]  # weekdays (0 = Mon), start h, end h, price
 
 
 @dataclass(frozen=True)
 class Tariff:
-    """A time-of-use energy tariff with a demand charge on the monthly 15-minute peak."""
+    """A time-of-use tariff of one carrier with a demand charge on each month's highest demand.
+
+    A period whose end hour is not after its start runs past midnight into the next day. A
+    tariff with validity days (site-local, both included) prices only those days.
+    """
 
     name: str = "default"
     currency: str = "EUR"
     # (weekdays 0=Mon..6=Sun, start hour, end hour, price per kWh); first match wins
-    periods: tuple[tuple[tuple[int, ...], int, int, float], ...] = (((0, 1, 2, 3, 4), 8, 20, 0.24),)
+    periods: tuple[TouWindow, ...] = (((0, 1, 2, 3, 4), 8, 20, 0.24),)
     default_price: float = 0.16
     demand_charge_per_kw: float = 9.5
     is_default: bool = True
+    period_names: tuple[str, ...] = ()  # names of `periods` in order ("peak"); empty: unnamed
+    valid_from: date | None = None
+    valid_to: date | None = None
+    source: str = ""  # SOURCE_SITE, SOURCE_SETTINGS or SOURCE_DEFAULT
+
+    def label(self) -> str:
+        """The tariff as answers name it: 'Utility TOU 2026 (site catalogue)'."""
+        if self.source:
+            return f"{self.name} ({self.source})"
+        return self.name + (" (default tariff)" if self.is_default else "")
+
+    def period_name(self, index: int) -> str:
+        return self.period_names[index] if index < len(self.period_names) else "peak"
+
+    def valid_on(self, day: date) -> bool:
+        return (self.valid_from is None or self.valid_from <= day) and (
+            self.valid_to is None or day <= self.valid_to
+        )
+
+
+Shift = tuple[str, tuple[int, ...], float, float]  # name, weekdays (0 = Mon), start h, end h
 
 
 @dataclass(frozen=True)
 class AnalyticsConfig:
-    """Site economics the tools need: tariffs, emission factors, the demand window."""
+    """A site's economics and calendar as the tools use them: tariffs per carrier (with their
+    validity), emission factors, the demand window, shifts and closures, and where each value
+    came from (`sources`: the site catalogue, the installation's settings or a built-in
+    default). Built per site by `tools.economics.site_config`; the bare defaults serve tests."""
 
+    # Per carrier, the tariff in force today (what prompts and summaries name).
     tariffs: dict[str, Tariff] = field(default_factory=lambda: {"electricity": Tariff()})
+    # Per carrier, every tariff in the order they are tried for a day: the site's dated ones,
+    # then the undated fallback. Empty: `tariffs` alone.
+    tariff_schedule: dict[str, tuple[Tariff, ...]] = field(default_factory=dict)
     # kg CO2e per kWh by energy carrier (meter kind)
     emission_factors: dict[str, float] = field(
         default_factory=lambda: {"electricity": 0.38, "gas": 0.20, "heat": 0.25, "steam": 0.25}
     )
     emission_factors_are_defaults: bool = True
+    # Per carrier, where its factor comes from ("UBA grid mix 2024 (site catalogue)").
+    emission_factor_sources: dict[str, str] = field(default_factory=dict)
     demand_window_s: int = 900
     gas_price_per_kwh: float = 0.07
     # (name, weekdays 0=Mon..6=Sun, start hour, end hour); an end before the start wraps midnight
-    shifts: tuple[tuple[str, tuple[int, ...], float, float], ...] = (
+    shifts: tuple[Shift, ...] = (
         ("early", (0, 1, 2, 3, 4), 6.0, 14.0),
         ("late", (0, 1, 2, 3, 4), 14.0, 22.0),
         ("saturday", (5,), 6.0, 12.0),
     )
+    # Days off besides public holidays (shutdowns), from the site catalogue.
+    closures: tuple[ClosureDef, ...] = ()
+    # Where each value came from: "tariff.electricity", "emission_factor.gas", "shifts", ...
+    sources: dict[str, str] = field(default_factory=dict)
+
+    def tariffs_for(self, carrier: str) -> tuple[Tariff, ...]:
+        """The tariffs that may price a carrier's energy, in the order they are tried."""
+        if self.tariff_schedule.get(carrier):
+            return self.tariff_schedule[carrier]
+        if carrier in self.tariffs:
+            return (self.tariffs[carrier],)
+        if carrier == "gas":
+            source = self.sources.get("gas_price", "")
+            electricity = self.tariffs.get("electricity")
+            flat = Tariff(
+                name="gas price",
+                currency=electricity.currency if electricity else "EUR",
+                periods=(),
+                default_price=self.gas_price_per_kwh,
+                demand_charge_per_kw=0.0,
+                is_default=source in ("", SOURCE_DEFAULT),
+                source=source,
+            )
+            return (flat,)
+        return ()
+
+    def factor_source(self, carrier: str) -> str:
+        """Where a carrier's emission factor comes from, as answers say it."""
+        if carrier in self.emission_factor_sources:
+            return self.emission_factor_sources[carrier]
+        return "default factor" if self.emission_factors_are_defaults else "configured factor"
 
 
 class PassageLike(Protocol):

@@ -12,6 +12,7 @@ from sqlalchemy import func, insert, select
 
 from common.errors import InsufficientData
 from store import catalog, queries
+from store.catalog import MeterRef
 from store.schema import BaselineModel, EventLabel
 from tools import resolve
 from tools.base import ToolContext, ToolInput, ToolResult, tool
@@ -29,7 +30,7 @@ def _default_drivers() -> list[Driver]:
 
 
 class BaselineInput(ToolInput):
-    meter: str = Field(description="Meter name or alias whose energy to model, e.g. 'chiller'.")
+    meter: str = Field(description="Meter name or alias whose energy to model.")
     baseline: str = Field(
         description="Baseline period (ideally 12 months), e.g. '2025' or '2025-01..2025-12-31'."
     )
@@ -153,15 +154,11 @@ def model_frame(
             )
         frame["temperature"] = _per_step(ctx, temps[:1], period, "avg", step)
     production = [s.id for m, s in pairs if s.metric == "production"]
-    own = [
-        s.id
-        for m, s in pairs
-        if s.metric == "production" and m.name == f"{target.meter.name}-output"
-    ]
     if "production" in drivers:
         if not production:
             raise InsufficientData("no production series at this site for the production driver")
-        frame["production"] = _per_step(ctx, own or production, period, "sum", step)
+        made = resolve.production(ctx, target.meter, as_driver=True)
+        frame["production"] = _per_step(ctx, list(made.series_ids), period, "sum", step)
     if "workday" in drivers or grain == "hour":
         frame["workday"] = _workdays(ctx, frame.index, production, period)
     if grain == "hour":
@@ -172,6 +169,13 @@ def model_frame(
         for s in range(1, 48):  # slot 0 (midnight on a day off) is the intercept
             frame[f"slot_{s:02d}"] = (slot == s).astype(float)
     return frame.dropna()
+
+
+def _driver_caveats(ctx: ToolContext, meter: MeterRef, drivers: list[str]) -> list[str]:
+    if "production" not in drivers:
+        return []
+    caveat = resolve.production(ctx, meter, as_driver=True).caveat
+    return [caveat] if caveat else []
 
 
 def _workdays(
@@ -291,7 +295,7 @@ def energy_baseline(ctx: ToolContext, args: BaselineInput) -> BaselineResult:
     production and workdays; regression or change-point model), report its fit against
     ASHRAE Guideline 14, store it as a new model version, and optionally compare a reporting
     period: expected vs actual kWh, deviation in %, CUSUM and avoided energy with its
-    uncertainty. Use it for "is the chiller above its baseline this month", "how much did we
+    uncertainty. Use it for "is this meter above its baseline this month", "how much did we
     save since the retrofit"."""
     period = resolve.period(ctx, args.baseline)
     meter = resolve.meter(ctx, args.meter)
@@ -325,7 +329,7 @@ def energy_baseline(ctx: ToolContext, args: BaselineInput) -> BaselineResult:
         nmbe_percent=fit.nmbe,
         ashrae14_ok=fit.ashrae_ok,
         ashrae14_limits={"cv_rmse_percent": cv_max, "nmbe_percent": nmbe_max},
-        caveats=fit.caveats,
+        caveats=[*fit.caveats, *_driver_caveats(ctx, meter, drivers)],
         deviation=_deviation(ctx, args, fit, drivers) if args.reporting else None,
         unit=f"kWh/{args.grain}",
     )

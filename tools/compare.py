@@ -47,7 +47,7 @@ class CompareResult(ToolResult):
 @tool(CompareInput)
 def compare_periods(ctx: ToolContext, args: CompareInput) -> CompareResult:
     """Compare a metric per meter between two periods: both values, the difference and the
-    change in percent. Use it for "this month vs last month", "is the chiller using more than
+    change in percent. Use it for "this month vs last month", "is this meter using more than
     in the same week last year"."""
     period = resolve.period(ctx, args.period)
     reference = resolve.period(ctx, args.reference)
@@ -90,7 +90,7 @@ class RankInput(ToolInput):
     top: int = Field(default=10, ge=1, le=100, description="How many meters to return.")
     include_totals: bool = Field(
         default=False,
-        description="Include meters that have sub-meters (such as the main incomer); off by "
+        description="Include meters that have sub-meters (such as the site's supply meter); off by "
         "default so that totals do not crowd the ranking.",
     )
 

@@ -62,7 +62,7 @@ def find_gaps(present: np.ndarray, start: int, end: int, step: int) -> list[tupl
 def data_coverage(ctx: ToolContext, args: CoverageInput) -> CoverageResult:
     """Check data completeness per meter over a period: expected vs received 15-minute
     intervals, coverage in percent and the list of gaps (meter outages). Use it for "are we
-    missing data", "did line-b's meter drop out last week", before trusting a total."""
+    missing data", "did a meter drop out last week", before trusting a total."""
     period = resolve.period(ctx, args.period)
     found = resolve.targets(ctx, args.meters, args.metric)
     end = min(period.end_ts, int(ctx.now.timestamp()) // 900 * 900)

@@ -126,7 +126,7 @@ class ListIncidentsInput(ToolInput):
 def list_incidents(ctx: ToolContext, args: ListIncidentsInput) -> IncidentList:
     """List the incidents the watcher opened (anomalies and alert episodes), newest first, with
     meter, period, severity, state, extra kWh, cost and CO2. Use it for "any open incidents?",
-    "what happened on the chiller lately?"."""
+    "what happened on this meter lately?"."""
     meter_id = resolve.meter(ctx, args.meter).id if args.meter else None
     with ctx.engine.connect() as conn:
         rows = store.list_incidents(

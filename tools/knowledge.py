@@ -20,7 +20,7 @@ class KnowledgeInput(ToolInput):
     query: str = Field(
         min_length=2,
         description="What to look for, in plain words: the question itself, or its key terms "
-        "(e.g. 'find compressed air leaks', 'chiller condenser fouling', 'demand charge').",
+        "(e.g. 'find compressed air leaks', 'condenser fouling', 'demand charge').",
     )
     collection: Literal["documents", "incidents", "all"] = Field(
         default="documents",

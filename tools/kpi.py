@@ -3,7 +3,7 @@ carbon, base load and intensity, each with its method and the data behind it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
@@ -11,11 +11,12 @@ import numpy.typing as npt
 import pandas as pd
 from pydantic import Field
 
-from common.errors import InsufficientData, UnknownSeries
-from store import catalog, queries
+from common.errors import InsufficientData
+from store import queries
 from store.catalog import SeriesRef
 from tools import resolve
-from tools.base import AnalyticsConfig, Tariff, ToolContext, ToolInput, ToolResult, tool
+from tools.base import ToolContext, ToolInput, ToolResult, tool
+from tools.economics import Cost, NoTariff, energy_cost
 from tools.periods import Period, iso_times
 
 KpiName = Literal[
@@ -39,15 +40,16 @@ class KpiInput(ToolInput):
         "energy + demand charge), 'carbon' (kg CO2e), 'base_load' (night and weekend floor, "
         "kW), 'intensity' (kWh per m2)."
     )
-    meter: str = Field(description="Meter name or alias, e.g. 'main-incomer' or 'compressor-2'.")
+    meter: str = Field(description="Meter name or alias, as the site's catalogue lists it.")
     period: str = Field(
         description="Time range: 'last week', 'yesterday', '2025-09', '2025-Q3', "
         "'2025-09-05..2025-09-11'."
     )
     production_meter: str | None = Field(
         default=None,
-        description="For 'sec': the production meter (default: '<meter>-output', else the "
-        "site's total production).",
+        description="For 'sec': a production meter to divide by. Default: the meter's own "
+        "production series, else the production meters linked to it in the catalogue, else "
+        "(for a meter at the top of the tree) all the site's production.",
     )
 
 
@@ -105,31 +107,6 @@ def peak_demand(q: Quarters, window_s: int = 900) -> tuple[float, int]:
     return float(sums[i] / (window_s / 3600)), int(starts[i])
 
 
-def tou_cost(q: Quarters, tariff: Tariff) -> tuple[float, float, dict[str, float]]:
-    """Energy cost by time-of-use period and the demand charge on each calendar month's peak.
-
-    A month only partly inside the period pays its demand charge pro rata to the days covered.
-    """
-    local = q.local()
-    price = np.full(len(q.kwh), tariff.default_price)
-    assigned = np.zeros(len(q.kwh), dtype=bool)
-    weekday = np.asarray(local.day_of_week)
-    hour = np.asarray(local.hour)
-    for days, h0, h1, p in tariff.periods:
-        match = ~assigned & np.isin(weekday, days) & (hour >= h0) & (hour < h1)
-        price[match] = p
-        assigned |= match
-    energy_cost = float(np.sum(q.kwh * price))
-    months = pd.Series(q.kw, index=local).groupby(local.tz_localize(None).to_period("M"))
-    demand_cost = 0.0
-    peaks = {}
-    for month, kw in months:
-        covered = kw.index.normalize().nunique() / month.days_in_month  # type: ignore[attr-defined]
-        demand_cost += float(kw.max()) * tariff.demand_charge_per_kw * covered
-        peaks[str(month)] = float(kw.max())
-    return energy_cost, demand_cost, peaks
-
-
 def base_load(q: Quarters) -> tuple[float, float]:
     """Night (00:00-05:00) and weekend floor: the 10th percentile of kW then, and its share."""
     local = q.local()
@@ -183,54 +160,47 @@ def _coverage_caveats(q: Quarters, period: Period, ctx: ToolContext) -> list[str
     return []
 
 
-def _production_series(ctx: ToolContext, meter: str, explicit: str | None) -> list[int]:
-    with ctx.engine.connect() as conn:
-        pairs = catalog.list_series(conn, ctx.site.id)
-    production = {m.name: s.id for m, s in pairs if s.metric == "production"}
-    if explicit:
-        m = resolve.meter(ctx, explicit)
-        if m.name not in production:
-            raise UnknownSeries(f"meter {m.name} has no production series")
-        return [production[m.name]]
-    if f"{meter}-output" in production:
-        return [production[f"{meter}-output"]]
-    if not production:
-        raise UnknownSeries(f"the site has no production meter to divide {meter}'s energy by")
-    return list(production.values())
-
-
 @tool(KpiInput)
 def compute_kpi(ctx: ToolContext, args: KpiInput) -> KpiResult:
     """Compute one energy KPI for a meter over a period: energy, peak demand (with its time),
     load factor, specific energy consumption per unit produced, time-of-use cost with demand
     charge, carbon emissions, base load or energy intensity per m2. Use it for "peak demand of
-    compressor-2 last week", "what did the chiller cost in September", "SEC of line-a"."""
+    a meter last week", "what did this meter cost in September", "SEC of a production line"."""
     period = resolve.period(ctx, args.period)
     target = resolve.targets(ctx, [args.meter], "energy")[0]
     q = _quarters(ctx, target.series, period)
     if len(q.kwh) == 0:
         raise InsufficientData(f"no energy readings for {target.meter.name} in {period.describe()}")
-    handler = _HANDLERS[args.kpi]
-    value, unit, method, details, points = handler(ctx, args, target, q, period)
+    out = _HANDLERS[args.kpi](ctx, args, target, q, period)
     return KpiResult(
         kpi=args.kpi,
         meter=target.meter.name,
         period=period.as_dict(),
-        value=value,
-        unit=unit,
-        method=method,
-        details=details,
-        points=points,
+        value=out.value,
+        unit=out.unit,
+        method=out.method,
+        details=out.details,
+        points=out.points,
         source="store rollups (15-minute energy)",
-        caveats=_coverage_caveats(q, period, ctx),
+        caveats=[*out.caveats, *_coverage_caveats(q, period, ctx)],
     )
 
 
-Outcome = tuple[float, str, str, dict[str, float | str | None], list[Point]]
+Details = dict[str, float | str | None]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    value: float
+    unit: str
+    method: str
+    details: Details = field(default_factory=dict)
+    points: list[Point] = field(default_factory=list)
+    caveats: list[str] = field(default_factory=list)
 
 
 def _energy(ctx: ToolContext, args: KpiInput, t: resolve.Target, q: Quarters, p: Period) -> Outcome:
-    return float(q.kwh.sum()), "kWh", "sum of 15-minute energy", {}, _daily_points(q)
+    return Outcome(float(q.kwh.sum()), "kWh", "sum of 15-minute energy", {}, _daily_points(q))
 
 
 def _peak(ctx: ToolContext, args: KpiInput, t: resolve.Target, q: Quarters, p: Period) -> Outcome:
@@ -240,7 +210,7 @@ def _peak(ctx: ToolContext, args: KpiInput, t: resolve.Target, q: Quarters, p: P
     points = [
         Point(start=s, value=float(v)) for s, v in zip(iso_times(q.start, q.tz), q.kw, strict=True)
     ]
-    return kw, "kW", method, {"at": _iso(at, q.tz), "window_minutes": window / 60}, points
+    return Outcome(kw, "kW", method, {"at": _iso(at, q.tz), "window_minutes": window / 60}, points)
 
 
 def _load_factor(
@@ -248,76 +218,91 @@ def _load_factor(
 ) -> Outcome:
     peak, at = peak_demand(q, ctx.config.demand_window_s)
     average = float(q.kwh.sum()) / (len(q.kwh) * q.step_h)
-    details: dict[str, float | str | None] = {
-        "average_kw": average,
-        "peak_kw": peak,
-        "peak_at": _iso(at, q.tz),
-    }
-    return average / peak, "ratio", "average kW / peak kW over metered intervals", details, []
+    details: Details = {"average_kw": average, "peak_kw": peak, "peak_at": _iso(at, q.tz)}
+    method = "average kW / peak kW over metered intervals"
+    return Outcome(average / peak, "ratio", method, details)
 
 
 def _sec(ctx: ToolContext, args: KpiInput, t: resolve.Target, q: Quarters, p: Period) -> Outcome:
-    ids = _production_series(ctx, t.meter.name, args.production_meter)
+    made = resolve.production(ctx, t.meter, args.production_meter)
     with ctx.engine.connect() as conn:
-        totals = queries.period_totals(conn, ids, p.start_ts, p.end_ts, tz=ctx.site.timezone)
+        totals = queries.period_totals(
+            conn, list(made.series_ids), p.start_ts, p.end_ts, tz=ctx.site.timezone
+        )
     units = sum(tot.sum for tot in totals.values())
     if units <= 0:
-        raise InsufficientData(f"no production recorded in {p.describe()}; SEC is undefined")
+        raise InsufficientData(
+            f"no production recorded on {made.describe()} in {p.describe()}; SEC is undefined"
+        )
     energy = float(q.kwh.sum())
-    details: dict[str, float | str | None] = {"energy_kwh": energy, "production_units": units}
-    return energy / units, "kWh/unit", "energy / production over the period", details, []
+    details: Details = {
+        "energy_kwh": energy,
+        "production_units": units,
+        "production_meters": made.describe(),
+        "production_from": made.how,
+    }
+    method = f"energy / production of {made.describe()} over the period"
+    return Outcome(energy / units, "kWh/unit", method, details, caveats=_listed(made.caveat))
+
+
+def _listed(caveat: str | None) -> list[str]:
+    return [caveat] if caveat else []
 
 
 def _cost(ctx: ToolContext, args: KpiInput, t: resolve.Target, q: Quarters, p: Period) -> Outcome:
-    config: AnalyticsConfig = ctx.config
-    kind = t.meter.kind
-    if kind == "gas":
-        energy_cost = float(q.kwh.sum()) * config.gas_price_per_kwh
-        details: dict[str, float | str | None] = {
-            "energy_cost": energy_cost,
-            "price_per_kwh": config.gas_price_per_kwh,
-        }
-        return energy_cost, "EUR", "gas energy x flat price", details, []
-    tariff = config.tariffs.get(kind) or config.tariffs["electricity"]
-    energy_cost, demand_cost, peaks = tou_cost(q, tariff)
-    details = {
-        "energy_cost": energy_cost,
-        "demand_cost": demand_cost,
-        "tariff": tariff.name + (" (default tariff)" if tariff.is_default else ""),
-        "currency": tariff.currency,
+    carrier = t.meter.kind
+    tariffs = ctx.config.tariffs_for(carrier)
+    if not tariffs:
+        raise InsufficientData(
+            f"no {carrier} tariff is known to price {t.meter.name}; add one to the site "
+            f"catalogue (tariffs: carrier {carrier})"
+        )
+    try:
+        cost = energy_cost(q.local(), q.kwh, q.kw, tariffs)
+    except NoTariff as exc:
+        raise InsufficientData(
+            f"{exc} to price {t.meter.name}'s {carrier}; add one to the site catalogue's tariffs"
+        ) from None
+    currency = tariffs[0].currency
+    details: Details = {
+        "energy_cost": cost.energy,
+        "demand_cost": cost.demand,
+        "tariff": _tariffs_used(cost),
+        "currency": currency,
     }
-    details.update({f"peak_kw_{m}": v for m, v in peaks.items()})
+    details.update({f"peak_kw_{m}": v for m, v in cost.peaks.items()})
     method = (
-        "15-minute energy x time-of-use price, plus demand charge x each month's peak kW "
-        "(pro rata for partial months)"
+        "15-minute energy x the time-of-use price of the tariff valid that day, plus demand "
+        "charge x each month's peak kW (pro rata for partial months)"
     )
-    return energy_cost + demand_cost, tariff.currency, method, details, _daily_points(q)
+    caveats = []
+    if len(cost.used) > 1:
+        caveats.append(f"the period crosses a tariff change: {_tariffs_used(cost)}")
+    return Outcome(cost.energy + cost.demand, currency, method, details, _daily_points(q), caveats)
+
+
+def _tariffs_used(cost: Cost) -> str:
+    if len(cost.used) == 1:
+        return cost.used[0][0].label()
+    return "; ".join(f"{t.label()} {first}..{last}" for t, first, last in cost.used)
 
 
 def _carbon(ctx: ToolContext, args: KpiInput, t: resolve.Target, q: Quarters, p: Period) -> Outcome:
-    factors = ctx.config.emission_factors
-    factor = factors.get(t.meter.kind)
+    factor = ctx.config.emission_factors.get(t.meter.kind)
     if factor is None:
         raise InsufficientData(f"no emission factor configured for {t.meter.kind} meters")
-    label = "default factor" if ctx.config.emission_factors_are_defaults else "configured factor"
-    details: dict[str, float | str | None] = {"factor_kg_per_kwh": factor, "factor_source": label}
+    label = ctx.config.factor_source(t.meter.kind)
+    details: Details = {"factor_kg_per_kwh": factor, "factor_source": label}
     energy = float(q.kwh.sum())
-    return (
-        energy * factor,
-        "kg CO2e",
-        f"energy x {factor} kg CO2e/kWh ({label})",
-        details,
-        _daily_points(q, q.kwh * factor),
-    )
+    method = f"energy x {factor} kg CO2e/kWh ({label})"
+    return Outcome(energy * factor, "kg CO2e", method, details, _daily_points(q, q.kwh * factor))
 
 
 def _base(ctx: ToolContext, args: KpiInput, t: resolve.Target, q: Quarters, p: Period) -> Outcome:
     floor, share = base_load(q)
-    details: dict[str, float | str | None] = {
-        "share_of_average": share,
-        "annualised_kwh": floor * 8760,
-    }
-    return floor, "kW", "10th percentile of 15-minute kW at night (00-05) and weekends", details, []
+    details: Details = {"share_of_average": share, "annualised_kwh": floor * 8760}
+    method = "10th percentile of 15-minute kW at night (00-05) and weekends"
+    return Outcome(floor, "kW", method, details)
 
 
 def _intensity(
@@ -327,8 +312,8 @@ def _intensity(
     if not area:
         raise InsufficientData(f"meter {t.meter.name} has no floor area; intensity needs one")
     energy = float(q.kwh.sum())
-    details: dict[str, float | str | None] = {"floor_area_m2": area, "energy_kwh": energy}
-    return energy / area, "kWh/m2", "energy / floor area over the period", details, []
+    details: Details = {"floor_area_m2": area, "energy_kwh": energy}
+    return Outcome(energy / area, "kWh/m2", "energy / floor area over the period", details)
 
 
 _HANDLERS = {

@@ -23,7 +23,7 @@ GRAIN_SECONDS = {"15min": 900, "hour": 3600, "day": 86400, "week": 86400, "month
 class MetricQuery(ToolInput):
     meters: list[str] = Field(
         default_factory=list,
-        description="Meter names or aliases, e.g. ['compressor-2']; empty for every meter "
+        description="Meter names or aliases as the catalogue lists them; empty for every meter "
         "that has the metric.",
     )
     metric: str = Field(
@@ -99,7 +99,7 @@ def _expected(interval_s: int | None, start: int, end: int, now: int) -> int | N
 def query_metric(ctx: ToolContext, args: MetricQuery) -> QueryResult:
     """Total, average, minimum or maximum of a metric per meter over a period, optionally as a
     time series by 15 minutes, hour, day, week or month. Use it for "how much energy did X use
-    last week", "daily consumption of the chiller in September", "average outdoor temperature
+    last week", "daily consumption of a meter in September", "average outdoor temperature
     yesterday"."""
     period = resolve.period(ctx, args.period)
     found = resolve.targets(ctx, args.meters, args.metric)

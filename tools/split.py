@@ -11,7 +11,9 @@ from pydantic import Field
 from common.errors import InsufficientData
 from store import queries
 from tools import resolve
-from tools.base import AnalyticsConfig, ToolContext, ToolInput, ToolResult, tool
+from tools.base import ToolContext, ToolInput, ToolResult, tool
+from tools.calendar import closed_days, in_window, local_clock, shift_of
+from tools.economics import NoTariff, price_intervals
 
 SplitBy = Literal["weekday_weekend", "shift", "tou", "hour_of_day", "day_of_week"]
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -21,7 +23,8 @@ class SplitInput(ToolInput):
     meter: str = Field(description="Meter name or alias.")
     period: str = Field(description="Period, e.g. 'last month' or '2025-Q3'.")
     by: SplitBy = Field(
-        description="'weekday_weekend', 'shift' (the site's shift plan, rest is off-shift), "
+        description="'weekday_weekend', 'shift' (the site's shift plan; shift hours on the "
+        "site's holidays and closures are 'holiday or shutdown', the rest off-shift), "
         "'tou' (tariff periods: peak and off-peak), 'hour_of_day' (average profile) or "
         "'day_of_week'."
     )
@@ -46,27 +49,45 @@ class SplitResult(ToolResult):
     source: str
 
 
-def _labels(local: pd.DatetimeIndex, by: str, config: AnalyticsConfig) -> np.ndarray:
-    weekday = np.asarray(local.day_of_week)
-    hour = np.asarray(local.hour + local.minute / 60)
+CLOSED = "holiday or shutdown"
+
+
+def _labels(local: pd.DatetimeIndex, by: str, ctx: ToolContext, carrier: str) -> np.ndarray:
+    weekday, hour = local_clock(local)
     if by == "weekday_weekend":
         return np.where(weekday >= 5, "weekend", "weekday")
     if by == "day_of_week":
         return np.array([DAY_NAMES[d] for d in weekday])
     if by == "hour_of_day":
         return np.array([f"{int(h):02d}:00" for h in hour])
-    labels = np.full(len(local), "off-shift" if by == "shift" else "off-peak", dtype=object)
     if by == "shift":
-        for name, days, start, end in reversed(config.shifts):
-            inside = (
-                (hour >= start) & (hour < end) if start < end else (hour >= start) | (hour < end)
-            )
-            labels[np.isin(weekday, days) & inside] = name
+        # Shift hours the site's holidays and closures took away are a part of their own.
+        closed = closed_days(ctx.site, ctx.config, {d.year for d in local.date})
+        labels = shift_of(local, ctx.config.shifts, closed)
+        planned = shift_of(local, ctx.config.shifts, frozenset())
+        labels[(labels == "") & (planned != "")] = CLOSED
+        labels[labels == ""] = "off-shift"
         return labels
-    tariff = config.tariffs["electricity"]
-    for days, start, end, price in reversed(tariff.periods):
-        inside = np.isin(weekday, days) & (hour >= start) & (hour < end)
-        labels[inside] = f"peak ({price:g}/kWh)"
+    return _tou_labels(local, ctx, carrier)
+
+
+def _tou_labels(local: pd.DatetimeIndex, ctx: ToolContext, carrier: str) -> np.ndarray:
+    """Each interval's time-of-use period in the tariff valid that day ("off-peak" outside
+    every period)."""
+    tariffs = ctx.config.tariffs_for(carrier) or ctx.config.tariffs_for("electricity")
+    try:
+        priced = price_intervals(local, tariffs)
+    except NoTariff as exc:
+        raise InsufficientData(f"{exc}; add one to the site catalogue's tariffs") from None
+    weekday, hour = local_clock(local)
+    labels = np.full(len(local), "off-peak", dtype=object)
+    for k, tariff in enumerate(tariffs):
+        rows = priced.tariff == k
+        done = ~rows
+        for i, (days, start, end, price) in enumerate(tariff.periods):
+            hit = ~done & in_window(weekday, hour, days, start, end)
+            labels[hit] = f"{tariff.period_name(i)} ({price:g}/kWh)"
+            done |= hit
     return labels
 
 
@@ -75,7 +96,7 @@ def split_consumption(ctx: ToolContext, args: SplitInput) -> SplitResult:
     """Split a meter's consumption over a period by weekday vs weekend, by shift, by
     time-of-use tariff period, by hour of day or by day of week, with each part's share and
     hourly average. Use it for "how much do we use at weekends", "energy per shift",
-    "what share of the chiller's energy falls in peak hours", "daily load profile"."""
+    "what share of this meter's energy falls in peak hours", "daily load profile"."""
     period = resolve.period(ctx, args.period)
     target = resolve.targets(ctx, [args.meter], args.metric)[0]
     with ctx.engine.connect() as conn:
@@ -89,7 +110,7 @@ def split_consumption(ctx: ToolContext, args: SplitInput) -> SplitResult:
     local = pd.DatetimeIndex(pd.to_datetime(frame["bucket"], unit="s", utc=True)).tz_convert(
         ctx.site.timezone
     )
-    labels = _labels(local, args.by, ctx.config)
+    labels = _labels(local, args.by, ctx, target.meter.kind)
     additive = target.series.additive
     grouped = (
         pd.DataFrame({"label": labels, "sum": frame["sum"], "n": frame["n"]})

@@ -31,7 +31,7 @@ from connectors.notify.base import (
 
 
 def subject(notice: IncidentNotice) -> str:
-    """E.g. `[critical] demo-plant: compressor-2 sustained excess since 2026-11-03`."""
+    """E.g. `[critical] SITE: METER sustained excess since 2026-11-03`."""
     if notice.event == "resolved":
         return f"[resolved] {notice.site}: {notice.title}"
     updated = " (updated)" if notice.event == "updated" else ""

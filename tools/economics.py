@@ -1,0 +1,219 @@
+"""A site's economics for the tools: the site catalogue first, the installation's settings next,
+labelled built-in defaults last, with where each value came from; and energy priced with the
+tariff valid on each interval's day.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from store.profile import SiteProfile, TariffDef
+from tools.base import (
+    SOURCE_DEFAULT,
+    SOURCE_SETTINGS,
+    SOURCE_SITE,
+    AnalyticsConfig,
+    Tariff,
+)
+from tools.calendar import in_window, local_clock, local_days
+
+Array = npt.NDArray[np.float64]
+DEFAULT_FACTOR = f"{SOURCE_DEFAULT} factor"
+
+
+@dataclass(frozen=True)
+class Installation:
+    """What the installation's settings (ems.toml, EMS_ variables) say about economics; None
+    where they say nothing."""
+
+    tariff: Tariff | None = None  # the electricity tariff of `[tariff]`
+    emission_factors: Mapping[str, float] | None = None
+    gas_price_per_kwh: float | None = None
+    demand_window_s: int = 900
+
+
+def _site_tariff(t: TariffDef, currency: str) -> Tariff:
+    return Tariff(
+        name=t.name,
+        currency=t.currency or currency,
+        periods=tuple((p.days, p.start_hour, p.end_hour, p.price) for p in t.periods),
+        period_names=tuple(p.name for p in t.periods),
+        default_price=t.default_price,
+        demand_charge_per_kw=t.demand_charge_per_kw,
+        is_default=False,
+        valid_from=t.valid_from,
+        valid_to=t.valid_to,
+        source=SOURCE_SITE,
+    )
+
+
+def _fallbacks(installation: Installation, currency: str | None) -> dict[str, Tariff]:
+    """Undated tariffs for days no site tariff covers: the settings', else the defaults."""
+    default = AnalyticsConfig()
+    if installation.tariff is not None:
+        electricity = replace(installation.tariff, is_default=False, source=SOURCE_SETTINGS)
+    else:
+        electricity = replace(default.tariffs["electricity"], source=SOURCE_DEFAULT)
+    if installation.gas_price_per_kwh is not None:
+        price, source = installation.gas_price_per_kwh, SOURCE_SETTINGS
+    else:
+        price, source = default.gas_price_per_kwh, SOURCE_DEFAULT
+    gas = Tariff(
+        name="gas price",
+        currency=currency or electricity.currency,
+        periods=(),
+        default_price=price,
+        demand_charge_per_kw=0.0,
+        is_default=source == SOURCE_DEFAULT,
+        source=source,
+    )
+    return {"electricity": electricity, "gas": gas}
+
+
+def tariff_on(tariffs: Sequence[Tariff], day: date) -> Tariff | None:
+    return next((t for t in tariffs if t.valid_on(day)), None)
+
+
+def site_config(
+    profile: SiteProfile | None, installation: Installation, today: date
+) -> AnalyticsConfig:
+    """The tools' economics for one site: each value from the site catalogue, else the
+    installation's settings, else the built-in default, with `sources` saying which."""
+    profile = profile or SiteProfile()
+    default = AnalyticsConfig()
+    fallbacks = _fallbacks(installation, profile.currency)
+    currency = profile.currency or fallbacks["electricity"].currency
+    schedule: dict[str, list[Tariff]] = {}
+    for t in sorted(profile.tariffs, key=lambda t: t.valid_from or date.min):
+        schedule.setdefault(t.carrier, []).append(_site_tariff(t, currency))
+    for carrier, fallback in fallbacks.items():
+        schedule.setdefault(carrier, []).append(fallback)
+    tariffs = {
+        carrier: tariff_on(ordered, today) or ordered[-1] for carrier, ordered in schedule.items()
+    }
+    sources = {f"tariff.{c}": t.source for c, t in tariffs.items()}
+    factors, factor_sources = _factors(profile, installation, default)
+    sources |= {f"emission_factor.{c}": s for c, s in factor_sources.items()}
+    shifts = default.shifts
+    sources["shifts"] = SOURCE_DEFAULT
+    if profile.shifts is not None:
+        shifts = tuple((s.name, s.days, s.start_hour, s.end_hour) for s in profile.shifts)
+        sources["shifts"] = SOURCE_SITE
+    sources["closures"] = SOURCE_SITE if profile.closures else "none"
+    sources["gas_price"] = tariffs["gas"].source
+    sources["demand_window"] = SOURCE_SETTINGS
+    return AnalyticsConfig(
+        tariffs=tariffs,
+        tariff_schedule={c: tuple(ts) for c, ts in schedule.items()},
+        emission_factors=factors,
+        emission_factors_are_defaults=all(s == DEFAULT_FACTOR for s in factor_sources.values()),
+        emission_factor_sources=factor_sources,
+        demand_window_s=installation.demand_window_s,
+        gas_price_per_kwh=tariffs["gas"].default_price,
+        shifts=shifts,
+        closures=profile.closures,
+        sources=sources,
+    )
+
+
+def _factors(
+    profile: SiteProfile, installation: Installation, default: AnalyticsConfig
+) -> tuple[dict[str, float], dict[str, str]]:
+    factors: dict[str, float] = {}
+    sources: dict[str, str] = {}
+    if installation.emission_factors is not None:
+        for carrier, value in installation.emission_factors.items():
+            factors[carrier], sources[carrier] = value, SOURCE_SETTINGS
+    else:
+        for carrier, value in default.emission_factors.items():
+            factors[carrier], sources[carrier] = value, DEFAULT_FACTOR
+    for f in profile.emission_factors:
+        year = f" {f.year}" if f.year else ""
+        factors[f.carrier] = f.kg_co2e_per_kwh
+        sources[f.carrier] = f"{f.source}{year}, {SOURCE_SITE}"
+    return factors, sources
+
+
+# ------------------------------------------------------------------ pricing
+
+
+@dataclass(frozen=True)
+class Priced:
+    """Energy priced interval by interval: which tariff (index into the tariffs) and price."""
+
+    tariff: npt.NDArray[np.int64]
+    price: Array
+
+
+class NoTariff(ValueError):
+    """Some days of a period have no tariff; the message names them."""
+
+
+def price_intervals(local: pd.DatetimeIndex, tariffs: Sequence[Tariff]) -> Priced:
+    """The tariff valid on each interval's local day (the first that holds it) and its
+    time-of-use price. Raises NoTariff naming the first day no tariff covers."""
+    day = local_days(local)
+    which = np.full(len(local), -1, dtype=np.int64)
+    for k, t in enumerate(tariffs):
+        lo = np.datetime64(t.valid_from, "D") if t.valid_from else None
+        hi = np.datetime64(t.valid_to, "D") if t.valid_to else None
+        valid = (which < 0) & ((day >= lo) if lo is not None else True)
+        valid &= (day <= hi) if hi is not None else True
+        which[valid] = k
+    if (which < 0).any():
+        first = str(day[np.flatnonzero(which < 0)[0]])
+        raise NoTariff(f"no tariff is valid on {first}")
+    weekday, hour = local_clock(local)
+    price = np.zeros(len(local))
+    for k, t in enumerate(tariffs):
+        rows = which == k
+        if not rows.any():
+            continue
+        p = np.full(int(rows.sum()), t.default_price)
+        done = np.zeros(len(p), dtype=bool)
+        for days, start, end, value in t.periods:
+            hit = ~done & in_window(weekday[rows], hour[rows], days, start, end)
+            p[hit] = value
+            done |= hit
+        price[rows] = p
+    return Priced(which, price)
+
+
+@dataclass(frozen=True)
+class Cost:
+    energy: float
+    demand: float
+    peaks: dict[str, float]  # month -> highest kW
+    used: list[tuple[Tariff, str, str]]  # tariff, first and last local day it priced
+
+
+def energy_cost(local: pd.DatetimeIndex, kwh: Array, kw: Array, tariffs: Sequence[Tariff]) -> Cost:
+    """Time-of-use energy cost, and each tariff's demand charge on each calendar month's
+    highest demand, pro rata to the days of the month it priced."""
+    priced = price_intervals(local, tariffs)
+    months = np.asarray(local.year * 100 + local.month, dtype=np.int64)
+    days = local_days(local)
+    demand = 0.0
+    peaks: dict[str, float] = {}
+    for key in np.unique(months).tolist():
+        in_month = months == key
+        year, month = divmod(key, 100)
+        month_days = calendar.monthrange(year, month)[1]
+        for k in np.unique(priced.tariff[in_month]).tolist():
+            rows = in_month & (priced.tariff == k)
+            covered = len(np.unique(days[rows])) / month_days
+            demand += float(kw[rows].max()) * tariffs[k].demand_charge_per_kw * covered
+        peaks[f"{year}-{month:02d}"] = float(kw[in_month].max())
+    used = []
+    for k in np.unique(priced.tariff).tolist():
+        rows = priced.tariff == k
+        used.append((tariffs[k], str(days[rows].min()), str(days[rows].max())))
+    used.sort(key=lambda u: u[1])
+    return Cost(float(np.sum(kwh * priced.price)), demand, peaks, used)
