@@ -368,15 +368,16 @@ RUNNING = ("today", "this week", "this month", "this quarter", "this year")
 
 
 def _candidates(text: str, cal: Calendar) -> list[Found]:
-    """The longest period at each place, earliest first; overlapping ones dropped."""
+    """The longest periods first, then those that do not overlap them, in question order
+    ("November last year" over "vs November")."""
     found = [f for matcher in MATCHERS for f in matcher(text, cal)]
-    found.sort(key=lambda f: (f.start, -(f.end - f.start)))
+    found.sort(key=lambda f: (-(f.end - f.start), f.start))
     chosen: list[Found] = []
     for f in found:
-        if chosen and f.start < chosen[-1].end:
+        if any(f.start < c.end and f.end > c.start for c in chosen):
             continue
         chosen.append(f)
-    return chosen
+    return sorted(chosen, key=lambda f: f.start)
 
 
 def _since(text: str, f: Found, now: datetime) -> Found:

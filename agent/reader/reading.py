@@ -90,6 +90,9 @@ class Reading:
     corrections: tuple[tuple[str, str], ...] = ()  # (as written, read as)
     follows: bool = False  # opens like a follow-up: "and ...", "what about ..."
     inherited: frozenset[str] = frozenset()  # slots taken from the turn before
+    # "how much of that was the chiller?": the meters whose total the share is of; empty when
+    # the share is of the parent meter or the site
+    share_of: tuple[str, ...] = ()
 
     # ------------------------------------------------------------------ slots
 
@@ -104,13 +107,8 @@ class Reading:
                     yield f.name, item
 
     def consumed(self) -> frozenset[int]:
-        """Token indices some slot consumed (inherited slots consumed nothing here)."""
-        return frozenset(
-            i
-            for name, item in self.slots()
-            if name not in self.inherited
-            for i in item.words.tokens
-        )
+        """Token indices some slot consumed (slots taken from the turn before consume none)."""
+        return frozenset(i for _, item in self.slots() for i in item.words.tokens)
 
     # ------------------------------------------------------------------ views
 
@@ -174,6 +172,10 @@ class Reading:
     @property
     def base_periods(self) -> tuple[PeriodMention, ...]:
         return self.periods_as(PeriodRole.BASE)
+
+    def asks_share_of_before(self) -> bool:
+        """ "how much of that was ...": a share of what the last answer was about."""
+        return self.asks(Op.SHARE) and any(r.kind == "that" for r in self.referents)
 
     def features(self) -> frozenset[str]:
         return frozenset(c.feature for c in self.cues)
