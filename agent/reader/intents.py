@@ -92,7 +92,7 @@ def _yes_no(r: Reading) -> OperationMention | None:
     if nxt is None or nxt.norm in REQUEST_SUBJECTS:
         return None
     t = r.tokens[i]
-    return OperationMention(Op.YES_NO, Words((i,), t.start, t.end, t.text))
+    return OperationMention(Op.YES_NO, Words((), t.start, t.end, t.text))
 
 
 def _alternatives(r: Reading) -> int:
@@ -113,15 +113,21 @@ def _which(r: Reading) -> Op | None:
     return Op.WHICH_LESS if less else Op.WHICH_MORE
 
 
+def _implied(words: Words) -> Words:
+    """Where an implied operation shows, without consuming the words again."""
+    return replace(words, tokens=())
+
+
 def implied_operations(r: Reading) -> Reading:
-    """Operations the question's shape implies, added to those its words name."""
+    """Operations the question's shape implies, added to those its words name; they point at
+    the words that imply them but consume none."""
     ops = list(r.operations)
     yes_no = _yes_no(r)
     if yes_no is not None:
         ops.append(yes_no)
     which = _which(r)
     if which is not None:
-        ops.append(OperationMention(which, r.operations[0].words))
+        ops.append(OperationMention(which, _implied(r.operations[0].words)))
     if r.reference_periods and not any(o.op is Op.COMPARE for o in ops):
-        ops.append(OperationMention(Op.COMPARE, r.reference_periods[0].words))
+        ops.append(OperationMention(Op.COMPARE, _implied(r.reference_periods[0].words)))
     return replace(r, operations=tuple(ops))

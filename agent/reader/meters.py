@@ -130,11 +130,17 @@ class MeterReader:
         return True
 
     def _fuzzy(self) -> None:
+        """Misspelt names ("compresor 2", "chiler"); a window holding an ordinary word of
+        the lexicon ("use", "last") is not a name."""
         known = self.lexicon.known_words
         for size in (3, 2, 1):
             for i in range(len(self.sheet.tokens)):
                 window = self._window(i, size)
-                if window is None or self.sheet.tokens[i].norm in known:
+                if window is None or any(
+                    self.sheet.tokens[j].norm in known
+                    for j in window.tokens
+                    if self.sheet.tokens[j].kind is Kind.WORD
+                ):
                     continue
                 if len(window.compact) < 4 or window.compact.isdigit():
                     continue

@@ -152,7 +152,8 @@ class Vocabulary:
         choices = [
             k.compact
             for k in self.keys
-            if k.match is not Match.FAMILY and re.findall(r"\d+", k.compact) == digits
+            if (k.match is not Match.FAMILY or (k.plural and len(k.compact) >= 6))
+            and re.findall(r"\d+", k.compact) == digits
         ]
         best = process.extractOne(compact, choices, scorer=fuzz.ratio, score_cutoff=cutoff)
         if best is None:
