@@ -45,6 +45,8 @@ def _structural(r: Reading) -> set[str]:
         if present
     }
     found |= {f"{ref.kind}_ref" for ref in r.references if ref.kind}
+    if r.free("sql") is not None:
+        found.add("sql")  # a statement written out, taken whole before any cue was read
     found |= {f"unsupported:{u.reason.value}" for u in r.unsupported}
     switching = {a.action for a in r.actions} & {Action.ENABLE, Action.DISABLE}
     if switching and r.meters and not r.references:

@@ -42,6 +42,7 @@ STRUCTURAL = frozenset(
         "action",
         "control",
         "unknown_name",
+        "sql",
     }
 )
 

@@ -108,7 +108,7 @@ class MeterReader:
             keys = self.vocab.lookup(window.compact)
             if not keys:
                 continue
-            key = min(keys, key=lambda k: ORDER.get(k.match, 9))
+            key = _best(keys)
             if self._unknown_member(key, window):
                 return window.tokens[-1] + 2
             self._add(window.tokens, key, 100.0)
@@ -149,7 +149,7 @@ class MeterReader:
     def _fuzzy_window(self, window: Window) -> None:
         best = self.vocab.fuzzy(window.compact, FUZZY_CUTOFF)
         if best is not None and len(window.compact) >= 5:
-            self._add(window.tokens, best[0], best[1], fuzzy=True)
+            self._add(window.tokens, _best(self.vocab.lookup(best[0].compact)), best[1], fuzzy=True)
             return
         if len(window.tokens) == 1 and len(window.compact) >= 4:
             # "comp" for the compressors: the start of a family word
@@ -217,6 +217,8 @@ class MeterReader:
                 words = self.sheet.words((*words.tokens, *self.sheet.claim((after.index,)).tokens))
         match = Match.SIBLING if sibling else (Match.FUZZY if fuzzy else key.match)
         ambiguous = key.match is Match.FAMILY and not key.plural and not quantifier
+        # an alias two meters share names neither of them for sure
+        ambiguous = ambiguous or key.match in (Match.NAME, Match.ALIAS)
         mention = MeterMention(
             meters=key.meters,
             match=match,
@@ -226,6 +228,16 @@ class MeterReader:
             score=score,
         )
         self.found.append((words.start, mention))
+
+
+def _best(keys: tuple[NameKey, ...]) -> NameKey:
+    """The most specific way of naming (a name over an alias over a group over a family); when
+    several meters are named that way, one key for all of them."""
+    order = min(ORDER.get(k.match, 9) for k in keys)
+    same = [k for k in keys if ORDER.get(k.match, 9) == order]
+    meters = tuple(dict.fromkeys(m for k in same for m in k.meters))
+    first = same[0]
+    return NameKey(first.pieces, meters, first.match, first.label, first.plural)
 
 
 def find_meters(sheet: Sheet, vocab: Vocabulary, lexicon: Lexicon) -> MeterFinding:

@@ -22,7 +22,9 @@ from agent.reader.text import Sheet
 
 NUMBER = r"(?P<v>\d+(?:[.,]\d+)*)"
 CUR_BEFORE = r"(?:(?P<c1>€|\$|£|eur|usd|gbp|chf)\s*)?"
-CUR_AFTER = r"(?:\s*(?P<c2>€|\$|£|eur|euros?|usd|dollars?|gbp|pounds?|chf|ct|cents?|pence|p)\b)?"
+CUR_AFTER = (
+    r"(?:\s*(?P<c2>€|\$|£|eur|euros?|usd|dollars?|gbp|pounds?|chf|ct|cents?|pence|p)(?!\w))?"
+)
 CURRENCIES = {
     "€": "EUR",
     "eur": "EUR",
@@ -55,7 +57,9 @@ DAY_WORDS = (
 )
 DAYS = f"(?P<days>{DAY_WORDS})"
 HOUR = r"\d{1,2}(?::\d\d)?\s*(?:am|pm|h|uhr|o'clock)?"
-PERIOD_NAMES = r"off peak|on peak|peak|day|night|high|low|shoulder|standard|evening|morning"
+PERIOD_NAMES = (
+    r"off[\s-]?peak|on[\s-]?peak|peak|day|night|high|low|shoulder|standard|evening|morning"
+)
 
 
 def parse_number(text: str) -> float:
@@ -136,7 +140,7 @@ def _tou(sheet: Sheet, stated: Stated) -> None:
         days = _days(m.group("days") or m.group("d1"))
         words = sheet.claim_span(m.start(), m.end())
         price = parse_number(m.group("v")) * scale
-        name = m.group("name").replace(" ", "-")
+        name = re.sub(r"[\s-]+", "-", m.group("name"))
         stated.tou.append(TouWindow(name, days, start, end, price, words, currency))
 
 
@@ -151,7 +155,7 @@ def _prices(sheet: Sheet, stated: Stated) -> None:
         stated.demand_charges.append(
             DemandCharge(parse_number(m.group("v")) * scale, words, currency)
         )
-    names = r"off peak|night|low|standard|otherwise|other times|outside|rest|gas|electricity"
+    names = r"off[\s-]?peak|night|low|standard|otherwise|other times|outside|rest|gas|electricity"
     named = r"(?:(?P<name>" + names + r")\s+)?"
     lead = r"(?:(?:price|rate|tariff|costs?|at|@)\s*(?:of|at|=|:|is)?\s*)?"
     per_kwh = r"\s*(?:/|per|a|an)\s*(?P<per>kwh|mwh)\b"
@@ -169,7 +173,7 @@ def _prices(sheet: Sheet, stated: Stated) -> None:
             if m.groupdict().get("per") == "mwh":
                 value /= 1000
             words = sheet.claim_span(m.start(), m.end())
-            name = (m.group("name") or "").replace(" ", "-")
+            name = re.sub(r"[\s-]+", "-", m.group("name") or "")
             stated.prices.append(Price(value, words, currency, name))
 
 

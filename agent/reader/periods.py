@@ -197,7 +197,7 @@ def _month_of_year(text: str, cal: Calendar) -> list[Found]:
     rel = r"(?P<r>last|previous|this|the previous|the prior|the current)"
     patterns = (
         r"\b(?:in |for |during )?" + month("m") + r" (?:of |in )?" + rel + r" year\b",
-        r"\b(?:in |for |during )?" + rel + r" year's " + month("m") + r"\b",
+        r"\b(?:in |for |during )?" + rel + r" year(?:'s)? " + month("m") + r"\b",
         r"\b(?:in |for |during )?" + month("m") + r" (?:a|one) year ago\b",
     )
     for pattern in patterns:

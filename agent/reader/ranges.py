@@ -46,6 +46,8 @@ def _range(m: re.Match[str], cal: Calendar) -> Found | None:
         return None
     m2 = m2 or m1
     d1, d2 = int(m.group("d1")), int(m.group("d2"))
+    if not (m.group("m1") and m.group("m2")) and d1 > d2:
+        return None  # "from 11 to 5 October" is backwards, not a year from last October
     written = m.group("y2") or m.group("y1")
     y2 = int(written) if written else latest_year(m2, d2, cal.today)
     y1 = int(m.group("y1")) if m.group("y1") else (y2 if (m1, d1) <= (m2, d2) else y2 - 1)

@@ -68,7 +68,7 @@ def _plurals(words: tuple[str, ...]) -> list[tuple[str, ...]]:
     last = words[-1]
     if last.isdigit():
         return []
-    forms = [last + "s", last + "es"]
+    forms = [last + "s", last + "es", last + "en", last + "n"]  # "Kompressoren", "Linien"
     if last.endswith("y"):
         forms.append(last[:-1] + "ies")
     return [(*words[:-1], form) for form in forms]
