@@ -433,10 +433,10 @@ def find_periods(sheet: Sheet, now: datetime, fiscal_start: int = 1) -> tuple[
         role = _role(text, f, comparing, modelling)
         mentions.append(PeriodMention(words, span, role, f.relation))
     notes = [f.note for f in chosen if f.note]
-    return _resolve(_merge(mentions), now), notes
+    return _resolve(_merge(mentions, sheet), now), notes
 
 
-def _merge(mentions: list[PeriodMention]) -> list[PeriodMention]:
+def _merge(mentions: list[PeriodMention], sheet: Sheet) -> list[PeriodMention]:
     """The same period written twice ("the summer months, June until August") is one; the same
     period as a reference ("the past 7 days with the previous 7 days") is the one before."""
     out: list[PeriodMention] = []
@@ -447,12 +447,9 @@ def _merge(mentions: list[PeriodMention]) -> list[PeriodMention]:
         elif m.role is PeriodRole.REFERENCE and twin.role is PeriodRole.SUBJECT:
             out.append(replace(m, span=None, relation=Relation.PERIOD_BEFORE))
         else:
+            # one period, written in both places: its words run from the first to the last
             tokens = tuple(sorted({*twin.words.tokens, *m.words.tokens}))
-            start, end = min(twin.words.start, m.words.start), max(twin.words.end, m.words.end)
-            text = f"{twin.words.text} ... {m.words.text}"
-            out[out.index(twin)] = replace(
-                twin, words=replace(twin.words, tokens=tokens, start=start, end=end, text=text)
-            )
+            out[out.index(twin)] = replace(twin, words=sheet.words(tokens))
     return out
 
 
