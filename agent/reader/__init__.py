@@ -5,7 +5,7 @@ and the words none did, and how a follow-up completes itself from the turn befor
     reading = read(question, vocab, now)            # now: aware, in the site's time zone
     reading = follow(reading, previous_frame, now)  # previous_frame: Frame | None
     ... plan and answer ...
-    frame = Frame(reading, subjects=("line-a",))    # what the answer was about
+    frame = Frame(reading, subjects=("press-2",))   # what the answer was about
 """
 
 from agent.reader.conversation import Frame, Pending, follow

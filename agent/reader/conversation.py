@@ -66,7 +66,7 @@ class Frame:
     resolution), what the answer was about, and what it asked back, if anything."""
 
     reading: Reading
-    subjects: tuple[str, ...] = ()  # meters the answer named ("the top consumer was line-a")
+    subjects: tuple[str, ...] = ()  # meters the answer named ("the top consumer was press-2")
     pending: Pending | None = None
     options: tuple[str, ...] = ()  # the meters offered when asking which one
 

@@ -50,7 +50,7 @@ def _structural(r: Reading) -> set[str]:
     found |= {f"unsupported:{u.reason.value}" for u in r.unsupported}
     switching = {a.action for a in r.actions} & {Action.ENABLE, Action.DISABLE}
     if switching and r.meters and not r.references:
-        found.add("control")  # "switch off compressor 2" is a control action, not a rule
+        found.add("control")  # "switch off pump 2" is a control action, not a rule
     return found
 
 
@@ -83,7 +83,7 @@ def _first_content(r: Reading) -> int | None:
 
 
 def _yes_no(r: Reading) -> OperationMention | None:
-    """ "Is the chiller above its baseline?", "did line b use less ...": a yes or no first.
+    """ "Is the dryer above its baseline?", "did press 2 use less ...": a yes or no first.
     "Could you tell me ..." is a request, not a yes/no question; "ok do it" an answer."""
     if r.features() & {"confirm", "decline"}:
         return None
@@ -103,7 +103,7 @@ def _alternatives(r: Reading) -> int:
 
 
 def _which(r: Reading) -> Op | None:
-    """ "which used more, line a or line b", "did compressor-1 use more in September or
+    """ "which used more, press 1 or press 2", "did pump-1 use more in September or
     October": a comparison between named alternatives asks for the winner."""
     words = {t.norm for t in r.tokens}
     comparative = r.asks(Op.MORE, Op.LESS, Op.RANK)

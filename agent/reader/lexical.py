@@ -69,7 +69,7 @@ def site_entries(shifts: tuple[str, ...], tariff_periods: tuple[str, ...], rank:
 
 
 # Tables whose phrases of several words may contain a meter's word and still win over it:
-# "weather-normalised" is about a baseline, not about the meter called weather.
+# "weather-normalised" is about a baseline, even at a site with a meter called "weather".
 COMPOUND_TABLES = frozenset({"cue", "metric", "unsupported"})
 
 
@@ -116,7 +116,7 @@ class LexicalReader:
 
     def _compound(self, hit: Hit) -> bool:
         """A phrase of several words that contains a word of a meter's name, but is not itself
-        a name ("weather normalised" but not "outdoor temperature" where that is an alias)."""
+        a name ("weather normalised", but not "outdoor temperature" where that is an alias)."""
         if hit.table not in COMPOUND_TABLES:
             return False
         indices = self.sheet.covering(hit.start, hit.end)

@@ -1,6 +1,6 @@
 """Finding the meters a question names: by name or alias (spelt with or without dashes and
-spaces, "compressor two" as "compressor 2"), by a catalogue group or a family word shared by
-several names ("both compressors", "the two lines"), or by a close misspelling."""
+spaces, "pump two" as "pump 2"), by a catalogue group or a family word shared by
+several names ("both pumps", "the two presses"), or by a close misspelling."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from agent.reader.slots import Match, MeterMention, UnknownName
 from agent.reader.text import Kind, Sheet, Token, fold
 from agent.reader.vocabulary import NameKey, Vocabulary, pieces
 
-# Punctuation that may sit inside a written name: "compressor-2", "AHU_3", "P/101", "line #2".
+# Punctuation that may sit inside a written name: "pump-2", "AHU_3", "P/101", "press #2".
 GLUE = frozenset("-_/.#")
 QUANTIFIERS = (
     ("all", "of", "the"),
@@ -116,7 +116,7 @@ class MeterReader:
         return i + 1
 
     def _unknown_member(self, key: NameKey, window: Window) -> bool:
-        """ "compressor 3" where only 1 and 2 exist: a name the catalogue lacks, not the family."""
+        """ "pump 3" where only 1 and 2 exist: a name the catalogue lacks, not the family."""
         after = window.tokens[-1] + 1
         if key.match is not Match.FAMILY or key.plural or after >= len(self.sheet.tokens):
             return False
@@ -152,7 +152,7 @@ class MeterReader:
             self._add(window.tokens, _best(self.vocab.lookup(best[0].compact)), best[1], fuzzy=True)
             return
         if len(window.tokens) == 1 and len(window.compact) >= 4:
-            # "comp" for the compressors: the start of a family word
+            # "extr" for the extruders: the start of a family word
             for key in self.vocab.keys:
                 if key.match is Match.FAMILY and not key.plural:
                     if key.compact.startswith(window.compact) and not key.compact[-1].isdigit():
@@ -161,7 +161,7 @@ class MeterReader:
                         return
 
     def _siblings(self) -> None:
-        """ "compressor 1 and 2", "line a or b": the second is a sibling of the first."""
+        """ "pump 1 and 2", "press a or b": the second is a sibling of the first."""
         for _, mention in list(self.found):
             if mention.match not in (Match.NAME, Match.ALIAS) or len(mention.meters) != 1:
                 continue

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from agent.reader.conditions import (
     Conditions,
@@ -16,10 +17,10 @@ from agent.reader.conditions import (
 )
 from agent.reader.intents import choose, implied_operations
 from agent.reader.leftovers import leftovers, unknown_names
-from agent.reader.lexical import read_compounds, read_lexical
+from agent.reader.lexical import Lexical, read_compounds, read_lexical
 from agent.reader.lexicon import Lexicon, default_lexicon
 from agent.reader.meters import find_meters
-from agent.reader.parameters import find_stated
+from agent.reader.parameters import Stated, find_stated
 from agent.reader.periods import find_periods
 from agent.reader.reading import Reading
 from agent.reader.slots import FreeText, Intent
@@ -55,6 +56,13 @@ def read(
     """
     question = _check(question, now)
     lexicon = lexicon or default_lexicon()
+    reading = implied_operations(_extract(question, vocab, now, lexicon))
+    intent, scores = choose(reading, lexicon.weights)
+    return _topic(replace(reading, intent=intent, scores=scores))
+
+
+def _extract(question: str, vocab: Vocabulary, now: datetime, lexicon: Lexicon) -> Reading:
+    """Every extractor in turn on one sheet; the order is the precedence of their claims."""
     numbers = dict(lexicon.number_words)
     sheet = Sheet(question, write_out(tokenize(question), lexicon))
     cond = Conditions()
@@ -69,43 +77,46 @@ def read(
     find_thresholds(sheet, cond)
     lex = read_lexical(sheet, lexicon, vocab, compounds)
     unknown = meters.unknown + (unknown_names(sheet, lexicon, vocab) if vocab.meters else [])
-    reading = Reading(
+    return Reading(
         question=question,
         tokens=sheet.tokens,
         meters=tuple(meters.mentions),
         unknown_names=tuple(sorted(unknown, key=lambda u: u.words.start)),
-        carriers=tuple(lex.carriers),
-        scopes=tuple(lex.scopes),
         periods=tuple(periods),
-        measures=tuple(lex.measures),
-        operations=tuple(lex.operations),
-        grains=tuple(lex.grains),
-        splits=tuple(lex.splits),
-        hour_windows=tuple(stated.hour_windows),
-        emission_factors=tuple(stated.emission_factors),
-        prices=tuple(stated.prices),
-        tou_windows=tuple(stated.tou),
-        demand_charges=tuple(stated.demand_charges),
-        demand_windows=tuple(stated.demand_windows),
-        currencies=tuple(lex.currencies),
-        units=tuple(lex.units),
-        thresholds=tuple(cond.thresholds),
-        top=tuple(cond.top),
-        references=tuple(cond.references),
-        horizons=tuple(stated.horizons),
-        actions=tuple(lex.actions),
-        cues=tuple(lex.cues),
-        unsupported=tuple(lex.unsupported),
-        referents=tuple(lex.referents),
-        free_text=tuple(cond.free),
         unused=tuple(leftovers(sheet, lexicon)),
         notes=tuple(notes),
         corrections=tuple(corrections),
-        follows=lex.follows,
+        **_lexical_slots(lex),
+        **_stated_slots(stated),
+        **_condition_slots(cond),
     )
-    reading = implied_operations(reading)
-    intent, scores = choose(reading, lexicon.weights)
-    return _topic(replace(reading, intent=intent, scores=scores))
+
+
+def _lexical_slots(lex: Lexical) -> dict[str, Any]:
+    names = ("carriers", "scopes", "measures", "operations", "grains", "splits", "currencies",
+             "units", "actions", "cues", "unsupported", "referents")  # fmt: skip
+    return {name: tuple(getattr(lex, name)) for name in names} | {"follows": lex.follows}
+
+
+def _stated_slots(stated: Stated) -> dict[str, Any]:
+    return {
+        "hour_windows": tuple(stated.hour_windows),
+        "emission_factors": tuple(stated.emission_factors),
+        "prices": tuple(stated.prices),
+        "tou_windows": tuple(stated.tou),
+        "demand_charges": tuple(stated.demand_charges),
+        "demand_windows": tuple(stated.demand_windows),
+        "horizons": tuple(stated.horizons),
+    }
+
+
+def _condition_slots(cond: Conditions) -> dict[str, Any]:
+    return {
+        "thresholds": tuple(cond.thresholds),
+        "top": tuple(cond.top),
+        "references": tuple(cond.references),
+        "free_text": tuple(cond.free),
+    }
 
 
 def _topic(reading: Reading) -> Reading:

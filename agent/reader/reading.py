@@ -90,7 +90,7 @@ class Reading:
     corrections: tuple[tuple[str, str], ...] = ()  # (as written, read as)
     follows: bool = False  # opens like a follow-up: "and ...", "what about ..."
     inherited: frozenset[str] = frozenset()  # slots taken from the turn before
-    # "how much of that was the chiller?": the meters whose total the share is of; empty when
+    # "how much of that was the dryer?": the meters whose total the share is of; empty when
     # the share is of the parent meter or the site
     share_of: tuple[str, ...] = ()
 

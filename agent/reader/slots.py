@@ -51,8 +51,8 @@ class Match(StrEnum):
     ALIAS = "alias"
     FUZZY = "fuzzy"  # within an edit distance of a name or alias
     GROUP = "group"  # a catalogue group
-    FAMILY = "family"  # the shared start of several meters' names ("compressor", "Linie")
-    SIBLING = "sibling"  # "compressor 1 and 2": the 2 after a numbered name
+    FAMILY = "family"  # the shared start of several meters' names ("pump", "Linie")
+    SIBLING = "sibling"  # "pump 1 and 2": the 2 after a numbered name
     CARRIER = "carrier"  # every meter of a carrier ("gas")
 
 
@@ -62,7 +62,7 @@ class MeterMention:
     match: Match
     words: Words
     key: str = ""  # the name, alias or group it matched
-    ambiguous: bool = False  # a singular family word ("the compressor"): which one?
+    ambiguous: bool = False  # a singular family word ("the pump"): which one?
     score: float = 100.0
 
 

@@ -35,7 +35,7 @@ TOKEN = re.compile(
     r"|(?P<symbol>[€$£%°<>=/#&@+²³])"
     r"|(?P<punct>\S)"
 )
-# Contractions that are not possessives: "what's" is "what is", "line-a's" is line-a.
+# Contractions that are not possessives: "what's" is "what is", "press-a's" is press-a.
 CONTRACTIONS = frozenset(
     "what's it's that's there's here's who's how's where's let's he's she's when's".split()
 )
@@ -49,7 +49,7 @@ class Token:
     end: int
     kind: Kind
     norm: str  # lower case; shorthand written out; a corrected typo
-    glued: bool  # no space before it (compressor-2, comp2, 0.42kWh)
+    glued: bool  # no space before it (pump-2, p2, 0.42kWh)
     corrected_from: str = ""
 
     @property

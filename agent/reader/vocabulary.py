@@ -1,6 +1,6 @@
 """The site's own words for the reader, built from its catalogue: meters with their aliases,
-carriers, parents, groups and series; the families their names share ("compressor" for
-"compressor-1" and "compressor-2"); the site's shift and tariff-period names."""
+carriers, parents, groups and series; the families their names share ("pump" for
+"pump-1" and "pump-2"); the site's shift and tariff-period names."""
 
 from __future__ import annotations
 
@@ -44,11 +44,11 @@ class MeterEntry:
 class NameKey:
     """One way of naming meters: a name, an alias, a group or a family word."""
 
-    pieces: tuple[str, ...]  # folded letters-or-digits runs: ("compressor", "2")
+    pieces: tuple[str, ...]  # folded letters-or-digits runs: ("pump", "2")
     meters: tuple[str, ...]
     match: Match
     label: str  # as the catalogue writes it
-    plural: bool = False  # "compressors": every member, no question back
+    plural: bool = False  # "pumps": every member, no question back
 
     @property
     def compact(self) -> str:
@@ -56,7 +56,7 @@ class NameKey:
 
 
 def pieces(text: str) -> tuple[str, ...]:
-    """Runs of letters or of digits: "Compressor-2" -> ("compressor", "2"), "comp2" too."""
+    """Runs of letters or of digits: "Pump-2" -> ("pump", "2"), "pump2" too."""
     return tuple(re.findall(r"[^\W\d_]+|\d+", fold(text)))
 
 
@@ -163,7 +163,7 @@ class Vocabulary:
 
 def _consumers(members: Sequence[str], by_name: Mapping[str, MeterEntry]) -> tuple[str, ...]:
     """A family word means the meters that use energy when it also names driver meters
-    (the production counters "line a output" beside "line a")."""
+    (the production counters "press a output" beside "press a")."""
     energy = [m for m in members if by_name[m].carrier in ENERGY_CARRIERS]
     return tuple(energy or members)
 
