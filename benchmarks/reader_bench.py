@@ -10,6 +10,7 @@ from __future__ import annotations
 import statistics
 import time
 from datetime import datetime
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from agent.reader import MeterEntry, Vocabulary, build_vocabulary, default_lexicon, read
@@ -58,7 +59,7 @@ def _large(n: int = 600) -> Vocabulary:
 
 def _per_question(vocab: Vocabulary) -> tuple[float, float]:
     """Median and worst milliseconds per question (each the median of repeated reads)."""
-    times = [median_ms(lambda q=q: read(q, vocab, NOW), repeat=7) for q in QUESTIONS]
+    times = [median_ms(partial(read, q, vocab, NOW), repeat=7) for q in QUESTIONS]
     return statistics.median(times), max(times)
 
 
