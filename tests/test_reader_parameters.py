@@ -180,6 +180,21 @@ def test_hours_of_the_day(text: str, start: time, end: time, assumed: bool) -> N
     assert not r.unused
 
 
+def test_named_hours_without_a_price_are_hours_not_a_tariff() -> None:
+    r = read("energy of Linie 2 in peak hours 8-20 on weekdays last week", WERK, NOW)
+    (w,) = r.hour_windows
+    assert (w.name, w.start, w.end) == ("peak", time(8), time(20))
+    assert r.tou_windows == () and r.kpi == "energy"  # "peak" is not peak demand here
+    assert [(s.split.value, s.part) for s in r.splits] == [("weekday_weekend", "weekday")]
+    assert not r.unused
+
+
+def test_a_demand_window_written_as_a_window() -> None:
+    r = read("load factor of Linie 3 with a 60 minute demand window", WERK, NOW)
+    assert [w.minutes for w in r.demand_windows] == [60]
+    assert r.kpi == "load_factor" and not r.unused
+
+
 def test_a_day_range_is_not_an_hour_window() -> None:
     r = read("Linie 3 from 5 to 11 October", WERK, NOW)
     assert r.hour_windows == ()

@@ -173,6 +173,14 @@ def _roles(text: str) -> list[tuple[str, str]]:
             "fit a baseline using 2025 and report October",
             [("2025-01-01..2025-12-31", "base"), ("2026-10-01..2026-10-31", "subject")],
         ),
+        (
+            "a baseline with 2025 as the base year, reporting October",
+            [("2025-01-01..2025-12-31", "base"), ("2026-10-01..2026-10-31", "subject")],
+        ),
+        (
+            "October against the 2025 baseline",
+            [("2026-10-01..2026-10-31", "subject"), ("2025-01-01..2025-12-31", "base")],
+        ),
     ],
 )
 def test_roles_of_several_periods(text: str, expected: list[tuple[str, str]]) -> None:

@@ -123,10 +123,10 @@ def _tou(sheet: Sheet, stated: Stated) -> None:
     pattern = (
         r"\b(?P<name>" + PERIOD_NAMES + r")(?:\s+(?:rate|tariff|hours|period|price|time))?"
         r"\s*(?:is |of |from |between |=|:)?\s*(?:(?P<d1>" + DAY_WORDS + r")\s+)?"
-        r"(?P<h1>" + HOUR + r")\s*(?:-|to|until|till|and)\s*(?P<h2>" + HOUR + r")"
+        r"(?P<h1>" + HOUR + r")\s*(?:-|to|until|till|and)\s*(?P<h2>" + HOUR + r")(?![\d:])"
         r"(?:\s*(?:on |,\s*)?"
         + DAYS
-        + r")?\s*(?:at|@|=|:|for|costs?|is|,)?\s*"
+        + r")?(?:\s*(?:at|@|=|:|for|costs?|is|,)\s*|\s+)"
         + CUR_BEFORE
         + NUMBER
         + CUR_AFTER
@@ -217,7 +217,9 @@ def _carrier_near(text: str, start: int, end: int) -> str | None:
 
 def _demand_windows(sheet: Sheet, stated: Stated) -> None:
     demand = r"(?=[\s-]+(?:demand|peak|average|window|interval|block|rolling|max))"
+    window = r"[\s-]+(?:demand[\s-]+)?(?:window|interval|block)\b"
     patterns = (
+        (r"\b(?P<n>\d+)[\s-]*min(?:ute)?s?" + window, None),
         (r"\b(?P<n>\d+)[\s-]*min(?:ute)?s?\b" + demand, None),
         (r"\b(?:demand|peak)\s+(?:window|interval)\s*(?:of|=|:)?\s*(?P<n>\d+)\s*min(?:ute)?s?\b",
          None),
@@ -226,6 +228,8 @@ def _demand_windows(sheet: Sheet, stated: Stated) -> None:
     )  # fmt: skip
     for pattern, fixed in patterns:
         for m in re.finditer(pattern, sheet.masked()):
+            if not sheet.free(sheet.covering(m.start(), m.end())):
+                continue
             minutes = fixed or int(m.group("n"))
             words = sheet.claim_span(m.start(), m.end())
             stated.demand_windows.append(DemandWindow(minutes, words))
@@ -234,8 +238,9 @@ def _demand_windows(sheet: Sheet, stated: Stated) -> None:
 def _hour_windows(sheet: Sheet, stated: Stated) -> None:
     months = "|".join(sorted(MONTHS, key=len, reverse=True))
     cue = r"(?P<cue>overnight|at night|nights?|between|from|during|in the hours?|hours?|window)"
+    named = r"(?:(?P<name>" + PERIOD_NAMES + r")(?:\s+(?:hours|period|tariff|time|rate))?\s+)?"
     pattern = (
-        r"\b(?:" + cue + r"\s+)?(?:the hours (?:of )?)?(?P<t1>" + HOUR + r")\s*"
+        r"\b" + named + r"(?:" + cue + r"\s+)?(?:the hours (?:of )?)?(?P<t1>" + HOUR + r")\s*"
         r"(?:-|to|until|till|and)\s*(?P<t2>" + HOUR + r")(?![\w:])"
         r"(?!\s*(?:" + months + r")\b)"
     )
@@ -244,13 +249,16 @@ def _hour_windows(sheet: Sheet, stated: Stated) -> None:
         written = m.group("t1") + m.group("t2")
         marked = bool(re.search(r":|am|pm|h|uhr|o'clock", written))
         night = (m.group("cue") or "") in ("overnight", "at night", "night", "nights", "hours")
+        night = night or bool(m.group("name"))  # "peak hours 8-20", "night 22-6"
         preceded = re.search(r"(?:" + months + r")\.?\s*$", text[: m.start()])
         start, end = _clock(m.group("t1")), _clock(m.group("t2"))
         if not (marked or night) or preceded or start is None or end is None:
             continue
         if not sheet.free(sheet.covering(m.start(), m.end())):
             continue
-        stated.hour_windows.append(HourWindow(start, end, sheet.claim_span(m.start(), m.end())))
+        name = re.sub(r"[\s-]+", "-", m.group("name") or "")
+        words = sheet.claim_span(m.start(), m.end())
+        stated.hour_windows.append(HourWindow(start, end, words, name=name))
     for m in re.finditer(r"\b(?:overnight|at night|during the night|night ?time|nights)\b", text):
         if stated.hour_windows or not sheet.free(sheet.covering(m.start(), m.end())):
             continue

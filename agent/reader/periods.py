@@ -363,6 +363,11 @@ BASE_CUE = re.compile(
     r"|\bbase (?:period|year))\s*"
     r"(?:(?:the|data|of|period|\d+ months?|twelve months)\s+)*$"
 )
+# "2025 as the base year", "the 2025 baseline": the base named after the period
+BASE_AFTER = re.compile(
+    r"\s*(?:as (?:the |a |our )?)?(?:baseline|base (?:year|period)|reference (?:year|period))\b"
+)
+AS_BASE = re.compile(r"\s*as (?:the |a |our )?(?:base|reference) (?:year|period)\b")
 SO_FAR = re.compile(r"\b(?:so far|to date|until now|up to now|up till now)\b")
 RUNNING = ("today", "this week", "this month", "this quarter", "this year")
 
@@ -396,7 +401,8 @@ def _since(text: str, f: Found, now: datetime) -> Found:
 def _role(text: str, f: Found, comparing: bool, modelling: bool) -> PeriodRole:
     lead = re.match(r"(?:from|than|vs|with|against|using|on|over) ", text[f.start : f.end])
     before = text[max(0, f.start - 40) : f.start] + (lead.group(0) if lead else "")
-    if modelling and BASE_CUE.search(before) and _long(f):
+    after = BASE_AFTER.match(text, f.end)
+    if modelling and (BASE_CUE.search(before) or after) and _long(f):
         return PeriodRole.BASE
     if comparing and REFERENCE_CUE.search(before):
         return PeriodRole.REFERENCE
@@ -429,8 +435,11 @@ def find_periods(sheet: Sheet, now: datetime, fiscal_start: int = 1) -> tuple[
             first, _ = bounds(span, now)
             span = TimeSpan(f"since {first.isoformat()}", f"{span.label} so far", first, None)
             extra = sheet.covering(so_far.start(), so_far.end())
-        words = sheet.claim((*sheet.covering(f.start, f.end), *extra))
         role = _role(text, f, comparing, modelling)
+        as_base = AS_BASE.match(text, f.end) if role is PeriodRole.BASE else None
+        if as_base:  # "as the base year" belongs to the period; "baseline" stays a cue
+            extra = (*extra, *sheet.covering(as_base.start(), as_base.end()))
+        words = sheet.claim((*sheet.covering(f.start, f.end), *extra))
         mentions.append(PeriodMention(words, span, role, f.relation))
     notes = [f.note for f in chosen if f.note]
     return _resolve(_merge(mentions, sheet), now), notes

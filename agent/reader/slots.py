@@ -212,6 +212,7 @@ class HourWindow:
     end: time
     words: Words
     assumed: bool = False  # "at night" with no hours: the reader chose 22:00-06:00
+    name: str = ""  # "peak hours 8-20": the user's name for the window
 
 
 @dataclass(frozen=True)
