@@ -37,19 +37,8 @@ REFERENCE_INTENTS = {
     "alert": Intent.ALERT_ACK,
     "rule": Intent.ALERT_UPDATE,
 }
-ORDINALS = {
-    "first": 0,
-    "1st": 0,
-    "former": 0,
-    "one": 0,
-    "second": 1,
-    "2nd": 1,
-    "latter": 1,
-    "two": 1,
-    "third": 2,
-    "3rd": 2,
-    "three": 2,
-}
+ORDINALS = {"first": 0, "1st": 0, "former": 0, "second": 1, "2nd": 1, "latter": 1, "third": 2,
+            "3rd": 2}  # fmt: skip
 
 
 class Pending(StrEnum):

@@ -5,7 +5,7 @@ period names), carriers, scope, referents, actions, intent cues and unsupported 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cache
+from functools import lru_cache
 
 from agent.reader.lexicon import Entry, Hit, Lexicon, compile_phrases
 from agent.reader.slots import (
@@ -51,7 +51,7 @@ class Lexical:
     follows: bool = False
 
 
-@cache
+@lru_cache(maxsize=64)
 def site_entries(shifts: tuple[str, ...], tariff_periods: tuple[str, ...], rank: int) -> tuple[
     Entry, ...
 ]:  # fmt: skip

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -114,7 +114,7 @@ class Lexicon:
         return sorted(hits, key=lambda h: h.start)
 
 
-@cache
+@lru_cache(maxsize=8192)  # bounded: a long-running agent sees ever new words
 def _names_word(lexicon: Lexicon, word: str) -> bool:
     return any(e.pattern.fullmatch(word) for e in lexicon.entries)
 
