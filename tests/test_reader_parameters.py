@@ -170,6 +170,8 @@ def test_more_than_a_period_is_a_comparison_not_a_threshold() -> None:
         ("Linie 3 between 8pm and 6am last week", time(20), time(6), False),
         ("Linie 3 from 06:30 to 14:00 yesterday", time(6, 30), time(14), False),
         ("Linie 3 at night last week", time(22), time(6), True),
+        ("Linie 3 on 14 October between 06:00 and 14:00", time(6), time(14), False),
+        ("Linie 3 Monday morning", time(6), time(12), True),
     ],
 )
 def test_hours_of_the_day(text: str, start: time, end: time, assumed: bool) -> None:
@@ -177,6 +179,24 @@ def test_hours_of_the_day(text: str, start: time, end: time, assumed: bool) -> N
     (w,) = r.hour_windows
     assert (w.start, w.end, w.assumed) == (start, end, assumed)
     assert len(r.periods) == 1  # the hours are not read as days
+    assert not r.unused
+
+
+def test_a_greeting_is_not_a_part_of_the_day() -> None:
+    r = read("good morning! what did Linie 2 use yesterday?", WERK, NOW)
+    assert r.hour_windows == () and not r.unused
+
+
+def test_a_shift_named_like_a_part_of_the_day_is_the_shift() -> None:
+    r = read("Linie 2 energy during the Nacht shift last week", WERK, NOW)
+    assert r.hour_windows == ()
+    assert [(s.split.value, s.part) for s in r.splits] == [("shift", "nacht")]
+
+
+def test_a_flat_price() -> None:
+    r = read("how much cheaper would last month have been at 0.19 €/kWh flat?", WERK, NOW)
+    assert [(p.per_kwh, p.currency, p.name) for p in r.prices] == [(0.19, "EUR", "flat")]
+    assert r.kpi == "cost" and "difference" in {o.value for o in r.ops}
     assert not r.unused
 
 

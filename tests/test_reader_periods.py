@@ -49,6 +49,7 @@ def _one(text: str, fiscal: int = 1) -> tuple[str, str]:
         ("October 3rd to 9th", "2026-10-03", "2026-10-09"),
         ("Sept 14-20", "2026-09-14", "2026-09-20"),
         ("between oct 28 and nov 2", "2026-10-28", "2026-11-02"),
+        ("between the 3rd and the 9th of October", "2026-10-03", "2026-10-09"),
         ("the week of 12 October", "2026-10-12", "2026-10-18"),
         ("the week of October 14", "2026-10-12", "2026-10-18"),  # a Wednesday: its week
         ("the week starting 14 October", "2026-10-14", "2026-10-20"),
@@ -164,6 +165,10 @@ def _roles(text: str) -> list[tuple[str, str]]:
         (
             "the past 7 days compared with the previous 7 days",
             [("2026-10-29..2026-11-05", "subject"), ("2026-10-21..2026-10-28", "reference")],
+        ),
+        (
+            "this winter than last winter",
+            [("2025-12-01..2026-02-28", "subject"), ("2024-12-01..2025-02-28", "reference")],
         ),
         (
             "September or October",

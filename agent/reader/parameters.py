@@ -155,10 +155,14 @@ def _prices(sheet: Sheet, stated: Stated) -> None:
         stated.demand_charges.append(
             DemandCharge(parse_number(m.group("v")) * scale, words, currency)
         )
-    names = r"off[\s-]?peak|night|low|standard|otherwise|other times|outside|rest|gas|electricity"
+    names = (
+        r"off[\s-]?peak|night|low|standard|otherwise|other times|outside|rest|gas|electricity"
+        r"|flat(?:[\s-]?rate)?"
+    )
     named = r"(?:(?P<name>" + names + r")\s+)?"
     lead = r"(?:(?:price|rate|tariff|costs?|at|@)\s*(?:of|at|=|:|is)?\s*)?"
-    per_kwh = r"\s*(?:/|per|a|an)\s*(?P<per>kwh|mwh)\b"
+    # "0.19 €/kWh flat": a single price at all hours
+    per_kwh = r"\s*(?:/|per|a|an)\s*(?P<per>kwh|mwh)\b(?P<flat>\s+flat(?:[\s-]?rate)?\b)?"
     stated_price = r"(?:(?:price|rate|tariff)\s*(?:of|at|=|:|is)?\s*)"
     patterns = (
         r"\b" + named + lead + CUR_BEFORE + NUMBER + CUR_AFTER + per_kwh,
@@ -174,6 +178,8 @@ def _prices(sheet: Sheet, stated: Stated) -> None:
                 value /= 1000
             words = sheet.claim_span(m.start(), m.end())
             name = re.sub(r"[\s-]+", "-", m.group("name") or "")
+            if m.groupdict().get("flat"):
+                name = "flat"
             stated.prices.append(Price(value, words, currency, name))
 
 
@@ -250,7 +256,8 @@ def _hour_windows(sheet: Sheet, stated: Stated) -> None:
         marked = bool(re.search(r":|am|pm|h|uhr|o'clock", written))
         night = (m.group("cue") or "") in ("overnight", "at night", "night", "nights", "hours")
         night = night or bool(m.group("name"))  # "peak hours 8-20", "night 22-6"
-        preceded = re.search(r"(?:" + months + r")\.?\s*$", text[: m.start()])
+        # "Oct 5-11" is days; "on 14 October between 06:00 and 14:00" is hours
+        preceded = not marked and re.search(r"(?:" + months + r")\.?\s*$", text[: m.start()])
         start, end = _clock(m.group("t1")), _clock(m.group("t2"))
         if not (marked or night) or preceded or start is None or end is None:
             continue
@@ -259,11 +266,40 @@ def _hour_windows(sheet: Sheet, stated: Stated) -> None:
         name = re.sub(r"[\s-]+", "-", m.group("name") or "")
         words = sheet.claim_span(m.start(), m.end())
         stated.hour_windows.append(HourWindow(start, end, words, name=name))
-    for m in re.finditer(r"\b(?:overnight|at night|during the night|night ?time|nights)\b", text):
+    for m in re.finditer(PARTS_OF_DAY, text):
         if stated.hour_windows or not sheet.free(sheet.covering(m.start(), m.end())):
             continue
+        part = m.group("part").replace(" ", "")
+        if part in ("morning", "afternoon", "evening") and not (
+            m.group("lead") or DAY_BEFORE.search(text[: m.start()])
+        ):
+            continue  # "good morning" is a greeting
+        start, end = DAY_PARTS[part]
         words = sheet.claim_span(m.start(), m.end())
-        stated.hour_windows.append(HourWindow(time(22), time(6), words, assumed=True))
+        stated.hour_windows.append(HourWindow(start, end, words, assumed=True))
+
+
+# Parts of the day without hours: the reader's reading, which an answer states.
+NIGHT = (time(22), time(6))
+DAY_PARTS = {
+    "overnight": NIGHT,
+    "nights": NIGHT,
+    "night": NIGHT,
+    "nighttime": NIGHT,
+    "morning": (time(6), time(12)),
+    "afternoon": (time(12), time(18)),
+    "evening": (time(18), time(22)),
+}
+PARTS_OF_DAY = (
+    r"\b(?:(?P<lead>at|during the|in the|this|at the) )?"
+    r"(?P<part>overnight|nights|night ?time|night|morning|afternoon|evening)\b"
+    r"(?![\s-]+(?:shifts?|tariff|rate|load|time))"
+)
+# "tomorrow afternoon", "Monday morning": a day before the part of the day is lead enough
+DAY_BEFORE = re.compile(
+    r"(?:today|tomorrow|yesterday|monday|tuesday|wednesday|thursday|friday|saturday|sunday|\d)"
+    r"\W*$"
+)
 
 
 def _horizons(sheet: Sheet, stated: Stated, numbers: dict[str, int]) -> None:

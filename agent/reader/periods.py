@@ -261,12 +261,17 @@ def _weeks_and_years(text: str, cal: Calendar) -> list[Found]:
     for m in re.finditer(r"\b(?:in |for |during |of )?(?P<y>(?:19|20)\d\d)\b(?![-./]\d)", text):
         y = int(m.group("y"))
         found.append(Found(days(date(y, 1, 1), date(y, 12, 31), str(y)), m.start(), m.end()))
-    for m in re.finditer(r"\b(?:in |during |over )?(?:the )?(spring|summer|autumn|fall|winter)"
-                         r"(?: months)?(?: of (?P<y>(?:19|20)\d\d))?\b", text):  # fmt: skip
-        first_month, n = SEASONS[m.group(1)]
+    season = (
+        r"\b(?:in |during |over )?(?:the )?(?P<rel>this |last |previous )?"
+        r"(spring|summer|autumn|fall|winter)(?: months)?(?: of (?P<y>(?:19|20)\d\d))?\b"
+    )
+    for m in re.finditer(season, text):
+        first_month, n = SEASONS[m.group(2)]
         y = int(m.group("y")) if m.group("y") else latest_year(first_month, 1, today)
-        span = months_span(date(y, first_month, 1), n, f"{m.group(1)} {y}")
-        found.append(Found(span, m.start(), m.end(), note=f"{m.group(1)} read as {span.label}"))
+        if (m.group("rel") or "").strip() in ("last", "previous"):
+            y -= 1  # the one before the latest
+        span = months_span(date(y, first_month, 1), n, f"{m.group(2)} {y}")
+        found.append(Found(span, m.start(), m.end(), note=f"{m.group(2)} read as {span.label}"))
     return found
 
 

@@ -22,8 +22,9 @@ CHANGE_WORDS = re.compile(
 def _day_first(text: str, cal: Calendar) -> list[Found]:
     """ "from 5 to 11 October (2025)", "5-11 Oct", "28 Sep to 4 Oct"."""
     pattern = (
-        r"\b(?:from |between )?" + day("d1") + r"(?: of)?\s*(?:" + month("m1") + r"\s*(?:"
-        + year("y1") + r")?)?" + TO + day("d2") + r"(?: of)?\s+" + month("m2")
+        r"\b(?:from |between )?(?:the )?" + day("d1") + r"(?: of)?\s*(?:" + month("m1")
+        + r"\s*(?:" + year("y1") + r")?)?" + TO + r"(?:the )?" + day("d2") + r"(?: of)?\s+"
+        + month("m2")
         + r"(?:,?\s*" + year("y2") + r")?"
     )  # fmt: skip
     return [f for m in re.finditer(pattern, text) if (f := _range(m, cal)) is not None]
