@@ -9,7 +9,7 @@ from dataclasses import replace
 from types import MappingProxyType
 
 from agent.reader.reading import Reading
-from agent.reader.slots import Action, Intent, Op, OperationMention, PeriodRole, Words
+from agent.reader.slots import Action, Intent, Kpi, Op, OperationMention, PeriodRole, Words
 
 AUXILIARIES = frozenset(
     "is was were are did does do has have had will would can could should isn't wasn't didn't "
@@ -115,6 +115,20 @@ def _which(r: Reading) -> Op | None:
     return Op.WHICH_LESS if less else Op.WHICH_MORE
 
 
+def _comparative_cost(r: Reading) -> list[OperationMention]:
+    """ "how much cheaper", "costlier": a comparison of cost, and by how much."""
+    ops = []
+    for m in r.measures:
+        text = m.words.text.lower()
+        if m.kpi is Kpi.COST and text in ("cheaper", "costlier", "more expensive"):
+            ops.append(
+                OperationMention(Op.LESS if text == "cheaper" else Op.MORE, _implied(m.words))
+            )
+            if r.asks(Op.TOTAL):
+                ops.append(OperationMention(Op.DIFFERENCE, _implied(m.words)))
+    return ops
+
+
 def _implied(words: Words) -> Words:
     """Where an implied operation shows, without consuming the words again."""
     return replace(words, tokens=())
@@ -123,7 +137,7 @@ def _implied(words: Words) -> Words:
 def implied_operations(r: Reading) -> Reading:
     """Operations the question's shape implies, added to those its words name; they point at
     the words that imply them but consume none."""
-    ops = list(r.operations)
+    ops = list(r.operations) + _comparative_cost(r)
     yes_no = _yes_no(r)
     if yes_no is not None:
         ops.append(yes_no)
