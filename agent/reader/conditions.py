@@ -1,0 +1,212 @@
+"""Numbers with a job in the question: thresholds with their comparison, unit, duration and
+window ("above 500 kW for more than 30 minutes", "more than 3000 kWh in a day"), how many to
+list ("top 3"), numbered objects ("rule 3", "incident 5"), the free-text note that comes with
+acknowledging or resolving one, and a SQL statement written out."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from agent.reader.parameters import parse_number
+from agent.reader.slots import Comparison, FreeText, Grain, Reference, Threshold, TopN
+from agent.reader.text import Sheet
+
+CMP_WORDS = {
+    Comparison.AT_LEAST: r"at least|no less than|not less than|>=|=>|or more",
+    Comparison.AT_MOST: r"at most|no more than|not more than|<=|=<|or less",
+    Comparison.BELOW: (
+        r"go(?:es)? below|go(?:es)? under|gets? below|drops? below|drops? under|falls? below|"
+        r"falls? under|dips? below|less than|less then|lower than|fewer than|smaller than|"
+        r"below|under|beneath|<"
+    ),
+    Comparison.ABOVE: (
+        r"go(?:es)? above|go(?:es)? over|gets? above|gets? over|rises? above|climbs? above|"
+        r"more than|more then|greater than|higher than|larger than|bigger than|above|over|"
+        r"exceeds?|exceeding|exceeded|pass(?:es)?|tops?|reach(?:es)?|hits?|cross(?:es)?|"
+        r"breaks?|>"
+    ),
+}
+UNITS = {
+    r"kwh ?(?:/|per) ?(?:unit|part|piece|pc|item)s?": ("kWh/unit", 1.0),
+    r"kwh ?(?:/|per) ?(?:m2|m²|sqm)": ("kWh/m2", 1.0),
+    r"mwh": ("kWh", 1000.0),
+    r"kwh": ("kWh", 1.0),
+    r"wh": ("kWh", 0.001),
+    r"mw": ("kW", 1000.0),
+    r"kw": ("kW", 1.0),
+    r"w": ("kW", 0.001),
+    r"°c|degc|degrees?(?: c(?:elsius)?)?|celsius|c": ("degC", 1.0),
+    r"%|percent|per cent": ("%", 1.0),
+    r"units?|parts?|pieces?|pcs": ("unit", 1.0),
+    r"m3/h|m³/h": ("m3/h", 1.0),
+    r"m3|m³": ("m3", 1.0),
+    r"bar": ("bar", 1.0),
+    r"kg(?: ?co2e?)?": ("kg", 1.0),
+    r"t(?: ?co2e?)?|tonnes?": ("kg", 1000.0),
+    r"€|eur|euros?": ("EUR", 1.0),
+    r"\$|usd|dollars?": ("USD", 1.0),
+}
+UNIT = "(?P<u>" + "|".join(UNITS) + r")(?![\w/])"
+
+
+def duration(g: str) -> str:
+    """ "for more than 30 minutes", "lasting 2 h"; groups named d<g> and du<g>."""
+    return (
+        r"(?:\s*,?\s*(?:for|lasting|sustained for|longer than)\s+(?:more than |over |at least |"
+        rf"longer than |a )?(?P<d{g}>\d+(?:[.,]\d+)?|an?|half an?)\s*(?P<du{g}>min(?:ute)?s?|"
+        r"hours?|h|hrs?|seconds?|secs?)\b)"
+    )
+
+
+WINDOWS = {"day": Grain.DAY, "hour": Grain.HOUR, "week": Grain.WEEK, "month": Grain.MONTH}
+WINDOW = (
+    r"(?:\s*(?:in|per|within|during|over|each|a)\s+(?:a |an |one |1 |the |single )?"
+    r"(?P<w>day|hour|week|month|24 ?h(?:ours)?|quarter hour|15 ?min(?:utes)?)\b"
+    r"|\s*(?P<w2>daily|hourly))"
+)
+REFERENCE = (
+    r"\b(?P<k>(?:alert |alarm )?rule|alert|alarm|incident|event)s?\s*(?:#|no\.?|number|nr\.?|id)?"
+    r"\s*(?P<n>\d+)\b|(?<![\w#])#(?P<n2>\d+)\b"
+)
+ACTION_VERBS = (
+    r"\b(?:acknowledge|ack|resolve|close|mark|delete|remove|disable|enable|switch|turn|pause|"
+    r"update|change|set|raise|lower)\b"
+)
+NOTE_SEPARATOR = re.compile(r"\s*(?::|,|;|\s-\s|\s--\s|\bbecause\b|\bnote:?|\bsaying\b)\s*")
+SQL = re.compile(
+    r"\b(?:(?:select|with)\b.+\bfrom\b|(?:drop|alter|create)\s+(?:table|database|index|view)\b"
+    r"|delete\s+from\s+\w|insert\s+into\s+\w|update\s+\w+\s+set\b|truncate\s+table\s+\w"
+    r"|pragma\s+\w|attach\s+database\b|grant\s+\w).*",
+    flags=re.IGNORECASE | re.DOTALL,
+)
+
+
+@dataclass
+class Conditions:
+    thresholds: list[Threshold] = field(default_factory=list)
+    top: list[TopN] = field(default_factory=list)
+    references: list[Reference] = field(default_factory=list)
+    free: list[FreeText] = field(default_factory=list)
+
+
+def _comparison(text: str) -> Comparison:
+    return next(c for c, words in CMP_WORDS.items() if re.fullmatch(words, text))
+
+
+def _duration(m: re.Match[str]) -> float | None:
+    g = "1" if m.group("d1") else "2"
+    written = m.group(f"d{g}")
+    if not written:
+        return None
+    amount = {"a": 1.0, "an": 1.0, "half a": 0.5, "half an": 0.5}.get(written)
+    value = amount if amount is not None else parse_number(written)
+    unit = m.group(f"du{g}")
+    if unit.startswith(("h",)):
+        return value * 60
+    if unit.startswith("s"):
+        return value / 60
+    return value
+
+
+def _window(m: re.Match[str]) -> Grain | None:
+    written = m.group("w") or m.group("w2")
+    if not written:
+        return None
+    if written in ("daily", "hourly"):
+        return Grain.DAY if written == "daily" else Grain.HOUR
+    if written.startswith("24"):
+        return Grain.DAY
+    if written.startswith(("quarter", "15")):
+        return Grain.MIN15
+    return WINDOWS[written]
+
+
+def find_thresholds(sheet: Sheet, found: Conditions) -> None:
+    """Comparisons with a number: the number after the comparison, never a meter's digit."""
+    comparisons = "|".join(f"(?:{w})" for w in CMP_WORDS.values())
+    number = r"(?P<v>-?\d+(?:[.,]\d+)*)"
+    limit = r"(?:(?:the |a |an )?(?:limit|level|threshold|value|mark) (?:of )?)?"
+    pattern = (
+        rf"(?<!\w)(?P<c>{comparisons})\s*{limit}{number}\s*(?:{UNIT})?"
+        rf"{duration('1')}?{WINDOW}?{duration('2')}?"
+    )
+    cap = rf"\b(?:limit|threshold|cap|ceiling) (?:of |at |=|: ?)?{number}\s*(?:{UNIT})?"
+    for m in re.finditer(pattern, sheet.masked()):
+        _add_threshold(sheet, found, m, _comparison(m.group("c")))
+    for m in re.finditer(cap, sheet.masked()):
+        _add_threshold(sheet, found, m, Comparison.ABOVE)
+
+
+def _add_threshold(sheet: Sheet, found: Conditions, m: re.Match[str], cmp: Comparison) -> None:
+    if not sheet.free(sheet.covering(m.start(), m.end())):
+        return
+    try:
+        value = parse_number(m.group("v").lstrip("-")) * (-1 if m.group("v")[0] == "-" else 1)
+    except ValueError:
+        return
+    unit = ""
+    if m.group("u"):
+        unit, scale = next(v for p, v in UNITS.items() if re.fullmatch(p, m.group("u")))
+        value *= scale
+    groups = m.groupdict()
+    duration = _duration(m) if (groups.get("d1") or groups.get("d2")) else None
+    window = _window(m) if (groups.get("w") or groups.get("w2")) else None
+    words = sheet.claim_span(m.start(), m.end())
+    found.thresholds.append(Threshold(cmp, value, unit, words, duration, window))
+
+
+def find_top(sheet: Sheet, found: Conditions, numbers: dict[str, int]) -> None:
+    """ "top 3", "the three largest", "which five meters": how many to list."""
+    num = r"(?P<n>\d+|" + "|".join(numbers) + r")"
+    ranked = r"(?:largest|biggest|highest|top|main|heaviest|smallest|lowest|greatest|worst|best)"
+    patterns = (
+        r"\btop\s*" + num + r"\b",
+        r"\b" + num + r"(?= " + ranked + r"\b)",
+        r"\b(?<=which )" + num + r"(?= (?:meters|consumers|loads|users|machines)\b)",
+    )
+    text = sheet.masked()
+    for pattern in patterns:
+        for m in re.finditer(pattern, text):
+            if not sheet.free(sheet.covering(m.start(), m.end())):
+                continue
+            n = m.group("n")
+            count = int(n) if n.isdigit() else numbers[n]
+            found.top.append(TopN(count, sheet.claim_span(m.start(), m.end())))
+
+
+def find_references(sheet: Sheet, found: Conditions) -> None:
+    """Numbered rules, alerts and incidents; then the note a write carries with it:
+    "resolve incident 4: replaced the leaking coupling"."""
+    text = sheet.masked()
+    for m in re.finditer(REFERENCE, text):
+        kind = (m.group("k") or "").replace("alarm", "alert")
+        kind = "rule" if kind.endswith("rule") else kind
+        number = int(m.group("n") or m.group("n2"))
+        found.references.append(Reference(kind, number, sheet.claim_span(m.start(), m.end())))
+    if found.references and re.search(ACTION_VERBS, text):
+        _note(sheet, found, max(r.words.end for r in found.references))
+
+
+def _note(sheet: Sheet, found: Conditions, after: int) -> None:
+    question = sheet.question
+    rest = question[after:]
+    lead = re.match(r"\s+as (?:resolved|acknowledged|done|closed)\b", rest, re.IGNORECASE)
+    offset = after + (lead.end() if lead else 0)
+    sep = NOTE_SEPARATOR.search(question, offset)
+    if sep is None or sep.end() >= len(question.rstrip()):
+        return
+    note = question[sep.end() :].strip().strip("\"'")
+    indices = tuple(t.index for t in sheet.tokens if t.start >= sep.end())
+    if note and indices and sheet.free(indices):
+        found.free.append(FreeText("note", note, sheet.claim(indices)))
+
+
+def find_sql(sheet: Sheet, found: Conditions) -> None:
+    """A SQL statement written out is taken whole, names and numbers inside it included."""
+    m = SQL.search(sheet.question)
+    if m is None:
+        return
+    indices = tuple(t.index for t in sheet.tokens if t.start >= m.start())
+    statement = m.group(0).strip().rstrip(";").strip()
+    found.free.append(FreeText("sql", statement, sheet.claim(indices)))

@@ -1,0 +1,276 @@
+"""Conversation state that follows the user: a follow-up inherits what it leaves out from the
+turn before, a new question that names its own scope does not, and the words that point back
+("that", "it", "the two", "as a percentage", "and the week before") are resolved."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from agent.reader.dates import shift
+from agent.reader.reading import Reading
+from agent.reader.slots import (
+    CarrierMention,
+    FreeText,
+    Intent,
+    Match,
+    MeterMention,
+    Op,
+    PeriodMention,
+    PeriodRole,
+    Referent,
+    ScopeMention,
+    Words,
+)
+
+# Cue features that make a question a request of its own kind, not a fragment of the last one.
+WEAK_FEATURES = frozenset({"list", "condition", "judgement", "state", "usual"})
+BACK_WORDS = frozenset({"similar", "this", "that", "it", "such", "same"})
+# Intents a follow-up never takes over: it cannot be "yes" to a question nobody asked.
+NOT_INHERITED = frozenset(
+    {Intent.CONFIRM, Intent.DECLINE, Intent.HELP, Intent.UNSUPPORTED, Intent.UNCLEAR}
+)
+REFERENCE_INTENTS = {
+    "incident": Intent.INCIDENT,
+    "alert": Intent.ALERT_ACK,
+    "rule": Intent.ALERT_UPDATE,
+}
+ORDINALS = {"first": 0, "1st": 0, "former": 0, "second": 1, "2nd": 1, "latter": 1, "third": 2,
+            "3rd": 2}  # fmt: skip
+
+
+class Pending(StrEnum):
+    """What the last answer asked the user for."""
+
+    CHOICE = "choice"  # which of several meters
+    NOTE = "note"  # a note for resolving or acknowledging
+    CONFIRM = "confirm"  # yes or no to a proposed write
+
+
+@dataclass(frozen=True)
+class Frame:
+    """The turn before, as the next one sees it: what was read (after its own follow-up
+    resolution), what the answer was about, and what it asked back, if anything."""
+
+    reading: Reading
+    subjects: tuple[str, ...] = ()  # meters the answer named ("the top consumer was press-2")
+    pending: Pending | None = None
+    options: tuple[str, ...] = ()  # the meters offered when asking which one
+
+    @property
+    def meters(self) -> tuple[str, ...]:
+        return self.subjects or self.reading.meter_names
+
+
+def _moved(items: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Slot values taken from the turn before: they keep the words they were read from as
+    text, but consume no token of this question."""
+    return tuple(replace(i, words=Words((), 0, 0, i.words.text)) for i in items)
+
+
+def _intent_cues(r: Reading) -> frozenset[str]:
+    return r.features() - WEAK_FEATURES
+
+
+def _fragment(r: Reading) -> bool:
+    """A question that does not say what it asks: no measure, no cue of its own kind."""
+    return r.intent is Intent.UNCLEAR or (
+        r.intent is Intent.DATA and not r.measures and not _intent_cues(r)
+    )
+
+
+def _leans(r: Reading) -> bool:
+    """It points back: "and ...", "what about ...", "that", "the two", "any similar
+    incidents?", or says too little to stand on its own."""
+    back = "history" in r.features() and any(t.norm in BACK_WORDS for t in r.tokens)
+    return r.follows or bool(r.referents) or _fragment(r) or (back and not r.names_scope)
+
+
+def _has(r: Reading, kind: str) -> bool:
+    return any(x.kind == kind for x in r.referents)
+
+
+def follow(reading: Reading, previous: Frame | None, now: datetime) -> Reading:
+    """`reading` completed from the turn before where it leans on it; a question that stands
+    on its own is returned as read. Inherited slots are listed in `inherited`."""
+    if previous is None:
+        return reading
+    if previous.pending is Pending.NOTE and reading.intent is not Intent.DECLINE:
+        return _as_note(reading, previous)
+    if previous.pending is Pending.CHOICE:
+        reading = _choice(reading, previous)
+    if reading.intent in (Intent.CONFIRM, Intent.DECLINE, Intent.HELP):
+        return reading
+    reading = _references(reading, previous)
+    if not _leans(reading):
+        return reading
+    return _inherit(reading, previous, now)
+
+
+def _as_note(reading: Reading, previous: Frame) -> Reading:
+    """The answer to "what was found or done?": the whole message is the note."""
+    tokens = tuple(t.index for t in reading.tokens)
+    first, last = reading.tokens[0] if tokens else None, reading.tokens[-1] if tokens else None
+    start, end = (first.start, last.end) if first and last else (0, 0)
+    words = Words(tokens, start, end, reading.question[start:end])
+    note = FreeText("note", reading.question.strip(), words)
+    prev = previous.reading
+    return Reading(
+        question=reading.question,
+        tokens=reading.tokens,
+        intent=prev.intent,
+        references=_moved(prev.references),
+        actions=_moved(prev.actions),
+        free_text=(note,),
+        inherited=frozenset({"references", "actions"}),
+    )
+
+
+def _choice(reading: Reading, previous: Frame) -> Reading:
+    """ "both", "the second", or one of the offered names, after "which one do you mean?"."""
+    options = previous.options
+    named = [m for m in reading.meter_names if m in options]
+    chosen: tuple[str, ...] = ()
+    words: Words | None = None
+    if _has(reading, "pair") or any(t.norm in ("all", "either", "each") for t in reading.tokens):
+        chosen = options
+    elif not named:
+        for t in reading.tokens:
+            if t.norm in ORDINALS and ORDINALS[t.norm] < len(options):
+                chosen = (options[ORDINALS[t.norm]],)
+                words = Words((t.index,), t.start, t.end, t.text)
+                break
+    if not chosen:
+        return replace(reading, follows=reading.follows or bool(named))
+    # with the choice taken out, what is left says nothing of its own: "the second one"
+    intent = Intent.UNCLEAR if reading.intent is Intent.UNSUPPORTED else reading.intent
+    mention = MeterMention(chosen, Match.NAME, words or Words((), 0, 0, "choice"), key="choice")
+    referents = reading.referents + ((Referent("choice", words),) if words else ())
+    unused = tuple(u for u in reading.unused if not words or u.words.tokens != words.tokens)
+    return replace(
+        reading, intent=intent, meters=(mention,), referents=referents, unused=unused, follows=True
+    )
+
+
+def _references(reading: Reading, previous: Frame) -> Reading:
+    """ "acknowledge it" after showing incident 6: the same incident."""
+    prev = previous.reading
+    if reading.references or not reading.actions or not prev.references:
+        return reading
+    kind = prev.references[0].kind
+    return replace(
+        reading,
+        references=_moved(prev.references),
+        intent=REFERENCE_INTENTS.get(kind, prev.intent),
+        inherited=reading.inherited | {"references"},
+    )
+
+
+def _inherit(reading: Reading, previous: Frame, now: datetime) -> Reading:
+    """What the follow-up leaves out, from the turn before: the scope always; the periods
+    unless it is a search of the library; the rest only for a question of the same kind."""
+    prev = previous.reading
+    changes: dict[str, Any] = {}
+    if _fragment(reading) and prev.intent not in NOT_INHERITED:
+        changes["intent"] = prev.intent
+    intent = changes.get("intent", reading.intent)
+    inherited = _scope_changes(reading, previous, changes)
+    periods = _periods(reading, prev, now)
+    if intent is not Intent.KNOWLEDGE and periods != reading.periods:
+        changes["periods"] = periods
+        inherited.add("periods")
+    if intent == prev.intent:
+        inherited |= _detail_changes(reading, prev, changes)
+    return replace(reading, **changes, inherited=reading.inherited | frozenset(inherited))
+
+
+def _scope_changes(reading: Reading, previous: Frame, changes: dict[str, Any]) -> set[str]:
+    base = _base(reading)
+    if base is not None:
+        # "as a percentage of the site": the named scope is the base, the subject stays
+        scope = _scope(reading, previous)
+        changes.update(scope, share_of=base, scopes=scope.get("scopes", ()))
+        return set(scope)
+    if not reading.names_scope:
+        scope = _scope(reading, previous)
+        changes.update(scope)
+        return set(scope)
+    if reading.asks_share_of_before():
+        changes["share_of"] = previous.meters
+    return set()
+
+
+def _detail_changes(reading: Reading, prev: Reading, changes: dict[str, Any]) -> set[str]:
+    """Measures, grains, splits, hours, thresholds, a search topic and the operations."""
+    inherited = set()
+    own_ops = [o for o in reading.operations if o.words.tokens]
+    for name in ("measures", "grains", "splits", "hour_windows", "thresholds", "free_text"):
+        own, carry = getattr(reading, name), getattr(prev, name)
+        if own or not carry or (name != "measures" and reading.measures and own_ops):
+            continue
+        if name == "free_text":
+            carry = tuple(f for f in carry if f.kind == "topic")
+        changes[name] = _moved(carry)
+        inherited.add(name)
+    if not own_ops and not reading.measures and prev.operations:
+        changes["operations"] = reading.operations + _moved(prev.operations)
+        inherited.add("operations")
+    return inherited
+
+
+def _base(reading: Reading) -> tuple[str, ...] | None:
+    """The meters after "of" in a share or percentage that names nothing else; () for the site."""
+    if not reading.asks(Op.SHARE, Op.PERCENT) or reading.measures:
+        return None
+    mentions: list[MeterMention | ScopeMention | CarrierMention] = [
+        *reading.meters,
+        *reading.scopes,
+        *reading.carriers,
+    ]
+    if len(mentions) != 1 or not mentions[0].words.tokens:
+        return None
+    first = mentions[0].words.tokens[0]
+    before = [t.norm for t in reading.tokens[max(0, first - 2) : first]]
+    if "of" not in before:
+        return None
+    return reading.meter_names or tuple(getattr(mentions[0], "meters", ()))
+
+
+def _scope(reading: Reading, previous: Frame) -> dict[str, Any]:
+    """The meters a follow-up is about: the answer's subjects for "it" and "the two", else
+    the meters, carriers and scope the last question named."""
+    prev = previous.reading
+    subjects = previous.subjects
+    if subjects and (_has(reading, "that") or _has(reading, "pair")):
+        mention = MeterMention(subjects, Match.NAME, Words((), 0, 0, "the last answer"))
+        return {"meters": (mention,)}
+    carried = {
+        "meters": _moved(prev.meters),
+        "carriers": _moved(prev.carriers),
+        "scopes": _moved(prev.scopes),
+    }
+    return {name: value for name, value in carried.items() if value}
+
+
+def _periods(reading: Reading, prev: Reading, now: datetime) -> tuple[PeriodMention, ...]:
+    """Own periods where given; relations ("the week before") resolved against the last
+    subject period; a comparison that names only its reference keeps the last subject."""
+    before = [p for p in prev.periods if p.role is PeriodRole.SUBJECT and p.span is not None]
+    if _has(reading, "time") and not reading.subject_periods:
+        return _moved(tuple(before)) + reading.periods
+    own = list(reading.periods)
+    resolved: list[PeriodMention] = []
+    for p in own:
+        if p.span is None and p.relation is not None and before:
+            anchor = before[0].span
+            assert anchor is not None
+            resolved.append(replace(p, span=shift(anchor, p.relation, now)))
+        else:
+            resolved.append(p)
+    if not resolved:
+        return _moved(tuple(p for p in prev.periods if p.span is not None))
+    if not any(p.role is PeriodRole.SUBJECT for p in resolved):
+        return _moved(tuple(before)) + tuple(resolved)
+    return tuple(resolved)

@@ -1,0 +1,199 @@
+"""Calendar words and arithmetic for reading periods: month and weekday names, spans of whole
+local days, and the period a relation means ("the week before", "the same period a year
+earlier") resolved against another period."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from dateutil.relativedelta import relativedelta
+
+from agent.reader.slots import Relation, TimeSpan
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """What relative dates are read against: the site's local today and fiscal year start."""
+
+    today: date
+    fiscal_start: int = 1
+
+
+@dataclass(frozen=True)
+class Found:
+    """A period phrase at [start, end) of the text; a relation has no span of its own."""
+
+    span: TimeSpan | None
+    start: int
+    end: int
+    relation: Relation | None = None
+    note: str = ""
+
+
+MONTHS = {
+    name: i + 1
+    for i, names in enumerate(
+        [
+            ("january", "jan", "januar"),
+            ("february", "feb", "februar"),
+            ("march", "mar", "märz", "maerz"),
+            ("april", "apr"),
+            ("may", "mai"),
+            ("june", "jun", "juni"),
+            ("july", "jul", "juli"),
+            ("august", "aug"),
+            ("september", "sep", "sept"),
+            ("october", "oct", "oktober", "okt"),
+            ("november", "nov"),
+            ("december", "dec", "dezember", "dez"),
+        ]
+    )
+    for name in names
+}
+WEEKDAYS = {
+    name: i
+    for i, names in enumerate(
+        [
+            ("monday", "mon"),
+            ("tuesday", "tue", "tues"),
+            ("wednesday", "wed"),
+            ("thursday", "thu", "thur", "thurs"),
+            ("friday", "fri"),
+            ("saturday", "sat"),
+            ("sunday", "sun"),
+        ]
+    )
+    for name in names
+}
+NUMBER_WORDS = {
+    "a": 1,
+    "an": 1,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "fourteen": 14,
+    "fifteen": 15,
+    "twenty": 20,
+    "thirty": 30,
+    "sixty": 60,
+    "ninety": 90,
+}
+ORDINALS = {
+    "first": 1,
+    "second": 2,
+    "third": 3,
+    "fourth": 4,
+    "1st": 1,
+    "2nd": 2,
+    "3rd": 3,
+    "4th": 4,
+}
+# Every word a period phrase is made of: typos of these are corrected before reading.
+CALENDAR_WORDS = frozenset(w for w in (*MONTHS, *WEEKDAYS) if len(w) >= 5) | frozenset(
+    "yesterday today tomorrow week weeks month months quarter quarters year years weekend "
+    "fortnight since last previous past fiscal".split()
+)
+
+_MONTH = r"(?P<{g}>" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"
+_DAY = r"(?P<{g}>[0-3]?\d)(?:st|nd|rd|th)?"
+_YEAR = r"(?P<{g}>(?:19|20)\d\d)"
+WEEKDAY = r"(?P<{g}>" + "|".join(sorted(WEEKDAYS, key=len, reverse=True)) + r")"
+NUM = r"(?P<n>\d+|" + "|".join(NUMBER_WORDS) + r")"
+UNIT = r"(?P<unit>hour|hr|h|day|week|month|year)s?"
+
+
+def month(g: str) -> str:
+    return _MONTH.replace("{g}", g)
+
+
+def day(g: str) -> str:
+    return _DAY.replace("{g}", g)
+
+
+def year(g: str) -> str:
+    return _YEAR.replace("{g}", g)
+
+
+def weekday(g: str) -> str:
+    return WEEKDAY.replace("{g}", g)
+
+
+def number(text: str) -> int:
+    return int(text) if text.isdigit() else NUMBER_WORDS[text]
+
+
+def days(first: date, last: date, label: str) -> TimeSpan:
+    if first == last:
+        return TimeSpan(first.isoformat(), label, first, last)
+    return TimeSpan(f"{first.isoformat()}..{last.isoformat()}", label, first, last)
+
+
+def month_span(y: int, m: int, label: str | None = None) -> TimeSpan:
+    first = date(y, m, 1)
+    last = first + relativedelta(months=1) - timedelta(days=1)
+    return TimeSpan(f"{y:04d}-{m:02d}", label or f"{first:%B %Y}", first, last)
+
+
+def months_span(first: date, n: int, label: str) -> TimeSpan:
+    """`n` whole months from `first` (a first of the month)."""
+    last = first + relativedelta(months=n) - timedelta(days=1)
+    return days(first, last, label)
+
+
+def latest_year(m: int, d: int, today: date) -> int:
+    """The year in which month/day most recently started (people mean the past)."""
+    return today.year if (m, d) <= (today.month, today.day) else today.year - 1
+
+
+def bounds(span: TimeSpan, now: datetime) -> tuple[date, date]:
+    """First and last local day of a span (relative keywords resolved against `now`)."""
+    if span.start is not None and span.end is not None:
+        return span.start, span.end
+    from tools.periods import resolve_period  # the tools' own grammar decides what a keyword means
+
+    period = resolve_period(span.period, now, str(now.tzinfo or "UTC"))
+    last = period.end - timedelta(seconds=1)
+    return period.start.date(), last.date()
+
+
+def _months_between(first: date, last: date) -> int:
+    return (last.year - first.year) * 12 + last.month - first.month + 1
+
+
+def _whole_months(first: date, last: date) -> bool:
+    return first.day == 1 and (last + timedelta(days=1)).day == 1
+
+
+def shift(span: TimeSpan, relation: Relation, now: datetime) -> TimeSpan:
+    """The period a relation means, taken from `span`: the week before last week, the same
+    month a year earlier, the period of the same length just before."""
+    first, last = bounds(span, now)
+    if relation is Relation.YEAR_BEFORE:
+        a, b = first - relativedelta(years=1), last - relativedelta(years=1)
+        if _whole_months(first, last):
+            b = a + relativedelta(months=_months_between(first, last)) - timedelta(days=1)
+        return days(a, b, f"the same period a year earlier ({a:%-d %b %Y} to {b:%-d %b %Y})")
+    if relation is Relation.DAY_BEFORE:
+        a = first - timedelta(days=1)
+        return days(a, a, f"{a:%A %-d %B %Y}")
+    if relation is Relation.WEEK_BEFORE:
+        a, b = first - timedelta(days=7), first - timedelta(days=1)
+        return days(a, b, f"{a:%-d %b} to {b:%-d %b %Y}")
+    if relation is Relation.MONTH_BEFORE or _whole_months(first, last):
+        n = _months_between(first, last)
+        a = first.replace(day=1) - relativedelta(months=n)
+        b = first.replace(day=1) - timedelta(days=1)
+        return days(a, b, f"{a:%B %Y}" if n == 1 else f"{a:%b %Y} to {b:%b %Y}")
+    length = (last - first).days + 1
+    a, b = first - timedelta(days=length), first - timedelta(days=1)
+    return days(a, b, f"{a:%-d %b} to {b:%-d %b %Y}")

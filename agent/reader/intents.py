@@ -1,0 +1,149 @@
+"""Choosing the intent from everything a question contains, by the weighted features of the
+lexicon (a how-to about a leak alarm is a knowledge question, though it names a leak and an
+alarm), and the operations a question implies by its shape: yes or no, which of two."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from types import MappingProxyType
+
+from agent.reader.reading import Reading
+from agent.reader.slots import Action, Intent, Kpi, Op, OperationMention, PeriodRole, Words
+
+AUXILIARIES = frozenset(
+    "is was were are did does do has have had will would can could should isn't wasn't didn't "
+    "doesn't don't hasn't haven't won't".split()
+)
+OPENERS = frozenset("so ok okay and but also then hey hi please quick quickly".split())
+REQUEST_SUBJECTS = frozenset({"you", "u", "ya"})
+WHICH_WORDS = frozenset({"which", "who", "what", "whichever"})
+LESS_WORDS = frozenset({"least", "lowest", "smallest", "less", "lower", "fewer", "quietest"})
+
+
+def _structural(r: Reading) -> set[str]:
+    found = {
+        name
+        for name, present in (
+            ("meter", bool(r.meters)),
+            ("carrier", bool(r.carriers)),
+            ("scope", bool(r.scopes)),
+            ("period", bool(r.periods)),
+            ("measure", any(m.kpi is not None for m in r.measures)),
+            ("metric", r.metric is not None),
+            ("operation", bool(r.operations)),
+            ("grain", bool(r.grains)),
+            ("split", bool(r.splits)),
+            ("threshold", bool(r.thresholds)),
+            ("horizon", bool(r.horizons)),
+            ("hour_window", bool(r.hour_windows)),
+            ("price", bool(r.prices or r.tou_windows or r.demand_charges)),
+            ("emission_factor", bool(r.emission_factors)),
+            ("action", bool(r.actions)),
+            ("unknown_name", bool(r.unknown_names)),
+        )
+        if present
+    }
+    found |= {f"{ref.kind}_ref" for ref in r.references if ref.kind}
+    if r.free("sql") is not None:
+        found.add("sql")  # a statement written out, taken whole before any cue was read
+    found |= {f"unsupported:{u.reason.value}" for u in r.unsupported}
+    switching = {a.action for a in r.actions} & {Action.ENABLE, Action.DISABLE}
+    if switching and r.meters and not r.references:
+        found.add("control")  # "switch off pump 2" is a control action, not a rule
+    return found
+
+
+def features(r: Reading) -> frozenset[str]:
+    return frozenset(_structural(r) | r.features())
+
+
+def choose(
+    r: Reading, weights: Mapping[Intent, Mapping[str, float]]
+) -> tuple[Intent, MappingProxyType[Intent, float]]:
+    """The intent with the best score; ties go to the intent listed first in the lexicon.
+    With nothing scoring above zero the question is unsupported when it has words the reader
+    could not use, and unclear otherwise."""
+    present = features(r)
+    scores = {
+        intent: w.get("bias", 0.0) + sum(v for f, v in w.items() if f in present)
+        for intent, w in weights.items()
+    }
+    best = max(scores, key=lambda i: scores[i]) if scores else Intent.UNCLEAR
+    if not scores or scores[best] <= 0:
+        best = Intent.UNSUPPORTED if (r.unused or r.unsupported) else Intent.UNCLEAR
+    return best, MappingProxyType(scores)
+
+
+def _first_content(r: Reading) -> int | None:
+    for t in r.tokens:
+        if t.is_content and t.norm not in OPENERS:
+            return t.index
+    return None
+
+
+def _yes_no(r: Reading) -> OperationMention | None:
+    """ "Is the dryer above its baseline?", "did press 2 use less ...": a yes or no first.
+    "Could you tell me ..." is a request, not a yes/no question; "ok do it" an answer."""
+    if r.features() & {"confirm", "decline"}:
+        return None
+    i = _first_content(r)
+    if i is None or r.tokens[i].norm not in AUXILIARIES:
+        return None
+    nxt = next((t for t in r.tokens[i + 1 :] if t.is_content), None)
+    if nxt is None or nxt.norm in REQUEST_SUBJECTS:
+        return None
+    t = r.tokens[i]
+    return OperationMention(Op.YES_NO, Words((), t.start, t.end, t.text))
+
+
+def _alternatives(r: Reading) -> int:
+    subjects = [p for p in r.periods if p.role is PeriodRole.SUBJECT]
+    return max(len(r.meter_names), len(subjects))
+
+
+def _which(r: Reading) -> Op | None:
+    """ "which used more, press 1 or press 2", "did pump-1 use more in September or
+    October": a comparison between named alternatives asks for the winner."""
+    words = {t.norm for t in r.tokens}
+    comparative = r.asks(Op.MORE, Op.LESS, Op.RANK)
+    if not comparative or _alternatives(r) < 2:
+        return None
+    if not (words & WHICH_WORDS or "or" in words):
+        return None
+    less = any(t.norm in LESS_WORDS for t in r.tokens) and not r.asks(Op.MORE)
+    return Op.WHICH_LESS if less else Op.WHICH_MORE
+
+
+def _comparative_cost(r: Reading) -> list[OperationMention]:
+    """ "how much cheaper", "costlier": a comparison of cost, and by how much."""
+    ops = []
+    for m in r.measures:
+        text = m.words.text.lower()
+        if m.kpi is Kpi.COST and text in ("cheaper", "costlier", "more expensive"):
+            ops.append(
+                OperationMention(Op.LESS if text == "cheaper" else Op.MORE, _implied(m.words))
+            )
+            if r.asks(Op.TOTAL):
+                ops.append(OperationMention(Op.DIFFERENCE, _implied(m.words)))
+    return ops
+
+
+def _implied(words: Words) -> Words:
+    """Where an implied operation shows, without consuming the words again."""
+    return replace(words, tokens=())
+
+
+def implied_operations(r: Reading) -> Reading:
+    """Operations the question's shape implies, added to those its words name; they point at
+    the words that imply them but consume none."""
+    ops = list(r.operations) + _comparative_cost(r)
+    yes_no = _yes_no(r)
+    if yes_no is not None:
+        ops.append(yes_no)
+    which = _which(r)
+    if which is not None:
+        ops.append(OperationMention(which, _implied(r.operations[0].words)))
+    if r.reference_periods and not any(o.op is Op.COMPARE for o in ops):
+        ops.append(OperationMention(Op.COMPARE, _implied(r.reference_periods[0].words)))
+    return replace(r, operations=tuple(ops))

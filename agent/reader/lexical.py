@@ -1,0 +1,156 @@
+"""The lexicon's phrases found in a question and turned into slots: measures (resolved against
+the series the site has), operations, grains, splits (with the site's own shift and tariff
+period names), carriers, scope, referents, actions, intent cues and unsupported topics."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from agent.reader.lexicon import Entry, Hit, Lexicon, compile_phrases
+from agent.reader.slots import (
+    Action,
+    ActionMention,
+    CarrierMention,
+    Cue,
+    CurrencyMention,
+    Grain,
+    GrainMention,
+    Kpi,
+    MeasureMention,
+    Op,
+    OperationMention,
+    Reason,
+    Referent,
+    Scope,
+    ScopeMention,
+    Split,
+    SplitMention,
+    UnitMention,
+    UnsupportedMention,
+    Words,
+)
+from agent.reader.text import Sheet
+from agent.reader.vocabulary import Vocabulary, pieces
+
+
+@dataclass
+class Lexical:
+    measures: list[MeasureMention] = field(default_factory=list)
+    operations: list[OperationMention] = field(default_factory=list)
+    grains: list[GrainMention] = field(default_factory=list)
+    splits: list[SplitMention] = field(default_factory=list)
+    carriers: list[CarrierMention] = field(default_factory=list)
+    scopes: list[ScopeMention] = field(default_factory=list)
+    referents: list[Referent] = field(default_factory=list)
+    actions: list[ActionMention] = field(default_factory=list)
+    currencies: list[CurrencyMention] = field(default_factory=list)
+    units: list[UnitMention] = field(default_factory=list)
+    cues: list[Cue] = field(default_factory=list)
+    unsupported: list[UnsupportedMention] = field(default_factory=list)
+    follows: bool = False
+
+
+@lru_cache(maxsize=64)
+def site_entries(shifts: tuple[str, ...], tariff_periods: tuple[str, ...], rank: int) -> tuple[
+    Entry, ...
+]:  # fmt: skip
+    """Phrases for the site's own shift and tariff-period names ("the late shift")."""
+    entries = []
+    for name in shifts:
+        phrases = [f"(?:the )?{name} shifts?", f"shifts? {name}"]
+        pattern = compile_phrases(phrases, f"shift {name!r}")
+        entries.append(Entry("split", f"shift/{name}", pattern, rank))
+    for name in tariff_periods:
+        phrases = [f"{name} (?:tariff|period|hours|rate|time|band)s?", f"in (?:the )?{name} tariff"]
+        pattern = compile_phrases(phrases, f"tariff period {name!r}")
+        entries.append(Entry("split", f"tou/{name}", pattern, rank))
+    return tuple(entries)
+
+
+# Tables whose phrases of several words may contain a meter's word and still win over it:
+# "weather-normalised" is about a baseline, even at a site with a meter called "weather".
+COMPOUND_TABLES = frozenset({"cue", "metric", "unsupported"})
+
+
+class LexicalReader:
+    def __init__(self, sheet: Sheet, lexicon: Lexicon, vocab: Vocabulary, out: Lexical) -> None:
+        self.sheet = sheet
+        self.lexicon = lexicon
+        self.vocab = vocab
+        self.out = out
+
+    def read(self, compounds_only: bool = False) -> Lexical:
+        extra = site_entries(
+            tuple(self.vocab.shifts), tuple(self.vocab.tariff_periods), self.lexicon.rank("split")
+        )
+        for hit in self.lexicon.scan(self.sheet.masked(), extra):
+            if compounds_only and not self._compound(hit):
+                continue
+            words = self.sheet.claim_span(hit.start, hit.end)
+            if words.tokens:
+                self._add(hit, words)
+        return self.out
+
+    def _add(self, hit: Hit, words: Words) -> None:
+        out, key = self.out, hit.key
+        handlers = {
+            "measure": lambda: out.measures.append(MeasureMention(words, kpi=Kpi(key))),
+            "metric": lambda: self._metric(key, words),
+            "operation": lambda: out.operations.append(OperationMention(Op(key), words)),
+            "grain": lambda: out.grains.append(GrainMention(Grain(key), words)),
+            "split": lambda: self._split(key, words),
+            "carrier": lambda: out.carriers.append(
+                CarrierMention(key, self.vocab.of_carrier(key), words)
+            ),
+            "scope": lambda: out.scopes.append(ScopeMention(Scope(key), words)),
+            "referent": lambda: out.referents.append(Referent(key, words)),
+            "action": lambda: out.actions.append(ActionMention(Action(key), words)),
+            "currency": lambda: out.currencies.append(CurrencyMention(key, words)),
+            "unit": lambda: out.units.append(UnitMention(key, words)),
+            "cue": lambda: out.cues.append(Cue(key, words)),
+            "unsupported": lambda: self._unsupported(key, words),
+            "follow": lambda: setattr(out, "follows", True),
+        }
+        handlers[hit.table]()
+
+    def _compound(self, hit: Hit) -> bool:
+        """A phrase of several words that contains a word of a meter's name, but is not itself
+        a name ("weather normalised", but not "outdoor temperature" where that is an alias)."""
+        if hit.table not in COMPOUND_TABLES:
+            return False
+        indices = self.sheet.covering(hit.start, hit.end)
+        tokens = [self.sheet.tokens[i] for i in indices if self.sheet.tokens[i].is_content]
+        if len(tokens) < 2 or self.vocab.lookup("".join(p for t in tokens for p in pieces(t.norm))):
+            return False
+        return any(self.vocab.lookup("".join(pieces(t.norm))) for t in tokens)
+
+    def _metric(self, key: str, words: Words) -> None:
+        """A series metric the site measures, or an honest "no series measures it"."""
+        have = self.vocab.metrics
+        metric = next((m for m in key.split("|") if m in have), None)
+        if metric is None:
+            topic = key.split("|")[0].replace("_", " ")
+            self.out.unsupported.append(UnsupportedMention(topic, Reason.NO_SERIES, words))
+        else:
+            self.out.measures.append(MeasureMention(words, metric=metric))
+
+    def _split(self, key: str, words: Words) -> None:
+        split, _, part = key.partition("/")
+        self.out.splits.append(SplitMention(Split(split), words, part))
+
+    def _unsupported(self, key: str, words: Words) -> None:
+        reason, _, topic = key.partition("/")
+        self.out.unsupported.append(UnsupportedMention(topic or reason, Reason(reason), words))
+
+
+def read_lexical(
+    sheet: Sheet, lexicon: Lexicon, vocab: Vocabulary, found: Lexical | None = None
+) -> Lexical:
+    """Every lexicon phrase of the question not already claimed, as slots (added to `found`)."""
+    return LexicalReader(sheet, lexicon, vocab, found or Lexical()).read()
+
+
+def read_compounds(sheet: Sheet, lexicon: Lexicon, vocab: Vocabulary) -> Lexical:
+    """Before meter names are read: the lexicon's phrases that contain a meter's word."""
+    return LexicalReader(sheet, lexicon, vocab, Lexical()).read(compounds_only=True)

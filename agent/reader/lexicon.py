@@ -1,0 +1,248 @@
+"""The general lexicon (lexicon.yaml) loaded, checked against the reader's enums and compiled,
+and the scanner that finds its phrases in a question, longest match first."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache, lru_cache
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import yaml
+
+from agent.reader.slots import Action, Grain, Intent, Kpi, Op, Reason, Scope, Split
+from common.errors import EMSError
+
+LEXICON_FILE = Path(__file__).with_name("lexicon.yaml")
+REFERENT_KINDS = frozenset({"that", "pair", "same", "time", "topic"})
+# Features the reader derives from slots rather than from cue words.
+STRUCTURAL = frozenset(
+    {
+        "bias",
+        "meter",
+        "carrier",
+        "scope",
+        "period",
+        "measure",
+        "metric",
+        "operation",
+        "grain",
+        "split",
+        "threshold",
+        "horizon",
+        "hour_window",
+        "price",
+        "emission_factor",
+        "rule_ref",
+        "alert_ref",
+        "incident_ref",
+        "action",
+        "control",
+        "unknown_name",
+        "sql",
+    }
+)
+
+
+class InvalidLexicon(EMSError):
+    """The lexicon file does not follow its schema; the message names the entry."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    table: str
+    key: str
+    pattern: re.Pattern[str]
+    rank: int  # the table's place in `priority`: lower wins a tie
+
+
+@dataclass(frozen=True)
+class Hit:
+    table: str
+    key: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity: one per file loaded
+class Lexicon:
+    stop_words: frozenset[str]
+    fillers: frozenset[str]
+    ordinary: frozenset[str]
+    abbreviations: Mapping[str, str]
+    number_words: Mapping[str, int]
+    entries: tuple[Entry, ...]
+    weights: Mapping[Intent, Mapping[str, float]]
+    phrase_words: frozenset[str]  # plain words used in phrases
+    correctable: frozenset[str] = frozenset()  # what a misspelt word may be corrected to
+
+    @property
+    def known_words(self) -> frozenset[str]:
+        return (
+            self.stop_words
+            | self.fillers
+            | self.phrase_words
+            | frozenset(self.abbreviations)
+            | frozenset(self.number_words)
+        )
+
+    def names_word(self, word: str) -> bool:
+        """Some phrase of the lexicon is exactly this one word ("consumers", "unusual")."""
+        return _names_word(self, word)
+
+    def rank(self, table: str) -> int:
+        return next((e.rank for e in self.entries if e.table == table), len(self.entries))
+
+    def scan(self, text: str, extra: tuple[Entry, ...] = ()) -> list[Hit]:
+        """Non-overlapping phrase matches in `text`, longest first, then by table priority."""
+        found: list[tuple[int, int, int, Entry]] = []
+        for entry in (*self.entries, *extra):
+            for m in entry.pattern.finditer(text):
+                if m.end() > m.start():
+                    found.append((m.start(), m.end(), entry.rank, entry))
+        found.sort(key=lambda f: (-(f[1] - f[0]), f[2], f[0]))
+        taken: list[tuple[int, int]] = []
+        hits: list[Hit] = []
+        for start, end, _, entry in found:
+            if any(start < b and end > a for a, b in taken):
+                continue
+            taken.append((start, end))
+            hits.append(Hit(entry.table, entry.key, start, end))
+        return sorted(hits, key=lambda h: h.start)
+
+
+@lru_cache(maxsize=8192)  # bounded: a long-running agent sees ever new words
+def _names_word(lexicon: Lexicon, word: str) -> bool:
+    return any(e.pattern.fullmatch(word) for e in lexicon.entries)
+
+
+def compile_phrases(phrases: list[str], where: str) -> re.Pattern[str]:
+    """One pattern for a list of phrases; a space stands for spaces or hyphens, " ?" for
+    optional ones ("kwh ?/ ?unit" matches "kwh/unit" and "kwh / unit")."""
+    parts = []
+    # the regex alternation takes the first alternative that fits: try the longest first
+    for phrase in sorted(phrases, key=len, reverse=True):
+        body = re.sub(r" \?", r"[\\s-]*", phrase.strip())
+        body = re.sub(r" +", r"[\\s-]+", body)
+        parts.append(f"(?:{body})")
+    try:
+        return re.compile(r"(?<!\w)(?:" + "|".join(parts) + r")(?!\w)")
+    except re.error as exc:
+        raise InvalidLexicon(f"lexicon {where}: a phrase is not a valid pattern: {exc}") from None
+
+
+def _split(value: Any, where: str) -> list[str]:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidLexicon(f"lexicon {where}: expected phrases separated by ';'")
+    return [p.strip() for p in value.split(";") if p.strip()]
+
+
+def _check_key(table: str, key: str) -> None:
+    head = key.split("/", 1)[0]
+    allowed: dict[str, frozenset[str]] = {
+        "measure": frozenset(k.value for k in Kpi),
+        "operation": frozenset(o.value for o in Op),
+        "grain": frozenset(g.value for g in Grain),
+        "split": frozenset(s.value for s in Split),
+        "scope": frozenset(s.value for s in Scope),
+        "referent": REFERENT_KINDS,
+        "action": frozenset(a.value for a in Action),
+        "unsupported": frozenset(r.value for r in Reason),
+        "follow": frozenset({"follow"}),
+    }
+    if table in allowed and head not in allowed[table]:
+        names = ", ".join(sorted(allowed[table]))
+        raise InvalidLexicon(f"lexicon tables.{table}: unknown key {key!r}; keys are: {names}")
+
+
+def _entries(raw: Mapping[str, Any], priority: list[str]) -> tuple[Entry, ...]:
+    entries = []
+    for table, keys in raw.items():
+        if table not in priority:
+            raise InvalidLexicon(f"lexicon tables.{table}: the table is not listed in priority")
+        if not isinstance(keys, Mapping):
+            raise InvalidLexicon(f"lexicon tables.{table}: expected a mapping of keys to phrases")
+        for key, value in keys.items():
+            where = f"tables.{table}.{key}"
+            _check_key(table, str(key))
+            # one pattern per phrase: the scan, not the alternation, picks the longest match
+            for phrase in _split(value, where):
+                pattern = compile_phrases([phrase], where)
+                entries.append(Entry(table, str(key), pattern, priority.index(table)))
+    return tuple(entries)
+
+
+def _weights(raw: Any, cues: frozenset[str]) -> Mapping[Intent, Mapping[str, float]]:
+    if not isinstance(raw, Mapping):
+        raise InvalidLexicon("lexicon intents: expected a mapping of intent to feature weights")
+    known = STRUCTURAL | cues | {f"unsupported:{r.value}" for r in Reason}
+    out: dict[Intent, Mapping[str, float]] = {}
+    for name, weights in raw.items():
+        try:
+            intent = Intent(name)
+        except ValueError:
+            raise InvalidLexicon(f"lexicon intents: unknown intent {name!r}") from None
+        unknown = set(weights) - known
+        if unknown:
+            raise InvalidLexicon(f"lexicon intents.{name}: unknown features {sorted(unknown)}")
+        out[intent] = MappingProxyType({k: float(v) for k, v in weights.items()})
+    return MappingProxyType(out)
+
+
+def _words(raw: Any, where: str) -> frozenset[str]:
+    if not isinstance(raw, str):
+        raise InvalidLexicon(f"lexicon {where}: expected words separated by spaces")
+    return frozenset(raw.split())
+
+
+def _phrase_words(raw: Mapping[str, Any]) -> frozenset[str]:
+    """Plain words of the phrases (no pattern syntax): what a typo may be corrected to."""
+    words: set[str] = set()
+    for keys in raw.values():
+        for value in keys.values():
+            for phrase in str(value).split(";"):
+                words.update(w for w in phrase.split() if re.fullmatch(r"[a-z]{2,}", w))
+    return frozenset(words)
+
+
+def parse_lexicon(data: Any) -> Lexicon:
+    """A lexicon from its parsed YAML; raises InvalidLexicon naming the first problem."""
+    if not isinstance(data, Mapping) or data.get("version") != 1:
+        raise InvalidLexicon("lexicon: expected a mapping with 'version: 1'")
+    for required in ("stop_words", "fillers", "tables", "priority", "intents"):
+        if required not in data:
+            raise InvalidLexicon(f"lexicon: missing '{required}'")
+    tables = data["tables"]
+    if not isinstance(tables, Mapping):
+        raise InvalidLexicon("lexicon tables: expected a mapping of table names")
+    cues = frozenset(str(k) for k in (tables.get("cue") or {}))
+    return Lexicon(
+        stop_words=_words(data["stop_words"], "stop_words"),
+        fillers=_words(data["fillers"], "fillers"),
+        ordinary=_words(data.get("ordinary_words", ""), "ordinary_words"),
+        abbreviations=MappingProxyType(dict(data.get("abbreviations") or {})),
+        number_words=MappingProxyType(
+            {str(k): int(v) for k, v in (data.get("number_words") or {}).items()}
+        ),
+        entries=_entries(tables, list(data["priority"])),
+        weights=_weights(data["intents"], cues),
+        phrase_words=_phrase_words(tables),
+        correctable=_words(data.get("correctable_words", ""), "correctable_words"),
+    )
+
+
+def load_lexicon(path: Path = LEXICON_FILE) -> Lexicon:
+    """Read and check a lexicon file (the shipped one by default)."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise InvalidLexicon(f"cannot read lexicon {path}: {exc}") from None
+    return parse_lexicon(data)
+
+
+@cache
+def default_lexicon() -> Lexicon:
+    return load_lexicon()

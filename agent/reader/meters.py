@@ -1,0 +1,245 @@
+"""Finding the meters a question names: by name or alias (spelt with or without dashes and
+spaces, "pump two" as "pump 2"), by a catalogue group or a family word shared by
+several names ("both pumps", "the two presses"), or by a close misspelling."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from agent.reader.lexicon import Lexicon
+from agent.reader.slots import Match, MeterMention, UnknownName
+from agent.reader.text import Kind, Sheet, Token, fold
+from agent.reader.vocabulary import NameKey, Vocabulary, pieces
+
+# Punctuation that may sit inside a written name: "pump-2", "AHU_3", "P/101", "press #2".
+GLUE = frozenset("-_/.#")
+QUANTIFIERS = (
+    ("all", "of", "the"),
+    ("both", "of", "the"),
+    ("the", "two"),
+    ("the", "three"),
+    ("all", "the"),
+    ("both", "the"),
+    ("all", "three"),
+    ("both",),
+    ("all",),
+    ("each",),
+    ("every",),
+)
+ORDER = {Match.NAME: 0, Match.ALIAS: 1, Match.GROUP: 2, Match.FAMILY: 3}
+FUZZY_CUTOFF = 85.0
+
+
+@dataclass(frozen=True)
+class Window:
+    tokens: tuple[int, ...]  # every token of the window, glue included
+    compact: str
+
+
+@dataclass
+class MeterFinding:
+    mentions: list[MeterMention]
+    unknown: list[UnknownName]
+
+
+class MeterReader:
+    """Reads meter names off a sheet, claiming the tokens it uses."""
+
+    def __init__(self, sheet: Sheet, vocab: Vocabulary, lexicon: Lexicon) -> None:
+        self.sheet = sheet
+        self.vocab = vocab
+        self.lexicon = lexicon
+        self.numbers = lexicon.number_words
+        self.found: list[tuple[int, MeterMention]] = []
+        self.unknown: list[UnknownName] = []
+
+    def read(self) -> MeterFinding:
+        if self.vocab.keys:
+            self._exact()
+            self._fuzzy()
+            self._siblings()
+        self.found.sort(key=lambda f: f[0])
+        return MeterFinding([m for _, m in self.found], self.unknown)
+
+    # ------------------------------------------------------------------ windows
+
+    def _piece(self, token: Token, previous: Token | None) -> str:
+        """A token's part of a compact name; number words after a word become digits."""
+        word = fold(token.norm)
+        if word in self.numbers and previous is not None and previous.kind is Kind.WORD:
+            return str(self.numbers[word])
+        return "".join(pieces(word))
+
+    def _window(self, start: int, size: int) -> Window | None:
+        """`size` name tokens from `start`, glue between them allowed; None if it runs out."""
+        tokens = self.sheet.tokens
+        chosen: list[int] = []
+        parts: list[str] = []
+        i, previous = start, None
+        while i < len(tokens) and len(parts) < size:
+            t = tokens[i]
+            if self.sheet.claimed[i]:
+                return None
+            if t.kind in (Kind.WORD, Kind.NUMBER):
+                parts.append(self._piece(t, previous))
+                chosen.append(i)
+                previous = t
+            elif t.text in GLUE and t.glued and parts and i + 1 < len(tokens):
+                chosen.append(i)
+            else:
+                return None
+            i += 1
+        if len(parts) < size or not "".join(parts):
+            return None
+        return Window(tuple(chosen), "".join(parts))
+
+    # ------------------------------------------------------------------ passes
+
+    def _exact(self) -> None:
+        i = 0
+        while i < len(self.sheet.tokens):
+            i = self._exact_at(i)
+
+    def _exact_at(self, i: int) -> int:
+        for size in range(self.vocab.max_pieces + 1, 0, -1):
+            window = self._window(i, size)
+            if window is None:
+                continue
+            keys = self.vocab.lookup(window.compact)
+            if not keys:
+                continue
+            key = _best(keys)
+            if self._unknown_member(key, window):
+                return window.tokens[-1] + 2
+            self._add(window.tokens, key, 100.0)
+            return window.tokens[-1] + 1
+        return i + 1
+
+    def _unknown_member(self, key: NameKey, window: Window) -> bool:
+        """ "pump 3" where only 1 and 2 exist: a name the catalogue lacks, not the family."""
+        after = window.tokens[-1] + 1
+        if key.match is not Match.FAMILY or key.plural or after >= len(self.sheet.tokens):
+            return False
+        nxt = self.sheet.tokens[after]
+        if self.sheet.claimed[after] or not (
+            nxt.kind is Kind.NUMBER or (nxt.kind is Kind.WORD and len(nxt.norm) == 1)
+        ):
+            return False
+        words = self.sheet.claim((*window.tokens, after))
+        self.unknown.append(UnknownName(words, key.meters))
+        return True
+
+    def _fuzzy(self) -> None:
+        """Misspelt names ("compresor 2", "chiler"); a window holding an ordinary word of
+        the lexicon ("use", "last") is not a name."""
+        known = self.lexicon.known_words
+        for size in (3, 2, 1):
+            for i in range(len(self.sheet.tokens)):
+                window = self._window(i, size)
+                if window is None or any(
+                    self.sheet.tokens[j].norm in known
+                    for j in window.tokens
+                    if self.sheet.tokens[j].kind is Kind.WORD
+                ):
+                    continue
+                if len(window.compact) < 4 or window.compact.isdigit():
+                    continue
+                self._fuzzy_window(window)
+
+    def _fuzzy_window(self, window: Window) -> None:
+        best = self.vocab.fuzzy(window.compact, FUZZY_CUTOFF)
+        if best is not None and len(window.compact) >= 5:
+            self._add(window.tokens, _best(self.vocab.lookup(best[0].compact)), best[1], fuzzy=True)
+            return
+        if len(window.tokens) == 1 and len(window.compact) >= 4:
+            # "extr" for the extruders: the start of a family word
+            for key in self.vocab.keys:
+                if key.match is Match.FAMILY and not key.plural:
+                    if key.compact.startswith(window.compact) and not key.compact[-1].isdigit():
+                        if not self._unknown_member(key, window):
+                            self._add(window.tokens, key, 90.0, fuzzy=True)
+                        return
+
+    def _siblings(self) -> None:
+        """ "pump 1 and 2", "press a or b": the second is a sibling of the first."""
+        for _, mention in list(self.found):
+            if mention.match not in (Match.NAME, Match.ALIAS) or len(mention.meters) != 1:
+                continue
+            key_pieces = pieces(mention.key)
+            if len(key_pieces) < 2:
+                continue
+            i = mention.words.tokens[-1] + 1
+            self._sibling_after(i, key_pieces[:-1])
+
+    def _sibling_after(self, i: int, stem: tuple[str, ...]) -> None:
+        tokens = self.sheet.tokens
+        while i + 1 < len(tokens) and tokens[i].norm in ("and", "or", "&", ",", "+", "vs"):
+            nxt = tokens[i + 1]
+            if self.sheet.claimed[i + 1] or not (
+                nxt.kind is Kind.NUMBER or (nxt.kind is Kind.WORD and len(nxt.norm) == 1)
+            ):
+                return
+            keys = self.vocab.lookup("".join(stem) + self._piece(nxt, tokens[i]))
+            if not keys:
+                return
+            self._add((i + 1,), keys[0], 100.0, sibling=True)
+            i += 2
+
+    # ------------------------------------------------------------------ recording
+
+    def _quantifier(self, first: int) -> tuple[int, ...]:
+        """The "both", "all the", "the two" just before a mention."""
+        tokens = self.sheet.tokens
+        for words in QUANTIFIERS:
+            start = first - len(words)
+            if start < 0:
+                continue
+            span = tuple(range(start, first))
+            if all(tokens[j].norm == w for j, w in zip(span, words, strict=True)):
+                if self.sheet.free(span):
+                    return span
+        return ()
+
+    def _add(
+        self,
+        window: tuple[int, ...],
+        key: NameKey,
+        score: float,
+        *,
+        fuzzy: bool = False,
+        sibling: bool = False,
+    ) -> None:
+        quantifier = self._quantifier(window[0]) if len(key.meters) > 1 else ()
+        words = self.sheet.claim((*quantifier, *window))
+        if window[-1] + 1 < len(self.sheet.tokens):
+            after = self.sheet.tokens[window[-1] + 1]
+            if after.kind is Kind.POSSESSIVE and not self.sheet.claimed[after.index]:
+                words = self.sheet.words((*words.tokens, *self.sheet.claim((after.index,)).tokens))
+        match = Match.SIBLING if sibling else (Match.FUZZY if fuzzy else key.match)
+        ambiguous = key.match is Match.FAMILY and not key.plural and not quantifier
+        # an alias two meters share names neither of them for sure
+        ambiguous = ambiguous or key.match in (Match.NAME, Match.ALIAS)
+        mention = MeterMention(
+            meters=key.meters,
+            match=match,
+            words=words,
+            key=key.label,
+            ambiguous=ambiguous and len(key.meters) > 1,
+            score=score,
+        )
+        self.found.append((words.start, mention))
+
+
+def _best(keys: tuple[NameKey, ...]) -> NameKey:
+    """The most specific way of naming (a name over an alias over a group over a family); when
+    several meters are named that way, one key for all of them."""
+    order = min(ORDER.get(k.match, 9) for k in keys)
+    same = [k for k in keys if ORDER.get(k.match, 9) == order]
+    meters = tuple(dict.fromkeys(m for k in same for m in k.meters))
+    first = same[0]
+    return NameKey(first.pieces, meters, first.match, first.label, first.plural)
+
+
+def find_meters(sheet: Sheet, vocab: Vocabulary, lexicon: Lexicon) -> MeterFinding:
+    """Every meter mention in the question, in order, with the tokens claimed."""
+    return MeterReader(sheet, vocab, lexicon).read()

@@ -1,0 +1,335 @@
+"""Parameters a user states in the question, to be used and echoed rather than replaced by the
+site's defaults: emission factors, prices and time-of-use windows, demand charges, the demand
+window, hours of the day ("22:00-06:00", "overnight") and a forecast's horizon."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import time
+
+from agent.reader.dates import MONTHS
+from agent.reader.slots import (
+    DemandCharge,
+    DemandWindow,
+    EmissionFactor,
+    Horizon,
+    HourWindow,
+    Price,
+    TouWindow,
+)
+from agent.reader.text import Sheet
+
+NUMBER = r"(?P<v>\d+(?:[.,]\d+)*)"
+CUR_BEFORE = r"(?:(?P<c1>€|\$|£|eur|usd|gbp|chf)\s*)?"
+CUR_AFTER = (
+    r"(?:\s*(?P<c2>€|\$|£|eur|euros?|usd|dollars?|gbp|pounds?|chf|ct|cents?|pence|p)(?!\w))?"
+)
+CURRENCIES = {
+    "€": "EUR",
+    "eur": "EUR",
+    "euro": "EUR",
+    "euros": "EUR",
+    "$": "USD",
+    "usd": "USD",
+    "dollar": "USD",
+    "dollars": "USD",
+    "£": "GBP",
+    "gbp": "GBP",
+    "pound": "GBP",
+    "pounds": "GBP",
+    "chf": "CHF",
+}
+CENTS = ("ct", "cent", "cents", "pence", "p")
+DAY_SETS = {
+    "weekday": (0, 1, 2, 3, 4),
+    "working": (0, 1, 2, 3, 4),
+    "workday": (0, 1, 2, 3, 4),
+    "mon": (0, 1, 2, 3, 4),
+    "weekend": (5, 6),
+    "sat": (5,),
+    "sun": (6,),
+}
+ALL_DAYS = (0, 1, 2, 3, 4, 5, 6)
+DAY_WORDS = (
+    r"weekdays?|working days?|workdays?|mon(?:day)?\s*(?:-|to)\s*fri(?:day)?|"
+    r"weekends?|every day|daily|all week|sat(?:urday)?s?|sun(?:day)?s?"
+)
+DAYS = f"(?P<days>{DAY_WORDS})"
+HOUR = r"\d{1,2}(?::\d\d)?\s*(?:am|pm|h|uhr|o'clock)?"
+PERIOD_NAMES = (
+    r"off[\s-]?peak|on[\s-]?peak|peak|day|night|high|low|shoulder|standard|evening|morning"
+)
+
+
+def parse_number(text: str) -> float:
+    """ "1,200" is a thousands separator, "0,42" a decimal comma, "1.200,5" both."""
+    if re.fullmatch(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?", text):
+        return float(text.replace(",", ""))
+    if re.fullmatch(r"\d{1,3}(?:\.\d{3})+,\d+", text):
+        return float(text.replace(".", "").replace(",", "."))
+    if text.count(".") > 1:
+        raise ValueError(text)
+    return float(text.replace(",", "."))
+
+
+def _currency(m: re.Match[str]) -> tuple[str | None, float]:
+    """The currency written around a price, and the factor to whole units (cents / 100)."""
+    words = [m.groupdict().get(g) for g in ("c1", "c2")]
+    written = [w for w in words if w]
+    if any(w in CENTS for w in written):
+        return None, 0.01
+    return next((CURRENCIES[w] for w in written if w in CURRENCIES), None), 1.0
+
+
+def _clock(text: str) -> time | None:
+    """ "8", "08:00", "10pm", "22h" as a time of day; None when it cannot be one."""
+    m = re.fullmatch(r"(\d{1,2})(?::(\d\d))?\s*(am|pm|h|uhr|o'clock)?", text.strip())
+    if m is None:
+        return None
+    hour, minute = int(m.group(1)), int(m.group(2) or 0)
+    if m.group(3) == "pm" and hour < 12:
+        hour += 12
+    if m.group(3) == "am" and hour == 12:
+        hour = 0
+    if hour == 24 and minute == 0:
+        return time(23, 59, 59)
+    if hour > 23 or minute > 59:
+        return None
+    return time(hour, minute)
+
+
+def _days(text: str | None) -> tuple[int, ...]:
+    if not text:
+        return ALL_DAYS
+    key = next((k for k in DAY_SETS if text.startswith(k)), "")
+    return DAY_SETS.get(key, ALL_DAYS)
+
+
+@dataclass
+class Stated:
+    """What the question states, as found so far."""
+
+    emission_factors: list[EmissionFactor] = field(default_factory=list)
+    prices: list[Price] = field(default_factory=list)
+    tou: list[TouWindow] = field(default_factory=list)
+    demand_charges: list[DemandCharge] = field(default_factory=list)
+    demand_windows: list[DemandWindow] = field(default_factory=list)
+    hour_windows: list[HourWindow] = field(default_factory=list)
+    horizons: list[Horizon] = field(default_factory=list)
+
+
+def _tou(sheet: Sheet, stated: Stated) -> None:
+    pattern = (
+        r"\b(?P<name>" + PERIOD_NAMES + r")(?:\s+(?:rate|tariff|hours|period|price|time))?"
+        r"\s*(?:is |of |from |between |=|:)?\s*(?:(?P<d1>" + DAY_WORDS + r")\s+)?"
+        r"(?P<h1>" + HOUR + r")\s*(?:-|to|until|till|and)\s*(?P<h2>" + HOUR + r")(?![\d:])"
+        r"(?:\s*(?:on |,\s*)?"
+        + DAYS
+        + r")?(?:\s*(?:at|@|=|:|for|costs?|is|,)\s*|\s+)"
+        + CUR_BEFORE
+        + NUMBER
+        + CUR_AFTER
+        + r"(?:\s*(?:/|per)\s*kwh)?"
+    )
+    for m in re.finditer(pattern, sheet.masked()):
+        start, end = _clock(m.group("h1")), _clock(m.group("h2"))
+        if start is None or end is None or not sheet.free(sheet.covering(m.start(), m.end())):
+            continue
+        currency, scale = _currency(m)
+        days = _days(m.group("days") or m.group("d1"))
+        words = sheet.claim_span(m.start(), m.end())
+        price = parse_number(m.group("v")) * scale
+        name = re.sub(r"[\s-]+", "-", m.group("name"))
+        stated.tou.append(TouWindow(name, days, start, end, price, words, currency))
+
+
+def _prices(sheet: Sheet, stated: Stated) -> None:
+    charge = (
+        r"\b(?:demand|capacity) charges?\s*(?:of|at|=|:|is)?\s*" + CUR_BEFORE + NUMBER + CUR_AFTER
+        + r"\s*(?:/|per|a)\s*kw\b(?:\s*(?:per|a|/)\s*month)?"
+    )  # fmt: skip
+    for m in re.finditer(charge, sheet.masked()):
+        currency, scale = _currency(m)
+        words = sheet.claim_span(m.start(), m.end())
+        stated.demand_charges.append(
+            DemandCharge(parse_number(m.group("v")) * scale, words, currency)
+        )
+    names = (
+        r"off[\s-]?peak|night|low|standard|otherwise|other times|outside|rest|gas|electricity"
+        r"|flat(?:[\s-]?rate)?"
+    )
+    named = r"(?:(?P<name>" + names + r")\s+)?"
+    lead = r"(?:(?:price|rate|tariff|costs?|at|@)\s*(?:of|at|=|:|is)?\s*)?"
+    # "0.19 €/kWh flat": a single price at all hours
+    per_kwh = r"\s*(?:/|per|a|an)\s*(?P<per>kwh|mwh)\b(?P<flat>\s+flat(?:[\s-]?rate)?\b)?"
+    stated_price = r"(?:(?:price|rate|tariff)\s*(?:of|at|=|:|is)?\s*)"
+    patterns = (
+        r"\b" + named + lead + CUR_BEFORE + NUMBER + CUR_AFTER + per_kwh,
+        r"\b" + named + stated_price + CUR_BEFORE + NUMBER + CUR_AFTER + r"(?!\s*(?:/|per|%))",
+    )
+    for pattern in patterns:
+        for m in re.finditer(pattern, sheet.masked()):
+            if not sheet.free(sheet.covering(m.start(), m.end())):
+                continue
+            currency, scale = _currency(m)
+            value = parse_number(m.group("v")) * scale
+            if m.groupdict().get("per") == "mwh":
+                value /= 1000
+            words = sheet.claim_span(m.start(), m.end())
+            name = re.sub(r"[\s-]+", "-", m.group("name") or "")
+            if m.groupdict().get("flat"):
+                name = "flat"
+            stated.prices.append(Price(value, words, currency, name))
+
+
+MASS = {"kg": 1.0, "g": 0.001, "gram": 0.001, "grams": 0.001, "t": 1000.0, "tonne": 1000.0,
+        "tonnes": 1000.0, "ton": 1000.0, "tons": 1000.0}  # fmt: skip
+
+
+def _emission_factors(sheet: Sheet, stated: Stated) -> None:
+    cue = (
+        r"(?:(?:an? |the )?(?:emission|emissions|carbon|co2e?|grid|ghg)\s+(?:factor|intensity)"
+        r"|factor)"
+    )
+    lead = r"\b(?:" + cue + r"(?:\s+(?:of|at|=|:|is))?\s*)?"
+    unit = (
+        r"\s*(?P<mass>kg|g|grams?|t|tonnes?|tons?)\s*(?:co2e?|co₂e?|of co2e?)?\s*(?:/|per|a|an)"
+        r"\s*(?P<en>kwh|mwh)\b"
+    )
+    bare = r"\b" + cue + r"(?:\s+(?:of|at|=|:|is))?\s*" + NUMBER + r"\b(?!\s*(?:kg|g|t|%)\b)"
+    for pattern, has_unit in ((lead + NUMBER + unit, True), (bare, False)):
+        for m in re.finditer(pattern, sheet.masked()):
+            if not sheet.free(sheet.covering(m.start(), m.end())):
+                continue
+            value = parse_number(m.group("v"))
+            if has_unit:
+                value *= MASS[m.group("mass")] / (1000.0 if m.group("en") == "mwh" else 1.0)
+            carrier = _carrier_near(sheet.masked(), m.start(), m.end())
+            words = sheet.claim_span(m.start(), m.end())
+            stated.emission_factors.append(
+                EmissionFactor(value, words, carrier, unit_assumed=not has_unit)
+            )
+
+
+def _carrier_near(text: str, start: int, end: int) -> str | None:
+    around = text[max(0, start - 25) : end + 25]
+    if re.search(r"\b(?:gas|natural gas)\b", around):
+        return "gas"
+    if re.search(r"\b(?:grid|electricity|electric|power)\b", around):
+        return "electricity"
+    return None
+
+
+def _demand_windows(sheet: Sheet, stated: Stated) -> None:
+    demand = r"(?=[\s-]+(?:demand|peak|average|window|interval|block|rolling|max))"
+    window = r"[\s-]+(?:demand[\s-]+)?(?:window|interval|block)\b"
+    patterns = (
+        (r"\b(?P<n>\d+)[\s-]*min(?:ute)?s?" + window, None),
+        (r"\b(?P<n>\d+)[\s-]*min(?:ute)?s?\b" + demand, None),
+        (r"\b(?:demand|peak)\s+(?:window|interval)\s*(?:of|=|:)?\s*(?P<n>\d+)\s*min(?:ute)?s?\b",
+         None),
+        (r"\bhalf[\s-]hour(?:ly)?" + demand, 30),
+        (r"\bquarter[\s-]hour(?:ly)?" + demand, 15),
+    )  # fmt: skip
+    for pattern, fixed in patterns:
+        for m in re.finditer(pattern, sheet.masked()):
+            if not sheet.free(sheet.covering(m.start(), m.end())):
+                continue
+            minutes = fixed or int(m.group("n"))
+            words = sheet.claim_span(m.start(), m.end())
+            stated.demand_windows.append(DemandWindow(minutes, words))
+
+
+def _hour_windows(sheet: Sheet, stated: Stated) -> None:
+    months = "|".join(sorted(MONTHS, key=len, reverse=True))
+    cue = r"(?P<cue>overnight|at night|nights?|between|from|during|in the hours?|hours?|window)"
+    named = r"(?:(?P<name>" + PERIOD_NAMES + r")(?:\s+(?:hours|period|tariff|time|rate))?\s+)?"
+    pattern = (
+        r"\b" + named + r"(?:" + cue + r"\s+)?(?:the hours (?:of )?)?(?P<t1>" + HOUR + r")\s*"
+        r"(?:-|to|until|till|and)\s*(?P<t2>" + HOUR + r")(?![\w:])"
+        r"(?!\s*(?:" + months + r")\b)"
+    )
+    text = sheet.masked()
+    for m in re.finditer(pattern, text):
+        written = m.group("t1") + m.group("t2")
+        marked = bool(re.search(r":|am|pm|h|uhr|o'clock", written))
+        night = (m.group("cue") or "") in ("overnight", "at night", "night", "nights", "hours")
+        night = night or bool(m.group("name"))  # "peak hours 8-20", "night 22-6"
+        # "Oct 5-11" is days; "on 14 October between 06:00 and 14:00" is hours
+        preceded = not marked and re.search(r"(?:" + months + r")\.?\s*$", text[: m.start()])
+        start, end = _clock(m.group("t1")), _clock(m.group("t2"))
+        if not (marked or night) or preceded or start is None or end is None:
+            continue
+        if not sheet.free(sheet.covering(m.start(), m.end())):
+            continue
+        name = re.sub(r"[\s-]+", "-", m.group("name") or "")
+        words = sheet.claim_span(m.start(), m.end())
+        stated.hour_windows.append(HourWindow(start, end, words, name=name))
+    for m in re.finditer(PARTS_OF_DAY, text):
+        if stated.hour_windows or not sheet.free(sheet.covering(m.start(), m.end())):
+            continue
+        part = m.group("part").replace(" ", "")
+        if part in ("morning", "afternoon", "evening") and not (
+            m.group("lead") or DAY_BEFORE.search(text[: m.start()])
+        ):
+            continue  # "good morning" is a greeting
+        start, end = DAY_PARTS[part]
+        words = sheet.claim_span(m.start(), m.end())
+        stated.hour_windows.append(HourWindow(start, end, words, assumed=True))
+
+
+# Parts of the day without hours: the reader's reading, which an answer states.
+NIGHT = (time(22), time(6))
+DAY_PARTS = {
+    "overnight": NIGHT,
+    "nights": NIGHT,
+    "night": NIGHT,
+    "nighttime": NIGHT,
+    "morning": (time(6), time(12)),
+    "afternoon": (time(12), time(18)),
+    "evening": (time(18), time(22)),
+}
+PARTS_OF_DAY = (
+    r"\b(?:(?P<lead>at|during the|in the|this|at the) )?"
+    r"(?P<part>overnight|nights|night ?time|night|morning|afternoon|evening)\b"
+    r"(?![\s-]+(?:shifts?|tariff|rate|load|time))"
+)
+# "tomorrow afternoon", "Monday morning": a day before the part of the day is lead enough
+DAY_BEFORE = re.compile(
+    r"(?:today|tomorrow|yesterday|monday|tuesday|wednesday|thursday|friday|saturday|sunday|\d)"
+    r"\W*$"
+)
+
+
+def _horizons(sheet: Sheet, stated: Stated, numbers: dict[str, int]) -> None:
+    num = r"(?P<n>\d+|" + "|".join(numbers) + r")"
+    unit_hours = {"hour": 1, "h": 1, "day": 24, "week": 168}
+    pattern = (
+        r"\b(?:for |in |over |during )?(?:the )?(?:next|coming|following|upcoming) (?:"
+        + num + r" )?(?P<u>hour|h|day|week)s?\b"
+    )  # fmt: skip
+    text = sheet.masked()
+    for m in re.finditer(pattern, text):
+        n = m.group("n")
+        count = (int(n) if n.isdigit() else numbers[n]) if n else 1
+        hours = count * unit_hours[m.group("u")]
+        stated.horizons.append(Horizon(hours, sheet.claim_span(m.start(), m.end())))
+    fixed = {"tomorrow": 24, "day ahead": 24, "week ahead": 168, "rest of the day": 24}
+    for m in re.finditer(r"\b(?:for |by )?(tomorrow|day ahead|week ahead|rest of the day)\b", text):
+        if sheet.free(sheet.covering(m.start(), m.end())):
+            words = sheet.claim_span(m.start(), m.end())
+            stated.horizons.append(Horizon(fixed[m.group(1)], words))
+
+
+def find_stated(sheet: Sheet, numbers: dict[str, int]) -> Stated:
+    """Every stated parameter, most specific first so that a TOU window's hours are not also
+    read as an hour window, nor its price as a plain price."""
+    stated = Stated()
+    _tou(sheet, stated)
+    _prices(sheet, stated)
+    _emission_factors(sheet, stated)
+    _demand_windows(sheet, stated)
+    _hour_windows(sheet, stated)
+    _horizons(sheet, stated, numbers)
+    return stated

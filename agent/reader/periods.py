@@ -1,0 +1,480 @@
+"""Time phrases as people write them ("in September", "since Monday", "from 5 to 11 October",
+"the first half of 2026", "the week of 12 October", "November last year", "FY2026") found in a
+question, each with its words, its role (asked about, compared with, a baseline's base) and,
+for "the week before" or "the same period last year", the relation to another period."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+
+from dateutil.relativedelta import relativedelta
+
+from agent.reader.dates import (
+    MONTHS,
+    NUM,
+    ORDINALS,
+    UNIT,
+    WEEKDAYS,
+    Calendar,
+    Found,
+    bounds,
+    day,
+    days,
+    latest_year,
+    month,
+    month_span,
+    months_span,
+    number,
+    shift,
+    weekday,
+)
+from agent.reader.ranges import ranges, single_days
+from agent.reader.slots import PeriodMention, PeriodRole, Relation, TimeSpan
+from agent.reader.text import Sheet
+
+Matcher = Callable[[str, Calendar], list[Found]]
+
+FIXED = {
+    "today": "today",
+    "yesterday": "yesterday",
+    "this week": "this week",
+    "last week": "last week",
+    "previous week": "last week",
+    "past week": "last 7 days",
+    "this month": "this month",
+    "last month": "last month",
+    "previous month": "last month",
+    "past month": "last 30 days",
+    "this quarter": "this quarter",
+    "last quarter": "last quarter",
+    "previous quarter": "last quarter",
+    "this year": "this year",
+    "last year": "last year",
+    "previous year": "last year",
+    "past year": "last 12 months",
+    "year to date": "year to date",
+    "month to date": "month to date",
+    "so far this month": "month to date",
+    "so far this year": "year to date",
+    "recently": "last 7 days",
+    "lately": "last 7 days",
+    "these days": "last 7 days",
+    "past fortnight": "last 14 days",
+    "last fortnight": "last 14 days",
+    "fortnight": "last 14 days",
+}
+SAME_LAST_YEAR = (
+    r"(?:the )?(?:same|equivalent) (?:week|month|period|quarter|day|time) (?:a |one |of )?"
+    r"(?:last |the previous |the prior )?year|(?:a|one) year (?:earlier|before)|last year's|"
+    r"year over year|year-on-year|year on year|yoy"
+)
+RELATIONS = {
+    r"(?:the |that )?(?:week|one) before|(?:the )?prior week|(?:the )?previous one": (
+        Relation.WEEK_BEFORE
+    ),
+    r"(?:the )?month before|(?:the )?prior month": Relation.MONTH_BEFORE,
+    SAME_LAST_YEAR: Relation.YEAR_BEFORE,
+    r"(?:the )?(?:period|time) before|(?:the )?(?:previous|prior|preceding) period|"
+    r"(?:the )?(?:\d+|seven|fourteen|thirty) (?:days|weeks|months) before(?: that| it| then)?": (
+        Relation.PERIOD_BEFORE
+    ),
+    r"(?:the )?day before": Relation.DAY_BEFORE,
+}
+SEASONS = {"spring": (3, 3), "summer": (6, 3), "autumn": (9, 3), "fall": (9, 3), "winter": (12, 3)}
+
+
+def _keywords(text: str, cal: Calendar) -> list[Found]:
+    """'last week', 'this month', 'the last 7 days', 'past 24h'."""
+    keys = sorted(FIXED, key=len, reverse=True)
+    lead = r"\b(?:over |during |in |for )?(?:the )?"
+    found = [
+        Found(TimeSpan(FIXED[m.group(1)], m.group(1)), m.start(), m.end())
+        for m in re.finditer(lead + "(" + "|".join(keys) + r")\b", text)
+    ]
+    last_n = r"\b(?:over |in |for )?(?:the )?(?:last|past|previous|recent) " + NUM + " " + UNIT
+    for m in re.finditer(last_n + r"\b", text):
+        n = number(m.group("n"))
+        unit = {"hr": "hour", "h": "hour"}.get(m.group("unit"), m.group("unit"))
+        if unit == "year":
+            unit, n = "month", 12 * n
+        span = TimeSpan(f"last {n} {unit}s", f"the last {n} {unit}s")
+        found.append(Found(span, m.start(), m.end()))
+    for m in re.finditer(r"\b(?:last|past) (\d+) ?h\b", text):
+        n = int(m.group(1))
+        found.append(Found(TimeSpan(f"last {n} hours", f"the last {n} hours"), m.start(), m.end()))
+    return found
+
+
+def _befores(text: str, cal: Calendar) -> list[Found]:
+    """'the week before last', 'the month before last', 'last weekend', 'two weeks ago'."""
+    found = []
+    today = cal.today
+    monday = today - timedelta(days=today.weekday())
+    first_of_month = today.replace(day=1)
+    for m in re.finditer(r"\b(?:the )?week before last\b", text):
+        first = monday - timedelta(days=14)
+        found.append(Found(days(first, first + timedelta(days=6), m.group(0)), m.start(), m.end()))
+    for m in re.finditer(r"\b(?:the )?month before last\b", text):
+        first = first_of_month - relativedelta(months=2)
+        found.append(Found(month_span(first.year, first.month), m.start(), m.end()))
+    for m in re.finditer(r"\b(?:last|this past|on the|over the|at the) weekend\b", text):
+        saturday = monday - timedelta(days=2)
+        span = days(saturday, saturday + timedelta(days=1), "last weekend")
+        found.append(Found(span, m.start(), m.end()))
+    for m in re.finditer(r"\b(a|one|two|2|three|3|four|4) (week|month|year)s? ago\b", text):
+        n = number(m.group(1))
+        if m.group(2) == "week":
+            first = monday - timedelta(days=7 * n)
+            span = days(first, first + timedelta(days=6), m.group(0))
+        elif m.group(2) == "month":
+            first = first_of_month - relativedelta(months=n)
+            span = month_span(first.year, first.month)
+        else:
+            y = today.year - n
+            span = days(date(y, 1, 1), date(y, 12, 31), str(y))
+        found.append(Found(span, m.start(), m.end()))
+    return found
+
+
+def _weekdays(text: str, cal: Calendar) -> list[Found]:
+    """'on Monday', 'last Friday': the most recent such day ('this Monday' may be today)."""
+    found = []
+    today = cal.today
+    pattern = (
+        r"\b(?P<w>this |last |on |past )?" + weekday("d") + r"\b"
+        r"(?P<of>,? (?:of|in) (?:the )?(?:last|previous|this) week|,? last week)?"
+    )
+    for m in re.finditer(pattern, text):
+        word = (m.group("w") or "").strip()
+        if m.group("of"):
+            monday = today - timedelta(days=today.weekday())
+            if "this" not in m.group("of"):
+                monday -= timedelta(days=7)
+            d = monday + timedelta(days=WEEKDAYS[m.group("d")])
+            found.append(Found(days(d, d, f"{d:%A %-d %B}"), m.start(), m.end()))
+            continue
+        if m.group("d") in ("sun", "sat", "wed", "mon") and not word:
+            continue  # ordinary words unless a cue says they are days
+        back = (today.weekday() - WEEKDAYS[m.group("d")]) % 7
+        if word == "last" or (back == 0 and word != "this"):
+            back = back or 7
+        d = today - timedelta(days=back)
+        found.append(Found(days(d, d, f"{d:%A %-d %B}"), m.start(), m.end()))
+    return found
+
+
+def _months(text: str, cal: Calendar) -> list[Found]:
+    """'in September', 'sept 2025', "oct '25", 'last October', 'November last year'."""
+    found = []
+    today = cal.today
+    cue = r"(?P<cue>(?:in|for|during|of|since|from|to|and|vs|than|until|between|through) )?"
+    pattern = r"\b" + cue + r"(?P<rel>last |previous |this )?" + month("m")
+    for m in re.finditer(pattern + r"(?:,? (?P<y>(?:19|20)\d\d)|\s*'(?P<yy>\d\d))?\b", text):
+        mo = MONTHS[m.group("m")]
+        y = int(m.group("y")) if m.group("y") else None
+        y = 2000 + int(m.group("yy")) if m.group("yy") else y
+        if m.group("m") in ("may", "mar", "jan", "mai") and not (
+            y or m.group("cue") or m.group("rel")
+        ):
+            continue  # ordinary words too: they need a cue or a year
+        yr = y if y else latest_year(mo, 1, today)
+        if not y and (m.group("rel") or "").strip() in ("last", "previous") and yr == today.year:
+            yr -= 1  # "last October" in November is a year ago; "this October" just passed
+        found.append(Found(month_span(yr, mo), m.start(), m.end()))
+    found += _month_of_year(text, cal)
+    for m in re.finditer(r"\b(\d{4})-(\d{2})\b(?!-\d)", text):
+        if 1 <= int(m.group(2)) <= 12:
+            found.append(Found(month_span(int(m.group(1)), int(m.group(2))), m.start(), m.end()))
+    return found
+
+
+def _month_of_year(text: str, cal: Calendar) -> list[Found]:
+    """'November last year', 'last year's November', 'October of the previous year'."""
+    found = []
+    rel = r"(?P<r>last|previous|this|the previous|the prior|the current)"
+    patterns = (
+        r"\b(?:in |for |during )?" + month("m") + r" (?:of |in )?" + rel + r" year\b",
+        r"\b(?:in |for |during )?" + rel + r" year(?:'s)? " + month("m") + r"\b",
+        r"\b(?:in |for |during )?" + month("m") + r" (?:a|one) year ago\b",
+    )
+    for pattern in patterns:
+        for m in re.finditer(pattern, text):
+            back = 0 if "r" in m.groupdict() and "this" in (m.group("r") or "") else 1
+            back = 0 if "current" in (m.groupdict().get("r") or "") else back
+            y = cal.today.year - back
+            found.append(Found(month_span(y, MONTHS[m.group("m")]), m.start(), m.end()))
+    return found
+
+
+def _quarters_and_halves(text: str, cal: Calendar) -> list[Found]:
+    """'Q3', '2025-Q3', 'the third quarter of 2025', 'H1 2026', 'the first half of 2026'."""
+    found = []
+    quarter = r"\b(?:(?P<y1>(?:19|20)\d\d)[\s-]*)?q(?P<q>[1-4])(?:[\s-]*(?P<y2>(?:19|20)\d\d))?\b"
+    for m in re.finditer(quarter, text):
+        span = _part(int(m.group("q")), 3, m.group("y1") or m.group("y2"), cal, "Q")
+        found.append(Found(span, m.start(), m.end()))
+    ordinal = r"\b(?:the )?(?P<o>first|second|third|fourth|1st|2nd|3rd|4th) quarter(?: of)?"
+    for m in re.finditer(ordinal + r"(?: (?:the year )?(?P<y>(?:19|20)\d\d))?\b", text):
+        span = _part(ORDINALS[m.group("o")], 3, m.group("y"), cal, "Q")
+        found.append(Found(span, m.start(), m.end()))
+    half = r"\b(?:the )?(?P<o>first|second|1st|2nd) half(?: of)?(?: the year)?"
+    for m in re.finditer(half + r"(?: (?P<y>(?:19|20)\d\d)| (?P<rel>last|this) year)?\b", text):
+        y = m.group("y") or (str(cal.today.year - 1) if m.group("rel") == "last" else None)
+        span = _part(ORDINALS[m.group("o")], 6, y, cal, "H")
+        found.append(Found(span, m.start(), m.end()))
+    short = r"\b(?:(?P<y1>(?:19|20)\d\d)[\s-]*)?h(?P<h>[12])(?:[\s-]*(?P<y2>(?:19|20)\d\d))?\b"
+    for m in re.finditer(short, text):
+        span = _part(int(m.group("h")), 6, m.group("y1") or m.group("y2"), cal, "H")
+        found.append(Found(span, m.start(), m.end()))
+    return found
+
+
+def _part(n: int, size: int, year_text: str | None, cal: Calendar, prefix: str) -> TimeSpan:
+    """The n-th quarter (size 3) or half (size 6) of a year; the latest one begun if no year."""
+    first_month = size * (n - 1) + 1
+    y = int(year_text) if year_text else latest_year(first_month, 1, cal.today)
+    first = date(y, first_month, 1)
+    span = months_span(first, size, f"{prefix}{n} {y}")
+    return replace(span, period=f"{y}-Q{n}") if size == 3 else span
+
+
+def _weeks_and_years(text: str, cal: Calendar) -> list[Found]:
+    """'week 36', 'KW43', 'in 2025', and seasons ('the summer months')."""
+    found = []
+    today = cal.today
+    week = r"\b(?:calendar week|week|cw|kw|w)\s*(?P<w>\d{1,2})"
+    for m in re.finditer(week + r"(?:\s*(?:of |/)?\s*(?P<y>(?:19|20)\d\d))?\b", text):
+        w, explicit = int(m.group("w")), m.group("y")
+        y = int(explicit) if explicit else today.isocalendar().year
+        try:
+            first = date.fromisocalendar(y, w, 1)
+            if first > today and not explicit:
+                y -= 1
+                first = date.fromisocalendar(y, w, 1)
+        except ValueError:
+            continue
+        span = TimeSpan(f"{y}-W{w:02d}", f"week {w} of {y}", first, first + timedelta(days=6))
+        found.append(Found(span, m.start(), m.end()))
+    for m in re.finditer(r"\b(?:in |for |during |of )?(?P<y>(?:19|20)\d\d)\b(?![-./]\d)", text):
+        y = int(m.group("y"))
+        found.append(Found(days(date(y, 1, 1), date(y, 12, 31), str(y)), m.start(), m.end()))
+    season = (
+        r"\b(?:in |during |over )?(?:the )?(?P<rel>this |last |previous )?"
+        r"(spring|summer|autumn|fall|winter)(?: months)?(?: of (?P<y>(?:19|20)\d\d))?\b"
+    )
+    for m in re.finditer(season, text):
+        first_month, n = SEASONS[m.group(2)]
+        y = int(m.group("y")) if m.group("y") else latest_year(first_month, 1, today)
+        if (m.group("rel") or "").strip() in ("last", "previous"):
+            y -= 1  # the one before the latest
+        span = months_span(date(y, first_month, 1), n, f"{m.group(2)} {y}")
+        found.append(Found(span, m.start(), m.end(), note=f"{m.group(2)} read as {span.label}"))
+    return found
+
+
+def _fiscal(text: str, cal: Calendar) -> list[Found]:
+    """'this fiscal year', 'last FY', 'FY2026', 'fiscal year to date'."""
+    found = []
+    fs = cal.fiscal_start
+    note = "" if fs != 1 else "fiscal year read as the calendar year: the catalogue names no other"
+    current = date(cal.today.year if cal.today.month >= fs else cal.today.year - 1, fs, 1)
+    words = r"(?:fiscal year|fiscal|financial year|fy)"
+    for m in re.finditer(r"\b(?:the )?(?P<rel>this|current|last|previous) " + words + r"\b", text):
+        first = current - relativedelta(years=1 if m.group("rel") in ("last", "previous") else 0)
+        span = months_span(first, 12, f"fiscal year from {first:%b %Y}")
+        found.append(Found(span, m.start(), m.end(), note=note))
+    for m in re.finditer(r"\b" + words + r" ?'?(?P<y>(?:19|20)?\d\d)\b", text):
+        y = int(m.group("y")) + (2000 if len(m.group("y")) == 2 else 0)
+        first = date(y - 1 if fs != 1 else y, fs, 1)  # named by the year it ends in
+        span = months_span(first, 12, f"FY{y} ({first:%b %Y} to 12 months)")
+        found.append(Found(span, m.start(), m.end(), note=note))
+    for m in re.finditer(r"\b(?:" + words + r" to date|fytd)\b", text):
+        span = TimeSpan(f"since {current.isoformat()}", f"fiscal year to date (since {current})")
+        found.append(Found(span, m.start(), m.end(), note=note))
+    return found
+
+
+def _week_of(text: str, cal: Calendar) -> list[Found]:
+    """'the week of 12 October' (its Monday-to-Sunday week), 'the week starting 5 Oct'."""
+    found = []
+    lead = r"\b(?:the |in the |during the )?week (?P<how>of|starting|commencing|beginning|from) "
+    dates = (
+        r"(?:the )?" + day("d") + r"(?: of)? " + month("m"),
+        month("m") + r" " + day("d") + r"\b",
+    )
+    for written in dates:
+        pattern = lead + written + r"(?:,? (?P<y>(?:19|20)\d\d))?"
+        for m in re.finditer(pattern, text):
+            mo, dd = MONTHS[m.group("m")], int(m.group("d"))
+            y = int(m.group("y")) if m.group("y") else latest_year(mo, dd, cal.today)
+            try:
+                d = date(y, mo, dd)
+            except ValueError:
+                continue
+            first = d - timedelta(days=d.weekday()) if m.group("how") == "of" else d
+            span = days(first, first + timedelta(days=6), f"the week of {d:%-d %B %Y}")
+            found.append(Found(span, m.start(), m.end()))
+    return found
+
+
+def _relations(text: str, cal: Calendar) -> list[Found]:
+    return [
+        Found(None, m.start(), m.end(), relation=relation)
+        for pattern, relation in RELATIONS.items()
+        for m in re.finditer(r"\b(?:" + pattern + r")\b", text)
+    ]
+
+
+def _since_start(text: str, cal: Calendar) -> list[Found]:
+    found = []
+    for m in re.finditer(r"\bsince (?:the )?(?:beginning|start) of (?:the )?(month|year|week)\b",
+                         text):  # fmt: skip
+        kind = {"month": "month to date", "year": "year to date", "week": "this week"}[m.group(1)]
+        found.append(Found(TimeSpan(kind, kind), m.start(), m.end()))
+    return found
+
+
+MATCHERS: tuple[Matcher, ...] = (
+    ranges,
+    _keywords,
+    _befores,
+    _weekdays,
+    single_days,
+    _months,
+    _quarters_and_halves,
+    _weeks_and_years,
+    _fiscal,
+    _week_of,
+    _relations,
+    _since_start,
+)
+
+
+COMPARING = re.compile(
+    r"\b(?:compar\w*|vs\.?|versus|against|than|relative to|year over year|yoy|change\w*|"
+    r"differ\w*|delta|increas\w*|decreas\w*|drop\w*|ris[ei]\w*|rose|fall\w*|fell|went (?:up|down))"
+    r"\b"
+)
+MODELLING = re.compile(r"\b(?:baseline\w*|base line|fit\w*|model\w*|regression|trained|train)\b")
+REFERENCE_CUE = re.compile(
+    r"(?:\bthan|\bvs\.?|\bversus|\bagainst|\bcompared (?:to|with)|\bwith|\brelative to|\bfrom"
+    r"|\bor)\s*(?:(?:in|on|during|over|for|the|that of|that in)\s+)*$"
+)
+BASE_CUE = re.compile(
+    r"(?:\busing|\bon|\bover|\bfrom|\bbased on|\btrained on|\bfitted on|\bbaseline period"
+    r"|\bbase (?:period|year))\s*"
+    r"(?:(?:the|data|of|period|\d+ months?|twelve months)\s+)*$"
+)
+# "2025 as the base year", "the 2025 baseline": the base named after the period
+BASE_AFTER = re.compile(
+    r"\s*(?:as (?:the |a |our )?)?(?:baseline|base (?:year|period)|reference (?:year|period))\b"
+)
+AS_BASE = re.compile(r"\s*as (?:the |a |our )?(?:base|reference) (?:year|period)\b")
+SO_FAR = re.compile(r"\b(?:so far|to date|until now|up to now|up till now)\b")
+RUNNING = ("today", "this week", "this month", "this quarter", "this year")
+
+
+def _candidates(text: str, cal: Calendar) -> list[Found]:
+    """The longest periods first, then those that do not overlap them, in question order
+    ("November last year" over "vs November")."""
+    found = [f for matcher in MATCHERS for f in matcher(text, cal)]
+    found.sort(key=lambda f: (-(f.end - f.start), f.start))
+    chosen: list[Found] = []
+    for f in found:
+        if any(f.start < c.end and f.end > c.start for c in chosen):
+            continue
+        chosen.append(f)
+    return sorted(chosen, key=lambda f: f.start)
+
+
+def _since(text: str, f: Found, now: datetime) -> Found:
+    """A period after "since" runs from its start until now."""
+    lead = re.search(
+        r"\bsince (?:the )?(?:(?:start|beginning) )?(?:of )?(?:the )?$", text[: f.start]
+    )
+    inside = re.match(r"since\b", text[f.start : f.end])
+    if f.span is None or not (lead or inside) or f.span.period.startswith("since"):
+        return f
+    first, _ = bounds(f.span, now)
+    span = TimeSpan(f"since {first.isoformat()}", f"since {f.span.label}", first, None)
+    return replace(f, span=span, start=lead.start() if lead else f.start)
+
+
+def _role(text: str, f: Found, comparing: bool, modelling: bool) -> PeriodRole:
+    lead = re.match(r"(?:from|than|vs|with|against|using|on|over) ", text[f.start : f.end])
+    before = text[max(0, f.start - 40) : f.start] + (lead.group(0) if lead else "")
+    after = BASE_AFTER.match(text, f.end)
+    if modelling and (BASE_CUE.search(before) or after) and _long(f):
+        return PeriodRole.BASE
+    if comparing and REFERENCE_CUE.search(before):
+        return PeriodRole.REFERENCE
+    return PeriodRole.SUBJECT
+
+
+def _long(f: Found) -> bool:
+    """A baseline is fitted on months of data, not on a day."""
+    span = f.span
+    if span is None or span.start is None or span.end is None:
+        return span is not None and span.period.startswith("last") and "month" in span.period
+    return (span.end - span.start).days >= 60
+
+
+def find_periods(sheet: Sheet, now: datetime, fiscal_start: int = 1) -> tuple[
+    list[PeriodMention], list[str]
+]:  # fmt: skip
+    """Every period of the question, claimed on the sheet, with roles and relations resolved
+    where the question itself names the period they are relative to; and notes on readings
+    that took an assumption (a season, a fiscal year)."""
+    text = sheet.masked()
+    chosen = [_since(text, f, now) for f in _candidates(text, Calendar(now.date(), fiscal_start))]
+    so_far = SO_FAR.search(text)
+    comparing, modelling = bool(COMPARING.search(text)), bool(MODELLING.search(text))
+    mentions: list[PeriodMention] = []
+    for f in chosen:
+        span = f.span
+        extra: tuple[int, ...] = ()
+        if so_far and span is not None and span.period in RUNNING:
+            first, _ = bounds(span, now)
+            span = TimeSpan(f"since {first.isoformat()}", f"{span.label} so far", first, None)
+            extra = sheet.covering(so_far.start(), so_far.end())
+        role = _role(text, f, comparing, modelling)
+        as_base = AS_BASE.match(text, f.end) if role is PeriodRole.BASE else None
+        if as_base:  # "as the base year" belongs to the period; "baseline" stays a cue
+            extra = (*extra, *sheet.covering(as_base.start(), as_base.end()))
+        words = sheet.claim((*sheet.covering(f.start, f.end), *extra))
+        mentions.append(PeriodMention(words, span, role, f.relation))
+    notes = [f.note for f in chosen if f.note]
+    return _resolve(_merge(mentions, sheet), now), notes
+
+
+def _merge(mentions: list[PeriodMention], sheet: Sheet) -> list[PeriodMention]:
+    """The same period written twice ("the summer months, June until August") is one; the same
+    period as a reference ("the past 7 days with the previous 7 days") is the one before."""
+    out: list[PeriodMention] = []
+    for m in mentions:
+        twin = next((o for o in out if m.span and o.span and o.span.period == m.span.period), None)
+        if twin is None:
+            out.append(m)
+        elif m.role is PeriodRole.REFERENCE and twin.role is PeriodRole.SUBJECT:
+            out.append(replace(m, span=None, relation=Relation.PERIOD_BEFORE))
+        else:
+            # one period, written in both places: its words run from the first to the last
+            tokens = tuple(sorted({*twin.words.tokens, *m.words.tokens}))
+            out[out.index(twin)] = replace(twin, words=sheet.words(tokens))
+    return out
+
+
+def _resolve(mentions: list[PeriodMention], now: datetime) -> list[PeriodMention]:
+    """Relations anchored on the nearest period before them in the same question."""
+    out: list[PeriodMention] = []
+    for m in mentions:
+        anchor = next((o for o in reversed(out) if o.relation is None and o.span), None)
+        if m.relation is None or m.span is not None or anchor is None or anchor.span is None:
+            out.append(m)
+            continue
+        role = PeriodRole.REFERENCE if m.role is PeriodRole.SUBJECT else m.role
+        out.append(replace(m, span=shift(anchor.span, m.relation, now), role=role))
+    return out

@@ -1,0 +1,160 @@
+"""Date ranges and single days as people write them: "from 5 to 11 October", "October 3rd to
+9th", "Sept 14-20", "2025-09-05..2025-09-11", "jan-jun", "on 3rd October", "12/10/2026"."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+from dateutil.relativedelta import relativedelta
+
+from agent.reader.dates import MONTHS, Calendar, Found, day, days, latest_year, month, year
+
+TO = r"\s*(?:to|until|till|through|and|-)\s*"
+# Words that make "June to August" two months compared rather than one range.
+CHANGE_WORDS = re.compile(
+    r"\b(?:compar\w*|vs\.?|versus|against|than|change\w*|increas\w*|decreas\w*|drop\w*|"
+    r"ris[ei]\w*|rose|fall\w*|fell|differ\w*|grow|grew|shr[ai]nk\w*|went (?:up|down)|"
+    r"go(?:ne)? (?:up|down)|delta)\b"
+)
+
+
+def _day_first(text: str, cal: Calendar) -> list[Found]:
+    """ "from 5 to 11 October (2025)", "5-11 Oct", "28 Sep to 4 Oct"."""
+    pattern = (
+        r"\b(?:from |between )?(?:the )?" + day("d1") + r"(?: of)?\s*(?:" + month("m1")
+        + r"\s*(?:" + year("y1") + r")?)?" + TO + r"(?:the )?" + day("d2") + r"(?: of)?\s+"
+        + month("m2")
+        + r"(?:,?\s*" + year("y2") + r")?"
+    )  # fmt: skip
+    return [f for m in re.finditer(pattern, text) if (f := _range(m, cal)) is not None]
+
+
+def _month_first(text: str, cal: Calendar) -> list[Found]:
+    """ "from October 5 to (October) 11", "October 3rd to 9th", "Sept 14-20"."""
+    pattern = (
+        r"\b(?:from |between )?" + month("m1") + r"\s+" + day("d1") + r"(?:,?\s*" + year("y1")
+        + r")?" + TO + r"(?:" + month("m2") + r"\s+)?" + day("d2") + r"(?:,?\s*" + year("y2")
+        + r")?\b"
+    )  # fmt: skip
+    return [f for m in re.finditer(pattern, text) if (f := _range(m, cal)) is not None]
+
+
+def _range(m: re.Match[str], cal: Calendar) -> Found | None:
+    m2 = MONTHS[m.group("m2")] if m.group("m2") else None
+    m1 = MONTHS[m.group("m1")] if m.group("m1") else m2
+    if m1 is None:
+        return None
+    m2 = m2 or m1
+    d1, d2 = int(m.group("d1")), int(m.group("d2"))
+    if not (m.group("m1") and m.group("m2")) and d1 > d2:
+        return None  # "from 11 to 5 October" is backwards, not a year from last October
+    written = m.group("y2") or m.group("y1")
+    y2 = int(written) if written else latest_year(m2, d2, cal.today)
+    y1 = int(m.group("y1")) if m.group("y1") else (y2 if (m1, d1) <= (m2, d2) else y2 - 1)
+    try:
+        a, b = date(y1, m1, d1), date(y2, m2, d2)
+    except ValueError:
+        return None
+    if b < a:
+        return None
+    return Found(days(a, b, f"{a:%-d %b %Y} to {b:%-d %b %Y}"), m.start(), m.end())
+
+
+def _iso(text: str, cal: Calendar) -> list[Found]:
+    found = []
+    pattern = (
+        r"\b(?:from |between )?(\d{4}-\d\d-\d\d)\s*(?:to|until|and|\.\.|-)\s*(\d{4}-\d\d-\d\d)\b"
+    )
+    for m in re.finditer(pattern, text):
+        try:
+            a, b = date.fromisoformat(m.group(1)), date.fromisoformat(m.group(2))
+        except ValueError:
+            continue
+        if b >= a:
+            found.append(Found(days(a, b, f"{a:%-d %b %Y} to {b:%-d %b %Y}"), m.start(), m.end()))
+    return found
+
+
+def _month_range(m1: int, m2: int, y2: int | None, cal: Calendar, at: tuple[int, int]) -> Found:
+    y2 = y2 if y2 is not None else latest_year(m2, 1, cal.today)
+    y1 = y2 if m1 <= m2 else y2 - 1
+    a = date(y1, m1, 1)
+    b = date(y2, m2, 1) + relativedelta(months=1) - timedelta(days=1)
+    return Found(days(a, b, f"{a:%B %Y} to {b:%B %Y}"), *at)
+
+
+def _months(text: str, cal: Calendar) -> list[Found]:
+    """ "from September to October", "jan-jun", "Nov 2025 to Oct 2026"; not when two months
+    are being compared ("the drop from jan to feb")."""
+    found = []
+    comparing = bool(CHANGE_WORDS.search(text))
+    bare = month("m1") + r"\s*(?:until|till|through|to|-)\s*" + month("m2")
+    between = r"\bbetween " + month("m1") + r"\s*and\s*" + month("m2")
+    lead = r"\b(?:from |between |(?:the )?(?:\d+|twelve) months )?"
+    for pattern in () if comparing else (lead + bare, between):
+        for m in re.finditer(pattern + r"(?:\s+" + year("y2") + r")?\b", text):
+            y2 = int(m.group("y2")) if m.group("y2") else None
+            found.append(_month_range(MONTHS[m.group("m1")], MONTHS[m.group("m2")], y2, cal,
+                                      (m.start(), m.end())))  # fmt: skip
+    both = month("m1") + r"\s+" + year("y1") + r"\s*(?:to|until|through|-)\s*"
+    for m in re.finditer(lead + both + month("m2") + r"\s+" + year("y2"), text):
+        a = date(int(m.group("y1")), MONTHS[m.group("m1")], 1)
+        b = date(int(m.group("y2")), MONTHS[m.group("m2")], 1) + relativedelta(months=1)
+        if b > a:
+            last = b - timedelta(days=1)
+            found.append(Found(days(a, last, f"{a:%B %Y} to {last:%B %Y}"), m.start(), m.end()))
+    return found
+
+
+def ranges(text: str, cal: Calendar) -> list[Found]:
+    """Every date range in `text` (they win over the single days inside them)."""
+    return _day_first(text, cal) + _month_first(text, cal) + _iso(text, cal) + _months(text, cal)
+
+
+def single_days(text: str, cal: Calendar) -> list[Found]:
+    """ "on 3rd October", "Oct 8th", "2026-10-05", "28.10.2026", "12/10/2026"."""
+    found = []
+    day_month = (
+        r"\b(?:on |from )?(?:the )?" + day("d") + r"(?: of)?\s+" + month("m")
+        + r"(?:,?\s*" + year("y") + r")?"
+    )  # fmt: skip
+    month_day = r"\b(?:on |from )?" + month("m") + r"\s+" + day("d") + r"\b(?:,?\s*"
+    month_day += year("y") + r")?"
+    for pattern in (day_month, month_day):
+        for m in re.finditer(pattern, text):
+            mo, dd = MONTHS[m.group("m")], int(m.group("d"))
+            y = int(m.group("y")) if m.group("y") else latest_year(mo, dd, cal.today)
+            found += _day(y, mo, dd, m)
+    for m in re.finditer(r"\b(\d{4})-(\d\d)-(\d\d)\b(?!\s*(?:\.\.|to\b|and\b))", text):
+        found += _day(int(m.group(1)), int(m.group(2)), int(m.group(3)), m)
+    for m in re.finditer(r"\b([0-3]?\d)\.([01]?\d)\.((?:20)?\d\d)\b", text):
+        y = int(m.group(3)) + (2000 if len(m.group(3)) == 2 else 0)
+        found += _day(y, int(m.group(2)), int(m.group(1)), m)
+    for m in re.finditer(r"\b([0-3]?\d)/([0-3]?\d)/((?:20)?\d\d)\b", text):
+        slashed = _slashed(int(m.group(1)), int(m.group(2)), m.group(3), cal.today)
+        if slashed is not None:
+            found.append(Found(days(slashed, slashed, f"{slashed:%-d %B %Y}"), m.start(), m.end()))
+    return found
+
+
+def _day(y: int, mo: int, dd: int, m: re.Match[str]) -> list[Found]:
+    try:
+        d = date(y, mo, dd)
+    except ValueError:
+        return []
+    return [Found(days(d, d, f"{d:%-d %B %Y}"), m.start(), m.end())]
+
+
+def _slashed(first: int, second: int, year_text: str, today: date) -> date | None:
+    """12/10/2026: day first, as in Europe; month first only when that is the one possible
+    reading, or the day-first reading lies in the future."""
+    y = int(year_text) + (2000 if len(year_text) == 2 else 0)
+    readings = []
+    for d, mo in ((first, second), (second, first)):
+        try:
+            readings.append(date(y, mo, d))
+        except ValueError:
+            continue
+    past = [d for d in readings if d <= today]
+    return next(iter(past or readings), None)

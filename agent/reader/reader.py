@@ -1,0 +1,134 @@
+"""Reading one question: the extractors run on a shared sheet, most specific first (a written
+SQL statement, numbered objects, meter names, stated parameters, periods, thresholds, then the
+lexicon's words), each claiming the words it uses; what is left is reported as unused."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from agent.reader.conditions import (
+    Conditions,
+    find_references,
+    find_sql,
+    find_thresholds,
+    find_top,
+)
+from agent.reader.intents import choose, implied_operations
+from agent.reader.leftovers import leftovers, unknown_names
+from agent.reader.lexical import Lexical, read_compounds, read_lexical
+from agent.reader.lexicon import Lexicon, default_lexicon
+from agent.reader.meters import find_meters
+from agent.reader.parameters import Stated, find_stated
+from agent.reader.periods import find_periods
+from agent.reader.reading import Reading
+from agent.reader.slots import FreeText, Intent
+from agent.reader.spelling import correct, write_out
+from agent.reader.text import MAX_QUESTION_CHARS, Sheet, tokenize
+from agent.reader.vocabulary import Vocabulary
+from common.errors import EMSError
+
+
+class UnreadableQuestion(EMSError):
+    """A question the reader will not read: too long, or not text."""
+
+
+def _check(question: object, now: datetime) -> str:
+    if not isinstance(question, str):
+        raise UnreadableQuestion(f"a question must be text, not {type(question).__name__}")
+    if len(question) > MAX_QUESTION_CHARS:
+        raise UnreadableQuestion(
+            f"the question is {len(question):,} characters long; ask in at most "
+            f"{MAX_QUESTION_CHARS:,} characters"
+        )
+    if now.tzinfo is None:
+        raise UnreadableQuestion("the current time must carry the site's time zone")
+    return question
+
+
+def read(
+    question: str, vocab: Vocabulary, now: datetime, *, lexicon: Lexicon | None = None
+) -> Reading:
+    """What `question` asks of the site `vocab` describes, at `now` (site-local, aware).
+
+    Never guesses silently: every slot records the words it consumed, the rest are `unused`.
+    """
+    question = _check(question, now)
+    lexicon = lexicon or default_lexicon()
+    reading = implied_operations(_extract(question, vocab, now, lexicon))
+    intent, scores = choose(reading, lexicon.weights)
+    return _topic(replace(reading, intent=intent, scores=scores))
+
+
+def _extract(question: str, vocab: Vocabulary, now: datetime, lexicon: Lexicon) -> Reading:
+    """Every extractor in turn on one sheet; the order is the precedence of their claims."""
+    numbers = dict(lexicon.number_words)
+    sheet = Sheet(question, write_out(tokenize(question), lexicon))
+    cond = Conditions()
+    find_sql(sheet, cond)
+    find_references(sheet, cond)
+    compounds = read_compounds(sheet, lexicon, vocab)
+    meters = find_meters(sheet, vocab, lexicon)
+    sheet, corrections = correct(sheet, lexicon)
+    stated = find_stated(sheet, numbers)
+    periods, notes = find_periods(sheet, now, vocab.fiscal_year_start)
+    find_top(sheet, cond, numbers)
+    find_thresholds(sheet, cond)
+    lex = read_lexical(sheet, lexicon, vocab, compounds)
+    unknown = meters.unknown + (unknown_names(sheet, lexicon, vocab) if vocab.meters else [])
+    return Reading(
+        question=question,
+        tokens=sheet.tokens,
+        meters=tuple(meters.mentions),
+        unknown_names=tuple(sorted(unknown, key=lambda u: u.words.start)),
+        periods=tuple(periods),
+        unused=tuple(leftovers(sheet, lexicon)),
+        notes=tuple(notes),
+        corrections=tuple(corrections),
+        **_lexical_slots(lex),
+        **_stated_slots(stated),
+        **_condition_slots(cond),
+    )
+
+
+def _lexical_slots(lex: Lexical) -> dict[str, Any]:
+    names = ("carriers", "scopes", "measures", "operations", "grains", "splits", "currencies",
+             "units", "actions", "cues", "unsupported", "referents")  # fmt: skip
+    return {name: tuple(getattr(lex, name)) for name in names} | {"follows": lex.follows}
+
+
+def _stated_slots(stated: Stated) -> dict[str, Any]:
+    return {
+        "hour_windows": tuple(stated.hour_windows),
+        "emission_factors": tuple(stated.emission_factors),
+        "prices": tuple(stated.prices),
+        "tou_windows": tuple(stated.tou),
+        "demand_charges": tuple(stated.demand_charges),
+        "demand_windows": tuple(stated.demand_windows),
+        "horizons": tuple(stated.horizons),
+    }
+
+
+def _condition_slots(cond: Conditions) -> dict[str, Any]:
+    return {
+        "thresholds": tuple(cond.thresholds),
+        "top": tuple(cond.top),
+        "references": tuple(cond.references),
+        "free_text": tuple(cond.free),
+    }
+
+
+def _topic(reading: Reading) -> Reading:
+    """A knowledge question's remaining words are what to search for, not unused words."""
+    if reading.intent is not Intent.KNOWLEDGE or not reading.unused:
+        return reading
+    first, last = reading.unused[0].words, reading.unused[-1].words
+    tokens = tuple(i for u in reading.unused for i in u.words.tokens)
+    text = " ".join(u.text for u in reading.unused)
+    words = replace(
+        first, tokens=tokens, end=last.end, text=reading.question[first.start : last.end]
+    )
+    return replace(
+        reading, free_text=(*reading.free_text, FreeText("topic", text, words)), unused=()
+    )

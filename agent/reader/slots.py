@@ -1,0 +1,381 @@
+"""The typed pieces a reading is made of: each slot value records the words of the question it
+consumed, so the next step can echo them and say plainly what it did not use."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, time
+from enum import StrEnum
+
+
+@dataclass(frozen=True)
+class Words:
+    """Where a slot came from: token indices and the question's own characters."""
+
+    tokens: tuple[int, ...]
+    start: int
+    end: int
+    text: str
+
+
+NO_WORDS = Words((), 0, 0, "")
+
+
+class Intent(StrEnum):
+    """What kind of request a question is; chosen from features, never from the first match."""
+
+    DATA = "data"
+    ANOMALY = "anomaly"
+    BASELINE = "baseline"
+    FORECAST = "forecast"
+    COVERAGE = "coverage"
+    KNOWLEDGE = "knowledge"
+    ALERT_CREATE = "alert_create"
+    ALERT_UPDATE = "alert_update"
+    ALERT_ACK = "alert_ack"
+    ALERT_LIST = "alert_list"
+    ALERT_RULES = "alert_rules"
+    INCIDENT = "incident"
+    SQL = "sql"
+    UNSUPPORTED = "unsupported"
+    HELP = "help"
+    CONFIRM = "confirm"
+    DECLINE = "decline"
+    UNCLEAR = "unclear"  # nothing the reader could route: ask what is meant
+
+
+class Match(StrEnum):
+    """How a meter mention was recognised."""
+
+    NAME = "name"
+    ALIAS = "alias"
+    FUZZY = "fuzzy"  # within an edit distance of a name or alias
+    GROUP = "group"  # a catalogue group
+    FAMILY = "family"  # the shared start of several meters' names ("pump", "Linie")
+    SIBLING = "sibling"  # "pump 1 and 2": the 2 after a numbered name
+    CARRIER = "carrier"  # every meter of a carrier ("gas")
+
+
+@dataclass(frozen=True)
+class MeterMention:
+    meters: tuple[str, ...]  # canonical names; several for groups, families and ambiguities
+    match: Match
+    words: Words
+    key: str = ""  # the name, alias or group it matched
+    ambiguous: bool = False  # a singular family word ("the pump"): which one?
+    score: float = 100.0
+
+
+class Scope(StrEnum):
+    SITE = "site"  # "the site", "the whole plant": the site's own total
+    ALL_METERS = "all_meters"  # "all meters", "every meter", "by meter"
+
+
+@dataclass(frozen=True)
+class ScopeMention:
+    scope: Scope
+    words: Words
+
+
+@dataclass(frozen=True)
+class CarrierMention:
+    carrier: str
+    meters: tuple[str, ...]  # the site's meters of that carrier (may be empty)
+    words: Words
+
+
+@dataclass(frozen=True)
+class UnknownName:
+    """Words shaped like a meter's name ("pump 7", "line-c") that the catalogue lacks."""
+
+    words: Words
+    suggestions: tuple[str, ...]
+
+
+class Kpi(StrEnum):
+    ENERGY = "energy"
+    PEAK_DEMAND = "peak_demand"
+    LOAD_FACTOR = "load_factor"
+    SEC = "sec"
+    COST = "cost"
+    CARBON = "carbon"
+    BASE_LOAD = "base_load"
+    INTENSITY = "intensity"
+    AVERAGE_POWER = "average_power"
+
+
+@dataclass(frozen=True)
+class MeasureMention:
+    """A KPI, or a series metric other than energy (temperature, production, flow)."""
+
+    words: Words
+    kpi: Kpi | None = None
+    metric: str = "energy"  # the series it is computed from
+
+
+class Op(StrEnum):
+    TOTAL = "total"
+    AVERAGE = "average"
+    MAX = "max"
+    MIN = "min"
+    WHEN = "when"  # at what time / on which day
+    PROFILE = "profile"  # a series over time (with a grain)
+    BREAKDOWN = "breakdown"  # split by shift, tariff period, weekday/weekend
+    COMPARE = "compare"
+    DIFFERENCE = "difference"  # "by how much"
+    PERCENT = "percent"  # "in %", "percentage-wise", "as a percentage"
+    MORE = "more"  # a comparative: "more", "higher", "bigger"
+    LESS = "less"
+    WHICH_MORE = "which_more"  # "which used more, A or B": name the winner
+    WHICH_LESS = "which_less"
+    YES_NO = "yes_no"
+    SHARE = "share"
+    RANK = "rank"
+    TREND = "trend"
+    COUNT = "count"
+
+
+@dataclass(frozen=True)
+class OperationMention:
+    op: Op
+    words: Words
+
+
+class Grain(StrEnum):
+    MIN15 = "15min"
+    HOUR = "hour"
+    DAY = "day"
+    WEEK = "week"
+    MONTH = "month"
+
+
+@dataclass(frozen=True)
+class GrainMention:
+    grain: Grain
+    words: Words
+
+
+class Split(StrEnum):
+    SHIFT = "shift"
+    TOU = "tou"
+    WEEKDAY_WEEKEND = "weekday_weekend"
+    HOUR_OF_DAY = "hour_of_day"
+    DAY_OF_WEEK = "day_of_week"
+
+
+@dataclass(frozen=True)
+class SplitMention:
+    split: Split
+    words: Words
+    part: str = ""  # a named part: "late" shift, "peak" tariff period, "weekend"
+
+
+class PeriodRole(StrEnum):
+    SUBJECT = "subject"  # the period asked about
+    REFERENCE = "reference"  # what it is compared with ("than in July", "vs last year")
+    BASE = "base"  # a baseline's fitting period
+
+
+class Relation(StrEnum):
+    """A period named relative to another one: "the week before", "same period last year"."""
+
+    DAY_BEFORE = "day before"
+    WEEK_BEFORE = "week before"
+    MONTH_BEFORE = "month before"
+    YEAR_BEFORE = "year before"
+    PERIOD_BEFORE = "period before"
+
+
+@dataclass(frozen=True)
+class TimeSpan:
+    """A period in the tools' grammar, a label for answers, and its local days when fixed."""
+
+    period: str
+    label: str
+    start: date | None = None
+    end: date | None = None  # inclusive
+
+
+@dataclass(frozen=True)
+class PeriodMention:
+    words: Words
+    span: TimeSpan | None  # None only for a relation with nothing to anchor it yet
+    role: PeriodRole = PeriodRole.SUBJECT
+    relation: Relation | None = None
+
+
+@dataclass(frozen=True)
+class HourWindow:
+    """Hours of the day ("22:00-06:00", "overnight"); an end before the start wraps midnight."""
+
+    start: time
+    end: time
+    words: Words
+    assumed: bool = False  # "at night" with no hours: the reader chose 22:00-06:00
+    name: str = ""  # "peak hours 8-20": the user's name for the window
+
+
+@dataclass(frozen=True)
+class EmissionFactor:
+    kg_per_kwh: float
+    words: Words
+    carrier: str | None = None
+    unit_assumed: bool = False  # "factor 0.35" without a unit: read as kg CO2e/kWh
+
+
+@dataclass(frozen=True)
+class Price:
+    per_kwh: float
+    words: Words
+    currency: str | None = None
+    name: str = ""  # "off-peak": the price outside the stated windows
+
+
+@dataclass(frozen=True)
+class TouWindow:
+    """A time-of-use period the user states: "peak 8-20 weekdays at 0.30"."""
+
+    name: str
+    days: tuple[int, ...]  # 0 = Monday
+    start: time
+    end: time
+    price: float
+    words: Words
+    currency: str | None = None
+
+
+@dataclass(frozen=True)
+class DemandCharge:
+    per_kw: float
+    words: Words
+    currency: str | None = None
+
+
+@dataclass(frozen=True)
+class DemandWindow:
+    minutes: int
+    words: Words
+
+
+@dataclass(frozen=True)
+class UnitMention:
+    """The unit an answer is wanted in: "in kWh", "in kg"."""
+
+    unit: str
+    words: Words
+
+
+@dataclass(frozen=True)
+class CurrencyMention:
+    code: str
+    words: Words
+
+
+class Comparison(StrEnum):
+    ABOVE = ">"
+    AT_LEAST = ">="
+    BELOW = "<"
+    AT_MOST = "<="
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """ "above 500 kW for more than 30 minutes": comparison, value, unit, how long, per what."""
+
+    comparison: Comparison
+    value: float
+    unit: str  # canonical symbol, or "" when none was written
+    words: Words
+    duration_min: float | None = None  # it must last this long
+    window: Grain | None = None  # "more than 3000 kWh in a day": the amount per day
+
+
+@dataclass(frozen=True)
+class TopN:
+    n: int
+    words: Words
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A numbered object: "rule 3", "alert 2", "incident 5"."""
+
+    kind: str
+    number: int
+    words: Words
+
+
+@dataclass(frozen=True)
+class Horizon:
+    """How far ahead a forecast looks: "tomorrow", "the next 7 days"."""
+
+    hours: int
+    words: Words
+
+
+class Action(StrEnum):
+    ACKNOWLEDGE = "acknowledge"
+    RESOLVE = "resolve"
+    DELETE = "delete"
+    ENABLE = "enable"
+    DISABLE = "disable"
+    CHANGE = "change"
+
+
+@dataclass(frozen=True)
+class ActionMention:
+    action: Action
+    words: Words
+
+
+@dataclass(frozen=True)
+class Cue:
+    """A word that says what kind of request this is ("runbook", "anomalies", "alert me")."""
+
+    feature: str
+    words: Words
+
+
+class Reason(StrEnum):
+    """Why a part of a question cannot be answered as asked."""
+
+    NO_SERIES = "no_series"  # a quantity no series of the site measures (power factor)
+    EXPORT = "export"
+    REPORT = "report"
+    CONTROL = "control"  # switching equipment, setpoints
+    EXPLANATION = "explanation"  # "why was it high?" beyond what the tools show
+    CHANGE_DATA = "change_data"  # deleting or editing stored readings
+    INSTRUCTIONS = "instructions"  # "ignore your rules", asking for secrets
+    OFF_TOPIC = "off_topic"
+
+
+@dataclass(frozen=True)
+class UnsupportedMention:
+    topic: str  # the words as the lexicon names them: "power factor", "export"
+    reason: Reason
+    words: Words
+
+
+@dataclass(frozen=True)
+class Referent:
+    """A word standing for something said before: "that", "it", "the two", "as a percentage"."""
+
+    kind: str  # that | pair | same | time
+    words: Words
+
+
+@dataclass(frozen=True)
+class FreeText:
+    """Text taken whole: a note for an incident, a search topic, a SQL statement."""
+
+    kind: str  # note | topic | sql
+    text: str
+    words: Words
+
+
+@dataclass(frozen=True)
+class Unused:
+    """Content words no slot consumed, merged into phrases as written."""
+
+    text: str
+    words: Words

@@ -1,0 +1,186 @@
+"""Conversations: a follow-up inherits what it leaves out, a new question that names its own
+scope does not inherit the last meter, and the words that point back are resolved. Each turn's
+frame is built from the turn before, as the agent will build it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from agent.reader import Frame, Intent, Pending, follow, read
+from tests.reader_plants import NOW, PLANTS, check
+
+
+@dataclass(frozen=True)
+class Turn:
+    question: str
+    expected: dict[str, Any]
+    subjects: tuple[str, ...] = ()  # what the answer turned out to be about
+    pending: Pending | None = None
+    options: tuple[str, ...] = field(default=())
+
+
+def _run(plant: str, turns: list[Turn]) -> None:
+    frame: Frame | None = None
+    for turn in turns:
+        reading = follow(read(turn.question, PLANTS[plant], NOW), frame, NOW)
+        check(reading, turn.expected)
+        frame = Frame(reading, turn.subjects, turn.pending, turn.options)
+
+
+LAST_WEEK = ("2026-10-26", "2026-11-01", "subject")
+YESTERDAY = ("2026-11-04", "2026-11-04", "subject")
+OCTOBER = ("2026-10-01", "2026-10-31", "subject")
+
+THREADS: dict[str, tuple[str, list[Turn]]] = {
+    "what about another meter, and the week before": ("werk", [
+        Turn("how much did Kompressor Süd use last week", {
+            "meters": ["Kompressor Süd"], "periods": [LAST_WEEK]}),
+        Turn("what about Kompressor Nord?", {
+            "intent": "data", "meters": ["Kompressor Nord"], "periods": [LAST_WEEK],
+            "kpi": "energy"}),
+        Turn("and the week before?", {
+            "meters": ["Kompressor Nord"], "periods": [("2026-10-19", "2026-10-25", "subject")],
+            "kpi": "energy"}),
+    ]),
+    "compare that with another month in percent": ("werk", [
+        Turn("Kältemaschine energy in September?", {"meters": ["Kältemaschine"]}),
+        Turn("and last month?", {"meters": ["Kältemaschine"], "periods": [OCTOBER]}),
+        Turn("compare that with september in percent", {
+            "meters": ["Kältemaschine"], "kpi": "energy", "ops": ["compare", "percent"],
+            "periods": [OCTOBER, ("2026-09-01", "2026-09-30", "reference")]}),
+    ]),
+    "a new kind of question does not keep the last meter": ("werk", [
+        Turn("How much did the Kältemaschine use last week?", {"meters": ["Kältemaschine"]}),
+        Turn("anything unusual lately?", {
+            "intent": "anomaly", "meters": [], "periods": [("last 7 days", "", "subject")]}),
+    ]),
+    "a new question with its own measure does not keep the last meters": ("werk", [
+        Turn("compare Kompressor Nord and Kompressor Süd last week", {
+            "meters": ["Kompressor Nord", "Kompressor Süd"]}),
+        Turn("today's consumption by hour", {
+            "meters": [], "periods": [("2026-11-05", "2026-11-05", "subject")],
+            "grains": ["hour"]}),
+    ]),
+    "how much of that was one meter": ("werk", [
+        Turn("site consumption last week", {"scopes": ["site"]}),
+        Turn("how much of that was the Kältemaschine?", {
+            "meters": ["Kältemaschine"], "ops": ["share"], "periods": [LAST_WEEK],
+            "kpi": "energy"}),
+    ]),
+    "compare the two the last answer found": ("werk", [
+        Turn("which two meters used the most yesterday?", {"top": [2]},
+             subjects=("Linie 2", "Kältemaschine")),
+        Turn("compare the two", {
+            "meters": ["Linie 2", "Kältemaschine"], "ops": ["compare"],
+            "periods": [YESTERDAY]}),
+    ]),
+    "it is what the answer named": ("werk", [
+        Turn("who was the top consumer in October?", {"ops": ["rank"]}, subjects=("Linie 3",)),
+        Turn("how did it do compared with September?", {
+            "meters": ["Linie 3"], "ops": ["compare"],
+            "periods": [OCTOBER, ("2026-09-01", "2026-09-30", "reference")]}),
+    ]),
+    "as a percentage of the site": ("werk", [
+        Turn("Linie 2 energy last week", {"meters": ["Linie 2"]}),
+        Turn("as a percentage of the site", {
+            "meters": ["Linie 2"], "ops": ["percent"], "periods": [LAST_WEEK]}),
+    ]),
+    "year over year": ("werk", [
+        Turn("How much did the Gaskessel use in November?", {"meters": ["Gaskessel"]}),
+        Turn("November vs November last year", {
+            "meters": ["Gaskessel"], "periods": [
+                ("2026-11-01", "2026-11-30", "subject"),
+                ("2025-11-01", "2025-11-30", "reference")]}),
+    ]),
+    "same for another meter": ("werk", [
+        Turn("Kältemaschine cost last month", {"kpi": "cost"}),
+        Turn("same for the Gaskessel", {
+            "meters": ["Gaskessel"], "kpi": "cost", "periods": [OCTOBER]}),
+    ]),
+    "at what time, then the cost of that day": ("werk", [
+        Turn("peak demand of the main yesterday", {"meters": ["Hauptzähler"]}),
+        Turn("at what time?", {
+            "meters": ["Hauptzähler"], "kpi": "peak_demand", "ops": ["when"],
+            "periods": [YESTERDAY]}),
+        Turn("and what did the day cost?", {
+            "meters": ["Hauptzähler"], "kpi": "cost", "periods": [YESTERDAY],
+            "not_ops": ["when"]}),
+    ]),
+    "the answer to which one": ("werk", [
+        Turn("how much did the kompressor use last week?", {
+            "ambiguous": [["Kompressor Nord", "Kompressor Süd"]]},
+            pending=Pending.CHOICE, options=("Kompressor Nord", "Kompressor Süd")),
+        Turn("the second one", {
+            "meters": ["Kompressor Süd"], "periods": [LAST_WEEK], "unused": []}),
+    ]),
+    "both, after which one": ("werk", [
+        Turn("how much did the kompressor use last week?", {},
+             pending=Pending.CHOICE, options=("Kompressor Nord", "Kompressor Süd")),
+        Turn("both", {"meters": ["Kompressor Nord", "Kompressor Süd"], "intent": "data"}),
+    ]),
+    "any similar incidents": ("werk", [
+        Turn("how much did the Kältemaschine use yesterday?", {}),
+        Turn("any similar incidents?", {
+            "intent": "knowledge", "meters": ["Kältemaschine"], "periods": []}),
+    ]),
+    "the demo plant too": ("demo", [
+        Turn("how much did comp2 use last week", {"meters": ["compressor-2"]}),
+        Turn("what about compressor-1?", {"meters": ["compressor-1"], "periods": [LAST_WEEK]}),
+    ]),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", list(THREADS))
+def test_thread(name: str) -> None:
+    plant, turns = THREADS[name]
+    _run(plant, turns)
+
+
+def test_acknowledge_it_takes_the_incident_just_shown() -> None:
+    shown = read("details of incident 6 please", PLANTS["werk"], NOW)
+    r = follow(read("acknowledge it", PLANTS["werk"], NOW), Frame(shown), NOW)
+    assert (r.intent, [(x.kind, x.number) for x in r.references]) == (
+        Intent.INCIDENT,
+        [("incident", 6)],
+    )
+    assert "references" in r.inherited
+
+
+def test_the_reply_to_a_request_for_a_note_is_the_note() -> None:
+    asked = read("resolve incident 6", PLANTS["werk"], NOW)
+    reply = "the spike was a planned motor test on Linie 2"
+    r = follow(read(reply, PLANTS["werk"], NOW), Frame(asked, pending=Pending.NOTE), NOW)
+    note = r.free("note")
+    assert note is not None and note.text == reply
+    assert r.intent is Intent.INCIDENT
+    assert [x.number for x in r.references] == [6]
+    assert r.meter_names == () and not r.unused
+
+
+def test_cancelling_instead_of_giving_a_note_is_a_decline() -> None:
+    asked = read("resolve incident 6", PLANTS["werk"], NOW)
+    r = follow(read("never mind", PLANTS["werk"], NOW), Frame(asked, pending=Pending.NOTE), NOW)
+    assert r.intent is Intent.DECLINE
+
+
+def test_yes_is_never_inherited() -> None:
+    yes = read("yes", PLANTS["werk"], NOW)
+    r = follow(read("and last month?", PLANTS["werk"], NOW), Frame(yes), NOW)
+    assert r.intent is not Intent.CONFIRM
+
+
+def test_inherited_slots_consume_none_of_the_new_words() -> None:
+    first = read("Linie 2 energy last week", PLANTS["werk"], NOW)
+    r = follow(read("and Linie 3?", PLANTS["werk"], NOW), Frame(first), NOW)
+    assert {"periods", "measures"} <= r.inherited
+    assert all(not p.words.tokens for p in r.periods)
+    assert r.periods[0].words.text == "last week"  # echoed as it was written
+    assert r.consumed() <= {t.index for t in r.tokens}
+
+
+def test_without_a_turn_before_nothing_changes() -> None:
+    r = read("and last month?", PLANTS["werk"], NOW)
+    assert follow(r, None, NOW) is r

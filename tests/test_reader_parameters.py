@@ -1,0 +1,282 @@
+"""Parameters a user states are read, with their units, so that an answer uses and echoes them:
+emission factors, prices and time-of-use windows, demand windows and charges, thresholds with
+durations and windows, hours of the day, forecast horizons, counts, numbered objects, notes."""
+
+from __future__ import annotations
+
+from datetime import time
+
+import pytest
+
+from agent.reader import Intent, read
+from agent.reader.slots import Comparison, Grain
+from tests.reader_plants import NOW, PLANTS
+
+WERK = PLANTS["werk"]
+
+
+@pytest.mark.parametrize(
+    ("text", "kg_per_kwh", "assumed"),
+    [
+        ("carbon of Linie 2 last month using an emission factor of 0.35 kg/kWh", 0.35, False),
+        ("carbon of Linie 2 last month at 350 g CO2e per kWh", 0.35, False),
+        ("carbon of Linie 2 last month with 0.4 t/MWh", 0.4, False),
+        ("carbon of Linie 2 last month, emission factor 0.3", 0.3, True),
+    ],
+)
+def test_a_stated_emission_factor_is_read_in_kg_per_kwh(
+    text: str, kg_per_kwh: float, assumed: bool
+) -> None:
+    r = read(text, WERK, NOW)
+    (factor,) = r.emission_factors
+    assert factor.kg_per_kwh == pytest.approx(kg_per_kwh)
+    assert factor.unit_assumed is assumed
+    assert r.kpi == "carbon"
+    assert not r.unused
+
+
+def test_the_carrier_of_a_factor_is_read_when_named() -> None:
+    r = read("gas emissions in Q3 with a gas factor of 0.201 kg/kWh", WERK, NOW)
+    assert [(f.kg_per_kwh, f.carrier) for f in r.emission_factors] == [(0.201, "gas")]
+
+
+@pytest.mark.parametrize(
+    ("text", "price", "currency"),
+    [
+        ("cost of Linie 3 last week at 0.28 €/kWh", 0.28, "EUR"),
+        ("cost of Linie 3 last week at 28 ct/kWh", 0.28, None),
+        ("cost of Linie 3 last week at $0.12 per kWh", 0.12, "USD"),
+        ("cost of Linie 3 last week at 120 EUR/MWh", 0.12, "EUR"),
+        ("cost of Linie 3 last week at a price of 0,19", 0.19, None),
+    ],
+)
+def test_a_stated_price_is_read_per_kwh(text: str, price: float, currency: str | None) -> None:
+    r = read(text, WERK, NOW)
+    (p,) = r.prices
+    assert (round(p.per_kwh, 6), p.currency) == (price, currency)
+    assert r.kpi == "cost"
+    assert not r.unused
+
+
+def test_a_stated_time_of_use_tariff_is_read_as_windows_not_as_a_split() -> None:
+    r = read(
+        "what would Linie 2 have cost last month with peak 8-20 weekdays at 0.30 "
+        "and off-peak 0.12 per kWh?",
+        WERK,
+        NOW,
+    )
+    (tou,) = r.tou_windows
+    assert (tou.name, tou.days, tou.start, tou.end, tou.price) == (
+        "peak",
+        (0, 1, 2, 3, 4),
+        time(8),
+        time(20),
+        0.30,
+    )
+    assert [(p.name, p.per_kwh) for p in r.prices] == [("off-peak", 0.12)]
+    assert r.splits == ()  # not a weekday/weekend split
+    assert not r.unused
+
+
+def test_a_demand_charge_and_a_demand_window() -> None:
+    r = read(
+        "peak 30-minute demand of the main in October with a demand charge of 9.5 €/kW",
+        WERK,
+        NOW,
+    )
+    assert [w.minutes for w in r.demand_windows] == [30]
+    assert [(c.per_kw, c.currency) for c in r.demand_charges] == [(9.5, "EUR")]
+    assert r.kpi == "peak_demand"
+    assert not r.unused
+
+
+@pytest.mark.parametrize(
+    ("text", "comparison", "value", "unit", "duration", "window"),
+    [
+        (
+            "alert me when the main is above 500 kW for more than 30 minutes",
+            Comparison.ABOVE,
+            500.0,
+            "kW",
+            30.0,
+            None,
+        ),
+        ("tell me if Pumpe 2 goes above 40", Comparison.ABOVE, 40.0, "", None, None),
+        ("alert if Pumpe 2 drops below 1,200 kW", Comparison.BELOW, 1200.0, "kW", None, None),
+        (
+            "notify me if Linie 3 uses more than 3000 kWh in a day",
+            Comparison.ABOVE,
+            3000.0,
+            "kWh",
+            None,
+            Grain.DAY,
+        ),
+        ("alert me when the main exceeds 1.1 MW", Comparison.ABOVE, 1100.0, "kW", None, None),
+        (
+            "warn me when Linie 2's SEC goes over 0,42 kWh/unit",
+            Comparison.ABOVE,
+            0.42,
+            "kWh/unit",
+            None,
+            None,
+        ),
+        (
+            "alert me if the main stays at least 800 kW for 2 hours",
+            Comparison.AT_LEAST,
+            800.0,
+            "kW",
+            120.0,
+            None,
+        ),
+    ],
+)
+def test_a_threshold_keeps_its_comparison_unit_duration_and_window(
+    text: str,
+    comparison: Comparison,
+    value: float,
+    unit: str,
+    duration: float | None,
+    window: Grain | None,
+) -> None:
+    r = read(text, WERK, NOW)
+    (t,) = r.thresholds
+    assert (t.comparison, t.value, t.unit, t.duration_min, t.window) == (
+        comparison,
+        pytest.approx(value),
+        unit,
+        duration,
+        window,
+    )
+    assert r.intent is Intent.ALERT_CREATE
+    assert not r.unused
+
+
+def test_a_meters_number_is_never_a_threshold() -> None:
+    r = read("alert me when Pumpe 2 goes above 40", WERK, NOW)
+    assert r.meter_names == ("Pumpe 2",)
+    assert [t.value for t in r.thresholds] == [40.0]
+
+
+def test_more_than_a_period_is_a_comparison_not_a_threshold() -> None:
+    r = read("did Linie 2 use more than last week?", WERK, NOW)
+    assert r.thresholds == ()
+    assert {"more", "compare"} <= {o.value for o in r.ops}
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "end", "assumed"),
+    [
+        ("Linie 3 overnight 22:00-06:00 last week", time(22), time(6), False),
+        ("Linie 3 between 8pm and 6am last week", time(20), time(6), False),
+        ("Linie 3 from 06:30 to 14:00 yesterday", time(6, 30), time(14), False),
+        ("Linie 3 at night last week", time(22), time(6), True),
+        ("Linie 3 on 14 October between 06:00 and 14:00", time(6), time(14), False),
+        ("Linie 3 Monday morning", time(6), time(12), True),
+    ],
+)
+def test_hours_of_the_day(text: str, start: time, end: time, assumed: bool) -> None:
+    r = read(text, WERK, NOW)
+    (w,) = r.hour_windows
+    assert (w.start, w.end, w.assumed) == (start, end, assumed)
+    assert len(r.periods) == 1  # the hours are not read as days
+    assert not r.unused
+
+
+def test_a_greeting_is_not_a_part_of_the_day() -> None:
+    r = read("good morning! what did Linie 2 use yesterday?", WERK, NOW)
+    assert r.hour_windows == () and not r.unused
+
+
+def test_a_shift_named_like_a_part_of_the_day_is_the_shift() -> None:
+    r = read("Linie 2 energy during the Nacht shift last week", WERK, NOW)
+    assert r.hour_windows == ()
+    assert [(s.split.value, s.part) for s in r.splits] == [("shift", "nacht")]
+
+
+def test_a_flat_price() -> None:
+    r = read("how much cheaper would last month have been at 0.19 €/kWh flat?", WERK, NOW)
+    assert [(p.per_kwh, p.currency, p.name) for p in r.prices] == [(0.19, "EUR", "flat")]
+    assert r.kpi == "cost" and "difference" in {o.value for o in r.ops}
+    assert not r.unused
+
+
+def test_named_hours_without_a_price_are_hours_not_a_tariff() -> None:
+    r = read("energy of Linie 2 in peak hours 8-20 on weekdays last week", WERK, NOW)
+    (w,) = r.hour_windows
+    assert (w.name, w.start, w.end) == ("peak", time(8), time(20))
+    assert r.tou_windows == () and r.kpi == "energy"  # "peak" is not peak demand here
+    assert [(s.split.value, s.part) for s in r.splits] == [("weekday_weekend", "weekday")]
+    assert not r.unused
+
+
+def test_a_demand_window_written_as_a_window() -> None:
+    r = read("load factor of Linie 3 with a 60 minute demand window", WERK, NOW)
+    assert [w.minutes for w in r.demand_windows] == [60]
+    assert r.kpi == "load_factor" and not r.unused
+
+
+def test_a_day_range_is_not_an_hour_window() -> None:
+    r = read("Linie 3 from 5 to 11 October", WERK, NOW)
+    assert r.hour_windows == ()
+    assert len(r.periods) == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "hours"),
+    [
+        ("forecast the main for the next 7 days", 168),
+        ("forecast the main for the coming 24 hours", 24),
+        ("what will the main use tomorrow?", 24),
+        ("main forecast next week", 168),
+    ],
+)
+def test_forecast_horizons(text: str, hours: int) -> None:
+    r = read(text, WERK, NOW)
+    assert [h.hours for h in r.horizons] == [hours]
+    assert r.intent is Intent.FORECAST
+
+
+@pytest.mark.parametrize(
+    ("text", "n"),
+    [("top 5 consumers last month", 5), ("the three largest loads in Q3", 3),
+     ("which two meters used the most yesterday", 2)],
+)  # fmt: skip
+def test_how_many_to_list(text: str, n: int) -> None:
+    assert [t.n for t in read(text, WERK, NOW).top] == [n]
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "number", "note"),
+    [
+        ("resolve incident 4: replaced the leaking coupling", "incident", 4,
+         "replaced the leaking coupling"),
+        ("acknowledge alert 2 - we found a leak on Kompressor Nord", "alert", 2,
+         "we found a leak on Kompressor Nord"),
+        ("close alert 4 as resolved, the seal got replaced", "alert", 4,
+         "the seal got replaced"),
+        ("switch off alert rule 1 for now, it keeps firing during maintenance", "rule", 1,
+         "it keeps firing during maintenance"),
+    ],
+)  # fmt: skip
+def test_a_write_keeps_its_note_whole(text: str, kind: str, number: int, note: str) -> None:
+    r = read(text, WERK, NOW)
+    assert [(x.kind, x.number) for x in r.references] == [(kind, number)]
+    free = r.free("note")
+    assert free is not None and free.text == note
+    assert r.meter_names == ()  # a meter named inside the note is part of the note
+    assert not r.unused
+
+
+def test_a_sql_statement_is_taken_whole() -> None:
+    r = read("run this: SELECT meter, count(*) FROM readings WHERE meter = 'Linie 2'", WERK, NOW)
+    sql = r.free("sql")
+    assert sql is not None
+    assert sql.text == "SELECT meter, count(*) FROM readings WHERE meter = 'Linie 2'"
+    assert r.meter_names == ()
+    assert r.intent is Intent.SQL
+
+
+def test_a_drop_in_words_is_not_sql() -> None:
+    r = read("how big was the drop from jan to feb?", WERK, NOW)
+    assert r.free("sql") is None
+    assert len(r.periods) == 2

@@ -1,0 +1,178 @@
+"""The reader's vocabulary of a site, built from its catalogue (by hand and from a real store on
+SQLite and PostgreSQL), and the general lexicon loaded from data: both refuse bad input with a
+message that names what is wrong."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine
+
+from agent.reader import (
+    InvalidLexicon,
+    InvalidVocabulary,
+    Match,
+    MeterEntry,
+    build_vocabulary,
+    load_lexicon,
+    read,
+    vocabulary_from_store,
+)
+from agent.reader.lexicon import LEXICON_FILE, parse_lexicon
+from store import catalog
+from tests.reader_plants import NOW, PLANTS
+
+WERK = PLANTS["werk"]
+
+
+def _keys(label: str) -> set[tuple[str, tuple[str, ...], bool]]:
+    return {(k.match.value, k.meters, k.plural) for k in WERK.keys if k.label == label}
+
+
+def test_families_are_the_shared_start_of_names() -> None:
+    assert ("family", ("Kompressor Nord", "Kompressor Süd"), False) in _keys("kompressor")
+    assert ("family", ("Kompressor Nord", "Kompressor Süd"), True) in _keys("kompressor")
+    # the production counter "Linie 2 Stückzahl" shares the start but uses no energy
+    assert {m for k in WERK.keys if k.label == "linie" for m in k.meters} == {
+        "Linie 2",
+        "Linie 3",
+    }
+
+
+def test_plural_family_words_name_every_member() -> None:
+    for written in ("Kompressoren", "kompressors", "die Linien"):
+        (mention,) = read(f"{written} yesterday", WERK, NOW).meters
+        assert mention.match is Match.FAMILY and not mention.ambiguous, written
+
+
+def test_groups_come_from_the_meters_and_from_the_arguments() -> None:
+    vocab = build_vocabulary(
+        "s",
+        [MeterEntry("P1", "electricity", groups=("pumps",)), MeterEntry("P9", "electricity")],
+        groups={"pumps": ["P9"], "night loads": ["P1"]},
+    )
+    by_label = {k.label: k.meters for k in vocab.keys if k.match is Match.GROUP}
+    assert by_label == {"pumps": ("P1", "P9"), "night loads": ("P1",)}
+    assert read("all the night loads last week", vocab, NOW).meter_names == ("P1",)
+
+
+def test_the_site_meters_are_the_roots_with_sub_meters() -> None:
+    assert WERK.site_meters() == ("Hauptzähler",)
+    assert WERK.children("Hauptzähler")[:2] == ("Kompressor Nord", "Kompressor Süd")
+
+
+def test_closest_names_for_a_name_the_site_lacks() -> None:
+    assert WERK.closest("Linie 4") == ("Linie 2", "Linie 3")
+
+
+@pytest.mark.parametrize(
+    ("meters", "kwargs", "message"),
+    [
+        ([MeterEntry("A", "gas"), MeterEntry("A", "gas")], {}, "names meter 'A' twice"),
+        ([MeterEntry("A", "gas", parent="B")], {}, "its parent 'B' is not a meter"),
+        ([MeterEntry("A", "gas")], {"groups": {"g": ["Z"]}}, "group 'g': no meter named 'Z'"),
+        ([MeterEntry("A", "gas")], {"fiscal_year_start": 13}, "13 is not a month"),
+    ],
+)
+def test_a_catalogue_the_reader_cannot_use_is_refused(
+    meters: list[MeterEntry], kwargs: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(InvalidVocabulary, match=message):
+        build_vocabulary("s", meters, **kwargs)
+
+
+def test_an_alias_shared_by_two_meters_is_not_resolved_to_one_of_them() -> None:
+    vocab = build_vocabulary(
+        "s",
+        [
+            MeterEntry("A1", "gas", aliases=("kessel",)),
+            MeterEntry("B1", "gas", aliases=("Kessel",)),
+        ],
+    )
+    r = read("kessel energy yesterday", vocab, NOW)
+    assert r.meter_names == ()
+    assert [m.meters for m in r.ambiguous] == [("A1", "B1")]
+    assert read("B1 energy yesterday", vocab, NOW).meter_names == ("B1",)
+
+
+def test_a_site_without_meters_is_read_without_names() -> None:
+    r = read("how much did pump 7 use yesterday?", build_vocabulary("empty", []), NOW)
+    assert r.meters == () and r.unknown_names == ()
+    assert [u.text for u in r.unused] == ["pump 7"]
+
+
+def test_the_vocabulary_of_a_stored_site(engine: Engine) -> None:
+    """From the store's catalogue: kinds, parents, aliases, tags naming a system, series."""
+    with engine.begin() as conn:
+        site = catalog.ensure_site(conn, "werk-nord", "Europe/Berlin")
+        catalog.ensure_meter(conn, site.id, "Netz", kind="electricity", aliases=["grid"])
+        for name in ("Presse 1", "Presse 2"):
+            catalog.ensure_meter(
+                conn, site.id, name, kind="electricity", parent="Netz",
+                tags={"system": "hydraulic_presses"},
+            )  # fmt: skip
+            catalog.ensure_series(conn, site.id, name, "energy", "kWh")
+        catalog.ensure_series(conn, site.id, "Netz", "energy", "kWh")
+        catalog.ensure_series(
+            conn, site.id, "Aussen", "outdoor_temperature", "degC", kind="weather"
+        )
+    with engine.connect() as conn:
+        vocab = vocabulary_from_store(conn, site, shifts=["Früh"])
+    meters = {m.name: m for m in vocab.meters}
+    assert meters["Presse 1"].parent == "Netz"
+    assert meters["Presse 1"].groups == ("hydraulic presses",)
+    assert meters["Netz"].aliases == ("grid",)
+    assert meters["Aussen"].metrics == ("outdoor_temperature",)
+    assert vocab.site_meters() == ("Netz",)
+    r = read("hydraulic presses energy from the grid last week, früh shift", vocab, NOW)
+    assert r.meter_names == ("Presse 1", "Presse 2", "Netz")
+    assert [(s.split.value, s.part) for s in r.splits] == [("shift", "früh")]
+    assert not r.unused
+
+
+def test_the_shipped_lexicon_loads() -> None:
+    lexicon = load_lexicon(LEXICON_FILE)
+    assert {e.table for e in lexicon.entries} >= {"measure", "operation", "cue", "unsupported"}
+
+
+def _lexicon(**changes: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "version": 1,
+        "stop_words": "the",
+        "fillers": "please",
+        "priority": ["measure", "cue"],
+        "tables": {"measure": {"energy": "energy"}, "cue": {"anomaly": "odd"}},
+        "intents": {"data": {"measure": 2}},
+    }
+    data.update(changes)
+    return data
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ("not a mapping", "expected a mapping with 'version: 1'"),
+        ({"version": 2}, "expected a mapping with 'version: 1'"),
+        ({k: v for k, v in _lexicon().items() if k != "intents"}, "missing 'intents'"),
+        (_lexicon(tables={"measure": {"wattage": "watts"}}), "unknown key 'wattage'"),
+        (_lexicon(tables={"measure": {"energy": "ener(gy"}}), "tables.measure.energy"),
+        (_lexicon(tables={"measure": {"energy": ""}}), "phrases separated by ';'"),
+        (_lexicon(tables={"colours": {"red": "red"}}), "tables.colours: the table is not listed"),
+        (_lexicon(intents={"gossip": {"measure": 1}}), "unknown intent 'gossip'"),
+        (_lexicon(intents={"data": {"sparkle": 1}}), r"intents.data: unknown features"),
+    ],
+)  # fmt: skip
+def test_a_bad_lexicon_is_refused_naming_the_entry(data: Any, message: str) -> None:
+    with pytest.raises(InvalidLexicon, match=message):
+        parse_lexicon(data)
+
+
+def test_an_unreadable_lexicon_file_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(InvalidLexicon, match="cannot read lexicon"):
+        load_lexicon(tmp_path / "missing.yaml")
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("version: 1\nstop_words: [unclosed\n", encoding="utf-8")
+    with pytest.raises(InvalidLexicon, match="cannot read lexicon"):
+        load_lexicon(broken)
