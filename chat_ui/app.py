@@ -14,7 +14,7 @@ from typing import Any, Protocol, cast
 
 import gradio as gr
 
-from agent.evidence import evidence
+from agent.evidence import RULE_COLUMNS, evidence
 from agent.loop import Agent, Reply
 from chat_ui import panels
 from chat_ui.charts import figure
@@ -29,7 +29,7 @@ from chat_ui.chat import (
 )
 from chat_ui.style import CSS, THEME
 from chat_ui.threads import ThreadIndex, new_thread_id
-from common.errors import EMSError
+from common.errors import EMSError, NoSite, SiteNotChosen
 from common.roles import at_least
 from tools.base import ToolContext
 
@@ -158,9 +158,9 @@ class _Page:
     def load(self, request: gr.Request) -> tuple[Any, ...]:
         user = self.user(request)
         ctx = self.ctx(user)
-        site = ctx.site
+        site = ctx.site_or_none.name if ctx.site_or_none is not None else "no site yet"
         who = (
-            f'<div class="who"><span class="site">{site.name}</span> · signed in as '
+            f'<div class="who"><span class="site">{site}</span> · signed in as '
             f'<b>{user.name}</b> <span class="role role-{user.role}">{user.role}</span></div>'
         )
         return (
@@ -181,7 +181,10 @@ class _Page:
         return (panels.meters_html(ctx), self.rules(ctx))
 
     def rules(self, ctx: ToolContext) -> Any:
-        columns, rows = panels.alert_rules(ctx)
+        try:
+            columns, rows = panels.alert_rules(ctx)
+        except (NoSite, SiteNotChosen):  # no site yet: no rules, the chat says why
+            columns, rows = RULE_COLUMNS, []
         return gr.Dataframe(value=rows or None, headers=columns)
 
     # ------------------------------------------------------------------ chat

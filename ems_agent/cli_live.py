@@ -212,7 +212,7 @@ def _watcher(ctx: App, site: SiteRef) -> Watcher:
     """The watcher over the demo site; building it indexes the starter library (once)."""
     from ems_agent.cli_incidents import start_watcher
 
-    return start_watcher(ctx, ctx.contexts(site.name))
+    return start_watcher(ctx, ctx.contexts(site.name).pinned())
 
 
 class _BackgroundWatcher:
@@ -321,7 +321,7 @@ def up(
             f"end of the history at {speed:g}x until it reaches now"
         )
         if page:
-            handle = start_ui(ctx)
+            handle = start_ui(ctx, site=site_ref.name)
         if watcher is not None:
             background = _BackgroundWatcher(
                 watcher, ctx.settings.watch_interval_s, catch_up_days, last + 900

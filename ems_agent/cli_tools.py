@@ -75,6 +75,8 @@ def _option_type(info: FieldInfo) -> tuple[Any, Any]:
 def _parameters(model: type[BaseModel]) -> list[inspect.Parameter]:
     params = []
     for name, info in model.model_fields.items():
+        if name == "site":  # the command's own --site makes the whole context that site's
+            continue
         kind, default = _option_type(info)
         choices = typing.get_args(info.annotation)
         help_text = info.description or ""

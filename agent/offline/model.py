@@ -41,6 +41,7 @@ from agent.offline.understand import (
     read,
 )
 from store.catalog import SiteRef
+from store.sites import missing_site
 
 MODEL_NAME = "offline-planner"
 # Error classes (the tool error's prefix) and what the answer then is.
@@ -53,6 +54,8 @@ CLARIFY_ERRORS = {
     "NoteRequired",
 }
 REFUSE_ERRORS = {"UnsafeQuery", "NotAllowed", "QueryRefused"}
+# Tools that answer without a site: a turn without one may still call them.
+SITE_FREE = frozenset({"search_knowledge", "rank_sites"})
 
 
 @dataclass(frozen=True)
@@ -60,7 +63,7 @@ class Turn:
     """What the offline model needs to know about the turn it answers."""
 
     engine: Engine
-    site: SiteRef
+    site: SiteRef | None  # None: the store holds no site, or several and none was chosen
     now: datetime
 
 
@@ -167,6 +170,12 @@ class OfflinePlanner(BaseChatModel):
                 "Nothing is waiting for your confirmation. What would you like to know?", "clarify"
             )
         decision = plan(frame, cat, self.turn.now, set(self.tool_names), question)
+        if self.turn.site is None and not (
+            decision.calls and all(c.name in SITE_FREE for c in decision.calls)
+        ):
+            with self.turn.engine.connect() as conn:
+                reason = missing_site(conn)
+            return _text(f"I could not answer that: {reason}.", "refuse")
         if decision.calls:
             calls = [
                 {
@@ -239,7 +248,8 @@ def _incident_view(frame: Frame, turn: Turn) -> incidents.View:
     span = next((p for p in frame.periods if not p.relative), None)
     if span is None:
         return incidents.View(now=turn.now, detail=detail, severity=severity)
-    period = resolve_period(span.period, turn.now, turn.site.timezone)
+    tz = turn.site.timezone if turn.site is not None else "UTC"
+    period = resolve_period(span.period, turn.now, tz)
     return incidents.View(period.start, period.end, span.label, turn.now, detail, severity)
 
 
