@@ -4,6 +4,7 @@ site in the store, else the configured default; and why there is none when there
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable
 
 from sqlalchemy import Connection, select
@@ -80,3 +81,39 @@ def missing_site(conn: Connection) -> EMSError:
 def _listed(names: Iterable[str]) -> list[str]:
     """Site names as messages list them: alphabetically, whatever the database's collation."""
     return sorted(names, key=str.casefold)
+
+
+# Words that follow "site" in a question without naming one ("the site total", "site-wide").
+_NOT_A_NAME = frozenset(
+    "total totals wide level meter meters energy consumption use usage load demand peak "
+    "overall and or in on at for of by to per last this next yesterday today is was has had "
+    "used uses use did does do the a an its whole entire".split()
+)
+# Words before "site" that make it no name's introduction ("which site used most").
+_NOT_NAMING = frozenset("which each every per this our that any whole entire one same".split())
+# "site X", "site named X", "site 'Werk Süd'": a site the question names, known or not.
+_SITE_PHRASE = re.compile(
+    r"(?:\b(\w+)\s+)?\bsite\s+(?:named\s+|called\s+)?"
+    r"(?:[\"'“‘]([^\"'”’]+)[\"'”’]|([^\W_][\w-]*))",
+    re.IGNORECASE,
+)
+
+
+def site_in_text(conn: Connection, text: str) -> SiteRef | None:
+    """The site a question names, by its name or an alias (whole words, ignoring case, and
+    spaces, dashes or underscores between the words of a name); None when it names none.
+
+    Raises UnknownSite, listing the store's sites, when the question says "site X" and X is
+    no site of the store."""
+    sites = {s.name: s for s in list_sites(conn)}
+    spelled = [(n, n) for n in sites]
+    spelled += [(a, n) for n, aliases in site_names(conn).items() for a in aliases]
+    for spelling, name in sorted(spelled, key=lambda pair: -len(pair[0])):
+        words = [re.escape(w) for w in re.split(r"[\s_-]+", spelling.strip()) if w]
+        if words and re.search(r"(?<![\w-])" + r"[\s_-]*".join(words) + r"(?![\w-])", text, re.I):
+            return sites[name]
+    for match in _SITE_PHRASE.finditer(text):
+        before, word = (match.group(1) or "").casefold(), (match.group(2) or match.group(3))
+        if before not in _NOT_NAMING and word.strip().casefold() not in _NOT_A_NAME:
+            return find_site(conn, word.strip())  # a name the store does not hold: UnknownSite
+    return None

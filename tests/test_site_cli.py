@@ -95,6 +95,43 @@ def test_several_sites_are_chosen_by_name_or_by_the_default(
     assert "'nowhere'" in err and "north" in err
 
 
+def test_a_question_names_a_site_or_compares_them(store: Engine, tmp_path: Path) -> None:
+    south = import_site(tmp_path, SITE, "press-7", 1)
+    north = import_site(tmp_path, "north", "press-7", 2)
+    reply = run_json("ask", "How much energy did press-7 use at north on 3 March 2025?")
+    (call,) = reply["tool_calls"]
+    assert call["args"]["site"] == "north"
+    assert call["result"]["totals"][0]["value"] == pytest.approx(day_total(north, "2025-03-03"))
+    ranked = run_json("ask", "Which site used the most energy on 3 March 2025?", "--now", NOW)
+    (call,) = ranked["tool_calls"]
+    assert call["name"] == "rank_sites" and call["args"]["per_m2"] is False
+    (ranking,) = call["result"]["rankings"]
+    expected = {SITE: day_total(south, "2025-03-03"), "north": day_total(north, "2025-03-03")}
+    order = sorted(expected, key=lambda name: -expected[name])
+    assert [r["site"] for r in ranking["ranking"]] == order
+    assert [r["value"] for r in ranking["ranking"]] == pytest.approx([expected[n] for n in order])
+    first = next(line for line in ranked["answer"].splitlines() if line.startswith("1. "))
+    assert order[0] in first
+
+
+def test_an_unknown_site_in_a_question_or_an_option_lists_the_sites(
+    store: Engine, tmp_path: Path
+) -> None:
+    import_site(tmp_path, SITE, "press-7", 1)
+    import_site(tmp_path, "north", "press-7", 2)
+    reply = run_json("ask", "How much energy did press-7 use at site west on 3 March 2025?")
+    assert reply["outcome"] == "clarify" and not reply["tool_calls"]
+    assert f"no site named 'west'; sites: north, {SITE}" in reply["answer"]
+    for command in (
+        ("ask", QUESTION, "--site", "west"),
+        ("query-metric", "--meters", "press-7", "--period", "2025-03-03", "--site", "west"),
+        ("meters", "--site", "west"),
+    ):
+        _, err = run(*command, code=1)
+        assert f"no site named 'west'; sites: north, {SITE}" in err, command
+        assert "Traceback" not in err
+
+
 def test_an_empty_store_answers_knowledge_and_says_how_to_load_data(
     store: Engine, tmp_path: Path
 ) -> None:

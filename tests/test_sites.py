@@ -16,7 +16,7 @@ from connectors.catalog_file import InvalidPlantFile, parse_plant
 from connectors.catalog_sync import apply_plant, export_plant
 from ems_agent.context import TurnContexts, fixed_clock
 from store import catalog
-from store.sites import choose_site, find_site, missing_site
+from store.sites import choose_site, find_site, missing_site, site_in_text
 from tools.base import ToolContext
 
 NOW = datetime(2026, 3, 2, 9, tzinfo=ZoneInfo("UTC"))
@@ -137,3 +137,35 @@ def test_a_tool_input_naming_a_site_runs_at_that_site(engine: Engine) -> None:
 def find_site_of(engine: Engine, name: str) -> catalog.SiteRef:
     with engine.connect() as conn:
         return find_site(conn, name)
+
+
+@pytest.mark.parametrize(
+    ("question", "found"),
+    [
+        ("How much did supply use at Werk Süd 3 yesterday?", "Werk Süd 3"),
+        ("supply at werk-süd-3 last week", "Werk Süd 3"),
+        ("peak demand of the Chicago plant in May", "north"),
+        ("What did the site north use?", "north"),
+        ("And at site 'Werk Süd 3'?", "Werk Süd 3"),
+        ("Which site used the most per m2 last month?", None),
+        ("What was the site total yesterday?", None),
+        ("How much energy did the whole site use?", None),
+        ("northern hall energy", None),  # a name is matched as whole words only
+    ],
+)
+def test_a_question_names_a_site_by_name_or_alias(
+    engine: Engine, question: str, found: str | None
+) -> None:
+    apply(engine, plant("Werk Süd 3"))
+    apply(engine, plant("north", aliases="[Chicago plant]"))
+    with engine.connect() as conn:
+        site = site_in_text(conn, question)
+    assert (site.name if site else None) == found
+
+
+def test_a_question_naming_an_unknown_site_lists_the_sites(engine: Engine) -> None:
+    apply(engine, plant("Werk Süd 3"))
+    apply(engine, plant("north"))
+    with engine.connect() as conn, pytest.raises(UnknownSite) as caught:
+        site_in_text(conn, "How much did supply use at site west yesterday?")
+    assert str(caught.value) == "no site named 'west'; sites: north, Werk Süd 3"

@@ -230,8 +230,10 @@ def _unmetered(r: Result) -> list[str]:
 def rank_sites(r: Result) -> list[str]:
     per = " per m2" if r["per_m2"] else ""
     lines = []
-    for ranking in r["rankings"]:
-        lines.append(f"Sites by {ranking['carrier']} {r['measure']}{per}, {r['period']}:")
+    for i, ranking in enumerate(r["rankings"]):
+        # a blank line ends the list before: each carrier's ranking is numbered from 1
+        head = f"Sites by {ranking['carrier']} {r['measure']}{per}, {r['period']}:"
+        lines.append(f"\n{head}" if i else head)
         lines.extend(
             f"{s['rank']}. **{s['site']}**: {number(s['value'], ranking['unit'])}"
             for s in ranking["ranking"]
