@@ -241,3 +241,38 @@ def test_bad_scope_inputs_are_explained(sites: dict[str, ToolContext]) -> None:
         rank_meters(sites["works"], {"period": "2025-09", "meter": "press"})
     with pytest.raises(InsufficientData, match="no water meters with energy"):
         rank_meters(sites["works"], {"period": "2025-09", "carrier": "water"})
+
+
+def test_a_remainder_counts_only_sub_meters_of_the_parents_carrier(engine: Engine) -> None:
+    plant = textwrap.dedent(
+        """\
+        version: 1
+        site: {name: hall, timezone: UTC}
+        meters:
+          - {name: hall-supply, carrier: electricity}
+          - {name: lights, carrier: electricity, parent: hall-supply}
+          - {name: heater, carrier: gas, parent: hall-supply}
+        """
+    )
+    apply_plant(engine, parse_plant(plant, "hall.yaml", "yaml"))
+    ts = int(datetime(2025, 9, 1, tzinfo=ZoneInfo("UTC")).timestamp()) + 900 * np.arange(96)
+    rng = np.random.default_rng(3)
+    values = {"hall-supply": rng.uniform(20, 30, 96), "lights": rng.uniform(5, 10, 96)}
+    values["heater"] = rng.uniform(1, 2, 96)
+    with engine.begin() as conn:
+        site = catalog.get_site(conn, "hall")
+        for meter, v in values.items():
+            sid = catalog.ensure_series(conn, site.id, meter, "energy", "kWh", interval_s=900).id
+            write_readings(conn, sid, ts, v, "UTC")
+    ctx = ToolContext(engine, site, datetime(2025, 9, 5, tzinfo=ZoneInfo("UTC")))
+    result = rank_meters(
+        ctx, {"period": "2025-09-01", "meter": "hall-supply", "mix_carriers": True}
+    )
+    assert {r.meter for r in result.ranking} == {"lights", "heater"}
+    (rest,) = result.unmetered
+    expected = float(values["hall-supply"].sum() - values["lights"].sum())
+    assert rest.unmetered == pytest.approx(expected, rel=1e-9)
+    assert rest.note == "heater not counted (not electricity)"
+    gas_only = rank_meters(ctx, {"period": "2025-09-01", "meter": "hall-supply", "carrier": "gas"})
+    (none,) = gas_only.unmetered
+    assert none.unmetered is None and "another carrier than electricity" in (none.note or "")

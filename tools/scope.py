@@ -159,9 +159,16 @@ def balance(
 ) -> Balance:
     """The parent minus the sum of its children. Only a complete tree has a remainder: every
     child metered over as much of the period as the parent (same reading counts when no
-    interval is declared). Children that add up to more than the parent are flagged."""
+    interval is declared). Children that add up to more than the parent are flagged. Only
+    the children of the parent's own carrier count: a gas meter under an electricity meter
+    (ranked when carriers are mixed) takes nothing from what the parent measures."""
+    other = [c.name for c in children if c.kind != parent.kind]
+    children = [c for c in children if c.kind == parent.kind]
     top = readings.get(parent.id)
     total = sum(readings[c.id].value for c in children if c.id in readings)
+    if not children:
+        why = f"its sub-meters here measure another carrier than {parent.kind}"
+        return Balance(parent.name, top.value if top else None, 0.0, None, False, why)
     if top is None or top.count == 0:
         return Balance(parent.name, None, total, None, False, f"{parent.name} has no data")
     short = _short_children(top, children, readings)
@@ -169,10 +176,10 @@ def balance(
         why = f"not every sub-meter was metered over the period: {'; '.join(short)}"
         return Balance(parent.name, top.value, total, None, False, why)
     rest = top.value - total
-    note = None
+    note = f"{', '.join(other)} not counted (not {parent.kind})" if other else None
     if rest < 0:
         share = 100 * -rest / top.value if top.value else float("inf")
-        note = (
+        note = (note + "; " if note else "") + (
             f"the sub-meters add up to {-rest:,.1f} more than {parent.name} ({share:.1f}% of "
             "it): a sub-meter may be counted twice or mis-scaled, or the parent under-reads"
         )
