@@ -154,7 +154,7 @@ def rank_meters(ctx: ToolContext, args: RankInput) -> RankResult:
     unmetered remainder of their parent. Sub-meters are the children of the named meter, or of
     the top meter of each tree, of one carrier (electricity unless asked); carriers are mixed
     in kWh only when asked. Use it for "which sub-meter used the most last month", "top 3
-    consumers this week", "what share of the site's electricity is the chiller"."""
+    consumers this week", "what share of the site's electricity is the cooling plant"."""
     period = resolve.period(ctx, args.period)
     with ctx.engine.connect() as conn:
         meters = catalog.list_meters(conn, ctx.site.id)

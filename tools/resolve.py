@@ -42,7 +42,7 @@ class Target:
         return self.converted_to is not None
 
     def conversion(self, stored: float) -> str:
-        """How a converted total was found, to quote: 'boiler: 1,234 m3 x 10.55 kWh/m3 =
+        """How a converted total was found, to quote: 'heating: 1,234 m3 x 10.55 kWh/m3 =
         13,019 kWh (gas calorific value, site catalogue)'."""
         return (
             f"{self.meter.name}: {stored:,.0f} {self.series.unit} x {self.factor:g} "
