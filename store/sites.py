@@ -94,7 +94,7 @@ _NOT_NAMING = frozenset("which each every per this our that any whole entire one
 # "site X", "site named X", "site 'Werk Süd'": a site the question names, known or not.
 _SITE_PHRASE = re.compile(
     r"(?:\b(\w+)\s+)?\bsite\s+(?:named\s+|called\s+)?"
-    r"(?:[\"'“‘]([^\"'”’]+)[\"'”’]|([^\W_][\w-]*))",
+    r"(?:[\"'\u201c\u2018]([^\"'\u201d\u2019]+)[\"'\u201d\u2019]|([^\W_][\w-]*))",
     re.IGNORECASE,
 )
 

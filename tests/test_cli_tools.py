@@ -99,9 +99,9 @@ def test_a_true_by_default_flag_can_be_turned_off() -> None:
     totals = invoke_json("rank-sites", "--period", "last week", "--no-per-m2")
     assert per_m2["per_m2"] is True and totals["per_m2"] is False
     (site,) = {f["site"] for f in totals["sites"]}
-    electricity = [r for r in totals["rankings"] if r["carrier"] == "electricity"][0]
+    electricity = next(r for r in totals["rankings"] if r["carrier"] == "electricity")
     area = next(f["floor_area_m2"] for f in per_m2["sites"] if f["carrier"] == "electricity")
-    per_m2_value = [r for r in per_m2["rankings"] if r["carrier"] == "electricity"][0]
+    per_m2_value = next(r for r in per_m2["rankings"] if r["carrier"] == "electricity")
     assert electricity["ranking"][0]["value"] == pytest.approx(
         per_m2_value["ranking"][0]["value"] * area
     )
