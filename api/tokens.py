@@ -159,9 +159,11 @@ class TokenStore:
             raise TokenRevoked(f"the API token {row.name!r} was revoked")
         expires = _utc(row.expires_at)
         if expires is not None and expires <= now:
-            raise TokenExpired(f"the API token {row.name!r} expired on {expires:%Y-%m-%d %H:%M} UTC")
+            raise TokenExpired(
+                f"the API token {row.name!r} expired on {expires:%Y-%m-%d %H:%M} UTC"
+            )
         self._touch(row.id, now)
-        role: Role = row.role if row.role in ROLES else "viewer"  # type: ignore[assignment]
+        role: Role = row.role if row.role in ROLES else "viewer"
         return Principal(row.name, role, row.id)
 
     def _touch(self, token_id: int, now: datetime) -> None:

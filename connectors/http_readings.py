@@ -81,7 +81,8 @@ def _json_items(body: bytes) -> list[Any]:
         except (UnicodeDecodeError, ValueError) as exc:
             raise BadBody(f"the body is not JSON: {exc}") from None
     if isinstance(data, dict) and isinstance(data.get("readings"), list):
-        return data["readings"]
+        readings: list[Any] = data["readings"]
+        return readings
     if isinstance(data, dict) and "meter" in data:
         return [data]
     if isinstance(data, list):
@@ -203,9 +204,9 @@ class _Series:
     unit: str
 
 
-def _decoded(series: dict[tuple[str, str, str], _Series], registers: set[tuple[str, str]]) -> tuple[
-    list[Decoded], list[np.ndarray[Any, Any]]
-]:
+def _decoded(
+    series: dict[tuple[str, str, str], _Series], registers: set[tuple[str, str]]
+) -> tuple[list[Decoded], list[np.ndarray[Any, Any]]]:
     """One decoded message per series, its readings in the order they were posted (a later
     value for the same time wins, as in a message)."""
     messages: list[Decoded] = []
@@ -289,7 +290,11 @@ class ReadingsPost:
         where = f"line {lines[index] + 1}" if lines else f"reading {index}"
         item = items[index]
         try:
-            raw = item.raw if isinstance(item, _Unreadable) else orjson.dumps(item, default=str).decode()
+            raw = (
+                item.raw
+                if isinstance(item, _Unreadable)
+                else orjson.dumps(item, default=str).decode()
+            )
         except TypeError:
             raw = repr(item)
         return f"{where}: {reason}", raw[:MAX_RAW].replace("\x00", "\\x00")

@@ -1,4 +1,4 @@
-"""API tokens in the store: add one, find one by its hash, list them, revoke them, note their use."""
+"""API tokens in the store: add one, find one by its hash, list, revoke, note their use."""
 
 from __future__ import annotations
 
