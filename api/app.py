@@ -134,5 +134,6 @@ def serve(app: FastAPI, host: str, port: int) -> ApiHandle:
             server.should_exit = True
             raise ApiPortInUse(f"the API did not start on {host}:{port} within 20 s")
         time.sleep(0.02)
+    port = server.servers[0].sockets[0].getsockname()[1]  # the one given, or the free one for 0
     shown = f"[{host}]" if ":" in host else host
     return ApiHandle(f"http://{shown}:{port}", server, thread)
