@@ -138,7 +138,9 @@ def test_the_refusals_say_why(served: Served) -> None:
     with served.client("revoked") as client:
         revoked = client.get("/api/v1/sites")
     with served.client("viewer") as client:
-        below = client.post("/api/v1/tools/create_alert_rule", json=BODIES[("POST", "/api/v1/alert-rules")])
+        below = client.post(
+            "/api/v1/tools/create_alert_rule", json=BODIES[("POST", "/api/v1/alert-rules")]
+        )
     assert missing.headers["www-authenticate"] == "Bearer"
     assert missing.json()["error"] == "TokenMissing" and "tokens create" in missing.json()["detail"]
     assert expired.json()["error"] == "TokenExpired" and "expired on" in expired.json()["detail"]
