@@ -119,7 +119,10 @@ def ops_router(metrics: ApiMetrics) -> APIRouter:
         "/readings",
         tags=["ingestion"],
         response_model=IngestOut,
-        responses=responses(*COMMON, 400, 415, 503),
+        responses={
+            **responses(*COMMON, 400, 415, 503),
+            422: {"model": IngestOut, "description": "Every reading was refused (none stored)"},
+        },
         openapi_extra=INGEST_DOC,
     )
     async def post_readings(request: Request, principal: Operator) -> JSONResponse:
