@@ -64,8 +64,10 @@ def start(home: Path, database: Path, **api: Any) -> Served:
     return Served(handle.url, app, deps, handle, api, tokens)
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory, demo_template: Path) -> Iterator[Served]:
+@pytest.fixture(scope="module", name="served")
+def served_fixture(
+    tmp_path_factory: pytest.TempPathFactory, demo_template: Path
+) -> Iterator[Served]:
     """One server for a test module, over its own copy of the demo plant."""
     folder = tmp_path_factory.mktemp("api")
     database = folder / "demo.db"

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.api_fixtures import ROLES, Served, served  # noqa: F401
+from tests.api_fixtures import ROLES, Served, served_fixture  # noqa: F401
 from tools.registry import all_tools
 
 # Routes that change data, besides the tools that declare `writes`.

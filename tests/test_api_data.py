@@ -16,7 +16,7 @@ from sqlalchemy import text
 
 from api.ask import AskLimiter
 from api.errors import TooManyRequests
-from tests.api_fixtures import NOW, Served, served, start  # noqa: F401
+from tests.api_fixtures import NOW, Served, served_fixture, start  # noqa: F401
 
 TZ = "Europe/Berlin"
 

@@ -16,7 +16,7 @@ from connectors.http_readings import BadBody, ReadingsPost, UnsupportedFormat
 from connectors.ingest import Ingestor
 from store import catalog, queries
 from store.schema import DeadLetter, Reading
-from tests.api_fixtures import Served, served  # noqa: F401
+from tests.api_fixtures import Served, served_fixture  # noqa: F401
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC).timestamp()
 T0 = int(NOW) - 3600

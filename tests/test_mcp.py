@@ -18,7 +18,7 @@ from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 from sqlalchemy import text
 
-from tests.api_fixtures import Served, served  # noqa: F401
+from tests.api_fixtures import Served, served_fixture  # noqa: F401
 from tools.registry import all_tools
 
 ROOT = Path(__file__).resolve().parent.parent
