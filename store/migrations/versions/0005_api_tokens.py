@@ -1,7 +1,7 @@
 """API tokens: the HTTP API's and the MCP server's bearer tokens, kept as SHA-256 hashes with a
 name, a role (viewer, operator, admin), an optional expiry and a revocation time.
 
-Revision ID: 0006
+Revision ID: 0005
 Revises: 0004
 Create Date: 2026-12-12
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006"
+revision = "0005"
 down_revision = "0004"
 branch_labels = None
 depends_on = None
