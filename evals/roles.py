@@ -124,6 +124,15 @@ class RoleFile(BaseModel):
         return self
 
 
+def roles_for(plant_file: Path) -> Path | None:
+    """A plant file's role file: NAME.roles.yaml beside it, else in evals/plants."""
+    name = f"{plant_file.stem}.roles.yaml"
+    for path in (plant_file.with_name(name), PLANTS / name):
+        if path.exists():
+            return path
+    return None
+
+
 def load_roles(path: Path) -> RoleFile:
     """Read and check a role file; errors name the file and the key."""
     try:

@@ -30,7 +30,7 @@ from evals.roles import (
     load_roles,
     resolve_set,
 )
-from evals.scorer import CaseScore, Summary, run_set, summarise, summary_row
+from evals.scorer import CaseScore, Summary, run_set, summarise
 from evals.truth import evaluate
 from store import catalog
 from store.engine import make_engine
@@ -238,13 +238,27 @@ def site_timezone(engine: Engine, site: str) -> str:
         return catalog.get_site(conn, site).timezone
 
 
+def set_source(name: str) -> Path:
+    """A set's file: a name in evals/questions, or a path to a YAML file."""
+    return Path(name) if name.endswith((".yaml", ".yml")) else QUESTIONS / f"{name}.yaml"
+
+
 def resolved_set(name: str, engine: Engine, roles: RoleFile | None = None) -> ResolvedSet:
     """A question set (a name in evals/questions or a path) resolved for the roles' plant
     (default: the demo) on its store, computed roles evaluated there."""
     roles = roles or load_roles(DEMO_ROLES)
-    source = QUESTIONS / f"{name}.yaml" if "/" not in name and "." not in name else Path(name)
     timezone = site_timezone(engine, roles.site)
-    return resolve_set(load_dataset(source), roles, timezone, lambda spec: evaluate(engine, spec))
+    dataset = load_dataset(set_source(name))
+    return resolve_set(dataset, roles, timezone, lambda spec: evaluate(engine, spec))
+
+
+def needs_knowledge(sets: tuple[str, ...]) -> bool:
+    """Whether any case of the sets asks the knowledge store (or may search it)."""
+    return any(
+        case.category == "knowledge" or "search_knowledge" in case.expect.tools
+        for name in sets
+        for case in load_dataset(set_source(name)).cases
+    )
 
 
 def run(
@@ -261,9 +275,10 @@ def run(
     of the plant's store (with the fixed incidents), so one set's writes (alert rules, incident
     notes) do not reach the next. The knowledge store (built under `workdir` when none is
     given, `progress` showing the indexing) is shared; its incidents are re-indexed before each
-    set. Cases the plant cannot ask are reported as skipped."""
+    set; it is built only when a set has knowledge questions. Cases the plant cannot ask are
+    reported as skipped."""
     roles = roles or load_roles(DEMO_ROLES)
-    if knowledge is None:
+    if knowledge is None and needs_knowledge(sets):
         knowledge = eval_knowledge(workdir / "knowledge", progress)
     results = []
     for name in sets:
@@ -280,46 +295,7 @@ def run(
             engine.dispose()
         # with a knowledge store connected, knowledge questions count like any other
         summary = summarise(scores, separate=())
-        results.append(SetResult(name, scores, summary, resolved.skipped, roles.site))
+        results.append(
+            SetResult(resolved.dataset.name, scores, summary, resolved.skipped, roles.site)
+        )
     return results
-
-
-def results_markdown(model: str, results: list[SetResult], machine: str, command: str) -> str:
-    """The section of evals/RESULTS.md for one model."""
-    lines = [
-        f"### Agent eval: `{model}`",
-        "",
-        f"{datetime.now(UTC):%Y-%m-%d}, {machine}. Command: `{command}`.",
-        "",
-    ]
-    for r in results:
-        o = r.summary.overall
-        apart = summary_row("", [s for s in r.scores if s.category != "knowledge"])
-        lines += [
-            f"**{r.name}** ({o.cases} cases scored, knowledge questions included): answer "
-            f"correctness {_pct(o.answer)}, tool choice {_pct(o.tool)}, arguments "
-            f"{_pct(o.args)}, refusals and questions back {_pct(o.refuse_clarify)}, all checks "
-            f"passed {_pct(o.passed)}; latency p50 {o.p50_ms or 0:,.0f} ms, p95 "
-            f"{o.p95_ms or 0:,.0f} ms. Without the {o.cases - apart.cases} knowledge questions: "
-            f"answer correctness {_pct(apart.answer)}, all checks passed {_pct(apart.passed)}, "
-            f"p95 {apart.p95_ms or 0:,.0f} ms.",
-            "",
-            r.summary.to_markdown(),
-        ]
-    return "\n".join(lines)
-
-
-def _pct(value: float | None) -> str:
-    return "-" if value is None else f"{100 * value:.1f}%"
-
-
-def write_results(path: Path, model: str, section: str) -> None:
-    """Replace this model's section of RESULTS.md (between markers), keeping the rest."""
-    start, end = f"<!-- agent-eval:{model}:start -->", f"<!-- agent-eval:{model}:end -->"
-    text = path.read_text() if path.exists() else ""
-    block = f"{start}\n{section}\n{end}"
-    if start in text and end in text:
-        text = text[: text.index(start)] + block + text[text.index(end) + len(end) :]
-    else:
-        text = text.rstrip() + "\n\n" + block + "\n"
-    path.write_text(text)

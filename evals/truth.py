@@ -79,7 +79,7 @@ def average(conn: Connection, spec: TruthSpec) -> float:
     return float(read(conn, spec, one_meter(spec)).values.mean())
 
 
-def _daily(conn: Connection, spec: TruthSpec) -> pd.Series:
+def daily_totals(conn: Connection, spec: TruthSpec) -> pd.Series:
     meters = spec.meters()
     parts = [read(conn, spec, m).values for m in meters]
     values = pd.concat(parts)
@@ -96,12 +96,12 @@ def daily_average(conn: Connection, spec: TruthSpec) -> float:
 
 def max_day(conn: Connection, spec: TruthSpec) -> float:
     """The largest local-day total of the metric in the period (kWh on the busiest day)."""
-    return float(_daily(conn, spec).max())
+    return float(daily_totals(conn, spec).max())
 
 
 def min_day(conn: Connection, spec: TruthSpec) -> float:
     """The smallest local-day total of the metric in the period (kWh on the quietest day)."""
-    return float(_daily(conn, spec).min())
+    return float(daily_totals(conn, spec).min())
 
 
 # ------------------------------------------------------------------ comparisons and rankings
@@ -118,7 +118,7 @@ def difference(conn: Connection, spec: TruthSpec) -> float:
     return period_total(conn, spec) - period_total(conn, spec, "reference")
 
 
-def _parent(conn: Connection, spec: TruthSpec, meter: str) -> str:
+def parent_of(conn: Connection, spec: TruthSpec, meter: str) -> str:
     row = conn.execute(
         text(
             """
@@ -136,7 +136,7 @@ def _parent(conn: Connection, spec: TruthSpec, meter: str) -> str:
 def share(conn: Connection, spec: TruthSpec) -> float:
     """Share in % of the named meters' total energy in the total of `base_meter` (default: the
     first meter's parent, e.g. the main incomer) over the same period."""
-    base = spec.base_meters() or [_parent(conn, spec, spec.meters()[0])]
+    base = spec.base_meters() or [parent_of(conn, spec, spec.meters()[0])]
     whole = period_total(conn, spec.model_copy(update={"meter": base}))
     return 100.0 * period_total(conn, spec) / whole
 
@@ -278,7 +278,7 @@ def expected_intervals(start: int, end: int, step_s: float, tz: str) -> int:
     return int((last.normalize() - first.normalize()).days // round(step_s / 86400))
 
 
-def _coverage(conn: Connection, spec: TruthSpec, name: str) -> tuple[int, int]:
+def coverage_counts(conn: Connection, spec: TruthSpec, name: str) -> tuple[int, int]:
     """(expected, present) readings of one meter's series of the spec's metric."""
     start, end = epoch_window(conn, spec)
     try:
@@ -292,7 +292,7 @@ def _coverage(conn: Connection, spec: TruthSpec, name: str) -> tuple[int, int]:
     return expected, len(r.values)
 
 
-def _all_meters(conn: Connection, spec: TruthSpec) -> list[str]:
+def all_meters(conn: Connection, spec: TruthSpec) -> list[str]:
     if spec.metric == "energy":
         return list(energy_meters(conn, spec.site))
     rows = conn.execute(SERIES_SQL, {"site": spec.site, "metric": spec.metric}).mappings()
@@ -303,15 +303,15 @@ def missing_intervals(conn: Connection, spec: TruthSpec) -> float:
     """Expected intervals (each series' own) in the period minus the readings present, summed
     over the named meters (every meter with the metric when none is named)."""
     missing = 0
-    for name in spec.meters() or _all_meters(conn, spec):
-        expected, present = _coverage(conn, spec, name)
+    for name in spec.meters() or all_meters(conn, spec):
+        expected, present = coverage_counts(conn, spec, name)
         missing += expected - present
     return float(missing)
 
 
 def coverage_percent(conn: Connection, spec: TruthSpec) -> float:
     """Share in % of one meter's expected intervals that have a reading."""
-    expected, present = _coverage(conn, spec, one_meter(spec))
+    expected, present = coverage_counts(conn, spec, one_meter(spec))
     return 100.0 * present / expected
 
 
@@ -393,7 +393,7 @@ def incidents(conn: Connection, spec: TruthSpec) -> list[str]:
     return [f"#{int(i)}" for i in table.loc[keep, "id"]]
 
 
-def _incident(conn: Connection, spec: TruthSpec, column: str) -> Any:
+def incident_value(conn: Connection, spec: TruthSpec, column: str) -> Any:
     if spec.n is None:
         raise TruthError(f"truth {spec.fn!r} needs the incident id as `n`")
     table = _incident_table(conn, spec)
@@ -405,22 +405,22 @@ def _incident(conn: Connection, spec: TruthSpec, column: str) -> Any:
 
 def incident_extra_kwh(conn: Connection, spec: TruthSpec) -> float:
     """Energy above expectation (kWh) of incident `n`, as stored."""
-    return float(_incident(conn, spec, "extra_kwh"))
+    return float(incident_value(conn, spec, "extra_kwh"))
 
 
 def incident_cost(conn: Connection, spec: TruthSpec) -> float:
     """Cost of incident `n`'s extra energy, in its currency, as stored."""
-    return float(_incident(conn, spec, "cost"))
+    return float(incident_value(conn, spec, "cost"))
 
 
 def incident_co2(conn: Connection, spec: TruthSpec) -> float:
     """kg CO2e of incident `n`'s extra energy, as stored."""
-    return float(_incident(conn, spec, "co2_kg"))
+    return float(incident_value(conn, spec, "co2_kg"))
 
 
 def incident_state(conn: Connection, spec: TruthSpec) -> str:
     """State of incident `n`: open, acknowledged or resolved."""
-    return str(_incident(conn, spec, "state"))
+    return str(incident_value(conn, spec, "state"))
 
 
 # ------------------------------------------------------------------ entry points

@@ -305,10 +305,17 @@ def base_load(conn: Connection, spec: TruthSpec) -> float:
     return float(np.percentile(r.kw.to_numpy()[idle], 10))
 
 
+_SITE_AREA = text("SELECT floor_area_m2 FROM sites WHERE name = :site")
+
+
 def intensity(conn: Connection, spec: TruthSpec) -> float:
-    """Energy intensity: kWh over the period divided by the meter's floor area in m2."""
+    """Energy intensity: kWh over the period divided by the meter's floor area in m2; a meter
+    at the top of the tree without one of its own is divided by the site's floor area."""
     meter = one_meter(spec)
-    area = meter_info(conn, spec, meter)["floor_area_m2"]
+    info = meter_info(conn, spec, meter)
+    area = info["floor_area_m2"]
+    if not area and info["is_root"]:
+        area = conn.execute(_SITE_AREA, {"site": spec.site}).scalar()
     if not area:
         raise TruthError(f"meter {meter!r} has no floor area")
     return float(read(conn, spec, meter).values.sum()) / float(area)
