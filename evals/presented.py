@@ -219,14 +219,59 @@ def lead(answer: str) -> str:
     return _SENTENCE_END.split(body, maxsplit=1)[0] if body else ""
 
 
+# Words a counted answer may follow its number with ("32 missing", "8 quarter-hours"); a number
+# before any other word ("1 meters checked", "2948 of") counts something else.
+COUNT_WORDS = frozenset(
+    {
+        "interval",
+        "intervals",
+        "reading",
+        "readings",
+        "quarter-hour",
+        "quarter-hours",
+        "slot",
+        "slots",
+        "value",
+        "values",
+        "record",
+        "records",
+        "row",
+        "rows",
+        "missing",
+        "episode",
+        "episodes",
+        "time",
+        "times",
+        "occasion",
+        "occasions",
+        "unit",
+        "units",
+        "part",
+        "parts",
+        "piece",
+        "pieces",
+        "pcs",
+        "box",
+        "boxes",
+    }
+)
+
+
+def _counted(q: Quantity) -> bool:
+    """A bare count, or one followed by a word that says what a counted answer counts."""
+    word = q.text.split()[-1].lower().strip("*") if " " in q.text else ""
+    glued = q.text.lstrip("-\u2212").replace(",", "").replace(".", "").isdigit()
+    return glued or word in COUNT_WORDS
+
+
 def _in_dimension(q: Quantity, dimension: str) -> Quantity | None:
     """The quantity read in a truth's dimension (a ratio may be written as a percent or bare;
     a count of produced units may carry its unit word), or None when it is of another."""
     if q.dimension == dimension:
-        return q
+        return q if dimension != COUNT or _counted(q) else None
     if dimension == RATIO and q.dimension == PERCENT:
         return Quantity(q.text, q.value / 100, q.half_step / 100, RATIO)
-    if dimension == RATIO and q.dimension == COUNT:
+    if dimension == RATIO and q.dimension == COUNT and _counted(q):
         return Quantity(q.text, q.value, q.half_step, RATIO)
     return None
 

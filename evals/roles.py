@@ -125,10 +125,15 @@ class RoleFile(BaseModel):
 
 
 def roles_for(plant_file: Path) -> Path | None:
-    """A plant file's role file: NAME.roles.yaml beside it, else in evals/plants."""
+    """A plant file's role file: NAME.roles.yaml beside it, else in evals/plants, else the
+    role file in evals/plants whose `plant_file` is this file."""
     name = f"{plant_file.stem}.roles.yaml"
     for path in (plant_file.with_name(name), PLANTS / name):
         if path.exists():
+            return path
+    for path in sorted(PLANTS.glob("*.roles.yaml")):
+        declared = load_roles(path).plant_file
+        if declared and (path.parent / declared).resolve() == plant_file.resolve():
             return path
     return None
 

@@ -25,6 +25,7 @@ from evals.roles import (
     AbsentRole,
     ResolvedSet,
     Resolver,
+    RoleError,
     RoleFile,
     Skipped,
     load_roles,
@@ -127,7 +128,8 @@ INCIDENT_TEMPLATES: tuple[tuple[Any, ...], ...] = (
 
 def incident_rows(roles: RoleFile) -> tuple[tuple[Any, ...], ...]:
     """The fixed incidents on one plant: meter roles resolved to its meters and the texts to
-    its words; an incident whose words name a role the plant lacks is left out."""
+    its words; an incident naming a role the plant lacks (or its role file does not know: a set
+    naming that role fails there, loudly) is left out."""
     resolver = Resolver(roles)
     rows = []
     for row in INCIDENT_TEMPLATES:
@@ -135,7 +137,7 @@ def incident_rows(roles: RoleFile) -> tuple[tuple[Any, ...], ...]:
         try:
             meter = resolver.value(f"{{{row[1]}}}", where)
             texts = [resolver.text(t, where) for t in (row[10], row[11], row[14])]
-        except AbsentRole:
+        except (AbsentRole, RoleError):
             continue
         rows.append((row[0], meter, *row[2:10], texts[0], texts[1], *row[12:14], texts[2]))
     return tuple(rows)

@@ -135,10 +135,20 @@ def _runs(flags: np.ndarray, epoch: np.ndarray, step_s: int) -> list[tuple[int, 
     return runs
 
 
+def demand_windows(r: Readings, minutes: int = DEMAND_WINDOW_MINUTES) -> Readings:
+    """The readings added up into clock-aligned windows of `minutes` (a meter read every 5
+    minutes gives 15-minute kW); readings at least that long stay as they are."""
+    if minutes * 60 <= r.step_h * 3600:
+        return r
+    kw = _windows(r, minutes)
+    local = pd.DatetimeIndex(kw.index)
+    return Readings(local, pd.Series(kw.to_numpy() * minutes / 60, index=local), minutes / 60)
+
+
 def _episodes(conn: Connection, spec: TruthSpec) -> tuple[list[tuple[int, int]], float]:
     if spec.threshold is None:
         raise TruthError(f"truth {spec.fn!r} needs a threshold")
-    r = summed(conn, spec)
+    r = demand_windows(summed(conn, spec))
     kw = r.kw.to_numpy()
     flags = kw < spec.threshold if spec.condition == "<" else kw > spec.threshold
     step_s = round(r.step_h * 3600)
@@ -296,9 +306,9 @@ def carbon(conn: Connection, spec: TruthSpec) -> float:
 
 
 def base_load(conn: Connection, spec: TruthSpec) -> float:
-    """10th percentile of the meter's interval kW over nights (00:00-05:00) and weekends (Sat,
-    Sun); undefined for meters read less often than hourly."""
-    r = read(conn, spec, one_meter(spec))
+    """10th percentile of the 15-minute kW (the meter's own interval when longer) over nights
+    (00:00-05:00) and weekends (Sat, Sun); undefined for meters read less often than hourly."""
+    r = demand_windows(read(conn, spec, one_meter(spec)))
     if r.step_h > 1:
         raise TruthError(f"base load needs readings of an hour or less; {spec.meter} has longer")
     idle = (np.asarray(r.local.hour) < 5) | (np.asarray(r.local.day_of_week) >= 5)

@@ -170,6 +170,9 @@ def test_sec_divides_energy_by_the_lines_output(plant: Plant) -> None:
     assert got == pytest.approx(plant.a[week].sum() / plant.parts[week].sum())
     with pytest.raises(TruthError, match="SEC is undefined"):
         evaluate(plant.engine, spec("sec", meter="line-a", period="2025-09-06..2025-09-07"))
+    # line-b sits below the main meter with no production of its own and no link
+    with pytest.raises(TruthError, match="'line-b' has no production series or link"):
+        evaluate(plant.engine, spec("sec", meter="line-b", period="2025-09-01..2025-09-07"))
 
 
 def test_cost_is_time_of_use_energy_plus_a_pro_rata_demand_charge(plant: Plant) -> None:
