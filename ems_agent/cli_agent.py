@@ -235,41 +235,50 @@ def _check_gates(
         raise EvalBelowFloor("; ".join(problems))
 
 
+SetsOption = Annotated[
+    str,
+    typer.Option(
+        "--sets", help="Question sets, comma-separated: dev, tuning, heldout, or YAML files."
+    ),
+]
+PlantOption = Annotated[
+    Path | None,
+    typer.Option("--plant", help="Ask the sets on this plant file's plant, not the demo."),
+]
+RolesOption = Annotated[
+    Path | None,
+    typer.Option(help="The plant's role file (default: NAME.roles.yaml beside the plant)."),
+]
+DataOption = Annotated[
+    Path | None, typer.Option(help="The plant's readings (CSV/Excel) instead of synthetic history.")
+]
+WithDemoOption = Annotated[
+    bool, typer.Option(help="Run the demo now to compare (else its recorded figures).")
+]
+MinCorrectOption = Annotated[
+    float | None,
+    typer.Option(help="Fail (exit 1) when a set's answer correctness is below this (0..1)."),
+]
+MaxWrongOption = Annotated[
+    int | None, typer.Option(help="Fail (exit 1) when a set states more wrong numbers.")
+]
+WriteFlag = Annotated[
+    bool, typer.Option("--write", help="Write the figures into evals/RESULTS.md.")
+]
+
+
 @app.command("eval")
 @friendly_errors
 def eval_(
     model: ModelOption = None,
-    sets: Annotated[
-        str,
-        typer.Option(
-            "--sets", help="Question sets, comma-separated: dev, tuning, heldout, or YAML files."
-        ),
-    ] = "dev,tuning,heldout",
-    plant: Annotated[
-        Path | None,
-        typer.Option("--plant", help="Ask the sets on this plant file's plant, not the demo."),
-    ] = None,
-    roles: Annotated[
-        Path | None,
-        typer.Option(help="The plant's role file (default: NAME.roles.yaml beside the plant)."),
-    ] = None,
-    data: Annotated[
-        Path | None,
-        typer.Option(help="The plant's readings (CSV/Excel) instead of synthetic history."),
-    ] = None,
-    with_demo: Annotated[
-        bool, typer.Option(help="Run the demo now to compare (else its recorded figures).")
-    ] = False,
-    min_correct: Annotated[
-        float | None,
-        typer.Option(help="Fail (exit 1) when a set's answer correctness is below this (0..1)."),
-    ] = None,
-    max_wrong: Annotated[
-        int | None, typer.Option(help="Fail (exit 1) when a set states more wrong numbers.")
-    ] = None,
-    write: Annotated[
-        bool, typer.Option("--write", help="Write the figures into evals/RESULTS.md.")
-    ] = False,
+    sets: SetsOption = "dev,tuning,heldout",
+    plant: PlantOption = None,
+    roles: RolesOption = None,
+    data: DataOption = None,
+    with_demo: WithDemoOption = False,
+    min_correct: MinCorrectOption = None,
+    max_wrong: MaxWrongOption = None,
+    write: WriteFlag = False,
     results_file: Annotated[Path | None, typer.Option(hidden=True)] = None,
     verbose: Annotated[bool, typer.Option("--verbose", help="Print every failed case.")] = False,
     as_json: JsonFlag = False,

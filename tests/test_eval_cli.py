@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import yaml
+from sqlalchemy import text
 from typer.testing import CliRunner
 
 from ems_agent.cli import app
@@ -143,3 +144,33 @@ def test_bad_eval_options_are_named(plant: dict[str, Path], tmp_path: Path) -> N
     code, _, stderr = eval_plant(plant)
     assert code == 1
     assert "case 'press-last-week': unknown role 'pump'" in " ".join(stderr.split())
+
+
+def test_plant_stores_import_readings_or_build_synthetic_history(
+    plant: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from evals import plant_data
+    from store.engine import make_engine
+
+    cache = tmp_path / "cache"
+    store = plant_data.plant_store(plant["plant"], cache, plant["data"])
+    assert plant_data.plant_store(plant["plant"], cache, plant["data"]) == store  # cached
+    engine = make_engine(f"sqlite:///{store}")
+    with engine.connect() as conn:
+        count = conn.execute(text("SELECT COUNT(*) FROM readings")).scalar_one()
+    engine.dispose()
+    expected = sum(len(ts) for ts, _ in SmallPlant.make().series().values())
+    assert count == expected
+    built: list[tuple[Path, Path]] = []
+
+    def builder(plant_file: Path, where: Path, progress: object = None) -> Path:
+        built.append((plant_file, where))
+        return where / "synthetic.db"
+
+    got = plant_data.plant_store(plant["plant"], cache, None, None, builder)
+    assert got == cache / "synthetic.db" and built == [(plant["plant"], cache)]
+    monkeypatch.setattr(plant_data, "SYNTHETIC", "evals.no_such_module")
+    with pytest.raises(plant_data.NoPlantHistory, match="pass --data FILE"):
+        plant_data.plant_store(plant["plant"], cache)
+    with pytest.raises(plant_data.NoPlantHistory, match="no such file"):
+        plant_data.plant_store(plant["plant"], cache, tmp_path / "missing.csv")
