@@ -19,7 +19,8 @@ Definitions (the scorer's wrong-number count, issue #13):
   computed from or set against: both totals of a change, the parts of a share or a cost, the
   total of a daily question, the ranked totals; `evals.references`).
 - A presented number that is not excused and lies within tolerance of none of the case's truths
-  of its dimension (the truth and its `also` truths) is a *wrong number*.
+  of its dimension (the truth and its `also` truths), nor is one of them rounded to the digits
+  it shows, is a *wrong number*.
 - A case that asks what cannot be answered (a refusal or a question back expected) must present
   no computed figure: every number of a measured dimension (energy, power, percent, money,
   mass, SEC, intensity, temperature) in its prose that the question does not state is a wrong
@@ -289,13 +290,13 @@ def presented(answer: str, dimensions: Iterable[str]) -> list[Quantity]:
 
 
 def close(found: Quantity, truth: float, tolerance: float) -> bool:
-    """Magnitudes agree within `tolerance` (relative), or within the rounding of the written
-    number when that rounding is under a tenth of the truth (signs are read as words say
-    them: 'down 5 %')."""
+    """Magnitudes agree within `tolerance` (relative), or the written number is the truth
+    rounded to the digits it shows ('-0.2%' for -0.246 %: imprecise, not wrong). Signs are read
+    as words say them ('down 5 %')."""
     error = abs(abs(found.value) - abs(truth))
     if error <= tolerance * abs(truth) or (truth == 0 and error <= tolerance):
         return True
-    return error <= found.half_step and error <= 0.1 * abs(truth)
+    return error <= found.half_step
 
 
 def _stated(found: Quantity, question: Sequence[Quantity]) -> bool:

@@ -254,6 +254,8 @@ PEAK = case(
         ("compressor-2 used 8,080 kWh last week.", ()),  # another unit: not the answer's number
         ("Peak 112.5 kW. Its base load was 20 kW and the average 60 kW.", ()),  # later sentences
         ("Here is the week.\nPeak demand: 150 kW.", ("150 kW",)),  # the first number in its unit
+        ("compressor-2 peaked at about 0.1 MW.", ()),  # the truth rounded as written
+        ("compressor-2 peaked at about 0.2 MW.", ("0.2 MW",)),
     ],
 )
 def test_wrong_numbers_are_presented_numbers_outside_tolerance(
