@@ -191,9 +191,13 @@ def test_role_files_name_the_meters_and_shifts_of_their_plant(path: Path) -> Non
         named = ([role.meter] if role.meter else []) + (role.meters or [])
         assert set(named) <= meters, name
         assert role.shift is None or role.shift in shifts, name
+    case_ids: set[str] = set()
     for name in SETS:
-        resolved = resolve_set(load_dataset(name), roles, plant.site.timezone)
+        template = load_dataset(name)
+        resolved = resolve_set(template, roles, plant.site.timezone)
         assert {s.case_id for s in resolved.skipped} <= set(roles.skip), name
+        case_ids |= {case.id for case in template.cases}
+    assert set(roles.skip) <= case_ids, "a skip entry names no case of any set"
     assert roles_for(plant_path) == path  # `eval --plant FILE` finds its role file
 
 
