@@ -448,11 +448,7 @@ def synthesize(
     """Every interval of every series lying wholly in [start, end), faults applied."""
     traits = dict(traits) if traits is not None else plant_traits(plant, seed)
     keys, skipped = _plan(plant)
-    stuck = [f for f in faults if f.kind == "stuck"]
-    if stuck:
-        faults = [f for f in faults if f.kind != "stuck"] + [
-            _with_stuck_values(plant, seed, traits, faults, f) for f in stuck
-        ]
+    faults = with_stuck_values(plant, seed, traits, faults, (start, end))
     step = fine_step(keys)
     lo, hi = int(start.timestamp()), int(end.timestamp())
     ts = np.arange(-(-lo // step) * step, hi, step, dtype=np.int64)
@@ -507,14 +503,33 @@ def _grid(
     return _Grid(plant, seed, clock, weather, temperature, traits, faults)
 
 
-def _with_stuck_values(
+def with_stuck_values(
+    plant: PlantView,
+    seed: int,
+    traits: Mapping[str, Traits],
+    faults: Sequence[Fault],
+    window: tuple[datetime, datetime] | None = None,
+) -> list[Fault]:
+    """The faults, each stuck meter (overlapping `window`, if given) with the readings it
+    repeats: each of its series' last reading before the fault starts."""
+    out = []
+    for f in faults:
+        overlaps = window is None or (f.start < window[1] and f.end > window[0])
+        if f.kind == "stuck" and "stuck_values" not in f.details and overlaps:
+            f = replace(
+                f, details={**f.details, "stuck_values": _stuck(plant, seed, traits, faults, f)}
+            )
+        out.append(f)
+    return out
+
+
+def _stuck(
     plant: PlantView,
     seed: int,
     traits: Mapping[str, Traits],
     faults: Sequence[Fault],
     fault: Fault,
-) -> Fault:
-    """The readings a stuck meter repeats: each series' last one before the fault starts."""
+) -> dict[str, float]:
     tz = zone(plant.timezone)
     day = fault.start.astimezone(tz).date()
     first = datetime.combine(day.fromordinal(day.toordinal() - 2), time(0), tzinfo=tz)
@@ -522,11 +537,10 @@ def _with_stuck_values(
     others = [f for f in faults if f.kind in PHYSICAL]
     before = synthesize(plant, first, last, seed, traits=traits, faults=others).frame
     mine = before[(before["meter"] == fault.meter) & (before["ts"] < fault.start_ts)]
-    values = {
+    return {
         str(metric): float(group.sort_values("ts")["value"].iloc[-1])
         for metric, group in mine.groupby("metric")
     }
-    return replace(fault, details={**fault.details, "stuck_values": values})
 
 
 def plant_faults(
@@ -546,4 +560,5 @@ def plant_faults(
     if random:
         chosen = eligible(plant, traits)
         placed += drawn(chosen, seed, plant.timezone, start, end, STREAMS["faults"])
-    return sorted((f for f in placed if f.start < end and f.end > start), key=lambda f: f.start)
+    inside = sorted((f for f in placed if f.start < end and f.end > start), key=lambda f: f.start)
+    return with_stuck_values(plant, seed, traits, inside)

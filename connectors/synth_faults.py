@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 import numpy as np
@@ -150,14 +150,3 @@ def _weekday(moment: datetime) -> datetime:
     while moment.weekday() >= 5:
         moment += timedelta(days=1)
     return moment
-
-
-def overlapping(faults: Sequence[Fault], start: datetime, end: datetime) -> list[Fault]:
-    return [f for f in faults if f.start < end and f.end > start]
-
-
-def days_around(fault: Fault, timezone: str) -> tuple[date, date]:
-    """The local days from two before a fault's start to the one after it: a window holding
-    the reading a stuck meter goes on repeating."""
-    first = fault.start.astimezone(zone(timezone)).date()
-    return first - timedelta(days=2), first + timedelta(days=1)

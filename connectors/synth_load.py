@@ -10,7 +10,7 @@ plant file stays a plain plant file.
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -106,18 +106,21 @@ def history_window(timezone: str, days: int, end: date | None) -> tuple[datetime
     return datetime.combine(last - timedelta(days=days), time(0), tzinfo=tz), stop
 
 
+def check_meters(scenario: Scenario, meters: Iterable[str]) -> None:
+    """InvalidScenario naming each meter the scenario gives that the plant does not have."""
+    known = set(meters)
+    unknown = sorted(({f.meter for f in scenario.faults} | set(scenario.traits)) - known)
+    if unknown:
+        raise InvalidScenario(
+            f"the scenario names meters the plant does not have: {', '.join(unknown)}; "
+            f"its meters: {', '.join(sorted(known))}"
+        )
+
+
 def plan(plant: PlantView, scenario: Scenario) -> Plan:
     """The scenario's window, traits and faults for this plant; InvalidScenario names a meter
     it gives that the plant does not have."""
-    unknown = sorted(
-        ({f.meter for f in scenario.faults} | set(scenario.traits)) - set(plant.meters)
-    )
-    if unknown:
-        known = ", ".join(sorted(plant.meters))
-        raise InvalidScenario(
-            f"the scenario names meters the plant does not have: {', '.join(unknown)}; "
-            f"its meters: {known}"
-        )
+    check_meters(scenario, plant.meters)
     start, end = history_window(plant.timezone, scenario.days, scenario.end)
     overrides = {name: spec.given() for name, spec in scenario.traits.items()}
     traits = plant_traits(plant, scenario.seed, overrides)
@@ -171,7 +174,8 @@ def load_plant(
     progress: Progress | None = None,
 ) -> LoadReport:
     """Apply a plant file and write its synthetic history and fault labels to the store;
-    loading it again changes nothing."""
+    loading it again changes nothing. A scenario that does not fit changes nothing either."""
+    _check_before_applying(engine, document, scenario)
     applied = apply_plant(engine, document, list_absent=False)
     with engine.connect() as conn:
         current = read_catalogue(conn, document.plant.site.name)
@@ -195,6 +199,12 @@ def load_plant(
     with engine.begin() as conn:
         store_labels(conn, document.plant.site.name, p.faults)
     return _report(p, stats, skipped, applied.lines())
+
+
+def _check_before_applying(engine: Engine, document: PlantDocument, scenario: Scenario) -> None:
+    with engine.connect() as conn:
+        stored = read_catalogue(conn, document.plant.site.name).meters
+    check_meters(scenario, [*stored, *(m.name for m in document.plant.meters)])
 
 
 def _report(
@@ -315,6 +325,7 @@ def load_plant_via_csv(
 ) -> tuple[CsvReport, ImportReport]:
     """As a user with a new plant would: apply the plant file, then import its history from a
     long CSV export with UTC timestamps (`ems-agent import-csv`), then label the faults."""
+    _check_before_applying(engine, document, scenario)
     apply_plant(engine, document, list_absent=False)
     path = workdir / f"{_safe(document.plant.site.name)}-history.csv"
     exported = export_csv(document, scenario, path, progress=progress)

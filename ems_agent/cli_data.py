@@ -372,10 +372,10 @@ def _demo_plant(path: Path, options: PlantOptions, as_json: bool) -> None:
             print_json(exported)
             return
         out.print(
-            f"{exported.path}: {exported.rows:,} readings of {exported.site!r}, "
-            f"{exported.start:%Y-%m-%d} to {exported.end:%Y-%m-%d} (UTC times), "
-            f"{len(exported.faults)} faults; load it with `ems-agent catalog apply {path}` "
-            f"and `ems-agent import-csv {exported.path} --site {exported.site}`"
+            f"{exported.path}: {exported.rows:,} readings of site {exported.site!r} from "
+            f"{exported.start:%Y-%m-%d} to {exported.end:%Y-%m-%d}, times in UTC; "
+            f"{len(exported.faults)} faults.\nLoad it with `ems-agent catalog apply {path}` "
+            f"and `ems-agent import-csv {exported.path} --site {exported.site!r}`."
         )
         _print_skipped(exported.skipped)
         return
@@ -394,8 +394,13 @@ def _demo_plant(path: Path, options: PlantOptions, as_json: bool) -> None:
         f"{s.new:,} new readings, {s.changed:,} corrected, {s.unchanged:,} already stored; "
         f"{report.faults} labelled faults"
     )
-    for line in report.catalogue:
-        out.print(f"catalogue: {line}", highlight=False, markup=False)
+    if report.catalogue:
+        out.print(
+            f"catalogue: {len(report.catalogue)} changes applied "
+            f"(`ems-agent catalog show --site {report.site!r}` lists it)",
+            highlight=False,
+            markup=False,
+        )
     _print_skipped(report.skipped)
 
 

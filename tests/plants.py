@@ -141,12 +141,12 @@ TOU_PLANS: tuple[list[dict[str, Any]], ...] = (
 
 
 @st.composite
-def windows(draw: st.DrawFn, timezone: str) -> tuple[date, int]:
-    """The history: its end (the first day not simulated) and 2-4 days; often around a
-    change of the zone's offset."""
+def windows(draw: st.DrawFn, timezone: str, change: bool = False) -> tuple[date, int]:
+    """The history: its end (the first day not simulated) and 2-4 days; often (with `change`
+    always) around a change of the zone's offset."""
     days = draw(st.integers(2, 4))
     changes = transitions(timezone)
-    if changes and draw(st.booleans()):
+    if changes and (change or draw(st.booleans())):
         change = draw(st.sampled_from(changes))
         return change + timedelta(days=draw(st.integers(1, days))), days
     span = (LAST - FIRST).days
@@ -177,10 +177,15 @@ def tariffs(draw: st.DrawFn, start: date, end: date, carriers: set[str]) -> list
 
 
 @st.composite
-def sites(draw: st.DrawFn, carriers: set[str]) -> tuple[dict[str, Any], date, int]:
-    timezone = draw(st.sampled_from(sorted(ZONES)))
+def sites(
+    draw: st.DrawFn, carriers: set[str], force: tuple[str, ...] = ()
+) -> tuple[dict[str, Any], date, int]:
+    change = "offset change" in force
+    zones = sorted(z for z in ZONES if transitions(z) or not change)
+    zones = [z for z in zones if z in force] or zones
+    timezone = draw(st.sampled_from(zones))
     country, region = ZONES[timezone]
-    end, days = draw(windows(timezone))
+    end, days = draw(windows(timezone, change))
     start = end - timedelta(days=days)
     site: dict[str, Any] = {"name": f"site {draw(st.integers(1, 999))}", "timezone": timezone}
     if country:
@@ -190,7 +195,7 @@ def sites(draw: st.DrawFn, carriers: set[str]) -> tuple[dict[str, Any], date, in
     site["currency"] = draw(st.sampled_from(CURRENCIES))
     if draw(st.booleans()):
         site["floor_area_m2"] = draw(st.integers(500, 50000))
-    if draw(st.booleans()):
+    if "gas m3" in force or draw(st.booleans()):
         site["gas_calorific_value_kwh_per_m3"] = round(draw(st.floats(9.0, 11.5)), 2)
     shifts = draw(st.sampled_from(SHIFT_PLANS))
     if shifts is not None:
@@ -214,9 +219,11 @@ def _series(metric: str, unit: str, interval: str) -> dict[str, str]:
 
 
 @st.composite
-def electricity_tree(draw: st.DrawFn, names: list[str]) -> list[dict[str, Any]]:
-    """A tree of electricity meters 1-4 levels deep; some leaves are production lines, with
-    production on their own meter or on a linked counter."""
+def electricity_tree(
+    draw: st.DrawFn, names: list[str], intervals: tuple[str, ...] = INTERVALS
+) -> list[dict[str, Any]]:
+    """A tree of electricity meters 1-4 levels deep, their energy read at `intervals`; some
+    leaves are production lines, with production on their own meter or on a linked counter."""
     depth = draw(st.integers(1, 4))
     meters: list[dict[str, Any]] = []
 
@@ -227,7 +234,7 @@ def electricity_tree(draw: st.DrawFn, names: list[str]) -> list[dict[str, Any]]:
         meter: dict[str, Any] = {"name": name, "carrier": "electricity"}
         if parent:
             meter["parent"] = parent
-        interval = draw(st.sampled_from(INTERVALS))
+        interval = draw(st.sampled_from(intervals))
         meter["series"] = [_series("energy", "kWh", interval)]
         meters.append(meter)
         if level < depth:
@@ -248,7 +255,9 @@ def electricity_tree(draw: st.DrawFn, names: list[str]) -> list[dict[str, Any]]:
 
 
 @st.composite
-def other_meters(draw: st.DrawFn, names: list[str]) -> list[dict[str, Any]]:
+def other_meters(
+    draw: st.DrawFn, names: list[str], force: tuple[str, ...] = ()
+) -> list[dict[str, Any]]:
     """Gas (kWh or m3, sometimes with a sub-meter), water, heat, compressed air, a weather
     station and a driver: each at most once."""
     meters: list[dict[str, Any]] = []
@@ -262,6 +271,7 @@ def other_meters(draw: st.DrawFn, names: list[str]) -> list[dict[str, Any]]:
         "driver": ("occupancy", "%"),
     }
     chosen = draw(st.lists(st.sampled_from(sorted(options)), max_size=4, unique=True))
+    chosen = [c for c in force if c in options] + [c for c in chosen if c not in force]
     for choice in chosen:
         if not names:
             break
@@ -301,15 +311,69 @@ def outages(draw: st.DrawFn, case: PlantCase) -> list[FaultSpec]:
 
 
 @st.composite
-def plant_cases(draw: st.DrawFn) -> PlantCase:
-    """A valid plant file with a few days of history."""
+def plant_cases(draw: st.DrawFn, force: tuple[str, ...] = ()) -> PlantCase:
+    """A valid plant file with a few days of history. `force` makes sure of a feature: an
+    interval ('1min' ... '1d': every electricity meter's energy read so), 'gas m3' (a gas
+    meter read in m3, the site's calorific value given) or 'offset change' (the history
+    crosses a change of the zone's offset)."""
+    intervals = tuple(f for f in force if f in INTERVALS) or INTERVALS
     names = draw(meter_names(14))
-    meters = draw(electricity_tree(names))
-    meters += draw(other_meters(names))
+    meters = draw(electricity_tree(names, intervals))
+    meters += draw(other_meters(names, force))
     carriers = {m["carrier"] for m in meters}
-    site, end, days = draw(sites(carriers))
-    case = PlantCase(
-        {"version": 1, "site": site, "meters": meters}, draw(st.integers(0, 9999)), end, days
-    )
+    site, end, days = draw(sites(carriers, force))
+    data = {"version": 1, "site": site, "meters": meters}
+    case = PlantCase(data, draw(st.integers(0, 9999)), end, days)
     case.faults = draw(outages(case))
     return case
+
+
+def fixed_case() -> PlantCase:
+    """One hand-made plant: a supply with a line (own production), a line with a linked
+    counter and a daily office, in Asia/Kolkata, three days around a holiday."""
+    tariff = {
+        "carrier": "electricity",
+        "name": "TOD",
+        "default_price": 7.1,
+        "demand_charge_per_kw": 350.0,
+    }
+    meters = [
+        {
+            "name": "Grid 11 kV",
+            "carrier": "electricity",
+            "series": [_series("energy", "kWh", "15min")],
+        },
+        {
+            "name": "Línea 1",
+            "carrier": "electricity",
+            "parent": "Grid 11 kV",
+            "series": [_series("energy", "kWh", "5min"), _series("production", "unit", "1h")],
+        },
+        {
+            "name": "Presse 2",
+            "carrier": "electricity",
+            "parent": "Grid 11 kV",
+            "production": ["Zähler 2"],
+            "series": [_series("energy", "kWh", "15min")],
+        },
+        {
+            "name": "Zähler 2",
+            "carrier": "production",
+            "series": [_series("production", "unit", "30min")],
+        },
+        {
+            "name": "Office Ω",
+            "carrier": "electricity",
+            "floor_area_m2": 900,
+            "series": [_series("energy", "kWh", "1d")],
+        },
+    ]
+    site = {
+        "name": "pune",
+        "timezone": "Asia/Kolkata",
+        "country": "IN",
+        "currency": "INR",
+        "tariffs": [tariff],
+        "shifts": SHIFT_PLANS[3],
+    }
+    return PlantCase({"version": 1, "site": site, "meters": meters}, 11, date(2026, 8, 17), 3)

@@ -67,8 +67,11 @@ def plant_store(
         upgrade(engine)
         with tempfile.TemporaryDirectory() as work:
             load_plant_via_csv(engine, document, chosen, Path(work), progress=progress)
-    finally:
+    except BaseException:
         engine.dispose()
+        scratch.unlink(missing_ok=True)
+        raise
+    engine.dispose()
     shutil.move(scratch, path)
     return path
 
