@@ -328,9 +328,11 @@ def plant_cases(draw: st.DrawFn, force: tuple[str, ...] = ()) -> PlantCase:
     return case
 
 
-def fixed_case() -> PlantCase:
+def fixed_case(
+    timezone: str = "Asia/Kolkata", end: date = date(2026, 8, 17), days: int = 3
+) -> PlantCase:
     """One hand-made plant: a supply with a line (own production), a line with a linked
-    counter and a daily office, in Asia/Kolkata, three days around a holiday."""
+    counter and a daily office; by default in Asia/Kolkata, three days around a holiday."""
     tariff = {
         "carrier": "electricity",
         "name": "TOD",
@@ -368,12 +370,14 @@ def fixed_case() -> PlantCase:
             "series": [_series("energy", "kWh", "1d")],
         },
     ]
+    country, region = ZONES[timezone]
     site = {
         "name": "pune",
-        "timezone": "Asia/Kolkata",
-        "country": "IN",
+        "timezone": timezone,
+        **({"country": country} if country else {}),
+        **({"region": region} if region else {}),
         "currency": "INR",
         "tariffs": [tariff],
         "shifts": SHIFT_PLANS[3],
     }
-    return PlantCase({"version": 1, "site": site, "meters": meters}, 11, date(2026, 8, 17), 3)
+    return PlantCase({"version": 1, "site": site, "meters": meters}, 11, end, days)
