@@ -64,6 +64,8 @@ OUTSIDE_WORLD = (
     "EMS_WEBHOOK_",
     "EMS_CHROMA_",
     "EMS_MQTT_",
+    "EMS_REMOTE_",
+    "EMS_API_TOKEN",
 )
 
 
