@@ -14,8 +14,9 @@ import pytest
 from sqlalchemy import Engine
 
 from evals.dataset import Dataset, TruthSpec, load_dataset, parse_period
+from evals.readings import TruthError
 from evals.roles import RoleError, load_roles, resolve_set
-from evals.truth import FUNCTIONS, TruthError, evaluate, period_name
+from evals.truth import FUNCTIONS, evaluate, period_name
 from store import catalog
 from store.writes import write_readings
 
@@ -23,6 +24,7 @@ TZ = "America/Sao_Paulo"
 SITE = "board-plant"
 START = datetime(2026, 9, 1, tzinfo=ZoneInfo(TZ))
 N = 96 * 61  # September and October 2026, 15-minute readings
+OCTOBER = "2026-10-01..2026-10-31"
 PLANT_SETS = ("reader_plant2", "reader_plant2_heldout")
 
 
@@ -61,7 +63,7 @@ def spec(fn: str, **fields: object) -> TruthSpec:
 
 
 def test_larger_period_names_the_month_that_used_more(engine: Engine, board: pd.DataFrame) -> None:
-    months = board["a"].groupby(board.index.month).sum()
+    months = board["a"].groupby(pd.DatetimeIndex(board.index).month).sum()
     expected = "October" if months[10] > months[9] else "September"
     asked = spec("larger_period", meter="a", period="2026-09-01..2026-09-30")
     assert evaluate(engine, asked.model_copy(update={"reference": "2026-10-01..2026-10-31"})) == (
@@ -71,9 +73,8 @@ def test_larger_period_names_the_month_that_used_more(engine: Engine, board: pd.
     b = board["b"]
     first, second = b["2026-09-01":"2026-09-10"].sum(), b["2026-10-01":"2026-10-10"].sum()
     wanted = "2026-09-01..2026-09-10" if first >= second else "2026-10-01..2026-10-10"
-    both = spec(
-        "larger_period", meter="b", period="2026-09-01..2026-09-10", reference="2026-10-01..2026-10-10"
-    )
+    first_days, october_days = "2026-09-01..2026-09-10", "2026-10-01..2026-10-10"
+    both = spec("larger_period", meter="b", period=first_days, reference=october_days)
     assert evaluate(engine, both) == wanted
 
 
@@ -86,12 +87,12 @@ def test_period_names() -> None:
 
 
 def test_unmetered_remainder_of_a_board(engine: Engine, board: pd.DataFrame) -> None:
-    october = board[board.index.month == 10]
+    october = board[pd.DatetimeIndex(board.index).month == 10]
     rest = october["board"].sum() - october["a"].sum() - october["b"].sum()
     got = evaluate(engine, spec("unmetered_energy", meter="board", period="2026-10-01..2026-10-31"))
     assert got == pytest.approx(rest)
     assert rest == pytest.approx(october["rest"].sum())
-    share = evaluate(engine, spec("unmetered_share", meter="board", period="2026-10-01..2026-10-31"))
+    share = evaluate(engine, spec("unmetered_share", meter="board", period=OCTOBER))
     assert share == pytest.approx(100 * rest / october["board"].sum())
 
 
@@ -132,7 +133,7 @@ def test_a_set_without_roles_is_asked_only_on_its_own_site() -> None:
     assert resolved.site == "fabrica-campinas"
     assert resolved.cases[0].expect.args == {"meters": ["Linha 3"]}
     assert resolved.now == datetime.fromisoformat("2026-11-05T07:00:00-03:00")
-    with pytest.raises(RoleError, match="'fabrica-campinas'.*cannot be asked on 'demo-plant'"):
+    with pytest.raises(RoleError, match=r"'fabrica-campinas'.*cannot be asked on 'demo-plant'"):
         resolve_set(_concrete("fabrica-campinas"), load_roles(DEMO_ROLES), "Europe/Berlin")
 
 
