@@ -110,7 +110,7 @@ def _concrete(site: str) -> Dataset:
     return Dataset.model_validate(
         {
             "name": "concrete",
-            "now": "2026-11-05T07:00:00-03:00",
+            "now": "2026-11-05T00:00:00-03:00",
             "site": site,
             "timezone": TZ,
             "cases": [
@@ -132,7 +132,7 @@ def test_a_set_without_roles_is_asked_only_on_its_own_site() -> None:
     resolved = resolve_set(_concrete("fabrica-campinas"), second, TZ).dataset
     assert resolved.site == "fabrica-campinas"
     assert resolved.cases[0].expect.args == {"meters": ["Linha 3"]}
-    assert resolved.now == datetime.fromisoformat("2026-11-05T07:00:00-03:00")
+    assert resolved.now == datetime.fromisoformat("2026-11-05T00:00:00-03:00")
     with pytest.raises(RoleError, match=r"'fabrica-campinas'.*cannot be asked on 'demo-plant'"):
         resolve_set(_concrete("fabrica-campinas"), load_roles(DEMO_ROLES), "Europe/Berlin")
 
