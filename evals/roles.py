@@ -34,6 +34,8 @@ Resolution rules:
   naming the set, the case and the role. A case that names an absent role, or that the role file
   skips, is skipped and reported (never silently), and so are the cases after it in its thread,
   which follow up on it.
+- A set without any role (its questions name one plant's meters, as a plant's own users would
+  write them) is asked only on the site it declares (`site:`); on another plant it is refused.
 - The set's clock moves with the plant: its `now` (and each case's) keeps its wall-clock time and
   date in the plant's time zone, so "yesterday" is the same date on every plant.
 """
@@ -304,7 +306,14 @@ def resolve_set(
     """The set for one plant: placeholders resolved, the clock moved to the plant's time zone,
     cases naming absent roles (and their thread's later cases) skipped. `evaluate` computes
     the set's computed roles on the plant's store (without it they resolve to '<name>', which
-    is enough to check that every case resolves)."""
+    is enough to check that every case resolves). A set without roles names one site's meters
+    and is refused on any other site."""
+    concrete = not dataset.computed and not roles_used([c.model_dump() for c in dataset.cases])
+    if dataset.site != roles.site and concrete:
+        raise RoleError(
+            f"set {dataset.name!r} names the meters of {dataset.site!r} and no roles, so it "
+            f"cannot be asked on {roles.site!r}; run it on its own plant"
+        )
     resolver = Resolver(roles)
     _computed(dataset, resolver, roles.site, evaluate)
     cases: list[dict[str, Any]] = []

@@ -141,6 +141,28 @@ def share(conn: Connection, spec: TruthSpec) -> float:
     return 100.0 * period_total(conn, spec) / whole
 
 
+MONTHS = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)  # fmt: skip
+
+
+def period_name(text: str, tz: str) -> str:
+    """A whole calendar month by its English name ('October'), any other period as written."""
+    start, end = parse_period(text, tz)
+    next_month = (start.replace(day=28) + pd.Timedelta(days=4)).replace(day=1)
+    whole = start.day == 1 and start.hour == 0 and end == next_month
+    return MONTHS[start.month - 1] if whole else text
+
+
+def larger_period(conn: Connection, spec: TruthSpec) -> str:
+    """Which of `period` and `reference` had the larger total of the named meters: a whole
+    month by its name ('October'), another period as written."""
+    now, then = period_total(conn, spec), period_total(conn, spec, "reference")
+    chosen = spec.period if now >= then else spec.reference
+    return period_name(str(chosen), site_tz(conn, spec.site))
+
+
 def _two_totals(conn: Connection, spec: TruthSpec) -> tuple[float, float]:
     meters = spec.meters()
     if len(meters) != 2:
@@ -211,6 +233,45 @@ def top_n(conn: Connection, spec: TruthSpec) -> list[str]:
 def bottom_meter(conn: Connection, spec: TruthSpec) -> str:
     """Name of the smallest consumer in the ranking."""
     return str(ranking(conn, spec).index[-1])
+
+
+def children_of(conn: Connection, spec: TruthSpec, meter: str) -> list[str]:
+    """The direct sub-meters of `meter` that have a series of the spec's metric."""
+    rows = conn.execute(
+        text(
+            """
+            SELECT c.name FROM meters c JOIN meters p ON p.id = c.parent_id
+            JOIN sites st ON st.id = p.site_id WHERE st.name = :site AND p.name = :meter
+            """
+        ),
+        {"site": spec.site, "meter": meter},
+    ).all()
+    measured = energy_meters(conn, spec.site) if spec.metric == "energy" else None
+    names = [str(r[0]) for r in rows]
+    if measured is not None:
+        names = [n for n in names if n in measured]
+    if not names:
+        raise TruthError(f"meter {meter!r} has no sub-meters with {spec.metric}")
+    return names
+
+
+def _unmetered(conn: Connection, spec: TruthSpec) -> tuple[float, float]:
+    parent = one_meter(spec)
+    whole = period_total(conn, spec)
+    seen = period_total(conn, spec.model_copy(update={"meter": children_of(conn, spec, parent)}))
+    return whole - seen, whole
+
+
+def unmetered_energy(conn: Connection, spec: TruthSpec) -> float:
+    """A parent meter's total minus the totals of its direct sub-meters (kWh no sub-meter
+    sees: losses and unmetered loads) over the period."""
+    return _unmetered(conn, spec)[0]
+
+
+def unmetered_share(conn: Connection, spec: TruthSpec) -> float:
+    """The unmetered remainder (`unmetered_energy`) in % of the parent meter's total."""
+    rest, whole = _unmetered(conn, spec)
+    return 100.0 * rest / whole
 
 
 # ------------------------------------------------------------------ splits
@@ -450,6 +511,9 @@ _RAW: dict[str, Callable[[Connection, TruthSpec], Truth]] = {
         meters_difference,
         meters_pct,
         larger_meter,
+        larger_period,
+        unmetered_energy,
+        unmetered_share,
         load_factor,
         sec,
         cost,
