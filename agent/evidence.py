@@ -439,6 +439,13 @@ def _rules(r: dict[str, Any], out: _Parts) -> None:
     out.tables.append(("alert rules", RULE_COLUMNS, rows))
 
 
+def _backtest(r: dict[str, Any], out: _Parts) -> None:
+    rows = [[e["start"], e["end"], _n(e["peak_value"]), _n(e["hours"], 2)] for e in r["episodes"]]
+    columns = ["start", "end", f"worst ({r['unit']})", "hours"]
+    title = f"back-test of {r['rule']}, {period_text(r['period'])} (nothing stored)"
+    out.tables.append((title, columns, rows))
+
+
 _ALERT_COLUMNS = [
     "id",
     "rule",
@@ -505,6 +512,7 @@ BUILDERS: dict[str, Callable[[dict[str, Any], _Parts], None]] = {
     "list_alert_rules": _rules,
     "create_alert_rule": _rules,
     "update_alert_rule": _rules,
+    "backtest_alert_rule": _backtest,
     "list_alerts": _alerts,
     "update_alert": _alerts,
     "list_incidents": _incidents,
