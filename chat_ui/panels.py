@@ -7,12 +7,14 @@ import html
 import statistics
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 from markdown_it import MarkdownIt
 
 from agent.evidence import RULE_COLUMNS
 from chat_ui.charts import sparkline
+from chat_ui.ranges import Range
 from common.errors import EMSError, NotConfigured
 from tools.base import ToolContext
 from tools.registry import all_tools
@@ -23,9 +25,15 @@ UNUSUAL = 0.15  # share above or below typical that colours a card
 MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable("table")
 
 
+@cache
+def _tools() -> dict[str, Any]:
+    # Discovering the tool modules reads their sources: once per process, not per call.
+    return all_tools()
+
+
 def run_tool(ctx: ToolContext, name: str, args: dict[str, Any]) -> dict[str, Any]:
     """One tool call through the registry, its result as JSON-ready data."""
-    declared = all_tools().get(name)
+    declared = _tools().get(name)
     if declared is None:
         raise NotConfigured(f"the {name} tool is not installed in this version")
     result: dict[str, Any] = declared(ctx, args).to_json()
@@ -154,6 +162,69 @@ def meters_html(ctx: ToolContext) -> str:
     )
 
 
+def _status(change: float | None) -> str:
+    if change is None:
+        return "none"
+    return "high" if change > UNUSUAL else "low" if change < -UNUSUAL else "normal"
+
+
+def meters_range_html(ctx: ToolContext, span: Range) -> str:
+    """Each energy meter over a time range against the same length of time just before it,
+    with a sparkline at the range's grain."""
+    before = Range(span.start - (span.end - span.start), span.start, "before", span.grain)
+    grain = span.grain if span.grain != "month" else "day"
+    try:
+        now = run_tool(ctx, "query_metric", {"period": span.period, "grain": grain})
+    except EMSError as exc:
+        return f'<p class="panel-note">No meter overview: {html.escape(str(exc))}</p>'
+    try:
+        then = {
+            t["meter"]: t["value"]
+            for t in run_tool(ctx, "query_metric", {"period": before.period})["totals"]
+        }
+    except EMSError:
+        then = {}
+    series: dict[str, list[float | None]] = {}
+    for p in now["points"]:
+        series.setdefault(p["meter"], []).append(p["value"])
+    unit = now["unit"]
+    cards = []
+    for total in now["totals"]:
+        meter, value, prior = total["meter"], total["value"], then.get(total["meter"])
+        change = value / prior - 1 if value is not None and prior else None
+        status = (
+            "none"
+            if change is None
+            else "high"
+            if change > UNUSUAL
+            else "low"
+            if change < -UNUSUAL
+            else "normal"
+        )
+        words = (
+            "no data before"
+            if change is None
+            else f"{change:+.0%} vs the {span.end - span.start} before"
+        )
+        cards.append(
+            f'<div class="meter-card status-{status}" data-meter="{html.escape(meter)}">'
+            f'<div class="meter-name">{html.escape(meter)}</div>'
+            f'<div class="meter-today">{_fmt(value, unit)}</div>'
+            f'<div class="meter-label">{html.escape(span.label)}</div>'
+            f'<div class="meter-change">{html.escape(words)}</div>'
+            f'<div class="meter-typical">before: {_fmt(prior, unit)}</div>'
+            f'<div class="meter-spark">{sparkline(series.get(meter, []))}'
+            f"<span>by {grain}</span></div></div>"
+        )
+    return (
+        f'<p class="panel-note">{html.escape(ctx.site.name)} · {html.escape(span.label)} '
+        f"({span.start:%-d %b %Y %H:%M} to {span.end:%-d %b %Y %H:%M}, "
+        f"{html.escape(ctx.site.timezone)}) · energy compared with the same length of time just "
+        "before</p>"
+        f'<div class="meter-grid">{"".join(cards)}</div>'
+    )
+
+
 # ------------------------------------------------------------------ incidents and alert rules
 
 
@@ -167,9 +238,12 @@ def incidents(ctx: ToolContext, state: str = "active") -> list[dict[str, Any]]:
 def act_on_incident(
     ctx: ToolContext, incident_id: int, action: str, note: str | None
 ) -> dict[str, Any]:
-    """Acknowledge or resolve an incident as the person logged in (the tool checks the role)."""
+    """Acknowledge, note or resolve an incident as the person logged in (the tool checks the
+    role)."""
     if action == "resolve" and not (note or "").strip():
         raise NoteNeeded("say what was found or done before resolving, e.g. 'leak fixed'")
+    if action == "note" and not (note or "").strip():
+        raise NoteNeeded("write the note first")
     args = {"incident_id": incident_id, "action": action, "note": (note or "").strip() or None}
     return run_tool(ctx, "update_incident", args)
 
@@ -221,8 +295,12 @@ def incidents_html(found: list[dict[str, Any]] | str) -> str:
     )
 
 
-def incident_done(done: dict[str, Any]) -> str:
-    """What an Acknowledge or Resolve did, in one Markdown sentence."""
+def incident_done(done: dict[str, Any], action: str = "") -> str:
+    """What an Acknowledge, Add note or Resolve did, in one Markdown sentence."""
+    if action == "note":
+        return (
+            f"Note added to incident **#{done['id']} {done['title']}** (still **{done['state']}**)."
+        )
     resolved = done["state"] == "resolved"
     by = done.get("resolved_by" if resolved else "acknowledged_by")
     said = f": {done['resolution']}" if resolved and done.get("resolution") else ""
