@@ -31,6 +31,19 @@ THEME = gr.themes.Soft(
     button_cancel_text_color="#ffffff",
     button_cancel_background_fill_dark="#f87171",
     button_cancel_text_color_dark="#450a0a",
+    # Labels and selected choices readable on their fills (WCAG AA), in both themes.
+    block_label_text_color="#115e59",
+    block_label_text_color_dark="#99f6e4",
+    block_label_background_fill="#ccfbf1",
+    block_label_background_fill_dark="#134e4a",
+    block_title_text_color="#115e59",
+    block_title_text_color_dark="#99f6e4",
+    block_title_background_fill="#ccfbf1",
+    block_title_background_fill_dark="#134e4a",
+    checkbox_label_background_fill_selected="#0f766e",
+    checkbox_label_background_fill_selected_dark="#14b8a6",
+    checkbox_label_text_color_selected="#ffffff",
+    checkbox_label_text_color_selected_dark="#042f2e",
 )
 
 HEAD = '<meta name="color-scheme" content="light dark">'
@@ -53,6 +66,7 @@ CSS = """
 .role-admin { background: #f6c9d2; color: #6e1229; }
 .logout { max-width: 110px; }
 .panel-note { color: var(--ems-muted); font-size: .9rem; }
+.gradio-container .label { color: var(--ems-accent) !important; }
 .sidebar .thread-list label { font-size: .9rem; }
 .evidence .ev-table { margin: 10px 0 14px; overflow-x: auto; max-height: 360px; overflow-y: auto; }
 .evidence .ev-title { font-weight: 600; margin-bottom: 4px; color: var(--ems-accent); }
@@ -145,9 +159,11 @@ td.num, .num { text-align: right; font-variant-numeric: tabular-nums; }
 #incident-controls { margin: 6px 0 12px; }
 #incident-result p { margin: 2px 0; }
 @media (max-width: 700px) {
-  .topbar { padding: 2px 8px; }
-  .topbar .brand { font-size: 1rem; }
-  .topbar .who { font-size: .75rem; }
+  .topbar { padding: 2px 8px; flex-wrap: nowrap !important; gap: 6px !important; }
+  .topbar > * { min-width: 0 !important; }
+  .topbar .brand-box { display: none !important; }
+  .topbar .who { font-size: .72rem; text-align: left; line-height: 1.3; }
+  .logout { max-width: 80px; min-width: 64px !important; }
   .ask-row { flex-direction: column; }
   #chat { height: 40vh !important; min-height: 220px; }
   .ov-grid { grid-template-columns: 1fr; }
