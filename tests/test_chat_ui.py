@@ -23,9 +23,10 @@ from sqlalchemy import Engine, text
 from agent.evidence import ChartSpec, Evidence, evidence
 from agent.loop import Agent
 from chat_ui import panels
-from chat_ui.app import PortInUse, UIHandle, _Page, build_ui, login_check, serve
+from chat_ui.app import PortInUse, UIHandle, build_ui, login_check, serve
+from chat_ui.page import Page
 from chat_ui.charts import figure, sparkline
-from chat_ui.chat import evidence_for, tables_html, thread_messages
+from chat_ui.chat import evidence_for, pending_html, tables_html, thread_messages
 from chat_ui.threads import ThreadIndex, title_of
 from common.errors import EMSError, NotConfigured
 from ems_agent.app import App, build_agent, ui_deps
@@ -162,11 +163,16 @@ def test_a_stored_thread_comes_back_with_its_evidence(agent: Agent) -> None:
     assert evidence_for(answered, 0) is not None and evidence_for(answered, 99) is None
 
 
-def test_a_pending_write_shows_as_waiting(agent: Agent) -> None:
+def test_a_reopened_pending_write_shows_the_change_and_what_it_writes(agent: Agent) -> None:
     reply = agent.ask("alert me when line-A's SEC passes 0.42 kWh/unit", now=NOW, role="operator")
     assert reply.outcome == "confirm"
-    messages, _ = thread_messages(agent.history(reply.thread))
-    assert "waiting for your yes or no" in messages[-1]["content"]
+    waiting = agent.pending(reply.thread)
+    messages, _ = thread_messages(agent.history(reply.thread), waiting)
+    shown = messages[-1]["content"]
+    assert "create an alert rule on line-a: sec > 0.42 kWh/unit" in shown and "Confirm" in shown
+    table = pending_html(waiting)
+    assert "create_alert_rule" in table and "<td>0.4200</td>" in table and "kWh/unit" in table
+    assert pending_html([]) == ""
 
 
 # ------------------------------------------------------------------ drawing
@@ -282,51 +288,61 @@ def incidents_row(engine: Engine) -> tuple[object, ...]:
         return tuple(row.one())
 
 
+ACTIVE = ("active", [], "", "", 0)  # the triage filters: state, severities, meter, period, page
+
+
 def test_the_incident_buttons_act_on_the_picked_incident(ui_app: App, demo_engine: Engine) -> None:
     incident_id = add_incident(demo_engine)
-    page = _Page(ui_deps(ui_app))
+    page = Page(ui_deps(ui_app))
     acknowledge, resolve = page.acter("acknowledge"), page.acter("resolve")
     olga, vic = gr.Request(username="olga"), gr.Request(username="vic")
-    refused = acknowledge(incident_id, "", "active", vic)
-    assert "you are a viewer" in refused[2] and refused[3] == gr.skip()
-    assert "pick the incident first" in acknowledge(None, "", "active", olga)[2]
+    refused = acknowledge(incident_id, "", *ACTIVE, vic)
+    assert "you are a viewer" in refused[3] and refused[4] == gr.skip()
+    assert "pick the incident first" in acknowledge(None, "", *ACTIVE, olga)[3]
     assert incidents_row(demo_engine) == ("open", None, None)
 
-    cards, pick, message, note = acknowledge(incident_id, "on it", "active", olga)
+    cards, position, pick, message, note = acknowledge(incident_id, "on it", *ACTIVE, olga)
     assert f"#{incident_id} Compressed-air leak" in message and "acknowledged** by olga" in message
-    assert "acknowledged by olga" in cards and note == ""
+    assert "acknowledged by olga" in cards and note == "" and position.startswith("Showing 1 to 1")
+    assert "on it" in cards and f'data-incident="{incident_id}" open' in cards  # its timeline
     assert pick.choices == [(f"#{incident_id} Compressed-air leak on compressor-2", incident_id)]
-    assert "value" not in pick.constructor_args  # the pick stays as the person left it
     assert incidents_row(demo_engine) == ("acknowledged", "olga", None)
 
-    cards, pick, message, note = resolve(f"#{incident_id}", "  ", "active", olga)
+    cards, position, pick, message, note = resolve(f"#{incident_id}", "  ", *ACTIVE, olga)
     assert "before resolving" in message and note == gr.skip()
     assert incidents_row(demo_engine) == ("acknowledged", "olga", None)
 
-    cards, pick, message, _ = resolve(incident_id, "drain valve replaced", "active", olga)
+    cards, position, pick, message, _ = resolve(incident_id, "drain valve replaced", *ACTIVE, olga)
     assert "resolved** by olga: drain valve replaced" in message
-    assert "No incidents in this view." in cards
-    assert pick.choices == [] and pick.constructor_args["value"] is None
+    assert "No incidents match these filters." in cards and pick.choices == []
     assert incidents_row(demo_engine) == ("resolved", "olga", "drain valve replaced")
-    again = resolve(incident_id, "twice", "resolved", olga)
-    assert f"#{incident_id} not resolved:" in again[2] and "drain valve replaced" in again[0]
+    resolved = ("resolved", [], "", "", 0)
+    again = resolve(incident_id, "twice", *resolved, olga)
+    assert f"#{incident_id} not resolved:" in again[3] and "drain valve replaced" in again[0]
     assert incidents_row(demo_engine) == ("resolved", "olga", "drain valve replaced")
+    noted = page.acter("note")(incident_id, "valve was corroded", *resolved, olga)
+    assert "Note added" in noted[3] and "valve was corroded" in noted[0]
 
 
-def test_a_refresh_keeps_a_listed_pick_and_drops_a_stale_one(
-    ui_app: App, demo_engine: Engine
-) -> None:
-    first, second = add_incident(demo_engine), add_incident(demo_engine, "Chiller spike")
-    page = _Page(ui_deps(ui_app))
+def test_triage_filters_and_pages_with_the_total(ui_app: App, demo_engine: Engine) -> None:
+    for n in range(23):
+        add_incident(demo_engine, f"Spike {n}")
+    page = Page(ui_deps(ui_app))
     olga = gr.Request(username="olga")
-    cards, pick = page.refresh_incidents("all", first, olga)
-    assert cards.count('<div class="incident ') == 2 and "value" not in pick.constructor_args
-    assert {v for _, v in pick.choices} == {first, second}
-    page.acter("resolve")(first, "fixed", "active", olga)
-    cards, pick = page.refresh_incidents("resolved", first, olga)
-    assert cards.count('<div class="incident ') == 1 and "Compressed-air leak" in cards
-    assert pick.choices == [(f"#{second} Chiller spike", second)]
-    assert pick.constructor_args["value"] is None
+    cards, position, pick, at = page.refresh_incidents("all", [], "", "", 0, olga)
+    assert position == "Showing 1 to 20 of 23 incidents" and cards.count("<details") == 20
+    assert " open>" not in cards  # collapsed until clicked
+    cards, position, pick, at = page.pager(+1)("all", [], "", "", at, olga)
+    assert (position, at) == ("Showing 21 to 23 of 23 incidents", 1)
+    assert cards.count("<details") == 3 and len(pick.choices) == 3
+    _, position, _, _ = page.refresh_incidents("all", ["critical"], "", "", 0, olga)
+    assert position == "No incidents match these filters."
+    _, position, _, _ = page.refresh_incidents("all", ["warning"], "chiller", "", 0, olga)
+    assert position == "No incidents match these filters."
+    _, position, _, _ = page.refresh_incidents("all", [], "compressor-2", "2026-11", 0, olga)
+    assert position == "Showing 1 to 20 of 23 incidents"
+    cards, position, _, _ = page.refresh_incidents("all", [], "no-such-meter", "", 0, olga)
+    assert "not available" in cards and "no-such-meter" in cards
 
 
 def test_the_page_makes_no_event_handlers_inside_a_render(ui_app: App) -> None:
@@ -337,7 +353,7 @@ def test_the_page_makes_no_event_handlers_inside_a_render(ui_app: App) -> None:
     ids = {
         block_id: str(getattr(block, "elem_id", "")) for block_id, block in blocks.blocks.items()
     }
-    buttons = {"incident-acknowledge", "incident-resolve"}
+    buttons = {"incident-acknowledge", "incident-add-note", "incident-resolve"}
     clicked = sorted(
         (ids[block_id], event, fn.name)
         for fn in blocks.fns.values()
@@ -346,6 +362,7 @@ def test_the_page_makes_no_event_handlers_inside_a_render(ui_app: App) -> None:
     )
     assert clicked == [
         ("incident-acknowledge", "click", "act"),
+        ("incident-add-note", "click", "act"),
         ("incident-resolve", "click", "act"),
     ]
 
