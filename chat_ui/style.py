@@ -146,6 +146,8 @@ td.num, .num { text-align: right; font-variant-numeric: tabular-nums; }
 .incident.sev-info { border-left-color: #1f6f8b; }
 .incident summary { cursor: pointer; display: grid; align-items: center; gap: 4px 10px;
   grid-template-columns: 6.5em 8em 8em 6.5em 6.5em 10em 1fr; padding: 6px 0; }
+.incident summary span, .incident .incident-body, .incident .incident-body p,
+.incident .incident-body li { color: var(--ems-text); }
 .incident summary .title { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 .incident .incident-body { border-top: 1px solid var(--ems-line); padding: 4px 0 8px; }
 .incident h3, .incident h4 { color: var(--ems-accent); margin: 8px 0 4px; }
@@ -168,6 +170,8 @@ td.num, .num { text-align: right; font-variant-numeric: tabular-nums; }
   #chat { height: 40vh !important; min-height: 220px; }
   .ov-grid { grid-template-columns: 1fr; }
   .incident summary { grid-template-columns: 6em 1fr 1fr; }
-  .incident summary .title { grid-column: 1 / -1; white-space: normal; }
+  .incident summary span, .incident .incident-body, .incident .incident-body p,
+.incident .incident-body li { color: var(--ems-text); }
+.incident summary .title { grid-column: 1 / -1; white-space: normal; }
 }
 """
