@@ -24,9 +24,9 @@ from agent.evidence import ChartSpec, Evidence, evidence
 from agent.loop import Agent
 from chat_ui import panels
 from chat_ui.app import PortInUse, UIHandle, build_ui, login_check, serve
-from chat_ui.page import Page
 from chat_ui.charts import figure, sparkline
 from chat_ui.chat import evidence_for, pending_html, tables_html, thread_messages
+from chat_ui.page import Page
 from chat_ui.threads import ThreadIndex, title_of
 from common.errors import EMSError, NotConfigured
 from ems_agent.app import App, build_agent, ui_deps

@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (pytest fixtures imported from the other page tests)
 """The page in Debian's chromium at 1440x900 and 390x844, light and dark: the Overview's
 figures against pandas over the raw readings, a range picked and a bar drilled into, writes
 confirmed and cancelled by buttons, the question box in the first screen of a phone, and
@@ -14,6 +15,11 @@ from sqlalchemy import Engine, text
 from chat_ui.app import UIHandle
 from tests.conftest import need_server
 from tests.test_agent_offline import raw
+from tests.test_chat_ui import (  # noqa: F401  (fixtures)
+    password_hash,
+    settings,
+    ui_app,
+)
 from tests.test_ui_browser import (  # noqa: F401  (fixtures)
     ARTIFACTS,
     ask,
@@ -21,11 +27,6 @@ from tests.test_ui_browser import (  # noqa: F401  (fixtures)
     expect,
     log_in,
     server,
-)
-from tests.test_chat_ui import (  # noqa: F401  (fixtures)
-    password_hash,
-    settings,
-    ui_app,
 )
 
 AXE = Path(__file__).resolve().parent / "axe" / "node_modules" / "axe-core" / "axe.min.js"
@@ -67,7 +68,7 @@ def test_every_tab_is_accessible_in_both_themes_and_sizes(
     server: UIHandle,
     browser: object,
     size: str,
-    scheme: str,  # noqa: F811
+    scheme: str,
 ) -> None:
     page = page_for(browser, size, scheme)
     log_in(page, server.url, "olga")  # type: ignore[arg-type]
@@ -96,7 +97,7 @@ def shown_number(page: object, locator: str) -> float:
 def test_overview_figures_ranges_and_drill_down(
     server: UIHandle,
     browser: object,
-    demo_engine: Engine,  # noqa: F811
+    demo_engine: Engine,
 ) -> None:
     page = page_for(browser, "desktop", "light")
     log_in(page, server.url, "olga")  # type: ignore[arg-type]
@@ -132,7 +133,7 @@ def test_overview_figures_ranges_and_drill_down(
 def test_writes_are_confirmed_and_cancelled_by_buttons(
     server: UIHandle,
     browser: object,
-    demo_engine: Engine,  # noqa: F811
+    demo_engine: Engine,
 ) -> None:
     page = page_for(browser, "desktop", "light")
     log_in(page, server.url, "olga")  # type: ignore[arg-type]
