@@ -7,8 +7,8 @@ notes earlier releases kept inside `incidents.details["notes"]` move into it, ol
 `alert_rules.active_from_ts` is the first window a rule watches, so a rule made today never
 raises alerts for the history before it. Existing rules keep watching every window (NULL).
 
-Revision ID: 0007
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-20
 """
 
@@ -21,8 +21,8 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007"
-down_revision = "0004"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
