@@ -434,16 +434,13 @@ def _wire(
         chat.threads,
         thread,
         span,
-        ui.overview,
-        ui.meters,
-        ui.rules,
-        *shown.view(),
         shown.controls,
         shown.viewer_note,
         shown.meter,
         seen,
     ]
-    blocks.load(page.load, None, loaded)
+    # The page is ready once the cheap first event is drawn; the overview follows it.
+    blocks.load(page.load, None, loaded).then(page.show_overview, [span], [ui.overview])
     decided = [chat.pending, chat.decide]
     asked = [chat.chatbot, chat.box, messages, answered, chat.threads, thread, *decided, *ev]
     for submitted in (chat.box.submit, chat.send.click):
@@ -465,8 +462,9 @@ def _wire(
         for changed in (ranges.preset.input, ranges.first.submit, ranges.last.submit):
             changed(page.pick_range, ranges.inputs(), [*views, other.preset])
     ui.overview.select(page.drill, [span], [*views, ui.overview_ranges.preset])
-    for trigger in (ui.meters_tab.select, ui.refresh.click, ui.rules_tab.select):
-        trigger(page.refresh_panels, [span], [ui.overview, ui.meters, ui.rules])
+    for trigger in (ui.meters_tab.select, ui.refresh.click):
+        trigger(page.show_meters, [span], [ui.meters])
+    ui.rules_tab.select(page.show_rules, None, [ui.rules])
     gr.Timer(LIVE_S).tick(page.tick, [span, seen], [*views, seen])
     incidents.wire(page)
 

@@ -75,6 +75,9 @@ class Page:
     # ------------------------------------------------------------------ page load
 
     def load(self, request: gr.Request) -> tuple[Any, ...]:
+        """The page's first event: who is signed in, their conversations and controls. Cheap on
+        purpose: the overview follows as an event of its own once this is drawn, and the other
+        tabs fill in when they are opened."""
         user = self.user(request)
         ctx = self.ctx(request)
         currency = next(iter(ctx.config.tariffs.values())).currency if ctx.config.tariffs else ""
@@ -90,15 +93,22 @@ class Page:
             self.thread_list(user, None),
             new_thread_id(),
             span.key(),
-            overview_html(overview(ctx, span)),
-            panels.meters_html(ctx),
-            self.rules(ctx),
-            *self.incident_view(ctx, triage.Filters(), None),
             gr.Column(visible=may_act),
             gr.Markdown(visible=not may_act),
             self.meter_choices(ctx),
             self.slot(ctx),
         )
+
+    def show_overview(self, key: str, request: gr.Request) -> str:
+        """The Overview tab for the range (drawn after the page itself)."""
+        return overview_html(overview(self.ctx(request), Range.of_key(key)))
+
+    def show_meters(self, key: str, request: gr.Request) -> str:
+        """The Meters tab for the range, when it is opened or refreshed."""
+        return self.meters_view(self.ctx(request), Range.of_key(key))
+
+    def show_rules(self, request: gr.Request) -> Any:
+        return self.rules(self.ctx(request))
 
     def thread_list(self, user: Account, current: str | None) -> Any:
         tz = self.agent.site.timezone
@@ -118,15 +128,17 @@ class Page:
 
     # ------------------------------------------------------------------ ranges, overview, meters
 
+    @staticmethod
+    def meters_view(ctx: ToolContext, span: Range) -> str:
+        """The Meters tab for a range: today against the usual weekday, other ranges against
+        the time just before."""
+        if span.label == "today":
+            return panels.meters_html(ctx)
+        return panels.meters_range_html(ctx, span)
+
     def views(self, ctx: ToolContext, span: Range) -> tuple[str, str]:
-        """The Overview and Meters tabs for a range (the Meters tab compares today with the
-        usual weekday, other ranges with the time just before)."""
-        meters = (
-            panels.meters_html(ctx)
-            if span.label == "today"
-            else panels.meters_range_html(ctx, span)
-        )
-        return overview_html(overview(ctx, span)), meters
+        """The Overview and Meters tabs for a range."""
+        return overview_html(overview(ctx, span)), self.meters_view(ctx, span)
 
     def pick_range(self, name: str, first: Any, last: Any, request: gr.Request) -> tuple[Any, ...]:
         ctx = self.ctx(request)
@@ -372,10 +384,6 @@ class Page:
             return (*self.incident_view(ctx, filters, incident_id), message, gr.skip())
 
         return act
-
-    def refresh_panels(self, key: str, request: gr.Request) -> tuple[Any, ...]:
-        ctx = self.ctx(request)
-        return (*self.views(ctx, Range.of_key(key)), self.rules(ctx))
 
 
 def incident_id_of(picked: Any) -> int | None:

@@ -44,6 +44,9 @@ THEME = gr.themes.Soft(
     checkbox_label_background_fill_selected_dark="#14b8a6",
     checkbox_label_text_color_selected="#ffffff",
     checkbox_label_text_color_selected_dark="#042f2e",
+    # The selected tab's name and other accents, readable on the light background (the
+    # theme has no dark variant of it: the CSS below sets that).
+    color_accent="#0f766e",
 )
 
 HEAD = '<meta name="color-scheme" content="light dark">'
@@ -55,6 +58,7 @@ CSS = """
 .dark { --ems-card: #1e293b; --ems-line: #3b4a5e; --ems-head: #26344a; --ems-text: #e8eef3;
   --ems-muted: #b4c0cc; --ems-accent: #9fd3e6; --ems-high: #f6ad73; --ems-low: #8fd0ea;
   --ems-ok: #a6d98a; --ems-bar: #5fb3d3; --ems-rest: #6b7a88; }
+.dark { --color-accent: #2dd4bf !important; }
 .topbar { align-items: center; background: #0f3d4c; border-radius: 10px; padding: 4px 14px; }
 .topbar .brand { color: #fff; font-size: 1.2rem; font-weight: 700; letter-spacing: .02em; }
 .topbar .who { color: #e3eef2; text-align: right; font-size: .9rem; }
@@ -137,16 +141,17 @@ td.num, .num { text-align: right; font-variant-numeric: tabular-nums; }
 .ov-incidents ul { margin: 0; padding-left: 1.1em; }
 .sev { display: inline-block; border-radius: 999px; padding: 0 8px; font-size: .78rem;
   font-weight: 600; }
-.sev-critical { background: #fde2e1; color: #8c1d18; }
-.sev-warning { background: #ffe8d4; color: #7a3b08; }
-.sev-info { background: #dcebf3; color: #1a4a5e; }
+/* The pills only: an incident row carries the same sev-* class for its border colour. */
+.sev.sev-critical { background: #fde2e1; color: #8c1d18; }
+.sev.sev-warning { background: #ffe8d4; color: #7a3b08; }
+.sev.sev-info { background: #dcebf3; color: #1a4a5e; }
 .incident { border-left: 5px solid #9fb3c0; padding: 2px 12px; margin-bottom: 6px; }
 .incident.sev-critical { border-left-color: #c0392b; }
 .incident.sev-warning { border-left-color: #e07b39; }
 .incident.sev-info { border-left-color: #1f6f8b; }
 .incident summary { cursor: pointer; display: grid; align-items: center; gap: 4px 10px;
   grid-template-columns: 6.5em 8em 8em 6.5em 6.5em 10em 1fr; padding: 6px 0; }
-.incident summary span, .incident .incident-body, .incident .incident-body p,
+.incident summary span:not(.sev), .incident .incident-body, .incident .incident-body p,
 .incident .incident-body li { color: var(--ems-text); }
 .incident summary .title { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 .incident .incident-body { border-top: 1px solid var(--ems-line); padding: 4px 0 8px; }
@@ -170,8 +175,6 @@ td.num, .num { text-align: right; font-variant-numeric: tabular-nums; }
   #chat { height: 40vh !important; min-height: 220px; }
   .ov-grid { grid-template-columns: 1fr; }
   .incident summary { grid-template-columns: 6em 1fr 1fr; }
-  .incident summary span, .incident .incident-body, .incident .incident-body p,
-.incident .incident-body li { color: var(--ems-text); }
-.incident summary .title { grid-column: 1 / -1; white-space: normal; }
+  .incident summary .title { grid-column: 1 / -1; white-space: normal; }
 }
 """
