@@ -375,11 +375,11 @@ class Page:
                 message = f"**Not {done_word}:** pick the incident first."
             else:
                 try:
-                    done = panels.act_on_incident(ctx, incident_id, action, note)
+                    done = triage.act(ctx, incident_id, action, note)
                 except EMSError as exc:
                     message = f"**#{incident_id} not {done_word}:** {exc}"
                 else:
-                    message = panels.incident_done(done, action)
+                    message = triage.done_markdown(done, action)
                     return (*self.incident_view(ctx, filters, incident_id), message, "")
             return (*self.incident_view(ctx, filters, incident_id), message, gr.skip())
 

@@ -1,5 +1,5 @@
-"""The page's panels beside the chat: meters today against their typical day, open incidents
-and alert rules, all read through the registered tools (never SQL of their own)."""
+"""The page's panels beside the chat: meters today against their typical day or over a range,
+and the alert rules, all read through the registered tools (never SQL of their own)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,6 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-from markdown_it import MarkdownIt
-
 from agent.evidence import RULE_COLUMNS
 from chat_ui.charts import sparkline
 from chat_ui.ranges import Range
@@ -21,8 +19,6 @@ from tools.registry import all_tools
 
 TYPICAL_WEEKS = 4  # same weekdays compared with today
 UNUSUAL = 0.15  # share above or below typical that colours a card
-# Summaries and titles come from the watcher (maybe a language model): their raw HTML is escaped.
-MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable("table")
 
 
 @cache
@@ -115,11 +111,10 @@ def _fmt(value: float | None, unit: str) -> str:
 
 
 def _card(card: MeterCard, weekday: str, clock: str) -> str:
-    change = card.change
+    change, status = card.change, _status(card.change)
     if change is None:
-        status, words = "none", "no comparison" if card.today is not None else "no readings today"
+        words = "no comparison" if card.today is not None else "no readings today"
     else:
-        status = "high" if change > UNUSUAL else "low" if change < -UNUSUAL else "normal"
         words = (
             f"{change:+.0%} vs typical {weekday}"
             if abs(change) >= 0.005
@@ -192,15 +187,7 @@ def meters_range_html(ctx: ToolContext, span: Range) -> str:
     for total in now["totals"]:
         meter, value, prior = total["meter"], total["value"], then.get(total["meter"])
         change = value / prior - 1 if value is not None and prior else None
-        status = (
-            "none"
-            if change is None
-            else "high"
-            if change > UNUSUAL
-            else "low"
-            if change < -UNUSUAL
-            else "normal"
-        )
+        status = _status(change)
         words = (
             "no data before"
             if change is None
@@ -225,104 +212,7 @@ def meters_range_html(ctx: ToolContext, span: Range) -> str:
     )
 
 
-# ------------------------------------------------------------------ incidents and alert rules
-
-
-def incidents(ctx: ToolContext, state: str = "active") -> list[dict[str, Any]]:
-    """Incidents in that state, newest first (raises NotConfigured without the incident tools)."""
-    result = run_tool(ctx, "list_incidents", {"state": state, "limit": 50})
-    found: list[dict[str, Any]] = result["incidents"]
-    return found
-
-
-def act_on_incident(
-    ctx: ToolContext, incident_id: int, action: str, note: str | None
-) -> dict[str, Any]:
-    """Acknowledge, note or resolve an incident as the person logged in (the tool checks the
-    role)."""
-    if action == "resolve" and not (note or "").strip():
-        raise NoteNeeded("say what was found or done before resolving, e.g. 'leak fixed'")
-    if action == "note" and not (note or "").strip():
-        raise NoteNeeded("write the note first")
-    args = {"incident_id": incident_id, "action": action, "note": (note or "").strip() or None}
-    return run_tool(ctx, "update_incident", args)
-
-
-class NoteNeeded(EMSError):
-    """Resolving an incident without a note of what was found or done."""
-
-
-def incident_markdown(incident: dict[str, Any]) -> str:
-    """One incident as Markdown: title, state, period, impact, then the watcher's summary."""
-    impact = []
-    if incident.get("extra_kwh") is not None:
-        impact.append(f"{incident['extra_kwh']:,.0f} kWh extra")
-    if incident.get("cost") is not None:
-        impact.append(f"{incident['cost']:,.0f} {incident.get('currency', '')}".strip())
-    if incident.get("co2_kg") is not None:
-        impact.append(f"{incident['co2_kg']:,.0f} kg CO2e")
-    start = _when(incident.get("start"))
-    end = _when(incident.get("end")) if incident.get("end") else "ongoing"
-    lines = [
-        f"### #{incident['id']} {incident['title']}",
-        f"**{incident['severity']}** · {incident['state']}"
-        + (f" by {incident['acknowledged_by']}" if incident.get("acknowledged_by") else "")
-        + f" · {incident.get('meter') or 'site'} · {start} to {end}"
-        + (f" · {', '.join(impact)}" if impact else ""),
-    ]
-    if incident.get("summary"):
-        lines += ["", incident["summary"]]
-    if incident.get("resolution"):
-        by = f" by {incident['resolved_by']}" if incident.get("resolved_by") else ""
-        lines += ["", f"**Resolved{by}:** {incident['resolution']}"]
-    if incident.get("citations"):
-        lines += ["", "Sources: " + "; ".join(incident["citations"])]
-    return "\n".join(lines)
-
-
-def incidents_html(found: list[dict[str, Any]] | str) -> str:
-    """The incident cards as static HTML (no controls of their own), or a sentence saying why
-    there are none; `found` is the list, or why it could not be read."""
-    if isinstance(found, str):
-        return f'<p class="panel-note">Incidents are not available: {html.escape(found)}</p>'
-    if not found:
-        return '<p class="panel-note">No incidents in this view.</p>'
-    return "".join(
-        f'<div class="incident sev-{html.escape(str(i.get("severity", "info")))} '
-        f'state-{html.escape(str(i["state"]))}" data-incident="{int(i["id"])}">'
-        f"{MARKDOWN.render(incident_markdown(i))}</div>"
-        for i in found
-    )
-
-
-def incident_done(done: dict[str, Any], action: str = "") -> str:
-    """What an Acknowledge, Add note or Resolve did, in one Markdown sentence."""
-    if action == "note":
-        return (
-            f"Note added to incident **#{done['id']} {done['title']}** (still **{done['state']}**)."
-        )
-    resolved = done["state"] == "resolved"
-    by = done.get("resolved_by" if resolved else "acknowledged_by")
-    said = f": {done['resolution']}" if resolved and done.get("resolution") else ""
-    return (
-        f"Incident **#{done['id']} {done['title']}** is now **{done['state']}**"
-        + (f" by {by}" if by else "")
-        + f"{said}."
-    )
-
-
-def incident_choices(found: list[dict[str, Any]]) -> list[tuple[str, int]]:
-    """The incidents one can still act on, as ("#id title", id) for a picker."""
-    return [(f"#{i['id']} {i['title']}", int(i["id"])) for i in found if i["state"] != "resolved"]
-
-
-def _when(iso: str | None) -> str:
-    if not iso:
-        return "?"
-    try:
-        return f"{datetime.fromisoformat(iso):%a %-d %b %H:%M}"
-    except ValueError:
-        return iso
+# ------------------------------------------------------------------ alert rules
 
 
 def alert_rules(ctx: ToolContext) -> tuple[list[str], list[list[Any]]]:

@@ -12,6 +12,7 @@ from typing import Any
 from markdown_it import MarkdownIt
 
 from chat_ui.panels import run_tool
+from common.errors import EMSError
 from tools.base import ToolContext
 
 PAGE_SIZE = 20
@@ -74,6 +75,39 @@ def listing(ctx: ToolContext, filters: Filters) -> Listing:
     """One page of incidents (raises the tool's error for bad filters, e.g. an unknown meter)."""
     found = run_tool(ctx, "list_incidents", filters.args())
     return Listing(found["incidents"], int(found["total"]), int(found["offset"]))
+
+
+class NoteNeeded(EMSError):
+    """Resolving an incident, or adding a note, without saying anything."""
+
+
+def act(ctx: ToolContext, incident_id: int, action: str, note: str | None) -> dict[str, Any]:
+    """Acknowledge, note or resolve an incident as the person logged in (the tool checks the
+    role)."""
+    said = (note or "").strip()
+    if action == "resolve" and not said:
+        raise NoteNeeded("say what was found or done before resolving, e.g. 'leak fixed'")
+    if action == "note" and not said:
+        raise NoteNeeded("write the note first")
+    return run_tool(
+        ctx, "update_incident", {"incident_id": incident_id, "action": action, "note": said or None}
+    )
+
+
+def done_markdown(done: dict[str, Any], action: str = "") -> str:
+    """What an Acknowledge, Add note or Resolve did, in one Markdown sentence."""
+    if action == "note":
+        return (
+            f"Note added to incident **#{done['id']} {done['title']}** (still **{done['state']}**)."
+        )
+    resolved = done["state"] == "resolved"
+    by = done.get("resolved_by" if resolved else "acknowledged_by")
+    said = f": {done['resolution']}" if resolved and done.get("resolution") else ""
+    return (
+        f"Incident **#{done['id']} {done['title']}** is now **{done['state']}**"
+        + (f" by {by}" if by else "")
+        + f"{said}."
+    )
 
 
 def _when(iso: str | None, with_year: bool = False) -> str:

@@ -22,7 +22,7 @@ from sqlalchemy import Engine, text
 
 from agent.evidence import ChartSpec, Evidence, evidence
 from agent.loop import Agent
-from chat_ui import panels
+from chat_ui import panels, triage
 from chat_ui.app import PortInUse, UIHandle, build_ui, login_check, serve
 from chat_ui.charts import figure, sparkline
 from chat_ui.chat import evidence_for, pending_html, tables_html, thread_messages
@@ -219,67 +219,74 @@ def test_tables_escape_text_and_format_numbers() -> None:
 # ------------------------------------------------------------------ incidents by role
 
 
+def active(agent: Agent, state: str = "active") -> list[dict[str, object]]:
+    return triage.listing(context(agent), triage.Filters(state=state)).incidents
+
+
 def test_an_operator_acknowledges_and_resolves(agent: Agent, demo_engine: Engine) -> None:
     incident_id = add_incident(demo_engine)
-    listed = panels.incidents(context(agent))
-    assert [i["id"] for i in listed] == [incident_id]
-    text = panels.incident_markdown(listed[0])
-    assert "Compressed-air leak" in text and "138 kWh extra" in text and "23 kW" in text
-    done = panels.act_on_incident(context(agent), incident_id, "acknowledge", None)
+    found = triage.listing(context(agent), triage.Filters())
+    assert [i["id"] for i in found.incidents] == [incident_id] and found.total == 1
+    row = triage.listing_html(found)
+    assert "Compressed-air leak" in row and "138 kWh" in row and "22 EUR" in row
+    assert "<strong>23 kW</strong>" in row
+    done = triage.act(context(agent), incident_id, "acknowledge", None)
     assert (done["state"], done["acknowledged_by"]) == ("acknowledged", "olga")
-    with pytest.raises(panels.NoteNeeded):
-        panels.act_on_incident(context(agent), incident_id, "resolve", "  ")
-    panels.act_on_incident(context(agent), incident_id, "resolve", "drain valve replaced")
-    assert panels.incidents(context(agent)) == []
-    assert panels.incidents(context(agent), "resolved")[0]["resolution"]
+    with pytest.raises(triage.NoteNeeded):
+        triage.act(context(agent), incident_id, "resolve", "  ")
+    with pytest.raises(triage.NoteNeeded):
+        triage.act(context(agent), incident_id, "note", "")
+    triage.act(context(agent), incident_id, "resolve", "drain valve replaced")
+    assert active(agent) == []
+    assert active(agent, "resolved")[0]["resolution"] == "drain valve replaced"
 
 
 def test_a_viewer_cannot_change_incidents(agent: Agent, demo_engine: Engine) -> None:
     incident_id = add_incident(demo_engine)
     with pytest.raises(EMSError, match="operator"):
-        panels.act_on_incident(context(agent, "viewer", "vic"), incident_id, "acknowledge", None)
-    assert panels.incidents(context(agent))[0]["state"] == "open"
+        triage.act(context(agent, "viewer", "vic"), incident_id, "acknowledge", None)
+    assert active(agent)[0]["state"] == "open"
 
 
-def test_incident_cards_are_static_html_that_escapes_the_watchers_text() -> None:
+def test_incident_rows_are_static_html_that_escapes_the_watchers_text() -> None:
     base = {"severity": "warning", "meter": "chiller", "start": "2026-11-03T22:00:00+01:00"}
-    cards = panels.incidents_html(
-        [
-            {
-                **base,
-                "id": 7,
-                "title": "Leak <script>alert(1)</script>",
-                "state": "acknowledged",
-                "acknowledged_by": "olga",
-                "summary": "Draw **23 kW** above normal <b>raw</b>",
-            },
-            {
-                **base,
-                "id": 3,
-                "title": "Old spike",
-                "state": "resolved",
-                "severity": "critical",
-                "resolution": "valve fixed",
-                "resolved_by": "olga",
-            },
-        ]
-    )
-    assert cards.count('<div class="incident ') == 2 and "<script>" not in cards
-    assert "&lt;script&gt;" in cards and "&lt;b&gt;raw" in cards
-    assert "<strong>23 kW</strong>" in cards and "acknowledged by olga" in cards
-    assert 'class="incident sev-critical state-resolved" data-incident="3"' in cards
-    assert "Resolved by olga:</strong> valve fixed" in cards
-    assert "No incidents in this view." in panels.incidents_html([])
-    assert "not available: the tool is missing" in panels.incidents_html("the tool is missing")
-
-
-def test_the_picker_lists_only_incidents_one_can_act_on() -> None:
     found = [
-        {"id": 4, "title": "Spike", "state": "open"},
-        {"id": 3, "title": "Leak", "state": "acknowledged"},
-        {"id": 1, "title": "Outage", "state": "resolved"},
+        {
+            **base,
+            "id": 7,
+            "title": "Leak <script>alert(1)</script>",
+            "state": "acknowledged",
+            "acknowledged_by": "olga",
+            "summary": "Draw **23 kW** above normal <b>raw</b>",
+            "timeline": [
+                {
+                    "at": "2026-11-04T08:00:00+01:00",
+                    "by": "olga",
+                    "action": "acknowledged",
+                    "note": "<i>on it</i>",
+                },
+            ],
+        },
+        {
+            **base,
+            "id": 3,
+            "title": "Old spike",
+            "state": "resolved",
+            "severity": "critical",
+            "resolution": "valve fixed",
+            "resolved_by": "olga",
+        },
     ]
-    assert panels.incident_choices(found) == [("#4 Spike", 4), ("#3 Leak", 3)]
+    rows = triage.listing_html(triage.Listing(found, total=2, offset=0), opened=3)
+    assert rows.count('<details class="incident ') == 2 and "<script>" not in rows
+    assert "&lt;script&gt;" in rows and "&lt;b&gt;raw" in rows and "&lt;i&gt;on it" in rows
+    assert "<strong>23 kW</strong>" in rows and "acknowledged by olga" in rows
+    assert 'class="incident sev-critical state-resolved" data-incident="3" open>' in rows
+    assert 'data-incident="7">' in rows  # only the one asked for is expanded
+    assert "Resolved by olga:</strong> valve fixed" in rows
+    none = triage.listing_html(triage.Listing([], total=0, offset=0))
+    assert "No incidents match these filters." in none
+    assert "not available: the tool is missing" in triage.listing_html("the tool is missing")
 
 
 def incidents_row(engine: Engine) -> tuple[object, ...]:
