@@ -160,12 +160,12 @@ class _Incidents:
         queued: dict[str, Any] = {"concurrency_id": "incidents", "concurrency_limit": 1}
         listed = [*self.view(), self.page]
         for changed in (self.state.change, self.severity.change, self.meter.change):
-            changed(page.refresh_incidents, self.filters(), listed, **queued)
-        self.period.submit(page.refresh_incidents, self.filters(), listed, **queued)
+            changed(page.refilter, self.filters(), listed, **queued)
+        self.period.submit(page.refilter, self.filters(), listed, **queued)
         self.tab.select(page.refresh_incidents, self.filters(), listed, **queued)
         self.previous.click(page.pager(-1), self.filters(), listed, **queued)
         self.next.click(page.pager(+1), self.filters(), listed, **queued)
-        acted = [*self.view(), self.result, self.note]
+        acted = [*listed, self.result, self.note]
         for button, action in (
             (self.acknowledge, "acknowledge"),
             (self.add_note, "note"),

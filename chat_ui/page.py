@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import gradio as gr
@@ -310,15 +310,20 @@ class Page:
 
     def incident_view(
         self, ctx: ToolContext, filters: triage.Filters, opened: int | None
-    ) -> tuple[Any, Any, Any]:
-        """The triage list, its position ('21-40 of 81') and the picker of those one can act on."""
+    ) -> tuple[Any, Any, Any, int]:
+        """The triage list, its position ('21-40 of 81'), the picker of its incidents and the
+        page shown (the last one when fewer incidents are left than the page asked for)."""
         try:
             found = triage.listing(ctx, filters)
+            if not found.incidents and filters.page:
+                filters = replace(filters, page=max(0, found.total - 1) // triage.PAGE_SIZE)
+                found = triage.listing(ctx, filters) if found.total else found
         except EMSError as exc:
-            return triage.listing_html(str(exc)), "", gr.Dropdown(choices=[])
+            return triage.listing_html(str(exc)), "", gr.Dropdown(choices=[]), filters.page
         # Resolved ones too: a finding after the fact is added to them as a note.
         choices = [(f"#{i['id']} {i['title']}", int(i["id"])) for i in found.incidents]
-        return triage.listing_html(found, opened), found.position(), gr.Dropdown(choices=choices)
+        shown = triage.listing_html(found, opened)
+        return shown, found.position(), gr.Dropdown(choices=choices), filters.page
 
     @staticmethod
     def filters(
@@ -338,7 +343,19 @@ class Page:
         request: gr.Request,
     ) -> tuple[Any, ...]:
         filters = self.filters(state, severity, meter, period, page)
-        return (*self.incident_view(self.ctx(request), filters, None), filters.page)
+        return self.incident_view(self.ctx(request), filters, None)
+
+    def refilter(
+        self,
+        state: str,
+        severity: list[str],
+        meter: str,
+        period: str,
+        page: int,
+        request: gr.Request,
+    ) -> tuple[Any, ...]:
+        """Other filters: the list starts again from its first page."""
+        return self.refresh_incidents(state, severity, meter, period, 0, request)
 
     def pager(self, step: int) -> Callable[..., tuple[Any, ...]]:
         def turn(

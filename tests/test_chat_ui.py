@@ -304,31 +304,33 @@ def test_the_incident_buttons_act_on_the_picked_incident(ui_app: App, demo_engin
     acknowledge, resolve = page.acter("acknowledge"), page.acter("resolve")
     olga, vic = gr.Request(username="olga"), gr.Request(username="vic")
     refused = acknowledge(incident_id, "", *ACTIVE, vic)
-    assert "you are a viewer" in refused[3] and refused[4] == gr.skip()
-    assert "pick the incident first" in acknowledge(None, "", *ACTIVE, olga)[3]
+    assert "you are a viewer" in refused[4] and refused[5] == gr.skip()
+    assert "pick the incident first" in acknowledge(None, "", *ACTIVE, olga)[4]
     assert incidents_row(demo_engine) == ("open", None, None)
 
-    cards, position, pick, message, note = acknowledge(incident_id, "on it", *ACTIVE, olga)
+    cards, position, pick, _, message, note = acknowledge(incident_id, "on it", *ACTIVE, olga)
     assert f"#{incident_id} Compressed-air leak" in message and "acknowledged** by olga" in message
     assert "acknowledged by olga" in cards and note == "" and position.startswith("Showing 1 to 1")
     assert "on it" in cards and f'data-incident="{incident_id}" open' in cards  # its timeline
     assert pick.choices == [(f"#{incident_id} Compressed-air leak on compressor-2", incident_id)]
     assert incidents_row(demo_engine) == ("acknowledged", "olga", None)
 
-    cards, position, pick, message, note = resolve(f"#{incident_id}", "  ", *ACTIVE, olga)
+    cards, position, pick, _, message, note = resolve(f"#{incident_id}", "  ", *ACTIVE, olga)
     assert "before resolving" in message and note == gr.skip()
     assert incidents_row(demo_engine) == ("acknowledged", "olga", None)
 
-    cards, position, pick, message, _ = resolve(incident_id, "drain valve replaced", *ACTIVE, olga)
+    cards, position, pick, _, message, _ = resolve(
+        incident_id, "drain valve replaced", *ACTIVE, olga
+    )
     assert "resolved** by olga: drain valve replaced" in message
     assert "No incidents match these filters." in cards and pick.choices == []
     assert incidents_row(demo_engine) == ("resolved", "olga", "drain valve replaced")
     resolved = ("resolved", [], "", "", 0)
     again = resolve(incident_id, "twice", *resolved, olga)
-    assert f"#{incident_id} not resolved:" in again[3] and "drain valve replaced" in again[0]
+    assert f"#{incident_id} not resolved:" in again[4] and "drain valve replaced" in again[0]
     assert incidents_row(demo_engine) == ("resolved", "olga", "drain valve replaced")
     noted = page.acter("note")(incident_id, "valve was corroded", *resolved, olga)
-    assert "Note added" in noted[3] and "valve was corroded" in noted[0]
+    assert "Note added" in noted[4] and "valve was corroded" in noted[0]
 
 
 def test_triage_filters_and_pages_with_the_total(ui_app: App, demo_engine: Engine) -> None:
@@ -342,6 +344,13 @@ def test_triage_filters_and_pages_with_the_total(ui_app: App, demo_engine: Engin
     cards, position, pick, at = page.pager(+1)("all", [], "", "", at, olga)
     assert (position, at) == ("Showing 21 to 23 of 23 incidents", 1)
     assert cards.count("<details") == 3 and len(pick.choices) == 3
+    # Next on the last page, or a filter that leaves fewer: never an empty page past the end.
+    _, position, _, at = page.pager(+1)("all", [], "", "", at, olga)
+    assert (position, at) == ("Showing 21 to 23 of 23 incidents", 1)
+    _, position, _, at = page.refilter("active", ["warning"], "", "", 1, olga)
+    assert (position, at) == ("Showing 1 to 20 of 23 incidents", 0)
+    _, position, _, at = page.refresh_incidents("all", [], "", "2026-09", 1, olga)
+    assert (position, at) == ("No incidents match these filters.", 0)
     _, position, _, _ = page.refresh_incidents("all", ["critical"], "", "", 0, olga)
     assert position == "No incidents match these filters."
     _, position, _, _ = page.refresh_incidents("all", ["warning"], "chiller", "", 0, olga)

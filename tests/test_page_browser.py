@@ -7,15 +7,19 @@ critical violation. Screenshots go to test-artifacts/."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, text
 
 from chat_ui.app import UIHandle
+from store import catalog
 from tests.conftest import need_server
-from tests.test_agent_offline import raw
+from tests.test_agent_offline import TZ, raw
 from tests.test_chat_ui import (  # noqa: F401  (fixtures)
+    NOW,
+    add_incident,
     password_hash,
     settings,
     ui_app,
@@ -26,8 +30,12 @@ from tests.test_ui_browser import (  # noqa: F401  (fixtures)
     browser,
     expect,
     log_in,
+    pick_incident,
     server,
 )
+from tests.test_watcher import make_watcher
+from tools.alert_backtest import backtest_alert_rule
+from tools.base import ToolContext
 
 AXE = Path(__file__).resolve().parent / "axe" / "node_modules" / "axe-core" / "axe.min.js"
 SIZES = {"desktop": (1440, 900), "phone": (390, 844)}
@@ -74,19 +82,22 @@ def test_every_tab_is_accessible_in_both_themes_and_sizes(
     log_in(page, server.url, "olga")  # type: ignore[arg-type]
     expect(page.locator(".ov-carrier").first).to_be_visible()  # type: ignore[attr-defined]
     ARTIFACTS.mkdir(exist_ok=True)
-    tabs = TABS if size == "desktop" else ("Overview", "Ask")
     problems = {}
-    for name in tabs:
+    for name in TABS:
         open_tab(page, name)
         page.wait_for_timeout(800)  # type: ignore[attr-defined]
         problems[name] = serious(page)
         page.screenshot(
             path=str(ARTIFACTS / f"page-{size}-{scheme}-{name.lower().replace(' ', '-')}.png")
         )  # type: ignore[attr-defined]
-    assert problems == {name: [] for name in tabs}
+    assert problems == {name: [] for name in TABS}
     if size == "phone":
+        open_tab(page, "Ask")
         box = page.locator("#question textarea").bounding_box()  # type: ignore[attr-defined]
         assert box is not None and box["y"] + box["height"] <= SIZES["phone"][1]
+        # The header is one short line (it once took 200 px of the first screen).
+        top = page.locator(".topbar").bounding_box()  # type: ignore[attr-defined]
+        assert top is not None and top["height"] <= 64, top
 
 
 def shown_number(page: object, locator: str) -> float:
@@ -159,4 +170,131 @@ def test_writes_are_confirmed_and_cancelled_by_buttons(
     with demo_engine.connect() as conn:
         rules = conn.execute(text("SELECT threshold FROM alert_rules")).scalars().all()
     assert rules == [0.45]
+    # The rule watches from now on: the watcher catching up on the weeks before opens nothing,
+    # though a back-test of the same rule finds episodes there.
+    make_watcher(demo_engine).catch_up(datetime(2026, 9, 1, tzinfo=TZ), NOW)
+    assert count(demo_engine, "kind = 'alert_rule'") == 0
+    with demo_engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM alerts")).scalar_one() == 0
+        site = catalog.get_site(conn, "demo-plant")
+    rule = {"meter": "line-a", "target": "sec", "condition": ">", "threshold": 0.45}
+    tested = backtest_alert_rule(
+        ToolContext(demo_engine, site, NOW, user="olga"),
+        {**rule, "unit": "kWh/unit", "period": "2026-09-01..2026-11-04"},
+    )
+    assert tested.episodes
     page.screenshot(path=str(ARTIFACTS / "page-confirmed.png"), full_page=True)  # type: ignore[attr-defined]
+
+
+def count(engine: Engine, where: str = "1 = 1", **params: object) -> int:
+    with engine.connect() as conn:
+        found = conn.execute(text(f"SELECT count(*) FROM incidents WHERE {where}"), params)
+        return int(found.scalar_one())
+
+
+SEPTEMBER = "start_ts < :hi AND (end_ts IS NULL OR end_ts >= :lo)"
+SEP = {
+    "lo": int(datetime(2026, 9, 1, tzinfo=TZ).timestamp()),
+    "hi": int(datetime(2026, 10, 1, tzinfo=TZ).timestamp()),
+}
+WATCHED = [datetime(2026, 9, 20, tzinfo=TZ) + timedelta(days=d) for d in range(0, 11, 2)]
+
+
+def watch_september(engine: Engine) -> None:
+    """The watcher over late September, as a live site would have run it."""
+    for day in WATCHED:
+        make_watcher(engine).run_once(day)
+
+
+def show_state(page: object, label: str) -> None:
+    page.locator("#incident-filter").get_by_text(label, exact=True).click()  # type: ignore[attr-defined]
+
+
+def test_incidents_are_filtered_paged_and_keep_what_a_person_did(
+    server: UIHandle,
+    browser: object,
+    demo_engine: Engine,
+) -> None:
+    watch_september(demo_engine)
+    with demo_engine.connect() as conn:
+        acked, resolved = conn.execute(
+            text(
+                "SELECT id, title FROM incidents WHERE state = 'open' AND start_ts < :hi "
+                "ORDER BY start_ts LIMIT 2"
+            ),
+            SEP,
+        ).all()
+    for n in range(22):  # with the fixture's own incident: a second page in November alone
+        add_incident(demo_engine, f"Spike {n}")
+    page = page_for(browser, "desktop", "light")
+    log_in(page, server.url, "olga")  # type: ignore[arg-type]
+    open_tab(page, "Incidents")
+    position = page.locator("#incident-position")  # type: ignore[attr-defined]
+    show_state(page, "All")
+    total = count(demo_engine)
+    expect(position).to_contain_text(f"Showing 1 to 20 of {total} incidents")
+    rows = page.locator("#incidents details.incident")  # type: ignore[attr-defined]
+    expect(rows).to_have_count(20)
+    expect(page.locator("#incidents details[open]")).to_have_count(0)  # type: ignore[attr-defined]
+    page.locator("#incident-next").click()  # type: ignore[attr-defined]
+    expect(position).to_contain_text(f"Showing 21 to {min(40, total)} of {total} incidents")
+    # One month of them, then only the warnings.
+    page.locator("#incident-period textarea, #incident-period input").first.fill("2026-09")  # type: ignore[attr-defined]
+    page.locator("#incident-period textarea, #incident-period input").first.press("Enter")  # type: ignore[attr-defined]
+    september = count(demo_engine, SEPTEMBER, **SEP)
+    expect(position).to_contain_text(f"Showing 1 to {min(20, september)} of {september} incidents")
+    page.locator("#incident-severity").get_by_text("warning").click()  # type: ignore[attr-defined]
+    warnings = count(demo_engine, SEPTEMBER + " AND severity = 'warning'", **SEP)
+    said = f"of {warnings} incidents" if warnings else "No incidents match these filters."
+    expect(position).to_contain_text(said)
+    page.locator("#incident-severity").get_by_text("warning").click()  # type: ignore[attr-defined]
+    expect(position).to_contain_text(f"of {september} incidents")
+
+    # A row opens on click; a person acknowledges one with a note and resolves another.
+    row = rows.filter(has_text=f"#{acked.id} ")
+    row.locator("summary").click()
+    expect(row.locator(".incident-body")).to_be_visible()
+    expect(row.locator(".timeline")).to_contain_text("the watcher")
+    pick_incident(page, acked.title)  # type: ignore[arg-type]
+    page.locator("#incident-note textarea").fill("checking the valves")  # type: ignore[attr-defined]
+    page.locator("#incident-acknowledge").click()  # type: ignore[attr-defined]
+    result = page.locator("#incident-result")  # type: ignore[attr-defined]
+    expect(result).to_contain_text("now acknowledged by olga")
+    pick_incident(page, resolved.title)  # type: ignore[arg-type]
+    page.locator("#incident-note textarea").fill("sensor replaced")  # type: ignore[attr-defined]
+    page.locator("#incident-resolve").click()  # type: ignore[attr-defined]
+    expect(result).to_contain_text("now resolved by olga: sensor replaced")
+
+    # The watcher loses its place and runs over the same days again, then three weeks on.
+    with demo_engine.begin() as conn:
+        conn.execute(text("DELETE FROM service_state"))
+    for day in [*WATCHED, WATCHED[-1] + timedelta(days=21)]:
+        make_watcher(demo_engine).run_once(day)
+    with demo_engine.connect() as conn:
+        kept = conn.execute(
+            text(
+                "SELECT id, state, acknowledged_by, resolved_by, resolution FROM incidents "
+                "WHERE id IN (:a, :r) ORDER BY id"
+            ),
+            {"a": acked.id, "r": resolved.id},
+        ).all()
+    found = {k.id: (k.state, k.acknowledged_by, k.resolved_by, k.resolution) for k in kept}
+    assert found[acked.id] == ("acknowledged", "olga", None, None)
+    assert (found[resolved.id][0], *found[resolved.id][2:]) == (
+        "resolved",
+        "olga",
+        "sensor replaced",
+    )
+    page.reload()  # type: ignore[attr-defined]
+    open_tab(page, "Incidents")
+    show_state(page, "All")
+    page.locator("#incident-period textarea, #incident-period input").first.fill("2026-09")  # type: ignore[attr-defined]
+    page.locator("#incident-period textarea, #incident-period input").first.press("Enter")  # type: ignore[attr-defined]
+    card = page.locator(f'#incidents details[data-incident="{acked.id}"]')  # type: ignore[attr-defined]
+    expect(card).to_contain_text("acknowledged by olga")
+    card.locator("summary").click()
+    expect(card.locator(".timeline")).to_contain_text("checking the valves")
+    done = page.locator(f'#incidents details[data-incident="{resolved.id}"]')  # type: ignore[attr-defined]
+    done.locator("summary").click()
+    expect(done).to_contain_text("Resolved by olga: sensor replaced")
+    page.screenshot(path=str(ARTIFACTS / "page-incidents-kept.png"), full_page=True)  # type: ignore[attr-defined]
