@@ -248,6 +248,9 @@ def _ask_tab() -> _Chat:
                 gr.Markdown(elem_id="evidence-citations"),
                 gr.JSON(label="Tool calls", render=False),
             )
+            # Downloads of the shown answer's tables (CSV, Excel) arrive with the exports; their
+            # buttons go here, fed by the same evidence as the tables above.
+            gr.Row(elem_id="evidence-exports", visible=False)
             with gr.Accordion("Tool calls (arguments and results)", open=False):
                 ev.calls.render()  # type: ignore[no-untyped-call]
     return _Chat(
@@ -370,8 +373,9 @@ def _overview_tab() -> tuple[gr.HTML, _Ranges]:
     with gr.Tab("Overview", id="overview"):
         ranges = _range_picker("overview")
         shown = gr.HTML(elem_id="overview", js_on_load=DRILL_JS)
-        # Exports of the overview's tables arrive with the reports; their buttons go here.
-        gr.Row(elem_id="exports", visible=False)
+        # The monthly report and the overview's tables as files arrive with the reports; their
+        # buttons go here.
+        gr.Row(elem_id="overview-exports", visible=False)
     return shown, ranges
 
 
