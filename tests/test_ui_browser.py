@@ -205,7 +205,7 @@ def test_operator_asks_sees_evidence_and_acknowledges(
     page.locator("#incident-note textarea").fill("drain valve replaced")
     page.locator("#incident-resolve").click()
     expect(result).to_contain_text("now resolved by olga: drain valve replaced")
-    expect(page.get_by_text("No incidents match these filters.")).to_be_visible()
+    expect(page.locator("#incidents")).to_contain_text("No incidents match these filters.")
     expect(page.locator("#incident-note textarea")).to_have_value("")
     with demo_engine.connect() as conn:
         done = conn.execute(text("SELECT state, resolution FROM incidents")).one()
