@@ -6,6 +6,7 @@ benchmarks/RESULTS.md with --write. Targets: page ready < 3 s, overview < 1 s af
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import tempfile
 import time
@@ -71,6 +72,7 @@ def main() -> None:
         load_demo(app.engine, seed=42, days=365, end=END)
     now = datetime(2026, 11, 4, 18, 0, tzinfo=ZoneInfo("Europe/Berlin"))
     handle = serve(ui_deps(App(settings, fixed_clock(now))), "127.0.0.1", args.port)
+    load_before = os.getloadavg()[0]
     try:
         one_login(handle.url)  # warm-up: the first login imports and warms the tools
         runs = [one_login(handle.url) for _ in range(args.runs)]
@@ -99,6 +101,9 @@ def main() -> None:
             f"{args.runs} logins in Debian's chromium (after one warm-up), clock at "
             "2026-11-04 18:00.",
             table(["measure", "median s", "min s", "max s", "target"], rows),
+            f"Load average (1 min): {load_before:.1f} before the logins, {os.getloadavg()[0]:.1f} "
+            f"after, on {os.cpu_count()} cores shared with other work; browser, server and "
+            "password check (Argon2) all wait for a core, so the wall times grow with the load.",
         ]
     )
     if args.write:

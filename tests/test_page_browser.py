@@ -101,6 +101,15 @@ def test_every_tab_is_accessible_in_both_themes_and_sizes(
         # The header is one short line (it once took 200 px of the first screen).
         top = page.locator(".topbar").bounding_box()  # type: ignore[attr-defined]
         assert top is not None and top["height"] <= 64, top
+    if size == "phone" and scheme == "light":
+        # A chart's title fits the phone's width (it was once cut off at the right).
+        question = "compare compressor-2's energy last month with the same month last year"
+        ask(page, question)  # type: ignore[arg-type]
+        titles = page.locator("#evidence-chart .annotation-text")  # type: ignore[attr-defined]
+        expect(titles.first).to_contain_text("last month")
+        boxes = [titles.nth(i).bounding_box() for i in range(titles.count())]
+        assert boxes and all(b and b["x"] >= 0 and b["x"] + b["width"] <= 390 for b in boxes)
+        page.screenshot(path=str(ARTIFACTS / "page-phone-answer.png"), full_page=True)  # type: ignore[attr-defined]
 
 
 def shown_number(page: object, locator: str) -> float:
