@@ -78,6 +78,8 @@ def main() -> None:
         runs = [one_login(handle.url) for _ in range(args.runs)]
     finally:
         handle.close()
+    # A home made beforehand holds the same plant (seed 42, 365 days to 2026-11-05).
+    home = f" --home {args.home}" if args.home else ""
     rows = [
         [
             what,
@@ -97,7 +99,7 @@ def main() -> None:
     body = "\n\n".join(
         [
             "## Page: ready and overview after login (one-year demo plant, SQLite)",
-            stamp() + f" Command: `python -m benchmarks.page_bench --write`. Seconds over "
+            stamp() + f" Command: `python -m benchmarks.page_bench{home} --write`. Seconds over "
             f"{args.runs} logins in Debian's chromium (after one warm-up), clock at "
             "2026-11-04 18:00.",
             table(["measure", "median s", "min s", "max s", "target"], rows),
