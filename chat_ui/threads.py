@@ -21,7 +21,7 @@ class ThreadInfo:
     created_at: str = ""  # ISO UTC
 
     def label(self, tz: str | None = None) -> str:
-        """'4 Nov · What was compressor-2's peak demand last week?': its day and its title."""
+        """'4 Nov · What was the peak demand last week?': its day and its title."""
         try:
             day = datetime.fromisoformat(self.created_at or self.updated_at)
         except ValueError:
