@@ -315,6 +315,20 @@ def create_alert_rule(r: Result) -> list[str]:
     return [f"Created alert rule {_rule(r)}. I will raise an alert once per episode."]
 
 
+def backtest_alert_rule(r: Result) -> list[str]:
+    found = r["episodes"]
+    head = (
+        f"Back-test of {r['rule']} over {period_text(r['period'])} ({r['windows']} windows): "
+        f"it would have raised {len(found)} alert(s). Nothing was stored."
+    )
+    lines = [
+        f"- from {when(e['start'])} to {when(e['end']) if e['end'] else 'the end of the period'}, "
+        f"worst {number(e['peak_value'], r['unit'])}"
+        for e in found[:10]
+    ]
+    return [head, *lines, *([f"- … {len(found) - 10} more"] if len(found) > 10 else [])]
+
+
 def list_alert_rules(r: Result) -> list[str]:
     if not r["rules"]:
         return ["No alert rules are set up."]
@@ -396,6 +410,7 @@ WRITERS: dict[str, Callable[[Result], list[str]]] = {
         energy_baseline,
         forecast,
         create_alert_rule,
+        backtest_alert_rule,
         list_alert_rules,
         update_alert_rule,
         list_alerts,
