@@ -1,0 +1,80 @@
+"""An answer's tables as files to download: one table as CSV, or every table (one sheet each) as
+an Excel workbook, from the answer's evidence, with times in the site's zone with their offset
+and the units the tables' headers carry. The chat page's buttons and the API both use this."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from common.errors import EMSError
+from common.timeutil import zone
+from connectors.exporter import MEDIA, ExportFile, frame_file, safe_name, workbook
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from agent.evidence import Table
+
+ANSWER_FORMATS = ("csv", "xlsx")
+_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:\d{2}|Z)")
+
+
+class NoSuchTable(EMSError):
+    """An export named a table the answer does not have, or an answer without tables."""
+
+
+def local_cell(value: Any, tz: str) -> Any:
+    """A cell with any time in it given in the site's zone with its offset; times without an
+    offset (and everything else) are left as they are."""
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(zone(tz)).isoformat()
+    if isinstance(value, str) and _MOMENT.fullmatch(value):
+        return datetime.fromisoformat(value).astimezone(zone(tz)).isoformat()
+    return value
+
+
+def table_frame(table: Table, tz: str) -> pd.DataFrame:
+    """One evidence table as a data frame with its own column names."""
+    import pandas as pd
+
+    _, columns, rows = table
+    cells = [[local_cell(v, tz) for v in row] for row in rows]
+    return pd.DataFrame(cells, columns=pd.Index(columns, dtype=object))
+
+
+def _chosen(tables: Sequence[Table], index: int | None) -> list[Table]:
+    if not tables:
+        raise NoSuchTable("this answer has no tables to export")
+    if index is None:
+        return list(tables)
+    if not 0 <= index < len(tables):
+        raise NoSuchTable(
+            f"this answer has {len(tables)} table{'s' if len(tables) > 1 else ''}; "
+            f"table {index} is not one of them (0 to {len(tables) - 1})"
+        )
+    return [tables[index]]
+
+
+def answer_file(
+    tables: Sequence[Table], fmt: str, tz: str, *, index: int | None = None, stem: str = "answer"
+) -> ExportFile:
+    """The answer's tables as a file: CSV holds one table (`index`, or the only one); Excel
+    holds the table asked for, or all of them, one sheet each."""
+    if fmt not in ANSWER_FORMATS:
+        raise NoSuchTable(f"an answer's tables export as csv or xlsx, not {fmt!r}")
+    chosen = _chosen(tables, index)
+    if fmt == "csv":
+        if len(chosen) > 1:
+            raise NoSuchTable(
+                f"a CSV file holds one table and this answer has {len(chosen)}: name one "
+                f"(0 to {len(chosen) - 1}), or export xlsx for all of them"
+            )
+        title = chosen[0][0]
+        return frame_file(table_frame(chosen[0], tz), "csv", f"{stem}-{title}")
+    sheets = [(t[0], table_frame(t, tz)) for t in chosen]
+    name = f"{stem}-{chosen[0][0]}" if len(chosen) == 1 else stem
+    rows = sum(len(t[2]) for t in chosen)
+    return ExportFile(f"{safe_name(name)}.xlsx", MEDIA["xlsx"], workbook(sheets), rows)
