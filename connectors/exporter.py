@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
-from common.errors import EMSError
+from common.errors import EMSError, NotConfigured
 from common.timeutil import zone
 
 if TYPE_CHECKING:
@@ -42,7 +42,7 @@ class UnknownExportFormat(EMSError):
     """A file format or grain the exports do not write."""
 
 
-class ParquetUnavailable(EMSError):
+class ParquetUnavailable(NotConfigured):
     """Parquet was asked for, but pyarrow (which pandas writes Parquet with) is not installed."""
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 
-from common.errors import EMSError
+from common.errors import NotConfigured
 
 # WeasyPrint logs every CSS property it does not support and each font it substitutes.
 logging.getLogger("weasyprint").setLevel(logging.ERROR)
@@ -14,7 +14,7 @@ logging.getLogger("fontTools").setLevel(logging.ERROR)
 NEEDS = "apt-get install libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core"
 
 
-class PdfUnavailable(EMSError):
+class PdfUnavailable(NotConfigured):
     """WeasyPrint or the Pango library it prints with is not installed."""
 
 
