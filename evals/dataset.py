@@ -66,6 +66,7 @@ Category = Literal[
     "sql",
     "knowledge",
     "incident",
+    "report",
     "followup",
     "clarify",
     "refusal",

@@ -21,6 +21,7 @@ from ems_agent.context import TurnContexts, fixed_clock
 from store import catalog, queries
 from store import incidents as incident_store
 from tests.conftest import need_server
+from tests.test_agent_offline import offline_agent
 from tools.base import ToolContext
 from tools.baseline import energy_baseline
 from tools.kpi import compute_kpi
@@ -249,3 +250,41 @@ def test_a_month_without_data_names_the_months_that_have_some(demo_engine: Engin
 )
 def test_months_as_people_name_them(text: str, first: date) -> None:
     assert parse_month(text, date(2026, 3, 15)) == first
+
+
+# ------------------------------------------------------------------ asked in the chat
+
+
+@pytest.mark.parametrize(
+    ("question", "month"),
+    [
+        ("make me the October report", "october"),
+        ("the monthly energy report for 2026-09 please", "2026-09"),
+        ("can I get last month's report?", "last month"),
+    ],
+)
+def test_the_agent_makes_the_report_asked_for(
+    demo_engine: Engine, tmp_path: Path, question: str, month: str
+) -> None:
+    reply = offline_agent(demo_engine, tmp_path / "threads.db", NOW).ask(question)
+    assert reply.outcome == "answer", reply.answer
+    assert [(c.name, c.args) for c in reply.tool_calls] == [("monthly_report", {"month": month})]
+    label = "2026-09" if month == "2026-09" else "2026-10"
+    ctx = context(demo_engine)
+    energy = compute_kpi(ctx, {"kpi": "energy", "meter": "main-incomer", "period": label}).value
+    assert f"electricity: {energy:,.0f} kWh" in reply.answer
+    assert f"/api/v1/reports?site=demo-plant&month={label}&format=pdf" in reply.answer
+
+
+def test_the_agent_says_why_a_future_months_report_cannot_be_made(
+    demo_engine: Engine, tmp_path: Path
+) -> None:
+    reply = offline_agent(demo_engine, tmp_path / "threads.db", NOW).ask(
+        "make me the December report"
+    )
+    # "December" without a year is the latest that has begun: December 2025, before the data
+    assert "no energy readings at demo-plant in December 2025" in reply.answer
+    reply = offline_agent(demo_engine, tmp_path / "more.db", NOW).ask(
+        "make me the monthly report for 2027-01"
+    )
+    assert "January 2027 has not begun yet" in reply.answer

@@ -1,6 +1,7 @@
 """A monthly report in a chat answer: the lines the offline model writes from the
-`monthly_report` result, and the tables and chart of its evidence (units in the headers), all
-from that one result; the PDF and HTML come from the same result (agent/report/html.py)."""
+`monthly_report` result (agent/offline/compose.py calls `answer_lines`), and the tables and
+chart of its evidence (units in the headers), all from that one result; the PDF and HTML come
+from the same result (agent/report/html.py)."""
 
 from __future__ import annotations
 
@@ -139,14 +140,3 @@ def report_chart(r: dict[str, Any]) -> tuple[str, str, list[str], dict[str, list
         by_day = {d["day"]: d["kwh"] for d in c["daily"]}
         series[c["carrier"]] = [by_day.get(day) for day in days]
     return (f"energy per day, {r['month']}", "kWh", days, series)
-
-
-def _register_offline_writer() -> None:
-    """The offline model writes a tool's answer with the writer its compose module holds per
-    tool name; the report's writer lives here, beside its other renderings, and joins them."""
-    from agent.offline import compose
-
-    compose.WRITERS.setdefault("monthly_report", answer_lines)
-
-
-_register_offline_writer()
