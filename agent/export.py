@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from agent.evidence import Table
 
 ANSWER_FORMATS = ("csv", "xlsx")
+_UNIT = re.compile(r"\(([^()]+)\)\s*$")  # "energy by hour (kWh)"
 _MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:\d{2}|Z)")
 
 
@@ -26,9 +27,12 @@ class NoSuchTable(EMSError):
     """An export named a table the answer does not have, or an answer without tables."""
 
 
-def local_cell(value: Any, tz: str) -> Any:
+def local_cell(value: Any, tz: str | None) -> Any:
     """A cell with any time in it given in the site's zone with its offset; times without an
-    offset (and everything else) are left as they are."""
+    offset (and everything else) are left as they are, and so is every cell when `tz` is None
+    (the tools already write times in the site's zone)."""
+    if tz is None:
+        return value
     if isinstance(value, datetime) and value.tzinfo is not None:
         return value.astimezone(zone(tz)).isoformat()
     if isinstance(value, str) and _MOMENT.fullmatch(value):
@@ -36,13 +40,47 @@ def local_cell(value: Any, tz: str) -> Any:
     return value
 
 
-def table_frame(table: Table, tz: str) -> pd.DataFrame:
-    """One evidence table as a data frame with its own column names."""
+def headers(table: Table) -> list[str]:
+    """The table's column names, each numeric column with its unit: a table whose title ends
+    in its unit ("energy by hour (kWh)") has columns named for meters, and a file's columns
+    travel without the title."""
+    title, columns, rows = table
+    unit = _title_unit(title)
+    if unit is None:
+        return list(columns)
+    named = []
+    for i, column in enumerate(columns):
+        values = [row[i] for row in rows if i < len(row) and row[i] is not None]
+        numeric = bool(values) and all(
+            isinstance(v, int | float) and not isinstance(v, bool) for v in values
+        )
+        named.append(f"{column} ({unit})" if numeric and "(" not in column else column)
+    return named
+
+
+def _title_unit(title: str) -> str | None:
+    """The unit a title ends with: a unit of measure or a currency code, not "(25 Oct 2026)"."""
+    from common.units import UnknownUnit, parse_unit
+
+    found = _UNIT.search(title)
+    if found is None:
+        return None
+    text = found.group(1).strip()
+    if re.fullmatch(r"[A-Z]{3}", text):
+        return text
+    try:
+        parse_unit(text)
+    except UnknownUnit:
+        return None
+    return text
+
+
+def table_frame(table: Table, tz: str | None) -> pd.DataFrame:
+    """One evidence table as a data frame, units in the numeric columns' names."""
     import pandas as pd
 
-    _, columns, rows = table
-    cells = [[local_cell(v, tz) for v in row] for row in rows]
-    return pd.DataFrame(cells, columns=pd.Index(columns, dtype=object))
+    cells = [[local_cell(v, tz) for v in row] for row in table[2]]
+    return pd.DataFrame(cells, columns=pd.Index(headers(table), dtype=object))
 
 
 def _chosen(tables: Sequence[Table], index: int | None) -> list[Table]:
@@ -59,7 +97,12 @@ def _chosen(tables: Sequence[Table], index: int | None) -> list[Table]:
 
 
 def answer_file(
-    tables: Sequence[Table], fmt: str, tz: str, *, index: int | None = None, stem: str = "answer"
+    tables: Sequence[Table],
+    fmt: str,
+    tz: str | None,
+    *,
+    index: int | None = None,
+    stem: str = "answer",
 ) -> ExportFile:
     """The answer's tables as a file: CSV holds one table (`index`, or the only one); Excel
     holds the table asked for, or all of them, one sheet each."""

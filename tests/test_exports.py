@@ -4,8 +4,10 @@ evidence they come from; `ems-agent report`; and bad input refused in words."""
 
 from __future__ import annotations
 
+import base64
 import io
 import json
+import re
 import shutil
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -17,7 +19,9 @@ from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from agent.evidence import evidence_from_calls
-from agent.export import NoSuchTable, answer_file, local_cell
+from agent.export import NoSuchTable, answer_file, headers, local_cell
+from chat_ui.chat import tables_html
+from connectors.exporter import safe_name
 from ems_agent.cli import app
 from ems_agent.context import TurnContexts, fixed_clock
 from store import catalog, queries
@@ -166,11 +170,14 @@ def test_an_answers_table_as_csv_is_the_table_the_page_shows(engine: Engine) -> 
     title, columns, rows = tables[0]
     file = answer_file(tables, "csv", "Europe/Berlin", index=0)
     frame = pd.read_csv(io.BytesIO(file.content), dtype={"start": str})
-    assert list(frame.columns) == columns and len(frame) == len(rows) == 25
+    # the title's unit goes with each meter's column, since a file's columns travel alone
+    assert columns == ["start", "chiller", "offices"] and title.endswith("(kWh)")
+    assert list(frame.columns) == ["start", "chiller (kWh)", "offices (kWh)"]
+    assert len(frame) == len(rows) == 25
     assert list(frame["start"]) == [r[0] for r in rows]
     expected = raw(engine, "chiller", "2026-10-25", "2026-10-26")
     by_hour = expected.groupby(hour_of(expected)).sum().round(3)
-    assert frame["chiller"].to_numpy() == pytest.approx(by_hour.to_numpy())
+    assert frame["chiller (kWh)"].to_numpy() == pytest.approx(by_hour.to_numpy())
     assert "kWh" in title and file.filename.endswith(".csv")
 
 
@@ -222,3 +229,49 @@ def test_the_report_command_refuses_a_month_without_data(tmp_path: Path) -> None
     result = runner.invoke(app, ["report", "--month", "2026-02", "--now", NOW])
     assert result.exit_code == 1
     assert "no energy readings at demo-plant in February 2026" in " ".join(result.stderr.split())
+
+
+# ------------------------------------------------------------------ the page's download links
+
+
+def links(page_html: str) -> dict[str, bytes]:
+    """The page's download links: file name -> the bytes the browser would save."""
+    found = re.findall(r'download="([^"]+)" href="data:[^;]+;base64,([^"]+)"', page_html)
+    return {name: base64.b64decode(data) for name, data in found}
+
+
+def test_the_page_offers_each_table_as_csv_and_excel_beside_it(engine: Engine) -> None:
+    ev = evidence_from_calls(answer(engine))
+    files = links(tables_html(ev))
+    assert len(files) == 2 * len(ev.tables) == 4
+    for title, columns, rows in ev.tables:
+        (csv,) = (v for k, v in files.items() if k.endswith(".csv") and safe_name(title) in k)
+        frame = pd.read_csv(io.BytesIO(csv), dtype=str, keep_default_na=False)
+        assert list(frame.columns) == headers((title, columns, rows))
+        assert all("kWh" in c for c in frame.columns[1:]) or "kWh" not in title
+        assert frame.to_numpy().tolist() == [["" if v is None else str(v) for v in r] for r in rows]
+    (xlsx,) = (v for k, v in files.items() if k.endswith(".xlsx") and "by-hour" in k)
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx)).active
+    assert sheet is not None
+    cells = list(sheet.iter_rows(values_only=True))
+    expected = raw(engine, "chiller", "2026-10-25", "2026-10-26")
+    by_hour = expected.groupby(hour_of(expected)).sum()
+    assert [c[1] for c in cells[1:]] == pytest.approx(by_hour.to_list(), abs=1e-3)
+    assert [c[0] for c in cells[1:]] == [t.isoformat() for t in by_hour.index]
+
+
+def test_a_report_answer_offers_its_pdf_and_html(engine: Engine) -> None:
+    from tools.report import monthly_report
+
+    with engine.connect() as conn:
+        site = catalog.get_site(conn, "demo-plant")
+    clock = fixed_clock(pd.Timestamp(NOW, tz=TZ).to_pydatetime())
+    ctx = TurnContexts(engine, site, clock=clock)(user="test", role="viewer")
+    made = monthly_report(ctx, {"month": "2026-10"}).to_json()
+    calls = [{"name": "monthly_report", "args": {"month": "2026-10"}, "result": made}]
+    files = links(tables_html(evidence_from_calls(calls)))
+    pdf = files["energy-report-demo-plant-2026-10.pdf"]
+    assert pdf.startswith(b"%PDF")
+    assert "Energy report October 2026" in files["energy-report-demo-plant-2026-10.html"].decode()
+    # and each of its tables as CSV and Excel
+    assert sum(name.endswith(".csv") for name in files) == len(evidence_from_calls(calls).tables)
