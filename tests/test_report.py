@@ -288,3 +288,44 @@ def test_the_agent_says_why_a_future_months_report_cannot_be_made(
         "make me the monthly report for 2027-01"
     )
     assert "January 2027 has not begun yet" in reply.answer
+
+
+# ------------------------------------------------------------------ the store's baselines
+
+
+def test_current_baselines_are_each_meters_latest_version_at_its_site(engine: Engine) -> None:
+    """On SQLite and PostgreSQL: the latest version per meter of the named baseline, and
+    nothing of another site or of another baseline name."""
+    from store.baselines import current_baselines
+    from store.schema import BaselineModel
+
+    with engine.begin() as conn:
+        here = catalog.ensure_site(conn, "here", "Europe/Berlin")
+        there = catalog.ensure_site(conn, "there", "UTC")
+        a = catalog.ensure_meter(conn, here.id, "a")
+        b = catalog.ensure_meter(conn, here.id, "b")
+        c = catalog.ensure_meter(conn, there.id, "c")
+        fits = [(a, "default", 1, 0.7), (a, "default", 2, 0.9), (b, "default", 1, 0.8)]
+        fits += [(b, "winter", 3, 0.5), (c, "default", 4, 0.6)]
+        for meter, name, version, r2 in fits:
+            conn.execute(
+                BaselineModel.__table__.insert().values(
+                    meter_id=meter.id,
+                    name=name,
+                    version=version,
+                    model_type="ols",
+                    grain="day",
+                    start_ts=0,
+                    end_ts=86400 * version,
+                    drivers=["temperature"],
+                    parameters={},
+                    metrics={"r2": r2},
+                )
+            )
+    with engine.connect() as conn:
+        found = current_baselines(conn, here.id)
+    assert {m: (s.version, s.metrics["r2"]) for m, s in found.items()} == {
+        a.id: (2, 0.9),
+        b.id: (1, 0.8),
+    }
+    assert found[a.id].drivers == ("temperature",) and found[a.id].end_ts == 86400 * 2
