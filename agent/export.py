@@ -60,7 +60,8 @@ def headers(table: Table) -> list[str]:
 
 def _title_unit(title: str) -> str | None:
     """The unit a title ends with: a unit of measure or a currency code, not "(25 Oct 2026)"."""
-    from common.units import UnknownUnit, parse_unit
+    from common.errors import UnknownUnit
+    from common.units import parse_unit
 
     found = _UNIT.search(title)
     if found is None:

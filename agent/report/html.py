@@ -116,6 +116,27 @@ def _carrier_section(c: CarrierMonth, meters: list[MeterMonth]) -> str:
     return "\n".join(parts)
 
 
+FIT_HEAD: list[Cell] = [
+    ("meter", False),
+    ("model", False),
+    ("baseline period", False),
+    ("R²", True),
+    ("CV(RMSE) %", True),
+    ("NMBE %", True),
+    ("ASHRAE 14", False),
+]
+MONTH_HEAD: list[Cell] = [
+    ("meter", False),
+    ("days", True),
+    ("expected kWh", True),
+    ("actual kWh", True),
+    ("deviation kWh", True),
+    ("deviation", True),
+    ("EnPI", True),
+    ("± kWh (90 %)", True),
+]
+
+
 def _enpi_section(enpi: list[EnpiMonth]) -> str:
     if not enpi:
         return (
@@ -123,50 +144,6 @@ def _enpi_section(enpi: list[EnpiMonth]) -> str:
             "with <code>ems-agent baseline --meter METER --baseline 2025</code> (or ask for it) "
             "and the next report compares the month with it.</p>"
         )
-    fit_head: list[Cell] = [
-        ("meter", False),
-        ("model", False),
-        ("baseline period", False),
-        ("R²", True),
-        ("CV(RMSE) %", True),
-        ("NMBE %", True),
-        ("ASHRAE 14", False),
-    ]
-    fits = [
-        [
-            e.meter,
-            f"{e.model_type} v{e.baseline_version}",
-            _span(e.baseline_period),
-            _ratio(e.r2),
-            f"{e.cv_rmse_percent:.1f}",
-            f"{round(e.nmbe_percent, 2) + 0.0:.2f}",  # + 0.0: no "-0.00"
-            "meets" if e.ashrae14_ok else "fails",
-        ]
-        for e in enpi
-    ]
-    month_head: list[Cell] = [
-        ("meter", False),
-        ("days", True),
-        ("expected kWh", True),
-        ("actual kWh", True),
-        ("deviation kWh", True),
-        ("deviation", True),
-        ("EnPI", True),
-        ("± kWh (90 %)", True),
-    ]
-    rows = [
-        [
-            e.meter,
-            str(e.days),
-            number(e.expected_kwh),
-            number(e.actual_kwh),
-            number(e.deviation_kwh),
-            change(e.deviation_percent),
-            _ratio(e.enpi),
-            number(e.uncertainty_kwh),
-        ]
-        for e in enpi
-    ]
     images = "".join(
         f'<img class="chart" alt="{escape(e.meter)} against its baseline" '
         f'src="{charts.baseline(e)}">'
@@ -174,12 +151,37 @@ def _enpi_section(enpi: list[EnpiMonth]) -> str:
     )
     return (
         "<h2>Against the baselines (EnPI)</h2><h3>The baselines (ASHRAE Guideline 14)</h3>"
-        + _table(fit_head, fits)
+        + _table(FIT_HEAD, [_fit_row(e) for e in enpi])
         + "<h3>The month against them</h3>"
-        + _table(month_head, rows)
+        + _table(MONTH_HEAD, [_month_row(e) for e in enpi])
         + "<p class='meta'>EnPI = actual / expected energy; a deviation inside ± kWh is "
         "within the baseline's uncertainty.</p>" + images
     )
+
+
+def _fit_row(e: EnpiMonth) -> list[str]:
+    return [
+        e.meter,
+        f"{e.model_type} v{e.baseline_version}",
+        _span(e.baseline_period),
+        _ratio(e.r2),
+        f"{e.cv_rmse_percent:.1f}",
+        f"{round(e.nmbe_percent, 2) + 0.0:.2f}",  # + 0.0: no "-0.00"
+        "meets" if e.ashrae14_ok else "fails",
+    ]
+
+
+def _month_row(e: EnpiMonth) -> list[str]:
+    return [
+        e.meter,
+        str(e.days),
+        number(e.expected_kwh),
+        number(e.actual_kwh),
+        number(e.deviation_kwh),
+        change(e.deviation_percent),
+        _ratio(e.enpi),
+        number(e.uncertainty_kwh),
+    ]
 
 
 def _span(period: dict[str, str]) -> str:
