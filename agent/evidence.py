@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
+from agent.report.answer import report_chart, report_tables
+
 if TYPE_CHECKING:
     from agent.loop import Reply
 
@@ -519,6 +521,13 @@ def _search_knowledge(r: dict[str, Any], out: _Parts) -> None:
         )
 
 
+def _monthly_report(r: dict[str, Any], out: _Parts) -> None:
+    title, unit, days, series = report_chart(r)
+    if days:
+        out.charts.append(ChartSpec(title, unit, "bar", days, series))
+    out.tables.extend(report_tables(r))
+
+
 BUILDERS: dict[str, Callable[[dict[str, Any], _Parts], None]] = {
     "query_metric": _query_metric,
     "compute_kpi": _compute_kpi,
@@ -540,4 +549,5 @@ BUILDERS: dict[str, Callable[[dict[str, Any], _Parts], None]] = {
     "get_incident": _incidents,
     "update_incident": _incidents,
     "search_knowledge": _search_knowledge,
+    "monthly_report": _monthly_report,
 }

@@ -55,6 +55,7 @@ if TYPE_CHECKING:
     )
 
     from agent.context import MakeContext
+    from agent.report.monthly import MonthlyReports
     from agent.summary import Knowledge, Summariser
 
 log = logging.getLogger(__name__)
@@ -166,8 +167,10 @@ class Watcher:
         knowledge: Knowledge | None,
         notifiers: Sequence[Notifier],
         summariser: Summariser,
+        monthly: MonthlyReports | None = None,
     ) -> None:
         self.engine = engine
+        self.monthly = monthly  # sends the monthly report on the first working day
         self.contexts = contexts
         self.site: SiteRef = contexts.site
         self.knowledge = knowledge
@@ -185,8 +188,9 @@ class Watcher:
 
     # ------------------------------------------------------------------ one run
 
-    def run_once(self, now: datetime | None = None) -> WatchReport:
-        """Score the data since the last run, fold it into incidents, summarise and notify."""
+    def run_once(self, now: datetime | None = None, *, send_reports: bool = True) -> WatchReport:
+        """Score the data since the last run, fold it into incidents, summarise and notify;
+        send the monthly report when it is due (not while catching up on history)."""
         started = time.perf_counter()
         ctx = self.context(now)
         moment = ctx.now
@@ -219,6 +223,8 @@ class Watcher:
                 {"until": max(now_ts, int(state.get("until", 0))), "last_run": moment.isoformat()},
             )
         self._deliver(ctx, report)
+        if send_reports:
+            self._monthly_report(ctx, report)
         report.seconds = time.perf_counter() - started
         self.last_report = report
         return report
@@ -530,6 +536,22 @@ class Watcher:
             still = current.pending if current.pending != row.pending else None
             store.change_incident(conn, row.id, details=details, pending=still)
 
+    def _monthly_report(self, ctx: ToolContext, report: WatchReport) -> None:
+        """The month's report, when due; its failures are the run's problems, never its end."""
+        if self.monthly is None:
+            return
+        try:
+            records = self.monthly.run(ctx)
+        except Exception as exc:  # the incidents are stored; a report bug must not undo the run
+            log.exception("the monthly report failed")
+            records = [{"event": "monthly_report", "ok": False, "detail": repr(exc)}]
+        report.notices += records
+        report.problems += [
+            f"monthly report: {r.get('notifier', '')} {r['detail']}".strip()
+            for r in records
+            if not r["ok"]
+        ]
+
     def _notice(self, event: str, out: IncidentOut) -> IncidentNotice:
         return IncidentNotice(
             event=event,  # type: ignore[arg-type]
@@ -604,7 +626,7 @@ class Watcher:
             if stop is not None and stop.is_set():
                 break
             moment = datetime.fromtimestamp(stop_ts, end.tzinfo or UTC)
-            reports.append(self.run_once(moment))
+            reports.append(self.run_once(moment, send_reports=False))
             if progress is not None:
                 progress("watching", i, len(stops))
         return reports

@@ -397,6 +397,12 @@ def update_incident(r: Result) -> list[str]:
     return incidents.update_incident(r)
 
 
+def monthly_report(r: Result) -> list[str]:
+    from agent.report.answer import answer_lines
+
+    return answer_lines(r)
+
+
 WRITERS: dict[str, Callable[[Result], list[str]]] = {
     f.__name__: f
     for f in (
@@ -420,6 +426,7 @@ WRITERS: dict[str, Callable[[Result], list[str]]] = {
         list_incidents,
         get_incident,
         update_incident,
+        monthly_report,
     )
 }
 
