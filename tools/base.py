@@ -209,14 +209,19 @@ class ToolContext:
     def __init__(
         self,
         engine: Engine,
-        site: SiteRef | None,
-        now: datetime,
+        site: SiteRef | None = None,
+        now: datetime | None = None,
         config: AnalyticsConfig | None = None,
         user: str = "cli",
         role: str = "operator",
         knowledge: KnowledgeBase | None = None,
         sites: SiteContexts | None = None,
+        *,
+        site_or_none: SiteRef | None = None,  # the field's own name: dataclasses.replace uses it
     ) -> None:
+        if now is None:
+            raise TypeError("ToolContext needs `now`")
+        site = site if site is not None else site_or_none
         values = {
             "engine": engine,
             "site_or_none": site,
