@@ -69,6 +69,13 @@ class History:
             current = entry
         return current
 
+    def seconds_at(self, ts: IntArray) -> IntArray:
+        """Seconds between readings at each instant of `ts`."""
+        starts = np.array([e.start for e in self.entries], dtype=np.int64)
+        seconds = np.array([e.interval.seconds for e in self.entries], dtype=np.int64)
+        at = np.clip(np.searchsorted(starts, np.asarray(ts), side="right") - 1, 0, None)
+        return np.asarray(seconds[at], dtype=np.int64)
+
     def spans(self, start: int, end: int) -> list[Span]:
         """The stretches of [start, end), each with its interval."""
         if end <= start:

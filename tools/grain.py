@@ -81,12 +81,12 @@ def on_grid(ts: IntArray, step: int, tz: str) -> IntArray:
     return np.asarray(ts - np.mod(ts + utc_offsets(ts, tz), step), dtype=np.int64)
 
 
-def _local_date(ts: int, tz: str) -> date:
+def local_date(ts: int, tz: str) -> date:
     offset = int(utc_offsets(np.array([ts], dtype=np.int64), tz)[0])
     return date(1970, 1, 1) + timedelta(days=(ts + offset) // DAY_S)
 
 
-def _cut(bill: BillRecord, first: date, last: date) -> int:
+def days_in(bill: BillRecord, first: date, last: date) -> int:
     """Days of a bill inside [first, last)."""
     return max(0, (min(bill.end, last) - max(bill.start, first)).days)
 
@@ -102,15 +102,15 @@ def bill_caveats(
     tz = ctx.site.timezone
     with ctx.engine.connect() as conn:
         found = bills.overlapping(conn, series_id, grain.start, grain.end, tz)
-    first, last = _local_date(grain.start, tz), _local_date(grain.end - 1, tz) + timedelta(days=1)
+    first, last = local_date(grain.start, tz), local_date(grain.end - 1, tz) + timedelta(days=1)
     out = [
-        f"{meter}'s values from {_local_date(spans[0].start, tz)} to "
-        f"{_local_date(spans[-1].end - 1, tz)} are its bills spread evenly over their days "
+        f"{meter}'s values from {local_date(spans[0].start, tz)} to "
+        f"{local_date(spans[-1].end - 1, tz)} are its bills spread evenly over their days "
         f"({len(found)} bill(s) in the period)"
     ]
-    cut = [b for b in found if _cut(b, first, last) < b.days]
+    cut = [b for b in found if days_in(b, first, last) < b.days]
     for b in cut[:MAX_BILLS_LISTED]:
-        days = _cut(b, first, last)
+        days = days_in(b, first, last)
         out.append(
             f"the period takes {days} of the {b.days} days of {meter}'s bill {b.text()} "
             f"({b.quantity * days / b.days:,.0f} of its {b.quantity:,.0f} {unit}, pro-rated "
