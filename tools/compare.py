@@ -6,8 +6,9 @@ from pydantic import Field
 
 from common.errors import InsufficientData
 from store import catalog, queries
-from tools import resolve
+from tools import grain, resolve
 from tools.base import ToolContext, ToolInput, ToolResult, tool
+from tools.periods import Period
 from tools.query import Statistic, _statistic, _value
 
 
@@ -32,6 +33,9 @@ class Change(ToolResult):
     reference_value: float | None
     difference: float | None
     percent: float | None = Field(description="change in % of the reference value")
+    caveat: str | None = Field(
+        default=None, description="why this meter's readings cannot measure exactly the periods"
+    )
 
 
 class CompareResult(ToolResult):
@@ -42,6 +46,7 @@ class CompareResult(ToolResult):
     reference: dict[str, str]
     changes: list[Change]
     source: str
+    caveats: list[str] = Field(default_factory=list)
 
 
 @tool(CompareInput)
@@ -58,6 +63,7 @@ def compare_periods(ctx: ToolContext, args: CompareInput) -> CompareResult:
     with ctx.engine.connect() as conn:
         now = queries.period_totals(conn, ids, period.start_ts, period.end_ts, tz=tz)
         then = queries.period_totals(conn, ids, reference.start_ts, reference.end_ts, tz=tz)
+    flags, caveats = _interval_flags(ctx, found, [period, reference])
     changes = []
     for t in found:
         a, b = now[t.series.id], then[t.series.id]
@@ -65,8 +71,16 @@ def compare_periods(ctx: ToolContext, args: CompareInput) -> CompareResult:
         vb = _value(stat, b.n, b.sum, b.min, b.max) if b.n else None
         diff = va - vb if va is not None and vb is not None else None
         pct = 100 * diff / vb if diff is not None and vb else None
+        flag = flags.get(t.series.id)
         changes.append(
-            Change(meter=t.meter.name, value=va, reference_value=vb, difference=diff, percent=pct)
+            Change(
+                meter=t.meter.name,
+                value=va,
+                reference_value=vb,
+                difference=diff,
+                percent=pct,
+                caveat=flag,
+            )
         )
     if all(c.value is None and c.reference_value is None for c in changes):
         raise InsufficientData(f"no {args.metric} data in either period")
@@ -78,6 +92,7 @@ def compare_periods(ctx: ToolContext, args: CompareInput) -> CompareResult:
         reference=reference.as_dict(),
         changes=changes,
         source="store rollups (daily + 15-minute)",
+        caveats=caveats,
     )
 
 
@@ -100,6 +115,9 @@ class Ranked(ToolResult):
     meter: str
     value: float
     share_percent: float = Field(description="share of the ranked meters' sum")
+    caveat: str | None = Field(
+        default=None, description="why this meter's readings cannot measure exactly the period"
+    )
 
 
 class RankResult(ToolResult):
@@ -109,6 +127,7 @@ class RankResult(ToolResult):
     ranking: list[Ranked]
     excluded_totals: list[str]
     source: str
+    caveats: list[str] = Field(default_factory=list)
 
 
 @tool(RankInput)
@@ -140,8 +159,10 @@ def rank_meters(ctx: ToolContext, args: RankInput) -> RankResult:
         raise InsufficientData(f"no {args.metric} readings in {period.describe()}")
     values.sort(key=lambda item: item[1], reverse=True)
     whole = sum(v for _, v in values) or 1.0
+    flags, caveats = _interval_flags(ctx, found, [period])
+    by_name = {t.meter.name: flags.get(t.series.id) for t in found}
     ranking = [
-        Ranked(rank=i + 1, meter=name, value=v, share_percent=100 * v / whole)
+        Ranked(rank=i + 1, meter=name, value=v, share_percent=100 * v / whole, caveat=by_name[name])
         for i, (name, v) in enumerate(values[: args.top])
     ]
     return RankResult(
@@ -151,4 +172,25 @@ def rank_meters(ctx: ToolContext, args: RankInput) -> RankResult:
         ranking=ranking,
         excluded_totals=excluded,
         source="store rollups (daily + 15-minute)",
+        caveats=caveats,
     )
+
+
+def _interval_flags(
+    ctx: ToolContext, found: list[resolve.Target], periods: list[Period]
+) -> tuple[dict[int, str], list[str]]:
+    """Per series, why its readings cannot measure exactly a period (readings coarser than
+    the period, a period that cuts one, values pro-rated from bills), and all of it in words."""
+    flags: dict[int, str] = {}
+    notes: list[str] = []
+    for p in periods:
+        seen = grain.grains(ctx, [t.series.id for t in found], p.start_ts, p.end_ts)
+        for t in found:
+            g = seen[t.series.id]
+            bills = grain.bill_caveats(ctx, t.meter.name, t.series.id, g, t.series.unit)
+            fit = grain.period_fit(g, t.meter.name)
+            for note in ([fit] if fit else []) + bills:
+                flags.setdefault(t.series.id, note)
+                if note not in notes:
+                    notes.append(note)
+    return flags, notes
