@@ -459,28 +459,40 @@ def expected_readings(conn: Connection, series_id: int, start: int, end: int, tz
 
 def record_inferred(conn: Connection, site_id: int, tz: str) -> int:
     """Keep the interval of series that arrive without a declaration (live ingestion), and
-    notice when their readings change interval. Cheap: a few recent readings per series; run
-    on a schedule, never on the ingestion path. Returns how many histories changed."""
+    notice when their readings change interval. Cheap: one query for the site's histories and
+    a few recent readings of each series nothing declared; run on a schedule, never on the
+    ingestion path. Returns how many histories changed."""
     from store.schema import Meter
 
     ids = conn.execute(
         select(Series.id).join(Meter, Meter.id == Series.meter_id).where(Meter.site_id == site_id)
     ).scalars()
+    rows = conn.execute(
+        select(SeriesInterval.series_id, SeriesInterval.source)
+        .join(Series, Series.id == SeriesInterval.series_id)
+        .join(Meter, Meter.id == Series.meter_id)
+        .where(Meter.site_id == site_id)
+    ).all()
+    known = {int(sid) for sid, source in rows if source != INFERRED}
     changed = 0
-    for sid in ids:
-        entries = _entries(conn, sid)
-        if any(e.source != INFERRED for e in entries):
-            continue
-        recent = _recent(conn, sid, None, INFER_READINGS)
-        segments = [s for s in detect_steps(recent, tz) if s.step < 2 * DAY_S]
-        if not segments:
-            continue
-        last = segments[-1]
-        found = Interval(last.step)
-        if not entries:
-            _save(conn, sid, [Entry(0, found, INFERRED)])
-            changed += 1
-        elif entries[-1].interval != found and last.start > entries[-1].start:
-            paint(conn, sid, last.start, None, found, INFERRED)
-            changed += 1
+    for sid in [int(i) for i in ids if int(i) not in known]:
+        changed += _follow(conn, sid, tz)
     return changed
+
+
+def _follow(conn: Connection, series_id: int, tz: str) -> int:
+    """Infer a series' interval from its latest readings; 1 when its history changed."""
+    recent = _recent(conn, series_id, None, INFER_READINGS)
+    segments = [s for s in detect_steps(recent, tz) if s.step < 2 * DAY_S]
+    if not segments:
+        return 0
+    entries = _entries(conn, series_id)
+    last = segments[-1]
+    found = Interval(last.step)
+    if not entries:
+        _save(conn, series_id, [Entry(0, found, INFERRED)])
+        return 1
+    if entries[-1].interval != found and last.start > entries[-1].start:
+        paint(conn, series_id, last.start, None, found, INFERRED)
+        return 1
+    return 0
