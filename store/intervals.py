@@ -33,6 +33,7 @@ WINDOW = 9  # steps in the rolling quantile that finds where an interval changes
 LOW_QUANTILE = 0.25  # of a stretch's steps: its interval, whatever readings are missing
 MIN_RUN = 6  # steps a stretch of another interval needs to count as a change
 INFER_READINGS = 97  # readings read to infer an interval that nothing declared
+FOLLOW_READINGS = 20_000  # read to find where an inferred interval changed
 _NICE = np.array([60, 120, 300, 600, 900, 1200, 1800, 3600, 7200, 10800, 21600, 43200, DAY_S])
 
 
@@ -327,13 +328,15 @@ def paint(
     interval: Interval,
     source: str,
 ) -> None:
-    """Set a series' interval over [start, end) (from `start` on when `end` is None); the
-    interval in force before leaves off at `start` and takes up again at `end`."""
+    """Set a series' interval over [start, end) (from `start` on when `end` is None). The
+    interval in force at `end` takes up again there when it is a declaration or was known
+    from later readings; one known only from earlier readings gives way to the newer ones."""
     entries = _entries(conn, series_id)
     resume: Entry | None = None
     if end is not None and entries and all(e.start != end for e in entries):
         before = History(series_id, tuple(entries)).at(end)
-        resume = Entry(end, before.interval, before.source)
+        if before.source == DECLARED or before.start >= start:
+            resume = Entry(end, before.interval, before.source)
     kept = [e for e in entries if e.start < start or (end is not None and e.start >= end)]
     _save(conn, series_id, [*kept, Entry(start, interval, source), *([resume] if resume else [])])
 
@@ -493,6 +496,12 @@ def _follow(conn: Connection, series_id: int, tz: str) -> int:
         _save(conn, series_id, [Entry(0, found, INFERRED)])
         return 1
     if entries[-1].interval != found and last.start > entries[-1].start:
+        if last.start == int(recent[0]):
+            # The change is older than the readings read: look back to where it happened.
+            since = _recent(conn, series_id, None, FOLLOW_READINGS)
+            since = since[since >= entries[-1].start]
+            same = [s for s in detect_steps(since, tz) if s.step == found.seconds]
+            last = same[-1] if same else last
         paint(conn, series_id, last.start, None, found, INFERRED)
         return 1
     return 0
