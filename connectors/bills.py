@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
@@ -268,20 +268,33 @@ class _Reader:
 # ------------------------------------------------------------------ checking periods
 
 
-def _convention(rows: list[_Row], wanted: PeriodEnd) -> Literal["inclusive", "exclusive"]:
+def _convention(
+    rows: list[_Row], wanted: PeriodEnd, stored: Sequence[BillRecord]
+) -> tuple[Literal["inclusive", "exclusive"], bool]:
+    """How the rows write a period's end, and whether that was only assumed: periods that
+    share a date with the next one's start are read dates; periods whose next one starts the
+    day after end on their last day; with neither in the file, the stored bills decide."""
     if wanted != "auto":
-        return wanted
+        return wanted, False
     ordered = sorted(rows, key=lambda r: r.start)
-    shared = any(a.end == b.start for a, b in itertools.pairwise(ordered))
-    return "exclusive" if shared else "inclusive"
+    pairs = list(itertools.pairwise(ordered))
+    if any(a.end == b.start for a, b in pairs):
+        return "exclusive", False
+    if any(a.end + timedelta(days=1) == b.start for a, b in pairs):
+        return "inclusive", False
+    ends = {b.end for b in stored} | {b.start for b in stored}
+    if any(r.end in ends for r in rows):
+        return "exclusive", False
+    if any(r.end + timedelta(days=1) in ends for r in rows):
+        return "inclusive", False
+    return "inclusive", True
 
 
 def _periods(
-    rows: list[_Row], wanted: PeriodEnd, raw: Callable[[int], str]
+    rows: list[_Row], convention: Literal["inclusive", "exclusive"], raw: Callable[[int], str]
 ) -> tuple[list[tuple[_Row, BillRecord]], list[RowError], str]:
     """One meter's rows as bills with exclusive ends, and the rows whose period is empty or
     overlaps another's."""
-    convention = _convention(rows, wanted)
     shift = timedelta(days=1 if convention == "inclusive" else 0)
     errors: list[RowError] = []
     good: list[tuple[_Row, BillRecord]] = []
@@ -418,12 +431,20 @@ def _store_meter(
     report: BillsReport,
     table: Table,
 ) -> None:
-    good, errors, words = _periods(rows, options.period_end, table.raw)
+    unit = canonical_unit(parse_unit(rows[0].unit))
+    series = catalog.ensure_series(conn, site.id, meter, options.metric, unit)
+    with_stored = store_bills.list_bills(conn, series.id)
+    convention, assumed = _convention(rows, options.period_end, with_stored)
+    good, errors, words = _periods(rows, convention, table.raw)
     report.errors += errors
+    if assumed and good:
+        report.warnings.append(
+            f"{meter}: nothing in the file or the store tells how its periods end; each end "
+            "was read as the last day billed (pass --period-end exclusive if it is the next "
+            "period's start)"
+        )
     if not good:
         return
-    unit = canonical_unit(parse_unit(good[0][0].unit))
-    series = catalog.ensure_series(conn, site.id, meter, options.metric, unit)
     clashes = store_bills.measured_days(conn, series.id, [b for _, b in good], site.timezone)
     clashing = {id(bill): interval for bill, interval in clashes}
     for row, bill in good:
