@@ -11,11 +11,11 @@ from datetime import date, timedelta
 import numpy as np
 import numpy.typing as npt
 
-from common.intervals import DAY_S, Interval
+from common.intervals import DAY_S, QUARTER_S, Interval
 from store import bills, intervals
 from store.bills import BillRecord
 from store.intervals import History
-from store.rollups import utc_offsets
+from store.rollups import day_range, utc_offsets
 from tools.base import ToolContext
 
 IntArray = npt.NDArray[np.int64]
@@ -60,6 +60,19 @@ def grains(ctx: ToolContext, series_ids: Sequence[int], start: int, end: int) ->
     with ctx.engine.connect() as conn:
         found = intervals.histories(conn, list(series_ids), tz, end)
     return {sid: Grain(h, start, end, tz) for sid, h in found.items()}
+
+
+def reading_hours(grain: Grain, starts: IntArray) -> npt.NDArray[np.float64]:
+    """Hours each reading (or quarter-hour bucket of finer ones) stands for: a quarter-hour at
+    least, a reading's own longer interval, a whole local day (23 to 25 hours) for daily
+    values."""
+    starts = np.asarray(starts, dtype=np.int64)
+    seconds = np.maximum(grain.history.seconds_at(starts), QUARTER_S).astype(np.float64)
+    daily = seconds >= DAY_S
+    if daily.any():
+        ends = np.array([day_range(int(t), int(t), grain.tz)[1] for t in starts[daily]])
+        seconds[daily] = ends - starts[daily]
+    return seconds / 3600
 
 
 def local_grid(start: int, end: int, step: int, tz: str) -> IntArray:

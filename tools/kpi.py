@@ -138,7 +138,7 @@ def _quarters(ctx: ToolContext, series: SeriesRef, period: Period) -> Quarters:
         start,
         frame["sum"].to_numpy(np.float64),
         ctx.site.timezone,
-        np.maximum(g.history.seconds_at(start), 900) / 3600,
+        grain.reading_hours(g, start),
         frame["n"].to_numpy(np.int64),
         g,
     )
