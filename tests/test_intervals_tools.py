@@ -13,17 +13,22 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from common.errors import InsufficientData
 from connectors.bills import BillOptions, import_bills
 from connectors.importer import import_file
 from connectors.parsing import ParseOptions
 from store import catalog
+from tools.anomaly import detect_anomalies
 from tools.base import ToolContext
+from tools.compare import compare_periods, rank_meters
 from tools.coverage import data_coverage
+from tools.forecast import forecast
 from tools.kpi import compute_kpi
 from tools.kpi_grain import CoarseData
+from tools.query import query_metric
+from tools.split import split_consumption
 
 TZ = "Europe/Berlin"
 ZONE = ZoneInfo(TZ)
@@ -249,3 +254,116 @@ def test_load_factor_is_average_over_peak_at_the_same_grain(
     peak = demand(data, PEAK_WINDOW[data.case]).max()
     assert result.details["average_kw"] == pytest.approx(average, rel=1e-9)
     assert result.value == pytest.approx(average / peak, rel=1e-9)
+
+
+# ------------------------------------------------------------------ the other tools
+
+
+@pytest.fixture
+def plant(engine: Engine, tmp_path: Path) -> tuple[ToolContext, dict[str, Data]]:
+    """One site with a 15-minute, an hourly, a daily and a billed meter."""
+    found = {}
+    for case, name in (("15min", "fine"), ("1h", "hourly"), ("1d", "daily"), ("billing", "bills")):
+        folder = tmp_path / case
+        folder.mkdir()
+        data = load(engine, folder, case)
+        with engine.begin() as conn:
+            site = catalog.get_site(conn, "plant")
+            meter = catalog.resolve_meter(conn, site.id, "m")
+            catalog.update_meter(conn, meter.id, aliases=())
+            conn.execute(
+                text("UPDATE meters SET name = :n WHERE id = :i"), {"n": name, "i": meter.id}
+            )
+        found[name] = data
+    with engine.connect() as conn:
+        site = catalog.get_site(conn, "plant")
+    return ToolContext(engine, site, NOW), found
+
+
+def test_a_series_finer_than_the_readings_falls_back_and_says_so(
+    plant: tuple[ToolContext, dict[str, Data]],
+) -> None:
+    ctx, data = plant
+    result = query_metric(ctx, {"meters": ["daily"], "period": PERIOD, "grain": "hour"})
+    assert result.grain == "day"
+    assert any("daily readings): no hourly values can be made" in c for c in result.caveats)
+    truth = in_period(data["daily"].readings)
+    assert [p.value for p in result.points] == pytest.approx(truth.to_list())
+    fine = query_metric(ctx, {"meters": ["hourly"], "period": PERIOD, "grain": "15min"})
+    assert fine.grain == "hour"
+    hourly = in_period(data["hourly"].readings)
+    assert [p.value for p in fine.points] == pytest.approx(hourly.to_list())
+    billed = query_metric(ctx, {"meters": ["bills"], "period": "2025-03", "grain": "day"})
+    assert any("spread evenly over their days" in c for c in billed.caveats)
+
+
+def test_a_ranking_flags_the_meter_its_period_cuts(
+    plant: tuple[ToolContext, dict[str, Data]],
+) -> None:
+    ctx, data = plant
+    result = rank_meters(ctx, {"period": PERIOD})
+    flags = {r.meter: r.caveat for r in result.ranking}
+    assert flags["fine"] is None and flags["hourly"] is None and flags["daily"] is None
+    assert flags["bills"] is not None and "bills spread evenly" in flags["bills"]
+    values = {r.meter: r.value for r in result.ranking}
+    assert values["daily"] == pytest.approx(in_period(data["daily"].readings).sum())
+    # Half a day is shorter than a daily reading: that meter is flagged, not compared silently.
+    mid = compare_periods(
+        ctx,
+        {
+            "meters": ["daily", "fine"],
+            "period": "2025-03-25T06:00..2025-03-25T18:00",
+            "reference": "2025-03-24T06:00..2025-03-24T18:00",
+        },
+    )
+    flagged = {c.meter: c.caveat for c in mid.changes}
+    assert flagged["fine"] is None
+    assert flagged["daily"] is not None and "coarser than the period" in flagged["daily"]
+    assert any("coarser than the period" in c for c in mid.caveats)
+
+
+def test_an_hourly_profile_of_daily_readings_is_a_weekday_split(
+    plant: tuple[ToolContext, dict[str, Data]],
+) -> None:
+    ctx, data = plant
+    result = split_consumption(ctx, {"meter": "daily", "period": PERIOD, "by": "hour_of_day"})
+    assert result.by == "day_of_week" and "no hourly profile" in result.caveats[0]
+    truth = in_period(data["daily"].readings)
+    by_day = truth.groupby(truth.index.day_name()).sum()
+    assert {p.name: p.value for p in result.parts} == pytest.approx(by_day.to_dict())
+    with pytest.raises(InsufficientData, match="read from bills"):
+        split_consumption(ctx, {"meter": "bills", "period": PERIOD, "by": "weekday_weekend"})
+    with pytest.raises(InsufficientData, match="which shift its energy fell in"):
+        split_consumption(ctx, {"meter": "daily", "period": PERIOD, "by": "shift"})
+
+
+def test_forecasts_work_at_the_readings_grain(
+    plant: tuple[ToolContext, dict[str, Data]],
+) -> None:
+    ctx, _ = plant
+    later = ToolContext(ctx.engine, ctx.site, datetime(2025, 4, 14, tzinfo=ZONE))
+    hourly = forecast(later, {"meter": "hourly", "horizon": "24h", "demand_limit_kw": 500})
+    assert len(hourly.points) == 24 and hourly.limit_verdict == "unlikely"
+    assert any("not a 15-minute peak" in c for c in hourly.caveats)
+    daily = forecast(later, {"meter": "daily", "horizon": "7d"})
+    assert len(daily.points) == 7 and daily.peak_kw is None
+    assert daily.points[0].start.startswith("2025-04-14T00:00")
+    with pytest.raises(InsufficientData, match="read from bills"):
+        forecast(later, {"meter": "bills"})
+
+
+def test_anomaly_checks_work_at_the_readings_grain(
+    plant: tuple[ToolContext, dict[str, Data]],
+) -> None:
+    ctx, _ = plant
+    result = detect_anomalies(ctx, {"meters": ["daily", "bills"], "period": "2025-03"})
+    outages = [
+        (e.meter, e.start[:10], e.end[:10]) for e in result.events if e.kind == "meter_outage"
+    ]
+    # The daily meter's two missing days are one outage; the bills cover March whole.
+    assert outages == [("daily", "2025-03-26", "2025-03-28")]
+    assert not [e for e in result.events if e.kind == "stuck_meter"]
+    assert any(
+        "daily readings: demand spikes need readings within the day" in c for c in result.caveats
+    )
+    assert any("bills is read from bills" in c for c in result.caveats)
