@@ -63,8 +63,8 @@ class BaselineInput(ToolInput):
         description="'regression' (the drivers above, daily or hourly), 'caltrack_daily' or "
         "'caltrack_billing' (the CalTRACK 2.0 daily and billing methods: degree days with "
         "fitted balance points, the methods' data rules); 'auto' takes CalTRACK billing for "
-        "bills, CalTRACK daily for daily readings (unless other drivers are asked for) and "
-        "regression for readings within the day.",
+        "bills, CalTRACK daily for daily readings (regression where the site records "
+        "production and it is a driver) and regression for readings within the day.",
     )
     accept_disqualified: bool = Field(
         default=False,
@@ -433,10 +433,18 @@ def _method(
         return args.method, []
     if g.billing:
         return "caltrack_billing", [f"{name} is read from bills: CalTRACK's billing method"]
-    other = set(args.drivers) - {"temperature"} if "drivers" in args.model_fields_set else set()
-    if not g.within_day and not other and args.grain == "day":
+    if not g.within_day and args.grain == "day" and not _production_asked(ctx, args):
         return "caltrack_daily", [f"{name} has {g.describe()} readings: CalTRACK's daily method"]
     return "regression", []
+
+
+def _production_asked(ctx: ToolContext, args: BaselineInput) -> bool:
+    """Production is a driver asked for and recorded at the site: then a daily regression
+    on it serves better than CalTRACK's weather-only daily method."""
+    if "production" not in args.drivers:
+        return False
+    with ctx.engine.connect() as conn:
+        return any(s.metric == "production" for _, s in catalog.list_series(conn, ctx.site.id))
 
 
 def _caltrack(

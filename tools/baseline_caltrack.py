@@ -154,6 +154,10 @@ def fit(
                 frame, settings(target), start=first, end=end, accept_disqualified=accept
             )
         frame = _bills_or_refuse(ctx, target, first, end)
+        if not (
+            (frame["start"] >= pd.Timestamp(first)) & (frame["end"] <= pd.Timestamp(end))
+        ).any():
+            raise _no_whole_bill(target, frame, first, end, "baseline")
         temps = temperatures(ctx, _first(frame, first), _last(frame, end))
         return fit_billing(
             frame, temps, settings(target), start=first, end=end, accept_disqualified=accept
@@ -202,15 +206,21 @@ def savings(
     try:
         return billing_savings(model, frame, temps, start=first, end=end)
     except InsufficientData:
-        spans = ", ".join(
-            f"{a:%Y-%m-%d}..{b - pd.Timedelta(days=1):%Y-%m-%d}"
-            for a, b in zip(frame["start"], frame["end"], strict=True)
-        )
-        raise InsufficientData(
-            f"no bill of {target.meter.name} lies wholly within the reporting period {first}.."
-            f"{end - timedelta(1)}; its bills there: {spans}. Ask for a period that holds "
-            "whole bills"
-        ) from None
+        raise _no_whole_bill(target, frame, first, end, "reporting period") from None
+
+
+def _no_whole_bill(
+    target: Target, frame: pd.DataFrame, first: date, end: date, what: str
+) -> InsufficientData:
+    spans = ", ".join(
+        f"{a:%Y-%m-%d}..{b - pd.Timedelta(days=1):%Y-%m-%d}"
+        for a, b in zip(frame["start"], frame["end"], strict=True)
+    )
+    return InsufficientData(
+        f"no bill of {target.meter.name} lies wholly within the {what} {first}.."
+        f"{end - timedelta(1)}; its bills there: {spans}. Ask for a period that holds whole "
+        "bills"
+    )
 
 
 def stored_fields(model: CaltrackModel) -> tuple[dict[str, Any], dict[str, Any]]:
