@@ -7,8 +7,8 @@ billing series with one value a day. Every interval a series already had becomes
 entry of its history, as declared (earlier releases did not tell a declared interval from one
 an import saw).
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0007
+Revises: 0005
 Create Date: 2026-12-18
 """
 
@@ -17,8 +17,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005"
-down_revision = "0004"
+revision = "0007"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
