@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import Engine, select
 from typer.testing import CliRunner
 
+from agent.offline import compose
 from common.errors import InsufficientData
 from connectors.bills import BillOptions, import_bills
 from connectors.importer import import_file
@@ -266,6 +267,96 @@ def test_bills_get_the_caltrack_billing_method_end_to_end(
     assert deviation.actual_kwh == pytest.approx(billed["energy"].iloc[-3:-1].sum(), rel=1e-9)
     assert deviation.deviation_percent == pytest.approx(-8.0, abs=2.0)
     assert coef["intercept"] == pytest.approx(TRUTH["intercept"], rel=0.15)
+
+
+def _spans(frame: pd.DataFrame) -> str:
+    return ", ".join(
+        f"{a:%Y-%m-%d}..{b - pd.Timedelta(days=1):%Y-%m-%d}"
+        for a, b in zip(frame["start"], frame["end"], strict=True)
+    )
+
+
+def test_periods_that_cut_bills_say_what_whole_bills_measured(
+    site: ToolContext, billed: pd.DataFrame
+) -> None:
+    baseline, reporting = ("2025-01-01", "2026-01-01"), ("2026-01-01", "2026-04-01")
+
+    def whole(lo: str, hi: str) -> pd.Series:
+        return (billed["start"] >= lo) & (billed["end"] <= hi)
+
+    def cut(lo: str, hi: str) -> pd.DataFrame:
+        overlaps = (billed["end"] > lo) & (billed["start"] < hi)
+        return billed[overlaps & ~whole(lo, hi)]
+
+    fitted = billed[whole(*baseline)]
+    measured = billed[whole(*reporting)]
+    result = energy_baseline(
+        site,
+        {"meter": "utility", "baseline": "2025-01-01..2025-12-31", "reporting": "2026-Q1"},
+    )
+    said = " | ".join(result.caveats)
+    fitted_days = int((fitted["end"] - fitted["start"]).dt.days.sum())
+    assert (
+        f"the baseline 2025-01-01..2025-12-31 is fitted on {len(fitted)} bills covering "
+        f"{fitted_days} of its 365 days; bills the period cuts, left out: "
+        f"{_spans(cut(*baseline))}" in said
+    )
+    days = int((measured["end"] - measured["start"]).dt.days.sum())
+    assert (
+        f"the reporting period 2026-01-01..2026-03-31 is measured by {len(measured)} bills from "
+        f"{measured['start'].min():%Y-%m-%d} to "
+        f"{measured['end'].max() - pd.Timedelta(days=1):%Y-%m-%d} ({days} of its 90 days); "
+        f"bills the period cuts, left out: {_spans(cut(*reporting))}" in said
+    )
+    assert result.deviation is not None and result.deviation.steps == len(measured) == 2
+    assert result.deviation.actual_kwh == pytest.approx(measured["energy"].sum(), rel=1e-9)
+    answer = compose.energy_baseline(result.model_dump(mode="json"))
+    assert [line for line in answer if "whole bills" in line] == [
+        f"Note: {c}" for c in result.caveats if "whole bills" in c
+    ]
+    assert answer[-1] == "Source: the meter's bills and the site's outdoor temperatures (store)."
+
+
+def test_bills_that_cover_the_periods_need_no_word_on_them(
+    site: ToolContext, billed: pd.DataFrame
+) -> None:
+    result = energy_baseline(
+        site,
+        {
+            "meter": "utility",
+            "baseline": "2025-01-05..2026-01-04",
+            "reporting": "2026-01-05..2026-03-04",
+        },
+    )
+    assert not [c for c in result.caveats if "whole bills" in c]
+    assert result.deviation is not None and result.deviation.steps == 2
+
+
+def test_a_bill_short_of_temperatures_is_named_as_left_out(
+    site: ToolContext, billed: pd.DataFrame, weather: pd.Series
+) -> None:
+    temps = daily_means(weather)
+    covered = [
+        temps.reindex(pd.date_range(a, b - pd.Timedelta(days=1))).notna().mean()
+        for a, b in zip(billed["start"], billed["end"], strict=True)
+    ]
+    short = billed[(np.array(covered) < 0.9) & (billed["start"] >= "2026-01-05")]
+    assert len(short) == 1  # the data ends before the last bill does
+    result = energy_baseline(
+        site,
+        {
+            "meter": "utility",
+            "baseline": "2025-01-05..2026-01-04",
+            "reporting": "2026-01-05..2026-04-04",
+        },
+    )
+    said = " | ".join(result.caveats)
+    assert f"90 % of their temperatures, left out: {_spans(short)}" in said
+    used = billed[(billed["start"] >= "2026-01-05") & (billed["end"] <= "2026-04-05")]
+    days = int((used["end"] - used["start"]).dt.days.sum()) - int(
+        (short["end"] - short["start"]).dt.days.sum()
+    )
+    assert f"({days} of its 90 days)" in said and "the baseline" not in said
 
 
 def test_bills_are_refused_where_a_method_cannot_use_them(

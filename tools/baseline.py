@@ -465,10 +465,14 @@ def _caltrack(
     )
     reporting = resolve.period(ctx, args.reporting) if args.reporting else None
     deviation, issues = None, list(model.issues)
+    billing = model.method == "billing"
+    measured = [baseline_caltrack.baseline_bills(ctx, target, model, period) if billing else None]
     if reporting is not None:
         saved = baseline_caltrack.savings(ctx, target, model, reporting)
         deviation = _caltrack_deviation(saved, model.method, reporting)
         issues += saved.issues
+        if billing:
+            measured.append(baseline_caltrack.reporting_bills(ctx, target, saved, reporting))
     cv_max, nmbe_max = ASHRAE_LIMITS[fit.grain]
     return BaselineResult(
         meter=target.meter.name,
@@ -490,7 +494,12 @@ def _caltrack(
         nmbe_percent=fit.nmbe,
         ashrae14_ok=fit.ashrae_ok,
         ashrae14_limits={"cv_rmse_percent": cv_max, "nmbe_percent": nmbe_max},
-        caveats=[*why, *fit.caveats, *(i.description for i in issues)],
+        caveats=[
+            *why,
+            *(m for m in measured if m),
+            *fit.caveats,
+            *(i.description for i in issues),
+        ],
         deviation=deviation,
         unit="kWh/day",
         method=method,

@@ -209,17 +209,70 @@ def savings(
         raise _no_whole_bill(target, frame, first, end, "reporting period") from None
 
 
-def _no_whole_bill(
-    target: Target, frame: pd.DataFrame, first: date, end: date, what: str
-) -> InsufficientData:
-    spans = ", ".join(
+def baseline_bills(
+    ctx: ToolContext, target: Target, model: CaltrackModel, period: Period
+) -> str | None:
+    """What the billing method fitted of a baseline its bills do not cover day for day: only
+    whole bills count (CalTRACK §2.2.5); None when they cover it."""
+    first, end = dates(ctx, period)
+    span = (end - first).days
+    if model.n_days >= span:
+        return None
+    frame = bills_frame(ctx, target.series.id, first, end)
+    cut = frame[(frame["start"] < pd.Timestamp(first)) | (frame["end"] > pd.Timestamp(end))]
+    text = (
+        f"the billing method counts whole bills only: the baseline {first}..{end - timedelta(1)}"
+        f" is fitted on {_bills(model.n_periods)} covering {model.n_days} of its {span} days"
+    )
+    return f"{text}; bills the period cuts, left out: {_spans(cut)}" if not cut.empty else text
+
+
+def reporting_bills(
+    ctx: ToolContext, target: Target, saved: CaltrackSavings, period: Period
+) -> str | None:
+    """What the billing method measured of a reporting period its bills do not cover day for
+    day: whole bills with usage and temperatures; None when they cover it."""
+    first, end = dates(ctx, period)
+    span = (end - first).days
+    table = saved.periods
+    used = table[table["used"]]
+    days = int(used["days"].sum())
+    if days >= span:
+        return None
+    text = (
+        f"the billing method counts whole bills only: the reporting period {first}.."
+        f"{end - timedelta(1)} is measured by {_bills(len(used))} from "
+        f"{used['start'].min():%Y-%m-%d} to {used['end'].max() - pd.Timedelta(days=1):%Y-%m-%d}"
+        f" ({days} of its {span} days)"
+    )
+    frame = bills_frame(ctx, target.series.id, first, end)
+    cut = frame[(frame["start"] < pd.Timestamp(first)) | (frame["end"] > pd.Timestamp(end))]
+    if not cut.empty:
+        text += f"; bills the period cuts, left out: {_spans(cut)}"
+    masked = table[~table["used"]]
+    if not masked.empty:
+        text += f"; bills without usage or 90 % of their temperatures, left out: {_spans(masked)}"
+    return text
+
+
+def _bills(count: int) -> str:
+    return f"{count} bill{'s' if count != 1 else ''}"
+
+
+def _spans(frame: pd.DataFrame) -> str:
+    return ", ".join(
         f"{a:%Y-%m-%d}..{b - pd.Timedelta(days=1):%Y-%m-%d}"
         for a, b in zip(frame["start"], frame["end"], strict=True)
     )
+
+
+def _no_whole_bill(
+    target: Target, frame: pd.DataFrame, first: date, end: date, what: str
+) -> InsufficientData:
     return InsufficientData(
         f"no bill of {target.meter.name} lies wholly within the {what} {first}.."
-        f"{end - timedelta(1)}; its bills there: {spans}. Ask for a period that holds whole "
-        "bills"
+        f"{end - timedelta(1)}; its bills there: {_spans(frame)}. Ask for a period that holds "
+        "whole bills"
     )
 
 

@@ -287,7 +287,15 @@ def energy_baseline(r: Result) -> list[str]:
         f"{r['cv_rmse_percent']:.1f}%, NMBE {r['nmbe_percent']:.1f}%; it {verdict} ASHRAE "
         "Guideline 14."
     )
-    return [*lines, *_caveats(r), "Source: store rollups (daily energy and drivers)."]
+    return [*lines, *_caveats(r), _BASELINE_SOURCES.get(r.get("method", ""), _BASELINE_SOURCE)]
+
+
+_BASELINE_SOURCE = "Source: store rollups (daily energy and drivers)."
+# A CalTRACK fit reads other rows than the regression does; the source line names them.
+_BASELINE_SOURCES = {
+    "caltrack_billing": "Source: the meter's bills and the site's outdoor temperatures (store).",
+    "caltrack_daily": "Source: store rollups (daily energy and the site's outdoor temperatures).",
+}
 
 
 def _steps_word(r: Result) -> str:
