@@ -295,6 +295,8 @@ def test_a_series_finer_than_the_readings_falls_back_and_says_so(
     assert [p.value for p in fine.points] == pytest.approx(hourly.to_list())
     billed = query_metric(ctx, {"meters": ["bills"], "period": "2025-03", "grain": "day"})
     assert any("spread evenly over their days" in c for c in billed.caveats)
+    assert billed.source == "store rollups (day); bills spread over their days"
+    assert fine.source == "store rollups (hour)"
 
 
 def test_a_ranking_flags_the_meter_its_period_cuts(
@@ -307,6 +309,7 @@ def test_a_ranking_flags_the_meter_its_period_cuts(
     assert flags["bills"] is not None and "bills spread evenly" in flags["bills"]
     values = {r.meter: r.value for r in result.ranking}
     assert values["daily"] == pytest.approx(in_period(data["daily"].readings).sum())
+    assert result.source.endswith("; bills spread over their days")
     # Half a day is shorter than a daily reading: that meter is flagged, not compared silently.
     mid = compare_periods(
         ctx,
@@ -320,6 +323,7 @@ def test_a_ranking_flags_the_meter_its_period_cuts(
     assert flagged["fine"] is None
     assert flagged["daily"] is not None and "coarser than the period" in flagged["daily"]
     assert any("coarser than the period" in c for c in mid.caveats)
+    assert mid.source == "store rollups (daily + 15-minute)"  # no bills among these meters
 
 
 def test_an_hourly_profile_of_daily_readings_is_a_weekday_split(

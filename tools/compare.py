@@ -63,7 +63,7 @@ def compare_periods(ctx: ToolContext, args: CompareInput) -> CompareResult:
     with ctx.engine.connect() as conn:
         now = queries.period_totals(conn, ids, period.start_ts, period.end_ts, tz=tz)
         then = queries.period_totals(conn, ids, reference.start_ts, reference.end_ts, tz=tz)
-    flags, caveats = _interval_flags(ctx, found, [period, reference])
+    flags, caveats, billed = _interval_flags(ctx, found, [period, reference])
     changes = []
     for t in found:
         a, b = now[t.series.id], then[t.series.id]
@@ -91,7 +91,7 @@ def compare_periods(ctx: ToolContext, args: CompareInput) -> CompareResult:
         period=period.as_dict(),
         reference=reference.as_dict(),
         changes=changes,
-        source="store rollups (daily + 15-minute)",
+        source=grain.source(grain.ROLLUP_SOURCE, billed),
         caveats=caveats,
     )
 
@@ -159,7 +159,7 @@ def rank_meters(ctx: ToolContext, args: RankInput) -> RankResult:
         raise InsufficientData(f"no {args.metric} readings in {period.describe()}")
     values.sort(key=lambda item: item[1], reverse=True)
     whole = sum(v for _, v in values) or 1.0
-    flags, caveats = _interval_flags(ctx, found, [period])
+    flags, caveats, billed = _interval_flags(ctx, found, [period])
     by_name = {t.meter.name: flags.get(t.series.id) for t in found}
     ranking = [
         Ranked(rank=i + 1, meter=name, value=v, share_percent=100 * v / whole, caveat=by_name[name])
@@ -171,26 +171,29 @@ def rank_meters(ctx: ToolContext, args: RankInput) -> RankResult:
         period=period.as_dict(),
         ranking=ranking,
         excluded_totals=excluded,
-        source="store rollups (daily + 15-minute)",
+        source=grain.source(grain.ROLLUP_SOURCE, billed),
         caveats=caveats,
     )
 
 
 def _interval_flags(
     ctx: ToolContext, found: list[resolve.Target], periods: list[Period]
-) -> tuple[dict[int, str], list[str]]:
+) -> tuple[dict[int, str], list[str], bool]:
     """Per series, why its readings cannot measure exactly a period (readings coarser than
-    the period, a period that cuts one, values pro-rated from bills), and all of it in words."""
+    the period, a period that cuts one, values pro-rated from bills), all of it in words, and
+    whether any figure comes from bills."""
     flags: dict[int, str] = {}
     notes: list[str] = []
+    billed = False
     for p in periods:
         seen = grain.grains(ctx, [t.series.id for t in found], p.start_ts, p.end_ts)
         for t in found:
             g = seen[t.series.id]
+            billed = billed or g.billing
             bills = grain.bill_caveats(ctx, t.meter.name, t.series.id, g, t.series.unit)
             fit = grain.period_fit(g, t.meter.name)
             for note in ([fit] if fit else []) + bills:
                 flags.setdefault(t.series.id, note)
                 if note not in notes:
                     notes.append(note)
-    return flags, notes
+    return flags, notes, billed

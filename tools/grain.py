@@ -62,6 +62,14 @@ def grains(ctx: ToolContext, series_ids: Sequence[int], start: int, end: int) ->
     return {sid: Grain(h, start, end, tz) for sid, h in found.items()}
 
 
+ROLLUP_SOURCE = "store rollups (daily + 15-minute)"
+
+
+def source(rollups: str, billed: bool) -> str:
+    """The source line of figures from rollups, naming bills where they are behind them."""
+    return f"{rollups}; bills spread over their days" if billed else rollups
+
+
 def reading_hours(grain: Grain, starts: IntArray) -> npt.NDArray[np.float64]:
     """Hours each reading (or quarter-hour bucket of finer ones) stands for: a quarter-hour at
     least, a reading's own longer interval, a whole local day (23 to 25 hours) for daily

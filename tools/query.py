@@ -180,7 +180,10 @@ def query_metric(ctx: ToolContext, args: MetricQuery) -> QueryResult:
         period=period.as_dict(),
         totals=values,
         points=points,
-        source=f"store rollups ({'daily + 15-minute' if step == 'total' else step})",
+        source=grain.source(
+            grain.ROLLUP_SOURCE if step == "total" else f"store rollups ({step})",
+            any(g.billing for g in seen.values()),
+        ),
         caveats=caveats,
     )
 
