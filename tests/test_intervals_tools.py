@@ -371,3 +371,22 @@ def test_anomaly_checks_work_at_the_readings_grain(
         "daily readings: demand spikes need readings within the day" in c for c in result.caveats
     )
     assert any("bills is read from bills" in c for c in result.caveats)
+
+
+def test_a_bill_not_due_yet_is_not_missing(plant: tuple[ToolContext, dict[str, Data]]) -> None:
+    ctx, _ = plant
+    starts = pd.to_datetime([a for a, _, _, _ in BILLS])
+    ends = pd.to_datetime([b for _, b, _, _ in BILLS])
+    due = ends[-1] + (ends - starts).max()  # a cycle as long as the longest bill after the last
+    soon = (due - pd.Timedelta(days=3)).tz_localize(TZ)
+    before = ToolContext(ctx.engine, ctx.site, soon.to_pydatetime())
+    waiting = detect_anomalies(before, {"meters": ["bills"], "period": "last 14 days"})
+    assert not [e for e in waiting.events if e.kind == "meter_outage"]
+    assert any(f"its next bill is not due before {due:%Y-%m-%d}" in c for c in waiting.caveats)
+    now = (due + pd.Timedelta(days=9)).tz_localize(TZ)
+    late = ToolContext(ctx.engine, ctx.site, now.to_pydatetime())
+    overdue = detect_anomalies(late, {"meters": ["bills"], "period": "last 14 days"})
+    outages = [(e.start[:10], e.end[:16]) for e in overdue.events if e.kind == "meter_outage"]
+    first = now.normalize() - pd.Timedelta(days=14)
+    assert outages == [(f"{first:%Y-%m-%d}", now.isoformat()[:16])]
+    assert not any("not due" in c for c in overdue.caveats)

@@ -14,6 +14,7 @@ raw 15-minute series and reported as their own kinds.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Literal
 
 import numpy as np
@@ -22,7 +23,7 @@ import pandas as pd
 from pydantic import Field
 
 from common.errors import InsufficientData
-from store import queries
+from store import bills, queries
 from tools import grain, resolve
 from tools.base import ToolContext, ToolInput, ToolResult, tool
 from tools.calendar import closed_days
@@ -696,8 +697,25 @@ def _check_meter(
                 f"{meter}: no readings before {_iso(lo, tz)}; the time before is not counted "
                 "as an outage"
             )
-        events += quality_events(meter, quarters, lo, scan.end, tz, g)
+        end, waiting = _bill_not_due(ctx, target, scan.end) if g.billing else (scan.end, None)
+        caveats += [waiting] if waiting else []
+        events += quality_events(meter, quarters, lo, end, tz, g)
     return events, caveats
+
+
+def _bill_not_due(ctx: ToolContext, target: resolve.Target, end: int) -> tuple[int, str | None]:
+    """Where a billed meter's next bill is not due yet, the days since its last bill are
+    not missing: the check stops at its last billed day, and says so."""
+    due = grain.next_bill_due(ctx, target.series.id)
+    if due is None or due[0] <= end:
+        return end, None
+    _, last, longest = due
+    stop = bills.midnight(last.end, ctx.site.timezone)
+    return min(end, stop), (
+        f"{target.meter.name}: its next bill is not due before {last.end + timedelta(longest)} "
+        f"(its last bill ends {last.end_inclusive}, its longest bill ran {longest} days); the "
+        "days since are not counted as missing"
+    )
 
 
 @tool(AnomalyInput)

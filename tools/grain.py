@@ -171,3 +171,17 @@ def period_fit(grain: Grain, meter: str) -> str | None:
             "of them: that reading is counted whole or not at all"
         )
     return None
+
+
+def next_bill_due(ctx: ToolContext, series_id: int) -> tuple[int, BillRecord, int] | None:
+    """When the bill after a series' last one is due at the latest: its last bill's end plus
+    the longest bill it has had (bills come a cycle at a time, so the days since the last
+    bill are not missing before then). None without bills. Returns (local midnight of the due
+    day, the last bill, the longest bill's days)."""
+    with ctx.engine.connect() as conn:
+        found = bills.list_bills(conn, series_id)
+    if not found:
+        return None
+    longest = max(b.days for b in found)
+    last = found[-1]
+    return bills.midnight(last.end + timedelta(days=longest), ctx.site.timezone), last, longest
