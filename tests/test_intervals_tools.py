@@ -390,3 +390,7 @@ def test_a_bill_not_due_yet_is_not_missing(plant: tuple[ToolContext, dict[str, D
     first = now.normalize() - pd.Timedelta(days=14)
     assert outages == [(f"{first:%Y-%m-%d}", now.isoformat()[:16])]
     assert not any("not due" in c for c in overdue.caveats)
+    counted = data_coverage(before, {"meters": ["bills"], "period": "last 14 days"})
+    assert any(f"next bill is not due before {due:%Y-%m-%d}" in c for c in counted.caveats)
+    counted = data_coverage(late, {"meters": ["bills"], "period": "last 14 days"})
+    assert not any("not due" in c for c in counted.caveats)

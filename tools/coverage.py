@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import numpy as np
 import pandas as pd
@@ -103,6 +104,24 @@ def _span_coverage(ctx: ToolContext, series_id: int, span: Span, tally: _Count) 
     tally.gaps += grid_gaps(local_grid(span.start, span.end, step, tz), present, step)
 
 
+def _bill_caveats(ctx: ToolContext, target: resolve.Target) -> list[str]:
+    """How a billed meter is counted, and whether the days since its last bill are late."""
+    name = target.meter.name
+    out = [
+        f"{name} is read from bills: a day counts as present when a bill covers it, and gaps "
+        "are days no bill covers"
+    ]
+    due = grain.next_bill_due(ctx, target.series.id)
+    if due is not None and due[0] > ctx.now.timestamp():
+        _, last, longest = due
+        out.append(
+            f"{name}'s days after its last bill ({last.end_inclusive}) are not late: its next "
+            f"bill is not due before {last.end + timedelta(longest)} (its longest bill ran "
+            f"{longest} days)"
+        )
+    return out
+
+
 @tool(CoverageInput)
 def data_coverage(ctx: ToolContext, args: CoverageInput) -> CoverageResult:
     """Check data completeness per meter over a period: readings expected at each meter's
@@ -136,10 +155,7 @@ def data_coverage(ctx: ToolContext, args: CoverageInput) -> CoverageResult:
             )
         )
         if g.billing:
-            caveats.append(
-                f"{t.meter.name} is read from bills: a day counts as present when a bill "
-                "covers it, and gaps are days no bill covers"
-            )
+            caveats += _bill_caveats(ctx, t)
     return CoverageResult(
         metric=found[0].series.metric,
         period=period.as_dict(),
