@@ -149,6 +149,11 @@ class Settings(BaseSettings):
     api_ask_per_minute: int = Field(
         default=30, gt=0, description="Questions one API token may ask per minute."
     )
+    remote_url: str | None = Field(
+        default=None,
+        description="A running EMS API (e.g. http://127.0.0.1:7870) that `ems-agent ask` "
+        "forwards questions to, with the token in EMS_API_TOKEN; unset: answer in the process.",
+    )
 
     @field_validator("demand_window_minutes")
     @classmethod
@@ -204,6 +209,7 @@ SECRETS = (
     "SLACK_APP_TOKEN",
     "EMS_WEBHOOK_SECRET",
     "EMS_SMTP_PASSWORD",
+    "EMS_API_TOKEN",
 )
 
 
