@@ -40,7 +40,7 @@ from agent.segments import (
 )
 from common.errors import EMSError
 from common.notices import Delivery, IncidentNotice
-from store import catalog, queries
+from store import catalog, intervals, queries
 from store import incidents as store
 from store.catalog import MeterRef, SiteRef
 from store.rollups import day_range
@@ -215,6 +215,10 @@ class Watcher:
                 f"the watcher was idle since {_iso(since, self.site.timezone)}; only the last "
                 f"{MAX_SCAN_DAYS} days were checked"
             )
+        with self.engine.begin() as conn:
+            # Series that arrived without a declared interval (MQTT) get one from their
+            # readings here, on the watcher's schedule rather than on the ingestion path.
+            intervals.record_inferred(conn, self.site.id, self.site.timezone)
         events = self._detect(ctx, scan_lo, report)
         alerts = self._alerts(ctx, min(since, now_ts), scan_lo, now_ts, report)
         with self.engine.begin() as conn:

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 
 from common.errors import UnknownSite
+from common.intervals import Interval
 from common.units import DEFAULT_UNIT
 from connectors.catalog_checks import (
     KnownMeter,
@@ -31,8 +32,6 @@ from connectors.catalog_file import (
     SiteSpec,
     TariffSpec,
     days_text,
-    interval_seconds,
-    interval_text,
 )
 from store import catalog, profile
 from store.profile import (
@@ -47,7 +46,7 @@ from store.profile import (
 )
 from store.sites import site_names
 
-SeriesState = tuple[str, str, int | None]  # metric, unit, interval in seconds
+SeriesState = tuple[str, str, str | None]  # metric, unit, interval ('15min', 'billing')
 
 
 @dataclass(frozen=True)
@@ -126,7 +125,8 @@ def read_catalogue(conn: Connection, site_name: str) -> Catalogue:
     series: dict[int, list[SeriesState]] = {}
     series_ids: dict[tuple[str, str], int] = {}
     for meter, s in catalog.list_series(conn, site.id):
-        series.setdefault(meter.id, []).append((s.metric, s.unit, s.interval_s))
+        interval = s.interval.text() if s.interval else None
+        series.setdefault(meter.id, []).append((s.metric, s.unit, interval))
         series_ids[(meter.name, s.metric)] = s.id
     states = {
         m.name: MeterState(
@@ -265,7 +265,7 @@ def _declared(spec: MeterSpec, kind: str, current: MeterState | None) -> list[Se
             (
                 s.metric.lower(),
                 s.unit or DEFAULT_UNIT[s.metric.lower()],
-                None if s.interval is None else interval_seconds(s.interval),
+                s.interval,
             )
             for s in spec.series
         ]
@@ -292,12 +292,8 @@ def _window_text(w: Window) -> str:
     return f"{days_text(w.days)} {w.start}-{w.end}"
 
 
-def _interval_or_none(seconds: int | None) -> str:
-    return "none" if seconds is None else interval_text(seconds)
-
-
 def _series_text(s: SeriesState) -> str:
-    interval = f" {interval_text(s[2])}" if s[2] is not None else ""
+    interval = f" {s[2]}" if s[2] is not None else ""
     return f"{s[0]} ({s[1]}{interval})"
 
 
@@ -419,7 +415,7 @@ def meter_changes(before: MeterState | None, after: MeterState, has_data: bool) 
         if s[0] not in old:
             changes.append(Change(subject, f"{subject}: + series {_series_text(s)}"))
         elif old[s[0]] != s:
-            a_text, b_text = _interval_or_none(old[s[0]][2]), _interval_or_none(s[2])
+            a_text, b_text = old[s[0]][2] or "none", s[2] or "none"
             changes.append(
                 Change(subject, f"{subject}: series {s[0]} interval {a_text} -> {b_text}")
             )
@@ -513,10 +509,11 @@ def _write(
 def _write_series(conn: Connection, site_id: int, current: Catalogue, meter: MeterState) -> None:
     before = current.meters.get(meter.name)
     old = {s[0]: s for s in before.series} if before else {}
-    for metric, unit, interval in meter.series:
+    for metric, unit, text in meter.series:
+        interval = Interval.parse(text) if text else None
         if metric not in old:
-            catalog.ensure_series(conn, site_id, meter.name, metric, unit, interval_s=interval)
-        elif old[metric][2] != interval:
+            catalog.ensure_series(conn, site_id, meter.name, metric, unit, interval=interval)
+        elif interval is not None and old[metric][2] != text:
             catalog.set_series_interval(conn, current.series_ids[(meter.name, metric)], interval)
 
 
@@ -599,7 +596,7 @@ def _meter_data(m: MeterState) -> dict[str, Any]:
             {
                 "metric": s[0],
                 "unit": s[1],
-                "interval": None if s[2] is None else interval_text(s[2]),
+                "interval": s[2],
             }
         )
         for s in m.series

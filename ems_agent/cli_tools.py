@@ -218,17 +218,25 @@ def baseline(
         list[str] | None, typer.Option("--drivers", help="temperature, production, workday")
     ] = None,
     model: Annotated[str, typer.Option(help="auto, mlr, 3p_heating, 3p_cooling, 4p, 5p")] = "auto",
+    method: Annotated[
+        str, typer.Option(help="auto, regression, caltrack_daily or caltrack_billing")
+    ] = "auto",
+    accept_disqualified: Annotated[
+        bool, typer.Option(help="Fit CalTRACK even where its data rules disqualify the data.")
+    ] = False,
     site: SiteOption = None,
     now: Annotated[str | None, typer.Option(help="Pretend it is this time (ISO 8601).")] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Fit an ISO 50001 energy baseline and compare a reporting period (ASHRAE 14 statistics)."""
+    """Fit an energy baseline (ISO 50001 regression, or CalTRACK daily or billing) and compare
+    a reporting period (ASHRAE 14 statistics)."""
 
     def span(text: str) -> str:
         parts = text.split(":")
         return f"{parts[0]}..{parts[1]}" if len(parts) == 2 and "T" not in text else text
 
     payload: dict[str, Any] = {"meter": meter, "baseline": span(baseline_period), "model": model}
+    payload |= {"method": method, "accept_disqualified": accept_disqualified}
     if reporting:
         payload["reporting"] = span(reporting)
     if drivers:

@@ -453,3 +453,27 @@ def _distinct(sids: IntArray, buckets: IntArray) -> tuple[IntArray, IntArray]:
     first = np.ones(len(sids), dtype=bool)
     first[1:] = (sids[1:] != sids[:-1]) | (buckets[1:] != buckets[:-1])
     return sids[first], buckets[first]
+
+
+def delete_readings(conn: Connection, series_id: int, ts: IntArray, tz: str) -> int:
+    """Delete one series' readings at the timestamps `ts` and refresh the rollups they were
+    in (what replaces daily values pro-rated from a bill that was corrected away)."""
+    ts = np.unique(np.asarray(ts, dtype=np.int64))
+    if len(ts) == 0:
+        return 0
+    deleted = 0
+    for chunk in np.array_split(ts, max(1, len(ts) // 500 + 1)):
+        if not len(chunk):
+            continue
+        marks = ", ".join("?" * len(chunk))
+        sql = f"DELETE FROM readings WHERE series_id = ? AND ts IN ({marks})"
+        if conn.dialect.paramstyle in ("format", "pyformat"):
+            sql = sql.replace("?", "%s")
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(sql, (series_id, *chunk.tolist()))
+            deleted += max(cursor.rowcount, 0)
+        finally:
+            cursor.close()
+    refresh_rollups(conn, series_id, ts, None, tz)
+    return deleted

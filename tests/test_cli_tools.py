@@ -178,8 +178,17 @@ def test_alert_rule_lifecycle_from_the_command_line() -> None:
     assert rule["name"] == "main-incomer demand > 700 kW"
     listed = invoke_json("list-alert-rules")
     assert [r["id"] for r in listed["rules"]] == [rule["id"]]
+    # A new rule watches from the moment it is made: history raises nothing, a back-test of
+    # the same rule shows what it would have raised.
     alerts = invoke_json("evaluate-alerts", "--since", "2025-07-07..2025-07-09")
-    assert alerts["alerts"] and all(a["peak_value"] > 700 for a in alerts["alerts"])
+    assert alerts["alerts"] == []
+    tested = invoke_json(
+        "backtest-alert-rule",
+        *("--meter", "main-incomer", "--target", "demand", "--condition", ">"),
+        *("--threshold", "700", "--unit", "kW", "--period", "2025-07-07..2025-07-09"),
+    )
+    assert tested["episodes"] and all(e["peak_value"] > 700 for e in tested["episodes"])
+    assert tested["stored"] is False
     code, _, stderr = invoke(
         "create-alert-rule",
         "--meter",

@@ -10,8 +10,9 @@ from pydantic import AliasChoices, Field
 from common.errors import InsufficientData, UnknownSeries
 from store import catalog, queries
 from store.catalog import MeterRef
-from tools import resolve, scope
+from tools import grain, resolve, scope
 from tools.base import SiteInput, ToolContext, ToolResult, tool
+from tools.periods import Period
 from tools.query import Statistic, _statistic, _value
 
 
@@ -36,6 +37,9 @@ class Change(ToolResult):
     reference_value: float | None
     difference: float | None
     percent: float | None = Field(description="change in % of the reference value")
+    caveat: str | None = Field(
+        default=None, description="why this meter's readings cannot measure exactly the periods"
+    )
 
 
 class CompareResult(ToolResult):
@@ -49,6 +53,7 @@ class CompareResult(ToolResult):
     conversions: list[str] = Field(
         default_factory=list, description="how converted values were found (gas m3 to kWh)"
     )
+    caveats: list[str] = Field(default_factory=list)
 
 
 @tool(CompareInput)
@@ -66,6 +71,7 @@ def compare_periods(ctx: ToolContext, args: CompareInput) -> CompareResult:
         stored = queries.period_totals(conn, ids, period.start_ts, period.end_ts, tz=tz)
         then = queries.period_totals(conn, ids, reference.start_ts, reference.end_ts, tz=tz)
     now, then = resolve.scaled_totals(stored, found), resolve.scaled_totals(then, found)
+    flags, caveats, billed = _interval_flags(ctx, found, [period, reference])
     changes = []
     for t in found:
         a, b = now[t.series.id], then[t.series.id]
@@ -73,8 +79,16 @@ def compare_periods(ctx: ToolContext, args: CompareInput) -> CompareResult:
         vb = _value(stat, b.n, b.sum, b.min, b.max) if b.n else None
         diff = va - vb if va is not None and vb is not None else None
         pct = 100 * diff / vb if diff is not None and vb else None
+        flag = flags.get(t.series.id)
         changes.append(
-            Change(meter=t.meter.name, value=va, reference_value=vb, difference=diff, percent=pct)
+            Change(
+                meter=t.meter.name,
+                value=va,
+                reference_value=vb,
+                difference=diff,
+                percent=pct,
+                caveat=flag,
+            )
         )
     if all(c.value is None and c.reference_value is None for c in changes):
         raise InsufficientData(f"no {args.metric} data in either period")
@@ -85,8 +99,9 @@ def compare_periods(ctx: ToolContext, args: CompareInput) -> CompareResult:
         period=period.as_dict(),
         reference=reference.as_dict(),
         changes=changes,
-        source="store rollups (daily + 15-minute)",
+        source=grain.source(grain.ROLLUP_SOURCE, billed),
         conversions=resolve.conversions(found, stored),
+        caveats=caveats,
     )
 
 
@@ -118,6 +133,9 @@ class Ranked(ToolResult):
     carrier: str
     value: float
     share_percent: float = Field(description="share of `share_of`")
+    caveat: str | None = Field(
+        default=None, description="why this meter's readings cannot measure exactly the period"
+    )
 
 
 class Unmetered(ToolResult):
@@ -146,6 +164,7 @@ class RankResult(ToolResult):
     left_out: list[str] = Field(description="meters not ranked, with why")
     conversions: list[str] = Field(default_factory=list)
     source: str
+    caveats: list[str] = Field(default_factory=list)
 
 
 @tool(RankInput)
@@ -193,7 +212,8 @@ def rank_meters(ctx: ToolContext, args: RankInput) -> RankResult:
     }
     if not additive:
         chosen = replace(chosen, parents=())  # a level has no remainder
-    return _ranking(args, period.as_dict(), chosen, found, readings, measured, stored)
+    interval = _interval_flags(ctx, measured, [period])
+    return _ranking(args, period.as_dict(), chosen, found, readings, measured, stored, interval)
 
 
 def _targets(ctx: ToolContext, metric: str) -> list[resolve.Target]:
@@ -228,6 +248,7 @@ def _ranking(
     readings: dict[int, scope.Reading],
     measured: list[resolve.Target],
     stored: dict[int, queries.Totals],
+    interval: tuple[dict[int, str], list[str], bool],
 ) -> RankResult:
     values = [(m, readings[m.id].value) for m in chosen.members if readings[m.id].count]
     if not values:
@@ -243,8 +264,16 @@ def _ranking(
         share_of = (
             f"the ranked meters' sum plus the unmetered remainder of {names} ({whole:,.1f} {unit})"
         )
+    flags, caveats, billed = interval
     ranking = [
-        Ranked(rank=i + 1, meter=m.name, carrier=m.kind, value=v, share_percent=100 * v / whole)
+        Ranked(
+            rank=i + 1,
+            meter=m.name,
+            carrier=m.kind,
+            value=v,
+            share_percent=100 * v / whole,
+            caveat=flags.get(found[m.id].series.id),
+        )
         for i, (m, v) in enumerate(values[: args.top])
     ]
     first = found[values[0][0].id]
@@ -275,7 +304,8 @@ def _ranking(
         conversions=resolve.conversions(
             [t for t in measured if t.meter.id in {m.id for m, _ in values}], stored
         ),
-        source="store rollups (daily + 15-minute)",
+        source=grain.source(grain.ROLLUP_SOURCE, billed),
+        caveats=caveats,
     )
 
 
@@ -286,3 +316,26 @@ def _why_unmeasured(meter: MeterRef, metric: str) -> str:
             "gas_calorific_value_kwh_per_m3 in its catalogue)"
         )
     return f"{meter.name} (no {metric} series)"
+
+
+def _interval_flags(
+    ctx: ToolContext, found: list[resolve.Target], periods: list[Period]
+) -> tuple[dict[int, str], list[str], bool]:
+    """Per series, why its readings cannot measure exactly a period (readings coarser than
+    the period, a period that cuts one, values pro-rated from bills), all of it in words, and
+    whether any figure comes from bills."""
+    flags: dict[int, str] = {}
+    notes: list[str] = []
+    billed = False
+    for p in periods:
+        seen = grain.grains(ctx, [t.series.id for t in found], p.start_ts, p.end_ts)
+        for t in found:
+            g = seen[t.series.id]
+            billed = billed or g.billing
+            bills = grain.bill_caveats(ctx, t.meter.name, t.series.id, g, t.series.unit)
+            fit = grain.period_fit(g, t.meter.name)
+            for note in ([fit] if fit else []) + bills:
+                flags.setdefault(t.series.id, note)
+                if note not in notes:
+                    notes.append(note)
+    return flags, notes, billed

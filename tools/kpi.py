@@ -14,9 +14,10 @@ from pydantic import Field
 from common.errors import InsufficientData
 from store import queries
 from store.catalog import SeriesRef
-from tools import resolve
+from tools import grain, kpi_grain, resolve
 from tools.base import SiteInput, ToolContext, ToolResult, tool
 from tools.economics import Cost, NoTariff, energy_cost
+from tools.grain import Grain, on_grid
 from tools.periods import Period, iso_times
 
 KpiName = Literal[
@@ -75,14 +76,18 @@ class KpiResult(ToolResult):
 class Quarters:
     """Interval energy of one meter over a period: bucket starts (epoch s) and kWh.
 
-    `step_h` is the meter's own interval in hours (0.25 for 15-minute data): an hourly meter's
-    reading is an hour's energy, so its power is kWh / 1 h, not kWh / 0.25 h.
+    `step_h` is the meter's own interval in hours (0.25 for 15-minute data; per bucket where
+    the interval changes): an hourly meter's reading is an hour's energy, so its power is
+    kWh / 1 h, not kWh / 0.25 h. `n` counts the readings in each bucket; `grain` is the
+    meter's interval over the period.
     """
 
     start: npt.NDArray[np.int64]
     kwh: Array
     tz: str
-    step_h: float = QUARTER_H
+    step_h: float | Array = QUARTER_H
+    n: npt.NDArray[np.int64] | None = None
+    grain: Grain | None = None
 
     @property
     def kw(self) -> Array:
@@ -96,11 +101,12 @@ class Quarters:
 
 
 def peak_demand(q: Quarters, window_s: int = 900) -> tuple[float, int]:
-    """Highest average kW over fixed demand windows (15, 30 or 60 minutes) and its start."""
-    if window_s <= q.step_h * 3600:
-        i = int(np.argmax(q.kwh))
+    """Highest average kW over fixed demand windows (15, 30 or 60 minutes of the local
+    clock) and its start; readings coarser than the window are their own windows."""
+    if window_s <= float(np.min(q.step_h)) * 3600:
+        i = int(np.argmax(q.kw))
         return float(q.kw[i]), int(q.start[i])
-    window = q.start - np.mod(q.start, window_s)
+    window = on_grid(q.start, window_s, q.tz)
     starts, inverse = np.unique(window, return_inverse=True)
     sums = np.bincount(inverse, weights=q.kwh)
     i = int(np.argmax(sums))
@@ -127,12 +133,15 @@ def _quarters(ctx: ToolContext, series: SeriesRef, period: Period, factor: float
         frame = queries.rollups(
             conn, [series.id], 900, period.start_ts, period.end_ts, tz=ctx.site.timezone
         )
-    step_h = max(series.interval_s or 900, 900) / 3600
+    g = grain.grains(ctx, [series.id], period.start_ts, period.end_ts)[series.id]
+    start = frame["bucket"].to_numpy(np.int64)
     return Quarters(
-        frame["bucket"].to_numpy(np.int64),
+        start,
         frame["sum"].to_numpy(np.float64) * factor,
         ctx.site.timezone,
-        step_h,
+        grain.reading_hours(g, start),
+        frame["n"].to_numpy(np.int64),
+        g,
     )
 
 
@@ -152,11 +161,14 @@ def _daily_points(q: Quarters, values: Array | None = None) -> list[Point]:
 
 def _coverage_caveats(q: Quarters, period: Period, ctx: ToolContext) -> list[str]:
     end = min(period.end_ts, int(ctx.now.timestamp()))
-    expected = max(0, int((end - period.start_ts) // (q.step_h * 3600)))
-    if expected and len(q.kwh) < 0.98 * expected:
-        missing = expected - len(q.kwh)
+    if q.grain is None or q.n is None:
+        return []
+    expected = q.grain.expected(end)
+    present = min(int(q.n.sum()), expected)
+    if expected and present < 0.98 * expected:
+        what = "days" if not q.grain.within_day else f"{q.grain.describe()} readings"
         return [
-            f"{missing} of {expected} quarter-hours have no data; totals cover what was metered"
+            f"{expected - present} of {expected} {what} have no data; totals cover what was metered"
         ]
     return []
 
@@ -173,6 +185,9 @@ def compute_kpi(ctx: ToolContext, args: KpiInput) -> KpiResult:
     if len(q.kwh) == 0:
         raise InsufficientData(f"no energy readings for {target.meter.name} in {period.describe()}")
     out = _HANDLERS[args.kpi](ctx, args, target, q, period)
+    g = q.grain
+    assert g is not None
+    bill_notes = grain.bill_caveats(ctx, target.meter.name, target.series.id, g)
     return KpiResult(
         kpi=args.kpi,
         meter=target.meter.name,
@@ -182,8 +197,13 @@ def compute_kpi(ctx: ToolContext, args: KpiInput) -> KpiResult:
         method=out.method,
         details=out.details,
         points=out.points,
-        source="store rollups (15-minute energy)",
-        caveats=[*out.caveats, *_coverage_caveats(q, period, ctx), *_converted(target, q)],
+        source=f"store rollups ({g.describe()} energy)",
+        caveats=[
+            *out.caveats,
+            *bill_notes,
+            *_coverage_caveats(q, period, ctx),
+            *_converted(target, q),
+        ],
     )
 
 
@@ -205,28 +225,56 @@ class Outcome:
     caveats: list[str] = field(default_factory=list)
 
 
+def _grain(q: Quarters) -> Grain:
+    assert q.grain is not None  # _quarters always sets it
+    return q.grain
+
+
 def _energy(ctx: ToolContext, args: KpiInput, t: resolve.Target, q: Quarters, p: Period) -> Outcome:
-    return Outcome(float(q.kwh.sum()), "kWh", "sum of 15-minute energy", {}, _daily_points(q))
+    method = f"sum of {_grain(q).describe()} energy"
+    return Outcome(float(q.kwh.sum()), "kWh", method, {}, _daily_points(q))
 
 
 def _peak(ctx: ToolContext, args: KpiInput, t: resolve.Target, q: Quarters, p: Period) -> Outcome:
-    window = ctx.config.demand_window_s
-    kw, at = peak_demand(q, window)
-    method = f"highest {window // 60}-minute average power (energy in the window / its hours)"
+    g = _grain(q)
+    if not g.within_day:
+        return _billed_peak(ctx, t, g)
+    window = kpi_grain.demand_window(g, t.meter.name, ctx.config.demand_window_s, "peak demand")
+    kw, at = peak_demand(q, window.seconds)
+    method = f"highest {window.words} average power (energy in the window / its hours)"
     points = [
         Point(start=s, value=float(v)) for s, v in zip(iso_times(q.start, q.tz), q.kw, strict=True)
     ]
-    return Outcome(kw, "kW", method, {"at": _iso(at, q.tz), "window_minutes": window / 60}, points)
+    details: Details = {"at": _iso(at, q.tz), "window_minutes": window.seconds / 60}
+    return Outcome(kw, "kW", method, details, points, list(window.caveats))
+
+
+def _billed_peak(ctx: ToolContext, t: resolve.Target, g: Grain) -> Outcome:
+    """Daily readings show no peak; bills may state the utility's own."""
+    found = kpi_grain.billed_peak(ctx, t.series.id, g) if g.billing else None
+    if found is None:
+        raise kpi_grain.no_peak(t.meter.name, g.coarsest, "peak demand")
+    kw, bill = found
+    method = "the highest peak demand the period's bills state (the utility's own reading)"
+    return Outcome(kw, "kW", method, {"at": f"bill {bill.text()}"})
 
 
 def _load_factor(
     ctx: ToolContext, args: KpiInput, t: resolve.Target, q: Quarters, p: Period
 ) -> Outcome:
-    peak, at = peak_demand(q, ctx.config.demand_window_s)
-    average = float(q.kwh.sum()) / (len(q.kwh) * q.step_h)
-    details: Details = {"average_kw": average, "peak_kw": peak, "peak_at": _iso(at, q.tz)}
-    method = "average kW / peak kW over metered intervals"
-    return Outcome(average / peak, "ratio", method, details)
+    g = _grain(q)
+    average = float(q.kwh.sum()) / float(np.sum(np.broadcast_to(q.step_h, q.kwh.shape)))
+    if not g.within_day:
+        billed = _billed_peak(ctx, t, g)
+        details: Details = {"average_kw": average, "peak_kw": billed.value}
+        details["peak_at"] = billed.details["at"]
+        method = "average kW / the highest peak demand the bills state"
+        return Outcome(average / billed.value, "ratio", method, details)
+    window = kpi_grain.demand_window(g, t.meter.name, ctx.config.demand_window_s, "load factor")
+    peak, at = peak_demand(q, window.seconds)
+    details = {"average_kw": average, "peak_kw": peak, "peak_at": _iso(at, q.tz)}
+    method = f"average kW / peak {window.words} kW over metered intervals"
+    return Outcome(average / peak, "ratio", method, details, caveats=list(window.caveats))
 
 
 def _sec(ctx: ToolContext, args: KpiInput, t: resolve.Target, q: Quarters, p: Period) -> Outcome:
@@ -257,12 +305,20 @@ def _listed(caveat: str | None) -> list[str]:
 
 def _cost(ctx: ToolContext, args: KpiInput, t: resolve.Target, q: Quarters, p: Period) -> Outcome:
     carrier = t.meter.kind
+    g = _grain(q)
     tariffs = ctx.config.tariffs_for(carrier)
+    billed = kpi_grain.billed_cost(ctx, t.series.id, g) if g.billing else None
+    if billed is not None:
+        currency = tariffs[0].currency if tariffs else ctx.config.tariffs["electricity"].currency
+        method = "the cost stated on the bills, pro-rated by days"
+        details: Details = {"currency": currency}
+        return Outcome(billed[0], currency, method, details, _daily_points(q), billed[1])
     if not tariffs:
         raise InsufficientData(
             f"no {carrier} tariff is known to price {t.meter.name}; add one to the site "
             f"catalogue (tariffs: carrier {carrier})"
         )
+    interval_notes = kpi_grain.cost_caveats(g, t.meter.name, tariffs)
     try:
         cost = energy_cost(q.local(), q.kwh, q.kw, tariffs)
     except NoTariff as exc:
@@ -270,7 +326,7 @@ def _cost(ctx: ToolContext, args: KpiInput, t: resolve.Target, q: Quarters, p: P
             f"{exc} to price {t.meter.name}'s {carrier}; add one to the site catalogue's tariffs"
         ) from None
     currency = tariffs[0].currency
-    details: Details = {
+    details = {
         "energy_cost": cost.energy,
         "demand_cost": cost.demand,
         "tariff": _tariffs_used(cost),
@@ -278,13 +334,17 @@ def _cost(ctx: ToolContext, args: KpiInput, t: resolve.Target, q: Quarters, p: P
     }
     details.update({f"peak_kw_{m}": v for m, v in cost.peaks.items()})
     method = (
-        "15-minute energy x the time-of-use price of the tariff valid that day, plus demand "
-        "charge x each month's peak kW (pro rata for partial months)"
+        f"{g.describe()} energy x the time-of-use price of the tariff valid that day, plus "
+        "demand charge x each month's peak kW (pro rata for partial months)"
     )
-    caveats = []
+    caveats = list(interval_notes)
     if len(cost.used) > 1:
         caveats.append(f"the period crosses a tariff change: {_tariffs_used(cost)}")
-    return Outcome(cost.energy + cost.demand, currency, method, details, _daily_points(q), caveats)
+    demand = cost.demand if g.within_day else 0.0
+    if not g.within_day:
+        details["demand_cost"] = None
+        details.update({f"peak_kw_{m}": None for m in cost.peaks})
+    return Outcome(cost.energy + demand, currency, method, details, _daily_points(q), caveats)
 
 
 def _tariffs_used(cost: Cost) -> str:
@@ -305,9 +365,24 @@ def _carbon(ctx: ToolContext, args: KpiInput, t: resolve.Target, q: Quarters, p:
 
 
 def _base(ctx: ToolContext, args: KpiInput, t: resolve.Target, q: Quarters, p: Period) -> Outcome:
+    g = _grain(q)
+    if g.billing:
+        raise kpi_grain.no_peak(t.meter.name, g.coarsest, "base load")
+    if not g.within_day:
+        floor = kpi_grain.daily_floor(q.kwh)
+        average = float(q.kw.mean())
+        details: Details = {"share_of_average": floor / average if average else None}
+        details["annualised_kwh"] = floor * 8760
+        method = "10th percentile of daily average power (daily readings show no night hours)"
+        caveat = (
+            f"{t.meter.name} has daily readings: the night and weekend floor cannot be seen; "
+            "this is the 10th percentile of its days' average power, an upper bound of its "
+            "base load"
+        )
+        return Outcome(floor, "kW", method, details, caveats=[caveat])
     floor, share = base_load(q)
-    details: Details = {"share_of_average": share, "annualised_kwh": floor * 8760}
-    method = "10th percentile of 15-minute kW at night (00-05) and weekends"
+    details = {"share_of_average": share, "annualised_kwh": floor * 8760}
+    method = f"10th percentile of {g.describe()} kW at night (00-05) and weekends"
     return Outcome(floor, "kW", method, details)
 
 

@@ -98,7 +98,7 @@ def query_metric(r: Result) -> list[str]:
         lines.append(f"Together: {number(total, r['unit'])}.")
     if r["points"]:
         lines.extend(_series_summary(r))
-    return [*lines, _source(r)]
+    return [*lines, *_caveats(r), _source(r)]
 
 
 def _series_summary(r: Result) -> list[str]:
@@ -189,7 +189,7 @@ def compare_periods(r: Result) -> list[str]:
             f"{number(c['reference_value'], r['unit'])}, {direction} "
             f"{number(abs(c['difference']), r['unit'])} ({percent(c['percent'])})."
         )
-    return [*lines, _source(r)]
+    return [*lines, *_caveats(r), _source(r)]
 
 
 def rank_meters(r: Result) -> list[str]:
@@ -210,7 +210,7 @@ def rank_meters(r: Result) -> list[str]:
     if r.get("left_out"):
         lines.append(f"Not ranked ({r.get('carrier', '')} only): {', '.join(r['left_out'])}.")
     lines.extend(f"Converted: {c}." for c in r.get("conversions", []))
-    return [*lines, _source(r)]
+    return [*lines, *_caveats(r), _source(r)]
 
 
 def _unmetered(r: Result) -> list[str]:
@@ -254,7 +254,7 @@ def split_consumption(r: Result) -> list[str]:
             f"- {p['name']}: {number(p['value'], r['unit'])}{share}, "
             f"{number(p['average_per_hour'], r['unit'])} per hour on average"
         )
-    return [*lines, _source(r)]
+    return [*lines, *_caveats(r), _source(r)]
 
 
 def data_coverage(r: Result) -> list[str]:
@@ -275,7 +275,7 @@ def data_coverage(r: Result) -> list[str]:
                 for g in m["gaps"][:3]
             )
         )
-    return [*lines, _source(r)]
+    return [*lines, *_caveats(r), _source(r)]
 
 
 def detect_anomalies(r: Result) -> list[str]:
@@ -310,7 +310,7 @@ def energy_baseline(r: Result) -> list[str]:
             f"**{r['meter']}** is **{number(abs(dev['deviation_kwh']), 'kWh')} {above}** its "
             f"baseline {period_text(dev['period'])} ({percent(dev['deviation_percent'])}): "
             f"{number(dev['actual_kwh'], 'kWh')} actual vs {number(dev['expected_kwh'], 'kWh')} "
-            f"expected over {dev['steps']} complete day(s), uncertainty ±"
+            f"expected over {dev['steps']} {_steps_word(r)}, uncertainty ±"
             f"{number(dev['uncertainty_kwh'], 'kWh')} at 90% confidence."
         )
         if abs(dev["deviation_kwh"]) < dev["uncertainty_kwh"]:
@@ -322,18 +322,34 @@ def energy_baseline(r: Result) -> list[str]:
         f"{r['cv_rmse_percent']:.1f}%, NMBE {r['nmbe_percent']:.1f}%; it {verdict} ASHRAE "
         "Guideline 14."
     )
-    return [*lines, *_caveats(r), "Source: store rollups (daily energy and drivers)."]
+    return [*lines, *_caveats(r), _BASELINE_SOURCES.get(r.get("method", ""), _BASELINE_SOURCE)]
+
+
+_BASELINE_SOURCE = "Source: store rollups (daily energy and drivers)."
+# A CalTRACK fit reads other rows than the regression does; the source line names them.
+_BASELINE_SOURCES = {
+    "caltrack_billing": "Source: the meter's bills and the site's outdoor temperatures (store).",
+    "caltrack_daily": "Source: store rollups (daily energy and the site's outdoor temperatures).",
+}
+
+
+def _steps_word(r: Result) -> str:
+    return "whole bill(s)" if r.get("grain") == "billing period" else "complete day(s)"
 
 
 def forecast(r: Result) -> list[str]:
+    peak = ""
+    if r.get("peak_kw") is not None:
+        peak = (
+            f", peak demand about **{number(r['peak_kw'], 'kW')}** at {when(r['peak_at'])} "
+            f"(up to {number(r['peak_high_kw'], 'kW')})"
+        )
     lines = [
         f"Forecast for **{r['meter']}**, {when(r['start'])} to {when(r['end'])}: "
         f"**{number(r['energy_kwh'], 'kWh')}** (range {number(r['energy_low_kwh'], 'kWh')} to "
-        f"{number(r['energy_high_kwh'], 'kWh')}), peak demand about "
-        f"**{number(r['peak_kw'], 'kW')}** at {when(r['peak_at'])} (up to "
-        f"{number(r['peak_high_kw'], 'kW')})."
+        f"{number(r['energy_high_kwh'], 'kWh')}){peak}."
     ]
-    if r.get("demand_limit_kw") is not None:
+    if r.get("demand_limit_kw") is not None and r.get("limit_verdict"):
         lines.append(f"Exceeding {number(r['demand_limit_kw'], 'kW')} is **{r['limit_verdict']}**.")
     return [*lines, f"Method: {r['method']}.", *_caveats(r)]
 
