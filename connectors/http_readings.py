@@ -16,13 +16,14 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import repeat
 from typing import Any, Literal
 
 import numpy as np
 import orjson
 
 from connectors.ingest import Ingestor
-from connectors.payloads import Checked, Decoded, InvalidPayload, check_readings
+from connectors.payloads import Decoded, InvalidPayload, check_readings
 
 Format = Literal["json", "ndjson", "csv"]
 MEDIA_TYPES: dict[str, Format] = {
@@ -171,6 +172,45 @@ def _grouped(
     items: list[Any], default_site: str
 ) -> tuple[dict[Group, list[int]], list[tuple[int, str]]]:
     """The readings' positions by series and unit, and the readings that name no series."""
+    groups = _grouped_at_once(items, default_site)
+    if groups is not None:
+        return groups, []
+    return _grouped_each(items, default_site)
+
+
+def _grouped_at_once(items: list[Any], default_site: str) -> dict[Group, list[int]] | None:
+    """`_grouped` for a body whose readings are all objects with 'ts' that name valid series:
+    the fields are read in C loops and each distinct series is checked once. None when any
+    reading needs the reading-by-reading path, which names its fault."""
+    if set(map(type, items)) != {dict} or not all(map(dict.__contains__, items, repeat("ts"))):
+        return None
+    sites = map(dict.get, items, repeat("site"), repeat(default_site))
+    fields = (map(dict.get, items, repeat(name)) for name in ("meter", "metric", "unit"))
+    keys = list(zip(sites, *fields, strict=True))
+    try:
+        codes = {key: code for code, key in enumerate(dict.fromkeys(keys))}
+    except TypeError:  # an unhashable field (a list, an object)
+        return None
+    numbered = np.fromiter(map(codes.__getitem__, keys), np.int64, len(keys))
+    order = np.argsort(numbered, kind="stable")
+    ends = np.cumsum(np.bincount(numbered, minlength=len(codes)))[:-1]
+    groups: dict[Group, list[int]] = {}
+    for (site, meter, metric, unit), positions in zip(codes, np.split(order, ends), strict=True):
+        key = _series_key(site, meter, metric)
+        if isinstance(key, str) or (unit is not None and not isinstance(unit, str)):
+            return None
+        # Spellings that differ only in case or spaces make one series, in posted order.
+        groups.setdefault((*key, unit), []).extend(positions.tolist())
+    if len(groups) < len(codes):
+        for merged in groups.values():
+            merged.sort()
+    return groups
+
+
+def _grouped_each(
+    items: list[Any], default_site: str
+) -> tuple[dict[Group, list[int]], list[tuple[int, str]]]:
+    """`_grouped` reading by reading, naming each reading that names no series."""
     groups: dict[Group, list[int]] = defaultdict(list)
     bad: list[tuple[int, str]] = []
     for i, item in enumerate(items):
@@ -224,6 +264,50 @@ def _decoded(
     return messages, indices
 
 
+def _checked(
+    items: list[Any], groups: dict[Group, list[int]], received: float, bad: list[tuple[int, str]]
+) -> dict[tuple[str, str, str], _Series]:
+    """The good readings of each series; the bad ones are added to `bad`. The readings of
+    all series of one metric and unit are checked together (one numpy pass when all are
+    plainly valid), then split back by series."""
+    kinds: dict[tuple[str, Any], list[tuple[tuple[str, str, str], list[int]]]] = defaultdict(list)
+    for (site, meter, metric, unit), positions in groups.items():
+        kinds[(metric, unit)].append(((site, meter, metric), positions))
+    series: dict[tuple[str, str, str], _Series] = {}
+    for (metric, unit), members in kinds.items():
+        flat = [i for _, positions in members for i in positions]
+        checked = check_readings(metric, unit, [items[i] for i in flat], received)
+        bad.extend((flat[i], reason) for i, reason in checked.bad)
+        at = np.asarray(flat, dtype=np.int64)
+        ends = np.cumsum([len(positions) for _, positions in members])
+        cuts = np.searchsorted(checked.positions, ends)  # checked.positions ascend
+        start = 0
+        for (key, _), cut in zip(members, cuts.tolist(), strict=True):
+            if cut > start:
+                part = slice(start, cut)
+                ts, values = checked.columns[0][part], checked.columns[1][part]
+                _add(series, key, at[checked.positions[part]], ts, values, checked.unit)
+            start = cut
+    return series
+
+
+def _add(
+    series: dict[tuple[str, str, str], _Series],
+    key: tuple[str, str, str],
+    at: np.ndarray[Any, Any],
+    ts: np.ndarray[Any, Any],
+    values: np.ndarray[Any, Any],
+    unit: str,
+) -> None:
+    found = series.get(key)
+    if found is None:
+        series[key] = _Series([at], [ts], [values], unit)
+    else:
+        found.positions.append(at)
+        found.ts.append(ts)
+        found.values.append(values)
+
+
 class ReadingsPost:
     """Takes posted bodies of readings and stores them through the ingestor."""
 
@@ -249,10 +333,7 @@ class ReadingsPost:
             items = _csv_items(body)
         received = self.clock()
         groups, bad = _grouped(items, self.default_site)
-        series: dict[tuple[str, str, str], _Series] = {}
-        for (site, meter, metric, unit), positions in groups.items():
-            checked = check_readings(metric, unit, [items[i] for i in positions], received)
-            self._collect(series, (site, meter, metric), positions, checked, bad)
+        series = _checked(items, groups, received, bad)
         registers = {(m, k) for m, k in self.ingestor.cumulative}
         messages, indices = _decoded(series, registers)
         dead = [(f"http {source}", *self._letter(items, i, reason, lines)) for i, reason in bad]
@@ -261,26 +342,6 @@ class ReadingsPost:
             bad += [(int(i), reason) for i in indices[message_index]]
         rejected = sorted(Rejected(lines[i] if lines else i, r) for i, r in bad)
         return PostResult(len(items), stored, rejected)
-
-    @staticmethod
-    def _collect(
-        series: dict[tuple[str, str, str], _Series],
-        key: tuple[str, str, str],
-        positions: list[int],
-        checked: Checked,
-        bad: list[tuple[int, str]],
-    ) -> None:
-        bad.extend((positions[i], reason) for i, reason in checked.bad)
-        if not len(checked.positions):
-            return
-        at = np.asarray(positions, dtype=np.int64)[checked.positions]
-        found = series.get(key)
-        if found is None:
-            series[key] = _Series([at], [checked.columns[0]], [checked.columns[1]], checked.unit)
-        else:
-            found.positions.append(at)
-            found.ts.append(checked.columns[0])
-            found.values.append(checked.columns[1])
 
     @staticmethod
     def _letter(
