@@ -52,8 +52,7 @@ _PG_CORRECT = (
 )
 # Rollups of new readings merged into the stored ones; min/max are least/greatest on PostgreSQL.
 _ADD_ROLLUPS = (
-    "INSERT INTO rollups (series_id, grain, bucket, n, sum, min, max) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?) "
+    "INSERT INTO rollups (series_id, grain, bucket, n, sum, min, max) VALUES (?, ?, ?, ?, ?, ?, ?) "
 )
 _ADD_ROLLUPS_SET = (
     "ON CONFLICT (series_id, grain, bucket) DO UPDATE SET n = rollups.n + excluded.n, "
