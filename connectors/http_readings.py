@@ -127,8 +127,8 @@ def _csv_items(body: bytes) -> list[Any]:
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise BadBody(f"the CSV body is not UTF-8: {exc}") from None
-    reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip().lower() for h in reader.fieldnames or []]
+    reader = csv.reader(io.StringIO(text))
+    header = [h.strip().lower() for h in next(reader, [])]
     missing = [c for c in CSV_COLUMNS if c not in header]
     if "ts" not in header and "timestamp" not in header:
         missing.append("ts")
@@ -137,10 +137,48 @@ def _csv_items(body: bytes) -> list[Any]:
             f"the CSV header lacks {', '.join(missing)}; it needs meter, metric, ts (or "
             "timestamp) and value, and may have site and unit"
         )
-    reader.fieldnames = header
+    rows = list(filter(None, reader))  # blank lines are skipped
+    items = _csv_columns(header, rows)
+    return items if items is not None else _csv_rows(header, rows)
+
+
+def _csv_columns(header: list[str], rows: list[list[str]]) -> list[Any] | None:
+    """`_csv_rows` column by column, in C loops, for a body whose rows all have the header's
+    fields, with numbers for ts and value and no empty site or unit; None for any other."""
+    width = len(header)
+    if len(set(header)) < width or set(map(len, rows)) - {width}:
+        return None
+    columns: list[list[Any]] = [list(map(str.strip, column)) for column in zip(*rows, strict=True)]
+    if not columns:
+        return []
+    at = {name: i for i, name in enumerate(header)}
+    if any(name in at and not all(columns[at[name]]) for name in ("site", "unit")):
+        return None
+    stamp = "ts" if "ts" in at else "timestamp"
+    try:
+        columns[at["value"]] = list(map(float, columns[at["value"]]))
+        columns[at[stamp]] = list(map(float, columns[at[stamp]]))
+    except ValueError:  # text where a number belongs: each reading gets its own reason
+        return None
+    keys = header
+    if stamp == "timestamp":  # renamed to ts, which then comes last, as reading by reading
+        keys = [*header[: at[stamp]], *header[at[stamp] + 1 :], "ts"]
+        columns.append(columns.pop(at[stamp]))
+    return list(map(dict, map(zip, repeat(keys), zip(*columns, strict=True))))
+
+
+def _csv_rows(header: list[str], rows: list[list[str]]) -> list[Any]:
+    """The readings of CSV rows one by one, as `csv.DictReader` reads them (fields past the
+    header under None, missing ones None)."""
+    width = len(header)
     items: list[Any] = []
-    for row in reader:
-        item: dict[str, Any] = {k: (v.strip() if isinstance(v, str) else v) for k, v in row.items()}
+    for row in rows:
+        fields: dict[str | None, Any] = dict(zip(header, row, strict=False))
+        if len(row) > width:
+            fields[None] = row[width:]
+        for key in header[len(row) :]:
+            fields[key] = None
+        item = {k: (v.strip() if isinstance(v, str) else v) for k, v in fields.items()}
         item["value"] = _number(item.get("value") or "")
         stamp = item.pop("timestamp", None) if "ts" not in item else item["ts"]
         item["ts"] = _number(stamp) if stamp else stamp

@@ -198,6 +198,45 @@ def test_posts_into_hours_already_holding_readings_keep_the_rollups_exact(engine
                 assert got["max"].tolist() == want["max"].tolist()
 
 
+ODD_CSV_ROWS = [
+    (None, False),
+    ("{ts}, c1", True),  # short
+    ("{ts},c1,energy,,kWh,plant", True),  # no value
+    ("{ts},c1,energy,x,kWh,plant", True),  # text for a number
+    ("{ts},c1,energy,1.5,,", False),  # no unit, no site: the defaults
+]
+
+
+@pytest.mark.parametrize(("odd_row", "refused"), ODD_CSV_ROWS)
+def test_a_csv_body_is_stored_as_pandas_reads_it(
+    engine: Engine, odd_row: str | None, refused: bool
+) -> None:
+    """A CSV of many rows (spaces, a timestamp column, unit and site columns) stores what
+    pandas reads from it; a short row, an empty value or a text value is named by its index
+    and the other rows are stored the same."""
+    import io
+
+    import pandas as pd
+
+    post = make(engine)
+    lines = ["Timestamp , meter,metric,value,unit,site"]
+    lines += [
+        f"{T0 - 300 * (i // 3)}, c{i % 3} ,energy, {i % 11 + 0.25},kWh,plant" for i in range(300)
+    ]
+    if odd_row is not None:
+        lines.insert(120, odd_row.format(ts=T0 - 7))
+    result = post.post("\n".join(lines).encode(), "text/csv", "g")
+    assert [r.index for r in result.rejected] == ([119] if refused else [])
+    kept = lines[:120] + lines[121:] if refused else lines
+    frame = pd.read_csv(io.StringIO("\n".join(kept)))
+    frame.columns = [c.strip().lower() for c in frame.columns]
+    frame["meter"] = frame["meter"].str.strip()
+    for meter, rows in frame.groupby("meter"):
+        last = rows.drop_duplicates("timestamp", keep="last").sort_values("timestamp")
+        want = list(zip(last["timestamp"].tolist(), last["value"].tolist(), strict=True))
+        assert stored(engine, str(meter)) == want
+
+
 # ------------------------------------------------------------------ through the served API
 
 
