@@ -4,10 +4,13 @@ results (never from the model's text), for the chat page to draw and the Slack b
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
+
+from agent.report.answer import report_chart, report_tables
 
 if TYPE_CHECKING:
     from agent.loop import Reply
@@ -82,17 +85,33 @@ def _n(value: Any, digits: int = 3) -> Any:
     return value
 
 
+# A period label that only repeats the dates and times it was written as ('2026-12-02t19:23..'):
+# the days it covers say it better than the question's own spelling.
+WRITTEN_DATES = re.compile(r"^[\d\-t:.\s/]+$")
+
+
+def period_label(period: dict[str, str]) -> str:
+    """The period's name as people say it ('last week'), or '' when it was written as dates."""
+    label = period.get("label", "").strip()
+    return "" if WRITTEN_DATES.match(label) else label
+
+
 def period_text(period: dict[str, str]) -> str:
-    """'last week (26 Oct 2026 to 1 Nov 2026)': the label and the days it covers."""
+    """'last week (26 Oct 2026 to 1 Nov 2026)': the label and the days it covers, with the
+    times where it does not start or end at midnight ('4 Nov 2026 00:00 to 18:00')."""
     start = datetime.fromisoformat(period["start"])
     end = datetime.fromisoformat(period["end"])
-    last = end - timedelta(days=1) if (end.hour, end.minute) == (0, 0) else end
-    days = (
-        f"{start:%-d %b %Y}"
-        if last.date() <= start.date()
-        else f"{start:%-d %b %Y} to {last:%-d %b %Y}"
-    )
-    label = period.get("label", "")
+    if (start.hour, start.minute, end.hour, end.minute) != (0, 0, 0, 0):
+        same_day = end.date() == start.date()
+        days = f"{start:%-d %b %Y %H:%M} to {end:{'%H:%M' if same_day else '%-d %b %Y %H:%M'}}"
+    else:
+        last = end - timedelta(days=1)
+        days = (
+            f"{start:%-d %b %Y}"
+            if last.date() <= start.date()
+            else f"{start:%-d %b %Y} to {last:%-d %b %Y}"
+        )
+    label = period_label(period)
     return f"{label} ({days})" if label else days
 
 
@@ -196,7 +215,8 @@ def _compute_kpi(r: dict[str, Any], out: _Parts) -> None:
 
 
 def _compare_periods(r: dict[str, Any], out: _Parts) -> None:
-    now, ref = r["period"].get("label") or "period", r["reference"].get("label") or "reference"
+    now = period_label(r["period"]) or period_text(r["period"])
+    ref = period_label(r["reference"]) or period_text(r["reference"])
     if ref == now:
         ref = f"{ref} (reference)"
     changes = r["changes"]
@@ -249,9 +269,11 @@ def _rank_meters(r: dict[str, Any], out: _Parts) -> None:
 def _split_consumption(r: dict[str, Any], out: _Parts) -> None:
     parts, meter, by = r["parts"], r["meter"], r["by"].replace("_", " ")
     when = period_text(r["period"])
+    # An hour-of-day profile of energy is an average power (kW), and says so.
+    what = "average power" if r["unit"] == "kW" and r["metric"] == "energy" else r["metric"]
     out.charts.append(
         ChartSpec(
-            f"{meter} {r['metric']} by {by}, {when}",
+            f"{meter} {what} by {by}, {when}",
             r["unit"],
             "bar",
             [p["name"] for p in parts],
@@ -268,8 +290,9 @@ def _split_consumption(r: dict[str, Any], out: _Parts) -> None:
         ]
         for p in parts
     ]
-    columns = [by, f"{r['metric']} ({r['unit']})", "share %", "hours", "average per hour"]
-    out.tables.append((f"{meter} {r['metric']} by {by}, {when}", columns, rows))
+    per_hour = "kWh per hour" if what == "average power" else "average per hour"
+    columns = [by, f"{what} ({r['unit']})", "share %", "hours", per_hour]
+    out.tables.append((f"{meter} {what} by {by}, {when}", columns, rows))
 
 
 def _forecast(r: dict[str, Any], out: _Parts) -> None:
@@ -439,6 +462,13 @@ def _rules(r: dict[str, Any], out: _Parts) -> None:
     out.tables.append(("alert rules", RULE_COLUMNS, rows))
 
 
+def _backtest(r: dict[str, Any], out: _Parts) -> None:
+    rows = [[e["start"], e["end"], _n(e["peak_value"]), _n(e["hours"], 2)] for e in r["episodes"]]
+    columns = ["start", "end", f"worst ({r['unit']})", "hours"]
+    title = f"back-test of {r['rule']}, {period_text(r['period'])} (nothing stored)"
+    out.tables.append((title, columns, rows))
+
+
 _ALERT_COLUMNS = [
     "id",
     "rule",
@@ -491,6 +521,13 @@ def _search_knowledge(r: dict[str, Any], out: _Parts) -> None:
         )
 
 
+def _monthly_report(r: dict[str, Any], out: _Parts) -> None:
+    title, unit, days, series = report_chart(r)
+    if days:
+        out.charts.append(ChartSpec(title, unit, "bar", days, series))
+    out.tables.extend(report_tables(r))
+
+
 BUILDERS: dict[str, Callable[[dict[str, Any], _Parts], None]] = {
     "query_metric": _query_metric,
     "compute_kpi": _compute_kpi,
@@ -505,10 +542,12 @@ BUILDERS: dict[str, Callable[[dict[str, Any], _Parts], None]] = {
     "list_alert_rules": _rules,
     "create_alert_rule": _rules,
     "update_alert_rule": _rules,
+    "backtest_alert_rule": _backtest,
     "list_alerts": _alerts,
     "update_alert": _alerts,
     "list_incidents": _incidents,
     "get_incident": _incidents,
     "update_incident": _incidents,
     "search_knowledge": _search_knowledge,
+    "monthly_report": _monthly_report,
 }

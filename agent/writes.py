@@ -31,6 +31,8 @@ def describe_write(name: str, args: dict[str, Any]) -> str:
     if name == "update_alert":
         note = f" with the note {args['note']!r}" if args.get("note") else ""
         return f"{args.get('action')} alert #{args.get('alert_id')}{note}"
+    if name == "update_incident" and args.get("action") == "note":
+        return f"add the note {args.get('note')!r} to incident #{args.get('incident_id')}"
     if name == "update_incident":
         note = f" with the note {args['note']!r}" if args.get("note") else ""
         return f"{args.get('action')} incident #{args.get('incident_id')}{note}"

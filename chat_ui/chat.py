@@ -14,6 +14,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMe
 from langchain_core.messages.tool import ToolCall
 
 from agent.evidence import Evidence, evidence_from_calls
+from chat_ui.downloads import report_links, table_links
 
 Message = dict[str, Any]  # {"role", "content", optional "metadata"}, as gr.Chatbot takes it
 TABLE_ROWS = 200  # longer tables are cut on the page; the tool calls keep everything
@@ -96,14 +97,31 @@ def _turns(history: list[BaseMessage]) -> list[_Turn]:
     return turns
 
 
-def thread_messages(history: list[BaseMessage]) -> tuple[list[Message], dict[int, Answered]]:
-    """A stored conversation as chat messages, with each answer's evidence by message index."""
+def proposal_text(pending: list[dict[str, Any]]) -> str:
+    """What a paused write will change, as the chat shows it."""
+    lines = [f"- {p.get('description') or p.get('name')}" for p in pending]
+    return "\n".join(
+        [
+            "I am about to make this change:",
+            *lines,
+            "Confirm or Cancel below (or answer yes or no).",
+        ]
+    )
+
+
+def thread_messages(
+    history: list[BaseMessage], pending: list[dict[str, Any]] | None = None
+) -> tuple[list[Message], dict[int, Answered]]:
+    """A stored conversation as chat messages, with each answer's evidence by message index; a
+    last turn still waiting for a yes or no shows the change it proposes."""
     messages: list[Message] = []
     answered: dict[int, Answered] = {}
-    for turn in _turns(history):
+    turns = _turns(history)
+    for n, turn in enumerate(turns, start=1):
         messages.append({"role": "user", "content": turn.question})
         calls = turn.calls or []
-        answer = turn.answer or "(This change is waiting for your yes or no.)"
+        waiting = proposal_text(pending) if pending and n == len(turns) else None
+        answer = waiting or turn.answer or "(No answer was written for this question.)"
         at = len(messages)
         messages += answer_messages(answer, calls)
         ev = Answered(turn.question, evidence_from_calls(calls))
@@ -144,8 +162,10 @@ def _align(value: Any) -> str:
 
 
 def tables_html(ev: Evidence) -> str:
-    """Every table of the evidence, numbers right-aligned; long tables are cut with a note."""
-    parts = []
+    """Every table of the evidence, numbers right-aligned, with its CSV and Excel downloads;
+    long tables are cut with a note (the files hold every row). A monthly report's PDF and
+    HTML come first."""
+    parts = [report_links(ev.tool_calls)]
     for title, columns, rows in ev.tables:
         head = "".join(f"<th>{html.escape(str(c))}</th>" for c in columns)
         body = "".join(
@@ -159,6 +179,7 @@ def tables_html(ev: Evidence) -> str:
         )
         parts.append(
             f'<div class="ev-table"><div class="ev-title">{html.escape(title)}</div>'
+            f"{table_links((title, columns, rows))}"
             f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{more}</div>"
         )
     return "".join(parts)
@@ -168,3 +189,24 @@ def citations_markdown(ev: Evidence) -> str:
     if not ev.citations:
         return ""
     return "**Sources**\n" + "\n".join(f"{i}. {c}" for i, c in enumerate(ev.citations, start=1))
+
+
+def pending_html(pending: list[dict[str, Any]]) -> str:
+    """Exactly what a paused write would do: its description, then every value it would set."""
+    if not pending:
+        return ""
+    parts = []
+    for p in pending:
+        rows = "".join(
+            f"<tr><th scope='row'>{html.escape(str(k).replace('_', ' '))}</th>"
+            f"<td>{_cell(v)}</td></tr>"
+            for k, v in (p.get("args") or {}).items()
+            if v is not None
+        )
+        parts.append(
+            f"<div class='pending-write'><p><b>Waiting for your decision:</b> "
+            f"{html.escape(str(p.get('description') or p.get('name')))}</p>"
+            f"<table><caption>What will be written ({html.escape(str(p.get('name')))})</caption>"
+            f"<tbody>{rows}</tbody></table></div>"
+        )
+    return "".join(parts)

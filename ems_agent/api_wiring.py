@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from ems_agent.slices import api_settings
 
 if TYPE_CHECKING:
-    from fastapi import FastAPI
+    from fastapi import APIRouter, FastAPI
 
     from agent.context import MakeContext
     from api.deps import ApiDeps, AskAgent
@@ -61,7 +61,15 @@ def api_deps(app: App) -> ApiDeps:
     )
 
 
+def routers() -> list[APIRouter]:
+    """The route groups that join the API's own: exports and the monthly reports."""
+    from api.exports import export_router
+    from api.reports import report_router
+
+    return [export_router(), report_router()]
+
+
 def build(app: App) -> FastAPI:
     from api.app import build_api
 
-    return build_api(api_deps(app))
+    return build_api(api_deps(app), extra=routers())

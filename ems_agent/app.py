@@ -110,18 +110,21 @@ def build_notifiers(app: App) -> list[Notifier]:
 
 
 def build_watcher(app: App, contexts: TurnContexts, knowledge: Knowledge | None) -> Watcher:
-    """The watcher of one site: its store, knowledge (runbooks, past incidents), notifiers and
-    the model that writes incident summaries."""
+    """The watcher of one site: its store, knowledge (runbooks, past incidents), notifiers, the
+    model that writes incident summaries, and the monthly report it sends."""
     from agent.models import make_backend
+    from agent.report.monthly import MonthlyReports
     from agent.summary import Summariser
     from agent.watcher import Watcher
 
+    notifiers = build_notifiers(app)
     return Watcher(
         app.engine,
         contexts,
         knowledge,
-        build_notifiers(app),
+        notifiers,
         Summariser(knowledge, make_backend(llm_settings(app.settings))),
+        MonthlyReports(app.engine, contexts, notifiers),
     )
 
 

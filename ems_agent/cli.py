@@ -198,6 +198,7 @@ def register_commands() -> None:
         cli_incidents,
         cli_knowledge,
         cli_live,
+        cli_reports,
         cli_slack,
         cli_tools,
         cli_ui,

@@ -1,9 +1,15 @@
 """Alert rules on a meter's energy, demand, specific energy or any metric: validated when
-written, evaluated on new data with one alert per episode, acknowledged and resolved with notes."""
+written, evaluated on new data with one alert per episode, acknowledged and resolved with notes.
+
+A rule watches from the moment it is made (or switched back on): it never raises alerts for the
+history before it. What it would have raised there is a back-test (tools/alert_backtest.py),
+which reports episodes and stores nothing."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC
 from typing import Literal
 
@@ -68,6 +74,9 @@ class RuleOut(ToolResult):
     severity: str
     channel: str | None
     enabled: bool
+    active_from: str | None = Field(
+        default=None, description="first window the rule watches; alerts never start before it"
+    )
 
 
 class RuleList(ToolResult):
@@ -132,10 +141,13 @@ _RULE_COLUMNS = (
     AlertRule.severity,
     AlertRule.channel,
     AlertRule.enabled,
+    AlertRule.active_from_ts,
 )
 
 
-def _rules(conn: Connection, site_id: int, rule_id: int | None = None) -> list[RuleOut]:
+def _rules(
+    conn: Connection, site_id: int, rule_id: int | None = None, tz: str = "UTC"
+) -> list[RuleOut]:
     names = {m.id: m.name for m in catalog.list_meters(conn, site_id)}
     stmt = select(*_RULE_COLUMNS).where(AlertRule.site_id == site_id).order_by(AlertRule.id)
     if rule_id is not None:
@@ -154,6 +166,7 @@ def _rules(conn: Connection, site_id: int, rule_id: int | None = None) -> list[R
             severity=r.severity,
             channel=r.channel,
             enabled=r.enabled,
+            active_from=local_iso(r.active_from_ts, tz) if r.active_from_ts is not None else None,
         )
         for r in conn.execute(stmt)
     ]
@@ -166,8 +179,9 @@ def _target_key(args: RuleInput) -> str:
 @tool(RuleInput, writes=True)
 def create_alert_rule(ctx: ToolContext, args: RuleInput) -> RuleOut:
     """Create an alert rule, e.g. "alert me when a line's SEC passes 0.42 kWh/unit" or "when the
-    site's demand exceeds 1200 kW". Needs the operator role and the user's explicit
-    confirmation. Unknown meters, units that do not fit and impossible thresholds are refused."""
+    site's demand exceeds 1200 kW". It watches from now on (backtest_alert_rule shows what it
+    would have raised before). Needs the operator role and the user's explicit confirmation.
+    Unknown meters, units that do not fit and impossible thresholds are refused."""
     _require_operator(ctx)
     meter_name = validate_rule(ctx, args)
     name = (
@@ -189,10 +203,11 @@ def create_alert_rule(ctx: ToolContext, args: RuleInput) -> RuleOut:
                 severity=args.severity,
                 channel=args.channel,
                 created_by=ctx.user,
+                active_from_ts=int(ctx.now.timestamp()),
             )
             .returning(AlertRule.id)
         ).scalar_one()
-        return _rules(conn, ctx.site.id, rule_id)[0]
+        return _rules(conn, ctx.site.id, rule_id, ctx.site.timezone)[0]
 
 
 class ListRulesInput(ToolInput):
@@ -203,7 +218,7 @@ class ListRulesInput(ToolInput):
 def list_alert_rules(ctx: ToolContext, args: ListRulesInput) -> RuleList:
     """List the site's alert rules with their meter, condition, threshold and window."""
     with ctx.engine.connect() as conn:
-        rules = _rules(conn, ctx.site.id)
+        rules = _rules(conn, ctx.site.id, tz=ctx.site.timezone)
     if args.meter:
         name = resolve.meter(ctx, args.meter).name
         rules = [r for r in rules if r.meter == name]
@@ -250,12 +265,15 @@ def update_alert_rule(ctx: ToolContext, args: RuleChange) -> RuleList:
         changes = {
             k: v for k, v in args.model_dump(exclude={"rule_id", "delete"}).items() if v is not None
         }
+        if args.enabled and not rule.enabled:
+            # Switched back on: it watches from now, not the weeks it was off.
+            changes["active_from_ts"] = int(ctx.now.timestamp())
         conn.execute(
             update(AlertRule)
             .where(AlertRule.id == rule.id)
             .values(**changes, updated_at=ctx.now.astimezone(UTC))
         )
-        return RuleList(rules=_rules(conn, ctx.site.id, rule.id))
+        return RuleList(rules=_rules(conn, ctx.site.id, rule.id, ctx.site.timezone))
 
 
 # ------------------------------------------------------------------ evaluation
@@ -320,16 +338,66 @@ def window_values(ctx: ToolContext, rule: RuleOut, lo: int, hi: int) -> pd.Serie
     return series[complete]
 
 
+@dataclass
+class Episode:
+    """One stretch in which a rule's condition held: from its first window to the start of the
+    windows that cleared it (None while it holds), with its worst value."""
+
+    start: int
+    peak: float
+    end: int | None = None
+    alert_id: int | None = None  # the stored alert it continues
+
+
+def _worse(condition: str, value: float, peak: float) -> bool:
+    return value > peak if condition in (">", ">=") else value < peak
+
+
+def episodes(
+    windows: Iterable[tuple[int, float]],
+    condition: str,
+    threshold: float,
+    since: int,
+    current: Episode | None = None,
+) -> list[Episode]:
+    """The episodes in a rule's window values (start, value), in time order: `current` (an
+    episode still open) carried on, and new ones starting at or after `since`. Pure: the same
+    scan serves the evaluation that stores alerts and the back-test that stores nothing."""
+    found = [current] if current is not None else []
+    clears, clear_start = 0, None
+    for start, value in windows:
+        if current is None:
+            if _compare(condition, value, threshold) and start >= since:
+                current = Episode(int(start), float(value))
+                found.append(current)
+            continue
+        if _worse(condition, value, current.peak):
+            current.peak = float(value)
+        if _cleared(condition, value, threshold):
+            clears, clear_start = clears + 1, clear_start or int(start)
+            if clears >= CLEAR_WINDOWS:
+                current.end = clear_start
+                current, clears, clear_start = None, 0, None
+        else:
+            clears, clear_start = 0, None
+    return found
+
+
 def evaluate_rules(ctx: ToolContext, since: int, until: int) -> list[AlertOut]:
-    """Evaluate every enabled rule on the windows in [since, until); returns alerts opened or
-    changed. Restart-safe and idempotent: an open episode is re-read from its start, and an
-    episode already stored is never stored twice."""
+    """Evaluate every enabled rule on the windows in [since, until) that it watches (none
+    before it was made or switched on); returns alerts opened or changed. Restart-safe and
+    idempotent: an open episode is re-read from its start, and an episode already stored is
+    never stored twice."""
     changed: list[int] = []
     with ctx.engine.connect() as conn:
         rules = [r for r in _rules(conn, ctx.site.id) if r.enabled]
+        starts = dict(conn.execute(select(AlertRule.id, AlertRule.active_from_ts)).all())
     for rule in rules:
+        watched_from = max(since, int(starts.get(rule.id) or since))
+        if watched_from >= until:
+            continue
         with ctx.engine.begin() as conn:
-            changed += _evaluate_rule(ctx, conn, rule, since, until)
+            changed += _evaluate_rule(ctx, conn, rule, watched_from, until)
     return [a for a in list_alerts(ctx, {"state": "all"}).alerts if a.id in changed]
 
 
@@ -341,30 +409,27 @@ def _evaluate_rule(
         .where(Alert.rule_id == rule.id, Alert.end_ts.is_(None))
         .order_by(Alert.start_ts.desc())
     ).first()
-    lo = min(since, int(open_alert.start_ts)) if open_alert else since
+    current = None
+    if open_alert is not None:
+        peak = float(open_alert.peak_value)
+        current = Episode(int(open_alert.start_ts), peak, alert_id=int(open_alert.id))
+    lo = min(since, current.start) if current else since
     values = window_values(ctx, rule, lo, until)
-    current = (int(open_alert.id), float(open_alert.peak_value)) if open_alert else None
-    clears, clear_start, touched = 0, None, []
-    for start, value in zip(values.index.to_numpy(np.int64), values.to_numpy(float), strict=True):
-        if current is None:
-            if _compare(rule.condition, value, rule.threshold) and start >= since:
-                current = (_open(conn, rule.id, int(start), value), value)
-                touched.append(current[0])
-            continue
-        alert_id, peak = current
-        worse = value > peak if rule.condition in (">", ">=") else value < peak
-        if worse:
-            conn.execute(update(Alert).where(Alert.id == alert_id).values(peak_value=value))
-            current = (alert_id, value)
-            touched.append(alert_id)
-        if _cleared(rule.condition, value, rule.threshold):
-            clears, clear_start = clears + 1, clear_start or int(start)
-            if clears >= CLEAR_WINDOWS:
-                conn.execute(update(Alert).where(Alert.id == alert_id).values(end_ts=clear_start))
-                touched.append(alert_id)
-                current, clears, clear_start = None, 0, None
-        else:
-            clears, clear_start = 0, None
+    windows = zip(
+        values.index.to_numpy(np.int64).tolist(), values.to_numpy(float).tolist(), strict=True
+    )
+    stored_peak = current.peak if current else None
+    touched = []
+    for episode in episodes(windows, rule.condition, rule.threshold, since, current):
+        if episode.alert_id is not None and (episode.peak, episode.end) == (stored_peak, None):
+            continue  # the open episode goes on as it was
+        alert_id = episode.alert_id or _open(conn, rule.id, episode.start, episode.peak)
+        conn.execute(
+            update(Alert)
+            .where(Alert.id == alert_id)
+            .values(peak_value=episode.peak, end_ts=episode.end)
+        )
+        touched.append(alert_id)
     return touched
 
 
@@ -424,8 +489,8 @@ def list_alerts(ctx: ToolContext, args: AlertsInput) -> AlertList:
                 rule=rules[r.rule_id].name,
                 meter=rules[r.rule_id].meter,
                 severity=rules[r.rule_id].severity,
-                start=_iso(r.start_ts, tz),
-                end=_iso(r.end_ts, tz) if r.end_ts is not None else None,
+                start=local_iso(r.start_ts, tz),
+                end=local_iso(r.end_ts, tz) if r.end_ts is not None else None,
                 peak_value=r.peak_value,
                 unit=rules[r.rule_id].unit,
                 state=r.state,
@@ -436,7 +501,7 @@ def list_alerts(ctx: ToolContext, args: AlertsInput) -> AlertList:
     )
 
 
-def _iso(ts: int, tz: str) -> str:
+def local_iso(ts: int, tz: str) -> str:
     return pd.Timestamp(int(ts), unit="s", tz="UTC").tz_convert(tz).isoformat()
 
 

@@ -315,6 +315,20 @@ def create_alert_rule(r: Result) -> list[str]:
     return [f"Created alert rule {_rule(r)}. I will raise an alert once per episode."]
 
 
+def backtest_alert_rule(r: Result) -> list[str]:
+    found = r["episodes"]
+    head = (
+        f"Back-test of {r['rule']} over {period_text(r['period'])} ({r['windows']} windows): "
+        f"it would have raised {len(found)} alert(s). Nothing was stored."
+    )
+    lines = [
+        f"- from {when(e['start'])} to {when(e['end']) if e['end'] else 'the end of the period'}, "
+        f"worst {number(e['peak_value'], r['unit'])}"
+        for e in found[:10]
+    ]
+    return [head, *lines, *([f"- … {len(found) - 10} more"] if len(found) > 10 else [])]
+
+
 def list_alert_rules(r: Result) -> list[str]:
     if not r["rules"]:
         return ["No alert rules are set up."]
@@ -383,6 +397,12 @@ def update_incident(r: Result) -> list[str]:
     return incidents.update_incident(r)
 
 
+def monthly_report(r: Result) -> list[str]:
+    from agent.report.answer import answer_lines
+
+    return answer_lines(r)
+
+
 WRITERS: dict[str, Callable[[Result], list[str]]] = {
     f.__name__: f
     for f in (
@@ -396,6 +416,7 @@ WRITERS: dict[str, Callable[[Result], list[str]]] = {
         energy_baseline,
         forecast,
         create_alert_rule,
+        backtest_alert_rule,
         list_alert_rules,
         update_alert_rule,
         list_alerts,
@@ -405,6 +426,7 @@ WRITERS: dict[str, Callable[[Result], list[str]]] = {
         list_incidents,
         get_incident,
         update_incident,
+        monthly_report,
     )
 }
 

@@ -632,6 +632,24 @@ def _knowledge(
     )
 
 
+MONTH = re.compile(
+    r"\b(\d{4}-\d{2}|(?:this|last|previous|current) month|(?:jan|feb|mar|apr|may|jun|jul|aug|"
+    r"sep|oct|nov|dec)[a-z]*(?: \d{4})?)\b"
+)
+
+
+def _report(
+    frame: Frame, cat: Catalogue, now: datetime, tools: set[str], question: str
+) -> Decision:
+    """The monthly report of the month named (the tool reads the words), else last month."""
+    if "monthly_report" not in tools:
+        return refuse("This installation does not make monthly reports.")
+    found = MONTH.search(frame.text)
+    notes = () if found else ("No month was given, so this is last month's report.",)
+    month = found.group(1) if found else "last month"
+    return Decision((Call("monthly_report", {"month": month}),), notes=notes)
+
+
 def _no_incidents(tools: set[str], name: str) -> Decision | None:
     if name in tools:
         return None
@@ -718,4 +736,5 @@ HANDLERS = {
     "incident_show": _incident_show,
     "incident_action": _incident_action,
     "incident_cancel": _incident_cancel,
+    "report": _report,
 }

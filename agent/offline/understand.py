@@ -15,6 +15,14 @@ from agent.offline.phrases import MONTHS, WEEKDAYS, Span, find_periods, shift
 
 Cue = tuple[str, str]
 
+# The monthly report asked for ("make me the November report", "the monthly report for
+# 2026-10"), not an incident's report or a baseline's reporting period.
+REPORT = (
+    r"\bmonthly (?:energy )?reports?\b|\b(?:energy|month'?s?|\d{4}-\d{2}|"
+    r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*(?: \d{4})?) reports?\b|"
+    r"\b(?:make|generate|create|produce|prepare|send|give|get|write|need|want)\b.{0,30}"
+    r"(?<!incident )\breport\b(?! (?:on|about) (?:the )?incidents?)"
+)
 # The first intent whose pattern matches wins, so the more specific ones come first.
 INTENTS: list[Cue] = [
     (
@@ -24,6 +32,7 @@ INTENTS: list[Cue] = [
     ),
     ("incident_action", incidents.ACTION),
     ("incident_show", incidents.SHOW),
+    ("report", REPORT),
     (
         "alert_update",
         r"\b(?:delete|remove|disable|enable|turn (?:off|on)|switch (?:off|on)|pause|"
@@ -292,6 +301,7 @@ def _status(intent: str | None, text: str, specific: bool) -> str | None:
 # Intents the how-to and definition cues never override (a knowledge one is decided already).
 KEEP_INTENT = (
     "sql",
+    "report",
     "alert_update",
     "alert_action",
     "alert_create",
