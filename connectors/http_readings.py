@@ -102,9 +102,15 @@ class _Unreadable:
 
 def _ndjson_items(body: bytes) -> tuple[list[Any], list[int]]:
     """The readings of an NDJSON body and the line (0-based) each came from; blank lines skip."""
+    raw = body.splitlines()
+    if all(map(bytes.strip, raw)):  # no blank line: every line parsed in one C loop
+        try:
+            return list(map(orjson.loads, raw)), list(range(len(raw)))
+        except orjson.JSONDecodeError:
+            pass  # a line that is not JSON: read line by line, each such line named
     items: list[Any] = []
     lines: list[int] = []
-    for number, line in enumerate(body.splitlines()):
+    for number, line in enumerate(raw):
         if not line.strip():
             continue
         try:

@@ -198,6 +198,29 @@ def test_posts_into_hours_already_holding_readings_keep_the_rollups_exact(engine
                 assert got["max"].tolist() == want["max"].tolist()
 
 
+@pytest.mark.parametrize("odd", [None, b"", b"{nope", b"  "])
+def test_an_ndjson_body_names_its_lines_and_stores_the_rest(
+    engine: Engine, odd: bytes | None
+) -> None:
+    """Lines of readings (with a blank line, a line that is not JSON, or neither): each
+    reading is stored, a bad line is named by its number, counting blank lines."""
+    post = make(engine)
+    lines = [
+        orjson.dumps({"meter": f"n{i % 4}", "metric": "energy", "ts": T0 - 60 * i, "value": i})
+        for i in range(200)
+    ]
+    if odd is not None:
+        lines.insert(50, odd)
+    result = post.post(b"\n".join(lines), "application/x-ndjson", "g")
+    assert [(r.index, r.reason) for r in result.rejected] == (
+        [(50, "the line is not JSON")] if odd == b"{nope" else []
+    )
+    assert result.stored == 200
+    for k in range(4):
+        want = sorted((T0 - 60 * i, float(i)) for i in range(k, 200, 4))
+        assert stored(engine, f"n{k}") == want
+
+
 ODD_CSV_ROWS = [
     (None, False),
     ("{ts}, c1", True),  # short
