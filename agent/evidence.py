@@ -266,6 +266,36 @@ def _rank_meters(r: dict[str, Any], out: _Parts) -> None:
     out.tables.append((f"{r['metric']} ranking, {when}", columns, rows))
 
 
+def _rank_sites(r: dict[str, Any], out: _Parts) -> None:
+    for ranking in r["rankings"]:
+        sites = ranking["ranking"]
+        title = f"{r['measure']} of {ranking['carrier']} per site, {r['period']}"
+        out.charts.append(
+            ChartSpec(
+                title,
+                ranking["unit"],
+                "bar",
+                [s["site"] for s in sites],
+                {ranking["carrier"]: [s["value"] for s in sites]},
+            )
+        )
+    columns = ["site", "carrier", "total", "unit", "floor area m2", "per m2", "from", "to"]
+    rows = [
+        [
+            f["site"],
+            f["carrier"],
+            _n(f["value"]),
+            f["unit"],
+            _n(f["floor_area_m2"]),
+            _n(f["per_m2"]),
+            f["period"]["start"][:10],
+            f["period"]["end"][:10],
+        ]
+        for f in r["sites"]
+    ]
+    out.tables.append((f"{r['measure']} per site, {r['period']}", columns, rows))
+
+
 def _split_consumption(r: dict[str, Any], out: _Parts) -> None:
     parts, meter, by = r["parts"], r["meter"], r["by"].replace("_", " ")
     when = period_text(r["period"])
@@ -533,6 +563,7 @@ BUILDERS: dict[str, Callable[[dict[str, Any], _Parts], None]] = {
     "compute_kpi": _compute_kpi,
     "compare_periods": _compare_periods,
     "rank_meters": _rank_meters,
+    "rank_sites": _rank_sites,
     "split_consumption": _split_consumption,
     "forecast": _forecast,
     "energy_baseline": _energy_baseline,

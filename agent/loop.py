@@ -94,7 +94,7 @@ class _BindTurn(AgentMiddleware[Any, TurnContext]):
     ) -> ModelResponse:
         ctx = request.runtime.context.tools
         if isinstance(request.model, OfflinePlanner):
-            turn = Turn(ctx.engine, ctx.site, ctx.now)
+            turn = Turn(ctx.engine, ctx.site_or_none, ctx.now)
             return handler(request.override(model=request.model.for_turn(turn)))
         return handler(request.override(system_message=SystemMessage(turn_prompt(ctx))))
 
@@ -231,8 +231,10 @@ class Agent:
     # ------------------------------------------------------------------ internals
 
     @property
-    def site(self) -> SiteRef:
-        return self.contexts.site
+    def site(self) -> SiteRef | None:
+        """The site the next turn is about; None when the store holds none, or several and
+        none was chosen (questions may still name one)."""
+        return self.contexts.current_site()
 
     def context(
         self, now: datetime | None = None, user: str | None = None, role: str | None = None

@@ -44,6 +44,7 @@ from store import catalog, queries
 from store import incidents as store
 from store.catalog import MeterRef, SiteRef
 from store.rollups import day_range
+from store.sites import missing_site
 from tools.alerts import AlertOut, evaluate_rules, list_alerts
 from tools.anomaly import Event, detect_anomalies
 from tools.base import AnalyticsConfig, ToolContext
@@ -172,7 +173,11 @@ class Watcher:
         self.engine = engine
         self.monthly = monthly  # sends the monthly report on the first working day
         self.contexts = contexts
-        self.site: SiteRef = contexts.site
+        site = contexts.current_site()
+        if site is None:
+            with engine.connect() as conn:
+                raise missing_site(conn)
+        self.site: SiteRef = site
         self.knowledge = knowledge
         self.notifiers = list(notifiers)
         self.summariser = summariser

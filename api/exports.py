@@ -110,7 +110,9 @@ def export_router() -> APIRouter:
 
         contexts = deps_of(request).contexts(site)
         tables = evidence_from_calls(body.tool_calls).tables
-        file = answer_file(tables, body.format, contexts.site.timezone, index=body.table)
+        chosen = contexts.current_site()  # times in the site's zone; UTC without one
+        tz = chosen.timezone if chosen is not None else "UTC"
+        file = answer_file(tables, body.format, tz, index=body.table)
         return file_response(file)
 
     return router

@@ -274,6 +274,7 @@ class BudgetSpec(_Model):
 class SiteSpec(_Model):
     name: Name
     timezone: str
+    aliases: list[Name] = Field(default_factory=list)  # other names a question may use
     country: Country | None = None
     region: str | None = None
     currency: Currency | None = None

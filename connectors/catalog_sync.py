@@ -45,6 +45,7 @@ from store.profile import (
     TouPeriodDef,
     Window,
 )
+from store.sites import site_names
 
 SeriesState = tuple[str, str, int | None]  # metric, unit, interval in seconds
 
@@ -154,9 +155,12 @@ def read_catalogue(conn: Connection, site_name: str) -> Catalogue:
     )
 
 
-def store_view(current: Catalogue) -> StoreView:
+def store_view(current: Catalogue, others: Mapping[str, Sequence[str]] | None = None) -> StoreView:
+    """What the checks see of the store: the site's catalogue, and the other sites' names and
+    aliases (`others`)."""
     site = current.site
     return StoreView(
+        other_sites={n: tuple(a) for n, a in (others or {}).items()},
         timezone=site.timezone if site else None,
         country=site.country if site else None,
         currency=site.profile.currency if site else None,
@@ -209,6 +213,8 @@ def desired_site(spec: SiteSpec, current: SiteState | None) -> SiteState:
     updates: dict[str, Any] = {}
     simple = ("currency", "floor_area_m2", "gas_calorific_value_kwh_per_m3")
     updates.update({key: getattr(spec, key) for key in simple if key in given})
+    if "aliases" in given:
+        updates["aliases"] = tuple(spec.aliases)
     if "shifts" in given:
         updates["shifts"] = (
             None
@@ -341,6 +347,7 @@ def site_changes(before: SiteState | None, after: SiteState) -> list[Change]:
         Change(subject, f"{subject}: {name} {_v(a)} -> {_v(b)}") for name, a, b in fields if a != b
     ]
     old, new = before.profile, after.profile
+    changes += _listed("site alias", old.aliases, new.aliases)
     if (old.shifts is None) != (new.shifts is None) and not (old.shifts or new.shifts):
         declared = "declared: none" if new.shifts is not None else "not declared"
         changes.append(Change("shift", f"{subject}: shifts {declared}"))
@@ -449,7 +456,8 @@ def apply_in(
     """`apply_plant` inside a transaction the caller holds (the importer's, say)."""
     plant = document.plant
     current = read_catalogue(conn, plant.site.name)
-    problems = check_plant(plant, store_view(current))
+    others = {n: a for n, a in site_names(conn).items() if n != plant.site.name}
+    problems = check_plant(plant, store_view(current, others))
     if problems:
         raise document.source.fail(problems)
     site = desired_site(plant.site, current.site)
@@ -541,6 +549,7 @@ def _site_data(site: SiteState) -> dict[str, Any]:
     data: dict[str, Any] = {
         "name": site.name,
         "timezone": site.timezone,
+        "aliases": list(p.aliases),
         "country": site.country,
         "region": site.region,
         "currency": p.currency,

@@ -212,8 +212,14 @@ def _series_key(site: Any, meter: Any, metric: Any) -> tuple[str, str, str] | st
 Group = tuple[str, str, str, Any]  # site, meter, metric, unit as given
 
 
+NO_SITE = (
+    "the reading names no 'site' and there is no default site (the store holds none or "
+    "several, and EMS_SITE is unset): name the site in each reading"
+)
+
+
 def _grouped(
-    items: list[Any], default_site: str
+    items: list[Any], default_site: str | None
 ) -> tuple[dict[Group, list[int]], list[tuple[int, str]]]:
     """The readings' positions by series and unit, and the readings that name no series."""
     groups = _grouped_at_once(items, default_site)
@@ -222,7 +228,7 @@ def _grouped(
     return _grouped_each(items, default_site)
 
 
-def _grouped_at_once(items: list[Any], default_site: str) -> dict[Group, list[int]] | None:
+def _grouped_at_once(items: list[Any], default_site: str | None) -> dict[Group, list[int]] | None:
     """`_grouped` for a body whose readings are all objects with 'ts' that name valid series:
     the fields are read in C loops and each distinct series is checked once. None when any
     reading needs the reading-by-reading path, which names its fault."""
@@ -252,7 +258,7 @@ def _grouped_at_once(items: list[Any], default_site: str) -> dict[Group, list[in
 
 
 def _grouped_each(
-    items: list[Any], default_site: str
+    items: list[Any], default_site: str | None
 ) -> tuple[dict[Group, list[int]], list[tuple[int, str]]]:
     """`_grouped` reading by reading, naming each reading that names no series."""
     groups: dict[Group, list[int]] = defaultdict(list)
@@ -266,6 +272,9 @@ def _grouped_each(
             continue
         if "ts" not in item and "timestamp" in item:
             item["ts"] = item["timestamp"]
+        if item.get("site", default_site) is None:
+            bad.append((i, NO_SITE))
+            continue
         try:
             key = _series_key(item.get("site", default_site), item.get("meter"), item.get("metric"))
         except TypeError:  # an unhashable site, meter or metric (a list, an object)
@@ -358,9 +367,11 @@ class ReadingsPost:
     def __init__(
         self,
         ingestor: Ingestor,
-        default_site: str,
+        default_site: str | Callable[[], str | None] | None,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        """`default_site` is the site of readings that name none, or what finds it at each
+        post (the store's only site, or the configured one); None: each reading names one."""
         self.ingestor = ingestor
         self.default_site = default_site
         self.clock = clock
@@ -376,7 +387,8 @@ class ReadingsPost:
         else:
             items = _csv_items(body)
         received = self.clock()
-        groups, bad = _grouped(items, self.default_site)
+        default = self.default_site() if callable(self.default_site) else self.default_site
+        groups, bad = _grouped(items, default)
         series = _checked(items, groups, received, bad)
         registers = {(m, k) for m, k in self.ingestor.cumulative}
         messages, indices = _decoded(series, registers)

@@ -55,10 +55,24 @@ def api_deps(app: App) -> ApiDeps:
         contexts=contexts,
         agent=Lazy(agent),
         tokens=token_store(app),
-        readings=ReadingsPost(ingestor, settings.site),
+        readings=ReadingsPost(ingestor, lambda: default_site(app)),
         settings=api_settings(settings),
         version=version(),
     )
+
+
+def default_site(app: App) -> str | None:
+    """The site of posted readings that name none: the configured one (a new name makes a new
+    site), else the store's only site; None when the store holds none or several."""
+    from common.errors import SiteNotChosen
+
+    if app.settings.site:
+        return app.settings.site
+    try:
+        site = app.site()
+    except SiteNotChosen:
+        return None
+    return site.name if site is not None else None
 
 
 def routers() -> list[APIRouter]:

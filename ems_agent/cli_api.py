@@ -72,7 +72,10 @@ def mcp(
     role: Annotated[
         str, typer.Option(help="Role the MCP client acts in: viewer (reads) or operator (writes).")
     ] = "viewer",
-    site: Annotated[str | None, typer.Option(help="Site (default EMS_SITE).")] = None,
+    site: Annotated[
+        str | None,
+        typer.Option(help="Site name or alias (default: the store's only site, else EMS_SITE)."),
+    ] = None,
 ) -> None:
     """Serve the tools over MCP on stdin/stdout, for an assistant that starts this command."""
     import anyio
@@ -85,8 +88,8 @@ def mcp(
     if role not in ROLES:
         raise BadTokenRequest(f"--role {role!r} is not one of {', '.join(ROLES)}")
     ctx = context()
-    if site:
-        ctx.settings.site = site
+    if site:  # an unknown name stops here, listing the sites
+        ctx.settings.site = ctx.require_site(site).name
     deps = api_deps(ctx)
     anyio.run(serve_stdio, deps, Principal("mcp-stdio", role))
 

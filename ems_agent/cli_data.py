@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from common.errors import EMSError
+from common.errors import HOW_TO_LOAD, EMSError
 from common.timeutil import from_epoch, zone
 from ems_agent.cli import (
     JsonFlag,
@@ -27,6 +27,7 @@ from ems_agent.cli import (
 
 if TYPE_CHECKING:
     from connectors.synth_load import Scenario
+    from ems_agent.app import App
     from store import catalog, queries
 
 DEFAULT_DAYS = 365
@@ -65,7 +66,13 @@ def import_csv(
     from store import catalog
 
     ctx = context()
-    site_name = site or ctx.settings.site
+    if not file.is_file():  # before asking for a site: the file is the first thing to fix
+        from connectors.tables import UnreadableFile
+
+        raise UnreadableFile(
+            f"{file}: no such file" if not file.exists() else f"{file} is a folder"
+        )
+    site_name = _import_site(ctx, site)
     with ctx.engine.connect() as conn:
         existing = {s.name: s for s in catalog.list_sites(conn)}.get(site_name)
     tz = timezone or (existing.timezone if existing else ctx.settings.timezone)
@@ -91,6 +98,29 @@ def import_csv(
         print_json(report)
         return
     _print_import(report, tz)
+
+
+def _import_site(ctx: App, named: str | None) -> str:
+    """The site imported readings belong to: the one named (by name or alias; a new name
+    makes a new site), else EMS_SITE, else the store's only site. An empty store, or several
+    sites, without either is an error saying how to name one."""
+    from common.errors import NoSite, UnknownSite
+    from store.sites import find_site
+
+    wanted = named or ctx.settings.site
+    if wanted and wanted.strip():
+        with ctx.engine.connect() as conn:
+            try:
+                return find_site(conn, wanted).name
+            except UnknownSite:
+                return wanted.strip()
+    site = ctx.site()  # the only site; SiteNotChosen among several
+    if site is None:
+        raise NoSite(
+            "the store has no site yet: name the site these readings belong to with "
+            "--site NAME (or set EMS_SITE)"
+        )
+    return site.name
 
 
 def _print_import(report: object, tz: str) -> None:
@@ -139,12 +169,13 @@ def _local(ts: int | None, tz: str) -> str:
 def meters(site: SiteOption = None, as_json: JsonFlag = False) -> None:
     """List sites, meters and their series with units, first and last reading and counts."""
     from store import catalog, queries
+    from store.sites import find_site
 
     ctx = context()
     with ctx.engine.connect() as conn:
         sites = catalog.list_sites(conn)
         if site:
-            sites = [catalog.get_site(conn, site)]
+            sites = [find_site(conn, site)]
         listing = []
         for s in sites:
             pairs = catalog.list_series(conn, s.id)
@@ -154,7 +185,7 @@ def meters(site: SiteOption = None, as_json: JsonFlag = False) -> None:
         print_json({"sites": [_site_json(*entry) for entry in listing]})
         return
     if not listing:
-        out.print("The store is empty: run `ems-agent demo` or `ems-agent import-csv FILE`.")
+        out.print(f"The store is empty: {HOW_TO_LOAD}.", highlight=False)
     for s, meter_refs, pairs, stats in listing:
         table = make_table(
             "meter",

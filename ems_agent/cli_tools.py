@@ -75,12 +75,17 @@ def _option_type(info: FieldInfo) -> tuple[Any, Any]:
 def _parameters(model: type[BaseModel]) -> list[inspect.Parameter]:
     params = []
     for name, info in model.model_fields.items():
+        if name == "site":  # the command's own --site makes the whole context that site's
+            continue
         kind, default = _option_type(info)
         choices = typing.get_args(info.annotation)
         help_text = info.description or ""
         if typing.get_origin(info.annotation) is typing.Literal:
             help_text += f" One of: {', '.join(map(str, choices))}."
-        option = typer.Option(f"--{name.replace('_', '-')}", help=help_text)
+        flag = f"--{name.replace('_', '-')}"
+        if kind is bool:  # either way on the command line, whatever the default
+            flag = f"{flag}/--no-{flag[2:]}"
+        option = typer.Option(flag, help=help_text)
         params.append(
             inspect.Parameter(
                 name,

@@ -108,6 +108,19 @@ def test_bad_readings_are_named_by_index_kept_as_dead_letters_and_the_rest_store
     assert any(reason.startswith("reading 1:") and '"high"' in raw for _, reason, raw in kept)
 
 
+def test_readings_without_a_site_need_a_default_site(engine: Engine) -> None:
+    defaults: list[str | None] = [None, "plant"]
+    post = ReadingsPost(
+        Ingestor(engine, timezone="Europe/Berlin"), lambda: defaults.pop(0), clock=lambda: NOW
+    )
+    body = json.dumps([{"meter": "m1", "metric": "energy", "ts": T0, "value": 4.0}]).encode()
+    result = post.post(body, "application/json", "test")
+    assert result.stored == 0 and "names no 'site'" in result.rejected[0].reason
+    assert "EMS_SITE" in result.rejected[0].reason
+    assert post.post(body, "application/json", "test").stored == 1  # the store's site, found later
+    assert stored(engine, "m1") == [(T0, 4.0)]
+
+
 def test_nothing_of_an_unreadable_body_is_stored(engine: Engine) -> None:
     post = make(engine)
     with pytest.raises(BadBody, match="not JSON"):
@@ -313,5 +326,5 @@ def test_json_ndjson_and_csv_bodies_through_the_api(served: Served) -> None:
     assert all_bad.status_code == 422 and all_bad.json()["stored"] == 0
     assert unreadable.status_code == 400 and unreadable.json()["error"] == "BadBody"
     assert xml.status_code == 415
-    site = served.app.settings.site
+    site = served.app.require_site().name  # readings naming no site: the store's only one
     assert stored(served.app.engine, "gw-nd", site=site) == [(now - 1800, 1.25), (now - 900, 2.5)]

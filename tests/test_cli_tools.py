@@ -89,7 +89,23 @@ def test_list_options_and_human_output() -> None:
     )
     assert {t["meter"] for t in data["totals"]} == {"chiller", "boiler"}
     code, stdout, _ = invoke("rank-meters", "--period", "last week", "--now", NOW)
-    assert code == 0 and "ranking" in stdout and "main-incomer" not in stdout.split("ranking")[1]
+    assert code == 0 and "ranking" in stdout
+    ranked = stdout.split("ranking")[1].split("unmetered")[0]
+    assert "line-a" in ranked and "main-incomer" not in ranked  # a parent is not its own child
+
+
+def test_a_true_by_default_flag_can_be_turned_off() -> None:
+    per_m2 = invoke_json("rank-sites", "--period", "last week")
+    totals = invoke_json("rank-sites", "--period", "last week", "--no-per-m2")
+    assert per_m2["per_m2"] is True and totals["per_m2"] is False
+    (site,) = {f["site"] for f in totals["sites"]}
+    electricity = next(r for r in totals["rankings"] if r["carrier"] == "electricity")
+    area = next(f["floor_area_m2"] for f in per_m2["sites"] if f["carrier"] == "electricity")
+    per_m2_value = next(r for r in per_m2["rankings"] if r["carrier"] == "electricity")
+    assert electricity["ranking"][0]["value"] == pytest.approx(
+        per_m2_value["ranking"][0]["value"] * area
+    )
+    assert site == "demo-plant"
 
 
 def test_bad_arguments_and_unknown_meters_are_one_clear_line() -> None:

@@ -25,7 +25,7 @@ from pydantic import Field
 from common.errors import InsufficientData
 from store import catalog, queries
 from tools import resolve
-from tools.base import ToolContext, ToolInput, ToolResult, tool
+from tools.base import SiteInput, ToolContext, ToolResult, tool
 from tools.calendar import closed_days, in_window
 from tools.coverage import find_gaps
 
@@ -63,7 +63,7 @@ EXTRA = "extra shift"  # production on a day the shift plan has off
 Severity = Literal["info", "warning", "critical"]
 
 
-class AnomalyInput(ToolInput):
+class AnomalyInput(SiteInput):
     meters: list[str] = Field(
         default_factory=list, description="Meter names or aliases; empty for every energy meter."
     )
@@ -194,10 +194,13 @@ def _degree_names() -> list[str]:
     return [f"heat{b:g}" for b in HEAT_BASES] + [f"cool{b:g}" for b in COOL_BASES]
 
 
-def _daily(ctx: ToolContext, series_id: int, lo: int, hi: int, drivers: pd.DataFrame) -> Daily:
+def _daily(
+    ctx: ToolContext, target: resolve.Target, lo: int, hi: int, drivers: pd.DataFrame
+) -> Daily:
     """Complete days only: a day with missing quarter-hours is a data problem, not a drop."""
     with ctx.engine.connect() as conn:
-        frame = queries.rollups(conn, [series_id], 86400, lo, hi, tz=ctx.site.timezone)
+        frame = queries.rollups(conn, [target.series.id], 86400, lo, hi, tz=ctx.site.timezone)
+    frame = resolve.scaled_frame(frame, [target])  # gas read in m3: in kWh
     frame = frame[frame["n"] >= 88].set_index("bucket")
     table = drivers.reindex(frame.index)
     weather = [c for c in table.columns if c != "production"]
@@ -741,8 +744,8 @@ def detect_anomalies(ctx: ToolContext, args: AnomalyInput) -> AnomalyResult:
     caveats: list[str] = []
     for target in found:
         meter_price = ctx.config.gas_price_per_kwh if target.meter.kind == "gas" else price
-        train = _daily(ctx, target.series.id, train_lo, period.start_ts, drivers)
-        test = _daily(ctx, target.series.id, period.start_ts, end, drivers)
+        train = _daily(ctx, target, train_lo, period.start_ts, drivers)
+        test = _daily(ctx, target, period.start_ts, end, drivers)
         found_here, notes = _daily_events(target.meter.name, train, test, tz, meter_price)
         events += found_here
         caveats += notes
@@ -750,6 +753,7 @@ def detect_anomalies(ctx: ToolContext, args: AnomalyInput) -> AnomalyResult:
             quarters = queries.rollups(
                 conn, [target.series.id], 900, period.start_ts - 21 * 86400, end, tz=tz
             )
+        quarters = resolve.scaled_frame(quarters, [target])
         kinds = _kinds_by_date(ctx, quarters, drivers)
         events += spike_events(target.meter.name, quarters, tz, period.start_ts, meter_price, kinds)
         if args.include_data_quality:

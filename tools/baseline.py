@@ -15,7 +15,7 @@ from store import catalog, queries
 from store.catalog import MeterRef
 from store.schema import BaselineModel, EventLabel
 from tools import resolve
-from tools.base import ToolContext, ToolInput, ToolResult, tool
+from tools.base import SiteInput, ToolContext, ToolResult, tool
 from tools.mv import ASHRAE_LIMITS, Fit, fit_model, savings
 from tools.periods import Period
 
@@ -29,7 +29,7 @@ def _default_drivers() -> list[Driver]:
     return ["temperature", "production"]
 
 
-class BaselineInput(ToolInput):
+class BaselineInput(SiteInput):
     meter: str = Field(description="Meter name or alias whose energy to model.")
     baseline: str = Field(
         description="Baseline period (ideally 12 months), e.g. '2025' or '2025-01..2025-12-31'."
@@ -141,6 +141,7 @@ def model_frame(
             conn, [target.series.id], step, period.start_ts, period.end_ts, tz=ctx.site.timezone
         )
         pairs = catalog.list_series(conn, ctx.site.id)
+    days = resolve.scaled_frame(days, [target])  # gas read in m3: in kWh
     frame = pd.DataFrame(
         {"energy": days.set_index("bucket")["sum"], "n": days.set_index("bucket")["n"]}
     )

@@ -8,10 +8,10 @@ from pydantic import Field
 
 from store import queries
 from tools import resolve
-from tools.base import ToolContext, ToolInput, ToolResult, tool
+from tools.base import SiteInput, ToolContext, ToolResult, tool
 
 
-class CoverageInput(ToolInput):
+class CoverageInput(SiteInput):
     meters: list[str] = Field(
         default_factory=list, description="Meter names or aliases; empty for every meter."
     )

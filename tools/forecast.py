@@ -11,13 +11,13 @@ from pydantic import Field
 from common.errors import InsufficientData
 from store import queries
 from tools import resolve
-from tools.base import ToolContext, ToolInput, ToolResult, tool
+from tools.base import SiteInput, ToolContext, ToolResult, tool
 
 HISTORY_WEEKS = 8
 WEEK_QUARTERS = 7 * 96
 
 
-class ForecastInput(ToolInput):
+class ForecastInput(SiteInput):
     meter: str = Field(description="Meter name or alias.")
     horizon: Literal["24h", "7d"] = Field(default="24h", description="'24h' or '7d' ahead.")
     demand_limit_kw: float | None = Field(
@@ -89,6 +89,7 @@ def forecast(ctx: ToolContext, args: ForecastInput) -> ForecastResult:
         history = queries.rollups(
             conn, [target.series.id], 900, now - HISTORY_WEEKS * 7 * 86400, now, tz=tz
         )
+    history = resolve.scaled_frame(history, [target])  # gas read in m3: in kWh
     if len(history) < 2 * WEEK_QUARTERS:
         raise InsufficientData(
             f"{target.meter.name} has {len(history)} quarter-hours of recent data; a forecast "

@@ -15,7 +15,7 @@ from common.errors import InsufficientData
 from store import queries
 from store.catalog import SeriesRef
 from tools import resolve
-from tools.base import ToolContext, ToolInput, ToolResult, tool
+from tools.base import SiteInput, ToolContext, ToolResult, tool
 from tools.economics import Cost, NoTariff, energy_cost
 from tools.periods import Period, iso_times
 
@@ -33,7 +33,7 @@ Array = npt.NDArray[np.float64]
 QUARTER_H = 0.25
 
 
-class KpiInput(ToolInput):
+class KpiInput(SiteInput):
     kpi: KpiName = Field(
         description="'energy' (kWh), 'peak_demand' (highest 15-minute average kW and when), "
         "'load_factor' (average/peak), 'sec' (kWh per unit produced), 'cost' (time-of-use "
@@ -121,7 +121,8 @@ def base_load(q: Quarters) -> tuple[float, float]:
 # ------------------------------------------------------------------ the tool
 
 
-def _quarters(ctx: ToolContext, series: SeriesRef, period: Period) -> Quarters:
+def _quarters(ctx: ToolContext, series: SeriesRef, period: Period, factor: float = 1.0) -> Quarters:
+    """The series' 15-minute rollups over the period, times `factor` (gas m3 to kWh)."""
     with ctx.engine.connect() as conn:
         frame = queries.rollups(
             conn, [series.id], 900, period.start_ts, period.end_ts, tz=ctx.site.timezone
@@ -129,7 +130,7 @@ def _quarters(ctx: ToolContext, series: SeriesRef, period: Period) -> Quarters:
     step_h = max(series.interval_s or 900, 900) / 3600
     return Quarters(
         frame["bucket"].to_numpy(np.int64),
-        frame["sum"].to_numpy(np.float64),
+        frame["sum"].to_numpy(np.float64) * factor,
         ctx.site.timezone,
         step_h,
     )
@@ -168,7 +169,7 @@ def compute_kpi(ctx: ToolContext, args: KpiInput) -> KpiResult:
     a meter last week", "what did this meter cost in September", "SEC of a production line"."""
     period = resolve.period(ctx, args.period)
     target = resolve.targets(ctx, [args.meter], "energy")[0]
-    q = _quarters(ctx, target.series, period)
+    q = _quarters(ctx, target.series, period, target.factor)
     if len(q.kwh) == 0:
         raise InsufficientData(f"no energy readings for {target.meter.name} in {period.describe()}")
     out = _HANDLERS[args.kpi](ctx, args, target, q, period)
@@ -182,8 +183,13 @@ def compute_kpi(ctx: ToolContext, args: KpiInput) -> KpiResult:
         details=out.details,
         points=out.points,
         source="store rollups (15-minute energy)",
-        caveats=[*out.caveats, *_coverage_caveats(q, period, ctx)],
+        caveats=[*out.caveats, *_coverage_caveats(q, period, ctx), *_converted(target, q)],
     )
+
+
+def _converted(target: resolve.Target, q: Quarters) -> list[str]:
+    """The conversion of a gas meter read in m3, as the answer states it."""
+    return [target.conversion(float(q.kwh.sum()) / target.factor)] if target.converted else []
 
 
 Details = dict[str, float | str | None]

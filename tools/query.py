@@ -12,7 +12,7 @@ from common.errors import InsufficientData
 from common.timeutil import zone
 from store import queries
 from tools import resolve
-from tools.base import ToolContext, ToolInput, ToolResult, tool
+from tools.base import SiteInput, ToolContext, ToolResult, tool
 from tools.periods import iso_times
 
 Grain = Literal["total", "15min", "hour", "day", "week", "month"]
@@ -20,7 +20,7 @@ Statistic = Literal["auto", "sum", "avg", "min", "max"]
 GRAIN_SECONDS = {"15min": 900, "hour": 3600, "day": 86400, "week": 86400, "month": 86400}
 
 
-class MetricQuery(ToolInput):
+class MetricQuery(SiteInput):
     meters: list[str] = Field(
         default_factory=list,
         description="Meter names or aliases as the catalogue lists them; empty for every meter "
@@ -71,6 +71,9 @@ class QueryResult(ToolResult):
     totals: list[MeterValue]
     points: list[Point]
     source: str
+    conversions: list[str] = Field(
+        default_factory=list, description="how converted values were found (gas m3 to kWh)"
+    )
 
 
 def _statistic(requested: Statistic, additive: bool) -> str:
@@ -109,13 +112,14 @@ def query_metric(ctx: ToolContext, args: MetricQuery) -> QueryResult:
     ids = {t.series.id: t for t in found}
     now = int(ctx.now.timestamp())
     with ctx.engine.connect() as conn:
-        totals = queries.period_totals(conn, list(ids), period.start_ts, period.end_ts, tz=tz)
+        stored = queries.period_totals(conn, list(ids), period.start_ts, period.end_ts, tz=tz)
+        totals = resolve.scaled_totals(stored, found)
         points: list[Point] = []
         if args.grain != "total":
             frame = queries.rollups(
                 conn, list(ids), GRAIN_SECONDS[args.grain], period.start_ts, period.end_ts, tz=tz
             )
-            points = _points(frame, ids, args.grain, stat, tz)
+            points = _points(resolve.scaled_frame(frame, found), ids, args.grain, stat, tz)
     values = [
         MeterValue(
             meter=t.meter.name,
@@ -137,14 +141,15 @@ def query_metric(ctx: ToolContext, args: MetricQuery) -> QueryResult:
             "check the period or the meter's data coverage"
         )
     return QueryResult(
-        metric=found[0].series.metric,
-        unit=found[0].series.unit,
+        metric=resolve.ENERGY if found[0].converted else found[0].series.metric,
+        unit=found[0].unit,
         statistic=stat,
         grain=args.grain,
         period=period.as_dict(),
         totals=values,
         points=points,
         source=f"store rollups ({'daily + 15-minute' if args.grain == 'total' else args.grain})",
+        conversions=resolve.conversions(found, stored),
     )
 
 

@@ -11,7 +11,7 @@ from pydantic import Field
 from common.errors import InsufficientData
 from store import queries
 from tools import resolve
-from tools.base import ToolContext, ToolInput, ToolResult, tool
+from tools.base import SiteInput, ToolContext, ToolResult, tool
 from tools.calendar import closed_days, in_window, local_clock, shift_of
 from tools.economics import NoTariff, price_intervals
 
@@ -19,7 +19,7 @@ SplitBy = Literal["weekday_weekend", "shift", "tou", "hour_of_day", "day_of_week
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
-class SplitInput(ToolInput):
+class SplitInput(SiteInput):
     meter: str = Field(description="Meter name or alias.")
     period: str = Field(description="Period, e.g. 'last month' or '2025-Q3'.")
     by: SplitBy = Field(
@@ -103,6 +103,7 @@ def split_consumption(ctx: ToolContext, args: SplitInput) -> SplitResult:
         frame = queries.rollups(
             conn, [target.series.id], 900, period.start_ts, period.end_ts, tz=ctx.site.timezone
         )
+    frame = resolve.scaled_frame(frame, [target])  # gas read in m3: in kWh
     if frame.empty:
         raise InsufficientData(
             f"no {args.metric} readings for {target.meter.name} in {period.describe()}"
@@ -140,7 +141,7 @@ def split_consumption(ctx: ToolContext, args: SplitInput) -> SplitResult:
         meter=target.meter.name,
         metric=target.series.metric,
         # An hourly profile of energy is an average power.
-        unit="kW" if args.by == "hour_of_day" and additive else target.series.unit,
+        unit="kW" if args.by == "hour_of_day" and additive else target.unit,
         by=args.by,
         period=period.as_dict(),
         parts=parts,

@@ -206,6 +206,41 @@ def rank_meters(r: Result) -> list[str]:
         )
     if r.get("excluded_totals"):
         lines.append(f"Totals left out of the ranking: {', '.join(r['excluded_totals'])}.")
+    lines.extend(_unmetered(r))
+    if r.get("left_out"):
+        lines.append(f"Not ranked ({r.get('carrier', '')} only): {', '.join(r['left_out'])}.")
+    lines.extend(f"Converted: {c}." for c in r.get("conversions", []))
+    return [*lines, _source(r)]
+
+
+def _unmetered(r: Result) -> list[str]:
+    """Each parent's unmetered remainder, or why there is none."""
+    lines = []
+    for u in r.get("unmetered", []):
+        if u["unmetered"] is not None:
+            share = f" ({u['share_percent']:.1f}%)" if u["unmetered"] > 0 else ""
+            lines.append(
+                f"Unmetered remainder of {u['meter']}: {number(u['unmetered'], r['unit'])}{share}."
+            )
+        if u.get("note"):
+            lines.append(f"{u['meter']}: {u['note']}.")
+    return lines
+
+
+def rank_sites(r: Result) -> list[str]:
+    per = " per m2" if r["per_m2"] else ""
+    lines = []
+    for i, ranking in enumerate(r["rankings"]):
+        # a blank line ends the list before: each carrier's ranking is numbered from 1
+        head = f"Sites by {ranking['carrier']} {r['measure']}{per}, {r['period']}:"
+        lines.append(f"\n{head}" if i else head)
+        lines.extend(
+            f"{s['rank']}. **{s['site']}**: {number(s['value'], ranking['unit'])}"
+            for s in ranking["ranking"]
+        )
+        if ranking["not_ranked"]:
+            lines.append(f"Not ranked: {', '.join(ranking['not_ranked'])}.")
+    lines.extend(f"Converted: {c}." for c in r.get("conversions", []))
     return [*lines, _source(r)]
 
 
@@ -410,6 +445,7 @@ WRITERS: dict[str, Callable[[Result], list[str]]] = {
         compute_kpi,
         compare_periods,
         rank_meters,
+        rank_sites,
         split_consumption,
         data_coverage,
         detect_anomalies,

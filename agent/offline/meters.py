@@ -39,7 +39,7 @@ class MeterInfo:
 class Catalogue:
     """The site's meters as the question finder sees them, loaded once per question."""
 
-    site: SiteRef
+    site: SiteRef | None
     meters: list[MeterInfo]
     _keys: list[tuple[str, MeterInfo]] = field(default_factory=list)
 
@@ -65,7 +65,9 @@ class Catalogue:
         return [m for m in self.meters if metric in m.metrics]
 
 
-def load_catalogue(engine: Engine, site: SiteRef) -> Catalogue:
+def load_catalogue(engine: Engine, site: SiteRef | None) -> Catalogue:
+    if site is None:  # a turn without a site knows no meters
+        return Catalogue(None, [])
     with engine.connect() as conn:
         meters = catalog.list_meters(conn, site.id)
         series = catalog.list_series(conn, site.id)

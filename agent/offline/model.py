@@ -40,7 +40,10 @@ from agent.offline.understand import (
     merge,
     read,
 )
+from common.errors import UnknownSite
 from store.catalog import SiteRef
+from store.sites import missing_site, site_in_text
+from tools.registry import all_tools
 
 MODEL_NAME = "offline-planner"
 # Error classes (the tool error's prefix) and what the answer then is.
@@ -53,6 +56,8 @@ CLARIFY_ERRORS = {
     "NoteRequired",
 }
 REFUSE_ERRORS = {"UnsafeQuery", "NotAllowed", "QueryRefused"}
+# Tools that answer without a site: a turn without one may still call them.
+SITE_FREE = frozenset({"search_knowledge", "rank_sites"})
 
 
 @dataclass(frozen=True)
@@ -60,7 +65,7 @@ class Turn:
     """What the offline model needs to know about the turn it answers."""
 
     engine: Engine
-    site: SiteRef
+    site: SiteRef | None  # None: the store holds no site, or several and none was chosen
     now: datetime
 
 
@@ -126,11 +131,33 @@ class OfflinePlanner(BaseChatModel):
             (i for i, m in enumerate(messages) if isinstance(m, HumanMessage)), default=-1
         )
         results = [m for m in messages[last_human + 1 :] if isinstance(m, ToolMessage)]
-        cat = load_catalogue(self.turn.engine, self.turn.site)
+        try:
+            named = self._named_site(messages[: last_human + 1])
+        except UnknownSite as exc:
+            return _text(f"I could not answer that: {exc}.", "clarify")
+        cat = load_catalogue(self.turn.engine, named or self.turn.site)
         frame = self._frame(messages[: last_human + 1], cat)
         if results:
             return self._answer(messages[last_human + 1 :], results, frame, cat)
-        return self._plan(frame, cat, str(messages[last_human].content) if last_human >= 0 else "")
+        question = str(messages[last_human].content) if last_human >= 0 else ""
+        return self._plan(frame, cat, question, named)
+
+    def _named_site(self, history: list[BaseMessage]) -> SiteRef | None:
+        """The site the conversation's latest question naming one is about (a follow-up stays
+        there); UnknownSite, listing the sites, when the last question names none held."""
+        assert self.turn is not None
+        questions = [str(m.content) for m in history if isinstance(m, HumanMessage)]
+        with self.turn.engine.connect() as conn:
+            for i, text in enumerate(reversed(questions)):
+                try:
+                    site = site_in_text(conn, text)
+                except UnknownSite:
+                    if i == 0:
+                        raise
+                    continue  # answered at the time
+                if site is not None:
+                    return site
+        return None
 
     def _frame(self, history: list[BaseMessage], cat: Catalogue) -> Frame:
         """The current question's frame, follow-ups resolved against the earlier questions and
@@ -160,13 +187,23 @@ class OfflinePlanner(BaseChatModel):
             frame = current
         return frame or Frame()
 
-    def _plan(self, frame: Frame, cat: Catalogue, question: str) -> AIMessage:
+    def _plan(
+        self, frame: Frame, cat: Catalogue, question: str, named: SiteRef | None = None
+    ) -> AIMessage:
         assert self.turn is not None
         if _bare_reply(question) and frame.intent != "incident_cancel":
             return _text(
                 "Nothing is waiting for your confirmation. What would you like to know?", "clarify"
             )
         decision = plan(frame, cat, self.turn.now, set(self.tool_names), question)
+        if named is not None and named != self.turn.site:
+            decision = _at_site(decision, named)
+        elif self.turn.site is None and not (
+            decision.calls and all(c.name in SITE_FREE for c in decision.calls)
+        ):
+            with self.turn.engine.connect() as conn:
+                reason = missing_site(conn)
+            return _text(f"I could not answer that: {reason}.", "refuse")
         if decision.calls:
             calls = [
                 {
@@ -229,6 +266,18 @@ def _with_context(current: Frame, before: Frame | None, subject: str | None, ans
     return replace(current, extras=current.extras | {"context": about})
 
 
+def _at_site(decision: Decision, site: SiteRef) -> Decision:
+    """The calls of a question about another site than the turn's, each told that site."""
+    tools = all_tools()
+    calls = tuple(
+        replace(c, args=c.args | {"site": site.name})
+        if c.name in tools and "site" in tools[c.name].input_model.model_fields
+        else c
+        for c in decision.calls
+    )
+    return replace(decision, calls=calls)
+
+
 def _incident_view(frame: Frame, turn: Turn) -> incidents.View:
     """How an incident listing is shown: the question's period, and one in full when the
     question was about one incident ("what happened with the compressor-2 incident?")."""
@@ -239,7 +288,8 @@ def _incident_view(frame: Frame, turn: Turn) -> incidents.View:
     span = next((p for p in frame.periods if not p.relative), None)
     if span is None:
         return incidents.View(now=turn.now, detail=detail, severity=severity)
-    period = resolve_period(span.period, turn.now, turn.site.timezone)
+    tz = turn.site.timezone if turn.site is not None else "UTC"
+    period = resolve_period(span.period, turn.now, tz)
     return incidents.View(period.start, period.end, span.label, turn.now, detail, severity)
 
 

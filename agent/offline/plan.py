@@ -52,8 +52,18 @@ def refuse(message: str) -> Decision:
     return Decision(message=message, outcome="refuse")
 
 
+# A question comparing the sites of a portfolio ("which site used the most per m2?").
+PORTFOLIO = re.compile(
+    r"\b(?:which|what)\s+(?:of\s+(?:our|the|my)\s+)?(?:sites?|plants)\b|"
+    r"\b(?:rank|ranking|compare|across|between|among)\b.*\b(?:sites|plants)\b|\bper site\b"
+)
+SITE_INTENTS = (None, "query", "kpi", "rank", "rank_kpi", "compare")
+
+
 def plan(frame: Frame, cat: Catalogue, now: datetime, tools: set[str], question: str) -> Decision:
     """The tool calls that answer `frame`, or a message instead."""
+    if "rank_sites" in tools and frame.intent in SITE_INTENTS and PORTFOLIO.search(frame.text):
+        return _rank_sites(frame)
     handler = HANDLERS.get(frame.intent or "")
     if handler is None:
         if frame.meters or frame.ambiguous or frame.metric != "energy":
@@ -310,6 +320,26 @@ def _rank(frame: Frame, cat: Catalogue, now: datetime, tools: set[str], question
     if frame.kind:
         args["kind"] = frame.kind
     return Decision((Call("rank_meters", args),))
+
+
+def _rank_sites(frame: Frame) -> Decision:
+    """The portfolio: per m2 when the question says so, else the sites' totals."""
+    span = _needs_period(frame)
+    if isinstance(span, Decision):
+        return span
+    measure = frame.kpi if frame.kpi in ("cost", "carbon") else "energy"
+    args: dict[str, Any] = {
+        "period": span.period,
+        "measure": measure,
+        "per_m2": "intensity" in frame.kpis,
+    }
+    if frame.kind:
+        args["carrier"] = frame.kind
+    if re.search(
+        r"\ball (?:the )?(?:energy|carriers)\b|\bcarriers? (?:together|combined)\b", frame.text
+    ):
+        args["mix_carriers"] = True
+    return Decision((Call("rank_sites", args),))
 
 
 def _split(frame: Frame, cat: Catalogue, now: datetime, tools: set[str], question: str) -> Decision:

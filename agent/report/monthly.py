@@ -80,7 +80,12 @@ class MonthlyReports:
 
     def __post_init__(self) -> None:
         self.senders = [n for n in self.notifiers if isinstance(n, ReportNotifier)]
-        self.key = f"monthly_report:{self.contexts.site.name}"
+        site = self.contexts.current_site()
+        if site is None:  # the watcher sends it, and watches one site
+            from common.errors import NoSite
+
+            raise NoSite()
+        self.key = f"monthly_report:{site.name}"
 
     def due_month(self, ctx: ToolContext) -> date | None:
         """The month whose report is due at ctx.now (its first day), or None before the first
