@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
@@ -45,6 +46,10 @@ def api(
     ctx = context()
     stop = wait_for_stop()
     handle = start_api(ctx, host, port)
+    # The start-up's objects (modules, schemas, the app) live as long as the server: kept out
+    # of the collector's full passes, which would otherwise walk them every few large posts.
+    gc.collect()
+    gc.freeze()
     try:
         if as_json:
             print_json(
