@@ -95,12 +95,20 @@ class Quarters:
 # ------------------------------------------------------------------ pure computation
 
 
+def local_offsets(start: npt.NDArray[np.int64], tz: str) -> npt.NDArray[np.int64]:
+    """Each time's offset from UTC in the site's zone, in seconds (+19800 at +05:30)."""
+    local = pd.DatetimeIndex(pd.to_datetime(start, unit="s", utc=True)).tz_convert(tz)
+    naive = local.tz_localize(None).to_numpy().astype("datetime64[s]").astype(np.int64)
+    return naive - start
+
+
 def peak_demand(q: Quarters, window_s: int = 900) -> tuple[float, int]:
-    """Highest average kW over fixed demand windows (15, 30 or 60 minutes) and its start."""
+    """Highest average kW over fixed demand windows (15, 30 or 60 minutes) and its start.
+    Windows follow the site's clock (a +05:30 site's hour starts at :00 local, not UTC)."""
     if window_s <= q.step_h * 3600:
         i = int(np.argmax(q.kwh))
         return float(q.kw[i]), int(q.start[i])
-    window = q.start - np.mod(q.start, window_s)
+    window = q.start - np.mod(q.start + local_offsets(q.start, q.tz), window_s)
     starts, inverse = np.unique(window, return_inverse=True)
     sums = np.bincount(inverse, weights=q.kwh)
     i = int(np.argmax(sums))
