@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from pydantic import Field
 
 from common.errors import InsufficientData
 from store import catalog, queries
 from tools import resolve
 from tools.base import ToolContext, ToolInput, ToolResult, tool
-from tools.query import Statistic, _statistic, _value
+from tools.periods import Period
+from tools.query import Statistic, _expected, _statistic, _value
 
 
 class CompareInput(ToolInput):
@@ -32,6 +35,12 @@ class Change(ToolResult):
     reference_value: float | None
     difference: float | None
     percent: float | None = Field(description="change in % of the reference value")
+    coverage: float | None = Field(
+        default=None, description="share of the period's expected readings present (0..1)"
+    )
+    reference_coverage: float | None = Field(
+        default=None, description="share of the reference period's expected readings present"
+    )
 
 
 class CompareResult(ToolResult):
@@ -42,6 +51,10 @@ class CompareResult(ToolResult):
     reference: dict[str, str]
     changes: list[Change]
     source: str
+    caveats: list[str] = Field(
+        default_factory=list,
+        description="periods without data or with gaps: a change over them is not a change",
+    )
 
 
 @tool(CompareInput)
@@ -59,6 +72,7 @@ def compare_periods(ctx: ToolContext, args: CompareInput) -> CompareResult:
         now = queries.period_totals(conn, ids, period.start_ts, period.end_ts, tz=tz)
         then = queries.period_totals(conn, ids, reference.start_ts, reference.end_ts, tz=tz)
     changes = []
+    clock = int(ctx.now.timestamp())
     for t in found:
         a, b = now[t.series.id], then[t.series.id]
         va = _value(stat, a.n, a.sum, a.min, a.max) if a.n else None
@@ -66,7 +80,15 @@ def compare_periods(ctx: ToolContext, args: CompareInput) -> CompareResult:
         diff = va - vb if va is not None and vb is not None else None
         pct = 100 * diff / vb if diff is not None and vb else None
         changes.append(
-            Change(meter=t.meter.name, value=va, reference_value=vb, difference=diff, percent=pct)
+            Change(
+                meter=t.meter.name,
+                value=va,
+                reference_value=vb,
+                difference=diff,
+                percent=pct,
+                coverage=_coverage(a.n, t.series.interval_s, period, clock),
+                reference_coverage=_coverage(b.n, t.series.interval_s, reference, clock),
+            )
         )
     if all(c.value is None and c.reference_value is None for c in changes):
         raise InsufficientData(f"no {args.metric} data in either period")
@@ -78,7 +100,32 @@ def compare_periods(ctx: ToolContext, args: CompareInput) -> CompareResult:
         reference=reference.as_dict(),
         changes=changes,
         source="store rollups (daily + 15-minute)",
+        caveats=_gaps(changes, period, reference),
     )
+
+
+def _coverage(n: int, interval_s: int | None, period: Period, now: int) -> float | None:
+    expected = _expected(interval_s, period.start_ts, period.end_ts, now)
+    return round(min(1.0, n / expected), 4) if expected else None
+
+
+def _gaps(changes: list[Change], period: Period, reference: Period) -> list[str]:
+    """What a reader of the change must know: a period with no data, or with gaps."""
+    out = []
+    for c in changes:
+        for name, value, share, p in (
+            ("reference period", c.reference_value, c.reference_coverage, reference),
+            ("period", c.value, c.coverage, period),
+        ):
+            span = f"{p.start:%Y-%m-%d} to {p.end - timedelta(seconds=1):%Y-%m-%d}"
+            if value is None:
+                out.append(f"{c.meter} has no data in the {name} ({span}): no change can be given")
+            elif share is not None and share < 0.98:
+                out.append(
+                    f"{c.meter} has only {100 * share:.0f}% of its readings in the {name} "
+                    f"({span}): the change compares unequal amounts of data"
+                )
+    return out
 
 
 class RankInput(ToolInput):
