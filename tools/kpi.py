@@ -3,7 +3,7 @@ carbon, base load and intensity, each with its method and the data behind it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import numpy as np
@@ -11,12 +11,19 @@ import numpy.typing as npt
 import pandas as pd
 from pydantic import Field
 
-from common.errors import InsufficientData
+from common.errors import EMSError, InsufficientData
 from store import queries
 from store.catalog import SeriesRef
 from tools import resolve
-from tools.base import ToolContext, ToolInput, ToolResult, tool
-from tools.economics import Cost, NoTariff, energy_cost
+from tools.base import SOURCE_SETTINGS, Tariff, ToolContext, ToolInput, ToolResult, tool
+from tools.economics import (
+    SOURCE_STATED,
+    Cost,
+    NoTariff,
+    StatedPeriod,
+    energy_cost,
+    stated_tariff,
+)
 from tools.periods import Period, iso_times
 
 KpiName = Literal[
@@ -28,9 +35,16 @@ KpiName = Literal[
     "carbon",
     "base_load",
     "intensity",
+    "average_power",
 ]
+# KPIs of one meter's own data only: production and floor area belong to one meter.
+SINGLE_METER = ("sec", "intensity")
 Array = npt.NDArray[np.float64]
 QUARTER_H = 0.25
+
+
+class InvalidKpiRequest(EMSError):
+    """A KPI asked of meters or with values it cannot be computed for (the reason says why)."""
 
 
 class KpiInput(ToolInput):
@@ -51,6 +65,43 @@ class KpiInput(ToolInput):
         "production series, else the production meters linked to it in the catalogue, else "
         "(for a meter at the top of the tree) all the site's production.",
     )
+    with_meters: list[str] = Field(
+        default_factory=list,
+        description="Further meters added to `meter` interval by interval before the KPI is "
+        "computed: 'the combined peak of both lines', 'what the two compressors cost together'. "
+        "Not for 'sec' or 'intensity'.",
+    )
+    emission_factor: float | None = Field(
+        default=None,
+        ge=0,
+        description="For 'carbon': kg CO2e per kWh the user states ('using 0.42 kg/kWh'). "
+        "Default: the site's factor for the meter's carrier.",
+    )
+    price_per_kwh: float | None = Field(
+        default=None,
+        ge=0,
+        description="For 'cost': a price per kWh the user states, flat, or for the hours outside "
+        "`tou_periods`. Stated prices replace the site's tariff. Default: the site's tariff.",
+    )
+    tou_periods: list[StatedPeriod] = Field(
+        default_factory=list,
+        description="For 'cost': time-of-use periods the user states (days, start, end, price "
+        "per kWh), with `price_per_kwh` for the other hours.",
+    )
+    demand_charge_per_kw: float | None = Field(
+        default=None,
+        ge=0,
+        description="For 'cost': a charge per kW of each month's peak the user states (0 for "
+        "none). Default: the tariff's own; none with stated prices.",
+    )
+    currency: str | None = Field(
+        default=None, description="Currency of stated prices, e.g. 'EUR'. Default: the site's."
+    )
+    demand_window_minutes: Literal[15, 30, 60] | None = Field(
+        default=None,
+        description="For 'peak_demand', 'load_factor' and a demand charge: the demand window the "
+        "user states. Default: the installation's (15 minutes unless configured).",
+    )
 
 
 class Point(ToolResult):
@@ -58,9 +109,20 @@ class Point(ToolResult):
     value: float
 
 
+class Parameter(ToolResult):
+    """A value the KPI was computed with, and where it came from."""
+
+    name: str
+    value: str
+    source: str = Field(description="'stated in the question', 'site catalogue', ... or default")
+
+
 class KpiResult(ToolResult):
     kpi: str
     meter: str
+    meters: list[str] = Field(
+        default_factory=list, description="every meter whose energy was added up"
+    )
     period: dict[str, str]
     value: float
     unit: str
@@ -69,6 +131,9 @@ class KpiResult(ToolResult):
     points: list[Point] = Field(description="the series behind the value, for a chart")
     source: str
     caveats: list[str] = Field(default_factory=list)
+    parameters: list[Parameter] = Field(
+        default_factory=list, description="values used, stated or by default, with their source"
+    )
 
 
 @dataclass(frozen=True)
@@ -129,12 +194,15 @@ def base_load(q: Quarters) -> tuple[float, float]:
 # ------------------------------------------------------------------ the tool
 
 
-def _quarters(ctx: ToolContext, series: SeriesRef, period: Period) -> Quarters:
+def _quarters(ctx: ToolContext, series: list[SeriesRef], period: Period) -> Quarters:
+    """Interval energy over the period; several meters' energy added up per interval."""
     with ctx.engine.connect() as conn:
         frame = queries.rollups(
-            conn, [series.id], 900, period.start_ts, period.end_ts, tz=ctx.site.timezone
+            conn, [s.id for s in series], 900, period.start_ts, period.end_ts, tz=ctx.site.timezone
         )
-    step_h = max(series.interval_s or 900, 900) / 3600
+    if len(series) > 1:
+        frame = frame.groupby("bucket", as_index=False).agg(sum=("sum", "sum"))
+    step_h = max(max(s.interval_s or 900 for s in series), 900) / 3600
     return Quarters(
         frame["bucket"].to_numpy(np.int64),
         frame["sum"].to_numpy(np.float64),
@@ -175,14 +243,20 @@ def compute_kpi(ctx: ToolContext, args: KpiInput) -> KpiResult:
     charge, carbon emissions, base load or energy intensity per m2. Use it for "peak demand of
     a meter last week", "what did this meter cost in September", "SEC of a production line"."""
     period = resolve.period(ctx, args.period)
-    target = resolve.targets(ctx, [args.meter], "energy")[0]
-    q = _quarters(ctx, target.series, period)
+    found = _targets(ctx, args)
+    target = found[0]
+    names = [t.meter.name for t in found]
+    if args.demand_window_minutes is not None:
+        config = replace(ctx.config, demand_window_s=60 * args.demand_window_minutes)
+        ctx = replace(ctx, config=config)
+    q = _quarters(ctx, [t.series for t in found], period)
     if len(q.kwh) == 0:
-        raise InsufficientData(f"no energy readings for {target.meter.name} in {period.describe()}")
+        raise InsufficientData(f"no energy readings for {' + '.join(names)} in {period.describe()}")
     out = _HANDLERS[args.kpi](ctx, args, target, q, period)
     return KpiResult(
         kpi=args.kpi,
-        meter=target.meter.name,
+        meter=" + ".join(names),
+        meters=names,
         period=period.as_dict(),
         value=out.value,
         unit=out.unit,
@@ -191,7 +265,32 @@ def compute_kpi(ctx: ToolContext, args: KpiInput) -> KpiResult:
         points=out.points,
         source="store rollups (15-minute energy)",
         caveats=[*out.caveats, *_coverage_caveats(q, period, ctx)],
+        parameters=out.parameters,
     )
+
+
+def _targets(ctx: ToolContext, args: KpiInput) -> list[resolve.Target]:
+    """The meter and any meters added to it: one carrier, each meter once."""
+    found = resolve.targets(ctx, [args.meter, *args.with_meters], "energy")
+    unique = list({t.meter.id: t for t in found}.values())
+    if len(unique) > 1 and args.kpi in SINGLE_METER:
+        raise InvalidKpiRequest(
+            f"{args.kpi} is computed for one meter at a time (its own production or floor "
+            "area); ask for each meter separately"
+        )
+    carriers = sorted({t.meter.kind for t in unique})
+    if len(carriers) > 1:
+        raise InvalidKpiRequest(
+            f"meters of different carriers ({', '.join(carriers)}) cannot be added up; ask "
+            "for each carrier separately"
+        )
+    return unique
+
+
+def _window(ctx: ToolContext, args: KpiInput) -> Parameter:
+    minutes = ctx.config.demand_window_s // 60
+    source = SOURCE_STATED if args.demand_window_minutes is not None else SOURCE_SETTINGS
+    return Parameter(name="demand window", value=f"{minutes} minutes", source=source)
 
 
 Details = dict[str, float | str | None]
@@ -205,6 +304,7 @@ class Outcome:
     details: Details = field(default_factory=dict)
     points: list[Point] = field(default_factory=list)
     caveats: list[str] = field(default_factory=list)
+    parameters: list[Parameter] = field(default_factory=list)
 
 
 def _energy(ctx: ToolContext, args: KpiInput, t: resolve.Target, q: Quarters, p: Period) -> Outcome:
@@ -218,7 +318,8 @@ def _peak(ctx: ToolContext, args: KpiInput, t: resolve.Target, q: Quarters, p: P
     points = [
         Point(start=s, value=float(v)) for s, v in zip(iso_times(q.start, q.tz), q.kw, strict=True)
     ]
-    return Outcome(kw, "kW", method, {"at": _iso(at, q.tz), "window_minutes": window / 60}, points)
+    details: Details = {"at": _iso(at, q.tz), "window_minutes": window / 60}
+    return Outcome(kw, "kW", method, details, points, parameters=[_window(ctx, args)])
 
 
 def _load_factor(
@@ -228,7 +329,17 @@ def _load_factor(
     average = float(q.kwh.sum()) / (len(q.kwh) * q.step_h)
     details: Details = {"average_kw": average, "peak_kw": peak, "peak_at": _iso(at, q.tz)}
     method = "average kW / peak kW over metered intervals"
-    return Outcome(average / peak, "ratio", method, details)
+    return Outcome(average / peak, "ratio", method, details, parameters=[_window(ctx, args)])
+
+
+def _average_power(
+    ctx: ToolContext, args: KpiInput, t: resolve.Target, q: Quarters, p: Period
+) -> Outcome:
+    hours = len(q.kwh) * q.step_h
+    energy = float(q.kwh.sum())
+    details: Details = {"energy_kwh": energy, "metered_hours": hours}
+    method = "energy / hours of metered intervals"
+    return Outcome(energy / hours, "kW", method, details, _daily_points(q))
 
 
 def _sec(ctx: ToolContext, args: KpiInput, t: resolve.Target, q: Quarters, p: Period) -> Outcome:
@@ -257,16 +368,54 @@ def _listed(caveat: str | None) -> list[str]:
     return [caveat] if caveat else []
 
 
-def _cost(ctx: ToolContext, args: KpiInput, t: resolve.Target, q: Quarters, p: Period) -> Outcome:
-    carrier = t.meter.kind
-    tariffs = ctx.config.tariffs_for(carrier)
-    if not tariffs:
+def _tariffs(ctx: ToolContext, args: KpiInput, carrier: str, name: str) -> tuple[Tariff, ...]:
+    """The stated prices when the question gives them, else the site's tariffs (with a stated
+    demand charge, if any, in place of theirs)."""
+    site = ctx.config.tariffs_for(carrier)
+    if args.price_per_kwh is not None or args.tou_periods:
+        currency = args.currency or (site[0].currency if site else "")
+        try:
+            return (
+                stated_tariff(
+                    args.price_per_kwh, args.tou_periods, args.demand_charge_per_kw, currency
+                ),
+            )
+        except ValueError as exc:
+            raise InvalidKpiRequest(str(exc)) from None
+    if not site:
         raise InsufficientData(
-            f"no {carrier} tariff is known to price {t.meter.name}; add one to the site "
+            f"no {carrier} tariff is known to price {name}; add one to the site "
             f"catalogue (tariffs: carrier {carrier})"
         )
+    if args.demand_charge_per_kw is not None:
+        site = tuple(replace(t, demand_charge_per_kw=args.demand_charge_per_kw) for t in site)
+    return site
+
+
+def _cost_parameters(args: KpiInput, cost: Cost, ctx: ToolContext) -> list[Parameter]:
+    tariff = cost.used[0][0]
+    stated = tariff.source == SOURCE_STATED
+    out = [Parameter(name="tariff", value=_tariffs_used(cost), source=tariff.source or "")]
+    out.append(Parameter(name="prices", value=tariff.prices(), source=tariff.source or ""))
+    if args.demand_charge_per_kw is not None and not stated:
+        out.append(
+            Parameter(
+                name="demand charge",
+                value=f"{args.demand_charge_per_kw:g}/kW",
+                source=SOURCE_STATED,
+            )
+        )
+    if tariff.demand_charge_per_kw:
+        out.append(_window(ctx, args))
+    return out
+
+
+def _cost(ctx: ToolContext, args: KpiInput, t: resolve.Target, q: Quarters, p: Period) -> Outcome:
+    carrier = t.meter.kind
+    tariffs = _tariffs(ctx, args, carrier, t.meter.name)
+    kw = _window_kw(q, ctx.config.demand_window_s)
     try:
-        cost = energy_cost(q.local(), q.kwh, q.kw, tariffs)
+        cost = energy_cost(q.local(), q.kwh, kw, tariffs)
     except NoTariff as exc:
         raise InsufficientData(
             f"{exc} to price {t.meter.name}'s {carrier}; add one to the site catalogue's tariffs"
@@ -286,7 +435,21 @@ def _cost(ctx: ToolContext, args: KpiInput, t: resolve.Target, q: Quarters, p: P
     caveats = []
     if len(cost.used) > 1:
         caveats.append(f"the period crosses a tariff change: {_tariffs_used(cost)}")
-    return Outcome(cost.energy + cost.demand, currency, method, details, _daily_points(q), caveats)
+    parameters = _cost_parameters(args, cost, ctx)
+    return Outcome(
+        cost.energy + cost.demand, currency, method, details, _daily_points(q), caveats, parameters
+    )
+
+
+def _window_kw(q: Quarters, window_s: int) -> Array:
+    """Each interval's kW as the average of its demand window (a demand charge is on the
+    window's average, not on one quarter-hour)."""
+    if window_s <= q.step_h * 3600:
+        return q.kw
+    window = q.start - np.mod(q.start + local_offsets(q.start, q.tz), window_s)
+    _, inverse = np.unique(window, return_inverse=True)
+    sums = np.bincount(inverse, weights=q.kwh)
+    return np.asarray(sums[inverse] / (window_s / 3600), dtype=np.float64)
 
 
 def _tariffs_used(cost: Cost) -> str:
@@ -296,14 +459,19 @@ def _tariffs_used(cost: Cost) -> str:
 
 
 def _carbon(ctx: ToolContext, args: KpiInput, t: resolve.Target, q: Quarters, p: Period) -> Outcome:
-    factor = ctx.config.emission_factors.get(t.meter.kind)
-    if factor is None:
-        raise InsufficientData(f"no emission factor configured for {t.meter.kind} meters")
-    label = ctx.config.factor_source(t.meter.kind)
+    if args.emission_factor is not None:
+        factor, label = args.emission_factor, SOURCE_STATED
+    else:
+        found = ctx.config.emission_factors.get(t.meter.kind)
+        if found is None:
+            raise InsufficientData(f"no emission factor configured for {t.meter.kind} meters")
+        factor, label = found, ctx.config.factor_source(t.meter.kind)
     details: Details = {"factor_kg_per_kwh": factor, "factor_source": label}
     energy = float(q.kwh.sum())
-    method = f"energy x {factor} kg CO2e/kWh ({label})"
-    return Outcome(energy * factor, "kg CO2e", method, details, _daily_points(q, q.kwh * factor))
+    method = f"energy x {factor:g} kg CO2e/kWh ({label})"
+    used = Parameter(name="emission factor", value=f"{factor:g} kg CO2e/kWh", source=label)
+    points = _daily_points(q, q.kwh * factor)
+    return Outcome(energy * factor, "kg CO2e", method, details, points, parameters=[used])
 
 
 def _base(ctx: ToolContext, args: KpiInput, t: resolve.Target, q: Quarters, p: Period) -> Outcome:
@@ -333,4 +501,5 @@ _HANDLERS = {
     "carbon": _carbon,
     "base_load": _base,
     "intensity": _intensity,
+    "average_power": _average_power,
 }
