@@ -167,3 +167,19 @@ def test_acknowledge_and_resolve_with_notes(ctx: ToolContext) -> None:
     assert first.id not in {a.id for a in list_alerts(ctx, {"state": "active"}).alerts}
     with pytest.raises(InvalidRule, match="no alert with id 9999"):
         update_alert(ctx, {"alert_id": 9999, "action": "resolve"})
+
+
+def test_a_rule_that_must_hold_for_a_while(ctx: ToolContext) -> None:
+    # Only the hour above 120 kW lasts 45 minutes; the half hour and the hovering do not.
+    created = create_alert_rule(ctx, rule(for_minutes=45))
+    assert created.for_minutes == 45
+    end = T0 + QUARTERS * 900
+    step = 42 * 900  # the hour above 120 kW straddles the watcher's first two runs
+    for a in range(T0, end, step):
+        evaluate_rules(ctx, a, min(a + step, end))
+    alerts = list_alerts(ctx, {"state": "all"}).alerts
+    assert [datetime.fromisoformat(a.start).timestamp() for a in alerts] == [T0 + 40 * 900]
+    assert alerts[0].peak_value == 150.0
+    with pytest.raises(InvalidRule, match="not a multiple of the window"):
+        create_alert_rule(ctx, rule(for_minutes=20))
+    assert list_alert_rules(ctx, {}).rules[0].for_minutes == 45

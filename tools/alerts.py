@@ -46,6 +46,13 @@ class RuleInput(ToolInput):
     window: Literal["15min", "hour", "day"] = Field(
         default="15min", description="Window the value is computed over."
     )
+    for_minutes: int = Field(
+        default=0,
+        ge=0,
+        le=7 * 24 * 60,
+        description="How long the condition must hold, in windows in a row, before an alert "
+        "opens: 30 for 'above 500 kW for 30 minutes'. 0 alerts on the first window.",
+    )
     metric: str | None = Field(default=None, description="For target 'metric': which metric.")
     severity: Literal["info", "warning", "critical"] = Field(
         default="warning", description="How urgent an alert from this rule is."
@@ -65,6 +72,7 @@ class RuleOut(ToolResult):
     threshold: float
     unit: str
     window: str
+    for_minutes: int = 0
     severity: str
     channel: str | None
     enabled: bool
@@ -107,6 +115,11 @@ def validate_rule(ctx: ToolContext, args: RuleInput) -> str:
         )
     if args.target == "sec":
         resolve.production(ctx, meter)  # a rule needs to know whose output divides the energy
+    if args.for_minutes % (WINDOWS[args.window] // 60):
+        raise InvalidRule(
+            f"the condition is checked per {args.window} window, so it can hold for whole "
+            f"windows only; {args.for_minutes} minutes is not a multiple of the window"
+        )
     if args.target in ("energy", "demand", "sec"):
         what = f"{args.target} {args.condition} {args.threshold:g} {expected_unit}"
         if args.threshold < 0:
@@ -129,6 +142,7 @@ _RULE_COLUMNS = (
     AlertRule.threshold,
     AlertRule.unit,
     AlertRule.window_s,
+    AlertRule.min_duration_s,
     AlertRule.severity,
     AlertRule.channel,
     AlertRule.enabled,
@@ -151,6 +165,7 @@ def _rules(conn: Connection, site_id: int, rule_id: int | None = None) -> list[R
             threshold=r.threshold,
             unit=r.unit,
             window=windows.get(r.window_s, f"{r.window_s}s"),
+            for_minutes=(r.min_duration_s or 0) // 60,
             severity=r.severity,
             channel=r.channel,
             enabled=r.enabled,
@@ -186,6 +201,7 @@ def create_alert_rule(ctx: ToolContext, args: RuleInput) -> RuleOut:
                 threshold=args.threshold,
                 unit=args.unit.strip(),
                 window_s=WINDOWS[args.window],
+                min_duration_s=60 * args.for_minutes,
                 severity=args.severity,
                 channel=args.channel,
                 created_by=ctx.user,
@@ -341,15 +357,31 @@ def _evaluate_rule(
         .where(Alert.rule_id == rule.id, Alert.end_ts.is_(None))
         .order_by(Alert.start_ts.desc())
     ).first()
-    lo = min(since, int(open_alert.start_ts)) if open_alert else since
+    window_s = WINDOWS[rule.window]
+    needed = max(1, rule.for_minutes * 60 // window_s)  # windows in a row
+    # a run that began before `since` still counts towards the persistence
+    lo = min(since - (needed - 1) * window_s, int(open_alert.start_ts) if open_alert else since)
     values = window_values(ctx, rule, lo, until)
     current = (int(open_alert.id), float(open_alert.peak_value)) if open_alert else None
     clears, clear_start, touched = 0, None, []
+    run: list[tuple[int, float]] = []  # the windows in a row that hold, before an alert opens
     for start, value in zip(values.index.to_numpy(np.int64), values.to_numpy(float), strict=True):
         if current is None:
-            if _compare(rule.condition, value, rule.threshold) and start >= since:
-                current = (_open(conn, rule.id, int(start), value), value)
+            holds = _compare(rule.condition, value, rule.threshold)
+            consecutive = bool(run) and run[-1][0] + window_s == start
+            run = (
+                [*run, (int(start), value)]
+                if holds and consecutive
+                else [(int(start), value)]
+                if holds
+                else []
+            )
+            if len(run) >= needed and start >= since:
+                worst = max if rule.condition in (">", ">=") else min
+                peak = worst(v for _, v in run)
+                current = (_open(conn, rule.id, run[0][0], peak), peak)
                 touched.append(current[0])
+                run = []
             continue
         alert_id, peak = current
         worse = value > peak if rule.condition in (">", ">=") else value < peak
