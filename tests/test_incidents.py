@@ -38,6 +38,7 @@ from tools.incidents import (
     reindex,
     update_incident,
 )
+from tools.periods import InvalidPeriod
 from tools.registry import all_tools
 
 TZ = "Europe/Berlin"
@@ -99,6 +100,20 @@ def test_list_filters_by_state_and_meter_newest_first(ctx: ToolContext) -> None:
     assert (first.extra_kwh, first.cost, first.currency) == (832.5, 133.2, "EUR")
     assert first.site == "plant" and first.state == "open" and first.summary is None
     assert list_incidents(ctx, {"state": "resolved"}).incidents == []
+
+
+def test_list_filters_by_period_and_severity_and_says_which(ctx: ToolContext) -> None:
+    # Each incident lasts a day: 17, 21 September and 8 October.
+    september = list_incidents(ctx, {"period": "2026-09-18..2026-09-30"})
+    assert ids(september) == ["compressor-2/consumption_high"]
+    assert september.period is not None and september.period["start"].startswith("2026-09-18")
+    assert september.state == "active" and september.severity is None
+    assert ids(list_incidents(ctx, {"period": "2026-09", "limit": 1})) == [
+        "compressor-2/consumption_high"
+    ]
+    assert list_incidents(ctx, {"severity": "critical"}).incidents == []
+    with pytest.raises(InvalidPeriod, match="the other week"):
+        list_incidents(ctx, {"period": "the other week"})
 
 
 def test_list_rejects_an_unknown_meter_and_bad_limits(ctx: ToolContext) -> None:

@@ -74,6 +74,12 @@ class IncidentOut(ToolResult):
 class IncidentList(ToolResult):
     incidents: list[IncidentOut]
     source: str
+    state: str = Field(default="active", description="the state filter used")
+    meter: str | None = Field(default=None, description="the meter filter used")
+    severity: str | None = Field(default=None, description="the severity filter used")
+    period: dict[str, str] | None = Field(
+        default=None, description="only incidents overlapping this period, when one was given"
+    )
 
 
 SOURCE = "incidents table (opened by the watcher from anomaly detection and alert rules)"
@@ -119,6 +125,13 @@ class ListIncidentsInput(ToolInput):
         description="'active' (open or acknowledged), 'open', 'acknowledged', 'resolved' or 'all'.",
     )
     meter: str | None = Field(default=None, description="Only incidents on this meter.")
+    severity: Literal["info", "warning", "critical"] | None = Field(
+        default=None, description="Only incidents of this severity."
+    )
+    period: str | None = Field(
+        default=None,
+        description="Only incidents that overlap this period, e.g. 'last month' or '2026-09'.",
+    )
     limit: int = Field(default=20, ge=1, le=200, description="At most this many, newest first.")
 
 
@@ -126,13 +139,30 @@ class ListIncidentsInput(ToolInput):
 def list_incidents(ctx: ToolContext, args: ListIncidentsInput) -> IncidentList:
     """List the incidents the watcher opened (anomalies and alert episodes), newest first, with
     meter, period, severity, state, extra kWh, cost and CO2. Use it for "any open incidents?",
-    "what happened on this meter lately?"."""
-    meter_id = resolve.meter(ctx, args.meter).id if args.meter else None
+    "what happened on this meter lately?", "critical incidents last month"."""
+    meter = resolve.meter(ctx, args.meter) if args.meter else None
+    span = resolve.period(ctx, args.period) if args.period else None
     with ctx.engine.connect() as conn:
         rows = store.list_incidents(
-            conn, ctx.site.id, states=STATE_SETS[args.state], meter_id=meter_id, limit=args.limit
+            conn,
+            ctx.site.id,
+            states=STATE_SETS[args.state],
+            meter_id=meter.id if meter else None,
+            limit=None if span or args.severity else args.limit,
         )
-    return IncidentList(incidents=[incident_out(ctx, r) for r in rows], source=SOURCE)
+    now = int(ctx.now.timestamp())
+    if span is not None:
+        rows = [r for r in rows if r.start_ts < span.end_ts and (r.end_ts or now) > span.start_ts]
+    if args.severity is not None:
+        rows = [r for r in rows if r.severity == args.severity]
+    return IncidentList(
+        incidents=[incident_out(ctx, r) for r in rows[: args.limit]],
+        source=SOURCE,
+        state=args.state,
+        meter=meter.name if meter else None,
+        severity=args.severity,
+        period=span.as_dict() if span else None,
+    )
 
 
 class GetIncidentInput(ToolInput):
