@@ -9,6 +9,7 @@ the watcher all call tools through this registry.
 from __future__ import annotations
 
 import inspect
+import typing
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -253,6 +254,9 @@ class Tool(Generic[In, Out]):
     input_model: type[In]
     fn: Callable[[ToolContext, In], Out]
     writes: bool = False
+    # The type of its result, from the function's return annotation: answers, charts and
+    # tables are rendered by the renderer of this type.
+    result_model: type[ToolResult] = ToolResult
 
     def __call__(self, ctx: ToolContext, args: In | dict[str, Any]) -> Out:
         parsed = (
@@ -288,7 +292,12 @@ def tool(
             )
         if tool_name in REGISTRY:
             raise ToolDeclarationError(f"tool {tool_name!r} is registered twice")
-        declared = Tool(tool_name, doc, input_model, fn, writes)
+        result = typing.get_type_hints(fn).get("return")
+        if not (isinstance(result, type) and issubclass(result, ToolResult)):
+            raise ToolDeclarationError(
+                f"tool {tool_name!r} must declare a ToolResult subclass as its return type"
+            )
+        declared = Tool(tool_name, doc, input_model, fn, writes, result)
         REGISTRY[tool_name] = declared
         return declared
 
