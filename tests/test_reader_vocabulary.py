@@ -104,15 +104,16 @@ def test_a_site_without_meters_is_read_without_names() -> None:
 
 
 def test_the_vocabulary_of_a_stored_site(engine: Engine) -> None:
-    """From the store's catalogue: kinds, parents, aliases, tags naming a system, series."""
+    """From the store's catalogue: kinds, parents, aliases, groups, series, links, shifts."""
     with engine.begin() as conn:
         site = catalog.ensure_site(conn, "werk-nord", "Europe/Berlin")
         catalog.ensure_meter(conn, site.id, "Netz", kind="electricity", aliases=["grid"])
         for name in ("Presse 1", "Presse 2"):
-            catalog.ensure_meter(
+            meter = catalog.ensure_meter(
                 conn, site.id, name, kind="electricity", parent="Netz",
-                tags={"system": "hydraulic_presses"},
+                tags={"system": "ignored_tags"},
             )  # fmt: skip
+            catalog.update_meter(conn, meter.id, groups=["hydraulic presses"])
             catalog.ensure_series(conn, site.id, name, "energy", "kWh")
         catalog.ensure_series(conn, site.id, "Netz", "energy", "kWh")
         catalog.ensure_series(
