@@ -216,7 +216,7 @@ class MeterReader:
             if after.kind is Kind.POSSESSIVE and not self.sheet.claimed[after.index]:
                 words = self.sheet.words((*words.tokens, *self.sheet.claim((after.index,)).tokens))
         match = Match.SIBLING if sibling else (Match.FUZZY if fuzzy else key.match)
-        ambiguous = key.match is Match.FAMILY and not key.plural and not quantifier
+        ambiguous = key.match in (Match.FAMILY, Match.GROUP) and not key.plural and not quantifier
         # an alias two meters share names neither of them for sure
         ambiguous = ambiguous or key.match in (Match.NAME, Match.ALIAS)
         mention = MeterMention(

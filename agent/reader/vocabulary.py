@@ -187,10 +187,11 @@ def _group_keys(groups: Mapping[str, Sequence[str]]) -> list[NameKey]:
             if not words:
                 continue
             forms = [words, *_plurals(words)]
+            keys += [NameKey(f, tuple(members), Match.GROUP, group, plural=True) for f in forms]
             singular = _singular(words)
             if singular:
-                forms.append(singular)
-            keys += [NameKey(f, tuple(members), Match.GROUP, group, plural=True) for f in forms]
+                # "the compressor" of the group "compressors": one of them, which?
+                keys.append(NameKey(singular, tuple(members), Match.GROUP, group, plural=False))
     return keys
 
 
