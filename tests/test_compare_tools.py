@@ -153,3 +153,16 @@ def test_a_reference_without_data_or_with_gaps_is_flagged(
     # October has 31 days and a 25-hour day; the data end an hour short of it.
     october = raw[(raw["meter"] == "oven") & (raw["local"].dt.month == 10)]
     assert partly.changes[0].coverage == pytest.approx(len(october) / (31 * 96 + 4), abs=1e-4)
+
+
+def test_several_meters_are_also_compared_added_up(ctx: ToolContext, raw: pd.DataFrame) -> None:
+    both = compare_periods(
+        ctx, {"meters": ["press", "hvac"], "period": "2025-10", "reference": "2025-09"}
+    )
+    now = month(raw, "press", 10).sum() + month(raw, "hvac", 10).sum()
+    then = month(raw, "press", 9).sum() + month(raw, "hvac", 9).sum()
+    assert both.combined is not None and both.combined.meter == "press + hvac"
+    assert both.combined.difference == pytest.approx(now - then, rel=1e-9)
+    assert both.combined.percent == pytest.approx(100 * (now - then) / then, rel=1e-9)
+    one = compare_periods(ctx, {"meters": ["press"], "period": "2025-10", "reference": "2025-09"})
+    assert one.combined is None

@@ -55,6 +55,9 @@ class CompareResult(ToolResult):
         default_factory=list,
         description="periods without data or with gaps: a change over them is not a change",
     )
+    combined: Change | None = Field(
+        default=None, description="the meters added up, when several amounts are summed"
+    )
 
 
 @tool(CompareInput)
@@ -101,6 +104,22 @@ def compare_periods(ctx: ToolContext, args: CompareInput) -> CompareResult:
         changes=changes,
         source="store rollups (daily + 15-minute)",
         caveats=_gaps(changes, period, reference),
+        combined=_combined(changes) if stat == "sum" and len(changes) > 1 else None,
+    )
+
+
+def _combined(changes: list[Change]) -> Change | None:
+    """The meters added up; only when every meter has data in both periods."""
+    if any(c.value is None or c.reference_value is None for c in changes):
+        return None
+    value = sum(c.value or 0.0 for c in changes)
+    reference = sum(c.reference_value or 0.0 for c in changes)
+    return Change(
+        meter=" + ".join(c.meter for c in changes),
+        value=value,
+        reference_value=reference,
+        difference=value - reference,
+        percent=100 * (value - reference) / reference if reference else None,
     )
 
 
