@@ -166,3 +166,16 @@ def test_several_meters_are_also_compared_added_up(ctx: ToolContext, raw: pd.Dat
     assert both.combined.percent == pytest.approx(100 * (now - then) / then, rel=1e-9)
     one = compare_periods(ctx, {"meters": ["press"], "period": "2025-10", "reference": "2025-09"})
     assert one.combined is None
+
+
+def test_a_weekday_profile(ctx: ToolContext, raw: pd.DataFrame) -> None:
+    rows = raw[(raw["meter"] == "hvac") & (raw["local"].dt.month == 9)]
+    weekdays = rows[rows["local"].dt.day_of_week < 5]
+    result = split_consumption(
+        ctx, {"meter": "hvac", "period": "2025-09", "by": "hour_of_day", "days": [4, 0, 1, 2, 3]}
+    )
+    assert result.days == [0, 1, 2, 3, 4]
+    ten = weekdays[weekdays["local"].dt.hour == 10]["value"]
+    assert result.parts[10].value == pytest.approx(ten.sum() / (len(ten) / 4), rel=1e-12)
+    with pytest.raises(ValueError, match="weekdays are 0"):
+        split_consumption(ctx, {"meter": "hvac", "period": "2025-09", "by": "shift", "days": [8]})
