@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC
 
-from agent.offline.meters import load_catalogue
+from store import catalog
 from tools.base import ToolContext
 
 RULES = """\
@@ -32,11 +32,16 @@ Rules:
 
 def turn_prompt(ctx: ToolContext) -> str:
     """The system prompt of one turn, with the site's meter catalogue read from the store."""
-    cat = load_catalogue(ctx.engine, ctx.site)
+    with ctx.engine.connect() as conn:
+        meters = catalog.list_meters(conn, ctx.site.id)
+        series = catalog.list_series(conn, ctx.site.id)
+    metrics: dict[int, list[str]] = {}
+    for meter, s in series:
+        metrics.setdefault(meter.id, []).append(s.metric)
     lines = "\n".join(
-        f"- {m.name} | {m.kind} | {m.unit} | {', '.join(m.metrics)} | "
-        f"{', '.join(m.aliases)} | {m.description}"
-        for m in cat.meters
+        f"- {m.name} | {m.kind} | {m.unit} | {', '.join(metrics.get(m.id, []))} | "
+        f"{', '.join(m.aliases)} | {m.description or ''}"
+        for m in meters
     )
     return system_prompt(ctx, lines)
 

@@ -210,6 +210,7 @@ def run(
         shutil.copyfile(store, copy)
         engine = make_engine(f"sqlite:///{copy}")
         try:
+            upgrade(engine)  # a store simulated by an earlier schema gets its new columns
             add_incidents(engine)
             index_incidents(knowledge)
             ask = make_ask(backend, engine, knowledge)

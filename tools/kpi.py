@@ -395,7 +395,8 @@ def _tariffs(ctx: ToolContext, args: KpiInput, carrier: str, name: str) -> tuple
 def _cost_parameters(args: KpiInput, cost: Cost, ctx: ToolContext) -> list[Parameter]:
     tariff = cost.used[0][0]
     stated = tariff.source == SOURCE_STATED
-    out = [Parameter(name="tariff", value=_tariffs_used(cost), source=tariff.source or "")]
+    names = "; ".join(dict.fromkeys(t.name for t, _, _ in cost.used))
+    out = [Parameter(name="tariff", value=names, source=tariff.source or "")]
     out.append(Parameter(name="prices", value=tariff.prices(), source=tariff.source or ""))
     if args.demand_charge_per_kw is not None and not stated:
         out.append(

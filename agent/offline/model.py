@@ -1,18 +1,23 @@
-"""The built-in offline model: a LangChain chat model of our own that reads the conversation,
-answers with tool calls, and writes the answer from the tool results.
+"""The built-in offline model: a LangChain chat model of our own that reads the conversation
+with the question reader, answers with tool calls (or one question back, or an honest refusal),
+and writes the answer from the typed tool results.
 
 It runs in the same agent loop as a language model, so the tools, the confirmation of writes and
-the conversation memory are the same whichever model answers. It needs the site, the clock and
-the store, which the agent binds per turn with `for_turn`."""
+the conversation memory are the same whichever model answers. It needs the site, the clock, the
+site's economics and the store, which the agent binds per turn with `for_turn`. What each answer
+was about (its meters, a question it asked back, the incident it showed) travels in the
+answer's metadata, so the next question can point back at it."""
 
 from __future__ import annotations
 
 import json
 import re
 import uuid
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from threading import Lock
 from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
@@ -28,31 +33,17 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from pydantic import ConfigDict
 from sqlalchemy import Engine
 
-from agent.offline import compose, incidents, knowledge
-from agent.offline.meters import Catalogue, load_catalogue
-from agent.offline.plan import Decision, plan
-from agent.offline.understand import (
-    AFFIRM,
-    DECLINE,
-    PRONOUN,
-    Frame,
-    is_follow_up,
-    merge,
-    read,
-)
+from agent.offline.compose import REJECTED, Answer, Done, compose
+from agent.offline.plan import Plan, Question, plan
+from agent.offline.site import Site, load_site
+from agent.reader import Frame, Intent, Pending, Reading, follow, read
+from agent.reader.slots import NO_WORDS, Reference
+from agent.render import typed
 from store.catalog import SiteRef
+from tools.base import AnalyticsConfig
 
 MODEL_NAME = "offline-planner"
-# Error classes (the tool error's prefix) and what the answer then is.
-CLARIFY_ERRORS = {
-    "UnknownMeter",
-    "UnknownSeries",
-    "InvalidPeriod",
-    "AmbiguousMeter",
-    "UnknownIncident",
-    "NoteRequired",
-}
-REFUSE_ERRORS = {"UnsafeQuery", "NotAllowed", "QueryRefused"}
+FRAMES = 512  # conversation frames kept between turns (each turn re-reads only the new question)
 
 
 @dataclass(frozen=True)
@@ -62,6 +53,22 @@ class Turn:
     engine: Engine
     site: SiteRef
     now: datetime
+    config: AnalyticsConfig = field(default_factory=AnalyticsConfig)
+
+
+@dataclass(frozen=True)
+class Said:
+    """An earlier answer as the next question sees it."""
+
+    text: str = ""
+    subjects: tuple[str, ...] = ()
+    pending: Pending | None = None
+    options: tuple[str, ...] = ()
+    refs: tuple[tuple[str, int], ...] = ()
+
+
+_FRAMES: OrderedDict[tuple[Any, ...], Frame] = OrderedDict()
+_LOCK = Lock()
 
 
 class OfflinePlanner(BaseChatModel):
@@ -69,7 +76,8 @@ class OfflinePlanner(BaseChatModel):
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
-    turn: Turn | None = None
+    # A Turn; kept untyped here because pydantic would inspect the site's economics in it.
+    turn: Any = None
     tool_names: frozenset[str] = frozenset()
 
     @property
@@ -120,54 +128,40 @@ class OfflinePlanner(BaseChatModel):
     # ------------------------------------------------------------------ the two steps
 
     def respond(self, messages: list[BaseMessage]) -> AIMessage:
-        if self.turn is None:
+        if not isinstance(self.turn, Turn):
             raise RuntimeError("the offline planner answers only inside the agent loop")
+        turn = self.turn
+        site = load_site(turn.engine, turn.site, turn.config)
         last_human = max(
             (i for i, m in enumerate(messages) if isinstance(m, HumanMessage)), default=-1
         )
-        results = [m for m in messages[last_human + 1 :] if isinstance(m, ToolMessage)]
-        cat = load_catalogue(self.turn.engine, self.turn.site)
-        frame = self._frame(messages[: last_human + 1], cat)
+        if last_human < 0:
+            return _message("What would you like to know?", "clarify", Answer("", "clarify"))
+        before, said = _frame_before(messages[:last_human], site, turn.now)
+        question = str(messages[last_human].content)
+        reading = _reading(question, site, turn.now, before, said)
+        q = Question(
+            reading,
+            site,
+            turn.now,
+            self.tool_names,
+            previous_meters=before.meters if before else (),
+            previous_answer=said.text,
+        )
+        if (
+            before is not None
+            and before.pending is Pending.NOTE
+            and reading.intent is Intent.DECLINE
+        ):
+            ref = next(iter(before.reading.references), None)
+            text = f"All right: incident #{ref.number} is left as it was." if ref else "All right."
+            return _message(text, "answer", Answer(text, "answer"))
+        decided = plan(q)
+        turn_messages = messages[last_human + 1 :]
+        results = [m for m in turn_messages if isinstance(m, ToolMessage)]
         if results:
-            return self._answer(messages[last_human + 1 :], results, frame, cat)
-        return self._plan(frame, cat, str(messages[last_human].content) if last_human >= 0 else "")
-
-    def _frame(self, history: list[BaseMessage], cat: Catalogue) -> Frame:
-        """The current question's frame, follow-ups resolved against the earlier questions and
-        "it" against the meter the last answer was about."""
-        assert self.turn is not None
-        frame: Frame | None = None
-        subject: str | None = None
-        answer = ""
-        for m in history:
-            if isinstance(m, AIMessage) and m.content and not m.tool_calls:
-                subject = _subject(str(m.content), cat) or subject
-                answer = str(m.content)
-            if not isinstance(m, HumanMessage):
-                continue
-            text = str(m.content)
-            current = _with_context(read(text, cat, self.turn.now), frame, subject, answer)
-            about = _incident_reply(frame, current, text, answer)
-            if about is not None:
-                current = about  # the note asked for, or "acknowledge it" after one incident
-            elif frame is not None and is_follow_up(current) and not _bare_reply(text):
-                current = merge(frame, current, self.turn.now)
-                if subject and not current.meters and PRONOUN.search(current.text):
-                    current = replace(current, meters=(subject,))
-            elif frame is not None and _keeps_meters(current) and frame.meters:
-                # a new question in the same conversation stays on the meters in discussion
-                current = replace(current, meters=frame.meters)
-            frame = current
-        return frame or Frame()
-
-    def _plan(self, frame: Frame, cat: Catalogue, question: str) -> AIMessage:
-        assert self.turn is not None
-        if _bare_reply(question) and frame.intent != "incident_cancel":
-            return _text(
-                "Nothing is waiting for your confirmation. What would you like to know?", "clarify"
-            )
-        decision = plan(frame, cat, self.turn.now, set(self.tool_names), question)
-        if decision.calls:
+            return _answer(q, decided, turn_messages, results)
+        if decided.calls:
             calls = [
                 {
                     "name": c.name,
@@ -175,158 +169,107 @@ class OfflinePlanner(BaseChatModel):
                     "id": f"call_{uuid.uuid4().hex[:12]}",
                     "type": "tool_call",
                 }
-                for c in decision.calls
+                for c in decided.calls
             ]
             return AIMessage(content="", tool_calls=calls)
-        return _text(decision.message or "", decision.outcome)
-
-    def _answer(
-        self,
-        turn_messages: list[BaseMessage],
-        results: list[ToolMessage],
-        frame: Frame,
-        cat: Catalogue,
-    ) -> AIMessage:
-        assert self.turn is not None
-        calls = {
-            c["id"]: c for m in turn_messages if isinstance(m, AIMessage) for c in m.tool_calls
-        }
-        parts: list[str] = []
-        outcomes: list[str] = []
-        done: list[tuple[str, dict[str, Any]]] = []
-        for r in results:
-            call = calls.get(r.tool_call_id)
-            name = call["name"] if call else r.name or ""
-            text, outcome = _result_text(name, r, call["args"] if call else {})
-            if name == "list_incidents" and r.status != "error" and isinstance(r.artifact, dict):
-                state = str((call["args"] if call else {}).get("state", "active"))
-                view = _incident_view(frame, self.turn)
-                text = "\n".join(incidents.list_answer(r.artifact, view, state))
-            parts.append(text)
-            outcomes.append(outcome)
-            if r.status != "error" and isinstance(r.artifact, dict):
-                done.append((name, r.artifact))
-        ranking = compose.kpi_ranking(done)
-        if ranking:
-            parts = ranking  # one line per meter says it all
-        parts.extend(compose.kpi_changes(done))
-        decision: Decision = plan(frame, cat, self.turn.now, set(self.tool_names), "")
-        parts.extend(decision.notes)
-        outcome = "answer" if "answer" in outcomes else outcomes[0]
-        return _text("\n\n".join(p for p in parts if p), outcome)
+        answer = Answer(decided.message or "", decided.outcome)
+        return _message(answer.text, answer.outcome, answer, decided)
 
 
-def _with_context(current: Frame, before: Frame | None, subject: str | None, answer: str) -> Frame:
-    """A knowledge question that leans on the conversation ("has this happened before?") with
-    what it was about: the meters of the question before and the events its answer named."""
-    where = current.extras.get("collection", "documents")
-    if current.intent != "knowledge" or before is None:
-        return current
-    if not knowledge.refers_back(current.text, where):
-        return current
-    meters = before.meters or ((subject,) if subject else ())
-    about = knowledge.context_of(meters, answer)
-    return replace(current, extras=current.extras | {"context": about})
+# ------------------------------------------------------------------ the conversation
 
 
-def _incident_view(frame: Frame, turn: Turn) -> incidents.View:
-    """How an incident listing is shown: the question's period, and one in full when the
-    question was about one incident ("what happened with the compressor-2 incident?")."""
-    from tools.periods import resolve_period
-
-    detail = frame.intent == "incident_show"
-    severity = incidents.severity_of(frame.text)
-    span = next((p for p in frame.periods if not p.relative), None)
-    if span is None:
-        return incidents.View(now=turn.now, detail=detail, severity=severity)
-    period = resolve_period(span.period, turn.now, turn.site.timezone)
-    return incidents.View(period.start, period.end, span.label, turn.now, detail, severity)
-
-
-INCIDENT_INTENTS = ("incident_list", "incident_show", "incident_action")
-ACT_ON_IT = re.compile(
-    r"^\s*(?:please |ok,? |okay,? |then |now |so )?(?:acknowledge|ack|resolve|close|mark)\b"
-)
-
-
-def _incident_reply(before: Frame | None, current: Frame, text: str, answer: str) -> Frame | None:
-    """A reply that only makes sense after an incident answer: the resolution note that answer
-    asked for (or "never mind"), or "acknowledge it" after one incident was shown."""
-    if before is None:
-        return None
-    asked = incidents.asked_for_note(answer)
-    if asked is not None and not (current.intent == "incident_action" and current.number):
-        if DECLINE.search(text.lower()) and len(text.split()) <= 6:
-            return replace(before, intent="incident_cancel", number=asked, text=text.lower())
-        if text.rstrip().endswith("?"):
-            return None  # a new question instead of the note
-        extras = {"action": "resolve", "note": text.strip()}
-        return replace(before, intent="incident_action", number=asked, extras=extras)
-    if before.intent not in INCIDENT_INTENTS or current.number is not None:
-        return None
-    shown = re.search(r"^Incident #(\d+):", answer, flags=re.MULTILINE)
-    number = before.number or (int(shown.group(1)) if shown else None)
-    if number is None or not ACT_ON_IT.search(current.text):
-        return None
-    extras = {"action": incidents.action_of(current.text)}
-    return replace(current, intent="incident_action", number=number, extras=extras)
-
-
-def _subject(answer: str, cat: Catalogue) -> str | None:
-    """The first meter an answer names in bold: what "it" means in the next question."""
-    names: list[str] = re.findall(r"\*\*([^*]+)\*\*", answer)
-    return next((n.strip() for n in names if cat.by_name(n.strip()) is not None), None)
-
-
-SITE_LEVEL = {
-    "rank",
-    "rank_kpi",
-    "alert_list",
-    "alert_rules",
-    "sql",
-    "destroy",
-    "knowledge",
-    *INCIDENT_INTENTS,
-}
-
-
-def _keeps_meters(frame: Frame) -> bool:
-    return (
-        not (frame.meters or frame.site_wide or frame.ambiguous or frame.intent in SITE_LEVEL)
-        and frame.intent is not None
+def _said(message: AIMessage) -> Said:
+    meta = message.response_metadata or {}
+    pending = meta.get("pending")
+    return Said(
+        text=str(message.content),
+        subjects=tuple(meta.get("subjects") or ()),
+        pending=Pending(pending) if pending in {p.value for p in Pending} else None,
+        options=tuple(meta.get("options") or ()),
+        refs=tuple((str(k), int(n)) for k, n in meta.get("refs") or ()),
     )
 
 
-def _bare_reply(text: str) -> bool:
-    """ "yes" or "no" on its own, with nothing waiting for it."""
-    return (
-        bool(AFFIRM.match(text.lower()) or DECLINE.match(text.lower())) and len(text.split()) <= 3
-    )
+def _reading(question: str, site: Site, now: datetime, before: Frame | None, said: Said) -> Reading:
+    current = read(question, site.vocab, now)
+    if before is not None and before.pending is Pending.NOTE and question.rstrip().endswith("?"):
+        before = replace(before, pending=None)  # a new question instead of the note
+    return follow(current, before, now)
 
 
-def _text(content: str, outcome: str) -> AIMessage:
-    return AIMessage(
-        content=content, response_metadata={"outcome": outcome, "model_name": MODEL_NAME}
-    )
-
-
-def _result_text(
-    name: str, message: ToolMessage, args: dict[str, Any] | None = None
-) -> tuple[str, str]:
-    content = str(message.content)
-    if content.startswith("User rejected the tool call"):
-        return "Cancelled: nothing was changed.", "answer"
-    if message.status == "error":
-        kind, _, text = content.partition(": ")
-        outcome = (
-            "refuse" if kind in REFUSE_ERRORS else "clarify" if kind in CLARIFY_ERRORS else "answer"
+def _frame_before(
+    history: list[BaseMessage], site: Site, now: datetime
+) -> tuple[Frame | None, Said]:
+    """The frame of the last question before this one, each earlier question re-read as a
+    follow-up of the one before it (kept, so each is read once)."""
+    frame: Frame | None = None
+    said = Said()
+    key: tuple[Any, ...] = (site.ref.id, site.vocab.meters, now.date())
+    humans = [i for i, m in enumerate(history) if isinstance(m, HumanMessage)]
+    for n, i in enumerate(humans):
+        end = humans[n + 1] if n + 1 < len(humans) else len(history)
+        final = next(
+            (m for m in reversed(history[i:end]) if isinstance(m, AIMessage) and not m.tool_calls),
+            None,
         )
-        reason = text or content
-        if outcome == "refuse":
-            return f"I can't do that: {reason}", outcome
-        return f"I could not answer that: {reason}", outcome
-    artifact = message.artifact if isinstance(message.artifact, dict) else json.loads(content)
-    if name == "search_knowledge":
-        # where it searched decides how an empty result reads ("no past incidents ...")
-        artifact = {"collection": (args or {}).get("collection", "documents")} | artifact
-    return compose.describe(name, artifact), "answer"
+        said = _said(final) if final is not None else Said()
+        key = (*key, history[i].id or str(history[i].content), final.id if final else None)
+        with _LOCK:
+            cached = _FRAMES.get(key)
+        if cached is not None:
+            frame = cached
+            continue
+        reading = _reading(str(history[i].content), site, now, frame, said)
+        if said.refs and not reading.references:
+            refs = tuple(Reference(k, n_, NO_WORDS) for k, n_ in said.refs)
+            reading = replace(reading, references=refs)
+        frame = Frame(reading, said.subjects, said.pending, said.options)
+        with _LOCK:
+            _FRAMES[key] = frame
+            while len(_FRAMES) > FRAMES:
+                _FRAMES.popitem(last=False)
+    return frame, said
+
+
+# ------------------------------------------------------------------ the answer
+
+
+def _answer(
+    q: Question, decided: Plan, turn_messages: list[BaseMessage], results: list[ToolMessage]
+) -> AIMessage:
+    from tools.registry import all_tools
+
+    registry = all_tools()
+    calls = {c["id"]: c for m in turn_messages if isinstance(m, AIMessage) for c in m.tool_calls}
+    done = []
+    for r in results:
+        call = calls.get(r.tool_call_id)
+        name = call["name"] if call else r.name or ""
+        args = dict(call["args"]) if call else {}
+        content = str(r.content)
+        if content.startswith(REJECTED):
+            done.append(Done(name, args, rejected=True))
+        elif r.status == "error" or not isinstance(r.artifact, dict) or name not in registry:
+            kind, _, text = content.partition(": ")
+            done.append(Done(name, args, error=text or content, error_kind=kind))
+        else:
+            value = typed(registry[name], r.artifact)
+            if value is None:
+                done.append(Done(name, args, error="the result could not be read", error_kind=""))
+            else:
+                done.append(Done(name, args, result=value))
+    answer = compose(q, decided, done)
+    return _message(answer.text, answer.outcome, answer, decided)
+
+
+def _message(text: str, outcome: str, answer: Answer, decided: Plan | None = None) -> AIMessage:
+    meta: dict[str, Any] = {"outcome": outcome, "model_name": MODEL_NAME}
+    if answer.subjects:
+        meta["subjects"] = answer.subjects
+    if answer.refs:
+        meta["refs"] = [list(r) for r in answer.refs]
+    if decided is not None and decided.pending is not None:
+        meta["pending"] = decided.pending.value
+        meta["options"] = list(decided.options)
+    return AIMessage(content=text, response_metadata=meta)

@@ -75,9 +75,11 @@ def _intent_cues(r: Reading) -> frozenset[str]:
 
 
 def _fragment(r: Reading) -> bool:
-    """A question that does not say what it asks: no measure, no cue of its own kind."""
+    """A question that does not say what it asks: no measure, no cue of its own kind, and not
+    both what and when ("the average outdoor temperature yesterday" stands alone)."""
+    whole = r.names_scope and bool(r.periods) and bool(r.operations)
     return r.intent is Intent.UNCLEAR or (
-        r.intent is Intent.DATA and not r.measures and not _intent_cues(r)
+        r.intent is Intent.DATA and not r.measures and not _intent_cues(r) and not whole
     )
 
 
@@ -222,8 +224,8 @@ def _detail_changes(reading: Reading, prev: Reading, changes: dict[str, Any]) ->
 
 def _base(reading: Reading) -> tuple[str, ...] | None:
     """The meters after "of" in a share or percentage that names nothing else; () for the site."""
-    if not reading.asks(Op.SHARE, Op.PERCENT) or reading.measures:
-        return None
+    if not reading.asks(Op.SHARE, Op.PERCENT) or reading.measures or reading.asks(Op.RANK):
+        return None  # "which load ... what percentage of the total" has a subject of its own
     mentions: list[MeterMention | ScopeMention | CarrierMention] = [
         *reading.meters,
         *reading.scopes,
