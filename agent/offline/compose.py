@@ -199,9 +199,14 @@ def _periods(q: Question, plan: Plan, done: list[Done]) -> list[str]:
         for c in changes:
             when_, ref = period_text(r.period), period_text(r.reference, bare=True)
             if c.reference_value is None:
+                used = (
+                    f"**{c.meter}** used **{number(c.value, r.unit)}** {when_}, but "
+                    if c.value is not None
+                    else ""
+                )
                 lines.append(
-                    f"There is no data for **{c.meter}** in the reference period ({ref}), so I "
-                    "cannot say how it changed."
+                    f"{used}there is no data for {c.meter} in the reference period ({ref}), so I "
+                    "cannot say whether it went up or down."
                 )
                 continue
             if c.value is None or c.difference is None:

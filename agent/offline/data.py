@@ -92,7 +92,26 @@ def _site(q: Question, found: Sides) -> Sides | Plan:
 
 def _periods(q: Question) -> list[str] | Plan:
     found = [p.span.period for p in q.subject_periods if p.span is not None][:MAX_PERIODS]
+    both = _the_two(q)
+    if both is not None:
+        return both
     return found or ask(ASK_PERIOD)
+
+
+def _the_two(q: Question) -> list[str] | None:
+    """ "over those two months together": the last two periods discussed, as one range when
+    they meet, else each."""
+    r = q.reading
+    if "periods" not in r.inherited or not any(x.kind == "pair" for x in r.referents):
+        return None
+    spans = [s for s in q.recent_periods if s.start is not None and s.end is not None][:2]
+    if len(spans) < 2:
+        return None
+    first, second = sorted(spans, key=lambda s: (s.start, s.end))
+    assert first.start and first.end and second.start and second.end
+    if (second.start - first.end).days <= 1:
+        return [f"{first.start.isoformat()}..{second.end.isoformat()}"]
+    return [first.period, second.period]
 
 
 def _notes(q: Question, found: Sides) -> tuple[str, ...]:

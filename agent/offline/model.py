@@ -37,7 +37,7 @@ from agent.offline.compose import REJECTED, Answer, Done, compose
 from agent.offline.plan import Plan, Question, plan
 from agent.offline.site import Site, load_site
 from agent.reader import Frame, Intent, Pending, Reading, follow, read
-from agent.reader.slots import NO_WORDS, Reference
+from agent.reader.slots import NO_WORDS, Reference, TimeSpan
 from agent.render import typed
 from store.catalog import SiteRef
 from tools.base import AnalyticsConfig
@@ -68,6 +68,7 @@ class Said:
 
 
 _FRAMES: OrderedDict[tuple[Any, ...], Frame] = OrderedDict()
+_READINGS: OrderedDict[tuple[Any, ...], Reading] = OrderedDict()
 _LOCK = Lock()
 
 
@@ -137,9 +138,9 @@ class OfflinePlanner(BaseChatModel):
         )
         if last_human < 0:
             return _message("What would you like to know?", "clarify", Answer("", "clarify"))
-        before, said = _frame_before(messages[:last_human], site, turn.now)
-        question = str(messages[last_human].content)
-        reading = _reading(question, site, turn.now, before, said)
+        frames: list[Frame] = []
+        before, said, key = _frame_before(messages[:last_human], site, turn.now, frames)
+        reading = _current(key, messages[last_human], site, turn.now, before, said)
         q = Question(
             reading,
             site,
@@ -147,6 +148,7 @@ class OfflinePlanner(BaseChatModel):
             self.tool_names,
             previous_meters=before.meters if before else (),
             previous_answer=said.text,
+            recent_periods=_recent_periods(frames),
         )
         if (
             before is not None
@@ -198,14 +200,20 @@ def _reading(question: str, site: Site, now: datetime, before: Frame | None, sai
     return follow(current, before, now)
 
 
+def _recent_periods(frames: list[Frame]) -> tuple[TimeSpan, ...]:
+    """The periods the conversation was about, the latest first, each once."""
+    spans = [p.span for f in reversed(frames) for p in f.reading.subject_periods if p.span]
+    return tuple(dict.fromkeys(spans))
+
+
 def _frame_before(
-    history: list[BaseMessage], site: Site, now: datetime
-) -> tuple[Frame | None, Said]:
+    history: list[BaseMessage], site: Site, now: datetime, frames: list[Frame] | None = None
+) -> tuple[Frame | None, Said, tuple[Any, ...]]:
     """The frame of the last question before this one, each earlier question re-read as a
-    follow-up of the one before it (kept, so each is read once)."""
+    follow-up of the one before it (kept, so each is read once), and the key of that history."""
     frame: Frame | None = None
     said = Said()
-    key: tuple[Any, ...] = (site.ref.id, site.vocab.meters, now.date())
+    key: tuple[Any, ...] = (site.ref.id, site.vocab.meters, now)
     humans = [i for i, m in enumerate(history) if isinstance(m, HumanMessage)]
     for n, i in enumerate(humans):
         end = humans[n + 1] if n + 1 < len(humans) else len(history)
@@ -219,17 +227,46 @@ def _frame_before(
             cached = _FRAMES.get(key)
         if cached is not None:
             frame = cached
+            if frames is not None:
+                frames.append(frame)
             continue
         reading = _reading(str(history[i].content), site, now, frame, said)
         if said.refs and not reading.references:
             refs = tuple(Reference(k, n_, NO_WORDS) for k, n_ in said.refs)
             reading = replace(reading, references=refs)
+        elif frame is not None and not reading.references and frame.reading.references:
+            # the incident under discussion stays so through a question about its runbook
+            reading = replace(reading, references=frame.reading.references)
         frame = Frame(reading, said.subjects, said.pending, said.options)
+        if frames is not None:
+            frames.append(frame)
         with _LOCK:
             _FRAMES[key] = frame
             while len(_FRAMES) > FRAMES:
                 _FRAMES.popitem(last=False)
-    return frame, said
+    return frame, said, key
+
+
+def _current(
+    key: tuple[Any, ...],
+    message: BaseMessage,
+    site: Site,
+    now: datetime,
+    before: Frame | None,
+    said: Said,
+) -> Reading:
+    """The question of this turn, read once: the model is asked twice in a turn (for the
+    calls, then for the answer)."""
+    mine = (*key, "current", message.id or str(message.content))
+    with _LOCK:
+        found = _READINGS.get(mine)
+    if found is None:
+        found = _reading(str(message.content), site, now, before, said)
+        with _LOCK:
+            _READINGS[mine] = found
+            while len(_READINGS) > FRAMES:
+                _READINGS.popitem(last=False)
+    return found
 
 
 # ------------------------------------------------------------------ the answer

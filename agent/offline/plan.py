@@ -13,7 +13,7 @@ from typing import Any
 from agent.offline.site import Site
 from agent.reader import Intent, Reading
 from agent.reader.conversation import Pending
-from agent.reader.slots import PeriodMention
+from agent.reader.slots import PeriodMention, TimeSpan
 
 ASK_PERIOD = "For which period? For example 'yesterday', 'last week', 'this month' or 'September'."
 
@@ -49,6 +49,7 @@ class Question:
     tools: frozenset[str]
     previous_meters: tuple[str, ...] = ()  # what the last answer was about
     previous_answer: str = ""
+    recent_periods: tuple[TimeSpan, ...] = ()  # the periods discussed, the latest first
 
     @property
     def subject_periods(self) -> tuple[PeriodMention, ...]:

@@ -92,9 +92,28 @@ def baseline(q: Question) -> Plan:
         start = first.date() - relativedelta(months=12)
         base_text = f"{start.isoformat()}..{(first.date() - timedelta(days=1)).isoformat()}"
         notes += (f"No baseline period was given, so I fitted the 12 months before ({base_text}).",)
-    args = {"baseline": base_text} | ({"reporting": reporting_text} if reporting_text else {})
+    args: dict[str, Any] = {"baseline": base_text}
+    if reporting_text:
+        args["reporting"] = reporting_text
+    drivers = _drivers(q, found)
+    if drivers:
+        args["drivers"] = drivers
     calls = tuple(Call("energy_baseline", {"meter": m, **args}) for m in meters)
     return Plan("baseline", calls, notes=notes)
+
+
+def _drivers(q: Question, found: Sides) -> list[str]:
+    """The relevant variables the question names: a weather station or temperature, and
+    production; none named leaves the tool's default."""
+    named = []
+    carriers = {e.carrier for m in found.meters if (e := q.site.meter(m))}
+    metrics = {m.metric for m in q.reading.measures}
+    cues = " ".join(c.words.text.lower() for c in q.reading.cues)  # "production-driven"
+    if "weather" in carriers or "outdoor_temperature" in metrics or "weather" in cues:
+        named.append("temperature")
+    if "production" in carriers or "production" in metrics or "production" in cues:
+        named.append("production")
+    return named
 
 
 @handles(Intent.FORECAST)

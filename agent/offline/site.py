@@ -78,8 +78,26 @@ _CACHE: OrderedDict[tuple[object, ...], Vocabulary] = OrderedDict()
 _LOCK = Lock()
 
 
+_TURNS: OrderedDict[tuple[int, int, int], tuple[AnalyticsConfig, Site]] = OrderedDict()
+
+
 def load_site(engine: Engine, ref: SiteRef, config: AnalyticsConfig) -> Site:
-    """The site's vocabulary, built again only when its catalogue or calendar changed."""
+    """The site's vocabulary, built again only when its catalogue or calendar changed; read
+    once per turn (a turn's model calls share its economics object)."""
+    turn = (id(engine), ref.id, id(config))
+    with _LOCK:
+        seen = _TURNS.get(turn)
+    if seen is not None and seen[0] is config:
+        return seen[1]
+    site = _load(engine, ref, config)
+    with _LOCK:
+        _TURNS[turn] = (config, site)
+        while len(_TURNS) > CACHED:
+            _TURNS.popitem(last=False)
+    return site
+
+
+def _load(engine: Engine, ref: SiteRef, config: AnalyticsConfig) -> Site:
     with engine.connect() as conn:
         entries = entries_from_store(conn, ref)
     shifts = tuple(dict.fromkeys(s[0] for s in config.shifts))

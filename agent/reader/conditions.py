@@ -184,8 +184,12 @@ def find_references(sheet: Sheet, found: Conditions) -> None:
         kind = "rule" if kind.endswith("rule") else kind
         number = int(m.group("n") or m.group("n2"))
         found.references.append(Reference(kind, number, sheet.claim_span(m.start(), m.end())))
-    if found.references and re.search(ACTION_VERBS, text):
+    verb = re.search(ACTION_VERBS, text)
+    if found.references and verb:
         _note(sheet, found, max(r.words.end for r in found.references))
+    elif verb and re.search(r"\bnote:", text):
+        # "acknowledge it. note: burner service booked": the note of the one shown before
+        _note(sheet, found, sheet.question.lower().index("note:"))
 
 
 def _note(sheet: Sheet, found: Conditions, after: int) -> None:
@@ -197,7 +201,9 @@ def _note(sheet: Sheet, found: Conditions, after: int) -> None:
     if sep is None or sep.end() >= len(question.rstrip()):
         return
     note = question[sep.end() :].strip().strip("\"'")
-    indices = tuple(t.index for t in sheet.tokens if t.start >= sep.end())
+    # a separating word ("note:", "because") is part of the note's words, not left unused
+    first = sep.start() if re.search(r"[a-z]", sep.group(0)) else sep.end()
+    indices = tuple(t.index for t in sheet.tokens if t.start >= first)
     if note and indices and sheet.free(indices):
         found.free.append(FreeText("note", note, sheet.claim(indices)))
 
