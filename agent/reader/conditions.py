@@ -185,11 +185,14 @@ def find_references(sheet: Sheet, found: Conditions) -> None:
         number = int(m.group("n") or m.group("n2"))
         found.references.append(Reference(kind, number, sheet.claim_span(m.start(), m.end())))
     verb = re.search(ACTION_VERBS, text)
+    pointed = re.search(ACTION_VERBS + r"\s+(?:it|that(?: one)?|this(?: one)?)\b", text)
     if found.references and verb:
         _note(sheet, found, max(r.words.end for r in found.references))
     elif verb and re.search(r"\bnote:", text):
         # "acknowledge it. note: burner service booked": the note of the one shown before
         _note(sheet, found, sheet.question.lower().index("note:"))
+    elif pointed:
+        _note(sheet, found, pointed.end())  # "resolve it: cleaned the coils"
 
 
 def _note(sheet: Sheet, found: Conditions, after: int) -> None:
@@ -201,6 +204,7 @@ def _note(sheet: Sheet, found: Conditions, after: int) -> None:
     if sep is None or sep.end() >= len(question.rstrip()):
         return
     note = question[sep.end() :].strip().strip("\"'")
+    note = re.sub(r"^(?:because|since|note:?|saying)\s+", "", note, flags=re.IGNORECASE)
     # a separating word ("note:", "because") is part of the note's words, not left unused
     first = sep.start() if re.search(r"[a-z]", sep.group(0)) else sep.end()
     indices = tuple(t.index for t in sheet.tokens if t.start >= first)

@@ -78,9 +78,8 @@ def _fragment(r: Reading) -> bool:
     """A question that does not say what it asks: no measure, no cue of its own kind, and not
     both what and when ("the average outdoor temperature yesterday" stands alone)."""
     whole = r.names_scope and bool(r.periods) and bool(r.operations)
-    return r.intent is Intent.UNCLEAR or (
-        r.intent is Intent.DATA and not r.measures and not _intent_cues(r) and not whole
-    )
+    own = r.measures or _intent_cues(r) or whole or r.references or r.actions or r.free("sql")
+    return r.intent is Intent.UNCLEAR or (r.intent not in NOT_INHERITED and not own)
 
 
 def _leans(r: Reading) -> bool:
