@@ -295,9 +295,13 @@ def _hour_windows(sheet: Sheet, stated: Stated) -> None:
         words = sheet.claim_span(m.start(), m.end())
         stated.hour_windows.append(HourWindow(start, end, words, name=name))
     for m in re.finditer(PARTS_OF_DAY, text):
-        if stated.hour_windows or not sheet.free(sheet.covering(m.start(), m.end())):
+        if not sheet.free(sheet.covering(m.start(), m.end())):
             continue
         part = m.group("part").replace(" ", "")
+        if stated.hour_windows:
+            if _restates(DAY_PARTS[part], stated.hour_windows):
+                sheet.claim_span(m.start(), m.end())  # "overnight (22:00-06:00)", "night hours"
+            continue
         if part in ("morning", "afternoon", "evening") and not (
             m.group("lead") or DAY_BEFORE.search(text[: m.start()])
         ):
@@ -305,6 +309,18 @@ def _hour_windows(sheet: Sheet, stated: Stated) -> None:
         start, end = DAY_PARTS[part]
         words = sheet.claim_span(m.start(), m.end())
         stated.hour_windows.append(HourWindow(start, end, words, assumed=True))
+
+
+def _hours_of(start: time, end: time) -> set[int]:
+    first, last = start.hour, end.hour + (1 if end.minute else 0)
+    return set(range(first, last)) if first < last else set(range(first, 24)) | set(range(last))
+
+
+def _restates(part: tuple[time, time], windows: list[HourWindow]) -> bool:
+    """Whether a part of the day names hours that a stated window shares: the words are that
+    window's name, not a second window."""
+    hours = _hours_of(*part)
+    return any(hours & _hours_of(w.start, w.end) for w in windows)
 
 
 # Parts of the day without hours: the reader's reading, which an answer states.
