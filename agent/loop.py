@@ -172,6 +172,20 @@ class Agent:
         role: str | None = None,
     ) -> Iterator[str | Reply]:
         """Text of the answer as it is written, then the whole Reply."""
+        for event in self.events(question, thread=thread, now=now, user=user, role=role):
+            if not isinstance(event, ToolCallRecord):
+                yield event
+
+    def events(
+        self,
+        question: str,
+        *,
+        thread: str | None = None,
+        now: datetime | None = None,
+        user: str | None = None,
+        role: str | None = None,
+    ) -> Iterator[str | ToolCallRecord | Reply]:
+        """As `stream`, with each tool call as its result arrives (the HTTP API streams them)."""
         started = time.perf_counter()
         thread = thread or uuid.uuid4().hex[:12]
         config: Any = {"configurable": {"thread_id": thread}}
@@ -227,12 +241,14 @@ class Agent:
                 requests.extend(value.get("action_requests", []))
         return requests
 
-    def _run(self, inputs: Any, config: Any, ctx: TurnContext) -> Iterator[str]:
+    def _run(self, inputs: Any, config: Any, ctx: TurnContext) -> Iterator[str | ToolCallRecord]:
         try:
             for chunk, _meta in self.graph.stream(
                 inputs, config, context=ctx, stream_mode="messages"
             ):
-                if isinstance(chunk, AIMessageChunk) and isinstance(chunk.content, str):
+                if isinstance(chunk, ToolMessage):
+                    yield from _executed_calls(self._messages(config), [chunk])
+                elif isinstance(chunk, AIMessageChunk) and isinstance(chunk.content, str):
                     if chunk.content and not chunk.tool_call_chunks:
                         yield chunk.content
         except Exception as exc:

@@ -79,6 +79,8 @@ class _Pending:
     mids: list[int] = field(default_factory=list)  # every message, in the order it arrived
     since: float = 0.0
     readings: int = 0
+    # Messages whose series could not be made (a unit the series does not have), with why.
+    failed: list[tuple[int, str]] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.decoded) + len(self.dead)
@@ -193,6 +195,20 @@ class Ingestor:
                 return
         self.flush()
 
+    def store_now(
+        self, decoded: list[Decoded], dead: list[tuple[str, str, str]]
+    ) -> tuple[int, list[tuple[int, str]]]:
+        """Store decoded messages and dead letters (source, reason, raw) now, in one
+        transaction, after any batch being written (HTTP ingestion: the request waits for the
+        commit instead of acknowledging). Returns the readings stored and, by position in
+        `decoded`, the messages whose series could not be made, with the reason."""
+        batch = _Pending()
+        batch.decoded = list(enumerate(decoded))
+        batch.dead = [(-1, source, reason, raw) for source, reason, raw in dead]
+        with self._flushing:
+            stored = self._write(batch)
+        return stored, batch.failed
+
     def tick(self) -> None:
         """Called periodically: flush a batch that has waited long enough, and without the
         writer thread retry batches whose commit failed."""
@@ -282,6 +298,7 @@ class Ingestor:
                 series_id = self._series_id(conn, message)
             except EMSError as exc:
                 dead.append((mid, f"{message.site}/{message.meter}/{message.metric}", str(exc), ""))
+                batch.failed.append((mid, str(exc)))
                 continue
             readings = message.readings
             if (message.meter, message.metric) in self.cumulative:

@@ -286,3 +286,43 @@ def _vector_readings(
         ):
             return None
     return np.trunc(seconds).astype(np.int64), values
+
+
+@dataclass(frozen=True)
+class Checked:
+    """Readings checked one by one (HTTP ingestion): the good ones as columns with their
+    positions among those given, and each bad one's position with the reason."""
+
+    positions: npt.NDArray[np.int64]
+    columns: Columns
+    unit: str  # canonical
+    bad: list[tuple[int, str]]
+
+
+def check_readings(metric: str, unit: str | None, items: list[Any], received: float) -> Checked:
+    """The checks a message's readings get (time, clock, value, unit, plausible range), applied
+    to readings of one metric and unit that arrived together but stand alone: a bad one is
+    named by its position and the others pass. A batch that is plainly valid is checked with
+    numpy, as a message's is."""
+    empty: Columns = (np.empty(0, np.int64), np.empty(0, np.float64))
+    try:
+        info = _unit(unit, metric)
+    except InvalidPayload as exc:
+        return Checked(np.empty(0, np.int64), empty, "", [(i, str(exc)) for i in range(len(items))])
+    canonical = canonical_unit(info)
+    columns = _vector_readings(items, received, metric, info) if len(items) >= VECTOR_MIN else None
+    if columns is not None:
+        return Checked(np.arange(len(items), dtype=np.int64), columns, canonical, [])
+    good: list[tuple[int, int, float]] = []
+    bad: list[tuple[int, str]] = []
+    for i, item in enumerate(items):
+        try:
+            if "value" not in item or "ts" not in item:
+                raise InvalidPayload("a reading needs 'ts' and 'value'")
+            good.append((i, _timestamp(item["ts"], received), _value(item["value"], metric, info)))
+        except InvalidPayload as exc:
+            bad.append((i, str(exc)))
+    positions = np.fromiter((g[0] for g in good), np.int64, len(good))
+    ts = np.fromiter((g[1] for g in good), np.int64, len(good))
+    values = np.fromiter((g[2] for g in good), np.float64, len(good))
+    return Checked(positions, (ts, values), canonical, bad)

@@ -192,6 +192,7 @@ def register_commands() -> None:
     """Commands live beside the code they drive; importing the modules registers them."""
     from ems_agent import (  # noqa: F401
         cli_agent,
+        cli_api,
         cli_catalog,
         cli_data,
         cli_incidents,

@@ -65,18 +65,62 @@ def ask(
     model: ModelOption = None,
     site: SiteOption = None,
     now: NowOption = None,
-    role: RoleOption = "operator",
+    role: Annotated[
+        str | None,
+        typer.Option(
+            "--role", help="Role of the person asking: viewer, operator (default), admin."
+        ),
+    ] = None,
+    local: Annotated[
+        bool,
+        typer.Option("--local", help="Answer in this process even when EMS_REMOTE_URL is set."),
+    ] = False,
     as_json: JsonFlag = False,
 ) -> None:
-    """Ask the agent one question; --thread continues a conversation."""
+    """Ask the agent one question; --thread continues a conversation. With EMS_REMOTE_URL set,
+    a running EMS API answers (no start-up cost per question)."""
     ems = context()
+    remote = None if local else ems.settings.remote_url
+    if remote:
+        _ask_remote(
+            remote, question, thread, model=model, site=site, now=now, role=role, as_json=as_json
+        )
+        return
     contexts = ems.contexts(site, now)
-    agent = build_agent(ems, model=model, role=_check_role(role), contexts=contexts)
+    agent = build_agent(ems, model=model, role=_check_role(role or "operator"), contexts=contexts)
     reply = agent.ask(question, thread=thread)
     if as_json:
         print_json(reply.to_json())
     else:
         _show(reply)
+
+
+def _ask_remote(
+    url: str, question: str, thread: str | None, *, as_json: bool, **local_only: str | None
+) -> None:
+    from ems_agent.cli_remote import ask_remote
+    from ems_agent.settings import require_secret
+
+    given = [f"--{name}" for name, value in local_only.items() if value is not None]
+    if given:
+        raise BadOption(
+            f"{', '.join(given)} cannot be sent to the EMS API at {url} (it answers with its own "
+            "model, site, clock and the token's role); add --local to answer here"
+        )
+    token = require_secret("EMS_API_TOKEN", f"forwarding questions to {url} (EMS_REMOTE_URL)")
+    reply = ask_remote(url, token, question, thread)
+    if as_json:
+        print_json(reply.to_json())
+        return
+    from rich.markdown import Markdown
+
+    out.print(Markdown(reply.answer.replace("\n", "  \n")))
+    names = ", ".join(reply.tool_names)
+    err.print(
+        f"[dim]{reply.model} at {url} · {names} · {reply.latency_ms:.0f} ms · "
+        f"thread {reply.thread}[/]",
+        highlight=False,
+    )
 
 
 @app.command()

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from apscheduler.schedulers.background import BackgroundScheduler
 
     from agent.watcher import Watcher
+    from api.app import ApiHandle
     from chat_ui.app import UIHandle
     from connectors.ingest import IngestCore
     from connectors.mqtt import MqttConfig, MqttIngest
@@ -280,6 +281,9 @@ def up(
     ] = 1000.0,
     status_every: StatusEvery = 30.0,
     page: Annotated[bool, typer.Option("--ui/--no-ui", help="Serve the chat page.")] = True,
+    serve_api: Annotated[
+        bool, typer.Option("--api/--no-api", help="Serve the HTTP API and MCP beside the page.")
+    ] = True,
     watch: Annotated[bool, typer.Option("--watch/--no-watch", help="Run the watcher.")] = True,
     catch_up_days: Annotated[
         int, typer.Option(min=0, help="On first start, days of history the watcher checks.")
@@ -287,11 +291,12 @@ def up(
 ) -> None:
     """Start everything on the embedded defaults until Ctrl-C: the demo plant (loaded once),
     the knowledge library, the MQTT broker, the ingestor, the live simulator continuing the
-    demo's history, the watcher and the chat page."""
+    demo's history, the watcher, the chat page and the HTTP API."""
     from connectors.broker import EmbeddedBroker
     from connectors.ingest_process import make_ingestor
     from connectors.live import LiveSimulator
     from connectors.mqtt import MqttIngest
+    from ems_agent.cli_api import start_api
     from ems_agent.cli_ui import start_ui
 
     ctx = context()
@@ -309,6 +314,7 @@ def up(
     simulator = LiveSimulator(config, seed=ctx.settings.demo_seed, speed=speed, start=last + 900)
     runner = threading.Thread(target=simulator.run, args=(stop,), name="ems-live-simulator")
     handle: UIHandle | None = None
+    api_handle: ApiHandle | None = None
     background: _BackgroundWatcher | None = None
     try:
         if embedded is not None:
@@ -322,6 +328,9 @@ def up(
         )
         if page:
             handle = start_ui(ctx)
+        if serve_api:
+            api_handle = start_api(ctx)
+            err.print(f"HTTP API: {api_handle.url}/api/v1 (docs {api_handle.url}/api/docs)")
         if watcher is not None:
             background = _BackgroundWatcher(
                 watcher, ctx.settings.watch_interval_s, catch_up_days, last + 900
@@ -336,6 +345,8 @@ def up(
             background.stop()
         if handle is not None:
             handle.close()
+        if api_handle is not None:
+            api_handle.close()
         if runner.is_alive():
             runner.join(timeout=15)
         service.stop()

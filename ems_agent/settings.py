@@ -135,6 +135,25 @@ class Settings(BaseSettings):
     )
     ui_host: str = Field(default="127.0.0.1", description="Address the chat page listens on.")
     ui_port: int = Field(default=7860, gt=0, lt=65536, description="Port of the chat page.")
+    # The HTTP API and MCP endpoint (`ems-agent api`, and `up` beside the chat page).
+    api_host: str = Field(default="127.0.0.1", description="Address the HTTP API listens on.")
+    api_port: int = Field(default=7870, gt=0, lt=65536, description="Port of the HTTP API.")
+    api_cors_origins: list[str] = Field(
+        default_factory=list,
+        description="Origins browsers may call the API from, e.g. https://grafana.example; "
+        "empty: no CORS.",
+    )
+    api_max_body_bytes: int = Field(
+        default=16 * 1024 * 1024, gt=0, description="Largest request body the API reads."
+    )
+    api_ask_per_minute: int = Field(
+        default=30, gt=0, description="Questions one API token may ask per minute."
+    )
+    remote_url: str | None = Field(
+        default=None,
+        description="A running EMS API (e.g. http://127.0.0.1:7870) that `ems-agent ask` "
+        "forwards questions to, with the token in EMS_API_TOKEN; unset: answer in the process.",
+    )
 
     @field_validator("demand_window_minutes")
     @classmethod
@@ -190,6 +209,7 @@ SECRETS = (
     "SLACK_APP_TOKEN",
     "EMS_WEBHOOK_SECRET",
     "EMS_SMTP_PASSWORD",
+    "EMS_API_TOKEN",
 )
 
 

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from agent.models import LlmSettings
+    from api.deps import ApiSettings
     from chat_ui.app import UiSettings
     from connectors.notify import NotifySettings
     from ems_agent.settings import Settings
@@ -129,4 +130,16 @@ def slack_settings(settings: Settings) -> SlackSettings:
         users=dict(settings.slack_users),
         default_role=settings.slack_default_role,
         api_url=settings.slack_api_url,
+    )
+
+
+def api_settings(settings: Settings) -> ApiSettings:
+    from api.deps import ApiSettings
+
+    return ApiSettings(
+        host=settings.api_host,
+        port=settings.api_port,
+        cors_origins=tuple(settings.api_cors_origins),
+        max_body_bytes=settings.api_max_body_bytes,
+        ask_per_minute=settings.api_ask_per_minute,
     )

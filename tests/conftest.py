@@ -56,6 +56,8 @@ OUTSIDE_WORLD = (
     "EMS_WEBHOOK_",
     "EMS_CHROMA_",
     "EMS_MQTT_",
+    "EMS_REMOTE_",
+    "EMS_API_TOKEN",
 )
 
 

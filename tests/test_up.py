@@ -1,5 +1,6 @@
 """`ems-agent up` end to end: demo loaded once, the knowledge library indexed, live readings
-flowing in, the watcher run on the history, the chat page served, clean stop on Ctrl-C."""
+flowing in, the watcher run on the history, the chat page and the API served, clean stop on
+Ctrl-C."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -33,11 +35,12 @@ def readings(db: Path) -> int:
 
 def test_up_streams_the_demo_plant_and_stops_cleanly(tmp_path: Path) -> None:
     home = tmp_path / "home"
-    port, ui_port = free_port(), free_port()
+    port, ui_port, api_port = free_port(), free_port(), free_port()
     env = os.environ | {
         "EMS_HOME": str(home),
         "EMS_MQTT_PORT": str(port),
         "EMS_UI_PORT": str(ui_port),
+        "EMS_API_PORT": str(api_port),
     }
     script = Path(sys.executable).parent / "ems-agent"
     proc = subprocess.Popen(
@@ -56,6 +59,14 @@ def test_up_streams_the_demo_plant_and_stops_cleanly(tmp_path: Path) -> None:
         wait_for(lambda: port_open("127.0.0.1", ui_port), 60)
         with urllib.request.urlopen(f"http://127.0.0.1:{ui_port}/", timeout=10) as page:
             assert page.status == 200 and "<html" in page.read().decode().lower()
+        wait_for(lambda: port_open("127.0.0.1", api_port), 60)
+        with urllib.request.urlopen(f"http://127.0.0.1:{api_port}/api/openapi.json") as schema:
+            assert "/api/v1/ask" in schema.read().decode()
+        try:  # the API beside the page refuses a request without a token
+            urllib.request.urlopen(f"http://127.0.0.1:{api_port}/api/v1/sites", timeout=10)
+            raise AssertionError("the API answered without a token")
+        except urllib.error.HTTPError as refused:
+            assert refused.code == 401
     finally:
         proc.send_signal(signal.SIGINT)
         stdout, stderr = proc.communicate(timeout=60)
@@ -68,3 +79,4 @@ def test_up_streams_the_demo_plant_and_stops_cleanly(tmp_path: Path) -> None:
     assert (home / "knowledge").is_dir() and (home / "users.toml").exists()
     assert not port_open("127.0.0.1", port)  # the embedded broker went down with it
     assert not port_open("127.0.0.1", ui_port)  # and the page
+    assert not port_open("127.0.0.1", api_port)  # and the API

@@ -1,0 +1,182 @@
+"""The HTTP API on the one-year demo plant (SQLite): p95 latency of every read tool called over
+HTTP with a viewer token, and HTTP ingestion of 5,000-reading batches into a fresh store.
+
+Run: `python -m benchmarks.api_bench [--home PATH] [--repeat 40] [--write]`. Without --home a
+fresh store is filled with the demo plant first (about a minute). The server is uvicorn on
+127.0.0.1 in this process; the client is httpx with one keep-alive connection.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+
+from api.app import build_api, serve
+from benchmarks.common import stamp, table, write_section
+from benchmarks.tools_bench import CASES
+from connectors.demo import load_demo
+from ems_agent.api_wiring import api_deps
+from ems_agent.app import open_app
+from ems_agent.settings import load_settings
+
+BATCH = 5_000
+METERS = 50
+
+
+def p95(samples: list[float]) -> float:
+    return statistics.quantiles(samples, n=20, method="inclusive")[-1]
+
+
+def tool_latency(client: httpx.Client, repeat: int) -> list[list[str]]:
+    rows = []
+    for name, payload, _ in CASES:
+        if name in ("energy_baseline", "detect_anomalies"):
+            continue  # model fits with their own targets (tools_bench); not reads of stored data
+        times = []
+        for i in range(repeat + 1):
+            started = time.perf_counter()
+            answer = client.post(f"/api/v1/tools/{name}", json=payload)
+            elapsed = (time.perf_counter() - started) * 1000
+            if answer.status_code != 200:
+                raise SystemExit(f"{name}: {answer.status_code} {answer.text[:300]}")
+            if i:  # the first call warms caches
+                times.append(elapsed)
+        args = ", ".join(f"{k}={v}" for k, v in payload.items())[:70]
+        rows.append(
+            [name, args, f"{statistics.median(times):,.0f}", f"{p95(times):,.0f}", "< 250 ms"]
+        )
+    return rows
+
+
+def batches(count: int, fmt: str) -> list[tuple[bytes, str]]:
+    """`count` bodies of 5,000 readings: 50 meters x 100 quarter-hours, each batch later."""
+    start = int(time.time()) - 86400 * 300
+    out = []
+    for b in range(count):
+        readings = [
+            {
+                "meter": f"gw-{i % METERS}",
+                "metric": "energy",
+                "ts": start + 900 * (b * (BATCH // METERS) + i // METERS),
+                "value": round(1.0 + (i * 7919 % 1000) / 100, 3),
+            }
+            for i in range(BATCH)
+        ]
+        if fmt == "json":
+            out.append((orjson.dumps(readings), "application/json"))
+        elif fmt == "ndjson":
+            out.append((b"\n".join(orjson.dumps(r) for r in readings), "application/x-ndjson"))
+        else:
+            lines = ["meter,metric,ts,value"] + [
+                f"{r['meter']},energy,{r['ts']},{r['value']}" for r in readings
+            ]
+            out.append(("\n".join(lines).encode(), "text/csv"))
+    return out
+
+
+def ingestion(count: int) -> list[list[str]]:
+    rows = []
+    for fmt in ("json", "ndjson", "csv"):
+        home = Path(tempfile.mkdtemp(prefix="ems-api-ingest-"))
+        app = open_app(load_settings(home=home))
+        deps = api_deps(app)
+        token = deps.tokens.create("bench", "operator").secret
+        handle = serve(build_api(deps), "127.0.0.1", 0)
+        bodies = batches(count, fmt)
+        headers = {"Authorization": f"Bearer {token}"}
+        try:
+            with httpx.Client(base_url=handle.url, headers=headers, timeout=120) as client:
+                started, cpu = time.perf_counter(), time.process_time()
+                stored = 0
+                for body, kind in bodies:
+                    answer = client.post(
+                        "/api/v1/readings", content=body, headers={"Content-Type": kind}
+                    )
+                    stored += answer.json()["stored"]
+                elapsed = time.perf_counter() - started
+                cpu = time.process_time() - cpu
+        finally:
+            handle.close()
+        if stored != count * BATCH:
+            raise SystemExit(f"{fmt}: stored {stored:,} of {count * BATCH:,}")
+        rate = stored / elapsed
+        rows.append(
+            [
+                fmt,
+                f"{count * BATCH:,}",
+                f"{elapsed / count * 1000:,.0f}",
+                f"{rate:,.0f}",
+                f"{stored / cpu:,.0f}",
+                "≥ 100,000",
+            ]
+        )
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--home", help="EMS_HOME holding the one-year demo plant")
+    parser.add_argument("--repeat", type=int, default=40, help="Calls per tool.")
+    parser.add_argument("--batches", type=int, default=40, help="5,000-reading posts per format.")
+    parser.add_argument("--write", action="store_true", help="Write benchmarks/RESULTS.md.")
+    args = parser.parse_args()
+    home = Path(args.home) if args.home else Path(tempfile.mkdtemp(prefix="ems-api-bench-"))
+    app = open_app(load_settings(home=home))
+    if not args.home:
+        load_demo(app.engine, seed=42, days=365)
+    deps = api_deps(app)
+    token = deps.tokens.create(f"bench-{time.time_ns()}", "viewer").secret
+    handle = serve(build_api(deps), "127.0.0.1", 0)
+    try:
+        headers = {"Authorization": f"Bearer {token}"}
+        with httpx.Client(base_url=handle.url, headers=headers, timeout=120) as client:
+            latency = tool_latency(client, args.repeat)
+    finally:
+        handle.close()
+    ingest = ingestion(args.batches)
+    body = report(latency, ingest, args)
+    print(body)
+    if args.write:
+        write_section("api", body)
+
+
+def report(latency: list[list[str]], ingest: list[list[str]], args: Any) -> str:
+    return "\n".join(
+        [
+            "## HTTP API",
+            "",
+            f"{stamp()} Command: `python -m benchmarks.api_bench --repeat {args.repeat} "
+            f"--batches {args.batches} --write`.",
+            "",
+            "Read tools over HTTP on the one-year demo plant (SQLite), viewer token, uvicorn on "
+            "127.0.0.1 and an httpx client with one keep-alive connection; milliseconds per "
+            f"call, end to end, over {args.repeat} calls after one warm-up call:",
+            "",
+            table(["tool", "arguments", "median ms", "p95 ms", "target"], latency),
+            "",
+            f"HTTP ingestion: {args.batches} posts of 5,000 readings each (50 meters x 100 "
+            "quarter-hours, one post after the other) into a fresh SQLite store, rollups "
+            "included; the time of each post is parse, check, store, commit and answer:",
+            "",
+            table(
+                ["body", "readings", "ms per post", "readings/s", "per CPU-second", "target"],
+                ingest,
+            ),
+            "",
+            f"Load average (1 min) at the end: {os.getloadavg()[0]:.1f} on 2 cores, from other "
+            "work on the shared machine; the CPU column (client and server share this process) "
+            "is less affected by it than the wall times.",
+        ]
+    )
+
+
+if __name__ == "__main__":
+    main()
