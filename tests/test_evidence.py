@@ -204,12 +204,36 @@ def test_citations_from_knowledge_and_incidents_are_kept_once() -> None:
         {
             "name": "search_knowledge",
             "args": {"query": "air leak"},
-            "result": {"query": "air leak", "passages": [passage, passage], "source": "chroma"},
+            "result": {
+                "query": "air leak",
+                "collection": "all",
+                "passages": [passage, passage],
+                "library": [],
+                "source": "chroma",
+            },
         },
         {
             "name": "get_incident",
             "args": {"incident_id": 4},
-            "result": {"id": 4, "title": "Leak", "citations": ["Incident #2 (incident:2)"]},
+            "result": {
+                "id": 4,
+                "site": "plant",
+                "meter": "press",
+                "kind": "consumption_high",
+                "severity": "warning",
+                "state": "open",
+                "title": "Leak",
+                "start": "2026-09-08T18:00:00+02:00",
+                "end": None,
+                "extra_kwh": None,
+                "cost": None,
+                "currency": "EUR",
+                "co2_kg": None,
+                "summary": None,
+                "resolution": None,
+                "acknowledged_by": None,
+                "citations": ["Incident #2 (incident:2)"],
+            },
         },
     ]
     ev = evidence_from_calls(calls)

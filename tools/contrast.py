@@ -41,7 +41,7 @@ class MetersCompareInput(ToolInput):
         min_length=2,
         max_length=10,
         description="What to set against each other: each side is one meter, or several added "
-        "up (['compressor 1', 'compressor 2'] for both compressors together).",
+        "up (['press 1', 'press 2'] for both presses together).",
     )
     period: str = Field(description="Period, e.g. 'last month' or '2026-Q3'.")
     metric: str = Field(default="energy", description="An amount to compare, normally 'energy'.")
@@ -69,8 +69,8 @@ class MetersCompareResult(ToolResult):
 def compare_meters(ctx: ToolContext, args: MetersCompareInput) -> MetersCompareResult:
     """Set meters (or groups of meters added up) against each other over one period: each
     side's total, which is largest, and the difference between the first two in units and in
-    percent of the second. Use it for "which used more last month, line A or line B, and by how
-    much", "did the compressors together use more than the chiller"."""
+    percent of the second. Use it for "which used more last month, press 1 or press 2, and by how
+    much", "did the presses together use more than the dryer"."""
     period = resolve.period(ctx, args.period)
     sides, unit = [], ""
     for names in args.sides:
@@ -157,7 +157,7 @@ def share_of(ctx: ToolContext, args: ShareInput) -> ShareResult:
     """The share of one or more meters' total (added up) in a whole over a period: their parent
     meter by default, or the meters named as the whole. Use it for "what percentage of the
     site's electricity went into compressed air in Q3", "what share of the main meter was the
-    chiller last week"."""
+    dryer last week"."""
     period = resolve.period(ctx, args.period)
     meters, value, unit, readings = _total(ctx, args.meters, args.metric, period)
     if not readings:

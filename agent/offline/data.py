@@ -398,7 +398,7 @@ def _share(q: Question, found: Sides) -> Plan:
         carrier = q.site.meter(found.meters[0])
         whole_of = list(q.site.roots(carrier.carrier if carrier else None))
     if not found.sides:
-        return ask("A share of what? Name the meter (or group), e.g. 'the chiller's share'.")
+        return ask("A share of what? Name the meter (or group), e.g. 'the dryer's share'.")
     args: dict[str, Any] = {"meters": list(found.meters), "period": periods[0]}
     if whole_of and set(whole_of) != set(found.meters):
         args["of"] = whole_of

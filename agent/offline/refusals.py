@@ -21,7 +21,8 @@ INSTEAD = {
     Reason.EXPORT: (
         "I can't export files, attach spreadsheets or send e-mail: there is no export feature "
         "yet. I can show the figures here instead, with a table beside the answer, e.g. "
-        "'15-minute energy of the chiller yesterday' or 'daily energy of every meter in October'."
+        "'15-minute energy of the main meter yesterday' or 'daily energy of every meter in "
+        "October'."
     ),
     Reason.REPORT: (
         "I can't write reports, documents or reviews: there is no report feature yet. I can "

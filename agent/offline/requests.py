@@ -43,7 +43,9 @@ def _recent(q: Question) -> tuple[str, tuple[str, ...]]:
 def anomalies(q: Question) -> Plan:
     r = q.reading
     if not (r.names_scope or r.periods) and r.referents and not r.inherited:
-        return ask("What should I look at? Name a meter or a period, e.g. 'the chiller last week'.")
+        return ask(
+            "What should I look at? Name a meter or a period, e.g. 'the main meter last week'."
+        )
     found = _meters(q, default_site=False)
     if isinstance(found, Plan):
         return found

@@ -16,8 +16,8 @@ NAMED, SITE, CARRIER, ALL, NONE, UNKNOWN = "named", "site", "carrier", "all", "n
 
 @dataclass(frozen=True)
 class Sides:
-    """The meters, each mention of the question kept as one side ("both compressors" is one
-    side of two meters; "line A and line B" two sides of one)."""
+    """The meters, each mention of the question kept as one side ("both presses" is one side
+    of two meters; "press 1 and press 2" two sides of one)."""
 
     sides: tuple[tuple[str, ...], ...]
     how: str  # NAMED, SITE, CARRIER, ALL, NONE or UNKNOWN
@@ -69,7 +69,7 @@ def sides(
     named = [m for m in reading.meters if not m.ambiguous]
     if named:
         found = [_of_metric(site, m.meters, metric) for m in named]
-        # the same meter named twice ("the boiler ... the gas boiler") is one side
+        # the same meter named twice ("the kiln ... the gas kiln") is one side
         return Sides(tuple(dict.fromkeys(found)), NAMED)
     if reading.unknown_names:
         return Sides(((reading.unknown_names[0].words.text,),), UNKNOWN)

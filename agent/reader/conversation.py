@@ -26,7 +26,7 @@ from agent.reader.slots import (
 )
 
 # Cue features that make a question a request of its own kind, not a fragment of the last one.
-WEAK_FEATURES = frozenset({"list", "condition", "judgement", "state", "usual"})
+WEAK_FEATURES = frozenset({"list", "condition", "judgement", "state", "usual", "follow"})
 BACK_WORDS = frozenset({"similar", "this", "that", "it", "such", "same"})
 # Intents a follow-up never takes over: it cannot be "yes" to a question nobody asked.
 NOT_INHERITED = frozenset(
@@ -112,7 +112,7 @@ def follow(reading: Reading, previous: Frame | None, now: datetime) -> Reading:
 
 def _same_time(reading: Reading, previous: Frame) -> Reading:
     """A question for numbers that names its own meters but no period, in a conversation about
-    one: the period under discussion ("what does the chiller come to at the standard tariff")."""
+    one: the period under discussion ("what does the dryer come to at the standard tariff")."""
     if (
         reading.intent is not Intent.DATA
         or reading.periods

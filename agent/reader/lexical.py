@@ -110,9 +110,15 @@ class LexicalReader:
             "unit": lambda: out.units.append(UnitMention(key, words)),
             "cue": lambda: out.cues.append(Cue(key, words)),
             "unsupported": lambda: self._unsupported(key, words),
-            "follow": lambda: setattr(out, "follows", True),
+            "follow": lambda: self._follow(words),
         }
         handlers[hit.table]()
+
+    def _follow(self, words: Words) -> None:
+        """ "and what about", "instead": a follow-up's words, kept as a cue so that they are
+        accounted for, though no intent weighs them."""
+        self.out.follows = True
+        self.out.cues.append(Cue("follow", words))
 
     def _compound(self, hit: Hit) -> bool:
         """A phrase of several words that contains a word of a meter's name, but is not itself
