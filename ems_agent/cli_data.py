@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from common.errors import EMSError
 from common.timeutil import from_epoch, zone
 from ems_agent.cli import (
     JsonFlag,
@@ -24,7 +26,10 @@ from ems_agent.cli import (
 )
 
 if TYPE_CHECKING:
+    from connectors.synth_load import Scenario
     from store import catalog, queries
+
+DEFAULT_DAYS = 365
 
 
 @app.command("import-csv")
@@ -251,7 +256,9 @@ def demo(
     seed: Annotated[
         int | None, typer.Option(help="Simulator seed (default: EMS_DEMO_SEED).")
     ] = None,
-    days: Annotated[int, typer.Option(min=1, max=3660, help="Days of history.")] = 365,
+    days: Annotated[
+        int | None, typer.Option(min=1, max=3660, help="Days of history [default: 365].")
+    ] = None,
     end: Annotated[
         datetime | None,
         typer.Option(formats=["%Y-%m-%d"], help="First day NOT simulated (default: today)."),
@@ -259,12 +266,35 @@ def demo(
     if_empty: Annotated[
         bool, typer.Option("--if-empty", help="Do nothing when the demo site has data.")
     ] = False,
+    plant: Annotated[
+        Path | None,
+        typer.Option(help="Another plant file: apply it and simulate its history instead."),
+    ] = None,
+    scenario: Annotated[
+        Path | None,
+        typer.Option(help="With --plant: a scenario file (seed, days, end, faults, loads)."),
+    ] = None,
+    faults: Annotated[
+        bool, typer.Option("--faults", help="With --plant: inject faults drawn from the seed.")
+    ] = False,
+    csv: Annotated[
+        Path | None,
+        typer.Option(help="With --plant: write the history to this long CSV (UTC) instead."),
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Create the demo plant: meters, drivers and a year of 15-minute history with known faults."""
+    """Create the demo plant: meters, drivers and a year of 15-minute history with known faults.
+    With --plant, any plant file: its catalogue and a simulated history of every series it
+    declares, at each series' interval (try a catalogue before its data arrives)."""
     from connectors.demo import apply_demo_catalogue, has_data, load_demo
     from connectors.plant import demo_plant
 
+    if plant is not None:
+        options = PlantOptions(seed, days, end, if_empty, scenario, faults, csv)
+        _demo_plant(plant, options, as_json)
+        return
+    if scenario is not None or faults or csv is not None:
+        raise UsageError("--scenario, --faults and --csv go with --plant FILE")
     ctx = context()
     site = demo_plant().site
     if if_empty and has_data(ctx.engine, site):
@@ -281,7 +311,7 @@ def demo(
         report = load_demo(
             ctx.engine,
             seed=ctx.settings.demo_seed if seed is None else seed,
-            days=days,
+            days=days or DEFAULT_DAYS,
             end=end.date() if end else None,
             progress=progress_callback(bar),
         )
@@ -295,3 +325,85 @@ def demo(
         f"{s.new:,} new readings, {s.changed:,} corrected, {s.unchanged:,} already stored; "
         f"{report.events} labelled events"
     )
+
+
+class UsageError(EMSError):
+    """Options of a command that do not go together."""
+
+
+@dataclass(frozen=True)
+class PlantOptions:
+    seed: int | None
+    days: int | None
+    end: datetime | None
+    if_empty: bool
+    scenario: Path | None
+    faults: bool
+    csv: Path | None
+
+
+def _scenario(options: PlantOptions, default_seed: int) -> Scenario:
+    from connectors.synth_load import Scenario, read_scenario
+
+    base = read_scenario(options.scenario) if options.scenario else Scenario(seed=default_seed)
+    changes: dict[str, object] = {"random_faults": base.random_faults or options.faults}
+    if options.seed is not None:
+        changes["seed"] = options.seed
+    if options.end is not None:
+        changes["end"] = options.end.date()
+    if options.days is not None:
+        changes["days"] = options.days
+    return base.model_copy(update=changes)
+
+
+def _demo_plant(path: Path, options: PlantOptions, as_json: bool) -> None:
+    """`demo --plant FILE`: apply any plant file and simulate its history (or export it)."""
+    from connectors.catalog_file import read_plant
+    from connectors.demo import has_data
+    from connectors.synth_load import export_csv, load_plant
+
+    document = read_plant(path)
+    ctx = context()
+    scenario = _scenario(options, ctx.settings.demo_seed)
+    if options.csv is not None:
+        with progress_bar(not as_json) as bar:
+            exported = export_csv(document, scenario, options.csv, progress=progress_callback(bar))
+        if as_json:
+            print_json(exported)
+            return
+        out.print(
+            f"{exported.path}: {exported.rows:,} readings of site {exported.site!r} from "
+            f"{exported.start:%Y-%m-%d} to {exported.end:%Y-%m-%d}, times in UTC; "
+            f"{len(exported.faults)} faults.\nLoad it with `ems-agent catalog apply {path}` "
+            f"and `ems-agent import-csv {exported.path} --site {exported.site!r}`."
+        )
+        _print_skipped(exported.skipped)
+        return
+    site = document.plant.site.name
+    if options.if_empty and has_data(ctx.engine, site):
+        raise UsageError(f"site {site!r} already has data (--if-empty); nothing simulated")
+    with progress_bar(not as_json) as bar:
+        report = load_plant(ctx.engine, document, scenario, progress=progress_callback(bar))
+    if as_json:
+        print_json(report)
+        return
+    s = report.stats
+    out.print(
+        f"plant {report.site!r} ({report.timezone}): {report.meters} meters, "
+        f"{report.series} series, {report.start:%Y-%m-%d} to {report.end:%Y-%m-%d}\n"
+        f"{s.new:,} new readings, {s.changed:,} corrected, {s.unchanged:,} already stored; "
+        f"{report.faults} labelled faults"
+    )
+    if report.catalogue:
+        out.print(
+            f"catalogue: {len(report.catalogue)} changes applied "
+            f"(`ems-agent catalog show --site {report.site!r}` lists it)",
+            highlight=False,
+            markup=False,
+        )
+    _print_skipped(report.skipped)
+
+
+def _print_skipped(skipped: list[str]) -> None:
+    for line in skipped:
+        err.print(f"[yellow]not simulated:[/] {line}", highlight=False)

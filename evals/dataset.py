@@ -16,6 +16,8 @@ Conventions the scorer relies on:
 - Periods in `args` and `truth` are inclusive local dates `A..B` or one date `A` (ISO
   date-times are allowed as bounds, an end date-time being exclusive).
 - Meter names in `args` and `truth` are canonical names, never aliases.
+- A set may be a role template (`{role}`, `{role:form}` in questions, arguments and truth; roles
+  computed from the data under `computed:`), resolved for a plant by `evals.roles.resolve_set`.
 
 Fields for answers with several parts and for what a reply leaves out (all optional):
 
@@ -48,6 +50,8 @@ from zoneinfo import ZoneInfo
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from common.errors import EMSError
+
 Category = Literal[
     "energy",
     "series",
@@ -76,7 +80,7 @@ NO_TOOL = "none"
 QUESTIONS = Path(__file__).parent / "questions"
 
 
-class InvalidDataset(ValueError):
+class InvalidDataset(EMSError, ValueError):
     """A question set that does not follow the schema (raised with the file and case named)."""
 
 
@@ -221,6 +225,10 @@ class Dataset(BaseModel):
     now: datetime
     site: str = "demo-plant"
     timezone: str = "Europe/Berlin"
+    computed: dict[str, TruthSpec] = Field(
+        default_factory=dict,
+        description="roles computed from the data: name -> a truth spec that returns meter(s)",
+    )
     cases: list[Case]
 
     @field_validator("now")

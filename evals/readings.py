@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, text
 
+from common.errors import EMSError
 from evals.dataset import TruthSpec, parse_period
 
 READINGS_SQL = text(
@@ -29,8 +30,9 @@ READINGS_SQL = text(
 )
 SERIES_SQL = text(
     """
-    SELECT m.name, m.kind, m.floor_area_m2, s.interval_s,
-           EXISTS (SELECT 1 FROM meters c WHERE c.parent_id = m.id) AS is_total
+    SELECT m.name, m.kind, m.floor_area_m2, s.interval_s, s.metric, s.unit,
+           EXISTS (SELECT 1 FROM meters c WHERE c.parent_id = m.id) AS is_total,
+           m.parent_id IS NULL AS is_root
     FROM series s
     JOIN meters m ON m.id = s.meter_id
     JOIN sites st ON st.id = m.site_id
@@ -38,9 +40,13 @@ SERIES_SQL = text(
     ORDER BY m.name
     """
 )
+CALORIFIC_SQL = text("SELECT gas_calorific_value FROM sites WHERE name = :site")
+ENERGY = "energy"
+VOLUME = "volume"
+BILLING_S = 0  # the stored interval of a series read from bills
 
 
-class TruthError(ValueError):
+class TruthError(EMSError, ValueError):
     """A truth spec that cannot be computed: unknown meter, missing parameter, no data."""
 
 
@@ -73,39 +79,74 @@ def epoch_window(conn: Connection, spec: TruthSpec, which: str = "period") -> tu
     return int(start.timestamp()), int(end.timestamp())
 
 
+def _series(conn: Connection, site: str, metric: str) -> dict[str, dict[str, Any]]:
+    rows = conn.execute(SERIES_SQL, {"site": site, "metric": metric}).mappings().all()
+    return {str(row["name"]): dict(row) for row in rows}
+
+
+def energy_meters(conn: Connection, site: str) -> dict[str, dict[str, Any]]:
+    """Every meter whose energy the truth can compute: an energy series, or a gas meter read
+    in m3 (a volume series), whose energy is its volume times the site's calorific value."""
+    found = _series(conn, site, ENERGY)
+    for name, row in _series(conn, site, VOLUME).items():
+        if row["kind"] == "gas" and name not in found:
+            found[name] = row
+    return dict(sorted(found.items()))
+
+
+def _calorific_value(conn: Connection, site: str, meter: str) -> float:
+    value = conn.execute(CALORIFIC_SQL, {"site": site}).scalar()
+    if not value:
+        raise TruthError(
+            f"gas meter {meter!r} is read in m3 and site {site!r} has no calorific value"
+        )
+    return float(value)
+
+
 def meter_info(
     conn: Connection, spec: TruthSpec, meter: str, metric: str | None = None
 ) -> dict[str, Any]:
+    """The meter's catalogue row and its series of `metric` (energy: also a gas meter's m3)."""
     metric = metric or spec.metric
-    rows = conn.execute(SERIES_SQL, {"site": spec.site, "metric": metric}).mappings().all()
-    for row in rows:
-        if row["name"] == meter:
-            return dict(row)
+    rows = energy_meters(conn, spec.site) if metric == ENERGY else _series(conn, spec.site, metric)
+    if meter in rows:
+        return rows[meter]
     raise TruthError(f"no meter {meter!r} with a {metric!r} series at {spec.site}")
+
+
+def _step_seconds(declared: Any, ts: pd.Series, meter: str) -> float:
+    """The series' own interval; undeclared, the commonest gap between its readings."""
+    if declared == BILLING_S:
+        raise TruthError(f"{meter!r} is read from bills; this truth needs interval data")
+    if declared:
+        return float(declared)
+    gaps = np.diff(ts.to_numpy(np.int64))
+    return float(pd.Series(gaps).mode().iloc[0]) if len(gaps) else 900.0
 
 
 def read(
     conn: Connection, spec: TruthSpec, meter: str, which: str = "period", metric: str | None = None
 ) -> Readings:
-    """Raw readings of `meter` over the spec's period (or reference), in site time."""
+    """Raw readings of `meter` over the spec's period (or reference), in site time. Energy of
+    a gas meter read in m3 is its volume times the site's calorific value (kWh)."""
     start, end = epoch_window(conn, spec, which)
-    params = {
-        "site": spec.site,
-        "meter": meter,
-        "metric": metric or spec.metric,
-        "start": start,
-        "end": end,
-    }
+    wanted = metric or spec.metric
+    info = meter_info(conn, spec, meter, wanted)
+    scale = 1.0
+    if wanted == ENERGY and info["metric"] == VOLUME:
+        scale = _calorific_value(conn, spec.site, meter)
+    params = {"site": spec.site, "meter": meter, "metric": info["metric"]}
     frame = pd.DataFrame(
-        conn.execute(READINGS_SQL, params).all(), columns=["ts", "v", "step", "tz"]
+        conn.execute(READINGS_SQL, {**params, "start": start, "end": end}).all(),
+        columns=["ts", "v", "step", "tz"],
     )
     if frame.empty:
-        meter_info(conn, spec, meter, str(params["metric"]))
-        raise TruthError(f"no {params['metric']} readings for {meter!r} in {spec.period!r}")
+        raise TruthError(f"no {wanted} readings for {meter!r} in {spec.period!r}")
     tz = str(frame["tz"].iloc[0])
     local = pd.DatetimeIndex(pd.to_datetime(frame["ts"], unit="s", utc=True)).tz_convert(tz)
-    step_s = float(frame["step"].iloc[0] or 900)
-    return Readings(local, pd.Series(frame["v"].to_numpy(float), index=local), step_s / 3600)
+    step_s = _step_seconds(frame["step"].iloc[0], frame["ts"], meter)
+    values = pd.Series(frame["v"].to_numpy(float) * scale, index=local)
+    return Readings(local, values, step_s / 3600)
 
 
 def one_meter(spec: TruthSpec) -> str:

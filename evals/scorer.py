@@ -19,6 +19,11 @@ or {"error": ...}), thread, model, latency_ms and outcome. A case is scored on f
   has them, every truth in `also` must appear too, at least one `mentions_any` string, and
   each `unused` item (alternatives "a|b") named in a sentence that also holds a negation.
 - outcome: the reply's outcome equals the expected one.
+
+Apart from these counts, and never failing a case by itself, each case counts its wrong
+numbers (evals.presented): numbers the answer presents as its answer that lie outside the
+tolerance of every truth of their unit, and computed figures a refusal or a question back
+presents for what cannot be answered. Summaries add them up per category and set.
 """
 
 from __future__ import annotations
@@ -32,7 +37,14 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from evals.dataset import NO_TOOL, Case, Dataset, Expect, parse_period
+from evals.dataset import NO_TOOL, Case, Dataset, Expect, TruthSpec, parse_period
+from evals.presented import (
+    METRIC_DIMENSIONS,
+    TRUTH_DIMENSIONS,
+    unasked_figures,
+    wrong_numbers,
+)
+from evals.references import references
 from evals.truth import Truth, evaluate
 
 Reply = Mapping[str, Any]
@@ -301,6 +313,7 @@ class CaseScore:
     answer: str = ""
     notes: tuple[str, ...] = field(default_factory=tuple)
     also: tuple[Truth, ...] = field(default_factory=tuple)
+    wrong_numbers: tuple[str, ...] = field(default_factory=tuple)
 
     @property
     def passed(self) -> bool:
@@ -346,10 +359,12 @@ def score_case(
     now: datetime | None = None,
     timezone: str = "Europe/Berlin",
     also: Iterable[Truth] = (),
+    refs: Iterable[float] = (),
 ) -> CaseScore:
     """Score one reply: tool, arguments, answer and outcome (see the module docstring).
     `now` (default: the case's own) clips periods; `timezone` is the site's; `also` holds the
-    values of the case's further truths (`expect.also`), in order."""
+    values of the case's further truths (`expect.also`), in order; `refs` the reference values
+    that excuse a number beside the truth (evals.references)."""
     expect = case.expect
     answer = str(reply.get("answer") or "")
     outcome = str(reply.get("outcome") or "")
@@ -374,7 +389,44 @@ def score_case(
         answer=answer,
         notes=tuple(tool_notes + args_notes + answer_notes + outcome_notes),
         also=also,
+        wrong_numbers=tuple(case_wrong_numbers(case, answer, truth_value, also, refs)),
     )
+
+
+UNANSWERABLE = frozenset({"clarify", "refusal"})
+
+
+def truth_dimension(spec: TruthSpec) -> str | None:
+    """The dimension of a truth spec's value (None: names, or a value of unknown unit)."""
+    if spec.fn in ("stat", "average"):
+        return METRIC_DIMENSIONS.get(spec.metric)
+    return TRUTH_DIMENSIONS.get(spec.fn)
+
+
+def case_wrong_numbers(
+    case: Case,
+    answer: str,
+    truth_value: Truth | None,
+    also: Iterable[Truth] = (),
+    refs: Iterable[float] = (),
+) -> list[str]:
+    """The wrong numbers of a reply (evals.presented): in a case that asks what cannot be
+    answered (a refusal or question back expected, category clarify or refusal) every computed
+    figure the question does not state; otherwise presented numbers outside the tolerance of
+    every numeric truth of their dimension."""
+    expect = case.expect
+    if expect.outcome in ("refuse", "clarify") and case.category in UNANSWERABLE:
+        return unasked_figures(answer, case.question)
+    specs = [s for s in [expect.truth, *expect.also] if s is not None]
+    values = [truth_value, *also] if expect.truth is not None else list(also)
+    truths = [
+        (dimension, float(value))
+        for spec, value in zip(specs, values, strict=False)
+        if isinstance(value, float) and (dimension := truth_dimension(spec)) is not None
+    ]
+    if not truths:
+        return []
+    return wrong_numbers(answer, case.question, truths, list(refs), expect.tolerance)
 
 
 def run_set(
@@ -393,11 +445,15 @@ def run_set(
         now = dataset.now_of(case)
         truth = evaluate(engine, case.expect.truth) if case.expect.truth else None
         also = [evaluate(engine, spec) for spec in case.expect.also]
+        specs = [s for s in [case.expect.truth, *case.expect.also] if s is not None]
+        refs = [value for spec in specs for value in references(engine, spec)]
         try:
             reply = ask(case.question, thread=case.thread_id, now=now, role=case.role)
         except Exception as exc:  # an agent crash fails its case, not the whole run
             reply = {"answer": f"error: {type(exc).__name__}: {exc}", "outcome": "error"}
-        score = score_case(case, reply, truth, now=now, timezone=dataset.timezone, also=also)
+        score = score_case(
+            case, reply, truth, now=now, timezone=dataset.timezone, also=also, refs=refs
+        )
         scores.append(score)
         if on_case is not None:
             on_case(score)
@@ -435,6 +491,8 @@ class Row:
     passed: float | None
     p50_ms: float | None
     p95_ms: float | None
+    wrong_numbers: int = 0
+    wrong_cases: int = 0
 
 
 def summary_row(name: str, scores: list[CaseScore]) -> Row:
@@ -453,6 +511,8 @@ def summary_row(name: str, scores: list[CaseScore]) -> Row:
         passed=_share(s.passed for s in scores),
         p50_ms=percentile(latencies, 50),
         p95_ms=percentile(latencies, 95),
+        wrong_numbers=sum(len(s.wrong_numbers) for s in scores),
+        wrong_cases=sum(1 for s in scores if s.wrong_numbers),
     )
 
 
@@ -490,15 +550,15 @@ def render_markdown(summary: Summary) -> str:
     """The summary as a Markdown table, one row per category and the overall row last."""
     head = (
         "| category | cases | tool | args | answer | outcome | refuse/clarify | passed "
-        "| p50 ms | p95 ms |"
+        "| wrong numbers | p50 ms | p95 ms |"
     )
-    lines = [head, "|" + " --- |" * 10]
+    lines = [head, "|" + " --- |" * 11]
     for row in [*summary.categories, summary.overall]:
         name = f"**{row.name}**" if row is summary.overall else row.name
         if row.name in summary.separate:
             name += " (not in overall)"
         cells = [name, str(row.cases), *map(_pct, (row.tool, row.args, row.answer))]
         cells += [*map(_pct, (row.outcome, row.refuse_clarify, row.passed))]
-        cells += [_ms(row.p50_ms), _ms(row.p95_ms)]
+        cells += [str(row.wrong_numbers), _ms(row.p50_ms), _ms(row.p95_ms)]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"

@@ -1,9 +1,12 @@
 """Ground truth for the eval's questions, computed from the raw readings with plain SQL and pandas.
 
 Nothing here calls `tools/` or `store.queries`: every number is recomputed from the `readings`,
-`series`, `meters`, `sites`, `event_labels` and `incidents` tables and the written KPI
-definitions, so a bug in a tool cannot hide behind the same bug in its truth. Only numeric
-parameters (the default tariff, emission factors, gas price, shift hours) are imported, as data.
+`series`, `meters`, `production_links`, `sites` (with the catalogue's profile: tariffs, emission
+factors, calorific value, shifts, closures), `event_labels` and `incidents` tables and the
+written KPI definitions, so a bug in a tool cannot hide behind the same bug in its truth.
+Every series keeps its own interval: the power of an hourly reading is its kWh over one hour,
+a demand window never is shorter than the meter's interval, and a gas meter read in m3 has
+m3 x calorific value of energy (evals.readings, evals.site_profile).
 
 Each function takes a Connection or an Engine and a `TruthSpec` and returns a number, a string
 or a list of strings; `FUNCTIONS` maps the names a question set uses to them.
@@ -11,7 +14,6 @@ or a list of strings; `FUNCTIONS` maps the names a question set uses to them.
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Callable
 from typing import Any
 
@@ -24,23 +26,38 @@ from evals.readings import (
     SERIES_SQL,
     Readings,
     TruthError,
-    clock_mask,
-    clock_minutes,
+    energy_meters,
     epoch_window,
     meter_info,
     one_meter,
     period_total,
     read,
     site_tz,
-    summed,
 )
-from tools.base import AnalyticsConfig, Tariff
+from evals.site_profile import pricing, shift_labels, site_facts
+from evals.truth_kpis import (
+    average_power,
+    base_load,
+    carbon,
+    cost,
+    episodes_above,
+    hours_above,
+    intensity,
+    load_factor,
+    peak_demand,
+    peak_time,
+    profile_peak_hour,
+    sec,
+    tariff_cost,
+    window_average_kw,
+    window_energy,
+    window_peak,
+    window_peak_time,
+    window_share,
+)
 
 Truth = float | str | list[str]
 TruthFn = Callable[[Connection | Engine, TruthSpec], Truth]
-
-CONFIG = AnalyticsConfig()
-TARIFF: Tariff = CONFIG.tariffs["electricity"]
 
 # ------------------------------------------------------------------ amounts and levels
 
@@ -62,7 +79,7 @@ def average(conn: Connection, spec: TruthSpec) -> float:
     return float(read(conn, spec, one_meter(spec)).values.mean())
 
 
-def _daily(conn: Connection, spec: TruthSpec) -> pd.Series:
+def daily_totals(conn: Connection, spec: TruthSpec) -> pd.Series:
     meters = spec.meters()
     parts = [read(conn, spec, m).values for m in meters]
     values = pd.concat(parts)
@@ -79,249 +96,12 @@ def daily_average(conn: Connection, spec: TruthSpec) -> float:
 
 def max_day(conn: Connection, spec: TruthSpec) -> float:
     """The largest local-day total of the metric in the period (kWh on the busiest day)."""
-    return float(_daily(conn, spec).max())
+    return float(daily_totals(conn, spec).max())
 
 
 def min_day(conn: Connection, spec: TruthSpec) -> float:
     """The smallest local-day total of the metric in the period (kWh on the quietest day)."""
-    return float(_daily(conn, spec).min())
-
-
-# ------------------------------------------------------------------ KPIs
-
-
-def _epoch(local: pd.DatetimeIndex) -> np.ndarray:
-    """Unix seconds of each time (whatever the index's resolution)."""
-    return np.asarray(
-        (local - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(seconds=1), dtype=np.int64
-    )
-
-
-def _window_kw(conn: Connection, spec: TruthSpec) -> pd.Series:
-    """Average kW per fixed demand window (`window_minutes`, default 15, aligned to the clock)
-    of the named meters added up, indexed by the window's local start."""
-    r = summed(conn, spec)
-    minutes = spec.window_minutes or 15
-    if minutes * 60 <= r.step_h * 3600:
-        return r.kw
-    epoch = _epoch(r.local)
-    starts = epoch - epoch % (minutes * 60)
-    sums = r.values.groupby(starts).sum()
-    local = pd.to_datetime(sums.index, unit="s", utc=True).tz_convert(r.local.tz)
-    return pd.Series(sums.to_numpy() / (minutes / 60), index=local)
-
-
-def peak_demand(conn: Connection, spec: TruthSpec) -> float:
-    """Highest 15-minute average power in kW: the largest interval kWh divided by 0.25 h."""
-    return float(read(conn, spec, one_meter(spec)).kw.max())
-
-
-def peak_time(conn: Connection, spec: TruthSpec) -> str:
-    """Local clock time ('HH:MM') at which the peak 15-minute interval starts."""
-    r = read(conn, spec, one_meter(spec))
-    return r.local[int(np.argmax(r.kw.to_numpy()))].strftime("%H:%M")
-
-
-def window_peak(conn: Connection, spec: TruthSpec) -> float:
-    """Highest average kW over fixed clock-aligned demand windows of `window_minutes` (15, 30
-    or 60; default 15) of one meter, or of several meters added up per interval (a group's
-    coincident peak)."""
-    return float(_window_kw(conn, spec).max())
-
-
-def window_peak_time(conn: Connection, spec: TruthSpec) -> str:
-    """Local clock time ('HH:MM') at which the `window_peak` window starts."""
-    kw = _window_kw(conn, spec)
-    return pd.Timestamp(kw.index[int(np.argmax(kw.to_numpy()))]).strftime("%H:%M")
-
-
-def average_power(conn: Connection, spec: TruthSpec) -> float:
-    """Average kW over the metered intervals of the period (the named meters added up)."""
-    return float(summed(conn, spec).kw.mean())
-
-
-def window_energy(conn: Connection, spec: TruthSpec) -> float:
-    """kWh in the intervals whose local start lies in the daily window `hours` (and on `days`)
-    over the period, the named meters added up."""
-    r = summed(conn, spec)
-    return float(r.values[clock_mask(r.local, spec.hours, spec.days)].sum())
-
-
-def window_average_kw(conn: Connection, spec: TruthSpec) -> float:
-    """Average kW over the intervals inside the daily window `hours` (and `days`): their kWh
-    divided by their hours."""
-    r = summed(conn, spec)
-    inside = r.kw[clock_mask(r.local, spec.hours, spec.days)]
-    if inside.empty:
-        raise TruthError(f"no intervals in {spec.hours!r} within {spec.period!r}")
-    return float(inside.mean())
-
-
-def window_share(conn: Connection, spec: TruthSpec) -> float:
-    """Share in % of the period's energy that falls in the daily window `hours` (and `days`)."""
-    r = summed(conn, spec)
-    return float(
-        100.0 * r.values[clock_mask(r.local, spec.hours, spec.days)].sum() / r.values.sum()
-    )
-
-
-def profile_peak_hour(conn: Connection, spec: TruthSpec) -> str:
-    """'HH:00': the local hour of day with the highest average kW over the period (on `days`
-    only when given), the hourly load profile's top."""
-    r = summed(conn, spec)
-    keep = clock_mask(r.local, None, spec.days)
-    kw = r.kw[keep]
-    hours = np.asarray(pd.DatetimeIndex(kw.index).hour)
-    profile = kw.groupby(hours).mean()
-    return f"{int(profile.index[int(np.argmax(profile.to_numpy()))]):02d}:00"
-
-
-def _runs(flags: np.ndarray, epoch: np.ndarray, step_s: int) -> list[tuple[int, int]]:
-    """(first, last) positions of runs of True over consecutive intervals (a gap ends a run)."""
-    runs: list[tuple[int, int]] = []
-    for i in np.flatnonzero(flags):
-        if runs and runs[-1][1] == i - 1 and epoch[i] - epoch[i - 1] == step_s:
-            runs[-1] = (runs[-1][0], int(i))
-        else:
-            runs.append((int(i), int(i)))
-    return runs
-
-
-def _episodes(conn: Connection, spec: TruthSpec) -> tuple[list[tuple[int, int]], float]:
-    if spec.threshold is None:
-        raise TruthError(f"truth {spec.fn!r} needs a threshold")
-    r = summed(conn, spec)
-    kw = r.kw.to_numpy()
-    flags = kw < spec.threshold if spec.condition == "<" else kw > spec.threshold
-    step_s = round(r.step_h * 3600)
-    runs = _runs(flags, _epoch(r.local), step_s)
-    least = (spec.min_minutes or 0) * 60
-    long_runs = [(a, b) for a, b in runs if (b - a + 1) * step_s > least]
-    return long_runs, r.step_h
-
-
-def episodes_above(conn: Connection, spec: TruthSpec) -> float:
-    """How many times the meter(s)' 15-minute kW stayed above `threshold` (below, with
-    condition '<') for longer than `min_minutes`: runs of consecutive intervals, a gap in the
-    data ending a run."""
-    return float(len(_episodes(conn, spec)[0]))
-
-
-def hours_above(conn: Connection, spec: TruthSpec) -> float:
-    """Hours spent in the episodes `episodes_above` counts (every interval above the threshold
-    when `min_minutes` is not given)."""
-    runs, step_h = _episodes(conn, spec)
-    return float(sum(b - a + 1 for a, b in runs) * step_h)
-
-
-def load_factor(conn: Connection, spec: TruthSpec) -> float:
-    """Average kW over metered intervals divided by peak 15-minute kW (a ratio, 0..1)."""
-    kw = read(conn, spec, one_meter(spec)).kw
-    return float(kw.mean() / kw.max())
-
-
-def sec(conn: Connection, spec: TruthSpec) -> float:
-    """Specific energy consumption: the meter's kWh / units of its production meter
-    (`production_meter`, default '<meter>-output'; several are added up) over the period."""
-    meter = one_meter(spec)
-    named = spec.production_meters() or [f"{meter}-output"]
-    units = float(sum(read(conn, spec, m, metric="production").values.sum() for m in named))
-    if units <= 0:
-        raise TruthError(f"no production in {spec.period!r}; SEC is undefined")
-    return float(read(conn, spec, meter).values.sum()) / units
-
-
-def _tou_prices(local: pd.DatetimeIndex, tariff: Tariff) -> np.ndarray:
-    """Price of each interval: the first tariff period whose weekdays and hours contain it."""
-    weekday, hour = np.asarray(local.day_of_week), np.asarray(local.hour)
-    prices = np.full(len(local), tariff.default_price)
-    done = np.zeros(len(local), dtype=bool)
-    for days, start_h, end_h, price in tariff.periods:
-        inside = ~done & np.isin(weekday, days) & (hour >= start_h) & (hour < end_h)
-        prices[inside] = price
-        done |= inside
-    return prices
-
-
-def _demand_charge(r: Readings, tariff: Tariff) -> float:
-    """Each local calendar month's peak kW x the charge, pro rata to the days with data."""
-    months = np.asarray(r.local.year) * 100 + np.asarray(r.local.month)
-    dates = np.asarray(r.local.date)
-    kw = r.kw.to_numpy()
-    total = 0.0
-    for key in np.unique(months):
-        inside = months == key
-        month_days = calendar.monthrange(int(key) // 100, int(key) % 100)[1]
-        share = len(set(dates[inside])) / month_days
-        total += float(kw[inside].max()) * tariff.demand_charge_per_kw * share
-    return total
-
-
-def cost(conn: Connection, spec: TruthSpec) -> float:
-    """Cost in EUR: electricity at the default time-of-use tariff plus its monthly demand charge
-    (pro rata for partial months); gas at the flat gas price. Times `rate` when given (the
-    user's conversion into another currency)."""
-    meter = one_meter(spec)
-    r = read(conn, spec, meter)
-    rate = spec.rate or 1.0
-    if meter_info(conn, spec, meter)["kind"] == "gas":
-        return float(r.values.sum()) * CONFIG.gas_price_per_kwh * rate
-    energy_cost = float(np.sum(r.values.to_numpy() * _tou_prices(r.local, TARIFF)))
-    return (energy_cost + _demand_charge(r, TARIFF)) * rate
-
-
-def tariff_cost(conn: Connection, spec: TruthSpec) -> float:
-    """Cost under the user's tariff: each interval's kWh x `price`, or x `peak_price` inside
-    `peak_hours` on `peak_days` (default Mon-Fri); plus, when `demand_charge` is given, that
-    charge x each calendar month's peak 15-minute kW (pro rata as the product does); times
-    `rate`. Several meters are costed one by one and added up."""
-    if spec.price is None:
-        raise TruthError("truth 'tariff_cost' needs a price")
-    charge = spec.demand_charge or 0.0
-    periods: tuple[tuple[tuple[int, ...], int, int, float], ...] = ()
-    if spec.peak_price is not None:
-        if spec.peak_hours is None:
-            raise TruthError("a peak price needs its peak_hours")
-        start, end = clock_minutes(spec.peak_hours)
-        if start % 60 or end % 60 or end <= start:
-            raise TruthError(f"peak hours {spec.peak_hours!r} must be whole hours within a day")
-        days = tuple(spec.peak_days if spec.peak_days is not None else range(5))
-        periods = ((days, start // 60, end // 60, spec.peak_price),)
-    tariff = Tariff("user", "", periods, spec.price, charge, False)
-    total = 0.0
-    for meter in spec.meters():
-        r = read(conn, spec, meter)
-        total += float(np.sum(r.values.to_numpy() * _tou_prices(r.local, tariff)))
-        total += _demand_charge(r, tariff) if charge else 0.0
-    return total * (spec.rate or 1.0)
-
-
-def carbon(conn: Connection, spec: TruthSpec) -> float:
-    """kg CO2e: energy times the default emission factor of the meter's kind, or times the
-    user's `factor` (then several meters are added up)."""
-    if spec.factor is not None:
-        return period_total(conn, spec) * spec.factor
-    meter = one_meter(spec)
-    kind = str(meter_info(conn, spec, meter)["kind"])
-    if kind not in CONFIG.emission_factors:
-        raise TruthError(f"no emission factor for {kind} meters")
-    return float(read(conn, spec, meter).values.sum()) * CONFIG.emission_factors[kind]
-
-
-def base_load(conn: Connection, spec: TruthSpec) -> float:
-    """10th percentile of 15-minute kW over nights (00:00-05:00) and weekends (Sat, Sun)."""
-    r = read(conn, spec, one_meter(spec))
-    idle = (np.asarray(r.local.hour) < 5) | (np.asarray(r.local.day_of_week) >= 5)
-    return float(np.percentile(r.kw.to_numpy()[idle], 10))
-
-
-def intensity(conn: Connection, spec: TruthSpec) -> float:
-    """Energy intensity: kWh over the period divided by the meter's floor area in m2."""
-    meter = one_meter(spec)
-    area = meter_info(conn, spec, meter)["floor_area_m2"]
-    if not area:
-        raise TruthError(f"meter {meter!r} has no floor area")
-    return float(read(conn, spec, meter).values.sum()) / float(area)
+    return float(daily_totals(conn, spec).min())
 
 
 # ------------------------------------------------------------------ comparisons and rankings
@@ -338,7 +118,7 @@ def difference(conn: Connection, spec: TruthSpec) -> float:
     return period_total(conn, spec) - period_total(conn, spec, "reference")
 
 
-def _parent(conn: Connection, spec: TruthSpec, meter: str) -> str:
+def parent_of(conn: Connection, spec: TruthSpec, meter: str) -> str:
     row = conn.execute(
         text(
             """
@@ -356,9 +136,31 @@ def _parent(conn: Connection, spec: TruthSpec, meter: str) -> str:
 def share(conn: Connection, spec: TruthSpec) -> float:
     """Share in % of the named meters' total energy in the total of `base_meter` (default: the
     first meter's parent, e.g. the main incomer) over the same period."""
-    base = spec.base_meters() or [_parent(conn, spec, spec.meters()[0])]
+    base = spec.base_meters() or [parent_of(conn, spec, spec.meters()[0])]
     whole = period_total(conn, spec.model_copy(update={"meter": base}))
     return 100.0 * period_total(conn, spec) / whole
+
+
+MONTHS = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)  # fmt: skip
+
+
+def period_name(text: str, tz: str) -> str:
+    """A whole calendar month by its English name ('October'), any other period as written."""
+    start, end = parse_period(text, tz)
+    next_month = (start.replace(day=28) + pd.Timedelta(days=4)).replace(day=1)
+    whole = start.day == 1 and start.hour == 0 and end == next_month
+    return MONTHS[start.month - 1] if whole else text
+
+
+def larger_period(conn: Connection, spec: TruthSpec) -> str:
+    """Which of `period` and `reference` had the larger total of the named meters: a whole
+    month by its name ('October'), another period as written."""
+    now, then = period_total(conn, spec), period_total(conn, spec, "reference")
+    chosen = spec.period if now >= then else spec.reference
+    return period_name(str(chosen), site_tz(conn, spec.site))
 
 
 def _two_totals(conn: Connection, spec: TruthSpec) -> tuple[float, float]:
@@ -391,7 +193,11 @@ def larger_meter(conn: Connection, spec: TruthSpec) -> str:
 def ranking(conn: Connection, spec: TruthSpec) -> pd.Series:
     """Totals per meter, largest first: meters with the metric, totals (parents) left out,
     only `kind` when given."""
-    rows = conn.execute(SERIES_SQL, {"site": spec.site, "metric": spec.metric}).mappings().all()
+    if spec.metric == "energy":
+        rows = list(energy_meters(conn, spec.site).values())
+    else:
+        found = conn.execute(SERIES_SQL, {"site": spec.site, "metric": spec.metric}).mappings()
+        rows = [dict(r) for r in found]
     names = [
         r["name"]
         for r in rows
@@ -429,32 +235,64 @@ def bottom_meter(conn: Connection, spec: TruthSpec) -> str:
     return str(ranking(conn, spec).index[-1])
 
 
+def children_of(conn: Connection, spec: TruthSpec, meter: str) -> list[str]:
+    """The direct sub-meters of `meter` that have a series of the spec's metric."""
+    rows = conn.execute(
+        text(
+            """
+            SELECT c.name FROM meters c JOIN meters p ON p.id = c.parent_id
+            JOIN sites st ON st.id = p.site_id WHERE st.name = :site AND p.name = :meter
+            """
+        ),
+        {"site": spec.site, "meter": meter},
+    ).all()
+    measured = energy_meters(conn, spec.site) if spec.metric == "energy" else None
+    names = [str(r[0]) for r in rows]
+    if measured is not None:
+        names = [n for n in names if n in measured]
+    if not names:
+        raise TruthError(f"meter {meter!r} has no sub-meters with {spec.metric}")
+    return names
+
+
+def _unmetered(conn: Connection, spec: TruthSpec) -> tuple[float, float]:
+    parent = one_meter(spec)
+    whole = period_total(conn, spec)
+    seen = period_total(conn, spec.model_copy(update={"meter": children_of(conn, spec, parent)}))
+    return whole - seen, whole
+
+
+def unmetered_energy(conn: Connection, spec: TruthSpec) -> float:
+    """A parent meter's total minus the totals of its direct sub-meters (kWh no sub-meter
+    sees: losses and unmetered loads) over the period."""
+    return _unmetered(conn, spec)[0]
+
+
+def unmetered_share(conn: Connection, spec: TruthSpec) -> float:
+    """The unmetered remainder (`unmetered_energy`) in % of the parent meter's total."""
+    rest, whole = _unmetered(conn, spec)
+    return 100.0 * rest / whole
+
+
 # ------------------------------------------------------------------ splits
 
 
-def _shift_labels(local: pd.DatetimeIndex) -> np.ndarray:
-    """Shift of each interval by its start (the site's shift plan); the rest is 'off-shift'."""
-    weekday = np.asarray(local.day_of_week)
-    hour = np.asarray(local.hour + local.minute / 60)
-    labels = np.full(len(local), "off-shift", dtype=object)
-    for name, days, start_h, end_h in CONFIG.shifts:
-        inside = (hour >= start_h) & (hour < end_h) if start_h < end_h else (hour >= start_h)
-        labels[(labels == "off-shift") & np.isin(weekday, days) & inside] = name
-    return labels
-
-
-def _part_labels(r: Readings, by: str) -> np.ndarray:
+def part_labels(conn: Connection, spec: TruthSpec, r: Readings, by: str) -> np.ndarray:
+    """Each interval's part: its shift (the site's shift plan, 'holiday or shutdown' on closed
+    days, else 'off-shift'), 'weekend' or 'weekday', or its time-of-use period name in the
+    tariff valid that day ('off-peak' outside every period)."""
+    facts = site_facts(conn, spec.site)
     if by == "shift":
-        return _shift_labels(r.local)
+        return shift_labels(facts, r.local)
     if by == "weekend":
         return np.where(np.asarray(r.local.day_of_week) >= 5, "weekend", "weekday")
-    prices = _tou_prices(r.local, TARIFF)
-    return np.where(prices != TARIFF.default_price, "peak", "off-peak")
+    carrier = str(meter_info(conn, spec, one_meter(spec))["kind"])
+    return pricing(facts, carrier, r.local).period
 
 
 def _part(conn: Connection, spec: TruthSpec, by: str, part: str) -> tuple[float, float]:
     r = read(conn, spec, one_meter(spec))
-    mask = _part_labels(r, by) == part
+    mask = part_labels(conn, spec, r, by) == part
     return float(r.values[mask].sum()), float(r.values.sum())
 
 
@@ -470,7 +308,8 @@ def weekend_energy(conn: Connection, spec: TruthSpec) -> float:
 
 
 def shift_energy(conn: Connection, spec: TruthSpec) -> float:
-    """Energy (kWh) in one shift (`shift`: early, late, saturday or off-shift)."""
+    """Energy (kWh) in one shift (`shift`: a shift's name, 'off-shift' or 'holiday or
+    shutdown')."""
     return _part(conn, spec, "shift", spec.shift or "early")[0]
 
 
@@ -481,7 +320,8 @@ def shift_share(conn: Connection, spec: TruthSpec) -> float:
 
 
 def tou_share(conn: Connection, spec: TruthSpec) -> float:
-    """Share in % of the energy in the default tariff's `part` ('peak' or 'off-peak')."""
+    """Share in % of the energy in the tariff period `part` ('peak', another period's name, or
+    'off-peak')."""
     part, whole = _part(conn, spec, "tou", spec.part or "peak")
     return 100.0 * part / whole
 
@@ -489,30 +329,51 @@ def tou_share(conn: Connection, spec: TruthSpec) -> float:
 # ------------------------------------------------------------------ data and events
 
 
-def missing_intervals(conn: Connection, spec: TruthSpec) -> float:
-    """Expected 15-minute intervals in the period minus the readings present, summed over the
-    named meters (every meter with the metric when none is named)."""
+def expected_intervals(start: int, end: int, step_s: float, tz: str) -> int:
+    """How many readings a series of interval `step_s` should have in [start, end): by elapsed
+    seconds below a day, by local calendar days (23 or 25 hours long around DST) above."""
+    if step_s < 86400:
+        return int((end - start) // step_s)
+    first = pd.Timestamp(start, unit="s", tz="UTC").tz_convert(tz)
+    last = pd.Timestamp(end, unit="s", tz="UTC").tz_convert(tz)
+    return int((last.normalize() - first.normalize()).days // round(step_s / 86400))
+
+
+def coverage_counts(conn: Connection, spec: TruthSpec, name: str) -> tuple[int, int]:
+    """(expected, present) readings of one meter's series of the spec's metric."""
     start, end = epoch_window(conn, spec)
-    names = spec.meters() or [
-        str(r["name"])
-        for r in conn.execute(SERIES_SQL, {"site": spec.site, "metric": spec.metric}).mappings()
-    ]
+    try:
+        r = read(conn, spec, name)
+    except TruthError:
+        info = meter_info(conn, spec, name)
+        if not info["interval_s"]:
+            raise
+        return expected_intervals(start, end, info["interval_s"], site_tz(conn, spec.site)), 0
+    expected = expected_intervals(start, end, r.step_h * 3600, site_tz(conn, spec.site))
+    return expected, len(r.values)
+
+
+def all_meters(conn: Connection, spec: TruthSpec) -> list[str]:
+    if spec.metric == "energy":
+        return list(energy_meters(conn, spec.site))
+    rows = conn.execute(SERIES_SQL, {"site": spec.site, "metric": spec.metric}).mappings()
+    return [str(r["name"]) for r in rows]
+
+
+def missing_intervals(conn: Connection, spec: TruthSpec) -> float:
+    """Expected intervals (each series' own) in the period minus the readings present, summed
+    over the named meters (every meter with the metric when none is named)."""
     missing = 0
-    for name in names:
-        step = int(meter_info(conn, spec, name)["interval_s"] or 900)
-        try:
-            present = len(read(conn, spec, name).values)
-        except TruthError:
-            present = 0
-        missing += (end - start) // step - present
+    for name in spec.meters() or all_meters(conn, spec):
+        expected, present = coverage_counts(conn, spec, name)
+        missing += expected - present
     return float(missing)
 
 
 def coverage_percent(conn: Connection, spec: TruthSpec) -> float:
-    """Share in % of one meter's expected 15-minute intervals that have a reading."""
-    start, end = epoch_window(conn, spec)
-    expected = (end - start) / int(meter_info(conn, spec, one_meter(spec))["interval_s"] or 900)
-    return 100.0 * (expected - missing_intervals(conn, spec)) / expected
+    """Share in % of one meter's expected intervals that have a reading."""
+    expected, present = coverage_counts(conn, spec, one_meter(spec))
+    return 100.0 * present / expected
 
 
 def events(conn: Connection, spec: TruthSpec) -> list[str]:
@@ -593,7 +454,7 @@ def incidents(conn: Connection, spec: TruthSpec) -> list[str]:
     return [f"#{int(i)}" for i in table.loc[keep, "id"]]
 
 
-def _incident(conn: Connection, spec: TruthSpec, column: str) -> Any:
+def incident_value(conn: Connection, spec: TruthSpec, column: str) -> Any:
     if spec.n is None:
         raise TruthError(f"truth {spec.fn!r} needs the incident id as `n`")
     table = _incident_table(conn, spec)
@@ -605,22 +466,22 @@ def _incident(conn: Connection, spec: TruthSpec, column: str) -> Any:
 
 def incident_extra_kwh(conn: Connection, spec: TruthSpec) -> float:
     """Energy above expectation (kWh) of incident `n`, as stored."""
-    return float(_incident(conn, spec, "extra_kwh"))
+    return float(incident_value(conn, spec, "extra_kwh"))
 
 
 def incident_cost(conn: Connection, spec: TruthSpec) -> float:
     """Cost of incident `n`'s extra energy, in its currency, as stored."""
-    return float(_incident(conn, spec, "cost"))
+    return float(incident_value(conn, spec, "cost"))
 
 
 def incident_co2(conn: Connection, spec: TruthSpec) -> float:
     """kg CO2e of incident `n`'s extra energy, as stored."""
-    return float(_incident(conn, spec, "co2_kg"))
+    return float(incident_value(conn, spec, "co2_kg"))
 
 
 def incident_state(conn: Connection, spec: TruthSpec) -> str:
     """State of incident `n`: open, acknowledged or resolved."""
-    return str(_incident(conn, spec, "state"))
+    return str(incident_value(conn, spec, "state"))
 
 
 # ------------------------------------------------------------------ entry points
@@ -650,6 +511,9 @@ _RAW: dict[str, Callable[[Connection, TruthSpec], Truth]] = {
         meters_difference,
         meters_pct,
         larger_meter,
+        larger_period,
+        unmetered_energy,
+        unmetered_share,
         load_factor,
         sec,
         cost,

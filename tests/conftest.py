@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
@@ -33,6 +34,13 @@ pytest_plugins = ["tests.openai_server"]
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 PG_URL = os.environ.get("EMS_TEST_PG_URL", "postgresql+psycopg://ems:ems@127.0.0.1:5432/postgres")
+
+# Hypothesis: no per-example deadline anywhere (the machine is shared, a deadline only makes
+# timing flakes); under CI the same examples every run, nothing kept between runs, and a
+# failure printed with the blob that reproduces it. HYPOTHESIS_PROFILE chooses one by hand.
+settings.register_profile("dev", deadline=None)
+settings.register_profile("ci", deadline=None, derandomize=True, database=None, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if IN_CI else "dev"))
 
 
 def need_server(reason: str) -> None:

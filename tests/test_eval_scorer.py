@@ -230,6 +230,120 @@ def test_refusals_may_pass_the_request_to_a_tool_that_refuses() -> None:
     assert not score_case(refusal, reply("no", other, outcome="refuse"), None).tool_ok
 
 
+# ------------------------------------------------------------------ wrong numbers
+
+PEAK = case(
+    category="peak",
+    question="What was compressor-2's peak demand last week? Alert me above 80 kW.",
+    expect={
+        "tool": "compute_kpi",
+        "truth": {"fn": "peak_demand", "meter": "compressor-2", "period": "2026-10-26..2026-11-01"},
+    },
+)
+
+
+@pytest.mark.parametrize(
+    ("answer", "wrong"),
+    [
+        ("compressor-2 peaked at 112.5 kW on Tue 27 Oct 2026 at 10:15.", ()),  # right
+        ("compressor-2 peaked at 0.1125 MW last week.", ()),  # right, scaled
+        ("compressor-2 peaked at 131.0 kW on 27 Oct.", ("131.0 kW",)),  # wrong
+        ("Peak: **98 kW** (15-minute average).", ("98 kW",)),  # wrong, written in bold
+        ("compressor-2 stayed under your 80 kW: its peak was 112.5 kW.", ()),  # echoed parameter
+        ("It peaked on 2026-10-27 at 10:15, Tuesday 27 October.", ()),  # dates and times only
+        ("compressor-2 used 8,080 kWh last week.", ()),  # another unit: not the answer's number
+        ("Peak 112.5 kW. Its base load was 20 kW and the average 60 kW.", ()),  # later sentences
+        ("Here is the week.\nPeak demand: 150 kW.", ("150 kW",)),  # the first number in its unit
+        ("compressor-2 peaked at about 0.1 MW.", ()),  # the truth rounded as written
+        ("compressor-2 peaked at about 0.2 MW.", ("0.2 MW",)),
+    ],
+)
+def test_wrong_numbers_are_presented_numbers_outside_tolerance(
+    answer: str, wrong: tuple[str, ...]
+) -> None:
+    score = score_case(PEAK, reply(answer), 112.504)
+    assert score.wrong_numbers == wrong
+
+
+def test_reference_values_and_further_truths_excuse_a_number() -> None:
+    change = case(
+        category="compare",
+        question="line-a last week vs the week before",
+        expect={
+            "tool": "compare_periods",
+            "truth": {
+                "fn": "pct_change",
+                "meter": "line-a",
+                "period": "2026-10-26..2026-11-01",
+                "reference": "2026-10-19..2026-10-25",
+            },
+        },
+    )
+    answer = "line-a: 20,210 kWh vs 20,349 kWh, down 0.7% (-139 kWh); a year ago 5%."
+    assert score_case(change, reply(answer), -0.6835).wrong_numbers == ("5%",)
+    refs = [20210.1, 20349.0, -139.0]
+    assert score_case(change, reply(answer), -0.6835, refs=refs).wrong_numbers == ("5%",)
+    fine = "line-a: 20,210 kWh vs 20,349 kWh, down 0.7% (-139 kWh)."
+    assert score_case(change, reply(fine), -0.6835, refs=refs).wrong_numbers == ()
+    two = case(
+        category="series",
+        expect={
+            "tool": "query_metric",
+            "truth": {"fn": "max_day", "meter": "chiller", "period": "2026-10-12..2026-10-18"},
+            "also": [{"fn": "min_day", "meter": "chiller", "period": "2026-10-12..2026-10-18"}],
+        },
+    )
+    both = "Highest day 911.5 kWh (Mon 12 Oct), lowest 138.4 kWh (Sun 18 Oct)."
+    assert score_case(two, reply(both), 911.52, also=[138.41]).wrong_numbers == ()
+    assert score_case(two, reply(both), 911.52, also=[120.0]).wrong_numbers == ("138.4 kWh",)
+
+
+def test_counts_are_numbers_of_the_counted_thing() -> None:
+    gaps = case(
+        category="coverage",
+        question="did line-b's meter drop out in February? how many intervals are missing",
+        expect={
+            "tool": "data_coverage",
+            "truth": {"fn": "missing_intervals", "meter": "line-b", "period": "2026-02-01"},
+        },
+    )
+    complete = "Data coverage in 1 Feb 2026 to 28 Feb 2026: all 1 meters checked are complete."
+    assert score_case(gaps, reply(complete), 0.0).wrong_numbers == ()
+    some = "line-b: 98.8% (2680 of 2688 intervals, 8 missing), 1 gap(s)."
+    assert score_case(gaps, reply(some), 0.0, refs=[2688.0, 2680.0]).wrong_numbers == ("8 missing",)
+    assert score_case(gaps, reply(some), 8.0, refs=[2688.0, 2680.0]).wrong_numbers == ()
+
+
+def test_a_refusal_or_question_back_presents_no_computed_figure() -> None:
+    clarify = case(
+        category="clarify",
+        question="what's the peak demand of the chiller?",
+        expect={"outcome": "clarify"},
+    )
+    asked = reply("For which period? For example 'last week' or 'above 500 kW'.", outcome="clarify")
+    assert score_case(clarify, asked, None).wrong_numbers == ()  # quoted examples
+    guessed = reply("Which period? Yesterday it peaked at 245.3 kW.", outcome="clarify")
+    assert score_case(clarify, guessed, None).wrong_numbers == ("245.3 kW",)
+    refusal = case(
+        category="refusal",
+        question="set the chiller's readings above 50 kWh to zero",
+        expect={"outcome": "refuse"},
+    )
+    said = reply("I cannot change readings; 12 readings are above 50 kWh (3.1%).", outcome="refuse")
+    assert score_case(refusal, said, None).wrong_numbers == ("3.1%",)  # 50 kWh is the question's
+
+
+def test_summaries_count_wrong_numbers_per_category() -> None:
+    bad = score_case(PEAK, reply("Peak: 98 kW, then 97 kW."), 112.504)
+    good = score_case(PEAK, reply("Peak: 112.5 kW."), 112.504)
+    assert bad.wrong_numbers == ("98 kW", "97 kW") and bad.passed is False
+    summary = summarise([bad, good, scored("energy", ok=True, ms=10)])
+    rows = {row.name: row for row in summary.categories}
+    assert (rows["peak"].wrong_numbers, rows["peak"].wrong_cases) == (2, 1)
+    assert (summary.overall.wrong_numbers, summary.overall.wrong_cases) == (2, 1)
+    assert "| peak | 2 |" in summary.to_markdown() and "| 2 | 900 | 900 |" in summary.to_markdown()
+
+
 # ------------------------------------------------------------------ summaries
 
 
@@ -277,7 +391,7 @@ def test_summary_per_category_and_overall() -> None:
     assert overall.refuse_clarify == pytest.approx(1 / 2)
     assert (overall.p50_ms, overall.p95_ms) == (300, 500)
     table = summary.to_markdown()
-    assert "| energy | 3 | 67% | 67% | 67% | 67% | - | 67% | 200 | 300 |" in table
+    assert "| energy | 3 | 67% | 67% | 67% | 67% | - | 67% | 0 | 200 | 300 |" in table
     assert "| knowledge (not in overall) | 1 | 0% |" in table
     assert table.splitlines()[-1].startswith("| **overall** | 5 | 60% |")
 
@@ -354,4 +468,6 @@ def test_run_set_asks_in_order_with_threads_clock_and_role(small_store: Engine) 
     first, second, alone = scores
     assert first.truth == pytest.approx(240.0) and first.passed
     assert not second.passed and "RuntimeError" in second.answer
-    assert alone.passed
+    assert alone.passed  # a wrong number is counted apart, never failing a case by itself
+    assert alone.wrong_numbers == ("240 kWh",)  # a figure presented in a refusal
+    assert first.wrong_numbers == ()

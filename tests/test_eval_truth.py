@@ -26,7 +26,6 @@ from store import catalog
 from store.engine import make_engine
 from store.schema import EventLabel
 from store.writes import write_readings
-from tools.base import AnalyticsConfig, Tariff
 
 TZ = "Europe/Berlin"
 ZONE = ZoneInfo(TZ)
@@ -37,8 +36,9 @@ DAYS = 14
 N = 96 * DAYS
 SITE = "test-plant"
 GAP = np.arange(100, 108)  # eight quarter-hours line-b never sent
-TARIFF = Tariff()
-CONFIG = AnalyticsConfig()
+# The documented defaults for a site whose catalogue has no tariff or factor (README, kpis.md).
+PEAK_PRICE, OFF_PEAK_PRICE, DEMAND_CHARGE, GAS_PRICE = 0.24, 0.16, 9.5, 0.07
+FACTORS = {"electricity": 0.38, "gas": 0.20}
 
 
 @dataclass
@@ -99,6 +99,7 @@ def plant(engine: Engine) -> Plant:
             series = catalog.ensure_series(conn, site.id, meter, metric, unit, interval_s=900)
             write_readings(conn, series.id, t, values, TZ)
         meters = {m.name: m.id for m in catalog.list_meters(conn, site.id)}
+        catalog.set_production_links(conn, meters["line-a"], [meters["line-a-output"]])
         for meter, kind, first, last, source in [
             ("line-a", "demand_spike", 500, 502, "simulator"),
             ("line-b", "meter_outage", 100, 108, "simulator"),
@@ -169,24 +170,26 @@ def test_sec_divides_energy_by_the_lines_output(plant: Plant) -> None:
     assert got == pytest.approx(plant.a[week].sum() / plant.parts[week].sum())
     with pytest.raises(TruthError, match="SEC is undefined"):
         evaluate(plant.engine, spec("sec", meter="line-a", period="2025-09-06..2025-09-07"))
+    # line-b sits below the main meter with no production of its own and no link
+    with pytest.raises(TruthError, match="'line-b' has no production series or link"):
+        evaluate(plant.engine, spec("sec", meter="line-b", period="2025-09-01..2025-09-07"))
 
 
 def test_cost_is_time_of_use_energy_plus_a_pro_rata_demand_charge(plant: Plant) -> None:
-    (weekdays, first_hour, last_hour, peak_price), *_ = TARIFF.periods
-    expensive = np.isin(WEEKDAY, weekdays) & (HOUR >= first_hour) & (HOUR < last_hour)
-    price = np.where(expensive, peak_price, TARIFF.default_price)
+    expensive = (WEEKDAY < 5) & (HOUR >= 8) & (HOUR < 20)
+    price = np.where(expensive, PEAK_PRICE, OFF_PEAK_PRICE)
     span = days(0, 9)
     energy_cost = float((plant.a[span] * price[span]).sum())
-    demand = plant.a[span].max() * 4 * TARIFF.demand_charge_per_kw * 10 / 30  # 10 of 30 days
+    demand = plant.a[span].max() * 4 * DEMAND_CHARGE * 10 / 30  # 10 of September's 30 days
     got = evaluate(plant.engine, spec("cost", meter="line-a", period="2025-09-01..2025-09-10"))
     assert got == pytest.approx(energy_cost + demand)
     gas = evaluate(plant.engine, spec("cost", meter="boiler", period="2025-09-01..2025-09-10"))
-    assert gas == pytest.approx(plant.gas[span].sum() * CONFIG.gas_price_per_kwh)
+    assert gas == pytest.approx(plant.gas[span].sum() * GAS_PRICE)
 
 
 def test_carbon_base_load_and_intensity(plant: Plant) -> None:
     period = "2025-09-01..2025-09-14"
-    factors = CONFIG.emission_factors
+    factors = FACTORS
     carbon = evaluate(plant.engine, spec("carbon", meter="boiler", period=period))
     assert carbon == pytest.approx(plant.gas.sum() * factors["gas"])
     carbon = evaluate(plant.engine, spec("carbon", meter="line-a", period=period))
@@ -404,7 +407,9 @@ def eval_store(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", SETS)
 def test_every_truth_spec_evaluates_on_the_eval_store(name: str, eval_store: Engine) -> None:
-    dataset = load_dataset(name)
+    from evals.runner import resolved_set
+
+    dataset = resolved_set(name, eval_store).dataset
     for case in dataset.cases:
         if case.expect.truth is None:
             continue

@@ -59,6 +59,8 @@ def store(engine: Engine) -> Engine:
         for (meter, metric, unit), values in columns.items():
             series = catalog.ensure_series(conn, site.id, meter, metric, unit, interval_s=900)
             write_readings(conn, series.id, ts, np.array(values, dtype=np.float64), TZ)
+        ids = {m.name: m.id for m in catalog.list_meters(conn, site.id)}
+        catalog.set_production_links(conn, ids["a"], [ids["a-output"]])  # SEC by the catalogue
     return engine
 
 

@@ -1,0 +1,1 @@
+"""Plants besides the demo for the evals: plant files, their scenarios and cached stores."""

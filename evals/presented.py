@@ -1,0 +1,342 @@
+"""Numbers an answer presents as its answer, read with their units, and which of them are wrong.
+
+Definitions (the scorer's wrong-number count, issue #13):
+
+- An answer's *prose* is its text without Markdown table rows (lines starting with '|') and
+  fenced code; its *lead* is the first sentence of the prose (up to a '.', '!' or '?' followed
+  by a space, or the first line break).
+- A number is read with the unit written right after it, or a currency written right before
+  it, and sorted into a dimension: energy (Wh, kWh, MWh, GWh; kWh/day), power (kW, MW),
+  percent, money (EUR, USD, GBP, CHF, ... and their signs), mass (kg, t, tonnes), SEC (kWh per
+  unit, part or piece), intensity (kWh/m2), temperature (degC), hours, or a bare count. Dates
+  (ISO dates, '12/10/2026', '1 Nov', 'Nov 1', ordinals, bare years), clock times, week and
+  quarter labels ('week 44', 'KW43', 'Q3'), ids ('#5') and numbers glued to letters are no
+  numbers. Scaled units convert ('1.2 MWh' is 1,200 kWh; '90.8 t' is 90,800 kg).
+- A case's *presented numbers*, for each dimension of its numeric truths: every number of that
+  dimension in the lead, and the first number of that dimension anywhere in the prose.
+- A presented number is *excused* when the question itself states it (a parameter echoed, a
+  count such as 'top 3'), or when it is one of the truth's reference values (what the truth is
+  computed from or set against: both totals of a change, the parts of a share or a cost, the
+  total of a daily question, the ranked totals; `evals.references`).
+- A presented number that is not excused and lies within tolerance of none of the case's truths
+  of its dimension (the truth and its `also` truths), nor is one of them rounded to the digits
+  it shows, is a *wrong number*.
+- A case that asks what cannot be answered (a refusal or a question back expected) must present
+  no computed figure: every number of a measured dimension (energy, power, percent, money,
+  mass, SEC, intensity, temperature) in its prose that the question does not state is a wrong
+  number, except inside quotes (an example of what to type: 'above 500 kW').
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+ENERGY, POWER, PERCENT, MONEY, MASS = "energy", "power", "percent", "money", "mass"
+SEC, INTENSITY, TEMPERATURE, HOURS, COUNT, RATIO = (
+    "sec",
+    "intensity",
+    "temperature",
+    "hours",
+    "count",
+    "ratio",
+)
+OTHER = "other"  # a unit that is none of the above (a price per kWh, a factor, kWh per hour)
+MEASURED = frozenset({ENERGY, POWER, PERCENT, MONEY, MASS, SEC, INTENSITY, TEMPERATURE})
+
+# Dimension of each truth function's value (functions returning names are not checked; `sql`
+# returns a value of unknown unit; `stat` and `average` depend on the metric).
+TRUTH_DIMENSIONS = {
+    **dict.fromkeys(
+        (
+            "energy",
+            "daily_average",
+            "max_day",
+            "min_day",
+            "window_energy",
+            "weekend_energy",
+            "shift_energy",
+            "difference",
+            "meters_difference",
+            "top_meter_value",
+            "incident_extra_kwh",
+            "unmetered_energy",
+        ),
+        ENERGY,
+    ),
+    **dict.fromkeys(
+        ("peak_demand", "window_peak", "average_power", "window_average_kw", "base_load"), POWER
+    ),
+    **dict.fromkeys(
+        (
+            "pct_change",
+            "share",
+            "weekend_share",
+            "shift_share",
+            "tou_share",
+            "top_share",
+            "meters_pct",
+            "window_share",
+            "coverage_percent",
+            "unmetered_share",
+        ),
+        PERCENT,
+    ),
+    **dict.fromkeys(("cost", "tariff_cost", "incident_cost"), MONEY),
+    **dict.fromkeys(("carbon", "incident_co2"), MASS),
+    "sec": SEC,
+    "intensity": INTENSITY,
+    "load_factor": RATIO,
+    "missing_intervals": COUNT,
+    "episodes_above": COUNT,
+    "hours_above": HOURS,
+}
+METRIC_DIMENSIONS = {"energy": ENERGY, "outdoor_temperature": TEMPERATURE, "production": COUNT}
+
+CURRENCIES = ("EUR", "USD", "GBP", "CHF", "SEK", "NOK", "DKK", "PLN", "CZK", "CAD", "AUD", "JPY")
+_SIGNS = {"€": "EUR", "$": "USD", "£": "GBP"}
+_MONTH = (
+    r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec|januar[y]?|february|march|april|"
+    r"june|july|august|september|october|november|december|märz|mai|juni|juli|okt|oktober|dez|"
+    r"dezember)\.?"
+)
+_DAY = r"\d{1,2}(?:st|nd|rd|th)?"
+_DATES = re.compile(
+    r"\d{4}-\d{2}-\d{2}(?:[T ]\d{1,2}:\d{2}(?::\d{2})?(?:Z|[+-]\d{2}:?\d{2})?)?"
+    r"|\b\d{1,2}:\d{2}(?::\d{2})?\b"
+    r"|\b\d{1,2}[./]\d{1,2}[./]\d{2,4}\b"
+    rf"|\b{_DAY}(?:\s*(?:-|\u2013|to|and)\s*(?:the\s+)?{_DAY})?\s+(?:of\s+)?{_MONTH}(?!\w)"
+    rf"|\b{_MONTH}\s+{_DAY}(?:\s*(?:-|\u2013)\s*{_DAY})?\b"
+    r"|\b(?:mon|tue|wed|thu|fri|sat|sun)\w*\.?\s+\d{1,2}\b"
+    r"|\b(?:week|kw|cw|w)\s?\d{1,2}\b"
+    r"|\b\d{1,2}(?:st|nd|rd|th)\b",
+    re.IGNORECASE,
+)
+_NUMBER = re.compile(
+    r"(?P<pre>€|\$|£|\b(?:EUR|USD|GBP|CHF|SEK|NOK|DKK|PLN|CZK|CAD|AUD|JPY)\s?)?"
+    r"(?<![\w.#/\-\u2212])(?P<sign>[-\u2212]?)"
+    r"(?P<digits>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)"
+    r"(?P<gap>\s?)(?P<unit>%|°\s?C|€|\$|£"
+    r"|[A-Za-z²³][\w²³/]*(?:\s+CO2e?(?:/\w+)?)?(?:\s+per\s+(?:square\s+)?\w+)?)?"
+)
+# unit (lower case, as written) -> (dimension, scale into the dimension's base unit)
+_UNITS: dict[str, tuple[str, float]] = {
+    "wh": (ENERGY, 1e-3),
+    "kwh": (ENERGY, 1.0),
+    "mwh": (ENERGY, 1e3),
+    "gwh": (ENERGY, 1e6),
+    "kwh/day": (ENERGY, 1.0),
+    "kwh/d": (ENERGY, 1.0),
+    "kwh per day": (ENERGY, 1.0),
+    "kw": (POWER, 1.0),
+    "mw": (POWER, 1e3),
+    "%": (PERCENT, 1.0),
+    "percent": (PERCENT, 1.0),
+    "kg": (MASS, 1.0),
+    "t": (MASS, 1e3),
+    "tco2e": (MASS, 1e3),
+    "tco2": (MASS, 1e3),
+    "tonne": (MASS, 1e3),
+    "tonnes": (MASS, 1e3),
+    "ton": (MASS, 1e3),
+    "tons": (MASS, 1e3),
+    "°c": (TEMPERATURE, 1.0),
+    "° c": (TEMPERATURE, 1.0),
+    "degc": (TEMPERATURE, 1.0),
+    "h": (HOURS, 1.0),
+    "hours": (HOURS, 1.0),
+    "hour": (HOURS, 1.0),
+    **{f"kwh/{u}": (SEC, 1.0) for u in ("unit", "part", "piece", "pc", "pcs", "units")},
+    **{f"kwh per {u}": (SEC, 1.0) for u in ("unit", "part", "piece", "pc", "produced")},
+    **{f"kwh/{u}": (INTENSITY, 1.0) for u in ("m²", "m2", "sqm")},
+    **{f"kwh per {u}": (INTENSITY, 1.0) for u in ("m²", "m2", "sqm", "square metre")},
+    **{code.lower(): (MONEY, 1.0) for code in CURRENCIES},
+    **dict.fromkeys(_SIGNS, (MONEY, 1.0)),
+}
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """A number as written in an answer, in its dimension's base unit, with half its last
+    written digit (its rounding)."""
+
+    text: str
+    value: float
+    half_step: float
+    dimension: str
+
+
+def _dimension(unit: str) -> tuple[str, float] | None:
+    """The dimension of a unit written after a number; None: the number is no number (glued
+    letters such as '5th')."""
+    key = " ".join(unit.lower().split())
+    if key in _UNITS:
+        return _UNITS[key]
+    head = key.split()[0] if key else ""
+    if " per " in key:
+        return OTHER, 1.0
+    if head in _UNITS:
+        return _UNITS[head]
+    return (COUNT, 1.0) if key and key[0].isalpha() else None
+
+
+def quantities(text: str) -> list[Quantity]:
+    """Every number of `text` with its dimension, dates, clock times and labels left out."""
+    found: list[Quantity] = []
+    for match in _NUMBER.finditer(_DATES.sub(lambda m: " " * len(m.group(0)), text)):
+        digits, unit, pre = match["digits"], (match["unit"] or "").strip(), match["pre"]
+        glued = bool(unit) and not match["gap"]
+        dimension: tuple[str, float] | None = (COUNT, 1.0)
+        if pre:
+            dimension = (MONEY, 1.0)
+        elif unit:
+            dimension = _dimension(unit)
+            if dimension is None or (glued and dimension[0] == COUNT and unit[0].isalpha()):
+                continue
+            if "/" in unit.lower() and dimension[0] not in (SEC, INTENSITY, ENERGY):
+                dimension = (OTHER, 1.0)
+        assert dimension is not None
+        value = float(digits.replace(",", ""))
+        if dimension[0] == COUNT and "." not in digits and 1900 <= value <= 2100:
+            continue  # a year ('2026 to', 'in 2026')
+        half = 0.5 * 10.0 ** -len(digits.partition(".")[2])
+        scale = dimension[1]
+        found.append(Quantity(match.group(0).strip(), value * scale, half * scale, dimension[0]))
+    return found
+
+
+_FENCE = re.compile(r"```.*?```", re.DOTALL)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n")
+
+
+def prose(answer: str) -> str:
+    """The answer without Markdown table rows and fenced code."""
+    text = _FENCE.sub("\n", answer)
+    return "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("|"))
+
+
+def lead(answer: str) -> str:
+    """The answer's first sentence of prose."""
+    body = prose(answer).strip()
+    return _SENTENCE_END.split(body, maxsplit=1)[0] if body else ""
+
+
+# Words a counted answer may follow its number with ("32 missing", "8 quarter-hours"); a number
+# before any other word ("1 meters checked", "2948 of") counts something else.
+COUNT_WORDS = frozenset(
+    {
+        "interval",
+        "intervals",
+        "reading",
+        "readings",
+        "quarter-hour",
+        "quarter-hours",
+        "slot",
+        "slots",
+        "value",
+        "values",
+        "record",
+        "records",
+        "row",
+        "rows",
+        "missing",
+        "episode",
+        "episodes",
+        "time",
+        "times",
+        "occasion",
+        "occasions",
+        "unit",
+        "units",
+        "part",
+        "parts",
+        "piece",
+        "pieces",
+        "pcs",
+        "box",
+        "boxes",
+    }
+)
+
+
+def _counted(q: Quantity) -> bool:
+    """A bare count, or one followed by a word that says what a counted answer counts."""
+    word = q.text.split()[-1].lower().strip("*") if " " in q.text else ""
+    glued = q.text.lstrip("-\u2212").replace(",", "").replace(".", "").isdigit()
+    return glued or word in COUNT_WORDS
+
+
+def _in_dimension(q: Quantity, dimension: str) -> Quantity | None:
+    """The quantity read in a truth's dimension (a ratio may be written as a percent or bare;
+    a count of produced units may carry its unit word), or None when it is of another."""
+    if q.dimension == dimension:
+        return q if dimension != COUNT or _counted(q) else None
+    if dimension == RATIO and q.dimension == PERCENT:
+        return Quantity(q.text, q.value / 100, q.half_step / 100, RATIO)
+    if dimension == RATIO and q.dimension == COUNT and _counted(q):
+        return Quantity(q.text, q.value, q.half_step, RATIO)
+    return None
+
+
+def presented(answer: str, dimensions: Iterable[str]) -> list[Quantity]:
+    """The numbers the answer presents as its answer in each of `dimensions` (see above)."""
+    everything, first = quantities(prose(answer)), quantities(lead(answer))
+    out: list[Quantity] = []
+    for dimension in dict.fromkeys(dimensions):
+        in_lead = [q for q in (_in_dimension(x, dimension) for x in first) if q]
+        anywhere = [q for q in (_in_dimension(x, dimension) for x in everything) if q]
+        picked = in_lead + [q for q in anywhere[:1] if q not in in_lead]
+        out.extend(picked)
+    return out
+
+
+def close(found: Quantity, truth: float, tolerance: float) -> bool:
+    """Magnitudes agree within `tolerance` (relative), or the written number is the truth
+    rounded to the digits it shows ('-0.2%' for -0.246 %: imprecise, not wrong). Signs are read
+    as words say them ('down 5 %')."""
+    error = abs(abs(found.value) - abs(truth))
+    if error <= tolerance * abs(truth) or (truth == 0 and error <= tolerance):
+        return True
+    return error <= found.half_step
+
+
+def _stated(found: Quantity, question: Sequence[Quantity]) -> bool:
+    return any(
+        abs(abs(found.value) - abs(q.value)) <= max(found.half_step, q.half_step) for q in question
+    )
+
+
+def wrong_numbers(
+    answer: str,
+    question: str,
+    truths: Sequence[tuple[str, float]],
+    references: Sequence[float],
+    tolerance: float,
+) -> list[str]:
+    """The presented numbers of an answer that are wrong: `truths` are the case's numeric
+    truths with their dimensions, `references` the values that excuse a number."""
+    asked = quantities(question)
+    wrong = []
+    for found in presented(answer, [dimension for dimension, _ in truths]):
+        mine = [value for dimension, value in truths if dimension == found.dimension]
+        if any(close(found, value, tolerance) for value in mine):
+            continue
+        if _stated(found, asked) or any(close(found, r, tolerance) for r in references):
+            continue
+        wrong.append(found.text)
+    return wrong
+
+
+_QUOTED = re.compile(
+    r"(?<!\w)'[^'\n]+'(?!\w)|\"[^\"\n]+\"|\u201c[^\u201d\n]+\u201d|\u2018[^\u2019\n]+\u2019"
+)
+
+
+def unasked_figures(answer: str, question: str) -> list[str]:
+    """Figures of a measured dimension in a refusal or question back that the question does
+    not state (quoted examples aside): computed numbers presented for what cannot be
+    answered."""
+    asked = quantities(question)
+    text = _QUOTED.sub(" ", prose(answer))
+    return [q.text for q in quantities(text) if q.dimension in MEASURED and not _stated(q, asked)]
