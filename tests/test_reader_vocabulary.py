@@ -177,3 +177,20 @@ def test_an_unreadable_lexicon_file_is_refused(tmp_path: Path) -> None:
     broken.write_text("version: 1\nstop_words: [unclosed\n", encoding="utf-8")
     with pytest.raises(InvalidLexicon, match="cannot read lexicon"):
         load_lexicon(broken)
+
+
+@pytest.mark.parametrize(
+    ("text", "plant", "name"),
+    [
+        ("How much energy did compresor-9 use yesterday?", "werk", "compresor-9"),
+        ("what did Pumpe-7 use yesterday?", "werk", "Pumpe-7"),
+        ("How much energy did compresor-9 use yesterday?", "demo", "compresor-9"),
+    ],
+)
+def test_a_misspelt_family_with_a_number_it_lacks_is_an_unknown_name(
+    text: str, plant: str, name: str
+) -> None:
+    """Not the family, the group or a question of which one: a name the catalogue lacks."""
+    r = read(text, PLANTS[plant], NOW)
+    assert [u.words.text for u in r.unknown_names] == [name]
+    assert not r.meters and not r.unused
