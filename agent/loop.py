@@ -216,6 +216,17 @@ class Agent:
     def history(self, thread: str) -> list[BaseMessage]:
         return self._messages({"configurable": {"thread_id": thread}})
 
+    def forget(self, thread: str) -> None:
+        """Delete a conversation's messages (its checkpoints) for good."""
+        saver = self.graph.checkpointer
+        if isinstance(saver, BaseCheckpointSaver):
+            saver.delete_thread(thread)
+
+    def pending(self, thread: str) -> list[dict[str, Any]]:
+        """The writes waiting for this conversation's yes or no: each with its tool `name`,
+        the `args` it would be called with and the `description` the person confirms."""
+        return self._pending({"configurable": {"thread_id": thread}})
+
     # ------------------------------------------------------------------ internals
 
     @property

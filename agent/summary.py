@@ -43,7 +43,7 @@ QUERY = {
 NEXT_STEPS = {
     "consumption_high": [
         "Compare the meter's hourly profile over the incident with a normal week "
-        "(`ems-agent query-metric --grain hour`).",
+        "(ask for its energy by hour over both).",
         "Walk the equipment when the plant is quiet (nights, weekends): extra load is "
         "easiest to find then.",
     ],
@@ -57,7 +57,7 @@ NEXT_STEPS = {
     ],
     "meter_outage": [
         "Check the meter's gateway, network and power supply.",
-        "Re-import the gap from the meter's own memory if it keeps one (`ems-agent import-csv`).",
+        "Re-import the gap from the meter's own memory if it keeps one (a CSV or Excel import).",
     ],
     "stuck_meter": [
         "Check the meter's communication: a gateway that repeats its last value looks stuck.",
@@ -263,7 +263,7 @@ def structured(facts: Facts) -> str:
     out += [
         f"- {p.title}{' § ' + p.section if p.section else ''}: {excerpt(p.text)} [{i}]"
         for i, p in enumerate(facts.passages, 1)
-    ] or ["- No runbook passage matched; add your runbooks with `ems-agent knowledge add`."]
+    ] or ["- No runbook passage matched; add your runbooks to the knowledge library."]
     first = len(facts.passages) + 1
     out += ["", "**Similar past incidents**"]
     out += [_similar_line(i, p) for i, p in enumerate(facts.similar, first)] or ["- None found."]

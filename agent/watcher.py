@@ -4,9 +4,13 @@ incidents that are opened, updated and resolved, summarised, indexed and notifie
 Each run scores the days since the previous run (with a week before them, so slow drifts show)
 and evaluates the alert rules, then, in one transaction, folds the events into incidents (one
 per meter and kind for overlapping or adjacent periods), resolves the ones that stayed quiet,
-and moves its high-water mark. Only then are the changed incidents summarised and notified;
-what still has to be sent is kept on the incident (`pending`), so a crash or a restart loses no
-notice and re-running a window never opens an incident twice.
+and moves its high-water mark. A re-scored incident keeps its history: each material change of
+its figures is a timeline entry with the old and new values, and what a person did (an
+acknowledgement, a note, a resolution) is never changed or undone by the watcher.
+
+Only then are the changed incidents summarised and notified; what still has to be sent is kept
+on the incident (`pending`), so a crash or a restart loses no notice and re-running a window
+never opens an incident twice.
 """
 
 from __future__ import annotations
@@ -21,6 +25,19 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import Connection, Engine
 
+from agent.segments import (
+    MERGE_GAP_S,
+    RANK,
+    Segment,
+    after,
+    clusters,
+    continues,
+    merge_segments,
+    segment,
+    total,
+    ts,
+    worst,
+)
 from common.errors import EMSError
 from common.notices import Delivery, IncidentNotice
 from store import catalog, queries
@@ -46,11 +63,11 @@ DAY = 86400
 LOOKBACK_DAYS = 7  # days re-scored before the new data: a drift needs a week to show
 FIRST_RUN_DAYS = 1  # a first run treats the last day as new
 MAX_SCAN_DAYS = 35  # a watcher that was down longer catches up on this much only
-MERGE_GAP_S = DAY  # events of a meter and kind this close belong to one incident
 SETTLE_S = LOOKBACK_DAYS * DAY  # quiet this long, past the re-scored days: resolved
 GROWTH = 1.5  # an incident's extra energy must grow by this factor ...
 GROWTH_MIN_KWH = 50.0  # ... and by this much to be notified again
-RANK = {"info": 0, "warning": 1, "critical": 2}
+RESTATED = 0.10  # extra kWh or cost this far from what the timeline last said: a new entry
+__all__ = ["SETTLE_S", "Segment", "WatchReport", "Watcher", "clusters", "merge_segments"]
 KIND_TITLES = {
     "consumption_high": "consumption above expected",
     "consumption_low": "consumption below expected",
@@ -106,95 +123,6 @@ class WatchReport:
             "caveats": self.caveats,
             "seconds": round(self.seconds, 3),
         }
-
-
-@dataclass(frozen=True)
-class Segment:
-    """One detected event's share of an incident, replaced when a later run re-scores it."""
-
-    start: int
-    end: int
-    severity: str
-    extra_kwh: float | None
-    cost: float | None
-    score: float
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "start": self.start,
-            "end": self.end,
-            "severity": self.severity,
-            "extra_kwh": self.extra_kwh,
-            "cost": self.cost,
-            "score": round(self.score, 3),
-        }
-
-    @classmethod
-    def of(cls, data: dict[str, Any]) -> Segment:
-        return cls(**data)
-
-
-def _ts(iso: str) -> int:
-    return int(datetime.fromisoformat(iso).timestamp())
-
-
-def _segment(event: Event) -> Segment:
-    return Segment(
-        _ts(event.start),
-        _ts(event.end),
-        event.severity,
-        event.extra_kwh,
-        event.extra_cost,
-        event.score,
-    )
-
-
-def _continues(seg: Segment, closed: int) -> bool:
-    """Whether a segment (already cut to start at or after a resolved incident's end) is a new
-    episode: it starts later than that end, or goes on for more than a day after it (the
-    condition came back, or was never fixed)."""
-    return seg.start > closed or seg.end > closed + MERGE_GAP_S
-
-
-def _after(seg: Segment, closed: int) -> Segment:
-    """The part of a segment after `closed`, its energy and cost in proportion to its time."""
-    if seg.end <= closed:
-        return Segment(closed, closed, seg.severity, 0.0, 0.0, seg.score)
-    share = (seg.end - closed) / (seg.end - seg.start)
-    return Segment(
-        closed,
-        seg.end,
-        seg.severity,
-        seg.extra_kwh * share if seg.extra_kwh is not None else None,
-        seg.cost * share if seg.cost is not None else None,
-        seg.score,
-    )
-
-
-def clusters(segments: Sequence[Segment], gap_s: int = MERGE_GAP_S) -> list[list[Segment]]:
-    """Segments of one meter and kind grouped where they overlap or lie within gap_s."""
-    groups: list[list[Segment]] = []
-    for seg in sorted(segments, key=lambda s: s.start):
-        if groups and seg.start <= max(s.end for s in groups[-1]) + gap_s:
-            groups[-1].append(seg)
-        else:
-            groups.append([seg])
-    return groups
-
-
-def merge_segments(stored: Sequence[Segment], found: Sequence[Segment]) -> list[Segment]:
-    """The stored segments with those a new run re-scored replaced by what it found now."""
-    kept = [s for s in stored if not any(s.start < f.end and f.start < s.end for f in found)]
-    return sorted({*kept, *found}, key=lambda s: (s.start, s.end))
-
-
-def _total(values: Sequence[float | None]) -> float | None:
-    known = [v for v in values if v is not None]
-    return float(sum(known)) if known else None
-
-
-def _worst(severities: Sequence[str]) -> str:
-    return max(severities, key=lambda s: RANK.get(s, 0))
 
 
 def title(meter: str | None, kind: str, start: int, tz: str, extra: str = "") -> str:
@@ -282,7 +210,7 @@ class Watcher:
         alerts = self._alerts(ctx, min(since, now_ts), scan_lo, now_ts, report)
         with self.engine.begin() as conn:
             meters = {m.name: m for m in catalog.list_meters(conn, self.site.id)}
-            self._fold_events(conn, ctx, meters, events, report)
+            self._fold_events(conn, ctx, meters, events, scan_lo, report)
             self._fold_alerts(conn, ctx, meters, alerts, report)
             self._settle(conn, now_ts, report)
             store.put_state(
@@ -316,7 +244,7 @@ class Watcher:
         except EMSError as exc:
             report.problems.append(f"alert rules: {exc}")
             return []
-        recent = [a for a in alerts if a.end is None or _ts(a.end) >= lo]
+        recent = [a for a in alerts if a.end is None or ts(a.end) >= lo]
         report.alerts = len(recent)
         return recent
 
@@ -325,14 +253,14 @@ class Watcher:
     def _figures(
         self, config: AnalyticsConfig, meter: MeterRef | None, segments: Sequence[Segment]
     ) -> _Figures:
-        extra = _total([s.extra_kwh for s in segments])
+        extra = total([s.extra_kwh for s in segments])
         factor = config.emission_factors.get(meter.kind) if meter else None
         return _Figures(
             start=min(s.start for s in segments),
             end=max(s.end for s in segments),
-            severity=_worst([s.severity for s in segments]),
+            severity=worst([s.severity for s in segments]),
             extra_kwh=extra,
-            cost=_total([s.cost for s in segments]),
+            cost=total([s.cost for s in segments]),
             co2_kg=extra * factor if extra is not None and factor is not None else None,
         )
 
@@ -342,17 +270,18 @@ class Watcher:
         ctx: ToolContext,
         meters: dict[str, MeterRef],
         events: Sequence[Event],
+        scan_lo: int,
         report: WatchReport,
     ) -> None:
         by_key: dict[tuple[str, str], list[Segment]] = {}
         for event in events:
-            by_key.setdefault((event.meter, event.kind), []).append(_segment(event))
+            by_key.setdefault((event.meter, event.kind), []).append(segment(event))
         for (name, kind), segments in sorted(by_key.items()):
             meter = meters.get(name)
             if meter is None:  # a meter removed while the run was scoring it
                 continue
             for group in clusters(segments):
-                self._fold_cluster(conn, ctx, meter, kind, group, report)
+                self._fold_cluster(conn, ctx, meter, kind, group, scan_lo, report)
 
     def _fold_cluster(
         self,
@@ -361,6 +290,7 @@ class Watcher:
         meter: MeterRef,
         kind: str,
         group: list[Segment],
+        scan_lo: int,
         report: WatchReport,
     ) -> None:
         lo, hi = min(s.start for s in group), max(s.end for s in group)
@@ -369,13 +299,13 @@ class Watcher:
         # it belongs to an open incident or a new one.
         closed = max((r.end_ts or r.start_ts for r in near if r.state == "resolved"), default=None)
         if closed is not None:
-            group = [s if s.start >= closed else _after(s, closed) for s in group]
-            group = [s for s in group if s.end > s.start and _continues(s, closed)]
+            group = [s if s.start >= closed else after(s, closed) for s in group]
+            group = [s for s in group if s.end > s.start and continues(s, closed)]
         if not group:
             return
         active = [r for r in near if r.state != "resolved"]
         if active:
-            self._grow(conn, ctx, active[-1], meter, group, report)
+            self._grow(conn, ctx, active[-1], meter, group, scan_lo, report)
         else:
             self._open(conn, ctx, meter, kind, group, report)
 
@@ -414,23 +344,33 @@ class Watcher:
         row: store.IncidentRow,
         meter: MeterRef,
         group: list[Segment],
+        scan_lo: int,
         report: WatchReport,
     ) -> None:
+        """Fold a re-scored group into an active incident: its figures follow the new scoring,
+        a material change is recorded in its timeline, and its state is left alone."""
         stored = [Segment.of(s) for s in row.details.get("segments", [])]
-        segments = merge_segments(stored, group)
+        segments = merge_segments(stored, group, scan_lo)
         if segments == stored:
             return
         fig = self._figures(ctx.config, meter, segments)
         change = self._change(row, fig)
+        figures = {
+            "start_ts": fig.start,
+            "end_ts": fig.end,
+            "severity": fig.severity,
+            "extra_kwh": fig.extra_kwh,
+            "cost": fig.cost,
+            "co2_kg": fig.co2_kg,
+        }
+        if _restated(store.recorded_figures(row), figures):
+            tz = self.site.timezone
+            note = f"re-scored the data from {_iso(scan_lo, tz)} to {ctx.now.isoformat()}"
+            store.record_reassessment(conn, row, store.WATCHER, figures, note)
         store.change_incident(
             conn,
             row.id,
-            start_ts=fig.start,
-            end_ts=fig.end,
-            severity=fig.severity,
-            extra_kwh=fig.extra_kwh,
-            cost=fig.cost,
-            co2_kg=fig.co2_kg,
+            **figures,
             title=title(meter.name, row.kind, fig.start, self.site.timezone),
             details={**row.details, "segments": [s.to_json() for s in segments]},
             **({"pending": _next_pending(row.pending, change)} if change else {}),
@@ -473,7 +413,7 @@ class Watcher:
 
     def _alert_facts(self, alert: AlertOut) -> tuple[str, dict[str, Any]]:
         peak = f" ({alert.rule}: peak {alert.peak_value:g} {alert.unit})"
-        name = title(alert.meter, "alert_rule", _ts(alert.start), self.site.timezone, peak)
+        name = title(alert.meter, "alert_rule", ts(alert.start), self.site.timezone, peak)
         return name, {
             "alert_id": alert.id,
             "rule_id": alert.rule_id,
@@ -493,8 +433,8 @@ class Watcher:
             meter_id=meter.id if meter else None,
             kind="alert_rule",
             severity=alert.severity,
-            start_ts=_ts(alert.start),
-            end_ts=_ts(alert.end) if alert.end else None,
+            start_ts=ts(alert.start),
+            end_ts=ts(alert.end) if alert.end else None,
             title=name,
             dedup_key=f"alert:{alert.id}",
             currency=ctx.config.tariffs["electricity"].currency,
@@ -514,9 +454,11 @@ class Watcher:
             store.resolve(conn, self.site.id, row.id, "watcher", note, pending=pending)
             report.resolved.append(row.id)
             return
-        end = _ts(alert.end) if alert.end else None
+        end = ts(alert.end) if alert.end else None
         if (row.end_ts, row.details.get("peak_value")) != (end, alert.peak_value):
             name, facts = self._alert_facts(alert)
+            note = f"alert #{alert.id}: peak {alert.peak_value:g} {alert.unit}"
+            store.record_reassessment(conn, row, store.WATCHER, {"end_ts": end}, note)
             store.change_incident(
                 conn,
                 row.id,
@@ -527,14 +469,23 @@ class Watcher:
             )
 
     def _settle(self, conn: Connection, now_ts: int, report: WatchReport) -> None:
-        """Resolve incidents whose condition has not come back for SETTLE_S of data."""
+        """Resolve open incidents whose condition has not come back for SETTLE_S of data. One a
+        person acknowledged is theirs to resolve: the quiet spell goes in its timeline instead."""
         for row in store.list_incidents(conn, self.site.id, limit=None):
             if row.end_ts is None or now_ts - row.end_ts < SETTLE_S:
                 continue
             after = _iso(row.end_ts, self.site.timezone)
-            note = f"resolved by the watcher: no recurrence for {SETTLE_S // 3600} h after {after}"
+            quiet = f"no recurrence for {SETTLE_S // 3600} h after {after}"
+            if row.state == "acknowledged":
+                if row.details.get("quiet_after") != row.end_ts:
+                    note = f"{quiet}; left for {row.acknowledged_by} to resolve"
+                    store.record(conn, row.id, store.WATCHER, "quiet", note=note)
+                    details = {**row.details, "quiet_after": row.end_ts}
+                    store.change_incident(conn, row.id, details=details)
+                continue
             pending = _next_pending(row.pending, "resolved")
-            store.resolve(conn, self.site.id, row.id, "watcher", note, pending=pending)
+            note = f"resolved by the watcher: {quiet}"
+            store.resolve(conn, self.site.id, row.id, store.WATCHER, note, pending=pending)
             report.resolved.append(row.id)
 
     # ------------------------------------------------------------------ summaries and notices
@@ -554,8 +505,11 @@ class Watcher:
         summary = self.summariser.summarise(incident_out(ctx, row), meter, ctx.config)
         report.summarised.append(row.id)
         problems = [f"summary: {p}" for p in summary.problems]
-        details = {**row.details, "citations": summary.citations, "summary_model": summary.model}
         with self.engine.begin() as conn:
+            # Read again: a person may have changed the incident while the summary was written.
+            current = store.get_incident(conn, self.site.id, row.id)
+            cited = {"citations": summary.citations, "summary_model": summary.model}
+            details = {**current.details, **cited}
             store.change_incident(conn, row.id, summary=summary.markdown, details=details)
             current = store.get_incident(conn, self.site.id, row.id)
         out = incident_out(ctx, current)
@@ -646,10 +600,10 @@ class Watcher:
             done = int((store.get_state(conn, self.state_key) or {}).get("until", first))
         stops = [*range(max(first, done) + step, last, step), last]
         reports = []
-        for i, ts in enumerate(stops, start=1):
+        for i, stop_ts in enumerate(stops, start=1):
             if stop is not None and stop.is_set():
                 break
-            moment = datetime.fromtimestamp(ts, end.tzinfo or UTC)
+            moment = datetime.fromtimestamp(stop_ts, end.tzinfo or UTC)
             reports.append(self.run_once(moment))
             if progress is not None:
                 progress("watching", i, len(stops))
@@ -695,5 +649,20 @@ class Watcher:
         return scheduler
 
 
-def _iso(ts: int, tz: str) -> str:
-    return datetime.fromtimestamp(ts, UTC).astimezone(_zone(tz)).isoformat()
+def _iso(epoch: int, tz: str) -> str:
+    return datetime.fromtimestamp(epoch, UTC).astimezone(_zone(tz)).isoformat()
+
+
+def _restated(said: dict[str, Any], now: dict[str, Any]) -> bool:
+    """Whether re-scored figures differ materially from what the incident's timeline last said:
+    another start or severity, or extra energy or cost more than RESTATED away. An ongoing
+    incident whose end moves on is not a re-assessment until its figures move too."""
+    if said["start_ts"] != now["start_ts"] or said["severity"] != now["severity"]:
+        return True
+    for key in ("extra_kwh", "cost"):
+        old, new = said.get(key), now.get(key)
+        if (old is None) != (new is None):
+            return True
+        if old is not None and new is not None and abs(new - old) > RESTATED * max(abs(old), 1.0):
+            return True
+    return False

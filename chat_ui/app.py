@@ -1,37 +1,24 @@
-"""The chat web page (Gradio Blocks): log in, ask the agent and see each answer's evidence beside
-it, keep conversations, and watch meters, incidents and alert rules."""
+"""The chat web page (Gradio Blocks): log in to an overview of the site, ask the agent and see
+each answer's evidence beside it, confirm its writes by buttons, keep conversations, and watch
+meters, incidents and alert rules, live."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, cast
 
 import gradio as gr
 
-from agent.evidence import evidence
-from agent.loop import Agent, Reply
-from chat_ui import panels
-from chat_ui.charts import figure
-from chat_ui.chat import (
-    Answered,
-    Message,
-    answer_messages,
-    citations_markdown,
-    evidence_for,
-    tables_html,
-    thread_messages,
-)
-from chat_ui.style import CSS, THEME
-from chat_ui.threads import ThreadIndex, new_thread_id
+from agent.loop import Agent
+from chat_ui.page import Page
+from chat_ui.ranges import PRESETS
+from chat_ui.style import CSS, HEAD, THEME
 from common.errors import EMSError
-from common.roles import at_least
-from tools.base import ToolContext
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +31,12 @@ EXAMPLES = [
 ]
 LOGIN_FAILURES = 10  # per name within LOGIN_WINDOW_S, then logins for it are refused a while
 LOGIN_WINDOW_S = 300.0
-JSON_ITEMS = 24  # longer lists in the tool-call view are cut; the tables and charts keep all
+LIVE_S = 30.0  # how often the page asks whether a quarter-hour passed or readings arrived
+# A chart's bars are buttons; a click (or Enter) on one drills into its period.
+DRILL_JS = """element.addEventListener('click', (e) => {
+  const bar = e.target.closest('button.bar');
+  if (bar) trigger('select', {start: bar.dataset.start});
+});"""
 
 
 class PortInUse(EMSError):
@@ -87,16 +79,6 @@ class UiDeps:
     settings: UiSettings
 
 
-def _trimmed(value: Any) -> Any:
-    """Tool calls for display: long lists (672 quarter-hours) cut to their first items."""
-    if isinstance(value, dict):
-        return {k: _trimmed(v) for k, v in value.items()}
-    if isinstance(value, list):
-        head = [_trimmed(v) for v in value[:JSON_ITEMS]]
-        return [*head, f"… {len(value) - JSON_ITEMS} more"] if len(value) > JSON_ITEMS else head
-    return value
-
-
 @dataclass
 class _Evidence:
     """The components of the evidence panel, updated together."""
@@ -110,211 +92,6 @@ class _Evidence:
     def outputs(self) -> list[Any]:
         return [self.caption, self.plot, self.tables, self.citations, self.calls]
 
-    @staticmethod
-    def show(answered: Answered | None) -> tuple[Any, ...]:
-        if answered is None or (answered.evidence.empty and not answered.evidence.tool_calls):
-            note = "Ask a question: the numbers behind each answer appear here."
-            if answered is not None:
-                note = (
-                    f"**{answered.question}**: no tools were needed, so there is nothing to show."
-                )
-            return (note, gr.Plot(value=None, visible=False), "", "", [])
-        ev = answered.evidence
-        fig = figure(ev.charts)
-        caption = f"Evidence for **{answered.question}**"
-        if ev.empty:
-            caption += "  \nNo numbers to show: the tool calls are below."
-        return (
-            caption,
-            gr.Plot(value=fig, visible=fig is not None),
-            tables_html(ev),
-            citations_markdown(ev),
-            _trimmed(ev.tool_calls),
-        )
-
-
-class _Page:
-    """The page's handlers; every one looks up the person and their role for each request."""
-
-    def __init__(self, deps: UiDeps) -> None:
-        self.agent = deps.agent
-        self.accounts = deps.accounts
-        self.threads = ThreadIndex(deps.settings.threads_path)
-
-    # ------------------------------------------------------------------ who and when
-
-    def user(self, request: gr.Request | None) -> Account:
-        name = request.username if request is not None else None
-        found = self.accounts.find(name) if name else None
-        if found is None:
-            raise gr.Error("You are not logged in, or your account was removed; log in again.")
-        return found
-
-    def ctx(self, user: Account) -> ToolContext:
-        return self.agent.context(user=user.name, role=user.role)
-
-    # ------------------------------------------------------------------ page load
-
-    def load(self, request: gr.Request) -> tuple[Any, ...]:
-        user = self.user(request)
-        ctx = self.ctx(user)
-        site = ctx.site
-        who = (
-            f'<div class="who"><span class="site">{site.name}</span> · signed in as '
-            f'<b>{user.name}</b> <span class="role role-{user.role}">{user.role}</span></div>'
-        )
-        return (
-            who,
-            self.thread_list(user, None),
-            new_thread_id(),
-            *self.panels(user),
-            *self.incident_view(ctx, "active", None),
-            *self.incident_controls(user),
-        )
-
-    def thread_list(self, user: Account, current: str | None) -> Any:
-        choices = [(t.title, t.thread) for t in self.threads.threads(user.name)]
-        return gr.Radio(choices=choices, value=current if choices else None)
-
-    def panels(self, user: Account) -> tuple[Any, ...]:
-        ctx = self.ctx(user)
-        return (panels.meters_html(ctx), self.rules(ctx))
-
-    def rules(self, ctx: ToolContext) -> Any:
-        columns, rows = panels.alert_rules(ctx)
-        return gr.Dataframe(value=rows or None, headers=columns)
-
-    # ------------------------------------------------------------------ chat
-
-    def submit(
-        self,
-        text: str,
-        messages: list[Message],
-        answered: dict[int, Answered],
-        thread: str | None,
-        request: gr.Request,
-    ) -> Iterator[tuple[Any, ...]]:
-        question = (text or "").strip()
-        skip = gr.skip()
-        if not question:
-            yield (skip,) * 11
-            return
-        user = self.user(request)
-        if not thread or self.threads.owner(thread) not in (None, user.name):
-            thread = new_thread_id()  # never continue someone else's conversation
-        messages = [*messages, {"role": "user", "content": question}]
-        written = ""
-        pending = [*messages, {"role": "assistant", "content": "…"}]
-        yield (pending, "", pending, skip, skip, thread, *([skip] * 5))
-        reply: Reply | None = None
-        try:
-            for event in self.agent.stream(question, thread=thread, user=user.name, role=user.role):
-                if isinstance(event, Reply):
-                    reply = event
-                    continue
-                written += event
-                pending = [*messages, {"role": "assistant", "content": written}]
-                yield (pending, skip, pending, skip, skip, skip, *([skip] * 5))
-        except EMSError as exc:
-            failed = [*messages, {"role": "assistant", "content": f"**Could not answer:** {exc}"}]
-            yield (failed, skip, failed, skip, skip, skip, *([skip] * 5))
-            return
-        assert reply is not None
-        self.threads.record(user.name, thread, question)
-        calls = [c.to_json() for c in reply.tool_calls]
-        at = len(messages)
-        messages = [*messages, *answer_messages(reply.answer, calls, reply.latency_ms)]
-        shown = Answered(question, evidence(reply))
-        answered = {**answered, **dict.fromkeys(range(at, len(messages)), shown)}
-        yield (
-            messages,
-            skip,
-            messages,
-            answered,
-            self.thread_list(user, thread),
-            thread,
-            *_Evidence.show(shown),
-        )
-
-    def new_conversation(self, request: gr.Request) -> tuple[Any, ...]:
-        user = self.user(request)
-        return ([], [], {}, self.thread_list(user, None), new_thread_id(), *_Evidence.show(None))
-
-    def open_thread(self, thread: str | None, request: gr.Request) -> tuple[Any, ...]:
-        user = self.user(request)
-        if not thread or self.threads.owner(thread) != user.name:
-            gr.Warning("That conversation is not one of yours.")
-            return (gr.skip(),) * 9
-        messages, answered = thread_messages(self.agent.history(thread))
-        last = answered[max(answered)] if answered else None
-        return (messages, messages, answered, thread, *_Evidence.show(last))
-
-    @staticmethod
-    def pick(answered: dict[int, Answered], selected: gr.SelectData) -> tuple[Any, ...]:
-        index = selected.index
-        position = index if isinstance(index, int) else int(index[0])
-        return _Evidence.show(evidence_for(answered, position))
-
-    # ------------------------------------------------------------------ incidents
-
-    def incident_view(self, ctx: ToolContext, state: str, picked: Any) -> tuple[str, Any]:
-        """The cards of the incidents in that state, and the picker of those one can act on."""
-        try:
-            shown = panels.incidents(ctx, state)
-            active = shown if state == "active" else panels.incidents(ctx, "active")
-        except EMSError as exc:  # the incident tools not installed: said in place of the list
-            return panels.incidents_html(str(exc)), gr.Dropdown(choices=[], value=None)
-        choices = panels.incident_choices(active)
-        listed = {value for _, value in choices}
-        if picked in (None, "") or _incident_id(picked) in listed:
-            # The choices alone: a pick made while this refresh was on its way is kept.
-            return panels.incidents_html(shown), gr.Dropdown(choices=choices)
-        return panels.incidents_html(shown), gr.Dropdown(choices=choices, value=None)
-
-    def incident_controls(self, user: Account) -> tuple[Any, Any]:
-        """The controls shown to operators and admins, the note in their place to viewers."""
-        may_act = at_least(user.role, "operator")
-        return gr.Column(visible=may_act), gr.Markdown(visible=not may_act)
-
-    def refresh_incidents(self, state: str, picked: Any, request: gr.Request) -> tuple[str, Any]:
-        return self.incident_view(self.ctx(self.user(request)), state, picked)
-
-    def acter(self, action: str) -> Callable[..., tuple[Any, ...]]:
-        """The click handler of the Acknowledge or Resolve button, made once at build time (a
-        handler made per render is gone when a click lands during the next render)."""
-        done_word = {"acknowledge": "acknowledged", "resolve": "resolved"}[action]
-
-        def act(picked: Any, note: str, state: str, request: gr.Request) -> tuple[Any, ...]:
-            user = self.user(request)
-            ctx = self.ctx(user)
-            incident_id = _incident_id(picked)
-            if not at_least(user.role, "operator"):
-                message = f"**Not {done_word}:** you are a {user.role}; that needs an operator."
-            elif incident_id is None:
-                message = f"**Not {done_word}:** pick the incident first."
-            else:
-                try:
-                    done = panels.act_on_incident(ctx, incident_id, action, note)
-                except EMSError as exc:
-                    message = f"**#{incident_id} not {done_word}:** {exc}"
-                else:
-                    message = panels.incident_done(done)
-                    return (*self.incident_view(ctx, state, incident_id), message, "")
-            return (*self.incident_view(ctx, state, picked), message, gr.skip())
-
-        return act
-
-    def refresh_panels(self, request: gr.Request) -> tuple[Any, ...]:
-        return self.panels(self.user(request))
-
-
-def _incident_id(picked: Any) -> int | None:
-    """The incident id in the picker's value: an id from its list, or "#12" or "12" typed in."""
-    if isinstance(picked, int) and not isinstance(picked, bool):
-        return picked
-    found = re.match(r"\s*#?(\d+)\b", str(picked or ""))
-    return int(found.group(1)) if found else None
-
 
 @dataclass
 class _Chat:
@@ -322,62 +99,114 @@ class _Chat:
 
     new: gr.Button
     threads: gr.Radio
+    title: gr.Textbox
+    rename: gr.Button
+    delete: gr.Button
     chatbot: gr.Chatbot
     box: gr.Textbox
     send: gr.Button
+    pending: gr.HTML
+    decide: gr.Row
+    confirm: gr.Button
+    cancel: gr.Button
     evidence: _Evidence
 
 
 @dataclass
-class _Panels:
-    """The other tabs' components."""
+class _Ranges:
+    """The time-range picker: a preset, or custom first and last days."""
 
-    meters_tab: gr.Tab
-    meters: gr.HTML
-    refresh: gr.Button
-    incidents: _Incidents
-    rules_tab: gr.Tab
-    rules: gr.Dataframe
+    preset: gr.Dropdown
+    first: gr.Textbox
+    last: gr.Textbox
+
+    def inputs(self) -> list[Any]:
+        return [self.preset, self.first, self.last]
 
 
 @dataclass
 class _Incidents:
-    """The Incidents tab: the cards as plain HTML, and one set of controls made at build time,
-    so their event ids stay the same however often the list is redrawn."""
+    """The Incidents tab: filters, the list as plain HTML, paging, and one set of controls made
+    at build time, so their event ids stay the same however often the list is redrawn."""
 
     tab: gr.Tab
     state: gr.Radio
+    severity: gr.CheckboxGroup
+    meter: gr.Dropdown
+    period: gr.Textbox
+    page: gr.Number
+    position: gr.Markdown
+    previous: gr.Button
+    next: gr.Button
     cards: gr.HTML
     controls: gr.Column
     viewer_note: gr.Markdown
     pick: gr.Dropdown
     note: gr.Textbox
     acknowledge: gr.Button
+    add_note: gr.Button
     resolve: gr.Button
     result: gr.Markdown
 
-    def view(self) -> list[Any]:
-        return [self.cards, self.pick]
+    def filters(self) -> list[Any]:
+        return [self.state, self.severity, self.meter, self.period, self.page]
 
-    def wire(self, page: _Page) -> None:
+    def view(self) -> list[Any]:
+        return [self.cards, self.position, self.pick]
+
+    def wire(self, page: Page) -> None:
         # One at a time, in the order sent: a redraw that began before a click cannot land
         # after it and show the incident as it was before.
         queued: dict[str, Any] = {"concurrency_id": "incidents", "concurrency_limit": 1}
-        for changed in (self.tab.select, self.state.change):
-            changed(page.refresh_incidents, [self.state, self.pick], self.view(), **queued)
-        acted = [*self.view(), self.result, self.note]
-        for button, action in ((self.acknowledge, "acknowledge"), (self.resolve, "resolve")):
-            button.click(page.acter(action), [self.pick, self.note, self.state], acted, **queued)
+        listed = [*self.view(), self.page]
+        for changed in (self.state.change, self.severity.change, self.meter.change):
+            changed(page.refilter, self.filters(), listed, **queued)
+        self.period.submit(page.refilter, self.filters(), listed, **queued)
+        self.tab.select(page.refresh_incidents, self.filters(), listed, **queued)
+        self.previous.click(page.pager(-1), self.filters(), listed, **queued)
+        self.next.click(page.pager(+1), self.filters(), listed, **queued)
+        acted = [*listed, self.result, self.note]
+        for button, action in (
+            (self.acknowledge, "acknowledge"),
+            (self.add_note, "note"),
+            (self.resolve, "resolve"),
+        ):
+            inputs = [self.pick, self.note, *self.filters()]
+            button.click(page.acter(action), inputs, acted, **queued)
+
+
+def _range_picker(suffix: str) -> _Ranges:
+    with gr.Row(equal_height=True, elem_classes="range-row"):
+        chosen = gr.Dropdown(
+            [(label, key) for key, label in PRESETS.items()],
+            value="today",
+            label="Time range",
+            scale=2,
+            min_width=150,
+            elem_id=f"range-{suffix}",
+        )
+        first = gr.Textbox(
+            label="From (custom)",
+            placeholder="YYYY-MM-DD",
+            scale=1,
+            min_width=120,
+            elem_id=f"range-first-{suffix}",
+        )
+        last = gr.Textbox(
+            label="To (custom)",
+            placeholder="YYYY-MM-DD",
+            scale=1,
+            min_width=120,
+            elem_id=f"range-last-{suffix}",
+        )
+    return _Ranges(chosen, first, last)
 
 
 def _ask_tab() -> _Chat:
-    with gr.Row(equal_height=False):
-        with gr.Column(scale=1, min_width=220, elem_classes="sidebar"):
-            new = gr.Button("+ New conversation", variant="secondary")
-            threads = gr.Radio(choices=[], label="Your conversations", elem_classes="thread-list")
-        with gr.Column(scale=4, min_width=420):
+    with gr.Row(equal_height=False, elem_classes="ask-row"):
+        with gr.Column(scale=4, min_width=300, elem_classes="chat-column"):
             chatbot = gr.Chatbot(
-                height=560,
+                height="52vh",
                 show_label=False,
                 elem_id="chat",
                 layout="bubble",
@@ -386,6 +215,10 @@ def _ask_tab() -> _Chat:
                 placeholder="Ask about your meters: energy, peak demand, costs, baselines, "
                 "anomalies, forecasts …",
             )
+            pending = gr.HTML(elem_id="pending")
+            with gr.Row(visible=False, elem_id="decide") as decide:
+                confirm = gr.Button("Confirm", variant="primary", elem_id="confirm")
+                cancel = gr.Button("Cancel", variant="secondary", elem_id="cancel")
             with gr.Row(equal_height=True):
                 box = gr.Textbox(
                     placeholder="Ask a question, e.g. What did the site's energy cost yesterday?",
@@ -393,10 +226,18 @@ def _ask_tab() -> _Chat:
                     scale=6,
                     elem_id="question",
                     autofocus=True,
+                    lines=1,
                 )
-                send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
+                send = gr.Button("Ask", variant="primary", scale=1, min_width=70, elem_id="ask")
             gr.Examples(EXAMPLES, inputs=[box], label="Try")
-        with gr.Column(scale=4, min_width=420, elem_classes="evidence"):
+        with gr.Column(scale=1, min_width=220, elem_classes="sidebar"):
+            new = gr.Button("+ New conversation", variant="secondary")
+            threads = gr.Radio(choices=[], label="Your conversations", elem_classes="thread-list")
+            title = gr.Textbox(label="Title of the chosen conversation", elem_id="thread-title")
+            with gr.Row():
+                rename = gr.Button("Rename", size="sm", elem_id="thread-rename")
+                delete = gr.Button("Delete", size="sm", variant="stop", elem_id="thread-delete")
+        with gr.Column(scale=4, min_width=300, elem_classes="evidence"):
             ev = _Evidence(
                 gr.Markdown(
                     "Ask a question: the numbers behind each answer appear here.",
@@ -407,20 +248,59 @@ def _ask_tab() -> _Chat:
                 gr.Markdown(elem_id="evidence-citations"),
                 gr.JSON(label="Tool calls", render=False),
             )
+            # Downloads of the shown answer's tables (CSV, Excel) arrive with the exports; their
+            # buttons go here, fed by the same evidence as the tables above.
+            gr.Row(elem_id="evidence-exports", visible=False)
             with gr.Accordion("Tool calls (arguments and results)", open=False):
                 ev.calls.render()  # type: ignore[no-untyped-call]
-    return _Chat(new, threads, chatbot, box, send, ev)
+    return _Chat(
+        new,
+        threads,
+        title,
+        rename,
+        delete,
+        chatbot,
+        box,
+        send,
+        pending,
+        decide,
+        confirm,
+        cancel,
+        ev,
+    )
 
 
 def _incidents_tab() -> _Incidents:
     with gr.Tab("Incidents", id="incidents") as tab:
-        state = gr.Radio(
-            [("Open and acknowledged", "active"), ("Resolved", "resolved"), ("All", "all")],
-            value="active",
-            show_label=False,
-            container=False,
-            elem_id="incident-filter",
-        )
+        with gr.Row(equal_height=True, elem_classes="triage-filters"):
+            state = gr.Radio(
+                [
+                    ("Open and acknowledged", "active"),
+                    ("Open", "open"),
+                    ("Acknowledged", "acknowledged"),
+                    ("Resolved", "resolved"),
+                    ("All", "all"),
+                ],
+                value="active",
+                label="State",
+                elem_id="incident-filter",
+            )
+            severity = gr.CheckboxGroup(
+                ["critical", "warning", "info"], label="Severity", elem_id="incident-severity"
+            )
+            meter = gr.Dropdown(
+                choices=[("any meter", "")], value="", label="Meter", elem_id="incident-meter"
+            )
+            period = gr.Textbox(
+                label="Period (Enter to apply)",
+                placeholder="e.g. last month",
+                elem_id="incident-period",
+            )
+        with gr.Row(equal_height=True, elem_classes="triage-pager"):
+            position = gr.Markdown(elem_id="incident-position")
+            previous = gr.Button("Previous", size="sm", scale=0, elem_id="incident-previous")
+            nxt = gr.Button("Next", size="sm", scale=0, elem_id="incident-next")
+            page = gr.Number(value=0, visible=False, precision=0)
         # Hidden until the page load has looked up the person's role.
         with gr.Column(visible=False, elem_id="incident-controls") as controls:
             with gr.Row(equal_height=True):
@@ -442,6 +322,7 @@ def _incidents_tab() -> _Incidents:
                     acknowledge = gr.Button(
                         "Acknowledge", size="md", elem_id="incident-acknowledge"
                     )
+                    add_note = gr.Button("Add note", size="md", elem_id="incident-add-note")
                     resolve = gr.Button(
                         "Resolve", size="md", variant="primary", elem_id="incident-resolve"
                     )
@@ -454,59 +335,142 @@ def _incidents_tab() -> _Incidents:
         )
         cards = gr.HTML(elem_id="incidents")
     return _Incidents(
-        tab, state, cards, controls, viewer_note, pick, note, acknowledge, resolve, result
+        tab,
+        state,
+        severity,
+        meter,
+        period,
+        page,
+        position,
+        previous,
+        nxt,
+        cards,
+        controls,
+        viewer_note,
+        pick,
+        note,
+        acknowledge,
+        add_note,
+        resolve,
+        result,
     )
 
 
-def _panel_tabs() -> _Panels:
-    with gr.Tab("Meters", id="meters") as meters_tab:
-        meters = gr.HTML(elem_id="meters")
-        with gr.Row():
-            refresh = gr.Button("Refresh", size="sm", scale=0, min_width=120)
-    incidents = _incidents_tab()
-    with gr.Tab("Alert rules", id="rules") as rules_tab:
-        rules = gr.Dataframe(interactive=False, elem_id="rules", wrap=True)
-        gr.Markdown(
-            "Create or change rules by asking in the chat, e.g. *alert me when METER's SEC goes "
-            "above 0.42 kWh/unit* (operators and admins).",
-            elem_classes="panel-note",
-        )
-    return _Panels(meters_tab, meters, refresh, incidents, rules_tab, rules)
+@dataclass
+class _Layout:
+    who: gr.HTML
+    overview: gr.HTML
+    overview_ranges: _Ranges
+    meters_tab: gr.Tab
+    meters: gr.HTML
+    meter_ranges: _Ranges
+    refresh: gr.Button
+    rules_tab: gr.Tab
+    rules: gr.Dataframe
+
+
+def _overview_tab() -> tuple[gr.HTML, _Ranges]:
+    with gr.Tab("Overview", id="overview"):
+        ranges = _range_picker("overview")
+        shown = gr.HTML(elem_id="overview", js_on_load=DRILL_JS)
+        # The monthly report and the overview's tables as files arrive with the reports; their
+        # buttons go here.
+        gr.Row(elem_id="overview-exports", visible=False)
+    return shown, ranges
 
 
 def build_ui(deps: UiDeps) -> gr.Blocks:
     """The page over the agent it is handed (its turn contexts carry the clock)."""
-    page = _Page(deps)
+    page = Page(deps)
     blocks = gr.Blocks(title="EMS agent", analytics_enabled=False, fill_width=True)
     with blocks:
         thread, messages, answered = gr.State(None), gr.State([]), gr.State({})
+        span, seen = gr.State(""), gr.State("")
         with gr.Row(elem_classes="topbar", equal_height=True):
             gr.HTML('<div class="brand">⚡ EMS agent</div>', elem_classes="brand-box")
             who = gr.HTML("", elem_classes="who-box")
             gr.Button("Log out", link="/logout", size="sm", scale=0, elem_classes="logout")
-        with gr.Tabs():
+        with gr.Tabs(selected="overview"):
+            overview, overview_ranges = _overview_tab()
             with gr.Tab("Ask", id="ask"):
                 chat = _ask_tab()
-            tabs = _panel_tabs()
-        ev = chat.evidence.outputs()
-        panel_outputs = [tabs.meters, tabs.rules]
-        shown = tabs.incidents
-        loaded = [*panel_outputs, *shown.view(), shown.controls, shown.viewer_note]
-        blocks.load(page.load, None, [who, chat.threads, thread, *loaded])
-        asked = [chat.chatbot, chat.box, messages, answered, chat.threads, thread, *ev]
-        for submitted in (chat.box.submit, chat.send.click):
-            submitted(
-                page.submit, [chat.box, messages, answered, thread], asked, concurrency_limit=4
-            )
-        cleared = [chat.chatbot, messages, answered, chat.threads, thread, *ev]
-        chat.new.click(page.new_conversation, None, cleared)
-        opened = [chat.chatbot, messages, answered, thread, *ev]
-        chat.threads.input(page.open_thread, [chat.threads], opened)
-        chat.chatbot.select(page.pick, [answered], ev)
-        for trigger in (tabs.meters_tab.select, tabs.refresh.click, tabs.rules_tab.select):
-            trigger(page.refresh_panels, None, panel_outputs)
-        tabs.incidents.wire(page)
+            with gr.Tab("Meters", id="meters") as meters_tab:
+                meter_ranges = _range_picker("meters")
+                meters = gr.HTML(elem_id="meters")
+                refresh = gr.Button("Refresh", size="sm", scale=0, min_width=120)
+            incidents = _incidents_tab()
+            with gr.Tab("Alert rules", id="rules") as rules_tab:
+                rules = gr.Dataframe(interactive=False, elem_id="rules", wrap=True)
+                gr.Markdown(
+                    "Create or change rules by asking in the chat, e.g. *alert me when METER's "
+                    "SEC goes above 0.42 kWh/unit* (operators and admins). A new rule watches "
+                    "from now on; ask for a back-test to see what it would have raised before.",
+                    elem_classes="panel-note",
+                )
+        layout = _Layout(
+            who,
+            overview,
+            overview_ranges,
+            meters_tab,
+            meters,
+            meter_ranges,
+            refresh,
+            rules_tab,
+            rules,
+        )
+        _wire(blocks, page, layout, chat, incidents, (thread, messages, answered, span, seen))
     return blocks
+
+
+def _wire(
+    blocks: gr.Blocks,
+    page: Page,
+    ui: _Layout,
+    chat: _Chat,
+    incidents: _Incidents,
+    states: tuple[gr.State, ...],
+) -> None:
+    thread, messages, answered, span, seen = states
+    ev = chat.evidence.outputs()
+    shown = incidents
+    loaded = [
+        ui.who,
+        chat.threads,
+        thread,
+        span,
+        shown.controls,
+        shown.viewer_note,
+        shown.meter,
+        seen,
+    ]
+    # The page is ready once the cheap first event is drawn; the overview follows it.
+    blocks.load(page.load, None, loaded).then(page.show_overview, [span], [ui.overview])
+    decided = [chat.pending, chat.decide]
+    asked = [chat.chatbot, chat.box, messages, answered, chat.threads, thread, *decided, *ev]
+    for submitted in (chat.box.submit, chat.send.click):
+        submitted(page.submit, [chat.box, messages, answered, thread], asked, concurrency_limit=4)
+    for button, answer in ((chat.confirm, "yes"), (chat.cancel, "no")):
+        button.click(page.decider(answer), [messages, answered, thread], asked, concurrency_limit=4)
+    cleared = [chat.chatbot, messages, answered, chat.threads, thread, *decided, *ev]
+    chat.new.click(page.new_conversation, None, cleared)
+    opened = [chat.chatbot, messages, answered, thread, *decided, *ev]
+    chat.threads.input(page.open_thread, [chat.threads], opened)
+    chat.rename.click(page.rename, [thread, chat.title], [chat.threads, chat.title])
+    chat.delete.click(page.delete, [thread], cleared)
+    chat.chatbot.select(page.pick, [answered], ev)
+    views = [span, ui.overview, ui.meters]
+    for ranges, other in (
+        (ui.overview_ranges, ui.meter_ranges),
+        (ui.meter_ranges, ui.overview_ranges),
+    ):
+        for changed in (ranges.preset.input, ranges.first.submit, ranges.last.submit):
+            changed(page.pick_range, ranges.inputs(), [*views, other.preset])
+    ui.overview.select(page.drill, [span], [*views, ui.overview_ranges.preset])
+    for trigger in (ui.meters_tab.select, ui.refresh.click):
+        trigger(page.show_meters, [span], [ui.meters])
+    ui.rules_tab.select(page.show_rules, None, [ui.rules])
+    gr.Timer(LIVE_S).tick(page.tick, [span, seen], [*views, seen])
+    incidents.wire(page)
 
 
 def login_check(accounts: Accounts) -> Callable[[str, str], Awaitable[bool]]:
@@ -573,6 +537,7 @@ def serve(deps: UiDeps, host: str | None = None, port: int | None = None) -> UIH
             enable_monitoring=False,
             theme=THEME,
             css=CSS,
+            head=HEAD,
         )
     except OSError as exc:
         raise PortInUse(

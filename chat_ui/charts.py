@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import textwrap
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 
 import plotly.graph_objects as go  # type: ignore[import-untyped]
@@ -16,6 +17,23 @@ from agent.evidence import ChartSpec
 # A calm palette that stays readable for the common colour-vision deficiencies.
 PALETTE = ("#1f6f8b", "#e07b39", "#5b8e3e", "#8a5fbf", "#c94f6d", "#3c9d9b", "#9c7a3c")
 RANGE_COLOUR = "rgba(31, 111, 139, 0.15)"
+
+
+def _single_moment(chart: ChartSpec) -> ChartSpec:
+    """A line over one moment (a single day's total) as one bar labelled with its date: a line
+    of one point draws an empty chart whose axis spans a millisecond."""
+    if chart.kind != "line" or len(set(chart.x)) > 1 or not chart.x:
+        return chart
+    try:
+        moment = datetime.fromisoformat(chart.x[0])
+    except ValueError:
+        return replace(chart, kind="bar")
+    label = (
+        f"{moment:%-d %b %Y}"
+        if (moment.hour, moment.minute) == (0, 0)
+        else f"{moment:%-d %b %Y %H:%M}"
+    )
+    return replace(chart, kind="bar", x=[label] * len(chart.x))
 
 
 def _x(chart: ChartSpec) -> list[datetime] | list[str]:
@@ -98,7 +116,7 @@ def _mark_highest(fig: go.Figure, chart: ChartSpec, row: int) -> None:
     )
 
 
-def _wrapped(title: str, width: int = 60) -> str:
+def _wrapped(title: str, width: int = 44) -> str:
     """A long chart title over lines that fit the evidence column (Plotly does not wrap)."""
     head, sep, tail = title.rpartition(", ")
     if sep and len(head) <= width and len(tail) <= width:
@@ -110,6 +128,7 @@ def figure(charts: Sequence[ChartSpec]) -> go.Figure | None:
     """One figure with a row per chart (an answer rarely has more than two), or None."""
     if not charts:
         return None
+    charts = [_single_moment(c) for c in charts]
     fig = make_subplots(
         rows=len(charts),
         cols=1,
@@ -143,8 +162,13 @@ def figure(charts: Sequence[ChartSpec]) -> go.Figure | None:
         hovermode="x unified",
         legend={"orientation": "h", "y": -0.12 if len(charts) == 1 else -0.06},
         font={"family": "Inter, system-ui, sans-serif", "size": 12},
+        # Transparent, so the page's light or dark background shows through; the text colour
+        # follows the theme through the page's CSS.
+        paper_bgcolor="rgba(0,0,0,0)",
+        plot_bgcolor="rgba(0,0,0,0)",
+        autosize=True,
     )
-    fig.update_annotations(font_size=13, x=0, xanchor="left")
+    fig.update_annotations(font_size=12, x=0, xanchor="left")
     return fig
 
 

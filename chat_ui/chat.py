@@ -96,14 +96,31 @@ def _turns(history: list[BaseMessage]) -> list[_Turn]:
     return turns
 
 
-def thread_messages(history: list[BaseMessage]) -> tuple[list[Message], dict[int, Answered]]:
-    """A stored conversation as chat messages, with each answer's evidence by message index."""
+def proposal_text(pending: list[dict[str, Any]]) -> str:
+    """What a paused write will change, as the chat shows it."""
+    lines = [f"- {p.get('description') or p.get('name')}" for p in pending]
+    return "\n".join(
+        [
+            "I am about to make this change:",
+            *lines,
+            "Confirm or Cancel below (or answer yes or no).",
+        ]
+    )
+
+
+def thread_messages(
+    history: list[BaseMessage], pending: list[dict[str, Any]] | None = None
+) -> tuple[list[Message], dict[int, Answered]]:
+    """A stored conversation as chat messages, with each answer's evidence by message index; a
+    last turn still waiting for a yes or no shows the change it proposes."""
     messages: list[Message] = []
     answered: dict[int, Answered] = {}
-    for turn in _turns(history):
+    turns = _turns(history)
+    for n, turn in enumerate(turns, start=1):
         messages.append({"role": "user", "content": turn.question})
         calls = turn.calls or []
-        answer = turn.answer or "(This change is waiting for your yes or no.)"
+        waiting = proposal_text(pending) if pending and n == len(turns) else None
+        answer = waiting or turn.answer or "(No answer was written for this question.)"
         at = len(messages)
         messages += answer_messages(answer, calls)
         ev = Answered(turn.question, evidence_from_calls(calls))
@@ -168,3 +185,24 @@ def citations_markdown(ev: Evidence) -> str:
     if not ev.citations:
         return ""
     return "**Sources**\n" + "\n".join(f"{i}. {c}" for i, c in enumerate(ev.citations, start=1))
+
+
+def pending_html(pending: list[dict[str, Any]]) -> str:
+    """Exactly what a paused write would do: its description, then every value it would set."""
+    if not pending:
+        return ""
+    parts = []
+    for p in pending:
+        rows = "".join(
+            f"<tr><th scope='row'>{html.escape(str(k).replace('_', ' '))}</th>"
+            f"<td>{_cell(v)}</td></tr>"
+            for k, v in (p.get("args") or {}).items()
+            if v is not None
+        )
+        parts.append(
+            f"<div class='pending-write'><p><b>Waiting for your decision:</b> "
+            f"{html.escape(str(p.get('description') or p.get('name')))}</p>"
+            f"<table><caption>What will be written ({html.escape(str(p.get('name')))})</caption>"
+            f"<tbody>{rows}</tbody></table></div>"
+        )
+    return "".join(parts)

@@ -1,5 +1,5 @@
-"""The page's panels beside the chat: meters today against their typical day, open incidents
-and alert rules, all read through the registered tools (never SQL of their own)."""
+"""The page's panels beside the chat: meters today against their typical day or over a range,
+and the alert rules, all read through the registered tools (never SQL of their own)."""
 
 from __future__ import annotations
 
@@ -7,25 +7,29 @@ import html
 import statistics
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
-
-from markdown_it import MarkdownIt
 
 from agent.evidence import RULE_COLUMNS
 from chat_ui.charts import sparkline
+from chat_ui.ranges import Range
 from common.errors import EMSError, NotConfigured
 from tools.base import ToolContext
 from tools.registry import all_tools
 
 TYPICAL_WEEKS = 4  # same weekdays compared with today
 UNUSUAL = 0.15  # share above or below typical that colours a card
-# Summaries and titles come from the watcher (maybe a language model): their raw HTML is escaped.
-MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable("table")
+
+
+@cache
+def _tools() -> dict[str, Any]:
+    # Discovering the tool modules reads their sources: once per process, not per call.
+    return all_tools()
 
 
 def run_tool(ctx: ToolContext, name: str, args: dict[str, Any]) -> dict[str, Any]:
     """One tool call through the registry, its result as JSON-ready data."""
-    declared = all_tools().get(name)
+    declared = _tools().get(name)
     if declared is None:
         raise NotConfigured(f"the {name} tool is not installed in this version")
     result: dict[str, Any] = declared(ctx, args).to_json()
@@ -107,11 +111,10 @@ def _fmt(value: float | None, unit: str) -> str:
 
 
 def _card(card: MeterCard, weekday: str, clock: str) -> str:
-    change = card.change
+    change, status = card.change, _status(card.change)
     if change is None:
-        status, words = "none", "no comparison" if card.today is not None else "no readings today"
+        words = "no comparison" if card.today is not None else "no readings today"
     else:
-        status = "high" if change > UNUSUAL else "low" if change < -UNUSUAL else "normal"
         words = (
             f"{change:+.0%} vs typical {weekday}"
             if abs(change) >= 0.005
@@ -154,97 +157,62 @@ def meters_html(ctx: ToolContext) -> str:
     )
 
 
-# ------------------------------------------------------------------ incidents and alert rules
+def _status(change: float | None) -> str:
+    if change is None:
+        return "none"
+    return "high" if change > UNUSUAL else "low" if change < -UNUSUAL else "normal"
 
 
-def incidents(ctx: ToolContext, state: str = "active") -> list[dict[str, Any]]:
-    """Incidents in that state, newest first (raises NotConfigured without the incident tools)."""
-    result = run_tool(ctx, "list_incidents", {"state": state, "limit": 50})
-    found: list[dict[str, Any]] = result["incidents"]
-    return found
-
-
-def act_on_incident(
-    ctx: ToolContext, incident_id: int, action: str, note: str | None
-) -> dict[str, Any]:
-    """Acknowledge or resolve an incident as the person logged in (the tool checks the role)."""
-    if action == "resolve" and not (note or "").strip():
-        raise NoteNeeded("say what was found or done before resolving, e.g. 'leak fixed'")
-    args = {"incident_id": incident_id, "action": action, "note": (note or "").strip() or None}
-    return run_tool(ctx, "update_incident", args)
-
-
-class NoteNeeded(EMSError):
-    """Resolving an incident without a note of what was found or done."""
-
-
-def incident_markdown(incident: dict[str, Any]) -> str:
-    """One incident as Markdown: title, state, period, impact, then the watcher's summary."""
-    impact = []
-    if incident.get("extra_kwh") is not None:
-        impact.append(f"{incident['extra_kwh']:,.0f} kWh extra")
-    if incident.get("cost") is not None:
-        impact.append(f"{incident['cost']:,.0f} {incident.get('currency', '')}".strip())
-    if incident.get("co2_kg") is not None:
-        impact.append(f"{incident['co2_kg']:,.0f} kg CO2e")
-    start = _when(incident.get("start"))
-    end = _when(incident.get("end")) if incident.get("end") else "ongoing"
-    lines = [
-        f"### #{incident['id']} {incident['title']}",
-        f"**{incident['severity']}** · {incident['state']}"
-        + (f" by {incident['acknowledged_by']}" if incident.get("acknowledged_by") else "")
-        + f" · {incident.get('meter') or 'site'} · {start} to {end}"
-        + (f" · {', '.join(impact)}" if impact else ""),
-    ]
-    if incident.get("summary"):
-        lines += ["", incident["summary"]]
-    if incident.get("resolution"):
-        by = f" by {incident['resolved_by']}" if incident.get("resolved_by") else ""
-        lines += ["", f"**Resolved{by}:** {incident['resolution']}"]
-    if incident.get("citations"):
-        lines += ["", "Sources: " + "; ".join(incident["citations"])]
-    return "\n".join(lines)
-
-
-def incidents_html(found: list[dict[str, Any]] | str) -> str:
-    """The incident cards as static HTML (no controls of their own), or a sentence saying why
-    there are none; `found` is the list, or why it could not be read."""
-    if isinstance(found, str):
-        return f'<p class="panel-note">Incidents are not available: {html.escape(found)}</p>'
-    if not found:
-        return '<p class="panel-note">No incidents in this view.</p>'
-    return "".join(
-        f'<div class="incident sev-{html.escape(str(i.get("severity", "info")))} '
-        f'state-{html.escape(str(i["state"]))}" data-incident="{int(i["id"])}">'
-        f"{MARKDOWN.render(incident_markdown(i))}</div>"
-        for i in found
-    )
-
-
-def incident_done(done: dict[str, Any]) -> str:
-    """What an Acknowledge or Resolve did, in one Markdown sentence."""
-    resolved = done["state"] == "resolved"
-    by = done.get("resolved_by" if resolved else "acknowledged_by")
-    said = f": {done['resolution']}" if resolved and done.get("resolution") else ""
-    return (
-        f"Incident **#{done['id']} {done['title']}** is now **{done['state']}**"
-        + (f" by {by}" if by else "")
-        + f"{said}."
-    )
-
-
-def incident_choices(found: list[dict[str, Any]]) -> list[tuple[str, int]]:
-    """The incidents one can still act on, as ("#id title", id) for a picker."""
-    return [(f"#{i['id']} {i['title']}", int(i["id"])) for i in found if i["state"] != "resolved"]
-
-
-def _when(iso: str | None) -> str:
-    if not iso:
-        return "?"
+def meters_range_html(ctx: ToolContext, span: Range) -> str:
+    """Each energy meter over a time range against the same length of time just before it,
+    with a sparkline at the range's grain."""
+    before = Range(span.start - (span.end - span.start), span.start, "before", span.grain)
+    grain = span.grain if span.grain != "month" else "day"
     try:
-        return f"{datetime.fromisoformat(iso):%a %-d %b %H:%M}"
-    except ValueError:
-        return iso
+        now = run_tool(ctx, "query_metric", {"period": span.period, "grain": grain})
+    except EMSError as exc:
+        return f'<p class="panel-note">No meter overview: {html.escape(str(exc))}</p>'
+    try:
+        then = {
+            t["meter"]: t["value"]
+            for t in run_tool(ctx, "query_metric", {"period": before.period})["totals"]
+        }
+    except EMSError:
+        then = {}
+    series: dict[str, list[float | None]] = {}
+    for p in now["points"]:
+        series.setdefault(p["meter"], []).append(p["value"])
+    unit = now["unit"]
+    cards = []
+    for total in now["totals"]:
+        meter, value, prior = total["meter"], total["value"], then.get(total["meter"])
+        change = value / prior - 1 if value is not None and prior else None
+        status = _status(change)
+        words = (
+            "no data before"
+            if change is None
+            else f"{change:+.0%} vs the {span.end - span.start} before"
+        )
+        cards.append(
+            f'<div class="meter-card status-{status}" data-meter="{html.escape(meter)}">'
+            f'<div class="meter-name">{html.escape(meter)}</div>'
+            f'<div class="meter-today">{_fmt(value, unit)}</div>'
+            f'<div class="meter-label">{html.escape(span.label)}</div>'
+            f'<div class="meter-change">{html.escape(words)}</div>'
+            f'<div class="meter-typical">before: {_fmt(prior, unit)}</div>'
+            f'<div class="meter-spark">{sparkline(series.get(meter, []))}'
+            f"<span>by {grain}</span></div></div>"
+        )
+    return (
+        f'<p class="panel-note">{html.escape(ctx.site.name)} · {html.escape(span.label)} '
+        f"({span.start:%-d %b %Y %H:%M} to {span.end:%-d %b %Y %H:%M}, "
+        f"{html.escape(ctx.site.timezone)}) · energy compared with the same length of time just "
+        "before</p>"
+        f'<div class="meter-grid">{"".join(cards)}</div>'
+    )
+
+
+# ------------------------------------------------------------------ alert rules
 
 
 def alert_rules(ctx: ToolContext) -> tuple[list[str], list[list[Any]]]:

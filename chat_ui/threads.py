@@ -18,6 +18,19 @@ class ThreadInfo:
     thread: str
     title: str
     updated_at: str  # ISO UTC
+    created_at: str = ""  # ISO UTC
+
+    def label(self, tz: str | None = None) -> str:
+        """'4 Nov · What was the peak demand last week?': its day and its title."""
+        try:
+            day = datetime.fromisoformat(self.created_at or self.updated_at)
+        except ValueError:
+            return self.title
+        if tz:
+            from common.timeutil import zone
+
+            day = day.astimezone(zone(tz))
+        return f"{day:%-d %b} · {self.title}"
 
 
 def new_thread_id() -> str:
@@ -74,11 +87,32 @@ class ThreadIndex:
         """This person's conversations, most recently used first."""
         with self._lock:
             rows = self._conn.execute(
-                "SELECT thread, title, updated_at FROM chat_threads WHERE user = ?"
+                "SELECT thread, title, updated_at, created_at FROM chat_threads WHERE user = ?"
                 " ORDER BY updated_at DESC, created_at DESC LIMIT ?",
                 (user, limit),
             ).fetchall()
-        return [ThreadInfo(str(t), str(title), str(at)) for t, title, at in rows]
+        return [ThreadInfo(str(t), str(title), str(at), str(c)) for t, title, at, c in rows]
+
+    def rename(self, user: str, thread: str, title: str) -> bool:
+        """Give one of this person's conversations a title of their own; False if not theirs
+        or the title is empty."""
+        text = " ".join(title.split())[:200]
+        if not text:
+            return False
+        with self._lock, self._conn:
+            done = self._conn.execute(
+                "UPDATE chat_threads SET title = ? WHERE thread = ? AND user = ?",
+                (text, thread, user),
+            )
+        return done.rowcount == 1
+
+    def delete(self, user: str, thread: str) -> bool:
+        """Remove one of this person's conversations from their list; False if not theirs."""
+        with self._lock, self._conn:
+            done = self._conn.execute(
+                "DELETE FROM chat_threads WHERE thread = ? AND user = ?", (thread, user)
+            )
+        return done.rowcount == 1
 
     def close(self) -> None:
         with self._lock:

@@ -189,6 +189,9 @@ class AlertRule(Base):
     created_by: Mapped[str | None] = mapped_column(String(100), default=None)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # The first window the rule watches (epoch s, the turn's clock when it was made or switched
+    # on): a new rule never raises alerts for the history before it. None: every window.
+    active_from_ts: Mapped[int | None] = mapped_column(BigInteger, default=None)
 
 
 class Alert(Base):
@@ -240,6 +243,23 @@ class Incident(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class IncidentEntry(Base):
+    """One entry of an incident's timeline: what the watcher found or re-assessed (the fields
+    that changed, old and new), or what a person did (acknowledged, noted, resolved)."""
+
+    __tablename__ = "incident_history"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(
+        ForeignKey("incidents.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    by: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(32))
+    note: Mapped[str | None] = mapped_column(Text, default=None)
+    changes: Mapped[dict[str, Any]] = mapped_column(default=dict)  # field -> [old, new]
 
 
 class BaselineModel(Base):

@@ -22,10 +22,11 @@ from sqlalchemy import Engine, text
 
 from agent.evidence import ChartSpec, Evidence, evidence
 from agent.loop import Agent
-from chat_ui import panels
-from chat_ui.app import PortInUse, UIHandle, _Page, build_ui, login_check, serve
+from chat_ui import panels, triage
+from chat_ui.app import PortInUse, UIHandle, build_ui, login_check, serve
 from chat_ui.charts import figure, sparkline
-from chat_ui.chat import evidence_for, tables_html, thread_messages
+from chat_ui.chat import evidence_for, pending_html, tables_html, thread_messages
+from chat_ui.page import Page
 from chat_ui.threads import ThreadIndex, title_of
 from common.errors import EMSError, NotConfigured
 from ems_agent.app import App, build_agent, ui_deps
@@ -162,11 +163,16 @@ def test_a_stored_thread_comes_back_with_its_evidence(agent: Agent) -> None:
     assert evidence_for(answered, 0) is not None and evidence_for(answered, 99) is None
 
 
-def test_a_pending_write_shows_as_waiting(agent: Agent) -> None:
+def test_a_reopened_pending_write_shows_the_change_and_what_it_writes(agent: Agent) -> None:
     reply = agent.ask("alert me when line-A's SEC passes 0.42 kWh/unit", now=NOW, role="operator")
     assert reply.outcome == "confirm"
-    messages, _ = thread_messages(agent.history(reply.thread))
-    assert "waiting for your yes or no" in messages[-1]["content"]
+    waiting = agent.pending(reply.thread)
+    messages, _ = thread_messages(agent.history(reply.thread), waiting)
+    shown = messages[-1]["content"]
+    assert "create an alert rule on line-a: sec > 0.42 kWh/unit" in shown and "Confirm" in shown
+    table = pending_html(waiting)
+    assert "create_alert_rule" in table and "<td>0.4200</td>" in table and "kWh/unit" in table
+    assert pending_html([]) == ""
 
 
 # ------------------------------------------------------------------ drawing
@@ -213,67 +219,74 @@ def test_tables_escape_text_and_format_numbers() -> None:
 # ------------------------------------------------------------------ incidents by role
 
 
+def active(agent: Agent, state: str = "active") -> list[dict[str, object]]:
+    return triage.listing(context(agent), triage.Filters(state=state)).incidents
+
+
 def test_an_operator_acknowledges_and_resolves(agent: Agent, demo_engine: Engine) -> None:
     incident_id = add_incident(demo_engine)
-    listed = panels.incidents(context(agent))
-    assert [i["id"] for i in listed] == [incident_id]
-    text = panels.incident_markdown(listed[0])
-    assert "Compressed-air leak" in text and "138 kWh extra" in text and "23 kW" in text
-    done = panels.act_on_incident(context(agent), incident_id, "acknowledge", None)
+    found = triage.listing(context(agent), triage.Filters())
+    assert [i["id"] for i in found.incidents] == [incident_id] and found.total == 1
+    row = triage.listing_html(found)
+    assert "Compressed-air leak" in row and "138 kWh" in row and "22 EUR" in row
+    assert "<strong>23 kW</strong>" in row
+    done = triage.act(context(agent), incident_id, "acknowledge", None)
     assert (done["state"], done["acknowledged_by"]) == ("acknowledged", "olga")
-    with pytest.raises(panels.NoteNeeded):
-        panels.act_on_incident(context(agent), incident_id, "resolve", "  ")
-    panels.act_on_incident(context(agent), incident_id, "resolve", "drain valve replaced")
-    assert panels.incidents(context(agent)) == []
-    assert panels.incidents(context(agent), "resolved")[0]["resolution"]
+    with pytest.raises(triage.NoteNeeded):
+        triage.act(context(agent), incident_id, "resolve", "  ")
+    with pytest.raises(triage.NoteNeeded):
+        triage.act(context(agent), incident_id, "note", "")
+    triage.act(context(agent), incident_id, "resolve", "drain valve replaced")
+    assert active(agent) == []
+    assert active(agent, "resolved")[0]["resolution"] == "drain valve replaced"
 
 
 def test_a_viewer_cannot_change_incidents(agent: Agent, demo_engine: Engine) -> None:
     incident_id = add_incident(demo_engine)
     with pytest.raises(EMSError, match="operator"):
-        panels.act_on_incident(context(agent, "viewer", "vic"), incident_id, "acknowledge", None)
-    assert panels.incidents(context(agent))[0]["state"] == "open"
+        triage.act(context(agent, "viewer", "vic"), incident_id, "acknowledge", None)
+    assert active(agent)[0]["state"] == "open"
 
 
-def test_incident_cards_are_static_html_that_escapes_the_watchers_text() -> None:
+def test_incident_rows_are_static_html_that_escapes_the_watchers_text() -> None:
     base = {"severity": "warning", "meter": "chiller", "start": "2026-11-03T22:00:00+01:00"}
-    cards = panels.incidents_html(
-        [
-            {
-                **base,
-                "id": 7,
-                "title": "Leak <script>alert(1)</script>",
-                "state": "acknowledged",
-                "acknowledged_by": "olga",
-                "summary": "Draw **23 kW** above normal <b>raw</b>",
-            },
-            {
-                **base,
-                "id": 3,
-                "title": "Old spike",
-                "state": "resolved",
-                "severity": "critical",
-                "resolution": "valve fixed",
-                "resolved_by": "olga",
-            },
-        ]
-    )
-    assert cards.count('<div class="incident ') == 2 and "<script>" not in cards
-    assert "&lt;script&gt;" in cards and "&lt;b&gt;raw" in cards
-    assert "<strong>23 kW</strong>" in cards and "acknowledged by olga" in cards
-    assert 'class="incident sev-critical state-resolved" data-incident="3"' in cards
-    assert "Resolved by olga:</strong> valve fixed" in cards
-    assert "No incidents in this view." in panels.incidents_html([])
-    assert "not available: the tool is missing" in panels.incidents_html("the tool is missing")
-
-
-def test_the_picker_lists_only_incidents_one_can_act_on() -> None:
     found = [
-        {"id": 4, "title": "Spike", "state": "open"},
-        {"id": 3, "title": "Leak", "state": "acknowledged"},
-        {"id": 1, "title": "Outage", "state": "resolved"},
+        {
+            **base,
+            "id": 7,
+            "title": "Leak <script>alert(1)</script>",
+            "state": "acknowledged",
+            "acknowledged_by": "olga",
+            "summary": "Draw **23 kW** above normal <b>raw</b>",
+            "timeline": [
+                {
+                    "at": "2026-11-04T08:00:00+01:00",
+                    "by": "olga",
+                    "action": "acknowledged",
+                    "note": "<i>on it</i>",
+                },
+            ],
+        },
+        {
+            **base,
+            "id": 3,
+            "title": "Old spike",
+            "state": "resolved",
+            "severity": "critical",
+            "resolution": "valve fixed",
+            "resolved_by": "olga",
+        },
     ]
-    assert panels.incident_choices(found) == [("#4 Spike", 4), ("#3 Leak", 3)]
+    rows = triage.listing_html(triage.Listing(found, total=2, offset=0), opened=3)
+    assert rows.count('<details class="incident ') == 2 and "<script>" not in rows
+    assert "&lt;script&gt;" in rows and "&lt;b&gt;raw" in rows and "&lt;i&gt;on it" in rows
+    assert "<strong>23 kW</strong>" in rows and "acknowledged by olga" in rows
+    assert 'class="incident sev-critical state-resolved" data-incident="3" open>' in rows
+    assert 'data-incident="7">' in rows  # only the one asked for is expanded
+    assert "Resolved by olga:</strong> valve fixed" in rows
+    none = triage.listing_html(triage.Listing([], total=0, offset=0))
+    assert "No incidents match these filters." in none
+    assert "not available: the tool is missing" in triage.listing_html("the tool is missing")
 
 
 def incidents_row(engine: Engine) -> tuple[object, ...]:
@@ -282,51 +295,70 @@ def incidents_row(engine: Engine) -> tuple[object, ...]:
         return tuple(row.one())
 
 
+ACTIVE = ("active", [], "", "", 0)  # the triage filters: state, severities, meter, period, page
+
+
 def test_the_incident_buttons_act_on_the_picked_incident(ui_app: App, demo_engine: Engine) -> None:
     incident_id = add_incident(demo_engine)
-    page = _Page(ui_deps(ui_app))
+    page = Page(ui_deps(ui_app))
     acknowledge, resolve = page.acter("acknowledge"), page.acter("resolve")
     olga, vic = gr.Request(username="olga"), gr.Request(username="vic")
-    refused = acknowledge(incident_id, "", "active", vic)
-    assert "you are a viewer" in refused[2] and refused[3] == gr.skip()
-    assert "pick the incident first" in acknowledge(None, "", "active", olga)[2]
+    refused = acknowledge(incident_id, "", *ACTIVE, vic)
+    assert "you are a viewer" in refused[4] and refused[5] == gr.skip()
+    assert "pick the incident first" in acknowledge(None, "", *ACTIVE, olga)[4]
     assert incidents_row(demo_engine) == ("open", None, None)
 
-    cards, pick, message, note = acknowledge(incident_id, "on it", "active", olga)
+    cards, position, pick, _, message, note = acknowledge(incident_id, "on it", *ACTIVE, olga)
     assert f"#{incident_id} Compressed-air leak" in message and "acknowledged** by olga" in message
-    assert "acknowledged by olga" in cards and note == ""
+    assert "acknowledged by olga" in cards and note == "" and position.startswith("Showing 1 to 1")
+    assert "on it" in cards and f'data-incident="{incident_id}" open' in cards  # its timeline
     assert pick.choices == [(f"#{incident_id} Compressed-air leak on compressor-2", incident_id)]
-    assert "value" not in pick.constructor_args  # the pick stays as the person left it
     assert incidents_row(demo_engine) == ("acknowledged", "olga", None)
 
-    cards, pick, message, note = resolve(f"#{incident_id}", "  ", "active", olga)
+    cards, position, pick, _, message, note = resolve(f"#{incident_id}", "  ", *ACTIVE, olga)
     assert "before resolving" in message and note == gr.skip()
     assert incidents_row(demo_engine) == ("acknowledged", "olga", None)
 
-    cards, pick, message, _ = resolve(incident_id, "drain valve replaced", "active", olga)
+    cards, position, pick, _, message, _ = resolve(
+        incident_id, "drain valve replaced", *ACTIVE, olga
+    )
     assert "resolved** by olga: drain valve replaced" in message
-    assert "No incidents in this view." in cards
-    assert pick.choices == [] and pick.constructor_args["value"] is None
+    assert "No incidents match these filters." in cards and pick.choices == []
     assert incidents_row(demo_engine) == ("resolved", "olga", "drain valve replaced")
-    again = resolve(incident_id, "twice", "resolved", olga)
-    assert f"#{incident_id} not resolved:" in again[2] and "drain valve replaced" in again[0]
+    resolved = ("resolved", [], "", "", 0)
+    again = resolve(incident_id, "twice", *resolved, olga)
+    assert f"#{incident_id} not resolved:" in again[4] and "drain valve replaced" in again[0]
     assert incidents_row(demo_engine) == ("resolved", "olga", "drain valve replaced")
+    noted = page.acter("note")(incident_id, "valve was corroded", *resolved, olga)
+    assert "Note added" in noted[4] and "valve was corroded" in noted[0]
 
 
-def test_a_refresh_keeps_a_listed_pick_and_drops_a_stale_one(
-    ui_app: App, demo_engine: Engine
-) -> None:
-    first, second = add_incident(demo_engine), add_incident(demo_engine, "Chiller spike")
-    page = _Page(ui_deps(ui_app))
+def test_triage_filters_and_pages_with_the_total(ui_app: App, demo_engine: Engine) -> None:
+    for n in range(23):
+        add_incident(demo_engine, f"Spike {n}")
+    page = Page(ui_deps(ui_app))
     olga = gr.Request(username="olga")
-    cards, pick = page.refresh_incidents("all", first, olga)
-    assert cards.count('<div class="incident ') == 2 and "value" not in pick.constructor_args
-    assert {v for _, v in pick.choices} == {first, second}
-    page.acter("resolve")(first, "fixed", "active", olga)
-    cards, pick = page.refresh_incidents("resolved", first, olga)
-    assert cards.count('<div class="incident ') == 1 and "Compressed-air leak" in cards
-    assert pick.choices == [(f"#{second} Chiller spike", second)]
-    assert pick.constructor_args["value"] is None
+    cards, position, pick, at = page.refresh_incidents("all", [], "", "", 0, olga)
+    assert position == "Showing 1 to 20 of 23 incidents" and cards.count("<details") == 20
+    assert " open>" not in cards  # collapsed until clicked
+    cards, position, pick, at = page.pager(+1)("all", [], "", "", at, olga)
+    assert (position, at) == ("Showing 21 to 23 of 23 incidents", 1)
+    assert cards.count("<details") == 3 and len(pick.choices) == 3
+    # Next on the last page, or a filter that leaves fewer: never an empty page past the end.
+    _, position, _, at = page.pager(+1)("all", [], "", "", at, olga)
+    assert (position, at) == ("Showing 21 to 23 of 23 incidents", 1)
+    _, position, _, at = page.refilter("active", ["warning"], "", "", 1, olga)
+    assert (position, at) == ("Showing 1 to 20 of 23 incidents", 0)
+    _, position, _, at = page.refresh_incidents("all", [], "", "2026-09", 1, olga)
+    assert (position, at) == ("No incidents match these filters.", 0)
+    _, position, _, _ = page.refresh_incidents("all", ["critical"], "", "", 0, olga)
+    assert position == "No incidents match these filters."
+    _, position, _, _ = page.refresh_incidents("all", ["warning"], "chiller", "", 0, olga)
+    assert position == "No incidents match these filters."
+    _, position, _, _ = page.refresh_incidents("all", [], "compressor-2", "2026-11", 0, olga)
+    assert position == "Showing 1 to 20 of 23 incidents"
+    cards, position, _, _ = page.refresh_incidents("all", [], "no-such-meter", "", 0, olga)
+    assert "not available" in cards and "no-such-meter" in cards
 
 
 def test_the_page_makes_no_event_handlers_inside_a_render(ui_app: App) -> None:
@@ -337,7 +369,7 @@ def test_the_page_makes_no_event_handlers_inside_a_render(ui_app: App) -> None:
     ids = {
         block_id: str(getattr(block, "elem_id", "")) for block_id, block in blocks.blocks.items()
     }
-    buttons = {"incident-acknowledge", "incident-resolve"}
+    buttons = {"incident-acknowledge", "incident-add-note", "incident-resolve"}
     clicked = sorted(
         (ids[block_id], event, fn.name)
         for fn in blocks.fns.values()
@@ -346,6 +378,7 @@ def test_the_page_makes_no_event_handlers_inside_a_render(ui_app: App) -> None:
     )
     assert clicked == [
         ("incident-acknowledge", "click", "act"),
+        ("incident-add-note", "click", "act"),
         ("incident-resolve", "click", "act"),
     ]
 

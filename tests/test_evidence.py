@@ -97,9 +97,10 @@ def test_comparison_is_bars_of_both_periods(agent: Agent, demo_engine: Engine) -
     october = raw(demo_engine, "chiller", "2026-10-01", "2026-11-01").sum()
     september = raw(demo_engine, "chiller", "2026-09-01", "2026-10-01").sum()
     assert chart.x == ["chiller"]
+    # Periods written as dates ('2026-10') are named by the days they cover.
     assert chart.series == {
-        "2026-10": [pytest.approx(october)],
-        "2026-09": [pytest.approx(september)],
+        "1 Oct 2026 to 31 Oct 2026": [pytest.approx(october)],
+        "1 Sep 2026 to 30 Sep 2026": [pytest.approx(september)],
     }
     row = ev.tables[0][2][0]
     assert row[4] == pytest.approx(100 * (october / september - 1), abs=0.05)

@@ -107,10 +107,9 @@ def test_list_filters_by_period_and_severity_and_says_which(ctx: ToolContext) ->
     september = list_incidents(ctx, {"period": "2026-09-18..2026-09-30"})
     assert ids(september) == ["compressor-2/consumption_high"]
     assert september.period is not None and september.period["start"].startswith("2026-09-18")
-    assert september.state == "active" and september.severity is None
-    assert ids(list_incidents(ctx, {"period": "2026-09", "limit": 1})) == [
-        "compressor-2/consumption_high"
-    ]
+    assert september.state == "active" and september.severity == []
+    first = list_incidents(ctx, {"period": "2026-09", "limit": 1})
+    assert ids(first) == ["compressor-2/consumption_high"] and first.total == 2
     assert list_incidents(ctx, {"severity": "critical"}).incidents == []
     with pytest.raises(InvalidPeriod, match="the other week"):
         list_incidents(ctx, {"period": "the other week"})
@@ -150,9 +149,17 @@ def test_acknowledge_then_resolve_keeps_the_notes(ctx: ToolContext) -> None:
     assert done.state == "resolved" and done.resolution == "drain valve V12 fixed"
     assert done.resolved_by == "ana"
     assert [(n.action, n.by, n.note) for n in done.notes] == [
-        ("acknowledge", "ana", "looking"),
-        ("resolve", "ana", "drain valve V12 fixed"),
+        ("acknowledged", "ana", "looking"),
+        ("resolved", "ana", "drain valve V12 fixed"),
     ]
+    # One timeline: the watcher's opening (with its figures), then what the person did.
+    assert [(t.action, t.by) for t in done.timeline] == [
+        ("opened", "watcher"),
+        ("acknowledged", "ana"),
+        ("resolved", "ana"),
+    ]
+    assert done.timeline[0].changes["extra_kwh"] == [None, 832.5]
+    assert done.timeline[0].changes["start"] == [None, "2026-09-21T00:00:00+02:00"]
     with ctx.engine.connect() as conn:
         row = store.get_incident(conn, ctx.site.id, target)
     assert row.pending == "resolved"  # the watcher sends the resolved notice
@@ -187,6 +194,50 @@ def test_bad_updates_are_refused_and_change_nothing(ctx: ToolContext) -> None:
     with pytest.raises(ValueError, match="action"):
         update_incident(ctx, {"incident_id": target, "action": "close"})
     assert stored(ctx) == before
+
+
+def test_a_note_is_added_without_changing_the_state(ctx: ToolContext) -> None:
+    target = list_incidents(ctx, {"meter": "chiller"}).incidents[0].id
+    with pytest.raises(NoteRequired, match=rf"adding a note to incident #{target} needs a note"):
+        update_incident(ctx, {"incident_id": target, "action": "note", "note": "  "})
+    noted = update_incident(
+        ctx, {"incident_id": target, "action": "note", "note": "gateway swapped"}
+    )
+    assert noted.state == "open" and noted.acknowledged_by is None
+    assert [(n.action, n.by, n.note) for n in noted.notes] == [("noted", "ana", "gateway swapped")]
+    update_incident(ctx, {"incident_id": target, "action": "resolve", "note": "fixed"})
+    later = update_incident(
+        ctx, {"incident_id": target, "action": "note", "note": "root cause: a loose lead"}
+    )
+    assert later.state == "resolved" and later.resolution == "fixed"
+    assert [n.note for n in later.notes] == ["gateway swapped", "fixed", "root cause: a loose lead"]
+    assert describe_write(
+        "update_incident", {"incident_id": 7, "action": "note", "note": "checked"}
+    ) == ("add the note 'checked' to incident #7")
+
+
+def test_lists_filter_by_severity_and_period_and_page_with_the_total(ctx: ToolContext) -> None:
+    with ctx.engine.begin() as conn:
+        c2 = catalog.resolve_meter(conn, ctx.site.id, "compressor-2").id
+        for day in range(1, 8):
+            critical = new(c2, "demand_spike", f"2026-08-0{day}T10:00", severity="critical")
+            store.insert_incident(conn, ctx.site.id, critical)
+    everything = list_incidents(ctx, {"state": "all", "limit": 200})
+    assert everything.total == len(everything.incidents) == 10
+    first = list_incidents(ctx, {"state": "all", "limit": 4})
+    second = list_incidents(ctx, {"state": "all", "limit": 4, "offset": 4})
+    assert first.total == second.total == 10 and second.offset == 4
+    assert [i.id for i in first.incidents + second.incidents] == [
+        i.id for i in everything.incidents[:8]
+    ]
+    critical = list_incidents(ctx, {"state": "all", "severity": ["critical"], "limit": 3})
+    assert critical.total == 7 and len(critical.incidents) == 3
+    assert {i.severity for i in critical.incidents} == {"critical"}
+    august = list_incidents(ctx, {"state": "all", "period": "2026-08-03..2026-08-04"})
+    starts = sorted(i.start[:10] for i in august.incidents)
+    assert starts == ["2026-08-02", "2026-08-03", "2026-08-04"]  # the 2nd lasts into the 3rd
+    september = list_incidents(ctx, {"state": "all", "period": "2026-09", "meter": "compressor-2"})
+    assert ids(september) == ["compressor-2/consumption_high", "compressor-2/stuck_meter"]
 
 
 def test_the_natural_key_stores_an_incident_once(ctx: ToolContext) -> None:
@@ -287,7 +338,7 @@ def test_update_incident_reindexes_through_the_contexts_knowledge_store(ctx: Too
         (target, "acknowledged"),
         (target, "resolved"),
     ]
-    assert "acknowledge by ana: on it" in index.calls[0][2]
+    assert "acknowledged by ana: on it" in index.calls[0][2]
     assert "Resolution: reset" in index.calls[1][2]
 
 
@@ -433,3 +484,21 @@ def test_the_agent_asks_before_resolving_an_incident(demo_engine: Engine, tmp_pa
         row = store.get_incident(conn, site.id, target)
     assert (row.state, row.resolution, row.resolved_by) == ("resolved", "gateway reset", "alice")
     model.assert_used()
+
+
+def test_the_answers_say_a_note_was_added_and_which_page_is_shown(ctx: ToolContext) -> None:
+    from agent.render.incidents import IncidentListRenderer, IncidentRenderer
+
+    everything = list_incidents(ctx, {"state": "all", "limit": 200})
+    target = everything.incidents[0].id
+    noted = update_incident(ctx, {"incident_id": target, "action": "note", "note": "fan checked"})
+    head = IncidentRenderer().done(noted)[0]
+    assert head == f"Done: note added to incident #{target} (still **open**): fan checked"
+    page = list_incidents(ctx, {"state": "all", "limit": 1, "offset": 1})
+    lines = IncidentListRenderer().answer(page)
+    assert lines[0].startswith(f"2 to 2 of {everything.total} incident(s)")
+    assert len(lines) == 3 and f"#{everything.incidents[1].id} " in lines[1]
+    past = list_incidents(ctx, {"state": "all", "offset": everything.total})
+    assert IncidentListRenderer().answer(past)[0].startswith(f"Only {everything.total} ")
+    critical = IncidentListRenderer().answer(list_incidents(ctx, {"severity": "critical"}))
+    assert critical[0] == "No critical open or acknowledged incidents on record."

@@ -103,6 +103,8 @@ def log_in(page: Page, url: str, name: str, password: str = PASSWORD) -> None:
 
 def ask(page: Page, question: str) -> str:
     """Send a question and return the text of the answer once it is complete."""
+    if not page.locator("#question textarea").is_visible():
+        page.get_by_role("tab", name="Ask").click()  # the page lands on the Overview
     answers = page.locator('#chat [data-testid="bot"]')
     before = answers.count()
     page.locator("#question textarea").fill(question)
@@ -135,6 +137,7 @@ def test_operator_asks_sees_evidence_and_acknowledges(
 ) -> None:
     page = new_page()  # type: ignore[operator]
     log_in(page, server.url, "olga")
+    page.get_by_role("tab", name="Ask").click()  # the page lands on the Overview
     page.evaluate(WATCH_ANSWER)
     answer = ask(page, "What was compressor-2's peak demand last week?")
     seen = [t for t in dict.fromkeys(page.evaluate("window.answerTexts")) if t.strip("… \n")]
@@ -152,6 +155,7 @@ def test_operator_asks_sees_evidence_and_acknowledges(
     # the conversation is listed and comes back after a reload, with its evidence
     page.reload()
     expect(page.locator(".who")).to_contain_text("olga")
+    page.get_by_role("tab", name="Ask").click()
     expect(page.locator(".thread-list label")).to_have_count(1)
     page.locator(".thread-list label").filter(has_text="compressor-2's peak demand").click()
     expect(page.locator('#chat [data-testid="bot"]').first).to_contain_text("kW")
@@ -201,7 +205,7 @@ def test_operator_asks_sees_evidence_and_acknowledges(
     page.locator("#incident-note textarea").fill("drain valve replaced")
     page.locator("#incident-resolve").click()
     expect(result).to_contain_text("now resolved by olga: drain valve replaced")
-    expect(page.get_by_text("No incidents in this view.")).to_be_visible()
+    expect(page.locator("#incidents")).to_contain_text("No incidents match these filters.")
     expect(page.locator("#incident-note textarea")).to_have_value("")
     with demo_engine.connect() as conn:
         done = conn.execute(text("SELECT state, resolution FROM incidents")).one()
@@ -218,6 +222,7 @@ def test_a_viewer_is_refused_a_rule_and_gets_no_buttons(
     page = new_page()  # type: ignore[operator]
     log_in(page, server.url, "vic")
     expect(page.locator(".role-viewer")).to_be_visible()
+    page.get_by_role("tab", name="Ask").click()
     page.locator("#ask").click()  # an empty question sends nothing
     expect(page.locator('#chat [data-testid="user"]')).to_have_count(0)
     answer = ask(page, "alert me when the chiller demand exceeds 200 kW")

@@ -14,7 +14,7 @@ import shutil
 import threading
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -377,8 +377,8 @@ def test_alert_rule_episodes_become_incidents(demo_engine: Engine) -> None:
             {"lo": int((now - timedelta(days=1)).timestamp()), "hi": int(now.timestamp())},
         ).scalar_one()
     limit = round(peak_kwh * 4 * 0.98, 1)  # just under the day's highest 15-minute demand
-    create_alert_rule(
-        ctx,
+    create_alert_rule(  # made a day ago: a rule watches only from when it was made
+        replace(ctx, now=now - timedelta(days=1)),
         {
             "meter": "main-incomer",
             "target": "demand",

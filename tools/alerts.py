@@ -1,9 +1,15 @@
 """Alert rules on a meter's energy, demand, specific energy or any metric: validated when
-written, evaluated on new data with one alert per episode, acknowledged and resolved with notes."""
+written, evaluated on new data with one alert per episode, acknowledged and resolved with notes.
+
+A rule watches from the moment it is made (or switched back on): it never raises alerts for the
+history before it. What it would have raised there is a back-test (tools/alert_backtest.py),
+which reports episodes and stores nothing."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC
 from typing import Literal
 
@@ -76,6 +82,9 @@ class RuleOut(ToolResult):
     severity: str
     channel: str | None
     enabled: bool
+    active_from: str | None = Field(
+        default=None, description="first window the rule watches; alerts never start before it"
+    )
 
 
 class RuleList(ToolResult):
@@ -146,10 +155,13 @@ _RULE_COLUMNS = (
     AlertRule.severity,
     AlertRule.channel,
     AlertRule.enabled,
+    AlertRule.active_from_ts,
 )
 
 
-def _rules(conn: Connection, site_id: int, rule_id: int | None = None) -> list[RuleOut]:
+def _rules(
+    conn: Connection, site_id: int, rule_id: int | None = None, tz: str = "UTC"
+) -> list[RuleOut]:
     names = {m.id: m.name for m in catalog.list_meters(conn, site_id)}
     stmt = select(*_RULE_COLUMNS).where(AlertRule.site_id == site_id).order_by(AlertRule.id)
     if rule_id is not None:
@@ -169,6 +181,7 @@ def _rules(conn: Connection, site_id: int, rule_id: int | None = None) -> list[R
             severity=r.severity,
             channel=r.channel,
             enabled=r.enabled,
+            active_from=local_iso(r.active_from_ts, tz) if r.active_from_ts is not None else None,
         )
         for r in conn.execute(stmt)
     ]
@@ -181,8 +194,9 @@ def _target_key(args: RuleInput) -> str:
 @tool(RuleInput, writes=True)
 def create_alert_rule(ctx: ToolContext, args: RuleInput) -> RuleOut:
     """Create an alert rule, e.g. "alert me when a line's SEC passes 0.42 kWh/unit" or "when the
-    site's demand exceeds 1200 kW". Needs the operator role and the user's explicit
-    confirmation. Unknown meters, units that do not fit and impossible thresholds are refused."""
+    site's demand exceeds 1200 kW". It watches from now on (backtest_alert_rule shows what it
+    would have raised before). Needs the operator role and the user's explicit confirmation.
+    Unknown meters, units that do not fit and impossible thresholds are refused."""
     _require_operator(ctx)
     meter_name = validate_rule(ctx, args)
     name = (
@@ -205,10 +219,11 @@ def create_alert_rule(ctx: ToolContext, args: RuleInput) -> RuleOut:
                 severity=args.severity,
                 channel=args.channel,
                 created_by=ctx.user,
+                active_from_ts=int(ctx.now.timestamp()),
             )
             .returning(AlertRule.id)
         ).scalar_one()
-        return _rules(conn, ctx.site.id, rule_id)[0]
+        return _rules(conn, ctx.site.id, rule_id, ctx.site.timezone)[0]
 
 
 class ListRulesInput(ToolInput):
@@ -219,7 +234,7 @@ class ListRulesInput(ToolInput):
 def list_alert_rules(ctx: ToolContext, args: ListRulesInput) -> RuleList:
     """List the site's alert rules with their meter, condition, threshold and window."""
     with ctx.engine.connect() as conn:
-        rules = _rules(conn, ctx.site.id)
+        rules = _rules(conn, ctx.site.id, tz=ctx.site.timezone)
     if args.meter:
         name = resolve.meter(ctx, args.meter).name
         rules = [r for r in rules if r.meter == name]
@@ -266,12 +281,15 @@ def update_alert_rule(ctx: ToolContext, args: RuleChange) -> RuleList:
         changes = {
             k: v for k, v in args.model_dump(exclude={"rule_id", "delete"}).items() if v is not None
         }
+        if args.enabled and not rule.enabled:
+            # Switched back on: it watches from now, not the weeks it was off.
+            changes["active_from_ts"] = int(ctx.now.timestamp())
         conn.execute(
             update(AlertRule)
             .where(AlertRule.id == rule.id)
             .values(**changes, updated_at=ctx.now.astimezone(UTC))
         )
-        return RuleList(rules=_rules(conn, ctx.site.id, rule.id))
+        return RuleList(rules=_rules(conn, ctx.site.id, rule.id, ctx.site.timezone))
 
 
 # ------------------------------------------------------------------ evaluation
@@ -336,67 +354,140 @@ def window_values(ctx: ToolContext, rule: RuleOut, lo: int, hi: int) -> pd.Serie
     return series[complete]
 
 
+@dataclass
+class Episode:
+    """One stretch in which a rule's condition held: from its first window to the start of the
+    windows that cleared it (None while it holds), with its worst value."""
+
+    start: int
+    peak: float
+    end: int | None = None
+    alert_id: int | None = None  # the stored alert it continues
+
+
+def _worse(condition: str, value: float, peak: float) -> bool:
+    return value > peak if condition in (">", ">=") else value < peak
+
+
+def _worst(condition: str, values: Iterable[float]) -> float:
+    return max(values) if condition in (">", ">=") else min(values)
+
+
+def _held(
+    run: list[tuple[int, float]], start: int, value: float, step: int
+) -> list[tuple[int, float]]:
+    """The windows in a row that hold, `(start, value)` added to `run` when it follows on."""
+    if run and run[-1][0] + step == start:
+        return [*run, (start, value)]
+    return [(start, value)]
+
+
+def episodes(
+    windows: Iterable[tuple[int, float]],
+    condition: str,
+    threshold: float,
+    since: int,
+    current: Episode | None = None,
+    *,
+    needed: int = 1,
+    step: int = 0,
+) -> list[Episode]:
+    """The episodes in a rule's window values (start, value), in time order: `current` (an
+    episode still open) carried on, and new ones whose condition has held for `needed` windows
+    of `step` seconds in a row by a window at or after `since` (an episode starts at the first
+    of them). Pure: the same scan serves the evaluation that stores alerts and the back-test
+    that stores nothing."""
+    found = [current] if current is not None else []
+    clears, clear_start = 0, None
+    run: list[tuple[int, float]] = []  # the windows in a row that hold, before an episode opens
+    for start, value in windows:
+        if current is None:
+            holds = _compare(condition, value, threshold)
+            run = _held(run, int(start), float(value), step) if holds else []
+            if len(run) >= needed and start >= since:
+                current = Episode(run[0][0], _worst(condition, (v for _, v in run)))
+                found.append(current)
+                run = []
+            continue
+        if _worse(condition, value, current.peak):
+            current.peak = float(value)
+        if _cleared(condition, value, threshold):
+            clears, clear_start = clears + 1, clear_start or int(start)
+            if clears >= CLEAR_WINDOWS:
+                current.end = clear_start
+                current, clears, clear_start = None, 0, None
+        else:
+            clears, clear_start = 0, None
+    return found
+
+
+def needed_windows(rule: RuleOut) -> int:
+    """How many windows in a row the condition must hold before an alert opens."""
+    return max(1, rule.for_minutes * 60 // WINDOWS[rule.window])
+
+
 def evaluate_rules(ctx: ToolContext, since: int, until: int) -> list[AlertOut]:
-    """Evaluate every enabled rule on the windows in [since, until); returns alerts opened or
-    changed. Restart-safe and idempotent: an open episode is re-read from its start, and an
-    episode already stored is never stored twice."""
+    """Evaluate every enabled rule on the windows in [since, until) that it watches (none
+    before it was made or switched on); returns alerts opened or changed. Restart-safe and
+    idempotent: an open episode is re-read from its start, and an episode already stored is
+    never stored twice."""
     changed: list[int] = []
     with ctx.engine.connect() as conn:
         rules = [r for r in _rules(conn, ctx.site.id) if r.enabled]
+        starts = dict(conn.execute(select(AlertRule.id, AlertRule.active_from_ts)).all())
     for rule in rules:
+        watched_from = max(since, int(starts.get(rule.id) or since))
+        if watched_from >= until:
+            continue
         with ctx.engine.begin() as conn:
-            changed += _evaluate_rule(ctx, conn, rule, since, until)
+            changed += _evaluate_rule(ctx, conn, rule, watched_from, until, starts.get(rule.id))
     return [a for a in list_alerts(ctx, {"state": "all"}).alerts if a.id in changed]
 
 
 def _evaluate_rule(
-    ctx: ToolContext, conn: Connection, rule: RuleOut, since: int, until: int
+    ctx: ToolContext,
+    conn: Connection,
+    rule: RuleOut,
+    since: int,
+    until: int,
+    active_from: int | None = None,
 ) -> list[int]:
     open_alert = conn.execute(
         select(Alert.id, Alert.start_ts, Alert.peak_value)
         .where(Alert.rule_id == rule.id, Alert.end_ts.is_(None))
         .order_by(Alert.start_ts.desc())
     ).first()
-    window_s = WINDOWS[rule.window]
-    needed = max(1, rule.for_minutes * 60 // window_s)  # windows in a row
-    # a run that began before `since` still counts towards the persistence
-    lo = min(since - (needed - 1) * window_s, int(open_alert.start_ts) if open_alert else since)
+    current = None
+    if open_alert is not None:
+        peak = float(open_alert.peak_value)
+        current = Episode(int(open_alert.start_ts), peak, alert_id=int(open_alert.id))
+    step, needed = WINDOWS[rule.window], needed_windows(rule)
+    # A run that began before `since` still counts towards the persistence, but not one from
+    # before the rule watched.
+    lo = since - (needed - 1) * step
+    if active_from is not None:
+        lo = min(max(lo, active_from), since)
+    if current is not None:
+        lo = min(lo, current.start)
     values = window_values(ctx, rule, lo, until)
-    current = (int(open_alert.id), float(open_alert.peak_value)) if open_alert else None
-    clears, clear_start, touched = 0, None, []
-    run: list[tuple[int, float]] = []  # the windows in a row that hold, before an alert opens
-    for start, value in zip(values.index.to_numpy(np.int64), values.to_numpy(float), strict=True):
-        if current is None:
-            holds = _compare(rule.condition, value, rule.threshold)
-            consecutive = bool(run) and run[-1][0] + window_s == start
-            run = (
-                [*run, (int(start), value)]
-                if holds and consecutive
-                else [(int(start), value)]
-                if holds
-                else []
-            )
-            if len(run) >= needed and start >= since:
-                worst = max if rule.condition in (">", ">=") else min
-                peak = worst(v for _, v in run)
-                current = (_open(conn, rule.id, run[0][0], peak), peak)
-                touched.append(current[0])
-                run = []
-            continue
-        alert_id, peak = current
-        worse = value > peak if rule.condition in (">", ">=") else value < peak
-        if worse:
-            conn.execute(update(Alert).where(Alert.id == alert_id).values(peak_value=value))
-            current = (alert_id, value)
-            touched.append(alert_id)
-        if _cleared(rule.condition, value, rule.threshold):
-            clears, clear_start = clears + 1, clear_start or int(start)
-            if clears >= CLEAR_WINDOWS:
-                conn.execute(update(Alert).where(Alert.id == alert_id).values(end_ts=clear_start))
-                touched.append(alert_id)
-                current, clears, clear_start = None, 0, None
-        else:
-            clears, clear_start = 0, None
+    windows = zip(
+        values.index.to_numpy(np.int64).tolist(), values.to_numpy(float).tolist(), strict=True
+    )
+    stored_peak = current.peak if current else None
+    touched = []
+    scan = episodes(
+        windows, rule.condition, rule.threshold, since, current, needed=needed, step=step
+    )
+    for episode in scan:
+        if episode.alert_id is not None and (episode.peak, episode.end) == (stored_peak, None):
+            continue  # the open episode goes on as it was
+        alert_id = episode.alert_id or _open(conn, rule.id, episode.start, episode.peak)
+        conn.execute(
+            update(Alert)
+            .where(Alert.id == alert_id)
+            .values(peak_value=episode.peak, end_ts=episode.end)
+        )
+        touched.append(alert_id)
     return touched
 
 
@@ -456,8 +547,8 @@ def list_alerts(ctx: ToolContext, args: AlertsInput) -> AlertList:
                 rule=rules[r.rule_id].name,
                 meter=rules[r.rule_id].meter,
                 severity=rules[r.rule_id].severity,
-                start=_iso(r.start_ts, tz),
-                end=_iso(r.end_ts, tz) if r.end_ts is not None else None,
+                start=local_iso(r.start_ts, tz),
+                end=local_iso(r.end_ts, tz) if r.end_ts is not None else None,
                 peak_value=r.peak_value,
                 unit=rules[r.rule_id].unit,
                 state=r.state,
@@ -468,7 +559,7 @@ def list_alerts(ctx: ToolContext, args: AlertsInput) -> AlertList:
     )
 
 
-def _iso(ts: int, tz: str) -> str:
+def local_iso(ts: int, tz: str) -> str:
     return pd.Timestamp(int(ts), unit="s", tz="UTC").tz_convert(tz).isoformat()
 
 

@@ -6,7 +6,7 @@ import logging
 from typing import Any, Literal, Protocol, runtime_checkable
 
 import pandas as pd
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from common.errors import EMSError
 from store import incidents as store
@@ -46,6 +46,19 @@ class IncidentNote(ToolResult):
     note: str | None
 
 
+class TimelineEntry(ToolResult):
+    at: str = Field(description="when, in the site's time zone")
+    by: str = Field(description="the person, or 'watcher'")
+    action: str = Field(
+        description="opened, reassessed, quiet (the watcher), acknowledged, noted, resolved"
+    )
+    note: str | None
+    changes: dict[str, list[Any]] = Field(
+        default_factory=dict,
+        description="field (start, end, severity, extra_kwh, cost, co2_kg) -> [old, new]",
+    )
+
+
 class IncidentOut(ToolResult):
     id: int
     site: str
@@ -65,7 +78,13 @@ class IncidentOut(ToolResult):
     acknowledged_by: str | None
     citations: list[str]
     resolved_by: str | None = None
-    notes: list[IncidentNote] = Field(default_factory=list)
+    notes: list[IncidentNote] = Field(
+        default_factory=list, description="what people wrote: acknowledged, noted, resolved"
+    )
+    timeline: list[TimelineEntry] = Field(
+        default_factory=list,
+        description="the watcher's findings and people's actions, oldest first",
+    )
     problems: list[str] = Field(
         default_factory=list, description="notices or indexing that failed for this incident"
     )
@@ -73,10 +92,14 @@ class IncidentOut(ToolResult):
 
 class IncidentList(ToolResult):
     incidents: list[IncidentOut]
+    total: int = Field(description="how many incidents match the filters, listed or not")
+    offset: int = 0
     source: str
     state: str = Field(default="active", description="the state filter used")
     meter: str | None = Field(default=None, description="the meter filter used")
-    severity: str | None = Field(default=None, description="the severity filter used")
+    severity: list[str] = Field(
+        default_factory=list, description="the severities filter used; empty for all"
+    )
     period: dict[str, str] | None = Field(
         default=None, description="only incidents overlapping this period, when one was given"
     )
@@ -85,16 +108,32 @@ class IncidentList(ToolResult):
 SOURCE = "incidents table (opened by the watcher from anomaly detection and alert rules)"
 
 
-def _iso(ts: int | None, tz: str) -> str | None:
+def _iso(ts: Any, tz: str) -> str | None:
     if ts is None:
         return None
     return pd.Timestamp(int(ts), unit="s", tz="UTC").tz_convert(tz).isoformat()
+
+
+PERSON_ACTIONS = ("acknowledged", "noted", "resolved")
+_FIELD_NAMES = {"start_ts": "start", "end_ts": "end"}
+
+
+def _entry(entry: store.Entry, tz: str) -> TimelineEntry:
+    changes = {
+        _FIELD_NAMES.get(k, k): [_iso(v, tz) for v in old_new]
+        if k in _FIELD_NAMES
+        else list(old_new)
+        for k, old_new in entry.changes.items()
+    }
+    at = pd.Timestamp(entry.at).tz_convert(tz).isoformat(timespec="seconds")
+    return TimelineEntry(at=at, by=entry.by, action=entry.action, note=entry.note, changes=changes)
 
 
 def incident_out(ctx: ToolContext, row: store.IncidentRow) -> IncidentOut:
     """The tool's view of a stored incident, times in the site's zone."""
     tz = ctx.site.timezone
     currency = row.currency or ctx.config.tariffs["electricity"].currency
+    timeline = [_entry(e, tz) for e in row.history]
     return IncidentOut(
         id=row.id,
         site=ctx.site.name,
@@ -114,7 +153,12 @@ def incident_out(ctx: ToolContext, row: store.IncidentRow) -> IncidentOut:
         acknowledged_by=row.acknowledged_by,
         citations=list(row.details.get("citations", [])),
         resolved_by=row.resolved_by,
-        notes=[IncidentNote(**n) for n in row.details.get("notes", [])],
+        notes=[
+            IncidentNote(at=t.at, by=t.by, action=t.action, note=t.note)
+            for t in timeline
+            if t.action in PERSON_ACTIONS and t.by != store.WATCHER
+        ],
+        timeline=timeline,
         problems=list(row.details.get("problems", [])),
     )
 
@@ -125,42 +169,51 @@ class ListIncidentsInput(ToolInput):
         description="'active' (open or acknowledged), 'open', 'acknowledged', 'resolved' or 'all'.",
     )
     meter: str | None = Field(default=None, description="Only incidents on this meter.")
-    severity: Literal["info", "warning", "critical"] | None = Field(
-        default=None, description="Only incidents of this severity."
+    severity: list[Literal["info", "warning", "critical"]] = Field(
+        default_factory=list, description="Only these severities; empty for all."
     )
     period: str | None = Field(
         default=None,
         description="Only incidents that overlap this period, e.g. 'last month' or '2026-09'.",
     )
     limit: int = Field(default=20, ge=1, le=200, description="At most this many, newest first.")
+    offset: int = Field(default=0, ge=0, description="Skip this many first (for paging).")
+
+    @field_validator("severity", mode="before")
+    @classmethod
+    def _one_severity(cls, value: Any) -> Any:
+        # Models and the reader often name one severity ("critical"): a list of one.
+        return [value] if isinstance(value, str) else value
 
 
 @tool(ListIncidentsInput)
 def list_incidents(ctx: ToolContext, args: ListIncidentsInput) -> IncidentList:
     """List the incidents the watcher opened (anomalies and alert episodes), newest first, with
-    meter, period, severity, state, extra kWh, cost and CO2. Use it for "any open incidents?",
-    "what happened on this meter lately?", "critical incidents last month"."""
+    meter, period, severity, state, extra kWh, cost and CO2, and how many match in all. Use it
+    for "any open incidents?", "what happened on this meter lately?", "critical incidents last
+    month"."""
     meter = resolve.meter(ctx, args.meter) if args.meter else None
     span = resolve.period(ctx, args.period) if args.period else None
+    wanted = store.IncidentFilter(
+        states=STATE_SETS[args.state],
+        meter_id=meter.id if meter else None,
+        severities=tuple(args.severity),
+        start_ts=span.start_ts if span else None,
+        end_ts=span.end_ts if span else None,
+    )
     with ctx.engine.connect() as conn:
         rows = store.list_incidents(
-            conn,
-            ctx.site.id,
-            states=STATE_SETS[args.state],
-            meter_id=meter.id if meter else None,
-            limit=None if span or args.severity else args.limit,
+            conn, ctx.site.id, limit=args.limit, offset=args.offset, where=wanted
         )
-    now = int(ctx.now.timestamp())
-    if span is not None:
-        rows = [r for r in rows if r.start_ts < span.end_ts and (r.end_ts or now) > span.start_ts]
-    if args.severity is not None:
-        rows = [r for r in rows if r.severity == args.severity]
+        total = store.count_incidents(conn, ctx.site.id, wanted)
     return IncidentList(
-        incidents=[incident_out(ctx, r) for r in rows[: args.limit]],
+        incidents=[incident_out(ctx, r) for r in rows],
+        total=total,
+        offset=args.offset,
         source=SOURCE,
         state=args.state,
         meter=meter.name if meter else None,
-        severity=args.severity,
+        severity=list(args.severity),
         period=span.as_dict() if span else None,
     )
 
@@ -180,17 +233,19 @@ def get_incident(ctx: ToolContext, args: GetIncidentInput) -> IncidentOut:
 
 class UpdateIncidentInput(ToolInput):
     incident_id: int = Field(description="Id of the incident.")
-    action: Literal["acknowledge", "resolve"] = Field(description="'acknowledge' or 'resolve'.")
+    action: Literal["acknowledge", "resolve", "note"] = Field(
+        description="'acknowledge', 'resolve', or 'note' (add a note, the state unchanged)."
+    )
     note: str | None = Field(
-        default=None, description="What was found or done; required to resolve."
+        default=None, description="What was found or done; required to resolve or to note."
     )
 
 
 @tool(UpdateIncidentInput, writes=True)
 def update_incident(ctx: ToolContext, args: UpdateIncidentInput) -> IncidentOut:
-    """Acknowledge an incident, or resolve it with a note of what was found or done (the note is
-    kept, so the next similar incident can cite it). Needs the operator role and the user's
-    explicit confirmation."""
+    """Acknowledge an incident, add a note to it, or resolve it with a note of what was found or
+    done (notes are kept in its timeline, so the next similar incident can cite them). Needs
+    the operator role and the user's explicit confirmation."""
     if ctx.role not in ("operator", "admin"):
         raise NotAllowed(
             f"acknowledging or resolving incidents needs the operator role; {ctx.user} is a "
@@ -202,10 +257,13 @@ def update_incident(ctx: ToolContext, args: UpdateIncidentInput) -> IncidentOut:
         if args.action == "acknowledge":
             row = store.acknowledge(conn, ctx.site.id, args.incident_id, ctx.user, note)
         elif note is None:
+            what = "resolving" if args.action == "resolve" else "adding a note to"
             raise NoteRequired(
-                f"resolving incident #{args.incident_id} needs a note saying what was found or "
+                f"{what} incident #{args.incident_id} needs a note saying what was found or "
                 "done, e.g. 'leak at the drain valve fixed'"
             )
+        elif args.action == "note":
+            row = store.add_note(conn, ctx.site.id, args.incident_id, ctx.user, note)
         else:
             row = store.resolve(conn, ctx.site.id, args.incident_id, ctx.user, note)
     out = incident_out(ctx, row)

@@ -297,7 +297,7 @@ def incident(q: Question) -> Plan:
         args["period"] = period
     severity = incidents.severity_of(text)
     if severity:
-        args["severity"] = severity
+        args["severity"] = [severity]
     one = bool(re.search(r"\bincident\b(?!s)|\bthe one\b", text)) and not re.search(
         r"\b(?:any|all|list|which)\b", text
     )

@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from agent.render.base import Parts, Renderer, Row, describes, renders
-from agent.render.text import number, rounded, when
+from agent.render.text import number, period_label, rounded, when
+from tools.alert_backtest import BacktestResult
 from tools.alerts import AlertAction, AlertList, AlertOut, RuleChange, RuleInput, RuleList, RuleOut
 
 RULE_COLUMNS = [
@@ -107,6 +108,35 @@ class AlertListRenderer(Renderer[AlertList]):
 
     def evidence(self, r: AlertList, out: Parts) -> None:
         _alerts_table(r.alerts, out)
+
+
+@renders(BacktestResult)
+class BacktestRenderer(Renderer[BacktestResult]):
+    """What a rule would have raised over a past period; the answer says nothing was stored."""
+
+    SHOWN = 10
+
+    def answer(self, r: BacktestResult) -> list[str]:
+        found = r.episodes
+        head = (
+            f"Back-test of {r.rule} over {period_label(r.period)} ({r.windows} windows): "
+            f"it would have raised {len(found)} alert(s). Nothing was stored."
+        )
+        lines = [
+            f"- from {when(e.start)} to {when(e.end) if e.end else 'the end of the period'}, "
+            f"worst {number(e.peak_value, r.unit)}"
+            for e in found[: self.SHOWN]
+        ]
+        more = [f"- … {len(found) - self.SHOWN} more"] if len(found) > self.SHOWN else []
+        return [head, *lines, *more, f"Source: {r.source}."]
+
+    def evidence(self, r: BacktestResult, out: Parts) -> None:
+        rows: list[Row] = [
+            [e.start, e.end, rounded(e.peak_value), rounded(e.hours, 2)] for e in r.episodes
+        ]
+        columns = ["start", "end", f"worst ({r.unit})", "hours"]
+        title = f"back-test of {r.rule}, {period_label(r.period)} (nothing stored)"
+        out.tables.append((title, columns, rows))
 
 
 # ------------------------------------------------------------------ proposed writes

@@ -122,7 +122,10 @@ class IncidentRenderer(Renderer[IncidentOut]):
 
     def done(self, r: IncidentOut) -> list[str]:
         """The answer after a change: what it is now, then the incident in full."""
-        if r.state == "resolved":
+        last = r.timeline[-1] if r.timeline else None
+        if last is not None and last.action == "noted":
+            head = f"Done: note added to incident #{r.id} (still **{r.state}**): {last.note}"
+        elif r.state == "resolved":
             head = f"Done: incident #{r.id} is now **resolved**."
         else:
             who = f" by {r.acknowledged_by}" if r.acknowledged_by else ""
@@ -133,14 +136,23 @@ class IncidentRenderer(Renderer[IncidentOut]):
 @renders(IncidentList)
 class IncidentListRenderer(Renderer[IncidentList]):
     def answer(self, r: IncidentList) -> list[str]:
-        words = " ".join(w for w in (r.severity, STATE_WORDS.get(r.state, "")) if w)
+        severities = " or ".join(r.severity)
+        words = " ".join(w for w in (severities, STATE_WORDS.get(r.state, "")) if w)
         where = f" on {r.meter}" if r.meter else ""
         if r.period is not None:
             where += " " + period_text(r.period)
         source = f"Source: {r.source}."
+        what = f"{words + ' ' if words else ''}incident(s){where}"
         if not r.incidents:
+            if r.offset and r.total:
+                return [f"Only {r.total} {what}: none from number {r.offset + 1} on.", source]
             return [f"No {words + ' ' if words else ''}incidents{where} on record.", source]
-        head = f"{len(r.incidents)} {words + ' ' if words else ''}incident(s){where}, newest first:"
+        count = len(r.incidents)
+        if r.offset or r.total > count:
+            # One page of a longer list: which ones these are, and how many match in all.
+            head = f"{r.offset + 1} to {r.offset + count} of {r.total} {what}, newest first:"
+        else:
+            head = f"{count} {what}, newest first:"
         return [head, *(line(i) for i in r.incidents[:MAX_LISTED]), source]
 
     def subjects(self, r: IncidentList) -> list[str]:
@@ -152,5 +164,7 @@ class IncidentListRenderer(Renderer[IncidentList]):
 
 @describes(UpdateIncidentInput)
 def _incident_change(args: Any) -> str:
+    if args.action == "note":
+        return f"add the note {args.note!r} to incident #{args.incident_id}"
     note = f" with the note {args.note!r}" if args.note else ""
     return f"{args.action} incident #{args.incident_id}{note}"

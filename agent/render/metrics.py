@@ -13,6 +13,7 @@ from agent.render.text import (
     period_label,
     period_text,
     rounded,
+    spoken_label,
     step,
     when,
     words,
@@ -251,8 +252,8 @@ class CompareRenderer(Renderer[CompareResult]):
         return [c.meter for c in r.changes]
 
     def evidence(self, r: CompareResult, out: Parts) -> None:
-        now = r.period.get("label") or "period"
-        ref = r.reference.get("label") or "reference"
+        now = spoken_label(r.period) or period_label(r.period)
+        ref = spoken_label(r.reference) or period_label(r.reference)
         if ref == now:
             ref = f"{ref} (reference)"
         meters = [c.meter for c in r.changes]
@@ -341,9 +342,11 @@ class SplitRenderer(Renderer[SplitResult]):
 
     def evidence(self, r: SplitResult, out: Parts) -> None:
         by, when_ = words(r.by), period_label(r.period)
+        # An hour-of-day profile of energy is an average power (kW), and says so.
+        what = "average power" if r.unit == "kW" and r.metric == "energy" else r.metric
         out.charts.append(
             ChartSpec(
-                f"{r.meter} {r.metric} by {by}, {when_}",
+                f"{r.meter} {what} by {by}, {when_}",
                 r.unit,
                 "bar",
                 [p.name for p in r.parts],
@@ -360,5 +363,6 @@ class SplitRenderer(Renderer[SplitResult]):
             ]
             for p in r.parts
         ]
-        columns = [by, f"{r.metric} ({r.unit})", "share %", "hours", "average per hour"]
-        out.tables.append((f"{r.meter} {r.metric} by {by}, {when_}", columns, rows))
+        per_hour = "kWh per hour" if what == "average power" else "average per hour"
+        columns = [by, f"{what} ({r.unit})", "share %", "hours", per_hour]
+        out.tables.append((f"{r.meter} {what} by {by}, {when_}", columns, rows))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -64,17 +65,33 @@ def period_text(period: dict[str, Any], *, bare: bool = False) -> str:
     return f"in {span}" if " to " in span else f"on {span}"
 
 
+# A period label that only repeats the dates and times it was written as ('2026-12-02t19:23..'):
+# the days it covers say it better than the question's own spelling.
+WRITTEN_DATES = re.compile(r"^[\d\-t:.\s/]+$")
+
+
+def spoken_label(period: dict[str, Any]) -> str:
+    """The period's name as people say it ('last week'), or '' when it was written as dates."""
+    label = str(period.get("label", "")).strip()
+    return "" if WRITTEN_DATES.match(label) else label
+
+
 def period_label(period: dict[str, Any]) -> str:
-    """'last week (26 Oct 2026 to 1 Nov 2026)': the label and the days it covers (evidence)."""
+    """'last week (26 Oct 2026 to 1 Nov 2026)': the label and the days it covers, with the
+    times where it does not start or end at midnight ('4 Nov 2026 00:00 to 18:00') (evidence)."""
     start = datetime.fromisoformat(period["start"])
     end = datetime.fromisoformat(period["end"])
-    last = end - timedelta(days=1) if (end.hour, end.minute) == (0, 0) else end
-    days = (
-        f"{start:%-d %b %Y}"
-        if last.date() <= start.date()
-        else f"{start:%-d %b %Y} to {last:%-d %b %Y}"
-    )
-    label = str(period.get("label", ""))
+    if (start.hour, start.minute, end.hour, end.minute) != (0, 0, 0, 0):
+        same_day = end.date() == start.date()
+        days = f"{start:%-d %b %Y %H:%M} to {end:{'%H:%M' if same_day else '%-d %b %Y %H:%M'}}"
+    else:
+        last = end - timedelta(days=1)
+        days = (
+            f"{start:%-d %b %Y}"
+            if last.date() <= start.date()
+            else f"{start:%-d %b %Y} to {last:%-d %b %Y}"
+        )
+    label = spoken_label(period)
     return f"{label} ({days})" if label else days
 
 
