@@ -15,7 +15,9 @@ class MakeContext(Protocol):
     """Makes the tools' context of one turn (or one watcher run): the site and its zone, the
     time from the one clock (or `now` when the caller pins it), the person and their role."""
 
-    @property
-    def site(self) -> SiteRef: ...
+    def current_site(self) -> SiteRef | None:
+        """The site of the next turn; None when the store holds none, or several and none
+        was chosen."""
+        ...
 
     def __call__(self, *, user: str, role: str, now: datetime | None = None) -> ToolContext: ...

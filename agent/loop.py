@@ -93,7 +93,7 @@ class _BindTurn(AgentMiddleware[Any, TurnContext]):
     ) -> ModelResponse:
         ctx = request.runtime.context.tools
         if isinstance(request.model, OfflinePlanner):
-            turn = Turn(ctx.engine, ctx.site, ctx.now, ctx.config)
+            turn = Turn(ctx.engine, ctx.site_or_none, ctx.now, ctx.config)
             return handler(request.override(model=request.model.for_turn(turn)))
         return handler(request.override(system_message=SystemMessage(turn_prompt(ctx))))
 
@@ -230,8 +230,10 @@ class Agent:
     # ------------------------------------------------------------------ internals
 
     @property
-    def site(self) -> SiteRef:
-        return self.contexts.site
+    def site(self) -> SiteRef | None:
+        """The site the next turn is about; None when the store holds none, or several and
+        none was chosen (questions may still name one)."""
+        return self.contexts.current_site()
 
     def context(
         self, now: datetime | None = None, user: str | None = None, role: str | None = None

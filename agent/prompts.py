@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC
 
 from store import catalog
+from store.sites import missing_site, site_names
 from tools.base import ToolContext
 
 RULES = """\
@@ -31,8 +32,13 @@ Rules:
 
 
 def turn_prompt(ctx: ToolContext) -> str:
-    """The system prompt of one turn, with the site's meter catalogue read from the store."""
+    """The system prompt of one turn, with the site's meter catalogue read from the store (and
+    the other sites it holds), or, in a turn without a site, why there is none."""
     with ctx.engine.connect() as conn:
+        sites = site_names(conn)
+        missing = None if ctx.site_or_none is not None else missing_site(conn)
+        if missing is not None:
+            return no_site_prompt(ctx, str(missing), sites)
         meters = catalog.list_meters(conn, ctx.site.id)
         series = catalog.list_series(conn, ctx.site.id)
     metrics: dict[int, list[str]] = {}
@@ -43,7 +49,34 @@ def turn_prompt(ctx: ToolContext) -> str:
         f"{', '.join(m.aliases)} | {m.description or ''}"
         for m in meters
     )
-    return system_prompt(ctx, lines)
+    others = {name: aliases for name, aliases in sites.items() if name != ctx.site.name}
+    return system_prompt(ctx, lines) + _other_sites(others)
+
+
+def _other_sites(sites: dict[str, list[str]]) -> str:
+    if not sites:
+        return ""
+    listed = "; ".join(
+        name + (f" (also: {', '.join(aliases)})" if aliases else "")
+        for name, aliases in sites.items()
+    )
+    return (
+        f"Other sites in the store: {listed}. For a question about one of them, pass its name "
+        "as the tools' `site`; rank_sites compares sites.\n"
+    )
+
+
+def no_site_prompt(ctx: ToolContext, reason: str, sites: dict[str, list[str]]) -> str:
+    """The prompt of a turn without a site: knowledge and portfolio questions only."""
+    local = ctx.now.strftime("%A %Y-%m-%d %H:%M")
+    return (
+        RULES.format(site="this installation") + f"\nThere is no current site: {reason}.\n"
+        "Answer questions about manuals, runbooks, past incidents and energy management "
+        "with search_knowledge. For a question about meter data, say plainly why it cannot be "
+        "answered yet and what to do, in the words above.\n"
+        f"Now: {local} ({ctx.now.tzname()}). User: {ctx.user}, role {ctx.role}.\n"
+        + _other_sites(sites)
+    )
 
 
 def system_prompt(ctx: ToolContext, catalogue: str) -> str:

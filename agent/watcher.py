@@ -40,10 +40,11 @@ from agent.segments import (
 )
 from common.errors import EMSError
 from common.notices import Delivery, IncidentNotice
-from store import catalog, queries
+from store import catalog, intervals, queries
 from store import incidents as store
 from store.catalog import MeterRef, SiteRef
 from store.rollups import day_range
+from store.sites import missing_site
 from tools.alerts import AlertOut, evaluate_rules, list_alerts
 from tools.anomaly import Event, detect_anomalies
 from tools.base import AnalyticsConfig, ToolContext
@@ -55,6 +56,7 @@ if TYPE_CHECKING:
     )
 
     from agent.context import MakeContext
+    from agent.report.monthly import MonthlyReports
     from agent.summary import Knowledge, Summariser
 
 log = logging.getLogger(__name__)
@@ -166,10 +168,16 @@ class Watcher:
         knowledge: Knowledge | None,
         notifiers: Sequence[Notifier],
         summariser: Summariser,
+        monthly: MonthlyReports | None = None,
     ) -> None:
         self.engine = engine
+        self.monthly = monthly  # sends the monthly report on the first working day
         self.contexts = contexts
-        self.site: SiteRef = contexts.site
+        site = contexts.current_site()
+        if site is None:
+            with engine.connect() as conn:
+                raise missing_site(conn)
+        self.site: SiteRef = site
         self.knowledge = knowledge
         self.notifiers = list(notifiers)
         self.summariser = summariser
@@ -185,8 +193,9 @@ class Watcher:
 
     # ------------------------------------------------------------------ one run
 
-    def run_once(self, now: datetime | None = None) -> WatchReport:
-        """Score the data since the last run, fold it into incidents, summarise and notify."""
+    def run_once(self, now: datetime | None = None, *, send_reports: bool = True) -> WatchReport:
+        """Score the data since the last run, fold it into incidents, summarise and notify;
+        send the monthly report when it is due (not while catching up on history)."""
         started = time.perf_counter()
         ctx = self.context(now)
         moment = ctx.now
@@ -206,6 +215,10 @@ class Watcher:
                 f"the watcher was idle since {_iso(since, self.site.timezone)}; only the last "
                 f"{MAX_SCAN_DAYS} days were checked"
             )
+        with self.engine.begin() as conn:
+            # Series that arrived without a declared interval (MQTT) get one from their
+            # readings here, on the watcher's schedule rather than on the ingestion path.
+            intervals.record_inferred(conn, self.site.id, self.site.timezone)
         events = self._detect(ctx, scan_lo, report)
         alerts = self._alerts(ctx, min(since, now_ts), scan_lo, now_ts, report)
         with self.engine.begin() as conn:
@@ -219,6 +232,8 @@ class Watcher:
                 {"until": max(now_ts, int(state.get("until", 0))), "last_run": moment.isoformat()},
             )
         self._deliver(ctx, report)
+        if send_reports:
+            self._monthly_report(ctx, report)
         report.seconds = time.perf_counter() - started
         self.last_report = report
         return report
@@ -530,6 +545,22 @@ class Watcher:
             still = current.pending if current.pending != row.pending else None
             store.change_incident(conn, row.id, details=details, pending=still)
 
+    def _monthly_report(self, ctx: ToolContext, report: WatchReport) -> None:
+        """The month's report, when due; its failures are the run's problems, never its end."""
+        if self.monthly is None:
+            return
+        try:
+            records = self.monthly.run(ctx)
+        except Exception as exc:  # the incidents are stored; a report bug must not undo the run
+            log.exception("the monthly report failed")
+            records = [{"event": "monthly_report", "ok": False, "detail": repr(exc)}]
+        report.notices += records
+        report.problems += [
+            f"monthly report: {r.get('notifier', '')} {r['detail']}".strip()
+            for r in records
+            if not r["ok"]
+        ]
+
     def _notice(self, event: str, out: IncidentOut) -> IncidentNotice:
         return IncidentNotice(
             event=event,  # type: ignore[arg-type]
@@ -604,7 +635,7 @@ class Watcher:
             if stop is not None and stop.is_set():
                 break
             moment = datetime.fromtimestamp(stop_ts, end.tzinfo or UTC)
-            reports.append(self.run_once(moment))
+            reports.append(self.run_once(moment, send_reports=False))
             if progress is not None:
                 progress("watching", i, len(stops))
         return reports

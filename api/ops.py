@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 
 from api.auth import Operator, Viewer, deps_of
 from api.errors import COMMON, responses
+from common.errors import EMSError
 
 READING_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -54,7 +55,7 @@ class IngestOut(BaseModel):
 class HealthOut(BaseModel):
     status: str
     version: str
-    site: str
+    site: str | None = Field(description="The default site; null: the store holds none or several")
     database: str
     newest_reading_age_s: int | None
     dead_letters: int
@@ -159,7 +160,11 @@ def ops_router(metrics: ApiMetrics) -> APIRouter:
         with deps.engine.connect() as conn:
             letters = int(conn.execute(select(func.count()).select_from(DeadLetter)).scalar_one())
             newest = conn.execute(select(func.max(Reading.ts))).scalar()
-        site = deps.contexts(None).site.name
+        try:
+            chosen = deps.contexts(None).current_site()
+        except EMSError:  # a default site the store does not hold: health still answers
+            chosen = None
+        site = chosen.name if chosen is not None else None
         return HealthOut(
             status="ok",
             version=deps.version,

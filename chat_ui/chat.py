@@ -14,6 +14,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMe
 from langchain_core.messages.tool import ToolCall
 
 from agent.evidence import Evidence, evidence_from_calls
+from chat_ui.downloads import report_links, table_links
 
 Message = dict[str, Any]  # {"role", "content", optional "metadata"}, as gr.Chatbot takes it
 TABLE_ROWS = 200  # longer tables are cut on the page; the tool calls keep everything
@@ -161,8 +162,10 @@ def _align(value: Any) -> str:
 
 
 def tables_html(ev: Evidence) -> str:
-    """Every table of the evidence, numbers right-aligned; long tables are cut with a note."""
-    parts = []
+    """Every table of the evidence, numbers right-aligned, with its CSV and Excel downloads;
+    long tables are cut with a note (the files hold every row). A monthly report's PDF and
+    HTML come first."""
+    parts = [report_links(ev.tool_calls)]
     for title, columns, rows in ev.tables:
         head = "".join(f"<th>{html.escape(str(c))}</th>" for c in columns)
         body = "".join(
@@ -176,6 +179,7 @@ def tables_html(ev: Evidence) -> str:
         )
         parts.append(
             f'<div class="ev-table"><div class="ev-title">{html.escape(title)}</div>'
+            f"{table_links((title, columns, rows))}"
             f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{more}</div>"
         )
     return "".join(parts)

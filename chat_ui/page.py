@@ -3,6 +3,7 @@ the agent or the tools; the layout and the wiring live in chat_ui.app."""
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
@@ -10,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
-from agent.evidence import evidence
+from agent.evidence import RULE_COLUMNS, evidence
 from agent.loop import Reply
 from chat_ui import panels, triage
 from chat_ui.chat import (
@@ -26,7 +27,7 @@ from chat_ui.overview import overview
 from chat_ui.overview_view import overview_html
 from chat_ui.ranges import BadRange, Range, custom, drill, preset
 from chat_ui.threads import ThreadIndex, new_thread_id
-from common.errors import EMSError
+from common.errors import EMSError, NoSite, SiteNotChosen
 from common.roles import at_least
 from tools.base import ToolContext
 
@@ -82,8 +83,10 @@ class Page:
         ctx = self.ctx(request)
         currency = next(iter(ctx.config.tariffs.values())).currency if ctx.config.tariffs else ""
         role = f'<span class="role role-{user.role}">{user.role}</span>'
+        site = ctx.site_or_none
+        where = f"{site.name}</span> · {site.timezone}" if site else "no site yet</span>"
         who = (
-            f'<div class="who"><span class="site">{ctx.site.name}</span> · {ctx.site.timezone} · '
+            f'<div class="who"><span class="site">{where} · '
             f"{currency} · signed in as <b>{user.name}</b> {role}</div>"
         )
         span = preset("today", ctx.now)
@@ -101,29 +104,34 @@ class Page:
 
     def show_overview(self, key: str, request: gr.Request) -> str:
         """The Overview tab for the range (drawn after the page itself)."""
-        return overview_html(overview(self.ctx(request), Range.of_key(key)))
+        return self.views(self.ctx(request), Range.of_key(key))[0]
 
     def show_meters(self, key: str, request: gr.Request) -> str:
         """The Meters tab for the range, when it is opened or refreshed."""
-        return self.meters_view(self.ctx(request), Range.of_key(key))
+        return self.views(self.ctx(request), Range.of_key(key))[1]
 
     def show_rules(self, request: gr.Request) -> Any:
         return self.rules(self.ctx(request))
 
     def thread_list(self, user: Account, current: str | None) -> Any:
-        tz = self.agent.site.timezone
+        site = self.agent.site
+        tz = site.timezone if site is not None else "UTC"
         choices = [(t.label(tz), t.thread) for t in self.threads.threads(user.name)]
         return gr.Radio(choices=choices, value=current if choices else None)
 
     def rules(self, ctx: ToolContext) -> Any:
-        columns, rows = panels.alert_rules(ctx)
+        try:
+            columns, rows = panels.alert_rules(ctx)
+        except (NoSite, SiteNotChosen):  # no site yet: no rules, the chat says why
+            columns, rows = RULE_COLUMNS, []
         return gr.Dataframe(value=rows or None, headers=columns)
 
     def meter_choices(self, ctx: ToolContext) -> Any:
         from store import catalog
 
+        site = ctx.site_or_none
         with ctx.engine.connect() as conn:
-            names = [m.name for m in catalog.list_meters(conn, ctx.site.id)]
+            names = [m.name for m in catalog.list_meters(conn, site.id)] if site else []
         return gr.Dropdown(choices=[("any meter", ""), *[(n, n) for n in names]], value="")
 
     # ------------------------------------------------------------------ ranges, overview, meters
@@ -137,8 +145,12 @@ class Page:
         return panels.meters_range_html(ctx, span)
 
     def views(self, ctx: ToolContext, span: Range) -> tuple[str, str]:
-        """The Overview and Meters tabs for a range."""
-        return overview_html(overview(ctx, span)), self.meters_view(ctx, span)
+        """The Overview and Meters tabs for a range; without a site, why there is none."""
+        try:
+            return overview_html(overview(ctx, span)), self.meters_view(ctx, span)
+        except (NoSite, SiteNotChosen) as exc:
+            note = f'<p class="panel-note">{html.escape(str(exc))}</p>'
+            return note, note
 
     def pick_range(self, name: str, first: Any, last: Any, request: gr.Request) -> tuple[Any, ...]:
         ctx = self.ctx(request)
@@ -167,8 +179,9 @@ class Page:
     def slot(self, ctx: ToolContext) -> str:
         from store import catalog, queries
 
+        site = ctx.site_or_none
         with ctx.engine.connect() as conn:
-            ids = [s.id for _, s in catalog.list_series(conn, ctx.site.id)]
+            ids = [s.id for _, s in catalog.list_series(conn, site.id)] if site else []
             stats = queries.series_stats(conn, ids) if ids else {}
         newest = max((s.last_ts for s in stats.values() if s.last_ts), default=None)
         quarter = int(ctx.now.timestamp()) // 900

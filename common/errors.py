@@ -45,3 +45,28 @@ class MissingSecret(EMSError):
 
 class NotConfigured(EMSError):
     """A feature was asked for whose settings are missing; the message names them."""
+
+
+HOW_TO_LOAD = (
+    "load meter data with `ems-agent import-csv FILE --site NAME`, `ems-agent demo` (the demo "
+    "plant), or over MQTT (topics ems/SITE/METER/METRIC, stored by `ems-agent ingest`)"
+)
+
+
+class NoSite(EMSError):
+    """The store holds no site yet, so there is no meter data to answer from."""
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or f"the store has no meter data yet: {HOW_TO_LOAD}")
+
+
+class SiteNotChosen(EMSError):
+    """The store holds several sites and neither the question nor the settings chose one."""
+
+    def __init__(self, sites: list[str]) -> None:
+        self.sites = tuple(sites)
+        super().__init__(
+            f"the store holds {len(sites)} sites ({', '.join(sites)}) and none is the default: "
+            "name one (in the question, or --site NAME on the command line) or set EMS_SITE "
+            '(site = "NAME" in ems.toml)'
+        )

@@ -1,5 +1,5 @@
-"""What the watcher tells people about an incident, and what became of each telling: the records
-the watcher hands to the notifiers and the notifiers hand back."""
+"""What the watcher tells people about an incident or sends them as the monthly report, and what
+became of each telling: the records the watcher hands to the notifiers and they hand back."""
 
 from __future__ import annotations
 
@@ -44,3 +44,21 @@ class Delivery:
     ok: bool
     attempts: int
     detail: str  # e.g. "HTTP 200", or the last error in words
+
+
+@dataclass(frozen=True)
+class ReportNotice:
+    """A site's monthly report to send: its summary and the file (the PDF) to attach."""
+
+    site: str
+    month: str  # YYYY-MM
+    title: str
+    summary: str  # plain text, one figure a line
+    filename: str
+    media_type: str
+    content: bytes
+
+    @property
+    def event_id(self) -> str:
+        """The same every time this month's report is sent, so receivers can drop repeats."""
+        return f"{self.site}:report:{self.month}"

@@ -90,6 +90,8 @@ class StoreView:
     currency: str | None = None
     has_data: bool = False
     meters: Mapping[str, KnownMeter] = field(default_factory=dict)
+    # The store's other sites: name -> aliases (a site's alias may name no other site).
+    other_sites: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def main_series(carrier: str, unit: str | None) -> tuple[str, str]:
@@ -150,7 +152,7 @@ def check_plant(plant: PlantFile, view: StoreView) -> list[Problem]:
 
 
 def _site_checks(site: SiteSpec, view: StoreView) -> list[Problem]:
-    problems = _place_checks(site, view)
+    problems = _place_checks(site, view) + _site_alias_checks(site, view)
     problems += _windows("shifts", [(s.name, s.days, s.start, s.end) for s in site.shifts or []])
     problems += [p for i, c in enumerate(site.closures) for p in _closure(i, c)]
     problems += _tariff_checks(site, view)
@@ -159,6 +161,20 @@ def _site_checks(site: SiteSpec, view: StoreView) -> list[Problem]:
     problems += [p for i, b in enumerate(site.budgets) for p in _budget(i, b)]
     budgets = [f"{b.carrier} {b.month or b.year}" for b in site.budgets]
     problems += _duplicates("budgets", budgets, "a budget for")
+    return problems
+
+
+def _site_alias_checks(site: SiteSpec, view: StoreView) -> list[Problem]:
+    """A site's aliases must not name another site (by its name or one of its aliases)."""
+    owners = {normal_name(n): n for n in view.other_sites}
+    owners |= {normal_name(a): n for n, aliases in view.other_sites.items() for a in aliases}
+    problems = _duplicates("aliases", [normal_name(a) for a in site.aliases], "the alias")
+    for k, alias in enumerate(site.aliases):
+        owner = owners.get(normal_name(alias))
+        if owner is not None:
+            problems.append(
+                Problem(("site", "aliases", k), f"alias {alias!r} already names site {owner}")
+            )
     return problems
 
 

@@ -25,14 +25,12 @@ import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from pydantic_core import ErrorDetails
 
+from common import intervals
 from common.errors import EMSError
 from common.units import MeterKind, canonical_unit, parse_unit
 
 CARRIERS = tuple(k.value for k in MeterKind)
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-INTERVALS = {"1min": 60, "5min": 300, "15min": 900, "30min": 1800, "1h": 3600, "1d": 86400}
-BILLING = "billing"
-BILLING_INTERVAL_S = 0  # stored interval of a series read from bills (irregular periods)
 
 
 class InvalidPlantFile(EMSError):
@@ -148,36 +146,10 @@ def _unit(value: Any) -> str:
     return canonical_unit(info)
 
 
-_DURATION = re.compile(r"^(\d+)\s*(s|sec|min|m|h|d)$")
-_SECONDS = {"s": 1, "sec": 1, "min": 60, "m": 60, "h": 3600, "d": 86400}
-
-
-def interval_seconds(text: str) -> int:
-    """'15min' -> 900, '1h' -> 3600, 'billing' -> BILLING_INTERVAL_S."""
-    if text == BILLING:
-        return BILLING_INTERVAL_S
-    match = _DURATION.match(text)
-    if match is None or int(match[1]) <= 0:
-        raise ValueError(
-            f"{text!r} is not an interval; use {', '.join(INTERVALS)}, another duration "
-            f"such as '10min' or '2h', or '{BILLING}'"
-        )
-    return int(match[1]) * _SECONDS[match[2]]
-
-
-def interval_text(seconds: int) -> str:
-    if seconds == BILLING_INTERVAL_S:
-        return BILLING
-    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
-        if seconds % size == 0:
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"
-
-
 def _interval(value: Any) -> str:
     if not isinstance(value, str):
         raise ValueError(f"{value!r} is not an interval such as '15min'")
-    return interval_text(interval_seconds(value.strip().lower()))
+    return intervals.Interval.parse(value).text()
 
 
 def _upper(length: int, what: str) -> Callable[[Any], str]:
@@ -274,6 +246,7 @@ class BudgetSpec(_Model):
 class SiteSpec(_Model):
     name: Name
     timezone: str
+    aliases: list[Name] = Field(default_factory=list)  # other names a question may use
     country: Country | None = None
     region: str | None = None
     currency: Currency | None = None

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 
 from common.errors import UnknownSite
+from common.intervals import Interval
 from common.units import DEFAULT_UNIT
 from connectors.catalog_checks import (
     KnownMeter,
@@ -31,8 +32,6 @@ from connectors.catalog_file import (
     SiteSpec,
     TariffSpec,
     days_text,
-    interval_seconds,
-    interval_text,
 )
 from store import catalog, profile
 from store.profile import (
@@ -45,8 +44,9 @@ from store.profile import (
     TouPeriodDef,
     Window,
 )
+from store.sites import site_names
 
-SeriesState = tuple[str, str, int | None]  # metric, unit, interval in seconds
+SeriesState = tuple[str, str, str | None]  # metric, unit, interval ('15min', 'billing')
 
 
 @dataclass(frozen=True)
@@ -125,7 +125,8 @@ def read_catalogue(conn: Connection, site_name: str) -> Catalogue:
     series: dict[int, list[SeriesState]] = {}
     series_ids: dict[tuple[str, str], int] = {}
     for meter, s in catalog.list_series(conn, site.id):
-        series.setdefault(meter.id, []).append((s.metric, s.unit, s.interval_s))
+        interval = s.interval.text() if s.interval else None
+        series.setdefault(meter.id, []).append((s.metric, s.unit, interval))
         series_ids[(meter.name, s.metric)] = s.id
     states = {
         m.name: MeterState(
@@ -154,9 +155,12 @@ def read_catalogue(conn: Connection, site_name: str) -> Catalogue:
     )
 
 
-def store_view(current: Catalogue) -> StoreView:
+def store_view(current: Catalogue, others: Mapping[str, Sequence[str]] | None = None) -> StoreView:
+    """What the checks see of the store: the site's catalogue, and the other sites' names and
+    aliases (`others`)."""
     site = current.site
     return StoreView(
+        other_sites={n: tuple(a) for n, a in (others or {}).items()},
         timezone=site.timezone if site else None,
         country=site.country if site else None,
         currency=site.profile.currency if site else None,
@@ -209,6 +213,8 @@ def desired_site(spec: SiteSpec, current: SiteState | None) -> SiteState:
     updates: dict[str, Any] = {}
     simple = ("currency", "floor_area_m2", "gas_calorific_value_kwh_per_m3")
     updates.update({key: getattr(spec, key) for key in simple if key in given})
+    if "aliases" in given:
+        updates["aliases"] = tuple(spec.aliases)
     if "shifts" in given:
         updates["shifts"] = (
             None
@@ -259,7 +265,7 @@ def _declared(spec: MeterSpec, kind: str, current: MeterState | None) -> list[Se
             (
                 s.metric.lower(),
                 s.unit or DEFAULT_UNIT[s.metric.lower()],
-                None if s.interval is None else interval_seconds(s.interval),
+                s.interval,
             )
             for s in spec.series
         ]
@@ -286,12 +292,8 @@ def _window_text(w: Window) -> str:
     return f"{days_text(w.days)} {w.start}-{w.end}"
 
 
-def _interval_or_none(seconds: int | None) -> str:
-    return "none" if seconds is None else interval_text(seconds)
-
-
 def _series_text(s: SeriesState) -> str:
-    interval = f" {interval_text(s[2])}" if s[2] is not None else ""
+    interval = f" {s[2]}" if s[2] is not None else ""
     return f"{s[0]} ({s[1]}{interval})"
 
 
@@ -341,6 +343,7 @@ def site_changes(before: SiteState | None, after: SiteState) -> list[Change]:
         Change(subject, f"{subject}: {name} {_v(a)} -> {_v(b)}") for name, a, b in fields if a != b
     ]
     old, new = before.profile, after.profile
+    changes += _listed("site alias", old.aliases, new.aliases)
     if (old.shifts is None) != (new.shifts is None) and not (old.shifts or new.shifts):
         declared = "declared: none" if new.shifts is not None else "not declared"
         changes.append(Change("shift", f"{subject}: shifts {declared}"))
@@ -412,7 +415,7 @@ def meter_changes(before: MeterState | None, after: MeterState, has_data: bool) 
         if s[0] not in old:
             changes.append(Change(subject, f"{subject}: + series {_series_text(s)}"))
         elif old[s[0]] != s:
-            a_text, b_text = _interval_or_none(old[s[0]][2]), _interval_or_none(s[2])
+            a_text, b_text = old[s[0]][2] or "none", s[2] or "none"
             changes.append(
                 Change(subject, f"{subject}: series {s[0]} interval {a_text} -> {b_text}")
             )
@@ -449,7 +452,8 @@ def apply_in(
     """`apply_plant` inside a transaction the caller holds (the importer's, say)."""
     plant = document.plant
     current = read_catalogue(conn, plant.site.name)
-    problems = check_plant(plant, store_view(current))
+    others = {n: a for n, a in site_names(conn).items() if n != plant.site.name}
+    problems = check_plant(plant, store_view(current, others))
     if problems:
         raise document.source.fail(problems)
     site = desired_site(plant.site, current.site)
@@ -505,10 +509,11 @@ def _write(
 def _write_series(conn: Connection, site_id: int, current: Catalogue, meter: MeterState) -> None:
     before = current.meters.get(meter.name)
     old = {s[0]: s for s in before.series} if before else {}
-    for metric, unit, interval in meter.series:
+    for metric, unit, text in meter.series:
+        interval = Interval.parse(text) if text else None
         if metric not in old:
-            catalog.ensure_series(conn, site_id, meter.name, metric, unit, interval_s=interval)
-        elif old[metric][2] != interval:
+            catalog.ensure_series(conn, site_id, meter.name, metric, unit, interval=interval)
+        elif interval is not None and old[metric][2] != text:
             catalog.set_series_interval(conn, current.series_ids[(meter.name, metric)], interval)
 
 
@@ -541,6 +546,7 @@ def _site_data(site: SiteState) -> dict[str, Any]:
     data: dict[str, Any] = {
         "name": site.name,
         "timezone": site.timezone,
+        "aliases": list(p.aliases),
         "country": site.country,
         "region": site.region,
         "currency": p.currency,
@@ -590,7 +596,7 @@ def _meter_data(m: MeterState) -> dict[str, Any]:
             {
                 "metric": s[0],
                 "unit": s[1],
-                "interval": None if s[2] is None else interval_text(s[2]),
+                "interval": s[2],
             }
         )
         for s in m.series

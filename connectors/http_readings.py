@@ -16,13 +16,14 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import repeat
 from typing import Any, Literal
 
 import numpy as np
 import orjson
 
 from connectors.ingest import Ingestor
-from connectors.payloads import Checked, Decoded, InvalidPayload, check_readings
+from connectors.payloads import Decoded, InvalidPayload, check_readings
 
 Format = Literal["json", "ndjson", "csv"]
 MEDIA_TYPES: dict[str, Format] = {
@@ -101,9 +102,15 @@ class _Unreadable:
 
 def _ndjson_items(body: bytes) -> tuple[list[Any], list[int]]:
     """The readings of an NDJSON body and the line (0-based) each came from; blank lines skip."""
+    raw = body.splitlines()
+    if all(map(bytes.strip, raw)):  # no blank line: every line parsed in one C loop
+        try:
+            return list(map(orjson.loads, raw)), list(range(len(raw)))
+        except orjson.JSONDecodeError:
+            pass  # a line that is not JSON: read line by line, each such line named
     items: list[Any] = []
     lines: list[int] = []
-    for number, line in enumerate(body.splitlines()):
+    for number, line in enumerate(raw):
         if not line.strip():
             continue
         try:
@@ -126,8 +133,8 @@ def _csv_items(body: bytes) -> list[Any]:
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise BadBody(f"the CSV body is not UTF-8: {exc}") from None
-    reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip().lower() for h in reader.fieldnames or []]
+    reader = csv.reader(io.StringIO(text))
+    header = [h.strip().lower() for h in next(reader, [])]
     missing = [c for c in CSV_COLUMNS if c not in header]
     if "ts" not in header and "timestamp" not in header:
         missing.append("ts")
@@ -136,10 +143,48 @@ def _csv_items(body: bytes) -> list[Any]:
             f"the CSV header lacks {', '.join(missing)}; it needs meter, metric, ts (or "
             "timestamp) and value, and may have site and unit"
         )
-    reader.fieldnames = header
+    rows = list(filter(None, reader))  # blank lines are skipped
+    items = _csv_columns(header, rows)
+    return items if items is not None else _csv_rows(header, rows)
+
+
+def _csv_columns(header: list[str], rows: list[list[str]]) -> list[Any] | None:
+    """`_csv_rows` column by column, in C loops, for a body whose rows all have the header's
+    fields, with numbers for ts and value and no empty site or unit; None for any other."""
+    width = len(header)
+    if len(set(header)) < width or set(map(len, rows)) - {width}:
+        return None
+    columns: list[list[Any]] = [list(map(str.strip, column)) for column in zip(*rows, strict=True)]
+    if not columns:
+        return []
+    at = {name: i for i, name in enumerate(header)}
+    if any(name in at and not all(columns[at[name]]) for name in ("site", "unit")):
+        return None
+    stamp = "ts" if "ts" in at else "timestamp"
+    try:
+        columns[at["value"]] = list(map(float, columns[at["value"]]))
+        columns[at[stamp]] = list(map(float, columns[at[stamp]]))
+    except ValueError:  # text where a number belongs: each reading gets its own reason
+        return None
+    keys = header
+    if stamp == "timestamp":  # renamed to ts, which then comes last, as reading by reading
+        keys = [*header[: at[stamp]], *header[at[stamp] + 1 :], "ts"]
+        columns.append(columns.pop(at[stamp]))
+    return list(map(dict, map(zip, repeat(keys), zip(*columns, strict=True))))
+
+
+def _csv_rows(header: list[str], rows: list[list[str]]) -> list[Any]:
+    """The readings of CSV rows one by one, as `csv.DictReader` reads them (fields past the
+    header under None, missing ones None)."""
+    width = len(header)
     items: list[Any] = []
-    for row in reader:
-        item: dict[str, Any] = {k: (v.strip() if isinstance(v, str) else v) for k, v in row.items()}
+    for row in rows:
+        fields: dict[str | None, Any] = dict(zip(header, row, strict=False))
+        if len(row) > width:
+            fields[None] = row[width:]
+        for key in header[len(row) :]:
+            fields[key] = None
+        item = {k: (v.strip() if isinstance(v, str) else v) for k, v in fields.items()}
         item["value"] = _number(item.get("value") or "")
         stamp = item.pop("timestamp", None) if "ts" not in item else item["ts"]
         item["ts"] = _number(stamp) if stamp else stamp
@@ -167,10 +212,55 @@ def _series_key(site: Any, meter: Any, metric: Any) -> tuple[str, str, str] | st
 Group = tuple[str, str, str, Any]  # site, meter, metric, unit as given
 
 
+NO_SITE = (
+    "the reading names no 'site' and there is no default site (the store holds none or "
+    "several, and EMS_SITE is unset): name the site in each reading"
+)
+
+
 def _grouped(
-    items: list[Any], default_site: str
+    items: list[Any], default_site: str | None
 ) -> tuple[dict[Group, list[int]], list[tuple[int, str]]]:
     """The readings' positions by series and unit, and the readings that name no series."""
+    groups = _grouped_at_once(items, default_site)
+    if groups is not None:
+        return groups, []
+    return _grouped_each(items, default_site)
+
+
+def _grouped_at_once(items: list[Any], default_site: str | None) -> dict[Group, list[int]] | None:
+    """`_grouped` for a body whose readings are all objects with 'ts' that name valid series:
+    the fields are read in C loops and each distinct series is checked once. None when any
+    reading needs the reading-by-reading path, which names its fault."""
+    if set(map(type, items)) != {dict} or not all(map(dict.__contains__, items, repeat("ts"))):
+        return None
+    sites = map(dict.get, items, repeat("site"), repeat(default_site))
+    fields = (map(dict.get, items, repeat(name)) for name in ("meter", "metric", "unit"))
+    keys = list(zip(sites, *fields, strict=True))
+    try:
+        codes = {key: code for code, key in enumerate(dict.fromkeys(keys))}
+    except TypeError:  # an unhashable field (a list, an object)
+        return None
+    numbered = np.fromiter(map(codes.__getitem__, keys), np.int64, len(keys))
+    order = np.argsort(numbered, kind="stable")
+    ends = np.cumsum(np.bincount(numbered, minlength=len(codes)))[:-1]
+    groups: dict[Group, list[int]] = {}
+    for (site, meter, metric, unit), positions in zip(codes, np.split(order, ends), strict=True):
+        key = _series_key(site, meter, metric)
+        if isinstance(key, str) or (unit is not None and not isinstance(unit, str)):
+            return None
+        # Spellings that differ only in case or spaces make one series, in posted order.
+        groups.setdefault((*key, unit), []).extend(positions.tolist())
+    if len(groups) < len(codes):
+        for merged in groups.values():
+            merged.sort()
+    return groups
+
+
+def _grouped_each(
+    items: list[Any], default_site: str | None
+) -> tuple[dict[Group, list[int]], list[tuple[int, str]]]:
+    """`_grouped` reading by reading, naming each reading that names no series."""
     groups: dict[Group, list[int]] = defaultdict(list)
     bad: list[tuple[int, str]] = []
     for i, item in enumerate(items):
@@ -182,6 +272,9 @@ def _grouped(
             continue
         if "ts" not in item and "timestamp" in item:
             item["ts"] = item["timestamp"]
+        if item.get("site", default_site) is None:
+            bad.append((i, NO_SITE))
+            continue
         try:
             key = _series_key(item.get("site", default_site), item.get("meter"), item.get("metric"))
         except TypeError:  # an unhashable site, meter or metric (a list, an object)
@@ -224,15 +317,61 @@ def _decoded(
     return messages, indices
 
 
+def _checked(
+    items: list[Any], groups: dict[Group, list[int]], received: float, bad: list[tuple[int, str]]
+) -> dict[tuple[str, str, str], _Series]:
+    """The good readings of each series; the bad ones are added to `bad`. The readings of
+    all series of one metric and unit are checked together (one numpy pass when all are
+    plainly valid), then split back by series."""
+    kinds: dict[tuple[str, Any], list[tuple[tuple[str, str, str], list[int]]]] = defaultdict(list)
+    for (site, meter, metric, unit), positions in groups.items():
+        kinds[(metric, unit)].append(((site, meter, metric), positions))
+    series: dict[tuple[str, str, str], _Series] = {}
+    for (metric, unit), members in kinds.items():
+        flat = [i for _, positions in members for i in positions]
+        checked = check_readings(metric, unit, [items[i] for i in flat], received)
+        bad.extend((flat[i], reason) for i, reason in checked.bad)
+        at = np.asarray(flat, dtype=np.int64)
+        ends = np.cumsum([len(positions) for _, positions in members])
+        cuts = np.searchsorted(checked.positions, ends)  # checked.positions ascend
+        start = 0
+        for (key, _), cut in zip(members, cuts.tolist(), strict=True):
+            if cut > start:
+                part = slice(start, cut)
+                ts, values = checked.columns[0][part], checked.columns[1][part]
+                _add(series, key, at[checked.positions[part]], ts, values, checked.unit)
+            start = cut
+    return series
+
+
+def _add(
+    series: dict[tuple[str, str, str], _Series],
+    key: tuple[str, str, str],
+    at: np.ndarray[Any, Any],
+    ts: np.ndarray[Any, Any],
+    values: np.ndarray[Any, Any],
+    unit: str,
+) -> None:
+    found = series.get(key)
+    if found is None:
+        series[key] = _Series([at], [ts], [values], unit)
+    else:
+        found.positions.append(at)
+        found.ts.append(ts)
+        found.values.append(values)
+
+
 class ReadingsPost:
     """Takes posted bodies of readings and stores them through the ingestor."""
 
     def __init__(
         self,
         ingestor: Ingestor,
-        default_site: str,
+        default_site: str | Callable[[], str | None] | None,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        """`default_site` is the site of readings that name none, or what finds it at each
+        post (the store's only site, or the configured one); None: each reading names one."""
         self.ingestor = ingestor
         self.default_site = default_site
         self.clock = clock
@@ -248,11 +387,9 @@ class ReadingsPost:
         else:
             items = _csv_items(body)
         received = self.clock()
-        groups, bad = _grouped(items, self.default_site)
-        series: dict[tuple[str, str, str], _Series] = {}
-        for (site, meter, metric, unit), positions in groups.items():
-            checked = check_readings(metric, unit, [items[i] for i in positions], received)
-            self._collect(series, (site, meter, metric), positions, checked, bad)
+        default = self.default_site() if callable(self.default_site) else self.default_site
+        groups, bad = _grouped(items, default)
+        series = _checked(items, groups, received, bad)
         registers = {(m, k) for m, k in self.ingestor.cumulative}
         messages, indices = _decoded(series, registers)
         dead = [(f"http {source}", *self._letter(items, i, reason, lines)) for i, reason in bad]
@@ -261,26 +398,6 @@ class ReadingsPost:
             bad += [(int(i), reason) for i in indices[message_index]]
         rejected = sorted(Rejected(lines[i] if lines else i, r) for i, r in bad)
         return PostResult(len(items), stored, rejected)
-
-    @staticmethod
-    def _collect(
-        series: dict[tuple[str, str, str], _Series],
-        key: tuple[str, str, str],
-        positions: list[int],
-        checked: Checked,
-        bad: list[tuple[int, str]],
-    ) -> None:
-        bad.extend((positions[i], reason) for i, reason in checked.bad)
-        if not len(checked.positions):
-            return
-        at = np.asarray(positions, dtype=np.int64)[checked.positions]
-        found = series.get(key)
-        if found is None:
-            series[key] = _Series([at], [checked.columns[0]], [checked.columns[1]], checked.unit)
-        else:
-            found.positions.append(at)
-            found.ts.append(checked.columns[0])
-            found.values.append(checked.columns[1])
 
     @staticmethod
     def _letter(

@@ -16,10 +16,12 @@ import numpy as np
 from sqlalchemy import Connection, Engine
 
 from common.errors import EMSError
+from common.intervals import DAY_S
+from common.units import ADDITIVE_METRICS
 from connectors.catalog_file import PlantSource, validate_plant
 from connectors.catalog_sync import apply_in
 from connectors.parsing import ParsedFile, ParseOptions, RowError, parse_file
-from store import catalog
+from store import bills, catalog, intervals
 from store.catalog import SiteRef
 from store.writes import WriteStats, write_readings
 
@@ -56,6 +58,7 @@ class ImportReport:
     errors: list[RowError] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     catalogue: list[str] = field(default_factory=list)  # what the carrier/parent columns changed
+    skipped: list[str] = field(default_factory=list)  # series not stored (see the warnings)
 
     @property
     def rows_bad(self) -> int:
@@ -107,7 +110,7 @@ def import_file(
             f"{path.name}: {len(parsed.errors)} bad rows, nothing stored (--strict); "
             f"first at line {first.line}: {first.reason}"
         )
-    _store(engine, parsed, report, site=site, timezone=options.timezone, progress=progress)
+    _store(engine, parsed, report, site=site, options=options, progress=progress, strict=strict)
     return report
 
 
@@ -117,31 +120,32 @@ def _store(
     report: ImportReport,
     *,
     site: str,
-    timezone: str,
+    options: ParseOptions,
     progress: Progress | None,
+    strict: bool = False,
 ) -> None:
     frame = parsed.readings
     total = len(frame)
     done = 0
     with engine.begin() as conn:
-        site_ref = catalog.ensure_site(conn, site, timezone)
+        site_ref = catalog.ensure_site(conn, site, options.timezone)
         if parsed.catalogue:
             report.catalogue = _apply_columns(conn, parsed, site_ref, report.path)
         for (meter, metric), group in frame.groupby(["meter", "metric"], sort=True):
             info = parsed.series[(str(meter), str(metric))]
-            series = catalog.ensure_series(
-                conn,
-                site_ref.id,
-                str(meter),
-                str(metric),
-                info.unit,
-                cumulative=info.cumulative,
-                interval_s=info.interval_s,
-            )
             ts = group["ts"].to_numpy(np.int64)
+            segments = intervals.detect_steps(ts, site_ref.timezone)
+            if not _storable(str(meter), str(metric), segments, report):
+                continue
+            series = catalog.ensure_series(
+                conn, site_ref.id, str(meter), str(metric), info.unit, cumulative=info.cumulative
+            )
+            _check_bills(conn, series.id, ts, str(meter), str(metric), site_ref.timezone)
             stats = write_readings(
                 conn, series.id, ts, group["value"].to_numpy(np.float64), site_ref.timezone
             )
+            notes = intervals.record_detected(conn, series.id, segments, site_ref.timezone)
+            report.warnings += [f"{meter} {metric}: {note}" for note in notes]
             report.stats += stats
             report.series.append(
                 SeriesReport(
@@ -157,6 +161,45 @@ def _store(
             done += len(group)
             if progress is not None:
                 progress("store", done, total)
+        if strict and report.skipped:
+            # Raised inside the transaction: nothing of the file is stored.
+            raise ImportRejected(
+                f"{Path(report.path).name}: nothing stored (--strict); "
+                + ("; ".join(w for w in report.warnings if "not stored" in w))
+            )
+
+
+def _storable(
+    meter: str, metric: str, segments: list[intervals.Segment], report: ImportReport
+) -> bool:
+    """Amounts read days apart (monthly totals) would land whole on one day of the rollups;
+    they are bills, to be spread over their days by `import-bills`."""
+    coarse = [s for s in segments if s.step >= 2 * DAY_S]
+    if metric not in ADDITIVE_METRICS or not coarse:
+        return True
+    days = coarse[0].step / DAY_S
+    report.warnings.append(
+        f"{meter} {metric}: not stored: its readings are about {days:.0f} days apart, so each "
+        "is an amount over many days; import them as bills (`ems-agent import-bills FILE "
+        f"--meter {meter}`: start, end and quantity per row), which spreads them over their days"
+    )
+    report.skipped.append(f"{meter} {metric}")
+    return False
+
+
+def _check_bills(
+    conn: Connection, series_id: int, ts: np.ndarray, meter: str, metric: str, tz: str
+) -> None:
+    """Readings may not overwrite the daily values pro-rated from a series' bills."""
+    found = bills.overlapping(conn, series_id, int(ts[0]), int(ts[-1]) + 1, tz)
+    if found:
+        first = found[0]
+        raise ImportRejected(
+            f"{meter} {metric} has bills for {first.start}..{first.end_inclusive} (and "
+            f"{len(found) - 1} more) where the file has readings; its daily values there are "
+            "pro-rated from the bills. Import the readings under a meter of their own, or "
+            "remove the bills first"
+        )
 
 
 def _known_meters(conn: Connection, site: SiteRef) -> dict[str, str | None]:

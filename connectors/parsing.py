@@ -117,6 +117,12 @@ class RowProblem(StrEnum):
     UNKNOWN_PARENT = "unknown_parent"  # not a meter of the file or the store
     PARENT_CYCLE = "parent_cycle"  # its own parent, or a circle in the tree
     CONFLICTING_CATALOGUE = "conflicting_catalogue"  # rows give one meter two carriers or parents
+    # Bills (connectors.bills)
+    UNREADABLE_DATE = "unreadable_date"
+    END_BEFORE_START = "end_before_start"
+    OVERLAPPING_BILL = "overlapping_bill"
+    UNKNOWN_METER = "unknown_meter"
+    MEASURED_DATA = "measured_data"  # a bill over readings measured at the meter's own interval
 
 
 @dataclass(frozen=True)

@@ -25,9 +25,10 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from common.intervals import Interval
 from common.timeutil import zone
 from common.units import ADDITIVE_METRICS
-from connectors.catalog_file import BILLING_INTERVAL_S, PlantDocument
+from connectors.catalog_file import PlantDocument
 from connectors.catalog_sync import Catalogue, MeterState, SiteState, desired_meter, desired_site
 from connectors.synth_calendar import (
     STREAMS,
@@ -49,6 +50,7 @@ IntArray = npt.NDArray[np.int64]
 # Bumped whenever the synthetic data change, so stores cached from older data are rebuilt.
 SYNTH_VERSION = 1
 DEFAULT_INTERVAL_S = 900  # a series that declares no interval reports every quarter-hour
+BILLING_S = 0  # a series read from bills: its periods are not simulated
 DAY_S = 86400
 DEFAULT_CALORIFIC = 10.5  # kWh per m3 of natural gas when the site declares none
 AIR_KWH_PER_M3 = 0.11  # specific power of a compressor: kWh per m3 of free air
@@ -223,9 +225,16 @@ def _reported(plant: PlantView, meter: MeterState) -> bool:
 
 def _series_of(meter: MeterState) -> list[SeriesKey]:
     return [
-        SeriesKey(meter.name, metric, unit, DEFAULT_INTERVAL_S if interval is None else interval)
+        SeriesKey(meter.name, metric, unit, _seconds(interval))
         for metric, unit, interval in meter.series
     ]
+
+
+def _seconds(interval: str | None) -> int:
+    if interval is None:
+        return DEFAULT_INTERVAL_S
+    parsed = Interval.parse(interval)
+    return BILLING_S if parsed.billing else parsed.seconds
 
 
 def _interval(key: SeriesKey) -> int | None:
@@ -472,7 +481,7 @@ def _plan(plant: PlantView) -> tuple[list[SeriesKey], dict[tuple[str, str], str]
     skipped: dict[tuple[str, str], str] = {}
     for meter in plant.meters.values():
         for key in _series_of(meter):
-            if key.interval_s == BILLING_INTERVAL_S:
+            if key.interval_s == BILLING_S:
                 skipped[(key.meter, key.metric)] = "billing periods are not simulated"
             elif _interval(key) is None:
                 skipped[(key.meter, key.metric)] = (

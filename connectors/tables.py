@@ -65,6 +65,19 @@ TEMPERATURE_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("return_temperature", ("return", "rücklauf", "ruecklauf")),
 )
 
+# Columns of a bills file (connectors.bills), by their names with spaces and punctuation
+# dropped; a readings import that meets this layout points at `import-bills` instead.
+BILL_COLUMNS: dict[str, tuple[str, ...]] = {
+    "start": ("start", "from", "periodstart", "startdate", "billingstart", "von", "beginn"),
+    "end": ("end", "to", "periodend", "enddate", "billingend", "bis", "ende"),
+    "quantity": ("quantity", "kwh", "energy", "usage", "consumption", "value", "verbrauch"),
+    "unit": ("unit", "einheit"),
+    "cost": ("cost", "costs", "amount", "total", "totalcost", "charge", "betrag", "kosten"),
+    "peak_kw": ("peakkw", "peak", "demand", "peakdemand", "maxdemand", "kw", "demandkw"),
+    "estimated": ("estimated", "estimate", "readtype", "geschätzt"),
+    "meter": ("meter", "zähler"),
+}
+
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 ObjectArray = npt.NDArray[np.object_]
@@ -358,6 +371,24 @@ def _table(
 # ------------------------------------------------------------------------------ layout
 
 
+def _bill_key(header: str) -> str:
+    return re.sub(r"[\s_\-./()\[\]]+", "", header.strip().lower())
+
+
+def bill_columns(header: list[str]) -> dict[str, int] | None:
+    """Where each bill column is, or None when the header has no start, end and quantity."""
+    keys = [_bill_key(h) for h in header]
+    found: dict[str, int] = {}
+    for name, words in BILL_COLUMNS.items():
+        at = next((i for i, k in enumerate(keys) if k in words), None)
+        if at is None and name == "quantity":
+            # "kWh (total)", "Energy [kWh]": a header that starts with a quantity word
+            at = next((i for i, k in enumerate(keys) if k.startswith(("kwh", "energy"))), None)
+        if at is not None and at not in found.values():
+            found[name] = at
+    return found if {"start", "end", "quantity"} <= set(found) else None
+
+
 def split_header(text: str) -> tuple[str, str | None]:
     """'hall 2 [kWh]' -> ('hall 2', 'kWh'); a header without brackets has no unit."""
     match = _HEADER.match(text)
@@ -378,6 +409,12 @@ def table_rows(table: Table, timezone: str, unit: str | None, metric: str) -> Ro
             "add a header such as timestamp,meter,metric,value,unit"
         )
     time_at = next((i for i, n in enumerate(names) if n in TIME_HEADERS), None)
+    if time_at is None and bill_columns(table.header) is not None:
+        raise UnknownLayout(
+            f"{table.name} holds bills (start, end and quantity columns), not readings; import "
+            "it with `ems-agent import-bills FILE --meter METER`, which spreads each bill over "
+            "its days"
+        )
     if "meter" in names:
         return _long_rows(table, names, time_at, timezone)
     if time_at is None and len(names) > 1 and _holds_dates(table.cells[0]):

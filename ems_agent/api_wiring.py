@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from ems_agent.slices import api_settings
 
 if TYPE_CHECKING:
-    from fastapi import FastAPI
+    from fastapi import APIRouter, FastAPI
 
     from agent.context import MakeContext
     from api.deps import ApiDeps, AskAgent
@@ -55,13 +55,35 @@ def api_deps(app: App) -> ApiDeps:
         contexts=contexts,
         agent=Lazy(agent),
         tokens=token_store(app),
-        readings=ReadingsPost(ingestor, settings.site),
+        readings=ReadingsPost(ingestor, lambda: default_site(app)),
         settings=api_settings(settings),
         version=version(),
     )
 
 
+def default_site(app: App) -> str | None:
+    """The site of posted readings that name none: the configured one (a new name makes a new
+    site), else the store's only site; None when the store holds none or several."""
+    from common.errors import SiteNotChosen
+
+    if app.settings.site:
+        return app.settings.site
+    try:
+        site = app.site()
+    except SiteNotChosen:
+        return None
+    return site.name if site is not None else None
+
+
+def routers() -> list[APIRouter]:
+    """The route groups that join the API's own: exports and the monthly reports."""
+    from api.exports import export_router
+    from api.reports import report_router
+
+    return [export_router(), report_router()]
+
+
 def build(app: App) -> FastAPI:
     from api.app import build_api
 
-    return build_api(api_deps(app))
+    return build_api(api_deps(app), extra=routers())

@@ -9,6 +9,7 @@ from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from common.errors import NoSite
 from ems_agent.context import Clock, TurnContexts, parse_time, system_clock
 from ems_agent.slices import (
     analytics_config,
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from ems_agent.settings import Settings
     from knowledge.store import KnowledgeStore, Passage, SourceInfo
     from slack_bot.bot import SlackDeps
+    from store.catalog import SiteRef
 
 __all__ = ["App", "analytics_config", "build_agent", "open_app"]
 
@@ -57,20 +59,45 @@ class App:
 
         return open_knowledge(knowledge_settings(self.settings))
 
-    def contexts(self, site: str | None = None, now: str | datetime | None = None) -> TurnContexts:
-        """The turn-context factory of a site (default EMS_SITE); `now` stops its clock there
-        (an ISO text from the command line, read in the site's zone when naive)."""
-        from store import catalog
+    def site(self, named: str | None = None) -> SiteRef | None:
+        """The site a command is about: `named` (by name or alias), else the store's only
+        site, else the default among several (EMS_SITE); None when the store holds none.
+        UnknownSite or SiteNotChosen say how to choose."""
+        from store.sites import choose_site
 
         with self.engine.connect() as conn:
-            site_ref = catalog.get_site(conn, site or self.settings.site)
+            return choose_site(conn, named, self.settings.site)
+
+    def require_site(self, named: str | None = None) -> SiteRef:
+        """The site a command needs; NoSite (how to load data) when the store holds none."""
+        site = self.site(named)
+        if site is None:
+            raise NoSite()
+        return site
+
+    def contexts(self, site: str | None = None, now: str | datetime | None = None) -> TurnContexts:
+        """The turn-context factory: at the site named, else at each turn the store's only
+        site or the default among several (or none); `now` stops its clock there (an ISO text
+        from the command line, read in the site's zone when naive)."""
+        from common.errors import SiteNotChosen
+
+        chosen = None
+        if site:
+            chosen = self.site(site)
+        else:
+            try:
+                self.site()  # a default that names no site is an error now, not at each turn
+            except SiteNotChosen:
+                pass  # each question may name one
         made = TurnContexts(
             self.engine,
-            site_ref,
+            chosen,
             None,
             LazyKnowledge(self),
             self.clock,
             installation(self.settings),
+            default_site=self.settings.site,
+            timezone=self.settings.timezone,
         )
         if now is None or now == "":
             return made
@@ -110,28 +137,32 @@ def build_notifiers(app: App) -> list[Notifier]:
 
 
 def build_watcher(app: App, contexts: TurnContexts, knowledge: Knowledge | None) -> Watcher:
-    """The watcher of one site: its store, knowledge (runbooks, past incidents), notifiers and
-    the model that writes incident summaries."""
+    """The watcher of one site: its store, knowledge (runbooks, past incidents), notifiers, the
+    model that writes incident summaries, and the monthly report it sends."""
     from agent.models import make_backend
+    from agent.report.monthly import MonthlyReports
     from agent.summary import Summariser
     from agent.watcher import Watcher
 
+    notifiers = build_notifiers(app)
     return Watcher(
         app.engine,
         contexts,
         knowledge,
-        build_notifiers(app),
+        notifiers,
         Summariser(knowledge, make_backend(llm_settings(app.settings))),
+        MonthlyReports(app.engine, contexts, notifiers),
     )
 
 
-def ui_deps(app: App, agent: Agent | None = None) -> UiDeps:
-    """What the chat page needs: the agent (a viewer's unless told), the users, its settings."""
+def ui_deps(app: App, agent: Agent | None = None, site: str | None = None) -> UiDeps:
+    """What the chat page needs: the agent (a viewer's unless told, about `site` or the
+    installation's current one), the users, its settings."""
     from chat_ui.app import UiDeps
     from ems_agent.users import Accounts
 
     return UiDeps(
-        agent=agent or build_agent(app, role="viewer"),
+        agent=agent or build_agent(app, role="viewer", site=site),
         accounts=Accounts(app.settings),
         settings=ui_settings(app.settings),
     )

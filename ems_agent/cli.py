@@ -81,7 +81,11 @@ R = TypeVar("R")
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of text.")]
 SiteOption = Annotated[
-    str | None, typer.Option("--site", help="Site name (default: EMS_SITE, 'demo-plant').")
+    str | None,
+    typer.Option(
+        "--site",
+        help="Site name or alias (default: the store's only site; among several, EMS_SITE).",
+    ),
 ]
 
 
@@ -198,6 +202,7 @@ def register_commands() -> None:
         cli_incidents,
         cli_knowledge,
         cli_live,
+        cli_reports,
         cli_slack,
         cli_tools,
         cli_ui,

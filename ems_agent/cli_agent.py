@@ -144,9 +144,9 @@ def chat(
     contexts = ems.contexts(site, now)
     agent = build_agent(ems, model=model, role=_check_role(role), contexts=contexts)
     current = thread
+    where = agent.site.name if agent.site is not None else "no site chosen"
     err.print(
-        f"[bold]{agent.site.name}[/] · model {agent.backend.name} · "
-        "ask about your meters; Ctrl-D to leave",
+        f"[bold]{where}[/] · model {agent.backend.name} · ask about your meters; Ctrl-D to leave",
         highlight=False,
     )
     while True:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
@@ -45,6 +46,10 @@ def api(
     ctx = context()
     stop = wait_for_stop()
     handle = start_api(ctx, host, port)
+    # The start-up's objects (modules, schemas, the app) live as long as the server: kept out
+    # of the collector's full passes, which would otherwise walk them every few large posts.
+    gc.collect()
+    gc.freeze()
     try:
         if as_json:
             print_json(
@@ -67,7 +72,10 @@ def mcp(
     role: Annotated[
         str, typer.Option(help="Role the MCP client acts in: viewer (reads) or operator (writes).")
     ] = "viewer",
-    site: Annotated[str | None, typer.Option(help="Site (default EMS_SITE).")] = None,
+    site: Annotated[
+        str | None,
+        typer.Option(help="Site name or alias (default: the store's only site, else EMS_SITE)."),
+    ] = None,
 ) -> None:
     """Serve the tools over MCP on stdin/stdout, for an assistant that starts this command."""
     import anyio
@@ -80,8 +88,8 @@ def mcp(
     if role not in ROLES:
         raise BadTokenRequest(f"--role {role!r} is not one of {', '.join(ROLES)}")
     ctx = context()
-    if site:
-        ctx.settings.site = site
+    if site:  # an unknown name stops here, listing the sites
+        ctx.settings.site = ctx.require_site(site).name
     deps = api_deps(ctx)
     anyio.run(serve_stdio, deps, Principal("mcp-stdio", role))
 

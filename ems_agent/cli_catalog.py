@@ -137,7 +137,7 @@ def export(
     from connectors.catalog_file import dump_plant
 
     ctx = context()
-    name = site or ctx.settings.site
+    name = ctx.require_site(site).name
     data = _export_data(ctx, name)
     chosen = fmt or ("toml" if output is not None and output.suffix.lower() == ".toml" else "yaml")
     text = dump_plant(data, chosen)
@@ -157,13 +157,11 @@ def export(
 def show(site: SiteOption = None, as_json: JsonFlag = False) -> None:
     """A site's catalogue: place, calendar, tariffs, factors, the meter tree; and the
     economics the tools use, with where each value comes from."""
-    from store import catalog
 
     ctx = context()
-    name = site or ctx.settings.site
+    ref = ctx.require_site(site)
+    name = ref.name
     data = _export_data(ctx, name)
-    with ctx.engine.connect() as conn:
-        ref = catalog.get_site(conn, name)
     config = analytics_config(ctx.settings, ctx.engine, ref)
     tariffs = {c: t.label() for c, t in config.tariffs.items()}
     factors = {
@@ -270,12 +268,9 @@ def set_meter(
     """Set one meter's catalogue entry; the options given replace what is stored, the others
     stay. Checked like a plant file."""
     from connectors.catalog_file import InvalidPlantFile, PlantSource, validate_plant
-    from store import catalog
 
     ctx = context()
-    site_name = site or ctx.settings.site
-    with ctx.engine.connect() as conn:
-        ref = catalog.get_site(conn, site_name)
+    ref = ctx.require_site(site)
     given: dict[str, tuple[str, Any]] = {
         "carrier": ("--carrier", carrier),
         "unit": ("--unit", unit),

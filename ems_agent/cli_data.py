@@ -1,4 +1,4 @@
-"""Data commands: import-csv, demo and meters."""
+"""Data commands: import-csv, import-bills, demo and meters."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from common.errors import EMSError
+from common.errors import HOW_TO_LOAD, EMSError
 from common.timeutil import from_epoch, zone
 from ems_agent.cli import (
     JsonFlag,
@@ -27,6 +27,7 @@ from ems_agent.cli import (
 
 if TYPE_CHECKING:
     from connectors.synth_load import Scenario
+    from ems_agent.app import App
     from store import catalog, queries
 
 DEFAULT_DAYS = 365
@@ -65,7 +66,13 @@ def import_csv(
     from store import catalog
 
     ctx = context()
-    site_name = site or ctx.settings.site
+    if not file.is_file():  # before asking for a site: the file is the first thing to fix
+        from connectors.tables import UnreadableFile
+
+        raise UnreadableFile(
+            f"{file}: no such file" if not file.exists() else f"{file} is a folder"
+        )
+    site_name = _import_site(ctx, site)
     with ctx.engine.connect() as conn:
         existing = {s.name: s for s in catalog.list_sites(conn)}.get(site_name)
     tz = timezone or (existing.timezone if existing else ctx.settings.timezone)
@@ -91,6 +98,29 @@ def import_csv(
         print_json(report)
         return
     _print_import(report, tz)
+
+
+def _import_site(ctx: App, named: str | None) -> str:
+    """The site imported readings belong to: the one named (by name or alias; a new name
+    makes a new site), else EMS_SITE, else the store's only site. An empty store, or several
+    sites, without either is an error saying how to name one."""
+    from common.errors import NoSite, UnknownSite
+    from store.sites import find_site
+
+    wanted = named or ctx.settings.site
+    if wanted and wanted.strip():
+        with ctx.engine.connect() as conn:
+            try:
+                return find_site(conn, wanted).name
+            except UnknownSite:
+                return wanted.strip()
+    site = ctx.site()  # the only site; SiteNotChosen among several
+    if site is None:
+        raise NoSite(
+            "the store has no site yet: name the site these readings belong to with "
+            "--site NAME (or set EMS_SITE)"
+        )
+    return site.name
 
 
 def _print_import(report: object, tz: str) -> None:
@@ -128,6 +158,101 @@ def _print_import(report: object, tz: str) -> None:
         err.print(f"... and {len(report.errors) - 20} more bad rows (use --json for all)")
 
 
+@app.command("import-bills")
+@friendly_errors
+def import_bills(
+    file: Annotated[Path, typer.Argument(help="CSV or .xlsx file, one row per bill.")],
+    meter: Annotated[
+        str | None, typer.Option(help="Meter the bills are for (rows without a meter column).")
+    ] = None,
+    site: SiteOption = None,
+    metric: Annotated[
+        str, typer.Option(help="Series billed: 'energy', or 'volume' for gas in m3.")
+    ] = "energy",
+    unit: Annotated[
+        str | None, typer.Option(help="Unit of quantities when the file names none (kWh).")
+    ] = None,
+    period_end: Annotated[
+        str,
+        typer.Option(
+            help="A period's end is its last day ('inclusive'), the next period's start "
+            "('exclusive'), or 'auto' (told apart by whether periods share dates)."
+        ),
+    ] = "auto",
+    carrier: Annotated[
+        str | None,
+        typer.Option(help="Create the site and meters the store does not have, with this carrier."),
+    ] = None,
+    strict: Annotated[bool, typer.Option(help="Reject the whole file if any row is bad.")] = False,
+    dayfirst: Annotated[bool, typer.Option(help="Read 03/04/2025 as 3 April.")] = False,
+    sheet: Annotated[str | None, typer.Option(help="Excel sheet to read.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Import utility bills (start, end, quantity, optionally cost, peak kW, estimated): each
+    bill is kept and spread over its days; bad rows are reported with their line."""
+    from connectors.bills import BillOptions, BillsRejected
+    from connectors.bills import import_bills as run_import
+
+    if period_end not in ("auto", "inclusive", "exclusive"):
+        raise BillsRejected(
+            f"--period-end {period_end!r}: use auto, inclusive (last day billed) or exclusive "
+            "(the next period's start)"
+        )
+    ctx = context()
+    options = BillOptions(
+        meter=meter,
+        metric=metric.strip().lower(),
+        unit=unit,
+        period_end=period_end,  # type: ignore[arg-type]
+        carrier=carrier,
+        dayfirst=dayfirst,
+        sheet=sheet,
+    )
+    report = run_import(
+        ctx.engine,
+        file,
+        site=_import_site(ctx, site),
+        timezone=ctx.settings.timezone,
+        options=options,
+        strict=strict,
+    )
+    if as_json:
+        print_json(report)
+        return
+    _print_bills(report)
+
+
+def _print_bills(report: object) -> None:
+    from connectors.bills import BillsReport
+
+    assert isinstance(report, BillsReport)
+    out.print(
+        f"{report.path}: {report.rows_total:,} bills, {report.rows_ok:,} good, "
+        f"{report.rows_bad:,} bad; stored in site {report.site!r}"
+    )
+    columns = ("meter", "unit", "bills", "first day", "last day", "new", "corrected", "ends")
+    table = make_table(*columns)
+    for m in report.meters:
+        table.add_row(
+            m.meter,
+            m.unit,
+            f"{m.bills:,}",
+            m.first.isoformat(),
+            m.last.isoformat(),
+            f"{m.stats.new:,}",
+            f"{m.stats.changed:,}",
+            m.period_end,
+        )
+    out.print(table)
+    for warning in report.warnings:
+        err.print(f"[yellow]warning:[/] {warning}", highlight=False)
+    for error in report.errors[:20]:
+        where = f" ({error.column})" if error.column else ""
+        err.print(f"[red]line {error.line}{where}:[/] {error.reason}", highlight=False)
+    if len(report.errors) > 20:
+        err.print(f"... and {len(report.errors) - 20} more bad rows (use --json for all)")
+
+
 def _local(ts: int | None, tz: str) -> str:
     if ts is None:
         return "-"
@@ -139,12 +264,13 @@ def _local(ts: int | None, tz: str) -> str:
 def meters(site: SiteOption = None, as_json: JsonFlag = False) -> None:
     """List sites, meters and their series with units, first and last reading and counts."""
     from store import catalog, queries
+    from store.sites import find_site
 
     ctx = context()
     with ctx.engine.connect() as conn:
         sites = catalog.list_sites(conn)
         if site:
-            sites = [catalog.get_site(conn, site)]
+            sites = [find_site(conn, site)]
         listing = []
         for s in sites:
             pairs = catalog.list_series(conn, s.id)
@@ -154,13 +280,14 @@ def meters(site: SiteOption = None, as_json: JsonFlag = False) -> None:
         print_json({"sites": [_site_json(*entry) for entry in listing]})
         return
     if not listing:
-        out.print("The store is empty: run `ems-agent demo` or `ems-agent import-csv FILE`.")
+        out.print(f"The store is empty: {HOW_TO_LOAD}.", highlight=False)
     for s, meter_refs, pairs, stats in listing:
         table = make_table(
             "meter",
             "kind",
             "metric",
             "unit",
+            "interval",
             "readings",
             "first",
             "last",
@@ -175,6 +302,7 @@ def meters(site: SiteOption = None, as_json: JsonFlag = False) -> None:
                 meter.kind,
                 series.metric + (" (register)" if series.cumulative else ""),
                 series.unit,
+                series.interval.text() if series.interval else "-",
                 f"{st.count:,}",
                 _local(st.first_ts, s.timezone),
                 _local(st.last_ts, s.timezone),
@@ -237,6 +365,7 @@ def _site_json(
                         "unit": sr.unit,
                         "cumulative": sr.cumulative,
                         "interval_s": sr.interval_s,
+                        "interval": sr.interval.text() if sr.interval else None,
                         "readings": stats[sr.id].count,
                         "first": iso(stats[sr.id].first_ts),
                         "last": iso(stats[sr.id].last_ts),

@@ -281,6 +281,7 @@ def watch(
     if now and not once:
         raise BadOption("--now only goes with --once (a schedule runs on the real clock)")
     ems, contexts = _contexts(site, now)
+    contexts = contexts.pinned()  # a watcher watches one site
     watcher = start_watcher(ems, contexts)
     caught_up = _catch_up(watcher, contexts, since, as_json) if since else []
     if once:
@@ -300,11 +301,11 @@ def watch(
     seconds = interval or ems.settings.watch_interval_s
     stop = wait_for_stop()
     scheduler = watcher.schedule(seconds, on_report)
-    err.print(f"watching {contexts.site.name} every {seconds:g} s; Ctrl-C stops", highlight=False)
+    err.print(f"watching {watcher.site.name} every {seconds:g} s; Ctrl-C stops", highlight=False)
     try:
         stop.wait()
         err.print("stopping ...")
     finally:
         scheduler.shutdown(wait=True)
     if as_json:
-        print_json({"site": contexts.site.name, "interval_s": seconds, "runs": reports})
+        print_json({"site": watcher.site.name, "interval_s": seconds, "runs": reports})

@@ -213,7 +213,7 @@ def _watcher(ctx: App, site: SiteRef) -> Watcher:
     """The watcher over the demo site; building it indexes the starter library (once)."""
     from ems_agent.cli_incidents import start_watcher
 
-    return start_watcher(ctx, ctx.contexts(site.name))
+    return start_watcher(ctx, ctx.contexts(site.name).pinned())
 
 
 class _BackgroundWatcher:
@@ -327,7 +327,7 @@ def up(
             f"end of the history at {speed:g}x until it reaches now"
         )
         if page:
-            handle = start_ui(ctx)
+            handle = start_ui(ctx, site=site_ref.name)
         if serve_api:
             api_handle = start_api(ctx)
             err.print(f"HTTP API: {api_handle.url}/api/v1 (docs {api_handle.url}/api/docs)")

@@ -75,12 +75,17 @@ def _option_type(info: FieldInfo) -> tuple[Any, Any]:
 def _parameters(model: type[BaseModel]) -> list[inspect.Parameter]:
     params = []
     for name, info in model.model_fields.items():
+        if name == "site":  # the command's own --site makes the whole context that site's
+            continue
         kind, default = _option_type(info)
         choices = typing.get_args(info.annotation)
         help_text = info.description or ""
         if typing.get_origin(info.annotation) is typing.Literal:
             help_text += f" One of: {', '.join(map(str, choices))}."
-        option = typer.Option(f"--{name.replace('_', '-')}", help=help_text)
+        flag = f"--{name.replace('_', '-')}"
+        if kind is bool:  # either way on the command line, whatever the default
+            flag = f"{flag}/--no-{flag[2:]}"
+        option = typer.Option(flag, help=help_text)
         params.append(
             inspect.Parameter(
                 name,
@@ -213,17 +218,25 @@ def baseline(
         list[str] | None, typer.Option("--drivers", help="temperature, production, workday")
     ] = None,
     model: Annotated[str, typer.Option(help="auto, mlr, 3p_heating, 3p_cooling, 4p, 5p")] = "auto",
+    method: Annotated[
+        str, typer.Option(help="auto, regression, caltrack_daily or caltrack_billing")
+    ] = "auto",
+    accept_disqualified: Annotated[
+        bool, typer.Option(help="Fit CalTRACK even where its data rules disqualify the data.")
+    ] = False,
     site: SiteOption = None,
     now: Annotated[str | None, typer.Option(help="Pretend it is this time (ISO 8601).")] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Fit an ISO 50001 energy baseline and compare a reporting period (ASHRAE 14 statistics)."""
+    """Fit an energy baseline (ISO 50001 regression, or CalTRACK daily or billing) and compare
+    a reporting period (ASHRAE 14 statistics)."""
 
     def span(text: str) -> str:
         parts = text.split(":")
         return f"{parts[0]}..{parts[1]}" if len(parts) == 2 and "T" not in text else text
 
     payload: dict[str, Any] = {"meter": meter, "baseline": span(baseline_period), "model": model}
+    payload |= {"method": method, "accept_disqualified": accept_disqualified}
     if reporting:
         payload["reporting"] = span(reporting)
     if drivers:

@@ -8,9 +8,19 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from common.errors import UnknownSite
+from common.errors import HOW_TO_LOAD, SiteNotChosen
 from ems_agent.app import App
-from ems_agent.cli import JsonFlag, app, context, err, friendly_errors, make_table, out, print_json
+from ems_agent.cli import (
+    JsonFlag,
+    SiteOption,
+    app,
+    context,
+    err,
+    friendly_errors,
+    make_table,
+    out,
+    print_json,
+)
 from ems_agent.cli_live import wait_for_stop
 
 if TYPE_CHECKING:
@@ -20,12 +30,23 @@ users_app = typer.Typer(help="Who may log in to the chat page.", no_args_is_help
 app.add_typer(users_app, name="users")
 
 
-def start_ui(app_: App, host: str | None = None, port: int | None = None) -> UIHandle:
+def start_ui(
+    app_: App, host: str | None = None, port: int | None = None, site: str | None = None
+) -> UIHandle:
     """Start the chat page in the background (for `ems-agent up`); `.close()` stops it."""
     from chat_ui.app import serve
     from ems_agent.app import ui_deps
 
-    return serve(ui_deps(app_), host, port)
+    return serve(ui_deps(app_, site=site), host, port)
+
+
+def site_label(app_: App, site: str | None = None) -> str | None:
+    """The site a page or bot answers about, as its start-up line names it."""
+    try:
+        chosen = app_.site(site)
+    except SiteNotChosen as exc:
+        return f"none chosen among {', '.join(exc.sites)}; questions may name one"
+    return chosen.name if chosen is not None else None
 
 
 @app.command()
@@ -37,23 +58,21 @@ def ui(
     port: Annotated[
         int | None, typer.Option(min=1, max=65535, help="Port (default EMS_UI_PORT, 7860).")
     ] = None,
+    site: SiteOption = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Serve the chat page until Ctrl-C: chat with evidence, meters, incidents, alert rules."""
     ctx = context()
+    label = site_label(ctx, site)
     stop = wait_for_stop()
     err.print("starting the chat page …")
-    try:
-        handle = start_ui(ctx, host, port)
-    except UnknownSite as exc:
-        raise UnknownSite(
-            f"{exc}; load data first with `ems-agent demo` or `ems-agent import-csv FILE`"
-        ) from None
+    handle = start_ui(ctx, host, port, site)
     try:
         if as_json:
-            print_json({"url": handle.url, "site": ctx.settings.site})
+            print_json({"url": handle.url, "site": label})
         else:
-            out.print(f"chat page on {handle.url} (site {ctx.settings.site}); Ctrl-C stops")
+            where = f"site {label}" if label else f"no meter data yet; {HOW_TO_LOAD}"
+            out.print(f"chat page on {handle.url} ({where}); Ctrl-C stops", highlight=False)
         stop.wait()
     finally:
         handle.close()

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from common.errors import EMSError
+from common.errors import EMSError, SiteNotChosen
 from common.timeutil import zone
 
 if TYPE_CHECKING:
@@ -40,45 +40,86 @@ def fixed_clock(moment: datetime) -> Clock:
 
 @dataclass(frozen=True)
 class TurnContexts:
-    """Makes the tools' context of each turn or watcher run at one site (the agent's and the
-    watcher's MakeContext)."""
+    """Makes the tools' context of each turn or watcher run (the agent's and the watcher's
+    MakeContext).
+
+    `site` is the site chosen for them (`--site`, `ems-agent up`'s demo plant). Without one,
+    each turn takes the store's only site, or among several the settings' default, so a page
+    started on an empty store answers about the data imported since; with no site at all the
+    turn has none (knowledge and portfolio questions still work; the others say why not)."""
 
     engine: Engine
-    site: SiteRef
+    site: SiteRef | None
     # A fixed economics (tests, benchmarks); without one each turn reads the site's catalogue
     # with `installation` (the settings' tariff and factors) as its fallback.
     config: AnalyticsConfig | None = None
     knowledge: KnowledgeBase | None = None
     clock: Clock = system_clock
     installation: Installation | None = None
+    default_site: str | None = None  # EMS_SITE: the site among several when none is chosen
+    timezone: str = "UTC"  # the zone of "now" in a turn without a site
 
     def __call__(self, *, user: str, role: str, now: datetime | None = None) -> ToolContext:
         from tools.base import ToolContext
 
-        at = self.localise(now or self.clock())
+        site = self.current_site()
+        at = self.localise(now or self.clock(), site)
         return ToolContext(
             engine=self.engine,
-            site=self.site,
+            site=site,
             now=at,
-            config=self.config or self.economics(at),
+            config=self.config or self.economics(site, at),
             user=user,
             role=role,
             knowledge=self.knowledge,
+            sites=self.at_site,
         )
 
-    def economics(self, at: datetime) -> AnalyticsConfig:
+    def current_site(self) -> SiteRef | None:
+        """The chosen site, else the store's only one or the default among several; None
+        when the store holds none, or several and nothing chose one."""
+        if self.site is not None:
+            return self.site
+        from store.sites import choose_site
+
+        with self.engine.connect() as conn:
+            try:
+                return choose_site(conn, None, self.default_site)
+            except SiteNotChosen:
+                return None
+
+    def pinned(self) -> TurnContexts:
+        """These contexts fixed to the current site (a watcher watches one site); NoSite or
+        SiteNotChosen, saying what to do, when there is none."""
+        site = self.current_site()
+        if site is None:
+            from store.sites import missing_site
+
+            with self.engine.connect() as conn:
+                raise missing_site(conn)
+        return replace(self, site=site)
+
+    def at_site(self, site: SiteRef, ctx: ToolContext) -> ToolContext:
+        """The context of another site for the same person, role and moment (a question that
+        names a site, the portfolio across sites)."""
+        return replace(self, site=site)(user=ctx.user, role=ctx.role, now=ctx.now)
+
+    def economics(self, site: SiteRef | None, at: datetime) -> AnalyticsConfig:
         """The site's tariffs, emission factors, shifts and closures as of `at`, from its
         catalogue, else the installation's settings, else labelled defaults."""
         from store.profile import get_profile
         from tools.economics import Installation, site_config
 
-        with self.engine.connect() as conn:
-            profile = get_profile(conn, self.site.id)
+        profile = None
+        if site is not None:
+            with self.engine.connect() as conn:
+                profile = get_profile(conn, site.id)
         return site_config(profile, self.installation or Installation(), at.date())
 
-    def localise(self, moment: datetime) -> datetime:
+    def localise(self, moment: datetime, site: SiteRef | None = None) -> datetime:
         """`moment` in the site's zone; a naive time is taken as the site's local time."""
-        site_zone = zone(self.site.timezone)
+        site = site or self.current_site()
+        site_zone = zone(site.timezone if site is not None else self.timezone)
         if moment.tzinfo is None:
             return moment.replace(tzinfo=site_zone)
         return moment.astimezone(site_zone)

@@ -57,7 +57,11 @@ class Settings(BaseSettings):
         default=None,
         description="SQLAlchemy URL of the store; default: SQLite file ems.db inside home.",
     )
-    site: str = Field(default="demo-plant", description="The site questions refer to by default.")
+    site: str | None = Field(
+        default=None,
+        description="The site commands and questions refer to when the store holds several; "
+        "with one site it is that one, whatever its name.",
+    )
     timezone: str = Field(default="Europe/Berlin", description="Time zone for new sites.")
     demo_seed: int = Field(default=42, description="Seed of the demo plant's simulator.")
     log_level: str = Field(default="INFO")

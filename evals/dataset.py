@@ -70,6 +70,7 @@ Category = Literal[
     "sql",
     "knowledge",
     "incident",
+    "report",
     "followup",
     "clarify",
     "refusal",

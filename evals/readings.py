@@ -18,7 +18,8 @@ from evals.dataset import TruthSpec, parse_period
 
 READINGS_SQL = text(
     """
-    SELECT r.ts, r.value, s.interval_s, st.timezone
+    SELECT r.ts, r.value, CASE WHEN s.billing THEN 0 ELSE s.interval_s END AS interval_s,
+           st.timezone
     FROM readings r
     JOIN series s ON s.id = r.series_id
     JOIN meters m ON m.id = s.meter_id
@@ -30,7 +31,8 @@ READINGS_SQL = text(
 )
 SERIES_SQL = text(
     """
-    SELECT m.name, m.kind, m.floor_area_m2, s.interval_s, s.metric, s.unit,
+    SELECT m.name, m.kind, m.floor_area_m2,
+           CASE WHEN s.billing THEN 0 ELSE s.interval_s END AS interval_s, s.metric, s.unit,
            EXISTS (SELECT 1 FROM meters c WHERE c.parent_id = m.id) AS is_total,
            m.parent_id IS NULL AS is_root
     FROM series s
@@ -43,7 +45,7 @@ SERIES_SQL = text(
 CALORIFIC_SQL = text("SELECT gas_calorific_value FROM sites WHERE name = :site")
 ENERGY = "energy"
 VOLUME = "volume"
-BILLING_S = 0  # the stored interval of a series read from bills
+BILLING_S = 0  # the interval the queries give a series read from bills (series.billing)
 
 
 class TruthError(EMSError, ValueError):

@@ -191,20 +191,17 @@ def larger_meter(conn: Connection, spec: TruthSpec) -> str:
 
 
 def ranking(conn: Connection, spec: TruthSpec) -> pd.Series:
-    """Totals per meter, largest first: meters with the metric, totals (parents) left out,
-    only `kind` when given."""
+    """Totals per meter, largest first: meters with the metric of one carrier (`kind`, else
+    electricity), totals (parents) left out."""
     if spec.metric == "energy":
         rows = list(energy_meters(conn, spec.site).values())
     else:
         found = conn.execute(SERIES_SQL, {"site": spec.site, "metric": spec.metric}).mappings()
         rows = [dict(r) for r in found]
-    names = [
-        r["name"]
-        for r in rows
-        if not r["is_total"] and (spec.kind is None or r["kind"] == spec.kind)
-    ]
+    carrier = spec.kind or "electricity"
+    names = [r["name"] for r in rows if not r["is_total"] and r["kind"] == carrier]
     if not names:
-        raise TruthError(f"no meters to rank for {spec.kind or 'any'} {spec.metric}")
+        raise TruthError(f"no meters to rank for {carrier} {spec.metric}")
     totals = {n: float(read(conn, spec, n).values.sum()) for n in names}
     return pd.Series(totals).sort_values(ascending=False)
 
@@ -219,10 +216,31 @@ def top_meter_value(conn: Connection, spec: TruthSpec) -> float:
     return float(ranking(conn, spec).iloc[0])
 
 
+_PARENTS = text(
+    """
+    SELECT m.name, p.name AS parent FROM meters m
+    JOIN sites st ON st.id = m.site_id LEFT JOIN meters p ON p.id = m.parent_id
+    WHERE st.name = :site
+    """
+)
+
+
 def top_share(conn: Connection, spec: TruthSpec) -> float:
-    """Share in % of the largest consumer in the sum of the ranked meters."""
+    """Share in % of the largest consumer in the ranked meters' sum plus what their parents
+    measured beyond them (the unmetered remainder) where every sub-meter has as many readings
+    as its parent: for the sub-meters of one complete tree, a share of the parent."""
     ranked = ranking(conn, spec)
-    return float(100.0 * ranked.iloc[0] / ranked.sum())
+    parents: dict[str, str | None] = {
+        str(name): parent for name, parent in conn.execute(_PARENTS, {"site": spec.site})
+    }
+    values = {str(n): float(v) for n, v in ranked.items()}
+    whole = sum(values.values())
+    for parent in {p for n in values if (p := parents.get(n))}:
+        top = read(conn, spec, parent).values
+        below = [n for n in values if parents.get(n) == parent]
+        if all(len(read(conn, spec, n).values) >= len(top) for n in below):
+            whole += max(0.0, float(top.sum()) - sum(values[n] for n in below))
+    return float(100.0 * ranked.iloc[0] / whole)
 
 
 def top_n(conn: Connection, spec: TruthSpec) -> list[str]:

@@ -11,8 +11,10 @@ from sqlalchemy import Connection, Insert, delete, exists, insert, select, updat
 from sqlalchemy.dialects import postgresql, sqlite
 
 from common.errors import StoreConflict, UnknownMeter, UnknownSeries, UnknownSite
+from common.intervals import Interval
 from common.timeutil import zone
 from common.units import ADDITIVE_METRICS, MeterKind, check_metric_unit, parse_unit
+from store import intervals
 from store.schema import Meter, ProductionLink, Reading, Series, Site
 
 
@@ -48,7 +50,14 @@ class SeriesRef:
     unit: str
     additive: bool
     cumulative: bool
-    interval_s: int | None
+    interval_s: int | None  # the current interval (see store.intervals for its history)
+    billing: bool = False  # its daily values are pro-rated from bills
+
+    @property
+    def interval(self) -> Interval | None:
+        if self.interval_s is None:
+            return None
+        return Interval(self.interval_s, self.billing)
 
 
 _SERIES_COLUMNS = (
@@ -59,6 +68,7 @@ _SERIES_COLUMNS = (
     Series.additive,
     Series.cumulative,
     Series.interval_s,
+    Series.billing,
 )
 
 
@@ -269,8 +279,10 @@ def set_production_links(conn: Connection, meter_id: int, production_ids: Sequen
         conn.execute(insert(ProductionLink).values(meter_id=meter_id, production_meter_id=pid))
 
 
-def set_series_interval(conn: Connection, series_id: int, interval_s: int | None) -> None:
-    conn.execute(update(Series).where(Series.id == series_id).values(interval_s=interval_s))
+def set_series_interval(conn: Connection, series_id: int, interval: Interval) -> None:
+    """Declare a series' interval (store.intervals.declare: readings already stored keep the
+    interval they were judged by)."""
+    intervals.declare(conn, series_id, interval)
 
 
 def meters_with_data(conn: Connection, meter_ids: Sequence[int]) -> set[int]:
@@ -318,12 +330,16 @@ def ensure_series(
     kind: str | None = None,
     cumulative: bool = False,
     interval_s: int | None = None,
+    interval: Interval | None = None,
 ) -> SeriesRef:
     """Return the series for a meter's metric, creating meter and series on first sight.
 
     `unit` must be canonical (the store keeps one unit per series); a different unit for an
-    existing series is a conflict rather than a silent mix.
+    existing series is a conflict rather than a silent mix. A declared `interval` (or
+    `interval_s` seconds) becomes the series' interval when nothing is known of it yet.
     """
+    if interval is None and interval_s:
+        interval = Interval(interval_s)
     metric = metric.strip().lower()
     info = parse_unit(unit)
     check_metric_unit(metric, info)
@@ -338,7 +354,6 @@ def ensure_series(
         "unit": info.symbol,
         "additive": metric in ADDITIVE_METRICS,
         "cumulative": cumulative,
-        "interval_s": interval_s,
     }
     _insert_ignore(conn, Series.__table__, values)
     series = get_series(conn, meter_ref.id, metric)
@@ -346,8 +361,8 @@ def ensure_series(
         raise StoreConflict(
             f"{meter_ref.name} {metric} is stored in {series.unit}, not {info.symbol}"
         )
-    if interval_s and series.interval_s is None:
-        conn.execute(update(Series).where(Series.id == series.id).values(interval_s=interval_s))
+    if interval is not None and not intervals.history(conn, series.id):
+        intervals.declare(conn, series.id, interval)
         series = get_series(conn, meter_ref.id, metric)
     return series
 

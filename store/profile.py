@@ -1,5 +1,5 @@
-"""A site's profile in the catalogue: currency, floor area, calorific value, shifts, closures,
-tariffs, emission factors and budgets, read and written as typed, frozen records.
+"""A site's profile in the catalogue: currency, floor area, calorific value, aliases, shifts,
+closures, tariffs, emission factors and budgets, read and written as typed, frozen records.
 
 The lists live in one JSON column of the site (`sites.profile`): they are always read together
 and never queried by SQL. Days of the week are 0 = Monday .. 6 = Sunday; times are "HH:MM"
@@ -146,6 +146,7 @@ class SiteProfile:
     currency: str | None = None
     floor_area_m2: float | None = None
     gas_calorific_value_kwh_per_m3: float | None = None
+    aliases: tuple[str, ...] = ()  # other names a question may call the site by
     shifts: tuple[ShiftDef, ...] | None = None
     closures: tuple[ClosureDef, ...] = ()
     tariffs: tuple[TariffDef, ...] = ()
@@ -192,6 +193,8 @@ def profile_lists_json(profile: SiteProfile) -> dict[str, Any]:
             for b in profile.budgets
         ],
     }
+    if profile.aliases:
+        out["aliases"] = list(profile.aliases)
     if profile.shifts is not None:
         out["shifts"] = [{"name": s.name, **_window_json(s)} for s in profile.shifts]
     return out
@@ -204,6 +207,7 @@ def _profile_from(row: Any) -> SiteProfile:
         currency=row.currency,
         floor_area_m2=row.floor_area_m2,
         gas_calorific_value_kwh_per_m3=row.gas_calorific_value,
+        aliases=tuple(data.get("aliases", ())),
         shifts=None
         if shifts is None
         else tuple(

@@ -36,12 +36,21 @@ class Aggregates:
 # Below this many instants a loop over zoneinfo beats pandas, whose fixed cost per call (about
 # 0.3 ms) dominated the write path: a write asks for the offsets of a few bucket edges nine times.
 PER_INSTANT_MAX = 256
+# Up to this many instants the distinct ones are looked for first (a sort); longer arrays are
+# one series' history (an import), whose instants are all distinct.
+DISTINCT_MAX = 65_536
 
 
 def utc_offsets(ts: IntArray, tz: str) -> IntArray:
     """Seconds east of UTC of the site's local time at each instant."""
     if len(ts) == 0:
         return np.zeros(0, dtype=np.int64)
+    if PER_INSTANT_MAX < len(ts) <= DISTINCT_MAX:
+        # Many series sampled at the same instants (a batch of a whole plant) share few
+        # distinct times: their offsets are looked up once each.
+        distinct, inverse = np.unique(ts, return_inverse=True)
+        if len(distinct) < len(ts):
+            return utc_offsets(distinct, tz)[inverse.reshape(-1)]
     if len(ts) <= PER_INSTANT_MAX:
         # The same tz database as pandas (zoneinfo), so both paths give the same offsets.
         info = zone(tz)

@@ -7,13 +7,14 @@ at the start of their interval.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -99,11 +100,51 @@ class Series(Base):
     additive: Mapped[bool] = mapped_column(Boolean, default=True)
     # The source is a cumulative register; stored values are already per-interval differences.
     cumulative: Mapped[bool] = mapped_column(Boolean, default=False)
-    # Expected seconds between readings, when known; used to count missing intervals.
+    # The current interval (the latest entry of its history in `series_intervals`): seconds
+    # between readings, None while unknown; `billing` when its daily values are pro-rated
+    # from bills (then interval_s is a day).
     interval_s: Mapped[int | None] = mapped_column(Integer, default=None)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    billing: Mapped[bool] = mapped_column(Boolean, default=False)
 
     meter: Mapped[Meter] = relationship(back_populates="series")
+
+
+class SeriesInterval(Base):
+    """A series' interval history: from `start_ts` on (until the next entry) its readings are
+    `interval_s` apart, or pro-rated daily values of bills. The first entry also holds before
+    its start. `source` says how it is known: declared (plant file, bills), detected (the
+    readings of an import) or inferred (the store, from readings that came without either)."""
+
+    __tablename__ = "series_intervals"
+
+    series_id: Mapped[int] = mapped_column(
+        ForeignKey("series.id", ondelete="CASCADE"), primary_key=True
+    )
+    start_ts: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    interval_s: Mapped[int] = mapped_column(Integer)
+    billing: Mapped[bool] = mapped_column(Boolean, default=False)
+    source: Mapped[str] = mapped_column(String(16))
+
+
+class Bill(Base):
+    """A utility bill of one series: its days (local dates, `end_date` excluded), the quantity in
+    the series' unit and what else it states. Its quantity is also stored as readings, spread
+    evenly over its days, so every tool that works by day can use it."""
+
+    __tablename__ = "bills"
+    __table_args__ = (UniqueConstraint("series_id", "start_date"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    series_id: Mapped[int] = mapped_column(ForeignKey("series.id", ondelete="CASCADE"))
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date] = mapped_column(Date)
+    quantity: Mapped[float] = mapped_column(Float)
+    cost: Mapped[float | None] = mapped_column(Float, default=None)
+    peak_kw: Mapped[float | None] = mapped_column(Float, default=None)
+    estimated: Mapped[bool] = mapped_column(Boolean, default=False)
+    source: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class ProductionLink(Base):

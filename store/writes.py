@@ -36,6 +36,29 @@ _UPSERT = (
     "ON CONFLICT (series_id, ts) DO UPDATE SET value = excluded.value "
     "WHERE readings.value <> excluded.value"
 )
+# A multi-series write inserts what is new, then corrects what differs: two row counts.
+_INSERT_NEW = (
+    "INSERT INTO readings (series_id, ts, value) VALUES (?, ?, ?) "
+    "ON CONFLICT (series_id, ts) DO NOTHING"
+)
+_CORRECT = "UPDATE readings SET value = ? WHERE series_id = ? AND ts = ? AND value <> ?"
+_PG_INSERT_NEW = (
+    "INSERT INTO readings (series_id, ts, value) SELECT series_id, ts, value "
+    "FROM staging_readings ON CONFLICT (series_id, ts) DO NOTHING"
+)
+_PG_CORRECT = (
+    "UPDATE readings r SET value = s.value FROM staging_readings s "
+    "WHERE r.series_id = s.series_id AND r.ts = s.ts AND r.value <> s.value"
+)
+# Rollups of new readings merged into the stored ones; min/max are least/greatest on PostgreSQL.
+_ADD_ROLLUPS = (
+    "INSERT INTO rollups (series_id, grain, bucket, n, sum, min, max) VALUES (?, ?, ?, ?, ?, ?, ?) "
+)
+_ADD_ROLLUPS_SET = (
+    "ON CONFLICT (series_id, grain, bucket) DO UPDATE SET n = rollups.n + excluded.n, "
+    "sum = rollups.sum + excluded.sum, min = {low}(rollups.min, excluded.min), "
+    "max = {high}(rollups.max, excluded.max)"
+)
 _INSERT_ROLLUPS = (
     "INSERT INTO rollups (series_id, grain, bucket, n, sum, min, max) VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
@@ -208,15 +231,20 @@ def _pg_copy(conn: Connection, target: str, rows: Iterable[tuple[Any, ...]]) -> 
         cursor.close()
 
 
-def _pg_upsert(conn: Connection, rows: Iterable[tuple[Any, ...]]) -> int:
-    """Upsert readings on PostgreSQL: COPY into a session-local staging table, then one
-    INSERT ... SELECT ... ON CONFLICT. Returns the number of rows added or changed."""
+def _stage_readings(conn: Connection, rows: Iterable[tuple[Any, ...]]) -> None:
+    """COPY rows into a session-local staging table on PostgreSQL, emptied first."""
     conn.exec_driver_sql(
         "CREATE TEMP TABLE IF NOT EXISTS staging_readings "
         "(series_id integer, ts bigint, value double precision) ON COMMIT DELETE ROWS"
     )
     conn.exec_driver_sql("TRUNCATE staging_readings")
     _pg_copy(conn, "staging_readings (series_id, ts, value)", rows)
+
+
+def _pg_upsert(conn: Connection, rows: Iterable[tuple[Any, ...]]) -> int:
+    """Upsert readings on PostgreSQL: COPY into the staging table, then one
+    INSERT ... SELECT ... ON CONFLICT. Returns the number of rows added or changed."""
+    _stage_readings(conn, rows)
     result = conn.exec_driver_sql(
         "INSERT INTO readings (series_id, ts, value) "
         "SELECT series_id, ts, value FROM staging_readings "
@@ -312,13 +340,9 @@ _TOUCHED_TABLE = (
     "(series_id integer, grain integer, bucket bigint, lo bigint, hi bigint){suffix}"
 )
 # Every read below loops over the touched buckets and looks each one's range up in the primary
-# key: a correlated subquery (the count), CROSS JOIN (SQLite keeps that join order) or LATERAL
+# key: CROSS JOIN (SQLite keeps that join order) or LATERAL
 # (PostgreSQL). A range join left to PostgreSQL's planner can turn into a hash join on
 # series_id alone, comparing every touched bucket with every reading of its series.
-_COUNT_TOUCHED = (
-    "SELECT coalesce(sum((SELECT count(*) FROM readings r WHERE r.series_id = t.series_id "
-    "AND r.ts >= t.lo AND r.ts < t.hi)), 0) FROM touched_buckets t WHERE t.grain = 900"
-)
 _DELETE_TOUCHED = (
     "DELETE FROM rollups WHERE (series_id, grain, bucket) IN "
     "(SELECT series_id, grain, bucket FROM touched_buckets WHERE grain = {grain})"
@@ -370,11 +394,13 @@ def write_many(conn: Connection, parts: Iterable[SeriesWrite]) -> WriteStats:
     """Upsert the readings of many series at once and refresh the rollups they touch.
 
     The same upsert and the same rollups as `write_readings` per series, in a fixed number of
-    statements whatever the number of series: the readings go in as one statement (one COPY on
-    PostgreSQL), and the touched quarter-hours, hours and days are recomputed in the database,
-    each grain from the one below. Made for ingestion, where a batch holds a few readings of
-    many series; `write_readings` stays the path for long runs of one series (imports), where
-    it computes the rollups of new data without reading them back.
+    statements whatever the number of series. New readings go in first and the corrections
+    after, so the row counts tell new, changed and unchanged apart. When every reading is new
+    (live ingestion) the rollups are added to: each touched quarter-hour, hour and day gets the
+    batch's count, sum, minimum and maximum merged into what it held. Otherwise the touched
+    buckets are recomputed in the database, each grain from the one below. Made for
+    ingestion, where a batch holds a few readings of many series; `write_readings` stays the
+    path for long runs of one series (imports).
     """
     cleaned = [(p.series_id, *_clean(p.ts, p.values), p.tz) for p in parts]
     cleaned = [c for c in cleaned if len(c[1])]
@@ -388,12 +414,11 @@ def write_many(conn: Connection, parts: Iterable[SeriesWrite]) -> WriteStats:
         # These statements touch few rows but their estimates are large (range conditions on
         # two columns); compiling them (JIT) would cost more than running them.
         conn.exec_driver_sql("SET LOCAL jit = off")
-    _fill_touched(conn, cleaned, postgres)
-    before = _count_touched(conn)
-    rows = zip(sids.tolist(), ts_all.tolist(), values_all.tolist(), strict=True)
-    modified = _pg_upsert(conn, rows) if postgres else _executemany(conn, _UPSERT, rows)
-    after = _count_touched(conn) if modified else before
-    if modified:
+    new, changed = _insert_then_correct(conn, sids, ts_all, values_all, postgres)
+    if new == len(ts_all):
+        _add_rollups(conn, _added_rollups(cleaned), postgres)
+    elif new or changed:
+        _fill_touched(conn, cleaned, postgres)
         dialect = conn.dialect.name  # "sqlite" or "postgresql", the keys of the two reads
         _fetch(conn, _DELETE_TOUCHED.format(grain=GRAIN_15MIN), (), rows=False)
         _fetch(conn, _INSERT_TOUCHED + _FROM_READINGS[dialect], (), rows=False)
@@ -401,12 +426,94 @@ def write_many(conn: Connection, parts: Iterable[SeriesWrite]) -> WriteStats:
             coarser = _FROM_FINER[dialect].format(grain=grain, finer=finer)
             _fetch(conn, _DELETE_TOUCHED.format(grain=grain), (), rows=False)
             _fetch(conn, _INSERT_TOUCHED + coarser, (), rows=False)
-    new = after - before
-    return WriteStats(new=new, changed=modified - new, unchanged=len(ts_all) - modified)
+    return WriteStats(new=new, changed=changed, unchanged=len(ts_all) - new - changed)
 
 
-def _count_touched(conn: Connection) -> int:
-    return int(_fetch(conn, _COUNT_TOUCHED, ())[0][0])
+def _insert_then_correct(
+    conn: Connection, sids: IntArray, ts: IntArray, values: FloatArray, postgres: bool
+) -> tuple[int, int]:
+    """Insert the readings not yet stored, then replace the stored ones whose value differs;
+    returns how many of each. Both statements run in the caller's transaction, the insert
+    first: it takes the write lock, so no other writer can slip in between."""
+    rows = zip(sids.tolist(), ts.tolist(), values.tolist(), strict=True)
+    if postgres:
+        _stage_readings(conn, rows)
+        new = conn.exec_driver_sql(_PG_INSERT_NEW).rowcount
+        if new == len(ts):
+            return new, 0
+        return new, max(conn.exec_driver_sql(_PG_CORRECT).rowcount, 0)
+    new = _executemany(conn, _INSERT_NEW, rows)
+    if new == len(ts):
+        return new, 0
+    corrections = zip(values.tolist(), sids.tolist(), ts.tolist(), values.tolist(), strict=True)
+    return new, _executemany(conn, _CORRECT, corrections)
+
+
+def _added_rollups(
+    cleaned: list[tuple[int, IntArray, FloatArray, str]],
+) -> list[tuple[int, int, int, int, float, float, float]]:
+    """The rollup rows of new readings alone: per series, grain and bucket their count, sum,
+    minimum and maximum (each grain from the one below), to merge into the stored rollups."""
+    by_zone: dict[str, list[tuple[int, IntArray, FloatArray]]] = {}
+    for sid, ts, values, tz in cleaned:
+        by_zone.setdefault(tz, []).append((sid, ts, values))
+    rows: list[tuple[int, int, int, int, float, float, float]] = []
+    for tz, members in by_zone.items():
+        sids = np.concatenate([np.full(len(ts), sid, dtype=np.int64) for sid, ts, _ in members])
+        ts = np.concatenate([ts for _, ts, _ in members])
+        values = np.concatenate([values for _, _, values in members])
+        ones = np.ones(len(ts), dtype=np.int64)
+        agg = _by_bucket(sids, bucket_starts(ts, GRAIN_15MIN, tz), ones, values, values, values)
+        for grain in (GRAIN_15MIN, GRAIN_HOUR, GRAIN_DAY):
+            if grain != GRAIN_15MIN:
+                agg = _by_bucket(agg[0], bucket_starts(agg[1], grain, tz), *agg[2:])
+            s, bucket, n, total, low, high = (a.tolist() for a in agg)
+            rows += zip(s, itertools.repeat(grain), bucket, n, total, low, high, strict=False)
+    return rows
+
+
+_Merged = tuple[IntArray, IntArray, IntArray, FloatArray, FloatArray, FloatArray]
+
+
+def _by_bucket(
+    sids: IntArray,
+    buckets: IntArray,
+    n: IntArray,
+    sums: FloatArray,
+    mins: FloatArray,
+    maxs: FloatArray,
+) -> _Merged:
+    """Merge rows (readings, or finer aggregates) that share a series and a bucket."""
+    order = np.lexsort((buckets, sids))
+    s, b = sids[order], buckets[order]
+    starts = np.flatnonzero(np.r_[True, (s[1:] != s[:-1]) | (b[1:] != b[:-1])])
+    return (
+        s[starts],
+        b[starts],
+        np.add.reduceat(n[order], starts),
+        np.add.reduceat(sums[order], starts),
+        np.minimum.reduceat(mins[order], starts),
+        np.maximum.reduceat(maxs[order], starts),
+    )
+
+
+def _add_rollups(conn: Connection, rows: list[tuple[Any, ...]], postgres: bool) -> None:
+    """Merge rollup rows of new readings into the stored rollups (a missing bucket is made)."""
+    if not postgres:
+        _executemany(conn, _ADD_ROLLUPS + _ADD_ROLLUPS_SET.format(low="min", high="max"), rows)
+        return
+    conn.exec_driver_sql(
+        "CREATE TEMP TABLE IF NOT EXISTS staging_rollups (series_id integer, grain integer, "
+        "bucket bigint, n integer, sum double precision, min double precision, "
+        "max double precision) ON COMMIT DELETE ROWS"
+    )
+    conn.exec_driver_sql("TRUNCATE staging_rollups")
+    _pg_copy(conn, "staging_rollups (series_id, grain, bucket, n, sum, min, max)", rows)
+    conn.exec_driver_sql(
+        "INSERT INTO rollups (series_id, grain, bucket, n, sum, min, max) "
+        "SELECT series_id, grain, bucket, n, sum, min, max FROM staging_rollups "
+        + _ADD_ROLLUPS_SET.format(low="least", high="greatest")
+    )
 
 
 def _fill_touched(
@@ -453,3 +560,27 @@ def _distinct(sids: IntArray, buckets: IntArray) -> tuple[IntArray, IntArray]:
     first = np.ones(len(sids), dtype=bool)
     first[1:] = (sids[1:] != sids[:-1]) | (buckets[1:] != buckets[:-1])
     return sids[first], buckets[first]
+
+
+def delete_readings(conn: Connection, series_id: int, ts: IntArray, tz: str) -> int:
+    """Delete one series' readings at the timestamps `ts` and refresh the rollups they were
+    in (what replaces daily values pro-rated from a bill that was corrected away)."""
+    ts = np.unique(np.asarray(ts, dtype=np.int64))
+    if len(ts) == 0:
+        return 0
+    deleted = 0
+    for chunk in np.array_split(ts, max(1, len(ts) // 500 + 1)):
+        if not len(chunk):
+            continue
+        marks = ", ".join("?" * len(chunk))
+        sql = f"DELETE FROM readings WHERE series_id = ? AND ts IN ({marks})"
+        if conn.dialect.paramstyle in ("format", "pyformat"):
+            sql = sql.replace("?", "%s")
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(sql, (series_id, *chunk.tolist()))
+            deleted += max(cursor.rowcount, 0)
+        finally:
+            cursor.close()
+    refresh_rollups(conn, series_id, ts, None, tz)
+    return deleted

@@ -17,7 +17,7 @@ from fastapi import FastAPI
 from api.app import ApiHandle, build_api, serve
 from api.deps import ApiDeps
 from api.tokens import TokenStore
-from ems_agent.api_wiring import api_deps
+from ems_agent.api_wiring import api_deps, routers
 from ems_agent.app import App
 from ems_agent.context import fixed_clock
 from ems_agent.settings import load_settings
@@ -59,7 +59,7 @@ def start(home: Path, database: Path, **api: Any) -> Served:
     if api:
         deps = replace(deps, settings=replace(deps.settings, **api))
     tokens = make_tokens(deps.tokens)
-    api = build_api(deps)
+    api = build_api(deps, extra=routers())  # as `ems-agent api` serves it
     handle = serve(api, "127.0.0.1", 0)
     return Served(handle.url, app, deps, handle, api, tokens)
 

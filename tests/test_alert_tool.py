@@ -141,7 +141,7 @@ def test_bad_rules_are_refused_with_the_reason(
 
 
 def test_viewers_cannot_write(ctx: ToolContext) -> None:
-    viewer = replace(ctx, role="viewer", user="ann")
+    viewer = ToolContext(ctx.engine, ctx.site, ctx.now, ctx.config, user="ann", role="viewer")
     with pytest.raises(NotAllowed, match="needs the operator role"):
         create_alert_rule(viewer, rule())
     assert list_alert_rules(viewer, {}).rules == []

@@ -38,6 +38,9 @@ READS = {
     ("GET", "/api/v1/knowledge/search"),
     ("GET", "/api/v1/health"),
     ("GET", "/api/v1/metrics"),
+    ("GET", "/api/v1/export"),
+    ("POST", "/api/v1/export/answer"),
+    ("GET", "/api/v1/reports"),
 }
 NOW_TS = int(time.time())
 BODIES: dict[tuple[str, str], Any] = {
@@ -56,11 +59,15 @@ BODIES: dict[tuple[str, str], Any] = {
     },
     ("PATCH", "/api/v1/alert-rules/{rule_id}"): {"threshold": 6000},
     ("POST", "/api/v1/tools/query_metric"): {"period": "yesterday"},
+    ("POST", "/api/v1/export/answer"): {"tool_calls": [], "format": "xlsx"},
 }
 PARAMS: dict[str, dict[str, str]] = {
     "/api/v1/readings": {"meter": "main-incomer", "period": "yesterday"},
     "/api/v1/rollups": {"meter": "main-incomer", "period": "yesterday"},
     "/api/v1/knowledge/search": {"query": "compressed air leaks"},
+    "/api/v1/export": {"meter": "main-incomer", "period": "yesterday", "grain": "hour"},
+    # A month that has not begun: refused at once, after the token and role are checked.
+    "/api/v1/reports": {"month": "2027-01", "format": "json"},
 }
 
 

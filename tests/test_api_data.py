@@ -275,3 +275,26 @@ def test_the_docs_and_schema_are_served(served: Served) -> None:
     kpi = schema["paths"]["/api/v1/tools/compute_kpi"]["post"]
     ref = kpi["requestBody"]["content"]["application/json"]["schema"]["$ref"]
     assert ref.endswith("/KpiInput") and "bearer" in json.dumps(schema["components"]).lower()
+
+
+def test_an_empty_store_has_no_site_and_the_api_says_how_to_load_data(tmp_path: Path) -> None:
+    from store.engine import make_engine
+    from store.migrate import upgrade
+
+    database = tmp_path / "empty.db"
+    engine = make_engine(f"sqlite:///{database}")
+    upgrade(engine)
+    engine.dispose()
+    running = start(tmp_path / "home", database)
+    try:
+        with running.client("viewer") as client:
+            health = client.get("/api/v1/health")
+            meters = client.get("/api/v1/meters")
+            elsewhere = client.get("/api/v1/meters", params={"site": "west"})
+    finally:
+        running.handle.close()
+        running.app.engine.dispose()
+    assert health.status_code == 200 and health.json()["site"] is None
+    assert meters.status_code == 422 and meters.json()["error"] == "NoSite"
+    assert "ems-agent import-csv FILE --site NAME" in meters.json()["detail"]
+    assert elsewhere.status_code == 404 and "no site named 'west'" in elsewhere.json()["detail"]

@@ -108,6 +108,19 @@ def test_bad_readings_are_named_by_index_kept_as_dead_letters_and_the_rest_store
     assert any(reason.startswith("reading 1:") and '"high"' in raw for _, reason, raw in kept)
 
 
+def test_readings_without_a_site_need_a_default_site(engine: Engine) -> None:
+    defaults: list[str | None] = [None, "plant"]
+    post = ReadingsPost(
+        Ingestor(engine, timezone="Europe/Berlin"), lambda: defaults.pop(0), clock=lambda: NOW
+    )
+    body = json.dumps([{"meter": "m1", "metric": "energy", "ts": T0, "value": 4.0}]).encode()
+    result = post.post(body, "application/json", "test")
+    assert result.stored == 0 and "names no 'site'" in result.rejected[0].reason
+    assert "EMS_SITE" in result.rejected[0].reason
+    assert post.post(body, "application/json", "test").stored == 1  # the store's site, found later
+    assert stored(engine, "m1") == [(T0, 4.0)]
+
+
 def test_nothing_of_an_unreadable_body_is_stored(engine: Engine) -> None:
     post = make(engine)
     with pytest.raises(BadBody, match="not JSON"):
@@ -134,6 +147,130 @@ def test_a_large_batch_takes_the_vector_path_and_keeps_the_order_of_duplicates(
     result = post.post(orjson.dumps(readings), "application/json", "g")
     assert result.stored == 501 and result.rejected == []
     assert stored(engine, "m0")[-1] == (T0, 999.0) and len(stored(engine, "m3")) == 100
+
+
+def test_a_large_body_of_many_series_is_split_back_by_series_with_its_faults_named(
+    engine: Engine,
+) -> None:
+    """Series spelt in different cases and spaces are one; bad readings among many good ones
+    of the same metric are named by index and the others of every series kept, in order."""
+    post = make(engine)
+    spellings = ["m0", " m0", "m1", "m2 "]
+    readings: list[object] = [
+        {
+            "meter": spellings[i % 4],
+            "metric": "Energy" if i % 3 else "energy",
+            "ts": T0 - 60 * (i // 4),
+            "value": float(i % 17),
+        }
+        for i in range(400)
+    ]
+    bad = {37: "high", 150: -5.0, 222: float("nan")}
+    for index, value in bad.items():
+        readings[index] = {**readings[index], "value": value}  # type: ignore[dict-item]
+    readings.append({"meter": "m1", "metric": "energy", "ts": T0, "value": 99.0})  # later wins
+    result = post.post(json.dumps(readings).encode(), "application/json", "g")
+    assert [r.index for r in result.rejected] == sorted(bad)
+    assert result.stored == len(readings) - len(bad)
+    expected: dict[str, dict[int, float]] = {"m0": {}, "m1": {}, "m2": {}}
+    for index, item in enumerate(readings):
+        if index not in bad:
+            assert isinstance(item, dict)
+            expected[item["meter"].strip()][item["ts"]] = item["value"]
+    for meter, values in expected.items():
+        assert stored(engine, meter) == sorted(values.items())
+
+
+def test_posts_into_hours_already_holding_readings_keep_the_rollups_exact(engine: Engine) -> None:
+    """Each post's readings are new but fall in quarter-hours, hours and days that already hold
+    readings: the rollups equal a pandas aggregation of the stored readings."""
+    import pandas as pd
+
+    post = make(engine)
+    for start in range(0, 240, 40):  # 6 posts of 40 minutes each, every 2 minutes, 3 meters
+        body = [
+            {"meter": f"p{k}", "metric": "energy", "ts": T0 - 14_400 + 60 * m, "value": m % 7 + k}
+            for m in range(start, start + 40, 2)
+            for k in range(3)
+        ]
+        assert post.post(orjson.dumps(body), None, "g").stored == len(body)
+    with engine.connect() as conn:
+        ref = catalog.get_site(conn, "plant")
+        for k in range(3):
+            meter = catalog.resolve_meter(conn, ref.id, f"p{k}")
+            sid = catalog.get_series(conn, meter.id, "energy").id
+            raw = queries.readings(conn, sid, 0, 2**40)
+            for grain in (900, 3600, 86400):
+                got = queries.rollups(conn, [sid], grain, 0, 2**40, tz="Europe/Berlin")
+                local = raw["ts"] + 3600  # Berlin in November: UTC+1, no change of offset
+                frame = pd.DataFrame({"bucket": local // grain * grain - 3600, "v": raw["value"]})
+                want = frame.groupby("bucket")["v"].agg(["count", "sum", "min", "max"])
+                assert got["sum"].tolist() == pytest.approx(want["sum"].tolist())
+                assert got["n"].tolist() == want["count"].tolist()
+                assert got["min"].tolist() == want["min"].tolist()
+                assert got["max"].tolist() == want["max"].tolist()
+
+
+@pytest.mark.parametrize("odd", [None, b"", b"{nope", b"  "])
+def test_an_ndjson_body_names_its_lines_and_stores_the_rest(
+    engine: Engine, odd: bytes | None
+) -> None:
+    """Lines of readings (with a blank line, a line that is not JSON, or neither): each
+    reading is stored, a bad line is named by its number, counting blank lines."""
+    post = make(engine)
+    lines = [
+        orjson.dumps({"meter": f"n{i % 4}", "metric": "energy", "ts": T0 - 60 * i, "value": i})
+        for i in range(200)
+    ]
+    if odd is not None:
+        lines.insert(50, odd)
+    result = post.post(b"\n".join(lines), "application/x-ndjson", "g")
+    assert [(r.index, r.reason) for r in result.rejected] == (
+        [(50, "the line is not JSON")] if odd == b"{nope" else []
+    )
+    assert result.stored == 200
+    for k in range(4):
+        want = sorted((T0 - 60 * i, float(i)) for i in range(k, 200, 4))
+        assert stored(engine, f"n{k}") == want
+
+
+ODD_CSV_ROWS = [
+    (None, False),
+    ("{ts}, c1", True),  # short
+    ("{ts},c1,energy,,kWh,plant", True),  # no value
+    ("{ts},c1,energy,x,kWh,plant", True),  # text for a number
+    ("{ts},c1,energy,1.5,,", False),  # no unit, no site: the defaults
+]
+
+
+@pytest.mark.parametrize(("odd_row", "refused"), ODD_CSV_ROWS)
+def test_a_csv_body_is_stored_as_pandas_reads_it(
+    engine: Engine, odd_row: str | None, refused: bool
+) -> None:
+    """A CSV of many rows (spaces, a timestamp column, unit and site columns) stores what
+    pandas reads from it; a short row, an empty value or a text value is named by its index
+    and the other rows are stored the same."""
+    import io
+
+    import pandas as pd
+
+    post = make(engine)
+    lines = ["Timestamp , meter,metric,value,unit,site"]
+    lines += [
+        f"{T0 - 300 * (i // 3)}, c{i % 3} ,energy, {i % 11 + 0.25},kWh,plant" for i in range(300)
+    ]
+    if odd_row is not None:
+        lines.insert(120, odd_row.format(ts=T0 - 7))
+    result = post.post("\n".join(lines).encode(), "text/csv", "g")
+    assert [r.index for r in result.rejected] == ([119] if refused else [])
+    kept = lines[:120] + lines[121:] if refused else lines
+    frame = pd.read_csv(io.StringIO("\n".join(kept)))
+    frame.columns = [c.strip().lower() for c in frame.columns]
+    frame["meter"] = frame["meter"].str.strip()
+    for meter, rows in frame.groupby("meter"):
+        last = rows.drop_duplicates("timestamp", keep="last").sort_values("timestamp")
+        want = list(zip(last["timestamp"].tolist(), last["value"].tolist(), strict=True))
+        assert stored(engine, str(meter)) == want
 
 
 # ------------------------------------------------------------------ through the served API
@@ -189,5 +326,5 @@ def test_json_ndjson_and_csv_bodies_through_the_api(served: Served) -> None:
     assert all_bad.status_code == 422 and all_bad.json()["stored"] == 0
     assert unreadable.status_code == 400 and unreadable.json()["error"] == "BadBody"
     assert xml.status_code == 415
-    site = served.app.settings.site
+    site = served.app.require_site().name  # readings naming no site: the store's only one
     assert stored(served.app.engine, "gw-nd", site=site) == [(now - 1800, 1.25), (now - 900, 2.5)]

@@ -81,7 +81,7 @@ def test_strict_import_rejects_the_file_and_stores_nothing(tmp_path: Path) -> No
         tmp_path / "bad.csv",
         ["2025-03-01T00:00:00Z,line-a,energy,1,kWh", "2025-03-01T00:15:00Z,line-a,energy,x,kWh"],
     )
-    code, stdout, stderr = run("import-csv", str(csv), "--strict", ok=False)
+    code, stdout, stderr = run("import-csv", str(csv), "--site", "plant", "--strict", ok=False)
     assert code == 1
     assert "nothing stored" in stderr and "line 3" in stderr
     assert "Traceback" not in stdout + stderr
@@ -96,10 +96,22 @@ def test_import_of_a_missing_file_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_corrected_import_replaces_values_and_daily_totals_follow(tmp_path: Path) -> None:
     rows = [f"2025-03-01T{h:02d}:00:00Z,boiler,energy,10,kWh" for h in range(24)]
-    run_json("import-csv", str(write_long_csv(tmp_path / "a.csv", rows)), "--timezone", "UTC")
+    run_json(
+        "import-csv",
+        str(write_long_csv(tmp_path / "a.csv", rows)),
+        "--site",
+        "plant",
+        "--timezone",
+        "UTC",
+    )
     rows[5] = "2025-03-01T05:00:00Z,boiler,energy,34,kWh"
     report = run_json(
-        "import-csv", str(write_long_csv(tmp_path / "b.csv", rows)), "--timezone", "UTC"
+        "import-csv",
+        str(write_long_csv(tmp_path / "b.csv", rows)),
+        "--site",
+        "plant",
+        "--timezone",
+        "UTC",
     )
     assert report["stats"] == {"new": 0, "changed": 1, "unchanged": 23}
 
@@ -108,7 +120,7 @@ def test_corrected_import_replaces_values_and_daily_totals_follow(tmp_path: Path
 
     app_ = open_app()
     with app_.engine.connect() as conn:
-        site = catalog.get_site(conn, "demo-plant")
+        site = catalog.get_site(conn, "plant")
         meter = catalog.resolve_meter(conn, site.id, "boiler")
         sid = catalog.get_series(conn, meter.id, "energy").id
         raw = queries.readings(conn, sid, 0, 2**40)
@@ -128,7 +140,9 @@ def test_timezone_mismatch_with_an_existing_site_is_refused(tmp_path: Path) -> N
 
 def test_unknown_timezone_is_a_clear_error(tmp_path: Path) -> None:
     csv = write_long_csv(tmp_path / "a.csv", ["2025-03-01T00:00:00Z,line-a,energy,1,kWh"])
-    code, _, stderr = run("import-csv", str(csv), "--timezone", "Mars/Olympus", ok=False)
+    code, _, stderr = run(
+        "import-csv", str(csv), "--site", "s", "--timezone", "Mars/Olympus", ok=False
+    )
     assert code == 1 and "Mars/Olympus" in stderr
 
 
@@ -171,7 +185,7 @@ def test_excel_import(tmp_path: Path) -> None:
     )
     path = tmp_path / "export.xlsx"
     frame.to_excel(path, index=False)
-    report = run_json("import-csv", str(path), "--timezone", "Europe/Berlin")
+    report = run_json("import-csv", str(path), "--site", "plant", "--timezone", "Europe/Berlin")
     assert report["format"] == "wide" and report["stats"]["new"] == 16
     units = {s["meter"]: s["unit"] for s in report["series"]}
     assert units == {"line-a": "kWh", "line-b": "kWh"}
@@ -187,7 +201,9 @@ def test_tools_answer_on_imported_data(tmp_path: Path) -> None:
     rows = [
         f"2025-03-0{d}T{h:02d}:00:00Z,boiler,energy,{h + d},kWh" for d in (3, 4) for h in range(24)
     ]
-    run_json("import-csv", str(write_long_csv(tmp_path / "a.csv", rows)), "--timezone", "UTC")
+    # any site name: the tools find the store's only site without --site or EMS_SITE
+    csv = write_long_csv(tmp_path / "a.csv", rows)
+    run_json("import-csv", str(csv), "--site", "boiler house", "--timezone", "UTC")
     _, stdout, _ = run(
         "query-metric",
         "--meters",

@@ -89,7 +89,23 @@ def test_list_options_and_human_output() -> None:
     )
     assert {t["meter"] for t in data["totals"]} == {"chiller", "boiler"}
     code, stdout, _ = invoke("rank-meters", "--period", "last week", "--now", NOW)
-    assert code == 0 and "ranking" in stdout and "main-incomer" not in stdout.split("ranking")[1]
+    assert code == 0 and "ranking" in stdout
+    ranked = stdout.split("ranking")[1].split("unmetered")[0]
+    assert "line-a" in ranked and "main-incomer" not in ranked  # a parent is not its own child
+
+
+def test_a_true_by_default_flag_can_be_turned_off() -> None:
+    per_m2 = invoke_json("rank-sites", "--period", "last week")
+    totals = invoke_json("rank-sites", "--period", "last week", "--no-per-m2")
+    assert per_m2["per_m2"] is True and totals["per_m2"] is False
+    (site,) = {f["site"] for f in totals["sites"]}
+    electricity = next(r for r in totals["rankings"] if r["carrier"] == "electricity")
+    area = next(f["floor_area_m2"] for f in per_m2["sites"] if f["carrier"] == "electricity")
+    per_m2_value = next(r for r in per_m2["rankings"] if r["carrier"] == "electricity")
+    assert electricity["ranking"][0]["value"] == pytest.approx(
+        per_m2_value["ranking"][0]["value"] * area
+    )
+    assert site == "demo-plant"
 
 
 def test_bad_arguments_and_unknown_meters_are_one_clear_line() -> None:
@@ -162,8 +178,17 @@ def test_alert_rule_lifecycle_from_the_command_line() -> None:
     assert rule["name"] == "main-incomer demand > 700 kW"
     listed = invoke_json("list-alert-rules")
     assert [r["id"] for r in listed["rules"]] == [rule["id"]]
+    # A new rule watches from the moment it is made: history raises nothing, a back-test of
+    # the same rule shows what it would have raised.
     alerts = invoke_json("evaluate-alerts", "--since", "2025-07-07..2025-07-09")
-    assert alerts["alerts"] and all(a["peak_value"] > 700 for a in alerts["alerts"])
+    assert alerts["alerts"] == []
+    tested = invoke_json(
+        "backtest-alert-rule",
+        *("--meter", "main-incomer", "--target", "demand", "--condition", ">"),
+        *("--threshold", "700", "--unit", "kW", "--period", "2025-07-07..2025-07-09"),
+    )
+    assert tested["episodes"] and all(e["peak_value"] > 700 for e in tested["episodes"])
+    assert tested["stored"] is False
     code, _, stderr = invoke(
         "create-alert-rule",
         "--meter",

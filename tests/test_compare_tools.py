@@ -71,16 +71,23 @@ def test_compare_months(ctx: ToolContext, raw: pd.DataFrame) -> None:
         assert change.percent == pytest.approx(100 * (a - b) / b, rel=1e-9)
 
 
-def test_rank_excludes_totals_unless_asked(ctx: ToolContext, raw: pd.DataFrame) -> None:
+def test_rank_lists_the_sub_meters_with_their_share_of_the_parent(
+    ctx: ToolContext, raw: pd.DataFrame
+) -> None:
     ranked = rank_meters(ctx, {"period": "2025-10"})
     assert ranked.excluded_totals == ["main"]
     expected = sorted(
         ((m, month(raw, m, 10).sum()) for m in ("press", "oven", "hvac")), key=lambda x: -x[1]
     )
     assert [(r.meter, pytest.approx(r.value, rel=1e-12)) for r in ranked.ranking] == expected
-    assert sum(r.share_percent for r in ranked.ranking) == pytest.approx(100)
-    with_totals = rank_meters(ctx, {"period": "2025-10", "include_totals": True, "top": 1})
-    assert [r.meter for r in with_totals.ranking] == ["main"]
+    main = month(raw, "main", 10).sum()
+    (rest,) = ranked.unmetered
+    assert rest.unmetered == pytest.approx(main - sum(v for _, v in expected), rel=1e-9)
+    # in October every sub-meter was metered throughout: shares are of main's total
+    for r in ranked.ranking:
+        assert r.share_percent == pytest.approx(100 * r.value / main, rel=1e-9)
+    named = rank_meters(ctx, {"period": "2025-10", "meter": "main", "top": 1})
+    assert [r.meter for r in named.ranking] == [expected[0][0]]
 
 
 def test_weekday_weekend_and_shift_split(ctx: ToolContext, raw: pd.DataFrame) -> None:

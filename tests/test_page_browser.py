@@ -65,11 +65,14 @@ def serious(page: object) -> list[str]:
 
 def open_tab(page: object, name: str) -> None:
     tab = page.get_by_role("tab", name=name)  # type: ignore[attr-defined]
+    more = page.get_by_role("button", name="More tabs")  # type: ignore[attr-defined]
+    # Wait until the tab bar is drawn (a busy machine can take seconds) before choosing a way.
+    tab.or_(more).first.wait_for(timeout=60_000)
     if tab.count():
         tab.click()
         return
     # On a phone the last tabs wait behind the "More tabs" menu, as plain buttons.
-    page.get_by_role("button", name="More tabs").click()  # type: ignore[attr-defined]
+    more.click()
     page.locator(".overflow-dropdown button").filter(has_text=name).click()  # type: ignore[attr-defined]
 
 

@@ -6,8 +6,10 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from tools.periods import InvalidPeriod, resolve_period
+from tools.periods import InvalidPeriod, iso_times, resolve_period
 
 TZ = "Europe/Berlin"
 BERLIN = ZoneInfo(TZ)
@@ -69,3 +71,23 @@ def test_now_in_another_zone_is_converted_to_the_site() -> None:
 def test_bad_periods_say_what_is_wrong(text: str, reason: str) -> None:
     with pytest.raises(InvalidPeriod, match=reason):
         resolve_period(text, NOW, TZ)
+
+
+@given(
+    # Meter data's era: zones' older local mean times have offsets with seconds.
+    st.lists(st.integers(0, 4_102_444_800), max_size=50),
+    st.sampled_from(
+        [
+            "UTC",
+            "Europe/Berlin",
+            "Asia/Kolkata",
+            "America/St_Johns",
+            "America/Sao_Paulo",
+            "Australia/Lord_Howe",
+            "Pacific/Chatham",
+        ]
+    ),
+)
+def test_iso_times_are_pythons_own_isoformat(ts: list[int], tz: str) -> None:
+    zone = ZoneInfo(tz)
+    assert iso_times(ts, tz) == [datetime.fromtimestamp(t, zone).isoformat() for t in ts]

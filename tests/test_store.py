@@ -274,6 +274,9 @@ def test_utc_offsets_agree_with_datetime_for_few_and_many_instants(tz: str) -> N
     expected = [int(o.total_seconds()) if o is not None else 0 for o in offsets]
     assert rollups.utc_offsets(ts, tz).tolist() == expected  # pandas, past PER_INSTANT_MAX
     assert rollups.utc_offsets(ts[:100], tz).tolist() == expected[:100]  # one by one
+    repeated = np.concatenate([ts[:100][::-1], ts[:100], ts[50:150]])  # many series, one instant
+    want = [*expected[:100][::-1], *expected[:100], *expected[50:150]]
+    assert rollups.utc_offsets(repeated, tz).tolist() == want
 
 
 # ---------------------------------------------------------------- many series in one write

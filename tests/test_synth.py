@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import Engine, text
 
+from common.intervals import Interval
 from connectors.catalog_file import PlantSource, validate_plant
 from connectors.synth import PlantView, Traits, plant_faults, plant_traits, synthesize
 from connectors.synth_calendar import latitude
@@ -112,7 +113,12 @@ def rows(frame: pd.DataFrame, meter: str, metric: str) -> pd.DataFrame:
 def test_every_series_is_simulated_at_its_own_interval_in_local_time() -> None:
     plant = view(plant_data())
     frame = synthesize(plant, START, START + timedelta(days=7), seed=1).frame
-    declared = {(n, m): i for n, s in plant.meters.items() for m, _, i in s.series}
+    declared = {
+        (n, m): Interval.parse(i).seconds
+        for n, s in plant.meters.items()
+        for m, _, i in s.series
+        if i is not None
+    }
     assert set(zip(frame["meter"], frame["metric"], strict=True)) == set(declared)
     for (meter, metric), interval in declared.items():
         got = rows(frame, meter, metric)

@@ -13,8 +13,8 @@ raw 15-minute series and reported as their own kinds.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Literal
 
 import numpy as np
@@ -23,15 +23,19 @@ import pandas as pd
 from pydantic import Field
 
 from common.errors import InsufficientData
-from store import catalog, queries
-from tools import resolve
-from tools.base import ToolContext, ToolInput, ToolResult, tool
-from tools.calendar import closed_days, in_window
-from tools.coverage import find_gaps
+from store import bills, queries
+from tools import grain, resolve
+from tools.base import SiteInput, ToolContext, ToolResult, tool
+from tools.calendar import closed_days
+from tools.data_quality import quality_findings
+from tools.drivers import COOL_BASES, HEAT_BASES, degree_names, site_drivers
+from tools.grain import Grain
+from tools.periods import Period
 
 Array = npt.NDArray[np.float64]
 TRAINING_DAYS = 365  # as much of the past year as exists (at least MIN_TRAINING_DAYS)
 MIN_TRAINING_DAYS = 21
+COMPLETE = 88 / 96  # share of its readings a day needs to be scored
 TEMP_MARGIN = 1.5  # degrees beyond the training range where a model may not extrapolate
 THRESHOLD = 3.5  # robust z-score of a day's energy that flags it
 SHIFT_DAYS = 28  # a run of days this recent in the training with a level of its own ...
@@ -50,11 +54,7 @@ SPIKE_CEILING = 1.2  # ... and this multiple of the highest quarter-hour on thos
 SPIKE_MIN_KW = 25.0  # ... and at least this much extra power
 SPIKE_NEIGHBOURS = 1.2  # ... and this multiple of the hour either side of it
 PROFILE_DAYS = 10  # same-type days a quarter-hour is compared with
-STUCK_QUARTERS = 12  # identical non-zero readings for 3 hours where the meter usually varies
-STUCK_HISTORY_DAYS = 7  # days of readings before a run that say whether its hours usually vary
 T_MIN = 3.0  # |t| a driver slope needs to stay in the daily model
-HEAT_BASES = (10.0, 12.0, 14.0, 16.0, 18.0)  # balance points tried, degC
-COOL_BASES = (12.0, 14.0, 16.0, 18.0, 20.0, 22.0)
 MIN_KIND_DAYS = 2  # training days a kind of day needs for a level of its own
 MIN_SLOPE_DAYS = 10  # ... and for a slope of its own on a driver
 SEASON_DAYS = 180  # training span that can tell a length-of-day effect from a trend
@@ -63,7 +63,7 @@ EXTRA = "extra shift"  # production on a day the shift plan has off
 Severity = Literal["info", "warning", "critical"]
 
 
-class AnomalyInput(ToolInput):
+class AnomalyInput(SiteInput):
     meters: list[str] = Field(
         default_factory=list, description="Meter names or aliases; empty for every energy meter."
     )
@@ -153,52 +153,15 @@ def day_kinds(
     return kinds
 
 
-def _production(ctx: ToolContext, ids: list[int], lo: int, hi: int) -> pd.Series:
-    if not ids:
-        return pd.Series(dtype=float)
+def _daily(
+    ctx: ToolContext, target: resolve.Target, lo: int, hi: int, drivers: pd.DataFrame, g: Grain
+) -> Daily:
+    """Complete days only (by the meter's own interval): a day with missing readings is a
+    data problem, not a drop."""
     with ctx.engine.connect() as conn:
-        frame = queries.rollups(conn, ids, 86400, lo, hi, tz=ctx.site.timezone)
-    return frame.groupby("bucket")["sum"].sum()
-
-
-def _weather(ctx: ToolContext, ids: list[int], lo: int, hi: int) -> pd.DataFrame:
-    """Per local day: mean temperature, and degrees below each heating base and above each
-    cooling base hour by hour (a mild day can still need cooling in the afternoon), summed
-    apart for the hours inside the shift plan ("heat15") and outside it ("heat15~"): a
-    building is heated and cooled harder while it is in use."""
-    columns = ["temperature"] + [f"{d}{s}" for d in _degree_names() for s in ("", "~")]
-    if not ids:
-        return pd.DataFrame(columns=columns, dtype=float)
-    with ctx.engine.connect() as conn:
-        frame = queries.rollups(conn, ids[:1], 3600, lo, hi, tz=ctx.site.timezone)
-    t = (frame["sum"] / frame["n"]).to_numpy(float)
-    local = pd.DatetimeIndex(pd.to_datetime(frame["bucket"], unit="s", utc=True))
-    local = local.tz_convert(ctx.site.timezone)
-    hour, weekday = np.asarray(local.hour, dtype=float), np.asarray(local.day_of_week)
-    in_use = np.zeros(len(t), dtype=bool)
-    for _, weekdays, start, end in ctx.config.shifts:
-        in_use |= in_window(weekday, hour, weekdays, start, end)
-    table = {"temperature": t}
-    for b in HEAT_BASES:
-        table |= {f"heat{b:g}": np.clip(b - t, 0, None) * in_use}
-        table |= {f"heat{b:g}~": np.clip(b - t, 0, None) * ~in_use}
-    for b in COOL_BASES:
-        table |= {f"cool{b:g}": np.clip(t - b, 0, None) * in_use}
-        table |= {f"cool{b:g}~": np.clip(t - b, 0, None) * ~in_use}
-    day = local.normalize().as_unit("s").asi8
-    daily: pd.DataFrame = pd.DataFrame(table, index=day).groupby(level=0).mean()
-    return daily[columns]
-
-
-def _degree_names() -> list[str]:
-    return [f"heat{b:g}" for b in HEAT_BASES] + [f"cool{b:g}" for b in COOL_BASES]
-
-
-def _daily(ctx: ToolContext, series_id: int, lo: int, hi: int, drivers: pd.DataFrame) -> Daily:
-    """Complete days only: a day with missing quarter-hours is a data problem, not a drop."""
-    with ctx.engine.connect() as conn:
-        frame = queries.rollups(conn, [series_id], 86400, lo, hi, tz=ctx.site.timezone)
-    frame = frame[frame["n"] >= 88].set_index("bucket")
+        frame = queries.rollups(conn, [target.series.id], 86400, lo, hi, tz=ctx.site.timezone)
+    frame = resolve.scaled_frame(frame, [target])  # gas read in m3: in kWh
+    frame = frame[frame["n"] >= COMPLETE * _per_day(g, frame["bucket"])].set_index("bucket")
     table = drivers.reindex(frame.index)
     weather = [c for c in table.columns if c != "production"]
     table[weather] = table[weather].interpolate(limit_direction="both")
@@ -209,13 +172,23 @@ def _daily(ctx: ToolContext, series_id: int, lo: int, hi: int, drivers: pd.DataF
     table["production"] = table["production"].fillna(0.0)
     # A holiday or shutdown has no hours in use, whatever the weekday's shift plan says.
     off = kinds == OFF
-    for name in _degree_names():
+    for name in degree_names():
         table.loc[off, f"{name}~"] += table.loc[off, name]
         table.loc[off, name] = 0.0
     doy = pd.DatetimeIndex(pd.to_datetime(starts, unit="s", utc=True)).day_of_year.to_numpy()
     # Length of day follows the solstices; its sign (hemisphere) is left to the fit.
     table["daylight"] = np.cos(2 * np.pi * (doy - 172) / 365.25)
     return Daily(starts, frame["sum"].to_numpy(float), kinds, table)
+
+
+def _per_day(g: Grain, starts: pd.Series) -> npt.NDArray[np.float64]:
+    """Readings each local day should hold at the meter's interval (1 for daily readings)."""
+    days = starts.to_numpy(np.int64)
+    if not len(days):
+        return np.zeros(0)
+    ends = np.array([_next_midnight(int(d), g.tz) for d in days], dtype=np.int64)
+    step = g.history.seconds_at(days)
+    return np.where(step >= 86400, 1.0, (ends - days) / step)
 
 
 def _design(d: Daily, fit_kinds: tuple[str, ...], fallback: str, columns: tuple[str, ...]) -> Array:
@@ -519,10 +492,18 @@ def _event(
 
 
 def spike_events(
-    meter: str, frame: pd.DataFrame, tz: str, test_lo: int, price: float, kinds: pd.Series
+    meter: str,
+    frame: pd.DataFrame,
+    tz: str,
+    test_lo: int,
+    price: float,
+    kinds: pd.Series,
+    step: int = 900,
 ) -> list[Event]:
-    """Quarter-hours far above the same quarter-hour on recent days of the same kind (`kinds`:
-    kind of day by local date, see day_kinds)."""
+    """Readings far above the same time of day on recent days of the same kind (`kinds`:
+    kind of day by local date, see day_kinds), in readings `step` seconds apart (15 minutes,
+    or the meter's own coarser interval)."""
+    per_hour = 3600 / step
     if frame.empty:
         return []
     local = pd.DatetimeIndex(pd.to_datetime(frame["bucket"], unit="s", utc=True)).tz_convert(tz)
@@ -552,11 +533,11 @@ def spike_events(
             z = (values[r] - median) / scale
             # A demand spike also tops everything the meter drew on those days.
             ceiling = SPIKE_CEILING * np.nanmax(history)
-            material = (values[r] - median) * 4 >= SPIKE_MIN_KW
+            material = (values[r] - median) * per_hour >= SPIKE_MIN_KW
             hot = (z >= SPIKE) & (values[r] >= SPIKE_RATIO * median) & (values[r] >= ceiling)
             hot &= material
             for a, b in _runs(np.nan_to_num(hot, nan=0).astype(bool), max_gap=2):
-                if b - a > 12 or not _stands_out(values[r], a, b):
+                if b - a > 3 * per_hour or not _stands_out(values[r], a, b, step):
                     continue  # hours long, or a raised stretch: a sustained change, not a spike
                 day = table["day"].to_numpy() == days[int(r)]
                 slot_ts = dict(zip(table["slot"].to_numpy()[day], starts[day], strict=False))
@@ -571,7 +552,7 @@ def spike_events(
                         "demand_spike",
                         "consumption",
                         int(t0),
-                        int(t1) + 900,
+                        int(t1) + step,
                         tz,
                         "critical",
                         float(np.nanmax(z[a:b])),
@@ -584,15 +565,16 @@ def spike_events(
     return sorted(events, key=lambda e: e.start)
 
 
-def _stands_out(day: Array, a: int, b: int) -> bool:
-    """A spike stands above the hour either side of it, not just above other days (a cold
-    morning raises the whole stretch)."""
-    around = np.r_[day[max(0, a - 4) : a], day[b : b + 4]]
+def _stands_out(day: Array, a: int, b: int, step: int = 900) -> bool:
+    """A spike stands above the hour either side of it (the reading either side of coarser
+    ones), not just above other days (a cold morning raises the whole stretch)."""
+    near_n = max(1, 3600 // step)
+    around = np.r_[day[max(0, a - near_n) : a], day[b : b + near_n]]
     around = around[~np.isnan(around)]
     if not len(around):
         return True
     peak, near = float(np.nanmax(day[a:b])), float(around.max())
-    return peak >= SPIKE_NEIGHBOURS * near and (peak - near) * 4 >= SPIKE_MIN_KW
+    return peak >= SPIKE_NEIGHBOURS * near and (peak - near) * 3600 / step >= SPIKE_MIN_KW
 
 
 def _merge(
@@ -607,72 +589,17 @@ def _merge(
     return merged
 
 
-def quality_events(meter: str, frame: pd.DataFrame, lo: int, end: int, tz: str) -> list[Event]:
-    """Gaps of an hour or more, stuck readings and negative readings in the 15-minute data
-    from `lo` to `end`; readings before `lo` in `frame` only say how the meter usually reads."""
-    events: list[Event] = []
-
-    def add(kind: str, a: int, b: int, severity: Severity) -> None:
-        events.append(
-            _event(meter, kind, "data_quality", a, b, tz, severity, 0.0, None, None, 0.0, None)
-        )
-
-    recent = frame[frame["bucket"] >= lo]
-    buckets = recent["bucket"].to_numpy(np.int64)
-    for a, b in find_gaps(buckets, lo, end, 900):
-        if b - a >= 3600:
-            add("meter_outage", a, b, "warning" if b - a < 86400 else "critical")
-    values = recent["sum"].to_numpy(float)
-    same = np.r_[False, (np.diff(values) == 0) & (values[1:] != 0) & (np.diff(buckets) == 900)]
-    varying = _usually_varies(frame, tz)
-    for a, b in _runs(same):
-        run = buckets[a - 1 : b]
-        if len(run) >= STUCK_QUARTERS and varying(run, int(run[0])) >= STUCK_QUARTERS:
-            add("stuck_meter", int(run[0]), int(run[-1]) + 900, "warning")
-    for a, b in _runs(values < 0):
-        add("negative_values", int(buckets[a]), int(buckets[b - 1]) + 900, "warning")
-    return events
-
-
-def _usually_varies(frame: pd.DataFrame, tz: str) -> Callable[[npt.NDArray[np.int64], int], int]:
-    """A counter of the quarter-hours of a run at times of day when the meter's reading
-    usually changes from one quarter-hour to the next (on most of the days before the run).
-
-    A stuck register repeats itself where the load would move; a meter that reads the same
-    (nothing running at night, a constant load) is not stuck. Without a week of readings
-    before the run every quarter-hour counts."""
-    buckets = frame["bucket"].to_numpy(np.int64)
-    values = frame["sum"].to_numpy(float)
-    local = pd.DatetimeIndex(pd.to_datetime(buckets, unit="s", utc=True)).tz_convert(tz)
-    slots = np.asarray(local.hour * 4 + local.minute // 15, dtype=np.int64)
-    moved = np.r_[False, (np.diff(values) != 0) & (np.diff(buckets) == 900)]
-    known = np.r_[False, np.diff(buckets) == 900]
-
-    def count(run: npt.NDArray[np.int64], before: int) -> int:
-        past = known & (buckets < before)
-        if past.sum() < STUCK_HISTORY_DAYS * 96:
-            return len(run)
-        share = np.bincount(slots[past & moved], minlength=96) / np.maximum(
-            np.bincount(slots[past], minlength=96), 1
-        )
-        run_local = pd.DatetimeIndex(pd.to_datetime(run, unit="s", utc=True)).tz_convert(tz)
-        run_slots = np.asarray(run_local.hour * 4 + run_local.minute // 15, dtype=np.int64)
-        return int((share[run_slots] > 0.5).sum())
-
-    return count
-
-
-def _drivers(ctx: ToolContext, lo: int, hi: int) -> pd.DataFrame:
-    """Daily drivers of the site: weather (temperature, degree columns) and production."""
-    with ctx.engine.connect() as conn:
-        pairs = catalog.list_series(conn, ctx.site.id)
-    temps = [s.id for _, s in pairs if s.metric == "outdoor_temperature"]
-    made = [s.id for _, s in pairs if s.metric == "production"]
-    table = _weather(ctx, temps, lo, hi)
-    production = _production(ctx, made, lo, hi)
-    table = table.reindex(table.index.union(production.index))
-    table["production"] = production.reindex(table.index)
-    return pd.DataFrame(table)
+def quality_events(
+    meter: str, frame: pd.DataFrame, lo: int, end: int, tz: str, g: Grain | None = None
+) -> list[Event]:
+    """Gaps, stuck readings and negative readings from `lo` to `end`, at the meter's own
+    interval (tools.data_quality); readings before `lo` only say how the meter usually reads."""
+    step = g.coarsest.demand_seconds if g is not None else 900
+    billing = g is not None and g.billing
+    return [
+        _event(meter, kind, "data_quality", a, b, tz, severity, 0.0, None, None, 0.0, None)
+        for kind, a, b, severity in quality_findings(frame, lo, end, tz, step, stuck=not billing)
+    ]
 
 
 def _kinds_by_date(ctx: ToolContext, quarters: pd.DataFrame, drivers: pd.DataFrame) -> pd.Series:
@@ -718,6 +645,81 @@ def _daily_events(
     return consumption_events(meter, test, expected, z, iso, tz, price), caveats
 
 
+_BILLS = (
+    "{meter} is read from bills, spread evenly over their days: its days are not scored "
+    "(compare its bills with a baseline instead); only missing bills are reported"
+)
+_NO_SPIKES = "{meter} has {grain} readings: demand spikes need readings within the day"
+
+
+@dataclass(frozen=True)
+class _Scan:
+    """What every meter's check shares: the period, the training span, the site's drivers,
+    each series' first reading and the electricity price."""
+
+    period: Period
+    end: int
+    train_lo: int
+    drivers: pd.DataFrame
+    first: dict[int, int | None]
+    price: float
+    quality: bool
+
+
+def _check_meter(
+    ctx: ToolContext, target: resolve.Target, scan: _Scan
+) -> tuple[list[Event], list[str]]:
+    """One meter's events and caveats, at the grain its readings support."""
+    tz, meter, sid = ctx.site.timezone, target.meter.name, target.series.id
+    price = ctx.config.gas_price_per_kwh if target.meter.kind == "gas" else scan.price
+    seen = grain.grains(ctx, [sid], scan.train_lo, scan.end)[sid]
+    g = grain.Grain(seen.history, scan.period.start_ts, scan.end, tz)
+    events: list[Event] = []
+    caveats: list[str] = []
+    if g.billing:
+        caveats.append(_BILLS.format(meter=meter))
+    else:
+        train = _daily(ctx, target, scan.train_lo, scan.period.start_ts, scan.drivers, seen)
+        test = _daily(ctx, target, scan.period.start_ts, scan.end, scan.drivers, seen)
+        events, caveats = _daily_events(meter, train, test, tz, price)
+    with ctx.engine.connect() as conn:
+        lo = scan.period.start_ts - 21 * 86400
+        quarters = queries.rollups(conn, [sid], 900, lo, scan.end, tz=tz)
+    quarters = resolve.scaled_frame(quarters, [target])  # gas read in m3: in kWh
+    if g.within_day:
+        kinds = _kinds_by_date(ctx, quarters, scan.drivers)
+        step = g.coarsest.demand_seconds
+        events += spike_events(meter, quarters, tz, scan.period.start_ts, price, kinds, step)
+    elif not g.billing:
+        caveats.append(_NO_SPIKES.format(meter=meter, grain=g.describe()))
+    if scan.quality:
+        lo = max(scan.period.start_ts, scan.first.get(sid) or scan.period.start_ts)
+        if lo > scan.period.start_ts:
+            caveats.append(
+                f"{meter}: no readings before {_iso(lo, tz)}; the time before is not counted "
+                "as an outage"
+            )
+        end, waiting = _bill_not_due(ctx, target, scan.end) if g.billing else (scan.end, None)
+        caveats += [waiting] if waiting else []
+        events += quality_events(meter, quarters, lo, end, tz, g)
+    return events, caveats
+
+
+def _bill_not_due(ctx: ToolContext, target: resolve.Target, end: int) -> tuple[int, str | None]:
+    """Where a billed meter's next bill is not due yet, the days since its last bill are
+    not missing: the check stops at its last billed day, and says so."""
+    due = grain.next_bill_due(ctx, target.series.id)
+    if due is None or due[0] <= end:
+        return end, None
+    _, last, longest = due
+    stop = bills.midnight(last.end, ctx.site.timezone)
+    return min(end, stop), (
+        f"{target.meter.name}: its next bill is not due before {last.end + timedelta(longest)} "
+        f"(its last bill ends {last.end_inclusive}, its longest bill ran {longest} days); the "
+        "days since are not counted as missing"
+    )
+
+
 @tool(AnomalyInput)
 def detect_anomalies(ctx: ToolContext, args: AnomalyInput) -> AnomalyResult:
     """Find unusual consumption and data problems per meter over a period, as a short list of
@@ -728,38 +730,26 @@ def detect_anomalies(ctx: ToolContext, args: AnomalyInput) -> AnomalyResult:
     unusual last week", "why is the bill high"."""
     period = resolve.period(ctx, args.period)
     found = resolve.targets(ctx, args.meters, "energy")
-    tz = ctx.site.timezone
     end = min(period.end_ts, int(ctx.now.timestamp()) // 900 * 900)
     train_lo = period.start_ts - TRAINING_DAYS * 86400
-    drivers = _drivers(ctx, train_lo, end)
     with ctx.engine.connect() as conn:
         stats = queries.series_stats(conn, [t.series.id for t in found])
-    # A meter's data begins with its first reading: no outage before it was connected.
-    first = {sid: st.first_ts for sid, st in stats.items()}
-    price = ctx.config.tariffs["electricity"].default_price
+    scan = _Scan(
+        period,
+        end,
+        train_lo,
+        site_drivers(ctx, train_lo, end),
+        # A meter's data begins with its first reading: no outage before it was connected.
+        {sid: st.first_ts for sid, st in stats.items()},
+        ctx.config.tariffs["electricity"].default_price,
+        args.include_data_quality,
+    )
     events: list[Event] = []
     caveats: list[str] = []
     for target in found:
-        meter_price = ctx.config.gas_price_per_kwh if target.meter.kind == "gas" else price
-        train = _daily(ctx, target.series.id, train_lo, period.start_ts, drivers)
-        test = _daily(ctx, target.series.id, period.start_ts, end, drivers)
-        found_here, notes = _daily_events(target.meter.name, train, test, tz, meter_price)
+        found_here, notes = _check_meter(ctx, target, scan)
         events += found_here
         caveats += notes
-        with ctx.engine.connect() as conn:
-            quarters = queries.rollups(
-                conn, [target.series.id], 900, period.start_ts - 21 * 86400, end, tz=tz
-            )
-        kinds = _kinds_by_date(ctx, quarters, drivers)
-        events += spike_events(target.meter.name, quarters, tz, period.start_ts, meter_price, kinds)
-        if args.include_data_quality:
-            lo = max(period.start_ts, first.get(target.series.id) or period.start_ts)
-            if lo > period.start_ts:
-                caveats.append(
-                    f"{target.meter.name}: no readings before {_iso(lo, tz)}; the time before "
-                    "is not counted as an outage"
-                )
-            events += quality_events(target.meter.name, quarters, lo, end, tz)
     if not found:
         raise InsufficientData("no energy meters to check")
     events = _drop_explained(events)
@@ -773,10 +763,10 @@ def detect_anomalies(ctx: ToolContext, args: AnomalyInput) -> AnomalyResult:
             "holidays and production; heating/cooling degree-hours in and out of shift hours; "
             f"length of day; production) trained on up to {TRAINING_DAYS} days before, past "
             f"faults left out, flagged at robust z >= {THRESHOLD:g} or a sustained week; "
-            "Isolation Forest score as a second opinion; demand spikes where a quarter-hour is "
+            "Isolation Forest score as a second opinion; demand spikes where a reading is "
             f"z >= {SPIKE:g} and {SPIKE_RATIO:g}x its usual level on recent days of the same "
             "kind and stands above the hour around it; gaps, stuck readings (where the meter "
-            "usually varies) and negative readings from 15-minute data"
+            "usually varies) and negative readings at each meter's own interval"
         ),
         caveats=caveats,
     )

@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
+
+from common.timeutil import zone
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -217,21 +219,99 @@ class KnowledgeBase(Protocol):
     def sources(self) -> Sequence[SourceLike]: ...
 
 
-@dataclass(frozen=True)
+class SiteContexts(Protocol):
+    """Makes the context of another site for the same person, role and moment (the
+    composition root's, which knows the installation's economics)."""
+
+    def __call__(self, site: SiteRef, ctx: ToolContext) -> ToolContext: ...
+
+
+@dataclass(frozen=True, init=False)
 class ToolContext:
-    """Everything a tool may depend on, passed in explicitly (never module globals)."""
+    """Everything a tool may depend on, passed in explicitly (never module globals).
+
+    A turn may have no site: the store holds none yet, or several and none was chosen. Tools
+    that need no site (knowledge, the portfolio across sites) work all the same; reading
+    `ctx.site` raises NoSite or SiteNotChosen, whose message says how to load data or how to
+    choose, so every tool that needs a site refuses clearly without checking for it."""
 
     engine: Engine
-    site: SiteRef
+    site_or_none: SiteRef | None
     now: datetime
-    config: AnalyticsConfig = field(default_factory=AnalyticsConfig)
-    user: str = "cli"
-    role: str = "operator"
-    knowledge: KnowledgeBase | None = None
+    config: AnalyticsConfig
+    user: str
+    role: str
+    knowledge: KnowledgeBase | None
+    sites: SiteContexts | None
+
+    def __init__(
+        self,
+        engine: Engine,
+        site: SiteRef | None = None,
+        now: datetime | None = None,
+        config: AnalyticsConfig | None = None,
+        user: str = "cli",
+        role: str = "operator",
+        knowledge: KnowledgeBase | None = None,
+        sites: SiteContexts | None = None,
+        *,
+        site_or_none: SiteRef | None = None,  # the field's own name: dataclasses.replace uses it
+    ) -> None:
+        if now is None:
+            raise TypeError("ToolContext needs `now`")
+        site = site if site is not None else site_or_none
+        values = {
+            "engine": engine,
+            "site_or_none": site,
+            "now": now,
+            "config": config or AnalyticsConfig(),
+            "user": user,
+            "role": role,
+            "knowledge": knowledge,
+            "sites": sites,
+        }
+        for name, value in values.items():
+            object.__setattr__(self, name, value)
+
+    @property
+    def site(self) -> SiteRef:
+        """The turn's site; NoSite or SiteNotChosen (saying what to do) when there is none."""
+        if self.site_or_none is None:
+            from store.sites import missing_site
+
+            with self.engine.connect() as conn:
+                raise missing_site(conn)
+        return self.site_or_none
+
+    def for_site(self, site: SiteRef) -> ToolContext:
+        """This context at another site: its zone, its economics; the same person and moment."""
+        if self.site_or_none is not None and self.site_or_none.id == site.id:
+            return self
+        if self.sites is not None:
+            return self.sites(site, self)
+        from store.profile import get_profile
+        from tools.economics import Installation, site_config
+
+        now = self.now.astimezone(zone(site.timezone))
+        with self.engine.connect() as conn:
+            config = site_config(get_profile(conn, site.id), Installation(), now.date())
+        return ToolContext(
+            self.engine, site, now, config, self.user, self.role, self.knowledge, self.sites
+        )
 
 
 class ToolInput(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+class SiteInput(ToolInput):
+    """Input of a tool that answers about one site; `site` names another than the turn's."""
+
+    site: str | None = Field(
+        default=None,
+        description="Site name or alias, only when the question is about another site than "
+        "the current one (the store may hold several); empty for the current site.",
+    )
 
 
 class ToolResult(BaseModel):
@@ -262,6 +342,12 @@ class Tool(Generic[In, Out]):
         parsed = (
             args if isinstance(args, self.input_model) else self.input_model.model_validate(args)
         )
+        if isinstance(parsed, SiteInput) and parsed.site and parsed.site.strip():
+            # A question about another site runs in that site's context (zone, economics).
+            from store.sites import find_site
+
+            with ctx.engine.connect() as conn:
+                ctx = ctx.for_site(find_site(conn, parsed.site))
         return self.fn(ctx, parsed)
 
 

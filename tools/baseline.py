@@ -3,7 +3,7 @@ as a new version, and compare a reporting period with what the baseline expects.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -11,17 +11,21 @@ from pydantic import Field
 from sqlalchemy import func, insert, select
 
 from common.errors import InsufficientData
-from store import catalog, queries
+from store import catalog, intervals, queries
 from store.catalog import MeterRef
+from store.rollups import day_range
 from store.schema import BaselineModel, EventLabel
-from tools import resolve
-from tools.base import ToolContext, ToolInput, ToolResult, tool
+from tools import baseline_caltrack, resolve
+from tools import grain as tool_grain
+from tools.base import SiteInput, ToolContext, ToolResult, tool
+from tools.caltrack_savings import CaltrackSavings
 from tools.mv import ASHRAE_LIMITS, Fit, fit_model, savings
 from tools.periods import Period
 
 Driver = Literal["temperature", "production", "workday"]
 ModelType = Literal["auto", "mlr", "3p_heating", "3p_cooling", "4p", "5p"]
-COMPLETE = 0.9  # a day counts when at least 90 % of its quarter-hours were metered
+Method = Literal["auto", "caltrack_daily", "caltrack_billing", "regression"]
+COMPLETE = 0.9  # a day (hour) counts when at least 90 % of its readings were metered
 GRAIN_SECONDS = {"day": 86400, "hour": 3600}
 
 
@@ -29,7 +33,7 @@ def _default_drivers() -> list[Driver]:
     return ["temperature", "production"]
 
 
-class BaselineInput(ToolInput):
+class BaselineInput(SiteInput):
     meter: str = Field(description="Meter name or alias whose energy to model.")
     baseline: str = Field(
         description="Baseline period (ideally 12 months), e.g. '2025' or '2025-01..2025-12-31'."
@@ -53,6 +57,19 @@ class BaselineInput(ToolInput):
         default="auto",
         description="'auto' (best of the forms below), 'mlr' (linear on drivers), "
         "'3p_heating', '3p_cooling', '4p', '5p' (change-point models on temperature).",
+    )
+    method: Method = Field(
+        default="auto",
+        description="'regression' (the drivers above, daily or hourly), 'caltrack_daily' or "
+        "'caltrack_billing' (the CalTRACK 2.0 daily and billing methods: degree days with "
+        "fitted balance points, the methods' data rules); 'auto' takes CalTRACK billing for "
+        "bills, CalTRACK daily for daily readings (regression where the site records "
+        "production and it is a driver) and regression for readings within the day.",
+    )
+    accept_disqualified: bool = Field(
+        default=False,
+        description="Fit a CalTRACK baseline even where its data rules disqualify the data "
+        "(too short, too many missing days); only when the user says so after being told.",
     )
 
 
@@ -82,6 +99,24 @@ class Deviation(ToolResult):
     points: list[DayPoint]
 
 
+class IssueOut(ToolResult):
+    code: str
+    section: str = Field(description="the CalTRACK 2.0 section of the rule")
+    description: str
+    disqualifying: bool
+
+
+class CaltrackOut(ToolResult):
+    model_type: str = Field(description="intercept_only, hdd_only, cdd_only or hdd_cdd")
+    heating_balance_point: float | None
+    cooling_balance_point: float | None
+    cv_rmse_caltrack: float = Field(description="CalTRACK's CV(RMSE), a fraction of 1")
+    autocorrelation: float
+    periods: int = Field(description="days or billing periods in the fit")
+    days: int
+    accepted_disqualified: bool
+
+
 class BaselineResult(ToolResult):
     meter: str
     version: int
@@ -102,6 +137,11 @@ class BaselineResult(ToolResult):
     caveats: list[str]
     deviation: Deviation | None
     unit: str = Field(default="kWh/day", description="unit of the modelled energy per step")
+    method: str = Field(default="regression", description="regression, caltrack_daily, ...")
+    issues: list[IssueOut] = Field(
+        default_factory=list, description="the CalTRACK data rules' findings, as data"
+    )
+    caltrack: CaltrackOut | None = None
 
 
 def _per_step(
@@ -117,16 +157,36 @@ def _per_step(
     return grouped["sum"] / grouped["n"] if stat == "avg" else grouped["sum"]
 
 
-def _quarters_per_day(index: pd.Index, tz: str) -> np.ndarray:
-    """92, 96 or 100: local days are 23 to 25 hours long around DST changes."""
-    local = pd.DatetimeIndex(
-        pd.to_datetime(index.to_numpy(np.int64), unit="s", utc=True)
-    ).tz_convert(tz)
-    following = (local.tz_localize(None) + pd.Timedelta(days=1)).tz_localize(
-        tz, ambiguous="NaT", nonexistent="shift_forward"
-    )
-    seconds = np.asarray((following - local).total_seconds(), dtype=np.float64)
-    return np.nan_to_num(seconds, nan=86400.0) / 900
+def _expected_readings(
+    ctx: ToolContext, series_id: int, index: pd.Index, grain: str, period: Period
+) -> np.ndarray:
+    """Readings each local day (or hour) should hold at the meter's own interval: 96 for a
+    quarter-hour meter's day (92 or 100 around DST), 24 for an hourly one's, 1 for daily."""
+    tz = ctx.site.timezone
+    starts = index.to_numpy(np.int64)
+    with ctx.engine.connect() as conn:
+        history = intervals.histories(conn, [series_id], tz, period.end_ts)[series_id]
+    step = history.seconds_at(starts).astype(np.float64)
+    if grain == "hour":
+        return np.maximum(3600 / step, 1.0)
+    ends = np.array([day_range(int(t), int(t), tz)[1] for t in starts], dtype=np.float64)
+    return np.where(step >= 86400, 1.0, (ends - starts) / step)
+
+
+def _regression_fits(ctx: ToolContext, target: resolve.Target, period: Period, grain: str) -> None:
+    """Refuse data a regression at this grain cannot use, naming what can."""
+    g = tool_grain.grains(ctx, [target.series.id], period.start_ts, period.end_ts)
+    seen = g[target.series.id]
+    if seen.billing:
+        raise InsufficientData(
+            f"{target.meter.name} is read from bills, spread evenly over their days: a "
+            "regression on those days would fit the spreading; use method caltrack_billing"
+        )
+    if grain == "hour" and seen.coarsest.seconds > 3600:
+        raise InsufficientData(
+            f"{target.meter.name} has {seen.describe()} readings: an hourly baseline needs "
+            "hourly or finer readings; fit a daily one (grain day)"
+        )
 
 
 def model_frame(
@@ -136,15 +196,17 @@ def model_frame(
     frames also carry hour-of-day by workday indicators, the shape of a working day."""
     step = GRAIN_SECONDS[grain]
     target = resolve.targets(ctx, [meter], "energy")[0]
+    _regression_fits(ctx, target, period, grain)
     with ctx.engine.connect() as conn:
         days = queries.rollups(
             conn, [target.series.id], step, period.start_ts, period.end_ts, tz=ctx.site.timezone
         )
         pairs = catalog.list_series(conn, ctx.site.id)
+    days = resolve.scaled_frame(days, [target])  # gas read in m3: in kWh
     frame = pd.DataFrame(
         {"energy": days.set_index("bucket")["sum"], "n": days.set_index("bucket")["n"]}
     )
-    expected = _quarters_per_day(frame.index, ctx.site.timezone) if grain == "day" else 4
+    expected = _expected_readings(ctx, target.series.id, frame.index, grain, period)
     frame = frame[frame["n"] >= COMPLETE * expected]
     if "temperature" in drivers:
         temps = [s.id for _, s in pairs if s.metric == "outdoor_temperature"]
@@ -213,7 +275,19 @@ def _excluded_days(ctx: ToolContext, meter_id: int, index: pd.Index, step: int) 
     return index[drop]
 
 
-def _store(ctx: ToolContext, meter_id: int, fit: Fit, period: Period, drivers: list[str]) -> int:
+Extra = tuple[dict[str, Any], dict[str, Any]]
+
+
+def _store(
+    ctx: ToolContext,
+    meter_id: int,
+    fit: Fit,
+    period: Period,
+    drivers: list[str],
+    extra: Extra = ({}, {}),
+) -> int:
+    """Store a fit as the meter's next model version; `extra` adds a method's own parameters
+    and metrics (CalTRACK's model type, balance points, CV(RMSE), issues)."""
     with ctx.engine.begin() as conn:
         latest = conn.execute(
             select(func.max(BaselineModel.version)).where(
@@ -235,6 +309,7 @@ def _store(ctx: ToolContext, meter_id: int, fit: Fit, period: Period, drivers: l
                     "terms": fit.terms,
                     "coefficients": {c.name: c.value for c in fit.coefficients},
                     "balance_points": fit.balance_points,
+                    **extra[0],
                 },
                 metrics={
                     "n": fit.n,
@@ -244,6 +319,7 @@ def _store(ctx: ToolContext, meter_id: int, fit: Fit, period: Period, drivers: l
                     "nmbe": fit.nmbe,
                     "rmse": fit.rmse,
                     "autocorrelation": fit.autocorrelation,
+                    **extra[1],
                 },
             )
         )
@@ -298,7 +374,11 @@ def energy_baseline(ctx: ToolContext, args: BaselineInput) -> BaselineResult:
     uncertainty. Use it for "is this meter above its baseline this month", "how much did we
     save since the retrofit"."""
     period = resolve.period(ctx, args.baseline)
-    meter = resolve.meter(ctx, args.meter)
+    target = resolve.targets(ctx, [args.meter], "energy")[0]
+    method, why = _method(ctx, args, target, period)
+    if method != "regression":
+        return _caltrack(ctx, args, target, period, method, why)
+    meter = target.meter
     drivers: list[str] = [str(d) for d in dict.fromkeys(args.drivers)]
     frame = model_frame(ctx, meter.name, drivers, period, args.grain)
     excluded = _excluded_days(ctx, meter.id, frame.index, GRAIN_SECONDS[args.grain])
@@ -332,4 +412,131 @@ def energy_baseline(ctx: ToolContext, args: BaselineInput) -> BaselineResult:
         caveats=[*fit.caveats, *_driver_caveats(ctx, meter, drivers)],
         deviation=_deviation(ctx, args, fit, drivers) if args.reporting else None,
         unit=f"kWh/{args.grain}",
+    )
+
+
+# ------------------------------------------------------------------ CalTRACK
+
+
+def _method(
+    ctx: ToolContext, args: BaselineInput, target: resolve.Target, period: Period
+) -> tuple[str, list[str]]:
+    """The method to fit, and why where `auto` chose it from the meter's interval."""
+    seen = tool_grain.grains(ctx, [target.series.id], period.start_ts, period.end_ts)
+    g = seen[target.series.id]
+    name = target.meter.name
+    if args.method == "caltrack_daily" and g.billing:
+        raise InsufficientData(
+            f"{name} is read from bills: its days are the bills spread evenly, not measured "
+            "days; use method caltrack_billing"
+        )
+    if args.method != "auto":
+        return args.method, []
+    if g.billing:
+        return "caltrack_billing", [f"{name} is read from bills: CalTRACK's billing method"]
+    if not g.within_day and args.grain == "day" and not _production_asked(ctx, args):
+        return "caltrack_daily", [f"{name} has {g.describe()} readings: CalTRACK's daily method"]
+    return "regression", []
+
+
+def _production_asked(ctx: ToolContext, args: BaselineInput) -> bool:
+    """Production is a driver asked for and recorded at the site: then a daily regression
+    on it serves better than CalTRACK's weather-only daily method."""
+    if "production" not in args.drivers:
+        return False
+    with ctx.engine.connect() as conn:
+        return any(s.metric == "production" for _, s in catalog.list_series(conn, ctx.site.id))
+
+
+def _caltrack(
+    ctx: ToolContext,
+    args: BaselineInput,
+    target: resolve.Target,
+    period: Period,
+    method: str,
+    why: list[str],
+) -> BaselineResult:
+    chosen: baseline_caltrack.Method = (
+        "caltrack_billing" if method == "caltrack_billing" else "caltrack_daily"
+    )
+    model = baseline_caltrack.fit(ctx, target, chosen, period, args.accept_disqualified)
+    fit = model.fit
+    version = _store(
+        ctx, target.meter.id, fit, period, ["temperature"], baseline_caltrack.stored_fields(model)
+    )
+    reporting = resolve.period(ctx, args.reporting) if args.reporting else None
+    deviation, issues = None, list(model.issues)
+    billing = model.method == "billing"
+    measured = [baseline_caltrack.baseline_bills(ctx, target, model, period) if billing else None]
+    if reporting is not None:
+        saved = baseline_caltrack.savings(ctx, target, model, reporting)
+        deviation = _caltrack_deviation(saved, model.method, reporting)
+        issues += saved.issues
+        if billing:
+            measured.append(baseline_caltrack.reporting_bills(ctx, target, saved, reporting))
+    cv_max, nmbe_max = ASHRAE_LIMITS[fit.grain]
+    return BaselineResult(
+        meter=target.meter.name,
+        version=version,
+        model_type=fit.model_type,
+        grain="day" if model.method == "daily" else "billing period",
+        baseline_period=period.as_dict(),
+        days_used=model.n_days,
+        days_excluded=0,
+        drivers=["temperature"],
+        balance_points=fit.balance_points,
+        coefficients=[
+            CoefficientOut(name=c.name, value=c.value, std_error=c.std_error, t_stat=c.t_stat)
+            for c in fit.coefficients
+        ],
+        r2=fit.r2,
+        adj_r2=fit.adj_r2,
+        cv_rmse_percent=fit.cv_rmse,
+        nmbe_percent=fit.nmbe,
+        ashrae14_ok=fit.ashrae_ok,
+        ashrae14_limits={"cv_rmse_percent": cv_max, "nmbe_percent": nmbe_max},
+        caveats=[
+            *why,
+            *(m for m in measured if m),
+            *fit.caveats,
+            *(i.description for i in issues),
+        ],
+        deviation=deviation,
+        unit="kWh/day",
+        method=method,
+        issues=[IssueOut(**baseline_caltrack.issue_json(i)) for i in issues],
+        caltrack=CaltrackOut(
+            model_type=model.model_type,
+            heating_balance_point=model.heating_balance_point,
+            cooling_balance_point=model.cooling_balance_point,
+            cv_rmse_caltrack=model.cv_rmse_caltrack,
+            autocorrelation=model.autocorrelation,
+            periods=model.n_periods,
+            days=model.n_days,
+            accepted_disqualified=model.accepted_disqualified,
+        ),
+    )
+
+
+def _caltrack_deviation(saved: CaltrackSavings, method: str, reporting: Period) -> Deviation:
+    """The reporting period against the CalTRACK baseline: per day, or per whole bill."""
+    table = saved.periods[saved.periods["used"]]
+    first = table["date"] if method == "daily" else table["start"]
+    actual = table["actual"].to_numpy(np.float64)
+    expected = table["counterfactual"].to_numpy(np.float64)
+    cusum = np.cumsum(actual - expected)
+    starts = [pd.Timestamp(d).date().isoformat() for d in first]
+    return Deviation(
+        period=reporting.as_dict(),
+        steps=saved.periods_used,
+        expected_kwh=saved.counterfactual,
+        actual_kwh=saved.actual,
+        deviation_kwh=saved.actual - saved.counterfactual,
+        deviation_percent=-saved.percent,
+        avoided_kwh=saved.avoided,
+        uncertainty_kwh=saved.uncertainty,
+        points=[
+            DayPoint(start=d, actual=float(a), expected=float(e), cusum=float(c))
+            for d, a, e, c in zip(starts, actual, expected, cusum, strict=True)
+        ],
     )

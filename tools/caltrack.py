@@ -18,7 +18,6 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from scipy import stats
 
 from common.errors import InsufficientData
 from tools import caltrack_data as data
@@ -192,6 +191,8 @@ def _fit_batch(x: Array, y: Array, w: Array) -> tuple[Array, Array, Array, Array
     cov = np.linalg.inv(a) * (ssr / dof)[:, None, None]
     se = np.sqrt(np.clip(np.diagonal(cov, axis1=1, axis2=2), 0, None))
     with np.errstate(divide="ignore", invalid="ignore"):
+        from scipy import stats  # SciPy loads in a second; a meter question needs none of it
+
         p = 2 * stats.t.sf(np.abs(beta / se), dof)
     return beta, se, np.nan_to_num(p, nan=1.0), np.asarray(adj)
 

@@ -10,7 +10,6 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from common.errors import InsufficientData
 from tools import caltrack_data as data
@@ -178,6 +177,8 @@ def _savings(
     p, c, q = model.n_periods, model.explanatory, len(expected)
     rho = min(max(model.autocorrelation, 0.0), 0.95)
     p_eff = p * (1 - rho) / (1 + rho)
+    from scipy import stats  # SciPy loads in a second; a meter question needs none of it
+
     t = float(stats.t.ppf(0.5 + confidence / 2, max(p - c, 1)))
     a, b, d = FSU_POLYNOMIAL[model.method]
     core = (

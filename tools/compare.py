@@ -1,20 +1,23 @@
-"""Comparisons: one period against another per meter, and meters ranked against each other."""
+"""Comparisons: one period against another per meter, and sub-meters ranked against each
+other within one carrier, with the unmetered remainder of their parent."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 
-from common.errors import InsufficientData
+from common.errors import InsufficientData, UnknownSeries
 from store import catalog, queries
-from tools import resolve
-from tools.base import ToolContext, ToolInput, ToolResult, tool
+from store.catalog import MeterRef
+from tools import grain, resolve, scope
+from tools.base import SiteInput, ToolContext, ToolResult, tool
 from tools.periods import Period
-from tools.query import Statistic, _expected, _statistic, _value
+from tools.query import Statistic, _statistic, _value
 
 
-class CompareInput(ToolInput):
+class CompareInput(SiteInput):
     meters: list[str] = Field(
         default_factory=list,
         description="Meter names or aliases; empty for every meter that has the metric.",
@@ -41,6 +44,9 @@ class Change(ToolResult):
     reference_coverage: float | None = Field(
         default=None, description="share of the reference period's expected readings present"
     )
+    caveat: str | None = Field(
+        default=None, description="why this meter's readings cannot measure exactly the periods"
+    )
 
 
 class CompareResult(ToolResult):
@@ -53,10 +59,14 @@ class CompareResult(ToolResult):
     source: str
     caveats: list[str] = Field(
         default_factory=list,
-        description="periods without data or with gaps: a change over them is not a change",
+        description="periods without data or with gaps, readings that cannot measure the "
+        "periods exactly: a change over them is not a change",
     )
     combined: Change | None = Field(
         default=None, description="the meters added up, when several amounts are summed"
+    )
+    conversions: list[str] = Field(
+        default_factory=list, description="how converted values were found (gas m3 to kWh)"
     )
 
 
@@ -72,16 +82,22 @@ def compare_periods(ctx: ToolContext, args: CompareInput) -> CompareResult:
     ids = [t.series.id for t in found]
     tz = ctx.site.timezone
     with ctx.engine.connect() as conn:
-        now = queries.period_totals(conn, ids, period.start_ts, period.end_ts, tz=tz)
+        stored = queries.period_totals(conn, ids, period.start_ts, period.end_ts, tz=tz)
         then = queries.period_totals(conn, ids, reference.start_ts, reference.end_ts, tz=tz)
+    now, then = resolve.scaled_totals(stored, found), resolve.scaled_totals(then, found)
+    flags, caveats, billed = _interval_flags(ctx, found, [period, reference])
+    cover = [
+        _coverage(ctx, found, {t.series.id: now[t.series.id].n for t in found}, period),
+        _coverage(ctx, found, {t.series.id: then[t.series.id].n for t in found}, reference),
+    ]
     changes = []
-    clock = int(ctx.now.timestamp())
     for t in found:
         a, b = now[t.series.id], then[t.series.id]
         va = _value(stat, a.n, a.sum, a.min, a.max) if a.n else None
         vb = _value(stat, b.n, b.sum, b.min, b.max) if b.n else None
         diff = va - vb if va is not None and vb is not None else None
         pct = 100 * diff / vb if diff is not None and vb else None
+        flag = flags.get(t.series.id)
         changes.append(
             Change(
                 meter=t.meter.name,
@@ -89,21 +105,23 @@ def compare_periods(ctx: ToolContext, args: CompareInput) -> CompareResult:
                 reference_value=vb,
                 difference=diff,
                 percent=pct,
-                coverage=_coverage(a.n, t.series.interval_s, period, clock),
-                reference_coverage=_coverage(b.n, t.series.interval_s, reference, clock),
+                coverage=cover[0].get(t.series.id),
+                reference_coverage=cover[1].get(t.series.id),
+                caveat=flag,
             )
         )
     if all(c.value is None and c.reference_value is None for c in changes):
         raise InsufficientData(f"no {args.metric} data in either period")
     return CompareResult(
-        metric=found[0].series.metric,
-        unit=found[0].series.unit,
+        metric=resolve.ENERGY if found[0].converted else found[0].series.metric,
+        unit=found[0].unit,
         statistic=stat,
         period=period.as_dict(),
         reference=reference.as_dict(),
         changes=changes,
-        source="store rollups (daily + 15-minute)",
-        caveats=_gaps(changes, period, reference),
+        source=grain.source(grain.ROLLUP_SOURCE, billed),
+        conversions=resolve.conversions(found, stored),
+        caveats=caveats + _gaps(changes, period, reference),
         combined=_combined(changes) if stat == "sum" and len(changes) > 1 else None,
     )
 
@@ -123,9 +141,17 @@ def _combined(changes: list[Change]) -> Change | None:
     )
 
 
-def _coverage(n: int, interval_s: int | None, period: Period, now: int) -> float | None:
-    expected = _expected(interval_s, period.start_ts, period.end_ts, now)
-    return round(min(1.0, n / expected), 4) if expected else None
+def _coverage(
+    ctx: ToolContext, found: list[resolve.Target], counts: dict[int, int], period: Period
+) -> dict[int, float | None]:
+    """Per series, the share of the period's expected readings present, at its own interval."""
+    now = int(ctx.now.timestamp())
+    seen = grain.grains(ctx, [t.series.id for t in found], period.start_ts, period.end_ts)
+    out: dict[int, float | None] = {}
+    for t in found:
+        exp = seen[t.series.id].expected(max(period.start_ts, min(period.end_ts, now)))
+        out[t.series.id] = round(min(1.0, counts[t.series.id] / exp), 4) if exp else None
+    return out
 
 
 def _gaps(changes: list[Change], period: Period, reference: Period) -> list[str]:
@@ -147,74 +173,237 @@ def _gaps(changes: list[Change], period: Period, reference: Period) -> list[str]
     return out
 
 
-class RankInput(ToolInput):
+class RankInput(SiteInput):
     metric: str = Field(default="energy", description="Metric to rank by, e.g. 'energy'.")
     period: str = Field(description="Period, e.g. 'last week' or '2025-09'.")
-    kind: str | None = Field(
-        default=None, description="Only meters of this kind: 'electricity', 'gas', 'water' ..."
+    meter: str | None = Field(
+        default=None,
+        description="Rank the sub-meters of this meter (name or alias); empty: the sub-meters "
+        "of the top meter of each tree (top meters without sub-meters rank themselves).",
+    )
+    carrier: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("carrier", "kind"),
+        description="Only meters of this carrier: 'electricity', 'gas', 'water' ...; default: "
+        "the named meter's, else electricity (else the only carrier there is).",
+    )
+    mix_carriers: bool = Field(
+        default=False,
+        description="Rank meters of every energy carrier together, in kWh (gas read in m3 "
+        "converted with the site's calorific value); only when the question asks for it.",
     )
     top: int = Field(default=10, ge=1, le=100, description="How many meters to return.")
-    include_totals: bool = Field(
-        default=False,
-        description="Include meters that have sub-meters (such as the site's supply meter); off by "
-        "default so that totals do not crowd the ranking.",
-    )
 
 
 class Ranked(ToolResult):
     rank: int
     meter: str
+    carrier: str
     value: float
-    share_percent: float = Field(description="share of the ranked meters' sum")
+    share_percent: float = Field(description="share of `share_of`")
+    caveat: str | None = Field(
+        default=None, description="why this meter's readings cannot measure exactly the period"
+    )
+
+
+class Unmetered(ToolResult):
+    meter: str = Field(description="the parent meter")
+    value: float | None = Field(description="the parent's total")
+    sub_meters: float = Field(description="sum of its sub-meters in the ranking's scope")
+    unmetered: float | None = Field(
+        description="parent minus its sub-meters; only when every sub-meter was metered over "
+        "the period (a complete tree)"
+    )
+    share_percent: float | None = Field(description="the unmetered part's share of `share_of`")
+    complete: bool
+    note: str | None = None
 
 
 class RankResult(ToolResult):
     metric: str
     unit: str
+    carrier: str = Field(description="the carrier ranked, or the carriers mixed in kWh")
+    scope: str = Field(description="which meters were ranked")
     period: dict[str, str]
     ranking: list[Ranked]
-    excluded_totals: list[str]
+    share_of: str = Field(description="what the shares are shares of")
+    unmetered: list[Unmetered]
+    excluded_totals: list[str] = Field(description="parents whose sub-meters are ranked")
+    left_out: list[str] = Field(description="meters not ranked, with why")
+    conversions: list[str] = Field(default_factory=list)
     source: str
+    caveats: list[str] = Field(default_factory=list)
 
 
 @tool(RankInput)
 def rank_meters(ctx: ToolContext, args: RankInput) -> RankResult:
-    """Rank meters by a metric over a period (largest first) with each one's share. Use it for
-    "which meters used the most energy last month", "top 3 consumers this week"."""
+    """Rank sub-meters by a metric over a period (largest first) with each one's share and the
+    unmetered remainder of their parent. Sub-meters are the children of the named meter, or of
+    the top meter of each tree, of one carrier (electricity unless asked); carriers are mixed
+    in kWh only when asked. Use it for "which sub-meter used the most last month", "top 3
+    consumers this week", "what share of the site's electricity is the cooling plant"."""
     period = resolve.period(ctx, args.period)
-    found = resolve.targets(ctx, [], args.metric)
     with ctx.engine.connect() as conn:
         meters = catalog.list_meters(conn, ctx.site.id)
-    parents = {m.parent_id for m in meters if m.parent_id is not None}
-    excluded = [t.meter.name for t in found if t.meter.id in parents and not args.include_totals]
-    found = [t for t in found if t.meter.name not in excluded]
-    if args.kind:
-        found = [t for t in found if t.meter.kind == args.kind]
-    if not found:
-        raise InsufficientData(f"no {args.kind or ''} meters with {args.metric} to rank")
-    stat = _statistic("auto", found[0].series.additive)
-    with ctx.engine.connect() as conn:
-        totals = queries.period_totals(
-            conn, [t.series.id for t in found], period.start_ts, period.end_ts, tz=ctx.site.timezone
+        parent = catalog.resolve_meter(conn, ctx.site.id, args.meter) if args.meter else None
+    found = {t.meter.id: t for t in _targets(ctx, args.metric)}
+    candidates = [t.meter for t in found.values()]
+    carriers = _carriers(args, parent, candidates, found)
+    chosen = scope.sub_meters(meters, candidates, parent=parent, carriers=carriers)
+    if not chosen.members:
+        why = "; ".join(_why_unmeasured(m, args.metric) for m in chosen.unmeasured)
+        raise InsufficientData(
+            f"no {' or '.join(carriers)} meters with {args.metric} to rank"
+            + (f": {why}" if why else "")
         )
-    values = [
-        (t.meter.name, _value(stat, totals[t.series.id].n, totals[t.series.id].sum, None, None))
-        for t in found
-        if totals[t.series.id].n
-    ]
+    in_tree = [m.id for ms in chosen.children.values() for m in ms] + [m.id for m in chosen.parents]
+    ids = dict.fromkeys([*(m.id for m in chosen.members), *in_tree])
+    measured = [found[i] for i in ids if i in found]
+    with ctx.engine.connect() as conn:
+        stored = queries.period_totals(
+            conn,
+            [t.series.id for t in measured],
+            period.start_ts,
+            period.end_ts,
+            tz=ctx.site.timezone,
+        )
+    totals = resolve.scaled_totals(stored, measured)
+    # Amounts (energy, volume) are summed; a level (power, temperature) ranks by its average.
+    additive = found[chosen.members[0].id].series.additive
+    readings = {
+        t.meter.id: scope.Reading(
+            (tot := totals[t.series.id]).sum if additive else (tot.avg or 0.0),
+            tot.n,
+            t.series.interval_s,
+        )
+        for t in measured
+    }
+    if not additive:
+        chosen = replace(chosen, parents=())  # a level has no remainder
+    interval = _interval_flags(ctx, measured, [period])
+    return _ranking(args, period.as_dict(), chosen, found, readings, measured, stored, interval)
+
+
+def _targets(ctx: ToolContext, metric: str) -> list[resolve.Target]:
+    try:
+        return resolve.targets(ctx, [], metric)
+    except UnknownSeries as exc:
+        raise InsufficientData(str(exc)) from None
+
+
+def _carriers(
+    args: RankInput,
+    parent: MeterRef | None,
+    candidates: list[MeterRef],
+    found: dict[int, resolve.Target],
+) -> list[str]:
+    if args.mix_carriers:
+        kwh = sorted({t.meter.kind for t in found.values() if t.unit == "kWh"})
+        if not kwh:
+            raise InsufficientData(f"no meters measure {args.metric} in kWh to mix")
+        return kwh
+    asked = args.carrier.strip().lower() if args.carrier else None
+    if parent is not None:
+        return [asked or parent.kind]
+    return [scope.default_carrier(candidates, asked)]
+
+
+def _ranking(
+    args: RankInput,
+    period: dict[str, str],
+    chosen: scope.Scope,
+    found: dict[int, resolve.Target],
+    readings: dict[int, scope.Reading],
+    measured: list[resolve.Target],
+    stored: dict[int, queries.Totals],
+    interval: tuple[dict[int, str], list[str], bool],
+) -> RankResult:
+    values = [(m, readings[m.id].value) for m in chosen.members if readings[m.id].count]
     if not values:
-        raise InsufficientData(f"no {args.metric} readings in {period.describe()}")
+        raise InsufficientData(f"no {args.metric} readings of {chosen.describe()} in that period")
     values.sort(key=lambda item: item[1], reverse=True)
-    whole = sum(v for _, v in values) or 1.0
+    balances = [scope.balance(p, chosen.children[p.id], readings) for p in chosen.parents]
+    rest = [b for b in balances if b.unmetered is not None and b.unmetered > 0]
+    whole = sum(v for _, v in values) + sum(b.unmetered or 0.0 for b in rest) or 1.0
+    unit = found[values[0][0].id].unit
+    share_of = f"the ranked meters' sum ({whole:,.1f} {unit})"
+    if rest:
+        names = ", ".join(b.meter for b in rest)
+        share_of = (
+            f"the ranked meters' sum plus the unmetered remainder of {names} ({whole:,.1f} {unit})"
+        )
+    flags, caveats, billed = interval
     ranking = [
-        Ranked(rank=i + 1, meter=name, value=v, share_percent=100 * v / whole)
-        for i, (name, v) in enumerate(values[: args.top])
+        Ranked(
+            rank=i + 1,
+            meter=m.name,
+            carrier=m.kind,
+            value=v,
+            share_percent=100 * v / whole,
+            caveat=flags.get(found[m.id].series.id),
+        )
+        for i, (m, v) in enumerate(values[: args.top])
     ]
+    first = found[values[0][0].id]
+    unmetered = [
+        Unmetered(
+            meter=b.meter,
+            value=b.value,
+            sub_meters=b.sub_meters,
+            unmetered=b.unmetered,
+            share_percent=100 * b.unmetered / whole if b.unmetered is not None else None,
+            complete=b.complete,
+            note=b.note,
+        )
+        for b in balances
+    ]
+    left = [*chosen.left_out, *(_why_unmeasured(m, args.metric) for m in chosen.unmeasured)]
     return RankResult(
-        metric=found[0].series.metric,
-        unit=found[0].series.unit,
-        period=period.as_dict(),
+        metric=resolve.ENERGY if first.converted else first.series.metric,
+        unit=first.unit,
+        carrier=" + ".join(chosen.carriers),
+        scope=chosen.describe(),
+        period=period,
         ranking=ranking,
-        excluded_totals=excluded,
-        source="store rollups (daily + 15-minute)",
+        share_of=share_of,
+        unmetered=unmetered,
+        excluded_totals=[p.name for p in chosen.parents],
+        left_out=left,
+        conversions=resolve.conversions(
+            [t for t in measured if t.meter.id in {m.id for m, _ in values}], stored
+        ),
+        source=grain.source(grain.ROLLUP_SOURCE, billed),
+        caveats=caveats,
     )
+
+
+def _why_unmeasured(meter: MeterRef, metric: str) -> str:
+    if meter.kind == "gas" and metric == resolve.ENERGY:
+        return (
+            f"{meter.name} (no energy series; if it reads gas in m3, the site needs "
+            "gas_calorific_value_kwh_per_m3 in its catalogue)"
+        )
+    return f"{meter.name} (no {metric} series)"
+
+
+def _interval_flags(
+    ctx: ToolContext, found: list[resolve.Target], periods: list[Period]
+) -> tuple[dict[int, str], list[str], bool]:
+    """Per series, why its readings cannot measure exactly a period (readings coarser than
+    the period, a period that cuts one, values pro-rated from bills), all of it in words, and
+    whether any figure comes from bills."""
+    flags: dict[int, str] = {}
+    notes: list[str] = []
+    billed = False
+    for p in periods:
+        seen = grain.grains(ctx, [t.series.id for t in found], p.start_ts, p.end_ts)
+        for t in found:
+            g = seen[t.series.id]
+            billed = billed or g.billing
+            bills = grain.bill_caveats(ctx, t.meter.name, t.series.id, g, t.series.unit)
+            fit = grain.period_fit(g, t.meter.name)
+            for note in ([fit] if fit else []) + bills:
+                flags.setdefault(t.series.id, note)
+                if note not in notes:
+                    notes.append(note)
+    return flags, notes, billed

@@ -1,17 +1,24 @@
-"""Data coverage: how many of a meter's expected intervals arrived, and where the gaps are."""
+"""Data coverage: how many of a meter's expected readings arrived, judged at its own interval
+(a minute to a day, or bills), and where the gaps are."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
 
 import numpy as np
 import pandas as pd
 from pydantic import Field
 
+from common.intervals import DAY_S
 from store import queries
-from tools import resolve
-from tools.base import ToolContext, ToolInput, ToolResult, tool
+from store.intervals import Span, expected_count
+from tools import grain, resolve
+from tools.base import SiteInput, ToolContext, ToolResult, tool
+from tools.grain import local_grid, on_grid
 
 
-class CoverageInput(ToolInput):
+class CoverageInput(SiteInput):
     meters: list[str] = Field(
         default_factory=list, description="Meter names or aliases; empty for every meter."
     )
@@ -30,6 +37,7 @@ class Gap(ToolResult):
 
 class MeterCoverage(ToolResult):
     meter: str
+    interval: str = Field(description="the meter's own interval over the period")
     expected_intervals: int
     present_intervals: int
     coverage_percent: float
@@ -40,64 +48,120 @@ class CoverageResult(ToolResult):
     metric: str
     period: dict[str, str]
     meters: list[MeterCoverage]
-    interval_minutes: int
     source: str
+    caveats: list[str] = Field(default_factory=list)
 
 
 def find_gaps(present: np.ndarray, start: int, end: int, step: int) -> list[tuple[int, int]]:
     """Runs of missing buckets in [start, end) given the sorted bucket starts that are present."""
     expected = np.arange(start - start % step, end, step, dtype=np.int64)
     expected = expected[expected >= start]
+    return grid_gaps(expected, present, step)
+
+
+def grid_gaps(expected: np.ndarray, present: np.ndarray, step: int) -> list[tuple[int, int]]:
+    """Runs of the expected reading times that are not present, as [start, end) ranges."""
     missing = ~np.isin(expected, present)
     if not missing.any():
         return []
     edges = np.diff(np.r_[0, missing.astype(np.int8), 0])
     starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
     return [
-        (int(expected[a]), int(expected[b - 1]) + step) for a, b in zip(starts, stops, strict=True)
+        (int(expected[a]), _after(expected, int(b), step))
+        for a, b in zip(starts, stops, strict=True)
     ]
+
+
+def _after(expected: np.ndarray, b: int, step: int) -> int:
+    """End of the run of missing times ending before index b: the next expected time."""
+    return int(expected[b]) if b < len(expected) else int(expected[b - 1]) + step
+
+
+# Rollups read to see each interval's readings: the finest stored grain that holds one of them.
+def _rollup_grain(step: int) -> int:
+    return 900 if step < 3600 else 3600 if step < DAY_S else DAY_S
+
+
+@dataclass
+class _Count:
+    expected: int = 0
+    present: int = 0
+    gaps: list[tuple[int, int]] = field(default_factory=list)
+
+
+def _span_coverage(ctx: ToolContext, series_id: int, span: Span, tally: _Count) -> None:
+    """Count one stretch of a series at its own interval: readings expected and present, and
+    the runs of its reading times with nothing (at least a quarter-hour of them)."""
+    tz = ctx.site.timezone
+    step = span.interval.demand_seconds
+    stored = _rollup_grain(step)
+    with ctx.engine.connect() as conn:
+        frame = queries.rollups(conn, [series_id], stored, span.start, span.end, tz=tz)
+    expected = expected_count(span.start, span.end, span.interval, tz)
+    tally.expected += expected
+    tally.present += min(int(frame["n"].sum()), expected)
+    present = on_grid(frame["bucket"].to_numpy(np.int64), step, tz)
+    tally.gaps += grid_gaps(local_grid(span.start, span.end, step, tz), present, step)
+
+
+def _bill_caveats(ctx: ToolContext, target: resolve.Target) -> list[str]:
+    """How a billed meter is counted, and whether the days since its last bill are late."""
+    name = target.meter.name
+    out = [
+        f"{name} is read from bills: a day counts as present when a bill covers it, and gaps "
+        "are days no bill covers"
+    ]
+    due = grain.next_bill_due(ctx, target.series.id)
+    if due is not None and due[0] > ctx.now.timestamp():
+        _, last, longest = due
+        out.append(
+            f"{name}'s days after its last bill ({last.end_inclusive}) are not late: its next "
+            f"bill is not due before {last.end + timedelta(longest)} (its longest bill ran "
+            f"{longest} days)"
+        )
+    return out
 
 
 @tool(CoverageInput)
 def data_coverage(ctx: ToolContext, args: CoverageInput) -> CoverageResult:
-    """Check data completeness per meter over a period: expected vs received 15-minute
-    intervals, coverage in percent and the list of gaps (meter outages). Use it for "are we
-    missing data", "did a meter drop out last week", before trusting a total."""
+    """Check data completeness per meter over a period: readings expected at each meter's
+    own interval (1 minute to daily, or bills) vs received, coverage in percent and the list
+    of gaps (meter outages, missing bills). Use it for "are we missing data", "did a meter
+    drop out last week", before trusting a total."""
     period = resolve.period(ctx, args.period)
     found = resolve.targets(ctx, args.meters, args.metric)
     end = min(period.end_ts, int(ctx.now.timestamp()) // 900 * 900)
     tz = ctx.site.timezone
-    with ctx.engine.connect() as conn:
-        frame = queries.rollups(
-            conn, [t.series.id for t in found], 900, period.start_ts, end, tz=tz
-        )
-    out = []
+    seen = grain.grains(ctx, [t.series.id for t in found], period.start_ts, end)
+    out, caveats = [], []
     for t in found:
-        present = frame.loc[frame["series_id"] == t.series.id, "bucket"].to_numpy(np.int64)
-        # A meter reports at its own interval (15 minutes, an hour ...), never finer here.
-        step = max(t.series.interval_s or 900, 900)
-        gaps = find_gaps(present, period.start_ts, end, step)
-        expected = max(0, (end - period.start_ts + step - 1) // step)
+        g = seen[t.series.id]
+        tally = _Count()
+        for span in g.spans():
+            _span_coverage(ctx, t.series.id, span, tally)
         listed = [
             Gap(start=_iso(a, tz), end=_iso(b, tz), hours=(b - a) / 3600)
-            for a, b in gaps
+            for a, b in tally.gaps
             if (b - a) >= args.min_gap_minutes * 60
         ]
         out.append(
             MeterCoverage(
                 meter=t.meter.name,
-                expected_intervals=expected,
-                present_intervals=len(present),
-                coverage_percent=100 * len(present) / expected if expected else 100.0,
+                interval=g.describe(),
+                expected_intervals=tally.expected,
+                present_intervals=tally.present,
+                coverage_percent=100 * tally.present / tally.expected if tally.expected else 100.0,
                 gaps=listed,
             )
         )
+        if g.billing:
+            caveats += _bill_caveats(ctx, t)
     return CoverageResult(
         metric=found[0].series.metric,
         period=period.as_dict(),
         meters=out,
-        interval_minutes=15,
-        source="store rollups (15-minute)",
+        source="store rollups, each meter judged at its own interval",
+        caveats=caveats,
     )
 
 

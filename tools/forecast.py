@@ -9,15 +9,16 @@ import pandas as pd
 from pydantic import Field
 
 from common.errors import InsufficientData
+from common.intervals import Interval
 from store import queries
-from tools import resolve
-from tools.base import ToolContext, ToolInput, ToolResult, tool
+from store.intervals import day_starts
+from tools import grain, resolve
+from tools.base import SiteInput, ToolContext, ToolResult, tool
 
 HISTORY_WEEKS = 8
-WEEK_QUARTERS = 7 * 96
 
 
-class ForecastInput(ToolInput):
+class ForecastInput(SiteInput):
     meter: str = Field(description="Meter name or alias.")
     horizon: Literal["24h", "7d"] = Field(default="24h", description="'24h' or '7d' ahead.")
     demand_limit_kw: float | None = Field(
@@ -42,9 +43,9 @@ class ForecastResult(ToolResult):
     energy_kwh: float
     energy_low_kwh: float
     energy_high_kwh: float
-    peak_kw: float
-    peak_at: str
-    peak_high_kw: float = Field(description="peak if every quarter-hour ran at its high estimate")
+    peak_kw: float | None = Field(description="None when the meter's readings show no peak")
+    peak_at: str | None
+    peak_high_kw: float | None = Field(description="peak if every step ran at its high estimate")
     demand_limit_kw: float | None
     limit_verdict: str | None = Field(description="'likely', 'possible' or 'unlikely' to exceed")
     points: list[ForecastPoint]
@@ -53,18 +54,25 @@ class ForecastResult(ToolResult):
 
 
 def profile_forecast(
-    history_ts: np.ndarray, history_kwh: np.ndarray, future_ts: np.ndarray, tz: str
+    history_ts: np.ndarray,
+    history_kwh: np.ndarray,
+    future_ts: np.ndarray,
+    tz: str,
+    step: int = 900,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
-    """Median and 10/90 % quantiles per local quarter-of-week slot, scaled to the recent level."""
+    """Median and 10/90 % quantiles per local step-of-week slot (quarter-hours of the week,
+    or hours, or days for daily readings), scaled to the recent level."""
+    per_day = 86400 // step
 
     def slots(ts: np.ndarray) -> np.ndarray:
         local = pd.DatetimeIndex(pd.to_datetime(ts, unit="s", utc=True)).tz_convert(tz)
-        return np.asarray(local.day_of_week * 96 + local.hour * 4 + local.minute // 15)
+        into_day = (local.hour * 3600 + local.minute * 60) // step
+        return np.asarray(local.day_of_week * per_day + into_day)
 
     frame = pd.DataFrame({"slot": slots(history_ts), "kwh": history_kwh})
     stats = frame.groupby("slot")["kwh"].quantile(np.array([0.1, 0.5, 0.9])).unstack()
-    stats = stats.reindex(range(WEEK_QUARTERS)).interpolate(limit_direction="both")
-    recent = frame.tail(3 * 96)
+    stats = stats.reindex(range(7 * per_day)).interpolate(limit_direction="both")
+    recent = frame.tail(3 * per_day)
     typical = stats[0.5].to_numpy()[recent["slot"].to_numpy()]
     level = float(np.clip(recent["kwh"].sum() / max(typical.sum(), 1e-9), 0.7, 1.3))
     future = slots(future_ts)
@@ -78,62 +86,108 @@ def profile_forecast(
 
 @tool(ForecastInput)
 def forecast(ctx: ToolContext, args: ForecastInput) -> ForecastResult:
-    """Forecast a meter's energy and peak 15-minute demand for the next 24 hours or 7 days,
-    with a low-high range, from its time-of-week profile over the last eight weeks scaled to
-    its recent level. Use it for "will we exceed our demand limit today", "expected
-    consumption next week"."""
+    """Forecast a meter's energy and peak demand for the next 24 hours or 7 days, with a
+    low-high range, from its time-of-week profile over the last eight weeks scaled to its
+    recent level, at the meter's own interval (15-minute, hourly or daily). Use it for "will
+    we exceed our demand limit today", "expected consumption next week"."""
     target = resolve.targets(ctx, [args.meter], "energy")[0]
     tz = ctx.site.timezone
-    now = int(ctx.now.timestamp()) // 900 * 900
-    with ctx.engine.connect() as conn:
-        history = queries.rollups(
-            conn, [target.series.id], 900, now - HISTORY_WEEKS * 7 * 86400, now, tz=tz
-        )
-    if len(history) < 2 * WEEK_QUARTERS:
+    now = int(ctx.now.timestamp())
+    lo = now - HISTORY_WEEKS * 7 * 86400
+    g = grain.grains(ctx, [target.series.id], lo, now)[target.series.id]
+    if g.billing:
         raise InsufficientData(
-            f"{target.meter.name} has {len(history)} quarter-hours of recent data; a forecast "
-            "needs at least two weeks"
+            f"{target.meter.name} is read from bills: a forecast needs measured readings, at "
+            "least daily; its bills give its energy per billing period"
         )
-    steps = 96 if args.horizon == "24h" else WEEK_QUARTERS
-    future = now + 900 * np.arange(steps, dtype=np.int64)
-    expected, low, high, level = profile_forecast(
-        history["bucket"].to_numpy(np.int64), history["sum"].to_numpy(float), future, tz
+    step = g.coarsest.demand_seconds
+    stored = 900 if step < 3600 else 3600 if step < 86400 else 86400
+    future = _future(now, step, 1 if args.horizon == "24h" else 7, tz)
+    with ctx.engine.connect() as conn:
+        history = queries.rollups(conn, [target.series.id], stored, lo, int(future[0]), tz=tz)
+    history = resolve.scaled_frame(history, [target])  # gas read in m3: in kWh
+    needed = 2 * 7 * (86400 // step)
+    if len(history) < needed:
+        raise InsufficientData(
+            f"{target.meter.name} has {len(history)} {g.describe()} readings of recent data; a "
+            f"forecast needs at least two weeks ({needed})"
+        )
+    profile = profile_forecast(
+        history["bucket"].to_numpy(np.int64), history["sum"].to_numpy(float), future, tz, step
     )
-    peak_i = int(np.argmax(expected))
-    peak_kw, peak_high = float(expected[peak_i] * 4), float(high.max() * 4)
-    verdict = None
-    if args.demand_limit_kw is not None:
+    return _result(target.meter.name, args, g, step, future, profile, tz)
+
+
+def _future(now: int, step: int, days: int, tz: str) -> np.ndarray:
+    """The steps ahead, from the one in progress (today, for daily readings)."""
+    if step >= 86400:
+        midnights = day_starts(now - 2 * 86400, now + (days + 2) * 86400, tz)
+        today = midnights[midnights <= now][-1]
+        return np.asarray(midnights[midnights >= today][:days], dtype=np.int64)
+    first = int(grain.on_grid(np.array([now]), step, tz)[0])
+    return np.asarray(first + step * np.arange(days * 86400 // step, dtype=np.int64))
+
+
+Profile = tuple[np.ndarray, np.ndarray, np.ndarray, float]
+
+
+def _result(
+    meter: str,
+    args: ForecastInput,
+    g: grain.Grain,
+    step: int,
+    future: np.ndarray,
+    profile: Profile,
+    tz: str,
+) -> ForecastResult:
+    expected, low, high, level = profile
+    hours = step / 3600
+    caveats = [
+        "weather and production plans are not forecast; a heat wave or an extra shift "
+        "moves the real values outside this range"
+    ]
+    peak_kw = peak_high = peak_at = verdict = None
+    if g.within_day:
+        peak_i = int(np.argmax(expected))
+        peak_kw, peak_high = float(expected[peak_i] / hours), float(high.max() / hours)
+        peak_at = _iso(int(future[peak_i]), tz)
+        if step > 900:
+            caveats.append(
+                f"{meter} has {g.describe()} readings: the peak is the highest "
+                f"{Interval(step).words()} average, not a 15-minute peak"
+            )
+    elif args.demand_limit_kw is not None:
+        caveats.append(f"{meter} has daily readings: a demand limit cannot be checked")
+    if args.demand_limit_kw is not None and peak_kw is not None and peak_high is not None:
         limit = args.demand_limit_kw
         verdict = "likely" if peak_kw > limit else "possible" if peak_high > limit else "unlikely"
-
-    def iso(ts: int) -> str:
-        return pd.Timestamp(int(ts), unit="s", tz="UTC").tz_convert(tz).isoformat()
-
+    per = {900: "quarter-hour", 3600: "hour", 86400: "day"}.get(step, Interval(step).words())
     return ForecastResult(
-        meter=target.meter.name,
+        meter=meter,
         horizon=args.horizon,
-        start=iso(int(future[0])),
-        end=iso(int(future[-1]) + 900),
+        start=_iso(int(future[0]), tz),
+        end=_iso(int(future[-1]) + step, tz),
         energy_kwh=float(expected.sum()),
         energy_low_kwh=float(low.sum()),
         energy_high_kwh=float(high.sum()),
         peak_kw=peak_kw,
-        peak_at=iso(int(future[peak_i])),
+        peak_at=peak_at,
         peak_high_kw=peak_high,
         demand_limit_kw=args.demand_limit_kw,
         limit_verdict=verdict,
         points=[
             ForecastPoint(
-                start=iso(int(t)), expected_kwh=float(e), low_kwh=float(lo), high_kwh=float(h)
+                start=_iso(int(t), tz), expected_kwh=float(e), low_kwh=float(lo), high_kwh=float(h)
             )
             for t, e, lo, h in zip(future, expected, low, high, strict=True)
         ],
         method=(
-            f"median and 10-90 % range of each quarter-hour of the week over the last "
+            f"median and 10-90 % range of each {per} of the week over the last "
             f"{HISTORY_WEEKS} weeks, scaled by the last three days' level ({level:.2f})"
         ),
-        caveats=[
-            "weather and production plans are not forecast; a heat wave or an extra shift "
-            "moves the real values outside this range"
-        ],
+        caveats=caveats,
     )
+
+
+def _iso(ts: int, tz: str) -> str:
+    return pd.Timestamp(int(ts), unit="s", tz="UTC").tz_convert(tz).isoformat()

@@ -13,9 +13,8 @@ from pydantic import Field
 
 from common.errors import EMSError, InsufficientData
 from store import queries
-from store.catalog import SeriesRef
-from tools import resolve
-from tools.base import SOURCE_SETTINGS, Tariff, ToolContext, ToolInput, ToolResult, tool
+from tools import grain, kpi_grain, resolve
+from tools.base import SOURCE_SETTINGS, SiteInput, Tariff, ToolContext, ToolResult, tool
 from tools.economics import (
     SOURCE_STATED,
     Cost,
@@ -24,6 +23,7 @@ from tools.economics import (
     energy_cost,
     stated_tariff,
 )
+from tools.grain import Grain, on_grid
 from tools.periods import Period, iso_times
 
 KpiName = Literal[
@@ -47,7 +47,7 @@ class InvalidKpiRequest(EMSError):
     """A KPI asked of meters or with values it cannot be computed for (the reason says why)."""
 
 
-class KpiInput(ToolInput):
+class KpiInput(SiteInput):
     kpi: KpiName = Field(
         description="'energy' (kWh), 'peak_demand' (highest 15-minute average kW and when), "
         "'load_factor' (average/peak), 'sec' (kWh per unit produced), 'cost' (time-of-use "
@@ -104,17 +104,17 @@ class KpiInput(ToolInput):
     )
 
 
-class Point(ToolResult):
-    start: str
-    value: float
-
-
 class Parameter(ToolResult):
     """A value the KPI was computed with, and where it came from."""
 
     name: str
     value: str
     source: str = Field(description="'stated in the question', 'site catalogue', ... or default")
+
+
+class Point(ToolResult):
+    start: str
+    value: float
 
 
 class KpiResult(ToolResult):
@@ -140,14 +140,18 @@ class KpiResult(ToolResult):
 class Quarters:
     """Interval energy of one meter over a period: bucket starts (epoch s) and kWh.
 
-    `step_h` is the meter's own interval in hours (0.25 for 15-minute data): an hourly meter's
-    reading is an hour's energy, so its power is kWh / 1 h, not kWh / 0.25 h.
+    `step_h` is the meter's own interval in hours (0.25 for 15-minute data; per bucket where
+    the interval changes): an hourly meter's reading is an hour's energy, so its power is
+    kWh / 1 h, not kWh / 0.25 h. `n` counts the readings in each bucket; `grain` is the
+    meter's interval over the period.
     """
 
     start: npt.NDArray[np.int64]
     kwh: Array
     tz: str
-    step_h: float = QUARTER_H
+    step_h: float | Array = QUARTER_H
+    n: npt.NDArray[np.int64] | None = None
+    grain: Grain | None = None
 
     @property
     def kw(self) -> Array:
@@ -168,12 +172,12 @@ def local_offsets(start: npt.NDArray[np.int64], tz: str) -> npt.NDArray[np.int64
 
 
 def peak_demand(q: Quarters, window_s: int = 900) -> tuple[float, int]:
-    """Highest average kW over fixed demand windows (15, 30 or 60 minutes) and its start.
-    Windows follow the site's clock (a +05:30 site's hour starts at :00 local, not UTC)."""
-    if window_s <= q.step_h * 3600:
-        i = int(np.argmax(q.kwh))
+    """Highest average kW over fixed demand windows (15, 30 or 60 minutes of the local
+    clock) and its start; readings coarser than the window are their own windows."""
+    if window_s <= float(np.min(q.step_h)) * 3600:
+        i = int(np.argmax(q.kw))
         return float(q.kw[i]), int(q.start[i])
-    window = q.start - np.mod(q.start + local_offsets(q.start, q.tz), window_s)
+    window = on_grid(q.start, window_s, q.tz)
     starts, inverse = np.unique(window, return_inverse=True)
     sums = np.bincount(inverse, weights=q.kwh)
     i = int(np.argmax(sums))
@@ -194,20 +198,35 @@ def base_load(q: Quarters) -> tuple[float, float]:
 # ------------------------------------------------------------------ the tool
 
 
-def _quarters(ctx: ToolContext, series: list[SeriesRef], period: Period) -> Quarters:
-    """Interval energy over the period; several meters' energy added up per interval."""
+def _quarters(ctx: ToolContext, found: list[resolve.Target], period: Period) -> Quarters:
+    """The meters' 15-minute rollups over the period (gas m3 in kWh), several meters' energy
+    added up per bucket; the interval is the first meter's (they share a carrier), and a
+    bucket counts the readings of the least-read meter, so coverage is not overstated."""
     with ctx.engine.connect() as conn:
         frame = queries.rollups(
-            conn, [s.id for s in series], 900, period.start_ts, period.end_ts, tz=ctx.site.timezone
+            conn,
+            [t.series.id for t in found],
+            900,
+            period.start_ts,
+            period.end_ts,
+            tz=ctx.site.timezone,
         )
-    if len(series) > 1:
+    frame = resolve.scaled_frame(frame, found)
+    if len(found) > 1:
+        counts = frame.pivot_table(index="bucket", columns="series_id", values="n", aggfunc="sum")
+        counts = counts.reindex(columns=[t.series.id for t in found]).fillna(0)
         frame = frame.groupby("bucket", as_index=False).agg(sum=("sum", "sum"))
-    step_h = max(max(s.interval_s or 900 for s in series), 900) / 3600
+        frame["n"] = counts.min(axis=1).reindex(frame["bucket"]).to_numpy()
+    first = found[0].series.id
+    g = grain.grains(ctx, [first], period.start_ts, period.end_ts)[first]
+    start = frame["bucket"].to_numpy(np.int64)
     return Quarters(
-        frame["bucket"].to_numpy(np.int64),
+        start,
         frame["sum"].to_numpy(np.float64),
         ctx.site.timezone,
-        step_h,
+        grain.reading_hours(g, start),
+        frame["n"].to_numpy(np.int64),
+        g,
     )
 
 
@@ -227,11 +246,14 @@ def _daily_points(q: Quarters, values: Array | None = None) -> list[Point]:
 
 def _coverage_caveats(q: Quarters, period: Period, ctx: ToolContext) -> list[str]:
     end = min(period.end_ts, int(ctx.now.timestamp()))
-    expected = max(0, int((end - period.start_ts) // (q.step_h * 3600)))
-    if expected and len(q.kwh) < 0.98 * expected:
-        missing = expected - len(q.kwh)
+    if q.grain is None or q.n is None:
+        return []
+    expected = q.grain.expected(end)
+    present = min(int(q.n.sum()), expected)
+    if expected and present < 0.98 * expected:
+        what = "days" if not q.grain.within_day else f"{q.grain.describe()} readings"
         return [
-            f"{missing} of {expected} quarter-hours have no data; totals cover what was metered"
+            f"{expected - present} of {expected} {what} have no data; totals cover what was metered"
         ]
     return []
 
@@ -249,10 +271,13 @@ def compute_kpi(ctx: ToolContext, args: KpiInput) -> KpiResult:
     if args.demand_window_minutes is not None:
         config = replace(ctx.config, demand_window_s=60 * args.demand_window_minutes)
         ctx = replace(ctx, config=config)
-    q = _quarters(ctx, [t.series for t in found], period)
+    q = _quarters(ctx, found, period)
     if len(q.kwh) == 0:
         raise InsufficientData(f"no energy readings for {' + '.join(names)} in {period.describe()}")
     out = _HANDLERS[args.kpi](ctx, args, target, q, period)
+    g = q.grain
+    assert g is not None
+    bill_notes = grain.bill_caveats(ctx, target.meter.name, target.series.id, g)
     return KpiResult(
         kpi=args.kpi,
         meter=" + ".join(names),
@@ -263,8 +288,13 @@ def compute_kpi(ctx: ToolContext, args: KpiInput) -> KpiResult:
         method=out.method,
         details=out.details,
         points=out.points,
-        source="store rollups (15-minute energy)",
-        caveats=[*out.caveats, *_coverage_caveats(q, period, ctx)],
+        source=f"store rollups ({g.describe()} energy)",
+        caveats=[
+            *out.caveats,
+            *bill_notes,
+            *_coverage_caveats(q, period, ctx),
+            *_converted(found, q),
+        ],
         parameters=out.parameters,
     )
 
@@ -293,6 +323,19 @@ def _window(ctx: ToolContext, args: KpiInput) -> Parameter:
     return Parameter(name="demand window", value=f"{minutes} minutes", source=source)
 
 
+def _converted(found: list[resolve.Target], q: Quarters) -> list[str]:
+    """The conversion of a gas meter read in m3, as the answer states it (for one meter: of
+    several, each meter's own total is not at hand here, so the factor is stated)."""
+    if len(found) == 1:
+        t = found[0]
+        return [t.conversion(float(q.kwh.sum()) / t.factor)] if t.converted else []
+    return [
+        f"{t.meter.name}: {t.series.unit} x {t.factor:g} {t.unit}/{t.series.unit}"
+        for t in found
+        if t.converted
+    ]
+
+
 Details = dict[str, float | str | None]
 
 
@@ -307,35 +350,64 @@ class Outcome:
     parameters: list[Parameter] = field(default_factory=list)
 
 
+def _grain(q: Quarters) -> Grain:
+    assert q.grain is not None  # _quarters always sets it
+    return q.grain
+
+
 def _energy(ctx: ToolContext, args: KpiInput, t: resolve.Target, q: Quarters, p: Period) -> Outcome:
-    return Outcome(float(q.kwh.sum()), "kWh", "sum of 15-minute energy", {}, _daily_points(q))
+    method = f"sum of {_grain(q).describe()} energy"
+    return Outcome(float(q.kwh.sum()), "kWh", method, {}, _daily_points(q))
 
 
 def _peak(ctx: ToolContext, args: KpiInput, t: resolve.Target, q: Quarters, p: Period) -> Outcome:
-    window = ctx.config.demand_window_s
-    kw, at = peak_demand(q, window)
-    method = f"highest {window // 60}-minute average power (energy in the window / its hours)"
+    g = _grain(q)
+    if not g.within_day:
+        return _billed_peak(ctx, t, g)
+    window = kpi_grain.demand_window(g, t.meter.name, ctx.config.demand_window_s, "peak demand")
+    kw, at = peak_demand(q, window.seconds)
+    method = f"highest {window.words} average power (energy in the window / its hours)"
     points = [
         Point(start=s, value=float(v)) for s, v in zip(iso_times(q.start, q.tz), q.kw, strict=True)
     ]
-    details: Details = {"at": _iso(at, q.tz), "window_minutes": window / 60}
-    return Outcome(kw, "kW", method, details, points, parameters=[_window(ctx, args)])
+    details: Details = {"at": _iso(at, q.tz), "window_minutes": window.seconds / 60}
+    return Outcome(kw, "kW", method, details, points, list(window.caveats), [_window(ctx, args)])
+
+
+def _billed_peak(ctx: ToolContext, t: resolve.Target, g: Grain) -> Outcome:
+    """Daily readings show no peak; bills may state the utility's own."""
+    found = kpi_grain.billed_peak(ctx, t.series.id, g) if g.billing else None
+    if found is None:
+        raise kpi_grain.no_peak(t.meter.name, g.coarsest, "peak demand")
+    kw, bill = found
+    method = "the highest peak demand the period's bills state (the utility's own reading)"
+    return Outcome(kw, "kW", method, {"at": f"bill {bill.text()}"})
 
 
 def _load_factor(
     ctx: ToolContext, args: KpiInput, t: resolve.Target, q: Quarters, p: Period
 ) -> Outcome:
-    peak, at = peak_demand(q, ctx.config.demand_window_s)
-    average = float(q.kwh.sum()) / (len(q.kwh) * q.step_h)
-    details: Details = {"average_kw": average, "peak_kw": peak, "peak_at": _iso(at, q.tz)}
-    method = "average kW / peak kW over metered intervals"
-    return Outcome(average / peak, "ratio", method, details, parameters=[_window(ctx, args)])
+    g = _grain(q)
+    average = float(q.kwh.sum()) / float(np.sum(np.broadcast_to(q.step_h, q.kwh.shape)))
+    if not g.within_day:
+        billed = _billed_peak(ctx, t, g)
+        details: Details = {"average_kw": average, "peak_kw": billed.value}
+        details["peak_at"] = billed.details["at"]
+        method = "average kW / the highest peak demand the bills state"
+        return Outcome(average / billed.value, "ratio", method, details)
+    window = kpi_grain.demand_window(g, t.meter.name, ctx.config.demand_window_s, "load factor")
+    peak, at = peak_demand(q, window.seconds)
+    details = {"average_kw": average, "peak_kw": peak, "peak_at": _iso(at, q.tz)}
+    method = f"average kW / peak {window.words} kW over metered intervals"
+    return Outcome(
+        average / peak, "ratio", method, details, [], list(window.caveats), [_window(ctx, args)]
+    )
 
 
 def _average_power(
     ctx: ToolContext, args: KpiInput, t: resolve.Target, q: Quarters, p: Period
 ) -> Outcome:
-    hours = len(q.kwh) * q.step_h
+    hours = float(np.sum(np.broadcast_to(q.step_h, q.kwh.shape)))
     energy = float(q.kwh.sum())
     details: Details = {"energy_kwh": energy, "metered_hours": hours}
     method = "energy / hours of metered intervals"
@@ -411,12 +483,30 @@ def _cost_parameters(args: KpiInput, cost: Cost, ctx: ToolContext) -> list[Param
     return out
 
 
+def _billed(ctx: ToolContext, args: KpiInput, t: resolve.Target, q: Quarters) -> Outcome | None:
+    """The cost the bills state, for a billed meter priced without stated prices."""
+    g = _grain(q)
+    stated = args.price_per_kwh is not None or bool(args.tou_periods)
+    billed = kpi_grain.billed_cost(ctx, t.series.id, g) if g.billing and not stated else None
+    if billed is None:
+        return None
+    tariffs = ctx.config.tariffs_for(t.meter.kind)
+    currency = tariffs[0].currency if tariffs else ctx.config.tariffs["electricity"].currency
+    method = "the cost stated on the bills, pro-rated by days"
+    details: Details = {"currency": currency}
+    return Outcome(billed[0], currency, method, details, _daily_points(q), billed[1])
+
+
 def _cost(ctx: ToolContext, args: KpiInput, t: resolve.Target, q: Quarters, p: Period) -> Outcome:
     carrier = t.meter.kind
+    g = _grain(q)
+    billed = _billed(ctx, args, t, q)
+    if billed is not None:
+        return billed
     tariffs = _tariffs(ctx, args, carrier, t.meter.name)
-    kw = _window_kw(q, ctx.config.demand_window_s)
+    interval_notes = kpi_grain.cost_caveats(g, t.meter.name, tariffs)
     try:
-        cost = energy_cost(q.local(), q.kwh, kw, tariffs)
+        cost = energy_cost(q.local(), q.kwh, _window_kw(q, ctx.config.demand_window_s), tariffs)
     except NoTariff as exc:
         raise InsufficientData(
             f"{exc} to price {t.meter.name}'s {carrier}; add one to the site catalogue's tariffs"
@@ -430,24 +520,28 @@ def _cost(ctx: ToolContext, args: KpiInput, t: resolve.Target, q: Quarters, p: P
     }
     details.update({f"peak_kw_{m}": v for m, v in cost.peaks.items()})
     method = (
-        "15-minute energy x the time-of-use price of the tariff valid that day, plus demand "
-        "charge x each month's peak kW (pro rata for partial months)"
+        f"{g.describe()} energy x the time-of-use price of the tariff valid that day, plus "
+        "demand charge x each month's peak kW (pro rata for partial months)"
     )
-    caveats = []
+    caveats = list(interval_notes)
     if len(cost.used) > 1:
         caveats.append(f"the period crosses a tariff change: {_tariffs_used(cost)}")
+    demand = cost.demand if g.within_day else 0.0
+    if not g.within_day:
+        details["demand_cost"] = None
+        details.update({f"peak_kw_{m}": None for m in cost.peaks})
     parameters = _cost_parameters(args, cost, ctx)
     return Outcome(
-        cost.energy + cost.demand, currency, method, details, _daily_points(q), caveats, parameters
+        cost.energy + demand, currency, method, details, _daily_points(q), caveats, parameters
     )
 
 
 def _window_kw(q: Quarters, window_s: int) -> Array:
     """Each interval's kW as the average of its demand window (a demand charge is on the
-    window's average, not on one quarter-hour)."""
-    if window_s <= q.step_h * 3600:
+    window's average, not on one quarter-hour); readings coarser than the window keep theirs."""
+    if window_s <= float(np.min(q.step_h)) * 3600:
         return q.kw
-    window = q.start - np.mod(q.start + local_offsets(q.start, q.tz), window_s)
+    window = on_grid(q.start, window_s, q.tz)
     _, inverse = np.unique(window, return_inverse=True)
     sums = np.bincount(inverse, weights=q.kwh)
     return np.asarray(sums[inverse] / (window_s / 3600), dtype=np.float64)
@@ -476,9 +570,24 @@ def _carbon(ctx: ToolContext, args: KpiInput, t: resolve.Target, q: Quarters, p:
 
 
 def _base(ctx: ToolContext, args: KpiInput, t: resolve.Target, q: Quarters, p: Period) -> Outcome:
+    g = _grain(q)
+    if g.billing:
+        raise kpi_grain.no_peak(t.meter.name, g.coarsest, "base load")
+    if not g.within_day:
+        floor = kpi_grain.daily_floor(q.kwh)
+        average = float(q.kw.mean())
+        details: Details = {"share_of_average": floor / average if average else None}
+        details["annualised_kwh"] = floor * 8760
+        method = "10th percentile of daily average power (daily readings show no night hours)"
+        caveat = (
+            f"{t.meter.name} has daily readings: the night and weekend floor cannot be seen; "
+            "this is the 10th percentile of its days' average power, an upper bound of its "
+            "base load"
+        )
+        return Outcome(floor, "kW", method, details, caveats=[caveat])
     floor, share = base_load(q)
-    details: Details = {"share_of_average": share, "annualised_kwh": floor * 8760}
-    method = "10th percentile of 15-minute kW at night (00-05) and weekends"
+    details = {"share_of_average": share, "annualised_kwh": floor * 8760}
+    method = f"10th percentile of {g.describe()} kW at night (00-05) and weekends"
     return Outcome(floor, "kW", method, details)
 
 

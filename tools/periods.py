@@ -164,7 +164,16 @@ def resolve_period(text: str, now: datetime, tz: str) -> Period:
 
 def iso_times(ts: Sequence[int] | np.ndarray, tz: str) -> list[str]:
     """ISO 8601 local times for many epoch seconds at once (chart series are thousands long)."""
-    local = pd.DatetimeIndex(pd.to_datetime(np.asarray(ts, dtype=np.int64), unit="s", utc=True))
-    text = local.tz_convert(tz).strftime("%Y-%m-%dT%H:%M:%S%z")
-    # strftime writes +0200; ISO 8601 extended format (and isoformat()) writes +02:00.
-    return [t[:-2] + ":" + t[-2:] for t in text]
+    seconds = np.asarray(ts, dtype=np.int64)
+    utc = pd.DatetimeIndex(pd.to_datetime(seconds, unit="s", utc=True))
+    wall = utc.tz_convert(tz).tz_localize(None).as_unit("s").asi8
+    # pandas' strftime formats each time in Python (seconds for a year of quarter-hours); the
+    # wall clock is formatted in C and the few distinct UTC offsets are formatted once each.
+    clock = np.datetime_as_string(wall.astype("datetime64[s]"), unit="s")
+    offsets, which = np.unique(wall - seconds, return_inverse=True)
+    signs = ["-" if o < 0 else "+" for o in offsets]
+    suffix = [
+        f"{sign}{abs(o) // 3600:02d}:{abs(o) % 3600 // 60:02d}"
+        for sign, o in zip(signs, offsets, strict=True)
+    ]
+    return [c + suffix[i] for c, i in zip(clock.tolist(), which.tolist(), strict=True)]

@@ -11,8 +11,8 @@ from pydantic import Field
 from common.errors import InsufficientData, UnknownSeries
 from common.timeutil import zone
 from store import queries
-from tools import resolve
-from tools.base import ToolContext, ToolInput, ToolResult, tool
+from tools import grain, resolve
+from tools.base import SiteInput, ToolContext, ToolResult, tool
 from tools.periods import iso_times
 
 Grain = Literal["total", "15min", "hour", "day", "week", "month"]
@@ -21,7 +21,7 @@ QueryStatistic = Literal["auto", "sum", "avg", "min", "max", "avg_kw"]
 GRAIN_SECONDS = {"15min": 900, "hour": 3600, "day": 86400, "week": 86400, "month": 86400}
 
 
-class MetricQuery(ToolInput):
+class MetricQuery(SiteInput):
     meters: list[str] = Field(
         default_factory=list,
         description="Meter names or aliases as the catalogue lists them; empty for every meter "
@@ -76,6 +76,10 @@ class QueryResult(ToolResult):
     combined: float | None = Field(
         default=None, description="the meters' totals added up, when several amounts are summed"
     )
+    conversions: list[str] = Field(
+        default_factory=list, description="how converted values were found (gas m3 to kWh)"
+    )
+    caveats: list[str] = Field(default_factory=list)
 
 
 def _statistic(requested: QueryStatistic, additive: bool) -> str:
@@ -103,10 +107,42 @@ def _value(stat: str, n: float, total: float, low: float | None, high: float | N
     return float(high) if high is not None else float("nan")
 
 
-def _expected(interval_s: int | None, start: int, end: int, now: int) -> int | None:
-    if not interval_s:
-        return None
-    return max(0, (min(end, now) - start) // interval_s)
+# How fine each grain is, to tell when a meter's readings are coarser than the grain asked.
+GRAIN_FINENESS = {"15min": 900, "hour": 3600, "day": 86400, "week": 86400, "month": 86400}
+
+
+def _supported_grain(
+    wanted: Grain, found: list[resolve.Target], seen: dict[int, grain.Grain]
+) -> tuple[Grain, list[str]]:
+    """The grain asked for, or the finest one every meter's readings can give, and why."""
+    if wanted == "total" or GRAIN_FINENESS[wanted] >= 86400:
+        return wanted, []
+    coarse = [
+        (t, seen[t.series.id])
+        for t in found
+        if seen[t.series.id].coarsest.demand_seconds > GRAIN_FINENESS[wanted]
+    ]
+    if not coarse:
+        return wanted, []
+    worst = max(g.coarsest.demand_seconds for _, g in coarse)
+    given: Grain = "day" if worst >= 86400 else "hour"
+    names = ", ".join(f"{t.meter.name} ({g.describe()} readings)" for t, g in coarse)
+    asked = {"15min": "15-minute", "hour": "hourly"}[wanted]
+    words = {"day": "daily", "hour": "hourly"}[given]
+    return given, [f"{names}: no {asked} values can be made from them; {words} values instead"]
+
+
+def _interval_caveats(
+    ctx: ToolContext, found: list[resolve.Target], seen: dict[int, grain.Grain], unit: str
+) -> list[str]:
+    notes = []
+    for t in found:
+        g = seen[t.series.id]
+        notes += grain.bill_caveats(ctx, t.meter.name, t.series.id, g, unit)
+        fit = grain.period_fit(g, t.meter.name)
+        if fit:
+            notes.append(fit)
+    return notes
 
 
 @tool(MetricQuery)
@@ -122,14 +158,18 @@ def query_metric(ctx: ToolContext, args: MetricQuery) -> QueryResult:
     stat = _statistic(args.statistic, additive)
     ids = {t.series.id: t for t in found}
     now = int(ctx.now.timestamp())
+    seen = grain.grains(ctx, list(ids), period.start_ts, period.end_ts)
+    step, caveats = _supported_grain(args.grain, found, seen)
+    caveats += _interval_caveats(ctx, found, seen, found[0].unit)
     with ctx.engine.connect() as conn:
-        totals = queries.period_totals(conn, list(ids), period.start_ts, period.end_ts, tz=tz)
+        stored = queries.period_totals(conn, list(ids), period.start_ts, period.end_ts, tz=tz)
+        totals = resolve.scaled_totals(stored, found)
         points: list[Point] = []
-        if args.grain != "total":
+        if step != "total":
             frame = queries.rollups(
-                conn, list(ids), GRAIN_SECONDS[args.grain], period.start_ts, period.end_ts, tz=tz
+                conn, list(ids), GRAIN_SECONDS[step], period.start_ts, period.end_ts, tz=tz
             )
-            points = _points(frame, ids, args.grain, stat, tz)
+            points = _points(resolve.scaled_frame(frame, found), ids, step, stat, tz)
     values = [
         MeterValue(
             meter=t.meter.name,
@@ -143,9 +183,9 @@ def query_metric(ctx: ToolContext, args: MetricQuery) -> QueryResult:
             else None,
             readings=totals[sid].n,
             expected_readings=(
-                exp := _expected(t.series.interval_s, period.start_ts, period.end_ts, now)
+                exp := seen[sid].expected(max(period.start_ts, min(period.end_ts, now)))
             ),
-            coverage=round(totals[sid].n / exp, 4) if exp else None,
+            coverage=round(min(totals[sid].n, exp) / exp, 4) if exp else None,
         )
         for sid, t in ids.items()
     ]
@@ -157,14 +197,19 @@ def query_metric(ctx: ToolContext, args: MetricQuery) -> QueryResult:
         )
     summed = [v.value for v in values if v.value is not None]
     return QueryResult(
-        metric=found[0].series.metric,
-        unit="kW" if stat == "avg_kw" else found[0].series.unit,
+        metric=resolve.ENERGY if found[0].converted else found[0].series.metric,
+        unit="kW" if stat == "avg_kw" else found[0].unit,
         statistic=stat,
-        grain=args.grain,
+        grain=step,
         period=period.as_dict(),
         totals=values,
         points=points,
-        source=f"store rollups ({'daily + 15-minute' if args.grain == 'total' else args.grain})",
+        source=grain.source(
+            grain.ROLLUP_SOURCE if step == "total" else f"store rollups ({step})",
+            any(g.billing for g in seen.values()),
+        ),
+        conversions=resolve.conversions(found, stored),
+        caveats=caveats,
         combined=sum(summed) if stat == "sum" and len(summed) > 1 else None,
     )
 

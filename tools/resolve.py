@@ -2,19 +2,53 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from common.errors import EMSError, UnknownSeries
 from store import catalog
 from store.catalog import MeterRef, SeriesRef
+from store.profile import get_profile
+from store.queries import Totals
 from tools.base import ToolContext
 from tools.periods import Period, resolve_period
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+class NoCalorificValue(EMSError):
+    """Gas read as a volume was asked for as energy, and the site has no calorific value."""
 
 
 @dataclass(frozen=True)
 class Target:
+    """The series a tool reads for a meter, and how its stored values become the answer's:
+    gas read in m3 is asked for as energy by multiplying by the site's calorific value."""
+
     meter: MeterRef
     series: SeriesRef
+    factor: float = 1.0  # answer = stored value x factor
+    converted_to: str | None = None  # the answer's unit when converted ("kWh")
+    factor_source: str = ""
+
+    @property
+    def unit(self) -> str:
+        return self.converted_to or self.series.unit
+
+    @property
+    def converted(self) -> bool:
+        return self.converted_to is not None
+
+    def conversion(self, stored: float) -> str:
+        """How a converted total was found, to quote: 'heating: 1,234 m3 x 10.55 kWh/m3 =
+        13,019 kWh (gas calorific value, site catalogue)'."""
+        return (
+            f"{self.meter.name}: {stored:,.0f} {self.series.unit} x {self.factor:g} "
+            f"{self.unit}/{self.series.unit} = {stored * self.factor:,.0f} {self.unit} "
+            f"({self.factor_source})"
+        )
 
 
 def period(ctx: ToolContext, text: str) -> Period:
@@ -27,12 +61,20 @@ def meter(ctx: ToolContext, name: str) -> MeterRef:
 
 
 def targets(ctx: ToolContext, names: list[str], metric: str) -> list[Target]:
-    """Series of `metric` for the named meters; no names means every meter that has the metric."""
+    """Series of `metric` for the named meters; no names means every meter that has the metric.
+
+    Energy of a gas meter read in m3 comes from its volume series times the site's calorific
+    value (a Target with that factor; NoCalorificValue, naming the catalogue key, without
+    one); with no names such meters join only when the site has a calorific value."""
     metric = metric.strip().lower()
     with ctx.engine.connect() as conn:
         pairs = catalog.list_series(conn, ctx.site.id)
+        cv = get_profile(conn, ctx.site.id).gas_calorific_value_kwh_per_m3
         if not names:
             found = [Target(m, s) for m, s in pairs if s.metric == metric]
+            if metric == ENERGY and cv:
+                have = {t.meter.id for t in found}
+                found += [_as_energy(m, s, cv) for m, s in pairs if _gas_volume(m, s, have)]
             if not found:
                 metrics = sorted({s.metric for _, s in pairs})
                 raise UnknownSeries(
@@ -43,13 +85,79 @@ def targets(ctx: ToolContext, names: list[str], metric: str) -> list[Target]:
         out = []
         for name in names:
             m = catalog.resolve_meter(conn, ctx.site.id, name)
-            series = [s for mm, s in pairs if mm.id == m.id]
-            match = [s for s in series if s.metric == metric]
-            if not match:
-                have = ", ".join(s.metric for s in series) or "no data"
-                raise UnknownSeries(f"meter {m.name} has no {metric!r} series (it has: {have})")
-            out.append(Target(m, match[0]))
+            out.append(_target(m, [s for mm, s in pairs if mm.id == m.id], metric, cv))
     return out
+
+
+ENERGY = "energy"
+
+
+def _gas_volume(meter: MeterRef, series: SeriesRef, with_energy: set[int]) -> bool:
+    return (
+        meter.kind == "gas"
+        and series.metric == "volume"
+        and series.unit == "m3"
+        and meter.id not in with_energy
+    )
+
+
+def _as_energy(meter: MeterRef, series: SeriesRef, cv: float) -> Target:
+    return Target(meter, series, cv, "kWh", "gas calorific value, site catalogue")
+
+
+def _target(meter: MeterRef, series: list[SeriesRef], metric: str, cv: float | None) -> Target:
+    """One meter's series of `metric`, or its gas volume as energy."""
+    match = [s for s in series if s.metric == metric]
+    if match:
+        return Target(meter, match[0])
+    volume = [s for s in series if _gas_volume(meter, s, set())]
+    if metric == ENERGY and volume:
+        if not cv:
+            raise NoCalorificValue(
+                f"{meter.name} reads gas as a volume (m3), so its energy needs the site's "
+                "calorific value: add gas_calorific_value_kwh_per_m3 under site: in the plant "
+                "file (your gas bill states it; natural gas is about 10-11.5 kWh/m3) and apply "
+                "it with `ems-agent catalog apply FILE`"
+            )
+        return _as_energy(meter, volume[0], cv)
+    have = ", ".join(s.metric for s in series) or "no data"
+    raise UnknownSeries(f"meter {meter.name} has no {metric!r} series (it has: {have})")
+
+
+def scaled_totals(totals: dict[int, Totals], found: Sequence[Target]) -> dict[int, Totals]:
+    """Period totals of the targets' series in the answers' units (converted gas in kWh)."""
+    factors = {t.series.id: t.factor for t in found if t.factor != 1.0}
+    return {
+        sid: _scaled(tot, factors[sid]) if sid in factors else tot for sid, tot in totals.items()
+    }
+
+
+def _scaled(t: Totals, k: float) -> Totals:
+    return Totals(
+        t.series_id,
+        t.n,
+        t.sum * k,
+        None if t.min is None else t.min * k,
+        None if t.max is None else t.max * k,
+    )
+
+
+def scaled_frame(frame: pd.DataFrame, found: Sequence[Target]) -> pd.DataFrame:
+    """Rollup rows (series_id, sum, min, max, avg) in the answers' units."""
+    factors = {t.series.id: t.factor for t in found if t.factor != 1.0}
+    if not factors or frame.empty:
+        return frame
+    k = frame["series_id"].map(factors).fillna(1.0).to_numpy()
+    scaled = frame.copy()
+    for column in ("sum", "min", "max", "avg"):
+        if column in scaled:
+            scaled[column] = scaled[column].to_numpy() * k
+    return scaled
+
+
+def conversions(found: Sequence[Target], stored: dict[int, Totals]) -> list[str]:
+    """How each converted total was found, to quote beside the answer."""
+    return [t.conversion(stored[t.series.id].sum) for t in found if t.converted]
 
 
 class NoProductionLink(EMSError):

@@ -10,8 +10,8 @@ from pydantic import Field, field_validator
 
 from common.errors import InsufficientData
 from store import queries
-from tools import resolve
-from tools.base import ToolContext, ToolInput, ToolResult, tool
+from tools import grain, resolve
+from tools.base import SiteInput, ToolContext, ToolResult, tool
 from tools.calendar import closed_days, in_window, local_clock, shift_of
 from tools.economics import NoTariff, price_intervals
 
@@ -19,7 +19,7 @@ SplitBy = Literal["weekday_weekend", "shift", "tou", "hour_of_day", "day_of_week
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
-class SplitInput(ToolInput):
+class SplitInput(SiteInput):
     meter: str = Field(description="Meter name or alias.")
     period: str = Field(description="Period, e.g. 'last month' or '2025-Q3'.")
     by: SplitBy = Field(
@@ -60,6 +60,7 @@ class SplitResult(ToolResult):
     parts: list[Part]
     source: str
     days: list[int] = Field(default_factory=lambda: list(range(7)), description="weekdays used")
+    caveats: list[str] = Field(default_factory=list)
 
 
 CLOSED = "holiday or shutdown"
@@ -112,10 +113,13 @@ def split_consumption(ctx: ToolContext, args: SplitInput) -> SplitResult:
     "what share of this meter's energy falls in peak hours", "daily load profile"."""
     period = resolve.period(ctx, args.period)
     target = resolve.targets(ctx, [args.meter], args.metric)[0]
+    g = grain.grains(ctx, [target.series.id], period.start_ts, period.end_ts)[target.series.id]
+    by, caveats = _split_for(g, target.meter.name, args.by)
     with ctx.engine.connect() as conn:
         frame = queries.rollups(
             conn, [target.series.id], 900, period.start_ts, period.end_ts, tz=ctx.site.timezone
         )
+    frame = resolve.scaled_frame(frame, [target])  # gas read in m3: in kWh
     if frame.empty:
         raise InsufficientData(
             f"no {args.metric} readings for {target.meter.name} in {period.describe()}"
@@ -128,29 +132,31 @@ def split_consumption(ctx: ToolContext, args: SplitInput) -> SplitResult:
         frame, local = frame[keep].reset_index(drop=True), local[keep]
         if frame.empty:
             raise InsufficientData(f"no readings on the weekdays asked in {period.describe()}")
-    labels = _labels(local, args.by, ctx, target.meter.kind)
+    labels = _labels(local, by, ctx, target.meter.kind)
     additive = target.series.additive
+    # Hours each bucket's reading covers: a quarter-hour, or the meter's own longer interval.
+    span_h = np.maximum(g.history.seconds_at(frame["bucket"].to_numpy(np.int64)), 900) / 3600
     grouped = (
-        pd.DataFrame({"label": labels, "sum": frame["sum"], "n": frame["n"]})
+        pd.DataFrame({"label": labels, "sum": frame["sum"], "n": frame["n"], "h": span_h})
         .groupby("label", sort=False)
-        .agg(total=("sum", "sum"), n=("n", "sum"), quarters=("sum", "size"))
+        .agg(total=("sum", "sum"), n=("n", "sum"), hours=("h", "sum"))
     )
     whole = float(grouped["total"].sum())
     parts = []
     for name, row in grouped.iterrows():
-        hours = float(row["quarters"]) / 4
+        hours = float(row["hours"])
         value = float(row["total"]) if additive else float(row["total"] / row["n"])
         parts.append(
             Part(
                 name=str(name),
-                value=value / hours if args.by == "hour_of_day" and additive else value,
+                value=value / hours if by == "hour_of_day" and additive else value,
                 share_percent=100 * float(row["total"]) / whole if additive and whole else None,
                 hours=hours,
                 average_per_hour=float(row["total"]) / hours if additive else value,
             )
         )
-    if args.by in ("hour_of_day", "day_of_week"):
-        order = [f"{h:02d}:00" for h in range(24)] if args.by == "hour_of_day" else list(DAY_NAMES)
+    if by in ("hour_of_day", "day_of_week"):
+        order = [f"{h:02d}:00" for h in range(24)] if by == "hour_of_day" else list(DAY_NAMES)
         parts.sort(key=lambda p: order.index(p.name))
     else:
         parts.sort(key=lambda p: -p.value)
@@ -158,10 +164,40 @@ def split_consumption(ctx: ToolContext, args: SplitInput) -> SplitResult:
         meter=target.meter.name,
         metric=target.series.metric,
         # An hourly profile of energy is an average power.
-        unit="kW" if args.by == "hour_of_day" and additive else target.series.unit,
-        by=args.by,
+        unit="kW" if by == "hour_of_day" and additive else target.unit,
+        by=by,
         period=period.as_dict(),
         parts=parts,
-        source="store rollups (15-minute)",
+        source=f"store rollups ({g.describe()})",
+        caveats=caveats,
         days=args.days,
+    )
+
+
+def _split_for(g: grain.Grain, meter: str, by: SplitBy) -> tuple[SplitBy, list[str]]:
+    """The split a meter's readings support: splits within the day need readings within
+    the day (daily readings give a day-of-week split instead of an hourly profile); bills,
+    spread evenly over their days, cannot be split at all."""
+    if g.billing:
+        raise InsufficientData(
+            f"{meter} is read from bills, spread evenly over their days: its energy cannot be "
+            "split by day or hour; ask for its energy or cost over whole bills or months"
+        )
+    if g.within_day or by in ("weekday_weekend", "day_of_week"):
+        notes = []
+        if by in ("shift", "tou") and g.coarsest.demand_seconds > 900:
+            notes.append(
+                f"{meter} has {g.describe()} readings: a reading is counted in the "
+                f"{'shift' if by == 'shift' else 'tariff period'} it starts in"
+            )
+        return by, notes
+    if by == "hour_of_day":
+        return "day_of_week", [
+            f"{meter} has {g.describe()} readings: no hourly profile can be made from them; "
+            "the split by day of week is given instead"
+        ]
+    what = "shift" if by == "shift" else "tariff period"
+    raise InsufficientData(
+        f"{meter} has {g.describe()} readings: which {what} its energy fell in cannot be told; "
+        "a split by weekday/weekend or day of week can be given"
     )

@@ -36,6 +36,8 @@ ALLOWED_TABLES = frozenset(
         "alerts",
         "incidents",
         "baseline_models",
+        "bills",
+        "series_intervals",
     }
 )
 DENIED_FUNCTIONS = frozenset(

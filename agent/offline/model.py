@@ -51,7 +51,7 @@ class Turn:
     """What the offline model needs to know about the turn it answers."""
 
     engine: Engine
-    site: SiteRef
+    site: SiteRef | None  # None: the store holds no site, or several and none was chosen
     now: datetime
     config: AnalyticsConfig = field(default_factory=AnalyticsConfig)
 

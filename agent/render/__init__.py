@@ -13,6 +13,8 @@ from agent.render import (  # noqa: F401  (each module registers its renderers)
     knowledge,
     metrics,
     models,
+    portfolio,
+    report,
     sql,
     windows,
 )

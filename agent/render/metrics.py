@@ -302,7 +302,11 @@ class RankRenderer(Renderer[RankResult]):
             lines.append(f"Smallest of these: **{low.meter}** with {number(low.value, r.unit)}.")
         if r.excluded_totals:
             lines.append(f"Totals left out of the ranking: {', '.join(r.excluded_totals)}.")
-        return [*lines, source_line(r.source)]
+        lines.extend(_unmetered(r))
+        if r.left_out:
+            lines.append(f"Not ranked ({r.carrier} only): {', '.join(r.left_out)}.")
+        lines.extend(f"Converted: {c}." for c in r.conversions)
+        return [*lines, *caveat_lines(r.caveats), source_line(r.source)]
 
     def subjects(self, r: RankResult) -> list[str]:
         return [x.meter for x in r.ranking]
@@ -323,6 +327,18 @@ class RankRenderer(Renderer[RankResult]):
         ]
         columns = ["rank", "meter", f"{r.metric} ({r.unit})", "share %"]
         out.tables.append((f"{r.metric} ranking, {when_}", columns, rows))
+
+
+def _unmetered(r: RankResult) -> list[str]:
+    """Each parent's unmetered remainder, or why there is none."""
+    lines = []
+    for u in r.unmetered:
+        if u.unmetered is not None:
+            share = f" ({u.share_percent:.1f}%)" if u.unmetered > 0 and u.share_percent else ""
+            lines.append(f"Unmetered remainder of {u.meter}: {number(u.unmetered, r.unit)}{share}.")
+        if u.note:
+            lines.append(f"{u.meter}: {u.note}.")
+    return lines
 
 
 # ------------------------------------------------------------------ split_consumption

@@ -93,6 +93,24 @@ def deliver(
     return delivery
 
 
+def deliver_file(
+    name: str,
+    attempt: Callable[[], tuple[bool, str]],
+    *,
+    what: str,
+    where: str,
+    attempts: int,
+    backoff: float,
+    max_wait: float,
+    sleep: Callable[[float], None],
+) -> Delivery:
+    """As `deliver`, for a file such as the monthly report (`what` names it in the log)."""
+    delivery = _retried(name, attempt, attempts, backoff, max_wait, sleep)
+    if not delivery.ok:
+        log.warning("%s was not delivered by %s to %s: %s", what, name, where, delivery.detail)
+    return delivery
+
+
 def _retried(
     name: str,
     attempt: Callable[[], tuple[bool, str]],

@@ -18,11 +18,12 @@ from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
 from html import escape
 
-from common.notices import Delivery, IncidentNotice
+from common.notices import Delivery, IncidentNotice, ReportNotice
 from connectors.notify.base import (
     PermanentFailure,
     TransientFailure,
     deliver,
+    deliver_file,
     event_id,
     markdown_to_html,
     markdown_to_text,
@@ -150,6 +151,39 @@ class EmailNotifier:
             self.name,
             lambda: self._submit(message),
             notice=notice,
+            where=self._where,
+            attempts=self.attempts,
+            backoff=self.backoff,
+            max_wait=self.max_wait,
+            sleep=self._sleep,
+        )
+
+    def report_message(self, notice: ReportNotice) -> EmailMessage:
+        """The e-mail of a monthly report: its summary, with the report attached."""
+        message = EmailMessage()
+        message["Subject"] = f"[report] {notice.title}"
+        message["From"] = self.sender
+        message["To"] = ", ".join(self.recipients)
+        message["Date"] = formatdate(usegmt=True)
+        domain = self._envelope_from.rpartition("@")[2] or "ems-agent.invalid"
+        digest = hashlib.sha256(notice.event_id.encode()).hexdigest()[:24]
+        message["Message-ID"] = f"<{digest}.report-{notice.month}@{domain}>"
+        message["X-EMS-Event"] = notice.event_id
+        body = f"{notice.title}\n\n{notice.summary.strip()}\n\nThe report is attached.\n"
+        message.set_content(body, cte="quoted-printable")
+        kind, _, sub = notice.media_type.partition("/")
+        message.add_attachment(
+            notice.content, maintype=kind, subtype=sub.split(";")[0], filename=notice.filename
+        )
+        return message
+
+    def send_report(self, notice: ReportNotice) -> Delivery:
+        """Send the monthly report's e-mail; never raises for delivery failures."""
+        message = self.report_message(notice)
+        return deliver_file(
+            self.name,
+            lambda: self._submit(message),
+            what=f"the {notice.month} report of {notice.site}",
             where=self._where,
             attempts=self.attempts,
             backoff=self.backoff,

@@ -17,7 +17,7 @@ from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 
-from common.notices import Delivery, Event, IncidentNotice
+from common.notices import Delivery, Event, IncidentNotice, ReportNotice
 
 log = logging.getLogger(__name__)
 
@@ -368,6 +368,28 @@ class SlackIncidentNotifier:
             self._posted[notice.incident_id] = ts
         where = f"thread {thread_ts}" if thread_ts else f"message {ts}"
         return Delivery(self.name, True, self._attempts(), f"posted to {self.channel} ({where})")
+
+    def send_report(self, notice: ReportNotice) -> Delivery:
+        """Upload the monthly report to the channel with its summary; a Slack error comes back
+        as a failed Delivery, never raised. Uploads need the channel's ID (C0123456789) and the
+        files:write scope."""
+        self._retries.local.retries = 0
+        try:
+            self.client.files_upload_v2(
+                channel=self.channel,
+                content=notice.content,
+                filename=notice.filename,
+                title=notice.title,
+                initial_comment=f"*{escape(notice.title)}*\n{escape(notice.summary.strip())}",
+            )
+        except SlackClientError as exc:
+            detail = slack_error_text(exc, self.channel)
+            log.warning("the %s report was not uploaded to Slack: %s", notice.month, detail)
+            return Delivery(self.name, False, self._attempts(), detail)
+        except (OSError, ValueError) as exc:  # connection refused, time-out, bad URL
+            detail = f"could not reach Slack at {self.client.base_url}: {exc}"
+            return Delivery(self.name, False, self._attempts(), detail)
+        return Delivery(self.name, True, self._attempts(), f"uploaded to {self.channel}")
 
     def _attempts(self) -> int:
         return 1 + int(getattr(self._retries.local, "retries", 0))
