@@ -10,7 +10,7 @@ from datetime import datetime, time, timedelta
 from types import MappingProxyType
 from typing import Any
 
-from agent.offline import kinds, refusals, scope
+from agent.offline import kinds, portfolio, refusals, scope
 from agent.offline.plan import ASK_PERIOD, Call, Plan, Question, ask, handles
 from agent.offline.scope import Ask, Sides
 from agent.reader import Intent, Kpi, Op, Pending
@@ -50,6 +50,8 @@ def kind(name: str) -> Callable[[KindHandler], KindHandler]:
 @handles(Intent.DATA)
 def numbers(q: Question) -> Plan:
     r = q.reading
+    if portfolio.asks_for_sites(q):
+        return portfolio.rank_sites(q)
     if refusals.only_unmeasured(r):
         return refusals.not_measured(q)
     metric = r.metric or _named_metric(q)

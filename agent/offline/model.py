@@ -39,10 +39,14 @@ from agent.offline.site import Site, load_site
 from agent.reader import Frame, Intent, Pending, Reading, follow, read
 from agent.reader.slots import NO_WORDS, Reference, TimeSpan
 from agent.render import typed
+from common.errors import UnknownSite
 from store.catalog import SiteRef
+from store.sites import missing_site, site_in_text
 from tools.base import AnalyticsConfig
 
 MODEL_NAME = "offline-planner"
+# Tools that answer without a site: a turn without one may still call them.
+SITE_FREE = frozenset({"search_knowledge", "rank_sites"})
 FRAMES = 512  # conversation frames kept between turns (each turn re-reads only the new question)
 
 
@@ -132,12 +136,16 @@ class OfflinePlanner(BaseChatModel):
         if not isinstance(self.turn, Turn):
             raise RuntimeError("the offline planner answers only inside the agent loop")
         turn = self.turn
-        site = load_site(turn.engine, turn.site, turn.config)
         last_human = max(
             (i for i, m in enumerate(messages) if isinstance(m, HumanMessage)), default=-1
         )
         if last_human < 0:
             return _message("What would you like to know?", "clarify", Answer("", "clarify"))
+        try:
+            named = _named_site(turn.engine, messages[: last_human + 1])
+        except UnknownSite as exc:
+            return _said_only(f"I could not answer that: {exc}.", "clarify")
+        site = load_site(turn.engine, named or turn.site, turn.config)
         frames: list[Frame] = []
         before, said, key = _frame_before(messages[:last_human], site, turn.now, frames)
         reading = _current(key, messages[last_human], site, turn.now, before, said)
@@ -159,6 +167,12 @@ class OfflinePlanner(BaseChatModel):
             text = f"All right: incident #{ref.number} is left as it was." if ref else "All right."
             return _message(text, "answer", Answer(text, "answer"))
         decided = plan(q)
+        if named is not None and named != turn.site:
+            decided = _at_site(decided, named)
+        elif not site.present and _needs_site(decided):
+            with turn.engine.connect() as conn:
+                reason = missing_site(conn)
+            return _said_only(f"I could not answer that: {reason}.", "refuse")
         turn_messages = messages[last_human + 1 :]
         results = [m for m in turn_messages if isinstance(m, ToolMessage)]
         if results:
@@ -176,6 +190,52 @@ class OfflinePlanner(BaseChatModel):
             return AIMessage(content="", tool_calls=calls)
         answer = Answer(decided.message or "", decided.outcome)
         return _message(answer.text, answer.outcome, answer, decided)
+
+
+# ------------------------------------------------------------------ the site
+
+
+def _named_site(engine: Engine, history: list[BaseMessage]) -> SiteRef | None:
+    """The site the conversation's latest question naming one is about (a follow-up stays
+    there); UnknownSite, listing the sites, when the last question names none held."""
+    questions = [str(m.content) for m in history if isinstance(m, HumanMessage)]
+    with engine.connect() as conn:
+        for i, text in enumerate(reversed(questions)):
+            try:
+                site = site_in_text(conn, text)
+            except UnknownSite:
+                if i == 0:
+                    raise
+                continue  # answered at the time
+            if site is not None:
+                return site
+    return None
+
+
+def _needs_site(decided: Plan) -> bool:
+    """A plan a turn without a site cannot follow: calls of tools that read a site's meters,
+    or a question back about them."""
+    if decided.calls:
+        return not all(c.name in SITE_FREE for c in decided.calls)
+    return decided.outcome == "clarify"
+
+
+def _at_site(decided: Plan, site: SiteRef) -> Plan:
+    """The calls of a question about another site than the turn's, each told that site."""
+    from tools.registry import all_tools
+
+    tools = all_tools()
+    calls = tuple(
+        replace(c, args=c.args | {"site": site.name})
+        if c.name in tools and "site" in tools[c.name].input_model.model_fields
+        else c
+        for c in decided.calls
+    )
+    return replace(decided, calls=calls)
+
+
+def _said_only(text: str, outcome: str) -> AIMessage:
+    return _message(text, outcome, Answer(text, outcome))
 
 
 # ------------------------------------------------------------------ the conversation

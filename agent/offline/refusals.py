@@ -25,9 +25,10 @@ INSTEAD = {
         "October'."
     ),
     Reason.REPORT: (
-        "I can't write reports, documents or reviews: there is no report feature yet. I can "
-        "give the figures a report would use: totals, KPIs, comparisons with last year or a "
-        "baseline, rankings and incidents."
+        "I can't write documents, presentations or reviews. I can make the site's monthly "
+        "energy report (PDF and HTML), e.g. 'make me the November report', and give the "
+        "figures a document would use: totals, KPIs, comparisons with last year or a baseline, "
+        "rankings and incidents."
     ),
     Reason.CONTROL: (
         "I can't switch equipment or change setpoints: I only read the meters. I can show what "

@@ -1,5 +1,6 @@
 """Questions that are not a figure of the meters: anomalies, baselines, forecasts, data
-coverage, the knowledge library, alert rules and alerts, incidents and read-only SQL."""
+coverage, the knowledge library, alert rules and alerts, incidents, read-only SQL and the
+monthly report."""
 
 from __future__ import annotations
 
@@ -34,6 +35,22 @@ def _recent(q: Question) -> tuple[str, tuple[str, ...]]:
     if period is not None:
         return period, ()
     return RECENT, ("No period was given, so I checked the last 7 days.",)
+
+
+@handles(Intent.REPORT)
+def monthly_report(q: Question) -> Plan:
+    """The monthly report of the month the question names, else last month's."""
+    if "monthly_report" not in q.tools:
+        return refuse("This installation does not make monthly reports.")
+    span = next((p.span for p in q.reading.subject_periods if p.span is not None), None)
+    if span is None:
+        notes: tuple[str, ...] = ("No month was given, so this is last month's report.",)
+        return Plan("report", (Call("monthly_report", {"month": "last month"}),), notes=notes)
+    month = f"{span.start:%Y-%m}" if span.start is not None else span.period
+    notes = ()
+    if span.start is not None and span.end is not None and span.end.month != span.start.month:
+        notes = (f"A report covers one month, so this is {span.start:%B %Y}'s.",)
+    return Plan("report", (Call("monthly_report", {"month": month}),), notes=notes)
 
 
 # ------------------------------------------------------------------ checks and models

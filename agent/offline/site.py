@@ -17,6 +17,9 @@ from store.catalog import SiteRef
 from tools.base import AnalyticsConfig
 
 CACHED = 32
+# The site of a turn without one (an empty store, or several and none chosen): no meters, so
+# meter questions are refused with why, while knowledge and portfolio questions still answer.
+NO_SITE = SiteRef(0, "", "UTC")
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,11 @@ class Site:
     @property
     def name(self) -> str:
         return self.ref.name
+
+    @property
+    def present(self) -> bool:
+        """Whether the turn has a site at all (see NO_SITE)."""
+        return self.ref is not NO_SITE
 
     def meter(self, name: str) -> MeterEntry | None:
         return self.vocab.meter(name)
@@ -81,9 +89,12 @@ _LOCK = Lock()
 _TURNS: OrderedDict[tuple[int, int, int], tuple[AnalyticsConfig, Site]] = OrderedDict()
 
 
-def load_site(engine: Engine, ref: SiteRef, config: AnalyticsConfig) -> Site:
+def load_site(engine: Engine, ref: SiteRef | None, config: AnalyticsConfig) -> Site:
     """The site's vocabulary, built again only when its catalogue or calendar changed; read
-    once per turn (a turn's model calls share its economics object)."""
+    once per turn (a turn's model calls share its economics object). Without a site: a site
+    of no meters (NO_SITE)."""
+    if ref is None:
+        return Site(NO_SITE, build_vocabulary("", ()), config)
     turn = (id(engine), ref.id, id(config))
     with _LOCK:
         seen = _TURNS.get(turn)
