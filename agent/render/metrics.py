@@ -68,7 +68,8 @@ class QueryRenderer(Renderer[QueryResult]):
                 f"**{number(r.combined, r.unit)}**."
             )
         lines += self.series_lines(r)
-        return [*lines, source_line(r.source)]
+        lines.extend(f"Converted: {c}." for c in r.conversions)
+        return [*lines, *caveat_lines(r.caveats), source_line(r.source)]
 
     @staticmethod
     def series_lines(r: QueryResult) -> list[str]:
@@ -185,8 +186,9 @@ class KpiRenderer(Renderer[KpiResult]):
                 f"{number(float(d['peak_kw'] or 0), 'kW')} at {when(str(d['peak_at']))})"
             )
         elif r.kpi == "peak_demand" and d.get("at"):
-            minutes = float(d.get("window_minutes") or 15)
-            extra = f", at {when(str(d['at']))} ({minutes:.0f}-minute average)"
+            minutes = d.get("window_minutes")
+            average = f" ({float(minutes):.0f}-minute average)" if minutes else ""
+            extra = f", at {when(str(d['at']))}{average}"
         elif r.kpi == "sec":
             extra = (
                 f" ({number(float(d['energy_kwh'] or 0), 'kWh')} for "
@@ -354,7 +356,7 @@ class SplitRenderer(Renderer[SplitResult]):
                 f"- {p.name}: {number(p.value, r.unit)}{share}, "
                 f"{number(p.average_per_hour, r.unit)} per hour on average"
             )
-        return [*lines, source_line(r.source)]
+        return [*lines, *caveat_lines(r.caveats), source_line(r.source)]
 
     def evidence(self, r: SplitResult, out: Parts) -> None:
         by, when_ = words(r.by), period_label(r.period)

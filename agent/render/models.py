@@ -14,6 +14,22 @@ from tools.forecast import ForecastResult
 MAX_EVENTS = 10
 
 
+BASELINE_SOURCE = "store rollups (daily energy and drivers)"
+# A CalTRACK fit reads other rows than the regression does; the source names them.
+BASELINE_SOURCES = {
+    "caltrack_billing": "the meter's bills and the site's outdoor temperatures (store)",
+    "caltrack_daily": "store rollups (daily energy and the site's outdoor temperatures)",
+}
+
+
+def _baseline_source(r: BaselineResult) -> str:
+    return BASELINE_SOURCES.get(r.method, BASELINE_SOURCE)
+
+
+def _steps_word(r: BaselineResult) -> str:
+    return "whole bill(s)" if r.grain == "billing period" else "complete day(s)"
+
+
 @renders(BaselineResult)
 class BaselineRenderer(Renderer[BaselineResult]):
     def answer(self, r: BaselineResult) -> list[str]:
@@ -26,7 +42,7 @@ class BaselineRenderer(Renderer[BaselineResult]):
                 f"**{r.meter}** is **{number(abs(dev.deviation_kwh), 'kWh')} {above}** its "
                 f"baseline {period_text(dev.period)} ({percent(dev.deviation_percent)}): "
                 f"{number(dev.actual_kwh, 'kWh')} actual vs {number(dev.expected_kwh, 'kWh')} "
-                f"expected over {dev.steps} complete day(s), uncertainty ±"
+                f"expected over {dev.steps} {_steps_word(r)}, uncertainty ±"
                 f"{number(dev.uncertainty_kwh, 'kWh')} at 90% confidence."
             )
             if abs(dev.deviation_kwh) < dev.uncertainty_kwh:
@@ -37,14 +53,10 @@ class BaselineRenderer(Renderer[BaselineResult]):
             f"{r.r2:.2f}, CV(RMSE) {r.cv_rmse_percent:.1f}%, NMBE {r.nmbe_percent:.1f}%; it "
             f"{verdict} ASHRAE Guideline 14."
         )
-        return [
-            *lines,
-            *caveat_lines(r.caveats),
-            "Source: store rollups (daily energy and drivers).",
-        ]
+        return [*lines, *caveat_lines(r.caveats), f"Source: {_baseline_source(r)}."]
 
     def sources(self, r: BaselineResult) -> list[str]:
-        return ["store rollups (daily energy and drivers)"]
+        return [_baseline_source(r)]
 
     def evidence(self, r: BaselineResult, out: Parts) -> None:
         fit: list[Row] = [
@@ -94,14 +106,18 @@ class BaselineRenderer(Renderer[BaselineResult]):
 @renders(ForecastResult)
 class ForecastRenderer(Renderer[ForecastResult]):
     def answer(self, r: ForecastResult) -> list[str]:
+        peak = ""
+        if r.peak_kw is not None and r.peak_at is not None:
+            peak = (
+                f", peak demand about **{number(r.peak_kw, 'kW')}** at {when(r.peak_at)} "
+                f"(up to {number(r.peak_high_kw, 'kW')})"
+            )
         lines = [
             f"Forecast for **{r.meter}**, {when(r.start)} to {when(r.end)}: "
             f"**{number(r.energy_kwh, 'kWh')}** (range {number(r.energy_low_kwh, 'kWh')} to "
-            f"{number(r.energy_high_kwh, 'kWh')}), peak demand about "
-            f"**{number(r.peak_kw, 'kW')}** at {when(r.peak_at)} (up to "
-            f"{number(r.peak_high_kw, 'kW')})."
+            f"{number(r.energy_high_kwh, 'kWh')}){peak}."
         ]
-        if r.demand_limit_kw is not None:
+        if r.demand_limit_kw is not None and r.limit_verdict:
             lines.append(f"Exceeding {number(r.demand_limit_kw, 'kW')} is **{r.limit_verdict}**.")
         return [*lines, f"Method: {r.method}.", *caveat_lines(r.caveats)]
 
@@ -219,7 +235,7 @@ class CoverageRenderer(Renderer[CoverageResult]):
                 f"{m.expected_intervals - m.present_intervals} missing), {len(m.gaps)} gap(s)"
                 + "".join(f"; {when(g.start)} to {when(g.end)} ({g.hours:g} h)" for g in m.gaps[:3])
             )
-        return [*lines, source_line(r.source)]
+        return [*lines, *caveat_lines(r.caveats), source_line(r.source)]
 
     def subjects(self, r: CoverageResult) -> list[str]:
         return [m.meter for m in r.meters]

@@ -36,8 +36,12 @@ def percent(value: float | None, *, signed: bool = True) -> str:
 
 
 def when(text: str) -> str:
-    """'Wed 4 Nov 2026 18:00' for an ISO local time."""
-    return f"{datetime.fromisoformat(text):%a %-d %b %Y %H:%M}"
+    """'Wed 4 Nov 2026 18:00' for an ISO local time; anything else (a bill's period, where a
+    bill states the peak) as it is written."""
+    try:
+        return f"{datetime.fromisoformat(text):%a %-d %b %Y %H:%M}"
+    except ValueError:
+        return text
 
 
 def _days(start: datetime, end: datetime) -> str:
