@@ -223,6 +223,10 @@ def new_rule(q: Question) -> Plan:
     channel = re.search(r"(#[a-z0-9_-]+)", r.question.lower())
     if channel:
         args["channel"] = channel.group(1)
+    if "backtest" in r.features():
+        period, notes = _recent(q)  # tried on the period asked, nothing stored
+        call = Call("backtest_alert_rule", {**args, "period": period})
+        return Plan("alert_backtest", (call,), notes=notes)
     return Plan("alert_create", (Call("create_alert_rule", args),))
 
 

@@ -136,10 +136,17 @@ def find_thresholds(sheet: Sheet, found: Conditions) -> None:
         _add_threshold(sheet, found, m, _comparison(m.group("c")))
     for m in re.finditer(cap, sheet.masked()):
         _add_threshold(sheet, found, m, Comparison.ABOVE)
+    # "an alert at 100 kW": the level a rule fires above; the rule's own word stays a cue
+    rule_at = rf"\b(?:alerts?|alarms?|rules?)(?: set)? at {number}\s*(?:{UNIT})"
+    for m in re.finditer(rule_at, sheet.masked()):
+        _add_threshold(sheet, found, m, Comparison.ABOVE, start=m.start("v"))
 
 
-def _add_threshold(sheet: Sheet, found: Conditions, m: re.Match[str], cmp: Comparison) -> None:
-    if not sheet.free(sheet.covering(m.start(), m.end())):
+def _add_threshold(
+    sheet: Sheet, found: Conditions, m: re.Match[str], cmp: Comparison, start: int | None = None
+) -> None:
+    start = m.start() if start is None else start
+    if not sheet.free(sheet.covering(start, m.end())):
         return
     try:
         value = parse_number(m.group("v").lstrip("-")) * (-1 if m.group("v")[0] == "-" else 1)
@@ -152,7 +159,7 @@ def _add_threshold(sheet: Sheet, found: Conditions, m: re.Match[str], cmp: Compa
     groups = m.groupdict()
     duration = _duration(m) if (groups.get("d1") or groups.get("d2")) else None
     window = _window(m) if (groups.get("w") or groups.get("w2")) else None
-    words = sheet.claim_span(m.start(), m.end())
+    words = sheet.claim_span(start, m.end())
     found.thresholds.append(Threshold(cmp, value, unit, words, duration, window))
 
 
