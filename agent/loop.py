@@ -41,10 +41,9 @@ from langgraph.types import Command
 from agent.context import MakeContext
 from agent.models import Backend, explain
 from agent.offline.model import OfflinePlanner, Turn
-from agent.offline.understand import AFFIRM, DECLINE
 from agent.prompts import turn_prompt
 from agent.toolkit import TurnContext, langchain_tools, write_tools
-from agent.writes import describe_write
+from agent.writes import AFFIRM, DECLINE, describe_write
 from store.catalog import SiteRef
 from tools.base import Tool, ToolContext
 
@@ -94,7 +93,7 @@ class _BindTurn(AgentMiddleware[Any, TurnContext]):
     ) -> ModelResponse:
         ctx = request.runtime.context.tools
         if isinstance(request.model, OfflinePlanner):
-            turn = Turn(ctx.engine, ctx.site_or_none, ctx.now)
+            turn = Turn(ctx.engine, ctx.site_or_none, ctx.now, ctx.config)
             return handler(request.override(model=request.model.for_turn(turn)))
         return handler(request.override(system_message=SystemMessage(turn_prompt(ctx))))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC
 
-from agent.offline.meters import load_catalogue
+from store import catalog
 from store.sites import missing_site, site_names
 from tools.base import ToolContext
 
@@ -37,13 +37,17 @@ def turn_prompt(ctx: ToolContext) -> str:
     with ctx.engine.connect() as conn:
         sites = site_names(conn)
         missing = None if ctx.site_or_none is not None else missing_site(conn)
-    if missing is not None:
-        return no_site_prompt(ctx, str(missing), sites)
-    cat = load_catalogue(ctx.engine, ctx.site)
+        if missing is not None:
+            return no_site_prompt(ctx, str(missing), sites)
+        meters = catalog.list_meters(conn, ctx.site.id)
+        series = catalog.list_series(conn, ctx.site.id)
+    metrics: dict[int, list[str]] = {}
+    for meter, s in series:
+        metrics.setdefault(meter.id, []).append(s.metric)
     lines = "\n".join(
-        f"- {m.name} | {m.kind} | {m.unit} | {', '.join(m.metrics)} | "
-        f"{', '.join(m.aliases)} | {m.description}"
-        for m in cat.meters
+        f"- {m.name} | {m.kind} | {m.unit} | {', '.join(metrics.get(m.id, []))} | "
+        f"{', '.join(m.aliases)} | {m.description or ''}"
+        for m in meters
     )
     others = {name: aliases for name, aliases in sites.items() if name != ctx.site.name}
     return system_prompt(ctx, lines) + _other_sites(others)

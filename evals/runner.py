@@ -288,6 +288,7 @@ def run(
         shutil.copyfile(store, copy)
         engine = make_engine(f"sqlite:///{copy}")
         try:
+            upgrade(engine)  # a store simulated by an earlier schema gets its new columns
             add_incidents(engine, roles)
             index_incidents(knowledge, roles)
             resolved = resolved_set(name, engine, roles)

@@ -213,10 +213,23 @@ def _period_matches(
         got = (datetime.fromisoformat(resolved["start"]), datetime.fromisoformat(resolved["end"]))
         return _clip(*got, now) == want
     raw = (call.get("args") or {}).get(key)
-    try:
-        return isinstance(raw, str) and _clip(*parse_period(raw, tz), now) == want
-    except ValueError:
+    if not isinstance(raw, str):
         return False
+    try:
+        return _clip(*parse_period(raw, tz), now) == want
+    except ValueError:
+        pass
+    if now is None:
+        return False
+    # A period in the tools' own words ('2026-10', 'last month') that the result does not
+    # resolve (rank_sites reads it per site): resolved as the tools read it.
+    from tools.periods import InvalidPeriod, resolve_period
+
+    try:
+        period = resolve_period(raw, now, tz)
+    except (InvalidPeriod, ValueError):
+        return False
+    return _clip(period.start, period.end, now) == want
 
 
 def result_meters(result: Mapping[str, Any]) -> set[str] | None:

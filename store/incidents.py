@@ -177,7 +177,8 @@ def _filtered(stmt: Any, site_id: int, wanted: IncidentFilter) -> Any:
     if wanted.end_ts is not None:
         stmt = stmt.where(Incident.start_ts < wanted.end_ts)
     if wanted.start_ts is not None:
-        stmt = stmt.where(or_(Incident.end_ts.is_(None), Incident.end_ts >= wanted.start_ts))
+        # Ends are exclusive: an incident that ended as the period began is not in it.
+        stmt = stmt.where(or_(Incident.end_ts.is_(None), Incident.end_ts > wanted.start_ts))
     return stmt
 
 

@@ -222,6 +222,8 @@ class AlertRule(Base):
     threshold: Mapped[float] = mapped_column(Float)
     unit: Mapped[str] = mapped_column(String(16))
     window_s: Mapped[int] = mapped_column(Integer, default=900)
+    # how long the condition must hold before an alert opens; 0: at once
+    min_duration_s: Mapped[int] = mapped_column(Integer, default=0)
     severity: Mapped[str] = mapped_column(String(16), default="warning")
     channel: Mapped[str | None] = mapped_column(String(200), default=None)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -16,12 +16,15 @@ from sqlalchemy import Engine, text
 from agent.loop import Agent, Reply
 from agent.memory import sqlite_memory
 from agent.models import Backend
-from agent.offline.incidents import note_of, state_of, summary_lines
+from agent.offline.incidents import state_of
 from agent.offline.model import MODEL_NAME, OfflinePlanner
+from agent.reader import read
+from agent.render.incidents import summary_lines
 from ems_agent.context import TurnContexts, fixed_clock
 from evals.runner import INCIDENTS, add_incidents
 from evals.truth import evaluate
 from store import catalog
+from tests.reader_plants import PLANTS
 from tools.registry import all_tools
 
 TZ = ZoneInfo("Europe/Berlin")
@@ -274,8 +277,9 @@ def test_a_write_without_a_number_asks_which(
         ("acknowledge incident 6.", None),
     ],
 )
-def test_note_of(question: str, note: str | None) -> None:
-    assert note_of(question) == note
+def test_the_note_of_a_change(question: str, note: str | None) -> None:
+    found = read(question, PLANTS["demo"], NOW).free("note")
+    assert (found.text if found else None) == note
 
 
 @pytest.mark.parametrize(

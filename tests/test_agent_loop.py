@@ -137,7 +137,7 @@ def test_a_write_waits_for_yes(demo_engine: Engine, tmp_path: Path) -> None:
     agent = make_agent(demo_engine, model, tmp_path)
     proposal = agent.ask("alert me when the chiller passes 300 kW")
     assert proposal.outcome == "confirm"
-    assert "chiller: demand > 300.0 kW" in proposal.answer
+    assert "chiller: demand > 300 kW" in proposal.answer
     assert rule_count(demo_engine) == 0
     done = agent.ask("Yes, go ahead", thread=proposal.thread)
     assert done.answer == "Rule created."

@@ -232,3 +232,32 @@ def test_injected_instructions_in_meter_descriptions_do_nothing(
     assert [c.name for c in reply.tool_calls] == ["query_metric"]
     assert reply.outcome == "answer"
     assert rules(demo_engine) == []
+
+
+def test_a_rule_tried_on_last_month_stores_nothing(agent: Agent, demo_engine: Engine) -> None:
+    reply = agent.ask(
+        "would an alert at 100 kW on compressor-2 have gone off last month? just test it, "
+        "don't create anything"
+    )
+    assert reply.outcome == "answer", reply.answer
+    [call] = reply.tool_calls
+    assert call.name == "backtest_alert_rule"
+    assert {k: call.args[k] for k in ("meter", "target", "condition", "threshold")} == {
+        "meter": "compressor-2",
+        "target": "demand",
+        "condition": ">",
+        "threshold": 100,
+    }
+    assert rules(demo_engine) == []
+    # Demand per local quarter-hour from the raw readings: each episode starts in a quarter
+    # above 100 kW, and the worst episode's peak is the month's highest quarter.
+    energy = raw(demo_engine, "compressor-2", "2026-10-01", "2026-11-01")
+    kw = energy.groupby(energy.index // 900 * 900).sum() * 4
+    above = kw[kw > 100]
+    episodes = call.result["episodes"]
+    assert episodes and not above.empty
+    starts = {int(datetime.fromisoformat(e["start"]).timestamp()) for e in episodes}
+    assert starts <= set(above.index)
+    worst = max(e["peak_value"] for e in episodes)
+    assert worst == pytest.approx(above.max(), rel=1e-6)
+    assert "not stored" in reply.answer or "nothing" in reply.answer.lower()

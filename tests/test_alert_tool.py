@@ -12,11 +12,12 @@ import numpy as np
 import pytest
 from sqlalchemy import Engine, func, select
 
+from agent.render import renderer_for
 from common.errors import UnknownMeter
 from store import catalog
 from store.schema import Alert, AlertRule
 from store.writes import write_readings
-from tools.alert_backtest import backtest_alert_rule
+from tools.alert_backtest import BacktestResult, backtest_alert_rule
 from tools.alerts import (
     InvalidRule,
     NotAllowed,
@@ -178,6 +179,27 @@ def test_acknowledge_and_resolve_with_notes(ctx: ToolContext) -> None:
         update_alert(ctx, {"alert_id": 9999, "action": "resolve"})
 
 
+def test_a_rule_that_must_hold_for_a_while(ctx: ToolContext) -> None:
+    # Only the hour above 120 kW lasts 45 minutes; the half hour and the hovering do not.
+    created = create_alert_rule(before_data(ctx), rule(for_minutes=45))
+    assert created.for_minutes == 45
+    end = T0 + QUARTERS * 900
+    step = 42 * 900  # the hour above 120 kW straddles the watcher's first two runs
+    for a in range(T0, end, step):
+        evaluate_rules(ctx, a, min(a + step, end))
+    alerts = list_alerts(ctx, {"state": "all"}).alerts
+    assert [datetime.fromisoformat(a.start).timestamp() for a in alerts] == [T0 + 40 * 900]
+    assert alerts[0].peak_value == 150.0
+    with pytest.raises(InvalidRule, match="not a multiple of the window"):
+        create_alert_rule(ctx, rule(for_minutes=20))
+    assert list_alert_rules(ctx, {}).rules[0].for_minutes == 45
+    # The back-test asks the same of the history, and finds the same one episode.
+    tested = backtest_alert_rule(ctx, {**rule(for_minutes=45), "period": "2025-06-02..2025-06-03"})
+    assert [(e.start, e.peak_value) for e in tested.episodes] == [
+        (a.start, a.peak_value) for a in alerts
+    ]
+
+
 def alert_count(ctx: ToolContext) -> int:
     with ctx.engine.connect() as conn:
         return int(conn.execute(select(func.count()).select_from(Alert)).scalar_one())
@@ -218,6 +240,9 @@ def test_a_back_test_reports_the_episodes_and_stores_nothing(ctx: ToolContext) -
     assert [e.peak_value for e in found.episodes] == [150.0, 160.0, 124.0]
     assert found.episodes[0].hours == 1.0 and found.windows == QUARTERS
     assert found.stored is False and alert_count(ctx) == 0
+    answer = renderer_for(BacktestResult).answer(found)
+    assert answer[0].endswith("it would have raised 3 alert(s). Nothing was stored.")
+    assert answer[1] == "- from Mon 2 Jun 2025 10:00 to Mon 2 Jun 2025 11:00, worst 150.0 kW"
     with ctx.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(AlertRule)).scalar_one() == 0
     with pytest.raises(InvalidRule, match="never negative"):
@@ -229,3 +254,21 @@ def test_a_back_test_reports_the_episodes_and_stores_nothing(ctx: ToolContext) -
     assert [(a.start, a.end, a.peak_value) for a in stored] == [
         (e.start, e.end, e.peak_value) for e in found.episodes
     ]
+
+
+def test_a_lasting_rule_counts_only_the_windows_it_watched(ctx: ToolContext) -> None:
+    # Made in the middle of an episode: the windows above 120 kW before it was made do not count
+    # towards its 30 minutes, and the alert never starts before it.
+    kw = demand_kw()
+    for made in (41, 121):
+        at = replace(ctx, now=datetime.fromtimestamp(T0 + made * 900, ZONE))
+        create_alert_rule(at, rule(for_minutes=30, name=f"made at {made}"))
+    evaluate_rules(ctx, T0, T0 + QUARTERS * 900)
+    for made in (41, 121):
+        above = [i for i in range(made, QUARTERS) if kw[i] > 120]
+        runs = [i for i in above if i - 1 not in above and i + 1 in above]  # two or more in a row
+        got = [a for a in list_alerts(ctx, {"state": "all"}).alerts if a.rule == f"made at {made}"]
+        assert sorted(datetime.fromisoformat(a.start).timestamp() for a in got) == [
+            T0 + i * 900 for i in runs
+        ]
+    assert alert_count(ctx) == 2  # 41 and 120 for the first; 121 alone is no half hour

@@ -144,8 +144,7 @@ def output_model(declared: Tool[typing.Any, typing.Any]) -> type[BaseModel]:
 
 @pytest.mark.parametrize("name", sorted(registry()))
 def test_every_tool_is_fully_declared(name: str) -> None:
-    from agent.evidence import BUILDERS
-    from agent.offline.compose import WRITERS
+    from agent.render import renderer_for
 
     declared = registry()[name]
     assert declared.description.strip() and "Args:" not in declared.description
@@ -153,9 +152,9 @@ def test_every_tool_is_fully_declared(name: str) -> None:
     assert all(f.description for f in declared.input_model.model_fields.values())
     assert issubclass(output_model(declared), ToolResult)
     assert list(inspect.signature(declared.fn).parameters) == ["ctx", "args"]
-    # One renderer per result: the evidence (chart, tables) and the offline model's answer.
-    assert name in BUILDERS, f"agent/evidence.py has no builder for {name}"
-    assert name in WRITERS, f"agent/offline/compose.py has no writer for {name}"
+    # One renderer per result type (answer text, charts, tables, sources), found by that type.
+    renderer = renderer_for(declared.result_model)
+    assert renderer.result is declared.result_model
 
 
 def test_tools_are_discovered_from_the_package() -> None:

@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import Engine, select
 from typer.testing import CliRunner
 
-from agent.offline import compose
+from agent.render import renderer_for
 from common.errors import InsufficientData
 from connectors.bills import BillOptions, import_bills
 from connectors.importer import import_file
@@ -310,7 +310,7 @@ def test_periods_that_cut_bills_say_what_whole_bills_measured(
     )
     assert result.deviation is not None and result.deviation.steps == len(measured) == 2
     assert result.deviation.actual_kwh == pytest.approx(measured["energy"].sum(), rel=1e-9)
-    answer = compose.energy_baseline(result.model_dump(mode="json"))
+    answer = renderer_for(type(result)).answer(result)
     assert [line for line in answer if "whole bills" in line] == [
         f"Note: {c}" for c in result.caveats if "whole bills" in c
     ]

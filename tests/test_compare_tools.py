@@ -128,3 +128,61 @@ def test_coverage_finds_the_outage(ctx: ToolContext, raw: pd.DataFrame) -> None:
 def test_comparison_without_data_is_explained(ctx: ToolContext) -> None:
     with pytest.raises(InsufficientData, match="no energy data in either period"):
         compare_periods(ctx, {"meters": ["press"], "period": "2024-01", "reference": "2024-02"})
+
+
+def test_a_reference_without_data_or_with_gaps_is_flagged(
+    ctx: ToolContext, raw: pd.DataFrame
+) -> None:
+    # The data start on 1 September 2025: "the same weeks a year earlier" have none.
+    none = compare_periods(
+        ctx,
+        {
+            "meters": ["press"],
+            "period": "2025-09-01..2025-09-07",
+            "reference": "2024-09-01..2024-09-07",
+        },
+    )
+    change = none.changes[0]
+    assert change.reference_value is None and change.difference is None and change.percent is None
+    assert change.reference_coverage == 0.0
+    assert none.caveats == [
+        "press has no data in the reference period (2024-09-01 to 2024-09-07): "
+        "no change can be given"
+    ]
+    # The reference starts a week before the data (and the oven has an outage in it).
+    partly = compare_periods(
+        ctx, {"meters": ["oven"], "period": "2025-10", "reference": "2025-08-25..2025-09-30"}
+    )
+    before = raw["local"] < pd.Timestamp("2025-10-01", tz=TZ)
+    share = len(raw[(raw["meter"] == "oven") & before]) / (37 * 96)
+    assert partly.changes[0].reference_coverage == pytest.approx(share, abs=1e-4)
+    assert f"only {100 * share:.0f}% of its readings in the reference period" in partly.caveats[0]
+    # October has 31 days and a 25-hour day; the data end an hour short of it.
+    october = raw[(raw["meter"] == "oven") & (raw["local"].dt.month == 10)]
+    assert partly.changes[0].coverage == pytest.approx(len(october) / (31 * 96 + 4), abs=1e-4)
+
+
+def test_several_meters_are_also_compared_added_up(ctx: ToolContext, raw: pd.DataFrame) -> None:
+    both = compare_periods(
+        ctx, {"meters": ["press", "hvac"], "period": "2025-10", "reference": "2025-09"}
+    )
+    now = month(raw, "press", 10).sum() + month(raw, "hvac", 10).sum()
+    then = month(raw, "press", 9).sum() + month(raw, "hvac", 9).sum()
+    assert both.combined is not None and both.combined.meter == "press + hvac"
+    assert both.combined.difference == pytest.approx(now - then, rel=1e-9)
+    assert both.combined.percent == pytest.approx(100 * (now - then) / then, rel=1e-9)
+    one = compare_periods(ctx, {"meters": ["press"], "period": "2025-10", "reference": "2025-09"})
+    assert one.combined is None
+
+
+def test_a_weekday_profile(ctx: ToolContext, raw: pd.DataFrame) -> None:
+    rows = raw[(raw["meter"] == "hvac") & (raw["local"].dt.month == 9)]
+    weekdays = rows[rows["local"].dt.day_of_week < 5]
+    result = split_consumption(
+        ctx, {"meter": "hvac", "period": "2025-09", "by": "hour_of_day", "days": [4, 0, 1, 2, 3]}
+    )
+    assert result.days == [0, 1, 2, 3, 4]
+    ten = weekdays[weekdays["local"].dt.hour == 10]["value"]
+    assert result.parts[10].value == pytest.approx(ten.sum() / (len(ten) / 4), rel=1e-12)
+    with pytest.raises(ValueError, match="weekdays are 0"):
+        split_consumption(ctx, {"meter": "hvac", "period": "2025-09", "by": "shift", "days": [8]})

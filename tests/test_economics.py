@@ -27,7 +27,7 @@ from ems_agent.settings import load_settings
 from store import catalog
 from store.writes import write_readings
 from tools.anomaly import OFF, day_kinds
-from tools.base import ToolContext
+from tools.base import Tariff, ToolContext
 from tools.kpi import compute_kpi
 from tools.registry import all_tools
 from tools.split import split_consumption
@@ -194,7 +194,10 @@ def test_the_catalogue_wins_then_settings_then_defaults(
     monkeypatch.delenv("EMS_CONFIG")
     monkeypatch.setenv("EMS_HOME", str(tmp_path / "empty-home"))
     nothing = analytics_config(load_settings(), engine, bare, date(2026, 1, 5))
-    assert nothing.tariffs["electricity"].label() == "default (built-in default)"
+    assert nothing.tariffs["electricity"].label() == (
+        "built-in default tariff (0.24 EUR/kWh Mon-Fri 08:00-20:00, 0.16 EUR/kWh at other "
+        "times, demand charge 9.5 EUR/kW of each month's peak)"
+    )
     assert nothing.factor_source("electricity") == "built-in default factor"
     assert nothing.emission_factors_are_defaults
 
@@ -252,3 +255,17 @@ def test_the_offline_answer_names_the_factor_source(demo_engine: Engine, tmp_pat
     )
     reply = agent.ask("what were the carbon emissions of the boiler last week?")
     assert "0.201 kg CO2e/kWh (BAFA natural gas 2024, site catalogue)" in reply.answer, reply.answer
+
+
+def test_a_tariff_without_a_name_is_described_by_its_prices() -> None:
+    bare = Tariff()
+    assert bare.label() == (
+        "built-in default tariff (0.24 EUR/kWh Mon-Fri 08:00-20:00, 0.16 EUR/kWh at other "
+        "times, demand charge 9.5 EUR/kW of each month's peak)"
+    )
+    named = Tariff(name="Night saver", currency="", periods=(((5, 6), 22, 6, 0.1),),
+                   default_price=0.2, demand_charge_per_kw=0, is_default=False)  # fmt: skip
+    assert named.label() == "Night saver"
+    assert (
+        named.prices() == "0.1/kWh Sat, Sun 22:00-06:00, 0.2/kWh at other times, no demand charge"
+    )

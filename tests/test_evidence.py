@@ -97,7 +97,7 @@ def test_comparison_is_bars_of_both_periods(agent: Agent, demo_engine: Engine) -
     october = raw(demo_engine, "chiller", "2026-10-01", "2026-11-01").sum()
     september = raw(demo_engine, "chiller", "2026-09-01", "2026-10-01").sum()
     assert chart.x == ["chiller"]
-    # A period written as a month is named by the days it covers.
+    # Periods written as dates ('2026-10') are named by the days they cover.
     assert chart.series == {
         "1 Oct 2026 to 31 Oct 2026": [pytest.approx(october)],
         "1 Sep 2026 to 30 Sep 2026": [pytest.approx(september)],
@@ -205,12 +205,36 @@ def test_citations_from_knowledge_and_incidents_are_kept_once() -> None:
         {
             "name": "search_knowledge",
             "args": {"query": "air leak"},
-            "result": {"query": "air leak", "passages": [passage, passage], "source": "chroma"},
+            "result": {
+                "query": "air leak",
+                "collection": "all",
+                "passages": [passage, passage],
+                "library": [],
+                "source": "chroma",
+            },
         },
         {
             "name": "get_incident",
             "args": {"incident_id": 4},
-            "result": {"id": 4, "title": "Leak", "citations": ["Incident #2 (incident:2)"]},
+            "result": {
+                "id": 4,
+                "site": "plant",
+                "meter": "press",
+                "kind": "consumption_high",
+                "severity": "warning",
+                "state": "open",
+                "title": "Leak",
+                "start": "2026-09-08T18:00:00+02:00",
+                "end": None,
+                "extra_kwh": None,
+                "cost": None,
+                "currency": "EUR",
+                "co2_kg": None,
+                "summary": None,
+                "resolution": None,
+                "acknowledged_by": None,
+                "citations": ["Incident #2 (incident:2)"],
+            },
         },
     ]
     ev = evidence_from_calls(calls)

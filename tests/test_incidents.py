@@ -38,6 +38,7 @@ from tools.incidents import (
     reindex,
     update_incident,
 )
+from tools.periods import InvalidPeriod
 from tools.registry import all_tools
 
 TZ = "Europe/Berlin"
@@ -99,6 +100,19 @@ def test_list_filters_by_state_and_meter_newest_first(ctx: ToolContext) -> None:
     assert (first.extra_kwh, first.cost, first.currency) == (832.5, 133.2, "EUR")
     assert first.site == "plant" and first.state == "open" and first.summary is None
     assert list_incidents(ctx, {"state": "resolved"}).incidents == []
+
+
+def test_list_filters_by_period_and_severity_and_says_which(ctx: ToolContext) -> None:
+    # Each incident lasts a day: 17, 21 September and 8 October.
+    september = list_incidents(ctx, {"period": "2026-09-18..2026-09-30"})
+    assert ids(september) == ["compressor-2/consumption_high"]
+    assert september.period is not None and september.period["start"].startswith("2026-09-18")
+    assert september.state == "active" and september.severity == []
+    first = list_incidents(ctx, {"period": "2026-09", "limit": 1})
+    assert ids(first) == ["compressor-2/consumption_high"] and first.total == 2
+    assert list_incidents(ctx, {"severity": "critical"}).incidents == []
+    with pytest.raises(InvalidPeriod, match="the other week"):
+        list_incidents(ctx, {"period": "the other week"})
 
 
 def test_list_rejects_an_unknown_meter_and_bad_limits(ctx: ToolContext) -> None:
@@ -470,3 +484,21 @@ def test_the_agent_asks_before_resolving_an_incident(demo_engine: Engine, tmp_pa
         row = store.get_incident(conn, site.id, target)
     assert (row.state, row.resolution, row.resolved_by) == ("resolved", "gateway reset", "alice")
     model.assert_used()
+
+
+def test_the_answers_say_a_note_was_added_and_which_page_is_shown(ctx: ToolContext) -> None:
+    from agent.render.incidents import IncidentListRenderer, IncidentRenderer
+
+    everything = list_incidents(ctx, {"state": "all", "limit": 200})
+    target = everything.incidents[0].id
+    noted = update_incident(ctx, {"incident_id": target, "action": "note", "note": "fan checked"})
+    head = IncidentRenderer().done(noted)[0]
+    assert head == f"Done: note added to incident #{target} (still **open**): fan checked"
+    page = list_incidents(ctx, {"state": "all", "limit": 1, "offset": 1})
+    lines = IncidentListRenderer().answer(page)
+    assert lines[0].startswith(f"2 to 2 of {everything.total} incident(s)")
+    assert len(lines) == 3 and f"#{everything.incidents[1].id} " in lines[1]
+    past = list_incidents(ctx, {"state": "all", "offset": everything.total})
+    assert IncidentListRenderer().answer(past)[0].startswith(f"Only {everything.total} ")
+    critical = IncidentListRenderer().answer(list_incidents(ctx, {"severity": "critical"}))
+    assert critical[0] == "No critical open or acknowledged incidents on record."

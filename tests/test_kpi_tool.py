@@ -81,6 +81,28 @@ def test_peak_over_a_30_minute_demand_window(site) -> None:
     assert kpi(ctx30, "peak_demand").value == pytest.approx(expected)
 
 
+@pytest.mark.parametrize("minutes", [30, 60])
+def test_demand_windows_follow_the_clock_of_a_half_hour_zone(engine: Engine, minutes: int) -> None:
+    # At +05:30 a 60-minute window starts at 10:00 local, which is 04:30 UTC: windows aligned
+    # in UTC would straddle the site's hours.
+    tz = "Asia/Kolkata"
+    start = datetime(2026, 3, 2, tzinfo=ZoneInfo(tz))
+    ts = int(start.timestamp()) + 900 * np.arange(96 * 3, dtype=np.int64)
+    energy = np.full(len(ts), 10.0)
+    energy[[41, 42]] = 60.0  # 10:15 and 10:30 local: one local hour, two UTC half-hours
+    with engine.begin() as conn:
+        s = catalog.ensure_site(conn, "pune", tz)
+        sid = catalog.ensure_series(conn, s.id, "press", "energy", "kWh").id
+        write_readings(conn, sid, ts, energy, tz)
+    config = AnalyticsConfig(demand_window_s=minutes * 60)
+    ctx = ToolContext(engine=engine, site=s, now=start + timedelta(days=3), config=config)
+    local = pd.Series(energy, index=pd.to_datetime(ts, unit="s", utc=True).tz_convert(tz))
+    windows = local.resample(f"{minutes}min").sum() * 60 / minutes
+    peak = compute_kpi(ctx, {"kpi": "peak_demand", "meter": "press", "period": "2026-03-02"})
+    assert peak.value == pytest.approx(windows.max())
+    assert peak.details["at"] == windows.idxmax().isoformat()
+
+
 def test_load_factor_and_base_load(site) -> None:
     ctx, raw = site
     sep = september(raw)

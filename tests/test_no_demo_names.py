@@ -25,18 +25,6 @@ DEMO = {
 # The upgrade to the site catalogue writes the earlier releases' `<meter>-output` pairing down
 # once as explicit links, so stores made by them keep their SEC answers.
 HISTORY = {"store/migrations/versions/0004_site_catalogue.py"}
-# Still to clean: the offline reader predates the catalogue and guesses meters and production
-# from demo names and the `-output` convention. Its rewrite removes these; a file that becomes
-# clean must leave this list (the test says so).
-STILL_TO_CLEAN = {
-    "agent/offline/incidents.py",
-    "agent/offline/knowledge.py",
-    "agent/offline/meters.py",
-    "agent/offline/model.py",
-    "agent/offline/plan.py",
-    "agent/offline/understand.py",
-}
-
 # A production meter found by appending "-output" to a meter's name (not the --output option).
 CONVENTIONS = [re.compile(r"(?<!-)-output\b", re.IGNORECASE)]
 
@@ -93,13 +81,10 @@ def test_the_names_come_from_the_demo_plant_file() -> None:
 @pytest.mark.parametrize("relative", product_files())
 def test_product_code_knows_no_demo_name_or_naming_convention(relative: str) -> None:
     found = hits(relative)
-    if relative in STILL_TO_CLEAN:
-        assert found, f"{relative} is clean now: take it off STILL_TO_CLEAN"
-        return
     assert not found, "demo names or naming conventions in product code:\n" + "\n".join(found)
 
 
 def test_the_exceptions_exist() -> None:
-    listed = DEMO | HISTORY | STILL_TO_CLEAN
+    listed = DEMO | HISTORY
     missing = sorted(p for p in listed if not (ROOT / p).exists())
     assert not missing, f"listed files that do not exist: {missing}"

@@ -166,3 +166,27 @@ def test_registered_with_descriptions() -> None:
     schema = spec.input_model.model_json_schema()
     assert all(p.get("description") for p in schema["properties"].values())
     assert "energy" in spec.description
+
+
+def test_average_power_per_hour_and_meters_added_up(plant) -> None:
+    ctx, raw = plant
+    tz = ZoneInfo(TZ)
+    day = (datetime(2025, 10, 2, tzinfo=tz), datetime(2025, 10, 3, tzinfo=tz))
+    rows = between(raw, "line-a", *day)
+    result = query_metric(
+        ctx, {"meters": ["line-a"], "period": "2025-10-02", "grain": "hour", "statistic": "avg_kw"}
+    )
+    assert result.unit == "kW" and result.statistic == "avg_kw"
+    assert result.totals[0].value == pytest.approx((rows["value"] * 4).mean(), rel=1e-12)
+    hourly = (rows.set_index("local")["value"] * 4).resample("1h").mean()
+    assert [p.value for p in result.points] == pytest.approx(hourly.to_list(), rel=1e-12)
+    both = query_metric(ctx, {"meters": ["line-a", "chiller"], "period": "2025-10-02"})
+    expected = rows["value"].sum() + between(raw, "chiller", *day)["value"].sum()
+    assert both.combined == pytest.approx(expected, rel=1e-12)
+    assert query_metric(ctx, {"meters": ["line-a"], "period": "2025-10-02"}).combined is None
+    with pytest.raises(UnknownSeries, match="needs an energy series"):
+        query_metric(
+            ctx,
+            {"meters": ["weather"], "metric": "outdoor_temperature", "period": "2025-10-02",
+             "statistic": "avg_kw"},
+        )  # fmt: skip

@@ -281,6 +281,25 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
         "Linie 2 energy last week on the flibbertigibbet",
         {"intent": "data", "unused": ["flibbertigibbet"]},
     ),
+    # ------------------------------------------------------------ reports, back-tests, sites
+    (
+        D,
+        "make me the October report",
+        {"intent": "report", "periods": [("2026-10-01", "2026-10-31", "subject")], "unused": []},
+    ),
+    (D, "I need the monthly energy report", {"intent": "report", "unused": []}),
+    (D, "show me the incident report for #12", {"intent": "incident"}),
+    (D, "write me a presentation on energy", {"intent": "unsupported"}),
+    (
+        D,
+        "would an alert at 100 kW on compressor-2 have gone off last month? just test it",
+        {"intent": "alert_create", "meters": ["compressor-2"], "unused": []},
+    ),
+    (
+        D,
+        "Which of our sites used the most electricity per m2 in October?",
+        {"intent": "data", "carriers": ["electricity"], "unused": []},
+    ),
     (W, "", {"intent": "unclear", "unused": []}),
     (W, "?!", {"intent": "unclear", "unused": []}),
 ]

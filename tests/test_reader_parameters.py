@@ -182,6 +182,22 @@ def test_hours_of_the_day(text: str, start: time, end: time, assumed: bool) -> N
     assert not r.unused
 
 
+@pytest.mark.parametrize(
+    ("text", "unused"),
+    [
+        ("Linie 3 overnight (22:00-06:00) last week, and its average kW in those night hours", []),
+        ("Linie 3 from 06:00 to 10:00 yesterday morning", []),
+        ("Linie 3 from 06:00 to 10:00 yesterday, and in the evening", ["evening"]),
+    ],
+)
+def test_a_part_of_the_day_beside_stated_hours(text: str, unused: list[str]) -> None:
+    """A part of the day that shares the stated hours names them; one that does not is a
+    second window the answer cannot give, so it is said to be unused."""
+    r = read(text, WERK, NOW)
+    assert len(r.hour_windows) == 1
+    assert [u.text for u in r.unused] == unused
+
+
 def test_a_greeting_is_not_a_part_of_the_day() -> None:
     r = read("good morning! what did Linie 2 use yesterday?", WERK, NOW)
     assert r.hour_windows == () and not r.unused

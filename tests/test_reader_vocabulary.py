@@ -104,15 +104,16 @@ def test_a_site_without_meters_is_read_without_names() -> None:
 
 
 def test_the_vocabulary_of_a_stored_site(engine: Engine) -> None:
-    """From the store's catalogue: kinds, parents, aliases, tags naming a system, series."""
+    """From the store's catalogue: kinds, parents, aliases, groups, series, links, shifts."""
     with engine.begin() as conn:
         site = catalog.ensure_site(conn, "werk-nord", "Europe/Berlin")
         catalog.ensure_meter(conn, site.id, "Netz", kind="electricity", aliases=["grid"])
         for name in ("Presse 1", "Presse 2"):
-            catalog.ensure_meter(
+            meter = catalog.ensure_meter(
                 conn, site.id, name, kind="electricity", parent="Netz",
-                tags={"system": "hydraulic_presses"},
+                tags={"system": "ignored_tags"},
             )  # fmt: skip
+            catalog.update_meter(conn, meter.id, groups=["hydraulic presses"])
             catalog.ensure_series(conn, site.id, name, "energy", "kWh")
         catalog.ensure_series(conn, site.id, "Netz", "energy", "kWh")
         catalog.ensure_series(
@@ -176,3 +177,20 @@ def test_an_unreadable_lexicon_file_is_refused(tmp_path: Path) -> None:
     broken.write_text("version: 1\nstop_words: [unclosed\n", encoding="utf-8")
     with pytest.raises(InvalidLexicon, match="cannot read lexicon"):
         load_lexicon(broken)
+
+
+@pytest.mark.parametrize(
+    ("text", "plant", "name"),
+    [
+        ("How much energy did compresor-9 use yesterday?", "werk", "compresor-9"),
+        ("what did Pumpe-7 use yesterday?", "werk", "Pumpe-7"),
+        ("How much energy did compresor-9 use yesterday?", "demo", "compresor-9"),
+    ],
+)
+def test_a_misspelt_family_with_a_number_it_lacks_is_an_unknown_name(
+    text: str, plant: str, name: str
+) -> None:
+    """Not the family, the group or a question of which one: a name the catalogue lacks."""
+    r = read(text, PLANTS[plant], NOW)
+    assert [u.words.text for u in r.unknown_names] == [name]
+    assert not r.meters and not r.unused

@@ -258,7 +258,7 @@ def test_months_as_people_name_them(text: str, first: date) -> None:
 @pytest.mark.parametrize(
     ("question", "month"),
     [
-        ("make me the October report", "october"),
+        ("make me the October report", "2026-10"),  # the reader names the month it read
         ("the monthly energy report for 2026-09 please", "2026-09"),
         ("can I get last month's report?", "last month"),
     ],

@@ -7,7 +7,16 @@ import numpy as np
 from pydantic import Field
 
 from tools import resolve
-from tools.alerts import RuleInput, RuleOut, episodes, local_iso, validate_rule, window_values
+from tools.alerts import (
+    WINDOWS,
+    RuleInput,
+    RuleOut,
+    episodes,
+    local_iso,
+    needed_windows,
+    validate_rule,
+    window_values,
+)
 from tools.base import ToolContext, ToolResult, tool
 
 
@@ -52,6 +61,7 @@ def backtest_alert_rule(ctx: ToolContext, args: BacktestInput) -> BacktestResult
         threshold=args.threshold,
         unit=args.unit.strip(),
         window=args.window,
+        for_minutes=args.for_minutes,
         severity=args.severity,
         channel=args.channel,
         enabled=True,
@@ -61,7 +71,14 @@ def backtest_alert_rule(ctx: ToolContext, args: BacktestInput) -> BacktestResult
     windows = zip(
         values.index.to_numpy(np.int64).tolist(), values.to_numpy(float).tolist(), strict=True
     )
-    found = episodes(windows, args.condition, args.threshold, period.start_ts)
+    found = episodes(
+        windows,
+        args.condition,
+        args.threshold,
+        period.start_ts,
+        needed=needed_windows(rule),
+        step=WINDOWS[args.window],
+    )
     tz = ctx.site.timezone
     return BacktestResult(
         rule=rule.name,

@@ -52,6 +52,13 @@ class RuleInput(ToolInput):
     window: Literal["15min", "hour", "day"] = Field(
         default="15min", description="Window the value is computed over."
     )
+    for_minutes: int = Field(
+        default=0,
+        ge=0,
+        le=7 * 24 * 60,
+        description="How long the condition must hold, in windows in a row, before an alert "
+        "opens: 30 for 'above 500 kW for 30 minutes'. 0 alerts on the first window.",
+    )
     metric: str | None = Field(default=None, description="For target 'metric': which metric.")
     severity: Literal["info", "warning", "critical"] = Field(
         default="warning", description="How urgent an alert from this rule is."
@@ -71,6 +78,7 @@ class RuleOut(ToolResult):
     threshold: float
     unit: str
     window: str
+    for_minutes: int = 0
     severity: str
     channel: str | None
     enabled: bool
@@ -116,6 +124,11 @@ def validate_rule(ctx: ToolContext, args: RuleInput) -> str:
         )
     if args.target == "sec":
         resolve.production(ctx, meter)  # a rule needs to know whose output divides the energy
+    if args.for_minutes % (WINDOWS[args.window] // 60):
+        raise InvalidRule(
+            f"the condition is checked per {args.window} window, so it can hold for whole "
+            f"windows only; {args.for_minutes} minutes is not a multiple of the window"
+        )
     if args.target in ("energy", "demand", "sec"):
         what = f"{args.target} {args.condition} {args.threshold:g} {expected_unit}"
         if args.threshold < 0:
@@ -138,6 +151,7 @@ _RULE_COLUMNS = (
     AlertRule.threshold,
     AlertRule.unit,
     AlertRule.window_s,
+    AlertRule.min_duration_s,
     AlertRule.severity,
     AlertRule.channel,
     AlertRule.enabled,
@@ -163,6 +177,7 @@ def _rules(
             threshold=r.threshold,
             unit=r.unit,
             window=windows.get(r.window_s, f"{r.window_s}s"),
+            for_minutes=(r.min_duration_s or 0) // 60,
             severity=r.severity,
             channel=r.channel,
             enabled=r.enabled,
@@ -200,6 +215,7 @@ def create_alert_rule(ctx: ToolContext, args: RuleInput) -> RuleOut:
                 threshold=args.threshold,
                 unit=args.unit.strip(),
                 window_s=WINDOWS[args.window],
+                min_duration_s=60 * args.for_minutes,
                 severity=args.severity,
                 channel=args.channel,
                 created_by=ctx.user,
@@ -353,23 +369,45 @@ def _worse(condition: str, value: float, peak: float) -> bool:
     return value > peak if condition in (">", ">=") else value < peak
 
 
+def _worst(condition: str, values: Iterable[float]) -> float:
+    return max(values) if condition in (">", ">=") else min(values)
+
+
+def _held(
+    run: list[tuple[int, float]], start: int, value: float, step: int
+) -> list[tuple[int, float]]:
+    """The windows in a row that hold, `(start, value)` added to `run` when it follows on."""
+    if run and run[-1][0] + step == start:
+        return [*run, (start, value)]
+    return [(start, value)]
+
+
 def episodes(
     windows: Iterable[tuple[int, float]],
     condition: str,
     threshold: float,
     since: int,
     current: Episode | None = None,
+    *,
+    needed: int = 1,
+    step: int = 0,
 ) -> list[Episode]:
     """The episodes in a rule's window values (start, value), in time order: `current` (an
-    episode still open) carried on, and new ones starting at or after `since`. Pure: the same
-    scan serves the evaluation that stores alerts and the back-test that stores nothing."""
+    episode still open) carried on, and new ones whose condition has held for `needed` windows
+    of `step` seconds in a row by a window at or after `since` (an episode starts at the first
+    of them). Pure: the same scan serves the evaluation that stores alerts and the back-test
+    that stores nothing."""
     found = [current] if current is not None else []
     clears, clear_start = 0, None
+    run: list[tuple[int, float]] = []  # the windows in a row that hold, before an episode opens
     for start, value in windows:
         if current is None:
-            if _compare(condition, value, threshold) and start >= since:
-                current = Episode(int(start), float(value))
+            holds = _compare(condition, value, threshold)
+            run = _held(run, int(start), float(value), step) if holds else []
+            if len(run) >= needed and start >= since:
+                current = Episode(run[0][0], _worst(condition, (v for _, v in run)))
                 found.append(current)
+                run = []
             continue
         if _worse(condition, value, current.peak):
             current.peak = float(value)
@@ -381,6 +419,11 @@ def episodes(
         else:
             clears, clear_start = 0, None
     return found
+
+
+def needed_windows(rule: RuleOut) -> int:
+    """How many windows in a row the condition must hold before an alert opens."""
+    return max(1, rule.for_minutes * 60 // WINDOWS[rule.window])
 
 
 def evaluate_rules(ctx: ToolContext, since: int, until: int) -> list[AlertOut]:
@@ -397,12 +440,17 @@ def evaluate_rules(ctx: ToolContext, since: int, until: int) -> list[AlertOut]:
         if watched_from >= until:
             continue
         with ctx.engine.begin() as conn:
-            changed += _evaluate_rule(ctx, conn, rule, watched_from, until)
+            changed += _evaluate_rule(ctx, conn, rule, watched_from, until, starts.get(rule.id))
     return [a for a in list_alerts(ctx, {"state": "all"}).alerts if a.id in changed]
 
 
 def _evaluate_rule(
-    ctx: ToolContext, conn: Connection, rule: RuleOut, since: int, until: int
+    ctx: ToolContext,
+    conn: Connection,
+    rule: RuleOut,
+    since: int,
+    until: int,
+    active_from: int | None = None,
 ) -> list[int]:
     open_alert = conn.execute(
         select(Alert.id, Alert.start_ts, Alert.peak_value)
@@ -413,14 +461,24 @@ def _evaluate_rule(
     if open_alert is not None:
         peak = float(open_alert.peak_value)
         current = Episode(int(open_alert.start_ts), peak, alert_id=int(open_alert.id))
-    lo = min(since, current.start) if current else since
+    step, needed = WINDOWS[rule.window], needed_windows(rule)
+    # A run that began before `since` still counts towards the persistence, but not one from
+    # before the rule watched.
+    lo = since - (needed - 1) * step
+    if active_from is not None:
+        lo = min(max(lo, active_from), since)
+    if current is not None:
+        lo = min(lo, current.start)
     values = window_values(ctx, rule, lo, until)
     windows = zip(
         values.index.to_numpy(np.int64).tolist(), values.to_numpy(float).tolist(), strict=True
     )
     stored_peak = current.peak if current else None
     touched = []
-    for episode in episodes(windows, rule.condition, rule.threshold, since, current):
+    scan = episodes(
+        windows, rule.condition, rule.threshold, since, current, needed=needed, step=step
+    )
+    for episode in scan:
         if episode.alert_id is not None and (episode.peak, episode.end) == (stored_peak, None):
             continue  # the open episode goes on as it was
         alert_id = episode.alert_id or _open(conn, rule.id, episode.start, episode.peak)

@@ -9,6 +9,7 @@ the watcher all call tools through this registry.
 from __future__ import annotations
 
 import inspect
+import typing
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -30,6 +31,22 @@ SOURCE_SETTINGS = "installation settings"
 SOURCE_DEFAULT = "built-in default"
 
 TouWindow = tuple[tuple[int, ...], float, float, float]  # weekdays (0 = Mon), start h, end h, price
+DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def day_names(days: tuple[int, ...] | list[int]) -> str:
+    """Weekdays as people write them: 'Mon-Fri', 'Sat-Sun', 'Mon, Wed', 'every day'."""
+    ordered = sorted(set(days))
+    if len(ordered) == 7:
+        return "every day"
+    if ordered and ordered == list(range(ordered[0], ordered[-1] + 1)) and len(ordered) > 2:
+        return f"{DAY_NAMES[ordered[0]]}-{DAY_NAMES[ordered[-1]]}"
+    return ", ".join(DAY_NAMES[d] for d in ordered)
+
+
+def _clock(hour: float) -> str:
+    minutes = round(hour * 60)
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
 @dataclass(frozen=True)
@@ -53,10 +70,31 @@ class Tariff:
     source: str = ""  # SOURCE_SITE, SOURCE_SETTINGS or SOURCE_DEFAULT
 
     def label(self) -> str:
-        """The tariff as answers name it: 'Utility TOU 2026 (site catalogue)'."""
+        """The tariff as answers name it: 'Utility TOU 2026 (site catalogue)'; the built-in
+        default names its prices, since it has no name a person would know."""
+        if self.is_default and self.source in ("", SOURCE_DEFAULT):
+            return f"built-in default tariff ({self.prices()})"
         if self.source:
             return f"{self.name} ({self.source})"
-        return self.name + (" (default tariff)" if self.is_default else "")
+        return self.name
+
+    def prices(self) -> str:
+        """Its prices in words: '0.24/kWh Mon-Fri 08:00-20:00, 0.16/kWh at other times, demand
+        charge 9.5/kW of each month's peak'."""
+        unit = f" {self.currency}" if self.currency else ""
+        parts = [
+            f"{price:g}{unit}/kWh {day_names(days)} {_clock(start)}-{_clock(end)}"
+            for days, start, end, price in self.periods
+        ]
+        other = "at other times" if parts else "at all times"
+        parts.append(f"{self.default_price:g}{unit}/kWh {other}")
+        if self.demand_charge_per_kw:
+            parts.append(
+                f"demand charge {self.demand_charge_per_kw:g}{unit}/kW of each month's peak"
+            )
+        else:
+            parts.append("no demand charge")
+        return ", ".join(parts)
 
     def period_name(self, index: int) -> str:
         return self.period_names[index] if index < len(self.period_names) else "peak"
@@ -296,6 +334,9 @@ class Tool(Generic[In, Out]):
     input_model: type[In]
     fn: Callable[[ToolContext, In], Out]
     writes: bool = False
+    # The type of its result, from the function's return annotation: answers, charts and
+    # tables are rendered by the renderer of this type.
+    result_model: type[ToolResult] = ToolResult
 
     def __call__(self, ctx: ToolContext, args: In | dict[str, Any]) -> Out:
         parsed = (
@@ -337,7 +378,12 @@ def tool(
             )
         if tool_name in REGISTRY:
             raise ToolDeclarationError(f"tool {tool_name!r} is registered twice")
-        declared = Tool(tool_name, doc, input_model, fn, writes)
+        result = typing.get_type_hints(fn).get("return")
+        if not (isinstance(result, type) and issubclass(result, ToolResult)):
+            raise ToolDeclarationError(
+                f"tool {tool_name!r} must declare a ToolResult subclass as its return type"
+            )
+        declared = Tool(tool_name, doc, input_model, fn, writes, result)
         REGISTRY[tool_name] = declared
         return declared
 

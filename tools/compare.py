@@ -4,6 +4,7 @@ other within one carrier, with the unmetered remainder of their parent."""
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 
 from pydantic import AliasChoices, Field
 
@@ -37,6 +38,12 @@ class Change(ToolResult):
     reference_value: float | None
     difference: float | None
     percent: float | None = Field(description="change in % of the reference value")
+    coverage: float | None = Field(
+        default=None, description="share of the period's expected readings present (0..1)"
+    )
+    reference_coverage: float | None = Field(
+        default=None, description="share of the reference period's expected readings present"
+    )
     caveat: str | None = Field(
         default=None, description="why this meter's readings cannot measure exactly the periods"
     )
@@ -50,10 +57,17 @@ class CompareResult(ToolResult):
     reference: dict[str, str]
     changes: list[Change]
     source: str
+    caveats: list[str] = Field(
+        default_factory=list,
+        description="periods without data or with gaps, readings that cannot measure the "
+        "periods exactly: a change over them is not a change",
+    )
+    combined: Change | None = Field(
+        default=None, description="the meters added up, when several amounts are summed"
+    )
     conversions: list[str] = Field(
         default_factory=list, description="how converted values were found (gas m3 to kWh)"
     )
-    caveats: list[str] = Field(default_factory=list)
 
 
 @tool(CompareInput)
@@ -72,6 +86,10 @@ def compare_periods(ctx: ToolContext, args: CompareInput) -> CompareResult:
         then = queries.period_totals(conn, ids, reference.start_ts, reference.end_ts, tz=tz)
     now, then = resolve.scaled_totals(stored, found), resolve.scaled_totals(then, found)
     flags, caveats, billed = _interval_flags(ctx, found, [period, reference])
+    cover = [
+        _coverage(ctx, found, {t.series.id: now[t.series.id].n for t in found}, period),
+        _coverage(ctx, found, {t.series.id: then[t.series.id].n for t in found}, reference),
+    ]
     changes = []
     for t in found:
         a, b = now[t.series.id], then[t.series.id]
@@ -87,6 +105,8 @@ def compare_periods(ctx: ToolContext, args: CompareInput) -> CompareResult:
                 reference_value=vb,
                 difference=diff,
                 percent=pct,
+                coverage=cover[0].get(t.series.id),
+                reference_coverage=cover[1].get(t.series.id),
                 caveat=flag,
             )
         )
@@ -101,8 +121,56 @@ def compare_periods(ctx: ToolContext, args: CompareInput) -> CompareResult:
         changes=changes,
         source=grain.source(grain.ROLLUP_SOURCE, billed),
         conversions=resolve.conversions(found, stored),
-        caveats=caveats,
+        caveats=caveats + _gaps(changes, period, reference),
+        combined=_combined(changes) if stat == "sum" and len(changes) > 1 else None,
     )
+
+
+def _combined(changes: list[Change]) -> Change | None:
+    """The meters added up; only when every meter has data in both periods."""
+    if any(c.value is None or c.reference_value is None for c in changes):
+        return None
+    value = sum(c.value or 0.0 for c in changes)
+    reference = sum(c.reference_value or 0.0 for c in changes)
+    return Change(
+        meter=" + ".join(c.meter for c in changes),
+        value=value,
+        reference_value=reference,
+        difference=value - reference,
+        percent=100 * (value - reference) / reference if reference else None,
+    )
+
+
+def _coverage(
+    ctx: ToolContext, found: list[resolve.Target], counts: dict[int, int], period: Period
+) -> dict[int, float | None]:
+    """Per series, the share of the period's expected readings present, at its own interval."""
+    now = int(ctx.now.timestamp())
+    seen = grain.grains(ctx, [t.series.id for t in found], period.start_ts, period.end_ts)
+    out: dict[int, float | None] = {}
+    for t in found:
+        exp = seen[t.series.id].expected(max(period.start_ts, min(period.end_ts, now)))
+        out[t.series.id] = round(min(1.0, counts[t.series.id] / exp), 4) if exp else None
+    return out
+
+
+def _gaps(changes: list[Change], period: Period, reference: Period) -> list[str]:
+    """What a reader of the change must know: a period with no data, or with gaps."""
+    out = []
+    for c in changes:
+        for name, value, share, p in (
+            ("reference period", c.reference_value, c.reference_coverage, reference),
+            ("period", c.value, c.coverage, period),
+        ):
+            span = f"{p.start:%Y-%m-%d} to {p.end - timedelta(seconds=1):%Y-%m-%d}"
+            if value is None:
+                out.append(f"{c.meter} has no data in the {name} ({span}): no change can be given")
+            elif share is not None and share < 0.98:
+                out.append(
+                    f"{c.meter} has only {100 * share:.0f}% of its readings in the {name} "
+                    f"({span}): the change compares unequal amounts of data"
+                )
+    return out
 
 
 class RankInput(SiteInput):

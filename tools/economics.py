@@ -6,6 +6,7 @@ tariff valid on each interval's day.
 from __future__ import annotations
 
 import calendar
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
@@ -13,8 +14,9 @@ from datetime import date
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from store.profile import SiteProfile, TariffDef
+from store.profile import SiteProfile, TariffDef, clock_hours
 from tools.base import (
     SOURCE_DEFAULT,
     SOURCE_SETTINGS,
@@ -217,3 +219,63 @@ def energy_cost(local: pd.DatetimeIndex, kwh: Array, kw: Array, tariffs: Sequenc
         used.append((tariffs[k], str(days[rows].min()), str(days[rows].max())))
     used.sort(key=lambda u: u[1])
     return Cost(float(np.sum(kwh * priced.price)), demand, peaks, used)
+
+
+# ------------------------------------------------------------------ stated in a question
+
+SOURCE_STATED = "stated in the question"
+
+
+class StatedPeriod(BaseModel):
+    """A time-of-use period a person states: 'Mon-Fri 07:00-19:00 at 0.28 per kWh'."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    days: list[int] = Field(
+        default_factory=lambda: [0, 1, 2, 3, 4, 5, 6],
+        description="Weekdays it applies on, 0 = Monday ... 6 = Sunday.",
+    )
+    start: str = Field(description="Local start time 'HH:MM'.")
+    end: str = Field(description="Local end time 'HH:MM'; before the start it runs past midnight.")
+    price: float = Field(ge=0, description="Price per kWh inside the period.")
+
+    @field_validator("days")
+    @classmethod
+    def _weekdays(cls, days: list[int]) -> list[int]:
+        wrong = [d for d in days if not 0 <= d <= 6]
+        if wrong or not days:
+            raise ValueError(f"weekdays are 0 (Monday) to 6 (Sunday), not {wrong or 'none'}")
+        return sorted(set(days))
+
+    @field_validator("start", "end")
+    @classmethod
+    def _clock(cls, text: str) -> str:
+        if not re.fullmatch(r"(?:[01]?\d|2[0-3]):[0-5]\d|24:00", text.strip()):
+            raise ValueError(f"{text!r} is not a time of day such as '07:00' or '19:30'")
+        return text.strip()
+
+    def window(self) -> tuple[tuple[int, ...], float, float, float]:
+        return (tuple(self.days), clock_hours(self.start), clock_hours(self.end), self.price)
+
+
+def stated_tariff(
+    price_per_kwh: float | None,
+    periods: Sequence[StatedPeriod],
+    demand_charge_per_kw: float | None,
+    currency: str,
+) -> Tariff:
+    """The tariff a person states in a question: their prices replace the site's, and a demand
+    charge applies only when they state one."""
+    if periods and price_per_kwh is None:
+        raise ValueError(
+            "time-of-use periods need the price of the other hours (price_per_kwh) as well"
+        )
+    return Tariff(
+        name="the tariff stated in the question",
+        currency=currency,
+        periods=tuple(p.window() for p in periods),
+        default_price=float(price_per_kwh or 0.0),
+        demand_charge_per_kw=float(demand_charge_per_kw or 0.0),
+        is_default=False,
+        source=SOURCE_STATED,
+    )

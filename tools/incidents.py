@@ -6,7 +6,7 @@ import logging
 from typing import Any, Literal, Protocol, runtime_checkable
 
 import pandas as pd
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from common.errors import EMSError
 from store import incidents as store
@@ -95,6 +95,14 @@ class IncidentList(ToolResult):
     total: int = Field(description="how many incidents match the filters, listed or not")
     offset: int = 0
     source: str
+    state: str = Field(default="active", description="the state filter used")
+    meter: str | None = Field(default=None, description="the meter filter used")
+    severity: list[str] = Field(
+        default_factory=list, description="the severities filter used; empty for all"
+    )
+    period: dict[str, str] | None = Field(
+        default=None, description="only incidents overlapping this period, when one was given"
+    )
 
 
 SOURCE = "incidents table (opened by the watcher from anomaly detection and alert rules)"
@@ -166,22 +174,29 @@ class ListIncidentsInput(ToolInput):
     )
     period: str | None = Field(
         default=None,
-        description="Only incidents overlapping this period, e.g. 'last month', '2025-09'.",
+        description="Only incidents that overlap this period, e.g. 'last month' or '2026-09'.",
     )
     limit: int = Field(default=20, ge=1, le=200, description="At most this many, newest first.")
     offset: int = Field(default=0, ge=0, description="Skip this many first (for paging).")
+
+    @field_validator("severity", mode="before")
+    @classmethod
+    def _one_severity(cls, value: Any) -> Any:
+        # Models and the reader often name one severity ("critical"): a list of one.
+        return [value] if isinstance(value, str) else value
 
 
 @tool(ListIncidentsInput)
 def list_incidents(ctx: ToolContext, args: ListIncidentsInput) -> IncidentList:
     """List the incidents the watcher opened (anomalies and alert episodes), newest first, with
     meter, period, severity, state, extra kWh, cost and CO2, and how many match in all. Use it
-    for "any open incidents?", "what happened on this meter lately?"."""
-    meter_id = resolve.meter(ctx, args.meter).id if args.meter else None
+    for "any open incidents?", "what happened on this meter lately?", "critical incidents last
+    month"."""
+    meter = resolve.meter(ctx, args.meter) if args.meter else None
     span = resolve.period(ctx, args.period) if args.period else None
     wanted = store.IncidentFilter(
         states=STATE_SETS[args.state],
-        meter_id=meter_id,
+        meter_id=meter.id if meter else None,
         severities=tuple(args.severity),
         start_ts=span.start_ts if span else None,
         end_ts=span.end_ts if span else None,
@@ -196,6 +211,10 @@ def list_incidents(ctx: ToolContext, args: ListIncidentsInput) -> IncidentList:
         total=total,
         offset=args.offset,
         source=SOURCE,
+        state=args.state,
+        meter=meter.name if meter else None,
+        severity=list(args.severity),
+        period=span.as_dict() if span else None,
     )
 
 

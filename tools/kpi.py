@@ -3,7 +3,7 @@ carbon, base load and intensity, each with its method and the data behind it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import numpy as np
@@ -11,12 +11,18 @@ import numpy.typing as npt
 import pandas as pd
 from pydantic import Field
 
-from common.errors import InsufficientData
+from common.errors import EMSError, InsufficientData
 from store import queries
-from store.catalog import SeriesRef
 from tools import grain, kpi_grain, resolve
-from tools.base import SiteInput, ToolContext, ToolResult, tool
-from tools.economics import Cost, NoTariff, energy_cost
+from tools.base import SOURCE_SETTINGS, SiteInput, Tariff, ToolContext, ToolResult, tool
+from tools.economics import (
+    SOURCE_STATED,
+    Cost,
+    NoTariff,
+    StatedPeriod,
+    energy_cost,
+    stated_tariff,
+)
 from tools.grain import Grain, on_grid
 from tools.periods import Period, iso_times
 
@@ -29,9 +35,16 @@ KpiName = Literal[
     "carbon",
     "base_load",
     "intensity",
+    "average_power",
 ]
+# KPIs of one meter's own data only: production and floor area belong to one meter.
+SINGLE_METER = ("sec", "intensity")
 Array = npt.NDArray[np.float64]
 QUARTER_H = 0.25
+
+
+class InvalidKpiRequest(EMSError):
+    """A KPI asked of meters or with values it cannot be computed for (the reason says why)."""
 
 
 class KpiInput(SiteInput):
@@ -52,6 +65,51 @@ class KpiInput(SiteInput):
         "production series, else the production meters linked to it in the catalogue, else "
         "(for a meter at the top of the tree) all the site's production.",
     )
+    with_meters: list[str] = Field(
+        default_factory=list,
+        description="Further meters added to `meter` interval by interval before the KPI is "
+        "computed: 'the combined peak of both lines', 'what the two compressors cost together'. "
+        "Not for 'sec' or 'intensity'.",
+    )
+    emission_factor: float | None = Field(
+        default=None,
+        ge=0,
+        description="For 'carbon': kg CO2e per kWh the user states ('using 0.42 kg/kWh'). "
+        "Default: the site's factor for the meter's carrier.",
+    )
+    price_per_kwh: float | None = Field(
+        default=None,
+        ge=0,
+        description="For 'cost': a price per kWh the user states, flat, or for the hours outside "
+        "`tou_periods`. Stated prices replace the site's tariff. Default: the site's tariff.",
+    )
+    tou_periods: list[StatedPeriod] = Field(
+        default_factory=list,
+        description="For 'cost': time-of-use periods the user states (days, start, end, price "
+        "per kWh), with `price_per_kwh` for the other hours.",
+    )
+    demand_charge_per_kw: float | None = Field(
+        default=None,
+        ge=0,
+        description="For 'cost': a charge per kW of each month's peak the user states (0 for "
+        "none). Default: the tariff's own; none with stated prices.",
+    )
+    currency: str | None = Field(
+        default=None, description="Currency of stated prices, e.g. 'EUR'. Default: the site's."
+    )
+    demand_window_minutes: Literal[15, 30, 60] | None = Field(
+        default=None,
+        description="For 'peak_demand', 'load_factor' and a demand charge: the demand window the "
+        "user states. Default: the installation's (15 minutes unless configured).",
+    )
+
+
+class Parameter(ToolResult):
+    """A value the KPI was computed with, and where it came from."""
+
+    name: str
+    value: str
+    source: str = Field(description="'stated in the question', 'site catalogue', ... or default")
 
 
 class Point(ToolResult):
@@ -62,6 +120,9 @@ class Point(ToolResult):
 class KpiResult(ToolResult):
     kpi: str
     meter: str
+    meters: list[str] = Field(
+        default_factory=list, description="every meter whose energy was added up"
+    )
     period: dict[str, str]
     value: float
     unit: str
@@ -70,6 +131,9 @@ class KpiResult(ToolResult):
     points: list[Point] = Field(description="the series behind the value, for a chart")
     source: str
     caveats: list[str] = Field(default_factory=list)
+    parameters: list[Parameter] = Field(
+        default_factory=list, description="values used, stated or by default, with their source"
+    )
 
 
 @dataclass(frozen=True)
@@ -100,6 +164,13 @@ class Quarters:
 # ------------------------------------------------------------------ pure computation
 
 
+def local_offsets(start: npt.NDArray[np.int64], tz: str) -> npt.NDArray[np.int64]:
+    """Each time's offset from UTC in the site's zone, in seconds (+19800 at +05:30)."""
+    local = pd.DatetimeIndex(pd.to_datetime(start, unit="s", utc=True)).tz_convert(tz)
+    naive = local.tz_localize(None).to_numpy().astype("datetime64[s]").astype(np.int64)
+    return naive - start
+
+
 def peak_demand(q: Quarters, window_s: int = 900) -> tuple[float, int]:
     """Highest average kW over fixed demand windows (15, 30 or 60 minutes of the local
     clock) and its start; readings coarser than the window are their own windows."""
@@ -127,17 +198,31 @@ def base_load(q: Quarters) -> tuple[float, float]:
 # ------------------------------------------------------------------ the tool
 
 
-def _quarters(ctx: ToolContext, series: SeriesRef, period: Period, factor: float = 1.0) -> Quarters:
-    """The series' 15-minute rollups over the period, times `factor` (gas m3 to kWh)."""
+def _quarters(ctx: ToolContext, found: list[resolve.Target], period: Period) -> Quarters:
+    """The meters' 15-minute rollups over the period (gas m3 in kWh), several meters' energy
+    added up per bucket; the interval is the first meter's (they share a carrier), and a
+    bucket counts the readings of the least-read meter, so coverage is not overstated."""
     with ctx.engine.connect() as conn:
         frame = queries.rollups(
-            conn, [series.id], 900, period.start_ts, period.end_ts, tz=ctx.site.timezone
+            conn,
+            [t.series.id for t in found],
+            900,
+            period.start_ts,
+            period.end_ts,
+            tz=ctx.site.timezone,
         )
-    g = grain.grains(ctx, [series.id], period.start_ts, period.end_ts)[series.id]
+    frame = resolve.scaled_frame(frame, found)
+    if len(found) > 1:
+        counts = frame.pivot_table(index="bucket", columns="series_id", values="n", aggfunc="sum")
+        counts = counts.reindex(columns=[t.series.id for t in found]).fillna(0)
+        frame = frame.groupby("bucket", as_index=False).agg(sum=("sum", "sum"))
+        frame["n"] = counts.min(axis=1).reindex(frame["bucket"]).to_numpy()
+    first = found[0].series.id
+    g = grain.grains(ctx, [first], period.start_ts, period.end_ts)[first]
     start = frame["bucket"].to_numpy(np.int64)
     return Quarters(
         start,
-        frame["sum"].to_numpy(np.float64) * factor,
+        frame["sum"].to_numpy(np.float64),
         ctx.site.timezone,
         grain.reading_hours(g, start),
         frame["n"].to_numpy(np.int64),
@@ -180,17 +265,23 @@ def compute_kpi(ctx: ToolContext, args: KpiInput) -> KpiResult:
     charge, carbon emissions, base load or energy intensity per m2. Use it for "peak demand of
     a meter last week", "what did this meter cost in September", "SEC of a production line"."""
     period = resolve.period(ctx, args.period)
-    target = resolve.targets(ctx, [args.meter], "energy")[0]
-    q = _quarters(ctx, target.series, period, target.factor)
+    found = _targets(ctx, args)
+    target = found[0]
+    names = [t.meter.name for t in found]
+    if args.demand_window_minutes is not None:
+        config = replace(ctx.config, demand_window_s=60 * args.demand_window_minutes)
+        ctx = replace(ctx, config=config)
+    q = _quarters(ctx, found, period)
     if len(q.kwh) == 0:
-        raise InsufficientData(f"no energy readings for {target.meter.name} in {period.describe()}")
+        raise InsufficientData(f"no energy readings for {' + '.join(names)} in {period.describe()}")
     out = _HANDLERS[args.kpi](ctx, args, target, q, period)
     g = q.grain
     assert g is not None
     bill_notes = grain.bill_caveats(ctx, target.meter.name, target.series.id, g)
     return KpiResult(
         kpi=args.kpi,
-        meter=target.meter.name,
+        meter=" + ".join(names),
+        meters=names,
         period=period.as_dict(),
         value=out.value,
         unit=out.unit,
@@ -202,14 +293,47 @@ def compute_kpi(ctx: ToolContext, args: KpiInput) -> KpiResult:
             *out.caveats,
             *bill_notes,
             *_coverage_caveats(q, period, ctx),
-            *_converted(target, q),
+            *_converted(found, q),
         ],
+        parameters=out.parameters,
     )
 
 
-def _converted(target: resolve.Target, q: Quarters) -> list[str]:
-    """The conversion of a gas meter read in m3, as the answer states it."""
-    return [target.conversion(float(q.kwh.sum()) / target.factor)] if target.converted else []
+def _targets(ctx: ToolContext, args: KpiInput) -> list[resolve.Target]:
+    """The meter and any meters added to it: one carrier, each meter once."""
+    found = resolve.targets(ctx, [args.meter, *args.with_meters], "energy")
+    unique = list({t.meter.id: t for t in found}.values())
+    if len(unique) > 1 and args.kpi in SINGLE_METER:
+        raise InvalidKpiRequest(
+            f"{args.kpi} is computed for one meter at a time (its own production or floor "
+            "area); ask for each meter separately"
+        )
+    carriers = sorted({t.meter.kind for t in unique})
+    if len(carriers) > 1:
+        raise InvalidKpiRequest(
+            f"meters of different carriers ({', '.join(carriers)}) cannot be added up; ask "
+            "for each carrier separately"
+        )
+    return unique
+
+
+def _window(ctx: ToolContext, args: KpiInput) -> Parameter:
+    minutes = ctx.config.demand_window_s // 60
+    source = SOURCE_STATED if args.demand_window_minutes is not None else SOURCE_SETTINGS
+    return Parameter(name="demand window", value=f"{minutes} minutes", source=source)
+
+
+def _converted(found: list[resolve.Target], q: Quarters) -> list[str]:
+    """The conversion of a gas meter read in m3, as the answer states it (for one meter: of
+    several, each meter's own total is not at hand here, so the factor is stated)."""
+    if len(found) == 1:
+        t = found[0]
+        return [t.conversion(float(q.kwh.sum()) / t.factor)] if t.converted else []
+    return [
+        f"{t.meter.name}: {t.series.unit} x {t.factor:g} {t.unit}/{t.series.unit}"
+        for t in found
+        if t.converted
+    ]
 
 
 Details = dict[str, float | str | None]
@@ -223,6 +347,7 @@ class Outcome:
     details: Details = field(default_factory=dict)
     points: list[Point] = field(default_factory=list)
     caveats: list[str] = field(default_factory=list)
+    parameters: list[Parameter] = field(default_factory=list)
 
 
 def _grain(q: Quarters) -> Grain:
@@ -246,7 +371,7 @@ def _peak(ctx: ToolContext, args: KpiInput, t: resolve.Target, q: Quarters, p: P
         Point(start=s, value=float(v)) for s, v in zip(iso_times(q.start, q.tz), q.kw, strict=True)
     ]
     details: Details = {"at": _iso(at, q.tz), "window_minutes": window.seconds / 60}
-    return Outcome(kw, "kW", method, details, points, list(window.caveats))
+    return Outcome(kw, "kW", method, details, points, list(window.caveats), [_window(ctx, args)])
 
 
 def _billed_peak(ctx: ToolContext, t: resolve.Target, g: Grain) -> Outcome:
@@ -274,7 +399,19 @@ def _load_factor(
     peak, at = peak_demand(q, window.seconds)
     details = {"average_kw": average, "peak_kw": peak, "peak_at": _iso(at, q.tz)}
     method = f"average kW / peak {window.words} kW over metered intervals"
-    return Outcome(average / peak, "ratio", method, details, caveats=list(window.caveats))
+    return Outcome(
+        average / peak, "ratio", method, details, [], list(window.caveats), [_window(ctx, args)]
+    )
+
+
+def _average_power(
+    ctx: ToolContext, args: KpiInput, t: resolve.Target, q: Quarters, p: Period
+) -> Outcome:
+    hours = float(np.sum(np.broadcast_to(q.step_h, q.kwh.shape)))
+    energy = float(q.kwh.sum())
+    details: Details = {"energy_kwh": energy, "metered_hours": hours}
+    method = "energy / hours of metered intervals"
+    return Outcome(energy / hours, "kW", method, details, _daily_points(q))
 
 
 def _sec(ctx: ToolContext, args: KpiInput, t: resolve.Target, q: Quarters, p: Period) -> Outcome:
@@ -303,30 +440,79 @@ def _listed(caveat: str | None) -> list[str]:
     return [caveat] if caveat else []
 
 
+def _tariffs(ctx: ToolContext, args: KpiInput, carrier: str, name: str) -> tuple[Tariff, ...]:
+    """The stated prices when the question gives them, else the site's tariffs (with a stated
+    demand charge, if any, in place of theirs)."""
+    site = ctx.config.tariffs_for(carrier)
+    if args.price_per_kwh is not None or args.tou_periods:
+        currency = args.currency or (site[0].currency if site else "")
+        try:
+            return (
+                stated_tariff(
+                    args.price_per_kwh, args.tou_periods, args.demand_charge_per_kw, currency
+                ),
+            )
+        except ValueError as exc:
+            raise InvalidKpiRequest(str(exc)) from None
+    if not site:
+        raise InsufficientData(
+            f"no {carrier} tariff is known to price {name}; add one to the site "
+            f"catalogue (tariffs: carrier {carrier})"
+        )
+    if args.demand_charge_per_kw is not None:
+        site = tuple(replace(t, demand_charge_per_kw=args.demand_charge_per_kw) for t in site)
+    return site
+
+
+def _cost_parameters(args: KpiInput, cost: Cost, ctx: ToolContext) -> list[Parameter]:
+    tariff = cost.used[0][0]
+    stated = tariff.source == SOURCE_STATED
+    names = "; ".join(dict.fromkeys(t.name for t, _, _ in cost.used))
+    out = [Parameter(name="tariff", value=names, source=tariff.source or "")]
+    out.append(Parameter(name="prices", value=tariff.prices(), source=tariff.source or ""))
+    if args.demand_charge_per_kw is not None and not stated:
+        out.append(
+            Parameter(
+                name="demand charge",
+                value=f"{args.demand_charge_per_kw:g}/kW",
+                source=SOURCE_STATED,
+            )
+        )
+    if tariff.demand_charge_per_kw:
+        out.append(_window(ctx, args))
+    return out
+
+
+def _billed(ctx: ToolContext, args: KpiInput, t: resolve.Target, q: Quarters) -> Outcome | None:
+    """The cost the bills state, for a billed meter priced without stated prices."""
+    g = _grain(q)
+    stated = args.price_per_kwh is not None or bool(args.tou_periods)
+    billed = kpi_grain.billed_cost(ctx, t.series.id, g) if g.billing and not stated else None
+    if billed is None:
+        return None
+    tariffs = ctx.config.tariffs_for(t.meter.kind)
+    currency = tariffs[0].currency if tariffs else ctx.config.tariffs["electricity"].currency
+    method = "the cost stated on the bills, pro-rated by days"
+    details: Details = {"currency": currency}
+    return Outcome(billed[0], currency, method, details, _daily_points(q), billed[1])
+
+
 def _cost(ctx: ToolContext, args: KpiInput, t: resolve.Target, q: Quarters, p: Period) -> Outcome:
     carrier = t.meter.kind
     g = _grain(q)
-    tariffs = ctx.config.tariffs_for(carrier)
-    billed = kpi_grain.billed_cost(ctx, t.series.id, g) if g.billing else None
+    billed = _billed(ctx, args, t, q)
     if billed is not None:
-        currency = tariffs[0].currency if tariffs else ctx.config.tariffs["electricity"].currency
-        method = "the cost stated on the bills, pro-rated by days"
-        details: Details = {"currency": currency}
-        return Outcome(billed[0], currency, method, details, _daily_points(q), billed[1])
-    if not tariffs:
-        raise InsufficientData(
-            f"no {carrier} tariff is known to price {t.meter.name}; add one to the site "
-            f"catalogue (tariffs: carrier {carrier})"
-        )
+        return billed
+    tariffs = _tariffs(ctx, args, carrier, t.meter.name)
     interval_notes = kpi_grain.cost_caveats(g, t.meter.name, tariffs)
     try:
-        cost = energy_cost(q.local(), q.kwh, q.kw, tariffs)
+        cost = energy_cost(q.local(), q.kwh, _window_kw(q, ctx.config.demand_window_s), tariffs)
     except NoTariff as exc:
         raise InsufficientData(
             f"{exc} to price {t.meter.name}'s {carrier}; add one to the site catalogue's tariffs"
         ) from None
     currency = tariffs[0].currency
-    details = {
+    details: Details = {
         "energy_cost": cost.energy,
         "demand_cost": cost.demand,
         "tariff": _tariffs_used(cost),
@@ -344,7 +530,21 @@ def _cost(ctx: ToolContext, args: KpiInput, t: resolve.Target, q: Quarters, p: P
     if not g.within_day:
         details["demand_cost"] = None
         details.update({f"peak_kw_{m}": None for m in cost.peaks})
-    return Outcome(cost.energy + demand, currency, method, details, _daily_points(q), caveats)
+    parameters = _cost_parameters(args, cost, ctx)
+    return Outcome(
+        cost.energy + demand, currency, method, details, _daily_points(q), caveats, parameters
+    )
+
+
+def _window_kw(q: Quarters, window_s: int) -> Array:
+    """Each interval's kW as the average of its demand window (a demand charge is on the
+    window's average, not on one quarter-hour); readings coarser than the window keep theirs."""
+    if window_s <= float(np.min(q.step_h)) * 3600:
+        return q.kw
+    window = on_grid(q.start, window_s, q.tz)
+    _, inverse = np.unique(window, return_inverse=True)
+    sums = np.bincount(inverse, weights=q.kwh)
+    return np.asarray(sums[inverse] / (window_s / 3600), dtype=np.float64)
 
 
 def _tariffs_used(cost: Cost) -> str:
@@ -354,14 +554,19 @@ def _tariffs_used(cost: Cost) -> str:
 
 
 def _carbon(ctx: ToolContext, args: KpiInput, t: resolve.Target, q: Quarters, p: Period) -> Outcome:
-    factor = ctx.config.emission_factors.get(t.meter.kind)
-    if factor is None:
-        raise InsufficientData(f"no emission factor configured for {t.meter.kind} meters")
-    label = ctx.config.factor_source(t.meter.kind)
+    if args.emission_factor is not None:
+        factor, label = args.emission_factor, SOURCE_STATED
+    else:
+        found = ctx.config.emission_factors.get(t.meter.kind)
+        if found is None:
+            raise InsufficientData(f"no emission factor configured for {t.meter.kind} meters")
+        factor, label = found, ctx.config.factor_source(t.meter.kind)
     details: Details = {"factor_kg_per_kwh": factor, "factor_source": label}
     energy = float(q.kwh.sum())
-    method = f"energy x {factor} kg CO2e/kWh ({label})"
-    return Outcome(energy * factor, "kg CO2e", method, details, _daily_points(q, q.kwh * factor))
+    method = f"energy x {factor:g} kg CO2e/kWh ({label})"
+    used = Parameter(name="emission factor", value=f"{factor:g} kg CO2e/kWh", source=label)
+    points = _daily_points(q, q.kwh * factor)
+    return Outcome(energy * factor, "kg CO2e", method, details, points, parameters=[used])
 
 
 def _base(ctx: ToolContext, args: KpiInput, t: resolve.Target, q: Quarters, p: Period) -> Outcome:
@@ -406,4 +611,5 @@ _HANDLERS = {
     "carbon": _carbon,
     "base_load": _base,
     "intensity": _intensity,
+    "average_power": _average_power,
 }

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from pydantic import Field
 
-from common.errors import InsufficientData
+from common.errors import InsufficientData, UnknownSeries
 from common.timeutil import zone
 from store import queries
 from tools import grain, resolve
@@ -17,6 +17,7 @@ from tools.periods import iso_times
 
 Grain = Literal["total", "15min", "hour", "day", "week", "month"]
 Statistic = Literal["auto", "sum", "avg", "min", "max"]
+QueryStatistic = Literal["auto", "sum", "avg", "min", "max", "avg_kw"]
 GRAIN_SECONDS = {"15min": 900, "hour": 3600, "day": 86400, "week": 86400, "month": 86400}
 
 
@@ -40,9 +41,10 @@ class MetricQuery(SiteInput):
         description="'total' for one number per meter, or a time step for a series: "
         "'15min', 'hour', 'day', 'week', 'month'.",
     )
-    statistic: Statistic = Field(
+    statistic: QueryStatistic = Field(
         default="auto",
-        description="'sum', 'avg', 'min' or 'max' per step; 'auto' sums amounts (energy, "
+        description="'sum', 'avg', 'min' or 'max' per step; 'avg_kw' the average power of an "
+        "energy series (kWh over the metered hours, in kW); 'auto' sums amounts (energy, "
         "production) and averages levels (temperature, power).",
     )
 
@@ -71,23 +73,35 @@ class QueryResult(ToolResult):
     totals: list[MeterValue]
     points: list[Point]
     source: str
+    combined: float | None = Field(
+        default=None, description="the meters' totals added up, when several amounts are summed"
+    )
     conversions: list[str] = Field(
         default_factory=list, description="how converted values were found (gas m3 to kWh)"
     )
     caveats: list[str] = Field(default_factory=list)
 
 
-def _statistic(requested: Statistic, additive: bool) -> str:
+def _statistic(requested: QueryStatistic, additive: bool) -> str:
+    if requested == "avg_kw" and not additive:
+        raise UnknownSeries("average power ('avg_kw') needs an energy series, not a level")
     if requested != "auto":
         return requested
     return "sum" if additive else "avg"
 
 
+def _power(stat: str, value: float, n: float, interval_s: int | None) -> float:
+    """An average of interval energy as kW: the sum over the metered hours."""
+    if stat != "avg_kw":
+        return value
+    return value / (n * (interval_s or 900) / 3600)
+
+
 def _value(stat: str, n: float, total: float, low: float | None, high: float | None) -> float:
     if stat == "sum":
         return total
-    if stat == "avg":
-        return total / n
+    if stat in ("avg", "avg_kw"):
+        return total if stat == "avg_kw" else total / n
     if stat == "min":
         return float(low) if low is not None else float("nan")
     return float(high) if high is not None else float("nan")
@@ -159,7 +173,12 @@ def query_metric(ctx: ToolContext, args: MetricQuery) -> QueryResult:
     values = [
         MeterValue(
             meter=t.meter.name,
-            value=_value(stat, totals[sid].n, totals[sid].sum, totals[sid].min, totals[sid].max)
+            value=_power(
+                stat,
+                _value(stat, totals[sid].n, totals[sid].sum, totals[sid].min, totals[sid].max),
+                totals[sid].n,
+                t.series.interval_s,
+            )
             if totals[sid].n
             else None,
             readings=totals[sid].n,
@@ -176,9 +195,10 @@ def query_metric(ctx: ToolContext, args: MetricQuery) -> QueryResult:
             f"no {args.metric} readings for {names} in {period.describe()}; "
             "check the period or the meter's data coverage"
         )
+    summed = [v.value for v in values if v.value is not None]
     return QueryResult(
         metric=resolve.ENERGY if found[0].converted else found[0].series.metric,
-        unit=found[0].unit,
+        unit="kW" if stat == "avg_kw" else found[0].unit,
         statistic=stat,
         grain=step,
         period=period.as_dict(),
@@ -190,6 +210,7 @@ def query_metric(ctx: ToolContext, args: MetricQuery) -> QueryResult:
         ),
         conversions=resolve.conversions(found, stored),
         caveats=caveats,
+        combined=sum(summed) if stat == "sum" and len(summed) > 1 else None,
     )
 
 
@@ -217,7 +238,7 @@ def _points(
         Point(
             meter=ids[int(sid)].meter.name,
             start=start,
-            value=_value(stat, n, s, lo, hi),
+            value=_power(stat, _value(stat, n, s, lo, hi), n, ids[int(sid)].series.interval_s),
             readings=int(n),
         )
         for sid, start, n, s, lo, hi in zip(

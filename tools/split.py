@@ -6,7 +6,7 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from common.errors import InsufficientData
 from store import queries
@@ -29,6 +29,18 @@ class SplitInput(SiteInput):
         "'day_of_week'."
     )
     metric: str = Field(default="energy", description="Metric to split, normally 'energy'.")
+    days: list[int] = Field(
+        default_factory=lambda: list(range(7)),
+        description="Only these weekdays, 0 = Monday ... 6 = Sunday: [0, 1, 2, 3, 4] for a "
+        "weekday profile. Default every day.",
+    )
+
+    @field_validator("days")
+    @classmethod
+    def _weekdays(cls, days: list[int]) -> list[int]:
+        if not days or any(not 0 <= d <= 6 for d in days):
+            raise ValueError(f"weekdays are 0 (Monday) to 6 (Sunday), not {days}")
+        return sorted(set(days))
 
 
 class Part(ToolResult):
@@ -47,6 +59,7 @@ class SplitResult(ToolResult):
     period: dict[str, str]
     parts: list[Part]
     source: str
+    days: list[int] = Field(default_factory=lambda: list(range(7)), description="weekdays used")
     caveats: list[str] = Field(default_factory=list)
 
 
@@ -114,6 +127,11 @@ def split_consumption(ctx: ToolContext, args: SplitInput) -> SplitResult:
     local = pd.DatetimeIndex(pd.to_datetime(frame["bucket"], unit="s", utc=True)).tz_convert(
         ctx.site.timezone
     )
+    if len(args.days) < 7:
+        keep = np.isin(np.asarray(local.day_of_week), args.days)
+        frame, local = frame[keep].reset_index(drop=True), local[keep]
+        if frame.empty:
+            raise InsufficientData(f"no readings on the weekdays asked in {period.describe()}")
     labels = _labels(local, by, ctx, target.meter.kind)
     additive = target.series.additive
     # Hours each bucket's reading covers: a quarter-hour, or the meter's own longer interval.
@@ -152,6 +170,7 @@ def split_consumption(ctx: ToolContext, args: SplitInput) -> SplitResult:
         parts=parts,
         source=f"store rollups ({g.describe()})",
         caveats=caveats,
+        days=args.days,
     )
 
 

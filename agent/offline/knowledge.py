@@ -1,140 +1,31 @@
-"""Questions about the knowledge library and past incidents: recognising them, the search query
-they make, and the answer written from the passages found (quoted or condensed, never made up)."""
+"""What a knowledge question searches for: the words of the question worth searching for
+(equipment and symptom, without the filler), where to search (documents, past incidents or
+both), and what "has this happened before?" is about when it names nothing itself."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Any
 
-from rapidfuzz import fuzz
+from agent.render.knowledge import ACTIONS, FILLER, asked_sections, words
 
-# Naming the documents or the incident history: a knowledge question whatever else it names.
-DOCUMENT_WORDS = (
+# Naming the documents or the incident history.
+DOCUMENTS = re.compile(
     r"\b(?:run ?books?|manuals?|procedures?|documentation|documents?|docs|guidelines?|guidance|"
     r"sops?|checklists?|handbooks?|playbooks?|work instructions?|knowledge (?:base|library)|"
-    r"(?:our|the) library|best practices?|recommend\w*|"
-    r"what (?:does|do|did) (?:the |our )?(?:iso|standard|ashrae|ipmvp|runbook|manual|doc)\w*"
-    r"(?: \S+){0,3} says?|according to (?:the |our )?(?:iso|standard|runbook|manual|docs?))\b"
+    r"(?:our|the) library|best practices?|according to)\b"
 )
-HISTORY_WORDS = (
-    r"\b(?:(?:happen|occur)(?:ed|s)?|seen|had|faced|experienced|encountered|come across|dealt "
-    r"with)\b.{0,50}\b(?:before|previously|in the past)\b|"
-    r"\b(?:similar|previous|past|earlier|prior|comparable|related|other) (?:incidents?|events?|"
-    r"cases?|problems?|issues?|faults?|occurrences?|episodes?|failures?)\b|"
-    r"\bincident (?:history|log|records?)\b|\blast time (?:this|that|it|we|the same|something)\b|"
-    r"\bwhat (?:did|do) we do\b.{0,30}\blast time\b|\bwhat happened (?:the )?last time\b|"
-    r"\bwhat (?:fixed|solved|resolved) it\b|\bhow (?:did|was) (?:it|this|that) (?:get )?"
-    r"(?:fixed|solved|resolved)\b|\bever (?:had|seen|happened)\b"
-)
-DOCUMENTS = re.compile(DOCUMENT_WORDS)
-HISTORY = re.compile(HISTORY_WORDS)
-# The pattern the intent table uses: either cue makes a knowledge question.
-STRONG = f"{DOCUMENT_WORDS}|{HISTORY_WORDS}"
-
-# Advice: asked of a meter too ("how do I stop compressor-2 leaking"), but not of a period.
-ADVICE = re.compile(
-    r"\bhow (?:do|should|can|could|would|might|to|does one) (?:i |we |you |one )?(?:best )?"
-    r"(?:fix|troubleshoot|diagnose|repair|clean|reduce|lower|prevent|avoid|stop|handle|deal|"
-    r"improve|cut|solve|tackle|get rid)\w*\b|"
-    r"\bwhat (?:should|do|can|must) (?:i|we) (?:do|check|look|try|fix)\b|\bwhat to (?:do|check)\b|"
-    r"\bwhat (?:causes|caused|could cause|can cause|might cause|are the (?:usual |likely |common )?"
-    r"causes|is the (?:usual |likely )?cause)\b|\bcauses? of\b|\bsafety\b|\b(?:is it|safe to)\b"
-    r".{0,30}\bsafe\b|\bsafe to\b|\bsteps? to\b|\btips?\b|"
-    r"\bwhy (?:would|might|could|can)\b|\bwhy (?:does|do|is|are) (?:an?|one)\b|"
-    # the method behind a figure: "how is SEC calculated for line-a"
-    r"\bhow (?:is|are) \S+(?: \S+){0,3} (?:calculated|computed|defined|measured|worked out)\b|"
-    r"\bhow does (?:the tool|it|the product|the agent) (?:work out|calculate|compute)\b"
-)
-# How-to and definitions: a knowledge question only when no meter and no period are asked
-# about ("how do I check compressor-2's consumption last week" is a data question).
-GENERAL = re.compile(
-    r"\bhow (?:do|should|can|could|would|to|does one|does the tool|does it) (?:i |we |you |one )?"
-    r"(?:check|find|detect|locate|spot|measure|calculate|compute|work out|verify|confirm|prove|"
-    r"read|interpret|test|identify|know|tell|decide|choose|set|survey|investigate)\b|"
-    r"\bhow to\b|\b(?:define|definition of|meaning of|explain|difference between)\b|"
-    r"^\s*what(?:'s| is| are) (?:an? |meant by )|"
-    r"\bwhat does \S+(?: \S+)? (?:mean|stand for)\b|\bwhen (?:should|do|must) (?:i|we)\b"
-)
-BARE_WHAT = re.compile(r"^\s*what(?:'s| is| are) [a-z0-9()&/ -]{2,40}\?*\s*$")
-# "what is the peak ...", "what is our bill" ask for a number, not a definition.
-OWNED = re.compile(r"^\s*what(?:'s| is| are) (?:the|our|my|this|that|these|those|its|their)\b")
 
 
-def collection(text: str) -> str:
+def collection(history: bool, documents: bool) -> str:
     """Where to search: past incidents, the documents, or both when both are asked for."""
-    history = bool(HISTORY.search(text))
-    if history and DOCUMENTS.search(text):
+    if history and documents:
         return "all"
     return "incidents" if history else "documents"
 
 
-def only_history(text: str) -> bool:
-    """The question's only knowledge cue is about the past ("had ... before"), which a
-    question for a number over a period uses too."""
-    return bool(HISTORY.search(text)) and not DOCUMENTS.search(text)
-
-
-def is_general(
-    text: str, *, names_meter: bool, asks_number: bool, has_period: bool, kpi: str | None
-) -> bool:
-    """A how-to, advice or definition question that no metric tool answers."""
-    if has_period:
-        return False
-    if ADVICE.search(text):
-        return True
-    if OWNED.search(text):
-        return False
-    if GENERAL.search(text):
-        return not (names_meter and asks_number)
-    # "what is cusum?" asks for a definition; "what's peak demand?" for the number
-    return bool(BARE_WHAT.search(text)) and not names_meter and kpi is None
-
-
-# ------------------------------------------------------------------ the search query
-
-FILLER = frozenset(
-    """
-    a about above according after again all also am an and any anything are as ask at be been
-    before being best between both but by can could did do does doing done during each either
-    else ever every for from get give got had has have having he her here hers how i if in into
-    is it its itself just know let like look me might mine more most must my myself need no nor
-    not now of off ok okay on once one only or other our ours out over own past please previous
-    previously prior really recommend recommends recommended say says said see seen she should
-    show so some something tell than thank thanks that the their them then there these they
-    this those though through to too under until up us very want was we were what whats when
-    where which while who whom why will with would yes you your yours
-    runbook runbooks run book books manual manuals procedure procedures documentation document
-    documents doc docs guideline guidelines guidance sop sops checklist checklists handbook
-    library playbook instructions instruction knowledge practice practices
-    happen happened happens happening occur occurred occurs similar comparable related earlier
-    incident incidents event events case cases occurrence occurrences episode episodes history
-    log record records faced experienced encountered dealt time times last again
-    week weeks month months year years today yesterday day days
-    is it's there's what's how's where's that's
-    """.split()
-)
-# Words that say what to do rather than what about: they rank sections, not topics.
-ACTIONS = frozenset(
-    """
-    check checks checking find finding fix fixes fixing fixed detect locate spot measure
-    calculate compute verify confirm prove read interpret test identify decide choose set
-    survey investigate troubleshoot diagnose repair clean cleaning reduce lower prevent avoid
-    stop handle deal improve cut solve tackle cause causes caused mean means define definition
-    explain difference work works worked way ways step steps tips tip safe safety usual likely
-    common typical first problem problems issue issues fault faults wrong
-    """.split()
-)
-_WORD = re.compile(r"[a-z0-9][a-z0-9()&/+.-]*[a-z0-9)]|[a-z0-9]")
-
-
-def words(text: str) -> list[str]:
-    """Lower-case words of `text`, hyphenated names ("compressor-2") kept whole."""
-    return _WORD.findall(text.lower().replace("\u2019", "'").replace("'s ", " "))
-
-
 def _stem(name: str) -> str:
-    """The start of a meter's name that its spellings share: "compre" for compressor-2."""
+    """The start of a meter's name that its spellings share (its first letters, at most six)."""
     letters = re.match(r"[a-z]*", name.lower())
     return (letters.group(0) if letters else "")[:6] or name
 
@@ -143,35 +34,19 @@ def search_query(text: str, meters: Iterable[str] = (), context: str = "") -> st
     """The words of a question worth searching for: equipment and symptom, without the filler.
 
     `meters` are the canonical names the question refers to (added when it used an alias);
-    `context` is what the conversation was about ("chiller consumption high"), used for "has
+    `context` is what the conversation was about ("pump consumption high"), used for "has
     this happened before?" that names nothing itself."""
-    for name in meters:  # "compressor 2" is compressor-2
+    for name in meters:  # "pump 2" is pump-2
         spaced = r"[\s-]?".join(map(re.escape, re.split(r"[\s-]", name)))
         text = re.sub(rf"\b{spaced}\b", name, text, flags=re.IGNORECASE)
     kept = [w for w in words(text) if w not in FILLER and not w.isdigit()]
-    # "comp2" is compressor-2; "compressed air" is a topic, not the compressors' names
+    # a name the question shortened stays; a topic that shares a name's start is not a name
     kept += [m for m in meters if m not in kept and not any(w.startswith(_stem(m)) for w in kept)]
     topical = [w for w in kept if w not in ACTIONS]
     if context and len(topical) < 2:
         kept += [w for w in words(context) if w not in kept and w not in FILLER]
     kept += [s for s in asked_sections(text) if s not in kept]
     return " ".join(kept) or " ".join(words(text))
-
-
-# What a question asks for, as the section of a runbook that answers it.
-SECTIONS = (
-    ("fixes", r"\b(?:fix|stop|prevent|avoid|repair|reduce|lower|solve|tackle|get rid|cure)\w*"),
-    ("checks", r"\b(?:check|find|detect|locate|diagnose|troubleshoot|investigat|test|survey|spot)"),
-    ("causes", r"\b(?:causes?|caused|why)\b"),
-    ("safety", r"\b(?:safe|safety|danger\w*|hazard\w*)\b"),
-    ("verify", r"\b(?:verify|prove|proof|confirm that|did it work|worked)\b"),
-    ("symptoms", r"\b(?:symptoms?|signs?|looks? like|shows? up)\b"),
-)
-
-
-def asked_sections(text: str) -> list[str]:
-    """The kinds of section a question asks for: "how do I stop ..." wants the fixes."""
-    return [name for name, pattern in SECTIONS if re.search(pattern, text)]
 
 
 KINDS = re.compile(
@@ -194,162 +69,3 @@ def context_of(meters: Iterable[str], answer: str) -> str:
     question and the event kinds the last answer named."""
     kinds = dict.fromkeys(m.group(0) for m in KINDS.finditer(answer.lower()))
     return " ".join([*meters, *kinds])
-
-
-# ------------------------------------------------------------------ the answer
-
-MAX_PASSAGES = 3
-SECTION_BONUS = 0.03  # about the spread of similarity between sections of one document
-MAX_SENTENCES = 3
-MAX_CHARS = 480
-MAX_LISTED = 12  # document titles named when the library has nothing on a question
-_LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9`(\"'])")
-
-
-def _matches(term: str, vocabulary: set[str]) -> bool:
-    """A query word found in a passage: the same word, the same stem, or a close misspelling."""
-    if term in vocabulary:
-        return True
-    stem = term[: max(4, len(term) - 3)] if len(term) >= 5 else None
-    for word in vocabulary:
-        if stem and word.startswith(stem):
-            return True
-        if len(term) >= 5 and len(word) >= 4 and fuzz.ratio(term, word) >= 85:
-            return True
-    return False
-
-
-def topic_terms(query: str) -> list[str]:
-    """The query's words that name a topic (equipment, symptom, concept), or all of them when
-    it has none."""
-    terms = [w for w in words(query) if w not in FILLER]
-    topical = [w for w in terms if w not in ACTIONS]
-    return topical or terms
-
-
-def coverage(query: str, passage: dict[str, Any]) -> tuple[float, float]:
-    """How well the passage (text, title, heading) covers the query's topic words: the share
-    of them it contains, and how often it uses them (up to twice each, as a share)."""
-    terms = topic_terms(query)
-    if not terms:
-        return 0.0, 0.0
-    where = words(" ".join(str(passage.get(k) or "") for k in ("text", "title", "section")))
-    vocabulary = set(where)
-    share = sum(_matches(t, vocabulary) for t in terms) / len(terms)
-    uses = sum(min(2, sum(_matches(t, {w}) for w in where)) for t in terms)
-    return share, uses / (2 * len(terms))
-
-
-def relevant(query: str, passages: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The passages that answer the query, best first, one per document section: at least half
-    of its topic words appear in them (similarity scores rank, but cannot tell a near miss from
-    nothing); a third one only when it scores close to the best."""
-    wanted = [name[:5] for name in asked_sections(query)]
-
-    def rank(p: dict[str, Any]) -> float:
-        # a small lift for the section the question asks for ("fixes" for "how do I stop")
-        heading = str(p.get("section") or "").lower()
-        return float(p.get("score") or 0.0) + SECTION_BONUS * any(w in heading for w in wanted)
-
-    scores = sorted((float(p.get("score") or 0.0) for p in passages), reverse=True)
-    # A third passage must stand out from the rest of what the search returned: in the upper
-    # half between the best and the worst score (scale-free, so any embedder's scores do).
-    floor = scores[0] - 0.5 * (scores[0] - scores[-1]) if len(scores) >= 4 else float("-inf")
-    chosen: list[dict[str, Any]] = []
-    seen: set[tuple[str, str]] = set()
-    for p in sorted(passages, key=rank, reverse=True):
-        key = (str(p.get("source")), str(p.get("section")))
-        below = float(p.get("score") or 0.0) < floor
-        if key in seen or coverage(query, p)[0] < 0.5 or (len(chosen) >= 2 and below):
-            continue
-        seen.add(key)
-        chosen.append(p)
-    return chosen[:MAX_PASSAGES]
-
-
-def units(text: str) -> list[str]:
-    """The passage's sentences and list items, wrapped lines joined, list markers dropped."""
-    blocks: list[str] = []
-    for line in text.splitlines():
-        if not line.strip() or line.lstrip().startswith("#"):
-            blocks.append("")
-            continue
-        if _LIST_ITEM.match(line) or not blocks or not blocks[-1]:
-            blocks.append(_LIST_ITEM.sub("", line).strip())
-        else:
-            blocks[-1] += " " + line.strip()
-    out: list[str] = []
-    for block in filter(None, blocks):
-        out += [s.strip() for s in _SENTENCE_END.split(block) if s.strip()]
-    return out
-
-
-def condense(text: str, query: str) -> str:
-    """A few consecutive sentences of the passage, in its own words: the run of up to
-    MAX_SENTENCES (about MAX_CHARS) that carries the most query words, the earliest on a tie."""
-    found = units(text)
-    if len(found) > 1 and not found[0][:1].isupper() and not found[0][:1].isdigit():
-        found = found[1:]  # the tail of a sentence the previous chunk holds
-    if not found:
-        return text.strip()
-    terms = [t for t in words(query) if t not in FILLER]
-    hits = [{t for t in terms if _matches(t, set(words(s)))} for s in found]
-    best: tuple[int, list[str]] = (-1, [])
-    for start in range(len(found)):
-        window: list[str] = []
-        covered: set[str] = set()
-        for i in range(start, min(start + MAX_SENTENCES, len(found))):
-            if window and len(" ".join(window)) + len(found[i]) > MAX_CHARS:
-                break
-            window.append(found[i])
-            covered |= hits[i]
-        # the most query words covered; a passage's opening (where definitions and the gist
-        # are) must be beaten by two words, a later run by one
-        score = len(covered) + (start == 0)
-        if score > best[0]:
-            best = (score, window)
-    return " ".join(s if s[-1] in ".!?:" else s + "." for s in best[1])
-
-
-def _covers(passages: list[dict[str, Any]], result: dict[str, Any]) -> list[str]:
-    """What the library holds, as far as the result tells: its own list, else the titles of
-    the passages it returned."""
-    listed = result.get("library") or result.get("sources") or []
-    titles = [str(t.get("title", t)) if isinstance(t, dict) else str(t) for t in listed]
-    titles += [str(p.get("title")) for p in passages if p.get("title")]
-    return list(dict.fromkeys(t for t in titles if t))
-
-
-def answer(result: dict[str, Any]) -> list[str]:
-    """The answer's lines from a search_knowledge result."""
-    query = str(result.get("query") or "")
-    passages = [p for p in result.get("passages") or [] if isinstance(p, dict)]
-    incidents = bool(passages) and all(p.get("collection") == "incidents" for p in passages)
-    found = relevant(query, passages)
-    if not found:
-        return _nothing(query, passages, result)
-    head = "Similar past incidents" if incidents else "From the knowledge library"
-    lines = [f'{head} (searched for "{query}"):']
-    for p in found:
-        citation = p.get("citation") or p.get("source") or ""
-        lines.append(f"- {condense(str(p.get('text') or ''), query)} [Source: {citation}]")
-    return lines
-
-
-def _nothing(query: str, passages: list[dict[str, Any]], result: dict[str, Any]) -> list[str]:
-    """The honest answer when nothing found answers the query: say so, and what there is."""
-    covers = _covers(passages, result)
-    listed = "; ".join(covers[:MAX_LISTED])
-    if len(covers) > MAX_LISTED:
-        listed += f" and {len(covers) - MAX_LISTED} more"
-    if str(result.get("collection")) == "incidents":
-        if not passages:
-            return [f'No past incidents on record match "{query}": none have been recorded yet.']
-        return [f'No past incident on record matches "{query}". The closest ones: {listed}.']
-    if not passages and not covers:
-        return [
-            f'The knowledge library has nothing on "{query}": it holds no documents yet. '
-            "Add runbooks and manuals with `ems-agent knowledge add PATH`."
-        ]
-    return [f'The knowledge library has nothing that answers "{query}". It covers: {listed}.']

@@ -1,18 +1,23 @@
-"""The built-in offline model: a LangChain chat model of our own that reads the conversation,
-answers with tool calls, and writes the answer from the tool results.
+"""The built-in offline model: a LangChain chat model of our own that reads the conversation
+with the question reader, answers with tool calls (or one question back, or an honest refusal),
+and writes the answer from the typed tool results.
 
 It runs in the same agent loop as a language model, so the tools, the confirmation of writes and
-the conversation memory are the same whichever model answers. It needs the site, the clock and
-the store, which the agent binds per turn with `for_turn`."""
+the conversation memory are the same whichever model answers. It needs the site, the clock, the
+site's economics and the store, which the agent binds per turn with `for_turn`. What each answer
+was about (its meters, a question it asked back, the incident it showed) travels in the
+answer's metadata, so the next question can point back at it."""
 
 from __future__ import annotations
 
 import json
 import re
 import uuid
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from threading import Lock
 from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
@@ -28,36 +33,21 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from pydantic import ConfigDict
 from sqlalchemy import Engine
 
-from agent.offline import compose, incidents, knowledge
-from agent.offline.meters import Catalogue, load_catalogue
-from agent.offline.plan import Decision, plan
-from agent.offline.understand import (
-    AFFIRM,
-    DECLINE,
-    PRONOUN,
-    Frame,
-    is_follow_up,
-    merge,
-    read,
-)
+from agent.offline.compose import REJECTED, Answer, Done, compose
+from agent.offline.plan import Plan, Question, plan
+from agent.offline.site import Site, load_site
+from agent.reader import Frame, Intent, Pending, Reading, follow, read
+from agent.reader.slots import NO_WORDS, Reference, TimeSpan
+from agent.render import typed
 from common.errors import UnknownSite
 from store.catalog import SiteRef
 from store.sites import missing_site, site_in_text
-from tools.registry import all_tools
+from tools.base import AnalyticsConfig
 
 MODEL_NAME = "offline-planner"
-# Error classes (the tool error's prefix) and what the answer then is.
-CLARIFY_ERRORS = {
-    "UnknownMeter",
-    "UnknownSeries",
-    "InvalidPeriod",
-    "AmbiguousMeter",
-    "UnknownIncident",
-    "NoteRequired",
-}
-REFUSE_ERRORS = {"UnsafeQuery", "NotAllowed", "QueryRefused"}
 # Tools that answer without a site: a turn without one may still call them.
 SITE_FREE = frozenset({"search_knowledge", "rank_sites"})
+FRAMES = 512  # conversation frames kept between turns (each turn re-reads only the new question)
 
 
 @dataclass(frozen=True)
@@ -67,6 +57,23 @@ class Turn:
     engine: Engine
     site: SiteRef | None  # None: the store holds no site, or several and none was chosen
     now: datetime
+    config: AnalyticsConfig = field(default_factory=AnalyticsConfig)
+
+
+@dataclass(frozen=True)
+class Said:
+    """An earlier answer as the next question sees it."""
+
+    text: str = ""
+    subjects: tuple[str, ...] = ()
+    pending: Pending | None = None
+    options: tuple[str, ...] = ()
+    refs: tuple[tuple[str, int], ...] = ()
+
+
+_FRAMES: OrderedDict[tuple[Any, ...], Frame] = OrderedDict()
+_READINGS: OrderedDict[tuple[Any, ...], Reading] = OrderedDict()
+_LOCK = Lock()
 
 
 class OfflinePlanner(BaseChatModel):
@@ -74,7 +81,8 @@ class OfflinePlanner(BaseChatModel):
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
-    turn: Turn | None = None
+    # A Turn; kept untyped here because pydantic would inspect the site's economics in it.
+    turn: Any = None
     tool_names: frozenset[str] = frozenset()
 
     @property
@@ -125,86 +133,51 @@ class OfflinePlanner(BaseChatModel):
     # ------------------------------------------------------------------ the two steps
 
     def respond(self, messages: list[BaseMessage]) -> AIMessage:
-        if self.turn is None:
+        if not isinstance(self.turn, Turn):
             raise RuntimeError("the offline planner answers only inside the agent loop")
+        turn = self.turn
         last_human = max(
             (i for i, m in enumerate(messages) if isinstance(m, HumanMessage)), default=-1
         )
-        results = [m for m in messages[last_human + 1 :] if isinstance(m, ToolMessage)]
+        if last_human < 0:
+            return _message("What would you like to know?", "clarify", Answer("", "clarify"))
         try:
-            named = self._named_site(messages[: last_human + 1])
+            named = _named_site(turn.engine, messages[: last_human + 1])
         except UnknownSite as exc:
-            return _text(f"I could not answer that: {exc}.", "clarify")
-        cat = load_catalogue(self.turn.engine, named or self.turn.site)
-        frame = self._frame(messages[: last_human + 1], cat)
-        if results:
-            return self._answer(messages[last_human + 1 :], results, frame, cat)
-        question = str(messages[last_human].content) if last_human >= 0 else ""
-        return self._plan(frame, cat, question, named)
-
-    def _named_site(self, history: list[BaseMessage]) -> SiteRef | None:
-        """The site the conversation's latest question naming one is about (a follow-up stays
-        there); UnknownSite, listing the sites, when the last question names none held."""
-        assert self.turn is not None
-        questions = [str(m.content) for m in history if isinstance(m, HumanMessage)]
-        with self.turn.engine.connect() as conn:
-            for i, text in enumerate(reversed(questions)):
-                try:
-                    site = site_in_text(conn, text)
-                except UnknownSite:
-                    if i == 0:
-                        raise
-                    continue  # answered at the time
-                if site is not None:
-                    return site
-        return None
-
-    def _frame(self, history: list[BaseMessage], cat: Catalogue) -> Frame:
-        """The current question's frame, follow-ups resolved against the earlier questions and
-        "it" against the meter the last answer was about."""
-        assert self.turn is not None
-        frame: Frame | None = None
-        subject: str | None = None
-        answer = ""
-        for m in history:
-            if isinstance(m, AIMessage) and m.content and not m.tool_calls:
-                subject = _subject(str(m.content), cat) or subject
-                answer = str(m.content)
-            if not isinstance(m, HumanMessage):
-                continue
-            text = str(m.content)
-            current = _with_context(read(text, cat, self.turn.now), frame, subject, answer)
-            about = _incident_reply(frame, current, text, answer)
-            if about is not None:
-                current = about  # the note asked for, or "acknowledge it" after one incident
-            elif frame is not None and is_follow_up(current) and not _bare_reply(text):
-                current = merge(frame, current, self.turn.now)
-                if subject and not current.meters and PRONOUN.search(current.text):
-                    current = replace(current, meters=(subject,))
-            elif frame is not None and _keeps_meters(current) and frame.meters:
-                # a new question in the same conversation stays on the meters in discussion
-                current = replace(current, meters=frame.meters)
-            frame = current
-        return frame or Frame()
-
-    def _plan(
-        self, frame: Frame, cat: Catalogue, question: str, named: SiteRef | None = None
-    ) -> AIMessage:
-        assert self.turn is not None
-        if _bare_reply(question) and frame.intent != "incident_cancel":
-            return _text(
-                "Nothing is waiting for your confirmation. What would you like to know?", "clarify"
-            )
-        decision = plan(frame, cat, self.turn.now, set(self.tool_names), question)
-        if named is not None and named != self.turn.site:
-            decision = _at_site(decision, named)
-        elif self.turn.site is None and not (
-            decision.calls and all(c.name in SITE_FREE for c in decision.calls)
+            return _said_only(f"I could not answer that: {exc}.", "clarify")
+        site = load_site(turn.engine, named or turn.site, turn.config)
+        frames: list[Frame] = []
+        before, said, key = _frame_before(messages[:last_human], site, turn.now, frames)
+        reading = _current(key, messages[last_human], site, turn.now, before, said)
+        q = Question(
+            reading,
+            site,
+            turn.now,
+            self.tool_names,
+            previous_meters=before.meters if before else (),
+            previous_answer=said.text,
+            recent_periods=_recent_periods(frames),
+        )
+        if (
+            before is not None
+            and before.pending is Pending.NOTE
+            and reading.intent is Intent.DECLINE
         ):
-            with self.turn.engine.connect() as conn:
+            ref = next(iter(before.reading.references), None)
+            text = f"All right: incident #{ref.number} is left as it was." if ref else "All right."
+            return _message(text, "answer", Answer(text, "answer"))
+        decided = plan(q)
+        if named is not None and named != turn.site:
+            decided = _at_site(decided, named)
+        elif not site.present and _needs_site(decided):
+            with turn.engine.connect() as conn:
                 reason = missing_site(conn)
-            return _text(f"I could not answer that: {reason}.", "refuse")
-        if decision.calls:
+            return _said_only(f"I could not answer that: {reason}.", "refuse")
+        turn_messages = messages[last_human + 1 :]
+        results = [m for m in turn_messages if isinstance(m, ToolMessage)]
+        if results:
+            return _answer(q, decided, turn_messages, results)
+        if decided.calls:
             calls = [
                 {
                     "name": c.name,
@@ -212,171 +185,188 @@ class OfflinePlanner(BaseChatModel):
                     "id": f"call_{uuid.uuid4().hex[:12]}",
                     "type": "tool_call",
                 }
-                for c in decision.calls
+                for c in decided.calls
             ]
             return AIMessage(content="", tool_calls=calls)
-        return _text(decision.message or "", decision.outcome)
-
-    def _answer(
-        self,
-        turn_messages: list[BaseMessage],
-        results: list[ToolMessage],
-        frame: Frame,
-        cat: Catalogue,
-    ) -> AIMessage:
-        assert self.turn is not None
-        calls = {
-            c["id"]: c for m in turn_messages if isinstance(m, AIMessage) for c in m.tool_calls
-        }
-        parts: list[str] = []
-        outcomes: list[str] = []
-        done: list[tuple[str, dict[str, Any]]] = []
-        for r in results:
-            call = calls.get(r.tool_call_id)
-            name = call["name"] if call else r.name or ""
-            text, outcome = _result_text(name, r, call["args"] if call else {})
-            if name == "list_incidents" and r.status != "error" and isinstance(r.artifact, dict):
-                state = str((call["args"] if call else {}).get("state", "active"))
-                view = _incident_view(frame, self.turn)
-                text = "\n".join(incidents.list_answer(r.artifact, view, state))
-            parts.append(text)
-            outcomes.append(outcome)
-            if r.status != "error" and isinstance(r.artifact, dict):
-                done.append((name, r.artifact))
-        ranking = compose.kpi_ranking(done)
-        if ranking:
-            parts = ranking  # one line per meter says it all
-        parts.extend(compose.kpi_changes(done))
-        decision: Decision = plan(frame, cat, self.turn.now, set(self.tool_names), "")
-        parts.extend(decision.notes)
-        outcome = "answer" if "answer" in outcomes else outcomes[0]
-        return _text("\n\n".join(p for p in parts if p), outcome)
+        answer = Answer(decided.message or "", decided.outcome)
+        return _message(answer.text, answer.outcome, answer, decided)
 
 
-def _with_context(current: Frame, before: Frame | None, subject: str | None, answer: str) -> Frame:
-    """A knowledge question that leans on the conversation ("has this happened before?") with
-    what it was about: the meters of the question before and the events its answer named."""
-    where = current.extras.get("collection", "documents")
-    if current.intent != "knowledge" or before is None:
-        return current
-    if not knowledge.refers_back(current.text, where):
-        return current
-    meters = before.meters or ((subject,) if subject else ())
-    about = knowledge.context_of(meters, answer)
-    return replace(current, extras=current.extras | {"context": about})
+# ------------------------------------------------------------------ the site
 
 
-def _at_site(decision: Decision, site: SiteRef) -> Decision:
+def _named_site(engine: Engine, history: list[BaseMessage]) -> SiteRef | None:
+    """The site the conversation's latest question naming one is about (a follow-up stays
+    there); UnknownSite, listing the sites, when the last question names none held."""
+    questions = [str(m.content) for m in history if isinstance(m, HumanMessage)]
+    with engine.connect() as conn:
+        for i, text in enumerate(reversed(questions)):
+            try:
+                site = site_in_text(conn, text)
+            except UnknownSite:
+                if i == 0:
+                    raise
+                continue  # answered at the time
+            if site is not None:
+                return site
+    return None
+
+
+def _needs_site(decided: Plan) -> bool:
+    """A plan a turn without a site cannot follow: calls of tools that read a site's meters,
+    or a question back about them."""
+    if decided.calls:
+        return not all(c.name in SITE_FREE for c in decided.calls)
+    return decided.outcome == "clarify"
+
+
+def _at_site(decided: Plan, site: SiteRef) -> Plan:
     """The calls of a question about another site than the turn's, each told that site."""
+    from tools.registry import all_tools
+
     tools = all_tools()
     calls = tuple(
         replace(c, args=c.args | {"site": site.name})
         if c.name in tools and "site" in tools[c.name].input_model.model_fields
         else c
-        for c in decision.calls
+        for c in decided.calls
     )
-    return replace(decision, calls=calls)
+    return replace(decided, calls=calls)
 
 
-def _incident_view(frame: Frame, turn: Turn) -> incidents.View:
-    """How an incident listing is shown: the question's period, and one in full when the
-    question was about one incident ("what happened with the compressor-2 incident?")."""
-    from tools.periods import resolve_period
-
-    detail = frame.intent == "incident_show"
-    severity = incidents.severity_of(frame.text)
-    span = next((p for p in frame.periods if not p.relative), None)
-    if span is None:
-        return incidents.View(now=turn.now, detail=detail, severity=severity)
-    tz = turn.site.timezone if turn.site is not None else "UTC"
-    period = resolve_period(span.period, turn.now, tz)
-    return incidents.View(period.start, period.end, span.label, turn.now, detail, severity)
+def _said_only(text: str, outcome: str) -> AIMessage:
+    return _message(text, outcome, Answer(text, outcome))
 
 
-INCIDENT_INTENTS = ("incident_list", "incident_show", "incident_action")
-ACT_ON_IT = re.compile(
-    r"^\s*(?:please |ok,? |okay,? |then |now |so )?(?:acknowledge|ack|resolve|close|mark)\b"
-)
+# ------------------------------------------------------------------ the conversation
 
 
-def _incident_reply(before: Frame | None, current: Frame, text: str, answer: str) -> Frame | None:
-    """A reply that only makes sense after an incident answer: the resolution note that answer
-    asked for (or "never mind"), or "acknowledge it" after one incident was shown."""
-    if before is None:
-        return None
-    asked = incidents.asked_for_note(answer)
-    if asked is not None and not (current.intent == "incident_action" and current.number):
-        if DECLINE.search(text.lower()) and len(text.split()) <= 6:
-            return replace(before, intent="incident_cancel", number=asked, text=text.lower())
-        if text.rstrip().endswith("?"):
-            return None  # a new question instead of the note
-        extras = {"action": "resolve", "note": text.strip()}
-        return replace(before, intent="incident_action", number=asked, extras=extras)
-    if before.intent not in INCIDENT_INTENTS or current.number is not None:
-        return None
-    shown = re.search(r"^Incident #(\d+):", answer, flags=re.MULTILINE)
-    number = before.number or (int(shown.group(1)) if shown else None)
-    if number is None or not ACT_ON_IT.search(current.text):
-        return None
-    extras = {"action": incidents.action_of(current.text)}
-    return replace(current, intent="incident_action", number=number, extras=extras)
-
-
-def _subject(answer: str, cat: Catalogue) -> str | None:
-    """The first meter an answer names in bold: what "it" means in the next question."""
-    names: list[str] = re.findall(r"\*\*([^*]+)\*\*", answer)
-    return next((n.strip() for n in names if cat.by_name(n.strip()) is not None), None)
-
-
-SITE_LEVEL = {
-    "rank",
-    "rank_kpi",
-    "alert_list",
-    "alert_rules",
-    "sql",
-    "destroy",
-    "knowledge",
-    *INCIDENT_INTENTS,
-}
-
-
-def _keeps_meters(frame: Frame) -> bool:
-    return (
-        not (frame.meters or frame.site_wide or frame.ambiguous or frame.intent in SITE_LEVEL)
-        and frame.intent is not None
+def _said(message: AIMessage) -> Said:
+    meta = message.response_metadata or {}
+    pending = meta.get("pending")
+    return Said(
+        text=str(message.content),
+        subjects=tuple(meta.get("subjects") or ()),
+        pending=Pending(pending) if pending in {p.value for p in Pending} else None,
+        options=tuple(meta.get("options") or ()),
+        refs=tuple((str(k), int(n)) for k, n in meta.get("refs") or ()),
     )
 
 
-def _bare_reply(text: str) -> bool:
-    """ "yes" or "no" on its own, with nothing waiting for it."""
-    return (
-        bool(AFFIRM.match(text.lower()) or DECLINE.match(text.lower())) and len(text.split()) <= 3
-    )
+def _reading(question: str, site: Site, now: datetime, before: Frame | None, said: Said) -> Reading:
+    current = read(question, site.vocab, now)
+    if before is not None and before.pending is Pending.NOTE and question.rstrip().endswith("?"):
+        before = replace(before, pending=None)  # a new question instead of the note
+    return follow(current, before, now)
 
 
-def _text(content: str, outcome: str) -> AIMessage:
-    return AIMessage(
-        content=content, response_metadata={"outcome": outcome, "model_name": MODEL_NAME}
-    )
+def _recent_periods(frames: list[Frame]) -> tuple[TimeSpan, ...]:
+    """The periods the conversation was about, the latest first, each once."""
+    spans = [p.span for f in reversed(frames) for p in f.reading.subject_periods if p.span]
+    return tuple(dict.fromkeys(spans))
 
 
-def _result_text(
-    name: str, message: ToolMessage, args: dict[str, Any] | None = None
-) -> tuple[str, str]:
-    content = str(message.content)
-    if content.startswith("User rejected the tool call"):
-        return "Cancelled: nothing was changed.", "answer"
-    if message.status == "error":
-        kind, _, text = content.partition(": ")
-        outcome = (
-            "refuse" if kind in REFUSE_ERRORS else "clarify" if kind in CLARIFY_ERRORS else "answer"
+def _frame_before(
+    history: list[BaseMessage], site: Site, now: datetime, frames: list[Frame] | None = None
+) -> tuple[Frame | None, Said, tuple[Any, ...]]:
+    """The frame of the last question before this one, each earlier question re-read as a
+    follow-up of the one before it (kept, so each is read once), and the key of that history."""
+    frame: Frame | None = None
+    said = Said()
+    key: tuple[Any, ...] = (site.ref.id, site.vocab.meters, now)
+    humans = [i for i, m in enumerate(history) if isinstance(m, HumanMessage)]
+    for n, i in enumerate(humans):
+        end = humans[n + 1] if n + 1 < len(humans) else len(history)
+        final = next(
+            (m for m in reversed(history[i:end]) if isinstance(m, AIMessage) and not m.tool_calls),
+            None,
         )
-        reason = text or content
-        if outcome == "refuse":
-            return f"I can't do that: {reason}", outcome
-        return f"I could not answer that: {reason}", outcome
-    artifact = message.artifact if isinstance(message.artifact, dict) else json.loads(content)
-    if name == "search_knowledge":
-        # where it searched decides how an empty result reads ("no past incidents ...")
-        artifact = {"collection": (args or {}).get("collection", "documents")} | artifact
-    return compose.describe(name, artifact), "answer"
+        said = _said(final) if final is not None else Said()
+        key = (*key, history[i].id or str(history[i].content), final.id if final else None)
+        with _LOCK:
+            cached = _FRAMES.get(key)
+        if cached is not None:
+            frame = cached
+            if frames is not None:
+                frames.append(frame)
+            continue
+        reading = _reading(str(history[i].content), site, now, frame, said)
+        if said.refs and not reading.references:
+            refs = tuple(Reference(k, n_, NO_WORDS) for k, n_ in said.refs)
+            reading = replace(reading, references=refs)
+        elif frame is not None and not reading.references and frame.reading.references:
+            # the incident under discussion stays so through a question about its runbook
+            reading = replace(reading, references=frame.reading.references)
+        frame = Frame(reading, said.subjects, said.pending, said.options)
+        if frames is not None:
+            frames.append(frame)
+        with _LOCK:
+            _FRAMES[key] = frame
+            while len(_FRAMES) > FRAMES:
+                _FRAMES.popitem(last=False)
+    return frame, said, key
+
+
+def _current(
+    key: tuple[Any, ...],
+    message: BaseMessage,
+    site: Site,
+    now: datetime,
+    before: Frame | None,
+    said: Said,
+) -> Reading:
+    """The question of this turn, read once: the model is asked twice in a turn (for the
+    calls, then for the answer)."""
+    mine = (*key, "current", message.id or str(message.content))
+    with _LOCK:
+        found = _READINGS.get(mine)
+    if found is None:
+        found = _reading(str(message.content), site, now, before, said)
+        with _LOCK:
+            _READINGS[mine] = found
+            while len(_READINGS) > FRAMES:
+                _READINGS.popitem(last=False)
+    return found
+
+
+# ------------------------------------------------------------------ the answer
+
+
+def _answer(
+    q: Question, decided: Plan, turn_messages: list[BaseMessage], results: list[ToolMessage]
+) -> AIMessage:
+    from tools.registry import all_tools
+
+    registry = all_tools()
+    calls = {c["id"]: c for m in turn_messages if isinstance(m, AIMessage) for c in m.tool_calls}
+    done = []
+    for r in results:
+        call = calls.get(r.tool_call_id)
+        name = call["name"] if call else r.name or ""
+        args = dict(call["args"]) if call else {}
+        content = str(r.content)
+        if content.startswith(REJECTED):
+            done.append(Done(name, args, rejected=True))
+        elif r.status == "error" or not isinstance(r.artifact, dict) or name not in registry:
+            kind, _, text = content.partition(": ")
+            done.append(Done(name, args, error=text or content, error_kind=kind))
+        else:
+            value = typed(registry[name], r.artifact)
+            if value is None:
+                done.append(Done(name, args, error="the result could not be read", error_kind=""))
+            else:
+                done.append(Done(name, args, result=value))
+    answer = compose(q, decided, done)
+    return _message(answer.text, answer.outcome, answer, decided)
+
+
+def _message(text: str, outcome: str, answer: Answer, decided: Plan | None = None) -> AIMessage:
+    meta: dict[str, Any] = {"outcome": outcome, "model_name": MODEL_NAME}
+    if answer.subjects:
+        meta["subjects"] = answer.subjects
+    if answer.refs:
+        meta["refs"] = [list(r) for r in answer.refs]
+    if decided is not None and decided.pending is not None:
+        meta["pending"] = decided.pending.value
+        meta["options"] = list(decided.options)
+    return AIMessage(content=text, response_metadata=meta)

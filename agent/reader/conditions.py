@@ -136,10 +136,17 @@ def find_thresholds(sheet: Sheet, found: Conditions) -> None:
         _add_threshold(sheet, found, m, _comparison(m.group("c")))
     for m in re.finditer(cap, sheet.masked()):
         _add_threshold(sheet, found, m, Comparison.ABOVE)
+    # "an alert at 100 kW": the level a rule fires above; the rule's own word stays a cue
+    rule_at = rf"\b(?:alerts?|alarms?|rules?)(?: set)? at {number}\s*(?:{UNIT})"
+    for m in re.finditer(rule_at, sheet.masked()):
+        _add_threshold(sheet, found, m, Comparison.ABOVE, start=m.start("v"))
 
 
-def _add_threshold(sheet: Sheet, found: Conditions, m: re.Match[str], cmp: Comparison) -> None:
-    if not sheet.free(sheet.covering(m.start(), m.end())):
+def _add_threshold(
+    sheet: Sheet, found: Conditions, m: re.Match[str], cmp: Comparison, start: int | None = None
+) -> None:
+    start = m.start() if start is None else start
+    if not sheet.free(sheet.covering(start, m.end())):
         return
     try:
         value = parse_number(m.group("v").lstrip("-")) * (-1 if m.group("v")[0] == "-" else 1)
@@ -152,7 +159,7 @@ def _add_threshold(sheet: Sheet, found: Conditions, m: re.Match[str], cmp: Compa
     groups = m.groupdict()
     duration = _duration(m) if (groups.get("d1") or groups.get("d2")) else None
     window = _window(m) if (groups.get("w") or groups.get("w2")) else None
-    words = sheet.claim_span(m.start(), m.end())
+    words = sheet.claim_span(start, m.end())
     found.thresholds.append(Threshold(cmp, value, unit, words, duration, window))
 
 
@@ -184,8 +191,15 @@ def find_references(sheet: Sheet, found: Conditions) -> None:
         kind = "rule" if kind.endswith("rule") else kind
         number = int(m.group("n") or m.group("n2"))
         found.references.append(Reference(kind, number, sheet.claim_span(m.start(), m.end())))
-    if found.references and re.search(ACTION_VERBS, text):
+    verb = re.search(ACTION_VERBS, text)
+    pointed = re.search(ACTION_VERBS + r"\s+(?:it|that(?: one)?|this(?: one)?)\b", text)
+    if found.references and verb:
         _note(sheet, found, max(r.words.end for r in found.references))
+    elif verb and re.search(r"\bnote:", text):
+        # "acknowledge it. note: burner service booked": the note of the one shown before
+        _note(sheet, found, sheet.question.lower().index("note:"))
+    elif pointed:
+        _note(sheet, found, pointed.end())  # "resolve it: cleaned the coils"
 
 
 def _note(sheet: Sheet, found: Conditions, after: int) -> None:
@@ -197,7 +211,10 @@ def _note(sheet: Sheet, found: Conditions, after: int) -> None:
     if sep is None or sep.end() >= len(question.rstrip()):
         return
     note = question[sep.end() :].strip().strip("\"'")
-    indices = tuple(t.index for t in sheet.tokens if t.start >= sep.end())
+    note = re.sub(r"^(?:because|since|note:?|saying)\s+", "", note, flags=re.IGNORECASE)
+    # a separating word ("note:", "because") is part of the note's words, not left unused
+    first = sep.start() if re.search(r"[a-z]", sep.group(0)) else sep.end()
+    indices = tuple(t.index for t in sheet.tokens if t.start >= first)
     if note and indices and sheet.free(indices):
         found.free.append(FreeText("note", note, sheet.claim(indices)))
 

@@ -26,7 +26,7 @@ from agent.reader.slots import (
 )
 
 # Cue features that make a question a request of its own kind, not a fragment of the last one.
-WEAK_FEATURES = frozenset({"list", "condition", "judgement", "state", "usual"})
+WEAK_FEATURES = frozenset({"list", "condition", "judgement", "state", "usual", "follow"})
 BACK_WORDS = frozenset({"similar", "this", "that", "it", "such", "same"})
 # Intents a follow-up never takes over: it cannot be "yes" to a question nobody asked.
 NOT_INHERITED = frozenset(
@@ -75,10 +75,11 @@ def _intent_cues(r: Reading) -> frozenset[str]:
 
 
 def _fragment(r: Reading) -> bool:
-    """A question that does not say what it asks: no measure, no cue of its own kind."""
-    return r.intent is Intent.UNCLEAR or (
-        r.intent is Intent.DATA and not r.measures and not _intent_cues(r)
-    )
+    """A question that does not say what it asks: no measure, no cue of its own kind, and not
+    both what and when ("the average outdoor temperature yesterday" stands alone)."""
+    whole = r.names_scope and bool(r.periods) and bool(r.operations)
+    own = r.measures or _intent_cues(r) or whole or r.references or r.actions or r.free("sql")
+    return r.intent is Intent.UNCLEAR or (r.intent not in NOT_INHERITED and not own)
 
 
 def _leans(r: Reading) -> bool:
@@ -105,8 +106,27 @@ def follow(reading: Reading, previous: Frame | None, now: datetime) -> Reading:
         return reading
     reading = _references(reading, previous)
     if not _leans(reading):
-        return reading
+        return _same_time(reading, previous)
     return _inherit(reading, previous, now)
+
+
+def _same_time(reading: Reading, previous: Frame) -> Reading:
+    """A question for numbers that names its own meters but no period, in a conversation about
+    one: the period under discussion ("what does the dryer come to at the standard tariff")."""
+    if (
+        reading.intent is not Intent.DATA
+        or reading.periods
+        or previous.reading.intent
+        not in (
+            Intent.DATA,
+            Intent.BASELINE,
+        )
+    ):
+        return reading
+    before = tuple(p for p in previous.reading.periods if p.span is not None)
+    if not before:
+        return reading
+    return replace(reading, periods=_moved(before), inherited=reading.inherited | {"periods"})
 
 
 def _as_note(reading: Reading, previous: Frame) -> Reading:
@@ -202,9 +222,28 @@ def _scope_changes(reading: Reading, previous: Frame, changes: dict[str, Any]) -
     return set()
 
 
-def _detail_changes(reading: Reading, prev: Reading, changes: dict[str, Any]) -> set[str]:
-    """Measures, grains, splits, hours, thresholds, a search topic and the operations."""
+# What a question states (prices, a factor): kept for the follow-ups that state none of their
+# own and do not ask for the site's own tariff instead.
+STATED = ("emission_factors", "prices", "tou_windows", "demand_charges", "demand_windows",
+          "currencies")  # fmt: skip
+
+
+def _stated_changes(reading: Reading, prev: Reading, changes: dict[str, Any]) -> set[str]:
+    if "site_tariff" in reading.features() or any(getattr(reading, n) for n in STATED):
+        return set()
     inherited = set()
+    for name in STATED:
+        carry = getattr(prev, name)
+        if carry:
+            changes[name] = _moved(carry)
+            inherited.add(name)
+    return inherited
+
+
+def _detail_changes(reading: Reading, prev: Reading, changes: dict[str, Any]) -> set[str]:
+    """Measures, grains, splits, hours, thresholds, a search topic, the operations and what the
+    question before stated (prices, factors)."""
+    inherited = _stated_changes(reading, prev, changes)
     own_ops = [o for o in reading.operations if o.words.tokens]
     for name in ("measures", "grains", "splits", "hour_windows", "thresholds", "free_text"):
         own, carry = getattr(reading, name), getattr(prev, name)
@@ -222,8 +261,8 @@ def _detail_changes(reading: Reading, prev: Reading, changes: dict[str, Any]) ->
 
 def _base(reading: Reading) -> tuple[str, ...] | None:
     """The meters after "of" in a share or percentage that names nothing else; () for the site."""
-    if not reading.asks(Op.SHARE, Op.PERCENT) or reading.measures:
-        return None
+    if not reading.asks(Op.SHARE, Op.PERCENT) or reading.measures or reading.asks(Op.RANK):
+        return None  # "which load ... what percentage of the total" has a subject of its own
     mentions: list[MeterMention | ScopeMention | CarrierMention] = [
         *reading.meters,
         *reading.scopes,
@@ -243,9 +282,12 @@ def _scope(reading: Reading, previous: Frame) -> dict[str, Any]:
     the meters, carriers and scope the last question named."""
     prev = previous.reading
     subjects = previous.subjects
-    if subjects and (_has(reading, "that") or _has(reading, "pair")):
-        mention = MeterMention(subjects, Match.NAME, Words((), 0, 0, "the last answer"))
-        return {"meters": (mention,)}
+    said = Words((), 0, 0, "the last answer")
+    if subjects and _has(reading, "pair"):
+        # "which of the two": each of them on its own
+        return {"meters": tuple(MeterMention((s,), Match.NAME, said) for s in subjects)}
+    if subjects and _has(reading, "that"):
+        return {"meters": (MeterMention(subjects, Match.NAME, said),)}
     carried = {
         "meters": _moved(prev.meters),
         "carriers": _moved(prev.carriers),

@@ -4,7 +4,7 @@ period names), carriers, scope, referents, actions, intent cues and unsupported 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from agent.reader.lexicon import Entry, Hit, Lexicon, compile_phrases
@@ -103,16 +103,22 @@ class LexicalReader:
             "carrier": lambda: out.carriers.append(
                 CarrierMention(key, self.vocab.of_carrier(key), words)
             ),
-            "scope": lambda: out.scopes.append(ScopeMention(Scope(key), words)),
+            "scope": lambda: self._scope(key, words),
             "referent": lambda: out.referents.append(Referent(key, words)),
             "action": lambda: out.actions.append(ActionMention(Action(key), words)),
             "currency": lambda: out.currencies.append(CurrencyMention(key, words)),
             "unit": lambda: out.units.append(UnitMention(key, words)),
             "cue": lambda: out.cues.append(Cue(key, words)),
             "unsupported": lambda: self._unsupported(key, words),
-            "follow": lambda: setattr(out, "follows", True),
+            "follow": lambda: self._follow(words),
         }
         handlers[hit.table]()
+
+    def _follow(self, words: Words) -> None:
+        """ "and what about", "instead": a follow-up's words, kept as a cue so that they are
+        accounted for, though no intent weighs them."""
+        self.out.follows = True
+        self.out.cues.append(Cue("follow", words))
 
     def _compound(self, hit: Hit) -> bool:
         """A phrase of several words that contains a word of a meter's name, but is not itself
@@ -134,6 +140,17 @@ class LexicalReader:
             self.out.unsupported.append(UnsupportedMention(topic, Reason.NO_SERIES, words))
         else:
             self.out.measures.append(MeasureMention(words, metric=metric))
+
+    def _scope(self, key: str, words: Words) -> None:
+        """A scope, and the carrier its phrase names ("electrical sub-meters")."""
+        self.out.scopes.append(ScopeMention(Scope(key), words))
+        text = words.text.lower()
+        for entry in self.lexicon.entries:
+            if entry.table == "carrier" and entry.pattern.search(text):
+                meters = self.vocab.of_carrier(entry.key)
+                implied = replace(words, tokens=())  # the scope consumed the words
+                self.out.carriers.append(CarrierMention(entry.key, meters, implied))
+                return
 
     def _split(self, key: str, words: Words) -> None:
         split, _, part = key.partition("/")

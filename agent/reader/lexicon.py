@@ -57,6 +57,18 @@ class Entry:
     key: str
     pattern: re.Pattern[str]
     rank: int  # the table's place in `priority`: lower wins a tie
+    # The phrase's first word when it is a plain word: a question without that word cannot
+    # match, so the scan skips the pattern (most of a thousand patterns, for a short question).
+    anchor: str | None = None
+
+
+ANCHOR = re.compile(r"([a-z][a-z0-9]+)(?= |$)")
+WORD = re.compile(r"[^\W_]+")
+
+
+def anchor_of(phrase: str) -> str | None:
+    found = ANCHOR.match(phrase.strip())
+    return found.group(1) if found else None
 
 
 @dataclass(frozen=True)
@@ -99,7 +111,10 @@ class Lexicon:
     def scan(self, text: str, extra: tuple[Entry, ...] = ()) -> list[Hit]:
         """Non-overlapping phrase matches in `text`, longest first, then by table priority."""
         found: list[tuple[int, int, int, Entry]] = []
+        present = frozenset(WORD.findall(text))
         for entry in (*self.entries, *extra):
+            if entry.anchor is not None and entry.anchor not in present:
+                continue
             for m in entry.pattern.finditer(text):
                 if m.end() > m.start():
                     found.append((m.start(), m.end(), entry.rank, entry))
@@ -171,7 +186,8 @@ def _entries(raw: Mapping[str, Any], priority: list[str]) -> tuple[Entry, ...]:
             # one pattern per phrase: the scan, not the alternation, picks the longest match
             for phrase in _split(value, where):
                 pattern = compile_phrases([phrase], where)
-                entries.append(Entry(table, str(key), pattern, priority.index(table)))
+                anchor = anchor_of(phrase)
+                entries.append(Entry(table, str(key), pattern, priority.index(table), anchor))
     return tuple(entries)
 
 

@@ -115,17 +115,23 @@ class MeterReader:
             return window.tokens[-1] + 1
         return i + 1
 
-    def _unknown_member(self, key: NameKey, window: Window) -> bool:
-        """ "pump 3" where only 1 and 2 exist: a name the catalogue lacks, not the family."""
+    def _unknown_member(self, key: NameKey, window: Window, *, misspelt: bool = False) -> bool:
+        """ "pump 3" where only 1 and 2 exist: a name the catalogue lacks, not the family (or the
+        group named by its singular). A misspelt family word ("compresor-9") may have matched
+        the plural."""
         after = window.tokens[-1] + 1
-        if key.match is not Match.FAMILY or key.plural or after >= len(self.sheet.tokens):
+        plural = key.plural and not misspelt
+        tokens = self.sheet.tokens
+        if after + 1 < len(tokens) and tokens[after].text in "-_#" and tokens[after].glued:
+            after += 1  # "pump-3"
+        if key.match not in (Match.FAMILY, Match.GROUP) or plural or after >= len(tokens):
             return False
-        nxt = self.sheet.tokens[after]
+        nxt = tokens[after]
         if self.sheet.claimed[after] or not (
             nxt.kind is Kind.NUMBER or (nxt.kind is Kind.WORD and len(nxt.norm) == 1)
         ):
             return False
-        words = self.sheet.claim((*window.tokens, after))
+        words = self.sheet.claim(tuple(range(window.tokens[0], after + 1)))
         self.unknown.append(UnknownName(words, key.meters))
         return True
 
@@ -149,7 +155,9 @@ class MeterReader:
     def _fuzzy_window(self, window: Window) -> None:
         best = self.vocab.fuzzy(window.compact, FUZZY_CUTOFF)
         if best is not None and len(window.compact) >= 5:
-            self._add(window.tokens, _best(self.vocab.lookup(best[0].compact)), best[1], fuzzy=True)
+            key = _best(self.vocab.lookup(best[0].compact))
+            if not self._unknown_member(key, window, misspelt=True):
+                self._add(window.tokens, key, best[1], fuzzy=True)
             return
         if len(window.tokens) == 1 and len(window.compact) >= 4:
             # "extr" for the extruders: the start of a family word
@@ -216,7 +224,7 @@ class MeterReader:
             if after.kind is Kind.POSSESSIVE and not self.sheet.claimed[after.index]:
                 words = self.sheet.words((*words.tokens, *self.sheet.claim((after.index,)).tokens))
         match = Match.SIBLING if sibling else (Match.FUZZY if fuzzy else key.match)
-        ambiguous = key.match is Match.FAMILY and not key.plural and not quantifier
+        ambiguous = key.match in (Match.FAMILY, Match.GROUP) and not key.plural and not quantifier
         # an alias two meters share names neither of them for sure
         ambiguous = ambiguous or key.match in (Match.NAME, Match.ALIAS)
         mention = MeterMention(

@@ -144,6 +144,25 @@ def _tou(sheet: Sheet, stated: Stated) -> None:
         stated.tou.append(TouWindow(name, days, start, end, price, words, currency))
 
 
+def _tou_price_first(sheet: Sheet, stated: Stated) -> None:
+    """ "0.28 EUR/kWh Mon-Fri 07:00-19:00": the price, then when it applies."""
+    pattern = (
+        r"\b" + CUR_BEFORE + NUMBER + CUR_AFTER + r"\s*(?:/|per|a)\s*kwh\s*,?\s*(?:on\s+)?"
+        r"(?:(?P<d1>" + DAY_WORDS + r")\s*,?\s*)?(?:from\s+|between\s+)?"
+        r"(?P<h1>" + HOUR + r")\s*(?:-|to|until|till|and)\s*(?P<h2>" + HOUR + r")(?![\d:])"
+        r"(?:\s*(?:on\s+)?" + DAYS + r")?"
+    )
+    for m in re.finditer(pattern, sheet.masked()):
+        start, end = _clock(m.group("h1")), _clock(m.group("h2"))
+        if start is None or end is None or not sheet.free(sheet.covering(m.start(), m.end())):
+            continue
+        currency, scale = _currency(m)
+        days = _days(m.group("days") or m.group("d1"))
+        words = sheet.claim_span(m.start(), m.end())
+        price = parse_number(m.group("v")) * scale
+        stated.tou.append(TouWindow("peak", days, start, end, price, words, currency))
+
+
 def _prices(sheet: Sheet, stated: Stated) -> None:
     charge = (
         r"\b(?:demand|capacity) charges?\s*(?:of|at|=|:|is)?\s*" + CUR_BEFORE + NUMBER + CUR_AFTER
@@ -155,6 +174,11 @@ def _prices(sheet: Sheet, stated: Stated) -> None:
         stated.demand_charges.append(
             DemandCharge(parse_number(m.group("v")) * scale, words, currency)
         )
+    for m in re.finditer(
+        r"\b(?:no|without(?: a| any)?|zero) (?:demand|capacity) charges?\b", sheet.masked()
+    ):
+        if sheet.free(sheet.covering(m.start(), m.end())):
+            stated.demand_charges.append(DemandCharge(0.0, sheet.claim_span(m.start(), m.end())))
     names = (
         r"off[\s-]?peak|night|low|standard|otherwise|other times|outside|rest|gas|electricity"
         r"|flat(?:[\s-]?rate)?"
@@ -162,7 +186,11 @@ def _prices(sheet: Sheet, stated: Stated) -> None:
     named = r"(?:(?P<name>" + names + r")\s+)?"
     lead = r"(?:(?:price|rate|tariff|costs?|at|@)\s*(?:of|at|=|:|is)?\s*)?"
     # "0.19 €/kWh flat": a single price at all hours
-    per_kwh = r"\s*(?:/|per|a|an)\s*(?P<per>kwh|mwh)\b(?P<flat>\s+flat(?:[\s-]?rate)?\b)?"
+    per_kwh = (
+        r"\s*(?:/|per|a|an)\s*(?P<per>kwh|mwh)\b(?P<flat>\s+flat(?:[\s-]?rate)?\b)?"
+        r"(?:\s*,?\s*(?:at\s+)?(?:all\s+)?(?:the\s+)?(?:other|remaining)\s+(?:times|hours)\b"
+        r"|\s+otherwise\b)?"
+    )
     stated_price = r"(?:(?:price|rate|tariff)\s*(?:of|at|=|:|is)?\s*)"
     patterns = (
         r"\b" + named + lead + CUR_BEFORE + NUMBER + CUR_AFTER + per_kwh,
@@ -267,9 +295,13 @@ def _hour_windows(sheet: Sheet, stated: Stated) -> None:
         words = sheet.claim_span(m.start(), m.end())
         stated.hour_windows.append(HourWindow(start, end, words, name=name))
     for m in re.finditer(PARTS_OF_DAY, text):
-        if stated.hour_windows or not sheet.free(sheet.covering(m.start(), m.end())):
+        if not sheet.free(sheet.covering(m.start(), m.end())):
             continue
         part = m.group("part").replace(" ", "")
+        if stated.hour_windows:
+            if _restates(DAY_PARTS[part], stated.hour_windows):
+                sheet.claim_span(m.start(), m.end())  # "overnight (22:00-06:00)", "night hours"
+            continue
         if part in ("morning", "afternoon", "evening") and not (
             m.group("lead") or DAY_BEFORE.search(text[: m.start()])
         ):
@@ -277,6 +309,18 @@ def _hour_windows(sheet: Sheet, stated: Stated) -> None:
         start, end = DAY_PARTS[part]
         words = sheet.claim_span(m.start(), m.end())
         stated.hour_windows.append(HourWindow(start, end, words, assumed=True))
+
+
+def _hours_of(start: time, end: time) -> set[int]:
+    first, last = start.hour, end.hour + (1 if end.minute else 0)
+    return set(range(first, last)) if first < last else set(range(first, 24)) | set(range(last))
+
+
+def _restates(part: tuple[time, time], windows: list[HourWindow]) -> bool:
+    """Whether a part of the day names hours that a stated window shares: the words are that
+    window's name, not a second window."""
+    hours = _hours_of(*part)
+    return any(hours & _hours_of(w.start, w.end) for w in windows)
 
 
 # Parts of the day without hours: the reader's reading, which an answer states.
@@ -327,6 +371,7 @@ def find_stated(sheet: Sheet, numbers: dict[str, int]) -> Stated:
     read as an hour window, nor its price as a plain price."""
     stated = Stated()
     _tou(sheet, stated)
+    _tou_price_first(sheet, stated)
     _prices(sheet, stated)
     _emission_factors(sheet, stated)
     _demand_windows(sheet, stated)

@@ -358,7 +358,9 @@ COMPARING = re.compile(
     r"differ\w*|delta|increas\w*|decreas\w*|drop\w*|ris[ei]\w*|rose|fall\w*|fell|went (?:up|down))"
     r"\b"
 )
-MODELLING = re.compile(r"\b(?:baseline\w*|base line|fit\w*|model\w*|regression|trained|train)\b")
+MODELLING = re.compile(
+    r"\b(?:baseline\w*|base line|base (?:period|year)|fit\w*|model\w*|regression|trained|train)\b"
+)
 REFERENCE_CUE = re.compile(
     r"(?:\bthan|\bvs\.?|\bversus|\bagainst|\bcompared (?:to|with)|\bwith|\brelative to|\bfrom"
     r"|\bor)\s*(?:(?:in|on|during|over|for|the|that of|that in)\s+)*$"
@@ -373,6 +375,11 @@ BASE_AFTER = re.compile(
     r"\s*(?:as (?:the |a |our )?)?(?:baseline|base (?:year|period)|reference (?:year|period))\b"
 )
 AS_BASE = re.compile(r"\s*as (?:the |a |our )?(?:base|reference) (?:year|period)\b")
+# "our new contract from January": when prices apply, not the period asked about
+TARIFF_START = re.compile(
+    r"\b(?:contract|tariff|prices?|rates?)\s+(?:(?:starting|valid|effective|applies|applying)\s+)?"
+    r"(?:from|as of|starting|since|in)\s+$"
+)
 SO_FAR = re.compile(r"\b(?:so far|to date|until now|up to now|up till now)\b")
 RUNNING = ("today", "this week", "this month", "this quarter", "this year")
 
@@ -433,8 +440,18 @@ def find_periods(sheet: Sheet, now: datetime, fiscal_start: int = 1) -> tuple[
     so_far = SO_FAR.search(text)
     comparing, modelling = bool(COMPARING.search(text)), bool(MODELLING.search(text))
     mentions: list[PeriodMention] = []
+    notes = []
     for f in chosen:
         span = f.span
+        lead = re.match(r"(?:from|as of|starting|since|in) ", text[f.start : f.end])
+        if TARIFF_START.search(
+            text[max(0, f.start - 50) : f.start] + (lead.group(0) if lead else "")
+        ):
+            words = sheet.claim(sheet.covering(f.start, f.end))
+            notes.append(
+                f"I took '{words.text}' as when the prices apply, not as the period asked about."
+            )
+            continue
         extra: tuple[int, ...] = ()
         if so_far and span is not None and span.period in RUNNING:
             first, _ = bounds(span, now)
@@ -446,7 +463,7 @@ def find_periods(sheet: Sheet, now: datetime, fiscal_start: int = 1) -> tuple[
             extra = (*extra, *sheet.covering(as_base.start(), as_base.end()))
         words = sheet.claim((*sheet.covering(f.start, f.end), *extra))
         mentions.append(PeriodMention(words, span, role, f.relation))
-    notes = [f.note for f in chosen if f.note]
+    notes += [f.note for f in chosen if f.note]
     return _resolve(_merge(mentions, sheet), now), notes
 
 

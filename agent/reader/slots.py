@@ -37,6 +37,7 @@ class Intent(StrEnum):
     ALERT_RULES = "alert_rules"
     INCIDENT = "incident"
     SQL = "sql"
+    REPORT = "report"  # the monthly energy report
     UNSUPPORTED = "unsupported"
     HELP = "help"
     CONFIRM = "confirm"

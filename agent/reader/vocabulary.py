@@ -8,7 +8,6 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
 
 from rapidfuzz import fuzz, process
 from sqlalchemy import Connection
@@ -188,10 +187,11 @@ def _group_keys(groups: Mapping[str, Sequence[str]]) -> list[NameKey]:
             if not words:
                 continue
             forms = [words, *_plurals(words)]
+            keys += [NameKey(f, tuple(members), Match.GROUP, group, plural=True) for f in forms]
             singular = _singular(words)
             if singular:
-                forms.append(singular)
-            keys += [NameKey(f, tuple(members), Match.GROUP, group, plural=True) for f in forms]
+                # "the compressor" of the group "compressors": one of them, which?
+                keys.append(NameKey(singular, tuple(members), Match.GROUP, group, plural=False))
     return keys
 
 
@@ -267,60 +267,60 @@ def build_vocabulary(
     )
 
 
-def _tag_groups(tags: Mapping[str, Any]) -> tuple[str, ...]:
-    """Groups a meter's tags declare until the catalogue's own `groups` field arrives:
-    a `groups` list, or a `group` or `system` name ("compressed_air" -> "compressed air")."""
-    found: list[str] = []
-    listed = tags.get("groups")
-    if isinstance(listed, list):
-        found += [str(g) for g in listed]
-    for key in ("group", "system"):
-        value = tags.get(key)
-        if isinstance(value, str) and value.strip():
-            found.append(value.replace("_", " ").strip())
-    return tuple(found)
-
-
-def vocabulary_from_store(
-    conn: Connection,
-    site: SiteRef,
-    *,
-    groups: Mapping[str, Iterable[str]] | None = None,
-    production: Mapping[str, Sequence[str]] | None = None,
-    shifts: Iterable[str] = (),
-    tariff_periods: Iterable[str] = (),
-    currency: str | None = None,
-    fiscal_year_start: int = 1,
-) -> Vocabulary:
-    """The vocabulary of a stored site: meters, aliases, kinds, tree, tags and series from the
-    catalogue; groups and production links from the meters when the catalogue has them, or
-    from the arguments."""
+def entries_from_store(conn: Connection, site: SiteRef) -> tuple[MeterEntry, ...]:
+    """The site's meters as the catalogue declares them: carrier, unit, aliases, parent,
+    groups, series and production links."""
     refs = catalog.list_meters(conn, site.id)
     names = {m.id: m.name for m in refs}
     metrics: dict[int, list[str]] = {}
     for meter, series in catalog.list_series(conn, site.id):
         metrics.setdefault(meter.id, []).append(series.metric)
-    links = production or {}
-    entries = [
+    links = catalog.production_links(conn, site.id)
+    return tuple(
         MeterEntry(
             name=m.name,
             carrier=m.kind,
             unit=m.unit,
             aliases=tuple(m.aliases),
             parent=names.get(m.parent_id) if m.parent_id is not None else None,
-            groups=tuple(getattr(m, "groups", ()) or ()) + _tag_groups(m.tags),
+            groups=tuple(m.groups),
             metrics=tuple(metrics.get(m.id, ())),
-            production=tuple(getattr(m, "production", ()) or ()) + tuple(links.get(m.name, ())),
+            production=tuple(names[i] for i in links.get(m.id, ()) if i in names),
             description=m.description or "",
         )
         for m in refs
-    ]
+    )
+
+
+def calendar_words(
+    conn: Connection, site: SiteRef
+) -> tuple[tuple[str, ...], tuple[str, ...], str | None]:
+    """The site's shift names, tariff-period names and currency, from its catalogue's profile."""
+    from store.profile import get_profile
+
+    profile = get_profile(conn, site.id)
+    shifts = tuple(dict.fromkeys(s.name for s in profile.shifts or ()))
+    periods = tuple(dict.fromkeys(p.name for t in profile.tariffs for p in t.periods))
+    return shifts, periods, profile.currency
+
+
+def vocabulary_from_store(
+    conn: Connection,
+    site: SiteRef,
+    *,
+    shifts: Iterable[str] = (),
+    tariff_periods: Iterable[str] = (),
+    fiscal_year_start: int = 1,
+) -> Vocabulary:
+    """The vocabulary of a stored site: meters, aliases, carriers, tree, groups, series and
+    production links from the catalogue; shift and tariff-period names and the currency from
+    its profile, with `shifts` and `tariff_periods` added (names the tools use by default)."""
+    own_shifts, own_periods, currency = calendar_words(conn, site)
     return build_vocabulary(
         site.name,
-        entries,
-        groups=groups,
-        shifts=shifts,
-        tariff_periods=tariff_periods,
+        entries_from_store(conn, site),
+        shifts=dict.fromkeys([*own_shifts, *shifts]),
+        tariff_periods=dict.fromkeys([*own_periods, *tariff_periods]),
         currency=currency,
         fiscal_year_start=fiscal_year_start,
     )

@@ -1,0 +1,535 @@
+"""Questions that ask for numbers: the kind of question (kinds.yaml) picks one handler here,
+which turns the reading into tool calls, passing on what the question states (an emission
+factor, prices, a demand window, a threshold that must last, hours of the day)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime, time, timedelta
+from types import MappingProxyType
+from typing import Any
+
+from agent.offline import kinds, portfolio, refusals, scope
+from agent.offline.plan import ASK_PERIOD, Call, Plan, Question, ask, handles
+from agent.offline.scope import Ask, Sides
+from agent.reader import Intent, Kpi, Op, Pending
+from agent.reader.dates import shift
+from agent.reader.slots import (
+    NO_WORDS,
+    Comparison,
+    MeasureMention,
+    PeriodMention,
+    Relation,
+    Split,
+    TimeSpan,
+)
+
+KindHandler = Callable[[Question, Sides], Plan]
+KINDS: dict[str, KindHandler] = {}
+MAX_PERIODS = 4
+WEEKDAYS, WEEKEND = [0, 1, 2, 3, 4], [5, 6]
+CURRENT = {"today", "this week", "this month", "this quarter", "this year"}
+PREVIOUS = {
+    "today": "yesterday",
+    "this week": "last week",
+    "this month": "last month",
+    "this quarter": "last quarter",
+    "this year": "last year",
+}
+
+
+def kind(name: str) -> Callable[[KindHandler], KindHandler]:
+    def register(fn: KindHandler) -> KindHandler:
+        KINDS[name] = fn
+        return fn
+
+    return register
+
+
+@handles(Intent.DATA)
+def numbers(q: Question) -> Plan:
+    r = q.reading
+    if portfolio.asks_for_sites(q):
+        return portfolio.rank_sites(q)
+    if refusals.only_unmeasured(r):
+        return refusals.not_measured(q)
+    metric = r.metric or _named_metric(q)
+    if metric != (r.metric or "energy"):
+        # "the outdoor temperature" is the weather station's name: its series is the measure
+        r = replace(r, measures=(*r.measures, MeasureMention(NO_WORDS, metric=metric)))
+        q = replace(q, reading=r)
+    found = scope.sides(r, q.site, metric, default_site=False)
+    if isinstance(found, Ask):
+        return ask(found.message, pending=found.pending, options=found.options)
+    chosen = kinds.choose(r, len(found.sides), any(len(s) > 1 for s in found.sides))
+    return KINDS[chosen](q, found)
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def _named_metric(q: Question) -> str:
+    """The one metric the named meters share when they have no energy series."""
+    metrics = set()
+    for name in q.reading.meter_names:
+        entry = q.site.meter(name)
+        if entry is None or "energy" in entry.metrics:
+            return "energy"
+        metrics |= set(entry.metrics)
+    return metrics.pop() if len(metrics) == 1 else "energy"
+
+
+def _site(q: Question, found: Sides) -> Sides | Plan:
+    """The sides, or the whole site when the question names nothing."""
+    if found.sides:
+        return found
+    whole = scope.sides(q.reading, q.site, q.reading.metric or "energy", default_site=True)
+    if isinstance(whole, Ask):
+        return ask(whole.message, pending=whole.pending, options=whole.options)
+    if not whole.sides:
+        return ask("Which meter? Name one, e.g. one of: " + ", ".join(q.site.consumers()[:6]))
+    return whole
+
+
+def _periods(q: Question) -> list[str] | Plan:
+    found = [p.span.period for p in q.subject_periods if p.span is not None][:MAX_PERIODS]
+    both = _the_two(q)
+    if both is not None:
+        return both
+    return found or ask(ASK_PERIOD)
+
+
+def _the_two(q: Question) -> list[str] | None:
+    """ "over those two months together": the last two periods discussed, as one range when
+    they meet, else each."""
+    r = q.reading
+    if "periods" not in r.inherited or not any(x.kind == "pair" for x in r.referents):
+        return None
+    spans = [s for s in q.recent_periods if s.start is not None and s.end is not None][:2]
+    if len(spans) < 2:
+        return None
+    first, second = sorted(spans, key=lambda s: (s.start, s.end))
+    assert first.start and first.end and second.start and second.end
+    if (second.start - first.end).days <= 1:
+        return [f"{first.start.isoformat()}..{second.end.isoformat()}"]
+    return [first.period, second.period]
+
+
+def _notes(q: Question, found: Sides) -> tuple[str, ...]:
+    r = q.reading
+    notes = list(scope.site_note(r, found))
+    for w in r.hour_windows:
+        if w.assumed:
+            notes.append(f"I took '{w.words.text}' as {_clock(w.start)}-{_clock(w.end)}.")
+    notes += list(r.notes)
+    return tuple(notes)
+
+
+def _clock(t: time) -> str:
+    return f"{t.hour:02d}:{t.minute:02d}"
+
+
+def stated(q: Question) -> dict[str, Any]:
+    """What the question states for a KPI: emission factor, prices, demand charge and window."""
+    r = q.reading
+    args: dict[str, Any] = {}
+    if r.emission_factors:
+        args["emission_factor"] = r.emission_factors[0].kg_per_kwh
+    if r.tou_windows:
+        args["tou_periods"] = [
+            {"days": list(w.days), "start": _clock(w.start), "end": _clock(w.end), "price": w.price}
+            for w in r.tou_windows
+        ]
+    flat = [p for p in r.prices if p.per_kwh is not None]
+    if flat:
+        args["price_per_kwh"] = flat[-1].per_kwh if r.tou_windows else flat[0].per_kwh
+    if r.demand_charges:
+        args["demand_charge_per_kw"] = r.demand_charges[0].per_kw
+    currency = next((c.code for c in r.currencies), None) or next(
+        (p.currency for p in r.prices if p.currency), None
+    )
+    if currency and ("price_per_kwh" in args or "tou_periods" in args):
+        args["currency"] = currency
+    if r.demand_windows:
+        args["demand_window_minutes"] = r.demand_windows[0].minutes
+    return args
+
+
+def _kpis(q: Question) -> list[str]:
+    return [k.value for k in q.reading.kpis if k is not Kpi.ENERGY] or ["energy"]
+
+
+def _kpi_call(kpi: str, side: tuple[str, ...], period: str, params: dict[str, Any]) -> Call:
+    args: dict[str, Any] = {"kpi": kpi, "meter": side[0], "period": period}
+    if len(side) > 1:
+        args["with_meters"] = list(side[1:])
+    return Call("compute_kpi", args | _relevant(kpi, params))
+
+
+RELEVANT = {
+    "carbon": ("emission_factor",),
+    "cost": (
+        "price_per_kwh",
+        "tou_periods",
+        "demand_charge_per_kw",
+        "currency",
+        "demand_window_minutes",
+    ),
+    "peak_demand": ("demand_window_minutes",),
+    "load_factor": ("demand_window_minutes",),
+}
+
+
+def _relevant(kpi: str, params: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in params.items() if k in RELEVANT.get(kpi, ())}
+
+
+def _sides_for(kpi: str, found: Sides) -> tuple[tuple[str, ...], ...]:
+    """A group is added up, except for KPIs of one meter's own data (SEC, intensity)."""
+    if kpi in ("sec", "intensity"):
+        return tuple((m,) for m in found.meters)
+    return found.sides
+
+
+def _days(q: Question) -> list[int] | None:
+    for s in q.reading.splits:
+        if s.split is Split.WEEKDAY_WEEKEND and s.part == "weekday":
+            return WEEKDAYS
+        if s.split is Split.WEEKDAY_WEEKEND and s.part == "weekend":
+            return WEEKEND
+    return None
+
+
+# ------------------------------------------------------------------ the kinds
+
+
+@kind("total")
+def _total(q: Question, found: Sides) -> Plan:
+    whole = _site(q, found)
+    if isinstance(whole, Plan):
+        return whole
+    periods = _periods(q)
+    if isinstance(periods, Plan):
+        return periods
+    metric = q.reading.metric or "energy"
+    args: dict[str, Any] = {"meters": list(whole.meters), "metric": metric}
+    statistic = _statistic(q)
+    if statistic:
+        args["statistic"] = statistic
+    calls = tuple(Call("query_metric", args | {"period": p}) for p in periods)
+    return Plan("total", calls, notes=_notes(q, whole), detail=_sides(whole))
+
+
+def _statistic(q: Question) -> str | None:
+    r = q.reading
+    if r.metric is None:
+        return "avg_kw" if Kpi.AVERAGE_POWER in r.kpis else None
+    words = kinds.kinds().level_words
+    for m in r.measures:
+        for word in m.words.text.lower().split():
+            if word in words:
+                return words[word]
+    for op, stat in ((Op.MIN, "min"), (Op.MAX, "max"), (Op.AVERAGE, "avg")):
+        if r.asks(op):
+            return stat
+    return None
+
+
+def _sides(found: Sides) -> MappingProxyType[str, Any]:
+    return MappingProxyType({"sides": found.sides})
+
+
+@kind("series")
+def _series(q: Question, found: Sides) -> Plan:
+    whole = _site(q, found)
+    if isinstance(whole, Plan):
+        return whole
+    periods = _periods(q)
+    if isinstance(periods, Plan):
+        return periods
+    grain = kinds.implied_grain(q.reading)
+    args: dict[str, Any] = {
+        "meters": list(whole.meters),
+        "metric": q.reading.metric or "energy",
+        "grain": grain.value if grain else "day",
+    }
+    statistic = _statistic(q)
+    if statistic:
+        args["statistic"] = statistic
+    calls = tuple(Call("query_metric", args | {"period": p}) for p in periods)
+    return Plan("series", calls, notes=_notes(q, whole), detail=_sides(whole))
+
+
+@kind("kpi")
+def _kpi(q: Question, found: Sides) -> Plan:
+    kpis = _kpis(q)
+    if "sec" in kpis and not found.sides and not q.reading.site_wide:
+        lines = [m.name for m in q.site.vocab.meters if q.site.has_production(m.name)]
+        if len(lines) > 1:
+            options = tuple(lines)
+            return ask(
+                f"SEC of which line: {' or '.join(options)}? Or say 'the whole site'.",
+                pending=Pending.CHOICE,
+                options=options,
+            )
+    whole = _site(q, found)
+    if isinstance(whole, Plan):
+        return whole
+    periods = _periods(q)
+    if isinstance(periods, Plan):
+        return periods
+    params = stated(q)
+    calls = tuple(
+        _kpi_call(k, side, p, params)
+        for p in periods
+        for k in kpis
+        for side in _sides_for(k, whole)
+    )
+    return Plan("kpi", calls, notes=_notes(q, whole), detail=_sides(whole))
+
+
+@kind("rank")
+def _rank(q: Question, found: Sides) -> Plan:
+    periods = _periods(q)
+    if isinstance(periods, Plan):
+        return periods
+    r = q.reading
+    kpis = [k for k in _kpis(q) if k != "energy"]
+    carrier = r.carriers[0].carrier if r.carriers else None
+    less = r.asks(Op.WHICH_LESS, Op.MIN) or any(
+        t.norm in ("least", "smallest", "lowest", "fewest") for t in r.tokens
+    )
+    top = r.top[0].n if r.top else None
+    if kpis:
+        meters = [m for m in q.site.consumers() if carrier in (None, q.site.carrier(m))]
+        params = stated(q)
+        calls = tuple(_kpi_call(kpis[0], (m,), periods[0], params) for m in meters)
+        return Plan("rank_kpi", calls, detail=MappingProxyType({"less": less, "top": top}))
+    args: dict[str, Any] = {"period": periods[0], "top": 100 if less else (top or 10)}
+    if carrier:
+        args["kind"] = carrier
+    detail = MappingProxyType({"less": less, "top": top})
+    return Plan("rank", (Call("rank_meters", args),), detail=detail)
+
+
+@kind("split")
+def _split(q: Question, found: Sides) -> Plan:
+    whole = _site(q, found)
+    if isinstance(whole, Plan):
+        return whole
+    periods = _periods(q)
+    if isinstance(periods, Plan):
+        return periods
+    r = q.reading
+    splits = list(r.splits)
+    chosen = next((s for s in splits if s.split is Split.HOUR_OF_DAY), None) or next(
+        (s for s in splits if s.part), splits[0]
+    )
+    args: dict[str, Any] = {"by": chosen.split.value, "period": periods[0]}
+    days = _days(q) if chosen.split is Split.HOUR_OF_DAY else None
+    if days is not None:
+        args["days"] = days
+    calls = tuple(Call("split_consumption", args | {"meter": m}) for m in whole.meters)
+    part = next((s.part for s in splits if s.part and s.split is chosen.split), "")
+    detail = MappingProxyType({"part": part, "by": chosen.split.value, "sides": whole.sides})
+    return Plan("split", calls, notes=_notes(q, whole), detail=detail)
+
+
+@kind("window")
+def _window(q: Question, found: Sides) -> Plan:
+    whole = _site(q, found)
+    if isinstance(whole, Plan):
+        return whole
+    periods = _periods(q)
+    if isinstance(periods, Plan):
+        return periods
+    w = q.reading.hour_windows[0]
+    args: dict[str, Any] = {
+        "meters": list(whole.meters),
+        "hours": f"{_clock(w.start)}-{_clock(w.end)}",
+    }
+    days = _days(q)
+    if days is not None:
+        args["days"] = days
+    calls = [Call("clock_window", args | {"period": p}) for p in periods]
+    if w.assumed and len(whole.meters) == 1:
+        # a part of the day without hours: the hourly profile shows where the hours fall
+        by_hour = {"meter": whole.meters[0], "period": periods[0], "by": "hour_of_day"}
+        calls.append(Call("split_consumption", by_hour))
+    return Plan("window", tuple(calls), notes=_notes(q, whole), detail=_sides(whole))
+
+
+@kind("episodes")
+def _episodes(q: Question, found: Sides) -> Plan:
+    whole = _site(q, found)
+    if isinstance(whole, Plan):
+        return whole
+    periods = _periods(q)
+    if isinstance(periods, Plan):
+        return periods
+    t = q.reading.thresholds[0]
+    if t.unit not in ("kW", ""):
+        return ask(
+            f"I count how long demand (kW) stays beyond a threshold; {t.value:g} {t.unit} is not "
+            "a demand. Which kW threshold should I use?"
+        )
+    condition = {Comparison.ABOVE: ">", Comparison.AT_LEAST: ">=", Comparison.BELOW: "<",
+                 Comparison.AT_MOST: "<="}[t.comparison]  # fmt: skip
+    args: dict[str, Any] = {
+        "meters": list(whole.meters),
+        "period": periods[0],
+        "threshold_kw": t.value,
+        "condition": condition,
+        "min_minutes": t.duration_min or 0,
+    }
+    params = stated(q)
+    if "demand_window_minutes" in params:
+        args["window_minutes"] = params["demand_window_minutes"]
+    return Plan("episodes", (Call("count_episodes", args),), notes=_notes(q, whole))
+
+
+@kind("share")
+def _share(q: Question, found: Sides) -> Plan:
+    r = q.reading
+    periods = _periods(q)
+    if isinstance(periods, Plan):
+        return periods
+    whole_of = list(r.share_of)
+    if r.site_wide and found.sides and not whole_of:
+        carrier = q.site.meter(found.meters[0])
+        whole_of = list(q.site.roots(carrier.carrier if carrier else None))
+    if not found.sides:
+        return ask("A share of what? Name the meter (or group), e.g. 'the dryer's share'.")
+    args: dict[str, Any] = {"meters": list(found.meters), "period": periods[0]}
+    if whole_of and set(whole_of) != set(found.meters):
+        args["of"] = whole_of
+    return Plan("share", (Call("share_of", args),), notes=_notes(q, found), detail=_sides(found))
+
+
+@kind("compare_meters")
+def _compare_meters(q: Question, found: Sides) -> Plan:
+    periods = _periods(q)
+    if isinstance(periods, Plan):
+        return periods
+    kpis = [k for k in _kpis(q) if k != "energy"]
+    detail = MappingProxyType({"sides": found.sides, "kpi": kpis[0] if kpis else "energy"})
+    if kpis:
+        params = stated(q)
+        calls = tuple(_kpi_call(kpis[0], side, periods[0], params) for side in found.sides)
+        return Plan("compare_meters", calls, notes=_notes(q, found), detail=detail)
+    args = {
+        "sides": [list(s) for s in found.sides],
+        "period": periods[0],
+        "metric": q.reading.metric or "energy",
+    }
+    return Plan(
+        "compare_meters", (Call("compare_meters", args),), notes=_notes(q, found), detail=detail
+    )
+
+
+@kind("compare_periods")
+def _compare_periods(q: Question, found: Sides) -> Plan:
+    whole = _site(q, found)
+    if isinstance(whole, Plan):
+        return whole
+    pair = compared_periods(q)
+    if pair is None:
+        return ask("Which periods should I compare? For example 'this month vs last month'.")
+    first, reference, cut = pair
+    notes = _notes(q, whole)
+    if cut:
+        notes += (
+            f"{cut} is still running, so I compared it with the same length of time at the "
+            "start of the reference period.",
+        )
+    kpis = [k for k in _kpis(q) if k != "energy"]
+    detail = MappingProxyType(
+        {"sides": whole.sides, "kpi": kpis[0] if kpis else "energy", "first": first,
+         "reference": reference}
+    )  # fmt: skip
+    if kpis:
+        params = stated(q)
+        calls = tuple(
+            _kpi_call(kpis[0], side, p, params) for side in whole.sides for p in (first, reference)
+        )
+        return Plan("compare_kpi", calls, notes=notes, detail=detail)
+    args = {
+        "meters": list(whole.meters),
+        "metric": q.reading.metric or "energy",
+        "period": first,
+        "reference": reference,
+    }
+    return Plan("compare_periods", (Call("compare_periods", args),), notes=notes, detail=detail)
+
+
+def compared_periods(q: Question) -> tuple[str, str, str] | None:
+    """(period, reference, running period's label or "") of a comparison."""
+    r = q.reading
+    subjects = [p for p in q.subject_periods]
+    references = [p for p in r.reference_periods if p.span is not None] or [
+        p for p in r.base_periods if p.span is not None
+    ]
+    if subjects and references:
+        first, second = subjects[0].span, references[0].span
+    elif len(subjects) >= 2:
+        first, second = _in_order(subjects[0], subjects[1])
+    elif subjects and subjects[0].span is not None:
+        first = subjects[0].span
+        second = _previous(first, q.now)
+    elif references:
+        second = references[0].span
+        assert second is not None
+        first = _current_like(second, q.now)
+    else:
+        return None
+    assert first is not None and second is not None
+    return _so_far(first, second, q.now)
+
+
+def _in_order(a: PeriodMention, b: PeriodMention) -> tuple[TimeSpan, TimeSpan]:
+    """ "did it use more in September or October": the later one set against the earlier."""
+    sa, sb = a.span, b.span
+    assert sa is not None and sb is not None
+    if sa.start and sb.start and sa.start < sb.start:
+        return sb, sa
+    return sa, sb
+
+
+def _previous(span: TimeSpan, now: datetime) -> TimeSpan:
+    if span.period in PREVIOUS:
+        name = PREVIOUS[span.period]
+        return TimeSpan(name, name)
+    return shift(span, Relation.PERIOD_BEFORE, now)
+
+
+def _current_like(reference: TimeSpan, now: datetime) -> TimeSpan:
+    """ "more than last month": this month (the reference's own length, now)."""
+    if reference.start is None or reference.end is None:
+        return TimeSpan("this month", "this month")
+    days = (reference.end - reference.start).days + 1
+    name = "today" if days <= 1 else "this week" if days <= 7 else "this month" if days <= 31 else (
+        "this quarter" if days <= 92 else "this year"
+    )  # fmt: skip
+    return TimeSpan(name, name)
+
+
+def _so_far(first: TimeSpan, second: TimeSpan, now: datetime) -> tuple[str, str, str]:
+    """A running period ("this month") against a whole one: both cut to the time elapsed."""
+    if first.period not in CURRENT:
+        return first.period, second.period, ""
+    from tools.periods import resolve_period
+
+    tz = str(now.tzinfo)
+    running = resolve_period(first.period, now, tz)
+    reference = resolve_period(second.period, now, tz)
+    elapsed = now - running.start
+    if elapsed <= timedelta(0) or reference.end <= reference.start:
+        return first.period, second.period, ""
+    fmt = "%Y-%m-%dT%H:%M"
+    cut = min(reference.start + elapsed, reference.end)
+    return (
+        f"{running.start:{fmt}}..{now:{fmt}}",
+        f"{reference.start:{fmt}}..{cut:{fmt}}",
+        first.label.capitalize() or first.period.capitalize(),
+    )

@@ -1,0 +1,109 @@
+"""Which kind of data question a reading is, scored from its features by the weights in
+kinds.yaml (data beside the handlers of agent/offline/data.py), with the other word lists the
+handlers use."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+from agent.reader import Kpi, Op, Reading
+from agent.reader.slots import Grain
+from common.errors import EMSError
+
+KINDS_FILE = Path(__file__).with_name("kinds.yaml")
+COMPARATIVES = frozenset(
+    {Op.MORE, Op.LESS, Op.WHICH_MORE, Op.WHICH_LESS, Op.COMPARE, Op.DIFFERENCE}
+)
+
+
+class InvalidKinds(EMSError):
+    """kinds.yaml does not follow its schema; the message names the entry."""
+
+
+@dataclass(frozen=True)
+class Kinds:
+    weights: Mapping[str, Mapping[str, float]]
+    level_words: Mapping[str, str]  # word -> statistic
+    verb_words: frozenset[str]
+    intensive: frozenset[str]
+    implied_grains: Mapping[str, Grain]
+
+
+@cache
+def kinds() -> Kinds:
+    data = yaml.safe_load(KINDS_FILE.read_text(encoding="utf-8"))
+    try:
+        weights = {
+            str(k): {str(f): float(w) for f, w in v.items()} for k, v in data["kinds"].items()
+        }
+        levels = {str(w): str(stat) for stat, ws in data["level_words"].items() for w in ws}
+        grains = {str(w): Grain(g) for w, g in data["implied_grains"].items()}
+        intensive = frozenset(Kpi(k).value for k in data["intensive"])
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise InvalidKinds(f"{KINDS_FILE.name}: {exc}") from None
+    return Kinds(weights, levels, frozenset(map(str, data["verb_words"])), intensive, grains)
+
+
+def implied_grain(reading: Reading) -> Grain | None:
+    """ "which day", "at what hour": the series step a question implies without naming it."""
+    if reading.grains:
+        return reading.grains[0].grain
+    words = kinds().implied_grains
+    for o in reading.operations:
+        if o.op in (Op.WHEN, Op.MAX, Op.MIN):
+            found = re.search(r"\b(?:which|what)\s+(\w+)", o.words.text.lower())
+            if found and found.group(1) in words:
+                return words[found.group(1)]
+    return None
+
+
+def _structure(r: Reading, sides: int, group: bool) -> set[str]:
+    comparative = bool(r.ops & COMPARATIVES)
+    subjects = len([p for p in r.subject_periods if p.span is not None])
+    references = r.reference_periods or (r.base_periods if r.intent.value == "data" else ())
+    found = {
+        name
+        for name, present in (
+            ("kpi", any(k is not Kpi.ENERGY for k in r.kpis)),
+            ("metric", r.metric is not None),
+            ("hour_window", bool(r.hour_windows)),
+            ("split", bool(r.splits)),
+            ("split_part", any(s.part for s in r.splits)),
+            ("grain", implied_grain(r) is not None),
+            ("top", bool(r.top)),
+            ("all_meters", r.all_meters),
+            ("no_scope", not r.names_scope),
+            ("named", bool(r.meters)),
+            ("group", group),
+            ("duration", any(t.duration_min for t in r.thresholds)),
+            ("count_threshold", bool(r.thresholds) and r.asks(Op.COUNT)),
+            ("reference", bool(references)),
+            ("periods_compared", subjects >= 2 and comparative),
+            ("meters_compared", sides >= 2 and comparative and subjects <= 1 and not references),
+            ("share_before", bool(r.share_of)),
+        )
+        if present
+    }
+    return found
+
+
+def features(r: Reading, sides: int, group: bool) -> frozenset[str]:
+    ops = {f"op:{o.value}" for o in r.ops}
+    kpis = {f"kpi:{k.value}" for k in r.kpis}
+    return frozenset(_structure(r, sides, group) | ops | kpis)
+
+
+def choose(r: Reading, sides: int, group: bool) -> str:
+    """The kind with the best score; ties go to the kind listed first."""
+    present = features(r, sides, group)
+    scores = {
+        kind: w.get("bias", 0.0) + sum(v for f, v in w.items() if f in present)
+        for kind, w in kinds().weights.items()
+    }
+    return max(scores, key=lambda k: scores[k])

@@ -1,0 +1,132 @@
+"""Being honest about what the agent cannot do: requests for exports, reports, explanations
+beyond the tools, control actions, changing data, a quantity no series measures; saying what it
+can do instead; and the lines that name the parts of a question that were not used."""
+
+from __future__ import annotations
+
+from agent.offline import kinds
+from agent.offline.plan import Plan, Question, ask, handles, refuse, say
+from agent.reader import Intent, Reading, Reason
+from agent.reader.slots import Kpi
+
+HELP = (
+    "I answer questions about this site's meters: energy and demand, costs, carbon, KPIs such "
+    "as SEC and load factor, comparisons, shares and rankings, hours of the day, baselines, "
+    "anomalies, data gaps, forecasts and alert rules; and what the runbooks, the ISO 50001 "
+    "notes and past incidents say. For example: \"What was the main meter's peak demand last "
+    'week?", "How much did we use overnight 22:00-06:00 last week?" or "How do I check a '
+    'stuck meter?"'
+)
+INSTEAD = {
+    Reason.EXPORT: (
+        "I can't export files, attach spreadsheets or send e-mail: there is no export feature "
+        "yet. I can show the figures here instead, with a table beside the answer, e.g. "
+        "'15-minute energy of the main meter yesterday' or 'daily energy of every meter in "
+        "October'."
+    ),
+    Reason.REPORT: (
+        "I can't write documents, presentations or reviews. I can make the site's monthly "
+        "energy report (PDF and HTML), e.g. 'make me the November report', and give the "
+        "figures a document would use: totals, KPIs, comparisons with last year or a baseline, "
+        "rankings and incidents."
+    ),
+    Reason.CONTROL: (
+        "I can't switch equipment or change setpoints: I only read the meters. I can show what "
+        "it used, or set an alert rule that tells you when it runs."
+    ),
+    Reason.EXPLANATION: (
+        "I can't tell why from the meter data alone. I can show when and how much it was "
+        "higher (anomalies, or a comparison with its baseline or another period) and what the "
+        "runbooks name as likely causes."
+    ),
+    Reason.CHANGE_DATA: (
+        "I can't delete or change stored meter data: the store is read-only to me, so that "
+        "nothing recorded is ever lost. Corrected readings can be re-imported with "
+        "`ems-agent import-csv`, which replaces the values it corrects."
+    ),
+    Reason.INSTRUCTIONS: (
+        "I can't do that: my rules stay as they are, and I never show passwords, keys or other "
+        "secrets. " + HELP
+    ),
+    Reason.OFF_TOPIC: "That is outside what I can help with. " + HELP,
+}
+ORDER = (Reason.CHANGE_DATA, Reason.INSTRUCTIONS, Reason.EXPORT, Reason.REPORT, Reason.CONTROL,
+         Reason.EXPLANATION, Reason.NO_SERIES, Reason.OFF_TOPIC)  # fmt: skip
+
+
+def measured(q: Question) -> str:
+    metrics = sorted(q.site.vocab.metrics - {"energy"})
+    extra = f", and {', '.join(m.replace('_', ' ') for m in metrics)}" if metrics else ""
+    return f"energy (kWh), demand (kW) and the KPIs computed from them{extra}"
+
+
+def only_unmeasured(r: Reading) -> bool:
+    """Everything asked is a quantity no series measures: energy appears only as a verb
+    ("how much water did we use")."""
+    if not any(u.reason is Reason.NO_SERIES for u in r.unsupported):
+        return False
+    verbs = kinds.kinds().verb_words
+    explicit = [
+        m
+        for m in r.measures
+        if m.kpi is not Kpi.ENERGY or m.metric != "energy" or m.words.text.lower() not in verbs
+    ]
+    return not explicit
+
+
+def not_measured(q: Question) -> Plan:
+    missing = [u for u in q.reading.unsupported if u.reason is Reason.NO_SERIES]
+    names = ", ".join(f"'{u.words.text}'" for u in missing)
+    return refuse(
+        f"I can't give {names}: no meter at {q.site.name} measures it, so there is no series of "
+        f"it to compute from. What I can give here: {measured(q)}."
+    )
+
+
+def not_used(r: Reading, q: Question | None = None) -> list[str]:
+    """Sentences naming what the answer did not use, and why."""
+    lines = []
+    for u in r.unsupported:
+        if u.reason is Reason.NO_SERIES:
+            site = f" at {q.site.name}" if q else ""
+            lines.append(f"I did not use '{u.words.text}': no series{site} measures it.")
+        else:
+            lines.append(f"I did not do '{u.words.text}': {INSTEAD[u.reason].split(':')[0]}.")
+    for w in r.unused:
+        lines.append(f"I did not use '{w.text}' of your question: I could not place it.")
+    return lines
+
+
+@handles(Intent.UNSUPPORTED)
+def unsupported(q: Question) -> Plan:
+    r = q.reading
+    reasons = {u.reason for u in r.unsupported}
+    reason = next((x for x in ORDER if x in reasons), None)
+    if reason is None:
+        if r.unused:
+            words = ", ".join(f"'{u.text}'" for u in r.unused)
+            return refuse(f"I can't help with {words}. " + HELP)
+        return refuse(INSTEAD[Reason.OFF_TOPIC])
+    if reason is Reason.NO_SERIES:
+        return not_measured(q)
+    return refuse(INSTEAD[reason])
+
+
+@handles(Intent.HELP)
+def greeting(q: Question) -> Plan:
+    return say(HELP, "help")
+
+
+@handles(Intent.CONFIRM, Intent.DECLINE)
+def nothing_pending(q: Question) -> Plan:
+    return ask("Nothing is waiting for your confirmation. What would you like to know?")
+
+
+@handles(Intent.UNCLEAR)
+def unclear(q: Question) -> Plan:
+    if q.reading.referents:
+        return ask(
+            "What should I look at? Name a meter or a period, e.g. 'the main meter last week'. "
+            + HELP
+        )
+    return ask("What would you like to know? " + HELP)

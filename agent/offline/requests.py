@@ -1,0 +1,405 @@
+"""Questions that are not a figure of the meters: anomalies, baselines, forecasts, data
+coverage, the knowledge library, alert rules and alerts, incidents, read-only SQL and the
+monthly report."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Any
+
+from dateutil.relativedelta import relativedelta
+
+from agent.offline import incidents, knowledge, scope
+from agent.offline.plan import Call, Plan, Question, ask, handles, refuse
+from agent.offline.scope import Ask, Sides
+from agent.reader import Intent, Kpi, Pending
+from agent.reader.slots import Action, Comparison, Grain, PeriodRole
+
+RECENT = "last 7 days"
+NO_INCIDENTS = (
+    "This installation keeps no incidents I can read. I can look at the meter data instead, "
+    "e.g. 'any anomalies last week?'."
+)
+
+
+def _meters(q: Question, *, default_site: bool, metric: str = "energy") -> Sides | Plan:
+    found = scope.sides(q.reading, q.site, metric, default_site=default_site)
+    if isinstance(found, Ask):
+        return ask(found.message, pending=found.pending, options=found.options)
+    return found
+
+
+def _recent(q: Question) -> tuple[str, tuple[str, ...]]:
+    period = q.period()
+    if period is not None:
+        return period, ()
+    return RECENT, ("No period was given, so I checked the last 7 days.",)
+
+
+@handles(Intent.REPORT)
+def monthly_report(q: Question) -> Plan:
+    """The monthly report of the month the question names, else last month's."""
+    if "monthly_report" not in q.tools:
+        return refuse("This installation does not make monthly reports.")
+    span = next((p.span for p in q.reading.subject_periods if p.span is not None), None)
+    if span is None:
+        notes: tuple[str, ...] = ("No month was given, so this is last month's report.",)
+        return Plan("report", (Call("monthly_report", {"month": "last month"}),), notes=notes)
+    month = f"{span.start:%Y-%m}" if span.start is not None else span.period
+    notes = ()
+    if span.start is not None and span.end is not None and span.end.month != span.start.month:
+        notes = (f"A report covers one month, so this is {span.start:%B %Y}'s.",)
+    return Plan("report", (Call("monthly_report", {"month": month}),), notes=notes)
+
+
+# ------------------------------------------------------------------ checks and models
+
+
+@handles(Intent.ANOMALY)
+def anomalies(q: Question) -> Plan:
+    r = q.reading
+    if not (r.names_scope or r.periods) and r.referents and not r.inherited:
+        return ask(
+            "What should I look at? Name a meter or a period, e.g. 'the main meter last week'."
+        )
+    found = _meters(q, default_site=False)
+    if isinstance(found, Plan):
+        return found
+    period, notes = _recent(q)
+    meters = [] if found.how == scope.SITE else list(found.meters)  # the site: every meter
+    args = {"meters": meters, "period": period}
+    return Plan("anomaly", (Call("detect_anomalies", args),), notes=notes)
+
+
+@handles(Intent.COVERAGE)
+def coverage(q: Question) -> Plan:
+    found = _meters(q, default_site=False)
+    if isinstance(found, Plan):
+        return found
+    period, notes = _recent(q)
+    args: dict[str, Any] = {"meters": list(found.meters), "period": period}
+    metrics = {x for m in found.meters if (e := q.site.meter(m)) for x in e.metrics}
+    if metrics and "energy" not in metrics and len(metrics) == 1:
+        args["metric"] = metrics.pop()  # a weather station's coverage is of its temperature
+    return Plan("coverage", (Call("data_coverage", args),), notes=notes)
+
+
+@handles(Intent.BASELINE)
+def baseline(q: Question) -> Plan:
+    found = _meters(q, default_site=True)
+    if isinstance(found, Plan):
+        return found
+    energy = [m for m in found.meters if (e := q.site.meter(m)) is None or "energy" in e.metrics]
+    meters = energy or list(found.meters)
+    notes = scope.site_note(q.reading, found)
+    base = next((p.span for p in q.reading.periods if p.role is PeriodRole.BASE and p.span), None)
+    reporting = next(
+        (p.span for p in q.reading.periods if p.role is not PeriodRole.BASE and p.span), None
+    )
+    if reporting is None and base is None:
+        notes += ("No reporting period was given, so I used this month so far.",)
+        reporting_text: str | None = "this month"
+    else:
+        reporting_text = reporting.period if reporting else None
+    if base is not None:
+        base_text = base.period
+    else:
+        from tools.periods import resolve_period
+
+        first = resolve_period(reporting_text or "this month", q.now, q.site.ref.timezone).start
+        start = first.date() - relativedelta(months=12)
+        base_text = f"{start.isoformat()}..{(first.date() - timedelta(days=1)).isoformat()}"
+        notes += (f"No baseline period was given, so I fitted the 12 months before ({base_text}).",)
+    args: dict[str, Any] = {"baseline": base_text}
+    if reporting_text:
+        args["reporting"] = reporting_text
+    drivers = _drivers(q, found)
+    if drivers:
+        args["drivers"] = drivers
+    calls = tuple(Call("energy_baseline", {"meter": m, **args}) for m in meters)
+    return Plan("baseline", calls, notes=notes)
+
+
+def _drivers(q: Question, found: Sides) -> list[str]:
+    """The relevant variables the question names: a weather station or temperature, and
+    production; none named leaves the tool's default."""
+    named = []
+    carriers = {e.carrier for m in found.meters if (e := q.site.meter(m))}
+    metrics = {m.metric for m in q.reading.measures}
+    cues = " ".join(c.words.text.lower() for c in q.reading.cues)  # "production-driven"
+    if "weather" in carriers or "outdoor_temperature" in metrics or "weather" in cues:
+        named.append("temperature")
+    if "production" in carriers or "production" in metrics or "production" in cues:
+        named.append("production")
+    return named
+
+
+@handles(Intent.FORECAST)
+def forecast(q: Question) -> Plan:
+    found = _meters(q, default_site=True)
+    if isinstance(found, Plan):
+        return found
+    meter = found.meters[0]
+    entry = q.site.meter(meter)
+    if entry is not None and "energy" not in entry.metrics:
+        return refuse(
+            f"I forecast energy and demand of this site's meters; {meter} measures "
+            f"{', '.join(entry.metrics)}, which I do not forecast (and I have no weather service)."
+        )
+    hours = q.reading.horizons[0].hours if q.reading.horizons else 24
+    args: dict[str, Any] = {"meter": meter, "horizon": "7d" if hours > 24 else "24h"}
+    t = next((t for t in q.reading.thresholds if t.unit in ("kW", "")), None)
+    if t is not None and t.value > 0 and t.comparison in (Comparison.ABOVE, Comparison.AT_LEAST):
+        args["demand_limit_kw"] = t.value
+    return Plan("forecast", (Call("forecast", args),), notes=scope.site_note(q.reading, found))
+
+
+# ------------------------------------------------------------------ the library
+
+
+@handles(Intent.KNOWLEDGE)
+def library(q: Question) -> Plan:
+    if "search_knowledge" not in q.tools:
+        return refuse(
+            "I have no manuals or runbooks to search in this installation yet, so I can't quote "
+            "one. I can look at the meter data instead, e.g. anomalies or a baseline."
+        )
+    r = q.reading
+    features = r.features()
+    where = knowledge.collection(
+        "history" in features, "docs" in features or bool(knowledge.DOCUMENTS.search(r.question))
+    )
+    context = ""
+    if knowledge.refers_back(r.question.lower(), where) and (
+        q.previous_meters or q.previous_answer
+    ):
+        context = knowledge.context_of(q.previous_meters, q.previous_answer)
+    query = knowledge.search_query(r.question, r.meter_names, context)
+    args = {"query": query, "collection": where, "k": 6}
+    return Plan("knowledge", (Call("search_knowledge", args),))
+
+
+# ------------------------------------------------------------------ alert rules and alerts
+
+TARGETS = {"kWh/unit": "sec", "kW": "demand", "kWh": "energy", "degC": "metric"}
+
+
+@handles(Intent.ALERT_CREATE)
+def new_rule(q: Question) -> Plan:
+    r = q.reading
+    found = _meters(q, default_site=r.site_wide)
+    if isinstance(found, Plan):
+        return found
+    if not found.meters:
+        return ask("Which meter should the alert rule watch? Name one, e.g. the site's main meter.")
+    meter = found.meters[0]
+    if not r.thresholds:
+        return ask(f"At what threshold should I alert on {meter}? For example 'above 500 kW'.")
+    t = r.thresholds[0]
+    unit = t.unit or {Kpi.SEC: "kWh/unit", Kpi.PEAK_DEMAND: "kW"}.get(r.kpi or Kpi.ENERGY, "")
+    if unit == "kWh" and Kpi.SEC in r.kpis:
+        unit = "kWh/unit"  # "energy per part goes over 0.35 kWh"
+    target = TARGETS.get(unit)
+    if target is None:
+        return ask(f"In which unit is {t.value:g}: kW (demand), kWh (energy) or kWh/unit (SEC)?")
+    condition = {Comparison.ABOVE: ">", Comparison.AT_LEAST: ">=", Comparison.BELOW: "<",
+                 Comparison.AT_MOST: "<="}[t.comparison]  # fmt: skip
+    args: dict[str, Any] = {"meter": meter, "target": target, "condition": condition,
+                            "threshold": t.value, "unit": unit}  # fmt: skip
+    if target == "metric":
+        args["metric"] = "outdoor_temperature"
+    window = t.window or next((g.grain for g in r.grains), None)
+    default = {"sec": "day", "energy": "hour"}.get(target, "15min")
+    args["window"] = {Grain.DAY: "day", Grain.HOUR: "hour", Grain.MIN15: "15min"}.get(
+        window, default
+    ) if window else default  # fmt: skip
+    if t.duration_min:
+        step = {"15min": 15, "hour": 60, "day": 1440}[args["window"]]
+        # "for more than 30 minutes" on 15-minute windows: three windows in a row
+        args["for_minutes"] = (int(t.duration_min) // step + 1) * step
+    if re.search(r"\b(?:critical|urgent|immediately|asap)\b", r.question.lower()):
+        args["severity"] = "critical"
+    channel = re.search(r"(#[a-z0-9_-]+)", r.question.lower())
+    if channel:
+        args["channel"] = channel.group(1)
+    if "backtest" in r.features():
+        period, notes = _recent(q)  # tried on the period asked, nothing stored
+        call = Call("backtest_alert_rule", {**args, "period": period})
+        return Plan("alert_backtest", (call,), notes=notes)
+    return Plan("alert_create", (Call("create_alert_rule", args),))
+
+
+@handles(Intent.ALERT_UPDATE)
+def change_rule(q: Question) -> Plan:
+    r = q.reading
+    rule = next((x for x in r.references if x.kind == "rule"), None)
+    if rule is None:
+        return ask(
+            "Which rule? Give its number, e.g. 'delete rule 3'; 'list alert rules' shows them."
+        )
+    actions = {a.action for a in r.actions}
+    args: dict[str, Any] = {"rule_id": rule.number}
+    if Action.DELETE in actions:
+        args["delete"] = True
+    elif Action.DISABLE in actions:
+        args["enabled"] = False
+    elif Action.ENABLE in actions:
+        args["enabled"] = True
+    elif r.thresholds:
+        args["threshold"] = r.thresholds[0].value
+    else:
+        number = re.search(r"(?:to|at|=)\s*(-?\d+(?:\.\d+)?)", r.question)
+        if number is None:
+            return ask(
+                f"What should change on rule {rule.number}: its threshold, or switch it on or off?"
+            )
+        args["threshold"] = float(number.group(1))
+    return Plan("alert_update", (Call("update_alert_rule", args),))
+
+
+@handles(Intent.ALERT_ACK)
+def act_on_alert(q: Question) -> Plan:
+    r = q.reading
+    alert = next((x for x in r.references if x.kind == "alert"), None)
+    if alert is None:
+        return ask("Which alert? Give its number; 'any open alerts?' lists them.")
+    action = "resolve" if Action.RESOLVE in {a.action for a in r.actions} else "acknowledge"
+    args: dict[str, Any] = {"alert_id": alert.number, "action": action}
+    note = r.free("note")
+    if note is not None:
+        args["note"] = note.text
+    return Plan("alert_action", (Call("update_alert", args),))
+
+
+@handles(Intent.ALERT_RULES)
+def rules(q: Question) -> Plan:
+    names = q.reading.meter_names
+    return Plan("alert_rules", (Call("list_alert_rules", {"meter": names[0]} if names else {}),))
+
+
+@handles(Intent.ALERT_LIST)
+def alerts(q: Question) -> Plan:
+    text = q.reading.question.lower()
+    state = "active"
+    if re.search(r"\backnowledged\b", text) and re.search(
+        r"\b(?:not|un|still)\w*\s*(?:yet )?resolved|\bstill open\b", text
+    ):
+        state = "acknowledged"
+    elif re.search(r"\bresolved\b", text):
+        state = "resolved"
+    elif re.search(r"\b(?:all|history|ever)\b", text):
+        state = "all"
+    elif re.search(r"\bunacknowledged\b", text):
+        state = "open"
+    return Plan("alert_list", (Call("list_alerts", {"state": state}),))
+
+
+# ------------------------------------------------------------------ incidents
+
+
+@handles(Intent.INCIDENT)
+def incident(q: Question) -> Plan:
+    r = q.reading
+    ref = next((x for x in r.references if x.kind == "incident"), None)
+    actions = {a.action for a in r.actions}
+    if actions & {Action.ACKNOWLEDGE, Action.RESOLVE}:
+        return _incident_action(q, ref.number if ref else None, actions)
+    if ref is not None:
+        if "get_incident" not in q.tools:
+            return refuse(NO_INCIDENTS)
+        return Plan("incident_show", (Call("get_incident", {"incident_id": ref.number}),))
+    if "list_incidents" not in q.tools:
+        return refuse(NO_INCIDENTS)
+    text = r.question.lower()
+    period = q.period()
+    args: dict[str, Any] = {"state": incidents.state_of(text, period is not None), "limit": 20}
+    if period:
+        args["period"] = period
+    severity = incidents.severity_of(text)
+    if severity:
+        args["severity"] = [severity]
+    one = bool(re.search(r"\bincident\b(?!s)|\bthe one\b", text)) and not re.search(
+        r"\b(?:any|all|list|which)\b", text
+    )
+    names = r.meter_names
+    if one:
+        args["state"] = "all" if not re.search(r"\b(?:open|active)\b", text) else args["state"]
+    calls = tuple(Call("list_incidents", args | {"meter": m}) for m in names[:3]) or (
+        Call("list_incidents", args),
+    )
+    return Plan("incident_one" if one else "incident_list", calls)
+
+
+def _incident_action(q: Question, number: int | None, actions: set[Action]) -> Plan:
+    if "update_incident" not in q.tools:
+        return refuse(NO_INCIDENTS)
+    action = "resolve" if Action.RESOLVE in actions else "acknowledge"
+    if number is None:
+        return ask(incidents.ASK_WHICH.format(verb=action))
+    note = q.reading.free("note")
+    if action == "resolve" and note is None:
+        return ask(incidents.ASK_NOTE.format(n=number), pending=Pending.NOTE)
+    args: dict[str, Any] = {"incident_id": number, "action": action}
+    if note is not None:
+        args["note"] = note.text
+    return Plan("incident_action", (Call("update_incident", args),))
+
+
+# ------------------------------------------------------------------ SQL
+
+AGGREGATES = [
+    ("count(*)", r"\b(?:count|how many|number of)\b"),
+    ("max(value)", r"\b(?:largest|max\w*|highest|biggest|peak)\b"),
+    ("min(value)", r"\b(?:smallest|min\w*|lowest)\b"),
+    ("avg(value)", r"\b(?:average|avg|mean)\b"),
+    ("sum(value)", r"\b(?:total|sum)\b"),
+]
+METER_COLUMNS = {
+    "floor area": "floor_area_m2",
+    "description": "description",
+    "parent": "parent_id",
+    "alias": "aliases",
+    "tag": "tags",
+}
+
+
+@handles(Intent.SQL)
+def sql(q: Question) -> Plan:
+    statement = q.reading.free("sql")
+    if statement is not None:
+        return Plan("sql", (Call("run_sql", {"sql": statement.text}),))
+    written = _sql_from_words(q)
+    if written is None:
+        return ask(
+            "Which SQL should I run? Give one SELECT statement, or ask in words, e.g. "
+            "'count the energy readings of one meter'."
+        )
+    return Plan("sql", (Call("run_sql", {"sql": written}),))
+
+
+def _sql_from_words(q: Question) -> str | None:
+    """A SELECT for the common asks in words: an aggregate of a meter's readings, or the meters
+    that have some property."""
+    r = q.reading
+    text = r.question.lower()
+    if re.search(r"\b(?:how many|number of|count(?: the| of)?)\s+meters\b", text):
+        return "SELECT count(*) AS meters FROM meters"
+    for words, column in METER_COLUMNS.items():
+        if re.search(rf"\bmeters?\b.*\b{words}", text):
+            return f"SELECT name, {column} FROM meters WHERE {column} IS NOT NULL ORDER BY name"
+    aggregate = next((agg for agg, p in AGGREGATES if re.search(p, text)), None)
+    if aggregate is None or not r.meter_names:
+        return None
+    names = ", ".join(f"'{m}'" for m in r.meter_names)
+    where = f"meter IN ({names}) AND metric = '{r.metric or 'energy'}'"
+    t = next(iter(r.thresholds), None)
+    if t is not None and t.unit in ("kWh", "") and aggregate == "count(*)":
+        where += f" AND value {t.comparison.value} {t.value:g}"
+    period = q.period()
+    if period is not None:
+        from tools.periods import resolve_period
+
+        span = resolve_period(period, q.now, q.site.ref.timezone)
+        where += f" AND ts >= {span.start_ts} AND ts < {span.end_ts}"
+    return f"SELECT meter, {aggregate} AS value FROM meter_readings WHERE {where} GROUP BY meter"

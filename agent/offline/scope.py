@@ -1,0 +1,101 @@
+"""Which meters a reading is about: the names it used (a group or family as its members), a
+carrier ("gas"), the site or every meter; or a question back when a name fits several meters,
+or the unknown name itself, for the tool to answer with the closest names."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from agent.offline.site import Site
+from agent.reader import Reading
+from agent.reader.conversation import Pending
+
+# How the meters were chosen, for the answer to say so.
+NAMED, SITE, CARRIER, ALL, NONE, UNKNOWN = "named", "site", "carrier", "all", "none", "unknown"
+
+
+@dataclass(frozen=True)
+class Sides:
+    """The meters, each mention of the question kept as one side ("both presses" is one side
+    of two meters; "press 1 and press 2" two sides of one)."""
+
+    sides: tuple[tuple[str, ...], ...]
+    how: str  # NAMED, SITE, CARRIER, ALL, NONE or UNKNOWN
+
+    @property
+    def meters(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(m for side in self.sides for m in side))
+
+
+@dataclass(frozen=True)
+class Ask:
+    """A question back instead of a plan: which meter, or which name was meant."""
+
+    message: str
+    pending: Pending | None = None
+    options: tuple[str, ...] = ()
+
+
+def _of_metric(site: Site, names: tuple[str, ...], metric: str) -> tuple[str, ...]:
+    """A named meter's series of the metric asked: a weather station's temperature, a line's
+    production (its own series, or the production meter linked to it)."""
+    out = []
+    for name in names:
+        m = site.meter(name)
+        if m is None or metric in m.metrics:
+            out.append(name)
+        elif metric == "production" and m.production:
+            out.extend(m.production)
+        else:
+            out.append(name)
+    return tuple(dict.fromkeys(out))
+
+
+def sides(
+    reading: Reading, site: Site, metric: str = "energy", *, default_site: bool
+) -> Sides | Ask:
+    """The meters of the reading, as sides, or a question back."""
+    if reading.ambiguous:
+        mention = reading.ambiguous[0]
+        options = mention.meters
+        return Ask(
+            f"Which {mention.words.text.strip() or 'meter'} do you mean: {' or '.join(options)}? "
+            "Or say 'both'." if len(options) == 2 else
+            f"Which {mention.words.text.strip() or 'meter'} do you mean: {', '.join(options)}? "
+            "Or say 'all'.",
+            Pending.CHOICE,
+            options,
+        )  # fmt: skip
+    named = [m for m in reading.meters if not m.ambiguous]
+    if named:
+        found = [_of_metric(site, m.meters, metric) for m in named]
+        # the same meter named twice ("the kiln ... the gas kiln") is one side
+        return Sides(tuple(dict.fromkeys(found)), NAMED)
+    if reading.unknown_names:
+        return Sides(((reading.unknown_names[0].words.text,),), UNKNOWN)
+    if reading.carriers:
+        carrier = reading.carriers[0].carrier
+        roots = site.roots(carrier)
+        if roots:
+            return Sides((roots,), CARRIER)
+        members = site.vocab.of_carrier(carrier)
+        if members:
+            return Sides((members,), CARRIER)
+    if metric != "energy":
+        with_metric = site.with_metric(metric)
+        if with_metric:
+            return Sides((with_metric,), NAMED)
+    if reading.site_wide or default_site:
+        roots = site.roots("electricity") or site.roots()
+        if roots:
+            return Sides((roots,), SITE)
+    if reading.all_meters:
+        return Sides((), ALL)
+    return Sides((), NONE)
+
+
+def site_note(reading: Reading, found: Sides) -> tuple[str, ...]:
+    """What the answer must say when it chose the meters itself."""
+    if found.how == SITE and not reading.site_wide and not reading.inherited & {"meters", "scopes"}:
+        return (f"No meter was named, so this is the whole site ({', '.join(found.meters)}).",)
+    return ()

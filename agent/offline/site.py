@@ -1,0 +1,138 @@
+"""What the offline model knows of a site for one turn: the reader's vocabulary from the site's
+catalogue (meters, aliases, groups, production links, shift and tariff-period names, currency)
+and the facts a plan needs (carriers, the tree, which meters are totals), built once per
+catalogue and kept while the catalogue is unchanged."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+from threading import Lock
+
+from sqlalchemy import Engine
+
+from agent.reader import MeterEntry, Vocabulary, build_vocabulary
+from agent.reader.vocabulary import ENERGY_CARRIERS, entries_from_store
+from store.catalog import SiteRef
+from tools.base import AnalyticsConfig
+
+CACHED = 32
+# The site of a turn without one (an empty store, or several and none chosen): no meters, so
+# meter questions are refused with why, while knowledge and portfolio questions still answer.
+NO_SITE = SiteRef(0, "", "UTC")
+
+
+@dataclass(frozen=True)
+class Site:
+    """One site as a plan sees it."""
+
+    ref: SiteRef
+    vocab: Vocabulary
+    config: AnalyticsConfig
+
+    @property
+    def name(self) -> str:
+        return self.ref.name
+
+    @property
+    def present(self) -> bool:
+        """Whether the turn has a site at all (see NO_SITE)."""
+        return self.ref is not NO_SITE
+
+    def meter(self, name: str) -> MeterEntry | None:
+        return self.vocab.meter(name)
+
+    def is_total(self, name: str) -> bool:
+        """A meter with sub-meters: the site's supply, a distribution board."""
+        return bool(self.vocab.children(name))
+
+    def roots(self, carrier: str | None = None) -> tuple[str, ...]:
+        """The site's own totals: top meters with sub-meters (of one carrier when given), else
+        the top meters of that carrier."""
+        totals = [
+            n for n in self.vocab.site_meters() if carrier is None or self.carrier(n) == carrier
+        ]
+        if totals or carrier is None:
+            return tuple(totals)
+        return tuple(m.name for m in self.vocab.meters if m.parent is None and m.carrier == carrier)
+
+    def carrier(self, name: str) -> str:
+        found = self.meter(name)
+        return found.carrier if found else ""
+
+    def with_metric(self, metric: str) -> tuple[str, ...]:
+        return tuple(m.name for m in self.vocab.meters if metric in m.metrics)
+
+    def consumers(self) -> tuple[str, ...]:
+        """Meters that use energy and are not totals (what a ranking ranks)."""
+        return tuple(
+            m.name
+            for m in self.vocab.meters
+            if m.carrier in ENERGY_CARRIERS and "energy" in m.metrics and not self.is_total(m.name)
+        )
+
+    def has_production(self, name: str) -> bool:
+        """Its SEC is defined: its own production series or a production link."""
+        m = self.meter(name)
+        return m is not None and ("production" in m.metrics or bool(m.production))
+
+    @property
+    def currency(self) -> str:
+        electricity = self.config.tariffs.get("electricity")
+        return self.vocab.currency or (electricity.currency if electricity else "")
+
+
+_CACHE: OrderedDict[tuple[object, ...], Vocabulary] = OrderedDict()
+_LOCK = Lock()
+
+
+_TURNS: OrderedDict[tuple[int, int, int], tuple[AnalyticsConfig, Site]] = OrderedDict()
+
+
+def load_site(engine: Engine, ref: SiteRef | None, config: AnalyticsConfig) -> Site:
+    """The site's vocabulary, built again only when its catalogue or calendar changed; read
+    once per turn (a turn's model calls share its economics object). Without a site: a site
+    of no meters (NO_SITE)."""
+    if ref is None:
+        return Site(NO_SITE, build_vocabulary("", ()), config)
+    turn = (id(engine), ref.id, id(config))
+    with _LOCK:
+        seen = _TURNS.get(turn)
+    if seen is not None and seen[0] is config:
+        return seen[1]
+    site = _load(engine, ref, config)
+    with _LOCK:
+        _TURNS[turn] = (config, site)
+        while len(_TURNS) > CACHED:
+            _TURNS.popitem(last=False)
+    return site
+
+
+def _load(engine: Engine, ref: SiteRef, config: AnalyticsConfig) -> Site:
+    with engine.connect() as conn:
+        entries = entries_from_store(conn, ref)
+    shifts = tuple(dict.fromkeys(s[0] for s in config.shifts))
+    periods = tuple(
+        dict.fromkeys(
+            t.period_name(i)
+            for tariffs in config.tariff_schedule.values() or [tuple(config.tariffs.values())]
+            for t in tariffs
+            for i in range(len(t.periods))
+        )
+    )
+    electricity = config.tariffs.get("electricity")
+    currency = electricity.currency if electricity else None
+    key = (ref.id, ref.name, entries, shifts, periods, currency)
+    with _LOCK:
+        vocab = _CACHE.get(key)
+        if vocab is not None:
+            _CACHE.move_to_end(key)
+    if vocab is None:
+        vocab = build_vocabulary(
+            ref.name, entries, shifts=shifts, tariff_periods=periods, currency=currency
+        )
+        with _LOCK:
+            _CACHE[key] = vocab
+            while len(_CACHE) > CACHED:
+                _CACHE.popitem(last=False)
+    return Site(ref, vocab, config)

@@ -1,0 +1,174 @@
+"""Renderers of alert rules and alerts, and how a proposed change to them is put to the person
+who confirms it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agent.render.base import Parts, Renderer, Row, describes, renders
+from agent.render.text import number, period_label, rounded, when
+from tools.alert_backtest import BacktestResult
+from tools.alerts import AlertAction, AlertList, AlertOut, RuleChange, RuleInput, RuleList, RuleOut
+
+RULE_COLUMNS = [
+    "id",
+    "name",
+    "meter",
+    "target",
+    "condition",
+    "threshold",
+    "unit",
+    "window",
+    "for_minutes",
+    "severity",
+    "enabled",
+]
+ALERT_COLUMNS = [
+    "id",
+    "rule",
+    "meter",
+    "severity",
+    "start",
+    "end",
+    "peak_value",
+    "unit",
+    "state",
+    "note",
+]
+
+
+def rule_line(x: RuleOut) -> str:
+    state = "" if x.enabled else " (disabled)"
+    holds = f" for {x.for_minutes} min" if x.for_minutes else ""
+    return (
+        f"#{x.id} {x.meter}: {x.target} {x.condition} {x.threshold:g} {x.unit} "
+        f"per {x.window}{holds}, {x.severity}{state}"
+    )
+
+
+def alert_line(a: AlertOut) -> str:
+    end = f" to {when(a.end)}" if a.end else " (still holding)"
+    return (
+        f"#{a.id} {a.rule} ({a.severity}, {a.state}): peak {number(a.peak_value, a.unit)}, "
+        f"{when(a.start)}{end}"
+    )
+
+
+def _rules_table(rules: list[RuleOut], out: Parts) -> None:
+    rows: list[Row] = [[getattr(r, c) for c in RULE_COLUMNS] for r in rules]
+    out.tables.append(("alert rules", [c.replace("_", " ") for c in RULE_COLUMNS], rows))
+
+
+def _alerts_table(alerts: list[AlertOut], out: Parts) -> None:
+    rows: list[Row] = [[rounded(getattr(a, c)) for c in ALERT_COLUMNS] for a in alerts]
+    out.tables.append(("alerts", [c.replace("_", " ") for c in ALERT_COLUMNS], rows))
+
+
+@renders(RuleOut)
+class RuleRenderer(Renderer[RuleOut]):
+    def answer(self, r: RuleOut) -> list[str]:
+        return [f"Created alert rule {rule_line(r)}. I will raise an alert once per episode."]
+
+    def evidence(self, r: RuleOut, out: Parts) -> None:
+        _rules_table([r], out)
+
+
+@renders(RuleList)
+class RuleListRenderer(Renderer[RuleList]):
+    def answer(self, r: RuleList) -> list[str]:
+        if not r.rules:
+            return ["No alert rules are set up."]
+        return [f"{len(r.rules)} alert rule(s):", *(f"- {rule_line(x)}" for x in r.rules)]
+
+    def subjects(self, r: RuleList) -> list[str]:
+        return list(dict.fromkeys(x.meter for x in r.rules))
+
+    def evidence(self, r: RuleList, out: Parts) -> None:
+        _rules_table(r.rules, out)
+
+
+@renders(AlertOut)
+class AlertRenderer(Renderer[AlertOut]):
+    def answer(self, r: AlertOut) -> list[str]:
+        return [f"Alert {alert_line(r)}."]
+
+    def evidence(self, r: AlertOut, out: Parts) -> None:
+        _alerts_table([r], out)
+
+
+@renders(AlertList)
+class AlertListRenderer(Renderer[AlertList]):
+    def answer(self, r: AlertList) -> list[str]:
+        if not r.alerts:
+            return ["There are no alerts in that state."]
+        return [f"{len(r.alerts)} alert(s):", *(f"- {alert_line(a)}" for a in r.alerts)]
+
+    def subjects(self, r: AlertList) -> list[str]:
+        return list(dict.fromkeys(a.meter for a in r.alerts))
+
+    def evidence(self, r: AlertList, out: Parts) -> None:
+        _alerts_table(r.alerts, out)
+
+
+@renders(BacktestResult)
+class BacktestRenderer(Renderer[BacktestResult]):
+    """What a rule would have raised over a past period; the answer says nothing was stored."""
+
+    SHOWN = 10
+
+    def answer(self, r: BacktestResult) -> list[str]:
+        found = r.episodes
+        head = (
+            f"Back-test of {r.rule} over {period_label(r.period)} ({r.windows} windows): "
+            f"it would have raised {len(found)} alert(s). Nothing was stored."
+        )
+        lines = [
+            f"- from {when(e.start)} to {when(e.end) if e.end else 'the end of the period'}, "
+            f"worst {number(e.peak_value, r.unit)}"
+            for e in found[: self.SHOWN]
+        ]
+        more = [f"- … {len(found) - self.SHOWN} more"] if len(found) > self.SHOWN else []
+        return [head, *lines, *more, f"Source: {r.source}."]
+
+    def evidence(self, r: BacktestResult, out: Parts) -> None:
+        rows: list[Row] = [
+            [e.start, e.end, rounded(e.peak_value), rounded(e.hours, 2)] for e in r.episodes
+        ]
+        columns = ["start", "end", f"worst ({r.unit})", "hours"]
+        title = f"back-test of {r.rule}, {period_label(r.period)} (nothing stored)"
+        out.tables.append((title, columns, rows))
+
+
+# ------------------------------------------------------------------ proposed writes
+
+
+@describes(RuleInput)
+def _new_rule(args: Any) -> str:
+    what = args.metric if args.target == "metric" else args.target
+    holds = f", holding for at least {args.for_minutes} minutes" if args.for_minutes else ""
+    line = (
+        f"create an alert rule on {args.meter}: {what} {args.condition} {args.threshold:g} "
+        f"{args.unit} over each {args.window} window{holds}, severity {args.severity}"
+    )
+    if args.channel:
+        line += f", alerts to {args.channel}"
+    return line
+
+
+@describes(RuleChange)
+def _rule_change(args: Any) -> str:
+    rule = f"alert rule #{args.rule_id}"
+    if args.delete:
+        return f"delete {rule} and its alerts"
+    changes = [
+        f"{key} to {value}"
+        for key, value in args.model_dump(exclude={"rule_id", "delete"}).items()
+        if value is not None
+    ]
+    return f"change {rule}: " + (", ".join(changes) or "nothing")
+
+
+@describes(AlertAction)
+def _alert_action(args: Any) -> str:
+    note = f" with the note {args.note!r}" if args.note else ""
+    return f"{args.action} alert #{args.alert_id}{note}"
