@@ -110,7 +110,8 @@ _DATES = re.compile(
     rf"|\b{_MONTH}\s+{_DAY}(?:\s*(?:-|\u2013)\s*{_DAY})?\b"
     r"|\b(?:mon|tue|wed|thu|fri|sat|sun)\w*\.?\s+\d{1,2}\b"
     r"|\b(?:week|kw|cw|w)\s?\d{1,2}\b"
-    r"|\b\d{1,2}(?:st|nd|rd|th)\b",
+    r"|\b\d{1,2}(?:st|nd|rd|th)\b"
+    r"|\b\d+(?:\.\d+)?[-\u2011](?=[A-Za-z])",  # a compound word: '15-minute', '24-hour'
     re.IGNORECASE,
 )
 _NUMBER = re.compile(

@@ -471,3 +471,10 @@ def test_run_set_asks_in_order_with_threads_clock_and_role(small_store: Engine) 
     assert alone.passed  # a wrong number is counted apart, never failing a case by itself
     assert alone.wrong_numbers == ("240 kWh",)  # a figure presented in a refusal
     assert first.wrong_numbers == ()
+
+
+def test_a_number_inside_a_compound_word_is_no_quantity() -> None:
+    from evals.presented import quantities
+
+    text = "above 60 kW for longer than 45 minutes 26 times (15-minute demand, a 24-hour view)"
+    assert [q.text for q in quantities(text)] == ["60 kW", "45 minutes", "26 times"]

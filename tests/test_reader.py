@@ -373,3 +373,32 @@ def test_a_lexicon_of_another_shape_changes_what_is_read() -> None:
     r = read("Verbrauch of Linie 2", PLANTS[W], NOW, lexicon=lexicon)
     assert (r.kpi, r.intent) == ("energy", Intent.DATA)
     assert read("etwas auffälliges?", PLANTS[W], NOW, lexicon=lexicon).intent is Intent.ANOMALY
+
+
+@pytest.mark.parametrize(
+    ("question", "part", "whole"),
+    [
+        ("What percentage of the Hauptzähler's energy went to Pumpe 2 last month?",
+         "Pumpe 2", "Hauptzähler"),
+        ("Kältemaschine's share of the Hauptzähler in October", "Kältemaschine", "Hauptzähler"),
+        ("share of Linie 2 in the main last week", "Linie 2", "Hauptzähler"),
+        ("what percentage of Linie 3 did Linie 2 use in October?", "Linie 2", "Linie 3"),
+    ],
+)  # fmt: skip
+def test_a_share_between_two_meters_takes_its_whole_from_the_words(
+    question: str, part: str, whole: str
+) -> None:
+    split = read(question, PLANTS[W], NOW).share_whole()
+    assert split == ((part,), (whole,))
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "share of Linie 2 and Linie 3 last month",  # listed together: a share of each
+        "Pumpe 2 energy share last week",  # one meter
+        "Linie 2 vs Linie 3 energy last week",  # no share asked
+    ],
+)
+def test_a_share_without_a_whole_in_its_words_is_not_split(question: str) -> None:
+    assert read(question, PLANTS[W], NOW).share_whole() is None

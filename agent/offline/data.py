@@ -396,6 +396,10 @@ def _share(q: Question, found: Sides) -> Plan:
     if isinstance(periods, Plan):
         return periods
     whole_of = list(r.share_of)
+    split = None if whole_of else r.share_whole()
+    if split is not None:
+        found = Sides((split[0],), found.how)
+        whole_of = list(split[1])
     if r.site_wide and found.sides and not whole_of:
         carrier = q.site.meter(found.meters[0])
         whole_of = list(q.site.roots(carrier.carrier if carrier else None))

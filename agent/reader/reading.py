@@ -177,6 +177,32 @@ class Reading:
         """ "how much of that was ...": a share of what the last answer was about."""
         return self.asks(Op.SHARE) and any(r.kind == "that" for r in self.referents)
 
+    def share_whole(self) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+        """A share between two named meters, as (part, whole): the whole is the one "in" or
+        "within" introduces ("share of X in Y"), else the one after "of" ("what percentage of
+        Y's energy went to X", "X's share of Y"). None for one meter, for meters listed
+        together ("X and Y") and when the words do not tell."""
+        if not self.asks(Op.SHARE, Op.PERCENT) or self.scopes or self.carriers:
+            return None
+        named = [m for m in self.meters if not m.ambiguous and m.words.tokens]
+        if len(named) != 2:
+            return None
+        norms = [t.norm for t in self.tokens]
+
+        def before(m: MeterMention) -> list[str]:
+            first = m.words.tokens[0]
+            return [w for w in norms[max(0, first - 3) : first] if w != "the"][-2:]
+
+        if before(named[1])[-1:] and before(named[1])[-1] in ("and", "or", ",", "&", "plus"):
+            return None
+        for words in (("in", "within"), ("of",)):
+            marked = [m for m in named if any(w in words for w in before(m))]
+            if len(marked) == 1:
+                whole = marked[0]
+                part = named[1] if whole is named[0] else named[0]
+                return part.meters, whole.meters
+        return None
+
     def features(self) -> frozenset[str]:
         return frozenset(c.feature for c in self.cues)
 
