@@ -398,17 +398,7 @@ def energy_baseline(ctx: ToolContext, args: BaselineInput) -> BaselineResult:
         days_used=fit.n,
         days_excluded=len(excluded),
         drivers=drivers,
-        balance_points=fit.balance_points,
-        coefficients=[
-            CoefficientOut(name=c.name, value=c.value, std_error=c.std_error, t_stat=c.t_stat)
-            for c in fit.coefficients
-        ],
-        r2=fit.r2,
-        adj_r2=fit.adj_r2,
-        cv_rmse_percent=fit.cv_rmse,
-        nmbe_percent=fit.nmbe,
-        ashrae14_ok=fit.ashrae_ok,
-        ashrae14_limits={"cv_rmse_percent": cv_max, "nmbe_percent": nmbe_max},
+        **_fit_statistics(fit, cv_max, nmbe_max),
         caveats=[*fit.caveats, *_driver_caveats(ctx, meter, drivers)],
         deviation=_deviation(ctx, args, fit, drivers) if args.reporting else None,
         unit=f"kWh/{args.grain}",
@@ -484,17 +474,7 @@ def _caltrack(
         days_used=model.n_days,
         days_excluded=0,
         drivers=["temperature"],
-        balance_points=fit.balance_points,
-        coefficients=[
-            CoefficientOut(name=c.name, value=c.value, std_error=c.std_error, t_stat=c.t_stat)
-            for c in fit.coefficients
-        ],
-        r2=fit.r2,
-        adj_r2=fit.adj_r2,
-        cv_rmse_percent=fit.cv_rmse,
-        nmbe_percent=fit.nmbe,
-        ashrae14_ok=fit.ashrae_ok,
-        ashrae14_limits={"cv_rmse_percent": cv_max, "nmbe_percent": nmbe_max},
+        **_fit_statistics(fit, cv_max, nmbe_max),
         caveats=[
             *why,
             *(m for m in measured if m),
@@ -540,3 +520,21 @@ def _caltrack_deviation(saved: CaltrackSavings, method: str, reporting: Period) 
             for d, a, e, c in zip(starts, actual, expected, cusum, strict=True)
         ],
     )
+
+
+def _fit_statistics(fit: Fit, cv_max: float, nmbe_max: float) -> dict[str, Any]:
+    """A fitted model's balance points, coefficients and ASHRAE 14 figures, as every baseline
+    method reports them."""
+    return {
+        "balance_points": fit.balance_points,
+        "coefficients": [
+            CoefficientOut(name=c.name, value=c.value, std_error=c.std_error, t_stat=c.t_stat)
+            for c in fit.coefficients
+        ],
+        "r2": fit.r2,
+        "adj_r2": fit.adj_r2,
+        "cv_rmse_percent": fit.cv_rmse,
+        "nmbe_percent": fit.nmbe,
+        "ashrae14_ok": fit.ashrae_ok,
+        "ashrae14_limits": {"cv_rmse_percent": cv_max, "nmbe_percent": nmbe_max},
+    }
