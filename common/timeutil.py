@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from common.errors import EMSError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class UnknownTimezone(EMSError):
@@ -31,3 +35,17 @@ def to_epoch(moment: datetime) -> int:
 
 def from_epoch(seconds: int, tz: ZoneInfo | None = None) -> datetime:
     return datetime.fromtimestamp(seconds, tz or UTC)
+
+
+def day_starts(local: pd.DatetimeIndex) -> pd.DatetimeIndex:
+    """The start of each time's local day, as an aware time: its first existing instant.
+
+    A day whose midnight the clock skips (America/Santiago starts summer time at 00:00) starts
+    at 01:00, where pandas' `normalize()` and `floor("D")` raise; a midnight that occurs twice
+    starts the day at its first occurrence. The same instants as the store's day rollups.
+    """
+    import numpy as np  # pandas' own dependency; callers of the helpers above need neither
+
+    days = local.tz_localize(None).normalize()
+    first = np.ones(len(days), dtype=np.bool_)
+    return days.tz_localize(local.tz, ambiguous=first, nonexistent="shift_forward")

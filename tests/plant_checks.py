@@ -38,12 +38,7 @@ SPLITS = ("weekday_weekend", "day_of_week", "hour_of_day", "shift", "tou")
 # expected to fail in the gap's own (strictly xfailed) test, which fails as XPASS when the
 # feature lands. Closing a gap is deleting its entry here: facets tagged with a gap that is not
 # listed run in the main property (so a stale or misspelt tag can only make the tests stricter).
-GAPS = {
-    "lost_midnight": "compute_kpi's energy, cost and carbon and detect_anomalies raise pandas' "
-    "ValueError ('nonexistent time', any interval) on a period holding a day whose local "
-    "midnight does not exist, as when America/Santiago starts summer time at 00:00 "
-    "(tools/kpi.py _daily_points, tools/anomaly.py)",
-}
+GAPS: dict[str, str] = {}
 
 Facet = tuple[str | None, Callable[[], None]]
 
@@ -194,13 +189,8 @@ def _kpi(t: Truth, ctx: ToolContext, meter: str, kpi: str, p: Period) -> Check:
     interval = t.interval(meter, "energy")
     daily = interval == 86400
     energy = float(rows["value"].sum())
-    lost = (
-        "lost_midnight"
-        if kpi in ("energy", "cost", "carbon") and t.lost_midnight(p.lo, p.hi)
-        else None
-    )
     if kpi == "energy":
-        check.facets.append((lost, lambda: close(answer(result()).value, energy, "energy")))
+        check.facets.append((None, lambda: close(answer(result()).value, energy, "energy")))
     elif kpi in ("peak_demand", "load_factor"):
         if daily:
             check.facets.append((None, lambda: refused(result())))
@@ -210,11 +200,11 @@ def _kpi(t: Truth, ctx: ToolContext, meter: str, kpi: str, p: Period) -> Check:
         check.facets.append((None, lambda: _sec(t, result(), meter, p, energy)))
     elif kpi == "cost":
         timed = daily and _priced_by_time(t, carrier)
-        check.facets.append((lost, lambda: _cost(t, result(), meter, p, timed)))
+        check.facets.append((None, lambda: _cost(t, result(), meter, p, timed)))
     elif kpi == "carbon":
         factor = t.factor(carrier) if carrier in ENERGY_CARRIERS else None
         want = None if factor is None else energy * factor
-        check.facets.append((lost, lambda: _maybe(result(), want, "carbon")))
+        check.facets.append((None, lambda: _maybe(result(), want, "carbon")))
     else:
         area = t.meter(meter).get("floor_area_m2")
         check.facets.append((None, lambda: _maybe(result(), energy / area if area else None, kpi)))
@@ -510,13 +500,12 @@ def _after(t: Truth, start: int, interval: int) -> int:
 def model_checks(t: Truth, ctx: ToolContext, p: dict[str, Period]) -> Iterator[Check]:
     """Anomaly detection and forecasts answer or refuse with a clear message on any plant
     (their figures are checked elsewhere, against known faults)."""
-    lost = "lost_midnight" if t.lost_midnight(p["whole"].lo, p["whole"].hi) else None
     for m in t.case.meters():
         name = m["name"]
         args = {"meters": [name], "period": p["whole"].text}
         found = lazy(lambda args=args: detect_anomalies(ctx, args))
         ahead = lazy(lambda name=name: forecast(ctx, {"meter": name}))
-        yield Check("detect_anomalies", name, p["whole"].text, [(lost, found)])
+        yield Check("detect_anomalies", name, p["whole"].text, [(None, found)])
         yield Check("forecast", name, "24h", [(None, ahead)])
 
 

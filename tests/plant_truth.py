@@ -93,16 +93,6 @@ class Truth:
     def now(self) -> int:
         return self.midnight(self.case.end)
 
-    def lost_midnight(self, lo: int, hi: int) -> bool:
-        """Whether a day in [lo, hi) starts later than midnight (the clock jumps from 23:59
-        to 01:00, as in America/Santiago)."""
-        day = datetime.fromtimestamp(lo, self.tz).date()
-        while self.midnight(day) < hi:
-            if datetime.fromtimestamp(self.midnight(day), self.tz).time() != time(0):
-                return True
-            day += timedelta(days=1)
-        return False
-
     # -------------------------------------------------------------- catalogue facts
 
     def meter(self, name: str) -> dict[str, Any]:

@@ -23,6 +23,7 @@ import pandas as pd
 from pydantic import Field
 
 from common.errors import InsufficientData
+from common.timeutil import day_starts
 from store import bills, queries
 from tools import grain, resolve
 from tools.base import SiteInput, ToolContext, ToolResult, tool
@@ -510,7 +511,7 @@ def spike_events(
     table = pd.DataFrame(
         {
             "value": frame["sum"].to_numpy(float),
-            "day": local.normalize().tz_localize(None),
+            "day": local.tz_localize(None).normalize(),
             "slot": local.hour * 4 + local.minute // 15,
         }
     )
@@ -605,10 +606,10 @@ def quality_events(
 def _kinds_by_date(ctx: ToolContext, quarters: pd.DataFrame, drivers: pd.DataFrame) -> pd.Series:
     """Kind of day (day_kinds) of each local date in a 15-minute frame."""
     local = pd.DatetimeIndex(pd.to_datetime(quarters["bucket"], unit="s", utc=True))
-    days = local.tz_convert(ctx.site.timezone).normalize().unique()
+    days = day_starts(local.tz_convert(ctx.site.timezone)).unique()
     starts = np.asarray(days.as_unit("s").asi8, dtype=np.int64)
     made = drivers["production"].reindex(starts).to_numpy(float)
-    return pd.Series(day_kinds(ctx, starts, made), index=days.tz_localize(None))
+    return pd.Series(day_kinds(ctx, starts, made), index=days.tz_localize(None).normalize())
 
 
 def _drop_explained(events: list[Event]) -> list[Event]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from common.timeutil import day_starts
 from store import catalog, queries
 from tools.base import ToolContext
 from tools.calendar import in_window
@@ -46,7 +47,7 @@ def _weather(ctx: ToolContext, ids: list[int], lo: int, hi: int) -> pd.DataFrame
     for b in COOL_BASES:
         table |= {f"cool{b:g}": np.clip(t - b, 0, None) * in_use}
         table |= {f"cool{b:g}~": np.clip(t - b, 0, None) * ~in_use}
-    day = local.normalize().as_unit("s").asi8
+    day = day_starts(local).as_unit("s").asi8
     daily: pd.DataFrame = pd.DataFrame(table, index=day).groupby(level=0).mean()
     return daily[columns]
 

@@ -12,6 +12,7 @@ import pandas as pd
 from pydantic import Field
 
 from common.errors import EMSError, InsufficientData
+from common.timeutil import day_starts
 from store import queries
 from tools import grain, kpi_grain, resolve
 from tools.base import SOURCE_SETTINGS, SiteInput, Tariff, ToolContext, ToolResult, tool
@@ -237,7 +238,7 @@ def _iso(ts: int, tz: str) -> str:
 def _daily_points(q: Quarters, values: Array | None = None) -> list[Point]:
     local = q.local()
     series = pd.Series(q.kwh if values is None else values, index=local)
-    daily = series.groupby(local.normalize()).sum()
+    daily = series.groupby(day_starts(local)).sum()
     return [
         Point(start=pd.Timestamp(t).isoformat(), value=float(v))  # type: ignore[arg-type]
         for t, v in daily.items()
