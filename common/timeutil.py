@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from common.errors import EMSError
@@ -38,14 +38,19 @@ def from_epoch(seconds: int, tz: ZoneInfo | None = None) -> datetime:
 
 
 def day_starts(local: pd.DatetimeIndex) -> pd.DatetimeIndex:
-    """The start of each time's local day, as an aware time: its first existing instant.
+    """The start of each aware time's local day (see `midnights`)."""
+    return midnights(local.tz_localize(None).normalize(), local.tz)
+
+
+def midnights(days: pd.DatetimeIndex, tz: Any) -> pd.DatetimeIndex:
+    """The start of each local calendar day (naive dates) in zone `tz`: its first instant.
 
     A day whose midnight the clock skips (America/Santiago starts summer time at 00:00) starts
-    at 01:00, where pandas' `normalize()` and `floor("D")` raise; a midnight that occurs twice
-    starts the day at its first occurrence. The same instants as the store's day rollups.
+    at 01:00, where pandas' `normalize()`, `floor("D")` and `tz_localize` raise; a midnight that
+    occurs twice starts the day at its first occurrence. The same instants as the store's day
+    rollups.
     """
     import numpy as np  # pandas' own dependency; callers of the helpers above need neither
 
-    days = local.tz_localize(None).normalize()
     first = np.ones(len(days), dtype=np.bool_)
-    return days.tz_localize(local.tz, ambiguous=first, nonexistent="shift_forward")
+    return days.tz_localize(tz, ambiguous=first, nonexistent="shift_forward")

@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 from common.errors import EMSError, NotConfigured
-from common.timeutil import zone
+from common.timeutil import midnights, zone
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -119,10 +119,7 @@ def _coarsen(frame: pd.DataFrame, grain: str, tz: str) -> pd.DataFrame:
         .groupby("key", as_index=False)
         .agg(n=("n", "sum"), sum=("sum", "sum"), min=("min", "min"), max=("max", "max"))
     )
-    starts = grouped["key"].dt.tz_localize(tz)
-    grouped["bucket"] = (starts.dt.tz_convert("UTC") - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(
-        seconds=1
-    )
+    grouped["bucket"] = midnights(pd.DatetimeIndex(grouped["key"]), tz).as_unit("s").asi8
     return grouped
 
 

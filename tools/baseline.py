@@ -11,6 +11,7 @@ from pydantic import Field
 from sqlalchemy import func, insert, select
 
 from common.errors import InsufficientData
+from common.timeutil import day_starts
 from store import catalog, intervals, queries
 from store.catalog import MeterRef
 from store.rollups import day_range
@@ -247,7 +248,7 @@ def _workdays(
     local = pd.DatetimeIndex(pd.to_datetime(index, unit="s", utc=True)).tz_convert(
         ctx.site.timezone
     )
-    days = local.normalize()
+    days = day_starts(local)
     if production:
         made = _per_step(ctx, production, period, "sum", 86400)
         made_days = pd.DatetimeIndex(pd.to_datetime(made.index, unit="s", utc=True)).tz_convert(

@@ -9,7 +9,7 @@ import pandas as pd
 from pydantic import Field
 
 from common.errors import InsufficientData, UnknownSeries
-from common.timeutil import zone
+from common.timeutil import midnights, zone
 from store import queries
 from tools import grain, resolve
 from tools.base import SiteInput, ToolContext, ToolResult, tool
@@ -231,7 +231,7 @@ def _points(
             .groupby(["series_id", "key"], as_index=False)
             .agg(n=("n", "sum"), sum=("sum", "sum"), min=("min", "min"), max=("max", "max"))
         )
-        starts = [k.tz_localize(zone(tz)).isoformat() for k in frame["key"]]
+        starts = [k.isoformat() for k in midnights(pd.DatetimeIndex(frame["key"]), zone(tz))]
     else:
         starts = iso_times(frame["bucket"].to_numpy(np.int64), tz)
     return [

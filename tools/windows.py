@@ -14,6 +14,7 @@ import pandas as pd
 from pydantic import Field, field_validator
 
 from common.errors import InsufficientData
+from common.timeutil import day_starts
 from store import queries
 from tools import resolve
 from tools.base import SOURCE_SETTINGS, ToolContext, ToolInput, ToolResult, day_names, tool
@@ -198,7 +199,7 @@ def _parts(
 
 def _daily(data: Intervals, inside: npt.NDArray[np.bool_]) -> list[Point]:
     local = data.local()[inside]
-    daily = pd.Series(data.kwh[inside], index=local).groupby(local.normalize()).sum()
+    daily = pd.Series(data.kwh[inside], index=local).groupby(day_starts(local)).sum()
     return [Point(start=pd.Timestamp(t).isoformat(), value=float(v)) for t, v in daily.items()]  # type: ignore[arg-type]
 
 
