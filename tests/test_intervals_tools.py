@@ -394,3 +394,62 @@ def test_a_bill_not_due_yet_is_not_missing(plant: tuple[ToolContext, dict[str, D
     assert any(f"next bill is not due before {due:%Y-%m-%d}" in c for c in counted.caveats)
     counted = data_coverage(late, {"meters": ["bills"], "period": "last 14 days"})
     assert not any("not due" in c for c in counted.caveats)
+
+
+# ------------------------------------------------------------------ meters of two intervals
+
+
+@pytest.fixture
+def two_intervals(engine: Engine, tmp_path: Path) -> tuple[ToolContext, dict[str, Data]]:
+    """A 15-minute meter 'q' and an hourly one 'h', each with lost readings and an outage."""
+    rng = np.random.default_rng(42)
+    data = {"q": readings("15min", rng), "h": readings("1h", rng)}
+    frame = pd.concat(
+        pd.DataFrame(
+            {
+                "timestamp": d.readings.index.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                "meter": name,
+                "metric": "energy",
+                "value": d.readings.to_numpy(),
+                "unit": "kWh",
+            }
+        )
+        for name, d in data.items()
+    )
+    frame.to_csv(tmp_path / "readings.csv", index=False, float_format="%.17g")
+    import_file(engine, tmp_path / "readings.csv", site="plant", options=ParseOptions(timezone=TZ))
+    with engine.connect() as conn:
+        site = catalog.get_site(conn, "plant")
+    return ToolContext(engine, site, NOW), data
+
+
+@pytest.mark.parametrize("order", [("q", "h"), ("h", "q")])
+def test_meters_of_different_intervals_are_each_judged_at_their_own(
+    two_intervals: tuple[ToolContext, dict[str, Data]], order: tuple[str, str]
+) -> None:
+    ctx, data = two_intervals
+    args = {"meter": order[0], "with_meters": [order[1]], "period": PERIOD}
+    both = in_period(pd.concat([data["q"].readings, data["h"].readings]))
+    energy = compute_kpi(ctx, args | {"kpi": "energy"})
+    assert energy.value == pytest.approx(both.sum(), rel=1e-9)
+    # Each meter's missing readings, counted against its own interval, and no others.
+    for name, freq, words in (("q", "15min", "15-minute"), ("h", "1h", "hourly")):
+        expected = len(grid(freq))
+        missing = expected - len(in_period(data[name].readings))
+        note = f"{name}: {missing} of {expected} {words} readings have no data"
+        assert any(c.startswith(note) for c in energy.caveats), (note, energy.caveats)
+    assert sum("have no data" in c for c in energy.caveats) == 2
+    # The sum's peak can only be an hourly one: the hourly meter's reading spans an hour.
+    hourly = both.groupby(both.index.floor("1h")).sum()
+    peak = compute_kpi(ctx, args | {"kpi": "peak_demand"})
+    assert peak.value == pytest.approx(hourly.max(), rel=1e-9)
+    assert pd.Timestamp(str(peak.details["at"])) == hourly.idxmax()
+    assert peak.details["window_minutes"] == 60
+    assert any(
+        c.startswith("h has hourly readings") and "not a 15-minute peak" in c
+        for c in peak.caveats
+    ), peak.caveats
+    factor = compute_kpi(ctx, args | {"kpi": "load_factor"})
+    average = both.sum() / len(hourly)  # hours in which either meter read
+    assert factor.details["average_kw"] == pytest.approx(average, rel=1e-9)
+    assert factor.value == pytest.approx(average / hourly.max(), rel=1e-9)

@@ -14,6 +14,8 @@ from pydantic import Field
 from common.errors import EMSError, InsufficientData
 from common.timeutil import day_starts
 from store import queries
+from store.rollups import bucket_starts
+from store.schema import GRAIN_DAY
 from tools import grain, kpi_grain, resolve
 from tools.base import SOURCE_SETTINGS, SiteInput, Tariff, ToolContext, ToolResult, tool
 from tools.economics import (
@@ -144,7 +146,8 @@ class Quarters:
     `step_h` is the meter's own interval in hours (0.25 for 15-minute data; per bucket where
     the interval changes): an hourly meter's reading is an hour's energy, so its power is
     kWh / 1 h, not kWh / 0.25 h. `n` counts the readings in each bucket; `grain` is the
-    meter's interval over the period.
+    meter's interval over the period (of several meters added up, the coarsest one's, and
+    the buckets are that interval's).
     """
 
     start: npt.NDArray[np.int64]
@@ -153,6 +156,8 @@ class Quarters:
     step_h: float | Array = QUARTER_H
     n: npt.NDArray[np.int64] | None = None
     grain: Grain | None = None
+    meter: str = ""  # the meter whose interval `grain` is (the coarsest of several added up)
+    counts: list[tuple[str, Grain, int]] = field(default_factory=list)  # readings per meter
 
     @property
     def kw(self) -> Array:
@@ -201,34 +206,52 @@ def base_load(q: Quarters) -> tuple[float, float]:
 
 def _quarters(ctx: ToolContext, found: list[resolve.Target], period: Period) -> Quarters:
     """The meters' 15-minute rollups over the period (gas m3 in kWh), several meters' energy
-    added up per bucket; the interval is the first meter's (they share a carrier), and a
-    bucket counts the readings of the least-read meter, so coverage is not overstated."""
+    added up per reading of the coarsest of their intervals (an hourly meter's reading spans
+    four quarter-hours of a 15-minute one), each meter's readings counted against its own."""
+    ids = [t.series.id for t in found]
     with ctx.engine.connect() as conn:
         frame = queries.rollups(
-            conn,
-            [t.series.id for t in found],
-            900,
-            period.start_ts,
-            period.end_ts,
-            tz=ctx.site.timezone,
+            conn, ids, 900, period.start_ts, period.end_ts, tz=ctx.site.timezone
         )
     frame = resolve.scaled_frame(frame, found)
+    seen = grain.grains(ctx, ids, period.start_ts, period.end_ts)
+    coarse = max(found, key=lambda t: seen[t.series.id].coarsest.seconds)
+    g = seen[coarse.series.id]
+    read = frame.groupby("series_id")["n"].sum()
+    counts = [(t.meter.name, seen[t.series.id], int(read.get(t.series.id, 0))) for t in found]
     if len(found) > 1:
-        counts = frame.pivot_table(index="bucket", columns="series_id", values="n", aggfunc="sum")
-        counts = counts.reindex(columns=[t.series.id for t in found]).fillna(0)
-        frame = frame.groupby("bucket", as_index=False).agg(sum=("sum", "sum"))
-        frame["n"] = counts.min(axis=1).reindex(frame["bucket"]).to_numpy()
-    first = found[0].series.id
-    g = grain.grains(ctx, [first], period.start_ts, period.end_ts)[first]
+        frame = _summed(frame, g, ctx.site.timezone)
     start = frame["bucket"].to_numpy(np.int64)
+    hours = grain.reading_hours(g, start) if len(found) == 1 else _bucket_hours(g, start)
     return Quarters(
         start,
         frame["sum"].to_numpy(np.float64),
         ctx.site.timezone,
-        grain.reading_hours(g, start),
+        hours,
         frame["n"].to_numpy(np.int64),
         g,
+        coarse.meter.name,
+        counts,
     )
+
+
+def _summed(frame: pd.DataFrame, g: Grain, tz: str) -> pd.DataFrame:
+    """Several meters' energy added up per reading of the coarsest interval among them."""
+    step = g.coarsest.demand_seconds
+    ts = frame["bucket"].to_numpy(np.int64)
+    keys = bucket_starts(ts, GRAIN_DAY, tz) if not g.within_day else on_grid(ts, step, tz)
+    return (
+        frame.assign(bucket=keys)
+        .groupby("bucket", as_index=False)
+        .agg(sum=("sum", "sum"), n=("n", "sum"))
+    )
+
+
+def _bucket_hours(g: Grain, start: npt.NDArray[np.int64]) -> Array:
+    """Hours each bucket of a sum of meters spans: the coarsest interval, or its local day."""
+    if not g.within_day:
+        return grain.reading_hours(g, start)
+    return np.full(len(start), g.coarsest.demand_seconds / 3600)
 
 
 def _iso(ts: int, tz: str) -> str:
@@ -246,17 +269,20 @@ def _daily_points(q: Quarters, values: Array | None = None) -> list[Point]:
 
 
 def _coverage_caveats(q: Quarters, period: Period, ctx: ToolContext) -> list[str]:
+    """Readings missing from each meter, judged against its own interval."""
     end = min(period.end_ts, int(ctx.now.timestamp()))
-    if q.grain is None or q.n is None:
-        return []
-    expected = q.grain.expected(end)
-    present = min(int(q.n.sum()), expected)
-    if expected and present < 0.98 * expected:
-        what = "days" if not q.grain.within_day else f"{q.grain.describe()} readings"
-        return [
-            f"{expected - present} of {expected} {what} have no data; totals cover what was metered"
-        ]
-    return []
+    notes = []
+    for meter, g, read in q.counts:
+        expected = g.expected(end)
+        present = min(read, expected)
+        if expected and present < 0.98 * expected:
+            what = "days" if not g.within_day else f"{g.describe()} readings"
+            whose = f"{meter}: " if len(q.counts) > 1 else ""
+            notes.append(
+                f"{whose}{expected - present} of {expected} {what} have no data; totals cover "
+                "what was metered"
+            )
+    return notes
 
 
 @tool(KpiInput)
@@ -364,8 +390,8 @@ def _energy(ctx: ToolContext, args: KpiInput, t: resolve.Target, q: Quarters, p:
 def _peak(ctx: ToolContext, args: KpiInput, t: resolve.Target, q: Quarters, p: Period) -> Outcome:
     g = _grain(q)
     if not g.within_day:
-        return _billed_peak(ctx, t, g)
-    window = kpi_grain.demand_window(g, t.meter.name, ctx.config.demand_window_s, "peak demand")
+        return _billed_peak(ctx, t, q)
+    window = kpi_grain.demand_window(g, q.meter, ctx.config.demand_window_s, "peak demand")
     kw, at = peak_demand(q, window.seconds)
     method = f"highest {window.words} average power (energy in the window / its hours)"
     points = [
@@ -375,11 +401,14 @@ def _peak(ctx: ToolContext, args: KpiInput, t: resolve.Target, q: Quarters, p: P
     return Outcome(kw, "kW", method, details, points, list(window.caveats), [_window(ctx, args)])
 
 
-def _billed_peak(ctx: ToolContext, t: resolve.Target, g: Grain) -> Outcome:
-    """Daily readings show no peak; bills may state the utility's own."""
-    found = kpi_grain.billed_peak(ctx, t.series.id, g) if g.billing else None
+def _billed_peak(ctx: ToolContext, t: resolve.Target, q: Quarters) -> Outcome:
+    """Daily readings show no peak; bills may state the utility's own (of one meter: a bill's
+    peak says nothing of a sum's)."""
+    g = _grain(q)
+    alone = len(q.counts) <= 1
+    found = kpi_grain.billed_peak(ctx, t.series.id, g) if g.billing and alone else None
     if found is None:
-        raise kpi_grain.no_peak(t.meter.name, g.coarsest, "peak demand")
+        raise kpi_grain.no_peak(q.meter, g.coarsest, "peak demand")
     kw, bill = found
     method = "the highest peak demand the period's bills state (the utility's own reading)"
     return Outcome(kw, "kW", method, {"at": f"bill {bill.text()}"})
@@ -391,12 +420,12 @@ def _load_factor(
     g = _grain(q)
     average = float(q.kwh.sum()) / float(np.sum(np.broadcast_to(q.step_h, q.kwh.shape)))
     if not g.within_day:
-        billed = _billed_peak(ctx, t, g)
+        billed = _billed_peak(ctx, t, q)
         details: Details = {"average_kw": average, "peak_kw": billed.value}
         details["peak_at"] = billed.details["at"]
         method = "average kW / the highest peak demand the bills state"
         return Outcome(average / billed.value, "ratio", method, details)
-    window = kpi_grain.demand_window(g, t.meter.name, ctx.config.demand_window_s, "load factor")
+    window = kpi_grain.demand_window(g, q.meter, ctx.config.demand_window_s, "load factor")
     peak, at = peak_demand(q, window.seconds)
     details = {"average_kw": average, "peak_kw": peak, "peak_at": _iso(at, q.tz)}
     method = f"average kW / peak {window.words} kW over metered intervals"
@@ -505,7 +534,7 @@ def _cost(ctx: ToolContext, args: KpiInput, t: resolve.Target, q: Quarters, p: P
     if billed is not None:
         return billed
     tariffs = _tariffs(ctx, args, carrier, t.meter.name)
-    interval_notes = kpi_grain.cost_caveats(g, t.meter.name, tariffs)
+    interval_notes = kpi_grain.cost_caveats(g, q.meter, tariffs)
     try:
         cost = energy_cost(q.local(), q.kwh, _window_kw(q, ctx.config.demand_window_s), tariffs)
     except NoTariff as exc:
@@ -573,7 +602,7 @@ def _carbon(ctx: ToolContext, args: KpiInput, t: resolve.Target, q: Quarters, p:
 def _base(ctx: ToolContext, args: KpiInput, t: resolve.Target, q: Quarters, p: Period) -> Outcome:
     g = _grain(q)
     if g.billing:
-        raise kpi_grain.no_peak(t.meter.name, g.coarsest, "base load")
+        raise kpi_grain.no_peak(q.meter, g.coarsest, "base load")
     if not g.within_day:
         floor = kpi_grain.daily_floor(q.kwh)
         average = float(q.kw.mean())
