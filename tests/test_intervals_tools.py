@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import Engine, text
 
+from agent.render import Parts, renderer_for
 from common.errors import InsufficientData
 from connectors.bills import BillOptions, import_bills
 from connectors.importer import import_file
@@ -24,7 +25,7 @@ from tools.anomaly import detect_anomalies
 from tools.base import ToolContext
 from tools.compare import compare_periods, rank_meters
 from tools.coverage import data_coverage
-from tools.forecast import forecast
+from tools.forecast import ForecastResult, forecast
 from tools.kpi import compute_kpi
 from tools.kpi_grain import CoarseData
 from tools.query import query_metric
@@ -352,6 +353,13 @@ def test_forecasts_work_at_the_readings_grain(
     daily = forecast(later, {"meter": "daily", "horizon": "7d"})
     assert len(daily.points) == 7 and daily.peak_kw is None
     assert daily.points[0].start.startswith("2025-04-14T00:00")
+    # The chart names the points' own interval, as far apart as their times are.
+    for result, step, words in ((hourly, "1h", "hourly"), (daily, "1D", "daily")):
+        starts = pd.DatetimeIndex([p.start for p in result.points])
+        assert set(np.diff(starts.tz_localize(None))) == {pd.Timedelta(step)}
+        parts = Parts()
+        renderer_for(ForecastResult).evidence(result, parts)
+        assert parts.charts[0].title.endswith(f"({words} energy)"), parts.charts[0].title
     with pytest.raises(InsufficientData, match="read from bills"):
         forecast(later, {"meter": "bills"})
 

@@ -38,6 +38,9 @@ class ForecastPoint(ToolResult):
 class ForecastResult(ToolResult):
     meter: str
     horizon: str
+    interval: str = Field(
+        default="15-minute", description="the points' interval: '15-minute', 'hourly', 'daily'"
+    )
     start: str
     end: str
     energy_kwh: float
@@ -165,6 +168,7 @@ def _result(
     return ForecastResult(
         meter=meter,
         horizon=args.horizon,
+        interval=Interval(step).words(),
         start=_iso(int(future[0]), tz),
         end=_iso(int(future[-1]) + step, tz),
         energy_kwh=float(expected.sum()),

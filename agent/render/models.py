@@ -127,7 +127,7 @@ class ForecastRenderer(Renderer[ForecastResult]):
     def evidence(self, r: ForecastResult, out: Parts) -> None:
         out.charts.append(
             ChartSpec(
-                f"{r.meter} forecast, next {r.horizon} (energy per 15 minutes)",
+                f"{r.meter} forecast, next {r.horizon} ({r.interval} energy)",
                 "kWh",
                 "line",
                 [p.start for p in r.points],
