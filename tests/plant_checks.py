@@ -174,19 +174,17 @@ def _kpi(t: Truth, ctx: ToolContext, meter: str, kpi: str, p: Period) -> Check:
         gas_m3 = carrier == "gas" and t.has_metric(meter, "volume")
         if gas_m3 and kpi in ("energy", "cost", "carbon"):
             check.facets.append((None, lambda: _gas_m3(t, result(), meter, kpi, p)))
-        elif gas_m3 and t.case.data["site"].get("gas_calorific_value_kwh_per_m3"):
-            # Peak demand, load factor, SEC and intensity of gas read in m3 are answered from
-            # the converted kWh; these checks do not convert m3 beyond energy, cost and carbon
-            # yet, so they are not checked here.
             return check
-        else:
+        if not (gas_m3 and t.case.data["site"].get("gas_calorific_value_kwh_per_m3")):
             check.facets.append((None, lambda: refused(result())))
-        return check
-    rows = t.rows(meter, "energy", p.lo, p.hi)
+            return check
+        # Gas read in m3 with a calorific value: its peak demand, load factor, SEC and
+        # intensity are those of the converted kWh (Truth.kwh).
+    rows = t.kwh(meter, p.lo, p.hi)
     if rows.empty:
         check.facets.append((None, lambda: refused(result())))
         return check
-    interval = t.interval(meter, "energy")
+    interval = t.interval(meter, t.energy_metric(meter))
     daily = interval == 86400
     energy = float(rows["value"].sum())
     if kpi == "energy":
@@ -231,7 +229,7 @@ def _demand_facets(
             hit = demand.loc[demand["ts"] == at, "kw"]
             assert len(hit) == 1 and hit.iloc[0] == pytest.approx(peak), f"peak at {at}"
         else:
-            energy = float(t.rows(meter, "energy", p.lo, p.hi)["value"].sum())
+            energy = float(t.kwh(meter, p.lo, p.hi)["value"].sum())
             average = energy / t.metered_hours(meter, p.lo, p.hi)
             close(got.value, average / peak, "load factor")
 

@@ -177,10 +177,22 @@ class Truth:
 
     # -------------------------------------------------------------- demand
 
+    def energy_metric(self, meter: str) -> str:
+        """The series a meter's energy is read from: its energy, else gas read in m3."""
+        return "energy" if self.has_metric(meter, "energy") else "volume"
+
+    def kwh(self, meter: str, lo: int, hi: int) -> pd.DataFrame:
+        """A meter's energy readings in kWh: gas read in m3 times the site's calorific value."""
+        if self.has_metric(meter, "energy"):
+            return self.rows(meter, "energy", lo, hi)
+        value = self.case.data["site"]["gas_calorific_value_kwh_per_m3"]
+        rows = self.rows(meter, "volume", lo, hi)
+        return rows.assign(value=rows["value"] * value)
+
     def demand(self, meter: str, lo: int, hi: int) -> pd.DataFrame:
         """kW per demand window (15 minutes, or the meter's interval when longer): start, kW."""
-        interval = self.interval(meter, "energy")
-        rows = self.rows(meter, "energy", lo, hi)
+        interval = self.interval(meter, self.energy_metric(meter))
+        rows = self.kwh(meter, lo, hi)
         if interval <= 900:
             window = rows["ts"] - rows["ts"] % 900
             sums = rows.groupby(window)["value"].sum()
@@ -189,7 +201,8 @@ class Truth:
         return pd.DataFrame({"ts": rows["ts"], "kw": rows["value"] / hours})
 
     def metered_hours(self, meter: str, lo: int, hi: int) -> float:
-        return len(self.rows(meter, "energy", lo, hi)) * self.interval(meter, "energy") / 3600
+        interval = self.interval(meter, self.energy_metric(meter))
+        return len(self.kwh(meter, lo, hi)) * interval / 3600
 
     # -------------------------------------------------------------- economics
 
