@@ -454,8 +454,7 @@ def test_meters_of_different_intervals_are_each_judged_at_their_own(
     assert pd.Timestamp(str(peak.details["at"])) == hourly.idxmax()
     assert peak.details["window_minutes"] == 60
     assert any(
-        c.startswith("h has hourly readings") and "not a 15-minute peak" in c
-        for c in peak.caveats
+        c.startswith("h has hourly readings") and "not a 15-minute peak" in c for c in peak.caveats
     ), peak.caveats
     factor = compute_kpi(ctx, args | {"kpi": "load_factor"})
     average = both.sum() / len(hourly)  # hours in which either meter read
