@@ -17,6 +17,7 @@ import statistics
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,7 @@ def p95(samples: list[float]) -> float:
     return statistics.quantiles(samples, n=20, method="inclusive")[-1]
 
 
-def _api(home: Path, repeat: int) -> dict[str, Any]:
+def _api(home: Path, repeat: int, now: datetime) -> dict[str, Any]:
     """Each read tool over HTTP: wall ms per call, this process's CPU ms (server and client)."""
     import httpx
 
@@ -43,9 +44,10 @@ def _api(home: Path, repeat: int) -> dict[str, Any]:
     from benchmarks.tools_bench import CASES
     from ems_agent.api_wiring import api_deps
     from ems_agent.app import open_app
+    from ems_agent.context import fixed_clock
     from ems_agent.settings import load_settings
 
-    deps = api_deps(open_app(load_settings(home=home)))
+    deps = api_deps(open_app(load_settings(home=home), clock=fixed_clock(now)))
     token = deps.tokens.create(f"bench-{time.time_ns()}", "viewer").secret
     handle = serve(build_api(deps), "127.0.0.1", 0)
     out: dict[str, Any] = {}
@@ -66,7 +68,6 @@ def _api(home: Path, repeat: int) -> dict[str, Any]:
                         walls.append(wall * 1000)
                         cpus.append(used * 1000)
                     body = answer.json()
-                body.pop("period", None)  # "last 365 days" moves with the clock between runs
                 args = ", ".join(f"{k}={v}" for k, v in payload.items())[:60]
                 out[f"{name} | {args}"] = {
                     "wall": walls,
@@ -78,10 +79,8 @@ def _api(home: Path, repeat: int) -> dict[str, Any]:
     return out
 
 
-def _report(home: Path, repeat: int) -> dict[str, Any]:
+def _report(home: Path, repeat: int, now: datetime) -> dict[str, Any]:
     """Last month's report: the figures, then figures and PDF; wall and CPU seconds."""
-    from datetime import datetime
-
     from agent.report import report_file
     from common.timeutil import zone
     from ems_agent.app import open_app
@@ -96,8 +95,9 @@ def _report(home: Path, repeat: int) -> dict[str, Any]:
     app = open_app(load_settings(home=home))
     with app.engine.connect() as conn:
         site = catalog.get_site(conn, "demo-plant")
-    now = datetime.now(zone(site.timezone)).replace(hour=12, minute=0, second=0, microsecond=0)
-    ctx = ToolContext(app.engine, site, now, analytics_config(app.settings))
+    ctx = ToolContext(
+        app.engine, site, now.astimezone(zone(site.timezone)), analytics_config(app.settings)
+    )
     for meter in REPORTED_METERS:
         energy_baseline(ctx, {"meter": meter, "baseline": "last 365 days"})
     out: dict[str, Any] = {}
@@ -126,10 +126,11 @@ def _report(home: Path, repeat: int) -> dict[str, Any]:
     return out
 
 
-def _child(tree: Path, what: str, home: Path, repeat: int) -> dict[str, Any]:
+def _child(tree: Path, what: str, home: Path, repeat: int, now: datetime) -> dict[str, Any]:
     """One child on `tree`'s product; this file is its harness, the same for both trees."""
     env = dict(os.environ, PYTHONPATH=str(tree))
     argv = ["--child", what, "--home", str(home), "--repeat", str(repeat), "--before", str(tree)]
+    argv += ["--now", now.isoformat()]
     done = subprocess.run(
         [sys.executable, __file__, *argv],
         env=env,
@@ -163,11 +164,14 @@ def main() -> None:
     parser.add_argument("--report-repeat", type=int, default=2, help="reports per round")
     parser.add_argument("--write", action="store_true", help="update benchmarks/RESULTS.md")
     parser.add_argument("--child", choices=["api", "report"], help=argparse.SUPPRESS)
+    parser.add_argument("--now", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         run = _api if args.child == "api" else _report
-        print(json.dumps(run(Path(args.home), args.repeat)))
+        print(json.dumps(run(Path(args.home), args.repeat, datetime.fromisoformat(args.now))))
         return
+    # One clock for every child, so both trees answer the same questions ("last 365 days").
+    now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     trees = {args.label: Path(args.before).resolve(), "now": HERE}
     api: dict[str, dict[str, Any]] = {label: {} for label in trees}
     report: dict[str, dict[str, Any]] = {label: {} for label in trees}
@@ -175,8 +179,8 @@ def main() -> None:
     for r in range(args.rounds):
         order = list(trees.items()) if r % 2 == 0 else list(trees.items())[::-1]
         for label, tree in order:
-            _merge(api[label], _child(tree, "api", Path(args.home), args.repeat))
-            found = _child(tree, "report", Path(args.home), args.report_repeat)
+            _merge(api[label], _child(tree, "api", Path(args.home), args.repeat, now))
+            found = _child(tree, "report", Path(args.home), args.report_repeat, now)
             _merge(report[label], found)
     body = _markdown(args, api, report, load_start)
     print(body)
