@@ -14,7 +14,7 @@ from common.errors import StoreConflict, UnknownMeter, UnknownSeries, UnknownSit
 from common.intervals import Interval
 from common.timeutil import zone
 from common.units import ADDITIVE_METRICS, MeterKind, check_metric_unit, parse_unit
-from store import intervals
+from store import intervals, memo
 from store.schema import Meter, ProductionLink, Reading, Series, Site
 
 
@@ -157,10 +157,13 @@ _METER_COLUMNS = (
 
 
 def list_meters(conn: Connection, site_id: int) -> list[MeterRef]:
-    rows = conn.execute(
-        select(*_METER_COLUMNS).where(Meter.site_id == site_id).order_by(Meter.name)
-    )
-    return [_meter_ref(r) for r in rows]
+    def read() -> list[MeterRef]:
+        rows = conn.execute(
+            select(*_METER_COLUMNS).where(Meter.site_id == site_id).order_by(Meter.name)
+        )
+        return [_meter_ref(r) for r in rows]
+
+    return list(memo.remembered(("meters", conn.engine, site_id), read))
 
 
 def guess_kind(metric: str, unit: str) -> str:
@@ -301,7 +304,10 @@ def resolve_meter(conn: Connection, site_id: int, text: str) -> MeterRef:
 
     Raises UnknownMeter listing the closest names when nothing matches.
     """
-    exact = _meter_by_name(conn, site_id, text.strip())
+    name = text.strip()
+    exact = memo.remembered(
+        ("meter", conn.engine, site_id, name), lambda: _meter_by_name(conn, site_id, name)
+    )
     if exact is not None:
         return exact
     meters = list_meters(conn, site_id)
@@ -381,10 +387,13 @@ def get_series(conn: Connection, meter_id: int, metric: str) -> SeriesRef:
 
 
 def list_series(conn: Connection, site_id: int) -> list[tuple[MeterRef, SeriesRef]]:
-    meters = {m.id: m for m in list_meters(conn, site_id)}
-    rows = conn.execute(
-        select(*_SERIES_COLUMNS)
-        .where(Series.meter_id.in_(meters))
-        .order_by(Series.meter_id, Series.metric)
-    )
-    return [(meters[r.meter_id], SeriesRef(*r)) for r in rows]
+    def read() -> list[tuple[MeterRef, SeriesRef]]:
+        meters = {m.id: m for m in list_meters(conn, site_id)}
+        rows = conn.execute(
+            select(*_SERIES_COLUMNS)
+            .where(Series.meter_id.in_(meters))
+            .order_by(Series.meter_id, Series.metric)
+        )
+        return [(meters[r.meter_id], SeriesRef(*r)) for r in rows]
+
+    return list(memo.remembered(("series", conn.engine, site_id), read))

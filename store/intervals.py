@@ -21,6 +21,7 @@ from sqlalchemy import Connection, delete, func, insert, select, update
 
 from common.intervals import DAY_S, QUARTER_HOUR, Interval
 from common.timeutil import zone
+from store import memo
 from store.rollups import IntArray, local_midnight, utc_offsets
 from store.schema import Reading, Series, SeriesInterval
 
@@ -431,6 +432,13 @@ def histories(
 ) -> dict[int, History]:
     """The interval histories of several series. A series with none stored gets one inferred
     from its readings before `around` (or its latest), else an assumed 15 minutes."""
+    key = ("histories", conn.engine, tuple(series_ids), tz, around)
+    return dict(memo.remembered(key, lambda: _histories(conn, series_ids, tz, around)))
+
+
+def _histories(
+    conn: Connection, series_ids: Sequence[int], tz: str, around: int | None
+) -> dict[int, History]:
     rows = conn.execute(
         select(
             SeriesInterval.series_id,

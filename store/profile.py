@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, select, update
 
 from common.errors import UnknownSite
+from store import memo
 from store.schema import Site
 
 
@@ -254,10 +255,13 @@ _PROFILE_COLUMNS = (Site.currency, Site.floor_area_m2, Site.gas_calorific_value,
 
 
 def get_profile(conn: Connection, site_id: int) -> SiteProfile:
-    row = conn.execute(select(*_PROFILE_COLUMNS).where(Site.id == site_id)).first()
-    if row is None:
-        raise UnknownSite(f"no site with id {site_id}")
-    return _profile_from(row)
+    def read() -> SiteProfile:
+        row = conn.execute(select(*_PROFILE_COLUMNS).where(Site.id == site_id)).first()
+        if row is None:
+            raise UnknownSite(f"no site with id {site_id}")
+        return _profile_from(row)
+
+    return memo.remembered(("profile", conn.engine, site_id), read)
 
 
 def set_profile(conn: Connection, site_id: int, profile: SiteProfile) -> None:

@@ -14,7 +14,7 @@ from common.errors import InsufficientData
 from common.timeutil import day_starts
 from store import catalog, intervals, queries
 from store.catalog import MeterRef
-from store.rollups import day_range
+from store.rollups import day_ends
 from store.schema import BaselineModel, EventLabel
 from tools import baseline_caltrack, resolve
 from tools import grain as tool_grain
@@ -170,7 +170,7 @@ def _expected_readings(
     step = history.seconds_at(starts).astype(np.float64)
     if grain == "hour":
         return np.maximum(3600 / step, 1.0)
-    ends = np.array([day_range(int(t), int(t), tz)[1] for t in starts], dtype=np.float64)
+    ends = day_ends(starts, tz).astype(np.float64)
     return np.where(step >= 86400, 1.0, (ends - starts) / step)
 
 

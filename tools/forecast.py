@@ -14,6 +14,7 @@ from store import queries
 from store.intervals import day_starts
 from tools import grain, resolve
 from tools.base import SiteInput, ToolContext, ToolResult, tool
+from tools.periods import iso_times
 
 HISTORY_WEEKS = 8
 
@@ -180,10 +181,8 @@ def _result(
         demand_limit_kw=args.demand_limit_kw,
         limit_verdict=verdict,
         points=[
-            ForecastPoint(
-                start=_iso(int(t), tz), expected_kwh=float(e), low_kwh=float(lo), high_kwh=float(h)
-            )
-            for t, e, lo, h in zip(future, expected, low, high, strict=True)
+            ForecastPoint(start=t, expected_kwh=float(e), low_kwh=float(lo), high_kwh=float(h))
+            for t, e, lo, h in zip(iso_times(future, tz), expected, low, high, strict=True)
         ],
         method=(
             f"median and 10-90 % range of each {per} of the week over the last "

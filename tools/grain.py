@@ -15,7 +15,7 @@ from common.intervals import DAY_S, QUARTER_S, Interval
 from store import bills, intervals
 from store.bills import BillRecord
 from store.intervals import History
-from store.rollups import day_range, utc_offsets
+from store.rollups import day_ends, utc_offsets
 from tools.base import ToolContext
 
 IntArray = npt.NDArray[np.int64]
@@ -78,7 +78,7 @@ def reading_hours(grain: Grain, starts: IntArray) -> npt.NDArray[np.float64]:
     seconds = np.maximum(grain.history.seconds_at(starts), QUARTER_S).astype(np.float64)
     daily = seconds >= DAY_S
     if daily.any():
-        ends = np.array([day_range(int(t), int(t), grain.tz)[1] for t in starts[daily]])
+        ends = day_ends(starts[daily], grain.tz)
         seconds[daily] = ends - starts[daily]
     return seconds / 3600
 

@@ -14,7 +14,7 @@ from pydantic import Field
 
 from common.errors import EMSError, InsufficientData, UnknownSeries
 from common.timeutil import from_epoch, zone
-from store import baselines, catalog, queries
+from store import baselines, catalog, memo, queries
 from store.catalog import MeterRef
 from tools import resolve
 from tools.base import ToolContext, ToolInput, ToolResult, tool
@@ -402,6 +402,12 @@ def monthly_report(ctx: ToolContext, args: ReportInput) -> MonthlyReport:
     baseline (EnPI with the ASHRAE 14 figures); the month against the same month last year; the
     month's incidents with their cost; with links to the PDF and HTML report. Use it for "make
     me the November report", "the monthly report for last month", "report for 2026-10"."""
+    # Every KPI of every meter reads the same catalogue and month of rollups: once is enough.
+    with memo.read_once():
+        return _report(ctx, args)
+
+
+def _report(ctx: ToolContext, args: ReportInput) -> MonthlyReport:
     first = parse_month(args.month, ctx.now.date())
     month, last_year = month_text(first), month_text(first - relativedelta(years=1))
     period = resolve.period(ctx, month)
