@@ -7,20 +7,27 @@ Definitions (the scorer's wrong-number count, issue #13):
   by a space, or the first line break).
 - A number is read with the unit written right after it, or a currency written right before
   it, and sorted into a dimension: energy (Wh, kWh, MWh, GWh; kWh/day), power (kW, MW),
-  percent, money (EUR, USD, GBP, CHF, ... and their signs), mass (kg, t, tonnes), SEC (kWh per
-  unit, part or piece), intensity (kWh/m2), temperature (degC), hours, or a bare count. Dates
-  (ISO dates, '12/10/2026', '1 Nov', 'Nov 1', ordinals, bare years), clock times, week and
-  quarter labels ('week 44', 'KW43', 'Q3'), ids ('#5') and numbers glued to letters are no
-  numbers. Scaled units convert ('1.2 MWh' is 1,200 kWh; '90.8 t' is 90,800 kg).
+  percent, money (EUR, USD, GBP, CHF, ... their signs, and cents), mass (kg, t, tonnes), SEC
+  (kWh per unit, part or piece), intensity (kWh/m2), temperature (degC), hours, or a bare
+  count. A price (money per kWh, kW, m3 or unit: '0.18 €/kWh', '€0.18/kWh', '18 ct per kWh')
+  is none of these; it is read in its currency, so '18 ct/kWh' and '0.18 EUR/kWh' are the same
+  number. Dates (ISO dates, '12/10/2026', '27/10', '10/27', '26.10.-1.11.2026', '1 Nov', 'Nov
+  1', ordinals, bare years), clock times, week and quarter labels ('week 44', 'KW43', 'Q3'),
+  ids ('#5'), numbers glued to letters and numbers inside the plant's meter names ('Compressor
+  GA 55', 'Linha 3') are no numbers. Scaled units convert ('1.2 MWh' is 1,200 kWh; '90.8 t' is
+  90,800 kg).
 - A case's *presented numbers*, for each dimension of its numeric truths: every number of that
   dimension in the lead, and the first number of that dimension anywhere in the prose.
 - A presented number is *excused* when the question itself states it (a parameter echoed, a
   count such as 'top 3'), or when it is one of the truth's reference values (what the truth is
   computed from or set against: both totals of a change, the parts of a share or a cost, the
   total of a daily question, the ranked totals; `evals.references`).
+- A presented number may also be *derived* from two of the case's truths: the difference or
+  the sum of two truths of its dimension (two meters' totals and how far apart they are), or a
+  percent of one truth against another of the same dimension (a share, a change).
 - A presented number that is not excused and lies within tolerance of none of the case's truths
-  of its dimension (the truth and its `also` truths), nor is one of them rounded to the digits
-  it shows, is a *wrong number*.
+  of its dimension (the truth and its `also` truths) nor of the figures derived from them, nor
+  is one of them rounded to the digits it shows, is a *wrong number*.
 - A case that asks what cannot be answered (a refusal or a question back expected) must present
   no computed figure: every number of a measured dimension (energy, power, percent, money,
   mass, SEC, intensity, temperature) in its prose that the question does not state is a wrong
@@ -102,10 +109,13 @@ _MONTH = (
     r"dezember)\.?"
 )
 _DAY = r"\d{1,2}(?:st|nd|rd|th)?"
+_DD, _MM = r"(?:[12]\d|3[01]|0?[1-9])", r"(?:1[0-2]|0?[1-9])"
 _DATES = re.compile(
     r"\d{4}-\d{2}-\d{2}(?:[T ]\d{1,2}:\d{2}(?::\d{2})?(?:Z|[+-]\d{2}:?\d{2})?)?"
     r"|\b\d{1,2}:\d{2}(?::\d{2})?\b"
     r"|\b\d{1,2}[./]\d{1,2}[./]\d{2,4}\b"
+    rf"|\b(?:{_DD}/{_MM}|{_MM}/{_DD})\b(?![./]\d)"  # a day without its year: '27/10', '10/27'
+    rf"|\b{_DD}\.{_MM}\.(?=\s*[-\u2013]\s*\d{{1,2}}\.\d{{1,2}}\.\d{{2,4}})"  # '26.10.-1.11.2026'
     rf"|\b{_DAY}(?:\s*(?:-|\u2013|to|and)\s*(?:the\s+)?{_DAY})?\s+(?:of\s+)?{_MONTH}(?!\w)"
     rf"|\b{_MONTH}\s+{_DAY}(?:\s*(?:-|\u2013)\s*{_DAY})?\b"
     r"|\b(?:mon|tue|wed|thu|fri|sat|sun)\w*\.?\s+\d{1,2}\b"
@@ -118,9 +128,15 @@ _NUMBER = re.compile(
     r"(?P<pre>€|\$|£|\b(?:EUR|USD|GBP|CHF|SEK|NOK|DKK|PLN|CZK|CAD|AUD|JPY)\s?)?"
     r"(?<![\w.#/\-\u2212])(?P<sign>[-\u2212]?)"
     r"(?P<digits>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)"
-    r"(?P<gap>\s?)(?P<unit>%|°\s?C|€|\$|£"
+    r"(?P<gap>\s?)(?P<unit>%|°\s?C|[€$£](?:/[A-Za-z]\w*)?|/[A-Za-z]\w*|per\s+\w+"
     r"|[A-Za-z²³][\w²³/]*(?:\s+CO2e?(?:/\w+)?)?(?:\s+per\s+(?:square\s+)?\w+)?)?"
 )
+# A price: an amount of money per kWh, kW, m3 or unit ('0.18 €/kWh', '€0.18/kWh', '18 ct per
+# kWh'); `cur` is its currency as written after the number (none: written before it).
+_PRICE = re.compile(
+    r"(?P<cur>[€$£]|[a-z]+)?\s?(?:/|per\s+)(?:kwh|mwh|wh|kw|m3|m³|units?|parts?|pcs)\b.*"
+)
+_CENTS = frozenset({"ct", "cent", "cents"})
 # unit (lower case, as written) -> (dimension, scale into the dimension's base unit)
 _UNITS: dict[str, tuple[str, float]] = {
     "wh": (ENERGY, 1e-3),
@@ -134,6 +150,7 @@ _UNITS: dict[str, tuple[str, float]] = {
     "mw": (POWER, 1e3),
     "%": (PERCENT, 1.0),
     "percent": (PERCENT, 1.0),
+    "per cent": (PERCENT, 1.0),
     "kg": (MASS, 1.0),
     "t": (MASS, 1e3),
     "tco2e": (MASS, 1e3),
@@ -154,6 +171,7 @@ _UNITS: dict[str, tuple[str, float]] = {
     **{f"kwh per {u}": (INTENSITY, 1.0) for u in ("m²", "m2", "sqm", "square metre")},
     **{code.lower(): (MONEY, 1.0) for code in CURRENCIES},
     **dict.fromkeys(_SIGNS, (MONEY, 1.0)),
+    **dict.fromkeys(_CENTS, (MONEY, 0.01)),
 }
 
 
@@ -182,22 +200,48 @@ def _dimension(unit: str) -> tuple[str, float] | None:
     return (COUNT, 1.0) if key and key[0].isalpha() else None
 
 
+def _price(unit: str, pre: bool) -> tuple[str, float] | None:
+    """A price's dimension (OTHER) and the scale into its currency (cents converted), so that
+    '18 ct/kWh' and '€0.18/kWh' are the same number; None: the unit is no price."""
+    match = _PRICE.fullmatch(" ".join(unit.lower().split()))
+    if match is None:
+        return None
+    currency = match["cur"]
+    if currency is None:
+        return (OTHER, 1.0) if pre else None
+    if currency in _CENTS or _UNITS.get(currency, ("", 0.0))[0] == MONEY:
+        return OTHER, _UNITS[currency][1]
+    return None
+
+
+def _read(unit: str, pre: bool, glued: bool) -> tuple[str, float] | None:
+    """The dimension and scale of a number written with `unit` after it (and a currency
+    before it when `pre`); None: no number."""
+    price = _price(unit, pre) if unit else None
+    if price is not None:
+        return price
+    if pre:
+        return MONEY, 1.0
+    if not unit:
+        return COUNT, 1.0
+    if unit.startswith("/"):
+        return OTHER, 1.0  # a rate without its currency ('0.18/kWh')
+    dimension = _dimension(unit)
+    if dimension is None or (glued and dimension[0] == COUNT and unit[0].isalpha()):
+        return None
+    if "/" in unit and dimension[0] not in (SEC, INTENSITY, ENERGY):
+        return OTHER, 1.0
+    return dimension
+
+
 def quantities(text: str) -> list[Quantity]:
     """Every number of `text` with its dimension, dates, clock times and labels left out."""
     found: list[Quantity] = []
     for match in _NUMBER.finditer(_DATES.sub(lambda m: " " * len(m.group(0)), text)):
         digits, unit, pre = match["digits"], (match["unit"] or "").strip(), match["pre"]
-        glued = bool(unit) and not match["gap"]
-        dimension: tuple[str, float] | None = (COUNT, 1.0)
-        if pre:
-            dimension = (MONEY, 1.0)
-        elif unit:
-            dimension = _dimension(unit)
-            if dimension is None or (glued and dimension[0] == COUNT and unit[0].isalpha()):
-                continue
-            if "/" in unit.lower() and dimension[0] not in (SEC, INTENSITY, ENERGY):
-                dimension = (OTHER, 1.0)
-        assert dimension is not None
+        dimension = _read(unit, bool(pre), bool(unit) and not match["gap"])
+        if dimension is None:
+            continue
         value = float(digits.replace(",", ""))
         if dimension[0] == COUNT and "." not in digits and 1900 <= value <= 2100:
             continue  # a year ('2026 to', 'in 2026')
@@ -308,19 +352,47 @@ def _stated(found: Quantity, question: Sequence[Quantity]) -> bool:
     )
 
 
+def derived(truths: Sequence[tuple[str, float]], dimension: str) -> list[float]:
+    """Figures of `dimension` an answer may rightly compute from two of the case's truths: the
+    difference and the sum of two truths of that dimension, and as a percent one truth of
+    another dimension against a second of the same (its share of it, its change from it)."""
+    out = []
+    for i, (dim_a, a) in enumerate(truths):
+        for dim_b, b in truths[i + 1 :]:
+            if dim_a != dim_b:
+                continue
+            if dim_a == dimension:
+                out += [a - b, a + b]
+            if dimension == PERCENT and dim_a != PERCENT:
+                out += [100 * x / y for x, y in ((a, b), (b, a)) if y]
+                out += [100 * (x - y) / y for x, y in ((a, b), (b, a)) if y]
+    return out
+
+
+def unnamed(text: str, names: Iterable[str]) -> str:
+    """`text` with every one of `names` (the plant's meter names: 'Compressor GA 55', 'Linha
+    3') blanked out, so that a number inside a name is read as no number."""
+    for name in sorted({n for n in names if any(c.isdigit() for c in n)}, key=len, reverse=True):
+        text = re.sub(rf"(?<!\w){re.escape(name)}(?!\w)", " ", text, flags=re.IGNORECASE)
+    return text
+
+
 def wrong_numbers(
     answer: str,
     question: str,
     truths: Sequence[tuple[str, float]],
     references: Sequence[float],
     tolerance: float,
+    names: Sequence[str] = (),
 ) -> list[str]:
     """The presented numbers of an answer that are wrong: `truths` are the case's numeric
-    truths with their dimensions, `references` the values that excuse a number."""
-    asked = quantities(question)
+    truths with their dimensions, `references` the values that excuse a number, `names` the
+    plant's meter names (no number inside them counts)."""
+    asked = quantities(unnamed(question, names))
     wrong = []
-    for found in presented(answer, [dimension for dimension, _ in truths]):
+    for found in presented(unnamed(answer, names), [dimension for dimension, _ in truths]):
         mine = [value for dimension, value in truths if dimension == found.dimension]
+        mine += derived(truths, found.dimension)
         if any(close(found, value, tolerance) for value in mine):
             continue
         if _stated(found, asked) or any(close(found, r, tolerance) for r in references):
@@ -334,10 +406,10 @@ _QUOTED = re.compile(
 )
 
 
-def unasked_figures(answer: str, question: str) -> list[str]:
+def unasked_figures(answer: str, question: str, names: Sequence[str] = ()) -> list[str]:
     """Figures of a measured dimension in a refusal or question back that the question does
-    not state (quoted examples aside): computed numbers presented for what cannot be
-    answered."""
-    asked = quantities(question)
-    text = _QUOTED.sub(" ", prose(answer))
+    not state (quoted examples and meter names aside): computed numbers presented for what
+    cannot be answered."""
+    asked = quantities(unnamed(question, names))
+    text = _QUOTED.sub(" ", prose(unnamed(answer, names)))
     return [q.text for q in quantities(text) if q.dimension in MEASURED and not _stated(q, asked)]

@@ -25,7 +25,7 @@ from evals.truth import (
     part_labels,
     ranking,
 )
-from evals.truth_kpis import cost_parts, production_meters
+from evals.truth_kpis import cost_parts, production_meters, tariff_cost_parts
 
 RefFn = Callable[[Connection, TruthSpec], Iterable[float]]
 
@@ -101,7 +101,9 @@ def _levels(conn: Connection, spec: TruthSpec) -> list[float]:
 
 
 def _cost(conn: Connection, spec: TruthSpec) -> list[float]:
-    energy_cost, demand = cost_parts(conn, spec)
+    # The parts of the tariff the truth prices by: the user's own for tariff_cost.
+    parts = tariff_cost_parts if spec.fn == "tariff_cost" else cost_parts
+    energy_cost, demand = parts(conn, spec)
     rate = spec.rate or 1.0
     return [energy_cost * rate, demand * rate, *_meter_totals(conn, spec)]
 

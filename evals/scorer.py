@@ -22,8 +22,9 @@ or {"error": ...}), thread, model, latency_ms and outcome. A case is scored on f
 
 Apart from these counts, and never failing a case by itself, each case counts its wrong
 numbers (evals.presented): numbers the answer presents as its answer that lie outside the
-tolerance of every truth of their unit, and computed figures a refusal or a question back
-presents for what cannot be answered. Summaries add them up per category and set.
+tolerance of every truth of their unit and of the figures derived from two truths, and
+computed figures a refusal or a question back presents for what cannot be answered.
+Summaries add them up per category and set.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from evals.dataset import NO_TOOL, Case, Dataset, Expect, TruthSpec, parse_period
 from evals.presented import (
@@ -46,6 +47,7 @@ from evals.presented import (
 )
 from evals.references import references
 from evals.truth import Truth, evaluate
+from store.schema import Meter
 
 Reply = Mapping[str, Any]
 Ask = Callable[..., dict[str, Any]]
@@ -373,11 +375,13 @@ def score_case(
     timezone: str = "Europe/Berlin",
     also: Iterable[Truth] = (),
     refs: Iterable[float] = (),
+    names: Iterable[str] = (),
 ) -> CaseScore:
     """Score one reply: tool, arguments, answer and outcome (see the module docstring).
     `now` (default: the case's own) clips periods; `timezone` is the site's; `also` holds the
     values of the case's further truths (`expect.also`), in order; `refs` the reference values
-    that excuse a number beside the truth (evals.references)."""
+    that excuse a number beside the truth (evals.references); `names` the plant's meter names,
+    whose numbers are no numbers."""
     expect = case.expect
     answer = str(reply.get("answer") or "")
     outcome = str(reply.get("outcome") or "")
@@ -402,7 +406,7 @@ def score_case(
         answer=answer,
         notes=tuple(tool_notes + args_notes + answer_notes + outcome_notes),
         also=also,
-        wrong_numbers=tuple(case_wrong_numbers(case, answer, truth_value, also, refs)),
+        wrong_numbers=tuple(case_wrong_numbers(case, answer, truth_value, also, refs, names)),
     )
 
 
@@ -422,14 +426,16 @@ def case_wrong_numbers(
     truth_value: Truth | None,
     also: Iterable[Truth] = (),
     refs: Iterable[float] = (),
+    names: Iterable[str] = (),
 ) -> list[str]:
     """The wrong numbers of a reply (evals.presented): in a case that asks what cannot be
     answered (a refusal or question back expected, category clarify or refusal) every computed
     figure the question does not state; otherwise presented numbers outside the tolerance of
-    every numeric truth of their dimension."""
+    every numeric truth of their dimension and of the figures derived from two of them."""
     expect = case.expect
+    names = list(names)
     if expect.outcome in ("refuse", "clarify") and case.category in UNANSWERABLE:
-        return unasked_figures(answer, case.question)
+        return unasked_figures(answer, case.question, names)
     specs = [s for s in [expect.truth, *expect.also] if s is not None]
     values = [truth_value, *also] if expect.truth is not None else list(also)
     truths = [
@@ -439,7 +445,7 @@ def case_wrong_numbers(
     ]
     if not truths:
         return []
-    return wrong_numbers(answer, case.question, truths, list(refs), expect.tolerance)
+    return wrong_numbers(answer, case.question, truths, list(refs), expect.tolerance, names)
 
 
 def run_set(
@@ -453,6 +459,8 @@ def run_set(
     `ask(question, *, thread, now, role) -> reply dict`; cases sharing a thread go to the same
     thread id, the others each to their own. An exception from `ask` scores as a failed case.
     """
+    with engine.connect() as conn:
+        names = list(conn.execute(select(Meter.name)).scalars())
     scores = []
     for case in dataset.cases:
         now = dataset.now_of(case)
@@ -465,7 +473,14 @@ def run_set(
         except Exception as exc:  # an agent crash fails its case, not the whole run
             reply = {"answer": f"error: {type(exc).__name__}: {exc}", "outcome": "error"}
         score = score_case(
-            case, reply, truth, now=now, timezone=dataset.timezone, also=also, refs=refs
+            case,
+            reply,
+            truth,
+            now=now,
+            timezone=dataset.timezone,
+            also=also,
+            refs=refs,
+            names=names,
         )
         scores.append(score)
         if on_case is not None:

@@ -274,19 +274,25 @@ def _user_tariff(spec: TruthSpec) -> Tariff:
     return Tariff("user", spec.price, spec.demand_charge or 0.0, periods)
 
 
+def tariff_cost_parts(conn: Connection, spec: TruthSpec) -> tuple[float, float]:
+    """Energy cost and demand charge of the named meters under the user's tariff, before any
+    `rate` (the demand charge is 0 without a `demand_charge`)."""
+    tariff = _user_tariff(spec)
+    energy_cost = demand = 0.0
+    for meter in spec.meters():
+        r = read(conn, spec, meter)
+        priced = price_with((tariff,), r.local, "no tariff covers")
+        energy_cost += float(np.sum(r.values.to_numpy() * priced.price))
+        demand += _demand_charge(r, priced.tariffs, priced.index)
+    return energy_cost, demand
+
+
 def tariff_cost(conn: Connection, spec: TruthSpec) -> float:
     """Cost under the user's tariff: each interval's kWh x `price`, or x `peak_price` inside
     `peak_hours` on `peak_days` (default Mon-Fri); plus, when `demand_charge` is given, that
     charge x each calendar month's peak demand (pro rata as the product does); times `rate`.
     Several meters are costed one by one and added up."""
-    tariff = _user_tariff(spec)
-    total = 0.0
-    for meter in spec.meters():
-        r = read(conn, spec, meter)
-        priced = price_with((tariff,), r.local, "no tariff covers")
-        total += float(np.sum(r.values.to_numpy() * priced.price))
-        total += _demand_charge(r, priced.tariffs, priced.index)
-    return total * (spec.rate or 1.0)
+    return sum(tariff_cost_parts(conn, spec)) * (spec.rate or 1.0)
 
 
 def carbon(conn: Connection, spec: TruthSpec) -> float:
@@ -320,7 +326,14 @@ _SITE_AREA = text("SELECT floor_area_m2 FROM sites WHERE name = :site")
 
 def intensity(conn: Connection, spec: TruthSpec) -> float:
     """Energy intensity: kWh over the period divided by the meter's floor area in m2; a meter
-    at the top of the tree without one of its own is divided by the site's floor area."""
+    at the top of the tree without one of its own is divided by the site's floor area, and so
+    are several meters together (a site's supplies: the site's electricity per m2)."""
+    meters = spec.meters()
+    if len(meters) > 1:
+        area = conn.execute(_SITE_AREA, {"site": spec.site}).scalar()
+        if not area:
+            raise TruthError(f"site {spec.site!r} has no floor area")
+        return period_total(conn, spec) / float(area)
     meter = one_meter(spec)
     info = meter_info(conn, spec, meter)
     area = info["floor_area_m2"]

@@ -174,3 +174,32 @@ def test_plant_stores_import_readings_or_build_synthetic_history(
         plant_data.plant_store(plant["plant"], cache)
     with pytest.raises(plant_data.NoPlantHistory, match="no such file"):
         plant_data.plant_store(plant["plant"], cache, tmp_path / "missing.csv")
+
+
+def test_the_eval_gate_fails_a_set_below_a_floor_and_prints_its_table(
+    plant: dict[str, Path],
+) -> None:
+    # A case that asks for the press line but takes the kiln's energy for its truth: whatever
+    # the agent answers, the answer misses the truth and presents a wrong number.
+    trap = dict(TINY_SET["cases"][0], id="press-judged-by-the-kiln")
+    trap["expect"] = dict(trap["expect"], truth=dict(TINY_SET["cases"][1]["expect"]["truth"]))
+    plant["set"].write_text(yaml.safe_dump(dict(TINY_SET, cases=[*TINY_SET["cases"], trap])))
+    code, stdout, stderr = eval_plant(plant, "--json")
+    assert code == 0, stderr  # no floor given: no gate
+    overall = json.loads(stdout)["tiny"]["overall"]
+    assert overall["answer"] < 1 and overall["wrong_numbers"] >= 1
+
+    code, stdout, stderr = eval_plant(plant, "--min-correct", "0", "--max-wrong", "1000")
+    assert code == 0, stderr
+    assert "| **overall** | 4 |" in stdout
+
+    code, stdout, stderr = eval_plant(plant, "--min-correct", "1", "--max-wrong", "0")
+    assert code == 1
+    assert "| **overall** | 4 |" in stdout  # the table is printed when the gate fails too
+    message = " ".join(stderr.split())
+    correct = f"tiny: {100 * overall['answer']:.1f}% answer correctness, below the floor of 100%"
+    assert correct in message
+    assert f"tiny: {overall['wrong_numbers']} wrong numbers, more than 0" in message
+
+    code, _, stderr = eval_plant(plant, "--max-wrong", str(overall["wrong_numbers"]))
+    assert code == 0, stderr  # a floor met exactly passes

@@ -137,6 +137,9 @@ def test_daily_meter_coverage_and_intensity(engine: Engine, plant: SmallPlant) -
     )
     with pytest.raises(TruthError, match="'press' has no floor area"):
         truth(engine, "intensity", meter="press")
+    # the site's two supplies together: the site's electricity over the site's floor area
+    both = truth(engine, "intensity", meter=["supply", "admin"])
+    assert both == pytest.approx((plant.supply.sum() + office) / SITE_AREA)
 
 
 def test_ranking_converts_gas_and_leaves_parents_out(engine: Engine, plant: SmallPlant) -> None:

@@ -478,3 +478,146 @@ def test_a_number_inside_a_compound_word_is_no_quantity() -> None:
 
     text = "above 60 kW for longer than 45 minutes 26 times (15-minute demand, a 24-hour view)"
     assert [q.text for q in quantities(text)] == ["60 kW", "45 minutes", "26 times"]
+
+
+TWO_LINES = case(
+    category="compare",
+    question="compare line A and line B energy for last week",
+    expect={
+        "tool": "compare_meters",
+        "truth": {"fn": "energy", "meter": "line-a", "period": "2026-10-26..2026-11-01"},
+        "also": [{"fn": "energy", "meter": "line-b", "period": "2026-10-26..2026-11-01"}],
+    },
+)
+
+
+@pytest.mark.parametrize(
+    ("answer", "wrong"),
+    [
+        ("line-a used 2,989 kWh more than line-b: 20,210 kWh vs 17,221 kWh.", ()),  # difference
+        ("line-a used 3,400 kWh more than line-b: 20,210 kWh vs 17,221 kWh.", ("3,400 kWh",)),
+        ("Together 37,431 kWh: line-a 20,210 kWh, line-b 17,221 kWh.", ()),  # sum
+        ("Together 36,000 kWh: line-a 20,210 kWh, line-b 17,221 kWh.", ("36,000 kWh",)),
+        ("line-a 20,210 kWh, line-b 17,221 kWh, 2,500 kWh apart.", ("2,500 kWh",)),
+    ],
+)
+def test_a_difference_or_sum_of_two_truths_is_no_wrong_number(
+    answer: str, wrong: tuple[str, ...]
+) -> None:
+    score = score_case(TWO_LINES, reply(answer), 20210.1, also=[17221.3])
+    assert score.wrong_numbers == wrong
+
+
+def test_a_figure_is_derived_only_from_truths_the_case_has() -> None:
+    only_a = TWO_LINES.model_copy(
+        update={"expect": TWO_LINES.expect.model_copy(update={"also": []})}
+    )
+    answer = "line-a used 2,989 kWh more than line-b: 20,210 kWh vs 17,221 kWh."
+    wrong = score_case(only_a, reply(answer), 20210.1).wrong_numbers
+    assert wrong == ("2,989 kWh", "17,221 kWh")
+
+
+def test_a_percent_of_one_truth_against_another_is_no_wrong_number() -> None:
+    lines_pct = case(
+        category="compare",
+        question="how much more did line A use than line B last week, in kWh and percent?",
+        expect={
+            "tool": "compare_meters",
+            "truth": {
+                "fn": "meters_pct",
+                "meter": ["line-a", "line-b"],
+                "period": "2026-10-26..2026-11-01",
+            },
+            "also": [
+                {"fn": "energy", "meter": "line-a", "period": "2026-10-26..2026-11-01"},
+                {"fn": "energy", "meter": "line-b", "period": "2026-10-26..2026-11-01"},
+            ],
+        },
+    )
+    a, b = 20210.1, 17221.3
+    truth, also = 100 * (a - b) / b, [a, b]
+    # line-b's change from line-a (-14.8 %) is derived from the two totals
+    right = "line-a 20,210 kWh, line-b 17,221 kWh: 17.4% more; line-b used 14.8% less."
+    assert score_case(lines_pct, reply(right), truth, also=also).wrong_numbers == ()
+    near = "line-a 20,210 kWh, line-b 17,221 kWh: 17.4% more; line-b used 12.0% less."
+    assert score_case(lines_pct, reply(near), truth, also=also).wrong_numbers == ("12.0%",)
+
+
+def test_a_number_inside_a_meter_name_is_no_number() -> None:
+    gaps = case(
+        category="coverage",
+        question="how many intervals is Linha 3 missing in Q1?",
+        expect={
+            "tool": "data_coverage",
+            "truth": {"fn": "missing_intervals", "meter": "Linha 3", "period": "2026-01-01"},
+        },
+    )
+    names = ["Compressor GA 55", "Linha 3", "Cabine Primária"]
+    complete = "all 3 meters checked are complete (Compressor GA 55, Linha 3, Cabine Primária)."
+    assert score_case(gaps, reply(complete), 0.0).wrong_numbers == ("55",)
+    assert score_case(gaps, reply(complete), 0.0, names=names).wrong_numbers == ()
+    # a count beside the name is still read, and the name's number no longer excuses it
+    some = "Linha 3: 3 missing intervals."
+    assert score_case(gaps, reply(some), 0.0).wrong_numbers == ()  # '3' as if the user said it
+    assert score_case(gaps, reply(some), 0.0, names=names).wrong_numbers == ("3 missing",)
+    assert score_case(gaps, reply(some), 3.0, names=names).wrong_numbers == ()
+
+
+@pytest.mark.parametrize(
+    ("answer", "wrong"),
+    [
+        ("compressor-2 peaked at 112.5 kW on 27/10 at 10:15.", ()),  # day/month, no year
+        ("compressor-2 peaked at 112.5 kW on 10/27.", ()),  # month/day
+        ("compressor-2 (26.10.-01.11.2026): peak 112.5 kW.", ()),  # a German range
+        ("compressor-2 peaked at 131 kW on 27/10.", ("131 kW",)),  # the date hides no figure
+        ("compressor-2 (26.10.-01.11.2026): peak 98.0 kW.", ("98.0 kW",)),
+    ],
+)
+def test_dates_in_other_forms_are_no_numbers(answer: str, wrong: tuple[str, ...]) -> None:
+    from evals.presented import quantities
+
+    assert [q.text for q in quantities(answer) if q.dimension == "count"] == []
+    assert score_case(PEAK, reply(answer), 112.504).wrong_numbers == wrong
+
+
+FLAT_PRICE = case(
+    category="cost",
+    question="with a flat 18 ct/kWh, what did line-a cost last month?",
+    expect={
+        "tool": "compute_kpi",
+        "truth": {"fn": "tariff_cost", "meter": "line-a", "period": "2026-10-01", "price": 0.18},
+    },
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "wrong"),
+    [
+        ("at 18 ct/kWh", "At €0.18/kWh line-a cost 1,234.00 EUR.", ()),
+        ("at 0.18 €/kWh", "At 18 ct per kWh line-a cost 1,234.00 EUR.", ()),
+        ("at 18 cents per kWh", "At EUR 0.18 per kWh line-a cost €1,234.", ()),
+        ("at 0.18 €/kWh", "At 18 ct line-a cost 1,234.00 EUR.", ()),
+        # a price is no cost: a wrong cost beside a rightly echoed price is still wrong
+        ("at 18 ct/kWh", "At €0.18/kWh line-a cost 1,500.00 EUR.", ("1,500.00 EUR",)),
+        # a cost per month stays money; money the user never stated is no echo
+        ("at 18 ct/kWh", "line-a cost EUR 1,500 per month.", ("EUR 1,500 per month",)),
+        ("at 0.18 €/kWh", "line-a cost 1,234.00 EUR, 0.25 EUR a day more.", ("0.25 EUR",)),
+    ],
+)
+def test_a_stated_price_is_echoed_in_any_form(
+    question: str, answer: str, wrong: tuple[str, ...]
+) -> None:
+    asked = FLAT_PRICE.model_copy(update={"question": f"with a flat {question}, line-a's cost?"})
+    assert score_case(asked, reply(answer), 1234.0).wrong_numbers == wrong
+
+
+def test_a_stated_threshold_is_echoed_with_its_unit() -> None:
+    above = case(
+        category="peak",
+        question="what was compressor-2's peak last week, and was it above 40?",
+        expect=PEAK.expect,
+    )
+    echoed = "compressor-2 peaked at 112.5 kW, above your 40.0 kW."
+    assert score_case(above, reply(echoed), 112.504).wrong_numbers == ()
+    missed = "compressor-2 peaked at 112.5 kW, above your 45.0 kW."
+    assert score_case(above, reply(missed), 112.504).wrong_numbers == ("45.0 kW",)

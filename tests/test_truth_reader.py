@@ -157,6 +157,24 @@ def test_user_tariffs(store: Engine) -> None:
         truth(store, fn="tariff_cost", meter="a", price=0.2, peak_price=0.3)
 
 
+def test_a_user_tariffs_references_are_its_own_parts(store: Engine) -> None:
+    from evals.dataset import TruthSpec
+    from evals.references import references
+
+    def refs(**spec: object) -> list[float]:
+        return references(store, TruthSpec.model_validate({"site": "t", "period": DAY, **spec}))
+
+    # a flat price has no demand charge: 120 kWh x 0.2, 0 demand, then a's 120 kWh (twice:
+    # the meter and the sum of the one meter)
+    assert refs(fn="tariff_cost", meter="a", price=0.2) == pytest.approx([24.0, 0, 120, 120])
+    # a demand charge of 10 per kW: 20 kW peak for one day of March's 31, x rate 2
+    charged = refs(fn="tariff_cost", meter="a", price=0.2, demand_charge=10, rate=2)
+    assert charged[:2] == pytest.approx([2 * 24.0, 2 * 20 * 10 / 31])
+    # the site's default tariff (0.24/0.16 and 9.5 per kW) is no part of the user's cost
+    site_energy_cost = 64 * 0.24 + 56 * 0.16
+    assert all(abs(value - site_energy_cost) > 0.01 for value in charged)
+
+
 def test_default_cost_in_another_currency(store: Engine) -> None:
     # default tariff: 0.24 Mon-Fri 08-20, else 0.16, 9.5 per kW of the month's peak (pro rata)
     eur = 64 * 0.24 + 56 * 0.16 + 20 * 9.5 / 31
