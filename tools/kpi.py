@@ -13,6 +13,7 @@ from pydantic import Field
 
 from common.errors import EMSError, InsufficientData
 from store import queries
+from store.profile import get_profile
 from tools import grain, kpi_grain, resolve
 from tools.base import SOURCE_SETTINGS, SiteInput, Tariff, ToolContext, ToolResult, tool
 from tools.economics import (
@@ -594,12 +595,32 @@ def _base(ctx: ToolContext, args: KpiInput, t: resolve.Target, q: Quarters, p: P
 def _intensity(
     ctx: ToolContext, args: KpiInput, t: resolve.Target, q: Quarters, p: Period
 ) -> Outcome:
-    area = t.meter.floor_area_m2
-    if not area:
-        raise InsufficientData(f"meter {t.meter.name} has no floor area; intensity needs one")
+    area, source = _floor_area(ctx, t)
     energy = float(q.kwh.sum())
     details: Details = {"floor_area_m2": area, "energy_kwh": energy}
-    return Outcome(energy / area, "kWh/m2", "energy / floor area over the period", details)
+    used = [Parameter(name="floor area", value=f"{area:,.0f} m2", source=source)]
+    return Outcome(
+        energy / area, "kWh/m2", "energy / floor area over the period", details, parameters=used
+    )
+
+
+def _floor_area(ctx: ToolContext, t: resolve.Target) -> tuple[float, str]:
+    """The meter's own floor area; for a meter at the top of the tree without one (a site's
+    supply), the site's floor area from its catalogue: the site's energy use intensity."""
+    if t.meter.floor_area_m2:
+        return t.meter.floor_area_m2, f"{t.meter.name}'s own, site catalogue"
+    if t.meter.parent_id is None:
+        with ctx.engine.connect() as conn:
+            site_area = get_profile(conn, ctx.site.id).floor_area_m2
+        if site_area:
+            return (
+                site_area,
+                f"the site's floor area ({t.meter.name} has none of its own), site catalogue",
+            )
+    raise InsufficientData(
+        f"meter {t.meter.name} has no floor area; intensity needs one (give it floor_area_m2 "
+        "in the plant file, or the site one when the meter is the site's supply)"
+    )
 
 
 _HANDLERS = {

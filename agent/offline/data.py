@@ -54,6 +54,8 @@ def numbers(q: Question) -> Plan:
         return portfolio.rank_sites(q)
     if refusals.only_unmeasured(r):
         return refusals.not_measured(q)
+    r = scope.unplaced_as_name(r, q.site)
+    q = replace(q, reading=r)
     metric = r.metric or _named_metric(q)
     if metric != (r.metric or "energy"):
         # "the outdoor temperature" is the weather station's name: its series is the measure

@@ -4,11 +4,12 @@ or the unknown name itself, for the tool to answer with the closest names."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from agent.offline.site import Site
 from agent.reader import Reading
 from agent.reader.conversation import Pending
+from agent.reader.slots import UnknownName
 
 # How the meters were chosen, for the answer to say so.
 NAMED, SITE, CARRIER, ALL, NONE, UNKNOWN = "named", "site", "carrier", "all", "none", "unknown"
@@ -51,21 +52,27 @@ def _of_metric(site: Site, names: tuple[str, ...], metric: str) -> tuple[str, ..
     return tuple(dict.fromkeys(out))
 
 
+def _which(reading: Reading) -> Ask:
+    """The question back for a name that fits several meters."""
+    mention = reading.ambiguous[0]
+    options = mention.meters
+    return Ask(
+        f"Which {mention.words.text.strip() or 'meter'} do you mean: {' or '.join(options)}? "
+        "Or say 'both'." if len(options) == 2 else
+        f"Which {mention.words.text.strip() or 'meter'} do you mean: {', '.join(options)}? "
+        "Or say 'all'.",
+        Pending.CHOICE,
+        options,
+    )  # fmt: skip
+
+
 def sides(
     reading: Reading, site: Site, metric: str = "energy", *, default_site: bool
 ) -> Sides | Ask:
     """The meters of the reading, as sides, or a question back."""
+    reading = unplaced_as_name(reading, site)
     if reading.ambiguous:
-        mention = reading.ambiguous[0]
-        options = mention.meters
-        return Ask(
-            f"Which {mention.words.text.strip() or 'meter'} do you mean: {' or '.join(options)}? "
-            "Or say 'both'." if len(options) == 2 else
-            f"Which {mention.words.text.strip() or 'meter'} do you mean: {', '.join(options)}? "
-            "Or say 'all'.",
-            Pending.CHOICE,
-            options,
-        )  # fmt: skip
+        return _which(reading)
     named = [m for m in reading.meters if not m.ambiguous]
     if named:
         found = [_of_metric(site, m.meters, metric) for m in named]
@@ -92,6 +99,17 @@ def sides(
     if reading.all_meters:
         return Sides((), ALL)
     return Sides((), NONE)
+
+
+def unplaced_as_name(reading: Reading, site: Site) -> Reading:
+    """A question that names nothing it is about but holds a word the reader could not place
+    ("how much did the dryer use?"): that word taken as a meter the catalogue lacks, so the
+    answer names the closest meters instead of ranking or totalling the whole site."""
+    if reading.names_scope or reading.all_meters or not reading.unused:
+        return reading
+    first, *rest = reading.unused
+    unknown = UnknownName(first.words, site.vocab.closest(first.text))
+    return replace(reading, unknown_names=(unknown,), unused=tuple(rest))
 
 
 def site_note(reading: Reading, found: Sides) -> tuple[str, ...]:
