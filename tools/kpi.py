@@ -40,6 +40,9 @@ KpiName = Literal[
 ]
 # KPIs of one meter's own data only: production and floor area belong to one meter.
 SINGLE_METER = ("sec", "intensity")
+# KPIs read off the interval profile of the meters' sum: a daily reading added to quarter-hours
+# would land a whole day's energy in one interval.
+PROFILE_KPIS = ("peak_demand", "load_factor", "base_load")
 Array = npt.NDArray[np.float64]
 QUARTER_H = 0.25
 
@@ -309,6 +312,13 @@ def _targets(ctx: ToolContext, args: KpiInput) -> list[resolve.Target]:
             f"{args.kpi} is computed for one meter at a time (its own production or floor "
             "area); ask for each meter separately"
         )
+    steps = {t.series.interval_s for t in unique}
+    if len(unique) > 1 and args.kpi in PROFILE_KPIS and len(steps) > 1:
+        each = ", ".join(f"{t.meter.name} every {_step(t.series.interval_s)}" for t in unique)
+        raise InvalidKpiRequest(
+            f"{args.kpi} of several meters needs their sum interval by interval, and they are "
+            f"read at different intervals ({each}); ask for each meter separately"
+        )
     carriers = sorted({t.meter.kind for t in unique})
     if len(carriers) > 1:
         raise InvalidKpiRequest(
@@ -316,6 +326,12 @@ def _targets(ctx: ToolContext, args: KpiInput) -> list[resolve.Target]:
             "for each carrier separately"
         )
     return unique
+
+
+def _step(seconds: int | None) -> str:
+    if not seconds:
+        return "unknown interval"
+    return f"{seconds // 86400} day(s)" if seconds >= 86400 else f"{seconds // 60} minutes"
 
 
 def _window(ctx: ToolContext, args: KpiInput) -> Parameter:
@@ -615,7 +631,7 @@ def _floor_area(ctx: ToolContext, t: resolve.Target) -> tuple[float, str]:
         if site_area:
             return (
                 site_area,
-                f"the site's floor area ({t.meter.name} has none of its own), site catalogue",
+                f"the site's, as {t.meter.name} has none of its own; site catalogue",
             )
     raise InsufficientData(
         f"meter {t.meter.name} has no floor area; intensity needs one (give it floor_area_m2 "
