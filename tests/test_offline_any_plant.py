@@ -158,7 +158,7 @@ def test_site_intensity_divides_the_supply_by_the_sites_floor_area(brewery) -> N
 
 
 def test_a_shift_name_of_two_words_needs_no_shift_word(brewery) -> None:
-    agent, data = brewery
+    agent, _ = brewery
     reply = agent.ask("how much did the Mash Tun Drive use in the late crew last week?")
     assert reply.tool_calls[0].name == "split_consumption", reply.answer
     assert reply.tool_calls[0].args["by"] == "shift" and "late crew" in reply.answer

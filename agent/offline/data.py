@@ -24,6 +24,7 @@ from agent.reader.slots import (
     Split,
     TimeSpan,
 )
+from common.units import ADDITIVE_METRICS
 
 KindHandler = Callable[[Question, Sides], Plan]
 KINDS: dict[str, KindHandler] = {}
@@ -70,9 +71,16 @@ def numbers(q: Question) -> Plan:
 
 # ------------------------------------------------------------------ helpers
 
+ENERGY_UNITS = frozenset({"kwh", "mwh", "gwh"})
+
 
 def _named_metric(q: Question) -> str:
-    """The one metric the named meters share when they have no energy series."""
+    """The one metric the named meters share when they have no energy series; energy still
+    when kWh are asked for (a gas meter read in m3 converts with the calorific value)."""
+    if any(m.words.text.lower() in ENERGY_UNITS for m in q.reading.measures) or any(
+        u.unit.lower() in ENERGY_UNITS for u in q.reading.units
+    ):
+        return "energy"
     metrics = set()
     for name in q.reading.meter_names:
         entry = q.site.meter(name)
@@ -225,7 +233,8 @@ def _total(q: Question, found: Sides) -> Plan:
 
 def _statistic(q: Question) -> str | None:
     r = q.reading
-    if r.metric is None:
+    if r.metric is None or r.metric in ADDITIVE_METRICS:
+        # an amount's busiest day is the day of the largest sum, not of the largest reading
         return "avg_kw" if Kpi.AVERAGE_POWER in r.kpis else None
     words = kinds.kinds().level_words
     for m in r.measures:

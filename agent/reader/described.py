@@ -6,6 +6,7 @@ whole site: a confident number about the wrong meter."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from agent.reader.lexicon import Lexicon
@@ -87,10 +88,10 @@ def described_meters(
         rest = [u for j, u in enumerate(unused) if j != i]
         if mention.ambiguous:
             return [mention], rest, []
-        names = ", ".join(meters)
+        names, said = ", ".join(meters), re.sub(r"['\u2019]s$", "", phrase.text)
         note = (
-            f"No meter is named '{phrase.text}'; I took {names}, whose catalogue entry "
-            f"(name, alias, group or description) matches '{phrase.text}'."
+            f"No meter is named '{said}'; I took {names}, whose catalogue entry "
+            f"(name, alias, group or description) matches '{said}'."
         )
         return [mention], rest, [note]
     return [], list(unused), []
