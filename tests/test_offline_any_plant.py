@@ -25,6 +25,8 @@ from connectors.catalog_sync import apply_plant
 from ems_agent.context import TurnContexts, fixed_clock
 from store import catalog
 from store.writes import write_readings
+from tools.base import ToolContext
+from tools.kpi import InvalidKpiRequest, compute_kpi
 from tools.registry import all_tools
 
 TZ = "Europe/Dublin"
@@ -132,28 +134,38 @@ def test_a_word_no_meter_has_gets_no_number_of_the_site(brewery) -> None:
     assert not states(reply.answer, site) and "kWh" not in reply.answer
 
 
-def test_the_site_is_the_sum_of_its_supplies_named_in_the_answer(brewery) -> None:
+def test_the_site_is_its_main_supply_and_a_supply_fed_apart_is_named(brewery) -> None:
     agent, data = brewery
     reply = agent.ask("what was the site total consumption last week?")
-    supplies = ("Incomer North", "Bottling Hall")
-    expected = sum(total(data, m, "2026-10-05", "2026-10-11") for m in supplies)
-    assert states(reply.answer, expected), reply.answer
-    assert all(m in reply.answer for m in supplies)
+    assert states(reply.answer, total(data, "Incomer North", "2026-10-05", "2026-10-11"))
+    hall = total(data, "Bottling Hall", "2026-10-05", "2026-10-11")
+    assert not states(reply.answer, hall), reply.answer
+    assert "Bottling Hall has a supply of its own and is not included" in reply.answer
 
 
-def test_a_peak_of_supplies_read_at_different_intervals_is_refused(brewery) -> None:
-    agent, _ = brewery
-    reply = agent.ask("peak demand of the site yesterday")
-    assert "different intervals" in reply.answer and "kW" not in reply.answer.split(";")[0]
-    assert "Bottling Hall every 1 day(s)" in reply.answer
+@pytest.mark.parametrize("kpi", ["peak_demand", "base_load", "cost"])
+def test_a_profile_kpi_of_meters_read_at_different_intervals_is_refused(
+    brewery, engine: Engine, kpi: str
+) -> None:
+    with engine.connect() as conn:
+        site = catalog.get_site(conn, "brewery")
+    ctx = ToolContext(engine, site, NOW)
+    args = {"kpi": kpi, "meter": "Incomer North", "with_meters": ["Bottling Hall"]}
+    with pytest.raises(InvalidKpiRequest, match="Bottling Hall every 1 day"):
+        compute_kpi(ctx, args | {"period": "2026-10-14"})
+    # energy adds up at any interval
+    both = compute_kpi(ctx, args | {"kpi": "energy", "period": "2026-10-14"})
+    _, data = brewery
+    meters = ("Incomer North", "Bottling Hall")
+    expected = sum(total(data, m, "2026-10-14", "2026-10-14") for m in meters)
+    assert both.value == pytest.approx(expected, rel=1e-9)
 
 
 def test_site_intensity_divides_the_supply_by_the_sites_floor_area(brewery) -> None:
     agent, data = brewery
     reply = agent.ask("kWh per m2 for the site in September")
     supply = total(data, "Incomer North", "2026-09-01", "2026-09-30") / 6000
-    hall = total(data, "Bottling Hall", "2026-09-01", "2026-09-30") / 800
-    assert states(reply.answer, supply) and states(reply.answer, hall), reply.answer
+    assert states(reply.answer, supply), reply.answer
     assert "the site's, as Incomer North has none of its own" in reply.answer
 
 

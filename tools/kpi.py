@@ -40,9 +40,10 @@ KpiName = Literal[
 ]
 # KPIs of one meter's own data only: production and floor area belong to one meter.
 SINGLE_METER = ("sec", "intensity")
-# KPIs read off the interval profile of the meters' sum: a daily reading added to quarter-hours
+# KPIs read off the interval profile of the meters' sum (a cost by time of use and demand
+# charge too): a daily reading added to quarter-hours
 # would land a whole day's energy in one interval.
-PROFILE_KPIS = ("peak_demand", "load_factor", "base_load")
+PROFILE_KPIS = ("peak_demand", "load_factor", "base_load", "cost")
 Array = npt.NDArray[np.float64]
 QUARTER_H = 0.25
 

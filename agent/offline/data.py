@@ -128,7 +128,7 @@ def _the_two(q: Question) -> list[str] | None:
 
 def _notes(q: Question, found: Sides) -> tuple[str, ...]:
     r = q.reading
-    notes = list(scope.site_note(r, found))
+    notes = list(scope.site_note(r, found, q.site))
     for w in r.hour_windows:
         if w.assumed:
             notes.append(f"I took '{w.words.text}' as {_clock(w.start)}-{_clock(w.end)}.")

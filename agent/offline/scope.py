@@ -112,8 +112,18 @@ def unplaced_as_name(reading: Reading, site: Site) -> Reading:
     return replace(reading, unknown_names=(unknown,), unused=tuple(rest))
 
 
-def site_note(reading: Reading, found: Sides) -> tuple[str, ...]:
-    """What the answer must say when it chose the meters itself."""
+def site_note(reading: Reading, found: Sides, site: Site | None = None) -> tuple[str, ...]:
+    """What the answer must say when it chose the meters itself: the site's total it took,
+    and any supply of the same carrier fed apart from it, which that total leaves out."""
+    notes: list[str] = []
     if found.how == SITE and not reading.site_wide and not reading.inherited & {"meters", "scopes"}:
-        return (f"No meter was named, so this is the whole site ({', '.join(found.meters)}).",)
-    return ()
+        notes.append(f"No meter was named, so this is the whole site ({', '.join(found.meters)}).")
+    if site is not None and found.how in (SITE, CARRIER) and found.meters:
+        carrier = site.carrier(found.meters[0])
+        apart = [m for m in site.tops(carrier) if m not in found.meters]
+        if apart:
+            notes.append(
+                f"{', '.join(found.meters)} is the main {carrier} supply; {', '.join(apart)} "
+                "has a supply of its own and is not included: name it to add it."
+            )
+    return tuple(notes)

@@ -47,11 +47,18 @@ class Site:
         return bool(self.vocab.children(name))
 
     def roots(self, carrier: str | None = None) -> tuple[str, ...]:
-        """The site's own totals. Of one carrier: every top meter of it (no parent of that
-        carrier), since a site may have several supplies (a building fed apart from the
-        plant) and its use is their sum. Of none: the top meters with sub-meters."""
-        if carrier is None:
-            return self.vocab.site_meters()
+        """The site's own totals: top meters with sub-meters (of one carrier when given), else
+        the top meters of that carrier."""
+        totals = [
+            n for n in self.vocab.site_meters() if carrier is None or self.carrier(n) == carrier
+        ]
+        if totals or carrier is None:
+            return tuple(totals)
+        return self.tops(carrier)
+
+    def tops(self, carrier: str) -> tuple[str, ...]:
+        """Every top meter of a carrier (no parent of that carrier): the site's supplies, a
+        building fed apart from the main supply included."""
         return tuple(
             m.name
             for m in self.vocab.meters
