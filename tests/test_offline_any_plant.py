@@ -41,6 +41,7 @@ PLANT = textwrap.dedent(
       timezone: {TZ}
       currency: EUR
       floor_area_m2: 6000
+      gas_calorific_value_kwh_per_m3: 10.5
       shifts:
         - {{name: day crew, days: [mon-fri], start: "06:00", end: "14:00"}}
         - {{name: late crew, days: [mon-fri], start: "14:00", end: "22:00"}}
@@ -55,6 +56,7 @@ PLANT = textwrap.dedent(
       - {{name: Bottling Hall, carrier: electricity, floor_area_m2: 800,
           description: "Bottling building fed by its own supply, read daily"}}
       - {{name: Steam Raiser, carrier: gas, description: Gas-fired boiler of the brewhouse}}
+      - {{name: Hot Water Heater, carrier: gas, unit: m3, description: Heats rinse water}}
     """
 )
 QUARTER = ("Incomer North", "Mash Tun Drive", "Pump K1", "Pump K2", "Steam Raiser")
@@ -71,6 +73,8 @@ def readings() -> dict[str, pd.Series]:
     series = {m: pd.Series(v, index=ts) for m, v in out.items()}
     days = int(START.timestamp()) + 86400 * np.arange(45, dtype=np.int64)
     series["Bottling Hall"] = pd.Series(rng.uniform(300, 500, 45), index=days)
+    hours = int(START.timestamp()) + 3600 * np.arange(24 * 45, dtype=np.int64)
+    series["Hot Water Heater"] = pd.Series(rng.uniform(0.5, 3, 24 * 45), index=hours)
     return series
 
 
@@ -82,7 +86,10 @@ def brewery(engine: Engine, tmp_path: Path) -> tuple[Agent, dict[str, pd.Series]
         site = catalog.get_site(conn, "brewery")
         for meter, values in data.items():
             step = 900 if meter in QUARTER else 86400
-            sid = catalog.ensure_series(conn, site.id, meter, "energy", "kWh", interval_s=step).id
+            metric, unit = "energy", "kWh"
+            if meter == "Hot Water Heater":
+                step, metric, unit = 3600, "volume", "m3"
+            sid = catalog.ensure_series(conn, site.id, meter, metric, unit, interval_s=step).id
             write_readings(conn, sid, values.index.to_numpy(), values.to_numpy(), TZ)
     agent = Agent(
         Backend(OfflinePlanner(), MODEL_NAME, None),
@@ -174,3 +181,22 @@ def test_a_shift_name_of_two_words_needs_no_shift_word(brewery) -> None:
     reply = agent.ask("how much did the Mash Tun Drive use in the late crew last week?")
     assert reply.tool_calls[0].name == "split_consumption", reply.answer
     assert reply.tool_calls[0].args["by"] == "shift" and "late crew" in reply.answer
+
+
+def test_gas_read_in_m3_answers_in_kwh_with_its_m3_stated(brewery) -> None:
+    agent, data = brewery
+    reply = agent.ask("how much did the Hot Water Heater use last week?")
+    m3 = total(data, "Hot Water Heater", "2026-10-05", "2026-10-11")
+    assert states(reply.answer, m3 * 10.5) and states(reply.answer, m3, rel=0.005), reply.answer
+    asked = agent.ask("how many m3 did the Hot Water Heater use last week?")
+    assert asked.tool_calls[0].args["metric"] == "volume" and states(asked.answer, m3, 0.005)
+
+
+def test_the_busiest_day_of_an_amount_is_its_largest_daily_sum(brewery) -> None:
+    agent, data = brewery
+    reply = agent.ask("Hot Water Heater by day in September: which day was the heaviest?")
+    values = data["Hot Water Heater"]
+    local = pd.to_datetime(values.index, unit="s", utc=True).tz_convert(TZ)
+    daily = values.groupby(local.strftime("%Y-%m-%d")).sum()
+    september = daily[daily.index.str.startswith("2026-09")]
+    assert states(reply.answer, float(september.max()) * 10.5), reply.answer

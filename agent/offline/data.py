@@ -87,7 +87,17 @@ def _named_metric(q: Question) -> str:
         if entry is None or "energy" in entry.metrics:
             return "energy"
         metrics |= set(entry.metrics)
+    if metrics == {"volume"} and _gas_as_energy(q):
+        return "energy"
     return metrics.pop() if len(metrics) == 1 else "energy"
+
+
+def _gas_as_energy(q: Question) -> bool:
+    """Gas meters read in m3 answer in kWh (their m3 stated beside) when the site has the
+    calorific value and the question asks no volume unit."""
+    gas = all(q.site.carrier(n) == "gas" for n in q.reading.meter_names)
+    volume_asked = any(u.unit.lower() in ("m3", "m³") for u in q.reading.units)
+    return gas and bool(q.site.calorific_value) and not volume_asked
 
 
 def _site(q: Question, found: Sides) -> Sides | Plan:
