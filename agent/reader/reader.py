@@ -24,7 +24,7 @@ from agent.reader.meters import find_meters
 from agent.reader.parameters import Stated, find_stated
 from agent.reader.periods import find_periods
 from agent.reader.reading import Reading
-from agent.reader.slots import FreeText, Intent
+from agent.reader.slots import FreeText, Intent, MeterMention
 from agent.reader.spelling import correct, write_out
 from agent.reader.text import MAX_QUESTION_CHARS, Sheet, tokenize
 from agent.reader.vocabulary import Vocabulary
@@ -78,7 +78,8 @@ def _extract(question: str, vocab: Vocabulary, now: datetime, lexicon: Lexicon) 
     find_thresholds(sheet, cond)
     lex = read_lexical(sheet, lexicon, vocab, compounds)
     unknown = meters.unknown + (unknown_names(sheet, lexicon, vocab) if vocab.meters else [])
-    unused, described = leftovers(sheet, lexicon), []
+    unused = leftovers(sheet, lexicon)
+    described: list[MeterMention] = []
     if not meters.mentions and not unknown:
         described, unused, told = described_meters(unused, vocab, lexicon)
         notes = [*notes, *told]
