@@ -200,3 +200,30 @@ def test_the_busiest_day_of_an_amount_is_its_largest_daily_sum(brewery) -> None:
     daily = values.groupby(local.strftime("%Y-%m-%d")).sum()
     september = daily[daily.index.str.startswith("2026-09")]
     assert states(reply.answer, float(september.max()) * 10.5), reply.answer
+
+
+@pytest.mark.parametrize(
+    ("value", "signed", "written"),
+    [
+        (-0.2458, True, "-0.25%"),
+        (12.345, True, "+12.3%"),
+        (0.0, False, "0.0%"),
+        (0.5, False, "0.50%"),
+    ],
+)
+def test_a_percentage_under_one_keeps_two_decimals(
+    value: float, signed: bool, written: str
+) -> None:
+    from agent.render.text import percent
+
+    assert percent(value, signed=signed) == written
+
+
+def test_a_complete_coverage_states_none_missing_and_a_threshold_as_stated(brewery) -> None:
+    agent, _ = brewery
+    reply = agent.ask("data coverage of Pump K1 in September")
+    assert "100% of the expected intervals, 0 missing (Pump K1)" in reply.answer, reply.answer
+    episodes = agent.ask(
+        "how many times was Incomer North above 20 kW for more than 30 minutes last week?"
+    )
+    assert "above 20 kW" in episodes.answer, episodes.answer
