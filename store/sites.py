@@ -93,10 +93,20 @@ _NOT_A_NAME = frozenset(
 _NOT_NAMING = frozenset("which each every per this our that any whole entire one same".split())
 # "site X", "site named X", "site 'Werk Süd'": a site the question names, known or not.
 _SITE_PHRASE = re.compile(
-    r"(?:\b(\w+)\s+)?\bsite\s+(?:named\s+|called\s+)?"
+    r"(?:\b(\w+)\s+)?\bsite\s+(?P<named>named\s+|called\s+)?"
     r"(?:[\"'\u201c\u2018]([^\"'\u201d\u2019]+)[\"'\u201d\u2019]|([^\W_][\w-]*))",
     re.IGNORECASE,
 )
+
+
+def _plain_word(match: re.Match[str]) -> bool:
+    """ "the site hit its peak": after "the site", an unquoted word in lower case not
+    introduced by "named" or "called" is the sentence going on, not a name (as "at site
+    west" is)."""
+    word = match.group(4)
+    if word is None or match.group("named"):
+        return False
+    return word.isalpha() and word.islower()
 
 
 def site_in_text(conn: Connection, text: str) -> SiteRef | None:
@@ -113,7 +123,9 @@ def site_in_text(conn: Connection, text: str) -> SiteRef | None:
         if words and re.search(r"(?<![\w-])" + r"[\s_-]*".join(words) + r"(?![\w-])", text, re.I):
             return sites[name]
     for match in _SITE_PHRASE.finditer(text):
-        before, word = (match.group(1) or "").casefold(), (match.group(2) or match.group(3))
-        if before not in _NOT_NAMING and word.strip().casefold() not in _NOT_A_NAME:
+        before, word = (match.group(1) or "").casefold(), (match.group(3) or match.group(4))
+        if before in _NOT_NAMING or (before == "the" and _plain_word(match)):
+            continue
+        if word.strip().casefold() not in _NOT_A_NAME:
             return find_site(conn, word.strip())  # a name the store does not hold: UnknownSite
     return None

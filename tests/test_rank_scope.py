@@ -276,3 +276,76 @@ def test_a_remainder_counts_only_sub_meters_of_the_parents_carrier(engine: Engin
     gas_only = rank_meters(ctx, {"period": "2025-09-01", "meter": "hall-supply", "carrier": "gas"})
     (none,) = gas_only.unmetered
     assert none.unmetered is None and "another carrier than electricity" in (none.note or "")
+
+
+DEEP = textwrap.dedent(
+    """\
+    version: 1
+    site: {name: mill, timezone: UTC, floor_area_m2: 5000}
+    meters:
+      - {name: intake, carrier: electricity}
+      - {name: board-west, carrier: electricity, parent: intake}
+      - {name: saw, carrier: electricity, parent: board-west}
+      - {name: planer, carrier: electricity, parent: board-west}
+      - {name: board-east, carrier: electricity, parent: intake}
+      - {name: kiln-fans, carrier: electricity, parent: board-east}
+      - {name: canteen, carrier: electricity, floor_area_m2: 300}
+    """
+)
+
+
+@pytest.fixture
+def mill(engine: Engine) -> tuple[ToolContext, dict[str, np.ndarray]]:
+    """Three levels (supply, boards, machines) beside a second top meter with no sub-meters;
+    each board and the supply read their children plus an unmetered rest."""
+    apply_plant(engine, parse_plant(DEEP, "mill.yaml", "yaml"))
+    rng = np.random.default_rng(5)
+    n = 96 * 3
+    v = {m: rng.uniform(lo, hi, n) for m, lo, hi in [("saw", 30, 40), ("planer", 5, 9)]}
+    v["kiln-fans"], v["canteen"] = rng.uniform(20, 28, n), rng.uniform(8, 12, n)
+    v["board-west"] = v["saw"] + v["planer"] + rng.uniform(1, 2, n)
+    v["board-east"] = v["kiln-fans"] + rng.uniform(0.5, 1, n)
+    v["intake"] = v["board-west"] + v["board-east"] + rng.uniform(3, 4, n)
+    ts = int(datetime(2025, 9, 1, tzinfo=ZoneInfo("UTC")).timestamp()) + 900 * np.arange(n)
+    with engine.begin() as conn:
+        site = catalog.get_site(conn, "mill")
+        for meter, values in v.items():
+            sid = catalog.ensure_series(conn, site.id, meter, "energy", "kWh", interval_s=900).id
+            write_readings(conn, sid, ts, values, "UTC")
+    return ToolContext(engine, site, datetime(2025, 9, 5, tzinfo=ZoneInfo("UTC"))), v
+
+
+def test_a_deep_tree_ranks_its_end_meters_and_leaves_every_board_out(
+    mill: tuple[ToolContext, dict[str, np.ndarray]],
+) -> None:
+    ctx, v = mill
+    result = rank_meters(ctx, {"period": "2025-09-01..2025-09-03"})
+    ends = {m: float(v[m].sum()) for m in ("saw", "planer", "kiln-fans", "canteen")}
+    assert [r.meter for r in result.ranking] == sorted(ends, key=lambda m: -ends[m])
+    assert {r.meter: r.value for r in result.ranking} == pytest.approx(ends, rel=1e-12)
+    assert set(result.excluded_totals) == {"intake", "board-west", "board-east"}
+    rests = {u.meter: u.unmetered for u in result.unmetered}
+    west = float(v["board-west"].sum()) - ends["saw"] - ends["planer"]
+    east = float(v["board-east"].sum()) - ends["kiln-fans"]
+    assert rests == pytest.approx({"board-west": west, "board-east": east}, rel=1e-9)
+    whole = sum(ends.values()) + west + east
+    top = result.ranking[0]
+    assert top.share_percent == pytest.approx(100 * ends[top.meter] / whole, rel=1e-9)
+    # a board named ranks its own children only
+    named = rank_meters(ctx, {"period": "2025-09-01..2025-09-03", "meter": "intake"})
+    assert {r.meter for r in named.ranking} == {"board-west", "board-east"}
+
+
+def test_site_intensity_uses_the_sites_floor_area_for_its_supply(
+    mill: tuple[ToolContext, dict[str, np.ndarray]],
+) -> None:
+    ctx, v = mill
+    period = {"kpi": "intensity", "period": "2025-09-01..2025-09-03"}
+    site = compute_kpi(ctx, period | {"meter": "intake"})
+    assert site.value == pytest.approx(float(v["intake"].sum()) / 5000, rel=1e-12)
+    assert any(p.name == "floor area" and "site's" in p.source for p in site.parameters)
+    own = compute_kpi(ctx, period | {"meter": "canteen"})
+    assert own.value == pytest.approx(float(v["canteen"].sum()) / 300, rel=1e-12)
+    # a board has neither its own area nor the site's: refused, naming what to add
+    with pytest.raises(InsufficientData, match="board-west has no floor area"):
+        compute_kpi(ctx, period | {"meter": "board-west"})

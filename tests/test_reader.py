@@ -402,3 +402,67 @@ def test_a_share_between_two_meters_takes_its_whole_from_the_words(
 )
 def test_a_share_without_a_whole_in_its_words_is_not_split(question: str) -> None:
     assert read(question, PLANTS[W], NOW).share_whole() is None
+
+
+def _described() -> Any:
+    """A site whose meters the user names only by words of their catalogue entries."""
+    from agent.reader import MeterEntry, build_vocabulary
+
+    meters = [
+        MeterEntry("Incomer North", "electricity", description="Grid supply of the brewhouse"),
+        MeterEntry("Pump K1", "electricity", parent="Incomer North",
+                   description="Wort transfer pump"),
+        MeterEntry("Pump K2", "electricity", parent="Incomer North",
+                   description="Wort transfer pump"),
+        MeterEntry("Bottling Hall", "electricity", description="Bottling building"),
+        MeterEntry("Steam Raiser", "gas", description="Gas-fired boiler of the brewhouse"),
+    ]  # fmt: skip
+    return build_vocabulary("brewery", meters, shifts=["day crew"], currency="EUR")
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        # one meter's description holds the word: it is the meter, and the reader says so
+        ("how much did the boiler use last week", {"meters": ["Steam Raiser"], "unused": []}),
+        # a singular word two descriptions hold: which one?
+        ("energy of the transfer pump yesterday", {"ambiguous": [["Pump K1", "Pump K2"]]}),
+        # its plural: every one of them
+        ("energy of the transfer pumps yesterday", {"meters": ["Pump K1", "Pump K2"]}),
+        # the start of a word of a name ("bott" of "Bottling")
+        ("bott energy last week", {"meters": ["Bottling Hall"]}),
+        # no entry holds the word: left unused, for the answer to say so
+        ("how much did the dryer use last week", {"meters": [], "unused": ["dryer"]}),
+        # a named meter keeps the other words unused
+        ("Pump K1 and the dryer last week", {"meters": ["Pump K1"], "unused": ["dryer"]}),
+        # a measure phrase naming a carrier names it
+        ("gas use last month", {"carriers": ["gas"], "meters": []}),
+        # a shift name of two words, without the word "shift"
+        ("Pump K1 in the day crew last week", {"splits": [("shift", "day crew")]}),
+    ],
+)
+def test_words_of_a_meters_entry_name_it(question: str, expected: dict[str, Any]) -> None:
+    check(read(question, _described(), NOW), expected)
+
+
+def test_a_meter_taken_from_its_description_is_said() -> None:
+    r = read("how much did the boiler use last week", _described(), NOW)
+    assert r.notes == (
+        "No meter is named 'boiler'; I took Steam Raiser, whose catalogue entry (name, alias, "
+        "group or description) matches 'boiler'.",
+    )
+
+
+@pytest.mark.parametrize(
+    ("question", "price", "currency", "name"),
+    [
+        ("cost of Pump K1 in October at a flat 0.60 R$/kWh", 0.60, "BRL", "flat"),
+        ("Pump K1 cost last month at 0.5 BRL/kWh", 0.5, "BRL", ""),
+        ("Pump K1 cost last month at 0.50 €/kWh off-peak", 0.5, "EUR", "off-peak"),
+    ],
+)
+def test_stated_prices_in_other_currencies_and_named_after(
+    question: str, price: float, currency: str, name: str
+) -> None:
+    (found,) = read(question, _described(), NOW).prices
+    assert (found.per_kwh, found.currency, found.name) == (price, currency, name)

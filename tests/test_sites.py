@@ -151,6 +151,8 @@ def find_site_of(engine: Engine, name: str) -> catalog.SiteRef:
         ("What was the site total yesterday?", None),
         ("How much energy did the whole site use?", None),
         ("northern hall energy", None),  # a name is matched as whole words only
+        # after "the site", a word in lower case goes on with the sentence
+        ("At what time did the site hit its highest load?", None),
     ],
 )
 def test_a_question_names_a_site_by_name_or_alias(

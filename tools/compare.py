@@ -367,7 +367,7 @@ def _ranking(
         ranking=ranking,
         share_of=share_of,
         unmetered=unmetered,
-        excluded_totals=[p.name for p in chosen.parents],
+        excluded_totals=[p.name for p in chosen.totals or chosen.parents],
         left_out=left,
         conversions=resolve.conversions(
             [t for t in measured if t.meter.id in {m.id for m, _ in values}], stored

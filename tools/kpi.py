@@ -16,6 +16,7 @@ from common.timeutil import day_starts
 from store import queries
 from store.rollups import bucket_starts
 from store.schema import GRAIN_DAY
+from store.profile import get_profile
 from tools import grain, kpi_grain, resolve
 from tools.base import SOURCE_SETTINGS, SiteInput, Tariff, ToolContext, ToolResult, tool
 from tools.economics import (
@@ -42,6 +43,10 @@ KpiName = Literal[
 ]
 # KPIs of one meter's own data only: production and floor area belong to one meter.
 SINGLE_METER = ("sec", "intensity")
+# KPIs read off the interval profile of the meters' sum (a cost by time of use and demand
+# charge too): a daily reading added to quarter-hours would make the sum's profile a daily
+# one, with no demand or time of use left in it; refused for a daily meter among others.
+PROFILE_KPIS = ("peak_demand", "load_factor", "base_load", "cost")
 Array = npt.NDArray[np.float64]
 QUARTER_H = 0.25
 
@@ -335,6 +340,15 @@ def _targets(ctx: ToolContext, args: KpiInput) -> list[resolve.Target]:
             f"{args.kpi} is computed for one meter at a time (its own production or floor "
             "area); ask for each meter separately"
         )
+    steps = {t.series.interval_s for t in unique}
+    coarsest = max((s or 0 for s in steps), default=0)
+    if len(unique) > 1 and args.kpi in PROFILE_KPIS and len(steps) > 1 and coarsest >= 86400:
+        # below a day the sum is taken at the coarsest interval and said so (see _quarters)
+        each = ", ".join(f"{t.meter.name} every {_step(t.series.interval_s)}" for t in unique)
+        raise InvalidKpiRequest(
+            f"{args.kpi} of several meters needs their sum interval by interval, and they are "
+            f"read at different intervals ({each}); ask for each meter separately"
+        )
     carriers = sorted({t.meter.kind for t in unique})
     if len(carriers) > 1:
         raise InvalidKpiRequest(
@@ -342,6 +356,12 @@ def _targets(ctx: ToolContext, args: KpiInput) -> list[resolve.Target]:
             "for each carrier separately"
         )
     return unique
+
+
+def _step(seconds: int | None) -> str:
+    if not seconds:
+        return "unknown interval"
+    return f"{seconds // 86400} day(s)" if seconds >= 86400 else f"{seconds // 60} minutes"
 
 
 def _window(ctx: ToolContext, args: KpiInput) -> Parameter:
@@ -624,12 +644,32 @@ def _base(ctx: ToolContext, args: KpiInput, t: resolve.Target, q: Quarters, p: P
 def _intensity(
     ctx: ToolContext, args: KpiInput, t: resolve.Target, q: Quarters, p: Period
 ) -> Outcome:
-    area = t.meter.floor_area_m2
-    if not area:
-        raise InsufficientData(f"meter {t.meter.name} has no floor area; intensity needs one")
+    area, source = _floor_area(ctx, t)
     energy = float(q.kwh.sum())
     details: Details = {"floor_area_m2": area, "energy_kwh": energy}
-    return Outcome(energy / area, "kWh/m2", "energy / floor area over the period", details)
+    used = [Parameter(name="floor area", value=f"{area:,.0f} m2", source=source)]
+    return Outcome(
+        energy / area, "kWh/m2", "energy / floor area over the period", details, parameters=used
+    )
+
+
+def _floor_area(ctx: ToolContext, t: resolve.Target) -> tuple[float, str]:
+    """The meter's own floor area; for a meter at the top of the tree without one (a site's
+    supply), the site's floor area from its catalogue: the site's energy use intensity."""
+    if t.meter.floor_area_m2:
+        return t.meter.floor_area_m2, f"{t.meter.name}'s own, site catalogue"
+    if t.meter.parent_id is None:
+        with ctx.engine.connect() as conn:
+            site_area = get_profile(conn, ctx.site.id).floor_area_m2
+        if site_area:
+            return (
+                site_area,
+                f"the site's, as {t.meter.name} has none of its own; site catalogue",
+            )
+    raise InsufficientData(
+        f"meter {t.meter.name} has no floor area; intensity needs one (give it floor_area_m2 "
+        "in the plant file, or the site one when the meter is the site's supply)"
+    )
 
 
 _HANDLERS = {

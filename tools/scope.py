@@ -31,6 +31,7 @@ class Scope:
     children: Mapping[int, tuple[MeterRef, ...]]  # parent id -> all its children in scope
     left_out: tuple[str, ...]  # meters of other carriers, as answers list them
     unmeasured: tuple[MeterRef, ...]  # in scope, but without the metric
+    totals: tuple[MeterRef, ...] = ()  # every meter left out for having sub-meters
 
     def describe(self) -> str:
         what = " and ".join(self.carriers)
@@ -38,7 +39,7 @@ class Scope:
         if self.parents and all(m.parent_id in self.children for m in self.members):
             return f"{what} sub-meters of {names}"
         if self.parents:
-            return f"top-level {what} meters, with the sub-meters of {names} in their place"
+            return f"{what} meters without sub-meters (the sub-meters of {names}, and top meters)"
         return f"{what} meters at the top of the tree (none has sub-meters)"
 
 
@@ -78,6 +79,30 @@ def top_meters(meters: Sequence[MeterRef], carriers: Sequence[str]) -> list[Mete
     ]
 
 
+def _leaves(
+    meters: Sequence[MeterRef], kids: Mapping[int, list[MeterRef]], wanted: set[str]
+) -> tuple[list[MeterRef], list[MeterRef], dict[int, tuple[MeterRef, ...]]]:
+    """The end meters of every tree of those carriers (no sub-meter of their carrier), and the
+    meters directly above them with all their children in scope: a board between the supply
+    and its machines is a total, not a consumer, however deep the tree."""
+    scoped = [m for m in meters if m.kind in wanted]
+    below = {m.id: tuple(c for c in kids.get(m.id, []) if c.kind in wanted) for m in scoped}
+    members = [m for m in scoped if not below[m.id]]
+    above = dict.fromkeys(m.parent_id for m in members if m.parent_id is not None)
+    parents = [m for m in scoped if m.id in above]
+    return members, parents, {p.id: below[p.id] for p in parents}
+
+
+def totals_of(meters: Sequence[MeterRef], carriers: Sequence[str]) -> tuple[MeterRef, ...]:
+    """Meters with sub-meters of their own carrier: the supply and boards a ranking leaves out."""
+    kids = _children(meters)
+    return tuple(
+        m
+        for m in meters
+        if m.kind in carriers and any(c.kind == m.kind for c in kids.get(m.id, []))
+    )
+
+
 def sub_meters(
     meters: Sequence[MeterRef],
     candidates: Sequence[MeterRef],
@@ -86,23 +111,18 @@ def sub_meters(
     carriers: Sequence[str],
 ) -> Scope:
     """The meters ranked as "sub-meters": the children of `parent` of those carriers, or with
-    no parent, under each carrier's top meters (meters with no parent of their carrier) their
-    children, and top meters without children themselves. `candidates` are the meters that
-    have the metric; others of the scope's carriers are left out with a reason."""
+    no parent, the end meters of each carrier's trees (meters without sub-meters of their
+    carrier, a top meter without children included), the meters above them left out as totals.
+    `candidates` are the meters that have the metric; others of the scope's carriers are left
+    out with a reason."""
     kids = _children(meters)
     wanted = set(carriers)
-    tops = [parent] if parent is not None else top_meters(meters, carriers)
-    members: list[MeterRef] = []
-    parents: list[MeterRef] = []
-    children: dict[int, tuple[MeterRef, ...]] = {}
-    for top in tops:
-        below = tuple(c for c in kids.get(top.id, []) if c.kind in wanted)
-        if below:
-            parents.append(top)
-            children[top.id] = below
-            members.extend(below)
-        elif parent is None:
-            members.append(top)
+    if parent is None:
+        members, parents, children = _leaves(meters, kids, wanted)
+    else:
+        below = tuple(c for c in kids.get(parent.id, []) if c.kind in wanted)
+        members, parents = list(below), [parent] if below else []
+        children = {parent.id: below} if below else {}
     if parent is not None and not members:
         raise InsufficientData(
             f"{parent.name} has no {' or '.join(carriers)} sub-meters in the catalogue; give "
@@ -120,6 +140,7 @@ def sub_meters(
         children,
         tuple(dict.fromkeys(left)),
         tuple(m for m in members if m.id not in have),
+        totals_of(meters, carriers) if parent is None else (parent,),
     )
 
 

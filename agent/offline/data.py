@@ -24,6 +24,7 @@ from agent.reader.slots import (
     Split,
     TimeSpan,
 )
+from common.units import ADDITIVE_METRICS
 
 KindHandler = Callable[[Question, Sides], Plan]
 KINDS: dict[str, KindHandler] = {}
@@ -54,6 +55,8 @@ def numbers(q: Question) -> Plan:
         return portfolio.rank_sites(q)
     if refusals.only_unmeasured(r):
         return refusals.not_measured(q)
+    r = scope.unplaced_as_name(r, q.site)
+    q = replace(q, reading=r)
     metric = r.metric or _named_metric(q)
     if metric != (r.metric or "energy"):
         # "the outdoor temperature" is the weather station's name: its series is the measure
@@ -68,16 +71,33 @@ def numbers(q: Question) -> Plan:
 
 # ------------------------------------------------------------------ helpers
 
+ENERGY_UNITS = frozenset({"kwh", "mwh", "gwh"})
+
 
 def _named_metric(q: Question) -> str:
-    """The one metric the named meters share when they have no energy series."""
+    """The one metric the named meters share when they have no energy series; energy still
+    when kWh are asked for (a gas meter read in m3 converts with the calorific value)."""
+    if any(m.words.text.lower() in ENERGY_UNITS for m in q.reading.measures) or any(
+        u.unit.lower() in ENERGY_UNITS for u in q.reading.units
+    ):
+        return "energy"
     metrics = set()
     for name in q.reading.meter_names:
         entry = q.site.meter(name)
         if entry is None or "energy" in entry.metrics:
             return "energy"
         metrics |= set(entry.metrics)
+    if metrics == {"volume"} and _gas_as_energy(q):
+        return "energy"
     return metrics.pop() if len(metrics) == 1 else "energy"
+
+
+def _gas_as_energy(q: Question) -> bool:
+    """Gas meters read in m3 answer in kWh (their m3 stated beside) when the site has the
+    calorific value and the question asks no volume unit."""
+    gas = all(q.site.carrier(n) == "gas" for n in q.reading.meter_names)
+    volume_asked = any(u.unit.lower() in ("m3", "m³") for u in q.reading.units)
+    return gas and bool(q.site.calorific_value) and not volume_asked
 
 
 def _site(q: Question, found: Sides) -> Sides | Plan:
@@ -118,7 +138,7 @@ def _the_two(q: Question) -> list[str] | None:
 
 def _notes(q: Question, found: Sides) -> tuple[str, ...]:
     r = q.reading
-    notes = list(scope.site_note(r, found))
+    notes = list(scope.site_note(r, found, q.site))
     for w in r.hour_windows:
         if w.assumed:
             notes.append(f"I took '{w.words.text}' as {_clock(w.start)}-{_clock(w.end)}.")
@@ -223,7 +243,8 @@ def _total(q: Question, found: Sides) -> Plan:
 
 def _statistic(q: Question) -> str | None:
     r = q.reading
-    if r.metric is None:
+    if r.metric is None or r.metric in ADDITIVE_METRICS:
+        # an amount's busiest day is the day of the largest sum, not of the largest reading
         return "avg_kw" if Kpi.AVERAGE_POWER in r.kpis else None
     words = kinds.kinds().level_words
     for m in r.measures:

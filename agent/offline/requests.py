@@ -92,7 +92,7 @@ def baseline(q: Question) -> Plan:
         return found
     energy = [m for m in found.meters if (e := q.site.meter(m)) is None or "energy" in e.metrics]
     meters = energy or list(found.meters)
-    notes = scope.site_note(q.reading, found)
+    notes = scope.site_note(q.reading, found, q.site)
     base = next((p.span for p in q.reading.periods if p.role is PeriodRole.BASE and p.span), None)
     reporting = next(
         (p.span for p in q.reading.periods if p.role is not PeriodRole.BASE and p.span), None
@@ -152,7 +152,9 @@ def forecast(q: Question) -> Plan:
     t = next((t for t in q.reading.thresholds if t.unit in ("kW", "")), None)
     if t is not None and t.value > 0 and t.comparison in (Comparison.ABOVE, Comparison.AT_LEAST):
         args["demand_limit_kw"] = t.value
-    return Plan("forecast", (Call("forecast", args),), notes=scope.site_note(q.reading, found))
+    return Plan(
+        "forecast", (Call("forecast", args),), notes=scope.site_note(q.reading, found, q.site)
+    )
 
 
 # ------------------------------------------------------------------ the library

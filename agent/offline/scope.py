@@ -4,11 +4,12 @@ or the unknown name itself, for the tool to answer with the closest names."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from agent.offline.site import Site
 from agent.reader import Reading
 from agent.reader.conversation import Pending
+from agent.reader.slots import UnknownName
 
 # How the meters were chosen, for the answer to say so.
 NAMED, SITE, CARRIER, ALL, NONE, UNKNOWN = "named", "site", "carrier", "all", "none", "unknown"
@@ -51,21 +52,27 @@ def _of_metric(site: Site, names: tuple[str, ...], metric: str) -> tuple[str, ..
     return tuple(dict.fromkeys(out))
 
 
+def _which(reading: Reading) -> Ask:
+    """The question back for a name that fits several meters."""
+    mention = reading.ambiguous[0]
+    options = mention.meters
+    return Ask(
+        f"Which {mention.words.text.strip() or 'meter'} do you mean: {' or '.join(options)}? "
+        "Or say 'both'." if len(options) == 2 else
+        f"Which {mention.words.text.strip() or 'meter'} do you mean: {', '.join(options)}? "
+        "Or say 'all'.",
+        Pending.CHOICE,
+        options,
+    )  # fmt: skip
+
+
 def sides(
     reading: Reading, site: Site, metric: str = "energy", *, default_site: bool
 ) -> Sides | Ask:
     """The meters of the reading, as sides, or a question back."""
+    reading = unplaced_as_name(reading, site)
     if reading.ambiguous:
-        mention = reading.ambiguous[0]
-        options = mention.meters
-        return Ask(
-            f"Which {mention.words.text.strip() or 'meter'} do you mean: {' or '.join(options)}? "
-            "Or say 'both'." if len(options) == 2 else
-            f"Which {mention.words.text.strip() or 'meter'} do you mean: {', '.join(options)}? "
-            "Or say 'all'.",
-            Pending.CHOICE,
-            options,
-        )  # fmt: skip
+        return _which(reading)
     named = [m for m in reading.meters if not m.ambiguous]
     if named:
         found = [_of_metric(site, m.meters, metric) for m in named]
@@ -94,8 +101,29 @@ def sides(
     return Sides((), NONE)
 
 
-def site_note(reading: Reading, found: Sides) -> tuple[str, ...]:
-    """What the answer must say when it chose the meters itself."""
+def unplaced_as_name(reading: Reading, site: Site) -> Reading:
+    """A question that names nothing it is about but holds a word the reader could not place
+    ("how much did the dryer use?"): that word taken as a meter the catalogue lacks, so the
+    answer names the closest meters instead of ranking or totalling the whole site."""
+    if reading.names_scope or reading.all_meters or not reading.unused:
+        return reading
+    first, *rest = reading.unused
+    unknown = UnknownName(first.words, site.vocab.closest(first.text))
+    return replace(reading, unknown_names=(unknown,), unused=tuple(rest))
+
+
+def site_note(reading: Reading, found: Sides, site: Site | None = None) -> tuple[str, ...]:
+    """What the answer must say when it chose the meters itself: the site's total it took,
+    and any supply of the same carrier fed apart from it, which that total leaves out."""
+    notes: list[str] = []
     if found.how == SITE and not reading.site_wide and not reading.inherited & {"meters", "scopes"}:
-        return (f"No meter was named, so this is the whole site ({', '.join(found.meters)}).",)
-    return ()
+        notes.append(f"No meter was named, so this is the whole site ({', '.join(found.meters)}).")
+    if site is not None and found.how in (SITE, CARRIER) and found.meters:
+        carrier = site.carrier(found.meters[0])
+        apart = [m for m in site.tops(carrier) if m not in found.meters]
+        if apart:
+            notes.append(
+                f"{', '.join(found.meters)} is the main {carrier} supply; {', '.join(apart)} "
+                "has a supply of its own and is not included: name it to add it."
+            )
+    return tuple(notes)

@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 from agent.reader import MeterEntry, Vocabulary, build_vocabulary
 from agent.reader.vocabulary import ENERGY_CARRIERS, entries_from_store
 from store.catalog import SiteRef
+from store.profile import get_profile
 from tools.base import AnalyticsConfig
 
 CACHED = 32
@@ -29,6 +30,7 @@ class Site:
     ref: SiteRef
     vocab: Vocabulary
     config: AnalyticsConfig
+    calorific_value: float | None = None  # kWh per m3 of gas, from the site's catalogue
 
     @property
     def name(self) -> str:
@@ -54,7 +56,16 @@ class Site:
         ]
         if totals or carrier is None:
             return tuple(totals)
-        return tuple(m.name for m in self.vocab.meters if m.parent is None and m.carrier == carrier)
+        return self.tops(carrier)
+
+    def tops(self, carrier: str) -> tuple[str, ...]:
+        """Every top meter of a carrier (no parent of that carrier): the site's supplies, a
+        building fed apart from the main supply included."""
+        return tuple(
+            m.name
+            for m in self.vocab.meters
+            if m.carrier == carrier and (m.parent is None or self.carrier(m.parent) != carrier)
+        )
 
     def carrier(self, name: str) -> str:
         found = self.meter(name)
@@ -111,6 +122,7 @@ def load_site(engine: Engine, ref: SiteRef | None, config: AnalyticsConfig) -> S
 def _load(engine: Engine, ref: SiteRef, config: AnalyticsConfig) -> Site:
     with engine.connect() as conn:
         entries = entries_from_store(conn, ref)
+        calorific = get_profile(conn, ref.id).gas_calorific_value_kwh_per_m3
     shifts = tuple(dict.fromkeys(s[0] for s in config.shifts))
     periods = tuple(
         dict.fromkeys(
@@ -135,4 +147,4 @@ def _load(engine: Engine, ref: SiteRef, config: AnalyticsConfig) -> Site:
             _CACHE[key] = vocab
             while len(_CACHE) > CACHED:
                 _CACHE.popitem(last=False)
-    return Site(ref, vocab, config)
+    return Site(ref, vocab, config, calorific)

@@ -59,6 +59,10 @@ def site_entries(shifts: tuple[str, ...], tariff_periods: tuple[str, ...], rank:
     entries = []
     for name in shifts:
         phrases = [f"(?:the )?{name} shifts?", f"shifts? {name}"]
+        if len(name.split()) > 1:
+            # a name of several words ("segundo turno") is the site's own term: it needs no
+            # "shift" beside it, unlike "late" or "early"
+            phrases.append(f"(?:the )?{name}")
         pattern = compile_phrases(phrases, f"shift {name!r}")
         entries.append(Entry("split", f"shift/{name}", pattern, rank))
     for name in tariff_periods:
@@ -95,7 +99,7 @@ class LexicalReader:
     def _add(self, hit: Hit, words: Words) -> None:
         out, key = self.out, hit.key
         handlers = {
-            "measure": lambda: out.measures.append(MeasureMention(words, kpi=Kpi(key))),
+            "measure": lambda: self._measure(key, words),
             "metric": lambda: self._metric(key, words),
             "operation": lambda: out.operations.append(OperationMention(Op(key), words)),
             "grain": lambda: out.grains.append(GrainMention(Grain(key), words)),
@@ -141,9 +145,17 @@ class LexicalReader:
         else:
             self.out.measures.append(MeasureMention(words, metric=metric))
 
+    def _measure(self, key: str, words: Words) -> None:
+        """A measure, and the carrier its phrase names ("gas use")."""
+        self.out.measures.append(MeasureMention(words, kpi=Kpi(key)))
+        self._implied_carrier(words)
+
     def _scope(self, key: str, words: Words) -> None:
         """A scope, and the carrier its phrase names ("electrical sub-meters")."""
         self.out.scopes.append(ScopeMention(Scope(key), words))
+        self._implied_carrier(words)
+
+    def _implied_carrier(self, words: Words) -> None:
         text = words.text.lower()
         for entry in self.lexicon.entries:
             if entry.table == "carrier" and entry.pattern.search(text):

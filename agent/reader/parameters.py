@@ -21,9 +21,10 @@ from agent.reader.slots import (
 from agent.reader.text import Sheet
 
 NUMBER = r"(?P<v>\d+(?:[.,]\d+)*)"
-CUR_BEFORE = r"(?:(?P<c1>€|\$|£|eur|usd|gbp|chf)\s*)?"
+CUR_BEFORE = r"(?:(?P<c1>€|r\$|\$|£|eur|usd|gbp|chf|brl)\s*)?"
 CUR_AFTER = (
-    r"(?:\s*(?P<c2>€|\$|£|eur|euros?|usd|dollars?|gbp|pounds?|chf|ct|cents?|pence|p)(?!\w))?"
+    r"(?:\s*(?P<c2>€|r\$|\$|£|eur|euros?|usd|dollars?|gbp|pounds?|chf|brl|reais|ct|cents?|pence|p)"
+    r"(?!\w))?"
 )
 CURRENCIES = {
     "€": "EUR",
@@ -39,6 +40,9 @@ CURRENCIES = {
     "pound": "GBP",
     "pounds": "GBP",
     "chf": "CHF",
+    "r$": "BRL",
+    "brl": "BRL",
+    "reais": "BRL",
 }
 CENTS = ("ct", "cent", "cents", "pence", "p")
 DAY_SETS = {
@@ -188,6 +192,8 @@ def _prices(sheet: Sheet, stated: Stated) -> None:
     # "0.19 €/kWh flat": a single price at all hours
     per_kwh = (
         r"\s*(?:/|per|a|an)\s*(?P<per>kwh|mwh)\b(?P<flat>\s+flat(?:[\s-]?rate)?\b)?"
+        # "0.50 €/kWh off-peak": the name written after the price
+        r"(?:\s+(?P<after>off[\s-]?peak|night|low|standard)\b)?"
         r"(?:\s*,?\s*(?:at\s+)?(?:all\s+)?(?:the\s+)?(?:other|remaining)\s+(?:times|hours)\b"
         r"|\s+otherwise\b)?"
     )
@@ -205,7 +211,7 @@ def _prices(sheet: Sheet, stated: Stated) -> None:
             if m.groupdict().get("per") == "mwh":
                 value /= 1000
             words = sheet.claim_span(m.start(), m.end())
-            name = re.sub(r"[\s-]+", "-", m.group("name") or "")
+            name = re.sub(r"[\s-]+", "-", m.group("name") or m.groupdict().get("after") or "")
             if m.groupdict().get("flat"):
                 name = "flat"
             stated.prices.append(Price(value, words, currency, name))

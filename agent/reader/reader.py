@@ -15,6 +15,7 @@ from agent.reader.conditions import (
     find_thresholds,
     find_top,
 )
+from agent.reader.described import described_meters
 from agent.reader.intents import choose, implied_operations
 from agent.reader.leftovers import leftovers, unknown_names
 from agent.reader.lexical import Lexical, read_compounds, read_lexical
@@ -23,7 +24,7 @@ from agent.reader.meters import find_meters
 from agent.reader.parameters import Stated, find_stated
 from agent.reader.periods import find_periods
 from agent.reader.reading import Reading
-from agent.reader.slots import FreeText, Intent
+from agent.reader.slots import FreeText, Intent, MeterMention
 from agent.reader.spelling import correct, write_out
 from agent.reader.text import MAX_QUESTION_CHARS, Sheet, tokenize
 from agent.reader.vocabulary import Vocabulary
@@ -77,13 +78,18 @@ def _extract(question: str, vocab: Vocabulary, now: datetime, lexicon: Lexicon) 
     find_thresholds(sheet, cond)
     lex = read_lexical(sheet, lexicon, vocab, compounds)
     unknown = meters.unknown + (unknown_names(sheet, lexicon, vocab) if vocab.meters else [])
+    unused = leftovers(sheet, lexicon)
+    described: list[MeterMention] = []
+    if not meters.mentions and not unknown:
+        described, unused, told = described_meters(unused, vocab, lexicon)
+        notes = [*notes, *told]
     return Reading(
         question=question,
         tokens=sheet.tokens,
-        meters=tuple(meters.mentions),
+        meters=tuple(meters.mentions + described),
         unknown_names=tuple(sorted(unknown, key=lambda u: u.words.start)),
         periods=tuple(periods),
-        unused=tuple(leftovers(sheet, lexicon)),
+        unused=tuple(unused),
         notes=tuple(notes),
         corrections=tuple(corrections),
         **_lexical_slots(lex),

@@ -225,8 +225,8 @@ class CoverageRenderer(Renderer[CoverageResult]):
         lines = [f"Data coverage of {r.metric} {period_text(r.period)}:"]
         if not gaps:
             lines.append(
-                f"all {len(r.meters)} meters checked are complete "
-                f"({', '.join(m.meter for m in r.meters)})."
+                f"all {len(r.meters)} meters checked are complete: 100% of the expected "
+                f"intervals, 0 missing ({', '.join(m.meter for m in r.meters)})."
             )
         for m in gaps:
             lines.append(

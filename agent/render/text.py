@@ -32,7 +32,9 @@ def money(value: float, currency: str) -> str:
 def percent(value: float | None, *, signed: bool = True) -> str:
     if value is None:
         return "n/a"
-    return f"{value:+.1f}%" if signed else f"{value:.1f}%"
+    # under 1 %, one decimal would round a -0.25 % change to -0.2 %
+    digits = 2 if 0 < abs(value) < 1 else 1
+    return f"{value:+.{digits}f}%" if signed else f"{value:.{digits}f}%"
 
 
 def when(text: str) -> str:

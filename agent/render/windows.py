@@ -52,7 +52,8 @@ class WindowRenderer(Renderer[WindowResult]):
 @renders(EpisodeResult)
 class EpisodeRenderer(Renderer[EpisodeResult]):
     def answer(self, r: EpisodeResult) -> list[str]:
-        condition = f"{WORDS.get(r.condition, r.condition)} {number(r.threshold_kw, 'kW')}"
+        # the threshold as the user stated it ("500 kW", not "500.0 kW")
+        condition = f"{WORDS.get(r.condition, r.condition)} {r.threshold_kw:,g} kW"
         longer = "longer than" if r.strictly_longer else "at least"
         lasting = f" for {longer} {r.min_minutes:g} minutes" if r.min_minutes else ""
         head = (

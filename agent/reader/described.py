@@ -1,0 +1,97 @@
+"""Meters a question names by a word of their catalogue entry rather than their name: "the
+boiler" for a meter whose description says "steam boiler", "admin building" for "Prédio
+Administrativo" (the start of a word of its name), "the line" for two meters described as
+lines. Such words would otherwise be left unused, and the question would fall back to the
+whole site: a confident number about the wrong meter."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from agent.reader.lexicon import Lexicon
+from agent.reader.slots import Match, MeterMention, Unused
+from agent.reader.vocabulary import MeterEntry, Vocabulary, pieces
+
+# Shorter words ("air", "hot", "de") say too little of a meter to pick it.
+MIN_WORD = 4
+
+
+def _entry_words(meter: MeterEntry, quiet: frozenset[str]) -> frozenset[str]:
+    """The words a meter's catalogue entry is known by: its name, aliases, groups and
+    description, without stop words, numbers and short words."""
+    texts = (meter.name, *meter.aliases, *meter.groups, meter.description)
+    return frozenset(
+        w
+        for text in texts
+        for w in pieces(text)
+        if len(w) >= MIN_WORD and not w.isdigit() and w not in quiet
+    )
+
+
+def _singular(word: str) -> str | None:
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith("s") and not word.endswith("ss") and len(word) > MIN_WORD:
+        return word[:-1]
+    return None
+
+
+def _fits(word: str, known: frozenset[str]) -> tuple[bool, bool]:
+    """Whether a question word is one of the entry's words (as written, its singular, or the
+    start of one: "admin", "comp"), and whether it was a plural."""
+    if word in known or any(k.startswith(word) for k in known):
+        return True, False
+    one = _singular(word)
+    if one is not None and (one in known or any(k.startswith(one) for k in known)):
+        return True, True
+    return False, False
+
+
+def _candidates(
+    words: Sequence[str], vocab: Vocabulary, quiet: frozenset[str]
+) -> tuple[tuple[str, ...], bool]:
+    """The meters whose entries hold the most of the words (at least one), and whether a
+    matching word was a plural ("the compressors": every one of them)."""
+    scored: list[tuple[str, int, bool]] = []
+    for meter in vocab.meters:
+        fits = [_fits(w, _entry_words(meter, quiet)) for w in words]
+        hits = sum(1 for ok, _ in fits if ok)
+        if hits:
+            scored.append((meter.name, hits, any(p for _, p in fits)))
+    top = max((hits for _, hits, _ in scored), default=0)
+    best = [(name, p) for name, hits, p in scored if hits == top]
+    return tuple(n for n, _ in best), any(p for _, p in best)
+
+
+def described_meters(
+    unused: Sequence[Unused], vocab: Vocabulary, lexicon: Lexicon
+) -> tuple[list[MeterMention], list[Unused], list[str]]:
+    """The first unused phrase that words of meters' catalogue entries account for, as a meter
+    mention (a question back when a singular word fits several meters), the phrases left
+    unused, and what the answer must say about the choice."""
+    quiet = lexicon.stop_words | lexicon.fillers
+    for i, phrase in enumerate(unused):
+        words = [w for w in pieces(phrase.text) if len(w) >= MIN_WORD and not w.isdigit()]
+        if not words:
+            continue
+        meters, plural = _candidates(words, vocab, quiet)
+        if not meters:
+            continue
+        mention = MeterMention(
+            meters=meters,
+            match=Match.DESCRIBED,
+            words=phrase.words,
+            key=phrase.text,
+            ambiguous=len(meters) > 1 and not plural,
+        )
+        rest = [u for j, u in enumerate(unused) if j != i]
+        if mention.ambiguous:
+            return [mention], rest, []
+        names, said = ", ".join(meters), re.sub(r"['\u2019]s$", "", phrase.text)
+        note = (
+            f"No meter is named '{said}'; I took {names}, whose catalogue entry "
+            f"(name, alias, group or description) matches '{said}'."
+        )
+        return [mention], rest, [note]
+    return [], list(unused), []

@@ -1,0 +1,229 @@
+"""The offline model on a hand-written plant shaped unlike the demo: meters named in the
+user's words only by their descriptions, two electricity supplies (one read daily), a shift
+name of two words and a floor area on the site. Numbers are checked against pandas over the
+readings written; questions it cannot answer must get no number of another meter."""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+import pytest
+from sqlalchemy import Engine
+
+from agent.loop import Agent
+from agent.memory import sqlite_memory
+from agent.models import Backend
+from agent.offline.model import MODEL_NAME, OfflinePlanner
+from connectors.catalog_file import parse_plant
+from connectors.catalog_sync import apply_plant
+from ems_agent.context import TurnContexts, fixed_clock
+from store import catalog
+from store.writes import write_readings
+from tools.base import ToolContext
+from tools.kpi import InvalidKpiRequest, compute_kpi
+from tools.registry import all_tools
+
+TZ = "Europe/Dublin"
+ZONE = ZoneInfo(TZ)
+START = datetime(2026, 9, 1, tzinfo=ZONE)
+NOW = datetime(2026, 10, 15, 10, tzinfo=ZONE)  # a Thursday
+PLANT = textwrap.dedent(
+    f"""\
+    version: 1
+    site:
+      name: brewery
+      timezone: {TZ}
+      currency: EUR
+      floor_area_m2: 6000
+      gas_calorific_value_kwh_per_m3: 10.5
+      shifts:
+        - {{name: day crew, days: [mon-fri], start: "06:00", end: "14:00"}}
+        - {{name: late crew, days: [mon-fri], start: "14:00", end: "22:00"}}
+    meters:
+      - {{name: Incomer North, carrier: electricity, description: Grid supply of the brewhouse}}
+      - {{name: Mash Tun Drive, carrier: electricity, parent: Incomer North,
+          description: Agitator motor of the mash tun}}
+      - {{name: Pump K1, carrier: electricity, parent: Incomer North,
+          description: Wort transfer pump}}
+      - {{name: Pump K2, carrier: electricity, parent: Incomer North,
+          description: Wort transfer pump}}
+      - {{name: Bottling Hall, carrier: electricity, floor_area_m2: 800,
+          description: "Bottling building fed by its own supply, read daily"}}
+      - {{name: Steam Raiser, carrier: gas, description: Gas-fired boiler of the brewhouse}}
+      - {{name: Hot Water Heater, carrier: gas, unit: m3, description: Heats rinse water}}
+    """
+)
+QUARTER = ("Incomer North", "Mash Tun Drive", "Pump K1", "Pump K2", "Steam Raiser")
+
+
+def readings() -> dict[str, pd.Series]:
+    """Six weeks: quarter-hours for most meters, one reading a day for the bottling hall."""
+    rng = np.random.default_rng(17)
+    n = 96 * 45
+    ts = int(START.timestamp()) + 900 * np.arange(n, dtype=np.int64)
+    out = {m: rng.uniform(lo, hi, n) for m, lo, hi in [("Mash Tun Drive", 4, 9),
+           ("Pump K1", 1, 2), ("Pump K2", 1, 3), ("Steam Raiser", 20, 40)]}  # fmt: skip
+    out["Incomer North"] = out["Mash Tun Drive"] + out["Pump K1"] + out["Pump K2"] + 5
+    series = {m: pd.Series(v, index=ts) for m, v in out.items()}
+    days = int(START.timestamp()) + 86400 * np.arange(45, dtype=np.int64)
+    series["Bottling Hall"] = pd.Series(rng.uniform(300, 500, 45), index=days)
+    hours = int(START.timestamp()) + 3600 * np.arange(24 * 45, dtype=np.int64)
+    series["Hot Water Heater"] = pd.Series(rng.uniform(0.5, 3, 24 * 45), index=hours)
+    return series
+
+
+@pytest.fixture
+def brewery(engine: Engine, tmp_path: Path) -> tuple[Agent, dict[str, pd.Series]]:
+    apply_plant(engine, parse_plant(PLANT, "brewery.yaml", "yaml"))
+    data = readings()
+    with engine.begin() as conn:
+        site = catalog.get_site(conn, "brewery")
+        for meter, values in data.items():
+            step = 900 if meter in QUARTER else 86400
+            metric, unit = "energy", "kWh"
+            if meter == "Hot Water Heater":
+                step, metric, unit = 3600, "volume", "m3"
+            sid = catalog.ensure_series(conn, site.id, meter, metric, unit, interval_s=step).id
+            write_readings(conn, sid, values.index.to_numpy(), values.to_numpy(), TZ)
+    agent = Agent(
+        Backend(OfflinePlanner(), MODEL_NAME, None),
+        all_tools(),
+        sqlite_memory(tmp_path / "threads.db"),
+        TurnContexts(engine, site, clock=fixed_clock(NOW)),
+    )
+    return agent, data
+
+
+def total(data: dict[str, pd.Series], meter: str, first: str, last: str) -> float:
+    """A meter's readings whose local day lies in [first, last]."""
+    values = data[meter]
+    local = pd.to_datetime(values.index, unit="s", utc=True).tz_convert(TZ).strftime("%Y-%m-%d")
+    return float(values[(local >= first) & (local <= last)].sum())
+
+
+def numbers(answer: str) -> list[float]:
+    return [float(n.replace(",", "")) for n in re.findall(r"-?\d[\d,]*\.?\d*", answer)]
+
+
+def states(answer: str, expected: float, rel: float = 0.001) -> bool:
+    return any(abs(n - expected) <= rel * abs(expected) for n in numbers(answer))
+
+
+def test_a_meter_named_by_a_word_of_its_description_is_used_and_said(brewery) -> None:
+    agent, data = brewery
+    reply = agent.ask("how much did the boiler use last week?")
+    assert [c.args["meters"] for c in reply.tool_calls] == [["Steam Raiser"]]
+    assert states(reply.answer, total(data, "Steam Raiser", "2026-10-05", "2026-10-11"))
+    assert "No meter is named 'boiler'; I took Steam Raiser" in reply.answer
+
+
+def test_a_singular_word_fitting_several_meters_is_asked_back(brewery) -> None:
+    agent, data = brewery
+    reply = agent.ask("how much did the transfer pump use yesterday?")
+    assert reply.outcome == "clarify" and not reply.tool_calls
+    assert "Pump K1" in reply.answer and "Pump K2" in reply.answer
+    both = agent.ask("both", thread=reply.thread)
+    expected = sum(total(data, m, "2026-10-14", "2026-10-14") for m in ("Pump K1", "Pump K2"))
+    assert states(both.answer, expected)
+
+
+def test_a_word_no_meter_has_gets_no_number_of_the_site(brewery) -> None:
+    agent, data = brewery
+    reply = agent.ask("how much did the dryer use last week?")
+    assert reply.outcome == "clarify" and "dryer" in reply.answer
+    site = total(data, "Incomer North", "2026-10-05", "2026-10-11")
+    assert not states(reply.answer, site) and "kWh" not in reply.answer
+
+
+def test_the_site_is_its_main_supply_and_a_supply_fed_apart_is_named(brewery) -> None:
+    agent, data = brewery
+    reply = agent.ask("what was the site total consumption last week?")
+    assert states(reply.answer, total(data, "Incomer North", "2026-10-05", "2026-10-11"))
+    hall = total(data, "Bottling Hall", "2026-10-05", "2026-10-11")
+    assert not states(reply.answer, hall), reply.answer
+    assert "Bottling Hall has a supply of its own and is not included" in reply.answer
+
+
+@pytest.mark.parametrize("kpi", ["peak_demand", "base_load", "cost"])
+def test_a_profile_kpi_of_meters_read_at_different_intervals_is_refused(
+    brewery, engine: Engine, kpi: str
+) -> None:
+    with engine.connect() as conn:
+        site = catalog.get_site(conn, "brewery")
+    ctx = ToolContext(engine, site, NOW)
+    args = {"kpi": kpi, "meter": "Incomer North", "with_meters": ["Bottling Hall"]}
+    with pytest.raises(InvalidKpiRequest, match="Bottling Hall every 1 day"):
+        compute_kpi(ctx, args | {"period": "2026-10-14"})
+    # energy adds up at any interval
+    both = compute_kpi(ctx, args | {"kpi": "energy", "period": "2026-10-14"})
+    _, data = brewery
+    meters = ("Incomer North", "Bottling Hall")
+    expected = sum(total(data, m, "2026-10-14", "2026-10-14") for m in meters)
+    assert both.value == pytest.approx(expected, rel=1e-9)
+
+
+def test_site_intensity_divides_the_supply_by_the_sites_floor_area(brewery) -> None:
+    agent, data = brewery
+    reply = agent.ask("kWh per m2 for the site in September")
+    supply = total(data, "Incomer North", "2026-09-01", "2026-09-30") / 6000
+    assert states(reply.answer, supply), reply.answer
+    assert "the site's, as Incomer North has none of its own" in reply.answer
+
+
+def test_a_shift_name_of_two_words_needs_no_shift_word(brewery) -> None:
+    agent, _ = brewery
+    reply = agent.ask("how much did the Mash Tun Drive use in the late crew last week?")
+    assert reply.tool_calls[0].name == "split_consumption", reply.answer
+    assert reply.tool_calls[0].args["by"] == "shift" and "late crew" in reply.answer
+
+
+def test_gas_read_in_m3_answers_in_kwh_with_its_m3_stated(brewery) -> None:
+    agent, data = brewery
+    reply = agent.ask("how much did the Hot Water Heater use last week?")
+    m3 = total(data, "Hot Water Heater", "2026-10-05", "2026-10-11")
+    assert states(reply.answer, m3 * 10.5) and states(reply.answer, m3, rel=0.005), reply.answer
+    asked = agent.ask("how many m3 did the Hot Water Heater use last week?")
+    assert asked.tool_calls[0].args["metric"] == "volume" and states(asked.answer, m3, 0.005)
+
+
+def test_the_busiest_day_of_an_amount_is_its_largest_daily_sum(brewery) -> None:
+    agent, data = brewery
+    reply = agent.ask("Hot Water Heater by day in September: which day was the heaviest?")
+    values = data["Hot Water Heater"]
+    local = pd.to_datetime(values.index, unit="s", utc=True).tz_convert(TZ)
+    daily = values.groupby(local.strftime("%Y-%m-%d")).sum()
+    september = daily[daily.index.str.startswith("2026-09")]
+    assert states(reply.answer, float(september.max()) * 10.5), reply.answer
+
+
+@pytest.mark.parametrize(
+    ("value", "signed", "written"),
+    [
+        (-0.2458, True, "-0.25%"),
+        (12.345, True, "+12.3%"),
+        (0.0, False, "0.0%"),
+        (0.5, False, "0.50%"),
+    ],
+)
+def test_a_percentage_under_one_keeps_two_decimals(
+    value: float, signed: bool, written: str
+) -> None:
+    from agent.render.text import percent
+
+    assert percent(value, signed=signed) == written
+
+
+def test_a_complete_coverage_states_none_missing_and_a_threshold_as_stated(brewery) -> None:
+    agent, _ = brewery
+    reply = agent.ask("data coverage of Pump K1 in September")
+    assert "100% of the expected intervals, 0 missing (Pump K1)" in reply.answer, reply.answer
+    episodes = agent.ask(
+        "how many times was Incomer North above 20 kW for more than 30 minutes last week?"
+    )
+    assert "above 20 kW" in episodes.answer, episodes.answer
