@@ -14,9 +14,9 @@ from pydantic import Field
 from common.errors import EMSError, InsufficientData
 from common.timeutil import day_starts
 from store import queries
+from store.profile import get_profile
 from store.rollups import bucket_starts
 from store.schema import GRAIN_DAY
-from store.profile import get_profile
 from tools import grain, kpi_grain, resolve
 from tools.base import SOURCE_SETTINGS, SiteInput, Tariff, ToolContext, ToolResult, tool
 from tools.economics import (
