@@ -204,9 +204,26 @@ def _kpi(t: Truth, ctx: ToolContext, meter: str, kpi: str, p: Period) -> Check:
         want = None if factor is None else energy * factor
         check.facets.append((None, lambda: _maybe(result(), want, "carbon")))
     else:
-        area = t.meter(meter).get("floor_area_m2")
+        area = t.meter(meter).get("floor_area_m2") or _site_area(t, meter)
         check.facets.append((None, lambda: _maybe(result(), energy / area if area else None, kpi)))
     return check
+
+
+def _site_area(t: Truth, meter: str) -> float | None:
+    """The site's floor area for its only supply of a carrier (no parent, no other meter of
+    the carrier without a parent of that carrier), as the intensity KPI documents it."""
+    meters = {m["name"]: m for m in t.case.meters()}
+    me = meters[meter]
+    if me.get("parent"):
+        return None
+    tops = [
+        m
+        for m in meters.values()
+        if m["carrier"] == me["carrier"]
+        and (not m.get("parent") or meters[m["parent"]]["carrier"] != me["carrier"])
+    ]
+    area = t.case.data["site"].get("floor_area_m2")
+    return float(area) if area and len(tops) == 1 else None
 
 
 def _maybe(result: Any, want: float | None, what: str) -> None:
@@ -352,7 +369,7 @@ def _ranked(
                 continue
             rows = t.rows(u.meter, "energy", whole.lo, whole.hi)
             children = [m["name"] for m in t.case.meters() if m.get("parent") == u.meter]
-            expected = float(rows["value"].sum()) - sum(values.get(c, 0.0) for c in children)
+            expected = float(rows["value"].sum()) - sum(_energy(t, c, whole) for c in children)
             close(u.unmetered, expected, f"{u.meter} unmetered")
             rest += max(expected, 0.0)
         total = sum(values.values()) + rest or 1.0
@@ -364,10 +381,17 @@ def _ranked(
     return run
 
 
+def _energy(t: Truth, name: str, whole: Period) -> float:
+    if not t.has_metric(name, "energy"):
+        return 0.0
+    return float(t.rows(name, "energy", whole.lo, whole.hi)["value"].sum())
+
+
 def _rank_members(t: Truth, kind: str | None) -> list[str] | None:
     """The meters a ranking without a named meter covers, as the tool documents it: one
     carrier (the one asked, else electricity, else the only one; None when that is ambiguous);
-    the top meters of that carrier's trees, each replaced by its children of the carrier."""
+    the end meters of that carrier's trees (no sub-meter of the carrier), a supply or board
+    above them being a total, not a consumer."""
     meters = t.case.meters()
     measured = [m for m in meters if t.has_metric(m["name"], "energy")]
     kinds = sorted({m["carrier"] for m in measured})
@@ -376,12 +400,10 @@ def _rank_members(t: Truth, kind: str | None) -> list[str] | None:
     carrier = kind or ("electricity" if "electricity" in kinds or not kinds else kinds[0])
     by_name = {m["name"]: m for m in meters}
     ours = [m for m in meters if m["carrier"] == carrier]
-    tops = [m for m in ours if not m.get("parent") or by_name[m["parent"]]["carrier"] != carrier]
-    members: list[str] = []
-    for top in tops:
-        below = [m["name"] for m in ours if m.get("parent") == top["name"]]
-        members += below or [top["name"]]
-    return members
+    fed = {
+        m["parent"] for m in ours if m.get("parent") and by_name[m["parent"]]["carrier"] == carrier
+    }
+    return [m["name"] for m in ours if m["name"] not in fed]
 
 
 # ------------------------------------------------------------------ split and coverage

@@ -13,7 +13,7 @@ from pydantic import Field
 
 from common.errors import EMSError, InsufficientData
 from common.timeutil import day_starts
-from store import queries
+from store import catalog, queries
 from store.profile import get_profile
 from store.rollups import bucket_starts
 from store.schema import GRAIN_DAY
@@ -29,6 +29,7 @@ from tools.economics import (
 )
 from tools.grain import Grain, on_grid
 from tools.periods import Period, iso_times
+from tools.scope import top_meters
 
 KpiName = Literal[
     "energy",
@@ -654,14 +655,16 @@ def _intensity(
 
 
 def _floor_area(ctx: ToolContext, t: resolve.Target) -> tuple[float, str]:
-    """The meter's own floor area; for a meter at the top of the tree without one (a site's
-    supply), the site's floor area from its catalogue: the site's energy use intensity."""
+    """The meter's own floor area; for the site's only supply of its carrier (the one meter at
+    the top of that carrier's tree) without one, the site's floor area from its catalogue: the
+    site's energy use intensity. A supply beside others feeds only part of the site."""
     if t.meter.floor_area_m2:
         return t.meter.floor_area_m2, f"{t.meter.name}'s own, site catalogue"
     if t.meter.parent_id is None:
         with ctx.engine.connect() as conn:
             site_area = get_profile(conn, ctx.site.id).floor_area_m2
-        if site_area:
+            tops = top_meters(catalog.list_meters(conn, ctx.site.id), [t.meter.kind])
+        if site_area and [m.id for m in tops] == [t.meter.id]:
             return (
                 site_area,
                 f"the site's, as {t.meter.name} has none of its own; site catalogue",
