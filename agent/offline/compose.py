@@ -189,6 +189,29 @@ def _yes(q: Question, more: bool) -> str:
     return ""
 
 
+def _either(q: Question, plan: Plan, more: bool) -> str:
+    """ "October: " when the question asked which of two periods ("in September or October"),
+    in the question's own words; "" otherwise."""
+    r = q.reading
+    named = [p for p in r.subject_periods if p.words.tokens and p.span is not None]
+    if len(named) != 2 or not (r.asks(Op.MORE) ^ r.asks(Op.LESS)):
+        return ""
+    a, b = sorted(named, key=lambda p: p.words.tokens[0])
+    between = {t.norm for t in r.tokens[a.words.tokens[-1] + 1 : b.words.tokens[0]]}
+    if "or" not in between:
+        return ""
+    first_wins = more == r.asks(Op.MORE)
+    wanted = plan.detail.get("first") if first_wins else plan.detail.get("reference")
+    winner = next((p for p in named if p.span is not None and p.span.period == wanted), None)
+    if winner is None:
+        return ""
+    words = winner.words.text.split()
+    if len(words) > 1 and words[0].lower() in ("in", "on", "during", "over", "for"):
+        words = words[1:]
+    text = " ".join(words)
+    return f"{text[:1].upper()}{text[1:]}: "
+
+
 @headline("compare_periods")
 def _periods(q: Question, plan: Plan, done: list[Done]) -> list[str]:
     lines = []
@@ -215,7 +238,8 @@ def _periods(q: Question, plan: Plan, done: list[Done]) -> list[str]:
             more = c.difference > 0
             way = "more" if more else "less"
             lines.append(
-                f"{_yes(q, more)}**{c.meter}** used **{number(abs(c.difference), r.unit)} {way}** "
+                f"{_either(q, plan, more) or _yes(q, more)}**{c.meter}** used "
+                f"**{number(abs(c.difference), r.unit)} {way}** "
                 f"{when_} than in {ref} (**{percent(c.percent)}**): "
                 f"{number(c.value, r.unit)} vs {number(c.reference_value, r.unit)}."
             )
@@ -328,6 +352,28 @@ def _total(q: Question, plan: Plan, done: list[Done]) -> list[str]:
             lines.append(
                 f"**{names}** together: **{number(r.combined, r.unit)}** {period_text(r.period)}."
             )
+    return lines
+
+
+@headline("remainder")
+def _remainder(q: Question, plan: Plan, done: list[Done]) -> list[str]:
+    """The meter's total less its sub-meters' per period: the calls come in pairs."""
+    whole, parts = plan.detail.get("whole"), plan.detail.get("parts", ())
+    found = results(done, QueryResult)
+    lines = []
+    for first, rest in zip(found[::2], found[1::2], strict=False):
+        total = first.totals[0].value if first.totals else None
+        metered = [t.value for t in rest.totals]
+        if total is None or any(v is None for v in metered):
+            lines.append(f"I could not work out {whole}'s remainder: a meter has no readings.")
+            continue
+        left = total - sum(v for v in metered if v is not None)
+        share = f", {percent(100 * left / total, signed=False)} of it" if total else ""
+        lines.append(
+            f"**{whole}** minus {', '.join(parts)} (what no sub-meter sees): "
+            f"**{number(left, first.unit)}** {period_text(first.period)} "
+            f"({number(total, first.unit)} in all{share})."
+        )
     return lines
 
 

@@ -109,7 +109,26 @@ def unsupported(q: Question) -> Plan:
         return refuse(INSTEAD[Reason.OFF_TOPIC])
     if reason is Reason.NO_SERIES:
         return not_measured(q)
-    return refuse(INSTEAD[reason])
+    return refuse(_echo(r, reason) + INSTEAD[reason])
+
+
+# Reasons whose words are quoted back: the user sees which part of the request was refused.
+# Instructions to the model and off-topic requests are not repeated.
+ECHOED = frozenset({Reason.EXPORT, Reason.REPORT, Reason.CONTROL, Reason.CHANGE_DATA})
+TRAILING = frozenset({"the", "a", "an", "all", "my", "our", "this", "that", "it", "to", "of"})
+
+
+def _echo(r: Reading, reason: Reason) -> str:
+    """ "You asked me to 'turn off'. ": the words that asked for what cannot be done."""
+    if reason not in ECHOED:
+        return ""
+    said = [u.words.text for u in r.unsupported if u.reason is reason and u.words.text]
+    if not said:
+        return ""
+    words = said[0].split()
+    while len(words) > 1 and words[-1].lower() in TRAILING:
+        words.pop()
+    return f"I did not act on '{' '.join(words)}'. "
 
 
 @handles(Intent.HELP)

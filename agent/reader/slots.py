@@ -135,6 +135,7 @@ class Op(StrEnum):
     RANK = "rank"
     TREND = "trend"
     COUNT = "count"
+    REMAINDER = "remainder"  # "board minus its sub-meters": what no sub-meter sees
 
 
 @dataclass(frozen=True)
