@@ -486,7 +486,9 @@ def _remainder(q: Question, found: Sides) -> Plan:
     whole = wholes[0]
     parts = [n for n in names if n != whole] or list(q.site.vocab.children(whole))
     if not parts:
-        return say(f"{whole} has no sub-meters in the catalogue: none of its energy is metered apart.")
+        return say(
+            f"{whole} has no sub-meters in the catalogue: none of its energy is metered apart."
+        )
     nested = [p for p in parts if any(q.site.under(p, o) for o in parts if o != p)]
     if nested:
         return ask(
@@ -495,7 +497,9 @@ def _remainder(q: Question, found: Sides) -> Plan:
         )
     calls: list[Call] = []
     for period in periods:
-        calls.append(Call("query_metric", {"meters": [whole], "metric": "energy", "period": period}))
+        calls.append(
+            Call("query_metric", {"meters": [whole], "metric": "energy", "period": period})
+        )
         calls.append(Call("query_metric", {"meters": parts, "metric": "energy", "period": period}))
     detail = MappingProxyType({"whole": whole, "parts": tuple(parts)})
     return Plan("remainder", tuple(calls), notes=_notes(q, found), detail=detail)
