@@ -350,3 +350,15 @@ def test_which_of_two_periods_is_answered_with_the_period(brewery, word: str) ->
     more = "September" if sep > octo else "October"
     other = "October" if more == "September" else "September"
     assert reply.answer.startswith(f"{more if word == 'more' else other}: "), reply.answer
+
+
+@pytest.mark.parametrize(
+    "said", ["in US dollars, use 0.92 EUR per USD", "in USD (1 USD = 0.92 EUR)"]
+)
+def test_a_cost_is_converted_at_the_exchange_rate_the_question_states(brewery, said: str) -> None:
+    agent, data = brewery
+    reply = agent.ask(f"cost of Pump K1 last week at 0.20 EUR per kWh {said}")
+    assert reply.tool_calls[0].args["kpi"] == "cost", reply.answer
+    eur = total(data, "Pump K1", "2026-10-05", "2026-10-11") * 0.20
+    assert states(reply.answer, eur) and states(reply.answer, eur / 0.92), reply.answer
+    assert "at your rate of 0.92 EUR per USD" in reply.answer

@@ -89,12 +89,29 @@ def compose(q: Question, plan: Plan, done: list[Done]) -> Answer:
     if ok:
         lines = HEADLINES.get(plan.kind, _none)(q, plan, ok) + [""] * bool(lines) + lines
         lines += _bodies(plan, ok)
+        lines += _exchanged(q, ok)
         lines += list(plan.notes)
         lines += not_used(q.reading, q)
     answer = Answer("\n\n".join(x for x in _paragraphs(lines) if x), outcome)
     answer.subjects = _subjects(plan, ok)
     answer.refs = [("incident", i.id) for i in _shown_incidents(plan, ok)]
     return answer
+
+
+def _exchanged(q: Question, ok: list[Done]) -> list[str]:
+    """Money in the currency asked for, at the exchange rate the question states."""
+    lines = []
+    for rate in q.reading.exchange_rates:
+        for r in results(ok, KpiResult):
+            currency = str(r.details.get("currency") or r.unit)
+            if r.kpi != "cost" or currency != rate.currency:
+                continue
+            lines.append(
+                f"In {rate.per}: **{r.value / rate.rate:,.2f} {rate.per}** ({r.meter}, "
+                f"{r.value:,.2f} {currency} at your rate of {rate.rate:g} {currency} per "
+                f"{rate.per})."
+            )
+    return lines
 
 
 def _none(q: Question, plan: Plan, done: list[Done]) -> list[str]:

@@ -185,9 +185,11 @@ def stated(q: Question) -> dict[str, Any]:
         args["price_per_kwh"] = flat[-1].per_kwh if r.tou_windows else flat[0].per_kwh
     if r.demand_charges:
         args["demand_charge_per_kw"] = r.demand_charges[0].per_kw
-    currency = next((c.code for c in r.currencies), None) or next(
-        (p.currency for p in r.prices if p.currency), None
-    )
+    # a price's own currency first: "0.20 EUR per kWh ... in US dollars" prices in EUR
+    written = [p.currency for p in (*r.prices, *r.tou_windows) if p.currency]
+    converted = {x.per for x in r.exchange_rates}
+    asked = [c.code for c in r.currencies if c.code not in converted]
+    currency = next(iter(written + asked), None)
     if currency and ("price_per_kwh" in args or "tou_periods" in args):
         args["currency"] = currency
     if r.demand_windows:

@@ -229,6 +229,7 @@ def _scope_changes(reading: Reading, previous: Frame, changes: dict[str, Any]) -
 # What a question states (prices, a factor): kept for the follow-ups that state none of their
 # own and do not ask for the site's own tariff instead.
 STATED = ("emission_factors", "prices", "tou_windows", "demand_charges", "demand_windows",
+          "exchange_rates",
           "currencies")  # fmt: skip
 
 

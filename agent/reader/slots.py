@@ -255,6 +255,16 @@ class DemandCharge:
 
 
 @dataclass(frozen=True)
+class ExchangeRate:
+    """ "use 5.40 BRL per USD": how many of `currency` one unit of `per` is worth."""
+
+    rate: float
+    currency: str
+    per: str
+    words: Words
+
+
+@dataclass(frozen=True)
 class DemandWindow:
     minutes: int
     words: Words
