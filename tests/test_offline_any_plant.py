@@ -362,3 +362,15 @@ def test_a_cost_is_converted_at_the_exchange_rate_the_question_states(brewery, s
     eur = total(data, "Pump K1", "2026-10-05", "2026-10-11") * 0.20
     assert states(reply.answer, eur) and states(reply.answer, eur / 0.92), reply.answer
     assert "at your rate of 0.92 EUR per USD" in reply.answer
+
+
+def test_energy_named_beside_another_kpi_gets_its_own_figure(brewery) -> None:
+    agent, data = brewery
+    reply = agent.ask("Pump K1 last week - kWh and peak kW")
+    assert [c.args["kpi"] for c in reply.tool_calls] == ["energy", "peak_demand"], reply.answer
+    week = ("2026-10-05", "2026-10-11")
+    values = data["Pump K1"]
+    local = pd.to_datetime(values.index, unit="s", utc=True).tz_convert(TZ).strftime("%Y-%m-%d")
+    peak = float(values[(local >= week[0]) & (local <= week[1])].max()) * 4  # kWh per 15 min
+    assert states(reply.answer, total(data, "Pump K1", *week)), reply.answer
+    assert states(reply.answer, peak, rel=0.002), reply.answer

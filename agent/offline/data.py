@@ -13,7 +13,7 @@ from typing import Any
 from agent.offline import kinds, portfolio, refusals, scope
 from agent.offline.plan import ASK_PERIOD, Call, Plan, Question, ask, handles, say
 from agent.offline.scope import Ask, Sides
-from agent.reader import Intent, Kpi, Op, Pending
+from agent.reader import Intent, Kpi, MeterEntry, Op, Pending
 from agent.reader.dates import shift
 from agent.reader.slots import (
     NO_WORDS,
@@ -27,6 +27,7 @@ from agent.reader.slots import (
 from common.units import ADDITIVE_METRICS
 
 KindHandler = Callable[[Question, Sides], Plan]
+_NONE = MeterEntry("", "")
 KINDS: dict[str, KindHandler] = {}
 MAX_PERIODS = 4
 WEEKDAYS, WEEKEND = [0, 1, 2, 3, 4], [5, 6]
@@ -62,7 +63,10 @@ def numbers(q: Question) -> Plan:
         # "the outdoor temperature" is the weather station's name: its series is the measure
         r = replace(r, measures=(*r.measures, MeasureMention(NO_WORDS, metric=metric)))
         q = replace(q, reading=r)
-    found = scope.sides(r, q.site, metric, default_site=False)
+    # "its kWh, peak kW and how many units it made": the KPIs are of the meter named, the
+    # count is found beside them (see _counted)
+    scoped = "energy" if r.kpis and metric == "production" else metric
+    found = scope.sides(r, q.site, scoped, default_site=False)
     if isinstance(found, Ask):
         return ask(found.message, pending=found.pending, options=found.options)
     two = _two_periods(q, found)
@@ -186,7 +190,8 @@ def stated(q: Question) -> dict[str, Any]:
     if r.demand_charges:
         args["demand_charge_per_kw"] = r.demand_charges[0].per_kw
     # a price's own currency first: "0.20 EUR per kWh ... in US dollars" prices in EUR
-    written = [p.currency for p in (*r.prices, *r.tou_windows) if p.currency]
+    written = [p.currency for p in r.prices if p.currency]
+    written += [w.currency for w in r.tou_windows if w.currency]
     converted = {x.per for x in r.exchange_rates}
     asked = [c.code for c in r.currencies if c.code not in converted]
     currency = next(iter(written + asked), None)
@@ -322,13 +327,39 @@ def _kpi(q: Question, found: Sides) -> Plan:
     if isinstance(periods, Plan):
         return periods
     params = stated(q)
+    if kpis != ["energy"] and _energy_named(q):
+        kpis = ["energy", *kpis]  # "kWh, peak kW and ...": each part asked gets its figure
     calls = tuple(
         _kpi_call(k, side, p, params)
         for p in periods
         for k in kpis
         for side in _sides_for(k, whole)
     )
+    calls += _counted(q, whole, periods)
     return Plan("kpi", calls, notes=_notes(q, whole), detail=_sides(whole))
+
+
+def _energy_named(q: Question) -> bool:
+    """Energy asked for in words of its own beside other KPIs ("kWh and peak kW")."""
+    return any(m.kpi is Kpi.ENERGY and m.words.tokens for m in q.reading.measures)
+
+
+def _counted(q: Question, whole: Sides, periods: list[str]) -> tuple[Call, ...]:
+    """A series asked for beside the KPIs ("and how many units it made"), for the meters
+    that have it."""
+    metric = q.reading.metric
+    if metric is None or metric == "energy":
+        return ()
+    meters: list[str] = []
+    for name in whole.meters:
+        entry = q.site.meter(name) or _NONE
+        # a line's output may be counted on a meter of its own (its production link)
+        own = [name] if metric in entry.metrics else []
+        meters += own or [p for p in entry.production if metric == "production"]
+    if not meters:
+        return ()
+    args = {"meters": meters, "metric": metric}
+    return tuple(Call("query_metric", args | {"period": p}) for p in periods)
 
 
 @kind("rank")
