@@ -385,11 +385,11 @@ def _remainder(q: Question, plan: Plan, done: list[Done]) -> list[str]:
             lines.append(f"I could not work out {whole}'s remainder: a meter has no readings.")
             continue
         left = total - sum(v for v in metered if v is not None)
-        share = f", {percent(100 * left / total, signed=False)} of it" if total else ""
+        # the meter's own total and the sub-meters' follow in the body, each from its result
+        share = f", {percent(100 * left / total, signed=False)} of its energy" if total else ""
         lines.append(
             f"**{whole}** minus {', '.join(parts)} (what no sub-meter sees): "
-            f"**{number(left, first.unit)}** {period_text(first.period)} "
-            f"({number(total, first.unit)} in all{share})."
+            f"**{number(left, first.unit)}** {period_text(first.period)}{share}."
         )
     return lines
 
