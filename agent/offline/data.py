@@ -341,7 +341,11 @@ def _kpi(q: Question, found: Sides) -> Plan:
 
 def _energy_named(q: Question) -> bool:
     """Energy asked for in words of its own beside other KPIs ("kWh and peak kW")."""
-    return any(m.kpi is Kpi.ENERGY and m.words.tokens for m in q.reading.measures)
+    verbs = kinds.kinds().verb_words  # "use 0.92 EUR per USD" names no energy
+    return any(
+        m.kpi is Kpi.ENERGY and m.words.tokens and m.words.text.lower() not in verbs
+        for m in q.reading.measures
+    )
 
 
 def _counted(q: Question, whole: Sides, periods: list[str]) -> tuple[Call, ...]:
