@@ -227,3 +227,150 @@ def test_a_complete_coverage_states_none_missing_and_a_threshold_as_stated(brewe
         "how many times was Incomer North above 20 kW for more than 30 minutes last week?"
     )
     assert "above 20 kW" in episodes.answer, episodes.answer
+
+
+def daily(data: dict[str, pd.Series], meter: str, month: str) -> pd.Series:
+    """A meter's daily sums over one month (local days)."""
+    values = data[meter]
+    local = pd.to_datetime(values.index, unit="s", utc=True).tz_convert(TZ).strftime("%Y-%m-%d")
+    days = values.groupby(local).sum()
+    return days[days.index.str.startswith(month)]
+
+
+def test_a_meter_minus_the_meters_it_feeds_is_its_unmetered_remainder(brewery) -> None:
+    agent, data = brewery
+    week = ("2026-10-05", "2026-10-11")
+    reply = agent.ask(
+        "how much of Incomer North last week is not sub-metered (minus Mash Tun Drive and Pump K1)?"
+    )
+    assert [c.args["meters"] for c in reply.tool_calls] == [
+        ["Incomer North"],
+        ["Mash Tun Drive", "Pump K1"],
+    ]
+    rest = total(data, "Incomer North", *week) - sum(
+        total(data, m, *week) for m in ("Mash Tun Drive", "Pump K1")
+    )
+    assert states(reply.answer, rest), reply.answer
+    # no sum of the supply with what it feeds is ever stated
+    both = total(data, "Incomer North", *week) + total(data, "Mash Tun Drive", *week)
+    assert not states(reply.answer, both)
+    all_of_them = agent.ask("unmetered load of Incomer North last week")
+    children = ("Mash Tun Drive", "Pump K1", "Pump K2")
+    rest = total(data, "Incomer North", *week) - sum(total(data, m, *week) for m in children)
+    assert states(all_of_them.answer, rest), all_of_them.answer
+
+
+def test_a_difference_of_meters_that_do_not_feed_each_other_is_asked_back(brewery) -> None:
+    agent, _ = brewery
+    reply = agent.ask("Pump K1 minus Pump K2 last week")
+    assert reply.outcome == "clarify" and not reply.tool_calls, reply.answer
+    assert "kWh" not in reply.answer
+
+
+def test_a_share_summing_a_meter_with_one_it_feeds_is_asked_back(brewery) -> None:
+    agent, _ = brewery
+    reply = agent.ask("what share of the site were Incomer North and Pump K1 last week?")
+    assert reply.outcome == "clarify" and not reply.tool_calls, reply.answer
+    assert "Pump K1 is fed from Incomer North" in reply.answer
+
+
+def test_an_average_daily_amount_is_the_mean_of_the_daily_sums(brewery) -> None:
+    agent, data = brewery
+    reply = agent.ask("avg daily consumption of Pump K1 in September")
+    assert reply.tool_calls[0].args["grain"] == "day", reply.tool_calls
+    assert states(reply.answer, float(daily(data, "Pump K1", "2026-09").mean())), reply.answer
+
+
+def test_the_biggest_day_named_without_which_is_the_largest_daily_sum(brewery) -> None:
+    agent, data = brewery
+    reply = agent.ask("biggest day of Pump K2 in september - how many kWh?")
+    assert states(reply.answer, float(daily(data, "Pump K2", "2026-09").max())), reply.answer
+
+
+def test_a_unit_of_another_quantity_in_a_follow_up_replaces_the_measure(brewery) -> None:
+    agent, data = brewery
+    first = agent.ask("how many m3 did the Hot Water Heater use last week?")
+    m3 = total(data, "Hot Water Heater", "2026-10-05", "2026-10-11")
+    assert first.tool_calls[0].args["metric"] == "volume"
+    reply = agent.ask("and in kWh?", thread=first.thread)
+    assert reply.tool_calls[0].args["metric"] == "energy"
+    assert states(reply.answer, m3 * 10.5), reply.answer
+
+
+def test_missed_data_is_a_coverage_question(brewery) -> None:
+    agent, _ = brewery
+    reply = agent.ask("did Pump K1 miss any data in September?")
+    assert [c.name for c in reply.tool_calls] == ["data_coverage"], reply.answer
+    assert "0 missing" in reply.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "quoted"),
+    [
+        ("turn off Pump K1 over the weekend", "'turn off'"),
+        ("export the Pump K1 daily kWh to excel", "'export'"),
+    ],
+)
+def test_a_refusal_quotes_what_it_refuses(brewery, question: str, quoted: str) -> None:
+    agent, _ = brewery
+    reply = agent.ask(question)
+    assert reply.outcome == "refuse" and not reply.tool_calls
+    assert quoted in reply.answer, reply.answer
+
+
+def test_compare_the_two_compares_the_two_periods_just_discussed(brewery) -> None:
+    agent, data = brewery
+    first = agent.ask("Pump K1 energy last week")
+    agent.ask("and the week before?", thread=first.thread)
+    reply = agent.ask("compare the two", thread=first.thread)
+    call = reply.tool_calls[0]
+    assert call.name == "compare_periods" and call.args["meters"] == ["Pump K1"], reply.answer
+    change = total(data, "Pump K1", "2026-10-05", "2026-10-11") - total(
+        data, "Pump K1", "2026-09-28", "2026-10-04"
+    )
+    assert states(reply.answer, abs(change)), reply.answer
+    assert ("more" if change > 0 else "less") in reply.answer
+
+
+def test_as_a_percentage_after_a_share_keeps_the_share(brewery) -> None:
+    agent, data = brewery
+    first = agent.ask("Incomer North consumption in September")
+    agent.ask("how much of that was Pump K2?", thread=first.thread)
+    reply = agent.ask("as a percentage?", thread=first.thread)
+    month = ("2026-09-01", "2026-09-30")
+    share = 100 * total(data, "Pump K2", *month) / total(data, "Incomer North", *month)
+    assert states(reply.answer, share, rel=0.005), reply.answer  # one decimal
+
+
+@pytest.mark.parametrize("word", ["more", "less"])
+def test_which_of_two_periods_is_answered_with_the_period(brewery, word: str) -> None:
+    agent, data = brewery
+    reply = agent.ask(f"did Pump K2 use {word} in September or in October?")
+    sep, octo = (daily(data, "Pump K2", m).sum() for m in ("2026-09", "2026-10"))
+    more = "September" if sep > octo else "October"
+    other = "October" if more == "September" else "September"
+    assert reply.answer.startswith(f"{more if word == 'more' else other}: "), reply.answer
+
+
+@pytest.mark.parametrize(
+    "said", ["in US dollars, use 0.92 EUR per USD", "in USD (1 USD = 0.92 EUR)"]
+)
+def test_a_cost_is_converted_at_the_exchange_rate_the_question_states(brewery, said: str) -> None:
+    agent, data = brewery
+    reply = agent.ask(f"cost of Pump K1 last week at 0.20 EUR per kWh {said}")
+    assert reply.tool_calls[0].args["kpi"] == "cost", reply.answer
+    eur = total(data, "Pump K1", "2026-10-05", "2026-10-11") * 0.20
+    assert states(reply.answer, eur) and states(reply.answer, eur / 0.92), reply.answer
+    assert "at your rate of 0.92 EUR per USD" in reply.answer
+
+
+def test_energy_named_beside_another_kpi_gets_its_own_figure(brewery) -> None:
+    agent, data = brewery
+    reply = agent.ask("Pump K1 last week - kWh and peak kW")
+    assert [c.args["kpi"] for c in reply.tool_calls] == ["energy", "peak_demand"], reply.answer
+    week = ("2026-10-05", "2026-10-11")
+    values = data["Pump K1"]
+    local = pd.to_datetime(values.index, unit="s", utc=True).tz_convert(TZ).strftime("%Y-%m-%d")
+    peak = float(values[(local >= week[0]) & (local <= week[1])].max()) * 4  # kWh per 15 min
+    assert states(reply.answer, total(data, "Pump K1", *week)), reply.answer
+    assert states(reply.answer, peak, rel=0.002), reply.answer

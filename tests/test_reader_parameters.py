@@ -296,3 +296,25 @@ def test_a_drop_in_words_is_not_sql() -> None:
     r = read("how big was the drop from jan to feb?", WERK, NOW)
     assert r.free("sql") is None
     assert len(r.periods) == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "rate", "currency", "per"),
+    [
+        ("cost of Linie 2 last month in US dollars, use 0.92 EUR per USD", 0.92, "EUR", "USD"),
+        ("cost of Linie 2 last month in USD (1 USD = 0.92 EUR)", 0.92, "EUR", "USD"),
+        ("cost of Linie 2 last month in pounds at 1.17 EUR/GBP", 1.17, "EUR", "GBP"),
+        ("cost of Linie 2 last month in dollars, 0,92 EUR to the dollar", 0.92, "EUR", "USD"),
+    ],
+)
+def test_a_stated_exchange_rate_is_read_with_both_currencies(
+    text: str, rate: float, currency: str, per: str
+) -> None:
+    r = read(text, WERK, NOW)
+    assert [(x.rate, x.currency, x.per) for x in r.exchange_rates] == [(rate, currency, per)]
+    assert not r.unused and not r.prices
+
+
+def test_a_price_per_kwh_is_no_exchange_rate() -> None:
+    r = read("cost of Linie 2 last month at 0.20 EUR per kWh", WERK, NOW)
+    assert not r.exchange_rates and [p.per_kwh for p in r.prices] == [0.2]

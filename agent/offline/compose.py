@@ -89,12 +89,29 @@ def compose(q: Question, plan: Plan, done: list[Done]) -> Answer:
     if ok:
         lines = HEADLINES.get(plan.kind, _none)(q, plan, ok) + [""] * bool(lines) + lines
         lines += _bodies(plan, ok)
+        lines += _exchanged(q, ok)
         lines += list(plan.notes)
         lines += not_used(q.reading, q)
     answer = Answer("\n\n".join(x for x in _paragraphs(lines) if x), outcome)
     answer.subjects = _subjects(plan, ok)
     answer.refs = [("incident", i.id) for i in _shown_incidents(plan, ok)]
     return answer
+
+
+def _exchanged(q: Question, ok: list[Done]) -> list[str]:
+    """Money in the currency asked for, at the exchange rate the question states."""
+    lines = []
+    for rate in q.reading.exchange_rates:
+        for r in results(ok, KpiResult):
+            currency = str(r.details.get("currency") or r.unit)
+            if r.kpi != "cost" or currency != rate.currency:
+                continue
+            lines.append(
+                f"In {rate.per}: **{r.value / rate.rate:,.2f} {rate.per}** ({r.meter}, "
+                f"{r.value:,.2f} {currency} at your rate of {rate.rate:g} {currency} per "
+                f"{rate.per})."
+            )
+    return lines
 
 
 def _none(q: Question, plan: Plan, done: list[Done]) -> list[str]:
@@ -189,6 +206,29 @@ def _yes(q: Question, more: bool) -> str:
     return ""
 
 
+def _either(q: Question, plan: Plan, more: bool) -> str:
+    """ "October: " when the question asked which of two periods ("in September or October"),
+    in the question's own words; "" otherwise."""
+    r = q.reading
+    named = [p for p in r.subject_periods if p.words.tokens and p.span is not None]
+    if len(named) != 2 or not (r.asks(Op.MORE) ^ r.asks(Op.LESS)):
+        return ""
+    a, b = sorted(named, key=lambda p: p.words.tokens[0])
+    between = {t.norm for t in r.tokens[a.words.tokens[-1] + 1 : b.words.tokens[0]]}
+    if "or" not in between:
+        return ""
+    first_wins = more == r.asks(Op.MORE)
+    wanted = plan.detail.get("first") if first_wins else plan.detail.get("reference")
+    winner = next((p for p in named if p.span is not None and p.span.period == wanted), None)
+    if winner is None:
+        return ""
+    words = winner.words.text.split()
+    if len(words) > 1 and words[0].lower() in ("in", "on", "during", "over", "for"):
+        words = words[1:]
+    text = " ".join(words)
+    return f"{text[:1].upper()}{text[1:]}: "
+
+
 @headline("compare_periods")
 def _periods(q: Question, plan: Plan, done: list[Done]) -> list[str]:
     lines = []
@@ -215,7 +255,8 @@ def _periods(q: Question, plan: Plan, done: list[Done]) -> list[str]:
             more = c.difference > 0
             way = "more" if more else "less"
             lines.append(
-                f"{_yes(q, more)}**{c.meter}** used **{number(abs(c.difference), r.unit)} {way}** "
+                f"{_either(q, plan, more) or _yes(q, more)}**{c.meter}** used "
+                f"**{number(abs(c.difference), r.unit)} {way}** "
                 f"{when_} than in {ref} (**{percent(c.percent)}**): "
                 f"{number(c.value, r.unit)} vs {number(c.reference_value, r.unit)}."
             )
@@ -328,6 +369,28 @@ def _total(q: Question, plan: Plan, done: list[Done]) -> list[str]:
             lines.append(
                 f"**{names}** together: **{number(r.combined, r.unit)}** {period_text(r.period)}."
             )
+    return lines
+
+
+@headline("remainder")
+def _remainder(q: Question, plan: Plan, done: list[Done]) -> list[str]:
+    """The meter's total less its sub-meters' per period: the calls come in pairs."""
+    whole, parts = plan.detail.get("whole"), plan.detail.get("parts", ())
+    found = results(done, QueryResult)
+    lines = []
+    for first, rest in zip(found[::2], found[1::2], strict=False):
+        total = first.totals[0].value if first.totals else None
+        metered = [t.value for t in rest.totals]
+        if total is None or any(v is None for v in metered):
+            lines.append(f"I could not work out {whole}'s remainder: a meter has no readings.")
+            continue
+        left = total - sum(v for v in metered if v is not None)
+        # the meter's own total and the sub-meters' follow in the body, each from its result
+        share = f", {percent(100 * left / total, signed=False)} of its energy" if total else ""
+        lines.append(
+            f"**{whole}** minus {', '.join(parts)} (what no sub-meter sees): "
+            f"**{number(left, first.unit)}** {period_text(first.period)}{share}."
+        )
     return lines
 
 

@@ -11,9 +11,9 @@ from types import MappingProxyType
 from typing import Any
 
 from agent.offline import kinds, portfolio, refusals, scope
-from agent.offline.plan import ASK_PERIOD, Call, Plan, Question, ask, handles
+from agent.offline.plan import ASK_PERIOD, Call, Plan, Question, ask, handles, say
 from agent.offline.scope import Ask, Sides
-from agent.reader import Intent, Kpi, Op, Pending
+from agent.reader import Intent, Kpi, MeterEntry, Op, Pending
 from agent.reader.dates import shift
 from agent.reader.slots import (
     NO_WORDS,
@@ -27,6 +27,7 @@ from agent.reader.slots import (
 from common.units import ADDITIVE_METRICS
 
 KindHandler = Callable[[Question, Sides], Plan]
+_NONE = MeterEntry("", "")
 KINDS: dict[str, KindHandler] = {}
 MAX_PERIODS = 4
 WEEKDAYS, WEEKEND = [0, 1, 2, 3, 4], [5, 6]
@@ -62,9 +63,15 @@ def numbers(q: Question) -> Plan:
         # "the outdoor temperature" is the weather station's name: its series is the measure
         r = replace(r, measures=(*r.measures, MeasureMention(NO_WORDS, metric=metric)))
         q = replace(q, reading=r)
-    found = scope.sides(r, q.site, metric, default_site=False)
+    # "its kWh, peak kW and how many units it made": the KPIs are of the meter named, the
+    # count is found beside them (see _counted)
+    scoped = "energy" if r.kpis and metric == "production" else metric
+    found = scope.sides(r, q.site, scoped, default_site=False)
     if isinstance(found, Ask):
         return ask(found.message, pending=found.pending, options=found.options)
+    two = _two_periods(q, found)
+    if two is not None:
+        return KINDS["compare_periods"](two, found)
     chosen = kinds.choose(r, len(found.sides), any(len(s) > 1 for s in found.sides))
     return KINDS[chosen](q, found)
 
@@ -136,6 +143,22 @@ def _the_two(q: Question) -> list[str] | None:
     return [first.period, second.period]
 
 
+def _two_periods(q: Question, found: Sides) -> Question | None:
+    """ "compare the two" after two answers about one meter: the two periods just discussed,
+    as the subjects of a comparison (two meters would be the two meant instead)."""
+    r = q.reading
+    if not any(x.kind == "pair" for x in r.referents) or len(found.sides) > 1:
+        return None
+    if not r.asks(*kinds.COMPARATIVES) or "periods" not in r.inherited:
+        return None
+    spans = list(dict.fromkeys(s for s in q.recent_periods if s.period))[:2]
+    if len(spans) < 2:
+        return None
+    # the first discussed is the subject: "last week", then "and the week before?"
+    periods = tuple(PeriodMention(NO_WORDS, span) for span in reversed(spans))
+    return replace(q, reading=replace(r, periods=periods))
+
+
 def _notes(q: Question, found: Sides) -> tuple[str, ...]:
     r = q.reading
     notes = list(scope.site_note(r, found, q.site))
@@ -166,9 +189,12 @@ def stated(q: Question) -> dict[str, Any]:
         args["price_per_kwh"] = flat[-1].per_kwh if r.tou_windows else flat[0].per_kwh
     if r.demand_charges:
         args["demand_charge_per_kw"] = r.demand_charges[0].per_kw
-    currency = next((c.code for c in r.currencies), None) or next(
-        (p.currency for p in r.prices if p.currency), None
-    )
+    # a price's own currency first: "0.20 EUR per kWh ... in US dollars" prices in EUR
+    written = [p.currency for p in r.prices if p.currency]
+    written += [w.currency for w in r.tou_windows if w.currency]
+    converted = {x.per for x in r.exchange_rates}
+    asked = [c.code for c in r.currencies if c.code not in converted]
+    currency = next(iter(written + asked), None)
     if currency and ("price_per_kwh" in args or "tou_periods" in args):
         args["currency"] = currency
     if r.demand_windows:
@@ -301,13 +327,43 @@ def _kpi(q: Question, found: Sides) -> Plan:
     if isinstance(periods, Plan):
         return periods
     params = stated(q)
+    if kpis != ["energy"] and _energy_named(q):
+        kpis = ["energy", *kpis]  # "kWh, peak kW and ...": each part asked gets its figure
     calls = tuple(
         _kpi_call(k, side, p, params)
         for p in periods
         for k in kpis
         for side in _sides_for(k, whole)
     )
+    calls += _counted(q, whole, periods)
     return Plan("kpi", calls, notes=_notes(q, whole), detail=_sides(whole))
+
+
+def _energy_named(q: Question) -> bool:
+    """Energy asked for in words of its own beside other KPIs ("kWh and peak kW")."""
+    verbs = kinds.kinds().verb_words  # "use 0.92 EUR per USD" names no energy
+    return any(
+        m.kpi is Kpi.ENERGY and m.words.tokens and m.words.text.lower() not in verbs
+        for m in q.reading.measures
+    )
+
+
+def _counted(q: Question, whole: Sides, periods: list[str]) -> tuple[Call, ...]:
+    """A series asked for beside the KPIs ("and how many units it made"), for the meters
+    that have it."""
+    metric = q.reading.metric
+    if metric is None or metric == "energy":
+        return ()
+    meters: list[str] = []
+    for name in whole.meters:
+        entry = q.site.meter(name) or _NONE
+        # a line's output may be counted on a meter of its own (its production link)
+        own = [name] if metric in entry.metrics else []
+        meters += own or [p for p in entry.production if metric == "production"]
+    if not meters:
+        return ()
+    args = {"meters": meters, "metric": metric}
+    return tuple(Call("query_metric", args | {"period": p}) for p in periods)
 
 
 @kind("rank")
@@ -426,10 +482,64 @@ def _share(q: Question, found: Sides) -> Plan:
         whole_of = list(q.site.roots(carrier.carrier if carrier else None))
     if not found.sides:
         return ask("A share of what? Name the meter (or group), e.g. 'the dryer's share'.")
+    fed = _fed_twice(q, found.meters)
+    if fed:
+        return ask(
+            f"{fed[0]} is fed from {fed[1]}, so adding the two counts it twice. Do you mean "
+            f"{fed[0]}'s share of {fed[1]}, or what {fed[1]} uses besides its sub-meters?"
+        )
     args: dict[str, Any] = {"meters": list(found.meters), "period": periods[0]}
     if whole_of and set(whole_of) != set(found.meters):
         args["of"] = whole_of
     return Plan("share", (Call("share_of", args),), notes=_notes(q, found), detail=_sides(found))
+
+
+def _fed_twice(q: Question, names: tuple[str, ...]) -> tuple[str, str] | None:
+    """A meter summed with one that feeds it, (fed, feeder): a sum that counts energy twice."""
+    for n in names:
+        for other in names:
+            if n != other and q.site.under(n, other):
+                return n, other
+    return None
+
+
+@kind("remainder")
+def _remainder(q: Question, found: Sides) -> Plan:
+    """ "the board minus its sub-meters": the meter the others are fed from, less those named
+    (all its own sub-meters when none is), read in two calls so no sum mixes a meter with what
+    it feeds. A difference of meters that do not feed each other is no remainder: asked back."""
+    periods = _periods(q)
+    if isinstance(periods, Plan):
+        return periods
+    names = found.meters
+    if not names:
+        return ask("The remainder of which meter? Name the meter (e.g. a distribution board).")
+    wholes = [w for w in names if all(n == w or q.site.under(n, w) for n in names)]
+    if not wholes:
+        return ask(
+            f"{' and '.join(names)} do not feed one another, so one minus the others is no "
+            "unmetered remainder. Which meter's remainder do you mean?"
+        )
+    whole = wholes[0]
+    parts = [n for n in names if n != whole] or list(q.site.vocab.children(whole))
+    if not parts:
+        return say(
+            f"{whole} has no sub-meters in the catalogue: none of its energy is metered apart."
+        )
+    nested = [p for p in parts if any(q.site.under(p, o) for o in parts if o != p)]
+    if nested:
+        return ask(
+            f"{', '.join(nested)} is fed from another meter you named, so subtracting both "
+            "would count it twice. Which meters should I subtract?"
+        )
+    calls: list[Call] = []
+    for period in periods:
+        calls.append(
+            Call("query_metric", {"meters": [whole], "metric": "energy", "period": period})
+        )
+        calls.append(Call("query_metric", {"meters": parts, "metric": "energy", "period": period}))
+    detail = MappingProxyType({"whole": whole, "parts": tuple(parts)})
+    return Plan("remainder", tuple(calls), notes=_notes(q, found), detail=detail)
 
 
 @kind("compare_meters")

@@ -56,6 +56,12 @@ def implied_grain(reading: Reading) -> Grain | None:
         return reading.grains[0].grain
     words = kinds().implied_grains
     for o in reading.operations:
+        if o.op in (Op.AVERAGE, Op.MAX, Op.MIN):
+            # "average daily", "biggest day": the average or extreme of that step, not of
+            # the readings
+            steps = [words[w] for w in re.findall(r"\w+", o.words.text.lower()) if w in words]
+            if steps and o.words.text.lower() not in words:
+                return steps[0]
         if o.op in (Op.WHEN, Op.MAX, Op.MIN):
             found = re.search(r"\b(?:which|what)\s+(\w+)", o.words.text.lower())
             if found and found.group(1) in words:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from agent.offline import kinds
 from agent.offline.plan import Plan, Question, ask, handles, refuse, say
 from agent.reader import Intent, Reading, Reason
-from agent.reader.slots import Kpi
+from agent.reader.slots import Action, Kpi
 
 HELP = (
     "I answer questions about this site's meters: energy and demand, costs, carbon, KPIs such "
@@ -102,6 +102,8 @@ def unsupported(q: Question) -> Plan:
     r = q.reading
     reasons = {u.reason for u in r.unsupported}
     reason = next((x for x in ORDER if x in reasons), None)
+    if reason is None and _switches(r):
+        reason = Reason.CONTROL  # "turn off pump 2": an alert rule's verb on a meter
     if reason is None:
         if r.unused:
             words = ", ".join(f"'{u.text}'" for u in r.unused)
@@ -109,7 +111,33 @@ def unsupported(q: Question) -> Plan:
         return refuse(INSTEAD[Reason.OFF_TOPIC])
     if reason is Reason.NO_SERIES:
         return not_measured(q)
-    return refuse(INSTEAD[reason])
+    return refuse(_echo(r, reason) + INSTEAD[reason])
+
+
+# Reasons whose words are quoted back: the user sees which part of the request was refused.
+# Instructions to the model and off-topic requests are not repeated.
+ECHOED = frozenset({Reason.EXPORT, Reason.REPORT, Reason.CONTROL, Reason.CHANGE_DATA})
+SWITCHING = frozenset({Action.ENABLE, Action.DISABLE})
+TRAILING = frozenset({"the", "a", "an", "all", "my", "our", "this", "that", "it", "to", "of"})
+
+
+def _switches(r: Reading) -> bool:
+    return bool(r.meters) and not r.references and any(a.action in SWITCHING for a in r.actions)
+
+
+def _echo(r: Reading, reason: Reason) -> str:
+    """ "You asked me to 'turn off'. ": the words that asked for what cannot be done."""
+    if reason not in ECHOED:
+        return ""
+    said = [u.words.text for u in r.unsupported if u.reason is reason and u.words.text]
+    if reason is Reason.CONTROL:
+        said += [a.words.text for a in r.actions if a.action in SWITCHING and a.words.text]
+    if not said:
+        return ""
+    words = said[0].split()
+    while len(words) > 1 and words[-1].lower() in TRAILING:
+        words.pop()
+    return f"I did not act on '{' '.join(words)}'. "
 
 
 @handles(Intent.HELP)

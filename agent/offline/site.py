@@ -48,6 +48,17 @@ class Site:
         """A meter with sub-meters: the site's supply, a distribution board."""
         return bool(self.vocab.children(name))
 
+    def under(self, name: str, ancestor: str) -> bool:
+        """Whether `name` is fed from `ancestor`, directly or further down the tree."""
+        seen: set[str] = set()
+        entry = self.meter(name)
+        while entry is not None and entry.parent is not None and entry.parent not in seen:
+            if entry.parent == ancestor:
+                return True
+            seen.add(entry.parent)
+            entry = self.meter(entry.parent)
+        return False
+
     def roots(self, carrier: str | None = None) -> tuple[str, ...]:
         """The site's own totals: top meters with sub-meters (of one carrier when given), else
         the top meters of that carrier."""

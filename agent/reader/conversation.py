@@ -16,14 +16,18 @@ from agent.reader.slots import (
     FreeText,
     Intent,
     Match,
+    MeasureMention,
     MeterMention,
     Op,
     PeriodMention,
     PeriodRole,
     Referent,
     ScopeMention,
+    UnitMention,
     Words,
 )
+from common.errors import UnknownUnit
+from common.units import METRIC_DIMENSIONS, parse_unit
 
 # Cue features that make a question a request of its own kind, not a fragment of the last one.
 WEAK_FEATURES = frozenset({"list", "condition", "judgement", "state", "usual", "follow"})
@@ -225,6 +229,7 @@ def _scope_changes(reading: Reading, previous: Frame, changes: dict[str, Any]) -
 # What a question states (prices, a factor): kept for the follow-ups that state none of their
 # own and do not ask for the site's own tariff instead.
 STATED = ("emission_factors", "prices", "tou_windows", "demand_charges", "demand_windows",
+          "exchange_rates",
           "currencies")  # fmt: skip
 
 
@@ -249,14 +254,35 @@ def _detail_changes(reading: Reading, prev: Reading, changes: dict[str, Any]) ->
         own, carry = getattr(reading, name), getattr(prev, name)
         if own or not carry or (name != "measures" and reading.measures and own_ops):
             continue
+        if name == "measures" and not _fits(reading.units, carry):
+            continue  # "and in kWh?" after a volume: the unit says what is asked now
         if name == "free_text":
             carry = tuple(f for f in carry if f.kind == "topic")
         changes[name] = _moved(carry)
         inherited.add(name)
-    if not own_ops and not reading.measures and prev.operations:
+    only_percent = bool(own_ops) and all(o.op is Op.PERCENT for o in own_ops)
+    if only_percent and prev.asks(Op.SHARE) and not reading.measures:
+        # "as a percentage?" after a share: the same share, of the same whole
+        changes["operations"] = reading.operations + _moved(prev.operations)
+        changes.setdefault("share_of", prev.share_of)
+        inherited |= {"operations", "share_of"}
+    elif not own_ops and not reading.measures and prev.operations:
         changes["operations"] = reading.operations + _moved(prev.operations)
         inherited.add("operations")
     return inherited
+
+
+def _fits(units: tuple[UnitMention, ...], measures: tuple[MeasureMention, ...]) -> bool:
+    """Whether every unit named can measure the carried series (no unit named fits all)."""
+    metrics = [m.metric for m in measures if m.kpi is None and m.metric]
+    for u in units:
+        try:
+            dimension = parse_unit(u.unit).dimension
+        except UnknownUnit:
+            continue
+        if any(METRIC_DIMENSIONS.get(m, dimension) != dimension for m in metrics):
+            return False
+    return True
 
 
 def _base(reading: Reading) -> tuple[str, ...] | None:

@@ -13,6 +13,7 @@ from agent.reader.slots import (
     DemandCharge,
     DemandWindow,
     EmissionFactor,
+    ExchangeRate,
     Horizon,
     HourWindow,
     Price,
@@ -43,6 +44,7 @@ CURRENCIES = {
     "r$": "BRL",
     "brl": "BRL",
     "reais": "BRL",
+    "real": "BRL",
 }
 CENTS = ("ct", "cent", "cents", "pence", "p")
 DAY_SETS = {
@@ -121,6 +123,7 @@ class Stated:
     demand_windows: list[DemandWindow] = field(default_factory=list)
     hour_windows: list[HourWindow] = field(default_factory=list)
     horizons: list[Horizon] = field(default_factory=list)
+    exchange_rates: list[ExchangeRate] = field(default_factory=list)
 
 
 def _tou(sheet: Sheet, stated: Stated) -> None:
@@ -372,10 +375,40 @@ def _horizons(sheet: Sheet, stated: Stated, numbers: dict[str, int]) -> None:
             stated.horizons.append(Horizon(fixed[m.group(1)], words))
 
 
+CODE = r"(€|r\$|\$|£|eur|euros?|usd|dollars?|gbp|pounds?|chf|brl|reais)"
+RATES = (
+    # "5.40 BRL per USD", "5.40 BRL to the dollar", "5.40 BRL/USD"
+    re.compile(
+        NUMBER + r"\s*" + CODE.replace("(", "(?P<cur>", 1)
+        + r"\s*(?:/|per|for (?:one|1|a|each)|to (?:the|one|a|1)|= ?1)\s*"
+        + CODE.replace("(", "(?P<per>", 1) + r"(?!\w)"
+    ),
+    # "1 USD = 5.40 BRL", "one dollar is 5.40 BRL"
+    re.compile(
+        r"(?:1|one|a)\s*" + CODE.replace("(", "(?P<per>", 1) + r"\s*(?:=|is|equals|to)\s*" + NUMBER
+        + r"\s*" + CODE.replace("(", "(?P<cur>", 1) + r"(?!\w)"
+    ),
+)  # fmt: skip
+
+
+def _exchange_rates(sheet: Sheet, stated: Stated) -> None:
+    for pattern in RATES:
+        for m in pattern.finditer(sheet.masked()):
+            cur, per = CURRENCIES[m.group("cur")], CURRENCIES[m.group("per")]
+            if cur == per or not sheet.free(sheet.covering(m.start(), m.end())):
+                continue
+            rate = parse_number(m.group("v"))
+            if rate <= 0:
+                continue
+            words = sheet.claim_span(m.start(), m.end())
+            stated.exchange_rates.append(ExchangeRate(rate, cur, per, words))
+
+
 def find_stated(sheet: Sheet, numbers: dict[str, int]) -> Stated:
     """Every stated parameter, most specific first so that a TOU window's hours are not also
     read as an hour window, nor its price as a plain price."""
     stated = Stated()
+    _exchange_rates(sheet, stated)
     _tou(sheet, stated)
     _tou_price_first(sheet, stated)
     _prices(sheet, stated)

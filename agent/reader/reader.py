@@ -111,6 +111,7 @@ def _stated_slots(stated: Stated) -> dict[str, Any]:
         "prices": tuple(stated.prices),
         "tou_windows": tuple(stated.tou),
         "demand_charges": tuple(stated.demand_charges),
+        "exchange_rates": tuple(stated.exchange_rates),
         "demand_windows": tuple(stated.demand_windows),
         "horizons": tuple(stated.horizons),
     }

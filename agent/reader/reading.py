@@ -16,6 +16,7 @@ from agent.reader.slots import (
     DemandCharge,
     DemandWindow,
     EmissionFactor,
+    ExchangeRate,
     FreeText,
     GrainMention,
     Horizon,
@@ -73,6 +74,7 @@ class Reading:
     prices: tuple[Price, ...] = ()
     tou_windows: tuple[TouWindow, ...] = ()
     demand_charges: tuple[DemandCharge, ...] = ()
+    exchange_rates: tuple[ExchangeRate, ...] = ()
     demand_windows: tuple[DemandWindow, ...] = ()
     currencies: tuple[CurrencyMention, ...] = ()
     units: tuple[UnitMention, ...] = ()

@@ -135,6 +135,7 @@ class Op(StrEnum):
     RANK = "rank"
     TREND = "trend"
     COUNT = "count"
+    REMAINDER = "remainder"  # "board minus its sub-meters": what no sub-meter sees
 
 
 @dataclass(frozen=True)
@@ -251,6 +252,16 @@ class DemandCharge:
     per_kw: float
     words: Words
     currency: str | None = None
+
+
+@dataclass(frozen=True)
+class ExchangeRate:
+    """ "use 5.40 BRL per USD": how many of `currency` one unit of `per` is worth."""
+
+    rate: float
+    currency: str
+    per: str
+    words: Words
 
 
 @dataclass(frozen=True)
