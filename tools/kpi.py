@@ -49,6 +49,8 @@ SINGLE_METER = ("sec", "intensity")
 PROFILE_KPIS = ("peak_demand", "load_factor", "base_load", "cost")
 Array = npt.NDArray[np.float64]
 QUARTER_H = 0.25
+# What a KPI reads of the quarter-hours: their energy and reading counts (not min or max).
+KPI_READ: tuple[queries.RollupColumn, ...] = ("n", "sum")
 
 
 class InvalidKpiRequest(EMSError):
@@ -216,7 +218,7 @@ def _quarters(ctx: ToolContext, found: list[resolve.Target], period: Period) -> 
     ids = [t.series.id for t in found]
     with ctx.engine.connect() as conn:
         frame = queries.rollups(
-            conn, ids, 900, period.start_ts, period.end_ts, tz=ctx.site.timezone
+            conn, ids, 900, period.start_ts, period.end_ts, tz=ctx.site.timezone, columns=KPI_READ
         )
     frame = resolve.scaled_frame(frame, found)
     seen = grain.grains(ctx, ids, period.start_ts, period.end_ts)
