@@ -90,15 +90,17 @@ def rollups(
         frame = _rollups_from_raw(conn, series_ids, grain, start, end, tz)
         found = {c: frame[c].to_numpy(_ROLLUP_TYPES[c]) for c in wanted}
     else:
-        key = ("rollups", conn.engine, tuple(series_ids), grain, start, end, wanted)
-        rows = memo.remembered(
-            key, lambda: _rollup_rows(conn, series_ids, grain, start, end, wanted)
-        )
+        # One series' id need not come back with each of its rows.
+        one = len(set(series_ids)) == 1
+        read = wanted[1:] if one else wanted
+        key = ("rollups", conn.engine, tuple(series_ids), grain, start, end, read)
+        rows = memo.remembered(key, lambda: _rollup_rows(conn, series_ids, grain, start, end, read))
         # One C loop into typed columns: a frame built from a list of tuples looks at every
         # value as a Python object first, which cost more than the query itself.
-        dtype = np.dtype([(c, _ROLLUP_TYPES[c]) for c in wanted])
+        dtype = np.dtype([(c, _ROLLUP_TYPES[c]) for c in read])
         table = np.fromiter(rows, dtype=dtype, count=len(rows))
-        found = {c: np.ascontiguousarray(table[c]) for c in wanted}
+        found = {"series_id": np.full(len(rows), series_ids[0], dtype=np.int64)} if one else {}
+        found |= {c: np.ascontiguousarray(table[c]) for c in read}
     if "n" in found and "sum" in found:
         found["avg"] = found["sum"] / found["n"]
     return pd.DataFrame(found)

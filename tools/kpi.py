@@ -269,9 +269,10 @@ def _daily_points(q: Quarters, values: Array | None = None) -> list[Point]:
     local = q.local()
     series = pd.Series(q.kwh if values is None else values, index=local)
     daily = series.groupby(day_starts(local)).sum()
+    days = pd.DatetimeIndex(daily.index).as_unit("s").asi8
     return [
-        Point(start=pd.Timestamp(t).isoformat(), value=float(v))  # type: ignore[arg-type]
-        for t, v in daily.items()
+        Point(start=start, value=v)
+        for start, v in zip(iso_times(days, q.tz), daily.to_numpy(np.float64).tolist(), strict=True)
     ]
 
 
