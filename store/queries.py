@@ -86,6 +86,7 @@ def rollups(
     if grain not in GRAINS:
         raise ValueError(f"grain {grain} s is not stored; use one of {GRAINS}")
     wanted = ("series_id", "bucket", *(c for c in ROLLUP_COLUMNS[2:] if c in columns))
+    found: dict[str, np.ndarray[Any, Any]]
     if source == "raw":
         frame = _rollups_from_raw(conn, series_ids, grain, start, end, tz)
         found = {c: frame[c].to_numpy(_ROLLUP_TYPES[c]) for c in wanted}

@@ -119,7 +119,7 @@ def _stored_buckets(
             sids = frame["series_id"].to_numpy(np.int64)
             buckets, counts = frame["bucket"].to_numpy(np.int64), frame["n"].to_numpy(np.int64)
             # Rows come ordered by series, then bucket: each series is one slice.
-            edges = np.searchsorted(sids, ids + [max(ids) + 1])
+            edges = np.searchsorted(sids, [*ids, max(ids) + 1])
             for sid, lo, hi in zip(ids, edges[:-1], edges[1:], strict=True):
                 out[(sid, stored)] = _Buckets(buckets[lo:hi], counts[lo:hi])
     return out

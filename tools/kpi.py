@@ -13,7 +13,6 @@ import pandas as pd
 from pydantic import Field
 
 from common.errors import EMSError, InsufficientData
-from common.timeutil import day_starts
 from store import memo, queries
 from store.profile import get_profile
 from store.rollups import bucket_starts
@@ -182,7 +181,8 @@ class Quarters:
     @cached_property
     def days(self) -> tuple[npt.NDArray[np.int64], list[str]]:
         """Each interval's local day as a number (0 for the first day) and each day's start."""
-        starts, which = np.unique(day_starts(self.local()).as_unit("s").asi8, return_inverse=True)
+        midnights = bucket_starts(self.start, GRAIN_DAY, self.tz)  # as the day rollups
+        starts, which = np.unique(midnights, return_inverse=True)
         return which.reshape(-1), iso_times(starts, self.tz)
 
 

@@ -79,7 +79,7 @@ def _sse(x: Array, y: Array) -> tuple[Array, Array, float]:
     """Least-squares coefficients, residuals and their sum of squares."""
     beta, *_ = np.linalg.lstsq(x, y, rcond=None)
     residuals = y - x @ beta
-    return beta, residuals, float(residuals @ residuals)
+    return np.asarray(beta, dtype=np.float64), residuals, float(residuals @ residuals)
 
 
 def _ols(x: Array, y: Array) -> tuple[Array, Array, float]:

@@ -9,8 +9,8 @@ import pandas as pd
 from pydantic import Field
 
 from common.errors import InsufficientData, UnknownSeries
-from common.timeutil import midnights, zone
 from common.intervals import DAY_S
+from common.timeutil import midnights, zone
 from store import queries
 from store.rollups import utc_offsets
 from tools import grain, resolve
