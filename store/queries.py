@@ -272,8 +272,11 @@ def period_totals(
     parts = []
     if first_day < last_day:
         parts.append(rollups(conn, ids, 86400, first_day, last_day, tz=tz))
-        parts.append(rollups(conn, ids, GRAIN_15MIN, start, first_day, tz=tz))
-        parts.append(rollups(conn, ids, GRAIN_15MIN, last_day, end, tz=tz))
+        # A period of whole days has no partial day to read at either end.
+        if start < first_day:
+            parts.append(rollups(conn, ids, GRAIN_15MIN, start, first_day, tz=tz))
+        if last_day < end:
+            parts.append(rollups(conn, ids, GRAIN_15MIN, last_day, end, tz=tz))
     else:
         parts.append(rollups(conn, ids, GRAIN_15MIN, start, end, tz=tz))
     frame = pd.concat([p for p in parts if not p.empty] or [parts[0]], ignore_index=True)
