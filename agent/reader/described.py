@@ -1,5 +1,5 @@
 """Meters a question names by a word of their catalogue entry rather than their name: "the
-boiler" for a meter whose description says "steam boiler", "admin building" for "Prédio
+kiln" for a meter whose description says "tunnel kiln", "admin building" for "Prédio
 Administrativo" (the start of a word of its name), "the line" for two meters described as
 lines. Such words would otherwise be left unused, and the question would fall back to the
 whole site: a confident number about the wrong meter."""

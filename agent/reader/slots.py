@@ -55,7 +55,7 @@ class Match(StrEnum):
     FAMILY = "family"  # the shared start of several meters' names ("pump", "Linie")
     SIBLING = "sibling"  # "pump 1 and 2": the 2 after a numbered name
     CARRIER = "carrier"  # every meter of a carrier ("gas")
-    DESCRIBED = "described"  # a word of its catalogue entry ("the boiler" for "Caldeira a Gás")
+    DESCRIBED = "described"  # a word of its catalogue entry ("the kiln" for "Forno Túnel")
 
 
 @dataclass(frozen=True)
