@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from common.timeutil import zone
+from store import memo
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -348,7 +349,13 @@ class Tool(Generic[In, Out]):
 
             with ctx.engine.connect() as conn:
                 ctx = ctx.for_site(find_site(conn, parsed.site))
-        return self.fn(ctx, parsed)
+        if self.writes:
+            return self.fn(ctx, parsed)
+        # A reading tool sees one snapshot of the catalogue and rollups: a read it repeats
+        # (a period's days for its total and again for its series, the meters for each
+        # name it resolves) goes to the store once.
+        with memo.read_once():
+            return self.fn(ctx, parsed)
 
 
 REGISTRY: dict[str, Tool[Any, Any]] = {}

@@ -60,22 +60,37 @@ def in_window(
     """Which local times (weekday 0 = Monday, fractional hour) a window of weekdays and hours
     holds; past midnight the window holds the mornings of the days after its `days`."""
     if start < end:
-        return np.isin(weekday, days) & (hour >= start) & (hour < end)
+        return _on_days(weekday, days) & (hour >= start) & (hour < end)
     following = [(d + 1) % 7 for d in days]
-    return (np.isin(weekday, days) & (hour >= start)) | (np.isin(weekday, following) & (hour < end))
+    return (_on_days(weekday, days) & (hour >= start)) | (
+        _on_days(weekday, following) & (hour < end)
+    )
+
+
+def _on_days(weekday: npt.NDArray[np.int64], days: Sequence[int]) -> BoolArray:
+    """Which weekdays (0 to 6) are among `days`: a look-up in a table of the seven, where
+    `np.isin` would sort a year of quarter-hours for each window."""
+    return np.isin(np.arange(7), list(days))[weekday]
+
+
+def wall_clock(local: pd.DatetimeIndex) -> pd.DatetimeIndex:
+    """Aware local times as naive wall-clock times: pandas converts an aware index to local
+    time again for each field read (year, hour ...), a naive one once here."""
+    return local if local.tz is None else local.tz_localize(None)
 
 
 def local_clock(
     local: pd.DatetimeIndex,
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
-    weekday = np.asarray(local.day_of_week, dtype=np.int64)
-    hour = np.asarray(local.hour + local.minute / 60, dtype=np.float64)
+    wall = wall_clock(local)
+    weekday = np.asarray(wall.day_of_week, dtype=np.int64)
+    hour = np.asarray(wall.hour + wall.minute / 60, dtype=np.float64)
     return weekday, hour
 
 
 def local_days(local: pd.DatetimeIndex) -> npt.NDArray[np.datetime64]:
     """The local calendar day of each time."""
-    return np.asarray(local.tz_localize(None).normalize().values.astype("datetime64[D]"))
+    return np.asarray(wall_clock(local).normalize().values.astype("datetime64[D]"))
 
 
 def shift_of(

@@ -24,7 +24,7 @@ from tools.base import (
     AnalyticsConfig,
     Tariff,
 )
-from tools.calendar import in_window, local_clock, local_days
+from tools.calendar import in_window, local_clock, local_days, wall_clock
 
 Array = npt.NDArray[np.float64]
 DEFAULT_FACTOR = f"{SOURCE_DEFAULT} factor"
@@ -161,6 +161,7 @@ class NoTariff(ValueError):
 def price_intervals(local: pd.DatetimeIndex, tariffs: Sequence[Tariff]) -> Priced:
     """The tariff valid on each interval's local day (the first that holds it) and its
     time-of-use price. Raises NoTariff naming the first day no tariff covers."""
+    local = wall_clock(local)
     day = local_days(local)
     which = np.full(len(local), -1, dtype=np.int64)
     for k, t in enumerate(tariffs):
@@ -199,9 +200,10 @@ class Cost:
 def energy_cost(local: pd.DatetimeIndex, kwh: Array, kw: Array, tariffs: Sequence[Tariff]) -> Cost:
     """Time-of-use energy cost, and each tariff's demand charge on each calendar month's
     highest demand, pro rata to the days of the month it priced."""
-    priced = price_intervals(local, tariffs)
-    months = np.asarray(local.year * 100 + local.month, dtype=np.int64)
-    days = local_days(local)
+    wall = wall_clock(local)
+    priced = price_intervals(wall, tariffs)
+    months = np.asarray(wall.year * 100 + wall.month, dtype=np.int64)
+    days = local_days(wall)
     demand = 0.0
     peaks: dict[str, float] = {}
     for key in np.unique(months).tolist():

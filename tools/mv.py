@@ -75,18 +75,19 @@ def design_matrix(terms: list[str], drivers: dict[str, Array], bp: dict[str, flo
     return np.column_stack(columns)
 
 
-def _ols(x: Array, y: Array) -> tuple[Array, Array, float]:
+def _sse(x: Array, y: Array) -> tuple[Array, Array, float]:
+    """Least-squares coefficients, residuals and their sum of squares."""
     beta, *_ = np.linalg.lstsq(x, y, rcond=None)
     residuals = y - x @ beta
+    return np.asarray(beta, dtype=np.float64), residuals, float(residuals @ residuals)
+
+
+def _ols(x: Array, y: Array) -> tuple[Array, Array, float]:
+    beta, _, sse = _sse(x, y)
     dof = max(len(y) - x.shape[1], 1)
-    sigma2 = float(residuals @ residuals) / dof
-    cov = sigma2 * np.linalg.pinv(x.T @ x)
+    cov = sse / dof * np.linalg.pinv(x.T @ x)
     errors = np.sqrt(np.clip(np.diag(cov), 0, None))
-    return (
-        np.asarray(beta, dtype=np.float64),
-        np.asarray(errors, dtype=np.float64),
-        float(residuals @ residuals),
-    )
+    return np.asarray(beta, dtype=np.float64), np.asarray(errors, dtype=np.float64), sse
 
 
 def _statistics(y: Array, predicted: Array, p: int) -> tuple[float, float, float, float, float]:
@@ -126,7 +127,9 @@ def fit_terms(
             if "hdd" in terms and "cdd" in terms and c < h:
                 continue
             bp = {"heating": float(h), "cooling": float(c)}
-            _, _, sse = _ols(design_matrix(terms, drivers, bp), y)
+            # The search compares fits by their squared error alone: the standard errors
+            # (a pseudo-inverse each) are worked out for the chosen balance points only.
+            _, _, sse = _sse(design_matrix(terms, drivers, bp), y)
             if best is None or sse < best[0]:
                 best = (sse, bp)
     assert best is not None

@@ -9,8 +9,10 @@ import pandas as pd
 from pydantic import Field
 
 from common.errors import InsufficientData, UnknownSeries
+from common.intervals import DAY_S
 from common.timeutil import midnights, zone
 from store import queries
+from store.rollups import utc_offsets
 from tools import grain, resolve
 from tools.base import SiteInput, ToolContext, ToolResult, tool
 from tools.periods import iso_times
@@ -220,12 +222,16 @@ def _points(
     if frame.empty:
         return []
     if grain in ("week", "month"):
-        local = pd.to_datetime(frame["bucket"], unit="s", utc=True).dt.tz_convert(tz)
-        days = local.dt.tz_localize(None).dt.normalize()
+        # Each day's local date from its offset, in numpy (pandas' datetime accessors on a
+        # year of nine meters' days cost more than the grouping).
+        bucket = frame["bucket"].to_numpy(np.int64)
+        days = ((bucket + utc_offsets(bucket, tz)) // DAY_S).astype("datetime64[D]")
         if grain == "week":
-            keys = days - pd.to_timedelta(days.dt.day_of_week, unit="D")
+            # 1970-01-01 was a Thursday: day 0 is three days after a Monday.
+            keys = days - (days.astype(np.int64) + 3) % 7
         else:
-            keys = days.dt.to_period("M").dt.start_time
+            keys = days.astype("datetime64[M]").astype("datetime64[D]")
+        keys = keys.astype("datetime64[ns]")
         frame = (
             frame.assign(key=keys)
             .groupby(["series_id", "key"], as_index=False)
