@@ -336,14 +336,16 @@ def test_a_deep_tree_ranks_its_end_meters_and_leaves_every_board_out(
     assert {r.meter for r in named.ranking} == {"board-west", "board-east"}
 
 
-def test_site_intensity_uses_the_sites_floor_area_for_its_supply(
+def test_site_intensity_is_refused_for_one_supply_of_several(
     mill: tuple[ToolContext, dict[str, np.ndarray]],
 ) -> None:
     ctx, v = mill
     period = {"kpi": "intensity", "period": "2025-09-01..2025-09-03"}
-    site = compute_kpi(ctx, period | {"meter": "intake"})
-    assert site.value == pytest.approx(float(v["intake"].sum()) / 5000, rel=1e-12)
-    assert any(p.name == "floor area" and "site's" in p.source for p in site.parameters)
+    # the canteen has a supply of its own: the site's 5,000 m2 is not the intake's alone
+    with pytest.raises(
+        InsufficientData, match=r"intake is one of the site's electricity supplies \(with canteen\)"
+    ):
+        compute_kpi(ctx, period | {"meter": "intake"})
     own = compute_kpi(ctx, period | {"meter": "canteen"})
     assert own.value == pytest.approx(float(v["canteen"].sum()) / 300, rel=1e-12)
     # a board has neither its own area nor the site's: refused, naming what to add

@@ -686,7 +686,15 @@ def _floor_area(ctx: ToolContext, t: resolve.Target) -> tuple[float, str]:
         with ctx.engine.connect() as conn:
             site_area = get_profile(conn, ctx.site.id).floor_area_m2
             tops = top_meters(catalog.list_meters(conn, ctx.site.id), [t.meter.kind])
-        if site_area and [m.id for m in tops] == [t.meter.id]:
+        others = [m.name for m in tops if m.id != t.meter.id]
+        if site_area and others:
+            raise InsufficientData(
+                f"{t.meter.name} is one of the site's {t.meter.kind} supplies (with "
+                f"{', '.join(others)}); the site's floor area covers them all, so it is not "
+                f"{t.meter.name}'s intensity: give {t.meter.name} a floor area of its own, or "
+                "rank the sites per m2 for the whole site's"
+            )
+        if site_area:
             return (
                 site_area,
                 f"the site's, as {t.meter.name} has none of its own; site catalogue",
