@@ -13,6 +13,7 @@ import pandas as pd
 from pydantic import Field
 
 from common.errors import EMSError, InsufficientData
+from common.intervals import Interval
 from store import catalog, memo, queries
 from store.profile import get_profile
 from store.rollups import bucket_starts
@@ -363,11 +364,11 @@ def _targets(ctx: ToolContext, args: KpiInput) -> list[resolve.Target]:
             f"{args.kpi} is computed for one meter at a time (its own production or floor "
             "area); ask for each meter separately"
         )
-    steps = {t.series.interval_s for t in unique}
-    coarsest = max((s or 0 for s in steps), default=0)
-    if len(unique) > 1 and args.kpi in PROFILE_KPIS and len(steps) > 1 and coarsest >= 86400:
+    intervals = {t.series.interval for t in unique}
+    coarse = any(i is not None and not i.within_day for i in intervals)
+    if len(unique) > 1 and args.kpi in PROFILE_KPIS and len(intervals) > 1 and coarse:
         # below a day the sum is taken at the coarsest interval and said so (see _quarters)
-        each = ", ".join(f"{t.meter.name} every {_step(t.series.interval_s)}" for t in unique)
+        each = ", ".join(f"{t.meter.name}: {_readings(t.series.interval)}" for t in unique)
         raise InvalidKpiRequest(
             f"{args.kpi} of several meters needs their sum interval by interval, and they are "
             f"read at different intervals ({each}); ask for each meter separately"
@@ -381,10 +382,8 @@ def _targets(ctx: ToolContext, args: KpiInput) -> list[resolve.Target]:
     return unique
 
 
-def _step(seconds: int | None) -> str:
-    if not seconds:
-        return "unknown interval"
-    return f"{seconds // 86400} day(s)" if seconds >= 86400 else f"{seconds // 60} minutes"
+def _readings(interval: Interval | None) -> str:
+    return "interval unknown" if interval is None else f"{interval.words()} readings"
 
 
 def _window(ctx: ToolContext, args: KpiInput) -> Parameter:
