@@ -88,8 +88,12 @@ def compose(q: Question, plan: Plan, done: list[Done]) -> Answer:
         lines.append(_failure(d))
     if ok:
         lines = HEADLINES.get(plan.kind, _none)(q, plan, ok) + [""] * bool(lines) + lines
+        exchanged = _exchanged(q, ok)
+        if any(c.words.tokens for c in q.reading.currencies):
+            lines = exchanged + lines  # "in dollars?": the money in dollars is the answer
+            exchanged = []
         lines += _bodies(plan, ok)
-        lines += _exchanged(q, ok)
+        lines += exchanged
         lines += list(plan.notes)
         lines += not_used(q.reading, q)
     answer = Answer("\n\n".join(x for x in _paragraphs(lines) if x), outcome)
@@ -104,12 +108,15 @@ def _exchanged(q: Question, ok: list[Done]) -> list[str]:
     for rate in q.reading.exchange_rates:
         for r in results(ok, KpiResult):
             currency = str(r.details.get("currency") or r.unit)
-            if r.kpi != "cost" or currency != rate.currency:
+            if r.kpi != "cost" or currency not in (rate.currency, rate.per):
                 continue
+            # "5.40 BRL per USD" divides a BRL cost; "1 EUR = 1.10 USD" multiplies a EUR one
+            into = rate.per if currency == rate.currency else rate.currency
+            value = r.value / rate.rate if currency == rate.currency else r.value * rate.rate
             lines.append(
-                f"In {rate.per}: **{r.value / rate.rate:,.2f} {rate.per}** ({r.meter}, "
-                f"{r.value:,.2f} {currency} at your rate of {rate.rate:g} {currency} per "
-                f"{rate.per})."
+                f"In {into}: **{value:,.2f} {into}** for {r.meter}, at your rate of "
+                f"{rate.rate:g} {rate.currency} per {rate.per}. Converted from "
+                f"{r.value:,.2f} {currency}."
             )
     return lines
 
@@ -222,11 +229,15 @@ def _either(q: Question, plan: Plan, more: bool) -> str:
     winner = next((p for p in named if p.span is not None and p.span.period == wanted), None)
     if winner is None:
         return ""
-    words = winner.words.text.split()
-    if len(words) > 1 and words[0].lower() in ("in", "on", "during", "over", "for"):
-        words = words[1:]
-    text = " ".join(words)
+    assert winner.span is not None
+    # the period's own name ("September 2026"), not the words typed ("sept")
+    text = winner.span.label or winner.words.text
     return f"{text[:1].upper()}{text[1:]}: "
+
+
+def _change(value: float | None, way: str) -> str:
+    """A change with its direction in words ("13.8% less"), never a bare sign."""
+    return "no change" if value is None else f"{percent(abs(value), signed=False)} {way}"
 
 
 @headline("compare_periods")
@@ -257,7 +268,7 @@ def _periods(q: Question, plan: Plan, done: list[Done]) -> list[str]:
             lines.append(
                 f"{_either(q, plan, more) or _yes(q, more)}**{c.meter}** used "
                 f"**{number(abs(c.difference), r.unit)} {way}** "
-                f"{when_} than in {ref} (**{percent(c.percent)}**): "
+                f"{when_} than in {ref} (**{_change(c.percent, way)}**): "
                 f"{number(c.value, r.unit)} vs {number(c.reference_value, r.unit)}."
             )
     return lines
@@ -276,7 +287,7 @@ def _kpi_periods(q: Question, plan: Plan, done: list[Done]) -> list[str]:
         lines.append(
             f"{_yes(q, more)}**{first.meter}**'s {name} was **{kpi_value(first)}** "
             f"{period_text(first.period)} against {kpi_value(second)} "
-            f"{period_text(second.period)}: {'up' if more else 'down'} **{percent(change)}**."
+            f"{period_text(second.period)}: **{_change(change, 'higher' if more else 'lower')}**."
         )
     return lines
 

@@ -14,7 +14,7 @@ from agent.offline import kinds, portfolio, refusals, scope
 from agent.offline.plan import ASK_PERIOD, Call, Plan, Question, ask, handles, say
 from agent.offline.scope import Ask, Sides
 from agent.reader import Intent, Kpi, MeterEntry, Op, Pending
-from agent.reader.dates import shift
+from agent.reader.dates import shift, whole_days
 from agent.reader.slots import (
     NO_WORDS,
     Comparison,
@@ -168,15 +168,18 @@ def _two_periods(q: Question, found: Sides) -> Question | None:
     """ "compare the two" after two answers about one meter: the two periods just discussed,
     as the subjects of a comparison (two meters would be the two meant instead)."""
     r = q.reading
-    if not any(x.kind == "pair" for x in r.referents) or len(found.sides) > 1:
+    # "difference?" that names nothing of its own is about the two periods just discussed too
+    bare = not any(x.words.tokens for x in (*r.meters, *r.carriers, *r.scopes, *r.periods))
+    if not (bare or any(x.kind == "pair" for x in r.referents)) or len(found.sides) > 1:
         return None
     if not r.asks(*kinds.COMPARATIVES) or "periods" not in r.inherited:
         return None
     spans = list(dict.fromkeys(s for s in q.recent_periods if s.period))[:2]
     if len(spans) < 2:
         return None
-    # the first discussed is the subject: "last week", then "and the week before?"
-    periods = tuple(PeriodMention(NO_WORDS, span) for span in reversed(spans))
+    # the first discussed is the subject: "last week", then "and the week before?"; a period
+    # still running is cut to its whole days, as "the same days last week" was
+    periods = tuple(PeriodMention(NO_WORDS, whole_days(s, q.now)) for s in reversed(spans))
     return replace(q, reading=replace(r, periods=periods))
 
 

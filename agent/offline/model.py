@@ -297,7 +297,7 @@ def _frame_before(
         elif frame is not None and not reading.references and frame.reading.references:
             # the incident under discussion stays so through a question about its runbook
             reading = replace(reading, references=frame.reading.references)
-        frame = Frame(reading, said.subjects, said.pending, said.options)
+        frame = Frame.after(frame, reading, said.subjects, said.pending, said.options)
         if frames is not None:
             frames.append(frame)
         with _LOCK:

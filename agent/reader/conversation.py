@@ -9,7 +9,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from agent.reader.dates import shift
+from agent.reader.dates import same_stretch, shift
 from agent.reader.reading import Reading
 from agent.reader.slots import (
     CarrierMention,
@@ -41,6 +41,9 @@ REFERENCE_INTENTS = {
     "alert": Intent.ALERT_ACK,
     "rule": Intent.ALERT_UPDATE,
 }
+COMPARING = (Op.MORE, Op.LESS, Op.WHICH_MORE, Op.WHICH_LESS, Op.COMPARE, Op.DIFFERENCE)
+DISCUSSED = 8
+STRETCH_WORDS = frozenset({"days", "dates", "weekdays", "stretch", "span"})  # meters of earlier turns kept for "the two"
 ORDINALS = {"first": 0, "1st": 0, "former": 0, "second": 1, "2nd": 1, "latter": 1, "third": 2,
             "3rd": 2}  # fmt: skip
 
@@ -62,10 +65,27 @@ class Frame:
     subjects: tuple[str, ...] = ()  # meters the answer named ("the top consumer was press-2")
     pending: Pending | None = None
     options: tuple[str, ...] = ()  # the meters offered when asking which one
+    discussed: tuple[str, ...] = ()  # meters of this and earlier turns, the latest first
 
     @property
     def meters(self) -> tuple[str, ...]:
         return self.subjects or self.reading.meter_names
+
+    @classmethod
+    def after(
+        cls,
+        before: Frame | None,
+        reading: Reading,
+        subjects: tuple[str, ...] = (),
+        pending: Pending | None = None,
+        options: tuple[str, ...] = (),
+    ) -> Frame:
+        """The frame of a turn, remembering the meters discussed before it, so that "the two"
+        after "comp 1 last week" and "and comp 2?" finds both."""
+        frame = cls(reading, subjects, pending, options)
+        earlier = before.discussed if before is not None else ()
+        found = tuple(dict.fromkeys((*frame.meters, *earlier)))[:DISCUSSED]
+        return replace(frame, discussed=found)
 
 
 def _moved(items: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -266,6 +286,10 @@ def _detail_changes(reading: Reading, prev: Reading, changes: dict[str, Any]) ->
         changes["operations"] = reading.operations + _moved(prev.operations)
         changes.setdefault("share_of", prev.share_of)
         inherited |= {"operations", "share_of"}
+    elif only_percent and prev.asks(*COMPARING):
+        # "as a percentage?" after a comparison: the same comparison, its difference in %
+        changes["operations"] = reading.operations + _moved(prev.operations)
+        inherited.add("operations")
     elif not own_ops and not reading.measures and prev.operations:
         changes["operations"] = reading.operations + _moved(prev.operations)
         inherited.add("operations")
@@ -309,6 +333,9 @@ def _scope(reading: Reading, previous: Frame) -> dict[str, Any]:
     prev = previous.reading
     subjects = previous.subjects
     said = Words((), 0, 0, "the last answer")
+    if _has(reading, "pair") and len(previous.meters) < 2 <= len(previous.discussed):
+        # "compare the two" after one meter and then another: the last two discussed
+        subjects = previous.discussed[:2][::-1]
     if subjects and _has(reading, "pair"):
         # "which of the two": each of them on its own
         return {"meters": tuple(MeterMention((s,), Match.NAME, said) for s in subjects)}
@@ -320,6 +347,12 @@ def _scope(reading: Reading, previous: Frame) -> dict[str, Any]:
         "scopes": _moved(prev.scopes),
     }
     return {name: value for name, value in carried.items() if value}
+
+
+def _same_stretch(reading: Reading) -> bool:
+    """ "the same days last week": the stretch of days just discussed, in another period."""
+    words = [t.norm for t in reading.tokens]
+    return any(a == "same" and b in STRETCH_WORDS for a, b in zip(words, words[1:], strict=False))
 
 
 def _periods(reading: Reading, prev: Reading, now: datetime) -> tuple[PeriodMention, ...]:
@@ -339,6 +372,10 @@ def _periods(reading: Reading, prev: Reading, now: datetime) -> tuple[PeriodMent
             resolved.append(p)
     if not resolved:
         return _moved(tuple(p for p in prev.periods if p.span is not None))
+    if before and _same_stretch(reading) and len(resolved) == 1 and resolved[0].span:
+        anchor = before[0].span
+        assert anchor is not None
+        return (replace(resolved[0], span=same_stretch(anchor, resolved[0].span, now)),)
     if not any(p.role is PeriodRole.SUBJECT for p in resolved):
         return _moved(tuple(before)) + tuple(resolved)
     return tuple(resolved)

@@ -197,3 +197,25 @@ def shift(span: TimeSpan, relation: Relation, now: datetime) -> TimeSpan:
     length = (last - first).days + 1
     a, b = first - timedelta(days=length), first - timedelta(days=1)
     return days(a, b, f"{a:%-d %b} to {b:%-d %b %Y}")
+
+
+def whole_days(span: TimeSpan, now: datetime) -> TimeSpan:
+    """A span running into today ("this week so far") cut to its whole days, so that it can
+    be set against the same days of another period; any other span as it is."""
+    first, last = bounds(span, now)
+    if not last >= now.date() > first:
+        return span
+    last = now.date() - timedelta(days=1)
+    return days(first, last, f"{first:%-d %b} to {last:%-d %b %Y}")
+
+
+def same_stretch(span: TimeSpan, within: TimeSpan, now: datetime) -> TimeSpan:
+    """ "the same days last week" after "this week so far": the days of `span` at the same
+    place in `within` (its whole days only: today, still running, is left out), cut to it."""
+    first, last = bounds(whole_days(span, now), now)
+    start, end = bounds(within, now)
+    length = (end - start).days + 1
+    offset = (first - start).days % length  # where the stretch begins in its own period
+    a = start + timedelta(days=offset)
+    b = min(a + (last - first), end)
+    return days(a, b, f"{a:%-d %b} to {b:%-d %b %Y}")

@@ -17,10 +17,8 @@ class MetersCompareRenderer(Renderer[MetersCompareResult]):
             lines.append(f"- **{s.label}**: {value}")
         if r.largest is not None and r.difference is not None and len(r.sides) >= 2:
             first, second = r.sides[0].label, r.sides[1].label
-            lines.append(
-                f"{first} minus {second}: {number(r.difference, r.unit)} ({percent(r.percent)} "
-                f"of {second})."
-            )
+            way = "" if r.percent is None else f" ({first} used {_way(r.percent)} than {second})"
+            lines.append(f"{first} minus {second}: {number(r.difference, r.unit)}{way}.")
         return [*lines, source_line(r.source)]
 
     def subjects(self, r: MetersCompareResult) -> list[str]:
@@ -77,3 +75,8 @@ class ShareRenderer(Renderer[ShareResult]):
             ["share", rounded(r.percent, 2), "%"],
         ]
         out.tables.append((f"share of {r.whole}, {when_}", QUANTITY, rows))
+
+
+def _way(change: float) -> str:
+    """A percentage difference with its direction in words ("28.4% less")."""
+    return f"{percent(abs(change), signed=False)} {'more' if change > 0 else 'less'}"

@@ -246,7 +246,7 @@ class CompareRenderer(Renderer[CompareResult]):
             lines.append(
                 f"- **{c.meter}**: {number(c.value, r.unit)} vs "
                 f"{number(c.reference_value, r.unit)}, {direction} "
-                f"{number(abs(c.difference), r.unit)} ({percent(c.percent)})."
+                f"{number(abs(c.difference), r.unit)} ({_way(c.percent)})."
             )
         return [*lines, *caveat_lines(r.caveats), source_line(r.source)]
 
@@ -384,3 +384,10 @@ class SplitRenderer(Renderer[SplitResult]):
         per_hour = "kWh per hour" if what == "average power" else "average per hour"
         columns = [by, f"{what} ({r.unit})", "share %", "hours", per_hour]
         out.tables.append((f"{r.meter} {what} by {by}, {when_}", columns, rows))
+
+
+def _way(change: float | None) -> str:
+    """A percentage change with its direction in words ("13.8% less"), never a bare sign."""
+    if change is None:
+        return "no percentage: the reference is zero"
+    return f"{percent(abs(change), signed=False)} {'more' if change > 0 else 'less'}"
