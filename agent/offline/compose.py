@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, time
 from typing import Any
 
 from agent.offline.plan import Plan, Question
@@ -235,6 +236,17 @@ def _either(q: Question, plan: Plan, more: bool) -> str:
     return f"{text[:1].upper()}{text[1:]}: "
 
 
+def _month_text(period: dict[str, Any], *, bare: bool = False) -> str:
+    """ "in September 2026" for a whole calendar month, so that the answer names the month
+    that used more; any other period as period_text writes it."""
+    start = datetime.fromisoformat(period["start"])
+    end = datetime.fromisoformat(period["end"])
+    whole = start.day == end.day == 1 and start.time() == end.time() == time(0)
+    if not whole or (end.year * 12 + end.month) - (start.year * 12 + start.month) != 1:
+        return period_text(period, bare=bare)
+    return f"{start:%B %Y}" if bare else f"in {start:%B %Y}"
+
+
 def _change(value: float | None, way: str) -> str:
     """A change with its direction in words ("13.8% less"), never a bare sign."""
     return "no change" if value is None else f"{percent(abs(value), signed=False)} {way}"
@@ -248,7 +260,7 @@ def _periods(q: Question, plan: Plan, done: list[Done]) -> list[str]:
         if r.combined is not None and len(plan.detail.get("sides", ())) == 1:
             changes = [r.combined]
         for c in changes:
-            when_, ref = period_text(r.period), period_text(r.reference, bare=True)
+            when_, ref = _month_text(r.period), _month_text(r.reference, bare=True)
             if c.reference_value is None:
                 used = (
                     f"**{c.meter}** used **{number(c.value, r.unit)}** {when_}, but "

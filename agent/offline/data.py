@@ -13,13 +13,14 @@ from typing import Any
 from agent.offline import kinds, portfolio, refusals, scope
 from agent.offline.plan import ASK_PERIOD, Call, Plan, Question, ask, handles, say
 from agent.offline.scope import Ask, Sides
-from agent.reader import Intent, Kpi, MeterEntry, Op, Pending
+from agent.reader import Intent, Kpi, MeterEntry, Op, Pending, Reading
 from agent.reader.dates import shift, whole_days
 from agent.reader.slots import (
     NO_WORDS,
     Comparison,
     MeasureMention,
     PeriodMention,
+    Referent,
     Relation,
     Split,
     TimeSpan,
@@ -152,7 +153,7 @@ def _the_two(q: Question) -> list[str] | None:
     """ "over those two months together": the last two periods discussed, as one range when
     they meet, else each."""
     r = q.reading
-    if "periods" not in r.inherited or not any(x.kind == "pair" for x in r.referents):
+    if "periods" not in r.inherited or not any(_of_periods(r, x) for x in r.referents):
         return None
     spans = [s for s in q.recent_periods if s.start is not None and s.end is not None][:2]
     if len(spans) < 2:
@@ -162,6 +163,17 @@ def _the_two(q: Question) -> list[str] | None:
     if (second.start - first.end).days <= 1:
         return [f"{first.start.isoformat()}..{second.end.isoformat()}"]
     return [first.period, second.period]
+
+
+PERIOD_NOUNS = frozenset({"days", "weeks", "months", "quarters", "years", "periods", "shifts"})
+
+
+def _of_periods(r: Reading, x: Referent) -> bool:
+    """ "those two months": a pair of periods; "the two lines" is a pair of meters."""
+    if x.kind != "pair" or x.words is None or not x.words.tokens:
+        return False
+    after = x.words.tokens[-1] + 1
+    return after < len(r.tokens) and r.tokens[after].norm in PERIOD_NOUNS
 
 
 def _two_periods(q: Question, found: Sides) -> Question | None:

@@ -42,6 +42,8 @@ REFERENCE_INTENTS = {
     "rule": Intent.ALERT_UPDATE,
 }
 COMPARING = (Op.MORE, Op.LESS, Op.WHICH_MORE, Op.WHICH_LESS, Op.COMPARE, Op.DIFFERENCE)
+# Kinds of question whose next question of the same kind, naming nothing, is about the same
+GOES_ON = frozenset({Intent.COVERAGE})
 DISCUSSED = 8
 STRETCH_WORDS = frozenset({"days", "dates", "weekdays", "stretch", "span"})  # meters of earlier turns kept for "the two"
 ORDINALS = {"first": 0, "1st": 0, "former": 0, "second": 1, "2nd": 1, "latter": 1, "third": 2,
@@ -129,9 +131,22 @@ def follow(reading: Reading, previous: Frame | None, now: datetime) -> Reading:
     if reading.intent in (Intent.CONFIRM, Intent.DECLINE, Intent.HELP):
         return reading
     reading = _references(reading, previous)
-    if not _leans(reading):
+    if not _leans(reading) and not _goes_on(reading, previous):
         return _same_time(reading, previous)
     return _inherit(reading, previous, now)
+
+
+def _goes_on(reading: Reading, previous: Frame) -> bool:
+    """ "which days are missing?" after the coverage of one meter in August: a question of
+    the same kind that names neither meters nor a period goes on about the same ones."""
+    prev = previous.reading
+    return (
+        reading.intent is prev.intent
+        and reading.intent in GOES_ON
+        and not reading.names_scope
+        and not reading.periods
+        and (prev.names_scope or bool(prev.periods))
+    )
 
 
 def _same_time(reading: Reading, previous: Frame) -> Reading:
@@ -217,7 +232,9 @@ def _inherit(reading: Reading, previous: Frame, now: datetime) -> Reading:
     unless it is a search of the library; the rest only for a question of the same kind."""
     prev = previous.reading
     changes: dict[str, Any] = {}
-    if _fragment(reading) and prev.intent not in NOT_INHERITED:
+    # "so what's its total?" asks for numbers whatever the turn before asked
+    total = reading.intent is Intent.DATA and reading.asks(Op.TOTAL)
+    if _fragment(reading) and prev.intent not in NOT_INHERITED and not total:
         changes["intent"] = prev.intent
     intent = changes.get("intent", reading.intent)
     inherited = _scope_changes(reading, previous, changes)
@@ -339,7 +356,7 @@ def _scope(reading: Reading, previous: Frame) -> dict[str, Any]:
     if subjects and _has(reading, "pair"):
         # "which of the two": each of them on its own
         return {"meters": tuple(MeterMention((s,), Match.NAME, said) for s in subjects)}
-    if subjects and _has(reading, "that"):
+    if subjects and _has(reading, "that") and not (prev.asks(*COMPARING) and len(prev.meters) > 1):
         return {"meters": (MeterMention(subjects, Match.NAME, said),)}
     carried = {
         "meters": _moved(prev.meters),
