@@ -83,11 +83,14 @@ def _listed(names: Iterable[str]) -> list[str]:
     return sorted(names, key=str.casefold)
 
 
-# Words that follow "site" in a question without naming one ("the site total", "site-wide").
+# Words that follow "site" in a question without naming one ("the site total", "site-wide",
+# "the site electricity").
 _NOT_A_NAME = frozenset(
     "total totals wide level meter meters energy consumption use usage load demand peak "
     "overall and or in on at for of by to per last this next yesterday today is was has had "
-    "used uses use did does do the a an its whole entire".split()
+    "used uses use did does do the a an its whole entire "
+    # a carrier after "site" is what of the site ("share of the site electricity")
+    "electricity electric electrical power gas water heat steam cooling".split()
 )
 # Words before "site" that make it no name's introduction ("which site used most").
 _NOT_NAMING = frozenset("which each every per this our that any whole entire one same".split())

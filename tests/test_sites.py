@@ -153,6 +153,9 @@ def find_site_of(engine: Engine, name: str) -> catalog.SiteRef:
         ("northern hall energy", None),  # a name is matched as whole words only
         # after "the site", a word in lower case goes on with the sentence
         ("At what time did the site hit its highest load?", None),
+        # a carrier after "site" says what of the site, not which site
+        ("share of the chiller in site electricity last month", None),
+        ("site gas in October", None),
     ],
 )
 def test_a_question_names_a_site_by_name_or_alias(

@@ -79,6 +79,15 @@ def numbers(q: Question) -> Plan:
     if refusals.only_unmeasured(r):
         return refusals.not_measured(q)
     r = scope.unplaced_as_name(r, q.site)
+    left_out: tuple[str, ...] = ()
+    if r.asks(Op.RANK) or r.top:
+        r, left_out = scope.unranked_boards(r, q.site)
+        if left_out:
+            note = (
+                f"As you asked, the ranking leaves out {', '.join(left_out)}: it ranks the end "
+                "meters, not the meters they are fed from."
+            )
+            r = replace(r, notes=(*r.notes, note))
     q = replace(q, reading=r)
     metric = r.metric or _named_metric(q)
     if metric != (r.metric or "energy"):
@@ -403,12 +412,13 @@ def _rank(q: Question, found: Sides, periods: list[str]) -> Plan:
         meters = [m for m in q.site.consumers() if carrier in (None, q.site.carrier(m))]
         params = stated(q)
         calls = tuple(_kpi_call(kpis[0], (m,), periods[0], params) for m in meters)
-        return Plan("rank_kpi", calls, detail=MappingProxyType({"less": less, "top": top}))
+        detail = MappingProxyType({"less": less, "top": top})
+        return Plan("rank_kpi", calls, notes=r.notes, detail=detail)
     args: dict[str, Any] = {"period": periods[0], "top": 100 if less else (top or 10)}
     if carrier:
         args["kind"] = carrier
     detail = MappingProxyType({"less": less, "top": top})
-    return Plan("rank", (Call("rank_meters", args),), detail=detail)
+    return Plan("rank", (Call("rank_meters", args),), notes=r.notes, detail=detail)
 
 
 @kind("split")

@@ -127,3 +127,27 @@ def site_note(reading: Reading, found: Sides, site: Site | None = None) -> tuple
                 "has a supply of its own and is not included: name it to add it."
             )
     return tuple(notes)
+
+
+NEGATIONS = frozenset({"not", "excluding", "except", "without", "nor"})
+FILLERS = frozenset({"the", "a", "any", "of", "counting", "incl", "including"})
+
+
+def unranked_boards(r: Reading, site: Site) -> tuple[Reading, tuple[str, ...]]:
+    """A ranking that says "not the QGBT boards": meters named after a negation that have
+    sub-meters are what a ranking of end meters leaves out anyway, so the mention is dropped
+    (and returned, for the answer to say so) instead of being asked about."""
+    kept, dropped = [], []
+    for m in r.meters:
+        first = m.words.tokens[0] if m.words.tokens else None
+        before = [t.norm for t in r.tokens[max(0, (first or 0) - 3) : first or 0]]
+        while before and before[-1] in FILLERS:
+            before.pop()
+        boards = all(site.vocab.children(n) for n in m.meters)
+        if first is not None and before and before[-1] in NEGATIONS and boards:
+            dropped += list(m.meters)
+        else:
+            kept.append(m)
+    if not dropped:
+        return r, ()
+    return replace(r, meters=tuple(kept)), tuple(dict.fromkeys(dropped))
