@@ -85,6 +85,9 @@ def compose(q: Question, plan: Plan, done: list[Done]) -> Answer:
     failed = [d for d in done if d.result is None]
     lines: list[str] = []
     outcome = "answer" if ok else _outcome(failed)
+    cannot = _no_reference(q, plan, ok)
+    if cannot:
+        return Answer(cannot, "refuse")
     for d in failed:
         lines.append(_failure(d))
     if ok:
@@ -234,6 +237,26 @@ def _either(q: Question, plan: Plan, more: bool) -> str:
     # the period's own name ("September 2026"), not the words typed ("sept")
     text = winner.span.label or winner.words.text
     return f"{text[:1].upper()}{text[1:]}: "
+
+
+def _no_reference(q: Question, plan: Plan, ok: list[Done]) -> str:
+    """ "yoy in %" when the reference period has no data: the change asked for cannot be
+    given, so none of the figures is presented as if it answered (the reason instead)."""
+    r = q.reading
+    in_percent = any(u.unit == "%" for u in r.units)
+    if plan.kind != "compare_periods" or not (r.asks(Op.PERCENT, Op.DIFFERENCE) or in_percent):
+        return ""
+    found = results(ok, CompareResult)
+    changes = [c for r in found for c in r.changes]
+    if not changes or any(c.reference_value is not None for c in changes):
+        return ""
+    ref = period_text(found[0].reference, bare=True)
+    meters = ", ".join(c.meter for c in changes)
+    return (
+        f"I cannot give that change: there is no data for {meters} in the reference period "
+        f"({ref}), so there is nothing to compare with. Ask for a reference period the data "
+        "covers (e.g. the month before) or for the period's own figure."
+    )
 
 
 def _month_text(period: dict[str, Any], *, bare: bool = False) -> str:

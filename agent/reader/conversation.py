@@ -263,22 +263,28 @@ def _scope_changes(reading: Reading, previous: Frame, changes: dict[str, Any]) -
     return set()
 
 
-# What a question states (prices, a factor): kept for the follow-ups that state none of their
-# own and do not ask for the site's own tariff instead.
-STATED = ("emission_factors", "prices", "tou_windows", "demand_charges", "demand_windows",
-          "exchange_rates",
-          "currencies")  # fmt: skip
+# What a question states (prices, a factor, an exchange rate), in groups that go together:
+# each group is kept for the follow-ups that state nothing of it ("in dollars? 1 EUR = 1.10
+# USD" keeps the price stated before), prices not when the follow-up asks for the site's tariff.
+STATED = (
+    ("prices", "tou_windows", "demand_charges", "demand_windows"),
+    ("emission_factors",),
+    ("exchange_rates", "currencies"),
+)
 
 
 def _stated_changes(reading: Reading, prev: Reading, changes: dict[str, Any]) -> set[str]:
-    if "site_tariff" in reading.features() or any(getattr(reading, n) for n in STATED):
-        return set()
     inherited = set()
-    for name in STATED:
-        carry = getattr(prev, name)
-        if carry:
-            changes[name] = _moved(carry)
-            inherited.add(name)
+    for group in STATED:
+        if any(getattr(reading, n) for n in group):
+            continue
+        if group[0] == "prices" and "site_tariff" in reading.features():
+            continue
+        for name in group:
+            carry = getattr(prev, name)
+            if carry:
+                changes[name] = _moved(carry)
+                inherited.add(name)
     return inherited
 
 

@@ -1,0 +1,103 @@
+"""Threads on the brewery plant of test_offline_any_plant: what a follow-up points back at ("the
+two", "the same days last week", "difference?", "in dollars?") is found, and the numbers derived
+from it are checked against pandas over the readings written. A change states its direction."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.test_offline_any_plant import brewery, states, total
+
+__all__ = ["brewery"]  # the fixture, imported for pytest
+
+LAST_WEEK = ("2026-10-05", "2026-10-11")  # the clock is Thursday 15 October 2026, 10:00
+
+
+def _change(answer: str) -> float:
+    """The first change in % the answer states, signed by the word after it."""
+    found = re.search(r"(\d[\d.]*)% (more|less|higher|lower)", answer)
+    assert found, answer
+    size = float(found.group(1))
+    return size if found.group(2) in ("more", "higher") else -size
+
+
+def test_the_two_are_the_meters_of_the_last_two_questions(brewery) -> None:
+    agent, data = brewery
+    first = agent.ask("Pump K1 energy last week")
+    agent.ask("and Pump K2?", thread=first.thread)
+    reply = agent.ask("compare the two, difference in kWh", thread=first.thread)
+    k1, k2 = (total(data, m, *LAST_WEEK) for m in ("Pump K1", "Pump K2"))
+    assert reply.tool_calls[0].name == "compare_meters", reply.answer
+    assert states(reply.answer, abs(k1 - k2)), reply.answer
+    percent = agent.ask("as a percentage?", thread=first.thread)
+    big, small = max(k1, k2), min(k1, k2)
+    assert states(percent.answer, 100 * (big - small) / small, rel=0.005), percent.answer
+    assert f"{100 * (big - small) / small:.1f}% more" in percent.answer, percent.answer
+
+
+def test_that_as_a_percentage_after_which_of_the_two_keeps_two_sides(brewery) -> None:
+    agent, data = brewery
+    first = agent.ask("Pump K1 energy last week")
+    agent.ask("and Pump K2?", thread=first.thread)
+    agent.ask("which of the two is more, by how much?", thread=first.thread)
+    reply = agent.ask("and that as a percentage?", thread=first.thread)
+    k1, k2 = (total(data, m, *LAST_WEEK) for m in ("Pump K1", "Pump K2"))
+    big, small = max(k1, k2), min(k1, k2)
+    assert reply.tool_calls[0].name == "compare_meters", reply.answer
+    assert states(reply.answer, 100 * (big - small) / small, rel=0.005), reply.answer
+    assert not states(reply.answer, k1 + k2), reply.answer  # not the two added up
+
+
+def test_the_same_days_last_week_and_their_difference(brewery) -> None:
+    agent, data = brewery
+    first = agent.ask("Incomer North this week so far?")
+    same = agent.ask("and the same days last week?", thread=first.thread)
+    # Monday to Wednesday: the whole days of this week before today (Thursday)
+    before = total(data, "Incomer North", "2026-10-05", "2026-10-07")
+    assert states(same.answer, before), same.answer
+    assert not states(same.answer, total(data, "Incomer North", *LAST_WEEK)), same.answer
+    diff = agent.ask("difference?", thread=first.thread)
+    now = total(data, "Incomer North", "2026-10-12", "2026-10-14")
+    assert diff.tool_calls[0].name == "compare_periods", diff.answer
+    assert states(diff.answer, abs(now - before)), diff.answer
+    assert _change(diff.answer) == pytest.approx(100 * (now - before) / before, abs=0.01)
+
+
+@pytest.mark.parametrize("said", ["in dollars? 1 EUR = 1.10 USD", "in USD, 1.10 USD per EUR"])
+def test_a_cost_follow_up_in_another_currency_converts_it(brewery, said: str) -> None:
+    agent, data = brewery
+    first = agent.ask("cost of Pump K1 last week at 0.20 EUR per kWh")
+    reply = agent.ask(said, thread=first.thread)
+    eur = total(data, "Pump K1", *LAST_WEEK) * 0.20
+    assert reply.answer.startswith("In USD: "), reply.answer
+    lead = reply.answer.split(". ")[0]
+    assert states(lead, eur * 1.10, rel=0.0005), reply.answer
+    assert not states(lead, eur, rel=0.0005), reply.answer  # the euros come after the answer
+
+
+def test_a_change_between_periods_states_its_direction_in_words(brewery) -> None:
+    agent, data = brewery
+    reply = agent.ask("Pump K2 October vs September, % change?")
+    now = total(data, "Pump K2", "2026-10-01", "2026-10-31")
+    before = total(data, "Pump K2", "2026-09-01", "2026-09-30")
+    assert _change(reply.answer) == pytest.approx(100 * (now - before) / before, abs=0.05)
+    assert not re.search(r"[-+]\d[\d.]*%", reply.answer), reply.answer  # no bare sign
+
+
+def test_a_change_in_percent_against_a_period_without_data_is_refused(brewery) -> None:
+    agent, _ = brewery
+    reply = agent.ask("Pump K1 October vs October last year, yoy in %")
+    assert reply.outcome == "refuse", reply.answer
+    assert "no data" in reply.answer, reply.answer
+    assert not re.search(r"\d[\d,.]* ?(?:kWh|%)", reply.answer), reply.answer
+
+
+def test_the_two_pumps_together_that_month_is_the_last_month_asked(brewery) -> None:
+    agent, data = brewery
+    first = agent.ask("Pump K1 energy in September")
+    agent.ask("and in October?", thread=first.thread)
+    reply = agent.ask("total kWh of the two pumps together that month?", thread=first.thread)
+    october = sum(total(data, m, "2026-10-01", "2026-10-31") for m in ("Pump K1", "Pump K2"))
+    assert states(reply.answer, october), reply.answer
