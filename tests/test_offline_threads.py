@@ -101,3 +101,15 @@ def test_the_two_pumps_together_that_month_is_the_last_month_asked(brewery) -> N
     reply = agent.ask("total kWh of the two pumps together that month?", thread=first.thread)
     october = sum(total(data, m, "2026-10-01", "2026-10-31") for m in ("Pump K1", "Pump K2"))
     assert states(reply.answer, october), reply.answer
+
+
+def test_a_ranking_that_leaves_out_a_board_ranks_the_end_meters(brewery) -> None:
+    agent, data = brewery
+    reply = agent.ask("top 2 electricity consumers last week, not the Incomer North board")
+    assert reply.outcome == "answer", reply.answer
+    assert [c.name for c in reply.tool_calls] == ["rank_meters"], reply.answer
+    assert "meter" not in reply.tool_calls[0].args, reply.tool_calls[0].args
+    ends = ("Mash Tun Drive", "Pump K1", "Pump K2", "Bottling Hall")
+    first = max(ends, key=lambda m: total(data, m, *LAST_WEEK))
+    assert f"**{first}**" in reply.answer.split("\n")[0], reply.answer
+    assert "leaves out Incomer North" in reply.answer, reply.answer

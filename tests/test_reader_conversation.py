@@ -27,7 +27,7 @@ def _run(plant: str, turns: list[Turn]) -> None:
     for turn in turns:
         reading = follow(read(turn.question, PLANTS[plant], NOW), frame, NOW)
         check(reading, turn.expected)
-        frame = Frame(reading, turn.subjects, turn.pending, turn.options)
+        frame = Frame.after(frame, reading, turn.subjects, turn.pending, turn.options)
 
 
 LAST_WEEK = ("2026-10-26", "2026-11-01", "subject")
@@ -126,6 +126,46 @@ THREADS: dict[str, tuple[str, list[Turn]]] = {
         Turn("any similar incidents?", {
             "intent": "knowledge", "meters": ["Kältemaschine"], "periods": []}),
     ]),
+    "the two after one meter and then another": ("werk", [
+        Turn("Kompressor Nord energy last week", {}, subjects=("Kompressor Nord",)),
+        Turn("and Kompressor Süd?", {"meters": ["Kompressor Süd"]},
+             subjects=("Kompressor Süd",)),
+        Turn("compare the two, difference in kWh", {
+            "meters": ["Kompressor Nord", "Kompressor Süd"], "ops": ["compare"],
+            "periods": [LAST_WEEK]}, subjects=("Kompressor Nord", "Kompressor Süd")),
+        Turn("as a percentage?", {
+            "meters": ["Kompressor Nord", "Kompressor Süd"], "ops": ["compare", "percent"]}),
+    ]),
+    "that as a percentage after which of the two": ("werk", [
+        Turn("Linie 2 energy last week", {}, subjects=("Linie 2",)),
+        Turn("and Linie 3?", {}, subjects=("Linie 3",)),
+        Turn("which of the two is more, by how much?", {"meters": ["Linie 2", "Linie 3"]},
+             subjects=("Linie 3", "Linie 2")),
+        Turn("and that as a percentage?", {"ops": ["more", "percent"]}),
+    ]),
+    "the same days last week": ("werk", [
+        Turn("Hauptzähler this week so far?", {}),
+        # Monday to Wednesday: the whole days before today (Thursday)
+        Turn("and the same days last week?", {
+            "meters": ["Hauptzähler"], "periods": [("2026-10-26", "2026-10-28", "subject")]}),
+    ]),
+    "coverage goes on about the same meter": ("werk", [
+        Turn("data coverage of Linie 2 in August, in %", {"intent": "coverage"}),
+        Turn("which days are missing?", {
+            "intent": "coverage", "meters": ["Linie 2"],
+            "periods": [("2026-08-01", "2026-08-31", "subject")]}),
+        Turn("so what's its total for august, from the days we have?", {
+            "intent": "data", "meters": ["Linie 2"]}),
+    ]),
+    "a new question of the same kind with its own meter": ("werk", [
+        Turn("data coverage of Linie 2 in August", {}),
+        Turn("any gaps for Linie 3 last week?", {
+            "intent": "coverage", "meters": ["Linie 3"], "periods": [LAST_WEEK]}),
+    ]),
+    "a rate stated after a price keeps the price": ("werk", [
+        Turn("cost of Linie 2 last week at 0.20 EUR per kWh", {"kpi": "cost"}),
+        Turn("in dollars? 1 EUR = 1.10 USD", {"kpi": "cost", "meters": ["Linie 2"]}),
+    ]),
     "the demo plant too": ("demo", [
         Turn("how much did comp2 use last week", {"meters": ["compressor-2"]}),
         Turn("what about compressor-1?", {"meters": ["compressor-1"], "periods": [LAST_WEEK]}),
@@ -137,6 +177,14 @@ THREADS: dict[str, tuple[str, list[Turn]]] = {
 def test_thread(name: str) -> None:
     plant, turns = THREADS[name]
     _run(plant, turns)
+
+
+def test_a_follow_up_with_a_rate_keeps_the_price_stated_before() -> None:
+    werk = PLANTS["werk"]
+    first = read("cost of Linie 2 last week at 0.20 EUR per kWh", werk, NOW)
+    r = follow(read("in dollars? 1 EUR = 1.10 USD", werk, NOW), Frame.after(None, first), NOW)
+    assert [p.per_kwh for p in r.prices] == [0.20]
+    assert [(x.rate, x.currency, x.per) for x in r.exchange_rates] == [(1.10, "USD", "EUR")]
 
 
 def test_acknowledge_it_takes_the_incident_just_shown() -> None:

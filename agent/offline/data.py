@@ -24,6 +24,7 @@ from agent.reader.slots import (
     Relation,
     Split,
     TimeSpan,
+    Words,
 )
 from common.units import ADDITIVE_METRICS
 
@@ -190,7 +191,9 @@ def _two_periods(q: Question, found: Sides) -> Question | None:
     as the subjects of a comparison (two meters would be the two meant instead)."""
     r = q.reading
     # "difference?" that names nothing of its own is about the two periods just discussed too
-    bare = not any(x.words.tokens for x in (*r.meters, *r.carriers, *r.scopes, *r.periods))
+    said: list[Words] = [m.words for m in r.meters] + [c.words for c in r.carriers]
+    said += [s.words for s in r.scopes] + [p.words for p in r.periods]
+    bare = not any(w.tokens for w in said)
     if not (bare or any(x.kind == "pair" for x in r.referents)) or len(found.sides) > 1:
         return None
     if not r.asks(*kinds.COMPARATIVES) or "periods" not in r.inherited:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
+from itertools import pairwise
 from typing import Any
 
 from agent.reader.dates import same_stretch, shift
@@ -43,9 +44,11 @@ REFERENCE_INTENTS = {
 }
 COMPARING = (Op.MORE, Op.LESS, Op.WHICH_MORE, Op.WHICH_LESS, Op.COMPARE, Op.DIFFERENCE)
 # Kinds of question whose next question of the same kind, naming nothing, is about the same
+# meters and period ("which days are missing?" after a coverage)
 GOES_ON = frozenset({Intent.COVERAGE})
-DISCUSSED = 8
-STRETCH_WORDS = frozenset({"days", "dates", "weekdays", "stretch", "span"})  # meters of earlier turns kept for "the two"
+DISCUSSED = 8  # meters of earlier turns kept for "the two"
+# "the same days last week": words after "same" that mean the stretch of days just discussed
+STRETCH_WORDS = frozenset({"days", "dates", "weekdays", "stretch", "span"})
 ORDINALS = {"first": 0, "1st": 0, "former": 0, "second": 1, "2nd": 1, "latter": 1, "third": 2,
             "3rd": 2}  # fmt: skip
 
@@ -375,7 +378,7 @@ def _scope(reading: Reading, previous: Frame) -> dict[str, Any]:
 def _same_stretch(reading: Reading) -> bool:
     """ "the same days last week": the stretch of days just discussed, in another period."""
     words = [t.norm for t in reading.tokens]
-    return any(a == "same" and b in STRETCH_WORDS for a, b in zip(words, words[1:], strict=False))
+    return any(a == "same" and b in STRETCH_WORDS for a, b in pairwise(words))
 
 
 def _periods(reading: Reading, prev: Reading, now: datetime) -> tuple[PeriodMention, ...]:
