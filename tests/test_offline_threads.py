@@ -113,3 +113,12 @@ def test_a_ranking_that_leaves_out_a_board_ranks_the_end_meters(brewery) -> None
     first = max(ends, key=lambda m: total(data, m, *LAST_WEEK))
     assert f"**{first}**" in reply.answer.split("\n")[0], reply.answer
     assert "leaves out Incomer North" in reply.answer, reply.answer
+
+
+def test_a_share_of_the_meter_that_feeds_the_others_takes_it_as_the_whole(brewery) -> None:
+    agent, data = brewery
+    reply = agent.ask("what share of Incomer North went into Pump K1 + Pump K2 last week?")
+    assert reply.outcome == "answer", reply.answer
+    parts = sum(total(data, m, *LAST_WEEK) for m in ("Pump K1", "Pump K2"))
+    share = 100 * parts / total(data, "Incomer North", *LAST_WEEK)
+    assert states(reply.answer.split("\n")[0], share, rel=0.005), reply.answer

@@ -184,6 +184,13 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
         "what share of the site's energy fell in peak tariff hours last week?",
         {"splits": [("tou", "peak")], "ops": ["share"], "unused": []},
     ),
+    # the site's own name of a tariff period needs no "tariff" beside it; a plain word does
+    (
+        W,
+        "what % of Linie 2's energy fell in NT in september?",
+        {"splits": [("tou", "nt")], "ops": ["share"], "unused": []},
+    ),
+    (W, "peak demand of Linie 2 in September", {"splits": [], "kpi": "peak_demand"}),
     (W, "energy of Linie 2 on weekends in October", {"splits": [("weekday_weekend", "weekend")]}),
     (W, "co2 of Linie 3 yesterday in kg", {"kpi": "carbon", "units": ["kg"], "unused": []}),
     # ------------------------------------------------------------ periods in questions

@@ -495,6 +495,11 @@ def _share(q: Question, found: Sides, periods: list[str]) -> Plan:
         whole_of = list(q.site.roots(carrier.carrier if carrier else None))
     if not found.sides:
         return ask("A share of what? Name the meter (or group), e.g. 'the dryer's share'.")
+    feeder = None if whole_of else _share_of_feeder(q, found.meters)
+    if feeder is not None:
+        # "what share of the board went into A + B": the board is the whole, not a part
+        whole_of = [feeder]
+        found = Sides(tuple(s for s in found.sides if feeder not in s), found.how)
     fed = _fed_twice(q, found.meters)
     if fed:
         return ask(
@@ -505,6 +510,21 @@ def _share(q: Question, found: Sides, periods: list[str]) -> Plan:
     if whole_of and set(whole_of) != set(found.meters):
         args["of"] = whole_of
     return Plan("share", (Call("share_of", args),), notes=_notes(q, found), detail=_sides(found))
+
+
+def _share_of_feeder(q: Question, names: tuple[str, ...]) -> str | None:
+    """The meter after "share of" that feeds every other meter named, or None."""
+    r = q.reading
+    for m in r.meters:
+        first = m.words.tokens[0] if m.words.tokens else None
+        if first is None or len(m.meters) != 1:
+            continue
+        before = [t.norm for t in r.tokens[max(0, first - 2) : first] if t.norm != "the"]
+        feeder = m.meters[0]
+        others = [n for n in names if n != feeder]
+        if before[-1:] == ["of"] and others and all(q.site.under(n, feeder) for n in others):
+            return feeder
+    return None
 
 
 def _fed_twice(q: Question, names: tuple[str, ...]) -> tuple[str, str] | None:

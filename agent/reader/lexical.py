@@ -51,6 +51,14 @@ class Lexical:
     follows: bool = False
 
 
+# Tariff-period names that are plain English words too ("peak demand" is no tariff period):
+# they count as one only with "tariff", "hours" or the like beside them.
+PLAIN_PERIOD_WORDS = frozenset(
+    {"peak", "off-peak", "offpeak", "shoulder", "night", "day", "standard", "normal", "high",
+     "low", "mid", "base", "super off-peak", "winter", "summer"}
+)  # fmt: skip
+
+
 @lru_cache(maxsize=64)
 def site_entries(shifts: tuple[str, ...], tariff_periods: tuple[str, ...], rank: int) -> tuple[
     Entry, ...
@@ -67,6 +75,9 @@ def site_entries(shifts: tuple[str, ...], tariff_periods: tuple[str, ...], rank:
         entries.append(Entry("split", f"shift/{name}", pattern, rank))
     for name in tariff_periods:
         phrases = [f"{name} (?:tariff|period|hours|rate|time|band)s?", f"in (?:the )?{name} tariff"]
+        if name.lower() not in PLAIN_PERIOD_WORDS:
+            # the site's own term ("ponta", "HT") needs no "tariff" beside it: "fell in ponta"
+            phrases.append(name)
         pattern = compile_phrases(phrases, f"tariff period {name!r}")
         entries.append(Entry("split", f"tou/{name}", pattern, rank))
     return tuple(entries)
