@@ -15,6 +15,8 @@ from tests.reader_plants import NOW, PLANTS, check
 
 W, D = "werk", "demo"
 
+SUBJ = "subject"
+OCT_MONTH = ("2026-10-01", "2026-10-31", SUBJ)
 CASES: list[tuple[str, str, dict[str, Any]]] = [
     # ------------------------------------------------------------ meters, exact and fuzzy
     (
@@ -192,6 +194,18 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
     ),
     (W, "peak demand of Linie 2 in September", {"splits": [], "kpi": "peak_demand"}),
     (W, "energy of Linie 2 on weekends in October", {"splits": [("weekday_weekend", "weekend")]}),
+    # two weekdays joined are days of every week, not the last Saturday
+    (
+        W,
+        "Linie 2 on sat+sun between 8 and 18h last month",
+        {"splits": [("weekday_weekend", "weekend")], "periods": [OCT_MONTH], "unused": []},
+    ),
+    (
+        W,
+        "Linie 2 on saturday and sunday in October",
+        {"splits": [("weekday_weekend", "weekend")], "periods": [OCT_MONTH], "unused": []},
+    ),
+    (W, "Linie 2 on saturday", {"splits": [], "periods": [("2026-10-31", "2026-10-31", SUBJ)]}),
     (W, "co2 of Linie 3 yesterday in kg", {"kpi": "carbon", "units": ["kg"], "unused": []}),
     # ------------------------------------------------------------ periods in questions
     (

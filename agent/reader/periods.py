@@ -139,6 +139,14 @@ def _befores(text: str, cal: Calendar) -> list[Found]:
     return found
 
 
+def _paired_day(text: str, m: re.Match[str]) -> bool:
+    """A weekday joined to another by "+", "/", "&", "and" or "or"."""
+    joined = r"\s*(?:\+|/|&|\band\b|\bor\b)\s*"
+    after = re.match(joined + weekday("e") + r"\b", text[m.end() :])
+    before = re.search(r"\b" + weekday("e") + joined + r"$", text[: m.start("d")])
+    return after is not None or before is not None
+
+
 def _weekdays(text: str, cal: Calendar) -> list[Found]:
     """'on Monday', 'last Friday': the most recent such day ('this Monday' may be today)."""
     found = []
@@ -158,6 +166,8 @@ def _weekdays(text: str, cal: Calendar) -> list[Found]:
             continue
         if m.group("d") in ("sun", "sat", "wed", "mon") and not word:
             continue  # ordinary words unless a cue says they are days
+        if _paired_day(text, m):
+            continue  # "sat+sun", "saturday and sunday": days of every week, not one date
         back = (today.weekday() - WEEKDAYS[m.group("d")]) % 7
         if word == "last" or (back == 0 and word != "this"):
             back = back or 7
