@@ -101,7 +101,10 @@ def test_comparison_of_two_months(agent: Agent, demo_engine: Engine) -> None:
     assert reply.tool_calls[0].name == "compare_periods"
     assert_mentions_number(reply.answer, october)
     assert_mentions_number(reply.answer, september)
-    assert_mentions_number(reply.answer, round((october / september - 1) * 100, 1), rel=0.02)
+    change = (october / september - 1) * 100
+    # the change's size with its direction in words, never a bare sign
+    assert_mentions_number(reply.answer, round(abs(change), 1), rel=0.02)
+    assert f"{abs(change):.1f}% {'more' if change > 0 else 'less'}" in reply.answer, reply.answer
 
 
 def test_cost_uses_the_tariff(agent: Agent, demo_engine: Engine) -> None:

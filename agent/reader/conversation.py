@@ -235,8 +235,8 @@ def _inherit(reading: Reading, previous: Frame, now: datetime) -> Reading:
     unless it is a search of the library; the rest only for a question of the same kind."""
     prev = previous.reading
     changes: dict[str, Any] = {}
-    # "so what's its total?" asks for numbers whatever the turn before asked
-    total = reading.intent is Intent.DATA and reading.asks(Op.TOTAL)
+    # "so what's its total?" after a look at the data's coverage asks for the numbers
+    total = reading.intent is Intent.DATA and reading.asks(Op.TOTAL) and prev.intent in GOES_ON
     if _fragment(reading) and prev.intent not in NOT_INHERITED and not total:
         changes["intent"] = prev.intent
     intent = changes.get("intent", reading.intent)
