@@ -157,13 +157,17 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=40, help="Calls per tool.")
     parser.add_argument("--batches", type=int, default=40, help="5,000-reading posts per format.")
     parser.add_argument("--ingest-only", action="store_true", help="Measure ingestion only.")
+    parser.add_argument("--tools-only", action="store_true", help="Measure the read tools only.")
     parser.add_argument("--write", action="store_true", help="Write benchmarks/RESULTS.md.")
     args = parser.parse_args()
     if not args.ingest_only:
-        body = latency_report(tool_latencies(args), args)
+        load_start = os.getloadavg()[0]
+        body = latency_report(tool_latencies(args), args, load_start)
         print(body)
         if args.write:
             write_section("api", body)
+    if args.tools_only:
+        return
     load = os.getloadavg()[0]
     body = ingest_report(ingestion(args.batches), args, load)
     print(body)
@@ -187,13 +191,14 @@ def tool_latencies(args: Any) -> list[list[str]]:
         handle.close()
 
 
-def latency_report(latency: list[list[str]], args: Any) -> str:
+def latency_report(latency: list[list[str]], args: Any, load_start: float) -> str:
     return "\n".join(
         [
             "## HTTP API",
             "",
             f"{stamp()} Command: `python -m benchmarks.api_bench --repeat {args.repeat} "
-            f"--batches {args.batches} --write` (HTTP ingestion: the next section).",
+            + ("--tools-only" if args.tools_only else f"--batches {args.batches}")
+            + " --write` (HTTP ingestion: the next section).",
             "",
             "Read tools over HTTP on the one-year demo plant (SQLite), viewer token, uvicorn on "
             "127.0.0.1 and an httpx client with one keep-alive connection; milliseconds per "
@@ -201,7 +206,8 @@ def latency_report(latency: list[list[str]], args: Any) -> str:
             "",
             table(["tool", "arguments", "median ms", "p95 ms", "target"], latency),
             "",
-            f"Load average (1 min) at the end: {os.getloadavg()[0]:.1f} on 2 cores.",
+            f"Load average (1 min) {load_start:.1f} at the start, {os.getloadavg()[0]:.1f} at the "
+            "end, on 2 cores.",
         ]
     )
 
