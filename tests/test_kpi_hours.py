@@ -206,8 +206,9 @@ def test_hours_price_as_the_quarter_hours_and_the_raw_readings(
     ask = data.draw(asks(plant.tz))
     hourly_reads.clear()
     by_hours = _cost(plant, tariffs, ask, quarters_first=False)
+    used_hours, asked = any(hourly_reads), len(hourly_reads)
     by_quarters = _cost(plant, tariffs, ask, quarters_first=True)
-    used_hours = any(hourly_reads)
+    assert len(hourly_reads) == asked  # quarter-hours already read are priced as they are
     if not on_the_hour:
         assert not used_hours  # a window edge at half past leaves the pricing to quarter-hours
     elif plant.tz != HALF_HOUR_DST:
