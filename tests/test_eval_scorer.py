@@ -621,3 +621,111 @@ def test_a_stated_threshold_is_echoed_with_its_unit() -> None:
     assert score_case(above, reply(echoed), 112.504).wrong_numbers == ()
     missed = "compressor-2 peaked at 112.5 kW, above your 45.0 kW."
     assert score_case(above, reply(missed), 112.504).wrong_numbers == ("45.0 kW",)
+
+
+# ------------------------------------------------------------------ directions of signed truths
+
+CHANGE = case(
+    category="compare",
+    question="main-incomer October against September: up or down?",
+    expect={
+        "tool": "compare_periods",
+        "truth": {
+            "fn": "pct_change",
+            "meter": "main-incomer",
+            "period": "2026-10-01..2026-10-31",
+            "reference": "2026-09-01..2026-09-30",
+        },
+    },
+)
+FALL = -13.78  # October against September, in %
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "October used 13.8% less than September.",
+        "A drop of 13.8% on September.",
+        "Change: -13.8 %.",
+        "Change: \u221213.8%.",
+        "Consumption fell by 13.8 % from September.",
+        "Down 13.8% month on month.",
+        "October was 13.8% lower than September.",
+        "October used 119,845 kWh and September 139,012 kWh: a decrease of 13.8%.",
+        "Consumption decreased from 139,012 kWh to 119,845 kWh, which is 13.8%.",
+        "We saved 13.8 % on September.",
+    ],
+)
+def test_a_change_stated_with_its_direction_passes(answer: str) -> None:
+    score = score_case(CHANGE, reply(answer), FALL)
+    assert score.answer_ok is True, score.notes
+    assert score.wrong_numbers == ()
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "October used 13.8% more than September.",
+        "Up 13.8% on September.",
+        "Consumption rose by 13.8 %.",
+        "+13.8 % against September.",
+        "October used 119,845 kWh and September 139,012 kWh: an increase of 13.8%.",
+    ],
+)
+def test_the_right_size_in_the_wrong_direction_is_a_wrong_number(answer: str) -> None:
+    score = score_case(CHANGE, reply(answer), FALL)
+    assert score.answer_ok is False and not score.passed
+    assert "with its direction" in " ".join(score.notes)
+    assert len(score.wrong_numbers) == 1 and "13.8" in score.wrong_numbers[0]
+    # the same words pass a rise of that size
+    assert score_case(CHANGE, reply(answer), -FALL).answer_ok is True
+
+
+def test_a_change_without_a_direction_does_not_state_the_truth() -> None:
+    score = score_case(CHANGE, reply("The change is 13.8% (119,845 kWh vs 139,012 kWh)."), FALL)
+    assert score.answer_ok is False
+    assert score.wrong_numbers == ()  # not said the wrong way: not a wrong number
+
+
+def test_a_change_of_the_other_reading_keeps_its_own_direction() -> None:
+    # the other direction of a nearby figure does not excuse the right size said the wrong way
+    refs = [119845.0, 139012.0, -19167.0, FALL]
+    wrong = score_case(CHANGE, reply("Up 13.8% (119,845 kWh vs 139,012 kWh)."), FALL, refs=refs)
+    assert wrong.wrong_numbers == ("13.8%",)
+    right = score_case(CHANGE, reply("Down 13.8% (-19,167 kWh)."), FALL, refs=refs)
+    assert right.answer_ok is True and right.wrong_numbers == ()
+
+
+LINES_DIFFERENCE = case(
+    category="compare",
+    question="how much more did line A use than line B last week?",
+    expect={
+        "tool": "compare_meters",
+        "truth": {
+            "fn": "meters_difference",
+            "meter": ["line-a", "line-b"],
+            "period": "2026-10-26..2026-11-01",
+        },
+    },
+)
+
+
+@pytest.mark.parametrize(
+    ("answer", "ok"),
+    [
+        ("line-a used 2,989 kWh more than line-b.", True),
+        ("Line B used 2,989 kWh less than Line A.", True),  # the comparison turned round
+        ("Line B used 2,989 kWh less.", True),
+        ("On line-b, 2,989 kWh less than on line-a.", True),
+        ("line-a: 20,210 kWh, line-b: 17,221 kWh; line-a used 2,989 kWh more.", True),
+        ("line-a used 2,989 kWh less than line-b.", False),
+        ("Line B used 2,989 kWh more than Line A.", False),
+    ],
+)
+def test_a_difference_of_two_meters_is_read_whichever_meter_comes_first(
+    answer: str, ok: bool
+) -> None:
+    refs = [20210.1, 17221.3, 2988.8]  # evals.references: both totals and their difference
+    score = score_case(LINES_DIFFERENCE, reply(answer), 2988.8, refs=refs)
+    assert score.answer_ok is ok, score.notes
+    assert score.wrong_numbers == (() if ok else ("2,989 kWh",))
