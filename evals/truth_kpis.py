@@ -47,10 +47,13 @@ def _window_kw(conn: Connection, spec: TruthSpec) -> pd.Series:
 
 
 def _windows(r: Readings, minutes: int) -> pd.Series:
+    """Average kW per window of `minutes` on the local clock: an hourly window starts at a
+    full local hour even where the zone is half an hour off UTC (Asia/Kolkata)."""
     if minutes * 60 <= r.step_h * 3600:
         return r.kw
     epoch = _epoch(r.local)
-    starts = epoch - epoch % (minutes * 60)
+    wall = _epoch(pd.DatetimeIndex(r.local.tz_localize(None)).tz_localize("UTC"))
+    starts = epoch - wall % (minutes * 60)
     sums = r.values.groupby(starts).sum()
     local = pd.to_datetime(sums.index, unit="s", utc=True).tz_convert(r.local.tz)
     return pd.Series(sums.to_numpy() / (minutes / 60), index=local)
