@@ -152,6 +152,64 @@ def mentioned(text: str, wanted: str) -> bool:
     return bool(re.fullmatch(r"0\d:\d\d", needle)) and needle[1:] in haystack
 
 
+_MONTHS = (
+    ("january", "jan", "januar", "jänner"),
+    ("february", "feb", "februar"),
+    ("march", "mar", "märz", "maerz"),
+    ("april", "apr"),
+    ("may", "mai"),
+    ("june", "jun", "juni"),
+    ("july", "jul", "juli"),
+    ("august", "aug"),
+    ("september", "sep", "sept"),
+    ("october", "oct", "oktober", "okt"),
+    ("november", "nov"),
+    ("december", "dec", "dezember", "dez"),
+)
+_MOMENT = re.compile(r"(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2})")
+_NEAR = 80  # characters between a date and its clock time in one statement of a moment
+
+
+def _date_forms(year: int, month: int, day: int) -> re.Pattern[str]:
+    """The ways an answer writes a day: 2026-10-14, 14 Oct, Oct 14, 14th of October, 14/10,
+    10/14, 14.10., (Wednesday) 14 October (2026)."""
+    names = "|".join(_MONTHS[month - 1])
+    d, m = rf"0?{day}", rf"0?{month}"
+    nth = rf"{d}(?:st|nd|rd|th|\.)?"
+    return re.compile(
+        rf"\b{year}-{month:02d}-{day:02d}"
+        rf"|\b{nth}\s+(?:of\s+)?(?:{names})\b"
+        rf"|\b(?:{names})\.?\s+{nth}(?!\d)"
+        rf"|(?<![\d.,/]){d}/{m}(?![\d.,])|(?<![\d.,/]){m}/{d}(?![\d.,])"
+        rf"|(?<![\d.,]){d}\.{m}\.",
+        re.IGNORECASE,
+    )
+
+
+def _time_forms(hour: int, minute: int) -> re.Pattern[str]:
+    """The ways an answer writes a clock time: 09:15, 9:15, 9.15 am, 2:15 pm, 2 pm."""
+    half = "am" if hour < 12 else "pm"
+    h12 = hour % 12 or 12
+    whole = rf"|(?<![\d:.]){h12}\s?{half}\b" if minute == 0 else ""
+    return re.compile(
+        rf"(?<![\d:.])0?{hour}:{minute:02d}(?!\d)"
+        rf"|(?<![\d:.]){h12}[:.]{minute:02d}\s?{half}\b{whole}",
+        re.IGNORECASE,
+    )
+
+
+def mentioned_moment(text: str, moment: str) -> bool:
+    """Whether `text` states a local date and time ('2026-10-14 10:15'): the clock time and
+    that day, in any common form, within a few words of each other."""
+    found = _MOMENT.fullmatch(moment)
+    if found is None:
+        return False
+    year, month, day, hour, minute = map(int, found.groups())
+    dates = [m.span() for m in _date_forms(year, month, day).finditer(text)]
+    times = [m.span() for m in _time_forms(hour, minute).finditer(text)]
+    return any(max(d0, t0) - min(d1, t1) <= _NEAR for d0, d1 in dates for t0, t1 in times)
+
+
 def said_unused(text: str, item: str) -> bool:
     """Whether some sentence of `text` names one of the alternatives of `item` ("a|b") and
     also holds a negation ("not", "no", "cannot", "without", "n't", "nicht" ...): the reply says
@@ -174,6 +232,8 @@ def truth_in_answer(
     if isinstance(truth, list):
         return all(mentioned(answer, item) for item in truth)
     if isinstance(truth, str):
+        if _MOMENT.fullmatch(truth):
+            return mentioned_moment(answer, truth)
         return mentioned(answer, truth)
     way = (truth > 0) - (truth < 0)
     for n in numbers(answer):

@@ -729,3 +729,59 @@ def test_a_difference_of_two_meters_is_read_whichever_meter_comes_first(
     score = score_case(LINES_DIFFERENCE, reply(answer), 2988.8, refs=refs)
     assert score.answer_ok is ok, score.notes
     assert score.wrong_numbers == (() if ok else ("2,989 kWh",))
+
+
+# ------------------------------------------------------------------ the day of a peak
+
+MOMENT = "2026-10-14 10:15"  # a peak over more than one day: its local date and time
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "The peak, 812 kW, came on 2026-10-14 at 10:15.",
+        "Peak 812 kW at 10:15 on 14 Oct.",
+        "Peak 812 kW on Oct 14, 10:15.",
+        "Peak 812 kW on 14/10 at 10:15.",
+        "It peaked on Wednesday 14 October at 10:15 (812 kW).",
+        "It peaked on Wednesday, 14th of October 2026, at 9 minutes past ten: 10:15.",
+        "| peak | 812 kW | 2026-10-14T10:15:00+02:00 |",
+        "Am 14.10. um 10:15 Uhr: 812 kW.",
+        "Peak at 10:15 am on October 14th.",
+    ],
+)
+def test_a_peak_over_days_is_stated_with_its_day(answer: str) -> None:
+    assert truth_in_answer(answer, MOMENT, 0.01)
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "Peak 812 kW at 10:15.",  # no day
+        "Peak 812 kW at 10:15 on 15 Oct.",  # the right time on another day
+        "Peak 812 kW on 2026-10-15 at 10:15.",
+        "Peak 812 kW on 14 Oct at 10:30.",  # the right day at another time
+        "Peak 812 kW: 14.10 kW above the average at 10:15.",  # a decimal is no date
+        "The week began on 14 October with the usual start-up. Line A and line B ran all day "
+        "and the compressors followed; the highest quarter-hour came at 10:15.",  # too far apart
+    ],
+)
+def test_a_peak_time_on_another_or_no_day_fails(answer: str) -> None:
+    assert not truth_in_answer(answer, MOMENT, 0.01)
+
+
+def test_a_peak_over_days_fails_the_case_without_its_day() -> None:
+    timed = case(
+        category="peak",
+        expect={
+            "tool": "compute_kpi",
+            "truth": {"fn": "peak_demand", "meter": "chiller", "period": "2026-10-12..2026-10-18"},
+            "also": [{"fn": "peak_time", "meter": "chiller", "period": "2026-10-12..2026-10-18"}],
+        },
+    )
+    call = {"name": "compute_kpi", "args": {}, "result": {}}
+    wrong_day = score_case(timed, reply("812 kW at 10:15 on 13 Oct.", call), 812.0, also=[MOMENT])
+    assert wrong_day.answer_ok is False and not wrong_day.passed
+    assert "2026-10-14 10:15" in " ".join(wrong_day.notes)
+    right = score_case(timed, reply("812 kW at 10:15 on 14 Oct.", call), 812.0, also=[MOMENT])
+    assert right.passed, right.notes
