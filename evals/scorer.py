@@ -16,9 +16,11 @@ or {"error": ...}), thread, model, latency_ms and outcome. A case is scored on f
   match within the relative tolerance, or within the rounding of the number as written; 'MWh',
   'k', 't' and '%' scale what they follow. The size of a signed truth (a change, a difference)
   must be said to go its way, by a sign or a word ("down 5 %", "5 % less", "rose by 5 %").
-  Strings match case-insensitively with dashes and underscores read as spaces. Where a case
-  has them, every truth in `also` must appear too, at least one `mentions_any` string, and
-  each `unused` item (alternatives "a|b") named in a sentence that also holds a negation.
+  Strings match case-insensitively with dashes and underscores read as spaces; a local date
+  and time ('2026-10-14 10:15', a peak over several days) needs that day in a common form
+  within a few words of the clock time. Where a case has them, every truth in `also` must
+  appear too, at least one `mentions_any` string, and each `unused` item (alternatives "a|b")
+  named in a sentence that also holds a negation.
 - outcome: the reply's outcome equals the expected one.
 
 Apart from these counts, and never failing a case by itself, each case counts its wrong
