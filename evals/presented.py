@@ -229,10 +229,11 @@ def direction(text: str, start: int, end: int) -> Direction:
     return Direction(-1 if nearest["down"] else 1, before, after)
 
 
-# Truths whose sign is part of the answer (a change, a difference), and of those the ones that
-# set two meters against each other (first minus second).
+# Truths whose sign is part of the answer (a change, a difference), and of those the one whose
+# size stays when the comparison is turned round: two meters' difference (first minus second).
+# A percent does not ('line-b used 14.8 % less' is 'line-a used 17.4 % more').
 SIGNED = frozenset({"pct_change", "difference", "meters_difference", "meters_pct"})
-PAIRED = frozenset({"meters_difference", "meters_pct"})
+PAIRED = frozenset({"meters_difference"})
 
 
 @dataclass(frozen=True)

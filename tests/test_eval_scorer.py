@@ -785,3 +785,22 @@ def test_a_peak_over_days_fails_the_case_without_its_day() -> None:
     assert "2026-10-14 10:15" in " ".join(wrong_day.notes)
     right = score_case(timed, reply("812 kW at 10:15 on 14 Oct.", call), 812.0, also=[MOMENT])
     assert right.passed, right.notes
+
+
+def test_a_percent_between_two_meters_is_not_turned_round() -> None:
+    lines_pct = case(
+        category="compare",
+        question="how much more did line A use than line B last week, in percent?",
+        expect={
+            "tool": "compare_meters",
+            "truth": {
+                "fn": "meters_pct",
+                "meter": ["line-a", "line-b"],
+                "period": "2026-10-26..2026-11-01",
+            },
+        },
+    )
+    truth = 17.36  # line-a against line-b, in %; line-b against line-a is -14.8 %
+    assert score_case(lines_pct, reply("line-a used 17.4% more than line-b."), truth).answer_ok
+    turned = score_case(lines_pct, reply("line-b used 17.4% less than line-a."), truth)
+    assert turned.answer_ok is False and turned.wrong_numbers == ("17.4%",)
