@@ -455,7 +455,8 @@ def answer_correct(
     also = list(also)
     for spec, value in _with_specs(expect, truth, also):
         if not truth_in_answer(answer, value, expect.tolerance, signed_truth(spec, value)):
-            way = signed_truth(spec, value) is not None and value != 0
+            # the size is there, said without its direction or with the other one
+            way = truth_in_answer(answer, value, expect.tolerance)
             said = " with its direction" if way else ""
             notes.append(f"answer does not state the truth {value!r}{said}")
     missing = [m for m in expect.mentions if not mentioned(answer, m)]
