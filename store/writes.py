@@ -102,6 +102,8 @@ def _clean(ts: IntArray, values: FloatArray) -> tuple[IntArray, FloatArray]:
         raise InvalidReading(
             f"{int(bad.sum())} values are NaN or infinite (first at epoch {int(ts[bad][0])})"
         )
+    if len(ts) < 2 or bool((ts[1:] > ts[:-1]).all()):
+        return ts, values  # already sorted with no repeats (live ingestion): nothing to drop
     reverse_unique = np.unique(ts[::-1], return_index=True)[1]
     keep = len(ts) - 1 - reverse_unique
     return ts[keep], values[keep]
