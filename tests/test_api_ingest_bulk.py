@@ -16,7 +16,7 @@ from connectors.http_readings import ReadingsPost
 from connectors.ingest import Ingestor
 from store import catalog
 from store.schema import Reading, Rollup
-from store.writes import ROWS_PER_INSERT
+from store.writes import rows_per_insert
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC).timestamp()
 TZ = "Europe/Berlin"
@@ -102,7 +102,7 @@ def test_large_posts_of_new_changed_unchanged_and_repeated_readings_equal_pandas
     hours and days that already hold readings, which merges into the stored rollups."""
     receiver = post(engine)
     first = [reading(k, s, (s * 7 + k) % 23 + 0.25) for k in range(METERS) for s in range(180)]
-    assert len(first) % ROWS_PER_INSERT  # whole chunks and a rest
+    assert len(first) % rows_per_insert(3) and len(first) > rows_per_insert(3)  # chunks, a rest
     mixed = []
     for k in range(METERS):
         mixed += [reading(k, s, (s * 7 + k) % 23 + 0.25) for s in range(100, 140)]  # unchanged
@@ -111,10 +111,12 @@ def test_large_posts_of_new_changed_unchanged_and_repeated_readings_equal_pandas
         mixed += [reading(k, s, 2.0 * s) for s in range(170, 230)]  # the last values for 170-174
     # New readings only, between the stored five-minute steps: they share every bucket.
     shared = [
-        {**reading(k, s, float(s % 11)), "ts": START + 300 * s + 60}
+        {**reading(k, s, float(s % 11 + after)), "ts": START + 300 * s + 60 * after}
         for k in range(METERS)
         for s in range(160, 232)
-    ][: 2 * ROWS_PER_INSERT]
+        for after in (1, 2)
+    ][: 2 * rows_per_insert(3)]
+    assert len(shared) == 2 * rows_per_insert(3)
     bodies = [first, mixed, shared]
     for body in bodies:
         result = receiver.post(orjson.dumps(body), "application/json", "gateway")
