@@ -68,8 +68,8 @@ _QUARTER_SPAN = f"SELECT min(bucket), max(bucket) FROM rollups WHERE {_ROLLUP_RA
 ROWS_PER_STATEMENT = 50_000
 # Parameters per multi-row INSERT on SQLite: a statement of a few hundred rows costs about a
 # quarter less CPU than the same rows one by one through `executemany` (the per-row reset,
-# binding and return into Python); 50 to 1,000 rows measured alike. 999 is the most any SQLite
-# with upserts (3.24+) accepts; builds before 3.32 accept no more.
+# binding and return into Python); 50 to 1,000 rows measured alike. Every SQLite with upserts
+# (3.24+) accepts 999 parameters a statement; builds before 3.32 accept no more.
 PARAMETERS_PER_INSERT = 999
 
 
