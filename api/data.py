@@ -3,14 +3,19 @@ admin), and readings and rollups at any grain, a page at a time."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
+from sqlalchemy import Connection
 
 from api.auth import Admin, Viewer, deps_of
 from api.errors import COMMON, responses
+from api.tokens import Principal
 from api.tool_routes import SiteQuery
 from common.errors import EMSError
 from common.timeutil import from_epoch, to_epoch, zone
@@ -167,11 +172,56 @@ End = Annotated[datetime | None, Query(description="End, excluded.")]
 Cursor = Annotated[int | None, Query(description="`next_cursor` of the previous page.")]
 Meter = Annotated[str, Query(min_length=1, max_length=200, description="Meter name or alias.")]
 Metric = Annotated[str, Query(min_length=1, max_length=100, description="Metric of the series.")]
+Limit = Annotated[int | None, Query(ge=1, description="Page size (and at most 10,000).")]
+Row = TypeVar("Row", bound=tuple[Any, ...])
 
 
 def _limit(request: Request, limit: int | None) -> int:
     ceiling = deps_of(request).settings.max_page
     return min(limit or ceiling, ceiling)
+
+
+@dataclass(frozen=True)
+class _Read:
+    """One series over [lo, hi) at a page size, as the readings and rollups routes read it."""
+
+    conn: Connection
+    site: str
+    tz: str
+    lo: int
+    hi: int
+    size: int
+    meter: str
+    series: catalog.SeriesRef
+
+    def page(self, rows: Sequence[Row]) -> tuple[list[Row], int | None]:
+        """A page of rows (asked for one more than the page holds) and the next page's cursor."""
+        shown = list(rows[: self.size])
+        return shown, shown[-1][0] if len(rows) > self.size else None
+
+
+@contextmanager
+def _read(
+    request: Request,
+    principal: Principal,
+    site: str | None,
+    meter: str,
+    metric: str,
+    when: tuple[str | None, datetime | None, datetime | None],
+    limit: int | None,
+) -> Iterator[_Read]:
+    """The site's context, the range (`when`: period, start, end), the page size, the meter and
+    its series, in that order (so a bad range is reported before an unknown meter)."""
+    from tools import resolve
+
+    ctx = deps_of(request).contexts(site)(user=principal.name, role=principal.role)
+    tz = ctx.site.timezone
+    lo, hi = _range(ctx.now, tz, *when)
+    size = _limit(request, limit)
+    found = resolve.meter(ctx, meter)
+    with ctx.engine.connect() as conn:
+        series = catalog.get_series(conn, found.id, metric)
+        yield _Read(conn, ctx.site.name, tz, lo, hi, size, found.name, series)
 
 
 # ------------------------------------------------------------------ routes
@@ -303,33 +353,22 @@ def _readings_routes(router: APIRouter, errors: dict[int | str, dict[str, Any]])
         start: Start = None,
         end: End = None,
         cursor: Cursor = None,
-        limit: Annotated[
-            int | None, Query(ge=1, description="Page size (and at most 10,000).")
-        ] = None,
+        limit: Limit = None,
         site: SiteQuery = None,
     ) -> ReadingsPage:
         """A series' raw readings over a range, oldest first, a page at a time."""
-        from tools import resolve
-
-        ctx = deps_of(request).contexts(site)(user=principal.name, role=principal.role)
-        tz = ctx.site.timezone
-        lo, hi = _range(ctx.now, tz, period, start, end)
-        size = _limit(request, limit)
-        found = resolve.meter(ctx, meter)
-        with ctx.engine.connect() as conn:
-            series = catalog.get_series(conn, found.id, metric)
-            rows = pages.readings_page(conn, series.id, lo, hi, cursor, size)
-        more = len(rows) > size
-        rows = rows[:size]
+        with _read(request, principal, site, meter, metric, (period, start, end), limit) as r:
+            found = pages.readings_page(r.conn, r.series.id, r.lo, r.hi, cursor, r.size)
+        rows, next_cursor = r.page(found)
         return ReadingsPage(
-            site=ctx.site.name,
-            meter=found.name,
-            metric=series.metric,
-            unit=series.unit,
-            start=_iso(lo, tz),
-            end=_iso(hi, tz),
-            readings=[ReadingOut(ts=ts, time=_iso(ts, tz), value=v) for ts, v in rows],
-            next_cursor=rows[-1][0] if more else None,
+            site=r.site,
+            meter=r.meter,
+            metric=r.series.metric,
+            unit=r.series.unit,
+            start=_iso(r.lo, r.tz),
+            end=_iso(r.hi, r.tz),
+            readings=[ReadingOut(ts=ts, time=_iso(ts, r.tz), value=v) for ts, v in rows],
+            next_cursor=next_cursor,
         )
 
     @router.get("/rollups", response_model=RollupsPage, responses=errors)
@@ -343,44 +382,35 @@ def _readings_routes(router: APIRouter, errors: dict[int | str, dict[str, Any]])
         start: Start = None,
         end: End = None,
         cursor: Cursor = None,
-        limit: Annotated[
-            int | None, Query(ge=1, description="Page size (and at most 10,000).")
-        ] = None,
+        limit: Limit = None,
         site: SiteQuery = None,
     ) -> RollupsPage:
         """A series' count, sum, min, max and mean per 15 minutes, hour, day, week or month
         (local boundaries), from the rollups kept at write time, a page at a time."""
-        from tools import resolve
-
-        ctx = deps_of(request).contexts(site)(user=principal.name, role=principal.role)
-        tz = ctx.site.timezone
-        lo, hi = _range(ctx.now, tz, period, start, end)
-        size = _limit(request, limit)
-        found = resolve.meter(ctx, meter)
-        with ctx.engine.connect() as conn:
-            series = catalog.get_series(conn, found.id, metric)
+        with _read(request, principal, site, meter, metric, (period, start, end), limit) as r:
             if grain in STORED:
-                rows = pages.rollups_page(conn, series.id, STORED[grain], lo, hi, cursor, size)
+                found = pages.rollups_page(
+                    r.conn, r.series.id, STORED[grain], r.lo, r.hi, cursor, r.size
+                )
             else:
-                days = pages.rollups_page(conn, series.id, GRAIN_DAY, lo, hi, None, 10**7)
-                rows = [r for r in _coarse(days, grain, tz) if cursor is None or r[0] > cursor]
-                rows = rows[: size + 1]
-        more = len(rows) > size
-        rows = rows[:size]
+                days = pages.rollups_page(r.conn, r.series.id, GRAIN_DAY, r.lo, r.hi, None, 10**7)
+                coarse = _coarse(days, grain, r.tz)
+                found = [b for b in coarse if cursor is None or b[0] > cursor][: r.size + 1]
+        rows, next_cursor = r.page(found)
         return RollupsPage(
-            site=ctx.site.name,
-            meter=found.name,
-            metric=series.metric,
-            unit=series.unit,
+            site=r.site,
+            meter=r.meter,
+            metric=r.series.metric,
+            unit=r.series.unit,
             grain=grain,
-            timezone=tz,
-            start=_iso(lo, tz),
-            end=_iso(hi, tz),
+            timezone=r.tz,
+            start=_iso(r.lo, r.tz),
+            end=_iso(r.hi, r.tz),
             buckets=[
                 BucketOut(
-                    ts=b, time=_iso(b, tz), n=n, sum=s, min=mn, max=mx, avg=s / n if n else 0.0
+                    ts=b, time=_iso(b, r.tz), n=n, sum=s, min=mn, max=mx, avg=s / n if n else 0.0
                 )
                 for b, n, s, mn, mx in rows
             ],
-            next_cursor=rows[-1][0] if more else None,
+            next_cursor=next_cursor,
         )

@@ -33,6 +33,7 @@ from ems_agent.settings import load_settings
 
 BATCH = 5_000
 METERS = 50
+SITE = "bench-site"
 
 
 def p95(samples: list[float]) -> float:
@@ -94,9 +95,16 @@ def _settle() -> None:
     gc.freeze()
 
 
+def _fresh_store() -> Any:
+    """A fresh store whose configured site takes the posted readings, which name none (a store
+    with no site and none configured refuses them)."""
+    home = Path(tempfile.mkdtemp(prefix="ems-api-ingest-"))
+    return open_app(load_settings(home=home, site=SITE))
+
+
 def _over_http(bodies: list[tuple[bytes, str]]) -> tuple[int, float, float]:
     """Readings stored, wall seconds and CPU seconds (client and server) of posting `bodies`."""
-    app = open_app(load_settings(home=Path(tempfile.mkdtemp(prefix="ems-api-ingest-"))))
+    app = _fresh_store()
     deps = api_deps(app)
     token = deps.tokens.create("bench", "operator").secret
     handle = serve(build_api(deps), "127.0.0.1", 0)
@@ -120,7 +128,7 @@ def _over_http(bodies: list[tuple[bytes, str]]) -> tuple[int, float, float]:
 
 def _in_process(bodies: list[tuple[bytes, str]]) -> tuple[int, float, float]:
     """The same posts through `ReadingsPost.post` with no HTTP, into another fresh store."""
-    app = open_app(load_settings(home=Path(tempfile.mkdtemp(prefix="ems-api-ingest-"))))
+    app = _fresh_store()
     readings = api_deps(app).readings
     _settle()
     started, cpu = time.perf_counter(), time.process_time()

@@ -5,6 +5,7 @@ another site, and the second plant's sets themselves."""
 from __future__ import annotations
 
 from datetime import datetime
+from itertools import combinations
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -25,7 +26,7 @@ SITE = "board-plant"
 START = datetime(2026, 9, 1, tzinfo=ZoneInfo(TZ))
 N = 96 * 61  # September and October 2026, 15-minute readings
 OCTOBER = "2026-10-01..2026-10-31"
-PLANT_SETS = ("reader_plant2", "reader_plant2_heldout")
+PLANT_SETS = ("reader_plant2", "reader_plant2_heldout", "reader_plant2_b")
 
 
 @pytest.fixture
@@ -159,9 +160,11 @@ def test_second_plant_sets_are_apart_and_large_enough() -> None:
     sets = [load_dataset(name) for name in PLANT_SETS]
     assert sum(len(d.cases) for d in sets) >= 80
     questions = [{c.question.casefold() for c in d.cases} for d in sets]
-    assert not (questions[0] & questions[1]) - {"yes", "yes please", "ok do it"}
     ids = [{c.id for c in d.cases} for d in sets]
-    assert not ids[0] & ids[1]
+    for first, second in combinations(range(len(sets)), 2):
+        shared = (questions[first] & questions[second]) - {"yes", "yes please", "ok do it"}
+        assert not shared, (PLANT_SETS[first], PLANT_SETS[second], shared)
+        assert not ids[first] & ids[second], (PLANT_SETS[first], PLANT_SETS[second])
 
 
 @pytest.fixture(scope="module")

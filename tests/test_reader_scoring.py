@@ -17,7 +17,7 @@ from evals.truth import FUNCTIONS, evaluate
 from store import catalog
 from store.writes import write_readings
 
-READER_SETS = ("reader_demo", "reader_demo_heldout")
+READER_SETS = ("reader_demo", "reader_demo_b", "reader_demo_heldout")
 DEMO_FIRST_DAY = date(2026, 8, 27)  # the shared demo fixture holds the 70 days before 2026-11-05
 
 
@@ -184,9 +184,11 @@ def test_reader_sets_load(name: str) -> None:
 
 
 def test_reader_sets_do_not_repeat_questions() -> None:
-    first, second = (load_dataset(n) for n in READER_SETS)
-    assert not {c.id for c in first.cases} & {c.id for c in second.cases}
-    assert not {c.question for c in first.cases} & {c.question for c in second.cases}
+    sets = [load_dataset(n) for n in READER_SETS]
+    for i, first in enumerate(sets):
+        for second in sets[i + 1 :]:
+            assert not {c.id for c in first.cases} & {c.id for c in second.cases}
+            assert not {c.question for c in first.cases} & {c.question for c in second.cases}
 
 
 def _inside_fixture(spec: Any) -> bool:

@@ -30,8 +30,9 @@ pytest.importorskip("playwright.sync_api")
 
 
 def saved(page: object, link: object, folder: Path) -> Path:
-    """Click a download link and return the file the browser saved."""
-    with page.expect_download() as info:  # type: ignore[attr-defined]
+    """Click a download link and return the file the browser saved (a report's PDF is a large
+    `data:` link, which a loaded machine may take longer than the default 30 s to hand over)."""
+    with page.expect_download(timeout=ANSWER_TIMEOUT_MS) as info:  # type: ignore[attr-defined]
         link.click()  # type: ignore[attr-defined]
     target = folder / info.value.suggested_filename
     info.value.save_as(target)

@@ -27,6 +27,9 @@ from agent.reader.slots import (
 from common.units import ADDITIVE_METRICS
 
 KindHandler = Callable[[Question, Sides], Plan]
+# a kind's own part: the question, its sides (the whole site when asked for) and its periods
+Body = Callable[[Question, Sides, list[str]], Plan]
+Guard = Callable[[Question, Sides], Plan | None]
 _NONE = MeterEntry("", "")
 KINDS: dict[str, KindHandler] = {}
 MAX_PERIODS = 4
@@ -41,10 +44,28 @@ PREVIOUS = {
 }
 
 
-def kind(name: str) -> Callable[[KindHandler], KindHandler]:
-    def register(fn: KindHandler) -> KindHandler:
-        KINDS[name] = fn
-        return fn
+def kind(
+    name: str, *, site: bool = True, periods: bool = True, guard: Guard | None = None
+) -> Callable[[Body], Body]:
+    """Registers a kind's handler behind the steps most kinds share, in this order: the guard
+    (a question asked back before anything else), the whole site when nothing is named
+    (site), the periods asked for (periods); the first that asks back answers."""
+
+    def register(body: Body) -> Body:
+        def handler(q: Question, found: Sides) -> Plan:
+            stop = guard(q, found) if guard is not None else None
+            if stop is not None:
+                return stop
+            sides = _site(q, found) if site else found
+            if isinstance(sides, Plan):
+                return sides
+            asked = _periods(q) if periods else []
+            if isinstance(asked, Plan):
+                return asked
+            return body(q, sides, asked)
+
+        KINDS[name] = handler
+        return body
 
     return register
 
@@ -251,13 +272,7 @@ def _days(q: Question) -> list[int] | None:
 
 
 @kind("total")
-def _total(q: Question, found: Sides) -> Plan:
-    whole = _site(q, found)
-    if isinstance(whole, Plan):
-        return whole
-    periods = _periods(q)
-    if isinstance(periods, Plan):
-        return periods
+def _total(q: Question, whole: Sides, periods: list[str]) -> Plan:
     metric = q.reading.metric or "energy"
     args: dict[str, Any] = {"meters": list(whole.meters), "metric": metric}
     statistic = _statistic(q)
@@ -288,13 +303,7 @@ def _sides(found: Sides) -> MappingProxyType[str, Any]:
 
 
 @kind("series")
-def _series(q: Question, found: Sides) -> Plan:
-    whole = _site(q, found)
-    if isinstance(whole, Plan):
-        return whole
-    periods = _periods(q)
-    if isinstance(periods, Plan):
-        return periods
+def _series(q: Question, whole: Sides, periods: list[str]) -> Plan:
     grain = kinds.implied_grain(q.reading)
     args: dict[str, Any] = {
         "meters": list(whole.meters),
@@ -308,24 +317,24 @@ def _series(q: Question, found: Sides) -> Plan:
     return Plan("series", calls, notes=_notes(q, whole), detail=_sides(whole))
 
 
-@kind("kpi")
-def _kpi(q: Question, found: Sides) -> Plan:
+def _which_line(q: Question, found: Sides) -> Plan | None:
+    """SEC of no meter named on a site of several lines: which line, before the whole site."""
+    if "sec" not in _kpis(q) or found.sides or q.reading.site_wide:
+        return None
+    lines = [m.name for m in q.site.vocab.meters if q.site.has_production(m.name)]
+    if len(lines) <= 1:
+        return None
+    options = tuple(lines)
+    return ask(
+        f"SEC of which line: {' or '.join(options)}? Or say 'the whole site'.",
+        pending=Pending.CHOICE,
+        options=options,
+    )
+
+
+@kind("kpi", guard=_which_line)
+def _kpi(q: Question, whole: Sides, periods: list[str]) -> Plan:
     kpis = _kpis(q)
-    if "sec" in kpis and not found.sides and not q.reading.site_wide:
-        lines = [m.name for m in q.site.vocab.meters if q.site.has_production(m.name)]
-        if len(lines) > 1:
-            options = tuple(lines)
-            return ask(
-                f"SEC of which line: {' or '.join(options)}? Or say 'the whole site'.",
-                pending=Pending.CHOICE,
-                options=options,
-            )
-    whole = _site(q, found)
-    if isinstance(whole, Plan):
-        return whole
-    periods = _periods(q)
-    if isinstance(periods, Plan):
-        return periods
     params = stated(q)
     if kpis != ["energy"] and _energy_named(q):
         kpis = ["energy", *kpis]  # "kWh, peak kW and ...": each part asked gets its figure
@@ -366,11 +375,8 @@ def _counted(q: Question, whole: Sides, periods: list[str]) -> tuple[Call, ...]:
     return tuple(Call("query_metric", args | {"period": p}) for p in periods)
 
 
-@kind("rank")
-def _rank(q: Question, found: Sides) -> Plan:
-    periods = _periods(q)
-    if isinstance(periods, Plan):
-        return periods
+@kind("rank", site=False)
+def _rank(q: Question, found: Sides, periods: list[str]) -> Plan:
     r = q.reading
     kpis = [k for k in _kpis(q) if k != "energy"]
     carrier = r.carriers[0].carrier if r.carriers else None
@@ -391,13 +397,7 @@ def _rank(q: Question, found: Sides) -> Plan:
 
 
 @kind("split")
-def _split(q: Question, found: Sides) -> Plan:
-    whole = _site(q, found)
-    if isinstance(whole, Plan):
-        return whole
-    periods = _periods(q)
-    if isinstance(periods, Plan):
-        return periods
+def _split(q: Question, whole: Sides, periods: list[str]) -> Plan:
     r = q.reading
     splits = list(r.splits)
     chosen = next((s for s in splits if s.split is Split.HOUR_OF_DAY), None) or next(
@@ -414,13 +414,7 @@ def _split(q: Question, found: Sides) -> Plan:
 
 
 @kind("window")
-def _window(q: Question, found: Sides) -> Plan:
-    whole = _site(q, found)
-    if isinstance(whole, Plan):
-        return whole
-    periods = _periods(q)
-    if isinstance(periods, Plan):
-        return periods
+def _window(q: Question, whole: Sides, periods: list[str]) -> Plan:
     w = q.reading.hour_windows[0]
     args: dict[str, Any] = {
         "meters": list(whole.meters),
@@ -438,13 +432,7 @@ def _window(q: Question, found: Sides) -> Plan:
 
 
 @kind("episodes")
-def _episodes(q: Question, found: Sides) -> Plan:
-    whole = _site(q, found)
-    if isinstance(whole, Plan):
-        return whole
-    periods = _periods(q)
-    if isinstance(periods, Plan):
-        return periods
+def _episodes(q: Question, whole: Sides, periods: list[str]) -> Plan:
     t = q.reading.thresholds[0]
     if t.unit not in ("kW", ""):
         return ask(
@@ -466,12 +454,9 @@ def _episodes(q: Question, found: Sides) -> Plan:
     return Plan("episodes", (Call("count_episodes", args),), notes=_notes(q, whole))
 
 
-@kind("share")
-def _share(q: Question, found: Sides) -> Plan:
+@kind("share", site=False)
+def _share(q: Question, found: Sides, periods: list[str]) -> Plan:
     r = q.reading
-    periods = _periods(q)
-    if isinstance(periods, Plan):
-        return periods
     whole_of = list(r.share_of)
     split = None if whole_of else r.share_whole()
     if split is not None:
@@ -503,14 +488,11 @@ def _fed_twice(q: Question, names: tuple[str, ...]) -> tuple[str, str] | None:
     return None
 
 
-@kind("remainder")
-def _remainder(q: Question, found: Sides) -> Plan:
+@kind("remainder", site=False)
+def _remainder(q: Question, found: Sides, periods: list[str]) -> Plan:
     """ "the board minus its sub-meters": the meter the others are fed from, less those named
     (all its own sub-meters when none is), read in two calls so no sum mixes a meter with what
     it feeds. A difference of meters that do not feed each other is no remainder: asked back."""
-    periods = _periods(q)
-    if isinstance(periods, Plan):
-        return periods
     names = found.meters
     if not names:
         return ask("The remainder of which meter? Name the meter (e.g. a distribution board).")
@@ -542,11 +524,8 @@ def _remainder(q: Question, found: Sides) -> Plan:
     return Plan("remainder", tuple(calls), notes=_notes(q, found), detail=detail)
 
 
-@kind("compare_meters")
-def _compare_meters(q: Question, found: Sides) -> Plan:
-    periods = _periods(q)
-    if isinstance(periods, Plan):
-        return periods
+@kind("compare_meters", site=False)
+def _compare_meters(q: Question, found: Sides, periods: list[str]) -> Plan:
     kpis = [k for k in _kpis(q) if k != "energy"]
     detail = MappingProxyType({"sides": found.sides, "kpi": kpis[0] if kpis else "energy"})
     if kpis:
@@ -563,11 +542,8 @@ def _compare_meters(q: Question, found: Sides) -> Plan:
     )
 
 
-@kind("compare_periods")
-def _compare_periods(q: Question, found: Sides) -> Plan:
-    whole = _site(q, found)
-    if isinstance(whole, Plan):
-        return whole
+@kind("compare_periods", periods=False)
+def _compare_periods(q: Question, whole: Sides, periods: list[str]) -> Plan:
     pair = compared_periods(q)
     if pair is None:
         return ask("Which periods should I compare? For example 'this month vs last month'.")
