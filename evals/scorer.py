@@ -332,6 +332,10 @@ def result_meters(result: Mapping[str, Any]) -> set[str] | None:
     """Canonical names of the meters a tool result is about, when it names any."""
     if isinstance(result.get("meters_checked"), list):
         return {str(m) for m in result["meters_checked"]}
+    sides = result.get("sides")
+    if isinstance(sides, list) and all(isinstance(i, Mapping) for i in sides):
+        # compare_meters: each side one meter or several added up
+        return {str(m) for side in sides for m in side.get("meters") or ()}
     for key in ("totals", "changes", "meters"):
         items = result.get(key)
         if isinstance(items, list) and all(isinstance(i, Mapping) for i in items):

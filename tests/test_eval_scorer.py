@@ -164,6 +164,16 @@ def test_meters_compare_by_the_results_canonical_names() -> None:
         "result": {"kpi": "energy", "meter": "compressor-2", "period": LAST_WEEK, "value": 1.0},
     }
     assert score_case(ENERGY, reply("compressor-2 8080.2", kpi), 8080.2).args_ok is True
+    both = case(expect={"tool": "compare_meters", "args": {"meters": ["line-a", "line-b"]}})
+    sides = [{"label": "line-a", "meters": ["line-a"]}, {"label": "line-b", "meters": ["line-b"]}]
+    compared = {
+        "name": "compare_meters",
+        "args": {"sides": [["a"], ["b"]]},
+        "result": {"sides": sides},
+    }
+    assert score_case(both, reply("line-a used more", compared), None).args_ok is True
+    sides[1] = {"label": "line-c", "meters": ["line-c"]}
+    assert score_case(both, reply("line-a used more", compared), None).args_ok is False
 
 
 def test_other_arguments_prefer_the_results_fields() -> None:
