@@ -281,6 +281,33 @@ def _kpi_periods(q: Question, plan: Plan, done: list[Done]) -> list[str]:
     return lines
 
 
+ADDITIVE_KPIS = frozenset({"energy", "cost", "carbon"})
+
+
+@headline("kpi")
+def _kpi_together(q: Question, plan: Plan, done: list[Done]) -> list[str]:
+    """ "electricity plus gas": an additive KPI of meters that could not be added interval by
+    interval (other carriers), summed per period and unit."""
+    if not plan.detail.get("together"):
+        return []
+    groups: dict[tuple[str, str, str], list[KpiResult]] = {}
+    for r in results(done, KpiResult):
+        if r.kpi in ADDITIVE_KPIS:
+            key = (r.kpi, str(sorted(r.period.items())), r.unit)
+            groups.setdefault(key, []).append(r)
+    lines = []
+    for (kpi, _, unit), found in groups.items():
+        if len({r.meter for r in found}) < 2:
+            continue
+        names = " + ".join(r.meter for r in found)
+        total = sum(r.value for r in found)
+        lines.append(
+            f"**{names}** {KPI_NAMES.get(kpi, kpi)} together: **{number(total, unit)}** "
+            f"{period_text(found[0].period)}."
+        )
+    return lines
+
+
 @headline("compare_meters")
 def _meters(q: Question, plan: Plan, done: list[Done]) -> list[str]:
     less = q.reading.asks(Op.WHICH_LESS, Op.LESS) and not q.reading.asks(Op.MORE, Op.WHICH_MORE)

@@ -338,14 +338,30 @@ def _kpi(q: Question, whole: Sides, periods: list[str]) -> Plan:
     params = stated(q)
     if kpis != ["energy"] and _energy_named(q):
         kpis = ["energy", *kpis]  # "kWh, peak kW and ...": each part asked gets its figure
+    together = joined(q) and len(whole.sides) > 1
     calls = tuple(
         _kpi_call(k, side, p, params)
         for p in periods
         for k in kpis
-        for side in _sides_for(k, whole)
+        for side in _sides_for(k, _as_one(q, whole) if together else whole)
     )
     calls += _counted(q, whole, periods)
-    return Plan("kpi", calls, notes=_notes(q, whole), detail=_sides(whole))
+    detail = _sides(whole) | {"together": together}
+    return Plan("kpi", calls, notes=_notes(q, whole), detail=MappingProxyType(detail))
+
+
+def joined(q: Question) -> bool:
+    """The question asks for its meters added up ("added together", "plus", "combined")."""
+    words = kinds.kinds().joining_words
+    return any(t.norm in words for t in q.reading.tokens)
+
+
+def _as_one(q: Question, whole: Sides) -> Sides:
+    """Meters of one carrier asked together are one side, each KPI computed on their sum
+    interval by interval (the coincident peak, not the sum of peaks); of several carriers,
+    each stays apart and the answer adds up what can be added."""
+    carriers = {q.site.carrier(m) for m in whole.meters}
+    return Sides((whole.meters,), whole.how) if len(carriers) == 1 else whole
 
 
 def _energy_named(q: Question) -> bool:
