@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agent.offline.plan import Plan, Question
-from agent.offline.refusals import not_used
+from agent.offline.refusals import not_used, nothing_to_compare
 from agent.reader import Op
 from agent.render import renderer_for
 from agent.render.incidents import IncidentListRenderer, IncidentRenderer, detail, line, source_of
@@ -84,6 +84,9 @@ def compose(q: Question, plan: Plan, done: list[Done]) -> Answer:
     failed = [d for d in done if d.result is None]
     lines: list[str] = []
     outcome = "answer" if ok else _outcome(failed)
+    refused = nothing_to_compare(q, results(ok, CompareResult))
+    if refused is not None and len(ok) == len(results(ok, CompareResult)):
+        return Answer(refused, "refuse")
     for d in failed:
         lines.append(_failure(d))
     if ok:

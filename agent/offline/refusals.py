@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from agent.offline import kinds
 from agent.offline.plan import Plan, Question, ask, handles, refuse, say
-from agent.reader import Intent, Reading, Reason
+from agent.reader import Intent, Op, Reading, Reason
 from agent.reader.slots import Action, Kpi
+from agent.render.text import period_text
+from tools.compare import CompareResult
 
 HELP = (
     "I answer questions about this site's meters: energy and demand, costs, carbon, KPIs such "
@@ -138,6 +140,48 @@ def _echo(r: Reading, reason: Reason) -> str:
     while len(words) > 1 and words[-1].lower() in TRAILING:
         words.pop()
     return f"I did not act on '{' '.join(words)}'. "
+
+
+def nothing_to_compare(q: Question, compared: list[CompareResult]) -> str | None:
+    """ "October vs October last year, in %" with no data in the earlier period (before the
+    history starts): the change asked for cannot be computed, so it is refused with the
+    period not used named, and without a figure beside it that could be taken for one."""
+    r = q.reading
+    in_percent = any(u.unit == "%" for u in r.units)  # "yoy in %"
+    if not compared or not (in_percent or r.asks(Op.PERCENT, Op.DIFFERENCE)):
+        return None
+    if any(c.reference_value is not None for r in compared for c in r.changes):
+        return None
+    first = compared[0]
+    meters = ", ".join(dict.fromkeys(c.meter for r in compared for c in r.changes))
+    said = next((p.words.text for p in r.reference_periods if p.words.text), "")
+    echo = f"I did not use '{said}': " if said else ""
+    return (
+        f"I can't give that change: {echo}there is no data for {meters} in "
+        f"{period_text(first.reference, bare=True)}, the period to compare with (the history "
+        f"does not reach back that far), so there is nothing to compare "
+        f"{period_text(first.period, bare=True)} with. Ask for that period alone, or compare it "
+        "with one the history covers, e.g. the month before."
+    )
+
+
+WRITERS = frozenset({"operator", "admin"})
+
+
+def writes_allowed(plan: Plan, q: Question, role: str, writes: frozenset[str]) -> Plan:
+    """A plan that would change stored state (an alert rule, an incident), refused before any
+    call when the person may not write: the tool would refuse it anyway, and asking it to
+    would look like an attempt."""
+    if role in WRITERS or not any(c.name in writes for c in plan.calls):
+        return plan
+    said = [a.words.text for a in q.reading.actions if a.words.text]
+    echo = f"I did not act on '{said[0]}'. " if said else ""
+    return refuse(
+        f"I can't do that: changing alert rules or incidents needs the operator role, and you "
+        f"are signed in as a {role}, so nothing was changed. {echo}An operator can make the "
+        "change; I can still show the figures, or back-test a rule ('how often would it have "
+        "fired last month?'), which stores nothing."
+    )
 
 
 @handles(Intent.HELP)
