@@ -35,7 +35,8 @@ CLARIFY = {
     "NoteRequired",
     "InvalidArguments",
 }
-REFUSE = {"UnsafeQuery", "NotAllowed", "QueryRefused"}
+# CoarseData: a KPI within the day (a peak) of a meter read daily or by bills
+REFUSE = {"UnsafeQuery", "NotAllowed", "QueryRefused", "CoarseData"}
 REJECTED = "User rejected the tool call"
 
 

@@ -90,6 +90,9 @@ def numbers(q: Question) -> Plan:
     found = scope.sides(r, q.site, scoped, default_site=False)
     if isinstance(found, Ask):
         return ask(found.message, pending=found.pending, options=found.options)
+    coarse = refusals.finer_than_read(q, found.meters)
+    if coarse is not None:
+        return coarse
     two = _two_periods(q, found)
     if two is not None:
         return KINDS["compare_periods"](two, found)
@@ -105,9 +108,7 @@ ENERGY_UNITS = frozenset({"kwh", "mwh", "gwh"})
 def _named_metric(q: Question) -> str:
     """The one metric the named meters share when they have no energy series; energy still
     when kWh are asked for (a gas meter read in m3 converts with the calorific value)."""
-    if any(m.words.text.lower() in ENERGY_UNITS for m in q.reading.measures) or any(
-        u.unit.lower() in ENERGY_UNITS for u in q.reading.units
-    ):
+    if _kwh_asked(q):
         return "energy"
     metrics = set()
     for name in q.reading.meter_names:
@@ -118,6 +119,12 @@ def _named_metric(q: Question) -> str:
     if metrics == {"volume"} and _gas_as_energy(q):
         return "energy"
     return metrics.pop() if len(metrics) == 1 else "energy"
+
+
+def _kwh_asked(q: Question) -> bool:
+    return any(m.words.text.lower() in ENERGY_UNITS for m in q.reading.measures) or any(
+        u.unit.lower() in ENERGY_UNITS for u in q.reading.units
+    )
 
 
 def _gas_as_energy(q: Question) -> bool:
@@ -278,7 +285,13 @@ def _total(q: Question, whole: Sides, periods: list[str]) -> Plan:
     statistic = _statistic(q)
     if statistic:
         args["statistic"] = statistic
-    calls = tuple(Call("query_metric", args | {"period": p}) for p in periods)
+    # "how many m3 did the boiler burn, and what is that in kWh?": both, the kWh converted
+    # with the site's calorific value
+    both = metric == "volume" and _kwh_asked(q) and bool(q.site.calorific_value)
+    metrics = [metric, "energy"] if both else [metric]
+    calls = tuple(
+        Call("query_metric", args | {"metric": m, "period": p}) for p in periods for m in metrics
+    )
     return Plan("total", calls, notes=_notes(q, whole), detail=_sides(whole))
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from agent.offline import kinds
 from agent.offline.plan import Plan, Question, ask, handles, refuse, say
 from agent.reader import Intent, Op, Reading, Reason
-from agent.reader.slots import Action, Kpi
+from agent.reader.slots import Action, Grain, Kpi, Split
 from agent.render.text import period_text
 from tools.compare import CompareResult
 
@@ -162,6 +162,43 @@ def nothing_to_compare(q: Question, compared: list[CompareResult]) -> str | None
         f"does not reach back that far), so there is nothing to compare "
         f"{period_text(first.period, bare=True)} with. Ask for that period alone, or compare it "
         "with one the history covers, e.g. the month before."
+    )
+
+
+WITHIN_DAY = frozenset({Grain.HOUR, Grain.MIN15})
+PEAKS = frozenset({Kpi.PEAK_DEMAND, Kpi.LOAD_FACTOR})
+HOURS_SPLITS = frozenset({Split.HOUR_OF_DAY, Split.TOU, Split.SHIFT})
+
+
+def within_day(r: Reading) -> str:
+    """The words that ask about hours within a day ("hour by hour", "night", "15-min peak"),
+    or ""."""
+    said = [w.words.text for w in r.hour_windows] + [w.words.text for w in r.demand_windows]
+    said += [g.words.text for g in r.grains if g.grain in WITHIN_DAY]
+    said += [s.words.text for s in r.splits if s.split in HOURS_SPLITS]
+    steps = kinds.kinds().implied_grains  # "hour by hour": a profile's step in its words
+    said += [
+        o.words.text
+        for o in r.operations
+        if o.op is Op.PROFILE and any(steps.get(w) in WITHIN_DAY for w in o.words.text.split())
+    ]
+    said += [m.words.text for m in r.measures if m.kpi in PEAKS]
+    return next((w for w in said if w), "")
+
+
+def finer_than_read(q: Question, meters: tuple[str, ...]) -> Plan | None:
+    """Hours of the day asked of meters read only once a day (or by bills): refused before
+    any figure, naming their interval and what can be given instead."""
+    coarse = [m for m in meters if m in q.site.coarse]
+    asked = within_day(q.reading)
+    if not meters or len(coarse) < len(meters) or not asked:
+        return None
+    read = ", ".join(f"{m} ({q.site.coarse[m]} readings)" for m in coarse)
+    return refuse(
+        f"I can't give that: {read} is read once a day or less often, so what happens within a "
+        f"day cannot be seen in its data. I did not use '{asked}'. What I can give for it: daily "
+        "totals and the average per day, its busiest day, and energy, cost and carbon over a "
+        "period."
     )
 
 
