@@ -93,7 +93,7 @@ def compose(q: Question, plan: Plan, done: list[Done]) -> Answer:
     if ok:
         lines = HEADLINES.get(plan.kind, _none)(q, plan, ok) + [""] * bool(lines) + lines
         lines += _bodies(plan, ok)
-        lines += _exchanged(q, ok)
+        lines += _exchanged(q, ok) + _scaled(q, ok)
         lines += list(plan.notes)
         lines += not_used(q.reading, q)
     answer = Answer("\n\n".join(x for x in _paragraphs(lines) if x), outcome)
@@ -103,18 +103,42 @@ def compose(q: Question, plan: Plan, done: list[Done]) -> Answer:
 
 
 def _exchanged(q: Question, ok: list[Done]) -> list[str]:
-    """Money in the currency asked for, at the exchange rate the question states."""
+    """Money in the currency asked for, at the exchange rate the question states, whichever
+    way it is written ("5.40 BRL per USD" or "1 BRL = 0.18 USD")."""
     lines = []
     for rate in q.reading.exchange_rates:
         for r in results(ok, KpiResult):
             currency = str(r.details.get("currency") or r.unit)
-            if r.kpi != "cost" or currency != rate.currency:
+            if r.kpi != "cost" or currency not in (rate.currency, rate.per):
                 continue
+            into = rate.per if currency == rate.currency else rate.currency
+            value = r.value / rate.rate if currency == rate.currency else r.value * rate.rate
             lines.append(
-                f"In {rate.per}: **{r.value / rate.rate:,.2f} {rate.per}** ({r.meter}, "
-                f"{r.value:,.2f} {currency} at your rate of {rate.rate:g} {currency} per "
+                f"In {into}: **{value:,.2f} {into}** ({r.meter} {period_text(r.period)}, "
+                f"{r.value:,.2f} {currency} at your rate of {rate.rate:g} {rate.currency} per "
                 f"{rate.per})."
             )
+    return lines
+
+
+SCALES = {"MWh": 1e3, "GWh": 1e6}
+
+
+def _scaled(q: Question, ok: list[Done]) -> list[str]:
+    """Energy in the unit asked for ("in MWh"), beside the kWh the results state."""
+    asked = [u.unit for u in q.reading.units if u.unit in SCALES]
+    if not asked:
+        return []
+    unit, lines = asked[0], []
+    for r in results(ok, QueryResult):
+        if r.unit != "kWh" or r.statistic != "sum":
+            continue
+        for t in r.totals:
+            if t.value is not None:
+                lines.append(
+                    f"In {unit}: **{t.meter}** {t.value / SCALES[unit]:,.3f} {unit} "
+                    f"{period_text(r.period)}."
+                )
     return lines
 
 
