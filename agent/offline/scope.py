@@ -79,7 +79,7 @@ def sides(
         # the same meter named twice ("the kiln ... the gas kiln") is one side
         return Sides(tuple(dict.fromkeys(found)), NAMED)
     if reading.unknown_names:
-        return _no_such(reading.unknown_names[0], site)
+        return _no_such(reading.unknown_names[0], site, reading.question)
     if reading.carriers:
         carrier = reading.carriers[0].carrier
         roots = site.roots(carrier)
@@ -101,10 +101,13 @@ def sides(
     return Sides((), NONE)
 
 
-def _no_such(unknown: UnknownName, site: Site) -> Ask:
+def _no_such(unknown: UnknownName, site: Site, question: str) -> Ask:
     """A name the catalogue lacks ("compressor-3", "pump 7"): asked back, naming the closest
     meters, before any figure; a guess at the nearest meter would answer another question."""
-    name = unknown.words.text.strip()
+    end = unknown.words.end
+    while end < len(question) and question[end].isalnum():
+        end += 1  # "Pump K3" as written, where the name's words stop at "Pump K"
+    name = question[unknown.words.start : end].strip() or unknown.words.text.strip()
     options = unknown.suggestions[:3]
     where = f" at {site.name}" if site.name else ""
     if options:
