@@ -81,7 +81,7 @@ def _dotted(text: str, cal: Calendar) -> list[Found]:
     written with dots, as in German, the year on either side or neither."""
     date_ = r"([0-3]?\d)\.([01]?\d)(\.(?:(?:20)?\d\d\b)?)?"
     pattern = (
-        r"\b(?:from |between )?" + date_ + r"\s*(?:to|until|till|and|-|–)\s*" + date_
+        r"\b(?:from |between )?" + date_ + r"\s*(?:to|until|till|and|-|\u2013)\s*" + date_
         + r"(?!\d|\s*(?:k?wh?|mwh|%|€|eur|units?)\b)"
     )  # fmt: skip
     found = []
