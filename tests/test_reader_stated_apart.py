@@ -110,3 +110,12 @@ def test_date_ranges_written_with_dots(text: str, period: str) -> None:
 @pytest.mark.parametrize("text", ["Linie 2 between 1.5 and 2.5 kW", "Linie 2 from 1.5 to 2.5"])
 def test_decimal_numbers_are_no_dates(text: str) -> None:
     assert not read(text, WERK, NOW).periods
+
+
+@pytest.mark.parametrize(
+    "text", ["kWh per box on Linie 2 in october?", "kwh/tonne of Linie 2", "energy per bottle"]
+)
+def test_energy_per_unit_of_what_a_line_makes_is_its_sec(text: str) -> None:
+    r = read(text, WERK, NOW)
+    assert r.kpis == (Kpi.SEC,)
+    assert not r.unused
