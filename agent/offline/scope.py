@@ -102,7 +102,7 @@ def sides(
 
 
 def _no_such(unknown: UnknownName, site: Site, question: str) -> Ask:
-    """A name the catalogue lacks ("compressor-3", "pump 7"): asked back, naming the closest
+    """A name the catalogue lacks ("press 3", "pump 7"): asked back, naming the closest
     meters, before any figure; a guess at the nearest meter would answer another question."""
     end = unknown.words.end
     while end < len(question) and question[end].isalnum():

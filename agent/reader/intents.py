@@ -160,7 +160,7 @@ def implied_operations(r: Reading) -> Reading:
 
 def _implied_measures(r: Reading) -> tuple[MeasureMention, ...]:
     """A price stated with nothing else asked ("with 0.15/kWh and 12 EUR/kW demand charge,
-    what's line A in October?") asks what it cost; an emission factor alone, its carbon."""
+    what's press 2 in October?") asks what it cost; an emission factor alone, its carbon."""
     if r.metric is not None or any(k is not Kpi.ENERGY for k in r.kpis):
         return ()
     priced = [p.words for p in r.prices] + [w.words for w in r.tou_windows]
