@@ -285,7 +285,7 @@ def _total(q: Question, whole: Sides, periods: list[str]) -> Plan:
     statistic = _statistic(q)
     if statistic:
         args["statistic"] = statistic
-    # "how many m3 did the boiler burn, and what is that in kWh?": both, the kWh converted
+    # "how many m3 did the dryer burn, and what is that in kWh?": both, the kWh converted
     # with the site's calorific value
     both = metric == "volume" and _kwh_asked(q) and bool(q.site.calorific_value)
     metrics = [metric, "energy"] if both else [metric]
