@@ -33,6 +33,7 @@ from ems_agent.settings import load_settings
 
 BATCH = 5_000
 METERS = 50
+SITE = "bench-site"
 
 
 def p95(samples: list[float]) -> float:
@@ -94,9 +95,16 @@ def _settle() -> None:
     gc.freeze()
 
 
+def _fresh_store() -> Any:
+    """A fresh store whose configured site takes the posted readings, which name none (a store
+    with no site and none configured refuses them)."""
+    home = Path(tempfile.mkdtemp(prefix="ems-api-ingest-"))
+    return open_app(load_settings(home=home, site=SITE))
+
+
 def _over_http(bodies: list[tuple[bytes, str]]) -> tuple[int, float, float]:
     """Readings stored, wall seconds and CPU seconds (client and server) of posting `bodies`."""
-    app = open_app(load_settings(home=Path(tempfile.mkdtemp(prefix="ems-api-ingest-"))))
+    app = _fresh_store()
     deps = api_deps(app)
     token = deps.tokens.create("bench", "operator").secret
     handle = serve(build_api(deps), "127.0.0.1", 0)
@@ -120,7 +128,7 @@ def _over_http(bodies: list[tuple[bytes, str]]) -> tuple[int, float, float]:
 
 def _in_process(bodies: list[tuple[bytes, str]]) -> tuple[int, float, float]:
     """The same posts through `ReadingsPost.post` with no HTTP, into another fresh store."""
-    app = open_app(load_settings(home=Path(tempfile.mkdtemp(prefix="ems-api-ingest-"))))
+    app = _fresh_store()
     readings = api_deps(app).readings
     _settle()
     started, cpu = time.perf_counter(), time.process_time()
@@ -157,13 +165,17 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=40, help="Calls per tool.")
     parser.add_argument("--batches", type=int, default=40, help="5,000-reading posts per format.")
     parser.add_argument("--ingest-only", action="store_true", help="Measure ingestion only.")
+    parser.add_argument("--tools-only", action="store_true", help="Measure the read tools only.")
     parser.add_argument("--write", action="store_true", help="Write benchmarks/RESULTS.md.")
     args = parser.parse_args()
     if not args.ingest_only:
-        body = latency_report(tool_latencies(args), args)
+        load_start = os.getloadavg()[0]
+        body = latency_report(tool_latencies(args), args, load_start)
         print(body)
         if args.write:
             write_section("api", body)
+    if args.tools_only:
+        return
     load = os.getloadavg()[0]
     body = ingest_report(ingestion(args.batches), args, load)
     print(body)
@@ -187,13 +199,14 @@ def tool_latencies(args: Any) -> list[list[str]]:
         handle.close()
 
 
-def latency_report(latency: list[list[str]], args: Any) -> str:
+def latency_report(latency: list[list[str]], args: Any, load_start: float) -> str:
     return "\n".join(
         [
             "## HTTP API",
             "",
             f"{stamp()} Command: `python -m benchmarks.api_bench --repeat {args.repeat} "
-            f"--batches {args.batches} --write` (HTTP ingestion: the next section).",
+            + ("--tools-only" if args.tools_only else f"--batches {args.batches}")
+            + " --write` (HTTP ingestion: the next section).",
             "",
             "Read tools over HTTP on the one-year demo plant (SQLite), viewer token, uvicorn on "
             "127.0.0.1 and an httpx client with one keep-alive connection; milliseconds per "
@@ -201,7 +214,8 @@ def latency_report(latency: list[list[str]], args: Any) -> str:
             "",
             table(["tool", "arguments", "median ms", "p95 ms", "target"], latency),
             "",
-            f"Load average (1 min) at the end: {os.getloadavg()[0]:.1f} on 2 cores.",
+            f"Load average (1 min) {load_start:.1f} at the start, {os.getloadavg()[0]:.1f} at the "
+            "end, on 2 cores.",
         ]
     )
 

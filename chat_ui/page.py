@@ -59,6 +59,8 @@ class Page:
         self.agent = deps.agent
         self.accounts = deps.accounts
         self.threads = ThreadIndex(deps.settings.threads_path)
+        # other filters: the list starts again from its first page
+        self.refilter = self.pager(None)
 
     # ------------------------------------------------------------------ who and when
 
@@ -358,25 +360,14 @@ class Page:
         filters = self.filters(state, severity, meter, period, page)
         return self.incident_view(self.ctx(request), filters, None)
 
-    def refilter(
-        self,
-        state: str,
-        severity: list[str],
-        meter: str,
-        period: str,
-        page: int,
-        request: gr.Request,
-    ) -> tuple[Any, ...]:
-        """Other filters: the list starts again from its first page."""
-        return self.refresh_incidents(state, severity, meter, period, 0, request)
+    def pager(self, step: int | None) -> Callable[..., tuple[Any, ...]]:
+        """The incident list `step` pages on from the page shown; None: its first page."""
 
-    def pager(self, step: int) -> Callable[..., tuple[Any, ...]]:
         def turn(
             state: str, severity: list[str], meter: str, period: str, page: int, request: gr.Request
         ) -> tuple[Any, ...]:
-            return self.refresh_incidents(
-                state, severity, meter, period, max(0, int(page or 0) + step), request
-            )
+            at = 0 if step is None else max(0, int(page or 0) + step)
+            return self.refresh_incidents(state, severity, meter, period, at, request)
 
         return turn
 

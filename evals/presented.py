@@ -28,6 +28,11 @@ Definitions (the scorer's wrong-number count, issue #13):
 - A presented number that is not excused and lies within tolerance of none of the case's truths
   of its dimension (the truth and its `also` truths) nor of the figures derived from them, nor
   is one of them rounded to the digits it shows, is a *wrong number*.
+- A number's *direction* is its sign ('-13.8 %', '+5 %'), else the nearest direction word of
+  its clause ('down', 'less', 'fell', 'saved' ...; 'up', 'more', 'rose' ...). A presented number
+  of the size of a signed truth (a change, a difference) said to go the other way is a wrong
+  number, whatever else excuses its size; a comparison of two meters put the other way round
+  ('line-b used 5 % less than line-a') is read as the truth's first minus second.
 - A case that asks what cannot be answered (a refusal or a question back expected) must present
   no computed figure: every number of a measured dimension (energy, power, percent, money,
   mass, SEC, intensity, temperature) in its prose that the question does not state is a wrong
@@ -38,7 +43,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 ENERGY, POWER, PERCENT, MONEY, MASS = "energy", "power", "percent", "money", "mass"
 SEC, INTENSITY, TEMPERATURE, HOURS, COUNT, RATIO = (
@@ -175,15 +180,109 @@ _UNITS: dict[str, tuple[str, float]] = {
 }
 
 
+# Words that give a change its direction ('down 5 %', '5 % less than', 'a drop of 5 %').
+_DOWN = (
+    r"down|lower|less|fewer|decrease[sd]?|decreasing|declined?|declines|declining|drops?|"
+    r"dropped|dropping|fell|falls?|fallen|falling|below|sav(?:e|ed|es|ing|ings)|reduc\w*|cut|"
+    r"under|shr[ai]nk\w*|smaller|minus|weniger|niedriger|gesunken|gefallen|r\u00fcckgang"
+)
+_UP = (
+    r"up|higher|more|increase[sd]?|increasing|rises?|risen|rising|rose|above|grew|grow(?:s|n|th)?|"
+    r"gain(?:ed|s)?|jump(?:ed|s)?|climb(?:ed|s)?|extra|larger|greater|bigger|exceed\w*|plus|"
+    r"additional|mehr|h\u00f6her|gestiegen|anstieg"
+)
+_DIRECTION_WORD = re.compile(rf"\b(?:(?P<down>{_DOWN})|(?P<up>{_UP}))\b", re.IGNORECASE)
+_CLAUSE_END = re.compile(r"[.!?;](?=\s)|\n|\|")
+_REACH = 80  # characters around a number in which a direction word speaks of it
+
+
+@dataclass(frozen=True)
+class Direction:
+    """Which way a number is said to go (-1 down, +1 up, 0 not said) and the words of its
+    clause before and after it (where a reversed comparison names what it is set against)."""
+
+    sign: int = 0
+    before: str = ""
+    after: str = ""
+
+
+NO_DIRECTION = Direction()
+
+
+def direction(text: str, start: int, end: int) -> Direction:
+    """The direction `text` gives the number at [start, end): its own sign ('-5.2 %', '+3 %'),
+    else the nearest direction word of its clause within a few words ('down 5 %', '5 % less',
+    'a drop of 5 %', 'fell by 5 %')."""
+    ends = [m.end() for m in _CLAUSE_END.finditer(text, 0, start)]
+    first = max([0, start - _REACH, *ends])
+    following = _CLAUSE_END.search(text, end)
+    last = min(end + _REACH, following.start() if following else len(text))
+    before, after = text[first:start], text[end:last]
+    mark = text[start - 1] if start > 0 else ""
+    if mark and mark in "-\u2212+":
+        return Direction(1 if mark == "+" else -1, before, after)
+    words = [(len(before) - m.end(), m) for m in _DIRECTION_WORD.finditer(before)]
+    words += [(m.start(), m) for m in _DIRECTION_WORD.finditer(after)]
+    if not words:
+        return Direction(0, before, after)
+    nearest = min(words, key=lambda pair: pair[0])[1]
+    return Direction(-1 if nearest["down"] else 1, before, after)
+
+
+# Truths whose sign is part of the answer (a change, a difference), and of those the one whose
+# size stays when the comparison is turned round: two meters' difference (first minus second).
+# A percent does not ('line-b used 14.8 % less' is 'line-a used 17.4 % more').
+SIGNED = frozenset({"pct_change", "difference", "meters_difference", "meters_pct"})
+PAIRED = frozenset({"meters_difference"})
+
+
+@dataclass(frozen=True)
+class Signed:
+    """A signed truth: its dimension, its value and, for two meters set against each other,
+    their names (the value is the first's minus the second's)."""
+
+    dimension: str
+    value: float
+    names: tuple[str, ...] = ()
+
+
+def _named(text: str, name: str) -> bool:
+    def normal(t: str) -> str:
+        return " ".join(re.sub(r"[-_]", " ", t.casefold()).split())
+
+    return normal(name) in normal(text)
+
+
+def said_sign(said: Direction, names: Sequence[str] = ()) -> int:
+    """The direction of a number read as the truth's first minus second: a clause that puts
+    the second meter first ('line-b used 5 % less', '5 % less than line-a') flips it."""
+    if len(names) != 2 or not said.sign:
+        return said.sign
+    first, second = names
+    after = (_named(said.after, first), _named(said.after, second))
+    if after[0] != after[1]:
+        return -said.sign if after[0] else said.sign
+    if _named(said.before, second) and not _named(said.before, first):
+        return -said.sign
+    return said.sign
+
+
+def opposite(said: Direction, truth: Signed) -> bool:
+    """Whether a number is said to go the other way than a nonzero signed truth."""
+    sign = (truth.value > 0) - (truth.value < 0)
+    return sign != 0 and said_sign(said, truth.names) == -sign
+
+
 @dataclass(frozen=True)
 class Quantity:
     """A number as written in an answer, in its dimension's base unit, with half its last
-    written digit (its rounding)."""
+    written digit (its rounding), and the direction the answer gives it."""
 
     text: str
     value: float
     half_step: float
     dimension: str
+    direction: Direction = field(default=NO_DIRECTION, compare=False)
 
 
 def _dimension(unit: str) -> tuple[str, float] | None:
@@ -237,7 +336,8 @@ def _read(unit: str, pre: bool, glued: bool) -> tuple[str, float] | None:
 def quantities(text: str) -> list[Quantity]:
     """Every number of `text` with its dimension, dates, clock times and labels left out."""
     found: list[Quantity] = []
-    for match in _NUMBER.finditer(_DATES.sub(lambda m: " " * len(m.group(0)), text)):
+    blanked = _DATES.sub(lambda m: " " * len(m.group(0)), text)
+    for match in _NUMBER.finditer(blanked):
         digits, unit, pre = match["digits"], (match["unit"] or "").strip(), match["pre"]
         dimension = _read(unit, bool(pre), bool(unit) and not match["gap"])
         if dimension is None:
@@ -247,7 +347,10 @@ def quantities(text: str) -> list[Quantity]:
             continue  # a year ('2026 to', 'in 2026')
         half = 0.5 * 10.0 ** -len(digits.partition(".")[2])
         scale = dimension[1]
-        found.append(Quantity(match.group(0).strip(), value * scale, half * scale, dimension[0]))
+        said = direction(blanked, match.start("digits"), match.end())
+        found.append(
+            Quantity(match.group(0).strip(), value * scale, half * scale, dimension[0], said)
+        )
     return found
 
 
@@ -384,13 +487,23 @@ def wrong_numbers(
     references: Sequence[float],
     tolerance: float,
     names: Sequence[str] = (),
+    signed: Sequence[Signed] = (),
 ) -> list[str]:
     """The presented numbers of an answer that are wrong: `truths` are the case's numeric
     truths with their dimensions, `references` the values that excuse a number, `names` the
-    plant's meter names (no number inside them counts)."""
+    plant's meter names (no number inside them counts), `signed` the truths whose direction
+    counts: a number of their size said to go the other way is wrong whatever else it is."""
     asked = quantities(unnamed(question, names))
     wrong = []
     for found in presented(unnamed(answer, names), [dimension for dimension, _ in truths]):
+        if any(
+            s.dimension == found.dimension
+            and close(found, s.value, tolerance)
+            and opposite(found.direction, s)
+            for s in signed
+        ):
+            wrong.append(found.text)
+            continue
         mine = [value for dimension, value in truths if dimension == found.dimension]
         mine += derived(truths, found.dimension)
         if any(close(found, value, tolerance) for value in mine):

@@ -13,16 +13,20 @@ or {"error": ...}), thread, model, latency_ms and outcome. A case is scored on f
   Other arguments compare with the result's field of that name when it has one (defaults
   filled in), else with the call's argument.
 - answer: the truth appears in the answer text and so does every `mentions` string. Numbers
-  match within the relative tolerance, or within the rounding of the number as written; signs
-  are ignored (an answer says "down 5 %"); 'MWh', 'k', 't' and '%' scale what they follow.
-  Strings match case-insensitively with dashes and underscores read as spaces. Where a case
-  has them, every truth in `also` must appear too, at least one `mentions_any` string, and
-  each `unused` item (alternatives "a|b") named in a sentence that also holds a negation.
+  match within the relative tolerance, or within the rounding of the number as written; 'MWh',
+  'k', 't' and '%' scale what they follow. The size of a signed truth (a change, a difference)
+  must be said to go its way, by a sign or a word ("down 5 %", "5 % less", "rose by 5 %").
+  Strings match case-insensitively with dashes and underscores read as spaces; a local date
+  and time ('2026-10-14 10:15', a peak over several days) needs that day in a common form
+  within a few words of the clock time. Where a case has them, every truth in `also` must
+  appear too, at least one `mentions_any` string, and each `unused` item (alternatives "a|b")
+  named in a sentence that also holds a negation.
 - outcome: the reply's outcome equals the expected one.
 
 Apart from these counts, and never failing a case by itself, each case counts its wrong
 numbers (evals.presented): numbers the answer presents as its answer that lie outside the
-tolerance of every truth of their unit and of the figures derived from two truths, and
+tolerance of every truth of their unit and of the figures derived from two truths, or that give
+a signed truth's size the other direction, and
 computed figures a refusal or a question back presents for what cannot be answered.
 Summaries add them up per category and set.
 """
@@ -41,7 +45,14 @@ from sqlalchemy import Engine, select
 from evals.dataset import NO_TOOL, Case, Dataset, Expect, TruthSpec, parse_period
 from evals.presented import (
     METRIC_DIMENSIONS,
+    NO_DIRECTION,
+    PAIRED,
+    SIGNED,
     TRUTH_DIMENSIONS,
+    Direction,
+    Signed,
+    direction,
+    said_sign,
     unasked_figures,
     wrong_numbers,
 )
@@ -98,22 +109,26 @@ class Number:
 
     value: float
     half_step: float
+    direction: Direction = field(default=NO_DIRECTION, compare=False)
 
 
 def numbers(text: str) -> list[Number]:
     """Every number written in `text` (1,234.5 / 1234.5 / 12.3% / 1.2 MWh), dates and clock
-    times left out; a scaled unit or a percent adds the converted value as a second reading."""
+    times left out, with the direction the text gives it (evals.presented.direction); a scaled
+    unit or a percent adds the converted value as a second reading."""
     found: list[Number] = []
-    for match in _NUMBER.finditer(_DATE_TIME.sub(" ", text)):
+    blanked = _DATE_TIME.sub(" ", text)
+    for match in _NUMBER.finditer(blanked):
         sign, digits, unit = match.group(1), match.group(2), (match.group(3) or "").lower()
         value = float(digits.replace(",", "")) * (-1 if sign else 1)
         decimals = len(digits.partition(".")[2])
         half = 0.5 * 10.0**-decimals
-        found.append(Number(value, half))
+        said = direction(blanked, match.start(2), match.end())
+        found.append(Number(value, half, said))
         if unit in SCALES:
-            found.append(Number(value * SCALES[unit], half * SCALES[unit]))
+            found.append(Number(value * SCALES[unit], half * SCALES[unit], said))
         elif unit == "%":
-            found.append(Number(value / 100, half / 100))
+            found.append(Number(value / 100, half / 100, said))
     return found
 
 
@@ -139,6 +154,64 @@ def mentioned(text: str, wanted: str) -> bool:
     return bool(re.fullmatch(r"0\d:\d\d", needle)) and needle[1:] in haystack
 
 
+_MONTHS = (
+    ("january", "jan", "januar", "jänner"),
+    ("february", "feb", "februar"),
+    ("march", "mar", "märz", "maerz"),
+    ("april", "apr"),
+    ("may", "mai"),
+    ("june", "jun", "juni"),
+    ("july", "jul", "juli"),
+    ("august", "aug"),
+    ("september", "sep", "sept"),
+    ("october", "oct", "oktober", "okt"),
+    ("november", "nov"),
+    ("december", "dec", "dezember", "dez"),
+)
+_MOMENT = re.compile(r"(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2})")
+_NEAR = 80  # characters between a date and its clock time in one statement of a moment
+
+
+def _date_forms(year: int, month: int, day: int) -> re.Pattern[str]:
+    """The ways an answer writes a day: 2026-10-14, 14 Oct, Oct 14, 14th of October, 14/10,
+    10/14, 14.10., (Wednesday) 14 October (2026)."""
+    names = "|".join(_MONTHS[month - 1])
+    d, m = rf"0?{day}", rf"0?{month}"
+    nth = rf"{d}(?:st|nd|rd|th|\.)?"
+    return re.compile(
+        rf"\b{year}-{month:02d}-{day:02d}"
+        rf"|\b{nth}\s+(?:of\s+)?(?:{names})\b"
+        rf"|\b(?:{names})\.?\s+{nth}(?!\d)"
+        rf"|(?<![\d.,/]){d}/{m}(?![\d.,])|(?<![\d.,/]){m}/{d}(?![\d.,])"
+        rf"|(?<![\d.,]){d}\.{m}\.",
+        re.IGNORECASE,
+    )
+
+
+def _time_forms(hour: int, minute: int) -> re.Pattern[str]:
+    """The ways an answer writes a clock time: 09:15, 9:15, 9.15 am, 2:15 pm, 2 pm."""
+    half = "am" if hour < 12 else "pm"
+    h12 = hour % 12 or 12
+    whole = rf"|(?<![\d:.]){h12}\s?{half}\b" if minute == 0 else ""
+    return re.compile(
+        rf"(?<![\d:.])0?{hour}:{minute:02d}(?!\d)"
+        rf"|(?<![\d:.]){h12}[:.]{minute:02d}\s?{half}\b{whole}",
+        re.IGNORECASE,
+    )
+
+
+def mentioned_moment(text: str, moment: str) -> bool:
+    """Whether `text` states a local date and time ('2026-10-14 10:15'): the clock time and
+    that day, in any common form, within a few words of each other."""
+    found = _MOMENT.fullmatch(moment)
+    if found is None:
+        return False
+    year, month, day, hour, minute = map(int, found.groups())
+    dates = [m.span() for m in _date_forms(year, month, day).finditer(text)]
+    times = [m.span() for m in _time_forms(hour, minute).finditer(text)]
+    return any(max(d0, t0) - min(d1, t1) <= _NEAR for d0, d1 in dates for t0, t1 in times)
+
+
 def said_unused(text: str, item: str) -> bool:
     """Whether some sentence of `text` names one of the alternatives of `item` ("a|b") and
     also holds a negation ("not", "no", "cannot", "without", "n't", "nicht" ...): the reply says
@@ -151,13 +224,34 @@ def said_unused(text: str, item: str) -> bool:
     return False
 
 
-def truth_in_answer(answer: str, truth: Truth, tolerance: float) -> bool:
-    """Whether the answer states the truth: a number, a name, or every name of a list."""
+def truth_in_answer(
+    answer: str, truth: Truth, tolerance: float, signed: Signed | None = None
+) -> bool:
+    """Whether the answer states the truth: a number, a name, or every name of a list. A
+    `signed` truth (a change, a difference) must be said to go its way: a minus sign or a word
+    such as 'down', 'less' or 'fell' for a negative one, 'up', 'more' or 'rose' for a positive
+    one; a number of its size without a direction, or with the other one, does not state it."""
     if isinstance(truth, list):
         return all(mentioned(answer, item) for item in truth)
     if isinstance(truth, str):
+        if _MOMENT.fullmatch(truth):
+            return mentioned_moment(answer, truth)
         return mentioned(answer, truth)
-    return any(number_matches(n, truth, tolerance) for n in numbers(answer))
+    way = (truth > 0) - (truth < 0)
+    for n in numbers(answer):
+        if not number_matches(n, truth, tolerance):
+            continue
+        if signed is None or way == 0 or said_sign(n.direction, signed.names) == way:
+            return True
+    return False
+
+
+def signed_truth(spec: TruthSpec | None, value: Truth | None) -> Signed | None:
+    """The signed form of a truth whose direction an answer must state, else None."""
+    if spec is None or spec.fn not in SIGNED or not isinstance(value, float):
+        return None
+    names = tuple(spec.meters()[:2]) if spec.fn in PAIRED else ()
+    return Signed(TRUTH_DIMENSIONS[spec.fn], value, names)
 
 
 # ------------------------------------------------------------------ tool calls
@@ -341,6 +435,16 @@ class CaseScore:
         )
 
 
+def _with_specs(
+    expect: Expect, truth: Truth | None, also: list[Truth]
+) -> list[tuple[TruthSpec | None, Truth]]:
+    """Each truth value beside the spec it was computed from (None where it is unknown)."""
+    values = ([] if truth is None else [truth]) + also
+    specs: list[TruthSpec | None] = [expect.truth] if truth is not None else []
+    specs += list(expect.also)
+    return list(zip(specs + [None] * (len(values) - len(specs)), values, strict=False))
+
+
 def answer_correct(
     expect: Expect, answer: str, truth: Truth | None, also: Iterable[Truth] = ()
 ) -> tuple[bool | None, list[str]]:
@@ -349,9 +453,12 @@ def answer_correct(
     item (None: nothing to check)."""
     notes = []
     also = list(also)
-    for value in ([] if truth is None else [truth]) + also:
-        if not truth_in_answer(answer, value, expect.tolerance):
-            notes.append(f"answer does not state the truth {value!r}")
+    for spec, value in _with_specs(expect, truth, also):
+        if not truth_in_answer(answer, value, expect.tolerance, signed_truth(spec, value)):
+            # the size is there, said without its direction or with the other one
+            way = truth_in_answer(answer, value, expect.tolerance)
+            said = " with its direction" if way else ""
+            notes.append(f"answer does not state the truth {value!r}{said}")
     missing = [m for m in expect.mentions if not mentioned(answer, m)]
     if missing:
         notes.append(f"answer does not mention {', '.join(missing)}")
@@ -445,7 +552,8 @@ def case_wrong_numbers(
     ]
     if not truths:
         return []
-    return wrong_numbers(answer, case.question, truths, list(refs), expect.tolerance, names)
+    signed = [s for spec, v in zip(specs, values, strict=False) if (s := signed_truth(spec, v))]
+    return wrong_numbers(answer, case.question, truths, list(refs), expect.tolerance, names, signed)
 
 
 def run_set(

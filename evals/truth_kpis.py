@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, text
 
-from evals.dataset import TruthSpec
+from evals.dataset import TruthSpec, parse_period
 from evals.readings import (
     SERIES_SQL,
     Readings,
@@ -25,6 +25,7 @@ from evals.readings import (
     one_meter,
     period_total,
     read,
+    site_tz,
     summed,
 )
 from evals.site_profile import Tariff, Window, price_with, pricing, site_facts
@@ -47,10 +48,13 @@ def _window_kw(conn: Connection, spec: TruthSpec) -> pd.Series:
 
 
 def _windows(r: Readings, minutes: int) -> pd.Series:
+    """Average kW per window of `minutes` on the local clock: an hourly window starts at a
+    full local hour even where the zone is half an hour off UTC (Asia/Kolkata)."""
     if minutes * 60 <= r.step_h * 3600:
         return r.kw
     epoch = _epoch(r.local)
-    starts = epoch - epoch % (minutes * 60)
+    wall = _epoch(pd.DatetimeIndex(r.local.tz_localize(None)).tz_localize("UTC"))
+    starts = epoch - wall % (minutes * 60)
     sums = r.values.groupby(starts).sum()
     local = pd.to_datetime(sums.index, unit="s", utc=True).tz_convert(r.local.tz)
     return pd.Series(sums.to_numpy() / (minutes / 60), index=local)
@@ -63,11 +67,19 @@ def peak_demand(conn: Connection, spec: TruthSpec) -> float:
     return float(_window_kw(conn, spec).max())
 
 
+def _when(conn: Connection, spec: TruthSpec, kw: pd.Series) -> str:
+    """Local start of the highest window: 'HH:MM' within one day, 'YYYY-MM-DD HH:MM' over a
+    longer period (the right time on another day is another peak)."""
+    at = pd.Timestamp(kw.index[int(np.argmax(kw.to_numpy()))])
+    start, end = parse_period(str(spec.period), site_tz(conn, spec.site))
+    return at.strftime("%H:%M" if (end.date() - start.date()).days <= 1 else "%Y-%m-%d %H:%M")
+
+
 def peak_time(conn: Connection, spec: TruthSpec) -> str:
-    """Local clock time ('HH:MM') at which the peak demand window starts."""
+    """Local start of the peak demand window: 'HH:MM' for a one-day period, else
+    'YYYY-MM-DD HH:MM'."""
     one_meter(spec)
-    kw = _window_kw(conn, spec)
-    return pd.Timestamp(kw.index[int(np.argmax(kw.to_numpy()))]).strftime("%H:%M")
+    return _when(conn, spec, _window_kw(conn, spec))
 
 
 def window_peak(conn: Connection, spec: TruthSpec) -> float:
@@ -78,9 +90,9 @@ def window_peak(conn: Connection, spec: TruthSpec) -> float:
 
 
 def window_peak_time(conn: Connection, spec: TruthSpec) -> str:
-    """Local clock time ('HH:MM') at which the `window_peak` window starts."""
-    kw = _window_kw(conn, spec)
-    return pd.Timestamp(kw.index[int(np.argmax(kw.to_numpy()))]).strftime("%H:%M")
+    """Local start of the `window_peak` window: 'HH:MM' for a one-day period, else
+    'YYYY-MM-DD HH:MM'."""
+    return _when(conn, spec, _window_kw(conn, spec))
 
 
 def average_power(conn: Connection, spec: TruthSpec) -> float:

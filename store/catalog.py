@@ -263,16 +263,20 @@ def update_meter(conn: Connection, meter_id: int, **values: Any) -> None:
 
 def production_links(conn: Connection, site_id: int) -> dict[int, tuple[int, ...]]:
     """Explicit SEC links of a site's meters: meter id -> ids of its production meters."""
-    rows = conn.execute(
-        select(ProductionLink.meter_id, ProductionLink.production_meter_id)
-        .join(Meter, Meter.id == ProductionLink.meter_id)
-        .where(Meter.site_id == site_id)
-        .order_by(ProductionLink.meter_id, ProductionLink.production_meter_id)
-    )
-    links: dict[int, tuple[int, ...]] = {}
-    for meter_id, production_id in rows:
-        links[meter_id] = (*links.get(meter_id, ()), production_id)
-    return links
+
+    def read() -> dict[int, tuple[int, ...]]:
+        rows = conn.execute(
+            select(ProductionLink.meter_id, ProductionLink.production_meter_id)
+            .join(Meter, Meter.id == ProductionLink.meter_id)
+            .where(Meter.site_id == site_id)
+            .order_by(ProductionLink.meter_id, ProductionLink.production_meter_id)
+        )
+        links: dict[int, tuple[int, ...]] = {}
+        for meter_id, production_id in rows:
+            links[meter_id] = (*links.get(meter_id, ()), production_id)
+        return links
+
+    return dict(memo.remembered(("production links", conn.engine, site_id), read))
 
 
 def set_production_links(conn: Connection, meter_id: int, production_ids: Sequence[int]) -> None:

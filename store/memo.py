@@ -43,3 +43,9 @@ def remembered(key: tuple[Hashable, ...], read: Callable[[], T]) -> T:
         reads[key] = read()
     found: T = reads[key]  # type: ignore[assignment]
     return found
+
+
+def known(key: tuple[Hashable, ...]) -> bool:
+    """Whether the current scope already holds the read of `key` (never outside a scope)."""
+    reads = _READS.get()
+    return reads is not None and key in reads

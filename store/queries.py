@@ -283,11 +283,20 @@ def period_totals(
     out = {sid: Totals(sid, 0, 0.0, None, None) for sid in ids}
     if frame.empty:
         return out
-    grouped = frame.groupby("series_id").agg(
-        n=("n", "sum"), sum=("sum", "sum"), min=("min", "min"), max=("max", "max")
-    )
-    for sid, n, total, low, high in grouped.itertuples():
-        out[int(sid)] = Totals(int(sid), int(n), float(total), float(low), float(high))
+    # pandas' grouped sum (compensated) for the sums, as before; counts, minima and maxima
+    # are exact in any order, so numpy's (a grouped aggregation of four columns cost more
+    # than the reads of a month's days).
+    sums = frame.groupby("series_id")["sum"].sum()
+    keys, which = np.unique(frame["series_id"].to_numpy(np.int64), return_inverse=True)
+    which = which.reshape(-1)
+    counts = np.bincount(which, weights=frame["n"].to_numpy(np.float64))
+    low = np.full(len(keys), np.inf)
+    high = np.full(len(keys), -np.inf)
+    np.minimum.at(low, which, frame["min"].to_numpy(np.float64))
+    np.maximum.at(high, which, frame["max"].to_numpy(np.float64))
+    for i, sid in enumerate(keys.tolist()):
+        total = float(sums.loc[sid])
+        out[sid] = Totals(sid, int(counts[i]), total, float(low[i]), float(high[i]))
     return out
 
 

@@ -325,6 +325,20 @@ def test_daily_temperature_means_local_days_across_dst() -> None:
     assert daily["temperature"].to_numpy() == pytest.approx(local.to_numpy())
 
 
+def test_daily_temperature_starts_at_the_first_of_a_repeated_midnight() -> None:
+    # Havana turns its clocks back from 01:00 to 00:00 on 1 November 2026: that day's
+    # midnight happens twice and the day has 25 hours, the first from 04:00 UTC.
+    utc = pd.date_range(
+        "2026-11-01 04:00", "2026-11-03 05:00", freq="h", tz="UTC", inclusive="left"
+    )
+    readings = pd.Series(np.arange(len(utc), dtype=float), index=utc.tz_convert("America/Havana"))
+    daily = daily_temperature(readings)
+    assert list(daily["expected_hours"]) == [25, 24]
+    assert list(daily["hours"]) == [25, 24]
+    local = readings.groupby(readings.index.tz_localize(None).normalize()).mean()
+    assert daily["temperature"].to_numpy() == pytest.approx(local.to_numpy())
+
+
 def test_daily_temperature_interpolates_up_to_six_hours() -> None:
     hours = pd.date_range("2024-06-01", periods=72, freq="h")
     values = pd.Series(np.linspace(10, 20, 72), index=hours)

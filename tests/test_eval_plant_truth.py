@@ -4,6 +4,8 @@ shifts and closures. Every expected number is worked out here with numpy from th
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import numpy as np
 import pytest
 from sqlalchemy import Engine, text
@@ -55,8 +57,9 @@ def test_gas_read_in_m3_is_energy_by_the_calorific_value(engine: Engine, plant: 
 
 def test_power_follows_each_meters_own_interval(engine: Engine, plant: SmallPlant) -> None:
     assert truth(engine, "peak_demand", meter="supply") == pytest.approx(plant.supply.max())
-    peak_hour = int(HOUR[np.argmax(plant.supply)])
-    assert truth(engine, "peak_time", meter="supply") == f"{peak_hour:02d}:00"
+    peak_hour, peak_day = int(HOUR[np.argmax(plant.supply)]), int(DAY[np.argmax(plant.supply)])
+    peak_date = date(2026, 3, 2) + timedelta(days=peak_day)
+    assert truth(engine, "peak_time", meter="supply") == f"{peak_date} {peak_hour:02d}:00"
     lf = truth(engine, "load_factor", meter="supply")
     assert lf == pytest.approx(plant.supply.mean() / plant.supply.max())
     assert truth(engine, "peak_demand", meter="press") == pytest.approx(plant.press.max() * 4)

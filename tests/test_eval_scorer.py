@@ -621,3 +621,186 @@ def test_a_stated_threshold_is_echoed_with_its_unit() -> None:
     assert score_case(above, reply(echoed), 112.504).wrong_numbers == ()
     missed = "compressor-2 peaked at 112.5 kW, above your 45.0 kW."
     assert score_case(above, reply(missed), 112.504).wrong_numbers == ("45.0 kW",)
+
+
+# ------------------------------------------------------------------ directions of signed truths
+
+CHANGE = case(
+    category="compare",
+    question="main-incomer October against September: up or down?",
+    expect={
+        "tool": "compare_periods",
+        "truth": {
+            "fn": "pct_change",
+            "meter": "main-incomer",
+            "period": "2026-10-01..2026-10-31",
+            "reference": "2026-09-01..2026-09-30",
+        },
+    },
+)
+FALL = -13.78  # October against September, in %
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "October used 13.8% less than September.",
+        "A drop of 13.8% on September.",
+        "Change: -13.8 %.",
+        "Change: \u221213.8%.",
+        "Consumption fell by 13.8 % from September.",
+        "Down 13.8% month on month.",
+        "October was 13.8% lower than September.",
+        "October used 119,845 kWh and September 139,012 kWh: a decrease of 13.8%.",
+        "Consumption decreased from 139,012 kWh to 119,845 kWh, which is 13.8%.",
+        "We saved 13.8 % on September.",
+    ],
+)
+def test_a_change_stated_with_its_direction_passes(answer: str) -> None:
+    score = score_case(CHANGE, reply(answer), FALL)
+    assert score.answer_ok is True, score.notes
+    assert score.wrong_numbers == ()
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "October used 13.8% more than September.",
+        "Up 13.8% on September.",
+        "Consumption rose by 13.8 %.",
+        "+13.8 % against September.",
+        "October used 119,845 kWh and September 139,012 kWh: an increase of 13.8%.",
+    ],
+)
+def test_the_right_size_in_the_wrong_direction_is_a_wrong_number(answer: str) -> None:
+    score = score_case(CHANGE, reply(answer), FALL)
+    assert score.answer_ok is False and not score.passed
+    assert "with its direction" in " ".join(score.notes)
+    assert len(score.wrong_numbers) == 1 and "13.8" in score.wrong_numbers[0]
+    # the same words pass a rise of that size
+    assert score_case(CHANGE, reply(answer), -FALL).answer_ok is True
+
+
+def test_a_change_without_a_direction_does_not_state_the_truth() -> None:
+    score = score_case(CHANGE, reply("The change is 13.8% (119,845 kWh vs 139,012 kWh)."), FALL)
+    assert score.answer_ok is False
+    assert score.wrong_numbers == ()  # not said the wrong way: not a wrong number
+
+
+def test_a_change_of_the_other_reading_keeps_its_own_direction() -> None:
+    # the other direction of a nearby figure does not excuse the right size said the wrong way
+    refs = [119845.0, 139012.0, -19167.0, FALL]
+    wrong = score_case(CHANGE, reply("Up 13.8% (119,845 kWh vs 139,012 kWh)."), FALL, refs=refs)
+    assert wrong.wrong_numbers == ("13.8%",)
+    right = score_case(CHANGE, reply("Down 13.8% (-19,167 kWh)."), FALL, refs=refs)
+    assert right.answer_ok is True and right.wrong_numbers == ()
+
+
+LINES_DIFFERENCE = case(
+    category="compare",
+    question="how much more did line A use than line B last week?",
+    expect={
+        "tool": "compare_meters",
+        "truth": {
+            "fn": "meters_difference",
+            "meter": ["line-a", "line-b"],
+            "period": "2026-10-26..2026-11-01",
+        },
+    },
+)
+
+
+@pytest.mark.parametrize(
+    ("answer", "ok"),
+    [
+        ("line-a used 2,989 kWh more than line-b.", True),
+        ("Line B used 2,989 kWh less than Line A.", True),  # the comparison turned round
+        ("Line B used 2,989 kWh less.", True),
+        ("On line-b, 2,989 kWh less than on line-a.", True),
+        ("line-a: 20,210 kWh, line-b: 17,221 kWh; line-a used 2,989 kWh more.", True),
+        ("line-a used 2,989 kWh less than line-b.", False),
+        ("Line B used 2,989 kWh more than Line A.", False),
+    ],
+)
+def test_a_difference_of_two_meters_is_read_whichever_meter_comes_first(
+    answer: str, ok: bool
+) -> None:
+    refs = [20210.1, 17221.3, 2988.8]  # evals.references: both totals and their difference
+    score = score_case(LINES_DIFFERENCE, reply(answer), 2988.8, refs=refs)
+    assert score.answer_ok is ok, score.notes
+    assert score.wrong_numbers == (() if ok else ("2,989 kWh",))
+
+
+# ------------------------------------------------------------------ the day of a peak
+
+MOMENT = "2026-10-14 10:15"  # a peak over more than one day: its local date and time
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "The peak, 812 kW, came on 2026-10-14 at 10:15.",
+        "Peak 812 kW at 10:15 on 14 Oct.",
+        "Peak 812 kW on Oct 14, 10:15.",
+        "Peak 812 kW on 14/10 at 10:15.",
+        "It peaked on Wednesday 14 October at 10:15 (812 kW).",
+        "It peaked on Wednesday, 14th of October 2026, at 9 minutes past ten: 10:15.",
+        "| peak | 812 kW | 2026-10-14T10:15:00+02:00 |",
+        "Am 14.10. um 10:15 Uhr: 812 kW.",
+        "Peak at 10:15 am on October 14th.",
+    ],
+)
+def test_a_peak_over_days_is_stated_with_its_day(answer: str) -> None:
+    assert truth_in_answer(answer, MOMENT, 0.01)
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "Peak 812 kW at 10:15.",  # no day
+        "Peak 812 kW at 10:15 on 15 Oct.",  # the right time on another day
+        "Peak 812 kW on 2026-10-15 at 10:15.",
+        "Peak 812 kW on 14 Oct at 10:30.",  # the right day at another time
+        "Peak 812 kW: 14.10 kW above the average at 10:15.",  # a decimal is no date
+        "The week began on 14 October with the usual start-up. Line A and line B ran all day "
+        "and the compressors followed; the highest quarter-hour came at 10:15.",  # too far apart
+    ],
+)
+def test_a_peak_time_on_another_or_no_day_fails(answer: str) -> None:
+    assert not truth_in_answer(answer, MOMENT, 0.01)
+
+
+def test_a_peak_over_days_fails_the_case_without_its_day() -> None:
+    timed = case(
+        category="peak",
+        expect={
+            "tool": "compute_kpi",
+            "truth": {"fn": "peak_demand", "meter": "chiller", "period": "2026-10-12..2026-10-18"},
+            "also": [{"fn": "peak_time", "meter": "chiller", "period": "2026-10-12..2026-10-18"}],
+        },
+    )
+    call = {"name": "compute_kpi", "args": {}, "result": {}}
+    wrong_day = score_case(timed, reply("812 kW at 10:15 on 13 Oct.", call), 812.0, also=[MOMENT])
+    assert wrong_day.answer_ok is False and not wrong_day.passed
+    assert "2026-10-14 10:15" in " ".join(wrong_day.notes)
+    right = score_case(timed, reply("812 kW at 10:15 on 14 Oct.", call), 812.0, also=[MOMENT])
+    assert right.passed, right.notes
+
+
+def test_a_percent_between_two_meters_is_not_turned_round() -> None:
+    lines_pct = case(
+        category="compare",
+        question="how much more did line A use than line B last week, in percent?",
+        expect={
+            "tool": "compare_meters",
+            "truth": {
+                "fn": "meters_pct",
+                "meter": ["line-a", "line-b"],
+                "period": "2026-10-26..2026-11-01",
+            },
+        },
+    )
+    truth = 17.36  # line-a against line-b, in %; line-b against line-a is -14.8 %
+    assert score_case(lines_pct, reply("line-a used 17.4% more than line-b."), truth).answer_ok
+    turned = score_case(lines_pct, reply("line-b used 17.4% less than line-a."), truth)
+    assert turned.answer_ok is False and turned.wrong_numbers == ("17.4%",)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -159,7 +159,15 @@ def test_levels_daily_figures_and_production(plant: Plant) -> None:
 def test_peak_demand_its_time_and_load_factor(plant: Plant) -> None:
     week = "2025-09-01..2025-09-07"
     assert evaluate(plant.engine, spec("peak_demand", meter="line-a", period=week)) == 80.0 * 4
-    assert evaluate(plant.engine, spec("peak_time", meter="line-a", period=week)) == "05:00"
+    # over a week the peak's day belongs to its time; within one day the time alone
+    at = (START + timedelta(minutes=15 * int(np.argmax(plant.a[days(0, 6)])))).astimezone(ZONE)
+    assert evaluate(plant.engine, spec("peak_time", meter="line-a", period=week)) == (
+        at.strftime("%Y-%m-%d %H:%M")
+    )
+    one_day = at.date().isoformat()
+    assert evaluate(plant.engine, spec("peak_time", meter="line-a", period=one_day)) == (
+        at.strftime("%H:%M")
+    )
     kw = plant.a[days(0, 6)] * 4
     lf = evaluate(plant.engine, spec("load_factor", meter="line-a", period=week))
     assert lf == pytest.approx(kw.mean() / kw.max())

@@ -59,6 +59,7 @@ def reads(engine: Engine, site_id: int, sid: int) -> tuple[object, ...]:
             catalog.resolve_meter(conn, site_id, "press"),
             get_profile(conn, site_id),
             intervals.histories(conn, [sid], TZ, end),
+            catalog.production_links(conn, site_id),
             queries.rollups(conn, [sid], 900, START, end, tz=TZ),
         )
 
@@ -68,16 +69,16 @@ def test_repeated_reads_in_a_scope_send_nothing_and_match(engine: Engine) -> Non
     with statements(engine) as outside:
         first = reads(engine, site_id, sid)
         reads(engine, site_id, sid)
-    assert len(outside) >= 2 * 5
+    assert len(outside) >= 2 * 6
     with memo.read_once(), statements(engine) as inside:
         once = reads(engine, site_id, sid)
         sent = len(inside)
         again = reads(engine, site_id, sid)
         assert len(inside) == sent  # the second round came from the scope
-    for a, b, c in zip(first[:4], once[:4], again[:4], strict=True):
+    for a, b, c in zip(first[:5], once[:5], again[:5], strict=True):
         assert a == b == c
-    pd.testing.assert_frame_equal(first[4], once[4])
-    pd.testing.assert_frame_equal(first[4], again[4])
+    pd.testing.assert_frame_equal(first[5], once[5])
+    pd.testing.assert_frame_equal(first[5], again[5])
     with statements(engine) as after:
         reads(engine, site_id, sid)
     assert len(after) == len(outside) // 2  # the scope is gone with its block

@@ -190,3 +190,25 @@ def test_user_factor_and_production_groups(store: Engine) -> None:
     assert truth(store, fn="sec", meter="a", production_meter=["a-output", "b-output"]) == (
         pytest.approx(120 / 480)
     )
+
+
+def test_demand_windows_follow_the_local_clock_in_a_half_hour_zone(engine: Engine) -> None:
+    """Asia/Kolkata is UTC+05:30: an hourly window starts at a full local hour, not at a full
+    UTC hour (which is :30 local)."""
+    zone = ZoneInfo("Asia/Kolkata")
+    quarters = [datetime(2026, 3, 2, tzinfo=zone) + timedelta(minutes=15 * i) for i in range(96)]
+    # 10:00-11:00 local holds 4 x 5 kWh = 20 kWh (20 kW over the hour); the UTC-aligned hours
+    # 09:30-10:30 and 10:30-11:30 hold only 2 x 5 + 2 x 1 = 12 kWh each
+    values = [5.0 if q.hour == 10 else 1.0 for q in quarters]
+    with engine.begin() as conn:
+        site = catalog.ensure_site(conn, "k", "Asia/Kolkata")
+        catalog.ensure_meter(conn, site.id, "m", kind="electricity")
+        series = catalog.ensure_series(conn, site.id, "m", "energy", "kWh", interval_s=900)
+        ts = np.array([int(q.timestamp()) for q in quarters], dtype=np.int64)
+        write_readings(conn, series.id, ts, np.array(values), "Asia/Kolkata")
+    spec = {"site": "k", "meter": "m", "period": "2026-03-02", "window_minutes": 60}
+    assert evaluate(engine, {"fn": "window_peak", **spec}) == pytest.approx(20.0)
+    assert evaluate(engine, {"fn": "window_peak_time", **spec}) == "10:00"
+    half = {**spec, "window_minutes": 30}
+    assert evaluate(engine, {"fn": "window_peak", **half}) == pytest.approx(20.0)
+    assert evaluate(engine, {"fn": "window_peak_time", **half}) == "10:00"

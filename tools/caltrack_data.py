@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from common.errors import EMSError, InsufficientData
+from common.timeutil import midnights
 
 Fuel = Literal["electricity", "gas"]
 Cycle = Literal["auto", "monthly", "bimonthly"]
@@ -134,9 +135,11 @@ def daily_temperature(readings: pd.Series) -> pd.DataFrame:
 
 
 def _local_midnight(day: pd.Timestamp, tz: tzinfo | None) -> pd.Timestamp:
+    """The first instant of a local day: its first midnight where the clock repeats it
+    (America/Havana), 01:00 where it skips it (America/Santiago)."""
     if tz is None:
         return day
-    return day.tz_localize(tz, ambiguous=False, nonexistent="shift_forward")
+    return midnights(pd.DatetimeIndex([day]), tz)[0]
 
 
 def _long_gaps(missing: np.ndarray) -> np.ndarray:

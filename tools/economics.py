@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
@@ -197,30 +197,60 @@ class Cost:
     used: list[tuple[Tariff, str, str]]  # tariff, first and last local day it priced
 
 
-def energy_cost(local: pd.DatetimeIndex, kwh: Array, kw: Array, tariffs: Sequence[Tariff]) -> Cost:
+# The highest demand-window kW of each group of intervals, given each interval's group label:
+# from the intervals' own kW, or (for hours priced at once) from the quarter-hours in the store.
+PeakOf = Callable[[npt.NDArray[np.int64]], dict[int, float]]
+
+
+def group_peaks(kw: Array, label: npt.NDArray[np.int64]) -> dict[int, float]:
+    """The highest of `kw` in each group of intervals with the same label."""
+    keys, inverse = np.unique(label, return_inverse=True)
+    top = np.full(len(keys), -np.inf)
+    np.maximum.at(top, inverse.reshape(-1), kw)
+    return dict(zip(keys.tolist(), top.tolist(), strict=True))
+
+
+def energy_cost(
+    local: pd.DatetimeIndex, kwh: Array, kw: Array | PeakOf, tariffs: Sequence[Tariff]
+) -> Cost:
     """Time-of-use energy cost, and each tariff's demand charge on each calendar month's
-    highest demand, pro rata to the days of the month it priced."""
+    highest demand, pro rata to the days of the month it priced. `kw` is each interval's
+    demand-window kW, or a PeakOf giving the highest of groups of intervals."""
     wall = wall_clock(local)
     priced = price_intervals(wall, tariffs)
     months = np.asarray(wall.year * 100 + wall.month, dtype=np.int64)
     days = local_days(wall)
+    label = months * len(tariffs) + priced.tariff  # a group per month and tariff
+    top = kw(label) if callable(kw) else group_peaks(kw, label)
     demand = 0.0
     peaks: dict[str, float] = {}
     for key in np.unique(months).tolist():
         in_month = months == key
         year, month = divmod(key, 100)
         month_days = calendar.monthrange(year, month)[1]
+        highest = []
         for k in np.unique(priced.tariff[in_month]).tolist():
             rows = in_month & (priced.tariff == k)
             covered = len(np.unique(days[rows])) / month_days
-            demand += float(kw[rows].max()) * tariffs[k].demand_charge_per_kw * covered
-        peaks[f"{year}-{month:02d}"] = float(kw[in_month].max())
+            highest.append(top[key * len(tariffs) + k])
+            demand += highest[-1] * tariffs[k].demand_charge_per_kw * covered
+        peaks[f"{year}-{month:02d}"] = float(max(highest))
     used = []
     for k in np.unique(priced.tariff).tolist():
         rows = priced.tariff == k
         used.append((tariffs[k], str(days[rows].min()), str(days[rows].max())))
     used.sort(key=lambda u: u[1])
     return Cost(float(np.sum(kwh * priced.price)), demand, peaks, used)
+
+
+def hourly_prices(tariffs: Sequence[Tariff]) -> bool:
+    """Whether every tariff's prices hold for whole local hours (its time-of-use windows
+    start and end on the hour; its days and dates change at midnight anyway)."""
+    return all(
+        float(start).is_integer() and float(end).is_integer()
+        for t in tariffs
+        for _, start, end, _ in t.periods
+    )
 
 
 # ------------------------------------------------------------------ stated in a question

@@ -13,7 +13,7 @@ import pandas as pd
 from pydantic import Field
 
 from common.errors import EMSError, InsufficientData
-from common.intervals import Interval
+from common.intervals import QUARTER_S, Interval
 from store import catalog, memo, queries
 from store.profile import get_profile
 from store.rollups import bucket_starts
@@ -24,11 +24,14 @@ from tools.economics import (
     SOURCE_STATED,
     Cost,
     NoTariff,
+    PeakOf,
     StatedPeriod,
     energy_cost,
+    hourly_prices,
     stated_tariff,
 )
 from tools.grain import Grain, on_grid
+from tools.kpi_hours import read_hours
 from tools.periods import Period, iso_times
 from tools.scope import top_meters
 
@@ -167,6 +170,8 @@ class Quarters:
     grain: Grain | None = None
     meter: str = ""  # the meter whose interval `grain` is (the coarsest of several added up)
     counts: list[tuple[str, Grain, int]] = field(default_factory=list)  # readings per meter
+    # Peak demand-window kW of groups of buckets, where the buckets are coarser than the window
+    peak_of: PeakOf | None = None
 
     @property
     def kw(self) -> Array:
@@ -231,9 +236,44 @@ def _quarters(ctx: ToolContext, found: list[resolve.Target], period: Period) -> 
     four quarter-hours of a 15-minute one), each meter's readings counted against its own.
 
     Within a `read_once` scope (a report's KPIs of one meter's month) it is made once."""
-    meters = tuple((t.series.id, t.factor, t.meter.name) for t in found)
-    key = ("kpi quarters", ctx.engine, meters, period.start_ts, period.end_ts, ctx.site.timezone)
+    key = _quarters_key(ctx, found, period)
     return memo.remembered(key, lambda: _read_quarters(ctx, found, period))
+
+
+def _quarters_key(
+    ctx: ToolContext, found: list[resolve.Target], period: Period
+) -> tuple[object, ...]:
+    meters = tuple((t.series.id, t.factor, t.meter.name) for t in found)
+    return ("kpi quarters", ctx.engine, meters, period.start_ts, period.end_ts, ctx.site.timezone)
+
+
+def _hours(
+    ctx: ToolContext, args: KpiInput, found: list[resolve.Target], period: Period
+) -> Quarters | None:
+    """One meter's energy in whole local hours to price, where the hours give its
+    quarter-hours' cost: its readings are 15-minute or finer, the tariffs' prices hold for
+    whole hours, and the quarter-hours are not already read (a report's energy of the month)."""
+    if args.kpi != "cost" or len(found) != 1 or memo.known(_quarters_key(ctx, found, period)):
+        return None
+    t = found[0]
+    g = grain.grains(ctx, [t.series.id], period.start_ts, period.end_ts)[t.series.id]
+    if g.billing or not g.within_day or g.coarsest.seconds > QUARTER_S:
+        return None
+    try:
+        tariffs = _tariffs(ctx, args, t.meter.kind, t.meter.name)
+    except EMSError:
+        return None  # the quarter-hours' path says what is missing
+    if not hourly_prices(tariffs):
+        return None
+    tz = ctx.site.timezone
+    with ctx.engine.connect() as conn:
+        read = read_hours(conn, t, period, tz, ctx.config.demand_window_s)
+    if read is None:
+        return None
+    counts = [(t.meter.name, g, int(read.n.sum()))]
+    return Quarters(
+        read.start, read.kwh, tz, read.hours, read.n, g, t.meter.name, counts, read.peak_of
+    )
 
 
 def _read_quarters(ctx: ToolContext, found: list[resolve.Target], period: Period) -> Quarters:
@@ -327,7 +367,7 @@ def compute_kpi(ctx: ToolContext, args: KpiInput) -> KpiResult:
     if args.demand_window_minutes is not None:
         config = replace(ctx.config, demand_window_s=60 * args.demand_window_minutes)
         ctx = replace(ctx, config=config)
-    q = _quarters(ctx, found, period)
+    q = _hours(ctx, args, found, period) or _quarters(ctx, found, period)
     if len(q.kwh) == 0:
         raise InsufficientData(f"no energy readings for {' + '.join(names)} in {period.describe()}")
     out = _HANDLERS[args.kpi](ctx, args, target, q, period)
@@ -578,7 +618,8 @@ def _cost(ctx: ToolContext, args: KpiInput, t: resolve.Target, q: Quarters, p: P
     tariffs = _tariffs(ctx, args, carrier, t.meter.name)
     interval_notes = kpi_grain.cost_caveats(g, q.meter, tariffs)
     try:
-        cost = energy_cost(q.local(), q.kwh, _window_kw(q, ctx.config.demand_window_s), tariffs)
+        kw = q.peak_of or _window_kw(q, ctx.config.demand_window_s)
+        cost = energy_cost(q.local(), q.kwh, kw, tariffs)
     except NoTariff as exc:
         raise InsufficientData(
             f"{exc} to price {t.meter.name}'s {carrier}; add one to the site catalogue's tariffs"

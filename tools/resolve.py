@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from common.errors import EMSError, UnknownSeries
-from store import catalog
+from store import catalog, memo
 from store.catalog import MeterRef, SeriesRef
 from store.profile import get_profile
 from store.queries import Totals
@@ -52,7 +52,9 @@ class Target:
 
 
 def period(ctx: ToolContext, text: str) -> Period:
-    return resolve_period(text, ctx.now, ctx.site.timezone)
+    # Within a read_once scope (a report asks five KPIs of each meter's month) read once.
+    key = ("period", text, ctx.now, ctx.site.timezone)
+    return memo.remembered(key, lambda: resolve_period(text, ctx.now, ctx.site.timezone))
 
 
 def meter(ctx: ToolContext, name: str) -> MeterRef:
@@ -67,6 +69,11 @@ def targets(ctx: ToolContext, names: list[str], metric: str) -> list[Target]:
     value (a Target with that factor; NoCalorificValue, naming the catalogue key, without
     one); with no names such meters join only when the site has a calorific value."""
     metric = metric.strip().lower()
+    key = ("targets", ctx.engine, ctx.site.id, tuple(names), metric)
+    return list(memo.remembered(key, lambda: _targets(ctx, names, metric)))
+
+
+def _targets(ctx: ToolContext, names: list[str], metric: str) -> list[Target]:
     with ctx.engine.connect() as conn:
         pairs = catalog.list_series(conn, ctx.site.id)
         cv = get_profile(conn, ctx.site.id).gas_calorific_value_kwh_per_m3
