@@ -86,6 +86,10 @@ class _BindTurn(AgentMiddleware[Any, TurnContext]):
     """Gives the model this turn's context: the offline planner its store and clock, a language
     model its system prompt (site, time, meters)."""
 
+    def __init__(self, writes: frozenset[str] = frozenset()) -> None:
+        super().__init__()
+        self.writes = writes  # tools that change stored state, which a viewer may not call
+
     def wrap_model_call(
         self,
         request: ModelRequest[TurnContext],
@@ -93,7 +97,7 @@ class _BindTurn(AgentMiddleware[Any, TurnContext]):
     ) -> ModelResponse:
         ctx = request.runtime.context.tools
         if isinstance(request.model, OfflinePlanner):
-            turn = Turn(ctx.engine, ctx.site_or_none, ctx.now, ctx.config)
+            turn = Turn(ctx.engine, ctx.site_or_none, ctx.now, ctx.config, ctx.role, self.writes)
             return handler(request.override(model=request.model.for_turn(turn)))
         return handler(request.override(system_message=SystemMessage(turn_prompt(ctx))))
 
@@ -138,7 +142,7 @@ class Agent:
         self.graph = create_agent(
             backend.model,
             langchain_tools(registry),
-            middleware=[_BindTurn(), _gate(write_tools(registry))],
+            middleware=[_BindTurn(frozenset(write_tools(registry))), _gate(write_tools(registry))],
             context_schema=TurnContext,
             checkpointer=checkpointer,
         )

@@ -143,8 +143,10 @@ def test_missing_period_is_asked_back(agent: Agent) -> None:
 def test_unknown_meter_names_the_closest(agent: Agent) -> None:
     reply = agent.ask("energy of pump-7 last week?")
     assert reply.outcome == "clarify"
-    assert "pump-7" in reply.answer
-    assert "error" in reply.tool_calls[0].result
+    assert "'pump-7'" in reply.answer
+    # asked back before any call: no figure of another meter can stand beside it
+    assert not reply.tool_calls
+    assert "Did you mean" in reply.answer or "meters here include" in reply.answer
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ from datetime import datetime, time
 from typing import Any
 
 from agent.offline.plan import Plan, Question
-from agent.offline.refusals import not_used
+from agent.offline.refusals import not_used, nothing_to_compare
 from agent.reader import Op
 from agent.render import renderer_for
 from agent.render.incidents import IncidentListRenderer, IncidentRenderer, detail, line, source_of
@@ -36,7 +36,8 @@ CLARIFY = {
     "NoteRequired",
     "InvalidArguments",
 }
-REFUSE = {"UnsafeQuery", "NotAllowed", "QueryRefused"}
+# CoarseData: a KPI within the day (a peak) of a meter read daily or by bills
+REFUSE = {"UnsafeQuery", "NotAllowed", "QueryRefused", "CoarseData"}
 REJECTED = "User rejected the tool call"
 
 
@@ -85,9 +86,9 @@ def compose(q: Question, plan: Plan, done: list[Done]) -> Answer:
     failed = [d for d in done if d.result is None]
     lines: list[str] = []
     outcome = "answer" if ok else _outcome(failed)
-    cannot = _no_reference(q, plan, ok)
-    if cannot:
-        return Answer(cannot, "refuse")
+    refused = nothing_to_compare(q, results(ok, CompareResult))
+    if refused is not None and len(ok) == len(results(ok, CompareResult)):
+        return Answer(refused, "refuse")
     for d in failed:
         lines.append(_failure(d))
     if ok:
@@ -97,7 +98,7 @@ def compose(q: Question, plan: Plan, done: list[Done]) -> Answer:
             lines = exchanged + lines  # "in dollars?": the money in dollars is the answer
             exchanged = []
         lines += _bodies(plan, ok)
-        lines += exchanged
+        lines += exchanged + _scaled(q, ok)
         lines += list(plan.notes)
         lines += not_used(q.reading, q)
     answer = Answer("\n\n".join(x for x in _paragraphs(lines) if x), outcome)
@@ -107,7 +108,8 @@ def compose(q: Question, plan: Plan, done: list[Done]) -> Answer:
 
 
 def _exchanged(q: Question, ok: list[Done]) -> list[str]:
-    """Money in the currency asked for, at the exchange rate the question states."""
+    """Money in the currency asked for, at the exchange rate the question states, whichever
+    way it is written ("5.40 BRL per USD" or "1 BRL = 0.18 USD")."""
     lines = []
     for rate in q.reading.exchange_rates:
         for r in results(ok, KpiResult):
@@ -122,6 +124,27 @@ def _exchanged(q: Question, ok: list[Done]) -> list[str]:
                 f"{rate.rate:g} {rate.currency} per {rate.per}. Converted from "
                 f"{r.value:,.2f} {currency}."
             )
+    return lines
+
+
+SCALES = {"MWh": 1e3, "GWh": 1e6}
+
+
+def _scaled(q: Question, ok: list[Done]) -> list[str]:
+    """Energy in the unit asked for ("in MWh"), beside the kWh the results state."""
+    asked = [u.unit for u in q.reading.units if u.unit in SCALES]
+    if not asked:
+        return []
+    unit, lines = asked[0], []
+    for r in results(ok, QueryResult):
+        if r.unit != "kWh" or r.statistic != "sum":
+            continue
+        for t in r.totals:
+            if t.value is not None:
+                lines.append(
+                    f"In {unit}: **{t.meter}** {t.value / SCALES[unit]:,.3f} {unit} "
+                    f"{period_text(r.period)}."
+                )
     return lines
 
 
@@ -239,26 +262,6 @@ def _either(q: Question, plan: Plan, more: bool) -> str:
     return f"{text[:1].upper()}{text[1:]}: "
 
 
-def _no_reference(q: Question, plan: Plan, ok: list[Done]) -> str:
-    """ "yoy in %" when the reference period has no data: the change asked for cannot be
-    given, so none of the figures is presented as if it answered (the reason instead)."""
-    r = q.reading
-    in_percent = any(u.unit == "%" for u in r.units)
-    if plan.kind != "compare_periods" or not (r.asks(Op.PERCENT, Op.DIFFERENCE) or in_percent):
-        return ""
-    found = results(ok, CompareResult)
-    changes = [c for r in found for c in r.changes]
-    if not changes or any(c.reference_value is not None for c in changes):
-        return ""
-    ref = period_text(found[0].reference, bare=True)
-    meters = ", ".join(c.meter for c in changes)
-    return (
-        f"I cannot give that change: there is no data for {meters} in the reference period "
-        f"({ref}), so there is nothing to compare with. Ask for a reference period the data "
-        "covers (e.g. the month before) or for the period's own figure."
-    )
-
-
 def _month_text(period: dict[str, Any], *, bare: bool = False) -> str:
     """ "in September 2026" for a whole calendar month, so that the answer names the month
     that used more; any other period as period_text writes it."""
@@ -323,6 +326,33 @@ def _kpi_periods(q: Question, plan: Plan, done: list[Done]) -> list[str]:
             f"{_yes(q, more)}**{first.meter}**'s {name} was **{kpi_value(first)}** "
             f"{period_text(first.period)} against {kpi_value(second)} "
             f"{period_text(second.period)}: **{_change(change, 'higher' if more else 'lower')}**."
+        )
+    return lines
+
+
+ADDITIVE_KPIS = frozenset({"energy", "cost", "carbon"})
+
+
+@headline("kpi")
+def _kpi_together(q: Question, plan: Plan, done: list[Done]) -> list[str]:
+    """ "electricity plus gas": an additive KPI of meters that could not be added interval by
+    interval (other carriers), summed per period and unit."""
+    if not plan.detail.get("together"):
+        return []
+    groups: dict[tuple[str, str, str], list[KpiResult]] = {}
+    for r in results(done, KpiResult):
+        if r.kpi in ADDITIVE_KPIS:
+            key = (r.kpi, str(sorted(r.period.items())), r.unit)
+            groups.setdefault(key, []).append(r)
+    lines = []
+    for (kpi, _, unit), found in groups.items():
+        if len({r.meter for r in found}) < 2:
+            continue
+        names = " + ".join(r.meter for r in found)
+        total = sum(r.value for r in found)
+        lines.append(
+            f"**{names}** {KPI_NAMES.get(kpi, kpi)} together: **{number(total, unit)}** "
+            f"{period_text(found[0].period)}."
         )
     return lines
 

@@ -101,6 +101,9 @@ def numbers(q: Question) -> Plan:
     found = scope.sides(r, q.site, scoped, default_site=False)
     if isinstance(found, Ask):
         return ask(found.message, pending=found.pending, options=found.options)
+    coarse = refusals.finer_than_read(q, found.meters)
+    if coarse is not None:
+        return coarse
     two = _two_periods(q, found)
     if two is not None:
         return KINDS["compare_periods"](two, found)
@@ -116,9 +119,7 @@ ENERGY_UNITS = frozenset({"kwh", "mwh", "gwh"})
 def _named_metric(q: Question) -> str:
     """The one metric the named meters share when they have no energy series; energy still
     when kWh are asked for (a gas meter read in m3 converts with the calorific value)."""
-    if any(m.words.text.lower() in ENERGY_UNITS for m in q.reading.measures) or any(
-        u.unit.lower() in ENERGY_UNITS for u in q.reading.units
-    ):
+    if _kwh_asked(q):
         return "energy"
     metrics = set()
     for name in q.reading.meter_names:
@@ -129,6 +130,12 @@ def _named_metric(q: Question) -> str:
     if metrics == {"volume"} and _gas_as_energy(q):
         return "energy"
     return metrics.pop() if len(metrics) == 1 else "energy"
+
+
+def _kwh_asked(q: Question) -> bool:
+    return any(m.words.text.lower() in ENERGY_UNITS for m in q.reading.measures) or any(
+        u.unit.lower() in ENERGY_UNITS for u in q.reading.units
+    )
 
 
 def _gas_as_energy(q: Question) -> bool:
@@ -305,7 +312,13 @@ def _total(q: Question, whole: Sides, periods: list[str]) -> Plan:
     statistic = _statistic(q)
     if statistic:
         args["statistic"] = statistic
-    calls = tuple(Call("query_metric", args | {"period": p}) for p in periods)
+    # "how many m3 did the dryer burn, and what is that in kWh?": both, the kWh converted
+    # with the site's calorific value
+    both = metric == "volume" and _kwh_asked(q) and bool(q.site.calorific_value)
+    metrics = [metric, "energy"] if both else [metric]
+    calls = tuple(
+        Call("query_metric", args | {"metric": m, "period": p}) for p in periods for m in metrics
+    )
     return Plan("total", calls, notes=_notes(q, whole), detail=_sides(whole))
 
 
@@ -365,14 +378,30 @@ def _kpi(q: Question, whole: Sides, periods: list[str]) -> Plan:
     params = stated(q)
     if kpis != ["energy"] and _energy_named(q):
         kpis = ["energy", *kpis]  # "kWh, peak kW and ...": each part asked gets its figure
+    together = joined(q) and len(whole.sides) > 1
     calls = tuple(
         _kpi_call(k, side, p, params)
         for p in periods
         for k in kpis
-        for side in _sides_for(k, whole)
+        for side in _sides_for(k, _as_one(q, whole) if together else whole)
     )
     calls += _counted(q, whole, periods)
-    return Plan("kpi", calls, notes=_notes(q, whole), detail=_sides(whole))
+    detail = _sides(whole) | {"together": together}
+    return Plan("kpi", calls, notes=_notes(q, whole), detail=MappingProxyType(detail))
+
+
+def joined(q: Question) -> bool:
+    """The question asks for its meters added up ("added together", "plus", "combined")."""
+    words = kinds.kinds().joining_words
+    return any(t.norm in words for t in q.reading.tokens)
+
+
+def _as_one(q: Question, whole: Sides) -> Sides:
+    """Meters of one carrier asked together are one side, each KPI computed on their sum
+    interval by interval (the coincident peak, not the sum of peaks); of several carriers,
+    each stays apart and the answer adds up what can be added."""
+    carriers = {q.site.carrier(m) for m in whole.meters}
+    return Sides((whole.meters,), whole.how) if len(carriers) == 1 else whole
 
 
 def _energy_named(q: Question) -> bool:

@@ -33,12 +33,14 @@ class Kinds:
     verb_words: frozenset[str]
     intensive: frozenset[str]
     implied_grains: Mapping[str, Grain]
+    joining_words: frozenset[str]
 
 
 @cache
 def kinds() -> Kinds:
     data = yaml.safe_load(KINDS_FILE.read_text(encoding="utf-8"))
     try:
+        joining = frozenset(map(str, data["joining_words"]))
         weights = {
             str(k): {str(f): float(w) for f, w in v.items()} for k, v in data["kinds"].items()
         }
@@ -47,7 +49,9 @@ def kinds() -> Kinds:
         intensive = frozenset(Kpi(k).value for k in data["intensive"])
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise InvalidKinds(f"{KINDS_FILE.name}: {exc}") from None
-    return Kinds(weights, levels, frozenset(map(str, data["verb_words"])), intensive, grains)
+    return Kinds(
+        weights, levels, frozenset(map(str, data["verb_words"])), intensive, grains, joining
+    )
 
 
 def implied_grain(reading: Reading) -> Grain | None:

@@ -33,6 +33,7 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from pydantic import ConfigDict
 from sqlalchemy import Engine
 
+from agent.offline import refusals
 from agent.offline.compose import REJECTED, Answer, Done, compose
 from agent.offline.plan import Plan, Question, plan
 from agent.offline.site import Site, load_site
@@ -58,6 +59,8 @@ class Turn:
     site: SiteRef | None  # None: the store holds no site, or several and none was chosen
     now: datetime
     config: AnalyticsConfig = field(default_factory=AnalyticsConfig)
+    role: str = "operator"
+    writes: frozenset[str] = frozenset()  # tools that change stored state
 
 
 @dataclass(frozen=True)
@@ -166,7 +169,7 @@ class OfflinePlanner(BaseChatModel):
             ref = next(iter(before.reading.references), None)
             text = f"All right: incident #{ref.number} is left as it was." if ref else "All right."
             return _message(text, "answer", Answer(text, "answer"))
-        decided = plan(q)
+        decided = refusals.writes_allowed(plan(q), q, turn.role, turn.writes)
         if named is not None and named != turn.site:
             decided = _at_site(decided, named)
         elif not site.present and _needs_site(decided):

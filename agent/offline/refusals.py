@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from agent.offline import kinds
 from agent.offline.plan import Plan, Question, ask, handles, refuse, say
-from agent.reader import Intent, Reading, Reason
-from agent.reader.slots import Action, Kpi
+from agent.reader import Intent, Op, Reading, Reason
+from agent.reader.slots import Action, Grain, Kpi, Split
+from agent.render.text import period_text
+from tools.compare import CompareResult
 
 HELP = (
     "I answer questions about this site's meters: energy and demand, costs, carbon, KPIs such "
@@ -138,6 +140,85 @@ def _echo(r: Reading, reason: Reason) -> str:
     while len(words) > 1 and words[-1].lower() in TRAILING:
         words.pop()
     return f"I did not act on '{' '.join(words)}'. "
+
+
+def nothing_to_compare(q: Question, compared: list[CompareResult]) -> str | None:
+    """ "October vs October last year, in %" with no data in the earlier period (before the
+    history starts): the change asked for cannot be computed, so it is refused with the
+    period not used named, and without a figure beside it that could be taken for one."""
+    r = q.reading
+    in_percent = any(u.unit == "%" for u in r.units)  # "yoy in %"
+    if not compared or not (in_percent or r.asks(Op.PERCENT, Op.DIFFERENCE)):
+        return None
+    if any(c.reference_value is not None for r in compared for c in r.changes):
+        return None
+    first = compared[0]
+    meters = ", ".join(dict.fromkeys(c.meter for r in compared for c in r.changes))
+    said = next((p.words.text for p in r.reference_periods if p.words.text), "")
+    echo = f"I did not use '{said}': " if said else ""
+    return (
+        f"I can't give that change: {echo}there is no data for {meters} in "
+        f"{period_text(first.reference, bare=True)}, the period to compare with (the history "
+        f"does not reach back that far), so there is nothing to compare "
+        f"{period_text(first.period, bare=True)} with. Ask for that period alone, or compare it "
+        "with one the history covers, e.g. the month before."
+    )
+
+
+WITHIN_DAY = frozenset({Grain.HOUR, Grain.MIN15})
+PEAKS = frozenset({Kpi.PEAK_DEMAND, Kpi.LOAD_FACTOR})
+HOURS_SPLITS = frozenset({Split.HOUR_OF_DAY, Split.TOU, Split.SHIFT})
+
+
+def within_day(r: Reading) -> str:
+    """The words that ask about hours within a day ("hour by hour", "night", "15-min peak"),
+    or ""."""
+    said = [w.words.text for w in r.hour_windows] + [w.words.text for w in r.demand_windows]
+    said += [g.words.text for g in r.grains if g.grain in WITHIN_DAY]
+    said += [s.words.text for s in r.splits if s.split in HOURS_SPLITS]
+    steps = kinds.kinds().implied_grains  # "hour by hour": a profile's step in its words
+    said += [
+        o.words.text
+        for o in r.operations
+        if o.op is Op.PROFILE and any(steps.get(w) in WITHIN_DAY for w in o.words.text.split())
+    ]
+    said += [m.words.text for m in r.measures if m.kpi in PEAKS]
+    return next((w for w in said if w), "")
+
+
+def finer_than_read(q: Question, meters: tuple[str, ...]) -> Plan | None:
+    """Hours of the day asked of meters read only once a day (or by bills): refused before
+    any figure, naming their interval and what can be given instead."""
+    coarse = [m for m in meters if m in q.site.coarse]
+    asked = within_day(q.reading)
+    if not meters or len(coarse) < len(meters) or not asked:
+        return None
+    read = ", ".join(f"{m} ({q.site.coarse[m]} readings)" for m in coarse)
+    return refuse(
+        f"I can't give that: {read} is read once a day or less often, so what happens within a "
+        f"day cannot be seen in its data. I did not use '{asked}'. What I can give for it: daily "
+        "totals and the average per day, its busiest day, and energy, cost and carbon over a "
+        "period."
+    )
+
+
+WRITERS = frozenset({"operator", "admin"})
+
+
+def writes_allowed(plan: Plan, q: Question, role: str, writes: frozenset[str]) -> Plan:
+    """A plan that would change stored state (an alert rule, an incident), refused before any
+    call when the person may not write: the tool would refuse it anyway, and asking it to
+    would look like an attempt."""
+    if role in WRITERS or not any(c.name in writes for c in plan.calls):
+        return plan
+    said = [a.words.text for a in q.reading.actions if a.words.text]
+    echo = f"I did not act on '{said[0]}'. " if said else ""
+    return refuse(
+        f"I can't do that: changing alert rules or incidents needs the operator role, and you "
+        f"are signed in as a {role}, so nothing was changed. {echo}An operator can make the "
+        "change; I can still show the figures, or back-test a rule ('how often would it have "
+        "fired last month?'), which stores nothing."
+    )
 
 
 @handles(Intent.HELP)

@@ -79,7 +79,7 @@ def sides(
         # the same meter named twice ("the kiln ... the gas kiln") is one side
         return Sides(tuple(dict.fromkeys(found)), NAMED)
     if reading.unknown_names:
-        return Sides(((reading.unknown_names[0].words.text,),), UNKNOWN)
+        return _no_such(reading.unknown_names[0], site, reading.question)
     if reading.carriers:
         carrier = reading.carriers[0].carrier
         roots = site.roots(carrier)
@@ -99,6 +99,28 @@ def sides(
     if reading.all_meters:
         return Sides((), ALL)
     return Sides((), NONE)
+
+
+def _no_such(unknown: UnknownName, site: Site, question: str) -> Ask:
+    """A name the catalogue lacks ("press 3", "pump 7"): asked back, naming the closest
+    meters, before any figure; a guess at the nearest meter would answer another question."""
+    end = unknown.words.end
+    while end < len(question) and question[end].isalnum():
+        end += 1  # "Pump K3" as written, where the name's words stop at "Pump K"
+    name = question[unknown.words.start : end].strip() or unknown.words.text.strip()
+    options = unknown.suggestions[:3]
+    where = f" at {site.name}" if site.name else ""
+    if options:
+        choice = " or ".join(options) if len(options) < 3 else ", ".join(options)
+        question = f"Did you mean {choice}?"
+    else:
+        shown = [m.name for m in site.vocab.meters][:8]
+        question = f"Which meter do you mean? The meters here include {', '.join(shown)}."
+    return Ask(
+        f"There is no meter '{name}'{where}, so I have no figures for it. {question}",
+        Pending.CHOICE if options else None,
+        options,
+    )
 
 
 def unplaced_as_name(reading: Reading, site: Site) -> Reading:

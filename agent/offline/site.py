@@ -6,13 +6,15 @@ catalogue and kept while the catalogue is unchanged."""
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from threading import Lock
 
 from sqlalchemy import Engine
 
 from agent.reader import MeterEntry, Vocabulary, build_vocabulary
 from agent.reader.vocabulary import ENERGY_CARRIERS, entries_from_store
+from store import catalog
 from store.catalog import SiteRef
 from store.profile import get_profile
 from tools.base import AnalyticsConfig
@@ -31,6 +33,8 @@ class Site:
     vocab: Vocabulary
     config: AnalyticsConfig
     calorific_value: float | None = None  # kWh per m3 of gas, from the site's catalogue
+    # meters whose energy is read a day or more apart -> how answers name it ("daily")
+    coarse: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -134,6 +138,13 @@ def _load(engine: Engine, ref: SiteRef, config: AnalyticsConfig) -> Site:
     with engine.connect() as conn:
         entries = entries_from_store(conn, ref)
         calorific = get_profile(conn, ref.id).gas_calorific_value_kwh_per_m3
+        coarse = {
+            meter.name: series.interval.words()
+            for meter, series in catalog.list_series(conn, ref.id)
+            if series.metric == "energy"
+            and series.interval is not None
+            and not series.interval.within_day
+        }
     shifts = tuple(dict.fromkeys(s[0] for s in config.shifts))
     periods = tuple(
         dict.fromkeys(
@@ -158,4 +169,4 @@ def _load(engine: Engine, ref: SiteRef, config: AnalyticsConfig) -> Site:
             _CACHE[key] = vocab
             while len(_CACHE) > CACHED:
                 _CACHE.popitem(last=False)
-    return Site(ref, vocab, config, calorific)
+    return Site(ref, vocab, config, calorific, coarse)

@@ -9,7 +9,16 @@ from dataclasses import replace
 from types import MappingProxyType
 
 from agent.reader.reading import Reading
-from agent.reader.slots import Action, Intent, Kpi, Op, OperationMention, PeriodRole, Words
+from agent.reader.slots import (
+    Action,
+    Intent,
+    Kpi,
+    MeasureMention,
+    Op,
+    OperationMention,
+    PeriodRole,
+    Words,
+)
 
 AUXILIARIES = frozenset(
     "is was were are did does do has have had will would can could should isn't wasn't didn't "
@@ -146,4 +155,18 @@ def implied_operations(r: Reading) -> Reading:
         ops.append(OperationMention(which, _implied(r.operations[0].words)))
     if r.reference_periods and not any(o.op is Op.COMPARE for o in ops):
         ops.append(OperationMention(Op.COMPARE, _implied(r.reference_periods[0].words)))
-    return replace(r, operations=tuple(ops))
+    return replace(r, operations=tuple(ops), measures=r.measures + _implied_measures(r))
+
+
+def _implied_measures(r: Reading) -> tuple[MeasureMention, ...]:
+    """A price stated with nothing else asked ("with 0.15/kWh and 12 EUR/kW demand charge,
+    what's press 2 in October?") asks what it cost; an emission factor alone, its carbon."""
+    if r.metric is not None or any(k is not Kpi.ENERGY for k in r.kpis):
+        return ()
+    priced = [p.words for p in r.prices] + [w.words for w in r.tou_windows]
+    priced += [d.words for d in r.demand_charges if d.per_kw > 0]
+    if priced:
+        return (MeasureMention(_implied(priced[0]), Kpi.COST),)
+    if r.emission_factors:
+        return (MeasureMention(_implied(r.emission_factors[0].words), Kpi.CARBON),)
+    return ()

@@ -19,7 +19,7 @@ from agent.reader.slots import (
     Price,
     TouWindow,
 )
-from agent.reader.text import Sheet
+from agent.reader.text import MASK, Sheet
 
 NUMBER = r"(?P<v>\d+(?:[.,]\d+)*)"
 CUR_BEFORE = r"(?:(?P<c1>€|r\$|\$|£|eur|usd|gbp|chf|brl)\s*)?"
@@ -63,8 +63,12 @@ DAY_WORDS = (
 )
 DAYS = f"(?P<days>{DAY_WORDS})"
 HOUR = r"\d{1,2}(?::\d\d)?\s*(?:am|pm|h|uhr|o'clock)?"
+# Names of tariff periods, English and as Brazilian tariffs say them ("ponta" is the peak,
+# "fora ponta" the rest): longer names first, so "fora ponta" is not read as "ponta".
+OFF_PEAK_NAMES = r"off[\s-]?peak|fora\s+(?:de\s+)?ponta|night|low|standard"
 PERIOD_NAMES = (
-    r"off[\s-]?peak|on[\s-]?peak|peak|day|night|high|low|shoulder|standard|evening|morning"
+    r"off[\s-]?peak|fora\s+(?:de\s+)?ponta|on[\s-]?peak|peak|ponta|day|night|high|low|shoulder"
+    r"|standard|evening|morning"
 )
 
 
@@ -170,12 +174,75 @@ def _tou_price_first(sheet: Sheet, stated: Stated) -> None:
         stated.tou.append(TouWindow("peak", days, start, end, price, words, currency))
 
 
+# "peak = 07-19 mon-fri", "ponta 18-21h weekdays": when a named period is, without its price
+WINDOW_ONLY = (
+    r"\b(?P<name>" + PERIOD_NAMES + r")(?:\s+(?:hours|period|time|window|tariff))?"
+    r"\s*(?:=|:|is|are|from|between)?\s*(?:(?P<d1>" + DAY_WORDS + r")\s+)?"
+    r"(?P<h1>" + HOUR + r")\s*(?:-|to|until|till)\s*(?P<h2>" + HOUR + r")(?![\d:])"
+    r"(?:\s*,?\s*(?:on\s+)?" + DAYS + r")?"
+)
+PER_KWH = r"(?:\s*(?:/|per|a|an)\s*kwh\b)?"
+
+
+def _named_price(text: str, name: str) -> re.Match[str] | None:
+    """A price said with its period's name, before or after it: "0.28 peak", "peak at 0.28",
+    "fora ponta R$0.48"; never the number of an hour ("peak 07-19")."""
+    before = (
+        r"\b(?:" + name + r")\s*(?:at|@|=|:|is|of|costs?)?\s*" + CUR_BEFORE + NUMBER + CUR_AFTER
+        + PER_KWH + r"(?!\s*(?:-|to\b|until\b|h\b|:|%))"
+    )  # fmt: skip
+    after = r"\b" + CUR_BEFORE + NUMBER + CUR_AFTER + PER_KWH + r"\s+(?:for\s+)?(?:" + name + r")\b"
+    found = [m for p in (after, before) if (m := re.search(p, text))]
+    return min(found, key=lambda m: m.start()) if found else None
+
+
+def _tou_defined_apart(sheet: Sheet, stated: Stated) -> None:
+    """ "0.12 offpeak and 0.28 peak (peak = 07-19 mon-fri)": the hours of a period said apart
+    from its price; both are needed, else neither is taken."""
+    for m in re.finditer(WINDOW_ONLY, sheet.masked()):
+        start, end = _clock(m.group("h1")), _clock(m.group("h2"))
+        name = re.sub(r"[\s-]+", "-", m.group("name"))
+        if start is None or end is None or re.fullmatch(OFF_PEAK_NAMES, m.group("name")):
+            continue
+        text = sheet.masked()
+        text = text[: m.start()] + MASK * (m.end() - m.start()) + text[m.end() :]
+        price = _named_price(text, re.escape(m.group("name")).replace(r"\ ", r"\s+"))
+        if price is None or not sheet.free(sheet.covering(m.start(), m.end())):
+            continue
+        currency, scale = _currency(price)
+        value = parse_number(price.group("v")) * scale
+        days = _days(m.group("days") or m.group("d1"))
+        sheet.claim_span(price.start(), price.end())
+        words = sheet.claim_span(m.start(), m.end())
+        stated.tou.append(TouWindow(name, days, start, end, value, words, currency))
+
+
+def _off_peak_prices(sheet: Sheet, stated: Stated) -> None:
+    """Beside a stated time-of-use period, the price of the other hours by its name alone:
+    "fora ponta R$0.48", "0.12 offpeak"."""
+    if not stated.tou:
+        return
+    price = _named_price(sheet.masked(), OFF_PEAK_NAMES)
+    if price is None or not sheet.free(sheet.covering(price.start(), price.end())):
+        return
+    currency, scale = _currency(price)
+    words = sheet.claim_span(price.start(), price.end())
+    stated.prices.append(Price(parse_number(price.group("v")) * scale, words, currency, "off-peak"))
+
+
 def _prices(sheet: Sheet, stated: Stated) -> None:
     charge = (
         r"\b(?:demand|capacity) charges?\s*(?:of|at|=|:|is)?\s*" + CUR_BEFORE + NUMBER + CUR_AFTER
         + r"\s*(?:/|per|a)\s*kw\b(?:\s*(?:per|a|/)\s*month)?"
     )  # fmt: skip
-    for m in re.finditer(charge, sheet.masked()):
+    # "12 €/kW demand charge": the charge named after its value
+    after = (
+        r"\b" + CUR_BEFORE + NUMBER + CUR_AFTER + r"\s*(?:/|per|a)\s*kw\b"
+        r"(?:\s*(?:per|a|/)\s*month)?\s+(?:(?:as|for)\s+(?:the\s+)?)?(?:demand|capacity) charges?\b"
+    )
+    for m in [*re.finditer(charge, sheet.masked()), *re.finditer(after, sheet.masked())]:
+        if not sheet.free(sheet.covering(m.start(), m.end())):
+            continue
         currency, scale = _currency(m)
         words = sheet.claim_span(m.start(), m.end())
         stated.demand_charges.append(
@@ -187,7 +254,7 @@ def _prices(sheet: Sheet, stated: Stated) -> None:
         if sheet.free(sheet.covering(m.start(), m.end())):
             stated.demand_charges.append(DemandCharge(0.0, sheet.claim_span(m.start(), m.end())))
     names = (
-        r"off[\s-]?peak|night|low|standard|otherwise|other times|outside|rest|gas|electricity"
+        OFF_PEAK_NAMES + r"|otherwise|other times|outside|rest|gas|electricity"
         r"|flat(?:[\s-]?rate)?"
     )
     named = r"(?:(?P<name>" + names + r")\s+)?"
@@ -196,7 +263,7 @@ def _prices(sheet: Sheet, stated: Stated) -> None:
     per_kwh = (
         r"\s*(?:/|per|a|an)\s*(?P<per>kwh|mwh)\b(?P<flat>\s+flat(?:[\s-]?rate)?\b)?"
         # "0.50 €/kWh off-peak": the name written after the price
-        r"(?:\s+(?P<after>off[\s-]?peak|night|low|standard)\b)?"
+        r"(?:\s+(?P<after>" + OFF_PEAK_NAMES + r")\b)?"
         r"(?:\s*,?\s*(?:at\s+)?(?:all\s+)?(?:the\s+)?(?:other|remaining)\s+(?:times|hours)\b"
         r"|\s+otherwise\b)?"
     )
@@ -411,6 +478,8 @@ def find_stated(sheet: Sheet, numbers: dict[str, int]) -> Stated:
     _exchange_rates(sheet, stated)
     _tou(sheet, stated)
     _tou_price_first(sheet, stated)
+    _tou_defined_apart(sheet, stated)
+    _off_peak_prices(sheet, stated)
     _prices(sheet, stated)
     _emission_factors(sheet, stated)
     _demand_windows(sheet, stated)

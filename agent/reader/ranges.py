@@ -76,6 +76,35 @@ def _iso(text: str, cal: Calendar) -> list[Found]:
     return found
 
 
+def _dotted(text: str, cal: Calendar) -> list[Found]:
+    """ "14.9. to 20.9.2026", "14.09.-20.09.2026", "from 1.10 to 7.10.": day and month
+    written with dots, as in German, the year on either side or neither."""
+    date_ = r"([0-3]?\d)\.([01]?\d)(\.(?:(?:20)?\d\d\b)?)?"
+    pattern = (
+        r"\b(?:from |between )?" + date_ + r"\s*(?:to|until|till|and|-|\u2013)\s*" + date_
+        + r"(?!\d|\s*(?:k?wh?|mwh|%|€|eur|units?)\b)"
+    )  # fmt: skip
+    found = []
+    for m in re.finditer(pattern, text):
+        d1, m1, tail1, d2, m2, tail2 = m.groups()
+        # "1.5 and 2.5" are numbers: a date shows a dot after its month, a year, or "09"
+        if not (tail1 or tail2 or m1.startswith("0") or m2.startswith("0")):
+            continue
+        y1, y2 = ((t or ".")[1:] for t in (tail1, tail2))
+        y = [int(x) + (2000 if len(x) == 2 else 0) if x else None for x in (y1, y2)]
+        last_year = y[1] or y[0] or latest_year(int(m2), int(d2), cal.today)
+        try:
+            b = date(last_year, int(m2), int(d2))
+            a = date(y[0] or last_year, int(m1), int(d1))
+        except ValueError:
+            continue
+        if a > b and y[0] is None:
+            a = a.replace(year=a.year - 1)
+        if b >= a:
+            found.append(Found(days(a, b, f"{a:%-d %b %Y} to {b:%-d %b %Y}"), m.start(), m.end()))
+    return found
+
+
 def _month_range(m1: int, m2: int, y2: int | None, cal: Calendar, at: tuple[int, int]) -> Found:
     y2 = y2 if y2 is not None else latest_year(m2, 1, cal.today)
     y1 = y2 if m1 <= m2 else y2 - 1
@@ -111,7 +140,8 @@ def _months(text: str, cal: Calendar) -> list[Found]:
 
 def ranges(text: str, cal: Calendar) -> list[Found]:
     """Every date range in `text` (they win over the single days inside them)."""
-    return _day_first(text, cal) + _month_first(text, cal) + _iso(text, cal) + _months(text, cal)
+    found = _day_first(text, cal) + _month_first(text, cal) + _iso(text, cal)
+    return found + _dotted(text, cal) + _months(text, cal)
 
 
 def single_days(text: str, cal: Calendar) -> list[Found]:
