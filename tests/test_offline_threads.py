@@ -115,6 +115,16 @@ def test_a_ranking_that_leaves_out_a_board_ranks_the_end_meters(brewery) -> None
     assert "leaves out Incomer North" in reply.answer, reply.answer
 
 
+def test_not_counting_a_board_is_read_whole_not_as_a_meter_named_counting(brewery) -> None:
+    agent, data = brewery
+    reply = agent.ask("top 3 energy users last week, not counting the Incomer North board")
+    assert reply.outcome == "answer", reply.answer
+    assert "There is no meter" not in reply.answer, reply.answer
+    ends = ("Mash Tun Drive", "Pump K1", "Pump K2", "Bottling Hall")
+    first = max(ends, key=lambda m: total(data, m, *LAST_WEEK))
+    assert f"**{first}**" in reply.answer.split("\n")[0], reply.answer
+
+
 def test_a_share_of_the_meter_that_feeds_the_others_takes_it_as_the_whole(brewery) -> None:
     agent, data = brewery
     reply = agent.ask("what share of Incomer North went into Pump K1 + Pump K2 last week?")

@@ -159,17 +159,21 @@ def unranked_boards(r: Reading, site: Site) -> tuple[Reading, tuple[str, ...]]:
     """A ranking that says "not the QGBT boards": meters named after a negation that have
     sub-meters are what a ranking of end meters leaves out anyway, so the mention is dropped
     (and returned, for the answer to say so) instead of being asked about."""
-    kept, dropped = [], []
+    kept, dropped, said = [], [], set()
     for m in r.meters:
         first = m.words.tokens[0] if m.words.tokens else None
-        before = [t.norm for t in r.tokens[max(0, (first or 0) - 3) : first or 0]]
-        while before and before[-1] in FILLERS:
+        window = range(max(0, (first or 0) - 3), first or 0)
+        before = [(i, r.tokens[i].norm) for i in window]
+        while before and before[-1][1] in FILLERS:
             before.pop()
         boards = all(site.vocab.children(n) for n in m.meters)
-        if first is not None and before and before[-1] in NEGATIONS and boards:
+        if first is not None and before and before[-1][1] in NEGATIONS and boards:
             dropped += list(m.meters)
+            # "not counting the ... board": the words around the name are read with it
+            said.update(range(before[-1][0], first), (m.words.tokens[-1] + 1,))
         else:
             kept.append(m)
     if not dropped:
         return r, ()
-    return replace(r, meters=tuple(kept)), tuple(dict.fromkeys(dropped))
+    unused = tuple(u for u in r.unused if not set(u.words.tokens) <= said)
+    return replace(r, meters=tuple(kept), unused=unused), tuple(dict.fromkeys(dropped))
