@@ -159,7 +159,8 @@ def unranked_boards(r: Reading, site: Site) -> tuple[Reading, tuple[str, ...]]:
     """A ranking that says "not the QGBT boards": meters named after a negation that have
     sub-meters are what a ranking of end meters leaves out anyway, so the mention is dropped
     (and returned, for the answer to say so) instead of being asked about."""
-    kept, dropped, said = [], [], set()
+    kept, dropped = [], []
+    said: set[int] = set()
     for m in r.meters:
         first = m.words.tokens[0] if m.words.tokens else None
         window = range(max(0, (first or 0) - 3), first or 0)
