@@ -97,6 +97,34 @@ def test_an_alias_shared_by_two_meters_is_not_resolved_to_one_of_them() -> None:
     assert read("B1 energy yesterday", vocab, NOW).meter_names == ("B1",)
 
 
+def test_a_distinctive_first_word_names_its_meter() -> None:
+    """ "cabine" for "Cabine Primária": the first word alone, when no other meter's name or
+    alias starts with it; never a first word two names share, one of a numbered name, or a
+    word the lexicon reads."""
+    vocab = build_vocabulary(
+        "s",
+        [
+            MeterEntry("Cabine Primária", "electricity"),
+            MeterEntry("Torre Norte", "electricity"),
+            MeterEntry("Torre Sul", "electricity"),
+            MeterEntry("Bomba 2", "electricity"),
+            MeterEntry("Main Switchboard", "electricity"),
+            MeterEntry("Prédio Central", "electricity", aliases=("quadro leste",)),
+            MeterEntry("Quadro Geral", "electricity"),
+        ],
+    )
+    r = read("energy of the cabine + torre norte last week", vocab, NOW)
+    assert r.meter_names == ("Cabine Primária", "Torre Norte") and not r.unused
+    assert [m.match for m in r.meters][0] is Match.ALIAS
+    assert read("prédio energy last week", vocab, NOW).meter_names == ("Prédio Central",)
+    assert [m.meters for m in read("torre last week", vocab, NOW).ambiguous] == [
+        ("Torre Norte", "Torre Sul")
+    ]
+    assert not [k for k in vocab.keys if k.initial and k.meters == ("Bomba 2",)]
+    assert read("quadro energy last week", vocab, NOW).meter_names == ()  # an alias starts so
+    assert read("main consumers last week", vocab, NOW).meter_names == ()
+
+
 def test_a_site_without_meters_is_read_without_names() -> None:
     r = read("how much did pump 7 use yesterday?", build_vocabulary("empty", []), NOW)
     assert r.meters == () and r.unknown_names == ()

@@ -109,11 +109,17 @@ class MeterReader:
             if not keys:
                 continue
             key = _best(keys)
+            if key.initial and self._ordinary(window):
+                continue
             if self._unknown_member(key, window):
                 return window.tokens[-1] + 2
             self._add(window.tokens, key, 100.0)
             return window.tokens[-1] + 1
         return i + 1
+
+    def _ordinary(self, window: Window) -> bool:
+        """A word the lexicon reads ("main", "central") names no meter by its first word alone."""
+        return any(self.sheet.tokens[j].norm in self.lexicon.known_words for j in window.tokens)
 
     def _unknown_member(self, key: NameKey, window: Window, *, misspelt: bool = False) -> bool:
         """ "pump 3" where only 1 and 2 exist: a name the catalogue lacks, not the family (or the
@@ -245,7 +251,7 @@ def _best(keys: tuple[NameKey, ...]) -> NameKey:
     same = [k for k in keys if ORDER.get(k.match, 9) == order]
     meters = tuple(dict.fromkeys(m for k in same for m in k.meters))
     first = same[0]
-    return NameKey(first.pieces, meters, first.match, first.label, first.plural)
+    return NameKey(first.pieces, meters, first.match, first.label, first.plural, first.initial)
 
 
 def find_meters(sheet: Sheet, vocab: Vocabulary, lexicon: Lexicon) -> MeterFinding:

@@ -48,6 +48,7 @@ class NameKey:
     match: Match
     label: str  # as the catalogue writes it
     plural: bool = False  # "pumps": every member, no question back
+    initial: bool = False  # the first word of one meter's name alone ("cabine")
 
     @property
     def compact(self) -> str:
@@ -217,6 +218,28 @@ def _family_keys(meters: Sequence[MeterEntry], taken: set[str]) -> list[NameKey]
     return [k for k in keys if k.compact not in taken or k.plural]
 
 
+def _initial_keys(meters: Sequence[MeterEntry], taken: set[str]) -> list[NameKey]:
+    """The first word of a name that goes on with words ("cabine" of "Cabine Primária"), when no
+    other meter's name or alias starts with it. A name going on with a number or a letter
+    ("pump 2") is one of a numbered series, so its first word alone names none of it."""
+    starts: dict[str, set[str]] = {}
+    for m in meters:
+        for label in (m.name, *m.aliases):
+            for words in _variants(label):
+                if words:
+                    starts.setdefault(words[0], set()).add(m.name)
+    keys = []
+    for m in meters:
+        for words in _variants(m.name):
+            if len(words) < 2 or words[0].isdigit() or len(words[0]) < 4:
+                continue
+            if words[1].isdigit() or len(words[1]) == 1:
+                continue
+            if starts.get(words[0]) == {m.name} and words[0] not in taken:
+                keys.append(NameKey(words[:1], (m.name,), Match.ALIAS, m.name, initial=True))
+    return keys
+
+
 def build_vocabulary(
     site: str,
     meters: Iterable[MeterEntry],
@@ -251,7 +274,9 @@ def build_vocabulary(
     named = _name_keys(entries) + _group_keys(
         {g: list(dict.fromkeys(n)) for g, n in members.items()}
     )
-    keys = named + _family_keys(entries, {k.compact for k in named})
+    families = _family_keys(entries, {k.compact for k in named})
+    taken = {k.compact for k in (*named, *families)}
+    keys = named + families + _initial_keys(entries, taken)
     index: dict[str, list[NameKey]] = {}
     for key in keys:
         index.setdefault(key.compact, []).append(key)
