@@ -172,6 +172,9 @@ def test_more_than_a_period_is_a_comparison_not_a_threshold() -> None:
         ("Linie 3 at night last week", time(22), time(6), True),
         ("Linie 3 on 14 October between 06:00 and 14:00", time(6), time(14), False),
         ("Linie 3 Monday morning", time(6), time(12), True),
+        ("Linie 3 between midnight and 5am on weekdays in September", time(0), time(5), False),
+        ("Linie 3 from 10pm to midnight last week", time(22), time(0), False),
+        ("Linie 3 between noon and 14:00 yesterday", time(12), time(14), False),
     ],
 )
 def test_hours_of_the_day(text: str, start: time, end: time, assumed: bool) -> None:

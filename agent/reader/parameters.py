@@ -62,7 +62,9 @@ DAY_WORDS = (
     r"weekends?|every day|daily|all week|sat(?:urday)?s?|sun(?:day)?s?"
 )
 DAYS = f"(?P<days>{DAY_WORDS})"
-HOUR = r"\d{1,2}(?::\d\d)?\s*(?:am|pm|h|uhr|o'clock)?"
+HOUR = r"(?:midnight|midday|noon|\d{1,2}(?::\d\d)?\s*(?:am|pm|h|uhr|o'clock)?)"
+# Times of day said in words; midnight opens a day and closes one ("10pm to midnight").
+CLOCK_WORDS = {"midnight": time(0), "midday": time(12), "noon": time(12)}
 # Names of tariff periods, English and as Brazilian tariffs say them ("ponta" is the peak,
 # "fora ponta" the rest): longer names first, so "fora ponta" is not read as "ponta".
 OFF_PEAK_NAMES = r"off[\s-]?peak|fora\s+(?:de\s+)?ponta|night|low|standard"
@@ -94,6 +96,8 @@ def _currency(m: re.Match[str]) -> tuple[str | None, float]:
 
 def _clock(text: str) -> time | None:
     """ "8", "08:00", "10pm", "22h" as a time of day; None when it cannot be one."""
+    if text.strip() in CLOCK_WORDS:
+        return CLOCK_WORDS[text.strip()]
     m = re.fullmatch(r"(\d{1,2})(?::(\d\d))?\s*(am|pm|h|uhr|o'clock)?", text.strip())
     if m is None:
         return None
@@ -357,7 +361,7 @@ def _hour_windows(sheet: Sheet, stated: Stated) -> None:
     text = sheet.masked()
     for m in re.finditer(pattern, text):
         written = m.group("t1") + m.group("t2")
-        marked = bool(re.search(r":|am|pm|h|uhr|o'clock", written))
+        marked = bool(re.search(r":|am|pm|h|uhr|o'clock|midnight|midday|noon", written))
         night = (m.group("cue") or "") in ("overnight", "at night", "night", "nights", "hours")
         night = night or bool(m.group("name"))  # "peak hours 8-20", "night 22-6"
         # "Oct 5-11" is days; "on 14 October between 06:00 and 14:00" is hours
