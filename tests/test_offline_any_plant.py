@@ -377,3 +377,32 @@ def test_energy_named_beside_another_kpi_gets_its_own_figure(brewery) -> None:
     peak = float(values[(local >= week[0]) & (local <= week[1])].max()) * 4  # kWh per 15 min
     assert states(reply.answer, total(data, "Pump K1", *week)), reply.answer
     assert states(reply.answer, peak, rel=0.002), reply.answer
+
+
+def test_the_supplies_added_up_are_the_sites_intensity(brewery, engine: Engine) -> None:
+    """Both supplies written with a plus: their energy together over the site's floor area;
+    meters that are not all the site's supplies of a carrier get no intensity together."""
+    agent, data = brewery
+    reply = agent.ask("kWh per m2 of incomer north + bottling hall in September")
+    supplies = ("Incomer North", "Bottling Hall")
+    both = sum(total(data, m, "2026-09-01", "2026-09-30") for m in supplies)
+    assert states(reply.answer, both / 6000), reply.answer
+    with engine.connect() as conn:
+        site = catalog.get_site(conn, "brewery")
+    args = {"kpi": "intensity", "meter": "Incomer North", "with_meters": ["Mash Tun Drive"]}
+    with pytest.raises(InvalidKpiRequest, match="one meter at a time"):
+        compute_kpi(ToolContext(engine, site, NOW), args | {"period": "2026-09"})
+
+
+def test_meters_joined_by_a_plus_are_one_side_of_a_comparison(brewery) -> None:
+    agent, data = brewery
+    reply = agent.ask("September: incomer north + bottling hall vs steam raiser, which used more?")
+    (call,) = reply.tool_calls
+    assert call.args["sides"] == [["Incomer North", "Bottling Hall"], ["Steam Raiser"]]
+    supplies = ("Incomer North", "Bottling Hall")
+    power = sum(total(data, m, "2026-09-01", "2026-09-30") for m in supplies)
+    steam = total(data, "Steam Raiser", "2026-09-01", "2026-09-30")
+    assert states(reply.answer, power) and states(reply.answer, steam), reply.answer
+    carbon = agent.ask("September kg CO2e: incomer north + bottling hall vs steam raiser")
+    meters = [[c.args["meter"], *c.args.get("with_meters", [])] for c in carbon.tool_calls]
+    assert meters == [["Incomer North", "Bottling Hall"], ["Steam Raiser"]]

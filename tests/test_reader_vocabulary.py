@@ -115,7 +115,7 @@ def test_a_distinctive_first_word_names_its_meter() -> None:
     )
     r = read("energy of the cabine + torre norte last week", vocab, NOW)
     assert r.meter_names == ("Cabine Primária", "Torre Norte") and not r.unused
-    assert [m.match for m in r.meters][0] is Match.ALIAS
+    assert r.meters[0].match is Match.ALIAS
     assert read("prédio energy last week", vocab, NOW).meter_names == ("Prédio Central",)
     assert [m.meters for m in read("torre last week", vocab, NOW).ambiguous] == [
         ("Torre Norte", "Torre Sul")

@@ -84,7 +84,8 @@ class KpiInput(SiteInput):
         default_factory=list,
         description="Further meters added to `meter` interval by interval before the KPI is "
         "computed: 'the combined peak of both lines', 'what the two compressors cost together'. "
-        "Not for 'sec' or 'intensity'.",
+        "Not for 'sec'; for 'intensity' only all the site's supplies of one carrier together "
+        "(the site's intensity).",
     )
     emission_factor: float | None = Field(
         default=None,
@@ -399,7 +400,7 @@ def _targets(ctx: ToolContext, args: KpiInput) -> list[resolve.Target]:
     """The meter and any meters added to it: one carrier, each meter once."""
     found = resolve.targets(ctx, [args.meter, *args.with_meters], "energy")
     unique = list({t.meter.id: t for t in found}.values())
-    if len(unique) > 1 and args.kpi in SINGLE_METER:
+    if len(unique) > 1 and args.kpi in SINGLE_METER and not _site_supplies(ctx, args, unique):
         raise InvalidKpiRequest(
             f"{args.kpi} is computed for one meter at a time (its own production or floor "
             "area); ask for each meter separately"
@@ -420,6 +421,16 @@ def _targets(ctx: ToolContext, args: KpiInput) -> list[resolve.Target]:
             "for each carrier separately"
         )
     return unique
+
+
+def _site_supplies(ctx: ToolContext, args: KpiInput, found: list[resolve.Target]) -> bool:
+    """The intensity of every supply of one carrier at the top of the site's tree, added up:
+    the site's own intensity, over the site's floor area."""
+    if args.kpi != "intensity" or len({t.meter.kind for t in found}) > 1:
+        return False
+    with ctx.engine.connect() as conn:
+        tops = top_meters(catalog.list_meters(conn, ctx.site.id), [found[0].meter.kind])
+    return {m.id for m in tops} == {t.meter.id for t in found}
 
 
 def _readings(interval: Interval | None) -> str:
@@ -707,13 +718,22 @@ def _base(ctx: ToolContext, args: KpiInput, t: resolve.Target, q: Quarters, p: P
 def _intensity(
     ctx: ToolContext, args: KpiInput, t: resolve.Target, q: Quarters, p: Period
 ) -> Outcome:
-    area, source = _floor_area(ctx, t)
+    area, source = _site_area(ctx, t) if args.with_meters else _floor_area(ctx, t)
     energy = float(q.kwh.sum())
     details: Details = {"floor_area_m2": area, "energy_kwh": energy}
     used = [Parameter(name="floor area", value=f"{area:,.0f} m2", source=source)]
     return Outcome(
         energy / area, "kWh/m2", "energy / floor area over the period", details, parameters=used
     )
+
+
+def _site_area(ctx: ToolContext, t: resolve.Target) -> tuple[float, str]:
+    """The site's floor area, for all its supplies of a carrier together (see _site_supplies)."""
+    with ctx.engine.connect() as conn:
+        area = get_profile(conn, ctx.site.id).floor_area_m2
+    if not area:
+        raise InsufficientData("the site has no floor area; the intensity of its supplies needs it")
+    return area, f"the site's, for all its {t.meter.kind} supplies together; site catalogue"
 
 
 def _floor_area(ctx: ToolContext, t: resolve.Target) -> tuple[float, str]:

@@ -286,9 +286,11 @@ def _relevant(kpi: str, params: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in params.items() if k in RELEVANT.get(kpi, ())}
 
 
-def _sides_for(kpi: str, found: Sides) -> tuple[tuple[str, ...], ...]:
-    """A group is added up, except for KPIs of one meter's own data (SEC, intensity)."""
-    if kpi in ("sec", "intensity"):
+def _sides_for(kpi: str, found: Sides, together: bool) -> tuple[tuple[str, ...], ...]:
+    """A group is added up, except for KPIs of one meter's own data (SEC, intensity); meters
+    asked together ("cabine + escritórios") are one intensity, which the tool gives for the
+    site's supplies (over the site's floor area) and refuses for others."""
+    if kpi == "sec" or (kpi == "intensity" and not together):
         return tuple((m,) for m in found.meters)
     return found.sides
 
@@ -383,7 +385,7 @@ def _kpi(q: Question, whole: Sides, periods: list[str]) -> Plan:
         _kpi_call(k, side, p, params)
         for p in periods
         for k in kpis
-        for side in _sides_for(k, _as_one(q, whole) if together else whole)
+        for side in _sides_for(k, _as_one(q, whole) if together else whole, together)
     )
     calls += _counted(q, whole, periods)
     detail = _sides(whole) | {"together": together}
@@ -603,6 +605,7 @@ def _remainder(q: Question, found: Sides, periods: list[str]) -> Plan:
 
 @kind("compare_meters", site=False)
 def _compare_meters(q: Question, found: Sides, periods: list[str]) -> Plan:
+    found = scope.joined_sides(q.reading, found)
     kpis = [k for k in _kpis(q) if k != "energy"]
     detail = MappingProxyType({"sides": found.sides, "kpi": kpis[0] if kpis else "energy"})
     if kpis:

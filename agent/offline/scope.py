@@ -178,3 +178,28 @@ def unranked_boards(r: Reading, site: Site) -> tuple[Reading, tuple[str, ...]]:
         return r, ()
     unused = tuple(u for u in r.unused if not set(u.words.tokens) <= said)
     return replace(r, meters=tuple(kept), unused=unused), tuple(dict.fromkeys(dropped))
+
+
+JOINERS = frozenset({"+", "plus"})
+
+
+def joined_sides(r: Reading, found: Sides) -> Sides:
+    """ "cabine + escritórios vs caldeira": meters written with a plus between them are one
+    side of a comparison, each side added up; other sides stay as named."""
+    if found.how != NAMED or len(found.sides) != len(r.meters) or len(r.meters) < 3:
+        return found
+    groups: list[list[str]] = []
+    previous: int | None = None
+    for mention, side in zip(r.meters, found.sides, strict=True):
+        first = mention.words.tokens[0] if mention.words.tokens else None
+        known = previous is not None and first is not None
+        between = [t.norm for t in r.tokens[(previous or 0) + 1 : first]] if known else []
+        words = [w for w in between if w not in ("(", ")")]
+        if groups and words and all(w in JOINERS for w in words):
+            groups[-1] += [m for m in side if m not in groups[-1]]
+        else:
+            groups.append(list(side))
+        previous = mention.words.tokens[-1] if mention.words.tokens else None
+    if len(groups) < 2:
+        return found  # everything added up leaves nothing to compare
+    return Sides(tuple(tuple(g) for g in groups), found.how)
