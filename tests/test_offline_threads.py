@@ -120,6 +120,8 @@ def test_not_counting_a_board_is_read_whole_not_as_a_meter_named_counting(brewer
     reply = agent.ask("top 3 energy users last week, not counting the Incomer North board")
     assert reply.outcome == "answer", reply.answer
     assert "There is no meter" not in reply.answer, reply.answer
+    # the words the ranking read are not said to be unused
+    assert "I did not use" not in reply.answer, reply.answer
     ends = ("Mash Tun Drive", "Pump K1", "Pump K2", "Bottling Hall")
     first = max(ends, key=lambda m: total(data, m, *LAST_WEEK))
     assert f"**{first}**" in reply.answer.split("\n")[0], reply.answer

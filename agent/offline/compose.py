@@ -100,7 +100,7 @@ def compose(q: Question, plan: Plan, done: list[Done]) -> Answer:
         lines += _bodies(plan, ok)
         lines += exchanged + _scaled(q, ok)
         lines += list(plan.notes)
-        lines += not_used(q.reading, q)
+        lines += not_used(plan.reading or q.reading, q)
     answer = Answer("\n\n".join(x for x in _paragraphs(lines) if x), outcome)
     answer.subjects = _subjects(plan, ok)
     answer.refs = [("incident", i.id) for i in _shown_incidents(plan, ok)]

@@ -90,6 +90,13 @@ def numbers(q: Question) -> Plan:
             )
             r = replace(r, notes=(*r.notes, note))
     q = replace(q, reading=r)
+    planned = _planned(q)
+    return planned if planned.reading else replace(planned, reading=r)
+
+
+def _planned(q: Question) -> Plan:
+    """The plan of a question for numbers, once the ranking's words are read."""
+    r = q.reading
     metric = r.metric or _named_metric(q)
     if metric != (r.metric or "energy"):
         # "the outdoor temperature" is the weather station's name: its series is the measure

@@ -37,6 +37,9 @@ class Plan:
     pending: Pending | None = None
     options: tuple[str, ...] = ()
     detail: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    # the reading the plan was made from, when its handler read more of the question (words a
+    # ranking consumed): what the answer says it did not use comes from this one
+    reading: Reading | None = None
 
 
 @dataclass(frozen=True)
