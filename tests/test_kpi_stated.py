@@ -13,6 +13,7 @@ import pytest
 from pydantic import ValidationError
 from sqlalchemy import Engine
 
+from common.errors import InsufficientData
 from store import catalog
 from store.writes import write_readings
 from tools.base import AnalyticsConfig, Tariff, ToolContext
@@ -144,7 +145,9 @@ def test_what_cannot_be_combined_or_stated_is_refused_with_the_reason(plant) -> 
     ctx, _ = plant
     with pytest.raises(InvalidKpiRequest, match="different carriers"):
         kpi(ctx, kpi="energy", with_meters=["kiln"])
-    with pytest.raises(InvalidKpiRequest, match="one meter at a time"):
+    # press and oven are all the site's electricity supplies: their intensity together is the
+    # site's, which needs the site's floor area, and this site has none
+    with pytest.raises(InsufficientData, match="no floor area"):
         kpi(ctx, kpi="intensity", with_meters=["oven"])
     with pytest.raises(InvalidKpiRequest, match="price of the other hours"):
         kpi(ctx, kpi="cost", tou_periods=[{"start": "07:00", "end": "19:00", "price": 0.3}])
