@@ -35,18 +35,19 @@ MONTHS = {
     name: i + 1
     for i, names in enumerate(
         [
-            ("january", "jan", "januar"),
-            ("february", "feb", "februar"),
-            ("march", "mar", "märz", "maerz"),
-            ("april", "apr"),
-            ("may", "mai"),
-            ("june", "jun", "juni"),
-            ("july", "jul", "juli"),
-            ("august", "aug"),
-            ("september", "sep", "sept"),
-            ("october", "oct", "oktober", "okt"),
-            ("november", "nov"),
-            ("december", "dec", "dezember", "dez"),
+            # English, German and Portuguese names: sites are run in their own language
+            ("january", "jan", "januar", "janeiro"),
+            ("february", "feb", "februar", "fevereiro"),
+            ("march", "mar", "märz", "maerz", "março"),
+            ("april", "apr", "abril"),
+            ("may", "mai", "maio"),
+            ("june", "jun", "juni", "junho"),
+            ("july", "jul", "juli", "julho"),
+            ("august", "aug", "agosto"),
+            ("september", "sep", "sept", "setembro"),
+            ("october", "oct", "oktober", "okt", "outubro"),
+            ("november", "nov", "novembro"),
+            ("december", "dec", "dezember", "dez", "dezembro"),
         ]
     )
     for name in names

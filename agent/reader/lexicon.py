@@ -59,10 +59,12 @@ class Entry:
     rank: int  # the table's place in `priority`: lower wins a tie
     # The phrase's first word when it is a plain word: a question without that word cannot
     # match, so the scan skips the pattern (most of a thousand patterns, for a short question).
+    # A word glued to the next by an optional space (" ?": "run ?books?") is no anchor, since
+    # "runbooks" holds no word "run".
     anchor: str | None = None
 
 
-ANCHOR = re.compile(r"([a-z][a-z0-9]+)(?= |$)")
+ANCHOR = re.compile(r"([a-z][a-z0-9]+)(?= (?!\?)|$)")
 WORD = re.compile(r"[^\W_]+")
 
 

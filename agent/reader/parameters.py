@@ -428,10 +428,10 @@ DAY_BEFORE = re.compile(
 
 def _horizons(sheet: Sheet, stated: Stated, numbers: dict[str, int]) -> None:
     num = r"(?P<n>\d+|" + "|".join(numbers) + r")"
-    unit_hours = {"hour": 1, "h": 1, "day": 24, "week": 168}
+    unit_hours = {"hour": 1, "hr": 1, "h": 1, "day": 24, "week": 168}
     pattern = (
         r"\b(?:for |in |over |during )?(?:the )?(?:next|coming|following|upcoming) (?:"
-        + num + r" )?(?P<u>hour|h|day|week)s?\b"
+        + num + r" ?)?(?P<u>hour|hr|h|day|week)s?\b"
     )  # fmt: skip
     text = sheet.masked()
     for m in re.finditer(pattern, text):

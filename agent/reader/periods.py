@@ -65,6 +65,17 @@ FIXED = {
     "past fortnight": "last 14 days",
     "last fortnight": "last 14 days",
     "fortnight": "last 14 days",
+    # Portuguese, as the month names in dates.py
+    "hoje": "today",
+    "ontem": "yesterday",
+    "esta semana": "this week",
+    "semana passada": "last week",
+    "este mês": "this month",
+    "este mes": "this month",
+    "mês passado": "last month",
+    "mes passado": "last month",
+    "este ano": "this year",
+    "ano passado": "last year",
 }
 SAME_LAST_YEAR = (
     r"(?:the )?(?:same|equivalent) (?:week|month|period|quarter|day|time) (?:a |one |of )?"

@@ -167,6 +167,19 @@ def single_days(text: str, cal: Calendar) -> list[Found]:
         slashed = _slashed(int(m.group(1)), int(m.group(2)), m.group(3), cal.today)
         if slashed is not None:
             found.append(Found(days(slashed, slashed, f"{slashed:%-d %B %Y}"), m.start(), m.end()))
+    return found + _slashed_no_year(text, cal.today)
+
+
+def _slashed_no_year(text: str, today: date) -> list[Found]:
+    """ "on 20/10": day and month without a year, read only when the first number cannot be
+    a month (so "1/2" stays a fraction), in the latest such day not after today; "24/7" is
+    the idiom for "always"."""
+    found = []
+    for m in re.finditer(r"(?<![\d/.,])\b([0-3]?\d)/([01]?\d)\b(?![/.,]?\d)", text):
+        dd, mo = int(m.group(1)), int(m.group(2))
+        if dd <= 12 or not 1 <= mo <= 12 or m.group(0) == "24/7":
+            continue
+        found += _day(latest_year(mo, dd, today), mo, dd, m)
     return found
 
 

@@ -1,0 +1,80 @@
+"""Words the reader takes as people type them at sites it was not written for: Portuguese
+dates and function words, a day and month without a year ("on 20/10"), a glued forecast
+horizon ("next 24h") and a one-word document name ("runbooks"). Dates are worked out by hand
+from a calendar (Thursday 5 November 2026)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from agent.reader import Intent, read
+from agent.reader.lexicon import default_lexicon
+from tests.reader_plants import NOW, PLANTS, check
+
+WERK = PLANTS["werk"]
+YESTERDAY = ("2026-11-04", "2026-11-04", "subject")
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("quanto a Kompressor Nord consumiu ontem? kWh", {"periods": [YESTERDAY], "unused": []}),
+        (
+            "load factor da Kompressor Nord em outubro?",
+            {"periods": [("2026-10-01", "2026-10-31", "subject")], "unused": []},
+        ),
+        (
+            "Kompressor Nord energy semana passada",
+            {"periods": [("2026-10-26", "2026-11-01", "subject")]},
+        ),
+        ("Kompressor Nord energy em março", {"periods": [("2026-03-01", "2026-03-31", "subject")]}),
+        ("Kompressor Nord energy hoje", {"periods": [("2026-11-05", "2026-11-05", "subject")]}),
+    ],
+)
+def test_portuguese_dates_and_small_words(question: str, expected: dict[str, Any]) -> None:
+    check(read(question, WERK, NOW), expected)
+
+
+@pytest.mark.parametrize(
+    ("question", "day"),
+    [
+        ("Kompressor Nord max kW on 20/10 and at what time", "2026-10-20"),
+        ("Kompressor Nord energy on 13/1", "2026-01-13"),
+        # 30 November is later than today: the latest one is last year's
+        ("Kompressor Nord energy on 30/11", "2025-11-30"),
+    ],
+)
+def test_a_day_and_month_without_a_year(question: str, day: str) -> None:
+    check(read(question, WERK, NOW), {"periods": [(day, day, "subject")]})
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        # day and month both 12 or less: which is which is unknown, and it may be a fraction
+        "1/2 of Kompressor Nord yesterday",
+        "Kompressor Nord runs 24/7 yesterday",
+    ],
+)
+def test_a_slash_that_may_not_be_a_date_is_no_day(question: str) -> None:
+    r = read(question, WERK, NOW)
+    assert [(p.span.period) for p in r.periods] == ["yesterday"]
+
+
+@pytest.mark.parametrize(("text", "hours"), [("next 24h", 24), ("next 48 hrs", 48)])
+def test_a_horizon_glued_to_its_unit(text: str, hours: int) -> None:
+    r = read(f"will Kompressor Nord go over 120 kW in the {text}?", WERK, NOW)
+    assert [h.hours for h in r.horizons] == [hours]
+    assert r.intent is Intent.FORECAST
+    assert not r.unknown_names
+
+
+def test_a_phrase_with_an_optional_space_matches_its_glued_form() -> None:
+    hits = default_lexicon().scan("what could it be, per our runbooks?")
+    assert ("cue", "docs") in [(h.table, h.key) for h in hits]
+    r = read(
+        "Kompressor Nord using more every week - what could it be, per our runbooks?", WERK, NOW
+    )
+    assert r.intent is Intent.KNOWLEDGE
