@@ -90,7 +90,10 @@ _NOT_A_NAME = frozenset(
     "overall and or in on at for of by to per last this next yesterday today is was has had "
     "used uses use did does do the a an its whole entire "
     # a carrier after "site" is what of the site ("share of the site electricity")
-    "electricity electric electrical power gas water heat steam cooling".split()
+    "electricity electric electrical power gas water heat steam cooling "
+    # and what the site holds of its own ("use the site tariff", "the site's floor area")
+    "tariff tariffs rate rates price prices cost costs bill bills factor factors area "
+    "calendar profile catalogue".split()
 )
 # Words before "site" that make it no name's introduction ("which site used most").
 _NOT_NAMING = frozenset("which each every per this our that any whole entire one same".split())

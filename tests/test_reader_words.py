@@ -78,3 +78,47 @@ def test_a_phrase_with_an_optional_space_matches_its_glued_form() -> None:
         "Kompressor Nord using more every week - what could it be, per our runbooks?", WERK, NOW
     )
     assert r.intent is Intent.KNOWLEDGE
+
+
+@pytest.mark.parametrize(
+    ("question", "per_kw", "currency"),
+    [
+        (
+            "Kompressor Nord in october at 0.18 EUR/kWh plus 12 EUR per kW of the monthly peak",
+            12,
+            "EUR",
+        ),
+        (
+            "cost of Kompressor Nord in october at 550 BRL/MWh plus 42 BRL per kW of monthly peak demand",
+            42,
+            "BRL",
+        ),
+        ("Kompressor Nord cost last month, 0.2 €/kWh and 9.5 €/kW on the peak", 9.5, "EUR"),
+    ],
+)
+def test_a_demand_charge_named_by_what_it_is_levied_on(
+    question: str, per_kw: float, currency: str
+) -> None:
+    r = read(question, WERK, NOW)
+    assert [(c.per_kw, c.currency) for c in r.demand_charges] == [(per_kw, currency)]
+    assert not r.unused
+
+
+def test_a_tariff_period_s_hours_in_brackets_after_its_price() -> None:
+    r = read(
+        "If we were on R$ 0,60/kWh fora ponta and R$ 2,60/kWh na ponta (18h-21h, mon-fri), "
+        "what would Kompressor Nord have cost from 26.10.2026 to 01.11.2026?",
+        WERK,
+        NOW,
+    )
+    (window,) = r.tou_windows
+    assert (window.name, window.days, window.price, window.currency) == (
+        "ponta",
+        (0, 1, 2, 3, 4),
+        2.6,
+        "BRL",
+    )
+    assert (str(window.start), str(window.end)) == ("18:00:00", "21:00:00")
+    assert [(p.per_kwh, p.name) for p in r.prices] == [(0.6, "off-peak")]
+    assert [p.span.period for p in r.periods] == ["2026-10-26..2026-11-01"]
+    assert not r.unused

@@ -156,6 +156,9 @@ def find_site_of(engine: Engine, name: str) -> catalog.SiteRef:
         # a carrier after "site" says what of the site, not which site
         ("share of the chiller in site electricity last month", None),
         ("site gas in October", None),
+        # what the site holds of its own, after "site", is no site's name
+        ("cost in dollars at 1 BRL = 0.19 USD, site tariff otherwise", None),
+        ("intensity per m2 of site area last month", None),
     ],
 )
 def test_a_question_names_a_site_by_name_or_alias(

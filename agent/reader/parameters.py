@@ -178,12 +178,13 @@ def _tou_price_first(sheet: Sheet, stated: Stated) -> None:
         stated.tou.append(TouWindow("peak", days, start, end, price, words, currency))
 
 
-# "peak = 07-19 mon-fri", "ponta 18-21h weekdays": when a named period is, without its price
+# "peak = 07-19 mon-fri", "ponta 18-21h weekdays", "ponta (18h-21h, mon-fri)": when a named
+# period is, without its price
 WINDOW_ONLY = (
     r"\b(?P<name>" + PERIOD_NAMES + r")(?:\s+(?:hours|period|time|window|tariff))?"
-    r"\s*(?:=|:|is|are|from|between)?\s*(?:(?P<d1>" + DAY_WORDS + r")\s+)?"
+    r"\s*(?:=|:|is|are|from|between|\()?\s*(?:(?P<d1>" + DAY_WORDS + r")\s+)?"
     r"(?P<h1>" + HOUR + r")\s*(?:-|to|until|till)\s*(?P<h2>" + HOUR + r")(?![\d:])"
-    r"(?:\s*,?\s*(?:on\s+)?" + DAYS + r")?"
+    r"(?:\s*,?\s*(?:on\s+)?" + DAYS + r")?\)?"
 )
 PER_KWH = r"(?:\s*(?:/|per|a|an)\s*kwh\b)?"
 
@@ -195,7 +196,10 @@ def _named_price(text: str, name: str) -> re.Match[str] | None:
         r"\b(?:" + name + r")\s*(?:at|@|=|:|is|of|costs?)?\s*" + CUR_BEFORE + NUMBER + CUR_AFTER
         + PER_KWH + r"(?!\s*(?:-|to\b|until\b|h\b|:|%))"
     )  # fmt: skip
-    after = r"\b" + CUR_BEFORE + NUMBER + CUR_AFTER + PER_KWH + r"\s+(?:for\s+)?(?:" + name + r")\b"
+    after = (
+        r"\b" + CUR_BEFORE + NUMBER + CUR_AFTER + PER_KWH
+        + r"\s+(?:(?:for|in|at|during|na|no|em)\s+(?:the\s+)?)?(?:" + name + r")\b"
+    )  # fmt: skip
     found = [m for p in (after, before) if (m := re.search(p, text))]
     return min(found, key=lambda m: m.start()) if found else None
 
@@ -208,8 +212,9 @@ def _tou_defined_apart(sheet: Sheet, stated: Stated) -> None:
         name = re.sub(r"[\s-]+", "-", m.group("name"))
         if start is None or end is None or re.fullmatch(OFF_PEAK_NAMES, m.group("name")):
             continue
+        # the hours hidden, the name kept: "2.60 na ponta (18h-21h)" names it once
         text = sheet.masked()
-        text = text[: m.start()] + MASK * (m.end() - m.start()) + text[m.end() :]
+        text = text[: m.end("name")] + MASK * (m.end() - m.end("name")) + text[m.end() :]
         price = _named_price(text, re.escape(m.group("name")).replace(r"\ ", r"\s+"))
         if price is None or not sheet.free(sheet.covering(m.start(), m.end())):
             continue
@@ -244,7 +249,14 @@ def _prices(sheet: Sheet, stated: Stated) -> None:
         r"\b" + CUR_BEFORE + NUMBER + CUR_AFTER + r"\s*(?:/|per|a)\s*kw\b"
         r"(?:\s*(?:per|a|/)\s*month)?\s+(?:(?:as|for)\s+(?:the\s+)?)?(?:demand|capacity) charges?\b"
     )
-    for m in [*re.finditer(charge, sheet.masked()), *re.finditer(after, sheet.masked())]:
+    # "12 EUR per kW of the monthly peak": the charge named by what it is levied on
+    levied = (
+        r"\b" + CUR_BEFORE + NUMBER + CUR_AFTER + r"\s*(?:/|per|a)\s*kw\b"
+        r"(?:\s*(?:per|a|/)\s*month)?\s+(?:of|on)\s+(?:the\s+|each\s+)?"
+        r"(?:(?:monthly|month's|month|billing)\s+)?(?:peak|max(?:imum)?)(?:\s+(?:demand|kw|load))?\b"
+    )
+    texts = (charge, after, levied)
+    for m in [found for t in texts for found in re.finditer(t, sheet.masked())]:
         if not sheet.free(sheet.covering(m.start(), m.end())):
             continue
         currency, scale = _currency(m)
