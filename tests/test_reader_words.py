@@ -89,7 +89,7 @@ def test_a_phrase_with_an_optional_space_matches_its_glued_form() -> None:
             "EUR",
         ),
         (
-            "cost of Kompressor Nord in october at 550 BRL/MWh plus 42 BRL per kW of monthly peak demand",
+            "Kompressor Nord in october at 550 BRL/MWh + 42 BRL per kW of monthly peak demand",
             42,
             "BRL",
         ),
