@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from agent.reader import Intent, read
+from agent.reader import Intent, Kpi, read
 from agent.reader.lexicon import default_lexicon
 from tests.reader_plants import NOW, PLANTS, check
 
@@ -122,3 +122,28 @@ def test_a_tariff_period_s_hours_in_brackets_after_its_price() -> None:
     assert [(p.per_kwh, p.name) for p in r.prices] == [(0.6, "off-peak")]
     assert [p.span.period for p in r.periods] == ["2026-10-26..2026-11-01"]
     assert not r.unused
+
+
+@pytest.mark.parametrize(
+    ("question", "minutes"),
+    [
+        ("highest hourly average kW of Kompressor Nord in September?", 60),
+        (
+            "The utility bills Kompressor Nord on hourly averages. What was its highest hourly "
+            "demand last week (60-minute window)?",
+            60,
+        ),
+        ("combined peak of Kompressor Nord + Kompressor Süd last week (added up, 15 min)", 15),
+    ],
+)
+def test_the_top_of_windowed_averages_is_the_peak_demand(question: str, minutes: int) -> None:
+    r = read(question, WERK, NOW)
+    assert Kpi.PEAK_DEMAND in r.kpis and Kpi.AVERAGE_POWER not in r.kpis
+    assert {w.minutes for w in r.demand_windows} == {minutes}
+    assert not r.grains  # the window's length is no series by the hour
+
+
+def test_hourly_figures_without_a_top_stay_a_series() -> None:
+    r = read("hourly average kW of Kompressor Nord yesterday", WERK, NOW)
+    assert [g.grain.value for g in r.grains] == ["hour"]
+    assert not r.demand_windows

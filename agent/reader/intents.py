@@ -11,6 +11,8 @@ from types import MappingProxyType
 from agent.reader.reading import Reading
 from agent.reader.slots import (
     Action,
+    DemandWindow,
+    Grain,
     Intent,
     Kpi,
     MeasureMention,
@@ -155,7 +157,31 @@ def implied_operations(r: Reading) -> Reading:
         ops.append(OperationMention(which, _implied(r.operations[0].words)))
     if r.reference_periods and not any(o.op is Op.COMPARE for o in ops):
         ops.append(OperationMention(Op.COMPARE, _implied(r.reference_periods[0].words)))
-    return replace(r, operations=tuple(ops), measures=r.measures + _implied_measures(r))
+    r = replace(r, operations=tuple(ops), measures=r.measures + _implied_measures(r))
+    return _window_peak(r)
+
+
+GRAIN_MINUTES = {Grain.MIN15: 15, Grain.HOUR: 60}
+
+
+def _window_peak(r: Reading) -> Reading:
+    """With a demand window stated, "the highest average kW" is the peak demand over that
+    window, and a grain as long as the window ("on hourly averages") is the window's, not a
+    series by the hour; a peak "in 15 min" states its window."""
+    quarter = [g for g in r.grains if g.grain is Grain.MIN15]
+    if not r.demand_windows and quarter and Kpi.PEAK_DEMAND in r.kpis:
+        # "peak of A + B (15 min)": a peak by quarter hours is the 15-minute demand window
+        r = replace(r, demand_windows=(DemandWindow(15, quarter[0].words),))
+    if not r.demand_windows:
+        return r
+    minutes = {w.minutes for w in r.demand_windows}
+    grains = tuple(g for g in r.grains if GRAIN_MINUTES.get(g.grain) not in minutes)
+    measures = r.measures
+    if r.asks(Op.MAX):
+        measures = tuple(
+            replace(m, kpi=Kpi.PEAK_DEMAND) if m.kpi is Kpi.AVERAGE_POWER else m for m in measures
+        )
+    return replace(r, grains=grains, measures=measures)
 
 
 def _implied_measures(r: Reading) -> tuple[MeasureMention, ...]:

@@ -359,6 +359,13 @@ def _demand_windows(sheet: Sheet, stated: Stated) -> None:
             minutes = fixed or int(m.group("n"))
             words = sheet.claim_span(m.start(), m.end())
             stated.demand_windows.append(DemandWindow(minutes, words))
+    # "the highest hourly average kW": the top of hourly means is a 60-minute demand window
+    # ("hourly demand" alone may be a series by the hour)
+    top = r"\b(?:highest|max(?:imum)?|peak|top|biggest|largest)\s+(?P<w>hourly)"
+    for m in re.finditer(top + demand.replace("max", "max|kw|load|mean"), sheet.masked()):
+        if sheet.free(sheet.covering(m.start("w"), m.end("w"))):
+            words = sheet.claim_span(m.start("w"), m.end("w"))
+            stated.demand_windows.append(DemandWindow(60, words))
 
 
 def _hour_windows(sheet: Sheet, stated: Stated) -> None:
