@@ -74,3 +74,34 @@ def test_a_question_in_portuguese_reads_its_period(
         assert reply.tool_calls[0].args["kpi"] == "cost"
     else:
         assert states(reply.answer, total(data, "Pump K1", first, last)), reply.answer
+
+
+def test_which_of_a_word_fitting_several_meters_compares_them(brewery) -> None:
+    agent, data = brewery
+    reply = agent.ask("Last week, which transfer pump used more, and by how many percent?")
+    assert reply.tool_calls[0].name == "compare_meters", reply.answer
+    k1, k2 = (total(data, m, "2026-10-05", "2026-10-11") for m in ("Pump K1", "Pump K2"))
+    big, small = max(k1, k2), min(k1, k2)
+    assert states(reply.answer, 100 * (big - small) / small, rel=0.01), reply.answer
+
+
+def test_one_meter_minus_another_it_does_not_feed_is_their_difference(brewery) -> None:
+    agent, data = brewery
+    reply = agent.ask("Pump K2 minus Pump K1 last week, kWh difference?")
+    assert reply.outcome == "answer" and reply.tool_calls[0].name == "compare_meters"
+    k1, k2 = (total(data, m, "2026-10-05", "2026-10-11") for m in ("Pump K1", "Pump K2"))
+    assert states(reply.answer, abs(k2 - k1)), reply.answer
+
+
+def test_a_word_fitting_several_meters_after_one_of_them_is_named_is_that_one(brewery) -> None:
+    agent, data = brewery
+    reply = agent.ask(
+        "How much did Pump K2 use last week? I want to see how hard the transfer pump works."
+    )
+    assert reply.outcome == "answer", reply.answer
+    assert [c.args["meters"] for c in reply.tool_calls] == [["Pump K2"]]
+    assert states(reply.answer, total(data, "Pump K2", "2026-10-05", "2026-10-11"))
+    # in one sentence, the word may mean the other one: asked back (see also
+    # test_a_difference_of_meters_that_do_not_feed_each_other_is_asked_back, without "difference")
+    asked = agent.ask("compare Pump K2 with the transfer pump last week")
+    assert asked.outcome == "clarify", asked.answer

@@ -147,3 +147,17 @@ def test_hourly_figures_without_a_top_stay_a_series() -> None:
     r = read("hourly average kW of Kompressor Nord yesterday", WERK, NOW)
     assert [g.grain.value for g in r.grains] == ["hour"]
     assert not r.demand_windows
+
+
+@pytest.mark.parametrize(
+    ("words", "first", "last"),
+    [
+        ("the current month", "2026-11-01", "2026-11-30"),
+        ("the current week", "2026-11-02", "2026-11-08"),
+    ],
+)
+def test_the_current_period_is_this_period(words: str, first: str, last: str) -> None:
+    check(
+        read(f"Kompressor Nord energy in {words}", WERK, NOW),
+        {"periods": [(first, last, "subject")]},
+    )

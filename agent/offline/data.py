@@ -578,11 +578,15 @@ def _fed_twice(q: Question, names: tuple[str, ...]) -> tuple[str, str] | None:
 def _remainder(q: Question, found: Sides, periods: list[str]) -> Plan:
     """ "the board minus its sub-meters": the meter the others are fed from, less those named
     (all its own sub-meters when none is), read in two calls so no sum mixes a meter with what
-    it feeds. A difference of meters that do not feed each other is no remainder: asked back."""
+    it feeds. Two meters that do not feed each other are compared when a difference is asked
+    for; else they are no remainder: asked back."""
     names = found.meters
     if not names:
         return ask("The remainder of which meter? Name the meter (e.g. a distribution board).")
     wholes = [w for w in names if all(n == w or q.site.under(n, w) for n in names)]
+    if not wholes and len(found.sides) == 2 and q.reading.asks(Op.COMPARE, Op.DIFFERENCE):
+        # "line A minus line B, kWh difference?": two meters apart, their difference asked
+        return KINDS["compare_meters"](q, found)
     if not wholes:
         return ask(
             f"{' and '.join(names)} do not feed one another, so one minus the others is no "

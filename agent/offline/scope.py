@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from agent.offline.site import Site
 from agent.reader import Reading
 from agent.reader.conversation import Pending
-from agent.reader.slots import UnknownName
+from agent.reader.slots import Op, UnknownName
 
 # How the meters were chosen, for the answer to say so.
 NAMED, SITE, CARRIER, ALL, NONE, UNKNOWN = "named", "site", "carrier", "all", "none", "unknown"
@@ -71,6 +71,13 @@ def sides(
 ) -> Sides | Ask:
     """The meters of the reading, as sides, or a question back."""
     reading = unplaced_as_name(reading, site)
+    among = _among(reading)
+    if among is not None:
+        return Sides(tuple((m,) for m in _of_metric(site, among, metric)), NAMED)
+    return _sides(reading, site, metric, default_site)
+
+
+def _sides(reading: Reading, site: Site, metric: str, default_site: bool) -> Sides | Ask:
     if reading.ambiguous:
         return _which(reading)
     named = [m for m in reading.meters if not m.ambiguous]
@@ -99,6 +106,15 @@ def sides(
     if reading.all_meters:
         return Sides((), ALL)
     return Sides((), NONE)
+
+
+def _among(reading: Reading) -> tuple[str, ...] | None:
+    """ "which compressor used more?": the meters one word fits, when the question asks which
+    of them wins (each a side of its own), not about one of them."""
+    if not reading.asks(Op.WHICH_MORE, Op.WHICH_LESS) or len(reading.meters) != 1:
+        return None
+    mention = reading.meters[0]
+    return mention.meters if len(mention.meters) > 1 else None
 
 
 def _no_such(unknown: UnknownName, site: Site, question: str) -> Ask:

@@ -109,8 +109,11 @@ def _yes_no(r: Reading) -> OperationMention | None:
 
 
 def _alternatives(r: Reading) -> int:
+    """How many meters or periods the question chooses among; "which compressor" counts
+    every meter the word fits."""
     subjects = [p for p in r.periods if p.role is PeriodRole.SUBJECT]
-    return max(len(r.meter_names), len(subjects))
+    meters = {n for m in r.meters for n in m.meters}
+    return max(len(meters), len(subjects))
 
 
 def _which(r: Reading) -> Op | None:

@@ -4,7 +4,8 @@ several names ("both pumps", "the two presses"), or by a close misspelling."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 
 from agent.reader.lexicon import Lexicon
 from agent.reader.slots import Match, MeterMention, UnknownName
@@ -59,7 +60,8 @@ class MeterReader:
             self._fuzzy()
             self._siblings()
         self.found.sort(key=lambda f: f[0])
-        return MeterFinding([m for _, m in self.found], self.unknown)
+        found = _named_before([m for _, m in self.found], self.sheet.question)
+        return MeterFinding(found, self.unknown)
 
     # ------------------------------------------------------------------ windows
 
@@ -242,6 +244,26 @@ class MeterReader:
             score=score,
         )
         self.found.append((words.start, mention))
+
+
+def _named_before(mentions: list[MeterMention], question: str) -> list[MeterMention]:
+    """ "How long was comp 2 below 5 kW? I want to see how long the trim compressor rests.": a
+    singular word fitting several meters, in a later sentence than the one meter of them the
+    question names for sure, is that meter, not a question which one ("compare compressor-1
+    with the compressor" still asks)."""
+    out = []
+    for m in mentions:
+        named = {
+            s.meters[0]: s
+            for s in mentions
+            if len(s.meters) == 1
+            and s.meters[0] in m.meters
+            and re.search(r"[.?!]\s", question[s.words.end : m.words.start])
+        }
+        if m.ambiguous and len(named) == 1:
+            m = replace(m, meters=tuple(named), ambiguous=False)
+        out.append(m)
+    return out
 
 
 def _best(keys: tuple[NameKey, ...]) -> NameKey:
