@@ -161,3 +161,25 @@ def test_the_current_period_is_this_period(words: str, first: str, last: str) ->
         read(f"Kompressor Nord energy in {words}", WERK, NOW),
         {"periods": [(first, last, "subject")]},
     )
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("the Kompressor Nord spike incident (#6) - how much CO2 did it add?", "incident"),
+        ('acknowledge #6, note "tool change on line A, checked by Jonas"', "incident"),
+        ("resolve #4", "incident"),
+        ("delete #3", ""),  # rules are deleted, incidents are not: which it is stays open
+        ("what is the threshold of alert #2?", "alert"),
+        ("which rules fired on #2?", ""),
+    ],
+)
+def test_a_bare_number_is_an_incident_when_only_incidents_fit(question: str, kind: str) -> None:
+    (ref,) = read(question, WERK, NOW).references
+    assert ref.kind == kind
+
+
+def test_a_note_after_the_word_note_loses_its_quotes() -> None:
+    r = read('acknowledge #6, note "tool change on line A, checked by Jonas"', WERK, NOW)
+    note = r.free("note")
+    assert note is not None and note.text == "tool change on line A, checked by Jonas"

@@ -188,7 +188,7 @@ def find_references(sheet: Sheet, found: Conditions) -> None:
     text = sheet.masked()
     for m in re.finditer(REFERENCE, text):
         kind = (m.group("k") or "").replace("alarm", "alert")
-        kind = "rule" if kind.endswith("rule") else kind
+        kind = "rule" if kind.endswith("rule") else kind or _bare_kind(text)
         number = int(m.group("n") or m.group("n2"))
         found.references.append(Reference(kind, number, sheet.claim_span(m.start(), m.end())))
     verb = re.search(ACTION_VERBS, text)
@@ -202,6 +202,14 @@ def find_references(sheet: Sheet, found: Conditions) -> None:
         _note(sheet, found, pointed.end())  # "resolve it: cleaned the coils"
 
 
+def _bare_kind(text: str) -> str:
+    """What a bare "#6" numbers: an incident when the question speaks of incidents and not of
+    rules, or acknowledges or resolves it (what only incidents are); else unknown."""
+    rules = re.search(r"\b(?:rules?|alerts?|alarms?)\b", text)
+    incidents = re.search(r"\b(?:incidents?|acknowledge|ack|resolve|reopen)\b", text)
+    return "incident" if incidents and not rules else ""
+
+
 def _note(sheet: Sheet, found: Conditions, after: int) -> None:
     question = sheet.question
     rest = question[after:]
@@ -212,6 +220,7 @@ def _note(sheet: Sheet, found: Conditions, after: int) -> None:
         return
     note = question[sep.end() :].strip().strip("\"'")
     note = re.sub(r"^(?:because|since|note:?|saying)\s+", "", note, flags=re.IGNORECASE)
+    note = note.strip("\"'\u201c\u201d")  # 'note "tool change"': the quotes after the word
     # a separating word ("note:", "because") is part of the note's words, not left unused
     first = sep.start() if re.search(r"[a-z]", sep.group(0)) else sep.end()
     indices = tuple(t.index for t in sheet.tokens if t.start >= first)
