@@ -183,3 +183,25 @@ def test_a_note_after_the_word_note_loses_its_quotes() -> None:
     r = read('acknowledge #6, note "tool change on line A, checked by Jonas"', WERK, NOW)
     note = r.free("note")
     assert note is not None and note.text == "tool change on line A, checked by Jonas"
+
+
+@pytest.mark.parametrize(
+    ("question", "split"),
+    [
+        ("Share of grid energy in the expensive tariff window (peak) last month?", ("tou", "peak")),
+        ("Kompressor Nord energy in the high price period yesterday", ("tou", "peak")),
+    ],
+)
+def test_the_expensive_tariff_window_is_the_peak_part(question: str, split: tuple) -> None:
+    check(read(question, WERK, NOW), {"splits": [split]})
+
+
+def test_what_no_sub_meter_sees_is_the_remainder() -> None:
+    r = read(
+        "How much of what Hauptzähler measured in October is not seen by any of the "
+        "sub-meters? kWh and as a percentage please.",
+        WERK,
+        NOW,
+    )
+    assert "remainder" in {o.value for o in r.ops}
+    assert not r.scopes
