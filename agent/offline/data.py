@@ -585,7 +585,7 @@ def _remainder(q: Question, found: Sides, periods: list[str]) -> Plan:
         return ask("The remainder of which meter? Name the meter (e.g. a distribution board).")
     wholes = [w for w in names if all(n == w or q.site.under(n, w) for n in names)]
     if not wholes and len(found.sides) == 2 and q.reading.asks(Op.COMPARE, Op.DIFFERENCE):
-        # "line A minus line B, kWh difference?": two meters apart, their difference asked
+        # "press 1 minus press 2, kWh difference?": two meters apart, their difference asked
         return KINDS["compare_meters"](q, found)
     if not wholes:
         return ask(

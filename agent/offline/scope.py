@@ -109,7 +109,7 @@ def _sides(reading: Reading, site: Site, metric: str, default_site: bool) -> Sid
 
 
 def _among(reading: Reading) -> tuple[str, ...] | None:
-    """ "which compressor used more?": the meters one word fits, when the question asks which
+    """ "which pump used more?": the meters one word fits, when the question asks which
     of them wins (each a side of its own), not about one of them."""
     if not reading.asks(Op.WHICH_MORE, Op.WHICH_LESS) or len(reading.meters) != 1:
         return None

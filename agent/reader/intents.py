@@ -109,7 +109,7 @@ def _yes_no(r: Reading) -> OperationMention | None:
 
 
 def _alternatives(r: Reading) -> int:
-    """How many meters or periods the question chooses among; "which compressor" counts
+    """How many meters or periods the question chooses among; "which pump" counts
     every meter the word fits."""
     subjects = [p for p in r.periods if p.role is PeriodRole.SUBJECT]
     meters = {n for m in r.meters for n in m.meters}

@@ -247,10 +247,10 @@ class MeterReader:
 
 
 def _named_before(mentions: list[MeterMention], question: str) -> list[MeterMention]:
-    """ "How long was comp 2 below 5 kW? I want to see how long the trim compressor rests.": a
+    """ "How long was press 2 below 5 kW? I want to see how long the big press rests.": a
     singular word fitting several meters, in a later sentence than the one meter of them the
-    question names for sure, is that meter, not a question which one ("compare compressor-1
-    with the compressor" still asks)."""
+    question names for sure, is that meter, not a question which one ("compare press 1
+    with the press" still asks)."""
     out = []
     for m in mentions:
         named = {
