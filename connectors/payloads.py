@@ -164,6 +164,12 @@ def _unit(text: str | None, metric: str) -> UnitInfo:
     return info
 
 
+def reading_unit(text: str | None, metric: str) -> UnitInfo:
+    """The unit of a metric's readings given as `text` (None: the metric's usual unit);
+    raises InvalidPayload when it is unknown or does not fit the metric."""
+    return _unit(text, metric)
+
+
 def decode(
     topic: str, payload: bytes, received: float, scheme: TopicScheme | None = None
 ) -> Decoded:

@@ -441,7 +441,7 @@ def write_many(conn: Connection, parts: Iterable[SeriesWrite]) -> WriteStats:
     cleaned = [c for c in cleaned if len(c[1])]
     if not cleaned:
         return WriteStats()
-    sids = np.concatenate([np.full(len(ts), sid, dtype=np.int64) for sid, ts, _, _ in cleaned])
+    sids = _series_ids([sid for sid, _, _, _ in cleaned], [len(ts) for _, ts, _, _ in cleaned])
     ts_all = np.concatenate([ts for _, ts, _, _ in cleaned])
     values_all = np.concatenate([values for _, _, values, _ in cleaned])
     postgres = conn.dialect.name == "postgresql"
@@ -492,7 +492,7 @@ def _added_rollups(cleaned: list[tuple[int, IntArray, FloatArray, str]]) -> list
         by_zone.setdefault(tz, []).append((sid, ts, values))
     columns: list[list[Any]] = [[] for _ in range(7)]
     for tz, members in by_zone.items():
-        sids = np.concatenate([np.full(len(ts), sid, dtype=np.int64) for sid, ts, _ in members])
+        sids = _series_ids([sid for sid, _, _ in members], [len(ts) for _, ts, _ in members])
         ts = np.concatenate([ts for _, ts, _ in members])
         values = np.concatenate([values for _, _, values in members])
         ones = np.ones(len(ts), dtype=np.int64)
@@ -519,17 +519,38 @@ def _by_bucket(
     maxs: FloatArray,
 ) -> _Merged:
     """Merge rows (readings, or finer aggregates) that share a series and a bucket."""
-    order = np.lexsort((buckets, sids))
-    s, b = sids[order], buckets[order]
+    if _in_runs(sids, buckets):
+        s, b = sids, buckets
+    else:
+        order = np.lexsort((buckets, sids))
+        s, b = sids[order], buckets[order]
+        n, sums, mins, maxs = n[order], sums[order], mins[order], maxs[order]
     starts = np.flatnonzero(np.r_[True, (s[1:] != s[:-1]) | (b[1:] != b[:-1])])
+    if len(starts) == len(s):  # no two rows share a bucket: nothing to merge
+        return s, b, n, sums, mins, maxs
     return (
         s[starts],
         b[starts],
-        np.add.reduceat(n[order], starts),
-        np.add.reduceat(sums[order], starts),
-        np.minimum.reduceat(mins[order], starts),
-        np.maximum.reduceat(maxs[order], starts),
+        np.add.reduceat(n, starts),
+        np.add.reduceat(sums, starts),
+        np.minimum.reduceat(mins, starts),
+        np.maximum.reduceat(maxs, starts),
     )
+
+
+def _in_runs(sids: IntArray, buckets: IntArray) -> bool:
+    """Whether each series' rows are one run with its buckets in time order, so rows that
+    share a bucket are neighbours without a sort: a write's rows are (each series' readings
+    sorted by time, so are their buckets)."""
+    starts = np.r_[True, sids[1:] != sids[:-1]]
+    runs = sids[starts]
+    ordered = bool((buckets[1:] >= buckets[:-1])[~starts[1:]].all())
+    return ordered and len(np.unique(runs)) == len(runs)
+
+
+def _series_ids(ids: list[int], counts: list[int]) -> IntArray:
+    """Each row's series id, for runs of `counts` rows of the series `ids`."""
+    return np.repeat(np.asarray(ids, dtype=np.int64), counts)
 
 
 def _add_rollups(conn: Connection, columns: list[list[Any]], postgres: bool) -> None:
@@ -567,7 +588,7 @@ def _fill_touched(
         by_zone.setdefault(tz, []).append((sid, ts))
     columns: list[list[int]] = [[] for _ in range(5)]
     for tz, members in by_zone.items():
-        sids = np.concatenate([np.full(len(ts), sid, dtype=np.int64) for sid, ts in members])
+        sids = _series_ids([sid for sid, _ in members], [len(ts) for _, ts in members])
         ts = np.concatenate([ts for _, ts in members])
         quarters = _distinct(sids, bucket_starts(ts, GRAIN_15MIN, tz))
         hours = _distinct(quarters[0], bucket_starts(quarters[1], GRAIN_HOUR, tz))
