@@ -9,7 +9,7 @@ import re
 
 import pandas as pd
 
-from agent.offline.knowledge import as_described, search_query
+from agent.offline.knowledge import search_query
 from tests.test_offline_any_plant import NOW, TZ, brewery, numbers, states, total
 
 __all__ = ["brewery"]  # the fixture, imported for pytest
@@ -92,16 +92,6 @@ def test_a_gas_meter_read_in_m3_is_forecast_as_energy_with_the_calorific_value(b
     assert 0.7 * typical <= expected <= 1.3 * typical, (expected, typical)
     assert "converted to kWh at 10.5 kWh/m3" in reply.answer, reply.answer
     assert numbers(first)
-
-
-def test_a_document_search_looks_for_what_a_meter_is_not_its_name() -> None:
-    question = "is it safe to clean the Central de Água Gelada condenser ourselves?"
-    start = question.index("Central")
-    end = start + len("Central de Água Gelada")
-    what = "Chilled-water plant for process and comfort cooling"
-    query = search_query(as_described(question, [(start, end, what)]))
-    assert "chilled-water" in query.split() and "condenser" in query.split(), query
-    assert "gelada" not in query.lower(), query
 
 
 def test_search_words_keep_their_accented_letters() -> None:

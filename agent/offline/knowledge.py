@@ -49,15 +49,6 @@ def search_query(text: str, meters: Iterable[str] = (), context: str = "") -> st
     return " ".join(kept) or " ".join(words(text))
 
 
-def as_described(question: str, mentions: Iterable[tuple[int, int, str]]) -> str:
-    """The question with each meter's name as written replaced by its catalogue description
-    (start, end, description): documents are written about kinds of equipment ("chilled-water
-    plant", "screw compressor"), never about a site's own names ("Central de Água Gelada")."""
-    for start, end, description in sorted(mentions, reverse=True):
-        question = f"{question[:start]}{description}{question[end:]}"
-    return question
-
-
 KINDS = re.compile(
     r"\b(?:consumption high|consumption low|demand spike|meter outage|stuck meter|negative "
     r"values|compressed[- ]air leak|short[- ]cycling|efficiency drift|fouling)\b"

@@ -185,24 +185,9 @@ def library(q: Question) -> Plan:
         q.previous_meters or q.previous_answer
     ):
         context = knowledge.context_of(q.previous_meters, q.previous_answer)
-    text, names = r.question, r.meter_names
-    if where == "documents":
-        described = _descriptions(q)
-        text = knowledge.as_described(text, described)
-        names = tuple(n for n in names if not (e := q.site.meter(n)) or not e.description)
-    query = knowledge.search_query(text, names, context)
+    query = knowledge.search_query(r.question, r.meter_names, context)
     args = {"query": query, "collection": where, "k": 6}
     return Plan("knowledge", (Call("search_knowledge", args),))
-
-
-def _descriptions(q: Question) -> list[tuple[int, int, str]]:
-    """Each meter named in the question, as written, with what its catalogue says it is."""
-    out = []
-    for m in q.reading.meters:
-        entries = [e for n in m.meters if (e := q.site.meter(n)) and e.description]
-        if m.words.tokens and len(entries) == len(m.meters):
-            out.append((m.words.start, m.words.end, " ".join(e.description for e in entries)))
-    return out
 
 
 # ------------------------------------------------------------------ alert rules and alerts
