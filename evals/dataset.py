@@ -252,6 +252,19 @@ class Dataset(BaseModel):
         """The clock a case is asked at: its own `now`, else the set's."""
         return case.now or self.now
 
+    def standalone_questions(self) -> set[str]:
+        """The questions that stand on their own, case-folded: a later turn of a thread ("and the
+        week before?", "yes go ahead") reads differently in each conversation, so sets that must
+        not share a question compare these."""
+        seen: set[str] = set()
+        questions: set[str] = set()
+        for case in self.cases:
+            if case.thread is None or case.thread not in seen:
+                questions.add(case.question.casefold())
+            if case.thread is not None:
+                seen.add(case.thread)
+        return questions
+
 
 def load_dataset(source: str | Path) -> Dataset:
     """Read and validate a question set: a path, or the name of a set in evals/questions."""

@@ -26,7 +26,7 @@ SITE = "board-plant"
 START = datetime(2026, 9, 1, tzinfo=ZoneInfo(TZ))
 N = 96 * 61  # September and October 2026, 15-minute readings
 OCTOBER = "2026-10-01..2026-10-31"
-PLANT_SETS = ("reader_plant2", "reader_plant2_heldout", "reader_plant2_b")
+PLANT_SETS = ("reader_plant2", "reader_plant2_heldout", "reader_plant2_b", "reader_plant2_c")
 
 
 @pytest.fixture
@@ -159,7 +159,7 @@ def test_second_plant_sets_validate(name: str) -> None:
 def test_second_plant_sets_are_apart_and_large_enough() -> None:
     sets = [load_dataset(name) for name in PLANT_SETS]
     assert sum(len(d.cases) for d in sets) >= 80
-    questions = [{c.question.casefold() for c in d.cases} for d in sets]
+    questions = [d.standalone_questions() for d in sets]
     ids = [{c.id for c in d.cases} for d in sets]
     for first, second in combinations(range(len(sets)), 2):
         shared = (questions[first] & questions[second]) - {"yes", "yes please", "ok do it"}
