@@ -19,12 +19,10 @@ import numpy.typing as npt
 
 from common.units import canonical_unit
 from connectors.payloads import (
-    EXACT_FLOAT,
-    MAX_AGE_S,
-    MAX_FUTURE_S,
     RANGES,
     Decoded,
     InvalidPayload,
+    plain_columns,
     reading_unit,
 )
 
@@ -142,45 +140,13 @@ class _Plan:
         self.scale = np.array([r[1:] for r in rows], np.float64).reshape(-1, 4)
 
 
-def _numbers(column: list[Any]) -> tuple[npt.NDArray[np.float64], bool] | None:
-    """A column of plain numbers as float64, and whether any was an integer; None for text,
-    booleans, nulls or integers past float64."""
-    types = set(map(type, column))
-    if not types <= {int, float}:
-        return None
-    try:
-        array = np.array(column, dtype=np.float64)
-    except OverflowError:
-        return None
-    return array, int in types
-
-
 def _checked_columns(
     fields: Fields, plan: _Plan, codes: IntArray, received: float
 ) -> tuple[IntArray, npt.NDArray[np.float64]] | None:
     """Epoch seconds and canonical values of every reading, or None when any reading is not
-    plainly valid: the checks and float64 operations of `payloads._vector_readings`."""
-    stamps, values = _numbers(fields["ts"]), _numbers(fields["value"])
-    if stamps is None or values is None:
-        return None
-    (ts, ts_int), (raw, raw_int) = stamps, values
+    plainly valid: `payloads.plain_columns` with each reading's series' unit and range."""
     factor, offset, low, high = (plan.scale[:, i][codes] for i in range(4))
-    with np.errstate(over="ignore", invalid="ignore"):
-        if not (np.isfinite(ts).all() and np.isfinite(raw).all()):
-            return None
-        if (ts_int and np.abs(ts).max() >= EXACT_FLOAT) or (
-            raw_int and np.abs(raw).max() >= EXACT_FLOAT
-        ):
-            return None
-        seconds = np.where(ts > 1e11, ts / 1000, ts)  # milliseconds from most gateways
-        canonical = raw * factor + offset
-        if (
-            (seconds > received + MAX_FUTURE_S).any()
-            or (seconds < received - MAX_AGE_S).any()
-            or not ((low <= canonical) & (canonical <= high)).all()
-        ):
-            return None
-    return np.trunc(seconds).astype(np.int64), canonical
+    return plain_columns(fields["ts"], fields["value"], (factor, offset, low, high), received)
 
 
 def by_series(
