@@ -140,10 +140,10 @@ def test_missing_period_is_asked_back(agent: Agent) -> None:
     }
 
 
-def test_unknown_meter_close_to_none_is_refused_listing_the_meters(agent: Agent) -> None:
+def test_unknown_meter_close_to_none_is_asked_back_listing_the_meters(agent: Agent) -> None:
     reply = agent.ask("energy of pump-7 last week?")
-    # no meter's name is close to it: said so, with the meters there are, not asked back
-    assert reply.outcome == "refuse", reply.answer
+    # no meter's name is close to it: said so, with the meters there are, and asked which
+    assert reply.outcome == "clarify", reply.answer
     assert "There is no meter 'pump-7'" in reply.answer
     # before any call: no figure of another meter can stand beside it
     assert not reply.tool_calls

@@ -136,8 +136,8 @@ def test_a_singular_word_fitting_several_meters_is_asked_back(brewery) -> None:
 def test_a_word_no_meter_has_gets_no_number_of_the_site(brewery) -> None:
     agent, data = brewery
     reply = agent.ask("how much did the dryer use last week?")
-    # close to no meter's name: refused, naming every meter there is, and no figure
-    assert reply.outcome == "refuse" and "There is no meter 'dryer'" in reply.answer
+    # close to no meter's name: asked back, naming every meter there is, and no figure
+    assert reply.outcome == "clarify" and "There is no meter 'dryer'" in reply.answer
     assert all(m in reply.answer for m in data), reply.answer
     site = total(data, "Incomer North", "2026-10-05", "2026-10-11")
     assert not states(reply.answer, site) and "kWh" not in reply.answer

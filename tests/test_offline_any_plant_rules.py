@@ -27,13 +27,18 @@ def test_a_name_close_to_some_meters_is_asked_back_naming_them(brewery) -> None:
     assert "kWh" not in reply.answer
 
 
-def test_a_name_close_to_no_meter_is_refused_listing_the_meters(brewery) -> None:
+def test_a_name_close_to_no_meter_is_asked_back_listing_the_meters(brewery) -> None:
     agent, data = brewery
     reply = agent.ask("energy of the centrifuge in october")
-    assert reply.outcome == "refuse" and not reply.tool_calls, reply.answer
+    assert reply.outcome == "clarify" and not reply.tool_calls, reply.answer
     assert "There is no meter 'centrifuge'" in reply.answer
     assert all(m in reply.answer for m in data), reply.answer
-    assert "kWh" not in reply.answer and "?" not in reply.answer
+    assert "kWh" not in reply.answer and reply.answer.endswith("Which one did you mean?")
+    # the answer to "which one?" goes on with the question asked
+    chosen = "Pump K1"
+    follow = agent.ask(chosen, thread=reply.thread)
+    assert follow.outcome == "answer" and follow.tool_calls, follow.answer
+    assert states(follow.answer, total(data, chosen, "2026-10-01", "2026-10-31")), follow.answer
 
 
 def test_words_asked_to_be_left_out_that_name_no_meter_are_said_not_left_out(brewery) -> None:

@@ -31,8 +31,8 @@ class Sides:
 
 @dataclass(frozen=True)
 class Ask:
-    """A question back instead of a plan: which meter, or which name was meant; or, for a
-    name close to no meter, the refusal that says so."""
+    """A question back instead of a plan: which meter, or which name was meant; or the refusal
+    that says there is no such meter, on a site with no meter at all."""
 
     message: str
     pending: Pending | None = None
@@ -131,7 +131,8 @@ SHOWN = 12  # meters listed when a name is close to none
 def _no_such(unknown: UnknownName, site: Site, question: str) -> Ask:
     """A name the catalogue lacks, before any figure (a guess at the nearest meter would
     answer another question): close to some meters ("press 3" beside press 1 and 2), asked
-    back naming them; close to none ("the dryer"), refused, listing the meters there are."""
+    back naming them; close to none ("the dryer"), asked back listing the meters there are
+    (the user meant some meter; the answer to "which one?" goes on with the question)."""
     end = unknown.words.end
     while end < len(question) and question[end].isalnum():
         end += 1  # "Pump K3" as written, where the name's words stop at "Pump K"
@@ -143,9 +144,11 @@ def _no_such(unknown: UnknownName, site: Site, question: str) -> Ask:
         choice = " or ".join(options) if len(options) < 3 else ", ".join(options)
         return Ask(f"{said} Did you mean {choice}?", Pending.CHOICE, options)
     names = [m.name for m in site.vocab.meters]
+    if not names:
+        return Ask(said, refused=True)
     more = f" and {len(names) - SHOWN} more" if len(names) > SHOWN else ""
-    listed = f" The meters here are {', '.join(names[:SHOWN])}{more}." if names else ""
-    return Ask(f"{said}{listed}", refused=True)
+    listed = f" The meters here are {', '.join(names[:SHOWN])}{more}."
+    return Ask(f"{said}{listed} Which one did you mean?", Pending.CHOICE, tuple(names[:SHOWN]))
 
 
 def unplaced_as_name(reading: Reading, site: Site) -> Reading:
