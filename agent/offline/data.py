@@ -77,7 +77,7 @@ def numbers(q: Question) -> Plan:
     r = q.reading
     if portfolio.asks_for_sites(q):
         return portfolio.rank_sites(q)
-    if refusals.only_unmeasured(r):
+    if refusals.only_unmeasured(r, q):
         return refusals.not_measured(q)
     r = scope.unplaced_as_name(r, q.site)
     left_out: tuple[str, ...] = ()

@@ -9,6 +9,8 @@ from agent.offline.plan import Plan, Question, ask, handles, refuse, say
 from agent.reader import Intent, Op, Reading, Reason
 from agent.reader.slots import Action, Grain, Kpi, Split
 from agent.render.text import period_text
+from common.errors import EMSError
+from common.units import parse_unit
 from tools.compare import CompareResult
 
 HELP = (
@@ -62,18 +64,35 @@ def measured(q: Question) -> str:
     return f"energy (kWh), demand (kW) and the KPIs computed from them{extra}"
 
 
-def only_unmeasured(r: Reading) -> bool:
+def only_unmeasured(r: Reading, q: Question | None = None) -> bool:
     """Everything asked is a quantity no series measures: energy appears only as a verb
-    ("how much water did we use")."""
-    if not any(u.reason is Reason.NO_SERIES for u in r.unsupported):
+    ("how much water did we use"); not a word of a named meter's own description ("the
+    chilled water plant, CAG")."""
+    missing = [u for u in r.unsupported if u.reason is Reason.NO_SERIES]
+    if not missing or (q is not None and all(_describes(u.words.text, r, q) for u in missing)):
         return False
     verbs = kinds.kinds().verb_words
     explicit = [
         m
         for m in r.measures
-        if m.kpi is not Kpi.ENERGY or m.metric != "energy" or m.words.text.lower() not in verbs
+        if (m.kpi is not Kpi.ENERGY or m.metric != "energy" or m.words.text.lower() not in verbs)
+        and not _unit_only(m.words.text)
     ]
     return not explicit
+
+
+def _describes(word: str, r: Reading, q: Question) -> bool:
+    described = (e.description.lower() for m in r.meter_names if (e := q.site.meter(m)))
+    return any(word.lower() in d for d in described)
+
+
+def _unit_only(text: str) -> bool:
+    """ "water in m3": the unit says how the missing quantity is counted, not another one."""
+    try:
+        parse_unit(text.strip())
+    except EMSError:
+        return False
+    return True
 
 
 def not_measured(q: Question) -> Plan:

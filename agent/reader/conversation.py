@@ -27,6 +27,7 @@ from agent.reader.slots import (
     UnitMention,
     Words,
 )
+from agent.reader.vocabulary import Vocabulary
 from common.errors import UnknownUnit
 from common.units import METRIC_DIMENSIONS, parse_unit
 
@@ -405,3 +406,27 @@ def _periods(reading: Reading, prev: Reading, now: datetime) -> tuple[PeriodMent
     if not any(p.role is PeriodRole.SUBJECT for p in resolved):
         return _moved(tuple(before)) + tuple(resolved)
     return tuple(resolved)
+
+
+def the_other(reading: Reading, previous: Frame | None, vocab: Vocabulary) -> Reading:
+    """ "same for the other one" after one of two meters of a family or a group: the
+    other of the two. With more than one other, or none, the word is left unused."""
+    word = next((u for u in reading.unused if u.text.lower() in ("other", "other one")), None)
+    if word is None or previous is None or len(previous.meters) != 1 or reading.names_scope:
+        return reading
+    (meter,) = previous.meters
+    others = {
+        o
+        for k in vocab.keys
+        if k.match in (Match.FAMILY, Match.GROUP) and meter in k.meters and len(k.meters) == 2
+        for o in k.meters
+        if o != meter
+    }
+    if len(others) != 1:
+        return reading
+    mention = MeterMention(tuple(others), Match.NAME, word.words, key="other")
+    intent = Intent.UNCLEAR if reading.intent is Intent.UNSUPPORTED else reading.intent
+    if reading.unsupported:
+        intent = reading.intent
+    unused = tuple(u for u in reading.unused if u is not word)
+    return replace(reading, meters=(mention,), unused=unused, intent=intent, follows=True)

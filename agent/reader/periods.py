@@ -230,16 +230,45 @@ def _quarters_and_halves(text: str, cal: Calendar) -> list[Found]:
     for m in re.finditer(ordinal + r"(?: (?:the year )?(?P<y>(?:19|20)\d\d))?\b", text):
         span = _part(ORDINALS[m.group("o")], 3, m.group("y"), cal, "Q")
         found.append(Found(span, m.start(), m.end()))
-    half = r"\b(?:the )?(?P<o>first|second|1st|2nd) half(?: of)?(?: the year)?"
+    halves = _month_halves(text, cal)
+    found += halves
+    half = r"\b(?:the )?(?P<o>first|second|1st|2nd) half(?: of)?(?P<yr> the year)?"
     for m in re.finditer(half + r"(?: (?P<y>(?:19|20)\d\d)| (?P<rel>last|this) year)?\b", text):
         y = m.group("y") or (str(cal.today.year - 1) if m.group("rel") == "last" else None)
         span = _part(ORDINALS[m.group("o")], 6, y, cal, "H")
+        if halves and not (y or m.group("yr") or m.group("rel")):
+            # "the second half of October vs the first half": the other half of that month
+            first = halves[0].span.start if halves[0].span else None
+            if first is not None:
+                span = _half_of_month(first.year, first.month, ORDINALS[m.group("o")])
         found.append(Found(span, m.start(), m.end()))
     short = r"\b(?:(?P<y1>(?:19|20)\d\d)[\s-]*)?h(?P<h>[12])(?:[\s-]*(?P<y2>(?:19|20)\d\d))?\b"
     for m in re.finditer(short, text):
         span = _part(int(m.group("h")), 6, m.group("y1") or m.group("y2"), cal, "H")
         found.append(Found(span, m.start(), m.end()))
     return found
+
+
+def _month_halves(text: str, cal: Calendar) -> list[Found]:
+    """'the first half of October' (1st to 15th), 'the second half of Sept 2026' (16th on)."""
+    found = []
+    half = r"\b(?:the )?(?P<o>first|second|1st|2nd) half of (?:the month of )?" + month("m")
+    for m in re.finditer(half + r"(?:,? (?P<y>(?:19|20)\d\d))?\b", text):
+        mo = MONTHS[m.group("m")]
+        y = int(m.group("y")) if m.group("y") else latest_year(mo, 1, cal.today)
+        span = _half_of_month(y, mo, ORDINALS[m.group("o")])
+        found.append(Found(span, m.start(), m.end()))
+    return found
+
+
+def _half_of_month(y: int, mo: int, n: int) -> TimeSpan:
+    """Days 1-15 (n=1) or 16 to the month's end (n=2)."""
+    whole = month_span(y, mo)
+    assert whole.start is not None and whole.end is not None
+    first = whole.start if n == 1 else whole.start.replace(day=16)
+    last = whole.start.replace(day=15) if n == 1 else whole.end
+    which = "first" if n == 1 else "second"
+    return days(first, last, f"the {which} half of {whole.label}")
 
 
 def _part(n: int, size: int, year_text: str | None, cal: Calendar, prefix: str) -> TimeSpan:
@@ -474,7 +503,15 @@ def find_periods(sheet: Sheet, now: datetime, fiscal_start: int = 1) -> tuple[
         words = sheet.claim((*sheet.covering(f.start, f.end), *extra))
         mentions.append(PeriodMention(words, span, role, f.relation))
     notes += [f.note for f in chosen if f.note]
-    return _resolve(_merge(mentions, sheet), now), notes
+    return _resolve(_merge(_one_subject(mentions), sheet), now), notes
+
+
+def _one_subject(mentions: list[PeriodMention]) -> list[PeriodMention]:
+    """ "from Monday to Wednesday, compared with Mon-Wed of last week": when every period reads
+    as compared with, the first is the one asked about."""
+    if len(mentions) > 1 and all(m.role is PeriodRole.REFERENCE for m in mentions):
+        return [replace(mentions[0], role=PeriodRole.SUBJECT), *mentions[1:]]
+    return mentions
 
 
 def _merge(mentions: list[PeriodMention], sheet: Sheet) -> list[PeriodMention]:
