@@ -134,3 +134,36 @@ def test_a_share_of_the_meter_that_feeds_the_others_takes_it_as_the_whole(brewer
     parts = sum(total(data, m, *LAST_WEEK) for m in ("Pump K1", "Pump K2"))
     share = 100 * parts / total(data, "Incomer North", *LAST_WEEK)
     assert states(reply.answer.split("\n")[0], share, rel=0.005), reply.answer
+
+
+def test_it_in_a_first_question_asks_which_meter_with_no_number(brewery) -> None:
+    agent, data = brewery
+    reply = agent.ask("how much did it use last week?")
+    assert reply.outcome == "clarify", reply.answer
+    assert not reply.tool_calls, reply.tool_calls
+    assert not re.search(r"\d+(?:[.,]\d+)? ?(?:kWh|%)", reply.answer), reply.answer
+    named = agent.ask("Pump K2, sorry", thread=reply.thread)
+    assert states(named.answer, total(data, "Pump K2", *LAST_WEEK)), named.answer
+
+
+def test_the_other_one_after_one_of_two_pumps_is_the_other_pump(brewery) -> None:
+    agent, data = brewery
+    first = agent.ask("Pump K1 energy last week")
+    reply = agent.ask("same for the other one", thread=first.thread)
+    assert states(reply.answer, total(data, "Pump K2", *LAST_WEEK)), reply.answer
+    assert not states(reply.answer, total(data, "Pump K1", *LAST_WEEK)), reply.answer
+
+
+def test_water_without_a_water_meter_is_refused_not_the_gas_in_m3(brewery) -> None:
+    agent, data = brewery
+    reply = agent.ask("how much water did the brewery use last week, in m3?")
+    assert reply.outcome == "refuse", reply.answer
+    assert "water" in reply.answer, reply.answer
+    assert not states(reply.answer, total(data, "Hot Water Heater", *LAST_WEEK)), reply.answer
+
+
+def test_a_period_before_the_history_is_refused(brewery) -> None:
+    agent, _ = brewery
+    reply = agent.ask("Pump K1 energy in July 2026")
+    assert reply.outcome == "refuse", reply.answer
+    assert "no energy readings" in reply.answer, reply.answer
