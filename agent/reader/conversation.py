@@ -425,8 +425,8 @@ def the_other(reading: Reading, previous: Frame | None, vocab: Vocabulary) -> Re
     if len(others) != 1:
         return reading
     mention = MeterMention(tuple(others), Match.NAME, word.words, key="other")
-    intent = Intent.UNCLEAR if reading.intent is Intent.UNSUPPORTED else reading.intent
-    if reading.unsupported:
-        intent = reading.intent
+    # with the word taken as the meter, what is left says nothing of its own ("same for ...")
+    unsure = reading.intent is Intent.UNSUPPORTED and not reading.unsupported
+    intent: Intent = Intent.UNCLEAR if unsure else reading.intent
     unused = tuple(u for u in reading.unused if u is not word)
     return replace(reading, meters=(mention,), unused=unused, intent=intent, follows=True)
