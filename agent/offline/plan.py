@@ -11,7 +11,7 @@ from types import MappingProxyType
 from typing import Any
 
 from agent.offline.site import Site
-from agent.reader import Intent, Reading
+from agent.reader import Intent, Op, Reading
 from agent.reader.conversation import Pending
 from agent.reader.slots import PeriodMention, TimeSpan
 
@@ -114,7 +114,8 @@ def plan(q: Question) -> Plan:
 def _points_nowhere(q: Question) -> str | None:
     """The word ("it", "that one", "the two") of a first question that points back to meters
     when nothing came before it and it names none: a guess (the site, the largest meter) would
-    answer another question."""
+    answer another question. In a ranking it is the question's own top meter ("the biggest
+    consumer and how much did it use")."""
     r = q.reading
     if (
         r.intent not in POINTING
@@ -123,6 +124,8 @@ def _points_nowhere(q: Question) -> str | None:
         or r.names_scope
         or r.all_meters
         or r.site_wide
+        or r.asks(Op.RANK)
+        or r.top
     ):
         return None
     found = (x for x in r.referents if x.kind in ("that", "pair") and x.words.tokens)

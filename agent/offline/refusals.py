@@ -76,7 +76,7 @@ def only_unmeasured(r: Reading, q: Question | None = None) -> bool:
         m
         for m in r.measures
         if (m.kpi is not Kpi.ENERGY or m.metric != "energy" or m.words.text.lower() not in verbs)
-        and not _unit_only(m.words.text)
+        and not (m.kpi is None and _unit_only(m.words.text))
     ]
     return not explicit
 
@@ -87,7 +87,8 @@ def _describes(word: str, r: Reading, q: Question) -> bool:
 
 
 def _unit_only(text: str) -> bool:
-    """ "water in m3": the unit says how the missing quantity is counted, not another one."""
+    """ "water in m3": a unit of no KPI says how the missing quantity is counted, not another
+    one ("kWh and the power factor" still asks for the kWh)."""
     try:
         parse_unit(text.strip())
     except EMSError:

@@ -243,7 +243,9 @@ def _inherit(reading: Reading, previous: Frame, now: datetime) -> Reading:
     intent = changes.get("intent", reading.intent)
     inherited = _scope_changes(reading, previous, changes)
     periods = _periods(reading, prev, now)
-    if intent is not Intent.KNOWLEDGE and periods != reading.periods:
+    # "any incident still running on it?" after numbers of last week: incidents as they are now
+    fresh = intent is Intent.INCIDENT and prev.intent is not Intent.INCIDENT
+    if intent is not Intent.KNOWLEDGE and not fresh and periods != reading.periods:
         changes["periods"] = periods
         inherited.add("periods")
     if intent == prev.intent:
@@ -308,8 +310,10 @@ def _detail_changes(reading: Reading, prev: Reading, changes: dict[str, Any]) ->
         changes[name] = _moved(carry)
         inherited.add(name)
     only_percent = bool(own_ops) and all(o.op is Op.PERCENT for o in own_ops)
-    if only_percent and prev.asks(Op.SHARE) and not reading.measures:
-        # "as a percentage?" after a share: the same share, of the same whole
+    together = bool(own_ops) and all(o.op is Op.TOTAL for o in own_ops)
+    if (only_percent or together) and prev.asks(Op.SHARE) and not reading.measures:
+        # "as a percentage?" after a share: the same share, of the same whole; "both
+        # together?" after two shares: the share of the two added up
         changes["operations"] = reading.operations + _moved(prev.operations)
         changes.setdefault("share_of", prev.share_of)
         inherited |= {"operations", "share_of"}
@@ -363,6 +367,9 @@ def _scope(reading: Reading, previous: Frame) -> dict[str, Any]:
     if _has(reading, "pair") and len(previous.meters) < 2 <= len(previous.discussed):
         # "compare the two" after one meter and then another: the last two discussed
         subjects = previous.discussed[:2][::-1]
+    if subjects and _has(reading, "pair") and reading.asks(Op.TOTAL) and prev.asks(Op.SHARE):
+        # "both together?" after a share of each: one side, the two added up
+        return {"meters": (MeterMention(subjects, Match.NAME, said),)}
     if subjects and _has(reading, "pair"):
         # "which of the two": each of them on its own
         return {"meters": tuple(MeterMention((s,), Match.NAME, said) for s in subjects)}

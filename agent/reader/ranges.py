@@ -205,6 +205,12 @@ def single_days(text: str, cal: Calendar) -> list[Found]:
             mo, dd = MONTHS[m.group("m")], int(m.group("d"))
             y = int(m.group("y")) if m.group("y") else latest_year(mo, dd, cal.today)
             found += _day(y, mo, dd, m)
+    for m in re.finditer(r"\bon the ([0-3]?\d)(?:st|nd|rd|th)\b", text):
+        # "on the 3rd", no month: the latest 3rd (this month's, else last month's)
+        dd = int(m.group(1))
+        back = 0 if dd <= cal.today.day else 1
+        first = cal.today.replace(day=1) - relativedelta(months=back)
+        found += _day(first.year, first.month, dd, m)
     for m in re.finditer(r"\b(\d{4})-(\d\d)-(\d\d)\b(?!\s*(?:\.\.|to\b|and\b))", text):
         found += _day(int(m.group(1)), int(m.group(2)), int(m.group(3)), m)
     for m in re.finditer(r"\b([0-3]?\d)\.([01]?\d)\.((?:20)?\d\d)\b", text):
