@@ -167,3 +167,30 @@ def test_a_period_before_the_history_is_refused(brewery) -> None:
     reply = agent.ask("Pump K1 energy in July 2026")
     assert reply.outcome == "refuse", reply.answer
     assert "no energy readings" in reply.answer, reply.answer
+
+
+def test_both_together_after_two_shares_is_the_share_of_the_two(brewery) -> None:
+    agent, data = brewery
+    first = agent.ask("Pump K1 as a share of Incomer North last week?")
+    agent.ask("and Pump K2?", thread=first.thread)
+    reply = agent.ask("both together?", thread=first.thread)
+    parts = sum(total(data, m, *LAST_WEEK) for m in ("Pump K1", "Pump K2"))
+    share = 100 * parts / total(data, "Incomer North", *LAST_WEEK)
+    assert states(reply.answer, share, rel=0.005), reply.answer
+
+
+def test_an_incident_question_after_numbers_does_not_take_their_period(brewery) -> None:
+    agent, _ = brewery
+    first = agent.ask("Pump K1 energy last week")
+    reply = agent.ask("any incident still open on it?", thread=first.thread)
+    assert [c.name for c in reply.tool_calls] == ["list_incidents"], reply.answer
+    args = reply.tool_calls[0].args
+    assert args.get("meter") == "Pump K1", args
+    assert "period" not in args, args
+
+
+def test_it_after_a_ranking_in_one_question_is_the_top_meter(brewery) -> None:
+    agent, data = brewery
+    reply = agent.ask("biggest consumer last week and how many kWh did it use?")
+    assert reply.outcome == "answer", reply.answer
+    assert [c.name for c in reply.tool_calls] == ["rank_meters"], reply.answer

@@ -240,3 +240,12 @@ def test_the_first_half_after_the_second_half_of_a_month_is_of_that_month() -> N
 def test_a_range_after_from_compared_with_another_is_the_subject() -> None:
     r = read("from Monday to Wednesday this week, compared with Mon-Wed of last week", EMPTY, NOW)
     assert [p.role for p in r.periods] == [PeriodRole.SUBJECT, PeriodRole.REFERENCE]
+
+
+@pytest.mark.parametrize(
+    ("text", "day"), [("and on the 3rd?", "2026-11-03"), ("on the 28th", "2026-10-28")]
+)
+def test_a_day_of_the_month_alone_is_the_latest_such_day(text: str, day: str) -> None:
+    r = read(text, EMPTY, NOW)
+    spans = [bounds(p.span, NOW) for p in r.periods if p.span is not None]
+    assert [(a.isoformat(), b.isoformat()) for a, b in spans] == [(day, day)]
