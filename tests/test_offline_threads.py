@@ -194,3 +194,13 @@ def test_it_after_a_ranking_in_one_question_is_the_top_meter(brewery) -> None:
     reply = agent.ask("biggest consumer last week and how many kWh did it use?")
     assert reply.outcome == "answer", reply.answer
     assert [c.name for c in reply.tool_calls] == ["rank_meters"], reply.answer
+    top = reply.answer.split("**")[1]  # the meter the lead names
+    assert states(reply.answer.split("\n")[0], total(data, top, *LAST_WEEK)), reply.answer
+
+
+def test_minus_what_its_sub_meters_see_subtracts_every_sub_meter(brewery) -> None:
+    agent, data = brewery
+    reply = agent.ask("Incomer North minus what its sub-meters (Pump K1) see last week, in kWh?")
+    parts = sum(total(data, m, *LAST_WEEK) for m in ("Mash Tun Drive", "Pump K1", "Pump K2"))
+    unmetered = total(data, "Incomer North", *LAST_WEEK) - parts
+    assert states(reply.answer.split("\n")[0], unmetered, rel=0.005), reply.answer

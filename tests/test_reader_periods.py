@@ -249,3 +249,14 @@ def test_a_day_of_the_month_alone_is_the_latest_such_day(text: str, day: str) ->
     r = read(text, EMPTY, NOW)
     spans = [bounds(p.span, NOW) for p in r.periods if p.span is not None]
     assert [(a.isoformat(), b.isoformat()) for a, b in spans] == [(day, day)]
+
+
+def test_the_week_of_a_day_to_another_is_the_days_written() -> None:
+    assert _one("during the week of 14 Sept to 20 Sept") == ("2026-09-14", "2026-09-20")
+
+
+def test_a_day_and_a_part_of_the_day_left_out_are_no_period_and_no_hours() -> None:
+    r = read("kWh outside the shifts (no saturday morning) in the week of 14 Sept", EMPTY, NOW)
+    assert [p.words.text for p in r.periods] == ["in the week of 14 Sept"]
+    assert not r.hour_windows
+    assert "saturday morning" in [u.text for u in r.unused]

@@ -386,6 +386,8 @@ def _hour_windows(sheet: Sheet, stated: Stated) -> None:
             m.group("lead") or DAY_BEFORE.search(text[: m.start()])
         ):
             continue  # "good morning" is a greeting
+        if NEGATED.search(text[: m.start()]):
+            continue  # "outside the shifts (no saturday morning)": what is left out
         start, end = DAY_PARTS[part]
         words = sheet.claim_span(m.start(), m.end())
         stated.hour_windows.append(HourWindow(start, end, words, assumed=True))
@@ -418,6 +420,10 @@ PARTS_OF_DAY = (
     r"\b(?:(?P<lead>at|during the|in the|this|at the) )?"
     r"(?P<part>overnight|nights|night ?time|night|morning|afternoon|evening)\b"
     r"(?![\s-]+(?:shifts?|tariff|rate|load|time))"
+)
+# "no saturday morning", "except monday": a day or part of the day the user leaves out
+NEGATED = re.compile(
+    r"\b(?:no|not|except|excluding|without)\s+(?:(?:the|on|a|any)\s+)?(?:\w+\s+)?$"
 )
 # "tomorrow afternoon", "Monday morning": a day before the part of the day is lead enough
 DAY_BEFORE = re.compile(

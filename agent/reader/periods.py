@@ -36,6 +36,8 @@ from agent.reader.slots import PeriodMention, PeriodRole, Relation, TimeSpan
 from agent.reader.text import Sheet
 
 Matcher = Callable[[str, Calendar], list[Found]]
+# "no saturday", "except monday": a day the user leaves out
+NEGATED = re.compile(r"\b(?:no|not|except|excluding|without)\s+(?:(?:the|on|any)\s+)?$")
 
 FIXED = {
     "today": "today",
@@ -168,6 +170,8 @@ def _weekdays(text: str, cal: Calendar) -> list[Found]:
             continue  # ordinary words unless a cue says they are days
         if _paired_day(text, m):
             continue  # "sat+sun", "saturday and sunday": days of every week, not one date
+        if NEGATED.search(text[: m.start()]):
+            continue  # "no saturday morning": a day left out, not the day asked about
         back = (today.weekday() - WEEKDAYS[m.group("d")]) % 7
         if word == "last" or (back == 0 and word != "this"):
             back = back or 7
@@ -355,8 +359,24 @@ def _week_of(text: str, cal: Calendar) -> list[Found]:
                 continue
             first = d - timedelta(days=d.weekday()) if m.group("how") == "of" else d
             span = days(first, first + timedelta(days=6), f"the week of {d:%-d %B %Y}")
-            found.append(Found(span, m.start(), m.end()))
+            end = _week_end(text, m.end(), d)
+            if end is not None:  # "the week of 14 Sept to 20 Sept": the days written
+                span = days(d, end[0], f"{d:%-d %b %Y} to {end[0]:%-d %b %Y}")
+            found.append(Found(span, m.start(), end[1] if end else m.end()))
     return found
+
+
+def _week_end(text: str, at: int, first: date) -> tuple[date, int] | None:
+    """The last day written after "the week of <day>" ("to 20 Sept"), within a week of it."""
+    tail = r"\s*(?:to|until|till|through|-)\s*(?:the )?" + day("d") + r"(?: of)? ?" + month("m")
+    m = re.match(tail, text[at:])
+    if m is None:
+        return None
+    try:
+        last = date(first.year, MONTHS[m.group("m")], int(m.group("d")))
+    except ValueError:
+        return None
+    return (last, at + m.end()) if timedelta(0) <= last - first <= timedelta(days=6) else None
 
 
 def _relations(text: str, cal: Calendar) -> list[Found]:
