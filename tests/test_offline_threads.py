@@ -204,3 +204,13 @@ def test_minus_what_its_sub_meters_see_subtracts_every_sub_meter(brewery) -> Non
     parts = sum(total(data, m, *LAST_WEEK) for m in ("Mash Tun Drive", "Pump K1", "Pump K2"))
     unmetered = total(data, "Incomer North", *LAST_WEEK) - parts
     assert states(reply.answer.split("\n")[0], unmetered, rel=0.005), reply.answer
+
+
+def test_send_me_the_numbers_with_nothing_before_asks_which(brewery) -> None:
+    agent, _ = brewery
+    reply = agent.ask("send me the numbers")
+    assert reply.outcome == "clarify", reply.answer
+    assert not reply.tool_calls, reply.tool_calls
+    assert "send e-mail" in reply.answer, reply.answer
+    named = agent.ask("export Pump K1's daily kWh for last week to excel")
+    assert named.outcome == "refuse", named.answer

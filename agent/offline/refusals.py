@@ -133,7 +133,16 @@ def unsupported(q: Question) -> Plan:
         return refuse(INSTEAD[Reason.OFF_TOPIC])
     if reason is Reason.NO_SERIES:
         return not_measured(q)
+    if reason is Reason.EXPORT and _names_nothing(q):
+        # "send me the numbers" with nothing before it: which numbers is the first question
+        return ask("Which figures do you mean? Name a meter and a period. " + INSTEAD[reason])
     return refuse(_echo(r, reason) + INSTEAD[reason])
+
+
+def _names_nothing(q: Question) -> bool:
+    r = q.reading
+    said = r.names_scope or r.periods or r.measures or r.all_meters
+    return not said and not q.previous_answer and not q.previous_meters
 
 
 # Reasons whose words are quoted back: the user sees which part of the request was refused.
