@@ -214,3 +214,15 @@ def test_send_me_the_numbers_with_nothing_before_asks_which(brewery) -> None:
     assert "send e-mail" in reply.answer, reply.answer
     named = agent.ask("export Pump K1's daily kWh for last week to excel")
     assert named.outcome == "refuse", named.answer
+
+
+def test_a_percent_change_after_two_periods_of_one_meter_compares_them(brewery) -> None:
+    agent, data = brewery
+    first = agent.ask("Pump K1 energy last week")
+    agent.ask("and the week before?", thread=first.thread)
+    reply = agent.ask("as a % change?", thread=first.thread)
+    now, before = (
+        total(data, "Pump K1", *LAST_WEEK),
+        total(data, "Pump K1", "2026-09-28", "2026-10-04"),
+    )
+    assert _change(reply.answer) == pytest.approx(100 * (now - before) / before, abs=0.051)

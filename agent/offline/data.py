@@ -210,7 +210,9 @@ def _two_periods(q: Question, found: Sides) -> Question | None:
     bare = not any(w.tokens for w in said)
     if not (bare or any(x.kind == "pair" for x in r.referents)) or len(found.sides) > 1:
         return None
-    if not r.asks(*kinds.COMPARATIVES) or "periods" not in r.inherited:
+    # "as a % change?" after two periods of one meter: their change in percent
+    change = r.asks(*kinds.COMPARATIVES) or (r.asks(Op.PERCENT) and not r.asks(Op.SHARE))
+    if not change or "periods" not in r.inherited:
         return None
     spans = list(dict.fromkeys(s for s in q.recent_periods if s.period))[:2]
     if len(spans) < 2:
