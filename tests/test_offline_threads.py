@@ -226,3 +226,10 @@ def test_a_percent_change_after_two_periods_of_one_meter_compares_them(brewery) 
         total(data, "Pump K1", "2026-09-28", "2026-10-04"),
     )
     assert _change(reply.answer) == pytest.approx(100 * (now - before) / before, abs=0.051)
+
+
+def test_a_bare_figure_after_a_meter_is_that_meters(brewery) -> None:
+    agent, data = brewery
+    first = agent.ask("Bottling Hall kWh last week")
+    reply = agent.ask("per m2?", thread=first.thread)
+    assert states(reply.answer, total(data, "Bottling Hall", *LAST_WEEK) / 800), reply.answer

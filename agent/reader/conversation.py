@@ -116,7 +116,24 @@ def _leans(r: Reading) -> bool:
     """It points back: "and ...", "what about ...", "that", "the two", "any similar
     incidents?", or says too little to stand on its own."""
     back = "history" in r.features() and any(t.norm in BACK_WORDS for t in r.tokens)
-    return r.follows or bool(r.referents) or _fragment(r) or (back and not r.names_scope)
+    return (
+        r.follows
+        or bool(r.referents)
+        or _fragment(r)
+        or (back and not r.names_scope)
+        or _bare_measure(r)
+    )
+
+
+def _bare_measure(r: Reading) -> bool:
+    """ "per m2?" after an office's kWh: a figure asked of nothing, in no period of its own, is
+    asked of what was just discussed (not a ranking, which is of every meter)."""
+    return (
+        r.intent is Intent.DATA
+        and bool(r.measures)
+        and not (r.names_scope or r.periods or r.all_meters or r.top)
+        and not r.asks(Op.RANK)
+    )
 
 
 def _has(r: Reading, kind: str) -> bool:
