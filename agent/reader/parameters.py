@@ -234,7 +234,7 @@ def _off_peak_prices(sheet: Sheet, stated: Stated) -> None:
     stated.prices.append(Price(parse_number(price.group("v")) * scale, words, currency, "off-peak"))
 
 
-def _prices(sheet: Sheet, stated: Stated) -> None:
+def _demand_charges(sheet: Sheet, stated: Stated) -> None:
     charge = (
         r"\b(?:demand|capacity) charges?\s*(?:of|at|=|:|is)?\s*" + CUR_BEFORE + NUMBER + CUR_AFTER
         + r"\s*(?:/|per|a)\s*kw\b(?:\s*(?:per|a|/)\s*month)?"
@@ -244,7 +244,13 @@ def _prices(sheet: Sheet, stated: Stated) -> None:
         r"\b" + CUR_BEFORE + NUMBER + CUR_AFTER + r"\s*(?:/|per|a)\s*kw\b"
         r"(?:\s*(?:per|a|/)\s*month)?\s+(?:(?:as|for)\s+(?:the\s+)?)?(?:demand|capacity) charges?\b"
     )
-    for m in [*re.finditer(charge, sheet.masked()), *re.finditer(after, sheet.masked())]:
+    # "the demand charge on October's peak at 11.20 EUR/kW": money per kW, in a question about
+    # the demand charge, can only be that charge
+    apart = r"\b" + CUR_BEFORE + NUMBER + CUR_AFTER + r"\s*(?:/|per|a)\s*kw\b(?!h)"
+    found = [*re.finditer(charge, sheet.masked()), *re.finditer(after, sheet.masked())]
+    if re.search(r"\b(?:demand|capacity) charges?\b", sheet.masked()):
+        found += [m for m in re.finditer(apart, sheet.masked()) if _currency(m)[0]]
+    for m in found:
         if not sheet.free(sheet.covering(m.start(), m.end())):
             continue
         currency, scale = _currency(m)
@@ -257,6 +263,24 @@ def _prices(sheet: Sheet, stated: Stated) -> None:
     ):
         if sheet.free(sheet.covering(m.start(), m.end())):
             stated.demand_charges.append(DemandCharge(0.0, sheet.claim_span(m.start(), m.end())))
+    if stated.demand_charges and not stated.prices:
+        _nothing_for_energy(sheet, stated)
+
+
+def _nothing_for_energy(sheet: Sheet, stated: Stated) -> None:
+    """ "only the demand charge, not the energy": the energy is priced at nothing. Only "only"
+    or "just" is claimed: "the demand charge" stays the measure asked."""
+    only = r"\b(?P<w>only|just) the (?:demand|capacity) charges?\b|\b(?P<w2>not the energy)\b"
+    for m in re.finditer(only, sheet.masked()):
+        g = "w" if m.group("w") else "w2"
+        if sheet.free(sheet.covering(m.start(g), m.end(g))):
+            words = sheet.claim_span(m.start(g), m.end(g))
+            if not stated.prices:  # said more than once, one price of nothing
+                stated.prices.append(Price(0.0, words))
+
+
+def _prices(sheet: Sheet, stated: Stated) -> None:
+    _demand_charges(sheet, stated)
     names = (
         OFF_PEAK_NAMES + r"|otherwise|other times|outside|rest|gas|electricity"
         r"|flat(?:[\s-]?rate)?"
