@@ -593,7 +593,7 @@ def _remainder(q: Question, found: Sides, periods: list[str]) -> Plan:
     whole = wholes[0]
     parts = [n for n in names if n != whole] or list(q.site.vocab.children(whole))
     if q.reading.all_meters:
-        # "minus what its sub-meters (CAG and lighting) see": every sub-meter of the
+        # "minus what its sub-meters (the chillers and the hall) see": every sub-meter of the
         # catalogue, the named ones being examples of them
         parts = list(dict.fromkeys([*parts, *q.site.vocab.children(whole)]))
     if not parts:

@@ -69,7 +69,7 @@ def _which(reading: Reading) -> Ask:
 
 def _carriers_of_site(reading: Reading, site: Site, named: list[MeterMention]) -> tuple[str, ...]:
     """ "the site, electricity and gas together": with the site named and a carrier, a meter
-    known by a carrier's name ("gas" for the boiler) is that carrier too; the site's meters
+    known by a carrier's name ("gas" for a burner) is that carrier too; the site's meters
     of each carrier named (their roots), all together."""
     said = {m.words.text.strip().lower() for m in named}
     if not (reading.site_wide and reading.carriers and said <= ENERGY_CARRIERS):

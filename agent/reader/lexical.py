@@ -153,7 +153,7 @@ class LexicalReader:
         metric = next((m for m in key.split("|") if m in have), None)
         carrier = next((c for c in key.split("|") if c in CARRIERS), None)
         if metric is not None and carrier and carrier in words.text.lower():
-            # "water consumption" needs a water meter: the gas boiler's m3 are no answer
+            # "water consumption" needs a water meter: the m3 of a gas meter are no answer
             metric = metric if self.vocab.of_carrier(carrier) else None
         if metric is None:
             topic = key.split("|")[0].replace("_", " ")

@@ -150,11 +150,11 @@ def _months(text: str, cal: Calendar) -> list[Found]:
 
 
 def _weekday_range(text: str, cal: Calendar) -> list[Found]:
-    """ "Monday to Wednesday this week", "Mon-Wed of last week": days of one week (this week
-    unless another is named), from the first day named to the second."""
+    """ "Monday to Wednesday this week", "Mon-Wed of last week": days of the week named, from
+    the first day to the second ("Monday to Friday" alone is those days of every week)."""
     pattern = (
-        r"\b" + weekday("a") + TO + weekday("b") + r"\b"
-        r"(?:,?\s*(?:of |in )?(?:the )?(?P<w>this|last|previous|past) week\b)?"
+        r"\b" + weekday("a") + r"\s*(?:to|until|till|through|-)\s*" + weekday("b") + r"\b"
+        r",?\s*(?:of |in )?(?:the )?(?P<w>this|last|previous|past) week\b"
     )
     found = []
     monday = cal.today - timedelta(days=cal.today.weekday())
