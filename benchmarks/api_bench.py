@@ -6,19 +6,31 @@ fresh store is filled with the demo plant first (about a minute). The server is 
 127.0.0.1 in this process; the client is httpx with one keep-alive connection. With
 `--ingest-only` only ingestion is measured and written (its own section): over HTTP and
 in-process through the `ReadingsPost.post` the endpoint calls, to tell the HTTP layer's share
-from parsing, checking and storing.
+from parsing, checking and storing. With `--before DIR` (an earlier tree, `git archive REV |
+tar -x -C DIR`) ingestion is measured in child processes that alternate between that tree and
+this one, `--rounds` times, the earlier tree first in odd rounds; the medians of both go side
+by side with the CPU ratio.
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import json
 import os
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+if __package__ in (None, ""):
+    # A child, run as a file with the measured tree first on its path: not this folder (its
+    # common.py would hide the product's `common`), and this tree only as a fallback.
+    sys.path.remove(str(Path(__file__).resolve().parent))
+    sys.path.append(str(Path(__file__).resolve().parent.parent))
 
 import httpx
 import orjson
@@ -136,27 +148,77 @@ def _in_process(bodies: list[tuple[bytes, str]]) -> tuple[int, float, float]:
     return stored, time.perf_counter() - started, time.process_time() - cpu
 
 
-def ingestion(count: int) -> list[list[str]]:
-    rows = []
+def measured(count: int) -> dict[str, tuple[int, float, float]]:
+    """Readings stored, wall and CPU seconds per body format and path ("json HTTP", ...)."""
+    out = {}
     for fmt in ("json", "ndjson", "csv"):
         bodies = batches(count, fmt)
         for where, run in (("HTTP", _over_http), ("in-process", _in_process)):
             stored, elapsed, cpu = run(bodies)
             if stored != count * BATCH:
                 raise SystemExit(f"{fmt} {where}: stored {stored:,} of {count * BATCH:,}")
-            rows.append(
-                [
-                    fmt,
-                    where,
-                    f"{stored:,}",
-                    f"{elapsed / count * 1000:,.0f}",
-                    f"{cpu / count * 1000:,.0f}",
-                    f"{stored / elapsed:,.0f}",
-                    f"{stored / cpu:,.0f}",
-                    "≥ 100,000",
-                ]
-            )
+            out[f"{fmt} {where}"] = (stored, elapsed, cpu)
+    return out
+
+
+def ingestion(
+    count: int, found: dict[str, tuple[int, float, float]] | None = None
+) -> list[list[str]]:
+    rows = []
+    for key, (stored, elapsed, cpu) in (found or measured(count)).items():
+        rows.append(
+            [
+                *key.split(" "),
+                f"{stored:,}",
+                f"{elapsed / count * 1000:,.0f}",
+                f"{cpu / count * 1000:,.0f}",
+                f"{stored / elapsed:,.0f}",
+                f"{stored / cpu:,.0f}",
+                "≥ 100,000",
+            ]
+        )
     return rows
+
+
+def _child(tree: Path, count: int) -> dict[str, tuple[int, float, float]]:
+    """`measured(count)` in a child process on `tree`'s product, this file its harness."""
+    done = subprocess.run(
+        [sys.executable, __file__, "--child", "--batches", str(count)],
+        env=dict(os.environ, PYTHONPATH=str(tree)),
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=str(tree),
+    )
+    if done.returncode:
+        raise SystemExit(f"the child on {tree} failed:\n{done.stderr[-3000:]}")
+    found: dict[str, tuple[int, float, float]] = json.loads(done.stdout.splitlines()[-1])
+    return found
+
+
+def alternated(
+    before: Path, count: int, rounds: int
+) -> tuple[dict[str, tuple[int, float, float]], list[list[str]]]:
+    """This tree's medians and the before/after rows: CPU and wall ms per post, the ratio."""
+    runs: dict[str, list[dict[str, tuple[int, float, float]]]] = {"before": [], "now": []}
+    trees = {"before": before, "now": Path(__file__).resolve().parent.parent}
+    for i in range(rounds):
+        for name in ("before", "now") if i % 2 == 0 else ("now", "before"):
+            runs[name].append(_child(trees[name], count))
+
+    def median(name: str, key: str, at: int) -> float:
+        return statistics.median(run[key][at] for run in runs[name]) / count * 1000
+
+    rows, now = [], {}
+    for key in runs["now"][0]:
+        cpu = (median("before", key, 2), median("now", key, 2))
+        wall = (median("before", key, 1), median("now", key, 1))
+        now[key] = (count * BATCH, wall[1] * count / 1000, cpu[1] * count / 1000)
+        rows.append(
+            [*key.split(" "), *(f"{c:.0f}" for c in cpu), f"{cpu[1] / cpu[0]:.2f}"]
+            + [f"{w:.0f}" for w in wall]
+        )
+    return now, rows
 
 
 def main() -> None:
@@ -167,7 +229,15 @@ def main() -> None:
     parser.add_argument("--ingest-only", action="store_true", help="Measure ingestion only.")
     parser.add_argument("--tools-only", action="store_true", help="Measure the read tools only.")
     parser.add_argument("--write", action="store_true", help="Write benchmarks/RESULTS.md.")
+    parser.add_argument("--before", help="An earlier tree to alternate with (ingestion only).")
+    parser.add_argument("--rounds", type=int, default=3, help="Rounds of children (--before).")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child:
+        print(json.dumps(measured(args.batches)))
+        return
+    if args.before:
+        args.ingest_only = True
     if not args.ingest_only:
         load_start = os.getloadavg()[0]
         body = latency_report(tool_latencies(args), args, load_start)
@@ -177,7 +247,11 @@ def main() -> None:
     if args.tools_only:
         return
     load = os.getloadavg()[0]
-    body = ingest_report(ingestion(args.batches), args, load)
+    if args.before:
+        now, compared = alternated(Path(args.before), args.batches, args.rounds)
+        body = ingest_report(ingestion(args.batches, now), args, load, compared)
+    else:
+        body = ingest_report(ingestion(args.batches), args, load)
     print(body)
     if args.write:
         write_section("api-ingest", body)
@@ -220,7 +294,12 @@ def latency_report(latency: list[list[str]], args: Any, load_start: float) -> st
     )
 
 
-def ingest_report(ingest: list[list[str]], args: Any, load_before: float) -> str:
+def ingest_report(
+    ingest: list[list[str]],
+    args: Any,
+    load_before: float,
+    compared: list[list[str]] | None = None,
+) -> str:
     header = [
         "body",
         "path",
@@ -231,30 +310,53 @@ def ingest_report(ingest: list[list[str]], args: Any, load_before: float) -> str
         "readings per CPU-second",
         "target",
     ]
-    return "\n".join(
-        [
-            "## HTTP ingestion",
+    command = f"python -m benchmarks.api_bench --ingest-only --batches {args.batches}"
+    if compared is not None:
+        command += f" --before DIR --rounds {args.rounds}"
+    lines = [
+        "## HTTP ingestion",
+        "",
+        f"{stamp()} Command: `{command} --write`.",
+        "",
+        f"{args.batches} posts of 5,000 readings each per body format (50 meters x 100 "
+        "quarter-hours, one post after the other) into a fresh SQLite store, rollups "
+        "included. HTTP: uvicorn on 127.0.0.1 and an httpx client in this process; each "
+        "post is parsed, checked, stored, committed and answered. In-process: the same "
+        "bodies through `ReadingsPost.post` (what the endpoint calls) into another fresh "
+        "store, which tells the HTTP layer's share apart. Both start timing after the "
+        "start-up's objects are frozen out of garbage collection, as `ems-agent api` does. "
+        "CPU is this process's CPU time (client and server for HTTP), which other work on a "
+        "shared machine inflates less than the wall time"
+        + (f"; medians of {args.rounds} runs:" if compared is not None else ":"),
+        "",
+        table(header, ingest),
+    ]
+    if compared is not None:
+        lines += [
             "",
-            f"{stamp()} Command: `python -m benchmarks.api_bench --ingest-only "
-            f"--batches {args.batches} --write`.",
+            f"Before and after in the same run: child processes alternating between DIR (the "
+            f"earlier tree) and this one, {args.rounds} rounds, the earlier tree first in odd "
+            "rounds; ms per post, medians:",
             "",
-            f"{args.batches} posts of 5,000 readings each per body format (50 meters x 100 "
-            "quarter-hours, one post after the other) into a fresh SQLite store, rollups "
-            "included. HTTP: uvicorn on 127.0.0.1 and an httpx client in this process; each "
-            "post is parsed, checked, stored, committed and answered. In-process: the same "
-            "bodies through `ReadingsPost.post` (what the endpoint calls) into another fresh "
-            "store, which tells the HTTP layer's share apart. Both start timing after the "
-            "start-up's objects are frozen out of garbage collection, as `ems-agent api` does. "
-            "CPU is this process's CPU time "
-            "(client and server for HTTP), which other work on a shared machine inflates less "
-            "than the wall time:",
-            "",
-            table(header, ingest),
-            "",
-            f"Load average (1 min): {load_before:.1f} at the start, "
-            f"{os.getloadavg()[0]:.1f} at the end, on 2 cores.",
+            table(
+                [
+                    "body",
+                    "path",
+                    "CPU before",
+                    "CPU now",
+                    "CPU ratio",
+                    "wall before",
+                    "wall now",
+                ],
+                compared,
+            ),
         ]
-    )
+    lines += [
+        "",
+        f"Load average (1 min): {load_before:.1f} at the start, "
+        f"{os.getloadavg()[0]:.1f} at the end, on 2 cores.",
+    ]
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,6 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 from itertools import repeat
 from typing import Any, Literal
 
@@ -24,6 +23,7 @@ import orjson
 
 from connectors.ingest import Ingestor
 from connectors.payloads import Decoded, InvalidPayload, check_readings
+from connectors.readings_columns import Fields, Group, by_series, object_fields, series_key
 
 Format = Literal["json", "ndjson", "csv"]
 MEDIA_TYPES: dict[str, Format] = {
@@ -128,13 +128,45 @@ def _number(text: str) -> float | str:
         return text
 
 
-def _csv_items(body: bytes) -> list[Any]:
+@dataclass(frozen=True)
+class _Table:
+    """A CSV body read column by column: the header's names (a "timestamp" column renamed ts,
+    and last) and their columns, stripped, with numbers for ts and value."""
+
+    keys: list[str]
+    columns: list[list[Any]]
+
+    def items(self) -> list[Any]:
+        """The readings as objects, as `_csv_rows` reads them."""
+        return list(map(dict, map(zip, repeat(self.keys), zip(*self.columns, strict=True))))
+
+    def fields(self, default_site: str | None) -> Fields | None:
+        if not self.columns:
+            return None
+        at = dict(zip(self.keys, self.columns, strict=True))
+        count = len(self.columns[0])
+        return {
+            "site": at.get("site") or [default_site] * count,
+            "meter": at["meter"],
+            "metric": at["metric"],
+            "unit": at.get("unit") or [None] * count,
+            "ts": at["ts"],
+            "value": at["value"],
+        }
+
+
+def _csv_body(body: bytes) -> list[Any] | _Table:
+    """The readings of a CSV body: column by column when every row has the header's fields
+    with numbers for ts and value and no empty site or unit, else row by row as objects."""
     try:
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise BadBody(f"the CSV body is not UTF-8: {exc}") from None
     reader = csv.reader(io.StringIO(text))
-    header = [h.strip().lower() for h in next(reader, [])]
+    try:
+        header = [h.strip().lower() for h in next(reader, [])]
+    except csv.Error as exc:  # a carriage return inside a row, a field past the size limit
+        raise BadBody(f"the CSV body cannot be read: {exc}") from None
     missing = [c for c in CSV_COLUMNS if c not in header]
     if "ts" not in header and "timestamp" not in header:
         missing.append("ts")
@@ -143,20 +175,54 @@ def _csv_items(body: bytes) -> list[Any]:
             f"the CSV header lacks {', '.join(missing)}; it needs meter, metric, ts (or "
             "timestamp) and value, and may have site and unit"
         )
-    rows = list(filter(None, reader))  # blank lines are skipped
-    items = _csv_columns(header, rows)
-    return items if items is not None else _csv_rows(header, rows)
+    split = _split_columns(text, len(header))
+    if split is not None:
+        table = _csv_table(header, split)
+        if table is not None:
+            return table
+    try:
+        rows = list(filter(None, reader))  # blank lines are skipped
+    except csv.Error as exc:
+        raise BadBody(f"the CSV body cannot be read at line {reader.line_num}: {exc}") from None
+    table = _csv_table(header, _transposed(rows, len(header)))
+    return table if table is not None else _csv_rows(header, rows)
 
 
-def _csv_columns(header: list[str], rows: list[list[str]]) -> list[Any] | None:
+def _split_columns(text: str, width: int) -> list[list[str]] | None:
+    """The data rows' fields column by column, split at the commas, for a body where that is
+    what the csv module reads: no quotes, no NUL, lines ended by \n or \r\n, no field past
+    the csv module's size limit, every row of `width` fields; None for any other body."""
+    if '"' in text or "\x00" in text:
+        return None
+    if "\r" in text:
+        text = text.replace("\r\n", "\n")
+        if "\r" in text:  # a lone carriage return ends a row for the csv module
+            return None
+    rows = list(filter(None, text.split("\n")[1:]))  # blank lines are skipped
+    if not rows or set(map(str.count, rows, repeat(","))) != {width - 1}:
+        return None
+    limit = csv.field_size_limit()
+    if len(text) > limit and max(map(len, rows)) > limit:
+        return None
+    fields = ",".join(rows).split(",")
+    return [fields[i::width] for i in range(width)]
+
+
+def _transposed(rows: list[list[str]], width: int) -> list[list[str]] | None:
+    """Rows column by column when all have `width` fields; None otherwise."""
+    if set(map(len, rows)) - {width}:
+        return None
+    return [list(column) for column in zip(*rows, strict=True)]
+
+
+def _csv_table(header: list[str], raw: list[list[str]] | None) -> _Table | None:
     """`_csv_rows` column by column, in C loops, for a body whose rows all have the header's
     fields, with numbers for ts and value and no empty site or unit; None for any other."""
-    width = len(header)
-    if len(set(header)) < width or set(map(len, rows)) - {width}:
+    if raw is None or len(set(header)) < len(header):
         return None
-    columns: list[list[Any]] = [list(map(str.strip, column)) for column in zip(*rows, strict=True)]
-    if not columns:
-        return []
+    columns: list[list[Any]] = [list(map(str.strip, column)) for column in raw]
+    if not columns or not columns[0]:
+        return _Table(header, [])
     at = {name: i for i, name in enumerate(header)}
     if any(name in at and not all(columns[at[name]]) for name in ("site", "unit")):
         return None
@@ -170,7 +236,7 @@ def _csv_columns(header: list[str], rows: list[list[str]]) -> list[Any] | None:
     if stamp == "timestamp":  # renamed to ts, which then comes last, as reading by reading
         keys = [*header[: at[stamp]], *header[at[stamp] + 1 :], "ts"]
         columns.append(columns.pop(at[stamp]))
-    return list(map(dict, map(zip, repeat(keys), zip(*columns, strict=True))))
+    return _Table(keys, columns)
 
 
 def _csv_rows(header: list[str], rows: list[list[str]]) -> list[Any]:
@@ -196,20 +262,6 @@ def _csv_rows(header: list[str], rows: list[list[str]]) -> list[Any]:
 
 
 # ------------------------------------------------------------------ checking and storing
-
-
-@lru_cache(maxsize=65_536)
-def _series_key(site: Any, meter: Any, metric: Any) -> tuple[str, str, str] | str:
-    """(site, meter, metric) of a reading, or why they are not usable."""
-    for name, value in (("site", site), ("meter", meter), ("metric", metric)):
-        if not isinstance(value, str) or not value.strip():
-            return f"'{name}' must be non-empty text, not {value!r}"
-        if len(value) > 200:
-            return f"'{name}' is longer than 200 characters"
-    return site.strip(), meter.strip(), metric.strip().lower()
-
-
-Group = tuple[str, str, str, Any]  # site, meter, metric, unit as given
 
 
 NO_SITE = (
@@ -246,7 +298,7 @@ def _grouped_at_once(items: list[Any], default_site: str | None) -> dict[Group, 
     ends = np.cumsum(np.bincount(numbered, minlength=len(codes)))[:-1]
     groups: dict[Group, list[int]] = {}
     for (site, meter, metric, unit), positions in zip(codes, np.split(order, ends), strict=True):
-        key = _series_key(site, meter, metric)
+        key = series_key(site, meter, metric)
         if isinstance(key, str) or (unit is not None and not isinstance(unit, str)):
             return None
         # Spellings that differ only in case or spaces make one series, in posted order.
@@ -276,7 +328,7 @@ def _grouped_each(
             bad.append((i, NO_SITE))
             continue
         try:
-            key = _series_key(item.get("site", default_site), item.get("meter"), item.get("metric"))
+            key = series_key(item.get("site", default_site), item.get("meter"), item.get("metric"))
         except TypeError:  # an unhashable site, meter or metric (a list, an object)
             key = "'site', 'meter' and 'metric' must be text"
         unit = item.get("unit")
@@ -361,6 +413,39 @@ def _add(
         found.values.append(values)
 
 
+@dataclass(frozen=True)
+class _Read:
+    """A body's readings checked: one message per series with the positions of its readings,
+    and the bad readings by position with why (`items` quotes them in dead letters)."""
+
+    count: int
+    messages: list[Decoded]
+    indices: list[np.ndarray[Any, Any]]
+    bad: list[tuple[int, str]]
+    items: list[Any]
+
+
+def _read(
+    parsed: list[Any] | _Table,
+    default_site: str | None,
+    received: float,
+    registers: set[tuple[str, str]],
+) -> _Read:
+    """Check a body's readings: column by column when all are plainly valid, else reading by
+    reading, naming each bad one."""
+    if isinstance(parsed, _Table):
+        fields = parsed.fields(default_site)
+    else:
+        fields = object_fields(parsed, default_site)
+    fast = by_series(fields, received, registers) if fields is not None else None
+    if fast is not None and fields is not None:
+        return _Read(len(fields["ts"]), *fast, [], [])
+    items = parsed.items() if isinstance(parsed, _Table) else parsed
+    groups, bad = _grouped(items, default_site)
+    series = _checked(items, groups, received, bad)
+    return _Read(len(items), *_decoded(series, registers), bad, items)
+
+
 class ReadingsPost:
     """Takes posted bodies of readings and stores them through the ingestor."""
 
@@ -381,23 +466,23 @@ class ReadingsPost:
         fmt = body_format(content_type)
         lines: list[int] | None = None
         if fmt == "json":
-            items = _json_items(body)
+            parsed: list[Any] | _Table = _json_items(body)
         elif fmt == "ndjson":
-            items, lines = _ndjson_items(body)
+            parsed, lines = _ndjson_items(body)
         else:
-            items = _csv_items(body)
+            parsed = _csv_body(body)
         received = self.clock()
         default = self.default_site() if callable(self.default_site) else self.default_site
-        groups, bad = _grouped(items, default)
-        series = _checked(items, groups, received, bad)
         registers = {(m, k) for m, k in self.ingestor.cumulative}
-        messages, indices = _decoded(series, registers)
-        dead = [(f"http {source}", *self._letter(items, i, reason, lines)) for i, reason in bad]
-        stored, failed = self.ingestor.store_now(messages, dead)
+        read = _read(parsed, default, received, registers)
+        bad = read.bad
+        letters = (self._letter(read.items, i, reason, lines) for i, reason in bad)
+        dead = [(f"http {source}", *letter) for letter in letters]
+        stored, failed = self.ingestor.store_now(read.messages, dead)
         for message_index, reason in failed:
-            bad += [(int(i), reason) for i in indices[message_index]]
+            bad += [(int(i), reason) for i in read.indices[message_index]]
         rejected = sorted(Rejected(lines[i] if lines else i, r) for i, r in bad)
-        return PostResult(len(items), stored, rejected)
+        return PostResult(read.count, stored, rejected)
 
     @staticmethod
     def _letter(

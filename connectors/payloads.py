@@ -164,6 +164,12 @@ def _unit(text: str | None, metric: str) -> UnitInfo:
     return info
 
 
+def reading_unit(text: str | None, metric: str) -> UnitInfo:
+    """The unit of a metric's readings given as `text` (None: the metric's usual unit);
+    raises InvalidPayload when it is unknown or does not fit the metric."""
+    return _unit(text, metric)
+
+
 def decode(
     topic: str, payload: bytes, received: float, scheme: TopicScheme | None = None
 ) -> Decoded:
@@ -261,24 +267,47 @@ def _vector_readings(
         raw_values = list(map(operator.itemgetter("value"), items))
     except (KeyError, TypeError):  # not an object, or one without 'ts' or 'value'
         return None
-    ts_types, value_types = set(map(type, raw_ts)), set(map(type, raw_values))
-    if not ts_types <= {int, float} or not value_types <= {int, float}:
-        return None  # ISO text, booleans, nulls: the checks of _timestamp and _value
+    low, high = RANGES.get(metric, (-math.inf, math.inf))
+    return plain_columns(raw_ts, raw_values, (unit.factor, unit.offset, low, high), received)
+
+
+Scale = tuple[Any, Any, Any, Any]  # factor, offset, low, high: numbers, or arrays per reading
+
+
+def _numbers(column: list[Any]) -> tuple[npt.NDArray[np.float64], bool] | None:
+    """A column of plain numbers as float64, and whether any was an integer; None for ISO
+    text, booleans, nulls or integers past float64 (the checks of _timestamp and _value)."""
+    types = set(map(type, column))
+    if not types <= {int, float}:
+        return None
     try:
-        ts = np.array(raw_ts, dtype=np.float64)
-        values = np.array(raw_values, dtype=np.float64)
+        array = np.array(column, dtype=np.float64)
     except OverflowError:
         return None
+    return array, int in types
+
+
+def plain_columns(
+    raw_ts: list[Any], raw_values: list[Any], scale: Scale, received: float
+) -> Columns | None:
+    """Epoch seconds and canonical values of columns of readings, or None when any reading is
+    not plainly valid. `scale` is the unit's factor and offset and the metric's range, each one
+    number or one per reading. The same float64 operations in the same order as the
+    reading-by-reading path, elementwise, on numbers float64 holds exactly."""
+    stamps, numbers = _numbers(raw_ts), _numbers(raw_values)
+    if stamps is None or numbers is None:
+        return None
+    (ts, ts_int), (raw, raw_int) = stamps, numbers
+    factor, offset, low, high = scale
     with np.errstate(over="ignore", invalid="ignore"):
-        if not (np.isfinite(ts).all() and np.isfinite(values).all()):
+        if not (np.isfinite(ts).all() and np.isfinite(raw).all()):
             return None
-        if (int in ts_types and np.abs(ts).max() >= EXACT_FLOAT) or (
-            int in value_types and np.abs(values).max() >= EXACT_FLOAT
+        if (ts_int and np.abs(ts).max() >= EXACT_FLOAT) or (
+            raw_int and np.abs(raw).max() >= EXACT_FLOAT
         ):
             return None
         seconds = np.where(ts > 1e11, ts / 1000, ts)  # milliseconds from most gateways
-        values = values * unit.factor + unit.offset  # as to_canonical, one reading at a time
-        low, high = RANGES.get(metric, (-math.inf, math.inf))
+        values = raw * factor + offset  # as to_canonical, one reading at a time
         if (
             (seconds > received + MAX_FUTURE_S).any()
             or (seconds < received - MAX_AGE_S).any()

@@ -437,13 +437,9 @@ def write_many(conn: Connection, parts: Iterable[SeriesWrite]) -> WriteStats:
     ingestion, where a batch holds a few readings of many series; `write_readings` stays the
     path for long runs of one series (imports).
     """
-    cleaned = [(p.series_id, *_clean(p.ts, p.values), p.tz) for p in parts]
-    cleaned = [c for c in cleaned if len(c[1])]
+    cleaned, (sids, ts_all, values_all) = _cleaned(list(parts))
     if not cleaned:
         return WriteStats()
-    sids = np.concatenate([np.full(len(ts), sid, dtype=np.int64) for sid, ts, _, _ in cleaned])
-    ts_all = np.concatenate([ts for _, ts, _, _ in cleaned])
-    values_all = np.concatenate([values for _, _, values, _ in cleaned])
     postgres = conn.dialect.name == "postgresql"
     if postgres:
         # These statements touch few rows but their estimates are large (range conditions on
@@ -451,7 +447,7 @@ def write_many(conn: Connection, parts: Iterable[SeriesWrite]) -> WriteStats:
         conn.exec_driver_sql("SET LOCAL jit = off")
     new, changed = _insert_then_correct(conn, sids, ts_all, values_all, postgres)
     if new == len(ts_all):
-        _add_rollups(conn, _added_rollups(cleaned), postgres)
+        _add_rollups(conn, _added_rollups(cleaned, (sids, ts_all, values_all)), postgres)
     elif new or changed:
         _fill_touched(conn, cleaned, postgres)
         dialect = conn.dialect.name  # "sqlite" or "postgresql", the keys of the two reads
@@ -462,6 +458,43 @@ def write_many(conn: Connection, parts: Iterable[SeriesWrite]) -> WriteStats:
             _fetch(conn, _DELETE_TOUCHED.format(grain=grain), (), rows=False)
             _fetch(conn, _INSERT_TOUCHED + coarser, (), rows=False)
     return WriteStats(new=new, changed=changed, unchanged=len(ts_all) - new - changed)
+
+
+_Cleaned = list[tuple[int, IntArray, FloatArray, str]]  # series id, times, values, zone
+_Joined = tuple[IntArray, IntArray, FloatArray]  # series ids, times, values of all series
+
+
+def _cleaned(parts: list[SeriesWrite]) -> tuple[_Cleaned, _Joined]:
+    """Each series' readings as `_clean` leaves them, and all of them joined. A batch whose
+    series are each sorted with no repeated time and whose values are all finite (live
+    ingestion) is checked in one pass over the joined arrays instead of series by series."""
+    parts = [p for p in parts if len(p.ts) or len(p.values)]
+    columns = [
+        (np.asarray(p.ts, dtype=np.int64), np.asarray(p.values, dtype=np.float64)) for p in parts
+    ]
+    if parts and all(ts.shape == values.shape for ts, values in columns):
+        ts_all = np.concatenate([ts for ts, _ in columns])
+        values_all = np.concatenate([values for _, values in columns])
+        later = ts_all[1:] > ts_all[:-1]
+        later[np.cumsum([len(ts) for ts, _ in columns])[:-1] - 1] = True  # a new series
+        if bool(later.all()) and bool(np.isfinite(values_all).all()):
+            cleaned = [(p.series_id, *c, p.tz) for p, c in zip(parts, columns, strict=True)]
+            return cleaned, (_ids(cleaned), ts_all, values_all)
+    cleaned = [
+        (p.series_id, *_clean(ts, values), p.tz)
+        for p, (ts, values) in zip(parts, columns, strict=True)
+    ]
+    cleaned = [c for c in cleaned if len(c[1])]
+    if not cleaned:
+        empty = np.zeros(0, dtype=np.int64)
+        return [], (empty, empty, np.zeros(0, dtype=np.float64))
+    ts_all = np.concatenate([ts for _, ts, _, _ in cleaned])
+    values_all = np.concatenate([values for _, _, values, _ in cleaned])
+    return cleaned, (_ids(cleaned), ts_all, values_all)
+
+
+def _ids(cleaned: _Cleaned) -> IntArray:
+    return _series_ids([sid for sid, _, _, _ in cleaned], [len(ts) for _, ts, _, _ in cleaned])
 
 
 def _insert_then_correct(
@@ -484,17 +517,19 @@ def _insert_then_correct(
     return new, _executemany(conn, _CORRECT, corrections)
 
 
-def _added_rollups(cleaned: list[tuple[int, IntArray, FloatArray, str]]) -> list[list[Any]]:
+def _added_rollups(cleaned: _Cleaned, joined: _Joined) -> list[list[Any]]:
     """The rollup rows of new readings alone, column by column (series, grain, bucket, count,
     sum, minimum, maximum; each grain from the one below), to merge into the stored rollups."""
-    by_zone: dict[str, list[tuple[int, IntArray, FloatArray]]] = {}
-    for sid, ts, values, tz in cleaned:
-        by_zone.setdefault(tz, []).append((sid, ts, values))
+    by_zone: dict[str, _Cleaned] = {}
+    for series in cleaned:
+        by_zone.setdefault(series[3], []).append(series)
     columns: list[list[Any]] = [[] for _ in range(7)]
     for tz, members in by_zone.items():
-        sids = np.concatenate([np.full(len(ts), sid, dtype=np.int64) for sid, ts, _ in members])
-        ts = np.concatenate([ts for _, ts, _ in members])
-        values = np.concatenate([values for _, _, values in members])
+        if len(by_zone) == 1:  # all of the batch: joined already
+            sids, ts, values = joined
+        else:
+            sids, ts = _ids(members), np.concatenate([ts for _, ts, _, _ in members])
+            values = np.concatenate([values for _, _, values, _ in members])
         ones = np.ones(len(ts), dtype=np.int64)
         agg = _by_bucket(sids, bucket_starts(ts, GRAIN_15MIN, tz), ones, values, values, values)
         for grain in (GRAIN_15MIN, GRAIN_HOUR, GRAIN_DAY):
@@ -519,17 +554,38 @@ def _by_bucket(
     maxs: FloatArray,
 ) -> _Merged:
     """Merge rows (readings, or finer aggregates) that share a series and a bucket."""
-    order = np.lexsort((buckets, sids))
-    s, b = sids[order], buckets[order]
+    if _in_runs(sids, buckets):
+        s, b = sids, buckets
+    else:
+        order = np.lexsort((buckets, sids))
+        s, b = sids[order], buckets[order]
+        n, sums, mins, maxs = n[order], sums[order], mins[order], maxs[order]
     starts = np.flatnonzero(np.r_[True, (s[1:] != s[:-1]) | (b[1:] != b[:-1])])
+    if len(starts) == len(s):  # no two rows share a bucket: nothing to merge
+        return s, b, n, sums, mins, maxs
     return (
         s[starts],
         b[starts],
-        np.add.reduceat(n[order], starts),
-        np.add.reduceat(sums[order], starts),
-        np.minimum.reduceat(mins[order], starts),
-        np.maximum.reduceat(maxs[order], starts),
+        np.add.reduceat(n, starts),
+        np.add.reduceat(sums, starts),
+        np.minimum.reduceat(mins, starts),
+        np.maximum.reduceat(maxs, starts),
     )
+
+
+def _in_runs(sids: IntArray, buckets: IntArray) -> bool:
+    """Whether each series' rows are one run with its buckets in time order, so rows that
+    share a bucket are neighbours without a sort: a write's rows are (each series' readings
+    sorted by time, so are their buckets)."""
+    starts = np.r_[True, sids[1:] != sids[:-1]]
+    runs = sids[starts]
+    ordered = bool((buckets[1:] >= buckets[:-1])[~starts[1:]].all())
+    return ordered and len(np.unique(runs)) == len(runs)
+
+
+def _series_ids(ids: list[int], counts: list[int]) -> IntArray:
+    """Each row's series id, for runs of `counts` rows of the series `ids`."""
+    return np.repeat(np.asarray(ids, dtype=np.int64), counts)
 
 
 def _add_rollups(conn: Connection, columns: list[list[Any]], postgres: bool) -> None:
@@ -567,7 +623,7 @@ def _fill_touched(
         by_zone.setdefault(tz, []).append((sid, ts))
     columns: list[list[int]] = [[] for _ in range(5)]
     for tz, members in by_zone.items():
-        sids = np.concatenate([np.full(len(ts), sid, dtype=np.int64) for sid, ts in members])
+        sids = _series_ids([sid for sid, _ in members], [len(ts) for _, ts in members])
         ts = np.concatenate([ts for _, ts in members])
         quarters = _distinct(sids, bucket_starts(ts, GRAIN_15MIN, tz))
         hours = _distinct(quarters[0], bucket_starts(quarters[1], GRAIN_HOUR, tz))

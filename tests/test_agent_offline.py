@@ -140,13 +140,21 @@ def test_missing_period_is_asked_back(agent: Agent) -> None:
     }
 
 
-def test_unknown_meter_names_the_closest(agent: Agent) -> None:
+def test_unknown_meter_close_to_none_is_refused_listing_the_meters(agent: Agent) -> None:
     reply = agent.ask("energy of pump-7 last week?")
-    assert reply.outcome == "clarify"
-    assert "'pump-7'" in reply.answer
-    # asked back before any call: no figure of another meter can stand beside it
+    # no meter's name is close to it: said so, with the meters there are, not asked back
+    assert reply.outcome == "refuse", reply.answer
+    assert "There is no meter 'pump-7'" in reply.answer
+    # before any call: no figure of another meter can stand beside it
     assert not reply.tool_calls
-    assert "Did you mean" in reply.answer or "meters here include" in reply.answer
+    assert "The meters here are" in reply.answer and "compressor-1" in reply.answer
+
+
+def test_unknown_meter_close_to_some_is_asked_back_naming_them(agent: Agent) -> None:
+    reply = agent.ask("energy of compressor-3 in october")
+    assert reply.outcome == "clarify" and not reply.tool_calls, reply.answer
+    assert "'compressor-3'" in reply.answer
+    assert "compressor-1" in reply.answer and "compressor-2" in reply.answer
 
 
 @pytest.mark.parametrize(

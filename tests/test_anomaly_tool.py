@@ -73,6 +73,22 @@ def test_leak_is_one_sustained_event_with_its_extra_energy(ctx: ToolContext) -> 
     assert event.isolation_score is not None and 0 < event.isolation_score < 1
 
 
+def test_an_events_extra_cost_is_in_the_currency_of_the_price_it_used(ctx: ToolContext) -> None:
+    from agent.render import renderer_for
+    from tools.anomaly import AnomalyResult
+    from tools.base import AnalyticsConfig, Tariff
+
+    config = AnalyticsConfig(tariffs={"electricity": Tariff(currency="BRL", default_price=0.5)})
+    in_brl = ToolContext(ctx.engine, ctx.site, ctx.now, config=config)
+    result = detect_anomalies(in_brl, {"meters": ["leaky"], "period": TEST_PERIOD})
+    [event] = events_of(result, "leaky")
+    assert result.currency == "BRL"
+    assert event.extra_kwh is not None and event.extra_cost is not None
+    assert event.extra_cost == pytest.approx(event.extra_kwh * 0.5)
+    answer = "\n".join(renderer_for(AnomalyResult).answer(result))
+    assert "BRL" in answer and "EUR" not in answer, answer
+
+
 def test_demand_spike_is_found_at_its_quarter_hours(ctx: ToolContext) -> None:
     result = detect_anomalies(ctx, {"meters": ["spiky"], "period": TEST_PERIOD})
     [event] = events_of(result, "spiky")

@@ -136,7 +136,9 @@ def test_a_singular_word_fitting_several_meters_is_asked_back(brewery) -> None:
 def test_a_word_no_meter_has_gets_no_number_of_the_site(brewery) -> None:
     agent, data = brewery
     reply = agent.ask("how much did the dryer use last week?")
-    assert reply.outcome == "clarify" and "dryer" in reply.answer
+    # close to no meter's name: refused, naming every meter there is, and no figure
+    assert reply.outcome == "refuse" and "There is no meter 'dryer'" in reply.answer
+    assert all(m in reply.answer for m in data), reply.answer
     site = total(data, "Incomer North", "2026-10-05", "2026-10-11")
     assert not states(reply.answer, site) and "kWh" not in reply.answer
 
@@ -170,12 +172,17 @@ def test_a_profile_kpi_of_meters_read_at_different_intervals_is_refused(
 
 def test_one_supply_of_several_is_not_given_the_sites_floor_area(brewery) -> None:
     # Bottling Hall has a supply of its own: the site's area covers both supplies, so the main
-    # supply's energy over it would understate the site's intensity.
+    # supply's energy over it would understate the site's intensity; both together are it.
     agent, data = brewery
     reply = agent.ask("kWh per m2 for the site in September")
-    supply = total(data, "Incomer North", "2026-09-01", "2026-09-30") / 6000
-    assert not states(reply.answer, supply), reply.answer
-    assert "one of the site's electricity supplies (with Bottling Hall)" in reply.answer
+    september = ("2026-09-01", "2026-09-30")
+    supply = total(data, "Incomer North", *september) / 6000
+    both = supply + total(data, "Bottling Hall", *september) / 6000
+    assert not states(reply.answer, supply, rel=0.005), reply.answer
+    assert states(reply.answer, both, rel=0.005), reply.answer
+    alone = agent.ask("kWh per m2 of Incomer North in September")
+    assert "one of the site's electricity supplies (with Bottling Hall)" in alone.answer
+    assert not states(alone.answer, supply, rel=0.005), alone.answer
 
 
 def test_a_shift_name_of_two_words_needs_no_shift_word(brewery) -> None:

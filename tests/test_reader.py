@@ -474,6 +474,55 @@ def test_a_meter_taken_from_its_description_is_said() -> None:
     )
 
 
+def _counted() -> Any:
+    """A site where two meters count the boxes (a line on its own meter, a counter at the end
+    of another line) and the corrugator is named in two descriptions."""
+    from agent.reader import MeterEntry, build_vocabulary
+
+    meters = [
+        MeterEntry("Strang 3", "electricity", metrics=("energy", "production"),
+                   description="Corrugator line; its PLC counts the boxes on its own meter"),
+        MeterEntry("Strang 4", "electricity", description="Printing and folding line"),
+        MeterEntry("Zähler 4", "production", unit="unit", metrics=("production",),
+                   description="Good boxes counted at the end of Strang 4"),
+        MeterEntry("Kessel", "gas", description="Steam boiler for the corrugator and hot water"),
+    ]  # fmt: skip
+    return build_vocabulary("kartonwerk", meters, currency="EUR")
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        # "boxes" fits two meters, "corrugator" two others: the one both fit is meant
+        (
+            "how many boxes did the corrugator make in september?",
+            {"meters": ["Strang 3"], "metric": "production", "unused": []},
+        ),
+        # "boxes" alone fits two: which one?
+        ("how many boxes were made in september?", {"ambiguous": [["Strang 3", "Zähler 4"]]}),
+        # a meter named by its name: how many it made is its production
+        (
+            "how many boxes did Strang 4 make last week?",
+            {"meters": ["Strang 4"], "metric": "production"},
+        ),
+        # how much energy it took is not a count of what it made
+        ("how many kWh did Strang 4 use last week?", {"meters": ["Strang 4"], "metric": None}),
+    ],
+)
+def test_phrases_of_several_entries_name_the_meter_they_share(
+    question: str, expected: dict[str, Any]
+) -> None:
+    check(read(question, _counted(), NOW), expected)
+
+
+def test_a_meter_two_phrases_chose_is_said_with_both() -> None:
+    r = read("how many boxes did the corrugator make in september?", _counted(), NOW)
+    assert r.notes == (
+        "No meter is named 'boxes' and 'corrugator'; I took Strang 3, whose catalogue entry "
+        "(name, alias, group or description) matches 'boxes' and 'corrugator'.",
+    )
+
+
 @pytest.mark.parametrize(
     ("question", "price", "currency", "name"),
     [

@@ -102,6 +102,7 @@ class AnomalyResult(ToolResult):
     meters_checked: list[str]
     method: str
     caveats: list[str]
+    currency: str = Field(default="EUR", description="currency of the events' extra cost")
 
 
 @dataclass
@@ -756,6 +757,7 @@ def detect_anomalies(ctx: ToolContext, args: AnomalyInput) -> AnomalyResult:
     events = _drop_explained(events)
     events.sort(key=lambda e: (e.start, e.meter))
     return AnomalyResult(
+        currency=ctx.config.tariffs["electricity"].currency,  # the prices the costs used
         period=period.as_dict(),
         events=events,
         meters_checked=[t.meter.name for t in found],

@@ -119,7 +119,14 @@ def forecast(ctx: ToolContext, args: ForecastInput) -> ForecastResult:
     profile = profile_forecast(
         history["bucket"].to_numpy(np.int64), history["sum"].to_numpy(float), future, tz, step
     )
-    return _result(target.meter.name, args, g, step, future, profile, tz)
+    result = _result(target.meter.name, args, g, step, future, profile, tz)
+    if target.converted:  # gas read in m3: say the figures are its energy, and how
+        result.caveats.append(
+            f"{target.meter.name} is read in {target.series.unit}: its readings were converted "
+            f"to {target.unit} at {target.factor:g} {target.unit}/{target.series.unit} "
+            f"({target.factor_source})"
+        )
+    return result
 
 
 def _future(now: int, step: int, days: int, tz: str) -> np.ndarray:

@@ -107,7 +107,7 @@ def _planned(q: Question) -> Plan:
     scoped = "energy" if r.kpis and metric == "production" else metric
     found = scope.sides(r, q.site, scoped, default_site=False)
     if isinstance(found, Ask):
-        return ask(found.message, pending=found.pending, options=found.options)
+        return found.plan()
     coarse = refusals.finer_than_read(q, found.meters)
     if coarse is not None:
         return coarse
@@ -159,7 +159,7 @@ def _site(q: Question, found: Sides) -> Sides | Plan:
         return found
     whole = scope.sides(q.reading, q.site, q.reading.metric or "energy", default_site=True)
     if isinstance(whole, Ask):
-        return ask(whole.message, pending=whole.pending, options=whole.options)
+        return whole.plan()
     if not whole.sides:
         return ask("Which meter? Name one, e.g. one of: " + ", ".join(q.site.consumers()[:6]))
     return whole
@@ -387,9 +387,11 @@ def _which_line(q: Question, found: Sides) -> Plan | None:
 def _kpi(q: Question, whole: Sides, periods: list[str]) -> Plan:
     kpis = _kpis(q)
     params = stated(q)
+    supplies = _site_intensity(q, whole) if kpis == ["intensity"] else whole
     if kpis != ["energy"] and _energy_named(q):
         kpis = ["energy", *kpis]  # "kWh, peak kW and ...": each part asked gets its figure
-    together = joined(q) and len(whole.sides) > 1
+    together = (joined(q) and len(whole.sides) > 1) or supplies is not whole
+    whole = supplies
     calls = tuple(
         _kpi_call(k, side, p, params)
         for p in periods
@@ -399,6 +401,15 @@ def _kpi(q: Question, whole: Sides, periods: list[str]) -> Plan:
     calls += _counted(q, whole, periods)
     detail = _sides(whole) | {"together": together}
     return Plan("kpi", calls, notes=_notes(q, whole), detail=MappingProxyType(detail))
+
+
+def _site_intensity(q: Question, whole: Sides) -> Sides:
+    """The site's intensity is every supply of the carrier together over the site's floor
+    area: a building on a supply of its own stands on the same floor area as the rest."""
+    if whole.how != scope.SITE or not whole.meters:
+        return whole
+    tops = q.site.tops(q.site.carrier(whole.meters[0]))
+    return Sides((tops,), whole.how) if len(tops) > 1 else whole
 
 
 def joined(q: Question) -> bool:

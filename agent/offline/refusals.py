@@ -7,7 +7,7 @@ from __future__ import annotations
 from agent.offline import kinds
 from agent.offline.plan import Plan, Question, ask, handles, refuse, say
 from agent.reader import Intent, Op, Reading, Reason
-from agent.reader.slots import Action, Grain, Kpi, Split
+from agent.reader.slots import Action, Grain, Kpi, Split, Unused
 from agent.render.text import period_text
 from common.errors import EMSError
 from common.units import parse_unit
@@ -115,8 +115,35 @@ def not_used(r: Reading, q: Question | None = None) -> list[str]:
         else:
             lines.append(f"I did not do '{u.words.text}': {INSTEAD[u.reason].split(':')[0]}.")
     for w in r.unused:
-        lines.append(f"I did not use '{w.text}' of your question: I could not place it.")
+        left_out = _negated(r, w)
+        if left_out:
+            lines.append(
+                f"I did not act on '{left_out}': I could not tell which meter '{w.text}' is, "
+                "so I left nothing out for it."
+            )
+        else:
+            lines.append(f"I did not use '{w.text}' of your question: I could not place it.")
     return lines
+
+
+# Words that ask for something to be left out, and what may stand between them and it.
+LEAVE_OUT = frozenset({"not", "excluding", "except", "without", "minus", "but"})
+BETWEEN = frozenset({"the", "a", "an", "any", "of", "our", "counting", "including", "and", "or",
+                     ",", "all", "its", "their"})  # fmt: skip
+
+
+def _negated(r: Reading, w: Unused) -> str:
+    """ "not the board", as written, when the unused words were asked to be left out: the
+    answer says it did not leave them out, not merely that it did not use them."""
+    if not w.words.tokens:
+        return ""
+    named = {i for m in r.meters for i in m.words.tokens}
+    i = w.words.tokens[0] - 1
+    while i >= 0 and (r.tokens[i].norm in BETWEEN or i in named):
+        i -= 1
+    if i < 0 or r.tokens[i].norm not in LEAVE_OUT:
+        return ""
+    return r.question[r.tokens[i].start : w.words.end]
 
 
 @handles(Intent.UNSUPPORTED)

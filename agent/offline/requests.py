@@ -26,7 +26,7 @@ NO_INCIDENTS = (
 def _meters(q: Question, *, default_site: bool, metric: str = "energy") -> Sides | Plan:
     found = scope.sides(q.reading, q.site, metric, default_site=default_site)
     if isinstance(found, Ask):
-        return ask(found.message, pending=found.pending, options=found.options)
+        return found.plan()
     return found
 
 
@@ -135,6 +135,14 @@ def _drivers(q: Question, found: Sides) -> list[str]:
     return named
 
 
+def _gas_energy(q: Question, meter: str) -> bool:
+    """Gas read as a volume is forecast as energy when the site's catalogue gives the
+    calorific value the forecast tool converts with."""
+    entry = q.site.meter(meter)
+    volume = entry is not None and "volume" in entry.metrics
+    return volume and q.site.carrier(meter) == "gas" and bool(q.site.calorific_value)
+
+
 @handles(Intent.FORECAST)
 def forecast(q: Question) -> Plan:
     found = _meters(q, default_site=True)
@@ -142,7 +150,7 @@ def forecast(q: Question) -> Plan:
         return found
     meter = found.meters[0]
     entry = q.site.meter(meter)
-    if entry is not None and "energy" not in entry.metrics:
+    if entry is not None and "energy" not in entry.metrics and not _gas_energy(q, meter):
         return refuse(
             f"I forecast energy and demand of this site's meters; {meter} measures "
             f"{', '.join(entry.metrics)}, which I do not forecast (and I have no weather service)."

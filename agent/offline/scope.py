@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from agent.offline.plan import Plan, ask, refuse
 from agent.offline.site import Site
 from agent.reader import Reading
 from agent.reader.conversation import Pending
@@ -31,11 +32,18 @@ class Sides:
 
 @dataclass(frozen=True)
 class Ask:
-    """A question back instead of a plan: which meter, or which name was meant."""
+    """A question back instead of a plan: which meter, or which name was meant; or, for a
+    name close to no meter, the refusal that says so."""
 
     message: str
     pending: Pending | None = None
     options: tuple[str, ...] = ()
+    refused: bool = False
+
+    def plan(self) -> Plan:
+        if self.refused:
+            return refuse(self.message)
+        return ask(self.message, pending=self.pending, options=self.options)
 
 
 def _of_metric(site: Site, names: tuple[str, ...], metric: str) -> tuple[str, ...]:
@@ -122,26 +130,27 @@ def sides(
     return Sides((), NONE)
 
 
+SHOWN = 12  # meters listed when a name is close to none
+
+
 def _no_such(unknown: UnknownName, site: Site, question: str) -> Ask:
-    """A name the catalogue lacks ("press 3", "pump 7"): asked back, naming the closest
-    meters, before any figure; a guess at the nearest meter would answer another question."""
+    """A name the catalogue lacks, before any figure (a guess at the nearest meter would
+    answer another question): close to some meters ("press 3" beside press 1 and 2), asked
+    back naming them; close to none ("the dryer"), refused, listing the meters there are."""
     end = unknown.words.end
     while end < len(question) and question[end].isalnum():
         end += 1  # "Pump K3" as written, where the name's words stop at "Pump K"
     name = question[unknown.words.start : end].strip() or unknown.words.text.strip()
     options = unknown.suggestions[:3]
     where = f" at {site.name}" if site.name else ""
+    said = f"There is no meter '{name}'{where}, so I have no figures for it."
     if options:
         choice = " or ".join(options) if len(options) < 3 else ", ".join(options)
-        question = f"Did you mean {choice}?"
-    else:
-        shown = [m.name for m in site.vocab.meters][:8]
-        question = f"Which meter do you mean? The meters here include {', '.join(shown)}."
-    return Ask(
-        f"There is no meter '{name}'{where}, so I have no figures for it. {question}",
-        Pending.CHOICE if options else None,
-        options,
-    )
+        return Ask(f"{said} Did you mean {choice}?", Pending.CHOICE, options)
+    names = [m.name for m in site.vocab.meters]
+    more = f" and {len(names) - SHOWN} more" if len(names) > SHOWN else ""
+    listed = f" The meters here are {', '.join(names[:SHOWN])}{more}." if names else ""
+    return Ask(f"{said}{listed}", refused=True)
 
 
 def unplaced_as_name(reading: Reading, site: Site) -> Reading:

@@ -71,27 +71,38 @@ def described_meters(
     mention (a question back when a singular word fits several meters), the phrases left
     unused, and what the answer must say about the choice."""
     quiet = lexicon.stop_words | lexicon.fillers
-    for i, phrase in enumerate(unused):
-        words = [w for w in pieces(phrase.text) if len(w) >= MIN_WORD and not w.isdigit()]
-        if not words:
-            continue
-        meters, plural = _candidates(words, vocab, quiet)
-        if not meters:
-            continue
-        mention = MeterMention(
-            meters=meters,
-            match=Match.DESCRIBED,
-            words=phrase.words,
-            key=phrase.text,
-            ambiguous=len(meters) > 1 and not plural,
-        )
-        rest = [u for j, u in enumerate(unused) if j != i]
-        if mention.ambiguous:
-            return [mention], rest, []
-        names, said = ", ".join(meters), re.sub(r"['\u2019]s$", "", phrase.text)
-        note = (
-            f"No meter is named '{said}'; I took {names}, whose catalogue entry "
-            f"(name, alias, group or description) matches '{said}'."
-        )
-        return [mention], rest, [note]
-    return [], list(unused), []
+    found = [(i, *_candidates(_words(u), vocab, quiet)) for i, u in enumerate(unused)]
+    found = [(i, meters, plural) for i, meters, plural in found if meters]
+    if not found:
+        return [], list(unused), []
+    i, meters, plural = found[0]
+    used = [i]
+    if len(meters) > 1 and not plural:
+        # "the boxes the corrugator made": another phrase that fits one of them, and only
+        # one, says which (the boxes are counted on two meters, one of them the corrugator's)
+        shared = [(j, tuple(m for m in meters if m in other)) for j, other, _ in found[1:]]
+        picked = next(((j, common) for j, common in shared if len(common) == 1), None)
+        if picked is not None:
+            used.append(picked[0])
+            meters = picked[1]
+    phrase = unused[i]
+    mention = MeterMention(
+        meters=meters,
+        match=Match.DESCRIBED,
+        words=phrase.words,
+        key=phrase.text,
+        ambiguous=len(meters) > 1 and not plural,
+    )
+    rest = [u for j, u in enumerate(unused) if j not in used]
+    if mention.ambiguous:
+        return [mention], rest, []
+    said = "' and '".join(re.sub(r"['\u2019]s$", "", unused[j].text) for j in sorted(used))
+    note = (
+        f"No meter is named '{said}'; I took {', '.join(meters)}, whose catalogue entry "
+        f"(name, alias, group or description) matches '{said}'."
+    )
+    return [mention], rest, [note]
+
+
+def _words(phrase: Unused) -> list[str]:
+    return [w for w in pieces(phrase.text) if len(w) >= MIN_WORD and not w.isdigit()]

@@ -44,7 +44,8 @@ ACTIONS = frozenset(
     common typical first problem problems issue issues fault faults wrong
     """.split()
 )
-_WORD = re.compile(r"[a-z0-9][a-z0-9()&/+.-]*[a-z0-9)]|[a-z0-9]")
+# Letters of any script ("água", "kältemaschine"): a name's accented letters are part of it.
+_WORD = re.compile(r"[^\W_](?:[^\W_]|[()&/+.-])*(?:[^\W_]|\))|[^\W_]")
 
 
 def words(text: str) -> list[str]:

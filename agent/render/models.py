@@ -170,7 +170,7 @@ class AnomalyRenderer(Renderer[AnomalyResult]):
             if e.extra_kwh is not None:
                 impact = f", {number(e.extra_kwh, 'kWh')} vs expected"
                 if e.extra_cost is not None:
-                    impact += f" ({number(e.extra_cost, 'EUR')})"
+                    impact += f" ({number(e.extra_cost, r.currency)})"
             lines.append(
                 f"- **{e.meter}**: {words(e.kind)} ({e.severity}), "
                 f"{when(e.start)} to {when(e.end)}{impact}"
