@@ -47,12 +47,3 @@ def test_a_real_sign_is_the_brazilian_currency_and_its_rate_is_read() -> None:
     assert [c.code for c in r.currencies] == ["BRL"]
     assert [(x.rate, x.currency, x.per) for x in r.exchange_rates] == [(6.2, "BRL", "EUR")]
 
-
-def test_counted_goods_are_production() -> None:
-    vocab = build_vocabulary(
-        "packer", [MeterEntry("Packing Line", "electricity", metrics=("energy", "production"))]
-    )
-    for text in ("Packing Line boxes yesterday", "cartons of the packing line last week"):
-        r = read(text, vocab, NOW)
-        assert [m.metric for m in r.measures] == ["production"], text
-        assert not r.unused, text
