@@ -47,3 +47,11 @@ def test_a_real_sign_is_the_brazilian_currency_and_its_rate_is_read() -> None:
     assert [c.code for c in r.currencies] == ["BRL"]
     assert [(x.rate, x.currency, x.per) for x in r.exchange_rates] == [(6.2, "BRL", "EUR")]
 
+
+def test_a_unit_leaves_a_missing_carrier_missing_but_asks_for_a_missing_quantity() -> None:
+    from agent.offline.refusals import only_unmeasured
+
+    water = read("how much water did the mill use last week in m3?", VOCAB, NOW)
+    flow = read("max hourly gas flow of the kiln burner yesterday in m3/h", VOCAB, NOW)
+    assert only_unmeasured(water)
+    assert not only_unmeasured(flow)

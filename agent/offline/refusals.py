@@ -8,6 +8,7 @@ from agent.offline import kinds
 from agent.offline.plan import Plan, Question, ask, handles, refuse, say
 from agent.reader import Intent, Op, Reading, Reason
 from agent.reader.slots import Action, Grain, Kpi, Split, Unused
+from agent.reader.vocabulary import ENERGY_CARRIERS
 from agent.render.text import period_text
 from common.errors import EMSError
 from common.units import parse_unit
@@ -72,11 +73,14 @@ def only_unmeasured(r: Reading, q: Question | None = None) -> bool:
     if not missing or (q is not None and all(_describes(u.words.text, r, q) for u in missing)):
         return False
     verbs = kinds.kinds().verb_words
+    # "water in m3": a unit says how a missing carrier is counted; "flow in m3/h" asks the
+    # volume series in that unit
+    carrier = any(u.topic in ENERGY_CARRIERS for u in missing)
     explicit = [
         m
         for m in r.measures
         if (m.kpi is not Kpi.ENERGY or m.metric != "energy" or m.words.text.lower() not in verbs)
-        and not (m.kpi is None and _unit_only(m.words.text))
+        and not (carrier and m.kpi is None and _unit_only(m.words.text))
     ]
     return not explicit
 
