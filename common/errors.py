@@ -35,6 +35,11 @@ class InsufficientData(EMSError):
     """A period holds too little data to answer."""
 
 
+class NoReadings(InsufficientData):
+    """The period holds no reading at all of the series asked for (before the history began,
+    or while the meter was down): nothing to compute, whatever the question."""
+
+
 class StoreConflict(EMSError):
     """A write contradicts what is stored (a meter's kind or a series' unit changed)."""
 

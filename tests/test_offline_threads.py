@@ -134,3 +134,102 @@ def test_a_share_of_the_meter_that_feeds_the_others_takes_it_as_the_whole(brewer
     parts = sum(total(data, m, *LAST_WEEK) for m in ("Pump K1", "Pump K2"))
     share = 100 * parts / total(data, "Incomer North", *LAST_WEEK)
     assert states(reply.answer.split("\n")[0], share, rel=0.005), reply.answer
+
+
+def test_it_in_a_first_question_asks_which_meter_with_no_number(brewery) -> None:
+    agent, data = brewery
+    reply = agent.ask("how much did it use last week?")
+    assert reply.outcome == "clarify", reply.answer
+    assert not reply.tool_calls, reply.tool_calls
+    assert not re.search(r"\d+(?:[.,]\d+)? ?(?:kWh|%)", reply.answer), reply.answer
+    named = agent.ask("Pump K2, sorry", thread=reply.thread)
+    assert states(named.answer, total(data, "Pump K2", *LAST_WEEK)), named.answer
+
+
+def test_the_other_one_after_one_of_two_pumps_is_the_other_pump(brewery) -> None:
+    agent, data = brewery
+    first = agent.ask("Pump K1 energy last week")
+    reply = agent.ask("same for the other one", thread=first.thread)
+    assert states(reply.answer, total(data, "Pump K2", *LAST_WEEK)), reply.answer
+    assert not states(reply.answer, total(data, "Pump K1", *LAST_WEEK)), reply.answer
+
+
+def test_water_without_a_water_meter_is_refused_not_the_gas_in_m3(brewery) -> None:
+    agent, data = brewery
+    reply = agent.ask("how much water did the brewery use last week, in m3?")
+    assert reply.outcome == "refuse", reply.answer
+    assert "water" in reply.answer, reply.answer
+    assert not states(reply.answer, total(data, "Hot Water Heater", *LAST_WEEK)), reply.answer
+
+
+def test_a_period_before_the_history_is_refused(brewery) -> None:
+    agent, _ = brewery
+    reply = agent.ask("Pump K1 energy in July 2026")
+    assert reply.outcome == "refuse", reply.answer
+    assert "no energy readings" in reply.answer, reply.answer
+
+
+def test_both_together_after_two_shares_is_the_share_of_the_two(brewery) -> None:
+    agent, data = brewery
+    first = agent.ask("Pump K1 as a share of Incomer North last week?")
+    agent.ask("and Pump K2?", thread=first.thread)
+    reply = agent.ask("both together?", thread=first.thread)
+    parts = sum(total(data, m, *LAST_WEEK) for m in ("Pump K1", "Pump K2"))
+    share = 100 * parts / total(data, "Incomer North", *LAST_WEEK)
+    assert states(reply.answer, share, rel=0.005), reply.answer
+
+
+def test_an_incident_question_after_numbers_does_not_take_their_period(brewery) -> None:
+    agent, _ = brewery
+    first = agent.ask("Pump K1 energy last week")
+    reply = agent.ask("any incident still open on it?", thread=first.thread)
+    assert [c.name for c in reply.tool_calls] == ["list_incidents"], reply.answer
+    args = reply.tool_calls[0].args
+    assert args.get("meter") == "Pump K1", args
+    assert "period" not in args, args
+
+
+def test_it_after_a_ranking_in_one_question_is_the_top_meter(brewery) -> None:
+    agent, data = brewery
+    reply = agent.ask("biggest consumer last week and how many kWh did it use?")
+    assert reply.outcome == "answer", reply.answer
+    assert [c.name for c in reply.tool_calls] == ["rank_meters"], reply.answer
+    top = reply.answer.split("**")[1]  # the meter the lead names
+    assert states(reply.answer.split("\n")[0], total(data, top, *LAST_WEEK)), reply.answer
+
+
+def test_minus_what_its_sub_meters_see_subtracts_every_sub_meter(brewery) -> None:
+    agent, data = brewery
+    reply = agent.ask("Incomer North minus what its sub-meters (Pump K1) see last week, in kWh?")
+    parts = sum(total(data, m, *LAST_WEEK) for m in ("Mash Tun Drive", "Pump K1", "Pump K2"))
+    unmetered = total(data, "Incomer North", *LAST_WEEK) - parts
+    assert states(reply.answer.split("\n")[0], unmetered, rel=0.005), reply.answer
+
+
+def test_send_me_the_numbers_with_nothing_before_asks_which(brewery) -> None:
+    agent, _ = brewery
+    reply = agent.ask("send me the numbers")
+    assert reply.outcome == "clarify", reply.answer
+    assert not reply.tool_calls, reply.tool_calls
+    assert "send e-mail" in reply.answer, reply.answer
+    named = agent.ask("export Pump K1's daily kWh for last week to excel")
+    assert named.outcome == "refuse", named.answer
+
+
+def test_a_percent_change_after_two_periods_of_one_meter_compares_them(brewery) -> None:
+    agent, data = brewery
+    first = agent.ask("Pump K1 energy last week")
+    agent.ask("and the week before?", thread=first.thread)
+    reply = agent.ask("as a % change?", thread=first.thread)
+    now, before = (
+        total(data, "Pump K1", *LAST_WEEK),
+        total(data, "Pump K1", "2026-09-28", "2026-10-04"),
+    )
+    assert _change(reply.answer) == pytest.approx(100 * (now - before) / before, abs=0.051)
+
+
+def test_a_bare_figure_after_a_meter_is_that_meters(brewery) -> None:
+    agent, data = brewery
+    first = agent.ask("Bottling Hall kWh last week")
+    reply = agent.ask("per m2?", thread=first.thread)
+    assert states(reply.answer, total(data, "Bottling Hall", *LAST_WEEK) / 800), reply.answer

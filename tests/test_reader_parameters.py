@@ -321,3 +321,16 @@ def test_a_stated_exchange_rate_is_read_with_both_currencies(
 def test_a_price_per_kwh_is_no_exchange_rate() -> None:
     r = read("cost of Linie 2 last month at 0.20 EUR per kWh", WERK, NOW)
     assert not r.exchange_rates and [p.per_kwh for p in r.prices] == [0.2]
+
+
+def test_only_the_demand_charge_at_a_price_per_kw_prices_the_energy_at_nothing() -> None:
+    r = read(
+        "what would just the demand charge be on October's peak at 11.20 €/kW? Only the demand "
+        "charge, not the energy.",
+        WERK,
+        NOW,
+    )
+    assert [(c.per_kw, c.currency) for c in r.demand_charges] == [(11.2, "EUR")]
+    assert [p.per_kwh for p in r.prices] == [0.0]
+    assert r.kpi == "cost"
+    assert not r.unused

@@ -45,6 +45,12 @@ def _one(text: str, fiscal: int = 1) -> tuple[str, str]:
         ("2025 H2", "2025-07-01", "2025-12-31"),
         ("the second half", "2026-07-01", "2026-12-31"),
         ("the second half of last year", "2025-07-01", "2025-12-31"),
+        ("the first half of October", "2026-10-01", "2026-10-15"),
+        ("the second half of september", "2026-09-16", "2026-09-30"),
+        ("monday to wednesday this week", "2026-11-02", "2026-11-04"),
+        ("mon-wed of last week", "2026-10-26", "2026-10-28"),
+        ("from 1 Jan 2026 up to yesterday", "2026-01-01", "2026-11-04"),
+        ("3 October until today", "2026-10-03", "2026-11-05"),
         ("from 5 to 11 october", "2026-10-05", "2026-10-11"),
         ("October 3rd to 9th", "2026-10-03", "2026-10-09"),
         ("Sept 14-20", "2026-09-14", "2026-09-20"),
@@ -219,3 +225,38 @@ def test_a_day_that_cannot_be_read_is_reported(text: str, unused: list[str]) -> 
     r = read(text, EMPTY, NOW)
     assert len(r.periods) == 1
     assert [u.text for u in r.unused] == unused
+
+
+def test_the_first_half_after_the_second_half_of_a_month_is_of_that_month() -> None:
+    r = read("second half of October vs the first half", EMPTY, NOW)
+    spans = [bounds(p.span, NOW) for p in r.periods if p.span is not None]
+    assert [(a.isoformat(), b.isoformat()) for a, b in spans] == [
+        ("2026-10-16", "2026-10-31"),
+        ("2026-10-01", "2026-10-15"),
+    ]
+    assert [p.role for p in r.periods] == [PeriodRole.SUBJECT, PeriodRole.REFERENCE]
+
+
+def test_a_range_after_from_compared_with_another_is_the_subject() -> None:
+    r = read("from Monday to Wednesday this week, compared with Mon-Wed of last week", EMPTY, NOW)
+    assert [p.role for p in r.periods] == [PeriodRole.SUBJECT, PeriodRole.REFERENCE]
+
+
+@pytest.mark.parametrize(
+    ("text", "day"), [("and on the 3rd?", "2026-11-03"), ("on the 28th", "2026-10-28")]
+)
+def test_a_day_of_the_month_alone_is_the_latest_such_day(text: str, day: str) -> None:
+    r = read(text, EMPTY, NOW)
+    spans = [bounds(p.span, NOW) for p in r.periods if p.span is not None]
+    assert [(a.isoformat(), b.isoformat()) for a, b in spans] == [(day, day)]
+
+
+def test_the_week_of_a_day_to_another_is_the_days_written() -> None:
+    assert _one("during the week of 14 Sept to 20 Sept") == ("2026-09-14", "2026-09-20")
+
+
+def test_a_day_and_a_part_of_the_day_left_out_are_no_period_and_no_hours() -> None:
+    r = read("kWh outside the shifts (no saturday morning) in the week of 14 Sept", EMPTY, NOW)
+    assert [p.words.text for p in r.periods] == ["in the week of 14 Sept"]
+    assert not r.hour_windows
+    assert "saturday morning" in [u.text for u in r.unused]

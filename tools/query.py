@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from pydantic import Field
 
-from common.errors import InsufficientData, UnknownSeries
+from common.errors import NoReadings, UnknownSeries
 from common.intervals import DAY_S
 from common.timeutil import midnights, zone
 from store import queries
@@ -193,7 +193,7 @@ def query_metric(ctx: ToolContext, args: MetricQuery) -> QueryResult:
     ]
     if all(v.readings == 0 for v in values):
         names = ", ".join(t.meter.name for t in found)
-        raise InsufficientData(
+        raise NoReadings(
             f"no {args.metric} readings for {names} in {period.describe()}; "
             "check the period or the meter's data coverage"
         )

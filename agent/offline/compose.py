@@ -37,7 +37,7 @@ CLARIFY = {
     "InvalidArguments",
 }
 # CoarseData: a KPI within the day (a peak) of a meter read daily or by bills
-REFUSE = {"UnsafeQuery", "NotAllowed", "QueryRefused", "CoarseData"}
+REFUSE = {"UnsafeQuery", "NotAllowed", "QueryRefused", "CoarseData", "NoReadings"}
 REJECTED = "User rejected the tool call"
 
 

@@ -77,7 +77,7 @@ def numbers(q: Question) -> Plan:
     r = q.reading
     if portfolio.asks_for_sites(q):
         return portfolio.rank_sites(q)
-    if refusals.only_unmeasured(r):
+    if refusals.only_unmeasured(r, q):
         return refusals.not_measured(q)
     r = scope.unplaced_as_name(r, q.site)
     left_out: tuple[str, ...] = ()
@@ -210,7 +210,9 @@ def _two_periods(q: Question, found: Sides) -> Question | None:
     bare = not any(w.tokens for w in said)
     if not (bare or any(x.kind == "pair" for x in r.referents)) or len(found.sides) > 1:
         return None
-    if not r.asks(*kinds.COMPARATIVES) or "periods" not in r.inherited:
+    # "as a % change?" after two periods of one meter: their change in percent
+    change = r.asks(*kinds.COMPARATIVES) or (r.asks(Op.PERCENT) and not r.asks(Op.SHARE))
+    if not change or "periods" not in r.inherited:
         return None
     spans = list(dict.fromkeys(s for s in q.recent_periods if s.period))[:2]
     if len(spans) < 2:
@@ -605,6 +607,10 @@ def _remainder(q: Question, found: Sides, periods: list[str]) -> Plan:
         )
     whole = wholes[0]
     parts = [n for n in names if n != whole] or list(q.site.vocab.children(whole))
+    if q.reading.all_meters:
+        # "minus what its sub-meters (the chillers and the hall) see": every sub-meter of the
+        # catalogue, the named ones being examples of them
+        parts = list(dict.fromkeys([*parts, *q.site.vocab.children(whole)]))
     if not parts:
         return say(
             f"{whole} has no sub-meters in the catalogue: none of its energy is metered apart."

@@ -38,6 +38,7 @@ from agent.offline.compose import REJECTED, Answer, Done, compose
 from agent.offline.plan import Plan, Question, plan
 from agent.offline.site import Site, load_site
 from agent.reader import Frame, Intent, Pending, Reading, follow, read
+from agent.reader.conversation import the_other
 from agent.reader.slots import NO_WORDS, Reference, TimeSpan
 from agent.render import typed
 from common.errors import UnknownSite
@@ -257,7 +258,7 @@ def _said(message: AIMessage) -> Said:
 
 
 def _reading(question: str, site: Site, now: datetime, before: Frame | None, said: Said) -> Reading:
-    current = read(question, site.vocab, now)
+    current = the_other(read(question, site.vocab, now), before, site.vocab)
     if before is not None and before.pending is Pending.NOTE and question.rstrip().endswith("?"):
         before = replace(before, pending=None)  # a new question instead of the note
     return follow(current, before, now)

@@ -11,10 +11,12 @@ from types import MappingProxyType
 from typing import Any
 
 from agent.offline.site import Site
-from agent.reader import Intent, Reading
+from agent.reader import Intent, Op, Reading
 from agent.reader.conversation import Pending
 from agent.reader.slots import PeriodMention, TimeSpan
 
+# Questions for numbers about meters: "it" must be a meter
+POINTING = frozenset({Intent.DATA, Intent.BASELINE, Intent.COVERAGE, Intent.FORECAST})
 ASK_PERIOD = "For which period? For example 'yesterday', 'last week', 'this month' or 'September'."
 
 
@@ -99,4 +101,33 @@ def plan(q: Question) -> Plan:
     handler = HANDLERS.get(q.reading.intent)
     if handler is None:
         return ask("What would you like to know? " + refusals.HELP)
+    dangling = _points_nowhere(q)
+    if dangling is not None:
+        shown = ", ".join(m.name for m in q.site.vocab.meters[:8])
+        return ask(
+            f"Which meter do you mean by '{dangling}'? Nothing was discussed before this "
+            f"question. The meters here include {shown}."
+        )
     return handler(q)
+
+
+def _points_nowhere(q: Question) -> str | None:
+    """The word ("it", "that one", "the two") of a first question that points back to meters
+    when nothing came before it and it names none: a guess (the site, the largest meter) would
+    answer another question. In a ranking it is the question's own top meter ("the biggest
+    consumer and how much did it use")."""
+    r = q.reading
+    if (
+        r.intent not in POINTING
+        or q.previous_answer
+        or q.previous_meters
+        or r.names_scope
+        or r.all_meters
+        or r.site_wide
+        or r.asks(Op.RANK)
+        or r.top
+    ):
+        return None
+    found = (x for x in r.referents if x.kind in ("that", "pair") and x.words.tokens)
+    first = next(found, None)
+    return first.words.text if first is not None else None

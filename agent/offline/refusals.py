@@ -8,7 +8,10 @@ from agent.offline import kinds
 from agent.offline.plan import Plan, Question, ask, handles, refuse, say
 from agent.reader import Intent, Op, Reading, Reason
 from agent.reader.slots import Action, Grain, Kpi, Split, Unused
+from agent.reader.vocabulary import ENERGY_CARRIERS
 from agent.render.text import period_text
+from common.errors import EMSError
+from common.units import parse_unit
 from tools.compare import CompareResult
 
 HELP = (
@@ -62,18 +65,39 @@ def measured(q: Question) -> str:
     return f"energy (kWh), demand (kW) and the KPIs computed from them{extra}"
 
 
-def only_unmeasured(r: Reading) -> bool:
+def only_unmeasured(r: Reading, q: Question | None = None) -> bool:
     """Everything asked is a quantity no series measures: energy appears only as a verb
-    ("how much water did we use")."""
-    if not any(u.reason is Reason.NO_SERIES for u in r.unsupported):
+    ("how much water did we use"); not a word of a named meter's own description ("the
+    chilled water plant, CAG")."""
+    missing = [u for u in r.unsupported if u.reason is Reason.NO_SERIES]
+    if not missing or (q is not None and all(_describes(u.words.text, r, q) for u in missing)):
         return False
     verbs = kinds.kinds().verb_words
+    # "water in m3": a unit says how a missing carrier is counted; "flow in m3/h" asks the
+    # volume series in that unit
+    carrier = any(u.topic in ENERGY_CARRIERS for u in missing)
     explicit = [
         m
         for m in r.measures
-        if m.kpi is not Kpi.ENERGY or m.metric != "energy" or m.words.text.lower() not in verbs
+        if (m.kpi is not Kpi.ENERGY or m.metric != "energy" or m.words.text.lower() not in verbs)
+        and not (carrier and m.kpi is None and _unit_only(m.words.text))
     ]
     return not explicit
+
+
+def _describes(word: str, r: Reading, q: Question) -> bool:
+    described = (e.description.lower() for m in r.meter_names if (e := q.site.meter(m)))
+    return any(word.lower() in d for d in described)
+
+
+def _unit_only(text: str) -> bool:
+    """ "water in m3": a unit of no KPI says how the missing quantity is counted, not another
+    one ("kWh and the power factor" still asks for the kWh)."""
+    try:
+        parse_unit(text.strip())
+    except EMSError:
+        return False
+    return True
 
 
 def not_measured(q: Question) -> Plan:
@@ -140,7 +164,16 @@ def unsupported(q: Question) -> Plan:
         return refuse(INSTEAD[Reason.OFF_TOPIC])
     if reason is Reason.NO_SERIES:
         return not_measured(q)
+    if reason is Reason.EXPORT and _names_nothing(q):
+        # "send me the numbers" with nothing before it: which numbers is the first question
+        return ask("Which figures do you mean? Name a meter and a period. " + INSTEAD[reason])
     return refuse(_echo(r, reason) + INSTEAD[reason])
+
+
+def _names_nothing(q: Question) -> bool:
+    r = q.reading
+    said = r.names_scope or r.periods or r.measures or r.all_meters
+    return not said and not q.previous_answer and not q.previous_meters
 
 
 # Reasons whose words are quoted back: the user sees which part of the request was refused.

@@ -10,7 +10,8 @@ from agent.offline.plan import Plan, ask, refuse
 from agent.offline.site import Site
 from agent.reader import Reading
 from agent.reader.conversation import Pending
-from agent.reader.slots import Op, UnknownName
+from agent.reader.slots import MeterMention, Op, UnknownName
+from agent.reader.vocabulary import ENERGY_CARRIERS
 
 # How the meters were chosen, for the answer to say so.
 NAMED, SITE, CARRIER, ALL, NONE, UNKNOWN = "named", "site", "carrier", "all", "none", "unknown"
@@ -74,6 +75,28 @@ def _which(reading: Reading) -> Ask:
     )  # fmt: skip
 
 
+def _carriers_of_site(reading: Reading, site: Site, named: list[MeterMention]) -> tuple[str, ...]:
+    """ "the site, electricity and gas together": with the site named and a carrier, a meter
+    known by a carrier's name ("gas" for a burner) is that carrier too; the site's meters
+    of each carrier named (their roots), all together."""
+    said = {m.words.text.strip().lower() for m in named}
+    if not (reading.site_wide and reading.carriers and said <= ENERGY_CARRIERS):
+        return ()
+    found: list[str] = []
+    for carrier in [*(c.carrier for c in reading.carriers), *sorted(said)]:
+        found += site.roots(carrier) or site.vocab.of_carrier(carrier)
+    return tuple(dict.fromkeys(found))
+
+
+def _named(reading: Reading, site: Site, named: list[MeterMention], metric: str) -> Sides:
+    carriers = _carriers_of_site(reading, site, named)
+    if carriers:
+        return Sides((carriers,), CARRIER)
+    found = [_of_metric(site, m.meters, metric) for m in named]
+    # the same meter named twice ("the kiln ... the gas kiln") is one side
+    return Sides(tuple(dict.fromkeys(found)), NAMED)
+
+
 def sides(
     reading: Reading, site: Site, metric: str = "energy", *, default_site: bool
 ) -> Sides | Ask:
@@ -90,9 +113,7 @@ def _sides(reading: Reading, site: Site, metric: str, default_site: bool) -> Sid
         return _which(reading)
     named = [m for m in reading.meters if not m.ambiguous]
     if named:
-        found = [_of_metric(site, m.meters, metric) for m in named]
-        # the same meter named twice ("the kiln ... the gas kiln") is one side
-        return Sides(tuple(dict.fromkeys(found)), NAMED)
+        return _named(reading, site, named, metric)
     if reading.unknown_names:
         return _no_such(reading.unknown_names[0], site, reading.question)
     if reading.carriers:

@@ -27,6 +27,7 @@ from agent.reader.slots import (
     UnitMention,
     Words,
 )
+from agent.reader.vocabulary import Vocabulary
 from common.errors import UnknownUnit
 from common.units import METRIC_DIMENSIONS, parse_unit
 
@@ -115,7 +116,24 @@ def _leans(r: Reading) -> bool:
     """It points back: "and ...", "what about ...", "that", "the two", "any similar
     incidents?", or says too little to stand on its own."""
     back = "history" in r.features() and any(t.norm in BACK_WORDS for t in r.tokens)
-    return r.follows or bool(r.referents) or _fragment(r) or (back and not r.names_scope)
+    return (
+        r.follows
+        or bool(r.referents)
+        or _fragment(r)
+        or (back and not r.names_scope)
+        or _bare_measure(r)
+    )
+
+
+def _bare_measure(r: Reading) -> bool:
+    """ "per m2?" after an office's kWh: a figure asked of nothing, in no period of its own, is
+    asked of what was just discussed (not a ranking, which is of every meter)."""
+    return (
+        r.intent is Intent.DATA
+        and bool(r.measures)
+        and not (r.names_scope or r.periods or r.all_meters or r.top)
+        and not r.asks(Op.RANK)
+    )
 
 
 def _has(r: Reading, kind: str) -> bool:
@@ -242,7 +260,9 @@ def _inherit(reading: Reading, previous: Frame, now: datetime) -> Reading:
     intent = changes.get("intent", reading.intent)
     inherited = _scope_changes(reading, previous, changes)
     periods = _periods(reading, prev, now)
-    if intent is not Intent.KNOWLEDGE and periods != reading.periods:
+    # "any incident still running on it?" after numbers of last week: incidents as they are now
+    fresh = intent is Intent.INCIDENT and prev.intent is not Intent.INCIDENT
+    if intent is not Intent.KNOWLEDGE and not fresh and periods != reading.periods:
         changes["periods"] = periods
         inherited.add("periods")
     if intent == prev.intent:
@@ -307,8 +327,10 @@ def _detail_changes(reading: Reading, prev: Reading, changes: dict[str, Any]) ->
         changes[name] = _moved(carry)
         inherited.add(name)
     only_percent = bool(own_ops) and all(o.op is Op.PERCENT for o in own_ops)
-    if only_percent and prev.asks(Op.SHARE) and not reading.measures:
-        # "as a percentage?" after a share: the same share, of the same whole
+    together = bool(own_ops) and all(o.op is Op.TOTAL for o in own_ops)
+    if (only_percent or together) and prev.asks(Op.SHARE) and not reading.measures:
+        # "as a percentage?" after a share: the same share, of the same whole; "both
+        # together?" after two shares: the share of the two added up
         changes["operations"] = reading.operations + _moved(prev.operations)
         changes.setdefault("share_of", prev.share_of)
         inherited |= {"operations", "share_of"}
@@ -362,6 +384,9 @@ def _scope(reading: Reading, previous: Frame) -> dict[str, Any]:
     if _has(reading, "pair") and len(previous.meters) < 2 <= len(previous.discussed):
         # "compare the two" after one meter and then another: the last two discussed
         subjects = previous.discussed[:2][::-1]
+    if subjects and _has(reading, "pair") and reading.asks(Op.TOTAL) and prev.asks(Op.SHARE):
+        # "both together?" after a share of each: one side, the two added up
+        return {"meters": (MeterMention(subjects, Match.NAME, said),)}
     if subjects and _has(reading, "pair"):
         # "which of the two": each of them on its own
         return {"meters": tuple(MeterMention((s,), Match.NAME, said) for s in subjects)}
@@ -405,3 +430,27 @@ def _periods(reading: Reading, prev: Reading, now: datetime) -> tuple[PeriodMent
     if not any(p.role is PeriodRole.SUBJECT for p in resolved):
         return _moved(tuple(before)) + tuple(resolved)
     return tuple(resolved)
+
+
+def the_other(reading: Reading, previous: Frame | None, vocab: Vocabulary) -> Reading:
+    """ "same for the other one" after one of two meters of a family or a group: the
+    other of the two. With more than one other, or none, the word is left unused."""
+    word = next((u for u in reading.unused if u.text.lower() in ("other", "other one")), None)
+    if word is None or previous is None or len(previous.meters) != 1 or reading.names_scope:
+        return reading
+    (meter,) = previous.meters
+    others = {
+        o
+        for k in vocab.keys
+        if k.match in (Match.FAMILY, Match.GROUP) and meter in k.meters and len(k.meters) == 2
+        for o in k.meters
+        if o != meter
+    }
+    if len(others) != 1:
+        return reading
+    mention = MeterMention(tuple(others), Match.NAME, word.words, key="other")
+    # with the word taken as the meter, what is left says nothing of its own ("same for ...")
+    unsure = reading.intent is Intent.UNSUPPORTED and not reading.unsupported
+    intent: Intent = Intent.UNCLEAR if unsure else reading.intent
+    unused = tuple(u for u in reading.unused if u is not word)
+    return replace(reading, meters=(mention,), unused=unused, intent=intent, follows=True)

@@ -31,6 +31,7 @@ from agent.reader.slots import (
     Words,
 )
 from agent.reader.text import Sheet
+from agent.reader.vocabulary import ENERGY_CARRIERS as CARRIERS
 from agent.reader.vocabulary import Vocabulary, pieces
 
 
@@ -150,8 +151,13 @@ class LexicalReader:
         """A series metric the site measures, or an honest "no series measures it"."""
         have = self.vocab.metrics
         metric = next((m for m in key.split("|") if m in have), None)
+        carrier = next((c for c in key.split("|") if c in CARRIERS), None)
+        if metric is not None and carrier and carrier in words.text.lower():
+            # "water consumption" needs a water meter: the m3 of a gas meter are no answer
+            metric = metric if self.vocab.of_carrier(carrier) else None
         if metric is None:
             topic = key.split("|")[0].replace("_", " ")
+            topic = carrier if carrier and carrier in words.text.lower() else topic
             self.out.unsupported.append(UnsupportedMention(topic, Reason.NO_SERIES, words))
         else:
             self.out.measures.append(MeasureMention(words, metric=metric))

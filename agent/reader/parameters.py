@@ -239,7 +239,7 @@ def _off_peak_prices(sheet: Sheet, stated: Stated) -> None:
     stated.prices.append(Price(parse_number(price.group("v")) * scale, words, currency, "off-peak"))
 
 
-def _prices(sheet: Sheet, stated: Stated) -> None:
+def _demand_charges(sheet: Sheet, stated: Stated) -> None:
     charge = (
         r"\b(?:demand|capacity) charges?\s*(?:of|at|=|:|is)?\s*" + CUR_BEFORE + NUMBER + CUR_AFTER
         + r"\s*(?:/|per|a)\s*kw\b(?:\s*(?:per|a|/)\s*month)?"
@@ -255,8 +255,13 @@ def _prices(sheet: Sheet, stated: Stated) -> None:
         r"(?:\s*(?:per|a|/)\s*month)?\s+(?:of|on)\s+(?:the\s+|each\s+)?"
         r"(?:(?:monthly|month's|month|billing)\s+)?(?:peak|max(?:imum)?)(?:\s+(?:demand|kw|load))?\b"
     )
-    texts = (charge, after, levied)
-    for m in [found for t in texts for found in re.finditer(t, sheet.masked())]:
+    # "the demand charge on October's peak at 11.20 EUR/kW": money per kW, in a question about
+    # the demand charge, can only be that charge
+    apart = r"\b" + CUR_BEFORE + NUMBER + CUR_AFTER + r"\s*(?:/|per|a)\s*kw\b(?!h)"
+    found = [m for text in (charge, after, levied) for m in re.finditer(text, sheet.masked())]
+    if re.search(r"\b(?:demand|capacity) charges?\b", sheet.masked()):
+        found += [m for m in re.finditer(apart, sheet.masked()) if _currency(m)[0]]
+    for m in found:
         if not sheet.free(sheet.covering(m.start(), m.end())):
             continue
         currency, scale = _currency(m)
@@ -269,6 +274,24 @@ def _prices(sheet: Sheet, stated: Stated) -> None:
     ):
         if sheet.free(sheet.covering(m.start(), m.end())):
             stated.demand_charges.append(DemandCharge(0.0, sheet.claim_span(m.start(), m.end())))
+    if stated.demand_charges and not stated.prices:
+        _nothing_for_energy(sheet, stated)
+
+
+def _nothing_for_energy(sheet: Sheet, stated: Stated) -> None:
+    """ "only the demand charge, not the energy": the energy is priced at nothing. Only "only"
+    or "just" is claimed: "the demand charge" stays the measure asked."""
+    only = r"\b(?P<w>only|just) the (?:demand|capacity) charges?\b|\b(?P<w2>not the energy)\b"
+    for m in re.finditer(only, sheet.masked()):
+        g = "w" if m.group("w") else "w2"
+        if sheet.free(sheet.covering(m.start(g), m.end(g))):
+            words = sheet.claim_span(m.start(g), m.end(g))
+            if not stated.prices:  # said more than once, one price of nothing
+                stated.prices.append(Price(0.0, words))
+
+
+def _prices(sheet: Sheet, stated: Stated) -> None:
+    _demand_charges(sheet, stated)
     names = (
         OFF_PEAK_NAMES + r"|otherwise|other times|outside|rest|gas|electricity"
         r"|flat(?:[\s-]?rate)?"
@@ -405,6 +428,8 @@ def _hour_windows(sheet: Sheet, stated: Stated) -> None:
             m.group("lead") or DAY_BEFORE.search(text[: m.start()])
         ):
             continue  # "good morning" is a greeting
+        if NEGATED.search(text[: m.start()]):
+            continue  # "outside the shifts (no saturday morning)": what is left out
         start, end = DAY_PARTS[part]
         words = sheet.claim_span(m.start(), m.end())
         stated.hour_windows.append(HourWindow(start, end, words, assumed=True))
@@ -437,6 +462,10 @@ PARTS_OF_DAY = (
     r"\b(?:(?P<lead>at|during the|in the|this|at the) )?"
     r"(?P<part>overnight|nights|night ?time|night|morning|afternoon|evening)\b"
     r"(?![\s-]+(?:shifts?|tariff|rate|load|time))"
+)
+# "no saturday morning", "except monday": a day or part of the day the user leaves out
+NEGATED = re.compile(
+    r"\b(?:no|not|except|excluding|without)\s+(?:(?:the|on|a|any)\s+)?(?:\w+\s+)?$"
 )
 # "tomorrow afternoon", "Monday morning": a day before the part of the day is lead enough
 DAY_BEFORE = re.compile(

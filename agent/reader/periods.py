@@ -36,6 +36,8 @@ from agent.reader.slots import PeriodMention, PeriodRole, Relation, TimeSpan
 from agent.reader.text import Sheet
 
 Matcher = Callable[[str, Calendar], list[Found]]
+# "no saturday", "except monday": a day the user leaves out
+NEGATED = re.compile(r"\b(?:no|not|except|excluding|without)\s+(?:(?:the|on|any)\s+)?$")
 
 FIXED = {
     "today": "today",
@@ -183,6 +185,8 @@ def _weekdays(text: str, cal: Calendar) -> list[Found]:
             continue  # ordinary words unless a cue says they are days
         if _paired_day(text, m):
             continue  # "sat+sun", "saturday and sunday": days of every week, not one date
+        if NEGATED.search(text[: m.start()]):
+            continue  # "no saturday morning": a day left out, not the day asked about
         back = (today.weekday() - WEEKDAYS[m.group("d")]) % 7
         if word == "last" or (back == 0 and word != "this"):
             back = back or 7
@@ -245,16 +249,45 @@ def _quarters_and_halves(text: str, cal: Calendar) -> list[Found]:
     for m in re.finditer(ordinal + r"(?: (?:the year )?(?P<y>(?:19|20)\d\d))?\b", text):
         span = _part(ORDINALS[m.group("o")], 3, m.group("y"), cal, "Q")
         found.append(Found(span, m.start(), m.end()))
-    half = r"\b(?:the )?(?P<o>first|second|1st|2nd) half(?: of)?(?: the year)?"
+    halves = _month_halves(text, cal)
+    found += halves
+    half = r"\b(?:the )?(?P<o>first|second|1st|2nd) half(?: of)?(?P<yr> the year)?"
     for m in re.finditer(half + r"(?: (?P<y>(?:19|20)\d\d)| (?P<rel>last|this) year)?\b", text):
         y = m.group("y") or (str(cal.today.year - 1) if m.group("rel") == "last" else None)
         span = _part(ORDINALS[m.group("o")], 6, y, cal, "H")
+        if halves and not (y or m.group("yr") or m.group("rel")):
+            # "the second half of October vs the first half": the other half of that month
+            first = halves[0].span.start if halves[0].span else None
+            if first is not None:
+                span = _half_of_month(first.year, first.month, ORDINALS[m.group("o")])
         found.append(Found(span, m.start(), m.end()))
     short = r"\b(?:(?P<y1>(?:19|20)\d\d)[\s-]*)?h(?P<h>[12])(?:[\s-]*(?P<y2>(?:19|20)\d\d))?\b"
     for m in re.finditer(short, text):
         span = _part(int(m.group("h")), 6, m.group("y1") or m.group("y2"), cal, "H")
         found.append(Found(span, m.start(), m.end()))
     return found
+
+
+def _month_halves(text: str, cal: Calendar) -> list[Found]:
+    """'the first half of October' (1st to 15th), 'the second half of Sept 2026' (16th on)."""
+    found = []
+    half = r"\b(?:the )?(?P<o>first|second|1st|2nd) half of (?:the month of )?" + month("m")
+    for m in re.finditer(half + r"(?:,? (?P<y>(?:19|20)\d\d))?\b", text):
+        mo = MONTHS[m.group("m")]
+        y = int(m.group("y")) if m.group("y") else latest_year(mo, 1, cal.today)
+        span = _half_of_month(y, mo, ORDINALS[m.group("o")])
+        found.append(Found(span, m.start(), m.end()))
+    return found
+
+
+def _half_of_month(y: int, mo: int, n: int) -> TimeSpan:
+    """Days 1-15 (n=1) or 16 to the month's end (n=2)."""
+    whole = month_span(y, mo)
+    assert whole.start is not None and whole.end is not None
+    first = whole.start if n == 1 else whole.start.replace(day=16)
+    last = whole.start.replace(day=15) if n == 1 else whole.end
+    which = "first" if n == 1 else "second"
+    return days(first, last, f"the {which} half of {whole.label}")
 
 
 def _part(n: int, size: int, year_text: str | None, cal: Calendar, prefix: str) -> TimeSpan:
@@ -341,8 +374,24 @@ def _week_of(text: str, cal: Calendar) -> list[Found]:
                 continue
             first = d - timedelta(days=d.weekday()) if m.group("how") == "of" else d
             span = days(first, first + timedelta(days=6), f"the week of {d:%-d %B %Y}")
-            found.append(Found(span, m.start(), m.end()))
+            end = _week_end(text, m.end(), d)
+            if end is not None:  # "the week of 14 Sept to 20 Sept": the days written
+                span = days(d, end[0], f"{d:%-d %b %Y} to {end[0]:%-d %b %Y}")
+            found.append(Found(span, m.start(), end[1] if end else m.end()))
     return found
+
+
+def _week_end(text: str, at: int, first: date) -> tuple[date, int] | None:
+    """The last day written after "the week of <day>" ("to 20 Sept"), within a week of it."""
+    tail = r"\s*(?:to|until|till|through|-)\s*(?:the )?" + day("d") + r"(?: of)? ?" + month("m")
+    m = re.match(tail, text[at:])
+    if m is None:
+        return None
+    try:
+        last = date(first.year, MONTHS[m.group("m")], int(m.group("d")))
+    except ValueError:
+        return None
+    return (last, at + m.end()) if timedelta(0) <= last - first <= timedelta(days=6) else None
 
 
 def _relations(text: str, cal: Calendar) -> list[Found]:
@@ -489,7 +538,15 @@ def find_periods(sheet: Sheet, now: datetime, fiscal_start: int = 1) -> tuple[
         words = sheet.claim((*sheet.covering(f.start, f.end), *extra))
         mentions.append(PeriodMention(words, span, role, f.relation))
     notes += [f.note for f in chosen if f.note]
-    return _resolve(_merge(mentions, sheet), now), notes
+    return _resolve(_merge(_one_subject(mentions), sheet), now), notes
+
+
+def _one_subject(mentions: list[PeriodMention]) -> list[PeriodMention]:
+    """ "from Monday to Wednesday, compared with Mon-Wed of last week": when every period reads
+    as compared with, the first is the one asked about."""
+    if len(mentions) > 1 and all(m.role is PeriodRole.REFERENCE for m in mentions):
+        return [replace(mentions[0], role=PeriodRole.SUBJECT), *mentions[1:]]
+    return mentions
 
 
 def _merge(mentions: list[PeriodMention], sheet: Sheet) -> list[PeriodMention]:

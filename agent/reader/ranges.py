@@ -8,7 +8,18 @@ from datetime import date, timedelta
 
 from dateutil.relativedelta import relativedelta
 
-from agent.reader.dates import MONTHS, Calendar, Found, day, days, latest_year, month, year
+from agent.reader.dates import (
+    MONTHS,
+    WEEKDAYS,
+    Calendar,
+    Found,
+    day,
+    days,
+    latest_year,
+    month,
+    weekday,
+    year,
+)
 
 TO = r"\s*(?:to|until|till|through|and|-)\s*"
 # Words that make "June to August" two months compared rather than one range.
@@ -138,9 +149,45 @@ def _months(text: str, cal: Calendar) -> list[Found]:
     return found
 
 
+def _weekday_range(text: str, cal: Calendar) -> list[Found]:
+    """ "Monday to Wednesday this week", "Mon-Wed of last week": days of the week named, from
+    the first day to the second ("Monday to Friday" alone is those days of every week)."""
+    pattern = (
+        r"\b" + weekday("a") + r"\s*(?:to|until|till|through|-)\s*" + weekday("b") + r"\b"
+        r",?\s*(?:of |in )?(?:the )?(?P<w>this|last|previous|past) week\b"
+    )
+    found = []
+    monday = cal.today - timedelta(days=cal.today.weekday())
+    for m in re.finditer(pattern, text):
+        a, b = WEEKDAYS[m.group("a")], WEEKDAYS[m.group("b")]
+        if b <= a:
+            continue  # "Friday to Monday" runs over a weekend: which week is not clear
+        first = monday - timedelta(days=7 if m.group("w") in ("last", "previous", "past") else 0)
+        d1, d2 = first + timedelta(days=a), first + timedelta(days=b)
+        label = f"{d1:%a %-d %b} to {d2:%a %-d %b %Y}"
+        found.append(Found(days(d1, d2, label), m.start(), m.end()))
+    return found
+
+
+def _until_now(text: str, cal: Calendar) -> list[Found]:
+    """ "from 1 Jan 2026 up to yesterday", "1 March until today": a day to a day that moves."""
+    end = r"\s*(?:up )?(?:to|until|till|through)\s+(?:and including\s+)?(?P<e>yesterday|today)\b"
+    found = []
+    for f in single_days(text, cal):
+        m = re.match(end, text[f.end :])
+        if f.span is None or f.span.start is None or m is None:
+            continue
+        last = cal.today - timedelta(days=1 if m.group("e") == "yesterday" else 0)
+        if last >= f.span.start:
+            span = days(f.span.start, last, f"{f.span.start:%-d %b %Y} to {last:%-d %b %Y}")
+            found.append(Found(span, f.start, f.end + m.end()))
+    return found
+
+
 def ranges(text: str, cal: Calendar) -> list[Found]:
     """Every date range in `text` (they win over the single days inside them)."""
     found = _day_first(text, cal) + _month_first(text, cal) + _iso(text, cal)
+    found += _weekday_range(text, cal) + _until_now(text, cal)
     return found + _dotted(text, cal) + _months(text, cal)
 
 
@@ -158,6 +205,12 @@ def single_days(text: str, cal: Calendar) -> list[Found]:
             mo, dd = MONTHS[m.group("m")], int(m.group("d"))
             y = int(m.group("y")) if m.group("y") else latest_year(mo, dd, cal.today)
             found += _day(y, mo, dd, m)
+    for m in re.finditer(r"\bon the ([0-3]?\d)(?:st|nd|rd|th)\b", text):
+        # "on the 3rd", no month: the latest 3rd (this month's, else last month's)
+        dd = int(m.group(1))
+        back = 0 if dd <= cal.today.day else 1
+        first = cal.today.replace(day=1) - relativedelta(months=back)
+        found += _day(first.year, first.month, dd, m)
     for m in re.finditer(r"\b(\d{4})-(\d\d)-(\d\d)\b(?!\s*(?:\.\.|to\b|and\b))", text):
         found += _day(int(m.group(1)), int(m.group(2)), int(m.group(3)), m)
     for m in re.finditer(r"\b([0-3]?\d)\.([01]?\d)\.((?:20)?\d\d)\b", text):
