@@ -105,7 +105,9 @@ def _cost(conn: Connection, spec: TruthSpec) -> list[float]:
     parts = tariff_cost_parts if spec.fn == "tariff_cost" else cost_parts
     energy_cost, demand = parts(conn, spec)
     rate = spec.rate or 1.0
-    return [energy_cost * rate, demand * rate, *_meter_totals(conn, spec)]
+    # a converted cost may be shown beside the tariff's own currency it was converted from
+    unconverted = [energy_cost + demand, energy_cost, demand] if rate != 1.0 else []
+    return [energy_cost * rate, demand * rate, *unconverted, *_meter_totals(conn, spec)]
 
 
 def _sec(conn: Connection, spec: TruthSpec) -> list[float]:

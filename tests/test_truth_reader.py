@@ -173,6 +173,12 @@ def test_a_user_tariffs_references_are_its_own_parts(store: Engine) -> None:
     # the site's default tariff (0.24/0.16 and 9.5 per kW) is no part of the user's cost
     site_energy_cost = 64 * 0.24 + 56 * 0.16
     assert all(abs(value - site_energy_cost) > 0.01 for value in charged)
+    # a converted cost may stand beside the figures it was converted from: total and parts
+    # before the rate are references too, and only when a rate was stated
+    before = [24.0 + 20 * 10 / 31, 24.0, 20 * 10 / 31]
+    assert charged[2:5] == pytest.approx(before)
+    flat = refs(fn="tariff_cost", meter="a", price=0.2, demand_charge=10)
+    assert all(abs(value - before[0]) > 0.01 for value in flat)
 
 
 def test_default_cost_in_another_currency(store: Engine) -> None:
