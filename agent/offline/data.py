@@ -170,7 +170,8 @@ def _periods(q: Question) -> list[str] | Plan:
     both = _the_two(q)
     if both is not None:
         return both
-    return found or ask(ASK_PERIOD)
+    # a note on the words taken for no period ("there is no 31 September") comes before the ask
+    return found or ask(" ".join((*q.reading.notes, ASK_PERIOD)))
 
 
 def _the_two(q: Question) -> list[str] | None:
@@ -607,7 +608,7 @@ def _remainder(q: Question, found: Sides, periods: list[str]) -> Plan:
         )
     whole = wholes[0]
     parts = [n for n in names if n != whole] or list(q.site.vocab.children(whole))
-    if q.reading.all_meters:
+    if scope.every_sub_meter(q.reading):
         # "minus what its sub-meters (the chillers and the hall) see": every sub-meter of the
         # catalogue, the named ones being examples of them
         parts = list(dict.fromkeys([*parts, *q.site.vocab.children(whole)]))

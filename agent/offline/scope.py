@@ -4,13 +4,14 @@ or the unknown name itself, for the tool to answer with the closest names."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 
 from agent.offline.plan import Plan, ask, refuse
 from agent.offline.site import Site
 from agent.reader import Reading
 from agent.reader.conversation import Pending
-from agent.reader.slots import MeterMention, Op, UnknownName
+from agent.reader.slots import MeterMention, Op, Scope, UnknownName
 from agent.reader.vocabulary import ENERGY_CARRIERS
 
 # How the meters were chosen, for the answer to say so.
@@ -252,3 +253,19 @@ def joined_sides(r: Reading, found: Sides) -> Sides:
     if len(groups) < 2:
         return found  # everything added up leaves nothing to compare
     return Sides(tuple(tuple(g) for g in groups), found.how)
+
+
+def every_sub_meter(reading: Reading) -> bool:
+    """ "minus its sub-meters", "what all the sub-meters see": every sub-meter of a meter, not
+    only the ones named; "minus the cooling sub-meter" is the one named (a word for all meters
+    said of one meter, or plural after a name, names no others)."""
+    for s in reading.scopes:
+        said = s.words.text.lower()
+        if s.scope is not Scope.ALL_METERS:
+            continue
+        before = reading.question[: s.words.start].lower()
+        if re.search(r"\b(?:all|every|each|any)\b", said) or (
+            said.endswith("s") and re.search(r"\b(?:its|the|all|their|of)\s+$", before)
+        ):
+            return True
+    return False

@@ -4,6 +4,7 @@ period names), carriers, scope, referents, actions, intent cues and unsupported 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
@@ -89,6 +90,16 @@ def site_entries(shifts: tuple[str, ...], tariff_periods: tuple[str, ...], rank:
 COMPOUND_TABLES = frozenset({"cue", "metric", "unsupported"})
 
 
+# "how many kWh did the line produce": a unit of energy, power, volume or time asked for is the
+# quantity; the verb after it counts no goods made
+UNIT_ASKED = re.compile(
+    r"\bhow (?:many|much) (?:[kmg]?wh|[kmg]w|kva\w*|kvar\w*|m3|m³|cubic|lit[er]{2}s?|hours?|hrs?"
+    r"|therms?|tonnes?|tons?|kg)\b",
+    re.IGNORECASE,
+)
+MAKING = re.compile(r"(?:make|made|makes|produced?|produces)", re.IGNORECASE)
+
+
 class LexicalReader:
     def __init__(self, sheet: Sheet, lexicon: Lexicon, vocab: Vocabulary, out: Lexical) -> None:
         self.sheet = sheet
@@ -149,6 +160,9 @@ class LexicalReader:
 
     def _metric(self, key: str, words: Words) -> None:
         """A series metric the site measures, or an honest "no series measures it"."""
+        if "production" in key.split("|") and MAKING.fullmatch(words.text):
+            if UNIT_ASKED.search(self.sheet.text):
+                return
         have = self.vocab.metrics
         metric = next((m for m in key.split("|") if m in have), None)
         carrier = next((c for c in key.split("|") if c in CARRIERS), None)

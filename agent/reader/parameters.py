@@ -279,11 +279,16 @@ def _demand_charges(sheet: Sheet, stated: Stated) -> None:
 
 
 def _nothing_for_energy(sheet: Sheet, stated: Stated) -> None:
-    """ "only the demand charge, not the energy": the energy is priced at nothing. Only "only"
-    or "just" is claimed: "the demand charge" stays the measure asked."""
-    only = r"\b(?P<w>only|just) the (?:demand|capacity) charges?\b|\b(?P<w2>not the energy)\b"
-    for m in re.finditer(only, sheet.masked()):
-        g = "w" if m.group("w") else "w2"
+    """ "only the demand charge, not the energy", "the demand charge only": the energy is priced
+    at nothing. Only "only" or "just" is claimed: "the demand charge" stays the measure asked.
+    "not the energy" counts alone, not before another noun ("not the energy offer")."""
+    only = (
+        r"\b(?P<w>only|just) the (?:demand|capacity) charges?\b"
+        r"|\b(?:demand|capacity) charges? (?P<w3>only)\b"
+        r"|\b(?P<w2>not the energy)\b(?!\s+[^\W\d])"
+    )
+    for m in re.finditer(only, sheet.text):  # "demand charge" may be claimed by its value
+        g = next(k for k in ("w", "w2", "w3") if m.group(k))
         if sheet.free(sheet.covering(m.start(g), m.end(g))):
             words = sheet.claim_span(m.start(g), m.end(g))
             if not stated.prices:  # said more than once, one price of nothing

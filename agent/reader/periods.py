@@ -517,6 +517,9 @@ def find_periods(sheet: Sheet, now: datetime, fiscal_start: int = 1) -> tuple[
     notes = []
     for f in chosen:
         span = f.span
+        if span is None and f.relation is None:
+            sheet.claim(sheet.covering(f.start, f.end))  # a day that does not exist: its note
+            continue
         lead = re.match(r"(?:from|as of|starting|since|in) ", text[f.start : f.end])
         if TARIFF_START.search(
             text[max(0, f.start - 50) : f.start] + (lead.group(0) if lead else "")

@@ -22,6 +22,17 @@ from agent.reader.dates import (
 )
 
 TO = r"\s*(?:to|until|till|through|and|-)\s*"
+# What may follow a day written as an ordinal alone ("on the 3rd"): an end, a mark, a period
+# or a small word; a noun after it makes the ordinal that thing's number ("the 3rd shift").
+DAY_ENDS = (
+    r"(?=\s*(?:$|[^\w\s]|(?:of|and|or|at|to|till|until|through|from|between|in|on|for|during"
+    r"|last|this|vs|versus|compared|than|before|after|when|how|what|which|was|were|is|did)\b))"
+)
+# Words after which a day is expected ("on 20/10", "since 3/11", "and 21/10?"), or nothing
+DATE_LEAD = (
+    r"(?:\b(?:on|since|from|until|till|to|through|between|and|or|vs\.?|versus|than|for)\s+"
+    r"(?:the\s+)?|^\W*)"
+)
 # Words that make "June to August" two months compared rather than one range.
 CHANGE_WORDS = re.compile(
     r"\b(?:compar\w*|vs\.?|versus|against|than|change\w*|increas\w*|decreas\w*|drop\w*|"
@@ -205,12 +216,7 @@ def single_days(text: str, cal: Calendar) -> list[Found]:
             mo, dd = MONTHS[m.group("m")], int(m.group("d"))
             y = int(m.group("y")) if m.group("y") else latest_year(mo, dd, cal.today)
             found += _day(y, mo, dd, m)
-    for m in re.finditer(r"\bon the ([0-3]?\d)(?:st|nd|rd|th)\b", text):
-        # "on the 3rd", no month: the latest 3rd (this month's, else last month's)
-        dd = int(m.group(1))
-        back = 0 if dd <= cal.today.day else 1
-        first = cal.today.replace(day=1) - relativedelta(months=back)
-        found += _day(first.year, first.month, dd, m)
+    found += _nth(text, cal)
     for m in re.finditer(r"\b(\d{4})-(\d\d)-(\d\d)\b(?!\s*(?:\.\.|to\b|and\b))", text):
         found += _day(int(m.group(1)), int(m.group(2)), int(m.group(3)), m)
     for m in re.finditer(r"\b([0-3]?\d)\.([01]?\d)\.((?:20)?\d\d)\b", text):
@@ -223,24 +229,51 @@ def single_days(text: str, cal: Calendar) -> list[Found]:
     return found + _slashed_no_year(text, cal.today)
 
 
+def _nth(text: str, cal: Calendar) -> list[Found]:
+    """ "on the 3rd", no month: the latest 3rd (this month's, else last month's); "on the 3rd
+    of last month": that month's. An ordinal before a noun numbers that thing ("on the 3rd
+    shift", "on the 2nd floor"): no day."""
+    of_month = r"(?:\s+of)?\s+(?:the\s+)?(?P<p>this|current|last|previous|past) month\b"
+    pattern = r"\bon the (?P<d>[0-3]?\d)(?:st|nd|rd|th)\b(?:" + of_month + r"|" + DAY_ENDS + r")"
+    found = []
+    for m in re.finditer(pattern, text):
+        dd = int(m.group("d"))
+        if m.group("p"):
+            back = 0 if m.group("p") in ("this", "current") else 1
+        else:
+            back = 0 if dd <= cal.today.day else 1
+        first = cal.today.replace(day=1) - relativedelta(months=back)
+        found += _day(first.year, first.month, dd, m, said=True)
+    return found
+
+
 def _slashed_no_year(text: str, today: date) -> list[Found]:
     """ "on 20/10": day and month without a year, read only when the first number cannot be
     a month (so "1/2" stays a fraction), in the latest such day not after today; "24/7" is
-    the idiom for "always"."""
+    the idiom for "always". Only where a day is expected: after "on", "since", "from" (or as
+    the whole question), and before no noun ("runs 24/5", "a 16/8 shift pattern")."""
     found = []
-    for m in re.finditer(r"(?<![\d/.,])\b([0-3]?\d)/([01]?\d)\b(?![/.,]?\d)", text):
+    lead = re.compile(DATE_LEAD + r"$")
+    for m in re.finditer(r"(?<![\d/.,])\b([0-3]?\d)/([01]?\d)\b(?![/.,]?\d)" + DAY_ENDS, text):
         dd, mo = int(m.group(1)), int(m.group(2))
         if dd <= 12 or not 1 <= mo <= 12 or m.group(0) == "24/7":
+            continue
+        if not lead.search(text[: m.start()]):
             continue
         found += _day(latest_year(mo, dd, today), mo, dd, m)
     return found
 
 
-def _day(y: int, mo: int, dd: int, m: re.Match[str]) -> list[Found]:
+def _day(y: int, mo: int, dd: int, m: re.Match[str], said: bool = False) -> list[Found]:
     try:
         d = date(y, mo, dd)
     except ValueError:
-        return []
+        # "on the 31st (of last month)": said, not dropped, so that the month around it is not
+        # read alone; a written month ("31 February") stays read, its day reported unused
+        if not said or not 1 <= mo <= 12:
+            return []
+        note = f"There is no {dd} {date(y, mo, 1):%B %Y}, so I read no day from '{m.group(0)}'."
+        return [Found(None, m.start(), m.end(), note=note)]
     return [Found(days(d, d, f"{d:%-d %B %Y}"), m.start(), m.end())]
 
 
