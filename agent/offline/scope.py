@@ -166,6 +166,8 @@ def _no_such(unknown: UnknownName, site: Site, question: str) -> Ask:
         choice = " or ".join(options) if len(options) < 3 else ", ".join(options)
         return Ask(f"{said} Did you mean {choice}?", Pending.CHOICE, options)
     names = [m.name for m in site.vocab.meters]
+    if not site.present:  # no site chosen: the turn says which sites there are instead
+        return Ask(said, Pending.CHOICE)
     if not names:
         return Ask(said, refused=True)
     more = f" and {len(names) - SHOWN} more" if len(names) > SHOWN else ""
