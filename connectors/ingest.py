@@ -367,8 +367,6 @@ class Ingestor:
 
 def _concatenate(parts: list[Columns | list[tuple[int, float]]]) -> Columns:
     """One series' readings of a batch as arrays, in the order they arrived."""
-    if len(parts) == 1 and isinstance(parts[0], tuple):
-        return parts[0]  # one message checked with numpy (HTTP ingestion): as it is
     chunks: list[Columns] = []
     rows: list[tuple[int, float]] = []
     for part in parts:

@@ -437,9 +437,13 @@ def write_many(conn: Connection, parts: Iterable[SeriesWrite]) -> WriteStats:
     ingestion, where a batch holds a few readings of many series; `write_readings` stays the
     path for long runs of one series (imports).
     """
-    cleaned, (sids, ts_all, values_all) = _cleaned(list(parts))
+    cleaned = [(p.series_id, *_clean(p.ts, p.values), p.tz) for p in parts]
+    cleaned = [c for c in cleaned if len(c[1])]
     if not cleaned:
         return WriteStats()
+    sids = _series_ids([sid for sid, _, _, _ in cleaned], [len(ts) for _, ts, _, _ in cleaned])
+    ts_all = np.concatenate([ts for _, ts, _, _ in cleaned])
+    values_all = np.concatenate([values for _, _, values, _ in cleaned])
     postgres = conn.dialect.name == "postgresql"
     if postgres:
         # These statements touch few rows but their estimates are large (range conditions on
@@ -447,7 +451,7 @@ def write_many(conn: Connection, parts: Iterable[SeriesWrite]) -> WriteStats:
         conn.exec_driver_sql("SET LOCAL jit = off")
     new, changed = _insert_then_correct(conn, sids, ts_all, values_all, postgres)
     if new == len(ts_all):
-        _add_rollups(conn, _added_rollups(cleaned, (sids, ts_all, values_all)), postgres)
+        _add_rollups(conn, _added_rollups(cleaned), postgres)
     elif new or changed:
         _fill_touched(conn, cleaned, postgres)
         dialect = conn.dialect.name  # "sqlite" or "postgresql", the keys of the two reads
@@ -458,43 +462,6 @@ def write_many(conn: Connection, parts: Iterable[SeriesWrite]) -> WriteStats:
             _fetch(conn, _DELETE_TOUCHED.format(grain=grain), (), rows=False)
             _fetch(conn, _INSERT_TOUCHED + coarser, (), rows=False)
     return WriteStats(new=new, changed=changed, unchanged=len(ts_all) - new - changed)
-
-
-_Cleaned = list[tuple[int, IntArray, FloatArray, str]]  # series id, times, values, zone
-_Joined = tuple[IntArray, IntArray, FloatArray]  # series ids, times, values of all series
-
-
-def _cleaned(parts: list[SeriesWrite]) -> tuple[_Cleaned, _Joined]:
-    """Each series' readings as `_clean` leaves them, and all of them joined. A batch whose
-    series are each sorted with no repeated time and whose values are all finite (live
-    ingestion) is checked in one pass over the joined arrays instead of series by series."""
-    parts = [p for p in parts if len(p.ts) or len(p.values)]
-    columns = [
-        (np.asarray(p.ts, dtype=np.int64), np.asarray(p.values, dtype=np.float64)) for p in parts
-    ]
-    if parts and all(ts.shape == values.shape for ts, values in columns):
-        ts_all = np.concatenate([ts for ts, _ in columns])
-        values_all = np.concatenate([values for _, values in columns])
-        later = ts_all[1:] > ts_all[:-1]
-        later[np.cumsum([len(ts) for ts, _ in columns])[:-1] - 1] = True  # a new series
-        if bool(later.all()) and bool(np.isfinite(values_all).all()):
-            cleaned = [(p.series_id, *c, p.tz) for p, c in zip(parts, columns, strict=True)]
-            return cleaned, (_ids(cleaned), ts_all, values_all)
-    cleaned = [
-        (p.series_id, *_clean(ts, values), p.tz)
-        for p, (ts, values) in zip(parts, columns, strict=True)
-    ]
-    cleaned = [c for c in cleaned if len(c[1])]
-    if not cleaned:
-        empty = np.zeros(0, dtype=np.int64)
-        return [], (empty, empty, np.zeros(0, dtype=np.float64))
-    ts_all = np.concatenate([ts for _, ts, _, _ in cleaned])
-    values_all = np.concatenate([values for _, _, values, _ in cleaned])
-    return cleaned, (_ids(cleaned), ts_all, values_all)
-
-
-def _ids(cleaned: _Cleaned) -> IntArray:
-    return _series_ids([sid for sid, _, _, _ in cleaned], [len(ts) for _, ts, _, _ in cleaned])
 
 
 def _insert_then_correct(
@@ -517,19 +484,17 @@ def _insert_then_correct(
     return new, _executemany(conn, _CORRECT, corrections)
 
 
-def _added_rollups(cleaned: _Cleaned, joined: _Joined) -> list[list[Any]]:
+def _added_rollups(cleaned: list[tuple[int, IntArray, FloatArray, str]]) -> list[list[Any]]:
     """The rollup rows of new readings alone, column by column (series, grain, bucket, count,
     sum, minimum, maximum; each grain from the one below), to merge into the stored rollups."""
-    by_zone: dict[str, _Cleaned] = {}
-    for series in cleaned:
-        by_zone.setdefault(series[3], []).append(series)
+    by_zone: dict[str, list[tuple[int, IntArray, FloatArray]]] = {}
+    for sid, ts, values, tz in cleaned:
+        by_zone.setdefault(tz, []).append((sid, ts, values))
     columns: list[list[Any]] = [[] for _ in range(7)]
     for tz, members in by_zone.items():
-        if len(by_zone) == 1:  # all of the batch: joined already
-            sids, ts, values = joined
-        else:
-            sids, ts = _ids(members), np.concatenate([ts for _, ts, _, _ in members])
-            values = np.concatenate([values for _, _, values, _ in members])
+        sids = _series_ids([sid for sid, _, _ in members], [len(ts) for _, ts, _ in members])
+        ts = np.concatenate([ts for _, ts, _ in members])
+        values = np.concatenate([values for _, _, values in members])
         ones = np.ones(len(ts), dtype=np.int64)
         agg = _by_bucket(sids, bucket_starts(ts, GRAIN_15MIN, tz), ones, values, values, values)
         for grain in (GRAIN_15MIN, GRAIN_HOUR, GRAIN_DAY):

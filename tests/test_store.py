@@ -411,13 +411,3 @@ def test_a_multi_series_write_with_a_bad_value_stores_nothing(engine: Engine) ->
     assert stored_readings(engine, sid) == {1_760_000_000: 1.0}
     assert stored_readings(engine, other) == {}
     assert_rollups_match(engine, sid, tz)
-
-
-def test_a_multi_series_write_with_more_times_than_values_stores_nothing(engine: Engine) -> None:
-    (sid, tz), (other, other_tz) = many_series(engine, ("UTC", "Asia/Kolkata"))
-    with pytest.raises(InvalidReading, match="2 timestamps but 1 values"):
-        write_together(
-            engine,
-            [(sid, tz, [1_760_000_900], [2.0]), (other, other_tz, [1_760_000_000, 1], [1.0])],
-        )
-    assert stored_readings(engine, sid) == {} and stored_readings(engine, other) == {}
