@@ -7,6 +7,8 @@ from __future__ import annotations
 from agent.offline import kinds
 from agent.offline.plan import Plan, Question, ask, handles, refuse, say
 from agent.reader import Intent, Op, Reading, Reason
+from agent.reader.leftovers import Weight, weight
+from agent.reader.lexicon import default_lexicon
 from agent.reader.slots import Action, Grain, Kpi, Split, Unused
 from agent.reader.vocabulary import ENERGY_CARRIERS
 from agent.render.text import period_text
@@ -130,10 +132,50 @@ def not_used(r: Reading, q: Question | None = None) -> list[str]:
     return lines
 
 
-# Words that ask for something to be left out, and what may stand between them and it.
-LEAVE_OUT = frozenset({"not", "excluding", "except", "without", "minus", "but"})
-BETWEEN = frozenset({"the", "a", "an", "any", "of", "our", "counting", "including", "and", "or",
-                     ",", "all", "its", "their"})  # fmt: skip
+# What one question back asks of a word left over that would change the figure. No digits: a
+# number in a question back could be taken for an answer.
+ASK_WEIGHED = {
+    Weight.NEGATION: "what should it leave out? Name the meter, the days or the hours, e.g. "
+    "'without the weekend'.",
+    Weight.DATE: "which period should it be? E.g. 'last October', 'last Monday' or 'the "
+    "first half of October'.",
+    Weight.NUMBER: "what is it: a threshold, a price, a count, a date or part of a meter's "
+    "name? Write it with its unit (kW, kWh, a currency per kWh, minutes) or its month.",
+    Weight.MONEY: "what should it change: the currency of a cost, or a price? Write the "
+    "currency and, for a price, its amount per kWh.",
+    Weight.UNIT: "what is counted in it: which figure, or which threshold?",
+    Weight.MEASURE: "which figure do you want? E.g. energy, peak demand, cost, carbon, or a "
+    "series the meter measures.",
+    Weight.METER: "which meter is it?",
+}
+
+
+def unread_figure(q: Question, decided: Plan) -> Plan | None:
+    """A plan for figures whose question holds a word left over that would change them ("in
+    October", "12", "reais", "not the dryer"): one question back naming the word instead of
+    a number for a question only partly read."""
+    r = decided.reading or q.reading
+    if not decided.calls or r.intent is Intent.KNOWLEDGE or not r.unused:
+        return None
+    lexicon = default_lexicon()
+    for u in r.unused:
+        kind = weight(u, r.tokens, lexicon, q.site.vocab)
+        if kind is None:
+            continue
+        said = _negated(r, u) if kind is Weight.NEGATION else ""
+        return ask(
+            f"I did not give a figure: I could not use '{said or u.text}' of your question, "
+            f"and it would change the answer. {_ask_weighed(kind, q)}"
+        )
+    return None
+
+
+def _ask_weighed(kind: Weight, q: Question) -> str:
+    text = ASK_WEIGHED[kind]
+    if kind is Weight.METER:
+        names = ", ".join(m.name for m in q.site.vocab.meters[:8])
+        text += f" The meters here include {names}."
+    return text[0].upper() + text[1:]
 
 
 def _negated(r: Reading, w: Unused) -> str:
@@ -141,13 +183,11 @@ def _negated(r: Reading, w: Unused) -> str:
     answer says it did not leave them out, not merely that it did not use them."""
     if not w.words.tokens:
         return ""
+    first = w.words.tokens[0]
     named = {i for m in r.meters for i in m.words.tokens}
-    i = w.words.tokens[0] - 1
-    while i >= 0 and (r.tokens[i].norm in BETWEEN or i in named):
-        i -= 1
-    if i < 0 or r.tokens[i].norm not in LEAVE_OUT:
-        return ""
-    return r.question[r.tokens[i].start : w.words.end]
+    words = [t.norm for t in r.tokens[:first]]
+    i = default_lexicon().negation_before(words, named)
+    return "" if i is None else r.question[r.tokens[i].start : w.words.end]
 
 
 @handles(Intent.UNSUPPORTED)

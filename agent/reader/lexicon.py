@@ -4,7 +4,7 @@ and the scanner that finds its phrases in a question, longest match first."""
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Container, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
@@ -92,6 +92,8 @@ class Lexicon:
     weights: Mapping[Intent, Mapping[str, float]]
     phrase_words: frozenset[str]  # plain words used in phrases
     correctable: frozenset[str] = frozenset()  # what a misspelt word may be corrected to
+    negations: frozenset[str] = frozenset()  # "not", "except", "without": leave something out
+    negation_between: frozenset[str] = frozenset()  # "the", "any of": between one and its object
 
     @property
     def known_words(self) -> frozenset[str]:
@@ -102,6 +104,15 @@ class Lexicon:
             | frozenset(self.abbreviations)
             | frozenset(self.number_words)
         )
+
+    def negation_before(self, words: Sequence[str], passable: Container[int] = ()) -> int | None:
+        """Where in `words` (lower case, in order) the negation is that the last of them lead
+        back to ("not the", "except any of"), skipping the words allowed between and the places
+        `passable` names (a meter's name, a day); None when they lead to none."""
+        i = len(words) - 1
+        while i >= 0 and (words[i] in self.negation_between or i in passable):
+            i -= 1
+        return i if i >= 0 and words[i] in self.negations else None
 
     def names_word(self, word: str) -> bool:
         """Some phrase of the lexicon is exactly this one word ("consumers", "unusual")."""
@@ -249,7 +260,22 @@ def parse_lexicon(data: Any) -> Lexicon:
         weights=_weights(data["intents"], cues),
         phrase_words=_phrase_words(tables),
         correctable=_words(data.get("correctable_words", ""), "correctable_words"),
+        **_negation(data.get("negation")),
     )
+
+
+def _negation(raw: Any) -> dict[str, frozenset[str]]:
+    """The negation words; a lexicon without them reads no word as leaving anything out."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping) or not isinstance(raw.get("words"), str):
+        raise InvalidLexicon(
+            "lexicon negation: expected 'words' and 'between', words separated by spaces"
+        )
+    return {
+        "negations": _words(raw["words"], "negation.words"),
+        "negation_between": _words(raw.get("between", ""), "negation.between"),
+    }
 
 
 def load_lexicon(path: Path = LEXICON_FILE) -> Lexicon:

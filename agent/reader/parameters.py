@@ -8,7 +8,8 @@ import re
 from dataclasses import dataclass, field
 from datetime import time
 
-from agent.reader.dates import MONTHS
+from agent.reader.dates import MONTHS, WEEKDAYS
+from agent.reader.lexicon import Lexicon
 from agent.reader.slots import (
     DemandCharge,
     DemandWindow,
@@ -396,7 +397,7 @@ def _demand_windows(sheet: Sheet, stated: Stated) -> None:
             stated.demand_windows.append(DemandWindow(60, words))
 
 
-def _hour_windows(sheet: Sheet, stated: Stated) -> None:
+def _hour_windows(sheet: Sheet, stated: Stated, lexicon: Lexicon) -> None:
     months = "|".join(sorted(MONTHS, key=len, reverse=True))
     cue = r"(?P<cue>overnight|at night|nights?|between|from|during|in the hours?|hours?|window)"
     named = r"(?:(?P<name>" + PERIOD_NAMES + r")(?:\s+(?:hours|period|tariff|time|rate))?\s+)?"
@@ -433,7 +434,7 @@ def _hour_windows(sheet: Sheet, stated: Stated) -> None:
             m.group("lead") or DAY_BEFORE.search(text[: m.start()])
         ):
             continue  # "good morning" is a greeting
-        if NEGATED.search(text[: m.start()]):
+        if _left_out(text[: m.start()], lexicon):
             continue  # "outside the shifts (no saturday morning)": what is left out
         start, end = DAY_PARTS[part]
         words = sheet.claim_span(m.start(), m.end())
@@ -468,10 +469,19 @@ PARTS_OF_DAY = (
     r"(?P<part>overnight|nights|night ?time|night|morning|afternoon|evening)\b"
     r"(?![\s-]+(?:shifts?|tariff|rate|load|time))"
 )
-# "no saturday morning", "except monday": a day or part of the day the user leaves out
-NEGATED = re.compile(
-    r"\b(?:no|not|except|excluding|without)\s+(?:(?:the|on|a|any)\s+)?(?:\w+\s+)?$"
-)
+
+
+def _left_out(before: str, lexicon: Lexicon) -> bool:
+    """ "no saturday morning", "except monday": a part of the day the user leaves out, the
+    negation right before it or before a day; "with no production overnight" leaves out the
+    production, not the night."""
+    # a name read already (masked) is a word of its own: "without the <meter> overnight"
+    # leaves out the meter
+    words = re.findall(r"[^\W\d_]+|,|" + MASK + "+", before.lower())
+    days = {i for i, w in enumerate(words) if w in WEEKDAYS or w.rstrip("s") == "weekend"}
+    return lexicon.negation_before(words, days) is not None
+
+
 # "tomorrow afternoon", "Monday morning": a day before the part of the day is lead enough
 DAY_BEFORE = re.compile(
     r"(?:today|tomorrow|yesterday|monday|tuesday|wednesday|thursday|friday|saturday|sunday|\d)"
@@ -528,7 +538,7 @@ def _exchange_rates(sheet: Sheet, stated: Stated) -> None:
             stated.exchange_rates.append(ExchangeRate(rate, cur, per, words))
 
 
-def find_stated(sheet: Sheet, numbers: dict[str, int]) -> Stated:
+def find_stated(sheet: Sheet, numbers: dict[str, int], lexicon: Lexicon) -> Stated:
     """Every stated parameter, most specific first so that a TOU window's hours are not also
     read as an hour window, nor its price as a plain price."""
     stated = Stated()
@@ -540,6 +550,6 @@ def find_stated(sheet: Sheet, numbers: dict[str, int]) -> Stated:
     _prices(sheet, stated)
     _emission_factors(sheet, stated)
     _demand_windows(sheet, stated)
-    _hour_windows(sheet, stated)
+    _hour_windows(sheet, stated, lexicon)
     _horizons(sheet, stated, numbers)
     return stated
