@@ -56,3 +56,12 @@ def test_a_harmless_leftover_still_gets_the_figure(plant: Plant, question: str) 
     reply = agent.ask(question)
     assert reply.outcome == "answer", reply.answer
     assert states(reply.answer, total(data, "Pump K1", *WEEK)), reply.answer
+
+
+def test_a_carrier_word_of_a_description_alone_is_not_the_meter_s_name(plant: Plant) -> None:
+    """ "water" beside nothing of the description asks for water, which no series measures;
+    the heater's description ("Heats rinse water") does not make its gas the answer."""
+    agent, _ = plant
+    reply = agent.ask("how much water did the Hot Water Heater use last week")
+    assert reply.outcome == "refuse" and not reply.tool_calls, reply.answer
+    assert "'water'" in reply.answer and no_figure(reply.answer)

@@ -4,12 +4,14 @@ can do instead; and the lines that name the parts of a question that were not us
 
 from __future__ import annotations
 
+import re
+
 from agent.offline import kinds
 from agent.offline.plan import Plan, Question, ask, handles, refuse, say
 from agent.reader import Intent, Op, Reading, Reason
 from agent.reader.leftovers import Weight, weight
 from agent.reader.lexicon import default_lexicon
-from agent.reader.slots import Action, Grain, Kpi, Split, Unused
+from agent.reader.slots import Action, Grain, Kpi, Split, UnsupportedMention, Unused
 from agent.reader.vocabulary import ENERGY_CARRIERS
 from agent.render.text import period_text
 from common.errors import EMSError
@@ -72,7 +74,7 @@ def only_unmeasured(r: Reading, q: Question | None = None) -> bool:
     ("how much water did we use"); not a word of a named meter's own description ("the
     chilled water plant, CAG")."""
     missing = [u for u in r.unsupported if u.reason is Reason.NO_SERIES]
-    if not missing or (q is not None and all(_describes(u.words.text, r, q) for u in missing)):
+    if not missing or (q is not None and all(_describes(u, r, q) for u in missing)):
         return False
     verbs = kinds.kinds().verb_words
     # "water in m3": a unit says how a missing carrier is counted; "flow in m3/h" asks the
@@ -87,9 +89,25 @@ def only_unmeasured(r: Reading, q: Question | None = None) -> bool:
     return not explicit
 
 
-def _describes(word: str, r: Reading, q: Question) -> bool:
-    described = (e.description.lower() for m in r.meter_names if (e := q.site.meter(m)))
-    return any(word.lower() in d for d in described)
+def _describes(u: UnsupportedMention, r: Reading, q: Question) -> bool:
+    """The word is a named meter's description as the question writes it ("the chilled water
+    plant"): a word beside it in the question is beside it in the description. A word that
+    only occurs in a description ("water of the chilled water plant") is asked for."""
+    described = [_plain(e.description) for m in r.meter_names if (e := q.site.meter(m))]
+    if not u.words.tokens:
+        return any(f" {_plain(u.words.text)} " in d for d in described)
+    first, last = u.words.tokens[0], u.words.tokens[-1]
+    said = _plain(u.words.text)
+    content = [t for t in r.tokens if t.is_content]
+    before = [t.norm for t in content if t.index < first][-1:]
+    after = [t.norm for t in content if t.index > last][:1]
+    phrases = [f" {w} {said} " for w in before] + [f" {said} {w} " for w in after]
+    return any(p in d for p in phrases for d in described)
+
+
+def _plain(text: str) -> str:
+    """Lower-case words between single spaces, with a space at each end."""
+    return " " + " ".join(re.findall(r"[^\W_]+", text.lower())) + " "
 
 
 def _unit_only(text: str) -> bool:
