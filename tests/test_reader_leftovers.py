@@ -36,6 +36,9 @@ def _weigh(question: str, word: str) -> Weight | None:
         ("Linie 2 energy linie", "linie", Weight.METER),
         ("Linie 2 energy honestly", "honestly", None),
         ("Linie 2 energy mate", "mate", None),
+        # a number set against a stated one, a number word counting what was read
+        ("Linie 2 peak on a 60 min window, not 15", "15", None),
+        ("Linie 2 over the same two months", "two", None),
         # a three-letter day that is also a word counts only written as a name
         ("Linie 2 energy in the sun", "sun", None),
     ],

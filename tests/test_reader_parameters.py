@@ -367,3 +367,24 @@ def test_one_negation_vocabulary_read_from_the_lexicon_data() -> None:
     assert dropped.hour_windows == ()
     assert lexicon.negation_before(["ohne", "den"]) == 0
     assert lexicon.negation_before(["not", "the"]) is None
+
+
+def test_a_sites_own_tariff_period_names_come_from_its_catalogue() -> None:
+    """Werk's catalogue names its periods HT and NT: a price stated for one is a time-of-use
+    window of that name; a name no tariff of the site holds is no period."""
+    r = read("cost of Linie 2 last week with HT 06-22 on weekdays at 0.31 €/kWh", WERK, NOW)
+    assert [(w.name, w.start, w.end, w.price) for w in r.tou_windows] == [
+        ("ht", time(6), time(22), 0.31)
+    ]
+    other = read("cost of Linie 2 last week with QX 06-22 on weekdays at 0.31 €/kWh", WERK, NOW)
+    assert other.tou_windows == ()
+
+
+def test_tariff_period_names_in_every_language_are_lexicon_data() -> None:
+    data = yaml.safe_load(LEXICON_FILE.read_text(encoding="utf-8"))
+    data["tariff_period_names"] = {"off_peak": "niedertarif", "other": "hochtarif"}
+    lexicon = parse_lexicon(data)
+    question = "cost of Linie 2 last week with hochtarif 06-22 on weekdays at 0.31 €/kWh"
+    r = read(question, WERK, NOW, lexicon=lexicon)
+    assert [(w.name, w.price) for w in r.tou_windows] == [("hochtarif", 0.31)]
+    assert read(question, WERK, NOW).tou_windows == ()

@@ -98,9 +98,11 @@ def weight(
     if not u.words.tokens:
         return None
     first = u.words.tokens[0]
-    if lexicon.negation_before([t.norm for t in tokens[:first]]) is not None:
-        return Weight.NEGATION
     span = [tokens[i] for i in range(first, u.words.tokens[-1] + 1)]
+    if lexicon.negation_before([t.norm for t in tokens[:first]]) is not None:
+        # "a 60 min window, not 15": a number set against the one stated is no part to drop
+        contrast = all(t.kind is Kind.NUMBER or not t.is_content for t in span)
+        return None if contrast else Weight.NEGATION
     if any(t.text in MONEY_SIGNS for t in span):
         return Weight.MONEY
     for t in span:
@@ -113,7 +115,9 @@ def weight(
 def _token_weight(t: Token, lexicon: Lexicon, vocab: Vocabulary) -> Weight | None:
     if t.norm in lexicon.negations:
         return Weight.NEGATION  # "without" before a name read as one to add
-    if t.kind in (Kind.NUMBER, Kind.TIME) or t.norm in lexicon.number_words:
+    # digits only: a number word left over counts something already read ("the same two
+    # months"); digits are a threshold, a price or a day no slot took
+    if t.kind in (Kind.NUMBER, Kind.TIME):
         return Weight.NUMBER
     if t.kind is not Kind.WORD:
         return None
