@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from agent.reader import read
 from agent.reader.leftovers import Weight, weight
 from agent.reader.lexicon import default_lexicon
 from agent.reader.slots import Unused, Words
 from agent.reader.text import tokenize
-from tests.reader_plants import PLANTS
+from tests.reader_plants import NOW, PLANTS
 
 WERK = PLANTS["werk"]
 
@@ -47,3 +48,33 @@ def test_a_leftover_is_weighed_by_what_it_would_change(
     question: str, word: str, kind: Weight | None
 ) -> None:
     assert _weigh(question, word) is kind
+
+
+DEMO = PLANTS["demo"]
+
+
+@pytest.mark.parametrize(
+    ("question", "weights"),
+    [
+        # a gloss in brackets of what a slot read, a number a slot read already
+        ("line A, the second half of October vs the first half (1st-15th)?", []),
+        ("office, working days (Mon-Fri) in October, which hour is highest?", []),
+        ("demand on 30-minute averages: the highest 30 min kW of the incomer last month?", []),
+        # a number of its own
+        ("energy of line A last week 12", [Weight.NUMBER]),
+    ],
+)
+def test_a_restatement_of_what_was_read_changes_no_figure(
+    question: str, weights: list[Weight]
+) -> None:
+    r = read(question, DEMO, NOW)
+    lexicon = default_lexicon()
+    found = [weight(u, r.tokens, lexicon, DEMO, r.consumed()) for u in r.unused]
+    assert [w for w in found if w is not None] == weights
+
+
+def test_an_ordinary_verb_is_not_corrected_into_a_date_word() -> None:
+    """ "pass" is a comparison ("will we pass 800 kW"), not a misspelt "past"."""
+    r = read("main incomer tomorrow: will we pass 800 kW?", DEMO, NOW)
+    assert [(t.value, t.unit) for t in r.thresholds] == [(800.0, "kW")]
+    assert not r.unused

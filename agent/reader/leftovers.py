@@ -91,12 +91,40 @@ WEIGHED_TABLES = {"currency": Weight.MONEY, "measure": Weight.MEASURE, "metric":
 
 
 def weight(
-    u: Unused, tokens: Sequence[Token], lexicon: Lexicon, vocab: Vocabulary
+    u: Unused,
+    tokens: Sequence[Token],
+    lexicon: Lexicon,
+    vocab: Vocabulary,
+    consumed: frozenset[int] = frozenset(),
 ) -> Weight | None:
     """What kind of figure-changing word the leftover `u` is, or None when it is harmless (an
-    ordinary word the lexicon does not know as a filler)."""
+    ordinary word the lexicon does not know as a filler, or a restatement of what a slot read:
+    "working days (Mon-Fri)", "30-minute averages ... the highest 30 min kW"). `consumed`: the
+    token indices the slots used."""
     if not u.words.tokens:
         return None
+    found = _weight(u, tokens, lexicon, vocab)
+    if found in (Weight.NUMBER, Weight.DATE) and _restates(u, tokens, consumed):
+        return None
+    return found
+
+
+def _restates(u: Unused, tokens: Sequence[Token], consumed: frozenset[int]) -> bool:
+    """In brackets right after words a slot read (a gloss of them), or numbers all of which
+    a slot read already."""
+    first, last = u.words.tokens[0], u.words.tokens[-1]
+    opened = [t for t in tokens[:first] if t.text == "("]
+    closed = opened and all(t.text != ")" for t in tokens[opened[-1].index : first])
+    if closed and opened[-1].index > 0 and opened[-1].index - 1 in consumed:
+        return True
+    read_numbers = {tokens[i].norm for i in consumed if tokens[i].kind is Kind.NUMBER}
+    numbers = [tokens[i].norm for i in range(first, last + 1) if tokens[i].kind is Kind.NUMBER]
+    return bool(numbers) and set(numbers) <= read_numbers
+
+
+def _weight(
+    u: Unused, tokens: Sequence[Token], lexicon: Lexicon, vocab: Vocabulary
+) -> Weight | None:
     first = u.words.tokens[0]
     span = [tokens[i] for i in range(first, u.words.tokens[-1] + 1)]
     if lexicon.negation_before([t.norm for t in tokens[:first]]) is not None:
