@@ -29,7 +29,7 @@ def plant(brewery: Plant) -> Plant:  # noqa: F811
     [
         ("energy of Pump K1 last week 12", "12"),
         ("energy of Pump K1 last week Tuesday 8", "8"),
-        ("energy of Pump K1 last week without the kettle", "without"),
+        ("energy of Pump K1 last week without the kettle", "without the kettle"),
         ("energy of Pump K1 last week, not the vats", "not the vats"),
     ],
 )

@@ -175,17 +175,30 @@ def unread_figure(q: Question, decided: Plan) -> Plan | None:
     r = decided.reading or q.reading
     if not decided.calls or r.intent is Intent.KNOWLEDGE or not r.unused:
         return None
-    lexicon = default_lexicon()
+    lexicon, consumed = default_lexicon(), r.consumed()
     for u in r.unused:
-        kind = weight(u, r.tokens, lexicon, q.site.vocab)
-        if kind is None:
+        kind = weight(u, r.tokens, lexicon, q.site.vocab, consumed)
+        # a ranking shows each meter by name: what it was asked to leave out and did not can
+        # be seen in it, and the answer says so; a total would hide it
+        listed = kind is Weight.NEGATION and (r.asks(Op.RANK) or bool(r.top))
+        if kind is None or listed:
             continue
-        said = _negated(r, u) if kind is Weight.NEGATION else ""
+        said = _left_out(r, u) if kind is Weight.NEGATION else ""
         return ask(
             f"I did not give a figure: I could not use '{said or u.text}' of your question, "
             f"and it would change the answer. {_ask_weighed(kind, q)}"
         )
     return None
+
+
+def _left_out(r: Reading, u: Unused) -> str:
+    """ "excluding the board" as written: the negation with what it leaves out, whether the
+    leftover is what follows the negation or the negation word itself."""
+    said = _negated(r, u)
+    if said:
+        return said
+    later = (_negated(r, v) for v in r.unused if v.words.start > u.words.start)
+    return next((n for n in later if n and n.lower().startswith(u.text.lower())), "")
 
 
 def _ask_weighed(kind: Weight, q: Question) -> str:
