@@ -40,6 +40,8 @@ def _weigh(question: str, word: str) -> Weight | None:
         # a number set against a stated one, a number word counting what was read
         ("Linie 2 peak on a 60 min window, not 15", "15", None),
         ("Linie 2 over the same two months", "two", None),
+        # the site's own shift named after a negation restates a split by shift
+        ("Linie 2 outside the shifts (not Früh)", "Früh", None),
         # a three-letter day that is also a word counts only written as a name
         ("Linie 2 energy in the sun", "sun", None),
     ],

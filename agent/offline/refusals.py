@@ -102,6 +102,7 @@ def _describes(u: UnsupportedMention, r: Reading, q: Question) -> bool:
     before = [t.norm for t in content if t.index < first][-1:]
     after = [t.norm for t in content if t.index > last][:1]
     phrases = [f" {w} {said} " for w in before] + [f" {said} {w} " for w in after]
+    phrases += [said] if len(said.split()) > 1 else []  # "chilled water" is a phrase of it
     return any(p in d for p in phrases for d in described)
 
 

@@ -128,9 +128,12 @@ def _weight(
     first = u.words.tokens[0]
     span = [tokens[i] for i in range(first, u.words.tokens[-1] + 1)]
     if lexicon.negation_before([t.norm for t in tokens[:first]]) is not None:
-        # "a 60 min window, not 15": a number set against the one stated is no part to drop
+        # "a 60 min window, not 15": a number set against the one stated is no part to drop;
+        # "outside the shifts (no primeiro/segundo turno)": the site's shifts restated
         contrast = all(t.kind is Kind.NUMBER or not t.is_content for t in span)
-        return None if contrast else Weight.NEGATION
+        shifts = {p for name in vocab.shifts for p in name.lower().split()}
+        restated = all(t.norm in shifts or not t.is_content for t in span)
+        return None if contrast or restated else Weight.NEGATION
     if any(t.text in MONEY_SIGNS for t in span):
         return Weight.MONEY
     for t in span:
