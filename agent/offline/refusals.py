@@ -94,14 +94,17 @@ def _describes(u: UnsupportedMention, r: Reading, q: Question) -> bool:
     plant"): a word beside it in the question is beside it in the description. A word that
     only occurs in a description ("water of the chilled water plant") is asked for."""
     described = [_plain(e.description) for m in r.meter_names if (e := q.site.meter(m))]
-    if not u.words.tokens:
-        return any(f" {_plain(u.words.text)} " in d for d in described)
-    first, last = u.words.tokens[0], u.words.tokens[-1]
-    said = _plain(u.words.text)
+    said, tokens = _plain(u.words.text), u.words.tokens
+    aligned = bool(tokens) and tokens[-1] < len(r.tokens)
+    if not aligned or not said.startswith(f" {r.tokens[tokens[0]].norm} "):
+        # words of another turn (a question back answered): no neighbours to look at
+        return any(said in d for d in described)
+    first, last = tokens[0], tokens[-1]
     content = [t for t in r.tokens if t.is_content]
     before = [t.norm for t in content if t.index < first][-1:]
     after = [t.norm for t in content if t.index > last][:1]
-    phrases = [f" {w} {said} " for w in before] + [f" {said} {w} " for w in after]
+    core = said.strip()
+    phrases = [f" {w} {core} " for w in before] + [f" {core} {w} " for w in after]
     phrases += [said] if len(said.split()) > 1 else []  # "chilled water" is a phrase of it
     return any(p in d for p in phrases for d in described)
 
@@ -179,9 +182,9 @@ def unread_figure(q: Question, decided: Plan) -> Plan | None:
     lexicon, consumed = default_lexicon(), r.consumed()
     for u in r.unused:
         kind = weight(u, r.tokens, lexicon, q.site.vocab, consumed)
-        # a ranking shows each meter by name: what it was asked to leave out and did not can
-        # be seen in it, and the answer says so; a total would hide it
-        listed = kind is Weight.NEGATION and (r.asks(Op.RANK) or bool(r.top))
+        # a ranking or a split shows each meter or part by name: what it was asked to leave
+        # out and did not can be seen in it, and the answer says so; a total would hide it
+        listed = kind is Weight.NEGATION and (r.asks(Op.RANK) or bool(r.top or r.splits))
         if kind is None or listed:
             continue
         said = _left_out(r, u) if kind is Weight.NEGATION else ""
