@@ -132,6 +132,24 @@ def test_nothing_runs_for_a_store_that_is_not_an_sqlite_file(engine: Engine) -> 
         memory.dispose()
 
 
+def test_two_checkpointers_on_one_store_start_and_stop_apart(
+    tmp_path: Path, sqlite_template: Path
+) -> None:
+    path = tmp_path / "store.db"
+    shutil.copyfile(sqlite_template, path)
+    engine = make_engine(f"sqlite:///{path}")
+    try:
+        default = bound(engine)
+        first = WalCheckpointer(engine).start()
+        with WalCheckpointer(engine):
+            assert alive() == ["ems-wal-checkpoint"] * 2
+        assert alive() == ["ems-wal-checkpoint"] and bound(engine) == BOUND_PAGES
+        first.close()
+        assert alive() == [] and bound(engine) == default
+    finally:
+        engine.dispose()
+
+
 def test_the_served_api_runs_the_thread_and_stops_it(tmp_path: Path, sqlite_template: Path) -> None:
     database = tmp_path / "store.db"
     shutil.copyfile(sqlite_template, database)
