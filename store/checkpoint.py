@@ -37,9 +37,7 @@ class WalCheckpointer:
     def __init__(self, engine: Engine, interval_s: float = INTERVAL_S) -> None:
         self.engine = engine
         self.interval_s = interval_s
-        self.checkpoints = 0  # passes that copied pages into the database
-        self.failures = 0
-        self._copied = -1
+        self.failures = 0  # passes that failed (each next pass tries again)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         database = engine.url.database
@@ -90,16 +88,12 @@ class WalCheckpointer:
         try:
             cursor = connection.cursor()
             try:
-                busy, _log, copied = cursor.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                cursor.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
             finally:
                 cursor.close()
         except sqlite3.Error as error:
             self.failures += 1
             log.warning("WAL checkpoint failed (the next one retries): %s", error)
-            return
-        if copied != self._copied and not busy:
-            self.checkpoints += 1
-        self._copied = copied
 
     def _raise_bound(self, dbapi_connection: Any, _record: Any) -> None:
         # A method, not a function: each checkpointer adds and removes its own listener.
