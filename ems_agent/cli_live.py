@@ -320,7 +320,9 @@ def up(
         if embedded is not None:
             embedded.start()
         service.start()
-        service.connected.wait(10)
+        # The simulator starts once the broker holds the subscription: what it published
+        # before would be delivered to no one.
+        service.subscribed.wait(10)
         runner.start()
         err.print(
             f"up: broker {config.url}, ingesting {service.topic_filter}, live simulator from the "

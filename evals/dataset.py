@@ -254,12 +254,14 @@ class Dataset(BaseModel):
 
     def standalone_questions(self) -> set[str]:
         """The questions that stand on their own, case-folded: a later turn of a thread ("and the
-        week before?", "yes go ahead") reads differently in each conversation, so sets that must
-        not share a question compare these."""
+        week before?", "yes go ahead") reads differently in each conversation, and neither does
+        an opener whose right reply is to ask what it means ("how much did it use yesterday?"),
+        so sets that must not share a question compare these."""
         seen: set[str] = set()
         questions: set[str] = set()
         for case in self.cases:
-            if case.thread is None or case.thread not in seen:
+            opens = case.thread is None or case.thread not in seen
+            if opens and case.expect.outcome != "clarify":
                 questions.add(case.question.casefold())
             if case.thread is not None:
                 seen.add(case.thread)

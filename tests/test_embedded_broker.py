@@ -70,7 +70,7 @@ def test_embedded_broker_carries_readings_into_the_store(
     service = MqttIngest(MqttConfig(url=embedded.url, protocol=311, client_id="ing-test"), ingestor)
     service.start()
     try:
-        assert service.connected.wait(10)
+        assert service.subscribed.wait(10)
         publish(
             embedded.port,
             [("ems/plant/press/energy", {"ts": now - 900 * i, "value": 1.0}) for i in range(50)],

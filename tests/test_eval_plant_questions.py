@@ -26,7 +26,13 @@ SITE = "board-plant"
 START = datetime(2026, 9, 1, tzinfo=ZoneInfo(TZ))
 N = 96 * 61  # September and October 2026, 15-minute readings
 OCTOBER = "2026-10-01..2026-10-31"
-PLANT_SETS = ("reader_plant2", "reader_plant2_heldout", "reader_plant2_b", "reader_plant2_c")
+PLANT_SETS = (
+    "reader_plant2",
+    "reader_plant2_heldout",
+    "reader_plant2_b",
+    "reader_plant2_c",
+    "reader_plant2_d",
+)
 
 
 @pytest.fixture

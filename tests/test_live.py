@@ -51,7 +51,7 @@ def test_replay_catches_up_and_stops_at_the_clock(tmp_path: Path) -> None:
     runner = threading.Thread(target=simulator.run, args=(stop,))
     try:
         service.start()
-        assert service.connected.wait(10)
+        assert service.subscribed.wait(10)
         runner.start()
         wait_for(lambda: simulator.published >= 4 * 12)
         wait_for(lambda: ingestor.health.readings >= 4 * 12)

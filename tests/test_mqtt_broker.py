@@ -173,7 +173,9 @@ def ingesting(
         ingestor = Ingestor(engine, batch_size=50, batch_seconds=0.2, clock=clock)
     service = MqttIngest(MqttConfig(url=b.url, protocol=b.protocol), ingestor)
     service.start()
-    assert service.connected.wait(10)
+    # Subscribed, not only connected: a reading published before the broker holds the
+    # subscription is, by MQTT's rules, delivered to no one.
+    assert service.subscribed.wait(10)
     yield service, b, engine
     service.stop()
     assert not any(t.name == "ems-ingest-ticker" and t.is_alive() for t in threading.enumerate())
@@ -328,7 +330,7 @@ def test_two_ingestors_on_one_shared_subscription_store_each_reading_once(
     try:
         for service in services:
             service.start()
-            assert service.connected.wait(10)
+            assert service.subscribed.wait(10)
             assert service.topic_filter == "$share/ems/ems/+/+/+"
         pub = publisher(broker.port)
         try:

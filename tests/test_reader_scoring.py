@@ -17,7 +17,13 @@ from evals.truth import FUNCTIONS, evaluate
 from store import catalog
 from store.writes import write_readings
 
-READER_SETS = ("reader_demo", "reader_demo_b", "reader_demo_c", "reader_demo_heldout")
+READER_SETS = (
+    "reader_demo",
+    "reader_demo_b",
+    "reader_demo_c",
+    "reader_demo_d",
+    "reader_demo_heldout",
+)
 DEMO_FIRST_DAY = date(2026, 8, 27)  # the shared demo fixture holds the 70 days before 2026-11-05
 
 
