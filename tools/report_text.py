@@ -54,10 +54,11 @@ def summary(report: MonthlyReport) -> str:
     """A few lines: each carrier's energy, cost and CO2 with the change on last year, the
     highest peak, the baselines exceeded and the incidents' cost."""
     lines = [f"{report.title}."]
+    basis = "month" if report.complete else "days"
     for c in report.carriers:
         lines.append(
             f"{c.carrier}: {number(c.energy_kwh, 'kWh')} ({change(c.change_percent)} on the same "
-            f"month last year), {number(c.cost, c.currency, 2)}, {number(c.co2_kg, 'kg CO2e')}."
+            f"{basis} last year), {number(c.cost, c.currency, 2)}, {number(c.co2_kg, 'kg CO2e')}."
         )
     peaks = [m for m in report.meters if m.peak_kw is not None and m.depth == 0]
     if peaks:
