@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 
 from dateutil.relativedelta import relativedelta
 
+from agent.reader.bounded import cut_short
 from agent.reader.dates import (
     MONTHS,
     NUM,
@@ -541,7 +542,8 @@ def find_periods(sheet: Sheet, now: datetime, fiscal_start: int = 1) -> tuple[
         words = sheet.claim((*sheet.covering(f.start, f.end), *extra))
         mentions.append(PeriodMention(words, span, role, f.relation))
     notes += [f.note for f in chosen if f.note]
-    return _resolve(_merge(_one_subject(mentions), sheet), now), notes
+    mentions = cut_short(_one_subject(mentions), sheet, now)
+    return _resolve(_merge(mentions, sheet), now), notes
 
 
 def _one_subject(mentions: list[PeriodMention]) -> list[PeriodMention]:
