@@ -336,8 +336,9 @@ ADDITIVE_KPIS = frozenset({"energy", "cost", "carbon"})
 @headline("kpi")
 def _kpi_together(q: Question, plan: Plan, done: list[Done]) -> list[str]:
     """ "electricity plus gas": an additive KPI of meters that could not be added interval by
-    interval (other carriers), summed per period and unit."""
-    if not plan.detail.get("together"):
+    interval (other carriers), summed per period and unit; and the sum of the meters asked
+    side by side ("emissions of comp1 and comp2"), each still given below it."""
+    if not (plan.detail.get("together") or plan.detail.get("added")):
         return []
     groups: dict[tuple[str, str, str], list[KpiResult]] = {}
     for r in results(done, KpiResult):
