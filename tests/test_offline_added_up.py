@@ -1,7 +1,8 @@
 """Figures the offline model adds up or narrows as the question says, on the brewery of
 test_offline_any_plant: meters asked side by side also given added up, a carrier added to named
 meters, two periods asked together, a stated end of a period, the values of some hours of a
-day. Numbers are checked against pandas over the readings written."""
+day, and two periods compared from the earlier to the later. Numbers are checked against
+pandas over the readings written."""
 
 from __future__ import annotations
 
@@ -71,3 +72,19 @@ def test_quarter_hours_a_meter_missed_is_a_coverage_question(brewery) -> None:
     reply = agent.ask("how many quarter-hours did Pump K1 miss on 12-13 October?")
     assert [c.name for c in reply.tool_calls] == ["data_coverage"], reply.answer
     assert "0 missing" in reply.answer, reply.answer
+
+
+def test_an_earlier_period_vs_a_later_one_is_the_change_from_the_earlier(brewery) -> None:
+    agent, data = brewery
+    reply = agent.ask("Pump K1: first half of September vs second half, difference in kWh?")
+    first = total(data, "Pump K1", "2026-09-01", "2026-09-15")
+    second = total(data, "Pump K1", "2026-09-16", "2026-09-30")
+    call = reply.tool_calls[0]
+    assert (call.args["period"], call.args["reference"]) == (
+        "2026-09-16..2026-09-30",
+        "2026-09-01..2026-09-15",
+    )
+    lead = reply.answer.split("\n")[0]
+    assert states(lead, abs(second - first), rel=0.005), reply.answer
+    word = "more" if second > first else "less"
+    assert f"kWh {word}** in 16 Sep 2026 to 30 Sep 2026" in lead, reply.answer

@@ -734,10 +734,12 @@ def compared_periods(q: Question) -> tuple[str, str, str] | None:
     """(period, reference, running period's label or "") of a comparison."""
     r = q.reading
     subjects = [p for p in q.subject_periods]
-    references = [p for p in r.reference_periods if p.span is not None] or [
-        p for p in r.base_periods if p.span is not None
-    ]
-    if subjects and references:
+    compared = [p for p in r.reference_periods if p.span is not None]
+    references = compared or [p for p in r.base_periods if p.span is not None]
+    if subjects and compared:
+        # "the first half vs the second half": a change over time runs from the earlier
+        first, second = _in_order(subjects[0], compared[0])
+    elif subjects and references:
         first, second = subjects[0].span, references[0].span
     elif len(subjects) >= 2:
         first, second = _in_order(subjects[0], subjects[1])
