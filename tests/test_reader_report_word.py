@@ -1,0 +1,31 @@
+"""The word 'report': a report asked for is the report intent; "for our report" says what the
+figures are for, and the question is about the figures it asks."""
+
+from __future__ import annotations
+
+import pytest
+
+from agent.reader import Intent, build_vocabulary, read
+from tests.reader_plants import NOW
+
+EMPTY = build_vocabulary("empty", [])
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "for our report in Brazil I need the cost in August in reais",
+        "energy in September, it is for the monthly report to the board",
+        "for my report: total kWh last month",
+    ],
+)
+def test_a_report_the_figures_are_for_is_not_a_report_asked_for(question: str) -> None:
+    r = read(question, EMPTY, NOW)
+    assert r.intent is Intent.DATA, (r.intent, question)
+
+
+@pytest.mark.parametrize(
+    "question", ["the monthly report for October", "make the energy report of September"]
+)
+def test_a_report_asked_for_is_the_report_intent(question: str) -> None:
+    assert read(question, EMPTY, NOW).intent is Intent.REPORT
