@@ -88,3 +88,17 @@ def test_an_earlier_period_vs_a_later_one_is_the_change_from_the_earlier(brewery
     assert states(lead, abs(second - first), rel=0.005), reply.answer
     word = "more" if second > first else "less"
     assert f"kWh {word}** in 16 Sep 2026 to 30 Sep 2026" in lead, reply.answer
+
+
+def test_what_none_of_its_sub_meters_sees_subtracts_every_sub_meter(brewery) -> None:
+    agent, data = brewery
+    reply = agent.ask(
+        "How much energy on Incomer North last week is not seen by any of its sub-meters "
+        "(the blowers, Pump K1)?"
+    )
+    week = ("2026-10-05", "2026-10-11")
+    subs = ("Mash Tun Drive", "Pump K1", "Pump K2")
+    unseen = total(data, "Incomer North", *week) - sum(total(data, m, *week) for m in subs)
+    only_k1 = total(data, "Incomer North", *week) - total(data, "Pump K1", *week)
+    assert states(reply.answer.split("\n")[0], unseen, rel=0.0005), reply.answer
+    assert not states(reply.answer, only_k1, rel=0.0005), reply.answer

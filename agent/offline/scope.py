@@ -300,4 +300,10 @@ def every_sub_meter(reading: Reading) -> bool:
             said.endswith("s") and re.search(r"\b(?:its|the|all|their|of)\s+$", before)
         ):
             return True
-    return False
+    # "not seen by any of its sub-meters (X, Y)": the remainder's own words say every one
+    return any(
+        o.op is Op.REMAINDER and EVERY_SUB.search(o.words.text.lower()) for o in reading.operations
+    )
+
+
+EVERY_SUB = re.compile(r"\b(?:all|every|each|any|its|their)\b.*\bsub[\s-]?meters\b")
