@@ -63,3 +63,15 @@ def test_an_end_outside_the_period_or_unstated_leaves_two(
 def test_a_day_past_the_month_is_not_its_end() -> None:
     # last week runs over two months: "the 31st" cannot be read as a day of it
     assert _spans("last week up to the 31st") == [("2026-10-26", "2026-11-01")]
+
+
+@pytest.mark.parametrize(
+    ("text", "first", "last"),
+    [
+        ("and for the whole month so far", "2026-11-01", "2026-11-05"),
+        ("the year so far", "2026-01-01", "2026-11-05"),
+        ("the week so far", "2026-11-02", "2026-11-05"),
+    ],
+)
+def test_a_running_period_so_far_is_read_up_to_now(text: str, first: str, last: str) -> None:
+    assert _spans(text) == [(first, last)]
