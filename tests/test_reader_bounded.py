@@ -75,3 +75,17 @@ def test_a_day_past_the_month_is_not_its_end() -> None:
 )
 def test_a_running_period_so_far_is_read_up_to_now(text: str, first: str, last: str) -> None:
     assert _spans(text) == [(first, last)]
+
+
+@pytest.mark.parametrize("days", ["Mon-Fri", "monday to friday", "Mon - Fri"])
+def test_the_working_week_without_a_week_named_is_days_of_every_week(days: str) -> None:
+    r = read(f"average kW between 18:00 and 21:00, {days}, in October", EMPTY, NOW)
+    assert _spans(f"average kW between 18:00 and 21:00, {days}, in October") == [
+        ("2026-10-01", "2026-10-31")
+    ]
+    assert [(s.split.value, s.part) for s in r.splits] == [("weekday_weekend", "weekday")]
+    assert not r.unused, [u.text for u in r.unused]
+
+
+def test_days_of_a_named_week_stay_a_range() -> None:
+    assert _spans("Monday to Friday last week") == [("2026-10-26", "2026-10-30")]

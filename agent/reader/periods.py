@@ -170,7 +170,20 @@ def _paired_day(text: str, m: re.Match[str]) -> bool:
     joined = r"\s*(?:\+|/|&|\band\b|\bor\b)\s*"
     after = re.match(joined + weekday("e") + r"\b", text[m.end() :])
     before = re.search(r"\b" + weekday("e") + joined + r"$", text[: m.start("d")])
-    return after is not None or before is not None
+    return after is not None or before is not None or _working_week(text, m)
+
+
+def _working_week(text: str, m: re.Match[str]) -> bool:
+    """ "Mon-Fri", "Monday to Friday" with no week named: the working days of every week (a
+    week named is a range of days, read before this)."""
+    to = r"\s*(?:-|\u2013|to|through|till|until)\s*"
+    after = re.match(to + weekday("e") + r"\b", text[m.end() :])
+    before = re.search(r"\b" + weekday("e") + to + r"$", text[: m.start("d")])
+    pair = (
+        (WEEKDAYS[m.group("d")], WEEKDAYS[after.group("e")]) if after else
+        (WEEKDAYS[before.group("e")], WEEKDAYS[m.group("d")]) if before else None
+    )  # fmt: skip
+    return pair == (0, 4)
 
 
 def _weekdays(text: str, cal: Calendar) -> list[Found]:
