@@ -736,6 +736,8 @@ def compared_periods(q: Question) -> tuple[str, str, str] | None:
     subjects = [p for p in q.subject_periods]
     compared = [p for p in r.reference_periods if p.span is not None]
     references = compared or [p for p in r.base_periods if p.span is not None]
+    first: TimeSpan | None
+    second: TimeSpan | None
     if subjects and compared:
         # "the first half vs the second half": a change over time runs from the earlier
         first, second = _in_order(subjects[0], compared[0])

@@ -1,5 +1,6 @@
-"""The word 'report': a report asked for is the report intent; "for our report" says what the
-figures are for, and the question is about the figures it asks."""
+"""Words that say why a question is asked do not choose what is asked: "for our report" (a
+report asked for is still the report intent), a statement after the question ("we had that
+leak")."""
 
 from __future__ import annotations
 
@@ -29,3 +30,18 @@ def test_a_report_the_figures_are_for_is_not_a_report_asked_for(question: str) -
 )
 def test_a_report_asked_for_is_the_report_intent(question: str) -> None:
     assert read(question, EMPTY, NOW).intent is Intent.REPORT
+
+
+@pytest.mark.parametrize(
+    ("question", "intent"),
+    [
+        ("weekend share in september? we had that leak", Intent.DATA),
+        ("energy last week? there was an outage on Tuesday", Intent.DATA),
+        # the same words asked as the question still choose it
+        ("did we have a leak in september?", Intent.ANOMALY),
+    ],
+)
+def test_a_statement_after_the_question_does_not_choose_the_intent(
+    question: str, intent: Intent
+) -> None:
+    assert read(question, EMPTY, NOW).intent is intent
