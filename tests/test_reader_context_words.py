@@ -1,6 +1,6 @@
 """Words that say why a question is asked do not choose what is asked: "for our report" (a
 report asked for is still the report intent), a statement after the question ("we had that
-leak")."""
+leak"), and a misspelt word corrected while an ordinary near word is not."""
 
 from __future__ import annotations
 
@@ -45,3 +45,11 @@ def test_a_statement_after_the_question_does_not_choose_the_intent(
     question: str, intent: Intent
 ) -> None:
     assert read(question, EMPTY, NOW).intent is intent
+
+
+def test_a_misspelt_kpi_word_is_corrected_and_an_ordinary_near_word_is_not() -> None:
+    r = read("laod factor in September", EMPTY, NOW)
+    assert r.kpi is not None and r.kpi.value == "load_factor", r
+    assert ("laod", "load") in r.corrections
+    kept = read("ask the maintenance lead about energy in September", EMPTY, NOW)
+    assert not any(written == "lead" for written, _ in kept.corrections)
