@@ -102,3 +102,19 @@ def test_what_none_of_its_sub_meters_sees_subtracts_every_sub_meter(brewery) -> 
     only_k1 = total(data, "Incomer North", *week) - total(data, "Pump K1", *week)
     assert states(reply.answer.split("\n")[0], unseen, rel=0.0005), reply.answer
     assert not states(reply.answer, only_k1, rel=0.0005), reply.answer
+
+
+def test_a_rankings_top_as_a_share_of_a_total_spelled_out(brewery) -> None:
+    agent, data = brewery
+    reply = agent.ask(
+        "Biggest electricity consumer last week, and what % is it of the site's total "
+        "(Incomer North + Bottling Hall)?"
+    )
+    week = ("2026-10-05", "2026-10-11")
+    ends = ("Mash Tun Drive", "Pump K1", "Pump K2", "Bottling Hall")
+    top = max(ends, key=lambda m: total(data, m, *week))
+    base = total(data, "Incomer North", *week) + total(data, "Bottling Hall", *week)
+    lead = reply.answer.split("\n")[0]
+    assert f"**{top}**" in lead, reply.answer
+    assert f"**{total(data, top, *week) / base * 100:.1f}%**" in lead, reply.answer
+    assert "of the ranked meters" not in lead, reply.answer

@@ -83,7 +83,9 @@ def numbers(q: Question) -> Plan:
         return refusals.not_measured(q)
     r = scope.unplaced_as_name(r, q.site)
     left_out: tuple[str, ...] = ()
+    total_of: tuple[str, ...] = ()
     if r.asks(Op.RANK) or r.top:
+        r, total_of = scope.site_spelled_out(r)
         r, left_out = scope.unranked_boards(r, q.site)
         if left_out:
             note = (
@@ -92,7 +94,7 @@ def numbers(q: Question) -> Plan:
             )
             r = replace(r, notes=(*r.notes, note))
     q = replace(q, reading=r)
-    planned = _planned(q)
+    planned = _of_total(_planned(q), total_of)
     return planned if planned.reading else replace(planned, reading=r)
 
 
@@ -497,6 +499,17 @@ def _rank(q: Question, found: Sides, periods: list[str]) -> Plan:
         args["kind"] = carrier
     detail = MappingProxyType({"less": less, "top": top})
     return Plan("rank", (Call("rank_meters", args),), notes=r.notes, detail=detail)
+
+
+def _of_total(planned: Plan, total_of: tuple[str, ...]) -> Plan:
+    """ "what % is it of the site's total (A + B)": a ranking also reads that total, for its
+    top's share of it."""
+    if not total_of or planned.kind != "rank" or not planned.calls:
+        return planned
+    period = planned.calls[0].args["period"]
+    total = Call("query_metric", {"meters": list(total_of), "metric": "energy", "period": period})
+    detail = MappingProxyType({**planned.detail, "total_of": total_of})
+    return replace(planned, calls=(*planned.calls, total), detail=detail)
 
 
 @kind("split")

@@ -262,6 +262,23 @@ def unranked_boards(r: Reading, site: Site) -> tuple[Reading, tuple[str, ...]]:
     return replace(r, meters=tuple(kept), unused=unused), tuple(dict.fromkeys(dropped))
 
 
+def site_spelled_out(r: Reading) -> tuple[Reading, tuple[str, ...]]:
+    """ "the biggest consumer, and what % is it of the site's total (A + B)?": meters named in
+    brackets after the site say what the site's total is, not what is ranked; the mention is
+    dropped from the ranking (and returned, for the answer to say so)."""
+    site = next((s for s in r.scopes if s.scope is Scope.SITE), None)
+    if site is None or not r.meters or not (r.asks(Op.RANK) or r.top):
+        return r, ()
+    opened = r.question.find("(", site.words.end)
+    closed = r.question.find(")", opened)
+    if opened < 0 or r.question[site.words.end : opened].strip(" ,:-") not in ("", "electricity"):
+        return r, ()
+    inside = all(opened < m.words.start and m.words.end <= closed for m in r.meters)
+    if not inside or closed < 0:
+        return r, ()
+    return replace(r, meters=()), r.meter_names
+
+
 JOINERS = frozenset({"+", "plus"})
 
 
