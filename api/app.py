@@ -29,6 +29,7 @@ from api.ops import ApiMetrics, ops_router
 from api.resources import resource_router
 from api.tool_routes import tool_router
 from common.errors import EMSError
+from store.checkpoint import WalCheckpointer
 
 log = logging.getLogger(__name__)
 PREFIX = "/api/v1"
@@ -53,8 +54,10 @@ def build_api(deps: ApiDeps, extra: Sequence[APIRouter] = ()) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with mcp.running():
-            yield
+        # Posted readings commit without checkpointing the SQLite log themselves.
+        with WalCheckpointer(deps.engine):
+            async with mcp.running():
+                yield
 
     app = FastAPI(
         title="EMS agent API",
