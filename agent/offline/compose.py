@@ -336,8 +336,9 @@ ADDITIVE_KPIS = frozenset({"energy", "cost", "carbon"})
 @headline("kpi")
 def _kpi_together(q: Question, plan: Plan, done: list[Done]) -> list[str]:
     """ "electricity plus gas": an additive KPI of meters that could not be added interval by
-    interval (other carriers), summed per period and unit."""
-    if not plan.detail.get("together"):
+    interval (other carriers), summed per period and unit; and the sum of the meters asked
+    side by side ("emissions of comp1 and comp2"), each still given below it."""
+    if not (plan.detail.get("together") or plan.detail.get("added")):
         return []
     groups: dict[tuple[str, str, str], list[KpiResult]] = {}
     for r in results(done, KpiResult):
@@ -488,11 +489,27 @@ def _rank(q: Question, plan: Plan, done: list[Done]) -> list[str]:
         less = bool(plan.detail.get("less"))
         x = r.ranking[-1] if less else r.ranking[0]
         word = "smallest" if less else "largest"
+        share = f"{x.share_percent:.1f}% of the ranked meters"
+        stated = _stated_total(plan, done, r.unit)
+        if stated is not None:
+            names, total = stated
+            share = f"**{x.value / total * 100:.1f}%** of {names} ({number(total, r.unit)})"
         return [
             f"The {word} {r.metric} consumer {period_text(r.period)} was **{x.meter}** with "
-            f"**{number(x.value, r.unit)}**, {x.share_percent:.1f}% of the ranked meters."
+            f"**{number(x.value, r.unit)}**, {share}."
         ]
     return []
+
+
+def _stated_total(plan: Plan, done: list[Done], unit: str) -> tuple[str, float] | None:
+    """The total a ranking's top is a share of, when the question spelled it out ("of the
+    site's total (A + B)"): the meters' energy added up, in the ranking's unit."""
+    meters = tuple(plan.detail.get("total_of") or ())
+    for q in results(done, QueryResult):
+        if meters and {t.meter for t in q.totals} == set(meters) and q.unit == unit:
+            total = sum(t.value for t in q.totals if t.value is not None)
+            return (" + ".join(meters), total) if total > 0 else None
+    return None
 
 
 @headline("rank_kpi")

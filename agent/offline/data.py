@@ -4,6 +4,8 @@ factor, prices, a demand window, a threshold that must last, hours of the day)."
 
 from __future__ import annotations
 
+import itertools
+import re
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, time, timedelta
@@ -81,7 +83,9 @@ def numbers(q: Question) -> Plan:
         return refusals.not_measured(q)
     r = scope.unplaced_as_name(r, q.site)
     left_out: tuple[str, ...] = ()
+    total_of: tuple[str, ...] = ()
     if r.asks(Op.RANK) or r.top:
+        r, total_of = scope.site_spelled_out(r)
         r, left_out = scope.unranked_boards(r, q.site)
         if left_out:
             note = (
@@ -90,7 +94,7 @@ def numbers(q: Question) -> Plan:
             )
             r = replace(r, notes=(*r.notes, note))
     q = replace(q, reading=r)
-    planned = _planned(q)
+    planned = _of_total(_planned(q), total_of)
     return planned if planned.reading else replace(planned, reading=r)
 
 
@@ -173,7 +177,7 @@ def _site(q: Question, found: Sides) -> Sides | Plan:
 
 def _periods(q: Question) -> list[str] | Plan:
     found = [p.span.period for p in q.subject_periods if p.span is not None][:MAX_PERIODS]
-    both = _the_two(q)
+    both = _the_two(q) or _joined_periods(q)
     if both is not None:
         return both
     # a note on the words taken for no period ("there is no 31 September") comes before the ask
@@ -194,6 +198,22 @@ def _the_two(q: Question) -> list[str] | None:
     if (second.start - first.end).days <= 1:
         return [f"{first.start.isoformat()}..{second.end.isoformat()}"]
     return [first.period, second.period]
+
+
+def _joined_periods(q: Question) -> list[str] | None:
+    """ "August and September together (Aug+Sep)": periods that meet, asked added up, are
+    one range from the first's start to the last's end."""
+    spans = [p.span for p in q.subject_periods if p.span is not None]
+    if len(spans) < 2 or not joined(q) or any(s.start is None or s.end is None for s in spans):
+        return None
+    ordered = sorted(spans, key=lambda s: (s.start, s.end))
+    for first, second in itertools.pairwise(ordered):
+        assert first.end is not None and second.start is not None
+        if (second.start - first.end).days != 1:
+            return None
+    start, end = ordered[0].start, ordered[-1].end
+    assert start is not None and end is not None
+    return [f"{start.isoformat()}..{end.isoformat()}"]
 
 
 PERIOD_NOUNS = frozenset({"days", "weeks", "months", "quarters", "years", "periods", "shifts"})
@@ -398,6 +418,8 @@ def _kpi(q: Question, whole: Sides, periods: list[str]) -> Plan:
     if kpis != ["energy"] and _energy_named(q):
         kpis = ["energy", *kpis]  # "kWh, peak kW and ...": each part asked gets its figure
     together = (joined(q) and len(whole.sides) > 1) or supplies is not whole
+    mixed = any(len({q.site.carrier(m) for m in side}) > 1 for side in supplies.sides)
+    together = together or mixed  # "gas + electricity": each carrier apart, then added up
     whole = supplies
     calls = tuple(
         _kpi_call(k, side, p, params)
@@ -406,7 +428,8 @@ def _kpi(q: Question, whole: Sides, periods: list[str]) -> Plan:
         for side in _sides_for(k, _as_one(q, whole) if together else whole, together)
     )
     calls += _counted(q, whole, periods)
-    detail = _sides(whole) | {"together": together}
+    # several meters' amounts (kWh, cost, carbon) asked side by side are also stated added up
+    detail = _sides(whole) | {"together": together, "added": len(whole.sides) > 1}
     return Plan("kpi", calls, notes=_notes(q, whole), detail=MappingProxyType(detail))
 
 
@@ -429,8 +452,10 @@ def _as_one(q: Question, whole: Sides) -> Sides:
     """Meters of one carrier asked together are one side, each KPI computed on their sum
     interval by interval (the coincident peak, not the sum of peaks); of several carriers,
     each stays apart and the answer adds up what can be added."""
-    carriers = {q.site.carrier(m) for m in whole.meters}
-    return Sides((whole.meters,), whole.how) if len(carriers) == 1 else whole
+    by_carrier: dict[str, list[str]] = {}
+    for m in whole.meters:
+        by_carrier.setdefault(q.site.carrier(m) or "", []).append(m)
+    return Sides(tuple(tuple(ms) for ms in by_carrier.values()), whole.how)
 
 
 def _energy_named(q: Question) -> bool:
@@ -482,6 +507,17 @@ def _rank(q: Question, found: Sides, periods: list[str]) -> Plan:
     return Plan("rank", (Call("rank_meters", args),), notes=r.notes, detail=detail)
 
 
+def _of_total(planned: Plan, total_of: tuple[str, ...]) -> Plan:
+    """ "what % is it of the site's total (A + B)": a ranking also reads that total, for its
+    top's share of it."""
+    if not total_of or planned.kind != "rank" or not planned.calls:
+        return planned
+    period = planned.calls[0].args["period"]
+    total = Call("query_metric", {"meters": list(total_of), "metric": "energy", "period": period})
+    detail = MappingProxyType({**planned.detail, "total_of": total_of})
+    return replace(planned, calls=(*planned.calls, total), detail=detail)
+
+
 @kind("split")
 def _split(q: Question, whole: Sides, periods: list[str]) -> Plan:
     r = q.reading
@@ -502,6 +538,9 @@ def _split(q: Question, whole: Sides, periods: list[str]) -> Plan:
 @kind("window")
 def _window(q: Question, whole: Sides, periods: list[str]) -> Plan:
     w = q.reading.hour_windows[0]
+    values = _values_within(q, whole, periods)
+    if values is not None:
+        return values
     args: dict[str, Any] = {
         "meters": list(whole.meters),
         "hours": f"{_clock(w.start)}-{_clock(w.end)}",
@@ -515,6 +554,27 @@ def _window(q: Question, whole: Sides, periods: list[str]) -> Plan:
         by_hour = {"meter": whole.meters[0], "period": periods[0], "by": "hour_of_day"}
         calls.append(Call("split_consumption", by_hour))
     return Plan("window", tuple(calls), notes=_notes(q, whole), detail=_sides(whole))
+
+
+def _values_within(q: Question, whole: Sides, periods: list[str]) -> Plan | None:
+    """ "the 15 min values on 26/05 between 10 and 12": the series of those hours of each day
+    asked, at the grain asked (finer than the window), not the window's total."""
+    w = q.reading.hour_windows[0]
+    grain = kinds.implied_grain(q.reading)
+    if w.assumed or grain is None or grain.value not in ("15min", "hour") or w.end <= w.start:
+        return None
+    if not all(re.fullmatch(r"\d{4}-\d{2}-\d{2}", p) for p in periods):
+        return None
+    args: dict[str, Any] = {
+        "meters": list(whole.meters),
+        "metric": q.reading.metric or "energy",
+        "grain": grain.value,
+    }
+    calls = tuple(
+        Call("query_metric", args | {"period": f"{p}T{_clock(w.start)}..{p}T{_clock(w.end)}"})
+        for p in periods
+    )
+    return Plan("series", calls, notes=_notes(q, whole), detail=_sides(whole))
 
 
 @kind("episodes")
@@ -698,10 +758,14 @@ def compared_periods(q: Question) -> tuple[str, str, str] | None:
     """(period, reference, running period's label or "") of a comparison."""
     r = q.reading
     subjects = [p for p in q.subject_periods]
-    references = [p for p in r.reference_periods if p.span is not None] or [
-        p for p in r.base_periods if p.span is not None
-    ]
-    if subjects and references:
+    compared = [p for p in r.reference_periods if p.span is not None]
+    references = compared or [p for p in r.base_periods if p.span is not None]
+    first: TimeSpan | None
+    second: TimeSpan | None
+    if subjects and compared:
+        # "the first half vs the second half": a change over time runs from the earlier
+        first, second = _in_order(subjects[0], compared[0])
+    elif subjects and references:
         first, second = subjects[0].span, references[0].span
     elif len(subjects) >= 2:
         first, second = _in_order(subjects[0], subjects[1])

@@ -82,7 +82,8 @@ def _carriers_of_site(reading: Reading, site: Site, named: list[MeterMention]) -
     known by a carrier's name ("gas" for a burner) is that carrier too; the site's meters
     of each carrier named (their roots), all together."""
     said = {m.words.text.strip().lower() for m in named}
-    if not (reading.site_wide and reading.carriers and said <= ENERGY_CARRIERS):
+    whole = reading.site_wide or adds_up(reading)
+    if not (whole and reading.carriers and said <= ENERGY_CARRIERS):
         return ()
     found: list[str] = []
     for carrier in [*(c.carrier for c in reading.carriers), *sorted(said)]:
@@ -95,8 +96,37 @@ def _named(reading: Reading, site: Site, named: list[MeterMention], metric: str)
     if carriers:
         return Sides((carriers,), CARRIER)
     found = [_of_metric(site, m.meters, metric) for m in named]
+    found += _added_carriers(reading, site, found)
     # the same meter named twice ("the kiln ... the gas kiln") is one side
     return Sides(tuple(dict.fromkeys(found)), NAMED)
+
+
+def adds_up(reading: Reading) -> bool:
+    """The question asks for what it names added up ("plus", "+", "together", "combined")."""
+    from agent.offline.kinds import kinds
+
+    words = kinds().joining_words
+    return any(t.norm in words for t in reading.tokens)
+
+
+def _added_carriers(
+    reading: Reading, site: Site, found: list[tuple[str, ...]]
+) -> list[tuple[str, ...]]:
+    """ "the main supply + the annex plus the gas": a carrier added to named meters that
+    carry none of it is that carrier's supply (its roots), one more side; a carrier the named
+    meters carry ("electricity of both supplies") only says which they are."""
+    if not reading.carriers or not adds_up(reading):
+        return []
+    have = {site.carrier(m) for side in found for m in side}
+    out: list[tuple[str, ...]] = []
+    for mention in reading.carriers:
+        if mention.carrier in have:
+            continue
+        side = site.roots(mention.carrier) or site.vocab.of_carrier(mention.carrier)
+        if side:
+            out.append(tuple(side))
+            have.add(mention.carrier)
+    return out
 
 
 def sides(
@@ -228,6 +258,23 @@ def unranked_boards(r: Reading, site: Site) -> tuple[Reading, tuple[str, ...]]:
     return replace(r, meters=tuple(kept), unused=unused), tuple(dict.fromkeys(dropped))
 
 
+def site_spelled_out(r: Reading) -> tuple[Reading, tuple[str, ...]]:
+    """ "the biggest consumer, and what % is it of the site's total (A + B)?": meters named in
+    brackets after the site say what the site's total is, not what is ranked; the mention is
+    dropped from the ranking (and returned, for the answer to say so)."""
+    site = next((s for s in r.scopes if s.scope is Scope.SITE), None)
+    if site is None or not r.meters or not (r.asks(Op.RANK) or r.top):
+        return r, ()
+    opened = r.question.find("(", site.words.end)
+    closed = r.question.find(")", opened)
+    if opened < 0 or r.question[site.words.end : opened].strip(" ,:-") not in ("", "electricity"):
+        return r, ()
+    inside = all(opened < m.words.start and m.words.end <= closed for m in r.meters)
+    if not inside or closed < 0:
+        return r, ()
+    return replace(r, meters=()), r.meter_names
+
+
 JOINERS = frozenset({"+", "plus"})
 
 
@@ -266,4 +313,10 @@ def every_sub_meter(reading: Reading) -> bool:
             said.endswith("s") and re.search(r"\b(?:its|the|all|their|of)\s+$", before)
         ):
             return True
-    return False
+    # "not seen by any of its sub-meters (X, Y)": the remainder's own words say every one
+    return any(
+        o.op is Op.REMAINDER and EVERY_SUB.search(o.words.text.lower()) for o in reading.operations
+    )
+
+
+EVERY_SUB = re.compile(r"\b(?:all|every|each|any|its|their)\b.*\bsub[\s-]?meters\b")

@@ -4,6 +4,7 @@ alarm), and the operations a question implies by its shape: yes or no, which of 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import replace
 from types import MappingProxyType
@@ -66,7 +67,19 @@ def _structural(r: Reading) -> set[str]:
 
 
 def features(r: Reading) -> frozenset[str]:
-    return frozenset(_structural(r) | r.features())
+    return frozenset(_structural(r) | _cues(r))
+
+
+# "comp2 weekend share in september? we had that leak": a statement after the question tells
+# why it is asked; its words do not choose what is asked
+CONTEXT = re.compile(r"\?\s*(?:we|i|there|they|it)\b[^?]*$", re.IGNORECASE)
+
+
+def _cues(r: Reading) -> frozenset[str]:
+    context = CONTEXT.search(r.question)
+    if context is None or not r.question[: context.start()].strip():
+        return r.features()
+    return frozenset(c.feature for c in r.cues if c.words.start < context.start())
 
 
 def choose(

@@ -414,6 +414,12 @@ def _demand_windows(sheet: Sheet, stated: Stated) -> None:
             stated.demand_windows.append(DemandWindow(60, words))
 
 
+SUB_DAY = re.compile(
+    r"\b(?:\d{1,2}\s*-?\s*min(?:ute)?s?|quarter[\s-]hours?|half[\s-]hours?|hourly)\b"
+)
+AMOUNT_AFTER = re.compile(r"\s*(?:[kmg]?wh?\b|[kmg]?va\b|%|°|degc|eur\b|r\$|m3|m³|units?\b)")
+
+
 def _hour_windows(sheet: Sheet, stated: Stated, lexicon: Lexicon, names: PeriodNames) -> None:
     months = "|".join(sorted(MONTHS, key=len, reverse=True))
     cue = r"(?P<cue>overnight|at night|nights?|between|from|during|in the hours?|hours?|window)"
@@ -429,8 +435,18 @@ def _hour_windows(sheet: Sheet, stated: Stated, lexicon: Lexicon, names: PeriodN
         marked = bool(re.search(r":|am|pm|h|uhr|o'clock|midnight|midday|noon", written))
         night = (m.group("cue") or "") in ("overnight", "at night", "night", "nights", "hours")
         night = night or bool(m.group("name"))  # "peak hours 8-20", "night 22-6"
+        # "the 15 min values on 26/05 between 10 and 12": hours, in a question about a day's
+        # values finer than an hour (not "between 10 and 12 kW")
+        within_day = (
+            (m.group("cue") or "") in ("between", "from")
+            and bool(SUB_DAY.search(text))
+            and not AMOUNT_AFTER.match(text, m.end())
+        )
         # "Oct 5-11" is days; "on 14 October between 06:00 and 14:00" is hours
         preceded = not marked and re.search(r"(?:" + months + r")\.?\s*$", text[: m.start()])
+        if within_day:  # "October from 5 to 11" stays days; "October between 10 and 12" not
+            night = True
+            preceded = None if m.group("cue") == "between" else preceded
         start, end = _clock(m.group("t1")), _clock(m.group("t2"))
         if not (marked or night) or preceded or start is None or end is None:
             continue

@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 
 from dateutil.relativedelta import relativedelta
 
+from agent.reader.bounded import cut_short
 from agent.reader.dates import (
     MONTHS,
     NUM,
@@ -65,6 +66,14 @@ FIXED = {
     "current year": "this year",
     "so far this month": "month to date",
     "so far this year": "year to date",
+    # "and for the whole month so far": the running month, week or year up to now
+    "month so far": "month to date",
+    "whole month so far": "month to date",
+    "entire month so far": "month to date",
+    "week so far": "this week",
+    "whole week so far": "this week",
+    "year so far": "year to date",
+    "whole year so far": "year to date",
     "recently": "last 7 days",
     "lately": "last 7 days",
     "these days": "last 7 days",
@@ -161,7 +170,20 @@ def _paired_day(text: str, m: re.Match[str]) -> bool:
     joined = r"\s*(?:\+|/|&|\band\b|\bor\b)\s*"
     after = re.match(joined + weekday("e") + r"\b", text[m.end() :])
     before = re.search(r"\b" + weekday("e") + joined + r"$", text[: m.start("d")])
-    return after is not None or before is not None
+    return after is not None or before is not None or _working_week(text, m)
+
+
+def _working_week(text: str, m: re.Match[str]) -> bool:
+    """ "Mon-Fri", "Monday to Friday" with no week named: the working days of every week (a
+    week named is a range of days, read before this)."""
+    to = r"\s*(?:-|\u2013|to|through|till|until)\s*"
+    after = re.match(to + weekday("e") + r"\b", text[m.end() :])
+    before = re.search(r"\b" + weekday("e") + to + r"$", text[: m.start("d")])
+    pair = (
+        (WEEKDAYS[m.group("d")], WEEKDAYS[after.group("e")]) if after else
+        (WEEKDAYS[before.group("e")], WEEKDAYS[m.group("d")]) if before else None
+    )  # fmt: skip
+    return pair == (0, 4)
 
 
 def _weekdays(text: str, cal: Calendar) -> list[Found]:
@@ -555,7 +577,8 @@ def find_periods(sheet: Sheet, now: datetime, fiscal_start: int = 1) -> tuple[
         words = sheet.claim((*sheet.covering(f.start, f.end), *extra))
         mentions.append(PeriodMention(words, span, role, f.relation))
     notes += [f.note for f in chosen if f.note]
-    return _resolve(_merge(_one_subject(mentions), sheet), now), notes
+    mentions = cut_short(_one_subject(mentions), sheet, now)
+    return _resolve(_merge(mentions, sheet), now), notes
 
 
 def _one_subject(mentions: list[PeriodMention]) -> list[PeriodMention]:

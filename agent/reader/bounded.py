@@ -1,0 +1,104 @@
+"""Periods cut short by a later end the question states: "this month up to yesterday", "since
+Monday? up to end of yesterday is fine", "October up to the 28th", "from 1 Jan to 28/10"."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from datetime import date, datetime
+
+from agent.reader.dates import bounds, days
+from agent.reader.slots import PeriodMention, PeriodRole, TimeSpan, Words
+from agent.reader.text import Sheet
+
+# The words that make a later day the end of the period before it, not a period of its own.
+UNTIL = (
+    r"(?:\bup\s+(?:to|till|until)|\buntil|\btill|\bthrough|\bthru|\bto\s+the\s+end\s+of)"
+    r"\s+(?:and\s+including\s+)?(?:the\s+)?(?:end\s+of\s+)?"
+)
+UNTIL_BEFORE = re.compile(UNTIL + r"$")
+# "from 1 Jan to 28/10": a plain "to" joins two days written next to each other
+JOINED = re.compile(r"^\s*(?:to|until|till|through|-|\u2013)\s*$")
+NTH = re.compile(r"[\s,(]*" + UNTIL + r"(?P<d>\d{1,2})(?:st|nd|rd|th)\b")
+
+
+def cut_short(mentions: list[PeriodMention], sheet: Sheet, now: datetime) -> list[PeriodMention]:
+    """Each period followed by a stated end inside it runs to that end: the end is no period
+    of its own, and its words ("up to", "the end of") belong to the period."""
+    out: list[PeriodMention] = []
+    for m in mentions:
+        before = out[-1] if out else None
+        merged = _ended(before, m, sheet, now) if before is not None else None
+        if merged is None:
+            out.append(m)
+        else:
+            out[-1] = merged
+    return [_nth(m, sheet, now) for m in out]
+
+
+def _offsets(sheet: Sheet, m: PeriodMention) -> tuple[int, int]:
+    return sheet.spans[m.words.tokens[0]][0], sheet.spans[m.words.tokens[-1]][1]
+
+
+def _day(span: TimeSpan, now: datetime) -> date | None:
+    first, last = bounds(span, now)
+    return first if first == last else None
+
+
+def _ended(
+    before: PeriodMention, m: PeriodMention, sheet: Sheet, now: datetime
+) -> PeriodMention | None:
+    if (
+        before.span is None
+        or m.span is None
+        or m.relation is not None
+        or before.relation is not None
+        or not m.words.tokens
+        or not before.words.tokens
+        or m.role is not PeriodRole.SUBJECT
+    ):
+        return None
+    end = _day(m.span, now)
+    if end is None:
+        return None
+    _, before_end = _offsets(sheet, before)
+    start, _ = _offsets(sheet, m)
+    lead = UNTIL_BEFORE.search(sheet.text[:start])
+    first, last = bounds(before.span, now)
+    gap = sheet.text[before_end:start]
+    if lead is not None and first <= end <= last:
+        words = (*before.words.tokens, *sheet.covering(lead.start(), lead.end()), *m.words.tokens)
+    elif JOINED.match(gap) and first == last and first < end:
+        words = (*before.words.tokens, *sheet.covering(before_end, start), *m.words.tokens)
+    else:
+        return None
+    span = days(first, end, f"{first:%-d %b %Y} to {end:%-d %b %Y}")
+    return replace(before, span=span, words=_claim(sheet, tuple(sorted(set(words)))))
+
+
+def _nth(m: PeriodMention, sheet: Sheet, now: datetime) -> PeriodMention:
+    """ "October up to the 28th": a day of the month the period lies in."""
+    if m.span is None or not m.words.tokens:
+        return m
+    _, end_at = _offsets(sheet, m)
+    found = NTH.match(sheet.text, end_at)
+    if found is None or not _free(sheet, found):
+        return m
+    first, last = bounds(m.span, now)
+    n = int(found.group("d"))
+    if (first.year, first.month) != (last.year, last.month) or not first.day <= n <= last.day:
+        return m
+    end = first.replace(day=n)
+    span = days(first, end, f"{first:%-d %b %Y} to {end:%-d %b %Y}")
+    tokens = tuple(sorted({*m.words.tokens, *sheet.covering(found.start(), found.end())}))
+    return replace(m, span=span, words=_claim(sheet, tokens))
+
+
+def _free(sheet: Sheet, found: re.Match[str]) -> bool:
+    inside = sheet.covering(found.start("d"), found.end())
+    return sheet.free(inside)
+
+
+def _claim(sheet: Sheet, tokens: tuple[int, ...]) -> Words:
+    sheet.claim(tokens)
+    return sheet.words(tokens)
