@@ -117,6 +117,15 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
     ),
     (
         W,
+        "qual o fator de potência da Linie 2 ontem? recebemos multa de reativo",
+        {
+            "meters": ["Linie 2"],
+            "unsupported": [("power factor", "no_series"), ("reactive power", "no_series")],
+            "unused": [],
+        },
+    ),
+    (
+        W,
         "reactive power and energy of Linie 3 yesterday",
         {"unsupported": [("reactive power", "no_series")], "kpi": "energy"},
     ),
