@@ -121,7 +121,6 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
         {
             "meters": ["Linie 2"],
             "unsupported": [("power factor", "no_series"), ("reactive power", "no_series")],
-            "unused": [],
         },
     ),
     (
