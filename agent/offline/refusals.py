@@ -202,13 +202,18 @@ def _echo(r: Reading, reason: Reason) -> str:
     return f"I did not act on '{' '.join(words)}'. "
 
 
+# The asks whose answer is the change itself ("compare X with Y", "by how much", "did it use
+# more"): with no reference there is none, and the one period's figure is not it.
+COMPARING = (Op.COMPARE, Op.PERCENT, Op.DIFFERENCE, Op.MORE, Op.LESS, Op.WHICH_MORE, Op.WHICH_LESS)
+
+
 def nothing_to_compare(q: Question, compared: list[CompareResult]) -> str | None:
     """ "October vs October last year, in %" with no data in the earlier period (before the
     history starts): the change asked for cannot be computed, so it is refused with the
     period not used named, and without a figure beside it that could be taken for one."""
     r = q.reading
     in_percent = any(u.unit == "%" for u in r.units)  # "yoy in %"
-    if not compared or not (in_percent or r.asks(Op.PERCENT, Op.DIFFERENCE)):
+    if not compared or not (in_percent or r.asks(*COMPARING)):
         return None
     if any(c.reference_value is not None for r in compared for c in r.changes):
         return None
