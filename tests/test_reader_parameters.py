@@ -128,6 +128,24 @@ def test_a_demand_charge_and_a_demand_window() -> None:
             120.0,
             None,
         ),
+        (
+            # the duration apart from the level, with a comparison word of its own
+            "set up an alarm at 520 kW on Linie 2 (15-min demand, only when it stays above for "
+            "more than 30 minutes)",
+            Comparison.ABOVE,
+            520.0,
+            "kW",
+            30.0,
+            None,
+        ),
+        (
+            "alert me when Linie 3 goes over 90 kW, but only if it lasts more than 2 hours",
+            Comparison.ABOVE,
+            90.0,
+            "kW",
+            120.0,
+            None,
+        ),
     ],
 )
 def test_a_threshold_keeps_its_comparison_unit_duration_and_window(

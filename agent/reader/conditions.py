@@ -6,7 +6,7 @@ acknowledging or resolving one, and a SQL statement written out."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from agent.reader.parameters import parse_number
 from agent.reader.slots import Comparison, FreeText, Grain, Reference, Threshold, TopN
@@ -59,6 +59,13 @@ def duration(g: str) -> str:
     )
 
 
+TIME_WORDS = r"min(?:ute)?s?|hours?|h|hrs?|seconds?|secs?"
+TIME_UNIT = rf"(?:{TIME_WORDS})\b"
+LONE_DURATION = (
+    r"\b(?:(?:lasts?|holds?|remains?|persists?)\s+)?(?:for|lasting|longer than|more than|"
+    r"over|at least)\s+(?:more than |over |at least |"
+    rf"longer than |a )?(?P<d1>\d+(?:[.,]\d+)?|an?|half an?)\s*(?P<du1>{TIME_WORDS})\b"
+)
 WINDOWS = {"day": Grain.DAY, "hour": Grain.HOUR, "week": Grain.WEEK, "month": Grain.MONTH}
 WINDOW = (
     r"(?:\s*(?:in|per|within|during|over|each|a)\s+(?:a |an |one |1 |the |single )?"
@@ -127,8 +134,10 @@ def find_thresholds(sheet: Sheet, found: Conditions) -> None:
     comparisons = "|".join(f"(?:{w})" for w in CMP_WORDS.values())
     number = r"(?P<v>-?\d+(?:[.,]\d+)*)"
     limit = r"(?:(?:the |a |an )?(?:limit|level|threshold|value|mark) (?:of )?)?"
+    # "stays above for more than 30 minutes": a number of minutes is how long, not a level
+    not_time = rf"(?![\d.,])(?!\s*{TIME_UNIT})"
     pattern = (
-        rf"(?<!\w)(?P<c>{comparisons})\s*{limit}{number}\s*(?:{UNIT})?"
+        rf"(?<!\w)(?P<c>{comparisons})\s*{limit}{number}{not_time}\s*(?:{UNIT})?"
         rf"{duration('1')}?{WINDOW}?{duration('2')}?"
     )
     cap = rf"\b(?:limit|threshold|cap|ceiling) (?:of |at |=|: ?)?{number}\s*(?:{UNIT})?"
@@ -140,6 +149,21 @@ def find_thresholds(sheet: Sheet, found: Conditions) -> None:
     rule_at = rf"\b(?:alerts?|alarms?|rules?)(?: set)? at {number}\s*(?:{UNIT})"
     for m in re.finditer(rule_at, sheet.masked()):
         _add_threshold(sheet, found, m, Comparison.ABOVE, start=m.start("v"))
+    _lone_duration(sheet, found)
+
+
+def _lone_duration(sheet: Sheet, found: Conditions) -> None:
+    """ "an alarm at 520 kW (... only when it stays above for more than 30 minutes)": a
+    duration written apart from its level belongs to the one threshold without one."""
+    bare = [i for i, t in enumerate(found.thresholds) if t.duration_min is None]
+    if len(bare) != 1:
+        return
+    for m in re.finditer(LONE_DURATION, sheet.masked()):
+        if sheet.free(sheet.covering(m.start(), m.end())):
+            sheet.claim_span(m.start(), m.end())
+            i = bare[0]
+            found.thresholds[i] = replace(found.thresholds[i], duration_min=_duration(m))
+            return
 
 
 def _add_threshold(
