@@ -266,6 +266,27 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
     # ------------------------------------------------------------ intents from features
     (D, "how do I respond to a compressed air leak alarm?", {"intent": "knowledge"}),
     (W, "how do I respond to a compressed air leak alarm?", {"intent": "knowledge"}),
+    # causes and fixes, or what a good value is: the library, not the meter data
+    (
+        W,
+        "What typically causes Gaskessel short cycling, and what's the fix?",
+        {"intent": "knowledge"},
+    ),
+    (W, "what counts as a good load factor? ours feels low", {"intent": "knowledge"}),
+    # a split asked, with a fault named as the reason for asking: still the split
+    (
+        W,
+        "KN weekend share in september? we had that leak",
+        {"intent": "data", "meters": ["Kompressor Nord"]},
+    ),
+    # incidents are listed as incidents, closed ones too, not as alerts
+    (W, "list all incidents on Linie 2 since September, closed ones too", {"intent": "incident"}),
+    # a numbered incident's figures are the incident's, not a new query of the meter
+    (
+        W,
+        "incident #1 on the Kältemaschine - how many extra kWh and what did it cost?",
+        {"intent": "incident"},
+    ),
     (D, "any leaks on compressor-1 last month?", {"intent": "anomaly"}),
     (D, "how do I check compressor-2's consumption last week?", {"intent": "data"}),
     (W, "what does the runbook say about the Kältemaschine?", {"intent": "knowledge"}),
