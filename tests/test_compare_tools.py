@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import Engine
 
-from common.errors import InsufficientData, NoReadings
+from common.errors import NoReadings
 from store import catalog
 from store.writes import write_readings
 from tools.base import ToolContext
