@@ -279,6 +279,13 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
         "KN weekend share in september? we had that leak",
         {"intent": "data", "meters": ["Kompressor Nord"]},
     ),
+    # why a recorded incident happened: its notes among the past incidents, not a refusal
+    (
+        W,
+        "What was the root cause of the KN incident in September and how was it fixed?",
+        {"intent": "knowledge"},
+    ),
+    (W, "why was Linie 2 so high yesterday?", {"intent": "unsupported"}),
     # incidents are listed as incidents, closed ones too, not as alerts
     (W, "list all incidents on Linie 2 since September, closed ones too", {"intent": "incident"}),
     # a numbered incident's figures are the incident's, not a new query of the meter
