@@ -286,6 +286,13 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
         {"intent": "knowledge"},
     ),
     (W, "why was Linie 2 so high yesterday?", {"intent": "unsupported"}),
+    # Portuguese, as a plant's people write it: each word does the job its English one does
+    (W, "relatório mensal de agosto", {"intent": "report", "unused": []}),
+    (W, "Previsão de consumo da Linie 2 para os próximos 7 dias?", {"intent": "forecast"}),
+    (W, "desliga o Kompressor Nord agora", {"intent": "unsupported"}),
+    (W, "quanto custou a Linie 2 em setembro?", {"kpi": "cost"}),
+    (W, "e as emissões da Linie 2 em setembro, em kg CO2e?", {"kpi": "carbon", "unused": []}),
+    (W, "sim, pode", {"intent": "confirm", "unused": []}),
     # incidents are listed as incidents, closed ones too, not as alerts
     (W, "list all incidents on Linie 2 since September, closed ones too", {"intent": "incident"}),
     # a numbered incident's figures are the incident's, not a new query of the meter

@@ -139,6 +139,14 @@ def test_a_demand_charge_and_a_demand_window() -> None:
             None,
         ),
         (
+            "Avise no #energia se o SEC da Linie 2 passar de 0,30 kWh por caixa, por dia.",
+            Comparison.ABOVE,
+            0.30,
+            "kWh/unit",
+            None,
+            Grain.DAY,
+        ),
+        (
             "alert me when Linie 3 goes over 90 kW, but only if it lasts more than 2 hours",
             Comparison.ABOVE,
             90.0,
@@ -265,6 +273,8 @@ def test_a_day_range_is_not_an_hour_window() -> None:
         ("forecast the main for the coming 24 hours", 24),
         ("what will the main use tomorrow?", 24),
         ("main forecast next week", 168),
+        ("Previsão de consumo da main para os próximos 7 dias?", 168),
+        ("previsão da main nas próximas 48 horas", 48),
     ],
 )
 def test_forecast_horizons(text: str, hours: int) -> None:

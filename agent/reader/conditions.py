@@ -18,17 +18,22 @@ CMP_WORDS = {
     Comparison.BELOW: (
         r"go(?:es)? below|go(?:es)? under|gets? below|drops? below|drops? under|falls? below|"
         r"falls? under|dips? below|less than|less then|lower than|fewer than|smaller than|"
-        r"below|under|beneath|<"
+        r"below|under|beneath|<|"
+        r"abaixo de|menos de|menor que|cair abaixo de|ficar abaixo de"
     ),
     Comparison.ABOVE: (
         r"go(?:es)? above|go(?:es)? over|gets? above|gets? over|rises? above|climbs? above|"
         r"more than|more then|greater than|higher than|larger than|bigger than|above|over|"
         r"exceeds?|exceeding|exceeded|pass(?:es)?|tops?|reach(?:es)?|hits?|cross(?:es)?|"
-        r"breaks?|>"
+        r"breaks?|>|"
+        r"passar de|passa de|ultrapassar|ultrapassa|acima de|mais de|maior que|superar|exceder"
     ),
 }
 UNITS = {
-    r"kwh ?(?:/|per) ?(?:unit|part|piece|pc|item)s?": ("kWh/unit", 1.0),
+    r"kwh ?(?:/|per|por) ?(?:unit|part|piece|pc|item|box|boxe|caixa|unidade|pe[cç]a)s?": (
+        "kWh/unit",
+        1.0,
+    ),
     r"kwh ?(?:/|per) ?(?:m2|m²|sqm)": ("kWh/m2", 1.0),
     r"mwh": ("kWh", 1000.0),
     r"kwh": ("kWh", 1.0),
@@ -67,9 +72,11 @@ LONE_DURATION = (
     rf"longer than |a )?(?P<d1>\d+(?:[.,]\d+)?|an?|half an?)\s*(?P<du1>{TIME_WORDS})\b"
 )
 WINDOWS = {"day": Grain.DAY, "hour": Grain.HOUR, "week": Grain.WEEK, "month": Grain.MONTH}
+WINDOWS |= {"dia": Grain.DAY, "hora": Grain.HOUR, "semana": Grain.WEEK, "mes": Grain.MONTH}
+WINDOWS |= {"mês": Grain.MONTH}
 WINDOW = (
-    r"(?:\s*(?:in|per|within|during|over|each|a)\s+(?:a |an |one |1 |the |single )?"
-    r"(?P<w>day|hour|week|month|24 ?h(?:ours)?|quarter hour|15 ?min(?:utes)?)\b"
+    r"(?:\s*,?\s*(?:in|per|within|during|over|each|a|por)\s+(?:a |an |one |1 |the |single )?"
+    r"(?P<w>day|hour|week|month|24 ?h(?:ours)?|quarter hour|15 ?min(?:utes)?|dia|hora|semana|m[eê]s)\b"
     r"|\s*(?P<w2>daily|hourly))"
 )
 REFERENCE = (
