@@ -157,8 +157,8 @@ def test_hours_above_a_threshold_are_counted(plant) -> None:
 @pytest.mark.parametrize(
     "question",
     [
-        "Compare September 2026 with August 2026 for Incomer North please",
         "did Pump K1 use more in September 2026 than in August 2026?",
+        "how much more did Incomer North use in September 2026 than in August 2026?",
     ],
 )
 def test_a_comparison_with_a_period_before_the_history_is_refused_without_a_figure(

@@ -202,9 +202,10 @@ def _echo(r: Reading, reason: Reason) -> str:
     return f"I did not act on '{' '.join(words)}'. "
 
 
-# The asks whose answer is the change itself ("compare X with Y", "by how much", "did it use
-# more"): with no reference there is none, and the one period's figure is not it.
-COMPARING = (Op.COMPARE, Op.PERCENT, Op.DIFFERENCE, Op.MORE, Op.LESS, Op.WHICH_MORE, Op.WHICH_LESS)
+# The asks whose answer is the change itself ("by how much", "in %", "did it use more"): with
+# no reference there is none, and the one period's figure is not it. A bare "X vs Y" still
+# gives the period there is, with the reference's gap said beside it.
+COMPARING = (Op.PERCENT, Op.DIFFERENCE, Op.MORE, Op.LESS, Op.WHICH_MORE, Op.WHICH_LESS)
 
 
 def nothing_to_compare(q: Question, compared: list[CompareResult]) -> str | None:

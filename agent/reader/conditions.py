@@ -76,7 +76,8 @@ WINDOWS |= {"dia": Grain.DAY, "hora": Grain.HOUR, "semana": Grain.WEEK, "mes": G
 WINDOWS |= {"mês": Grain.MONTH}
 WINDOW = (
     r"(?:\s*,?\s*(?:in|per|within|during|over|each|a|por)\s+(?:a |an |one |1 |the |single )?"
-    r"(?P<w>day|hour|week|month|24 ?h(?:ours)?|quarter hour|15 ?min(?:utes)?|dia|hora|semana|m[eê]s)\b"
+    r"(?P<w>day|hour|week|month|24 ?h(?:ours)?|quarter hour|15 ?min(?:utes)?|dia|hora|semana|"
+    r"m[eê]s)\b"
     r"|\s*(?P<w2>daily|hourly))"
 )
 REFERENCE = (
