@@ -180,3 +180,12 @@ def test_a_comparison_of_two_periods_both_before_the_history_names_them(plant) -
     assert reply.outcome == "refuse", reply.answer
     assert "2026-08-01" in reply.answer and "2025-08-01" in reply.answer, reply.answer
     assert no_figure(reply.answer), reply.answer
+
+
+def test_a_carrier_no_meter_measures_is_said_not_used(plant) -> None:
+    """The brewery has electricity and gas meters only: steam asked beside a figure is named
+    as not used, and the figure given is the one asked (Pump K1's kWh, pandas over raw rows)."""
+    agent, data = plant
+    reply = agent.ask("Pump K1 kWh in september 2026, and the steam per batch too")
+    assert "I did not use 'steam': no meter at brewery measures steam." in reply.answer
+    assert states(reply.answer, total(data, "Pump K1", "2026-09-01", "2026-09-30")), reply.answer

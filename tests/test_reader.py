@@ -293,6 +293,8 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
     (W, "quanto custou a Linie 2 em setembro?", {"kpi": "cost"}),
     (W, "e as emissões da Linie 2 em setembro, em kg CO2e?", {"kpi": "carbon", "unused": []}),
     (W, "sim, pode", {"intent": "confirm", "unused": []}),
+    (W, "Linie 2 energy per box last week", {"kpi": "sec", "unused": []}),
+    (W, "Linie 2 kWh por caixa em setembro", {"kpi": "sec", "unused": []}),
     # incidents are listed as incidents, closed ones too, not as alerts
     (W, "list all incidents on Linie 2 since September, closed ones too", {"intent": "incident"}),
     # a numbered incident's figures are the incident's, not a new query of the meter

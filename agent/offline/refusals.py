@@ -112,12 +112,17 @@ def not_measured(q: Question) -> Plan:
 def not_used(r: Reading, q: Question | None = None) -> list[str]:
     """Sentences naming what the answer did not use, and why."""
     lines = []
+    site = f" at {q.site.name}" if q else ""
     for u in r.unsupported:
         if u.reason is Reason.NO_SERIES:
-            site = f" at {q.site.name}" if q else ""
             lines.append(f"I did not use '{u.words.text}': no series{site} measures it.")
         else:
             lines.append(f"I did not do '{u.words.text}': {INSTEAD[u.reason].split(':')[0]}.")
+    for c in r.carriers:
+        # "and the steam per box" where no meter carries steam: the figures given are not it
+        if not c.meters and c.words.text:
+            carrier = c.carrier.replace("_", " ")
+            lines.append(f"I did not use '{c.words.text}': no meter{site} measures {carrier}.")
     for w in r.unused:
         left_out = _negated(r, w)
         if left_out:
