@@ -185,8 +185,8 @@ def test_two_supplies_of_a_carrier_are_each_named_beside_their_sum(
     report = monthly_report(ctx, {"month": "2026-10"})
     main, own = raw_month(engine, "main-incomer").sum(), raw_month(engine, "offices").sum()
     line = next(x for x in report.summary.splitlines() if x.startswith("electricity:"))
-    assert f"electricity: {main + own:,.0f} kWh" in line
-    assert f"(main-incomer {main:,.0f} kWh + offices {own:,.0f} kWh)" in line
+    assert f"electricity: main-incomer {main:,.0f} kWh + offices {own:,.0f} kWh = " in line
+    assert f"= {main + own:,.0f} kWh (" in line
     gas = next(x for x in report.summary.splitlines() if x.startswith("gas:"))
     assert "+" not in gas.split("(")[0] and "boiler" not in gas  # one supply: just its sum
 

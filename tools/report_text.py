@@ -59,11 +59,11 @@ def summary(report: MonthlyReport) -> str:
         # a site with two supplies of a carrier (a building on its own utility connection) adds
         # them up; each one's figure is named so neither supply is hidden in the sum
         supplies = " + ".join(f"{m} {number(energy.get(m), 'kWh')}" for m in c.meters)
+        total = number(c.energy_kwh, "kWh")
         lines.append(
-            f"{c.carrier}: {number(c.energy_kwh, 'kWh')}"
-            f"{f' ({supplies})' if len(c.meters) > 1 else ''} ({change(c.change_percent)} on "
-            f"the same month last year), {number(c.cost, c.currency, 2)}, "
-            f"{number(c.co2_kg, 'kg CO2e')}."
+            f"{c.carrier}: {f'{supplies} = {total}' if len(c.meters) > 1 else total} "
+            f"({change(c.change_percent)} on the same month last year), "
+            f"{number(c.cost, c.currency, 2)}, {number(c.co2_kg, 'kg CO2e')}."
         )
     peaks = [m for m in report.meters if m.peak_kw is not None and m.depth == 0]
     if peaks:
