@@ -185,14 +185,7 @@ def library(q: Question) -> Plan:
         q.previous_meters or q.previous_answer
     ):
         context = knowledge.context_of(q.previous_meters, q.previous_answer)
-    described = {
-        name: (m.words.text, entry.description)
-        for m in r.meters
-        if not m.ambiguous and m.words.tokens
-        for name in m.meters
-        if (entry := q.site.meter(name)) is not None and entry.description
-    }
-    query = knowledge.search_query(r.question, r.meter_names, context, described)
+    query = knowledge.search_query(r.question, r.meter_names, context)
     args = {"query": query, "collection": where, "k": 6}
     return Plan("knowledge", (Call("search_knowledge", args),))
 
