@@ -16,9 +16,10 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import errors
 from api.ask import AskLimiter, ask_router
@@ -29,6 +30,7 @@ from api.ops import ApiMetrics, ops_router
 from api.resources import resource_router
 from api.tool_routes import tool_router
 from common.errors import EMSError
+from store.checkpoint import WalCheckpointer
 
 log = logging.getLogger(__name__)
 PREFIX = "/api/v1"
@@ -53,8 +55,10 @@ def build_api(deps: ApiDeps, extra: Sequence[APIRouter] = ()) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with mcp.running():
-            yield
+        # Posted readings commit without checkpointing the SQLite log themselves.
+        with WalCheckpointer(deps.engine):
+            async with mcp.running():
+                yield
 
     app = FastAPI(
         title="EMS agent API",
@@ -90,14 +94,34 @@ def build_api(deps: ApiDeps, extra: Sequence[APIRouter] = ()) -> FastAPI:
 
 
 def _observe(app: FastAPI, metrics: ApiMetrics) -> None:
-    @app.middleware("http")
-    async def timed(request: Request, call_next: Any) -> Response:
+    app.add_middleware(TimedRequests, metrics=metrics)
+
+
+class TimedRequests:
+    """Counts and times each HTTP request by method, route and status. A plain ASGI middleware:
+    Starlette's `BaseHTTPMiddleware` runs every request in a task group of its own and passes
+    the body and the answer through memory streams, a cost each 5,000-reading post paid."""
+
+    def __init__(self, app: ASGIApp, metrics: ApiMetrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
         started = time.perf_counter()
-        response: Response = await call_next(request)
-        route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
-        metrics.observe(request.method, path, response.status_code, time.perf_counter() - started)
-        return response
+        status = 500
+
+        async def sending(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        await self.app(scope, receive, sending)
+        path = getattr(scope.get("route"), "path", "unmatched")
+        self.metrics.observe(scope["method"], path, status, time.perf_counter() - started)
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, insert, or_, select, update
+from sqlalchemy import Connection, bindparam, insert, or_, select, update
 
 from store.schema import ApiToken
 
@@ -59,8 +59,13 @@ def add_token(
     return int(conn.execute(insert(ApiToken).values(values).returning(ApiToken.id)).scalar_one())
 
 
+# Built once: every API request looks its token up, and building the query cost more than
+# running it on SQLite.
+_FIND = select(*_COLUMNS).where(ApiToken.token_hash == bindparam("token_hash"))
+
+
 def find_token(conn: Connection, token_hash: str) -> TokenRow | None:
-    found = conn.execute(select(*_COLUMNS).where(ApiToken.token_hash == token_hash)).first()
+    found = conn.execute(_FIND, {"token_hash": token_hash}).first()
     return None if found is None else _row(tuple(found))
 
 

@@ -9,6 +9,7 @@ import time
 from typing import Any
 
 import pytest
+from sqlalchemy import Engine
 
 from tests.api_fixtures import ROLES, Served, served_fixture  # noqa: F401
 from tools.registry import all_tools
@@ -173,3 +174,20 @@ def test_only_the_hash_of_a_token_is_stored(served: Served) -> None:
         stored = conn.execute(select(ApiToken.__table__)).all()
     text = repr(stored)
     assert stored and all(secret not in text for secret in served.tokens.values())
+
+
+def test_tokens_are_verified_on_each_store(engine: Engine) -> None:
+    """The token lookup every request makes, on SQLite and PostgreSQL: each token finds its own
+    name and role, a revoked or unknown one is refused, whichever is looked up first."""
+    from api.tokens import TokenRevoked, TokenStore, TokenUnknown
+
+    tokens = TokenStore(engine)
+    made = {name: tokens.create(name, role).secret for name, role in zip("abc", ROLES, strict=True)}
+    tokens.revoke("b")
+    with pytest.raises(TokenRevoked, match="'b' was revoked"):
+        tokens.verify(made["b"])
+    for name, role in (("c", "admin"), ("a", "viewer")):
+        principal = tokens.verify(made[name])
+        assert (principal.name, principal.role) == (name, role)
+    with pytest.raises(TokenUnknown):
+        tokens.verify(made["a"][:-1] + ("x" if made["a"][-1] != "x" else "y"))

@@ -6,8 +6,10 @@ through the served API."""
 from __future__ import annotations
 
 import json
+from collections import Counter
 from datetime import UTC, datetime
 
+import httpx
 import orjson
 import pytest
 from sqlalchemy import Engine, func, select
@@ -328,3 +330,44 @@ def test_json_ndjson_and_csv_bodies_through_the_api(served: Served) -> None:
     assert xml.status_code == 415
     site = served.app.require_site().name  # readings naming no site: the store's only one
     assert stored(served.app.engine, "gw-nd", site=site) == [(now - 1800, 1.25), (now - 900, 2.5)]
+
+
+def _request_counts(client: httpx.Client) -> dict[tuple[str, str, str], float]:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    text = client.get("/api/v1/metrics").text
+    family = next(f for f in text_string_to_metric_families(text) if f.name == "ems_api_requests")
+    return {
+        (s.labels["method"], s.labels["route"], s.labels["status"]): s.value
+        for s in family.samples
+        if s.name == "ems_api_requests_total"
+    }
+
+
+def test_the_metrics_count_each_request_by_route_and_status(served: Served) -> None:
+    import time
+
+    good = [{"meter": "gw-metrics", "metric": "energy", "ts": int(time.time()) - 900, "value": 1}]
+    bad = [{**good[0], "ts": "x"}]
+    with served.client("operator") as client:
+        before = _request_counts(client)
+        sent = [
+            client.post("/api/v1/readings", json=good),
+            client.post("/api/v1/readings", json=good),
+            client.post("/api/v1/readings", json=bad),
+            client.post("/api/v1/readings", content=b"[1", headers={"Content-Type": "text/csv"}),
+            client.get("/api/v1/no-such-route"),
+        ]
+        after = _request_counts(client)
+    expected: Counter[tuple[str, str, str]] = Counter(
+        (
+            r.request.method,
+            "unmatched" if "no-such" in r.request.url.path else "/readings",
+            str(r.status_code),
+        )
+        for r in sent
+    )
+    expected[("GET", "/metrics", "200")] += 1  # the first look at the metrics
+    grown = {key: after[key] - before.get(key, 0) for key in after}
+    assert {key: n for key, n in grown.items() if n} == expected
+    assert {status for _, _, status in expected} == {"200", "422", "400", "404"}

@@ -7,8 +7,10 @@ from __future__ import annotations
 from datetime import time
 
 import pytest
+import yaml
 
 from agent.reader import Intent, read
+from agent.reader.lexicon import LEXICON_FILE, parse_lexicon
 from agent.reader.slots import Comparison, Grain
 from tests.reader_plants import NOW, PLANTS
 
@@ -362,3 +364,55 @@ def test_only_the_demand_charge_at_a_price_per_kw_prices_the_energy_at_nothing()
     assert [p.per_kwh for p in r.prices] == [0.0]
     assert r.kpi == "cost"
     assert not r.unused
+
+
+@pytest.mark.parametrize(
+    ("text", "window"),
+    [
+        # a negation of another noun leaves the night in: the night is what is asked about
+        ("Linie 2 energy with no production overnight last week", (time(22), time(6))),
+        ("Linie 2 energy without the compressors overnight last week", (time(22), time(6))),
+        # a negation of the part of the day itself, or of a day before it, leaves it out
+        ("Linie 2 energy last week, no saturday morning", None),
+        ("Linie 2 energy last week except the morning", None),
+    ],
+)
+def test_a_negation_leaves_out_only_what_it_stands_before(
+    text: str, window: tuple[time, time] | None
+) -> None:
+    r = read(text, WERK, NOW)
+    assert [(w.start, w.end) for w in r.hour_windows] == ([window] if window else [])
+
+
+def test_one_negation_vocabulary_read_from_the_lexicon_data() -> None:
+    """A lexicon's own negation words decide what is left out, not a list in code."""
+    data = yaml.safe_load(LEXICON_FILE.read_text(encoding="utf-8"))
+    data["negation"] = {"words": "ohne", "between": "the den"}
+    lexicon = parse_lexicon(data)
+    kept = read("Linie 2 energy last week without the night", WERK, NOW, lexicon=lexicon)
+    dropped = read("Linie 2 energy last week ohne the night", WERK, NOW, lexicon=lexicon)
+    assert [(w.start, w.end) for w in kept.hour_windows] == [(time(22), time(6))]
+    assert dropped.hour_windows == ()
+    assert lexicon.negation_before(["ohne", "den"]) == 0
+    assert lexicon.negation_before(["not", "the"]) is None
+
+
+def test_a_sites_own_tariff_period_names_come_from_its_catalogue() -> None:
+    """Werk's catalogue names its periods HT and NT: a price stated for one is a time-of-use
+    window of that name; a name no tariff of the site holds is no period."""
+    r = read("cost of Linie 2 last week with HT 06-22 on weekdays at 0.31 €/kWh", WERK, NOW)
+    assert [(w.name, w.start, w.end, w.price) for w in r.tou_windows] == [
+        ("ht", time(6), time(22), 0.31)
+    ]
+    other = read("cost of Linie 2 last week with QX 06-22 on weekdays at 0.31 €/kWh", WERK, NOW)
+    assert other.tou_windows == ()
+
+
+def test_tariff_period_names_in_every_language_are_lexicon_data() -> None:
+    data = yaml.safe_load(LEXICON_FILE.read_text(encoding="utf-8"))
+    data["tariff_period_names"] = {"off_peak": "niedertarif", "other": "hochtarif"}
+    lexicon = parse_lexicon(data)
+    question = "cost of Linie 2 last week with hochtarif 06-22 on weekdays at 0.31 €/kWh"
+    r = read(question, WERK, NOW, lexicon=lexicon)
+    assert [(w.name, w.price) for w in r.tou_windows] == [("hochtarif", 0.31)]
+    assert read(question, WERK, NOW).tou_windows == ()

@@ -217,7 +217,6 @@ def test_ordinary_words_and_impossible_dates_are_not_periods(text: str) -> None:
 @pytest.mark.parametrize(
     ("text", "unused"),
     [
-        ("on 31 february", ["31"]),  # no such day: February is read, the 31 is reported
         ("from 11 to 5 october", ["11"]),  # backwards: the 5th is read, the 11 is reported
     ],
 )
@@ -225,6 +224,13 @@ def test_a_day_that_cannot_be_read_is_reported(text: str, unused: list[str]) -> 
     r = read(text, EMPTY, NOW)
     assert len(r.periods) == 1
     assert [u.text for u in r.unused] == unused
+
+
+@pytest.mark.parametrize("text", ["on 31 february", "february 30", "from 30 february to 3 march"])
+def test_a_day_its_month_lacks_is_said_and_no_period_is_read(text: str) -> None:
+    r = read(text, EMPTY, NOW)
+    assert r.periods == (), [p.words.text for p in r.periods]  # not the whole of February
+    assert any(n.startswith("There is no 3") and "February" in n for n in r.notes), r.notes
 
 
 def test_the_first_half_after_the_second_half_of_a_month_is_of_that_month() -> None:

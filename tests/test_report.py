@@ -352,3 +352,61 @@ def test_current_baselines_are_each_meters_latest_version_at_its_site(engine: En
         b.id: (1, 0.8),
     }
     assert found[a.id].drivers == ("temperature",) and found[a.id].end_ts == 86400 * 2
+
+
+def _last_november(engine: Engine, days: float) -> pd.Series:
+    """Readings of main-incomer for the last `days` days before 5 Nov 2025 12:00 (the test plant's
+    history starts in the summer of 2026), written through the store's own write path."""
+    from store.writes import write_readings
+
+    end = datetime(2025, 11, 5, 12, tzinfo=TZ)
+    index = pd.date_range(end=end, periods=int(days * 96) + 1, freq="15min", inclusive="left")
+    values = pd.Series(10.0 + (index.hour.to_numpy() % 7), index=index)
+    ctx = context(engine)
+    with engine.begin() as conn:
+        m = catalog.resolve_meter(conn, ctx.site.id, "main-incomer")
+        series = catalog.get_series(conn, m.id, "energy")
+        ts = index.as_unit("s").asi8.astype("int64")
+        write_readings(conn, series.id, ts, values.to_numpy(dtype="float64"), "Europe/Berlin")
+    return values
+
+
+def test_a_running_month_is_set_against_the_same_days_of_last_year(demo_engine: Engine) -> None:
+    """On 5 Nov 12:00 the month so far is compared with 1-5 Nov 12:00 a year before, never with
+    the whole of last November; with readings on every quarter-hour of that span the change is
+    the month so far against their sum (pandas over what was written and over the raw rows)."""
+    before = _last_november(demo_engine, 4.5)
+    report = monthly_report(context(demo_engine), {"month": "2026-11"})
+    start, end = (datetime.fromisoformat(report.last_year[k]) for k in ("start", "end"))
+    assert (start, end) == (datetime(2025, 11, 1, tzinfo=TZ), datetime(2025, 11, 5, 12, tzinfo=TZ))
+    assert any(
+        "same days" in c and "2025-11-01T00:00..2025-11-05T12:00" in c for c in report.caveats
+    )
+    row = next(m for m in report.meters if m.meter == "main-incomer")
+    now = raw_span(demo_engine, "main-incomer", datetime(2026, 11, 1, tzinfo=TZ), NOW)
+    assert row.last_year_kwh == pytest.approx(before.sum(), rel=1e-9)
+    assert row.energy_kwh == pytest.approx(now.sum(), rel=1e-9)
+    expected = (now.sum() - before.sum()) / before.sum() * 100
+    assert row.change_percent == pytest.approx(expected, rel=1e-6)
+
+
+def test_last_year_with_too_few_readings_gives_no_change(demo_engine: Engine) -> None:
+    """Two of the four and a half days: the figure would not be the same span, so none is
+    given and the caveat says for which meter and how much of the span its readings cover."""
+    _last_november(demo_engine, 2.0)
+    report = monthly_report(context(demo_engine), {"month": "2026-11"})
+    row = next(m for m in report.meters if m.meter == "main-incomer")
+    assert row.last_year_kwh is None and row.change_percent is None
+    share = f"{2.0 / 4.5:.0%}"
+    assert any(
+        "no change on last year" in c and f"main-incomer ({share})" in c for c in report.caveats
+    )
+
+
+def raw_span(engine: Engine, meter: str, lo: datetime, hi: datetime) -> pd.Series:
+    ctx = context(engine)
+    with engine.connect() as conn:
+        m = catalog.resolve_meter(conn, ctx.site.id, meter)
+        series = catalog.get_series(conn, m.id, "energy")
+        raw = queries.readings(conn, series.id, int(lo.timestamp()), int(hi.timestamp()))
+    return pd.Series(raw["value"].to_numpy())

@@ -232,14 +232,43 @@ def _meter_month(
     )
 
 
+# Below this share of its readings, last year's figure is not the same span and no change is given.
+LAST_YEAR_COVERAGE = 0.95
+
+
+def _year_before(ctx: ToolContext, first: date, period: Period) -> str:
+    """The same month a year before; while the month is running, only its days so far, so that
+    the month so far is not set against a whole month (which reads as a steep fall)."""
+    start = first - relativedelta(years=1)
+    if period.end <= ctx.now:
+        return month_text(start)
+    until = ctx.now.astimezone(period.start.tzinfo) - relativedelta(years=1)
+    return f"{start:%Y-%m-%d}T00:00..{until:%Y-%m-%dT%H:%M}"
+
+
 def _last_year(ctx: ToolContext, period: str, caveats: list[str]) -> dict[str, float]:
-    """Every energy meter's total in the same month a year before (one metric query)."""
+    """Every energy meter's total over the same span a year before (one metric query); a meter
+    missing part of that span gets no figure to compare with, and the caveats say so."""
     try:
         result = query_metric(ctx, {"metric": "energy", "period": period})
     except InsufficientData:
         caveats.append(f"no energy readings in {period} to compare the month with")
         return {}
-    return {t.meter: t.value for t in result.totals if t.value is not None}
+    short = [
+        f"{t.meter} ({t.coverage:.0%})"
+        for t in result.totals
+        if t.value is not None and t.coverage is not None and t.coverage < LAST_YEAR_COVERAGE
+    ]
+    if short:
+        caveats.append(
+            f"no change on last year for {', '.join(short)}: the readings of {period} cover "
+            "only that share of it"
+        )
+    return {
+        t.meter: t.value
+        for t in result.totals
+        if t.value is not None and (t.coverage is None or t.coverage >= LAST_YEAR_COVERAGE)
+    }
 
 
 def _number(value: Any) -> float | None:
@@ -409,8 +438,9 @@ def monthly_report(ctx: ToolContext, args: ReportInput) -> MonthlyReport:
 
 def _report(ctx: ToolContext, args: ReportInput) -> MonthlyReport:
     first = parse_month(args.month, ctx.now.date())
-    month, last_year = month_text(first), month_text(first - relativedelta(years=1))
+    month = month_text(first)
     period = resolve.period(ctx, month)
+    last_year = _year_before(ctx, first, period)
     caveats: list[str] = []
     ordered, names = _energy_meters(ctx)
     before = _last_year(ctx, last_year, caveats)
@@ -423,7 +453,8 @@ def _report(ctx: ToolContext, args: ReportInput) -> MonthlyReport:
     complete = period.end <= ctx.now
     if not complete:
         caveats.append(
-            f"{month_name(first)} is not over: the figures run until {ctx.now:%-d %b %Y %H:%M}"
+            f"{month_name(first)} is not over: the figures run until {ctx.now:%-d %b %Y %H:%M}, "
+            f"and last year's are of the same days ({last_year})"
         )
     incidents = _incidents(ctx, period)
     return _assemble(

@@ -55,6 +55,7 @@ def summary(report: MonthlyReport) -> str:
     highest peak, the baselines exceeded and the incidents' cost."""
     lines = [f"{report.title}."]
     energy = {m.meter: m.energy_kwh for m in report.meters}
+    basis = "month" if report.complete else "days"
     for c in report.carriers:
         # a site with two supplies of a carrier (a building on its own utility connection) adds
         # them up; each one's figure is named so neither supply is hidden in the sum
@@ -62,7 +63,7 @@ def summary(report: MonthlyReport) -> str:
         total = number(c.energy_kwh, "kWh")
         lines.append(
             f"{c.carrier}: {f'{supplies} = {total}' if len(c.meters) > 1 else total} "
-            f"({change(c.change_percent)} on the same month last year), "
+            f"({change(c.change_percent)} on the same {basis} last year), "
             f"{number(c.cost, c.currency, 2)}, {number(c.co2_kg, 'kg CO2e')}."
         )
     peaks = [m for m in report.meters if m.peak_kw is not None and m.depth == 0]

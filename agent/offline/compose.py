@@ -360,32 +360,42 @@ def _kpi_together(q: Question, plan: Plan, done: list[Done]) -> list[str]:
 @headline("compare_meters")
 def _meters(q: Question, plan: Plan, done: list[Done]) -> list[str]:
     less = q.reading.asks(Op.WHICH_LESS, Op.LESS) and not q.reading.asks(Op.MORE, Op.WHICH_MORE)
-    for r in results(done, MetersCompareResult):
-        known = [s for s in r.sides if s.value is not None]
-        if len(known) < 2:
-            who = known[0].label if known else "none of them"
-            return [f"Only {who} has data {period_text(r.period)}."]
-        ranked = sorted(known, key=lambda s: s.value or 0.0, reverse=not less)
-        top, other = ranked[0], ranked[1]
-        gap = abs((top.value or 0.0) - (other.value or 0.0))
-        share = 100 * gap / (other.value or 1.0)
-        way = "less" if less else "more"
-        return [
-            f"**{top.label}** used **{number(gap, r.unit)} {way}** than {other.label} "
-            f"{period_text(r.period)} ({percent(share, signed=False)} {way}): "
-            f"{number(top.value, r.unit)} vs {number(other.value, r.unit)}."
-        ]
-    values = results(done, KpiResult)
-    if len(values) >= 2:
+    lines = [_winner(r, less) for r in results(done, MetersCompareResult)]
+    if lines:
+        return lines
+    by_period: dict[str, list[KpiResult]] = {}
+    for v in results(done, KpiResult):
+        by_period.setdefault(str(sorted(v.period.items())), []).append(v)
+    for values in by_period.values():
+        if len(values) < 2:
+            continue
         ranked = sorted(values, key=lambda v: v.value, reverse=not less)
         top, other = ranked[0], ranked[1]
         name = KPI_NAMES.get(top.kpi, top.kpi)
         word = "lower" if less else "higher"
-        return [
+        lines.append(
             f"**{top.meter}** had the {word} {name} {period_text(top.period)}: "
             f"**{kpi_value(top)}** against {other.meter}'s {kpi_value(other)}."
-        ]
-    return []
+        )
+    return lines
+
+
+def _winner(r: MetersCompareResult, less: bool) -> str:
+    """The side that used more (or less) in one period, and by how much."""
+    known = [s for s in r.sides if s.value is not None]
+    if len(known) < 2:
+        who = known[0].label if known else "none of them"
+        return f"Only {who} has data {period_text(r.period)}."
+    ranked = sorted(known, key=lambda s: s.value or 0.0, reverse=not less)
+    top, other = ranked[0], ranked[1]
+    gap = abs((top.value or 0.0) - (other.value or 0.0))
+    share = 100 * gap / (other.value or 1.0)
+    way = "less" if less else "more"
+    return (
+        f"**{top.label}** used **{number(gap, r.unit)} {way}** than {other.label} "
+        f"{period_text(r.period)} ({percent(share, signed=False)} {way}): "
+        f"{number(top.value, r.unit)} vs {number(other.value, r.unit)}."
+    )
 
 
 @headline("share")

@@ -10,7 +10,7 @@ from datetime import datetime, time, timedelta
 from types import MappingProxyType
 from typing import Any
 
-from agent.offline import kinds, portfolio, refusals, scope
+from agent.offline import either, kinds, portfolio, refusals, scope
 from agent.offline.plan import ASK_PERIOD, Call, Plan, Question, ask, handles, say
 from agent.offline.scope import Ask, Sides
 from agent.reader import Intent, Kpi, MeterEntry, Op, Pending, Reading
@@ -114,6 +114,12 @@ def _planned(q: Question) -> Plan:
     two = _two_periods(q, found)
     if two is not None:
         return KINDS["compare_periods"](two, found)
+    # "which compressor used more in September or October": the meters, in each period
+    each = either.either_way(q, found)
+    if isinstance(each, Plan):
+        return each
+    if each is not None:
+        return KINDS["compare_meters"](each, found)
     chosen = kinds.choose(r, len(found.sides), any(len(s) > 1 for s in found.sides))
     return KINDS[chosen](q, found)
 
@@ -639,16 +645,21 @@ def _compare_meters(q: Question, found: Sides, periods: list[str]) -> Plan:
     detail = MappingProxyType({"sides": found.sides, "kpi": kpis[0] if kpis else "energy"})
     if kpis:
         params = stated(q)
-        calls = tuple(_kpi_call(kpis[0], side, periods[0], params) for side in found.sides)
+        calls = tuple(_kpi_call(kpis[0], side, p, params) for p in periods for side in found.sides)
         return Plan("compare_meters", calls, notes=_notes(q, found), detail=detail)
-    args = {
-        "sides": [list(s) for s in found.sides],
-        "period": periods[0],
-        "metric": q.reading.metric or "energy",
-    }
-    return Plan(
-        "compare_meters", (Call("compare_meters", args),), notes=_notes(q, found), detail=detail
+    # "which compressor used more in September or October": the meters in each period
+    calls = tuple(
+        Call(
+            "compare_meters",
+            {
+                "sides": [list(s) for s in found.sides],
+                "period": p,
+                "metric": q.reading.metric or "energy",
+            },
+        )
+        for p in periods
     )
+    return Plan("compare_meters", calls, notes=_notes(q, found), detail=detail)
 
 
 @kind("compare_periods", periods=False)

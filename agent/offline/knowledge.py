@@ -30,16 +30,49 @@ def _stem(name: str) -> str:
     return (letters.group(0) if letters else "")[:6] or name
 
 
-def search_query(text: str, meters: Iterable[str] = (), context: str = "") -> str:
+EQUIPMENT_WORDS = 3  # words of a meter's description that say what equipment it is
+
+
+def equipment(description: str) -> list[str]:
+    """What a meter is, from its catalogue description: the last words before its first
+    clause mark or preposition ("Variable-speed screw compressor, 75 kW" -> variable-speed
+    screw compressor; "Chilled-water plant for process cooling" -> chilled-water plant), where
+    the noun that says what it is stands in English; no figures."""
+    head = re.split(r"[,;:(.]|\b(?:for|of|with|at|in|on|from|by|to)\b", description.lower())[0]
+    found = [w for w in words(head) if w not in FILLER and not any(c.isdigit() for c in w)]
+    return found[-EQUIPMENT_WORDS:]
+
+
+def _without_names(text: str, names: Iterable[str]) -> str:
+    for name in sorted(names, key=len, reverse=True):
+        spaced = r"[\s-]?".join(map(re.escape, re.split(r"[\s-]", name)))
+        text = re.sub(rf"\b{spaced}\b", " ", text, flags=re.IGNORECASE)
+    return text
+
+
+def search_query(
+    text: str,
+    meters: Iterable[str] = (),
+    context: str = "",
+    described: dict[str, tuple[str, str]] | None = None,
+) -> str:
     """The words of a question worth searching for: equipment and symptom, without the filler.
 
     `meters` are the canonical names the question refers to (added when it used an alias);
     `context` is what the conversation was about ("pump consumption high"), used for "has
-    this happened before?" that names nothing itself."""
+    this happened before?" that names nothing itself. `described` maps a meter to the words
+    the question named it by and its catalogue description: a plant's own name ("GA 75") is
+    in no runbook, so it narrows the search by what the meter is instead of replacing it."""
+    described = described or {}
+    meters = list(meters)
+    text = _without_names(text, [w for said, _ in described.values() for w in (said,)])
+    kinds = [w for _, desc in described.values() for w in equipment(desc)]
+    meters = [m for m in meters if m not in described]
     for name in meters:  # "pump 2" is pump-2
         spaced = r"[\s-]?".join(map(re.escape, re.split(r"[\s-]", name)))
         text = re.sub(rf"\b{spaced}\b", name, text, flags=re.IGNORECASE)
     kept = [w for w in words(text) if w not in FILLER and not w.isdigit()]
+    kept += [w for w in kinds if w not in kept]
     # a name the question shortened stays; a topic that shares a name's start is not a name
     kept += [m for m in meters if m not in kept and not any(w.startswith(_stem(m)) for w in kept)]
     topical = [w for w in kept if w not in ACTIONS]

@@ -108,7 +108,8 @@ def plan(q: Question) -> Plan:
             f"Which meter do you mean by '{dangling}'? Nothing was discussed before this "
             f"question. The meters here include {shown}."
         )
-    return handler(q)
+    decided = handler(q)
+    return refusals.unread_figure(q, decided) or decided
 
 
 def _points_nowhere(q: Question) -> str | None:

@@ -4,10 +4,14 @@ can do instead; and the lines that name the parts of a question that were not us
 
 from __future__ import annotations
 
+import re
+
 from agent.offline import kinds
 from agent.offline.plan import Plan, Question, ask, handles, refuse, say
 from agent.reader import Intent, Op, Reading, Reason
-from agent.reader.slots import Action, Grain, Kpi, Split, Unused
+from agent.reader.leftovers import Weight, weight
+from agent.reader.lexicon import default_lexicon
+from agent.reader.slots import Action, Grain, Kpi, Split, UnsupportedMention, Unused
 from agent.reader.vocabulary import ENERGY_CARRIERS
 from agent.render.text import period_text
 from common.errors import EMSError
@@ -70,7 +74,7 @@ def only_unmeasured(r: Reading, q: Question | None = None) -> bool:
     ("how much water did we use"); not a word of a named meter's own description ("the
     chilled water plant, CAG")."""
     missing = [u for u in r.unsupported if u.reason is Reason.NO_SERIES]
-    if not missing or (q is not None and all(_describes(u.words.text, r, q) for u in missing)):
+    if not missing or (q is not None and all(_describes(u, r, q) for u in missing)):
         return False
     verbs = kinds.kinds().verb_words
     # "water in m3": a unit says how a missing carrier is counted; "flow in m3/h" asks the
@@ -85,9 +89,29 @@ def only_unmeasured(r: Reading, q: Question | None = None) -> bool:
     return not explicit
 
 
-def _describes(word: str, r: Reading, q: Question) -> bool:
-    described = (e.description.lower() for m in r.meter_names if (e := q.site.meter(m)))
-    return any(word.lower() in d for d in described)
+def _describes(u: UnsupportedMention, r: Reading, q: Question) -> bool:
+    """The word is a named meter's description as the question writes it ("the chilled water
+    plant"): a word beside it in the question is beside it in the description. A word that
+    only occurs in a description ("water of the chilled water plant") is asked for."""
+    described = [_plain(e.description) for m in r.meter_names if (e := q.site.meter(m))]
+    said, tokens = _plain(u.words.text), u.words.tokens
+    aligned = bool(tokens) and tokens[-1] < len(r.tokens)
+    if not aligned or not said.startswith(f" {r.tokens[tokens[0]].norm} "):
+        # words of another turn (a question back answered): no neighbours to look at
+        return any(said in d for d in described)
+    first, last = tokens[0], tokens[-1]
+    content = [t for t in r.tokens if t.is_content]
+    before = [t.norm for t in content if t.index < first][-1:]
+    after = [t.norm for t in content if t.index > last][:1]
+    core = said.strip()
+    phrases = [f" {w} {core} " for w in before] + [f" {core} {w} " for w in after]
+    phrases += [said] if len(said.split()) > 1 else []  # "chilled water" is a phrase of it
+    return any(p in d for p in phrases for d in described)
+
+
+def _plain(text: str) -> str:
+    """Lower-case words between single spaces, with a space at each end."""
+    return " " + " ".join(re.findall(r"[^\W_]+", text.lower())) + " "
 
 
 def _unit_only(text: str) -> bool:
@@ -135,10 +159,63 @@ def not_used(r: Reading, q: Question | None = None) -> list[str]:
     return lines
 
 
-# Words that ask for something to be left out, and what may stand between them and it.
-LEAVE_OUT = frozenset({"not", "excluding", "except", "without", "minus", "but"})
-BETWEEN = frozenset({"the", "a", "an", "any", "of", "our", "counting", "including", "and", "or",
-                     ",", "all", "its", "their"})  # fmt: skip
+# What one question back asks of a word left over that would change the figure. No digits: a
+# number in a question back could be taken for an answer.
+ASK_WEIGHED = {
+    Weight.NEGATION: "what should it leave out? Name the meter, the days or the hours, e.g. "
+    "'without the weekend'.",
+    Weight.DATE: "which period should it be? E.g. 'last October', 'last Monday' or 'the "
+    "first half of October'.",
+    Weight.NUMBER: "what is it: a threshold, a price, a count, a date or part of a meter's "
+    "name? Write it with its unit (kW, kWh, a currency per kWh, minutes) or its month.",
+    Weight.MONEY: "what should it change: the currency of a cost, or a price? Write the "
+    "currency and, for a price, its amount per kWh.",
+    Weight.UNIT: "what is counted in it: which figure, or which threshold?",
+    Weight.MEASURE: "which figure do you want? E.g. energy, peak demand, cost, carbon, or a "
+    "series the meter measures.",
+    Weight.METER: "which meter is it?",
+}
+
+
+def unread_figure(q: Question, decided: Plan) -> Plan | None:
+    """A plan for figures whose question holds a word left over that would change them ("in
+    October", "12", "reais", "not the dryer"): one question back naming the word instead of
+    a number for a question only partly read."""
+    r = decided.reading or q.reading
+    if not decided.calls or r.intent is Intent.KNOWLEDGE or not r.unused:
+        return None
+    lexicon, consumed = default_lexicon(), r.consumed()
+    for u in r.unused:
+        kind = weight(u, r.tokens, lexicon, q.site.vocab, consumed)
+        # a ranking or a split shows each meter or part by name: what it was asked to leave
+        # out and did not can be seen in it, and the answer says so; a total would hide it
+        listed = kind is Weight.NEGATION and (r.asks(Op.RANK) or bool(r.top or r.splits))
+        if kind is None or listed:
+            continue
+        said = _left_out(r, u) if kind is Weight.NEGATION else ""
+        return ask(
+            f"I did not give a figure: I could not use '{said or u.text}' of your question, "
+            f"and it would change the answer. {_ask_weighed(kind, q)}"
+        )
+    return None
+
+
+def _left_out(r: Reading, u: Unused) -> str:
+    """ "excluding the board" as written: the negation with what it leaves out, whether the
+    leftover is what follows the negation or the negation word itself."""
+    said = _negated(r, u)
+    if said:
+        return said
+    later = (_negated(r, v) for v in r.unused if v.words.start > u.words.start)
+    return next((n for n in later if n and n.lower().startswith(u.text.lower())), "")
+
+
+def _ask_weighed(kind: Weight, q: Question) -> str:
+    text = ASK_WEIGHED[kind]
+    if kind is Weight.METER:
+        names = ", ".join(m.name for m in q.site.vocab.meters[:8])
+        text += f" The meters here include {names}."
+    return text[0].upper() + text[1:]
 
 
 def _negated(r: Reading, w: Unused) -> str:
@@ -146,13 +223,11 @@ def _negated(r: Reading, w: Unused) -> str:
     answer says it did not leave them out, not merely that it did not use them."""
     if not w.words.tokens:
         return ""
+    first = w.words.tokens[0]
     named = {i for m in r.meters for i in m.words.tokens}
-    i = w.words.tokens[0] - 1
-    while i >= 0 and (r.tokens[i].norm in BETWEEN or i in named):
-        i -= 1
-    if i < 0 or r.tokens[i].norm not in LEAVE_OUT:
-        return ""
-    return r.question[r.tokens[i].start : w.words.end]
+    words = [t.norm for t in r.tokens[:first]]
+    i = default_lexicon().negation_before(words, named)
+    return "" if i is None else r.question[r.tokens[i].start : w.words.end]
 
 
 @handles(Intent.UNSUPPORTED)

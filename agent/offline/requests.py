@@ -185,7 +185,15 @@ def library(q: Question) -> Plan:
         q.previous_meters or q.previous_answer
     ):
         context = knowledge.context_of(q.previous_meters, q.previous_answer)
-    query = knowledge.search_query(r.question, r.meter_names, context)
+    # one meter named by its own name ("Unit KX-4"), not a family of them ("compressed air",
+    # which is a topic too): what it is, from the catalogue, narrows the search
+    described = {
+        m.meters[0]: (m.words.text, entry.description)
+        for m in r.meters
+        if where == "documents" and len(m.meters) == 1 and m.words.tokens
+        if (entry := q.site.meter(m.meters[0])) is not None and entry.description
+    }
+    query = knowledge.search_query(r.question, r.meter_names, context, described)
     args = {"query": query, "collection": where, "k": 6}
     return Plan("knowledge", (Call("search_knowledge", args),))
 

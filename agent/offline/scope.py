@@ -11,6 +11,7 @@ from agent.offline.plan import Plan, ask, refuse
 from agent.offline.site import Site
 from agent.reader import Reading
 from agent.reader.conversation import Pending
+from agent.reader.lexicon import default_lexicon
 from agent.reader.slots import MeterMention, Op, Scope, UnknownName
 from agent.reader.vocabulary import ENERGY_CARRIERS
 
@@ -203,10 +204,6 @@ def site_note(reading: Reading, found: Sides, site: Site | None = None) -> tuple
     return tuple(notes)
 
 
-NEGATIONS = frozenset({"not", "excluding", "except", "without", "nor"})
-FILLERS = frozenset({"the", "a", "any", "of", "counting", "incl", "including"})
-
-
 def unranked_boards(r: Reading, site: Site) -> tuple[Reading, tuple[str, ...]]:
     """A ranking that says "not the QGBT boards": meters named after a negation that have
     sub-meters are what a ranking of end meters leaves out anyway, so the mention is dropped
@@ -215,15 +212,14 @@ def unranked_boards(r: Reading, site: Site) -> tuple[Reading, tuple[str, ...]]:
     said: set[int] = set()
     for m in r.meters:
         first = m.words.tokens[0] if m.words.tokens else None
-        window = range(max(0, (first or 0) - 3), first or 0)
-        before = [(i, r.tokens[i].norm) for i in window]
-        while before and before[-1][1] in FILLERS:
-            before.pop()
+        negation = None
+        if first is not None:
+            negation = default_lexicon().negation_before([t.norm for t in r.tokens[:first]])
         boards = all(site.vocab.children(n) for n in m.meters)
-        if first is not None and before and before[-1][1] in NEGATIONS and boards:
+        if first is not None and negation is not None and boards:
             dropped += list(m.meters)
             # "not counting the ... board": the words around the name are read with it
-            said.update(range(before[-1][0], first), (m.words.tokens[-1] + 1,))
+            said.update(range(negation, first), (m.words.tokens[-1] + 1,))
         else:
             kept.append(m)
     if not dropped:

@@ -47,6 +47,13 @@ COMPARING = (Op.MORE, Op.LESS, Op.WHICH_MORE, Op.WHICH_LESS, Op.COMPARE, Op.DIFF
 # Kinds of question whose next question of the same kind, naming nothing, is about the same
 # meters and period ("which days are missing?" after a coverage)
 GOES_ON = frozenset({Intent.COVERAGE})
+# Words that put a question in the past ("were there"), and words that ask of the present
+# state whatever the tense ("still open", "now"): an incident question of the past is of the
+# period under discussion.
+PAST_WORDS = frozenset("was were did had happened occurred opened raised fired".split())
+PRESENT_WORDS = frozenset(
+    "still now currently open ongoing active running unresolved outstanding current".split()
+)
 DISCUSSED = 8  # meters of earlier turns kept for "the two"
 # "the same days last week": words after "same" that mean the stretch of days just discussed
 STRETCH_WORDS = frozenset({"days", "dates", "weekdays", "stretch", "span"})
@@ -170,11 +177,20 @@ def _goes_on(reading: Reading, previous: Frame) -> bool:
     )
 
 
+def _of_the_past(r: Reading) -> bool:
+    """ "how many incidents were there?": asked in the past tense and not of the present state
+    ("still open", "now"), so of the period under discussion, not of today."""
+    words = {t.norm for t in r.tokens}
+    return bool(words & PAST_WORDS) and not words & PRESENT_WORDS
+
+
 def _same_time(reading: Reading, previous: Frame) -> Reading:
     """A question for numbers that names its own meters but no period, in a conversation about
-    one: the period under discussion ("what does the dryer come to at the standard tariff")."""
+    one: the period under discussion ("what does the dryer come to at the standard tariff");
+    an incident question in the past tense, too ("how many incidents were there?")."""
+    past_incidents = reading.intent is Intent.INCIDENT and _of_the_past(reading)
     if (
-        reading.intent is not Intent.DATA
+        (reading.intent is not Intent.DATA and not past_incidents)
         or reading.periods
         or previous.reading.intent
         not in (
@@ -262,6 +278,7 @@ def _inherit(reading: Reading, previous: Frame, now: datetime) -> Reading:
     periods = _periods(reading, prev, now)
     # "any incident still running on it?" after numbers of last week: incidents as they are now
     fresh = intent is Intent.INCIDENT and prev.intent is not Intent.INCIDENT
+    fresh = fresh and not _of_the_past(reading)
     if intent is not Intent.KNOWLEDGE and not fresh and periods != reading.periods:
         changes["periods"] = periods
         inherited.add("periods")

@@ -3,10 +3,16 @@ the remaining content words, merged into phrases as written, for "I did not use 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from enum import StrEnum
+
+from agent.reader.dates import MONTHS, WEEKDAYS
 from agent.reader.lexicon import Lexicon
 from agent.reader.slots import UnknownName, Unused
 from agent.reader.text import Kind, Sheet, Token
 from agent.reader.vocabulary import Vocabulary
+from common.errors import EMSError
+from common.units import parse_unit
 
 
 def _quiet(t: Token, lexicon: Lexicon) -> bool:
@@ -65,3 +71,113 @@ def leftovers(sheet: Sheet, lexicon: Lexicon) -> list[Unused]:
         words = sheet.words(tuple(indices))
         out.append(Unused(words.text, words))
     return out
+
+
+class Weight(StrEnum):
+    """The kind of a word left over that would change the figure if it were read: an answer
+    that leaves it out would state a number for another question."""
+
+    NEGATION = "negation"  # "not the dryer": something asked to be left out
+    DATE = "date"  # "October", "Monday"
+    NUMBER = "number"  # "40", "12", "22:00"
+    MONEY = "money"  # "€", "reais"
+    UNIT = "unit"  # "kW", "m3"
+    MEASURE = "measure"  # "power factor", "SEC", a metric a series measures
+    METER = "meter"  # a word of a meter's name or alias
+
+
+MONEY_SIGNS = frozenset("€$£")
+WEIGHED_TABLES = {"currency": Weight.MONEY, "measure": Weight.MEASURE, "metric": Weight.MEASURE}
+
+
+def weight(
+    u: Unused,
+    tokens: Sequence[Token],
+    lexicon: Lexicon,
+    vocab: Vocabulary,
+    consumed: frozenset[int] = frozenset(),
+) -> Weight | None:
+    """What kind of figure-changing word the leftover `u` is, or None when it is harmless (an
+    ordinary word the lexicon does not know as a filler, or a restatement of what a slot read:
+    "working days (Mon-Fri)", "30-minute averages ... the highest 30 min kW"). `consumed`: the
+    token indices the slots used."""
+    if not u.words.tokens:
+        return None
+    found = _weight(u, tokens, lexicon, vocab)
+    if found in (Weight.NUMBER, Weight.DATE) and _restates(u, tokens, consumed):
+        return None
+    return found
+
+
+def _restates(u: Unused, tokens: Sequence[Token], consumed: frozenset[int]) -> bool:
+    """In brackets right after words a slot read (a gloss of them), or numbers all of which
+    a slot read already."""
+    first, last = u.words.tokens[0], u.words.tokens[-1]
+    opened = [t for t in tokens[:first] if t.text == "("]
+    closed = opened and all(t.text != ")" for t in tokens[opened[-1].index : first])
+    if closed and opened[-1].index > 0 and opened[-1].index - 1 in consumed:
+        return True
+    read_numbers = {tokens[i].norm for i in consumed if tokens[i].kind is Kind.NUMBER}
+    numbers = [tokens[i].norm for i in range(first, last + 1) if tokens[i].kind is Kind.NUMBER]
+    return bool(numbers) and set(numbers) <= read_numbers
+
+
+def _weight(
+    u: Unused, tokens: Sequence[Token], lexicon: Lexicon, vocab: Vocabulary
+) -> Weight | None:
+    first = u.words.tokens[0]
+    span = [tokens[i] for i in range(first, u.words.tokens[-1] + 1)]
+    if lexicon.negation_before([t.norm for t in tokens[:first]]) is not None:
+        # "a 60 min window, not 15": a number set against the one stated is no part to drop;
+        # "outside the shifts (no primeiro/segundo turno)": the site's shifts restated
+        contrast = all(t.kind is Kind.NUMBER or not t.is_content for t in span)
+        shifts = {p for name in vocab.shifts for p in name.lower().split()}
+        restated = all(t.norm in shifts or not t.is_content for t in span)
+        return None if contrast or restated else Weight.NEGATION
+    if any(t.text in MONEY_SIGNS for t in span):
+        return Weight.MONEY
+    for t in span:
+        found = _token_weight(t, lexicon, vocab)
+        if found is not None:
+            return found
+    return _table_weight(u.text.lower(), lexicon)
+
+
+def _token_weight(t: Token, lexicon: Lexicon, vocab: Vocabulary) -> Weight | None:
+    if t.norm in lexicon.negations:
+        return Weight.NEGATION  # "without" before a name read as one to add
+    # digits only: a number word left over counts something already read ("the same two
+    # months"); digits are a threshold, a price or a day no slot took
+    if t.kind in (Kind.NUMBER, Kind.TIME):
+        return Weight.NUMBER
+    if t.kind is not Kind.WORD:
+        return None
+    # three-letter names that are also English words ("sun", "sat", "mar") count when written
+    # as names
+    if (t.norm in MONTHS or t.norm in WEEKDAYS) and (len(t.norm) > 3 or t.text[:1].isupper()):
+        return Weight.DATE
+    if len(t.norm) > 1 and _unit(t.text):
+        return Weight.UNIT
+    if t.norm in vocab.metrics or _table_weight(t.norm, lexicon) is not None:
+        return Weight.MEASURE if t.norm in vocab.metrics else _table_weight(t.norm, lexicon)
+    if len(t.norm) > 2 and t.norm not in lexicon.known_words and t.norm in _name_words(vocab):
+        return Weight.METER
+    return None
+
+
+def _table_weight(text: str, lexicon: Lexicon) -> Weight | None:
+    hits = [e for e in lexicon.entries if e.table in WEIGHED_TABLES and e.pattern.fullmatch(text)]
+    return WEIGHED_TABLES[hits[0].table] if hits else None
+
+
+def _unit(text: str) -> bool:
+    try:
+        parse_unit(text)
+    except EMSError:
+        return False
+    return True
+
+
+def _name_words(vocab: Vocabulary) -> frozenset[str]:
+    """The words of the site's meter names, aliases and groups."""
+    return frozenset(p for k in vocab.keys for p in k.pieces if p.isalpha())

@@ -4,7 +4,7 @@ and the scanner that finds its phrases in a question, longest match first."""
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Container, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
@@ -92,6 +92,12 @@ class Lexicon:
     weights: Mapping[Intent, Mapping[str, float]]
     phrase_words: frozenset[str]  # plain words used in phrases
     correctable: frozenset[str] = frozenset()  # what a misspelt word may be corrected to
+    negations: frozenset[str] = frozenset()  # "not", "except", "without": leave something out
+    negation_between: frozenset[str] = frozenset()  # "the", "any of": between one and its object
+    # tariff periods by name, as patterns: every language's words (a site's own come from its
+    # catalogue); the off-peak ones name the hours outside the priced periods
+    period_names: tuple[str, ...] = ()
+    off_peak_names: tuple[str, ...] = ()
 
     @property
     def known_words(self) -> frozenset[str]:
@@ -102,6 +108,15 @@ class Lexicon:
             | frozenset(self.abbreviations)
             | frozenset(self.number_words)
         )
+
+    def negation_before(self, words: Sequence[str], passable: Container[int] = ()) -> int | None:
+        """Where in `words` (lower case, in order) the negation is that the last of them lead
+        back to ("not the", "except any of"), skipping the words allowed between and the places
+        `passable` names (a meter's name, a day); None when they lead to none."""
+        i = len(words) - 1
+        while i >= 0 and (words[i] in self.negation_between or i in passable):
+            i -= 1
+        return i if i >= 0 and words[i] in self.negations else None
 
     def names_word(self, word: str) -> bool:
         """Some phrase of the lexicon is exactly this one word ("consumers", "unusual")."""
@@ -136,15 +151,17 @@ def _names_word(lexicon: Lexicon, word: str) -> bool:
     return any(e.pattern.fullmatch(word) for e in lexicon.entries)
 
 
+def phrase_body(phrase: str) -> str:
+    """A phrase's pattern without word boundaries: spaces as spaces or hyphens."""
+    body = re.sub(r" \?", r"[\\s-]*", phrase.strip())
+    return re.sub(r" +", r"[\\s-]+", body)
+
+
 def compile_phrases(phrases: list[str], where: str) -> re.Pattern[str]:
     """One pattern for a list of phrases; a space stands for spaces or hyphens, " ?" for
     optional ones ("kwh ?/ ?unit" matches "kwh/unit" and "kwh / unit")."""
-    parts = []
     # the regex alternation takes the first alternative that fits: try the longest first
-    for phrase in sorted(phrases, key=len, reverse=True):
-        body = re.sub(r" \?", r"[\\s-]*", phrase.strip())
-        body = re.sub(r" +", r"[\\s-]+", body)
-        parts.append(f"(?:{body})")
+    parts = [f"(?:{phrase_body(p)})" for p in sorted(phrases, key=len, reverse=True)]
     try:
         return re.compile(r"(?<!\w)(?:" + "|".join(parts) + r")(?!\w)")
     except re.error as exc:
@@ -237,6 +254,8 @@ def parse_lexicon(data: Any) -> Lexicon:
     if not isinstance(tables, Mapping):
         raise InvalidLexicon("lexicon tables: expected a mapping of table names")
     cues = frozenset(str(k) for k in (tables.get("cue") or {}))
+    negations, between = _negation(data.get("negation"))
+    periods, off_peak = _period_names(data.get("tariff_period_names"))
     return Lexicon(
         stop_words=_words(data["stop_words"], "stop_words"),
         fillers=_words(data["fillers"], "fillers"),
@@ -249,7 +268,38 @@ def parse_lexicon(data: Any) -> Lexicon:
         weights=_weights(data["intents"], cues),
         phrase_words=_phrase_words(tables),
         correctable=_words(data.get("correctable_words", ""), "correctable_words"),
+        negations=negations,
+        negation_between=between,
+        period_names=periods,
+        off_peak_names=off_peak,
     )
+
+
+def _period_names(raw: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The tariff periods' names (other, off-peak) as patterns; none when the lexicon has none."""
+    if raw is None:
+        return (), ()
+    if not isinstance(raw, Mapping) or set(raw) - {"off_peak", "other"}:
+        raise InvalidLexicon("lexicon tariff_period_names: expected 'off_peak' and 'other'")
+    out: dict[str, tuple[str, ...]] = {}
+    for key in ("other", "off_peak"):
+        where = f"tariff_period_names.{key}"
+        phrases = _split(raw[key], where) if key in raw else []
+        for phrase in phrases:
+            compile_phrases([phrase], where)  # a bad pattern is named here, not at read time
+        out[key] = tuple(phrase_body(p) for p in phrases)
+    return out["other"], out["off_peak"]
+
+
+def _negation(raw: Any) -> tuple[frozenset[str], frozenset[str]]:
+    """The negation words and the words between; with none, no word leaves anything out."""
+    if raw is None:
+        return frozenset(), frozenset()
+    if not isinstance(raw, Mapping) or not isinstance(raw.get("words"), str):
+        raise InvalidLexicon(
+            "lexicon negation: expected 'words' and 'between', words separated by spaces"
+        )
+    return _words(raw["words"], "negation.words"), _words(raw.get("between", ""), "between")
 
 
 def load_lexicon(path: Path = LEXICON_FILE) -> Lexicon:

@@ -8,7 +8,8 @@ import re
 from dataclasses import dataclass, field
 from datetime import time
 
-from agent.reader.dates import MONTHS
+from agent.reader.dates import MONTHS, WEEKDAYS
+from agent.reader.lexicon import Lexicon
 from agent.reader.slots import (
     DemandCharge,
     DemandWindow,
@@ -65,13 +66,25 @@ DAYS = f"(?P<days>{DAY_WORDS})"
 HOUR = r"(?:midnight|midday|noon|\d{1,2}(?::\d\d)?\s*(?:am|pm|h|uhr|o'clock)?)"
 # Times of day said in words; midnight opens a day and closes one ("10pm to midnight").
 CLOCK_WORDS = {"midnight": time(0), "midday": time(12), "noon": time(12)}
-# Names of tariff periods, English and as Brazilian tariffs say them ("ponta" is the peak,
-# "fora ponta" the rest): longer names first, so "fora ponta" is not read as "ponta".
-OFF_PEAK_NAMES = r"off[\s-]?peak|fora\s+(?:de\s+)?ponta|night|low|standard"
-PERIOD_NAMES = (
-    r"off[\s-]?peak|fora\s+(?:de\s+)?ponta|on[\s-]?peak|peak|ponta|day|night|high|low|shoulder"
-    r"|standard|evening|morning"
-)
+
+
+@dataclass(frozen=True)
+class PeriodNames:
+    """Names of tariff periods as patterns: the lexicon's words in each language it holds
+    and the site's own periods from its catalogue, longest first ("fora ponta" before
+    "ponta")."""
+
+    every: str  # any period's name
+    off_peak: str  # the hours outside the priced periods
+
+
+def period_names(lexicon: Lexicon, site: tuple[str, ...] = ()) -> PeriodNames:
+    own = [
+        re.sub(r"\\?[\s-]+", r"[\\s-]+", re.escape(n.strip().lower())) for n in site if n.strip()
+    ]
+    every = sorted({*lexicon.period_names, *lexicon.off_peak_names, *own}, key=len, reverse=True)
+    off_peak = sorted(lexicon.off_peak_names, key=len, reverse=True)
+    return PeriodNames("|".join(every) or "(?!)", "|".join(off_peak) or "(?!)")
 
 
 def parse_number(text: str) -> float:
@@ -134,9 +147,9 @@ class Stated:
     exchange_rates: list[ExchangeRate] = field(default_factory=list)
 
 
-def _tou(sheet: Sheet, stated: Stated) -> None:
+def _tou(sheet: Sheet, stated: Stated, names: PeriodNames) -> None:
     pattern = (
-        r"\b(?P<name>" + PERIOD_NAMES + r")(?:\s+(?:rate|tariff|hours|period|price|time))?"
+        r"\b(?P<name>" + names.every + r")(?:\s+(?:rate|tariff|hours|period|price|time))?"
         r"\s*(?:is |of |from |between |=|:)?\s*(?:(?P<d1>" + DAY_WORDS + r")\s+)?"
         r"(?P<h1>" + HOUR + r")\s*(?:-|to|until|till|and)\s*(?P<h2>" + HOUR + r")(?![\d:])"
         r"(?:\s*(?:on |,\s*)?"
@@ -180,12 +193,17 @@ def _tou_price_first(sheet: Sheet, stated: Stated) -> None:
 
 # "peak = 07-19 mon-fri", "ponta 18-21h weekdays", "ponta (18h-21h, mon-fri)": when a named
 # period is, without its price
-WINDOW_ONLY = (
-    r"\b(?P<name>" + PERIOD_NAMES + r")(?:\s+(?:hours|period|time|window|tariff))?"
-    r"\s*(?:=|:|is|are|from|between|\()?\s*(?:(?P<d1>" + DAY_WORDS + r")\s+)?"
-    r"(?P<h1>" + HOUR + r")\s*(?:-|to|until|till)\s*(?P<h2>" + HOUR + r")(?![\d:])"
-    r"(?:\s*,?\s*(?:on\s+)?" + DAYS + r")?\)?"
-)
+
+
+def _window_only(names: PeriodNames) -> str:
+    return (
+        r"\b(?P<name>" + names.every + r")(?:\s+(?:hours|period|time|window|tariff))?"
+        r"\s*(?:=|:|is|are|from|between|\()?\s*(?:(?P<d1>" + DAY_WORDS + r")\s+)?"
+        r"(?P<h1>" + HOUR + r")\s*(?:-|to|until|till)\s*(?P<h2>" + HOUR + r")(?![\d:])"
+        r"(?:\s*,?\s*(?:on\s+)?" + DAYS + r")?\)?"
+    )
+
+
 PER_KWH = r"(?:\s*(?:/|per|a|an)\s*kwh\b)?"
 
 
@@ -204,13 +222,13 @@ def _named_price(text: str, name: str) -> re.Match[str] | None:
     return min(found, key=lambda m: m.start()) if found else None
 
 
-def _tou_defined_apart(sheet: Sheet, stated: Stated) -> None:
+def _tou_defined_apart(sheet: Sheet, stated: Stated, names: PeriodNames) -> None:
     """ "0.12 offpeak and 0.28 peak (peak = 07-19 mon-fri)": the hours of a period said apart
     from its price; both are needed, else neither is taken."""
-    for m in re.finditer(WINDOW_ONLY, sheet.masked()):
+    for m in re.finditer(_window_only(names), sheet.masked()):
         start, end = _clock(m.group("h1")), _clock(m.group("h2"))
         name = re.sub(r"[\s-]+", "-", m.group("name"))
-        if start is None or end is None or re.fullmatch(OFF_PEAK_NAMES, m.group("name")):
+        if start is None or end is None or re.fullmatch(names.off_peak, m.group("name")):
             continue
         # the hours hidden, the name kept: "2.60 na ponta (18h-21h)" names it once
         text = sheet.masked()
@@ -226,12 +244,12 @@ def _tou_defined_apart(sheet: Sheet, stated: Stated) -> None:
         stated.tou.append(TouWindow(name, days, start, end, value, words, currency))
 
 
-def _off_peak_prices(sheet: Sheet, stated: Stated) -> None:
+def _off_peak_prices(sheet: Sheet, stated: Stated, names: PeriodNames) -> None:
     """Beside a stated time-of-use period, the price of the other hours by its name alone:
     "fora ponta R$0.48", "0.12 offpeak"."""
     if not stated.tou:
         return
-    price = _named_price(sheet.masked(), OFF_PEAK_NAMES)
+    price = _named_price(sheet.masked(), names.off_peak)
     if price is None or not sheet.free(sheet.covering(price.start(), price.end())):
         return
     currency, scale = _currency(price)
@@ -295,10 +313,10 @@ def _nothing_for_energy(sheet: Sheet, stated: Stated) -> None:
                 stated.prices.append(Price(0.0, words))
 
 
-def _prices(sheet: Sheet, stated: Stated) -> None:
+def _prices(sheet: Sheet, stated: Stated, period: PeriodNames) -> None:
     _demand_charges(sheet, stated)
     names = (
-        OFF_PEAK_NAMES + r"|otherwise|other times|outside|rest|gas|electricity"
+        period.off_peak + r"|otherwise|other times|outside|rest|gas|electricity"
         r"|flat(?:[\s-]?rate)?"
     )
     named = r"(?:(?P<name>" + names + r")\s+)?"
@@ -307,7 +325,7 @@ def _prices(sheet: Sheet, stated: Stated) -> None:
     per_kwh = (
         r"\s*(?:/|per|a|an)\s*(?P<per>kwh|mwh)\b(?P<flat>\s+flat(?:[\s-]?rate)?\b)?"
         # "0.50 €/kWh off-peak": the name written after the price
-        r"(?:\s+(?P<after>" + OFF_PEAK_NAMES + r")\b)?"
+        r"(?:\s+(?P<after>" + period.off_peak + r")\b)?"
         r"(?:\s*,?\s*(?:at\s+)?(?:all\s+)?(?:the\s+)?(?:other|remaining)\s+(?:times|hours)\b"
         r"|\s+otherwise\b)?"
     )
@@ -396,10 +414,10 @@ def _demand_windows(sheet: Sheet, stated: Stated) -> None:
             stated.demand_windows.append(DemandWindow(60, words))
 
 
-def _hour_windows(sheet: Sheet, stated: Stated) -> None:
+def _hour_windows(sheet: Sheet, stated: Stated, lexicon: Lexicon, names: PeriodNames) -> None:
     months = "|".join(sorted(MONTHS, key=len, reverse=True))
     cue = r"(?P<cue>overnight|at night|nights?|between|from|during|in the hours?|hours?|window)"
-    named = r"(?:(?P<name>" + PERIOD_NAMES + r")(?:\s+(?:hours|period|tariff|time|rate))?\s+)?"
+    named = r"(?:(?P<name>" + names.every + r")(?:\s+(?:hours|period|tariff|time|rate))?\s+)?"
     pattern = (
         r"\b" + named + r"(?:" + cue + r"\s+)?(?:the hours (?:of )?)?(?P<t1>" + HOUR + r")\s*"
         r"(?:-|to|until|till|and)\s*(?P<t2>" + HOUR + r")(?![\w:])"
@@ -433,7 +451,7 @@ def _hour_windows(sheet: Sheet, stated: Stated) -> None:
             m.group("lead") or DAY_BEFORE.search(text[: m.start()])
         ):
             continue  # "good morning" is a greeting
-        if NEGATED.search(text[: m.start()]):
+        if _left_out(text[: m.start()], lexicon):
             continue  # "outside the shifts (no saturday morning)": what is left out
         start, end = DAY_PARTS[part]
         words = sheet.claim_span(m.start(), m.end())
@@ -468,10 +486,19 @@ PARTS_OF_DAY = (
     r"(?P<part>overnight|nights|night ?time|night|morning|afternoon|evening)\b"
     r"(?![\s-]+(?:shifts?|tariff|rate|load|time))"
 )
-# "no saturday morning", "except monday": a day or part of the day the user leaves out
-NEGATED = re.compile(
-    r"\b(?:no|not|except|excluding|without)\s+(?:(?:the|on|a|any)\s+)?(?:\w+\s+)?$"
-)
+
+
+def _left_out(before: str, lexicon: Lexicon) -> bool:
+    """ "no saturday morning", "except monday": a part of the day the user leaves out, the
+    negation right before it or before a day; "with no production overnight" leaves out the
+    production, not the night."""
+    # a name read already (masked) is a word of its own: "without the <meter> overnight"
+    # leaves out the meter
+    words = re.findall(r"[^\W\d_]+|,|" + MASK + "+", before.lower())
+    days = {i for i, w in enumerate(words) if w in WEEKDAYS or w.rstrip("s") == "weekend"}
+    return lexicon.negation_before(words, days) is not None
+
+
 # "tomorrow afternoon", "Monday morning": a day before the part of the day is lead enough
 DAY_BEFORE = re.compile(
     r"(?:today|tomorrow|yesterday|monday|tuesday|wednesday|thursday|friday|saturday|sunday|\d)"
@@ -530,18 +557,21 @@ def _exchange_rates(sheet: Sheet, stated: Stated) -> None:
             stated.exchange_rates.append(ExchangeRate(rate, cur, per, words))
 
 
-def find_stated(sheet: Sheet, numbers: dict[str, int]) -> Stated:
+def find_stated(
+    sheet: Sheet, numbers: dict[str, int], lexicon: Lexicon, tariff_periods: tuple[str, ...] = ()
+) -> Stated:
     """Every stated parameter, most specific first so that a TOU window's hours are not also
     read as an hour window, nor its price as a plain price."""
     stated = Stated()
+    names = period_names(lexicon, tariff_periods)
     _exchange_rates(sheet, stated)
-    _tou(sheet, stated)
+    _tou(sheet, stated, names)
     _tou_price_first(sheet, stated)
-    _tou_defined_apart(sheet, stated)
-    _off_peak_prices(sheet, stated)
-    _prices(sheet, stated)
+    _tou_defined_apart(sheet, stated, names)
+    _off_peak_prices(sheet, stated, names)
+    _prices(sheet, stated, names)
     _emission_factors(sheet, stated)
     _demand_windows(sheet, stated)
-    _hour_windows(sheet, stated)
+    _hour_windows(sheet, stated, lexicon, names)
     _horizons(sheet, stated, numbers)
     return stated

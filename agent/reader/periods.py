@@ -454,6 +454,8 @@ TARIFF_START = re.compile(
     r"\b(?:contract|tariff|prices?|rates?)\s+(?:(?:starting|valid|effective|applies|applying)\s+)?"
     r"(?:from|as of|starting|since|in)\s+$"
 )
+# What ends a range after its first day ("from 1 January to 3 March", "... until yesterday")
+OPEN_END = re.compile(r"\s*(?:to|until|till|through|and|-)\b|\s*-")
 SO_FAR = re.compile(r"\b(?:so far|to date|until now|up to now|up till now)\b")
 RUNNING = ("today", "this week", "this month", "this quarter", "this year")
 
@@ -471,13 +473,23 @@ def _candidates(text: str, cal: Calendar) -> list[Found]:
     return sorted(chosen, key=lambda f: f.start)
 
 
-def _since(text: str, f: Found, now: datetime) -> Found:
-    """A period after "since" runs from its start until now."""
+def _from_a_day(text: str, f: Found) -> bool:
+    """ "from 1 January" with no end after it: from that day on, not that day alone."""
+    if f.span is None or f.span.start is None or f.span.start != f.span.end:
+        return False
+    lead = re.match(r"from\b", text[f.start : f.end]) or re.search(r"\bfrom $", text[: f.start])
+    return bool(lead) and not OPEN_END.match(text, f.end)
+
+
+def _since(text: str, f: Found, now: datetime, open_from: bool = False) -> Found:
+    """A period after "since" runs from its start until now; so does a day after "from" with no
+    end, in a question that compares or models nothing ("from" there names the reference)."""
     lead = re.search(
         r"\bsince (?:the )?(?:(?:start|beginning) )?(?:of )?(?:the )?$", text[: f.start]
     )
     inside = re.match(r"since\b", text[f.start : f.end])
-    if f.span is None or not (lead or inside) or f.span.period.startswith("since"):
+    from_day = open_from and _from_a_day(text, f)
+    if f.span is None or not (lead or inside or from_day) or f.span.period.startswith("since"):
         return f
     first, _ = bounds(f.span, now)
     span = TimeSpan(f"since {first.isoformat()}", f"since {f.span.label}", first, None)
@@ -510,9 +522,11 @@ def find_periods(sheet: Sheet, now: datetime, fiscal_start: int = 1) -> tuple[
     where the question itself names the period they are relative to; and notes on readings
     that took an assumption (a season, a fiscal year)."""
     text = sheet.masked()
-    chosen = [_since(text, f, now) for f in _candidates(text, Calendar(now.date(), fiscal_start))]
-    so_far = SO_FAR.search(text)
     comparing, modelling = bool(COMPARING.search(text)), bool(MODELLING.search(text))
+    open_from = not (comparing or modelling)
+    cal = Calendar(now.date(), fiscal_start)
+    chosen = [_since(text, f, now, open_from) for f in _candidates(text, cal)]
+    so_far = SO_FAR.search(text)
     mentions: list[PeriodMention] = []
     notes = []
     for f in chosen:

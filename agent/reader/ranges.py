@@ -77,7 +77,10 @@ def _range(m: re.Match[str], cal: Calendar) -> Found | None:
     try:
         a, b = date(y1, m1, d1), date(y2, m2, d2)
     except ValueError:
-        return None
+        # "30 February to 3 March": a range with a day its month lacks is no period at all
+        wrong = (y1, m1, d1) if not _exists(y1, m1, d1) else (y2, m2, d2)
+        note = f"There is no {wrong[2]} {date(wrong[0], wrong[1], 1):%B %Y}, so I read no "
+        return Found(None, m.start(), m.end(), note=f"{note}period from '{m.group(0)}'.")
     if b < a:
         return None
     return Found(days(a, b, f"{a:%-d %b %Y} to {b:%-d %b %Y}"), m.start(), m.end())
@@ -215,7 +218,8 @@ def single_days(text: str, cal: Calendar) -> list[Found]:
         for m in re.finditer(pattern, text):
             mo, dd = MONTHS[m.group("m")], int(m.group("d"))
             y = int(m.group("y")) if m.group("y") else latest_year(mo, dd, cal.today)
-            found += _day(y, mo, dd, m)
+            # "31 February" is no day: said, and not read as the whole of February
+            found += _day(y, mo, dd, m, said=1 <= dd <= 31)
     found += _nth(text, cal)
     for m in re.finditer(r"\b(\d{4})-(\d\d)-(\d\d)\b(?!\s*(?:\.\.|to\b|and\b))", text):
         found += _day(int(m.group(1)), int(m.group(2)), int(m.group(3)), m)
@@ -264,12 +268,20 @@ def _slashed_no_year(text: str, today: date) -> list[Found]:
     return found
 
 
+def _exists(y: int, mo: int, dd: int) -> bool:
+    try:
+        date(y, mo, dd)
+    except ValueError:
+        return False
+    return True
+
+
 def _day(y: int, mo: int, dd: int, m: re.Match[str], said: bool = False) -> list[Found]:
     try:
         d = date(y, mo, dd)
     except ValueError:
-        # "on the 31st (of last month)": said, not dropped, so that the month around it is not
-        # read alone; a written month ("31 February") stays read, its day reported unused
+        # "on the 31st (of last month)", "31 February": said, not dropped, so that the month
+        # around it is not read alone
         if not said or not 1 <= mo <= 12:
             return []
         note = f"There is no {dd} {date(y, mo, 1):%B %Y}, so I read no day from '{m.group(0)}'."

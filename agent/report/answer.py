@@ -58,7 +58,8 @@ def report_tables(r: dict[str, Any]) -> list[Table]:
         "carrier",
         "parent",
         "energy (kWh)",
-        f"same month last year (kWh), {r['last_year']['start'][:7]}",
+        f"same {'month' if r.get('complete', True) else 'days'} last year (kWh), "
+        f"{r['last_year']['start'][:7]}",
         "change on last year (%)",
         f"cost ({currency})",
         "CO2 (kg CO2e)",
