@@ -291,6 +291,8 @@ def test_the_note_of_a_change(question: str, note: str | None) -> None:
         ("incidents closed in september", "resolved"),
         ("unresolved incidents", "active"),
         ("all incidents ever", "all"),
+        ("list the incidents that were resolved, all time", "resolved"),
+        ("all-time list of closed incidents", "resolved"),
         ("incidents last month", "all"),
     ],
 )

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import Engine
 
-from common.errors import InsufficientData
+from common.errors import NoReadings
 from store import catalog
 from store.writes import write_readings
 from tools.base import ToolContext
@@ -126,8 +126,12 @@ def test_coverage_finds_the_outage(ctx: ToolContext, raw: pd.DataFrame) -> None:
 
 
 def test_comparison_without_data_is_explained(ctx: ToolContext) -> None:
-    with pytest.raises(InsufficientData, match="no energy data in either period"):
+    # NoReadings: the offline model refuses (nothing to compute) rather than answering
+    with pytest.raises(NoReadings) as raised:
         compare_periods(ctx, {"meters": ["press"], "period": "2024-01", "reference": "2024-02"})
+    text = str(raised.value)
+    assert text.startswith("no energy readings for press in 2024-01-01 00:00 to 2024-02-01")
+    assert "nor in 2024-02-01 00:00 to 2024-03-01" in text
 
 
 def test_a_reference_without_data_or_with_gaps_is_flagged(

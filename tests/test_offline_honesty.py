@@ -152,3 +152,40 @@ def test_hours_above_a_threshold_are_counted(plant) -> None:
     assert [c.name for c in reply.tool_calls] == ["count_episodes"], reply.answer
     hours = float((week_of(data["Mash Tun Drive"]) * 4 > 30).sum()) / 4
     assert states(reply.answer, hours), reply.answer
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "did Pump K1 use more in September 2026 than in August 2026?",
+        "how much more did Incomer North use in September 2026 than in August 2026?",
+    ],
+)
+def test_a_comparison_with_a_period_before_the_history_is_refused_without_a_figure(
+    plant, question: str
+) -> None:
+    """The history starts on 1 September: the change asked for does not exist, and September's
+    own total is not it, so no figure stands beside the refusal."""
+    agent, values = plant
+    assert min(local_days(values["Incomer North"])) == "2026-09-01"
+    reply = agent.ask(question)
+    assert reply.outcome == "refuse", reply.answer
+    assert "Aug 2026" in reply.answer and "does not reach back" in reply.answer
+    assert no_figure(reply.answer), reply.answer
+
+
+def test_a_comparison_of_two_periods_both_before_the_history_names_them(plant) -> None:
+    agent, _ = plant
+    reply = agent.ask("How much did Pump K1 use in August 2026, year on year?")
+    assert reply.outcome == "refuse", reply.answer
+    assert "2026-08-01" in reply.answer and "2025-08-01" in reply.answer, reply.answer
+    assert no_figure(reply.answer), reply.answer
+
+
+def test_a_carrier_no_meter_measures_is_said_not_used(plant) -> None:
+    """The brewery has electricity and gas meters only: steam asked beside a figure is named
+    as not used, and the figure given is the one asked (Pump K1's kWh, pandas over raw rows)."""
+    agent, data = plant
+    reply = agent.ask("Pump K1 kWh in september 2026, and the steam per batch too")
+    assert "I did not use 'steam': no meter at brewery measures steam." in reply.answer
+    assert states(reply.answer, total(data, "Pump K1", "2026-09-01", "2026-09-30")), reply.answer

@@ -117,6 +117,14 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
     ),
     (
         W,
+        "qual o fator de potência da Linie 2 ontem? recebemos multa de reativo",
+        {
+            "meters": ["Linie 2"],
+            "unsupported": [("power factor", "no_series"), ("reactive power", "no_series")],
+        },
+    ),
+    (
+        W,
         "reactive power and energy of Linie 3 yesterday",
         {"unsupported": [("reactive power", "no_series")], "kpi": "energy"},
     ),
@@ -258,6 +266,43 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
     # ------------------------------------------------------------ intents from features
     (D, "how do I respond to a compressed air leak alarm?", {"intent": "knowledge"}),
     (W, "how do I respond to a compressed air leak alarm?", {"intent": "knowledge"}),
+    # causes and fixes, or what a good value is: the library, not the meter data
+    (
+        W,
+        "What typically causes Gaskessel short cycling, and what's the fix?",
+        {"intent": "knowledge"},
+    ),
+    (W, "what counts as a good load factor? ours feels low", {"intent": "knowledge"}),
+    # a split asked, with a fault named as the reason for asking: still the split
+    (
+        W,
+        "KN weekend share in september? we had that leak",
+        {"intent": "data", "meters": ["Kompressor Nord"]},
+    ),
+    # why a recorded incident happened: its notes among the past incidents, not a refusal
+    (
+        W,
+        "What was the root cause of the KN incident in September and how was it fixed?",
+        {"intent": "knowledge"},
+    ),
+    (W, "why was Linie 2 so high yesterday?", {"intent": "unsupported"}),
+    # Portuguese, as a plant's people write it: each word does the job its English one does
+    (W, "relatório mensal de agosto", {"intent": "report", "unused": []}),
+    (W, "Previsão de consumo da Linie 2 para os próximos 7 dias?", {"intent": "forecast"}),
+    (W, "desliga o Kompressor Nord agora", {"intent": "unsupported"}),
+    (W, "quanto custou a Linie 2 em setembro?", {"kpi": "cost"}),
+    (W, "e as emissões da Linie 2 em setembro, em kg CO2e?", {"kpi": "carbon", "unused": []}),
+    (W, "sim, pode", {"intent": "confirm", "unused": []}),
+    (W, "Linie 2 energy per box last week", {"kpi": "sec", "unused": []}),
+    (W, "Linie 2 kWh por caixa em setembro", {"kpi": "sec", "unused": []}),
+    # incidents are listed as incidents, closed ones too, not as alerts
+    (W, "list all incidents on Linie 2 since September, closed ones too", {"intent": "incident"}),
+    # a numbered incident's figures are the incident's, not a new query of the meter
+    (
+        W,
+        "incident #1 on the Kältemaschine - how many extra kWh and what did it cost?",
+        {"intent": "incident"},
+    ),
     (D, "any leaks on compressor-1 last month?", {"intent": "anomaly"}),
     (D, "how do I check compressor-2's consumption last week?", {"intent": "data"}),
     (W, "what does the runbook say about the Kältemaschine?", {"intent": "knowledge"}),

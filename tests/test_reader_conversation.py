@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from agent.reader import Frame, Intent, Pending, follow, read
+from agent.reader.slots import Kpi
 from tests.reader_plants import NOW, PLANTS, check
 
 
@@ -185,6 +186,18 @@ def test_a_follow_up_with_a_rate_keeps_the_price_stated_before() -> None:
     r = follow(read("in dollars? 1 EUR = 1.10 USD", werk, NOW), Frame.after(None, first), NOW)
     assert [p.per_kwh for p in r.prices] == [0.20]
     assert [(x.rate, x.currency, x.per) for x in r.exchange_rates] == [(1.10, "USD", "EUR")]
+
+
+def test_another_measure_after_a_daily_view_is_asked_over_the_period() -> None:
+    """ "and the co2 for the month?" after "per day on average?": carbon over the month, not
+    a carbon series by day; the same measure again keeps its step ("and the week before?")."""
+    werk = PLANTS["werk"]
+    first = read("Gaskessel energy last month per day on average", werk, NOW)
+    frame = Frame.after(None, first)
+    co2 = follow(read("and the co2 for the month at 0.2 kg/kWh?", werk, NOW), frame, NOW)
+    assert co2.kpis == (Kpi.CARBON,) and not co2.grains
+    again = follow(read("and the month before?", werk, NOW), frame, NOW)
+    assert [g.grain for g in again.grains] == [g.grain for g in first.grains] != []
 
 
 def test_acknowledge_it_takes_the_incident_just_shown() -> None:

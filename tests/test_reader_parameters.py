@@ -130,6 +130,32 @@ def test_a_demand_charge_and_a_demand_window() -> None:
             120.0,
             None,
         ),
+        (
+            # the duration apart from the level, with a comparison word of its own
+            "set up an alarm at 520 kW on Linie 2 (15-min demand, only when it stays above for "
+            "more than 30 minutes)",
+            Comparison.ABOVE,
+            520.0,
+            "kW",
+            30.0,
+            None,
+        ),
+        (
+            "Avise no #energia se o SEC da Linie 2 passar de 0,30 kWh por caixa, por dia.",
+            Comparison.ABOVE,
+            0.30,
+            "kWh/unit",
+            None,
+            Grain.DAY,
+        ),
+        (
+            "alert me when Linie 3 goes over 90 kW, but only if it lasts more than 2 hours",
+            Comparison.ABOVE,
+            90.0,
+            "kW",
+            120.0,
+            None,
+        ),
     ],
 )
 def test_a_threshold_keeps_its_comparison_unit_duration_and_window(
@@ -249,6 +275,8 @@ def test_a_day_range_is_not_an_hour_window() -> None:
         ("forecast the main for the coming 24 hours", 24),
         ("what will the main use tomorrow?", 24),
         ("main forecast next week", 168),
+        ("Previsão de consumo da main para os próximos 7 dias?", 168),
+        ("previsão da main nas próximas 48 horas", 48),
     ],
 )
 def test_forecast_horizons(text: str, hours: int) -> None:

@@ -168,6 +168,29 @@ def test_without_last_year_the_report_says_so(october: tuple[Engine, MonthlyRepo
     assert report.complete and report.downloads["pdf"].startswith("/api/v1/reports?")
 
 
+def test_two_supplies_of_a_carrier_are_each_named_beside_their_sum(
+    tmp_path: Path, demo_template: Path
+) -> None:
+    """A building on its own utility connection is a second top of the electricity tree: the
+    summary gives the sum and each supply's own figure, both as pandas sums of the raw rows."""
+    from store.engine import make_engine
+
+    path = tmp_path / "demo.db"
+    shutil.copyfile(demo_template, path)
+    engine = make_engine(f"sqlite:///{path}")
+    ctx = context(engine)
+    with engine.begin() as conn:
+        offices = catalog.resolve_meter(conn, ctx.site.id, "offices")
+        catalog.update_meter(conn, offices.id, parent_id=None)
+    report = monthly_report(ctx, {"month": "2026-10"})
+    main, own = raw_month(engine, "main-incomer").sum(), raw_month(engine, "offices").sum()
+    line = next(x for x in report.summary.splitlines() if x.startswith("electricity:"))
+    assert f"electricity: main-incomer {main:,.0f} kWh + offices {own:,.0f} kWh = " in line
+    assert f"= {main + own:,.0f} kWh (" in line
+    gas = next(x for x in report.summary.splitlines() if x.startswith("gas:"))
+    assert "+" not in gas.split("(")[0] and "boiler" not in gas  # one supply: just its sum
+
+
 def pdf_text(pdf: bytes, folder: Path) -> str:
     if shutil.which("pdftotext") is None:
         need_server("pdftotext (Debian's poppler-utils) is not installed")

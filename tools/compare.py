@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from pydantic import AliasChoices, Field
 
-from common.errors import InsufficientData, UnknownSeries
+from common.errors import InsufficientData, NoReadings, UnknownSeries
 from store import catalog, queries
 from store.catalog import MeterRef
 from tools import grain, resolve, scope
@@ -111,7 +111,13 @@ def compare_periods(ctx: ToolContext, args: CompareInput) -> CompareResult:
             )
         )
     if all(c.value is None and c.reference_value is None for c in changes):
-        raise InsufficientData(f"no {args.metric} data in either period")
+        # nothing on either side (both before the history began): the periods are named so the
+        # person sees which ones hold no readings
+        names = ", ".join(c.meter for c in changes)
+        raise NoReadings(
+            f"no {args.metric} readings for {names} in {period.describe()} nor in "
+            f"{reference.describe()}; check the periods or the meter's data coverage"
+        )
     return CompareResult(
         metric=resolve.ENERGY if found[0].converted else found[0].series.metric,
         unit=found[0].unit,

@@ -54,11 +54,17 @@ def summary(report: MonthlyReport) -> str:
     """A few lines: each carrier's energy, cost and CO2 with the change on last year, the
     highest peak, the baselines exceeded and the incidents' cost."""
     lines = [f"{report.title}."]
+    energy = {m.meter: m.energy_kwh for m in report.meters}
     basis = "month" if report.complete else "days"
     for c in report.carriers:
+        # a site with two supplies of a carrier (a building on its own utility connection) adds
+        # them up; each one's figure is named so neither supply is hidden in the sum
+        supplies = " + ".join(f"{m} {number(energy.get(m), 'kWh')}" for m in c.meters)
+        total = number(c.energy_kwh, "kWh")
         lines.append(
-            f"{c.carrier}: {number(c.energy_kwh, 'kWh')} ({change(c.change_percent)} on the same "
-            f"{basis} last year), {number(c.cost, c.currency, 2)}, {number(c.co2_kg, 'kg CO2e')}."
+            f"{c.carrier}: {f'{supplies} = {total}' if len(c.meters) > 1 else total} "
+            f"({change(c.change_percent)} on the same {basis} last year), "
+            f"{number(c.cost, c.currency, 2)}, {number(c.co2_kg, 'kg CO2e')}."
         )
     peaks = [m for m in report.meters if m.peak_kw is not None and m.depth == 0]
     if peaks:

@@ -16,7 +16,8 @@ ASK_WHICH = (
 
 def state_of(text: str, has_period: bool) -> str:
     """The state filter a listing asks for: active (open or acknowledged) unless it says."""
-    if re.search(r"\b(?:all|every|history|ever|any time|whatever state)\b", text):
+    # "all time" is how far back, not which states ("the resolved ones, all time")
+    if re.search(r"\b(?:all(?![ -]time)|every|history|ever|any time|whatever state)\b", text):
         return "all"
     if re.search(r"\b(?:resolved|closed|fixed|finished|cleared|solved)\b", text):
         if re.search(r"\b(?:un|not |still )\w*\s*(?:yet )?(?:resolved|closed|fixed)\b", text):

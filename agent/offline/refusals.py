@@ -136,12 +136,17 @@ def not_measured(q: Question) -> Plan:
 def not_used(r: Reading, q: Question | None = None) -> list[str]:
     """Sentences naming what the answer did not use, and why."""
     lines = []
+    site = f" at {q.site.name}" if q else ""
     for u in r.unsupported:
         if u.reason is Reason.NO_SERIES:
-            site = f" at {q.site.name}" if q else ""
             lines.append(f"I did not use '{u.words.text}': no series{site} measures it.")
         else:
             lines.append(f"I did not do '{u.words.text}': {INSTEAD[u.reason].split(':')[0]}.")
+    for c in r.carriers:
+        # "and the steam per box" where no meter carries steam: the figures given are not it
+        if not c.meters and c.words.text:
+            carrier = c.carrier.replace("_", " ")
+            lines.append(f"I did not use '{c.words.text}': no meter{site} measures {carrier}.")
     for w in r.unused:
         left_out = _negated(r, w)
         if left_out:
@@ -277,13 +282,19 @@ def _echo(r: Reading, reason: Reason) -> str:
     return f"I did not act on '{' '.join(words)}'. "
 
 
+# The asks whose answer is the change itself ("by how much", "in %", "did it use more"): with
+# no reference there is none, and the one period's figure is not it. A bare "X vs Y" still
+# gives the period there is, with the reference's gap said beside it.
+COMPARING = (Op.PERCENT, Op.DIFFERENCE, Op.MORE, Op.LESS, Op.WHICH_MORE, Op.WHICH_LESS)
+
+
 def nothing_to_compare(q: Question, compared: list[CompareResult]) -> str | None:
     """ "October vs October last year, in %" with no data in the earlier period (before the
     history starts): the change asked for cannot be computed, so it is refused with the
     period not used named, and without a figure beside it that could be taken for one."""
     r = q.reading
     in_percent = any(u.unit == "%" for u in r.units)  # "yoy in %"
-    if not compared or not (in_percent or r.asks(Op.PERCENT, Op.DIFFERENCE)):
+    if not compared or not (in_percent or r.asks(*COMPARING)):
         return None
     if any(c.reference_value is not None for r in compared for c in r.changes):
         return None

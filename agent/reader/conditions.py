@@ -6,7 +6,7 @@ acknowledging or resolving one, and a SQL statement written out."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from agent.reader.parameters import parse_number
 from agent.reader.slots import Comparison, FreeText, Grain, Reference, Threshold, TopN
@@ -18,17 +18,22 @@ CMP_WORDS = {
     Comparison.BELOW: (
         r"go(?:es)? below|go(?:es)? under|gets? below|drops? below|drops? under|falls? below|"
         r"falls? under|dips? below|less than|less then|lower than|fewer than|smaller than|"
-        r"below|under|beneath|<"
+        r"below|under|beneath|<|"
+        r"abaixo de|menos de|menor que|cair abaixo de|ficar abaixo de"
     ),
     Comparison.ABOVE: (
         r"go(?:es)? above|go(?:es)? over|gets? above|gets? over|rises? above|climbs? above|"
         r"more than|more then|greater than|higher than|larger than|bigger than|above|over|"
         r"exceeds?|exceeding|exceeded|pass(?:es)?|tops?|reach(?:es)?|hits?|cross(?:es)?|"
-        r"breaks?|>"
+        r"breaks?|>|"
+        r"passar de|passa de|ultrapassar|ultrapassa|acima de|mais de|maior que|superar|exceder"
     ),
 }
 UNITS = {
-    r"kwh ?(?:/|per) ?(?:unit|part|piece|pc|item)s?": ("kWh/unit", 1.0),
+    r"kwh ?(?:/|per|por) ?(?:unit|part|piece|pc|item|box|boxe|caixa|unidade|pe[cç]a)s?": (
+        "kWh/unit",
+        1.0,
+    ),
     r"kwh ?(?:/|per) ?(?:m2|m²|sqm)": ("kWh/m2", 1.0),
     r"mwh": ("kWh", 1000.0),
     r"kwh": ("kWh", 1.0),
@@ -59,10 +64,20 @@ def duration(g: str) -> str:
     )
 
 
+TIME_WORDS = r"min(?:ute)?s?|hours?|h|hrs?|seconds?|secs?"
+TIME_UNIT = rf"(?:{TIME_WORDS})\b"
+LONE_DURATION = (
+    r"\b(?:(?:lasts?|holds?|remains?|persists?)\s+)?(?:for|lasting|longer than|more than|"
+    r"over|at least)\s+(?:more than |over |at least |"
+    rf"longer than |a )?(?P<d1>\d+(?:[.,]\d+)?|an?|half an?)\s*(?P<du1>{TIME_WORDS})\b"
+)
 WINDOWS = {"day": Grain.DAY, "hour": Grain.HOUR, "week": Grain.WEEK, "month": Grain.MONTH}
+WINDOWS |= {"dia": Grain.DAY, "hora": Grain.HOUR, "semana": Grain.WEEK, "mes": Grain.MONTH}
+WINDOWS |= {"mês": Grain.MONTH}
 WINDOW = (
-    r"(?:\s*(?:in|per|within|during|over|each|a)\s+(?:a |an |one |1 |the |single )?"
-    r"(?P<w>day|hour|week|month|24 ?h(?:ours)?|quarter hour|15 ?min(?:utes)?)\b"
+    r"(?:\s*,?\s*(?:in|per|within|during|over|each|a|por)\s+(?:a |an |one |1 |the |single )?"
+    r"(?P<w>day|hour|week|month|24 ?h(?:ours)?|quarter hour|15 ?min(?:utes)?|dia|hora|semana|"
+    r"m[eê]s)\b"
     r"|\s*(?P<w2>daily|hourly))"
 )
 REFERENCE = (
@@ -127,8 +142,10 @@ def find_thresholds(sheet: Sheet, found: Conditions) -> None:
     comparisons = "|".join(f"(?:{w})" for w in CMP_WORDS.values())
     number = r"(?P<v>-?\d+(?:[.,]\d+)*)"
     limit = r"(?:(?:the |a |an )?(?:limit|level|threshold|value|mark) (?:of )?)?"
+    # "stays above for more than 30 minutes": a number of minutes is how long, not a level
+    not_time = rf"(?![\d.,])(?!\s*{TIME_UNIT})"
     pattern = (
-        rf"(?<!\w)(?P<c>{comparisons})\s*{limit}{number}\s*(?:{UNIT})?"
+        rf"(?<!\w)(?P<c>{comparisons})\s*{limit}{number}{not_time}\s*(?:{UNIT})?"
         rf"{duration('1')}?{WINDOW}?{duration('2')}?"
     )
     cap = rf"\b(?:limit|threshold|cap|ceiling) (?:of |at |=|: ?)?{number}\s*(?:{UNIT})?"
@@ -140,6 +157,21 @@ def find_thresholds(sheet: Sheet, found: Conditions) -> None:
     rule_at = rf"\b(?:alerts?|alarms?|rules?)(?: set)? at {number}\s*(?:{UNIT})"
     for m in re.finditer(rule_at, sheet.masked()):
         _add_threshold(sheet, found, m, Comparison.ABOVE, start=m.start("v"))
+    _lone_duration(sheet, found)
+
+
+def _lone_duration(sheet: Sheet, found: Conditions) -> None:
+    """ "an alarm at 520 kW (... only when it stays above for more than 30 minutes)": a
+    duration written apart from its level belongs to the one threshold without one."""
+    bare = [i for i, t in enumerate(found.thresholds) if t.duration_min is None]
+    if len(bare) != 1:
+        return
+    for m in re.finditer(LONE_DURATION, sheet.masked()):
+        if sheet.free(sheet.covering(m.start(), m.end())):
+            sheet.claim_span(m.start(), m.end())
+            i = bare[0]
+            found.thresholds[i] = replace(found.thresholds[i], duration_min=_duration(m))
+            return
 
 
 def _add_threshold(

@@ -333,9 +333,15 @@ def _detail_changes(reading: Reading, prev: Reading, changes: dict[str, Any]) ->
     question before stated (prices, factors)."""
     inherited = _stated_changes(reading, prev, changes)
     own_ops = [o for o in reading.operations if o.words.tokens]
+    # "and the co2 for the month?" after "per day on average?": a measure of its own is asked
+    # over the period, not by the step the other measure was shown in
+    kpis = {m.kpi for m in reading.measures}
+    other_measure = bool(kpis) and kpis != {m.kpi for m in prev.measures}
     for name in ("measures", "grains", "splits", "hour_windows", "thresholds", "free_text"):
         own, carry = getattr(reading, name), getattr(prev, name)
         if own or not carry or (name != "measures" and reading.measures and own_ops):
+            continue
+        if name == "grains" and other_measure and not own_ops:
             continue
         if name == "measures" and not _fits(reading.units, carry):
             continue  # "and in kWh?" after a volume: the unit says what is asked now

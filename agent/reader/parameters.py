@@ -525,9 +525,11 @@ DAY_BEFORE = re.compile(
 def _horizons(sheet: Sheet, stated: Stated, numbers: dict[str, int]) -> None:
     num = r"(?P<n>\d+|" + "|".join(numbers) + r")"
     unit_hours = {"hour": 1, "hr": 1, "h": 1, "day": 24, "week": 168}
+    unit_hours |= {"hora": 1, "dia": 24, "semana": 168}  # "os próximos 7 dias"
     pattern = (
-        r"\b(?:for |in |over |during )?(?:the )?(?:next|coming|following|upcoming) (?:"
-        + num + r" ?)?(?P<u>hour|hr|h|day|week)s?\b"
+        r"\b(?:for |in |over |during |para |nos )?(?:the |os |as )?"
+        r"(?:next|coming|following|upcoming|pr[oó]xim[oa]s?) (?:"
+        + num + r" ?)?(?P<u>hour|hr|h|day|week|hora|dia|semana)s?\b"
     )  # fmt: skip
     text = sheet.masked()
     for m in re.finditer(pattern, text):
