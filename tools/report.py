@@ -236,11 +236,11 @@ def _meter_month(
 LAST_YEAR_COVERAGE = 0.95
 
 
-def _year_before(ctx: ToolContext, first: date, period: Period) -> str:
+def _year_before(ctx: ToolContext, first: date, period: Period, complete: bool) -> str:
     """The same month a year before; while the month is running, only its days so far, so that
     the month so far is not set against a whole month (which reads as a steep fall)."""
     start = first - relativedelta(years=1)
-    if period.end <= ctx.now:
+    if complete:
         return month_text(start)
     until = ctx.now.astimezone(period.start.tzinfo) - relativedelta(years=1)
     return f"{start:%Y-%m-%d}T00:00..{until:%Y-%m-%dT%H:%M}"
@@ -440,7 +440,8 @@ def _report(ctx: ToolContext, args: ReportInput) -> MonthlyReport:
     first = parse_month(args.month, ctx.now.date())
     month = month_text(first)
     period = resolve.period(ctx, month)
-    last_year = _year_before(ctx, first, period)
+    complete = period.end <= ctx.now
+    last_year = _year_before(ctx, first, period, complete)
     caveats: list[str] = []
     ordered, names = _energy_meters(ctx)
     before = _last_year(ctx, last_year, caveats)
@@ -450,7 +451,6 @@ def _report(ctx: ToolContext, args: ReportInput) -> MonthlyReport:
     ]
     if not any(m.energy_kwh for m in meters):
         raise _no_data(ctx, month_name(first))
-    complete = period.end <= ctx.now
     if not complete:
         caveats.append(
             f"{month_name(first)} is not over: the figures run until {ctx.now:%-d %b %Y %H:%M}, "
