@@ -159,6 +159,12 @@ def parse_unit(text: str) -> UnitInfo:
     return UNITS[symbol]
 
 
+def is_unit(text: str) -> bool:
+    """Whether `text` is a unit as `parse_unit` reads it, without building its error."""
+    key = text.strip()
+    return key in UNITS or key.lower() in _ALIASES
+
+
 def canonical_unit(unit: UnitInfo) -> str:
     return CANONICAL[unit.dimension]
 

@@ -14,8 +14,7 @@ from agent.reader.lexicon import default_lexicon
 from agent.reader.slots import Action, Grain, Kpi, Split, UnsupportedMention, Unused
 from agent.reader.vocabulary import ENERGY_CARRIERS
 from agent.render.text import period_text
-from common.errors import EMSError
-from common.units import parse_unit
+from common.units import is_unit
 from tools.compare import CompareResult
 
 HELP = (
@@ -84,7 +83,7 @@ def only_unmeasured(r: Reading, q: Question | None = None) -> bool:
         m
         for m in r.measures
         if (m.kpi is not Kpi.ENERGY or m.metric != "energy" or m.words.text.lower() not in verbs)
-        and not (carrier and m.kpi is None and _unit_only(m.words.text))
+        and not (carrier and m.kpi is None and is_unit(m.words.text))
     ]
     return not explicit
 
@@ -112,16 +111,6 @@ def _describes(u: UnsupportedMention, r: Reading, q: Question) -> bool:
 def _plain(text: str) -> str:
     """Lower-case words between single spaces, with a space at each end."""
     return " " + " ".join(re.findall(r"[^\W_]+", text.lower())) + " "
-
-
-def _unit_only(text: str) -> bool:
-    """ "water in m3": a unit of no KPI says how the missing quantity is counted, not another
-    one ("kWh and the power factor" still asks for the kWh)."""
-    try:
-        parse_unit(text.strip())
-    except EMSError:
-        return False
-    return True
 
 
 def not_measured(q: Question) -> Plan:

@@ -11,8 +11,7 @@ from agent.reader.lexicon import Lexicon
 from agent.reader.slots import UnknownName, Unused
 from agent.reader.text import Kind, Sheet, Token
 from agent.reader.vocabulary import Vocabulary
-from common.errors import EMSError
-from common.units import parse_unit
+from common.units import is_unit
 
 
 def _quiet(t: Token, lexicon: Lexicon) -> bool:
@@ -156,7 +155,7 @@ def _token_weight(t: Token, lexicon: Lexicon, vocab: Vocabulary) -> Weight | Non
     # as names
     if (t.norm in MONTHS or t.norm in WEEKDAYS) and (len(t.norm) > 3 or t.text[:1].isupper()):
         return Weight.DATE
-    if len(t.norm) > 1 and _unit(t.text):
+    if len(t.norm) > 1 and is_unit(t.text):
         return Weight.UNIT
     if t.norm in vocab.metrics or _table_weight(t.norm, lexicon) is not None:
         return Weight.MEASURE if t.norm in vocab.metrics else _table_weight(t.norm, lexicon)
@@ -168,14 +167,6 @@ def _token_weight(t: Token, lexicon: Lexicon, vocab: Vocabulary) -> Weight | Non
 def _table_weight(text: str, lexicon: Lexicon) -> Weight | None:
     hits = [e for e in lexicon.entries if e.table in WEIGHED_TABLES and e.pattern.fullmatch(text)]
     return WEIGHED_TABLES[hits[0].table] if hits else None
-
-
-def _unit(text: str) -> bool:
-    try:
-        parse_unit(text)
-    except EMSError:
-        return False
-    return True
 
 
 def _name_words(vocab: Vocabulary) -> frozenset[str]:
