@@ -7,7 +7,7 @@ import re
 from dataclasses import replace
 from datetime import date, datetime
 
-from agent.reader.dates import bounds, days
+from agent.reader.dates import bounds, day_range
 from agent.reader.slots import PeriodMention, PeriodRole, TimeSpan, Words
 from agent.reader.text import Sheet
 
@@ -72,7 +72,7 @@ def _ended(
         words = (*before.words.tokens, *sheet.covering(before_end, start), *m.words.tokens)
     else:
         return None
-    span = days(first, end, f"{first:%-d %b %Y} to {end:%-d %b %Y}")
+    span = day_range(first, end)
     return replace(before, span=span, words=_claim(sheet, tuple(sorted(set(words)))))
 
 
@@ -89,7 +89,7 @@ def _nth(m: PeriodMention, sheet: Sheet, now: datetime) -> PeriodMention:
     if (first.year, first.month) != (last.year, last.month) or not first.day <= n <= last.day:
         return m
     end = first.replace(day=n)
-    span = days(first, end, f"{first:%-d %b %Y} to {end:%-d %b %Y}")
+    span = day_range(first, end)
     tokens = tuple(sorted({*m.words.tokens, *sheet.covering(found.start(), found.end())}))
     return replace(m, span=span, words=_claim(sheet, tokens))
 

@@ -139,6 +139,11 @@ def days(first: date, last: date, label: str) -> TimeSpan:
     return TimeSpan(f"{first.isoformat()}..{last.isoformat()}", label, first, last)
 
 
+def day_range(first: date, last: date) -> TimeSpan:
+    """The days first..last, labelled with both ends ("1 Oct 2026 to 28 Oct 2026")."""
+    return days(first, last, f"{first:%-d %b %Y} to {last:%-d %b %Y}")
+
+
 def month_span(y: int, m: int, label: str | None = None) -> TimeSpan:
     first = date(y, m, 1)
     last = first + relativedelta(months=1) - timedelta(days=1)

@@ -23,6 +23,7 @@ from agent.reader.dates import (
     Found,
     bounds,
     day,
+    day_range,
     days,
     latest_year,
     month,
@@ -398,7 +399,7 @@ def _week_of(text: str, cal: Calendar) -> list[Found]:
             span = days(first, first + timedelta(days=6), f"the week of {d:%-d %B %Y}")
             end = _week_end(text, m.end(), d)
             if end is not None:  # "the week of 14 Sept to 20 Sept": the days written
-                span = days(d, end[0], f"{d:%-d %b %Y} to {end[0]:%-d %b %Y}")
+                span = day_range(d, end[0])
             found.append(Found(span, m.start(), end[1] if end else m.end()))
     return found
 

@@ -14,6 +14,7 @@ from agent.reader.dates import (
     Calendar,
     Found,
     day,
+    day_range,
     days,
     latest_year,
     month,
@@ -83,7 +84,7 @@ def _range(m: re.Match[str], cal: Calendar) -> Found | None:
         return Found(None, m.start(), m.end(), note=f"{note}period from '{m.group(0)}'.")
     if b < a:
         return None
-    return Found(days(a, b, f"{a:%-d %b %Y} to {b:%-d %b %Y}"), m.start(), m.end())
+    return Found(day_range(a, b), m.start(), m.end())
 
 
 def _iso(text: str, cal: Calendar) -> list[Found]:
@@ -97,7 +98,7 @@ def _iso(text: str, cal: Calendar) -> list[Found]:
         except ValueError:
             continue
         if b >= a:
-            found.append(Found(days(a, b, f"{a:%-d %b %Y} to {b:%-d %b %Y}"), m.start(), m.end()))
+            found.append(Found(day_range(a, b), m.start(), m.end()))
     return found
 
 
@@ -126,7 +127,7 @@ def _dotted(text: str, cal: Calendar) -> list[Found]:
         if a > b and y[0] is None:
             a = a.replace(year=a.year - 1)
         if b >= a:
-            found.append(Found(days(a, b, f"{a:%-d %b %Y} to {b:%-d %b %Y}"), m.start(), m.end()))
+            found.append(Found(day_range(a, b), m.start(), m.end()))
     return found
 
 
@@ -193,7 +194,7 @@ def _until_now(text: str, cal: Calendar) -> list[Found]:
             continue
         last = cal.today - timedelta(days=1 if m.group("e") == "yesterday" else 0)
         if last >= f.span.start:
-            span = days(f.span.start, last, f"{f.span.start:%-d %b %Y} to {last:%-d %b %Y}")
+            span = day_range(f.span.start, last)
             found.append(Found(span, f.start, f.end + m.end()))
     return found
 
