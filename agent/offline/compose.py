@@ -23,6 +23,7 @@ from tools.contrast import MetersCompareResult, ShareResult
 from tools.incidents import IncidentList, IncidentOut
 from tools.kpi import KpiResult
 from tools.query import QueryResult
+from tools.report import MonthlyReport
 from tools.split import SplitResult
 from tools.windows import WindowResult
 
@@ -302,12 +303,23 @@ def _periods(q: Question, plan: Plan, done: list[Done]) -> list[str]:
                 lines.append(f"There is no data for **{c.meter}** {when_}, so there is no change.")
                 continue
             more = c.difference > 0
+            either = _either(q, plan, more)
             way = "more" if more else "less"
+            change = f"**{_change(c.percent, way)}**"
+            value, against = c.value, c.reference_value
+            if either and more != q.reading.asks(Op.MORE):
+                # "more in September or October?": the period that won is the subject, so the
+                # gap is said the way the question asked it ("how much more?"); the percent
+                # stays the change from the reference period, said of the period it belongs to
+                change = f"{_month_text(r.period, bare=True)}: **{_change(c.percent, way)}**"
+                when_, ref = _month_text(r.reference), _month_text(r.period, bare=True)
+                value, against, more = c.reference_value, c.value, not more
+                way = "more" if more else "less"
             lines.append(
-                f"{_either(q, plan, more) or _yes(q, more)}**{c.meter}** used "
+                f"{either or _yes(q, more)}**{c.meter}** used "
                 f"**{number(abs(c.difference), r.unit)} {way}** "
-                f"{when_} than in {ref} (**{_change(c.percent, way)}**): "
-                f"{number(c.value, r.unit)} vs {number(c.reference_value, r.unit)}."
+                f"{when_} than in {ref} ({change}): "
+                f"{number(value, r.unit)} vs {number(against, r.unit)}."
             )
     return lines
 
@@ -510,6 +522,28 @@ def _stated_total(plan: Plan, done: list[Done], unit: str) -> tuple[str, float] 
             total = sum(t.value for t in q.totals if t.value is not None)
             return (" + ".join(meters), total) if total > 0 else None
     return None
+
+
+@headline("report")
+def _report_part(q: Question, plan: Plan, done: list[Done]) -> list[str]:
+    """ "the report, I need the gas figure": the meters or carriers the question names, from the
+    report's own rows, before the whole report, so the figure asked for is the one given first."""
+    named = set(q.reading.meter_names)
+    named |= {m for c in q.reading.carriers for m in c.meters}
+    lines = []
+    for r in results(done, MonthlyReport):
+        for m in r.meters:
+            if m.meter not in named or m.energy_kwh is None:
+                continue
+            extra = [number(m.cost, m.currency) if m.cost is not None else ""]
+            extra.append(number(m.co2_kg, "kg CO2e") if m.co2_kg is not None else "")
+            more = ", ".join(x for x in extra if x)
+            lines.append(
+                f"**{m.meter}** ({m.carrier}) {_month_text(r.period)}: "
+                f"**{number(m.energy_kwh, 'kWh')}**{f' ({more})' if more else ''}, "
+                "from the report below."
+            )
+    return lines
 
 
 @headline("rank_kpi")

@@ -109,7 +109,7 @@ def plan(q: Question) -> Plan:
             f"question. The meters here include {shown}."
         )
     decided = handler(q)
-    return refusals.unread_figure(q, decided) or decided
+    return refusals.unread_figure(q, decided) or refusals.unplaced_measure(q, decided) or decided
 
 
 def _points_nowhere(q: Question) -> str | None:

@@ -12,6 +12,7 @@ from agent.reader import Intent, Op, Reading, Reason
 from agent.reader.leftovers import Weight, weight
 from agent.reader.lexicon import default_lexicon
 from agent.reader.slots import Action, Grain, Kpi, Split, UnsupportedMention, Unused
+from agent.reader.text import Kind
 from agent.reader.vocabulary import ENERGY_CARRIERS
 from agent.render.text import period_text
 from common.units import is_unit
@@ -187,6 +188,48 @@ def unread_figure(q: Question, decided: Plan) -> Plan | None:
             f"and it would change the answer. {_ask_weighed(kind, q)}"
         )
     return None
+
+
+def unplaced_measure(q: Question, decided: Plan) -> Plan | None:
+    """ "the chiller's COP", "the power factor of line A": a word the reader could not place,
+    attached to a meter's name where what is asked of the meter stands, in a question that
+    names no measure and no operation. The default measure would answer another question, so
+    the answer says what it cannot give and gives no figure in its place."""
+    r = decided.reading or q.reading
+    if r.intent is not Intent.DATA or r.measures or r.operations or not decided.calls:
+        return None
+    lexicon, consumed = default_lexicon(), r.consumed()
+    for u in r.unused:
+        if not u.words.tokens or weight(u, r.tokens, lexicon, q.site.vocab, consumed):
+            continue
+        meter = _attached_meter(r, u)
+        if meter:
+            return refuse(
+                f"I can't give {meter}'s '{u.text}': I could not place it, and no series of "
+                "this site measures it, so I give no other figure in its place. I can give "
+                "its energy, peak demand, cost, carbon or a KPI such as SEC or load factor."
+            )
+    return None
+
+
+def _attached_meter(r: Reading, u: Unused) -> str:
+    """The meter whose name the unused words belong to as what is asked of it: right after
+    its possessive ("chiller's COP") or right before "of" and its name ("COP of the chiller")."""
+    first, last = u.words.tokens[0], u.words.tokens[-1]
+    if r.tokens[first].kind is not Kind.WORD:
+        return ""
+    for m in r.meters:
+        if not m.words.tokens or m.ambiguous or len(m.meters) != 1:
+            continue
+        start, end = m.words.tokens[0], m.words.tokens[-1]
+        owner = r.tokens[end].text.lower().endswith(("'s", "s'"))
+        between = [t.norm for t in r.tokens[last + 1 : start]]
+        if (owner and first == end + 1) or (between[:1] == ["of"] and set(between) <= OF_THE):
+            return m.meters[0]
+    return ""
+
+
+OF_THE = frozenset({"of", "the", "our", "its"})
 
 
 def _left_out(r: Reading, u: Unused) -> str:

@@ -57,6 +57,9 @@ def _structural(r: Reading) -> set[str]:
         if present
     }
     found |= {f"{ref.kind}_ref" for ref in r.references if ref.kind}
+    if _meter_incident(r):
+        found.add("incident_named")
+
     if r.free("sql") is not None:
         found.add("sql")  # a statement written out, taken whole before any cue was read
     found |= {f"unsupported:{u.reason.value}" for u in r.unsupported}
@@ -64,6 +67,19 @@ def _structural(r: Reading) -> set[str]:
     if switching and r.meters and not r.references:
         found.add("control")  # "switch off pump 2" is a control action, not a rule
     return found
+
+
+def _meter_incident(r: Reading) -> bool:
+    """ "the chiller incident in August": one incident named by its meter, the subject of the
+    question (its cost, its CO2) rather than the meter's own figures."""
+    ends = {m.words.tokens[-1] for m in r.meters if m.words.tokens}
+    return any(
+        c.feature == "incident"
+        and c.words.tokens
+        and c.words.tokens[0] - 1 in ends
+        and r.tokens[c.words.tokens[-1]].norm == "incident"
+        for c in r.cues
+    )
 
 
 def features(r: Reading) -> frozenset[str]:

@@ -39,6 +39,7 @@ STRUCTURAL = frozenset(
         "rule_ref",
         "alert_ref",
         "incident_ref",
+        "incident_named",
         "action",
         "control",
         "unknown_name",
