@@ -30,10 +30,20 @@ def state_of(text: str, has_period: bool) -> str:
     ):
         return "open"
     if re.search(r"\backnowledged\b", text):
-        return "acknowledged"
+        # "open or acknowledged": both states a listing of active incidents holds
+        return "active" if re.search(r"\bopen\b", text) else "acknowledged"
     if re.search(r"\b(?:open|active|current|ongoing|outstanding|unresolved|pending|now)\b", text):
         return "active"
     return "all" if has_period else "active"
+
+
+def lists(text: str) -> bool:
+    """ "which incidents did we resolve", "list the incidents we acknowledged": a question
+    about several incidents, whose verb is a filter, not a change to make."""
+    return bool(
+        re.search(r"\bincidents\b", text)
+        and re.search(r"\b(?:which|what|any|list|show|how many)\b", text)
+    )
 
 
 def severity_of(text: str) -> str | None:

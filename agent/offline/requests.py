@@ -321,7 +321,8 @@ def incident(q: Question) -> Plan:
     r = q.reading
     ref = next((x for x in r.references if x.kind == "incident"), None)
     actions = {a.action for a in r.actions}
-    if actions & {Action.ACKNOWLEDGE, Action.RESOLVE}:
+    listing = ref is None and incidents.lists(r.question.lower())
+    if actions & {Action.ACKNOWLEDGE, Action.RESOLVE} and not listing:
         return _incident_action(q, ref.number if ref else None, actions)
     if ref is not None:
         if "get_incident" not in q.tools:
@@ -331,7 +332,11 @@ def incident(q: Question) -> Plan:
         return refuse(NO_INCIDENTS)
     text = r.question.lower()
     period = q.period()
-    args: dict[str, Any] = {"state": incidents.state_of(text, period is not None), "limit": 20}
+    state = incidents.state_of(text, period is not None)
+    if listing and actions & {Action.ACKNOWLEDGE, Action.RESOLVE} and state in ("all", "active"):
+        # "which incidents did we resolve": the verb of a listing is the state it asks for
+        state = "resolved" if Action.RESOLVE in actions else "acknowledged"
+    args: dict[str, Any] = {"state": state, "limit": 20}
     if period:
         args["period"] = period
     severity = incidents.severity_of(text)

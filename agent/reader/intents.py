@@ -189,6 +189,7 @@ def implied_operations(r: Reading) -> Reading:
         ops.append(OperationMention(which, _implied(r.operations[0].words)))
     if r.reference_periods and not any(o.op is Op.COMPARE for o in ops):
         ops.append(OperationMention(Op.COMPARE, _implied(r.reference_periods[0].words)))
+    r = _charged_peak(r)
     r = replace(r, operations=tuple(ops), measures=r.measures + _implied_measures(r))
     return _window_peak(r)
 
@@ -214,6 +215,27 @@ def _window_peak(r: Reading) -> Reading:
             replace(m, kpi=Kpi.PEAK_DEMAND) if m.kpi is Kpi.AVERAGE_POWER else m for m in measures
         )
     return replace(r, grains=grains, measures=measures)
+
+
+CHARGE_REACH = 5  # tokens between a demand charge and the peak it is charged on
+
+
+def _charged_peak(r: Reading) -> Reading:
+    """ "a demand charge of 11 EUR/kW on the month's peak": the peak is what the charge is
+    billed on, so the question asks the cost, not the peak demand."""
+    ends = [d.words.tokens[-1] for d in r.demand_charges if d.per_kw > 0 and d.words.tokens]
+    if not ends:
+        return r
+
+    def charged(m: MeasureMention) -> bool:
+        first = m.words.tokens[0] if m.words.tokens else -1
+        return m.kpi is Kpi.PEAK_DEMAND and any(0 < first - end <= CHARGE_REACH for end in ends)
+
+    if not any(charged(m) for m in r.measures):
+        return r
+    return replace(
+        r, measures=tuple(replace(m, kpi=Kpi.COST) if charged(m) else m for m in r.measures)
+    )
 
 
 def _implied_measures(r: Reading) -> tuple[MeasureMention, ...]:
