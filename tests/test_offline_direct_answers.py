@@ -1,7 +1,7 @@
 """The figure asked for comes first, or no figure at all, on a plant unlike the demo: the
 period that won an "either" question with its gap said the way it was asked, one meter's line
-of the monthly report, an incident named by its meter, the cost of a tariff charged on the peak, incidents
-listed by the state their verb names, and a quantity of a meter no series
+of the monthly report, an incident named by its meter, the cost of a tariff charged on the
+peak, incidents listed by the state their verb names, and a quantity of a meter no series
 measures. Numbers are checked against pandas over the readings written."""
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ def test_an_incident_named_by_its_meter_is_read_from_the_incidents(brewery) -> N
 
 
 def test_the_meters_own_figures_stay_with_the_meter_when_no_incident_is_named(brewery) -> None:  # noqa: F811
-    agent, data = brewery
+    agent, _ = brewery
     write_incidents(agent)
     reply = agent.ask("how much CO2 did Steam Raiser cause in September?")
     assert {c.name for c in reply.tool_calls} == {"compute_kpi"}, reply.answer
