@@ -2,7 +2,7 @@
 period that won an "either" question with its gap said the way it was asked, one meter's line
 of the monthly report, an incident named by its meter, the cost of a tariff charged on the
 peak, incidents listed by the state their verb names, and a quantity of a meter no series
-measures. Numbers are checked against pandas over the readings written."""
+measures or an alert on its rate of change. Numbers are checked against pandas over the readings written."""
 
 from __future__ import annotations
 
@@ -105,3 +105,13 @@ def test_which_incidents_did_we_resolve_lists_the_resolved_ones(brewery) -> None
     both = agent.ask("which incidents are open or acknowledged since 1 September?")
     assert [c.args.get("state") for c in both.tool_calls] == ["active"], both.answer
     assert listed(both.answer) == {1, 2, 3}, both.answer
+
+
+def test_an_alert_on_a_rate_of_change_is_refused_and_a_level_is_offered(brewery) -> None:  # noqa: F811
+    agent, _ = brewery
+    reply = agent.ask("notify me when Pump K1's demand rises faster than 2 kW per minute")
+    assert reply.outcome == "refuse" and not reply.tool_calls, reply.answer
+    assert "rate of change" in reply.answer and "can't" in reply.answer
+    assert no_figure(reply.answer.replace("'above 500 kW for 15 minutes'", "")), reply.answer
+    level = agent.ask("notify me when Pump K1's demand goes above 2 kW for 15 minutes")
+    assert level.outcome == "confirm", level.answer

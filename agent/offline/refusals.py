@@ -58,9 +58,14 @@ INSTEAD = {
         "secrets. " + HELP
     ),
     Reason.OFF_TOPIC: "That is outside what I can help with. " + HELP,
+    Reason.RATE_OF_CHANGE: (
+        "I can't watch how fast a value changes (a rate of change, such as kW per minute): "
+        "alert rules compare the value itself with a level, for a duration if you like. I can "
+        "alert when it goes above a level instead, e.g. 'above 500 kW for 15 minutes'."
+    ),
 }
 ORDER = (Reason.CHANGE_DATA, Reason.INSTRUCTIONS, Reason.EXPORT, Reason.REPORT, Reason.CONTROL,
-         Reason.EXPLANATION, Reason.NO_SERIES, Reason.OFF_TOPIC)  # fmt: skip
+         Reason.EXPLANATION, Reason.RATE_OF_CHANGE, Reason.NO_SERIES, Reason.OFF_TOPIC)  # fmt: skip
 
 
 def measured(q: Question) -> str:
@@ -290,7 +295,9 @@ def _names_nothing(q: Question) -> bool:
 
 # Reasons whose words are quoted back: the user sees which part of the request was refused.
 # Instructions to the model and off-topic requests are not repeated.
-ECHOED = frozenset({Reason.EXPORT, Reason.REPORT, Reason.CONTROL, Reason.CHANGE_DATA})
+ECHOED = frozenset(
+    {Reason.EXPORT, Reason.REPORT, Reason.CONTROL, Reason.CHANGE_DATA, Reason.RATE_OF_CHANGE}
+)
 SWITCHING = frozenset({Action.ENABLE, Action.DISABLE})
 TRAILING = frozenset({"the", "a", "an", "all", "my", "our", "this", "that", "it", "to", "of"})
 

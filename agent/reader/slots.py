@@ -360,6 +360,7 @@ class Reason(StrEnum):
     CHANGE_DATA = "change_data"  # deleting or editing stored readings
     INSTRUCTIONS = "instructions"  # "ignore your rules", asking for secrets
     OFF_TOPIC = "off_topic"
+    RATE_OF_CHANGE = "rate_of_change"  # how fast a value rises or falls, e.g. kW per minute
 
 
 @dataclass(frozen=True)
