@@ -2,7 +2,8 @@
 period that won an "either" question with its gap said the way it was asked, one meter's line
 of the monthly report, an incident named by its meter, the cost of a tariff charged on the
 peak, incidents listed by the state their verb names, and a quantity of a meter no series
-measures or an alert on its rate of change. Numbers are checked against pandas over the readings written."""
+measures or an alert on its rate of change. Numbers are checked against pandas over the
+readings written."""
 
 from __future__ import annotations
 
