@@ -336,6 +336,9 @@ def result_meters(result: Mapping[str, Any]) -> set[str] | None:
     if isinstance(sides, list) and all(isinstance(i, Mapping) for i in sides):
         # compare_meters: each side one meter or several added up
         return {str(m) for side in sides for m in side.get("meters") or ()}
+    meters = result.get("meters")
+    if isinstance(meters, list) and meters and all(isinstance(m, str) for m in meters):
+        return set(meters)  # compute_kpi: the meters a KPI of several added up is about
     for key in ("totals", "changes", "meters"):
         items = result.get(key)
         if isinstance(items, list) and all(isinstance(i, Mapping) for i in items):

@@ -176,6 +176,20 @@ def test_meters_compare_by_the_results_canonical_names() -> None:
     assert score_case(both, reply("line-a used more", compared), None).args_ok is False
 
 
+def test_a_kpi_of_meters_added_up_is_about_each_of_them() -> None:
+    """compute_kpi with `with_meters` (a coincident peak) names its meters in the result."""
+    peak = case(expect={"tool": "compute_kpi", "args": {"meter": ["line-a", "line-b"]}})
+    added = {
+        "name": "compute_kpi",
+        "args": {"kpi": "peak_demand", "meter": "line-a", "with_meters": ["line-b"]},
+        "result": {"kpi": "peak_demand", "meter": "line-a + line-b",
+                   "meters": ["line-a", "line-b"], "period": LAST_WEEK, "value": 1.0},
+    }  # fmt: skip
+    assert score_case(peak, reply("line-a + line-b 1 kW", added), None).args_ok is True
+    one = case(expect={"tool": "compute_kpi", "args": {"meter": "line-a"}})
+    assert score_case(one, reply("line-a + line-b 1 kW", added), None).args_ok is False
+
+
 def test_other_arguments_prefer_the_results_fields() -> None:
     peak = case(
         category="peak",
