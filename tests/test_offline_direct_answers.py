@@ -116,3 +116,15 @@ def test_an_alert_on_a_rate_of_change_is_refused_and_a_level_is_offered(brewery)
     assert no_figure(reply.answer.replace("'above 500 kW for 15 minutes'", "")), reply.answer
     level = agent.ask("notify me when Pump K1's demand goes above 2 kW for 15 minutes")
     assert level.outcome == "confirm", level.answer
+
+
+def test_a_count_that_is_the_length_of_the_stated_period_restates_it(brewery) -> None:  # noqa: F811
+    agent, data = brewery
+    reply = agent.ask("Pump K1 energy in the 2 weeks from 28 September to 11 October")
+    assert reply.outcome == "answer", reply.answer
+    assert states(reply.answer, total(data, "Pump K1", "2026-09-28", "2026-10-11")), reply.answer
+    assert "'2'" not in reply.answer
+    # a count the period does not have is no restatement: asked back, no figure
+    other = agent.ask("Pump K1 energy in the 3 weeks from 28 September to 11 October")
+    assert other.outcome == "clarify" and "'3'" in other.answer, other.answer
+    assert no_figure(other.answer)

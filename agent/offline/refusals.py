@@ -143,6 +143,8 @@ def not_used(r: Reading, q: Question | None = None) -> list[str]:
             carrier = c.carrier.replace("_", " ")
             lines.append(f"I did not use '{c.words.text}': no meter{site} measures {carrier}.")
     for w in r.unused:
+        if _counts_a_period(r, w):
+            continue  # "the 12 months from Nov 2025 to Oct 2026": the period was used
         left_out = _negated(r, w)
         if left_out:
             lines.append(
@@ -185,7 +187,7 @@ def unread_figure(q: Question, decided: Plan) -> Plan | None:
         # a ranking or a split shows each meter or part by name: what it was asked to leave
         # out and did not can be seen in it, and the answer says so; a total would hide it
         listed = kind is Weight.NEGATION and (r.asks(Op.RANK) or bool(r.top or r.splits))
-        if kind is None or listed:
+        if kind is None or listed or (kind is Weight.NUMBER and _counts_a_period(r, u)):
             continue
         said = _left_out(r, u) if kind is Weight.NEGATION else ""
         return ask(
@@ -235,6 +237,34 @@ def _attached_meter(r: Reading, u: Unused) -> str:
 
 
 OF_THE = frozenset({"of", "the", "our", "its"})
+
+
+UNITS_OF_TIME = {"day": 1, "days": 1, "week": 7, "weeks": 7}
+MONTH_WORDS = frozenset({"month", "months"})
+
+
+def _counts_a_period(r: Reading, u: Unused) -> bool:
+    """ "the 12 months from Nov 2025 to Oct 2026": a count of days, weeks or months that is
+    the length of a period the question states restates it; it changes no figure."""
+    last = u.words.tokens[-1]
+    if len(u.words.tokens) != 1 or last + 1 >= len(r.tokens):
+        return False
+    try:
+        count = int(r.tokens[last].norm)
+    except ValueError:
+        return False
+    unit = r.tokens[last + 1].norm
+    for p in r.periods:
+        start, end = (p.span.start, p.span.end) if p.span is not None else (None, None)
+        if start is None or end is None:
+            continue
+        days = (end - start).days + 1
+        months = (end.year - start.year) * 12 + end.month - start.month + 1
+        if (unit in UNITS_OF_TIME and days == count * UNITS_OF_TIME[unit]) or (
+            unit in MONTH_WORDS and start.day == 1 and months == count
+        ):
+            return True
+    return False
 
 
 def _left_out(r: Reading, u: Unused) -> str:
