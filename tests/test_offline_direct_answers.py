@@ -128,3 +128,15 @@ def test_a_count_that_is_the_length_of_the_stated_period_restates_it(brewery) ->
     other = agent.ask("Pump K1 energy in the 3 weeks from 28 September to 11 October")
     assert other.outcome == "clarify" and "'3'" in other.answer, other.answer
     assert no_figure(other.answer)
+
+
+def test_sql_in_words_counts_the_readings_of_what_the_meter_measures(brewery) -> None:  # noqa: F811
+    agent, data = brewery
+    reply = agent.ask("run a sql query: how many readings did Hot Water Heater send in September?")
+    assert [c.name for c in reply.tool_calls] == ["run_sql"], reply.answer
+    values = data["Hot Water Heater"]  # m3 only: no energy series
+    local = pd.to_datetime(values.index, unit="s", utc=True).tz_convert(TZ).strftime("%Y-%m")
+    assert f"| {int((local == '2026-09').sum())} |" in reply.answer, reply.answer
+    energy = agent.ask("run a sql query: how many readings did Pump K1 send in September?")
+    local = pd.to_datetime(data["Pump K1"].index, unit="s", utc=True).tz_convert(TZ)
+    assert f"| {int((local.strftime('%Y-%m') == '2026-09').sum())} |" in energy.answer

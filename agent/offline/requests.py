@@ -401,6 +401,14 @@ def sql(q: Question) -> Plan:
     return Plan("sql", (Call("run_sql", {"sql": written}),))
 
 
+def _own_metric(q: Question) -> str:
+    """The metric of the named meters' readings when the question names none: the one metric
+    they all measure (a weather station's temperature), else energy."""
+    entries = [q.site.meter(m) for m in q.reading.meter_names]
+    metrics = {x for e in entries if e is not None for x in e.metrics}
+    return metrics.pop() if len(metrics) == 1 else "energy"
+
+
 def _sql_from_words(q: Question) -> str | None:
     """A SELECT for the common asks in words: an aggregate of a meter's readings, or the meters
     that have some property."""
@@ -415,7 +423,7 @@ def _sql_from_words(q: Question) -> str | None:
     if aggregate is None or not r.meter_names:
         return None
     names = ", ".join(f"'{m}'" for m in r.meter_names)
-    where = f"meter IN ({names}) AND metric = '{r.metric or 'energy'}'"
+    where = f"meter IN ({names}) AND metric = '{r.metric or _own_metric(q)}'"
     t = next(iter(r.thresholds), None)
     if t is not None and t.unit in ("kWh", "") and aggregate == "count(*)":
         where += f" AND value {t.comparison.value} {t.value:g}"
