@@ -62,6 +62,14 @@ SEASON_DAYS = 180  # training span that can tell a length-of-day effect from a t
 OFF = "off"  # Sundays, public holidays, shutdowns
 EXTRA = "extra shift"  # production on a day the shift plan has off
 Severity = Literal["info", "warning", "critical"]
+EventKind = Literal[
+    "consumption_high",
+    "consumption_low",
+    "demand_spike",
+    "meter_outage",
+    "stuck_meter",
+    "negative_values",
+]
 
 
 class AnomalyInput(SiteInput):
@@ -71,6 +79,11 @@ class AnomalyInput(SiteInput):
     period: str = Field(description="Period to check, e.g. 'last week', 'yesterday', '2025-09'.")
     include_data_quality: bool = Field(
         default=True, description="Also report gaps, stuck meters and negative readings."
+    )
+    kinds: list[EventKind] = Field(
+        default_factory=list,
+        description="Only events of these kinds (e.g. ['stuck_meter'] for 'any stuck meters?'); "
+        "empty for every kind.",
     )
 
 
@@ -103,6 +116,9 @@ class AnomalyResult(ToolResult):
     method: str
     caveats: list[str]
     currency: str = Field(default="EUR", description="currency of the events' extra cost")
+    kinds: list[str] = Field(
+        default_factory=list, description="the kinds of event looked for; empty for every kind"
+    )
 
 
 @dataclass
@@ -754,7 +770,8 @@ def detect_anomalies(ctx: ToolContext, args: AnomalyInput) -> AnomalyResult:
         caveats += notes
     if not found:
         raise InsufficientData("no energy meters to check")
-    events = _drop_explained(events)
+    events, other = _of_kinds(_drop_explained(events), args.kinds)
+    caveats += other
     events.sort(key=lambda e: (e.start, e.meter))
     return AnomalyResult(
         currency=ctx.config.tariffs["electricity"].currency,  # the prices the costs used
@@ -772,4 +789,24 @@ def detect_anomalies(ctx: ToolContext, args: AnomalyInput) -> AnomalyResult:
             "usually varies) and negative readings at each meter's own interval"
         ),
         caveats=caveats,
+        kinds=list(dict.fromkeys(args.kinds)),
     )
+
+
+def _of_kinds(events: list[Event], kinds: list[EventKind]) -> tuple[list[Event], list[str]]:
+    """The events of the kinds asked for, and a caveat counting the others found, so that
+    "any stuck meters?" does not hide an outage it saw."""
+    if not kinds:
+        return events, []
+    kept = [e for e in events if e.kind in kinds]
+    others: dict[str, int] = {}
+    for e in events:
+        if e.kind not in kinds:
+            others[e.kind] = others.get(e.kind, 0) + 1
+    if not others:
+        return kept, []
+    listed = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in sorted(others.items()))
+    return kept, [
+        f"{sum(others.values())} event(s) of other kinds not listed ({listed}); ask for every "
+        "anomaly to see them"
+    ]

@@ -278,6 +278,13 @@ def _change(value: float | None, way: str) -> str:
     return "no change" if value is None else f"{percent(abs(value), signed=False)} {way}"
 
 
+@headline("anomaly")
+def anomaly(q: Question, plan: Plan, done: list[Done]) -> list[str]:
+    """What the events listed stand for, before them, when the question named a fault the
+    tool has no kind for ("I cannot detect short cycling ...")."""
+    return [str(x) for x in plan.detail.get("lead", ())]
+
+
 @headline("compare_periods")
 def _periods(q: Question, plan: Plan, done: list[Done]) -> list[str]:
     lines = []

@@ -11,7 +11,7 @@ from agent.offline.plan import Plan, Question, ask, handles, refuse, say
 from agent.reader import Intent, Op, Reading, Reason
 from agent.reader.leftovers import Weight, weight
 from agent.reader.lexicon import default_lexicon
-from agent.reader.slots import Action, Grain, Kpi, Split, UnsupportedMention, Unused
+from agent.reader.slots import Action, Grain, Kpi, Split, Unused, Words
 from agent.reader.vocabulary import ENERGY_CARRIERS
 from agent.render.text import period_text
 from common.units import is_unit
@@ -68,17 +68,31 @@ def measured(q: Question) -> str:
     return f"energy (kWh), demand (kW) and the KPIs computed from them{extra}"
 
 
+def _missing(r: Reading, q: Question | None = None) -> list[Words]:
+    """The words of quantities no series measures: metrics without a series, and carriers
+    the site has no meter of ("steam" where nothing meters steam), unless they are words of
+    a named meter's own description ("the chilled water plant", "the steam boiler")."""
+    said = [u.words for u in r.unsupported if u.reason is Reason.NO_SERIES]
+    if not any(c.meters for c in r.carriers):
+        # "electricity and steam": the carrier metered is answered, the other said unused
+        said += [c.words for c in r.carriers if c.words.text]
+    return [w for w in said if q is None or not _describes(w, r, q)]
+
+
 def only_unmeasured(r: Reading, q: Question | None = None) -> bool:
     """Everything asked is a quantity no series measures: energy appears only as a verb
-    ("how much water did we use"); not a word of a named meter's own description ("the
-    chilled water plant, CAG")."""
-    missing = [u for u in r.unsupported if u.reason is Reason.NO_SERIES]
-    if not missing or (q is not None and all(_describes(u, r, q) for u in missing)):
+    ("how much water did we use", "how much steam did we use last week"); not a word of a
+    named meter's own description ("the chilled water plant, CAG"). A carrier the site does
+    meter beside it ("electricity and steam") leaves something to answer."""
+    missing = _missing(r, q)
+    if not missing:
         return False
     verbs = kinds.kinds().verb_words
     # "water in m3": a unit says how a missing carrier is counted; "flow in m3/h" asks the
     # volume series in that unit
-    carrier = any(u.topic in ENERGY_CARRIERS for u in missing)
+    carrier = any(u.topic in ENERGY_CARRIERS for u in r.unsupported) or any(
+        not c.meters for c in r.carriers
+    )
     explicit = [
         m
         for m in r.measures
@@ -88,12 +102,12 @@ def only_unmeasured(r: Reading, q: Question | None = None) -> bool:
     return not explicit
 
 
-def _describes(u: UnsupportedMention, r: Reading, q: Question) -> bool:
+def _describes(words: Words, r: Reading, q: Question) -> bool:
     """The word is a named meter's description as the question writes it ("the chilled water
     plant"): a word beside it in the question is beside it in the description. A word that
     only occurs in a description ("water of the chilled water plant") is asked for."""
     described = [_plain(e.description) for m in r.meter_names if (e := q.site.meter(m))]
-    said, tokens = _plain(u.words.text), u.words.tokens
+    said, tokens = _plain(words.text), words.tokens
     aligned = bool(tokens) and tokens[-1] < len(r.tokens)
     if not aligned or not said.startswith(f" {r.tokens[tokens[0]].norm} "):
         # words of another turn (a question back answered): no neighbours to look at
@@ -113,12 +127,28 @@ def _plain(text: str) -> str:
     return " " + " ".join(re.findall(r"[^\W_]+", text.lower())) + " "
 
 
+def metered(q: Question) -> str:
+    """What the site meters, carrier by carrier, as its catalogue says: "electricity
+    (main-incomer and 8 more) and gas (boiler)"."""
+    parts = []
+    for carrier in sorted(ENERGY_CARRIERS & q.site.vocab.carriers):
+        # the supplies first: "electricity (main-incomer and 7 more)"
+        names = tuple(dict.fromkeys([*q.site.tops(carrier), *q.site.vocab.of_carrier(carrier)]))
+        more = f" and {len(names) - 1} more" if len(names) > 1 else ""
+        parts.append(f"{carrier.replace('_', ' ')} ({names[0]}{more})")
+    if not parts:
+        return ""
+    listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + f" and {parts[-1]}"
+    return f" The meters here measure {listed}."
+
+
 def not_measured(q: Question) -> Plan:
-    missing = [u for u in q.reading.unsupported if u.reason is Reason.NO_SERIES]
-    names = ", ".join(f"'{u.words.text}'" for u in missing)
+    missing = _missing(q.reading, q)
+    names = ", ".join(dict.fromkeys(f"'{w.text}'" for w in missing))
     return refuse(
         f"I can't give {names}: no meter at {q.site.name} measures it, so there is no series of "
-        f"it to compute from. What I can give here: {measured(q)}."
+        f"it to compute from, and I give no other figure in its place.{metered(q)} What I can "
+        f"give here: {measured(q)}."
     )
 
 
