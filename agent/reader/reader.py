@@ -15,7 +15,7 @@ from agent.reader.conditions import (
     find_thresholds,
     find_top,
 )
-from agent.reader.described import described_meters
+from agent.reader.described import counted, described_meters
 from agent.reader.intents import choose, implied_operations
 from agent.reader.leftovers import leftovers, unknown_names
 from agent.reader.lexical import Lexical, read_compounds, read_lexical
@@ -83,6 +83,8 @@ def _extract(question: str, vocab: Vocabulary, now: datetime, lexicon: Lexicon) 
     if not meters.mentions and not unknown:
         described, unused, told = described_meters(unused, vocab, lexicon)
         notes = [*notes, *told]
+    counts, unused = counted(unused, meters.mentions + described, vocab, lexicon)
+    lex.measures.extend(counts)
     return Reading(
         question=question,
         tokens=sheet.tokens,
