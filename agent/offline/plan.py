@@ -108,7 +108,7 @@ def plan(q: Question) -> Plan:
             f"Which meter do you mean by '{dangling}'? Nothing was discussed before this "
             f"question. The meters here include {shown}."
         )
-    decided = handler(q)
+    decided = data.with_calorific(q, handler(q))
     return refusals.unread_figure(q, decided) or decided
 
 

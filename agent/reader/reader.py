@@ -116,6 +116,7 @@ def _stated_slots(stated: Stated) -> dict[str, Any]:
         "exchange_rates": tuple(stated.exchange_rates),
         "demand_windows": tuple(stated.demand_windows),
         "horizons": tuple(stated.horizons),
+        "calorific_values": tuple(stated.calorific_values),
     }
 
 

@@ -227,6 +227,14 @@ class EmissionFactor:
 
 
 @dataclass(frozen=True)
+class CalorificValue:
+    """ "we use 10,83 kWh per m³": the energy of a cubic metre of gas, as the user states it."""
+
+    kwh_per_m3: float
+    words: Words
+
+
+@dataclass(frozen=True)
 class Price:
     per_kwh: float
     words: Words
