@@ -14,8 +14,8 @@ from pathlib import Path
 import yaml
 
 from agent.reader.lexicon import Lexicon
-from agent.reader.slots import Match, MeasureMention, MeterMention, Unused
-from agent.reader.text import fold
+from agent.reader.slots import Kpi, Match, MeasureMention, MeterMention, Unused
+from agent.reader.text import Sheet, fold
 from agent.reader.vocabulary import MeterEntry, Vocabulary, pieces
 
 # Shorter words ("air", "hot", "de") say too little of a meter to pick it.
@@ -147,12 +147,26 @@ def _count_words(counters: Sequence[MeterEntry], quiet: frozenset[str]) -> froze
     return frozenset(words)
 
 
+def _known(word: str, known: frozenset[str]) -> bool:
+    """The word, its singular or its plural ("tin" where the catalogue says "tins")."""
+    return bool({word, _singular(word), word + "s", word + "es"} & known)
+
+
+# The word before a count that makes it the divisor of energy: "kWh per tin", "por caixa".
+PER = frozenset({"per", "/", "each", "every", "por", "pro", "je", "par"})
+
+
 def counted(
-    unused: Sequence[Unused], named: Sequence[MeterMention], vocab: Vocabulary, lexicon: Lexicon
+    sheet: Sheet,
+    unused: Sequence[Unused],
+    named: Sequence[MeterMention],
+    vocab: Vocabulary,
+    lexicon: Lexicon,
 ) -> tuple[list[MeasureMention], list[Unused]]:
     """ "Linha 4 boxes", "units on line 2": a phrase left over whose every word names what
     the named meter's output counter counts is that count (the production series), not the
-    meter's energy; the phrases left unused."""
+    meter's energy; after "per" ("kWh per tin") it is what the energy is divided by, the
+    SEC. Returns the measures and the phrases left unused."""
     counters = _counters([n for m in named if not m.ambiguous for n in m.meters], vocab)
     if not counters:
         return [], list(unused)
@@ -161,8 +175,13 @@ def counted(
     found, rest = [], []
     for phrase in unused:
         said = [w for w in pieces(phrase.text) if not w.isdigit() and w not in quiet]
-        if said and all(w in known or _singular(w) in known for w in said):
-            found.append(MeasureMention(phrase.words, metric="production"))
-        else:
+        if not said or not all(_known(w, known) for w in said):
             rest.append(phrase)
+            continue
+        first = phrase.words.tokens[0] if phrase.words.tokens else 0
+        before = sheet.tokens[first - 1].norm if first > 0 else ""
+        if before in PER:
+            found.append(MeasureMention(sheet.words((first - 1, *phrase.words.tokens)), Kpi.SEC))
+        else:
+            found.append(MeasureMention(phrase.words, metric="production"))
     return found, rest

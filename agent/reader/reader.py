@@ -83,7 +83,7 @@ def _extract(question: str, vocab: Vocabulary, now: datetime, lexicon: Lexicon) 
     if not meters.mentions and not unknown:
         described, unused, told = described_meters(unused, vocab, lexicon)
         notes = [*notes, *told]
-    counts, unused = counted(unused, meters.mentions + described, vocab, lexicon)
+    counts, unused = counted(sheet, unused, meters.mentions + described, vocab, lexicon)
     lex.measures.extend(counts)
     return Reading(
         question=question,
