@@ -15,6 +15,7 @@ from agent.reader import (
     InvalidVocabulary,
     Match,
     MeterEntry,
+    Vocabulary,
     build_vocabulary,
     load_lexicon,
     read,
