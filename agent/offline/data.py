@@ -81,6 +81,7 @@ def numbers(q: Question) -> Plan:
         return portfolio.rank_sites(q)
     if refusals.only_unmeasured(r, q):
         return refusals.not_measured(q)
+    r = refusals.answered_apart(r, q)
     r = scope.unplaced_as_name(r, q.site)
     left_out: tuple[str, ...] = ()
     total_of: tuple[str, ...] = ()

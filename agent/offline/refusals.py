@@ -5,6 +5,8 @@ can do instead; and the lines that name the parts of a question that were not us
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import replace
 
 from agent.offline import kinds
 from agent.offline.plan import Plan, Question, ask, handles, refuse, say
@@ -85,7 +87,7 @@ def only_unmeasured(r: Reading, q: Question | None = None) -> bool:
     named meter's own description ("the chilled water plant, CAG"). A carrier the site does
     meter beside it ("electricity and steam") leaves something to answer."""
     missing = _missing(r, q)
-    if not missing:
+    if not missing or _answered_apart(r, missing):
         return False
     verbs = kinds.kinds().verb_words
     # "water in m3": a unit says how a missing carrier is counted; "flow in m3/h" asks the
@@ -100,6 +102,50 @@ def only_unmeasured(r: Reading, q: Question | None = None) -> bool:
         and not (carrier and m.kpi is None and is_unit(m.words.text))
     ]
     return not explicit
+
+
+CLAUSE = re.compile(r"[,;?!]|\.\s|\s(?:and|but|also|plus)\s", re.IGNORECASE)
+
+
+def _clauses(r: Reading, missing: list[Words]) -> tuple[set[int], Callable[[Words], int]]:
+    """The clauses that hold a missing word, and the clause of any words."""
+    cuts = [m.end() for m in CLAUSE.finditer(r.question)]
+
+    def clause(w: Words) -> int:
+        return sum(1 for c in cuts if c <= w.start)
+
+    return {clause(w) for w in missing}, clause
+
+
+def _answered_apart(r: Reading, missing: list[Words]) -> bool:
+    """ "What did line A use last week, and how many m³ of air did it take?": a clause of its
+    own names a meter and what to measure of it, with no missing word in it; that part is
+    answered, and the missing one said not used."""
+    lacking, clause = _clauses(r, missing)
+    named = {clause(m.words) for m in r.meters if not m.ambiguous and m.words.tokens}
+    measured = {clause(m.words) for m in r.measures if m.words.tokens}
+    return bool((named & measured) - lacking)
+
+
+def answered_apart(r: Reading, q: Question) -> Reading:
+    """The reading of the clauses that can be answered, when another clause asks for what no
+    series measures: the meters named only there ("how many m³ of compressed air") are left
+    out, and the answer says so, instead of being added to the figure asked apart."""
+    missing = _missing(r, q)
+    if not missing or not _answered_apart(r, missing):
+        return r
+    lacking, clause = _clauses(r, missing)
+    dropped = [m for m in r.meters if m.words.tokens and clause(m.words) in lacking]
+    if not dropped:
+        return r
+    said = [m.words.text for m in dropped]
+    notes = [
+        f"I did not use '{w}': it is named in the part of the question that asks for "
+        f"{', '.join(repr(x.text) for x in missing)}, which no series here measures."
+        for w in said
+    ]
+    kept = tuple(m for m in r.meters if m not in dropped)
+    return replace(r, meters=kept, notes=(*r.notes, *notes))
 
 
 def _describes(words: Words, r: Reading, q: Question) -> bool:
