@@ -154,6 +154,22 @@ def test_a_metered_carrier_beside_one_not_metered_is_answered_and_the_other_said
     assert "I did not use 'steam'" in reply.answer
 
 
+def test_a_clause_of_its_own_is_answered_beside_one_asking_for_an_unmetered_carrier(
+    cannery,
+) -> None:
+    """The Process Gas is named only in the clause about steam: it is left out of the figure
+    (and said so), not added to the Seamer Line's kWh."""
+    agent, data = cannery
+    reply = agent.ask(
+        "What did the Seamer Line use last week, and how much steam did the Process Gas make?"
+    )
+    assert reply.outcome == "answer", reply.answer
+    assert [c.args["meters"] for c in reply.tool_calls] == [["Seamer Line"]], reply.answer
+    assert states(reply.answer, total(data, "Seamer Line", *WEEK)), reply.answer
+    assert "I did not use 'Process Gas'" in reply.answer, reply.answer
+    assert "I did not use 'steam'" in reply.answer, reply.answer
+
+
 # ------------------------------------------------------------------ counts named by what they count
 
 
