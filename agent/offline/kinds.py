@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import get_args
+from typing import Any, get_args
 
 import yaml
 
@@ -51,12 +51,12 @@ class Fault:
     shows: str
 
 
-def _faults(data: Mapping[str, Mapping[str, object]]) -> tuple[Fault, ...]:
+def _faults(data: Mapping[str, Mapping[str, Any]]) -> tuple[Fault, ...]:
     return tuple(
         Fault(
             str(name),
-            frozenset(map(str, entry["words"])),  # type: ignore[call-overload]
-            tuple(map(str, entry["kinds"])),  # type: ignore[call-overload]
+            frozenset(map(str, entry["words"])),
+            tuple(map(str, entry["kinds"])),
             " ".join(str(entry["shows"]).split()),
         )
         for name, entry in data.items()
