@@ -30,6 +30,7 @@ from tools.base import SiteInput, ToolContext, ToolResult, tool
 from tools.calendar import closed_days
 from tools.data_quality import quality_findings
 from tools.drivers import COOL_BASES, HEAT_BASES, degree_names, site_drivers
+from tools.events import EventKind, of_kinds
 from tools.grain import Grain
 from tools.periods import Period
 
@@ -62,14 +63,6 @@ SEASON_DAYS = 180  # training span that can tell a length-of-day effect from a t
 OFF = "off"  # Sundays, public holidays, shutdowns
 EXTRA = "extra shift"  # production on a day the shift plan has off
 Severity = Literal["info", "warning", "critical"]
-EventKind = Literal[
-    "consumption_high",
-    "consumption_low",
-    "demand_spike",
-    "meter_outage",
-    "stuck_meter",
-    "negative_values",
-]
 
 
 class AnomalyInput(SiteInput):
@@ -770,7 +763,7 @@ def detect_anomalies(ctx: ToolContext, args: AnomalyInput) -> AnomalyResult:
         caveats += notes
     if not found:
         raise InsufficientData("no energy meters to check")
-    events, other = _of_kinds(_drop_explained(events), args.kinds)
+    events, other = of_kinds(_drop_explained(events), args.kinds)
     caveats += other
     events.sort(key=lambda e: (e.start, e.meter))
     return AnomalyResult(
@@ -791,22 +784,3 @@ def detect_anomalies(ctx: ToolContext, args: AnomalyInput) -> AnomalyResult:
         caveats=caveats,
         kinds=list(dict.fromkeys(args.kinds)),
     )
-
-
-def _of_kinds(events: list[Event], kinds: list[EventKind]) -> tuple[list[Event], list[str]]:
-    """The events of the kinds asked for, and a caveat counting the others found, so that
-    "any stuck meters?" does not hide an outage it saw."""
-    if not kinds:
-        return events, []
-    kept = [e for e in events if e.kind in kinds]
-    others: dict[str, int] = {}
-    for e in events:
-        if e.kind not in kinds:
-            others[e.kind] = others.get(e.kind, 0) + 1
-    if not others:
-        return kept, []
-    listed = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in sorted(others.items()))
-    return kept, [
-        f"{sum(others.values())} event(s) of other kinds not listed ({listed}); ask for every "
-        "anomaly to see them"
-    ]

@@ -13,6 +13,7 @@ from types import MappingProxyType
 from typing import Any
 
 from agent.offline import either, kinds, portfolio, refusals, scope
+from agent.offline.calorific import calorific
 from agent.offline.plan import ASK_PERIOD, Call, Plan, Question, ask, handles, say
 from agent.offline.scope import Ask, Sides
 from agent.reader import Intent, Kpi, MeterEntry, Op, Pending, Reading
@@ -161,46 +162,7 @@ def _gas_as_energy(q: Question) -> bool:
     calorific value and the question asks no volume unit."""
     gas = all(q.site.carrier(n) == "gas" for n in q.reading.meter_names)
     volume_asked = any(u.unit.lower() in ("m3", "m³") for u in q.reading.units)
-    return gas and bool(_calorific(q)) and not volume_asked
-
-
-def _calorific(q: Question) -> float | None:
-    """The kWh per m3 of gas: the one the question states, else the site catalogue's."""
-    stated = q.reading.calorific_values
-    return stated[0].kwh_per_m3 if stated else q.site.calorific_value
-
-
-# Tools that take a stated calorific value, and the argument that carries it.
-CALORIFIC_ARG = {"query_metric": "calorific_value_kwh_per_m3"}
-
-
-def with_calorific(q: Question, plan: Plan) -> Plan:
-    """A stated calorific value ("we use 10,83 kWh per m³") given to every call that
-    converts gas volumes with one, and echoed; when no call of the answer takes it, the answer
-    says it was not used, rather than converting with the site's value silently."""
-    stated = q.reading.calorific_values
-    if not stated or not plan.calls or plan.outcome != "answer":
-        return plan
-    said = stated[0]
-    calls = tuple(
-        replace(c, args={**c.args, CALORIFIC_ARG[c.name]: said.kwh_per_m3})
-        if c.name in CALORIFIC_ARG
-        else c
-        for c in plan.calls
-    )
-    gas = [m for c in calls for m in c.args.get("meters", ()) if q.site.carrier(m) == "gas"]
-    if any(c.name in CALORIFIC_ARG for c in calls) and gas:
-        note = (
-            "Gas volumes are converted with the calorific value you stated: "
-            f"{said.kwh_per_m3:g} kWh/m3 ('{said.words.text}')."
-        )
-    else:
-        note = (
-            f"I did not use '{said.words.text}': no figure of this answer converts a gas "
-            "volume with a stated calorific value (gas read in m3 is converted with the site "
-            "catalogue's, where it has one)."
-        )
-    return replace(plan, calls=calls, notes=(*plan.notes, note))
+    return gas and bool(calorific(q)) and not volume_asked
 
 
 def _site(q: Question, found: Sides) -> Sides | Plan:
@@ -392,7 +354,7 @@ def _total(q: Question, whole: Sides, periods: list[str]) -> Plan:
         args["statistic"] = statistic
     # "how many m3 did the dryer burn, and what is that in kWh?": both, the kWh converted
     # with the site's calorific value
-    both = metric == "volume" and _kwh_asked(q) and bool(_calorific(q))
+    both = metric == "volume" and _kwh_asked(q) and bool(calorific(q))
     metrics = [metric, "energy"] if both else [metric]
     calls = tuple(
         Call("query_metric", args | {"metric": m, "period": p}) for p in periods for m in metrics

@@ -16,7 +16,7 @@ import yaml
 from agent.reader import Kpi, Op, Reading
 from agent.reader.slots import Grain
 from common.errors import EMSError
-from tools.anomaly import EventKind
+from tools.events import EventKind
 
 KINDS_FILE = Path(__file__).with_name("kinds.yaml")
 COMPARATIVES = frozenset(

@@ -97,6 +97,7 @@ def say(message: str, kind: str = "say") -> Plan:
 def plan(q: Question) -> Plan:
     """The plan for the question: its intent's handler."""
     from agent.offline import data, refusals, requests  # noqa: F401  (they register handlers)
+    from agent.offline.calorific import with_calorific
 
     handler = HANDLERS.get(q.reading.intent)
     if handler is None:
@@ -108,7 +109,7 @@ def plan(q: Question) -> Plan:
             f"Which meter do you mean by '{dangling}'? Nothing was discussed before this "
             f"question. The meters here include {shown}."
         )
-    decided = data.with_calorific(q, handler(q))
+    decided = with_calorific(q, handler(q))
     return refusals.unread_figure(q, decided) or decided
 
 
