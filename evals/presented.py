@@ -77,6 +77,9 @@ TRUTH_DIMENSIONS = {
             "top_meter_value",
             "incident_extra_kwh",
             "unmetered_energy",
+            "baseline_expected",
+            "baseline_deviation",
+            "baseline_uncertainty",
         ),
         ENERGY,
     ),
@@ -235,7 +238,9 @@ def direction(text: str, start: int, end: int) -> Direction:
 # Truths whose sign is part of the answer (a change, a difference), and of those the one whose
 # size stays when the comparison is turned round: two meters' difference (first minus second).
 # A percent does not ('line-b used 14.8 % less' is 'line-a used 17.4 % more').
-SIGNED = frozenset({"pct_change", "difference", "meters_difference", "meters_pct"})
+SIGNED = frozenset(
+    {"pct_change", "difference", "meters_difference", "meters_pct", "baseline_deviation"}
+)
 # Truths that add up over meters and periods: amounts, not levels, shares or extremes.
 ADDITIVE = frozenset(
     {"energy", "window_energy", "weekend_energy", "shift_energy", "cost", "tariff_cost", "carbon"}

@@ -35,6 +35,7 @@ from evals.readings import (
     site_tz,
 )
 from evals.site_profile import pricing, shift_labels, site_facts
+from evals.truth_baseline import baseline_deviation, baseline_expected, baseline_uncertainty
 from evals.truth_kpis import (
     average_power,
     base_load,
@@ -559,6 +560,9 @@ _RAW: dict[str, Callable[[Connection, TruthSpec], Truth]] = {
         incident_cost,
         incident_co2,
         incident_state,
+        baseline_expected,
+        baseline_deviation,
+        baseline_uncertainty,
     )
 }
 
