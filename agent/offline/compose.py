@@ -288,14 +288,11 @@ def _periods(q: Question, plan: Plan, done: list[Done]) -> list[str]:
         for c in changes:
             when_, ref = _month_text(r.period), _month_text(r.reference, bare=True)
             if c.reference_value is None:
-                used = (
-                    f"**{c.meter}** used **{number(c.value, r.unit)}** {when_}, but "
-                    if c.value is not None
-                    else ""
-                )
+                # its own period's figure alone is no answer to a comparison: not stated
+                since = f"; its history begins on {c.history_from}" if c.history_from else ""
                 lines.append(
-                    f"{used}there is no data for {c.meter} in the reference period ({ref}), so I "
-                    "cannot say whether it went up or down."
+                    f"There is no data for **{c.meter}** in the period to compare with ({ref}"
+                    f"{since}), so no comparison can be made for it."
                 )
                 continue
             if c.value is None or c.difference is None:
