@@ -108,6 +108,7 @@ TRUTH_DIMENSIONS = {
     "load_factor": RATIO,
     "missing_intervals": COUNT,
     "episodes_above": COUNT,
+    "backtest_alerts": COUNT,
     "hours_above": HOURS,
 }
 METRIC_DIMENSIONS = {"energy": ENERGY, "outdoor_temperature": TEMPERATURE, "production": COUNT}
@@ -416,6 +417,8 @@ COUNT_WORDS = frozenset(
         "pcs",
         "box",
         "boxes",
+        "alert",
+        "alerts",
     }
 )
 

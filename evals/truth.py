@@ -38,6 +38,7 @@ from evals.site_profile import pricing, shift_labels, site_facts
 from evals.truth_baseline import baseline_deviation, baseline_expected, baseline_uncertainty
 from evals.truth_kpis import (
     average_power,
+    backtest_alerts,
     base_load,
     carbon,
     cost,
@@ -524,6 +525,7 @@ _RAW: dict[str, Callable[[Connection, TruthSpec], Truth]] = {
         window_share,
         profile_peak_hour,
         episodes_above,
+        backtest_alerts,
         hours_above,
         tariff_cost,
         share,
