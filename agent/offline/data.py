@@ -209,7 +209,12 @@ def periods_joined(q: Question) -> bool:
     """Two or more periods asked about as one ("August and September together", "June plus
     August", "across July and September"): a joining word, or "across" before them."""
     spans = [p for p in q.subject_periods if p.span is not None]
-    return len(spans) > 1 and (joined(q) or any(t.norm == "across" for t in q.reading.tokens))
+    if len(spans) < 2:
+        return False
+    # "across" joins the periods it stands before, not "across all meters in May and June"
+    first = min((p.words.tokens[0] for p in spans if p.words.tokens), default=0)
+    before = [t.norm for t in q.reading.tokens[max(0, first - 2) : first]]
+    return joined(q) or "across" in before
 
 
 def _joined_periods(q: Question) -> list[str] | None:
