@@ -67,7 +67,12 @@ def kind(
             asked = _periods(q) if periods else []
             if isinstance(asked, Plan):
                 return asked
-            return body(q, sides, asked)
+            planned = body(q, sides, asked)
+            if len(asked) > 1 and periods_joined(q):
+                # "January and March together": each period's figure, then one over both
+                union = MappingProxyType({**planned.detail, "union": True})
+                planned = replace(planned, detail=union)
+            return planned
 
         KINDS[name] = handler
         return body
@@ -202,11 +207,23 @@ def _the_two(q: Question) -> list[str] | None:
     return [first.period, second.period]
 
 
+def periods_joined(q: Question) -> bool:
+    """Two or more periods asked about as one ("August and September together", "June plus
+    August", "across July and September"): a joining word, or "across" before them."""
+    spans = [p for p in q.subject_periods if p.span is not None]
+    if len(spans) < 2:
+        return False
+    # "across" joins the periods it stands before, not "across all meters in May and June"
+    first = min((p.words.tokens[0] for p in spans if p.words.tokens), default=0)
+    before = [t.norm for t in q.reading.tokens[max(0, first - 2) : first]]
+    return joined(q) or "across" in before
+
+
 def _joined_periods(q: Question) -> list[str] | None:
     """ "August and September together (Aug+Sep)": periods that meet, asked added up, are
     one range from the first's start to the last's end."""
     spans = [p.span for p in q.subject_periods if p.span is not None]
-    if len(spans) < 2 or not joined(q) or any(s.start is None or s.end is None for s in spans):
+    if not periods_joined(q) or any(s.start is None or s.end is None for s in spans):
         return None
     ordered = sorted(spans, key=lambda s: (s.start, s.end))
     for first, second in itertools.pairwise(ordered):

@@ -347,30 +347,26 @@ def _echo(r: Reading, reason: Reason) -> str:
     return f"I did not act on '{' '.join(words)}'. "
 
 
-# The asks whose answer is the change itself ("by how much", "in %", "did it use more"): with
-# no reference there is none, and the one period's figure is not it. A bare "X vs Y" still
-# gives the period there is, with the reference's gap said beside it.
-COMPARING = (Op.PERCENT, Op.DIFFERENCE, Op.MORE, Op.LESS, Op.WHICH_MORE, Op.WHICH_LESS)
-
-
 def nothing_to_compare(q: Question, compared: list[CompareResult]) -> str | None:
-    """ "October vs October last year, in %" with no data in the earlier period (before the
-    history starts): the change asked for cannot be computed, so it is refused with the
-    period not used named, and without a figure beside it that could be taken for one."""
+    """ "October vs October last year" with no data in the earlier period (before the history
+    starts): whatever was asked of the comparison (a change, which is more, or the two side by
+    side), it cannot be made, so it is refused with the period not used named and the day the
+    history begins, and without a figure beside it that could be taken for the comparison's
+    answer; the period there is may be asked for alone."""
     r = q.reading
-    in_percent = any(u.unit == "%" for u in r.units)  # "yoy in %"
-    if not compared or not (in_percent or r.asks(*COMPARING)):
-        return None
-    if any(c.reference_value is not None for r in compared for c in r.changes):
+    if not compared or any(c.reference_value is not None for x in compared for c in x.changes):
         return None
     first = compared[0]
-    meters = ", ".join(dict.fromkeys(c.meter for r in compared for c in r.changes))
+    changes = [c for x in compared for c in x.changes]
+    meters = ", ".join(dict.fromkeys(c.meter for c in changes))
     said = next((p.words.text for p in r.reference_periods if p.words.text), "")
     echo = f"I did not use '{said}': " if said else ""
+    starts = sorted({c.history_from for c in changes if c.history_from})
+    since = f": it begins on {' and '.join(starts)}" if starts else ""
     return (
-        f"I can't give that change: {echo}there is no data for {meters} in "
+        f"I can't make that comparison: {echo}there is no data for {meters} in "
         f"{period_text(first.reference, bare=True)}, the period to compare with (the history "
-        f"does not reach back that far), so there is nothing to compare "
+        f"does not reach back that far{since}), so there is nothing to compare "
         f"{period_text(first.period, bare=True)} with. Ask for that period alone, or compare it "
         "with one the history covers, e.g. the month before."
     )
