@@ -4,12 +4,15 @@ earlier") resolved against another period."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from dateutil.relativedelta import relativedelta
 
+from agent.reader.lexicon import Lexicon, default_lexicon, phrase_body
 from agent.reader.slots import Relation, TimeSpan
+from agent.reader.text import MASK
 
 
 @dataclass(frozen=True)
@@ -18,6 +21,15 @@ class Calendar:
 
     today: date
     fiscal_start: int = 1
+    lexicon: Lexicon = field(default_factory=default_lexicon)
+
+    def negated(self, before: str) -> bool:
+        """Whether the words before a day or month leave it out ("except monday", "no
+        saturday or sunday"): the lexicon's one negation vocabulary, other days passable."""
+        # a name read already (masked) stands between: "without <meter> on monday" leaves out the meter
+        words = re.findall(r"[^\W\d_]+|,|" + MASK + "+", before)
+        days = {i for i, w in enumerate(words) if w in WEEKDAYS or w.rstrip("s") == "weekend"}
+        return self.lexicon.negation_before(words, days) is not None
 
 
 @dataclass(frozen=True)
@@ -31,42 +43,10 @@ class Found:
     note: str = ""
 
 
-MONTHS = {
-    name: i + 1
-    for i, names in enumerate(
-        [
-            # English, German and Portuguese names: sites are run in their own language
-            ("january", "jan", "januar", "janeiro"),
-            ("february", "feb", "februar", "fevereiro"),
-            ("march", "mar", "märz", "maerz", "março"),
-            ("april", "apr", "abril"),
-            ("may", "mai", "maio"),
-            ("june", "jun", "juni", "junho"),
-            ("july", "jul", "juli", "julho"),
-            ("august", "aug", "agosto"),
-            ("september", "sep", "sept", "setembro"),
-            ("october", "oct", "oktober", "okt", "outubro"),
-            ("november", "nov", "novembro"),
-            ("december", "dec", "dezember", "dez", "dezembro"),
-        ]
-    )
-    for name in names
-}
-WEEKDAYS = {
-    name: i
-    for i, names in enumerate(
-        [
-            ("monday", "mon"),
-            ("tuesday", "tue", "tues"),
-            ("wednesday", "wed"),
-            ("thursday", "thu", "thur", "thurs"),
-            ("friday", "fri"),
-            ("saturday", "sat"),
-            ("sunday", "sun"),
-        ]
-    )
-    for name in names
-}
+# Month and weekday names in every language of the lexicon (lexicon.yaml, `calendar`)
+WORDS = default_lexicon().calendar
+MONTHS = WORDS.months
+WEEKDAYS = WORDS.weekdays
 NUMBER_WORDS = {
     "a": 1,
     "an": 1,
@@ -105,12 +85,17 @@ CALENDAR_WORDS = frozenset(w for w in (*MONTHS, *WEEKDAYS) if len(w) >= 5) | fro
     "fortnight since last previous past fiscal".split()
 )
 
-_MONTH = r"(?P<{g}>" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"
+_MONTH = r"(?P<{g}>" + "|".join(map(re.escape, sorted(MONTHS, key=len, reverse=True))) + r")\.?"
 _DAY = r"(?P<{g}>[0-3]?\d)(?:st|nd|rd|th)?"
 _YEAR = r"(?P<{g}>(?:19|20)\d\d)"
-WEEKDAY = r"(?P<{g}>" + "|".join(sorted(WEEKDAYS, key=len, reverse=True)) + r")"
+WEEKDAY = r"(?P<{g}>" + "|".join(map(re.escape, sorted(WEEKDAYS, key=len, reverse=True))) + r")"
 NUM = r"(?P<n>\d+|" + "|".join(NUMBER_WORDS) + r")"
 UNIT = r"(?P<unit>hour|hr|h|day|week|month|year)s?"
+
+
+def phrases(words: tuple[str, ...] | list[str]) -> str:
+    """One pattern for lexicon phrases, the longest first (a space: spaces or hyphens)."""
+    return "(?:" + "|".join(phrase_body(w) for w in sorted(words, key=len, reverse=True)) + ")"
 
 
 def month(g: str) -> str:

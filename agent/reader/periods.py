@@ -19,6 +19,7 @@ from agent.reader.dates import (
     ORDINALS,
     UNIT,
     WEEKDAYS,
+    WORDS,
     Calendar,
     Found,
     bounds,
@@ -30,6 +31,7 @@ from agent.reader.dates import (
     month_span,
     months_span,
     number,
+    phrases,
     shift,
     weekday,
 )
@@ -38,61 +40,12 @@ from agent.reader.slots import PeriodMention, PeriodRole, Relation, TimeSpan
 from agent.reader.text import Sheet
 
 Matcher = Callable[[str, Calendar], list[Found]]
-# "no saturday", "except monday": a day the user leaves out
-NEGATED = re.compile(r"\b(?:no|not|except|excluding|without)\s+(?:(?:the|on|any)\s+)?$")
-
-FIXED = {
-    "today": "today",
-    "yesterday": "yesterday",
-    "this week": "this week",
-    "last week": "last week",
-    "previous week": "last week",
-    "past week": "last 7 days",
-    "this month": "this month",
-    "last month": "last month",
-    "previous month": "last month",
-    "past month": "last 30 days",
-    "this quarter": "this quarter",
-    "last quarter": "last quarter",
-    "previous quarter": "last quarter",
-    "this year": "this year",
-    "last year": "last year",
-    "previous year": "last year",
-    "past year": "last 12 months",
-    "year to date": "year to date",
-    "month to date": "month to date",
-    "current week": "this week",
-    "current month": "this month",
-    "current quarter": "this quarter",
-    "current year": "this year",
-    "so far this month": "month to date",
-    "so far this year": "year to date",
-    # "and for the whole month so far": the running month, week or year up to now
-    "month so far": "month to date",
-    "whole month so far": "month to date",
-    "entire month so far": "month to date",
-    "week so far": "this week",
-    "whole week so far": "this week",
-    "year so far": "year to date",
-    "whole year so far": "year to date",
-    "recently": "last 7 days",
-    "lately": "last 7 days",
-    "these days": "last 7 days",
-    "past fortnight": "last 14 days",
-    "last fortnight": "last 14 days",
-    "fortnight": "last 14 days",
-    # Portuguese, as the month names in dates.py
-    "hoje": "today",
-    "ontem": "yesterday",
-    "esta semana": "this week",
-    "semana passada": "last week",
-    "este mês": "this month",
-    "este mes": "this month",
-    "mês passado": "last month",
-    "mes passado": "last month",
-    "este ano": "this year",
-    "ano passado": "last year",
-}
+# periods by name in every language of the lexicon ("last week", "semana passada")
+FIXED = WORDS.periods
+LEADS = {key: phrases(words) for key, words in WORDS.leads.items()}
+AFTER = {key: phrases(words) for key, words in WORDS.after.items()}
+DAY_LEAD = phrases(WORDS.day_leads)
+MONTH_LEAD = phrases(WORDS.month_leads)
 SAME_LAST_YEAR = (
     r"(?:the )?(?:same|equivalent) (?:week|month|period|quarter|day|time) (?:a |one |of )?"
     r"(?:last |the previous |the prior )?year|(?:a|one) year (?:earlier|before)|last year's|"
@@ -115,11 +68,10 @@ SEASONS = {"spring": (3, 3), "summer": (6, 3), "autumn": (9, 3), "fall": (9, 3),
 
 def _keywords(text: str, cal: Calendar) -> list[Found]:
     """'last week', 'this month', 'the last 7 days', 'past 24h'."""
-    keys = sorted(FIXED, key=len, reverse=True)
     lead = r"\b(?:over |during |in |for )?(?:the )?"
     found = [
-        Found(TimeSpan(FIXED[m.group(1)], m.group(1)), m.start(), m.end())
-        for m in re.finditer(lead + "(" + "|".join(keys) + r")\b", text)
+        Found(TimeSpan(FIXED[_key(m.group(1))], m.group(1)), m.start(), m.end())
+        for m in re.finditer(lead + "(" + phrases(list(FIXED)) + r")\b", text)
     ]
     last_n = r"\b(?:over |in |for )?(?:the )?(?:last|past|previous|recent) " + NUM + " " + UNIT
     for m in re.finditer(last_n + r"\b", text):
@@ -133,6 +85,11 @@ def _keywords(text: str, cal: Calendar) -> list[Found]:
         n = int(m.group(1))
         found.append(Found(TimeSpan(f"last {n} hours", f"the last {n} hours"), m.start(), m.end()))
     return found
+
+
+def _key(written: str) -> str:
+    """A phrase as the lexicon lists it: "semana-passada" is "semana passada"."""
+    return " ".join(re.split(r"[\s-]+", written))
 
 
 def _befores(text: str, cal: Calendar) -> list[Found]:
@@ -188,52 +145,75 @@ def _working_week(text: str, m: re.Match[str]) -> bool:
 
 
 def _weekdays(text: str, cal: Calendar) -> list[Found]:
-    """'on Monday', 'last Friday': the most recent such day ('this Monday' may be today)."""
+    """'on Monday', 'last Friday', 'segunda passada': the most recent such day ('this Monday'
+    may be today)."""
     found = []
     today = cal.today
+    lead = "|".join(f"(?P<{k}>{p}) " for k, p in LEADS.items()) + f"|(?P<on>{DAY_LEAD}) "
+    after = "|".join(f" (?P<{k}_after>{p})" for k, p in AFTER.items())
     pattern = (
-        r"\b(?P<w>this |last |on |past )?" + weekday("d") + r"\b"
-        r"(?P<of>,? (?:of|in) (?:the )?(?:last|previous|this) week|,? last week)?"
-    )
+        r"\b(?:" + lead + r")?" + weekday("d") + r"\b"
+        r"(?P<of>,? (?:of|in) (?:the )?(?:last|previous|this) week|,? last week" + (
+            f"|{after}" if after else "") + r")?"
+    )  # fmt: skip
     for m in re.finditer(pattern, text):
-        word = (m.group("w") or "").strip()
-        if m.group("of"):
-            monday = today - timedelta(days=today.weekday())
-            if "this" not in m.group("of"):
-                monday -= timedelta(days=7)
-            d = monday + timedelta(days=WEEKDAYS[m.group("d")])
-            found.append(Found(days(d, d, f"{d:%A %-d %B}"), m.start(), m.end()))
+        said = {k.removesuffix("_after") for k, v in m.groupdict().items() if v and k != "d"}
+        d = _weekday_of(m, said, today)
+        if d is None:
             continue
-        if m.group("d") in ("sun", "sat", "wed", "mon") and not word:
-            continue  # ordinary words unless a cue says they are days
-        if _paired_day(text, m):
-            continue  # "sat+sun", "saturday and sunday": days of every week, not one date
-        if NEGATED.search(text[: m.start()]):
-            continue  # "no saturday morning": a day left out, not the day asked about
-        back = (today.weekday() - WEEKDAYS[m.group("d")]) % 7
-        if word == "last" or (back == 0 and word != "this"):
-            back = back or 7
-        d = today - timedelta(days=back)
+        if not _week_named(m) and not _a_day(text, m, said, cal):
+            continue
         found.append(Found(days(d, d, f"{d:%A %-d %B}"), m.start(), m.end()))
     return found
+
+
+def _a_day(text: str, m: re.Match[str], said: set[str], cal: Calendar) -> bool:
+    """A weekday read as one date: with a lead where the name is an ordinary word too, not
+    joined to another day ("sat+sun": days of every week) and not left out ("no saturday")."""
+    if m.group("d") in WORDS.needs_lead and not said:
+        return False
+    return not _paired_day(text, m) and not cal.negated(text[: m.start()])
+
+
+def _week_named(m: re.Match[str]) -> bool:
+    """ "Tuesday of last week", "friday, this week": the week is said."""
+    return (m.group("of") or "").strip(" ,").startswith(("of", "in", "last"))
+
+
+def _weekday_of(m: re.Match[str], said: set[str], today: date) -> date | None:
+    """The date a weekday names: of the week named, else the latest (this Monday may be
+    today; last Monday is before today)."""
+    wd = WEEKDAYS[m.group("d")]
+    of = m.group("of") or ""
+    if _week_named(m):
+        monday = today - timedelta(days=today.weekday())
+        if "this" not in of:
+            monday -= timedelta(days=7)
+        return monday + timedelta(days=wd)
+    back = (today.weekday() - wd) % 7
+    if "last" in said or (back == 0 and "this" not in said):
+        back = back or 7
+    return today - timedelta(days=back)
 
 
 def _months(text: str, cal: Calendar) -> list[Found]:
     """'in September', 'sept 2025', "oct '25", 'last October', 'November last year'."""
     found = []
     today = cal.today
-    cue = r"(?P<cue>(?:in|for|during|of|since|from|to|and|vs|than|until|between|through) )?"
-    pattern = r"\b" + cue + r"(?P<rel>last |previous |this )?" + month("m")
-    for m in re.finditer(pattern + r"(?:,? (?P<y>(?:19|20)\d\d)|\s*'(?P<yy>\d\d))?\b", text):
+    cue = f"(?P<cue>{MONTH_LEAD} )?"
+    rel = "|".join(f"(?P<{k}>{p}) " for k, p in LEADS.items())
+    pattern = r"\b" + cue + f"(?P<rel>{rel})?" + month("m")
+    year_ = r"(?:,? (?P<y>(?:19|20)\d\d)|\s*'(?P<yy>\d\d)"
+    after = "".join(f"| (?P<{k}_after>{p})" for k, p in AFTER.items())
+    for m in re.finditer(pattern + year_ + after + r")?\b", text):
         mo = MONTHS[m.group("m")]
         y = int(m.group("y")) if m.group("y") else None
         y = 2000 + int(m.group("yy")) if m.group("yy") else y
-        if m.group("m") in ("may", "mar", "jan", "mai") and not (
-            y or m.group("cue") or m.group("rel")
-        ):
+        if m.group("m") in WORDS.needs_lead and not (y or m.group("cue") or m.group("rel")):
             continue  # ordinary words too: they need a cue or a year
         yr = y if y else latest_year(mo, 1, today)
-        if not y and (m.group("rel") or "").strip() in ("last", "previous") and yr == today.year:
+        last = m.group("last") or m.groupdict().get("last_after")
+        if not y and last and yr == today.year:
             yr -= 1  # "last October" in November is a year ago; "this October" just passed
         found.append(Found(month_span(yr, mo), m.start(), m.end()))
     found += _month_of_year(text, cal)
