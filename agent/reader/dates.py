@@ -41,6 +41,7 @@ class Found:
     end: int
     relation: Relation | None = None
     note: str = ""
+    weekday: int | None = None  # of a relation that names one ("the Monday before")
 
 
 # Month and weekday names in every language of the lexicon (lexicon.yaml, `calendar`)
@@ -165,10 +166,16 @@ def _whole_months(first: date, last: date) -> bool:
     return first.day == 1 and (last + timedelta(days=1)).day == 1
 
 
-def shift(span: TimeSpan, relation: Relation, now: datetime) -> TimeSpan:
+def shift(
+    span: TimeSpan, relation: Relation, now: datetime, weekday: int | None = None
+) -> TimeSpan:
     """The period a relation means, taken from `span`: the week before last week, the same
-    month a year earlier, the period of the same length just before."""
+    month a year earlier, the period of the same length just before, the same day a week
+    earlier, the Monday before."""
     first, last = bounds(span, now)
+    moved = _moved_back(first, last, relation, weekday)
+    if moved is not None:
+        return moved
     if relation is Relation.YEAR_BEFORE:
         a, b = first - relativedelta(years=1), last - relativedelta(years=1)
         if _whole_months(first, last):
@@ -187,6 +194,26 @@ def shift(span: TimeSpan, relation: Relation, now: datetime) -> TimeSpan:
         return days(a, b, f"{a:%B %Y}" if n == 1 else f"{a:%b %Y} to {b:%b %Y}")
     length = (last - first).days + 1
     a, b = first - timedelta(days=length), first - timedelta(days=1)
+    return days(a, b, f"{a:%-d %b} to {b:%-d %b %Y}")
+
+
+def _moved_back(
+    first: date, last: date, relation: Relation, weekday: int | None
+) -> TimeSpan | None:
+    """The relations that keep the days' weekdays: moved back by whole weeks, or to the
+    weekday named before the period."""
+    if relation is Relation.WEEKDAY_BEFORE and weekday is not None:
+        d = first - timedelta(days=(first.weekday() - weekday) % 7 or 7)
+        return days(d, d, f"{d:%A %-d %B %Y}")
+    back = {Relation.WEEK_EARLIER: 7, Relation.YEAR_EARLIER_WEEKDAY: 364}.get(relation)
+    if back is None:
+        return None
+    a, b = first - timedelta(days=back), last - timedelta(days=back)
+    if weekday is not None and a != b:  # "the same Tuesday a week earlier" after a week
+        named = [a + timedelta(days=i) for i in range((b - a).days + 1)]
+        a = b = next((d for d in named if d.weekday() == weekday), a)
+    if a == b:
+        return days(a, a, f"{a:%A %-d %B %Y}")
     return days(a, b, f"{a:%-d %b} to {b:%-d %b %Y}")
 
 

@@ -405,6 +405,30 @@ def _relations(text: str, cal: Calendar) -> list[Found]:
     ]
 
 
+SAME_DAY = r"(?:the )?same (?:day|weekday|" + weekday("w") + r")"
+WEEKDAY_RELATIONS = {
+    # "the same Tuesday a week earlier", "the same day last week": 7 days back
+    SAME_DAY + r" (?:(?:a |one )?week (?:earlier|before|ago)|(?:of |in )?(?:the )?"
+    r"(?:last|previous|prior) week|the week before)|(?:a|one) week earlier": Relation.WEEK_EARLIER,
+    # "the same Tuesday last year": 52 weeks back, on the same weekday
+    r"(?:the )?same (?:weekday|" + weekday("w") + r") (?:(?:a |one )?year (?:earlier|before|ago)"
+    r"|(?:of )?(?:last|the previous|the prior) year)": Relation.YEAR_EARLIER_WEEKDAY,
+    # "the Monday before (that)": a day before the period named, not a time of day
+    r"the " + weekday("w") + r" (?:just )?before(?: that| it| then)?"
+    r"(?!\s*(?:\d|the\b|noon|midnight|last\b))": Relation.WEEKDAY_BEFORE,
+}
+
+
+def _weekday_relations(text: str, cal: Calendar) -> list[Found]:
+    """Relations that keep or name a weekday, resolved against another period."""
+    found = []
+    for pattern, relation in WEEKDAY_RELATIONS.items():
+        for m in re.finditer(r"\b(?:" + pattern + r")\b", text):
+            wd = WEEKDAYS[m.group("w")] if m.group("w") else None
+            found.append(Found(None, m.start(), m.end(), relation=relation, weekday=wd))
+    return found
+
+
 def _since_start(text: str, cal: Calendar) -> list[Found]:
     found = []
     for m in re.finditer(r"\bsince (?:the )?(?:beginning|start) of (?:the )?(month|year|week)\b",
@@ -426,6 +450,7 @@ MATCHERS: tuple[Matcher, ...] = (
     _fiscal,
     _week_of,
     _relations,
+    _weekday_relations,
     _since_start,
 )
 
@@ -556,7 +581,7 @@ def find_periods(sheet: Sheet, now: datetime, fiscal_start: int = 1) -> tuple[
         if as_base:  # "as the base year" belongs to the period; "baseline" stays a cue
             extra = (*extra, *sheet.covering(as_base.start(), as_base.end()))
         words = sheet.claim((*sheet.covering(f.start, f.end), *extra))
-        mentions.append(PeriodMention(words, span, role, f.relation))
+        mentions.append(PeriodMention(words, span, role, f.relation, f.weekday))
     notes += [f.note for f in chosen if f.note]
     mentions = cut_short(_one_subject(mentions), sheet, now)
     return _resolve(_merge(mentions, sheet), now), notes
@@ -596,5 +621,6 @@ def _resolve(mentions: list[PeriodMention], now: datetime) -> list[PeriodMention
             out.append(m)
             continue
         role = PeriodRole.REFERENCE if m.role is PeriodRole.SUBJECT else m.role
-        out.append(replace(m, span=shift(anchor.span, m.relation, now), role=role))
+        span = shift(anchor.span, m.relation, now, m.weekday)
+        out.append(replace(m, span=span, role=role))
     return out

@@ -187,6 +187,9 @@ class Relation(StrEnum):
     MONTH_BEFORE = "month before"
     YEAR_BEFORE = "year before"
     PERIOD_BEFORE = "period before"
+    WEEK_EARLIER = "week earlier"  # "the same day last week": the same days, 7 days back
+    YEAR_EARLIER_WEEKDAY = "same weekday a year earlier"  # 52 weeks back, same weekdays
+    WEEKDAY_BEFORE = "weekday before"  # "the Monday before": that weekday, before the period
 
 
 @dataclass(frozen=True)
@@ -205,6 +208,7 @@ class PeriodMention:
     span: TimeSpan | None  # None only for a relation with nothing to anchor it yet
     role: PeriodRole = PeriodRole.SUBJECT
     relation: Relation | None = None
+    weekday: int | None = None  # the day a relation names ("the Monday before"), 0 = Monday
 
 
 @dataclass(frozen=True)
