@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
 from datetime import date, datetime, timedelta
 
 from dateutil.relativedelta import relativedelta
@@ -22,6 +24,7 @@ class Calendar:
     today: date
     fiscal_start: int = 1
     lexicon: Lexicon = field(default_factory=default_lexicon)
+    date_order: str | None = None  # "dmy" or "mdy" as the site writes dates; None: unknown
 
     def negated(self, before: str) -> bool:
         """Whether the words before a day or month leave it out ("except monday", "no
@@ -42,6 +45,7 @@ class Found:
     relation: Relation | None = None
     note: str = ""
     weekday: int | None = None  # of a relation that names one ("the Monday before")
+    choices: tuple[TimeSpan, ...] = ()  # "12/10" on a site of no known date order: which?
 
 
 # Month and weekday names in every language of the lexicon (lexicon.yaml, `calendar`)
@@ -97,6 +101,27 @@ UNIT = r"(?P<unit>hour|hr|h|day|week|month|year)s?"
 def phrases(words: tuple[str, ...] | list[str]) -> str:
     """One pattern for lexicon phrases, the longest first (a space: spaces or hyphens)."""
     return "(?:" + "|".join(phrase_body(w) for w in sorted(words, key=len, reverse=True)) + ")"
+
+
+def country_of(timezone: str) -> str | None:
+    """The country a time zone lies in, from the IANA table tzdata ships (zone.tab)."""
+    return _zone_countries().get(timezone)
+
+
+@cache
+def _zone_countries() -> dict[str, str]:
+    table = resources.files("tzdata.zoneinfo").joinpath("zone.tab").read_text(encoding="utf-8")
+    rows = (line.split("\t") for line in table.splitlines() if not line.startswith("#"))
+    return {row[2]: row[0] for row in rows if len(row) >= 3}
+
+
+def site_date_order(country: str | None, timezone: str | None = None) -> str | None:
+    """How a site writes dates in numbers: "dmy", "mdy", or None when its country (from the
+    catalogue, else from its time zone) is not one the lexicon knows."""
+    code = (country or (country_of(timezone) if timezone else None) or "").upper()
+    if code in WORDS.day_first:
+        return "dmy"
+    return "mdy" if code in WORDS.month_first else None
 
 
 def month(g: str) -> str:

@@ -86,6 +86,8 @@ class CalendarWords:
     day_leads: tuple[str, ...] = ()
     month_leads: tuple[str, ...] = ()
     periods: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))  # phrase: period
+    day_first: frozenset[str] = frozenset()  # countries writing 12/10 for 12 October
+    month_first: frozenset[str] = frozenset()  # and those writing it for 10 December
 
 
 @dataclass(frozen=True)
@@ -329,12 +331,19 @@ def _phrase_map(raw: Any, where: str) -> Mapping[str, tuple[str, ...]]:
     return MappingProxyType({str(k): tuple(_split(v, f"calendar.{where}.{k}")) for k, v in raw.items()})
 
 
+def _optional(raw: Any, where: str) -> tuple[str, ...]:
+    return () if raw is None else tuple(_split(raw, where))
+
+
 def _calendar(raw: Any) -> CalendarWords:
     """The calendar words; none when the lexicon has none (no month or day is then read)."""
     if raw is None:
         return CalendarWords()
     if not isinstance(raw, Mapping):
         raise InvalidLexicon("lexicon calendar: expected a mapping")
+    order = raw.get("date_order") or {}
+    if not isinstance(order, Mapping):
+        raise InvalidLexicon("lexicon calendar.date_order: expected 'day_first' and 'month_first'")
     periods = {
         phrase: str(period)
         for period, phrases in _phrase_map(raw.get("periods", {}), "periods").items()
@@ -346,9 +355,11 @@ def _calendar(raw: Any) -> CalendarWords:
         needs_lead=_words(raw.get("needs_lead", ""), "calendar.needs_lead"),
         leads=_phrase_map(raw.get("leads", {}), "leads"),
         after=_phrase_map(raw.get("after", {}), "after"),
-        day_leads=tuple(_split(raw.get("day_leads", ""), "calendar.day_leads")),
-        month_leads=tuple(_split(raw.get("month_leads", ""), "calendar.month_leads")),
+        day_leads=_optional(raw.get("day_leads"), "calendar.day_leads"),
+        month_leads=_optional(raw.get("month_leads"), "calendar.month_leads"),
         periods=MappingProxyType(periods),
+        day_first=_words(order.get("day_first", ""), "calendar.date_order.day_first"),
+        month_first=_words(order.get("month_first", ""), "calendar.date_order.month_first"),
     )
 
 

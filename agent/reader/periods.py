@@ -36,6 +36,7 @@ from agent.reader.dates import (
     weekday,
 )
 from agent.reader.ranges import ranges, single_days
+from agent.reader.lexicon import Lexicon, default_lexicon
 from agent.reader.slots import PeriodMention, PeriodRole, Relation, TimeSpan
 from agent.reader.text import Sheet
 
@@ -543,22 +544,32 @@ def _long(f: Found) -> bool:
     return (span.end - span.start).days >= 60
 
 
-def find_periods(sheet: Sheet, now: datetime, fiscal_start: int = 1) -> tuple[
-    list[PeriodMention], list[str]
-]:  # fmt: skip
+def find_periods(
+    sheet: Sheet,
+    now: datetime,
+    fiscal_start: int = 1,
+    *,
+    lexicon: Lexicon | None = None,
+    date_order: str | None = None,
+) -> tuple[list[PeriodMention], list[str]]:
     """Every period of the question, claimed on the sheet, with roles and relations resolved
     where the question itself names the period they are relative to; and notes on readings
-    that took an assumption (a season, a fiscal year)."""
+    that took an assumption (a season, a fiscal year). `date_order` is how the site writes
+    dates in numbers ("dmy", "mdy"); without it a date read both ways is asked about."""
     text = sheet.masked()
     comparing, modelling = bool(COMPARING.search(text)), bool(MODELLING.search(text))
     open_from = not (comparing or modelling)
-    cal = Calendar(now.date(), fiscal_start)
+    cal = Calendar(now.date(), fiscal_start, lexicon or default_lexicon(), date_order)
     chosen = [_since(text, f, now, open_from) for f in _candidates(text, cal)]
     so_far = SO_FAR.search(text)
     mentions: list[PeriodMention] = []
     notes = []
     for f in chosen:
         span = f.span
+        if f.choices:  # "12/10" read both ways: the answer asks which day
+            words = sheet.claim(sheet.covering(f.start, f.end))
+            mentions.append(PeriodMention(words, None, PeriodRole.SUBJECT, choices=f.choices))
+            continue
         if span is None and f.relation is None:
             sheet.claim(sheet.covering(f.start, f.end))  # a day that does not exist: its note
             continue

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date, timedelta
 
 from dateutil.relativedelta import relativedelta
@@ -228,10 +229,9 @@ def single_days(text: str, cal: Calendar) -> list[Found]:
         y = int(m.group(3)) + (2000 if len(m.group(3)) == 2 else 0)
         found += _day(y, int(m.group(2)), int(m.group(1)), m)
     for m in re.finditer(r"\b([0-3]?\d)/([0-3]?\d)/((?:20)?\d\d)\b", text):
-        slashed = _slashed(int(m.group(1)), int(m.group(2)), m.group(3), cal.today)
-        if slashed is not None:
-            found.append(Found(days(slashed, slashed, f"{slashed:%-d %B %Y}"), m.start(), m.end()))
-    return found + _slashed_no_year(text, cal.today)
+        y = int(m.group(3)) + (2000 if len(m.group(3)) == 2 else 0)
+        found += _slashed(int(m.group(1)), int(m.group(2)), lambda mo, dd, y=y: y, m, cal)
+    return found + _slashed_no_year(text, cal)
 
 
 def _nth(text: str, cal: Calendar) -> list[Found]:
@@ -252,20 +252,18 @@ def _nth(text: str, cal: Calendar) -> list[Found]:
     return found
 
 
-def _slashed_no_year(text: str, today: date) -> list[Found]:
-    """ "on 20/10": day and month without a year, read only when the first number cannot be
-    a month (so "1/2" stays a fraction), in the latest such day not after today; "24/7" is
-    the idiom for "always". Only where a day is expected: after "on", "since", "from" (or as
-    the whole question), and before no noun ("runs 24/5", "a 16/8 shift pattern")."""
+def _slashed_no_year(text: str, cal: Calendar) -> list[Found]:
+    """ "on 20/10", "on 10/20": day and month without a year, in the latest such day not
+    after today; "24/7" is the idiom for "always". Only where a day is expected: after "on",
+    "since", "from" (or as the whole question), and before no noun ("runs 24/5", "a 16/8 shift
+    pattern")."""
     found = []
     lead = re.compile(DATE_LEAD + r"$")
-    for m in re.finditer(r"(?<![\d/.,])\b([0-3]?\d)/([01]?\d)\b(?![/.,]?\d)" + DAY_ENDS, text):
-        dd, mo = int(m.group(1)), int(m.group(2))
-        if dd <= 12 or not 1 <= mo <= 12 or m.group(0) == "24/7":
+    for m in re.finditer(r"(?<![\d/.,])\b([0-3]?\d)/([0-3]?\d)\b(?![/.,]?\d)" + DAY_ENDS, text):
+        if m.group(0) == "24/7" or not lead.search(text[: m.start()]):
             continue
-        if not lead.search(text[: m.start()]):
-            continue
-        found += _day(latest_year(mo, dd, today), mo, dd, m)
+        year_of = lambda mo, dd: latest_year(mo, dd, cal.today)  # noqa: E731
+        found += _slashed(int(m.group(1)), int(m.group(2)), year_of, m, cal)
     return found
 
 
@@ -290,15 +288,22 @@ def _day(y: int, mo: int, dd: int, m: re.Match[str], said: bool = False) -> list
     return [Found(days(d, d, f"{d:%-d %B %Y}"), m.start(), m.end())]
 
 
-def _slashed(first: int, second: int, year_text: str, today: date) -> date | None:
-    """12/10/2026: day first, as in Europe; month first only when that is the one possible
-    reading, or the day-first reading lies in the future."""
-    y = int(year_text) + (2000 if len(year_text) == 2 else 0)
-    readings = []
-    for d, mo in ((first, second), (second, first)):
-        try:
-            readings.append(date(y, mo, d))
-        except ValueError:
-            continue
-    past = [d for d in readings if d <= today]
-    return next(iter(past or readings), None)
+def _slashed(
+    first: int, second: int, year_of: Callable[[int, int], int], m: re.Match[str], cal: Calendar
+) -> list[Found]:
+    """ "12/10/2026", "on 12/10": the one day the numbers can be; when both orders give a day,
+    the one the site writes ("dmy" or "mdy", from its country), else both, to ask which."""
+    readings: list[date] = []
+    for dd, mo in ((first, second), (second, first)):
+        if 1 <= mo <= 12 and _exists(year_of(mo, dd), mo, dd):
+            readings.append(date(year_of(mo, dd), mo, dd))
+    readings = list(dict.fromkeys(readings))  # "5/5": one day either way
+    if len(readings) == 2 and cal.date_order in ("dmy", "mdy"):
+        readings = readings[:1] if cal.date_order == "dmy" else readings[1:]
+    if len(readings) == 1:
+        d = readings[0]
+        return [Found(days(d, d, f"{d:%-d %B %Y}"), m.start(), m.end())]
+    if not readings:
+        return []
+    choices = tuple(days(d, d, f"{d:%-d %B %Y}") for d in readings)
+    return [Found(None, m.start(), m.end(), choices=choices)]
