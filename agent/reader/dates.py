@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from functools import cache
 from importlib import resources
-from datetime import date, datetime, timedelta
 
 from dateutil.relativedelta import relativedelta
 
@@ -29,7 +29,8 @@ class Calendar:
     def negated(self, before: str) -> bool:
         """Whether the words before a day or month leave it out ("except monday", "no
         saturday or sunday"): the lexicon's one negation vocabulary, other days passable."""
-        # a name read already (masked) stands between: "without <meter> on monday" leaves out the meter
+        # a name read already (masked) stands between: "without <meter> on monday" leaves
+        # out the meter, not the day
         words = re.findall(r"[^\W\d_]+|,|" + MASK + "+", before)
         days = {i for i, w in enumerate(words) if w in WEEKDAYS or w.rstrip("s") == "weekend"}
         return self.lexicon.negation_before(words, days) is not None

@@ -85,7 +85,8 @@ class CalendarWords:
     after: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
     day_leads: tuple[str, ...] = ()
     month_leads: tuple[str, ...] = ()
-    periods: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))  # phrase: period
+    # each phrase ("semana passada") and the period it names in the tools' grammar
+    periods: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     day_first: frozenset[str] = frozenset()  # countries writing 12/10 for 12 October
     month_first: frozenset[str] = frozenset()  # and those writing it for 10 December
 
@@ -328,7 +329,8 @@ def _names(raw: Any, where: str, size: int) -> Mapping[str, int]:
 def _phrase_map(raw: Any, where: str) -> Mapping[str, tuple[str, ...]]:
     if not isinstance(raw, Mapping):
         raise InvalidLexicon(f"lexicon calendar.{where}: expected a mapping of keys to phrases")
-    return MappingProxyType({str(k): tuple(_split(v, f"calendar.{where}.{k}")) for k, v in raw.items()})
+    out = {str(k): tuple(_split(v, f"calendar.{where}.{k}")) for k, v in raw.items()}
+    return MappingProxyType(out)
 
 
 def _optional(raw: Any, where: str) -> tuple[str, ...]:

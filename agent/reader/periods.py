@@ -35,8 +35,8 @@ from agent.reader.dates import (
     shift,
     weekday,
 )
-from agent.reader.ranges import ranges, single_days
 from agent.reader.lexicon import Lexicon, default_lexicon
+from agent.reader.ranges import ranges, single_days
 from agent.reader.slots import PeriodMention, PeriodRole, Relation, TimeSpan
 from agent.reader.text import Sheet
 

@@ -230,7 +230,7 @@ def single_days(text: str, cal: Calendar) -> list[Found]:
         found += _day(y, int(m.group(2)), int(m.group(1)), m)
     for m in re.finditer(r"\b([0-3]?\d)/([0-3]?\d)/((?:20)?\d\d)\b", text):
         y = int(m.group(3)) + (2000 if len(m.group(3)) == 2 else 0)
-        found += _slashed(int(m.group(1)), int(m.group(2)), lambda mo, dd, y=y: y, m, cal)
+        found += _slashed(int(m.group(1)), int(m.group(2)), _in_year(y), m, cal)
     return found + _slashed_no_year(text, cal)
 
 
@@ -262,8 +262,7 @@ def _slashed_no_year(text: str, cal: Calendar) -> list[Found]:
     for m in re.finditer(r"(?<![\d/.,])\b([0-3]?\d)/([0-3]?\d)\b(?![/.,]?\d)" + DAY_ENDS, text):
         if m.group(0) == "24/7" or not lead.search(text[: m.start()]):
             continue
-        year_of = lambda mo, dd: latest_year(mo, dd, cal.today)  # noqa: E731
-        found += _slashed(int(m.group(1)), int(m.group(2)), year_of, m, cal)
+        found += _slashed(int(m.group(1)), int(m.group(2)), _latest_in(cal.today), m, cal)
     return found
 
 
@@ -286,6 +285,16 @@ def _day(y: int, mo: int, dd: int, m: re.Match[str], said: bool = False) -> list
         note = f"There is no {dd} {date(y, mo, 1):%B %Y}, so I read no day from '{m.group(0)}'."
         return [Found(None, m.start(), m.end(), note=note)]
     return [Found(days(d, d, f"{d:%-d %B %Y}"), m.start(), m.end())]
+
+
+def _in_year(y: int) -> Callable[[int, int], int]:
+    """The year a day and month were written with."""
+    return lambda mo, dd: y
+
+
+def _latest_in(today: date) -> Callable[[int, int], int]:
+    """The year in which a day and month written without one last came, up to today."""
+    return lambda mo, dd: latest_year(mo, dd, today)
 
 
 def _slashed(

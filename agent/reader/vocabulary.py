@@ -242,6 +242,13 @@ def _initial_keys(meters: Sequence[MeterEntry], taken: set[str]) -> list[NameKey
     return keys
 
 
+def _check_calendar(fiscal_year_start: int, date_order: str | None) -> None:
+    if not 1 <= fiscal_year_start <= 12:
+        raise InvalidVocabulary(f"fiscal year start {fiscal_year_start} is not a month (1-12)")
+    if date_order not in (None, "dmy", "mdy"):
+        raise InvalidVocabulary(f"date order {date_order!r} is neither 'dmy' nor 'mdy'")
+
+
 def build_vocabulary(
     site: str,
     meters: Iterable[MeterEntry],
@@ -273,10 +280,7 @@ def build_vocabulary(
             if name not in by_name:
                 raise InvalidVocabulary(f"group {g!r}: no meter named {name!r}")
             members.setdefault(g, []).append(name)
-    if not 1 <= fiscal_year_start <= 12:
-        raise InvalidVocabulary(f"fiscal year start {fiscal_year_start} is not a month (1-12)")
-    if date_order not in (None, "dmy", "mdy"):
-        raise InvalidVocabulary(f"date order {date_order!r} is neither 'dmy' nor 'mdy'")
+    _check_calendar(fiscal_year_start, date_order)
     named = _name_keys(entries) + _group_keys(
         {g: list(dict.fromkeys(n)) for g, n in members.items()}
     )
