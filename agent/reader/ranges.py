@@ -35,6 +35,8 @@ DATE_LEAD = (
     r"(?:\b(?:on|since|from|until|till|to|through|between|and|or|vs\.?|versus|than|for)\s+"
     r"(?:the\s+)?|^\W*)"
 )
+# "1/2 of": a fraction of what follows, not a day
+FRACTION = re.compile(r"\s*of\b")
 # Words that make "June to August" two months compared rather than one range.
 CHANGE_WORDS = re.compile(
     r"\b(?:compar\w*|vs\.?|versus|against|than|change\w*|increas\w*|decreas\w*|drop\w*|"
@@ -262,6 +264,8 @@ def _slashed_no_year(text: str, cal: Calendar) -> list[Found]:
     for m in re.finditer(r"(?<![\d/.,])\b([0-3]?\d)/([0-3]?\d)\b(?![/.,]?\d)" + DAY_ENDS, text):
         if m.group(0) == "24/7" or not lead.search(text[: m.start()]):
             continue
+        if FRACTION.match(text, m.end()) and max(int(m.group(1)), int(m.group(2))) <= 12:
+            continue  # "1/2 of the meters": a fraction, whichever way a date would read
         found += _slashed(int(m.group(1)), int(m.group(2)), _latest_in(cal.today), m, cal)
     return found
 
