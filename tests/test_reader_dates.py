@@ -206,3 +206,35 @@ def test_the_shipped_lexicon_holds_every_month_and_weekday() -> None:
     assert sorted(set(words.months.values())) == list(range(1, 13))
     assert sorted(set(words.weekdays.values())) == list(range(7))
     assert words.weekdays["segunda feira"] == words.weekdays["segunda-feira"] == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "vocab", "first", "last"),
+    [
+        ("10/04 to 20/04", EMPTY, "2026-04-10", "2026-04-20"),  # 20 is no month
+        ("from 1/10 to 7/10", DAY_FIRST, "2026-10-01", "2026-10-07"),
+        ("from 1/10 to 7/10", MONTH_FIRST, "2026-01-10", "2026-07-10"),
+        ("12/10/2026-18/10/2026", EMPTY, "2026-10-12", "2026-10-18"),
+    ],
+)
+def test_a_slashed_range_takes_one_order_for_both_ends(
+    text: str, vocab: Any, first: str, last: str
+) -> None:
+    assert _days(text, vocab) == [(first, last)]
+
+
+def test_a_slashed_range_of_two_readings_and_no_order_holds_both() -> None:
+    (p,) = read("from 1/10 to 7/10", EMPTY, NOW).periods
+    assert p.span is None
+    assert [(c.start, c.end) for c in p.choices] == [
+        (date(2026, 10, 1), date(2026, 10, 7)),
+        (date(2026, 1, 10), date(2026, 7, 10)),
+    ]
+
+
+@pytest.mark.parametrize("text", ["em outubro (até ontem)", "Oktober bis gestern"])
+def test_a_stated_end_in_another_language_cuts_the_period(text: str) -> None:
+    late_october = NOW.replace(month=10, day=29)  # yesterday lies inside October
+    (p,) = read(text, EMPTY, late_october).periods
+    assert p.span is not None
+    assert bounds(p.span, late_october) == (date(2026, 10, 1), date(2026, 10, 28))

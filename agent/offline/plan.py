@@ -116,14 +116,15 @@ def plan(q: Question) -> Plan:
 
 
 def _which_day(q: Question) -> Plan | None:
-    """ "12/10" where both orders give a day and the site's catalogue does not say how it
-    writes dates: one question back naming both days, never one picked silently."""
+    """ "12/10" (or "1/10 to 7/10") where both orders give days and the site's catalogue
+    does not say how it writes dates: one question back naming both, never one picked
+    silently."""
     found = next((p for p in q.reading.periods if p.choices), None)
     if found is None:
         return None
     days = tuple(c.label for c in found.choices)
     return ask(
-        f"Which day do you mean by '{found.words.text}': {' or '.join(days)}? The site's "
+        f"Which do you mean by '{found.words.text}': {' or '.join(days)}? The site's "
         "catalogue names no country whose date order would tell.",
         options=days,
     )

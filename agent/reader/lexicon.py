@@ -87,6 +87,7 @@ class CalendarWords:
     month_leads: tuple[str, ...] = ()
     # each phrase ("semana passada") and the period it names in the tools' grammar
     periods: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    until: tuple[str, ...] = ()  # "up to", "até": a later day ends the period before it
     day_first: frozenset[str] = frozenset()  # countries writing 12/10 for 12 October
     month_first: frozenset[str] = frozenset()  # and those writing it for 10 December
 
@@ -359,6 +360,7 @@ def _calendar(raw: Any) -> CalendarWords:
         after=_phrase_map(raw.get("after", {}), "after"),
         day_leads=_optional(raw.get("day_leads"), "calendar.day_leads"),
         month_leads=_optional(raw.get("month_leads"), "calendar.month_leads"),
+        until=_optional(raw.get("until"), "calendar.until"),
         periods=MappingProxyType(periods),
         day_first=_words(order.get("day_first", ""), "calendar.date_order.day_first"),
         month_first=_words(order.get("month_first", ""), "calendar.date_order.month_first"),

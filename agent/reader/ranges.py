@@ -22,6 +22,7 @@ from agent.reader.dates import (
     weekday,
     year,
 )
+from agent.reader.slots import TimeSpan
 
 TO = r"\s*(?:to|until|till|through|and|-)\s*"
 # What may follow a day written as an ordinal alone ("on the 3rd"): an end, a mark, a period
@@ -205,8 +206,53 @@ def _until_now(text: str, cal: Calendar) -> list[Found]:
 def ranges(text: str, cal: Calendar) -> list[Found]:
     """Every date range in `text` (they win over the single days inside them)."""
     found = _day_first(text, cal) + _month_first(text, cal) + _iso(text, cal)
-    found += _weekday_range(text, cal) + _until_now(text, cal)
+    found += _weekday_range(text, cal) + _until_now(text, cal) + _slashed_range(text, cal)
     return found + _dotted(text, cal) + _months(text, cal)
+
+
+def _slashed_range(text: str, cal: Calendar) -> list[Found]:
+    """ "10/04 to 20/04", "12/10/2026-18/10/2026": both ends in the one order that gives a
+    range of days (the site's, when both orders do), else both ranges, to ask which."""
+    date_ = r"([0-3]?\d)/([0-3]?\d)(?:/((?:20)?\d\d))?"
+    pattern = (
+        r"(?<![\d/.,])\b(?:from |between )?" + date_
+        + r"\s*(?:to|until|till|through|and|-|\u2013)\s*" + date_ + r"\b(?![/.,]?\d)"
+    )  # fmt: skip
+    found = []
+    for m in re.finditer(pattern, text):
+        a1, b1, y1, a2, b2, y2 = m.groups()
+        spans = [
+            span
+            for first, second in (((a1, b1), (a2, b2)), ((b1, a1), (b2, a2)))
+            if (span := _slashed_span(first, second, y1 or y2, y2 or y1, cal)) is not None
+        ]
+        spans = list(dict.fromkeys(spans))
+        if len(spans) == 2 and cal.date_order in ("dmy", "mdy"):
+            spans = spans[:1] if cal.date_order == "dmy" else spans[1:]
+        if len(spans) == 1:
+            found.append(Found(spans[0], m.start(), m.end()))
+        elif spans:
+            found.append(Found(None, m.start(), m.end(), choices=tuple(spans)))
+    return found
+
+
+def _slashed_span(
+    first: tuple[str, str], last: tuple[str, str], y1: str | None, y2: str | None, cal: Calendar
+) -> TimeSpan | None:
+    """The days from `first` to `last`, each (day, month), if both are days in that order."""
+    (d1, m1), (d2, m2) = ((int(d), int(m)) for d, m in (first, last))
+    if not (1 <= m1 <= 12 and 1 <= m2 <= 12):
+        return None
+    end_year = _year(y2) if y2 else latest_year(m2, d2, cal.today)
+    start_year = _year(y1) if y1 else (end_year if (m1, d1) <= (m2, d2) else end_year - 1)
+    if not (_exists(start_year, m1, d1) and _exists(end_year, m2, d2)):
+        return None
+    a, b = date(start_year, m1, d1), date(end_year, m2, d2)
+    return day_range(a, b) if a <= b and (b - a).days < 366 else None
+
+
+def _year(text: str) -> int:
+    return int(text) + (2000 if len(text) == 2 else 0)
 
 
 def single_days(text: str, cal: Calendar) -> list[Found]:
