@@ -146,10 +146,12 @@ def test_the_same_day_last_week_in_a_follow_up_is_relative_to_the_day_before() -
         ("on 10/20", EMPTY, "2026-10-20"),
         ("on 10/20", DAY_FIRST, "2026-10-20"),
         ("on 5/5", EMPTY, "2026-05-05"),
+        ("on the holiday 12/10 (a feast day)", DAY_FIRST, "2026-10-12"),
     ],
 )
 def test_a_slashed_date_is_read_in_the_sites_order(text: str, vocab: Any, day: str) -> None:
-    assert _days(text, vocab) == [(day, day)]
+    r = read(text, vocab, NOW)
+    assert [bounds(p.span, NOW) for p in r.periods if p.span] == [(date.fromisoformat(day),) * 2]
 
 
 def test_a_slashed_date_of_two_readings_and_no_order_holds_both() -> None:

@@ -32,9 +32,10 @@ DAY_ENDS = (
     r"|last|this|vs|versus|compared|than|before|after|when|how|what|which|was|were|is|did)\b))"
 )
 # Words after which a day is expected ("on 20/10", "since 3/11", "and 21/10?"), or nothing
+# ("on the holiday 12/10": one word may name the day between "on" and the date)
 DATE_LEAD = (
     r"(?:\b(?:on|since|from|until|till|to|through|between|and|or|vs\.?|versus|than|for)\s+"
-    r"(?:the\s+)?|^\W*)"
+    r"(?:the\s+)?|\bon\s+(?:the\s+)?[^\W\d_]+\s+|^\W*)"
 )
 # "1/2 of": a fraction of what follows, not a day
 FRACTION = re.compile(r"\s*of\b")
