@@ -32,6 +32,7 @@ PLANT_SETS = (
     "reader_plant2_b",
     "reader_plant2_c",
     "reader_plant2_d",
+    "reader_plant2_e",
 )
 
 
