@@ -240,3 +240,9 @@ def test_a_stated_end_in_another_language_cuts_the_period(text: str) -> None:
     (p,) = read(text, EMPTY, late_october).periods
     assert p.span is not None
     assert bounds(p.span, late_october) == (date(2026, 10, 1), date(2026, 10, 28))
+
+
+def test_a_word_near_a_name_that_is_an_ordinary_word_is_not_corrected_to_it() -> None:
+    # "segundo" (second) is one letter from "segunda" (Monday, and also "second")
+    r = read("energy in the segundo turno last week", EMPTY, NOW)
+    assert ("segundo", "segunda") not in r.corrections

@@ -86,7 +86,10 @@ ORDINALS = {
     "4th": 4,
 }
 # Every word a period phrase is made of: typos of these are corrected before reading.
-CALENDAR_WORDS = frozenset(w for w in (*MONTHS, *WEEKDAYS) if len(w) >= 5) | frozenset(
+# Names that are ordinary words too ("segunda": second) are no target: "segundo" stays.
+CALENDAR_WORDS = frozenset(
+    w for w in (*MONTHS, *WEEKDAYS) if len(w) >= 5 and w not in WORDS.needs_lead
+) | frozenset(
     "yesterday today tomorrow week weeks month months quarter quarters year years weekend "
     "fortnight since last previous past fiscal".split()
 )
