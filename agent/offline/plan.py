@@ -102,6 +102,9 @@ def plan(q: Question) -> Plan:
     handler = HANDLERS.get(q.reading.intent)
     if handler is None:
         return ask("What would you like to know? " + refusals.HELP)
+    which = _which_day(q)
+    if which is not None:
+        return which
     dangling = _points_nowhere(q)
     if dangling is not None:
         shown = ", ".join(m.name for m in q.site.vocab.meters[:8])
@@ -111,6 +114,21 @@ def plan(q: Question) -> Plan:
         )
     decided = with_calorific(q, handler(q))
     return refusals.unread_figure(q, decided) or decided
+
+
+def _which_day(q: Question) -> Plan | None:
+    """ "12/10" (or "1/10 to 7/10") where both orders give days and the site's catalogue
+    does not say how it writes dates: one question back naming both, never one picked
+    silently."""
+    found = next((p for p in q.reading.periods if p.choices), None)
+    if found is None:
+        return None
+    days = tuple(c.label for c in found.choices)
+    return ask(
+        f"Which do you mean by '{found.words.text}': {' or '.join(days)}? The site's "
+        "catalogue names no country whose date order would tell.",
+        options=days,
+    )
 
 
 def _points_nowhere(q: Question) -> str | None:

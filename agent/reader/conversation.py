@@ -441,7 +441,7 @@ def _periods(reading: Reading, prev: Reading, now: datetime) -> tuple[PeriodMent
         if p.span is None and p.relation is not None and before:
             anchor = before[0].span
             assert anchor is not None
-            resolved.append(replace(p, span=shift(anchor, p.relation, now)))
+            resolved.append(replace(p, span=shift(anchor, p.relation, now, p.weekday)))
         else:
             resolved.append(p)
     if not resolved:

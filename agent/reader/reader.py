@@ -73,7 +73,9 @@ def _extract(question: str, vocab: Vocabulary, now: datetime, lexicon: Lexicon) 
     meters = find_meters(sheet, vocab, lexicon)
     sheet, corrections = correct(sheet, lexicon)
     stated = find_stated(sheet, numbers, lexicon, vocab.tariff_periods)
-    periods, notes = find_periods(sheet, now, vocab.fiscal_year_start)
+    periods, notes = find_periods(
+        sheet, now, vocab.fiscal_year_start, lexicon=lexicon, date_order=vocab.date_order
+    )
     find_top(sheet, cond, numbers)
     find_thresholds(sheet, cond)
     lex = read_lexical(sheet, lexicon, vocab, compounds)
