@@ -105,6 +105,9 @@ def plan(q: Question) -> Plan:
     which = _which_day(q)
     if which is not None:
         return which
+    unresolved = next((x for x in q.reading.referents if x.kind == "unresolved"), None)
+    if unresolved is not None:
+        return _ask_which(q, unresolved.words.text)
     dangling = _points_nowhere(q)
     if dangling is not None:
         shown = ", ".join(m.name for m in q.site.vocab.meters[:8])
@@ -129,6 +132,14 @@ def _which_day(q: Question) -> Plan | None:
         "catalogue names no country whose date order would tell.",
         options=days,
     )
+
+
+def _ask_which(q: Question, word: str) -> Plan:
+    """ "the other one" after three meters, "the first one" at a conversation's start: the
+    meters it could mean, asked back."""
+    shown = q.previous_meters or tuple(m.name for m in q.site.vocab.meters[:8])
+    before = "the last answer was about" if q.previous_meters else "the meters here include"
+    return ask(f"Which meter do you mean by '{word}'? {before.capitalize()} {', '.join(shown)}.")
 
 
 def _points_nowhere(q: Question) -> str | None:
