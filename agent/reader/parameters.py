@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import time
+from typing import Any
 
 from agent.reader.dates import MONTHS, WEEKDAYS
 from agent.reader.lexicon import Lexicon
@@ -590,4 +591,21 @@ def find_stated(
     _demand_windows(sheet, stated)
     _hour_windows(sheet, stated, lexicon, names)
     _horizons(sheet, stated, numbers)
+    _instructions(sheet, stated)
     return stated
+
+
+# Verbs that only tell the reader to take a value ("use 5.35 R$ per USD"): part of the
+# statement, never "use" as energy used.
+INSTRUCTIONS = frozenset({"use", "using", "assume", "assuming", "take", "taking"})
+
+
+def _instructions(sheet: Sheet, stated: Stated) -> None:
+    """The instruction verb right before a stated price, rate or factor is claimed with it."""
+    found: list[Any] = [*stated.prices, *stated.tou, *stated.demand_charges]
+    found += [*stated.exchange_rates, *stated.emission_factors]
+    for item in found:
+        tokens = item.words.tokens
+        before = tokens[0] - 1 if tokens else -1
+        if before >= 0 and sheet.tokens[before].norm in INSTRUCTIONS and sheet.free([before]):
+            sheet.claim([before])
