@@ -93,3 +93,19 @@ def test_a_cost_beside_the_tariffs_periods_is_the_whole_cost(priced) -> None:
     energy = float((kwh[month] * np.where(peak[month], 0.4, 0.2)).sum())
     demand = 10 * float((4 * kwh[month]).max())
     assert states(reply.answer, energy + demand), reply.answer
+
+
+def test_a_stated_peak_window_other_hours_price_and_demand_charge_are_priced(brewery) -> None:
+    agent, data = brewery
+    reply = agent.ask(
+        "Pump K2, September: cost with peak 17:30-20:30 weekdays at EUR 0.40 and EUR 0.15 "
+        "otherwise, plus EUR 9.50/kW demand"
+    )
+    assert [c.args.get("kpi") for c in reply.tool_calls] == ["cost"], reply.answer
+    kwh = data["Pump K2"]
+    start = pd.to_datetime(kwh.index, unit="s", utc=True).tz_convert(TZ)
+    month = start.strftime("%Y-%m") == "2026-09"
+    hours = start.hour + start.minute / 60
+    peak = (start.day_of_week < 5) & (hours >= 17.5) & (hours < 20.5)
+    energy = float((kwh[month] * np.where(peak[month], 0.4, 0.15)).sum())
+    assert states(reply.answer, energy + 9.5 * float((4 * kwh[month]).max())), reply.answer

@@ -430,3 +430,17 @@ def test_portuguese_off_peak_is_the_off_peak_part(said: str) -> None:
     r = read(f"Linie 3 energy in {said} last week", PLANTS["werk"], NOW)
     assert [s.part for s in r.splits] == ["off-peak"], r.splits
     assert not r.unused
+
+
+@pytest.mark.parametrize("other", ["otherwise", "at all other hours", "the rest of the time"])
+def test_a_price_beside_a_stated_period_for_the_other_hours(other: str) -> None:
+    r = read(
+        f"Linie 3 cost last week with peak 17:30-20:30 weekdays at EUR 0.30 and EUR 0.12 {other}, "
+        "plus EUR 9.50/kW demand",
+        PLANTS["werk"],
+        NOW,
+    )
+    assert [(w.start, w.end, w.price) for w in r.tou_windows] == [(time(17, 30), time(20, 30), 0.3)]
+    assert [(p.per_kwh, p.name) for p in r.prices] == [(0.12, "off-peak")]
+    assert [d.per_kw for d in r.demand_charges] == [9.5]
+    assert not r.unused

@@ -245,12 +245,16 @@ def _tou_defined_apart(sheet: Sheet, stated: Stated, names: PeriodNames) -> None
         stated.tou.append(TouWindow(name, days, start, end, value, words, currency))
 
 
+OTHER_HOURS = r"otherwise|(?:at )?(?:all )?(?:the )?other (?:times|hours)|the rest of the time"
+
+
 def _off_peak_prices(sheet: Sheet, stated: Stated, names: PeriodNames) -> None:
     """Beside a stated time-of-use period, the price of the other hours by its name alone:
     "fora ponta R$0.48", "0.12 offpeak"."""
     if not stated.tou:
         return
-    price = _named_price(sheet.masked(), names.off_peak)
+    # beside a stated period, "R$ 0.52 otherwise" is the price of every other hour
+    price = _named_price(sheet.masked(), names.off_peak + "|" + OTHER_HOURS)
     if price is None or not sheet.free(sheet.covering(price.start(), price.end())):
         return
     currency, scale = _currency(price)
@@ -263,10 +267,11 @@ def _demand_charges(sheet: Sheet, stated: Stated) -> None:
         r"\b(?:demand|capacity) charges?\s*(?:of|at|=|:|is)?\s*" + CUR_BEFORE + NUMBER + CUR_AFTER
         + r"\s*(?:/|per|a)\s*kw\b(?:\s*(?:per|a|/)\s*month)?"
     )  # fmt: skip
-    # "12 €/kW demand charge": the charge named after its value
+    # "12 €/kW demand charge", "R$ 38.90/kW demand": the charge named after its value
     after = (
         r"\b" + CUR_BEFORE + NUMBER + CUR_AFTER + r"\s*(?:/|per|a)\s*kw\b"
-        r"(?:\s*(?:per|a|/)\s*month)?\s+(?:(?:as|for)\s+(?:the\s+)?)?(?:demand|capacity) charges?\b"
+        r"(?:\s*(?:per|a|/)\s*month)?\s+(?:(?:as|for)\s+(?:the\s+)?)?"
+        r"(?:demand|capacity)(?: charges?)?\b"
     )
     # "12 EUR per kW of the monthly peak": the charge named by what it is levied on
     levied = (
