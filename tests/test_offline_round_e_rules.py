@@ -109,3 +109,19 @@ def test_a_stated_peak_window_other_hours_price_and_demand_charge_are_priced(bre
     peak = (start.day_of_week < 5) & (hours >= 17.5) & (hours < 20.5)
     energy = float((kwh[month] * np.where(peak[month], 0.4, 0.15)).sum())
     assert states(reply.answer, energy + 9.5 * float((4 * kwh[month]).max())), reply.answer
+
+
+def test_a_measure_in_a_statement_after_the_question_asks_no_figure(brewery) -> None:
+    agent, data = brewery
+    reply = agent.ask("power factor of Pump K1 last week? the utility charges reactive")
+    assert reply.outcome == "refuse" and not reply.tool_calls, reply.answer
+    assert "power factor" in reply.answer
+    week = total(data, "Pump K1", "2026-10-05", "2026-10-11")
+    assert not states(reply.answer, week) and not states(reply.answer, week * 0.2), reply.answer
+
+
+def test_a_second_question_after_the_mark_still_asks_its_figure(brewery) -> None:
+    agent, data = brewery
+    reply = agent.ask("power factor of Pump K1 last week? and its kWh?")
+    assert states(reply.answer, total(data, "Pump K1", "2026-10-05", "2026-10-11")), reply.answer
+    assert "power factor" in reply.answer

@@ -84,8 +84,19 @@ def only_unmeasured(r: Reading, q: Question | None = None) -> bool:
         for m in r.measures
         if (m.kpi is not Kpi.ENERGY or m.metric != "energy" or m.words.text.lower() not in verbs)
         and not (carrier and m.kpi is None and is_unit(m.words.text))
+        and not _said_after(r, m.words.start, missing)
     ]
     return not explicit
+
+
+def _said_after(r: Reading, at: int, missing: list[UnsupportedMention]) -> bool:
+    """ "power factor of the cabine last week? the utility charges reactive": a word in a
+    statement after the question mark (one with no question of its own) says why the missing
+    quantity is asked, not a figure asked besides it."""
+    mark = r.question.find("?")
+    if mark < 0 or at < mark or "?" in r.question[mark + 1 :]:
+        return False
+    return all(u.words.tokens and u.words.end <= mark for u in missing)
 
 
 def _describes(u: UnsupportedMention, r: Reading, q: Question) -> bool:
