@@ -24,7 +24,10 @@ Definitions (the scorer's wrong-number count, issue #13):
   total of a daily question, the ranked totals; `evals.references`).
 - A presented number may also be *derived* from two of the case's truths: the difference or
   the sum of two truths of its dimension (two meters' totals and how far apart they are), or a
-  percent of one truth against another of the same dimension (a share, a change).
+  percent of one truth against another of the same dimension (a share, a change). Where a
+  case's truths of one dimension are three or more amounts of one additive function (three
+  months' kWh), their sum over all of them is derived too (the quarter the months make up);
+  a sum of some of them is not.
 - A presented number that is not excused and lies within tolerance of none of the case's truths
   of its dimension (the truth and its `also` truths) nor of the figures derived from them, nor
   is one of them rounded to the digits it shows, is a *wrong number*.
@@ -74,6 +77,9 @@ TRUTH_DIMENSIONS = {
             "top_meter_value",
             "incident_extra_kwh",
             "unmetered_energy",
+            "baseline_expected",
+            "baseline_deviation",
+            "baseline_uncertainty",
         ),
         ENERGY,
     ),
@@ -102,6 +108,7 @@ TRUTH_DIMENSIONS = {
     "load_factor": RATIO,
     "missing_intervals": COUNT,
     "episodes_above": COUNT,
+    "backtest_alerts": COUNT,
     "hours_above": HOURS,
 }
 METRIC_DIMENSIONS = {"energy": ENERGY, "outdoor_temperature": TEMPERATURE, "production": COUNT}
@@ -232,7 +239,13 @@ def direction(text: str, start: int, end: int) -> Direction:
 # Truths whose sign is part of the answer (a change, a difference), and of those the one whose
 # size stays when the comparison is turned round: two meters' difference (first minus second).
 # A percent does not ('line-b used 14.8 % less' is 'line-a used 17.4 % more').
-SIGNED = frozenset({"pct_change", "difference", "meters_difference", "meters_pct"})
+SIGNED = frozenset(
+    {"pct_change", "difference", "meters_difference", "meters_pct", "baseline_deviation"}
+)
+# Truths that add up over meters and periods: amounts, not levels, shares or extremes.
+ADDITIVE = frozenset(
+    {"energy", "window_energy", "weekend_energy", "shift_energy", "cost", "tariff_cost", "carbon"}
+)
 PAIRED = frozenset({"meters_difference"})
 
 
@@ -404,6 +417,8 @@ COUNT_WORDS = frozenset(
         "pcs",
         "box",
         "boxes",
+        "alert",
+        "alerts",
     }
 )
 
@@ -472,6 +487,20 @@ def derived(truths: Sequence[tuple[str, float]], dimension: str) -> list[float]:
     return out
 
 
+def whole_sums(truths: Sequence[tuple[str, str, float]]) -> list[tuple[str, float]]:
+    """For each dimension whose truths are three or more values of one additive truth
+    function (`ADDITIVE`; given as (function, dimension, value)), their sum over all of them:
+    the total of the months, meters or parts the case lists one by one. Two are already
+    summed by `derived`; a sum of some of them is no figure of the case."""
+    out = []
+    for dimension in dict.fromkeys(d for _, d, _ in truths):
+        mine = [(fn, value) for fn, d, value in truths if d == dimension]
+        fns = {fn for fn, _ in mine}
+        if len(mine) >= 3 and len(fns) == 1 and fns <= ADDITIVE:
+            out.append((dimension, sum(value for _, value in mine)))
+    return out
+
+
 def unnamed(text: str, names: Iterable[str]) -> str:
     """`text` with every one of `names` (the plant's meter names: 'Compressor GA 55', 'Linha
     3') blanked out, so that a number inside a name is read as no number."""
@@ -488,11 +517,13 @@ def wrong_numbers(
     tolerance: float,
     names: Sequence[str] = (),
     signed: Sequence[Signed] = (),
+    wholes: Sequence[tuple[str, float]] = (),
 ) -> list[str]:
     """The presented numbers of an answer that are wrong: `truths` are the case's numeric
     truths with their dimensions, `references` the values that excuse a number, `names` the
     plant's meter names (no number inside them counts), `signed` the truths whose direction
-    counts: a number of their size said to go the other way is wrong whatever else it is."""
+    counts: a number of their size said to go the other way is wrong whatever else it is;
+    `wholes` the sums of all of a case's additive truths of a dimension (`whole_sums`)."""
     asked = quantities(unnamed(question, names))
     wrong = []
     for found in presented(unnamed(answer, names), [dimension for dimension, _ in truths]):
@@ -506,6 +537,7 @@ def wrong_numbers(
             continue
         mine = [value for dimension, value in truths if dimension == found.dimension]
         mine += derived(truths, found.dimension)
+        mine += [value for dimension, value in wholes if dimension == found.dimension]
         if any(close(found, value, tolerance) for value in mine):
             continue
         if _stated(found, asked) or any(close(found, r, tolerance) for r in references):

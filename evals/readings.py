@@ -171,8 +171,21 @@ def summed(conn: Connection, spec: TruthSpec, which: str = "period") -> Readings
     if not meters:
         raise TruthError(f"truth {spec.fn!r} needs a meter")
     parts = [read(conn, spec, m, which) for m in meters]
-    values = pd.concat([p.values for p in parts]).groupby(level=0).sum().sort_index()
-    return Readings(pd.DatetimeIndex(values.index), values, parts[0].step_h)
+    step_h = max(p.step_h for p in parts)
+    on_step = [_on_step(p, step_h) for p in parts]
+    values = pd.concat(on_step).groupby(level=0).sum().sort_index()
+    return Readings(pd.DatetimeIndex(values.index), values, step_h)
+
+
+def _on_step(r: Readings, step_h: float) -> pd.Series:
+    """A meter's energy per interval of `step_h` hours (the coarsest of a sum of meters),
+    finer readings added up into clock-aligned intervals, so a sum never mixes intervals."""
+    if r.step_h == step_h:
+        return r.values
+    tz = r.local.tz
+    utc = r.values.tz_convert("UTC")
+    coarse = utc.resample(pd.Timedelta(hours=step_h), origin="epoch").sum(min_count=1)
+    return coarse.dropna().tz_convert(tz)
 
 
 def clock_minutes(text: str) -> tuple[int, int]:

@@ -25,7 +25,13 @@ from evals.truth import (
     part_labels,
     ranking,
 )
-from evals.truth_kpis import cost_parts, production_meters, tariff_cost_parts
+from evals.truth_kpis import (
+    backtest_alerts,
+    cost_parts,
+    episodes_above,
+    production_meters,
+    tariff_cost_parts,
+)
 
 RefFn = Callable[[Connection, TruthSpec], Iterable[float]]
 
@@ -127,6 +133,12 @@ def _incident_figures(conn: Connection, spec: TruthSpec) -> list[float]:
     return out
 
 
+def _episode_counts(conn: Connection, spec: TruthSpec) -> list[float]:
+    """Both counts of times beyond a threshold: the plain runs and the alerts a rule with the
+    watcher's hysteresis raises; an answer names which it gives, and may give both."""
+    return [episodes_above(conn, spec), backtest_alerts(conn, spec)]
+
+
 _REFERENCES: dict[str, RefFn] = {
     **dict.fromkeys(("energy", "carbon", "intensity"), _meter_totals),
     **dict.fromkeys(("pct_change", "difference"), _change),
@@ -145,6 +157,7 @@ _REFERENCES: dict[str, RefFn] = {
     **dict.fromkeys(("stat", "average"), _levels),
     **dict.fromkeys(("cost", "tariff_cost"), _cost),
     "sec": _sec,
+    **dict.fromkeys(("episodes_above", "backtest_alerts"), _episode_counts),
     **dict.fromkeys(("incident_extra_kwh", "incident_cost", "incident_co2"), _incident_figures),
 }
 

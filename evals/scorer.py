@@ -25,7 +25,8 @@ or {"error": ...}), thread, model, latency_ms and outcome. A case is scored on f
 
 Apart from these counts, and never failing a case by itself, each case counts its wrong
 numbers (evals.presented): numbers the answer presents as its answer that lie outside the
-tolerance of every truth of their unit and of the figures derived from two truths, or that give
+tolerance of every truth of their unit and of the figures derived from two truths (or from all
+of three or more amounts of one kind, evals.presented.whole_sums), or that give
 a signed truth's size the other direction, and
 computed figures a refusal or a question back presents for what cannot be answered.
 Summaries add them up per category and set.
@@ -54,6 +55,7 @@ from evals.presented import (
     direction,
     said_sign,
     unasked_figures,
+    whole_sums,
     wrong_numbers,
 )
 from evals.references import references
@@ -549,15 +551,25 @@ def case_wrong_numbers(
         return unasked_figures(answer, case.question, names)
     specs = [s for s in [expect.truth, *expect.also] if s is not None]
     values = [truth_value, *also] if expect.truth is not None else list(also)
-    truths = [
-        (dimension, float(value))
+    named = [
+        (spec.fn, dimension, float(value))
         for spec, value in zip(specs, values, strict=False)
         if isinstance(value, float) and (dimension := truth_dimension(spec)) is not None
     ]
-    if not truths:
+    if not named:
         return []
+    truths = [(dimension, value) for _, dimension, value in named]
     signed = [s for spec, v in zip(specs, values, strict=False) if (s := signed_truth(spec, v))]
-    return wrong_numbers(answer, case.question, truths, list(refs), expect.tolerance, names, signed)
+    return wrong_numbers(
+        answer,
+        case.question,
+        truths,
+        list(refs),
+        expect.tolerance,
+        names,
+        signed,
+        whole_sums(named),
+    )
 
 
 def run_set(

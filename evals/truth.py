@@ -35,8 +35,10 @@ from evals.readings import (
     site_tz,
 )
 from evals.site_profile import pricing, shift_labels, site_facts
+from evals.truth_baseline import baseline_deviation, baseline_expected, baseline_uncertainty
 from evals.truth_kpis import (
     average_power,
+    backtest_alerts,
     base_load,
     carbon,
     cost,
@@ -523,6 +525,7 @@ _RAW: dict[str, Callable[[Connection, TruthSpec], Truth]] = {
         window_share,
         profile_peak_hour,
         episodes_above,
+        backtest_alerts,
         hours_above,
         tariff_cost,
         share,
@@ -559,6 +562,9 @@ _RAW: dict[str, Callable[[Connection, TruthSpec], Truth]] = {
         incident_cost,
         incident_co2,
         incident_state,
+        baseline_expected,
+        baseline_deviation,
+        baseline_uncertainty,
     )
 }
 

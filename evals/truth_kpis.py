@@ -177,6 +177,42 @@ def episodes_above(conn: Connection, spec: TruthSpec) -> float:
     return float(len(_episodes(conn, spec)[0]))
 
 
+# The watcher's alert rule as the back-test states it (hysteresis_percent, clear_windows): an
+# alert closes once the value is 5 % of the threshold back inside it for two windows in a row.
+ALERT_HYSTERESIS, ALERT_CLEAR_WINDOWS = 0.05, 2
+
+
+def backtest_alerts(conn: Connection, spec: TruthSpec) -> float:
+    """How many alerts a rule on the meter(s)' 15-minute kW (`threshold`, `condition`) would
+    have raised over the period, as the watcher raises them: one opens once the condition has
+    held for longer than `min_minutes` (whole windows in a row, a gap starting the count
+    again), and closes only after two windows in a row 5 % of the threshold back inside it; a
+    window between the threshold and that margin keeps it open. `episodes_above` counts the
+    runs without that hysteresis."""
+    if spec.threshold is None:
+        raise TruthError(f"truth {spec.fn!r} needs a threshold")
+    r = demand_windows(summed(conn, spec))
+    step_s = round(r.step_h * 3600)
+    needed = (spec.min_minutes or 0) * 60 // step_s + 1
+    below = spec.condition == "<"
+    margin = ALERT_HYSTERESIS * abs(spec.threshold)
+    count, run, clears, open_, last = 0, 0, 0, False, None
+    for ts, kw in zip(_epoch(r.local).tolist(), r.kw.to_numpy().tolist(), strict=True):
+        if not open_:
+            beyond = kw < spec.threshold if below else kw > spec.threshold
+            follows = last is not None and ts - last == step_s
+            run = (run + 1 if follows else 1) if beyond else 0
+            if run >= needed:
+                count, open_, run, clears = count + 1, True, 0, 0
+        else:
+            back = kw > spec.threshold + margin if below else kw < spec.threshold - margin
+            clears = clears + 1 if back else 0
+            if clears >= ALERT_CLEAR_WINDOWS:
+                open_, clears = False, 0
+        last = ts
+    return float(count)
+
+
 def hours_above(conn: Connection, spec: TruthSpec) -> float:
     """Hours spent in the episodes `episodes_above` counts (every interval above the threshold
     when `min_minutes` is not given)."""

@@ -9,6 +9,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import numpy as np
+import pandas as pd
 import pytest
 from sqlalchemy import Engine, func, select
 
@@ -198,6 +199,8 @@ def test_a_rule_that_must_hold_for_a_while(ctx: ToolContext) -> None:
     assert [(e.start, e.peak_value) for e in tested.episodes] == [
         (a.start, a.peak_value) for a in alerts
     ]
+    # Runs of at least three quarter-hours above 120 kW: only the hour at 150 kW.
+    assert tested.runs == 1 and tested.duration_minutes == 45
 
 
 def alert_count(ctx: ToolContext) -> int:
@@ -240,8 +243,20 @@ def test_a_back_test_reports_the_episodes_and_stores_nothing(ctx: ToolContext) -
     assert [e.peak_value for e in found.episodes] == [150.0, 160.0, 124.0]
     assert found.episodes[0].hours == 1.0 and found.windows == QUARTERS
     assert found.stored is False and alert_count(ctx) == 0
+    # Without the hysteresis each window above 120 kW while hovering is a run of its own:
+    # runs of consecutive quarter-hours above the threshold, counted with pandas.
+    above = pd.Series(demand_kw() > 120.0)
+    runs = int((above & ~above.shift(fill_value=False)).sum())
+    assert runs == 12 and found.runs == runs and found.duration_minutes == 15
     answer = renderer_for(BacktestResult).answer(found)
-    assert answer[0].endswith("it would have raised 3 alert(s). Nothing was stored.")
+    assert answer[0].startswith(f"Back-test of {found.rule} over ")
+    assert "it would have raised 3 alert(s) (an alert opens once" in answer[0], answer[0]
+    assert "closes only after the value is 5 % back inside the threshold for 2 windows" in answer[0]
+    assert (
+        "without that hysteresis, the value went beyond the threshold for at least 15 "
+        in (answer[0])
+    )
+    assert answer[0].endswith(f"minutes in a row {runs} times. Nothing was stored.")
     assert answer[1] == "- from Mon 2 Jun 2025 10:00 to Mon 2 Jun 2025 11:00, worst 150.0 kW"
     with ctx.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(AlertRule)).scalar_one() == 0

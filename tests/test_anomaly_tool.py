@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 import pytest
+from pydantic import ValidationError
 from sqlalchemy import Engine, text
 
 from store import catalog
@@ -103,6 +104,26 @@ def test_gap_and_stuck_meter_are_data_quality_events(ctx: ToolContext) -> None:
     assert ("meter_outage", "2025-05-02T03:00", "2025-05-02T15:00") in kinds
     assert ("stuck_meter", "2025-05-05T09:00", "2025-05-06T09:00") in kinds
     assert all(e.category == "data_quality" for e in events_of(result, "flaky"))
+
+
+def test_kinds_asked_for_are_listed_and_the_others_counted(ctx: ToolContext) -> None:
+    """ "any stuck meters?": the flaky meter's stuck register is listed, its outage is not,
+    and a caveat says one event of another kind was found."""
+    result = detect_anomalies(
+        ctx, {"meters": ["flaky", "spiky"], "period": TEST_PERIOD, "kinds": ["stuck_meter"]}
+    )
+    assert [(e.meter, e.kind, e.start[:16]) for e in result.events] == [
+        ("flaky", "stuck_meter", "2025-05-05T09:00")
+    ]
+    assert result.kinds == ["stuck_meter"]
+    assert any("1 demand spike" in c and "1 meter outage" in c for c in result.caveats), (
+        result.caveats
+    )
+
+
+def test_a_kind_not_known_to_the_tool_is_refused_by_its_schema(ctx: ToolContext) -> None:
+    with pytest.raises(ValidationError, match="kinds"):
+        detect_anomalies(ctx, {"meters": ["flaky"], "period": TEST_PERIOD, "kinds": ["drift"]})
 
 
 def test_clean_meter_raises_nothing(ctx: ToolContext) -> None:

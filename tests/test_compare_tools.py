@@ -149,6 +149,9 @@ def test_a_reference_without_data_or_with_gaps_is_flagged(
     change = none.changes[0]
     assert change.reference_value is None and change.difference is None and change.percent is None
     assert change.reference_coverage == 0.0
+    # the day the press's readings begin, for the answer to say how far back it can compare
+    first = raw[raw["meter"] == "press"]["local"].min()
+    assert change.history_from == first.date().isoformat() == "2025-09-01"
     assert none.caveats == [
         "press has no data in the reference period (2024-09-01 to 2024-09-07): "
         "no change can be given"
@@ -175,6 +178,7 @@ def test_several_meters_are_also_compared_added_up(ctx: ToolContext, raw: pd.Dat
     assert both.combined is not None and both.combined.meter == "press + hvac"
     assert both.combined.difference == pytest.approx(now - then, rel=1e-9)
     assert both.combined.percent == pytest.approx(100 * (now - then) / then, rel=1e-9)
+    assert all(c.history_from is None for c in both.changes)  # both periods hold data
     one = compare_periods(ctx, {"meters": ["press"], "period": "2025-10", "reference": "2025-09"})
     assert one.combined is None
 

@@ -814,3 +814,52 @@ def test_a_percent_between_two_meters_is_not_turned_round() -> None:
     assert score_case(lines_pct, reply("line-a used 17.4% more than line-b."), truth).answer_ok
     turned = score_case(lines_pct, reply("line-b used 17.4% less than line-a."), truth)
     assert turned.answer_ok is False and turned.wrong_numbers == ("17.4%",)
+
+
+def months_case(fns: tuple[str, str, str]) -> Case:
+    periods = ("2026-07-01..2026-07-31", "2026-08-01..2026-08-31", "2026-09-01..2026-09-30")
+    specs = [
+        {"fn": fn, "meter": "main-incomer", "period": period}
+        for fn, period in zip(fns, periods, strict=True)
+    ]
+    return case(
+        category="series",
+        question="monthly kWh of the main incomer for Q3, one line per month",
+        expect={"tool": "query_metric", "truth": specs[0], "also": specs[1:]},
+    )
+
+
+THREE_MONTHS = months_case(("energy", "energy", "energy"))
+MONTHS = [281_402.7, 296_113.2, 270_891.4]  # July, August, September
+LISTED = "July 281,403 kWh, August 296,113 kWh, September 270,891 kWh"
+
+
+@pytest.mark.parametrize(
+    ("total", "wrong"),
+    [
+        (sum(MONTHS), False),  # the quarter the three months make up
+        (sum(MONTHS) * 1.05, True),  # a total off by 5 %
+        (sum(MONTHS) - MONTHS[1] / 2, True),  # half of August left out
+        (2 * sum(MONTHS), True),  # the quarter counted twice
+    ],
+)
+def test_the_sum_of_all_of_a_cases_amounts_is_no_wrong_number(total: float, wrong: bool) -> None:
+    answer = f"Q3 total {total:,.0f} kWh: {LISTED}."
+    found = score_case(THREE_MONTHS, reply(answer), MONTHS[0], also=MONTHS[1:]).wrong_numbers
+    assert found == ((f"{total:,.0f} kWh",) if wrong else ())
+
+
+def test_a_sum_of_all_truths_needs_one_additive_function() -> None:
+    """Three peaks, or amounts of different functions, add up to nothing the case asks."""
+    kw = [812.4, 836.6, 790.1]
+    peaks = months_case(("peak_demand", "peak_demand", "peak_demand"))
+    answer = f"Peaks {kw[0]} kW, {kw[1]} kW and {kw[2]} kW; {sum(kw):.1f} kW in all."
+    assert score_case(peaks, reply(answer), kw[0], also=kw[1:]).wrong_numbers == (
+        f"{sum(kw):.1f} kW",
+    )
+    values = [MONTHS[0], MONTHS[1], 10_512.3]
+    mixed = months_case(("energy", "energy", "max_day"))
+    answer = f"In all {sum(values):,.0f} kWh: 281,403 kWh and 296,113 kWh, top day 10,512 kWh."
+    assert score_case(mixed, reply(answer), values[0], also=values[1:]).wrong_numbers == (
+        f"{sum(values):,.0f} kWh",
+    )

@@ -118,3 +118,42 @@ def test_a_rankings_top_as_a_share_of_a_total_spelled_out(brewery) -> None:
     assert f"**{top}**" in lead, reply.answer
     assert f"**{total(data, top, *week) / base * 100:.1f}%**" in lead, reply.answer
     assert "of the ranked meters" not in lead, reply.answer
+
+
+def peak_kw(data: dict[str, pd.Series], meter: str, first: str, last: str) -> float:
+    """The highest quarter-hour kW of a meter read every 15 minutes, on local days in range."""
+    values = data[meter]
+    local = pd.to_datetime(values.index, unit="s", utc=True).tz_convert(TZ).strftime("%Y-%m-%d")
+    return float(values[(local >= first) & (local <= last)].max() * 4)
+
+
+WEEKS = (("2026-09-07", "2026-09-13"), ("2026-10-05", "2026-10-11"))
+
+
+def test_two_periods_apart_asked_together_get_one_figure_over_both(brewery) -> None:
+    """Periods that do not meet, joined as one ("plus", "combined", "together"): each period's
+    figure, and one over both first, labelled with both: a sum of kWh and cost."""
+    agent, data = brewery
+    reply = agent.ask("Pump K1 kWh for 7 to 13 September plus 5 to 11 October combined")
+    first, second = (total(data, "Pump K1", *w) for w in WEEKS)
+    lead = reply.answer.split("\n")[0]
+    assert "together" in lead and "Sep" in lead and "Oct" in lead, reply.answer
+    assert states(lead, first + second), reply.answer
+    assert states(reply.answer, first) and states(reply.answer, second), reply.answer
+
+
+def test_a_peak_over_periods_apart_is_the_highest_of_them(brewery) -> None:
+    agent, data = brewery
+    reply = agent.ask("peak demand of Pump K1 across 7-13 September and 5-11 October?")
+    peaks = [peak_kw(data, "Pump K1", *w) for w in WEEKS]
+    lead = reply.answer.split("\n")[0]
+    assert states(lead, max(peaks), rel=0.0005), reply.answer
+    assert not states(lead, sum(peaks), rel=0.0005), reply.answer
+
+
+def test_periods_listed_without_a_joining_word_stay_side_by_side(brewery) -> None:
+    agent, data = brewery
+    reply = agent.ask("Pump K1 kWh for 7 to 13 September and for 5 to 11 October")
+    first, second = (total(data, "Pump K1", *w) for w in WEEKS)
+    assert states(reply.answer, first) and states(reply.answer, second), reply.answer
+    assert not states(reply.answer, first + second), reply.answer

@@ -92,11 +92,27 @@ def test_a_change_in_percent_against_a_period_without_data_is_refused(plant) -> 
     assert "'september last year'" in reply.answer and no_figure(reply.answer)
 
 
-def test_a_comparison_without_a_change_asked_still_gives_what_there_is(plant) -> None:
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Pump K1 september vs september last year?",
+        "Compare September 2026 with September 2025 for Pump K1 please",
+    ],
+)
+def test_a_bare_comparison_with_a_period_before_the_history_is_refused_too(
+    plant, question: str
+) -> None:
+    """One rule for every comparison whose other side has no data: it cannot be made, the
+    answer says so and when the history begins (the first reading, from pandas), and states
+    no figure that could be taken for its answer, September's own total included."""
     agent, data = plant
-    reply = agent.ask("Pump K1 september vs september last year?")
-    assert reply.outcome == "answer"
-    assert states(reply.answer, total(data, "Pump K1", "2026-09-01", "2026-09-30"))
+    reply = agent.ask(question)
+    assert reply.outcome == "refuse", reply.answer
+    first = min(local_days(data["Pump K1"]))
+    assert f"does not reach back that far: it begins on {first}" in reply.answer, reply.answer
+    assert "Sep 2025" in reply.answer and "alone" in reply.answer, reply.answer
+    assert no_figure(reply.answer), reply.answer
+    assert not states(reply.answer, total(data, "Pump K1", "2026-09-01", "2026-09-30"))
 
 
 @pytest.mark.parametrize("said", ["1 EUR = 1.10 USD", "1.10 USD per EUR"])

@@ -23,12 +23,15 @@ def local(*args: int) -> datetime:
 @pytest.mark.parametrize(
     ("text", "start", "end"),
     [
-        ("today", local(2026, 11, 24), local(2026, 11, 25)),
+        # running periods end now: the hours still to come are no part of them
+        ("today", local(2026, 11, 24), NOW),
         ("Yesterday", local(2026, 11, 23), local(2026, 11, 24)),
-        ("this week", local(2026, 11, 23), local(2026, 11, 30)),
+        ("this week", local(2026, 11, 23), NOW),
+        ("this month", local(2026, 11, 1), NOW),
+        ("this year", local(2026, 1, 1), NOW),
         ("last week", local(2026, 11, 16), local(2026, 11, 23)),
         ("last month", local(2026, 10, 1), local(2026, 11, 1)),
-        ("this quarter", local(2026, 10, 1), local(2027, 1, 1)),
+        ("this quarter", local(2026, 10, 1), NOW),
         ("last year", local(2025, 1, 1), local(2026, 1, 1)),
         ("2025-09", local(2025, 9, 1), local(2025, 10, 1)),
         ("2025-Q3", local(2025, 7, 1), local(2025, 10, 1)),
@@ -45,6 +48,19 @@ def local(*args: int) -> datetime:
 def test_expressions(text: str, start: datetime, end: datetime) -> None:
     period = resolve_period(text, NOW, TZ)
     assert (period.start, period.end) == (start, end)
+
+
+def test_running_periods_count_only_elapsed_hours() -> None:
+    # 10.5 hours of today, 34.5 of the week (Monday 00:00 to Tuesday 10:30) have passed
+    assert resolve_period("today", NOW, TZ).hours == 10.5
+    assert resolve_period("this week", NOW, TZ).hours == 24 + 10.5
+
+
+def test_a_running_period_that_has_just_begun_says_so() -> None:
+    monday_midnight = local(2026, 11, 23)
+    with pytest.raises(InvalidPeriod, match="'this week' has only just begun"):
+        resolve_period("this week", monday_midnight, TZ)
+    assert resolve_period("this month", monday_midnight, TZ).end == monday_midnight
 
 
 def test_dst_days_have_local_lengths() -> None:

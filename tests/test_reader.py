@@ -234,8 +234,8 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
         "Linie 3 energy this month vs the same period last year",
         {
             "periods": [
-                ("2026-11-01", "2026-11-30", "subject"),
-                ("2025-11-01", "2025-11-30", "reference"),
+                ("2026-11-01", "2026-11-05", "subject"),  # the running month ends now
+                ("2025-11-01", "2025-11-05", "reference"),
             ],
             "ops": ["compare"],
         },

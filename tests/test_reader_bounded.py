@@ -50,8 +50,8 @@ def test_the_end_words_are_used() -> None:
     [
         # yesterday lies outside October: two periods, as written
         ("October up to yesterday", [("2026-10-01", "2026-10-31"), ("2026-11-04", "2026-11-04")]),
-        # no word makes yesterday an end
-        ("this month and yesterday", [("2026-11-01", "2026-11-30"), ("2026-11-04", "2026-11-04")]),
+        # no word makes yesterday an end (the running month ends now, on the 5th)
+        ("this month and yesterday", [("2026-11-01", "2026-11-05"), ("2026-11-04", "2026-11-04")]),
     ],
 )
 def test_an_end_outside_the_period_or_unstated_leaves_two(

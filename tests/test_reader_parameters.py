@@ -37,6 +37,31 @@ def test_a_stated_emission_factor_is_read_in_kg_per_kwh(
     assert not r.unused
 
 
+@pytest.mark.parametrize(
+    ("text", "kwh_per_m3", "said"),
+    [
+        ("Gaskessel last month in kWh, we use 10,83 kWh per m³", 10.83, "10,83 kWh per m³"),
+        ("Gaskessel last month at 10.5 kWh/m3", 10.5, "at 10.5 kWh/m3"),
+        ("Gaskessel energy in October, calorific value 38 MJ/m3", 38 / 3.6, "calorific value"),
+        ("Kessel im Oktober, Brennwert 11,2 kWh pro Nm3", 11.2, "Brennwert 11,2 kWh pro Nm3"),
+    ],
+)
+def test_a_stated_calorific_value_is_read_in_kwh_per_m3(
+    text: str, kwh_per_m3: float, said: str
+) -> None:
+    r = read(text, WERK, NOW)
+    (value,) = r.calorific_values
+    assert value.kwh_per_m3 == pytest.approx(kwh_per_m3)
+    assert value.words.text.startswith(said)
+    assert not [u for u in r.unused if any(ch.isdigit() for ch in u.text)], r.unused
+
+
+def test_a_calorific_value_of_zero_is_not_read_and_is_left_unused() -> None:
+    r = read("Gaskessel last month at 0 kWh/m3", WERK, NOW)
+    assert not r.calorific_values
+    assert any("0" in u.text for u in r.unused), r.unused
+
+
 def test_the_carrier_of_a_factor_is_read_when_named() -> None:
     r = read("gas emissions in Q3 with a gas factor of 0.201 kg/kWh", WERK, NOW)
     assert [(f.kg_per_kwh, f.carrier) for f in r.emission_factors] == [(0.201, "gas")]

@@ -15,6 +15,7 @@ from agent.reader import (
     InvalidVocabulary,
     Match,
     MeterEntry,
+    Vocabulary,
     build_vocabulary,
     load_lexicon,
     read,
@@ -222,3 +223,48 @@ def test_a_misspelt_family_with_a_number_it_lacks_is_an_unknown_name(
     r = read(text, PLANTS[plant], NOW)
     assert [u.words.text for u in r.unknown_names] == [name]
     assert not r.meters and not r.unused
+
+
+# ------------------------------------------------------------------ counts named by what they count
+
+
+def _bakery() -> Vocabulary:
+    return build_vocabulary(
+        "bakery",
+        [
+            MeterEntry("Ofen 1", "electricity", production=("Zähler Ofen 1",)),
+            MeterEntry("Ofen 2", "electricity", metrics=("energy", "production")),
+            MeterEntry("Zähler Ofen 1", "production", unit="unit", metrics=("production",),
+                       description="Buns counted at the oven's exit"),
+            MeterEntry("Kühlung", "electricity", description="Cold store for dough"),
+        ],
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("question", "meter"),
+    [
+        ("Ofen 1 buns last week", "Ofen 1"),  # the linked counter's description
+        ("how many Stück on Ofen 2 last week", "Ofen 2"),  # its own series, a count noun
+        ("units of Ofen 1 yesterday", "Ofen 1"),
+    ],
+)
+def test_a_word_for_what_a_meters_counter_counts_is_its_production(
+    question: str, meter: str
+) -> None:
+    r = read(question, _bakery(), NOW)
+    assert r.meter_names == (meter,)
+    assert r.metric == "production", r.measures
+    assert not r.unused, r.unused
+
+
+def test_a_count_word_beside_a_meter_without_a_counter_stays_unused() -> None:
+    r = read("Kühlung buns last week", _bakery(), NOW)
+    assert r.metric != "production"
+    assert [u.text for u in r.unused] == ["buns"]
+
+
+def test_energy_per_counted_thing_is_the_sec() -> None:
+    r = read("Ofen 1 kWh per bun last week", _bakery(), NOW)
+    assert "sec" in {str(k) for k in r.kpis}, r.measures
+    assert not r.unused, r.unused

@@ -152,8 +152,9 @@ def test_hourly_figures_without_a_top_stay_a_series() -> None:
 @pytest.mark.parametrize(
     ("words", "first", "last"),
     [
-        ("the current month", "2026-11-01", "2026-11-30"),
-        ("the current week", "2026-11-02", "2026-11-08"),
+        # running periods end now (Thursday the 5th)
+        ("the current month", "2026-11-01", "2026-11-05"),
+        ("the current week", "2026-11-02", "2026-11-05"),
     ],
 )
 def test_the_current_period_is_this_period(words: str, first: str, last: str) -> None:

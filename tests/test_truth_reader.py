@@ -218,3 +218,37 @@ def test_demand_windows_follow_the_local_clock_in_a_half_hour_zone(engine: Engin
     half = {**spec, "window_minutes": 30}
     assert evaluate(engine, {"fn": "window_peak", **half}) == pytest.approx(20.0)
     assert evaluate(engine, {"fn": "window_peak_time", **half}) == "10:00"
+
+
+def test_a_sum_of_meters_with_different_intervals_is_taken_on_the_coarser_interval(
+    engine: Engine,
+) -> None:
+    """q: 1 kWh a quarter (4 kW); f: five-minute readings of 0.1 kWh (1.2 kW), and 1 kWh
+    (12 kW) in the one five minutes at 10:05. Summed per quarter the peak quarter is 10:00:
+    1 + 1 + 0.1 + 0.1 = 2.2 kWh, 8.8 kW; the average is (96 + 288 x 0.1 + 0.9) / 24 h."""
+    fives = [START + timedelta(minutes=5 * i) for i in range(288)]
+
+    def q(moment: datetime) -> float:
+        return 1.0
+
+    def f(moment: datetime) -> float:
+        return 1.0 if (moment.hour, moment.minute) == (10, 5) else 0.1
+
+    with engine.begin() as conn:
+        site = catalog.ensure_site(conn, "t", TZ)
+        for name, moments, step, value in (
+            ("q", QUARTERS, 900, q),
+            ("f", fives, 300, f),
+        ):
+            catalog.ensure_meter(conn, site.id, name, kind="electricity")
+            series = catalog.ensure_series(conn, site.id, name, "energy", "kWh", interval_s=step)
+            ts = np.array([int(m.timestamp()) for m in moments], dtype=np.int64)
+            values = np.array([value(m) for m in moments], dtype=np.float64)
+            write_readings(conn, series.id, ts, values, TZ)
+    for order in (["q", "f"], ["f", "q"]):
+        assert truth(engine, fn="window_peak", meter=order, window_minutes=15) == (
+            pytest.approx(2.2 * 4)
+        )
+        assert truth(engine, fn="average_power", meter=order) == pytest.approx(
+            (96 + 288 * 0.1 + 0.9) / 24
+        )

@@ -1,5 +1,6 @@
 """Back-testing an alert rule: the episodes it would have raised over a past period, computed
-exactly as the watcher evaluates rules, with nothing stored (no alert, no incident)."""
+exactly as the watcher evaluates rules, with nothing stored (no alert, no incident); beside
+them, the plain runs beyond the threshold, which people often count instead."""
 
 from __future__ import annotations
 
@@ -8,10 +9,13 @@ from pydantic import Field
 
 from tools import resolve
 from tools.alerts import (
+    CLEAR_WINDOWS,
+    HYSTERESIS,
     WINDOWS,
     RuleInput,
     RuleOut,
     episodes,
+    holds,
     local_iso,
     needed_windows,
     validate_rule,
@@ -39,7 +43,19 @@ class BacktestResult(ToolResult):
     unit: str
     period: dict[str, str]
     windows: int = Field(description="windows of data the rule was tested on")
-    episodes: list[BacktestEpisode]
+    episodes: list[BacktestEpisode] = Field(
+        description="the alerts the rule would have raised: each opens once the condition has "
+        "held for the rule's duration and closes only after the value is back inside the "
+        "threshold by the hysteresis margin for the clearing windows in a row"
+    )
+    runs: int = Field(
+        description="runs of consecutive windows beyond the threshold lasting at least the "
+        "rule's duration, counted without hysteresis (any window back inside, or a gap in the "
+        "data, ends a run): more than the alerts when the value hovers at the threshold"
+    )
+    duration_minutes: int = Field(description="how long the condition must hold (the rule's)")
+    hysteresis_percent: float = Field(description="how far back inside the threshold clears")
+    clear_windows: int = Field(description="windows in a row back inside that close an alert")
     stored: bool = Field(description="always false: a back-test opens no alert or incident")
     source: str
 
@@ -68,16 +84,12 @@ def backtest_alert_rule(ctx: ToolContext, args: BacktestInput) -> BacktestResult
     )
     end = min(period.end_ts, int(ctx.now.timestamp()))
     values = window_values(ctx, rule, period.start_ts, end)
-    windows = zip(
-        values.index.to_numpy(np.int64).tolist(), values.to_numpy(float).tolist(), strict=True
+    windows = list(
+        zip(values.index.to_numpy(np.int64).tolist(), values.to_numpy(float).tolist(), strict=True)
     )
+    needed, step = needed_windows(rule), WINDOWS[args.window]
     found = episodes(
-        windows,
-        args.condition,
-        args.threshold,
-        period.start_ts,
-        needed=needed_windows(rule),
-        step=WINDOWS[args.window],
+        windows, args.condition, args.threshold, period.start_ts, needed=needed, step=step
     )
     tz = ctx.site.timezone
     return BacktestResult(
@@ -95,6 +107,24 @@ def backtest_alert_rule(ctx: ToolContext, args: BacktestInput) -> BacktestResult
             )
             for e in found
         ],
+        runs=runs_beyond(windows, args.condition, args.threshold, needed, step),
+        duration_minutes=needed * step // 60,
+        hysteresis_percent=100 * HYSTERESIS,
+        clear_windows=CLEAR_WINDOWS,
         stored=False,
         source=f"store rollups ({args.window} windows), evaluated as the watcher does",
     )
+
+
+def runs_beyond(
+    windows: list[tuple[int, float]], condition: str, threshold: float, needed: int, step: int
+) -> int:
+    """Runs of at least `needed` consecutive windows (each `step` seconds after the last) in
+    which the condition holds, without hysteresis: the count people make by eye on a chart."""
+    count, length, last = 0, 0, None
+    for start, value in windows:
+        follows = last is not None and start == last + step
+        length = (length + 1 if follows else 1) if holds(condition, value, threshold) else 0
+        count += length == needed
+        last = start
+    return count

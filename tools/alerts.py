@@ -309,7 +309,8 @@ class AlertOut(ToolResult):
     note: str | None
 
 
-def _compare(condition: str, value: float, threshold: float) -> bool:
+def holds(condition: str, value: float, threshold: float) -> bool:
+    """Whether `value` is beyond `threshold` in the rule's `condition`."""
     return {
         ">": value > threshold,
         ">=": value >= threshold,
@@ -402,8 +403,8 @@ def episodes(
     run: list[tuple[int, float]] = []  # the windows in a row that hold, before an episode opens
     for start, value in windows:
         if current is None:
-            holds = _compare(condition, value, threshold)
-            run = _held(run, int(start), float(value), step) if holds else []
+            beyond = holds(condition, value, threshold)
+            run = _held(run, int(start), float(value), step) if beyond else []
             if len(run) >= needed and start >= since:
                 current = Episode(run[0][0], _worst(condition, (v for _, v in run)))
                 found.append(current)

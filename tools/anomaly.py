@@ -30,6 +30,7 @@ from tools.base import SiteInput, ToolContext, ToolResult, tool
 from tools.calendar import closed_days
 from tools.data_quality import quality_findings
 from tools.drivers import COOL_BASES, HEAT_BASES, degree_names, site_drivers
+from tools.events import EventKind, of_kinds
 from tools.grain import Grain
 from tools.periods import Period
 
@@ -72,6 +73,11 @@ class AnomalyInput(SiteInput):
     include_data_quality: bool = Field(
         default=True, description="Also report gaps, stuck meters and negative readings."
     )
+    kinds: list[EventKind] = Field(
+        default_factory=list,
+        description="Only events of these kinds (e.g. ['stuck_meter'] for 'any stuck meters?'); "
+        "empty for every kind.",
+    )
 
 
 class Event(ToolResult):
@@ -103,6 +109,9 @@ class AnomalyResult(ToolResult):
     method: str
     caveats: list[str]
     currency: str = Field(default="EUR", description="currency of the events' extra cost")
+    kinds: list[str] = Field(
+        default_factory=list, description="the kinds of event looked for; empty for every kind"
+    )
 
 
 @dataclass
@@ -754,7 +763,8 @@ def detect_anomalies(ctx: ToolContext, args: AnomalyInput) -> AnomalyResult:
         caveats += notes
     if not found:
         raise InsufficientData("no energy meters to check")
-    events = _drop_explained(events)
+    events, other = of_kinds(_drop_explained(events), args.kinds)
+    caveats += other
     events.sort(key=lambda e: (e.start, e.meter))
     return AnomalyResult(
         currency=ctx.config.tariffs["electricity"].currency,  # the prices the costs used
@@ -772,4 +782,5 @@ def detect_anomalies(ctx: ToolContext, args: AnomalyInput) -> AnomalyResult:
             "usually varies) and negative readings at each meter's own interval"
         ),
         caveats=caveats,
+        kinds=list(dict.fromkeys(args.kinds)),
     )

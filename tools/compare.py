@@ -47,6 +47,10 @@ class Change(ToolResult):
     caveat: str | None = Field(
         default=None, description="why this meter's readings cannot measure exactly the periods"
     )
+    history_from: str | None = Field(
+        default=None,
+        description="local date of the meter's first reading, given when a period has no data",
+    )
 
 
 class CompareResult(ToolResult):
@@ -110,6 +114,7 @@ def compare_periods(ctx: ToolContext, args: CompareInput) -> CompareResult:
                 caveat=flag,
             )
         )
+    changes = _history_starts(ctx, found, changes)
     if all(c.value is None and c.reference_value is None for c in changes):
         # nothing on either side (both before the history began): the periods are named so the
         # person sees which ones hold no readings
@@ -130,6 +135,25 @@ def compare_periods(ctx: ToolContext, args: CompareInput) -> CompareResult:
         caveats=caveats + _gaps(changes, period, reference),
         combined=_combined(changes) if stat == "sum" and len(changes) > 1 else None,
     )
+
+
+def _history_starts(
+    ctx: ToolContext, found: list[resolve.Target], changes: list[Change]
+) -> list[Change]:
+    """Each meter with a period of no data gets the day its readings begin, so an answer can
+    say how far back the comparison could reach."""
+    empty = [t for t, c in zip(found, changes, strict=True) if None in (c.value, c.reference_value)]
+    if not empty:
+        return changes
+    with ctx.engine.connect() as conn:
+        stats = queries.series_stats(conn, [t.series.id for t in empty])
+    tz = ctx.site.timezone
+    starts = {
+        t.meter.name: grain.local_date(first, tz).isoformat()
+        for t in empty
+        if (first := stats[t.series.id].first_ts) is not None
+    }
+    return [c.model_copy(update={"history_from": starts.get(c.meter)}) for c in changes]
 
 
 def _combined(changes: list[Change]) -> Change | None:

@@ -4,7 +4,9 @@ A period is half-open, [start, end), in local calendar terms: "last week" is the
 Monday-to-Monday week, "2025-09" the whole of September. Accepted forms:
 
 - relative: today, yesterday, this/last week, this/last month, this/last quarter, this/last year,
-  last N hours|days|weeks|months (ending now), year to date, month to date
+  last N hours|days|weeks|months (ending now), year to date, month to date. A running period
+  (today, this week, month, quarter or year) ends now: nothing after now is metered, so a KPI
+  that divides by hours or days must not count the ones still to come.
 - calendar: 2025, 2025-09, 2025-Q3, 2025-W36, 2025-09-05
 - ranges: A..B where A and B are dates (B inclusive) or ISO date-times (B exclusive), e.g.
   2025-09-05..2025-09-11 or 2025-09-05T06:00..2025-09-05T14:00
@@ -58,6 +60,10 @@ class Period:
         return {"start": self.start.isoformat(), "end": self.end.isoformat(), "label": self.label}
 
 
+# Periods that hold now: they end at now, not at their calendar end.
+RUNNING = frozenset({"today", "this week", "this month", "this quarter", "this year"})
+
+
 def _midnight(day: date, tz: ZoneInfo) -> datetime:
     return datetime.combine(day, time(0), tzinfo=tz)
 
@@ -89,7 +95,15 @@ def _relative(text: str, now: datetime, tz: ZoneInfo) -> Period | None:
         "last year": (date(today.year - 1, 1, 1), year),
     }
     if text in fixed:
-        return _days(*fixed[text], tz, text)
+        period = _days(*fixed[text], tz, text)
+        if text in RUNNING:
+            if now.astimezone(tz) <= period.start:
+                raise InvalidPeriod(
+                    f"{text!r} has only just begun ({period.start:%Y-%m-%d %H:%M}): nothing "
+                    "in it is metered yet"
+                )
+            return Period(period.start, now.astimezone(tz), text)
+        return period
     if text in ("year to date", "ytd"):
         return Period(_midnight(year, tz), now.astimezone(tz), text)
     if text in ("month to date", "mtd"):

@@ -49,6 +49,13 @@ class MetricQuery(SiteInput):
         "energy series (kWh over the metered hours, in kW); 'auto' sums amounts (energy, "
         "production) and averages levels (temperature, power).",
     )
+    calorific_value_kwh_per_m3: float | None = Field(
+        default=None,
+        gt=0,
+        le=100,
+        description="kWh per m3 of gas the user stated ('we use 10.83 kWh per m3'): energy of "
+        "gas read in m3 is converted with it instead of the site's; None for the site's.",
+    )
 
 
 class Point(ToolResult):
@@ -154,7 +161,7 @@ def query_metric(ctx: ToolContext, args: MetricQuery) -> QueryResult:
     last week", "daily consumption of a meter in September", "average outdoor temperature
     yesterday"."""
     period = resolve.period(ctx, args.period)
-    found = resolve.targets(ctx, args.meters, args.metric)
+    found = resolve.targets(ctx, args.meters, args.metric, args.calorific_value_kwh_per_m3)
     tz = ctx.site.timezone
     additive = found[0].series.additive
     stat = _statistic(args.statistic, additive)

@@ -62,26 +62,34 @@ def meter(ctx: ToolContext, name: str) -> MeterRef:
         return catalog.resolve_meter(conn, ctx.site.id, name)
 
 
-def targets(ctx: ToolContext, names: list[str], metric: str) -> list[Target]:
+STATED = "stated in the question"
+CATALOGUE = "gas calorific value, site catalogue"
+
+
+def targets(
+    ctx: ToolContext, names: list[str], metric: str, calorific_value: float | None = None
+) -> list[Target]:
     """Series of `metric` for the named meters; no names means every meter that has the metric.
 
-    Energy of a gas meter read in m3 comes from its volume series times the site's calorific
-    value (a Target with that factor; NoCalorificValue, naming the catalogue key, without
-    one); with no names such meters join only when the site has a calorific value."""
+    Energy of a gas meter read in m3 comes from its volume series times the calorific value
+    given (stated by the user), else the site's (a Target with that factor; NoCalorificValue,
+    naming the catalogue key, without one); with no names such meters join only when there
+    is a calorific value."""
     metric = metric.strip().lower()
-    key = ("targets", ctx.engine, ctx.site.id, tuple(names), metric)
-    return list(memo.remembered(key, lambda: _targets(ctx, names, metric)))
+    key = ("targets", ctx.engine, ctx.site.id, tuple(names), metric, calorific_value)
+    return list(memo.remembered(key, lambda: _targets(ctx, names, metric, calorific_value)))
 
 
-def _targets(ctx: ToolContext, names: list[str], metric: str) -> list[Target]:
+def _targets(ctx: ToolContext, names: list[str], metric: str, stated: float | None) -> list[Target]:
     with ctx.engine.connect() as conn:
         pairs = catalog.list_series(conn, ctx.site.id)
-        cv = get_profile(conn, ctx.site.id).gas_calorific_value_kwh_per_m3
+        cv = stated or get_profile(conn, ctx.site.id).gas_calorific_value_kwh_per_m3
+        source = STATED if stated else CATALOGUE
         if not names:
             found = [Target(m, s) for m, s in pairs if s.metric == metric]
             if metric == ENERGY and cv:
                 have = {t.meter.id for t in found}
-                found += [_as_energy(m, s, cv) for m, s in pairs if _gas_volume(m, s, have)]
+                found += [_as_energy(m, s, cv, source) for m, s in pairs if _gas_volume(m, s, have)]
             if not found:
                 metrics = sorted({s.metric for _, s in pairs})
                 raise UnknownSeries(
@@ -92,7 +100,8 @@ def _targets(ctx: ToolContext, names: list[str], metric: str) -> list[Target]:
         out = []
         for name in names:
             m = catalog.resolve_meter(conn, ctx.site.id, name)
-            out.append(_target(m, [s for mm, s in pairs if mm.id == m.id], metric, cv))
+            series = [s for mm, s in pairs if mm.id == m.id]
+            out.append(_target(m, series, metric, cv, source))
     return out
 
 
@@ -108,11 +117,13 @@ def _gas_volume(meter: MeterRef, series: SeriesRef, with_energy: set[int]) -> bo
     )
 
 
-def _as_energy(meter: MeterRef, series: SeriesRef, cv: float) -> Target:
-    return Target(meter, series, cv, "kWh", "gas calorific value, site catalogue")
+def _as_energy(meter: MeterRef, series: SeriesRef, cv: float, source: str = CATALOGUE) -> Target:
+    return Target(meter, series, cv, "kWh", source)
 
 
-def _target(meter: MeterRef, series: list[SeriesRef], metric: str, cv: float | None) -> Target:
+def _target(
+    meter: MeterRef, series: list[SeriesRef], metric: str, cv: float | None, source: str
+) -> Target:
     """One meter's series of `metric`, or its gas volume as energy."""
     match = [s for s in series if s.metric == metric]
     if match:
@@ -126,7 +137,7 @@ def _target(meter: MeterRef, series: list[SeriesRef], metric: str, cv: float | N
                 "file (your gas bill states it; natural gas is about 10-11.5 kWh/m3) and apply "
                 "it with `ems-agent catalog apply FILE`"
             )
-        return _as_energy(meter, volume[0], cv)
+        return _as_energy(meter, volume[0], cv, source)
     have = ", ".join(s.metric for s in series) or "no data"
     raise UnknownSeries(f"meter {meter.name} has no {metric!r} series (it has: {have})")
 

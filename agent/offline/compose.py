@@ -93,6 +93,7 @@ def compose(q: Question, plan: Plan, done: list[Done]) -> Answer:
         lines.append(_failure(d))
     if ok:
         lines = HEADLINES.get(plan.kind, _none)(q, plan, ok) + [""] * bool(lines) + lines
+        lines = _over_periods(plan, ok) + lines
         exchanged = _exchanged(q, ok)
         if any(c.words.tokens for c in q.reading.currencies):
             lines = exchanged + lines  # "in dollars?": the money in dollars is the answer
@@ -124,6 +125,44 @@ def _exchanged(q: Question, ok: list[Done]) -> list[str]:
                 f"{rate.rate:g} {rate.currency} per {rate.per}. Converted from "
                 f"{r.value:,.2f} {currency}."
             )
+    return lines
+
+
+def _over_periods(plan: Plan, ok: list[Done]) -> list[str]:
+    """ "January and March together": one figure over the periods asked as one, per meter and
+    measure: the sum of an amount (kWh, cost, carbon), the highest of a peak; a measure that
+    does not add up over periods (a ratio, an average) is said to be given per period."""
+    if not plan.detail.get("union"):
+        return []
+    groups: dict[tuple[str, str, str], list[tuple[dict[str, str], float]]] = {}
+    for q in results(ok, QueryResult):
+        for t in q.totals if q.statistic == "sum" else ():
+            if t.value is not None:
+                groups.setdefault((t.meter, q.metric, q.unit), []).append((q.period, t.value))
+    for k in results(ok, KpiResult):
+        groups.setdefault((k.meter, k.kpi, k.unit), []).append((k.period, k.value))
+    lines = []
+    for (meter, what, unit), found in groups.items():
+        periods = {str(sorted(p.items())): p for p, _ in found}
+        if len(periods) < 2:
+            continue
+        named = " and ".join(_month_text(p, bare=True) for p in periods.values())
+        name = KPI_NAMES.get(what, what)
+        if what in ADDITIVE_KPIS or what == "energy":
+            total, how = sum(v for _, v in found), "together"
+        elif what == "peak_demand":
+            total, how = max(v for _, v in found), "(the highest of them)"
+        else:
+            lines.append(
+                f"{name[:1].upper()}{name[1:]} does not add up over periods: each is given apart."
+            )
+            continue
+        together = f"**{number(total, unit)}**"
+        lines.append(
+            f"**{meter}** {name} over {named} together: {together}."
+            if how == "together"
+            else f"**{meter}** {name} over {named}: {together} {how}."
+        )
     return lines
 
 
@@ -278,6 +317,13 @@ def _change(value: float | None, way: str) -> str:
     return "no change" if value is None else f"{percent(abs(value), signed=False)} {way}"
 
 
+@headline("anomaly")
+def anomaly(q: Question, plan: Plan, done: list[Done]) -> list[str]:
+    """What the events listed stand for, before them, when the question named a fault the
+    tool has no kind for ("I cannot detect short cycling ...")."""
+    return [str(x) for x in plan.detail.get("lead", ())]
+
+
 @headline("compare_periods")
 def _periods(q: Question, plan: Plan, done: list[Done]) -> list[str]:
     lines = []
@@ -288,14 +334,11 @@ def _periods(q: Question, plan: Plan, done: list[Done]) -> list[str]:
         for c in changes:
             when_, ref = _month_text(r.period), _month_text(r.reference, bare=True)
             if c.reference_value is None:
-                used = (
-                    f"**{c.meter}** used **{number(c.value, r.unit)}** {when_}, but "
-                    if c.value is not None
-                    else ""
-                )
+                # its own period's figure alone is no answer to a comparison: not stated
+                since = f"; its history begins on {c.history_from}" if c.history_from else ""
                 lines.append(
-                    f"{used}there is no data for {c.meter} in the reference period ({ref}), so I "
-                    "cannot say whether it went up or down."
+                    f"There is no data for **{c.meter}** in the period to compare with ({ref}"
+                    f"{since}), so no comparison can be made for it."
                 )
                 continue
             if c.value is None or c.difference is None:

@@ -13,6 +13,7 @@ from types import MappingProxyType
 from typing import Any
 
 from agent.offline import either, kinds, portfolio, refusals, scope
+from agent.offline.calorific import calorific
 from agent.offline.plan import ASK_PERIOD, Call, Plan, Question, ask, handles, say
 from agent.offline.scope import Ask, Sides
 from agent.reader import Intent, Kpi, MeterEntry, Op, Pending, Reading
@@ -66,7 +67,12 @@ def kind(
             asked = _periods(q) if periods else []
             if isinstance(asked, Plan):
                 return asked
-            return body(q, sides, asked)
+            planned = body(q, sides, asked)
+            if len(asked) > 1 and periods_joined(q):
+                # "January and March together": each period's figure, then one over both
+                union = MappingProxyType({**planned.detail, "union": True})
+                planned = replace(planned, detail=union)
+            return planned
 
         KINDS[name] = handler
         return body
@@ -81,6 +87,7 @@ def numbers(q: Question) -> Plan:
         return portfolio.rank_sites(q)
     if refusals.only_unmeasured(r, q):
         return refusals.not_measured(q)
+    r = refusals.answered_apart(r, q)
     r = scope.unplaced_as_name(r, q.site)
     left_out: tuple[str, ...] = ()
     total_of: tuple[str, ...] = ()
@@ -184,7 +191,7 @@ def _gas_as_energy(q: Question) -> bool:
     calorific value and the question asks no volume unit."""
     gas = all(q.site.carrier(n) == "gas" for n in q.reading.meter_names)
     volume_asked = any(u.unit.lower() in ("m3", "m³") for u in q.reading.units)
-    return gas and bool(q.site.calorific_value) and not volume_asked
+    return gas and bool(calorific(q)) and not volume_asked
 
 
 def _site(q: Question, found: Sides) -> Sides | Plan:
@@ -224,11 +231,23 @@ def _the_two(q: Question) -> list[str] | None:
     return [first.period, second.period]
 
 
+def periods_joined(q: Question) -> bool:
+    """Two or more periods asked about as one ("August and September together", "June plus
+    August", "across July and September"): a joining word, or "across" before them."""
+    spans = [p for p in q.subject_periods if p.span is not None]
+    if len(spans) < 2:
+        return False
+    # "across" joins the periods it stands before, not "across all meters in May and June"
+    first = min((p.words.tokens[0] for p in spans if p.words.tokens), default=0)
+    before = [t.norm for t in q.reading.tokens[max(0, first - 2) : first]]
+    return joined(q) or "across" in before
+
+
 def _joined_periods(q: Question) -> list[str] | None:
     """ "August and September together (Aug+Sep)": periods that meet, asked added up, are
     one range from the first's start to the last's end."""
     spans = [p.span for p in q.subject_periods if p.span is not None]
-    if len(spans) < 2 or not joined(q) or any(s.start is None or s.end is None for s in spans):
+    if not periods_joined(q) or any(s.start is None or s.end is None for s in spans):
         return None
     ordered = sorted(spans, key=lambda s: (s.start, s.end))
     for first, second in itertools.pairwise(ordered):
@@ -376,7 +395,7 @@ def _total(q: Question, whole: Sides, periods: list[str]) -> Plan:
         args["statistic"] = statistic
     # "how many m3 did the dryer burn, and what is that in kWh?": both, the kWh converted
     # with the site's calorific value
-    both = metric == "volume" and _kwh_asked(q) and bool(q.site.calorific_value)
+    both = metric == "volume" and _kwh_asked(q) and bool(calorific(q))
     metrics = [metric, "energy"] if both else [metric]
     calls = tuple(
         Call("query_metric", args | {"metric": m, "period": p}) for p in periods for m in metrics

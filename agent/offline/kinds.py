@@ -6,15 +6,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import Any, get_args
 
 import yaml
 
 from agent.reader import Kpi, Op, Reading
 from agent.reader.slots import Grain, Split
 from common.errors import EMSError
+from tools.events import EventKind
 
 KINDS_FILE = Path(__file__).with_name("kinds.yaml")
 COMPARATIVES = frozenset(
@@ -34,6 +36,31 @@ class Kinds:
     intensive: frozenset[str]
     implied_grains: Mapping[str, Grain]
     joining_words: frozenset[str]
+    anomaly_kinds: Mapping[str, str] = field(default_factory=dict)  # word -> event kind
+    anomaly_faults: tuple[Fault, ...] = ()
+
+
+@dataclass(frozen=True)
+class Fault:
+    """A fault the anomaly tool has no kind for: its words, the kinds it shows up as (none:
+    the tool cannot see it) and how, for the answer to say."""
+
+    name: str
+    words: frozenset[str]
+    kinds: tuple[str, ...]
+    shows: str
+
+
+def _faults(data: Mapping[str, Mapping[str, Any]]) -> tuple[Fault, ...]:
+    return tuple(
+        Fault(
+            str(name),
+            frozenset(map(str, entry["words"])),
+            tuple(map(str, entry["kinds"])),
+            " ".join(str(entry["shows"]).split()),
+        )
+        for name, entry in data.items()
+    )
 
 
 @cache
@@ -47,10 +74,26 @@ def kinds() -> Kinds:
         levels = {str(w): str(stat) for stat, ws in data["level_words"].items() for w in ws}
         grains = {str(w): Grain(g) for w, g in data["implied_grains"].items()}
         intensive = frozenset(Kpi(k).value for k in data["intensive"])
+        named = {str(w): str(k) for k, ws in data["anomaly_kinds"].items() for w in ws}
+        faults = _faults(data["anomaly_faults"])
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise InvalidKinds(f"{KINDS_FILE.name}: {exc}") from None
+    known = set(get_args(EventKind))
+    wrong = sorted(
+        {k for k in named.values() if k not in known}
+        | {k for f in faults for k in f.kinds if k not in known}
+    )
+    if wrong:
+        raise InvalidKinds(f"{KINDS_FILE.name}: not an anomaly event kind: {', '.join(wrong)}")
     return Kinds(
-        weights, levels, frozenset(map(str, data["verb_words"])), intensive, grains, joining
+        weights,
+        levels,
+        frozenset(map(str, data["verb_words"])),
+        intensive,
+        grains,
+        joining,
+        named,
+        faults,
     )
 
 

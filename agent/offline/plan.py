@@ -97,10 +97,17 @@ def say(message: str, kind: str = "say") -> Plan:
 def plan(q: Question) -> Plan:
     """The plan for the question: its intent's handler."""
     from agent.offline import data, refusals, requests  # noqa: F401  (they register handlers)
+    from agent.offline.calorific import with_calorific
 
     handler = HANDLERS.get(q.reading.intent)
     if handler is None:
         return ask("What would you like to know? " + refusals.HELP)
+    which = _which_day(q)
+    if which is not None:
+        return which
+    unresolved = next((x for x in q.reading.referents if x.kind == "unresolved"), None)
+    if unresolved is not None:
+        return _ask_which(q, unresolved.words.text)
     dangling = _points_nowhere(q)
     if dangling is not None:
         shown = ", ".join(m.name for m in q.site.vocab.meters[:8])
@@ -108,8 +115,31 @@ def plan(q: Question) -> Plan:
             f"Which meter do you mean by '{dangling}'? Nothing was discussed before this "
             f"question. The meters here include {shown}."
         )
-    decided = handler(q)
+    decided = with_calorific(q, handler(q))
     return refusals.unread_figure(q, decided) or decided
+
+
+def _which_day(q: Question) -> Plan | None:
+    """ "12/10" (or "1/10 to 7/10") where both orders give days and the site's catalogue
+    does not say how it writes dates: one question back naming both, never one picked
+    silently."""
+    found = next((p for p in q.reading.periods if p.choices), None)
+    if found is None:
+        return None
+    days = tuple(c.label for c in found.choices)
+    return ask(
+        f"Which do you mean by '{found.words.text}': {' or '.join(days)}? The site's "
+        "catalogue names no country whose date order would tell.",
+        options=days,
+    )
+
+
+def _ask_which(q: Question, word: str) -> Plan:
+    """ "the other one" after three meters, "the first one" at a conversation's start: the
+    meters it could mean, asked back."""
+    shown = q.previous_meters or tuple(m.name for m in q.site.vocab.meters[:8])
+    before = "the last answer was about" if q.previous_meters else "the meters here include"
+    return ask(f"Which meter do you mean by '{word}'? {before.capitalize()} {', '.join(shown)}.")
 
 
 def _points_nowhere(q: Question) -> str | None:

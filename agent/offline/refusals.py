@@ -5,13 +5,15 @@ can do instead; and the lines that name the parts of a question that were not us
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import replace
 
 from agent.offline import kinds
 from agent.offline.plan import Plan, Question, ask, handles, refuse, say
 from agent.reader import Intent, Op, Reading, Reason
 from agent.reader.leftovers import Weight, weight
 from agent.reader.lexicon import default_lexicon
-from agent.reader.slots import Action, Grain, Kpi, Split, UnsupportedMention, Unused
+from agent.reader.slots import Action, Grain, Kpi, Split, Unused, Words
 from agent.reader.vocabulary import ENERGY_CARRIERS
 from agent.render.text import period_text
 from common.units import is_unit
@@ -68,17 +70,31 @@ def measured(q: Question) -> str:
     return f"energy (kWh), demand (kW) and the KPIs computed from them{extra}"
 
 
+def _missing(r: Reading, q: Question | None = None) -> list[Words]:
+    """The words of quantities no series measures: metrics without a series, and carriers
+    the site has no meter of ("steam" where nothing meters steam), unless they are words of
+    a named meter's own description ("the chilled water plant", "the steam boiler")."""
+    said = [u.words for u in r.unsupported if u.reason is Reason.NO_SERIES]
+    if not any(c.meters for c in r.carriers):
+        # "electricity and steam": the carrier metered is answered, the other said unused
+        said += [c.words for c in r.carriers if c.words.text]
+    return [w for w in said if q is None or not _describes(w, r, q)]
+
+
 def only_unmeasured(r: Reading, q: Question | None = None) -> bool:
     """Everything asked is a quantity no series measures: energy appears only as a verb
-    ("how much water did we use"); not a word of a named meter's own description ("the
-    chilled water plant, CAG")."""
-    missing = [u for u in r.unsupported if u.reason is Reason.NO_SERIES]
-    if not missing or (q is not None and all(_describes(u, r, q) for u in missing)):
+    ("how much water did we use", "how much steam did we use last week"); not a word of a
+    named meter's own description ("the chilled water plant, CAG"). A carrier the site does
+    meter beside it ("electricity and steam") leaves something to answer."""
+    missing = _missing(r, q)
+    if not missing or _answered_apart(r, missing):
         return False
     verbs = kinds.kinds().verb_words
     # "water in m3": a unit says how a missing carrier is counted; "flow in m3/h" asks the
     # volume series in that unit
-    carrier = any(u.topic in ENERGY_CARRIERS for u in missing)
+    carrier = any(u.topic in ENERGY_CARRIERS for u in r.unsupported) or any(
+        not c.meters for c in r.carriers
+    )
     explicit = [
         m
         for m in r.measures
@@ -89,22 +105,66 @@ def only_unmeasured(r: Reading, q: Question | None = None) -> bool:
     return not explicit
 
 
-def _said_after(r: Reading, at: int, missing: list[UnsupportedMention]) -> bool:
+def _said_after(r: Reading, at: int, missing: list[Words]) -> bool:
     """ "power factor of the cabine last week? the utility charges reactive": a word in a
     statement after the question mark (one with no question of its own) says why the missing
     quantity is asked, not a figure asked besides it."""
     mark = r.question.find("?")
     if mark < 0 or at < mark or "?" in r.question[mark + 1 :]:
         return False
-    return all(u.words.tokens and u.words.end <= mark for u in missing)
+    return all(w.tokens and w.end <= mark for w in missing)
 
 
-def _describes(u: UnsupportedMention, r: Reading, q: Question) -> bool:
+CLAUSE = re.compile(r"[,;?!]|\.\s|\s(?:and|but|also|plus)\s", re.IGNORECASE)
+
+
+def _clauses(r: Reading, missing: list[Words]) -> tuple[set[int], Callable[[Words], int]]:
+    """The clauses that hold a missing word, and the clause of any words."""
+    cuts = [m.end() for m in CLAUSE.finditer(r.question)]
+
+    def clause(w: Words) -> int:
+        return sum(1 for c in cuts if c <= w.start)
+
+    return {clause(w) for w in missing}, clause
+
+
+def _answered_apart(r: Reading, missing: list[Words]) -> bool:
+    """ "What did line A use last week, and how many m³ of air did it take?": a clause of its
+    own names a meter and what to measure of it, with no missing word in it; that part is
+    answered, and the missing one said not used."""
+    lacking, clause = _clauses(r, missing)
+    named = {clause(m.words) for m in r.meters if not m.ambiguous and m.words.tokens}
+    measured = {clause(m.words) for m in r.measures if m.words.tokens}
+    return bool((named & measured) - lacking)
+
+
+def answered_apart(r: Reading, q: Question) -> Reading:
+    """The reading of the clauses that can be answered, when another clause asks for what no
+    series measures: the meters named only there ("how many m³ of compressed air") are left
+    out, and the answer says so, instead of being added to the figure asked apart."""
+    missing = _missing(r, q)
+    if not missing or not _answered_apart(r, missing):
+        return r
+    lacking, clause = _clauses(r, missing)
+    dropped = [m for m in r.meters if m.words.tokens and clause(m.words) in lacking]
+    if not dropped:
+        return r
+    said = [m.words.text for m in dropped]
+    notes = [
+        f"I did not use '{w}': it is named in the part of the question that asks for "
+        f"{', '.join(repr(x.text) for x in missing)}, which no series here measures."
+        for w in said
+    ]
+    kept = tuple(m for m in r.meters if m not in dropped)
+    return replace(r, meters=kept, notes=(*r.notes, *notes))
+
+
+def _describes(words: Words, r: Reading, q: Question) -> bool:
     """The word is a named meter's description as the question writes it ("the chilled water
     plant"): a word beside it in the question is beside it in the description. A word that
     only occurs in a description ("water of the chilled water plant") is asked for."""
     described = [_plain(e.description) for m in r.meter_names if (e := q.site.meter(m))]
-    said, tokens = _plain(u.words.text), u.words.tokens
+    said, tokens = _plain(words.text), words.tokens
     aligned = bool(tokens) and tokens[-1] < len(r.tokens)
     if not aligned or not said.startswith(f" {r.tokens[tokens[0]].norm} "):
         # words of another turn (a question back answered): no neighbours to look at
@@ -124,12 +184,28 @@ def _plain(text: str) -> str:
     return " " + " ".join(re.findall(r"[^\W_]+", text.lower())) + " "
 
 
+def metered(q: Question) -> str:
+    """What the site meters, carrier by carrier, as its catalogue says: "electricity
+    (main-incomer and 8 more) and gas (boiler)"."""
+    parts = []
+    for carrier in sorted(ENERGY_CARRIERS & q.site.vocab.carriers):
+        # the supplies first: "electricity (main-incomer and 7 more)"
+        names = tuple(dict.fromkeys([*q.site.tops(carrier), *q.site.vocab.of_carrier(carrier)]))
+        more = f" and {len(names) - 1} more" if len(names) > 1 else ""
+        parts.append(f"{carrier.replace('_', ' ')} ({names[0]}{more})")
+    if not parts:
+        return ""
+    listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + f" and {parts[-1]}"
+    return f" The meters here measure {listed}."
+
+
 def not_measured(q: Question) -> Plan:
-    missing = [u for u in q.reading.unsupported if u.reason is Reason.NO_SERIES]
-    names = ", ".join(f"'{u.words.text}'" for u in missing)
+    missing = _missing(q.reading, q)
+    names = ", ".join(dict.fromkeys(f"'{w.text}'" for w in missing))
     return refuse(
         f"I can't give {names}: no meter at {q.site.name} measures it, so there is no series of "
-        f"it to compute from. What I can give here: {measured(q)}."
+        f"it to compute from, and I give no other figure in its place.{metered(q)} What I can "
+        f"give here: {measured(q)}."
     )
 
 
@@ -282,30 +358,26 @@ def _echo(r: Reading, reason: Reason) -> str:
     return f"I did not act on '{' '.join(words)}'. "
 
 
-# The asks whose answer is the change itself ("by how much", "in %", "did it use more"): with
-# no reference there is none, and the one period's figure is not it. A bare "X vs Y" still
-# gives the period there is, with the reference's gap said beside it.
-COMPARING = (Op.PERCENT, Op.DIFFERENCE, Op.MORE, Op.LESS, Op.WHICH_MORE, Op.WHICH_LESS)
-
-
 def nothing_to_compare(q: Question, compared: list[CompareResult]) -> str | None:
-    """ "October vs October last year, in %" with no data in the earlier period (before the
-    history starts): the change asked for cannot be computed, so it is refused with the
-    period not used named, and without a figure beside it that could be taken for one."""
+    """ "October vs October last year" with no data in the earlier period (before the history
+    starts): whatever was asked of the comparison (a change, which is more, or the two side by
+    side), it cannot be made, so it is refused with the period not used named and the day the
+    history begins, and without a figure beside it that could be taken for the comparison's
+    answer; the period there is may be asked for alone."""
     r = q.reading
-    in_percent = any(u.unit == "%" for u in r.units)  # "yoy in %"
-    if not compared or not (in_percent or r.asks(*COMPARING)):
-        return None
-    if any(c.reference_value is not None for r in compared for c in r.changes):
+    if not compared or any(c.reference_value is not None for x in compared for c in x.changes):
         return None
     first = compared[0]
-    meters = ", ".join(dict.fromkeys(c.meter for r in compared for c in r.changes))
+    changes = [c for x in compared for c in x.changes]
+    meters = ", ".join(dict.fromkeys(c.meter for c in changes))
     said = next((p.words.text for p in r.reference_periods if p.words.text), "")
     echo = f"I did not use '{said}': " if said else ""
+    starts = sorted({c.history_from for c in changes if c.history_from})
+    since = f": it begins on {' and '.join(starts)}" if starts else ""
     return (
-        f"I can't give that change: {echo}there is no data for {meters} in "
+        f"I can't make that comparison: {echo}there is no data for {meters} in "
         f"{period_text(first.reference, bare=True)}, the period to compare with (the history "
-        f"does not reach back that far), so there is nothing to compare "
+        f"does not reach back that far{since}), so there is nothing to compare "
         f"{period_text(first.period, bare=True)} with. Ask for that period alone, or compare it "
         "with one the history covers, e.g. the month before."
     )

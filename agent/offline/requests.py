@@ -5,16 +5,19 @@ monthly report."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
 
 from agent.offline import incidents, knowledge, scope
+from agent.offline.kinds import kinds as kinds_data
 from agent.offline.plan import Call, Plan, Question, ask, handles, refuse
 from agent.offline.scope import Ask, Sides
-from agent.reader import Intent, Kpi, Pending
+from agent.reader import Intent, Kpi, Pending, Reading
 from agent.reader.slots import Action, Comparison, Grain, PeriodRole
+from agent.render.models import KIND_PLURALS
 
 RECENT = "last 7 days"
 NO_INCIDENTS = (
@@ -68,8 +71,45 @@ def anomalies(q: Question) -> Plan:
         return found
     period, notes = _recent(q)
     meters = [] if found.how == scope.SITE else list(found.meters)  # the site: every meter
-    args = {"meters": meters, "period": period}
-    return Plan("anomaly", (Call("detect_anomalies", args),), notes=notes)
+    args: dict[str, Any] = {"meters": meters, "period": period}
+    asked, told = anomaly_kinds(q.reading)
+    if asked:
+        args["kinds"] = list(asked)
+    calls = (Call("detect_anomalies", args),)
+    return Plan("anomaly", calls, notes=notes, detail={"lead": told})
+
+
+def _said(reading: Reading, words: Iterable[str]) -> list[str]:
+    """The phrases of `words` the question holds as whole words, as listed."""
+    text = " " + " ".join(t.norm for t in reading.tokens if t.norm.strip()) + " "
+    return [w for w in words if f" {' '.join(w.lower().replace('-', ' - ').split())} " in text]
+
+
+def anomaly_kinds(reading: Reading) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The anomaly tool's event kinds a question names ("stuck", "spikes") or implies by a
+    fault it has no kind for ("leaks" show as consumption above expected), and what the
+    answer must say of such a fault: how it shows, or that the tool cannot see it (then every
+    kind is looked for). No kind named: every kind, nothing to say."""
+    table = kinds_data().anomaly_kinds
+    named = [table[w] for w in _said(reading, table)]
+    told: list[str] = []
+    for fault in kinds_data().anomaly_faults:
+        said = _said(reading, sorted(fault.words, key=len, reverse=True))
+        if not said:
+            continue
+        if not fault.kinds:
+            told.append(
+                f"I cannot detect {fault.name} ('{said[0]}'): {fault.shows}. Here is every kind "
+                "of anomaly I can find instead."
+            )
+            return (), tuple(told)
+        named += fault.kinds
+        listed = " or ".join(KIND_PLURALS[k] for k in fault.kinds)
+        told.append(
+            f"I have no check of {fault.name}s as such ('{said[0]}'): {fault.shows}, so these "
+            f"are the events of {listed}."
+        )
+    return tuple(dict.fromkeys(named)), tuple(told)
 
 
 @handles(Intent.COVERAGE)

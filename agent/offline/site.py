@@ -13,6 +13,7 @@ from threading import Lock
 from sqlalchemy import Engine
 
 from agent.reader import MeterEntry, Vocabulary, build_vocabulary
+from agent.reader.dates import site_date_order
 from agent.reader.vocabulary import ENERGY_CARRIERS, entries_from_store
 from store import catalog
 from store.catalog import SiteRef
@@ -156,14 +157,20 @@ def _load(engine: Engine, ref: SiteRef, config: AnalyticsConfig) -> Site:
     )
     electricity = config.tariffs.get("electricity")
     currency = electricity.currency if electricity else None
-    key = (ref.id, ref.name, entries, shifts, periods, currency)
+    order = site_date_order(ref.country, ref.timezone)
+    key = (ref.id, ref.name, entries, shifts, periods, currency, order)
     with _LOCK:
         vocab = _CACHE.get(key)
         if vocab is not None:
             _CACHE.move_to_end(key)
     if vocab is None:
         vocab = build_vocabulary(
-            ref.name, entries, shifts=shifts, tariff_periods=periods, currency=currency
+            ref.name,
+            entries,
+            shifts=shifts,
+            tariff_periods=periods,
+            currency=currency,
+            date_order=order,
         )
         with _LOCK:
             _CACHE[key] = vocab

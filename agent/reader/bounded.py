@@ -7,15 +7,13 @@ import re
 from dataclasses import replace
 from datetime import date, datetime
 
-from agent.reader.dates import bounds, day_range
+from agent.reader.dates import WORDS, bounds, day_range, phrases
 from agent.reader.slots import PeriodMention, PeriodRole, TimeSpan, Words
 from agent.reader.text import Sheet
 
 # The words that make a later day the end of the period before it, not a period of its own.
-UNTIL = (
-    r"(?:\bup\s+(?:to|till|until)|\buntil|\btill|\bthrough|\bthru|\bto\s+the\s+end\s+of)"
-    r"\s+(?:and\s+including\s+)?(?:the\s+)?(?:end\s+of\s+)?"
-)
+# (in every language of the lexicon: "up to", "até", "bis")
+UNTIL = r"(?<!\w)" + phrases(WORDS.until) + r"\s+(?:and\s+including\s+)?(?:the\s+)?(?:end\s+of\s+)?"
 UNTIL_BEFORE = re.compile(UNTIL + r"$")
 # "from 1 Jan to 28/10": a plain "to" joins two days written next to each other
 JOINED = re.compile(r"^\s*(?:to|until|till|through|-|\u2013)\s*$")

@@ -1,6 +1,31 @@
 """Conversation state that follows the user: a follow-up inherits what it leaves out from the
 turn before, a new question that names its own scope does not, and the words that point back
-("that", "it", "the two", "as a percentage", "and the week before") are resolved."""
+("that", "it", "the two", "as a percentage", "and the week before") are resolved.
+
+What each kind of turn keeps from the conversation (K) and what it replaces (R):
+
+- a new period only ("and the week before?", "same for last month", "and yesterday?"):
+  K meters, measure, operation, parameters; R the period (a relation such as "the week
+  before" is taken from the last subject period).
+- a new meter only ("and press 2?", "what about the dryer?", "same for the other one"):
+  K period, measure, operation, parameters; R the meters.
+- a unit or derived figure ("in MWh", "as a share", "per day", "in R$", "the difference?"):
+  K meters, period and measure (unless the unit cannot measure it); R unit, operation, grain.
+- "that", "it": the meters the last answer was about (several stay one side).
+- "the two", "both", "compare the two": the two meters of the last answer, else the last two
+  discussed; after two periods, the two periods.
+- "the first one", "the latter": that meter of the last answer, in its order.
+- "the other one": the other of the last two discussed, else of a two-meter family or group.
+- a question naming its own meters and period: K nothing it names (a data question naming
+  no period takes the period under discussion); a new metric naming no scope: K the scope.
+- a stated price, factor or exchange rate: K in every later turn of the thread that states
+  none of its kind; R when a turn states another.
+- a stated threshold: K in follow-ups of the same kind and in an alert asked "for that".
+- a confirmation, a decline, "help": K nothing.
+
+A referent that points at no single meter ("it" at a conversation's start, "the other one"
+after three meters, "the second one" after one) is asked back, never guessed.
+"""
 
 from __future__ import annotations
 
@@ -25,6 +50,7 @@ from agent.reader.slots import (
     Referent,
     ScopeMention,
     UnitMention,
+    Unused,
     Words,
 )
 from agent.reader.vocabulary import Vocabulary
@@ -44,6 +70,8 @@ REFERENCE_INTENTS = {
     "rule": Intent.ALERT_UPDATE,
 }
 COMPARING = (Op.MORE, Op.LESS, Op.WHICH_MORE, Op.WHICH_LESS, Op.COMPARE, Op.DIFFERENCE)
+# Kinds of request made of a threshold: one that states none takes the one just discussed
+SETS_THRESHOLD = frozenset({Intent.ALERT_CREATE})
 # Kinds of question whose next question of the same kind, naming nothing, is about the same
 # meters and period ("which days are missing?" after a coverage)
 GOES_ON = frozenset({Intent.COVERAGE})
@@ -79,6 +107,9 @@ class Frame:
     pending: Pending | None = None
     options: tuple[str, ...] = ()  # the meters offered when asking which one
     discussed: tuple[str, ...] = ()  # meters of this and earlier turns, the latest first
+    # what the user stated in this or an earlier turn (a price, a factor, a rate), by slot:
+    # it holds for the rest of the conversation until a turn states another
+    stated: tuple[tuple[str, tuple[Any, ...]], ...] = ()
 
     @property
     def meters(self) -> tuple[str, ...]:
@@ -98,7 +129,12 @@ class Frame:
         frame = cls(reading, subjects, pending, options)
         earlier = before.discussed if before is not None else ()
         found = tuple(dict.fromkeys((*frame.meters, *earlier)))[:DISCUSSED]
-        return replace(frame, discussed=found)
+        stated = dict(before.stated) if before is not None else {}
+        for group in STATED:
+            if any(getattr(reading, n) for n in group):
+                stated.update((n, _moved(getattr(reading, n))) for n in group)
+        kept = tuple((n, v) for n, v in stated.items() if v)
+        return replace(frame, discussed=found, stated=kept)
 
 
 def _moved(items: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -160,8 +196,25 @@ def follow(reading: Reading, previous: Frame | None, now: datetime) -> Reading:
         return reading
     reading = _references(reading, previous)
     if not _leans(reading) and not _goes_on(reading, previous):
-        return _same_time(reading, previous)
-    return _inherit(reading, previous, now)
+        return _still_stated(_same_time(reading, previous), previous)
+    return _still_stated(_inherit(reading, previous, now), previous)
+
+
+def _still_stated(reading: Reading, previous: Frame) -> Reading:
+    """A price, factor or rate the user stated earlier in the conversation, for a question
+    that states none of its group: it holds until replaced ("at 0.20 EUR/kWh", then "and
+    press 2 this month?" is costed at 0.20 too), prices not when the site's tariff is asked."""
+    stated = dict(previous.stated)
+    changes: dict[str, Any] = {}
+    for group in STATED:
+        if any(getattr(reading, n) for n in group):
+            continue
+        if group[0] == "prices" and "site_tariff" in reading.features():
+            continue
+        changes |= {n: stated[n] for n in group if stated.get(n)}
+    if not changes:
+        return reading
+    return replace(reading, **changes, inherited=reading.inherited | frozenset(changes))
 
 
 def _goes_on(reading: Reading, previous: Frame) -> bool:
@@ -284,6 +337,11 @@ def _inherit(reading: Reading, previous: Frame, now: datetime) -> Reading:
         inherited.add("periods")
     if intent == prev.intent:
         inherited |= _detail_changes(reading, prev, changes)
+    elif intent in SETS_THRESHOLD and prev.thresholds and not reading.thresholds:
+        # "set up an alert for exactly that" after "how often above 750 kW for 30 min?": the
+        # threshold and its duration are what "that" was about
+        changes["thresholds"] = _moved(prev.thresholds)
+        inherited.add("thresholds")
     return replace(reading, **changes, inherited=reading.inherited | frozenset(inherited))
 
 
@@ -441,7 +499,7 @@ def _periods(reading: Reading, prev: Reading, now: datetime) -> tuple[PeriodMent
         if p.span is None and p.relation is not None and before:
             anchor = before[0].span
             assert anchor is not None
-            resolved.append(replace(p, span=shift(anchor, p.relation, now)))
+            resolved.append(replace(p, span=shift(anchor, p.relation, now, p.weekday)))
         else:
             resolved.append(p)
     if not resolved:
@@ -456,12 +514,54 @@ def _periods(reading: Reading, prev: Reading, now: datetime) -> tuple[PeriodMent
 
 
 def the_other(reading: Reading, previous: Frame | None, vocab: Vocabulary) -> Reading:
-    """ "same for the other one" after one of two meters of a family or a group: the
-    other of the two. With more than one other, or none, the word is left unused."""
-    word = next((u for u in reading.unused if u.text.lower() in ("other", "other one")), None)
-    if word is None or previous is None or len(previous.meters) != 1 or reading.names_scope:
+    """ "same for the other one" after one of two meters of a family or a group, or after the
+    second of two meters discussed: the other of the two; "the first one" or "the latter"
+    after an answer about several meters: that one of them, in the answer's order. A word that
+    points at no single meter (three others, nothing before) becomes an "unresolved" referent,
+    asked back, never guessed."""
+    if previous is not None and previous.pending is Pending.CHOICE:
+        return reading  # "the second one" answers the question back, read by `follow`
+    word = next((u for u in reading.unused if _picks(reading, u)), None)
+    if word is None or reading.names_scope:
         return reading
+    chosen = _picked(word.text.lower().split()[0], previous, vocab)
+    unused = tuple(u for u in reading.unused if u is not word)
+    if not chosen:
+        unresolved = Referent("unresolved", word.words)
+        return replace(reading, referents=(*reading.referents, unresolved), unused=unused)
+    mention = MeterMention(chosen, Match.NAME, word.words, key="other")
+    # with the word taken as the meter, what is left says nothing of its own ("same for ...")
+    unsure = reading.intent is Intent.UNSUPPORTED and not reading.unsupported
+    intent: Intent = Intent.UNCLEAR if unsure else reading.intent
+    return replace(reading, meters=(mention,), unused=unused, intent=intent, follows=True)
+
+
+def _picks(reading: Reading, word: Unused) -> bool:
+    """ "other", "other one", "the latter", "the first one" (an ordinal alone, as in "the first
+    alarm", is not a meter)."""
+    words = word.text.lower().split()
+    if not words or words[1:] not in ([], ["one"]) or not word.words.tokens:
+        return False
+    after = word.words.tokens[-1] + 1
+    norms = [t.norm for t in reading.tokens[after : after + 1]]
+    one = words[1:] == ["one"] or norms == ["one"]
+    return words[0] in ("other", "former", "latter") or (words[0] in ORDINALS and one)
+
+
+def _picked(word: str, previous: Frame | None, vocab: Vocabulary) -> tuple[str, ...]:
+    """The one meter "other" or an ordinal points at, or () when it points at none or several."""
+    if previous is None:
+        return ()
+    if word in ORDINALS:
+        shown = previous.meters
+        n = ORDINALS[word]
+        return (shown[n],) if len(shown) >= 2 and n < len(shown) else ()
+    if len(previous.meters) != 1:
+        return ()
     (meter,) = previous.meters
+    if len(previous.discussed) == 2 and meter in previous.discussed:
+        # "comp 1", "and line a?", "the other one": the other of the two discussed
+        return tuple(m for m in previous.discussed if m != meter)
     others = {
         o
         for k in vocab.keys
@@ -469,11 +569,4 @@ def the_other(reading: Reading, previous: Frame | None, vocab: Vocabulary) -> Re
         for o in k.meters
         if o != meter
     }
-    if len(others) != 1:
-        return reading
-    mention = MeterMention(tuple(others), Match.NAME, word.words, key="other")
-    # with the word taken as the meter, what is left says nothing of its own ("same for ...")
-    unsure = reading.intent is Intent.UNSUPPORTED and not reading.unsupported
-    intent: Intent = Intent.UNCLEAR if unsure else reading.intent
-    unused = tuple(u for u in reading.unused if u is not word)
-    return replace(reading, meters=(mention,), unused=unused, intent=intent, follows=True)
+    return (others.pop(),) if len(others) == 1 else ()

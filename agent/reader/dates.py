@@ -4,12 +4,17 @@ earlier") resolved against another period."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cache
+from importlib import resources
 
 from dateutil.relativedelta import relativedelta
 
+from agent.reader.lexicon import Lexicon, default_lexicon, phrase_body
 from agent.reader.slots import Relation, TimeSpan
+from agent.reader.text import MASK
 
 
 @dataclass(frozen=True)
@@ -18,6 +23,17 @@ class Calendar:
 
     today: date
     fiscal_start: int = 1
+    lexicon: Lexicon = field(default_factory=default_lexicon)
+    date_order: str | None = None  # "dmy" or "mdy" as the site writes dates; None: unknown
+
+    def negated(self, before: str) -> bool:
+        """Whether the words before a day or month leave it out ("except monday", "no
+        saturday or sunday"): the lexicon's one negation vocabulary, other days passable."""
+        # a name read already (masked) stands between: "without <meter> on monday" leaves
+        # out the meter, not the day
+        words = re.findall(r"[^\W\d_]+|,|" + MASK + "+", before)
+        days = {i for i, w in enumerate(words) if w in WEEKDAYS or w.rstrip("s") == "weekend"}
+        return self.lexicon.negation_before(words, days) is not None
 
 
 @dataclass(frozen=True)
@@ -29,44 +45,14 @@ class Found:
     end: int
     relation: Relation | None = None
     note: str = ""
+    weekday: int | None = None  # of a relation that names one ("the Monday before")
+    choices: tuple[TimeSpan, ...] = ()  # "12/10" on a site of no known date order: which?
 
 
-MONTHS = {
-    name: i + 1
-    for i, names in enumerate(
-        [
-            # English, German and Portuguese names: sites are run in their own language
-            ("january", "jan", "januar", "janeiro"),
-            ("february", "feb", "februar", "fevereiro"),
-            ("march", "mar", "märz", "maerz", "março"),
-            ("april", "apr", "abril"),
-            ("may", "mai", "maio"),
-            ("june", "jun", "juni", "junho"),
-            ("july", "jul", "juli", "julho"),
-            ("august", "aug", "agosto"),
-            ("september", "sep", "sept", "setembro"),
-            ("october", "oct", "oktober", "okt", "outubro"),
-            ("november", "nov", "novembro"),
-            ("december", "dec", "dezember", "dez", "dezembro"),
-        ]
-    )
-    for name in names
-}
-WEEKDAYS = {
-    name: i
-    for i, names in enumerate(
-        [
-            ("monday", "mon"),
-            ("tuesday", "tue", "tues"),
-            ("wednesday", "wed"),
-            ("thursday", "thu", "thur", "thurs"),
-            ("friday", "fri"),
-            ("saturday", "sat"),
-            ("sunday", "sun"),
-        ]
-    )
-    for name in names
-}
+# Month and weekday names in every language of the lexicon (lexicon.yaml, `calendar`)
+WORDS = default_lexicon().calendar
+MONTHS = WORDS.months
+WEEKDAYS = WORDS.weekdays
 NUMBER_WORDS = {
     "a": 1,
     "an": 1,
@@ -100,17 +86,46 @@ ORDINALS = {
     "4th": 4,
 }
 # Every word a period phrase is made of: typos of these are corrected before reading.
-CALENDAR_WORDS = frozenset(w for w in (*MONTHS, *WEEKDAYS) if len(w) >= 5) | frozenset(
+# Names that are ordinary words too ("segunda": second) are no target: "segundo" stays.
+CALENDAR_WORDS = frozenset(
+    w for w in (*MONTHS, *WEEKDAYS) if len(w) >= 5 and w not in WORDS.needs_lead
+) | frozenset(
     "yesterday today tomorrow week weeks month months quarter quarters year years weekend "
     "fortnight since last previous past fiscal".split()
 )
 
-_MONTH = r"(?P<{g}>" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"
+_MONTH = r"(?P<{g}>" + "|".join(map(re.escape, sorted(MONTHS, key=len, reverse=True))) + r")\.?"
 _DAY = r"(?P<{g}>[0-3]?\d)(?:st|nd|rd|th)?"
 _YEAR = r"(?P<{g}>(?:19|20)\d\d)"
-WEEKDAY = r"(?P<{g}>" + "|".join(sorted(WEEKDAYS, key=len, reverse=True)) + r")"
+WEEKDAY = r"(?P<{g}>" + "|".join(map(re.escape, sorted(WEEKDAYS, key=len, reverse=True))) + r")"
 NUM = r"(?P<n>\d+|" + "|".join(NUMBER_WORDS) + r")"
 UNIT = r"(?P<unit>hour|hr|h|day|week|month|year)s?"
+
+
+def phrases(words: tuple[str, ...] | list[str]) -> str:
+    """One pattern for lexicon phrases, the longest first (a space: spaces or hyphens)."""
+    return "(?:" + "|".join(phrase_body(w) for w in sorted(words, key=len, reverse=True)) + ")"
+
+
+def country_of(timezone: str) -> str | None:
+    """The country a time zone lies in, from the IANA table tzdata ships (zone.tab)."""
+    return _zone_countries().get(timezone)
+
+
+@cache
+def _zone_countries() -> dict[str, str]:
+    table = resources.files("tzdata.zoneinfo").joinpath("zone.tab").read_text(encoding="utf-8")
+    rows = (line.split("\t") for line in table.splitlines() if not line.startswith("#"))
+    return {row[2]: row[0] for row in rows if len(row) >= 3}
+
+
+def site_date_order(country: str | None, timezone: str | None = None) -> str | None:
+    """How a site writes dates in numbers: "dmy", "mdy", or None when its country (from the
+    catalogue, else from its time zone) is not one the lexicon knows."""
+    code = (country or (country_of(timezone) if timezone else None) or "").upper()
+    if code in WORDS.day_first:
+        return "dmy"
+    return "mdy" if code in WORDS.month_first else None
 
 
 def month(g: str) -> str:
@@ -180,10 +195,16 @@ def _whole_months(first: date, last: date) -> bool:
     return first.day == 1 and (last + timedelta(days=1)).day == 1
 
 
-def shift(span: TimeSpan, relation: Relation, now: datetime) -> TimeSpan:
+def shift(
+    span: TimeSpan, relation: Relation, now: datetime, weekday: int | None = None
+) -> TimeSpan:
     """The period a relation means, taken from `span`: the week before last week, the same
-    month a year earlier, the period of the same length just before."""
+    month a year earlier, the period of the same length just before, the same day a week
+    earlier, the Monday before."""
     first, last = bounds(span, now)
+    moved = _moved_back(first, last, relation, weekday)
+    if moved is not None:
+        return moved
     if relation is Relation.YEAR_BEFORE:
         a, b = first - relativedelta(years=1), last - relativedelta(years=1)
         if _whole_months(first, last):
@@ -202,6 +223,26 @@ def shift(span: TimeSpan, relation: Relation, now: datetime) -> TimeSpan:
         return days(a, b, f"{a:%B %Y}" if n == 1 else f"{a:%b %Y} to {b:%b %Y}")
     length = (last - first).days + 1
     a, b = first - timedelta(days=length), first - timedelta(days=1)
+    return days(a, b, f"{a:%-d %b} to {b:%-d %b %Y}")
+
+
+def _moved_back(
+    first: date, last: date, relation: Relation, weekday: int | None
+) -> TimeSpan | None:
+    """The relations that keep the days' weekdays: moved back by whole weeks, or to the
+    weekday named before the period."""
+    if relation is Relation.WEEKDAY_BEFORE and weekday is not None:
+        d = first - timedelta(days=(first.weekday() - weekday) % 7 or 7)
+        return days(d, d, f"{d:%A %-d %B %Y}")
+    back = {Relation.WEEK_EARLIER: 7, Relation.YEAR_EARLIER_WEEKDAY: 364}.get(relation)
+    if back is None:
+        return None
+    a, b = first - timedelta(days=back), last - timedelta(days=back)
+    if weekday is not None and a != b:  # "the same Tuesday a week earlier" after a week
+        named = [a + timedelta(days=i) for i in range((b - a).days + 1)]
+        a = b = next((d for d in named if d.weekday() == weekday), a)
+    if a == b:
+        return days(a, a, f"{a:%A %-d %B %Y}")
     return days(a, b, f"{a:%-d %b} to {b:%-d %b %Y}")
 
 

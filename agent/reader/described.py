@@ -8,9 +8,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import cache
+from pathlib import Path
+
+import yaml
 
 from agent.reader.lexicon import Lexicon
-from agent.reader.slots import Match, MeterMention, Unused
+from agent.reader.slots import Kpi, Match, MeasureMention, MeterMention, Unused
+from agent.reader.text import Sheet, fold
 from agent.reader.vocabulary import MeterEntry, Vocabulary, pieces
 
 # Shorter words ("air", "hot", "de") say too little of a meter to pick it.
@@ -106,3 +111,77 @@ def described_meters(
 
 def _words(phrase: Unused) -> list[str]:
     return [w for w in pieces(phrase.text) if len(w) >= MIN_WORD and not w.isdigit()]
+
+
+COUNTED_FILE = Path(__file__).with_name("counted.yaml")
+
+
+@cache
+def count_nouns() -> frozenset[str]:
+    """The words for what production counters count, from counted.yaml."""
+    data = yaml.safe_load(COUNTED_FILE.read_text(encoding="utf-8"))
+    return frozenset(fold(str(w)) for w in data["count_nouns"])
+
+
+def _counters(names: Sequence[str], vocab: Vocabulary) -> list[MeterEntry]:
+    """The meters whose series count a named meter's output: its own, or linked ones."""
+    out = []
+    for name in names:
+        entry = vocab.meter(name)
+        if entry is None:
+            continue
+        if "production" in entry.metrics:
+            out.append(entry)
+        out += [m for p in entry.production if (m := vocab.meter(p)) is not None]
+    return out
+
+
+def _count_words(counters: Sequence[MeterEntry], quiet: frozenset[str]) -> frozenset[str]:
+    """What the counters' catalogue entries call their count: the production series' unit,
+    and, of a meter that only counts, the words of its name, aliases and description."""
+    words = set(count_nouns())
+    for m in counters:
+        words.update(pieces(m.unit))
+        if m.carrier == "production":
+            words.update(_entry_words(m, quiet))
+    return frozenset(words)
+
+
+def _known(word: str, known: frozenset[str]) -> bool:
+    """The word, its singular or its plural ("tin" where the catalogue says "tins")."""
+    return bool({word, _singular(word), word + "s", word + "es"} & known)
+
+
+# The word before a count that makes it the divisor of energy: "kWh per tin", "por caixa".
+PER = frozenset({"per", "/", "each", "every", "por", "pro", "je", "par"})
+
+
+def counted(
+    sheet: Sheet,
+    unused: Sequence[Unused],
+    named: Sequence[MeterMention],
+    vocab: Vocabulary,
+    lexicon: Lexicon,
+) -> tuple[list[MeasureMention], list[Unused]]:
+    """ "Linha 4 boxes", "units on line 2": a phrase left over whose every word names what
+    the named meter's output counter counts is that count (the production series), not the
+    meter's energy; after "per" ("kWh per tin") it is what the energy is divided by, the
+    SEC. Returns the measures and the phrases left unused."""
+    counters = _counters([n for m in named if not m.ambiguous for n in m.meters], vocab)
+    if not counters:
+        return [], list(unused)
+    quiet = lexicon.stop_words | lexicon.fillers
+    known = _count_words(counters, quiet)
+    found, rest = [], []
+    for phrase in unused:
+        said = [w for w in pieces(phrase.text) if not w.isdigit() and w not in quiet]
+        if not said or not all(_known(w, known) for w in said):
+            rest.append(phrase)
+            continue
+        first = phrase.words.tokens[0] if phrase.words.tokens else 0
+        before = sheet.tokens[first - 1].norm if first > 0 else ""
+        if before in PER:
+            found.append(MeasureMention(sheet.words((first - 1, *phrase.words.tokens)), Kpi.SEC))
+        else:
+            found.append(MeasureMention(phrase.words, metric="production"))
+    return found, rest

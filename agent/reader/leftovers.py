@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from enum import StrEnum
 
 from agent.reader.dates import MONTHS, WEEKDAYS
+from agent.reader.dates import WORDS as CALENDAR
 from agent.reader.lexicon import Lexicon
 from agent.reader.slots import UnknownName, Unused
 from agent.reader.text import Kind, Sheet, Token
@@ -151,9 +152,9 @@ def _token_weight(t: Token, lexicon: Lexicon, vocab: Vocabulary) -> Weight | Non
         return Weight.NUMBER
     if t.kind is not Kind.WORD:
         return None
-    # three-letter names that are also English words ("sun", "sat", "mar") count when written
-    # as names
-    if (t.norm in MONTHS or t.norm in WEEKDAYS) and (len(t.norm) > 3 or t.text[:1].isupper()):
+    # names that are also ordinary words ("sun", "mar", "segunda") count when written as names
+    named = t.norm not in CALENDAR.needs_lead or t.text[:1].isupper()
+    if (t.norm in MONTHS or t.norm in WEEKDAYS) and named:
         return Weight.DATE
     if len(t.norm) > 1 and is_unit(t.text):
         return Weight.UNIT

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Container, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from pathlib import Path
 from types import MappingProxyType
@@ -74,6 +74,25 @@ def anchor_of(phrase: str) -> str | None:
 
 
 @dataclass(frozen=True)
+class CalendarWords:
+    """Month and weekday names and the words around them, in every language the lexicon
+    holds: names map to a month (1-12) or a weekday (0 = Monday)."""
+
+    months: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+    weekdays: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+    needs_lead: frozenset[str] = frozenset()  # names that are ordinary words too ("may")
+    leads: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
+    after: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
+    day_leads: tuple[str, ...] = ()
+    month_leads: tuple[str, ...] = ()
+    # each phrase ("semana passada") and the period it names in the tools' grammar
+    periods: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    until: tuple[str, ...] = ()  # "up to", "até": a later day ends the period before it
+    day_first: frozenset[str] = frozenset()  # countries writing 12/10 for 12 October
+    month_first: frozenset[str] = frozenset()  # and those writing it for 10 December
+
+
+@dataclass(frozen=True)
 class Hit:
     table: str
     key: str
@@ -98,6 +117,7 @@ class Lexicon:
     # catalogue); the off-peak ones name the hours outside the priced periods
     period_names: tuple[str, ...] = ()
     off_peak_names: tuple[str, ...] = ()
+    calendar: CalendarWords = CalendarWords()
 
     @property
     def known_words(self) -> frozenset[str]:
@@ -272,6 +292,7 @@ def parse_lexicon(data: Any) -> Lexicon:
         negation_between=between,
         period_names=periods,
         off_peak_names=off_peak,
+        calendar=_calendar(data.get("calendar")),
     )
 
 
@@ -289,6 +310,61 @@ def _period_names(raw: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
             compile_phrases([phrase], where)  # a bad pattern is named here, not at read time
         out[key] = tuple(phrase_body(p) for p in phrases)
     return out["other"], out["off_peak"]
+
+
+def _names(raw: Any, where: str, size: int) -> Mapping[str, int]:
+    """Lines of names, the first line numbered 1 (months) or 0 (weekdays); a hyphenated name
+    is also read with a space ("segunda feira")."""
+    if not isinstance(raw, list) or len(raw) != size:
+        raise InvalidLexicon(f"lexicon calendar.{where}: expected {size} lines of names")
+    first = 1 if where == "months" else 0
+    out: dict[str, int] = {}
+    for i, line in enumerate(raw):
+        for name in _words(line, f"calendar.{where}"):
+            if name in out:
+                raise InvalidLexicon(f"lexicon calendar.{where}: {name!r} is listed twice")
+            out[name] = out[name.replace("-", " ")] = i + first
+    return MappingProxyType(out)
+
+
+def _phrase_map(raw: Any, where: str) -> Mapping[str, tuple[str, ...]]:
+    if not isinstance(raw, Mapping):
+        raise InvalidLexicon(f"lexicon calendar.{where}: expected a mapping of keys to phrases")
+    out = {str(k): tuple(_split(v, f"calendar.{where}.{k}")) for k, v in raw.items()}
+    return MappingProxyType(out)
+
+
+def _optional(raw: Any, where: str) -> tuple[str, ...]:
+    return () if raw is None else tuple(_split(raw, where))
+
+
+def _calendar(raw: Any) -> CalendarWords:
+    """The calendar words; none when the lexicon has none (no month or day is then read)."""
+    if raw is None:
+        return CalendarWords()
+    if not isinstance(raw, Mapping):
+        raise InvalidLexicon("lexicon calendar: expected a mapping")
+    order = raw.get("date_order") or {}
+    if not isinstance(order, Mapping):
+        raise InvalidLexicon("lexicon calendar.date_order: expected 'day_first' and 'month_first'")
+    periods = {
+        phrase: str(period)
+        for period, phrases in _phrase_map(raw.get("periods", {}), "periods").items()
+        for phrase in phrases
+    }
+    return CalendarWords(
+        months=_names(raw.get("months"), "months", 12),
+        weekdays=_names(raw.get("weekdays"), "weekdays", 7),
+        needs_lead=_words(raw.get("needs_lead", ""), "calendar.needs_lead"),
+        leads=_phrase_map(raw.get("leads", {}), "leads"),
+        after=_phrase_map(raw.get("after", {}), "after"),
+        day_leads=_optional(raw.get("day_leads"), "calendar.day_leads"),
+        month_leads=_optional(raw.get("month_leads"), "calendar.month_leads"),
+        until=_optional(raw.get("until"), "calendar.until"),
+        periods=MappingProxyType(periods),
+        day_first=_words(order.get("day_first", ""), "calendar.date_order.day_first"),
+        month_first=_words(order.get("month_first", ""), "calendar.date_order.month_first"),
+    )
 
 
 def _negation(raw: Any) -> tuple[frozenset[str], frozenset[str]]:

@@ -12,6 +12,7 @@ from typing import Any
 from agent.reader.dates import MONTHS, WEEKDAYS
 from agent.reader.lexicon import Lexicon
 from agent.reader.slots import (
+    CalorificValue,
     DemandCharge,
     DemandWindow,
     EmissionFactor,
@@ -146,6 +147,7 @@ class Stated:
     hour_windows: list[HourWindow] = field(default_factory=list)
     horizons: list[Horizon] = field(default_factory=list)
     exchange_rates: list[ExchangeRate] = field(default_factory=list)
+    calorific_values: list[CalorificValue] = field(default_factory=list)
 
 
 def _tou(sheet: Sheet, stated: Stated, names: PeriodNames) -> None:
@@ -384,6 +386,30 @@ def _emission_factors(sheet: Sheet, stated: Stated) -> None:
             )
 
 
+# "10,83 kWh per m³", "a calorific value of 38 MJ/m3": energy per volume of gas, in kWh/m3
+CALORIFIC = re.compile(
+    r"\b(?:(?:gross |net |higher |lower )?(?:calorific|heating) value|cv|pci|pcs|poder "
+    r"calor[ií]fico|brennwert|heizwert)?(?:\s+(?:of|at|=|:|is|de))?\s*"
+    + NUMBER
+    + r"\s*(?P<unit>kwh|mj)\s*(?:/|per|a|por|pro|each|every)\s*(?:n|s)?(?:m3|m³|m\^3|cubic met\w+|"
+    r"metros? c[úu]bicos?)(?!\w)"
+)
+MJ_PER_KWH = 3.6
+
+
+def _calorific_values(sheet: Sheet, stated: Stated) -> None:
+    for m in CALORIFIC.finditer(sheet.masked()):
+        if not sheet.free(sheet.covering(m.start(), m.end())):
+            continue
+        value = parse_number(m.group("v"))
+        if m.group("unit") == "mj":
+            value /= MJ_PER_KWH
+        if value <= 0:
+            continue
+        words = sheet.claim_span(m.start(), m.end())
+        stated.calorific_values.append(CalorificValue(value, words))
+
+
 def _carrier_near(text: str, start: int, end: int) -> str | None:
     around = text[max(0, start - 25) : end + 25]
     if re.search(r"\b(?:gas|natural gas)\b", around):
@@ -587,6 +613,7 @@ def find_stated(
     stated = Stated()
     names = period_names(lexicon, tariff_periods)
     _exchange_rates(sheet, stated)
+    _calorific_values(sheet, stated)
     _tou(sheet, stated, names)
     _tou_price_first(sheet, stated)
     _tou_defined_apart(sheet, stated, names)

@@ -19,6 +19,7 @@ from agent.reader.dates import (
     ORDINALS,
     UNIT,
     WEEKDAYS,
+    WORDS,
     Calendar,
     Found,
     bounds,
@@ -30,69 +31,22 @@ from agent.reader.dates import (
     month_span,
     months_span,
     number,
+    phrases,
     shift,
     weekday,
 )
+from agent.reader.lexicon import Lexicon, default_lexicon
 from agent.reader.ranges import ranges, single_days
 from agent.reader.slots import PeriodMention, PeriodRole, Relation, TimeSpan
 from agent.reader.text import Sheet
 
 Matcher = Callable[[str, Calendar], list[Found]]
-# "no saturday", "except monday": a day the user leaves out
-NEGATED = re.compile(r"\b(?:no|not|except|excluding|without)\s+(?:(?:the|on|any)\s+)?$")
-
-FIXED = {
-    "today": "today",
-    "yesterday": "yesterday",
-    "this week": "this week",
-    "last week": "last week",
-    "previous week": "last week",
-    "past week": "last 7 days",
-    "this month": "this month",
-    "last month": "last month",
-    "previous month": "last month",
-    "past month": "last 30 days",
-    "this quarter": "this quarter",
-    "last quarter": "last quarter",
-    "previous quarter": "last quarter",
-    "this year": "this year",
-    "last year": "last year",
-    "previous year": "last year",
-    "past year": "last 12 months",
-    "year to date": "year to date",
-    "month to date": "month to date",
-    "current week": "this week",
-    "current month": "this month",
-    "current quarter": "this quarter",
-    "current year": "this year",
-    "so far this month": "month to date",
-    "so far this year": "year to date",
-    # "and for the whole month so far": the running month, week or year up to now
-    "month so far": "month to date",
-    "whole month so far": "month to date",
-    "entire month so far": "month to date",
-    "week so far": "this week",
-    "whole week so far": "this week",
-    "year so far": "year to date",
-    "whole year so far": "year to date",
-    "recently": "last 7 days",
-    "lately": "last 7 days",
-    "these days": "last 7 days",
-    "past fortnight": "last 14 days",
-    "last fortnight": "last 14 days",
-    "fortnight": "last 14 days",
-    # Portuguese, as the month names in dates.py
-    "hoje": "today",
-    "ontem": "yesterday",
-    "esta semana": "this week",
-    "semana passada": "last week",
-    "este mês": "this month",
-    "este mes": "this month",
-    "mês passado": "last month",
-    "mes passado": "last month",
-    "este ano": "this year",
-    "ano passado": "last year",
-}
+# periods by name in every language of the lexicon ("last week", "semana passada")
+FIXED = WORDS.periods
+LEADS = {key: phrases(words) for key, words in WORDS.leads.items()}
+AFTER = {key: phrases(words) for key, words in WORDS.after.items()}
+DAY_LEAD = phrases(WORDS.day_leads)
+MONTH_LEAD = phrases(WORDS.month_leads)
 SAME_LAST_YEAR = (
     r"(?:the )?(?:same|equivalent) (?:week|month|period|quarter|day|time) (?:a |one |of )?"
     r"(?:last |the previous |the prior )?year|(?:a|one) year (?:earlier|before)|last year's|"
@@ -115,11 +69,10 @@ SEASONS = {"spring": (3, 3), "summer": (6, 3), "autumn": (9, 3), "fall": (9, 3),
 
 def _keywords(text: str, cal: Calendar) -> list[Found]:
     """'last week', 'this month', 'the last 7 days', 'past 24h'."""
-    keys = sorted(FIXED, key=len, reverse=True)
     lead = r"\b(?:over |during |in |for )?(?:the )?"
     found = [
-        Found(TimeSpan(FIXED[m.group(1)], m.group(1)), m.start(), m.end())
-        for m in re.finditer(lead + "(" + "|".join(keys) + r")\b", text)
+        Found(TimeSpan(FIXED[_key(m.group(1))], m.group(1)), m.start(), m.end())
+        for m in re.finditer(lead + "(" + phrases(list(FIXED)) + r")\b", text)
     ]
     last_n = r"\b(?:over |in |for )?(?:the )?(?:last|past|previous|recent) " + NUM + " " + UNIT
     for m in re.finditer(last_n + r"\b", text):
@@ -133,6 +86,11 @@ def _keywords(text: str, cal: Calendar) -> list[Found]:
         n = int(m.group(1))
         found.append(Found(TimeSpan(f"last {n} hours", f"the last {n} hours"), m.start(), m.end()))
     return found
+
+
+def _key(written: str) -> str:
+    """A phrase as the lexicon lists it: "semana-passada" is "semana passada"."""
+    return " ".join(re.split(r"[\s-]+", written))
 
 
 def _befores(text: str, cal: Calendar) -> list[Found]:
@@ -188,52 +146,75 @@ def _working_week(text: str, m: re.Match[str]) -> bool:
 
 
 def _weekdays(text: str, cal: Calendar) -> list[Found]:
-    """'on Monday', 'last Friday': the most recent such day ('this Monday' may be today)."""
+    """'on Monday', 'last Friday', 'segunda passada': the most recent such day ('this Monday'
+    may be today)."""
     found = []
     today = cal.today
+    lead = "|".join(f"(?P<{k}>{p}) " for k, p in LEADS.items()) + f"|(?P<on>{DAY_LEAD}) "
+    after = "|".join(f" (?P<{k}_after>{p})" for k, p in AFTER.items())
     pattern = (
-        r"\b(?P<w>this |last |on |past )?" + weekday("d") + r"\b"
-        r"(?P<of>,? (?:of|in) (?:the )?(?:last|previous|this) week|,? last week)?"
-    )
+        r"\b(?:" + lead + r")?" + weekday("d") + r"\b"
+        r"(?P<of>,? (?:of|in) (?:the )?(?:last|previous|this) week|,? last week" + (
+            f"|{after}" if after else "") + r")?"
+    )  # fmt: skip
     for m in re.finditer(pattern, text):
-        word = (m.group("w") or "").strip()
-        if m.group("of"):
-            monday = today - timedelta(days=today.weekday())
-            if "this" not in m.group("of"):
-                monday -= timedelta(days=7)
-            d = monday + timedelta(days=WEEKDAYS[m.group("d")])
-            found.append(Found(days(d, d, f"{d:%A %-d %B}"), m.start(), m.end()))
+        said = {k.removesuffix("_after") for k, v in m.groupdict().items() if v and k != "d"}
+        d = _weekday_of(m, said, today)
+        if d is None:
             continue
-        if m.group("d") in ("sun", "sat", "wed", "mon") and not word:
-            continue  # ordinary words unless a cue says they are days
-        if _paired_day(text, m):
-            continue  # "sat+sun", "saturday and sunday": days of every week, not one date
-        if NEGATED.search(text[: m.start()]):
-            continue  # "no saturday morning": a day left out, not the day asked about
-        back = (today.weekday() - WEEKDAYS[m.group("d")]) % 7
-        if word == "last" or (back == 0 and word != "this"):
-            back = back or 7
-        d = today - timedelta(days=back)
+        if not _week_named(m) and not _a_day(text, m, said, cal):
+            continue
         found.append(Found(days(d, d, f"{d:%A %-d %B}"), m.start(), m.end()))
     return found
+
+
+def _a_day(text: str, m: re.Match[str], said: set[str], cal: Calendar) -> bool:
+    """A weekday read as one date: with a lead where the name is an ordinary word too, not
+    joined to another day ("sat+sun": days of every week) and not left out ("no saturday")."""
+    if m.group("d") in WORDS.needs_lead and not said:
+        return False
+    return not _paired_day(text, m) and not cal.negated(text[: m.start()])
+
+
+def _week_named(m: re.Match[str]) -> bool:
+    """ "Tuesday of last week", "friday, this week": the week is said."""
+    return (m.group("of") or "").strip(" ,").startswith(("of", "in", "last"))
+
+
+def _weekday_of(m: re.Match[str], said: set[str], today: date) -> date | None:
+    """The date a weekday names: of the week named, else the latest (this Monday may be
+    today; last Monday is before today)."""
+    wd = WEEKDAYS[m.group("d")]
+    of = m.group("of") or ""
+    if _week_named(m):
+        monday = today - timedelta(days=today.weekday())
+        if "this" not in of:
+            monday -= timedelta(days=7)
+        return monday + timedelta(days=wd)
+    back = (today.weekday() - wd) % 7
+    if "last" in said or (back == 0 and "this" not in said):
+        back = back or 7
+    return today - timedelta(days=back)
 
 
 def _months(text: str, cal: Calendar) -> list[Found]:
     """'in September', 'sept 2025', "oct '25", 'last October', 'November last year'."""
     found = []
     today = cal.today
-    cue = r"(?P<cue>(?:in|for|during|of|since|from|to|and|vs|than|until|between|through) )?"
-    pattern = r"\b" + cue + r"(?P<rel>last |previous |this )?" + month("m")
-    for m in re.finditer(pattern + r"(?:,? (?P<y>(?:19|20)\d\d)|\s*'(?P<yy>\d\d))?\b", text):
+    cue = f"(?P<cue>{MONTH_LEAD} )?"
+    rel = "|".join(f"(?P<{k}>{p}) " for k, p in LEADS.items())
+    pattern = r"\b" + cue + f"(?P<rel>{rel})?" + month("m")
+    year_ = r"(?:,? (?P<y>(?:19|20)\d\d)|\s*'(?P<yy>\d\d)"
+    after = "".join(f"| (?P<{k}_after>{p})" for k, p in AFTER.items())
+    for m in re.finditer(pattern + year_ + after + r")?\b", text):
         mo = MONTHS[m.group("m")]
         y = int(m.group("y")) if m.group("y") else None
         y = 2000 + int(m.group("yy")) if m.group("yy") else y
-        if m.group("m") in ("may", "mar", "jan", "mai") and not (
-            y or m.group("cue") or m.group("rel")
-        ):
+        if m.group("m") in WORDS.needs_lead and not (y or m.group("cue") or m.group("rel")):
             continue  # ordinary words too: they need a cue or a year
         yr = y if y else latest_year(mo, 1, today)
-        if not y and (m.group("rel") or "").strip() in ("last", "previous") and yr == today.year:
+        last = m.group("last") or m.groupdict().get("last_after")
+        if not y and last and yr == today.year:
             yr -= 1  # "last October" in November is a year ago; "this October" just passed
         found.append(Found(month_span(yr, mo), m.start(), m.end()))
     found += _month_of_year(text, cal)
@@ -425,6 +406,30 @@ def _relations(text: str, cal: Calendar) -> list[Found]:
     ]
 
 
+SAME_DAY = r"(?:the )?same (?:day|weekday|" + weekday("w") + r")"
+WEEKDAY_RELATIONS = {
+    # "the same Tuesday a week earlier", "the same day last week": 7 days back
+    SAME_DAY + r" (?:(?:a |one )?week (?:earlier|before|ago)|(?:of |in )?(?:the )?"
+    r"(?:last|previous|prior) week|the week before)|(?:a|one) week earlier": Relation.WEEK_EARLIER,
+    # "the same Tuesday last year": 52 weeks back, on the same weekday
+    r"(?:the )?same (?:weekday|" + weekday("w") + r") (?:(?:a |one )?year (?:earlier|before|ago)"
+    r"|(?:of )?(?:last|the previous|the prior) year)": Relation.YEAR_EARLIER_WEEKDAY,
+    # "the Monday before (that)": a day before the period named, not a time of day
+    r"the " + weekday("w") + r" (?:just )?before(?: that| it| then)?"
+    r"(?!\s*(?:\d|the\b|noon|midnight|last\b))": Relation.WEEKDAY_BEFORE,
+}
+
+
+def _weekday_relations(text: str, cal: Calendar) -> list[Found]:
+    """Relations that keep or name a weekday, resolved against another period."""
+    found = []
+    for pattern, relation in WEEKDAY_RELATIONS.items():
+        for m in re.finditer(r"\b(?:" + pattern + r")\b", text):
+            wd = WEEKDAYS[m.group("w")] if m.group("w") else None
+            found.append(Found(None, m.start(), m.end(), relation=relation, weekday=wd))
+    return found
+
+
 def _since_start(text: str, cal: Calendar) -> list[Found]:
     found = []
     for m in re.finditer(r"\bsince (?:the )?(?:beginning|start) of (?:the )?(month|year|week)\b",
@@ -446,6 +451,7 @@ MATCHERS: tuple[Matcher, ...] = (
     _fiscal,
     _week_of,
     _relations,
+    _weekday_relations,
     _since_start,
 )
 
@@ -538,22 +544,32 @@ def _long(f: Found) -> bool:
     return (span.end - span.start).days >= 60
 
 
-def find_periods(sheet: Sheet, now: datetime, fiscal_start: int = 1) -> tuple[
-    list[PeriodMention], list[str]
-]:  # fmt: skip
+def find_periods(
+    sheet: Sheet,
+    now: datetime,
+    fiscal_start: int = 1,
+    *,
+    lexicon: Lexicon | None = None,
+    date_order: str | None = None,
+) -> tuple[list[PeriodMention], list[str]]:
     """Every period of the question, claimed on the sheet, with roles and relations resolved
     where the question itself names the period they are relative to; and notes on readings
-    that took an assumption (a season, a fiscal year)."""
+    that took an assumption (a season, a fiscal year). `date_order` is how the site writes
+    dates in numbers ("dmy", "mdy"); without it a date read both ways is asked about."""
     text = sheet.masked()
     comparing, modelling = bool(COMPARING.search(text)), bool(MODELLING.search(text))
     open_from = not (comparing or modelling)
-    cal = Calendar(now.date(), fiscal_start)
+    cal = Calendar(now.date(), fiscal_start, lexicon or default_lexicon(), date_order)
     chosen = [_since(text, f, now, open_from) for f in _candidates(text, cal)]
     so_far = SO_FAR.search(text)
     mentions: list[PeriodMention] = []
     notes = []
     for f in chosen:
         span = f.span
+        if f.choices:  # "12/10" read both ways: the answer asks which day
+            words = sheet.claim(sheet.covering(f.start, f.end))
+            mentions.append(PeriodMention(words, None, PeriodRole.SUBJECT, choices=f.choices))
+            continue
         if span is None and f.relation is None:
             sheet.claim(sheet.covering(f.start, f.end))  # a day that does not exist: its note
             continue
@@ -576,7 +592,7 @@ def find_periods(sheet: Sheet, now: datetime, fiscal_start: int = 1) -> tuple[
         if as_base:  # "as the base year" belongs to the period; "baseline" stays a cue
             extra = (*extra, *sheet.covering(as_base.start(), as_base.end()))
         words = sheet.claim((*sheet.covering(f.start, f.end), *extra))
-        mentions.append(PeriodMention(words, span, role, f.relation))
+        mentions.append(PeriodMention(words, span, role, f.relation, f.weekday))
     notes += [f.note for f in chosen if f.note]
     mentions = cut_short(_one_subject(mentions), sheet, now)
     return _resolve(_merge(mentions, sheet), now), notes
@@ -616,5 +632,6 @@ def _resolve(mentions: list[PeriodMention], now: datetime) -> list[PeriodMention
             out.append(m)
             continue
         role = PeriodRole.REFERENCE if m.role is PeriodRole.SUBJECT else m.role
-        out.append(replace(m, span=shift(anchor.span, m.relation, now), role=role))
+        span = shift(anchor.span, m.relation, now, m.weekday)
+        out.append(replace(m, span=span, role=role))
     return out

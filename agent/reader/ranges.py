@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date, timedelta
 
 from dateutil.relativedelta import relativedelta
@@ -21,6 +22,7 @@ from agent.reader.dates import (
     weekday,
     year,
 )
+from agent.reader.slots import TimeSpan
 
 TO = r"\s*(?:to|until|till|through|and|-)\s*"
 # What may follow a day written as an ordinal alone ("on the 3rd"): an end, a mark, a period
@@ -30,10 +32,13 @@ DAY_ENDS = (
     r"|last|this|vs|versus|compared|than|before|after|when|how|what|which|was|were|is|did)\b))"
 )
 # Words after which a day is expected ("on 20/10", "since 3/11", "and 21/10?"), or nothing
+# ("on the holiday 12/10": one word may name the day between "on" and the date)
 DATE_LEAD = (
     r"(?:\b(?:on|since|from|until|till|to|through|between|and|or|vs\.?|versus|than|for)\s+"
-    r"(?:the\s+)?|^\W*)"
+    r"(?:the\s+)?|\bon\s+(?:the\s+)?[^\W\d_]+\s+|^\W*)"
 )
+# "1/2 of": a fraction of what follows, not a day
+FRACTION = re.compile(r"\s*of\b")
 # Words that make "June to August" two months compared rather than one range.
 CHANGE_WORDS = re.compile(
     r"\b(?:compar\w*|vs\.?|versus|against|than|change\w*|increas\w*|decreas\w*|drop\w*|"
@@ -202,8 +207,53 @@ def _until_now(text: str, cal: Calendar) -> list[Found]:
 def ranges(text: str, cal: Calendar) -> list[Found]:
     """Every date range in `text` (they win over the single days inside them)."""
     found = _day_first(text, cal) + _month_first(text, cal) + _iso(text, cal)
-    found += _weekday_range(text, cal) + _until_now(text, cal)
+    found += _weekday_range(text, cal) + _until_now(text, cal) + _slashed_range(text, cal)
     return found + _dotted(text, cal) + _months(text, cal)
+
+
+def _slashed_range(text: str, cal: Calendar) -> list[Found]:
+    """ "10/04 to 20/04", "12/10/2026-18/10/2026": both ends in the one order that gives a
+    range of days (the site's, when both orders do), else both ranges, to ask which."""
+    date_ = r"([0-3]?\d)/([0-3]?\d)(?:/((?:20)?\d\d))?"
+    pattern = (
+        r"(?<![\d/.,])\b(?:from |between )?" + date_
+        + r"\s*(?:to|until|till|through|and|-|\u2013)\s*" + date_ + r"\b(?![/.,]?\d)"
+    )  # fmt: skip
+    found = []
+    for m in re.finditer(pattern, text):
+        a1, b1, y1, a2, b2, y2 = m.groups()
+        spans = [
+            span
+            for first, second in (((a1, b1), (a2, b2)), ((b1, a1), (b2, a2)))
+            if (span := _slashed_span(first, second, y1 or y2, y2 or y1, cal)) is not None
+        ]
+        spans = list(dict.fromkeys(spans))
+        if len(spans) == 2 and cal.date_order in ("dmy", "mdy"):
+            spans = spans[:1] if cal.date_order == "dmy" else spans[1:]
+        if len(spans) == 1:
+            found.append(Found(spans[0], m.start(), m.end()))
+        elif spans:
+            found.append(Found(None, m.start(), m.end(), choices=tuple(spans)))
+    return found
+
+
+def _slashed_span(
+    first: tuple[str, str], last: tuple[str, str], y1: str | None, y2: str | None, cal: Calendar
+) -> TimeSpan | None:
+    """The days from `first` to `last`, each (day, month), if both are days in that order."""
+    (d1, m1), (d2, m2) = ((int(d), int(m)) for d, m in (first, last))
+    if not (1 <= m1 <= 12 and 1 <= m2 <= 12):
+        return None
+    end_year = _year(y2) if y2 else latest_year(m2, d2, cal.today)
+    start_year = _year(y1) if y1 else (end_year if (m1, d1) <= (m2, d2) else end_year - 1)
+    if not (_exists(start_year, m1, d1) and _exists(end_year, m2, d2)):
+        return None
+    a, b = date(start_year, m1, d1), date(end_year, m2, d2)
+    return day_range(a, b) if a <= b and (b - a).days < 366 else None
+
+
+def _year(text: str) -> int:
+    return int(text) + (2000 if len(text) == 2 else 0)
 
 
 def single_days(text: str, cal: Calendar) -> list[Found]:
@@ -228,10 +278,9 @@ def single_days(text: str, cal: Calendar) -> list[Found]:
         y = int(m.group(3)) + (2000 if len(m.group(3)) == 2 else 0)
         found += _day(y, int(m.group(2)), int(m.group(1)), m)
     for m in re.finditer(r"\b([0-3]?\d)/([0-3]?\d)/((?:20)?\d\d)\b", text):
-        slashed = _slashed(int(m.group(1)), int(m.group(2)), m.group(3), cal.today)
-        if slashed is not None:
-            found.append(Found(days(slashed, slashed, f"{slashed:%-d %B %Y}"), m.start(), m.end()))
-    return found + _slashed_no_year(text, cal.today)
+        y = int(m.group(3)) + (2000 if len(m.group(3)) == 2 else 0)
+        found += _slashed(int(m.group(1)), int(m.group(2)), _in_year(y), m, cal)
+    return found + _slashed_no_year(text, cal)
 
 
 def _nth(text: str, cal: Calendar) -> list[Found]:
@@ -252,20 +301,19 @@ def _nth(text: str, cal: Calendar) -> list[Found]:
     return found
 
 
-def _slashed_no_year(text: str, today: date) -> list[Found]:
-    """ "on 20/10": day and month without a year, read only when the first number cannot be
-    a month (so "1/2" stays a fraction), in the latest such day not after today; "24/7" is
-    the idiom for "always". Only where a day is expected: after "on", "since", "from" (or as
-    the whole question), and before no noun ("runs 24/5", "a 16/8 shift pattern")."""
+def _slashed_no_year(text: str, cal: Calendar) -> list[Found]:
+    """ "on 20/10", "on 10/20": day and month without a year, in the latest such day not
+    after today; "24/7" is the idiom for "always". Only where a day is expected: after "on",
+    "since", "from" (or as the whole question), and before no noun ("runs 24/5", "a 16/8 shift
+    pattern")."""
     found = []
     lead = re.compile(DATE_LEAD + r"$")
-    for m in re.finditer(r"(?<![\d/.,])\b([0-3]?\d)/([01]?\d)\b(?![/.,]?\d)" + DAY_ENDS, text):
-        dd, mo = int(m.group(1)), int(m.group(2))
-        if dd <= 12 or not 1 <= mo <= 12 or m.group(0) == "24/7":
+    for m in re.finditer(r"(?<![\d/.,])\b([0-3]?\d)/([0-3]?\d)\b(?![/.,]?\d)" + DAY_ENDS, text):
+        if m.group(0) == "24/7" or not lead.search(text[: m.start()]):
             continue
-        if not lead.search(text[: m.start()]):
-            continue
-        found += _day(latest_year(mo, dd, today), mo, dd, m)
+        if FRACTION.match(text, m.end()) and max(int(m.group(1)), int(m.group(2))) <= 12:
+            continue  # "1/2 of the meters": a fraction, whichever way a date would read
+        found += _slashed(int(m.group(1)), int(m.group(2)), _latest_in(cal.today), m, cal)
     return found
 
 
@@ -290,15 +338,32 @@ def _day(y: int, mo: int, dd: int, m: re.Match[str], said: bool = False) -> list
     return [Found(days(d, d, f"{d:%-d %B %Y}"), m.start(), m.end())]
 
 
-def _slashed(first: int, second: int, year_text: str, today: date) -> date | None:
-    """12/10/2026: day first, as in Europe; month first only when that is the one possible
-    reading, or the day-first reading lies in the future."""
-    y = int(year_text) + (2000 if len(year_text) == 2 else 0)
-    readings = []
-    for d, mo in ((first, second), (second, first)):
-        try:
-            readings.append(date(y, mo, d))
-        except ValueError:
-            continue
-    past = [d for d in readings if d <= today]
-    return next(iter(past or readings), None)
+def _in_year(y: int) -> Callable[[int, int], int]:
+    """The year a day and month were written with."""
+    return lambda mo, dd: y
+
+
+def _latest_in(today: date) -> Callable[[int, int], int]:
+    """The year in which a day and month written without one last came, up to today."""
+    return lambda mo, dd: latest_year(mo, dd, today)
+
+
+def _slashed(
+    first: int, second: int, year_of: Callable[[int, int], int], m: re.Match[str], cal: Calendar
+) -> list[Found]:
+    """ "12/10/2026", "on 12/10": the one day the numbers can be; when both orders give a day,
+    the one the site writes ("dmy" or "mdy", from its country), else both, to ask which."""
+    readings: list[date] = []
+    for dd, mo in ((first, second), (second, first)):
+        if 1 <= mo <= 12 and _exists(year_of(mo, dd), mo, dd):
+            readings.append(date(year_of(mo, dd), mo, dd))
+    readings = list(dict.fromkeys(readings))  # "5/5": one day either way
+    if len(readings) == 2 and cal.date_order in ("dmy", "mdy"):
+        readings = readings[:1] if cal.date_order == "dmy" else readings[1:]
+    if len(readings) == 1:
+        d = readings[0]
+        return [Found(days(d, d, f"{d:%-d %B %Y}"), m.start(), m.end())]
+    if not readings:
+        return []
+    choices = tuple(days(d, d, f"{d:%-d %B %Y}") for d in readings)
+    return [Found(None, m.start(), m.end(), choices=choices)]

@@ -15,7 +15,7 @@ from agent.reader.conditions import (
     find_thresholds,
     find_top,
 )
-from agent.reader.described import described_meters
+from agent.reader.described import counted, described_meters
 from agent.reader.intents import choose, implied_operations
 from agent.reader.leftovers import leftovers, unknown_names
 from agent.reader.lexical import Lexical, read_compounds, read_lexical
@@ -73,7 +73,9 @@ def _extract(question: str, vocab: Vocabulary, now: datetime, lexicon: Lexicon) 
     meters = find_meters(sheet, vocab, lexicon)
     sheet, corrections = correct(sheet, lexicon)
     stated = find_stated(sheet, numbers, lexicon, vocab.tariff_periods)
-    periods, notes = find_periods(sheet, now, vocab.fiscal_year_start)
+    periods, notes = find_periods(
+        sheet, now, vocab.fiscal_year_start, lexicon=lexicon, date_order=vocab.date_order
+    )
     find_top(sheet, cond, numbers)
     find_thresholds(sheet, cond)
     lex = read_lexical(sheet, lexicon, vocab, compounds)
@@ -83,6 +85,8 @@ def _extract(question: str, vocab: Vocabulary, now: datetime, lexicon: Lexicon) 
     if not meters.mentions and not unknown:
         described, unused, told = described_meters(unused, vocab, lexicon)
         notes = [*notes, *told]
+    counts, unused = counted(sheet, unused, meters.mentions + described, vocab, lexicon)
+    lex.measures.extend(counts)
     return Reading(
         question=question,
         tokens=sheet.tokens,
@@ -114,6 +118,7 @@ def _stated_slots(stated: Stated) -> dict[str, Any]:
         "exchange_rates": tuple(stated.exchange_rates),
         "demand_windows": tuple(stated.demand_windows),
         "horizons": tuple(stated.horizons),
+        "calorific_values": tuple(stated.calorific_values),
     }
 
 

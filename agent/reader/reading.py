@@ -10,6 +10,7 @@ from typing import Any
 
 from agent.reader.slots import (
     ActionMention,
+    CalorificValue,
     CarrierMention,
     Cue,
     CurrencyMention,
@@ -71,6 +72,7 @@ class Reading:
     splits: tuple[SplitMention, ...] = ()
     hour_windows: tuple[HourWindow, ...] = ()
     emission_factors: tuple[EmissionFactor, ...] = ()
+    calorific_values: tuple[CalorificValue, ...] = ()
     prices: tuple[Price, ...] = ()
     tou_windows: tuple[TouWindow, ...] = ()
     demand_charges: tuple[DemandCharge, ...] = ()

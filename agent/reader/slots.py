@@ -187,6 +187,9 @@ class Relation(StrEnum):
     MONTH_BEFORE = "month before"
     YEAR_BEFORE = "year before"
     PERIOD_BEFORE = "period before"
+    WEEK_EARLIER = "week earlier"  # "the same day last week": the same days, 7 days back
+    YEAR_EARLIER_WEEKDAY = "same weekday a year earlier"  # 52 weeks back, same weekdays
+    WEEKDAY_BEFORE = "weekday before"  # "the Monday before": that weekday, before the period
 
 
 @dataclass(frozen=True)
@@ -202,9 +205,12 @@ class TimeSpan:
 @dataclass(frozen=True)
 class PeriodMention:
     words: Words
-    span: TimeSpan | None  # None only for a relation with nothing to anchor it yet
+    span: TimeSpan | None  # None for a relation with nothing to anchor it yet, or a choice
     role: PeriodRole = PeriodRole.SUBJECT
     relation: Relation | None = None
+    weekday: int | None = None  # the day a relation names ("the Monday before"), 0 = Monday
+    # "12/10" where the site's date order is unknown: the days it can be, to ask which
+    choices: tuple[TimeSpan, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -224,6 +230,14 @@ class EmissionFactor:
     words: Words
     carrier: str | None = None
     unit_assumed: bool = False  # "factor 0.35" without a unit: read as kg CO2e/kWh
+
+
+@dataclass(frozen=True)
+class CalorificValue:
+    """ "we use 10,83 kWh per m³": the energy of a cubic metre of gas, as the user states it."""
+
+    kwh_per_m3: float
+    words: Words
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from types import MappingProxyType
 from rapidfuzz import fuzz, process
 from sqlalchemy import Connection
 
+from agent.reader.dates import site_date_order
 from agent.reader.slots import Match
 from agent.reader.text import fold, transliterate
 from common.errors import EMSError
@@ -103,6 +104,7 @@ class Vocabulary:
     tariff_periods: tuple[str, ...] = ()
     currency: str | None = None
     fiscal_year_start: int = 1  # month; 1 when the catalogue names none
+    date_order: str | None = None  # "dmy" or "mdy" as the site writes dates; None: unknown
     keys: tuple[NameKey, ...] = field(default=(), compare=False)
     _by_compact: Mapping[str, tuple[NameKey, ...]] = field(
         default_factory=lambda: MappingProxyType({}), compare=False, repr=False
@@ -240,6 +242,13 @@ def _initial_keys(meters: Sequence[MeterEntry], taken: set[str]) -> list[NameKey
     return keys
 
 
+def _check_calendar(fiscal_year_start: int, date_order: str | None) -> None:
+    if not 1 <= fiscal_year_start <= 12:
+        raise InvalidVocabulary(f"fiscal year start {fiscal_year_start} is not a month (1-12)")
+    if date_order not in (None, "dmy", "mdy"):
+        raise InvalidVocabulary(f"date order {date_order!r} is neither 'dmy' nor 'mdy'")
+
+
 def build_vocabulary(
     site: str,
     meters: Iterable[MeterEntry],
@@ -249,8 +258,10 @@ def build_vocabulary(
     tariff_periods: Iterable[str] = (),
     currency: str | None = None,
     fiscal_year_start: int = 1,
+    date_order: str | None = None,
 ) -> Vocabulary:
-    """The reader's vocabulary of a site. Groups are the meters' own `groups` plus `groups`."""
+    """The reader's vocabulary of a site. Groups are the meters' own `groups` plus `groups`;
+    `date_order` ("dmy", "mdy") is how the site writes dates in numbers, if known."""
     entries = tuple(meters)
     by_name: dict[str, MeterEntry] = {}
     for m in entries:
@@ -269,8 +280,7 @@ def build_vocabulary(
             if name not in by_name:
                 raise InvalidVocabulary(f"group {g!r}: no meter named {name!r}")
             members.setdefault(g, []).append(name)
-    if not 1 <= fiscal_year_start <= 12:
-        raise InvalidVocabulary(f"fiscal year start {fiscal_year_start} is not a month (1-12)")
+    _check_calendar(fiscal_year_start, date_order)
     named = _name_keys(entries) + _group_keys(
         {g: list(dict.fromkeys(n)) for g, n in members.items()}
     )
@@ -287,6 +297,7 @@ def build_vocabulary(
         tariff_periods=tuple(p.lower() for p in tariff_periods),
         currency=currency,
         fiscal_year_start=fiscal_year_start,
+        date_order=date_order,
         keys=tuple(keys),
         _by_compact=MappingProxyType({c: tuple(ks) for c, ks in index.items()}),
     )
@@ -348,4 +359,5 @@ def vocabulary_from_store(
         tariff_periods=dict.fromkeys([*own_periods, *tariff_periods]),
         currency=currency,
         fiscal_year_start=fiscal_year_start,
+        date_order=site_date_order(site.country, site.timezone),
     )

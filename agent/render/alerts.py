@@ -118,9 +118,14 @@ class BacktestRenderer(Renderer[BacktestResult]):
 
     def answer(self, r: BacktestResult) -> list[str]:
         found = r.episodes
+        back = f"{r.hysteresis_percent:g} % back inside the threshold for {r.clear_windows} windows"
         head = (
             f"Back-test of {r.rule} over {period_label(r.period)} ({r.windows} windows): "
-            f"it would have raised {len(found)} alert(s). Nothing was stored."
+            f"it would have raised {len(found)} alert(s) (an alert opens once the condition has "
+            f"held for {r.duration_minutes} minutes and closes only after the value is {back} "
+            f"in a row). Counted without that hysteresis, the value went beyond the threshold "
+            f"for at least {r.duration_minutes} minutes in a row {r.runs} times. Nothing was "
+            "stored."
         )
         lines = [
             f"- from {when(e.start)} to {when(e.end) if e.end else 'the end of the period'}, "

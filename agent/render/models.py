@@ -155,16 +155,30 @@ class ForecastRenderer(Renderer[ForecastResult]):
         out.tables.append((title, QUANTITY, rows))
 
 
+# The anomaly tool's event kinds, as an answer names what it looked for.
+KIND_PLURALS = {
+    "consumption_high": "consumption above expected",
+    "consumption_low": "consumption below expected",
+    "demand_spike": "demand spikes",
+    "meter_outage": "meter outages",
+    "stuck_meter": "stuck readings",
+    "negative_values": "negative readings",
+}
+
+
 @renders(AnomalyResult)
 class AnomalyRenderer(Renderer[AnomalyResult]):
     def answer(self, r: AnomalyResult) -> list[str]:
         checked = ", ".join(r.meters_checked)
+        # "any stuck meters?": the kinds looked for, named in the answer
+        kinds = " or ".join(KIND_PLURALS.get(k, words(k)) for k in r.kinds)
         if not r.events:
             return [
-                f"No anomalies found {period_text(r.period)} on {checked}.",
+                f"No {kinds or 'anomalies'} found {period_text(r.period)} on {checked}.",
                 *caveat_lines(r.caveats),
             ]
-        lines = [f"{len(r.events)} event(s) {period_text(r.period)}:"]
+        of = f" ({kinds})" if kinds else ""
+        lines = [f"{len(r.events)} event(s){of} {period_text(r.period)}:"]
         for e in r.events[:MAX_EVENTS]:
             impact = ""
             if e.extra_kwh is not None:
