@@ -288,6 +288,8 @@ def test_the_note_of_a_change(question: str, note: str | None) -> None:
         ("any open incidents?", "active"),
         ("which incidents haven't been acknowledged yet?", "open"),
         ("acknowledged incidents", "acknowledged"),
+        ("bom dia, any incidents still open or acknowledged?", "active"),
+        ("open and acknowledged incidents", "active"),
         ("incidents closed in september", "resolved"),
         ("unresolved incidents", "active"),
         ("all incidents ever", "all"),

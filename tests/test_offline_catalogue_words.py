@@ -170,6 +170,17 @@ def test_a_clause_of_its_own_is_answered_beside_one_asking_for_an_unmetered_carr
     assert "I did not use 'steam'" in reply.answer, reply.answer
 
 
+def test_a_carrier_word_defined_by_the_meters_in_brackets_names_those_meters(cannery) -> None:
+    """ "steam (the Retort Line)": the user says at once what the word stands for, so it is
+    that meter's share, not a quantity nobody meters."""
+    agent, data = cannery
+    reply = agent.ask("what share of Grid Feed went into steam (the Retort Line) last week?")
+    assert reply.outcome == "answer", reply.answer
+    share = 100 * total(data, "Retort Line", *WEEK) / total(data, "Grid Feed", *WEEK)
+    assert states(reply.answer, share, rel=0.002), reply.answer
+    assert "no meter at cannery measures" not in reply.answer, reply.answer
+
+
 # ------------------------------------------------------------------ counts named by what they count
 
 

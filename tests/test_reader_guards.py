@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from agent.reader import read
+from agent.reader import MeterEntry, Vocabulary, build_vocabulary, read
 from agent.reader.lexicon import default_lexicon
 from tests.reader_plants import NOW, PLANTS, check
 
@@ -132,3 +132,21 @@ def test_how_many_kwh_did_it_produce_asks_for_energy_not_production() -> None:
 def test_how_many_goods_did_it_produce_is_still_production() -> None:
     r = read("how many parts did line A make yesterday", DEMO, NOW)
     assert r.metric == "production"
+
+
+def _halls(*names: str) -> Vocabulary:
+    return build_vocabulary("halls", [MeterEntry(n, "electricity") for n in names])
+
+
+def test_the_last_words_of_one_meters_name_name_that_meter() -> None:
+    vocab = _halls("Beleuchtung Halle 2", "Beleuchtung Halle 3", "Kompressor")
+    r = read("what did the lighting of halle 2 use last week?", vocab, NOW)
+    assert [m.meters for m in r.meters] == [("Beleuchtung Halle 2",)]
+    assert not r.unknown_names
+
+
+def test_the_last_words_of_two_meters_names_are_no_meter_chosen() -> None:
+    vocab = _halls("Beleuchtung Halle 2", "Lüftung Halle 2", "Kompressor")
+    r = read("what did halle 2 use last week?", vocab, NOW)
+    assert not r.meters
+    assert [u.words.text for u in r.unknown_names] == ["halle 2"]

@@ -441,3 +441,31 @@ def test_tariff_period_names_in_every_language_are_lexicon_data() -> None:
     r = read(question, WERK, NOW, lexicon=lexicon)
     assert [(w.name, w.price) for w in r.tou_windows] == [("hochtarif", 0.31)]
     assert read(question, WERK, NOW).tou_windows == ()
+
+
+@pytest.mark.parametrize("verb", ["use", "using", "assume"])
+def test_a_verb_telling_to_take_a_stated_rate_is_no_energy_asked(verb: str) -> None:
+    r = read(f"and in US dollars? {verb} 5.35 BRL per USD", PLANTS["werk"], NOW)
+    assert [(x.rate, x.currency, x.per) for x in r.exchange_rates] == [(5.35, "BRL", "USD")]
+    assert not r.measures and not r.unused
+
+
+@pytest.mark.parametrize("said", ["fora ponta", "fora de ponta", "fora ponta hours"])
+def test_portuguese_off_peak_is_the_off_peak_part(said: str) -> None:
+    r = read(f"Linie 3 energy in {said} last week", PLANTS["werk"], NOW)
+    assert [s.part for s in r.splits] == ["off-peak"], r.splits
+    assert not r.unused
+
+
+@pytest.mark.parametrize("other", ["otherwise", "at all other hours", "the rest of the time"])
+def test_a_price_beside_a_stated_period_for_the_other_hours(other: str) -> None:
+    r = read(
+        f"Linie 3 cost last week with peak 17:30-20:30 weekdays at EUR 0.30 and EUR 0.12 {other}, "
+        "plus EUR 9.50/kW demand",
+        PLANTS["werk"],
+        NOW,
+    )
+    assert [(w.start, w.end, w.price) for w in r.tou_windows] == [(time(17, 30), time(20, 30), 0.3)]
+    assert [(p.per_kwh, p.name) for p in r.prices] == [(0.12, "off-peak")]
+    assert [d.per_kw for d in r.demand_charges] == [9.5]
+    assert not r.unused

@@ -125,6 +125,9 @@ def _planned(q: Question) -> Plan:
     two = _two_periods(q, found)
     if two is not None:
         return KINDS["compare_periods"](two, found)
+    pairs = either.paired(r, found)
+    if pairs is not None:
+        return _each_own(q, found, pairs)
     # "which compressor used more in September or October": the meters, in each period
     each = either.either_way(q, found)
     if isinstance(each, Plan):
@@ -133,6 +136,27 @@ def _planned(q: Question) -> Plan:
         return KINDS["compare_meters"](each, found)
     chosen = kinds.choose(r, len(found.sides), any(len(s) > 1 for s in found.sides))
     return KINDS[chosen](q, found)
+
+
+def _each_own(q: Question, found: Sides, pairs: tuple[tuple[tuple[str, ...], str], ...]) -> Plan:
+    """Each side over its own period: its total (or the KPI asked), side by side."""
+    kpis = [k for k in _kpis(q) if k != "energy"]
+    metric = q.reading.metric or "energy"
+    if kpis:
+        params = stated(q)
+        calls = tuple(_kpi_call(kpis[0], side, period, params) for side, period in pairs)
+    else:
+        calls = tuple(
+            Call("query_metric", {"meters": list(side), "metric": metric, "period": period})
+            for side, period in pairs
+        )
+    labels = [
+        f"{' + '.join(side)} {p.words.text}"
+        for (side, _), p in zip(pairs, either.named_periods(q.reading), strict=True)
+    ]
+    note = f"Each over its own period, as you paired them: {'; '.join(labels)}."
+    notes = (*_notes(q, found), note)
+    return Plan("kpi" if kpis else "total", calls, notes=notes, detail=_sides(found))
 
 
 # ------------------------------------------------------------------ helpers

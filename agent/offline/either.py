@@ -1,9 +1,11 @@
 """What a "which ... more" question chooses between when it names two meters (or a family of
 them) and two periods: the meters or the periods, told by the noun after "which" (a word of a
-meter's name, or a word for a span of time); asked back when the question does not say."""
+meter's name, or a word for a span of time); asked back when the question does not say. And
+sides each written with a period of its own, paired."""
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import replace
 from enum import StrEnum
 
@@ -59,7 +61,7 @@ def chooses(r: Reading) -> Chooses:
     return Chooses.UNSAID
 
 
-def _named_periods(r: Reading) -> list[PeriodMention]:
+def named_periods(r: Reading) -> list[PeriodMention]:
     """The periods the question itself names as its own or as the one to compare with
     ("last week or the week before"), in the order written."""
     roles = (PeriodRole.SUBJECT, PeriodRole.REFERENCE)
@@ -73,7 +75,7 @@ def either_way(q: Question, found: Sides) -> Question | Plan | None:
     period), a question back when it does not say, None when it chooses between the periods
     (or is not such a question)."""
     r = q.reading
-    periods = _named_periods(r)
+    periods = named_periods(r)
     if not r.asks(Op.WHICH_MORE, Op.WHICH_LESS) or len(found.sides) < 2 or len(periods) < 2:
         return None
     choice = chooses(r)
@@ -89,3 +91,25 @@ def either_way(q: Question, found: Sides) -> Question | Plan | None:
         f"{' and '.join(labels)}, or in which period each meter used more "
         f"({' or '.join(labels)})? Say 'which meter' or 'which period'."
     )
+
+
+def paired(r: Reading, found: Sides) -> tuple[tuple[tuple[str, ...], str], ...] | None:
+    """ "Linha 3 last week against Linha 4 the week before": as many periods as sides, written
+    side, period, side, period (or period first each time), pairs each side with its own
+    period; every side in every period would state figures nobody asked for."""
+    periods = named_periods(r)
+    mentions = sorted((m for m in r.meters if m.words.tokens), key=lambda m: m.words.tokens[0])
+    n = len(found.sides)
+    if n < 2 or len(periods) != n or len(mentions) != n:
+        return None
+    if any(not set(side) & set(m.meters) for side, m in zip(found.sides, mentions, strict=True)):
+        return None  # the sides are not the mentions in order (a group, the site)
+    marks = sorted(
+        [(m.words.tokens[0], "side") for m in mentions]
+        + [(p.words.tokens[0], "period") for p in periods]
+    )
+    kinds_in_order = [k for _, k in marks]
+    if any(a == b for a, b in itertools.pairwise(kinds_in_order)):
+        return None  # "A and B, last week and the week before": every side in every period
+    spans = [p.span.period for p in periods if p.span is not None]
+    return tuple(zip(found.sides, spans, strict=True))

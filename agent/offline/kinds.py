@@ -14,7 +14,7 @@ from typing import Any, get_args
 import yaml
 
 from agent.reader import Kpi, Op, Reading
-from agent.reader.slots import Grain
+from agent.reader.slots import Grain, Split
 from common.errors import EMSError
 from tools.events import EventKind
 
@@ -140,10 +140,19 @@ def _structure(r: Reading, sides: int, group: bool) -> set[str]:
             ("periods_compared", subjects >= 2 and comparative),
             ("meters_compared", sides >= 2 and comparative and subjects <= 1 and not references),
             ("share_before", bool(r.share_of)),
+            ("tariff_parts", _tariff_parts(r)),
         )
         if present
     }
     return found
+
+
+def _tariff_parts(r: Reading) -> bool:
+    """ "the cost at our tariff (peak, off-peak and demand)": the time-of-use periods listed
+    beside a cost are what the tariff is made of, so the cost is the whole tariff's, not a
+    split of the kWh by period (which states no money)."""
+    parts = {s.part for s in r.splits if s.split is Split.TOU and s.part}
+    return Kpi.COST in r.kpis and len(parts) >= 2
 
 
 def features(r: Reading, sides: int, group: bool) -> frozenset[str]:

@@ -84,7 +84,20 @@ def _missing(r: Reading, q: Question | None = None) -> list[Words]:
     if not any(c.meters for c in r.carriers):
         # "electricity and steam": the carrier metered is answered, the other said unused
         said += [c.words for c in r.carriers if c.words.text]
-    return [w for w in said if q is None or not _describes(w, r, q)]
+    return [w for w in said if not _bracketed(w, r) and (q is None or not _describes(w, r, q))]
+
+
+BRACKETS = re.compile(r"\s*\(([^)]*)\)")
+
+
+def _bracketed(words: Words, r: Reading) -> bool:
+    """ "compressed air (GA 55 + GA 75)": the user defines the word at once by the meters in
+    the brackets after it, so it names those meters, not a quantity nobody meters."""
+    found = BRACKETS.match(r.question, words.end) if words.tokens else None
+    if found is None:
+        return False
+    start, end = found.span(1)
+    return any(start <= m.words.start < end for m in r.meters if m.words.tokens)
 
 
 def only_unmeasured(r: Reading, q: Question | None = None) -> bool:
@@ -106,8 +119,19 @@ def only_unmeasured(r: Reading, q: Question | None = None) -> bool:
         for m in r.measures
         if (m.kpi is not Kpi.ENERGY or m.metric != "energy" or m.words.text.lower() not in verbs)
         and not (carrier and m.kpi is None and is_unit(m.words.text))
+        and not _said_after(r, m.words.start, missing)
     ]
     return not explicit
+
+
+def _said_after(r: Reading, at: int, missing: list[Words]) -> bool:
+    """ "power factor of the cabine last week? the utility charges reactive": a word in a
+    statement after the question mark (one with no question of its own) says why the missing
+    quantity is asked, not a figure asked besides it."""
+    mark = r.question.find("?")
+    if mark < 0 or at < mark or "?" in r.question[mark + 1 :]:
+        return False
+    return all(w.tokens and w.end <= mark for w in missing)
 
 
 CLAUSE = re.compile(r"[,;?!]|\.\s|\s(?:and|but|also|plus)\s", re.IGNORECASE)
@@ -215,7 +239,7 @@ def not_used(r: Reading, q: Question | None = None) -> list[str]:
             lines.append(f"I did not do '{u.words.text}': {INSTEAD[u.reason].split(':')[0]}.")
     for c in r.carriers:
         # "and the steam per box" where no meter carries steam: the figures given are not it
-        if not c.meters and c.words.text:
+        if not c.meters and c.words.text and not _bracketed(c.words, r):
             carrier = c.carrier.replace("_", " ")
             lines.append(f"I did not use '{c.words.text}': no meter{site} measures {carrier}.")
     for w in r.unused:

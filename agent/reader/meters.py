@@ -57,6 +57,7 @@ class MeterReader:
     def read(self) -> MeterFinding:
         if self.vocab.keys:
             self._exact()
+            self._tails()
             self._fuzzy()
             self._siblings()
         self.found.sort(key=lambda f: f[0])
@@ -142,6 +143,25 @@ class MeterReader:
         words = self.sheet.claim(tuple(range(window.tokens[0], after + 1)))
         self.unknown.append(UnknownName(words, key.meters))
         return True
+
+    def _tails(self) -> None:
+        """ "the lighting of galpão 2" for "Iluminação Galpão 2": the last two or more words of
+        one meter's name, and of no other name or alias, name that meter."""
+        owners: dict[str, list[NameKey]] = {}
+        for key in self.vocab.keys:
+            if key.match is Match.NAME and len(key.meters) == 1:
+                for k in range(2, len(key.pieces)):
+                    owners.setdefault("".join(key.pieces[-k:]), []).append(key)
+        if not owners:
+            return
+        for size in range(max(len(k.pieces) for k in self.vocab.keys), 1, -1):
+            for i in range(len(self.sheet.tokens)):
+                window = self._window(i, size)
+                if window is None or self.vocab.lookup(window.compact):
+                    continue
+                found = owners.get(window.compact, [])
+                if len(found) == 1:
+                    self._add(window.tokens, found[0], 95.0, fuzzy=True)
 
     def _fuzzy(self) -> None:
         """Misspelt names ("compresor 2", "chiler"); a window holding an ordinary word of

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import time
+from typing import Any
 
 from agent.reader.dates import MONTHS, WEEKDAYS
 from agent.reader.lexicon import Lexicon
@@ -246,12 +247,16 @@ def _tou_defined_apart(sheet: Sheet, stated: Stated, names: PeriodNames) -> None
         stated.tou.append(TouWindow(name, days, start, end, value, words, currency))
 
 
+OTHER_HOURS = r"otherwise|(?:at )?(?:all )?(?:the )?other (?:times|hours)|the rest of the time"
+
+
 def _off_peak_prices(sheet: Sheet, stated: Stated, names: PeriodNames) -> None:
     """Beside a stated time-of-use period, the price of the other hours by its name alone:
     "fora ponta R$0.48", "0.12 offpeak"."""
     if not stated.tou:
         return
-    price = _named_price(sheet.masked(), names.off_peak)
+    # beside a stated period, "R$ 0.52 otherwise" is the price of every other hour
+    price = _named_price(sheet.masked(), names.off_peak + "|" + OTHER_HOURS)
     if price is None or not sheet.free(sheet.covering(price.start(), price.end())):
         return
     currency, scale = _currency(price)
@@ -264,10 +269,11 @@ def _demand_charges(sheet: Sheet, stated: Stated) -> None:
         r"\b(?:demand|capacity) charges?\s*(?:of|at|=|:|is)?\s*" + CUR_BEFORE + NUMBER + CUR_AFTER
         + r"\s*(?:/|per|a)\s*kw\b(?:\s*(?:per|a|/)\s*month)?"
     )  # fmt: skip
-    # "12 €/kW demand charge": the charge named after its value
+    # "12 €/kW demand charge", "R$ 38.90/kW demand": the charge named after its value
     after = (
         r"\b" + CUR_BEFORE + NUMBER + CUR_AFTER + r"\s*(?:/|per|a)\s*kw\b"
-        r"(?:\s*(?:per|a|/)\s*month)?\s+(?:(?:as|for)\s+(?:the\s+)?)?(?:demand|capacity) charges?\b"
+        r"(?:\s*(?:per|a|/)\s*month)?\s+(?:(?:as|for)\s+(?:the\s+)?)?"
+        r"(?:demand|capacity)(?: charges?)?\b"
     )
     # "12 EUR per kW of the monthly peak": the charge named by what it is levied on
     levied = (
@@ -617,4 +623,21 @@ def find_stated(
     _demand_windows(sheet, stated)
     _hour_windows(sheet, stated, lexicon, names)
     _horizons(sheet, stated, numbers)
+    _instructions(sheet, stated)
     return stated
+
+
+# Verbs that only tell the reader to take a value ("use 5.35 R$ per USD"): part of the
+# statement, never "use" as energy used.
+INSTRUCTIONS = frozenset({"use", "using", "assume", "assuming", "take", "taking"})
+
+
+def _instructions(sheet: Sheet, stated: Stated) -> None:
+    """The instruction verb right before a stated price, rate or factor is claimed with it."""
+    found: list[Any] = [*stated.prices, *stated.tou, *stated.demand_charges]
+    found += [*stated.exchange_rates, *stated.emission_factors]
+    for item in found:
+        tokens = item.words.tokens
+        before = tokens[0] - 1 if tokens else -1
+        if before >= 0 and sheet.tokens[before].norm in INSTRUCTIONS and sheet.free([before]):
+            sheet.claim([before])
