@@ -32,8 +32,7 @@ def state_of(text: str, has_period: bool) -> str:
     ):
         return "open"
     if re.search(r"\backnowledged\b", text):
-        # "open or acknowledged": both states a listing of active incidents holds
-        return "active" if re.search(r"\bopen\b", text) else "acknowledged"
+        return "acknowledged"
     if re.search(r"\b(?:open|active|current|ongoing|outstanding|unresolved|pending|now)\b", text):
         return "active"
     return "all" if has_period else "active"
