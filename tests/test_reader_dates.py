@@ -225,6 +225,23 @@ def test_a_slashed_range_takes_one_order_for_both_ends(
     assert _days(text, vocab) == [(first, last)]
 
 
+@pytest.mark.parametrize(
+    ("text", "first", "last"),
+    [
+        # today is 5 November 2026: the latest 25 October is this year's, and the end follows
+        # it even though 10 November is still to come
+        ("from 25/10 to 10/11", "2026-10-25", "2026-11-10"),
+        ("between 1/11 and 30/11", "2026-11-01", "2026-11-30"),
+        # the latest 20 December is last year's; the end is in the year after it
+        ("from 20/12 to 10/01", "2025-12-20", "2026-01-10"),
+    ],
+)
+def test_a_slashed_range_without_a_year_takes_the_year_of_its_start(
+    text: str, first: str, last: str
+) -> None:
+    assert _days(text, DAY_FIRST) == [(first, last)]
+
+
 def test_a_slashed_range_of_two_readings_and_no_order_holds_both() -> None:
     (p,) = read("from 1/10 to 7/10", EMPTY, NOW).periods
     assert p.span is None

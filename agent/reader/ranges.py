@@ -244,8 +244,10 @@ def _slashed_span(
     (d1, m1), (d2, m2) = ((int(d), int(m)) for d, m in (first, last))
     if not (1 <= m1 <= 12 and 1 <= m2 <= 12):
         return None
-    end_year = _year(y2) if y2 else latest_year(m2, d2, cal.today)
-    start_year = _year(y1) if y1 else (end_year if (m1, d1) <= (m2, d2) else end_year - 1)
+    # no year said: the latest start not after today, and the end follows it (an end after
+    # today is for the tools to cut at now, not a reason to go back a whole year)
+    start_year = _year(y1) if y1 else latest_year(m1, d1, cal.today)
+    end_year = _year(y2) if y2 else start_year + ((m1, d1) > (m2, d2))
     if not (_exists(start_year, m1, d1) and _exists(end_year, m2, d2)):
         return None
     a, b = date(start_year, m1, d1), date(end_year, m2, d2)
