@@ -90,6 +90,24 @@ def test_open_incidents_are_listed_with_their_impact(agent: Agent, demo_engine: 
 
 
 @pytest.mark.parametrize(
+    "question",
+    ["which open incidents are not yet acknowledged?", "open incidents nobody has acknowledged"],
+)
+def test_open_incidents_not_acknowledged_leave_the_acknowledged_out(
+    agent: Agent, demo_engine: Engine, question: str
+) -> None:
+    reply = agent.ask(question)
+    assert names(reply) == ["list_incidents"] and reply.tool_calls[0].args["state"] == "open"
+    unacknowledged = rows(demo_engine, "i.state = 'open'")
+    acknowledged = rows(demo_engine, "i.state = 'acknowledged'")
+    assert unacknowledged and acknowledged
+    for row in unacknowledged:
+        assert f"#{row['id']} {row['title']}" in reply.answer, reply.answer
+    for row in acknowledged:
+        assert f"#{row['id']} " not in reply.answer, reply.answer
+
+
+@pytest.mark.parametrize(
     "question", ["what's going on at the plant?", "Do we have any active incidents right now?"]
 )
 def test_site_status_questions_list_what_is_open(agent: Agent, question: str) -> None:
@@ -290,6 +308,10 @@ def test_the_note_of_a_change(question: str, note: str | None) -> None:
         ("acknowledged incidents", "acknowledged"),
         ("bom dia, any incidents still open or acknowledged?", "active"),
         ("open and acknowledged incidents", "active"),
+        ("which open incidents are not yet acknowledged?", "open"),
+        ("open incidents nobody has acknowledged", "open"),
+        ("active incidents that are unacknowledged", "open"),
+        ("any new incidents?", "open"),
         ("incidents closed in september", "resolved"),
         ("unresolved incidents", "active"),
         ("all incidents ever", "all"),

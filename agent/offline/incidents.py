@@ -23,13 +23,16 @@ def state_of(text: str, has_period: bool) -> str:
         if re.search(r"\b(?:un|not |still )\w*\s*(?:yet )?(?:resolved|closed|fixed)\b", text):
             return "active"
         return "resolved"
-    if re.search(r"\b(?:open|active)\b", text) and re.search(r"\backnowledged\b", text):
-        return "active"  # "still open or acknowledged": both states are the active ones
+    # the negation first: "open incidents not yet acknowledged" are the open ones only
     if re.search(
-        r"\b(?:unacknowledged|new|nobody has)\b|(?:\bnot|n't) (?:yet )?(?:been )?acknowledged\b|"
+        r"\b(?:unacknowledged|nobody has)\b|(?:\bnot|n't) (?:yet )?(?:been )?acknowledged\b|"
         r"\byet to be acknowledged\b",
         text,
     ):
+        return "open"
+    if re.search(r"\b(?:open|active)\b", text) and re.search(r"\backnowledged\b", text):
+        return "active"  # "still open or acknowledged": both states are the active ones
+    if re.search(r"\bnew\b", text):
         return "open"
     if re.search(r"\backnowledged\b", text):
         return "acknowledged"
