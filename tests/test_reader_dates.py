@@ -234,6 +234,9 @@ def test_a_slashed_range_takes_one_order_for_both_ends(
         ("between 1/11 and 30/11", "2026-11-01", "2026-11-30"),
         # the latest 20 December is last year's; the end is in the year after it
         ("from 20/12 to 10/01", "2025-12-20", "2026-01-10"),
+        # only the end says its year: the start is in that year, or the one before
+        ("from 25/10 to 10/11/2025", "2025-10-25", "2025-11-10"),
+        ("from 20/12 to 10/01/2026", "2025-12-20", "2026-01-10"),
     ],
 )
 def test_a_slashed_range_without_a_year_takes_the_year_of_its_start(

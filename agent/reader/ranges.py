@@ -246,8 +246,14 @@ def _slashed_span(
         return None
     # no year said: the latest start not after today, and the end follows it (an end after
     # today is for the tools to cut at now, not a reason to go back a whole year)
-    start_year = _year(y1) if y1 else latest_year(m1, d1, cal.today)
-    end_year = _year(y2) if y2 else start_year + ((m1, d1) > (m2, d2))
+    wraps = (m1, d1) > (m2, d2)  # "20/12 to 10/01" runs into the next year
+    if y1:
+        start_year = _year(y1)
+    elif y2:
+        start_year = _year(y2) - wraps  # "25/10 to 10/11/2025": the end's year says it
+    else:
+        start_year = latest_year(m1, d1, cal.today)
+    end_year = _year(y2) if y2 else start_year + wraps
     if not (_exists(start_year, m1, d1) and _exists(end_year, m2, d2)):
         return None
     a, b = date(start_year, m1, d1), date(end_year, m2, d2)
