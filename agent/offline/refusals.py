@@ -79,7 +79,7 @@ def measured(q: Question) -> str:
 def _missing(r: Reading, q: Question | None = None) -> list[Words]:
     """The words of quantities no series measures: metrics without a series, and carriers
     the site has no meter of ("steam" where nothing meters steam), unless they are words of
-    a named meter's own description ("the chilled water plant", "the steam boiler")."""
+    a named meter's own description ("the chilled water plant", "the steam generator")."""
     said = [u.words for u in r.unsupported if u.reason is Reason.NO_SERIES]
     if not any(c.meters for c in r.carriers):
         # "electricity and steam": the carrier metered is answered, the other said unused
@@ -148,7 +148,7 @@ def _clauses(r: Reading, missing: list[Words]) -> tuple[set[int], Callable[[Word
 
 
 def _answered_apart(r: Reading, missing: list[Words]) -> bool:
-    """ "What did line A use last week, and how many m³ of air did it take?": a clause of its
+    """ "What did the press use last week, and how many m³ of air did it take?": a clause of its
     own names a meter and what to measure of it, with no missing word in it; that part is
     answered, and the missing one said not used."""
     lacking, clause = _clauses(r, missing)
@@ -205,10 +205,10 @@ def _plain(text: str) -> str:
 
 def metered(q: Question) -> str:
     """What the site meters, carrier by carrier, as its catalogue says: "electricity
-    (main-incomer and 8 more) and gas (boiler)"."""
+    (Grid Feed and 8 more) and gas (Process Gas)"."""
     parts = []
     for carrier in sorted(ENERGY_CARRIERS & q.site.vocab.carriers):
-        # the supplies first: "electricity (main-incomer and 7 more)"
+        # the supplies first: "electricity (Grid Feed and 7 more)"
         names = tuple(dict.fromkeys([*q.site.tops(carrier), *q.site.vocab.of_carrier(carrier)]))
         more = f" and {len(names) - 1} more" if len(names) > 1 else ""
         parts.append(f"{carrier.replace('_', ' ')} ({names[0]}{more})")
@@ -298,7 +298,7 @@ def unread_figure(q: Question, decided: Plan) -> Plan | None:
 
 
 def unplaced_measure(q: Question, decided: Plan) -> Plan | None:
-    """ "the chiller's COP", "the power factor of line A": a word the reader could not place,
+    """ "the cooler's COP", "the power factor of the press": a word the reader could not place,
     attached to a meter's name where what is asked of the meter stands, in a question that
     names no measure and no operation. The default measure would answer another question, so
     the answer says what it cannot give and gives no figure in its place."""
@@ -321,7 +321,7 @@ def unplaced_measure(q: Question, decided: Plan) -> Plan | None:
 
 def _attached_meter(r: Reading, u: Unused) -> str:
     """The meter whose name the unused words belong to as what is asked of it: right after
-    its possessive ("chiller's COP") or right before "of" and its name ("COP of the chiller")."""
+    its possessive ("cooler's COP") or right before "of" and its name ("COP of the cooler")."""
     first, last = u.words.tokens[0], u.words.tokens[-1]
     if r.tokens[first].kind is not Kind.WORD:
         return ""

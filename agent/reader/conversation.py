@@ -560,7 +560,7 @@ def _picked(word: str, previous: Frame | None, vocab: Vocabulary) -> tuple[str, 
         return ()
     (meter,) = previous.meters
     if len(previous.discussed) == 2 and meter in previous.discussed:
-        # "comp 1", "and line a?", "the other one": the other of the two discussed
+        # "press 1", "and the oven?", "the other one": the other of the two discussed
         return tuple(m for m in previous.discussed if m != meter)
     others = {
         o

@@ -70,7 +70,7 @@ def _structural(r: Reading) -> set[str]:
 
 
 def _meter_incident(r: Reading) -> bool:
-    """ "the chiller incident in August": one incident named by its meter, the subject of the
+    """ "the cooler incident in August": one incident named by its meter, the subject of the
     question (its cost, its CO2) rather than the meter's own figures."""
     ends = {m.words.tokens[-1] for m in r.meters if m.words.tokens}
     return any(

@@ -145,7 +145,7 @@ class MeterReader:
         return True
 
     def _tails(self) -> None:
-        """ "the lighting of galpão 2" for "Iluminação Galpão 2": the last two or more words of
+        """ "the lamps of galpão 2" for "Iluminação Galpão 2": the last two or more words of
         one meter's name, and of no other name or alias, name that meter."""
         owners: dict[str, list[NameKey]] = {}
         for key in self.vocab.keys:
