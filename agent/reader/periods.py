@@ -39,6 +39,7 @@ from agent.reader.lexicon import Lexicon, default_lexicon
 from agent.reader.ranges import ranges, single_days
 from agent.reader.slots import PeriodMention, PeriodRole, Relation, TimeSpan
 from agent.reader.text import Sheet
+from tools.periods import RUNNING  # the period words the tools cut at now
 
 Matcher = Callable[[str, Calendar], list[Found]]
 # periods by name in every language of the lexicon ("last week", "semana passada")
@@ -486,7 +487,6 @@ TARIFF_START = re.compile(
 # What ends a range after its first day ("from 1 January to 3 March", "... until yesterday")
 OPEN_END = re.compile(r"\s*(?:to|until|till|through|and|-)\b|\s*-")
 SO_FAR = re.compile(r"\b(?:so far|to date|until now|up to now|up till now)\b")
-RUNNING = ("today", "this week", "this month", "this quarter", "this year")
 
 
 def _candidates(text: str, cal: Calendar) -> list[Found]:
