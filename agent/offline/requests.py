@@ -17,7 +17,7 @@ from agent.offline.plan import Call, Plan, Question, ask, handles, refuse
 from agent.offline.scope import Ask, Sides
 from agent.reader import Intent, Kpi, Pending, Reading
 from agent.reader.slots import Action, Comparison, Grain, PeriodRole
-from agent.render.models import KIND_PLURALS
+from agent.render.models import kinds_text
 
 RECENT = "last 7 days"
 NO_INCIDENTS = (
@@ -104,7 +104,7 @@ def anomaly_kinds(reading: Reading) -> tuple[tuple[str, ...], tuple[str, ...]]:
             )
             return (), tuple(told)
         named += fault.kinds
-        listed = " or ".join(KIND_PLURALS[k] for k in fault.kinds)
+        listed = kinds_text(fault.kinds)
         told.append(
             f"I have no check of {fault.name}s as such ('{said[0]}'): {fault.shows}, so these "
             f"are the events of {listed}."

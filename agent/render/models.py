@@ -3,6 +3,8 @@ coverage."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from agent.render.base import QUANTITY, ChartSpec, Parts, Renderer, Row, renders
 from agent.render.metrics import caveat_lines, source_line
 from agent.render.text import number, percent, period_label, period_text, rounded, when, words
@@ -166,12 +168,17 @@ KIND_PLURALS = {
 }
 
 
+def kinds_text(kinds: Iterable[str]) -> str:
+    """Kinds of event as an answer names them: "stuck readings or demand spikes"."""
+    return " or ".join(KIND_PLURALS.get(k, words(k)) for k in kinds)
+
+
 @renders(AnomalyResult)
 class AnomalyRenderer(Renderer[AnomalyResult]):
     def answer(self, r: AnomalyResult) -> list[str]:
         checked = ", ".join(r.meters_checked)
         # "any stuck meters?": the kinds looked for, named in the answer
-        kinds = " or ".join(KIND_PLURALS.get(k, words(k)) for k in r.kinds)
+        kinds = kinds_text(r.kinds)
         if not r.events:
             return [
                 f"No {kinds or 'anomalies'} found {period_text(r.period)} on {checked}.",
