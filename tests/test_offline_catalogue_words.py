@@ -19,15 +19,11 @@ import pytest
 from sqlalchemy import Engine
 
 from agent.loop import Agent
-from agent.memory import sqlite_memory
-from agent.models import Backend
-from agent.offline.model import MODEL_NAME, OfflinePlanner
 from connectors.catalog_file import parse_plant
 from connectors.catalog_sync import apply_plant
-from ems_agent.context import TurnContexts, fixed_clock
 from store import catalog
 from store.writes import write_readings
-from tools.registry import all_tools
+from tests.offline_agents import offline_agent
 
 TZ = "America/Chicago"
 ZONE = ZoneInfo(TZ)
@@ -96,12 +92,7 @@ def cannery(engine: Engine, tmp_path: Path) -> tuple[Agent, dict[str, pd.Series]
                 sid = catalog.ensure_series(conn, site.id, meter, metric, unit, interval_s=step).id
                 values = data[key]
                 write_readings(conn, sid, values.index.to_numpy(), values.to_numpy(), TZ)
-    agent = Agent(
-        Backend(OfflinePlanner(), MODEL_NAME, None),
-        all_tools(),
-        sqlite_memory(tmp_path / "threads.db"),
-        TurnContexts(engine, site, clock=fixed_clock(NOW)),
-    )
+    agent = offline_agent(engine, site, tmp_path / "threads.db", NOW)
     return agent, data
 
 

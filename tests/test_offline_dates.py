@@ -13,17 +13,13 @@ import pytest
 from sqlalchemy import Engine
 
 from agent.loop import Agent
-from agent.memory import sqlite_memory
-from agent.models import Backend
-from agent.offline.model import MODEL_NAME, OfflinePlanner
 from connectors.catalog_file import parse_plant
 from connectors.catalog_sync import apply_plant
-from ems_agent.context import TurnContexts, fixed_clock
 from store import catalog
 from store.writes import write_readings
+from tests.offline_agents import offline_agent
 from tests.test_offline_any_plant import NOW, PLANT, QUARTER, TZ, ZONE, readings, states
 from tests.test_offline_honesty import no_figure
-from tools.registry import all_tools
 
 Plant = Callable[[str | None], tuple[Agent, dict[str, pd.Series]]]
 
@@ -43,12 +39,7 @@ def plant_in(engine: Engine, tmp_path: Path) -> Plant:
                 sid = catalog.ensure_series(conn, site.id, meter, "energy", "kWh", interval_s=step)
                 values = data[meter]
                 write_readings(conn, sid.id, values.index.to_numpy(), values.to_numpy(), TZ)
-        agent = Agent(
-            Backend(OfflinePlanner(), MODEL_NAME, None),
-            all_tools(),
-            sqlite_memory(tmp_path / "threads.db"),
-            TurnContexts(engine, site, clock=fixed_clock(NOW)),
-        )
+        agent = offline_agent(engine, site, tmp_path / "threads.db", NOW)
         return agent, data
 
     return make

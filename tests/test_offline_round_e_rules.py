@@ -13,16 +13,12 @@ import pytest
 from sqlalchemy import Engine
 
 from agent.loop import Agent
-from agent.memory import sqlite_memory
-from agent.models import Backend
-from agent.offline.model import MODEL_NAME, OfflinePlanner
 from connectors.catalog_file import parse_plant
 from connectors.catalog_sync import apply_plant
-from ems_agent.context import TurnContexts, fixed_clock
 from store import catalog
 from store.writes import write_readings
+from tests.offline_agents import offline_agent
 from tests.test_offline_any_plant import NOW, PLANT, TZ, brewery, readings, states, total
-from tools.registry import all_tools
 
 __all__ = ["brewery"]  # the fixture, imported for pytest
 
@@ -69,12 +65,7 @@ def priced(engine: Engine, tmp_path: Path) -> tuple[Agent, dict[str, pd.Series]]
         values = data["Pump K2"]
         sid = catalog.ensure_series(conn, site.id, "Pump K2", "energy", "kWh", interval_s=900).id
         write_readings(conn, sid, values.index.to_numpy(), values.to_numpy(), TZ)
-    agent = Agent(
-        Backend(OfflinePlanner(), MODEL_NAME, None),
-        all_tools(),
-        sqlite_memory(tmp_path / "threads.db"),
-        TurnContexts(engine, site, clock=fixed_clock(NOW)),
-    )
+    agent = offline_agent(engine, site, tmp_path / "threads.db", NOW)
     return agent, data
 
 
