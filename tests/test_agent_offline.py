@@ -150,10 +150,19 @@ def test_unknown_meter_close_to_none_is_asked_back_listing_the_meters(agent: Age
     assert "The meters here are" in reply.answer and "compressor-1" in reply.answer
 
 
-def test_unknown_meter_close_to_some_is_asked_back_naming_them(agent: Agent) -> None:
+def test_another_member_of_a_family_is_refused_naming_the_members(agent: Agent) -> None:
+    """ "compressor-3" beside compressor-1 and -2 is a compressor the plant does not meter,
+    not a misspelling: refused, with no figure, naming the compressors there are."""
     reply = agent.ask("energy of compressor-3 in october")
+    assert reply.outcome == "refuse" and not reply.tool_calls, reply.answer
+    assert "There is no meter 'compressor-3'" in reply.answer
+    assert "compressor-1 and compressor-2" in reply.answer
+    assert "kWh" not in reply.answer and not reply.answer.endswith("?")
+
+
+def test_unknown_meter_close_to_some_is_asked_back_naming_them(agent: Agent) -> None:
+    reply = agent.ask("energy of the compresor in october")
     assert reply.outcome == "clarify" and not reply.tool_calls, reply.answer
-    assert "'compressor-3'" in reply.answer
     assert "compressor-1" in reply.answer and "compressor-2" in reply.answer
 
 

@@ -18,12 +18,12 @@ LAST_WEEK = ("2026-10-05", "2026-10-11")
 CALORIFIC = 10.5  # kWh/m3, the brewery's catalogue
 
 
-def test_a_name_close_to_some_meters_is_asked_back_naming_them(brewery) -> None:
+def test_another_member_of_a_family_is_refused_naming_the_members(brewery) -> None:
     agent, _ = brewery
     reply = agent.ask("energy of pump k3 in october")
-    assert reply.outcome == "clarify" and not reply.tool_calls, reply.answer
+    assert reply.outcome == "refuse" and not reply.tool_calls, reply.answer
     assert "There is no meter 'pump k3'" in reply.answer
-    assert "Pump K1" in reply.answer and "Pump K2" in reply.answer
+    assert "Pump K1 and Pump K2" in reply.answer
     assert "kWh" not in reply.answer
 
 

@@ -69,6 +69,39 @@ def test_closest_names_for_a_name_the_site_lacks() -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "family"),
+    [
+        ("Linie 4", ("Linie 2", "Linie 3")),  # another number of a numbered family
+        ("linie-9", ("Linie 2", "Linie 3")),
+        ("Lnie 9", ("Linie 2", "Linie 3")),  # the family's word misspelt
+        ("Linie 2", ("Linie 3",)),  # a member is no sibling of itself
+        ("Kompressor West", ()),  # a word, not a number or letter, tells it apart
+        ("Linie", ()),  # no identifier at all
+    ],
+)
+def test_siblings_are_the_family_a_name_differs_from_by_its_number(
+    text: str, family: tuple[str, ...]
+) -> None:
+    found = WERK.siblings(text)
+    assert set(found) == set(family), found
+    assert all(m.name.split()[0] == "Linie" for m in WERK.meters if m.name in found)
+
+
+def test_siblings_by_letter() -> None:
+    vocab = build_vocabulary(
+        "s",
+        [
+            MeterEntry("Press A", "electricity"),
+            MeterEntry("Press B", "electricity"),
+            MeterEntry("Press B2", "electricity"),
+            MeterEntry("Oven", "electricity"),
+        ],
+    )
+    assert vocab.siblings("press c") == ("Press A", "Press B")
+    assert vocab.siblings("oven 2") == ()
+
+
+@pytest.mark.parametrize(
     ("meters", "kwargs", "message"),
     [
         ([MeterEntry("A", "gas"), MeterEntry("A", "gas")], {}, "names meter 'A' twice"),

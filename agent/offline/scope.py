@@ -183,9 +183,11 @@ SHOWN = 12  # meters listed when a name is close to none
 
 def _no_such(unknown: UnknownName, site: Site, question: str) -> Ask:
     """A name the catalogue lacks, before any figure (a guess at the nearest meter would
-    answer another question): close to some meters ("press 3" beside press 1 and 2), asked
-    back naming them; close to none ("the dryer"), asked back listing the meters there are
-    (the user meant some meter; the answer to "which one?" goes on with the question)."""
+    answer another question): another member of a family the site meters ("press 3" beside
+    press 1 and 2, a press the site does not meter), refused naming the members there are;
+    close to some meters, asked back naming them; close to none ("the dryer"), asked back
+    listing the meters there are (the user meant some meter; the answer to "which one?" goes
+    on with the question)."""
     end = unknown.words.end
     while end < len(question) and question[end].isalnum():
         end += 1  # "Pump K3" as written, where the name's words stop at "Pump K"
@@ -193,6 +195,9 @@ def _no_such(unknown: UnknownName, site: Site, question: str) -> Ask:
     options = unknown.suggestions[:3]
     where = f" at {site.name}" if site.name else ""
     said = f"There is no meter '{name}'{where}, so I have no figures for it."
+    family = site.vocab.siblings(name)
+    if family:
+        return Ask(f"{said} The meters named like it are {_listed(family)}.", refused=True)
     if options:
         choice = " or ".join(options) if len(options) < 3 else ", ".join(options)
         return Ask(f"{said} Did you mean {choice}?", Pending.CHOICE, options)
@@ -204,6 +209,11 @@ def _no_such(unknown: UnknownName, site: Site, question: str) -> Ask:
     more = f" and {len(names) - SHOWN} more" if len(names) > SHOWN else ""
     listed = f" The meters here are {', '.join(names[:SHOWN])}{more}."
     return Ask(f"{said}{listed} Which one did you mean?", Pending.CHOICE, tuple(names[:SHOWN]))
+
+
+def _listed(names: tuple[str, ...]) -> str:
+    """ "A", "A and B", "A, B and C"."""
+    return " and ".join(filter(None, [", ".join(names[:-1]), names[-1]]))
 
 
 def unplaced_as_name(reading: Reading, site: Site) -> Reading:

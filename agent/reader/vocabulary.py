@@ -148,6 +148,26 @@ class Vocabulary:
         names = [m for c, score, _ in found if score >= 50 for m in choices[c].meters]
         return tuple(dict.fromkeys(names))[:limit]
 
+    def siblings(self, text: str) -> tuple[str, ...]:
+        """Meters named like `text` but for its last number or letter ("line C" beside line A
+        and line B, "Linha 5" beside Linha 3 and Linha 4): the family the site meters, of
+        which `text` is a member it does not meter, not a misspelling of one."""
+        words = pieces(text)
+        if len(words) < 2 or not _identifier(words[-1]):
+            return ()
+        stem = "".join(words[:-1])  # spelt within a small edit distance: "compresor 9"
+        found = [
+            m
+            for k in self.keys
+            if k.match in (Match.NAME, Match.ALIAS)
+            and len(k.pieces) == len(words)
+            and fuzz.ratio("".join(k.pieces[:-1]), stem) >= 85
+            and _identifier(k.pieces[-1])
+            and k.pieces[-1] != words[-1]
+            for m in k.meters
+        ]
+        return tuple(dict.fromkeys(found))
+
     def fuzzy(self, compact: str, cutoff: float = 85.0) -> tuple[NameKey, float] | None:
         """The name or alias within a small edit distance, with the same digits."""
         digits = re.findall(r"\d+", compact)
@@ -161,6 +181,11 @@ class Vocabulary:
         if best is None:
             return None
         return self._by_compact[best[0]][0], float(best[1])
+
+
+def _identifier(piece: str) -> bool:
+    """The part of a name that tells members of a family apart: a number or one letter."""
+    return piece.isdigit() or len(piece) == 1
 
 
 def _consumers(members: Sequence[str], by_name: Mapping[str, MeterEntry]) -> tuple[str, ...]:
