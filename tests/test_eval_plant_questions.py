@@ -33,6 +33,7 @@ PLANT_SETS = (
     "reader_plant2_c",
     "reader_plant2_d",
     "reader_plant2_e",
+    "reader_plant2_f",
 )
 
 
