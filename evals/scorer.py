@@ -26,7 +26,8 @@ or {"error": ...}), thread, model, latency_ms and outcome. A case is scored on f
 Apart from these counts, and never failing a case by itself, each case counts its wrong
 numbers (evals.presented): numbers the answer presents as its answer that lie outside the
 tolerance of every truth of their unit and of the figures derived from two truths (or from all
-of three or more amounts of one kind, evals.presented.whole_sums), or that give
+of three or more amounts of one kind, evals.presented.whole_sums; never a sum in which a meter
+and its ancestor both count), or that give
 a signed truth's size the other direction, and
 computed figures a refusal or a question back presents for what cannot be answered.
 Summaries add them up per category and set.
