@@ -45,7 +45,7 @@ Definitions (the scorer's wrong-number count, issue #13):
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 
 ENERGY, POWER, PERCENT, MONEY, MASS = "energy", "power", "percent", "money", "mass"
@@ -470,34 +470,60 @@ def _stated(found: Quantity, question: Sequence[Quantity]) -> bool:
     )
 
 
-def derived(truths: Sequence[tuple[str, float]], dimension: str) -> list[float]:
+Lineage = tuple[str, ...]  # a meter's line from the top of its tree down to it; () the site
+
+
+def overlapping(a: Collection[Lineage], b: Collection[Lineage]) -> bool:
+    """Whether two truths' meters (given as their lineages) count some energy twice: a meter
+    of one lies under a meter of the other (a parent and its sub-meter, the site and any
+    meter). The same meter twice (its months, its parts) is no overlap."""
+    return any(x != y and (x == y[: len(x)] or y == x[: len(y)]) for x in a for y in b)
+
+
+def _apart(lines: Sequence[Collection[Lineage]], picked: Sequence[int]) -> bool:
+    """No two of the picked truths overlap (no lineages given: none known to)."""
+    if not lines:
+        return True
+    return not any(overlapping(lines[i], lines[j]) for i in picked for j in picked if i < j)
+
+
+def derived(
+    truths: Sequence[tuple[str, float]],
+    dimension: str,
+    lines: Sequence[Collection[Lineage]] = (),
+) -> list[float]:
     """Figures of `dimension` an answer may rightly compute from two of the case's truths: the
-    difference and the sum of two truths of that dimension, and as a percent one truth of
-    another dimension against a second of the same (its share of it, its change from it)."""
+    difference of two truths of that dimension and their sum, unless they overlap (`lines`, the
+    meters of each truth as lineages: a parent's amount and its sub-meter's add up to nothing),
+    and as a percent one truth of another dimension against a second of the same (its share
+    of it, its change from it)."""
     out = []
     for i, (dim_a, a) in enumerate(truths):
-        for dim_b, b in truths[i + 1 :]:
+        for j, (dim_b, b) in enumerate(truths[i + 1 :], start=i + 1):
             if dim_a != dim_b:
                 continue
             if dim_a == dimension:
-                out += [a - b, a + b]
+                out += [a - b, a + b] if _apart(lines, (i, j)) else [a - b]
             if dimension == PERCENT and dim_a != PERCENT:
                 out += [100 * x / y for x, y in ((a, b), (b, a)) if y]
                 out += [100 * (x - y) / y for x, y in ((a, b), (b, a)) if y]
     return out
 
 
-def whole_sums(truths: Sequence[tuple[str, str, float]]) -> list[tuple[str, float]]:
+def whole_sums(
+    truths: Sequence[tuple[str, str, float]], lines: Sequence[Collection[Lineage]] = ()
+) -> list[tuple[str, float]]:
     """For each dimension whose truths are three or more values of one additive truth
-    function (`ADDITIVE`; given as (function, dimension, value)), their sum over all of them:
-    the total of the months, meters or parts the case lists one by one. Two are already
-    summed by `derived`; a sum of some of them is no figure of the case."""
+    function (`ADDITIVE`; given as (function, dimension, value)) that do not overlap (`lines`,
+    each truth's meters as lineages: no meter and its ancestor both in the sum), their sum over
+    all of them: the total of the months, meters or parts the case lists one by one. Two are
+    already summed by `derived`; a sum of some of them is no figure of the case."""
     out = []
     for dimension in dict.fromkeys(d for _, d, _ in truths):
-        mine = [(fn, value) for fn, d, value in truths if d == dimension]
-        fns = {fn for fn, _ in mine}
-        if len(mine) >= 3 and len(fns) == 1 and fns <= ADDITIVE:
-            out.append((dimension, sum(value for _, value in mine)))
+        picked = [i for i, (_, d, _) in enumerate(truths) if d == dimension]
+        fns = {truths[i][0] for i in picked}
+        if len(picked) >= 3 and len(fns) == 1 and fns <= ADDITIVE and _apart(lines, picked):
+            out.append((dimension, sum(truths[i][2] for i in picked)))
     return out
 
 
@@ -518,12 +544,14 @@ def wrong_numbers(
     names: Sequence[str] = (),
     signed: Sequence[Signed] = (),
     wholes: Sequence[tuple[str, float]] = (),
+    lines: Sequence[Collection[Lineage]] = (),
 ) -> list[str]:
     """The presented numbers of an answer that are wrong: `truths` are the case's numeric
     truths with their dimensions, `references` the values that excuse a number, `names` the
     plant's meter names (no number inside them counts), `signed` the truths whose direction
     counts: a number of their size said to go the other way is wrong whatever else it is;
-    `wholes` the sums of all of a case's additive truths of a dimension (`whole_sums`)."""
+    `wholes` the sums of all of a case's additive truths of a dimension (`whole_sums`), `lines`
+    each truth's meters as lineages (no sum of two that overlap, `derived`)."""
     asked = quantities(unnamed(question, names))
     wrong = []
     for found in presented(unnamed(answer, names), [dimension for dimension, _ in truths]):
@@ -536,7 +564,7 @@ def wrong_numbers(
             wrong.append(found.text)
             continue
         mine = [value for dimension, value in truths if dimension == found.dimension]
-        mine += derived(truths, found.dimension)
+        mine += derived(truths, found.dimension, lines)
         mine += [value for dimension, value in wholes if dimension == found.dimension]
         if any(close(found, value, tolerance) for value in mine):
             continue

@@ -45,6 +45,7 @@ SERIES_SQL = text(
 CALORIFIC_SQL = text("SELECT gas_calorific_value FROM sites WHERE name = :site")
 ENERGY = "energy"
 VOLUME = "volume"
+EPOCH_DAY = pd.Timestamp("1970-01-01")  # where intervals of several days are counted from
 BILLING_S = 0  # the interval the queries give a series read from bills (series.billing)
 
 
@@ -177,15 +178,42 @@ def summed(conn: Connection, spec: TruthSpec, which: str = "period") -> Readings
     return Readings(pd.DatetimeIndex(values.index), values, step_h)
 
 
+def _localized(wall: pd.DatetimeIndex, tz: Any) -> pd.DatetimeIndex:
+    """Wall-clock times in `tz`: a time a clock change repeats as its first, one it skips as
+    the time the clocks jump to."""
+    return wall.tz_localize(
+        tz, ambiguous=np.ones(len(wall), dtype=bool), nonexistent="shift_forward"
+    )
+
+
+def local_midnights(local: pd.DatetimeIndex) -> pd.DatetimeIndex:
+    """The local midnight that starts each time's day."""
+    return _localized(local.tz_localize(None).normalize(), local.tz)
+
+
 def _on_step(r: Readings, step_h: float) -> pd.Series:
     """A meter's energy per interval of `step_h` hours (the coarsest of a sum of meters),
-    finer readings added up into clock-aligned intervals, so a sum never mixes intervals."""
+    finer readings added up into intervals laid from each local midnight of the site, so a sum
+    never mixes intervals and never splits a local day. Up to an hour, intervals of that many
+    hours of elapsed time from the midnight (a day around a clock change has one more or one
+    fewer); coarser, intervals of the local clock (00:00-06:00 on the day the clocks go back
+    holds 7 hours), a daily one the whole local day, several days counted on the calendar."""
     if r.step_h == step_h:
         return r.values
-    tz = r.local.tz
-    utc = r.values.tz_convert("UTC")
-    coarse = utc.resample(pd.Timedelta(hours=step_h), origin="epoch").sum(min_count=1)
-    return coarse.dropna().tz_convert(tz)
+    step = pd.Timedelta(hours=step_h)
+    if step_h <= 1:
+        midnight = local_midnights(r.local)
+        starts = midnight + ((r.local - midnight) // step) * step
+    else:
+        wall = r.local.tz_localize(None)
+        day = wall.normalize()
+        if step_h < 24:
+            start = day + ((wall - day) // step) * step
+        else:
+            every = round(step_h / 24)
+            start = EPOCH_DAY + pd.to_timedelta((day - EPOCH_DAY).days // every * every, unit="D")
+        starts = _localized(pd.DatetimeIndex(start), r.local.tz)
+    return r.values.groupby(pd.DatetimeIndex(starts)).sum(min_count=1).dropna()
 
 
 def clock_minutes(text: str) -> tuple[int, int]:

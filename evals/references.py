@@ -1,6 +1,9 @@
 """Reference values of a truth: the amounts it is computed from or set against (both totals of a
 change, the parts and the whole of a share or a cost, the ranked totals, a daily question's
-total), which an answer may state beside the truth without stating a wrong number.
+total), which an answer may state beside the truth without stating a wrong number. A count of
+runs above a threshold and a count of the alerts a rule would have raised are no references of
+each other: an answer that gives one when the other was asked gives a wrong number, unless the
+case lists both as its truths.
 
 Computed like the truth itself, from the raw readings with plain SQL (evals.truth); a reference
 that cannot be computed is simply left out.
@@ -26,9 +29,7 @@ from evals.truth import (
     ranking,
 )
 from evals.truth_kpis import (
-    backtest_alerts,
     cost_parts,
-    episodes_above,
     production_meters,
     tariff_cost_parts,
 )
@@ -133,12 +134,6 @@ def _incident_figures(conn: Connection, spec: TruthSpec) -> list[float]:
     return out
 
 
-def _episode_counts(conn: Connection, spec: TruthSpec) -> list[float]:
-    """Both counts of times beyond a threshold: the plain runs and the alerts a rule with the
-    watcher's hysteresis raises; an answer names which it gives, and may give both."""
-    return [episodes_above(conn, spec), backtest_alerts(conn, spec)]
-
-
 _REFERENCES: dict[str, RefFn] = {
     **dict.fromkeys(("energy", "carbon", "intensity"), _meter_totals),
     **dict.fromkeys(("pct_change", "difference"), _change),
@@ -157,7 +152,6 @@ _REFERENCES: dict[str, RefFn] = {
     **dict.fromkeys(("stat", "average"), _levels),
     **dict.fromkeys(("cost", "tariff_cost"), _cost),
     "sec": _sec,
-    **dict.fromkeys(("episodes_above", "backtest_alerts"), _episode_counts),
     **dict.fromkeys(("incident_extra_kwh", "incident_cost", "incident_co2"), _incident_figures),
 }
 

@@ -26,7 +26,8 @@ or {"error": ...}), thread, model, latency_ms and outcome. A case is scored on f
 Apart from these counts, and never failing a case by itself, each case counts its wrong
 numbers (evals.presented): numbers the answer presents as its answer that lie outside the
 tolerance of every truth of their unit and of the figures derived from two truths (or from all
-of three or more amounts of one kind, evals.presented.whole_sums), or that give
+of three or more amounts of one kind, evals.presented.whole_sums; never a sum in which a meter
+and its ancestor both count), or that give
 a signed truth's size the other direction, and
 computed figures a refusal or a question back presents for what cannot be answered.
 Summaries add them up per category and set.
@@ -42,6 +43,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, select
+from sqlalchemy.orm import aliased
 
 from evals.dataset import NO_TOOL, Case, Dataset, Expect, TruthSpec, parse_period
 from evals.presented import (
@@ -51,6 +53,7 @@ from evals.presented import (
     SIGNED,
     TRUTH_DIMENSIONS,
     Direction,
+    Lineage,
     Signed,
     direction,
     said_sign,
@@ -60,7 +63,7 @@ from evals.presented import (
 )
 from evals.references import references
 from evals.truth import Truth, evaluate
-from store.schema import Meter
+from store.schema import Meter, Site
 
 Reply = Mapping[str, Any]
 Ask = Callable[..., dict[str, Any]]
@@ -492,12 +495,14 @@ def score_case(
     also: Iterable[Truth] = (),
     refs: Iterable[float] = (),
     names: Iterable[str] = (),
+    parents: Mapping[str, str | None] | None = None,
 ) -> CaseScore:
     """Score one reply: tool, arguments, answer and outcome (see the module docstring).
     `now` (default: the case's own) clips periods; `timezone` is the site's; `also` holds the
     values of the case's further truths (`expect.also`), in order; `refs` the reference values
     that excuse a number beside the truth (evals.references); `names` the plant's meter names,
-    whose numbers are no numbers."""
+    whose numbers are no numbers; `parents` each meter's parent at the case's site, so that
+    truths of a meter and of its ancestor are never added up into a figure of the case."""
     expect = case.expect
     answer = str(reply.get("answer") or "")
     outcome = str(reply.get("outcome") or "")
@@ -522,7 +527,9 @@ def score_case(
         answer=answer,
         notes=tuple(tool_notes + args_notes + answer_notes + outcome_notes),
         also=also,
-        wrong_numbers=tuple(case_wrong_numbers(case, answer, truth_value, also, refs, names)),
+        wrong_numbers=tuple(
+            case_wrong_numbers(case, answer, truth_value, also, refs, names, parents)
+        ),
     )
 
 
@@ -536,6 +543,19 @@ def truth_dimension(spec: TruthSpec) -> str | None:
     return TRUTH_DIMENSIONS.get(spec.fn)
 
 
+def lineage(meter: str, parents: Mapping[str, str | None]) -> Lineage:
+    """`meter`'s line from the top of its tree down to it (a meter of unknown parent: a top)."""
+    line = [meter]
+    while (parent := parents.get(line[-1])) is not None and parent not in line:
+        line.append(parent)
+    return tuple(reversed(line))
+
+
+def truth_lines(spec: TruthSpec, parents: Mapping[str, str | None]) -> frozenset[Lineage]:
+    """The lineages of a truth's meters; a truth of no meter is the site's, above them all."""
+    return frozenset(lineage(m, parents) for m in spec.meters()) or frozenset({()})
+
+
 def case_wrong_numbers(
     case: Case,
     answer: str,
@@ -543,24 +563,29 @@ def case_wrong_numbers(
     also: Iterable[Truth] = (),
     refs: Iterable[float] = (),
     names: Iterable[str] = (),
+    parents: Mapping[str, str | None] | None = None,
 ) -> list[str]:
     """The wrong numbers of a reply (evals.presented): in a case that asks what cannot be
     answered (a refusal or question back expected, category clarify or refusal) every computed
     figure the question does not state; otherwise presented numbers outside the tolerance of
-    every numeric truth of their dimension and of the figures derived from two of them."""
+    every numeric truth of their dimension and of the figures derived from two of them, or
+    summed from all of them, where their meters do not overlap (`parents`: each meter's
+    parent; without them every meter counts as a top meter)."""
     expect = case.expect
     names = list(names)
     if expect.outcome in ("refuse", "clarify") and case.category in UNANSWERABLE:
         return unasked_figures(answer, case.question, names)
     specs = [s for s in [expect.truth, *expect.also] if s is not None]
     values = [truth_value, *also] if expect.truth is not None else list(also)
-    named = [
-        (spec.fn, dimension, float(value))
+    kept = [
+        (spec, dimension, float(value))
         for spec, value in zip(specs, values, strict=False)
         if isinstance(value, float) and (dimension := truth_dimension(spec)) is not None
     ]
-    if not named:
+    if not kept:
         return []
+    named = [(spec.fn, dimension, value) for spec, dimension, value in kept]
+    lines = [truth_lines(spec, parents or {}) for spec, _, _ in kept]
     truths = [(dimension, value) for _, dimension, value in named]
     signed = [s for spec, v in zip(specs, values, strict=False) if (s := signed_truth(spec, v))]
     return wrong_numbers(
@@ -571,7 +596,8 @@ def case_wrong_numbers(
         expect.tolerance,
         names,
         signed,
-        whole_sums(named),
+        whole_sums(named, lines),
+        lines,
     )
 
 
@@ -586,8 +612,17 @@ def run_set(
     `ask(question, *, thread, now, role) -> reply dict`; cases sharing a thread go to the same
     thread id, the others each to their own. An exception from `ask` scores as a failed case.
     """
+    parent = aliased(Meter)
+    family: dict[str, dict[str, str | None]] = {}
     with engine.connect() as conn:
         names = list(conn.execute(select(Meter.name)).scalars())
+        rows = conn.execute(
+            select(Site.name, Meter.name, parent.name)
+            .join(Site, Site.id == Meter.site_id)
+            .outerjoin(parent, parent.id == Meter.parent_id)
+        )
+        for site, meter, above in rows:
+            family.setdefault(site, {})[meter] = above
     scores = []
     for case in dataset.cases:
         now = dataset.now_of(case)
@@ -608,6 +643,7 @@ def run_set(
             also=also,
             refs=refs,
             names=names,
+            parents=family.get(specs[0].site, {}) if specs else {},
         )
         scores.append(score)
         if on_case is not None:

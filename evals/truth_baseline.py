@@ -42,16 +42,21 @@ _WEATHER = text(
 )
 
 
+def day_hours(midnights: pd.DatetimeIndex) -> npt.NDArray[np.float64]:
+    """Hours of each local day from its midnight to the next on the local calendar: 23 on the
+    day the clocks go forward, 25 on the day they go back, else 24."""
+    following = (midnights.tz_localize(None) + pd.Timedelta(days=1)).tz_localize(
+        midnights.tz, ambiguous=np.ones(len(midnights), dtype=bool), nonexistent="shift_forward"
+    )
+    return np.asarray((following - midnights) / pd.Timedelta(hours=1), dtype=np.float64)
+
+
 def _complete_days(r: Readings) -> pd.Series:
     """kWh of each local day that holds at least 90 % of the readings its length asks for
     (a day of 23 or 25 hours around a clock change asks for fewer or more)."""
     days = r.local.normalize()
     grouped = r.values.groupby(days).agg(["sum", "count"])
-    starts = pd.DatetimeIndex(grouped.index)
-    hours = np.array([(d + pd.Timedelta(days=1)).normalize() - d for d in starts]) / pd.Timedelta(
-        hours=1
-    )
-    wanted = np.maximum(hours / r.step_h, 1.0)
+    wanted = np.maximum(day_hours(pd.DatetimeIndex(grouped.index)) / r.step_h, 1.0)
     complete: pd.Series = grouped["sum"][grouped["count"].to_numpy() >= COMPLETE * wanted]
     return complete
 

@@ -877,3 +877,73 @@ def test_a_sum_of_all_truths_needs_one_additive_function() -> None:
     assert score_case(mixed, reply(answer), values[0], also=values[1:]).wrong_numbers == (
         f"{sum(values):,.0f} kWh",
     )
+
+
+# ------------------------------------------------------------------ sums over a meter tree
+
+SUBS = {"press": 1.0, "oven": 2.0, "dryer": 0.5}  # kWh a quarter-hour, over one day
+LOSSES = 0.1  # the incomer's kWh a quarter beyond its sub-meters
+
+
+@pytest.fixture
+def tree_store(sqlite_engine: Engine) -> Engine:
+    """An incomer over three sub-meters, each read a quarter-hour at a steady kWh for a day."""
+    ts = int(datetime(2026, 11, 4, tzinfo=TZ).timestamp()) + 900 * np.arange(96, dtype=np.int64)
+    kwh = {**SUBS, "incomer": sum(SUBS.values()) + LOSSES}
+    with sqlite_engine.begin() as conn:
+        site = catalog.ensure_site(conn, "tree-plant", "Europe/Berlin")
+        catalog.ensure_meter(conn, site.id, "incomer", kind="electricity")
+        for meter in SUBS:
+            catalog.ensure_meter(conn, site.id, meter, kind="electricity", parent="incomer")
+        for meter, value in kwh.items():
+            series = catalog.ensure_series(conn, site.id, meter, "energy", "kWh", interval_s=900)
+            write_readings(conn, series.id, ts, np.full(96, value), "Europe/Berlin")
+    return sqlite_engine
+
+
+def listing(case_id: str, meters: list[str]) -> dict[str, Any]:
+    specs = [
+        {"fn": "energy", "site": "tree-plant", "meter": m, "period": "2026-11-04"} for m in meters
+    ]
+    return {
+        "id": case_id,
+        "category": "energy",
+        "question": f"kWh of {', '.join(meters)} yesterday, one by one",
+        "expect": {"tool": "query_metric", "truth": specs[0], "also": specs[1:]},
+    }
+
+
+def test_a_sum_of_a_meter_and_its_sub_meters_is_a_wrong_number(tree_store: Engine) -> None:
+    """The total of truths is a figure of the case only when no meter in it lies under another:
+    the sub-meters add up, an incomer and its sub-meters count the sub-meters twice."""
+    day = {m: 96 * v for m, v in SUBS.items()}
+    day["incomer"] = 96 * (sum(SUBS.values()) + LOSSES)
+    subs, everything = sum(day[m] for m in SUBS), sum(day.values())
+    listed = ", ".join(f"{m} {day[m]:,.1f} kWh" for m in SUBS)
+    answers = {
+        "subs": f"{listed}; the sub-meters {subs:,.1f} kWh in all.",
+        "all": f"incomer {day['incomer']:,.1f} kWh, {listed}; {everything:,.1f} kWh in all.",
+        "pair": f"incomer {day['incomer']:,.1f} kWh, press {day['press']:,.1f} kWh: "
+        f"{day['incomer'] - day['press']:,.1f} kWh besides the press, "
+        f"{day['incomer'] + day['press']:,.1f} kWh together.",
+    }
+    dataset = Dataset.model_validate(
+        {
+            "name": "tree",
+            "now": "2026-11-05T00:00:00+01:00",
+            "cases": [
+                listing("subs", list(SUBS)),
+                listing("all", ["incomer", *SUBS]),
+                listing("pair", ["incomer", "press"]),
+            ],
+        }
+    )
+    questions = {c.question: c.id for c in dataset.cases}
+
+    def ask(question: str, **_: Any) -> dict[str, Any]:
+        return reply(answers[questions[question]], query_call([], LAST_WEEK))
+
+    scores = {s.case_id: s for s in run_set(dataset, ask, tree_store)}
+    assert scores["subs"].wrong_numbers == ()
+    assert scores["all"].wrong_numbers == (f"{everything:,.1f} kWh",)
+    assert scores["pair"].wrong_numbers == (f"{day['incomer'] + day['press']:,.1f} kWh",)

@@ -10,7 +10,9 @@ import numpy as np
 import pytest
 from sqlalchemy import Engine
 
-from evals.dataset import TruthSpec
+from evals.dataset import Case, TruthSpec
+from evals.references import references
+from evals.scorer import score_case
 from evals.truth import evaluate
 from store import catalog
 from store.writes import write_readings
@@ -72,3 +74,37 @@ def test_alerts_count_with_the_watchers_hysteresis_runs_without(ctx: ToolContext
     )
     evaluate_rules(ctx, T0, T0 + 900 * N)
     assert len(list_alerts(ctx, {"state": "all"}).alerts) == 4
+
+
+def test_runs_and_alerts_are_no_references_of_each_other(ctx: ToolContext) -> None:
+    """An answer giving the plain runs (6) when the alerts (4) were asked, or the alerts when
+    the runs were, states a wrong number; a case that lists both takes both."""
+    counts = {"backtest_alerts": 4.0, "episodes_above": 6.0}
+    words = {"backtest_alerts": "alerts", "episodes_above": "times"}
+    for asked, other in (
+        ("backtest_alerts", "episodes_above"),
+        ("episodes_above", "backtest_alerts"),
+    ):
+        assert evaluate(ctx.engine, spec(asked)) == counts[asked]
+        refs = references(ctx.engine, spec(asked))
+        assert counts[other] not in refs
+        one = Case.model_validate(
+            {
+                "id": asked.replace("_", "-"),
+                "category": "alert",
+                "question": "how often above 100 kW for more than 15 minutes on 1 June?",
+                "expect": {"tool": "backtest_alert_rule", "truth": spec(asked).model_dump()},
+            }
+        )
+        answer = {"answer": f"It was {int(counts[other])} {words[other]}.", "outcome": "answer"}
+        found = score_case(one, answer, counts[asked], refs=refs).wrong_numbers
+        assert found == (f"{int(counts[other])} {words[other]}",)
+        both = one.model_copy(
+            update={"expect": one.expect.model_copy(update={"also": [spec(other)]})}
+        )
+        said = {
+            "answer": f"{int(counts['backtest_alerts'])} alerts from "
+            f"{int(counts['episodes_above'])} times above.",
+            "outcome": "answer",
+        }
+        assert score_case(both, said, counts[asked], also=[counts[other]]).wrong_numbers == ()

@@ -12,8 +12,9 @@ import pytest
 from sqlalchemy import Engine
 
 from evals.dataset import TruthSpec
-from evals.readings import TruthError
+from evals.readings import Readings, TruthError
 from evals.truth import evaluate
+from evals.truth_baseline import _complete_days
 from store import catalog
 from store.writes import write_readings
 from tools.base import ToolContext
@@ -112,3 +113,26 @@ def test_a_baseline_truth_needs_its_base_period_and_enough_days(ctx: ToolContext
     short = spec("baseline_expected").model_copy(update={"reference": "2026-05-01..2026-05-20"})
     with pytest.raises(TruthError, match="20 complete baseline days"):
         evaluate(ctx.engine, short)
+
+
+def quarter_hours(day: str) -> pd.DatetimeIndex:
+    """Every quarter-hour of one local day, from its midnight to the next on the calendar."""
+    start = pd.Timestamp(day, tz=TZ)
+    end = pd.Timestamp(day) + pd.Timedelta(days=1)
+    return pd.date_range(start, end.tz_localize(TZ), freq="15min", inclusive="left")
+
+
+@pytest.mark.parametrize(
+    ("day", "quarters"),
+    [("2026-03-29", 92), ("2026-06-10", 96), ("2026-10-25", 100)],  # clocks forward, none, back
+)
+def test_a_day_is_complete_by_the_hours_of_its_local_calendar(day: str, quarters: int) -> None:
+    """A day around a clock change asks for 90 % of its own 23 or 25 hours of readings: one
+    reading, or all but a tenth and one, leaves it incomplete."""
+    every = quarter_hours(day)
+    assert len(every) == quarters
+    needed = int(np.ceil(0.9 * quarters))
+    for kept, complete in [(1, False), (needed - 1, False), (needed, True), (quarters, True)]:
+        local = every[:kept]
+        readings = Readings(local, pd.Series(np.ones(kept), index=local), 0.25)
+        assert (len(_complete_days(readings)) == 1) is complete, (day, kept)
