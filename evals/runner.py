@@ -284,7 +284,7 @@ def run(
         knowledge = eval_knowledge(workdir / "knowledge", progress)
     results = []
     for name in sets:
-        copy = workdir / f"{name}.db"
+        copy = workdir / f"{Path(name).name}.db"  # a set given as a path: its file name
         shutil.copyfile(store, copy)
         engine = make_engine(f"sqlite:///{copy}")
         try:

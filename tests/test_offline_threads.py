@@ -233,3 +233,36 @@ def test_a_bare_figure_after_a_meter_is_that_meters(brewery) -> None:
     first = agent.ask("Bottling Hall kWh last week")
     reply = agent.ask("per m2?", thread=first.thread)
     assert states(reply.answer, total(data, "Bottling Hall", *LAST_WEEK) / 800), reply.answer
+
+
+def test_both_weeks_together_after_last_week_and_the_week_before(brewery) -> None:
+    """"last week" is a word until resolved: the two weeks discussed, one named by a word and
+    one by its dates, add up to one range."""
+    agent, data = brewery
+    first = agent.ask("Pump K1 energy last week")
+    agent.ask("and the week before?", thread=first.thread)
+    reply = agent.ask("both weeks together, in MWh please", thread=first.thread)
+    both = total(data, "Pump K1", "2026-09-28", LAST_WEEK[1])
+    assert reply.tool_calls[0].args["period"] == f"2026-09-28..{LAST_WEEK[1]}", reply.tool_calls
+    assert states(reply.answer, both) or states(reply.answer, both / 1000), reply.answer
+    one_week = total(data, "Pump K1", "2026-09-28", "2026-10-04")
+    assert not states(reply.answer, one_week), reply.answer
+
+
+@pytest.mark.parametrize(("said", "pick"), [("the bigger one", max), ("the smaller one", min)])
+def test_the_bigger_one_is_the_meter_the_comparison_put_first(brewery, said, pick) -> None:
+    agent, data = brewery
+    first = agent.ask("which used more last week, Pump K1 or Pump K2, and by how much?")
+    totals = {m: total(data, m, *LAST_WEEK) for m in ("Pump K1", "Pump K2")}
+    meant = pick(totals, key=totals.__getitem__)
+    reply = agent.ask(f"and {said}'s energy the week before?", thread=first.thread)
+    assert [c.args["meters"] for c in reply.tool_calls] == [[meant]], reply.answer
+    assert states(reply.answer, total(data, meant, "2026-09-28", "2026-10-04")), reply.answer
+
+
+def test_the_bigger_one_with_no_comparison_before_is_asked_back(brewery) -> None:
+    agent, _ = brewery
+    first = agent.ask("Pump K1 energy last week")
+    reply = agent.ask("and the bigger one?", thread=first.thread)
+    assert reply.outcome == "clarify" and not reply.tool_calls, reply.answer
+    assert "the bigger one" in reply.answer, reply.answer

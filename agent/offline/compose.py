@@ -59,6 +59,7 @@ class Answer:
     text: str
     outcome: str
     subjects: list[str] = field(default_factory=list)
+    ranked: list[str] = field(default_factory=list)  # the subjects by the figure, largest first
     refs: list[tuple[str, int]] = field(default_factory=list)  # numbered objects it showed
 
 
@@ -105,6 +106,7 @@ def compose(q: Question, plan: Plan, done: list[Done]) -> Answer:
         lines += not_used(plan.reading or q.reading, q)
     answer = Answer("\n\n".join(x for x in _paragraphs(lines) if x), outcome)
     answer.subjects = _subjects(plan, ok)
+    answer.ranked = _ranked(ok)
     answer.refs = [("incident", i.id) for i in _shown_incidents(plan, ok)]
     return answer
 
@@ -242,6 +244,19 @@ def _subjects(plan: Plan, ok: list[Done]) -> list[str]:
         assert d.result is not None
         found += renderer_for(type(d.result)).subjects(d.result)
     return list(dict.fromkeys(m for m in found if m))
+
+
+def _ranked(ok: list[Done]) -> list[str]:
+    """The meters one result set against each other, the largest first; none when several
+    results did (which figure "the bigger one" is of would be a guess)."""
+    ranks = [
+        r
+        for d in ok
+        if d.result is not None
+        for r in [renderer_for(type(d.result)).ranked(d.result)]
+        if r
+    ]
+    return ranks[0] if len(ranks) == 1 else []
 
 
 def _shown_incidents(plan: Plan, ok: list[Done]) -> list[IncidentOut]:

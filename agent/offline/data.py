@@ -17,7 +17,7 @@ from agent.offline.calorific import calorific
 from agent.offline.plan import ASK_PERIOD, Call, Plan, Question, ask, handles, say
 from agent.offline.scope import Ask, Sides
 from agent.reader import Intent, Kpi, MeterEntry, Op, Pending, Reading
-from agent.reader.dates import shift, whole_days
+from agent.reader.dates import bounds, shift, whole_days
 from agent.reader.slots import (
     NO_WORDS,
     Comparison,
@@ -221,14 +221,18 @@ def _the_two(q: Question) -> list[str] | None:
     r = q.reading
     if "periods" not in r.inherited or not any(_of_periods(r, x) for x in r.referents):
         return None
-    spans = [s for s in q.recent_periods if s.start is not None and s.end is not None][:2]
+    spans = list(dict.fromkeys(q.recent_periods))[:2]
     if len(spans) < 2:
         return None
-    first, second = sorted(spans, key=lambda s: (s.start, s.end))
-    assert first.start and first.end and second.start and second.end
-    if (second.start - first.end).days <= 1:
-        return [f"{first.start.isoformat()}..{second.end.isoformat()}"]
-    return [first.period, second.period]
+    try:  # "last week", then "the week before": words resolved to their days at now
+        (start, first_end, first), (second_start, end, second) = sorted(
+            (*bounds(s, q.now), s.period) for s in spans
+        )
+    except ValueError:
+        return None
+    if (second_start - first_end).days <= 1:
+        return [f"{start.isoformat()}..{end.isoformat()}"]
+    return [first, second]
 
 
 def periods_joined(q: Question) -> bool:

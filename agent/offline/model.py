@@ -73,6 +73,7 @@ class Said:
     pending: Pending | None = None
     options: tuple[str, ...] = ()
     refs: tuple[tuple[str, int], ...] = ()
+    ranked: tuple[str, ...] = ()
 
 
 _FRAMES: OrderedDict[tuple[Any, ...], Frame] = OrderedDict()
@@ -254,6 +255,7 @@ def _said(message: AIMessage) -> Said:
         pending=Pending(pending) if pending in {p.value for p in Pending} else None,
         options=tuple(meta.get("options") or ()),
         refs=tuple((str(k), int(n)) for k, n in meta.get("refs") or ()),
+        ranked=tuple(meta.get("ranked") or ()),
     )
 
 
@@ -301,7 +303,9 @@ def _frame_before(
         elif frame is not None and not reading.references and frame.reading.references:
             # the incident under discussion stays so through a question about its runbook
             reading = replace(reading, references=frame.reading.references)
-        frame = Frame.after(frame, reading, said.subjects, said.pending, said.options)
+        frame = Frame.after(
+            frame, reading, said.subjects, said.pending, said.options, ranked=said.ranked
+        )
         if frames is not None:
             frames.append(frame)
         with _LOCK:
@@ -370,6 +374,8 @@ def _message(text: str, outcome: str, answer: Answer, decided: Plan | None = Non
         meta["subjects"] = answer.subjects
     if answer.refs:
         meta["refs"] = [list(r) for r in answer.refs]
+    if answer.ranked:
+        meta["ranked"] = answer.ranked
     if decided is not None and decided.pending is not None:
         meta["pending"] = decided.pending.value
         meta["options"] = list(decided.options)

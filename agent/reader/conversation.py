@@ -16,6 +16,8 @@ What each kind of turn keeps from the conversation (K) and what it replaces (R):
   discussed; after two periods, the two periods.
 - "the first one", "the latter": that meter of the last answer, in its order.
 - "the other one": the other of the last two discussed, else of a two-meter family or group.
+- "the bigger one", "the one that used less": the meter the last answer put first or last by
+  the figure it compared (a comparison or a ranking of meters); asked back after any other.
 - a question naming its own meters and period: K nothing it names (a data question naming
   no period takes the period under discussion); a new metric naming no scope: K the scope.
 - a stated price, factor or exchange rate: K in every later turn of the thread that states
@@ -110,6 +112,7 @@ class Frame:
     # what the user stated in this or an earlier turn (a price, a factor, a rate), by slot:
     # it holds for the rest of the conversation until a turn states another
     stated: tuple[tuple[str, tuple[Any, ...]], ...] = ()
+    ranked: tuple[str, ...] = ()  # the answer's meters by the figure it compared, largest first
 
     @property
     def meters(self) -> tuple[str, ...]:
@@ -123,10 +126,11 @@ class Frame:
         subjects: tuple[str, ...] = (),
         pending: Pending | None = None,
         options: tuple[str, ...] = (),
+        ranked: tuple[str, ...] = (),
     ) -> Frame:
         """The frame of a turn, remembering the meters discussed before it, so that "the two"
         after "comp 1 last week" and "and comp 2?" finds both."""
-        frame = cls(reading, subjects, pending, options)
+        frame = cls(reading, subjects, pending, options, ranked=ranked)
         earlier = before.discussed if before is not None else ()
         found = tuple(dict.fromkeys((*frame.meters, *earlier)))[:DISCUSSED]
         stated = dict(before.stated) if before is not None else {}
@@ -194,10 +198,31 @@ def follow(reading: Reading, previous: Frame | None, now: datetime) -> Reading:
         reading = _choice(reading, previous)
     if reading.intent in (Intent.CONFIRM, Intent.DECLINE, Intent.HELP):
         return reading
-    reading = _references(reading, previous)
+    reading = _references(_by_rank(reading, previous), previous)
     if not _leans(reading) and not _goes_on(reading, previous):
         return _still_stated(_same_time(reading, previous), previous)
     return _still_stated(_inherit(reading, previous, now), previous)
+
+
+RANKS = {"larger": 0, "smaller": -1}
+
+
+def _by_rank(reading: Reading, previous: Frame) -> Reading:
+    """ "the bigger one", "the one that used less": the meter the last answer put first or
+    last by the figure it compared; with no such answer before, asked back, never guessed."""
+    said = next((x for x in reading.referents if x.kind in RANKS), None)
+    if said is None or reading.names_scope:
+        return reading
+    others = tuple(x for x in reading.referents if x is not said)
+    if len(previous.ranked) < 2:
+        unresolved = Referent("unresolved", said.words)
+        return replace(reading, referents=(*others, unresolved))
+    chosen = previous.ranked[RANKS[said.kind]]
+    words = said.words or Words((), 0, 0, said.kind)
+    mention = MeterMention((chosen,), Match.NAME, words, key="rank")
+    # with the words taken as the meter, what is left says nothing of its own ("and the ...?")
+    intent = Intent.UNCLEAR if reading.intent is Intent.UNSUPPORTED else reading.intent
+    return replace(reading, meters=(mention,), referents=others, intent=intent, follows=True)
 
 
 def _still_stated(reading: Reading, previous: Frame) -> Reading:

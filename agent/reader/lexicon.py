@@ -17,7 +17,7 @@ from agent.reader.slots import Action, Grain, Intent, Kpi, Op, Reason, Scope, Sp
 from common.errors import EMSError
 
 LEXICON_FILE = Path(__file__).with_name("lexicon.yaml")
-REFERENT_KINDS = frozenset({"that", "pair", "same", "time", "topic"})
+REFERENT_KINDS = frozenset({"that", "pair", "same", "time", "topic", "larger", "smaller"})
 # Features the reader derives from slots rather than from cue words.
 STRUCTURAL = frozenset(
     {

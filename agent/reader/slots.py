@@ -388,7 +388,7 @@ class UnsupportedMention:
 class Referent:
     """A word standing for something said before: "that", "it", "the two", "as a percentage"."""
 
-    kind: str  # that | pair | same | time
+    kind: str  # that | pair | same | time | topic | larger | smaller
     words: Words
 
 

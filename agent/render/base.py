@@ -62,6 +62,11 @@ class Renderer(Generic[R]):
         source = getattr(r, "source", None)
         return [str(source)] if source else []
 
+    def ranked(self, r: R) -> list[str]:
+        """The meters the result sets against each other by one figure, the largest first
+        (what "the bigger one" means in the next question); [] when it ranks none."""
+        return []
+
     def subjects(self, r: R) -> list[str]:
         """The meters the result is about, in order (what "it" means in the next question)."""
         meters = getattr(r, "meters", None)

@@ -24,6 +24,12 @@ class MetersCompareRenderer(Renderer[MetersCompareResult]):
     def subjects(self, r: MetersCompareResult) -> list[str]:
         return [m for s in r.sides for m in s.meters]
 
+    def ranked(self, r: MetersCompareResult) -> list[str]:
+        known = [s for s in r.sides if s.value is not None and len(s.meters) == 1]
+        if len(known) != len(r.sides):
+            return []  # a side of several meters, or one with no data, is no one meter's rank
+        return [s.meters[0] for s in sorted(known, key=lambda s: -(s.value or 0.0))]
+
     def evidence(self, r: MetersCompareResult, out: Parts) -> None:
         when_ = period_label(r.period)
         out.charts.append(

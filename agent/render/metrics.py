@@ -313,6 +313,9 @@ class RankRenderer(Renderer[RankResult]):
     def subjects(self, r: RankResult) -> list[str]:
         return [x.meter for x in r.ranking]
 
+    def ranked(self, r: RankResult) -> list[str]:
+        return [x.meter for x in sorted(r.ranking, key=lambda x: -x.value)]
+
     def evidence(self, r: RankResult, out: Parts) -> None:
         when_ = period_label(r.period)
         out.charts.append(
