@@ -299,23 +299,21 @@ def _watched(q: Question, meter: str, t: Threshold) -> tuple[str, str, str | Non
     target = TARGETS.get(unit)
     if target is not None:
         return target, unit, "outdoor_temperature" if target == "metric" else None
-    # a unit no rule computes that a series of the meter is measured in ("kWh/m3" of a
-    # compressor controller's specific power): the rule watches that series
-    measured = q.site.metric_in(meter, unit) if unit else None
-    if measured is not None:
-        return "metric", q.site.series_units[meter][measured], measured
+    # no KPI divides energy by a volume and the store has no unit of energy per volume for a
+    # series to be read in (common/units.py): a threshold per m3 cannot be watched
     if unit == PER_VOLUME:
         return refuse(_per_volume(q, meter, t.words.text))
     return ask(f"In which unit is {t.value:g}: kW (demand), kWh (energy) or kWh/unit (SEC)?")
 
 
 def _per_volume(q: Question, meter: str, words: str) -> str:
-    """Why a threshold in kWh per m³ cannot be watched on a meter no series of which is
-    measured in it: the part not used, said plainly, rather than a kWh threshold stored."""
+    """Why a threshold in kWh per m³ cannot be watched: the part not used, said plainly,
+    rather than a kWh threshold stored."""
     has = ", ".join(f"{m} ({u})" for m, u in q.site.series_units.get(meter, {}).items())
     volumes = [m for m in q.site.volume_meters() if m != meter]
+    verb = "measures" if len(volumes) == 1 else "measure"
     why = (
-        f"I do not divide a meter's energy by a volume series ({', '.join(volumes)} measure m3)"
+        f"I do not divide a meter's energy by a volume series ({', '.join(volumes)} {verb} m3)"
         if volumes
         else "no meter here measures a volume (m3) its energy could be divided by"
     )
@@ -323,8 +321,8 @@ def _per_volume(q: Question, meter: str, words: str) -> str:
         f"I can't alert on that: I did not use 'per m3' of '{words}'. A threshold in kWh per "
         "m3 is energy per volume delivered (of air, water or gas); no series of "
         f"{meter} is measured in it (it has: {has or 'no series'}), and {why}. No rule was "
-        f"stored or tried. I can alert on {meter}'s energy (kWh), demand (kW) or SEC "
-        "(kWh/unit) instead."
+        f"stored or tried. I can alert on {meter}'s energy (kWh) or demand (kW) instead, or "
+        "its SEC (kWh/unit) where a production meter is linked to it."
     )
 
 

@@ -100,12 +100,6 @@ class Site:
             if m.carrier in ENERGY_CARRIERS and "energy" in m.metrics and not self.is_total(m.name)
         )
 
-    def metric_in(self, name: str, unit: str) -> str | None:
-        """The metric of the meter's series measured in `unit` ("kWh/m3", "m³" alike), if any."""
-        want = _unit_key(unit)
-        units = self.series_units.get(name, {})
-        return next((m for m, u in units.items() if _unit_key(u) == want), None)
-
     def volume_meters(self) -> tuple[str, ...]:
         """Meters with a series of a volume (m3)."""
         return tuple(
