@@ -210,6 +210,42 @@ def test_alert_rule_needs_a_yes(agent: Agent, demo_engine: Engine) -> None:
     assert f"#{done.tool_calls[0].result['id']}" in done.answer
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "alert me when compressor-2 goes above 0.12 kWh/m3",
+        "backtest an alert on compressor-2 above 0.12 kWh/m3 over last month",
+    ],
+)
+def test_a_threshold_per_m3_no_series_measures_is_refused_never_kept_as_kwh(
+    agent: Agent, demo_engine: Engine, question: str
+) -> None:
+    """The compressor's specific power needs the air it delivers, which no meter measures
+    here: 'per m3' is said not used, and no kWh rule is stored, proposed or back-tested."""
+    reply = agent.ask(question)
+    assert reply.outcome == "refuse" and reply.tool_calls == [], reply.answer
+    assert "I did not use 'per m3'" in reply.answer, reply.answer
+    assert "no series of compressor-2 is measured in it" in reply.answer, reply.answer
+    assert "no meter here measures a volume" in reply.answer, reply.answer
+    assert agent.ask("yes", thread=reply.thread).tool_calls == []
+    assert rules(demo_engine) == []
+
+
+def test_a_stated_calorific_value_no_tool_converted_with_is_said_not_used(
+    agent: Agent, demo_engine: Engine
+) -> None:
+    """The demo boiler is gas metered in kWh: the query converts nothing with the value the
+    question states, so the answer says it did not use it, whatever the call was given."""
+    reply = agent.ask("how much energy did the boiler use last week? calorific value 10.5 kWh/m3")
+    (call,) = reply.tool_calls
+    assert call.name == "query_metric" and call.result["factor_source"] is None
+    assert_mentions_number(
+        reply.answer, raw(demo_engine, "boiler", "2026-10-26", "2026-11-02").sum()
+    )
+    assert "I did not use 'calorific value 10.5 kWh/m3'" in reply.answer, reply.answer
+    assert "converted with the calorific value you stated" not in reply.answer, reply.answer
+
+
 def test_declined_or_abandoned_writes_change_nothing(agent: Agent, demo_engine: Engine) -> None:
     proposal = agent.ask("notify me if the main incomer demand goes above 900 kW")
     assert proposal.pending[0]["args"]["threshold"] == 900

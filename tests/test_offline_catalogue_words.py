@@ -229,7 +229,21 @@ def test_a_stated_calorific_value_no_figure_uses_is_said_not_used(cannery) -> No
     agent, data = cannery
     reply = agent.ask("Seamer Line energy last week, gas at 10.5 kWh/m3")
     assert states(reply.answer, total(data, "Seamer Line", *WEEK)), reply.answer
-    assert "I did not use 'at 10.5 kWh/m3'" in reply.answer, reply.answer
+    assert "I did not use '10.5 kWh/m3'" in reply.answer, reply.answer
+    assert "converted with the calorific value you stated" not in reply.answer, reply.answer
+
+
+def test_a_threshold_per_m3_is_refused_naming_the_volume_meters_and_stores_nothing(
+    cannery,
+) -> None:
+    """Energy per m³ on a meter no series of which is measured in it: the gas meter's m3 is
+    no volume the line delivers, so 'per m3' is said not used and no kWh rule is proposed."""
+    agent, _ = cannery
+    reply = agent.ask("alert me when the Seamer Line goes above 0.12 kWh/m3")
+    assert reply.outcome == "refuse" and reply.tool_calls == [], reply.answer
+    assert "I did not use 'per m3'" in reply.answer, reply.answer
+    assert "Process Gas measures m3" in reply.answer, reply.answer
+    assert not reply.pending, reply.pending
 
 
 # ------------------------------------------------------------------ anomaly kinds

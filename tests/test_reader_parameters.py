@@ -38,22 +38,62 @@ def test_a_stated_emission_factor_is_read_in_kg_per_kwh(
 
 
 @pytest.mark.parametrize(
-    ("text", "kwh_per_m3", "said"),
+    ("text", "kwh_per_m3", "said", "labelled"),
     [
-        ("Gaskessel last month in kWh, we use 10,83 kWh per m³", 10.83, "10,83 kWh per m³"),
-        ("Gaskessel last month at 10.5 kWh/m3", 10.5, "at 10.5 kWh/m3"),
-        ("Gaskessel energy in October, calorific value 38 MJ/m3", 38 / 3.6, "calorific value"),
-        ("Kessel im Oktober, Brennwert 11,2 kWh pro Nm3", 11.2, "Brennwert 11,2 kWh pro Nm3"),
+        ("Gaskessel last month in kWh, we use 10,83 kWh per m³", 10.83, "10,83 kWh per m³", False),
+        ("Gaskessel last month at 10.5 kWh/m3", 10.5, "10.5 kWh/m3", False),
+        (
+            "Gaskessel energy in October, calorific value 38 MJ/m3",
+            38 / 3.6,
+            "calorific value",
+            True,
+        ),
+        ("Kessel im Oktober, Brennwert 11,2 kWh pro Nm3", 11.2, "Brennwert 11,2 kWh pro Nm3", True),
+        ("Gaskessel in October, CV: 10.6 kWh/m3", 10.6, "CV: 10.6 kWh/m3", True),
+        ("Gaskessel em outubro, poder calorífico de 10,83 kWh/m³", 10.83, "poder calorífico", True),
     ],
 )
 def test_a_stated_calorific_value_is_read_in_kwh_per_m3(
-    text: str, kwh_per_m3: float, said: str
+    text: str, kwh_per_m3: float, said: str, labelled: bool
 ) -> None:
     r = read(text, WERK, NOW)
     (value,) = r.calorific_values
     assert value.kwh_per_m3 == pytest.approx(kwh_per_m3)
     assert value.words.text.startswith(said)
+    assert value.labelled is labelled
     assert not [u for u in r.unused if any(ch.isdigit() for ch in u.text)], r.unused
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("alert me when Kompressor Nord goes above 0.12 kWh/m3", 0.12),
+        ("alert me when Kompressor Nord goes over 0,11 kWh per cubic metre", 0.11),
+        ("alarm if Pumpe 2 exceeds 0.5 kWh per m³", 0.5),
+        ("alert me when Kompressor Nord is above 0.36 MJ/m3", 0.1),
+    ],
+)
+def test_kwh_per_m3_after_a_comparison_is_a_specific_energy_threshold(
+    text: str, value: float
+) -> None:
+    """Energy per m³ of air or water is no calorific value: its threshold keeps its unit."""
+    r = read(text, WERK, NOW)
+    assert r.calorific_values == ()
+    (t,) = r.thresholds
+    assert (t.comparison, t.value, t.unit) == (Comparison.ABOVE, pytest.approx(value), "kWh/m3")
+    assert "m3" in t.words.text or "m³" in t.words.text or "cubic" in t.words.text
+    assert not r.unused, r.unused
+
+
+def test_the_words_labelling_a_calorific_value_are_lexicon_data() -> None:
+    """A lexicon without the labels reads "Brennwert 11,2 kWh/m3" as an unlabelled amount."""
+    data = yaml.safe_load(LEXICON_FILE.read_text(encoding="utf-8"))
+    data["calorific_value_labels"] = "wobbe"
+    lexicon = parse_lexicon(data)
+    r = read("Gaskessel im Oktober, Brennwert 11,2 kWh/m3", WERK, NOW, lexicon=lexicon)
+    assert [(v.kwh_per_m3, v.labelled) for v in r.calorific_values] == [(11.2, False)]
+    r = read("Gaskessel im Oktober, wobbe 11,2 kWh/m3", WERK, NOW, lexicon=lexicon)
+    assert [(v.words.text, v.labelled) for v in r.calorific_values] == [("wobbe 11,2 kWh/m3", True)]
 
 
 def test_a_calorific_value_of_zero_is_not_read_and_is_left_unused() -> None:

@@ -88,6 +88,14 @@ class QueryResult(ToolResult):
     conversions: list[str] = Field(
         default_factory=list, description="how converted values were found (gas m3 to kWh)"
     )
+    calorific_value: float | None = Field(
+        default=None, description="kWh per m3 gas volumes were converted with, when any were"
+    )
+    factor_source: str | None = Field(
+        default=None,
+        description="where that calorific value came from: 'stated in the question' or "
+        "'gas calorific value, site catalogue'",
+    )
     caveats: list[str] = Field(default_factory=list)
 
 
@@ -205,6 +213,7 @@ def query_metric(ctx: ToolContext, args: MetricQuery) -> QueryResult:
             "check the period or the meter's data coverage"
         )
     summed = [v.value for v in values if v.value is not None]
+    calorific, factor_source = resolve.calorific_used(found)
     return QueryResult(
         metric=resolve.ENERGY if found[0].converted else found[0].series.metric,
         unit="kW" if stat == "avg_kw" else found[0].unit,
@@ -218,6 +227,8 @@ def query_metric(ctx: ToolContext, args: MetricQuery) -> QueryResult:
             any(g.billing for g in seen.values()),
         ),
         conversions=resolve.conversions(found, stored),
+        calorific_value=calorific,
+        factor_source=factor_source,
         caveats=caveats,
         combined=sum(summed) if stat == "sum" and len(summed) > 1 else None,
     )

@@ -173,6 +173,13 @@ def scaled_frame(frame: pd.DataFrame, found: Sequence[Target]) -> pd.DataFrame:
     return scaled
 
 
+def calorific_used(found: Sequence[Target]) -> tuple[float | None, str | None]:
+    """The calorific value gas volumes were converted with, and where it came from
+    (STATED or CATALOGUE); (None, None) when no target converts a volume."""
+    used = next((t for t in found if t.converted), None)
+    return (used.factor, used.factor_source) if used else (None, None)
+
+
 def conversions(found: Sequence[Target], stored: dict[int, Totals]) -> list[str]:
     """How each converted total was found, to quote beside the answer."""
     return [t.conversion(stored[t.series.id].sum) for t in found if t.converted]

@@ -1,11 +1,16 @@
-"""A calorific value the user states ("we use 10,83 kWh per m³"): given to the tools that
-convert gas volumes with one, and echoed; said not used where no tool of the answer takes it."""
+"""A calorific value the user states ("a calorific value of 10,83 kWh per m³"): given to the
+tools that convert gas volumes with one, and echoed from what the tools used; said not used
+where no figure of the answer converts a gas volume with it."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 
 from agent.offline.plan import Plan, Question
+from tools.base import ToolResult
+from tools.query import QueryResult
+from tools.resolve import STATED
 
 
 def calorific(q: Question) -> float | None:
@@ -19,29 +24,40 @@ CALORIFIC_ARG = {"query_metric": "calorific_value_kwh_per_m3"}
 
 
 def with_calorific(q: Question, plan: Plan) -> Plan:
-    """A stated calorific value ("we use 10,83 kWh per m³") given to every call that
-    converts gas volumes with one, and echoed; when no call of the answer takes it, the answer
-    says it was not used, rather than converting with the site's value silently."""
+    """A stated calorific value ("we use 10,83 kWh per m³") given to every call that can
+    convert gas volumes with one; whether a figure was converted with it is the tools' to
+    say (calorific_notes)."""
     stated = q.reading.calorific_values
     if not stated or not plan.calls or plan.outcome != "answer":
         return plan
-    said = stated[0]
+    value = stated[0].kwh_per_m3
     calls = tuple(
-        replace(c, args={**c.args, CALORIFIC_ARG[c.name]: said.kwh_per_m3})
-        if c.name in CALORIFIC_ARG
-        else c
+        replace(c, args={**c.args, CALORIFIC_ARG[c.name]: value}) if c.name in CALORIFIC_ARG else c
         for c in plan.calls
     )
-    gas = [m for c in calls for m in c.args.get("meters", ()) if q.site.carrier(m) == "gas"]
-    if any(c.name in CALORIFIC_ARG for c in calls) and gas:
-        note = (
+    return replace(plan, calls=calls)
+
+
+def calorific_notes(q: Question, results: Sequence[ToolResult]) -> list[str]:
+    """What the answer says of a stated calorific value, from what the tools converted with:
+    echoed when a gas volume was converted with it, else said not used (gas read in m3 is
+    then converted with the site catalogue's, where it has one)."""
+    stated = q.reading.calorific_values
+    if not stated:
+        return []
+    said = stated[0]
+    used = [
+        r.calorific_value
+        for r in results
+        if isinstance(r, QueryResult) and r.factor_source == STATED and r.calorific_value
+    ]
+    if used:
+        return [
             "Gas volumes are converted with the calorific value you stated: "
-            f"{said.kwh_per_m3:g} kWh/m3 ('{said.words.text}')."
-        )
-    else:
-        note = (
-            f"I did not use '{said.words.text}': no figure of this answer converts a gas "
-            "volume with a stated calorific value (gas read in m3 is converted with the site "
-            "catalogue's, where it has one)."
-        )
-    return replace(plan, calls=calls, notes=(*plan.notes, note))
+            f"{used[0]:g} kWh/m3 ('{said.words.text}')."
+        ]
+    return [
+        f"I did not use '{said.words.text}': no figure of this answer converts a gas volume "
+        "with a stated calorific value (gas read in m3 is converted with the site catalogue's, "
+        "where it has one)."
+    ]

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time
 from typing import Any
 
+from agent.offline.calorific import calorific_notes
 from agent.offline.plan import Plan, Question
 from agent.offline.refusals import not_used, nothing_to_compare
 from agent.reader import Op
@@ -103,6 +104,7 @@ def compose(q: Question, plan: Plan, done: list[Done]) -> Answer:
         lines += _bodies(plan, ok)
         lines += exchanged + _scaled(q, ok)
         lines += list(plan.notes)
+        lines += calorific_notes(q, [d.result for d in ok if d.result is not None])
         lines += not_used(plan.reading or q.reading, q)
     answer = Answer("\n\n".join(x for x in _paragraphs(lines) if x), outcome)
     answer.subjects = _subjects(plan, ok)

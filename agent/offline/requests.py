@@ -16,7 +16,7 @@ from agent.offline.kinds import kinds as kinds_data
 from agent.offline.plan import Call, Plan, Question, ask, handles, refuse
 from agent.offline.scope import Ask, Sides
 from agent.reader import Intent, Kpi, Pending, Reading
-from agent.reader.slots import Action, Comparison, Grain, PeriodRole
+from agent.reader.slots import Action, Comparison, Grain, PeriodRole, Threshold
 from agent.render.models import kinds_text
 
 RECENT = "last 7 days"
@@ -255,18 +255,16 @@ def new_rule(q: Question) -> Plan:
     if not r.thresholds:
         return ask(f"At what threshold should I alert on {meter}? For example 'above 500 kW'.")
     t = r.thresholds[0]
-    unit = t.unit or {Kpi.SEC: "kWh/unit", Kpi.PEAK_DEMAND: "kW"}.get(r.kpi or Kpi.ENERGY, "")
-    if unit == "kWh" and Kpi.SEC in r.kpis:
-        unit = "kWh/unit"  # "energy per part goes over 0.35 kWh"
-    target = TARGETS.get(unit)
-    if target is None:
-        return ask(f"In which unit is {t.value:g}: kW (demand), kWh (energy) or kWh/unit (SEC)?")
+    watched = _watched(q, meter, t)
+    if isinstance(watched, Plan):
+        return watched
+    target, unit, metric = watched
     condition = {Comparison.ABOVE: ">", Comparison.AT_LEAST: ">=", Comparison.BELOW: "<",
                  Comparison.AT_MOST: "<="}[t.comparison]  # fmt: skip
     args: dict[str, Any] = {"meter": meter, "target": target, "condition": condition,
                             "threshold": t.value, "unit": unit}  # fmt: skip
-    if target == "metric":
-        args["metric"] = "outdoor_temperature"
+    if metric is not None:
+        args["metric"] = metric
     window = t.window or next((g.grain for g in r.grains), None)
     default = {"sec": "day", "energy": "hour"}.get(target, "15min")
     args["window"] = {Grain.DAY: "day", Grain.HOUR: "hour", Grain.MIN15: "15min"}.get(
@@ -286,6 +284,46 @@ def new_rule(q: Question) -> Plan:
         call = Call("backtest_alert_rule", {**args, "period": period})
         return Plan("alert_backtest", (call,), notes=notes)
     return Plan("alert_create", (Call("create_alert_rule", args),))
+
+
+PER_VOLUME = "kWh/m3"  # energy per volume delivered: of air, water or gas
+
+
+def _watched(q: Question, meter: str, t: Threshold) -> tuple[str, str, str | None] | Plan:
+    """What a rule with this threshold watches on the meter: its target, unit and (for a
+    'metric' rule) metric; or a question back on the unit, or why it cannot be watched."""
+    r = q.reading
+    unit = t.unit or {Kpi.SEC: "kWh/unit", Kpi.PEAK_DEMAND: "kW"}.get(r.kpi or Kpi.ENERGY, "")
+    if unit == "kWh" and Kpi.SEC in r.kpis:
+        unit = "kWh/unit"  # "energy per part goes over 0.35 kWh"
+    target = TARGETS.get(unit)
+    if target is not None:
+        return target, unit, "outdoor_temperature" if target == "metric" else None
+    # no KPI divides energy by a volume and the store has no unit of energy per volume for a
+    # series to be read in (common/units.py): a threshold per m3 cannot be watched
+    if unit == PER_VOLUME:
+        return refuse(_per_volume(q, meter, t.words.text))
+    return ask(f"In which unit is {t.value:g}: kW (demand), kWh (energy) or kWh/unit (SEC)?")
+
+
+def _per_volume(q: Question, meter: str, words: str) -> str:
+    """Why a threshold in kWh per m³ cannot be watched: the part not used, said plainly,
+    rather than a kWh threshold stored."""
+    has = ", ".join(f"{m} ({u})" for m, u in q.site.series_units.get(meter, {}).items())
+    volumes = [m for m in q.site.volume_meters() if m != meter]
+    verb = "measures" if len(volumes) == 1 else "measure"
+    why = (
+        f"I do not divide a meter's energy by a volume series ({', '.join(volumes)} {verb} m3)"
+        if volumes
+        else "no meter here measures a volume (m3) its energy could be divided by"
+    )
+    return (
+        f"I can't alert on that: I did not use 'per m3' of '{words}'. A threshold in kWh per "
+        "m3 is energy per volume delivered (of air, water or gas); no series of "
+        f"{meter} is measured in it (it has: {has or 'no series'}), and {why}. No rule was "
+        f"stored or tried. I can alert on {meter}'s energy (kWh) or demand (kW) instead, or "
+        "its SEC (kWh/unit) where a production meter is linked to it."
+    )
 
 
 @handles(Intent.ALERT_UPDATE)

@@ -36,6 +36,8 @@ class Site:
     calorific_value: float | None = None  # kWh per m3 of gas, from the site's catalogue
     # meters whose energy is read a day or more apart -> how answers name it ("daily")
     coarse: Mapping[str, str] = field(default_factory=dict)
+    # each meter's series: metric -> the unit the catalogue measures it in
+    series_units: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -98,6 +100,12 @@ class Site:
             if m.carrier in ENERGY_CARRIERS and "energy" in m.metrics and not self.is_total(m.name)
         )
 
+    def volume_meters(self) -> tuple[str, ...]:
+        """Meters with a series of a volume (m3)."""
+        return tuple(
+            n for n, units in self.series_units.items() if "m3" in map(_unit_key, units.values())
+        )
+
     def has_production(self, name: str) -> bool:
         """Its SEC is defined: its own production series or a production link."""
         m = self.meter(name)
@@ -107,6 +115,10 @@ class Site:
     def currency(self) -> str:
         electricity = self.config.tariffs.get("electricity")
         return self.vocab.currency or (electricity.currency if electricity else "")
+
+
+def _unit_key(unit: str) -> str:
+    return unit.strip().lower().replace("³", "3").replace(" ", "")
 
 
 _CACHE: OrderedDict[tuple[object, ...], Vocabulary] = OrderedDict()
@@ -139,13 +151,17 @@ def _load(engine: Engine, ref: SiteRef, config: AnalyticsConfig) -> Site:
     with engine.connect() as conn:
         entries = entries_from_store(conn, ref)
         calorific = get_profile(conn, ref.id).gas_calorific_value_kwh_per_m3
+        pairs = catalog.list_series(conn, ref.id)
         coarse = {
             meter.name: series.interval.words()
-            for meter, series in catalog.list_series(conn, ref.id)
+            for meter, series in pairs
             if series.metric == "energy"
             and series.interval is not None
             and not series.interval.within_day
         }
+        units: dict[str, dict[str, str]] = {}
+        for meter, series in pairs:
+            units.setdefault(meter.name, {})[series.metric] = series.unit
     shifts = tuple(dict.fromkeys(s[0] for s in config.shifts))
     periods = tuple(
         dict.fromkeys(
@@ -176,4 +192,4 @@ def _load(engine: Engine, ref: SiteRef, config: AnalyticsConfig) -> Site:
             _CACHE[key] = vocab
             while len(_CACHE) > CACHED:
                 _CACHE.popitem(last=False)
-    return Site(ref, vocab, config, calorific, coarse)
+    return Site(ref, vocab, config, calorific, coarse, units)

@@ -29,12 +29,16 @@ CMP_WORDS = {
         r"passar de|passa de|ultrapassar|ultrapassa|acima de|mais de|maior que|superar|exceder"
     ),
 }
+PER_M3 = r"{energy} ?(?:/|per|por|pro) ?(?:n|s)?(?:m3|m³|m\^3|cubic met\w+|metros? c[úu]bicos?)"
 UNITS = {
     r"kwh ?(?:/|per|por) ?(?:unit|part|piece|pc|item|box|boxe|caixa|unidade|pe[cç]a)s?": (
         "kWh/unit",
         1.0,
     ),
     r"kwh ?(?:/|per) ?(?:m2|m²|sqm)": ("kWh/m2", 1.0),
+    # energy per volume delivered (of air, water or gas): a specific-energy threshold
+    PER_M3.format(energy="kwh"): ("kWh/m3", 1.0),
+    PER_M3.format(energy="mj"): ("kWh/m3", 1 / 3.6),
     r"mwh": ("kWh", 1000.0),
     r"kwh": ("kWh", 1.0),
     r"wh": ("kWh", 0.001),

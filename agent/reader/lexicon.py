@@ -119,6 +119,8 @@ class Lexicon:
     period_names: tuple[str, ...] = ()
     off_peak_names: tuple[str, ...] = ()
     calendar: CalendarWords = CalendarWords()
+    # what labels an amount per m³ as a gas's calorific value ("Brennwert"), as patterns
+    calorific_labels: tuple[str, ...] = ()
 
     @property
     def known_words(self) -> frozenset[str]:
@@ -294,6 +296,7 @@ def parse_lexicon(data: Any) -> Lexicon:
         period_names=periods,
         off_peak_names=off_peak,
         calendar=_calendar(data.get("calendar")),
+        calorific_labels=_phrase_list(data.get("calorific_value_labels"), "calorific_value_labels"),
     )
 
 
@@ -311,6 +314,15 @@ def _period_names(raw: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
             compile_phrases([phrase], where)  # a bad pattern is named here, not at read time
         out[key] = tuple(phrase_body(p) for p in phrases)
     return out["other"], out["off_peak"]
+
+
+def _phrase_list(raw: Any, where: str) -> tuple[str, ...]:
+    """Phrases separated by ';' as patterns, longest first; none when the lexicon has none."""
+    if raw is None:
+        return ()
+    phrases = _split(raw, where)
+    compile_phrases(phrases, where)  # a bad pattern is named here, not at read time
+    return tuple(phrase_body(p) for p in sorted(phrases, key=len, reverse=True))
 
 
 def _names(raw: Any, where: str, size: int) -> Mapping[str, int]:

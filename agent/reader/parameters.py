@@ -386,19 +386,35 @@ def _emission_factors(sheet: Sheet, stated: Stated) -> None:
             )
 
 
-# "10,83 kWh per m³", "a calorific value of 38 MJ/m3": energy per volume of gas, in kWh/m3
-CALORIFIC = re.compile(
-    r"\b(?:(?:gross |net |higher |lower )?(?:calorific|heating) value|cv|pci|pcs|poder "
-    r"calor[ií]fico|brennwert|heizwert)?(?:\s+(?:of|at|=|:|is|de))?\s*"
-    + NUMBER
+# "10,83 kWh per m³", "38 MJ/Nm3": energy per volume, in kWh/m3
+PER_M3 = (
+    NUMBER
     + r"\s*(?P<unit>kwh|mj)\s*(?:/|per|a|por|pro|each|every)\s*(?:n|s)?(?:m3|m³|m\^3|cubic met\w+|"
     r"metros? c[úu]bicos?)(?!\w)"
 )
+# what may stand between a label and its amount: "CV: 10.5", "Brennwert von 11,2", "is"
+LABEL_LINK = r"(?:\s*[=:]|\s+(?:of|at|is|de|do|da|von|vom))?\s*"
 MJ_PER_KWH = 3.6
 
 
-def _calorific_values(sheet: Sheet, stated: Stated) -> None:
-    for m in CALORIFIC.finditer(sheet.masked()):
+def _calorific_values(sheet: Sheet, stated: Stated, lexicon: Lexicon) -> None:
+    """Amounts per m³ a label of the lexicon calls a calorific value ("a calorific value of
+    38 MJ/m3", "Brennwert 11,2 kWh/m³"); unlabelled ones are read after the thresholds."""
+    if not lexicon.calorific_labels:
+        return
+    labels = "|".join(lexicon.calorific_labels)
+    _per_m3(sheet, stated, r"(?<!\w)(?:" + labels + r")" + LABEL_LINK + PER_M3, labelled=True)
+
+
+def unlabelled_calorific_values(sheet: Sheet, stated: Stated) -> None:
+    """ "we use 10,83 kWh per m³": an amount per m³ no label names and no comparison made a
+    threshold of; a calorific value only where the answer converts a gas volume with it (the
+    answer says it did not use it otherwise)."""
+    _per_m3(sheet, stated, r"(?<![\w.,])" + PER_M3, labelled=False)
+
+
+def _per_m3(sheet: Sheet, stated: Stated, pattern: str, *, labelled: bool) -> None:
+    for m in re.finditer(pattern, sheet.masked()):
         if not sheet.free(sheet.covering(m.start(), m.end())):
             continue
         value = parse_number(m.group("v"))
@@ -407,7 +423,7 @@ def _calorific_values(sheet: Sheet, stated: Stated) -> None:
         if value <= 0:
             continue
         words = sheet.claim_span(m.start(), m.end())
-        stated.calorific_values.append(CalorificValue(value, words))
+        stated.calorific_values.append(CalorificValue(value, words, labelled))
 
 
 def _carrier_near(text: str, start: int, end: int) -> str | None:
@@ -613,7 +629,7 @@ def find_stated(
     stated = Stated()
     names = period_names(lexicon, tariff_periods)
     _exchange_rates(sheet, stated)
-    _calorific_values(sheet, stated)
+    _calorific_values(sheet, stated, lexicon)
     _tou(sheet, stated, names)
     _tou_price_first(sheet, stated)
     _tou_defined_apart(sheet, stated, names)

@@ -21,7 +21,7 @@ from agent.reader.leftovers import leftovers, unknown_names
 from agent.reader.lexical import Lexical, read_compounds, read_lexical
 from agent.reader.lexicon import Lexicon, default_lexicon
 from agent.reader.meters import find_meters
-from agent.reader.parameters import Stated, find_stated
+from agent.reader.parameters import Stated, find_stated, unlabelled_calorific_values
 from agent.reader.periods import find_periods
 from agent.reader.reading import Reading
 from agent.reader.slots import FreeText, Intent, MeterMention
@@ -78,6 +78,7 @@ def _extract(question: str, vocab: Vocabulary, now: datetime, lexicon: Lexicon) 
     )
     find_top(sheet, cond, numbers)
     find_thresholds(sheet, cond)
+    unlabelled_calorific_values(sheet, stated)  # "above 0.12 kWh/m3" is a threshold's
     lex = read_lexical(sheet, lexicon, vocab, compounds)
     unknown = meters.unknown + (unknown_names(sheet, lexicon, vocab) if vocab.meters else [])
     unused = leftovers(sheet, lexicon)

@@ -234,10 +234,13 @@ class EmissionFactor:
 
 @dataclass(frozen=True)
 class CalorificValue:
-    """ "we use 10,83 kWh per m³": the energy of a cubic metre of gas, as the user states it."""
+    """ "a calorific value of 10,83 kWh per m³": the energy of a cubic metre of gas, as the
+    user states it. Unlabelled ("we use 10,83 kWh per m³"), it is one only where the answer
+    converts a gas volume with it."""
 
     kwh_per_m3: float
     words: Words
+    labelled: bool = True  # a label said it is a calorific value ("Brennwert", "CV")
 
 
 @dataclass(frozen=True)
