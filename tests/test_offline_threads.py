@@ -236,7 +236,7 @@ def test_a_bare_figure_after_a_meter_is_that_meters(brewery) -> None:
 
 
 def test_both_weeks_together_after_last_week_and_the_week_before(brewery) -> None:
-    """"last week" is a word until resolved: the two weeks discussed, one named by a word and
+    """ "last week" is a word until resolved: the two weeks discussed, one named by a word and
     one by its dates, add up to one range."""
     agent, data = brewery
     first = agent.ask("Pump K1 energy last week")
