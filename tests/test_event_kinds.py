@@ -5,12 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import get_args, get_type_hints
 
 import pytest
 import yaml
 
+from agent.render.models import kinds_text
+from agent.summary import _what
+from agent.watcher import title
 from tools import anomaly, data_quality, events
 from tools.events import EventKind, IncidentKind, InvalidEventKinds, kind_words
 
@@ -62,6 +66,23 @@ def test_a_kind_without_one_of_its_words_is_refused(words_file: Path) -> None:
     words_file.write_text(yaml.safe_dump(data), encoding="utf-8")
     with pytest.raises(InvalidEventKinds, match="meter_outage needs label, plural, title"):
         kind_words()
+
+
+def test_answers_titles_and_summaries_say_the_kinds_as_before() -> None:
+    assert kinds_text(["stuck_meter", "demand_spike"]) == "stuck readings or demand spikes"
+    assert kinds_text(["consumption_high"]) == "consumption above expected"
+    start = int(datetime(2025, 5, 2, 3, 0, tzinfo=UTC).timestamp())
+    assert (
+        title("m", "meter_outage", start, "UTC")
+        == "m: meter outage (no data) since 2025-05-02 03:00"
+    )
+    assert title(None, "demand_spike", start, "UTC") == "site: demand spike since 2025-05-02 03:00"
+    assert (
+        title("m", "alert_rule", start, "UTC", " 80 kW") == "m: alert 80 kW since 2025-05-02 03:00"
+    )
+    assert _what("meter_outage") == "sent no data"
+    # a stored incident of a kind no detector has (recorded by hand) is said as its key
+    assert _what("chiller_efficiency_drift") == "chiller efficiency drift"
 
 
 def test_the_kinds_left_out_of_an_answer_are_counted_by_their_label() -> None:
