@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from store.catalog import MeterRef
 from tools.base import AnalyticsConfig, KnowledgeBase, PassageLike
+from tools.events import kind_words
 from tools.incidents import IncidentIndex, IncidentOut
 
 if TYPE_CHECKING:
@@ -22,15 +23,6 @@ log = logging.getLogger(__name__)
 
 STRUCTURED = "structured"
 EXCERPT_CHARS = 320
-WHAT = {
-    "consumption_high": "used more energy than its model expects",
-    "consumption_low": "used less energy than its model expects",
-    "demand_spike": "drew a short demand spike far above its usual level",
-    "meter_outage": "sent no data",
-    "stuck_meter": "repeated the same reading for hours",
-    "negative_values": "sent negative readings",
-    "alert_rule": "crossed the threshold of an alert rule",
-}
 QUERY = {
     "consumption_high": "excess consumption causes checks leak fouling",
     "consumption_low": "consumption drop causes shutdown",
@@ -151,6 +143,13 @@ def impact_lines(
     return lines, figures
 
 
+def _what(kind: str) -> str:
+    """What the meter did; a stored incident may be of a kind no tool detects (one recorded by
+    hand or imported), said as its key."""
+    known = kind_words().get(kind)
+    return known.description if known else kind.replace("_", " ")
+
+
 def facts_of(
     incident: IncidentOut,
     meter: MeterRef | None,
@@ -161,7 +160,7 @@ def facts_of(
     lines = [
         ("Incident", f"#{incident.id} {incident.title}"),
         ("Meter", f"{incident.meter} ({meter.kind})" if meter else (incident.meter or "site")),
-        ("What", WHAT.get(incident.kind, incident.kind.replace("_", " "))),
+        ("What", _what(incident.kind)),
         ("Since", _local(incident.start)),
         ("Until", _local(incident.end) if incident.end else "still going"),
         ("Severity", incident.severity),

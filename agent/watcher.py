@@ -48,6 +48,7 @@ from store.sites import missing_site
 from tools.alerts import AlertOut, evaluate_rules, list_alerts
 from tools.anomaly import Event, detect_anomalies
 from tools.base import AnalyticsConfig, ToolContext
+from tools.events import kind_words
 from tools.incidents import IncidentOut, incident_out, reindex
 
 if TYPE_CHECKING:
@@ -70,15 +71,6 @@ GROWTH = 1.5  # an incident's extra energy must grow by this factor ...
 GROWTH_MIN_KWH = 50.0  # ... and by this much to be notified again
 RESTATED = 0.10  # extra kWh or cost this far from what the timeline last said: a new entry
 __all__ = ["SETTLE_S", "Segment", "WatchReport", "Watcher", "clusters", "merge_segments"]
-KIND_TITLES = {
-    "consumption_high": "consumption above expected",
-    "consumption_low": "consumption below expected",
-    "demand_spike": "demand spike",
-    "meter_outage": "meter outage (no data)",
-    "stuck_meter": "stuck readings",
-    "negative_values": "negative readings",
-    "alert_rule": "alert",
-}
 
 
 class Notifier(Protocol):
@@ -130,7 +122,7 @@ class WatchReport:
 def title(meter: str | None, kind: str, start: int, tz: str, extra: str = "") -> str:
     """A short title: meter, what, since when."""
     since = datetime.fromtimestamp(start, UTC).astimezone(_zone(tz))
-    what = KIND_TITLES.get(kind, kind.replace("_", " "))
+    what = kind_words()[kind].title
     return f"{meter or 'site'}: {what}{extra} since {since:%Y-%m-%d %H:%M}"
 
 

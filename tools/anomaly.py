@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Literal
+from typing import Literal, get_args
 
 import numpy as np
 import numpy.typing as npt
@@ -80,12 +80,13 @@ class AnomalyInput(SiteInput):
     )
 
 
+_KINDS = get_args(EventKind)
+_KINDS_LISTED = f"{', '.join(_KINDS[:-1])} or {_KINDS[-1]}"
+
+
 class Event(ToolResult):
     meter: str
-    kind: str = Field(
-        description="consumption_high, consumption_low, demand_spike, meter_outage, "
-        "stuck_meter or negative_values"
-    )
+    kind: str = Field(description=_KINDS_LISTED)
     category: Literal["consumption", "data_quality"]
     start: str
     end: str
@@ -437,7 +438,8 @@ def consumption_events(
 ) -> list[Event]:
     """Runs of days far above (or below) expectation, one event per run."""
     events: list[Event] = []
-    for sign, kind in ((1, "consumption_high"), (-1, "consumption_low")):
+    runs: tuple[tuple[int, EventKind], ...] = ((1, "consumption_high"), (-1, "consumption_low"))
+    for sign, kind in runs:
         flagged = (sign * z >= THRESHOLD) | _sustained(sign * z)
         for a, b in _runs(flagged, max_gap=2):
             peak = float(np.max(sign * z[a:b]))
@@ -472,7 +474,7 @@ def _next_midnight(ts: int, tz: str) -> int:
 
 def _event(
     meter: str,
-    kind: str,
+    kind: EventKind,
     category: Literal["consumption", "data_quality"],
     start: int,
     end: int,

@@ -11,10 +11,11 @@ import numpy.typing as npt
 import pandas as pd
 
 from common.intervals import DAY_S
+from tools.events import EventKind
 from tools.grain import local_grid, on_grid
 
 Level = Literal["warning", "critical"]
-Finding = tuple[str, int, int, Level]  # kind, start, end (epoch s), severity
+Finding = tuple[EventKind, int, int, Level]  # kind, start, end (epoch s), severity
 IntArray = npt.NDArray[np.int64]
 STUCK_READINGS = 12  # identical non-zero readings in a row where the meter usually varies
 STUCK_HISTORY_DAYS = 7  # days of readings before a run that say whether its times usually vary

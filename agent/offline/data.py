@@ -30,6 +30,7 @@ from agent.reader.slots import (
     Words,
 )
 from common.units import ADDITIVE_METRICS
+from tools.periods import RUNNING  # the period words the tools cut at now
 
 KindHandler = Callable[[Question, Sides], Plan]
 # a kind's own part: the question, its sides (the whole site when asked for) and its periods
@@ -39,7 +40,6 @@ _NONE = MeterEntry("", "")
 KINDS: dict[str, KindHandler] = {}
 MAX_PERIODS = 4
 WEEKDAYS, WEEKEND = [0, 1, 2, 3, 4], [5, 6]
-CURRENT = {"today", "this week", "this month", "this quarter", "this year"}
 PREVIOUS = {
     "today": "yesterday",
     "this week": "last week",
@@ -858,7 +858,7 @@ def _current_like(reference: TimeSpan, now: datetime) -> TimeSpan:
 
 def _so_far(first: TimeSpan, second: TimeSpan, now: datetime) -> tuple[str, str, str]:
     """A running period ("this month") against a whole one: both cut to the time elapsed."""
-    if first.period not in CURRENT:
+    if first.period not in RUNNING:
         return first.period, second.period, ""
     from tools.periods import resolve_period
 

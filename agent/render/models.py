@@ -7,10 +7,11 @@ from collections.abc import Iterable
 
 from agent.render.base import QUANTITY, ChartSpec, Parts, Renderer, Row, renders
 from agent.render.metrics import caveat_lines, source_line
-from agent.render.text import number, percent, period_label, period_text, rounded, when, words
+from agent.render.text import number, percent, period_label, period_text, rounded, when
 from tools.anomaly import AnomalyResult
 from tools.baseline import BaselineResult
 from tools.coverage import CoverageResult
+from tools.events import kind_words
 from tools.forecast import ForecastResult
 
 MAX_EVENTS = 10
@@ -157,20 +158,9 @@ class ForecastRenderer(Renderer[ForecastResult]):
         out.tables.append((title, QUANTITY, rows))
 
 
-# The anomaly tool's event kinds, as an answer names what it looked for.
-KIND_PLURALS = {
-    "consumption_high": "consumption above expected",
-    "consumption_low": "consumption below expected",
-    "demand_spike": "demand spikes",
-    "meter_outage": "meter outages",
-    "stuck_meter": "stuck readings",
-    "negative_values": "negative readings",
-}
-
-
 def kinds_text(kinds: Iterable[str]) -> str:
     """Kinds of event as an answer names them: "stuck readings or demand spikes"."""
-    return " or ".join(KIND_PLURALS.get(k, words(k)) for k in kinds)
+    return " or ".join(kind_words()[k].plural for k in kinds)
 
 
 @renders(AnomalyResult)
@@ -193,7 +183,7 @@ class AnomalyRenderer(Renderer[AnomalyResult]):
                 if e.extra_cost is not None:
                     impact += f" ({number(e.extra_cost, r.currency)})"
             lines.append(
-                f"- **{e.meter}**: {words(e.kind)} ({e.severity}), "
+                f"- **{e.meter}**: {kind_words()[e.kind].label} ({e.severity}), "
                 f"{when(e.start)} to {when(e.end)}{impact}"
             )
         if len(r.events) > MAX_EVENTS:
@@ -226,7 +216,7 @@ class AnomalyRenderer(Renderer[AnomalyResult]):
         rows: list[Row] = [
             [
                 e.meter,
-                words(e.kind),
+                kind_words()[e.kind].label,
                 e.start,
                 e.end,
                 e.severity,
