@@ -51,10 +51,10 @@ def test_a_viewer_asking_for_an_alert_rule_is_refused_before_any_call(plant) -> 
     assert "operator role" in reply.answer and "viewer" in reply.answer
 
 
-def test_a_meter_the_catalogue_lacks_is_asked_back_with_the_closest_names(plant) -> None:
+def test_a_meter_the_catalogue_lacks_is_refused_naming_its_family(plant) -> None:
     agent, _ = plant
     reply = agent.ask("energy of Pump K3 last week")
-    assert reply.outcome == "clarify" and not reply.tool_calls
+    assert reply.outcome == "refuse" and not reply.tool_calls
     assert "'Pump K3'" in reply.answer
     assert "Pump K1" in reply.answer and "Pump K2" in reply.answer
     assert no_figure(reply.answer)

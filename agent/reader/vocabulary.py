@@ -149,8 +149,8 @@ class Vocabulary:
         return tuple(dict.fromkeys(names))[:limit]
 
     def siblings(self, text: str) -> tuple[str, ...]:
-        """Meters named like `text` but for its last number or letter ("line C" beside line A
-        and line B, "Linha 5" beside Linha 3 and Linha 4): the family the site meters, of
+        """Meters named like `text` but for its last number or letter ("press C" beside press
+        A and press B, "Linha 5" beside Linha 3 and Linha 4): the family the site meters, of
         which `text` is a member it does not meter, not a misspelling of one."""
         words = pieces(text)
         if len(words) < 2 or not _identifier(words[-1]):
