@@ -228,7 +228,7 @@ class HourWindow:
 class EmissionFactor:
     kg_per_kwh: float
     words: Words
-    carrier: str | None = None
+    carrier: str | None = None  # what it is of: said ("gas factor"), or the turn's carrier
     unit_assumed: bool = False  # "factor 0.35" without a unit: read as kg CO2e/kWh
 
 
@@ -246,6 +246,7 @@ class Price:
     words: Words
     currency: str | None = None
     name: str = ""  # "off-peak": the price outside the stated windows
+    carrier: str | None = None  # what it prices: said, or the carrier of the turn it was said in
 
 
 @dataclass(frozen=True)
@@ -259,6 +260,7 @@ class TouWindow:
     price: float
     words: Words
     currency: str | None = None
+    carrier: str | None = None
 
 
 @dataclass(frozen=True)
@@ -266,6 +268,7 @@ class DemandCharge:
     per_kw: float
     words: Words
     currency: str | None = None
+    carrier: str | None = None
 
 
 @dataclass(frozen=True)
