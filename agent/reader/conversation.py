@@ -273,7 +273,7 @@ def _own_carrier(reading: Reading, carriers: frozenset[str]) -> Reading:
     if len(carriers) != 1:
         return reading
     (carrier,) = carriers
-    changes = {
+    changes: dict[str, Any] = {
         n: tuple(
             replace(i, carrier=carrier) if hasattr(i, "carrier") and i.carrier is None else i
             for i in getattr(reading, n)
