@@ -8,7 +8,7 @@ import itertools
 import re
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime, time, timedelta
+from datetime import datetime, time
 from types import MappingProxyType
 from typing import Any
 
@@ -39,7 +39,6 @@ _NONE = MeterEntry("", "")
 KINDS: dict[str, KindHandler] = {}
 MAX_PERIODS = 4
 WEEKDAYS, WEEKEND = [0, 1, 2, 3, 4], [5, 6]
-CURRENT = {"today", "this week", "this month", "this quarter", "this year"}
 PREVIOUS = {
     "today": "yesterday",
     "this week": "last week",
@@ -853,16 +852,18 @@ def _current_like(reference: TimeSpan, now: datetime) -> TimeSpan:
 
 
 def _so_far(first: TimeSpan, second: TimeSpan, now: datetime) -> tuple[str, str, str]:
-    """A running period ("this month") against a whole one: both cut to the time elapsed."""
-    if first.period not in CURRENT:
-        return first.period, second.period, ""
-    from tools.periods import resolve_period
+    """A period running at now ("this month", or "October" asked in October) against a whole
+    one: both cut to the time elapsed, as the tools cut the running one."""
+    from tools.periods import InvalidPeriod, resolve_period
 
     tz = str(now.tzinfo)
-    running = resolve_period(first.period, now, tz)
-    reference = resolve_period(second.period, now, tz)
+    try:
+        running = resolve_period(first.period, now, tz)
+        reference = resolve_period(second.period, now, tz)
+    except InvalidPeriod:
+        return first.period, second.period, ""  # the tool says what is wrong with it
     elapsed = now - running.start
-    if elapsed <= timedelta(0) or reference.end <= reference.start:
+    if not running.so_far or reference.so_far or reference.end <= reference.start:
         return first.period, second.period, ""
     fmt = "%Y-%m-%dT%H:%M"
     cut = min(reference.start + elapsed, reference.end)
