@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, time
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple
 
 from agent.offline import either, kinds, portfolio, refusals, scope
 from agent.offline.calorific import calorific
@@ -769,7 +769,7 @@ def _compare_periods(q: Question, whole: Sides, periods: list[str]) -> Plan:
     pair = compared_periods(q)
     if pair is None:
         return ask("Which periods should I compare? For example 'this month vs last month'.")
-    first, reference, cut = pair
+    first, reference, cut, named = pair
     notes = _notes(q, whole)
     if cut:
         notes += (
@@ -779,7 +779,7 @@ def _compare_periods(q: Question, whole: Sides, periods: list[str]) -> Plan:
     kpis = [k for k in _kpis(q) if k != "energy"]
     detail = MappingProxyType(
         {"sides": whole.sides, "kpi": kpis[0] if kpis else "energy", "first": first,
-         "reference": reference}
+         "reference": reference, "named": named}
     )  # fmt: skip
     if kpis:
         params = stated(q)
@@ -796,8 +796,18 @@ def _compare_periods(q: Question, whole: Sides, periods: list[str]) -> Plan:
     return Plan("compare_periods", (Call("compare_periods", args),), notes=notes, detail=detail)
 
 
-def compared_periods(q: Question) -> tuple[str, str, str] | None:
-    """(period, reference, running period's label or "") of a comparison."""
+class Compared(NamedTuple):
+    """The two periods of a comparison as the tools are asked them, the running one's label
+    (or "") when both were cut to the time it has run, and the two as named."""
+
+    period: str
+    reference: str
+    running: str
+    named: tuple[str, str]
+
+
+def compared_periods(q: Question) -> Compared | None:
+    """The periods of a comparison, the later or the one asked of first."""
     r = q.reading
     subjects = [p for p in q.subject_periods]
     compared = [p for p in r.reference_periods if p.span is not None]
@@ -821,7 +831,7 @@ def compared_periods(q: Question) -> tuple[str, str, str] | None:
     else:
         return None
     assert first is not None and second is not None
-    return _so_far(first, second, q.now)
+    return Compared(*_so_far(first, second, q.now), named=(first.period, second.period))
 
 
 def _in_order(a: PeriodMention, b: PeriodMention) -> tuple[TimeSpan, TimeSpan]:
