@@ -635,6 +635,7 @@ def _episodes(q: Question, whole: Sides, periods: list[str]) -> Plan:
         "threshold_kw": t.value,
         "condition": condition,
         "min_minutes": t.duration_min or 0,
+        "strictly_longer": t.longer,
     }
     params = stated(q)
     if "demand_window_minutes" in params:

@@ -4,6 +4,7 @@ monthly report."""
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable
 from datetime import timedelta
@@ -16,7 +17,7 @@ from agent.offline.kinds import kinds as kinds_data
 from agent.offline.plan import Call, Plan, Question, ask, handles, refuse
 from agent.offline.scope import Ask, Sides
 from agent.reader import Intent, Kpi, Pending, Reading
-from agent.reader.slots import Action, Comparison, Grain, PeriodRole
+from agent.reader.slots import Action, Comparison, Grain, PeriodRole, Threshold
 from agent.render.models import kinds_text
 
 RECENT = "last 7 days"
@@ -274,8 +275,7 @@ def new_rule(q: Question) -> Plan:
     ) if window else default  # fmt: skip
     if t.duration_min:
         step = {"15min": 15, "hour": 60, "day": 1440}[args["window"]]
-        # "for more than 30 minutes" on 15-minute windows: three windows in a row
-        args["for_minutes"] = (int(t.duration_min) // step + 1) * step
+        args["for_minutes"] = held_minutes(t, step)
     if re.search(r"\b(?:critical|urgent|immediately|asap)\b", r.question.lower()):
         args["severity"] = "critical"
     channel = re.search(r"(#[a-z0-9_-]+)", r.question.lower())
@@ -286,6 +286,16 @@ def new_rule(q: Question) -> Plan:
         call = Call("backtest_alert_rule", {**args, "period": period})
         return Plan("alert_backtest", (call,), notes=notes)
     return Plan("alert_create", (Call("create_alert_rule", args),))
+
+
+def held_minutes(t: Threshold, step: int) -> int:
+    """How long a rule on windows of `step` minutes waits, in whole windows: "for 30 minutes"
+    on 15-minute windows two in a row (30), "for more than 30 minutes" three (45), "for 20
+    minutes" two (a window of 15 is not 20 yet)."""
+    minutes = t.duration_min or 0.0
+    if t.longer:
+        return (int(minutes) // step + 1) * step
+    return max(1, math.ceil(minutes / step)) * step
 
 
 @handles(Intent.ALERT_UPDATE)

@@ -318,6 +318,9 @@ class Threshold:
     words: Words
     duration_min: float | None = None  # it must last this long
     window: Grain | None = None  # "more than 3000 kWh in a day": the amount per day
+    # "for more than 30 minutes", "longer than": it must last longer than `duration_min`;
+    # "for 30 minutes", "at least": that long is enough
+    longer: bool = False
 
 
 @dataclass(frozen=True)
