@@ -55,3 +55,16 @@ def test_a_factor_stated_for_gas_applies_to_the_gas_meter_only(brewery) -> None:
     reply = agent.ask("and Pump K2?", thread=first.thread)
     assert "emission_factor" not in reply.tool_calls[0].args
     assert not states(reply.answer, 0.18 * total(data, "Pump K2", *SEPTEMBER)), reply.answer
+
+
+def test_a_factor_stated_for_each_carrier_is_kept_for_each(brewery) -> None:
+    agent, data = brewery
+    first = agent.ask("carbon of Pump K2 last month at 0.35 kg/kWh")
+    gas = agent.ask("and the boiler at 0.18 kg/kWh?", thread=first.thread)
+    assert states(gas.answer, 0.18 * total(data, "Steam Raiser", *SEPTEMBER)), gas.answer
+    grid = agent.ask("and Pump K1?", thread=first.thread)
+    assert grid.tool_calls[0].args.get("emission_factor") == 0.35
+    assert states(grid.answer, 0.35 * total(data, "Pump K1", *SEPTEMBER)), grid.answer
+    again = agent.ask("and the boiler?", thread=first.thread)
+    assert again.tool_calls[0].args.get("emission_factor") == 0.18
+    assert states(again.answer, 0.18 * total(data, "Steam Raiser", *SEPTEMBER)), again.answer
