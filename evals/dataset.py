@@ -36,7 +36,9 @@ its end is not after its start) and `days` (weekdays 0=Mon..6=Sun) select interv
 local start; `base_meter` is the base of a share; `window_minutes` the demand window (15, 30,
 60); `factor` an emission factor in kg CO2e/kWh; `price`, `peak_price`, `peak_hours`,
 `peak_days` and `demand_charge` a tariff; `rate` a currency conversion factor applied to a
-cost; `threshold` (kW), `condition` and `min_minutes` a threshold with a duration.
+cost; `threshold` (kW), `condition` and `min_minutes` a threshold with a duration, which
+must be exceeded ("for more than 30 minutes") unless `strictly_longer` is false ("for 30
+minutes": that long is enough), as the count_episodes tool's argument of that name.
 `production_meter` may name several production meters, whose output is added up.
 """
 
@@ -124,6 +126,9 @@ class TruthSpec(BaseModel):
     condition: Literal[">", "<"] | None = Field(default=None, description="default '>'")
     min_minutes: int | None = Field(
         default=None, ge=0, description="an episode must last longer than this"
+    )
+    strictly_longer: bool = Field(
+        default=True, description="false: lasting `min_minutes` is enough ('for 30 minutes')"
     )
 
     def meters(self) -> list[str]:

@@ -166,14 +166,17 @@ def _episodes(conn: Connection, spec: TruthSpec) -> tuple[list[tuple[int, int]],
     step_s = round(r.step_h * 3600)
     runs = _runs(flags, _epoch(r.local), step_s)
     least = (spec.min_minutes or 0) * 60
-    long_runs = [(a, b) for a, b in runs if (b - a + 1) * step_s > least]
+    if spec.strictly_longer:
+        long_runs = [(a, b) for a, b in runs if (b - a + 1) * step_s > least]
+    else:
+        long_runs = [(a, b) for a, b in runs if (b - a + 1) * step_s >= least]
     return long_runs, r.step_h
 
 
 def episodes_above(conn: Connection, spec: TruthSpec) -> float:
     """How many times the meter(s)' 15-minute kW stayed above `threshold` (below, with
-    condition '<') for longer than `min_minutes`: runs of consecutive intervals, a gap in the
-    data ending a run."""
+    condition '<') for longer than `min_minutes` (at least that long, with `strictly_longer`
+    false): runs of consecutive intervals, a gap in the data ending a run."""
     return float(len(_episodes(conn, spec)[0]))
 
 
@@ -185,7 +188,8 @@ ALERT_HYSTERESIS, ALERT_CLEAR_WINDOWS = 0.05, 2
 def backtest_alerts(conn: Connection, spec: TruthSpec) -> float:
     """How many alerts a rule on the meter(s)' 15-minute kW (`threshold`, `condition`) would
     have raised over the period, as the watcher raises them: one opens once the condition has
-    held for longer than `min_minutes` (whole windows in a row, a gap starting the count
+    held for longer than `min_minutes` (or for that long, with `strictly_longer` false; whole
+    windows in a row, a gap starting the count
     again), and closes only after two windows in a row 5 % of the threshold back inside it; a
     window between the threshold and that margin keeps it open. `episodes_above` counts the
     runs without that hysteresis."""
@@ -193,7 +197,9 @@ def backtest_alerts(conn: Connection, spec: TruthSpec) -> float:
         raise TruthError(f"truth {spec.fn!r} needs a threshold")
     r = demand_windows(summed(conn, spec))
     step_s = round(r.step_h * 3600)
-    needed = (spec.min_minutes or 0) * 60 // step_s + 1
+    least = (spec.min_minutes or 0) * 60
+    # longer than 30 minutes: three 15-minute windows; 30 minutes (not strictly longer): two
+    needed = least // step_s + 1 if spec.strictly_longer else max(1, -(-least // step_s))
     below = spec.condition == "<"
     margin = ALERT_HYSTERESIS * abs(spec.threshold)
     count, run, clears, open_, last = 0, 0, 0, False, None

@@ -5,10 +5,11 @@ from it are checked against pandas over the readings written. A change states it
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 import pytest
 
-from tests.test_offline_any_plant import brewery, states, total
+from tests.test_offline_any_plant import NOW, brewery, states, total
 
 __all__ = ["brewery"]  # the fixture, imported for pytest
 
@@ -21,6 +22,14 @@ def _change(answer: str) -> float:
     assert found, answer
     size = float(found.group(1))
     return size if found.group(2) in ("more", "higher") else -size
+
+
+def _elapsed(data, meter: str, start: datetime) -> float:
+    """A meter's readings from `start` over the time October has run at the clock."""
+    values = data[meter]
+    begin = start.timestamp()
+    end = begin + (NOW - datetime(2026, 10, 1, tzinfo=NOW.tzinfo)).total_seconds()
+    return float(values[(values.index >= begin) & (values.index < end)].sum())
 
 
 def test_the_two_are_the_meters_of_the_last_two_questions(brewery) -> None:
@@ -78,10 +87,11 @@ def test_a_cost_follow_up_in_another_currency_converts_it(brewery, said: str) ->
 
 
 def test_a_change_between_periods_states_its_direction_in_words(brewery) -> None:
+    """October, still running at the clock, against September over the same time elapsed."""
     agent, data = brewery
     reply = agent.ask("Pump K2 October vs September, % change?")
-    now = total(data, "Pump K2", "2026-10-01", "2026-10-31")
-    before = total(data, "Pump K2", "2026-09-01", "2026-09-30")
+    now = _elapsed(data, "Pump K2", datetime(2026, 10, 1, tzinfo=NOW.tzinfo))
+    before = _elapsed(data, "Pump K2", datetime(2026, 9, 1, tzinfo=NOW.tzinfo))
     assert _change(reply.answer) == pytest.approx(100 * (now - before) / before, abs=0.05)
     assert not re.search(r"[-+]\d[\d.]*%", reply.answer), reply.answer  # no bare sign
 
@@ -99,7 +109,9 @@ def test_the_two_pumps_together_that_month_is_the_last_month_asked(brewery) -> N
     first = agent.ask("Pump K1 energy in September")
     agent.ask("and in October?", thread=first.thread)
     reply = agent.ask("total kWh of the two pumps together that month?", thread=first.thread)
-    october = sum(total(data, m, "2026-10-01", "2026-10-31") for m in ("Pump K1", "Pump K2"))
+    # October is still running at the clock: up to now
+    start = datetime(2026, 10, 1, tzinfo=NOW.tzinfo)
+    october = sum(_elapsed(data, m, start) for m in ("Pump K1", "Pump K2"))
     assert states(reply.answer, october), reply.answer
 
 

@@ -63,6 +63,38 @@ def test_a_running_period_that_has_just_begun_says_so() -> None:
     assert resolve_period("this month", monday_midnight, TZ).end == monday_midnight
 
 
+@pytest.mark.parametrize(
+    ("text", "start"),
+    [
+        # named by its dates, not by "this": a period still running ends now all the same
+        ("2026-11", local(2026, 11, 1)),
+        ("2026", local(2026, 1, 1)),
+        ("2026-Q4", local(2026, 10, 1)),
+        ("2026-W48", local(2026, 11, 23)),
+        ("2026-11-24", local(2026, 11, 24)),
+        ("2026-11-01..2026-12-31", local(2026, 11, 1)),
+        ("2026-11-20T06:00..2026-11-30T06:00", local(2026, 11, 20, 6)),
+        ("2026-10..2026-12", local(2026, 10, 1)),
+    ],
+)
+def test_a_period_named_by_its_dates_running_past_now_ends_now(text: str, start: datetime) -> None:
+    period = resolve_period(text, NOW, TZ)
+    assert (period.start, period.end, period.so_far) == (start, NOW, True)
+    assert period.as_dict()["so_far"] == "yes"
+
+
+def test_a_period_over_before_now_is_whole_and_not_so_far() -> None:
+    period = resolve_period("2026-10", NOW, TZ)
+    assert (period.end, period.so_far) == (local(2026, 11, 1), False)
+    assert "so_far" not in period.as_dict()
+
+
+@pytest.mark.parametrize("text", ["2026-12", "2027", "2026-11-25", "2026-12-01..2026-12-05"])
+def test_a_period_that_has_not_begun_is_refused(text: str) -> None:
+    with pytest.raises(InvalidPeriod, match="has not begun"):
+        resolve_period(text, NOW, TZ)
+
+
 def test_dst_days_have_local_lengths() -> None:
     assert resolve_period("2025-03-30", NOW, TZ).hours == 23
     assert resolve_period("2025-10-26", NOW, TZ).hours == 25

@@ -4,13 +4,16 @@ A period is half-open, [start, end), in local calendar terms: "last week" is the
 Monday-to-Monday week, "2025-09" the whole of September. Accepted forms:
 
 - relative: today, yesterday, this/last week, this/last month, this/last quarter, this/last year,
-  last N hours|days|weeks|months (ending now), year to date, month to date. A running period
-  (today, this week, month, quarter or year) ends now: nothing after now is metered, so a KPI
-  that divides by hours or days must not count the ones still to come.
+  last N hours|days|weeks|months (ending now), year to date, month to date.
 - calendar: 2025, 2025-09, 2025-Q3, 2025-W36, 2025-09-05
 - ranges: A..B where A and B are dates (B inclusive) or ISO date-times (B exclusive), e.g.
   2025-09-05..2025-09-11 or 2025-09-05T06:00..2025-09-05T14:00
 - since A: from A until now
+
+Every period still running at now (today, this week, "2025-12" asked in December, a range
+ending next week) ends now, whatever words named it: nothing after now is metered, so a KPI
+that divides by hours or days must not count the ones still to come. Such a period says so
+(`so_far`); one that has not begun is refused.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ class Period:
     start: datetime
     end: datetime
     label: str
+    so_far: bool = False  # it runs past now and was cut there
 
     @property
     def start_ts(self) -> int:
@@ -57,10 +61,11 @@ class Period:
         return f"{self.start:%Y-%m-%d %H:%M} to {self.end:%Y-%m-%d %H:%M} {tz}"
 
     def as_dict(self) -> dict[str, str]:
-        return {"start": self.start.isoformat(), "end": self.end.isoformat(), "label": self.label}
+        out = {"start": self.start.isoformat(), "end": self.end.isoformat(), "label": self.label}
+        return out | {"so_far": "yes"} if self.so_far else out
 
 
-# Periods that hold now: they end at now, not at their calendar end.
+# The words that name a period holding now (any period holding now ends at now).
 RUNNING = frozenset({"today", "this week", "this month", "this quarter", "this year"})
 
 
@@ -95,15 +100,7 @@ def _relative(text: str, now: datetime, tz: ZoneInfo) -> Period | None:
         "last year": (date(today.year - 1, 1, 1), year),
     }
     if text in fixed:
-        period = _days(*fixed[text], tz, text)
-        if text in RUNNING:
-            if now.astimezone(tz) <= period.start:
-                raise InvalidPeriod(
-                    f"{text!r} has only just begun ({period.start:%Y-%m-%d %H:%M}): nothing "
-                    "in it is metered yet"
-                )
-            return Period(period.start, now.astimezone(tz), text)
-        return period
+        return _days(*fixed[text], tz, text)
     if text in ("year to date", "ytd"):
         return Period(_midnight(year, tz), now.astimezone(tz), text)
     if text in ("month to date", "mtd"):
@@ -173,7 +170,20 @@ def resolve_period(text: str, now: datetime, tz: str) -> Period:
         )
     if period.end <= period.start:
         raise InvalidPeriod(f"period {text!r} ends before it starts")
-    return period
+    return _to_now(period, now.astimezone(zone_info))
+
+
+def _to_now(period: Period, now: datetime) -> Period:
+    """A period running past now ends now; one that begins at or after now is refused."""
+    if period.end <= now:
+        return period
+    if now <= period.start:
+        began = "has only just begun" if period.label in RUNNING else "has not begun"
+        raise InvalidPeriod(
+            f"{period.label!r} {began} ({period.start:%Y-%m-%d %H:%M}): nothing in it is "
+            "metered yet"
+        )
+    return Period(period.start, now, period.label, so_far=True)
 
 
 def iso_times(ts: Sequence[int] | np.ndarray, tz: str) -> list[str]:

@@ -440,7 +440,7 @@ def _report(ctx: ToolContext, args: ReportInput) -> MonthlyReport:
     first = parse_month(args.month, ctx.now.date())
     month = month_text(first)
     period = resolve.period(ctx, month)
-    complete = period.end <= ctx.now
+    complete = not period.so_far
     last_year = _year_before(ctx, first, period, complete)
     caveats: list[str] = []
     ordered, names = _energy_meters(ctx)
@@ -492,7 +492,7 @@ def _assemble(
         period=periods[0].as_dict(),
         last_year=periods[1].as_dict(),
         generated_at=ctx.now.isoformat(),
-        complete=periods[0].end <= ctx.now,
+        complete=not periods[0].so_far,
         carriers=carriers,
         meters=meters,
         enpi=enpi,

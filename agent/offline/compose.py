@@ -309,7 +309,9 @@ def _either(q: Question, plan: Plan, more: bool) -> str:
     if "or" not in between:
         return ""
     first_wins = more == r.asks(Op.MORE)
-    wanted = plan.detail.get("first") if first_wins else plan.detail.get("reference")
+    # the periods as named: a running one was cut to the time elapsed, both by their dates
+    asked = plan.detail.get("named") or (plan.detail.get("first"), plan.detail.get("reference"))
+    wanted = asked[0] if first_wins else asked[1]
     winner = next((p for p in named if p.span is not None and p.span.period == wanted), None)
     if winner is None:
         return ""

@@ -8,9 +8,9 @@ import itertools
 import re
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime, time, timedelta
+from datetime import datetime, time
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple
 
 from agent.offline import either, kinds, portfolio, refusals, scope
 from agent.offline.calorific import calorific
@@ -30,7 +30,6 @@ from agent.reader.slots import (
     Words,
 )
 from common.units import ADDITIVE_METRICS
-from tools.periods import RUNNING  # the period words the tools cut at now
 
 KindHandler = Callable[[Question, Sides], Plan]
 # a kind's own part: the question, its sides (the whole site when asked for) and its periods
@@ -640,6 +639,7 @@ def _episodes(q: Question, whole: Sides, periods: list[str]) -> Plan:
         "threshold_kw": t.value,
         "condition": condition,
         "min_minutes": t.duration_min or 0,
+        "strictly_longer": t.longer,
     }
     params = stated(q)
     if "demand_window_minutes" in params:
@@ -774,7 +774,7 @@ def _compare_periods(q: Question, whole: Sides, periods: list[str]) -> Plan:
     pair = compared_periods(q)
     if pair is None:
         return ask("Which periods should I compare? For example 'this month vs last month'.")
-    first, reference, cut = pair
+    first, reference, cut, named = pair
     notes = _notes(q, whole)
     if cut:
         notes += (
@@ -784,7 +784,7 @@ def _compare_periods(q: Question, whole: Sides, periods: list[str]) -> Plan:
     kpis = [k for k in _kpis(q) if k != "energy"]
     detail = MappingProxyType(
         {"sides": whole.sides, "kpi": kpis[0] if kpis else "energy", "first": first,
-         "reference": reference}
+         "reference": reference, "named": named}
     )  # fmt: skip
     if kpis:
         params = stated(q)
@@ -801,8 +801,18 @@ def _compare_periods(q: Question, whole: Sides, periods: list[str]) -> Plan:
     return Plan("compare_periods", (Call("compare_periods", args),), notes=notes, detail=detail)
 
 
-def compared_periods(q: Question) -> tuple[str, str, str] | None:
-    """(period, reference, running period's label or "") of a comparison."""
+class Compared(NamedTuple):
+    """The two periods of a comparison as the tools are asked them, the running one's label
+    (or "") when both were cut to the time it has run, and the two as named."""
+
+    period: str
+    reference: str
+    running: str
+    named: tuple[str, str]
+
+
+def compared_periods(q: Question) -> Compared | None:
+    """The periods of a comparison, the later or the one asked of first."""
     r = q.reading
     subjects = [p for p in q.subject_periods]
     compared = [p for p in r.reference_periods if p.span is not None]
@@ -826,7 +836,7 @@ def compared_periods(q: Question) -> tuple[str, str, str] | None:
     else:
         return None
     assert first is not None and second is not None
-    return _so_far(first, second, q.now)
+    return Compared(*_so_far(first, second, q.now), named=(first.period, second.period))
 
 
 def _in_order(a: PeriodMention, b: PeriodMention) -> tuple[TimeSpan, TimeSpan]:
@@ -857,16 +867,18 @@ def _current_like(reference: TimeSpan, now: datetime) -> TimeSpan:
 
 
 def _so_far(first: TimeSpan, second: TimeSpan, now: datetime) -> tuple[str, str, str]:
-    """A running period ("this month") against a whole one: both cut to the time elapsed."""
-    if first.period not in RUNNING:
-        return first.period, second.period, ""
-    from tools.periods import resolve_period
+    """A period running at now ("this month", or "October" asked in October) against a whole
+    one: both cut to the time elapsed, as the tools cut the running one."""
+    from tools.periods import InvalidPeriod, resolve_period
 
     tz = str(now.tzinfo)
-    running = resolve_period(first.period, now, tz)
-    reference = resolve_period(second.period, now, tz)
+    try:
+        running = resolve_period(first.period, now, tz)
+        reference = resolve_period(second.period, now, tz)
+    except InvalidPeriod:
+        return first.period, second.period, ""  # the tool says what is wrong with it
     elapsed = now - running.start
-    if elapsed <= timedelta(0) or reference.end <= reference.start:
+    if not running.so_far or reference.so_far or reference.end <= reference.start:
         return first.period, second.period, ""
     fmt = "%Y-%m-%dT%H:%M"
     cut = min(reference.start + elapsed, reference.end)

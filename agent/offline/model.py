@@ -263,7 +263,7 @@ def _reading(question: str, site: Site, now: datetime, before: Frame | None, sai
     current = the_other(read(question, site.vocab, now), before, site.vocab)
     if before is not None and before.pending is Pending.NOTE and question.rstrip().endswith("?"):
         before = replace(before, pending=None)  # a new question instead of the note
-    return follow(current, before, now)
+    return follow(current, before, now, site.vocab)
 
 
 def _recent_periods(frames: list[Frame]) -> tuple[TimeSpan, ...]:

@@ -4,6 +4,7 @@ monthly report."""
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable
 from datetime import timedelta
@@ -272,8 +273,7 @@ def new_rule(q: Question) -> Plan:
     ) if window else default  # fmt: skip
     if t.duration_min:
         step = {"15min": 15, "hour": 60, "day": 1440}[args["window"]]
-        # "for more than 30 minutes" on 15-minute windows: three windows in a row
-        args["for_minutes"] = (int(t.duration_min) // step + 1) * step
+        args["for_minutes"] = held_minutes(t, step)
     if re.search(r"\b(?:critical|urgent|immediately|asap)\b", r.question.lower()):
         args["severity"] = "critical"
     channel = re.search(r"(#[a-z0-9_-]+)", r.question.lower())
@@ -324,6 +324,16 @@ def _per_volume(q: Question, meter: str, words: str) -> str:
         f"stored or tried. I can alert on {meter}'s energy (kWh) or demand (kW) instead, or "
         "its SEC (kWh/unit) where a production meter is linked to it."
     )
+
+
+def held_minutes(t: Threshold, step: int) -> int:
+    """How long a rule on windows of `step` minutes waits, in whole windows: "for 30 minutes"
+    on 15-minute windows two in a row (30), "for more than 30 minutes" three (45), "for 20
+    minutes" two (a window of 15 is not 20 yet)."""
+    minutes = t.duration_min or 0.0
+    if t.longer:
+        return (int(minutes) // step + 1) * step
+    return max(1, math.ceil(minutes / step)) * step
 
 
 @handles(Intent.ALERT_UPDATE)

@@ -113,6 +113,17 @@ def _comparison(text: str) -> Comparison:
     return next(c for c, words in CMP_WORDS.items() if re.fullmatch(words, text))
 
 
+# The words before a duration's number that make it a least, not enough: "for more than 30
+# minutes" holds 45 (in 15-minute steps), "for 30 minutes" holds 30.
+LONGER = re.compile(r"\b(?:more than|longer than|over|in excess of)\s*$")
+
+
+def _longer(m: re.Match[str]) -> bool:
+    g = "1" if m.group("d1") else "2"
+    begin = m.start(f"d{g}")
+    return bool(LONGER.search(m.string[max(m.start(), begin - 16) : begin]))
+
+
 def _duration(m: re.Match[str]) -> float | None:
     g = "1" if m.group("d1") else "2"
     written = m.group(f"d{g}")
@@ -174,7 +185,9 @@ def _lone_duration(sheet: Sheet, found: Conditions) -> None:
         if sheet.free(sheet.covering(m.start(), m.end())):
             sheet.claim_span(m.start(), m.end())
             i = bare[0]
-            found.thresholds[i] = replace(found.thresholds[i], duration_min=_duration(m))
+            found.thresholds[i] = replace(
+                found.thresholds[i], duration_min=_duration(m), longer=_longer(m)
+            )
             return
 
 
@@ -193,10 +206,12 @@ def _add_threshold(
         unit, scale = next(v for p, v in UNITS.items() if re.fullmatch(p, m.group("u")))
         value *= scale
     groups = m.groupdict()
-    duration = _duration(m) if (groups.get("d1") or groups.get("d2")) else None
+    timed = bool(groups.get("d1") or groups.get("d2"))
+    duration = _duration(m) if timed else None
     window = _window(m) if (groups.get("w") or groups.get("w2")) else None
     words = sheet.claim_span(start, m.end())
-    found.thresholds.append(Threshold(cmp, value, unit, words, duration, window))
+    longer = timed and _longer(m)
+    found.thresholds.append(Threshold(cmp, value, unit, words, duration, window, longer))
 
 
 def find_top(sheet: Sheet, found: Conditions, numbers: dict[str, int]) -> None:

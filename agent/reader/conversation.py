@@ -21,7 +21,10 @@ What each kind of turn keeps from the conversation (K) and what it replaces (R):
 - a question naming its own meters and period: K nothing it names (a data question naming
   no period takes the period under discussion); a new metric naming no scope: K the scope.
 - a stated price, factor or exchange rate: K in every later turn of the thread that states
-  none of its kind; R when a turn states another.
+  none of its kind; R when a turn states another. A price or factor belongs to the carrier it
+  was stated for (said, "a gas factor of 0.18", or of the meters asked): K only in turns about
+  that carrier ("and the gas burner?" after a grid factor takes the site's gas factor); a turn
+  stating one for another carrier R only that carrier's.
 - a stated threshold: K in follow-ups of the same kind and in an alert asked "for that".
 - a confirmation, a decline, "help": K nothing.
 
@@ -55,7 +58,7 @@ from agent.reader.slots import (
     Unused,
     Words,
 )
-from agent.reader.vocabulary import Vocabulary
+from agent.reader.vocabulary import ENERGY_CARRIERS, Vocabulary
 from common.errors import UnknownUnit
 from common.units import METRIC_DIMENSIONS, parse_unit
 
@@ -136,7 +139,12 @@ class Frame:
         stated = dict(before.stated) if before is not None else {}
         for group in STATED:
             if any(getattr(reading, n) for n in group):
-                stated.update((n, _moved(getattr(reading, n))) for n in group)
+                said = {_carrier(i) for n in group for i in getattr(reading, n)}
+                for n in group:
+                    # a gas factor stated after a grid one keeps the grid one for its meters
+                    others = [i for i in stated.get(n, ()) if None not in said and
+                              _carrier(i) not in (None, *said)]  # fmt: skip
+                    stated[n] = _moved(getattr(reading, n)) + tuple(others)
         kept = tuple((n, v) for n, v in stated.items() if v)
         return replace(frame, discussed=found, stated=kept)
 
@@ -187,11 +195,21 @@ def _has(r: Reading, kind: str) -> bool:
     return any(x.kind == kind for x in r.referents)
 
 
-def follow(reading: Reading, previous: Frame | None, now: datetime) -> Reading:
+def follow(
+    reading: Reading, previous: Frame | None, now: datetime, vocab: Vocabulary | None = None
+) -> Reading:
     """`reading` completed from the turn before where it leans on it; a question that stands
-    on its own is returned as read. Inherited slots are listed in `inherited`."""
-    if previous is None:
-        return reading
+    on its own is returned as read. Inherited slots are listed in `inherited`. With the
+    site's `vocab`, what the turn states is marked with the carrier it is for, and what an
+    earlier turn stated is kept only for a turn about its carrier."""
+    if previous is not None:
+        reading = _followed(reading, previous, now, vocab)
+    return _own_carrier(reading, _carriers(reading, vocab))
+
+
+def _followed(
+    reading: Reading, previous: Frame, now: datetime, vocab: Vocabulary | None
+) -> Reading:
     if previous.pending is Pending.NOTE and reading.intent is not Intent.DECLINE:
         return _as_note(reading, previous)
     if previous.pending is Pending.CHOICE:
@@ -200,8 +218,10 @@ def follow(reading: Reading, previous: Frame | None, now: datetime) -> Reading:
         return reading
     reading = _references(_by_rank(reading, previous), previous)
     if not _leans(reading) and not _goes_on(reading, previous):
-        return _still_stated(_same_time(reading, previous), previous)
-    return _still_stated(_inherit(reading, previous, now), previous)
+        reading = _same_time(reading, previous)
+    else:
+        reading = _inherit(reading, previous, now)
+    return _still_stated(reading, previous, _carriers(reading, vocab))
 
 
 RANKS = {"larger": 0, "smaller": -1}
@@ -225,21 +245,69 @@ def _by_rank(reading: Reading, previous: Frame) -> Reading:
     return replace(reading, meters=(mention,), referents=others, intent=intent, follows=True)
 
 
-def _still_stated(reading: Reading, previous: Frame) -> Reading:
+def _still_stated(reading: Reading, previous: Frame, carriers: frozenset[str]) -> Reading:
     """A price, factor or rate the user stated earlier in the conversation, for a question
     that states none of its group: it holds until replaced ("at 0.20 EUR/kWh", then "and
-    press 2 this month?" is costed at 0.20 too), prices not when the site's tariff is asked."""
+    press 2 this month?" is costed at 0.20 too), prices not when the site's tariff is asked,
+    and a price or factor only for a question about its carrier (`carriers`: those of the
+    meters asked, none known for the site as a whole)."""
     stated = dict(previous.stated)
     changes: dict[str, Any] = {}
     for group in STATED:
-        if any(getattr(reading, n) for n in group):
+        if any(getattr(reading, n) for n in group if n not in reading.inherited):
             continue
         if group[0] == "prices" and "site_tariff" in reading.features():
             continue
-        changes |= {n: stated[n] for n in group if stated.get(n)}
+        changes |= _of_carriers({n: stated.get(n, ()) for n in group}, carriers)
     if not changes:
         return reading
-    return replace(reading, **changes, inherited=reading.inherited | frozenset(changes))
+    kept = frozenset(n for n, v in changes.items() if v)
+    return replace(reading, **changes, inherited=(reading.inherited - frozenset(changes)) | kept)
+
+
+def _carrier(item: Any) -> str | None:
+    return getattr(item, "carrier", None)
+
+
+def _carriers(reading: Reading, vocab: Vocabulary | None) -> frozenset[str]:
+    """The energy carriers a question is about: of its meters and the carriers it names."""
+    if vocab is None:
+        return frozenset()
+    entries = (vocab.meter(n) for n in reading.meter_names)
+    found = {e.carrier for e in entries if e is not None}
+    found |= {c.carrier for c in reading.carriers}
+    return frozenset(found & ENERGY_CARRIERS)
+
+
+def _of_carriers(group: dict[str, tuple[Any, ...]], carriers: frozenset[str]) -> dict[str, Any]:
+    """What a group stated holds for a question about `carriers`: the values stated for one
+    of them or for none in particular, the latest first; nothing of the group when all that
+    was said of a carrier (a price, a factor) was said of another one."""
+    if not carriers:
+        return group
+    fits = {n: tuple(i for i in v if _carrier(i) in (None, *carriers)) for n, v in group.items()}
+    owned = any(hasattr(i, "carrier") for v in group.values() for i in v)
+    if owned and not any(hasattr(i, "carrier") for v in fits.values() for i in v):
+        return {n: () for n in group}
+    return fits
+
+
+def _own_carrier(reading: Reading, carriers: frozenset[str]) -> Reading:
+    """What this turn states itself, marked with the one carrier it is asked about (a price
+    said of a press is an electricity price), unless it says its own ("a gas factor")."""
+    if len(carriers) != 1:
+        return reading
+    (carrier,) = carriers
+    changes: dict[str, Any] = {
+        n: tuple(
+            replace(i, carrier=carrier) if hasattr(i, "carrier") and i.carrier is None else i
+            for i in getattr(reading, n)
+        )
+        for group in STATED
+        for n in group
+        if n not in reading.inherited and getattr(reading, n)
+    }
+    return replace(reading, **changes) if changes else reading
 
 
 def _goes_on(reading: Reading, previous: Frame) -> bool:

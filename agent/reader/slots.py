@@ -228,7 +228,7 @@ class HourWindow:
 class EmissionFactor:
     kg_per_kwh: float
     words: Words
-    carrier: str | None = None
+    carrier: str | None = None  # what it is of: said ("gas factor"), or the turn's carrier
     unit_assumed: bool = False  # "factor 0.35" without a unit: read as kg CO2e/kWh
 
 
@@ -249,6 +249,7 @@ class Price:
     words: Words
     currency: str | None = None
     name: str = ""  # "off-peak": the price outside the stated windows
+    carrier: str | None = None  # what it prices: said, or the carrier of the turn it was said in
 
 
 @dataclass(frozen=True)
@@ -262,6 +263,7 @@ class TouWindow:
     price: float
     words: Words
     currency: str | None = None
+    carrier: str | None = None
 
 
 @dataclass(frozen=True)
@@ -269,6 +271,7 @@ class DemandCharge:
     per_kw: float
     words: Words
     currency: str | None = None
+    carrier: str | None = None
 
 
 @dataclass(frozen=True)
@@ -318,6 +321,9 @@ class Threshold:
     words: Words
     duration_min: float | None = None  # it must last this long
     window: Grain | None = None  # "more than 3000 kWh in a day": the amount per day
+    # "for more than 30 minutes", "longer than": it must last longer than `duration_min`;
+    # "for 30 minutes", "at least": that long is enough
+    longer: bool = False
 
 
 @dataclass(frozen=True)

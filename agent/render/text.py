@@ -57,13 +57,16 @@ def _days(start: datetime, end: datetime) -> str:
 
 def period_text(period: dict[str, Any], *, bare: bool = False) -> str:
     """'last week (26 Oct 2026 to 1 Nov 2026)' or 'in 1 Sep 2026 to 30 Sep 2026' from a
-    result's period (local times; the end is exclusive)."""
+    result's period (local times; the end is exclusive); 'so far (1 Dec 2026 to now)' for
+    one the tool cut at now."""
     start = datetime.fromisoformat(period["start"])
     end = datetime.fromisoformat(period["end"])
     span = _days(start, end)
     label = str(period.get("label", ""))
-    if label.startswith(("this ", "today")):
-        return f"{label} so far (since {start:%-d %b %Y})"
+    if period.get("so_far") or label.startswith(("this ", "today")):
+        if spoken := spoken_label(period):
+            return f"{spoken} so far (since {start:%-d %b %Y})"
+        return f"so far ({start:%-d %b %Y} to now)"
     if label.startswith(RELATIVE):
         return f"{label} ({span})"
     if bare:
@@ -98,6 +101,8 @@ def period_label(period: dict[str, Any]) -> str:
             else f"{start:%-d %b %Y} to {last:%-d %b %Y}"
         )
     label = spoken_label(period)
+    if period.get("so_far"):
+        days += " (so far)"
     return f"{label} ({days})" if label else days
 
 
