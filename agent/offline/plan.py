@@ -102,7 +102,12 @@ def plan(q: Question) -> Plan:
     handler = HANDLERS.get(q.reading.intent)
     if handler is None:
         return ask("What would you like to know? " + refusals.HELP)
-    which = _which_day(q)
+    which = (
+        _which_day(q)
+        or refusals.not_yet(q)
+        or refusals.unmeasured_asked(q)
+        or refusals.other_site(q)
+    )
     if which is not None:
         return which
     unresolved = next((x for x in q.reading.referents if x.kind == "unresolved"), None)

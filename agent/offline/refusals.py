@@ -7,13 +7,15 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import timedelta
 
 from agent.offline import kinds
 from agent.offline.plan import Plan, Question, ask, handles, refuse, say
 from agent.reader import Intent, Op, Reading, Reason
+from agent.reader.dates import bounds
 from agent.reader.leftovers import Weight, weight
 from agent.reader.lexicon import default_lexicon
-from agent.reader.slots import Action, Grain, Kpi, Split, Unused, Words
+from agent.reader.slots import Action, Grain, Kpi, Scope, Split, Unused, Words
 from agent.reader.text import Kind
 from agent.reader.vocabulary import ENERGY_CARRIERS
 from agent.render.text import period_text
@@ -120,8 +122,27 @@ def only_unmeasured(r: Reading, q: Question | None = None) -> bool:
         if (m.kpi is not Kpi.ENERGY or m.metric != "energy" or m.words.text.lower() not in verbs)
         and not (carrier and m.kpi is None and is_unit(m.words.text))
         and not _said_after(r, m.words.start, missing)
+        and not _of_missing(r, m.words, missing)
     ]
     return not explicit
+
+
+def _of_missing(r: Reading, measure: Words, missing: list[Words]) -> bool:
+    """ "steam usage", "NOx emissions", "consumption of steam": the measure word is the missing
+    quantity's own (its usage, its emissions), not a figure of something metered asked
+    beside it; the energy or CO2e of the meter named would answer another question."""
+    if not measure.tokens:
+        return False
+    first, last = measure.tokens[0], measure.tokens[-1]
+    for w in missing:
+        if not w.tokens:
+            continue
+        if w.tokens[-1] + 1 == first:
+            return True
+        between = [t.norm for t in r.tokens[last + 1 : w.tokens[0]]]
+        if between[:1] == ["of"] and set(between) <= OF_THE:
+            return True
+    return False
 
 
 def _said_after(r: Reading, at: int, missing: list[Words]) -> bool:
@@ -221,11 +242,96 @@ def metered(q: Question) -> str:
 def not_measured(q: Question) -> Plan:
     missing = _missing(q.reading, q)
     names = ", ".join(dict.fromkeys(f"'{w.text}'" for w in missing))
+    watch = q.reading.intent in WATCHING
+    doing = "alert on" if watch else "give"
+    instead = "I give no other figure in its place" if not watch else "no rule was stored"
     return refuse(
-        f"I can't give {names}: no meter at {q.site.name} measures it, so there is no series of "
-        f"it to compute from, and I give no other figure in its place.{metered(q)} What I can "
-        f"give here: {measured(q)}."
+        f"I can't {doing} {names}: no meter at {q.site.name} measures it, so there is no series "
+        f"of it to {'watch' if watch else 'compute from'}, and {instead}.{metered(q)} What I "
+        f"can {'watch' if watch else 'give'} here: {measured(q)}."
     )
+
+
+# Intents that ask for figures, or to watch them, of a quantity: one no series measures is
+# refused whatever is asked of it, before any figure of a nearby quantity is given.
+WATCHING = frozenset({Intent.ALERT_CREATE})
+OF_A_QUANTITY = frozenset(
+    {Intent.ALERT_CREATE, Intent.ALERT_LIST, Intent.FORECAST, Intent.BASELINE, Intent.ANOMALY}
+)
+
+
+def unmeasured_asked(q: Question) -> Plan | None:
+    """ "alert when cos phi goes under 0.92", "the pressure in the air net right now": what is
+    asked is a quantity no series measures, in a question that is not a plain one for numbers
+    (those are refused in their own handler): refused, naming what the site does measure."""
+    if q.reading.intent in OF_A_QUANTITY and only_unmeasured(q.reading, q):
+        return not_measured(q)
+    return None
+
+
+def other_site(q: Question) -> Plan | None:
+    """ "with our Manaus plant", "the Recife site": a name written as a name (capitalised) just
+    before a word for a site, which is no word of this site's name and no meter here: another
+    site, which the catalogue does not hold. No figure of it can be given, and this site's
+    alone would answer another question."""
+    r = q.reading
+    if r.intent is not Intent.DATA:
+        return None
+    own = set(re.findall(r"[^\W_]+", q.site.name.casefold()))
+    starts = {s.words.tokens[0] for s in r.scopes if s.scope is Scope.SITE and s.words.tokens}
+    for u in r.unused:
+        tokens = u.words.tokens
+        if not tokens or tokens[-1] + 1 not in starts:
+            continue
+        words = [r.tokens[i].text for i in tokens]
+        if not all(w[:1].isupper() for w in words) or {w.casefold() for w in words} & own:
+            continue
+        site = r.tokens[tokens[-1] + 1].text
+        return refuse(
+            f"I can't give that: I did not use '{u.text} {site}'. There is no site '{u.text}' in "
+            f"the catalogue, so I have no data of it; I answer for {q.site.name}. I give no "
+            f"figure of {q.site.name} alone in place of the comparison. Ask for "
+            f"{q.site.name}'s figures on their own if they help."
+        )
+    return None
+
+
+DATED = frozenset({Intent.DATA, Intent.BASELINE, Intent.COVERAGE, Intent.ANOMALY})
+FORECAST_DAYS = 7  # the forecast tool's longest horizon
+
+
+def not_yet(q: Question) -> Plan | None:
+    """A period that begins after now ("on 01.11.2026" asked on 21 October): nothing of it is
+    metered yet, so no figure of it can be right; refused with the time the data runs to. A
+    forecast reaches only the next days: a period ending beyond them is refused the same way
+    instead of a forecast of other days."""
+    r = q.reading
+    today = q.now.date()
+    spans = [p for p in r.periods if p.span is not None]
+    if r.intent in DATED:
+        later = [p for p in spans if p.span is not None and bounds(p.span, q.now)[0] > today]
+        if not later:
+            return None
+        said = later[0].words.text or (later[0].span.label if later[0].span else "")
+        return refuse(
+            f"I can't give figures for '{said}': that is in the future. The data runs to now, "
+            f"{q.now:%a %d %b %Y %H:%M}, and nothing after it is metered, so I give no figure "
+            "for it. I can give the same period to date where it has begun, or a forecast of "
+            "the next 24 hours or 7 days."
+        )
+    if r.intent is Intent.FORECAST:
+        horizon = today + timedelta(days=FORECAST_DAYS)
+        beyond = [p for p in spans if p.span is not None and bounds(p.span, q.now)[1] > horizon]
+        if not beyond:
+            return None
+        said = beyond[0].words.text or (beyond[0].span.label if beyond[0].span else "")
+        return refuse(
+            f"I can't forecast '{said}': my forecast reaches only the next 24 hours or the next "
+            f"7 days from now ({q.now:%a %d %b %Y %H:%M}), from the profile of the recent weeks, "
+            "and a figure for other days would not be a forecast of the period you asked. I "
+            "can forecast the next 24 hours or 7 days, or give the same period last year."
+        )
+    return None
 
 
 def not_used(r: Reading, q: Question | None = None) -> list[str]:

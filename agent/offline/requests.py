@@ -262,6 +262,9 @@ def new_rule(q: Question) -> Plan:
     target, unit, metric = watched
     condition = {Comparison.ABOVE: ">", Comparison.AT_LEAST: ">=", Comparison.BELOW: "<",
                  Comparison.AT_MOST: "<="}[t.comparison]  # fmt: skip
+    never = _never_reached(meter, target, unit, condition, t)
+    if never is not None:
+        return never
     args: dict[str, Any] = {"meter": meter, "target": target, "condition": condition,
                             "threshold": t.value, "unit": unit}  # fmt: skip
     if metric is not None:
@@ -284,6 +287,24 @@ def new_rule(q: Question) -> Plan:
         call = Call("backtest_alert_rule", {**args, "period": period})
         return Plan("alert_backtest", (call,), notes=notes)
     return Plan("alert_create", (Call("create_alert_rule", args),))
+
+
+# What a meter consumes, per window or per unit made: zero or more, never below it
+CONSUMED = frozenset({"demand", "energy", "sec"})
+
+
+def _never_reached(meter: str, target: str, unit: str, condition: str, t: Threshold) -> Plan | None:
+    """ "below -5 kW" on a meter that consumes: its energy, demand and SEC are zero or more, so
+    the rule could never fire; refused with the reason instead of a rule that stays silent."""
+    if target not in CONSUMED or not (t.value < 0 or (t.value == 0 and condition == "<")):
+        return None
+    return refuse(
+        f"I can't set that alert: I did not use '{t.words.text}'. {meter}'s {target} "
+        f"({unit}) is what it consumes, which is zero or more and never negative, so it can "
+        f"never go below {t.value:g} {unit} and the rule would never fire. No rule was stored. "
+        "I can alert when it goes below a level above zero (when it stops or idles) or above "
+        "one."
+    )
 
 
 PER_VOLUME = "kWh/m3"  # energy per volume delivered: of air, water or gas

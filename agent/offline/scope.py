@@ -147,7 +147,7 @@ def _sides(reading: Reading, site: Site, metric: str, default_site: bool) -> Sid
     if named:
         return _named(reading, site, named, metric)
     if reading.unknown_names:
-        return _no_such(reading.unknown_names[0], site, reading.question)
+        return _no_such(reading.unknown_names[0], site, reading)
     if reading.carriers:
         carrier = reading.carriers[0].carrier
         roots = site.roots(carrier)
@@ -181,20 +181,28 @@ def _among(reading: Reading) -> tuple[str, ...] | None:
 SHOWN = 12  # meters listed when a name is close to none
 
 
-def _no_such(unknown: UnknownName, site: Site, question: str) -> Ask:
+def _no_such(unknown: UnknownName, site: Site, reading: Reading) -> Ask:
     """A name the catalogue lacks, before any figure (a guess at the nearest meter would
     answer another question): another member of a family the site meters ("press 3" beside
     press 1 and 2, a press the site does not meter), refused naming the members there are;
     close to some meters, asked back naming them; close to none ("the dryer"), asked back
     listing the meters there are (the user meant some meter; the answer to "which one?" goes
     on with the question)."""
+    question = reading.question
     end = unknown.words.end
     while end < len(question) and question[end].isalnum():
         end += 1  # "Pump K3" as written, where the name's words stop at "Pump K"
+    start = unknown.words.start
+    first = unknown.words.tokens[0] if unknown.words.tokens else None
+    for u in reading.unused:
+        # "press line 3": a word not placed right before the name is the name's first word
+        if first is not None and u.words.tokens and u.words.tokens[-1] + 1 == first:
+            start = u.words.start
     name = question[unknown.words.start : end].strip() or unknown.words.text.strip()
+    written = question[start:end].strip() or name
     options = unknown.suggestions[:3]
     where = f" at {site.name}" if site.name else ""
-    said = f"There is no meter '{name}'{where}, so I have no figures for it."
+    said = f"There is no meter '{written}'{where}, so I have no figures for it."
     family = site.vocab.siblings(name)
     if family:
         return Ask(f"{said} The meters named like it are {_listed(family)}.", refused=True)
