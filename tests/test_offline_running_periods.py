@@ -72,5 +72,7 @@ def test_a_running_month_is_compared_with_as_much_of_the_month_before(brewery) -
 def test_a_period_that_has_not_begun_is_refused_with_no_number(brewery) -> None:
     agent, _ = brewery
     reply = agent.ask("energy of Pump K2 in December 2026")
-    assert "has not begun" in reply.answer, reply.answer
+    # refused before any tool runs, saying why and where the data ends
+    assert reply.outcome == "refuse" and not reply.tool_calls, reply.answer
+    assert "in the future" in reply.answer and "runs to now" in reply.answer, reply.answer
     assert "kWh" not in reply.answer, reply.answer
