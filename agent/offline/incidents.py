@@ -1,5 +1,5 @@
 """What an incident question asks for beyond its slots: the state filter ("still not
-resolved"), the severity ("critical incidents"), the one event it names ("the leak on comp 2
+resolved"), the severity ("critical incidents"), the one event it names ("the leak on pump 2
 in September"), and the questions asked back before a change. The words are data, in
 incidents.yaml beside this module."""
 
@@ -89,6 +89,11 @@ def state_of(text: str, has_period: bool) -> str:
     return "all" if has_period else "active"
 
 
+def says_state(text: str) -> bool:
+    """Whether the question names a state at all ("open", "resolved", "abertos")."""
+    return any(pattern.search(text) for _, pattern in words().states)
+
+
 def lists(text: str) -> bool:
     """ "which incidents did we resolve", "list the incidents we acknowledged": a question
     about several incidents, whose verb is a filter, not a change to make."""
@@ -129,8 +134,8 @@ def of_event(r: Reading) -> tuple[str, ...]:
 
 
 def then_call(detail: Mapping[str, Any], listed: Any) -> dict[str, Any] | None:
-    """The change a plan proposes once the incidents it looked up are in ("ack the Linha 3
-    spike": the active incidents of Linha 3 first): the arguments of update_incident for the
+    """The change a plan proposes once the incidents it looked up are in ("ack the Pump 2
+    spike": the active incidents of Pump 2 first): the arguments of update_incident for the
     one incident of the kinds named, or None when none or several are (then it is asked back,
     never guessed)."""
     then = detail.get("then")

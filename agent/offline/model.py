@@ -374,7 +374,7 @@ def _answer(
 def _then(
     decided: Plan, turn_messages: list[BaseMessage], results: list[ToolMessage]
 ) -> AIMessage | None:
-    """The change a plan makes once what it looked up is in ("ack the Linha 3 spike": the
+    """The change a plan makes once what it looked up is in ("ack the Pump 2 spike": the
     incident found), as the next call; None when there is none, or it was made already."""
     if not decided.detail.get("then") or any(r.name == "update_incident" for r in results):
         return None

@@ -430,8 +430,9 @@ def incident(q: Question) -> Plan:
     names = r.meter_names
     if one or event:
         # one incident asked about: its state is what is asked ("is the outage closed?"), not
-        # a filter, unless it is named by it ("the open boiler one")
-        named_by = args["state"] in ("active", "open") and not r.asks(Op.YES_NO)
+        # a filter, unless it is named by it ("the open one")
+        named_by = incidents.says_state(text) and args["state"] in ("active", "open")
+        named_by = named_by and not r.asks(Op.YES_NO)
         args["state"] = args["state"] if named_by and not event else "all"
     calls = tuple(Call("list_incidents", args | {"meter": m}) for m in names[:3]) or (
         Call("list_incidents", args),
@@ -444,7 +445,7 @@ def incident(q: Question) -> Plan:
 
 
 def _event_action(q: Question, kinds: tuple[str, ...], actions: set[Action]) -> Plan:
-    """ "ack the Linha 3 spike, note: ...": the active incidents of that meter are looked up
+    """ "ack the Pump 2 spike, note: ...": the active incidents of that meter are looked up
     first; the change is proposed for the one of that kind (incidents.then_call), and asked
     back when there is none or more than one."""
     if "update_incident" not in q.tools:

@@ -331,7 +331,7 @@ def _choice(reading: Reading, previous: Frame) -> Reading:
 
 def _references(reading: Reading, previous: Frame) -> Reading:
     """ "acknowledge it" after showing incident 6: the same incident. A change that names its
-    own meter ("ack the Linha 3 spike") points at that meter's, not back."""
+    own meter ("ack the Pump 2 spike") points at that meter's, not back."""
     prev = previous.reading
     if reading.references or not prev.references:
         return reading
