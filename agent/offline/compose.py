@@ -11,6 +11,7 @@ from datetime import datetime, time
 from typing import Any
 
 from agent.offline.calorific import calorific_notes
+from agent.offline.incidents import ASK_WHICH
 from agent.offline.plan import Plan, Question
 from agent.offline.refusals import not_used, nothing_to_compare
 from agent.reader import Op
@@ -106,6 +107,8 @@ def compose(q: Question, plan: Plan, done: list[Done]) -> Answer:
         lines += list(plan.notes)
         lines += calorific_notes(q, [d.result for d in ok if d.result is not None])
         lines += not_used(plan.reading or q.reading, q)
+    if plan.kind == "incident_event_action" and ok and not results(ok, IncidentOut):
+        outcome = "clarify"  # no change proposed: which incident is asked back
     answer = Answer("\n\n".join(x for x in _paragraphs(lines) if x), outcome)
     answer.subjects = _subjects(plan, ok)
     answer.ranked = _ranked(ok)
@@ -205,7 +208,12 @@ def _bodies(plan: Plan, ok: list[Done]) -> list[str]:
     if plan.kind in ("rank_kpi",):
         return []
     if plan.kind in ("incident_one",):
-        return _one_incident(ok)
+        return _one_incident(ok, plan.detail.get("kinds", ()))
+    if plan.kind == "incident_event_action":
+        changed = results(ok, IncidentOut)
+        if not changed:
+            return _which_incident(ok, plan)
+        return ["\n".join(x for x in IncidentRenderer().done(changed[0]) if x)]
     out = []
     for d in ok:
         assert d.result is not None
@@ -265,15 +273,30 @@ def _shown_incidents(plan: Plan, ok: list[Done]) -> list[IncidentOut]:
     shown = [i for i in results(ok, IncidentOut)]
     for listing in results(ok, IncidentList):
         if plan.kind == "incident_one" or len(listing.incidents) == 1:
-            shown += listing.incidents[:1]
+            shown += _of_kinds(listing.incidents, plan.detail.get("kinds", ()))[:1]
     return shown[:1]
 
 
-def _one_incident(ok: list[Done]) -> list[str]:
+def _of_kinds(found: list[IncidentOut], kinds: tuple[str, ...]) -> list[IncidentOut]:
+    """The incidents, those of the kinds the question named first ("the leak": consumption
+    above expected), newest first within each."""
+    return sorted(found, key=lambda i: bool(kinds) and i.kind not in kinds)
+
+
+def _which_incident(ok: list[Done], plan: Plan) -> list[str]:
+    """No change was proposed: the active incidents found, and which one is asked back."""
+    listing = next(iter(results(ok, IncidentList)), None)
+    action = str(plan.detail.get("then", {}).get("action", "acknowledge"))
+    lines = IncidentListRenderer().answer(listing) if listing is not None else []
+    return ["\n".join(lines), ASK_WHICH.format(verb=action)]
+
+
+def _one_incident(ok: list[Done], kinds: tuple[str, ...] = ()) -> list[str]:
     listing = next(iter(results(ok, IncidentList)), None)
     if listing is None or not listing.incidents:
         return ["\n".join(IncidentListRenderer().answer(listing))] if listing is not None else []
-    first, rest = listing.incidents[0], listing.incidents[1:6]
+    ordered = _of_kinds(listing.incidents, kinds)
+    first, rest = ordered[0], ordered[1:6]
     lines = detail(first)
     if rest:
         lines += ["Other incidents:", *(line(i) for i in rest)]

@@ -1,9 +1,25 @@
 """What an incident question asks for beyond its slots: the state filter ("still not
-resolved"), the severity ("critical incidents"), and the questions asked back before a change."""
+resolved"), the severity ("critical incidents"), the one event it names ("the leak on pump 2
+in September"), and the questions asked back before a change. The words are data, in
+incidents.yaml beside this module."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from agent.reader import Intent, Kpi, Reading
+from agent.reader.intents import CONTEXT
+from agent.reader.slots import Action
+from common.errors import EMSError
+
+WORDS_FILE = Path(__file__).with_name("incidents.yaml")
 
 ASK_NOTE = (
     "What was found or done? Resolving incident #{n} needs a short note, e.g. 'replaced the "
@@ -12,45 +28,122 @@ ASK_NOTE = (
 ASK_WHICH = (
     "Which incident? Give its number, e.g. '{verb} incident 4'; 'any open incidents?' lists them."
 )
+# The state each group of state words asks for, in the order they are tried (incidents.yaml).
+STATE_OF_GROUP = {
+    "all": "all",
+    "not_resolved": "active",
+    "resolved": "resolved",
+    "not_acknowledged": "open",
+    "active_and_acknowledged": "active",
+    "new": "open",
+    "acknowledged": "acknowledged",
+    "active": "active",
+}
+# What an incident keeps of its impact: a figure of these asked of one event is the incident's.
+IMPACT = frozenset({Kpi.ENERGY, Kpi.COST, Kpi.CARBON})
+CHANGES = frozenset({Action.ACKNOWLEDGE, Action.RESOLVE})
+# Questions an event named as one incident is taken from: a meter's figures, an anomaly check,
+# the data's coverage ("the outage"), a baseline ("the extra energy of the leak").
+EVENT_INTENTS = frozenset(
+    {Intent.DATA, Intent.ANOMALY, Intent.COVERAGE, Intent.BASELINE, Intent.INCIDENT}
+)
+
+
+class InvalidIncidentWords(EMSError):
+    """incidents.yaml does not follow its schema; the message names the entry."""
+
+
+@dataclass(frozen=True)
+class Words:
+    events: Mapping[str, re.Pattern[str]]  # incident kind -> its event words
+    states: tuple[tuple[str, re.Pattern[str]], ...]  # state filter -> its words, in order
+    listing: re.Pattern[str]
+    plural: re.Pattern[str]
+
+
+def _any_of(phrases: Sequence[Any]) -> re.Pattern[str]:
+    alternatives = "|".join(
+        sorted((str(p).replace(" ", r"\s+") for p in phrases), key=len, reverse=True)
+    )
+    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
+
+
+@cache
+def words() -> Words:
+    data = yaml.safe_load(WORDS_FILE.read_text(encoding="utf-8"))
+    try:
+        events = {str(k): _any_of(v) for k, v in data["events"].items()}
+        states = tuple((STATE_OF_GROUP[str(k)], _any_of(v)) for k, v in data["states"].items())
+        found = Words(events, states, _any_of(data["listing"]), _any_of(data["incidents"]))
+    except (KeyError, TypeError, re.error) as exc:
+        raise InvalidIncidentWords(f"{WORDS_FILE.name}: {exc}") from None
+    return found
 
 
 def state_of(text: str, has_period: bool) -> str:
-    """The state filter a listing asks for: active (open or acknowledged) unless it says."""
-    # "all time" is how far back, not which states ("the resolved ones, all time")
-    if re.search(r"\b(?:all(?![ -]time)|every|history|ever|any time|whatever state)\b", text):
-        return "all"
-    if re.search(r"\b(?:resolved|closed|fixed|finished|cleared|solved)\b", text):
-        if re.search(r"\b(?:un|not |still )\w*\s*(?:yet )?(?:resolved|closed|fixed)\b", text):
-            return "active"
-        return "resolved"
-    # the negation first: "open incidents not yet acknowledged" are the open ones only
-    if re.search(
-        r"\b(?:unacknowledged|nobody has)\b|(?:\bnot|n't) (?:yet )?(?:been )?acknowledged\b|"
-        r"\byet to be acknowledged\b",
-        text,
-    ):
-        return "open"
-    if re.search(r"\b(?:open|active)\b", text) and re.search(r"\backnowledged\b", text):
-        return "active"  # "still open or acknowledged": both states are the active ones
-    if re.search(r"\bnew\b", text):
-        return "open"
-    if re.search(r"\backnowledged\b", text):
-        return "acknowledged"
-    if re.search(r"\b(?:open|active|current|ongoing|outstanding|unresolved|pending|now)\b", text):
-        return "active"
+    """The state filter a listing asks for: active (open or acknowledged) unless it says; with
+    a period and no state word, every state of that period."""
+    for state, pattern in words().states:
+        if pattern.search(text):
+            return state
     return "all" if has_period else "active"
+
+
+def says_state(text: str) -> bool:
+    """Whether the question names a state at all ("open", "resolved", "abertos")."""
+    return any(pattern.search(text) for _, pattern in words().states)
 
 
 def lists(text: str) -> bool:
     """ "which incidents did we resolve", "list the incidents we acknowledged": a question
     about several incidents, whose verb is a filter, not a change to make."""
-    return bool(
-        re.search(r"\bincidents\b", text)
-        and re.search(r"\b(?:which|what|any|list|show|how many)\b", text)
-    )
+    w = words()
+    return bool(w.plural.search(text) and w.listing.search(text))
 
 
 def severity_of(text: str) -> str | None:
     """The severity a question narrows incidents to ("any critical incidents?"), if any."""
     m = re.search(r"\b(critical|warning|info)s?\b", text)
     return m.group(1) if m else None
+
+
+def event_kinds(r: Reading) -> tuple[str, ...]:
+    """The incident kinds of the one event the question names ("the leak", "a spike this
+    morning", "the outage from 8 Oct"), in the question itself, not in a statement after it
+    of why it is asked ("... ? we had that leak")."""
+    context = CONTEXT.search(r.question)
+    text = r.question[: context.start()] if context and context.start() else r.question
+    return tuple(kind for kind, pattern in words().events.items() if pattern.search(text))
+
+
+def of_event(r: Reading) -> tuple[str, ...]:
+    """The incident kinds of the event the question asks about as an incident: one event it
+    names, asked for what an incident keeps of it (its extra energy, cost or CO2), its state,
+    or to acknowledge or resolve it. Empty when it asks none of these ("any spikes?")."""
+    if r.intent not in EVENT_INTENTS:
+        return ()
+    kinds = event_kinds(r)
+    if not kinds:
+        return ()
+    asked = (
+        any(m.kpi in IMPACT for m in r.measures)
+        or "state" in r.features()
+        or bool({a.action for a in r.actions} & CHANGES)
+    )
+    return kinds if asked else ()
+
+
+def then_call(detail: Mapping[str, Any], listed: Any) -> dict[str, Any] | None:
+    """The change a plan proposes once the incidents it looked up are in ("ack the Pump 2
+    spike": the active incidents of Pump 2 first): the arguments of update_incident for the
+    one incident of the kinds named, or None when none or several are (then it is asked back,
+    never guessed)."""
+    then = detail.get("then")
+    found = list(getattr(listed, "incidents", None) or [])
+    if not then or not found:
+        return None
+    kinds = tuple(detail.get("kinds", ()))
+    matching = [i for i in found if not kinds or i.kind in kinds]
+    if len(matching) != 1:
+        return None
+    return {"incident_id": matching[0].id, **then}

@@ -33,7 +33,7 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from pydantic import ConfigDict
 from sqlalchemy import Engine
 
-from agent.offline import refusals
+from agent.offline import incidents, refusals
 from agent.offline.compose import REJECTED, Answer, Done, compose
 from agent.offline.plan import Plan, Question, plan
 from agent.offline.site import Site, load_site
@@ -181,6 +181,9 @@ class OfflinePlanner(BaseChatModel):
         turn_messages = messages[last_human + 1 :]
         results = [m for m in turn_messages if isinstance(m, ToolMessage)]
         if results:
+            then = _then(decided, turn_messages, results)
+            if then is not None:
+                return then
             return _answer(q, decided, turn_messages, results)
         if decided.calls:
             calls = [
@@ -366,6 +369,27 @@ def _answer(
                 done.append(Done(name, args, result=value))
     answer = compose(q, decided, done)
     return _message(answer.text, answer.outcome, answer, decided)
+
+
+def _then(
+    decided: Plan, turn_messages: list[BaseMessage], results: list[ToolMessage]
+) -> AIMessage | None:
+    """The change a plan makes once what it looked up is in ("ack the Pump 2 spike": the
+    incident found), as the next call; None when there is none, or it was made already."""
+    if not decided.detail.get("then") or any(r.name == "update_incident" for r in results):
+        return None
+    from tools.registry import all_tools
+
+    listing = next((r for r in results if r.name == "list_incidents"), None)
+    if listing is None or not isinstance(listing.artifact, dict):
+        return None
+    args = incidents.then_call(
+        decided.detail, typed(all_tools()["list_incidents"], listing.artifact)
+    )
+    if args is None:
+        return None
+    call = {"name": "update_incident", "args": args, "id": f"call_{uuid.uuid4().hex[:12]}"}
+    return AIMessage(content="", tool_calls=[call | {"type": "tool_call"}])
 
 
 def _message(text: str, outcome: str, answer: Answer, decided: Plan | None = None) -> AIMessage:

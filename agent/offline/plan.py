@@ -96,10 +96,12 @@ def say(message: str, kind: str = "say") -> Plan:
 
 def plan(q: Question) -> Plan:
     """The plan for the question: its intent's handler."""
-    from agent.offline import data, refusals, requests  # noqa: F401  (they register handlers)
+    from agent.offline import data, incidents, refusals, requests  # noqa: F401  (handlers)
     from agent.offline.calorific import with_calorific
 
     handler = HANDLERS.get(q.reading.intent)
+    if "list_incidents" in q.tools and incidents.of_event(q.reading):
+        handler = HANDLERS[Intent.INCIDENT]  # "what did the leak cost?": the incident's own cost
     if handler is None:
         return ask("What would you like to know? " + refusals.HELP)
     which = (

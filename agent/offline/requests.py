@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -16,7 +17,7 @@ from agent.offline import incidents, knowledge, scope
 from agent.offline.kinds import kinds as kinds_data
 from agent.offline.plan import Call, Plan, Question, ask, handles, refuse
 from agent.offline.scope import Ask, Sides
-from agent.reader import Intent, Kpi, Pending, Reading
+from agent.reader import Intent, Kpi, Op, Pending, Reading
 from agent.reader.slots import Action, Comparison, Grain, PeriodRole, Threshold
 from agent.render.models import kinds_text
 
@@ -431,7 +432,10 @@ def incident(q: Question) -> Plan:
     ref = next((x for x in r.references if x.kind == "incident"), None)
     actions = {a.action for a in r.actions}
     listing = ref is None and incidents.lists(r.question.lower())
+    event = incidents.of_event(r) if ref is None and not listing else ()
     if actions & {Action.ACKNOWLEDGE, Action.RESOLVE} and not listing:
+        if event and ref is None and "list_incidents" in q.tools:
+            return _event_action(q, event, actions)
         return _incident_action(q, ref.number if ref else None, actions)
     if ref is not None:
         if "get_incident" not in q.tools:
@@ -455,12 +459,39 @@ def incident(q: Question) -> Plan:
         r"\b(?:any|all|list|which)\b", text
     )
     names = r.meter_names
-    if one:
-        args["state"] = "all" if not re.search(r"\b(?:open|active)\b", text) else args["state"]
+    if one or event:
+        # one incident asked about: its state is what is asked ("is the outage closed?"), not
+        # a filter, unless it is named by it ("the open one")
+        named_by = incidents.says_state(text) and args["state"] in ("active", "open")
+        named_by = named_by and not r.asks(Op.YES_NO)
+        args["state"] = args["state"] if named_by and not event else "all"
     calls = tuple(Call("list_incidents", args | {"meter": m}) for m in names[:3]) or (
         Call("list_incidents", args),
     )
-    return Plan("incident_one" if one else "incident_list", calls)
+    detail = {"kinds": event} if event else {}
+    # the severity word narrowed the listing: it was used
+    used = replace(r, unused=tuple(u for u in r.unused if u.text.lower().rstrip("s") != severity))
+    kind = "incident_one" if one or event else "incident_list"
+    return Plan(kind, calls, detail=detail, reading=used if severity else None)
+
+
+def _event_action(q: Question, kinds: tuple[str, ...], actions: set[Action]) -> Plan:
+    """ "ack the Pump 2 spike, note: ...": the active incidents of that meter are looked up
+    first; the change is proposed for the one of that kind (incidents.then_call), and asked
+    back when there is none or more than one."""
+    if "update_incident" not in q.tools:
+        return refuse(NO_INCIDENTS)
+    action = "resolve" if Action.RESOLVE in actions else "acknowledge"
+    note = q.reading.free("note")
+    if action == "resolve" and note is None:
+        return ask(incidents.ASK_WHICH.format(verb=action))
+    args: dict[str, Any] = {"state": "active", "limit": 20}
+    names = q.reading.meter_names
+    calls = tuple(Call("list_incidents", args | {"meter": m}) for m in names[:1]) or (
+        Call("list_incidents", args),
+    )
+    then: dict[str, Any] = {"action": action} | ({"note": note.text} if note else {})
+    return Plan("incident_event_action", calls, detail={"kinds": kinds, "then": then})
 
 
 def _incident_action(q: Question, number: int | None, actions: set[Action]) -> Plan:

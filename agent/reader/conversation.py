@@ -46,6 +46,7 @@ from agent.reader.slots import (
     CarrierMention,
     FreeText,
     Intent,
+    Kpi,
     Match,
     MeasureMention,
     MeterMention,
@@ -397,15 +398,49 @@ def _choice(reading: Reading, previous: Frame) -> Reading:
 
 
 def _references(reading: Reading, previous: Frame) -> Reading:
-    """ "acknowledge it" after showing incident 6: the same incident."""
+    """ "acknowledge it" after showing incident 6: the same incident. A change that names its
+    own meter ("ack the Pump 2 spike") points at that meter's, not back."""
     prev = previous.reading
-    if reading.references or not reading.actions or not prev.references:
+    if reading.references or not prev.references:
+        return reading
+    if not reading.actions:
+        return _incident_figure(reading, previous)
+    if reading.names_scope and not set(reading.meter_names) <= set(previous.meters):
         return reading
     kind = prev.references[0].kind
     return replace(
         reading,
         references=_moved(prev.references),
         intent=REFERENCE_INTENTS.get(kind, prev.intent),
+        inherited=reading.inherited | {"references"},
+    )
+
+
+# What an incident keeps of its impact: "how many extra kWh was that?" after one incident
+INCIDENT_FIGURES = frozenset({Kpi.ENERGY, Kpi.COST, Kpi.CARBON})
+
+
+def _incident_figure(reading: Reading, previous: Frame) -> Reading:
+    """ "how many extra kWh was that one?" after the answer showed one incident: a figure an
+    incident keeps (its energy, cost, CO2), asked of it ("that", "it") with no period and no
+    other meter of its own, is the incident's own figure, not the meter's total."""
+    prev = previous.reading
+    incident = prev.references[0].kind == "incident" and len(prev.references) == 1
+    figures = {m.kpi for m in reading.measures}
+    if (
+        not incident
+        or reading.intent is not Intent.DATA
+        or not figures
+        or not figures <= INCIDENT_FIGURES
+        or reading.periods
+        or not set(reading.meter_names) <= set(previous.meters)
+        or not (reading.referents or _fragment(reading))
+    ):
+        return reading
+    return replace(
+        reading,
+        references=_moved(prev.references),
+        intent=Intent.INCIDENT,
         inherited=reading.inherited | {"references"},
     )
 

@@ -59,6 +59,12 @@ def _structural(r: Reading) -> set[str]:
     found |= {f"{ref.kind}_ref" for ref in r.references if ref.kind}
     if _meter_incident(r):
         found.add("incident_named")
+    cues = {c.feature for c in r.cues}
+    listing = "state" in cues or ("list" in cues and "history" not in cues)
+    if "incident" in cues and listing:
+        # "list all incidents on the CAG, closed too": the register listed by state, not a
+        # search of past cases like this one ("any incidents like this before?")
+        found.add("incident_listing")
 
     if r.free("sql") is not None:
         found.add("sql")  # a statement written out, taken whole before any cue was read

@@ -40,6 +40,7 @@ STRUCTURAL = frozenset(
         "alert_ref",
         "incident_ref",
         "incident_named",
+        "incident_listing",
         "action",
         "control",
         "unknown_name",
