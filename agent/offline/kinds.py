@@ -14,7 +14,7 @@ from typing import Any, get_args
 import yaml
 
 from agent.reader import Kpi, Op, Reading
-from agent.reader.slots import Grain, Split
+from agent.reader.slots import Grain, OperationMention, Split
 from common.errors import EMSError
 from tools.events import EventKind
 
@@ -109,10 +109,28 @@ def implied_grain(reading: Reading) -> Grain | None:
             steps = [words[w] for w in re.findall(r"\w+", o.words.text.lower()) if w in words]
             if steps and o.words.text.lower() not in words:
                 return steps[0]
+            if o.op is not Op.AVERAGE and (step := _step_after(reading, o, words)):
+                return step  # "the biggest gas day", "highest single day"
         if o.op in (Op.WHEN, Op.MAX, Op.MIN):
             found = re.search(r"\b(?:which|what)\s+(\w+)", o.words.text.lower())
             if found and found.group(1) in words:
                 return words[found.group(1)]
+    return None
+
+
+def _step_after(reading: Reading, o: OperationMention, words: Mapping[str, Grain]) -> Grain | None:
+    """The step named by a word after an extreme, a meter's name or one word between at most:
+    "the biggest gas day", "the highest Pump K1 day" ask for the extreme of that step."""
+    if not o.words.tokens:
+        return None
+    named = {i for m in reading.meters for i in m.words.tokens}
+    between = 0
+    for t in reading.tokens[o.words.tokens[-1] + 1 :]:
+        if t.norm in words and words[t.norm].value == t.norm:  # "day", not "daily" or "days"
+            return words[t.norm]
+        between += t.index not in named
+        if between > 1:
+            break
     return None
 
 

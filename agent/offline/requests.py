@@ -18,6 +18,7 @@ from agent.offline.kinds import kinds as kinds_data
 from agent.offline.plan import Call, Plan, Question, ask, handles, refuse
 from agent.offline.scope import Ask, Sides
 from agent.reader import Intent, Kpi, Op, Pending, Reading
+from agent.reader.dates import bounds
 from agent.reader.slots import Action, Comparison, Grain, PeriodRole, Threshold
 from agent.render.models import kinds_text
 
@@ -36,10 +37,24 @@ def _meters(q: Question, *, default_site: bool, metric: str = "energy") -> Sides
 
 
 def _recent(q: Question) -> tuple[str, tuple[str, ...]]:
-    period = q.period()
+    period = _narrowest(q)
     if period is not None:
         return period, ()
     return RECENT, ("No period was given, so I checked the last 7 days.",)
+
+
+def _narrowest(q: Question) -> str | None:
+    """The period a check runs over: of periods written one inside the other ("this month,
+    between 01/08 and 12/08"), the inner one, which the outer only places; else the first."""
+    spans = [p.span for p in q.subject_periods if p.span is not None]
+    if len(spans) < 2:
+        return q.period()
+    days = [bounds(s, q.now) for s in spans]
+    inner = min(range(len(spans)), key=lambda i: days[i][1] - days[i][0])
+    first, last = days[inner]
+    if all(a <= first and last <= b for a, b in days):
+        return spans[inner].period
+    return q.period()
 
 
 @handles(Intent.REPORT)

@@ -115,6 +115,7 @@ class Lexicon:
     correctable: frozenset[str] = frozenset()  # what a misspelt word may be corrected to
     negations: frozenset[str] = frozenset()  # "not", "except", "without": leave something out
     negation_between: frozenset[str] = frozenset()  # "the", "any of": between one and its object
+    dismissals: frozenset[str] = frozenset()  # "forget", "ignore": what follows is not asked
     # tariff periods by name, as patterns: every language's words (a site's own come from its
     # catalogue); the off-peak ones name the hours outside the priced periods
     period_names: tuple[str, ...] = ()
@@ -141,6 +142,14 @@ class Lexicon:
         while i >= 0 and (words[i] in self.negation_between or i in passable):
             i -= 1
         return i if i >= 0 and words[i] in self.negations else None
+
+    def dismissed(self, words: Sequence[str]) -> bool:
+        """Whether the words (lower case, in order) end in a dismissal of what follows them
+        ("ok forget the", "ignore")."""
+        i = len(words) - 1
+        while i >= 0 and words[i] in self.negation_between:
+            i -= 1
+        return i >= 0 and words[i] in self.dismissals
 
     def names_word(self, word: str) -> bool:
         """Some phrase of the lexicon is exactly this one word ("consumers", "unusual")."""
@@ -279,6 +288,7 @@ def parse_lexicon(data: Any) -> Lexicon:
         raise InvalidLexicon("lexicon tables: expected a mapping of table names")
     cues = frozenset(str(k) for k in (tables.get("cue") or {}))
     negations, between = _negation(data.get("negation"))
+    dismissals = _words((data.get("negation") or {}).get("dismiss", ""), "negation.dismiss")
     periods, off_peak = _period_names(data.get("tariff_period_names"))
     return Lexicon(
         stop_words=_words(data["stop_words"], "stop_words"),
@@ -294,6 +304,7 @@ def parse_lexicon(data: Any) -> Lexicon:
         correctable=_words(data.get("correctable_words", ""), "correctable_words"),
         negations=negations,
         negation_between=between,
+        dismissals=dismissals,
         period_names=periods,
         off_peak_names=off_peak,
         calendar=_calendar(data.get("calendar")),

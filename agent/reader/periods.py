@@ -573,6 +573,10 @@ def find_periods(
         if span is None and f.relation is None:
             sheet.claim(sheet.covering(f.start, f.end))  # a day that does not exist: its note
             continue
+        dismissal = _dismissal(text, f.start, cal.lexicon)
+        if dismissal is not None:  # "ok forget august": read, and not the period asked about
+            sheet.claim(sheet.covering(dismissal, f.end))
+            continue
         lead = re.match(r"(?:from|as of|starting|since|in) ", text[f.start : f.end])
         if TARIFF_START.search(
             text[max(0, f.start - 50) : f.start] + (lead.group(0) if lead else "")
@@ -596,6 +600,17 @@ def find_periods(
     notes += [f.note for f in chosen if f.note]
     mentions = cut_short(_one_subject(mentions), sheet, now)
     return _resolve(_merge(mentions, sheet), now), notes
+
+
+def _dismissal(text: str, start: int, lexicon: Lexicon) -> int | None:
+    """Where the word dismissing the period at `start` begins ("forget", "ignore the"), its
+    words the period's; None when nothing dismisses it."""
+    before = text[max(0, start - 30) : start]
+    found = list(re.finditer(r"[^\W\d_]+|,", before))
+    if not lexicon.dismissed([m.group(0) for m in found]):
+        return None
+    last = next(m for m in reversed(found) if m.group(0) not in lexicon.negation_between)
+    return start - len(before) + last.start()
 
 
 def _one_subject(mentions: list[PeriodMention]) -> list[PeriodMention]:

@@ -229,6 +229,16 @@ class AnomalyRenderer(Renderer[AnomalyResult]):
         out.tables.append((f"unusual events, {when_}", columns, rows))
 
 
+# what one expected reading of a meter read at this interval is counted as
+_COUNTED = {"daily": "days", "billing-period": "billing periods"}
+
+
+def _counted(interval: str) -> str:
+    """A daily meter's readings are counted as days, a billed one's as billing periods; any
+    finer (or changing) interval as intervals."""
+    return _COUNTED.get(interval, "intervals")
+
+
 @renders(CoverageResult)
 class CoverageRenderer(Renderer[CoverageResult]):
     def answer(self, r: CoverageResult) -> list[str]:
@@ -242,7 +252,7 @@ class CoverageRenderer(Renderer[CoverageResult]):
         for m in gaps:
             lines.append(
                 f"- **{m.meter}**: {m.coverage_percent:.1f}% ({m.present_intervals} of "
-                f"{m.expected_intervals} intervals, "
+                f"{m.expected_intervals} {_counted(m.interval)}, "
                 f"{m.expected_intervals - m.present_intervals} missing), {len(m.gaps)} gap(s)"
                 + "".join(f"; {when(g.start)} to {when(g.end)} ({g.hours:g} h)" for g in m.gaps[:3])
             )
