@@ -29,7 +29,7 @@ def describe_write(name: str, args: dict[str, Any]) -> str:
 # The answers to "Shall I go ahead?": only the person's own words in the next message count.
 AFFIRM = re.compile(
     r"^\s*(?:yes|y|yep|yeah|yup|sure|ok|okay|confirm(?:ed)?|go ahead|do it|please do|approved?|"
-    r"correct|that's right|create it|proceed|ja)\b"
+    r"correct|that's right|create it|proceed|ja|sim)\b"
 )
 DECLINE = re.compile(
     r"^\s*(?:no|n|nope|nah|cancel|stop|don't|do not|abort|never ?mind|forget it)\b|"
