@@ -44,7 +44,8 @@ class RuleInput(ToolInput):
     meter: str = Field(description="Meter name or alias the rule watches.")
     target: Target = Field(
         description="'energy' (kWh per window), 'demand' (average kW over the window), 'sec' "
-        "(kWh per unit produced over the window) or 'metric' (average of another metric)."
+        "(kWh per unit produced over the window) or 'metric' (another metric: its total over "
+        "the window when it adds up, a volume; else its average, a temperature)."
     )
     condition: Condition = Field(description="Comparison with the threshold: >, >=, < or <=.")
     threshold: float = Field(description="Threshold value, in `unit`.")
@@ -349,8 +350,10 @@ def window_values(ctx: ToolContext, rule: RuleOut, lo: int, hi: int) -> pd.Serie
             series = values["sum"] / (window_s / 3600)
         elif target == "energy":
             series = values["sum"]
+        elif next(s.additive for _, s in site_series if s.id == sid):
+            series = values["sum"]  # a volume adds up over the window, as energy does
         else:
-            series = values["sum"] / values["n"]
+            series = values["sum"] / values["n"]  # a level (a temperature) is averaged
     complete = series.index.to_numpy(np.int64) + window_s <= hi
     return series[complete]
 

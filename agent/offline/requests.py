@@ -336,6 +336,11 @@ def _watched(q: Question, meter: str, t: Threshold) -> tuple[str, str, str | Non
     target = TARGETS.get(unit)
     if target is not None:
         return target, unit, "outdoor_temperature" if target == "metric" else None
+    # "above 14 m3 in an hour" on a gas meter read as a volume: the one series of the meter
+    # measured in the threshold's unit is what the rule watches
+    own = [m for m, u in q.site.series_units.get(meter, {}).items() if unit and u == unit]
+    if len(own) == 1:
+        return "metric", unit, own[0]
     # no KPI divides energy by a volume and the store has no unit of energy per volume for a
     # series to be read in (common/units.py): a threshold per m3 cannot be watched
     if unit == PER_VOLUME:

@@ -26,7 +26,8 @@ CMP_WORDS = {
         r"more than|more then|greater than|higher than|larger than|bigger than|above|over|"
         r"exceeds?|exceeding|exceeded|pass(?:es)?|tops?|reach(?:es)?|hits?|cross(?:es)?|"
         r"breaks?|>|"
-        r"passar de|passa de|ultrapassar|ultrapassa|acima de|mais de|maior que|superar|exceder"
+        r"pass(?:ar|a|ou|aram|ando) de|ultrapass(?:ar|a|ou)|acima de|mais de|maior que|"
+        r"super(?:ar|ou)|exceder"
     ),
 }
 PER_M3 = r"{energy} ?(?:/|per|por|pro) ?(?:n|s)?(?:m3|m³|m\^3|cubic met\w+|metros? c[úu]bicos?)"
@@ -62,8 +63,9 @@ UNIT = "(?P<u>" + "|".join(UNITS) + r")(?![\w/])"
 def duration(g: str) -> str:
     """ "for more than 30 minutes", "lasting 2 h"; groups named d<g> and du<g>."""
     return (
-        r"(?:\s*,?\s*(?:for|lasting|sustained for|longer than)\s+(?:more than |over |at least |"
-        rf"longer than |a )?(?P<d{g}>\d+(?:[.,]\d+)?|an?|half an?)\s*(?P<du{g}>min(?:ute)?s?|"
+        r"(?:\s*,?\s*(?:for|lasting|sustained for|longer than|por|durante)\s+(?:more than |over |"
+        rf"at least |longer than |mais de |pelo menos |a )?"
+        rf"(?P<d{g}>\d+(?:[.,]\d+)?|an?|half an?)\s*(?P<du{g}>min(?:ute)?s?|"
         r"hours?|h|hrs?|seconds?|secs?)\b)"
     )
 
@@ -72,14 +74,15 @@ TIME_WORDS = r"min(?:ute)?s?|hours?|h|hrs?|seconds?|secs?"
 TIME_UNIT = rf"(?:{TIME_WORDS})\b"
 LONE_DURATION = (
     r"\b(?:(?:lasts?|holds?|remains?|persists?)\s+)?(?:for|lasting|longer than|more than|"
-    r"over|at least)\s+(?:more than |over |at least |"
+    r"over|at least|por|durante)\s+(?:more than |over |at least |mais de |pelo menos |"
     rf"longer than |a )?(?P<d1>\d+(?:[.,]\d+)?|an?|half an?)\s*(?P<du1>{TIME_WORDS})\b"
 )
 WINDOWS = {"day": Grain.DAY, "hour": Grain.HOUR, "week": Grain.WEEK, "month": Grain.MONTH}
 WINDOWS |= {"dia": Grain.DAY, "hora": Grain.HOUR, "semana": Grain.WEEK, "mes": Grain.MONTH}
 WINDOWS |= {"mês": Grain.MONTH}
 WINDOW = (
-    r"(?:\s*,?\s*(?:in|per|within|during|over|each|a|por)\s+(?:a |an |one |1 |the |single )?"
+    r"(?:\s*,?\s*(?:in|per|within|during|over|each|a|por|numa|num|em|ao)\s+"
+    r"(?:a |an |one |1 |the |single |uma |um )?"
     r"(?P<w>day|hour|week|month|24 ?h(?:ours)?|quarter hour|15 ?min(?:utes)?|dia|hora|semana|"
     r"m[eê]s)\b"
     r"|\s*(?P<w2>daily|hourly))"
@@ -115,7 +118,7 @@ def _comparison(text: str) -> Comparison:
 
 # The words before a duration's number that make it a least, not enough: "for more than 30
 # minutes" holds 45 (in 15-minute steps), "for 30 minutes" holds 30.
-LONGER = re.compile(r"\b(?:more than|longer than|over|in excess of)\s*$")
+LONGER = re.compile(r"\b(?:more than|longer than|over|in excess of|mais de)\s*$")
 
 
 def _longer(m: re.Match[str]) -> bool:
@@ -189,6 +192,17 @@ def _lone_duration(sheet: Sheet, found: Conditions) -> None:
                 found.thresholds[i], duration_min=_duration(m), longer=_longer(m)
             )
             return
+
+
+def held_for(text: str) -> tuple[float, bool, int, int] | None:
+    """ "only if it stays above for an hour?": how long the level under discussion must hold,
+    said without a level of its own (minutes, whether longer than that, where it is written);
+    None when the text says no such thing."""
+    m = re.search(LONE_DURATION, text)
+    minutes = _duration(m) if m else None
+    if m is None or minutes is None:
+        return None
+    return minutes, _longer(m), m.start(), m.end()
 
 
 def _add_threshold(

@@ -40,7 +40,9 @@ from enum import StrEnum
 from itertools import pairwise
 from typing import Any
 
+from agent.reader.conditions import held_for
 from agent.reader.dates import same_stretch, shift
+from agent.reader.parameters import parse_number
 from agent.reader.reading import Reading
 from agent.reader.slots import (
     CarrierMention,
@@ -215,6 +217,7 @@ def _followed(
         return _as_note(reading, previous)
     if previous.pending is Pending.CHOICE:
         reading = _choice(reading, previous)
+    reading = _set_up(_new_level(reading, previous), previous)
     if reading.intent in (Intent.CONFIRM, Intent.DECLINE, Intent.HELP):
         return reading
     reading = _references(_by_rank(reading, previous), previous)
@@ -465,12 +468,65 @@ def _inherit(reading: Reading, previous: Frame, now: datetime) -> Reading:
         inherited.add("periods")
     if intent == prev.intent:
         inherited |= _detail_changes(reading, prev, changes)
+        _what_if(reading, prev, changes)
     elif intent in SETS_THRESHOLD and prev.thresholds and not reading.thresholds:
         # "set up an alert for exactly that" after "how often above 750 kW for 30 min?": the
         # threshold and its duration are what "that" was about
         changes["thresholds"] = _moved(prev.thresholds)
         inherited.add("thresholds")
     return replace(reading, **changes, inherited=reading.inherited | frozenset(inherited))
+
+
+def _new_level(reading: Reading, previous: Frame) -> Reading:
+    """ "and at 750?" after "how often would 780 kW have fired": a bare number, all the turn
+    says besides pointing back, is a new level for the one threshold under discussion (same
+    comparison, unit and duration), in a request of the same kind."""
+    prev = previous.reading
+    if reading.thresholds or len(prev.thresholds) != 1 or len(reading.unused) != 1:
+        return reading
+    if reading.names_scope or reading.measures or reading.periods:
+        return reading
+    (said,) = reading.unused
+    try:
+        value = parse_number(said.text)
+    except ValueError:
+        return reading
+    units = {u.unit for u in reading.units}
+    (t,) = prev.thresholds
+    if units - {t.unit}:
+        return reading  # "and at 750 kWh?" after a kW level is another question
+    level = replace(t, value=value, words=said.words)
+    return replace(
+        reading, intent=prev.intent, thresholds=(level,), unused=(), units=(), follows=True
+    )
+
+
+def _set_up(reading: Reading, previous: Frame) -> Reading:
+    """ "ok, set that one up" after a rule was tried on past data (nothing waits for a yes, or
+    the loop would have taken it as one): the rule just tried, proposed for real."""
+    if reading.intent is not Intent.CONFIRM or "setup" not in reading.features():
+        return reading
+    if previous.reading.intent is not Intent.ALERT_CREATE:
+        return reading
+    return replace(reading, intent=Intent.ALERT_CREATE, follows=True)
+
+
+def _what_if(reading: Reading, prev: Reading, changes: dict[str, Any]) -> None:
+    """A follow-up of a rule tried on past data ("only if it stays above for an hour?", "and at
+    750?") is tried too, unless it asks for the rule to be set up; a duration it says without
+    a level is how long the level under discussion must hold (its words are no time grain)."""
+    carried = changes.get("thresholds", ())
+    held = held_for(reading.question.lower()) if len(carried) == 1 else None
+    if held is not None:
+        minutes, longer, start, end = held
+        changes["thresholds"] = (replace(carried[0], duration_min=minutes, longer=longer),)
+        changes["grains"] = tuple(
+            g for g in reading.grains if not (g.words.tokens and start <= g.words.start < end)
+        )
+    tried = [c for c in prev.cues if c.feature == "backtest"]
+    asks_for_real = reading.features() & {"notify", "setup"}
+    if tried and not asks_for_real and "backtest" not in reading.features():
+        changes["cues"] = reading.cues + _moved(tuple(tried[:1]))
 
 
 def _scope_changes(reading: Reading, previous: Frame, changes: dict[str, Any]) -> set[str]:

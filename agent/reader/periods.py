@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 from dateutil.relativedelta import relativedelta
 
 from agent.reader.bounded import cut_short
+from agent.reader.conditions import UNITS
 from agent.reader.dates import (
     MONTHS,
     NUM,
@@ -321,7 +322,10 @@ def _weeks_and_years(text: str, cal: Calendar) -> list[Found]:
             continue
         span = TimeSpan(f"{y}-W{w:02d}", f"week {w} of {y}", first, first + timedelta(days=6))
         found.append(Found(span, m.start(), m.end()))
-    for m in re.finditer(r"\b(?:in |for |during |of )?(?P<y>(?:19|20)\d\d)\b(?![-./]\d)", text):
+    # "2000 kWh in a day": a number written with its unit is a quantity, never a year
+    quantity = rf"(?!\s*(?:{'|'.join(UNITS)})(?![\w/]))"
+    year = rf"\b(?:in |for |during |of )?(?P<y>(?:19|20)\d\d)\b(?![-./]\d){quantity}"
+    for m in re.finditer(year, text):
         y = int(m.group("y"))
         found.append(Found(days(date(y, 1, 1), date(y, 12, 31), str(y)), m.start(), m.end()))
     season = (
