@@ -29,6 +29,7 @@ from agent.reader.slots import (
     TimeSpan,
     Words,
 )
+from common.errors import EMSError
 from common.units import ADDITIVE_METRICS
 from tools.periods import RUNNING  # the period words the tools cut at now
 
@@ -288,6 +289,8 @@ def _two_periods(q: Question, found: Sides) -> Question | None:
     change = r.asks(*kinds.COMPARATIVES) or (r.asks(Op.PERCENT) and not r.asks(Op.SHARE))
     if not change or "periods" not in r.inherited:
         return None
+    if len(q.subject_periods) >= 2:
+        return None  # "diff in kWh?" after a comparison of two periods: the same two, as compared
     spans = list(dict.fromkeys(s for s in q.recent_periods if s.period))[:2]
     if len(spans) < 2:
         return None
@@ -857,14 +860,18 @@ def _current_like(reference: TimeSpan, now: datetime) -> TimeSpan:
 
 
 def _so_far(first: TimeSpan, second: TimeSpan, now: datetime) -> tuple[str, str, str]:
-    """A running period ("this month") against a whole one: both cut to the time elapsed."""
-    if first.period not in RUNNING:
-        return first.period, second.period, ""
+    """A running period ("this month", "this month so far", "since 1 August") against a whole
+    one: both cut to the time elapsed."""
     from tools.periods import resolve_period
 
     tz = str(now.tzinfo)
-    running = resolve_period(first.period, now, tz)
-    reference = resolve_period(second.period, now, tz)
+    try:
+        running = resolve_period(first.period, now, tz)
+        reference = resolve_period(second.period, now, tz)
+    except EMSError:  # a period the tools cannot read is theirs to report
+        return first.period, second.period, ""
+    if first.period not in RUNNING and running.end != now:  # "since 1 August" ends at now
+        return first.period, second.period, ""
     elapsed = now - running.start
     if elapsed <= timedelta(0) or reference.end <= reference.start:
         return first.period, second.period, ""
