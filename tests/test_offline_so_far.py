@@ -55,3 +55,14 @@ def test_a_running_period_and_its_reference_are_cut_to_the_time_elapsed(
 def test_a_whole_period_is_not_cut() -> None:
     span = TimeSpan("last month", "last month")
     assert _so_far(span, TimeSpan("last year", "last year"), NOW) == ("last month", "last year", "")
+
+
+def test_a_period_from_a_date_up_to_now_is_running_too() -> None:
+    """ "this month so far" is read as "since 2026-05-01": it ends at now, so it is cut too."""
+    since = TimeSpan("since 2026-05-01", "this month so far")
+    first, second, label = _so_far(since, TimeSpan("2026-04", "April 2026"), NOW)
+    assert (first, second) == (
+        "2026-05-01T00:00..2026-05-13T12:00",
+        "2026-04-01T00:00..2026-04-13T12:00",
+    )
+    assert label == "This month so far"

@@ -29,6 +29,7 @@ from agent.reader.slots import (
     TimeSpan,
     Words,
 )
+from common.errors import EMSError
 from common.units import ADDITIVE_METRICS
 
 KindHandler = Callable[[Question, Sides], Plan]
@@ -287,6 +288,8 @@ def _two_periods(q: Question, found: Sides) -> Question | None:
     change = r.asks(*kinds.COMPARATIVES) or (r.asks(Op.PERCENT) and not r.asks(Op.SHARE))
     if not change or "periods" not in r.inherited:
         return None
+    if len(q.subject_periods) >= 2:
+        return None  # "diff in kWh?" after a comparison of two periods: the same two, as compared
     spans = list(dict.fromkeys(s for s in q.recent_periods if s.period))[:2]
     if len(spans) < 2:
         return None
@@ -867,18 +870,19 @@ def _current_like(reference: TimeSpan, now: datetime) -> TimeSpan:
 
 
 def _so_far(first: TimeSpan, second: TimeSpan, now: datetime) -> tuple[str, str, str]:
-    """A period running at now ("this month", or "October" asked in October) against a whole
-    one: both cut to the time elapsed, as the tools cut the running one."""
-    from tools.periods import InvalidPeriod, resolve_period
+    """A period running at now ("this month", "since 1 August", or "October" asked in October)
+    against a whole one: both cut to the time elapsed, as the tools cut the running one."""
+    from tools.periods import resolve_period
 
     tz = str(now.tzinfo)
     try:
         running = resolve_period(first.period, now, tz)
         reference = resolve_period(second.period, now, tz)
-    except InvalidPeriod:
-        return first.period, second.period, ""  # the tool says what is wrong with it
+    except EMSError:  # a period the tools cannot read is theirs to report
+        return first.period, second.period, ""
     elapsed = now - running.start
-    if not running.so_far or reference.so_far or reference.end <= reference.start:
+    ends_now = running.so_far or running.end == now  # "since 1 August" ends at now too
+    if not ends_now or reference.so_far or reference.end <= reference.start:
         return first.period, second.period, ""
     fmt = "%Y-%m-%dT%H:%M"
     cut = min(reference.start + elapsed, reference.end)

@@ -90,6 +90,8 @@ WINDOW = (
 REFERENCE = (
     r"\b(?P<k>(?:alert |alarm )?rule|alert|alarm|incident|event)s?\s*(?:#|no\.?|number|nr\.?|id)?"
     r"\s*(?P<n>\d+)\b|(?<![\w#])#(?P<n2>\d+)\b"
+    # "the #1 of those": a place in the list just shown, not a numbered rule or incident
+    r"(?!\s+of\s+(?:those|these|them|the\s+list)\b)"
 )
 ACTION_VERBS = (
     r"\b(?:acknowledge|ack|resolve|close|mark|delete|remove|disable|enable|switch|turn|pause|"

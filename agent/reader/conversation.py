@@ -56,6 +56,7 @@ from agent.reader.slots import (
     PeriodMention,
     PeriodRole,
     Referent,
+    Scope,
     ScopeMention,
     UnitMention,
     Unused,
@@ -235,7 +236,9 @@ def _by_rank(reading: Reading, previous: Frame) -> Reading:
     """ "the bigger one", "the one that used less": the meter the last answer put first or
     last by the figure it compared; with no such answer before, asked back, never guessed."""
     said = next((x for x in reading.referents if x.kind in RANKS), None)
-    if said is None or reading.names_scope:
+    # "what % of the site was the biggest one": a scope named only as the whole of a share
+    base = _base(reading) if reading.names_scope else None
+    if said is None or (reading.names_scope and base is None):
         return reading
     others = tuple(x for x in reading.referents if x is not said)
     if len(previous.ranked) < 2:
@@ -246,7 +249,15 @@ def _by_rank(reading: Reading, previous: Frame) -> Reading:
     mention = MeterMention((chosen,), Match.NAME, words, key="rank")
     # with the words taken as the meter, what is left says nothing of its own ("and the ...?")
     intent = Intent.UNCLEAR if reading.intent is Intent.UNSUPPORTED else reading.intent
-    return replace(reading, meters=(mention,), referents=others, intent=intent, follows=True)
+    share_of = base or reading.share_of  # the meter named as the whole stays the whole
+    return replace(
+        reading,
+        meters=(mention,),
+        referents=others,
+        intent=intent,
+        follows=True,
+        share_of=share_of,
+    )
 
 
 def _still_stated(reading: Reading, previous: Frame, carriers: frozenset[str]) -> Reading:
@@ -540,7 +551,9 @@ def _scope_changes(reading: Reading, previous: Frame, changes: dict[str, Any]) -
         scope = _scope(reading, previous)
         changes.update(scope)
         return set(scope)
-    if reading.asks_share_of_before():
+    if reading.asks_share_of_before() and not reading.splits and not reading.share_of:
+        # "office weekend share of that": a part of the day or week named with its meter is a
+        # share of that meter's own total ("that" the period), not of the last answer's meter
         changes["share_of"] = previous.meters
     return set()
 
@@ -657,12 +670,34 @@ def _scope(reading: Reading, previous: Frame) -> dict[str, Any]:
         return {"meters": tuple(MeterMention((s,), Match.NAME, said) for s in subjects)}
     if subjects and _has(reading, "that") and not (prev.asks(*COMPARING) and len(prev.meters) > 1):
         return {"meters": (MeterMention(subjects, Match.NAME, said),)}
+    whole = _whole(reading, prev)
+    if whole:
+        return whole
+    if subjects and prev.carriers and prev.meters:
+        # "and the month before?" after "electricity plus gas": a carrier beside named meters
+        # was read by how the question joined them; the follow-up is about what was answered
+        return {"meters": tuple(MeterMention((s,), Match.NAME, said) for s in subjects)}
     carried = {
         "meters": _moved(prev.meters),
         "carriers": _moved(prev.carriers),
         "scopes": _moved(prev.scopes),
     }
     return {name: value for name, value in carried.items() if value}
+
+
+def _whole(reading: Reading, prev: Reading) -> dict[str, Any]:
+    """ "how much isn't covered by any sub-meter?" after a ranking of the site's meters or "what
+    % of the site was the top one": a remainder is of a whole, so of the whole the last question
+    ranked the meters of (the site) or took a share of."""
+    if not reading.asks(Op.REMAINDER):
+        return {}
+    said = Words((), 0, 0, "the last question")
+    if prev.share_of:
+        return {"meters": (MeterMention(prev.share_of, Match.NAME, said),)}
+    site = any(s.scope is Scope.SITE for s in prev.scopes) and prev.asks(Op.SHARE, Op.PERCENT)
+    if site or prev.asks(Op.RANK):
+        return {"scopes": (ScopeMention(Scope.SITE, said),)}
+    return {}
 
 
 def _same_stretch(reading: Reading) -> bool:

@@ -460,6 +460,13 @@ def _demand_windows(sheet: Sheet, stated: Stated) -> None:
         if sheet.free(sheet.covering(m.start("w"), m.end("w"))):
             words = sheet.claim_span(m.start("w"), m.end("w"))
             stated.demand_windows.append(DemandWindow(60, words))
+    # "the highest 15 min kW": the top of 15-minute means is the peak over a 15-minute window
+    top_n = r"\b(?:highest|max(?:imum)?|peak|top|biggest|largest)\s+"
+    top_n += r"(?P<w>(?P<n>\d+)[\s-]*min(?:ute)?s?)"
+    for m in re.finditer(top_n + r"(?=[\s-]+(?:kw|load|mean|average)\b)", sheet.masked()):
+        if sheet.free(sheet.covering(m.start("w"), m.end("w"))):
+            words = sheet.claim_span(m.start("w"), m.end("w"))
+            stated.demand_windows.append(DemandWindow(int(m.group("n")), words))
 
 
 SUB_DAY = re.compile(
