@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from agent.offline.data import _so_far
+from agent.offline.asked_periods import so_far
 from agent.reader.slots import TimeSpan
 
 NOW = datetime(2026, 5, 13, 12, 0, tzinfo=ZoneInfo("Europe/Berlin"))  # a Wednesday
@@ -47,20 +47,20 @@ NOW = datetime(2026, 5, 13, 12, 0, tzinfo=ZoneInfo("Europe/Berlin"))  # a Wednes
 def test_a_running_period_and_its_reference_are_cut_to_the_time_elapsed(
     running: str, whole: str, cut: tuple[str, str]
 ) -> None:
-    first, second, label = _so_far(TimeSpan(running, running), TimeSpan(whole, whole), NOW)
+    first, second, label = so_far(TimeSpan(running, running), TimeSpan(whole, whole), NOW)
     assert (first, second) == cut
     assert label == running.capitalize()
 
 
 def test_a_whole_period_is_not_cut() -> None:
     span = TimeSpan("last month", "last month")
-    assert _so_far(span, TimeSpan("last year", "last year"), NOW) == ("last month", "last year", "")
+    assert so_far(span, TimeSpan("last year", "last year"), NOW) == ("last month", "last year", "")
 
 
 def test_a_period_from_a_date_up_to_now_is_running_too() -> None:
     """ "this month so far" is read as "since 2026-05-01": it ends at now, so it is cut too."""
     since = TimeSpan("since 2026-05-01", "this month so far")
-    first, second, label = _so_far(since, TimeSpan("2026-04", "April 2026"), NOW)
+    first, second, label = so_far(since, TimeSpan("2026-04", "April 2026"), NOW)
     assert (first, second) == (
         "2026-05-01T00:00..2026-05-13T12:00",
         "2026-04-01T00:00..2026-04-13T12:00",

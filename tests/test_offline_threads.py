@@ -7,9 +7,10 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
+import pandas as pd
 import pytest
 
-from tests.test_offline_any_plant import NOW, brewery, states, total
+from tests.test_offline_any_plant import NOW, TZ, brewery, states, total
 
 __all__ = ["brewery"]  # the fixture, imported for pytest
 
@@ -278,3 +279,22 @@ def test_the_bigger_one_with_no_comparison_before_is_asked_back(brewery) -> None
     reply = agent.ask("and the bigger one?", thread=first.thread)
     assert reply.outcome == "clarify" and not reply.tool_calls, reply.answer
     assert "the bigger one" in reply.answer, reply.answer
+
+
+def test_the_same_two_machines_are_the_two_just_compared(brewery) -> None:
+    """ "same 2 machines" is the pair of the last answer, not every machine of the site."""
+    agent, data = brewery
+    first = agent.ask("which used more last week, Pump K1 or Pump K2?")
+    reply = agent.ask(
+        "same 2 machines, nights only 22:00-06:00, kWh added up for that week", thread=first.thread
+    )
+    assert reply.tool_calls[0].args["meters"] == ["Pump K1", "Pump K2"], reply.tool_calls
+    night = 0.0
+    for meter in ("Pump K1", "Pump K2"):
+        values = data[meter]
+        local = pd.to_datetime(values.index, unit="s", utc=True).tz_convert(TZ)
+        days = local.strftime("%Y-%m-%d")
+        inside = (days >= LAST_WEEK[0]) & (days <= LAST_WEEK[1])
+        at_night = (local.hour >= 22) | (local.hour < 6)
+        night += float(values[inside & at_night].sum())
+    assert states(reply.answer.split("\n")[0], night, rel=0.002), reply.answer

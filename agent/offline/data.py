@@ -4,32 +4,24 @@ factor, prices, a demand window, a threshold that must last, hours of the day)."
 
 from __future__ import annotations
 
-import itertools
 import re
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime, time
+from datetime import time
 from types import MappingProxyType
-from typing import Any, NamedTuple
+from typing import Any
 
-from agent.offline import either, kinds, portfolio, refusals, scope
+from agent.offline import asked_periods, either, kinds, portfolio, refusals, scope
 from agent.offline.calorific import calorific
-from agent.offline.plan import ASK_PERIOD, Call, Plan, Question, ask, handles, say
+from agent.offline.plan import Call, Plan, Question, ask, handles, say
 from agent.offline.scope import Ask, Sides
-from agent.reader import Intent, Kpi, MeterEntry, Op, Pending, Reading
-from agent.reader.dates import bounds, shift, whole_days
+from agent.reader import Intent, Kpi, MeterEntry, Op, Pending
 from agent.reader.slots import (
     NO_WORDS,
     Comparison,
     MeasureMention,
-    PeriodMention,
-    Referent,
-    Relation,
     Split,
-    TimeSpan,
-    Words,
 )
-from common.errors import EMSError
 from common.units import ADDITIVE_METRICS
 
 KindHandler = Callable[[Question, Sides], Plan]
@@ -38,15 +30,7 @@ Body = Callable[[Question, Sides, list[str]], Plan]
 Guard = Callable[[Question, Sides], Plan | None]
 _NONE = MeterEntry("", "")
 KINDS: dict[str, KindHandler] = {}
-MAX_PERIODS = 4
 WEEKDAYS, WEEKEND = [0, 1, 2, 3, 4], [5, 6]
-PREVIOUS = {
-    "today": "yesterday",
-    "this week": "last week",
-    "this month": "last month",
-    "this quarter": "last quarter",
-    "this year": "last year",
-}
 
 
 def kind(
@@ -64,11 +48,11 @@ def kind(
             sides = _site(q, found) if site else found
             if isinstance(sides, Plan):
                 return sides
-            asked = _periods(q) if periods else []
+            asked = asked_periods.periods(q) if periods else []
             if isinstance(asked, Plan):
                 return asked
             planned = body(q, sides, asked)
-            if len(asked) > 1 and periods_joined(q):
+            if len(asked) > 1 and asked_periods.periods_joined(q):
                 # "January and March together": each period's figure, then one over both
                 union = MappingProxyType({**planned.detail, "union": True})
                 planned = replace(planned, detail=union)
@@ -122,7 +106,7 @@ def _planned(q: Question) -> Plan:
     coarse = refusals.finer_than_read(q, found.meters)
     if coarse is not None:
         return coarse
-    two = _two_periods(q, found)
+    two = asked_periods.two_periods(q, found)
     if two is not None:
         return KINDS["compare_periods"](two, found)
     pairs = either.paired(r, found)
@@ -204,99 +188,6 @@ def _site(q: Question, found: Sides) -> Sides | Plan:
     if not whole.sides:
         return ask("Which meter? Name one, e.g. one of: " + ", ".join(q.site.consumers()[:6]))
     return whole
-
-
-def _periods(q: Question) -> list[str] | Plan:
-    found = [p.span.period for p in q.subject_periods if p.span is not None][:MAX_PERIODS]
-    both = _the_two(q) or _joined_periods(q)
-    if both is not None:
-        return both
-    # a note on the words taken for no period ("there is no 31 September") comes before the ask
-    return found or ask(" ".join((*q.reading.notes, ASK_PERIOD)))
-
-
-def _the_two(q: Question) -> list[str] | None:
-    """ "over those two months together": the last two periods discussed, as one range when
-    they meet, else each."""
-    r = q.reading
-    if "periods" not in r.inherited or not any(_of_periods(r, x) for x in r.referents):
-        return None
-    spans = list(dict.fromkeys(q.recent_periods))[:2]
-    if len(spans) < 2:
-        return None
-    try:  # "last week", then "the week before": words resolved to their days at now
-        (start, first_end, first), (second_start, end, second) = sorted(
-            (*bounds(s, q.now), s.period) for s in spans
-        )
-    except ValueError:
-        return None
-    if (second_start - first_end).days <= 1:
-        return [f"{start.isoformat()}..{end.isoformat()}"]
-    return [first, second]
-
-
-def periods_joined(q: Question) -> bool:
-    """Two or more periods asked about as one ("August and September together", "June plus
-    August", "across July and September"): a joining word, or "across" before them."""
-    spans = [p for p in q.subject_periods if p.span is not None]
-    if len(spans) < 2:
-        return False
-    # "across" joins the periods it stands before, not "across all meters in May and June"
-    first = min((p.words.tokens[0] for p in spans if p.words.tokens), default=0)
-    before = [t.norm for t in q.reading.tokens[max(0, first - 2) : first]]
-    return joined(q) or "across" in before
-
-
-def _joined_periods(q: Question) -> list[str] | None:
-    """ "August and September together (Aug+Sep)": periods that meet, asked added up, are
-    one range from the first's start to the last's end."""
-    spans = [p.span for p in q.subject_periods if p.span is not None]
-    if not periods_joined(q) or any(s.start is None or s.end is None for s in spans):
-        return None
-    ordered = sorted(spans, key=lambda s: (s.start, s.end))
-    for first, second in itertools.pairwise(ordered):
-        assert first.end is not None and second.start is not None
-        if (second.start - first.end).days != 1:
-            return None
-    start, end = ordered[0].start, ordered[-1].end
-    assert start is not None and end is not None
-    return [f"{start.isoformat()}..{end.isoformat()}"]
-
-
-PERIOD_NOUNS = frozenset({"days", "weeks", "months", "quarters", "years", "periods", "shifts"})
-
-
-def _of_periods(r: Reading, x: Referent) -> bool:
-    """ "those two months": a pair of periods; "the two lines" is a pair of meters."""
-    if x.kind != "pair" or x.words is None or not x.words.tokens:
-        return False
-    after = x.words.tokens[-1] + 1
-    return after < len(r.tokens) and r.tokens[after].norm in PERIOD_NOUNS
-
-
-def _two_periods(q: Question, found: Sides) -> Question | None:
-    """ "compare the two" after two answers about one meter: the two periods just discussed,
-    as the subjects of a comparison (two meters would be the two meant instead)."""
-    r = q.reading
-    # "difference?" that names nothing of its own is about the two periods just discussed too
-    said: list[Words] = [m.words for m in r.meters] + [c.words for c in r.carriers]
-    said += [s.words for s in r.scopes] + [p.words for p in r.periods]
-    bare = not any(w.tokens for w in said)
-    if not (bare or any(x.kind == "pair" for x in r.referents)) or len(found.sides) > 1:
-        return None
-    # "as a % change?" after two periods of one meter: their change in percent
-    change = r.asks(*kinds.COMPARATIVES) or (r.asks(Op.PERCENT) and not r.asks(Op.SHARE))
-    if not change or "periods" not in r.inherited:
-        return None
-    if len(q.subject_periods) >= 2:
-        return None  # "diff in kWh?" after a comparison of two periods: the same two, as compared
-    spans = list(dict.fromkeys(s for s in q.recent_periods if s.period))[:2]
-    if len(spans) < 2:
-        return None
-    # the first discussed is the subject: "last week", then "and the week before?"; a period
-    # still running is cut to its whole days, as "the same days last week" was
-    periods = tuple(PeriodMention(NO_WORDS, whole_days(s, q.now)) for s in reversed(spans))
-    return replace(q, reading=replace(r, periods=periods))
 
 
 def _notes(q: Question, found: Sides) -> tuple[str, ...]:
@@ -466,7 +357,7 @@ def _kpi(q: Question, whole: Sides, periods: list[str]) -> Plan:
     supplies = _site_intensity(q, whole) if kpis == ["intensity"] else whole
     if kpis != ["energy"] and _energy_named(q):
         kpis = ["energy", *kpis]  # "kWh, peak kW and ...": each part asked gets its figure
-    together = (joined(q) and len(whole.sides) > 1) or supplies is not whole
+    together = (asked_periods.joined(q) and len(whole.sides) > 1) or supplies is not whole
     mixed = any(len({q.site.carrier(m) for m in side}) > 1 for side in supplies.sides)
     together = together or mixed  # "gas + electricity": each carrier apart, then added up
     whole = supplies
@@ -489,12 +380,6 @@ def _site_intensity(q: Question, whole: Sides) -> Sides:
         return whole
     tops = q.site.tops(q.site.carrier(whole.meters[0]))
     return Sides((tops,), whole.how) if len(tops) > 1 else whole
-
-
-def joined(q: Question) -> bool:
-    """The question asks for its meters added up ("added together", "plus", "combined")."""
-    words = kinds.kinds().joining_words
-    return any(t.norm in words for t in q.reading.tokens)
 
 
 def _as_one(q: Question, whole: Sides) -> Sides:
@@ -774,7 +659,7 @@ def _compare_meters(q: Question, found: Sides, periods: list[str]) -> Plan:
 
 @kind("compare_periods", periods=False)
 def _compare_periods(q: Question, whole: Sides, periods: list[str]) -> Plan:
-    pair = compared_periods(q)
+    pair = asked_periods.compared_periods(q)
     if pair is None:
         return ask("Which periods should I compare? For example 'this month vs last month'.")
     first, reference, cut, named = pair
@@ -802,92 +687,3 @@ def _compare_periods(q: Question, whole: Sides, periods: list[str]) -> Plan:
         "reference": reference,
     }
     return Plan("compare_periods", (Call("compare_periods", args),), notes=notes, detail=detail)
-
-
-class Compared(NamedTuple):
-    """The two periods of a comparison as the tools are asked them, the running one's label
-    (or "") when both were cut to the time it has run, and the two as named."""
-
-    period: str
-    reference: str
-    running: str
-    named: tuple[str, str]
-
-
-def compared_periods(q: Question) -> Compared | None:
-    """The periods of a comparison, the later or the one asked of first."""
-    r = q.reading
-    subjects = [p for p in q.subject_periods]
-    compared = [p for p in r.reference_periods if p.span is not None]
-    references = compared or [p for p in r.base_periods if p.span is not None]
-    first: TimeSpan | None
-    second: TimeSpan | None
-    if subjects and compared:
-        # "the first half vs the second half": a change over time runs from the earlier
-        first, second = _in_order(subjects[0], compared[0])
-    elif subjects and references:
-        first, second = subjects[0].span, references[0].span
-    elif len(subjects) >= 2:
-        first, second = _in_order(subjects[0], subjects[1])
-    elif subjects and subjects[0].span is not None:
-        first = subjects[0].span
-        second = _previous(first, q.now)
-    elif references:
-        second = references[0].span
-        assert second is not None
-        first = _current_like(second, q.now)
-    else:
-        return None
-    assert first is not None and second is not None
-    return Compared(*_so_far(first, second, q.now), named=(first.period, second.period))
-
-
-def _in_order(a: PeriodMention, b: PeriodMention) -> tuple[TimeSpan, TimeSpan]:
-    """ "did it use more in September or October": the later one set against the earlier."""
-    sa, sb = a.span, b.span
-    assert sa is not None and sb is not None
-    if sa.start and sb.start and sa.start < sb.start:
-        return sb, sa
-    return sa, sb
-
-
-def _previous(span: TimeSpan, now: datetime) -> TimeSpan:
-    if span.period in PREVIOUS:
-        name = PREVIOUS[span.period]
-        return TimeSpan(name, name)
-    return shift(span, Relation.PERIOD_BEFORE, now)
-
-
-def _current_like(reference: TimeSpan, now: datetime) -> TimeSpan:
-    """ "more than last month": this month (the reference's own length, now)."""
-    if reference.start is None or reference.end is None:
-        return TimeSpan("this month", "this month")
-    days = (reference.end - reference.start).days + 1
-    name = "today" if days <= 1 else "this week" if days <= 7 else "this month" if days <= 31 else (
-        "this quarter" if days <= 92 else "this year"
-    )  # fmt: skip
-    return TimeSpan(name, name)
-
-
-def _so_far(first: TimeSpan, second: TimeSpan, now: datetime) -> tuple[str, str, str]:
-    """A period running at now ("this month", "since 1 August", or "October" asked in October)
-    against a whole one: both cut to the time elapsed, as the tools cut the running one."""
-    from tools.periods import resolve_period
-
-    tz = str(now.tzinfo)
-    try:
-        running = resolve_period(first.period, now, tz)
-        reference = resolve_period(second.period, now, tz)
-    except EMSError:  # a period the tools cannot read is theirs to report
-        return first.period, second.period, ""
-    elapsed = now - running.start
-    ends_now = running.so_far or running.end == now  # "since 1 August" ends at now too
-    if not ends_now or reference.so_far or reference.end <= reference.start:
-        return first.period, second.period, ""
-    fmt = "%Y-%m-%dT%H:%M"
-    cut = min(reference.start + elapsed, reference.end)
-    return (
-        f"{running.start:{fmt}}..{now:{fmt}}",
-        f"{reference.start:{fmt}}..{cut:{fmt}}",
-        first.label.capitalize() or first.period.capitalize(),
-    )
