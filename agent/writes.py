@@ -26,11 +26,24 @@ def describe_write(name: str, args: dict[str, Any]) -> str:
     return f"{name}({values})"
 
 
-# The answers to "Shall I go ahead?": only the person's own words in the next message count.
-AFFIRM = re.compile(
-    r"^\s*(?:yes|y|yep|yeah|yup|sure|ok|okay|confirm(?:ed)?|go ahead|do it|please do|approved?|"
-    r"correct|that's right|create it|proceed|ja|sim|pode)\b"
+# The answers to "Shall I go ahead?": only the person's own words in the next message count,
+# and only a message that is a yes and nothing more: "ok, but post it to #energy" changes what
+# was proposed, so the proposal is not made and the message is read as a new request.
+YES_WORDS = (
+    r"(?:yes|y|yep|yeah|yup|sure|ok|okay|confirm(?:ed)?|go ahead|do it|please do|approved?|"
+    r"correct|that's right|create it|set it up|set that (?:one )?up|proceed|go for it|ja|sim|"
+    r"pode|claro|genau)"
 )
+# words that may follow a yes and add nothing to it: thanks, and the proposed action named
+# again ("yep, ack it", "sim, pode criar", "ja, passt")
+AGREE_WORDS = (
+    r"(?:please|pls|plz|thanks|thank you|thx|ta|cheers|great|perfect|fine|good|looks good|"
+    r"sounds good|bitte|danke|passt|in ordnung|mach das|por favor|obrigad[oa]|pode ser|"
+    r"(?:ack|acknowledge|resolve|close|create|add|save|enable|disable|pause|delete|update|"
+    r"change|set up|criar|crie|cria|fazer|anlegen|erstellen)(?: it| that| them| the rule)?|"
+    r"go|it|that|do that)"
+)
+AFFIRM = re.compile(rf"^\s*{YES_WORDS}\b\W*(?:(?:{YES_WORDS}|{AGREE_WORDS})\b\W*)*$")
 DECLINE = re.compile(
     r"^\s*(?:no|n|nope|nah|cancel|stop|don't|do not|abort|never ?mind|forget it)\b|"
     r"\b(?:no|cancel|abort|don't|do not|never ?mind|forget (?:it|that)|scrap that|not now)\b"

@@ -146,7 +146,16 @@ def test_a_write_waits_for_yes(demo_engine: Engine, tmp_path: Path) -> None:
     model.assert_used()
 
 
-@pytest.mark.parametrize("answer", ["no", "what was yesterday's peak?"])
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "no",
+        "what was yesterday's peak?",
+        # a yes that changes what was proposed is not a yes to the proposal
+        "ok, but post it to #energy",
+        "yes, at 350 kW instead",
+    ],
+)
 def test_anything_but_yes_rejects_the_write(
     demo_engine: Engine, tmp_path: Path, answer: str
 ) -> None:
@@ -155,7 +164,7 @@ def test_anything_but_yes_rejects_the_write(
         return AIMessage("Not created.")
 
     steps = [call("create_alert_rule", **RULE), after_rejection]
-    if answer != "no":
+    if answer != "no":  # the message is then read as a request of its own
         steps.append(AIMessage("The peak was ..."))
     model = ScriptedChatModel(steps=steps)
     agent = make_agent(demo_engine, model, tmp_path)
@@ -201,3 +210,24 @@ def test_a_viewer_is_refused_without_a_confirmation_turn(
     assert reply.outcome == "answer" and reply.answer == "You need the operator role."
     assert rule_count(demo_engine) == 0
     model.assert_used()
+
+
+@pytest.mark.parametrize(
+    ("message", "is_yes"),
+    [
+        ("yes", True),
+        ("Yes, go ahead!", True),
+        ("yep, ack it", True),
+        ("sim, pode criar", True),
+        ("ja, passt", True),
+        ("ok thanks 👍", True),
+        ("ok, but post it to #energy", False),
+        ("yes and delete rule 4 too", False),
+        ("ok set that one up, post to #energy", False),
+        ("actually no, cancel that", False),
+    ],
+)
+def test_only_a_bare_yes_approves_a_write(message: str, is_yes: bool) -> None:
+    from agent.writes import AFFIRM
+
+    assert bool(AFFIRM.match(message.strip().lower())) is is_yes
