@@ -490,6 +490,11 @@ def _scope(reading: Reading, previous: Frame) -> dict[str, Any]:
     if _has(reading, "pair") and len(previous.meters) < 2 <= len(previous.discussed):
         # "compare the two" after one meter and then another: the last two discussed
         subjects = previous.discussed[:2][::-1]
+        if _has(prev, "pair"):
+            # "the two together as a % of the incomer?", then "both together at 21 ct?": the
+            # two of both turns are the same, not the incomer the turn between named besides
+            earlier = [m for m in previous.discussed if m not in previous.meters]
+            subjects = tuple(earlier[:2]) if len(earlier) >= 2 else subjects
     if subjects and _has(reading, "pair") and reading.asks(Op.TOTAL) and prev.asks(Op.SHARE):
         # "both together?" after a share of each: one side, the two added up
         return {"meters": (MeterMention(subjects, Match.NAME, said),)}

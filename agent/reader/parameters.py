@@ -321,6 +321,25 @@ def _nothing_for_energy(sheet: Sheet, stated: Stated) -> None:
                 stated.prices.append(Price(0.0, words))
 
 
+ENERGY_ONLY = (
+    r"\b(?:(?:the )?energy(?: charges?| costs?| part)? only"
+    r"|(?:only|just) (?:the )?energy(?: charges?| costs?| part)?(?!\s+[^\W\d]))\b"
+)
+
+
+def _energy_only(sheet: Sheet, stated: Stated, lexicon: Lexicon) -> None:
+    """ "what did it cost, energy only": the energy part of the bill, no demand charge on it.
+    Only in a question about money; "energy only" elsewhere asks for the kWh."""
+    if stated.demand_charges:
+        return
+    if not any(h.key == "cost" for h in lexicon.scan(sheet.masked())):
+        return
+    for m in re.finditer(ENERGY_ONLY, sheet.masked()):
+        if sheet.free(sheet.covering(m.start(), m.end())):
+            stated.demand_charges.append(DemandCharge(0.0, sheet.claim_span(m.start(), m.end())))
+            return
+
+
 def _prices(sheet: Sheet, stated: Stated, period: PeriodNames) -> None:
     _demand_charges(sheet, stated)
     names = (
@@ -635,6 +654,7 @@ def find_stated(
     _tou_defined_apart(sheet, stated, names)
     _off_peak_prices(sheet, stated, names)
     _prices(sheet, stated, names)
+    _energy_only(sheet, stated, lexicon)
     _emission_factors(sheet, stated)
     _demand_windows(sheet, stated)
     _hour_windows(sheet, stated, lexicon, names)

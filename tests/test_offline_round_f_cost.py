@@ -1,0 +1,85 @@
+"""Cost questions of round F, on the brewery of test_offline_any_plant: a named month that is
+still running, asked "so far", ends at now; "energy only" prices the energy without the demand
+charge; "both" after a turn that named a whole besides "the two" is still the two. Numbers are
+checked against pandas over the readings written."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from tests.test_offline_any_plant import NOW, TZ, brewery, states, total
+from tests.test_offline_round_e_rules import priced
+
+__all__ = ["brewery", "priced"]  # the fixtures, imported for pytest
+
+
+def _local(values: pd.Series) -> pd.DatetimeIndex:
+    return pd.to_datetime(values.index, unit="s", utc=True).tz_convert(TZ)
+
+
+def test_a_named_month_still_running_asked_so_far_ends_at_now(brewery) -> None:
+    agent, data = brewery
+    reply = agent.ask("Pump K1 at 22 ct/kWh flat, what's october so far?")
+    kwh = data["Pump K1"]
+    start = _local(kwh)
+    # a reading counts when its quarter-hour has ended by now
+    ended = start + pd.Timedelta(minutes=15) <= NOW
+    so_far = (start >= pd.Timestamp("2026-10-01", tz=TZ)) & ended
+    whole = start.strftime("%Y-%m") == "2026-10"
+    assert states(reply.answer, 0.22 * float(kwh[so_far].sum())), reply.answer
+    assert not states(reply.answer, 0.22 * float(kwh[whole].sum())), reply.answer
+
+
+def test_october_without_so_far_is_the_month_as_named(brewery) -> None:
+    agent, _ = brewery
+    reply = agent.ask("Pump K1 kWh in october")
+    assert [c.args.get("period") for c in reply.tool_calls] == ["2026-10"], reply.tool_calls
+
+
+def test_a_past_month_asked_so_far_is_the_whole_month(brewery) -> None:
+    agent, data = brewery
+    reply = agent.ask("Pump K1 at 22 ct/kWh flat, september so far?")
+    expected = 0.22 * total(data, "Pump K1", "2026-09-01", "2026-09-30")
+    assert states(reply.answer, expected), reply.answer
+
+
+def _energy_part(data: dict[str, pd.Series]) -> tuple[float, float]:
+    """Pump K2's September energy at the priced brewery's tariff, and its demand charge."""
+    kwh = data["Pump K2"]
+    start = _local(kwh)
+    month = start.strftime("%Y-%m") == "2026-09"
+    hours = start.hour + start.minute / 60
+    peak = (start.day_of_week < 5) & (hours >= 17) & (hours < 20)
+    energy = float((kwh[month] * np.where(peak[month], 0.4, 0.2)).sum())
+    return energy, 10 * float((4 * kwh[month]).max())
+
+
+def test_a_cost_of_the_energy_only_leaves_out_the_demand_charge(priced) -> None:
+    agent, data = priced
+    reply = agent.ask("what did Pump K2 cost in September, energy only, site prices?")
+    assert [(c.name, c.args.get("kpi")) for c in reply.tool_calls] == [("compute_kpi", "cost")]
+    energy, demand = _energy_part(data)
+    assert states(reply.answer, energy), reply.answer
+    assert not states(reply.answer, energy + demand), reply.answer
+
+
+def test_energy_only_without_money_is_still_the_energy(priced) -> None:
+    agent, data = priced
+    reply = agent.ask("Pump K2 in September, energy only")
+    assert states(reply.answer, total(data, "Pump K2", "2026-09-01", "2026-09-30")), reply.answer
+    assert all(c.args.get("kpi") != "cost" for c in reply.tool_calls), reply.tool_calls
+
+
+def test_both_after_the_two_as_a_share_of_a_whole_are_still_the_two(brewery) -> None:
+    agent, data = brewery
+    first = agent.ask("Pump K1 and Pump K2 in September, kWh each")
+    agent.ask("the two together as a % of Incomer North?", thread=first.thread)
+    reply = agent.ask(
+        "what would both together cost at 21 ct/kWh flat, no demand charge", thread=first.thread
+    )
+    month = ("2026-09-01", "2026-09-30")
+    pumps = total(data, "Pump K1", *month) + total(data, "Pump K2", *month)
+    assert states(reply.answer, 0.21 * pumps), reply.answer
+    with_whole = 0.21 * (total(data, "Pump K2", *month) + total(data, "Incomer North", *month))
+    assert not states(reply.answer, with_whole), reply.answer
