@@ -13,6 +13,8 @@ from tests.test_offline_round_e_rules import priced
 
 __all__ = ["brewery", "priced"]  # the fixtures, imported for pytest
 
+WEEK = ("2026-10-05", "2026-10-11")  # last week at NOW
+
 
 def _local(values: pd.Series) -> pd.DatetimeIndex:
     return pd.to_datetime(values.index, unit="s", utc=True).tz_convert(TZ)
@@ -83,3 +85,42 @@ def test_both_after_the_two_as_a_share_of_a_whole_are_still_the_two(brewery) -> 
     assert states(reply.answer, 0.21 * pumps), reply.answer
     with_whole = 0.21 * (total(data, "Pump K2", *month) + total(data, "Incomer North", *month))
     assert not states(reply.answer, with_whole), reply.answer
+
+
+def _priced_week(data: dict[str, pd.Series], meter: str, price, first: str, last: str) -> float:
+    """A meter's energy over local days [first, last], each quarter-hour at price(start)."""
+    kwh = data[meter]
+    start = _local(kwh)
+    day = start.strftime("%Y-%m-%d")
+    inside = (day >= first) & (day <= last)
+    return float((kwh[inside] * price(start[inside])).sum())
+
+
+def test_a_peak_window_and_the_rest_at_another_price_are_priced(brewery) -> None:
+    agent, data = brewery
+    reply = agent.ask(
+        "Pump K1 last week - cost it with our new offer: 0.27 €/kWh 8-20h Mon-Fri, 0.15 the "
+        "rest, no demand charge"
+    )
+    assert [c.args.get("kpi") for c in reply.tool_calls] == ["cost"], reply.answer
+
+    def price(start: pd.DatetimeIndex) -> np.ndarray:
+        peak = (start.day_of_week < 5) & (start.hour >= 8) & (start.hour < 20)
+        return np.where(peak, 0.27, 0.15)
+
+    assert states(reply.answer, _priced_week(data, "Pump K1", price, *WEEK)), reply.answer
+    assert "offer" not in reply.answer  # part of the statement, not a word left unread
+
+
+def test_night_hours_every_day_and_the_rest_of_the_day_are_priced(brewery) -> None:
+    agent, data = brewery
+    reply = agent.ask(
+        "Pump K2 last week if nights 22-06 were 11 ct and the rest of the day 21 ct (every day "
+        "incl weekend) - what would it cost?"
+    )
+    assert [c.args.get("kpi") for c in reply.tool_calls] == ["cost"], reply.answer
+
+    def price(start: pd.DatetimeIndex) -> np.ndarray:
+        return np.where((start.hour >= 22) | (start.hour < 6), 0.11, 0.21)
+
+    assert states(reply.answer, _priced_week(data, "Pump K2", price, *WEEK)), reply.answer

@@ -152,12 +152,12 @@ class Stated:
 
 def _tou(sheet: Sheet, stated: Stated, names: PeriodNames) -> None:
     pattern = (
-        r"\b(?P<name>" + names.every + r")(?:\s+(?:rate|tariff|hours|period|price|time))?"
+        r"\b(?P<name>" + names.every + r")s?(?:\s+(?:rate|tariff|hours|period|price|time))?"
         r"\s*(?:is |of |from |between |=|:)?\s*(?:(?P<d1>" + DAY_WORDS + r")\s+)?"
         r"(?P<h1>" + HOUR + r")\s*(?:-|to|until|till|and)\s*(?P<h2>" + HOUR + r")(?![\d:])"
         r"(?:\s*(?:on |,\s*)?"
         + DAYS
-        + r")?(?:\s*(?:at|@|=|:|for|costs?|is|,)\s*|\s+)"
+        + r")?(?:\s*(?:at|@|=|:|for|costs?|is|are|was|were|,)\s*|\s+)"
         + CUR_BEFORE
         + NUMBER
         + CUR_AFTER
@@ -247,7 +247,29 @@ def _tou_defined_apart(sheet: Sheet, stated: Stated, names: PeriodNames) -> None
         stated.tou.append(TouWindow(name, days, start, end, value, words, currency))
 
 
-OTHER_HOURS = r"otherwise|(?:at )?(?:all )?(?:the )?other (?:times|hours)|the rest of the time"
+OTHER_HOURS = (
+    r"otherwise|(?:at )?(?:all )?(?:the )?other (?:times|hours)"
+    r"|(?:for |at )?the rest(?: of the (?:time|day|hours|week))?"
+)
+
+
+# "(every day incl weekend)", "7 days a week": a stated window's days said as all of them
+EVERY_DAY = (
+    r"\b(?:every day|each day|daily|all week|7 days a week|seven days a week)"
+    r"(?:\s*,?\s*(?:incl(?:uding|\.)?|with|and)\s+(?:the\s+)?weekends?)?"
+    r"|\b(?:incl(?:uding|\.)?|with|and|also|even)\s+(?:on\s+)?(?:the\s+)?weekends?(?:\s+too)?\b"
+    r"|\bweekends?\s+(?:included|too)\b"
+)
+
+
+def _every_day(sheet: Sheet, stated: Stated) -> None:
+    """Words that say a stated time-of-use window holds on every day of the week are part of
+    the statement ("nights 22-06 at 11 ct (every day incl weekend)"), not a weekend split."""
+    if not stated.tou or any(w.days != ALL_DAYS for w in stated.tou):
+        return
+    for m in re.finditer(EVERY_DAY, sheet.masked()):
+        if sheet.free(sheet.covering(m.start(), m.end())):
+            sheet.claim_span(m.start(), m.end())
 
 
 def _off_peak_prices(sheet: Sheet, stated: Stated, names: PeriodNames) -> None:
@@ -653,6 +675,7 @@ def find_stated(
     _tou_price_first(sheet, stated)
     _tou_defined_apart(sheet, stated, names)
     _off_peak_prices(sheet, stated, names)
+    _every_day(sheet, stated)
     _prices(sheet, stated, names)
     _energy_only(sheet, stated, lexicon)
     _emission_factors(sheet, stated)
