@@ -124,3 +124,72 @@ def test_night_hours_every_day_and_the_rest_of_the_day_are_priced(brewery) -> No
         return np.where((start.hour >= 22) | (start.hour < 6), 0.11, 0.21)
 
     assert states(reply.answer, _priced_week(data, "Pump K2", price, *WEEK)), reply.answer
+
+
+def test_at_cents_after_an_energy_figure_prices_its_kwh(brewery) -> None:
+    agent, data = brewery
+    first = agent.ask("how much did Pump K1 use last week in kWh")
+    reply = agent.ask("at 16 ct that's how many euros?", thread=first.thread)
+    assert states(reply.answer, 0.16 * total(data, "Pump K1", *WEEK)), reply.answer
+
+
+def test_a_bare_number_after_at_is_no_price(brewery) -> None:
+    agent, data = brewery
+    first = agent.ask("how much did Pump K1 use last week in kWh")
+    reply = agent.ask("at 16 that's how many euros?", thread=first.thread)
+    assert not states(reply.answer, 0.16 * total(data, "Pump K1", *WEEK)), reply.answer
+    assert not states(reply.answer, 16 * total(data, "Pump K1", *WEEK)), reply.answer
+
+
+def test_a_report_the_figure_is_for_asks_no_report(priced) -> None:
+    agent, data = priced
+    first = agent.ask("what did Pump K2 cost in September?")
+    reply = agent.ask(
+        "Pump K2 in CHF for the Swiss group report? 1 EUR = 0.94 CHF", thread=first.thread
+    )
+    assert [c.name for c in reply.tool_calls] == ["compute_kpi"], reply.tool_calls
+    energy, demand = _energy_part(data)
+    assert states(reply.answer, 0.94 * (energy + demand)), reply.answer
+
+
+def test_the_same_month_and_no_leistungspreis_in_a_what_if(priced) -> None:
+    agent, data = priced
+    first = agent.ask("what did Pump K2 cost in September?")
+    reply = agent.ask(
+        "what if we'd had a flat 0,19 €/kWh and no Leistungspreis, for Pump K2 same month?",
+        thread=first.thread,
+    )
+    kwh = total(data, "Pump K2", "2026-09-01", "2026-09-30")
+    assert states(reply.answer, 0.19 * kwh), reply.answer
+    assert "Leistungspreis" not in reply.answer, reply.answer
+
+
+def test_two_months_in_euros_with_the_tariff_are_their_costs(priced) -> None:
+    agent, data = priced
+    first = agent.ask("Pump K2 september vs october in %")
+    reply = agent.ask("what were the two months in euros, with the tariff?", thread=first.thread)
+    calls = sorted((c.args.get("kpi"), c.args.get("period")) for c in reply.tool_calls)
+    assert calls == [("cost", "2026-09"), ("cost", "2026-10")], reply.tool_calls
+    assert states(reply.answer, sum(_energy_part(data))), reply.answer
+
+
+def test_those_two_months_are_both_months_discussed(brewery) -> None:
+    agent, data = brewery
+    first = agent.ask("Incomer North september vs august in %")
+    agent.ask("and september vs october?", thread=first.thread)
+    reply = agent.ask("Steam Raiser for those 2 months, kWh", thread=first.thread)
+    periods = {p for c in reply.tool_calls for p in (c.args.get("period"), c.args.get("reference"))}
+    assert {"2026-09", "2026-10"} <= periods, reply.tool_calls
+    assert states(reply.answer, total(data, "Steam Raiser", "2026-09-01", "2026-09-30"))
+
+
+def test_how_much_of_that_is_the_demand_charge_then_the_total(priced) -> None:
+    agent, data = priced
+    energy, demand = _energy_part(data)
+    first = agent.ask("what did Pump K2 cost in September?")
+    reply = agent.ask("how much of that is the demand charge (10/kW)?", thread=first.thread)
+    assert states(reply.answer, demand), reply.answer
+    assert not states(reply.answer, energy + demand), reply.answer
+    # the part asked about is not a tariff for what follows
+    reply = agent.ask("the total in dollars? take 1 EUR = 1.10 USD", thread=first.thread)
+    assert states(reply.answer, 1.10 * (energy + demand)), reply.answer

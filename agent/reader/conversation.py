@@ -60,7 +60,7 @@ from common.errors import UnknownUnit
 from common.units import METRIC_DIMENSIONS, parse_unit
 
 # Cue features that make a question a request of its own kind, not a fragment of the last one.
-WEAK_FEATURES = frozenset({"list", "condition", "judgement", "state", "usual", "follow"})
+WEAK_FEATURES = frozenset({"list", "condition", "judgement", "state", "usual", "follow", "purpose"})
 BACK_WORDS = frozenset({"similar", "this", "that", "it", "such", "same"})
 # Intents a follow-up never takes over: it cannot be "yes" to a question nobody asked.
 NOT_INHERITED = frozenset(
@@ -135,10 +135,18 @@ class Frame:
         found = tuple(dict.fromkeys((*frame.meters, *earlier)))[:DISCUSSED]
         stated = dict(before.stated) if before is not None else {}
         for group in STATED:
+            if group[0] == "prices" and _a_part(reading):
+                continue  # the part of one bill asked about is not a tariff for what follows
             if any(getattr(reading, n) for n in group):
                 stated.update((n, _moved(getattr(reading, n))) for n in group)
         kept = tuple((n, v) for n, v in stated.items() if v)
         return replace(frame, discussed=found, stated=kept)
+
+
+def _a_part(reading: Reading) -> bool:
+    """Whether the prices a turn states only pick out a part of the bill: "how much of that is
+    the demand charge?", "energy only"."""
+    return any(p.part for p in reading.prices) or any(d.part for d in reading.demand_charges)
 
 
 def _moved(items: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -401,7 +409,7 @@ def _stated_changes(reading: Reading, prev: Reading, changes: dict[str, Any]) ->
     for group in STATED:
         if any(getattr(reading, n) for n in group):
             continue
-        if group[0] == "prices" and "site_tariff" in reading.features():
+        if group[0] == "prices" and ("site_tariff" in reading.features() or _a_part(prev)):
             continue
         for name in group:
             carry = getattr(prev, name)
@@ -511,6 +519,11 @@ def _scope(reading: Reading, previous: Frame) -> dict[str, Any]:
     return {name: value for name, value in carried.items() if value}
 
 
+def _plural_time(reading: Reading) -> bool:
+    """ "those months", "the two weeks": the time referred to is more than one period."""
+    return any(x.kind == "time" and x.words.text.lower().endswith("s") for x in reading.referents)
+
+
 def _same_stretch(reading: Reading) -> bool:
     """ "the same days last week": the stretch of days just discussed, in another period."""
     words = [t.norm for t in reading.tokens]
@@ -522,6 +535,9 @@ def _periods(reading: Reading, prev: Reading, now: datetime) -> tuple[PeriodMent
     subject period; a comparison that names only its reference keeps the last subject."""
     before = [p for p in prev.periods if p.role is PeriodRole.SUBJECT and p.span is not None]
     if _has(reading, "time") and not reading.subject_periods:
+        if _plural_time(reading):
+            # "gas for those 2 months" after two months set side by side: every one of them
+            return _moved(tuple(p for p in prev.periods if p.span is not None)) + reading.periods
         return _moved(tuple(before)) + reading.periods
     own = list(reading.periods)
     resolved: list[PeriodMention] = []

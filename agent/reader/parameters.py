@@ -308,7 +308,12 @@ def _demand_charges(sheet: Sheet, stated: Stated) -> None:
     apart = r"\b" + CUR_BEFORE + NUMBER + CUR_AFTER + r"\s*(?:/|per|a)\s*kw\b(?!h)"
     found = [m for text in (charge, after, levied) for m in re.finditer(text, sheet.masked())]
     if re.search(r"\b(?:demand|capacity) charges?\b", sheet.masked()):
-        found += [m for m in re.finditer(apart, sheet.masked()) if _currency(m)[0]]
+        # "(41,20/kW)" beside the demand charge is that charge in the site's currency
+        found += [
+            m
+            for m in re.finditer(apart, sheet.masked())
+            if _currency(m)[0] or re.match(r"\s*(?:/|per\b)", sheet.masked()[m.end("v") :])
+        ]
     for m in found:
         if not sheet.free(sheet.covering(m.start(), m.end())):
             continue
@@ -334,19 +339,49 @@ def _nothing_for_energy(sheet: Sheet, stated: Stated) -> None:
         r"\b(?P<w>only|just) the (?:demand|capacity) charges?\b"
         r"|\b(?:demand|capacity) charges? (?P<w3>only)\b"
         r"|\b(?P<w2>not the energy)\b(?!\s+[^\W\d])"
+        # "how much of that is the demand charge?": that part of the cost, not a share of meters
+        r"|\b(?P<w4>how much of) (?:that|it|this|the (?:cost|bill|total))"
+        r" (?:is|was|are|were|comes? from|came from) (?:the )?(?:demand|capacity) charges?\b"
     )
     for m in re.finditer(only, sheet.text):  # "demand charge" may be claimed by its value
-        g = next(k for k in ("w", "w2", "w3") if m.group(k))
+        g = next(k for k in ("w", "w2", "w3", "w4") if m.group(k))
         if sheet.free(sheet.covering(m.start(g), m.end(g))):
             words = sheet.claim_span(m.start(g), m.end(g))
             if not stated.prices:  # said more than once, one price of nothing
-                stated.prices.append(Price(0.0, words))
+                stated.prices.append(Price(0.0, words, part=True))
 
 
 ENERGY_ONLY = (
     r"\b(?:(?:the )?energy(?: charges?| costs?| part)? only"
     r"|(?:only|just) (?:the )?energy(?: charges?| costs?| part)?(?!\s+[^\W\d]))\b"
 )
+
+
+# "at 16 ct", "@ €0.19": an amount of money something is priced at, with nothing after it
+PRICED_AT = (
+    r"\b(?:at|@)\s*" + CUR_BEFORE + NUMBER + CUR_AFTER
+    + r"(?!\s*(?:/|per\b|an?\b|each\b|every\b|%|[kmg]?wh?\b|[kmg]?va\b))"
+)  # fmt: skip
+
+
+def _priced_at(sheet: Sheet, stated: Stated, lexicon: Lexicon) -> None:
+    """ "at 16 ct that's how many euros?": in a question about money, an amount with its
+    currency or in cents after "at" is the price of a kWh, the unit an energy manager prices
+    by; a bare number after "at" stays unread."""
+    if stated.prices or stated.tou:
+        return
+    hits = lexicon.scan(sheet.masked())
+    if not any(h.key == "cost" or h.table == "currency" for h in hits):
+        return
+    for m in re.finditer(PRICED_AT, sheet.masked()):
+        currency, scale = _currency(m)
+        if (currency is None and scale == 1.0) or not sheet.free(
+            sheet.covering(m.start(), m.end())
+        ):
+            continue
+        words = sheet.claim_span(m.start(), m.end())
+        stated.prices.append(Price(parse_number(m.group("v")) * scale, words, currency))
+        return
 
 
 def _energy_only(sheet: Sheet, stated: Stated, lexicon: Lexicon) -> None:
@@ -358,7 +393,8 @@ def _energy_only(sheet: Sheet, stated: Stated, lexicon: Lexicon) -> None:
         return
     for m in re.finditer(ENERGY_ONLY, sheet.masked()):
         if sheet.free(sheet.covering(m.start(), m.end())):
-            stated.demand_charges.append(DemandCharge(0.0, sheet.claim_span(m.start(), m.end())))
+            words = sheet.claim_span(m.start(), m.end())
+            stated.demand_charges.append(DemandCharge(0.0, words, part=True))
             return
 
 
@@ -633,7 +669,7 @@ def _horizons(sheet: Sheet, stated: Stated, numbers: dict[str, int]) -> None:
             stated.horizons.append(Horizon(fixed[m.group(1)], words))
 
 
-CODE = r"(€|r\$|\$|£|eur|euros?|usd|dollars?|gbp|pounds?|chf|brl|reais)"
+CODE = r"(€|r\$|\$|£|eur|euros?|usd|dollars?|gbp|pounds?|chf|brl|reais|real)"
 RATES = (
     # "5.40 BRL per USD", "5.40 BRL to the dollar", "5.40 BRL/USD"
     re.compile(
@@ -677,6 +713,7 @@ def find_stated(
     _off_peak_prices(sheet, stated, names)
     _every_day(sheet, stated)
     _prices(sheet, stated, names)
+    _priced_at(sheet, stated, lexicon)
     _energy_only(sheet, stated, lexicon)
     _emission_factors(sheet, stated)
     _demand_windows(sheet, stated)

@@ -249,6 +249,9 @@ class Price:
     words: Words
     currency: str | None = None
     name: str = ""  # "off-peak": the price outside the stated windows
+    # the energy priced at nothing only to pick out the demand charge of the bill ("how much
+    # of that is the demand charge?"): asked of this turn, not a tariff kept for the next
+    part: bool = False
 
 
 @dataclass(frozen=True)
@@ -269,6 +272,7 @@ class DemandCharge:
     per_kw: float
     words: Words
     currency: str | None = None
+    part: bool = False  # no charge only to pick out the energy part ("energy only"), as above
 
 
 @dataclass(frozen=True)
