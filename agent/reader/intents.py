@@ -255,4 +255,9 @@ def _implied_measures(r: Reading) -> tuple[MeasureMention, ...]:
     asked = [c.words for c in r.currencies if c.words.tokens]
     if asked and not r.kpis and not r.exchange_rates:
         return (MeasureMention(_implied(asked[0]), Kpi.COST),)
+    # "Galpão 2 in July, real tariff, in euros at 0,16 EUR per real": a tariff named to price
+    # with, and nothing else measured, asks the cost
+    tariff = [c.words for c in r.cues if c.feature in ("site_tariff", "stated_tariff")]
+    if tariff and not r.kpis:
+        return (MeasureMention(_implied(tariff[0]), Kpi.COST),)
     return ()
