@@ -11,7 +11,7 @@ import yaml
 
 from agent.reader import Intent, read
 from agent.reader.lexicon import LEXICON_FILE, parse_lexicon
-from agent.reader.slots import Comparison, Grain
+from agent.reader.slots import Comparison, Grain, Kpi
 from tests.reader_plants import NOW, PLANTS
 
 WERK = PLANTS["werk"]
@@ -509,3 +509,11 @@ def test_a_price_beside_a_stated_period_for_the_other_hours(other: str) -> None:
     assert [(p.per_kwh, p.name) for p in r.prices] == [(0.12, "off-peak")]
     assert [d.per_kw for d in r.demand_charges] == [9.5]
     assert not r.unused
+
+
+def test_an_exchange_rate_per_real_and_a_guide_asked_about() -> None:
+    r = read("Linie 3 in July, real tariff, at 0,16 EUR per real", WERK, NOW)
+    assert [(x.rate, x.currency, x.per) for x in r.exchange_rates] == [(0.16, "EUR", "BRL")]
+    assert r.kpis == (Kpi.COST,)  # the tariff named to price with asks the cost
+    guide = read("what does the tariff guide say about ratchets?", WERK, NOW)
+    assert guide.intent is Intent.KNOWLEDGE

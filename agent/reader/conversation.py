@@ -67,7 +67,7 @@ from common.errors import UnknownUnit
 from common.units import METRIC_DIMENSIONS, parse_unit
 
 # Cue features that make a question a request of its own kind, not a fragment of the last one.
-WEAK_FEATURES = frozenset({"list", "condition", "judgement", "state", "usual", "follow"})
+WEAK_FEATURES = frozenset({"list", "condition", "judgement", "state", "usual", "follow", "purpose"})
 BACK_WORDS = frozenset({"similar", "this", "that", "it", "such", "same"})
 # Intents a follow-up never takes over: it cannot be "yes" to a question nobody asked.
 NOT_INHERITED = frozenset(
@@ -142,6 +142,8 @@ class Frame:
         found = tuple(dict.fromkeys((*frame.meters, *earlier)))[:DISCUSSED]
         stated = dict(before.stated) if before is not None else {}
         for group in STATED:
+            if group[0] == "prices" and _a_part(reading):
+                continue  # the part of one bill asked about is not a tariff for what follows
             if any(getattr(reading, n) for n in group):
                 said = {_carrier(i) for n in group for i in getattr(reading, n)}
                 for n in group:
@@ -151,6 +153,12 @@ class Frame:
                     stated[n] = _moved(getattr(reading, n)) + tuple(others)
         kept = tuple((n, v) for n, v in stated.items() if v)
         return replace(frame, discussed=found, stated=kept)
+
+
+def _a_part(reading: Reading) -> bool:
+    """Whether the prices a turn states only pick out a part of the bill: "how much of that is
+    the demand charge?", "energy only"."""
+    return any(p.part for p in reading.prices) or any(d.part for d in reading.demand_charges)
 
 
 def _moved(items: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -573,7 +581,7 @@ def _stated_changes(reading: Reading, prev: Reading, changes: dict[str, Any]) ->
     for group in STATED:
         if any(getattr(reading, n) for n in group):
             continue
-        if group[0] == "prices" and "site_tariff" in reading.features():
+        if group[0] == "prices" and ("site_tariff" in reading.features() or _a_part(prev)):
             continue
         for name in group:
             carry = getattr(prev, name)
@@ -662,6 +670,11 @@ def _scope(reading: Reading, previous: Frame) -> dict[str, Any]:
     if _has(reading, "pair") and len(previous.meters) < 2 <= len(previous.discussed):
         # "compare the two" after one meter and then another: the last two discussed
         subjects = previous.discussed[:2][::-1]
+        if _has(prev, "pair"):
+            # "the two together as a % of the incomer?", then "both together at 21 ct?": the
+            # two of both turns are the same, not the incomer the turn between named besides
+            earlier = [m for m in previous.discussed if m not in previous.meters]
+            subjects = tuple(earlier[:2]) if len(earlier) >= 2 else subjects
     if subjects and _has(reading, "pair") and reading.asks(Op.TOTAL) and prev.asks(Op.SHARE):
         # "both together?" after a share of each: one side, the two added up
         return {"meters": (MeterMention(subjects, Match.NAME, said),)}
@@ -700,6 +713,11 @@ def _whole(reading: Reading, prev: Reading) -> dict[str, Any]:
     return {}
 
 
+def _plural_time(reading: Reading) -> bool:
+    """ "those months", "the two weeks": the time referred to is more than one period."""
+    return any(x.kind == "time" and x.words.text.lower().endswith("s") for x in reading.referents)
+
+
 def _same_stretch(reading: Reading) -> bool:
     """ "the same days last week": the stretch of days just discussed, in another period."""
     words = [t.norm for t in reading.tokens]
@@ -711,6 +729,9 @@ def _periods(reading: Reading, prev: Reading, now: datetime) -> tuple[PeriodMent
     subject period; a comparison that names only its reference keeps the last subject."""
     before = [p for p in prev.periods if p.role is PeriodRole.SUBJECT and p.span is not None]
     if _has(reading, "time") and not reading.subject_periods:
+        if _plural_time(reading):
+            # "gas for those 2 months" after two months set side by side: every one of them
+            return _moved(tuple(p for p in prev.periods if p.span is not None)) + reading.periods
         return _moved(tuple(before)) + reading.periods
     own = list(reading.periods)
     resolved: list[PeriodMention] = []

@@ -246,7 +246,8 @@ def _charged_peak(r: Reading) -> Reading:
 
 def _implied_measures(r: Reading) -> tuple[MeasureMention, ...]:
     """A price stated with nothing else asked ("with 0.15/kWh and 12 EUR/kW demand charge,
-    what's press 2 in October?") asks what it cost; an emission factor alone, its carbon."""
+    what's press 2 in October?") asks what it cost; an emission factor alone, its carbon; a
+    currency alone ("in euros?"), the cost."""
     if r.metric is not None or any(k is not Kpi.ENERGY for k in r.kpis):
         return ()
     priced = [p.words for p in r.prices] + [w.words for w in r.tou_windows]
@@ -255,4 +256,14 @@ def _implied_measures(r: Reading) -> tuple[MeasureMention, ...]:
         return (MeasureMention(_implied(priced[0]), Kpi.COST),)
     if r.emission_factors:
         return (MeasureMention(_implied(r.emission_factors[0].words), Kpi.CARBON),)
+    # "what were the two months in euros?": money asked for, with nothing else measured (with
+    # a rate, "in dollars? 1 USD = 5.40 BRL" converts the answer before, whatever it was)
+    asked = [c.words for c in r.currencies if c.words.tokens]
+    if asked and not r.kpis and not r.exchange_rates:
+        return (MeasureMention(_implied(asked[0]), Kpi.COST),)
+    # "Galpão 2 in July, real tariff, in euros at 0,16 EUR per real": a tariff named to price
+    # with, and nothing else measured, asks the cost
+    tariff = [c.words for c in r.cues if c.feature in ("site_tariff", "stated_tariff")]
+    if tariff and not r.kpis:
+        return (MeasureMention(_implied(tariff[0]), Kpi.COST),)
     return ()

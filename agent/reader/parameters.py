@@ -152,12 +152,12 @@ class Stated:
 
 def _tou(sheet: Sheet, stated: Stated, names: PeriodNames) -> None:
     pattern = (
-        r"\b(?P<name>" + names.every + r")(?:\s+(?:rate|tariff|hours|period|price|time))?"
+        r"\b(?P<name>" + names.every + r")s?(?:\s+(?:rate|tariff|hours|period|price|time))?"
         r"\s*(?:is |of |from |between |=|:)?\s*(?:(?P<d1>" + DAY_WORDS + r")\s+)?"
         r"(?P<h1>" + HOUR + r")\s*(?:-|to|until|till|and)\s*(?P<h2>" + HOUR + r")(?![\d:])"
         r"(?:\s*(?:on |,\s*)?"
         + DAYS
-        + r")?(?:\s*(?:at|@|=|:|for|costs?|is|,)\s*|\s+)"
+        + r")?(?:\s*(?:at|@|=|:|for|costs?|is|are|was|were|,)\s*|\s+)"
         + CUR_BEFORE
         + NUMBER
         + CUR_AFTER
@@ -247,7 +247,29 @@ def _tou_defined_apart(sheet: Sheet, stated: Stated, names: PeriodNames) -> None
         stated.tou.append(TouWindow(name, days, start, end, value, words, currency))
 
 
-OTHER_HOURS = r"otherwise|(?:at )?(?:all )?(?:the )?other (?:times|hours)|the rest of the time"
+OTHER_HOURS = (
+    r"otherwise|(?:at )?(?:all )?(?:the )?other (?:times|hours)"
+    r"|(?:for |at )?the rest(?: of the (?:time|day|hours|week))?"
+)
+
+
+# "(every day incl weekend)", "7 days a week": a stated window's days said as all of them
+EVERY_DAY = (
+    r"\b(?:every day|each day|daily|all week|7 days a week|seven days a week)"
+    r"(?:\s*,?\s*(?:incl(?:uding|\.)?|with|and)\s+(?:the\s+)?weekends?)?"
+    r"|\b(?:incl(?:uding|\.)?|with|and|also|even)\s+(?:on\s+)?(?:the\s+)?weekends?(?:\s+too)?\b"
+    r"|\bweekends?\s+(?:included|too)\b"
+)
+
+
+def _every_day(sheet: Sheet, stated: Stated) -> None:
+    """Words that say a stated time-of-use window holds on every day of the week are part of
+    the statement ("nights 22-06 at 11 ct (every day incl weekend)"), not a weekend split."""
+    if not stated.tou or any(w.days != ALL_DAYS for w in stated.tou):
+        return
+    for m in re.finditer(EVERY_DAY, sheet.masked()):
+        if sheet.free(sheet.covering(m.start(), m.end())):
+            sheet.claim_span(m.start(), m.end())
 
 
 def _off_peak_prices(sheet: Sheet, stated: Stated, names: PeriodNames) -> None:
@@ -286,7 +308,12 @@ def _demand_charges(sheet: Sheet, stated: Stated) -> None:
     apart = r"\b" + CUR_BEFORE + NUMBER + CUR_AFTER + r"\s*(?:/|per|a)\s*kw\b(?!h)"
     found = [m for text in (charge, after, levied) for m in re.finditer(text, sheet.masked())]
     if re.search(r"\b(?:demand|capacity) charges?\b", sheet.masked()):
-        found += [m for m in re.finditer(apart, sheet.masked()) if _currency(m)[0]]
+        # "(41,20/kW)" beside the demand charge is that charge in the site's currency
+        found += [
+            m
+            for m in re.finditer(apart, sheet.masked())
+            if _currency(m)[0] or re.match(r"\s*(?:/|per\b)", sheet.masked()[m.end("v") :])
+        ]
     for m in found:
         if not sheet.free(sheet.covering(m.start(), m.end())):
             continue
@@ -312,13 +339,63 @@ def _nothing_for_energy(sheet: Sheet, stated: Stated) -> None:
         r"\b(?P<w>only|just) the (?:demand|capacity) charges?\b"
         r"|\b(?:demand|capacity) charges? (?P<w3>only)\b"
         r"|\b(?P<w2>not the energy)\b(?!\s+[^\W\d])"
+        # "how much of that is the demand charge?": that part of the cost, not a share of meters
+        r"|\b(?P<w4>how much of) (?:that|it|this|the (?:cost|bill|total))"
+        r" (?:is|was|are|were|comes? from|came from) (?:the )?(?:demand|capacity) charges?\b"
     )
     for m in re.finditer(only, sheet.text):  # "demand charge" may be claimed by its value
-        g = next(k for k in ("w", "w2", "w3") if m.group(k))
+        g = next(k for k in ("w", "w2", "w3", "w4") if m.group(k))
         if sheet.free(sheet.covering(m.start(g), m.end(g))):
             words = sheet.claim_span(m.start(g), m.end(g))
             if not stated.prices:  # said more than once, one price of nothing
-                stated.prices.append(Price(0.0, words))
+                stated.prices.append(Price(0.0, words, part=True))
+
+
+ENERGY_ONLY = (
+    r"\b(?:(?:the )?energy(?: charges?| costs?| part)? only"
+    r"|(?:only|just) (?:the )?energy(?: charges?| costs?| part)?(?!\s+[^\W\d]))\b"
+)
+
+
+# "at 16 ct", "@ €0.19": an amount of money something is priced at, with nothing after it
+PRICED_AT = (
+    r"\b(?:at|@)\s*" + CUR_BEFORE + NUMBER + CUR_AFTER
+    + r"(?!\s*(?:/|per\b|an?\b|each\b|every\b|%|[kmg]?wh?\b|[kmg]?va\b))"
+)  # fmt: skip
+
+
+def _priced_at(sheet: Sheet, stated: Stated, lexicon: Lexicon) -> None:
+    """ "at 16 ct that's how many euros?": in a question about money, an amount with its
+    currency or in cents after "at" is the price of a kWh, the unit an energy manager prices
+    by; a bare number after "at" stays unread."""
+    if stated.prices or stated.tou:
+        return
+    hits = lexicon.scan(sheet.masked())
+    if not any(h.key == "cost" or h.table == "currency" for h in hits):
+        return
+    for m in re.finditer(PRICED_AT, sheet.masked()):
+        currency, scale = _currency(m)
+        if (currency is None and scale == 1.0) or not sheet.free(
+            sheet.covering(m.start(), m.end())
+        ):
+            continue
+        words = sheet.claim_span(m.start(), m.end())
+        stated.prices.append(Price(parse_number(m.group("v")) * scale, words, currency))
+        return
+
+
+def _energy_only(sheet: Sheet, stated: Stated, lexicon: Lexicon) -> None:
+    """ "what did it cost, energy only": the energy part of the bill, no demand charge on it.
+    Only in a question about money; "energy only" elsewhere asks for the kWh."""
+    if stated.demand_charges:
+        return
+    if not any(h.key == "cost" for h in lexicon.scan(sheet.masked())):
+        return
+    for m in re.finditer(ENERGY_ONLY, sheet.masked()):
+        if sheet.free(sheet.covering(m.start(), m.end())):
+            words = sheet.claim_span(m.start(), m.end())
+            stated.demand_charges.append(DemandCharge(0.0, words, part=True))
+            return
 
 
 def _prices(sheet: Sheet, stated: Stated, period: PeriodNames) -> None:
@@ -599,7 +676,7 @@ def _horizons(sheet: Sheet, stated: Stated, numbers: dict[str, int]) -> None:
             stated.horizons.append(Horizon(fixed[m.group(1)], words))
 
 
-CODE = r"(€|r\$|\$|£|eur|euros?|usd|dollars?|gbp|pounds?|chf|brl|reais)"
+CODE = r"(€|r\$|\$|£|eur|euros?|usd|dollars?|gbp|pounds?|chf|brl|reais|real)"
 RATES = (
     # "5.40 BRL per USD", "5.40 BRL to the dollar", "5.40 BRL/USD"
     re.compile(
@@ -641,7 +718,10 @@ def find_stated(
     _tou_price_first(sheet, stated)
     _tou_defined_apart(sheet, stated, names)
     _off_peak_prices(sheet, stated, names)
+    _every_day(sheet, stated)
     _prices(sheet, stated, names)
+    _priced_at(sheet, stated, lexicon)
+    _energy_only(sheet, stated, lexicon)
     _emission_factors(sheet, stated)
     _demand_windows(sheet, stated)
     _hour_windows(sheet, stated, lexicon, names)

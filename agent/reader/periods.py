@@ -40,7 +40,11 @@ from agent.reader.lexicon import Lexicon, default_lexicon
 from agent.reader.ranges import ranges, single_days
 from agent.reader.slots import PeriodMention, PeriodRole, Relation, TimeSpan
 from agent.reader.text import Sheet
-from tools.periods import RUNNING  # the period words the tools cut at now
+from tools.periods import (  # RUNNING: the period words the tools cut at now
+    RUNNING,
+    InvalidPeriod,
+    resolve_period,
+)
 
 Matcher = Callable[[str, Calendar], list[Found]]
 # periods by name in every language of the lexicon ("last week", "semana passada")
@@ -591,7 +595,7 @@ def find_periods(
             )
             continue
         extra: tuple[int, ...] = ()
-        if so_far and span is not None and span.period in RUNNING:
+        if so_far and span is not None and _running(span, now):
             first, _ = bounds(span, now)
             span = TimeSpan(f"since {first.isoformat()}", f"{span.label} so far", first, None)
             extra = sheet.covering(so_far.start(), so_far.end())
@@ -615,6 +619,21 @@ def _dismissal(text: str, start: int, lexicon: Lexicon) -> int | None:
         return None
     last = next(m for m in reversed(found) if m.group(0) not in lexicon.negation_between)
     return start - len(before) + last.start()
+
+
+def _running(span: TimeSpan, now: datetime) -> bool:
+    """A period that holds now and would run past it: "this month", or "October" asked in
+    October ("October so far" runs until now, not to the month's end). Periods that end at now
+    already ("month to date", "since Monday") are left as they are."""
+    if span.period in RUNNING:
+        return True
+    if span.start is not None and span.end is not None:
+        return span.start <= now.date() <= span.end
+    try:
+        period = resolve_period(span.period, now, str(now.tzinfo or "UTC"))
+    except InvalidPeriod:
+        return False
+    return period.start <= now < period.end
 
 
 def _one_subject(mentions: list[PeriodMention]) -> list[PeriodMention]:

@@ -250,6 +250,9 @@ class Price:
     currency: str | None = None
     name: str = ""  # "off-peak": the price outside the stated windows
     carrier: str | None = None  # what it prices: said, or the carrier of the turn it was said in
+    # the energy priced at nothing only to pick out the demand charge of the bill ("how much
+    # of that is the demand charge?"): asked of this turn, not a tariff kept for the next
+    part: bool = False
 
 
 @dataclass(frozen=True)
@@ -272,6 +275,7 @@ class DemandCharge:
     words: Words
     currency: str | None = None
     carrier: str | None = None
+    part: bool = False  # no charge only to pick out the energy part ("energy only"), as above
 
 
 @dataclass(frozen=True)
