@@ -38,7 +38,7 @@ from agent.offline.compose import REJECTED, Answer, Done, compose
 from agent.offline.plan import Plan, Question, plan
 from agent.offline.site import Site, load_site
 from agent.reader import Frame, Intent, Pending, Reading, follow, read
-from agent.reader.conversation import the_other
+from agent.reader.others import the_other
 from agent.reader.slots import NO_WORDS, Reference, TimeSpan
 from agent.render import typed
 from common.errors import UnknownSite

@@ -1,0 +1,72 @@
+"""Words that pick one meter of the conversation: "the other one" (the other of two
+discussed, or of a two-meter family or group), "the first one", "the latter" (that one of the
+last answer's meters, in its order). A word that points at no single meter is left unresolved,
+for the answer to ask back."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from agent.reader.conversation import ORDINALS, Frame, Pending
+from agent.reader.reading import Reading
+from agent.reader.slots import Intent, Match, MeterMention, Referent, Unused
+from agent.reader.vocabulary import Vocabulary
+
+
+def the_other(reading: Reading, previous: Frame | None, vocab: Vocabulary) -> Reading:
+    """ "same for the other one" after one of two meters of a family or a group, or after the
+    second of two meters discussed: the other of the two; "the first one" or "the latter"
+    after an answer about several meters: that one of them, in the answer's order. A word that
+    points at no single meter (three others, nothing before) becomes an "unresolved" referent,
+    asked back, never guessed."""
+    if previous is not None and previous.pending is Pending.CHOICE:
+        return reading  # "the second one" answers the question back, read by `follow`
+    word = next((u for u in reading.unused if _picks(reading, u)), None)
+    if word is None or reading.names_scope:
+        return reading
+    chosen = _picked(word.text.lower().split()[0], previous, vocab)
+    unused = tuple(u for u in reading.unused if u is not word)
+    if not chosen:
+        unresolved = Referent("unresolved", word.words)
+        return replace(reading, referents=(*reading.referents, unresolved), unused=unused)
+    mention = MeterMention(chosen, Match.NAME, word.words, key="other")
+    # with the word taken as the meter, what is left says nothing of its own ("same for ...")
+    unsure = reading.intent is Intent.UNSUPPORTED and not reading.unsupported
+    intent: Intent = Intent.UNCLEAR if unsure else reading.intent
+    return replace(reading, meters=(mention,), unused=unused, intent=intent, follows=True)
+
+
+def _picks(reading: Reading, word: Unused) -> bool:
+    """ "other", "other one", "the latter", "the first one" (an ordinal alone, as in "the first
+    alarm", is not a meter)."""
+    words = word.text.lower().split()
+    if not words or words[1:] not in ([], ["one"]) or not word.words.tokens:
+        return False
+    after = word.words.tokens[-1] + 1
+    norms = [t.norm for t in reading.tokens[after : after + 1]]
+    one = words[1:] == ["one"] or norms == ["one"]
+    return words[0] in ("other", "former", "latter") or (words[0] in ORDINALS and one)
+
+
+def _picked(word: str, previous: Frame | None, vocab: Vocabulary) -> tuple[str, ...]:
+    """The one meter "other" or an ordinal points at, or () when it points at none or several."""
+    if previous is None:
+        return ()
+    if word in ORDINALS:
+        shown = previous.meters
+        n = ORDINALS[word]
+        return (shown[n],) if len(shown) >= 2 and n < len(shown) else ()
+    if len(previous.meters) != 1:
+        return ()
+    (meter,) = previous.meters
+    if len(previous.discussed) == 2 and meter in previous.discussed:
+        # "press 1", "and the oven?", "the other one": the other of the two discussed
+        return tuple(m for m in previous.discussed if m != meter)
+    others = {
+        o
+        for k in vocab.keys
+        if k.match in (Match.FAMILY, Match.GROUP) and meter in k.meters and len(k.meters) == 2
+        for o in k.meters
+        if o != meter
+    }
+    return (others.pop(),) if len(others) == 1 else ()
