@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from tests.test_offline_any_plant import NOW, TZ, brewery, states, total
+from tests.test_offline_any_plant import TZ, brewery, states, to_now, total
 
 __all__ = ["brewery"]  # the fixture, imported for pytest
 
@@ -35,18 +35,11 @@ def test_a_carrier_added_to_a_named_meter_is_that_carriers_supply(brewery) -> No
     assert states(reply.answer, both), reply.answer
 
 
-def _to_now(data: dict[str, pd.Series], meter: str, first: str) -> float:
-    """A meter's readings from the local day `first` up to the clock (October still runs)."""
-    values = data[meter]
-    start = pd.Timestamp(first, tz=TZ).timestamp()
-    return float(values[(values.index >= start) & (values.index < NOW.timestamp())].sum())
-
-
 def test_two_periods_that_meet_asked_together_are_one_range(brewery) -> None:
     agent, data = brewery
     reply = agent.ask("Pump K1's share of Incomer North over September and October together")
-    both = _to_now(data, "Pump K1", "2026-09-01")
-    share = both / _to_now(data, "Incomer North", "2026-09-01")
+    both = to_now(data, "Pump K1", "2026-09-01")
+    share = both / to_now(data, "Incomer North", "2026-09-01")
     assert [c.args["period"] for c in reply.tool_calls] == ["2026-09-01..2026-10-31"]
     assert states(reply.answer, round(share * 100, 1), rel=0.0001), reply.answer
     assert states(reply.answer, both, rel=0.0005), reply.answer

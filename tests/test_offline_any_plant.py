@@ -107,6 +107,14 @@ def total(data: dict[str, pd.Series], meter: str, first: str, last: str) -> floa
     return float(values[(local >= first) & (local <= last)].sum())
 
 
+def to_now(data: dict[str, pd.Series], meter: str, first: str) -> float:
+    """A meter's readings from the local day `first` up to the clock: a period still running
+    at the clock (October) ends there."""
+    values = data[meter]
+    start = pd.Timestamp(first, tz=TZ).timestamp()
+    return float(values[(values.index >= start) & (values.index < NOW.timestamp())].sum())
+
+
 def numbers(answer: str) -> list[float]:
     return [float(n.replace(",", "")) for n in re.findall(r"-?\d[\d,]*\.?\d*", answer)]
 
