@@ -80,8 +80,13 @@ def readings() -> dict[str, pd.Series]:
 
 @pytest.fixture
 def brewery(engine: Engine, tmp_path: Path) -> tuple[Agent, dict[str, pd.Series]]:
-    apply_plant(engine, parse_plant(PLANT, "brewery.yaml", "yaml"))
     data = readings()
+    return brewery_agent(engine, tmp_path, data), data
+
+
+def brewery_agent(engine: Engine, tmp_path: Path, data: dict[str, pd.Series]) -> Agent:
+    """The brewery's catalogue and `data` written to the store; the offline agent over it."""
+    apply_plant(engine, parse_plant(PLANT, "brewery.yaml", "yaml"))
     with engine.begin() as conn:
         site = catalog.get_site(conn, "brewery")
         for meter, values in data.items():
@@ -91,13 +96,12 @@ def brewery(engine: Engine, tmp_path: Path) -> tuple[Agent, dict[str, pd.Series]
                 step, metric, unit = 3600, "volume", "m3"
             sid = catalog.ensure_series(conn, site.id, meter, metric, unit, interval_s=step).id
             write_readings(conn, sid, values.index.to_numpy(), values.to_numpy(), TZ)
-    agent = Agent(
+    return Agent(
         Backend(OfflinePlanner(), MODEL_NAME, None),
         all_tools(),
         sqlite_memory(tmp_path / "threads.db"),
         TurnContexts(engine, site, clock=fixed_clock(NOW)),
     )
-    return agent, data
 
 
 def total(data: dict[str, pd.Series], meter: str, first: str, last: str) -> float:

@@ -14,16 +14,7 @@ import pytest
 from sqlalchemy import Engine
 
 from agent.loop import Agent
-from agent.memory import sqlite_memory
-from agent.models import Backend
-from agent.offline.model import MODEL_NAME, OfflinePlanner
-from connectors.catalog_file import parse_plant
-from connectors.catalog_sync import apply_plant
-from ems_agent.context import TurnContexts, fixed_clock
-from store import catalog
-from store.writes import write_readings
-from tests.test_offline_any_plant import NOW, PLANT, QUARTER, TZ, readings, states, total
-from tools.registry import all_tools
+from tests.test_offline_any_plant import TZ, brewery_agent, readings, states, total
 
 MISSING = ("2026-10-06", "2026-10-07")  # two days the bottling hall's meter did not send
 
@@ -34,26 +25,10 @@ def _local_days(values: pd.Series) -> pd.Index:
 
 @pytest.fixture
 def gappy(engine: Engine, tmp_path: Path) -> tuple[Agent, dict[str, pd.Series]]:
-    apply_plant(engine, parse_plant(PLANT, "brewery.yaml", "yaml"))
     data = readings()
     hall = data["Bottling Hall"]
     data["Bottling Hall"] = hall[~_local_days(hall).isin(MISSING)]
-    with engine.begin() as conn:
-        site = catalog.get_site(conn, "brewery")
-        for meter, values in data.items():
-            step = 900 if meter in QUARTER else 86400
-            metric, unit = "energy", "kWh"
-            if meter == "Hot Water Heater":
-                step, metric, unit = 3600, "volume", "m3"
-            sid = catalog.ensure_series(conn, site.id, meter, metric, unit, interval_s=step).id
-            write_readings(conn, sid, values.index.to_numpy(), values.to_numpy(), TZ)
-    agent = Agent(
-        Backend(OfflinePlanner(), MODEL_NAME, None),
-        all_tools(),
-        sqlite_memory(tmp_path / "threads.db"),
-        TurnContexts(engine, site, clock=fixed_clock(NOW)),
-    )
-    return agent, data
+    return brewery_agent(engine, tmp_path, data), data
 
 
 def _days_present(values: pd.Series, first: str, last: str) -> int:
