@@ -298,3 +298,14 @@ def test_the_same_two_machines_are_the_two_just_compared(brewery) -> None:
         at_night = (local.hour >= 22) | (local.hour < 6)
         night += float(values[inside & at_night].sum())
     assert states(reply.answer.split("\n")[0], night, rel=0.002), reply.answer
+
+
+def test_those_two_months_together_are_the_months_of_two_turns(brewery) -> None:
+    agent, data = brewery
+    first = agent.ask("Incomer North energy in September?")
+    agent.ask("and the month before?", thread=first.thread)
+    reply = agent.ask(
+        "ok, now Pump K1. how much did it use over those two months together?", thread=first.thread
+    )
+    assert [c.args["period"] for c in reply.tool_calls] == ["2026-08-01..2026-09-30"]
+    assert states(reply.answer, total(data, "Pump K1", "2026-08-01", "2026-09-30")), reply.answer

@@ -113,6 +113,10 @@ def event_kinds(r: Reading) -> tuple[str, ...]:
     of why it is asked ("... ? we had that leak")."""
     context = CONTEXT.search(r.question)
     text = r.question[: context.start()] if context and context.start() else r.question
+    # "How much overnight...? Trying to size the leak losses.": only the sentences that ask
+    asked = [m.group(0) for m in re.finditer(r"[^?.!]*\?", text)]
+    if asked:
+        text = " ".join(asked)
     return tuple(kind for kind, pattern in words().events.items() if pattern.search(text))
 
 
