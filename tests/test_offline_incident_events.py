@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import pytest
+
 import store.incidents as incidents
 from agent.offline.incidents import lists, state_of
 from agent.reader import Intent, read
@@ -75,14 +77,22 @@ def test_the_leak_s_cost_and_extra_energy_are_the_incident_s_not_the_meter_s_tot
     assert kwh in numbers(follow.answer), follow.answer
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How much did Pump K1 use in September? Trying to size the leak losses.",
+        "Pump K1 kWh in September - we suspect a leak.",
+    ],
+)
 def test_a_leak_named_only_in_a_statement_after_the_question_is_no_incident_question(
     brewery,  # noqa: F811
+    question: str,
 ) -> None:
     """The figure asked is the meter's own; why it is asked ("to size the leak losses") does
     not turn it into a question about the leak incident."""
     agent, data = brewery
     write_incidents(agent)
-    reply = agent.ask("How much did Pump K1 use in September? Trying to size the leak losses.")
+    reply = agent.ask(question)
     assert [c.name for c in reply.tool_calls] == ["query_metric"], reply.answer
     assert round(total(data, "Pump K1", "2026-09-01", "2026-09-30")) in {
         round(n) for n in numbers(reply.answer)

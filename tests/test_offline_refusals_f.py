@@ -49,6 +49,21 @@ def test_a_forecast_beyond_its_horizon_is_refused(agent: Agent) -> None:
     assert "December 2026" in reply.answer and "7 days" in reply.answer
 
 
+def test_today_at_midnight_is_forecast_but_has_no_figures_yet(
+    demo_engine: Engine, tmp_path: Path
+) -> None:
+    """At midnight "today" has not begun: a forecast of it runs, a figure of it is refused
+    (neither raises)."""
+    midnight = offline_agent(
+        demo_engine, tmp_path / "midnight.db", datetime(2026, 10, 21, tzinfo=TZ)
+    )
+    forecast = midnight.ask("Will we go over 1200 kW today?")
+    assert [c.name for c in forecast.tool_calls] == ["forecast"], forecast.answer
+    assert forecast.tool_calls[0].args["demand_limit_kw"] == 1200
+    used = midnight.ask("how much did the main incomer use today?")
+    assert used.outcome == "refuse" and not used.tool_calls, used.answer
+
+
 @pytest.mark.parametrize(
     ("question", "word", "meter", "start", "end"),
     [

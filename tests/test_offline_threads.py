@@ -309,3 +309,9 @@ def test_those_two_months_together_are_the_months_of_two_turns(brewery) -> None:
     )
     assert [c.args["period"] for c in reply.tool_calls] == ["2026-08-01..2026-09-30"]
     assert states(reply.answer, total(data, "Pump K1", "2026-08-01", "2026-09-30")), reply.answer
+
+
+def test_the_biggest_consumer_asked_first_is_a_ranking_not_a_referent(brewery) -> None:
+    agent, _ = brewery
+    reply = agent.ask("What share of last week's consumption was the biggest consumer?")
+    assert [c.name for c in reply.tool_calls] == ["rank_meters"], reply.answer

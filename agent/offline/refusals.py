@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 
 from agent.offline import kinds
 from agent.offline.plan import Plan, Question, ask, handles, refuse, say
@@ -15,10 +15,11 @@ from agent.reader import Intent, Op, Reading, Reason
 from agent.reader.dates import bounds
 from agent.reader.leftovers import Weight, weight
 from agent.reader.lexicon import default_lexicon
-from agent.reader.slots import Action, Grain, Kpi, Scope, Split, Unused, Words
+from agent.reader.slots import Action, Grain, Kpi, Scope, Split, TimeSpan, Unused, Words
 from agent.reader.text import Kind
 from agent.reader.vocabulary import ENERGY_CARRIERS
 from agent.render.text import period_text
+from common.errors import EMSError
 from common.units import is_unit
 from tools.compare import CompareResult
 
@@ -300,6 +301,24 @@ DATED = frozenset({Intent.DATA, Intent.BASELINE, Intent.COVERAGE, Intent.ANOMALY
 FORECAST_DAYS = 7  # the forecast tool's longest horizon
 
 
+def _not_begun(span: TimeSpan, now: datetime) -> bool:
+    """A period that starts after today, or that the tools refuse to read at now ("today" at
+    midnight has not begun either)."""
+    try:
+        return bounds(span, now)[0] > now.date()
+    except EMSError:
+        return True
+
+
+def _ends_after(span: TimeSpan, now: datetime, horizon: date) -> bool:
+    """A period whose last day lies beyond `horizon`; one the tools cannot read yet (today at
+    midnight) is within it: a forecast starts now."""
+    try:
+        return bounds(span, now)[1] > horizon
+    except EMSError:
+        return False
+
+
 def not_yet(q: Question) -> Plan | None:
     """A period that begins after now ("on 01.11.2026" asked on 21 October): nothing of it is
     metered yet, so no figure of it can be right; refused with the time the data runs to. A
@@ -309,7 +328,7 @@ def not_yet(q: Question) -> Plan | None:
     today = q.now.date()
     spans = [p for p in r.periods if p.span is not None]
     if r.intent in DATED:
-        later = [p for p in spans if p.span is not None and bounds(p.span, q.now)[0] > today]
+        later = [p for p in spans if p.span is not None and _not_begun(p.span, q.now)]
         if not later:
             return None
         said = later[0].words.text or (later[0].span.label if later[0].span else "")
@@ -321,7 +340,7 @@ def not_yet(q: Question) -> Plan | None:
         )
     if r.intent is Intent.FORECAST:
         horizon = today + timedelta(days=FORECAST_DAYS)
-        beyond = [p for p in spans if p.span is not None and bounds(p.span, q.now)[1] > horizon]
+        beyond = [p for p in spans if p.span is not None and _ends_after(p.span, q.now, horizon)]
         if not beyond:
             return None
         said = beyond[0].words.text or (beyond[0].span.label if beyond[0].span else "")

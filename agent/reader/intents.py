@@ -92,9 +92,14 @@ def features(r: Reading) -> frozenset[str]:
     return frozenset(_structural(r) | _cues(r))
 
 
-# "comp2 weekend share in september? we had that leak": a statement after the question tells
-# why it is asked; its words do not choose what is asked
-CONTEXT = re.compile(r"\?\s*(?:we|i|there|they|it)\b[^?]*$", re.IGNORECASE)
+# "comp2 weekend share in september? we had that leak", "GA 75 kWh off shift last week - we
+# suspect a leak": a statement after the question (after its question mark, a dash or a full
+# stop) tells why it is asked; its words do not choose what is asked
+CONTEXT = re.compile(
+    r"(?:\?|\s[-\u2013\u2014]|\.(?=\s))\s*"
+    r"(?:we|i|there|they|it|trying|checking|looking|suspect\w*)\b[^?]*$",
+    re.IGNORECASE,
+)
 
 
 def _cues(r: Reading) -> frozenset[str]:
