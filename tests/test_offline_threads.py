@@ -315,3 +315,19 @@ def test_the_biggest_consumer_asked_first_is_a_ranking_not_a_referent(brewery) -
     agent, _ = brewery
     reply = agent.ask("What share of last week's consumption was the biggest consumer?")
     assert [c.name for c in reply.tool_calls] == ["rank_meters"], reply.answer
+
+
+def test_that_week_s_total_is_the_one_week_just_discussed(brewery) -> None:
+    """ "that week's" is one week (a possessive, not "those weeks")."""
+    agent, data = brewery
+    first = agent.ask("overnight 22:00-06:00 last week: how much did Incomer North use?")
+    agent.ask("and the week before?", thread=first.thread)
+    reply = agent.ask("as a percentage of that week's total consumption?", thread=first.thread)
+    assert [c.args["period"] for c in reply.tool_calls] == ["2026-09-28..2026-10-04"]
+    values = data["Incomer North"]
+    local = pd.to_datetime(values.index, unit="s", utc=True).tz_convert(TZ)
+    days = local.strftime("%Y-%m-%d")
+    week = (days >= "2026-09-28") & (days <= "2026-10-04")
+    night = week & ((local.hour >= 22) | (local.hour < 6))
+    share = 100 * float(values[night].sum()) / float(values[week].sum())
+    assert states(reply.answer.split("\n")[0], round(share, 1), rel=0.0001), reply.answer

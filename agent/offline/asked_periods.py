@@ -97,8 +97,8 @@ PERIOD_NOUNS = frozenset({"days", "weeks", "months", "quarters", "years", "perio
 
 def _of_periods(r: Reading, x: Referent) -> bool:
     """ "those two months": a pair of periods; "the two lines" is a pair of meters."""
-    if x.kind == "time" and x.words.text.lower().endswith("s"):
-        return True  # "those 2 months", read as time words: more than one period
+    if x.kind == "time" and x.words.text.lower().split()[-1:] in [[n] for n in PERIOD_NOUNS]:
+        return True  # "those 2 months" read as time words: more than one ("that week's" is one)
     if x.kind != "pair" or x.words is None or not x.words.tokens:
         return False
     after = x.words.tokens[-1] + 1

@@ -714,7 +714,9 @@ def _whole(reading: Reading, prev: Reading) -> dict[str, Any]:
 
 def _plural_time(reading: Reading) -> bool:
     """ "those months", "the two weeks": the time referred to is more than one period."""
-    return any(x.kind == "time" and x.words.text.lower().endswith("s") for x in reading.referents)
+    plural = {"days", "weeks", "months", "quarters", "years", "periods"}  # not "that week's"
+    return any(x.kind == "time" and x.words.text.lower().split()[-1:] in [[p] for p in plural]
+               for x in reading.referents)  # fmt: skip
 
 
 def _same_stretch(reading: Reading) -> bool:
