@@ -14,6 +14,7 @@ from agent.offline import kinds
 from agent.offline.plan import ASK_PERIOD, Plan, Question, ask
 from agent.offline.scope import Sides
 from agent.reader import Op, Reading
+from agent.reader.conversation import PERIOD_NOUNS, plural_time
 from agent.reader.dates import bounds, shift, whole_days
 from agent.reader.slots import NO_WORDS, PeriodMention, Referent, Relation, TimeSpan, Words
 from common.errors import EMSError
@@ -92,13 +93,10 @@ def _joined_periods(q: Question) -> list[str] | None:
     return [f"{start.isoformat()}..{end.isoformat()}"]
 
 
-PERIOD_NOUNS = frozenset({"days", "weeks", "months", "quarters", "years", "periods", "shifts"})
-
-
 def _of_periods(r: Reading, x: Referent) -> bool:
     """ "those two months": a pair of periods; "the two lines" is a pair of meters."""
-    if x.kind == "time" and x.words.text.lower().split()[-1:] in [[n] for n in PERIOD_NOUNS]:
-        return True  # "those 2 months" read as time words: more than one ("that week's" is one)
+    if plural_time(x):
+        return True  # "those 2 months", read as time words
     if x.kind != "pair" or x.words is None or not x.words.tokens:
         return False
     after = x.words.tokens[-1] + 1

@@ -259,13 +259,8 @@ def _subjects(plan: Plan, ok: list[Done]) -> list[str]:
 def _ranked(ok: list[Done]) -> list[str]:
     """The meters one result set against each other, the largest first; none when several
     results did (which figure "the bigger one" is of would be a guess)."""
-    ranks = [
-        r
-        for d in ok
-        if d.result is not None
-        for r in [renderer_for(type(d.result)).ranked(d.result)]
-        if r
-    ]
+    ranks = [renderer_for(type(d.result)).ranked(d.result) for d in ok if d.result is not None]
+    ranks = [r for r in ranks if r]
     return ranks[0] if len(ranks) == 1 else []
 
 

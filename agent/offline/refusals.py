@@ -15,7 +15,17 @@ from agent.reader import Intent, Op, Reading, Reason
 from agent.reader.dates import bounds
 from agent.reader.leftovers import Weight, weight
 from agent.reader.lexicon import default_lexicon
-from agent.reader.slots import Action, Grain, Kpi, Scope, Split, TimeSpan, Unused, Words
+from agent.reader.slots import (
+    Action,
+    Grain,
+    Kpi,
+    PeriodMention,
+    Scope,
+    Split,
+    TimeSpan,
+    Unused,
+    Words,
+)
 from agent.reader.text import Kind
 from agent.reader.vocabulary import ENERGY_CARRIERS
 from agent.render.text import period_text
@@ -301,22 +311,17 @@ DATED = frozenset({Intent.DATA, Intent.BASELINE, Intent.COVERAGE, Intent.ANOMALY
 FORECAST_DAYS = 7  # the forecast tool's longest horizon
 
 
-def _not_begun(span: TimeSpan, now: datetime) -> bool:
-    """A period that starts after today, or that the tools refuse to read at now ("today" at
-    midnight has not begun either)."""
+def _days(span: TimeSpan, now: datetime) -> tuple[date, date] | None:
+    """A span's first and last local day; None for one the tools refuse to read at now
+    ("today" at midnight has not begun)."""
     try:
-        return bounds(span, now)[0] > now.date()
+        return bounds(span, now)
     except EMSError:
-        return True
+        return None
 
 
-def _ends_after(span: TimeSpan, now: datetime, horizon: date) -> bool:
-    """A period whose last day lies beyond `horizon`; one the tools cannot read yet (today at
-    midnight) is within it: a forecast starts now."""
-    try:
-        return bounds(span, now)[1] > horizon
-    except EMSError:
-        return False
+def _said(p: PeriodMention) -> str:
+    return p.words.text or (p.span.label if p.span else "")
 
 
 def not_yet(q: Question) -> Plan | None:
@@ -326,26 +331,28 @@ def not_yet(q: Question) -> Plan | None:
     instead of a forecast of other days."""
     r = q.reading
     today = q.now.date()
-    spans = [p for p in r.periods if p.span is not None]
+    spans = [(p, p.span) for p in r.periods if p.span is not None]
     if r.intent in DATED:
-        later = [p for p in spans if p.span is not None and _not_begun(p.span, q.now)]
+        # a period the tools cannot read yet has not begun either
+        later = [p for p, s in spans if (d := _days(s, q.now)) is None or d[0] > today]
         if not later:
             return None
-        said = later[0].words.text or (later[0].span.label if later[0].span else "")
         return refuse(
-            f"I can't give figures for '{said}': that is in the future. The data runs to now, "
+            f"I can't give figures for '{_said(later[0])}': that is in the future. The data "
+            "runs to now, "
             f"{q.now:%a %d %b %Y %H:%M}, and nothing after it is metered, so I give no figure "
             "for it. I can give the same period to date where it has begun, or a forecast of "
             "the next 24 hours or 7 days."
         )
     if r.intent is Intent.FORECAST:
         horizon = today + timedelta(days=FORECAST_DAYS)
-        beyond = [p for p in spans if p.span is not None and _ends_after(p.span, q.now, horizon)]
+        # one the tools cannot read yet (today at midnight) is within it: a forecast starts now
+        beyond = [p for p, s in spans if (d := _days(s, q.now)) is not None and d[1] > horizon]
         if not beyond:
             return None
-        said = beyond[0].words.text or (beyond[0].span.label if beyond[0].span else "")
         return refuse(
-            f"I can't forecast '{said}': my forecast reaches only the next 24 hours or the next "
+            f"I can't forecast '{_said(beyond[0])}': my forecast reaches only the next 24 hours "
+            "or the next "
             f"7 days from now ({q.now:%a %d %b %Y %H:%M}), from the profile of the recent weeks, "
             "and a figure for other days would not be a forecast of the period you asked. I "
             "can forecast the next 24 hours or 7 days, or give the same period last year."

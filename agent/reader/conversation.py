@@ -91,6 +91,8 @@ PRESENT_WORDS = frozenset(
     "still now currently open ongoing active running unresolved outstanding current".split()
 )
 DISCUSSED = 8  # meters of earlier turns kept for "the two"
+# nouns of several periods: "those two months", "both weeks", "the two shifts"
+PERIOD_NOUNS = frozenset({"days", "weeks", "months", "quarters", "years", "periods", "shifts"})
 # "the same days last week": words after "same" that mean the stretch of days just discussed
 STRETCH_WORDS = frozenset({"days", "dates", "weekdays", "stretch", "span"})
 ORDINALS = {"first": 0, "1st": 0, "former": 0, "second": 1, "2nd": 1, "latter": 1, "third": 2,
@@ -252,8 +254,7 @@ def _by_rank(reading: Reading, previous: Frame) -> Reading:
         unresolved = Referent("unresolved", said.words)
         return replace(reading, referents=(*others, unresolved))
     chosen = previous.ranked[RANKS[said.kind]]
-    words = said.words or Words((), 0, 0, said.kind)
-    mention = MeterMention((chosen,), Match.NAME, words, key="rank")
+    mention = MeterMention((chosen,), Match.NAME, said.words, key="rank")
     # with the words taken as the meter, what is left says nothing of its own ("and the ...?")
     intent = Intent.UNCLEAR if reading.intent is Intent.UNSUPPORTED else reading.intent
     share_of = base or reading.share_of  # the meter named as the whole stays the whole
@@ -712,11 +713,15 @@ def _whole(reading: Reading, prev: Reading) -> dict[str, Any]:
     return {}
 
 
+def plural_time(x: Referent) -> bool:
+    """ "those months", "these 2 weeks": time words for more than one period (by the period
+    noun they end in, so "that week's" is one)."""
+    words = x.words.text.lower().split()
+    return x.kind == "time" and bool(words) and words[-1] in PERIOD_NOUNS
+
+
 def _plural_time(reading: Reading) -> bool:
-    """ "those months", "the two weeks": the time referred to is more than one period."""
-    plural = {"days", "weeks", "months", "quarters", "years", "periods"}  # not "that week's"
-    return any(x.kind == "time" and x.words.text.lower().split()[-1:] in [[p] for p in plural]
-               for x in reading.referents)  # fmt: skip
+    return any(plural_time(x) for x in reading.referents)
 
 
 def _same_stretch(reading: Reading) -> bool:
