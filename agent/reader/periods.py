@@ -633,7 +633,7 @@ def _running(span: TimeSpan, now: datetime) -> bool:
         period = resolve_period(span.period, now, str(now.tzinfo or "UTC"))
     except InvalidPeriod:
         return False
-    return period.start <= now < period.end
+    return period.so_far  # the tools cut a period running at now to now, and mark it
 
 
 def _one_subject(mentions: list[PeriodMention]) -> list[PeriodMention]:
