@@ -157,3 +157,24 @@ def test_incidents_with_a_state_word_are_the_register_not_a_search_of_similar_ca
     assert listed.intent is Intent.INCIDENT
     similar = read("any incidents like this before?", vocab, READER_NOW)
     assert similar.intent is Intent.KNOWLEDGE
+
+
+@pytest.mark.parametrize(
+    ("spoil", "named"),
+    [
+        (lambda d: d.pop("events"), "'events'"),
+        (lambda d: d["states"].update({"half_open": ["ajar"]}), "'half_open'"),
+        (lambda d: d.update({"listing": ["(unclosed"]}), "error"),
+        (lambda d: d.update({"states": None}), "AttributeError"),
+    ],
+)
+def test_a_broken_incident_words_file_is_refused_naming_the_fault(spoil, named: str) -> None:
+    import yaml
+
+    from agent.offline.incidents import WORDS_FILE, InvalidIncidentWords, parse_words
+
+    data = yaml.safe_load(WORDS_FILE.read_text(encoding="utf-8"))
+    assert parse_words(data, "incidents.yaml").events  # the shipped file reads
+    spoil(data)
+    with pytest.raises(InvalidIncidentWords, match=rf"incidents\.yaml: .*{named}"):
+        parse_words(data, "incidents.yaml")

@@ -70,14 +70,18 @@ def _any_of(phrases: Sequence[Any]) -> re.Pattern[str]:
 
 @cache
 def words() -> Words:
-    data = yaml.safe_load(WORDS_FILE.read_text(encoding="utf-8"))
+    return parse_words(yaml.safe_load(WORDS_FILE.read_text(encoding="utf-8")), WORDS_FILE.name)
+
+
+def parse_words(data: Any, name: str) -> Words:
+    """The incident words of a loaded file; a file that lacks a section, names a state group
+    that does not exist or holds a broken pattern is refused, naming the file and the fault."""
     try:
         events = {str(k): _any_of(v) for k, v in data["events"].items()}
         states = tuple((STATE_OF_GROUP[str(k)], _any_of(v)) for k, v in data["states"].items())
-        found = Words(events, states, _any_of(data["listing"]), _any_of(data["incidents"]))
-    except (KeyError, TypeError, re.error) as exc:
-        raise InvalidIncidentWords(f"{WORDS_FILE.name}: {exc}") from None
-    return found
+        return Words(events, states, _any_of(data["listing"]), _any_of(data["incidents"]))
+    except (KeyError, TypeError, AttributeError, re.error) as exc:
+        raise InvalidIncidentWords(f"{name}: {type(exc).__name__} {exc}") from None
 
 
 def state_of(text: str, has_period: bool) -> str:
