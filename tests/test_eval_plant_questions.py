@@ -34,6 +34,7 @@ PLANT_SETS = (
     "reader_plant2_d",
     "reader_plant2_e",
     "reader_plant2_f",
+    "reader_plant2_g",
 )
 
 
