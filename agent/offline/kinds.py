@@ -36,6 +36,7 @@ class Kinds:
     intensive: frozenset[str]
     implied_grains: Mapping[str, Grain]
     joining_words: frozenset[str]
+    demand_charge_words: frozenset[str] = frozenset()
     anomaly_kinds: Mapping[str, str] = field(default_factory=dict)  # word -> event kind
     anomaly_faults: tuple[Fault, ...] = ()
 
@@ -68,6 +69,7 @@ def kinds() -> Kinds:
     data = yaml.safe_load(KINDS_FILE.read_text(encoding="utf-8"))
     try:
         joining = frozenset(map(str, data["joining_words"]))
+        charges = frozenset(str(w).lower() for w in data["demand_charge_words"])
         weights = {
             str(k): {str(f): float(w) for f, w in v.items()} for k, v in data["kinds"].items()
         }
@@ -92,6 +94,7 @@ def kinds() -> Kinds:
         intensive,
         grains,
         joining,
+        charges,
         named,
         faults,
     )
@@ -166,11 +169,17 @@ def _structure(r: Reading, sides: int, group: bool) -> set[str]:
 
 
 def _tariff_parts(r: Reading) -> bool:
-    """ "the cost at our tariff (peak, off-peak and demand)": the time-of-use periods listed
-    beside a cost are what the tariff is made of, so the cost is the whole tariff's, not a
-    split of the kWh by period (which states no money)."""
+    """ "the cost at our tariff (peak, off-peak and demand)", "ponta + demand charge", a price
+    stated for each period: the parts of a tariff listed beside a cost are what the tariff is
+    made of, so the cost is the whole tariff's, not a split of the kWh by period (which states
+    no money)."""
+    if Kpi.COST not in r.kpis:
+        return False
     parts = {s.part for s in r.splits if s.split is Split.TOU and s.part}
-    return Kpi.COST in r.kpis and len(parts) >= 2
+    parts |= {p.name for p in r.prices if p.name} | {w.name for w in r.tou_windows}
+    charges = kinds().demand_charge_words
+    named = any(m.kpi is Kpi.COST and m.words.text.lower() in charges for m in r.measures)
+    return len(parts) + bool(named or r.demand_charges) >= 2
 
 
 def features(r: Reading, sides: int, group: bool) -> frozenset[str]:

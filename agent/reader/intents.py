@@ -42,7 +42,8 @@ def _structural(r: Reading) -> set[str]:
             ("scope", bool(r.scopes)),
             ("period", bool(r.periods)),
             ("measure", any(m.kpi is not None for m in r.measures)),
-            ("metric", r.metric is not None),
+            ("metric", r.metric is not None and not _driver(r)),
+            ("driver", _driver(r)),
             ("operation", bool(r.operations)),
             ("grain", bool(r.grains)),
             ("split", bool(r.splits)),
@@ -73,6 +74,12 @@ def _structural(r: Reading) -> set[str]:
     if switching and r.meters and not r.references:
         found.add("control")  # "switch off pump 2" is a control action, not a rule
     return found
+
+
+def _driver(r: Reading) -> bool:
+    """ "a baseline of the chiller against outdoor temperature": a series named beside a
+    baseline is what the baseline is fitted on, not a figure asked of its own."""
+    return r.metric is not None and any(c.feature == "baseline" for c in r.cues)
 
 
 def _meter_incident(r: Reading) -> bool:

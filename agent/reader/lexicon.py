@@ -28,6 +28,7 @@ STRUCTURAL = frozenset(
         "period",
         "measure",
         "metric",
+        "driver",
         "operation",
         "grain",
         "split",

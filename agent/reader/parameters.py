@@ -58,12 +58,18 @@ DAY_SETS = {
     "weekend": (5, 6),
     "sat": (5,),
     "sun": (6,),
+    "dias úteis": (0, 1, 2, 3, 4),
+    "dias uteis": (0, 1, 2, 3, 4),
+    "dia útil": (0, 1, 2, 3, 4),
+    "dia util": (0, 1, 2, 3, 4),
 }
 ALL_DAYS = (0, 1, 2, 3, 4, 5, 6)
 DAY_WORDS = (
     r"weekdays?|working days?|workdays?|mon(?:day)?\s*(?:-|to)\s*fri(?:day)?|"
-    r"weekends?|every day|daily|all week|sat(?:urday)?s?|sun(?:day)?s?"
+    r"weekends?|every day|daily|all week|sat(?:urday)?s?|sun(?:day)?s?|dias? [úu]te(?:is|l)"
 )
+# the words between the two hours of a window: "18-21", "6 to 8", Portuguese "18h às 21h"
+TO = r"(?:-|to|until|till|\b(?:às|as|até|ate|a)\b)"
 DAYS = f"(?P<days>{DAY_WORDS})"
 HOUR = r"(?:midnight|midday|noon|\d{1,2}(?::\d\d)?\s*(?:am|pm|h|uhr|o'clock)?)"
 # Times of day said in words; midnight opens a day and closes one ("10pm to midnight").
@@ -202,7 +208,7 @@ def _window_only(names: PeriodNames) -> str:
     return (
         r"\b(?P<name>" + names.every + r")(?:\s+(?:hours|period|time|window|tariff))?"
         r"\s*(?:=|:|is|are|from|between|\()?\s*(?:(?P<d1>" + DAY_WORDS + r")\s+)?"
-        r"(?P<h1>" + HOUR + r")\s*(?:-|to|until|till)\s*(?P<h2>" + HOUR + r")(?![\d:])"
+        r"(?P<h1>" + HOUR + r")\s*" + TO + r"\s*(?P<h2>" + HOUR + r")(?![\d:])"
         r"(?:\s*,?\s*(?:on\s+)?" + DAYS + r")?\)?"
     )
 
@@ -322,9 +328,12 @@ def _demand_charges(sheet: Sheet, stated: Stated) -> None:
         stated.demand_charges.append(
             DemandCharge(parse_number(m.group("v")) * scale, words, currency)
         )
-    for m in re.finditer(
-        r"\b(?:no|without(?: a| any)?|zero) (?:demand|capacity) charges?\b", sheet.masked()
-    ):
+    # "no demand charge", Portuguese "sem demanda" (the bill's demand part left out)
+    nothing = (
+        r"\b(?:no|without(?: a| any)?|zero) (?:demand|capacity) charges?\b"
+        r"|\bsem (?:(?:custo|cobrança|cobranca|tarifa|encargo) de )?demanda?\b"
+    )
+    for m in re.finditer(nothing, sheet.masked()):
         if sheet.free(sheet.covering(m.start(), m.end())):
             stated.demand_charges.append(DemandCharge(0.0, sheet.claim_span(m.start(), m.end())))
     if stated.demand_charges and not stated.prices:

@@ -482,6 +482,11 @@ BASE_CUE = re.compile(
     r"|\bbase (?:period|year))\s*"
     r"(?:(?:the|data|of|period|\d+ months?|twelve months)\s+)*$"
 )
+# "fitted on 05/11 to 21/12": said to be what the model is fitted on, a base however short
+FITTED_ON = re.compile(
+    r"(?:\btrained on|\bfitted on|\bfit on|\bbaseline period|\bbase (?:period|year))\s*"
+    r"(?:(?:the|data|of|period)\s+)*$"
+)
 # "2025 as the base year", "the 2025 baseline": the base named after the period
 BASE_AFTER = re.compile(
     r"\s*(?:as (?:the |a |our )?)?(?:baseline|base (?:year|period)|reference (?:year|period))\b"
@@ -537,16 +542,17 @@ def _role(text: str, f: Found, comparing: bool, modelling: bool) -> PeriodRole:
     lead = re.match(r"(?:from|than|vs|with|against|using|on|over) ", text[f.start : f.end])
     before = text[max(0, f.start - 40) : f.start] + (lead.group(0) if lead else "")
     after = BASE_AFTER.match(text, f.end)
-    if modelling and (BASE_CUE.search(before) or after) and _long(f):
+    if modelling and (BASE_CUE.search(before) or after) and _long(f.span):
+        return PeriodRole.BASE
+    if modelling and FITTED_ON.search(before):
         return PeriodRole.BASE
     if comparing and REFERENCE_CUE.search(before):
         return PeriodRole.REFERENCE
     return PeriodRole.SUBJECT
 
 
-def _long(f: Found) -> bool:
+def _long(span: TimeSpan | None) -> bool:
     """A baseline is fitted on months of data, not on a day."""
-    span = f.span
     if span is None or span.start is None or span.end is None:
         return span is not None and span.period.startswith("last") and "month" in span.period
     return (span.end - span.start).days >= 60
@@ -606,8 +612,24 @@ def find_periods(
         words = sheet.claim((*sheet.covering(f.start, f.end), *extra))
         mentions.append(PeriodMention(words, span, role, f.relation, f.weekday))
     notes += [f.note for f in chosen if f.note]
+    if modelling:
+        mentions = _base_first(mentions, text)
     mentions = cut_short(_one_subject(mentions), sheet, now)
     return _resolve(_merge(mentions, sheet), now), notes
+
+
+def _base_first(mentions: list[PeriodMention], text: str) -> list[PeriodMention]:
+    """ "baseline for the offices on temperature, Jan-Jun 2026, then how does October
+    compare?": with no base said, the months named after the baseline, before the period
+    compared with it, are what it is fitted on."""
+    subjects = [m for m in mentions if m.role is PeriodRole.SUBJECT and m.span is not None]
+    if any(m.role is PeriodRole.BASE for m in mentions) or len(subjects) != 2:
+        return mentions
+    first = subjects[0]
+    cue = MODELLING.search(text)
+    if cue is None or cue.end() > first.words.start or not _long(first.span):
+        return mentions
+    return [replace(m, role=PeriodRole.BASE) if m is first else m for m in mentions]
 
 
 def _dismissal(text: str, start: int, lexicon: Lexicon) -> int | None:

@@ -4,6 +4,7 @@ lexicon's words), each claiming the words it uses; what is left is reported as u
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -24,7 +25,7 @@ from agent.reader.meters import find_meters
 from agent.reader.parameters import Stated, find_stated, unlabelled_calorific_values
 from agent.reader.periods import find_periods
 from agent.reader.reading import Reading
-from agent.reader.slots import FreeText, Intent, MeterMention
+from agent.reader.slots import FreeText, Intent, MeterMention, Split
 from agent.reader.spelling import correct, write_out
 from agent.reader.text import MAX_QUESTION_CHARS, Sheet, tokenize
 from agent.reader.vocabulary import Vocabulary
@@ -57,7 +58,7 @@ def read(
     """
     question = _check(question, now)
     lexicon = lexicon or default_lexicon()
-    reading = implied_operations(_extract(question, vocab, now, lexicon))
+    reading = implied_operations(_speaker(_extract(question, vocab, now, lexicon)))
     intent, scores = choose(reading, lexicon.weights)
     return _topic(replace(reading, intent=intent, scores=scores))
 
@@ -101,6 +102,35 @@ def _extract(question: str, vocab: Vocabulary, now: datetime, lexicon: Lexicon) 
         **_stated_slots(stated),
         **_condition_slots(cond),
     )
+
+
+# "Juliana do segundo turno: ...", "this is Tom from the night shift -": who asks, by name and
+# shift, before the question itself
+SPEAKER = re.compile(
+    r"^\s*(?:(?:hi|hello|hey|oi|olá|ola)[,!]?\s+)?(?:i'?m |i am |this is |aqui (?:é|e) |sou )?"
+    r"(?P<name>[^\W\d_]+) (?:do|da|from|of)(?: the| o| a)? $",
+    re.IGNORECASE,
+)
+
+
+def _speaker(reading: Reading) -> Reading:
+    """A shift named only to say who is asking ("Juliana do segundo turno: linha 3
+    yesterday?") is not a split of the figures asked; the speaker's name is used up with it."""
+    for split in reading.splits:
+        if split.split is not Split.SHIFT or not split.words.tokens:
+            continue
+        before = reading.question[: split.words.start]
+        after = reading.question[split.words.end :]
+        found = SPEAKER.match(before)
+        if found is None or not re.match(r"\s*[:,\-\u2013\u2014]", after):
+            continue
+        name = found.start("name")
+        return replace(
+            reading,
+            splits=tuple(s for s in reading.splits if s is not split),
+            unused=tuple(u for u in reading.unused if u.words.start != name),
+        )
+    return reading
 
 
 def _lexical_slots(lex: Lexical) -> dict[str, Any]:
