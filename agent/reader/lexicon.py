@@ -90,6 +90,8 @@ class CalendarWords:
     # each phrase ("semana passada") and the period it names in the tools' grammar
     periods: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     until: tuple[str, ...] = ()  # "up to", "até": a later day ends the period before it
+    range_to: tuple[str, ...] = ()  # "to", "a", "bis": join the two ends of a range of days
+    range_from: tuple[str, ...] = ()  # "from", "de", "vom": may open one
     day_first: frozenset[str] = frozenset()  # countries writing 12/10 for 12 October
     month_first: frozenset[str] = frozenset()  # and those writing it for 10 December
 
@@ -386,6 +388,8 @@ def _calendar(raw: Any) -> CalendarWords:
         day_leads=_optional(raw.get("day_leads"), "calendar.day_leads"),
         month_leads=_optional(raw.get("month_leads"), "calendar.month_leads"),
         until=_optional(raw.get("until"), "calendar.until"),
+        range_to=_optional(raw.get("range_to"), "calendar.range_to"),
+        range_from=_optional(raw.get("range_from"), "calendar.range_from"),
         periods=MappingProxyType(periods),
         day_first=_words(order.get("day_first", ""), "calendar.date_order.day_first"),
         month_first=_words(order.get("month_first", ""), "calendar.date_order.month_first"),

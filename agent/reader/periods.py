@@ -507,7 +507,28 @@ def _candidates(text: str, cal: Calendar) -> list[Found]:
         if any(f.start < c.end and f.end > c.start for c in chosen):
             continue
         chosen.append(f)
-    return sorted(chosen, key=lambda f: f.start)
+    return _dated_weekdays(sorted(chosen, key=lambda f: f.start), text)
+
+
+def _dated_weekdays(chosen: list[Found], text: str) -> list[Found]:
+    """ "on Sunday 27.09.", "Sunday, 27 September": a weekday written before a date names that
+    date, not the latest such weekday; a weekday the date does not fall on is said."""
+    out: list[Found] = []
+    for f in chosen:
+        before = out[-1] if out else None
+        day_ = f.span.start if f.span is not None and f.span.start == f.span.end else None
+        named = re.search(weekday("w") + r"$", text[before.start : before.end]) if before else None
+        if before is None or named is None or day_ is None:
+            out.append(f)
+            continue
+        if not re.fullmatch(r"[\s,]*", text[before.end : f.start]):
+            out.append(f)
+            continue
+        note = f.note
+        if WEEKDAYS[named.group("w")] != day_.weekday():
+            note = f"{day_:%-d %B %Y} is a {day_:%A}; I read the date, not '{named.group(0)}'."
+        out[-1] = replace(f, start=before.start, note=note)
+    return out
 
 
 def _from_a_day(text: str, f: Found) -> bool:
