@@ -125,6 +125,14 @@ class Lexicon:
     calendar: CalendarWords = CalendarWords()
     # what labels an amount per m³ as a gas's calorific value ("Brennwert"), as patterns
     calorific_labels: tuple[str, ...] = ()
+    shift_words: tuple[str, ...] = ("shift",)  # "shift", "Schicht", "turno"
+    # shift names that mean the same in each language ("late", "spät", "tarde")
+    shift_names: tuple[tuple[str, ...], ...] = ()
+
+    def shift_aliases(self, name: str) -> tuple[str, ...]:
+        """A site's shift name and the names that mean the same in the lexicon's languages."""
+        same = next((line for line in self.shift_names if name.lower() in line), ())
+        return tuple(dict.fromkeys((name.lower(), *same)))
 
     @property
     def known_words(self) -> frozenset[str]:
@@ -311,7 +319,19 @@ def parse_lexicon(data: Any) -> Lexicon:
         off_peak_names=off_peak,
         calendar=_calendar(data.get("calendar")),
         calorific_labels=_phrase_list(data.get("calorific_value_labels"), "calorific_value_labels"),
+        **_shift_words(data.get("shift_words")),
     )
+
+
+def _shift_words(raw: Any) -> dict[str, Any]:
+    """The words for a shift and the shift names that mean the same; English alone if none."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping) or not isinstance(raw.get("names", []), list):
+        raise InvalidLexicon("lexicon shift_words: expected 'words' and a list of 'names'")
+    names = tuple(tuple(_split(line, "shift_words.names")) for line in raw.get("names", []))
+    return {"shift_words": tuple(_split(raw.get("words", "shift"), "shift_words.words")),
+            "shift_names": names}  # fmt: skip
 
 
 def _period_names(raw: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:

@@ -627,8 +627,28 @@ def find_periods(
         words = sheet.claim((*sheet.covering(f.start, f.end), *extra))
         mentions.append(PeriodMention(words, span, role, f.relation, f.weekday))
     notes += [f.note for f in chosen if f.note]
-    mentions = cut_short(_one_subject(mentions), sheet, now)
+    mentions = cut_short(_one_subject(_restated(mentions, sheet)), sheet, now)
     return _resolve(_merge(mentions, sheet), now), notes
+
+
+def _restated(mentions: list[PeriodMention], sheet: Sheet) -> list[PeriodMention]:
+    """ "same day last week (05/08)", "yesterday (12/08)": a day in brackets right after a
+    period restates it; one period, the day written, with the words of both."""
+    out: list[PeriodMention] = []
+    for m in mentions:
+        before = out[-1] if out else None
+        if before is None or m.span is None or not m.words.tokens or not before.words.tokens:
+            out.append(m)
+            continue
+        end = sheet.spans[before.words.tokens[-1]][1]
+        start, last = sheet.spans[m.words.tokens[0]][0], sheet.spans[m.words.tokens[-1]][1]
+        inside = re.fullmatch(r"\s*\(\s*", sheet.text[end:start])
+        if inside is None or not re.match(r"\s*\)", sheet.text[last:]):
+            out.append(m)
+            continue
+        tokens = tuple(sorted({*before.words.tokens, *m.words.tokens}))
+        out[-1] = replace(m, words=sheet.words(tokens), role=before.role)
+    return out
 
 
 def _dismissal(text: str, start: int, lexicon: Lexicon) -> int | None:
