@@ -299,3 +299,19 @@ def _best(keys: tuple[NameKey, ...]) -> NameKey:
 def find_meters(sheet: Sheet, vocab: Vocabulary, lexicon: Lexicon) -> MeterFinding:
     """Every meter mention in the question, in order, with the tokens claimed."""
     return MeterReader(sheet, vocab, lexicon).read()
+
+
+def kind_words(sheet: Sheet, mentions: list[MeterMention], vocab: Vocabulary) -> None:
+    """ "Which compressor used more, GA 55 or GA 75?": a word of the names of the meters named
+    is their kind, claimed when every meter whose name holds it is named already (else "the
+    other compressor" would lose the one it points at)."""
+    named = {name for m in mentions for name in m.meters}
+    if not named:
+        return
+    for t in sheet.unclaimed():
+        if t.kind is not Kind.WORD or len(t.norm) < 3:
+            continue
+        word = t.norm.removesuffix("s")
+        holding = {m.name for m in vocab.meters if word in m.name.lower().split()}
+        if holding and holding <= named:
+            sheet.claim((t.index,))

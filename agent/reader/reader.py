@@ -20,7 +20,7 @@ from agent.reader.intents import choose, implied_operations
 from agent.reader.leftovers import leftovers, unknown_names
 from agent.reader.lexical import Lexical, read_compounds, read_lexical
 from agent.reader.lexicon import Lexicon, default_lexicon
-from agent.reader.meters import find_meters
+from agent.reader.meters import find_meters, kind_words
 from agent.reader.parameters import Stated, find_stated, unlabelled_calorific_values
 from agent.reader.periods import find_periods
 from agent.reader.reading import Reading
@@ -71,6 +71,7 @@ def _extract(question: str, vocab: Vocabulary, now: datetime, lexicon: Lexicon) 
     find_references(sheet, cond)
     compounds = read_compounds(sheet, lexicon, vocab)
     meters = find_meters(sheet, vocab, lexicon)
+    kind_words(sheet, meters.mentions, vocab)
     sheet, corrections = correct(sheet, lexicon)
     stated = find_stated(sheet, numbers, lexicon, vocab.tariff_periods)
     periods, notes = find_periods(
