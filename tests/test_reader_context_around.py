@@ -72,3 +72,22 @@ def test_a_series_the_meters_lack_is_asked_of_the_site() -> None:
     assert [p.span.period for p in asked.periods if p.span] == ["2026-07"]
     kept = follow(read("and its peak that month?", PLANT, NOW), frame, NOW, PLANT)
     assert kept.meter_names == ("Central de Água Gelada",)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("difference between the two days?", {"intent": "unclear"}),
+        ("what is the difference between kW and kWh?", {"intent": "knowledge"}),
+        ("how much more is that in percent, the 75 over the 55?",
+         {"meters": ["Compressor GA 75", "Compressor GA 55"], "unused": []}),
+        ("what did the 3 lines use yesterday", {"meters": []}),
+    ],
+)  # fmt: skip
+def test_what_a_follow_up_points_at(text: str, expected: dict[str, Any]) -> None:
+    check(read(text, PLANT, NOW), expected)
+
+
+def test_the_two_days_are_the_periods_discussed() -> None:
+    r = read("difference between the two days?", PLANT, NOW)
+    assert [x.kind for x in r.referents] == ["time"]

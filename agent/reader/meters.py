@@ -315,3 +315,20 @@ def kind_words(sheet: Sheet, mentions: list[MeterMention], vocab: Vocabulary) ->
         holding = {m.name for m in vocab.meters if word in m.name.lower().split()}
         if holding and holding <= named:
             sheet.claim((t.index,))
+
+
+# "the 75 over the 55": after "the", before the end, a mark or a joining word
+THE_NUMBER = re.compile(r"\bthe (?P<n>\d+)(?=\s*(?:$|[?,.!;)]|(?:over|vs|versus|than|and|or|x)\b))")
+
+
+def numbered(sheet: Sheet, vocab: Vocabulary) -> list[MeterMention]:
+    """ "how much more is the 75 over the 55?": a number left over after "the" is the meter
+    whose name ends in it, when exactly one does (what else it could be was read before)."""
+    found = []
+    for m in THE_NUMBER.finditer(sheet.masked()):
+        span = sheet.covering(m.start("n"), m.end("n"))
+        ending = [e.name for e in vocab.meters if e.name.split()[-1] == m.group("n")]
+        if len(ending) == 1 and sheet.free(span):
+            words = sheet.claim(sheet.covering(m.start(), m.end()))
+            found.append(MeterMention((ending[0],), Match.SIBLING, words, key=m.group("n")))
+    return found
