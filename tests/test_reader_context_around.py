@@ -24,7 +24,7 @@ PLANT = build_vocabulary(
         MeterEntry("Compressor GA 75", "electricity", parent="Cabine Primária",
                    aliases=("GA 75",)),
         MeterEntry("Central de Água Gelada", "electricity", parent="Cabine Primária",
-                   aliases=("CAG",)),
+                   aliases=("CAG",), description="Chilled-water plant for process cooling."),
         MeterEntry("Prédio Administrativo", "electricity", aliases=("escritórios",),
                    description="Office building with its own utility supply."),
         MeterEntry("Estação Meteorológica", "weather", unit="degC",
@@ -91,3 +91,28 @@ def test_what_a_follow_up_points_at(text: str, expected: dict[str, Any]) -> None
 def test_the_two_days_are_the_periods_discussed() -> None:
     r = read("difference between the two days?", PLANT, NOW)
     assert [x.kind for x in r.referents] == ["time"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Q3 - how much more did the chilled water plant use than the escritórios, in %?",
+         {"meters": ["Central de Água Gelada", "Prédio Administrativo"], "unsupported": [],
+          "unused": []}),
+        ("total electricity from 1 Jan to 28/10, main supply plus the escritórios",
+         {"meters": ["Cabine Primária", "Prédio Administrativo"], "unused": []}),
+        ("the main supply (Cabine Primária) plus the office's separate supply, October",
+         {"meters": ["Cabine Primária", "Prédio Administrativo"], "unused": []}),
+        # a phrase fitting two meters' entries as well says nothing of which: left unused
+        ("GA 55 plus the supply in October", {"meters": ["Compressor GA 55"],
+                                              "unused": ["supply"]}),
+        ("water use of the escritórios in October", {"unsupported": [("water", "no_series")]}),
+    ],
+)  # fmt: skip
+def test_meters_described_beside_meters_named(text: str, expected: dict[str, Any]) -> None:
+    check(read(text, PLANT, NOW), expected)
+
+
+def test_a_meter_taken_by_its_description_is_said() -> None:
+    r = read("GA 75 than the chilled water plant in October", PLANT, NOW)
+    assert any("I took Central de Água Gelada" in n for n in r.notes)

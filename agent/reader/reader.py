@@ -15,7 +15,7 @@ from agent.reader.conditions import (
     find_thresholds,
     find_top,
 )
-from agent.reader.described import counted, described_meters
+from agent.reader.described import also_described, counted, described_meters
 from agent.reader.intents import choose, implied_operations
 from agent.reader.leftovers import leftovers, unknown_names
 from agent.reader.lexical import Lexical, read_compounds, read_lexical
@@ -90,6 +90,11 @@ def _extract(question: str, vocab: Vocabulary, now: datetime, lexicon: Lexicon) 
         notes = [*notes, *told]
     counts, unused = counted(sheet, unused, mentions + described, vocab, lexicon)
     lex.measures.extend(counts)
+    if mentions:
+        named = frozenset(n for m in mentions for n in m.meters)
+        more, unused, told = also_described(unused, vocab, lexicon, named)
+        mentions = sorted(mentions + more, key=lambda m: m.words.start)
+        notes = [*notes, *told]
     return Reading(
         question=question,
         tokens=sheet.tokens,
