@@ -65,3 +65,10 @@ def test_numbers_that_are_no_days(text: str) -> None:
     r = read(text, DAY_FIRST, NOW)
     assert all(p.span is None or p.span.period == "2026-10" for p in r.periods), r.periods
     assert not any(p.span and p.span.start == p.span.end for p in r.periods)
+
+
+def test_a_bracketed_day_restates_a_day_not_a_season() -> None:
+    r = read("same day last week (05/10)?", DAY_FIRST, NOW)
+    assert [p.span.period for p in r.periods if p.span] == ["2026-10-05"]
+    r = read("CAG in October than in July (winter)?", DAY_FIRST, NOW)
+    assert "2026-07" in [p.span.period for p in r.periods if p.span]

@@ -631,17 +631,26 @@ def find_periods(
     return _resolve(_merge(mentions, sheet), now), notes
 
 
+def _one_day(m: PeriodMention) -> bool:
+    return m.span is not None and m.span.start is not None and m.span.start == m.span.end
+
+
 def _restated(mentions: list[PeriodMention], sheet: Sheet) -> list[PeriodMention]:
     """ "same day last week (05/08)", "yesterday (12/08)": a day in brackets right after a
-    period restates it; one period, the day written, with the words of both."""
+    day or a relation restates it; one period, the day written, with the words of both ("July
+    (winter)" is no restatement: a season says something else)."""
     out: list[PeriodMention] = []
     for m in mentions:
         before = out[-1] if out else None
-        if before is None or m.span is None or not m.words.tokens or not before.words.tokens:
+        if before is None or not _one_day(m) or not m.words.tokens or not before.words.tokens:
             out.append(m)
             continue
         end = sheet.spans[before.words.tokens[-1]][1]
         start, last = sheet.spans[m.words.tokens[0]][0], sheet.spans[m.words.tokens[-1]][1]
+        if before.relation is None and not _one_day(before) and before.span is not None:
+            if before.span.period not in ("today", "yesterday"):
+                out.append(m)
+                continue
         inside = re.fullmatch(r"\s*\(\s*", sheet.text[end:start])
         if inside is None or not re.match(r"\s*\)", sheet.text[last:]):
             out.append(m)
