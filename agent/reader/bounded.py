@@ -7,7 +7,8 @@ import re
 from dataclasses import replace
 from datetime import date, datetime
 
-from agent.reader.dates import WORDS, bounds, day_range, phrases
+from agent.reader.dates import RANGE_FROM, RANGE_TO, WORDS, bounds, day_range, phrases
+from agent.reader.lexicon import default_lexicon
 from agent.reader.slots import PeriodMention, PeriodRole, TimeSpan, Words
 from agent.reader.text import Sheet
 
@@ -17,7 +18,15 @@ UNTIL = r"(?<!\w)" + phrases(WORDS.until) + r"\s+(?:and\s+including\s+)?(?:the\s
 UNTIL_BEFORE = re.compile(UNTIL + r"$")
 # "from 1 Jan to 28/10": a plain "to" joins two days written next to each other
 JOINED = re.compile(r"^\s*(?:to|until|till|through|-|\u2013)\s*$")
-NTH = re.compile(r"[\s,(]*" + UNTIL + r"(?P<d>\d{1,2})(?:st|nd|rd|th)\b")
+# "October up to the 28th", "October to the 28th", "the first half of October (1st to 15th)":
+# days of the month just named, written as ordinals (a plain "to" is enough before one)
+ORDINAL = r"(?:the\s+)?(?P<G>\d{1,2})(?:st|nd|rd|th)\b"
+# a filler may stand between ("October pls (1st to 15th)")
+FILLER = r"(?:\s*\b(?:" + "|".join(sorted(default_lexicon().fillers)) + r")\b)?"
+NTH = re.compile(
+    FILLER + r"[\s,(]*(?:" + RANGE_FROM + ORDINAL.replace("G", "d1") + RANGE_TO + r"|" + UNTIL
+    + r"|(?<!\w)to\s+)" + ORDINAL.replace("G", "d") + r"\)?"
+)  # fmt: skip
 
 
 def cut_short(mentions: list[PeriodMention], sheet: Sheet, now: datetime) -> list[PeriodMention]:
@@ -84,16 +93,18 @@ def _nth(m: PeriodMention, sheet: Sheet, now: datetime) -> PeriodMention:
         return m
     first, last = bounds(m.span, now)
     n = int(found.group("d"))
-    if (first.year, first.month) != (last.year, last.month) or not first.day <= n <= last.day:
+    start = int(found.group("d1") or first.day)
+    if (first.year, first.month) != (last.year, last.month) or not (
+        first.day <= start <= n <= last.day
+    ):
         return m
-    end = first.replace(day=n)
-    span = day_range(first, end)
+    span = day_range(first.replace(day=start), first.replace(day=n))
     tokens = tuple(sorted({*m.words.tokens, *sheet.covering(found.start(), found.end())}))
     return replace(m, span=span, words=_claim(sheet, tokens))
 
 
 def _free(sheet: Sheet, found: re.Match[str]) -> bool:
-    inside = sheet.covering(found.start("d"), found.end())
+    inside = sheet.covering(found.start("d1" if found.group("d1") else "d"), found.end())
     return sheet.free(inside)
 
 

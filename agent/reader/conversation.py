@@ -234,7 +234,7 @@ def _followed(
     if not _leans(reading) and not _goes_on(reading, previous):
         reading = _same_time(reading, previous)
     else:
-        reading = _inherit(reading, previous, now)
+        reading = _inherit(reading, previous, now, vocab)
     return _still_stated(reading, previous, _carriers(reading, vocab))
 
 
@@ -467,7 +467,9 @@ def _incident_figure(reading: Reading, previous: Frame) -> Reading:
     )
 
 
-def _inherit(reading: Reading, previous: Frame, now: datetime) -> Reading:
+def _inherit(
+    reading: Reading, previous: Frame, now: datetime, vocab: Vocabulary | None = None
+) -> Reading:
     """What the follow-up leaves out, from the turn before: the scope always; the periods
     unless it is a search of the library; the rest only for a question of the same kind."""
     prev = previous.reading
@@ -477,7 +479,7 @@ def _inherit(reading: Reading, previous: Frame, now: datetime) -> Reading:
     if _fragment(reading) and prev.intent not in NOT_INHERITED and not total:
         changes["intent"] = prev.intent
     intent = changes.get("intent", reading.intent)
-    inherited = _scope_changes(reading, previous, changes)
+    inherited = _scope_changes(reading, previous, changes, vocab)
     periods = _periods(reading, prev, now)
     # "any incident still running on it?" after numbers of last week: incidents as they are now
     fresh = intent is Intent.INCIDENT and prev.intent is not Intent.INCIDENT
@@ -548,7 +550,9 @@ def _what_if(reading: Reading, prev: Reading, changes: dict[str, Any]) -> None:
         changes["cues"] = reading.cues + _moved(tuple(tried[:1]))
 
 
-def _scope_changes(reading: Reading, previous: Frame, changes: dict[str, Any]) -> set[str]:
+def _scope_changes(
+    reading: Reading, previous: Frame, changes: dict[str, Any], vocab: Vocabulary | None = None
+) -> set[str]:
     base = _base(reading)
     if base is not None:
         # "as a percentage of the site": the named scope is the base, the subject stays
@@ -556,7 +560,7 @@ def _scope_changes(reading: Reading, previous: Frame, changes: dict[str, Any]) -
         changes.update(scope, share_of=base, scopes=scope.get("scopes", ()))
         return set(scope)
     if not reading.names_scope:
-        scope = _scope(reading, previous)
+        scope = _lacking(reading, _scope(reading, previous), vocab)
         changes.update(scope)
         return set(scope)
     if reading.asks_share_of_before() and not reading.splits and not reading.share_of:
@@ -564,6 +568,19 @@ def _scope_changes(reading: Reading, previous: Frame, changes: dict[str, Any]) -
         # share of that meter's own total ("that" the period), not of the last answer's meter
         changes["share_of"] = previous.meters
     return set()
+
+
+def _lacking(reading: Reading, scope: dict[str, Any], vocab: Vocabulary | None) -> dict[str, Any]:
+    """ "avg outdoor temp that month?" after the chiller's energy: a series the meters under
+    discussion do not have is asked of the site (the meter that has it), not of them."""
+    metric = reading.metric
+    meters = [name for m in scope.get("meters", ()) for name in m.meters]
+    if vocab is None or metric is None or not meters:
+        return scope
+    entries = [vocab.meter(name) for name in meters]
+    if any(e is None or metric in e.metrics for e in entries):
+        return scope
+    return {key: value for key, value in scope.items() if key != "meters"}
 
 
 # What a question states (prices, a factor, an exchange rate), in groups that go together:

@@ -107,6 +107,11 @@ def phrases(words: tuple[str, ...] | list[str]) -> str:
     return "(?:" + "|".join(phrase_body(w) for w in sorted(words, key=len, reverse=True)) + ")"
 
 
+# what joins the two ends of a range of days ("to", "a", "bis", a dash), and may open it
+RANGE_TO = r"\s*(?:(?<!\w)" + phrases(WORDS.range_to or ("to",)) + r"(?!\w)|-|\u2013)\s*"
+RANGE_FROM = r"(?:" + phrases(WORDS.range_from or ("from",)) + r"\s+)?"
+
+
 def country_of(timezone: str) -> str | None:
     """The country a time zone lies in, from the IANA table tzdata ships (zone.tab)."""
     return _zone_countries().get(timezone)

@@ -109,6 +109,36 @@ def described_meters(
     return [mention], rest, [note]
 
 
+def also_described(
+    unused: Sequence[Unused], vocab: Vocabulary, lexicon: Lexicon, named: frozenset[str]
+) -> tuple[list[MeterMention], list[Unused], list[str]]:
+    """ "the main supply plus the office's separate supply", "the chilled water plant than the
+    offices": beside meters named, a phrase left over that two or more words of one meter's
+    catalogue entry account for (all its words but one at most) is that meter too; a phrase
+    fitting several meters stays unused; one restating a meter named is its words."""
+    quiet = lexicon.stop_words | lexicon.fillers
+    found, rest, notes = [], [], []
+    for phrase in unused:
+        words = _words(phrase)
+        fits = [
+            (m.name, sum(_fits(w, _entry_words(m, quiet))[0] for w in words)) for m in vocab.meters
+        ]
+        top = max((hits for _, hits in fits), default=0)
+        best = [name for name, hits in fits if hits == top]
+        if top < 2 or top < len(words) - 1 or len(best) != 1:
+            rest.append(phrase)
+            continue
+        if best[0] in named:
+            continue  # "the main supply (Cabine Primária)": said twice
+        found.append(MeterMention(tuple(best), Match.DESCRIBED, phrase.words, key=phrase.text))
+        said = re.sub(r"['\u2019]s$", "", phrase.text)
+        notes.append(
+            f"No meter is named '{said}'; I took {best[0]}, whose catalogue entry "
+            f"(name, alias, group or description) matches '{said}'."
+        )
+    return found, rest, notes
+
+
 def _words(phrase: Unused) -> list[str]:
     return [w for w in pieces(phrase.text) if len(w) >= MIN_WORD and not w.isdigit()]
 

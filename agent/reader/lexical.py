@@ -62,13 +62,21 @@ PLAIN_PERIOD_WORDS = frozenset(
 
 
 @lru_cache(maxsize=64)
-def site_entries(shifts: tuple[str, ...], tariff_periods: tuple[str, ...], rank: int) -> tuple[
-    Entry, ...
-]:  # fmt: skip
-    """Phrases for the site's own shift and tariff-period names ("the late shift")."""
+def site_entries(
+    shifts: tuple[tuple[str, ...], ...],
+    tariff_periods: tuple[str, ...],
+    rank: int,
+    shift_words: tuple[str, ...] = ("shift",),
+) -> tuple[Entry, ...]:
+    """Phrases for the site's own shift and tariff-period names ("the late shift"); each shift
+    as (its name, the names meaning the same), with the lexicon's words for a shift in each
+    language ("Spätschicht", "turno da noite")."""
     entries = []
-    for name in shifts:
-        phrases = [f"(?:the )?{name} shifts?", f"shifts? {name}"]
+    word = "(?:" + "|".join(shift_words) + ")s?"
+    for name, *same in shifts:
+        phrases = [
+            p for n in (name, *same) for p in (f"(?:the )?{n} ?{word}", f"{word} (?:d[aeo] )?{n}")
+        ]
         if len(name.split()) > 1:
             # a name of several words ("segundo turno") is the site's own term: it needs no
             # "shift" beside it, unlike "late" or "early"
@@ -109,7 +117,10 @@ class LexicalReader:
 
     def read(self, compounds_only: bool = False) -> Lexical:
         extra = site_entries(
-            tuple(self.vocab.shifts), tuple(self.vocab.tariff_periods), self.lexicon.rank("split")
+            tuple(self.lexicon.shift_aliases(s) for s in self.vocab.shifts),
+            tuple(self.vocab.tariff_periods),
+            self.lexicon.rank("split"),
+            self.lexicon.shift_words,
         )
         for hit in self.lexicon.scan(self.sheet.masked(), extra):
             if compounds_only and not self._compound(hit):

@@ -91,6 +91,8 @@ class CalendarWords:
     # each phrase ("semana passada") and the period it names in the tools' grammar
     periods: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     until: tuple[str, ...] = ()  # "up to", "até": a later day ends the period before it
+    range_to: tuple[str, ...] = ()  # "to", "a", "bis": join the two ends of a range of days
+    range_from: tuple[str, ...] = ()  # "from", "de", "vom": may open one
     day_first: frozenset[str] = frozenset()  # countries writing 12/10 for 12 October
     month_first: frozenset[str] = frozenset()  # and those writing it for 10 December
 
@@ -124,6 +126,14 @@ class Lexicon:
     calendar: CalendarWords = CalendarWords()
     # what labels an amount per m³ as a gas's calorific value ("Brennwert"), as patterns
     calorific_labels: tuple[str, ...] = ()
+    shift_words: tuple[str, ...] = ("shift",)  # "shift", "Schicht", "turno"
+    # shift names that mean the same in each language ("late", "spät", "tarde")
+    shift_names: tuple[tuple[str, ...], ...] = ()
+
+    def shift_aliases(self, name: str) -> tuple[str, ...]:
+        """A site's shift name and the names that mean the same in the lexicon's languages."""
+        same = next((line for line in self.shift_names if name.lower() in line), ())
+        return tuple(dict.fromkeys((name.lower(), *same)))
 
     @property
     def known_words(self) -> frozenset[str]:
@@ -310,7 +320,19 @@ def parse_lexicon(data: Any) -> Lexicon:
         off_peak_names=off_peak,
         calendar=_calendar(data.get("calendar")),
         calorific_labels=_phrase_list(data.get("calorific_value_labels"), "calorific_value_labels"),
+        **_shift_words(data.get("shift_words")),
     )
+
+
+def _shift_words(raw: Any) -> dict[str, Any]:
+    """The words for a shift and the shift names that mean the same; English alone if none."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping) or not isinstance(raw.get("names", []), list):
+        raise InvalidLexicon("lexicon shift_words: expected 'words' and a list of 'names'")
+    names = tuple(tuple(_split(line, "shift_words.names")) for line in raw.get("names", []))
+    return {"shift_words": tuple(_split(raw.get("words", "shift"), "shift_words.words")),
+            "shift_names": names}  # fmt: skip
 
 
 def _period_names(raw: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -387,6 +409,8 @@ def _calendar(raw: Any) -> CalendarWords:
         day_leads=_optional(raw.get("day_leads"), "calendar.day_leads"),
         month_leads=_optional(raw.get("month_leads"), "calendar.month_leads"),
         until=_optional(raw.get("until"), "calendar.until"),
+        range_to=_optional(raw.get("range_to"), "calendar.range_to"),
+        range_from=_optional(raw.get("range_from"), "calendar.range_from"),
         periods=MappingProxyType(periods),
         day_first=_words(order.get("day_first", ""), "calendar.date_order.day_first"),
         month_first=_words(order.get("month_first", ""), "calendar.date_order.month_first"),

@@ -299,3 +299,36 @@ def _best(keys: tuple[NameKey, ...]) -> NameKey:
 def find_meters(sheet: Sheet, vocab: Vocabulary, lexicon: Lexicon) -> MeterFinding:
     """Every meter mention in the question, in order, with the tokens claimed."""
     return MeterReader(sheet, vocab, lexicon).read()
+
+
+def kind_words(sheet: Sheet, mentions: list[MeterMention], vocab: Vocabulary) -> None:
+    """ "Which compressor used more, GA 55 or GA 75?": a word of the names of the meters named
+    is their kind, claimed when every meter whose name holds it is named already (else "the
+    other compressor" would lose the one it points at)."""
+    named = {name for m in mentions for name in m.meters}
+    if not named:
+        return
+    for t in sheet.unclaimed():
+        if t.kind is not Kind.WORD or len(t.norm) < 3:
+            continue
+        word = t.norm.removesuffix("s")
+        holding = {m.name for m in vocab.meters if word in m.name.lower().split()}
+        if holding and holding <= named:
+            sheet.claim((t.index,))
+
+
+# "the 75 over the 55": after "the", before the end, a mark or a joining word
+THE_NUMBER = re.compile(r"\bthe (?P<n>\d+)(?=\s*(?:$|[?,.!;)]|(?:over|vs|versus|than|and|or|x)\b))")
+
+
+def numbered(sheet: Sheet, vocab: Vocabulary) -> list[MeterMention]:
+    """ "how much more is the 75 over the 55?": a number left over after "the" is the meter
+    whose name ends in it, when exactly one does (what else it could be was read before)."""
+    found = []
+    for m in THE_NUMBER.finditer(sheet.masked()):
+        span = sheet.covering(m.start("n"), m.end("n"))
+        ending = [e.name for e in vocab.meters if e.name.split()[-1] == m.group("n")]
+        if len(ending) == 1 and sheet.free(span):
+            words = sheet.claim(sheet.covering(m.start(), m.end()))
+            found.append(MeterMention((ending[0],), Match.SIBLING, words, key=m.group("n")))
+    return found

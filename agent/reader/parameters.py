@@ -553,6 +553,17 @@ def _demand_windows(sheet: Sheet, stated: Stated) -> None:
         if sheet.free(sheet.covering(m.start("w"), m.end("w"))):
             words = sheet.claim_span(m.start("w"), m.end("w"))
             stated.demand_windows.append(DemandWindow(int(m.group("n")), words))
+    _window_again(sheet, stated)
+
+
+def _window_again(sheet: Sheet, stated: Stated) -> None:
+    """ "bills on a 30-minute window, what is it with 30 min?": the stated window's minutes
+    said again are that window, not a number of their own."""
+    said = {w.minutes for w in stated.demand_windows}
+    for m in re.finditer(r"\b(?P<n>\d+)[\s-]*min(?:ute)?s?\b", sheet.masked()):
+        span = sheet.covering(m.start(), m.end())
+        if int(m.group("n")) in said and sheet.free(span):
+            sheet.claim(span)
 
 
 SUB_DAY = re.compile(

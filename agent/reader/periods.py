@@ -512,7 +512,28 @@ def _candidates(text: str, cal: Calendar) -> list[Found]:
         if any(f.start < c.end and f.end > c.start for c in chosen):
             continue
         chosen.append(f)
-    return sorted(chosen, key=lambda f: f.start)
+    return _dated_weekdays(sorted(chosen, key=lambda f: f.start), text)
+
+
+def _dated_weekdays(chosen: list[Found], text: str) -> list[Found]:
+    """ "on Sunday 27.09.", "Sunday, 27 September": a weekday written before a date names that
+    date, not the latest such weekday; a weekday the date does not fall on is said."""
+    out: list[Found] = []
+    for f in chosen:
+        before = out[-1] if out else None
+        day_ = f.span.start if f.span is not None and f.span.start == f.span.end else None
+        named = re.search(weekday("w") + r"$", text[before.start : before.end]) if before else None
+        if before is None or named is None or day_ is None:
+            out.append(f)
+            continue
+        if not re.fullmatch(r"[\s,]*", text[before.end : f.start]):
+            out.append(f)
+            continue
+        note = f.note
+        if WEEKDAYS[named.group("w")] != day_.weekday():
+            note = f"{day_:%-d %B %Y} is a {day_:%A}; I read the date, not '{named.group(0)}'."
+        out[-1] = replace(f, start=before.start, note=note)
+    return out
 
 
 def _from_a_day(text: str, f: Found) -> bool:
@@ -612,6 +633,7 @@ def find_periods(
         words = sheet.claim((*sheet.covering(f.start, f.end), *extra))
         mentions.append(PeriodMention(words, span, role, f.relation, f.weekday))
     notes += [f.note for f in chosen if f.note]
+    mentions = _restated(mentions, sheet)
     if modelling:
         mentions = _base_first(mentions, text)
     mentions = cut_short(_one_subject(mentions), sheet, now)
@@ -630,6 +652,35 @@ def _base_first(mentions: list[PeriodMention], text: str) -> list[PeriodMention]
     if cue is None or cue.end() > first.words.start or not _long(first.span):
         return mentions
     return [replace(m, role=PeriodRole.BASE) if m is first else m for m in mentions]
+
+
+def _one_day(m: PeriodMention) -> bool:
+    return m.span is not None and m.span.start is not None and m.span.start == m.span.end
+
+
+def _restated(mentions: list[PeriodMention], sheet: Sheet) -> list[PeriodMention]:
+    """ "same day last week (05/08)", "yesterday (12/08)": a day in brackets right after a
+    day or a relation restates it; one period, the day written, with the words of both ("July
+    (winter)" is no restatement: a season says something else)."""
+    out: list[PeriodMention] = []
+    for m in mentions:
+        before = out[-1] if out else None
+        if before is None or not _one_day(m) or not m.words.tokens or not before.words.tokens:
+            out.append(m)
+            continue
+        end = sheet.spans[before.words.tokens[-1]][1]
+        start, last = sheet.spans[m.words.tokens[0]][0], sheet.spans[m.words.tokens[-1]][1]
+        if before.relation is None and not _one_day(before) and before.span is not None:
+            if before.span.period not in ("today", "yesterday"):
+                out.append(m)
+                continue
+        inside = re.fullmatch(r"\s*\(\s*", sheet.text[end:start])
+        if inside is None or not re.match(r"\s*\)", sheet.text[last:]):
+            out.append(m)
+            continue
+        tokens = tuple(sorted({*before.words.tokens, *m.words.tokens}))
+        out[-1] = replace(m, words=sheet.words(tokens), role=before.role)
+    return out
 
 
 def _dismissal(text: str, start: int, lexicon: Lexicon) -> int | None:

@@ -11,6 +11,8 @@ from dateutil.relativedelta import relativedelta
 
 from agent.reader.dates import (
     MONTHS,
+    RANGE_FROM,
+    RANGE_TO,
     WEEKDAYS,
     Calendar,
     Found,
@@ -24,7 +26,7 @@ from agent.reader.dates import (
 )
 from agent.reader.slots import TimeSpan
 
-TO = r"\s*(?:to|until|till|through|and|-)\s*"
+TO = RANGE_TO
 # What may follow a day written as an ordinal alone ("on the 3rd"): an end, a mark, a period
 # or a small word; a noun after it makes the ordinal that thing's number ("the 3rd shift").
 DAY_ENDS = (
@@ -50,7 +52,7 @@ CHANGE_WORDS = re.compile(
 def _day_first(text: str, cal: Calendar) -> list[Found]:
     """ "from 5 to 11 October (2025)", "5-11 Oct", "28 Sep to 4 Oct"."""
     pattern = (
-        r"\b(?:from |between )?(?:the )?" + day("d1") + r"(?: of)?\s*(?:" + month("m1")
+        r"\b" + RANGE_FROM + r"(?:the )?" + day("d1") + r"(?: of)?\s*(?:" + month("m1")
         + r"\s*(?:" + year("y1") + r")?)?" + TO + r"(?:the )?" + day("d2") + r"(?: of)?\s+"
         + month("m2")
         + r"(?:,?\s*" + year("y2") + r")?"
@@ -61,7 +63,7 @@ def _day_first(text: str, cal: Calendar) -> list[Found]:
 def _month_first(text: str, cal: Calendar) -> list[Found]:
     """ "from October 5 to (October) 11", "October 3rd to 9th", "Sept 14-20"."""
     pattern = (
-        r"\b(?:from |between )?" + month("m1") + r"\s+" + day("d1") + r"(?:,?\s*" + year("y1")
+        r"\b" + RANGE_FROM + month("m1") + r"\s+" + day("d1") + r"(?:,?\s*" + year("y1")
         + r")?" + TO + r"(?:" + month("m2") + r"\s+)?" + day("d2") + r"(?:,?\s*" + year("y2")
         + r")?\b"
     )  # fmt: skip
@@ -112,7 +114,7 @@ def _dotted(text: str, cal: Calendar) -> list[Found]:
     written with dots, as in German, the year on either side or neither."""
     date_ = r"([0-3]?\d)\.([01]?\d)(\.(?:(?:20)?\d\d\b)?)?"
     pattern = (
-        r"\b(?:from |between )?" + date_ + r"\s*(?:to|until|till|and|-|\u2013)\s*" + date_
+        r"\b" + RANGE_FROM + date_ + TO + date_
         + r"(?!\d|\s*(?:k?wh?|mwh|%|€|eur|units?)\b)"
     )  # fmt: skip
     found = []
@@ -216,8 +218,7 @@ def _slashed_range(text: str, cal: Calendar) -> list[Found]:
     range of days (the site's, when both orders do), else both ranges, to ask which."""
     date_ = r"([0-3]?\d)/([0-3]?\d)(?:/((?:20)?\d\d))?"
     pattern = (
-        r"(?<![\d/.,])\b(?:from |between )?" + date_
-        + r"\s*(?:to|until|till|through|and|-|\u2013)\s*" + date_ + r"\b(?![/.,]?\d)"
+        r"(?<![\d/.,])\b" + RANGE_FROM + date_ + TO + date_ + r"\b(?![/.,]?\d)"
     )  # fmt: skip
     found = []
     for m in re.finditer(pattern, text):
@@ -288,7 +289,19 @@ def single_days(text: str, cal: Calendar) -> list[Found]:
     for m in re.finditer(r"\b([0-3]?\d)/([0-3]?\d)/((?:20)?\d\d)\b", text):
         y = int(m.group(3)) + (2000 if len(m.group(3)) == 2 else 0)
         found += _slashed(int(m.group(1)), int(m.group(2)), _in_year(y), m, cal)
-    return found + _slashed_no_year(text, cal)
+    return found + _slashed_no_year(text, cal) + _dotted_no_year(text, cal)
+
+
+def _dotted_no_year(text: str, cal: Calendar) -> list[Found]:
+    """ "on 08.10.", "at 10:00 on 20.10.": day and month with a dot after each, as in German,
+    the latest such day; only where a day is expected ("rose by 1.5." ends a sentence)."""
+    found = []
+    lead = re.compile(DATE_LEAD + r"$")
+    for m in re.finditer(r"(?<![\d.,])\b([0-3]?\d)\.([01]?\d)\.(?![\d.])", text):
+        if lead.search(text[: m.start()]):
+            dd, mo = int(m.group(1)), int(m.group(2))
+            found += _day(latest_year(mo, dd, cal.today), mo, dd, m) if 1 <= mo <= 12 else []
+    return found
 
 
 def _nth(text: str, cal: Calendar) -> list[Found]:
@@ -317,12 +330,24 @@ def _slashed_no_year(text: str, cal: Calendar) -> list[Found]:
     found = []
     lead = re.compile(DATE_LEAD + r"$")
     for m in re.finditer(r"(?<![\d/.,])\b([0-3]?\d)/([0-3]?\d)\b(?![/.,]?\d)" + DAY_ENDS, text):
-        if m.group(0) == "24/7" or not lead.search(text[: m.start()]):
+        if m.group(0) == "24/7" or not (lead.search(text[: m.start()]) or _dated(text, m)):
             continue
         if FRACTION.match(text, m.end()) and max(int(m.group(1)), int(m.group(2))) <= 12:
             continue  # "1/2 of the meters": a fraction, whichever way a date would read
         found += _slashed(int(m.group(1)), int(m.group(2)), _latest_in(cal.today), m, cal)
     return found
+
+
+# a day and month in brackets restating a period ("same day last week (05/08)"), or set
+# against another written the same way ("12/08 vs 05/08"): dates without a lead word
+BRACKETED = re.compile(r"\(\s*$")
+SET_AGAINST = re.compile(r"\s*(?:vs\.?|versus|against|x|or|and)\s+[0-3]?\d/[0-3]?\d\b(?![/.,]?\d)")
+
+
+def _dated(text: str, m: re.Match[str]) -> bool:
+    if BRACKETED.search(text[: m.start()]):
+        return re.match(r"\s*\)", text[m.end() :]) is not None
+    return SET_AGAINST.match(text, m.end()) is not None
 
 
 def _exists(y: int, mo: int, dd: int) -> bool:

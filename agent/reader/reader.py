@@ -16,12 +16,12 @@ from agent.reader.conditions import (
     find_thresholds,
     find_top,
 )
-from agent.reader.described import counted, described_meters
+from agent.reader.described import also_described, counted, described_meters
 from agent.reader.intents import choose, implied_operations
 from agent.reader.leftovers import leftovers, unknown_names
 from agent.reader.lexical import Lexical, read_compounds, read_lexical
 from agent.reader.lexicon import Lexicon, default_lexicon
-from agent.reader.meters import find_meters
+from agent.reader.meters import find_meters, kind_words, numbered
 from agent.reader.parameters import Stated, find_stated, unlabelled_calorific_values
 from agent.reader.periods import find_periods
 from agent.reader.reading import Reading
@@ -72,6 +72,7 @@ def _extract(question: str, vocab: Vocabulary, now: datetime, lexicon: Lexicon) 
     find_references(sheet, cond)
     compounds = read_compounds(sheet, lexicon, vocab)
     meters = find_meters(sheet, vocab, lexicon)
+    kind_words(sheet, meters.mentions, vocab)
     sheet, corrections = correct(sheet, lexicon)
     stated = find_stated(sheet, numbers, lexicon, vocab.tariff_periods)
     periods, notes = find_periods(
@@ -82,17 +83,23 @@ def _extract(question: str, vocab: Vocabulary, now: datetime, lexicon: Lexicon) 
     unlabelled_calorific_values(sheet, stated)  # "above 0.12 kWh/m3" is a threshold's
     lex = read_lexical(sheet, lexicon, vocab, compounds)
     unknown = meters.unknown + (unknown_names(sheet, lexicon, vocab) if vocab.meters else [])
+    mentions = sorted(meters.mentions + numbered(sheet, vocab), key=lambda m: m.words.start)
     unused = leftovers(sheet, lexicon)
     described: list[MeterMention] = []
-    if not meters.mentions and not unknown:
+    if not mentions and not unknown:
         described, unused, told = described_meters(unused, vocab, lexicon)
         notes = [*notes, *told]
-    counts, unused = counted(sheet, unused, meters.mentions + described, vocab, lexicon)
+    counts, unused = counted(sheet, unused, mentions + described, vocab, lexicon)
     lex.measures.extend(counts)
+    if mentions:
+        named = frozenset(n for m in mentions for n in m.meters)
+        more, unused, told = also_described(unused, vocab, lexicon, named)
+        mentions = sorted(mentions + more, key=lambda m: m.words.start)
+        notes = [*notes, *told]
     return Reading(
         question=question,
         tokens=sheet.tokens,
-        meters=tuple(meters.mentions + described),
+        meters=tuple(mentions + described),
         unknown_names=tuple(sorted(unknown, key=lambda u: u.words.start)),
         periods=tuple(periods),
         unused=tuple(unused),
