@@ -125,7 +125,8 @@ class OfflinePlanner(BaseChatModel):
                 {"name": c["name"], "args": json.dumps(c["args"]), "id": c["id"], "index": i}
                 for i, c in enumerate(message.tool_calls)
             ]
-            yield ChatGenerationChunk(message=AIMessageChunk(content="", tool_call_chunks=chunks))
+            said = AIMessageChunk(content=str(message.content), tool_call_chunks=chunks)
+            yield ChatGenerationChunk(message=said)
             return
         words = re.findall(r"\S+\s*|\s+", str(message.content))
         for i, word in enumerate(words):
@@ -197,7 +198,11 @@ class OfflinePlanner(BaseChatModel):
                 }
                 for c in decided.calls
             ]
-            return AIMessage(content="", tool_calls=calls)
+            # what a proposed change leaves out is said with it, before the yes is asked
+            said = (
+                "\n\n".join(decided.notes) if turn.writes & {c.name for c in decided.calls} else ""
+            )
+            return AIMessage(content=said, tool_calls=calls)
         answer = Answer(decided.message or "", decided.outcome)
         return _message(answer.text, answer.outcome, answer, decided)
 
