@@ -199,10 +199,9 @@ class OfflinePlanner(BaseChatModel):
                 for c in decided.calls
             ]
             # what a proposed change leaves out is said with it, before the yes is asked
-            said = (
-                "\n\n".join(decided.notes) if turn.writes & {c.name for c in decided.calls} else ""
-            )
-            return AIMessage(content=said, tool_calls=calls)
+            writes = turn.writes & {c.name for c in decided.calls}
+            with_change = "\n\n".join(decided.notes) if writes else ""
+            return AIMessage(content=with_change, tool_calls=calls)
         answer = Answer(decided.message or "", decided.outcome)
         return _message(answer.text, answer.outcome, answer, decided)
 
