@@ -287,10 +287,16 @@ class Agent:
         outcome: Outcome = "answer"
         if pending:
             outcome = "confirm"
+            # what the model said with the change it proposes ("I did not use 'weekday'")
+            said = next(
+                (_content(m) for m in reversed(new) if isinstance(m, AIMessage) and m.tool_calls),
+                "",
+            ).strip()
             text = "\n".join(
                 [
                     "I am about to make this change:",
                     *(f"- {p['description']}" for p in pending),
+                    *([said] if said else []),
                     "Shall I go ahead? Answer yes or no.",
                 ]
             )

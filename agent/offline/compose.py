@@ -63,6 +63,8 @@ class Answer:
     subjects: list[str] = field(default_factory=list)
     ranked: list[str] = field(default_factory=list)  # the subjects by the figure, largest first
     refs: list[tuple[str, int]] = field(default_factory=list)  # numbered objects it showed
+    # the incidents it listed (number, meter, kind), for "the boiler one" in the next turns
+    listed: list[tuple[int, str, str]] = field(default_factory=list)
 
 
 Headline = Callable[[Question, Plan, list[Done]], list[str]]
@@ -113,6 +115,9 @@ def compose(q: Question, plan: Plan, done: list[Done]) -> Answer:
     answer.subjects = _subjects(plan, ok)
     answer.ranked = _ranked(ok)
     answer.refs = [("incident", i.id) for i in _shown_incidents(plan, ok)]
+    answer.listed = [
+        (i.id, i.meter or "", i.kind) for x in results(ok, IncidentList) for i in x.incidents
+    ]
     return answer
 
 

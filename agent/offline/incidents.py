@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -16,7 +16,7 @@ import yaml
 
 from agent.reader import Intent, Kpi, Reading
 from agent.reader.intents import CONTEXT
-from agent.reader.slots import Action
+from agent.reader.slots import Action, Reference, Words
 from common.errors import EMSError
 
 WORDS_FILE = Path(__file__).with_name("incidents.yaml")
@@ -54,11 +54,12 @@ class InvalidIncidentWords(EMSError):
 
 
 @dataclass(frozen=True)
-class Words:
+class IncidentWords:
     events: Mapping[str, re.Pattern[str]]  # incident kind -> its event words
     states: tuple[tuple[str, re.Pattern[str]], ...]  # state filter -> its words, in order
     listing: re.Pattern[str]
     plural: re.Pattern[str]
+    one: re.Pattern[str]  # a word standing for one listed incident, right after what picks it
 
 
 def _any_of(phrases: Sequence[Any]) -> re.Pattern[str]:
@@ -69,17 +70,20 @@ def _any_of(phrases: Sequence[Any]) -> re.Pattern[str]:
 
 
 @cache
-def words() -> Words:
+def words() -> IncidentWords:
     return parse_words(yaml.safe_load(WORDS_FILE.read_text(encoding="utf-8")), WORDS_FILE.name)
 
 
-def parse_words(data: Any, name: str) -> Words:
+def parse_words(data: Any, name: str) -> IncidentWords:
     """The incident words of a loaded file; a file that lacks a section, names a state group
     that does not exist or holds a broken pattern is refused, naming the file and the fault."""
     try:
         events = {str(k): _any_of(v) for k, v in data["events"].items()}
         states = tuple((STATE_OF_GROUP[str(k)], _any_of(v)) for k, v in data["states"].items())
-        return Words(events, states, _any_of(data["listing"]), _any_of(data["incidents"]))
+        one = re.compile(rf"\s+{_any_of(data['one_of_listed']).pattern}", re.IGNORECASE)
+        return IncidentWords(
+            events, states, _any_of(data["listing"]), _any_of(data["incidents"]), one
+        )
     except (KeyError, TypeError, AttributeError, re.error) as exc:
         raise InvalidIncidentWords(f"{name}: {type(exc).__name__} {exc}") from None
 
@@ -155,3 +159,30 @@ def then_call(detail: Mapping[str, Any], listed: Any) -> dict[str, Any] | None:
     if len(matching) != 1:
         return None
     return {"incident_id": matching[0].id, **then}
+
+
+def one_of_listed(r: Reading, listed: Sequence[tuple[int, str, str]]) -> Reading:
+    """ "tell me more about the boiler one", "the gas one", "the leak incident" after incidents
+    were listed (`listed`: number, meter, kind): the one listed incident the words pick out, by
+    its meter (the catalogue's meters for the words: a name, an alias, a word of the
+    description, the carrier) or its kind, followed by a word standing for one item. Unchanged
+    when nothing is so picked out, or the words fit none or several (asked, never guessed)."""
+    if not listed or any(ref.words.tokens for ref in r.references):
+        return r
+    w = words()
+    named = [(m.words, m.meters) for m in r.meters] + [(c.words, c.meters) for c in r.carriers]
+    picked = [(said, set(meters), set[str]()) for said, meters in named if said.tokens]
+    for kind, pattern in w.events.items():
+        for found in pattern.finditer(r.question):
+            span = Words((), found.start(), found.end(), found.group(0))
+            picked.append((span, set(), {kind}))
+    for said, meters, kinds in picked:
+        one = w.one.match(r.question, said.end)
+        matching = {n for n, meter, kind in listed if meter in meters or kind in kinds}
+        if one is None or len(matching) != 1:
+            continue
+        tokens = tuple(t.index for t in r.tokens if said.start <= t.start < one.end())
+        words_ = Words(tokens, said.start, one.end(), r.question[said.start : one.end()])
+        ref = Reference("incident", matching.pop(), words_)
+        return replace(r, references=(ref,), intent=Intent.INCIDENT)
+    return r

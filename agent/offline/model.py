@@ -74,6 +74,8 @@ class Said:
     options: tuple[str, ...] = ()
     refs: tuple[tuple[str, int], ...] = ()
     ranked: tuple[str, ...] = ()
+    # the incidents the conversation listed last (number, meter, kind): "the boiler one"
+    listed: tuple[tuple[int, str, str], ...] = ()
 
 
 _FRAMES: OrderedDict[tuple[Any, ...], Frame] = OrderedDict()
@@ -123,7 +125,8 @@ class OfflinePlanner(BaseChatModel):
                 {"name": c["name"], "args": json.dumps(c["args"]), "id": c["id"], "index": i}
                 for i, c in enumerate(message.tool_calls)
             ]
-            yield ChatGenerationChunk(message=AIMessageChunk(content="", tool_call_chunks=chunks))
+            said = AIMessageChunk(content=str(message.content), tool_call_chunks=chunks)
+            yield ChatGenerationChunk(message=said)
             return
         words = re.findall(r"\S+\s*|\s+", str(message.content))
         for i, word in enumerate(words):
@@ -195,7 +198,10 @@ class OfflinePlanner(BaseChatModel):
                 }
                 for c in decided.calls
             ]
-            return AIMessage(content="", tool_calls=calls)
+            # what a proposed change leaves out is said with it, before the yes is asked
+            writes = turn.writes & {c.name for c in decided.calls}
+            with_change = "\n\n".join(decided.notes) if writes else ""
+            return AIMessage(content=with_change, tool_calls=calls)
         answer = Answer(decided.message or "", decided.outcome)
         return _message(answer.text, answer.outcome, answer, decided)
 
@@ -259,6 +265,7 @@ def _said(message: AIMessage) -> Said:
         options=tuple(meta.get("options") or ()),
         refs=tuple((str(k), int(n)) for k, n in meta.get("refs") or ()),
         ranked=tuple(meta.get("ranked") or ()),
+        listed=tuple((int(n), str(m), str(k)) for n, m, k in meta.get("listed") or ()),
     )
 
 
@@ -266,7 +273,7 @@ def _reading(question: str, site: Site, now: datetime, before: Frame | None, sai
     current = the_other(read(question, site.vocab, now), before, site.vocab)
     if before is not None and before.pending is Pending.NOTE and question.rstrip().endswith("?"):
         before = replace(before, pending=None)  # a new question instead of the note
-    return follow(current, before, now, site.vocab)
+    return incidents.one_of_listed(follow(current, before, now, site.vocab), said.listed)
 
 
 def _recent_periods(frames: list[Frame]) -> tuple[TimeSpan, ...]:
@@ -282,6 +289,7 @@ def _frame_before(
     follow-up of the one before it (kept, so each is read once), and the key of that history."""
     frame: Frame | None = None
     said = Said()
+    listed: tuple[tuple[int, str, str], ...] = ()  # the incidents listed last, before each turn
     key: tuple[Any, ...] = (site.ref.id, site.vocab.meters, now)
     humans = [i for i, m in enumerate(history) if isinstance(m, HumanMessage)]
     for n, i in enumerate(humans):
@@ -292,6 +300,7 @@ def _frame_before(
         )
         said = _said(final) if final is not None else Said()
         key = (*key, history[i].id or str(history[i].content), final.id if final else None)
+        before_listed, listed = listed, said.listed or listed
         with _LOCK:
             cached = _FRAMES.get(key)
         if cached is not None:
@@ -299,7 +308,9 @@ def _frame_before(
             if frames is not None:
                 frames.append(frame)
             continue
-        reading = _reading(str(history[i].content), site, now, frame, said)
+        reading = _reading(
+            str(history[i].content), site, now, frame, replace(said, listed=before_listed)
+        )
         if said.refs and not reading.references:
             refs = tuple(Reference(k, n_, NO_WORDS) for k, n_ in said.refs)
             reading = replace(reading, references=refs)
@@ -315,7 +326,7 @@ def _frame_before(
             _FRAMES[key] = frame
             while len(_FRAMES) > FRAMES:
                 _FRAMES.popitem(last=False)
-    return frame, said, key
+    return frame, replace(said, listed=listed), key
 
 
 def _current(
@@ -398,6 +409,8 @@ def _message(text: str, outcome: str, answer: Answer, decided: Plan | None = Non
         meta["subjects"] = answer.subjects
     if answer.refs:
         meta["refs"] = [list(r) for r in answer.refs]
+    if answer.listed:
+        meta["listed"] = [list(i) for i in answer.listed]
     if answer.ranked:
         meta["ranked"] = answer.ranked
     if decided is not None and decided.pending is not None:

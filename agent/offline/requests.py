@@ -298,11 +298,24 @@ def new_rule(q: Question) -> Plan:
     channel = re.search(r"(#[a-z0-9_-]+)", r.question.lower())
     if channel:
         args["channel"] = channel.group(1)
+    parts = _every_window(r)
     if "backtest" in r.features():
         period, notes = _recent(q)  # tried on the period asked, nothing stored
         call = Call("backtest_alert_rule", {**args, "period": period})
-        return Plan("alert_backtest", (call,), notes=notes)
-    return Plan("alert_create", (Call("create_alert_rule", args),))
+        return Plan("alert_backtest", (call,), notes=(*parts, *notes))
+    return Plan("alert_create", (Call("create_alert_rule", args),), notes=parts)
+
+
+def _every_window(r: Reading) -> tuple[str, ...]:
+    """ "... on a weekday", "in the late shift", "between 8 and 17": a rule watches every
+    window of every day, so a part of the week or day it is asked for is said not to be used."""
+    said = [s.words.text for s in r.splits if s.words.tokens]
+    said += [h.words.text for h in r.hour_windows if h.words.tokens]
+    return tuple(
+        f"I did not use '{text}': an alert rule watches every window of every day; it cannot "
+        "be limited to part of the week or day."
+        for text in said
+    )
 
 
 # What a meter consumes, per window or per unit made: zero or more, never below it

@@ -97,6 +97,10 @@ ACTION_VERBS = (
     r"\b(?:acknowledge|ack|resolve|close|mark|delete|remove|disable|enable|switch|turn|pause|"
     r"update|change|set|raise|lower)\b"
 )
+# "resolve it: ...", a change asked of the object just shown; "set it up" makes a new one
+POINTED = ACTION_VERBS + r"\s+(?:it|that(?: one)?|this(?: one)?)\b(?!\s+up\b)"
+# "before I set it ...": a verb after its subject tells what the user does, it asks for nothing
+STATED_BY = re.compile(r"\b(?:i|we|you|they)\s+$")
 NOTE_SEPARATOR = re.compile(r"\s*(?::|,|;|\s-\s|\s--\s|\bbecause\b|\bnote:?|\bsaying\b)\s*")
 SQL = re.compile(
     r"\b(?:(?:select|with)\b.+\bfrom\b|(?:drop|alter|create)\s+(?:table|database|index|view)\b"
@@ -259,7 +263,9 @@ def find_references(sheet: Sheet, found: Conditions) -> None:
         number = int(m.group("n") or m.group("n2"))
         found.references.append(Reference(kind, number, sheet.claim_span(m.start(), m.end())))
     verb = re.search(ACTION_VERBS, text)
-    pointed = re.search(ACTION_VERBS + r"\s+(?:it|that(?: one)?|this(?: one)?)\b", text)
+    pointed = next(
+        (m for m in re.finditer(POINTED, text) if not STATED_BY.search(text, 0, m.start())), None
+    )
     if found.references and verb:
         _note(sheet, found, max(r.words.end for r in found.references))
     elif verb and re.search(r"\bnote:", text):

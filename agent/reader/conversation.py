@@ -80,6 +80,8 @@ REFERENCE_INTENTS = {
 COMPARING = (Op.MORE, Op.LESS, Op.WHICH_MORE, Op.WHICH_LESS, Op.COMPARE, Op.DIFFERENCE)
 # Kinds of request made of a threshold: one that states none takes the one just discussed
 SETS_THRESHOLD = frozenset({Intent.ALERT_CREATE})
+# What "ok, set that up (as an alert rule)" reads as on its own: a yes, or the rules asked about
+SET_UP_FROM = frozenset({Intent.CONFIRM, Intent.ALERT_RULES})
 # Kinds of question whose next question of the same kind, naming nothing, is about the same
 # meters and period ("which days are missing?" after a coverage)
 GOES_ON = frozenset({Intent.COVERAGE})
@@ -523,11 +525,13 @@ def _new_level(reading: Reading, previous: Frame) -> Reading:
 
 
 def _set_up(reading: Reading, previous: Frame) -> Reading:
-    """ "ok, set that one up" after a rule was tried on past data (nothing waits for a yes, or
-    the loop would have taken it as one): the rule just tried, proposed for real."""
-    if reading.intent is not Intent.CONFIRM or "setup" not in reading.features():
+    """ "ok, set that one up (as an alert rule)" after a rule was tried on past data, or after
+    a count of how often one level was crossed (nothing waits for a yes, or the loop would
+    have taken it as one): the rule just tried, or that level, proposed for real."""
+    if reading.intent not in SET_UP_FROM or "setup" not in reading.features():
         return reading
-    if previous.reading.intent is not Intent.ALERT_CREATE:
+    prev = previous.reading
+    if prev.intent is not Intent.ALERT_CREATE and len(prev.thresholds) != 1:
         return reading
     return replace(reading, intent=Intent.ALERT_CREATE, follows=True)
 
