@@ -188,6 +188,25 @@ def test_a_follow_up_with_a_rate_keeps_the_price_stated_before() -> None:
     assert [(x.rate, x.currency, x.per) for x in r.exchange_rates] == [(1.10, "USD", "EUR")]
 
 
+@pytest.mark.parametrize(
+    "again",
+    [
+        "and under the tariff we have now?",
+        "and with the prices we pay today?",
+        "at the usual rates?",
+    ],
+)
+def test_the_tariff_the_site_has_now_drops_the_price_stated_before(again: str) -> None:
+    werk = PLANTS["werk"]
+    first = read(
+        "cost of Linie 2 last week at 0,185 €/kWh + 9,50 €/kW/Monat Leistungspreis", werk, NOW
+    )
+    assert [p.per_kwh for p in first.prices] == [0.185]
+    r = follow(read(again, werk, NOW), Frame.after(None, first), NOW)
+    assert r.kpi == "cost" and r.meter_names == ("Linie 2",)
+    assert not r.prices and not r.demand_charges
+
+
 def test_another_measure_after_a_daily_view_is_asked_over_the_period() -> None:
     """ "and the co2 for the month?" after "per day on average?": carbon over the month, not
     a carbon series by day; the same measure again keeps its step ("and the week before?")."""

@@ -115,6 +115,8 @@ def test_the_carrier_of_a_factor_is_read_when_named() -> None:
         ("cost of Linie 3 last week at $0.12 per kWh", 0.12, "USD"),
         ("cost of Linie 3 last week at 120 EUR/MWh", 0.12, "EUR"),
         ("cost of Linie 3 last week at a price of 0,19", 0.19, None),
+        # Three digits after "0," are decimals: no thousands follow a leading zero.
+        ("cost of Linie 3 last week at 0,185 €/kWh", 0.185, "EUR"),
     ],
 )
 def test_a_stated_price_is_read_per_kwh(text: str, price: float, currency: str | None) -> None:
@@ -154,6 +156,21 @@ def test_a_demand_charge_and_a_demand_window() -> None:
     assert [w.minutes for w in r.demand_windows] == [30]
     assert [(c.per_kw, c.currency) for c in r.demand_charges] == [(9.5, "EUR")]
     assert r.kpi == "peak_demand"
+    assert not r.unused
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "cost of Linie 3 in October, flat 0,185 €/kWh + 9,50 €/kW/Monat Leistungspreis",
+        "cost of Linie 3 in October at 0.185 EUR/kWh and 9.50 EUR/kW per month demand charge",
+    ],
+)
+def test_a_demand_charge_per_kw_and_month_in_either_language(text: str) -> None:
+    r = read(text, WERK, NOW)
+    assert [(p.per_kwh, p.currency) for p in r.prices] == [(0.185, "EUR")]
+    assert [(c.per_kw, c.currency) for c in r.demand_charges] == [(9.5, "EUR")]
+    assert r.kpi == "cost"
     assert not r.unused
 
 

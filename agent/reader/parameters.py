@@ -65,6 +65,8 @@ DAY_WORDS = (
     r"weekends?|every day|daily|all week|sat(?:urday)?s?|sun(?:day)?s?"
 )
 DAYS = f"(?P<days>{DAY_WORDS})"
+# "/kW/month", "/kW/Monat", "por kW por mês": a demand charge is levied per month
+PER_MONTH = r"(?:\s*(?:per|a|/|pro|por)\s*(?:month|monat|m[eê]s)\b)?"
 HOUR = r"(?:midnight|midday|noon|\d{1,2}(?::\d\d)?\s*(?:am|pm|h|uhr|o'clock)?)"
 # Times of day said in words; midnight opens a day and closes one ("10pm to midnight").
 CLOCK_WORDS = {"midnight": time(0), "midday": time(12), "noon": time(12)}
@@ -90,8 +92,9 @@ def period_names(lexicon: Lexicon, site: tuple[str, ...] = ()) -> PeriodNames:
 
 
 def parse_number(text: str) -> float:
-    """ "1,200" is a thousands separator, "0,42" a decimal comma, "1.200,5" both."""
-    if re.fullmatch(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?", text):
+    """ "1,200" is a thousands separator, "0,42" and "0,185" a decimal comma (no thousands
+    follow a leading zero), "1.200,5" both."""
+    if re.fullmatch(r"[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?", text):
         return float(text.replace(",", ""))
     if re.fullmatch(r"\d{1,3}(?:\.\d{3})+,\d+", text):
         return float(text.replace(".", "").replace(",", "."))
@@ -289,20 +292,19 @@ def _off_peak_prices(sheet: Sheet, stated: Stated, names: PeriodNames) -> None:
 def _demand_charges(sheet: Sheet, stated: Stated) -> None:
     charge = (
         r"\b(?:demand|capacity) charges?\s*(?:of|at|=|:|is)?\s*" + CUR_BEFORE + NUMBER + CUR_AFTER
-        + r"\s*(?:/|per|a)\s*kw\b(?:\s*(?:per|a|/)\s*month)?"
+        + r"\s*(?:/|per|a)\s*kw\b" + PER_MONTH
     )  # fmt: skip
     # "12 €/kW demand charge", "R$ 38.90/kW demand": the charge named after its value
     after = (
-        r"\b" + CUR_BEFORE + NUMBER + CUR_AFTER + r"\s*(?:/|per|a)\s*kw\b"
-        r"(?:\s*(?:per|a|/)\s*month)?\s+(?:(?:as|for)\s+(?:the\s+)?)?"
-        r"(?:demand|capacity)(?: charges?)?\b"
-    )
+        r"\b" + CUR_BEFORE + NUMBER + CUR_AFTER + r"\s*(?:/|per|a)\s*kw\b" + PER_MONTH
+        + r"\s+(?:(?:as|for)\s+(?:the\s+)?)?(?:demand|capacity)(?: charges?)?\b"
+    )  # fmt: skip
     # "12 EUR per kW of the monthly peak": the charge named by what it is levied on
     levied = (
-        r"\b" + CUR_BEFORE + NUMBER + CUR_AFTER + r"\s*(?:/|per|a)\s*kw\b"
-        r"(?:\s*(?:per|a|/)\s*month)?\s+(?:of|on)\s+(?:the\s+|each\s+)?"
+        r"\b" + CUR_BEFORE + NUMBER + CUR_AFTER + r"\s*(?:/|per|a)\s*kw\b" + PER_MONTH
+        + r"\s+(?:of|on)\s+(?:the\s+|each\s+)?"
         r"(?:(?:monthly|month's|month|billing)\s+)?(?:peak|max(?:imum)?)(?:\s+(?:demand|kw|load))?\b"
-    )
+    )  # fmt: skip
     # "the demand charge on October's peak at 11.20 EUR/kW": money per kW, in a question about
     # the demand charge, can only be that charge
     apart = r"\b" + CUR_BEFORE + NUMBER + CUR_AFTER + r"\s*(?:/|per|a)\s*kw\b(?!h)"
