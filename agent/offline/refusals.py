@@ -568,13 +568,22 @@ def _switches(r: Reading) -> bool:
     return bool(r.meters) and not r.references and any(a.action in SWITCHING for a in r.actions)
 
 
+# "switch comp2 off": a verb whose particle follows its object is quoted with both
+PARTICLE = re.compile(r"\w+(?:\s+[^\s,.;!?]+){1,3}?\s+(?:off|on|down)\b", re.IGNORECASE)
+
+
+def _phrasal(r: Reading, words: Words) -> str:
+    found = PARTICLE.match(r.question, words.start) if len(words.tokens) == 1 else None
+    return found.group(0) if found else words.text
+
+
 def _echo(r: Reading, reason: Reason) -> str:
     """ "You asked me to 'turn off'. ": the words that asked for what cannot be done."""
     if reason not in ECHOED:
         return ""
     said = [u.words.text for u in r.unsupported if u.reason is reason and u.words.text]
     if reason is Reason.CONTROL:
-        said += [a.words.text for a in r.actions if a.action in SWITCHING and a.words.text]
+        said += [_phrasal(r, a.words) for a in r.actions if a.action in SWITCHING and a.words.text]
     if not said:
         return ""
     words = said[0].split()
