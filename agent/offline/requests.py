@@ -293,7 +293,8 @@ def new_rule(q: Question) -> Plan:
     if t.duration_min:
         step = {"15min": 15, "hour": 60, "day": 1440}[args["window"]]
         args["for_minutes"] = held_minutes(t, step)
-    if re.search(r"\b(?:critical|urgent|immediately|asap)\b", r.question.lower()):
+    said = [r.question] + [c.words.text for c in r.cues if c.feature == "severity"]
+    if re.search(r"\b(?:critical|urgent|immediately|asap)\b", " ".join(said).lower()):
         args["severity"] = "critical"
     channel = re.search(r"(#[a-z0-9_-]+)", r.question.lower())
     if channel:
