@@ -43,7 +43,7 @@ from agent.models import Backend, explain
 from agent.offline.model import OfflinePlanner, Turn
 from agent.prompts import turn_prompt
 from agent.toolkit import TurnContext, langchain_tools, write_tools
-from agent.writes import AFFIRM, DECLINE, describe_write
+from agent.writes import AFFIRM, declined, describe_write
 from store.catalog import SiteRef
 from tools.base import Tool, ToolContext
 
@@ -203,12 +203,12 @@ class Agent:
             if AFFIRM.match(answer):
                 inputs = Command(resume={"decisions": [{"type": "approve"}] * len(pending)})
             else:
-                reason = "the user declined" if DECLINE.search(answer) else "the user moved on"
+                reason = "the user declined" if declined(answer) else "the user moved on"
                 decision = {"type": "reject", "message": reason}
                 yield from self._run(
                     Command(resume={"decisions": [decision] * len(pending)}), config, ctx
                 )
-                if DECLINE.search(answer):
+                if declined(answer):
                     inputs = None
                     prefix = []
                 else:

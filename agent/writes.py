@@ -48,3 +48,13 @@ DECLINE = re.compile(
     r"^\s*(?:no|n|nope|nah|cancel|stop|don't|do not|abort|never ?mind|forget it)\b|"
     r"\b(?:no|cancel|abort|don't|do not|never ?mind|forget (?:it|that)|scrap that|not now)\b"
 )
+# A "no" that goes on to say what to do instead ("hmm no, make it 230 kW, rest the same")
+# changes the proposal: it is not made, and the message is read as the new request.
+CHANGED = re.compile(
+    r"\b(?:make it|change it|set it to|instead|rather|but with|but at|use)\b.*\d|\d.*\binstead\b"
+)
+
+
+def declined(answer: str) -> bool:
+    """The answer to "Shall I go ahead?" is a no, and not a changed request."""
+    return bool(DECLINE.search(answer)) and not CHANGED.search(answer)

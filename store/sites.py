@@ -93,7 +93,13 @@ _NOT_A_NAME = frozenset(
     "electricity electric electrical power gas water heat steam cooling "
     # and what the site holds of its own ("use the site tariff", "the site's floor area")
     "tariff tariffs rate rates price prices cost costs bill bills factor factors area "
-    "calendar profile catalogue".split()
+    "calendar profile catalogue "
+    # and when ("site March so far", "site Feb vs Jan", "site Monday")
+    "january february march april may june july august september october november december "
+    "jan feb mar apr jun jul aug sep sept oct nov dec januar februar märz maerz juni juli "
+    "oktober dezember janeiro fevereiro março marco abril maio junho julho agosto setembro "
+    "outubro novembro dezembro monday tuesday wednesday thursday friday saturday sunday "
+    "mon tue wed thu fri sat sun week weekend month year since from during until so".split()
 )
 # Words before "site" that make it no name's introduction ("which site used most").
 _NOT_NAMING = frozenset("which each every per this our that any whole entire one same".split())

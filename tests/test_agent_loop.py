@@ -231,3 +231,21 @@ def test_only_a_bare_yes_approves_a_write(message: str, is_yes: bool) -> None:
     from agent.writes import AFFIRM
 
     assert bool(AFFIRM.match(message.strip().lower())) is is_yes
+
+
+@pytest.mark.parametrize(
+    ("message", "is_no"),
+    [
+        ("no", True),
+        ("actually no, cancel that", True),
+        ("nah, forget it", True),
+        ("hmm no, make it 230 kW, rest the same", False),
+        ("no - use 90 kW instead", False),
+    ],
+)
+def test_a_no_that_says_what_instead_is_a_new_request(message: str, is_no: bool) -> None:
+    """A "no" followed by a changed value is not a plain refusal: the proposal is not made
+    and the message is read as the request changed."""
+    from agent.writes import declined
+
+    assert declined(message.strip().lower()) is is_no

@@ -329,6 +329,7 @@ def test_missed_data_is_a_coverage_question(brewery) -> None:
     ("question", "quoted"),
     [
         ("turn off Pump K1 over the weekend", "'turn off'"),
+        ("switch Pump K1 off over the weekend", "'switch Pump K1 off'"),
         ("export the Pump K1 daily kWh to excel", "'export'"),
     ],
 )

@@ -41,7 +41,10 @@ def test_the_top_one_as_a_share_of_a_named_meter_then_what_no_sub_meter_sees(bre
     assert states(lead, 100 * unmetered / whole, rel=0.01), rest.answer
 
 
-@pytest.mark.parametrize("said", ["what % of Incomer North was the biggest one"])
+@pytest.mark.parametrize(
+    "said",
+    ["what % of Incomer North was the biggest one", "what % of Incomer North is the number one?"],
+)
 def test_the_biggest_one_beside_the_whole_named_is_the_top_of_the_ranking(brewery, said) -> None:
     agent, data = brewery
     first = agent.ask("top 3 energy users last week, not counting the Incomer North board")

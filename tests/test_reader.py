@@ -336,6 +336,9 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
         {"unsupported": [("explanation", "explanation")]},
     ),
     (W, "turn off Kompressor Nord", {"intent": "unsupported"}),
+    # the verb's particle after its object, and the German verbs of switching
+    (W, "switch Kompressor Nord off over the weekend", {"intent": "unsupported"}),
+    (W, "Kompressor Nord am Wochenende abschalten", {"intent": "unsupported"}),
     (
         W,
         "delete all the readings",

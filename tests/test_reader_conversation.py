@@ -188,6 +188,25 @@ def test_a_follow_up_with_a_rate_keeps_the_price_stated_before() -> None:
     assert [(x.rate, x.currency, x.per) for x in r.exchange_rates] == [(1.10, "USD", "EUR")]
 
 
+@pytest.mark.parametrize(
+    "again",
+    [
+        "and under the tariff we have now?",
+        "and with the prices we pay today?",
+        "at the usual rates?",
+    ],
+)
+def test_the_tariff_the_site_has_now_drops_the_price_stated_before(again: str) -> None:
+    werk = PLANTS["werk"]
+    first = read(
+        "cost of Linie 2 last week at 0,185 €/kWh + 9,50 €/kW/Monat Leistungspreis", werk, NOW
+    )
+    assert [p.per_kwh for p in first.prices] == [0.185]
+    r = follow(read(again, werk, NOW), Frame.after(None, first), NOW)
+    assert r.kpi == "cost" and r.meter_names == ("Linie 2",)
+    assert not r.prices and not r.demand_charges
+
+
 def test_another_measure_after_a_daily_view_is_asked_over_the_period() -> None:
     """ "and the co2 for the month?" after "per day on average?": carbon over the month, not
     a carbon series by day; the same measure again keeps its step ("and the week before?")."""
@@ -245,3 +264,32 @@ def test_inherited_slots_consume_none_of_the_new_words() -> None:
 def test_without_a_turn_before_nothing_changes() -> None:
     r = read("and last month?", PLANTS["werk"], NOW)
     assert follow(r, None, NOW) is r
+
+
+def test_a_rule_tried_then_on_another_meter_then_set_up_and_changed() -> None:
+    """ "same rule on line b?" tries the rule just tried on another meter; "create that rule
+    for ..., severity critical" proposes it for real; "make it 230 kW, rest the same" changes
+    only the level, the severity said before kept; "and with 100 kW?" after a rule in kW is a
+    new level, its unit no measure of its own."""
+    werk = PLANTS["werk"]
+    frame: Frame | None = None
+    said = [
+        "Linie 2 over 220 kW for more than 15 min - how often last week, as an alert backtest?",
+        "same rule on Linie 3?",
+        "ok create that rule for Linie 2, severity critical",
+        "hmm no, make it 230 kW, rest the same",
+        "and with 100 kW?",
+    ]
+    turns = []
+    for question in said:
+        r = follow(read(question, werk, NOW), frame, NOW)
+        turns.append(r)
+        frame = Frame.after(frame, r, r.meter_names)
+    _tried, same, made, changed, lower = turns
+    assert same.intent is Intent.ALERT_CREATE and same.meter_names == ("Linie 3",)
+    assert [t.value for t in same.thresholds] == [220.0] and "backtest" in same.features()
+    assert made.intent is Intent.ALERT_CREATE and made.meter_names == ("Linie 2",)
+    assert "backtest" not in made.features() and not made.unused
+    assert [t.value for t in changed.thresholds] == [230.0] and not changed.unused
+    assert any(c.feature == "severity" and "critical" in c.words.text for c in changed.cues)
+    assert [t.value for t in lower.thresholds] == [100.0] and not lower.unused

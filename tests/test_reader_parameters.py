@@ -115,6 +115,8 @@ def test_the_carrier_of_a_factor_is_read_when_named() -> None:
         ("cost of Linie 3 last week at $0.12 per kWh", 0.12, "USD"),
         ("cost of Linie 3 last week at 120 EUR/MWh", 0.12, "EUR"),
         ("cost of Linie 3 last week at a price of 0,19", 0.19, None),
+        # Three digits after "0," are decimals: no thousands follow a leading zero.
+        ("cost of Linie 3 last week at 0,185 €/kWh", 0.185, "EUR"),
     ],
 )
 def test_a_stated_price_is_read_per_kwh(text: str, price: float, currency: str | None) -> None:
@@ -154,6 +156,21 @@ def test_a_demand_charge_and_a_demand_window() -> None:
     assert [w.minutes for w in r.demand_windows] == [30]
     assert [(c.per_kw, c.currency) for c in r.demand_charges] == [(9.5, "EUR")]
     assert r.kpi == "peak_demand"
+    assert not r.unused
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "cost of Linie 3 in October, flat 0,185 €/kWh + 9,50 €/kW/Monat Leistungspreis",
+        "cost of Linie 3 in October at 0.185 EUR/kWh and 9.50 EUR/kW per month demand charge",
+    ],
+)
+def test_a_demand_charge_per_kw_and_month_in_either_language(text: str) -> None:
+    r = read(text, WERK, NOW)
+    assert [(p.per_kwh, p.currency) for p in r.prices] == [(0.185, "EUR")]
+    assert [(c.per_kw, c.currency) for c in r.demand_charges] == [(9.5, "EUR")]
+    assert r.kpi == "cost"
     assert not r.unused
 
 
@@ -475,11 +492,11 @@ def test_a_sites_own_tariff_period_names_come_from_its_catalogue() -> None:
 
 def test_tariff_period_names_in_every_language_are_lexicon_data() -> None:
     data = yaml.safe_load(LEXICON_FILE.read_text(encoding="utf-8"))
-    data["tariff_period_names"] = {"off_peak": "niedertarif", "other": "hochtarif"}
+    data["tariff_period_names"] = {"off_peak": "schwachlasttarif", "other": "hochlasttarif"}
     lexicon = parse_lexicon(data)
-    question = "cost of Linie 2 last week with hochtarif 06-22 on weekdays at 0.31 €/kWh"
+    question = "cost of Linie 2 last week with hochlasttarif 06-22 on weekdays at 0.31 €/kWh"
     r = read(question, WERK, NOW, lexicon=lexicon)
-    assert [(w.name, w.price) for w in r.tou_windows] == [("hochtarif", 0.31)]
+    assert [(w.name, w.price) for w in r.tou_windows] == [("hochlasttarif", 0.31)]
     assert read(question, WERK, NOW).tou_windows == ()
 
 
@@ -517,3 +534,40 @@ def test_an_exchange_rate_per_real_and_a_guide_asked_about() -> None:
     assert r.kpis == (Kpi.COST,)  # the tariff named to price with asks the cost
     guide = read("what does the tariff guide say about ratchets?", WERK, NOW)
     assert guide.intent is Intent.KNOWLEDGE
+
+
+@pytest.mark.parametrize(
+    ("text", "peak", "other"),
+    [
+        (
+            "Linie 3 Feb cost with HT 0,27 €/kWh Mo-Fr 07-19 Uhr and NT 0,15 €/kWh otherwise",
+            0.27,
+            0.15,
+        ),
+        ("Linie 3 last week: energy cost, HT 0.24 Mon-Fri 08-20, NT 0.16 - total?", 0.24, 0.16),
+    ],
+)
+def test_named_periods_priced_before_their_hours(text: str, peak: float, other: float) -> None:
+    """German Hochtarif/Niedertarif (HT/NT) are period names: the price after the name and
+    the hours after the price make a window; the other name prices the other hours."""
+    r = read(text, WERK, NOW)
+    (window,) = r.tou_windows
+    assert (window.price, window.days) == (peak, (0, 1, 2, 3, 4))
+    assert [p.per_kwh for p in r.prices] == [other]
+    assert r.kpi == "cost" and not r.unused
+
+
+def test_a_currency_asked_with_its_rate_per_the_sites_currency() -> None:
+    r = read("Linie 3 cost in February, our tariff, but in USD at 1.08 per euro", WERK, NOW)
+    assert [(x.rate, x.currency, x.per) for x in r.exchange_rates] == [(1.08, "USD", "EUR")]
+    assert "site_tariff" in r.features() and not r.unused
+
+
+def test_a_demand_charge_on_the_monthly_peak_of_a_stated_window() -> None:
+    r = read(
+        "Linie 3 in October at 0.17 €/kWh plus 12 €/kW per month on the monthly 15-min peak",
+        WERK,
+        NOW,
+    )
+    assert [(c.per_kw, c.currency) for c in r.demand_charges] == [(12.0, "EUR")]
+    assert not r.unused

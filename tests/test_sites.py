@@ -159,6 +159,9 @@ def find_site_of(engine: Engine, name: str) -> catalog.SiteRef:
         # what the site holds of its own, after "site", is no site's name
         ("cost in dollars at 1 BRL = 0.19 USD, site tariff otherwise", None),
         ("intensity per m2 of site area last month", None),
+        # a month or a day after "site" says when, not which site
+        ("site March so far at 0.17 €/kWh flat - total?", None),
+        ("site Feb vs Jan", None),
     ],
 )
 def test_a_question_names_a_site_by_name_or_alias(

@@ -69,6 +69,8 @@ def test_ctes_and_joins_with_conditions_are_fine(ctx: ToolContext) -> None:
     ("query", "reason"),
     [
         ("DELETE FROM readings", "only SELECT"),
+        ("DELETE FROM readings WHERE ts < 1770000000 - old junk", "only SELECT.*not DELETE"),
+        ("truncate readings, now", "only SELECT.*not TRUNCATE"),
         ("UPDATE readings SET value = 0", "only SELECT"),
         ("INSERT INTO readings VALUES (1, 2, 3)", "only SELECT"),
         ("DROP TABLE readings", "only SELECT"),

@@ -94,6 +94,13 @@ def _function_name(node: exp.Expression) -> str:
     return str(getattr(node, "sql_name", lambda: node.key)()).lower()
 
 
+# Statements that write or change the database, known by their first word.
+WRITES = frozenset(
+    {"DELETE", "UPDATE", "INSERT", "UPSERT", "REPLACE", "MERGE", "DROP", "ALTER", "TRUNCATE",
+     "CREATE", "GRANT", "REVOKE", "ATTACH", "DETACH", "VACUUM", "REINDEX", "COPY"}
+)  # fmt: skip
+
+
 def check_sql(sql: str, dialect: str) -> exp.Expression:
     """Parse and vet a query; returns its syntax tree or raises UnsafeQuery saying why."""
     # sqlglot is imported here, by the one tool that parses SQL, not by every agent start.
@@ -102,6 +109,10 @@ def check_sql(sql: str, dialect: str) -> exp.Expression:
     from sqlglot.errors import ParseError, TokenError
 
     read = "postgres" if dialect == "postgresql" else "sqlite"
+    first = sql.split(None, 1)[0].upper() if sql.strip() else ""
+    if first in WRITES:
+        # said before any parse error: "DELETE FROM readings - old junk" is refused as a write
+        raise UnsafeQuery(f"only SELECT queries are allowed, not {first}: the SQL tool only reads")
     try:
         tokens = sqlglot.Tokenizer().tokenize(sql)
         statements = [s for s in sqlglot.parse(sql, read=read) if s is not None]

@@ -121,6 +121,8 @@ def only_unmeasured(r: Reading, q: Question | None = None) -> bool:
     missing = _missing(r, q)
     if not missing or _answered_apart(r, missing):
         return False
+    if any(_per(r, w) for w in missing):
+        return True  # "kWh per employee": a ratio whose divisor no series measures
     verbs = kinds.kinds().verb_words
     # "water in m3": a unit says how a missing carrier is counted; "flow in m3/h" asks the
     # volume series in that unit
@@ -177,6 +179,17 @@ def _clauses(r: Reading, missing: list[Words]) -> tuple[set[int], Callable[[Word
         return sum(1 for c in cuts if c <= w.start)
 
     return {clause(w) for w in missing}, clause
+
+
+PER = frozenset({"per", "pro", "por", "je"})
+
+
+def _per(r: Reading, words: Words) -> bool:
+    """The words divide what is asked: "per employee", "pro Mitarbeiter"."""
+    if not words.tokens:
+        return False
+    first = words.tokens[0]
+    return r.tokens[first].norm in PER or (first > 0 and r.tokens[first - 1].norm in PER)
 
 
 def _answered_apart(r: Reading, missing: list[Words]) -> bool:
@@ -546,7 +559,16 @@ def unsupported(q: Question) -> Plan:
     if reason is Reason.EXPORT and _names_nothing(q):
         # "send me the numbers" with nothing before it: which numbers is the first question
         return ask("Which figures do you mean? Name a meter and a period. " + INSTEAD[reason])
-    return refuse(_echo(r, reason) + INSTEAD[reason])
+    return refuse(_echo(r, reason) + INSTEAD[reason] + _cause_unread(r, reason))
+
+
+def _cause_unread(r: Reading, reason: Reason) -> str:
+    """ "is it the new order mix?": the cause put forward is words no meter measures, named so
+    the user sees it was not checked."""
+    if reason is not Reason.EXPLANATION or not r.unused:
+        return ""
+    words = ", ".join(f"'{u.text}'" for u in r.unused)
+    return f" I did not use {words}: no meter here measures it, so I cannot check it."
 
 
 def _names_nothing(q: Question) -> bool:
@@ -568,13 +590,22 @@ def _switches(r: Reading) -> bool:
     return bool(r.meters) and not r.references and any(a.action in SWITCHING for a in r.actions)
 
 
+# "switch comp2 off": a verb whose particle follows its object is quoted with both
+PARTICLE = re.compile(r"\w+(?:\s+[^\s,.;!?]+){1,3}?\s+(?:off|on|down)\b", re.IGNORECASE)
+
+
+def _phrasal(r: Reading, words: Words) -> str:
+    found = PARTICLE.match(r.question, words.start) if len(words.tokens) == 1 else None
+    return found.group(0) if found else words.text
+
+
 def _echo(r: Reading, reason: Reason) -> str:
     """ "You asked me to 'turn off'. ": the words that asked for what cannot be done."""
     if reason not in ECHOED:
         return ""
     said = [u.words.text for u in r.unsupported if u.reason is reason and u.words.text]
     if reason is Reason.CONTROL:
-        said += [a.words.text for a in r.actions if a.action in SWITCHING and a.words.text]
+        said += [_phrasal(r, a.words) for a in r.actions if a.action in SWITCHING and a.words.text]
     if not said:
         return ""
     words = said[0].split()

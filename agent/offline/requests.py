@@ -293,7 +293,8 @@ def new_rule(q: Question) -> Plan:
     if t.duration_min:
         step = {"15min": 15, "hour": 60, "day": 1440}[args["window"]]
         args["for_minutes"] = held_minutes(t, step)
-    if re.search(r"\b(?:critical|urgent|immediately|asap)\b", r.question.lower()):
+    said = [r.question] + [c.words.text for c in r.cues if c.feature == "severity"]
+    if re.search(r"\b(?:critical|urgent|immediately|asap)\b", " ".join(said).lower()):
         args["severity"] = "critical"
     channel = re.search(r"(#[a-z0-9_-]+)", r.question.lower())
     if channel:
@@ -358,7 +359,25 @@ def _watched(q: Question, meter: str, t: Threshold) -> tuple[str, str, str | Non
     # series to be read in (common/units.py): a threshold per m3 cannot be watched
     if unit == PER_VOLUME:
         return refuse(_per_volume(q, meter, t.words.text))
+    if unit == "%":
+        return refuse(_share_rule(meter, t))
     return ask(f"In which unit is {t.value:g}: kW (demand), kWh (energy) or kWh/unit (SEC)?")
+
+
+def _share_rule(meter: str, t: Threshold) -> str:
+    """Why a threshold in % cannot be watched: a rule compares one meter's own series with a
+    level, and a share of a whole is never above 100 %."""
+    never = (
+        f" A share is never more than 100 %, so {t.value:g} % could never be reached either."
+        if t.value > 100
+        else ""
+    )
+    return (
+        f"I can't set that alert: I did not use '{t.words.text}'. An alert rule watches one "
+        "meter's own demand (kW), energy (kWh) or SEC against a level, not a share of another "
+        f"meter in %.{never} No rule was stored. I can alert when {meter} (or another meter) "
+        "goes above a level in kW or kWh instead, or give a share of the site for a period."
+    )
 
 
 def _per_volume(q: Question, meter: str, words: str) -> str:

@@ -145,7 +145,8 @@ def _sides(reading: Reading, site: Site, metric: str, default_site: bool) -> Sid
         return _which(reading)
     named = [m for m in reading.meters if not m.ambiguous]
     if named:
-        return _named(reading, site, named, metric)
+        part = _part_of_named(reading)
+        return _named(reading, site, named, metric) if part is None else _no_part(part, named, site)
     if reading.unknown_names:
         return _no_such(reading.unknown_names[0], site, reading)
     if reading.carriers:
@@ -179,6 +180,37 @@ def _among(reading: Reading) -> tuple[str, ...] | None:
 
 
 SHOWN = 12  # meters listed when a name is close to none
+# "lighting for Halle 3", "chiller in building 2": the words that put a numbered name the
+# catalogue lacks as a place or part within the meter named beside it
+WITHIN = frozenset({"in", "for", "at", "of", "im", "für", "fuer", "em", "no", "na"})
+ARTICLES = frozenset({"the", "der", "die", "das", "dem", "o", "a"})
+
+
+def _part_of_named(reading: Reading) -> UnknownName | None:
+    """A numbered name the catalogue lacks, put as a place or part of a meter the question
+    names ("lighting kWh for Halle 3 only"): the named meter's total would answer another
+    question, so no figure is given for it."""
+    for unknown in reading.unknown_names:
+        tokens = unknown.words.tokens
+        if not tokens or not reading.tokens[tokens[-1]].norm.isdigit():
+            continue
+        before = [t.norm for t in reading.tokens[: tokens[0]] if t.is_content]
+        if before and before[-1] in ARTICLES:
+            before.pop()
+        if before and before[-1] in WITHIN:
+            return unknown
+    return None
+
+
+def _no_part(unknown: UnknownName, named: list[MeterMention], site: Site) -> Ask:
+    meters = _listed(tuple(dict.fromkeys(m for n in named for m in n.meters)))
+    where = f" at {site.name}" if site.name else ""
+    return Ask(
+        f"There is no meter '{unknown.words.text}'{where}: {meters} is metered as a whole, "
+        f"with no sub-meter of its own for '{unknown.words.text}', so I have no figure for "
+        f"that part alone. Ask for {meters} alone for the whole meter's figure.",
+        refused=True,
+    )
 
 
 def _no_such(unknown: UnknownName, site: Site, reading: Reading) -> Ask:

@@ -507,7 +507,10 @@ def _new_level(reading: Reading, previous: Frame) -> Reading:
     prev = previous.reading
     if reading.thresholds or len(prev.thresholds) != 1 or len(reading.unused) != 1:
         return reading
-    if reading.names_scope or reading.measures or reading.periods:
+    (t,) = prev.thresholds
+    # "and with 100 kW?": the level's own unit, read as a measure, says nothing new
+    measured = [m for m in reading.measures if not _unit_of(m.words.text, t.unit)]
+    if reading.names_scope or measured or reading.periods:
         return reading
     (said,) = reading.unused
     try:
@@ -515,13 +518,23 @@ def _new_level(reading: Reading, previous: Frame) -> Reading:
     except ValueError:
         return reading
     units = {u.unit for u in reading.units}
-    (t,) = prev.thresholds
     if units - {t.unit}:
         return reading  # "and at 750 kWh?" after a kW level is another question
     level = replace(t, value=value, words=said.words)
     return replace(
-        reading, intent=prev.intent, thresholds=(level,), unused=(), units=(), follows=True
+        reading,
+        intent=prev.intent,
+        thresholds=(level,),
+        unused=(),
+        units=(),
+        measures=(),
+        follows=True,
     )
+
+
+def _unit_of(text: str, unit: str) -> bool:
+    """The words are the threshold's unit ("kW" beside a level in kW)."""
+    return bool(unit) and text.strip().lower() == unit.lower()
 
 
 def _set_up(reading: Reading, previous: Frame) -> Reading:
@@ -552,6 +565,10 @@ def _what_if(reading: Reading, prev: Reading, changes: dict[str, Any]) -> None:
     asks_for_real = reading.features() & {"notify", "setup"}
     if tried and not asks_for_real and "backtest" not in reading.features():
         changes["cues"] = reading.cues + _moved(tuple(tried[:1]))
+    # "make it 230 kW, rest the same": the severity said before holds for the rule changed
+    severity = [c for c in prev.cues if c.feature == "severity"]
+    if severity and "severity" not in reading.features():
+        changes["cues"] = changes.get("cues", reading.cues) + _moved(tuple(severity[:1]))
 
 
 def _scope_changes(

@@ -71,8 +71,9 @@ def _structural(r: Reading) -> set[str]:
         found.add("sql")  # a statement written out, taken whole before any cue was read
     found |= {f"unsupported:{u.reason.value}" for u in r.unsupported}
     switching = {a.action for a in r.actions} & {Action.ENABLE, Action.DISABLE}
-    if switching and r.meters and not r.references:
-        found.add("control")  # "switch off pump 2" is a control action, not a rule
+    if switching and r.meters and not r.references and not cues & {"alert", "rule"}:
+        # "switch off pump 2" is a control action; "turn the pump 2 alert off" is about a rule
+        found.add("control")
     return found
 
 

@@ -55,6 +55,7 @@ DAY_SETS = {
     "working": (0, 1, 2, 3, 4),
     "workday": (0, 1, 2, 3, 4),
     "mon": (0, 1, 2, 3, 4),
+    "mo": (0, 1, 2, 3, 4),  # "Mo-Fr"
     "weekend": (5, 6),
     "sat": (5,),
     "sun": (6,),
@@ -65,12 +66,14 @@ DAY_SETS = {
 }
 ALL_DAYS = (0, 1, 2, 3, 4, 5, 6)
 DAY_WORDS = (
-    r"weekdays?|working days?|workdays?|mon(?:day)?\s*(?:-|to)\s*fri(?:day)?|"
+    r"weekdays?|working days?|workdays?|mon(?:day)?\s*(?:-|to)\s*fri(?:day)?|mo\s*-\s*fr|"
     r"weekends?|every day|daily|all week|sat(?:urday)?s?|sun(?:day)?s?|dias? [úu]te(?:is|l)"
 )
 # the words between the two hours of a window: "18-21", "6 to 8", Portuguese "18h às 21h"
 TO = r"(?:-|to|until|till|\b(?:às|as|até|ate|a)\b)"
 DAYS = f"(?P<days>{DAY_WORDS})"
+# "/kW/month", "/kW/Monat", "por kW por mês": a demand charge is levied per month
+PER_MONTH = r"(?:\s*(?:per|a|/|pro|por)\s*(?:month|monat|m[eê]s)\b)?"
 HOUR = r"(?:midnight|midday|noon|\d{1,2}(?::\d\d)?\s*(?:am|pm|h|uhr|o'clock)?)"
 # Times of day said in words; midnight opens a day and closes one ("10pm to midnight").
 CLOCK_WORDS = {"midnight": time(0), "midday": time(12), "noon": time(12)}
@@ -96,8 +99,9 @@ def period_names(lexicon: Lexicon, site: tuple[str, ...] = ()) -> PeriodNames:
 
 
 def parse_number(text: str) -> float:
-    """ "1,200" is a thousands separator, "0,42" a decimal comma, "1.200,5" both."""
-    if re.fullmatch(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?", text):
+    """ "1,200" is a thousands separator, "0,42" and "0,185" a decimal comma (no thousands
+    follow a leading zero), "1.200,5" both."""
+    if re.fullmatch(r"[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?", text):
         return float(text.replace(",", ""))
     if re.fullmatch(r"\d{1,3}(?:\.\d{3})+,\d+", text):
         return float(text.replace(".", "").replace(",", "."))
@@ -181,10 +185,17 @@ def _tou(sheet: Sheet, stated: Stated, names: PeriodNames) -> None:
         stated.tou.append(TouWindow(name, days, start, end, price, words, currency))
 
 
-def _tou_price_first(sheet: Sheet, stated: Stated) -> None:
-    """ "0.28 EUR/kWh Mon-Fri 07:00-19:00": the price, then when it applies."""
+def _tou_price_first(sheet: Sheet, stated: Stated, names: PeriodNames) -> None:
+    """ "0.28 EUR/kWh Mon-Fri 07:00-19:00", "HT 0.24 Mon-Fri 08-20": the price (per kWh, or
+    after its period's name), then when it applies."""
     pattern = (
-        r"\b" + CUR_BEFORE + NUMBER + CUR_AFTER + r"\s*(?:/|per|a)\s*kwh\s*,?\s*(?:on\s+)?"
+        r"\b(?:(?P<name>"
+        + names.every
+        + r")\s*(?::|=|at|@)?\s*)?"
+        + CUR_BEFORE
+        + NUMBER
+        + CUR_AFTER
+        + r"(?P<per>\s*(?:/|per|a)\s*kwh)?\s*,?\s*(?:on\s+)?"
         r"(?:(?P<d1>" + DAY_WORDS + r")\s*,?\s*)?(?:from\s+|between\s+)?"
         r"(?P<h1>" + HOUR + r")\s*(?:-|to|until|till|and)\s*(?P<h2>" + HOUR + r")(?![\d:])"
         r"(?:\s*(?:on\s+)?" + DAYS + r")?"
@@ -193,11 +204,15 @@ def _tou_price_first(sheet: Sheet, stated: Stated) -> None:
         start, end = _clock(m.group("h1")), _clock(m.group("h2"))
         if start is None or end is None or not sheet.free(sheet.covering(m.start(), m.end())):
             continue
+        name = m.group("name")
+        if not (m.group("per") or name) or (name and re.fullmatch(names.off_peak, name)):
+            continue  # a number before hours is a price only per kWh or after a period's name
         currency, scale = _currency(m)
         days = _days(m.group("days") or m.group("d1"))
         words = sheet.claim_span(m.start(), m.end())
         price = parse_number(m.group("v")) * scale
-        stated.tou.append(TouWindow("peak", days, start, end, price, words, currency))
+        named = re.sub(r"[\s-]+", "-", name) if name else "peak"
+        stated.tou.append(TouWindow(named, days, start, end, price, words, currency))
 
 
 # "peak = 07-19 mon-fri", "ponta 18-21h weekdays", "ponta (18h-21h, mon-fri)": when a named
@@ -221,7 +236,7 @@ def _named_price(text: str, name: str) -> re.Match[str] | None:
     "fora ponta R$0.48"; never the number of an hour ("peak 07-19")."""
     before = (
         r"\b(?:" + name + r")\s*(?:at|@|=|:|is|of|costs?)?\s*" + CUR_BEFORE + NUMBER + CUR_AFTER
-        + PER_KWH + r"(?!\s*(?:-|to\b|until\b|h\b|:|%))"
+        + PER_KWH + r"(?![.,]?\d|\s*(?:-\s*\d|to\b|until\b|h\b|:|%))"
     )  # fmt: skip
     after = (
         r"\b" + CUR_BEFORE + NUMBER + CUR_AFTER + PER_KWH
@@ -288,27 +303,31 @@ def _off_peak_prices(sheet: Sheet, stated: Stated, names: PeriodNames) -> None:
     if price is None or not sheet.free(sheet.covering(price.start(), price.end())):
         return
     currency, scale = _currency(price)
-    words = sheet.claim_span(price.start(), price.end())
+    end = price.end()
+    other = re.compile(r"\s*,?\s*(?:" + OTHER_HOURS + r")\b").match(sheet.masked(), end)
+    if other and sheet.free(sheet.covering(other.start(), other.end())):
+        end = other.end()  # "NT 0.15 €/kWh otherwise": the name and the words both say it
+    words = sheet.claim_span(price.start(), end)
     stated.prices.append(Price(parse_number(price.group("v")) * scale, words, currency, "off-peak"))
 
 
 def _demand_charges(sheet: Sheet, stated: Stated) -> None:
     charge = (
         r"\b(?:demand|capacity) charges?\s*(?:of|at|=|:|is)?\s*" + CUR_BEFORE + NUMBER + CUR_AFTER
-        + r"\s*(?:/|per|a)\s*kw\b(?:\s*(?:per|a|/)\s*month)?"
+        + r"\s*(?:/|per|a)\s*kw\b" + PER_MONTH
     )  # fmt: skip
     # "12 €/kW demand charge", "R$ 38.90/kW demand": the charge named after its value
     after = (
-        r"\b" + CUR_BEFORE + NUMBER + CUR_AFTER + r"\s*(?:/|per|a)\s*kw\b"
-        r"(?:\s*(?:per|a|/)\s*month)?\s+(?:(?:as|for)\s+(?:the\s+)?)?"
-        r"(?:demand|capacity)(?: charges?)?\b"
-    )
+        r"\b" + CUR_BEFORE + NUMBER + CUR_AFTER + r"\s*(?:/|per|a)\s*kw\b" + PER_MONTH
+        + r"\s+(?:(?:as|for)\s+(?:the\s+)?)?(?:demand|capacity)(?: charges?)?\b"
+    )  # fmt: skip
     # "12 EUR per kW of the monthly peak": the charge named by what it is levied on
     levied = (
-        r"\b" + CUR_BEFORE + NUMBER + CUR_AFTER + r"\s*(?:/|per|a)\s*kw\b"
-        r"(?:\s*(?:per|a|/)\s*month)?\s+(?:of|on)\s+(?:the\s+|each\s+)?"
-        r"(?:(?:monthly|month's|month|billing)\s+)?(?:peak|max(?:imum)?)(?:\s+(?:demand|kw|load))?\b"
-    )
+        r"\b" + CUR_BEFORE + NUMBER + CUR_AFTER + r"\s*(?:/|per|a)\s*kw\b" + PER_MONTH
+        + r"\s+(?:of|on)\s+(?:the\s+|each\s+)?"
+        r"(?:(?:monthly|month's|month|billing)\s+)?(?:\d+[\s-]*min(?:ute)?s?\s+)?"
+        r"(?:peak|max(?:imum)?)(?:\s+(?:demand|kw|load))?\b"
+    )  # fmt: skip
     # "the demand charge on October's peak at 11.20 EUR/kW": money per kW, in a question about
     # the demand charge, can only be that charge
     apart = r"\b" + CUR_BEFORE + NUMBER + CUR_AFTER + r"\s*(?:/|per|a)\s*kw\b(?!h)"
@@ -709,6 +728,13 @@ RATES = (
         r"(?:1|one|a)\s*" + CODE.replace("(", "(?P<per>", 1) + r"\s*(?:=|is|equals|to)\s*" + NUMBER
         + r"\s*" + CODE.replace("(", "(?P<cur>", 1) + r"(?!\w)"
     ),
+    # "in USD at 1.08 per euro": the currency asked, then its rate to the other
+    re.compile(
+        r"\bin\s+" + CODE.replace("(", "(?P<cur>", 1)
+        + r"\s*,?\s*(?:at|@|using|with)\s+(?:a rate of\s+)?" + NUMBER
+        + r"\s*(?:/|per|for (?:one|1|a|each)|to (?:the|one|a|1))\s*"
+        + CODE.replace("(", "(?P<per>", 1) + r"(?!\w)"
+    ),
 )  # fmt: skip
 
 
@@ -735,7 +761,7 @@ def find_stated(
     _exchange_rates(sheet, stated)
     _calorific_values(sheet, stated, lexicon)
     _tou(sheet, stated, names)
-    _tou_price_first(sheet, stated)
+    _tou_price_first(sheet, stated, names)
     _tou_defined_apart(sheet, stated, names)
     _off_peak_prices(sheet, stated, names)
     _every_day(sheet, stated)
