@@ -62,17 +62,23 @@ PLAIN_PERIOD_WORDS = frozenset(
 
 
 @lru_cache(maxsize=64)
-def site_entries(shifts: tuple[str, ...], tariff_periods: tuple[str, ...], rank: int) -> tuple[
-    Entry, ...
-]:  # fmt: skip
-    """Phrases for the site's own shift and tariff-period names ("the late shift")."""
+def site_entries(
+    shifts: tuple[str, ...],
+    tariff_periods: tuple[str, ...],
+    rank: int,
+    shift_names: tuple[tuple[str, tuple[str, ...]], ...] = (),
+) -> tuple[Entry, ...]:
+    """Phrases for the site's own shift and tariff-period names ("the late shift"), and for
+    its shifts in the other languages of the lexicon (`shift_names`: "Spätschicht")."""
     entries = []
+    said = dict(shift_names)
     for name in shifts:
         phrases = [f"(?:the )?{name} shifts?", f"shifts? {name}"]
         if len(name.split()) > 1:
             # a name of several words ("segundo turno") is the site's own term: it needs no
             # "shift" beside it, unlike "late" or "early"
             phrases.append(f"(?:the )?{name}")
+        phrases += said.get(name.lower(), ())
         pattern = compile_phrases(phrases, f"shift {name!r}")
         entries.append(Entry("split", f"shift/{name}", pattern, rank))
     for name in tariff_periods:
@@ -109,7 +115,10 @@ class LexicalReader:
 
     def read(self, compounds_only: bool = False) -> Lexical:
         extra = site_entries(
-            tuple(self.vocab.shifts), tuple(self.vocab.tariff_periods), self.lexicon.rank("split")
+            tuple(self.vocab.shifts),
+            tuple(self.vocab.tariff_periods),
+            self.lexicon.rank("split"),
+            tuple(self.lexicon.shift_names.items()),
         )
         for hit in self.lexicon.scan(self.sheet.masked(), extra):
             if compounds_only and not self._compound(hit):

@@ -123,6 +123,9 @@ class Lexicon:
     calendar: CalendarWords = CalendarWords()
     # what labels an amount per m³ as a gas's calorific value ("Brennwert"), as patterns
     calorific_labels: tuple[str, ...] = ()
+    # a shift's name in every language, by the English name a catalogue gives it ("early":
+    # "Frühschicht"), as phrases
+    shift_names: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def known_words(self) -> frozenset[str]:
@@ -309,7 +312,23 @@ def parse_lexicon(data: Any) -> Lexicon:
         off_peak_names=off_peak,
         calendar=_calendar(data.get("calendar")),
         calorific_labels=_phrase_list(data.get("calorific_value_labels"), "calorific_value_labels"),
+        shift_names=_shift_names(data.get("shift_names")),
     )
+
+
+def _shift_names(raw: Any) -> Mapping[str, tuple[str, ...]]:
+    """Each shift name's phrases in other languages; none when the lexicon has none."""
+    if raw is None:
+        return MappingProxyType({})
+    if not isinstance(raw, Mapping):
+        raise InvalidLexicon("lexicon shift_names: expected a mapping of shift names to phrases")
+    out = {}
+    for name, value in raw.items():
+        where = f"shift_names.{name}"
+        phrases = _split(value, where)
+        compile_phrases(phrases, where)  # a bad pattern is named here, not at read time
+        out[str(name).lower()] = tuple(phrases)
+    return MappingProxyType(out)
 
 
 def _period_names(raw: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:

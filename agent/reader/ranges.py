@@ -41,7 +41,7 @@ DATE_LEAD = (
 )
 # Between the two days of a range written with dots ("09.-15.03.", "28./29.03.", "1.3. bis
 # 7.3."): a dash, a slash or a word for "to" in any language of the lexicon.
-DOTTED_TO = r"\s*(?:" + phrases((*WORDS.until, "and", "-", "\u2013", "/")) + r")\s*"
+DOTTED_TO = r"\s*(?:" + phrases((*WORDS.until, "to", "and", "-", "\u2013", "/")) + r")\s*"
 # A day and month with dots and no year ("28.03.", "on 27.03"): the month's dot or its leading
 # zero tells it from a decimal number ("1.5"), and no unit or further digit follows.
 DOTTED_DAY = (
