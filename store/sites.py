@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from sqlalchemy import Connection, select
 
@@ -121,12 +121,15 @@ def _plain_word(match: re.Match[str]) -> bool:
     return word.isalpha() and word.islower()
 
 
-def site_in_text(conn: Connection, text: str) -> SiteRef | None:
+def site_in_text(
+    conn: Connection, text: str, known: Callable[[str], bool] | None = None
+) -> SiteRef | None:
     """The site a question names, by its name or an alias (whole words, ignoring case, and
     spaces, dashes or underscores between the words of a name); None when it names none.
 
     Raises UnknownSite, listing the store's sites, when the question says "site X" and X is
-    no site of the store."""
+    no site of the store, unless `known` says X is a word of the caller's vocabulary ("site
+    kWh since midnight", "site base load": what of the site, not its name)."""
     sites = {s.name: s for s in list_sites(conn)}
     spelled = [(n, n) for n in sites]
     spelled += [(a, n) for n, aliases in site_names(conn).items() for a in aliases]
@@ -138,6 +141,9 @@ def site_in_text(conn: Connection, text: str) -> SiteRef | None:
         before, word = (match.group(1) or "").casefold(), (match.group(3) or match.group(4))
         if before in _NOT_NAMING or (before == "the" and _plain_word(match)):
             continue
-        if word.strip().casefold() not in _NOT_A_NAME:
-            return find_site(conn, word.strip())  # a name the store does not hold: UnknownSite
+        if word.strip().casefold() in _NOT_A_NAME:
+            continue
+        if match.group(3) is None and known is not None and known(word.casefold()):
+            continue  # unquoted and a word the caller reads: the sentence going on
+        return find_site(conn, word.strip())  # a name the store does not hold: UnknownSite
     return None

@@ -266,3 +266,23 @@ def test_a_word_near_a_name_that_is_an_ordinary_word_is_not_corrected_to_it() ->
     # "segundo" (second) is one letter from "segunda" (Monday, and also "second")
     r = read("energy in the segundo turno last week", EMPTY, NOW)
     assert ("segundo", "segunda") not in r.corrections
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("on 28.03.", [("2026-03-28", "2026-03-28")]),
+        ("am Freitag 30.10.", [("2026-10-30", "2026-10-30")]),
+        ("09.-15.03.", [("2026-03-09", "2026-03-15")]),
+        ("the weekend 28./29.03.", [("2026-03-28", "2026-03-29")]),
+        ("01. bis 28.10.", [("2026-10-01", "2026-10-28")]),
+        ("KW11 (09.-15.03.)", [("2026-03-09", "2026-03-15")]),  # one period, written twice
+    ],
+)
+def test_days_written_with_dots_and_no_year(text: str, expected: list[tuple[str, str]]) -> None:
+    assert _days(text) == expected
+
+
+@pytest.mark.parametrize("text", ["at 12.05 EUR/kWh", "1.5 kW", "10.55 kWh/m3", "0.24 EUR"])
+def test_a_decimal_number_is_no_dotted_day(text: str) -> None:
+    assert read(text, EMPTY, NOW).periods == ()

@@ -180,3 +180,13 @@ def test_a_question_naming_an_unknown_site_lists_the_sites(engine: Engine) -> No
     with engine.connect() as conn, pytest.raises(UnknownSite) as caught:
         site_in_text(conn, "How much did supply use at site west yesterday?")
     assert str(caught.value) == "no site named 'west'; sites: north, Werk Süd 3"
+
+
+@pytest.mark.parametrize("question", ["site kWh since midnight today?", "site base load in Feb"])
+def test_a_word_the_caller_reads_after_site_names_no_site(engine: Engine, question: str) -> None:
+    apply(engine, plant("Werk Süd 3"))
+    apply(engine, plant("north"))
+    with engine.connect() as conn:
+        assert site_in_text(conn, question, {"kwh", "base"}.__contains__) is None
+        with pytest.raises(UnknownSite):  # without the caller's words it is a name
+            site_in_text(conn, question)

@@ -294,10 +294,45 @@ def _total(q: Question, whole: Sides, periods: list[str]) -> Plan:
     # with the site's calorific value
     both = metric == "volume" and _kwh_asked(q) and bool(calorific(q))
     metrics = [metric, "energy"] if both else [metric]
-    calls = tuple(
-        Call("query_metric", args | {"metric": m, "period": p}) for p in periods for m in metrics
-    )
+    own = _own_series(q, whole.meters, metric)
+    if own:  # "and February, both numbers" after a boiler's gas and the outdoor temperature
+        calls = tuple(
+            Call("query_metric", {"meters": list(group), "metric": m, "period": p})
+            for p in periods
+            for group, m in own
+        )
+    else:
+        calls = tuple(
+            Call("query_metric", args | {"metric": m, "period": p})
+            for p in periods
+            for m in metrics
+        )
     return Plan("total", calls, notes=_notes(q, whole), detail=_sides(whole))
+
+
+def _own_series(
+    q: Question, meters: tuple[str, ...], metric: str
+) -> tuple[tuple[tuple[str, ...], str], ...]:
+    """The meters grouped by the series each is read in, when the turn names no measure of its
+    own and some meter has no series of the one carried (a weather station beside a boiler):
+    that meter's one series instead (its average, for a level). None when all have it."""
+    r = q.reading
+    if len(meters) < 2 or (r.measures and "measures" not in r.inherited):
+        return ()
+    groups: dict[str, list[str]] = {}
+    for name in meters:
+        entry = q.site.meter(name)
+        if entry is None:
+            return ()
+        if metric in entry.metrics:
+            groups.setdefault(metric, []).append(name)
+        elif len(entry.metrics) == 1:
+            groups.setdefault(entry.metrics[0], []).append(name)
+        else:
+            return ()
+    if len(groups) < 2:
+        return ()
+    return tuple((tuple(names), m) for m, names in groups.items())
 
 
 def _statistic(q: Question) -> str | None:

@@ -38,6 +38,7 @@ from agent.offline.compose import REJECTED, Answer, Done, compose
 from agent.offline.plan import Plan, Question, plan
 from agent.offline.site import Site, load_site
 from agent.reader import Frame, Intent, Pending, Reading, follow, read
+from agent.reader.lexicon import default_lexicon
 from agent.reader.others import the_other
 from agent.reader.slots import NO_WORDS, Reference, TimeSpan
 from agent.render import typed
@@ -216,7 +217,7 @@ def _named_site(engine: Engine, history: list[BaseMessage]) -> SiteRef | None:
     with engine.connect() as conn:
         for i, text in enumerate(reversed(questions)):
             try:
-                site = site_in_text(conn, text)
+                site = site_in_text(conn, text, _lexicon_word)
             except UnknownSite:
                 if i == 0:
                     raise
@@ -224,6 +225,12 @@ def _named_site(engine: Engine, history: list[BaseMessage]) -> SiteRef | None:
             if site is not None:
                 return site
     return None
+
+
+def _lexicon_word(word: str) -> bool:
+    """A word of the reader's phrases ("kwh", "base"): after "site" it says what of the site
+    is asked ("site kWh today", "site base load"), it names no site."""
+    return word in default_lexicon().phrase_words
 
 
 def _needs_site(decided: Plan) -> bool:

@@ -19,6 +19,7 @@ from agent.offline.plan import Call, Plan, Question, ask, handles, refuse
 from agent.offline.scope import Ask, Sides
 from agent.reader import Intent, Kpi, Op, Pending, Reading
 from agent.reader.dates import bounds
+from agent.reader.lexicon import default_lexicon
 from agent.reader.slots import Action, Comparison, Grain, PeriodRole, Threshold
 from agent.render.models import kinds_text
 
@@ -250,9 +251,16 @@ def library(q: Question) -> Plan:
         if where == "documents" and len(m.meters) == 1 and m.words.tokens
         if (entry := q.site.meter(m.meters[0])) is not None and entry.description
     }
-    query = knowledge.search_query(r.question, r.meter_names, context, described)
+    query = knowledge.search_query(_written_out(r.question), r.meter_names, context, described)
     args = {"query": query, "collection": where, "k": 6}
     return Plan("knowledge", (Call("search_knowledge", args),))
+
+
+def _written_out(question: str) -> str:
+    """The question with the lexicon's shorthand and other-language words written out as the
+    library's documents say them ("Leistungspreis": demand charge, "taktet": short cycling)."""
+    said = default_lexicon().abbreviations
+    return re.sub(r"[^\W\d_]+", lambda m: said.get(m.group(0).lower(), m.group(0)), question)
 
 
 # ------------------------------------------------------------------ alert rules and alerts

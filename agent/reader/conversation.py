@@ -232,12 +232,46 @@ def _followed(
     reading = _set_up(_new_level(reading, previous), previous)
     if reading.intent in (Intent.CONFIRM, Intent.DECLINE, Intent.HELP):
         return reading
-    reading = _references(_by_rank(reading, previous), previous)
+    reading = _references(_by_rank(_that_kind(reading, previous), previous), previous)
     if not _leans(reading) and not _goes_on(reading, previous):
         reading = _same_time(reading, previous)
     else:
-        reading = _inherit(reading, previous, now, vocab)
+        reading = _own_series(_inherit(reading, previous, now, vocab), vocab)
     return _still_stated(reading, previous, _carriers(reading, vocab))
+
+
+def _own_series(reading: Reading, vocab: Vocabulary | None) -> Reading:
+    """ "avg outdoor temp over the same time?" after the gas a boiler burned: a measure carried
+    over that no meter the turn names has a series of is left behind, so the meters' own
+    series is asked (the weather station's temperature), not the boiler's kWh of it."""
+    if vocab is None or "measures" not in reading.inherited or "meters" in reading.inherited:
+        return reading
+    entries = [vocab.meter(n) for m in reading.meters for n in m.meters]
+    if not entries or any(e is None for e in entries):
+        return reading
+    wanted = {m.metric or "energy" for m in reading.measures}
+    if any(wanted & set(e.metrics) for e in entries if e is not None):
+        return reading
+    return replace(reading, measures=(), inherited=reading.inherited - {"measures"})
+
+
+def _that_kind(reading: Reading, previous: Frame) -> Reading:
+    """ "base load of that compressor?" after an answer that found something on one of them:
+    a word for several meters, pointed back at with "that" or "this", is the one of them the
+    last answer was about (else the one discussed latest), when that is one meter."""
+    pointers = {t for r in reading.referents if r.kind == "that" for t in r.words.tokens}
+    if not pointers:
+        return reading
+    mentions = []
+    for m in reading.meters:
+        first = m.words.tokens[0] if m.words.tokens else -1
+        if m.ambiguous and first - 1 in pointers:
+            among = [s for s in previous.subjects if s in m.meters]
+            among = among or [s for s in previous.discussed if s in m.meters][:1]
+            if len(among) == 1:
+                m = replace(m, meters=tuple(among), ambiguous=False)
+        mentions.append(m)
+    return replace(reading, meters=tuple(mentions))
 
 
 RANKS = {"larger": 0, "smaller": -1}
@@ -425,6 +459,10 @@ def _references(reading: Reading, previous: Frame) -> Reading:
     """ "acknowledge it" after showing incident 6: the same incident. A change that names its
     own meter ("ack the Pump 2 spike") points at that meter's, not back."""
     prev = previous.reading
+    if not reading.actions and _by_severity(reading, prev):
+        # "the critical one - which meter, how many extra kWh?" after incidents were listed:
+        # the incidents of that severity, looked up again (not one meter's total)
+        return replace(reading, intent=Intent.INCIDENT, follows=True)
     if reading.references or not prev.references:
         return reading
     if not reading.actions:
@@ -437,6 +475,14 @@ def _references(reading: Reading, previous: Frame) -> Reading:
         references=_moved(prev.references),
         intent=REFERENCE_INTENTS.get(kind, prev.intent),
         inherited=reading.inherited | {"references"},
+    )
+
+
+def _by_severity(reading: Reading, prev: Reading) -> bool:
+    """A severity named, and no incident or meter, after a question about incidents."""
+    named = reading.references or reading.names_scope
+    return (
+        prev.intent is Intent.INCIDENT and "incident_severity" in reading.features() and not named
     )
 
 

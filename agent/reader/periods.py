@@ -722,7 +722,7 @@ def _merge(mentions: list[PeriodMention], sheet: Sheet) -> list[PeriodMention]:
     period as a reference ("the past 7 days with the previous 7 days") is the one before."""
     out: list[PeriodMention] = []
     for m in mentions:
-        twin = next((o for o in out if m.span and o.span and o.span.period == m.span.period), None)
+        twin = next((o for o in out if _same_days(o.span, m.span)), None)
         if twin is None:
             out.append(m)
         elif m.role is PeriodRole.REFERENCE and twin.role is PeriodRole.SUBJECT:
@@ -732,6 +732,13 @@ def _merge(mentions: list[PeriodMention], sheet: Sheet) -> list[PeriodMention]:
             tokens = tuple(sorted({*twin.words.tokens, *m.words.tokens}))
             out[out.index(twin)] = replace(twin, words=sheet.words(tokens))
     return out
+
+
+def _same_days(a: TimeSpan | None, b: TimeSpan | None) -> bool:
+    """One period however written: "KW11 (09.-15.03.)" names the same days twice."""
+    if a is None or b is None:
+        return False
+    return a.period == b.period or (a.start is not None and (a.start, a.end) == (b.start, b.end))
 
 
 def _resolve(mentions: list[PeriodMention], now: datetime) -> list[PeriodMention]:

@@ -14,6 +14,7 @@ from agent.reader.dates import (
     RANGE_FROM,
     RANGE_TO,
     WEEKDAYS,
+    WORDS,
     Calendar,
     Found,
     day,
@@ -21,6 +22,7 @@ from agent.reader.dates import (
     days,
     latest_year,
     month,
+    phrases,
     weekday,
     year,
 )
@@ -38,6 +40,15 @@ DAY_ENDS = (
 DATE_LEAD = (
     r"(?:\b(?:on|since|from|until|till|to|through|between|and|or|vs\.?|versus|than|for)\s+"
     r"(?:the\s+)?|\bon\s+(?:the\s+)?[^\W\d_]+\s+|^\W*)"
+)
+# Between the two days of a range written with dots ("09.-15.03.", "28./29.03.", "1.3. bis
+# 7.3."): a dash, a slash or a word for "to" in any language of the lexicon.
+DOTTED_TO = r"\s*(?:" + phrases((*WORDS.until, "to", "and", "-", "\u2013", "/")) + r")\s*"
+# A day and month with dots and no year ("28.03.", "on 27.03"): the month's dot or its leading
+# zero tells it from a decimal number ("1.5"), and no unit or further digit follows.
+DOTTED_DAY = (
+    r"(?<![\d.,])\b([0-3]?\d)\.(?:([01]?\d)\.(?![\d.])|(0\d)\b(?![.,]?\d))"
+    r"(?!\s*(?:k?wh?|mwh|%|€|eur|units?|chf|usd)\b)"
 )
 # "1/2 of": a fraction of what follows, not a day
 FRACTION = re.compile(r"\s*of\b")
@@ -111,17 +122,21 @@ def _iso(text: str, cal: Calendar) -> list[Found]:
 
 def _dotted(text: str, cal: Calendar) -> list[Found]:
     """ "14.9. to 20.9.2026", "14.09.-20.09.2026", "from 1.10 to 7.10.": day and month
-    written with dots, as in German, the year on either side or neither."""
+    written with dots, as in German, the year on either side or neither; the first day may
+    stand alone in the second's month ("09.-15.03.", "28./29.03.")."""
     date_ = r"([0-3]?\d)\.([01]?\d)(\.(?:(?:20)?\d\d\b)?)?"
+    first = r"([0-3]?\d)\.(?:([01]?\d)(\.(?:(?:20)?\d\d\b)?)?)?"
     pattern = (
-        r"\b" + RANGE_FROM + date_ + TO + date_
+        r"(?<![\d.,])\b" + RANGE_FROM + first + DOTTED_TO + date_
         + r"(?!\d|\s*(?:k?wh?|mwh|%|€|eur|units?)\b)"
     )  # fmt: skip
     found = []
     for m in re.finditer(pattern, text):
         d1, m1, tail1, d2, m2, tail2 = m.groups()
         # "1.5 and 2.5" are numbers: a date shows a dot after its month, a year, or "09"
-        if not (tail1 or tail2 or m1.startswith("0") or m2.startswith("0")):
+        if m1 is None:  # "09.-15.03.": the day alone, its dot kept, in the second's month
+            m1 = m2
+        elif not (tail1 or tail2 or m1.startswith("0") or m2.startswith("0")):
             continue
         y1, y2 = ((t or ".")[1:] for t in (tail1, tail2))
         y = [int(x) + (2000 if len(x) == 2 else 0) if x else None for x in (y1, y2)]
@@ -286,6 +301,9 @@ def single_days(text: str, cal: Calendar) -> list[Found]:
     for m in re.finditer(r"\b([0-3]?\d)\.([01]?\d)\.((?:20)?\d\d)\b", text):
         y = int(m.group(3)) + (2000 if len(m.group(3)) == 2 else 0)
         found += _day(y, int(m.group(2)), int(m.group(1)), m)
+    for m in re.finditer(DOTTED_DAY, text):  # "on 28.03.", "Fri 27.03": the latest such day
+        dd, mo = int(m.group(1)), int(m.group(2) or m.group(3))
+        found += _day(latest_year(mo, dd, cal.today), mo, dd, m)
     for m in re.finditer(r"\b([0-3]?\d)/([0-3]?\d)/((?:20)?\d\d)\b", text):
         y = int(m.group(3)) + (2000 if len(m.group(3)) == 2 else 0)
         found += _slashed(int(m.group(1)), int(m.group(2)), _in_year(y), m, cal)

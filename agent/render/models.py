@@ -244,7 +244,13 @@ class CoverageRenderer(Renderer[CoverageResult]):
     def answer(self, r: CoverageResult) -> list[str]:
         gaps = [m for m in r.meters if m.coverage_percent < 100 or m.gaps]
         lines = [f"Data coverage of {r.metric} {period_text(r.period)}:"]
-        if not gaps:
+        if not gaps and len(r.meters) == 1:
+            (m,) = r.meters
+            lines.append(
+                f"**{m.meter}** is complete: all {m.expected_intervals} expected "
+                f"{_counted(m.interval)} arrived, 0 missing (100%)."
+            )
+        elif not gaps:
             lines.append(
                 f"all {len(r.meters)} meters checked are complete: 100% of the expected "
                 f"intervals, 0 missing ({', '.join(m.meter for m in r.meters)})."
