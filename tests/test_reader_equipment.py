@@ -152,3 +152,8 @@ def test_every_concept_has_words_in_every_language() -> None:
     data = yaml.safe_load(EQUIPMENT_FILE.read_text(encoding="utf-8"))
     for name, entry in data["concepts"].items():
         assert all(entry.get(lang) for lang in LANGUAGES), name
+
+
+def test_a_kind_word_starting_a_name_the_catalogue_lacks_names_none() -> None:
+    r = read("kWh of Compressor C yesterday?", _fabrica(), NOW)
+    assert not r.meters and [u.words.text for u in r.unknown_names]

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from agent.reader.slots import Match, MeterMention
+from agent.reader.slots import Match, MeterMention, UnknownName
 from agent.reader.text import fold
 from agent.reader.vocabulary import MeterEntry, NameKey, _consumers, _plurals, _variants
 
@@ -209,3 +209,19 @@ def _adjacent(a: MeterMention, b: MeterMention, question: str, stop_words: froze
     first, second = sorted((a.words, b.words), key=lambda w: w.start)
     between = re.findall(r"[^\W\d_]+|\d+|\S", question[first.end : second.start])
     return len(between) <= 2 and all(fold(w) in stop_words for w in between)
+
+
+def before_unknown(
+    mentions: Sequence[MeterMention], unknown: Sequence[UnknownName], question: str
+) -> list[MeterMention]:
+    """ "Compressor GA 90" where GA 55 and GA 75 exist: the equipment word starts a name the
+    catalogue lacks, so it names none of the compressors."""
+    return [
+        m
+        for m in mentions
+        if m.match is not Match.EQUIPMENT
+        or not any(
+            u.words.start >= m.words.end and not question[m.words.end : u.words.start].strip()
+            for u in unknown
+        )
+    ]

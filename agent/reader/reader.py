@@ -16,7 +16,7 @@ from agent.reader.conditions import (
     find_top,
 )
 from agent.reader.described import counted, described_meters
-from agent.reader.equipment import equipment_notes, narrowed
+from agent.reader.equipment import before_unknown, equipment_notes, narrowed
 from agent.reader.intents import choose, implied_operations
 from agent.reader.leftovers import leftovers, unknown_names
 from agent.reader.lexical import Lexical, read_compounds, read_lexical
@@ -72,19 +72,20 @@ def _extract(question: str, vocab: Vocabulary, now: datetime, lexicon: Lexicon) 
     find_references(sheet, cond)
     compounds = read_compounds(sheet, lexicon, vocab)
     meters = find_meters(sheet, vocab, lexicon)
-    meters.mentions = narrowed(meters.mentions, question, lexicon.stop_words)
-    notes = equipment_notes(meters.mentions)
     sheet, corrections = correct(sheet, lexicon)
     stated = find_stated(sheet, numbers, lexicon, vocab.tariff_periods)
-    periods, dated = find_periods(
+    periods, notes = find_periods(
         sheet, now, vocab.fiscal_year_start, lexicon=lexicon, date_order=vocab.date_order
     )
-    notes += dated
     find_top(sheet, cond, numbers)
     find_thresholds(sheet, cond)
     unlabelled_calorific_values(sheet, stated)  # "above 0.12 kWh/m3" is a threshold's
     lex = read_lexical(sheet, lexicon, vocab, compounds)
     unknown = meters.unknown + (unknown_names(sheet, lexicon, vocab) if vocab.meters else [])
+    meters.mentions = before_unknown(
+        narrowed(meters.mentions, question, lexicon.stop_words), unknown, question
+    )
+    notes = [*notes, *equipment_notes(meters.mentions)]
     unused = leftovers(sheet, lexicon)
     described: list[MeterMention] = []
     if not meters.mentions and not unknown:
