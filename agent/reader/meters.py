@@ -27,7 +27,9 @@ QUANTIFIERS = (
     ("each",),
     ("every",),
 )
-ORDER = {Match.NAME: 0, Match.ALIAS: 1, Match.GROUP: 2, Match.FAMILY: 3}
+ORDER = {Match.NAME: 0, Match.ALIAS: 1, Match.GROUP: 2, Match.FAMILY: 3, Match.EQUIPMENT: 4}
+# Words naming meters as a kind: one word for several ("the pump": which one?)
+KINDS = (Match.FAMILY, Match.GROUP, Match.EQUIPMENT)
 FUZZY_CUTOFF = 85.0
 
 
@@ -133,7 +135,7 @@ class MeterReader:
         tokens = self.sheet.tokens
         if after + 1 < len(tokens) and tokens[after].text in "-_#" and tokens[after].glued:
             after += 1  # "pump-3"
-        if key.match not in (Match.FAMILY, Match.GROUP) or plural or after >= len(tokens):
+        if key.match not in KINDS or plural or after >= len(tokens):
             return False
         nxt = tokens[after]
         if self.sheet.claimed[after] or not (
@@ -252,7 +254,7 @@ class MeterReader:
             if after.kind is Kind.POSSESSIVE and not self.sheet.claimed[after.index]:
                 words = self.sheet.words((*words.tokens, *self.sheet.claim((after.index,)).tokens))
         match = Match.SIBLING if sibling else (Match.FUZZY if fuzzy else key.match)
-        ambiguous = key.match in (Match.FAMILY, Match.GROUP) and not key.plural and not quantifier
+        ambiguous = key.match in KINDS and not key.plural and not quantifier
         # an alias two meters share names neither of them for sure
         ambiguous = ambiguous or key.match in (Match.NAME, Match.ALIAS)
         mention = MeterMention(

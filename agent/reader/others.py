@@ -65,7 +65,9 @@ def _picked(word: str, previous: Frame | None, vocab: Vocabulary) -> tuple[str, 
     others = {
         o
         for k in vocab.keys
-        if k.match in (Match.FAMILY, Match.GROUP) and meter in k.meters and len(k.meters) == 2
+        if k.match in (Match.FAMILY, Match.GROUP, Match.EQUIPMENT)
+        and meter in k.meters
+        and len(k.meters) == 2
         for o in k.meters
         if o != meter
     }

@@ -17,6 +17,7 @@ from agent.reader.conditions import (
     find_top,
 )
 from agent.reader.described import also_described, counted, described_meters
+from agent.reader.equipment import before_unknown, equipment_notes, narrowed
 from agent.reader.intents import choose, implied_operations
 from agent.reader.leftovers import leftovers, unknown_names
 from agent.reader.lexical import Lexical, read_compounds, read_lexical
@@ -83,6 +84,10 @@ def _extract(question: str, vocab: Vocabulary, now: datetime, lexicon: Lexicon) 
     unlabelled_calorific_values(sheet, stated)  # "above 0.12 kWh/m3" is a threshold's
     lex = read_lexical(sheet, lexicon, vocab, compounds)
     unknown = meters.unknown + (unknown_names(sheet, lexicon, vocab) if vocab.meters else [])
+    meters.mentions = before_unknown(
+        narrowed(meters.mentions, question, lexicon.stop_words), unknown, question
+    )
+    notes = [*notes, *equipment_notes(meters.mentions)]
     mentions = sorted(meters.mentions + numbered(sheet, vocab), key=lambda m: m.words.start)
     unused = leftovers(sheet, lexicon)
     described: list[MeterMention] = []

@@ -56,6 +56,7 @@ class Match(StrEnum):
     SIBLING = "sibling"  # "pump 1 and 2": the 2 after a numbered name
     CARRIER = "carrier"  # every meter of a carrier ("gas")
     DESCRIBED = "described"  # a word of its catalogue entry ("the kiln" for "Forno Túnel")
+    EQUIPMENT = "equipment"  # a word for its kind of equipment, in any language ("Kessel")
 
 
 @dataclass(frozen=True)

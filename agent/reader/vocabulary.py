@@ -174,7 +174,9 @@ class Vocabulary:
         choices = [
             k.compact
             for k in self.keys
-            if (k.match is not Match.FAMILY or (k.plural and len(k.compact) >= 6))
+            if (
+                k.match not in (Match.FAMILY, Match.EQUIPMENT) or (k.plural and len(k.compact) >= 6)
+            )
             and re.findall(r"\d+", k.compact) == digits
         ]
         best = process.extractOne(compact, choices, scorer=fuzz.ratio, score_cutoff=cutoff)
@@ -312,6 +314,9 @@ def build_vocabulary(
     families = _family_keys(entries, {k.compact for k in named})
     taken = {k.compact for k in (*named, *families)}
     keys = named + families + _initial_keys(entries, taken)
+    from agent.reader.equipment import equipment_keys  # it builds on this module's keys
+
+    keys += equipment_keys(entries, {k.compact for k in keys})
     index: dict[str, list[NameKey]] = {}
     for key in keys:
         index.setdefault(key.compact, []).append(key)

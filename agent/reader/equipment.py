@@ -1,0 +1,227 @@
+"""Equipment words across languages, from equipment.yaml: a question naming a meter by what it
+is in its own language ("Kältemaschine", "the boiler", "Hauptzähler") names the site's meters
+whose catalogue entry says they are that equipment, in whatever language the catalogue uses."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+from agent.reader.slots import Match, MeterMention, UnknownName
+from agent.reader.text import fold
+from agent.reader.vocabulary import MeterEntry, NameKey, _consumers, _plurals, _variants
+
+EQUIPMENT_FILE = Path(__file__).with_name("equipment.yaml")
+LANGUAGES = ("en", "de", "pt", "es", "fr")
+Words = tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Concept:
+    """One kind of equipment and every way of writing it (folded pieces: ("air", "compressor"))."""
+
+    name: str
+    forms: tuple[Words, ...]
+    mass: bool = False  # "lighting", "Druckluft": the whole system, every meter of it
+    includes: tuple[str, ...] = ()  # concepts whose meters are part of this one
+
+
+@dataclass(frozen=True)
+class Equipment:
+    concepts: tuple[Concept, ...]
+    head_ends: frozenset[str]
+
+
+def _forms(phrases: Iterable[str]) -> tuple[Words, ...]:
+    found: dict[Words, None] = {}
+    for phrase in phrases:
+        for words in _variants(phrase):
+            if words:
+                found[words] = None
+    return tuple(found)
+
+
+@cache
+def equipment() -> Equipment:
+    """The concepts of equipment.yaml, checked when loaded."""
+    data = yaml.safe_load(EQUIPMENT_FILE.read_text(encoding="utf-8"))
+    concepts = []
+    for name, entry in data["concepts"].items():
+        phrases = [p.strip() for lang in LANGUAGES for p in str(entry.get(lang, "")).split(";")]
+        concepts.append(
+            Concept(
+                name=name,
+                forms=_forms(p for p in phrases if p),
+                mass=bool(entry.get("mass", False)),
+                includes=tuple(entry.get("includes", ())),
+            )
+        )
+    known = {c.name for c in concepts}
+    for c in concepts:
+        unknown = set(c.includes) - known
+        if unknown or not c.forms:
+            raise ValueError(f"equipment.yaml: concept {c.name!r} is empty or includes {unknown}")
+    return Equipment(tuple(concepts), frozenset(fold(data["head_ends"]).split()))
+
+
+def description_head(description: str, head_ends: frozenset[str]) -> str:
+    """What a description says the meter is: its words before the first clause mark or
+    preposition ("Steam boiler for the corrugator" -> "Steam boiler")."""
+    clause = re.split(r"[,;:(]|\.(?:\s|$)", description.strip())[0]
+    kept = []
+    for word in clause.split():
+        if fold(word) in head_ends:
+            break
+        kept.append(word)
+    return " ".join(kept)
+
+
+def _holds(words: Words, form: Words) -> bool:
+    n = len(form)
+    return any(words[i : i + n] == form for i in range(len(words) - n + 1))
+
+
+def _with_plurals(forms: Iterable[Words]) -> set[Words]:
+    return {p for f in forms for p in (f, *_plurals(f))}
+
+
+def _entry_texts(meter: MeterEntry, head_ends: frozenset[str]) -> list[Words]:
+    texts = (*meter.aliases, meter.name, *meter.groups)
+    head = description_head(meter.description, head_ends)
+    return [w for t in (*texts, head) for w in _variants(t) if w]
+
+
+def concept_meters(meters: Sequence[MeterEntry], found: Equipment) -> dict[str, tuple[str, ...]]:
+    """Each concept's meters: those whose name, alias, group or description head holds one of
+    its words (the energy users among them when production counters fit as well)."""
+    by_name = {m.name: m for m in meters}
+    texts = {m.name: _entry_texts(m, found.head_ends) for m in meters}
+    own: dict[str, list[str]] = {}
+    for c in found.concepts:
+        forms = _with_plurals(c.forms)
+        own[c.name] = [
+            m.name for m in meters if any(_holds(w, f) for w in texts[m.name] for f in forms)
+        ]
+    out = {}
+    for c in found.concepts:
+        names = [*own[c.name], *(n for i in c.includes for n in own[i])]
+        if names:
+            out[c.name] = _consumers(list(dict.fromkeys(names)), by_name)
+    return out
+
+
+def _concept_keys(concept: Concept, members: tuple[str, ...], taken: set[str]) -> Iterable[NameKey]:
+    """A family of the concept's meters, even of one: followed by a number or a letter
+    ("Pumpe 7") the word names a member the catalogue lacks, not that meter."""
+    label = " ".join(concept.forms[0])
+    for form in concept.forms:
+        if "".join(form) not in taken:
+            yield NameKey(form, members, Match.EQUIPMENT, label, plural=concept.mass)
+        for plural in _plurals(form):
+            if "".join(plural) not in taken:
+                yield NameKey(plural, members, Match.EQUIPMENT, label, plural=True)
+
+
+def _translations(meters: Sequence[MeterEntry], concepts: Sequence[Concept]) -> Iterable[NameKey]:
+    """A name or alias holding a concept's word, with the word written in another language:
+    "Linie 2" for "line 2", "Kompressor GA 55" for "Compressor GA 55"."""
+    for m in meters:
+        for label in (m.name, *m.aliases):
+            for words in _variants(label):
+                for c in concepts:
+                    for form in c.forms:
+                        yield from _swapped(m.name, label, words, form, c.forms)
+
+
+def _swapped(
+    meter: str, label: str, words: Words, form: Words, others: Sequence[Words]
+) -> Iterable[NameKey]:
+    n = len(form)
+    for i in range(len(words) - n + 1):
+        if words[i : i + n] != form:
+            continue
+        for other in others:
+            if other != form:
+                swapped = (*words[:i], *other, *words[i + n :])
+                yield NameKey(swapped, (meter,), Match.ALIAS, label)
+
+
+def equipment_keys(meters: Sequence[MeterEntry], taken: set[str]) -> list[NameKey]:
+    """Keys for the equipment words of the site's meters, none spelt like a key in `taken`
+    (the catalogue's own names, aliases, groups and families)."""
+    found = equipment()
+    by_concept = concept_meters(meters, found)
+    keys: list[NameKey] = []
+    for c in found.concepts:
+        if c.name in by_concept:
+            keys += _concept_keys(c, by_concept[c.name], taken)
+    concept_words = {k.compact for k in keys}
+    translated: dict[str, list[NameKey]] = {}
+    for key in _translations(meters, found.concepts):
+        if key.compact not in taken and key.compact not in concept_words:
+            translated.setdefault(key.compact, []).append(key)
+    # a translation two meters share ("line" of two names) names neither for sure: left out
+    keys += [ks[0] for ks in translated.values() if len({m for k in ks for m in k.meters}) == 1]
+    return keys
+
+
+def equipment_notes(mentions: Sequence[MeterMention]) -> list[str]:
+    """What the answer must say of meters named by an equipment word rather than a name: which
+    meters the word was taken for (none when it asks back which one)."""
+    notes = []
+    for m in mentions:
+        if m.match is not Match.EQUIPMENT or m.ambiguous:
+            continue
+        said = re.sub(r"['\u2019]s$", "", m.words.text)
+        notes.append(
+            f"No meter is named '{said}'; I took {', '.join(m.meters)}, whose catalogue entry "
+            f"(name, alias, group or description) matches '{said}'."
+        )
+    return notes
+
+
+def narrowed(
+    mentions: Sequence[MeterMention], question: str, stop_words: frozenset[str]
+) -> list[MeterMention]:
+    """ "the lighting of halle 2", "Kessel Caldeira": an equipment word beside a name of one of
+    its meters (nothing but stop words between) says what that meter is, not more meters."""
+    out = []
+    for m in mentions:
+        beside = [
+            o
+            for o in mentions
+            if o is not m
+            and o.match is not Match.EQUIPMENT
+            and set(o.meters) <= set(m.meters)
+            and _adjacent(m, o, question, stop_words)
+        ]
+        if m.match is not Match.EQUIPMENT or not beside:
+            out.append(m)
+    return out
+
+
+def _adjacent(a: MeterMention, b: MeterMention, question: str, stop_words: frozenset[str]) -> bool:
+    first, second = sorted((a.words, b.words), key=lambda w: w.start)
+    between = re.findall(r"[^\W\d_]+|\d+|\S", question[first.end : second.start])
+    return len(between) <= 2 and all(fold(w) in stop_words for w in between)
+
+
+def before_unknown(
+    mentions: Sequence[MeterMention], unknown: Sequence[UnknownName], question: str
+) -> list[MeterMention]:
+    """ "Compressor GA 90" where GA 55 and GA 75 exist: the equipment word starts a name the
+    catalogue lacks, so it names none of the compressors."""
+    return [
+        m
+        for m in mentions
+        if m.match is not Match.EQUIPMENT
+        or not any(
+            u.words.start >= m.words.end and not question[m.words.end : u.words.start].strip()
+            for u in unknown
+        )
+    ]
