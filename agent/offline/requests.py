@@ -185,7 +185,8 @@ def _drivers(q: Question, found: Sides) -> list[str]:
     carriers = {e.carrier for m in found.meters if (e := q.site.meter(m))}
     metrics = {m.metric for m in q.reading.measures}
     cues = " ".join(c.words.text.lower() for c in q.reading.cues)  # "production-driven"
-    if "weather" in carriers or "outdoor_temperature" in metrics or "weather" in cues:
+    said = "weather_driver" in q.reading.features()  # "baseline on temperature"
+    if "weather" in carriers or "outdoor_temperature" in metrics or "weather" in cues or said:
         named.append("temperature")
     if "production" in carriers or "production" in metrics or "production" in cues:
         named.append("production")

@@ -479,7 +479,7 @@ REFERENCE_CUE = re.compile(
 )
 BASE_CUE = re.compile(
     r"(?:\busing|\bon|\bover|\bfrom|\bbased on|\btrained on|\bfitted on|\bbaseline period"
-    r"|\bbase (?:period|year))\s*"
+    r"|\bbase (?:period|year)|\bbaseline\s*\()\s*"
     r"(?:(?:the|data|of|period|\d+ months?|twelve months)\s+)*$"
 )
 # "2025 as the base year", "the 2025 baseline": the base named after the period
