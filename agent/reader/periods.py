@@ -204,13 +204,15 @@ def _weekday_of(m: re.Match[str], said: set[str], today: date) -> date | None:
 
 
 def _months(text: str, cal: Calendar) -> list[Found]:
-    """'in September', 'sept 2025', "oct '25", 'last October', 'November last year'."""
+    """'in September', 'sept 2025', 'outubro/2025', "oct '25", 'last October', 'November last
+    year'."""
     found = []
     today = cal.today
     cue = f"(?P<cue>{MONTH_LEAD} )?"
     rel = "|".join(f"(?P<{k}>{p}) " for k, p in LEADS.items())
     pattern = r"\b" + cue + f"(?P<rel>{rel})?" + month("m")
-    year_ = r"(?:,? (?P<y>(?:19|20)\d\d)|\s*'(?P<yy>\d\d)"
+    # "sept 2025", "September, 2025", "outubro/2025", "fev-2026", "oct '25"
+    year_ = r"(?:(?:,? |/|-)(?P<y>(?:19|20)\d\d)|\s*'(?P<yy>\d\d)"
     after = "".join(f"| (?P<{k}_after>{p})" for k, p in AFTER.items())
     for m in re.finditer(pattern + year_ + after + r")?\b", text):
         mo = MONTHS[m.group("m")]
