@@ -301,9 +301,29 @@ def new_rule(q: Question) -> Plan:
         args["channel"] = channel.group(1)
     if "backtest" in r.features():
         period, notes = _recent(q)  # tried on the period asked, nothing stored
+        added = _added_up(q, found, t)
+        if added is not None:
+            return added
         call = Call("backtest_alert_rule", {**args, "period": period})
         return Plan("alert_backtest", (call,), notes=notes)
     return Plan("alert_create", (Call("create_alert_rule", args),))
+
+
+def _added_up(q: Question, found: Sides, t: Threshold) -> Plan | None:
+    """ "an alert on the compressors together (A + B) above 95 kW for 30 min, how often would
+    it have fired?": a rule watches one meter, so a rule on several meters added up cannot be
+    tried as the watcher would; asked back with what can be given, never the first meter's
+    rule in its place."""
+    meters = list(dict.fromkeys(found.meters))
+    if len(meters) < 2 or not scope.adds_up(q.reading):
+        return None
+    names = " + ".join(meters)
+    return ask(
+        f"I can't back-test one rule on {names} added up: an alert rule watches one meter, so "
+        f"no rule the watcher runs would see their sum. I can back-test '{t.words.text}' on each "
+        f"of them, or count how often their demand added up stayed beyond {t.value:g} {t.unit or 'kW'} for "
+        "that long (the stretches themselves, without a rule's hysteresis). Which should I do?"
+    )
 
 
 # What a meter consumes, per window or per unit made: zero or more, never below it
