@@ -61,7 +61,8 @@ from agent.reader.slots import (
     UnitMention,
     Words,
 )
-from agent.reader.vocabulary import ENERGY_CARRIERS, Vocabulary
+from agent.reader.text import fold
+from agent.reader.vocabulary import ENERGY_CARRIERS, Vocabulary, pieces
 from common.errors import UnknownUnit
 from common.units import METRIC_DIMENSIONS, parse_unit
 
@@ -407,6 +408,10 @@ def _choice(reading: Reading, previous: Frame) -> Reading:
                 chosen = (options[ORDINALS[t.norm]],)
                 words = Words((t.index,), t.start, t.end, t.text)
                 break
+            only = _told_apart(t.norm, options)
+            if only is not None:
+                chosen, words = (only,), Words((t.index,), t.start, t.end, t.text)
+                break
     if not chosen:
         return replace(reading, follows=reading.follows or bool(named))
     # with the choice taken out, what is left says nothing of its own: "the second one"
@@ -417,6 +422,13 @@ def _choice(reading: Reading, previous: Frame) -> Reading:
     return replace(
         reading, intent=intent, meters=(mention,), referents=referents, unused=unused, follows=True
     )
+
+
+def _told_apart(word: str, options: tuple[str, ...]) -> str | None:
+    """ "the 75" after "GA 55 or GA 75?": a piece of one offered name, and of no other, picks
+    it (a number or a word the names do not share)."""
+    holders = [o for o in options if fold(word) in pieces(o)]
+    return holders[0] if len(holders) == 1 and word.strip() else None
 
 
 def _references(reading: Reading, previous: Frame) -> Reading:
