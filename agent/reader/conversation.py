@@ -231,6 +231,7 @@ def _followed(
     reading = _set_up(_new_level(reading, previous), previous)
     if reading.intent in (Intent.CONFIRM, Intent.DECLINE, Intent.HELP):
         return reading
+    reading = _that_one(reading, previous)
     reading = _references(_by_rank(reading, previous), previous)
     if not _leans(reading) and not _goes_on(reading, previous):
         reading = _same_time(reading, previous)
@@ -422,6 +423,35 @@ def _choice(reading: Reading, previous: Frame) -> Reading:
     return replace(
         reading, intent=intent, meters=(mention,), referents=referents, unused=unused, follows=True
     )
+
+
+# Words that point a word fitting several meters back at the one just discussed ("that board")
+POINTING = frozenset({"that", "this", "the same", "same"})
+
+
+def _that_one(reading: Reading, previous: Frame) -> Reading:
+    """ "how much of that board does no sub-meter see?" after a share of one of two boards: a
+    word fitting several meters, pointed back at with "that", is the one of them the
+    conversation was about (the latest discussed); none or several discussed stays a
+    question back."""
+    meters = list(reading.meters)
+    for i, m in enumerate(meters):
+        if not m.ambiguous or not m.words.tokens:
+            continue
+        said = next((x for x in reading.referents if x.kind == "that"), None)
+        first = m.words.tokens[0]
+        if said is None or not said.words.tokens or said.words.tokens[-1] + 1 != first:
+            continue
+        talked = (*previous.discussed, *previous.reading.meter_names, *previous.reading.share_of)
+        discussed = [n for n in dict.fromkeys(talked) if n in m.meters]
+        if len(discussed) != 1:
+            continue
+        words = Words((*said.words.tokens, *m.words.tokens), said.words.start, m.words.end,
+                      reading.question[said.words.start : m.words.end])  # fmt: skip
+        meters[i] = replace(m, meters=(discussed[0],), ambiguous=False, words=words)
+        referents = tuple(x for x in reading.referents if x is not said)
+        return replace(reading, meters=tuple(meters), referents=referents, follows=True)
+    return reading
 
 
 def _told_apart(word: str, options: tuple[str, ...]) -> str | None:
@@ -659,6 +689,8 @@ def _base(reading: Reading) -> tuple[str, ...] | None:
     """The meters after "of" in a share or percentage that names nothing else; () for the site."""
     if not reading.asks(Op.SHARE, Op.PERCENT) or reading.measures or reading.asks(Op.RANK):
         return None  # "which load ... what percentage of the total" has a subject of its own
+    if reading.asks(Op.REMAINDER):
+        return None  # "how much of that board does no sub-meter see?": the board's remainder
     mentions: list[MeterMention | ScopeMention | CarrierMention] = [
         *reading.meters,
         *reading.scopes,
