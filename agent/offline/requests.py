@@ -317,12 +317,12 @@ def _added_up(q: Question, found: Sides, t: Threshold) -> Plan | None:
     meters = list(dict.fromkeys(found.meters))
     if len(meters) < 2 or not scope.adds_up(q.reading):
         return None
-    names = " + ".join(meters)
+    names, level = " + ".join(meters), f"{t.value:g} {t.unit or 'kW'}"
     return ask(
         f"I can't back-test one rule on {names} added up: an alert rule watches one meter, so "
         f"no rule the watcher runs would see their sum. I can back-test '{t.words.text}' on each "
-        f"of them, or count how often their demand added up stayed beyond {t.value:g} {t.unit or 'kW'} for "
-        "that long (the stretches themselves, without a rule's hysteresis). Which should I do?"
+        f"of them, or count how often their demand added up stayed beyond {level} for that "
+        "long (the stretches themselves, without a rule's hysteresis). Which should I do?"
     )
 
 

@@ -61,7 +61,6 @@ from agent.reader.slots import (
     UnitMention,
     Words,
 )
-from agent.reader.text import fold
 from agent.reader.vocabulary import ENERGY_CARRIERS, Vocabulary, pieces
 from common.errors import UnknownUnit
 from common.units import METRIC_DIMENSIONS, parse_unit
@@ -457,8 +456,16 @@ def _that_one(reading: Reading, previous: Frame) -> Reading:
 def _told_apart(word: str, options: tuple[str, ...]) -> str | None:
     """ "the 75" after "GA 55 or GA 75?": a piece of one offered name, and of no other, picks
     it (a number or a word the names do not share)."""
-    holders = [o for o in options if fold(word) in pieces(o)]
-    return holders[0] if len(holders) == 1 and word.strip() else None
+    said = pieces(word)
+    if not said:
+        return None
+    holders = [o for o in options if _run_of(said, pieces(o))]
+    return holders[0] if len(holders) == 1 else None
+
+
+def _run_of(part: tuple[str, ...], whole: tuple[str, ...]) -> bool:
+    n = len(part)
+    return any(whole[i : i + n] == part for i in range(len(whole) - n + 1))
 
 
 def _references(reading: Reading, previous: Frame) -> Reading:
