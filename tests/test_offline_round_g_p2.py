@@ -44,3 +44,14 @@ def test_consumption_of_a_quantity_nobody_meters_is_refused_in_portuguese(brewer
     reply = agent.ask("qual foi o consumo de energia reativa (kvarh) do Incomer North em setembro?")
     assert not reply.tool_calls, reply.tool_calls
     assert "kvarh" in reply.answer.lower(), reply.answer
+
+
+def test_the_week_before_in_portuguese_then_last_week_vs_that_one(brewery) -> None:
+    agent, _ = brewery  # the clock is Thursday 15 October 2026
+    first = agent.ask("Incomer North last week, kWh")
+    before = agent.ask("e a semana anterior?", thread=first.thread)
+    assert [c.args["period"] for c in before.tool_calls] == ["2026-09-28..2026-10-04"]
+    vs = agent.ask("so how much up or down is last week vs that one, in %?", thread=first.thread)
+    assert [(c.name, c.args.get("reference")) for c in vs.tool_calls] == [
+        ("compare_periods", "2026-09-28..2026-10-04")
+    ], vs.tool_calls

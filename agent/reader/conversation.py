@@ -230,7 +230,7 @@ def _followed(
     reading = _set_up(_new_level(reading, previous), previous)
     if reading.intent in (Intent.CONFIRM, Intent.DECLINE, Intent.HELP):
         return reading
-    reading = _that_one(reading, previous)
+    reading = _that_period(_that_one(reading, previous), previous)
     reading = _references(_by_rank(reading, previous), previous)
     if not _leans(reading) and not _goes_on(reading, previous):
         reading = _same_time(reading, previous)
@@ -451,6 +451,27 @@ def _that_one(reading: Reading, previous: Frame) -> Reading:
         referents = tuple(x for x in reading.referents if x is not said)
         return replace(reading, meters=tuple(meters), referents=referents, follows=True)
     return reading
+
+
+def _that_period(reading: Reading, previous: Frame) -> Reading:
+    """ "how much up or down is last week vs that one?" after the week before was asked: a
+    comparison of a period it names with "that one" is with the period the last turn was
+    about (its subject period), which becomes the reference."""
+    compare = [o for o in reading.operations if o.op is Op.COMPARE and o.words.tokens]
+    subjects = reading.subject_periods
+    if not compare or not subjects or reading.reference_periods or reading.names_scope:
+        return reading
+    said = next((x for x in reading.referents if x.kind == "that" and x.words.tokens), None)
+    if said is None or said.words.tokens[0] <= compare[0].words.tokens[-1]:
+        return reading
+    before = [p for p in previous.reading.periods if p.role is PeriodRole.SUBJECT and p.span]
+    if len(before) != 1 or before[0].span == subjects[0].span:
+        return reading
+    reference = replace(before[0], role=PeriodRole.REFERENCE, words=said.words)
+    referents = tuple(x for x in reading.referents if x is not said)
+    return replace(
+        reading, periods=(*reading.periods, reference), referents=referents, follows=True
+    )
 
 
 def _told_apart(word: str, options: tuple[str, ...]) -> str | None:

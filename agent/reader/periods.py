@@ -59,16 +59,18 @@ SAME_LAST_YEAR = (
     r"year over year|year-on-year|year on year|yoy"
 )
 RELATIONS = {
-    r"(?:the |that )?(?:week|one) before|(?:the )?prior week|(?:the )?previous one": (
-        Relation.WEEK_BEFORE
+    # Portuguese: "a semana anterior", "o mês anterior", "o dia anterior"
+    r"(?:the |that )?(?:week|one) before|(?:the )?prior week|(?:the )?previous one"
+    r"|(?:a |na )?semana anterior": Relation.WEEK_BEFORE,
+    r"(?:the )?month before|(?:the )?prior month|(?:o |no )?m[eê]s anterior": (
+        Relation.MONTH_BEFORE
     ),
-    r"(?:the )?month before|(?:the )?prior month": Relation.MONTH_BEFORE,
     SAME_LAST_YEAR: Relation.YEAR_BEFORE,
     r"(?:the )?(?:period|time) before|(?:the )?(?:previous|prior|preceding) period|"
     r"(?:the )?(?:\d+|seven|fourteen|thirty) (?:days|weeks|months) before(?: that| it| then)?": (
         Relation.PERIOD_BEFORE
     ),
-    r"(?:the )?day before": Relation.DAY_BEFORE,
+    r"(?:the )?day before|(?:o |no )?dia anterior": Relation.DAY_BEFORE,
 }
 SEASONS = {"spring": (3, 3), "summer": (6, 3), "autumn": (9, 3), "fall": (9, 3), "winter": (12, 3)}
 
