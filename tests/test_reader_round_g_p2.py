@@ -93,3 +93,20 @@ def test_turno_is_a_shift_word(said: str, split: tuple[Split, str]) -> None:
     r = read(said, SHED, NOW)
     assert [(s.split, s.part) for s in r.splits] == [split]
     assert r.metric is None  # "outside" is no temperature here
+
+
+@pytest.mark.parametrize(
+    ("said", "unit"),
+    [
+        ("Hauptzähler fevereiro em MWh", "MWh"),
+        ("emissões do Hauptzähler em janeiro, kg?", "kg"),
+        ("Hauptzähler carbon last month in kg", "kg"),
+    ],
+)
+def test_the_unit_wanted_in_portuguese_or_ending_the_question(said: str, unit: str) -> None:
+    assert [u.unit for u in read(said, PLANTS["werk"], NOW).units] == [unit]
+
+
+def test_a_threshold_in_kg_is_no_unit_wanted() -> None:
+    r = read("alert when Hauptzähler carbon goes above 500 kg", PLANTS["werk"], NOW)
+    assert not r.units and r.thresholds
