@@ -110,3 +110,21 @@ def test_the_unit_wanted_in_portuguese_or_ending_the_question(said: str, unit: s
 def test_a_threshold_in_kg_is_no_unit_wanted() -> None:
     r = read("alert when Hauptzähler carbon goes above 500 kg", PLANTS["werk"], NOW)
     assert not r.units and r.thresholds
+
+
+def test_a_family_word_before_a_members_name_is_that_name() -> None:
+    r = read("how much did verdichtr AB 11 use last week?", SHED, NOW)
+    check(r, {"meters": ["Verdichter AB 11"], "ambiguous": [], "unused": []})
+
+
+def test_a_family_word_before_a_name_the_catalogue_lacks_is_that_name() -> None:
+    r = read("peak demand of verdichter AB 33 last week?", SHED, NOW)
+    check(r, {"meters": [], "ambiguous": [], "unknown": ["verdichter AB 33"]})
+
+
+def test_a_short_period_said_to_be_the_fit_is_the_baselines() -> None:
+    said = "Kältemaschine in March vs a baseline fitted on 13/01/2026 to 20/02/2026, how far above?"
+    r = read(said, PLANTS["werk"], NOW)
+    base = [p for p in r.periods if p.role is PeriodRole.BASE]
+    assert len(base) == 1 and base[0].span is not None
+    assert [d.isoformat() for d in bounds(base[0].span, NOW)] == ["2026-01-13", "2026-02-20"]

@@ -486,6 +486,13 @@ BASE_CUE = re.compile(
     r"|\bbase (?:period|year)|\bbaseline\s*\()\s*"
     r"(?:(?:the|data|of|period|\d+ months?|twelve months)\s+)*$"
 )
+# Words that say the period after them is what a baseline is fitted on: a month or more is
+# then enough ("a baseline fitted on 05/11 to 21/12"), where a bare "on" or "from" needs two
+FIT_CUE = re.compile(
+    r"(?:\bfitted on|\btrained on|\bbaseline period|\bbaseline\s*\()\s*"
+    r"(?:(?:the|data|of|period)\s+)*$"
+)
+FIT_DAYS = 28
 # "2025 as the base year", "the 2025 baseline": the base named after the period
 BASE_AFTER = re.compile(
     r"\s*(?:as (?:the |a |our )?)?(?:baseline|base (?:year|period)|reference (?:year|period))\b"
@@ -543,17 +550,19 @@ def _role(text: str, f: Found, comparing: bool, modelling: bool) -> PeriodRole:
     after = BASE_AFTER.match(text, f.end)
     if modelling and (BASE_CUE.search(before) or after) and _long(f):
         return PeriodRole.BASE
+    if modelling and FIT_CUE.search(before) and _long(f, FIT_DAYS):
+        return PeriodRole.BASE  # "a baseline fitted on 05/11 to 21/12": said to be the fit
     if comparing and REFERENCE_CUE.search(before):
         return PeriodRole.REFERENCE
     return PeriodRole.SUBJECT
 
 
-def _long(f: Found) -> bool:
+def _long(f: Found, days: int = 60) -> bool:
     """A baseline is fitted on months of data, not on a day."""
     span = f.span
     if span is None or span.start is None or span.end is None:
         return span is not None and span.period.startswith("last") and "month" in span.period
-    return (span.end - span.start).days >= 60
+    return (span.end - span.start).days >= days
 
 
 def find_periods(
