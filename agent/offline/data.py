@@ -487,7 +487,26 @@ def _of_total(planned: Plan, total_of: tuple[str, ...]) -> Plan:
     return replace(planned, calls=(*planned.calls, total), detail=detail)
 
 
-@kind("split")
+# Words before a shift word that make it one shift ("in the shift", "no turno"), not each
+ONE_OF = frozenset({"the", "that", "this", "o", "no", "na", "nesse", "neste", "naquele"})
+
+
+def _which_shift(q: Question, whole: Sides) -> Plan | None:
+    """ "how much did line 4 use in the shift yesterday?" at a site of several shifts: one
+    shift, not named, is asked back (the whole day split by shift answers another question)."""
+    shifts = q.site.vocab.shifts
+    r = q.reading
+    said = [s for s in r.splits if s.split is Split.SHIFT and not s.part and s.words.tokens]
+    if len(shifts) < 2 or len(said) != len(r.splits) or not said:
+        return None
+    first = said[0].words.tokens[0]
+    one = len(said[0].words.tokens) == 1 and not said[0].words.text.lower().endswith("s")
+    if not one or first == 0 or r.tokens[first - 1].norm not in ONE_OF:
+        return None
+    return ask(f"Which shift do you mean: {', '.join(shifts)}? Or say 'by shift' for each.")
+
+
+@kind("split", guard=_which_shift)
 def _split(q: Question, whole: Sides, periods: list[str]) -> Plan:
     r = q.reading
     splits = list(r.splits)

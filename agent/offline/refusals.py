@@ -153,7 +153,7 @@ def _of_missing(r: Reading, measure: Words, missing: list[Words]) -> bool:
         if w.tokens[-1] + 1 == first:
             return True
         between = [t.norm for t in r.tokens[last + 1 : w.tokens[0]]]
-        if between[:1] == ["of"] and set(between) <= OF_THE:
+        if between[:1] and between[0] in OF and set(between) <= OF_THE:
             return True
     return False
 
@@ -481,7 +481,10 @@ def _attached_meter(r: Reading, u: Unused) -> str:
     return ""
 
 
-OF_THE = frozenset({"of", "the", "our", "its"})
+# "of" as a question in English or Portuguese writes it ("consumo de energia reativa"), and
+# the words that may stand between it and what it is of
+OF = frozenset({"of", "de", "da", "do", "das", "dos"})
+OF_THE = OF | frozenset({"the", "our", "its", "a", "o", "nosso", "nossa"})
 
 
 UNITS_OF_TIME = {"day": 1, "days": 1, "week": 7, "weeks": 7}

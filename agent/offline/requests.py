@@ -186,7 +186,8 @@ def _drivers(q: Question, found: Sides) -> list[str]:
     carriers = {e.carrier for m in found.meters if (e := q.site.meter(m))}
     metrics = {m.metric for m in q.reading.measures}
     cues = " ".join(c.words.text.lower() for c in q.reading.cues)  # "production-driven"
-    if "weather" in carriers or "outdoor_temperature" in metrics or "weather" in cues:
+    said = "weather_driver" in q.reading.features()  # "baseline on temperature"
+    if "weather" in carriers or "outdoor_temperature" in metrics or "weather" in cues or said:
         named.append("temperature")
     if "production" in carriers or "production" in metrics or "production" in cues:
         named.append("production")
@@ -310,6 +311,9 @@ def new_rule(q: Question) -> Plan:
     parts = _every_window(r)
     if "backtest" in r.features():
         period, notes = _recent(q)  # tried on the period asked, nothing stored
+        added = _added_up(q, found, t)
+        if added is not None:
+            return added
         call = Call("backtest_alert_rule", {**args, "period": period})
         return Plan("alert_backtest", (call,), notes=(*parts, *notes))
     return Plan("alert_create", (Call("create_alert_rule", args),), notes=parts)
@@ -324,6 +328,23 @@ def _every_window(r: Reading) -> tuple[str, ...]:
         f"I did not use '{text}': an alert rule watches every window of every day; it cannot "
         "be limited to part of the week or day."
         for text in said
+    )
+
+
+def _added_up(q: Question, found: Sides, t: Threshold) -> Plan | None:
+    """ "an alert on the compressors together (A + B) above 95 kW for 30 min, how often would
+    it have fired?": a rule watches one meter, so a rule on several meters added up cannot be
+    tried as the watcher would; asked back with what can be given, never the first meter's
+    rule in its place."""
+    meters = list(dict.fromkeys(found.meters))
+    if len(meters) < 2 or not scope.adds_up(q.reading):
+        return None
+    names, level = " + ".join(meters), f"{t.value:g} {t.unit or 'kW'}"
+    return ask(
+        f"I can't back-test one rule on {names} added up: an alert rule watches one meter, so "
+        f"no rule the watcher runs would see their sum. I can back-test '{t.words.text}' on each "
+        f"of them, or count how often their demand added up stayed beyond {level} for that "
+        "long (the stretches themselves, without a rule's hysteresis). Which should I do?"
     )
 
 

@@ -61,7 +61,7 @@ from agent.reader.slots import (
     UnitMention,
     Words,
 )
-from agent.reader.vocabulary import ENERGY_CARRIERS, Vocabulary
+from agent.reader.vocabulary import ENERGY_CARRIERS, Vocabulary, pieces
 from common.errors import UnknownUnit
 from common.units import METRIC_DIMENSIONS, parse_unit
 
@@ -232,6 +232,7 @@ def _followed(
     reading = _set_up(_new_level(reading, previous), previous)
     if reading.intent in (Intent.CONFIRM, Intent.DECLINE, Intent.HELP):
         return reading
+    reading = _that_period(_that_one(reading, previous), previous)
     reading = _references(_by_rank(_that_kind(reading, previous), previous), previous)
     if not _leans(reading) and not _goes_on(reading, previous):
         reading = _same_time(reading, previous)
@@ -443,6 +444,10 @@ def _choice(reading: Reading, previous: Frame) -> Reading:
                 chosen = (options[ORDINALS[t.norm]],)
                 words = Words((t.index,), t.start, t.end, t.text)
                 break
+            only = _told_apart(t.norm, options)
+            if only is not None:
+                chosen, words = (only,), Words((t.index,), t.start, t.end, t.text)
+                break
     if not chosen:
         return replace(reading, follows=reading.follows or bool(named))
     # with the choice taken out, what is left says nothing of its own: "the second one"
@@ -453,6 +458,71 @@ def _choice(reading: Reading, previous: Frame) -> Reading:
     return replace(
         reading, intent=intent, meters=(mention,), referents=referents, unused=unused, follows=True
     )
+
+
+# Words that point a word fitting several meters back at the one just discussed ("that board")
+POINTING = frozenset({"that", "this", "the same", "same"})
+
+
+def _that_one(reading: Reading, previous: Frame) -> Reading:
+    """ "how much of that board does no sub-meter see?" after a share of one of two boards: a
+    word fitting several meters, pointed back at with "that", is the one of them the
+    conversation was about (the latest discussed); none or several discussed stays a
+    question back."""
+    meters = list(reading.meters)
+    for i, m in enumerate(meters):
+        if not m.ambiguous or not m.words.tokens:
+            continue
+        said = next((x for x in reading.referents if x.kind == "that"), None)
+        first = m.words.tokens[0]
+        if said is None or not said.words.tokens or said.words.tokens[-1] + 1 != first:
+            continue
+        talked = (*previous.discussed, *previous.reading.meter_names, *previous.reading.share_of)
+        discussed = [n for n in dict.fromkeys(talked) if n in m.meters]
+        if len(discussed) != 1:
+            continue
+        words = Words((*said.words.tokens, *m.words.tokens), said.words.start, m.words.end,
+                      reading.question[said.words.start : m.words.end])  # fmt: skip
+        meters[i] = replace(m, meters=(discussed[0],), ambiguous=False, words=words)
+        referents = tuple(x for x in reading.referents if x is not said)
+        return replace(reading, meters=tuple(meters), referents=referents, follows=True)
+    return reading
+
+
+def _that_period(reading: Reading, previous: Frame) -> Reading:
+    """ "how much up or down is last week vs that one?" after the week before was asked: a
+    comparison of a period it names with "that one" is with the period the last turn was
+    about (its subject period), which becomes the reference."""
+    compare = [o for o in reading.operations if o.op is Op.COMPARE and o.words.tokens]
+    subjects = reading.subject_periods
+    if not compare or not subjects or reading.reference_periods or reading.names_scope:
+        return reading
+    said = next((x for x in reading.referents if x.kind == "that" and x.words.tokens), None)
+    if said is None or said.words.tokens[0] <= compare[0].words.tokens[-1]:
+        return reading
+    before = [p for p in previous.reading.periods if p.role is PeriodRole.SUBJECT and p.span]
+    if len(before) != 1 or before[0].span == subjects[0].span:
+        return reading
+    reference = replace(before[0], role=PeriodRole.REFERENCE, words=said.words)
+    referents = tuple(x for x in reading.referents if x is not said)
+    return replace(
+        reading, periods=(*reading.periods, reference), referents=referents, follows=True
+    )
+
+
+def _told_apart(word: str, options: tuple[str, ...]) -> str | None:
+    """ "the 75" after "GA 55 or GA 75?": a piece of one offered name, and of no other, picks
+    it (a number or a word the names do not share)."""
+    said = pieces(word)
+    if not said:
+        return None
+    holders = [o for o in options if _run_of(said, pieces(o))]
+    return holders[0] if len(holders) == 1 else None
+
+
+def _run_of(part: tuple[str, ...], whole: tuple[str, ...]) -> bool:
+    n = len(part)
+    return any(whole[i : i + n] == part for i in range(len(whole) - n + 1))
 
 
 def _references(reading: Reading, previous: Frame) -> Reading:
@@ -731,6 +801,8 @@ def _base(reading: Reading) -> tuple[str, ...] | None:
     """The meters after "of" in a share or percentage that names nothing else; () for the site."""
     if not reading.asks(Op.SHARE, Op.PERCENT) or reading.measures or reading.asks(Op.RANK):
         return None  # "which load ... what percentage of the total" has a subject of its own
+    if reading.asks(Op.REMAINDER):
+        return None  # "how much of that board does no sub-meter see?": the board's remainder
     mentions: list[MeterMention | ScopeMention | CarrierMention] = [
         *reading.meters,
         *reading.scopes,

@@ -12,6 +12,7 @@ from types import MappingProxyType
 from agent.reader.reading import Reading
 from agent.reader.slots import (
     Action,
+    Cue,
     DemandWindow,
     Grain,
     Intent,
@@ -208,9 +209,27 @@ def implied_operations(r: Reading) -> Reading:
         ops.append(OperationMention(which, _implied(r.operations[0].words)))
     if r.reference_periods and not any(o.op is Op.COMPARE for o in ops):
         ops.append(OperationMention(Op.COMPARE, _implied(r.reference_periods[0].words)))
-    r = _charged_peak(r)
+    r = _charged_peak(_baseline_drivers(r))
     r = replace(r, operations=tuple(ops), measures=r.measures + _implied_measures(r))
     return _window_peak(r)
+
+
+# Series a baseline is fitted against, never the figure it models ("CAG baseline on
+# temperature": the chiller's energy, explained by the temperature outside).
+DRIVER_METRICS = frozenset({"outdoor_temperature"})
+
+
+def _baseline_drivers(r: Reading) -> Reading:
+    """A baseline question naming the weather is about a baseline driven by it: the
+    temperature is its driver (a cue the baseline request reads), not the series asked; and
+    what the baseline "would expect" is its expected figure, not a forecast of the future."""
+    features = r.features()
+    if "baseline" not in features:
+        return r
+    drivers = [m for m in r.measures if m.kpi is None and m.metric in DRIVER_METRICS]
+    cues = tuple(c for c in r.cues if c.feature != "forecast" or r.horizons)
+    cues += tuple(Cue("weather_driver", m.words) for m in drivers)
+    return replace(r, measures=tuple(m for m in r.measures if m not in drivers), cues=cues)
 
 
 GRAIN_MINUTES = {Grain.MIN15: 15, Grain.HOUR: 60}

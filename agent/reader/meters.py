@@ -63,7 +63,7 @@ class MeterReader:
             self._fuzzy()
             self._siblings()
         self.found.sort(key=lambda f: f[0])
-        found = _named_before([m for _, m in self.found], self.sheet.question)
+        found = _named_before(self._heads([m for _, m in self.found]), self.sheet.question)
         return MeterFinding(found, self.unknown)
 
     # ------------------------------------------------------------------ windows
@@ -223,6 +223,30 @@ class MeterReader:
             self._add((i + 1,), keys[0], 100.0, sibling=True)
             i += 2
 
+    def _heads(self, found: list[MeterMention]) -> list[MeterMention]:
+        """ "compresor GA 55": a word naming several meters (a family, misspelt or not) right
+        before the name of one of them is the first word of that name, not the family too."""
+        out: list[MeterMention] = []
+        skip: set[int] = set()
+        for i, m in enumerate(found):
+            if i in skip:
+                continue
+            nxt = found[i + 1] if i + 1 < len(found) else None
+            if (
+                nxt is not None
+                and len(m.meters) > 1
+                and m.words.tokens
+                and nxt.words.tokens
+                and nxt.words.tokens[0] == m.words.tokens[-1] + 1
+                and set(nxt.meters) < set(m.meters)
+            ):
+                words = self.sheet.words((*m.words.tokens, *nxt.words.tokens))
+                out.append(replace(nxt, words=words))
+                skip.add(i + 1)
+                continue
+            out.append(m)
+        return out
+
     # ------------------------------------------------------------------ recording
 
     def _quantifier(self, first: int) -> tuple[int, ...]:
@@ -296,6 +320,27 @@ def _best(keys: tuple[NameKey, ...]) -> NameKey:
     meters = tuple(dict.fromkeys(m for k in same for m in k.meters))
     first = same[0]
     return NameKey(first.pieces, meters, first.match, first.label, first.plural, first.initial)
+
+
+def family_before_unknown(
+    sheet: Sheet, mentions: list[MeterMention], unknown: list[UnknownName]
+) -> tuple[list[MeterMention], list[UnknownName]]:
+    """ "compressor GA 90" beside Compressor GA 55 and GA 75: a word naming several meters
+    right before a name the catalogue lacks is that name's first word (one meter that is not
+    there), not a question which of the family is meant."""
+    kept = []
+    for m in mentions:
+        after = next(
+            (u for u in unknown if m.words.tokens and u.words.tokens
+             and u.words.tokens[0] == m.words.tokens[-1] + 1),
+            None,
+        )  # fmt: skip
+        if len(m.meters) < 2 or after is None:
+            kept.append(m)
+            continue
+        words = sheet.words((*m.words.tokens, *after.words.tokens))
+        unknown = [replace(u, words=words) if u is after else u for u in unknown]
+    return kept, unknown
 
 
 def find_meters(sheet: Sheet, vocab: Vocabulary, lexicon: Lexicon) -> MeterFinding:

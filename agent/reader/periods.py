@@ -59,16 +59,18 @@ SAME_LAST_YEAR = (
     r"year over year|year-on-year|year on year|yoy"
 )
 RELATIONS = {
-    r"(?:the |that )?(?:week|one) before|(?:the )?prior week|(?:the )?previous one": (
-        Relation.WEEK_BEFORE
+    # Portuguese: "a semana anterior", "o mês anterior", "o dia anterior"
+    r"(?:the |that )?(?:week|one) before|(?:the )?prior week|(?:the )?previous one"
+    r"|(?:a |na )?semana anterior": Relation.WEEK_BEFORE,
+    r"(?:the )?month before|(?:the )?prior month|(?:o |no )?m[eê]s anterior": (
+        Relation.MONTH_BEFORE
     ),
-    r"(?:the )?month before|(?:the )?prior month": Relation.MONTH_BEFORE,
     SAME_LAST_YEAR: Relation.YEAR_BEFORE,
     r"(?:the )?(?:period|time) before|(?:the )?(?:previous|prior|preceding) period|"
     r"(?:the )?(?:\d+|seven|fourteen|thirty) (?:days|weeks|months) before(?: that| it| then)?": (
         Relation.PERIOD_BEFORE
     ),
-    r"(?:the )?day before": Relation.DAY_BEFORE,
+    r"(?:the )?day before|(?:o |no )?dia anterior": Relation.DAY_BEFORE,
 }
 SEASONS = {"spring": (3, 3), "summer": (6, 3), "autumn": (9, 3), "fall": (9, 3), "winter": (12, 3)}
 
@@ -204,13 +206,15 @@ def _weekday_of(m: re.Match[str], said: set[str], today: date) -> date | None:
 
 
 def _months(text: str, cal: Calendar) -> list[Found]:
-    """'in September', 'sept 2025', "oct '25", 'last October', 'November last year'."""
+    """'in September', 'sept 2025', 'outubro/2025', "oct '25", 'last October', 'November last
+    year'."""
     found = []
     today = cal.today
     cue = f"(?P<cue>{MONTH_LEAD} )?"
     rel = "|".join(f"(?P<{k}>{p}) " for k, p in LEADS.items())
     pattern = r"\b" + cue + f"(?P<rel>{rel})?" + month("m")
-    year_ = r"(?:,? (?P<y>(?:19|20)\d\d)|\s*'(?P<yy>\d\d)"
+    # "sept 2025", "September, 2025", "outubro/2025", "fev-2026", "oct '25"
+    year_ = r"(?:(?:,? |/|-)(?P<y>(?:19|20)\d\d)|\s*'(?P<yy>\d\d)"
     after = "".join(f"| (?P<{k}_after>{p})" for k, p in AFTER.items())
     for m in re.finditer(pattern + year_ + after + r")?\b", text):
         mo = MONTHS[m.group("m")]
@@ -479,12 +483,13 @@ REFERENCE_CUE = re.compile(
 )
 BASE_CUE = re.compile(
     r"(?:\busing|\bon|\bover|\bfrom|\bbased on|\btrained on|\bfitted on|\bbaseline period"
-    r"|\bbase (?:period|year))\s*"
+    r"|\bbase (?:period|year)|\bbaseline\s*\()\s*"
     r"(?:(?:the|data|of|period|\d+ months?|twelve months)\s+)*$"
 )
 # "fitted on 05/11 to 21/12": said to be what the model is fitted on, a base however short
 FITTED_ON = re.compile(
-    r"(?:\btrained on|\bfitted on|\bfit on|\bbaseline period|\bbase (?:period|year))\s*"
+    r"(?:\btrained on|\bfitted on|\bfit on|\bbaseline period|\bbase (?:period|year)"
+    r"|\bbaseline\s*\()\s*"
     r"(?:(?:the|data|of|period)\s+)*$"
 )
 # "2025 as the base year", "the 2025 baseline": the base named after the period

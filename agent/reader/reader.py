@@ -22,7 +22,7 @@ from agent.reader.intents import choose, implied_operations
 from agent.reader.leftovers import leftovers, unknown_names
 from agent.reader.lexical import Lexical, read_compounds, read_lexical
 from agent.reader.lexicon import Lexicon, default_lexicon
-from agent.reader.meters import find_meters, kind_words, numbered
+from agent.reader.meters import family_before_unknown, find_meters, kind_words, numbered
 from agent.reader.parameters import Stated, find_stated, unlabelled_calorific_values
 from agent.reader.periods import find_periods
 from agent.reader.reading import Reading
@@ -84,6 +84,7 @@ def _extract(question: str, vocab: Vocabulary, now: datetime, lexicon: Lexicon) 
     unlabelled_calorific_values(sheet, stated)  # "above 0.12 kWh/m3" is a threshold's
     lex = read_lexical(sheet, lexicon, vocab, compounds)
     unknown = meters.unknown + (unknown_names(sheet, lexicon, vocab) if vocab.meters else [])
+    meters.mentions, unknown = family_before_unknown(sheet, meters.mentions, unknown)
     meters.mentions = before_unknown(
         narrowed(meters.mentions, question, lexicon.stop_words), unknown, question
     )

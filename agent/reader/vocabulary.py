@@ -82,15 +82,23 @@ def _singular(words: tuple[str, ...]) -> tuple[str, ...] | None:
     return None
 
 
+# The first word of a longer name is a family word from this length ("compressor", not "ga").
+HEAD_WORD = 4
+
+
 def _stems(words: tuple[str, ...]) -> Iterable[tuple[str, ...]]:
     """The starts of a name that a family may share: what is left before a number, a letter or
-    one last word ("linie" of "Linie 2", "kompressor" of "Kompressor Nord")."""
+    one last word ("linie" of "Linie 2", "kompressor" of "Kompressor Nord"), and the first word
+    of a longer name ("compressor" of "Compressor GA 55" and "Compressor GA 75": "the two
+    compressors")."""
     for cut in range(1, len(words)):
         stem, rest = words[:cut], words[cut:]
         if stem[-1].isdigit() or len(stem[-1]) < 3:
             continue
         distinguisher = rest[0].isdigit() or len(rest[0]) == 1
         if len(rest) == 1 or (len(rest) == 2 and distinguisher):
+            yield stem
+        elif cut == 1 and len(stem[0]) >= HEAD_WORD:
             yield stem
 
 
