@@ -336,6 +336,8 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
         {"unsupported": [("explanation", "explanation")]},
     ),
     (W, "turn off Kompressor Nord", {"intent": "unsupported"}),
+    # hours beside a threshold ask how long it held; a verb of staying is part of the level
+    (W, "hours Kompressor Nord sat below 100 kW last week?", {"unused": [], "ops": ["count"]}),
     # the verb's particle after its object, and the German verbs of switching
     (W, "switch Kompressor Nord off over the weekend", {"intent": "unsupported"}),
     (W, "Kompressor Nord am Wochenende abschalten", {"intent": "unsupported"}),

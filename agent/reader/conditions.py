@@ -168,8 +168,10 @@ def find_thresholds(sheet: Sheet, found: Conditions) -> None:
     limit = r"(?:(?:the |a |an )?(?:limit|level|threshold|value|mark) (?:of )?)?"
     # "stays above for more than 30 minutes": a number of minutes is how long, not a level
     not_time = rf"(?![\d.,])(?!\s*{TIME_UNIT})"
+    # "the site sat below 100 kW": a verb of staying before the comparison is part of it
+    stayed = r"(?:(?:sat|sits|sitting|stayed|stays|staying|remained|remains|stood|ran|runs)\s+)?"
     pattern = (
-        rf"(?<!\w)(?P<c>{comparisons})\s*{limit}{number}{not_time}\s*(?:{UNIT})?"
+        rf"(?<!\w){stayed}(?P<c>{comparisons})\s*{limit}{number}{not_time}\s*(?:{UNIT})?"
         rf"{duration('1')}?{WINDOW}?{duration('2')}?"
     )
     cap = rf"\b(?:limit|threshold|cap|ceiling) (?:of |at |=|: ?)?{number}\s*(?:{UNIT})?"
