@@ -286,3 +286,7 @@ def test_days_written_with_dots_and_no_year(text: str, expected: list[tuple[str,
 @pytest.mark.parametrize("text", ["at 12.05 EUR/kWh", "1.5 kW", "10.55 kWh/m3", "0.24 EUR"])
 def test_a_decimal_number_is_no_dotted_day(text: str) -> None:
     assert read(text, EMPTY, NOW).periods == ()
+
+
+def test_a_weekday_before_a_dotted_date_is_that_date() -> None:
+    assert _days("site kWh on Sunday 29.03.?") == [("2026-03-29", "2026-03-29")]

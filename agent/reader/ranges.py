@@ -47,7 +47,8 @@ DOTTED_TO = r"\s*(?:" + phrases((*WORDS.until, "to", "and", "-", "\u2013", "/"))
 # A day and month with dots and no year ("28.03.", "on 27.03"): the month's dot or its leading
 # zero tells it from a decimal number ("1.5"), and no unit or further digit follows.
 DOTTED_DAY = (
-    r"(?<![\d.,])\b([0-3]?\d)\.(?:([01]?\d)\.(?![\d.])|(0\d)\b(?![.,]?\d))"
+    r"(?:\b" + weekday("wd") + r"\.?,?\s+)?"  # "Sunday 29.03.": the date says which Sunday
+    r"(?<![\d.,])\b(?P<d>[0-3]?\d)\.(?:(?P<m>[01]?\d)\.(?![\d.])|(?P<m0>0\d)\b(?![.,]?\d))"
     r"(?!\s*(?:k?wh?|mwh|%|€|eur|units?|chf|usd)\b)"
 )
 # "1/2 of": a fraction of what follows, not a day
@@ -302,7 +303,7 @@ def single_days(text: str, cal: Calendar) -> list[Found]:
         y = int(m.group(3)) + (2000 if len(m.group(3)) == 2 else 0)
         found += _day(y, int(m.group(2)), int(m.group(1)), m)
     for m in re.finditer(DOTTED_DAY, text):  # "on 28.03.", "Fri 27.03": the latest such day
-        dd, mo = int(m.group(1)), int(m.group(2) or m.group(3))
+        dd, mo = int(m.group("d")), int(m.group("m") or m.group("m0"))
         found += _day(latest_year(mo, dd, cal.today), mo, dd, m)
     for m in re.finditer(r"\b([0-3]?\d)/([0-3]?\d)/((?:20)?\d\d)\b", text):
         y = int(m.group(3)) + (2000 if len(m.group(3)) == 2 else 0)

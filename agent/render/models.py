@@ -45,7 +45,7 @@ class BaselineRenderer(Renderer[BaselineResult]):
                 f"**{r.meter}** is **{number(abs(dev.deviation_kwh), 'kWh')} {above}** its "
                 f"baseline {period_text(dev.period)} ({percent(dev.deviation_percent)}): "
                 f"{number(dev.actual_kwh, 'kWh')} actual vs {number(dev.expected_kwh, 'kWh')} "
-                f"expected over {dev.steps} {_steps_word(r)}, uncertainty ±"
+                f"expected over {dev.steps} {_steps_word(r)}. The model's uncertainty is ±"
                 f"{number(dev.uncertainty_kwh, 'kWh')} at 90% confidence."
             )
             if abs(dev.deviation_kwh) < dev.uncertainty_kwh:
