@@ -82,7 +82,7 @@ def _extract(question: str, vocab: Vocabulary, now: datetime, lexicon: Lexicon) 
     unlabelled_calorific_values(sheet, stated)  # "above 0.12 kWh/m3" is a threshold's
     lex = read_lexical(sheet, lexicon, vocab, compounds)
     unknown = meters.unknown + (unknown_names(sheet, lexicon, vocab) if vocab.meters else [])
-    meters.mentions = before_unknown(
+    meters.mentions, unknown = before_unknown(
         narrowed(meters.mentions, question, lexicon.stop_words), unknown, question
     )
     notes = [*notes, *equipment_notes(meters.mentions)]
