@@ -6,19 +6,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 
 import yaml
 
-from agent.reader.slots import Match, MeterMention, UnknownName
+from agent.reader.slots import Match, MeterMention, UnknownName, Words
 from agent.reader.text import fold
 from agent.reader.vocabulary import MeterEntry, NameKey, _consumers, _plurals, _variants
 
 EQUIPMENT_FILE = Path(__file__).with_name("equipment.yaml")
 LANGUAGES = ("en", "de", "pt", "es", "fr")
-Words = tuple[str, ...]
+Pieces = tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,7 @@ class Concept:
     """One kind of equipment and every way of writing it (folded pieces: ("air", "compressor"))."""
 
     name: str
-    forms: tuple[Words, ...]
+    forms: tuple[Pieces, ...]
     mass: bool = False  # "lighting", "Druckluft": the whole system, every meter of it
     includes: tuple[str, ...] = ()  # concepts whose meters are part of this one
 
@@ -37,8 +37,8 @@ class Equipment:
     head_ends: frozenset[str]
 
 
-def _forms(phrases: Iterable[str]) -> tuple[Words, ...]:
-    found: dict[Words, None] = {}
+def _forms(phrases: Iterable[str]) -> tuple[Pieces, ...]:
+    found: dict[Pieces, None] = {}
     for phrase in phrases:
         for words in _variants(phrase):
             if words:
@@ -81,16 +81,16 @@ def description_head(description: str, head_ends: frozenset[str]) -> str:
     return " ".join(kept)
 
 
-def _holds(words: Words, form: Words) -> bool:
+def _holds(words: Pieces, form: Pieces) -> bool:
     n = len(form)
     return any(words[i : i + n] == form for i in range(len(words) - n + 1))
 
 
-def _with_plurals(forms: Iterable[Words]) -> set[Words]:
+def _with_plurals(forms: Iterable[Pieces]) -> set[Pieces]:
     return {p for f in forms for p in (f, *_plurals(f))}
 
 
-def _entry_texts(meter: MeterEntry, head_ends: frozenset[str]) -> list[Words]:
+def _entry_texts(meter: MeterEntry, head_ends: frozenset[str]) -> list[Pieces]:
     texts = (*meter.aliases, meter.name, *meter.groups)
     head = description_head(meter.description, head_ends)
     return [w for t in (*texts, head) for w in _variants(t) if w]
@@ -139,7 +139,7 @@ def _translations(meters: Sequence[MeterEntry], concepts: Sequence[Concept]) -> 
 
 
 def _swapped(
-    meter: str, label: str, words: Words, form: Words, others: Sequence[Words]
+    meter: str, label: str, words: Pieces, form: Pieces, others: Sequence[Pieces]
 ) -> Iterable[NameKey]:
     n = len(form)
     for i in range(len(words) - n + 1):
@@ -189,39 +189,58 @@ def narrowed(
     mentions: Sequence[MeterMention], question: str, stop_words: frozenset[str]
 ) -> list[MeterMention]:
     """ "the lighting of halle 2", "Kessel Caldeira": an equipment word beside a name of one of
-    its meters (nothing but stop words between) says what that meter is, not more meters."""
-    out = []
+    its meters (nothing but stop words between) says what that meter is, not more meters; its
+    words join that name's."""
+    dropped: dict[int, list[MeterMention]] = {}
     for m in mentions:
+        if m.match is not Match.EQUIPMENT:
+            continue
         beside = [
-            o
-            for o in mentions
-            if o is not m
-            and o.match is not Match.EQUIPMENT
+            i
+            for i, o in enumerate(mentions)
+            if o.match is not Match.EQUIPMENT
             and set(o.meters) <= set(m.meters)
-            and _adjacent(m, o, question, stop_words)
+            and _adjacent(m.words, o.words, question, stop_words)
         ]
-        if m.match is not Match.EQUIPMENT or not beside:
-            out.append(m)
-    return out
-
-
-def _adjacent(a: MeterMention, b: MeterMention, question: str, stop_words: frozenset[str]) -> bool:
-    first, second = sorted((a.words, b.words), key=lambda w: w.start)
-    between = re.findall(r"[^\W\d_]+|\d+|\S", question[first.end : second.start])
-    return len(between) <= 2 and all(fold(w) in stop_words for w in between)
+        if beside:
+            dropped.setdefault(beside[0], []).append(m)
+    gone = {id(m) for ms in dropped.values() for m in ms}
+    return [
+        replace(m, words=_joined([m.words, *(d.words for d in dropped.get(i, []))], question))
+        for i, m in enumerate(mentions)
+        if id(m) not in gone
+    ]
 
 
 def before_unknown(
     mentions: Sequence[MeterMention], unknown: Sequence[UnknownName], question: str
-) -> list[MeterMention]:
+) -> tuple[list[MeterMention], list[UnknownName]]:
     """ "Compressor GA 90" where GA 55 and GA 75 exist: the equipment word starts a name the
-    catalogue lacks, so it names none of the compressors."""
-    return [
-        m
-        for m in mentions
-        if m.match is not Match.EQUIPMENT
-        or not any(
-            u.words.start >= m.words.end and not question[m.words.end : u.words.start].strip()
-            for u in unknown
-        )
-    ]
+    catalogue lacks, so it names none of the compressors; its words join the unknown name."""
+    kept, names = [], list(unknown)
+    for m in mentions:
+        after = [
+            i
+            for i, u in enumerate(names)
+            if m.match is Match.EQUIPMENT
+            and u.words.start >= m.words.end
+            and not question[m.words.end : u.words.start].strip()
+        ]
+        if not after:
+            kept.append(m)
+            continue
+        u = names[after[0]]
+        names[after[0]] = replace(u, words=_joined([m.words, u.words], question))
+    return kept, names
+
+
+def _joined(parts: Sequence[Words], question: str) -> Words:
+    start, end = min(w.start for w in parts), max(w.end for w in parts)
+    tokens = tuple(sorted(t for w in parts for t in w.tokens))
+    return Words(tokens, start, end, question[start:end])
+
+
+def _adjacent(a: Words, b: Words, question: str, stop_words: frozenset[str]) -> bool:
+    first, second = sorted((a, b), key=lambda w: w.start)
+    between = re.findall(r"[^\W\d_]+|\d+|\S", question[first.end : second.start])
+    return len(between) <= 2 and all(fold(w) in stop_words for w in between)

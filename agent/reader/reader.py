@@ -85,7 +85,7 @@ def _extract(question: str, vocab: Vocabulary, now: datetime, lexicon: Lexicon) 
     lex = read_lexical(sheet, lexicon, vocab, compounds)
     unknown = meters.unknown + (unknown_names(sheet, lexicon, vocab) if vocab.meters else [])
     meters.mentions, unknown = family_before_unknown(sheet, meters.mentions, unknown)
-    meters.mentions = before_unknown(
+    meters.mentions, unknown = before_unknown(
         narrowed(meters.mentions, question, lexicon.stop_words), unknown, question
     )
     notes = [*notes, *equipment_notes(meters.mentions)]
