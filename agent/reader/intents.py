@@ -81,7 +81,8 @@ def _structural(r: Reading) -> set[str]:
 def _driver(r: Reading) -> bool:
     """ "a baseline of the chiller against outdoor temperature": a series named beside a
     baseline is what the baseline is fitted on, not a figure asked of its own."""
-    return r.metric is not None and any(c.feature == "baseline" for c in r.cues)
+    named = r.metric is not None or any(c.feature == "weather_driver" for c in r.cues)
+    return named and any(c.feature == "baseline" for c in r.cues)
 
 
 def _meter_incident(r: Reading) -> bool:

@@ -303,6 +303,8 @@ def single_days(text: str, cal: Calendar) -> list[Found]:
         y = int(m.group(3)) + (2000 if len(m.group(3)) == 2 else 0)
         found += _day(y, int(m.group(2)), int(m.group(1)), m)
     for m in re.finditer(DOTTED_DAY, text):  # "on 28.03.", "Fri 27.03": the latest such day
+        if len(m.group("d")) == len(m.group("m") or m.group("m0")) == 1 and not m.group("wd"):
+            continue  # "rose by 1.5.": one digit each is a day only after a lead word (below)
         dd, mo = int(m.group("d")), int(m.group("m") or m.group("m0"))
         found += _day(latest_year(mo, dd, cal.today), mo, dd, m)
     for m in re.finditer(r"\b([0-3]?\d)/([0-3]?\d)/((?:20)?\d\d)\b", text):
