@@ -157,3 +157,19 @@ def test_every_concept_has_words_in_every_language() -> None:
 def test_a_kind_word_starting_a_name_the_catalogue_lacks_names_none() -> None:
     r = read("kWh of Compressor C yesterday?", _fabrica(), NOW)
     assert not r.meters and [u.words.text for u in r.unknown_names]
+
+
+@pytest.mark.parametrize(
+    ("question", "meters"),
+    [
+        # the topic opening the question, then one of its meters: that meter alone
+        ("Kompressoren - what did Compressor B cost yesterday?", ("Compressor B",)),
+        ("compressors: Compressor A last week in kWh", ("Compressor A",)),
+        # the equipment word asked of is all of its meters
+        ("what did the compressors cost yesterday?", ("Compressor A", "Compressor B")),
+    ],
+)
+def test_an_equipment_word_opening_the_question_is_its_topic(
+    question: str, meters: tuple[str, ...]
+) -> None:
+    assert read(question, _fabrica(), NOW).meter_names == meters

@@ -190,10 +190,15 @@ def narrowed(
 ) -> list[MeterMention]:
     """ "the lighting of halle 2", "Kessel Caldeira": an equipment word beside a name of one of
     its meters (nothing but stop words between) says what that meter is, not more meters; its
-    words join that name's."""
+    words join that name's. A word for several meters (equipment, family, group) that opens
+    the question as its topic ("Druckluft - what did pump 2 cost?") is no further meter when
+    the question names some of them."""
     dropped: dict[int, list[MeterMention]] = {}
+    labels: list[MeterMention] = []
     for m in mentions:
         if m.match is not Match.EQUIPMENT:
+            if len(m.meters) > 1 and _topic(m.words, question):  # "compressors: pump 2 ..."
+                labels += [m] if any(set(o.meters) < set(m.meters) for o in mentions) else []
             continue
         beside = [
             i
@@ -204,12 +209,23 @@ def narrowed(
         ]
         if beside:
             dropped.setdefault(beside[0], []).append(m)
-    gone = {id(m) for ms in dropped.values() for m in ms}
+        elif _topic(m.words, question) and any(
+            o.match is not Match.EQUIPMENT and set(o.meters) < set(m.meters) for o in mentions
+        ):
+            labels.append(m)
+    gone = {id(m) for ms in [*dropped.values(), labels] for m in ms}
     return [
         replace(m, words=_joined([m.words, *(d.words for d in dropped.get(i, []))], question))
         for i, m in enumerate(mentions)
         if id(m) not in gone
     ]
+
+
+def _topic(words: Words, question: str) -> bool:
+    """The words open the question and a dash, colon or comma follows them."""
+    return not question[: words.start].strip() and bool(
+        re.match(r"\s*[-\u2013:,]", question[words.end :])
+    )
 
 
 def before_unknown(
