@@ -571,3 +571,15 @@ def test_a_demand_charge_on_the_monthly_peak_of_a_stated_window() -> None:
     )
     assert [(c.per_kw, c.currency) for c in r.demand_charges] == [(12.0, "EUR")]
     assert not r.unused
+
+
+def test_a_period_named_with_its_hours_is_no_price_of_those_hours() -> None:
+    """ "0.28 peak (peak = 07-19 mon-fri)": the whole number after the name is an hour."""
+    r = read(
+        "at 0.12 offpeak and 0.28 peak (peak = 07-19 mon-fri) what would Linie 3 have cost "
+        "last week",
+        WERK,
+        NOW,
+    )
+    assert [(w.price, w.days) for w in r.tou_windows] == [(0.28, (0, 1, 2, 3, 4))]
+    assert not r.unused

@@ -63,7 +63,7 @@ class Answer:
     subjects: list[str] = field(default_factory=list)
     ranked: list[str] = field(default_factory=list)  # the subjects by the figure, largest first
     refs: list[tuple[str, int]] = field(default_factory=list)  # numbered objects it showed
-    # the incidents it listed (number, meter, kind), for "the boiler one" in the next turns
+    # the incidents it listed (number, meter, kind), for "the burner one" in the next turns
     listed: list[tuple[int, str, str]] = field(default_factory=list)
 
 

@@ -162,7 +162,7 @@ def then_call(detail: Mapping[str, Any], listed: Any) -> dict[str, Any] | None:
 
 
 def one_of_listed(r: Reading, listed: Sequence[tuple[int, str, str]]) -> Reading:
-    """ "tell me more about the boiler one", "the gas one", "the leak incident" after incidents
+    """ "tell me more about the burner one", "the gas one", "the leak incident" after incidents
     were listed (`listed`: number, meter, kind): the one listed incident the words pick out, by
     its meter (the catalogue's meters for the words: a name, an alias, a word of the
     description, the carrier) or its kind, followed by a word standing for one item. Unchanged

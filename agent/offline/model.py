@@ -75,7 +75,7 @@ class Said:
     options: tuple[str, ...] = ()
     refs: tuple[tuple[str, int], ...] = ()
     ranked: tuple[str, ...] = ()
-    # the incidents the conversation listed last (number, meter, kind): "the boiler one"
+    # the incidents the conversation listed last (number, meter, kind): "the burner one"
     listed: tuple[tuple[int, str, str], ...] = ()
 
 

@@ -593,7 +593,7 @@ def _switches(r: Reading) -> bool:
     return bool(r.meters) and not r.references and any(a.action in SWITCHING for a in r.actions)
 
 
-# "switch comp2 off": a verb whose particle follows its object is quoted with both
+# "switch pump 2 off": a verb whose particle follows its object is quoted with both
 PARTICLE = re.compile(r"\w+(?:\s+[^\s,.;!?]+){1,3}?\s+(?:off|on|down)\b", re.IGNORECASE)
 
 

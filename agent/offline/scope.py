@@ -180,7 +180,7 @@ def _among(reading: Reading) -> tuple[str, ...] | None:
 
 
 SHOWN = 12  # meters listed when a name is close to none
-# "lighting for Halle 3", "chiller in building 2": the words that put a numbered name the
+# "the hall lamps for Halle 3", "pump 4 in building 2": the words that put a numbered name the
 # catalogue lacks as a place or part within the meter named beside it
 WITHIN = frozenset({"in", "for", "at", "of", "im", "für", "fuer", "em", "no", "na"})
 ARTICLES = frozenset({"the", "der", "die", "das", "dem", "o", "a"})
@@ -188,7 +188,7 @@ ARTICLES = frozenset({"the", "der", "die", "das", "dem", "o", "a"})
 
 def _part_of_named(reading: Reading) -> UnknownName | None:
     """A numbered name the catalogue lacks, put as a place or part of a meter the question
-    names ("lighting kWh for Halle 3 only"): the named meter's total would answer another
+    names ("lamps kWh for Halle 3 only"): the named meter's total would answer another
     question, so no figure is given for it."""
     for unknown in reading.unknown_names:
         tokens = unknown.words.tokens

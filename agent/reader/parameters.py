@@ -189,17 +189,12 @@ def _tou_price_first(sheet: Sheet, stated: Stated, names: PeriodNames) -> None:
     """ "0.28 EUR/kWh Mon-Fri 07:00-19:00", "HT 0.24 Mon-Fri 08-20": the price (per kWh, or
     after its period's name), then when it applies."""
     pattern = (
-        r"\b(?:(?P<name>"
-        + names.every
-        + r")\s*(?::|=|at|@)?\s*)?"
-        + CUR_BEFORE
-        + NUMBER
-        + CUR_AFTER
-        + r"(?P<per>\s*(?:/|per|a)\s*kwh)?\s*,?\s*(?:on\s+)?"
+        r"\b(?:(?P<name>" + names.every + r")\s*(?::|=|at|@)?\s*)?" + CUR_BEFORE + NUMBER
+        + r"(?!\d)" + CUR_AFTER + r"(?P<per>\s*(?:/|per|a)\s*kwh)?\s*,?\s*(?:on\s+)?"
         r"(?:(?P<d1>" + DAY_WORDS + r")\s*,?\s*)?(?:from\s+|between\s+)?"
         r"(?P<h1>" + HOUR + r")\s*(?:-|to|until|till|and)\s*(?P<h2>" + HOUR + r")(?![\d:])"
         r"(?:\s*(?:on\s+)?" + DAYS + r")?"
-    )
+    )  # fmt: skip
     for m in re.finditer(pattern, sheet.masked()):
         start, end = _clock(m.group("h1")), _clock(m.group("h2"))
         if start is None or end is None or not sheet.free(sheet.covering(m.start(), m.end())):
@@ -207,6 +202,8 @@ def _tou_price_first(sheet: Sheet, stated: Stated, names: PeriodNames) -> None:
         name = m.group("name")
         if not (m.group("per") or name) or (name and re.fullmatch(names.off_peak, name)):
             continue  # a number before hours is a price only per kWh or after a period's name
+        if not m.group("per") and not (_currency(m)[0] or re.search(r"[.,]", m.group("v"))):
+            continue  # "peak = 07-19": after a name, a whole number is an hour, not a price
         currency, scale = _currency(m)
         days = _days(m.group("days") or m.group("d1"))
         words = sheet.claim_span(m.start(), m.end())
