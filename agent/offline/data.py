@@ -295,7 +295,7 @@ def _total(q: Question, whole: Sides, periods: list[str]) -> Plan:
     both = metric == "volume" and _kwh_asked(q) and bool(calorific(q))
     metrics = [metric, "energy"] if both else [metric]
     own = _own_series(q, whole.meters, metric)
-    if own:  # "and February, both numbers" after a boiler's gas and the outdoor temperature
+    if own:  # "and February, both numbers" after a furnace's gas and the outdoor temperature
         calls = tuple(
             Call("query_metric", {"meters": list(group), "metric": m, "period": p})
             for p in periods
@@ -314,7 +314,7 @@ def _own_series(
     q: Question, meters: tuple[str, ...], metric: str
 ) -> tuple[tuple[tuple[str, ...], str], ...]:
     """The meters grouped by the series each is read in, when the turn names no measure of its
-    own and some meter has no series of the one carried (a weather station beside a boiler):
+    own and some meter has no series of the one carried (a weather station beside a furnace):
     that meter's one series instead (its average, for a level). None when all have it."""
     r = q.reading
     if len(meters) < 2 or (r.measures and "measures" not in r.inherited):

@@ -242,9 +242,9 @@ def _followed(
 
 
 def _own_series(reading: Reading, vocab: Vocabulary | None) -> Reading:
-    """ "avg outdoor temp over the same time?" after the gas a boiler burned: a measure carried
+    """ "avg outdoor temp over the same time?" after the gas a furnace burned: a measure carried
     over that no meter the turn names has a series of is left behind, so the meters' own
-    series is asked (the weather station's temperature), not the boiler's kWh of it."""
+    series is asked (the weather station's temperature), not the furnace's kWh of it."""
     if vocab is None or "measures" not in reading.inherited or "meters" in reading.inherited:
         return reading
     entries = [vocab.meter(n) for m in reading.meters for n in m.meters]
@@ -708,7 +708,7 @@ def _scope_changes(
 
 
 def _lacking(reading: Reading, scope: dict[str, Any], vocab: Vocabulary | None) -> dict[str, Any]:
-    """ "avg outdoor temp that month?" after the chiller's energy: a series the meters under
+    """ "avg outdoor temp that month?" after the cooling plant's energy: a series the meters under
     discussion do not have is asked of the site (the meter that has it), not of them."""
     metric = reading.metric
     meters = [name for m in scope.get("meters", ()) for name in m.meters]

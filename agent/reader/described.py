@@ -113,7 +113,7 @@ def also_described(
     unused: Sequence[Unused], vocab: Vocabulary, lexicon: Lexicon, named: frozenset[str]
 ) -> tuple[list[MeterMention], list[Unused], list[str]]:
     """ "the main supply plus the office's separate supply", "the chilled water plant than the
-    offices": beside meters named, a phrase left over that two or more words of one meter's
+    annex": beside meters named, a phrase left over that two or more words of one meter's
     catalogue entry account for (all its words but one at most) is that meter too; a phrase
     fitting several meters stays unused; one restating a meter named is its words."""
     quiet = lexicon.stop_words | lexicon.fillers

@@ -1,5 +1,5 @@
 """Equipment words across languages, from equipment.yaml: a question naming a meter by what it
-is in its own language ("Kältemaschine", "the boiler", "Hauptzähler") names the site's meters
+is in its own language ("Kältemaschine", "the furnace", "Hauptzähler") names the site's meters
 whose catalogue entry says they are that equipment, in whatever language the catalogue uses."""
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ class Concept:
 
     name: str
     forms: tuple[Pieces, ...]
-    mass: bool = False  # "lighting", "Druckluft": the whole system, every meter of it
+    mass: bool = False  # "lamps", "Druckluft": the whole system, every meter of it
     includes: tuple[str, ...] = ()  # concepts whose meters are part of this one
 
 
@@ -71,7 +71,7 @@ def equipment() -> Equipment:
 
 def description_head(description: str, head_ends: frozenset[str]) -> str:
     """What a description says the meter is: its words before the first clause mark or
-    preposition ("Steam boiler for the corrugator" -> "Steam boiler")."""
+    preposition ("Steam generator for the corrugator" -> "Steam generator")."""
     clause = re.split(r"[,;:(]|\.(?:\s|$)", description.strip())[0]
     kept = []
     for word in clause.split():
@@ -188,7 +188,7 @@ def equipment_notes(mentions: Sequence[MeterMention]) -> list[str]:
 def narrowed(
     mentions: Sequence[MeterMention], question: str, stop_words: frozenset[str]
 ) -> list[MeterMention]:
-    """ "the lighting of halle 2", "Kessel Caldeira": an equipment word beside a name of one of
+    """ "the lamps of halle 2", "Kessel Caldeira": an equipment word beside a name of one of
     its meters (nothing but stop words between) says what that meter is, not more meters; its
     words join that name's. A word for several meters (equipment, family, group) that opens
     the question as its topic ("Druckluft - what did pump 2 cost?") is no further meter when

@@ -79,7 +79,7 @@ def _structural(r: Reading) -> set[str]:
 
 
 def _driver(r: Reading) -> bool:
-    """ "a baseline of the chiller against outdoor temperature": a series named beside a
+    """ "a baseline of the cooling plant against outdoor temperature": a series named beside a
     baseline is what the baseline is fitted on, not a figure asked of its own."""
     named = r.metric is not None or any(c.feature == "weather_driver" for c in r.cues)
     return named and any(c.feature == "baseline" for c in r.cues)
@@ -216,7 +216,7 @@ def implied_operations(r: Reading) -> Reading:
 
 
 # Series a baseline is fitted against, never the figure it models ("CAG baseline on
-# temperature": the chiller's energy, explained by the temperature outside).
+# temperature": the cooling plant's energy, explained by the temperature outside).
 DRIVER_METRICS = frozenset({"outdoor_temperature"})
 
 

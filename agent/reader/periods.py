@@ -646,7 +646,7 @@ def find_periods(
 
 
 def _base_first(mentions: list[PeriodMention], text: str) -> list[PeriodMention]:
-    """ "baseline for the offices on temperature, Jan-Jun 2026, then how does October
+    """ "baseline for the annex on temperature, Jan-Jun 2026, then how does October
     compare?": with no base said, the months named after the baseline, before the period
     compared with it, are what it is fitted on."""
     subjects = [m for m in mentions if m.role is PeriodRole.SUBJECT and m.span is not None]
