@@ -58,7 +58,7 @@ def test_a_month_alone_is_still_the_period_of_a_coverage_check(gappy) -> None:
     agent, _ = gappy
     reply = agent.ask("are readings missing for the bottling hall in september?")
     assert [c.args["period"] for c in reply.tool_calls] == ["2026-09"]
-    assert "100% of the expected intervals" in reply.answer, reply.answer
+    assert "100% of the expected days" in reply.answer, reply.answer  # a daily meter
 
 
 def test_a_dismissed_period_is_not_answered(gappy) -> None:

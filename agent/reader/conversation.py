@@ -756,15 +756,18 @@ def _detail_changes(reading: Reading, prev: Reading, changes: dict[str, Any]) ->
     other_measure = bool(kpis) and kpis != {m.kpi for m in prev.measures}
     for name in ("measures", "grains", "splits", "hour_windows", "thresholds", "free_text"):
         own, carry = getattr(reading, name), getattr(prev, name)
+        context: tuple[Any, ...] = ()
+        if name == "free_text":  # words that only set the scene neither carry nor block
+            context = tuple(f for f in own if f.kind == "context")
+            own = tuple(f for f in own if f.kind != "context")
+            carry = tuple(f for f in carry if f.kind == "topic")
         if own or not carry or (name != "measures" and reading.measures and own_ops):
             continue
         if name == "grains" and other_measure and not own_ops:
             continue
         if name == "measures" and not _fits(reading.units, carry):
             continue  # "and in kWh?" after a volume: the unit says what is asked now
-        if name == "free_text":
-            carry = tuple(f for f in carry if f.kind == "topic")
-        changes[name] = _moved(carry)
+        changes[name] = context + _moved(carry)
         inherited.add(name)
     only_percent = bool(own_ops) and all(o.op is Op.PERCENT for o in own_ops)
     together = bool(own_ops) and all(o.op is Op.TOTAL for o in own_ops)

@@ -187,12 +187,13 @@ def equipment_notes(mentions: Sequence[MeterMention]) -> list[str]:
 
 def narrowed(
     mentions: Sequence[MeterMention], question: str, stop_words: frozenset[str]
-) -> list[MeterMention]:
+) -> tuple[list[MeterMention], list[Words]]:
     """ "the lamps of halle 2", "Kessel Caldeira": an equipment word beside a name of one of
     its meters (nothing but stop words between) says what that meter is, not more meters; its
     words join that name's. A word for several meters (equipment, family, group) that opens
     the question as its topic ("Druckluft - what did pump 2 cost?") is no further meter when
-    the question names some of them."""
+    the question names some of them: its words are returned apart, read as the question's
+    context."""
     dropped: dict[int, list[MeterMention]] = {}
     labels: list[MeterMention] = []
     for m in mentions:
@@ -214,11 +215,12 @@ def narrowed(
         ):
             labels.append(m)
     gone = {id(m) for ms in [*dropped.values(), labels] for m in ms}
-    return [
+    kept = [
         replace(m, words=_joined([m.words, *(d.words for d in dropped.get(i, []))], question))
         for i, m in enumerate(mentions)
         if id(m) not in gone
     ]
+    return kept, [m.words for m in labels]
 
 
 def _topic(words: Words, question: str) -> bool:

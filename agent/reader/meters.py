@@ -348,20 +348,31 @@ def find_meters(sheet: Sheet, vocab: Vocabulary, lexicon: Lexicon) -> MeterFindi
     return MeterReader(sheet, vocab, lexicon).read()
 
 
-def kind_words(sheet: Sheet, mentions: list[MeterMention], vocab: Vocabulary) -> None:
+# tables whose word, said alone, asks for a quantity rather than naming a meter's kind
+QUANTITY_TABLES = frozenset({"carrier", "metric", "measure", "unsupported"})
+
+
+def kind_words(
+    sheet: Sheet, mentions: list[MeterMention], vocab: Vocabulary, lexicon: Lexicon
+) -> None:
     """ "Which compressor used more, GA 55 or GA 75?": a word of the names of the meters named
     is their kind, claimed when every meter whose name holds it is named already (else "the
-    other compressor" would lose the one it points at)."""
+    other compressor" would lose the one it points at). A word that asks for a quantity on its
+    own ("how much water did the Hot Water Heater use") is left to be read as that quantity."""
     named = {name for m in mentions for name in m.meters}
     if not named:
         return
     for t in sheet.unclaimed():
-        if t.kind is not Kind.WORD or len(t.norm) < 3:
+        if t.kind is not Kind.WORD or len(t.norm) < 3 or _quantity_word(t.norm, lexicon):
             continue
         word = t.norm.removesuffix("s")
         holding = {m.name for m in vocab.meters if word in m.name.lower().split()}
         if holding and holding <= named:
             sheet.claim((t.index,))
+
+
+def _quantity_word(word: str, lexicon: Lexicon) -> bool:
+    return any(e.table in QUANTITY_TABLES and e.pattern.fullmatch(word) for e in lexicon.entries)
 
 
 # "the 75 over the 55": after "the", before the end, a mark or a joining word

@@ -26,7 +26,7 @@ from agent.reader.meters import family_before_unknown, find_meters, kind_words, 
 from agent.reader.parameters import Stated, find_stated, unlabelled_calorific_values
 from agent.reader.periods import find_periods
 from agent.reader.reading import Reading
-from agent.reader.slots import FreeText, Intent, MeterMention, Split
+from agent.reader.slots import FreeText, Intent, MeterMention, Split, Words
 from agent.reader.spelling import correct, write_out
 from agent.reader.text import MAX_QUESTION_CHARS, Sheet, tokenize
 from agent.reader.vocabulary import Vocabulary
@@ -73,7 +73,7 @@ def _extract(question: str, vocab: Vocabulary, now: datetime, lexicon: Lexicon) 
     find_references(sheet, cond)
     compounds = read_compounds(sheet, lexicon, vocab)
     meters = find_meters(sheet, vocab, lexicon)
-    kind_words(sheet, meters.mentions, vocab)
+    kind_words(sheet, meters.mentions, vocab, lexicon)
     sheet, corrections = correct(sheet, lexicon)
     stated = find_stated(sheet, numbers, lexicon, vocab.tariff_periods)
     periods, notes = find_periods(
@@ -85,9 +85,9 @@ def _extract(question: str, vocab: Vocabulary, now: datetime, lexicon: Lexicon) 
     lex = read_lexical(sheet, lexicon, vocab, compounds)
     unknown = meters.unknown + (unknown_names(sheet, lexicon, vocab) if vocab.meters else [])
     meters.mentions, unknown = family_before_unknown(sheet, meters.mentions, unknown)
-    meters.mentions, unknown = before_unknown(
-        narrowed(meters.mentions, question, lexicon.stop_words), unknown, question
-    )
+    kept, topics = narrowed(meters.mentions, question, lexicon.stop_words)
+    meters.mentions, unknown = before_unknown(kept, unknown, question)
+    context = [FreeText("context", w.text, w) for w in topics]
     notes = [*notes, *equipment_notes(meters.mentions)]
     mentions = sorted(meters.mentions + numbered(sheet, vocab), key=lambda m: m.words.start)
     unused = leftovers(sheet, lexicon)
@@ -113,7 +113,7 @@ def _extract(question: str, vocab: Vocabulary, now: datetime, lexicon: Lexicon) 
         corrections=tuple(corrections),
         **_lexical_slots(lex),
         **_stated_slots(stated),
-        **_condition_slots(cond),
+        **(_condition_slots(cond) | {"free_text": (*cond.free, *context)}),
     )
 
 
@@ -138,10 +138,15 @@ def _speaker(reading: Reading) -> Reading:
         if found is None or not re.match(r"\s*[:,\-\u2013\u2014]", after):
             continue
         name = found.start("name")
+        said = [u for u in reading.unused if u.words.start == name]
+        tokens = tuple(sorted({*split.words.tokens, *(i for u in said for i in u.words.tokens)}))
+        start = min(name, split.words.start)
+        words = Words(tokens, start, split.words.end, reading.question[start : split.words.end])
         return replace(
             reading,
             splits=tuple(s for s in reading.splits if s is not split),
-            unused=tuple(u for u in reading.unused if u.words.start != name),
+            unused=tuple(u for u in reading.unused if u not in said),
+            free_text=(*reading.free_text, FreeText("context", words.text, words)),
         )
     return reading
 

@@ -408,9 +408,10 @@ class Referent:
 
 @dataclass(frozen=True)
 class FreeText:
-    """Text taken whole: a note for an incident, a search topic, a SQL statement."""
+    """Text taken whole: a note for an incident, a search topic, a SQL statement, or context
+    said only to set the scene (who asks, the topic a question opens with)."""
 
-    kind: str  # note | topic | sql
+    kind: str  # note | topic | sql | context
     text: str
     words: Words
 

@@ -247,8 +247,9 @@ class CoverageRenderer(Renderer[CoverageResult]):
         if not gaps and len(r.meters) == 1:
             (m,) = r.meters
             lines.append(
-                f"**{m.meter}** is complete: all {m.expected_intervals} expected "
-                f"{_counted(m.interval)} arrived, 0 missing (100%)."
+                f"complete: 100% of the expected {_counted(m.interval)}, 0 missing "
+                f"({m.meter}): all {m.expected_intervals} expected {_counted(m.interval)} "
+                "arrived."
             )
         elif not gaps:
             lines.append(
