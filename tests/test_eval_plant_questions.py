@@ -35,6 +35,7 @@ PLANT_SETS = (
     "reader_plant2_e",
     "reader_plant2_f",
     "reader_plant2_g",
+    "reader_plant2_h",
 )
 
 
