@@ -589,4 +589,19 @@ def evaluate(db: Connection | Engine, spec: TruthSpec | dict[str, Any]) -> Truth
     parsed = spec if isinstance(spec, TruthSpec) else TruthSpec.model_validate(spec)
     if parsed.fn not in FUNCTIONS:
         raise TruthError(f"unknown truth function {parsed.fn!r}; known: {', '.join(FUNCTIONS)}")
+    if parsed.hours is not None and parsed.fn not in CLOCK_HOURS:
+        raise TruthError(
+            f"{parsed.fn} ignores `hours`; use one of {', '.join(sorted(CLOCK_HOURS))} for a "
+            "daily window"
+        )
+    if parsed.days is not None and parsed.fn not in CLOCK_DAYS:
+        raise TruthError(
+            f"{parsed.fn} ignores `days`; use one of {', '.join(sorted(CLOCK_DAYS))} for weekdays"
+        )
     return FUNCTIONS[parsed.fn](db, parsed)
+
+
+# the functions that select intervals by a daily clock window (`hours`) and by weekday (`days`):
+# any other function would silently ignore them and compute the whole period
+CLOCK_HOURS = frozenset({"window_energy", "window_average_kw", "window_share"})
+CLOCK_DAYS = CLOCK_HOURS | {"profile_peak_hour"}

@@ -328,6 +328,17 @@ def test_bad_specs_are_named(plant: Plant) -> None:
         evaluate(plant.engine, spec("peak_demand", meter=["line-a", "line-b"], period="2025-09-02"))
     with pytest.raises(TruthError, match="needs a period"):
         evaluate(plant.engine, spec("energy", meter="line-a"))
+    # a clock window or weekdays on a function that would compute the whole period instead
+    with pytest.raises(TruthError, match="energy ignores `hours`"):
+        evaluate(
+            plant.engine, spec("energy", meter="line-a", period="2025-09-02", hours="06:00-22:00")
+        )
+    with pytest.raises(TruthError, match="peak_demand ignores `days`"):
+        evaluate(plant.engine, spec("peak_demand", meter="line-a", period="2025-09-02", days=[0]))
+    windowed = spec("window_energy", meter="line-a", period="2025-09-02", hours="06:00-22:00")
+    assert evaluate(plant.engine, windowed) < evaluate(
+        plant.engine, spec("energy", meter="line-a", period="2025-09-02")
+    )
 
 
 def test_functions_accept_a_connection_too(plant: Plant) -> None:
