@@ -13,7 +13,7 @@ from typing import Any
 
 from dateutil.relativedelta import relativedelta
 
-from agent.offline import incidents, knowledge, scope
+from agent.offline import incidents, knowledge, refusals, scope
 from agent.offline.kinds import kinds as kinds_data
 from agent.offline.plan import Call, Plan, Question, ask, handles, refuse
 from agent.offline.scope import Ask, Sides
@@ -202,6 +202,22 @@ def _gas_energy(q: Question, meter: str) -> bool:
     return volume and q.site.carrier(meter) == "gas" and bool(q.site.calorific_value)
 
 
+def _days_ahead(q: Question) -> str | None:
+    """The days a forecast question names: "tomorrow", "the rest of the day", or a period
+    ahead ("today", "this week"); a weekday read as the last one ("on Friday") is the coming
+    one, since a forecast looks ahead."""
+    named = next((h.day for h in q.reading.horizons if h.day), None)
+    if named == "tomorrow":
+        return (q.now.date() + timedelta(days=1)).isoformat()
+    if named is not None:
+        return named
+    span = next((p.span for p in q.subject_periods if p.span is not None), None)
+    if span is None:
+        return None
+    coming = refusals.coming_weekday(span, q.now)
+    return coming.isoformat() if coming is not None else span.period
+
+
 @handles(Intent.FORECAST)
 def forecast(q: Question) -> Plan:
     found = _meters(q, default_site=True)
@@ -216,6 +232,9 @@ def forecast(q: Question) -> Plan:
         )
     hours = q.reading.horizons[0].hours if q.reading.horizons else 24
     args: dict[str, Any] = {"meter": meter, "horizon": "7d" if hours > 24 else "24h"}
+    days = _days_ahead(q)
+    if days is not None:  # "tomorrow", "on Friday": those days, not the next 24 hours
+        args |= {"horizon": "7d", "period": days}
     t = next((t for t in q.reading.thresholds if t.unit in ("kW", "")), None)
     if t is not None and t.value > 0 and t.comparison in (Comparison.ABOVE, Comparison.AT_LEAST):
         args["demand_limit_kw"] = t.value

@@ -34,6 +34,7 @@ after three meters, "the second one" after one) is asked back, never guessed.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
@@ -41,7 +42,7 @@ from itertools import pairwise
 from typing import Any
 
 from agent.reader.conditions import held_for
-from agent.reader.dates import same_stretch, shift
+from agent.reader.dates import bounds, same_stretch, shift
 from agent.reader.parameters import parse_number
 from agent.reader.reading import Reading
 from agent.reader.slots import (
@@ -62,7 +63,7 @@ from agent.reader.slots import (
     Words,
 )
 from agent.reader.vocabulary import ENERGY_CARRIERS, Vocabulary, pieces
-from common.errors import UnknownUnit
+from common.errors import EMSError, UnknownUnit
 from common.units import METRIC_DIMENSIONS, parse_unit
 
 # Cue features that make a question a request of its own kind, not a fragment of the last one.
@@ -489,6 +490,38 @@ def _that_one(reading: Reading, previous: Frame) -> Reading:
     return reading
 
 
+def _that_stretch(
+    reading: Reading, p: PeriodMention, before: list[PeriodMention], now: datetime
+) -> bool:
+    """ "that August period", "that week": a period pointed back at with "that", holding the
+    period the last turn was about, is that period."""
+    inner = before[0].span if len(before) == 1 else None
+    if inner is None or p.span is None or not p.words.tokens:
+        return False
+    if not THAT_BEFORE.search(reading.question[: p.words.start]):
+        return False
+    try:
+        (first, last), (inner_first, inner_last) = bounds(p.span, now), bounds(inner, now)
+    except EMSError:  # a period the tools cannot read yet ("today" at midnight)
+        return False
+    return first <= inner_first and inner_last <= last
+
+
+THAT_BEFORE = re.compile(
+    r"\b(?:that|this|the same|dieser?|diesen|desse|dessa|nesse|nessa)\s+$", re.I
+)
+
+
+def _base_kept(
+    reading: Reading, prev: Reading, resolved: list[PeriodMention]
+) -> list[PeriodMention]:
+    """ "what would the baseline have expected for that period?" after a baseline fitted on a
+    period the user named: the same base period, unless this turn names its own."""
+    if reading.intent is not Intent.BASELINE or any(p.role is PeriodRole.BASE for p in resolved):
+        return []
+    return list(_moved(tuple(p for p in prev.periods if p.role is PeriodRole.BASE and p.span)))
+
+
 def _that_period(reading: Reading, previous: Frame) -> Reading:
     """ "how much up or down is last week vs that one?" after the week before was asked: a
     comparison of a period it names with "that one" is with the period the last turn was
@@ -905,8 +938,12 @@ def _periods(reading: Reading, prev: Reading, now: datetime) -> tuple[PeriodMent
             anchor = before[0].span
             assert anchor is not None
             resolved.append(replace(p, span=shift(anchor, p.relation, now, p.weekday)))
+        elif _that_stretch(reading, p, before, now):
+            # "for that August period" after 01.08.-30.08.: the days just discussed
+            resolved.append(replace(p, span=before[0].span))
         else:
             resolved.append(p)
+    resolved = [*resolved, *_base_kept(reading, prev, resolved)]
     if not resolved:
         return _moved(tuple(p for p in prev.periods if p.span is not None))
     if before and _same_stretch(reading) and len(resolved) == 1 and resolved[0].span:

@@ -13,7 +13,7 @@ from pathlib import Path
 import yaml
 
 from agent.reader.slots import Match, MeterMention, UnknownName, Words
-from agent.reader.text import fold
+from agent.reader.text import adjacent, fold, joined
 from agent.reader.vocabulary import MeterEntry, NameKey, _consumers, _plurals, _variants
 
 EQUIPMENT_FILE = Path(__file__).with_name("equipment.yaml")
@@ -206,7 +206,7 @@ def narrowed(
             for i, o in enumerate(mentions)
             if o.match is not Match.EQUIPMENT
             and set(o.meters) <= set(m.meters)
-            and _adjacent(m.words, o.words, question, stop_words)
+            and adjacent(m.words, o.words, question, stop_words)
         ]
         if beside:
             dropped.setdefault(beside[0], []).append(m)
@@ -216,7 +216,7 @@ def narrowed(
             labels.append(m)
     gone = {id(m) for ms in [*dropped.values(), labels] for m in ms}
     kept = [
-        replace(m, words=_joined([m.words, *(d.words for d in dropped.get(i, []))], question))
+        replace(m, words=joined([m.words, *(d.words for d in dropped.get(i, []))], question))
         for i, m in enumerate(mentions)
         if id(m) not in gone
     ]
@@ -248,17 +248,5 @@ def before_unknown(
             kept.append(m)
             continue
         u = names[after[0]]
-        names[after[0]] = replace(u, words=_joined([m.words, u.words], question))
+        names[after[0]] = replace(u, words=joined([m.words, u.words], question))
     return kept, names
-
-
-def _joined(parts: Sequence[Words], question: str) -> Words:
-    start, end = min(w.start for w in parts), max(w.end for w in parts)
-    tokens = tuple(sorted(t for w in parts for t in w.tokens))
-    return Words(tokens, start, end, question[start:end])
-
-
-def _adjacent(a: Words, b: Words, question: str, stop_words: frozenset[str]) -> bool:
-    first, second = sorted((a, b), key=lambda w: w.start)
-    between = re.findall(r"[^\W\d_]+|\d+|\S", question[first.end : second.start])
-    return len(between) <= 2 and all(fold(w) in stop_words for w in between)

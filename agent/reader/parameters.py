@@ -709,7 +709,8 @@ def _horizons(sheet: Sheet, stated: Stated, numbers: dict[str, int]) -> None:
     for m in re.finditer(r"\b(?:for |by )?(tomorrow|day ahead|week ahead|rest of the day)\b", text):
         if sheet.free(sheet.covering(m.start(), m.end())):
             words = sheet.claim_span(m.start(), m.end())
-            stated.horizons.append(Horizon(fixed[m.group(1)], words))
+            day = {"tomorrow": "tomorrow", "rest of the day": "today"}.get(m.group(1))
+            stated.horizons.append(Horizon(fixed[m.group(1)], words, day))
 
 
 CODE = r"(€|r\$|\$|£|eur|euros?|usd|dollars?|gbp|pounds?|chf|brl|reais|real)"

@@ -496,6 +496,9 @@ FITTED_ON = re.compile(
 BASE_AFTER = re.compile(
     r"\s*(?:as (?:the |a |our )?)?(?:baseline|base (?:year|period)|reference (?:year|period))\b"
 )
+AS_BASELINE = re.compile(
+    r"\s*as (?:the |a |our |my )?(?:baseline|base (?:year|period)|reference (?:year|period))\b"
+)
 AS_BASE = re.compile(r"\s*as (?:the |a |our )?(?:base|reference) (?:year|period)\b")
 # "our new contract from January": when prices apply, not the period asked about
 TARIFF_START = re.compile(
@@ -570,8 +573,8 @@ def _role(text: str, f: Found, comparing: bool, modelling: bool) -> PeriodRole:
     after = BASE_AFTER.match(text, f.end)
     if modelling and (BASE_CUE.search(before) or after) and _long(f.span):
         return PeriodRole.BASE
-    if modelling and FITTED_ON.search(before):
-        return PeriodRole.BASE
+    if modelling and (FITTED_ON.search(before) or AS_BASELINE.match(text, f.end)):
+        return PeriodRole.BASE  # said to be the base ("July as the baseline"), however short
     if comparing and REFERENCE_CUE.search(before):
         return PeriodRole.REFERENCE
     return PeriodRole.SUBJECT

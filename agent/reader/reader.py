@@ -20,9 +20,15 @@ from agent.reader.described import also_described, counted, described_meters
 from agent.reader.equipment import before_unknown, equipment_notes, narrowed
 from agent.reader.intents import choose, implied_operations
 from agent.reader.leftovers import leftovers, unknown_names
-from agent.reader.lexical import Lexical, read_compounds, read_lexical
+from agent.reader.lexical import Lexical, priced_unmeasured, read_compounds, read_lexical
 from agent.reader.lexicon import Lexicon, default_lexicon
-from agent.reader.meters import family_before_unknown, find_meters, kind_words, numbered
+from agent.reader.meters import (
+    family_before_unknown,
+    find_meters,
+    kind_words,
+    left_out,
+    numbered,
+)
 from agent.reader.parameters import Stated, find_stated, unlabelled_calorific_values
 from agent.reader.periods import find_periods
 from agent.reader.reading import Reading
@@ -83,6 +89,7 @@ def _extract(question: str, vocab: Vocabulary, now: datetime, lexicon: Lexicon) 
     find_thresholds(sheet, cond)
     unlabelled_calorific_values(sheet, stated)  # "above 0.12 kWh/m3" is a threshold's
     lex = read_lexical(sheet, lexicon, vocab, compounds)
+    priced_unmeasured(lex, question, lexicon.stop_words)
     unknown = meters.unknown + (unknown_names(sheet, lexicon, vocab) if vocab.meters else [])
     meters.mentions, unknown = family_before_unknown(sheet, meters.mentions, unknown)
     kept, topics = narrowed(meters.mentions, question, lexicon.stop_words)
@@ -90,6 +97,9 @@ def _extract(question: str, vocab: Vocabulary, now: datetime, lexicon: Lexicon) 
     context = [FreeText("context", w.text, w) for w in topics]
     notes = [*notes, *equipment_notes(meters.mentions)]
     mentions = sorted(meters.mentions + numbered(sheet, vocab), key=lambda m: m.words.start)
+    out = left_out(mentions, sheet, lexicon, vocab)
+    mentions, notes = out.kept, [*notes, *out.notes]
+    context += [FreeText("context", w.text, w) for w in out.context]
     unused = leftovers(sheet, lexicon)
     described: list[MeterMention] = []
     if not mentions and not unknown:

@@ -352,6 +352,7 @@ class Horizon:
 
     hours: int
     words: Words
+    day: str | None = None  # the day it names: "today" (the rest of it) or "tomorrow"
 
 
 class Action(StrEnum):
