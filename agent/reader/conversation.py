@@ -813,6 +813,12 @@ def _base(reading: Reading) -> tuple[str, ...] | None:
     ]
     if len(mentions) != 1 or not mentions[0].words.tokens:
         return None
+    if isinstance(mentions[0], MeterMention) and (
+        any(s.part for s in reading.splits) or reading.hour_windows
+    ):
+        # "how much of line 3's week was outside any shift": a part of the day or week named
+        # with the meter after "of" is that part of the meter's own total, not a share of it
+        return None
     first = mentions[0].words.tokens[0]
     before = [t.norm for t in reading.tokens[max(0, first - 2) : first]]
     if "of" not in before:

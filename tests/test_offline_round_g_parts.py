@@ -1,0 +1,37 @@
+"""Round G rules on the brewery of test_offline_any_plant: a part of the week named with the
+meter after "of" ("how much of Pump K1's week was outside any shift") is that part's share of
+the meter's own total, not the meter's share of its parent. Numbers are checked against pandas
+over the readings written."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from tests.test_offline_any_plant import TZ, brewery, states
+
+__all__ = ["brewery"]  # the fixture, imported for pytest
+
+
+def _local(data: dict[str, pd.Series], meter: str, start: str, end: str) -> pd.Series:
+    """A meter's readings whose interval starts in [start, end) local, indexed by local time."""
+    values = data[meter]
+    local = pd.to_datetime(values.index, unit="s", utc=True).tz_convert(TZ)
+    inside = (local >= pd.Timestamp(start, tz=TZ)) & (local < pd.Timestamp(end, tz=TZ))
+    return pd.Series(values.to_numpy()[inside], index=local[inside])
+
+
+def test_a_part_of_the_meters_own_week_after_of_is_that_parts_share(brewery) -> None:
+    agent, data = brewery
+    first = agent.ask("Pump K1 last week by shift")
+    reply = agent.ask(
+        "and how much of Pump K1's week was outside any shift, in %?", thread=first.thread
+    )
+    week = _local(data, "Pump K1", "2026-10-05", "2026-10-12")
+    hours = week.index.hour
+    on_shift = (week.index.day_of_week < 5) & (hours >= 6) & (hours < 22)
+    share = 100 * float(week[~on_shift].sum()) / float(week.sum())
+    assert [c.name for c in reply.tool_calls] == ["split_consumption"], reply.tool_calls
+    assert states(reply.answer.split("\n")[0], share, rel=0.005), reply.answer
+    parent = 100 * float(week.sum()) / float(_local(data, "Incomer North", "2026-10-05",
+                                                     "2026-10-12").sum())  # fmt: skip
+    assert not states(reply.answer, parent, rel=0.005), reply.answer
