@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from tests.test_offline_any_plant import TZ, brewery, states
+from tests.test_offline_any_plant import TZ, brewery, states, total
 
 __all__ = ["brewery"]  # the fixture, imported for pytest
 
@@ -35,3 +35,17 @@ def test_a_part_of_the_meters_own_week_after_of_is_that_parts_share(brewery) -> 
     parent = 100 * float(week.sum()) / float(_local(data, "Incomer North", "2026-10-05",
                                                      "2026-10-12").sum())  # fmt: skip
     assert not states(reply.answer, parent, rel=0.005), reply.answer
+
+
+def test_a_difference_in_kwh_after_a_coverage_check_compares_the_two_days(brewery) -> None:
+    agent, data = brewery
+    first = agent.ask("how much did Pump K1 use on Sunday 11 October?")
+    agent.ask("looks low - is the data complete for that day?", thread=first.thread)
+    before = agent.ask("and the Sunday before, 4 October?", thread=first.thread)
+    assert [c.args["period"] for c in before.tool_calls] == ["2026-10-04"], before.tool_calls
+    reply = agent.ask("difference in kWh between the two Sundays?", thread=first.thread)
+    assert [c.name for c in reply.tool_calls] == ["compare_periods"], reply.tool_calls
+    (call,) = reply.tool_calls
+    assert (call.args["period"], call.args["reference"]) == ("2026-10-11", "2026-10-04"), call
+    later, earlier = (total(data, "Pump K1", d, d) for d in ("2026-10-11", "2026-10-04"))
+    assert states(reply.answer.split("\n")[0], abs(later - earlier), rel=0.005), reply.answer

@@ -58,6 +58,7 @@ from agent.reader.slots import (
     Referent,
     Scope,
     ScopeMention,
+    TimeSpan,
     UnitMention,
     Words,
 )
@@ -370,6 +371,19 @@ def _own_carrier(reading: Reading, carriers: frozenset[str]) -> Reading:
     return replace(reading, **changes) if changes else reading
 
 
+def _asks_numbers(reading: Reading) -> bool:
+    """A total, or a difference, or a figure in a unit of a quantity (kWh, kW): what the data
+    holds, not how complete it is (a coverage is a share of intervals, in %)."""
+    return reading.asks(Op.TOTAL, *COMPARING) or any(_quantity(u.unit) for u in reading.units)
+
+
+def _quantity(unit: str) -> bool:
+    try:
+        return parse_unit(unit).dimension != parse_unit("%").dimension
+    except UnknownUnit:
+        return False
+
+
 def _goes_on(reading: Reading, previous: Frame) -> bool:
     """ "which days are missing?" after the coverage of one meter in August: a question of
     the same kind that names neither meters nor a period goes on about the same ones."""
@@ -592,8 +606,9 @@ def _inherit(
     unless it is a search of the library; the rest only for a question of the same kind."""
     prev = previous.reading
     changes: dict[str, Any] = {}
-    # "so what's its total?" after a look at the data's coverage asks for the numbers
-    total = reading.intent is Intent.DATA and reading.asks(Op.TOTAL) and prev.intent in GOES_ON
+    # "so what's its total?", "difference in kWh between the two days?" after a look at the
+    # data's coverage asks for the numbers
+    total = reading.intent is Intent.DATA and prev.intent in GOES_ON and _asks_numbers(reading)
     if _fragment(reading) and prev.intent not in NOT_INHERITED and not total:
         changes["intent"] = prev.intent
     intent = changes.get("intent", reading.intent)
@@ -895,6 +910,28 @@ def _same_stretch(reading: Reading) -> bool:
     return any(a == "same" and b in STRETCH_WORDS for a, b in pairwise(words))
 
 
+def _once(mentions: list[PeriodMention], question: str) -> list[PeriodMention]:
+    """ "the Sunday before, 22.03.": a relation resolved to the very days the question also
+    writes as a date is one period written twice, not two to compare."""
+    out: list[PeriodMention] = []
+    for m in mentions:
+        twin = next((o for o in out if o.role is m.role and _same_span(o.span, m.span)), None)
+        if twin is None:
+            out.append(m)
+            continue
+        tokens = tuple(sorted({*twin.words.tokens, *m.words.tokens}))
+        start, end = min(twin.words.start, m.words.start), max(twin.words.end, m.words.end)
+        words = Words(tokens, start, end, question[start:end]) if tokens else twin.words
+        out[out.index(twin)] = replace(twin, words=words)
+    return out
+
+
+def _same_span(a: TimeSpan | None, b: TimeSpan | None) -> bool:
+    if a is None or b is None or a.start is None or b.start is None:
+        return False
+    return (a.start, a.end) == (b.start, b.end)
+
+
 def _periods(reading: Reading, prev: Reading, now: datetime) -> tuple[PeriodMention, ...]:
     """Own periods where given; relations ("the week before") resolved against the last
     subject period; a comparison that names only its reference keeps the last subject."""
@@ -913,6 +950,7 @@ def _periods(reading: Reading, prev: Reading, now: datetime) -> tuple[PeriodMent
             resolved.append(replace(p, span=shift(anchor, p.relation, now, p.weekday)))
         else:
             resolved.append(p)
+    resolved = _once(resolved, reading.question)
     if not resolved:
         return _moved(tuple(p for p in prev.periods if p.span is not None))
     if before and _same_stretch(reading) and len(resolved) == 1 and resolved[0].span:
