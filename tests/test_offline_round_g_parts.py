@@ -49,3 +49,16 @@ def test_a_difference_in_kwh_after_a_coverage_check_compares_the_two_days(brewer
     assert (call.args["period"], call.args["reference"]) == ("2026-10-11", "2026-10-04"), call
     later, earlier = (total(data, "Pump K1", d, d) for d in ("2026-10-11", "2026-10-04"))
     assert states(reply.answer.split("\n")[0], abs(later - earlier), rel=0.005), reply.answer
+
+
+def test_extra_kwh_and_their_worth_at_a_stated_price_state_both_differences(brewery) -> None:
+    agent, data = brewery
+    reply = agent.ask(
+        "Pump K1 5 to 11 October vs 28 September to 4 October - how many extra kWh, and "
+        "what's that worth at 0.20 EUR/kWh?"
+    )
+    later = total(data, "Pump K1", "2026-10-05", "2026-10-11")
+    earlier = total(data, "Pump K1", "2026-09-28", "2026-10-04")
+    assert "compare_periods" in [c.name for c in reply.tool_calls], reply.tool_calls
+    assert states(reply.answer, abs(later - earlier), rel=0.005), reply.answer
+    assert states(reply.answer.split("\n")[0], 0.20 * abs(later - earlier), rel=0.005), reply.answer

@@ -419,10 +419,16 @@ def _kpi_periods(q: Question, plan: Plan, done: list[Done]) -> list[str]:
             continue
         change = (first.value / second.value - 1) * 100
         more = first.value > second.value
+        gap = ""
+        if first.kpi in ADDITIVE_KPIS:
+            # "what's the extra worth": an amount's difference is a figure of its own
+            apart = first.model_copy(update={"value": abs(first.value - second.value)})
+            gap = f"{kpi_value(apart)} {'more' if more else 'less'}, "
         lines.append(
             f"{_yes(q, more)}**{first.meter}**'s {name} was **{kpi_value(first)}** "
             f"{period_text(first.period)} against {kpi_value(second)} "
-            f"{period_text(second.period)}: **{_change(change, 'higher' if more else 'lower')}**."
+            f"{period_text(second.period)}: "
+            f"**{gap}{_change(change, 'higher' if more else 'lower')}**."
         )
     return lines
 

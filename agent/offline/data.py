@@ -733,6 +733,12 @@ def _compare_periods(q: Question, whole: Sides, periods: list[str]) -> Plan:
         calls = tuple(
             _kpi_call(kpis[0], side, p, params) for side in whole.sides for p in (first, reference)
         )
+        if _kwh_asked(q) and kpis[0] in ("cost", "carbon"):
+            # "how many extra kWh, and what's that worth at 0.20 EUR/kWh": the energy compared
+            # too, its difference stated beside the money's
+            energy = {"meters": list(whole.meters), "metric": "energy", "period": first,
+                      "reference": reference}  # fmt: skip
+            calls = (*calls, Call("compare_periods", energy))
         return Plan("compare_kpi", calls, notes=notes, detail=detail)
     args = {
         "meters": list(whole.meters),
