@@ -62,3 +62,15 @@ def test_extra_kwh_and_their_worth_at_a_stated_price_state_both_differences(brew
     assert "compare_periods" in [c.name for c in reply.tool_calls], reply.tool_calls
     assert states(reply.answer, abs(later - earlier), rel=0.005), reply.answer
     assert states(reply.answer.split("\n")[0], 0.20 * abs(later - earlier), rel=0.005), reply.answer
+
+
+def test_m3_asked_of_gas_metered_in_kwh_is_its_energy_over_the_calorific_value(brewery) -> None:
+    agent, data = brewery
+    first = agent.ask("how much did the Steam Raiser use last week?")
+    kwh = total(data, "Steam Raiser", "2026-10-05", "2026-10-11")
+    catalogue = agent.ask("what's that in m³?", thread=first.thread)
+    assert catalogue.outcome == "answer", catalogue.answer
+    assert states(catalogue.answer.split("\n")[0], kwh / 10.5, rel=0.001), catalogue.answer
+    stated = agent.ask("and in m³ at 11 kWh/m³?", thread=first.thread)
+    assert states(stated.answer.split("\n")[0], kwh / 11, rel=0.001), stated.answer
+    assert "I did not use" not in stated.answer, stated.answer

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time
 from typing import Any
 
-from agent.offline.calorific import calorific_notes
+from agent.offline.calorific import as_volume, calorific_notes
 from agent.offline.incidents import ASK_WHICH
 from agent.offline.plan import Plan, Question
 from agent.offline.refusals import not_used, nothing_to_compare
@@ -104,6 +104,8 @@ def compose(q: Question, plan: Plan, done: list[Done]) -> Answer:
         if any(c.words.tokens for c in q.reading.currencies):
             lines = exchanged + lines  # "in dollars?": the money in dollars is the answer
             exchanged = []
+        # "that in m³?" of gas metered in kWh: the volume is the answer
+        lines = as_volume(q, [d.result for d in ok if d.result is not None]) + lines
         lines += _bodies(plan, ok)
         lines += exchanged + _scaled(q, ok)
         lines += list(plan.notes)

@@ -12,7 +12,7 @@ from types import MappingProxyType
 from typing import Any
 
 from agent.offline import asked_periods, either, kinds, portfolio, refusals, scope
-from agent.offline.calorific import calorific
+from agent.offline.calorific import calorific, volume_asked, without_volume
 from agent.offline.plan import Call, Plan, Question, ask, handles, say
 from agent.offline.scope import Ask, Sides
 from agent.reader import Intent, Kpi, MeterEntry, Op, Pending
@@ -69,7 +69,11 @@ def numbers(q: Question) -> Plan:
     r = q.reading
     if portfolio.asks_for_sites(q):
         return portfolio.rank_sites(q)
-    if refusals.only_unmeasured(r, q):
+    volume = volume_asked(q)
+    if volume is not None:
+        # "that in m³ gas?" of a gas meter metered in kWh: its energy, stated in m³ beside
+        r = without_volume(r, volume)
+    elif refusals.only_unmeasured(r, q):
         return refusals.not_measured(q)
     r = refusals.answered_apart(r, q)
     r = scope.unplaced_as_name(r, q.site)

@@ -732,6 +732,8 @@ def _lacking(reading: Reading, scope: dict[str, Any], vocab: Vocabulary | None) 
     entries = [vocab.meter(name) for name in meters]
     if any(e is None or metric in e.metrics for e in entries):
         return scope
+    if metric == "volume" and all(e is not None and e.carrier == "gas" for e in entries):
+        return scope  # "that in m³?" of gas metered in kWh: its energy over a calorific value
     return {key: value for key, value in scope.items() if key != "meters"}
 
 
