@@ -178,8 +178,8 @@ def _gas_as_energy(q: Question) -> bool:
     """Gas meters read in m3 answer in kWh (their m3 stated beside) when the site has the
     calorific value and the question asks no volume unit."""
     gas = all(q.site.carrier(n) == "gas" for n in q.reading.meter_names)
-    volume_asked = any(u.unit.lower() in ("m3", "m³") for u in q.reading.units)
-    return gas and bool(calorific(q)) and not volume_asked
+    m3_asked = any(u.unit.lower() in ("m3", "m³") for u in q.reading.units)
+    return gas and bool(calorific(q)) and not m3_asked
 
 
 def _site(q: Question, found: Sides) -> Sides | Plan:
