@@ -96,6 +96,9 @@ PRESENT_WORDS = frozenset(
 DISCUSSED = 8  # meters of earlier turns kept for "the two"
 # nouns of several periods: "those two months", "both weeks", "the two shifts"
 PERIOD_NOUNS = frozenset({"days", "weeks", "months", "quarters", "years", "periods", "shifts"})
+# "same line", "selbe Linie", "mesma linha": a word for several meters after one of these is
+# the one of them just discussed
+SAME_WORDS = frozenset({"same", "selbe", "selben", "gleiche", "gleichen", "mesma", "mesmo"})
 # "the same days last week": words after "same" that mean the stretch of days just discussed
 STRETCH_WORDS = frozenset({"days", "dates", "weekdays", "stretch", "span"})
 ORDINALS = {"first": 0, "1st": 0, "former": 0, "second": 1, "2nd": 1, "latter": 1, "third": 2,
@@ -262,18 +265,22 @@ def _that_kind(reading: Reading, previous: Frame) -> Reading:
     a word for several meters, pointed back at with "that" or "this", is the one of them the
     last answer was about (else the one discussed latest), when that is one meter."""
     pointers = {t for r in reading.referents if r.kind == "that" for t in r.words.tokens}
-    if not pointers:
+    # "same line": "same" alone is no referent of its own, but points back all the same
+    same = {u.words.tokens[-1] for u in reading.unused if u.text.lower() in SAME_WORDS}
+    if not pointers | same:
         return reading
-    mentions = []
+    mentions, used = [], set()
     for m in reading.meters:
         first = m.words.tokens[0] if m.words.tokens else -1
-        if m.ambiguous and first - 1 in pointers:
+        if m.ambiguous and first - 1 in pointers | same:
             among = [s for s in previous.subjects if s in m.meters]
             among = among or [s for s in previous.discussed if s in m.meters][:1]
             if len(among) == 1:
                 m = replace(m, meters=tuple(among), ambiguous=False)
+                used.add(first - 1)
         mentions.append(m)
-    return replace(reading, meters=tuple(mentions))
+    unused = tuple(u for u in reading.unused if not (set(u.words.tokens) & used & same))
+    return replace(reading, meters=tuple(mentions), unused=unused)
 
 
 RANKS = {"larger": 0, "smaller": -1}
