@@ -74,3 +74,22 @@ def test_m3_asked_of_gas_metered_in_kwh_is_its_energy_over_the_calorific_value(b
     stated = agent.ask("and in m³ at 11 kWh/m³?", thread=first.thread)
     assert states(stated.answer.split("\n")[0], kwh / 11, rel=0.001), stated.answer
     assert "I did not use" not in stated.answer, stated.answer
+
+
+def test_both_weeks_of_a_comparison_in_mwh_state_each_in_mwh(brewery) -> None:
+    agent, data = brewery
+    first = agent.ask("Pump K2 last week vs the week before")
+    reply = agent.ask("give me both weeks in MWh pls", thread=first.thread)
+    for week in (("2026-10-05", "2026-10-11"), ("2026-09-28", "2026-10-04")):
+        mwh = total(data, "Pump K2", *week) / 1000
+        assert f"{mwh:,.3f} MWh" in reply.answer, reply.answer
+
+
+def test_any_other_meter_after_one_meters_gap_checks_every_meter(brewery) -> None:
+    agent, _ = brewery
+    first = agent.ask("did Pump K1 have a gap yesterday?")
+    reply = agent.ask("any other meter missing data this month, or just that one?",
+                      thread=first.thread)  # fmt: skip
+    assert [c.name for c in reply.tool_calls] == ["data_coverage"], reply.tool_calls
+    assert reply.tool_calls[0].args.get("meters", []) in ([], None), reply.tool_calls
+    assert "Bottling Hall" in reply.answer and "Mash Tun Drive" in reply.answer, reply.answer

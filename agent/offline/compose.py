@@ -199,6 +199,17 @@ def _scaled(q: Question, ok: list[Done]) -> list[str]:
                     f"In {unit}: **{t.meter}** {t.value / SCALES[unit]:,.3f} {unit} "
                     f"{period_text(r.period)}."
                 )
+    for c in results(ok, CompareResult):
+        if c.unit != "kWh" or c.statistic != "sum":
+            continue
+        for ch in c.changes:
+            if ch.value is None or ch.reference_value is None:
+                continue
+            lines.append(
+                f"In {unit}: **{ch.meter}** {ch.value / SCALES[unit]:,.3f} {unit} "
+                f"{period_text(c.period)} and {ch.reference_value / SCALES[unit]:,.3f} {unit} "
+                f"{period_text(c.reference)}."
+            )
     return lines
 
 

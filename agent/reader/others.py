@@ -12,6 +12,9 @@ from agent.reader.reading import Reading
 from agent.reader.slots import Intent, Match, MeterMention, Referent, Unused, Words
 from agent.reader.vocabulary import Vocabulary
 
+# "any other meter", "all other meters": every meter but the one discussed
+ANY_WORDS = frozenset({"any", "all", "every", "some", "no", "anything", "alle", "andere"})
+
 
 def the_other(reading: Reading, previous: Frame | None, vocab: Vocabulary) -> Reading:
     """ "same for the other one" after one of two meters of a family or a group, or after the
@@ -61,6 +64,9 @@ def _picks(reading: Reading, word: Unused) -> bool:
     words = word.text.lower().split()
     if not words or words[1:] not in ([], ["one"]) or not word.words.tokens:
         return False
+    first = word.words.tokens[0]
+    if first and reading.tokens[first - 1].norm in ANY_WORDS:
+        return False  # "any other meter": every other one, not the other of two
     after = word.words.tokens[-1] + 1
     norms = [t.norm for t in reading.tokens[after : after + 1]]
     one = words[1:] == ["one"] or norms == ["one"]
