@@ -12,7 +12,7 @@ from types import MappingProxyType
 from typing import Any
 
 from agent.offline import asked_periods, either, kinds, portfolio, refusals, scope
-from agent.offline.calorific import calorific
+from agent.offline.calorific import calorific, volume_asked, without_volume
 from agent.offline.plan import Call, Plan, Question, ask, handles, say
 from agent.offline.scope import Ask, Sides
 from agent.reader import Intent, Kpi, MeterEntry, Op, Pending
@@ -69,7 +69,11 @@ def numbers(q: Question) -> Plan:
     r = q.reading
     if portfolio.asks_for_sites(q):
         return portfolio.rank_sites(q)
-    if refusals.only_unmeasured(r, q):
+    volume = volume_asked(q)
+    if volume is not None:
+        # "that in m³ gas?" of a gas meter metered in kWh: its energy, stated in m³ beside
+        r = without_volume(r, volume)
+    elif refusals.only_unmeasured(r, q):
         return refusals.not_measured(q)
     r = refusals.answered_apart(r, q)
     r = scope.unplaced_as_name(r, q.site)
@@ -174,8 +178,8 @@ def _gas_as_energy(q: Question) -> bool:
     """Gas meters read in m3 answer in kWh (their m3 stated beside) when the site has the
     calorific value and the question asks no volume unit."""
     gas = all(q.site.carrier(n) == "gas" for n in q.reading.meter_names)
-    volume_asked = any(u.unit.lower() in ("m3", "m³") for u in q.reading.units)
-    return gas and bool(calorific(q)) and not volume_asked
+    m3_asked = any(u.unit.lower() in ("m3", "m³") for u in q.reading.units)
+    return gas and bool(calorific(q)) and not m3_asked
 
 
 def _site(q: Question, found: Sides) -> Sides | Plan:
@@ -733,6 +737,12 @@ def _compare_periods(q: Question, whole: Sides, periods: list[str]) -> Plan:
         calls = tuple(
             _kpi_call(kpis[0], side, p, params) for side in whole.sides for p in (first, reference)
         )
+        if _kwh_asked(q) and kpis[0] in ("cost", "carbon"):
+            # "how many extra kWh, and what's that worth at 0.20 EUR/kWh": the energy compared
+            # too, its difference stated beside the money's
+            energy = {"meters": list(whole.meters), "metric": "energy", "period": first,
+                      "reference": reference}  # fmt: skip
+            calls = (*calls, Call("compare_periods", energy))
         return Plan("compare_kpi", calls, notes=notes, detail=detail)
     args = {
         "meters": list(whole.meters),

@@ -91,6 +91,7 @@ class CalendarWords:
     # each phrase ("semana passada") and the period it names in the tools' grammar
     periods: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     until: tuple[str, ...] = ()  # "up to", "até": a later day ends the period before it
+    so_far: tuple[str, ...] = ()  # "so far", "bisher": a period running now ends at now
     range_to: tuple[str, ...] = ()  # "to", "a", "bis": join the two ends of a range of days
     range_from: tuple[str, ...] = ()  # "from", "de", "vom": may open one
     day_first: frozenset[str] = frozenset()  # countries writing 12/10 for 12 October
@@ -409,6 +410,7 @@ def _calendar(raw: Any) -> CalendarWords:
         day_leads=_optional(raw.get("day_leads"), "calendar.day_leads"),
         month_leads=_optional(raw.get("month_leads"), "calendar.month_leads"),
         until=_optional(raw.get("until"), "calendar.until"),
+        so_far=_optional(raw.get("so_far"), "calendar.so_far"),
         range_to=_optional(raw.get("range_to"), "calendar.range_to"),
         range_from=_optional(raw.get("range_from"), "calendar.range_from"),
         periods=MappingProxyType(periods),

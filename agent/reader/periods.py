@@ -507,7 +507,7 @@ TARIFF_START = re.compile(
 )
 # What ends a range after its first day ("from 1 January to 3 March", "... until yesterday")
 OPEN_END = re.compile(r"\s*(?:to|until|till|through|and|-)\b|\s*-")
-SO_FAR = re.compile(r"\b(?:so far|to date|until now|up to now|up till now)\b")
+SO_FAR = re.compile(r"(?<!\w)" + phrases(WORDS.so_far) + r"(?!\w)")
 
 
 def _candidates(text: str, cal: Calendar) -> list[Found]:
