@@ -38,6 +38,8 @@ class Site:
     coarse: Mapping[str, str] = field(default_factory=dict)
     # each meter's series: metric -> the unit the catalogue measures it in
     series_units: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    # each meter's series: metric -> seconds between its readings
+    series_seconds: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -160,8 +162,11 @@ def _load(engine: Engine, ref: SiteRef, config: AnalyticsConfig) -> Site:
             and not series.interval.within_day
         }
         units: dict[str, dict[str, str]] = {}
+        seconds: dict[str, dict[str, int]] = {}
         for meter, series in pairs:
             units.setdefault(meter.name, {})[series.metric] = series.unit
+            if series.interval is not None:
+                seconds.setdefault(meter.name, {})[series.metric] = series.interval.seconds
     shifts = tuple(dict.fromkeys(s[0] for s in config.shifts))
     periods = tuple(
         dict.fromkeys(
@@ -192,4 +197,4 @@ def _load(engine: Engine, ref: SiteRef, config: AnalyticsConfig) -> Site:
             _CACHE[key] = vocab
             while len(_CACHE) > CACHED:
                 _CACHE.popitem(last=False)
-    return Site(ref, vocab, config, calorific, coarse, units)
+    return Site(ref, vocab, config, calorific, coarse, units, seconds)
