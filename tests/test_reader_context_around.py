@@ -101,10 +101,10 @@ def test_the_two_days_are_the_periods_discussed() -> None:
           "unused": []}),
         ("total electricity from 1 Jan to 28/10, main supply plus the escritórios",
          {"meters": ["Cabine Primária", "Prédio Administrativo"], "unused": []}),
-        # "office's" names the office by its equipment word; "separate supply" is then said
-        # not to be used, no meter of its own
+        # "office's" names the office by its equipment word; "supply" is what the two named
+        # are (each at the top of the tree), "separate" is said not to be used, no meter
         ("the main supply (Cabine Primária) plus the office's separate supply, October",
-         {"meters": ["Cabine Primária", "Prédio Administrativo"], "unused": ["separate supply"]}),
+         {"meters": ["Cabine Primária", "Prédio Administrativo"], "unused": ["separate"]}),
         # a phrase fitting two meters' entries as well says nothing of which: left unused
         ("GA 55 plus the supply in October", {"meters": ["Compressor GA 55"],
                                               "unused": ["supply"]}),

@@ -40,6 +40,8 @@ class Site:
     series_units: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     # each meter's series: metric -> seconds between its readings
     series_seconds: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+    # floor areas from the catalogue: the site's (key "") and each meter's own, in m2
+    floor_areas: Mapping[str, float] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -152,7 +154,10 @@ def load_site(engine: Engine, ref: SiteRef | None, config: AnalyticsConfig) -> S
 def _load(engine: Engine, ref: SiteRef, config: AnalyticsConfig) -> Site:
     with engine.connect() as conn:
         entries = entries_from_store(conn, ref)
-        calorific = get_profile(conn, ref.id).gas_calorific_value_kwh_per_m3
+        profile = get_profile(conn, ref.id)
+        calorific = profile.gas_calorific_value_kwh_per_m3
+        areas = {m.name: m.floor_area_m2 for m in catalog.list_meters(conn, ref.id)}
+        areas[""] = profile.floor_area_m2
         pairs = catalog.list_series(conn, ref.id)
         coarse = {
             meter.name: series.interval.words()
@@ -197,4 +202,5 @@ def _load(engine: Engine, ref: SiteRef, config: AnalyticsConfig) -> Site:
             _CACHE[key] = vocab
             while len(_CACHE) > CACHED:
                 _CACHE.popitem(last=False)
-    return Site(ref, vocab, config, calorific, coarse, units, seconds)
+    floor = {name: area for name, area in areas.items() if area}
+    return Site(ref, vocab, config, calorific, coarse, units, seconds, floor)

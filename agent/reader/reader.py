@@ -9,6 +9,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from agent.reader.areas import find_floor_areas
 from agent.reader.conditions import (
     Conditions,
     find_references,
@@ -76,6 +77,7 @@ def _extract(question: str, vocab: Vocabulary, now: datetime, lexicon: Lexicon) 
     kind_words(sheet, meters.mentions, vocab, lexicon)
     sheet, corrections = correct(sheet, lexicon)
     stated = find_stated(sheet, numbers, lexicon, vocab.tariff_periods)
+    areas = find_floor_areas(sheet, lexicon)
     periods, notes = find_periods(
         sheet, now, vocab.fiscal_year_start, lexicon=lexicon, date_order=vocab.date_order
     )
@@ -113,6 +115,7 @@ def _extract(question: str, vocab: Vocabulary, now: datetime, lexicon: Lexicon) 
         corrections=tuple(corrections),
         **_lexical_slots(lex),
         **_stated_slots(stated),
+        floor_areas=tuple(areas),
         **(_condition_slots(cond) | {"free_text": (*cond.free, *context)}),
     )
 
