@@ -36,8 +36,11 @@ PLANT = build_vocabulary(
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
+        # "which compressor" asks which of the two named: no third meter, nothing to ask back
         ("Which compressor used more last month, GA 55 or GA 75, and by how many percent?",
-         {"meters": ["Compressor GA 55", "Compressor GA 75"], "unused": []}),
+         {"meters": ["Compressor GA 55", "Compressor GA 75"], "unused": [], "ambiguous": []}),
+        ("which compressor used more last month than GA 55?",
+         {"ambiguous": [["Compressor GA 55", "Compressor GA 75"]]}),
         ("kg CO2e of the cabine primária last month with the grid factor we have on file",
          {"intent": "data", "kpi": "carbon", "unsupported": [], "unused": []}),
         ("can I have the file of the cabine primária for last month",

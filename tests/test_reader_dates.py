@@ -57,6 +57,7 @@ YESTERDAY = (TODAY - timedelta(days=1)).isoformat()
         ("em janeiro", ("2026-01-01", "2026-01-31")),
         ("dezembro", ("2025-12-01", "2025-12-31")),  # the latest December
         ("im März", ("2026-03-01", "2026-03-31")),
+        ("back in March", ("2026-03-01", "2026-03-31")),
         ("outubro passado", ("2025-10-01", "2025-10-31")),  # as "last October"
         ("na segunda", (_latest(0), _latest(0))),
         ("segunda-feira passada", (LAST_WEEK[0], LAST_WEEK[0])),  # as "last Monday"
