@@ -265,6 +265,31 @@ def before_unknown(
     return kept, names
 
 
+def described_unknown(
+    mentions: Sequence[MeterMention],
+    unknown: Sequence[UnknownName],
+    question: str,
+    descriptions: dict[str, str],
+    stop_words: frozenset[str],
+) -> tuple[list[MeterMention], list[UnknownName]]:
+    """ "the hall 2 lighting" where the lighting's catalogue description says "lighting of
+    hall 2": a name the catalogue lacks, beside a meter whose description holds it, says
+    which that meter is; its words join the meter's, no part of it is asked for."""
+    kept, names = list(mentions), list(unknown)
+    for i, m in enumerate(kept):
+        if len(m.meters) != 1:
+            continue
+        said = fold(descriptions.get(m.meters[0], "")).lower()
+        for u in list(names):
+            phrase = re.escape(fold(u.words.text).lower())
+            if re.search(rf"\b{phrase}\b", said) and _adjacent(
+                m.words, u.words, question, stop_words
+            ):
+                kept[i] = m = replace(m, words=_joined([m.words, u.words], question))
+                names.remove(u)
+    return kept, names
+
+
 def _joined(parts: Sequence[Words], question: str) -> Words:
     start, end = min(w.start for w in parts), max(w.end for w in parts)
     tokens = tuple(sorted(t for w in parts for t in w.tokens))

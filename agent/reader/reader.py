@@ -18,7 +18,12 @@ from agent.reader.conditions import (
     find_top,
 )
 from agent.reader.described import also_described, counted, described_meters
-from agent.reader.equipment import before_unknown, equipment_notes, narrowed
+from agent.reader.equipment import (
+    before_unknown,
+    described_unknown,
+    equipment_notes,
+    narrowed,
+)
 from agent.reader.intents import choose, implied_operations
 from agent.reader.leftovers import leftovers, unknown_names
 from agent.reader.lexical import Lexical, read_compounds, read_lexical
@@ -89,6 +94,10 @@ def _extract(question: str, vocab: Vocabulary, now: datetime, lexicon: Lexicon) 
     meters.mentions, unknown = family_before_unknown(sheet, meters.mentions, unknown)
     kept, topics = narrowed(meters.mentions, question, lexicon.stop_words)
     meters.mentions, unknown = before_unknown(kept, unknown, question)
+    described_as = {e.name: e.description for e in vocab.meters}
+    meters.mentions, unknown = described_unknown(
+        meters.mentions, unknown, question, described_as, lexicon.stop_words
+    )
     context = [FreeText("context", w.text, w) for w in topics]
     notes = [*notes, *equipment_notes(meters.mentions)]
     mentions = sorted(meters.mentions + numbered(sheet, vocab), key=lambda m: m.words.start)
