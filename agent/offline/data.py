@@ -537,11 +537,30 @@ def _window(q: Question, whole: Sides, periods: list[str]) -> Plan:
     if days is not None:
         args["days"] = days
     calls = [Call("clock_window", args | {"period": p}) for p in periods]
+    calls += _window_cost(q, whole, periods, args)
     if w.assumed and len(whole.meters) == 1:
         # a part of the day without hours: the hourly profile shows where the hours fall
         by_hour = {"meter": whole.meters[0], "period": periods[0], "by": "hour_of_day"}
         calls.append(Call("split_consumption", by_hour))
     return Plan("window", tuple(calls), notes=_notes(q, whole), detail=_sides(whole))
+
+
+def _window_cost(
+    q: Question, whole: Sides, periods: list[str], window: dict[str, Any]
+) -> list[Call]:
+    """ "at 0,56 R$/kWh what do those night hours cost?": the energy inside the window priced
+    at the one price stated, nothing outside it (a time-of-use tariff of that one period)."""
+    r = q.reading
+    flat = [p for p in r.prices if p.per_kwh is not None]
+    if Kpi.COST not in r.kpis or len(flat) != 1 or r.tou_windows or r.demand_charges:
+        return []
+    start, end = window["hours"].split("-")
+    days = window.get("days", list(range(7)))
+    tou = [{"days": days, "start": start, "end": end, "price": flat[0].per_kwh}]
+    params = {"price_per_kwh": 0.0, "tou_periods": tou} | (
+        {"currency": flat[0].currency} if flat[0].currency else {}
+    )
+    return [_kpi_call("cost", side, p, params) for p in periods for side in whole.sides]
 
 
 def _values_within(q: Question, whole: Sides, periods: list[str]) -> Plan | None:
