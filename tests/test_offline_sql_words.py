@@ -1,8 +1,8 @@
 """SQL asked in words on a plant unlike the demo: a limit on the readings is written into the
 query in the readings' own unit (m3 of a volume series), or the question is asked back when
 the query would have to leave it out; a reading length ("single 5-minute reading") is held
-against the series' own interval. Numbers are checked against pandas over the readings
-written."""
+against the series' own interval; readings of zero are counted in SQL, asked back elsewhere.
+Numbers are checked against pandas over the readings written."""
 
 from __future__ import annotations
 
@@ -43,3 +43,14 @@ def test_a_reading_length_is_held_against_the_series_interval(brewery) -> None: 
         other = agent.ask(f"sql query: largest {length} reading of Pump K1 in September")
         assert other.outcome == "clarify" and not other.tool_calls, other.answer
         assert "every 15 minutes" in other.answer, other.answer
+
+
+def test_readings_of_zero_are_counted_in_sql_and_asked_back_elsewhere(brewery) -> None:  # noqa: F811
+    agent, data = brewery
+    reply = agent.ask("run sql: in how many readings of Pump K1 in September was the energy zero?")
+    assert [c.name for c in reply.tool_calls] == ["run_sql"], reply.answer
+    assert "value = 0" in reply.tool_calls[0].args["sql"]
+    zero = int((_september(data["Pump K1"]) == 0).sum())
+    assert f"| {zero} |" in reply.answer or "0 row(s)" in reply.answer, reply.answer
+    other = agent.ask("Pump K1 in September: in how many hours was the energy zero?")
+    assert other.outcome == "clarify" and not other.tool_calls, other.answer

@@ -99,6 +99,7 @@ def plan(q: Question) -> Plan:
     from agent.offline import data, incidents, refusals, requests  # noqa: F401  (handlers)
     from agent.offline.areas import stated_area
     from agent.offline.calorific import with_calorific
+    from agent.offline.requests import unwritten_zero
 
     handler = HANDLERS.get(q.reading.intent)
     if "list_incidents" in q.tools and incidents.of_event(q.reading):
@@ -128,6 +129,7 @@ def plan(q: Question) -> Plan:
         refusals.unread_figure(q, decided)
         or refusals.unplaced_measure(q, decided)
         or stated_area(q, decided)
+        or unwritten_zero(q, decided)
         or decided
     )
 

@@ -640,6 +640,23 @@ def _own_metric(q: Question) -> str:
     return metrics.pop() if len(metrics) == 1 else "energy"
 
 
+def unwritten_zero(q: Question, decided: Plan) -> Plan | None:
+    """ "was the count zero": a condition only a count of readings in SQL writes; any other
+    plan for figures would leave it out, so the question is asked back."""
+    r = decided.reading or q.reading
+    said = next((c for c in r.cues if c.feature == "zero_value"), None)
+    if said is None or not decided.calls:
+        return None
+    written = [c for c in decided.calls if c.name == "run_sql" and "value = 0" in c.args["sql"]]
+    if written:
+        return None
+    return ask(
+        f"I did not give a figure: I could not use '{said.words.text}' of your question. "
+        "I can count the readings of a value of zero in SQL ('run sql: how many readings of "
+        "<meter> in <period> were zero')."
+    )
+
+
 def _metric(q: Question) -> str:
     return q.reading.metric or _own_metric(q)
 
@@ -719,6 +736,8 @@ def _sql_from_words(q: Question) -> str | None:
     limit = None if t is None else _in_readings_unit(t, _metric(q))
     if t is not None and limit is not None:  # else asked back before (_unwritten_condition)
         where += f" AND value {t.comparison.value} {limit:g}"
+    if "zero_value" in r.features() and aggregate == "count(*)":
+        where += " AND value = 0"
     period = q.period()
     if period is not None:
         from tools.periods import resolve_period
