@@ -272,8 +272,8 @@ def described_unknown(
     descriptions: dict[str, str],
     stop_words: frozenset[str],
 ) -> tuple[list[MeterMention], list[UnknownName]]:
-    """ "the hall 2 lighting" where the lighting's catalogue description says "lighting of
-    hall 2": a name the catalogue lacks, beside a meter whose description holds it, says
+    """ "the hall 2 lamps" where the lamps' catalogue description says "lamps of hall 2": a
+    name the catalogue lacks, beside a meter whose description holds it, says
     which that meter is; its words join the meter's, no part of it is asked for."""
     kept, names = list(mentions), list(unknown)
     for i, m in enumerate(kept):
