@@ -95,7 +95,7 @@ def site_entries(
 
 # Tables whose phrases of several words may contain a meter's word and still win over it:
 # "weather-normalised" is about a baseline, even at a site with a meter called "weather".
-COMPOUND_TABLES = frozenset({"cue", "metric", "unsupported"})
+COMPOUND_TABLES = frozenset({"cue", "metric", "unsupported", "grain"})
 
 
 # "how many kWh did the line produce": a unit of energy, power, volume or time asked for is the

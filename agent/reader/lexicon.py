@@ -127,6 +127,10 @@ class Lexicon:
     calendar: CalendarWords = CalendarWords()
     # what labels an amount per m³ as a gas's calorific value ("Brennwert"), as patterns
     calorific_labels: tuple[str, ...] = ()
+    # "m²", "square metres": a number before one is a stated floor area
+    area_units: tuple[str, ...] = ()
+    # "both supplies (A + B)": what the meters named are, when each is at the top of its tree
+    supply_words: frozenset[str] = frozenset()
     shift_words: tuple[str, ...] = ("shift",)  # "shift", "Schicht", "turno"
     # shift names that mean the same in each language ("late", "spät", "tarde")
     shift_names: tuple[tuple[str, ...], ...] = ()
@@ -321,6 +325,8 @@ def parse_lexicon(data: Any) -> Lexicon:
         off_peak_names=off_peak,
         calendar=_calendar(data.get("calendar")),
         calorific_labels=_phrase_list(data.get("calorific_value_labels"), "calorific_value_labels"),
+        area_units=_phrase_list(data.get("area_units"), "area_units"),
+        supply_words=_words(data.get("supply_words", ""), "supply_words"),
         **_shift_words(data.get("shift_words")),
     )
 

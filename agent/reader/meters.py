@@ -367,8 +367,17 @@ def kind_words(
             continue
         word = t.norm.removesuffix("s")
         holding = {m.name for m in vocab.meters if word in m.name.lower().split()}
-        if holding and holding <= named:
+        if (holding and holding <= named) or _supplies(t.norm, named, vocab, lexicon):
             sheet.claim((t.index,))
+
+
+def _supplies(word: str, named: set[str], vocab: Vocabulary, lexicon: Lexicon) -> bool:
+    """ "both supplies (cabine + escritórios)": a supply word where every meter named is at the
+    top of its carrier's tree."""
+    if word not in lexicon.supply_words:
+        return False
+    entries = [vocab.meter(n) for n in named]
+    return all(e is not None and e.parent is None for e in entries)
 
 
 def _quantity_word(word: str, lexicon: Lexicon) -> bool:

@@ -627,6 +627,9 @@ def _hour_windows(sheet: Sheet, stated: Stated, lexicon: Lexicon, names: PeriodN
         if not sheet.free(sheet.covering(m.start(), m.end())):
             continue
         part = m.group("part").replace(" ", "")
+        if THOSE.search(text[: m.start()]) and re.match(r"\s+hours\b", text[m.end() :]):
+            sheet.claim_span(m.start(), m.end())  # "those night hours": the window said before
+            continue
         if stated.hour_windows:
             if _restates(DAY_PARTS[part], stated.hour_windows):
                 sheet.claim_span(m.start(), m.end())  # "overnight (22:00-06:00)", "night hours"
@@ -654,6 +657,7 @@ def _restates(part: tuple[time, time], windows: list[HourWindow]) -> bool:
     return any(hours & _hours_of(w.start, w.end) for w in windows)
 
 
+THOSE = re.compile(r"\b(?:those|these|the same)\s+$")
 # Parts of the day without hours: the reader's reading, which an answer states.
 NIGHT = (time(22), time(6))
 DAY_PARTS = {

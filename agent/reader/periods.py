@@ -154,8 +154,9 @@ def _working_week(text: str, m: re.Match[str]) -> bool:
 
 
 def _weekdays(text: str, cal: Calendar) -> list[Found]:
-    """'on Monday', 'last Friday', 'segunda passada': the most recent such day ('this Monday'
-    may be today)."""
+    """'on Monday', 'last Friday', 'segunda passada', 'this past Monday': a day named with no
+    week is the most recent such day ('this Monday' may be today); 'last' names the day of
+    last week, as 'last week' itself does."""
     found = []
     today = cal.today
     lead = "|".join(f"(?P<{k}>{p}) " for k, p in LEADS.items()) + f"|(?P<on>{DAY_LEAD}) "
@@ -190,18 +191,20 @@ def _week_named(m: re.Match[str]) -> bool:
 
 
 def _weekday_of(m: re.Match[str], said: set[str], today: date) -> date | None:
-    """The date a weekday names: of the week named, else the latest (this Monday may be
-    today; last Monday is before today)."""
+    """The date a weekday names: of the week named ("Tuesday of last week"; "last Tuesday",
+    like "last week", is the previous Monday-to-Sunday week's, so asked on a Thursday it is
+    not the day before yesterday), else the latest ("this past Monday", "on Monday"; this
+    Monday may be today)."""
     wd = WEEKDAYS[m.group("d")]
     of = m.group("of") or ""
+    monday = today - timedelta(days=today.weekday())
     if _week_named(m):
-        monday = today - timedelta(days=today.weekday())
-        if "this" not in of:
-            monday -= timedelta(days=7)
-        return monday + timedelta(days=wd)
+        return monday + timedelta(days=wd) - timedelta(days=0 if "this" in of else 7)
+    if "last" in said:
+        return monday + timedelta(days=wd - 7)
     back = (today.weekday() - wd) % 7
-    if "last" in said or (back == 0 and "this" not in said):
-        back = back or 7
+    if back == 0 and "this" not in said:
+        back = 7
     return today - timedelta(days=back)
 
 

@@ -9,6 +9,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from agent.reader.areas import find_floor_areas
 from agent.reader.conditions import (
     Conditions,
     find_references,
@@ -17,7 +18,12 @@ from agent.reader.conditions import (
     find_top,
 )
 from agent.reader.described import also_described, counted, described_meters
-from agent.reader.equipment import before_unknown, equipment_notes, narrowed
+from agent.reader.equipment import (
+    before_unknown,
+    described_unknown,
+    equipment_notes,
+    narrowed,
+)
 from agent.reader.intents import choose, implied_operations
 from agent.reader.leftovers import leftovers, unknown_names
 from agent.reader.lexical import Lexical, priced_unmeasured, read_compounds, read_lexical
@@ -82,6 +88,7 @@ def _extract(question: str, vocab: Vocabulary, now: datetime, lexicon: Lexicon) 
     kind_words(sheet, meters.mentions, vocab, lexicon)
     sheet, corrections = correct(sheet, lexicon)
     stated = find_stated(sheet, numbers, lexicon, vocab.tariff_periods)
+    areas = find_floor_areas(sheet, lexicon)
     periods, notes = find_periods(
         sheet, now, vocab.fiscal_year_start, lexicon=lexicon, date_order=vocab.date_order
     )
@@ -94,6 +101,10 @@ def _extract(question: str, vocab: Vocabulary, now: datetime, lexicon: Lexicon) 
     meters.mentions, unknown = family_before_unknown(sheet, meters.mentions, unknown)
     kept, topics = narrowed(meters.mentions, question, lexicon.stop_words)
     meters.mentions, unknown = before_unknown(kept, unknown, question)
+    described_as = {e.name: e.description for e in vocab.meters}
+    meters.mentions, unknown = described_unknown(
+        meters.mentions, unknown, question, described_as, lexicon.stop_words
+    )
     context = [FreeText("context", w.text, w) for w in topics]
     notes = [*notes, *equipment_notes(meters.mentions)]
     mentions = sorted(meters.mentions + numbered(sheet, vocab), key=lambda m: m.words.start)
@@ -123,6 +134,7 @@ def _extract(question: str, vocab: Vocabulary, now: datetime, lexicon: Lexicon) 
         corrections=tuple(corrections),
         **_lexical_slots(lex),
         **_stated_slots(stated),
+        floor_areas=tuple(areas),
         **(_condition_slots(cond) | {"free_text": (*cond.free, *context)}),
     )
 
