@@ -79,3 +79,32 @@ def test_a_peak_said_in_portuguese_with_its_unit_alone(brewery) -> None:
     assert [(c.name, c.args.get("kpi")) for c in reply.tool_calls] == [
         ("compute_kpi", "peak_demand")
     ], reply.tool_calls
+
+
+def test_separate_times_beyond_a_level_are_counted_as_runs(brewery) -> None:
+    agent, _ = brewery
+    reply = agent.ask(
+        "how many separate times did Pump K2 go above 2.5 kW in september? any duration counts"
+    )
+    assert [c.name for c in reply.tool_calls] == ["count_episodes"], reply.tool_calls
+    assert "duration counts" not in reply.answer, reply.answer
+    plain = agent.ask(
+        "how many times in september did Pump K2 stay over 2.5 kW for more than 30 min? "
+        "just the runs, no hysteresis"
+    )
+    assert [c.name for c in plain.tool_calls] == ["count_episodes"], plain.tool_calls
+    assert "I did not use" not in plain.answer, plain.answer
+
+
+def test_a_share_of_the_whole_site_named_in_brackets(brewery) -> None:
+    agent, data = brewery
+    reply = agent.ask("what % of the whole site (Incomer North) was Pump K1 in september?")
+    assert [(c.name, c.args.get("meters"), c.args.get("of")) for c in reply.tool_calls] == [
+        ("share_of", ["Pump K1"], ["Incomer North"])
+    ], reply.tool_calls
+    share = (
+        100
+        * total(data, "Pump K1", "2026-09-01", "2026-09-30")
+        / total(data, "Incomer North", "2026-09-01", "2026-09-30")
+    )
+    assert f"{share:.1f}%" in reply.answer, (share, reply.answer)

@@ -77,3 +77,21 @@ def test_a_tou_price_then_its_window_in_brackets(said: str, peak: float, off_pea
     ]
     assert [(p.per_kwh, p.name) for p in r.prices] == [(off_peak, "off-peak")]
     assert not r.unused, r.unused
+
+
+def test_a_word_of_several_meters_restates_the_one_named() -> None:
+    boards = build_vocabulary(
+        "vidraria-norte",
+        [
+            MeterEntry("Entrada", "electricity"),
+            MeterEntry("Quadro A", "electricity", parent="Entrada", description="Fornos board"),
+            MeterEntry("Quadro B", "electricity", parent="Entrada", description="Moinhos board"),
+            MeterEntry("Forno 1", "electricity", parent="Quadro A"),
+            MeterEntry("Moinho 1", "electricity", parent="Quadro B"),
+        ],
+    )
+    r = read("Quadro B as a % of the board last week", boards, NOW)
+    assert [m.meters for m in r.meters] == [("Quadro B",)]
+    assert not r.unused, r.unused
+    alone = read("how much did the board use last week?", boards, NOW)
+    assert not [m for m in alone.meters if not m.ambiguous], alone.meters

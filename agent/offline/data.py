@@ -598,8 +598,13 @@ def _share(q: Question, found: Sides, periods: list[str]) -> Plan:
         found = Sides((split[0],), found.how)
         whole_of = list(split[1])
     if r.site_wide and found.sides and not whole_of:
-        carrier = q.site.meter(found.meters[0])
+        carrier = q.site.meter(found.meters[-1])
         whole_of = list(q.site.roots(carrier.carrier if carrier else None))
+        # "what % of the whole plant (the main supply) was A": the site's total named is the
+        # whole, not a part of the share
+        parts = tuple(s for s in found.sides if not set(s) <= set(whole_of))
+        if parts:
+            found = Sides(parts, found.how)
     if not found.sides:
         return ask("A share of what? Name the meter (or group), e.g. 'the dryer's share'.")
     feeder = None if whole_of else _share_of_feeder(q, found.meters)

@@ -66,7 +66,9 @@ from common.errors import UnknownUnit
 from common.units import METRIC_DIMENSIONS, parse_unit
 
 # Cue features that make a question a request of its own kind, not a fragment of the last one.
-WEAK_FEATURES = frozenset({"list", "condition", "judgement", "state", "usual", "follow", "purpose"})
+WEAK_FEATURES = frozenset(
+    {"list", "condition", "judgement", "state", "usual", "follow", "purpose", "runs"}
+)
 BACK_WORDS = frozenset({"similar", "this", "that", "it", "such", "same"})
 # Intents a follow-up never takes over: it cannot be "yes" to a question nobody asked.
 NOT_INHERITED = frozenset(
