@@ -108,3 +108,15 @@ def test_a_share_of_the_whole_site_named_in_brackets(brewery) -> None:
         / total(data, "Incomer North", "2026-09-01", "2026-09-30")
     )
     assert f"{share:.1f}%" in reply.answer, (share, reply.answer)
+
+
+def test_an_alert_within_the_day_on_a_meter_read_daily_is_refused(brewery) -> None:
+    agent, _ = brewery
+    reply = agent.ask("alert if Bottling Hall goes over 80 kW in any 15 minutes")
+    assert not reply.tool_calls, reply.tool_calls
+    assert "daily readings" in reply.answer and "'15 minutes'" in reply.answer, reply.answer
+    assert "No rule was stored" in reply.answer, reply.answer
+    daily = agent.ask("alert if Bottling Hall goes over 900 kWh per day")
+    assert "Shall I go ahead" in daily.answer, daily.answer
+    fine = agent.ask("alert me when Pump K1 goes over 3 kW")
+    assert "Shall I go ahead" in fine.answer, fine.answer
