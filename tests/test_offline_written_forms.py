@@ -120,3 +120,18 @@ def test_an_alert_within_the_day_on_a_meter_read_daily_is_refused(brewery) -> No
     assert "Shall I go ahead" in daily.answer, daily.answer
     fine = agent.ask("alert me when Pump K1 goes over 3 kW")
     assert "Shall I go ahead" in fine.answer, fine.answer
+
+
+def test_a_new_level_with_the_same_duration_said_again(brewery) -> None:
+    agent, _ = brewery
+    first = agent.ask(
+        "thinking of an alert when Pump K2 goes above 2.5 kW for more than 30 minutes. how "
+        "many times would it have gone off in september?"
+    )
+    assert [c.name for c in first.tool_calls] == ["backtest_alert_rule"], first.tool_calls
+    again = agent.ask("and at 2.8 kW, same 30+ min?", thread=first.thread)
+    assert [c.name for c in again.tool_calls] == ["backtest_alert_rule"], again.answer
+    (before,), (now,) = first.tool_calls, again.tool_calls
+    assert now.args["threshold"] == 2.8
+    assert now.args.get("for_minutes") == before.args.get("for_minutes")
+    assert now.args["period"] == before.args["period"]
