@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import NamedTuple
 
 from agent.offline import kinds
@@ -164,7 +164,11 @@ def compared_periods(q: Question) -> Compared | None:
     references = compared or [p for p in r.base_periods if p.span is not None]
     first: TimeSpan | None
     second: TimeSpan | None
-    if subjects and compared:
+    if subjects and compared and not subjects[0].words.tokens and compared[0].words.tokens:
+        # "and vs the days after?" after a question about some days: those days are set
+        # against the ones named now, in the order the person set them
+        first, second = subjects[0].span, compared[0].span
+    elif subjects and compared:
         # "the first half vs the second half": a change over time runs from the earlier
         first, second = _in_order(subjects[0], compared[0])
     elif subjects and references:
@@ -177,7 +181,10 @@ def compared_periods(q: Question) -> Compared | None:
     elif references:
         second = references[0].span
         assert second is not None
-        first = _current_like(second, q.now)
+        like = _current_like(second, q.now)
+        if like is None:
+            return None
+        first = like
     else:
         return None
     assert first is not None and second is not None
@@ -200,15 +207,26 @@ def _previous(span: TimeSpan, now: datetime) -> TimeSpan:
     return shift(span, Relation.PERIOD_BEFORE, now)
 
 
-def _current_like(reference: TimeSpan, now: datetime) -> TimeSpan:
-    """ "more than last month": this month (the reference's own length, now)."""
+def _current_like(reference: TimeSpan, now: datetime) -> TimeSpan | None:
+    """ "more than last month": this month (the reference's own calendar unit, now); None
+    for days that are no calendar unit ("vs 23-24/02": which days to set against them is not
+    said)."""
     if reference.start is None or reference.end is None:
         return TimeSpan("this month", "this month")
-    days = (reference.end - reference.start).days + 1
-    name = "today" if days <= 1 else "this week" if days <= 7 else "this month" if days <= 31 else (
-        "this quarter" if days <= 92 else "this year"
-    )  # fmt: skip
-    return TimeSpan(name, name)
+    first, last = reference.start, reference.end
+    after = last + timedelta(days=1)
+    if first == last:
+        name = "today"
+    elif first.weekday() == 0 and (last - first).days == 6:
+        name = "this week"
+    elif first.day == 1 and after.day == 1:
+        months = (after.year - first.year) * 12 + after.month - first.month
+        name = {1: "this month", 3: "this quarter", 12: "this year"}.get(months, "")
+        if (months == 3 and first.month % 3 != 1) or (months == 12 and first.month != 1):
+            name = ""
+    else:
+        name = ""
+    return TimeSpan(name, name) if name else None
 
 
 def so_far(first: TimeSpan, second: TimeSpan, now: datetime) -> tuple[str, str, str]:

@@ -15,7 +15,7 @@ from agent.offline import asked_periods, either, kinds, portfolio, refusals, sco
 from agent.offline.calorific import calorific, volume_asked, without_volume
 from agent.offline.plan import Call, Plan, Question, ask, handles, say
 from agent.offline.scope import Ask, Sides
-from agent.reader import Intent, Kpi, MeterEntry, Op, Pending
+from agent.reader import Intent, Kpi, MeterEntry, Op, Pending, Reading, Scope
 from agent.reader.slots import (
     NO_WORDS,
     Comparison,
@@ -648,8 +648,14 @@ def _share(q: Question, found: Sides, periods: list[str]) -> Plan:
         found = Sides((split[0],), found.how)
         whole_of = list(split[1])
     if r.site_wide and found.sides and not whole_of:
-        carrier = q.site.meter(found.meters[0])
+        carrier = q.site.meter(found.meters[-1])
         whole_of = list(q.site.roots(carrier.carrier if carrier else None))
+        # "what % of the whole plant (the main supply) was A": the site's total named in
+        # brackets after the site is the whole, not a part of the share
+        spelled = set(_spelled_after_site(r)) & set(whole_of)
+        parts = tuple(s for s in found.sides if not set(s) <= spelled)
+        if spelled and parts:
+            found = Sides(parts, found.how)
     if not found.sides:
         return ask("A share of what? Name the meter (or group), e.g. 'the dryer's share'.")
     feeder = None if whole_of else _share_of_feeder(q, found.meters)
@@ -667,6 +673,20 @@ def _share(q: Question, found: Sides, periods: list[str]) -> Plan:
     if whole_of and set(whole_of) != set(found.meters):
         args["of"] = whole_of
     return Plan("share", (Call("share_of", args),), notes=_notes(q, found), detail=_sides(found))
+
+
+def _spelled_after_site(r: Reading) -> tuple[str, ...]:
+    """The meters named in brackets right after the words for the site ("the whole plant
+    (cabine)"): what the site's total is, said by the person."""
+    site = next((s for s in r.scopes if s.scope is Scope.SITE and s.words.tokens), None)
+    if site is None:
+        return ()
+    opened = r.question.find("(", site.words.end)
+    closed = r.question.find(")", opened)
+    if opened < 0 or closed < 0 or r.question[site.words.end : opened].strip(" ,:-"):
+        return ()
+    inside = [m for m in r.meters if opened < m.words.start and m.words.end <= closed]
+    return tuple(n for m in inside for n in m.meters)
 
 
 def _share_of_feeder(q: Question, names: tuple[str, ...]) -> str | None:

@@ -119,8 +119,13 @@ def event_kinds(r: Reading) -> tuple[str, ...]:
     """The incident kinds of the one event the question names ("the leak", "a spike this
     morning", "the outage from 8 Oct"), in the question itself, not in a statement after it
     of why it is asked ("... ? we had that leak")."""
-    context = CONTEXT.search(r.question)
-    text = r.question[: context.start()] if context and context.start() else r.question
+    question = r.question
+    for cue in r.cues:  # "... last week - leak hunting": why it is asked, no event named
+        if cue.feature == "purpose" and cue.words.tokens:
+            w = cue.words
+            question = question[: w.start] + " " * (w.end - w.start) + question[w.end :]
+    context = CONTEXT.search(question)
+    text = question[: context.start()] if context and context.start() else question
     # "How much overnight...? Trying to size the leak losses.": only the sentences that ask
     asked = [m.group(0) for m in re.finditer(r"[^?.!]*\?", text)]
     if asked:

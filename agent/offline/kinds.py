@@ -39,6 +39,7 @@ class Kinds:
     demand_charge_words: frozenset[str] = frozenset()
     anomaly_kinds: Mapping[str, str] = field(default_factory=dict)  # word -> event kind
     anomaly_faults: tuple[Fault, ...] = ()
+    including_words: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,7 @@ def kinds() -> Kinds:
         intensive = frozenset(Kpi(k).value for k in data["intensive"])
         named = {str(w): str(k) for k, ws in data["anomaly_kinds"].items() for w in ws}
         faults = _faults(data["anomaly_faults"])
+        including = frozenset(str(w).lower() for w in data["including_words"])
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise InvalidKinds(f"{KINDS_FILE.name}: {exc}") from None
     known = set(get_args(EventKind))
@@ -97,6 +99,7 @@ def kinds() -> Kinds:
         charges,
         named,
         faults,
+        including,
     )
 
 

@@ -135,25 +135,27 @@ def only_unmeasured(r: Reading, q: Question | None = None) -> bool:
         if (m.kpi is not Kpi.ENERGY or m.metric != "energy" or m.words.text.lower() not in verbs)
         and not (carrier and m.kpi is None and is_unit(m.words.text))
         and not _said_after(r, m.words.start, missing)
-        and not _of_missing(r, m.words, missing)
+        and not _of_missing(r, m.words, missing, spent=m.kpi is Kpi.COST)
     ]
     return not explicit
 
 
-def _of_missing(r: Reading, measure: Words, missing: list[Words]) -> bool:
+def _of_missing(r: Reading, measure: Words, missing: list[Words], *, spent: bool = False) -> bool:
     """ "steam usage", "NOx emissions", "consumption of steam": the measure word is the missing
     quantity's own (its usage, its emissions), not a figure of something metered asked
-    beside it; the energy or CO2e of the meter named would answer another question."""
+    beside it; the energy or CO2e of the meter named would answer another question. Money
+    "spent on water" is the missing quantity's own cost."""
     if not measure.tokens:
         return False
     first, last = measure.tokens[0], measure.tokens[-1]
+    links = OF | SPENT_ON if spent else OF
     for w in missing:
         if not w.tokens:
             continue
         if w.tokens[-1] + 1 == first:
             return True
         between = [t.norm for t in r.tokens[last + 1 : w.tokens[0]]]
-        if between[:1] and between[0] in OF and set(between) <= OF_THE:
+        if between[:1] and between[0] in links and set(between) <= links | OF_THE:
             return True
     return False
 
@@ -517,6 +519,8 @@ def _attached_meter(r: Reading, u: Unused) -> str:
 # the words that may stand between it and what it is of
 OF = frozenset({"of", "de", "da", "do", "das", "dos"})
 OF_THE = OF | frozenset({"the", "our", "its", "a", "o", "nosso", "nossa"})
+# "spend on water", "gasto com água": what money went to
+SPENT_ON = frozenset({"on", "for", "com", "em", "für"})
 
 
 UNITS_OF_TIME = {"day": 1, "days": 1, "week": 7, "weeks": 7}

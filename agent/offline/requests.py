@@ -314,20 +314,14 @@ def new_rule(q: Question) -> Plan:
                             "threshold": t.value, "unit": unit}  # fmt: skip
     if metric is not None:
         args["metric"] = metric
-    window = t.window or next((g.grain for g in r.grains), None)
-    default = {"sec": "day", "energy": "hour"}.get(target, "15min")
-    args["window"] = {Grain.DAY: "day", Grain.HOUR: "hour", Grain.MIN15: "15min"}.get(
-        window, default
-    ) if window else default  # fmt: skip
+    args["window"] = _rule_window(r, target, t)
+    coarse = _read_too_seldom(q, meter, args["window"])
+    if coarse is not None:
+        return coarse
     if t.duration_min:
         step = {"15min": 15, "hour": 60, "day": 1440}[args["window"]]
         args["for_minutes"] = held_minutes(t, step)
-    said = [r.question] + [c.words.text for c in r.cues if c.feature == "severity"]
-    if re.search(r"\b(?:critical|urgent|immediately|asap)\b", " ".join(said).lower()):
-        args["severity"] = "critical"
-    channel = re.search(r"(#[a-z0-9_-]+)", r.question.lower())
-    if channel:
-        args["channel"] = channel.group(1)
+    args |= _delivery(r)
     parts = _every_window(r)
     if "backtest" in r.features():
         period, notes = _recent(q)  # tried on the period asked, nothing stored
@@ -337,6 +331,49 @@ def new_rule(q: Question) -> Plan:
         call = Call("backtest_alert_rule", {**args, "period": period})
         return Plan("alert_backtest", (call,), notes=(*parts, *notes))
     return Plan("alert_create", (Call("create_alert_rule", args),), notes=parts)
+
+
+def _delivery(r: Reading) -> dict[str, Any]:
+    """How a rule's alerts are sent: its severity and channel, where the question says."""
+    out: dict[str, Any] = {}
+    said = [r.question] + [c.words.text for c in r.cues if c.feature == "severity"]
+    if re.search(r"\b(?:critical|urgent|immediately|asap)\b", " ".join(said).lower()):
+        out["severity"] = "critical"
+    channel = re.search(r"(#[a-z0-9_-]+)", r.question.lower())
+    if channel:
+        out["channel"] = channel.group(1)
+    return out
+
+
+def _rule_window(r: Reading, target: str, t: Threshold) -> str:
+    """The window a rule compares: the one said, else its target's own."""
+    window = t.window or next((g.grain for g in r.grains), None)
+    default = {"sec": "day", "energy": "hour"}.get(target, "15min")
+    if window is None:
+        return default
+    return {Grain.DAY: "day", Grain.HOUR: "hour", Grain.MIN15: "15min"}.get(window, default)
+
+
+WINDOW_WORDS = {"15min": "15-minute", "hour": "hourly"}
+
+
+def _read_too_seldom(q: Question, meter: str, window: str) -> Plan | None:
+    """A rule on windows within the day ("over 80 kW in any 15 minutes") for a meter read
+    once a day or less often: its data holds no such window, so the rule could never be
+    checked; refused, naming the meter's interval and what a rule on it can watch."""
+    if window not in WINDOW_WORDS or meter not in q.site.coarse:
+        return None
+    r = q.reading
+    said = [g.words.text for g in r.grains if g.words.text] + [
+        w.words.text for w in r.demand_windows if w.words.text
+    ]
+    echo = f"I did not use '{said[0]}'. " if said else ""
+    return refuse(
+        f"I can't set that alert: {meter} has {q.site.coarse[meter]} readings, so its "
+        f"{WINDOW_WORDS[window]} demand within the day cannot be seen in its data and the rule "
+        f"could never be checked. {echo}No rule was stored. A rule on it can watch its energy "
+        "per day instead, e.g. 'above 900 kWh per day'."
+    )
 
 
 def _every_window(r: Reading) -> tuple[str, ...]:

@@ -95,10 +95,45 @@ def _named(reading: Reading, site: Site, named: list[MeterMention], metric: str)
     carriers = _carriers_of_site(reading, site, named)
     if carriers:
         return Sides((carriers,), CARRIER)
+    included = _site_including(reading, site, named)
+    if included:
+        return Sides((included,), NAMED)
     found = [_of_metric(site, m.meters, metric) for m in named]
     found += _added_carriers(reading, site, found)
     # the same meter named twice ("the kiln ... the gas kiln") is one side
     return Sides(tuple(dict.fromkeys(found)), NAMED)
+
+
+INCLUDED_REACH = 3  # words between "incl." and the meter it puts in ("incl. the annex's")
+
+
+def _site_including(reading: Reading, site: Site, named: list[MeterMention]) -> tuple[str, ...]:
+    """ "site electricity in feb incl. the admin building's own supply": the site's supplies
+    of the carrier asked, with each meter named after an including word added to them (a
+    meter already inside them adds nothing); () when the question says no such thing."""
+    from agent.offline.kinds import kinds
+
+    if not reading.site_wide or not named:
+        return ()
+    words = kinds().including_words
+    for m in named:
+        first = m.words.tokens[0] if m.words.tokens else 0
+        before = [
+            t.norm.rstrip(".") for t in reading.tokens[max(0, first - INCLUDED_REACH) : first]
+        ]
+        if not any(w in words for w in before):
+            return ()
+    carrier = reading.carriers[0].carrier if reading.carriers else "electricity"
+    roots = site.roots(carrier)
+    if not roots:
+        return ()
+    covered, below = set(roots), list(roots)
+    while below:  # the roots and every meter under them
+        kids = [c for b in below for c in site.vocab.children(b) if c not in covered]
+        covered.update(kids)
+        below = kids
+    added = [n for m in named for n in m.meters if n not in covered]
+    return tuple(dict.fromkeys([*roots, *added]))
 
 
 def adds_up(reading: Reading) -> bool:

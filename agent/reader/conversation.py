@@ -59,6 +59,7 @@ from agent.reader.slots import (
     Referent,
     Scope,
     ScopeMention,
+    Threshold,
     TimeSpan,
     UnitMention,
     Words,
@@ -68,7 +69,9 @@ from common.errors import EMSError, UnknownUnit
 from common.units import METRIC_DIMENSIONS, parse_unit
 
 # Cue features that make a question a request of its own kind, not a fragment of the last one.
-WEAK_FEATURES = frozenset({"list", "condition", "judgement", "state", "usual", "follow", "purpose"})
+WEAK_FEATURES = frozenset(
+    {"list", "condition", "judgement", "state", "usual", "follow", "purpose", "runs"}
+)
 BACK_WORDS = frozenset({"similar", "this", "that", "it", "such", "same"})
 # Intents a follow-up never takes over: it cannot be "yes" to a question nobody asked.
 NOT_INHERITED = frozenset(
@@ -676,9 +679,12 @@ def _new_level(reading: Reading, previous: Frame) -> Reading:
     says besides pointing back, is a new level for the one threshold under discussion (same
     comparison, unit and duration), in a request of the same kind."""
     prev = previous.reading
-    if reading.thresholds or len(prev.thresholds) != 1 or len(reading.unused) != 1:
+    if reading.thresholds or len(prev.thresholds) != 1:
         return reading
     (t,) = prev.thresholds
+    reading = _same_duration(reading, t)
+    if len(reading.unused) != 1:
+        return reading
     # "and with 100 kW?": the level's own unit, read as a measure, says nothing new
     measured = [m for m in reading.measures if not _unit_of(m.words.text, t.unit)]
     if reading.names_scope or measured or reading.periods:
@@ -700,6 +706,30 @@ def _new_level(reading: Reading, previous: Frame) -> Reading:
         units=(),
         measures=(),
         follows=True,
+    )
+
+
+# "same 30+ min", "the same 30 min": the duration of the level under discussion, said again
+SAME_DURATION = re.compile(
+    r"\b(?:the )?same,? (?P<n>\d+)\s*\+?\s*(?:min|mins|minutes?)\b(?:\s*(?:or more|\+))?"
+)
+
+
+def _same_duration(reading: Reading, t: Threshold) -> Reading:
+    """A follow-up that says the duration of the threshold under discussion again ("and at 600
+    kW, same 30+ min?") says nothing new by it: its words are used, no grain or minimum."""
+    m = SAME_DURATION.search(reading.question.lower())
+    if m is None or t.duration_min is None or float(m.group("n")) != t.duration_min:
+        return reading
+
+    def inside(w: Words) -> bool:
+        return bool(w.tokens) and m.start() <= w.start and w.end <= m.end()
+
+    return replace(
+        reading,
+        unused=tuple(u for u in reading.unused if not inside(u.words)),
+        operations=tuple(o for o in reading.operations if not inside(o.words)),
+        grains=tuple(g for g in reading.grains if not inside(g.words)),
     )
 
 

@@ -115,7 +115,8 @@ def also_described(
     """ "the main supply plus the office's separate supply", "the chilled water plant than the
     annex": beside meters named, a phrase left over that two or more words of one meter's
     catalogue entry account for (all its words but one at most) is that meter too; a phrase
-    fitting several meters stays unused; one restating a meter named is its words."""
+    fitting several meters stays unused, unless one of them is named (then it restates that
+    one); one restating a meter named is its words."""
     quiet = lexicon.stop_words | lexicon.fillers
     found, rest, notes = [], [], []
     for phrase in unused:
@@ -125,6 +126,8 @@ def also_described(
         ]
         top = max((hits for _, hits in fits), default=0)
         best = [name for name, hits in fits if hits == top]
+        if words and top >= len(words) and len([n for n in best if n in named]) == 1:
+            continue  # "Utilidades, as a % of the board": the one board named, said again
         if top < 2 or top < len(words) - 1 or len(best) != 1:
             rest.append(phrase)
             continue

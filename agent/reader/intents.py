@@ -21,6 +21,7 @@ from agent.reader.slots import (
     Op,
     OperationMention,
     PeriodRole,
+    UnitMention,
     Words,
 )
 
@@ -212,7 +213,29 @@ def implied_operations(r: Reading) -> Reading:
         ops.append(OperationMention(Op.COMPARE, _implied(r.reference_periods[0].words)))
     r = _charged_peak(_baseline_drivers(r))
     r = replace(r, operations=tuple(ops), measures=r.measures + _implied_measures(r))
-    return _window_peak(r)
+    return _window_peak(_unit_of_peak(r))
+
+
+# A power unit said alone ("kW", "MW"): a measure of its own, unless a peak is asked
+BARE_POWER_UNITS = {"kw": "kW", "mw": "MW"}
+
+
+def _unit_of_peak(r: Reading) -> Reading:
+    """ "maior demanda da cabine em fevereiro, kW e quando?": beside a peak demand asked, a
+    power unit said alone is the unit that peak is wanted in, not an average power too."""
+    if Kpi.PEAK_DEMAND not in r.kpis:
+        return r
+    bare = [
+        m
+        for m in r.measures
+        if m.kpi is Kpi.AVERAGE_POWER and m.words.text.strip().lower() in BARE_POWER_UNITS
+    ]
+    if not bare:
+        return r
+    units = tuple(
+        UnitMention(BARE_POWER_UNITS[m.words.text.strip().lower()], m.words) for m in bare
+    )
+    return replace(r, measures=tuple(m for m in r.measures if m not in bare), units=r.units + units)
 
 
 # Series a baseline is fitted against, never the figure it models ("CAG baseline on

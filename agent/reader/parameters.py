@@ -63,11 +63,13 @@ DAY_SETS = {
     "dias uteis": (0, 1, 2, 3, 4),
     "dia útil": (0, 1, 2, 3, 4),
     "dia util": (0, 1, 2, 3, 4),
+    "seg": (0, 1, 2, 3, 4),  # "seg-sex", "segunda a sexta"
 }
 ALL_DAYS = (0, 1, 2, 3, 4, 5, 6)
 DAY_WORDS = (
     r"weekdays?|working days?|workdays?|mon(?:day)?\s*(?:-|to)\s*fri(?:day)?|mo\s*-\s*fr|"
-    r"weekends?|every day|daily|all week|sat(?:urday)?s?|sun(?:day)?s?|dias? [úu]te(?:is|l)"
+    r"weekends?|every day|daily|all week|sat(?:urday)?s?|sun(?:day)?s?|dias? [úu]te(?:is|l)|"
+    r"seg(?:unda)?(?:-feira)?\s*(?:-|a|à)\s*sex(?:ta)?(?:-feira)?"
 )
 # the words between the two hours of a window: "18-21", "6 to 8", Portuguese "18h às 21h"
 TO = r"(?:-|to|until|till|\b(?:às|as|até|ate|a)\b)"
@@ -190,10 +192,10 @@ def _tou_price_first(sheet: Sheet, stated: Stated, names: PeriodNames) -> None:
     after its period's name), then when it applies."""
     pattern = (
         r"\b(?:(?P<name>" + names.every + r")\s*(?::|=|at|@)?\s*)?" + CUR_BEFORE + NUMBER
-        + r"(?!\d)" + CUR_AFTER + r"(?P<per>\s*(?:/|per|a)\s*kwh)?\s*,?\s*(?:on\s+)?"
-        r"(?:(?P<d1>" + DAY_WORDS + r")\s*,?\s*)?(?:from\s+|between\s+)?"
+        + r"(?!\d)" + CUR_AFTER + r"(?P<per>\s*(?:/|per|a)\s*kwh)?\s*,?\s*(?P<open>\()?\s*"
+        r"(?:on\s+)?(?:(?P<d1>" + DAY_WORDS + r")\s*,?\s*)?(?:from\s+|between\s+)?"
         r"(?P<h1>" + HOUR + r")\s*(?:-|to|until|till|and)\s*(?P<h2>" + HOUR + r")(?![\d:])"
-        r"(?:\s*(?:on\s+)?" + DAYS + r")?"
+        r"(?:\s*,?\s*(?:on\s+)?" + DAYS + r")?(?(open)\s*\))"
     )  # fmt: skip
     for m in re.finditer(pattern, sheet.masked()):
         start, end = _clock(m.group("h1")), _clock(m.group("h2"))

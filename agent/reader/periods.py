@@ -523,7 +523,40 @@ def _candidates(text: str, cal: Calendar) -> list[Found]:
         if any(f.start < c.end and f.end > c.start for c in chosen):
             continue
         chosen.append(f)
-    return _dated_weekdays(sorted(chosen, key=lambda f: f.start), text)
+    return _dated_weekdays(_weekdays_of_range(sorted(chosen, key=lambda f: f.start), text), text)
+
+
+# "seg+ter 16-17/02", "Mon-Tue, 23-24/02": the first and last weekday of the days written after
+WEEKDAY_PAIR = re.compile(
+    weekday("a")
+    + r"\.?\s*(?:\+|-|\u2013|/|&|\band\b|\be\b|\bund\b|\bto\b|\ba\b)\s*"
+    + weekday("b")
+    + r"\.?[\s,(]*$"
+)
+
+
+def _weekdays_of_range(chosen: list[Found], text: str) -> list[Found]:
+    """Two weekdays written right before a range of days, the weekdays of its first and last
+    day, restate it: they are the range's words ("saturday and sunday in October" is no such
+    restatement: the weekend days of that month)."""
+    out: list[Found] = []
+    for f in chosen:
+        span = f.span
+        named = WEEKDAY_PAIR.search(text[: f.start])
+        if (
+            span is None
+            or span.start is None
+            or span.end is None
+            or not 0 < (span.end - span.start).days < 7
+            or named is None
+            or (WEEKDAYS[named.group("a")], WEEKDAYS[named.group("b")])
+            != (span.start.weekday(), span.end.weekday())
+        ):
+            out.append(f)
+            continue
+        out = [o for o in out if o.end <= named.start()]
+        out.append(replace(f, start=named.start()))
+    return out
 
 
 def _dated_weekdays(chosen: list[Found], text: str) -> list[Found]:

@@ -228,6 +228,7 @@ def ranges(text: str, cal: Calendar) -> list[Found]:
     """Every date range in `text` (they win over the single days inside them)."""
     found = _day_first(text, cal) + _month_first(text, cal) + _iso(text, cal)
     found += _weekday_range(text, cal) + _until_now(text, cal) + _slashed_range(text, cal)
+    found += _slashed_days(text, cal)
     return found + _dotted(text, cal) + _months(text, cal)
 
 
@@ -253,6 +254,24 @@ def _slashed_range(text: str, cal: Calendar) -> list[Found]:
             found.append(Found(spans[0], m.start(), m.end()))
         elif spans:
             found.append(Found(None, m.start(), m.end(), choices=tuple(spans)))
+    return found
+
+
+def _slashed_days(text: str, cal: Calendar) -> list[Found]:
+    """ "16-17/02", "from 23 to 24/02/2026": two days of one month written day first, the
+    month (and year) once after the second; not at a site that writes the month first."""
+    pattern = (
+        r"(?<![\d/.,])\b" + RANGE_FROM + r"([0-3]?\d)" + TO + r"([0-3]?\d)/([01]?\d)"
+        r"(?:/((?:20)?\d\d))?\b(?![/.,]?\d)"
+    )  # fmt: skip
+    if cal.date_order == "mdy":
+        return []
+    found = []
+    for m in re.finditer(pattern, text):
+        d1, d2, mo, y = m.groups()
+        span = _slashed_span((d1, mo), (d2, mo), y, y, cal)
+        if span is not None and int(d1) < int(d2):
+            found.append(Found(span, m.start(), m.end()))
     return found
 
 

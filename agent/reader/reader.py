@@ -118,8 +118,8 @@ def _extract(question: str, vocab: Vocabulary, now: datetime, lexicon: Lexicon) 
         notes = [*notes, *told]
     counts, unused = counted(sheet, unused, mentions + described, vocab, lexicon)
     lex.measures.extend(counts)
-    if mentions:
-        named = frozenset(n for m in mentions for n in m.meters)
+    if mentions or described:
+        named = frozenset(n for m in mentions + described for n in m.meters)
         more, unused, told = also_described(unused, vocab, lexicon, named)
         mentions = sorted(mentions + more, key=lambda m: m.words.start)
         notes = [*notes, *told]
