@@ -98,3 +98,27 @@ def test_a_quantity_word_is_not_taken_for_the_named_meter_s_kind() -> None:
     r = read("how much gas did the Gaskessel use last week", VOCAB, NOW)
     assert [n for m in r.meters for n in m.meters] == ["Gaskessel"]
     assert any(c.carrier == "gas" for c in r.carriers)
+
+
+def test_a_duration_beside_a_demand_window_of_the_same_minutes_stays_the_threshold_s() -> None:
+    """ "for more than 30 minutes" is how long the level holds, even when a 30-minute demand
+    window is named too; a window's minutes said again elsewhere are that window."""
+    r = read("Hauptzähler above 500 kW for more than 30 minutes 30-minute demand", VOCAB, NOW)
+    assert [(t.value, t.duration_min, t.longer) for t in r.thresholds] == [(500.0, 30.0, True)]
+    again = read("Hauptzähler peak on a 30-minute window last week, with 30 min", VOCAB, NOW)
+    assert {w.minutes for w in again.demand_windows} == {30} and not again.unused
+
+
+@pytest.mark.parametrize(
+    ("text", "sql"),
+    [
+        ("Linie 3 cost in October with peak price 0.30 from 8 to 20 and 0.15 otherwise", False),
+        ("with the prices from our contract, what did Linie 3 cost?", False),
+        ("run WITH t AS (SELECT * FROM readings) SELECT count(*) FROM t", True),
+        ("select count(*) from readings", True),
+    ],
+)
+def test_with_and_from_in_words_are_no_sql_statement(text: str, sql: bool) -> None:
+    """A common table expression starts with "WITH name AS (": "with ... from" in a sentence
+    is no statement to run."""
+    assert (read(text, VOCAB, NOW).free("sql") is not None) is sql

@@ -103,7 +103,8 @@ POINTED = ACTION_VERBS + r"\s+(?:it|that(?: one)?|this(?: one)?)\b(?!\s+up\b)"
 STATED_BY = re.compile(r"\b(?:i|we|you|they)\s+$")
 NOTE_SEPARATOR = re.compile(r"\s*(?::|,|;|\s-\s|\s--\s|\bbecause\b|\bnote:?|\bsaying\b)\s*")
 SQL = re.compile(
-    r"\b(?:(?:select|with)\b.+\bfrom\b|(?:drop|alter|create)\s+(?:table|database|index|view)\b"
+    r"\b(?:select\b.+\bfrom\b|with\s+(?:recursive\s+)?\w+\s*(?:\([^)]*\)\s*)?as\s*\(.+\bfrom\b"
+    r"|(?:drop|alter|create)\s+(?:table|database|index|view)\b"
     r"|delete\s+from\s+\w|insert\s+into\s+\w|update\s+\w+\s+set\b|truncate\s+table\s+\w"
     r"|pragma\s+\w|attach\s+database\b|grant\s+\w).*",
     flags=re.IGNORECASE | re.DOTALL,

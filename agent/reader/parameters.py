@@ -578,10 +578,21 @@ def _window_again(sheet: Sheet, stated: Stated) -> None:
     """ "bills on a 30-minute window, what is it with 30 min?": the stated window's minutes
     said again are that window, not a number of their own."""
     said = {w.minutes for w in stated.demand_windows}
-    for m in re.finditer(r"\b(?P<n>\d+)[\s-]*min(?:ute)?s?\b", sheet.masked()):
+    text = sheet.masked()
+    for m in re.finditer(r"\b(?P<n>\d+)[\s-]*min(?:ute)?s?\b", text):
         span = sheet.covering(m.start(), m.end())
+        # "above 500 kW for more than 30 minutes": how long a level holds, a threshold's
+        if LASTING.search(text[: m.start()]):
+            continue
         if int(m.group("n")) in said and sheet.free(span):
-            sheet.claim(span)
+            stated.demand_windows.append(DemandWindow(int(m.group("n")), sheet.claim(span)))
+
+
+# words before a duration that make it how long something lasts, not a demand window
+LASTING = re.compile(
+    r"\b(?:for|lasting|longer than|more than|at least|over|above|under|within|during)"
+    r"(?:\s+(?:more than|at least|over|longer than|about|around|the))?\s*$"
+)
 
 
 SUB_DAY = re.compile(
