@@ -122,3 +122,36 @@ def test_with_and_from_in_words_are_no_sql_statement(text: str, sql: bool) -> No
     """A common table expression starts with "WITH name AS (": "with ... from" in a sentence
     is no statement to run."""
     assert (read(text, VOCAB, NOW).free("sql") is not None) is sql
+
+
+@pytest.mark.parametrize(
+    ("text", "days", "note"),
+    [
+        (
+            "Linie 3 cost in October, peak 0.30 €/kWh 08-20 and 0.18 otherwise",
+            (0, 1, 2, 3, 4),
+            True,
+        ),
+        (
+            "Linie 3 cost in October, peak 0.30 €/kWh 08-20 Mon-Fri, 0.18 otherwise",
+            (0, 1, 2, 3, 4),
+            False,
+        ),
+        (
+            "Linie 3 cost in October, 0.30 €/kWh 08-20 every day, 0.18 otherwise",
+            (0, 1, 2, 3, 4, 5, 6),
+            False,
+        ),
+        ("Linie 3 cost in October, 0.12 €/kWh 22-06, 0.25 otherwise", (0, 1, 2, 3, 4, 5, 6), False),
+        ("Linie 3 cost in October, 0.12 €/kWh 01-05, 0.25 otherwise", (0, 1, 2, 3, 4, 5, 6), False),
+    ],
+)
+def test_a_peak_window_without_days_holds_on_weekdays_and_says_so(
+    text: str, days: tuple[int, ...], note: bool
+) -> None:
+    """A tariff's peak hours are weekdays' unless said otherwise ("every day"); a night window
+    (over midnight, or cheaper than the other hours) holds every night. The answer says when
+    the days were taken, not written."""
+    r = read(text, VOCAB, NOW)
+    assert [w.days for w in r.tou_windows] == [days] and not r.unused
+    assert any("No days were given" in n for n in r.notes) is note

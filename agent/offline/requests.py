@@ -235,7 +235,8 @@ def forecast(q: Question) -> Plan:
     args: dict[str, Any] = {"meter": meter, "horizon": "7d" if hours > 24 else "24h"}
     days = _days_ahead(q)
     if days is not None:  # "tomorrow", "on Friday": those days, not the next 24 hours
-        args |= {"horizon": "7d", "period": days}
+        # the rest of today lies within the next 24 hours; any other day may not
+        args |= {"horizon": "24h" if days == "today" else "7d", "period": days}
     t = next((t for t in q.reading.thresholds if t.unit in ("kW", "")), None)
     if t is not None and t.value > 0 and t.comparison in (Comparison.ABOVE, Comparison.AT_LEAST):
         args["demand_limit_kw"] = t.value

@@ -5,7 +5,7 @@ window, hours of the day ("22:00-06:00", "overnight") and a forecast's horizon."
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import time
 from typing import Any
 
@@ -140,6 +140,21 @@ def _clock(text: str) -> time | None:
     return time(hour, minute)
 
 
+WORKDAYS = (0, 1, 2, 3, 4)
+
+
+def _window_days(m: re.Match[str], names: PeriodNames) -> tuple[tuple[int, ...], bool]:
+    """The days a stated time-of-use window holds on, and whether they were written. Unwritten,
+    a peak (or any priced) window holds on weekdays, as tariffs' peak periods do; an off-peak
+    or night window on every day."""
+    said = m.group("days") or m.group("d1")
+    if said:
+        return _days(said), True
+    name = m.groupdict().get("name") or ""
+    off_peak = bool(name) and re.fullmatch(names.off_peak, name) is not None
+    return (ALL_DAYS if off_peak else WORKDAYS), False
+
+
 def _days(text: str | None) -> tuple[int, ...]:
     if not text:
         return ALL_DAYS
@@ -180,11 +195,11 @@ def _tou(sheet: Sheet, stated: Stated, names: PeriodNames) -> None:
         if start is None or end is None or not sheet.free(sheet.covering(m.start(), m.end())):
             continue
         currency, scale = _currency(m)
-        days = _days(m.group("days") or m.group("d1"))
+        days, said = _window_days(m, names)
         words = sheet.claim_span(m.start(), m.end())
         price = parse_number(m.group("v")) * scale
         name = re.sub(r"[\s-]+", "-", m.group("name"))
-        stated.tou.append(TouWindow(name, days, start, end, price, words, currency))
+        stated.tou.append(TouWindow(name, days, start, end, price, words, currency, days_said=said))
 
 
 def _tou_price_first(sheet: Sheet, stated: Stated, names: PeriodNames) -> None:
@@ -207,11 +222,13 @@ def _tou_price_first(sheet: Sheet, stated: Stated, names: PeriodNames) -> None:
         if not m.group("per") and not (_currency(m)[0] or re.search(r"[.,]", m.group("v"))):
             continue  # "peak = 07-19": after a name, a whole number is an hour, not a price
         currency, scale = _currency(m)
-        days = _days(m.group("days") or m.group("d1"))
+        days, said = _window_days(m, names)
         words = sheet.claim_span(m.start(), m.end())
         price = parse_number(m.group("v")) * scale
         named = re.sub(r"[\s-]+", "-", name) if name else "peak"
-        stated.tou.append(TouWindow(named, days, start, end, price, words, currency))
+        stated.tou.append(
+            TouWindow(named, days, start, end, price, words, currency, days_said=said)
+        )
 
 
 # "peak = 07-19 mon-fri", "ponta 18-21h weekdays", "ponta (18h-21h, mon-fri)": when a named
@@ -261,10 +278,10 @@ def _tou_defined_apart(sheet: Sheet, stated: Stated, names: PeriodNames) -> None
             continue
         currency, scale = _currency(price)
         value = parse_number(price.group("v")) * scale
-        days = _days(m.group("days") or m.group("d1"))
+        days, said = _window_days(m, names)
         sheet.claim_span(price.start(), price.end())
         words = sheet.claim_span(m.start(), m.end())
-        stated.tou.append(TouWindow(name, days, start, end, value, words, currency))
+        stated.tou.append(TouWindow(name, days, start, end, value, words, currency, days_said=said))
 
 
 OTHER_HOURS = (
@@ -282,14 +299,27 @@ EVERY_DAY = (
 )
 
 
+def _cheap_windows(stated: Stated) -> None:
+    """A window written without days that runs over midnight, or is priced below the other
+    hours ("0.12 22-06, 0.25 otherwise"), is a night tariff: it holds every night."""
+    other = [p.per_kwh for p in stated.prices if p.per_kwh is not None]
+    stated.tou = [
+        replace(w, days=ALL_DAYS)
+        if not w.days_said and (w.end <= w.start or any(w.price < o for o in other))
+        else w
+        for w in stated.tou
+    ]
+
+
 def _every_day(sheet: Sheet, stated: Stated) -> None:
     """Words that say a stated time-of-use window holds on every day of the week are part of
     the statement ("nights 22-06 at 11 ct (every day incl weekend)"), not a weekend split."""
-    if not stated.tou or any(w.days != ALL_DAYS for w in stated.tou):
+    if not stated.tou or any(w.days != ALL_DAYS and w.days_said for w in stated.tou):
         return
     for m in re.finditer(EVERY_DAY, sheet.masked()):
         if sheet.free(sheet.covering(m.start(), m.end())):
             sheet.claim_span(m.start(), m.end())
+            stated.tou = [replace(w, days=ALL_DAYS, days_said=True) for w in stated.tou]
 
 
 def _off_peak_prices(sheet: Sheet, stated: Stated, names: PeriodNames) -> None:
@@ -779,6 +809,7 @@ def find_stated(
     _tou_price_first(sheet, stated, names)
     _tou_defined_apart(sheet, stated, names)
     _off_peak_prices(sheet, stated, names)
+    _cheap_windows(stated)
     _every_day(sheet, stated)
     _prices(sheet, stated, names)
     _priced_at(sheet, stated, lexicon)

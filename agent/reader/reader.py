@@ -35,7 +35,7 @@ from agent.reader.meters import (
     left_out,
     numbered,
 )
-from agent.reader.parameters import Stated, find_stated, unlabelled_calorific_values
+from agent.reader.parameters import ALL_DAYS, Stated, find_stated, unlabelled_calorific_values
 from agent.reader.periods import find_periods
 from agent.reader.reading import Reading
 from agent.reader.slots import FreeText, Intent, MeterMention, Split, Words
@@ -106,7 +106,7 @@ def _extract(question: str, vocab: Vocabulary, now: datetime, lexicon: Lexicon) 
         meters.mentions, unknown, question, described_as, lexicon.stop_words
     )
     context = [FreeText("context", w.text, w) for w in topics]
-    notes = [*notes, *equipment_notes(meters.mentions)]
+    notes = [*notes, *equipment_notes(meters.mentions), *_weekday_windows(stated)]
     mentions = sorted(meters.mentions + numbered(sheet, vocab), key=lambda m: m.words.start)
     out = left_out(mentions, sheet, lexicon, vocab)
     mentions, notes = out.kept, [*notes, *out.notes]
@@ -146,6 +146,16 @@ SPEAKER = re.compile(
     r"(?P<name>[^\W\d_]+) (?:do|da|from|of)(?: the| o| a)? $",
     re.IGNORECASE,
 )
+
+
+def _weekday_windows(stated: Stated) -> list[str]:
+    """What the answer says of a stated time-of-use window written without its days."""
+    return [
+        f"No days were given for {w.start:%H:%M}-{w.end:%H:%M}: I took it Mon-Fri, as a "
+        "tariff's peak hours are; say 'every day' if it holds at weekends too."
+        for w in stated.tou
+        if not w.days_said and w.days != ALL_DAYS
+    ]
 
 
 def _speaker(reading: Reading) -> Reading:

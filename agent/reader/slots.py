@@ -268,6 +268,7 @@ class TouWindow:
     words: Words
     currency: str | None = None
     carrier: str | None = None
+    days_said: bool = True  # False: no days were written, the default was taken
 
 
 @dataclass(frozen=True)
