@@ -126,9 +126,14 @@ class Lexicon:
     calendar: CalendarWords = CalendarWords()
     # what labels an amount per m³ as a gas's calorific value ("Brennwert"), as patterns
     calorific_labels: tuple[str, ...] = ()
+    # "last night", "letzte Nacht": the night before today, as patterns
+    last_night: tuple[str, ...] = ()
     shift_words: tuple[str, ...] = ("shift",)  # "shift", "Schicht", "turno"
     # shift names that mean the same in each language ("late", "spät", "tarde")
     shift_names: tuple[tuple[str, ...], ...] = ()
+    # words just before the whole of a share between two meters: those of "share of X in Y"
+    # first, then those of "Y's share of X" ("of", German "am", Portuguese "do")
+    whole_words: tuple[frozenset[str], ...] = (frozenset({"in", "within"}), frozenset({"of"}))
 
     def shift_aliases(self, name: str) -> tuple[str, ...]:
         """A site's shift name and the names that mean the same in the lexicon's languages."""
@@ -320,8 +325,19 @@ def parse_lexicon(data: Any) -> Lexicon:
         off_peak_names=off_peak,
         calendar=_calendar(data.get("calendar")),
         calorific_labels=_phrase_list(data.get("calorific_value_labels"), "calorific_value_labels"),
+        last_night=_phrase_list(data.get("last_night"), "last_night"),
         **_shift_words(data.get("shift_words")),
+        **_whole_words(data.get("share_whole")),
     )
+
+
+def _whole_words(raw: Any) -> dict[str, Any]:
+    """The words before the whole of a share, strongest first; English alone if none."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping) or not all(isinstance(v, str) for v in raw.values()):
+        raise InvalidLexicon("lexicon share_whole: expected 'in' and 'of', words separated by spaces")
+    return {"whole_words": tuple(_words(v, f"share_whole.{k}") for k, v in raw.items())}
 
 
 def _shift_words(raw: Any) -> dict[str, Any]:

@@ -74,7 +74,7 @@ TO = r"(?:-|to|until|till|\b(?:às|as|até|ate|a)\b)"
 DAYS = f"(?P<days>{DAY_WORDS})"
 # "/kW/month", "/kW/Monat", "por kW por mês": a demand charge is levied per month
 PER_MONTH = r"(?:\s*(?:per|a|/|pro|por)\s*(?:month|monat|m[eê]s)\b)?"
-HOUR = r"(?:midnight|midday|noon|\d{1,2}(?::\d\d)?\s*(?:am|pm|h|uhr|o'clock)?)"
+HOUR = r"(?:midnight|midday|noon|\d{1,2}(?::\d\d|h\d\d)?\s*(?:am|pm|h|uhr|o'clock)?)"
 # Times of day said in words; midnight opens a day and closes one ("10pm to midnight").
 CLOCK_WORDS = {"midnight": time(0), "midday": time(12), "noon": time(12)}
 
@@ -120,10 +120,10 @@ def _currency(m: re.Match[str]) -> tuple[str | None, float]:
 
 
 def _clock(text: str) -> time | None:
-    """ "8", "08:00", "10pm", "22h" as a time of day; None when it cannot be one."""
+    """ "8", "08:00", "10pm", "22h", "22h30" as a time of day; None when it cannot be one."""
     if text.strip() in CLOCK_WORDS:
         return CLOCK_WORDS[text.strip()]
-    m = re.fullmatch(r"(\d{1,2})(?::(\d\d))?\s*(am|pm|h|uhr|o'clock)?", text.strip())
+    m = re.fullmatch(r"(\d{1,2})(?:[:h](\d\d))?\s*(am|pm|h|uhr|o'clock)?", text.strip())
     if m is None:
         return None
     hour, minute = int(m.group(1)), int(m.group(2) or 0)
@@ -582,6 +582,8 @@ def _window_again(sheet: Sheet, stated: Stated) -> None:
             sheet.claim(span)
 
 
+# words that limit a figure to what follows ("only between 6 and 22", "só das 6 às 22")
+ONLY = re.compile(r"\b(?:only|just|nur|s[oó]|apenas|somente)\s*$")
 SUB_DAY = re.compile(
     r"\b(?:\d{1,2}\s*-?\s*min(?:ute)?s?|quarter[\s-]hours?|half[\s-]hours?|hourly)\b"
 )
@@ -590,11 +592,14 @@ AMOUNT_AFTER = re.compile(r"\s*(?:[kmg]?wh?\b|[kmg]?va\b|%|°|degc|eur\b|r\$|m3|
 
 def _hour_windows(sheet: Sheet, stated: Stated, lexicon: Lexicon, names: PeriodNames) -> None:
     months = "|".join(sorted(MONTHS, key=len, reverse=True))
-    cue = r"(?P<cue>overnight|at night|nights?|between|from|during|in the hours?|hours?|window)"
+    cue = (
+        r"(?P<cue>overnight|at night|nights?|between|from|during|in the hours?|hours?|window"
+        r"|entre|das|zwischen|von)"
+    )
     named = r"(?:(?P<name>" + names.every + r")(?:\s+(?:hours|period|tariff|time|rate))?\s+)?"
     pattern = (
         r"\b" + named + r"(?:" + cue + r"\s+)?(?:the hours (?:of )?)?(?P<t1>" + HOUR + r")\s*"
-        r"(?:-|to|until|till|and)\s*(?P<t2>" + HOUR + r")(?![\w:])"
+        r"(?:-|to|until|till|and|bis|und|e|às|as|a)\s*(?P<t2>" + HOUR + r")(?![\w:])"
         r"(?!\s*(?:" + months + r")\b)"
     )
     text = sheet.masked()
@@ -603,6 +608,8 @@ def _hour_windows(sheet: Sheet, stated: Stated, lexicon: Lexicon, names: PeriodN
         marked = bool(re.search(r":|am|pm|h|uhr|o'clock|midnight|midday|noon", written))
         night = (m.group("cue") or "") in ("overnight", "at night", "night", "nights", "hours")
         night = night or bool(m.group("name"))  # "peak hours 8-20", "night 22-6"
+        # "only between 6 and 22": hours a figure is limited to, not a range of values
+        night = night or bool(ONLY.search(text[: m.start()]))
         # "the 15 min values on 26/05 between 10 and 12": hours, in a question about a day's
         # values finer than an hour (not "between 10 and 12 kW")
         within_day = (

@@ -638,7 +638,7 @@ def find_periods(
         words = sheet.claim((*sheet.covering(f.start, f.end), *extra))
         mentions.append(PeriodMention(words, span, role, f.relation, f.weekday))
     notes += [f.note for f in chosen if f.note]
-    mentions = _restated(mentions, sheet)
+    mentions = _restated(mentions, sheet, now)
     if modelling:
         mentions = _base_first(mentions, text)
     mentions = cut_short(_one_subject(mentions), sheet, now)
@@ -663,22 +663,24 @@ def _one_day(m: PeriodMention) -> bool:
     return m.span is not None and m.span.start is not None and m.span.start == m.span.end
 
 
-def _restated(mentions: list[PeriodMention], sheet: Sheet) -> list[PeriodMention]:
+def _restated(
+    mentions: list[PeriodMention], sheet: Sheet, now: datetime
+) -> list[PeriodMention]:
     """ "same day last week (05/08)", "yesterday (12/08)": a day in brackets right after a
-    day or a relation restates it; one period, the day written, with the words of both ("July
-    (winter)" is no restatement: a season says something else)."""
+    day or a relation restates it; so do days in brackets from the first day of the period
+    before them ("August so far (01.08.-30.08.)"); one period, the days written, with the
+    words of both ("July (winter)" is no restatement: a season says something else)."""
     out: list[PeriodMention] = []
     for m in mentions:
         before = out[-1] if out else None
-        if before is None or not _one_day(m) or not m.words.tokens or not before.words.tokens:
+        if before is None or not m.words.tokens or not before.words.tokens:
             out.append(m)
             continue
         end = sheet.spans[before.words.tokens[-1]][1]
         start, last = sheet.spans[m.words.tokens[0]][0], sheet.spans[m.words.tokens[-1]][1]
-        if before.relation is None and not _one_day(before) and before.span is not None:
-            if before.span.period not in ("today", "yesterday"):
-                out.append(m)
-                continue
+        if not _restates(before, m, now):
+            out.append(m)
+            continue
         inside = re.fullmatch(r"\s*\(\s*", sheet.text[end:start])
         if inside is None or not re.match(r"\s*\)", sheet.text[last:]):
             out.append(m)
@@ -686,6 +688,22 @@ def _restated(mentions: list[PeriodMention], sheet: Sheet) -> list[PeriodMention
         tokens = tuple(sorted({*before.words.tokens, *m.words.tokens}))
         out[-1] = replace(m, words=sheet.words(tokens), role=before.role)
     return out
+
+
+def _restates(before: PeriodMention, m: PeriodMention, now: datetime) -> bool:
+    """Whether `m`, written in brackets after `before`, can be the same period in days: one
+    day after a day or a relation, or days that start on `before`'s first day."""
+    if _one_day(m):
+        if before.relation is not None or _one_day(before) or before.span is None:
+            return True
+        return before.span.period in ("today", "yesterday")
+    if before.span is None or m.span is None or m.span.start is None or m.span.end is None:
+        return False
+    try:
+        first, _ = bounds(before.span, now)
+    except InvalidPeriod:
+        return False
+    return first == m.span.start
 
 
 def _dismissal(text: str, start: int, lexicon: Lexicon) -> int | None:

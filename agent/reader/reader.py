@@ -22,6 +22,7 @@ from agent.reader.intents import choose, implied_operations
 from agent.reader.leftovers import leftovers, unknown_names
 from agent.reader.lexical import Lexical, read_compounds, read_lexical
 from agent.reader.lexicon import Lexicon, default_lexicon
+from agent.reader.nights import timed_periods
 from agent.reader.meters import family_before_unknown, find_meters, kind_words, numbered
 from agent.reader.parameters import Stated, find_stated, unlabelled_calorific_values
 from agent.reader.periods import find_periods
@@ -79,6 +80,7 @@ def _extract(question: str, vocab: Vocabulary, now: datetime, lexicon: Lexicon) 
     periods, notes = find_periods(
         sheet, now, vocab.fiscal_year_start, lexicon=lexicon, date_order=vocab.date_order
     )
+    periods, stated.hour_windows = timed_periods(sheet, periods, stated.hour_windows, now, lexicon)
     find_top(sheet, cond, numbers)
     find_thresholds(sheet, cond)
     unlabelled_calorific_values(sheet, stated)  # "above 0.12 kWh/m3" is a threshold's
