@@ -574,7 +574,7 @@ def _incident_figure(reading: Reading, previous: Frame) -> Reading:
         or not figures <= INCIDENT_FIGURES
         or reading.periods
         or not set(reading.meter_names) <= set(previous.meters)
-        or not (reading.referents or _fragment(reading))
+        or not (reading.referents or _fragment(reading) or _bare_measure(reading))
     ):
         return reading
     return replace(

@@ -123,6 +123,8 @@ class Lexicon:
     # catalogue); the off-peak ones name the hours outside the priced periods
     period_names: tuple[str, ...] = ()
     off_peak_names: tuple[str, ...] = ()
+    # the hours outside a stated period, without a name ("otherwise", "sonst", "senão")
+    other_hours: tuple[str, ...] = ()
     calendar: CalendarWords = CalendarWords()
     # what labels an amount per m³ as a gas's calorific value ("Brennwert"), as patterns
     calorific_labels: tuple[str, ...] = ()
@@ -305,7 +307,7 @@ def parse_lexicon(data: Any) -> Lexicon:
     cues = frozenset(str(k) for k in (tables.get("cue") or {}))
     negations, between = _negation(data.get("negation"))
     dismissals = _words((data.get("negation") or {}).get("dismiss", ""), "negation.dismiss")
-    periods, off_peak = _period_names(data.get("tariff_period_names"))
+    periods, off_peak, other_hours = _period_names(data.get("tariff_period_names"))
     return Lexicon(
         stop_words=_words(data["stop_words"], "stop_words"),
         fillers=_words(data["fillers"], "fillers"),
@@ -323,6 +325,7 @@ def parse_lexicon(data: Any) -> Lexicon:
         dismissals=dismissals,
         period_names=periods,
         off_peak_names=off_peak,
+        other_hours=other_hours,
         calendar=_calendar(data.get("calendar")),
         calorific_labels=_phrase_list(data.get("calorific_value_labels"), "calorific_value_labels"),
         last_night=_phrase_list(data.get("last_night"), "last_night"),
@@ -351,20 +354,23 @@ def _shift_words(raw: Any) -> dict[str, Any]:
             "shift_names": names}  # fmt: skip
 
 
-def _period_names(raw: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The tariff periods' names (other, off-peak) as patterns; none when the lexicon has none."""
+def _period_names(raw: Any) -> tuple[tuple[str, ...], ...]:
+    """The tariff periods' names (other, off-peak) and the words for the hours outside a
+    stated period, as patterns; none when the lexicon has none."""
     if raw is None:
-        return (), ()
-    if not isinstance(raw, Mapping) or set(raw) - {"off_peak", "other"}:
-        raise InvalidLexicon("lexicon tariff_period_names: expected 'off_peak' and 'other'")
+        return (), (), ()
+    if not isinstance(raw, Mapping) or set(raw) - {"off_peak", "other", "other_hours"}:
+        raise InvalidLexicon(
+            "lexicon tariff_period_names: expected 'off_peak', 'other' and 'other_hours'"
+        )
     out: dict[str, tuple[str, ...]] = {}
-    for key in ("other", "off_peak"):
+    for key in ("other", "off_peak", "other_hours"):
         where = f"tariff_period_names.{key}"
         phrases = _split(raw[key], where) if key in raw else []
         for phrase in phrases:
             compile_phrases([phrase], where)  # a bad pattern is named here, not at read time
         out[key] = tuple(phrase_body(p) for p in phrases)
-    return out["other"], out["off_peak"]
+    return out["other"], out["off_peak"], out["other_hours"]
 
 
 def _phrase_list(raw: Any, where: str) -> tuple[str, ...]:

@@ -87,6 +87,7 @@ class PeriodNames:
 
     every: str  # any period's name
     off_peak: str  # the hours outside the priced periods
+    other: str = "(?!)"  # those hours said without a name ("otherwise", "sonst")
 
 
 def period_names(lexicon: Lexicon, site: tuple[str, ...] = ()) -> PeriodNames:
@@ -95,7 +96,9 @@ def period_names(lexicon: Lexicon, site: tuple[str, ...] = ()) -> PeriodNames:
     ]
     every = sorted({*lexicon.period_names, *lexicon.off_peak_names, *own}, key=len, reverse=True)
     off_peak = sorted(lexicon.off_peak_names, key=len, reverse=True)
-    return PeriodNames("|".join(every) or "(?!)", "|".join(off_peak) or "(?!)")
+    return PeriodNames(
+        "|".join(every) or "(?!)", "|".join(off_peak) or "(?!)", "|".join(lexicon.other_hours) or "(?!)"
+    )
 
 
 def parse_number(text: str) -> float:
@@ -265,12 +268,6 @@ def _tou_defined_apart(sheet: Sheet, stated: Stated, names: PeriodNames) -> None
         stated.tou.append(TouWindow(name, days, start, end, value, words, currency))
 
 
-OTHER_HOURS = (
-    r"otherwise|(?:at )?(?:all )?(?:the )?other (?:times|hours)"
-    r"|(?:for |at )?the rest(?: of the (?:time|day|hours|week))?"
-)
-
-
 # "(every day incl weekend)", "7 days a week": a stated window's days said as all of them
 EVERY_DAY = (
     r"\b(?:every day|each day|daily|all week|7 days a week|seven days a week)"
@@ -296,12 +293,12 @@ def _off_peak_prices(sheet: Sheet, stated: Stated, names: PeriodNames) -> None:
     if not stated.tou:
         return
     # beside a stated period, "R$ 0.52 otherwise" is the price of every other hour
-    price = _named_price(sheet.masked(), names.off_peak + "|" + OTHER_HOURS)
+    price = _named_price(sheet.masked(), names.off_peak + "|" + names.other)
     if price is None or not sheet.free(sheet.covering(price.start(), price.end())):
         return
     currency, scale = _currency(price)
     end = price.end()
-    other = re.compile(r"\s*,?\s*(?:" + OTHER_HOURS + r")\b").match(sheet.masked(), end)
+    other = re.compile(r"\s*,?\s*(?:" + names.other + r")\b").match(sheet.masked(), end)
     if other and sheet.free(sheet.covering(other.start(), other.end())):
         end = other.end()  # "NT 0.15 €/kWh otherwise": the name and the words both say it
     words = sheet.claim_span(price.start(), end)
@@ -344,9 +341,10 @@ def _demand_charges(sheet: Sheet, stated: Stated) -> None:
         stated.demand_charges.append(
             DemandCharge(parse_number(m.group("v")) * scale, words, currency)
         )
-    # "no demand charge", Portuguese "sem demanda" (the bill's demand part left out)
+    # "no demand charge", German "kein Leistungspreis" (written out as "demand charge"),
+    # Portuguese "sem demanda" (the bill's demand part left out)
     nothing = (
-        r"\b(?:no|without(?: a| any)?|zero) (?:demand|capacity) charges?\b"
+        r"\b(?:no|without(?: a| any)?|zero|kein(?:e|en)?|ohne) (?:demand|capacity) charges?\b"
         r"|\bsem (?:(?:custo|cobrança|cobranca|tarifa|encargo) de )?demanda?\b"
     )
     for m in re.finditer(nothing, sheet.masked()):
