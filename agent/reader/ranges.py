@@ -37,9 +37,11 @@ DAY_ENDS = (
 )
 # Words after which a day is expected ("on 20/10", "since 3/11", "and 21/10?"), or nothing
 # ("on the holiday 12/10": one word may name the day between "on" and the date)
+# ("on", and each language's words before a day: "no dia 20/10", "am 20.10.")
+ON_DAY = phrases(("on", *WORDS.day_leads))
 DATE_LEAD = (
-    r"(?:\b(?:on|since|from|until|till|to|through|between|and|or|vs\.?|versus|than|for)\s+"
-    r"(?:the\s+)?|\bon\s+(?:the\s+)?[^\W\d_]+\s+|^\W*)"
+    r"(?:\b(?:" + ON_DAY + r"|since|from|until|till|to|through|between|and|or|vs\.?|versus"
+    r"|than|for)\s+(?:the\s+)?|\b" + ON_DAY + r"\s+(?:the\s+)?[^\W\d_]+\s+|^\W*)"
 )
 # Between the two days of a range written with dots ("09.-15.03.", "28./29.03.", "1.3. bis
 # 7.3."): a dash, a slash or a word for "to" in any language of the lexicon.
@@ -321,8 +323,20 @@ def _dotted_no_year(text: str, cal: Calendar) -> list[Found]:
     for m in re.finditer(r"(?<![\d.,])\b([0-3]?\d)\.([01]?\d)\.(?![\d.])", text):
         if lead.search(text[: m.start()]):
             dd, mo = int(m.group(1)), int(m.group(2))
-            found += _day(latest_year(mo, dd, cal.today), mo, dd, m) if 1 <= mo <= 12 else []
+            year = latest_year(mo, dd, cal.today)
+            found += _one_of(date(year, mo, dd), m, cal.today) if _exists(year, mo, dd) else []
     return found
+
+
+def _one_of(d: date, m: re.Match[str], today: date | None = None) -> list[Found]:
+    """A day read, the latest such one when written without a year (`today` given); when the
+    coming one is less than a month away ("20/11" on 4 November), both, to ask which."""
+    coming = _exists(d.year + 1, d.month, d.day) and today is not None
+    nearer = coming and today is not None and today < date(d.year + 1, d.month, d.day)
+    if nearer and today is not None and date(d.year + 1, d.month, d.day) <= today + timedelta(31):
+        choices = tuple(days(x, x, f"{x:%-d %B %Y}") for x in (d, d.replace(year=d.year + 1)))
+        return [Found(None, m.start(), m.end(), choices=choices)]
+    return [Found(days(d, d, f"{d:%-d %B %Y}"), m.start(), m.end())]
 
 
 def _nth(text: str, cal: Calendar) -> list[Found]:
@@ -355,7 +369,9 @@ def _slashed_no_year(text: str, cal: Calendar) -> list[Found]:
             continue
         if FRACTION.match(text, m.end()) and max(int(m.group(1)), int(m.group(2))) <= 12:
             continue  # "1/2 of the meters": a fraction, whichever way a date would read
-        found += _slashed(int(m.group(1)), int(m.group(2)), _latest_in(cal.today), m, cal)
+        found += _slashed(
+            int(m.group(1)), int(m.group(2)), _latest_in(cal.today), m, cal, no_year=True
+        )
     return found
 
 
@@ -403,7 +419,12 @@ def _latest_in(today: date) -> Callable[[int, int], int]:
 
 
 def _slashed(
-    first: int, second: int, year_of: Callable[[int, int], int], m: re.Match[str], cal: Calendar
+    first: int,
+    second: int,
+    year_of: Callable[[int, int], int],
+    m: re.Match[str],
+    cal: Calendar,
+    no_year: bool = False,
 ) -> list[Found]:
     """ "12/10/2026", "on 12/10": the one day the numbers can be; when both orders give a day,
     the one the site writes ("dmy" or "mdy", from its country), else both, to ask which."""
@@ -415,8 +436,7 @@ def _slashed(
     if len(readings) == 2 and cal.date_order in ("dmy", "mdy"):
         readings = readings[:1] if cal.date_order == "dmy" else readings[1:]
     if len(readings) == 1:
-        d = readings[0]
-        return [Found(days(d, d, f"{d:%-d %B %Y}"), m.start(), m.end())]
+        return _one_of(readings[0], m, cal.today if no_year else None)
     if not readings:
         return []
     choices = tuple(days(d, d, f"{d:%-d %B %Y}") for d in readings)
