@@ -56,6 +56,7 @@ DAY_SETS = {
     "workday": (0, 1, 2, 3, 4),
     "mon": (0, 1, 2, 3, 4),
     "mo": (0, 1, 2, 3, 4),  # "Mo-Fr"
+    "seg": (0, 1, 2, 3, 4),  # "seg-sex"
     "weekend": (5, 6),
     "sat": (5,),
     "sun": (6,),
@@ -67,7 +68,8 @@ DAY_SETS = {
 ALL_DAYS = (0, 1, 2, 3, 4, 5, 6)
 DAY_WORDS = (
     r"weekdays?|working days?|workdays?|mon(?:day)?\s*(?:-|to)\s*fri(?:day)?|mo\s*-\s*fr|"
-    r"weekends?|every day|daily|all week|sat(?:urday)?s?|sun(?:day)?s?|dias? [úu]te(?:is|l)"
+    r"weekends?|every day|daily|all week|sat(?:urday)?s?|sun(?:day)?s?|dias? [úu]te(?:is|l)|"
+    r"seg(?:unda)?\s*(?:-|a|à)\s*sex(?:ta)?"
 )
 # the words between the two hours of a window: "18-21", "6 to 8", Portuguese "18h às 21h"
 TO = r"(?:-|to|until|till|\b(?:às|as|até|ate|a)\b)"
@@ -170,7 +172,7 @@ def _tou(sheet: Sheet, stated: Stated, names: PeriodNames) -> None:
         r"(?P<h1>" + HOUR + r")\s*(?:-|to|until|till|and)\s*(?P<h2>" + HOUR + r")(?![\d:])"
         r"(?:\s*(?:on |,\s*)?"
         + DAYS
-        + r")?(?:\s*(?:at|@|=|:|for|costs?|is|are|was|were|,)\s*|\s+)"
+        + r")?(?:\s*(?:at|@|=|:|for|costs?|is|are|was|were|,|a|à|por|zu|für)\s*|\s+)"
         + CUR_BEFORE
         + NUMBER
         + CUR_AFTER
@@ -228,7 +230,7 @@ def _window_only(names: PeriodNames) -> str:
     )
 
 
-PER_KWH = r"(?:\s*(?:/|per|a|an)\s*kwh\b)?"
+PER_KWH = r"(?:\s*(?:/|per|a|an|por|pro|je|o)\s*kwh\b)?"
 
 
 def _named_price(text: str, name: str) -> re.Match[str] | None:
@@ -257,6 +259,8 @@ def _tou_defined_apart(sheet: Sheet, stated: Stated, names: PeriodNames) -> None
         # the hours hidden, the name kept: "2.60 na ponta (18h-21h)" names it once
         text = sheet.masked()
         text = text[: m.end("name")] + MASK * (m.end() - m.end("name")) + text[m.end() :]
+        # "fora ponta R$ 0,56" is the off-peak price, not the price of "ponta"
+        text = re.sub(r"\b(?:" + names.off_peak + r")\b", lambda o: MASK * len(o.group()), text)
         price = _named_price(text, re.escape(m.group("name")).replace(r"\ ", r"\s+"))
         if price is None or not sheet.free(sheet.covering(m.start(), m.end())):
             continue
@@ -307,7 +311,8 @@ def _off_peak_prices(sheet: Sheet, stated: Stated, names: PeriodNames) -> None:
 
 def _demand_charges(sheet: Sheet, stated: Stated) -> None:
     charge = (
-        r"\b(?:demand|capacity) charges?\s*(?:of|at|=|:|is)?\s*" + CUR_BEFORE + NUMBER + CUR_AFTER
+        r"\b(?:(?:demand|capacity) charges?|demanda)\s*(?:of|at|=|:|is|de)?\s*" + CUR_BEFORE + NUMBER
+        + CUR_AFTER
         + r"\s*(?:/|per|a)\s*kw\b" + PER_MONTH
     )  # fmt: skip
     # "12 €/kW demand charge", "R$ 38.90/kW demand": the charge named after its value
@@ -431,7 +436,7 @@ def _prices(sheet: Sheet, stated: Stated, period: PeriodNames) -> None:
     lead = r"(?:(?:price|rate|tariff|costs?|at|@)\s*(?:of|at|=|:|is)?\s*)?"
     # "0.19 €/kWh flat": a single price at all hours
     per_kwh = (
-        r"\s*(?:/|per|a|an)\s*(?P<per>kwh|mwh)\b(?P<flat>\s+flat(?:[\s-]?rate)?\b)?"
+        r"\s*(?:/|per|a|an|por|pro|je|o)\s*(?P<per>kwh|mwh)\b(?P<flat>\s+flat(?:[\s-]?rate)?\b)?"
         # "0.50 €/kWh off-peak": the name written after the price
         r"(?:\s+(?P<after>" + period.off_peak + r")\b)?"
         r"(?:\s*,?\s*(?:at\s+)?(?:all\s+)?(?:the\s+)?(?:other|remaining)\s+(?:times|hours)\b"

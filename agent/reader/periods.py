@@ -102,15 +102,18 @@ def _key(written: str) -> str:
 
 
 def _befores(text: str, cal: Calendar) -> list[Found]:
-    """'the week before last', 'the month before last', 'last weekend', 'two weeks ago'."""
+    """'the week before last' ("semana retrasada", "vorletzte Woche"), 'the month before
+    last', 'last weekend', 'two weeks ago'."""
     found = []
     today = cal.today
     monday = today - timedelta(days=today.weekday())
     first_of_month = today.replace(day=1)
-    for m in re.finditer(r"\b(?:the )?week before last\b", text):
+    week = r"\b(?:(?:the )?week before last|(?:a )?semana retrasada|vorletzten? woche)\b"
+    for m in re.finditer(week, text):
         first = monday - timedelta(days=14)
         found.append(Found(days(first, first + timedelta(days=6), m.group(0)), m.start(), m.end()))
-    for m in re.finditer(r"\b(?:the )?month before last\b", text):
+    month = r"\b(?:(?:the )?month before last|(?:o )?m[eê]s retrasado|vorletzte[nr]? monat)\b"
+    for m in re.finditer(month, text):
         first = first_of_month - relativedelta(months=2)
         found.append(Found(month_span(first.year, first.month), m.start(), m.end()))
     for m in re.finditer(r"\b(?:last|this past|on the|over the|at the) weekend\b", text):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date, timedelta
 
 from dateutil.relativedelta import relativedelta
@@ -41,7 +42,8 @@ DAY_ENDS = (
 ON_DAY = phrases(("on", *WORDS.day_leads))
 DATE_LEAD = (
     r"(?:\b(?:" + ON_DAY + r"|since|from|until|till|to|through|between|and|or|vs\.?|versus"
-    r"|than|for)\s+(?:the\s+)?|\b" + ON_DAY + r"\s+(?:the\s+)?[^\W\d_]+\s+|^\W*)"
+    r"|than|for)\s+(?:the\s+)?|\b" + ON_DAY + r"\s+(?:the\s+)?"
+    r"(?P<named>[^\W\d_]+(?:\s+[^\W\d_]+){0,2}),?\s+|^\W*)"
 )
 # Between the two days of a range written with dots ("09.-15.03.", "28./29.03.", "1.3. bis
 # 7.3."): a dash, a slash or a word for "to" in any language of the lexicon.
@@ -321,11 +323,21 @@ def _dotted_no_year(text: str, cal: Calendar) -> list[Found]:
     found = []
     lead = re.compile(DATE_LEAD + r"$")
     for m in re.finditer(r"(?<![\d.,])\b([0-3]?\d)\.([01]?\d)\.(?![\d.])", text):
-        if lead.search(text[: m.start()]):
+        led = lead.search(text[: m.start()])
+        if led:
             dd, mo = int(m.group(1)), int(m.group(2))
             year = latest_year(mo, dd, cal.today)
-            found += _one_of(date(year, mo, dd), m, cal.today) if _exists(year, mo, dd) else []
+            day = _one_of(date(year, mo, dd), m, cal.today) if _exists(year, mo, dd) else []
+            found += _named_by(day, led)
     return found
+
+
+def _named_by(found: list[Found], lead: re.Match[str] | None) -> list[Found]:
+    """ "on the holiday 02/11", "no feriado de Finados, 02/11": the words naming the day
+    between "on" and the date are the day's words too."""
+    if lead is None or lead.group("named") is None:
+        return found
+    return [replace(f, start=lead.start("named")) for f in found]
 
 
 def _one_of(d: date, m: re.Match[str], today: date | None = None) -> list[Found]:
@@ -365,13 +377,13 @@ def _slashed_no_year(text: str, cal: Calendar) -> list[Found]:
     found = []
     lead = re.compile(DATE_LEAD + r"$")
     for m in re.finditer(r"(?<![\d/.,])\b([0-3]?\d)/([0-3]?\d)\b(?![/.,]?\d)" + DAY_ENDS, text):
-        if m.group(0) == "24/7" or not (lead.search(text[: m.start()]) or _dated(text, m)):
+        led = lead.search(text[: m.start()])
+        if m.group(0) == "24/7" or not (led or _dated(text, m)):
             continue
         if FRACTION.match(text, m.end()) and max(int(m.group(1)), int(m.group(2))) <= 12:
             continue  # "1/2 of the meters": a fraction, whichever way a date would read
-        found += _slashed(
-            int(m.group(1)), int(m.group(2)), _latest_in(cal.today), m, cal, no_year=True
-        )
+        day = _slashed(int(m.group(1)), int(m.group(2)), _latest_in(cal.today), m, cal, True)
+        found += _named_by(day, led)
     return found
 
 
