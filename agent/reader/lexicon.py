@@ -87,6 +87,7 @@ class CalendarWords:
     leads: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
     after: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
     day_leads: tuple[str, ...] = ()
+    date_leads: tuple[str, ...] = ()  # before a date in numbers only ("no dia 20/10")
     month_leads: tuple[str, ...] = ()
     # each phrase ("semana passada") and the period it names in the tools' grammar
     periods: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
@@ -429,6 +430,7 @@ def _calendar(raw: Any) -> CalendarWords:
         leads=_phrase_map(raw.get("leads", {}), "leads"),
         after=_phrase_map(raw.get("after", {}), "after"),
         day_leads=_optional(raw.get("day_leads"), "calendar.day_leads"),
+        date_leads=_optional(raw.get("date_leads"), "calendar.date_leads"),
         month_leads=_optional(raw.get("month_leads"), "calendar.month_leads"),
         until=_optional(raw.get("until"), "calendar.until"),
         range_to=_optional(raw.get("range_to"), "calendar.range_to"),

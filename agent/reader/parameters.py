@@ -5,7 +5,7 @@ window, hours of the day ("22:00-06:00", "overnight") and a forecast's horizon."
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import time
 from typing import Any
 
@@ -638,8 +638,14 @@ def _hour_windows(sheet: Sheet, stated: Stated, lexicon: Lexicon, names: PeriodN
             continue
         part = m.group("part").replace(" ", "")
         if stated.hour_windows:
-            if _restates(DAY_PARTS[part], stated.hour_windows):
-                sheet.claim_span(m.start(), m.end())  # "overnight (22:00-06:00)", "night hours"
+            hours = _hours_of(*DAY_PARTS[part])
+            for i, w in enumerate(stated.hour_windows):
+                if hours & _hours_of(w.start, w.end):
+                    # "overnight (22:00-06:00)", "night hours": the window's name, its words
+                    said = sheet.claim_span(m.start(), m.end()).tokens
+                    both = tuple(sorted({*w.words.tokens, *said}))
+                    stated.hour_windows[i] = replace(w, words=sheet.words(both))
+                    break
             continue
         if part in ("morning", "afternoon", "evening") and not (
             m.group("lead") or DAY_BEFORE.search(text[: m.start()])
@@ -655,13 +661,6 @@ def _hour_windows(sheet: Sheet, stated: Stated, lexicon: Lexicon, names: PeriodN
 def _hours_of(start: time, end: time) -> set[int]:
     first, last = start.hour, end.hour + (1 if end.minute else 0)
     return set(range(first, last)) if first < last else set(range(first, 24)) | set(range(last))
-
-
-def _restates(part: tuple[time, time], windows: list[HourWindow]) -> bool:
-    """Whether a part of the day names hours that a stated window shares: the words are that
-    window's name, not a second window."""
-    hours = _hours_of(*part)
-    return any(hours & _hours_of(w.start, w.end) for w in windows)
 
 
 # Parts of the day without hours: the reader's reading, which an answer states.

@@ -38,7 +38,7 @@ from agent.reader.dates import (
 )
 from agent.reader.lexicon import Lexicon, default_lexicon
 from agent.reader.ranges import ranges, single_days
-from agent.reader.slots import PeriodMention, PeriodRole, Relation, TimeSpan
+from agent.reader.slots import PeriodMention, PeriodRole, Relation, TimeSpan, Words
 from agent.reader.text import Sheet
 from tools.periods import (  # RUNNING: the period words the tools cut at now
     RUNNING,
@@ -594,11 +594,13 @@ def find_periods(
     *,
     lexicon: Lexicon | None = None,
     date_order: str | None = None,
+    dismissed: list[Words] | None = None,
 ) -> tuple[list[PeriodMention], list[str]]:
     """Every period of the question, claimed on the sheet, with roles and relations resolved
     where the question itself names the period they are relative to; and notes on readings
     that took an assumption (a season, a fiscal year). `date_order` is how the site writes
-    dates in numbers ("dmy", "mdy"); without it a date read both ways is asked about."""
+    dates in numbers ("dmy", "mdy"); without it a date read both ways is asked about. The
+    words of periods dismissed ("forget august") are added to `dismissed`."""
     text = sheet.masked()
     comparing, modelling = bool(COMPARING.search(text)), bool(MODELLING.search(text))
     open_from = not (comparing or modelling)
@@ -618,7 +620,9 @@ def find_periods(
             continue
         dismissal = _dismissal(text, f.start, cal.lexicon)
         if dismissal is not None:  # "ok forget august": read, and not the period asked about
-            sheet.claim(sheet.covering(dismissal, f.end))
+            words = sheet.claim(sheet.covering(dismissal, f.end))
+            if dismissed is not None and words.tokens:
+                dismissed.append(words)
             continue
         lead = re.match(r"(?:from|as of|starting|since|in) ", text[f.start : f.end])
         if TARIFF_START.search(

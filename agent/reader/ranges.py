@@ -39,7 +39,7 @@ DAY_ENDS = (
 # Words after which a day is expected ("on 20/10", "since 3/11", "and 21/10?"), or nothing
 # ("on the holiday 12/10": one word may name the day between "on" and the date)
 # ("on", and each language's words before a day: "no dia 20/10", "am 20.10.")
-ON_DAY = phrases(("on", *WORDS.day_leads))
+ON_DAY = phrases(("on", *WORDS.day_leads, *WORDS.date_leads))
 DATE_LEAD = (
     r"(?:\b(?:" + ON_DAY + r"|since|from|until|till|to|through|between|and|or|vs\.?|versus"
     r"|than|for)\s+(?:the\s+)?|\b" + ON_DAY + r"\s+(?:the\s+)?"
@@ -310,7 +310,8 @@ def single_days(text: str, cal: Calendar) -> list[Found]:
         if len(m.group("d")) == len(m.group("m") or m.group("m0")) == 1 and not m.group("wd"):
             continue  # "rose by 1.5.": one digit each is a day only after a lead word (below)
         dd, mo = int(m.group("d")), int(m.group("m") or m.group("m0"))
-        found += _day(latest_year(mo, dd, cal.today), mo, dd, m)
+        y = latest_year(mo, dd, cal.today)
+        found += _one_of(date(y, mo, dd), m, cal.today) if _exists(y, mo, dd) else []
     for m in re.finditer(r"\b([0-3]?\d)/([0-3]?\d)/((?:20)?\d\d)\b", text):
         y = int(m.group(3)) + (2000 if len(m.group(3)) == 2 else 0)
         found += _slashed(int(m.group(1)), int(m.group(2)), _in_year(y), m, cal)
@@ -335,8 +336,9 @@ def _dotted_no_year(text: str, cal: Calendar) -> list[Found]:
 def _named_by(found: list[Found], lead: re.Match[str] | None) -> list[Found]:
     """ "on the holiday 02/11", "no feriado de Finados, 02/11": the words naming the day
     between "on" and the date are the day's words too."""
-    if lead is None or lead.group("named") is None:
-        return found
+    named = lead.group("named") if lead is not None else None
+    if lead is None or named is None or any(w in WEEKDAYS or w in MONTHS for w in named.split()):
+        return found  # "on Monday 27/09": the weekday is checked against the date
     return [replace(f, start=lead.start("named")) for f in found]
 
 

@@ -77,8 +77,14 @@ def _extract(question: str, vocab: Vocabulary, now: datetime, lexicon: Lexicon) 
     kind_words(sheet, meters.mentions, vocab, lexicon)
     sheet, corrections = correct(sheet, lexicon)
     stated = find_stated(sheet, numbers, lexicon, vocab.tariff_periods)
+    dismissed: list[Words] = []  # "ok forget august": said, and not asked
     periods, notes = find_periods(
-        sheet, now, vocab.fiscal_year_start, lexicon=lexicon, date_order=vocab.date_order
+        sheet,
+        now,
+        vocab.fiscal_year_start,
+        lexicon=lexicon,
+        date_order=vocab.date_order,
+        dismissed=dismissed,
     )
     periods, stated.hour_windows = timed_periods(sheet, periods, stated.hour_windows, now, lexicon)
     find_top(sheet, cond, numbers)
@@ -89,7 +95,7 @@ def _extract(question: str, vocab: Vocabulary, now: datetime, lexicon: Lexicon) 
     meters.mentions, unknown = family_before_unknown(sheet, meters.mentions, unknown)
     kept, topics = narrowed(meters.mentions, question, lexicon.stop_words)
     meters.mentions, unknown = before_unknown(kept, unknown, question)
-    context = [FreeText("context", w.text, w) for w in topics]
+    context = [FreeText("context", w.text, w) for w in (*topics, *dismissed)]
     notes = [*notes, *equipment_notes(meters.mentions)]
     mentions = sorted(meters.mentions + numbered(sheet, vocab), key=lambda m: m.words.start)
     unused = leftovers(sheet, lexicon)
