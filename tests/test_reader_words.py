@@ -50,7 +50,9 @@ def test_a_day_and_month_without_a_year(question: str, day: str) -> None:
     check(read(question, WERK, NOW), {"periods": [(day, day, "subject")]})
 
 
-@pytest.mark.parametrize("question", ["Kompressor Nord energy on 30/11", "Kompressor Nord am 30.11."])
+@pytest.mark.parametrize(
+    "question", ["Kompressor Nord energy on 30/11", "Kompressor Nord am 30.11."]
+)
 def test_a_day_without_a_year_coming_within_a_month_is_asked(question: str) -> None:
     # 30 November, asked on 5 November: last year's or the coming one, 25 days away
     (period,) = read(question, WERK, NOW).periods

@@ -140,7 +140,9 @@ def _which_day(q: Question) -> Plan | None:
         if len(one_day) == 1
         else "The site's catalogue names no country whose date order would tell."
     )
-    return ask(f"Which do you mean by '{found.words.text}': {' or '.join(days)}? {why}", options=days)
+    return ask(
+        f"Which do you mean by '{found.words.text}': {' or '.join(days)}? {why}", options=days
+    )
 
 
 def _ask_which(q: Question, word: str) -> Plan:

@@ -340,7 +340,9 @@ def _whole_words(raw: Any) -> dict[str, Any]:
     if raw is None:
         return {}
     if not isinstance(raw, Mapping) or not all(isinstance(v, str) for v in raw.values()):
-        raise InvalidLexicon("lexicon share_whole: expected 'in' and 'of', words separated by spaces")
+        raise InvalidLexicon(
+            "lexicon share_whole: expected 'in' and 'of', words separated by spaces"
+        )
     return {"whole_words": tuple(_words(v, f"share_whole.{k}") for k, v in raw.items())}
 
 

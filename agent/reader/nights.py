@@ -119,4 +119,3 @@ def _last_night(
     label = sheet.text[found.start() : found.end()]
     mention = PeriodMention(sheet.words(tuple(sorted(tokens))), _span(first, last, label))
     return [mention], []
-

@@ -99,7 +99,9 @@ def period_names(lexicon: Lexicon, site: tuple[str, ...] = ()) -> PeriodNames:
     every = sorted({*lexicon.period_names, *lexicon.off_peak_names, *own}, key=len, reverse=True)
     off_peak = sorted(lexicon.off_peak_names, key=len, reverse=True)
     return PeriodNames(
-        "|".join(every) or "(?!)", "|".join(off_peak) or "(?!)", "|".join(lexicon.other_hours) or "(?!)"
+        "|".join(every) or "(?!)",
+        "|".join(off_peak) or "(?!)",
+        "|".join(lexicon.other_hours) or "(?!)",
     )
 
 
@@ -311,8 +313,8 @@ def _off_peak_prices(sheet: Sheet, stated: Stated, names: PeriodNames) -> None:
 
 def _demand_charges(sheet: Sheet, stated: Stated) -> None:
     charge = (
-        r"\b(?:(?:demand|capacity) charges?|demanda)\s*(?:of|at|=|:|is|de)?\s*" + CUR_BEFORE + NUMBER
-        + CUR_AFTER
+        r"\b(?:(?:demand|capacity) charges?|demanda)\s*(?:of|at|=|:|is|de)?\s*"
+        + CUR_BEFORE + NUMBER + CUR_AFTER
         + r"\s*(?:/|per|a)\s*kw\b" + PER_MONTH
     )  # fmt: skip
     # "12 €/kW demand charge", "R$ 38.90/kW demand": the charge named after its value

@@ -670,9 +670,7 @@ def _one_day(m: PeriodMention) -> bool:
     return m.span is not None and m.span.start is not None and m.span.start == m.span.end
 
 
-def _restated(
-    mentions: list[PeriodMention], sheet: Sheet, now: datetime
-) -> list[PeriodMention]:
+def _restated(mentions: list[PeriodMention], sheet: Sheet, now: datetime) -> list[PeriodMention]:
     """ "same day last week (05/08)", "yesterday (12/08)": a day in brackets right after a
     day or a relation restates it; so do days in brackets from the first day of the period
     before them ("August so far (01.08.-30.08.)"); one period, the days written, with the

@@ -22,8 +22,8 @@ from agent.reader.intents import choose, implied_operations
 from agent.reader.leftovers import leftovers, unknown_names
 from agent.reader.lexical import Lexical, read_compounds, read_lexical
 from agent.reader.lexicon import Lexicon, default_lexicon
-from agent.reader.nights import timed_periods
 from agent.reader.meters import family_before_unknown, find_meters, kind_words, numbered
+from agent.reader.nights import timed_periods
 from agent.reader.parameters import Stated, find_stated, unlabelled_calorific_values
 from agent.reader.periods import find_periods
 from agent.reader.reading import Reading
