@@ -222,3 +222,18 @@ def test_a_dismissed_period_is_context_not_dropped() -> None:
     r = read("ok forget august, Presse 4 in July?", HALLE, NOW)
     assert [f.text for f in r.free_text if f.kind == "context"] == ["forget august"]
     assert _periods("ok forget august, Presse 4 in July?") == ["2026-07"]
+
+
+def test_words_in_brackets_after_a_stated_value_are_its_source() -> None:
+    r = read(
+        "CO2 of Einspeisung in July with 0,35 kg/kWh "
+        "(our supplier's label, not the national factor)",
+        HALLE,
+        NOW,
+    )
+    assert [f.kg_per_kwh for f in r.emission_factors] == [pytest.approx(0.35)]
+    assert not r.unused
+    assert "national factor" in " ".join(f.text for f in r.free_text if f.kind == "context")
+    # a meter in the brackets is read, and the brackets are no aside
+    kept = read("Einspeisung cost in July at 0,20 €/kWh (without Ofen)", HALLE, NOW)
+    assert "Ofen" in kept.meter_names

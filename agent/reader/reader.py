@@ -60,9 +60,39 @@ def read(
     """
     question = _check(question, now)
     lexicon = lexicon or default_lexicon()
-    reading = implied_operations(_speaker(_extract(question, vocab, now, lexicon)))
+    reading = implied_operations(_speaker(_asides(_extract(question, vocab, now, lexicon))))
     intent, scores = choose(reading, lexicon.weights)
     return _topic(replace(reading, intent=intent, scores=scores))
+
+
+def _asides(reading: Reading) -> Reading:
+    """ "0,35 kg/kWh (our supplier's label, not the grid factor)": words in brackets right
+    after a stated value, none of them read as anything else, say where the value comes
+    from; context, not a part of the question left unused."""
+    q = reading.question
+    ends = [f.words.end for f in reading.emission_factors]
+    ends += [p.words.end for p in reading.prices]
+    ends += [c.words.end for c in reading.calorific_values]
+    ends += [x.words.end for x in reading.exchange_rates]
+    aside: list[Any] = []
+    for end in ends:
+        m = re.match(r"\s*\(([^()]*)\)", q[end:])
+        if m is None:
+            continue
+        a, b = end + m.start(1), end + m.end(1)
+        inside = [u for u in reading.unused if a <= u.words.start and u.words.end <= b]
+        read_there = any(
+            a <= item.words.start < b for _, item in reading.slots() if item.words.tokens
+        )
+        if inside and not read_there:
+            aside += inside
+    if not aside:
+        return reading
+    return replace(
+        reading,
+        unused=tuple(u for u in reading.unused if u not in aside),
+        free_text=(*reading.free_text, *(FreeText("context", u.text, u.words) for u in aside)),
+    )
 
 
 def _extract(question: str, vocab: Vocabulary, now: datetime, lexicon: Lexicon) -> Reading:
