@@ -237,3 +237,10 @@ def test_words_in_brackets_after_a_stated_value_are_its_source() -> None:
     # a meter in the brackets is read, and the brackets are no aside
     kept = read("Einspeisung cost in July at 0,20 €/kWh (without Ofen)", HALLE, NOW)
     assert "Ofen" in kept.meter_names
+
+
+def test_a_peak_on_hourly_averages_is_a_60_minute_window() -> None:
+    r = read("peak of Einspeisung last week on hourly averages (60 min), not 15", HALLE, NOW)
+    assert [w.minutes for w in r.demand_windows] == [60]
+    assert r.kpi is Kpi.PEAK_DEMAND
+    assert not r.unused

@@ -567,6 +567,15 @@ def _demand_windows(sheet: Sheet, stated: Stated) -> None:
         if sheet.free(sheet.covering(m.start("w"), m.end("w"))):
             words = sheet.claim_span(m.start("w"), m.end("w"))
             stated.demand_windows.append(DemandWindow(60, words))
+    # "peak ... on hourly averages", "on 30-minute means": the means the peak is taken of
+    on = r"\b(?:on|of|from|over)\s+(?:the\s+)?(?P<w>hourly|(?P<n>\d+)[\s-]*min(?:ute)?s?)"
+    on += r"(?=[\s-]+(?:averages?|means?|values|basis)\b)"
+    if re.search(r"\b(?:peak|max(?:imum)?|highest)\b", sheet.masked()):
+        for m in re.finditer(on, sheet.masked()):
+            if sheet.free(sheet.covering(m.start("w"), m.end("w"))):
+                words = sheet.claim_span(m.start("w"), m.end("w"))
+                minutes = int(m.group("n")) if m.group("n") else 60
+                stated.demand_windows.append(DemandWindow(minutes, words))
     # "the highest 15 min kW": the top of 15-minute means is the peak over a 15-minute window
     top_n = r"\b(?:highest|max(?:imum)?|peak|top|biggest|largest)\s+"
     top_n += r"(?P<w>(?P<n>\d+)[\s-]*min(?:ute)?s?)"
@@ -579,12 +588,21 @@ def _demand_windows(sheet: Sheet, stated: Stated) -> None:
 
 def _window_again(sheet: Sheet, stated: Stated) -> None:
     """ "bills on a 30-minute window, what is it with 30 min?": the stated window's minutes
-    said again are that window, not a number of their own."""
+    said again are that window, not a number of their own; so is "not 15" beside it (the
+    usual window it is not). Both are the window's words."""
+    if not stated.demand_windows:
+        return
     said = {w.minutes for w in stated.demand_windows}
-    for m in re.finditer(r"\b(?P<n>\d+)[\s-]*min(?:ute)?s?\b", sheet.masked()):
-        span = sheet.covering(m.start(), m.end())
-        if int(m.group("n")) in said and sheet.free(span):
-            sheet.claim(span)
+    again = r"\b(?P<n>\d+)[\s-]*min(?:ute)?s?\b"
+    other = r"\b(?:not|nicht|n[aã]o)\s+(?P<n>15|30|60)(?:[\s-]*min(?:ute)?s?)?\b"
+    for pattern, same in ((again, True), (other, False)):
+        for m in re.finditer(pattern, sheet.masked()):
+            span = sheet.covering(m.start(), m.end())
+            if (int(m.group("n")) in said) is same and sheet.free(span):
+                sheet.claim(span)
+                w = stated.demand_windows[0]
+                both = tuple(sorted({*w.words.tokens, *span}))
+                stated.demand_windows[0] = replace(w, words=sheet.words(both))
 
 
 # words that limit a figure to what follows ("only between 6 and 22", "só das 6 às 22")
