@@ -15,6 +15,7 @@ from store import catalog
 from store.writes import write_readings
 from tools.base import ToolContext
 from tools.forecast import forecast
+from tools.periods import InvalidPeriod
 
 TZ = "Europe/Berlin"
 ZONE = ZoneInfo(TZ)
@@ -60,3 +61,33 @@ def test_week_horizon_and_short_history(ctx: ToolContext) -> None:
     early = ToolContext(ctx.engine, ctx.site, datetime(2025, 5, 10, tzinfo=ZONE))
     with pytest.raises(InsufficientData, match="needs at least two weeks"):
         forecast(early, {"meter": "main"})
+
+
+def test_a_named_day_ahead_is_forecast_alone(ctx: ToolContext) -> None:
+    """ "tomorrow" (now is Mon 7 Jul 00:03): the 96 quarter-hours of Tuesday, not the next 24
+    hours from now, each the weekly pattern's."""
+    result = forecast(ctx, {"meter": "main", "horizon": "7d", "period": "2025-07-08"})
+    first, last = result.points[0].start, result.points[-1].start
+    assert (first[:16], last[:16], len(result.points)) == (
+        "2025-07-08T00:00",
+        "2025-07-08T23:45",
+        96,
+    )
+    day = datetime(2025, 7, 8, tzinfo=ZONE).timestamp() + 900 * np.arange(96)
+    assert result.energy_kwh == pytest.approx(weekly_kwh(day.astype(np.int64)).sum())
+
+
+def test_the_rest_of_today_starts_with_the_step_in_progress(ctx: ToolContext) -> None:
+    result = forecast(ctx, {"meter": "main", "period": "today"})
+    assert result.points[0].start.startswith("2025-07-07T00:00") and len(result.points) == 96
+
+
+@pytest.mark.parametrize(
+    ("period", "said"),
+    [("2025-07-06", "is over"), ("2025-07-20", "only the next 7 days"), ("2025-09", "7 days")],
+)
+def test_a_period_over_or_beyond_the_horizon_is_refused(
+    ctx: ToolContext, period: str, said: str
+) -> None:
+    with pytest.raises(InvalidPeriod, match=said):
+        forecast(ctx, {"meter": "main", "period": period})

@@ -49,6 +49,33 @@ def test_a_forecast_beyond_its_horizon_is_refused(agent: Agent) -> None:
     assert "December 2026" in reply.answer and "7 days" in reply.answer
 
 
+@pytest.mark.parametrize(
+    ("question", "day"),
+    [
+        ("what will the main incomer use tomorrow?", "2026-10-22"),
+        # a Wednesday: "Friday" read as the last one is the coming one in a forecast
+        ("will the main incomer go over 1200 kW on Friday?", "2026-10-23"),
+    ],
+)
+def test_a_day_ahead_is_forecast_alone(agent: Agent, question: str, day: str) -> None:
+    reply = agent.ask(question)
+    assert [c.name for c in reply.tool_calls] == ["forecast"], reply.answer
+    assert reply.tool_calls[0].args["period"] == day
+    points = reply.tool_calls[0].result["points"]
+    assert {p["start"][:10] for p in points} == {day}, reply.answer
+    total = sum(p["expected_kwh"] for p in points)
+    assert not absent(reply.answer, total), reply.answer  # that day's sum is the figure stated
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["How much will the November electricity bill be exactly?", "what will the bill be tomorrow?"],
+)
+def test_a_bill_ahead_is_not_answered_with_an_energy_forecast(agent: Agent, question: str) -> None:
+    reply = agent.ask(question)
+    assert reply.outcome == "refuse" and not reply.tool_calls, reply.answer
+
+
 def test_today_at_midnight_is_forecast_but_has_no_figures_yet(
     demo_engine: Engine, tmp_path: Path
 ) -> None:

@@ -36,8 +36,11 @@ PLANT = build_vocabulary(
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
+        # "which compressor" asks which of the two named: no third meter, nothing to ask back
         ("Which compressor used more last month, GA 55 or GA 75, and by how many percent?",
-         {"meters": ["Compressor GA 55", "Compressor GA 75"], "unused": []}),
+         {"meters": ["Compressor GA 55", "Compressor GA 75"], "unused": [], "ambiguous": []}),
+        ("which compressor used more last month than GA 55?",
+         {"ambiguous": [["Compressor GA 55", "Compressor GA 75"]]}),
         ("kg CO2e of the cabine primária last month with the grid factor we have on file",
          {"intent": "data", "kpi": "carbon", "unsupported": [], "unused": []}),
         ("can I have the file of the cabine primária for last month",
@@ -101,10 +104,10 @@ def test_the_two_days_are_the_periods_discussed() -> None:
           "unused": []}),
         ("total electricity from 1 Jan to 28/10, main supply plus the escritórios",
          {"meters": ["Cabine Primária", "Prédio Administrativo"], "unused": []}),
-        # "office's" names the office by its equipment word; "separate supply" is then said
-        # not to be used, no meter of its own
+        # "office's" names the office by its equipment word; "supply" is what the two named
+        # are (each at the top of the tree), "separate" is said not to be used, no meter
         ("the main supply (Cabine Primária) plus the office's separate supply, October",
-         {"meters": ["Cabine Primária", "Prédio Administrativo"], "unused": ["separate supply"]}),
+         {"meters": ["Cabine Primária", "Prédio Administrativo"], "unused": ["separate"]}),
         # a phrase fitting two meters' entries as well says nothing of which: left unused
         ("GA 55 plus the supply in October", {"meters": ["Compressor GA 55"],
                                               "unused": ["supply"]}),

@@ -57,9 +57,10 @@ YESTERDAY = (TODAY - timedelta(days=1)).isoformat()
         ("em janeiro", ("2026-01-01", "2026-01-31")),
         ("dezembro", ("2025-12-01", "2025-12-31")),  # the latest December
         ("im März", ("2026-03-01", "2026-03-31")),
+        ("back in March", ("2026-03-01", "2026-03-31")),
         ("outubro passado", ("2025-10-01", "2025-10-31")),  # as "last October"
         ("na segunda", (_latest(0), _latest(0))),
-        ("segunda-feira passada", (_latest(0), _latest(0))),
+        ("segunda-feira passada", (LAST_WEEK[0], LAST_WEEK[0])),  # as "last Monday"
         ("am Freitag", (_latest(4), _latest(4))),
         ("sexta-feira", (_latest(4), _latest(4))),
     ],
@@ -68,6 +69,36 @@ def test_calendar_words_of_every_language_in_the_lexicon(
     text: str, expected: tuple[str, str]
 ) -> None:
     assert _days(text) == [expected]
+
+
+def _of_last_week(weekday: int) -> str:
+    """That weekday of the ISO week before today's."""
+    year, week, _ = (TODAY - timedelta(days=7)).isocalendar()
+    return date.fromisocalendar(year, week, weekday + 1).isoformat()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # asked on a Thursday: "last Wednesday" is not yesterday but the Wednesday of last week
+        ("last wednesday", _of_last_week(2)),
+        ("last tuesday", _of_last_week(1)),
+        ("last friday", _of_last_week(4)),
+        ("last thursday", _of_last_week(3)),
+        ("quarta passada", _of_last_week(2)),
+        ("letzten Mittwoch", _of_last_week(2)),
+        ("previous wednesday", _of_last_week(2)),
+        # no week said, or "this past": the latest such day
+        ("on wednesday", YESTERDAY),
+        ("this past wednesday", YESTERDAY),
+        ("the most recent tuesday", (TODAY - timedelta(days=2)).isoformat()),
+    ],
+)
+def test_last_weekday_is_of_last_week_and_this_past_weekday_the_latest(
+    text: str, expected: str
+) -> None:
+    assert TODAY.isoweekday() == 4  # the cases are written for a Thursday
+    assert _days(f"site kWh {text}") == [(expected, expected)]
 
 
 def test_a_weekday_name_that_is_an_ordinary_word_needs_a_lead() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Literal
 
 import numpy as np
@@ -14,7 +15,7 @@ from store import queries
 from store.intervals import day_starts
 from tools import grain, resolve
 from tools.base import SiteInput, ToolContext, ToolResult, tool
-from tools.periods import iso_times
+from tools.periods import InvalidPeriod, iso_times, resolve_ahead
 
 HISTORY_WEEKS = 8
 
@@ -22,6 +23,14 @@ HISTORY_WEEKS = 8
 class ForecastInput(SiteInput):
     meter: str = Field(description="Meter name or alias.")
     horizon: Literal["24h", "7d"] = Field(default="24h", description="'24h' or '7d' ahead.")
+    period: str | None = Field(
+        default=None,
+        description=(
+            "The days to forecast when the question names them ('2026-09-01' for tomorrow, "
+            "'today' for the rest of today, 'this week'), ending within the next 7 days; "
+            "default: the horizon from now."
+        ),
+    )
     demand_limit_kw: float | None = Field(
         default=None,
         gt=0,
@@ -107,6 +116,8 @@ def forecast(ctx: ToolContext, args: ForecastInput) -> ForecastResult:
     step = g.coarsest.demand_seconds
     stored = 900 if step < 3600 else 3600 if step < 86400 else 86400
     future = _future(now, step, 1 if args.horizon == "24h" else 7, tz)
+    if args.period is not None:
+        future = _within(ctx, args.period, _future(now, step, HORIZON_DAYS + 1, tz), step)
     with ctx.engine.connect() as conn:
         history = queries.rollups(conn, [target.series.id], stored, lo, int(future[0]), tz=tz)
     history = resolve.scaled_frame(history, [target])  # gas read in m3: in kWh
@@ -127,6 +138,30 @@ def forecast(ctx: ToolContext, args: ForecastInput) -> ForecastResult:
             f"({target.factor_source})"
         )
     return result
+
+
+HORIZON_DAYS = 7  # the farthest a forecast reaches
+
+
+def _within(ctx: ToolContext, text: str, ahead: np.ndarray, step: int) -> np.ndarray:
+    """The steps ahead that lie in the period asked ("tomorrow", "the rest of today"); a
+    period over already or reaching past the horizon is refused, naming why."""
+    period = resolve_ahead(text, ctx.now, ctx.site.timezone)
+    if period.end <= ctx.now:
+        raise InvalidPeriod(
+            f"{period.label!r} is over ({period.end:%Y-%m-%d %H:%M}): its readings are metered, "
+            "so ask for its figures rather than a forecast"
+        )
+    if period.end > ctx.now + timedelta(days=HORIZON_DAYS):
+        raise InvalidPeriod(
+            f"{period.label!r} runs to {period.end:%Y-%m-%d}: a forecast reaches only the next "
+            f"{HORIZON_DAYS} days"
+        )
+    # the step in progress counts when the period began before it (today: the rest of today)
+    inside = ahead[(ahead + step > period.start.timestamp()) & (ahead < period.end.timestamp())]
+    if not len(inside):
+        raise InvalidPeriod(f"{period.label!r} holds no {Interval(step).words()} step ahead")
+    return inside
 
 
 def _future(now: int, step: int, days: int, tz: str) -> np.ndarray:

@@ -146,6 +146,11 @@ def _moment(text: str, tz: ZoneInfo, *, end: bool) -> datetime:
 
 def resolve_period(text: str, now: datetime, tz: str) -> Period:
     """Resolve a period expression (see the module docstring) to local [start, end)."""
+    return _to_now(resolve_ahead(text, now, tz), now.astimezone(zone(tz)))
+
+
+def resolve_ahead(text: str, now: datetime, tz: str) -> Period:
+    """A period expression resolved as written, not cut at now: the days a forecast is of."""
     zone_info = zone(tz)
     cleaned = " ".join(text.strip().lower().split())
     try:
@@ -170,7 +175,7 @@ def resolve_period(text: str, now: datetime, tz: str) -> Period:
         )
     if period.end <= period.start:
         raise InvalidPeriod(f"period {text!r} ends before it starts")
-    return _to_now(period, now.astimezone(zone_info))
+    return period
 
 
 def _to_now(period: Period, now: datetime) -> Period:

@@ -39,13 +39,31 @@ def periods(q: Question) -> list[str] | Plan:
     return found or ask(" ".join((*q.reading.notes, ASK_PERIOD)))
 
 
+def recent_days(q: Question) -> list[TimeSpan]:
+    """The periods discussed, the latest first, each stretch of days once: "yesterday (Sun
+    29.03.)" and "that day" are one period, not the two of a comparison."""
+    seen: set[object] = set()
+    out: list[TimeSpan] = []
+    for span in q.recent_periods:
+        if not span.period:
+            continue
+        try:
+            key: object = bounds(span, q.now)
+        except EMSError:
+            key = span.period
+        if key not in seen:
+            seen.add(key)
+            out.append(span)
+    return out
+
+
 def _the_two(q: Question) -> list[str] | None:
     """ "over those two months together": the last two periods discussed, as one range when
     they meet, else each."""
     r = q.reading
     if "periods" not in r.inherited or not any(_of_periods(r, x) for x in r.referents):
         return None
-    spans = list(dict.fromkeys(q.recent_periods))[:2]
+    spans = recent_days(q)[:2]
     if len(spans) < 2:
         return None
     try:  # "last week", then "the week before": words resolved to their days at now
@@ -119,7 +137,7 @@ def two_periods(q: Question, found: Sides) -> Question | None:
         return None
     if len(q.subject_periods) >= 2:
         return None  # "diff in kWh?" after a comparison of two periods: the same two, as compared
-    spans = list(dict.fromkeys(s for s in q.recent_periods if s.period))[:2]
+    spans = recent_days(q)[:2]
     if len(spans) < 2:
         return None
     # the first discussed is the subject: "last week", then "and the week before?"; a period

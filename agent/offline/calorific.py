@@ -1,6 +1,7 @@
 """A calorific value the user states ("a calorific value of 10,83 kWh per m³"): given to the
 tools that convert gas volumes with one, and echoed from what the tools used; said not used
-where no figure of the answer converts a gas volume with it."""
+where no figure of the answer converts a gas volume with it. And the other way: the m³ of gas
+asked of a gas meter metered in kWh, its energy divided by the calorific value."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from agent.offline.plan import Plan, Question
+from agent.reader import Reading, Reason
+from agent.reader.slots import MeasureMention, UnsupportedMention
 from tools.base import ToolResult
 from tools.query import QueryResult
 from tools.resolve import STATED
@@ -43,8 +46,8 @@ def calorific_notes(q: Question, results: Sequence[ToolResult]) -> list[str]:
     echoed when a gas volume was converted with it, else said not used (gas read in m3 is
     then converted with the site catalogue's, where it has one)."""
     stated = q.reading.calorific_values
-    if not stated:
-        return []
+    if not stated or volume_asked(q) is not None:
+        return []  # the m³ asked of gas metered in kWh says the value it was converted with
     said = stated[0]
     used = [
         r.calorific_value
@@ -61,3 +64,52 @@ def calorific_notes(q: Question, results: Sequence[ToolResult]) -> list[str]:
         "with a stated calorific value (gas read in m3 is converted with the site catalogue's, "
         "where it has one)."
     ]
+
+
+def volume_asked(q: Question) -> UnsupportedMention | MeasureMention | None:
+    """ "what's that in m³ gas?" of gas meters metered in kWh only: the volume no series of
+    theirs holds, which their energy gives with a calorific value (stated, else the
+    catalogue's); None when a meter asked is no gas meter, has a volume series, or no value
+    is known."""
+    r = q.reading
+    asked: UnsupportedMention | MeasureMention | None = next(
+        (u for u in r.unsupported if u.topic == "volume" and u.reason is Reason.NO_SERIES), None
+    )
+    asked = asked or next((m for m in r.measures if m.metric == "volume" and not m.kpi), None)
+    names = r.meter_names
+    if asked is None or not names or not calorific(q):
+        return None
+    for name in names:
+        entry = q.site.meter(name)
+        if entry is None or entry.carrier != "gas" or "volume" in entry.metrics:
+            return None
+    return asked
+
+
+def without_volume(r: Reading, asked: UnsupportedMention | MeasureMention) -> Reading:
+    return replace(
+        r,
+        unsupported=tuple(u for u in r.unsupported if u is not asked),
+        measures=tuple(m for m in r.measures if m is not asked),
+    )
+
+
+def as_volume(q: Question, results: Sequence[ToolResult]) -> list[str]:
+    """The gas energy of the answer in m³, when the question asked m³ of gas metered in kWh
+    (volume_asked): the kWh divided by the calorific value, which is named with its source."""
+    value = calorific(q)
+    if volume_asked(q) is None or not value:
+        return []
+    source = "you stated" if q.reading.calorific_values else "of the site catalogue"
+    lines = []
+    for r in results:
+        if not isinstance(r, QueryResult) or r.metric != "energy" or r.unit != "kWh":
+            continue
+        for t in r.totals:
+            if t.value is None:
+                continue
+            lines.append(
+                f"In m³: **{t.value / value:,.1f} m³** of gas for {t.meter}, at the calorific "
+                f"value {source} ({value:g} kWh/m³). Converted from {t.value:,.1f} kWh."
+            )
+    return lines

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time
 from typing import Any
 
-from agent.offline.calorific import calorific_notes
+from agent.offline.calorific import as_volume, calorific_notes
 from agent.offline.incidents import ASK_WHICH
 from agent.offline.plan import Plan, Question
 from agent.offline.refusals import not_used, nothing_to_compare
@@ -104,6 +104,8 @@ def compose(q: Question, plan: Plan, done: list[Done]) -> Answer:
         if any(c.words.tokens for c in q.reading.currencies):
             lines = exchanged + lines  # "in dollars?": the money in dollars is the answer
             exchanged = []
+        # "that in m³?" of gas metered in kWh: the volume is the answer
+        lines = as_volume(q, [d.result for d in ok if d.result is not None]) + lines
         lines += _bodies(plan, ok)
         lines += exchanged + _scaled(q, ok)
         lines += list(plan.notes)
@@ -197,6 +199,17 @@ def _scaled(q: Question, ok: list[Done]) -> list[str]:
                     f"In {unit}: **{t.meter}** {t.value / SCALES[unit]:,.3f} {unit} "
                     f"{period_text(r.period)}."
                 )
+    for c in results(ok, CompareResult):
+        if c.unit != "kWh" or c.statistic != "sum":
+            continue
+        for ch in c.changes:
+            if ch.value is None or ch.reference_value is None:
+                continue
+            lines.append(
+                f"In {unit}: **{ch.meter}** {ch.value / SCALES[unit]:,.3f} {unit} "
+                f"{period_text(c.period)} and {ch.reference_value / SCALES[unit]:,.3f} {unit} "
+                f"{period_text(c.reference)}."
+            )
     return lines
 
 
@@ -419,10 +432,16 @@ def _kpi_periods(q: Question, plan: Plan, done: list[Done]) -> list[str]:
             continue
         change = (first.value / second.value - 1) * 100
         more = first.value > second.value
+        gap = ""
+        if first.kpi in ADDITIVE_KPIS:
+            # "what's the extra worth": an amount's difference is a figure of its own
+            apart = first.model_copy(update={"value": abs(first.value - second.value)})
+            gap = f"{kpi_value(apart)} {'more' if more else 'less'}, "
         lines.append(
             f"{_yes(q, more)}**{first.meter}**'s {name} was **{kpi_value(first)}** "
             f"{period_text(first.period)} against {kpi_value(second)} "
-            f"{period_text(second.period)}: **{_change(change, 'higher' if more else 'lower')}**."
+            f"{period_text(second.period)}: "
+            f"**{gap}{_change(change, 'higher' if more else 'lower')}**."
         )
     return lines
 

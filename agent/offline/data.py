@@ -12,7 +12,7 @@ from types import MappingProxyType
 from typing import Any
 
 from agent.offline import asked_periods, either, kinds, portfolio, refusals, scope
-from agent.offline.calorific import calorific
+from agent.offline.calorific import calorific, volume_asked, without_volume
 from agent.offline.plan import Call, Plan, Question, ask, handles, say
 from agent.offline.scope import Ask, Sides
 from agent.reader import Intent, Kpi, MeterEntry, Op, Pending
@@ -69,7 +69,11 @@ def numbers(q: Question) -> Plan:
     r = q.reading
     if portfolio.asks_for_sites(q):
         return portfolio.rank_sites(q)
-    if refusals.only_unmeasured(r, q):
+    volume = volume_asked(q)
+    if volume is not None:
+        # "that in m³ gas?" of a gas meter metered in kWh: its energy, stated in m³ beside
+        r = without_volume(r, volume)
+    elif refusals.only_unmeasured(r, q):
         return refusals.not_measured(q)
     r = refusals.answered_apart(r, q)
     r = scope.unplaced_as_name(r, q.site)
@@ -174,8 +178,8 @@ def _gas_as_energy(q: Question) -> bool:
     """Gas meters read in m3 answer in kWh (their m3 stated beside) when the site has the
     calorific value and the question asks no volume unit."""
     gas = all(q.site.carrier(n) == "gas" for n in q.reading.meter_names)
-    volume_asked = any(u.unit.lower() in ("m3", "m³") for u in q.reading.units)
-    return gas and bool(calorific(q)) and not volume_asked
+    m3_asked = any(u.unit.lower() in ("m3", "m³") for u in q.reading.units)
+    return gas and bool(calorific(q)) and not m3_asked
 
 
 def _site(q: Question, found: Sides) -> Sides | Plan:
@@ -519,6 +523,8 @@ def _split(q: Question, whole: Sides, periods: list[str]) -> Plan:
         args["days"] = days
     calls = tuple(Call("split_consumption", args | {"meter": m}) for m in whole.meters)
     part = next((s.part for s in splits if s.part and s.split is chosen.split), "")
+    if chosen.split is Split.TOU and part:
+        calls += tuple(_part_cost(q, whole, periods, part))
     detail = MappingProxyType({"part": part, "by": chosen.split.value, "sides": whole.sides})
     return Plan("split", calls, notes=_notes(q, whole), detail=detail)
 
@@ -537,11 +543,55 @@ def _window(q: Question, whole: Sides, periods: list[str]) -> Plan:
     if days is not None:
         args["days"] = days
     calls = [Call("clock_window", args | {"period": p}) for p in periods]
+    calls += _window_cost(q, whole, periods, args)
     if w.assumed and len(whole.meters) == 1:
         # a part of the day without hours: the hourly profile shows where the hours fall
         by_hour = {"meter": whole.meters[0], "period": periods[0], "by": "hour_of_day"}
         calls.append(Call("split_consumption", by_hour))
     return Plan("window", tuple(calls), notes=_notes(q, whole), detail=_sides(whole))
+
+
+def _part_cost(q: Question, whole: Sides, periods: list[str], part: str) -> list[Call]:
+    """ "what did just that ponta energy cost at R$ 2,49/kWh?": the hours of the site's tariff
+    period of that name (the same in every tariff of the site, else none) priced at the one
+    price stated, nothing outside them."""
+    tariffs = q.site.config.tariff_schedule.get("electricity") or tuple(
+        t for c, t in q.site.config.tariffs.items() if c == "electricity"
+    )
+    hours = {
+        (tuple(days), start, end)
+        for t in tariffs
+        for i, (days, start, end, _) in enumerate(t.periods)
+        if t.period_name(i).casefold() == part.casefold()
+    }
+    if len(hours) != 1:
+        return []
+    days, start, end = hours.pop()
+    window = {"hours": f"{_hour(start)}-{_hour(end)}", "days": list(days)}
+    return _window_cost(q, whole, periods, window, priced=True)
+
+
+def _hour(h: float) -> str:
+    return f"{int(h):02d}:{round(h % 1 * 60):02d}"
+
+
+def _window_cost(
+    q: Question, whole: Sides, periods: list[str], window: dict[str, Any], priced: bool = False
+) -> list[Call]:
+    """ "at 0,56 R$/kWh what do those night hours cost?": the energy inside the window priced
+    at the one price stated, nothing outside it (a time-of-use tariff of that one period)."""
+    r = q.reading
+    flat = [p for p in r.prices if p.per_kwh is not None]
+    asked = priced or Kpi.COST in r.kpis  # a price said of a tariff period asks its cost
+    if not asked or len(flat) != 1 or r.tou_windows or r.demand_charges:
+        return []
+    start, end = window["hours"].split("-")
+    days = window.get("days", list(range(7)))
+    tou = [{"days": days, "start": start, "end": end, "price": flat[0].per_kwh}]
+    params = {"price_per_kwh": 0.0, "tou_periods": tou} | (
+        {"currency": flat[0].currency} if flat[0].currency else {}
+    )
+    return [_kpi_call("cost", side, p, params) for p in periods for side in whole.sides]
 
 
 def _values_within(q: Question, whole: Sides, periods: list[str]) -> Plan | None:
@@ -733,6 +783,12 @@ def _compare_periods(q: Question, whole: Sides, periods: list[str]) -> Plan:
         calls = tuple(
             _kpi_call(kpis[0], side, p, params) for side in whole.sides for p in (first, reference)
         )
+        if _kwh_asked(q) and kpis[0] in ("cost", "carbon"):
+            # "how many extra kWh, and what's that worth at 0.20 EUR/kWh": the energy compared
+            # too, its difference stated beside the money's
+            energy = {"meters": list(whole.meters), "metric": "energy", "period": first,
+                      "reference": reference}  # fmt: skip
+            calls = (*calls, Call("compare_periods", energy))
         return Plan("compare_kpi", calls, notes=notes, detail=detail)
     args = {
         "meters": list(whole.meters),

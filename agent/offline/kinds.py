@@ -161,6 +161,7 @@ def _structure(r: Reading, sides: int, group: bool) -> set[str]:
             ("periods_compared", subjects >= 2 and comparative),
             ("meters_compared", sides >= 2 and comparative and subjects <= 1 and not references),
             ("share_before", bool(r.share_of)),
+            ("share_whole", not comparative and r.share_whole() is not None),
             ("tariff_parts", _tariff_parts(r)),
         )
         if present

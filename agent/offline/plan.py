@@ -97,7 +97,9 @@ def say(message: str, kind: str = "say") -> Plan:
 def plan(q: Question) -> Plan:
     """The plan for the question: its intent's handler."""
     from agent.offline import data, incidents, refusals, requests  # noqa: F401  (handlers)
+    from agent.offline.areas import stated_area
     from agent.offline.calorific import with_calorific
+    from agent.offline.requests import unwritten_zero
 
     handler = HANDLERS.get(q.reading.intent)
     if "list_incidents" in q.tools and incidents.of_event(q.reading):
@@ -123,7 +125,13 @@ def plan(q: Question) -> Plan:
             f"question. The meters here include {shown}."
         )
     decided = with_calorific(q, handler(q))
-    return refusals.unread_figure(q, decided) or refusals.unplaced_measure(q, decided) or decided
+    return (
+        refusals.unread_figure(q, decided)
+        or refusals.unplaced_measure(q, decided)
+        or stated_area(q, decided)
+        or unwritten_zero(q, decided)
+        or decided
+    )
 
 
 def _which_day(q: Question) -> Plan | None:

@@ -337,6 +337,20 @@ def _said(p: PeriodMention) -> str:
     return p.words.text or (p.span.label if p.span else "")
 
 
+WEEKDAY_LABEL = re.compile(r"^(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b", re.I)
+
+
+def coming_weekday(span: TimeSpan, now: datetime) -> date | None:
+    """ "will we exceed 900 kW on Friday?": a weekday read as the last one is, in a question
+    about what is ahead, the coming one (within the week)."""
+    days = _days(span, now)
+    if days is None or days[0] != days[1] or days[0] >= now.date():
+        return None
+    if not WEEKDAY_LABEL.search(span.label) or days[0] + timedelta(days=7) < now.date():
+        return None
+    return days[0] + timedelta(days=7)
+
+
 def not_yet(q: Question) -> Plan | None:
     """A period that begins after now ("on 01.11.2026" asked on 21 October): nothing of it is
     metered yet, so no figure of it can be right; refused with the time the data runs to. A
@@ -361,6 +375,24 @@ def not_yet(q: Question) -> Plan | None:
         horizon = today + timedelta(days=FORECAST_DAYS)
         # one the tools cannot read yet (today at midnight) is within it: a forecast starts now
         beyond = [p for p, s in spans if (d := _days(s, q.now)) is not None and d[1] > horizon]
+        # "how much will it use in September" asked on 31 August: the month read is last
+        # year's, over already; a forecast of the next days is no figure for either
+        past = [
+            p
+            for p, s in spans
+            if (d := _days(s, q.now)) is not None
+            and d[1] < today
+            # "on Friday" read as the last one: the forecast takes the coming one
+            and coming_weekday(s, q.now) is None
+        ]
+        if past and not beyond:
+            beyond = past
+        if not beyond and any(m.kpi is Kpi.COST for m in r.measures):
+            return refuse(
+                "I can't forecast a cost or a bill: my forecast is of energy (kWh) and demand "
+                "(kW) for the next 24 hours or 7 days, from the profile of the recent weeks. I "
+                "can give that forecast, or the cost of a period that has been metered."
+            )
         if not beyond:
             return None
         return refuse(

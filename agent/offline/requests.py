@@ -13,7 +13,7 @@ from typing import Any
 
 from dateutil.relativedelta import relativedelta
 
-from agent.offline import incidents, knowledge, scope
+from agent.offline import incidents, knowledge, refusals, scope
 from agent.offline.kinds import kinds as kinds_data
 from agent.offline.plan import Call, Plan, Question, ask, handles, refuse
 from agent.offline.scope import Ask, Sides
@@ -22,6 +22,7 @@ from agent.reader.dates import bounds
 from agent.reader.lexicon import default_lexicon
 from agent.reader.slots import Action, Comparison, Grain, PeriodRole, Threshold
 from agent.render.models import kinds_text
+from common.units import METRIC_DIMENSIONS, is_unit, parse_unit, to_canonical
 
 RECENT = "last 7 days"
 NO_INCIDENTS = (
@@ -202,6 +203,22 @@ def _gas_energy(q: Question, meter: str) -> bool:
     return volume and q.site.carrier(meter) == "gas" and bool(q.site.calorific_value)
 
 
+def _days_ahead(q: Question) -> str | None:
+    """The days a forecast question names: "tomorrow", "the rest of the day", or a period
+    ahead ("today", "this week"); a weekday read as the last one ("on Friday") is the coming
+    one, since a forecast looks ahead."""
+    named = next((h.day for h in q.reading.horizons if h.day), None)
+    if named == "tomorrow":
+        return (q.now.date() + timedelta(days=1)).isoformat()
+    if named is not None:
+        return named
+    span = next((p.span for p in q.subject_periods if p.span is not None), None)
+    if span is None:
+        return None
+    coming = refusals.coming_weekday(span, q.now)
+    return coming.isoformat() if coming is not None else span.period
+
+
 @handles(Intent.FORECAST)
 def forecast(q: Question) -> Plan:
     found = _meters(q, default_site=True)
@@ -216,6 +233,9 @@ def forecast(q: Question) -> Plan:
         )
     hours = q.reading.horizons[0].hours if q.reading.horizons else 24
     args: dict[str, Any] = {"meter": meter, "horizon": "7d" if hours > 24 else "24h"}
+    days = _days_ahead(q)
+    if days is not None:  # "tomorrow", "on Friday": those days, not the next 24 hours
+        args |= {"horizon": "7d", "period": days}
     t = next((t for t in q.reading.thresholds if t.unit in ("kW", "")), None)
     if t is not None and t.value > 0 and t.comparison in (Comparison.ABOVE, Comparison.AT_LEAST):
         args["demand_limit_kw"] = t.value
@@ -613,6 +633,15 @@ def sql(q: Question) -> Plan:
     statement = q.reading.free("sql")
     if statement is not None:
         return Plan("sql", (Call("run_sql", {"sql": statement.text}),))
+    unwritten = _unwritten_condition(q)
+    if unwritten is not None:
+        return ask(
+            f"I could not write '{unwritten.words.text}' into the query as a condition on the "
+            "readings. Give the SELECT statement, or the limit in the readings' own unit."
+        )
+    other = _other_interval(q)
+    if other is not None:
+        return ask(other)
     written = _sql_from_words(q)
     if written is None:
         return ask(
@@ -630,6 +659,83 @@ def _own_metric(q: Question) -> str:
     return metrics.pop() if len(metrics) == 1 else "energy"
 
 
+def unwritten_zero(q: Question, decided: Plan) -> Plan | None:
+    """ "was the count zero": a condition only a count of readings in SQL writes; any other
+    plan for figures would leave it out, so the question is asked back."""
+    r = decided.reading or q.reading
+    said = next((c for c in r.cues if c.feature == "zero_value"), None)
+    if said is None or not decided.calls:
+        return None
+    written = [c for c in decided.calls if c.name == "run_sql" and "value = 0" in c.args["sql"]]
+    if written:
+        return None
+    return ask(
+        f"I did not give a figure: I could not use '{said.words.text}' of your question. "
+        "I can count the readings of a value of zero in SQL ('run sql: how many readings of "
+        "<meter> in <period> were zero')."
+    )
+
+
+def _metric(q: Question) -> str:
+    return q.reading.metric or _own_metric(q)
+
+
+def _in_readings_unit(t: Threshold, metric: str) -> float | None:
+    """A limit in the unit the metric's readings are stored in ("above 25 °C" of a temperature,
+    "over 2 MWh" of energy as kWh); None when it measures something else (kW of an energy
+    series) or there is one limit of several."""
+    if not t.unit:
+        return t.value
+    if not is_unit(t.unit):
+        return None
+    unit = parse_unit(t.unit)
+    if METRIC_DIMENSIONS.get(metric) is not unit.dimension:
+        return None
+    return to_canonical(t.value, unit)
+
+
+GRAIN_SECONDS = {Grain.MIN15: 900, Grain.HOUR: 3600, Grain.DAY: 86400, Grain.WEEK: 604800}
+
+
+def _other_interval(q: Question) -> str | None:
+    """Why a SELECT over the stored readings would not answer: the question asks for readings
+    of another length ("the largest 15-minute reading" of a meter read every 5 minutes) than
+    the named meters' series have; None when they agree or no length is said."""
+    r = q.reading
+    said = [c.words.text for c in r.cues if c.feature == "reading_interval"]
+    asked = [60 * int(m) for t in said for m in re.findall(r"\d+", t)]
+    asked += [GRAIN_SECONDS.get(g.grain, 0) for g in r.grains]
+    if not asked or not r.meter_names:
+        return None
+    metric = _metric(q)
+    for name in r.meter_names:
+        stored = q.site.series_seconds.get(name, {}).get(metric)
+        if stored is not None and any(a != stored for a in asked):
+            length = r.grains[0].words.text if r.grains else said[0]
+            return (
+                f"{name}'s {metric} is stored every {stored // 60} minutes, so a query over "
+                f"its readings gives {stored // 60}-minute values, not '{length}' ones. "
+                "Ask for the readings as stored, or without SQL for that length."
+            )
+    return None
+
+
+def _unwritten_condition(q: Question) -> Threshold | None:
+    """A limit the question sets on the readings that a SELECT written from its words would
+    leave out, so the count would be of all readings: one of several, one beside an
+    aggregate other than a count, or one in another unit than the readings'."""
+    r = q.reading
+    if not r.thresholds or not r.meter_names:
+        return None
+    counted = next((a for a, p in AGGREGATES if re.search(p, r.question.lower())), None)
+    for t in r.thresholds:
+        if len(r.thresholds) > 1 or counted != "count(*)" or t.duration_min:
+            return t
+        if _in_readings_unit(t, _metric(q)) is None:
+            return t
+    return None
+
+
 def _sql_from_words(q: Question) -> str | None:
     """A SELECT for the common asks in words: an aggregate of a meter's readings, or the meters
     that have some property."""
@@ -644,10 +750,13 @@ def _sql_from_words(q: Question) -> str | None:
     if aggregate is None or not r.meter_names:
         return None
     names = ", ".join(f"'{m}'" for m in r.meter_names)
-    where = f"meter IN ({names}) AND metric = '{r.metric or _own_metric(q)}'"
+    where = f"meter IN ({names}) AND metric = '{_metric(q)}'"
     t = next(iter(r.thresholds), None)
-    if t is not None and t.unit in ("kWh", "") and aggregate == "count(*)":
-        where += f" AND value {t.comparison.value} {t.value:g}"
+    limit = None if t is None else _in_readings_unit(t, _metric(q))
+    if t is not None and limit is not None:  # else asked back before (_unwritten_condition)
+        where += f" AND value {t.comparison.value} {limit:g}"
+    if "zero_value" in r.features() and aggregate == "count(*)":
+        where += " AND value = 0"
     period = q.period()
     if period is not None:
         from tools.periods import resolve_period

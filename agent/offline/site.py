@@ -38,6 +38,10 @@ class Site:
     coarse: Mapping[str, str] = field(default_factory=dict)
     # each meter's series: metric -> the unit the catalogue measures it in
     series_units: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    # each meter's series: metric -> seconds between its readings
+    series_seconds: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+    # floor areas from the catalogue: the site's (key "") and each meter's own, in m2
+    floor_areas: Mapping[str, float] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -150,7 +154,10 @@ def load_site(engine: Engine, ref: SiteRef | None, config: AnalyticsConfig) -> S
 def _load(engine: Engine, ref: SiteRef, config: AnalyticsConfig) -> Site:
     with engine.connect() as conn:
         entries = entries_from_store(conn, ref)
-        calorific = get_profile(conn, ref.id).gas_calorific_value_kwh_per_m3
+        profile = get_profile(conn, ref.id)
+        calorific = profile.gas_calorific_value_kwh_per_m3
+        areas = {m.name: m.floor_area_m2 for m in catalog.list_meters(conn, ref.id)}
+        areas[""] = profile.floor_area_m2
         pairs = catalog.list_series(conn, ref.id)
         coarse = {
             meter.name: series.interval.words()
@@ -160,8 +167,11 @@ def _load(engine: Engine, ref: SiteRef, config: AnalyticsConfig) -> Site:
             and not series.interval.within_day
         }
         units: dict[str, dict[str, str]] = {}
+        seconds: dict[str, dict[str, int]] = {}
         for meter, series in pairs:
             units.setdefault(meter.name, {})[series.metric] = series.unit
+            if series.interval is not None:
+                seconds.setdefault(meter.name, {})[series.metric] = series.interval.seconds
     shifts = tuple(dict.fromkeys(s[0] for s in config.shifts))
     periods = tuple(
         dict.fromkeys(
@@ -192,4 +202,5 @@ def _load(engine: Engine, ref: SiteRef, config: AnalyticsConfig) -> Site:
             _CACHE[key] = vocab
             while len(_CACHE) > CACHED:
                 _CACHE.popitem(last=False)
-    return Site(ref, vocab, config, calorific, coarse, units)
+    floor = {name: area for name, area in areas.items() if area}
+    return Site(ref, vocab, config, calorific, coarse, units, seconds, floor)

@@ -34,6 +34,7 @@ after three meters, "the second one" after one) is asked back, never guessed.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
@@ -41,7 +42,7 @@ from itertools import pairwise
 from typing import Any
 
 from agent.reader.conditions import held_for
-from agent.reader.dates import same_stretch, shift
+from agent.reader.dates import bounds, same_stretch, shift
 from agent.reader.parameters import parse_number
 from agent.reader.reading import Reading
 from agent.reader.slots import (
@@ -58,11 +59,12 @@ from agent.reader.slots import (
     Referent,
     Scope,
     ScopeMention,
+    TimeSpan,
     UnitMention,
     Words,
 )
 from agent.reader.vocabulary import ENERGY_CARRIERS, Vocabulary, pieces
-from common.errors import UnknownUnit
+from common.errors import EMSError, UnknownUnit
 from common.units import METRIC_DIMENSIONS, parse_unit
 
 # Cue features that make a question a request of its own kind, not a fragment of the last one.
@@ -95,6 +97,9 @@ PRESENT_WORDS = frozenset(
 DISCUSSED = 8  # meters of earlier turns kept for "the two"
 # nouns of several periods: "those two months", "both weeks", "the two shifts"
 PERIOD_NOUNS = frozenset({"days", "weeks", "months", "quarters", "years", "periods", "shifts"})
+# "same line", "selbe Linie", "mesma linha": a word for several meters after one of these is
+# the one of them just discussed
+SAME_WORDS = frozenset({"same", "selbe", "selben", "gleiche", "gleichen", "mesma", "mesmo"})
 # "the same days last week": words after "same" that mean the stretch of days just discussed
 STRETCH_WORDS = frozenset({"days", "dates", "weekdays", "stretch", "span"})
 ORDINALS = {"first": 0, "1st": 0, "former": 0, "second": 1, "2nd": 1, "latter": 1, "third": 2,
@@ -261,18 +266,22 @@ def _that_kind(reading: Reading, previous: Frame) -> Reading:
     a word for several meters, pointed back at with "that" or "this", is the one of them the
     last answer was about (else the one discussed latest), when that is one meter."""
     pointers = {t for r in reading.referents if r.kind == "that" for t in r.words.tokens}
-    if not pointers:
+    # "same line": "same" alone is no referent of its own, but points back all the same
+    same = {u.words.tokens[-1] for u in reading.unused if u.text.lower() in SAME_WORDS}
+    if not pointers | same:
         return reading
-    mentions = []
+    mentions, used = [], set()
     for m in reading.meters:
         first = m.words.tokens[0] if m.words.tokens else -1
-        if m.ambiguous and first - 1 in pointers:
+        if m.ambiguous and first - 1 in pointers | same:
             among = [s for s in previous.subjects if s in m.meters]
             among = among or [s for s in previous.discussed if s in m.meters][:1]
             if len(among) == 1:
                 m = replace(m, meters=tuple(among), ambiguous=False)
+                used.add(first - 1)
         mentions.append(m)
-    return replace(reading, meters=tuple(mentions))
+    unused = tuple(u for u in reading.unused if not (set(u.words.tokens) & used & same))
+    return replace(reading, meters=tuple(mentions), unused=unused)
 
 
 RANKS = {"larger": 0, "smaller": -1}
@@ -368,6 +377,19 @@ def _own_carrier(reading: Reading, carriers: frozenset[str]) -> Reading:
         if n not in reading.inherited and getattr(reading, n)
     }
     return replace(reading, **changes) if changes else reading
+
+
+def _asks_numbers(reading: Reading) -> bool:
+    """A total, or a difference, or a figure in a unit of a quantity (kWh, kW): what the data
+    holds, not how complete it is (a coverage is a share of intervals, in %)."""
+    return reading.asks(Op.TOTAL, *COMPARING) or any(_quantity(u.unit) for u in reading.units)
+
+
+def _quantity(unit: str) -> bool:
+    try:
+        return parse_unit(unit).dimension != parse_unit("%").dimension
+    except UnknownUnit:
+        return False
 
 
 def _goes_on(reading: Reading, previous: Frame) -> bool:
@@ -489,6 +511,38 @@ def _that_one(reading: Reading, previous: Frame) -> Reading:
     return reading
 
 
+def _that_stretch(
+    reading: Reading, p: PeriodMention, before: list[PeriodMention], now: datetime
+) -> bool:
+    """ "that August period", "that week": a period pointed back at with "that", holding the
+    period the last turn was about, is that period."""
+    inner = before[0].span if len(before) == 1 else None
+    if inner is None or p.span is None or not p.words.tokens:
+        return False
+    if not THAT_BEFORE.search(reading.question[: p.words.start]):
+        return False
+    try:
+        (first, last), (inner_first, inner_last) = bounds(p.span, now), bounds(inner, now)
+    except EMSError:  # a period the tools cannot read yet ("today" at midnight)
+        return False
+    return first <= inner_first and inner_last <= last
+
+
+THAT_BEFORE = re.compile(
+    r"\b(?:that|this|the same|dieser?|diesen|desse|dessa|nesse|nessa)\s+$", re.I
+)
+
+
+def _base_kept(
+    reading: Reading, prev: Reading, resolved: list[PeriodMention]
+) -> list[PeriodMention]:
+    """ "what would the baseline have expected for that period?" after a baseline fitted on a
+    period the user named: the same base period, unless this turn names its own."""
+    if reading.intent is not Intent.BASELINE or any(p.role is PeriodRole.BASE for p in resolved):
+        return []
+    return list(_moved(tuple(p for p in prev.periods if p.role is PeriodRole.BASE and p.span)))
+
+
 def _that_period(reading: Reading, previous: Frame) -> Reading:
     """ "how much up or down is last week vs that one?" after the week before was asked: a
     comparison of a period it names with "that one" is with the period the last turn was
@@ -596,8 +650,9 @@ def _inherit(
     unless it is a search of the library; the rest only for a question of the same kind."""
     prev = previous.reading
     changes: dict[str, Any] = {}
-    # "so what's its total?" after a look at the data's coverage asks for the numbers
-    total = reading.intent is Intent.DATA and reading.asks(Op.TOTAL) and prev.intent in GOES_ON
+    # "so what's its total?", "difference in kWh between the two days?" after a look at the
+    # data's coverage asks for the numbers
+    total = reading.intent is Intent.DATA and prev.intent in GOES_ON and _asks_numbers(reading)
     if _fragment(reading) and prev.intent not in NOT_INHERITED and not total:
         changes["intent"] = prev.intent
     intent = changes.get("intent", reading.intent)
@@ -721,6 +776,8 @@ def _lacking(reading: Reading, scope: dict[str, Any], vocab: Vocabulary | None) 
     entries = [vocab.meter(name) for name in meters]
     if any(e is None or metric in e.metrics for e in entries):
         return scope
+    if metric == "volume" and all(e is not None and e.carrier == "gas" for e in entries):
+        return scope  # "that in m³?" of gas metered in kWh: its energy over a calorific value
     return {key: value for key, value in scope.items() if key != "meters"}
 
 
@@ -817,6 +874,12 @@ def _base(reading: Reading) -> tuple[str, ...] | None:
     ]
     if len(mentions) != 1 or not mentions[0].words.tokens:
         return None
+    if isinstance(mentions[0], MeterMention) and (
+        any(s.part for s in reading.splits) or reading.hour_windows
+    ):
+        # "how much of line 3's week was outside any shift": a part of the day or week named
+        # with the meter after "of" is that part of the meter's own total, not a share of it
+        return None
     first = mentions[0].words.tokens[0]
     before = [t.norm for t in reading.tokens[max(0, first - 2) : first]]
     if "of" not in before:
@@ -893,6 +956,28 @@ def _same_stretch(reading: Reading) -> bool:
     return any(a == "same" and b in STRETCH_WORDS for a, b in pairwise(words))
 
 
+def _once(mentions: list[PeriodMention], question: str) -> list[PeriodMention]:
+    """ "the Sunday before, 22.03.": a relation resolved to the very days the question also
+    writes as a date is one period written twice, not two to compare."""
+    out: list[PeriodMention] = []
+    for m in mentions:
+        twin = next((o for o in out if o.role is m.role and _same_span(o.span, m.span)), None)
+        if twin is None:
+            out.append(m)
+            continue
+        tokens = tuple(sorted({*twin.words.tokens, *m.words.tokens}))
+        start, end = min(twin.words.start, m.words.start), max(twin.words.end, m.words.end)
+        words = Words(tokens, start, end, question[start:end]) if tokens else twin.words
+        out[out.index(twin)] = replace(twin, words=words)
+    return out
+
+
+def _same_span(a: TimeSpan | None, b: TimeSpan | None) -> bool:
+    if a is None or b is None or a.start is None or b.start is None:
+        return False
+    return (a.start, a.end) == (b.start, b.end)
+
+
 def _periods(reading: Reading, prev: Reading, now: datetime) -> tuple[PeriodMention, ...]:
     """Own periods where given; relations ("the week before") resolved against the last
     subject period; a comparison that names only its reference keeps the last subject."""
@@ -909,8 +994,13 @@ def _periods(reading: Reading, prev: Reading, now: datetime) -> tuple[PeriodMent
             anchor = before[0].span
             assert anchor is not None
             resolved.append(replace(p, span=shift(anchor, p.relation, now, p.weekday)))
+        elif _that_stretch(reading, p, before, now):
+            # "for that August period" after 01.08.-30.08.: the days just discussed
+            resolved.append(replace(p, span=before[0].span))
         else:
             resolved.append(p)
+    resolved = _once(resolved, reading.question)
+    resolved = [*resolved, *_base_kept(reading, prev, resolved)]
     if not resolved:
         return _moved(tuple(p for p in prev.periods if p.span is not None))
     if before and _same_stretch(reading) and len(resolved) == 1 and resolved[0].span:

@@ -13,7 +13,7 @@ from pathlib import Path
 import yaml
 
 from agent.reader.slots import Match, MeterMention, UnknownName, Words
-from agent.reader.text import fold
+from agent.reader.text import adjacent, fold, joined
 from agent.reader.vocabulary import MeterEntry, NameKey, _consumers, _plurals, _variants
 
 EQUIPMENT_FILE = Path(__file__).with_name("equipment.yaml")
@@ -192,11 +192,15 @@ def narrowed(
     its meters (nothing but stop words between) says what that meter is, not more meters; its
     words join that name's. A word for several meters (equipment, family, group) that opens
     the question as its topic ("Druckluft - what did pump 2 cost?") is no further meter when
-    the question names some of them: its words are returned apart, read as the question's
-    context."""
+    the question names some of them, and one for one of several ("which compressor") is none
+    when the question names two or more of them: its words are returned apart, read as the
+    question's context."""
     dropped: dict[int, list[MeterMention]] = {}
     labels: list[MeterMention] = []
     for m in mentions:
+        if _kind_of_named(m, mentions):  # "which compressor used more, GA 55 or GA 75?"
+            labels.append(m)
+            continue
         if m.match is not Match.EQUIPMENT:
             if len(m.meters) > 1 and _topic(m.words, question):  # "compressors: pump 2 ..."
                 labels += [m] if any(set(o.meters) < set(m.meters) for o in mentions) else []
@@ -206,7 +210,7 @@ def narrowed(
             for i, o in enumerate(mentions)
             if o.match is not Match.EQUIPMENT
             and set(o.meters) <= set(m.meters)
-            and _adjacent(m.words, o.words, question, stop_words)
+            and adjacent(m.words, o.words, question, stop_words)
         ]
         if beside:
             dropped.setdefault(beside[0], []).append(m)
@@ -216,11 +220,20 @@ def narrowed(
             labels.append(m)
     gone = {id(m) for ms in [*dropped.values(), labels] for m in ms}
     kept = [
-        replace(m, words=_joined([m.words, *(d.words for d in dropped.get(i, []))], question))
+        replace(m, words=joined([m.words, *(d.words for d in dropped.get(i, []))], question))
         for i, m in enumerate(mentions)
         if id(m) not in gone
     ]
     return kept, [m.words for m in labels]
+
+
+def _kind_of_named(m: MeterMention, mentions: Sequence[MeterMention]) -> bool:
+    """A word for one of several meters ("which compressor") where the question names two or
+    more of them by name: it asks which of those, not about a further meter."""
+    if not m.ambiguous or len(m.meters) < 2:
+        return False
+    named = {n for o in mentions if o is not m and set(o.meters) < set(m.meters) for n in o.meters}
+    return len(named) >= 2
 
 
 def _topic(words: Words, question: str) -> bool:
@@ -248,17 +261,30 @@ def before_unknown(
             kept.append(m)
             continue
         u = names[after[0]]
-        names[after[0]] = replace(u, words=_joined([m.words, u.words], question))
+        names[after[0]] = replace(u, words=joined([m.words, u.words], question))
     return kept, names
 
 
-def _joined(parts: Sequence[Words], question: str) -> Words:
-    start, end = min(w.start for w in parts), max(w.end for w in parts)
-    tokens = tuple(sorted(t for w in parts for t in w.tokens))
-    return Words(tokens, start, end, question[start:end])
-
-
-def _adjacent(a: Words, b: Words, question: str, stop_words: frozenset[str]) -> bool:
-    first, second = sorted((a, b), key=lambda w: w.start)
-    between = re.findall(r"[^\W\d_]+|\d+|\S", question[first.end : second.start])
-    return len(between) <= 2 and all(fold(w) in stop_words for w in between)
+def described_unknown(
+    mentions: Sequence[MeterMention],
+    unknown: Sequence[UnknownName],
+    question: str,
+    descriptions: dict[str, str],
+    stop_words: frozenset[str],
+) -> tuple[list[MeterMention], list[UnknownName]]:
+    """ "the hall 2 lamps" where the lamps' catalogue description says "lamps of hall 2": a
+    name the catalogue lacks, beside a meter whose description holds it, says
+    which that meter is; its words join the meter's, no part of it is asked for."""
+    kept, names = list(mentions), list(unknown)
+    for i, m in enumerate(kept):
+        if len(m.meters) != 1:
+            continue
+        said = fold(descriptions.get(m.meters[0], "")).lower()
+        for u in list(names):
+            phrase = re.escape(fold(u.words.text).lower())
+            if re.search(rf"\b{phrase}\b", said) and adjacent(
+                m.words, u.words, question, stop_words
+            ):
+                kept[i] = m = replace(m, words=joined([m.words, u.words], question))
+                names.remove(u)
+    return kept, names

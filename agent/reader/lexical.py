@@ -31,7 +31,7 @@ from agent.reader.slots import (
     UnsupportedMention,
     Words,
 )
-from agent.reader.text import Sheet
+from agent.reader.text import Sheet, adjacent, joined
 from agent.reader.vocabulary import ENERGY_CARRIERS as CARRIERS
 from agent.reader.vocabulary import Vocabulary, pieces
 
@@ -95,7 +95,7 @@ def site_entries(
 
 # Tables whose phrases of several words may contain a meter's word and still win over it:
 # "weather-normalised" is about a baseline, even at a site with a meter called "weather".
-COMPOUND_TABLES = frozenset({"cue", "metric", "unsupported"})
+COMPOUND_TABLES = frozenset({"cue", "metric", "unsupported", "grain"})
 
 
 # "how many kWh did the line produce": a unit of energy, power, volume or time asked for is the
@@ -234,3 +234,17 @@ def read_lexical(
 def read_compounds(sheet: Sheet, lexicon: Lexicon, vocab: Vocabulary) -> Lexical:
     """Before meter names are read: the lexicon's phrases that contain a meter's word."""
     return LexicalReader(sheet, lexicon, vocab, Lexical()).read(compounds_only=True)
+
+
+def priced_unmeasured(lex: Lexical, question: str, stop_words: frozenset[str]) -> None:
+    """ "do we pay for Blindstrom?", "reactive energy charges": a cost whose object is a
+    quantity no series measures is that quantity's cost, which cannot be computed either; its
+    words join that quantity's, so no cost of the meter's energy is answered in its place."""
+    for measure in [m for m in lex.measures if m.kpi is Kpi.COST and m.words.tokens]:
+        for i, u in enumerate(lex.unsupported):
+            if u.reason is Reason.NO_SERIES and adjacent(
+                measure.words, u.words, question, stop_words
+            ):
+                lex.measures.remove(measure)
+                lex.unsupported[i] = replace(u, words=joined([u.words, measure.words], question))
+                break

@@ -92,6 +92,7 @@ class CalendarWords:
     # each phrase ("semana passada") and the period it names in the tools' grammar
     periods: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     until: tuple[str, ...] = ()  # "up to", "até": a later day ends the period before it
+    so_far: tuple[str, ...] = ()  # "so far", "bisher": a period running now ends at now
     range_to: tuple[str, ...] = ()  # "to", "a", "bis": join the two ends of a range of days
     range_from: tuple[str, ...] = ()  # "from", "de", "vom": may open one
     day_first: frozenset[str] = frozenset()  # countries writing 12/10 for 12 October
@@ -131,6 +132,10 @@ class Lexicon:
     calorific_labels: tuple[str, ...] = ()
     # "last night", "letzte Nacht": the night before today, as patterns
     last_night: tuple[str, ...] = ()
+    # "m²", "square metres": a number before one is a stated floor area
+    area_units: tuple[str, ...] = ()
+    # "both supplies (A + B)": what the meters named are, when each is at the top of its tree
+    supply_words: frozenset[str] = frozenset()
     shift_words: tuple[str, ...] = ("shift",)  # "shift", "Schicht", "turno"
     # shift names that mean the same in each language ("late", "spät", "tarde")
     shift_names: tuple[tuple[str, ...], ...] = ()
@@ -330,6 +335,8 @@ def parse_lexicon(data: Any) -> Lexicon:
         calendar=_calendar(data.get("calendar")),
         calorific_labels=_phrase_list(data.get("calorific_value_labels"), "calorific_value_labels"),
         last_night=_phrase_list(data.get("last_night"), "last_night"),
+        area_units=_phrase_list(data.get("area_units"), "area_units"),
+        supply_words=_words(data.get("supply_words", ""), "supply_words"),
         **_shift_words(data.get("shift_words")),
         **_whole_words(data.get("share_whole")),
     )
@@ -435,6 +442,7 @@ def _calendar(raw: Any) -> CalendarWords:
         date_leads=_optional(raw.get("date_leads"), "calendar.date_leads"),
         month_leads=_optional(raw.get("month_leads"), "calendar.month_leads"),
         until=_optional(raw.get("until"), "calendar.until"),
+        so_far=_optional(raw.get("so_far"), "calendar.so_far"),
         range_to=_optional(raw.get("range_to"), "calendar.range_to"),
         range_from=_optional(raw.get("range_from"), "calendar.range_from"),
         periods=MappingProxyType(periods),

@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, replace
 
 from agent.reader.lexicon import Lexicon
-from agent.reader.slots import Match, MeterMention, UnknownName
+from agent.reader.slots import Match, MeterMention, UnknownName, Words
 from agent.reader.text import Kind, Sheet, Token, fold
 from agent.reader.vocabulary import NameKey, Vocabulary, pieces
 
@@ -367,8 +367,17 @@ def kind_words(
             continue
         word = t.norm.removesuffix("s")
         holding = {m.name for m in vocab.meters if word in m.name.lower().split()}
-        if holding and holding <= named:
+        if (holding and holding <= named) or _supplies(t.norm, named, vocab, lexicon):
             sheet.claim((t.index,))
+
+
+def _supplies(word: str, named: set[str], vocab: Vocabulary, lexicon: Lexicon) -> bool:
+    """ "both supplies (cabine + escritórios)": a supply word where every meter named is at the
+    top of its carrier's tree."""
+    if word not in lexicon.supply_words:
+        return False
+    entries = [vocab.meter(n) for n in named]
+    return all(e is not None and e.parent is None for e in entries)
 
 
 def _quantity_word(word: str, lexicon: Lexicon) -> bool:
@@ -389,4 +398,59 @@ def numbered(sheet: Sheet, vocab: Vocabulary) -> list[MeterMention]:
         if len(ending) == 1 and sheet.free(span):
             words = sheet.claim(sheet.covering(m.start(), m.end()))
             found.append(MeterMention((ending[0],), Match.SIBLING, words, key=m.group("n")))
+    return found
+
+
+@dataclass
+class LeftOut:
+    """Meters the question asks to leave out of nothing it asks ("lines only, no compressors")."""
+
+    kept: list[MeterMention]
+    context: list[Words]  # the negation and the meters' words: said, and done
+    notes: list[str]
+
+
+def left_out(
+    mentions: list[MeterMention], sheet: Sheet, lexicon: Lexicon, vocab: Vocabulary
+) -> LeftOut:
+    """A meter named after a negation ("no compressors", "not line 2") that no other meter
+    named holds (itself or under it in the tree) was never part of the figure asked: it is
+    left out and the answer says so. One that a named meter holds ("the incomer without the
+    compressors", "A minus B") stays a mention, for the subtraction or the question back
+    that the planner makes of it."""
+    norms = [t.norm for t in sheet.tokens]
+    out = LeftOut(list(mentions), [], [])
+    for m in mentions:
+        if not m.words.tokens:
+            continue
+        at = lexicon.negation_before(norms[: m.words.tokens[0]])
+        if at is None or norms[at] in ARITHMETIC:
+            continue
+        named = {n for o in mentions if o is not m for n in o.meters}
+        inside = named | {d for n in named for d in _under(n, vocab)}
+        if not named or set(m.meters) & inside or _under_any(m.meters, named, vocab):
+            continue
+        out.kept.remove(m)
+        out.context.append(sheet.words(tuple(range(at, m.words.tokens[-1] + 1))))
+        out.notes.append(f"I left out {', '.join(m.meters)}, as asked.")
+    return out
+
+
+def _under_any(meters: tuple[str, ...], named: set[str], vocab: Vocabulary) -> bool:
+    """Some of `meters` holds a meter named: leaving it out would take that one out too."""
+    return any(named & _under(m, vocab) for m in meters)
+
+
+# negations that subtract ("A minus B"): a difference asked, never a meter left out
+ARITHMETIC = frozenset({"minus"})
+
+
+def _under(name: str, vocab: Vocabulary) -> set[str]:
+    found: set[str] = set()
+    todo = list(vocab.children(name))
+    while todo:
+        child = todo.pop()
+        if child not in found:
+            found.add(child)
+            todo.extend(vocab.children(child))
     return found

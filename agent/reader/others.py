@@ -9,8 +9,11 @@ from dataclasses import replace
 
 from agent.reader.conversation import ORDINALS, Frame, Pending
 from agent.reader.reading import Reading
-from agent.reader.slots import Intent, Match, MeterMention, Referent, Unused
+from agent.reader.slots import Intent, Match, MeterMention, Referent, Unused, Words
 from agent.reader.vocabulary import Vocabulary
+
+# "any other meter", "all other meters": every meter but the one discussed
+ANY_WORDS = frozenset({"any", "all", "every", "some", "no", "anything", "alle", "andere"})
 
 
 def the_other(reading: Reading, previous: Frame | None, vocab: Vocabulary) -> Reading:
@@ -22,18 +25,37 @@ def the_other(reading: Reading, previous: Frame | None, vocab: Vocabulary) -> Re
     if previous is not None and previous.pending is Pending.CHOICE:
         return reading  # "the second one" answers the question back, read by `follow`
     word = next((u for u in reading.unused if _picks(reading, u)), None)
-    if word is None or reading.names_scope:
+    if word is None or (reading.names_scope and _family_after(reading, word) is None):
         return reading
     chosen = _picked(word.text.lower().split()[0], previous, vocab)
+    family = _family_after(reading, word)
+    if family is not None and not set(chosen) <= set(family.meters):
+        return reading  # "the other line" after a pump: no line was discussed
     unused = tuple(u for u in reading.unused if u is not word)
     if not chosen:
         unresolved = Referent("unresolved", word.words)
         return replace(reading, referents=(*reading.referents, unresolved), unused=unused)
-    mention = MeterMention(chosen, Match.NAME, word.words, key="other")
+    said = word.words
+    if family is not None:  # "other line": both words are the meter's
+        w = family.words
+        said = Words(
+            (*said.tokens, *w.tokens), said.start, w.end, reading.question[said.start : w.end]
+        )
+    mention = MeterMention(chosen, Match.NAME, said, key="other")
     # with the word taken as the meter, what is left says nothing of its own ("same for ...")
     unsure = reading.intent is Intent.UNSUPPORTED and not reading.unsupported
     intent: Intent = Intent.UNCLEAR if unsure else reading.intent
     return replace(reading, meters=(mention,), unused=unused, intent=intent, follows=True)
+
+
+def _family_after(reading: Reading, word: Unused) -> MeterMention | None:
+    """ "the other line": the word for several meters right after "other", when it is the
+    only meter the question names."""
+    if len(reading.meters) != 1 or reading.scopes or reading.carriers or not word.words.tokens:
+        return None
+    m = reading.meters[0]
+    after = word.words.tokens[-1] + 1
+    return m if m.ambiguous and m.words.tokens[:1] == (after,) else None
 
 
 def _picks(reading: Reading, word: Unused) -> bool:
@@ -42,6 +64,9 @@ def _picks(reading: Reading, word: Unused) -> bool:
     words = word.text.lower().split()
     if not words or words[1:] not in ([], ["one"]) or not word.words.tokens:
         return False
+    first = word.words.tokens[0]
+    if first and reading.tokens[first - 1].norm in ANY_WORDS:
+        return False  # "any other meter": every other one, not the other of two
     after = word.words.tokens[-1] + 1
     norms = [t.norm for t in reading.tokens[after : after + 1]]
     one = words[1:] == ["one"] or norms == ["one"]

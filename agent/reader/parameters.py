@@ -657,15 +657,11 @@ def _hour_windows(sheet: Sheet, stated: Stated, lexicon: Lexicon, names: PeriodN
         if not sheet.free(sheet.covering(m.start(), m.end())):
             continue
         part = m.group("part").replace(" ", "")
+        if THOSE.search(text[: m.start()]) and re.match(r"\s+hours\b", text[m.end() :]):
+            sheet.claim_span(m.start(), m.end())  # "those night hours": the window said before
+            continue
         if stated.hour_windows:
-            hours = _hours_of(*DAY_PARTS[part])
-            for i, w in enumerate(stated.hour_windows):
-                if hours & _hours_of(w.start, w.end):
-                    # "overnight (22:00-06:00)", "night hours": the window's name, its words
-                    said = sheet.claim_span(m.start(), m.end()).tokens
-                    both = tuple(sorted({*w.words.tokens, *said}))
-                    stated.hour_windows[i] = replace(w, words=sheet.words(both))
-                    break
+            _window_named(sheet, stated, DAY_PARTS[part], m.start(), m.end())
             continue
         if part in ("morning", "afternoon", "evening") and not (
             m.group("lead") or DAY_BEFORE.search(text[: m.start()])
@@ -678,11 +674,26 @@ def _hour_windows(sheet: Sheet, stated: Stated, lexicon: Lexicon, names: PeriodN
         stated.hour_windows.append(HourWindow(start, end, words, assumed=True))
 
 
+def _window_named(
+    sheet: Sheet, stated: Stated, part: tuple[time, time], start: int, end: int
+) -> None:
+    """ "overnight (22:00-06:00)", "night hours": a part of the day that shares hours with a
+    stated window is that window's name, its words."""
+    hours = _hours_of(*part)
+    for i, w in enumerate(stated.hour_windows):
+        if hours & _hours_of(w.start, w.end):
+            said = sheet.claim_span(start, end).tokens
+            both = tuple(sorted({*w.words.tokens, *said}))
+            stated.hour_windows[i] = replace(w, words=sheet.words(both))
+            return
+
+
 def _hours_of(start: time, end: time) -> set[int]:
     first, last = start.hour, end.hour + (1 if end.minute else 0)
     return set(range(first, last)) if first < last else set(range(first, 24)) | set(range(last))
 
 
+THOSE = re.compile(r"\b(?:those|these|the same)\s+$")
 # Parts of the day without hours: the reader's reading, which an answer states.
 NIGHT = (time(22), time(6))
 DAY_PARTS = {
@@ -738,7 +749,8 @@ def _horizons(sheet: Sheet, stated: Stated, numbers: dict[str, int]) -> None:
     for m in re.finditer(r"\b(?:for |by )?(tomorrow|day ahead|week ahead|rest of the day)\b", text):
         if sheet.free(sheet.covering(m.start(), m.end())):
             words = sheet.claim_span(m.start(), m.end())
-            stated.horizons.append(Horizon(fixed[m.group(1)], words))
+            day = {"tomorrow": "tomorrow", "rest of the day": "today"}.get(m.group(1))
+            stated.horizons.append(Horizon(fixed[m.group(1)], words, day))
 
 
 CODE = r"(€|r\$|\$|£|eur|euros?|usd|dollars?|gbp|pounds?|chf|brl|reais|real)"

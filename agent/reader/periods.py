@@ -157,8 +157,9 @@ def _working_week(text: str, m: re.Match[str]) -> bool:
 
 
 def _weekdays(text: str, cal: Calendar) -> list[Found]:
-    """'on Monday', 'last Friday', 'segunda passada': the most recent such day ('this Monday'
-    may be today)."""
+    """'on Monday', 'last Friday', 'segunda passada', 'this past Monday': a day named with no
+    week is the most recent such day ('this Monday' may be today); 'last' names the day of
+    last week, as 'last week' itself does."""
     found = []
     today = cal.today
     lead = "|".join(f"(?P<{k}>{p}) " for k, p in LEADS.items()) + f"|(?P<on>{DAY_LEAD}) "
@@ -193,18 +194,20 @@ def _week_named(m: re.Match[str]) -> bool:
 
 
 def _weekday_of(m: re.Match[str], said: set[str], today: date) -> date | None:
-    """The date a weekday names: of the week named, else the latest (this Monday may be
-    today; last Monday is before today)."""
+    """The date a weekday names: of the week named ("Tuesday of last week"; "last Tuesday",
+    like "last week", is the previous Monday-to-Sunday week's, so asked on a Thursday it is
+    not the day before yesterday), else the latest ("this past Monday", "on Monday"; this
+    Monday may be today)."""
     wd = WEEKDAYS[m.group("d")]
     of = m.group("of") or ""
+    monday = today - timedelta(days=today.weekday())
     if _week_named(m):
-        monday = today - timedelta(days=today.weekday())
-        if "this" not in of:
-            monday -= timedelta(days=7)
-        return monday + timedelta(days=wd)
+        return monday + timedelta(days=wd) - timedelta(days=0 if "this" in of else 7)
+    if "last" in said:
+        return monday + timedelta(days=wd - 7)
     back = (today.weekday() - wd) % 7
-    if "last" in said or (back == 0 and "this" not in said):
-        back = back or 7
+    if back == 0 and "this" not in said:
+        back = 7
     return today - timedelta(days=back)
 
 
@@ -499,6 +502,9 @@ FITTED_ON = re.compile(
 BASE_AFTER = re.compile(
     r"\s*(?:as (?:the |a |our )?)?(?:baseline|base (?:year|period)|reference (?:year|period))\b"
 )
+AS_BASELINE = re.compile(
+    r"\s*as (?:the |a |our |my )?(?:baseline|base (?:year|period)|reference (?:year|period))\b"
+)
 AS_BASE = re.compile(r"\s*as (?:the |a |our )?(?:base|reference) (?:year|period)\b")
 # "our new contract from January": when prices apply, not the period asked about
 TARIFF_START = re.compile(
@@ -507,7 +513,7 @@ TARIFF_START = re.compile(
 )
 # What ends a range after its first day ("from 1 January to 3 March", "... until yesterday")
 OPEN_END = re.compile(r"\s*(?:to|until|till|through|and|-)\b|\s*-")
-SO_FAR = re.compile(r"\b(?:so far|to date|until now|up to now|up till now)\b")
+SO_FAR = re.compile(r"(?<!\w)" + phrases(WORDS.so_far) + r"(?!\w)")
 
 
 def _candidates(text: str, cal: Calendar) -> list[Found]:
@@ -573,8 +579,8 @@ def _role(text: str, f: Found, comparing: bool, modelling: bool) -> PeriodRole:
     after = BASE_AFTER.match(text, f.end)
     if modelling and (BASE_CUE.search(before) or after) and _long(f.span):
         return PeriodRole.BASE
-    if modelling and FITTED_ON.search(before):
-        return PeriodRole.BASE
+    if modelling and (FITTED_ON.search(before) or AS_BASELINE.match(text, f.end)):
+        return PeriodRole.BASE  # said to be the base ("July as the baseline"), however short
     if comparing and REFERENCE_CUE.search(before):
         return PeriodRole.REFERENCE
     return PeriodRole.SUBJECT

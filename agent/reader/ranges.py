@@ -173,11 +173,13 @@ def _months(text: str, cal: Calendar) -> list[Found]:
     comparing = bool(CHANGE_WORDS.search(text))
     # "Jan-Mar" is one range even in a comparison; "from jan to feb" may be two months
     hyphen = month("m1") + r"\s*-\s*" + month("m2")
-    bare = month("m1") + r"\s*(?:until|till|through|to|-)\s*" + month("m2")
-    between = r"\bbetween " + month("m1") + r"\s*and\s*" + month("m2")
-    lead = r"\b(?:from |between |(?:the )?(?:\d+|twelve) months )?"
-    for pattern in (lead + hyphen,) if comparing else (lead + bare, between):
-        for m in re.finditer(pattern + r"(?:\s+" + year("y2") + r")?\b", text):
+    # the range words of every language the lexicon holds ("de março a setembro", "bis")
+    bare = month("m1") + TO + month("m2")
+    lead = r"\b(?:(?:the )?(?:\d+|twelve) months )?" + RANGE_FROM
+    # the year after the last month: "September 2026", "setembro/2026", "setembro de 2026"
+    last_year = r"(?:(?:\s*/\s*|\s+(?:de\s+)?)" + year("y2") + r")?\b"
+    for pattern in (lead + hyphen,) if comparing else (lead + bare,):
+        for m in re.finditer(pattern + last_year, text):
             y2 = int(m.group("y2")) if m.group("y2") else None
             found.append(_month_range(MONTHS[m.group("m1")], MONTHS[m.group("m2")], y2, cal,
                                       (m.start(), m.end())))  # fmt: skip

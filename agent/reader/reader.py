@@ -9,6 +9,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from agent.reader.areas import find_floor_areas
 from agent.reader.conditions import (
     Conditions,
     find_references,
@@ -17,12 +18,23 @@ from agent.reader.conditions import (
     find_top,
 )
 from agent.reader.described import also_described, counted, described_meters
-from agent.reader.equipment import before_unknown, equipment_notes, narrowed
+from agent.reader.equipment import (
+    before_unknown,
+    described_unknown,
+    equipment_notes,
+    narrowed,
+)
 from agent.reader.intents import choose, implied_operations
 from agent.reader.leftovers import leftovers, unknown_names
-from agent.reader.lexical import Lexical, read_compounds, read_lexical
+from agent.reader.lexical import Lexical, priced_unmeasured, read_compounds, read_lexical
 from agent.reader.lexicon import Lexicon, default_lexicon
-from agent.reader.meters import family_before_unknown, find_meters, kind_words, numbered
+from agent.reader.meters import (
+    family_before_unknown,
+    find_meters,
+    kind_words,
+    left_out,
+    numbered,
+)
 from agent.reader.nights import timed_periods
 from agent.reader.parameters import Stated, find_stated, unlabelled_calorific_values
 from agent.reader.periods import find_periods
@@ -108,6 +120,7 @@ def _extract(question: str, vocab: Vocabulary, now: datetime, lexicon: Lexicon) 
     sheet, corrections = correct(sheet, lexicon)
     stated = find_stated(sheet, numbers, lexicon, vocab.tariff_periods)
     dismissed: list[Words] = []  # "ok forget august": said, and not asked
+    areas = find_floor_areas(sheet, lexicon)
     periods, notes = find_periods(
         sheet,
         now,
@@ -121,13 +134,21 @@ def _extract(question: str, vocab: Vocabulary, now: datetime, lexicon: Lexicon) 
     find_thresholds(sheet, cond)
     unlabelled_calorific_values(sheet, stated)  # "above 0.12 kWh/m3" is a threshold's
     lex = read_lexical(sheet, lexicon, vocab, compounds)
+    priced_unmeasured(lex, question, lexicon.stop_words)
     unknown = meters.unknown + (unknown_names(sheet, lexicon, vocab) if vocab.meters else [])
     meters.mentions, unknown = family_before_unknown(sheet, meters.mentions, unknown)
     kept, topics = narrowed(meters.mentions, question, lexicon.stop_words)
     meters.mentions, unknown = before_unknown(kept, unknown, question)
+    described_as = {e.name: e.description for e in vocab.meters}
+    meters.mentions, unknown = described_unknown(
+        meters.mentions, unknown, question, described_as, lexicon.stop_words
+    )
     context = [FreeText("context", w.text, w) for w in (*topics, *dismissed)]
     notes = [*notes, *equipment_notes(meters.mentions)]
     mentions = sorted(meters.mentions + numbered(sheet, vocab), key=lambda m: m.words.start)
+    out = left_out(mentions, sheet, lexicon, vocab)
+    mentions, notes = out.kept, [*notes, *out.notes]
+    context += [FreeText("context", w.text, w) for w in out.context]
     unused = leftovers(sheet, lexicon)
     described: list[MeterMention] = []
     if not mentions and not unknown:
@@ -151,6 +172,7 @@ def _extract(question: str, vocab: Vocabulary, now: datetime, lexicon: Lexicon) 
         corrections=tuple(corrections),
         **_lexical_slots(lex),
         **_stated_slots(stated),
+        floor_areas=tuple(areas),
         **(_condition_slots(cond) | {"free_text": (*cond.free, *context)}),
     )
 

@@ -19,6 +19,7 @@ from agent.reader.slots import (
     DemandWindow,
     EmissionFactor,
     ExchangeRate,
+    FloorArea,
     FreeText,
     GrainMention,
     Horizon,
@@ -79,6 +80,7 @@ class Reading:
     demand_charges: tuple[DemandCharge, ...] = ()
     exchange_rates: tuple[ExchangeRate, ...] = ()
     demand_windows: tuple[DemandWindow, ...] = ()
+    floor_areas: tuple[FloorArea, ...] = ()
     currencies: tuple[CurrencyMention, ...] = ()
     units: tuple[UnitMention, ...] = ()
     thresholds: tuple[Threshold, ...] = ()

@@ -290,6 +290,15 @@ class ExchangeRate:
 
 
 @dataclass(frozen=True)
+class FloorArea:
+    """ "over the site's 14,200 m2": a floor area the question states; "14.200" may be either
+    number, so each reading of it is kept."""
+
+    m2: tuple[float, ...]
+    words: Words
+
+
+@dataclass(frozen=True)
 class DemandWindow:
     minutes: int
     words: Words
@@ -352,6 +361,7 @@ class Horizon:
 
     hours: int
     words: Words
+    day: str | None = None  # the day it names: "today" (the rest of it) or "tomorrow"
 
 
 class Action(StrEnum):

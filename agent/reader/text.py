@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
@@ -163,3 +163,17 @@ class Sheet:
 
     def unclaimed(self) -> Iterator[Token]:
         return (t for t in self.tokens if not self.claimed[t.index])
+
+
+def joined(parts: Sequence[Words], question: str) -> Words:
+    """One stretch of the question from the first of `parts` to the last."""
+    start, end = min(w.start for w in parts), max(w.end for w in parts)
+    tokens = tuple(sorted(t for w in parts for t in w.tokens))
+    return Words(tokens, start, end, question[start:end])
+
+
+def adjacent(a: Words, b: Words, question: str, stop_words: frozenset[str]) -> bool:
+    """Nothing but stop words (at most two) stands between the two."""
+    first, second = sorted((a, b), key=lambda w: w.start)
+    between = re.findall(r"[^\W\d_]+|\d+|\S", question[first.end : second.start])
+    return len(between) <= 2 and all(fold(w) in stop_words for w in between)
