@@ -42,12 +42,22 @@ def test_portuguese_dates_and_small_words(question: str, expected: dict[str, Any
     [
         ("Kompressor Nord max kW on 20/10 and at what time", "2026-10-20"),
         ("Kompressor Nord energy on 13/1", "2026-01-13"),
-        # 30 November is later than today: the latest one is last year's
-        ("Kompressor Nord energy on 30/11", "2025-11-30"),
+        # 24 December is later than today: the latest one is last year's
+        ("Kompressor Nord energy on 24/12", "2025-12-24"),
     ],
 )
 def test_a_day_and_month_without_a_year(question: str, day: str) -> None:
     check(read(question, WERK, NOW), {"periods": [(day, day, "subject")]})
+
+
+@pytest.mark.parametrize(
+    "question", ["Kompressor Nord energy on 30/11", "Kompressor Nord am 30.11."]
+)
+def test_a_day_without_a_year_coming_within_a_month_is_asked(question: str) -> None:
+    # 30 November, asked on 5 November: last year's or the coming one, 25 days away
+    (period,) = read(question, WERK, NOW).periods
+    assert period.span is None
+    assert [c.period for c in period.choices] == ["2025-11-30", "2026-11-30"]
 
 
 @pytest.mark.parametrize(

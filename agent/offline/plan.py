@@ -136,16 +136,20 @@ def plan(q: Question) -> Plan:
 
 def _which_day(q: Question) -> Plan | None:
     """ "12/10" (or "1/10 to 7/10") where both orders give days and the site's catalogue
-    does not say how it writes dates: one question back naming both, never one picked
-    silently."""
+    does not say how it writes dates, or a day without a year whose coming one is near: one
+    question back naming both, never one picked silently."""
     found = next((p for p in q.reading.periods if p.choices), None)
     if found is None:
         return None
     days = tuple(c.label for c in found.choices)
+    one_day = {(c.start.month, c.start.day) for c in found.choices if c.start}
+    why = (
+        "It was written without a year, and the coming one is less than a month away."
+        if len(one_day) == 1
+        else "The site's catalogue names no country whose date order would tell."
+    )
     return ask(
-        f"Which do you mean by '{found.words.text}': {' or '.join(days)}? The site's "
-        "catalogue names no country whose date order would tell.",
-        options=days,
+        f"Which do you mean by '{found.words.text}': {' or '.join(days)}? {why}", options=days
     )
 
 

@@ -696,7 +696,12 @@ def within_day(r: Reading) -> str:
         if o.op is Op.PROFILE and any(steps.get(w) in WITHIN_DAY for w in o.words.text.split())
     ]
     said += [m.words.text for m in r.measures if m.kpi in PEAKS]
+    # "last night", "28.08. 22:00 to 29.08. 06:00": a period that starts or ends within a day
+    said += [p.words.text for p in r.periods if p.span and CLOCK_TIME.search(p.span.period)]
     return next((w for w in said if w), "")
+
+
+CLOCK_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d")
 
 
 def finer_than_read(q: Question, meters: tuple[str, ...]) -> Plan | None:

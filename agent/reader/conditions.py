@@ -87,8 +87,11 @@ WINDOW = (
     r"m[eê]s)\b"
     r"|\s*(?P<w2>daily|hourly))"
 )
+# the kinds of numbered objects in the other languages read ("incidente 4", "Vorfall 4")
+KIND_WORDS = {"incidente": "incident", "vorfall": "incident", "alerta": "alert", "regra": "rule"}
 REFERENCE = (
-    r"\b(?P<k>(?:alert |alarm )?rule|alert|alarm|incident|event)s?\s*(?:#|no\.?|number|nr\.?|id)?"
+    r"\b(?P<k>(?:alert |alarm )?rule|alert|alarm|incident|event|incidente|vorfall|alerta|regra)"
+    r"s?\s*(?:#|no\.?|n[ºo]\.?|number|nr\.?|id)?"
     r"\s*(?P<n>\d+)\b|(?<![\w#])#(?P<n2>\d+)\b"
     # "the #1 of those": a place in the list just shown, not a numbered rule or incident
     r"(?!\s+of\s+(?:those|these|them|the\s+list)\b)"
@@ -261,7 +264,7 @@ def find_references(sheet: Sheet, found: Conditions) -> None:
     "resolve incident 4: replaced the leaking coupling"."""
     text = sheet.masked()
     for m in re.finditer(REFERENCE, text):
-        kind = (m.group("k") or "").replace("alarm", "alert")
+        kind = KIND_WORDS.get(m.group("k") or "", m.group("k") or "").replace("alarm", "alert")
         kind = "rule" if kind.endswith("rule") else kind or _bare_kind(text)
         number = int(m.group("n") or m.group("n2"))
         found.references.append(Reference(kind, number, sheet.claim_span(m.start(), m.end())))

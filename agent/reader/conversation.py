@@ -586,6 +586,10 @@ def _references(reading: Reading, previous: Frame) -> Reading:
     """ "acknowledge it" after showing incident 6: the same incident. A change that names its
     own meter ("ack the Pump 2 spike") points at that meter's, not back."""
     prev = previous.reading
+    if prev.intent is Intent.INCIDENT and any(not x.kind for x in reading.references):
+        # "what did #5 cost so far?" after incidents were listed: #5 is one of them
+        refs = tuple(replace(x, kind=x.kind or "incident") for x in reading.references)
+        return replace(reading, references=refs, intent=Intent.INCIDENT)
     if not reading.actions and _by_severity(reading, prev):
         # "the critical one - which meter, how many extra kWh?" after incidents were listed:
         # the incidents of that severity, looked up again (not one meter's total)
@@ -631,7 +635,7 @@ def _incident_figure(reading: Reading, previous: Frame) -> Reading:
         or not figures <= INCIDENT_FIGURES
         or reading.periods
         or not set(reading.meter_names) <= set(previous.meters)
-        or not (reading.referents or _fragment(reading))
+        or not (reading.referents or _fragment(reading) or _bare_measure(reading))
     ):
         return reading
     return replace(

@@ -105,6 +105,7 @@ UNIT_ASKED = re.compile(
     r"|therms?|tonnes?|tons?|kg)\b",
     re.IGNORECASE,
 )
+OTHER_DAYS = {"weekday": "weekend", "weekend": "weekday"}
 MAKING = re.compile(r"(?:make|made|makes|produced?|produces)", re.IGNORECASE)
 
 
@@ -208,6 +209,14 @@ class LexicalReader:
 
     def _split(self, key: str, words: Words) -> None:
         split, _, part = key.partition("/")
+        if split == Split.WEEKDAY_WEEKEND.value and part in OTHER_DAYS and words.tokens:
+            # "without the weekend", "sem fim de semana": the other days are the ones asked
+            norms = [t.norm for t in self.sheet.tokens[: words.tokens[0]]]
+            at = self.lexicon.negation_before(norms)
+            if at is not None and self.sheet.free((at,)):
+                part = OTHER_DAYS[part]
+                self.sheet.claim((at,))
+                words = self.sheet.words(tuple(sorted({at, *words.tokens})))
         self.out.splits.append(SplitMention(Split(split), words, part))
 
     def _unsupported(self, key: str, words: Words) -> None:

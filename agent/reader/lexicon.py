@@ -87,6 +87,7 @@ class CalendarWords:
     leads: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
     after: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
     day_leads: tuple[str, ...] = ()
+    date_leads: tuple[str, ...] = ()  # before a date in numbers only ("no dia 20/10")
     month_leads: tuple[str, ...] = ()
     # each phrase ("semana passada") and the period it names in the tools' grammar
     periods: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
@@ -124,9 +125,13 @@ class Lexicon:
     # catalogue); the off-peak ones name the hours outside the priced periods
     period_names: tuple[str, ...] = ()
     off_peak_names: tuple[str, ...] = ()
+    # the hours outside a stated period, without a name ("otherwise", "sonst", "senão")
+    other_hours: tuple[str, ...] = ()
     calendar: CalendarWords = CalendarWords()
     # what labels an amount per m³ as a gas's calorific value ("Brennwert"), as patterns
     calorific_labels: tuple[str, ...] = ()
+    # "last night", "letzte Nacht": the night before today, as patterns
+    last_night: tuple[str, ...] = ()
     # "m²", "square metres": a number before one is a stated floor area
     area_units: tuple[str, ...] = ()
     # "both supplies (A + B)": what the meters named are, when each is at the top of its tree
@@ -134,6 +139,9 @@ class Lexicon:
     shift_words: tuple[str, ...] = ("shift",)  # "shift", "Schicht", "turno"
     # shift names that mean the same in each language ("late", "spät", "tarde")
     shift_names: tuple[tuple[str, ...], ...] = ()
+    # words just before the whole of a share between two meters: those of "share of X in Y"
+    # first, then those of "Y's share of X" ("of", German "am", Portuguese "do")
+    whole_words: tuple[frozenset[str], ...] = (frozenset({"in", "within"}), frozenset({"of"}))
 
     def shift_aliases(self, name: str) -> tuple[str, ...]:
         """A site's shift name and the names that mean the same in the lexicon's languages."""
@@ -305,7 +313,7 @@ def parse_lexicon(data: Any) -> Lexicon:
     cues = frozenset(str(k) for k in (tables.get("cue") or {}))
     negations, between = _negation(data.get("negation"))
     dismissals = _words((data.get("negation") or {}).get("dismiss", ""), "negation.dismiss")
-    periods, off_peak = _period_names(data.get("tariff_period_names"))
+    periods, off_peak, other_hours = _period_names(data.get("tariff_period_names"))
     return Lexicon(
         stop_words=_words(data["stop_words"], "stop_words"),
         fillers=_words(data["fillers"], "fillers"),
@@ -323,12 +331,26 @@ def parse_lexicon(data: Any) -> Lexicon:
         dismissals=dismissals,
         period_names=periods,
         off_peak_names=off_peak,
+        other_hours=other_hours,
         calendar=_calendar(data.get("calendar")),
         calorific_labels=_phrase_list(data.get("calorific_value_labels"), "calorific_value_labels"),
+        last_night=_phrase_list(data.get("last_night"), "last_night"),
         area_units=_phrase_list(data.get("area_units"), "area_units"),
         supply_words=_words(data.get("supply_words", ""), "supply_words"),
         **_shift_words(data.get("shift_words")),
+        **_whole_words(data.get("share_whole")),
     )
+
+
+def _whole_words(raw: Any) -> dict[str, Any]:
+    """The words before the whole of a share, strongest first; English alone if none."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping) or not all(isinstance(v, str) for v in raw.values()):
+        raise InvalidLexicon(
+            "lexicon share_whole: expected 'in' and 'of', words separated by spaces"
+        )
+    return {"whole_words": tuple(_words(v, f"share_whole.{k}") for k, v in raw.items())}
 
 
 def _shift_words(raw: Any) -> dict[str, Any]:
@@ -342,20 +364,23 @@ def _shift_words(raw: Any) -> dict[str, Any]:
             "shift_names": names}  # fmt: skip
 
 
-def _period_names(raw: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The tariff periods' names (other, off-peak) as patterns; none when the lexicon has none."""
+def _period_names(raw: Any) -> tuple[tuple[str, ...], ...]:
+    """The tariff periods' names (other, off-peak) and the words for the hours outside a
+    stated period, as patterns; none when the lexicon has none."""
     if raw is None:
-        return (), ()
-    if not isinstance(raw, Mapping) or set(raw) - {"off_peak", "other"}:
-        raise InvalidLexicon("lexicon tariff_period_names: expected 'off_peak' and 'other'")
+        return (), (), ()
+    if not isinstance(raw, Mapping) or set(raw) - {"off_peak", "other", "other_hours"}:
+        raise InvalidLexicon(
+            "lexicon tariff_period_names: expected 'off_peak', 'other' and 'other_hours'"
+        )
     out: dict[str, tuple[str, ...]] = {}
-    for key in ("other", "off_peak"):
+    for key in ("other", "off_peak", "other_hours"):
         where = f"tariff_period_names.{key}"
         phrases = _split(raw[key], where) if key in raw else []
         for phrase in phrases:
             compile_phrases([phrase], where)  # a bad pattern is named here, not at read time
         out[key] = tuple(phrase_body(p) for p in phrases)
-    return out["other"], out["off_peak"]
+    return out["other"], out["off_peak"], out["other_hours"]
 
 
 def _phrase_list(raw: Any, where: str) -> tuple[str, ...]:
@@ -414,6 +439,7 @@ def _calendar(raw: Any) -> CalendarWords:
         leads=_phrase_map(raw.get("leads", {}), "leads"),
         after=_phrase_map(raw.get("after", {}), "after"),
         day_leads=_optional(raw.get("day_leads"), "calendar.day_leads"),
+        date_leads=_optional(raw.get("date_leads"), "calendar.date_leads"),
         month_leads=_optional(raw.get("month_leads"), "calendar.month_leads"),
         until=_optional(raw.get("until"), "calendar.until"),
         so_far=_optional(raw.get("so_far"), "calendar.so_far"),

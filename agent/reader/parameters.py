@@ -56,6 +56,7 @@ DAY_SETS = {
     "workday": (0, 1, 2, 3, 4),
     "mon": (0, 1, 2, 3, 4),
     "mo": (0, 1, 2, 3, 4),  # "Mo-Fr"
+    "seg": (0, 1, 2, 3, 4),  # "seg-sex", "segunda a sexta"
     "weekend": (5, 6),
     "sat": (5,),
     "sun": (6,),
@@ -63,7 +64,6 @@ DAY_SETS = {
     "dias uteis": (0, 1, 2, 3, 4),
     "dia útil": (0, 1, 2, 3, 4),
     "dia util": (0, 1, 2, 3, 4),
-    "seg": (0, 1, 2, 3, 4),  # "seg-sex", "segunda a sexta"
 }
 ALL_DAYS = (0, 1, 2, 3, 4, 5, 6)
 DAY_WORDS = (
@@ -76,7 +76,7 @@ TO = r"(?:-|to|until|till|\b(?:às|as|até|ate|a)\b)"
 DAYS = f"(?P<days>{DAY_WORDS})"
 # "/kW/month", "/kW/Monat", "por kW por mês": a demand charge is levied per month
 PER_MONTH = r"(?:\s*(?:per|a|/|pro|por)\s*(?:month|monat|m[eê]s)\b)?"
-HOUR = r"(?:midnight|midday|noon|\d{1,2}(?::\d\d)?\s*(?:am|pm|h|uhr|o'clock)?)"
+HOUR = r"(?:midnight|midday|noon|\d{1,2}(?::\d\d|h\d\d)?\s*(?:am|pm|h|uhr|o'clock)?)"
 # Times of day said in words; midnight opens a day and closes one ("10pm to midnight").
 CLOCK_WORDS = {"midnight": time(0), "midday": time(12), "noon": time(12)}
 
@@ -89,6 +89,7 @@ class PeriodNames:
 
     every: str  # any period's name
     off_peak: str  # the hours outside the priced periods
+    other: str = "(?!)"  # those hours said without a name ("otherwise", "sonst")
 
 
 def period_names(lexicon: Lexicon, site: tuple[str, ...] = ()) -> PeriodNames:
@@ -97,7 +98,11 @@ def period_names(lexicon: Lexicon, site: tuple[str, ...] = ()) -> PeriodNames:
     ]
     every = sorted({*lexicon.period_names, *lexicon.off_peak_names, *own}, key=len, reverse=True)
     off_peak = sorted(lexicon.off_peak_names, key=len, reverse=True)
-    return PeriodNames("|".join(every) or "(?!)", "|".join(off_peak) or "(?!)")
+    return PeriodNames(
+        "|".join(every) or "(?!)",
+        "|".join(off_peak) or "(?!)",
+        "|".join(lexicon.other_hours) or "(?!)",
+    )
 
 
 def parse_number(text: str) -> float:
@@ -122,10 +127,10 @@ def _currency(m: re.Match[str]) -> tuple[str | None, float]:
 
 
 def _clock(text: str) -> time | None:
-    """ "8", "08:00", "10pm", "22h" as a time of day; None when it cannot be one."""
+    """ "8", "08:00", "10pm", "22h", "22h30" as a time of day; None when it cannot be one."""
     if text.strip() in CLOCK_WORDS:
         return CLOCK_WORDS[text.strip()]
-    m = re.fullmatch(r"(\d{1,2})(?::(\d\d))?\s*(am|pm|h|uhr|o'clock)?", text.strip())
+    m = re.fullmatch(r"(\d{1,2})(?:[:h](\d\d))?\s*(am|pm|h|uhr|o'clock)?", text.strip())
     if m is None:
         return None
     hour, minute = int(m.group(1)), int(m.group(2) or 0)
@@ -184,7 +189,7 @@ def _tou(sheet: Sheet, stated: Stated, names: PeriodNames) -> None:
         r"(?P<h1>" + HOUR + r")\s*(?:-|to|until|till|and)\s*(?P<h2>" + HOUR + r")(?![\d:])"
         r"(?:\s*(?:on |,\s*)?"
         + DAYS
-        + r")?(?:\s*(?:at|@|=|:|for|costs?|is|are|was|were|,)\s*|\s+)"
+        + r")?(?:\s*(?:at|@|=|:|for|costs?|is|are|was|were|,|a|à|por|zu|für)\s*|\s+)"
         + CUR_BEFORE
         + NUMBER
         + CUR_AFTER
@@ -244,7 +249,7 @@ def _window_only(names: PeriodNames) -> str:
     )
 
 
-PER_KWH = r"(?:\s*(?:/|per|a|an)\s*kwh\b)?"
+PER_KWH = r"(?:\s*(?:/|per|a|an|por|pro|je|o)\s*kwh\b)?"
 
 
 def _named_price(text: str, name: str) -> re.Match[str] | None:
@@ -273,6 +278,8 @@ def _tou_defined_apart(sheet: Sheet, stated: Stated, names: PeriodNames) -> None
         # the hours hidden, the name kept: "2.60 na ponta (18h-21h)" names it once
         text = sheet.masked()
         text = text[: m.end("name")] + MASK * (m.end() - m.end("name")) + text[m.end() :]
+        # "fora ponta R$ 0,56" is the off-peak price, not the price of "ponta"
+        text = re.sub(r"\b(?:" + names.off_peak + r")\b", lambda o: MASK * len(o.group()), text)
         price = _named_price(text, re.escape(m.group("name")).replace(r"\ ", r"\s+"))
         if price is None or not sheet.free(sheet.covering(m.start(), m.end())):
             continue
@@ -282,12 +289,6 @@ def _tou_defined_apart(sheet: Sheet, stated: Stated, names: PeriodNames) -> None
         sheet.claim_span(price.start(), price.end())
         words = sheet.claim_span(m.start(), m.end())
         stated.tou.append(TouWindow(name, days, start, end, value, words, currency, days_said=said))
-
-
-OTHER_HOURS = (
-    r"otherwise|(?:at )?(?:all )?(?:the )?other (?:times|hours)"
-    r"|(?:for |at )?the rest(?: of the (?:time|day|hours|week))?"
-)
 
 
 # "(every day incl weekend)", "7 days a week": a stated window's days said as all of them
@@ -328,12 +329,12 @@ def _off_peak_prices(sheet: Sheet, stated: Stated, names: PeriodNames) -> None:
     if not stated.tou:
         return
     # beside a stated period, "R$ 0.52 otherwise" is the price of every other hour
-    price = _named_price(sheet.masked(), names.off_peak + "|" + OTHER_HOURS)
+    price = _named_price(sheet.masked(), names.off_peak + "|" + names.other)
     if price is None or not sheet.free(sheet.covering(price.start(), price.end())):
         return
     currency, scale = _currency(price)
     end = price.end()
-    other = re.compile(r"\s*,?\s*(?:" + OTHER_HOURS + r")\b").match(sheet.masked(), end)
+    other = re.compile(r"\s*,?\s*(?:" + names.other + r")\b").match(sheet.masked(), end)
     if other and sheet.free(sheet.covering(other.start(), other.end())):
         end = other.end()  # "NT 0.15 €/kWh otherwise": the name and the words both say it
     words = sheet.claim_span(price.start(), end)
@@ -342,7 +343,8 @@ def _off_peak_prices(sheet: Sheet, stated: Stated, names: PeriodNames) -> None:
 
 def _demand_charges(sheet: Sheet, stated: Stated) -> None:
     charge = (
-        r"\b(?:demand|capacity) charges?\s*(?:of|at|=|:|is)?\s*" + CUR_BEFORE + NUMBER + CUR_AFTER
+        r"\b(?:(?:demand|capacity) charges?|demanda)\s*(?:of|at|=|:|is|de)?\s*"
+        + CUR_BEFORE + NUMBER + CUR_AFTER
         + r"\s*(?:/|per|a)\s*kw\b" + PER_MONTH
     )  # fmt: skip
     # "12 €/kW demand charge", "R$ 38.90/kW demand": the charge named after its value
@@ -376,9 +378,10 @@ def _demand_charges(sheet: Sheet, stated: Stated) -> None:
         stated.demand_charges.append(
             DemandCharge(parse_number(m.group("v")) * scale, words, currency)
         )
-    # "no demand charge", Portuguese "sem demanda" (the bill's demand part left out)
+    # "no demand charge", German "kein Leistungspreis" (written out as "demand charge"),
+    # Portuguese "sem demanda" (the bill's demand part left out)
     nothing = (
-        r"\b(?:no|without(?: a| any)?|zero) (?:demand|capacity) charges?\b"
+        r"\b(?:no|without(?: a| any)?|zero|kein(?:e|en)?|ohne) (?:demand|capacity) charges?\b"
         r"|\bsem (?:(?:custo|cobrança|cobranca|tarifa|encargo) de )?demanda?\b"
     )
     for m in re.finditer(nothing, sheet.masked()):
@@ -465,7 +468,7 @@ def _prices(sheet: Sheet, stated: Stated, period: PeriodNames) -> None:
     lead = r"(?:(?:price|rate|tariff|costs?|at|@)\s*(?:of|at|=|:|is)?\s*)?"
     # "0.19 €/kWh flat": a single price at all hours
     per_kwh = (
-        r"\s*(?:/|per|a|an)\s*(?P<per>kwh|mwh)\b(?P<flat>\s+flat(?:[\s-]?rate)?\b)?"
+        r"\s*(?:/|per|a|an|por|pro|je|o)\s*(?P<per>kwh|mwh)\b(?P<flat>\s+flat(?:[\s-]?rate)?\b)?"
         # "0.50 €/kWh off-peak": the name written after the price
         r"(?:\s+(?P<after>" + period.off_peak + r")\b)?"
         r"(?:\s*,?\s*(?:at\s+)?(?:all\s+)?(?:the\s+)?(?:other|remaining)\s+(?:times|hours)\b"
@@ -594,6 +597,15 @@ def _demand_windows(sheet: Sheet, stated: Stated) -> None:
         if sheet.free(sheet.covering(m.start("w"), m.end("w"))):
             words = sheet.claim_span(m.start("w"), m.end("w"))
             stated.demand_windows.append(DemandWindow(60, words))
+    # "peak ... on hourly averages", "on 30-minute means": the means the peak is taken of
+    on = r"\b(?:on|of|from|over)\s+(?:the\s+)?(?P<w>hourly|(?P<n>\d+)[\s-]*min(?:ute)?s?)"
+    on += r"(?=[\s-]+(?:averages?|means?|values|basis)\b)"
+    if re.search(r"\b(?:peak|max(?:imum)?|highest)\b", sheet.masked()):
+        for m in re.finditer(on, sheet.masked()):
+            if sheet.free(sheet.covering(m.start("w"), m.end("w"))):
+                words = sheet.claim_span(m.start("w"), m.end("w"))
+                minutes = int(m.group("n")) if m.group("n") else 60
+                stated.demand_windows.append(DemandWindow(minutes, words))
     # "the highest 15 min kW": the top of 15-minute means is the peak over a 15-minute window
     top_n = r"\b(?:highest|max(?:imum)?|peak|top|biggest|largest)\s+"
     top_n += r"(?P<w>(?P<n>\d+)[\s-]*min(?:ute)?s?)"
@@ -606,16 +618,25 @@ def _demand_windows(sheet: Sheet, stated: Stated) -> None:
 
 def _window_again(sheet: Sheet, stated: Stated) -> None:
     """ "bills on a 30-minute window, what is it with 30 min?": the stated window's minutes
-    said again are that window, not a number of their own."""
+    said again are that window, not a number of their own; so is "not 15" beside it (the
+    usual window it is not). Both are the window's words."""
+    if not stated.demand_windows:
+        return
     said = {w.minutes for w in stated.demand_windows}
     text = sheet.masked()
-    for m in re.finditer(r"\b(?P<n>\d+)[\s-]*min(?:ute)?s?\b", text):
-        span = sheet.covering(m.start(), m.end())
-        # "above 500 kW for more than 30 minutes": how long a level holds, a threshold's
-        if LASTING.search(text[: m.start()]):
-            continue
-        if int(m.group("n")) in said and sheet.free(span):
-            stated.demand_windows.append(DemandWindow(int(m.group("n")), sheet.claim(span)))
+    again = r"\b(?P<n>\d+)[\s-]*min(?:ute)?s?\b"
+    other = r"\b(?:not|nicht|n[aã]o)\s+(?P<n>15|30|60)(?:[\s-]*min(?:ute)?s?)?\b"
+    for pattern, same in ((again, True), (other, False)):
+        for m in re.finditer(pattern, text):
+            span = sheet.covering(m.start(), m.end())
+            # "above 500 kW for more than 30 minutes": how long a level holds, a threshold's
+            if same and LASTING.search(text[: m.start()]):
+                continue
+            if (int(m.group("n")) in said) is same and sheet.free(span):
+                sheet.claim(span)
+                w = stated.demand_windows[0]
+                both = tuple(sorted({*w.words.tokens, *span}))
+                stated.demand_windows[0] = replace(w, words=sheet.words(both))
 
 
 # words before a duration that make it how long something lasts, not a demand window
@@ -625,6 +646,8 @@ LASTING = re.compile(
 )
 
 
+# words that limit a figure to what follows ("only between 6 and 22", "só das 6 às 22")
+ONLY = re.compile(r"\b(?:only|just|nur|s[oó]|apenas|somente)\s*$")
 SUB_DAY = re.compile(
     r"\b(?:\d{1,2}\s*-?\s*min(?:ute)?s?|quarter[\s-]hours?|half[\s-]hours?|hourly)\b"
 )
@@ -633,11 +656,14 @@ AMOUNT_AFTER = re.compile(r"\s*(?:[kmg]?wh?\b|[kmg]?va\b|%|°|degc|eur\b|r\$|m3|
 
 def _hour_windows(sheet: Sheet, stated: Stated, lexicon: Lexicon, names: PeriodNames) -> None:
     months = "|".join(sorted(MONTHS, key=len, reverse=True))
-    cue = r"(?P<cue>overnight|at night|nights?|between|from|during|in the hours?|hours?|window)"
+    cue = (
+        r"(?P<cue>overnight|at night|nights?|between|from|during|in the hours?|hours?|window"
+        r"|entre|das|zwischen|von)"
+    )
     named = r"(?:(?P<name>" + names.every + r")(?:\s+(?:hours|period|tariff|time|rate))?\s+)?"
     pattern = (
         r"\b" + named + r"(?:" + cue + r"\s+)?(?:the hours (?:of )?)?(?P<t1>" + HOUR + r")\s*"
-        r"(?:-|to|until|till|and)\s*(?P<t2>" + HOUR + r")(?![\w:])"
+        r"(?:-|to|until|till|and|bis|und|e|às|as|a)\s*(?P<t2>" + HOUR + r")(?![\w:])"
         r"(?!\s*(?:" + months + r")\b)"
     )
     text = sheet.masked()
@@ -646,6 +672,8 @@ def _hour_windows(sheet: Sheet, stated: Stated, lexicon: Lexicon, names: PeriodN
         marked = bool(re.search(r":|am|pm|h|uhr|o'clock|midnight|midday|noon", written))
         night = (m.group("cue") or "") in ("overnight", "at night", "night", "nights", "hours")
         night = night or bool(m.group("name"))  # "peak hours 8-20", "night 22-6"
+        # "only between 6 and 22": hours a figure is limited to, not a range of values
+        night = night or bool(ONLY.search(text[: m.start()]))
         # "the 15 min values on 26/05 between 10 and 12": hours, in a question about a day's
         # values finer than an hour (not "between 10 and 12 kW")
         within_day = (
@@ -674,8 +702,7 @@ def _hour_windows(sheet: Sheet, stated: Stated, lexicon: Lexicon, names: PeriodN
             sheet.claim_span(m.start(), m.end())  # "those night hours": the window said before
             continue
         if stated.hour_windows:
-            if _restates(DAY_PARTS[part], stated.hour_windows):
-                sheet.claim_span(m.start(), m.end())  # "overnight (22:00-06:00)", "night hours"
+            _window_named(sheet, stated, DAY_PARTS[part], m.start(), m.end())
             continue
         if part in ("morning", "afternoon", "evening") and not (
             m.group("lead") or DAY_BEFORE.search(text[: m.start()])
@@ -688,16 +715,23 @@ def _hour_windows(sheet: Sheet, stated: Stated, lexicon: Lexicon, names: PeriodN
         stated.hour_windows.append(HourWindow(start, end, words, assumed=True))
 
 
+def _window_named(
+    sheet: Sheet, stated: Stated, part: tuple[time, time], start: int, end: int
+) -> None:
+    """ "overnight (22:00-06:00)", "night hours": a part of the day that shares hours with a
+    stated window is that window's name, its words."""
+    hours = _hours_of(*part)
+    for i, w in enumerate(stated.hour_windows):
+        if hours & _hours_of(w.start, w.end):
+            said = sheet.claim_span(start, end).tokens
+            both = tuple(sorted({*w.words.tokens, *said}))
+            stated.hour_windows[i] = replace(w, words=sheet.words(both))
+            return
+
+
 def _hours_of(start: time, end: time) -> set[int]:
     first, last = start.hour, end.hour + (1 if end.minute else 0)
     return set(range(first, last)) if first < last else set(range(first, 24)) | set(range(last))
-
-
-def _restates(part: tuple[time, time], windows: list[HourWindow]) -> bool:
-    """Whether a part of the day names hours that a stated window shares: the words are that
-    window's name, not a second window."""
-    hours = _hours_of(*part)
-    return any(hours & _hours_of(w.start, w.end) for w in windows)
 
 
 THOSE = re.compile(r"\b(?:those|these|the same)\s+$")

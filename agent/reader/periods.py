@@ -38,7 +38,7 @@ from agent.reader.dates import (
 )
 from agent.reader.lexicon import Lexicon, default_lexicon
 from agent.reader.ranges import ranges, single_days
-from agent.reader.slots import PeriodMention, PeriodRole, Relation, TimeSpan
+from agent.reader.slots import PeriodMention, PeriodRole, Relation, TimeSpan, Words
 from agent.reader.text import Sheet
 from tools.periods import (  # RUNNING: the period words the tools cut at now
     RUNNING,
@@ -102,15 +102,18 @@ def _key(written: str) -> str:
 
 
 def _befores(text: str, cal: Calendar) -> list[Found]:
-    """'the week before last', 'the month before last', 'last weekend', 'two weeks ago'."""
+    """'the week before last' ("semana retrasada", "vorletzte Woche"), 'the month before
+    last', 'last weekend', 'two weeks ago'."""
     found = []
     today = cal.today
     monday = today - timedelta(days=today.weekday())
     first_of_month = today.replace(day=1)
-    for m in re.finditer(r"\b(?:the )?week before last\b", text):
+    week = r"\b(?:(?:the )?week before last|(?:a )?semana retrasada|vorletzten? woche)\b"
+    for m in re.finditer(week, text):
         first = monday - timedelta(days=14)
         found.append(Found(days(first, first + timedelta(days=6), m.group(0)), m.start(), m.end()))
-    for m in re.finditer(r"\b(?:the )?month before last\b", text):
+    month = r"\b(?:(?:the )?month before last|(?:o )?m[eê]s retrasado|vorletzte[nr]? monat)\b"
+    for m in re.finditer(month, text):
         first = first_of_month - relativedelta(months=2)
         found.append(Found(month_span(first.year, first.month), m.start(), m.end()))
     for m in re.finditer(r"\b(?:last|this past|on the|over the|at the) weekend\b", text):
@@ -630,11 +633,13 @@ def find_periods(
     *,
     lexicon: Lexicon | None = None,
     date_order: str | None = None,
+    dismissed: list[Words] | None = None,
 ) -> tuple[list[PeriodMention], list[str]]:
     """Every period of the question, claimed on the sheet, with roles and relations resolved
     where the question itself names the period they are relative to; and notes on readings
     that took an assumption (a season, a fiscal year). `date_order` is how the site writes
-    dates in numbers ("dmy", "mdy"); without it a date read both ways is asked about."""
+    dates in numbers ("dmy", "mdy"); without it a date read both ways is asked about. The
+    words of periods dismissed ("forget august") are added to `dismissed`."""
     text = sheet.masked()
     comparing, modelling = bool(COMPARING.search(text)), bool(MODELLING.search(text))
     open_from = not (comparing or modelling)
@@ -654,7 +659,9 @@ def find_periods(
             continue
         dismissal = _dismissal(text, f.start, cal.lexicon)
         if dismissal is not None:  # "ok forget august": read, and not the period asked about
-            sheet.claim(sheet.covering(dismissal, f.end))
+            words = sheet.claim(sheet.covering(dismissal, f.end))
+            if dismissed is not None and words.tokens:
+                dismissed.append(words)
             continue
         lead = re.match(r"(?:from|as of|starting|since|in) ", text[f.start : f.end])
         if TARIFF_START.search(
@@ -677,7 +684,7 @@ def find_periods(
         words = sheet.claim((*sheet.covering(f.start, f.end), *extra))
         mentions.append(PeriodMention(words, span, role, f.relation, f.weekday))
     notes += [f.note for f in chosen if f.note]
-    mentions = _restated(mentions, sheet)
+    mentions = _restated(mentions, sheet, now)
     if modelling:
         mentions = _base_first(mentions, text)
     mentions = cut_short(_one_subject(mentions), sheet, now)
@@ -702,22 +709,22 @@ def _one_day(m: PeriodMention) -> bool:
     return m.span is not None and m.span.start is not None and m.span.start == m.span.end
 
 
-def _restated(mentions: list[PeriodMention], sheet: Sheet) -> list[PeriodMention]:
+def _restated(mentions: list[PeriodMention], sheet: Sheet, now: datetime) -> list[PeriodMention]:
     """ "same day last week (05/08)", "yesterday (12/08)": a day in brackets right after a
-    day or a relation restates it; one period, the day written, with the words of both ("July
-    (winter)" is no restatement: a season says something else)."""
+    day or a relation restates it; so do days in brackets from the first day of the period
+    before them ("August so far (01.08.-30.08.)"); one period, the days written, with the
+    words of both ("July (winter)" is no restatement: a season says something else)."""
     out: list[PeriodMention] = []
     for m in mentions:
         before = out[-1] if out else None
-        if before is None or not _one_day(m) or not m.words.tokens or not before.words.tokens:
+        if before is None or not m.words.tokens or not before.words.tokens:
             out.append(m)
             continue
         end = sheet.spans[before.words.tokens[-1]][1]
         start, last = sheet.spans[m.words.tokens[0]][0], sheet.spans[m.words.tokens[-1]][1]
-        if before.relation is None and not _one_day(before) and before.span is not None:
-            if before.span.period not in ("today", "yesterday"):
-                out.append(m)
-                continue
+        if not _restates(before, m, now):
+            out.append(m)
+            continue
         inside = re.fullmatch(r"\s*\(\s*", sheet.text[end:start])
         if inside is None or not re.match(r"\s*\)", sheet.text[last:]):
             out.append(m)
@@ -725,6 +732,22 @@ def _restated(mentions: list[PeriodMention], sheet: Sheet) -> list[PeriodMention
         tokens = tuple(sorted({*before.words.tokens, *m.words.tokens}))
         out[-1] = replace(m, words=sheet.words(tokens), role=before.role)
     return out
+
+
+def _restates(before: PeriodMention, m: PeriodMention, now: datetime) -> bool:
+    """Whether `m`, written in brackets after `before`, can be the same period in days: one
+    day after a day or a relation, or days that start on `before`'s first day."""
+    if _one_day(m):
+        if before.relation is not None or _one_day(before) or before.span is None:
+            return True
+        return before.span.period in ("today", "yesterday")
+    if before.span is None or m.span is None or m.span.start is None or m.span.end is None:
+        return False
+    try:
+        first, _ = bounds(before.span, now)
+    except InvalidPeriod:
+        return False
+    return first == m.span.start
 
 
 def _dismissal(text: str, start: int, lexicon: Lexicon) -> int | None:

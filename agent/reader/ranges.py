@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date, timedelta
 
 from dateutil.relativedelta import relativedelta
@@ -37,9 +38,12 @@ DAY_ENDS = (
 )
 # Words after which a day is expected ("on 20/10", "since 3/11", "and 21/10?"), or nothing
 # ("on the holiday 12/10": one word may name the day between "on" and the date)
+# ("on", and each language's words before a day: "no dia 20/10", "am 20.10.")
+ON_DAY = phrases(("on", *WORDS.day_leads, *WORDS.date_leads))
 DATE_LEAD = (
-    r"(?:\b(?:on|since|from|until|till|to|through|between|and|or|vs\.?|versus|than|for)\s+"
-    r"(?:the\s+)?|\bon\s+(?:the\s+)?[^\W\d_]+\s+|^\W*)"
+    r"(?:\b(?:" + ON_DAY + r"|since|from|until|till|to|through|between|and|or|vs\.?|versus"
+    r"|than|for)\s+(?:the\s+)?|\b" + ON_DAY + r"\s+(?:the\s+)?"
+    r"(?P<named>[^\W\d_]+(?:\s+[^\W\d_]+){0,2}),?\s+|^\W*)"
 )
 # Between the two days of a range written with dots ("09.-15.03.", "28./29.03.", "1.3. bis
 # 7.3."): a dash, a slash or a word for "to" in any language of the lexicon.
@@ -327,7 +331,8 @@ def single_days(text: str, cal: Calendar) -> list[Found]:
         if len(m.group("d")) == len(m.group("m") or m.group("m0")) == 1 and not m.group("wd"):
             continue  # "rose by 1.5.": one digit each is a day only after a lead word (below)
         dd, mo = int(m.group("d")), int(m.group("m") or m.group("m0"))
-        found += _day(latest_year(mo, dd, cal.today), mo, dd, m)
+        y = latest_year(mo, dd, cal.today)
+        found += _one_of(date(y, mo, dd), m, cal.today) if _exists(y, mo, dd) else []
     for m in re.finditer(r"\b([0-3]?\d)/([0-3]?\d)/((?:20)?\d\d)\b", text):
         y = int(m.group(3)) + (2000 if len(m.group(3)) == 2 else 0)
         found += _slashed(int(m.group(1)), int(m.group(2)), _in_year(y), m, cal)
@@ -340,10 +345,33 @@ def _dotted_no_year(text: str, cal: Calendar) -> list[Found]:
     found = []
     lead = re.compile(DATE_LEAD + r"$")
     for m in re.finditer(r"(?<![\d.,])\b([0-3]?\d)\.([01]?\d)\.(?![\d.])", text):
-        if lead.search(text[: m.start()]):
+        led = lead.search(text[: m.start()])
+        if led:
             dd, mo = int(m.group(1)), int(m.group(2))
-            found += _day(latest_year(mo, dd, cal.today), mo, dd, m) if 1 <= mo <= 12 else []
+            year = latest_year(mo, dd, cal.today)
+            day = _one_of(date(year, mo, dd), m, cal.today) if _exists(year, mo, dd) else []
+            found += _named_by(day, led)
     return found
+
+
+def _named_by(found: list[Found], lead: re.Match[str] | None) -> list[Found]:
+    """ "on the holiday 02/11", "no feriado de Finados, 02/11": the words naming the day
+    between "on" and the date are the day's words too."""
+    named = lead.group("named") if lead is not None else None
+    if lead is None or named is None or any(w in WEEKDAYS or w in MONTHS for w in named.split()):
+        return found  # "on Monday 27/09": the weekday is checked against the date
+    return [replace(f, start=lead.start("named")) for f in found]
+
+
+def _one_of(d: date, m: re.Match[str], today: date | None = None) -> list[Found]:
+    """A day read, the latest such one when written without a year (`today` given); when the
+    coming one is less than a month away ("20/11" on 4 November), both, to ask which."""
+    coming = _exists(d.year + 1, d.month, d.day) and today is not None
+    nearer = coming and today is not None and today < date(d.year + 1, d.month, d.day)
+    if nearer and today is not None and date(d.year + 1, d.month, d.day) <= today + timedelta(31):
+        choices = tuple(days(x, x, f"{x:%-d %B %Y}") for x in (d, d.replace(year=d.year + 1)))
+        return [Found(None, m.start(), m.end(), choices=choices)]
+    return [Found(days(d, d, f"{d:%-d %B %Y}"), m.start(), m.end())]
 
 
 def _nth(text: str, cal: Calendar) -> list[Found]:
@@ -372,11 +400,13 @@ def _slashed_no_year(text: str, cal: Calendar) -> list[Found]:
     found = []
     lead = re.compile(DATE_LEAD + r"$")
     for m in re.finditer(r"(?<![\d/.,])\b([0-3]?\d)/([0-3]?\d)\b(?![/.,]?\d)" + DAY_ENDS, text):
-        if m.group(0) == "24/7" or not (lead.search(text[: m.start()]) or _dated(text, m)):
+        led = lead.search(text[: m.start()])
+        if m.group(0) == "24/7" or not (led or _dated(text, m)):
             continue
         if FRACTION.match(text, m.end()) and max(int(m.group(1)), int(m.group(2))) <= 12:
             continue  # "1/2 of the meters": a fraction, whichever way a date would read
-        found += _slashed(int(m.group(1)), int(m.group(2)), _latest_in(cal.today), m, cal)
+        day = _slashed(int(m.group(1)), int(m.group(2)), _latest_in(cal.today), m, cal, True)
+        found += _named_by(day, led)
     return found
 
 
@@ -424,7 +454,12 @@ def _latest_in(today: date) -> Callable[[int, int], int]:
 
 
 def _slashed(
-    first: int, second: int, year_of: Callable[[int, int], int], m: re.Match[str], cal: Calendar
+    first: int,
+    second: int,
+    year_of: Callable[[int, int], int],
+    m: re.Match[str],
+    cal: Calendar,
+    no_year: bool = False,
 ) -> list[Found]:
     """ "12/10/2026", "on 12/10": the one day the numbers can be; when both orders give a day,
     the one the site writes ("dmy" or "mdy", from its country), else both, to ask which."""
@@ -436,8 +471,7 @@ def _slashed(
     if len(readings) == 2 and cal.date_order in ("dmy", "mdy"):
         readings = readings[:1] if cal.date_order == "dmy" else readings[1:]
     if len(readings) == 1:
-        d = readings[0]
-        return [Found(days(d, d, f"{d:%-d %B %Y}"), m.start(), m.end())]
+        return _one_of(readings[0], m, cal.today if no_year else None)
     if not readings:
         return []
     choices = tuple(days(d, d, f"{d:%-d %B %Y}") for d in readings)

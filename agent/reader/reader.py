@@ -35,6 +35,7 @@ from agent.reader.meters import (
     left_out,
     numbered,
 )
+from agent.reader.nights import timed_periods
 from agent.reader.parameters import ALL_DAYS, Stated, find_stated, unlabelled_calorific_values
 from agent.reader.periods import find_periods
 from agent.reader.reading import Reading
@@ -71,9 +72,39 @@ def read(
     """
     question = _check(question, now)
     lexicon = lexicon or default_lexicon()
-    reading = implied_operations(_speaker(_extract(question, vocab, now, lexicon)))
+    reading = implied_operations(_speaker(_asides(_extract(question, vocab, now, lexicon))))
     intent, scores = choose(reading, lexicon.weights)
     return _topic(replace(reading, intent=intent, scores=scores))
+
+
+def _asides(reading: Reading) -> Reading:
+    """ "0,35 kg/kWh (our supplier's label, not the grid factor)": words in brackets right
+    after a stated value, none of them read as anything else, say where the value comes
+    from; context, not a part of the question left unused."""
+    q = reading.question
+    ends = [f.words.end for f in reading.emission_factors]
+    ends += [p.words.end for p in reading.prices]
+    ends += [c.words.end for c in reading.calorific_values]
+    ends += [x.words.end for x in reading.exchange_rates]
+    aside: list[Any] = []
+    for end in ends:
+        m = re.match(r"\s*\(([^()]*)\)", q[end:])
+        if m is None:
+            continue
+        a, b = end + m.start(1), end + m.end(1)
+        inside = [u for u in reading.unused if a <= u.words.start and u.words.end <= b]
+        read_there = any(
+            a <= item.words.start < b for _, item in reading.slots() if item.words.tokens
+        )
+        if inside and not read_there:
+            aside += inside
+    if not aside:
+        return reading
+    return replace(
+        reading,
+        unused=tuple(u for u in reading.unused if u not in aside),
+        free_text=(*reading.free_text, *(FreeText("context", u.text, u.words) for u in aside)),
+    )
 
 
 def _extract(question: str, vocab: Vocabulary, now: datetime, lexicon: Lexicon) -> Reading:
@@ -88,10 +119,17 @@ def _extract(question: str, vocab: Vocabulary, now: datetime, lexicon: Lexicon) 
     kind_words(sheet, meters.mentions, vocab, lexicon)
     sheet, corrections = correct(sheet, lexicon)
     stated = find_stated(sheet, numbers, lexicon, vocab.tariff_periods)
+    dismissed: list[Words] = []  # "ok forget august": said, and not asked
     areas = find_floor_areas(sheet, lexicon)
     periods, notes = find_periods(
-        sheet, now, vocab.fiscal_year_start, lexicon=lexicon, date_order=vocab.date_order
+        sheet,
+        now,
+        vocab.fiscal_year_start,
+        lexicon=lexicon,
+        date_order=vocab.date_order,
+        dismissed=dismissed,
     )
+    periods, stated.hour_windows = timed_periods(sheet, periods, stated.hour_windows, now, lexicon)
     find_top(sheet, cond, numbers)
     find_thresholds(sheet, cond)
     unlabelled_calorific_values(sheet, stated)  # "above 0.12 kWh/m3" is a threshold's
@@ -105,7 +143,7 @@ def _extract(question: str, vocab: Vocabulary, now: datetime, lexicon: Lexicon) 
     meters.mentions, unknown = described_unknown(
         meters.mentions, unknown, question, described_as, lexicon.stop_words
     )
-    context = [FreeText("context", w.text, w) for w in topics]
+    context = [FreeText("context", w.text, w) for w in (*topics, *dismissed)]
     notes = [*notes, *equipment_notes(meters.mentions), *_weekday_windows(stated)]
     mentions = sorted(meters.mentions + numbered(sheet, vocab), key=lambda m: m.words.start)
     out = left_out(mentions, sheet, lexicon, vocab)

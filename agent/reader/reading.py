@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, fields
 from types import MappingProxyType
 from typing import Any
 
+from agent.reader.lexicon import default_lexicon
 from agent.reader.slots import (
     ActionMention,
     CalorificValue,
@@ -183,11 +184,14 @@ class Reading:
         """ "how much of that was ...": a share of what the last answer was about."""
         return self.asks(Op.SHARE) and any(r.kind == "that" for r in self.referents)
 
-    def share_whole(self) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    def share_whole(
+        self, whole_words: tuple[frozenset[str], ...] | None = None
+    ) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
         """A share between two named meters, as (part, whole): the whole is the one "in" or
         "within" introduces ("share of X in Y"), else the one after "of" ("what percentage of
-        Y's energy went to X", "X's share of Y"). None for one meter, for meters listed
-        together ("X and Y") and when the words do not tell."""
+        Y's energy went to X", "X's share of Y"), in each language of the lexicon's
+        `whole_words`. None for one meter, for meters listed together ("X and Y") and when
+        the words do not tell."""
         if not self.asks(Op.SHARE, Op.PERCENT) or self.scopes or self.carriers:
             return None
         named = [m for m in self.meters if not m.ambiguous and m.words.tokens]
@@ -201,7 +205,7 @@ class Reading:
 
         if before(named[1])[-1:] and before(named[1])[-1] in ("and", "or", ",", "&", "plus"):
             return None
-        for words in (("in", "within"), ("of",)):
+        for words in whole_words or default_lexicon().whole_words:
             marked = [m for m in named if any(w in words for w in before(m))]
             if len(marked) == 1:
                 whole = marked[0]
