@@ -114,7 +114,24 @@ def _cost(conn: Connection, spec: TruthSpec) -> list[float]:
     rate = spec.rate or 1.0
     # a converted cost may be shown beside the tariff's own currency it was converted from
     unconverted = [energy_cost + demand, energy_cost, demand] if rate != 1.0 else []
-    return [energy_cost * rate, demand * rate, *unconverted, *_meter_totals(conn, spec)]
+    return [
+        energy_cost * rate,
+        demand * rate,
+        *unconverted,
+        *_site_energy(conn, spec, demand),
+        *_meter_totals(conn, spec),
+    ]
+
+
+def _site_energy(conn: Connection, spec: TruthSpec, demand: float) -> list[float]:
+    """A user's tariff that prices only the demand ("at 12 EUR/kW, what would the demand
+    charge be?"): the bill beside it keeps the site's energy prices, so the site's energy part
+    and that part plus the user's demand charge are figures the answer may state."""
+    if spec.fn != "tariff_cost" or spec.price or spec.peak_price:
+        return []
+    site_energy, _ = cost_parts(conn, spec)
+    rate = spec.rate or 1.0
+    return [site_energy * rate, (site_energy + demand) * rate]
 
 
 def _sec(conn: Connection, spec: TruthSpec) -> list[float]:

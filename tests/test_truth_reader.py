@@ -173,6 +173,13 @@ def test_a_user_tariffs_references_are_its_own_parts(store: Engine) -> None:
     # the site's default tariff (0.24/0.16 and 9.5 per kW) is no part of the user's cost
     site_energy_cost = 64 * 0.24 + 56 * 0.16
     assert all(abs(value - site_energy_cost) > 0.01 for value in charged)
+    # a user tariff of a demand charge alone keeps the site's energy prices beside it: the
+    # site's energy part and that part plus the user's demand charge may be stated
+    demand_only = refs(fn="tariff_cost", meter="a", price=0, demand_charge=10)
+    user_demand = 20 * 10 / 31
+    assert demand_only[:2] == pytest.approx([0.0, user_demand])
+    assert any(abs(v - site_energy_cost) < 0.01 for v in demand_only)
+    assert any(abs(v - (site_energy_cost + user_demand)) < 0.01 for v in demand_only)
     # a converted cost may stand beside the figures it was converted from: total and parts
     # before the rate are references too, and only when a rate was stated
     before = [24.0 + 20 * 10 / 31, 24.0, 20 * 10 / 31]
