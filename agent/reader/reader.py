@@ -39,7 +39,7 @@ from agent.reader.nights import timed_periods
 from agent.reader.parameters import ALL_DAYS, Stated, find_stated, unlabelled_calorific_values
 from agent.reader.periods import find_periods
 from agent.reader.reading import Reading
-from agent.reader.slots import FreeText, Intent, MeterMention, Split, Words
+from agent.reader.slots import FreeText, Intent, MeterMention, Reason, Split, Words
 from agent.reader.spelling import correct, write_out
 from agent.reader.text import MAX_QUESTION_CHARS, Sheet, tokenize
 from agent.reader.vocabulary import Vocabulary
@@ -251,15 +251,28 @@ def _condition_slots(cond: Conditions) -> dict[str, Any]:
 
 
 def _topic(reading: Reading) -> Reading:
-    """A knowledge question's remaining words are what to search for, not unused words."""
-    if reading.intent is not Intent.KNOWLEDGE or not reading.unused:
+    """A knowledge question's remaining words are what to search for, not unused words; so is
+    a quantity no series measures ("what does the manual say about cleaning solar panels?"):
+    the library is asked about it, no figure of it."""
+    if reading.intent is not Intent.KNOWLEDGE:
         return reading
-    first, last = reading.unused[0].words, reading.unused[-1].words
-    tokens = tuple(i for u in reading.unused for i in u.words.tokens)
-    text = " ".join(u.text for u in reading.unused)
+    unmeasured = [u for u in reading.unsupported if u.reason is Reason.NO_SERIES]
+    parts = sorted(
+        [(u.words, u.text) for u in reading.unused]
+        + [(u.words, u.words.text) for u in unmeasured if u.words.tokens],
+        key=lambda p: p[0].start,
+    )
+    if not parts:
+        return reading
+    first, last = parts[0][0], parts[-1][0]
+    tokens = tuple(sorted(i for w, _ in parts for i in w.tokens))
+    text = " ".join(t for _, t in parts)
     words = replace(
         first, tokens=tokens, end=last.end, text=reading.question[first.start : last.end]
     )
     return replace(
-        reading, free_text=(*reading.free_text, FreeText("topic", text, words)), unused=()
+        reading,
+        free_text=(*reading.free_text, FreeText("topic", text, words)),
+        unused=(),
+        unsupported=tuple(u for u in reading.unsupported if u not in unmeasured),
     )
