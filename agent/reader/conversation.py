@@ -38,11 +38,13 @@ import re
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
+from functools import cache
 from itertools import pairwise
 from typing import Any
 
 from agent.reader.conditions import held_for
 from agent.reader.dates import bounds, same_stretch, shift
+from agent.reader.lexicon import default_lexicon
 from agent.reader.parameters import parse_number
 from agent.reader.reading import Reading
 from agent.reader.slots import (
@@ -522,7 +524,7 @@ def _that_stretch(
     inner = before[0].span if len(before) == 1 else None
     if inner is None or p.span is None or not p.words.tokens:
         return False
-    if not THAT_BEFORE.search(reading.question[: p.words.start]):
+    if not _demonstrative_before(reading.question[: p.words.start]):
         return False
     try:
         (first, last), (inner_first, inner_last) = bounds(p.span, now), bounds(inner, now)
@@ -531,9 +533,15 @@ def _that_stretch(
     return first <= inner_first and inner_last <= last
 
 
-THAT_BEFORE = re.compile(
-    r"\b(?:that|this|the same|dieser?|diesen|desse|dessa|nesse|nessa)\s+$", re.I
-)
+@cache
+def _demonstratives() -> re.Pattern[str]:
+    words = default_lexicon().demonstratives
+    return re.compile(r"\b(?:" + "|".join(words or ["(?!)"]) + r")\s+$", re.I)
+
+
+def _demonstrative_before(text: str) -> bool:
+    """The text ends in a word pointing back ("that", "dieser", "desse")."""
+    return _demonstratives().search(text) is not None
 
 
 def _base_kept(

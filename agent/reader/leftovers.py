@@ -166,8 +166,8 @@ def _token_weight(t: Token, lexicon: Lexicon, vocab: Vocabulary) -> Weight | Non
 
 
 def _table_weight(text: str, lexicon: Lexicon) -> Weight | None:
-    hits = [e for e in lexicon.entries if e.table in WEIGHED_TABLES and e.pattern.fullmatch(text)]
-    return WEIGHED_TABLES[hits[0].table] if hits else None
+    table = next((t for t in lexicon.word_tables(text) if t in WEIGHED_TABLES), None)
+    return None if table is None else WEIGHED_TABLES[table]
 
 
 def _name_words(vocab: Vocabulary) -> frozenset[str]:

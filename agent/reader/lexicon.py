@@ -121,6 +121,7 @@ class Lexicon:
     negations: frozenset[str] = frozenset()  # "not", "except", "without": leave something out
     negation_between: frozenset[str] = frozenset()  # "the", "any of": between one and its object
     dismissals: frozenset[str] = frozenset()  # "forget", "ignore": what follows is not asked
+    subtractions: frozenset[str] = frozenset()  # "minus": a difference, nothing left out
     # tariff periods by name, as patterns: every language's words (a site's own come from its
     # catalogue); the off-peak ones name the hours outside the priced periods
     period_names: tuple[str, ...] = ()
@@ -132,6 +133,8 @@ class Lexicon:
     calorific_labels: tuple[str, ...] = ()
     # "last night", "letzte Nacht": the night before today, as patterns
     last_night: tuple[str, ...] = ()
+    # "that", "dieser", "desse": before a period, it is the one just discussed (as patterns)
+    demonstratives: tuple[str, ...] = ()
     # "m²", "square metres": a number before one is a stated floor area
     area_units: tuple[str, ...] = ()
     # "both supplies (A + B)": what the meters named are, when each is at the top of its tree
@@ -177,7 +180,12 @@ class Lexicon:
 
     def names_word(self, word: str) -> bool:
         """Some phrase of the lexicon is exactly this one word ("consumers", "unusual")."""
-        return _names_word(self, word)
+        return bool(_word_tables(self, word))
+
+    def word_tables(self, word: str) -> tuple[str, ...]:
+        """The tables (in the lexicon's order, once each) with a phrase that is exactly this one
+        word: "kwh" is a unit, "unusual" an anomaly word."""
+        return _word_tables(self, word)
 
     def rank(self, table: str) -> int:
         return next((e.rank for e in self.entries if e.table == table), len(self.entries))
@@ -204,8 +212,8 @@ class Lexicon:
 
 
 @lru_cache(maxsize=8192)  # bounded: a long-running agent sees ever new words
-def _names_word(lexicon: Lexicon, word: str) -> bool:
-    return any(e.pattern.fullmatch(word) for e in lexicon.entries)
+def _word_tables(lexicon: Lexicon, word: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(e.table for e in lexicon.entries if e.pattern.fullmatch(word)))
 
 
 def phrase_body(phrase: str) -> str:
@@ -313,6 +321,7 @@ def parse_lexicon(data: Any) -> Lexicon:
     cues = frozenset(str(k) for k in (tables.get("cue") or {}))
     negations, between = _negation(data.get("negation"))
     dismissals = _words((data.get("negation") or {}).get("dismiss", ""), "negation.dismiss")
+    subtractions = _words((data.get("negation") or {}).get("subtract", ""), "negation.subtract")
     periods, off_peak, other_hours = _period_names(data.get("tariff_period_names"))
     return Lexicon(
         stop_words=_words(data["stop_words"], "stop_words"),
@@ -329,12 +338,14 @@ def parse_lexicon(data: Any) -> Lexicon:
         negations=negations,
         negation_between=between,
         dismissals=dismissals,
+        subtractions=subtractions,
         period_names=periods,
         off_peak_names=off_peak,
         other_hours=other_hours,
         calendar=_calendar(data.get("calendar")),
         calorific_labels=_phrase_list(data.get("calorific_value_labels"), "calorific_value_labels"),
         last_night=_phrase_list(data.get("last_night"), "last_night"),
+        demonstratives=_phrase_list(data.get("demonstratives"), "demonstratives"),
         area_units=_phrase_list(data.get("area_units"), "area_units"),
         supply_words=_words(data.get("supply_words", ""), "supply_words"),
         **_shift_words(data.get("shift_words")),

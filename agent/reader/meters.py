@@ -381,7 +381,7 @@ def _supplies(word: str, named: set[str], vocab: Vocabulary, lexicon: Lexicon) -
 
 
 def _quantity_word(word: str, lexicon: Lexicon) -> bool:
-    return any(e.table in QUANTITY_TABLES and e.pattern.fullmatch(word) for e in lexicon.entries)
+    return not QUANTITY_TABLES.isdisjoint(lexicon.word_tables(word))
 
 
 # "the 75 over the 55": after "the", before the end, a mark or a joining word
@@ -424,7 +424,7 @@ def left_out(
         if not m.words.tokens:
             continue
         at = lexicon.negation_before(norms[: m.words.tokens[0]])
-        if at is None or norms[at] in ARITHMETIC:
+        if at is None or norms[at] in lexicon.subtractions:
             continue
         named = {n for o in mentions if o is not m for n in o.meters}
         inside = named | {d for n in named for d in _under(n, vocab)}
@@ -439,10 +439,6 @@ def left_out(
 def _under_any(meters: tuple[str, ...], named: set[str], vocab: Vocabulary) -> bool:
     """Some of `meters` holds a meter named: leaving it out would take that one out too."""
     return any(named & _under(m, vocab) for m in meters)
-
-
-# negations that subtract ("A minus B"): a difference asked, never a meter left out
-ARITHMETIC = frozenset({"minus"})
 
 
 def _under(name: str, vocab: Vocabulary) -> set[str]:
