@@ -36,6 +36,7 @@ PLANT_SETS = (
     "reader_plant2_f",
     "reader_plant2_g",
     "reader_plant2_h",
+    "reader_plant2_i",
 )
 
 
