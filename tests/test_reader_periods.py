@@ -4,7 +4,7 @@ library's ISO calendar, never with the reader's own date code."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -266,3 +266,33 @@ def test_a_day_and_a_part_of_the_day_left_out_are_no_period_and_no_hours() -> No
     assert [p.words.text for p in r.periods] == ["in the week of 14 Sept"]
     assert not r.hour_windows
     assert "saturday morning" in [u.text for u in r.unused]
+
+
+@pytest.mark.parametrize(
+    ("text", "month"),
+    [
+        ("what was the plant's May energy?", "2026-05"),  # written as a name inside a sentence
+        ("base load over May please", "2026-05"),
+        ("peak hour on weekdays (May profile)?", "2026-05"),
+        ("May, kWh per working day", "2026-05"),  # a name closing a phrase, even first
+        ("base load of the site, may?", "2026-05"),
+        ("a Mar figure for the boiler", "2026-03"),
+    ],
+)
+def test_a_month_that_is_an_ordinary_word_is_read_when_written_as_a_name(
+    text: str, month: str
+) -> None:
+    r = read(text, EMPTY, NOW)
+    spans = [p.span for p in r.periods if p.span is not None]
+    assert len(spans) == 1, [p.words.text for p in r.periods]
+    first, last = bounds(spans[0], NOW)
+    assert first.isoformat()[:7] == month and first.day == 1
+    assert last.month == first.month and (last + timedelta(days=1)).day == 1
+
+
+@pytest.mark.parametrize(
+    "text", ["May I see the total last week?", "what may the total be tomorrow", "it may rise"]
+)
+def test_the_verb_may_is_no_month(text: str) -> None:
+    r = read(text, EMPTY, NOW)
+    assert all(p.span is None or p.span.start is None or p.span.start.month != 5 for p in r.periods)

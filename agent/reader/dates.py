@@ -25,6 +25,9 @@ class Calendar:
     fiscal_start: int = 1
     lexicon: Lexicon = field(default_factory=default_lexicon)
     date_order: str | None = None  # "dmy" or "mdy" as the site writes dates; None: unknown
+    # where (in the canonical text) a name that is an ordinary word too is written as a name:
+    # "the main supply's May energy", "base load, may?"
+    as_names: frozenset[int] = frozenset()
 
     def negated(self, before: str) -> bool:
         """Whether the words before a day or month leave it out ("except monday", "no

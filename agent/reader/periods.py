@@ -226,8 +226,9 @@ def _months(text: str, cal: Calendar) -> list[Found]:
         mo = MONTHS[m.group("m")]
         y = int(m.group("y")) if m.group("y") else None
         y = 2000 + int(m.group("yy")) if m.group("yy") else y
-        if m.group("m") in WORDS.needs_lead and not (y or m.group("cue") or m.group("rel")):
-            continue  # ordinary words too: they need a cue or a year
+        lead = y or m.group("cue") or m.group("rel") or m.start("m") in cal.as_names
+        if m.group("m") in WORDS.needs_lead and not lead:
+            continue  # ordinary words too: they need a cue, a year or to be written as a name
         yr = y if y else latest_year(mo, 1, today)
         last = m.group("last") or m.groupdict().get("last_after")
         if not y and last and yr == today.year:
@@ -516,6 +517,24 @@ OPEN_END = re.compile(r"\s*(?:to|until|till|through|and|-)\b|\s*-")
 SO_FAR = re.compile(r"(?<!\w)" + phrases(WORDS.so_far) + r"(?!\w)")
 
 
+def _as_names(sheet: Sheet) -> frozenset[int]:
+    """Where a month's name that is an ordinary word too ("may", "mar") is written as a name:
+    capitalised inside a sentence ("the main supply's May energy", "over May"), or closing a
+    phrase ("May, kWh per working day", "base load, may?"), which the verb never does."""
+    found = set()
+    tokens = sheet.tokens
+    for i, t in enumerate(tokens):
+        if t.norm not in WORDS.needs_lead or t.norm not in MONTHS:
+            continue
+        before = tokens[i - 1] if i else None
+        after = tokens[i + 1] if i + 1 < len(tokens) else None
+        inside = before is not None and before.text not in (".", "!", "?", ":", ";")
+        closing = after is None or after.text in (",", "?", "!", ")", ";")
+        if (inside and t.text[:1].isupper()) or closing:
+            found.add(sheet.spans[i][0])
+    return frozenset(found)
+
+
 def _candidates(text: str, cal: Calendar) -> list[Found]:
     """The longest periods first, then those that do not overlap them, in question order
     ("November last year" over "vs November")."""
@@ -643,7 +662,9 @@ def find_periods(
     text = sheet.masked()
     comparing, modelling = bool(COMPARING.search(text)), bool(MODELLING.search(text))
     open_from = not (comparing or modelling)
-    cal = Calendar(now.date(), fiscal_start, lexicon or default_lexicon(), date_order)
+    cal = Calendar(
+        now.date(), fiscal_start, lexicon or default_lexicon(), date_order, _as_names(sheet)
+    )
     chosen = [_since(text, f, now, open_from) for f in _candidates(text, cal)]
     so_far = SO_FAR.search(text)
     mentions: list[PeriodMention] = []
