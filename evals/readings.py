@@ -2,6 +2,10 @@
 
 Nothing here calls `tools/` or `store.queries`, so a bug in a tool cannot hide behind the same
 bug in its truth. `evals.truth` builds every truth function on these readers.
+
+A reading belongs to a period when its interval lies inside it: one still under way at a
+period's end ("today so far" at 11:20 ends with the 11:00-11:15 reading) is not counted,
+as a live store would not hold it yet (bills are pro-rated by the truth functions instead).
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ READINGS_SQL = text(
     JOIN meters m ON m.id = s.meter_id
     JOIN sites st ON st.id = m.site_id
     WHERE st.name = :site AND m.name = :meter AND s.metric = :metric
-      AND r.ts >= :start AND r.ts < :end
+      AND r.ts >= :start AND r.ts < :end AND (s.billing OR r.ts + s.interval_s <= :end)
     ORDER BY r.ts
     """
 )

@@ -122,6 +122,14 @@ def plant(engine: Engine) -> Plant:
 # ------------------------------------------------------------------ amounts and levels
 
 
+def test_a_reading_under_way_at_the_periods_end_is_not_counted(plant: Plant) -> None:
+    # 2 Sept 00:00 to 11:20: 45 whole quarter-hours (to 11:15); 11:15-11:30 is still under way
+    got = evaluate(
+        plant.engine, spec("energy", meter="line-a", period="2025-09-02T00:00..2025-09-02T11:20")
+    )
+    assert got == pytest.approx(plant.a[96 : 96 + 45].sum())
+
+
 def test_energy_sums_a_period_and_several_meters(plant: Plant) -> None:
     week1 = days(0, 6)
     got = evaluate(plant.engine, spec("energy", meter="line-a", period="2025-09-02"))

@@ -139,3 +139,28 @@ def test_bad_periods_say_what_is_wrong(text: str, reason: str) -> None:
 def test_iso_times_are_pythons_own_isoformat(ts: list[int], tz: str) -> None:
     zone = ZoneInfo(tz)
     assert iso_times(ts, tz) == [datetime.fromtimestamp(t, zone).isoformat() for t in ts]
+
+
+@pytest.mark.parametrize(
+    ("now", "end"),
+    [
+        (local(2026, 5, 15, 11, 20), local(2026, 5, 15, 11, 15)),  # 11:15-11:30 is under way
+        (local(2026, 5, 15, 11, 15), local(2026, 5, 15, 11, 15)),  # on the grid: unchanged
+        (local(2026, 5, 15, 11, 59, 59), local(2026, 5, 15, 11, 45)),
+    ],
+)
+def test_a_running_period_ends_with_the_last_complete_quarter_hour(
+    now: datetime, end: datetime
+) -> None:
+    period = resolve_period("today", now, TZ)
+    assert (period.start, period.end, period.so_far) == (local(2026, 5, 15), end, True)
+
+
+def test_a_running_period_with_no_complete_quarter_hour_yet_is_refused() -> None:
+    with pytest.raises(InvalidPeriod, match="no reading in it is complete yet"):
+        resolve_period("today", local(2026, 5, 15, 0, 10), TZ)
+
+
+def test_a_period_since_a_day_ends_with_the_last_complete_quarter_hour() -> None:
+    period = resolve_period("since 2026-05-11", local(2026, 5, 15, 11, 20), TZ)
+    assert (period.start, period.end) == (local(2026, 5, 11), local(2026, 5, 15, 11, 15))

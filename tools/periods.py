@@ -67,6 +67,8 @@ class Period:
 
 # The words that name a period holding now (any period holding now ends at now).
 RUNNING = frozenset({"today", "this week", "this month", "this quarter", "this year"})
+# the grid a period running past now is cut on: the shortest reading interval sites use
+QUARTER_HOUR_MIN = 15
 
 
 def _midnight(day: date, tz: ZoneInfo) -> datetime:
@@ -179,8 +181,9 @@ def resolve_ahead(text: str, now: datetime, tz: str) -> Period:
 
 
 def _to_now(period: Period, now: datetime) -> Period:
-    """A period running past now ends now; one that begins at or after now is refused."""
-    if period.end <= now:
+    """A period running past now ("today", "since Monday") ends with the last complete
+    quarter-hour; one that begins at or after now is refused."""
+    if period.end < now or (period.end == now and not period.label.startswith("since ")):
         return period
     if now <= period.start:
         began = "has only just begun" if period.label in RUNNING else "has not begun"
@@ -188,7 +191,22 @@ def _to_now(period: Period, now: datetime) -> Period:
             f"{period.label!r} {began} ({period.start:%Y-%m-%d %H:%M}): nothing in it is "
             "metered yet"
         )
-    return Period(period.start, now, period.label, so_far=True)
+    end = _last_quarter_hour(now)
+    if end <= period.start:
+        raise InvalidPeriod(
+            f"{period.label!r} has only just begun ({period.start:%Y-%m-%d %H:%M}): no "
+            "reading in it is complete yet"
+        )
+    return Period(period.start, end, period.label, so_far=True)
+
+
+def _last_quarter_hour(now: datetime) -> datetime:
+    """Where a period running past now is cut: the end of the last quarter-hour that is over.
+    A reading under way at now is not complete (a live store does not hold it yet), so "today
+    so far" at 11:20 is 00:00 to 11:15, whatever a store replaying the day holds after now."""
+    return now - timedelta(
+        minutes=now.minute % QUARTER_HOUR_MIN, seconds=now.second, microseconds=now.microsecond
+    )
 
 
 def iso_times(ts: Sequence[int] | np.ndarray, tz: str) -> list[str]:
