@@ -46,6 +46,15 @@ THREADS: dict[str, tuple[str, list[Turn]]] = {
             "meters": ["Kompressor Nord"], "periods": [("2026-10-19", "2026-10-25", "subject")],
             "kpi": "energy"}),
     ]),
+    "a correction opened with 'no wait' names another meter, it declines nothing": ("werk", [
+        Turn("how much did Kompressor Süd use last week", {
+            "meters": ["Kompressor Süd"], "periods": [LAST_WEEK]}),
+        Turn("no wait, Kompressor Nord", {
+            "intent": "data", "meters": ["Kompressor Nord"], "periods": [LAST_WEEK],
+            "kpi": "energy"}),
+        Turn("nein warte, Kompressor Süd", {
+            "intent": "data", "meters": ["Kompressor Süd"], "periods": [LAST_WEEK]}),
+    ]),
     "compare that with another month in percent": ("werk", [
         Turn("Kältemaschine energy in September?", {"meters": ["Kältemaschine"]}),
         Turn("and last month?", {"meters": ["Kältemaschine"], "periods": [OCTOBER]}),
