@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from agent.reader import Frame, Intent, Pending, follow, read
-from agent.reader.slots import Kpi
+from agent.reader.slots import Kpi, Op
 from tests.reader_plants import NOW, PLANTS, check
 
 
@@ -302,3 +302,18 @@ def test_a_rule_tried_then_on_another_meter_then_set_up_and_changed() -> None:
     assert [t.value for t in changed.thresholds] == [230.0] and not changed.unused
     assert any(c.feature == "severity" and "critical" in c.words.text for c in changed.cues)
     assert [t.value for t in lower.thresholds] == [100.0] and not lower.unused
+
+
+def test_of_another_whole_after_a_share_is_the_same_share_of_that_whole() -> None:
+    plant, frame = PLANTS["werk"], None
+    turns = [
+        "Kältemaschine energy last week?",
+        "as a share of Linie 2?",
+        "and of the whole Hauptzähler?",
+    ]
+    for question in turns:
+        reading = follow(read(question, plant, NOW), frame, NOW)
+        frame = Frame.after(frame, reading, reading.meter_names)
+    assert reading.meter_names == ("Kältemaschine",)
+    assert reading.share_of == ("Hauptzähler",)
+    assert reading.asks(Op.SHARE)

@@ -787,7 +787,7 @@ def _what_if(reading: Reading, prev: Reading, changes: dict[str, Any]) -> None:
 def _scope_changes(
     reading: Reading, previous: Frame, changes: dict[str, Any], vocab: Vocabulary | None = None
 ) -> set[str]:
-    base = _base(reading)
+    base = _base(reading, after_share=previous.reading.asks(Op.SHARE))
     if base is not None:
         # "as a percentage of the site": the named scope is the base, the subject stays
         scope = _scope(reading, previous)
@@ -899,9 +899,11 @@ def _fits(units: tuple[UnitMention, ...], measures: tuple[MeasureMention, ...]) 
     return True
 
 
-def _base(reading: Reading) -> tuple[str, ...] | None:
-    """The meters after "of" in a share or percentage that names nothing else; () for the site."""
-    if not reading.asks(Op.SHARE, Op.PERCENT) or reading.measures or reading.asks(Op.RANK):
+def _base(reading: Reading, after_share: bool = False) -> tuple[str, ...] | None:
+    """The meters after "of" in a share or percentage that names nothing else; () for the site.
+    Right after a share, "and of the whole <meter>?" asks the same share of another whole."""
+    own = reading.asks(Op.SHARE, Op.PERCENT) or (after_share and not reading.operations)
+    if not own or reading.measures or reading.asks(Op.RANK):
         return None  # "which load ... what percentage of the total" has a subject of its own
     if reading.asks(Op.REMAINDER):
         return None  # "how much of that board does no sub-meter see?": the board's remainder
@@ -919,7 +921,7 @@ def _base(reading: Reading) -> tuple[str, ...] | None:
         # with the meter after "of" is that part of the meter's own total, not a share of it
         return None
     first = mentions[0].words.tokens[0]
-    before = [t.norm for t in reading.tokens[max(0, first - 2) : first]]
+    before = [t.norm for t in reading.tokens[max(0, first - (3 if after_share else 2)) : first]]
     if "of" not in before:
         return None
     return reading.meter_names or tuple(getattr(mentions[0], "meters", ()))
