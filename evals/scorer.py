@@ -39,7 +39,7 @@ import math
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, select
@@ -302,7 +302,13 @@ def _dig(result: Mapping[str, Any] | None, path: tuple[str, ...]) -> Any:
 
 
 def _clip(start: datetime, end: datetime, now: datetime | None) -> tuple[datetime, datetime]:
-    return (min(start, now), min(end, now)) if now is not None else (start, end)
+    """A period cut where the data ends: at the last complete quarter-hour before now (a
+    reading under way at now is not in the store yet), so 'to 14:20' and 'to 14:15' asked at
+    14:20 are the same period."""
+    if now is None:
+        return start, end
+    cut = now - timedelta(minutes=now.minute % 15, seconds=now.second, microseconds=now.microsecond)
+    return min(start, cut), min(end, cut)
 
 
 def _period_matches(

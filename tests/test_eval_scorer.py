@@ -151,6 +151,19 @@ def test_periods_compare_resolved_and_clipped_to_now() -> None:
     assert score_case(month, reply("x", query_call([], this_month, "this month")), None).args_ok
 
 
+def test_a_period_to_now_matches_one_cut_at_the_last_complete_quarter_hour() -> None:
+    now = datetime(2026, 10, 21, 14, 20, tzinfo=TZ)
+    month = case(
+        expect={"tool": "query_metric", "args": {"period": "2026-10-01..2026-10-21T14:20"}}
+    )
+    cut = {"start": "2026-10-01T00:00:00+02:00", "end": "2026-10-21T14:15:00+02:00"}
+    call = query_call([], cut, "since 2026-10-01")
+    assert score_case(month, reply("x", call), None, now=now).args_ok
+    early = {"start": "2026-10-01T00:00:00+02:00", "end": "2026-10-21T14:00:00+02:00"}
+    call = query_call([], early, "2026-10-01..2026-10-21T14:00")
+    assert score_case(month, reply("x", call), None, now=now).args_ok is False
+
+
 def test_meters_compare_by_the_results_canonical_names() -> None:
     failed = query_call(["comp2"], LAST_WEEK)
     failed["result"] = {"error": "UnknownMeter: ..."}
