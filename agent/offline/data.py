@@ -122,7 +122,7 @@ def _planned(q: Question) -> Plan:
         return each
     if each is not None:
         return KINDS["compare_meters"](each, found)
-    chosen = kinds.choose(r, len(found.sides), any(len(s) > 1 for s in found.sides))
+    chosen = kinds.choose(r, len(found.sides), any(len(s) > 1 for s in found.sides), q.now)
     return KINDS[chosen](q, found)
 
 
