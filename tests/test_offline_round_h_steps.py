@@ -75,3 +75,20 @@ def test_a_german_tariff_period_with_its_gloss_is_that_period() -> None:
         r = read(text, PLANTS["werk"], NOW)
         assert [(s.split, s.part) for s in r.splits] == [(Split.TOU, part)], r.splits
         assert not r.unused, r.unused
+
+
+def test_a_kpi_by_day_is_that_kpi_of_each_day_never_energy_by_day(brewery) -> None:
+    agent, data = brewery
+    values = data["Incomer North"]
+    local = pd.to_datetime(values.index, unit="s", utc=True).tz_convert(TZ)
+    days = ("2026-10-05", "2026-10-06", "2026-10-07")
+    reply = agent.ask("daily peak demand of Incomer North from 5 to 7 October")
+    assert [(c.name, c.args.get("kpi"), c.args["period"]) for c in reply.tool_calls] == [
+        ("compute_kpi", "peak_demand", d) for d in days
+    ], reply.tool_calls
+    for day in days:
+        peak_kw = float(values.to_numpy()[local.strftime("%Y-%m-%d") == day].max()) * 4
+        assert states(reply.answer, peak_kw, rel=0.005), (day, reply.answer)
+    finer = agent.ask("hourly peak demand of Incomer North on 6 October")
+    assert finer.outcome == "clarify" and not finer.tool_calls, finer.answer
+    assert "not by hour" in finer.answer, finer.answer

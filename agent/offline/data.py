@@ -362,6 +362,18 @@ def _sides(found: Sides) -> MappingProxyType[str, Any]:
 @kind("series")
 def _series(q: Question, whole: Sides, periods: list[str]) -> Plan:
     grain = kinds.implied_grain(q.reading)
+    stepped = [k for k in _kpis(q) if k not in ("energy", "average_power")]
+    if stepped and grain and not q.reading.asks(Op.AVERAGE, Op.MAX, Op.MIN, Op.WHEN):
+        # "daily cost last week", "peak demand per day": the KPI of each step, never the
+        # energy by step in its place
+        each = asked_periods.steps(q, grain)
+        if each is None:
+            return ask(
+                f"I can give the {stepped[0].replace('_', ' ')} for each day, week or month, "
+                f"up to {asked_periods.MAX_STEPS} of them at a time, not by {grain.value}. "
+                "Name a shorter period or a longer step, or ask for the whole period's figure."
+            )
+        return _kpi(q, whole, each)
     args: dict[str, Any] = {
         "meters": list(whole.meters),
         "metric": q.reading.metric or "energy",
