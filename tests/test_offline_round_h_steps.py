@@ -89,6 +89,6 @@ def test_a_kpi_by_day_is_that_kpi_of_each_day_never_energy_by_day(brewery) -> No
     for day in days:
         peak_kw = float(values.to_numpy()[local.strftime("%Y-%m-%d") == day].max()) * 4
         assert states(reply.answer, peak_kw, rel=0.005), (day, reply.answer)
-    finer = agent.ask("hourly peak demand of Incomer North on 6 October")
-    assert finer.outcome == "clarify" and not finer.tool_calls, finer.answer
-    assert "not by hour" in finer.answer, finer.answer
+    many = agent.ask("daily cost of Incomer North in September and October")
+    assert many.outcome == "clarify" and not many.tool_calls, many.answer
+    assert "of each day, up to 31" in many.answer, many.answer

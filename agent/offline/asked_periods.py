@@ -50,10 +50,7 @@ def periods(q: Question) -> list[str] | Plan:
 
 def steps(q: Question, grain: Grain) -> list[str] | None:
     """The days, weeks or months the periods asked are made of, each a period of its own ("the
-    daily cost last week": each day's cost), up to the clock; None for a finer step or more
-    than MAX_STEPS of them."""
-    if grain not in (Grain.DAY, Grain.WEEK, Grain.MONTH):
-        return None
+    daily cost last week": each day's cost), up to the clock; None for more than MAX_STEPS."""
     found: list[str] = []
     for p in q.subject_periods:
         if p.span is None:

@@ -19,6 +19,7 @@ from agent.reader import Intent, Kpi, MeterEntry, Op, Pending, Reading, Scope
 from agent.reader.slots import (
     NO_WORDS,
     Comparison,
+    Grain,
     MeasureMention,
     Split,
 )
@@ -363,15 +364,17 @@ def _sides(found: Sides) -> MappingProxyType[str, Any]:
 def _series(q: Question, whole: Sides, periods: list[str]) -> Plan:
     grain = kinds.implied_grain(q.reading)
     stepped = [k for k in _kpis(q) if k not in ("energy", "average_power")]
-    if stepped and grain and not q.reading.asks(Op.AVERAGE, Op.MAX, Op.MIN, Op.WHEN):
+    calendar = (Grain.DAY, Grain.WEEK, Grain.MONTH)
+    extreme = q.reading.asks(Op.AVERAGE, Op.MAX, Op.MIN, Op.WHEN)
+    if stepped and grain is not None and grain in calendar and not extreme:
         # "daily cost last week", "peak demand per day": the KPI of each step, never the
-        # energy by step in its place
+        # energy by step in its place ("hourly peak" is the peak of hourly energy, a series)
         each = asked_periods.steps(q, grain)
         if each is None:
             return ask(
-                f"I can give the {stepped[0].replace('_', ' ')} for each day, week or month, "
-                f"up to {asked_periods.MAX_STEPS} of them at a time, not by {grain.value}. "
-                "Name a shorter period or a longer step, or ask for the whole period's figure."
+                f"I can give the {stepped[0].replace('_', ' ')} of each {grain.value}, up to "
+                f"{asked_periods.MAX_STEPS} of them at a time. Name a shorter period or a "
+                "longer step, or ask for the whole period's figure."
             )
         return _kpi(q, whole, each)
     args: dict[str, Any] = {
