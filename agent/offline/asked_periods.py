@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
 from agent.offline import kinds
@@ -16,10 +16,19 @@ from agent.offline.scope import Sides
 from agent.reader import Op, Reading
 from agent.reader.conversation import PERIOD_NOUNS, plural_time
 from agent.reader.dates import bounds, shift, whole_days
-from agent.reader.slots import NO_WORDS, PeriodMention, Referent, Relation, TimeSpan, Words
+from agent.reader.slots import (
+    NO_WORDS,
+    Grain,
+    PeriodMention,
+    Referent,
+    Relation,
+    TimeSpan,
+    Words,
+)
 from common.errors import EMSError
 
 MAX_PERIODS = 4
+MAX_STEPS = 31  # a month of days: the most figures of one KPI asked step by step
 PREVIOUS = {
     "today": "yesterday",
     "this week": "last week",
@@ -37,6 +46,38 @@ def periods(q: Question) -> list[str] | Plan:
         return both
     # a note on the words taken for no period ("there is no 31 September") comes before the ask
     return found or ask(" ".join((*q.reading.notes, ASK_PERIOD)))
+
+
+def steps(q: Question, grain: Grain) -> list[str] | None:
+    """The days, weeks or months the periods asked are made of, each a period of its own ("the
+    daily cost last week": each day's cost), up to the clock; None for more than MAX_STEPS."""
+    found: list[str] = []
+    for p in q.subject_periods:
+        if p.span is None:
+            continue
+        first, last = bounds(p.span, q.now)
+        found += _steps_of(first, min(last, q.now.date()), grain)
+    return found if 0 < len(found) <= MAX_STEPS else None
+
+
+def _steps_of(first: date, last: date, grain: Grain) -> list[str]:
+    found: list[str] = []
+    start = first
+    while start <= last and len(found) <= MAX_STEPS:
+        if grain is Grain.DAY:
+            end = start
+        elif grain is Grain.WEEK:
+            end = start + timedelta(days=6 - start.weekday())
+        else:
+            end = (start.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+        end = min(end, last)
+        whole_month = grain is Grain.MONTH and start.day == 1 and (end + timedelta(days=1)).day == 1
+        if start == end:
+            found.append(start.isoformat())
+        else:
+            found.append(f"{start:%Y-%m}" if whole_month else f"{start}..{end}")
+        start = end + timedelta(days=1)
+    return found
 
 
 def recent_days(q: Question) -> list[TimeSpan]:

@@ -19,6 +19,7 @@ from agent.reader import Intent, Kpi, MeterEntry, Op, Pending, Reading, Scope
 from agent.reader.slots import (
     NO_WORDS,
     Comparison,
+    Grain,
     MeasureMention,
     Split,
 )
@@ -122,7 +123,7 @@ def _planned(q: Question) -> Plan:
         return each
     if each is not None:
         return KINDS["compare_meters"](each, found)
-    chosen = kinds.choose(r, len(found.sides), any(len(s) > 1 for s in found.sides))
+    chosen = kinds.choose(r, len(found.sides), any(len(s) > 1 for s in found.sides), q.now)
     return KINDS[chosen](q, found)
 
 
@@ -362,6 +363,20 @@ def _sides(found: Sides) -> MappingProxyType[str, Any]:
 @kind("series")
 def _series(q: Question, whole: Sides, periods: list[str]) -> Plan:
     grain = kinds.implied_grain(q.reading)
+    stepped = [k for k in _kpis(q) if k not in ("energy", "average_power")]
+    calendar = (Grain.DAY, Grain.WEEK, Grain.MONTH)
+    extreme = q.reading.asks(Op.AVERAGE, Op.MAX, Op.MIN, Op.WHEN)
+    if stepped and grain is not None and grain in calendar and not extreme:
+        # "daily cost last week", "peak demand per day": the KPI of each step, never the
+        # energy by step in its place ("hourly peak" is the peak of hourly energy, a series)
+        each = asked_periods.steps(q, grain)
+        if each is None:
+            return ask(
+                f"I can give the {stepped[0].replace('_', ' ')} of each {grain.value}, up to "
+                f"{asked_periods.MAX_STEPS} of them at a time. Name a shorter period or a "
+                "longer step, or ask for the whole period's figure."
+            )
+        return _kpi(q, whole, each)
     args: dict[str, Any] = {
         "meters": list(whole.meters),
         "metric": q.reading.metric or "energy",

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any, get_args
@@ -14,7 +15,8 @@ from typing import Any, get_args
 import yaml
 
 from agent.reader import Kpi, Op, Reading
-from agent.reader.slots import Grain, OperationMention, Split
+from agent.reader.dates import bounds
+from agent.reader.slots import Grain, GrainMention, OperationMention, Split, Words
 from common.errors import EMSError
 from tools.events import EventKind
 
@@ -124,6 +126,25 @@ def implied_grain(reading: Reading) -> Grain | None:
     return None
 
 
+def same_step(reading: Reading, before: Reading | None) -> Reading:
+    """ "and the quietest one?" after "the busiest day in July": an extreme asked alone of
+    what the turn before found the extreme of a step is the extreme of that same step, not of
+    the readings. A turn naming a measure or a step of its own keeps its own."""
+    if before is None or not reading.follows or implied_grain(reading) is not None:
+        return reading
+    extremes = (Op.MIN, Op.MAX)
+    own = [o for o in reading.operations if o.words.tokens]
+    if not own or any(o.op not in extremes for o in own) or not before.asks(*extremes):
+        return reading
+    if any(m.words.tokens for m in reading.measures):
+        return reading
+    step = implied_grain(before)
+    if step is None:
+        return reading
+    grain = GrainMention(step, Words((), 0, 0, step.value))
+    return replace(reading, grains=(grain,), inherited=reading.inherited | {"grains"})
+
+
 def _step_after(reading: Reading, o: OperationMention, words: Mapping[str, Grain]) -> Grain | None:
     """The step named by a word after an extreme, a meter's name or one word between at most:
     "the biggest gas day", "the highest Pump K1 day" ask for the extreme of that step."""
@@ -140,7 +161,7 @@ def _step_after(reading: Reading, o: OperationMention, words: Mapping[str, Grain
     return None
 
 
-def _structure(r: Reading, sides: int, group: bool) -> set[str]:
+def _structure(r: Reading, sides: int, group: bool, now: datetime | None) -> set[str]:
     comparative = bool(r.ops & COMPARATIVES)
     subjects = len([p for p in r.subject_periods if p.span is not None])
     references = r.reference_periods or (r.base_periods if r.intent.value == "data" else ())
@@ -152,7 +173,7 @@ def _structure(r: Reading, sides: int, group: bool) -> set[str]:
             ("hour_window", bool(r.hour_windows)),
             ("split", bool(r.splits)),
             ("split_part", any(s.part for s in r.splits)),
-            ("grain", implied_grain(r) is not None),
+            ("grain", implied_grain(r) is not None and not _one_step(r, now)),
             ("top", bool(r.top)),
             ("all_meters", r.all_meters),
             ("no_scope", not r.names_scope),
@@ -172,6 +193,28 @@ def _structure(r: Reading, sides: int, group: bool) -> set[str]:
     return found
 
 
+def _one_step(r: Reading, now: datetime | None) -> bool:
+    """ "the monthly peak in July", "the daily peak yesterday": a KPI of a step the one period
+    asked is exactly one of is the KPI of that period, not a series of one point (which
+    would be read as energy, not as the KPI asked)."""
+    step = implied_grain(r)
+    spans = [p.span for p in r.subject_periods if p.span is not None]
+    if step is None or len(spans) != 1 or not any(k is not Kpi.ENERGY for k in r.kpis):
+        return False
+    start, end = spans[0].start, spans[0].end
+    if now is not None:
+        start, end = bounds(spans[0], now)
+    if start is None or end is None:
+        return False
+    if step is Grain.DAY:
+        return start == end
+    if step is Grain.WEEK:
+        return start.weekday() == 0 and (end - start).days == 6
+    if step is Grain.MONTH:
+        return start.day == 1 and (end + timedelta(days=1)).day == 1 and end.month == start.month
+    return False
+
+
 def _tariff_parts(r: Reading) -> bool:
     """ "the cost at our tariff (peak, off-peak and demand)", "ponta + demand charge", a price
     stated for each period: the parts of a tariff listed beside a cost are what the tariff is
@@ -186,15 +229,15 @@ def _tariff_parts(r: Reading) -> bool:
     return len(parts) + bool(named or r.demand_charges) >= 2
 
 
-def features(r: Reading, sides: int, group: bool) -> frozenset[str]:
+def features(r: Reading, sides: int, group: bool, now: datetime | None = None) -> frozenset[str]:
     ops = {f"op:{o.value}" for o in r.ops}
     kpis = {f"kpi:{k.value}" for k in r.kpis}
-    return frozenset(_structure(r, sides, group) | ops | kpis)
+    return frozenset(_structure(r, sides, group, now) | ops | kpis)
 
 
-def choose(r: Reading, sides: int, group: bool) -> str:
+def choose(r: Reading, sides: int, group: bool, now: datetime | None = None) -> str:
     """The kind with the best score; ties go to the kind listed first."""
-    present = features(r, sides, group)
+    present = features(r, sides, group, now)
     scores = {
         kind: w.get("bias", 0.0) + sum(v for f, v in w.items() if f in present)
         for kind, w in kinds().weights.items()

@@ -33,7 +33,7 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from pydantic import ConfigDict
 from sqlalchemy import Engine
 
-from agent.offline import incidents, refusals
+from agent.offline import incidents, kinds, refusals
 from agent.offline.compose import REJECTED, Answer, Done, compose
 from agent.offline.plan import Plan, Question, plan
 from agent.offline.site import Site, load_site
@@ -280,7 +280,9 @@ def _reading(question: str, site: Site, now: datetime, before: Frame | None, sai
     current = the_other(read(question, site.vocab, now), before, site.vocab)
     if before is not None and before.pending is Pending.NOTE and question.rstrip().endswith("?"):
         before = replace(before, pending=None)  # a new question instead of the note
-    return incidents.one_of_listed(follow(current, before, now, site.vocab), said.listed)
+    followed = follow(current, before, now, site.vocab)
+    followed = kinds.same_step(followed, before.reading if before else None)
+    return incidents.one_of_listed(followed, said.listed)
 
 
 def _recent_periods(frames: list[Frame]) -> tuple[TimeSpan, ...]:
