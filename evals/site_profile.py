@@ -189,7 +189,7 @@ def site_facts(conn: Connection, site: str) -> SiteFacts:
 # ------------------------------------------------------------------ calendar
 
 
-def _public_holidays(country: str | None, region: str | None, years: list[int]) -> set[date]:
+def public_holidays(country: str | None, region: str | None, years: list[int]) -> set[date]:
     if not country:
         return set()
     try:
@@ -224,7 +224,7 @@ def _closure_days(start: str, end: str, years: list[int]) -> set[date]:
 def closed_days(facts: SiteFacts, local: pd.DatetimeIndex) -> set[date]:
     """Days the site does not work in (and around) the years of `local`."""
     years = sorted({int(y) for y in np.asarray(local.year)} | {int(local.year.min()) - 1})
-    closed = _public_holidays(facts.country, facts.region, years)
+    closed = public_holidays(facts.country, facts.region, years)
     for start, end in facts.closures:
         closed |= _closure_days(start, end, years)
     return closed
@@ -266,7 +266,7 @@ def pricing(facts: SiteFacts, carrier: str, local: pd.DatetimeIndex) -> Pricing:
     if not tariffs:
         raise TruthError(f"no tariff for {carrier} at {facts.name}")
     years = sorted({int(y) for y in np.asarray(local.year)})
-    holidays_here = _public_holidays(facts.country, facts.region, years)
+    holidays_here = public_holidays(facts.country, facts.region, years)
     return price_with(tariffs, local, f"no {carrier} tariff at {facts.name} covers", holidays_here)
 
 
@@ -274,12 +274,12 @@ def price_with(
     tariffs: tuple[Tariff, ...],
     local: pd.DatetimeIndex,
     missing: str,
-    public_holidays: set[date] | None = None,
+    holidays_on: set[date] | None = None,
 ) -> Pricing:
     """Price every interval by the first of `tariffs` valid on its local day. A period marked
     `except_holidays` holds no interval whose own local date is a public holiday."""
     days = np.asarray(local.date)
-    on_holiday = np.array([d in (public_holidays or set()) for d in days], dtype=bool)
+    on_holiday = np.array([d in (holidays_on or set()) for d in days], dtype=bool)
     index = np.full(len(local), -1)
     for i, tariff in enumerate(tariffs):
         index[(index < 0) & tariff.valid(days)] = i

@@ -21,6 +21,7 @@ from connectors.catalog_sync import apply_plant
 from ems_agent.app import analytics_config
 from ems_agent.settings import load_settings
 from evals.site_profile import pricing, site_facts
+from evals.truth import evaluate
 from store import catalog
 from store.writes import write_readings
 from tools.base import ToolContext
@@ -161,3 +162,42 @@ def test_the_mark_needs_a_country_to_take_holidays_from(engine: Engine) -> None:
     with pytest.raises(InvalidPlantFile) as caught:
         apply_plant(engine, parse_plant(text, "a.yaml", "yaml"))
     assert any("site.country" in p for p in caught.value.problems)
+
+
+def test_a_stated_period_may_skip_holidays_and_the_truth_too(sites) -> None:
+    """ "what did just that ponta energy cost at 0.40": the site's period, holidays left out, at
+    the price stated; the eval truth's user tariff with peak_except_holidays agrees."""
+    engine, raw = sites
+    stated = {"days": [0, 1, 2, 3, 4], "start": "18:00", "end": "21:00", "price": 0.40}
+    args = {"kpi": "cost", "meter": "feed", "period": PERIOD, "price_per_kwh": 0.0}
+    result = compute_kpi(
+        context(engine, "quarry"), args | {"tou_periods": [stated | {"except_holidays": True}]}
+    )
+    ponta = hand_prices(raw, skip_holidays=True) == 0.31
+    assert result.value == pytest.approx(float(raw["kwh"][ponta].sum()) * 0.40, rel=1e-12)
+    with engine.connect() as conn:
+        truth = evaluate(
+            conn,
+            {
+                "fn": "tariff_cost",
+                "site": "quarry",
+                "meter": "feed",
+                "period": PERIOD,
+                "price": 0,
+                "peak_price": 0.40,
+                "peak_hours": "18:00-21:00",
+                "peak_except_holidays": True,
+            },
+        )
+        energy = evaluate(
+            conn,
+            {
+                "fn": "tou_energy",
+                "site": "quarry",
+                "meter": "feed",
+                "period": PERIOD,
+                "part": "ponta",
+            },
+        )
+    assert truth == pytest.approx(float(raw["kwh"][ponta].sum()) * 0.40, rel=1e-9)
+    assert energy == pytest.approx(float(raw["kwh"][ponta].sum()), rel=1e-9)

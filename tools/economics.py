@@ -303,6 +303,11 @@ class StatedPeriod(BaseModel):
     start: str = Field(description="Local start time 'HH:MM'.")
     end: str = Field(description="Local end time 'HH:MM'; before the start it runs past midnight.")
     price: float = Field(ge=0, description="Price per kWh inside the period.")
+    except_holidays: bool = Field(
+        default=False,
+        description="True: the period does not hold on the site's public holidays (as a site "
+        "tariff period marked so); default false.",
+    )
 
     @field_validator("days")
     @classmethod
@@ -328,6 +333,7 @@ def stated_tariff(
     periods: Sequence[StatedPeriod],
     demand_charge_per_kw: float | None,
     currency: str,
+    holidays_of: tuple[str, str | None] | None = None,
 ) -> Tariff:
     """The tariff a person states in a question: their prices replace the site's, and a demand
     charge applies only when they state one."""
@@ -339,6 +345,8 @@ def stated_tariff(
         name="the tariff stated in the question",
         currency=currency,
         periods=tuple(p.window() for p in periods),
+        except_holidays=tuple(p.except_holidays for p in periods),
+        holidays_of=holidays_of,
         default_price=float(price_per_kwh or 0.0),
         demand_charge_per_kw=float(demand_charge_per_kw or 0.0),
         is_default=False,

@@ -569,10 +569,15 @@ def _tariffs(ctx: ToolContext, args: KpiInput, carrier: str, name: str) -> tuple
     site = ctx.config.tariffs_for(carrier)
     if args.price_per_kwh is not None or args.tou_periods:
         currency = args.currency or (site[0].currency if site else "")
+        country, region = ctx.site.country, ctx.site.region
         try:
             return (
                 stated_tariff(
-                    args.price_per_kwh, args.tou_periods, args.demand_charge_per_kw, currency
+                    args.price_per_kwh,
+                    args.tou_periods,
+                    args.demand_charge_per_kw,
+                    currency,
+                    (country, region) if country else None,
                 ),
             )
         except ValueError as exc:
