@@ -567,7 +567,7 @@ def _part_cost(q: Question, whole: Sides, periods: list[str], part: str) -> list
     if len(hours) != 1:
         return []
     days, start, end, skips = hours.pop()
-    window = {"hours": f"{_hour(start)}-{_hour(end)}", "days": list(days)}
+    window: dict[str, Any] = {"hours": f"{_hour(start)}-{_hour(end)}", "days": list(days)}
     if skips:  # the period's public holidays are not in it
         window["except_holidays"] = True
     return _window_cost(q, whole, periods, window, priced=True)
