@@ -293,6 +293,7 @@ def _closure(i: int, closure: ClosureSpec) -> list[Problem]:
 def _tariff_checks(site: SiteSpec, view: StoreView) -> list[Problem]:
     problems: list[Problem] = []
     currency = site.currency if "currency" in site.model_fields_set else view.currency
+    country = site.country if "country" in site.model_fields_set else view.country
     for i, tariff in enumerate(site.tariffs):
         path = ("site", "tariffs", i)
         if tariff.currency is None and currency is None:
@@ -311,6 +312,16 @@ def _tariff_checks(site: SiteSpec, view: StoreView) -> list[Problem]:
             )
         periods = [(p.name, p.days, p.start, p.end) for p in tariff.periods]
         problems += _windows("periods", periods, path)
+        for j, p in enumerate(tariff.periods):
+            if p.except_holidays and not country:
+                problems.append(
+                    Problem(
+                        (*path, "periods", j, "except_holidays"),
+                        f"tariff {tariff.name!r} period {p.name!r} does not hold on public "
+                        "holidays, but the site has no country to take them from: set "
+                        "site.country (and site.region where it has its own)",
+                    )
+                )
     problems += _validity_overlaps(site.tariffs)
     return problems
 

@@ -175,6 +175,15 @@ def _month(value: Any) -> str:
     raise ValueError(f"{value!r} is not a month such as '2026-11'")
 
 
+def _holiday_flag(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    raise ValueError(
+        f"except_holidays is true (the period does not hold on the site's public holidays) "
+        f"or false, not {value!r}"
+    )
+
+
 Carrier = Annotated[str, BeforeValidator(_carrier)]
 Days = Annotated[list[int], BeforeValidator(_days)]
 Clock = Annotated[str, BeforeValidator(_clock)]
@@ -215,6 +224,8 @@ class TouPeriodSpec(_Model):
     start: Clock
     end: Clock
     price: NonNegative
+    # true: the period does not hold on the site's public holidays (its country and region)
+    except_holidays: Annotated[bool, BeforeValidator(_holiday_flag)] = False
 
 
 class TariffSpec(_Model):
@@ -461,7 +472,20 @@ def _problem(error: ErrorDetails, data: Any) -> Problem:
         else:
             break
         path.append(part)
-    return Problem(tuple(path), _message(error))
+    return Problem(tuple(path), _subject(tuple(path), data) + _message(error))
+
+
+def _subject(path: Path_, data: Any) -> str:
+    """ "tariff 'Tarifa A4' period 'ponta': " for a problem inside a tariff's period (its path
+    names them by index only), else nothing."""
+    if path[:2] != ("site", "tariffs") or len(path) < 6 or path[3] != "periods":
+        return ""
+    try:
+        tariff = data["site"]["tariffs"][path[2]]
+        period = tariff["periods"][path[4]]
+        return f"tariff {tariff.get('name')!r} period {period.get('name', 'peak')!r}: "
+    except (KeyError, IndexError, TypeError, AttributeError):
+        return ""
 
 
 def _message(error: ErrorDetails) -> str:

@@ -192,7 +192,12 @@ def _tariff(t: TariffSpec) -> TariffDef:
         name=t.name,
         default_price=t.default_price,
         demand_charge_per_kw=t.demand_charge_per_kw,
-        periods=tuple(TouPeriodDef(**_window(p), name=p.name, price=p.price) for p in t.periods),
+        periods=tuple(
+            TouPeriodDef(
+                **_window(p), name=p.name, price=p.price, except_holidays=p.except_holidays
+            )
+            for p in t.periods
+        ),
         currency=t.currency,
         valid_from=t.valid_from,
         valid_to=t.valid_to,
@@ -298,7 +303,10 @@ def _series_text(s: SeriesState) -> str:
 
 
 def describe_tariff(t: TariffDef) -> str:
-    periods = "; ".join(f"{p.name} {_window_text(p)} {p.price:g}" for p in t.periods)
+    periods = "; ".join(
+        f"{p.name} {_window_text(p)} {p.price:g}" + (" except public holidays" * p.except_holidays)
+        for p in t.periods
+    )
     parts = [f"{t.default_price:g}/kWh"]
     if periods:
         parts.append(periods)
@@ -584,7 +592,11 @@ def _tariff_data(t: TariffDef) -> dict[str, Any]:
             "valid_to": t.valid_to,
             "default_price": t.default_price,
             "demand_charge_per_kw": t.demand_charge_per_kw or None,
-            "periods": [{"name": p.name, **_window_data(p), "price": p.price} for p in t.periods],
+            "periods": [
+                {"name": p.name, **_window_data(p), "price": p.price}
+                | ({"except_holidays": True} if p.except_holidays else {})
+                for p in t.periods
+            ],
         }
     )
 

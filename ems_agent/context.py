@@ -114,7 +114,8 @@ class TurnContexts:
         if site is not None:
             with self.engine.connect() as conn:
                 profile = get_profile(conn, site.id)
-        return site_config(profile, self.installation or Installation(), at.date())
+        country, region = (site.country, site.region) if site is not None else (None, None)
+        return site_config(profile, self.installation or Installation(), at.date(), country, region)
 
     def localise(self, moment: datetime, site: SiteRef | None = None) -> datetime:
         """`moment` in the site's zone; a naive time is taken as the site's local time."""

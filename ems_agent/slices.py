@@ -70,7 +70,9 @@ def analytics_config(
 
         with engine.connect() as conn:
             profile = get_profile(conn, site.id)
-    return site_config(profile, installation(settings), today or system_clock().date())
+    country, region = (site.country, site.region) if site is not None else (None, None)
+    day = today or system_clock().date()
+    return site_config(profile, installation(settings), day, country, region)
 
 
 def llm_settings(settings: Settings) -> LlmSettings:

@@ -35,10 +35,11 @@ defaults, as before): `hours` ("22:00-06:00", a daily clock window, wrapping pas
 its end is not after its start) and `days` (weekdays 0=Mon..6=Sun) select intervals by their
 local start; `base_meter` is the base of a share; `window_minutes` the demand window (15, 30,
 60); `factor` an emission factor in kg CO2e/kWh; `price`, `peak_price`, `peak_hours`,
-`peak_days` and `demand_charge` a tariff; `rate` a currency conversion factor applied to a
-cost; `threshold` (kW), `condition` and `min_minutes` a threshold with a duration, which
-must be exceeded ("for more than 30 minutes") unless `strictly_longer` is false ("for 30
-minutes": that long is enough), as the count_episodes tool's argument of that name.
+`peak_days`, `peak_except_holidays` (no peak on the site's public holidays, as a catalogue
+period marked except_holidays) and `demand_charge` a tariff; `rate` a currency conversion
+factor applied to a cost; `threshold` (kW), `condition` and `min_minutes` a threshold with a
+duration, which must be exceeded ("for more than 30 minutes") unless `strictly_longer` is
+false ("for 30 minutes": that long is enough), as the count_episodes tool's argument of that name.
 `production_meter` may name several production meters, whose output is added up.
 """
 
@@ -120,6 +121,9 @@ class TruthSpec(BaseModel):
     peak_price: float | None = Field(default=None, ge=0, description="price per kWh at peak")
     peak_hours: str | None = Field(default=None, description="peak window 'HH:MM-HH:MM'")
     peak_days: list[int] | None = Field(default=None, description="peak weekdays (Mon-Fri)")
+    peak_except_holidays: bool = Field(
+        default=False, description="the peak does not hold on the site's public holidays"
+    )
     demand_charge: float | None = Field(default=None, ge=0, description="per kW and month")
     rate: float | None = Field(default=None, gt=0, description="currency conversion factor")
     threshold: float | None = Field(default=None, description="threshold in kW")

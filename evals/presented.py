@@ -72,6 +72,7 @@ TRUTH_DIMENSIONS = {
             "window_energy",
             "weekend_energy",
             "shift_energy",
+            "tou_energy",
             "difference",
             "meters_difference",
             "top_meter_value",
@@ -244,7 +245,16 @@ SIGNED = frozenset(
 )
 # Truths that add up over meters and periods: amounts, not levels, shares or extremes.
 ADDITIVE = frozenset(
-    {"energy", "window_energy", "weekend_energy", "shift_energy", "cost", "tariff_cost", "carbon"}
+    {
+        "energy",
+        "window_energy",
+        "weekend_energy",
+        "shift_energy",
+        "tou_energy",
+        "cost",
+        "tariff_cost",
+        "carbon",
+    }
 )
 PAIRED = frozenset({"meters_difference"})
 

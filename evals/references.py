@@ -159,7 +159,7 @@ _REFERENCES: dict[str, RefFn] = {
     **dict.fromkeys(("daily_average", "max_day", "min_day"), _daily_figures),
     **dict.fromkeys(("weekend_share", "weekend_energy"), _parts("weekend")),
     **dict.fromkeys(("shift_share", "shift_energy"), _parts("shift")),
-    "tou_share": _parts("tou"),
+    **dict.fromkeys(("tou_share", "tou_energy"), _parts("tou")),
     **dict.fromkeys(("window_share", "window_energy", "window_average_kw"), _clock_window),
     **dict.fromkeys(("top_meter_value", "top_share"), _ranked),
     **dict.fromkeys(

@@ -68,6 +68,8 @@ class Tariff:
     periods: tuple[tuple[str, Window, float], ...] = ()
     valid_from: date | None = None
     valid_to: date | None = None
+    # The periods that do not hold on the site's public holidays (`except_holidays`)
+    except_holidays: frozenset[int] = frozenset()  # indexes into `periods`
 
     def valid(self, days: np.ndarray) -> np.ndarray:
         keep = np.ones(len(days), dtype=bool)
@@ -150,6 +152,9 @@ def _tariff(raw: dict[str, Any]) -> Tariff:
         periods=periods,
         valid_from=_day(raw.get("valid_from")),
         valid_to=_day(raw.get("valid_to")),
+        except_holidays=frozenset(
+            i for i, p in enumerate(raw.get("periods") or []) if p.get("except_holidays") is True
+        ),
     )
 
 
@@ -184,7 +189,7 @@ def site_facts(conn: Connection, site: str) -> SiteFacts:
 # ------------------------------------------------------------------ calendar
 
 
-def _public_holidays(country: str | None, region: str | None, years: list[int]) -> set[date]:
+def public_holidays(country: str | None, region: str | None, years: list[int]) -> set[date]:
     if not country:
         return set()
     try:
@@ -219,7 +224,7 @@ def _closure_days(start: str, end: str, years: list[int]) -> set[date]:
 def closed_days(facts: SiteFacts, local: pd.DatetimeIndex) -> set[date]:
     """Days the site does not work in (and around) the years of `local`."""
     years = sorted({int(y) for y in np.asarray(local.year)} | {int(local.year.min()) - 1})
-    closed = _public_holidays(facts.country, facts.region, years)
+    closed = public_holidays(facts.country, facts.region, years)
     for start, end in facts.closures:
         closed |= _closure_days(start, end, years)
     return closed
@@ -260,12 +265,21 @@ def pricing(facts: SiteFacts, carrier: str, local: pd.DatetimeIndex) -> Pricing:
     tariffs = facts.tariffs_of(carrier)
     if not tariffs:
         raise TruthError(f"no tariff for {carrier} at {facts.name}")
-    return price_with(tariffs, local, f"no {carrier} tariff at {facts.name} covers")
+    years = sorted({int(y) for y in np.asarray(local.year)})
+    holidays_here = public_holidays(facts.country, facts.region, years)
+    return price_with(tariffs, local, f"no {carrier} tariff at {facts.name} covers", holidays_here)
 
 
-def price_with(tariffs: tuple[Tariff, ...], local: pd.DatetimeIndex, missing: str) -> Pricing:
-    """Price every interval by the first of `tariffs` valid on its local day."""
+def price_with(
+    tariffs: tuple[Tariff, ...],
+    local: pd.DatetimeIndex,
+    missing: str,
+    holidays_on: set[date] | None = None,
+) -> Pricing:
+    """Price every interval by the first of `tariffs` valid on its local day. A period marked
+    `except_holidays` holds no interval whose own local date is a public holiday."""
     days = np.asarray(local.date)
+    on_holiday = np.array([d in (holidays_on or set()) for d in days], dtype=bool)
     index = np.full(len(local), -1)
     for i, tariff in enumerate(tariffs):
         index[(index < 0) & tariff.valid(days)] = i
@@ -278,8 +292,10 @@ def price_with(tariffs: tuple[Tariff, ...], local: pd.DatetimeIndex, missing: st
         mine = index == i
         price[mine] = tariff.default_price
         done = ~mine
-        for name, window, value in tariff.periods:
+        for k, (name, window, value) in enumerate(tariff.periods):
             inside = window.holds(local)[0] & ~done
+            if k in tariff.except_holidays:
+                inside &= ~on_holiday
             price[inside] = value
             period[inside] = name
             done |= inside

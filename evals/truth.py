@@ -339,6 +339,11 @@ def shift_share(conn: Connection, spec: TruthSpec) -> float:
     return 100.0 * part / whole
 
 
+def tou_energy(conn: Connection, spec: TruthSpec) -> float:
+    """Energy (kWh) in the tariff period `part` of the site's tariff valid each day."""
+    return _part(conn, spec, "tou", spec.part or "peak")[0]
+
+
 def tou_share(conn: Connection, spec: TruthSpec) -> float:
     """Share in % of the energy in the tariff period `part` ('peak', another period's name, or
     'off-peak')."""
@@ -553,6 +558,7 @@ _RAW: dict[str, Callable[[Connection, TruthSpec], Truth]] = {
         shift_energy,
         shift_share,
         tou_share,
+        tou_energy,
         missing_intervals,
         coverage_percent,
         events,

@@ -28,7 +28,14 @@ from evals.readings import (
     site_tz,
     summed,
 )
-from evals.site_profile import Tariff, Window, price_with, pricing, site_facts
+from evals.site_profile import (
+    Tariff,
+    Window,
+    price_with,
+    pricing,
+    public_holidays,
+    site_facts,
+)
 
 DEMAND_WINDOW_MINUTES = 15  # the product's default demand window (EMS_DEMAND_WINDOW_MINUTES)
 
@@ -325,17 +332,23 @@ def _user_tariff(spec: TruthSpec) -> Tariff:
         start, end = clock_minutes(spec.peak_hours)
         days = tuple(spec.peak_days if spec.peak_days is not None else range(5))
         periods = (("peak", Window(days, start / 60, end / 60), spec.peak_price),)
-    return Tariff("user", spec.price, spec.demand_charge or 0.0, periods)
+    skip = frozenset({0}) if periods and spec.peak_except_holidays else frozenset()
+    return Tariff("user", spec.price, spec.demand_charge or 0.0, periods, except_holidays=skip)
 
 
 def tariff_cost_parts(conn: Connection, spec: TruthSpec) -> tuple[float, float]:
     """Energy cost and demand charge of the named meters under the user's tariff, before any
     `rate` (the demand charge is 0 without a `demand_charge`)."""
     tariff = _user_tariff(spec)
+    facts = site_facts(conn, spec.site) if tariff.except_holidays else None
     energy_cost = demand = 0.0
     for meter in spec.meters():
         r = read(conn, spec, meter)
-        priced = price_with((tariff,), r.local, "no tariff covers")
+        off = None
+        if facts is not None:
+            years = sorted({int(y) for y in np.asarray(r.local.year)})
+            off = public_holidays(facts.country, facts.region, years)
+        priced = price_with((tariff,), r.local, "no tariff covers", off)
         energy_cost += float(np.sum(r.values.to_numpy() * priced.price))
         demand += _demand_charge(r, priced.tariffs, priced.index)
     return energy_cost, demand

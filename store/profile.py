@@ -56,8 +56,12 @@ class ShiftDef(Window):
 
 @dataclass(frozen=True)
 class TouPeriodDef(Window):
+    """A time-of-use period; `except_holidays`: it does not hold on the site's public holidays
+    (the hours of such a day are priced as if outside it, as many utilities price them)."""
+
     name: str = "peak"
     price: float = 0.0
+    except_holidays: bool = False
 
 
 @dataclass(frozen=True)
@@ -177,7 +181,13 @@ def profile_lists_json(profile: SiteProfile) -> dict[str, Any]:
                 "default_price": t.default_price,
                 "demand_charge_per_kw": t.demand_charge_per_kw,
                 "periods": [
-                    {"name": p.name, "price": p.price, **_window_json(p)} for p in t.periods
+                    {
+                        "name": p.name,
+                        "price": p.price,
+                        **_window_json(p),
+                        **({"except_holidays": True} if p.except_holidays else {}),
+                    }
+                    for p in t.periods
                 ],
                 "currency": t.currency,
                 "valid_from": t.valid_from.isoformat() if t.valid_from else None,
@@ -231,6 +241,7 @@ def _profile_from(row: Any) -> SiteProfile:
                         end=p["end"],
                         name=p["name"],
                         price=float(p["price"]),
+                        except_holidays=bool(p.get("except_holidays", False)),
                     )
                     for p in t.get("periods", [])
                 ),

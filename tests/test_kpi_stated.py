@@ -92,9 +92,35 @@ def test_a_stated_time_of_use_tariff_without_demand_charge(plant) -> None:
     assert result.details["demand_cost"] == 0
     echoed = {p.name: (p.value, p.source) for p in result.parameters}
     assert echoed["prices"] == (
-        "0.28 EUR/kWh Mon-Fri 07:00-19:00, 0.14 EUR/kWh at other times, no demand charge",
+        "0.28 EUR/kWh Mon-Fri 07:00-19:00, 0.14 EUR/kWh at other times",
         "stated in the question",
     )
+    # the question said nothing of a demand charge: not attributed to it
+    assert echoed["demand charge"] == (
+        "none",
+        "the question gave energy prices only; the site's is not added",
+    )
+    assert "demand charge x" not in result.method
+
+
+def test_a_demand_charge_is_attributed_to_the_question_only_when_it_states_one(plant) -> None:
+    ctx, raw = plant
+    rows = march(raw).set_index("local")["press"]
+    none = kpi(ctx, kpi="cost", price_per_kwh=0.2, demand_charge_per_kw=0.0, currency="EUR")
+    echoed = {p.name: (p.value, p.source) for p in none.parameters}
+    assert echoed["prices"] == ("0.2 EUR/kWh at all times", "stated in the question")
+    assert echoed["demand charge"] == ("none", "stated in the question")
+    assert none.value == pytest.approx(float(rows.sum()) * 0.2, rel=1e-12)
+    charged = kpi(ctx, kpi="cost", price_per_kwh=0.2, demand_charge_per_kw=7.0, currency="EUR")
+    echoed = {p.name: (p.value, p.source) for p in charged.parameters}
+    assert echoed["demand charge"] == ("7 EUR/kW of each month's peak", "stated in the question")
+    demand = float(rows.max()) * 4 * 7.0  # quarter-hour kWh x 4 is kW; the month is whole
+    assert charged.details["demand_cost"] == pytest.approx(demand, rel=1e-12)
+    # the site's energy prices beside a stated charge: the prices name no demand charge
+    site = kpi(ctx, kpi="cost", demand_charge_per_kw=7.0)
+    echoed = {p.name: (p.value, p.source) for p in site.parameters}
+    assert "demand charge" not in echoed["prices"][0]
+    assert echoed["demand charge"][1] == "stated in the question"
 
 
 def test_a_flat_price_for_two_meters_added_up(plant) -> None:

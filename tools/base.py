@@ -66,6 +66,10 @@ class Tariff:
     demand_charge_per_kw: float = 9.5
     is_default: bool = True
     period_names: tuple[str, ...] = ()  # names of `periods` in order ("peak"); empty: unnamed
+    # Per period in order: True when it does not hold on the public holidays of `holidays_of`
+    # (a holiday's hours are priced as if outside it); missing: it holds every day.
+    except_holidays: tuple[bool, ...] = ()
+    holidays_of: tuple[str, str | None] | None = None  # the site's country and region
     valid_from: date | None = None
     valid_to: date | None = None
     source: str = ""  # SOURCE_SITE, SOURCE_SETTINGS or SOURCE_DEFAULT
@@ -79,16 +83,19 @@ class Tariff:
             return f"{self.name} ({self.source})"
         return self.name
 
-    def prices(self) -> str:
+    def prices(self, demand: bool = True) -> str:
         """Its prices in words: '0.24/kWh Mon-Fri 08:00-20:00, 0.16/kWh at other times, demand
-        charge 9.5/kW of each month's peak'."""
+        charge 9.5/kW of each month's peak' (without `demand`: the energy prices alone)."""
         unit = f" {self.currency}" if self.currency else ""
         parts = [
             f"{price:g}{unit}/kWh {day_names(days)} {_clock(start)}-{_clock(end)}"
-            for days, start, end, price in self.periods
+            + (" except public holidays" if self.skips_holidays(i) else "")
+            for i, (days, start, end, price) in enumerate(self.periods)
         ]
         other = "at other times" if parts else "at all times"
         parts.append(f"{self.default_price:g}{unit}/kWh {other}")
+        if not demand:
+            return ", ".join(parts)
         if self.demand_charge_per_kw:
             parts.append(
                 f"demand charge {self.demand_charge_per_kw:g}{unit}/kW of each month's peak"
@@ -99,6 +106,12 @@ class Tariff:
 
     def period_name(self, index: int) -> str:
         return self.period_names[index] if index < len(self.period_names) else "peak"
+
+    def skips_holidays(self, index: int) -> bool:
+        """Whether the period does not hold on the site's public holidays (it says so, and the
+        site has a country to take them from)."""
+        flags = self.except_holidays
+        return self.holidays_of is not None and index < len(flags) and flags[index]
 
     def valid_on(self, day: date) -> bool:
         return (self.valid_from is None or self.valid_from <= day) and (
@@ -295,7 +308,8 @@ class ToolContext:
 
         now = self.now.astimezone(zone(site.timezone))
         with self.engine.connect() as conn:
-            config = site_config(get_profile(conn, site.id), Installation(), now.date())
+            profile = get_profile(conn, site.id)
+        config = site_config(profile, Installation(), now.date(), site.country, site.region)
         return ToolContext(
             self.engine, site, now, config, self.user, self.role, self.knowledge, self.sites
         )

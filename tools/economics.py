@@ -24,7 +24,7 @@ from tools.base import (
     AnalyticsConfig,
     Tariff,
 )
-from tools.calendar import in_window, local_clock, local_days, wall_clock
+from tools.calendar import in_window, local_clock, local_days, public_holidays, wall_clock
 
 Array = npt.NDArray[np.float64]
 DEFAULT_FACTOR = f"{SOURCE_DEFAULT} factor"
@@ -41,12 +41,14 @@ class Installation:
     demand_window_s: int = 900
 
 
-def _site_tariff(t: TariffDef, currency: str) -> Tariff:
+def _site_tariff(t: TariffDef, currency: str, holidays_of: tuple[str, str | None] | None) -> Tariff:
     return Tariff(
         name=t.name,
         currency=t.currency or currency,
         periods=tuple((p.days, p.start_hour, p.end_hour, p.price) for p in t.periods),
         period_names=tuple(p.name for p in t.periods),
+        except_holidays=tuple(p.except_holidays for p in t.periods),
+        holidays_of=holidays_of,
         default_price=t.default_price,
         demand_charge_per_kw=t.demand_charge_per_kw,
         is_default=False,
@@ -84,17 +86,23 @@ def tariff_on(tariffs: Sequence[Tariff], day: date) -> Tariff | None:
 
 
 def site_config(
-    profile: SiteProfile | None, installation: Installation, today: date
+    profile: SiteProfile | None,
+    installation: Installation,
+    today: date,
+    country: str | None = None,
+    region: str | None = None,
 ) -> AnalyticsConfig:
     """The tools' economics for one site: each value from the site catalogue, else the
-    installation's settings, else the built-in default, with `sources` saying which."""
+    installation's settings, else the built-in default, with `sources` saying which. The
+    site's `country` and `region` give the public holidays its tariffs' periods may skip."""
     profile = profile or SiteProfile()
+    holidays_of = (country, region) if country else None
     default = AnalyticsConfig()
     fallbacks = _fallbacks(installation, profile.currency)
     currency = profile.currency or fallbacks["electricity"].currency
     schedule: dict[str, list[Tariff]] = {}
     for t in sorted(profile.tariffs, key=lambda t: t.valid_from or date.min):
-        schedule.setdefault(t.carrier, []).append(_site_tariff(t, currency))
+        schedule.setdefault(t.carrier, []).append(_site_tariff(t, currency, holidays_of))
     for carrier, fallback in fallbacks.items():
         schedule.setdefault(carrier, []).append(fallback)
     tariffs = {
@@ -173,20 +181,45 @@ def price_intervals(local: pd.DatetimeIndex, tariffs: Sequence[Tariff]) -> Price
     if (which < 0).any():
         first = str(day[np.flatnonzero(which < 0)[0]])
         raise NoTariff(f"no tariff is valid on {first}")
-    weekday, hour = local_clock(local)
     price = np.zeros(len(local))
     for k, t in enumerate(tariffs):
         rows = which == k
         if not rows.any():
             continue
         p = np.full(int(rows.sum()), t.default_price)
-        done = np.zeros(len(p), dtype=bool)
-        for days, start, end, value in t.periods:
-            hit = ~done & in_window(weekday[rows], hour[rows], days, start, end)
-            p[hit] = value
-            done |= hit
+        for i, hit in enumerate(period_rows(t, local[rows])):
+            p[hit] = t.periods[i][3]
         price[rows] = p
     return Priced(which, price)
+
+
+def period_rows(t: Tariff, local: pd.DatetimeIndex) -> list[npt.NDArray[np.bool_]]:
+    """For each of a tariff's periods, the local times it prices: those its window holds and
+    no earlier period took; a period that skips public holidays takes no time whose local day
+    is one (a window past midnight: the morning's own day)."""
+    weekday, hour = local_clock(local)
+    holiday = _holiday_rows(t, local)
+    done = np.zeros(len(local), dtype=bool)
+    out = []
+    for i, (days, start, end, _) in enumerate(t.periods):
+        hit = ~done & in_window(weekday, hour, days, start, end)
+        if t.skips_holidays(i):
+            hit &= ~holiday
+        out.append(hit)
+        done |= hit
+    return out
+
+
+def _holiday_rows(t: Tariff, local: pd.DatetimeIndex) -> npt.NDArray[np.bool_]:
+    """Which local times fall on a public holiday of the tariff's site (none when no period
+    of the tariff skips them)."""
+    if t.holidays_of is None or not any(t.skips_holidays(i) for i in range(len(t.periods))):
+        return np.zeros(len(local), dtype=bool)
+    day = local_days(local)
+    years = tuple(int(y) + 1970 for y in np.unique(day.astype("datetime64[Y]").astype(np.int64)))
+    country, region = t.holidays_of
+    off = np.array(sorted(public_holidays(country, region, years)), dtype="datetime64[D]")
+    return np.isin(day, off)
 
 
 @dataclass(frozen=True)
@@ -270,6 +303,11 @@ class StatedPeriod(BaseModel):
     start: str = Field(description="Local start time 'HH:MM'.")
     end: str = Field(description="Local end time 'HH:MM'; before the start it runs past midnight.")
     price: float = Field(ge=0, description="Price per kWh inside the period.")
+    except_holidays: bool = Field(
+        default=False,
+        description="True: the period does not hold on the site's public holidays (as a site "
+        "tariff period marked so); default false.",
+    )
 
     @field_validator("days")
     @classmethod
@@ -295,6 +333,7 @@ def stated_tariff(
     periods: Sequence[StatedPeriod],
     demand_charge_per_kw: float | None,
     currency: str,
+    holidays_of: tuple[str, str | None] | None = None,
 ) -> Tariff:
     """The tariff a person states in a question: their prices replace the site's, and a demand
     charge applies only when they state one."""
@@ -306,6 +345,8 @@ def stated_tariff(
         name="the tariff stated in the question",
         currency=currency,
         periods=tuple(p.window() for p in periods),
+        except_holidays=tuple(p.except_holidays for p in periods),
+        holidays_of=holidays_of,
         default_price=float(price_per_kwh or 0.0),
         demand_charge_per_kw=float(demand_charge_per_kw or 0.0),
         is_default=False,

@@ -569,10 +569,15 @@ def _tariffs(ctx: ToolContext, args: KpiInput, carrier: str, name: str) -> tuple
     site = ctx.config.tariffs_for(carrier)
     if args.price_per_kwh is not None or args.tou_periods:
         currency = args.currency or (site[0].currency if site else "")
+        country, region = ctx.site.country, ctx.site.region
         try:
             return (
                 stated_tariff(
-                    args.price_per_kwh, args.tou_periods, args.demand_charge_per_kw, currency
+                    args.price_per_kwh,
+                    args.tou_periods,
+                    args.demand_charge_per_kw,
+                    currency,
+                    (country, region) if country else None,
                 ),
             )
         except ValueError as exc:
@@ -592,13 +597,23 @@ def _cost_parameters(args: KpiInput, cost: Cost, ctx: ToolContext) -> list[Param
     stated = tariff.source == SOURCE_STATED
     names = "; ".join(dict.fromkeys(t.name for t, _, _ in cost.used))
     out = [Parameter(name="tariff", value=names, source=tariff.source or "")]
-    out.append(Parameter(name="prices", value=tariff.prices(), source=tariff.source or ""))
-    if args.demand_charge_per_kw is not None and not stated:
+    # The demand charge is said apart when it does not come with the prices: a stated one
+    # beside the site's or the question's energy prices, or none because the question stated
+    # energy prices only (a stated tariff adds no demand charge of the site's).
+    apart = stated or args.demand_charge_per_kw is not None
+    prices = tariff.prices(demand=not apart)
+    out.append(Parameter(name="prices", value=prices, source=tariff.source or ""))
+    if args.demand_charge_per_kw is not None:
+        charge = args.demand_charge_per_kw
+        unit = f" {tariff.currency}" if tariff.currency else ""
+        value = f"{charge:g}{unit}/kW of each month's peak" if charge else "none"
+        out.append(Parameter(name="demand charge", value=value, source=SOURCE_STATED))
+    elif stated:
         out.append(
             Parameter(
                 name="demand charge",
-                value=f"{args.demand_charge_per_kw:g}/kW",
-                source=SOURCE_STATED,
+                value="none",
+                source="the question gave energy prices only; the site's is not added",
             )
         )
     if tariff.demand_charge_per_kw:
@@ -643,10 +658,9 @@ def _cost(ctx: ToolContext, args: KpiInput, t: resolve.Target, q: Quarters, p: P
         "currency": currency,
     }
     details.update({f"peak_kw_{m}": v for m, v in cost.peaks.items()})
-    method = (
-        f"{g.describe()} energy x the time-of-use price of the tariff valid that day, plus "
-        "demand charge x each month's peak kW (pro rata for partial months)"
-    )
+    method = f"{g.describe()} energy x the time-of-use price of the tariff valid that day"
+    if any(t.demand_charge_per_kw for t, _, _ in cost.used):
+        method += ", plus demand charge x each month's peak kW (pro rata for partial months)"
     caveats = list(interval_notes)
     if len(cost.used) > 1:
         caveats.append(f"the period crosses a tariff change: {_tariffs_used(cost)}")

@@ -12,8 +12,8 @@ from common.errors import InsufficientData
 from store import queries
 from tools import grain, resolve
 from tools.base import SiteInput, ToolContext, ToolResult, tool
-from tools.calendar import closed_days, in_window, local_clock, shift_of
-from tools.economics import NoTariff, price_intervals
+from tools.calendar import closed_days, local_clock, shift_of
+from tools.economics import NoTariff, period_rows, price_intervals
 
 SplitBy = Literal["weekday_weekend", "shift", "tou", "hour_of_day", "day_of_week"]
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -93,15 +93,11 @@ def _tou_labels(local: pd.DatetimeIndex, ctx: ToolContext, carrier: str) -> np.n
         priced = price_intervals(local, tariffs)
     except NoTariff as exc:
         raise InsufficientData(f"{exc}; add one to the site catalogue's tariffs") from None
-    weekday, hour = local_clock(local)
     labels = np.full(len(local), "off-peak", dtype=object)
     for k, tariff in enumerate(tariffs):
-        rows = priced.tariff == k
-        done = ~rows
-        for i, (days, start, end, price) in enumerate(tariff.periods):
-            hit = ~done & in_window(weekday, hour, days, start, end)
-            labels[hit] = f"{tariff.period_name(i)} ({price:g}/kWh)"
-            done |= hit
+        rows = np.flatnonzero(priced.tariff == k)
+        for i, hit in enumerate(period_rows(tariff, local[rows])):
+            labels[rows[hit]] = f"{tariff.period_name(i)} ({tariff.periods[i][3]:g}/kWh)"
     return labels
 
 

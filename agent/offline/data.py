@@ -574,15 +574,17 @@ def _part_cost(q: Question, whole: Sides, periods: list[str], part: str) -> list
         t for c, t in q.site.config.tariffs.items() if c == "electricity"
     )
     hours = {
-        (tuple(days), start, end)
+        (tuple(days), start, end, t.skips_holidays(i))
         for t in tariffs
         for i, (days, start, end, _) in enumerate(t.periods)
         if t.period_name(i).casefold() == part.casefold()
     }
     if len(hours) != 1:
         return []
-    days, start, end = hours.pop()
-    window = {"hours": f"{_hour(start)}-{_hour(end)}", "days": list(days)}
+    days, start, end, skips = hours.pop()
+    window: dict[str, Any] = {"hours": f"{_hour(start)}-{_hour(end)}", "days": list(days)}
+    if skips:  # the period's public holidays are not in it
+        window["except_holidays"] = True
     return _window_cost(q, whole, periods, window, priced=True)
 
 
@@ -603,6 +605,8 @@ def _window_cost(
     start, end = window["hours"].split("-")
     days = window.get("days", list(range(7)))
     tou = [{"days": days, "start": start, "end": end, "price": flat[0].per_kwh}]
+    if window.get("except_holidays"):
+        tou[0]["except_holidays"] = True
     params = {"price_per_kwh": 0.0, "tou_periods": tou} | (
         {"currency": flat[0].currency} if flat[0].currency else {}
     )
