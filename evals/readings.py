@@ -29,7 +29,7 @@ READINGS_SQL = text(
     JOIN meters m ON m.id = s.meter_id
     JOIN sites st ON st.id = m.site_id
     WHERE st.name = :site AND m.name = :meter AND s.metric = :metric
-      AND r.ts >= :start AND r.ts < :end AND (s.billing OR r.ts + s.interval_s <= :end)
+      AND r.ts >= :start AND r.ts < :end AND (s.billing OR r.ts + COALESCE(s.interval_s, 0) <= :end)
     ORDER BY r.ts
     """
 )
