@@ -37,6 +37,7 @@ PLANT_SETS = (
     "reader_plant2_g",
     "reader_plant2_h",
     "reader_plant2_i",
+    "reader_plant2_j",
 )
 
 
