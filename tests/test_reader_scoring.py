@@ -225,8 +225,10 @@ def test_reader_truths_compute_on_the_demo_plant(demo_engine: Engine) -> None:
                 value = evaluate(demo_engine, spec)
                 computed += 1
                 if isinstance(value, float):
-                    # "no reading missing" is a plausible count; any other figure of 0 is not
-                    plausible_zero = spec.fn == "missing_intervals"
+                    # "no reading missing" is a plausible count, and so is no use in a window
+                    # of hours or as a base load (a machine off at night); no other figure of 0
+                    zero_ok = spec.fn in ("missing_intervals", "base_load")
+                    plausible_zero = zero_ok or spec.hours is not None
                     assert np.isfinite(value), f"{case.id}: {value}"
                     assert value != 0 or plausible_zero, f"{case.id}: {value}"
                 else:
