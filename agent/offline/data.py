@@ -406,10 +406,36 @@ def _kpi(q: Question, whole: Sides, periods: list[str]) -> Plan:
         for k in kpis
         for side in _sides_for(k, _as_one(q, whole) if together else whole, together)
     )
+    twins = _site_side(q, calls, params)
+    site_first = twins and _said_first(q.reading, "site_tariff")
+    calls = twins + calls if site_first else calls + twins
     calls += _counted(q, whole, periods)
     # several meters' amounts (kWh, cost, carbon) asked side by side are also stated added up
     detail = _sides(whole) | {"together": together, "added": len(whole.sides) > 1}
     return Plan("kpi", calls, notes=_notes(q, whole), detail=MappingProxyType(detail))
+
+
+def _site_side(q: Question, calls: tuple[Call, ...], params: dict[str, Any]) -> tuple[Call, ...]:
+    """ "our tariff vs a flat R$ 0,60/kWh": a comparison of the site's tariff with prices the
+    question states prices both, so each cost priced at the stated ones gets its twin at the
+    site's own tariff (the answer states both)."""
+    r = q.reading
+    own = [p for p in r.prices if p.words.tokens] + [w for w in r.tou_windows if w.words.tokens]
+    if not own or "site_tariff" not in r.features() or not r.asks(Op.COMPARE):
+        return ()
+    priced = set(RELEVANT["cost"]) - {"currency", "demand_window_minutes"}
+    return tuple(
+        replace(c, args={k: v for k, v in c.args.items() if k not in priced and k != "currency"})
+        for c in calls
+        if c.name == "compute_kpi" and c.args.get("kpi") == "cost" and priced & set(c.args)
+    )
+
+
+def _said_first(r: Reading, feature: str) -> bool:
+    """Whether the cue `feature` comes before every price the question states."""
+    cue = min((c.words.start for c in r.cues if c.feature == feature), default=None)
+    prices = [p.words.start for p in (*r.prices, *r.tou_windows) if p.words.tokens]
+    return cue is not None and all(cue < start for start in prices)
 
 
 def _site_intensity(q: Question, whole: Sides) -> Sides:
