@@ -434,7 +434,8 @@ def _site_side(q: Question, calls: tuple[Call, ...], params: dict[str, Any]) -> 
 def _said_first(r: Reading, feature: str) -> bool:
     """Whether the cue `feature` comes before every price the question states."""
     cue = min((c.words.start for c in r.cues if c.feature == feature), default=None)
-    prices = [p.words.start for p in (*r.prices, *r.tou_windows) if p.words.tokens]
+    prices = [p.words.start for p in r.prices if p.words.tokens]
+    prices += [w.words.start for w in r.tou_windows if w.words.tokens]
     return cue is not None and all(cue < start for start in prices)
 
 
