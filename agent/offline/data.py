@@ -20,6 +20,7 @@ from agent.reader.slots import (
     NO_WORDS,
     Comparison,
     MeasureMention,
+    Price,
     Split,
 )
 from common.units import ADDITIVE_METRICS
@@ -220,7 +221,10 @@ def stated(q: Question) -> dict[str, Any]:
             for w in r.tou_windows
         ]
     flat = [p for p in r.prices if p.per_kwh is not None]
-    if flat:
+    named = _named_part_prices(q, flat)
+    if named:
+        args |= named
+    elif flat:
         args["price_per_kwh"] = flat[-1].per_kwh if r.tou_windows else flat[0].per_kwh
     if r.demand_charges:
         args["demand_charge_per_kw"] = r.demand_charges[0].per_kw
@@ -578,10 +582,31 @@ def _window(q: Question, whole: Sides, periods: list[str]) -> Plan:
     return Plan("window", tuple(calls), notes=_notes(q, whole), detail=_sides(whole))
 
 
-def _part_cost(q: Question, whole: Sides, periods: list[str], part: str) -> list[Call]:
-    """ "what did just that ponta energy cost at R$ 2,49/kWh?": the hours of the site's tariff
-    period of that name (the same in every tariff of the site, else none) priced at the one
-    price stated, nothing outside them."""
+def _named_part_prices(q: Question, flat: list[Price]) -> dict[str, Any]:
+    """ "at ponta 2.35/kWh and fora ponta 0.52/kWh": a price said right after the name of one of
+    the site's tariff periods is that period's, on its hours in the site's tariff, and the
+    price named for the other hours holds the rest (not the first price at every hour)."""
+    r = q.reading
+    parts = [s for s in r.splits if s.split is Split.TOU and s.part and s.words.tokens]
+    own = [p for p in flat if p.words.tokens]
+    if r.tou_windows or len(parts) != 1 or len(own) != 2:
+        return {}
+    at = parts[0].words.tokens[-1]
+    first = [p for p in own if not p.name and p.words.tokens[0] == at + 1]
+    rest = [p for p in own if p.name and p.name != "flat"]
+    hours = _site_hours(q, parts[0].part)
+    if len(first) != 1 or len(rest) != 1 or hours is None:
+        return {}
+    days, start, end = hours
+    tou = [
+        {"days": list(days), "start": _hour(start), "end": _hour(end), "price": first[0].per_kwh}
+    ]
+    return {"tou_periods": tou, "price_per_kwh": rest[0].per_kwh}
+
+
+def _site_hours(q: Question, part: str) -> tuple[tuple[int, ...], float, float] | None:
+    """The days and hours of the site's tariff period of that name, the same in every tariff
+    of the site (else none)."""
     tariffs = q.site.config.tariff_schedule.get("electricity") or tuple(
         t for c, t in q.site.config.tariffs.items() if c == "electricity"
     )
@@ -591,9 +616,17 @@ def _part_cost(q: Question, whole: Sides, periods: list[str], part: str) -> list
         for i, (days, start, end, _) in enumerate(t.periods)
         if t.period_name(i).casefold() == part.casefold()
     }
-    if len(hours) != 1:
+    return hours.pop() if len(hours) == 1 else None
+
+
+def _part_cost(q: Question, whole: Sides, periods: list[str], part: str) -> list[Call]:
+    """ "what did just that ponta energy cost at R$ 2,49/kWh?": the hours of the site's tariff
+    period of that name (the same in every tariff of the site, else none) priced at the one
+    price stated, nothing outside them."""
+    hours = _site_hours(q, part)
+    if hours is None:
         return []
-    days, start, end = hours.pop()
+    days, start, end = hours
     window = {"hours": f"{_hour(start)}-{_hour(end)}", "days": list(days)}
     return _window_cost(q, whole, periods, window, priced=True)
 
