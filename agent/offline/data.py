@@ -21,6 +21,7 @@ from agent.reader.slots import (
     Comparison,
     Grain,
     MeasureMention,
+    Price,
     Split,
 )
 from common.units import ADDITIVE_METRICS
@@ -221,7 +222,10 @@ def stated(q: Question) -> dict[str, Any]:
             for w in r.tou_windows
         ]
     flat = [p for p in r.prices if p.per_kwh is not None]
-    if flat:
+    named = _named_part_prices(q, flat)
+    if named:
+        args |= named
+    elif flat:
         args["price_per_kwh"] = flat[-1].per_kwh if r.tou_windows else flat[0].per_kwh
     if r.demand_charges:
         args["demand_charge_per_kw"] = r.demand_charges[0].per_kw
@@ -421,10 +425,37 @@ def _kpi(q: Question, whole: Sides, periods: list[str]) -> Plan:
         for k in kpis
         for side in _sides_for(k, _as_one(q, whole) if together else whole, together)
     )
+    twins = _site_side(q, calls, params)
+    site_first = twins and _said_first(q.reading, "site_tariff")
+    calls = twins + calls if site_first else calls + twins
     calls += _counted(q, whole, periods)
     # several meters' amounts (kWh, cost, carbon) asked side by side are also stated added up
     detail = _sides(whole) | {"together": together, "added": len(whole.sides) > 1}
     return Plan("kpi", calls, notes=_notes(q, whole), detail=MappingProxyType(detail))
+
+
+def _site_side(q: Question, calls: tuple[Call, ...], params: dict[str, Any]) -> tuple[Call, ...]:
+    """ "our tariff vs a flat R$ 0,60/kWh": a comparison of the site's tariff with prices the
+    question states prices both, so each cost priced at the stated ones gets its twin at the
+    site's own tariff (the answer states both)."""
+    r = q.reading
+    own = [p for p in r.prices if p.words.tokens] + [w for w in r.tou_windows if w.words.tokens]
+    if not own or "site_tariff" not in r.features() or not r.asks(Op.COMPARE):
+        return ()
+    priced = set(RELEVANT["cost"]) - {"currency", "demand_window_minutes"}
+    return tuple(
+        replace(c, args={k: v for k, v in c.args.items() if k not in priced and k != "currency"})
+        for c in calls
+        if c.name == "compute_kpi" and c.args.get("kpi") == "cost" and priced & set(c.args)
+    )
+
+
+def _said_first(r: Reading, feature: str) -> bool:
+    """Whether the cue `feature` comes before every price the question states."""
+    cue = min((c.words.start for c in r.cues if c.feature == feature), default=None)
+    prices = [p.words.start for p in r.prices if p.words.tokens]
+    prices += [w.words.start for w in r.tou_windows if w.words.tokens]
+    return cue is not None and all(cue < start for start in prices)
 
 
 def _site_intensity(q: Question, whole: Sides) -> Sides:
@@ -566,10 +597,36 @@ def _window(q: Question, whole: Sides, periods: list[str]) -> Plan:
     return Plan("window", tuple(calls), notes=_notes(q, whole), detail=_sides(whole))
 
 
-def _part_cost(q: Question, whole: Sides, periods: list[str], part: str) -> list[Call]:
-    """ "what did just that ponta energy cost at R$ 2,49/kWh?": the hours of the site's tariff
-    period of that name (the same in every tariff of the site, else none) priced at the one
-    price stated, nothing outside them."""
+def _named_part_prices(q: Question, flat: list[Price]) -> dict[str, Any]:
+    """ "at ponta 2.35/kWh and fora ponta 0.52/kWh": a price said right after the name of one of
+    the site's tariff periods is that period's, on its hours in the site's tariff, and the
+    price named for the other hours holds the rest (not the first price at every hour)."""
+    r = q.reading
+    parts = [s for s in r.splits if s.split is Split.TOU and s.part and s.words.tokens]
+    own = [p for p in flat if p.words.tokens]
+    if r.tou_windows or len(parts) != 1 or len(own) != 2:
+        return {}
+    at = parts[0].words.tokens[-1]
+    first = [p for p in own if not p.name and p.words.tokens[0] == at + 1]
+    rest = [p for p in own if p.name and p.name != "flat"]
+    hours = _site_hours(q, parts[0].part)
+    if len(first) != 1 or len(rest) != 1 or hours is None:
+        return {}
+    days, start, end, skips = hours
+    period: dict[str, Any] = {
+        "days": list(days),
+        "start": _hour(start),
+        "end": _hour(end),
+        "price": first[0].per_kwh,
+    }
+    if skips:  # the period's public holidays are priced as the other hours
+        period["except_holidays"] = True
+    return {"tou_periods": [period], "price_per_kwh": rest[0].per_kwh}
+
+
+def _site_hours(q: Question, part: str) -> tuple[tuple[int, ...], float, float, bool] | None:
+    """The days and hours of the site's tariff period of that name, and whether it skips the
+    public holidays, the same in every tariff of the site (else none)."""
     tariffs = q.site.config.tariff_schedule.get("electricity") or tuple(
         t for c, t in q.site.config.tariffs.items() if c == "electricity"
     )
@@ -579,9 +636,17 @@ def _part_cost(q: Question, whole: Sides, periods: list[str], part: str) -> list
         for i, (days, start, end, _) in enumerate(t.periods)
         if t.period_name(i).casefold() == part.casefold()
     }
-    if len(hours) != 1:
+    return hours.pop() if len(hours) == 1 else None
+
+
+def _part_cost(q: Question, whole: Sides, periods: list[str], part: str) -> list[Call]:
+    """ "what did just that ponta energy cost at R$ 2,49/kWh?": the hours of the site's tariff
+    period of that name (the same in every tariff of the site, else none) priced at the one
+    price stated, nothing outside them."""
+    hours = _site_hours(q, part)
+    if hours is None:
         return []
-    days, start, end, skips = hours.pop()
+    days, start, end, skips = hours
     window: dict[str, Any] = {"hours": f"{_hour(start)}-{_hour(end)}", "days": list(days)}
     if skips:  # the period's public holidays are not in it
         window["except_holidays"] = True

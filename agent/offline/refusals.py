@@ -469,9 +469,11 @@ def unread_figure(q: Question, decided: Plan) -> Plan | None:
         if kind is None or listed or (kind is Weight.NUMBER and _counts_a_period(r, u)):
             continue
         said = _left_out(r, u) if kind is Weight.NEGATION else ""
+        taken = _taken_out(r, u) if kind is Weight.NEGATION else None
+        again = _ask_taken_out(*taken) if taken else _ask_weighed(kind, q)
         return ask(
             f"I did not give a figure: I could not use '{said or u.text}' of your question, "
-            f"and it would change the answer. {_ask_weighed(kind, q)}"
+            f"and it would change the answer. {again}"
         )
     return None
 
@@ -559,6 +561,35 @@ def _left_out(r: Reading, u: Unused) -> str:
         return said
     later = (_negated(r, v) for v in r.unused if v.words.start > u.words.start)
     return next((n for n in later if n and n.lower().startswith(u.text.lower())), "")
+
+
+def _taken_out(r: Reading, u: Unused) -> tuple[str, tuple[str, ...]] | None:
+    """ "the incomer without the compressors": the negation word left over stands right before
+    meters named that another meter named holds; that one and the meters (the question back
+    names both instead of asking for a meter already named)."""
+    if (
+        len(u.words.tokens) != 1
+        or r.tokens[u.words.tokens[0]].norm not in default_lexicon().negations
+    ):
+        return None
+    at = u.words.tokens[0]
+    after = [m for m in r.meters if m.words.tokens and m.words.tokens[0] > at]
+    before = [m for m in r.meters if m.words.tokens and m.words.tokens[-1] < at]
+    if not after or len(before) != 1 or len(before[0].meters) != 1:
+        return None
+    between = [t.norm for t in r.tokens[at + 1 : after[0].words.tokens[0]]]
+    if any(w not in default_lexicon().negation_between for w in between):
+        return None
+    return before[0].meters[0], tuple(dict.fromkeys(n for m in after for n in m.meters))
+
+
+def _ask_taken_out(holder: str, meters: tuple[str, ...]) -> str:
+    names = " and ".join(meters) if len(meters) < 3 else ", ".join(meters)
+    them = "them" if len(meters) > 1 else "it"
+    return (
+        f"Should I take {names} out of {holder}, that is {holder} minus {them}? Say 'minus' "
+        f"for that, or ask for {holder} and {them} apart."
+    )
 
 
 def _ask_weighed(kind: Weight, q: Question) -> str:

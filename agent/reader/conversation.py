@@ -72,7 +72,7 @@ from common.units import METRIC_DIMENSIONS, parse_unit
 
 # Cue features that make a question a request of its own kind, not a fragment of the last one.
 WEAK_FEATURES = frozenset(
-    {"list", "condition", "judgement", "state", "usual", "follow", "purpose", "runs"}
+    {"list", "condition", "judgement", "state", "usual", "follow", "purpose", "runs", "whole"}
 )
 BACK_WORDS = frozenset({"similar", "this", "that", "it", "such", "same"})
 # Intents a follow-up never takes over: it cannot be "yes" to a question nobody asked.
@@ -155,7 +155,7 @@ class Frame:
         found = tuple(dict.fromkeys((*frame.meters, *earlier)))[:DISCUSSED]
         stated = dict(before.stated) if before is not None else {}
         for group in STATED:
-            if group[0] == "prices" and _a_part(reading):
+            if group[0] == "prices" and (_a_part(reading) or _priced_part(reading)):
                 continue  # the part of one bill asked about is not a tariff for what follows
             if any(getattr(reading, n) for n in group):
                 said = {_carrier(i) for n in group for i in getattr(reading, n)}
@@ -172,6 +172,31 @@ def _a_part(reading: Reading) -> bool:
     """Whether the prices a turn states only pick out a part of the bill: "how much of that is
     the demand charge?", "energy only"."""
     return any(p.part for p in reading.prices) or any(d.part for d in reading.demand_charges)
+
+
+def _part_of_time(reading: Reading) -> bool:
+    """Whether the turn asks only a part of its period: hours of the day, a tariff period, a
+    shift or some days ("just the ponta kWh", "only at night", "weekends only")."""
+    return any(s.part for s in reading.splits) or bool(reading.hour_windows)
+
+
+def _priced_part(reading: Reading) -> bool:
+    """ "what did just the ponta kWh cost, at R$ 2,35?": a price stated with a part of the
+    period is that part's price (the rest of the period is not priced at it)."""
+    own = any(p.words.tokens for p in reading.prices)
+    return own and _part_of_time(reading)
+
+
+def _part_kept(reading: Reading, prev: Reading) -> bool:
+    """Whether the turn carries on a part of the period priced before, with its price."""
+    carried = "prices" in reading.inherited and bool(prev.prices)
+    return carried and _part_of_time(reading) and _part_of_time(prev)
+
+
+def _drops_part(reading: Reading, prev: Reading) -> bool:
+    """ "the whole-week cost in USD" after "just the ponta kWh": the whole of what a part was
+    asked of, so the part (and a price stated only for it) is left behind."""
+    return "whole" in reading.features() and _part_of_time(prev)
 
 
 def _moved(items: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -332,6 +357,8 @@ def _still_stated(reading: Reading, previous: Frame, carriers: frozenset[str]) -
             continue
         if group[0] == "prices" and "site_tariff" in reading.features():
             continue
+        if group[0] == "prices" and _part_kept(reading, previous.reading):
+            continue  # "and the week before?" after the ponta kWh at R$ 2,35: its price too
         changes |= _of_carriers({n: stated.get(n, ()) for n in group}, carriers)
     if not changes:
         return reading
@@ -836,6 +863,8 @@ def _stated_changes(reading: Reading, prev: Reading, changes: dict[str, Any]) ->
             continue
         if group[0] == "prices" and ("site_tariff" in reading.features() or _a_part(prev)):
             continue
+        if group[0] == "prices" and _drops_part(reading, prev):
+            continue  # the prices before the part, if any, are still stated (_still_stated)
         for name in group:
             carry = getattr(prev, name)
             if carry:
@@ -862,6 +891,10 @@ def _detail_changes(reading: Reading, prev: Reading, changes: dict[str, Any]) ->
             carry = tuple(f for f in carry if f.kind == "topic")
         if own or not carry or (name != "measures" and reading.measures and own_ops):
             continue
+        if name in ("splits", "hour_windows") and _drops_part(reading, prev):
+            carry = tuple(c for c in carry if name == "splits" and not c.part)
+            if not carry:
+                continue
         if name == "grains" and other_measure and not own_ops:
             continue
         if name == "measures" and not _fits(reading.units, carry):
