@@ -15,12 +15,13 @@ from agent.offline.incidents import ASK_WHICH
 from agent.offline.plan import Plan, Question
 from agent.offline.refusals import not_used, nothing_to_compare
 from agent.reader import Op
+from agent.reader.slots import PeriodMention
 from agent.render import renderer_for
 from agent.render.incidents import IncidentListRenderer, IncidentRenderer, detail, line, source_of
 from agent.render.metrics import KPI_NAMES, kpi_value
 from agent.render.text import number, percent, period_text
 from tools.base import ToolResult
-from tools.compare import CompareResult, RankResult
+from tools.compare import Change, CompareResult, RankResult
 from tools.contrast import MetersCompareResult, ShareResult
 from tools.incidents import IncidentList, IncidentOut
 from tools.kpi import KpiResult
@@ -333,17 +334,43 @@ def _yes(q: Question, more: bool) -> str:
     return ""
 
 
-def _either(q: Question, plan: Plan, more: bool) -> str:
-    """ "October: " when the question asked which of two periods ("in September or October"),
-    in the question's own words; "" otherwise."""
+def _either_pair(q: Question) -> tuple[PeriodMention, PeriodMention] | None:
+    """The two periods of "in September or October?", in the order typed; None otherwise."""
     r = q.reading
     named = [p for p in r.subject_periods if p.words.tokens and p.span is not None]
     if len(named) != 2 or not (r.asks(Op.MORE) ^ r.asks(Op.LESS)):
-        return ""
+        return None
     a, b = sorted(named, key=lambda p: p.words.tokens[0])
     between = {t.norm for t in r.tokens[a.words.tokens[-1] + 1 : b.words.tokens[0]]}
-    if "or" not in between:
+    return (a, b) if "or" in between else None
+
+
+def _first_named_change(q: Question, plan: Plan, r: CompareResult, c: Change) -> str:
+    """The percent of an either question ("March or April, which was higher and by what %?"):
+    the period named first set against the other one, so that its figure answers "by how
+    much" of the month asked about first; named unless it is the one that won."""
+    pair = _either_pair(q)
+    named = plan.detail.get("named") or ()
+    assert pair is not None and pair[0].span is not None and c.difference is not None
+    first_is_reference = len(named) == 2 and pair[0].span.period == named[1]
+    if not first_is_reference:
+        pct, first = c.percent, r.period
+    else:
+        pct = -100.0 * c.difference / c.value if c.value else None
+        first = r.reference
+    first_won = (c.difference > 0) != first_is_reference
+    change = f"**{_change(pct, 'more' if (pct or 0.0) > 0 else 'less')}**"
+    return change if first_won else f"{_month_text(first, bare=True)}: {change}"
+
+
+def _either(q: Question, plan: Plan, more: bool) -> str:
+    """ "October: " when the question asked which of two periods ("in September or October"),
+    in the question's own words; "" otherwise."""
+    pair = _either_pair(q)
+    if pair is None:
         return ""
+    r = q.reading
+    named = list(pair)
     first_wins = more == r.asks(Op.MORE)
     # the periods as named: a running one was cut to the time elapsed, both by their dates
     asked = plan.detail.get("named") or (plan.detail.get("first"), plan.detail.get("reference"))
@@ -407,12 +434,12 @@ def _periods(q: Question, plan: Plan, done: list[Done]) -> list[str]:
             value, against = c.value, c.reference_value
             if either and more != q.reading.asks(Op.MORE):
                 # "more in September or October?": the period that won is the subject, so the
-                # gap is said the way the question asked it ("how much more?"); the percent
-                # stays the change from the reference period, said of the period it belongs to
-                change = f"{_month_text(r.period, bare=True)}: **{_change(c.percent, way)}**"
+                # gap is said the way the question asked it ("how much more?")
                 when_, ref = _month_text(r.reference), _month_text(r.period, bare=True)
                 value, against, more = c.reference_value, c.value, not more
                 way = "more" if more else "less"
+            if either:
+                change = _first_named_change(q, plan, r, c)
             lines.append(
                 f"{either or _yes(q, more)}**{c.meter}** used "
                 f"**{number(abs(c.difference), r.unit)} {way}** "
