@@ -4,10 +4,11 @@ written."""
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
-from agent.render.text import percent
-from tests.test_offline_any_plant import brewery, total  # noqa: F401
+from agent.render.text import number, percent
+from tests.test_offline_any_plant import TZ, brewery, total  # noqa: F401
 
 DAYS = {"7 September": "2026-09-07", "8 September": "2026-09-08"}
 
@@ -24,3 +25,26 @@ def test_an_either_questions_percent_is_the_first_named_against_the_other(brewer
     lead = reply.answer.split("\n")[0]
     way = "more" if expected > 0 else "less"
     assert f"{percent(abs(expected), signed=False)} {way}" in lead, lead
+
+
+def test_an_average_per_day_of_the_weekdays_is_their_energy_over_their_days(brewery) -> None:  # noqa: F811
+    agent, data = brewery
+    reply = agent.ask(
+        "average of the weekdays last week for Incomer North, kWh per day (Mon-Fri only)"
+    )
+    assert [c.name for c in reply.tool_calls] == ["clock_window"], reply.answer
+    expected = total(data, "Incomer North", "2026-10-05", "2026-10-09") / 5
+    lead = reply.answer.split("\n")[0]
+    assert f"**{number(expected, 'kWh')} per day**" in lead, lead
+
+
+def test_an_average_power_on_weekends_is_over_the_weekend_hours_alone(brewery) -> None:  # noqa: F811
+    agent, data = brewery
+    reply = agent.ask("Incomer North average kW on weekends in September?")
+    assert [c.name for c in reply.tool_calls] == ["clock_window"], reply.answer
+    values = data["Incomer North"]
+    local = pd.to_datetime(values.index, unit="s", utc=True).tz_convert(TZ)
+    inside = (local.month == 9) & (local.day_of_week >= 5)
+    expected = float((values[inside] * 4).mean())  # quarter-hour kWh as kW
+    lead = reply.answer.split("\n")[0]
+    assert f"**{number(expected, 'kW')}**" in lead, lead

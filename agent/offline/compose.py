@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from agent.offline.calorific import as_volume, calorific_notes
@@ -20,6 +20,7 @@ from agent.render import renderer_for
 from agent.render.incidents import IncidentListRenderer, IncidentRenderer, detail, line, source_of
 from agent.render.metrics import KPI_NAMES, kpi_value
 from agent.render.text import number, percent, period_text
+from tools.base import day_names
 from tools.base import ToolResult
 from tools.compare import Change, CompareResult, RankResult
 from tools.contrast import MetersCompareResult, ShareResult
@@ -581,6 +582,9 @@ def _split(q: Question, plan: Plan, done: list[Done]) -> list[str]:
 
 @headline("window")
 def _window(q: Question, plan: Plan, done: list[Done]) -> list[str]:
+    if plan.detail.get("whole_days"):
+        per_day = bool(plan.detail.get("per_day"))
+        return [_days_average(r, per_day=per_day) for r in results(done, WindowResult)]
     if not q.reading.asks(Op.PERCENT, Op.SHARE):
         return []
     return [
@@ -588,6 +592,31 @@ def _window(q: Question, plan: Plan, done: list[Done]) -> list[str]:
         f"{r.window}."
         for r in results(done, WindowResult)
     ]
+
+
+def _days_average(r: WindowResult, *, per_day: bool) -> str:
+    """ "Mon-Fri last week: 11,655 kWh per day": the energy of those days of the week over
+    how many of them the period holds, or its average power over their metered hours."""
+    days = sum(1 for d in _local_days(r.period) if d.weekday() in r.days)
+    which = day_names(r.days)
+    if per_day and days:
+        return (
+            f"**{r.meter}** on {which} {period_text(r.period)}: **{number(r.energy_kwh / days, 'kWh')}"
+            f" per day** on average ({number(r.energy_kwh, 'kWh')} over {days} days)."
+        )
+    return (
+        f"**{r.meter}** on {which} {period_text(r.period)}: an average of "
+        f"**{number(r.average_kw, 'kW')}** ({number(r.energy_kwh, 'kWh')} over "
+        f"{number(r.metered_hours, 'hours')})."
+    )
+
+
+def _local_days(period: dict[str, str]) -> list[date]:
+    """The local calendar days a period touches, up to its end (exclusive)."""
+    start = datetime.fromisoformat(period["start"])
+    end = datetime.fromisoformat(period["end"])
+    first, last = start.date(), (end - timedelta(microseconds=1)).date()
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
 
 
 @headline("total")

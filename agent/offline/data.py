@@ -19,6 +19,7 @@ from agent.reader import Intent, Kpi, MeterEntry, Op, Pending, Reading, Scope
 from agent.reader.slots import (
     NO_WORDS,
     Comparison,
+    Grain,
     MeasureMention,
     Split,
 )
@@ -513,6 +514,9 @@ def _which_shift(q: Question, whole: Sides) -> Plan | None:
 @kind("split", guard=_which_shift)
 def _split(q: Question, whole: Sides, periods: list[str]) -> Plan:
     r = q.reading
+    averaged = _days_averaged(q, whole, periods)
+    if averaged is not None:
+        return averaged
     splits = list(r.splits)
     chosen = next((s for s in splits if s.split is Split.HOUR_OF_DAY), None) or next(
         (s for s in splits if s.part), splits[0]
@@ -527,6 +531,26 @@ def _split(q: Question, whole: Sides, periods: list[str]) -> Plan:
         calls += tuple(_part_cost(q, whole, periods, part))
     detail = MappingProxyType({"part": part, "by": chosen.split.value, "sides": whole.sides})
     return Plan("split", calls, notes=_notes(q, whole), detail=detail)
+
+
+def _days_averaged(q: Question, whole: Sides, periods: list[str]) -> Plan | None:
+    """ "average of the weekdays last week, kWh per day", "average kW on weekends in May":
+    the days of that part of the week alone (a window of whole days), their energy per day or
+    per hour, not a split of the whole period into its parts."""
+    r = q.reading
+    days = _days(q)
+    per_day = r.asks(Op.AVERAGE) and kinds.implied_grain(r) is Grain.DAY
+    power = Kpi.AVERAGE_POWER in r.kpis
+    if days is None or not (per_day or power) or r.asks(Op.SHARE, Op.PERCENT, Op.BREAKDOWN):
+        return None
+    if set(r.kpis) - {Kpi.ENERGY, Kpi.AVERAGE_POWER} or r.hour_windows or r.prices:
+        return None
+    if any(s.part and s.split is not Split.WEEKDAY_WEEKEND for s in r.splits):
+        return None
+    args = {"meters": list(whole.meters), "hours": "00:00-24:00", "days": days}
+    calls = tuple(Call("clock_window", args | {"period": p}) for p in periods)
+    detail = {"sides": whole.sides, "whole_days": True, "per_day": per_day and not power}
+    return Plan("window", calls, notes=_notes(q, whole), detail=MappingProxyType(detail))
 
 
 @kind("window")
