@@ -48,3 +48,35 @@ def test_an_average_power_on_weekends_is_over_the_weekend_hours_alone(brewery) -
     expected = float((values[inside] * 4).mean())  # quarter-hour kWh as kW
     lead = reply.answer.split("\n")[0]
     assert f"**{number(expected, 'kW')}**" in lead, lead
+
+
+def _tou_cost(data, meter: str, first: str, last: str, peak: float, other: float) -> float:
+    values = data[meter]
+    local = pd.to_datetime(values.index, unit="s", utc=True).tz_convert(TZ)
+    day = local.strftime("%Y-%m-%d")
+    inside = (day >= first) & (day <= last)
+    in_peak = (local.day_of_week < 5) & (local.hour >= 8) & (local.hour < 20)
+    prices = pd.Series(other, index=values.index).where(~in_peak, peak)
+    return float((values * prices)[inside].sum())
+
+
+def test_a_window_in_brackets_after_its_name_takes_the_price_said_after_them(brewery) -> None:  # noqa: F811
+    agent, data = brewery
+    reply = agent.ask(
+        "Cost of Incomer North last week if peak (weekdays 08-20) is 0.27 €/kWh and everything "
+        "else 0.15 €/kWh? no demand charge."
+    )
+    assert {c.name for c in reply.tool_calls} == {"compute_kpi"}, reply.answer
+    expected = _tou_cost(data, "Incomer North", "2026-10-05", "2026-10-11", 0.27, 0.15)
+    assert f"{expected:,.2f} EUR" in reply.answer.split("\n")[0], reply.answer
+
+
+def test_a_windows_price_alone_prices_that_windows_energy_and_nothing_else(brewery) -> None:  # noqa: F811
+    agent, data = brewery
+    reply = agent.ask(
+        "I only know our peak price, 0.28 €/kWh for weekdays 8-20. What did Incomer North's "
+        "peak-window energy cost last week?"
+    )
+    assert [c.name for c in reply.tool_calls] == ["compute_kpi"], reply.answer
+    expected = _tou_cost(data, "Incomer North", "2026-10-05", "2026-10-11", 0.28, 0.0)
+    assert f"{expected:,.2f} EUR" in reply.answer.split("\n")[0], reply.answer

@@ -1,0 +1,29 @@
+"""Time-of-use windows stated in forms of round I, on a plant unlike the demo: the window in
+brackets between its name and its price ("peak (weekdays 08-20) is 0.27 €/kWh"), and a price
+then its window after "for" ("0.28 €/kWh for weekdays 8-20")."""
+
+from __future__ import annotations
+
+from datetime import time
+
+import pytest
+
+from agent.reader import read
+from tests.reader_plants import NOW, PLANTS
+
+
+@pytest.mark.parametrize(
+    ("said", "price"),
+    [
+        ("Kosten Linie 2 letzte Woche if peak (weekdays 08-20) is 0.27 €/kWh and everything "
+         "else 0.15 €/kWh?", 0.27),
+        ("I only know our peak price, 0.28 €/kWh for weekdays 8-20. What did Linie 2's "
+         "peak-window energy cost last week?", 0.28),
+    ],
+)  # fmt: skip
+def test_a_stated_window_is_read_with_its_days_hours_and_price(said: str, price: float) -> None:
+    r = read(said, PLANTS["werk"], NOW)
+    assert [(w.days, w.start, w.end, w.price) for w in r.tou_windows] == [
+        ((0, 1, 2, 3, 4), time(8), time(20), price)
+    ], r.tou_windows
+    assert not [u.text for u in r.unused if any(c.isdigit() for c in u.text)], r.unused
