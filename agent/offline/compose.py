@@ -20,8 +20,7 @@ from agent.render import renderer_for
 from agent.render.incidents import IncidentListRenderer, IncidentRenderer, detail, line, source_of
 from agent.render.metrics import KPI_NAMES, kpi_value
 from agent.render.text import number, percent, period_text
-from tools.base import day_names
-from tools.base import ToolResult
+from tools.base import ToolResult, day_names
 from tools.compare import Change, CompareResult, RankResult
 from tools.contrast import MetersCompareResult, ShareResult
 from tools.incidents import IncidentList, IncidentOut
@@ -600,9 +599,10 @@ def _days_average(r: WindowResult, *, per_day: bool) -> str:
     days = sum(1 for d in _local_days(r.period) if d.weekday() in r.days)
     which = day_names(r.days)
     if per_day and days:
+        each = number(r.energy_kwh / days, "kWh")
         return (
-            f"**{r.meter}** on {which} {period_text(r.period)}: **{number(r.energy_kwh / days, 'kWh')}"
-            f" per day** on average ({number(r.energy_kwh, 'kWh')} over {days} days)."
+            f"**{r.meter}** on {which} {period_text(r.period)}: **{each} per day** on average "
+            f"({number(r.energy_kwh, 'kWh')} over {days} days)."
         )
     return (
         f"**{r.meter}** on {which} {period_text(r.period)}: an average of "
