@@ -80,3 +80,18 @@ def test_a_windows_price_alone_prices_that_windows_energy_and_nothing_else(brewe
     assert [c.name for c in reply.tool_calls] == ["compute_kpi"], reply.answer
     expected = _tou_cost(data, "Incomer North", "2026-10-05", "2026-10-11", 0.28, 0.0)
     assert f"{expected:,.2f} EUR" in reply.answer.split("\n")[0], reply.answer
+
+
+def test_a_bill_on_the_highest_hourly_average_is_the_peak_of_hourly_means(brewery) -> None:  # noqa: F811
+    agent, data = brewery
+    reply = agent.ask(
+        "Our utility bills on the highest hourly average, not 15 min. What was it for "
+        "Incomer North in September?"
+    )
+    assert [c.name for c in reply.tool_calls] == ["compute_kpi"], reply.answer
+    values = data["Incomer North"]
+    local = pd.to_datetime(values.index, unit="s", utc=True).tz_convert(TZ)
+    series = pd.Series(values.to_numpy(), index=local)
+    hourly = series[series.index.month == 9].resample("1h").sum()  # kWh in an hour = its mean kW
+    lead = reply.answer.split("\n")[0]
+    assert f"{number(float(hourly.max()), 'kW')}" in lead, lead

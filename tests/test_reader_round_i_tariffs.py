@@ -1,6 +1,7 @@
 """Time-of-use windows stated in forms of round I, on a plant unlike the demo: the window in
 brackets between its name and its price ("peak (weekdays 08-20) is 0.27 €/kWh"), and a price
-then its window after "for" ("0.28 €/kWh for weekdays 8-20")."""
+then its window after "for" ("0.28 €/kWh for weekdays 8-20"); the highest hourly average is a
+peak demand over 60 minutes."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from datetime import time
 
 import pytest
 
-from agent.reader import read
+from agent.reader import Kpi, read
 from tests.reader_plants import NOW, PLANTS
 
 
@@ -27,3 +28,10 @@ def test_a_stated_window_is_read_with_its_days_hours_and_price(said: str, price:
         ((0, 1, 2, 3, 4), time(8), time(20), price)
     ], r.tou_windows
     assert not [u.text for u in r.unused if any(c.isdigit() for c in u.text)], r.unused
+
+
+def test_the_highest_hourly_average_is_the_peak_demand_over_an_hour() -> None:
+    r = read("The utility bills on the highest hourly average. What was it for Linie 2 in October?",
+             PLANTS["werk"], NOW)  # fmt: skip
+    assert Kpi.PEAK_DEMAND in r.kpis, r.measures
+    assert [w.minutes for w in r.demand_windows] == [60]
