@@ -35,3 +35,11 @@ def test_the_highest_hourly_average_is_the_peak_demand_over_an_hour() -> None:
              PLANTS["werk"], NOW)  # fmt: skip
     assert Kpi.PEAK_DEMAND in r.kpis, r.measures
     assert [w.minutes for w in r.demand_windows] == [60]
+
+
+@pytest.mark.parametrize("prices", ["at the new July prices", "with the July tariff"])
+def test_a_month_naming_prices_is_not_the_period_asked(prices: str) -> None:
+    r = read(f"What would Linie 2's energy in May have cost {prices}, 0.30 €/kWh?",
+             PLANTS["werk"], NOW)  # fmt: skip
+    assert [p.span.period for p in r.periods if p.span] == ["2026-05"], r.periods
+    assert any("July" in n for n in r.notes), r.notes
