@@ -95,3 +95,12 @@ def test_a_bill_on_the_highest_hourly_average_is_the_peak_of_hourly_means(brewer
     hourly = series[series.index.month == 9].resample("1h").sum()  # kWh in an hour = its mean kW
     lead = reply.answer.split("\n")[0]
     assert f"{number(float(hourly.max()), 'kW')}" in lead, lead
+
+
+def test_carbon_asked_in_tonnes_leads_in_tonnes(brewery) -> None:  # noqa: F811
+    agent, data = brewery
+    reply = agent.ask("carbon of Incomer North in September, 0.3 kg per kWh? tonnes")
+    assert [c.name for c in reply.tool_calls] == ["compute_kpi"], reply.answer
+    tonnes = total(data, "Incomer North", "2026-09-01", "2026-09-30") * 0.3 / 1000
+    lead = reply.answer.split("\n")[0]
+    assert f"**{tonnes:,.2f} t CO2e**" in lead, lead

@@ -105,6 +105,7 @@ def compose(q: Question, plan: Plan, done: list[Done]) -> Answer:
         if any(c.words.tokens for c in q.reading.currencies):
             lines = exchanged + lines  # "in dollars?": the money in dollars is the answer
             exchanged = []
+        lines = _in_tonnes(q, ok) + lines  # "... tonnes?": the mass in tonnes is the answer
         # "that in m³?" of gas metered in kWh: the volume is the answer
         lines = as_volume(q, [d.result for d in ok if d.result is not None]) + lines
         lines += _bodies(plan, ok)
@@ -212,6 +213,18 @@ def _scaled(q: Question, ok: list[Done]) -> list[str]:
                 f"{period_text(c.reference)}."
             )
     return lines
+
+
+def _in_tonnes(q: Question, ok: list[Done]) -> list[str]:
+    """Carbon in the unit asked for ("in tonnes"), before the kg the results state."""
+    if not any(u.unit == "t" for u in q.reading.units):
+        return []
+    return [
+        f"**{k.meter}** {KPI_NAMES.get(k.kpi, k.kpi)} {period_text(k.period)}: "
+        f"**{k.value / 1000:,.2f} t CO2e**."
+        for k in results(ok, KpiResult)
+        if k.unit == "kg CO2e" and k.value is not None
+    ]
 
 
 def _none(q: Question, plan: Plan, done: list[Done]) -> list[str]:
