@@ -559,8 +559,9 @@ def _days_averaged(q: Question, whole: Sides, periods: list[str]) -> Plan | None
         return None
     if set(r.kpis) - {Kpi.ENERGY, Kpi.AVERAGE_POWER} or r.hour_windows or r.prices:
         return None
-    if any(s.part and s.split is not Split.WEEKDAY_WEEKEND for s in r.splits):
-        return None
+    parts = {s.part for s in r.splits if s.split is Split.WEEKDAY_WEEKEND}
+    if len(parts) > 1 or any(s.part and s.split is not Split.WEEKDAY_WEEKEND for s in r.splits):
+        return None  # "weekdays vs weekends per day": both parts, a split
     args = {"meters": list(whole.meters), "hours": "00:00-24:00", "days": days}
     calls = tuple(Call("clock_window", args | {"period": p}) for p in periods)
     detail = {"sides": whole.sides, "whole_days": True, "per_day": per_day and not power}
