@@ -363,9 +363,9 @@ def _first_named_change(q: Question, plan: Plan, r: CompareResult, c: Change) ->
     the period named first set against the other one, so that its figure answers "by how
     much" of the month asked about first; named unless it is the one that won."""
     pair = _either_pair(q)
-    named = plan.detail.get("named") or ()
+    named: tuple[str, ...] = tuple(plan.detail.get("named") or ())
     assert pair is not None and pair[0].span is not None and c.difference is not None
-    first_is_reference = len(named) == 2 and pair[0].span.period == named[1]
+    first_is_reference = len(named) == 2 and pair[0].span.period == named[-1]
     if not first_is_reference:
         pct, first = c.percent, r.period
     else:
