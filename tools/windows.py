@@ -170,7 +170,10 @@ def clock_window(ctx: ToolContext, args: WindowInput) -> WindowResult:
         period=period.as_dict(),
         hours=args.hours,
         days=args.days,
-        window=f"{args.hours} {day_names(args.days)}",
+        # whole days ("weekends"): the days alone, not 00:00-24:00 on them
+        window=day_names(args.days)
+        if (start, end) == (0, 24)
+        else f"{args.hours} {day_names(args.days)}",
         energy_kwh=energy,
         metered_hours=hours,
         average_kw=energy / hours,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from agent.offline.calorific import as_volume, calorific_notes
@@ -15,12 +15,13 @@ from agent.offline.incidents import ASK_WHICH
 from agent.offline.plan import Plan, Question
 from agent.offline.refusals import not_used, nothing_to_compare
 from agent.reader import Op
+from agent.reader.slots import PeriodMention
 from agent.render import renderer_for
 from agent.render.incidents import IncidentListRenderer, IncidentRenderer, detail, line, source_of
 from agent.render.metrics import KPI_NAMES, kpi_value
 from agent.render.text import number, percent, period_text
-from tools.base import ToolResult
-from tools.compare import CompareResult, RankResult
+from tools.base import ToolResult, day_names
+from tools.compare import Change, CompareResult, RankResult
 from tools.contrast import MetersCompareResult, ShareResult
 from tools.incidents import IncidentList, IncidentOut
 from tools.kpi import KpiResult
@@ -104,6 +105,7 @@ def compose(q: Question, plan: Plan, done: list[Done]) -> Answer:
         if any(c.words.tokens for c in q.reading.currencies):
             lines = exchanged + lines  # "in dollars?": the money in dollars is the answer
             exchanged = []
+        lines = _in_tonnes(q, ok) + lines  # "... tonnes?": the mass in tonnes is the answer
         # "that in m³?" of gas metered in kWh: the volume is the answer
         lines = as_volume(q, [d.result for d in ok if d.result is not None]) + lines
         lines += _bodies(plan, ok)
@@ -211,6 +213,18 @@ def _scaled(q: Question, ok: list[Done]) -> list[str]:
                 f"{period_text(c.reference)}."
             )
     return lines
+
+
+def _in_tonnes(q: Question, ok: list[Done]) -> list[str]:
+    """Carbon in the unit asked for ("in tonnes"), before the kg the results state."""
+    if not any(u.unit == "t" for u in q.reading.units):
+        return []
+    return [
+        f"**{k.meter}** {KPI_NAMES.get(k.kpi, k.kpi)} {period_text(k.period)}: "
+        f"**{k.value / 1000:,.2f} t CO2e**."
+        for k in results(ok, KpiResult)
+        if k.unit == "kg CO2e" and k.value is not None
+    ]
 
 
 def _none(q: Question, plan: Plan, done: list[Done]) -> list[str]:
@@ -333,17 +347,43 @@ def _yes(q: Question, more: bool) -> str:
     return ""
 
 
-def _either(q: Question, plan: Plan, more: bool) -> str:
-    """ "October: " when the question asked which of two periods ("in September or October"),
-    in the question's own words; "" otherwise."""
+def _either_pair(q: Question) -> tuple[PeriodMention, PeriodMention] | None:
+    """The two periods of "in September or October?", in the order typed; None otherwise."""
     r = q.reading
     named = [p for p in r.subject_periods if p.words.tokens and p.span is not None]
     if len(named) != 2 or not (r.asks(Op.MORE) ^ r.asks(Op.LESS)):
-        return ""
+        return None
     a, b = sorted(named, key=lambda p: p.words.tokens[0])
     between = {t.norm for t in r.tokens[a.words.tokens[-1] + 1 : b.words.tokens[0]]}
-    if "or" not in between:
+    return (a, b) if "or" in between else None
+
+
+def _first_named_change(q: Question, plan: Plan, r: CompareResult, c: Change) -> str:
+    """The percent of an either question ("March or April, which was higher and by what %?"):
+    the period named first set against the other one, so that its figure answers "by how
+    much" of the month asked about first; named unless it is the one that won."""
+    pair = _either_pair(q)
+    named: tuple[str, ...] = tuple(plan.detail.get("named") or ())
+    assert pair is not None and pair[0].span is not None and c.difference is not None
+    first_is_reference = len(named) == 2 and pair[0].span.period == named[-1]
+    if not first_is_reference:
+        pct, first = c.percent, r.period
+    else:
+        pct = -100.0 * c.difference / c.value if c.value else None
+        first = r.reference
+    first_won = (c.difference > 0) != first_is_reference
+    change = f"**{_change(pct, 'more' if (pct or 0.0) > 0 else 'less')}**"
+    return change if first_won else f"{_month_text(first, bare=True)}: {change}"
+
+
+def _either(q: Question, plan: Plan, more: bool) -> str:
+    """ "October: " when the question asked which of two periods ("in September or October"),
+    in the question's own words; "" otherwise."""
+    pair = _either_pair(q)
+    if pair is None:
         return ""
+    r = q.reading
+    named = list(pair)
     first_wins = more == r.asks(Op.MORE)
     # the periods as named: a running one was cut to the time elapsed, both by their dates
     asked = plan.detail.get("named") or (plan.detail.get("first"), plan.detail.get("reference"))
@@ -407,12 +447,12 @@ def _periods(q: Question, plan: Plan, done: list[Done]) -> list[str]:
             value, against = c.value, c.reference_value
             if either and more != q.reading.asks(Op.MORE):
                 # "more in September or October?": the period that won is the subject, so the
-                # gap is said the way the question asked it ("how much more?"); the percent
-                # stays the change from the reference period, said of the period it belongs to
-                change = f"{_month_text(r.period, bare=True)}: **{_change(c.percent, way)}**"
+                # gap is said the way the question asked it ("how much more?")
                 when_, ref = _month_text(r.reference), _month_text(r.period, bare=True)
                 value, against, more = c.reference_value, c.value, not more
                 way = "more" if more else "less"
+            if either:
+                change = _first_named_change(q, plan, r, c)
             lines.append(
                 f"{either or _yes(q, more)}**{c.meter}** used "
                 f"**{number(abs(c.difference), r.unit)} {way}** "
@@ -554,6 +594,9 @@ def _split(q: Question, plan: Plan, done: list[Done]) -> list[str]:
 
 @headline("window")
 def _window(q: Question, plan: Plan, done: list[Done]) -> list[str]:
+    if plan.detail.get("whole_days"):
+        per_day = bool(plan.detail.get("per_day"))
+        return [_days_average(r, per_day=per_day) for r in results(done, WindowResult)]
     if not q.reading.asks(Op.PERCENT, Op.SHARE):
         return []
     return [
@@ -561,6 +604,32 @@ def _window(q: Question, plan: Plan, done: list[Done]) -> list[str]:
         f"{r.window}."
         for r in results(done, WindowResult)
     ]
+
+
+def _days_average(r: WindowResult, *, per_day: bool) -> str:
+    """ "Mon-Fri last week: 11,655 kWh per day": the energy of those days of the week over
+    how many of them the period holds, or its average power over their metered hours."""
+    days = sum(1 for d in _local_days(r.period) if d.weekday() in r.days)
+    which = day_names(r.days)
+    if per_day and days:
+        each = number(r.energy_kwh / days, "kWh")
+        return (
+            f"**{r.meter}** on {which} {period_text(r.period)}: **{each} per day** on average "
+            f"({number(r.energy_kwh, 'kWh')} over {days} days)."
+        )
+    return (
+        f"**{r.meter}** on {which} {period_text(r.period)}: an average of "
+        f"**{number(r.average_kw, 'kW')}** ({number(r.energy_kwh, 'kWh')} over "
+        f"{number(r.metered_hours, 'hours')})."
+    )
+
+
+def _local_days(period: dict[str, str]) -> list[date]:
+    """The local calendar days a period touches, up to its end (exclusive)."""
+    start = datetime.fromisoformat(period["start"])
+    end = datetime.fromisoformat(period["end"])
+    first, last = start.date(), (end - timedelta(microseconds=1)).date()
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
 
 
 @headline("total")

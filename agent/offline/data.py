@@ -227,6 +227,8 @@ def stated(q: Question) -> dict[str, Any]:
         args |= named
     elif flat:
         args["price_per_kwh"] = flat[-1].per_kwh if r.tou_windows else flat[0].per_kwh
+    elif _window_priced_alone(r):
+        args["price_per_kwh"] = 0.0  # the other hours are not asked: nothing outside is priced
     if r.demand_charges:
         args["demand_charge_per_kw"] = r.demand_charges[0].per_kw
     # a price's own currency first: "0.20 EUR per kWh ... in US dollars" prices in EUR
@@ -242,7 +244,17 @@ def stated(q: Question) -> dict[str, Any]:
     return args
 
 
+def _window_priced_alone(r: Reading) -> bool:
+    """ "our peak price, 0.28 for weekdays 8-20 ... what did the peak-window energy cost?": a
+    stated window with its price, no price for the other hours, and the question asks the
+    cost of that window's part by its name."""
+    names = {w.name.casefold() for w in r.tou_windows}
+    return any(s.split is Split.TOU and s.part.casefold() in names for s in r.splits)
+
+
 def _kpis(q: Question) -> list[str]:
+    if Kpi.COST in q.reading.kpis and _window_priced_alone(q.reading):
+        return ["cost"]  # "the peak price ... what did the peak-window energy cost?"
     return [k.value for k in q.reading.kpis if k is not Kpi.ENERGY] or ["energy"]
 
 
@@ -413,7 +425,7 @@ def _kpi(q: Question, whole: Sides, periods: list[str]) -> Plan:
     kpis = _kpis(q)
     params = stated(q)
     supplies = _site_intensity(q, whole) if kpis == ["intensity"] else whole
-    if kpis != ["energy"] and _energy_named(q):
+    if kpis != ["energy"] and _energy_named(q) and not _window_priced_alone(q.reading):
         kpis = ["energy", *kpis]  # "kWh, peak kW and ...": each part asked gets its figure
     together = (asked_periods.joined(q) and len(whole.sides) > 1) or supplies is not whole
     mixed = any(len({q.site.carrier(m) for m in side}) > 1 for side in supplies.sides)
@@ -559,6 +571,11 @@ def _which_shift(q: Question, whole: Sides) -> Plan | None:
 @kind("split", guard=_which_shift)
 def _split(q: Question, whole: Sides, periods: list[str]) -> Plan:
     r = q.reading
+    averaged = _days_averaged(q, whole, periods)
+    if averaged is not None:
+        return averaged
+    if Kpi.COST in r.kpis and _window_priced_alone(r):
+        return _kpi(q, whole, periods)  # the cost of the one window priced, not a split
     splits = list(r.splits)
     chosen = next((s for s in splits if s.split is Split.HOUR_OF_DAY), None) or next(
         (s for s in splits if s.part), splits[0]
@@ -573,6 +590,27 @@ def _split(q: Question, whole: Sides, periods: list[str]) -> Plan:
         calls += tuple(_part_cost(q, whole, periods, part))
     detail = MappingProxyType({"part": part, "by": chosen.split.value, "sides": whole.sides})
     return Plan("split", calls, notes=_notes(q, whole), detail=detail)
+
+
+def _days_averaged(q: Question, whole: Sides, periods: list[str]) -> Plan | None:
+    """ "average of the weekdays last week, kWh per day", "average kW on weekends in May":
+    the days of that part of the week alone (a window of whole days), their energy per day or
+    per hour, not a split of the whole period into its parts."""
+    r = q.reading
+    days = _days(q)
+    per_day = r.asks(Op.AVERAGE) and kinds.implied_grain(r) is Grain.DAY
+    power = Kpi.AVERAGE_POWER in r.kpis
+    if days is None or not (per_day or power) or r.asks(Op.SHARE, Op.PERCENT, Op.BREAKDOWN):
+        return None
+    if set(r.kpis) - {Kpi.ENERGY, Kpi.AVERAGE_POWER} or r.hour_windows or r.prices:
+        return None
+    parts = {s.part for s in r.splits if s.split is Split.WEEKDAY_WEEKEND}
+    if len(parts) > 1 or any(s.part and s.split is not Split.WEEKDAY_WEEKEND for s in r.splits):
+        return None  # "weekdays vs weekends per day": both parts, a split
+    args = {"meters": list(whole.meters), "hours": "00:00-24:00", "days": days}
+    calls = tuple(Call("clock_window", args | {"period": p}) for p in periods)
+    detail = {"sides": whole.sides, "whole_days": True, "per_day": per_day and not power}
+    return Plan("window", calls, notes=_notes(q, whole), detail=MappingProxyType(detail))
 
 
 @kind("window")

@@ -213,7 +213,7 @@ def _tou_price_first(sheet: Sheet, stated: Stated, names: PeriodNames) -> None:
     pattern = (
         r"\b(?:(?P<name>" + names.every + r")\s*(?::|=|at|@)?\s*)?" + CUR_BEFORE + NUMBER
         + r"(?!\d)" + CUR_AFTER + r"(?P<per>\s*(?:/|per|a)\s*kwh)?\s*,?\s*(?P<open>\()?\s*"
-        r"(?:on\s+)?(?:(?P<d1>" + DAY_WORDS + r")\s*,?\s*)?(?:from\s+|between\s+)?"
+        r"(?:(?:on|for|during)\s+)?(?:(?P<d1>" + DAY_WORDS + r")\s*,?\s*)?(?:from\s+|between\s+)?"
         r"(?P<h1>" + HOUR + r")\s*(?:-|to|until|till|and)\s*(?P<h2>" + HOUR + r")(?![\d:])"
         r"(?:\s*,?\s*(?:on\s+)?" + DAYS + r")?(?(open)\s*\))"
     )  # fmt: skip
@@ -275,9 +275,10 @@ def _tou_defined_apart(sheet: Sheet, stated: Stated, names: PeriodNames) -> None
         name = re.sub(r"[\s-]+", "-", m.group("name"))
         if start is None or end is None or re.fullmatch(names.off_peak, m.group("name")):
             continue
-        # the hours hidden, the name kept: "2.60 na ponta (18h-21h)" names it once
-        text = sheet.masked()
-        text = text[: m.end("name")] + MASK * (m.end() - m.end("name")) + text[m.end() :]
+        # the hours taken out, the name kept: "2.60 na ponta (18h-21h)" names it once, and
+        # "peak (weekdays 08-20) is 0.27" says the price right after the name
+        text, cut, gap = sheet.masked(), m.end("name"), m.end() - m.end("name")
+        text = text[:cut] + text[m.end() :]
         # "fora ponta R$ 0,56" is the off-peak price, not the price of "ponta"
         text = re.sub(r"\b(?:" + names.off_peak + r")\b", lambda o: MASK * len(o.group()), text)
         price = _named_price(text, re.escape(m.group("name")).replace(r"\ ", r"\s+"))
@@ -286,8 +287,9 @@ def _tou_defined_apart(sheet: Sheet, stated: Stated, names: PeriodNames) -> None
         currency, scale = _currency(price)
         value = parse_number(price.group("v")) * scale
         days, said = _window_days(m, names)
-        sheet.claim_span(price.start(), price.end())
+        first, last = (i + gap if i > cut else i for i in (price.start(), price.end()))
         words = sheet.claim_span(m.start(), m.end())
+        sheet.claim_span(first, last)
         stated.tou.append(TouWindow(name, days, start, end, value, words, currency, days_said=said))
 
 

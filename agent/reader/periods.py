@@ -512,6 +512,8 @@ TARIFF_START = re.compile(
     r"\b(?:contract|tariff|prices?|rates?)\s+(?:(?:starting|valid|effective|applies|applying)\s+)?"
     r"(?:from|as of|starting|since|in)\s+$"
 )
+# "at the new July prices", "the 2025 tariff": the period names the prices, not the period asked
+TARIFF_NAMED = re.compile(r"(?:'s)?\s+(?:tariffs?|prices|rates|contract)\b")
 # What ends a range after its first day ("from 1 January to 3 March", "... until yesterday")
 OPEN_END = re.compile(r"\s*(?:to|until|till|through|and|-)\b|\s*-")
 SO_FAR = re.compile(r"(?<!\w)" + phrases(WORDS.so_far) + r"(?!\w)")
@@ -687,7 +689,7 @@ def find_periods(
         lead = re.match(r"(?:from|as of|starting|since|in) ", text[f.start : f.end])
         if TARIFF_START.search(
             text[max(0, f.start - 50) : f.start] + (lead.group(0) if lead else "")
-        ):
+        ) or TARIFF_NAMED.match(text, f.end):
             words = sheet.claim(sheet.covering(f.start, f.end))
             notes.append(
                 f"I took '{words.text}' as when the prices apply, not as the period asked about."

@@ -39,7 +39,17 @@ from agent.reader.nights import timed_periods
 from agent.reader.parameters import ALL_DAYS, Stated, find_stated, unlabelled_calorific_values
 from agent.reader.periods import find_periods
 from agent.reader.reading import Reading
-from agent.reader.slots import FreeText, Intent, MeterMention, Reason, Split, Words
+from agent.reader.slots import (
+    FreeText,
+    Intent,
+    Kpi,
+    MeasureMention,
+    MeterMention,
+    Op,
+    Reason,
+    Split,
+    Words,
+)
 from agent.reader.spelling import correct, write_out
 from agent.reader.text import MAX_QUESTION_CHARS, Sheet, tokenize
 from agent.reader.vocabulary import Vocabulary
@@ -156,6 +166,7 @@ def _extract(question: str, vocab: Vocabulary, now: datetime, lexicon: Lexicon) 
         notes = [*notes, *told]
     counts, unused = counted(sheet, unused, mentions + described, vocab, lexicon)
     lex.measures.extend(counts)
+    lex.measures.extend(_window_peak(lex, stated))
     if mentions or described:
         named = frozenset(n for m in mentions + described for n in m.meters)
         more, unused, told = also_described(unused, vocab, lexicon, named)
@@ -184,6 +195,15 @@ SPEAKER = re.compile(
     r"(?P<name>[^\W\d_]+) (?:do|da|from|of)(?: the| o| a)? $",
     re.IGNORECASE,
 )
+
+
+def _window_peak(lex: Lexical, stated: Stated) -> list[MeasureMention]:
+    """ "we are billed on the highest hourly average": the top of a stated demand window's
+    means is the peak demand over that window, though no word of demand is said."""
+    if not stated.demand_windows or any(m.kpi not in (None, Kpi.ENERGY) for m in lex.measures):
+        return []
+    top = next((o for o in lex.operations if o.op is Op.MAX), None)
+    return [MeasureMention(top.words, Kpi.PEAK_DEMAND)] if top is not None else []
 
 
 def _weekday_windows(stated: Stated) -> list[str]:
