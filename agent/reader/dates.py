@@ -47,6 +47,7 @@ class Found:
     note: str = ""
     weekday: int | None = None  # of a relation that names one ("the Monday before")
     choices: tuple[TimeSpan, ...] = ()  # "12/10" on a site of no known date order: which?
+    loose: bool = False  # "the 5th", "12th to 13th": days written with no month
 
 
 # Month and weekday names in every language of the lexicon (lexicon.yaml, `calendar`)
