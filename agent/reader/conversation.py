@@ -168,12 +168,20 @@ class Frame:
                               _carrier(i) not in (None, *said)]  # fmt: skip
                     stated[n] = _moved(getattr(reading, n)) + tuple(others)
         kept = tuple((n, v) for n, v in stated.items() if v)
-        earlier = before.periods_discussed if before is not None else ()
-        asked = [p for p in reading.subject_periods if p.span is not None]
-        periods = [*_moved(tuple(asked)), *earlier]
-        unique = {(p.span.start, p.span.end, p.span.period): p for p in reversed(periods) if p.span}
-        latest = tuple(reversed(unique.values()))[:DISCUSSED]
-        return replace(frame, discussed=found, stated=kept, periods_discussed=latest)
+        return replace(
+            frame, discussed=found, stated=kept, periods_discussed=_discussed(before, reading)
+        )
+
+
+def _discussed(before: Frame | None, reading: Reading) -> tuple[PeriodMention, ...]:
+    """The periods asked about in this and the earlier turns, the latest first, each once."""
+    earlier = before.periods_discussed if before is not None else ()
+    asked = tuple(p for p in reading.subject_periods if p.span is not None)
+    unique: dict[object, PeriodMention] = {}
+    for p in (*_moved(asked), *earlier):
+        if p.span is not None:
+            unique.setdefault((p.span.start, p.span.end, p.span.period), p)
+    return tuple(unique.values())[:DISCUSSED]
 
 
 def _a_part(reading: Reading) -> bool:
@@ -710,10 +718,10 @@ def _change_between(
         return None
     if len(asked) != 1 or not ({"meters", "scopes", "carriers"} & prev.inherited):
         return None
-    spans = [p for p in previous.periods_discussed if p.span is not None]
-    if len(spans) < 2 or asked[0].span != spans[0].span or spans[1].span is None:
+    spans = [p for p in previous.periods_discussed if p.span is not None][:2]
+    if len(spans) < 2 or asked[0].span != spans[0].span:
         return None
-    (a, _), (b, _) = bounds(spans[0].span, now), bounds(spans[1].span, now)
+    a, b = (bounds(p.span, now)[0] for p in spans if p.span is not None)
     if a == b:
         return None
     later, earlier = (spans[0], spans[1]) if a > b else (spans[1], spans[0])

@@ -383,7 +383,11 @@ def _nth(text: str, cal: Calendar) -> list[Found]:
     month's); "on the 3rd of last month": that month's. An ordinal before a noun numbers that
     thing ("on the 3rd shift", "on the 2nd floor"): no day."""
     of_month = r"(?:\s+of)?\s+(?:the\s+)?(?P<p>this|current|last|previous|past) month\b"
-    pattern = NTH_LEAD + r"(?P<d>[0-3]?\d)(?:st|nd|rd|th)\b(?:" + of_month + r"|" + DAY_ENDS + r")"
+    # "keep in mind the 1st was a holiday": a day a remark is made of (no period, see periods)
+    remark = cal.lexicon.calendar.remark_after
+    said_of = r"|\bthe (?=[0-3]?\d(?:st|nd|rd|th)\s+(?:" + phrases(remark) + "))" if remark else ""
+    lead = r"(?:" + NTH_LEAD + said_of + r")"
+    pattern = lead + r"(?P<d>[0-3]?\d)(?:st|nd|rd|th)\b(?:" + of_month + r"|" + DAY_ENDS + r")"
     found = []
     for m in re.finditer(pattern, text):
         dd = int(m.group("d"))
