@@ -127,9 +127,12 @@ def test_days_right_after_a_period_narrow_it_and_remarks_are_no_period() -> None
     assert any("'today isn't finished' as a remark" in n for n in r.notes), r.notes
 
 
-def test_a_day_said_to_be_a_holiday_and_nothing_else_may_be_the_day_asked() -> None:
+def test_a_day_said_to_be_a_holiday_outside_a_remark_may_be_the_day_asked() -> None:
     r = read("Tuesday was a holiday, how much did Linie 2 use?", VOCAB, NOW)
     assert _days(r) == [(date(2026, 11, 3), date(2026, 11, 3))]
+    r = read("yesterday was a holiday, how much lower was Linie 2 than last Wednesday?", VOCAB, NOW)
+    assert _days(r) == [(date(2026, 11, 4), date(2026, 11, 4))]
+    assert _days(r, PeriodRole.REFERENCE) == [(date(2026, 10, 28), date(2026, 10, 28))]
 
 
 def test_a_change_asked_after_two_turns_on_two_periods_is_between_them() -> None:
@@ -175,6 +178,13 @@ def test_days_left_out_of_the_period_are_read_with_their_words(
     assert not r.unused, r.unused
 
 
-def test_a_meter_left_out_is_no_day_left_out() -> None:
-    r = read("Hauptzähler last week without the Kompressor Nord", VOCAB, NOW)
-    assert not r.days_left_out
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Hauptzähler last week without the Kompressor Nord",
+        # a part of the day left out, not a day
+        "Linie 2 energy last week, no saturday morning",
+    ],
+)
+def test_what_is_not_a_day_is_no_day_left_out(question: str) -> None:
+    assert not read(question, VOCAB, NOW).days_left_out

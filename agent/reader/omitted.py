@@ -8,6 +8,7 @@ from datetime import date, datetime
 
 from agent.reader.dates import WEEKDAYS, bounds, phrases, weekday
 from agent.reader.lexicon import Lexicon
+from agent.reader.ranges import DAY_ENDS
 from agent.reader.slots import DaysLeftOut, PeriodMention, PeriodRole
 from agent.reader.text import Sheet
 from tools.periods import InvalidPeriod
@@ -62,7 +63,8 @@ def _weekdays(sheet: Sheet, lead: re.Pattern[str], holiday: tuple[str, ...]) -> 
     out: list[DaysLeftOut] = []
     text = sheet.masked()
     pattern = DAYS + r"(?:" + JOINED + DAYS.replace("(?P<d>", "(?:").replace("(?P<every>", "(?:")
-    for m in re.finditer(r"\b" + pattern + r")*", text):
+    # "no saturday morning" leaves out a part of the day, read elsewhere: the days must end
+    for m in re.finditer(r"\b" + pattern + r")*" + DAY_ENDS, text):
         found = lead.search(text[: m.start()])
         used = sheet.covering(m.start(), m.end())
         if found is None or not sheet.free(used):

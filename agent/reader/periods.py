@@ -729,10 +729,11 @@ def find_periods(
 
 
 def _remarks(text: str, chosen: list[Found], lexicon: Lexicon) -> dict[int, tuple[int, int]]:
-    """The days said only to explain the question ("Thursday was the holiday", "today isn't
-    finished"), by id, with where their words begin and end (an opening "keep in mind"
-    included): when another period is asked, or the remark is opened as one; a day said to
-    be a holiday and nothing else may be the day asked about."""
+    """The days said only to explain the question ("keep in mind the 1st was a holiday",
+    "(Thursday was the holiday, today isn't finished)"), by id, with where their words begin
+    and end (an opening "keep in mind" included): a remark opened as one, or one in brackets
+    beside another period asked; "yesterday was a holiday, how much lower was it than last
+    Thursday?" asks about the day it says was a holiday."""
     words = lexicon.calendar
     if not words.remark_after:
         return {}
@@ -747,7 +748,9 @@ def _remarks(text: str, chosen: list[Found], lexicon: Lexicon) -> dict[int, tupl
         if said is None:
             continue
         lead = before.search(text[: f.start])
-        found[id(f)] = (lead.start() if lead else f.start, said.end())
+        aside = re.search(r"\([^()]*$", text[: f.start]) and re.match(r"[^()]*\)", text[f.end :])
+        if lead or aside:
+            found[id(f)] = (lead.start() if lead else f.start, said.end())
         if lead:
             opened.add(id(f))
     if len(found) == len(chosen) and not opened:

@@ -383,13 +383,19 @@ def _nth(text: str, cal: Calendar) -> list[Found]:
     month's); "on the 3rd of last month": that month's. An ordinal before a noun numbers that
     thing ("on the 3rd shift", "on the 2nd floor"): no day."""
     of_month = r"(?:\s+of)?\s+(?:the\s+)?(?P<p>this|current|last|previous|past) month\b"
-    # "keep in mind the 1st was a holiday": a day a remark is made of (no period, see periods)
-    remark = cal.lexicon.calendar.remark_after
-    said_of = r"|\bthe (?=[0-3]?\d(?:st|nd|rd|th)\s+(?:" + phrases(remark) + "))" if remark else ""
+    # "keep in mind the 1st was a holiday": the day a remark is made of (no period: periods)
+    words = cal.lexicon.calendar
+    remark = phrases(words.remark_after) if words.remark_after and words.remark_before else ""
+    said_of = r"|(?P<of>\bthe )(?=[0-3]?\d(?:st|nd|rd|th)\s+(?:" + remark + "))" if remark else ""
+    opened = re.compile(
+        r"(?<!\w)" + phrases(words.remark_before or ("(?!)",)) + r"\s+(?:that\s+)?$"
+    )
     lead = r"(?:" + NTH_LEAD + said_of + r")"
     pattern = lead + r"(?P<d>[0-3]?\d)(?:st|nd|rd|th)\b(?:" + of_month + r"|" + DAY_ENDS + r")"
     found = []
     for m in re.finditer(pattern, text):
+        if m.groupdict().get("of") and not opened.search(text[: m.start()]):
+            continue
         dd = int(m.group("d"))
         if m.group("p"):
             back = 0 if m.group("p") in ("this", "current") else 1
