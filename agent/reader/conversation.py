@@ -716,6 +716,8 @@ def _change_between(
     asked = [p for p in prev.subject_periods if p.span is not None]
     if reading.periods or not reading.ops & CHANGE_OPS or prev.reference_periods:
         return None
+    if _has(reading, "time") or reading.asks(Op.SHARE):
+        return None  # "as a percentage of that week's total": of the one week pointed at
     if len(asked) != 1 or not ({"meters", "scopes", "carriers"} & prev.inherited):
         return None
     spans = [p for p in previous.periods_discussed if p.span is not None][:2]
