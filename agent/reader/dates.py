@@ -272,3 +272,17 @@ def same_stretch(span: TimeSpan, within: TimeSpan, now: datetime) -> TimeSpan:
     a = start + timedelta(days=offset)
     b = min(a + (last - first), end)
     return days(a, b, f"{a:%-d %b} to {b:%-d %b %Y}")
+
+
+def whole_units(n: int, unit: str, today: date) -> TimeSpan:
+    """ "the last 7 full days": the whole days, weeks (Monday to Sunday) or months before the
+    one running now, which is not over."""
+    if unit == "day":
+        first, last = today - timedelta(days=n), today - timedelta(days=1)
+    elif unit == "week":
+        last = today - timedelta(days=today.weekday() + 1)
+        first = last - timedelta(days=7 * n - 1)
+    else:
+        last = today.replace(day=1) - timedelta(days=1)
+        first = today.replace(day=1) - relativedelta(months=n)
+    return days(first, last, f"the last {n} full {unit}s ({first:%-d %b} to {last:%-d %b %Y})")

@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 
 from dateutil.relativedelta import relativedelta
 
-from agent.reader.bounded import NTH, cut_short
+from agent.reader.bounded import NTH, cut_short, narrowed
 from agent.reader.conditions import UNITS
 from agent.reader.dates import (
     MONTHS,
@@ -35,9 +35,11 @@ from agent.reader.dates import (
     phrases,
     shift,
     weekday,
+    whole_units,
 )
 from agent.reader.lexicon import Lexicon, default_lexicon
 from agent.reader.ranges import ranges, single_days
+from agent.reader.remarks import remarks_among
 from agent.reader.slots import PeriodMention, PeriodRole, Relation, TimeSpan, Words
 from agent.reader.text import Sheet
 from tools.periods import (  # RUNNING: the period words the tools cut at now
@@ -91,26 +93,12 @@ def _keywords(text: str, cal: Calendar) -> list[Found]:
             unit, n = "month", 12 * n
         span = TimeSpan(f"last {n} {unit}s", f"the last {n} {unit}s")
         if m.group("whole") and unit != "hour":
-            span = _whole_units(n, unit, cal.today)
+            span = whole_units(n, unit, cal.today)
         found.append(Found(span, m.start(), m.end()))
     for m in re.finditer(r"\b(?:last|past) (\d+) ?h\b", text):
         n = int(m.group(1))
         found.append(Found(TimeSpan(f"last {n} hours", f"the last {n} hours"), m.start(), m.end()))
     return found
-
-
-def _whole_units(n: int, unit: str, today: date) -> TimeSpan:
-    """ "the last 7 full days": the whole days, weeks (Monday to Sunday) or months before the
-    one running now, which is not over."""
-    if unit == "day":
-        first, last = today - timedelta(days=n), today - timedelta(days=1)
-    elif unit == "week":
-        last = today - timedelta(days=today.weekday() + 1)
-        first = last - timedelta(days=7 * n - 1)
-    else:
-        last = today.replace(day=1) - timedelta(days=1)
-        first = today.replace(day=1) - relativedelta(months=n)
-    return days(first, last, f"the last {n} full {unit}s ({first:%-d %b} to {last:%-d %b %Y})")
 
 
 def _key(written: str) -> str:
@@ -678,7 +666,7 @@ def find_periods(
     so_far = SO_FAR.search(text)
     mentions: list[PeriodMention] = []
     notes = []
-    remarks = _remarks(text, chosen, cal.lexicon)
+    remarks = remarks_among(text, chosen, cal.lexicon)
     for f in chosen:
         span = f.span
         if f.choices:  # "12/10" read both ways: the answer asks which day
@@ -724,88 +712,8 @@ def find_periods(
     mentions = _restated(mentions, sheet, now)
     if modelling:
         mentions = _base_first(mentions, text)
-    mentions = _narrowed(cut_short(_one_subject(mentions), sheet, now), sheet, now)
+    mentions = narrowed(cut_short(_one_subject(mentions), sheet, now), sheet, now)
     return _resolve(_merge(mentions, sheet), now), notes
-
-
-def _remarks(text: str, chosen: list[Found], lexicon: Lexicon) -> dict[int, tuple[int, int]]:
-    """The days said only to explain the question ("keep in mind the 1st was a holiday",
-    "(Thursday was the holiday, today isn't finished)"), by id, with where their words begin
-    and end (an opening "keep in mind" included): a remark opened as one, or one in brackets
-    beside another period asked; "yesterday was a holiday, how much lower was it than last
-    Thursday?" asks about the day it says was a holiday."""
-    words = lexicon.calendar
-    if not words.remark_after:
-        return {}
-    after = re.compile(r"\s*(?:" + phrases(words.remark_after) + r")(?!\w)")
-    before = re.compile(
-        r"(?<!\w)(?:" + phrases(words.remark_before or ("(?!)",)) + r")\s+(?:that\s+)?$"
-    )
-    found: dict[int, tuple[int, int]] = {}
-    opened: set[int] = set()
-    for f in chosen:
-        said = after.match(text, f.end) if f.span is not None else None
-        if said is None:
-            continue
-        lead = before.search(text[: f.start])
-        aside = re.search(r"\([^()]*$", text[: f.start]) and re.match(r"[^()]*\)", text[f.end :])
-        if lead or aside:
-            found[id(f)] = (lead.start() if lead else f.start, said.end())
-        if lead:
-            opened.add(id(f))
-    if len(found) == len(chosen) and not opened:
-        return {}
-    return found
-
-
-# between a period and the days within it that narrow it: "this week, Monday to Wednesday"
-NARROWING = re.compile(r"[\s,:;]*")
-
-
-def _narrowed(mentions: list[PeriodMention], sheet: Sheet, now: datetime) -> list[PeriodMention]:
-    """ "this week, Monday to Wednesday only": days written right after a period and lying
-    within it are the part of it asked about; one period, the days written, with the words
-    of both."""
-    out: list[PeriodMention] = []
-    for m in mentions:
-        before = out[-1] if out else None
-        if before is None or not _within(m, before, now):
-            out.append(m)
-            continue
-        end = sheet.spans[before.words.tokens[-1]][1]
-        start = sheet.spans[m.words.tokens[0]][0]
-        if not NARROWING.fullmatch(sheet.text[end:start]):
-            out.append(m)
-            continue
-        tokens = tuple(sorted({*before.words.tokens, *m.words.tokens}))
-        out[-1] = replace(m, words=sheet.words(tokens), role=before.role)
-    return out
-
-
-def _within(m: PeriodMention, before: PeriodMention, now: datetime) -> bool:
-    """Whether `m` names whole days strictly inside the period `before`, both asked about."""
-    if (
-        m.span is None
-        or before.span is None
-        or m.relation is not None
-        or before.relation is not None
-        or m.role is not PeriodRole.SUBJECT
-        or before.role is not PeriodRole.SUBJECT
-        or not m.words.tokens
-        or not before.words.tokens
-        or m.span.start is None
-        or m.span.end is None
-        or "T" in m.span.period
-    ):
-        return False
-    try:
-        first, last = bounds(before.span, now)
-    except InvalidPeriod:
-        return False
-    return first <= m.span.start <= m.span.end <= last and (m.span.start, m.span.end) != (
-        first,
-        last,
-    )
 
 
 def _base_first(mentions: list[PeriodMention], text: str) -> list[PeriodMention]:
