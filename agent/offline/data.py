@@ -13,6 +13,7 @@ from typing import Any
 
 from agent.offline import asked_periods, either, kinds, portfolio, refusals, scope
 from agent.offline.calorific import calorific, volume_asked, without_volume
+from agent.offline.days_kept import kept_days
 from agent.offline.plan import Call, Plan, Question, ask, handles, say
 from agent.offline.scope import Ask, Sides
 from agent.reader import Intent, Kpi, MeterEntry, Op, Pending, Reading, Scope
@@ -92,6 +93,12 @@ def numbers(q: Question) -> Plan:
             r = replace(r, notes=(*r.notes, note))
     q = replace(q, reading=r)
     planned = _of_total(_planned(q), total_of)
+    if r.days_left_out and planned.calls and not planned.detail.get("days_kept"):
+        said = "', '".join(d.words.text for d in r.days_left_out)
+        return ask(
+            f"I did not give a figure: I could not leave out '{said}' of this kind of figure. "
+            "Name the days to count instead, e.g. 'Monday to Wednesday'."
+        )
     return planned if planned.reading else replace(planned, reading=r)
 
 
@@ -615,24 +622,29 @@ def _days_averaged(q: Question, whole: Sides, periods: list[str]) -> Plan | None
 
 @kind("window")
 def _window(q: Question, whole: Sides, periods: list[str]) -> Plan:
-    w = q.reading.hour_windows[0]
-    values = _values_within(q, whole, periods)
+    w = q.reading.hour_windows[0] if q.reading.hour_windows else None
+    values = _values_within(q, whole, periods) if w is not None else None
     if values is not None:
         return values
     args: dict[str, Any] = {
         "meters": list(whole.meters),
-        "hours": f"{_clock(w.start)}-{_clock(w.end)}",
+        # no hours said: the whole of each day kept ("last week without Thursday")
+        "hours": f"{_clock(w.start)}-{_clock(w.end)}" if w is not None else "00:00-24:00",
     }
-    days = _days(q)
+    kept = kept_days(q, _days(q))
+    if isinstance(kept, Plan):
+        return kept
+    days, left_out = kept
     if days is not None:
         args["days"] = days
     calls = [Call("clock_window", args | {"period": p}) for p in periods]
     calls += _window_cost(q, whole, periods, args)
-    if w.assumed and len(whole.meters) == 1:
+    if w is not None and w.assumed and len(whole.meters) == 1:
         # a part of the day without hours: the hourly profile shows where the hours fall
         by_hour = {"meter": whole.meters[0], "period": periods[0], "by": "hour_of_day"}
         calls.append(Call("split_consumption", by_hour))
-    return Plan("window", tuple(calls), notes=_notes(q, whole), detail=_sides(whole))
+    detail = MappingProxyType({**_sides(whole), "days_kept": bool(q.reading.days_left_out)})
+    return Plan("window", tuple(calls), notes=(*_notes(q, whole), *left_out), detail=detail)
 
 
 def _named_part_prices(q: Question, flat: list[Price]) -> dict[str, Any]:

@@ -170,7 +170,8 @@ def _structure(r: Reading, sides: int, group: bool, now: datetime | None) -> set
         for name, present in (
             ("kpi", any(k is not Kpi.ENERGY for k in r.kpis)),
             ("metric", r.metric is not None),
-            ("hour_window", bool(r.hour_windows)),
+            # "last week without Thursday": the days kept are a window of whole days
+            ("hour_window", bool(r.hour_windows or r.days_left_out)),
             ("split", bool(r.splits)),
             ("split_part", any(s.part for s in r.splits)),
             ("grain", implied_grain(r) is not None and not _one_step(r, now)),

@@ -1,5 +1,6 @@
 """Periods cut short by a later end the question states: "this month up to yesterday", "since
-Monday? up to end of yesterday is fine", "October up to the 28th", "from 1 Jan to 28/10"."""
+Monday? up to end of yesterday is fine", "October up to the 28th", "from 1 Jan to 28/10"; and
+periods narrowed by the days written right after them: "this week, Monday to Wednesday"."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from agent.reader.dates import RANGE_FROM, RANGE_TO, WORDS, bounds, day_range, p
 from agent.reader.lexicon import default_lexicon
 from agent.reader.slots import PeriodMention, PeriodRole, TimeSpan, Words
 from agent.reader.text import Sheet
+from tools.periods import InvalidPeriod
 
 # The words that make a later day the end of the period before it, not a period of its own.
 # (in every language of the lexicon: "up to", "até", "bis")
@@ -111,3 +113,53 @@ def _free(sheet: Sheet, found: re.Match[str]) -> bool:
 def _claim(sheet: Sheet, tokens: tuple[int, ...]) -> Words:
     sheet.claim(tokens)
     return sheet.words(tokens)
+
+
+# between a period and the days within it that narrow it: "this week, Monday to Wednesday"
+NARROWING = re.compile(r"[\s,:;]*")
+
+
+def narrowed(mentions: list[PeriodMention], sheet: Sheet, now: datetime) -> list[PeriodMention]:
+    """ "this week, Monday to Wednesday only": days written right after a period and lying
+    within it are the part of it asked about; one period, the days written, with the words
+    of both."""
+    out: list[PeriodMention] = []
+    for m in mentions:
+        before = out[-1] if out else None
+        if before is None or not _within(m, before, now):
+            out.append(m)
+            continue
+        end = sheet.spans[before.words.tokens[-1]][1]
+        start = sheet.spans[m.words.tokens[0]][0]
+        if not NARROWING.fullmatch(sheet.text[end:start]):
+            out.append(m)
+            continue
+        tokens = tuple(sorted({*before.words.tokens, *m.words.tokens}))
+        out[-1] = replace(m, words=sheet.words(tokens), role=before.role)
+    return out
+
+
+def _within(m: PeriodMention, before: PeriodMention, now: datetime) -> bool:
+    """Whether `m` names whole days strictly inside the period `before`, both asked about."""
+    if (
+        m.span is None
+        or before.span is None
+        or m.relation is not None
+        or before.relation is not None
+        or m.role is not PeriodRole.SUBJECT
+        or before.role is not PeriodRole.SUBJECT
+        or not m.words.tokens
+        or not before.words.tokens
+        or m.span.start is None
+        or m.span.end is None
+        or "T" in m.span.period
+    ):
+        return False
+    try:
+        first, last = bounds(before.span, now)
+    except InvalidPeriod:
+        return False
+    return first <= m.span.start <= m.span.end <= last and (m.span.start, m.span.end) != (
+        first,
+        last,
+    )

@@ -133,6 +133,9 @@ class Frame:
     # it holds for the rest of the conversation until a turn states another
     stated: tuple[tuple[str, tuple[Any, ...]], ...] = ()
     ranked: tuple[str, ...] = ()  # the answer's meters by the figure it compared, largest first
+    # the periods this and earlier turns asked about, the latest first: "how much up or
+    # down?" after "last week?" and "and the week before?" sets the two against each other
+    periods_discussed: tuple[PeriodMention, ...] = ()
 
     @property
     def meters(self) -> tuple[str, ...]:
@@ -165,7 +168,20 @@ class Frame:
                               _carrier(i) not in (None, *said)]  # fmt: skip
                     stated[n] = _moved(getattr(reading, n)) + tuple(others)
         kept = tuple((n, v) for n, v in stated.items() if v)
-        return replace(frame, discussed=found, stated=kept)
+        return replace(
+            frame, discussed=found, stated=kept, periods_discussed=_discussed(before, reading)
+        )
+
+
+def _discussed(before: Frame | None, reading: Reading) -> tuple[PeriodMention, ...]:
+    """The periods asked about in this and the earlier turns, the latest first, each once."""
+    earlier = before.periods_discussed if before is not None else ()
+    asked = tuple(p for p in reading.subject_periods if p.span is not None)
+    unique: dict[object, PeriodMention] = {}
+    for p in (*_moved(asked), *earlier):
+        if p.span is not None:
+            unique.setdefault((p.span.start, p.span.end, p.span.period), p)
+    return tuple(unique.values())[:DISCUSSED]
 
 
 def _a_part(reading: Reading) -> bool:
@@ -695,7 +711,7 @@ def _inherit(
         changes["intent"] = prev.intent
     intent = changes.get("intent", reading.intent)
     inherited = _scope_changes(reading, previous, changes, vocab)
-    periods = _periods(reading, prev, now)
+    periods = _change_between(reading, previous, now) or _periods(reading, prev, now)
     # "any incident still running on it?" after numbers of last week: incidents as they are now
     fresh = intent is Intent.INCIDENT and prev.intent is not Intent.INCIDENT
     fresh = fresh and not _of_the_past(reading)
@@ -711,6 +727,37 @@ def _inherit(
         changes["thresholds"] = _moved(prev.thresholds)
         inherited.add("thresholds")
     return replace(reading, **changes, inherited=reading.inherited | frozenset(inherited))
+
+
+# operations that ask how one period's figure moved from another's
+CHANGE_OPS = frozenset({Op.DIFFERENCE, Op.COMPARE, Op.MORE, Op.LESS, Op.PERCENT})
+
+
+def _change_between(
+    reading: Reading, previous: Frame, now: datetime
+) -> tuple[PeriodMention, ...] | None:
+    """ "how much up or down?" after "last week?" and "and the week before?": a change asked
+    with no period of its own, after a turn that kept the meters and asked another period, is
+    the change between the last two periods discussed, from the earlier to the later."""
+    prev = previous.reading
+    asked = [p for p in prev.subject_periods if p.span is not None]
+    if reading.periods or not reading.ops & CHANGE_OPS or prev.reference_periods:
+        return None
+    if _has(reading, "time") or reading.asks(Op.SHARE):
+        return None  # "as a percentage of that week's total": of the one week pointed at
+    if len(asked) != 1 or not ({"meters", "scopes", "carriers"} & prev.inherited):
+        return None
+    spans = [p for p in previous.periods_discussed if p.span is not None][:2]
+    if len(spans) < 2 or asked[0].span != spans[0].span:
+        return None
+    a, b = (bounds(p.span, now)[0] for p in spans if p.span is not None)
+    if a == b:
+        return None
+    later, earlier = (spans[0], spans[1]) if a > b else (spans[1], spans[0])
+    return (
+        *_moved((replace(later, role=PeriodRole.SUBJECT, relation=None),)),
+        *_moved((replace(earlier, role=PeriodRole.REFERENCE, relation=None),)),
+    )
 
 
 def _new_level(reading: Reading, previous: Frame) -> Reading:

@@ -50,6 +50,7 @@ class Found:
     note: str = ""
     weekday: int | None = None  # of a relation that names one ("the Monday before")
     choices: tuple[TimeSpan, ...] = ()  # "12/10" on a site of no known date order: which?
+    loose: bool = False  # "the 5th", "12th to 13th": days written with no month
 
 
 # Month and weekday names in every language of the lexicon (lexicon.yaml, `calendar`)
@@ -274,3 +275,17 @@ def same_stretch(span: TimeSpan, within: TimeSpan, now: datetime) -> TimeSpan:
     a = start + timedelta(days=offset)
     b = min(a + (last - first), end)
     return days(a, b, f"{a:%-d %b} to {b:%-d %b %Y}")
+
+
+def whole_units(n: int, unit: str, today: date) -> TimeSpan:
+    """ "the last 7 full days": the whole days, weeks (Monday to Sunday) or months before the
+    one running now, which is not over."""
+    if unit == "day":
+        first, last = today - timedelta(days=n), today - timedelta(days=1)
+    elif unit == "week":
+        last = today - timedelta(days=today.weekday() + 1)
+        first = last - timedelta(days=7 * n - 1)
+    else:
+        last = today.replace(day=1) - timedelta(days=1)
+        first = today.replace(day=1) - relativedelta(months=n)
+    return days(first, last, f"the last {n} full {unit}s ({first:%-d %b} to {last:%-d %b %Y})")

@@ -93,6 +93,16 @@ class CalendarWords:
     periods: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     until: tuple[str, ...] = ()  # "up to", "até": a later day ends the period before it
     so_far: tuple[str, ...] = ()  # "so far", "bisher": a period running now ends at now
+    whole: tuple[str, ...] = ()  # "full", "whole": "the last 7 full days" end yesterday
+    # what, said of a day right after it, makes the day a remark and not a period asked
+    # about ("the 1st of May was a holiday", "today isn't finished"), as patterns; and the
+    # words that may open such a remark ("keep in mind")
+    remark_after: tuple[str, ...] = ()
+    remark_before: tuple[str, ...] = ()
+    # words that leave a day out of the period beside the negation words ("leaving out"),
+    # and words naming a day off ("yesterday's holiday") said with the day left out
+    leave_out: tuple[str, ...] = ()
+    holiday: tuple[str, ...] = ()
     range_to: tuple[str, ...] = ()  # "to", "a", "bis": join the two ends of a range of days
     range_from: tuple[str, ...] = ()  # "from", "de", "vom": may open one
     day_first: frozenset[str] = frozenset()  # countries writing 12/10 for 12 October
@@ -133,6 +143,8 @@ class Lexicon:
     calorific_labels: tuple[str, ...] = ()
     # "last night", "letzte Nacht": the night before today, as patterns
     last_night: tuple[str, ...] = ()
+    # "the night of", "Nacht vom": before two days, the one night between them, as patterns
+    night_of: tuple[str, ...] = ()
     # "that", "dieser", "desse": before a period, it is the one just discussed (as patterns)
     demonstratives: tuple[str, ...] = ()
     # "m²", "square metres": a number before one is a stated floor area
@@ -345,6 +357,7 @@ def parse_lexicon(data: Any) -> Lexicon:
         calendar=_calendar(data.get("calendar")),
         calorific_labels=_phrase_list(data.get("calorific_value_labels"), "calorific_value_labels"),
         last_night=_phrase_list(data.get("last_night"), "last_night"),
+        night_of=_phrase_list(data.get("night_of"), "night_of"),
         demonstratives=_phrase_list(data.get("demonstratives"), "demonstratives"),
         area_units=_phrase_list(data.get("area_units"), "area_units"),
         supply_words=_words(data.get("supply_words", ""), "supply_words"),
@@ -454,6 +467,11 @@ def _calendar(raw: Any) -> CalendarWords:
         month_leads=_optional(raw.get("month_leads"), "calendar.month_leads"),
         until=_optional(raw.get("until"), "calendar.until"),
         so_far=_optional(raw.get("so_far"), "calendar.so_far"),
+        whole=_optional(raw.get("whole"), "calendar.whole"),
+        remark_after=_optional(raw.get("remark_after"), "calendar.remark_after"),
+        remark_before=_optional(raw.get("remark_before"), "calendar.remark_before"),
+        leave_out=_optional(raw.get("leave_out"), "calendar.leave_out"),
+        holiday=_optional(raw.get("holiday"), "calendar.holiday"),
         range_to=_optional(raw.get("range_to"), "calendar.range_to"),
         range_from=_optional(raw.get("range_from"), "calendar.range_from"),
         periods=MappingProxyType(periods),

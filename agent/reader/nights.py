@@ -26,6 +26,7 @@ def timed_periods(
     """The periods with day-and-time ranges and "last night" read as exact times; the hour
     windows they used up are left out of the windows returned."""
     periods, windows = _day_times(sheet, periods, windows)
+    periods, windows = _night_between(sheet, periods, windows, lexicon)
     return _last_night(sheet, periods, windows, now, lexicon)
 
 
@@ -87,6 +88,33 @@ def _day_times(
         merged = PeriodMention(sheet.words(tuple(sorted(tokens))), _span(first, last), a.role)
         rest = [w for w in windows if w not in named]
         return [*periods[:i], merged, *periods[i + 2 :]], rest
+    return periods, windows
+
+
+def _night_between(
+    sheet: Sheet, periods: list[PeriodMention], windows: list[HourWindow], lexicon: Lexicon
+) -> tuple[list[PeriodMention], list[HourWindow]]:
+    """ "the night of the 12th to the 13th (22:00-06:00)": two days in a row after a word for
+    the night are the one night between them, from the first evening to the next morning, on
+    the hours that run past midnight (stated, else the night's), not those hours of each day."""
+    night = [w for w in windows if w.end <= w.start]
+    if len(night) != 1 or not lexicon.night_of:
+        return periods, windows
+    lead = re.compile(r"(?<!\w)(?:" + "|".join(lexicon.night_of) + r")\s+(?:the\s+)?$")
+    for i, p in enumerate(periods):
+        span = p.span
+        if span is None or span.start is None or span.end is None or p.relation is not None:
+            continue
+        if (span.end - span.start).days != 1 or not p.words.tokens:
+            continue
+        if lead.search(sheet.text[: sheet.spans[p.words.tokens[0]][0]]) is None:
+            continue
+        w = night[0]
+        first = datetime.combine(span.start, w.start)
+        last = datetime.combine(span.end, w.end)
+        words = sheet.words(tuple(sorted({*p.words.tokens, *w.words.tokens})))
+        merged = PeriodMention(words, _span(first, last, "the night"), p.role)
+        return [*periods[:i], merged, *periods[i + 1 :]], [x for x in windows if x is not w]
     return periods, windows
 
 

@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 
 from dateutil.relativedelta import relativedelta
 
-from agent.reader.bounded import cut_short
+from agent.reader.bounded import NTH, cut_short, narrowed
 from agent.reader.conditions import UNITS
 from agent.reader.dates import (
     MONTHS,
@@ -35,9 +35,11 @@ from agent.reader.dates import (
     phrases,
     shift,
     weekday,
+    whole_units,
 )
 from agent.reader.lexicon import Lexicon, default_lexicon
 from agent.reader.ranges import ranges, single_days
+from agent.reader.remarks import remarks_among
 from agent.reader.slots import PeriodMention, PeriodRole, Relation, TimeSpan, Words
 from agent.reader.text import Sheet
 from tools.periods import (  # RUNNING: the period words the tools cut at now
@@ -82,13 +84,16 @@ def _keywords(text: str, cal: Calendar) -> list[Found]:
         Found(TimeSpan(FIXED[_key(m.group(1))], m.group(1)), m.start(), m.end())
         for m in re.finditer(lead + "(" + phrases(list(FIXED)) + r")\b", text)
     ]
-    last_n = r"\b(?:over |in |for )?(?:the )?(?:last|past|previous|recent) " + NUM + " " + UNIT
-    for m in re.finditer(last_n + r"\b", text):
+    whole = f"(?:(?P<whole>{phrases(WORDS.whole) if WORDS.whole else '(?!)'}) )?"
+    last_n = r"\b(?:over |in |for )?(?:the )?(?:last|past|previous|recent) " + NUM + " " + whole
+    for m in re.finditer(last_n + UNIT + r"\b", text):
         n = number(m.group("n"))
         unit = {"hr": "hour", "h": "hour"}.get(m.group("unit"), m.group("unit"))
         if unit == "year":
             unit, n = "month", 12 * n
         span = TimeSpan(f"last {n} {unit}s", f"the last {n} {unit}s")
+        if m.group("whole") and unit != "hour":
+            span = whole_units(n, unit, cal.today)
         found.append(Found(span, m.start(), m.end()))
     for m in re.finditer(r"\b(?:last|past) (\d+) ?h\b", text):
         n = int(m.group(1))
@@ -547,7 +552,20 @@ def _candidates(text: str, cal: Calendar) -> list[Found]:
         if any(f.start < c.end and f.end > c.start for c in chosen):
             continue
         chosen.append(f)
-    return _dated_weekdays(_weekdays_of_range(sorted(chosen, key=lambda f: f.start), text), text)
+    chosen = _month_given(sorted(chosen, key=lambda f: f.start), text)
+    return _dated_weekdays(_weekdays_of_range(chosen, text), text)
+
+
+def _month_given(chosen: list[Found], text: str) -> list[Found]:
+    """ "October up to the 28th", "October (1st to 15th)": days written with no month right
+    after a period are its days (cut_short reads them), not days of the latest month."""
+    out: list[Found] = []
+    for f in chosen:
+        before = out[-1] if out else None
+        ends = NTH.match(text, before.end) if before is not None and f.loose else None
+        if ends is None or ends.end() < f.end:
+            out.append(f)
+    return out
 
 
 # "seg+ter 16-17/02", "Mon-Tue, 23-24/02": the first and last weekday of the days written after
@@ -671,6 +689,7 @@ def find_periods(
     so_far = SO_FAR.search(text)
     mentions: list[PeriodMention] = []
     notes = []
+    remarks = remarks_among(text, chosen, cal.lexicon)
     for f in chosen:
         span = f.span
         if f.choices:  # "12/10" read both ways: the answer asks which day
@@ -685,6 +704,12 @@ def find_periods(
             words = sheet.claim(sheet.covering(dismissal, f.end))
             if dismissed is not None and words.tokens:
                 dismissed.append(words)
+            continue
+        if id(f) in remarks:  # "keep in mind the 1st of May was a holiday": not asked
+            words = sheet.claim(sheet.covering(*remarks[id(f)]))
+            if dismissed is not None and words.tokens:
+                dismissed.append(words)
+            notes.append(f"I took '{words.text}' as a remark, not as the period asked about.")
             continue
         lead = re.match(r"(?:from|as of|starting|since|in) ", text[f.start : f.end])
         if TARIFF_START.search(
@@ -710,7 +735,7 @@ def find_periods(
     mentions = _restated(mentions, sheet, now)
     if modelling:
         mentions = _base_first(mentions, text)
-    mentions = cut_short(_one_subject(mentions), sheet, now)
+    mentions = narrowed(cut_short(_one_subject(mentions), sheet, now), sheet, now)
     return _resolve(_merge(mentions, sheet), now), notes
 
 

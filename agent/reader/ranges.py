@@ -374,22 +374,86 @@ def _one_of(d: date, m: re.Match[str], today: date | None = None) -> list[Found]
     return [Found(days(d, d, f"{d:%-d %B %Y}"), m.start(), m.end())]
 
 
+# the words before "the 3rd" that make it a day: "on the 3rd", "since the 1st", "from the 5th"
+NTH_LEAD = r"\b(?:on|since|from|until|till|through|between) the "
+
+
 def _nth(text: str, cal: Calendar) -> list[Found]:
-    """ "on the 3rd", no month: the latest 3rd (this month's, else last month's); "on the 3rd
-    of last month": that month's. An ordinal before a noun numbers that thing ("on the 3rd
-    shift", "on the 2nd floor"): no day."""
+    """ "on the 3rd", "since the 1st", no month: the latest 3rd (this month's, else last
+    month's); "on the 3rd of last month": that month's. An ordinal before a noun numbers that
+    thing ("on the 3rd shift", "on the 2nd floor"): no day."""
     of_month = r"(?:\s+of)?\s+(?:the\s+)?(?P<p>this|current|last|previous|past) month\b"
-    pattern = r"\bon the (?P<d>[0-3]?\d)(?:st|nd|rd|th)\b(?:" + of_month + r"|" + DAY_ENDS + r")"
+    # "keep in mind the 1st was a holiday": the day a remark is made of (no period: periods)
+    words = cal.lexicon.calendar
+    remark = phrases(words.remark_after) if words.remark_after and words.remark_before else ""
+    said_of = r"|(?P<of>\bthe )(?=[0-3]?\d(?:st|nd|rd|th)\s+(?:" + remark + "))" if remark else ""
+    opened = re.compile(
+        r"(?<!\w)" + phrases(words.remark_before or ("(?!)",)) + r"\s+(?:that\s+)?$"
+    )
+    lead = r"(?:" + NTH_LEAD + said_of + r")"
+    pattern = lead + r"(?P<d>[0-3]?\d)(?:st|nd|rd|th)\b(?:" + of_month + r"|" + DAY_ENDS + r")"
     found = []
     for m in re.finditer(pattern, text):
+        if m.groupdict().get("of") and not opened.search(text[: m.start()]):
+            continue
         dd = int(m.group("d"))
         if m.group("p"):
             back = 0 if m.group("p") in ("this", "current") else 1
         else:
             back = 0 if dd <= cal.today.day else 1
         first = cal.today.replace(day=1) - relativedelta(months=back)
-        found += _day(first.year, first.month, dd, m, said=True)
+        day_ = _day(first.year, first.month, dd, m, said=True)
+        found += [replace(f, loose=not m.group("p")) for f in day_]
+    return found + _nth_range(text, cal) + _dated_nth(text, cal)
+
+
+# "Friday 5th", "Fri the 8th": a weekday before an ordinal says which day of the month it is
+DATED_NTH = r"(?:" + weekday("{w}") + r"\.?,?\s+)?(?:the\s+)?(?P<{d}>[0-3]?\d)(?:st|nd|rd|th)\b"
+
+
+def _nth_range(text: str, cal: Calendar) -> list[Found]:
+    """ "the 12th to the 13th", "from Fri 8th to Thu 14th", no month: days of the latest
+    month holding the last one (this month, else last month)."""
+    pattern = (
+        r"\b" + RANGE_FROM + DATED_NTH.format(w="wa", d="d1") + TO
+        + DATED_NTH.format(w="wb", d="d2") + DAY_ENDS
+    )  # fmt: skip
+    found = []
+    for m in re.finditer(pattern, text):
+        d1, d2 = int(m.group("d1")), int(m.group("d2"))
+        first = cal.today.replace(day=1) - relativedelta(months=0 if d2 <= cal.today.day else 1)
+        if not (d1 < d2 and _exists(first.year, first.month, d2)):
+            continue
+        a, b = first.replace(day=d1), first.replace(day=d2)
+        note = _weekday_said(m, ((a, "wa"), (b, "wb")))
+        found.append(Found(day_range(a, b), m.start(), m.end(), note=note, loose=True))
     return found
+
+
+def _dated_nth(text: str, cal: Calendar) -> list[Found]:
+    """ "on Friday the 5th", "Sat 6th": a weekday and an ordinal, the latest such day of the
+    month (this month's, else last month's)."""
+    found = []
+    for m in re.finditer(r"\b" + DATED_NTH.format(w="wa", d="d1") + DAY_ENDS, text):
+        if m.group("wa") is None:
+            continue
+        dd = int(m.group("d1"))
+        first = cal.today.replace(day=1) - relativedelta(months=0 if dd <= cal.today.day else 1)
+        if _exists(first.year, first.month, dd):
+            d = first.replace(day=dd)
+            note = _weekday_said(m, ((d, "wa"),))
+            span = days(d, d, f"{d:%A %-d %B %Y}")
+            found.append(Found(span, m.start(), m.end(), note=note, loose=True))
+    return found
+
+
+def _weekday_said(m: re.Match[str], named: tuple[tuple[date, str], ...]) -> str:
+    """A weekday written before a day it does not fall on is said; the date is read."""
+    for d, group in named:
+        said = m.group(group)
+        if said is not None and WEEKDAYS[said] != d.weekday():
+            return f"{d:%-d %B %Y} is a {d:%A}; I read the date, not '{said}'."
+    return ""
 
 
 def _slashed_no_year(text: str, cal: Calendar) -> list[Found]:

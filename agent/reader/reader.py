@@ -36,6 +36,7 @@ from agent.reader.meters import (
     numbered,
 )
 from agent.reader.nights import timed_periods
+from agent.reader.omitted import days_left_out
 from agent.reader.parameters import ALL_DAYS, Stated, find_stated, unlabelled_calorific_values
 from agent.reader.periods import find_periods
 from agent.reader.reading import Reading
@@ -140,6 +141,7 @@ def _extract(question: str, vocab: Vocabulary, now: datetime, lexicon: Lexicon) 
         dismissed=dismissed,
     )
     periods, stated.hour_windows = timed_periods(sheet, periods, stated.hour_windows, now, lexicon)
+    periods, left_out_days = days_left_out(sheet, periods, now, lexicon)
     find_top(sheet, cond, numbers)
     find_thresholds(sheet, cond)
     unlabelled_calorific_values(sheet, stated)  # "above 0.12 kWh/m3" is a threshold's
@@ -178,6 +180,7 @@ def _extract(question: str, vocab: Vocabulary, now: datetime, lexicon: Lexicon) 
         meters=tuple(mentions + described),
         unknown_names=tuple(sorted(unknown, key=lambda u: u.words.start)),
         periods=tuple(periods),
+        days_left_out=tuple(left_out_days),
         unused=tuple(unused),
         notes=tuple(notes),
         corrections=tuple(corrections),

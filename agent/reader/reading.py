@@ -15,6 +15,7 @@ from agent.reader.slots import (
     CarrierMention,
     Cue,
     CurrencyMention,
+    DaysLeftOut,
     DemandCharge,
     DemandWindow,
     EmissionFactor,
@@ -73,6 +74,7 @@ class Reading:
     grains: tuple[GrainMention, ...] = ()
     splits: tuple[SplitMention, ...] = ()
     hour_windows: tuple[HourWindow, ...] = ()
+    days_left_out: tuple[DaysLeftOut, ...] = ()  # "without Thursday": days not counted
     emission_factors: tuple[EmissionFactor, ...] = ()
     calorific_values: tuple[CalorificValue, ...] = ()
     prices: tuple[Price, ...] = ()

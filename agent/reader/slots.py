@@ -215,6 +215,17 @@ class PeriodMention:
 
 
 @dataclass(frozen=True)
+class DaysLeftOut:
+    """Days the question leaves out of the period asked: "without Thursday" (that weekday of
+    the period), "except Sundays" (every one), "leaving out yesterday" (a date)."""
+
+    words: Words
+    dates: tuple[date, ...] = ()
+    weekdays: tuple[int, ...] = ()  # 0 = Monday
+    every: bool = False  # "Sundays": each one of the period, however long
+
+
+@dataclass(frozen=True)
 class HourWindow:
     """Hours of the day ("22:00-06:00", "overnight"); an end before the start wraps midnight."""
 

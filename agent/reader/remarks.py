@@ -1,0 +1,39 @@
+"""Days said only to explain a question, not asked about: "keep in mind the 1st of May was a
+holiday", "(Thursday was the holiday, today isn't finished)"."""
+
+from __future__ import annotations
+
+import re
+
+from agent.reader.dates import Found, phrases
+from agent.reader.lexicon import Lexicon
+
+
+def remarks_among(text: str, chosen: list[Found], lexicon: Lexicon) -> dict[int, tuple[int, int]]:
+    """The days said only to explain the question ("keep in mind the 1st was a holiday",
+    "(Thursday was the holiday, today isn't finished)"), by id, with where their words begin
+    and end (an opening "keep in mind" included): a remark opened as one, or one in brackets
+    beside another period asked; "yesterday was a holiday, how much lower was it than last
+    Thursday?" asks about the day it says was a holiday."""
+    words = lexicon.calendar
+    if not words.remark_after:
+        return {}
+    after = re.compile(r"\s*(?:" + phrases(words.remark_after) + r")(?!\w)")
+    before = re.compile(
+        r"(?<!\w)(?:" + phrases(words.remark_before or ("(?!)",)) + r")\s+(?:that\s+)?$"
+    )
+    found: dict[int, tuple[int, int]] = {}
+    opened: set[int] = set()
+    for f in chosen:
+        said = after.match(text, f.end) if f.span is not None else None
+        if said is None:
+            continue
+        lead = before.search(text[: f.start])
+        aside = re.search(r"\([^()]*$", text[: f.start]) and re.match(r"[^()]*\)", text[f.end :])
+        if lead or aside:
+            found[id(f)] = (lead.start() if lead else f.start, said.end())
+        if lead:
+            opened.add(id(f))
+    if len(found) == len(chosen) and not opened:
+        return {}
+    return found
