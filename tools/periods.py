@@ -183,7 +183,8 @@ def resolve_ahead(text: str, now: datetime, tz: str) -> Period:
 def _to_now(period: Period, now: datetime) -> Period:
     """A period running past now ("today", "since Monday") ends with the last complete
     quarter-hour; one that begins at or after now is refused."""
-    if period.end < now or (period.end == now and not period.label.startswith("since ")):
+    since = period.label.startswith("since ")  # ends now as said: its answer names the end
+    if period.end < now or (period.end == now and not since):
         return period
     if now <= period.start:
         began = "has only just begun" if period.label in RUNNING else "has not begun"
@@ -197,7 +198,7 @@ def _to_now(period: Period, now: datetime) -> Period:
             f"{period.label!r} has only just begun ({period.start:%Y-%m-%d %H:%M}): no "
             "reading in it is complete yet"
         )
-    return Period(period.start, end, period.label, so_far=True)
+    return Period(period.start, end, period.label, so_far=not since)
 
 
 def _last_quarter_hour(now: datetime) -> datetime:
