@@ -9,7 +9,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from agent.reader import MeterEntry, Reading, Vocabulary, build_vocabulary
+from agent.reader import Frame, MeterEntry, Reading, Vocabulary, build_vocabulary, follow, read
 from agent.reader.dates import bounds
 from connectors.plant import demo_document, demo_plant
 
@@ -118,3 +118,14 @@ def check(r: Reading, expected: dict[str, Any]) -> None:
         else:
             got = CHECKS[key](r)
             assert got == want, f"{r.question!r}: {key} is {got!r}, expected {want!r}"
+
+
+def thread(vocab: Vocabulary, *questions: str) -> Reading:
+    """The last reading of a conversation, each turn followed from the one before it."""
+    frame: Frame | None = None
+    reading: Reading | None = None
+    for question in questions:
+        reading = follow(read(question, vocab, NOW), frame, NOW, vocab)
+        frame = Frame.after(frame, reading)
+    assert reading is not None
+    return reading

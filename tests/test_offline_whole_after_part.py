@@ -9,21 +9,15 @@ import re
 
 import pandas as pd
 
-from agent.reader import Frame, follow, read
-from tests.reader_plants import NOW, werk
+from agent.reader import Reading
+from tests.reader_plants import thread, werk
 from tests.test_offline_any_plant import TZ, brewery, total  # noqa: F401
 
 VOCAB = werk()
 
 
-def _thread(*questions: str):
-    frame = None
-    reading = None
-    for q in questions:
-        reading = follow(read(q, VOCAB, NOW), frame, NOW, VOCAB)
-        frame = Frame.after(frame, reading)
-    assert reading is not None
-    return reading
+def _thread(*questions: str) -> Reading:
+    return thread(VOCAB, *questions)
 
 
 def test_the_whole_after_a_priced_tariff_period_drops_the_period_and_its_price() -> None:

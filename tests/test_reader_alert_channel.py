@@ -6,20 +6,14 @@ from __future__ import annotations
 
 import pytest
 
-from agent.reader import Frame, Intent, follow, read
-from tests.reader_plants import NOW, werk
+from agent.reader import Intent, Reading
+from tests.reader_plants import thread, werk
 
 VOCAB = werk()
 
 
-def _thread(*questions: str):
-    frame = None
-    reading = None
-    for q in questions:
-        reading = follow(read(q, VOCAB, NOW), frame, NOW, VOCAB)
-        frame = Frame.after(frame, reading)
-    assert reading is not None
-    return reading
+def _thread(*questions: str) -> Reading:
+    return thread(VOCAB, *questions)
 
 
 @pytest.mark.parametrize(
