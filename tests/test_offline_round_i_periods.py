@@ -5,9 +5,12 @@ them. Numbers are checked against pandas over the readings written."""
 
 from __future__ import annotations
 
-import pandas as pd
+from datetime import date
 
-from tests.test_offline_any_plant import TZ, brewery, numbers, states, total
+import pandas as pd
+import pytest
+
+from tests.test_offline_any_plant import NOW, TZ, brewery, numbers, states, total
 
 __all__ = ["brewery"]  # the fixture, imported for pytest
 
@@ -100,3 +103,23 @@ def test_the_change_between_two_weeks_asked_after_them(brewery) -> None:
     assert states(reply.answer, abs(last - before), rel=0.01), reply.answer
     change = abs(last - before) / before * 100
     assert f"{change:.2f}% {'more' if last > before else 'less'}" in reply.answer, reply.answer
+
+
+@pytest.mark.parametrize(("question", "pick"), [
+    ("highest day of Pump K1 last week", "max"),
+    ("which was the quietest day of Pump K1 this month?", "min"),
+])  # fmt: skip
+def test_the_extreme_day_asked_leads_the_answer(brewery, question: str, pick: str) -> None:
+    agent, data = brewery
+    values = data["Pump K1"]
+    local = pd.to_datetime(values.index, unit="s", utc=True).tz_convert(TZ)
+    # readings before now only; the day still running (15 October) is no day of its own yet
+    days = values[local < pd.Timestamp(NOW)].groupby(local[local < pd.Timestamp(NOW)].date).sum()
+    if pick == "max":
+        days = days[(days.index >= date(2026, 10, 5)) & (days.index <= date(2026, 10, 11))]
+    else:
+        days = days[(days.index >= date(2026, 10, 1)) & (days.index < NOW.date())]
+    expected = float(days.max() if pick == "max" else days.min())
+    reply = agent.ask(question)
+    lead = reply.answer.split("\n")[0]
+    assert states(lead, expected), reply.answer

@@ -19,7 +19,7 @@ from agent.reader.slots import PeriodMention
 from agent.render import renderer_for
 from agent.render.incidents import IncidentListRenderer, IncidentRenderer, detail, line, source_of
 from agent.render.metrics import KPI_NAMES, kpi_value
-from agent.render.text import number, percent, period_text
+from agent.render.text import number, percent, period_text, step
 from tools.base import ToolResult, day_names
 from tools.compare import Change, CompareResult, RankResult
 from tools.contrast import MetersCompareResult, ShareResult
@@ -630,6 +630,29 @@ def _local_days(period: dict[str, str]) -> list[date]:
     end = datetime.fromisoformat(period["end"])
     first, last = start.date(), (end - timedelta(microseconds=1)).date()
     return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+@headline("series")
+def _series(q: Question, plan: Plan, done: list[Done]) -> list[str]:
+    """ "the biggest day of the line this month": the extreme step asked comes first, before the
+    period's total and the series it is picked from; a step still running is not picked."""
+    asked = [(Op.MAX, "highest", max), (Op.MIN, "lowest", min)]
+    lines = []
+    for r in results(done, QueryResult):
+        by_meter: dict[str, list[tuple[str, float]]] = {}
+        for p in r.points:
+            by_meter.setdefault(p.meter, []).append((p.start, p.value))
+        for meter, points in by_meter.items():
+            if r.period.get("so_far") and len(points) > 1:
+                points = points[:-1]  # the step still running is no day (week) of its own yet
+            for op, word, pick in asked:
+                if q.reading.asks(op):
+                    at, value = pick(points, key=lambda p: p[1])
+                    lines.append(
+                        f"**{meter}** {word} {r.grain}: **{number(value, r.unit)}** "
+                        f"({step(at, r.grain)}), {period_text(r.period)}."
+                    )
+    return lines
 
 
 @headline("total")
