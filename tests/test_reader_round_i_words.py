@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from agent.reader import read
-from agent.reader.slots import Op
+from agent.reader.slots import Intent, Op
 from tests.reader_plants import NOW, PLANTS
 
 
@@ -21,3 +21,31 @@ def test_energy_not_on_any_sub_meter_is_the_unmetered_remainder(text: str) -> No
     r = read(text, PLANTS["werk"], NOW)
     assert r.meter_names == ("Hauptzähler",)
     assert r.asks(Op.REMAINDER), sorted(r.ops)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "send last month's report to the plant director on WhatsApp",
+        "manda o relatório de agosto por whatsapp pro diretor",
+        "text message me the Hauptzähler total every morning",
+    ],
+)
+def test_sending_over_a_messenger_is_refused_as_an_export(text: str) -> None:
+    r = read(text, PLANTS["werk"], NOW)
+    assert r.intent is Intent.UNSUPPORTED, r.intent
+    assert "export" in [u.reason.value for u in r.unsupported]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["reconhece o incidente 2, estou cuidando dele", "quittiere Incident 2 bitte", "ack incident 2"],
+)
+def test_acknowledging_an_incident_in_each_language_is_the_acknowledge_action(text: str) -> None:
+    r = read(text, PLANTS["werk"], NOW)
+    assert "acknowledge" in [a.action.value for a in r.actions], r.actions
+
+
+def test_an_acknowledged_state_asked_is_no_action() -> None:
+    r = read("incidente 2 reconhecido?", PLANTS["werk"], NOW)
+    assert not r.actions

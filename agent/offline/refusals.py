@@ -43,10 +43,10 @@ HELP = (
 )
 INSTEAD = {
     Reason.EXPORT: (
-        "I can't export files, attach spreadsheets or send e-mail: there is no export feature "
-        "yet. I can show the figures here instead, with a table beside the answer, e.g. "
-        "'15-minute energy of the main meter yesterday' or 'daily energy of every meter in "
-        "October'."
+        "I can't send files or messages myself (no e-mail, WhatsApp or SMS from here). I can "
+        "show the figures here, with a table beside the answer that downloads as CSV or Excel "
+        "from the chat page or the API, e.g. '15-minute energy of the main meter yesterday' or "
+        "'daily energy of every meter in October'."
     ),
     Reason.REPORT: (
         "I can't write documents, presentations or reviews. I can make the site's monthly "
