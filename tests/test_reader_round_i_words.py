@@ -39,7 +39,11 @@ def test_sending_over_a_messenger_is_refused_as_an_export(text: str) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["reconhece o incidente 2, estou cuidando dele", "quittiere Incident 2 bitte", "ack incident 2"],
+    [
+        "reconhece o incidente 2, estou cuidando dele",
+        "quittiere Incident 2 bitte",
+        "ack incident 2",
+    ],
 )
 def test_acknowledging_an_incident_in_each_language_is_the_acknowledge_action(text: str) -> None:
     r = read(text, PLANTS["werk"], NOW)
