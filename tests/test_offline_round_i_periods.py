@@ -123,3 +123,19 @@ def test_the_extreme_day_asked_leads_the_answer(brewery, question: str, pick: st
     reply = agent.ask(question)
     lead = reply.answer.split("\n")[0]
     assert states(lead, expected), reply.answer
+
+
+def test_a_period_since_a_day_set_against_another_is_cut_at_the_same_quarter_hour(brewery) -> None:
+    agent, data = brewery
+    asked_at = NOW.replace(hour=9, minute=40)  # 15 October 09:40: the data run to 09:30
+    reply = agent.ask("Pump K1 since 1 October vs September", now=asked_at)
+    values = data["Pump K1"]
+    local = pd.to_datetime(values.index, unit="s", utc=True).tz_convert(TZ)
+
+    def between(first: str, end: str) -> float:
+        keep = (local >= pd.Timestamp(first, tz=TZ)) & (local < pd.Timestamp(end, tz=TZ))
+        return float(values[keep].sum())
+
+    now_part = between("2026-10-01", "2026-10-15 09:30")
+    then_part = between("2026-09-01", "2026-09-15 09:30")
+    assert states(reply.answer, now_part) and states(reply.answer, then_part), reply.answer

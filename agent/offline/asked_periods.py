@@ -281,14 +281,14 @@ def so_far(first: TimeSpan, second: TimeSpan, now: datetime) -> tuple[str, str, 
         reference = resolve_period(second.period, now, tz)
     except EMSError:  # a period the tools cannot read is theirs to report
         return first.period, second.period, ""
-    elapsed = now - running.start
-    ends_now = running.so_far or running.end == now  # "since 1 August" ends at now too
+    # cut at now's last complete quarter-hour ("since 1 August" too, which is not said so far)
+    ends_now = running.so_far or now - timedelta(minutes=15) < running.end <= now
     if not ends_now or reference.so_far or reference.end <= reference.start:
         return first.period, second.period, ""
     fmt = "%Y-%m-%dT%H:%M"
-    cut = min(reference.start + elapsed, reference.end)
+    cut = min(reference.start + (running.end - running.start), reference.end)
     return (
-        f"{running.start:{fmt}}..{now:{fmt}}",
+        f"{running.start:{fmt}}..{running.end:{fmt}}",
         f"{reference.start:{fmt}}..{cut:{fmt}}",
         first.label.capitalize() or first.period.capitalize(),
     )
