@@ -139,3 +139,20 @@ def test_a_period_since_a_day_set_against_another_is_cut_at_the_same_quarter_hou
     now_part = between("2026-10-01", "2026-10-15 09:30")
     then_part = between("2026-09-01", "2026-09-15 09:30")
     assert states(reply.answer, now_part) and states(reply.answer, then_part), reply.answer
+
+
+def test_hours_of_two_periods_compared_are_those_hours_of_each(brewery) -> None:
+    agent, data = brewery
+    reply = agent.ask("average kW of Pump K1 between 22:00 and 06:00, last week vs the week before")
+    values = data["Pump K1"]
+    local = pd.to_datetime(values.index, unit="s", utc=True).tz_convert(TZ)
+    night = (local.hour >= 22) | (local.hour < 6)
+
+    def average_kw(first: str, end: str) -> float:
+        keep = (local >= pd.Timestamp(first, tz=TZ)) & (local < pd.Timestamp(end, tz=TZ)) & night
+        return float(values[keep].sum() / (keep.sum() * 0.25))  # 15-minute readings
+
+    last_week = average_kw("2026-10-05", "2026-10-12")
+    week_before = average_kw("2026-09-28", "2026-10-05")
+    lead = reply.answer.split("\n")[0]
+    assert states(lead, last_week) and states(lead, week_before), reply.answer

@@ -594,6 +594,21 @@ def _split(q: Question, plan: Plan, done: list[Done]) -> list[str]:
 
 @headline("window")
 def _window(q: Question, plan: Plan, done: list[Done]) -> list[str]:
+    compared = plan.detail.get("compared")
+    found = results(done, WindowResult)
+    if compared and len(found) == 2:
+        # the hours of two periods side by side: the first against the other, in the measure
+        # asked (average kW or kWh)
+        now, then = found
+        kw = compared == "average_power"
+        a, b = (now.average_kw, then.average_kw) if kw else (now.energy_kwh, then.energy_kwh)
+        unit, what = ("kW", "average power") if kw else ("kWh", "energy")
+        change = "" if not b else f": {_change((a - b) / b * 100, 'higher' if a >= b else 'lower')}"
+        return [
+            f"**{now.meter}** {what} inside {now.window}: **{number(a, unit)}** "
+            f"{period_text(now.period)} against **{number(b, unit)}** "
+            f"{period_text(then.period)}{change}."
+        ]
     if plan.detail.get("whole_days"):
         per_day = bool(plan.detail.get("per_day"))
         return [_days_average(r, per_day=per_day) for r in results(done, WindowResult)]

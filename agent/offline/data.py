@@ -928,6 +928,12 @@ def _compare_periods(q: Question, whole: Sides, periods: list[str]) -> Plan:
             "start of the reference period.",
         )
     kpis = [k for k in _kpis(q) if k != "energy"]
+    if q.reading.hour_windows and set(kpis) <= {"average_power"}:
+        # "average kW between 22:00 and 06:00, last week vs the week before": those hours of
+        # each period, set side by side
+        windows = _window(q, whole, [first, reference])
+        both = {**windows.detail, "compared": "average_power" if kpis else "energy"}
+        return replace(windows, notes=(*windows.notes, *notes), detail=MappingProxyType(both))
     detail = MappingProxyType(
         {"sides": whole.sides, "kpi": kpis[0] if kpis else "energy", "first": first,
          "reference": reference, "named": named}
