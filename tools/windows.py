@@ -153,9 +153,9 @@ class WindowResult(ToolResult):
 @tool(WindowInput)
 def clock_window(ctx: ToolContext, args: WindowInput) -> WindowResult:
     """Energy, average power and peak interval demand of one or more meters (added up) inside a
-    daily clock window that repeats over a period, and its share of the period's energy. Use it for "how much did
-    we use overnight 22:00-06:00 last week and at what average kW", "what did press 1 draw
-    between 6 and 10 am on weekdays in October"."""
+    daily clock window that repeats over a period, and its share of the period's energy. Use it
+    for "how much did we use overnight 22:00-06:00 last week and at what average kW", "what did
+    press 1 draw between 6 and 10 am on weekdays in October", "the peak kW at night last week"."""
     period = resolve.period(ctx, args.period)
     meters, data = load(ctx, args.meters, period)
     start, end = _hours(args.hours)

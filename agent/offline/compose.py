@@ -14,12 +14,12 @@ from agent.offline.calorific import as_volume, calorific_notes
 from agent.offline.incidents import ASK_WHICH
 from agent.offline.plan import Plan, Question
 from agent.offline.refusals import not_used, nothing_to_compare
-from agent.reader import Op
+from agent.reader import Kpi, Op
 from agent.reader.slots import PeriodMention
 from agent.render import renderer_for
 from agent.render.incidents import IncidentListRenderer, IncidentRenderer, detail, line, source_of
 from agent.render.metrics import KPI_NAMES, kpi_value
-from agent.render.text import number, percent, period_text
+from agent.render.text import number, percent, period_text, when
 from tools.base import ToolResult, day_names
 from tools.compare import Change, CompareResult, RankResult
 from tools.contrast import MetersCompareResult, ShareResult
@@ -597,6 +597,8 @@ def _window(q: Question, plan: Plan, done: list[Done]) -> list[str]:
     if plan.detail.get("whole_days"):
         per_day = bool(plan.detail.get("per_day"))
         return [_days_average(r, per_day=per_day) for r in results(done, WindowResult)]
+    if Kpi.PEAK_DEMAND in q.reading.kpis:
+        return [_window_peak(r) for r in results(done, WindowResult)]
     if not q.reading.asks(Op.PERCENT, Op.SHARE):
         return []
     return [
@@ -604,6 +606,16 @@ def _window(q: Question, plan: Plan, done: list[Done]) -> list[str]:
         f"{r.window}."
         for r in results(done, WindowResult)
     ]
+
+
+def _window_peak(r: WindowResult) -> str:
+    """ "peak demand between 22:00 and 06:00": the highest interval demand inside the window
+    and when it began; the window's energy follows as context."""
+    where = f"on {r.window}" if r.hours == "00:00-24:00" else f"inside {r.window}"
+    return (
+        f"**{r.meter}** peak demand {where} {period_text(r.period)}: "
+        f"**{number(r.peak_kw, 'kW')}**, in the interval starting {when(r.peak_at)}."
+    )
 
 
 def _days_average(r: WindowResult, *, per_day: bool) -> str:
