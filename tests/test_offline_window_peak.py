@@ -70,3 +70,17 @@ def test_a_kpi_the_window_cannot_give_is_asked_back_not_answered_as_energy(
     assert reply.tool_calls == [], reply.answer
     assert f"I did not use '{words}'" in reply.answer, reply.answer
     assert "kWh" not in reply.answer, reply.answer
+
+
+def test_a_share_of_the_days_kept_is_said_on_those_days_not_inside_hours(brewery) -> None:  # noqa: F811
+    agent, data = brewery
+    reply = agent.ask("what share of Pump K1's energy last week was without Thursday")
+    assert [c.name for c in reply.tool_calls] == ["clock_window"], reply.answer
+    values = data["Pump K1"]
+    day = pd.to_datetime(values.index, unit="s", utc=True).tz_convert(TZ).strftime("%Y-%m-%d")
+    week = values[(day >= "2026-10-05") & (day <= "2026-10-11")]
+    kept = week[day[(day >= "2026-10-05") & (day <= "2026-10-11")] != "2026-10-08"]
+    lead = reply.answer.split("\n")[0]
+    assert f"**{100 * kept.sum() / week.sum():.1f}%**" in lead, lead
+    assert "was on Mon, Tue, Wed, Fri, Sat, Sun." in lead, lead
+    assert "00:00-24:00" not in reply.answer and "inside Mon" not in reply.answer, reply.answer

@@ -20,6 +20,7 @@ from agent.render import renderer_for
 from agent.render.incidents import IncidentListRenderer, IncidentRenderer, detail, line, source_of
 from agent.render.metrics import KPI_NAMES, kpi_value
 from agent.render.text import number, percent, period_text, when
+from agent.render.windows import where
 from tools.base import ToolResult, day_names
 from tools.compare import Change, CompareResult, RankResult
 from tools.contrast import MetersCompareResult, ShareResult
@@ -602,8 +603,7 @@ def _window(q: Question, plan: Plan, done: list[Done]) -> list[str]:
     if not q.reading.asks(Op.PERCENT, Op.SHARE):
         return []
     return [
-        f"**{r.share_percent:.1f}%** of {r.meter}'s energy {period_text(r.period)} was inside "
-        f"{r.window}."
+        f"**{r.share_percent:.1f}%** of {r.meter}'s energy {period_text(r.period)} was {where(r)}."
         for r in results(done, WindowResult)
     ]
 
@@ -611,9 +611,8 @@ def _window(q: Question, plan: Plan, done: list[Done]) -> list[str]:
 def _window_peak(r: WindowResult) -> str:
     """ "peak demand between 22:00 and 06:00": the highest interval demand inside the window
     and when it began; the window's energy follows as context."""
-    where = f"on {r.window}" if r.hours == "00:00-24:00" else f"inside {r.window}"
     return (
-        f"**{r.meter}** peak demand {where} {period_text(r.period)}: "
+        f"**{r.meter}** peak demand {where(r)} {period_text(r.period)}: "
         f"**{number(r.peak_kw, 'kW')}**, in the interval starting {when(r.peak_at)}."
     )
 
