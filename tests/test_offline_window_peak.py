@@ -84,3 +84,9 @@ def test_a_share_of_the_days_kept_is_said_on_those_days_not_inside_hours(brewery
     assert f"**{100 * kept.sum() / week.sum():.1f}%**" in lead, lead
     assert "was on Mon, Tue, Wed, Fri, Sat, Sun." in lead, lead
     assert "00:00-24:00" not in reply.answer and "inside Mon" not in reply.answer, reply.answer
+
+
+def test_a_base_load_said_of_nights_without_hours_is_the_base_load(brewery) -> None:  # noqa: F811
+    agent, _ = brewery
+    reply = agent.ask("base load of Pump K1 last week (nights/weekends), kW")
+    assert [c.args.get("kpi") for c in reply.tool_calls][:1] == ["base_load"], reply.answer

@@ -132,8 +132,10 @@ def _planned(q: Question) -> Plan:
     if each is not None:
         return KINDS["compare_meters"](each, found)
     chosen = kinds.choose(r, len(found.sides), any(len(s) > 1 for s in found.sides), q.now)
-    if chosen == "kpi" and r.hour_windows and not (r.prices or r.tou_windows):
-        # "the base load between 22:00 and 06:00": a KPI of the whole period would drop the hours
+    stated_hours = any(not w.assumed for w in r.hour_windows)
+    if chosen == "kpi" and stated_hours and not (r.prices or r.tou_windows):
+        # "the base load between 22:00 and 06:00": a KPI of the whole period would drop the
+        # hours ("base load (nights/weekends)" says where a base load is found, no hours)
         other = window_not_given(q)
         if other is not None:
             return other
