@@ -43,7 +43,7 @@ def test_a_peak_asked_over_hours_is_the_windows_highest_interval_demand(
     kw = _inside(data, meters, "2026-10-05", "2026-10-11", start, end)
     lead = reply.answer.split("\n")[0]
     assert f"peak demand inside {start:02d}:00-{end:02d}:00" in lead, lead
-    assert f"**{number(float(kw.max()), 'kW')}**" in lead, lead
+    assert f"**{number(float(kw.max()), 'kW')}** (the highest 15-minute demand)" in lead, lead
     assert when(kw.idxmax().isoformat()) in lead, lead
     # the window's energy follows as context, after the peak
     energy = float(kw.sum() / 4)
@@ -90,3 +90,16 @@ def test_a_base_load_said_of_nights_without_hours_is_the_base_load(brewery) -> N
     agent, _ = brewery
     reply = agent.ask("base load of Pump K1 last week (nights/weekends), kW")
     assert [c.args.get("kpi") for c in reply.tool_calls][:1] == ["base_load"], reply.answer
+
+
+def test_a_peak_of_the_days_kept_is_their_highest_interval_demand(brewery) -> None:  # noqa: F811
+    agent, data = brewery
+    reply = agent.ask("peak demand of Pump K1 last week without Thursday")
+    assert [c.name for c in reply.tool_calls] == ["clock_window"], reply.answer
+    kw = _inside(data, ["Pump K1"], "2026-10-05", "2026-10-11", 0, 24)
+    kw = kw[kw.index.strftime("%Y-%m-%d") != "2026-10-08"]
+    lead = reply.answer.split("\n")[0]
+    assert "peak demand on Mon, Tue, Wed, Fri, Sat, Sun" in lead, lead
+    assert f"**{number(float(kw.max()), 'kW')}**" in lead, lead
+    assert when(kw.idxmax().isoformat()) in lead, lead
+    assert "I left out Thu 8 Oct 2026" in reply.answer, reply.answer

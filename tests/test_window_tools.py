@@ -101,6 +101,7 @@ def test_the_peak_demand_inside_a_window_of_meters_added_up(plant) -> None:
     )
     assert result.peak_kw == pytest.approx(kw.max(), rel=1e-12)
     assert result.peak_at == night["local"].loc[kw.idxmax()].isoformat()
+    assert result.peak_minutes == 15
     # the month's highest demand is by day: the peak is the window's own
     assert result.peak_kw < ((october["press"] + october["oven"]) * 4).max()
 

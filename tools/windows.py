@@ -144,6 +144,7 @@ class WindowResult(ToolResult):
         "hours, of the meters added up)"
     )
     peak_at: str = Field(description="when that highest interval began, local time")
+    peak_minutes: int = Field(description="the length of the intervals the peak is over")
     parts: list[WindowPart] = Field(description="each meter's own figures, when several")
     points: list[Point] = Field(description="energy inside the window per day, for a chart")
     source: str
@@ -188,6 +189,7 @@ def clock_window(ctx: ToolContext, args: WindowInput) -> WindowResult:
         share_percent=100 * energy / whole if whole else 0.0,
         peak_kw=float(kw[top]),
         peak_at=iso_times(data.start[inside][top : top + 1], ctx.site.timezone)[0],
+        peak_minutes=data.step_s // 60,
         parts=_parts(ctx, meters, period, args, start, end) if len(meters) > 1 else [],
         points=_daily(data, inside),
         source="store rollups (15-minute energy)",

@@ -613,7 +613,8 @@ def _window_peak(r: WindowResult) -> str:
     and when it began; the window's energy follows as context."""
     return (
         f"**{r.meter}** peak demand {where(r)} {period_text(r.period)}: "
-        f"**{number(r.peak_kw, 'kW')}**, in the interval starting {when(r.peak_at)}."
+        f"**{number(r.peak_kw, 'kW')}** (the highest {r.peak_minutes}-minute demand), in the "
+        f"interval starting {when(r.peak_at)}."
     )
 
 
