@@ -76,7 +76,7 @@ def test_a_single_day_left_out_of_a_month_is_asked_back(brewery) -> None:
 
 def test_a_figure_other_than_energy_is_not_given_without_the_days(brewery) -> None:
     agent, _ = brewery
-    reply = agent.ask("peak demand of Mash Tun Drive last week without Thursday")
+    reply = agent.ask("load factor of Mash Tun Drive last week without Thursday")
     assert reply.outcome == "clarify" and not reply.tool_calls, reply.answer
     assert "without Thursday" in reply.answer and not numbers(reply.answer)
 

@@ -90,6 +90,22 @@ def test_weekday_mornings(plant) -> None:
     assert len(result.points) == inside["local"].dt.date.nunique()
 
 
+def test_the_peak_demand_inside_a_window_of_meters_added_up(plant) -> None:
+    ctx, raw = plant
+    october = between(raw, "2026-10-01", "2026-10-31")
+    minute = october["local"].dt.hour * 60 + october["local"].dt.minute
+    night = october[(minute >= 22 * 60) | (minute < 6 * 60)]
+    kw = (night["press"] + night["oven"]) * 4
+    result = clock_window(
+        ctx, {"meters": ["press", "oven"], "period": "2026-10", "hours": "22:00-06:00"}
+    )
+    assert result.peak_kw == pytest.approx(kw.max(), rel=1e-12)
+    assert result.peak_at == night["local"].loc[kw.idxmax()].isoformat()
+    assert result.peak_minutes == 15
+    # the month's highest demand is by day: the peak is the window's own
+    assert result.peak_kw < ((october["press"] + october["oven"]) * 4).max()
+
+
 @pytest.mark.parametrize(
     ("minutes", "strict", "count"), [(30, True, 2), (30, False, 3), (0, True, 3), (60, True, 1)]
 )

@@ -139,6 +139,12 @@ class WindowResult(ToolResult):
     average_kw: float = Field(description="energy inside the window / its metered hours")
     period_energy_kwh: float = Field(description="energy of the whole period")
     share_percent: float = Field(description="the window's share of the period's energy")
+    peak_kw: float = Field(
+        description="the highest interval demand inside the window (interval energy / interval "
+        "hours, of the meters added up)"
+    )
+    peak_at: str = Field(description="when that highest interval began, local time")
+    peak_minutes: int = Field(description="the length of the intervals the peak is over")
     parts: list[WindowPart] = Field(description="each meter's own figures, when several")
     points: list[Point] = Field(description="energy inside the window per day, for a chart")
     source: str
@@ -147,10 +153,10 @@ class WindowResult(ToolResult):
 
 @tool(WindowInput)
 def clock_window(ctx: ToolContext, args: WindowInput) -> WindowResult:
-    """Energy and average power of one or more meters (added up) inside a daily clock window
-    that repeats over a period, and its share of the period's energy. Use it for "how much did
-    we use overnight 22:00-06:00 last week and at what average kW", "what did press 1 draw
-    between 6 and 10 am on weekdays in October"."""
+    """Energy, average power and peak interval demand of one or more meters (added up) inside a
+    daily clock window that repeats over a period, and its share of the period's energy. Use it
+    for "how much did we use overnight 22:00-06:00 last week and at what average kW", "what did
+    press 1 draw between 6 and 10 am on weekdays in October", "the peak kW at night last week"."""
     period = resolve.period(ctx, args.period)
     meters, data = load(ctx, args.meters, period)
     start, end = _hours(args.hours)
@@ -164,6 +170,8 @@ def clock_window(ctx: ToolContext, args: WindowInput) -> WindowResult:
     energy = float(data.kwh[inside].sum())
     hours = float(inside.sum()) * data.step_s / 3600
     whole = float(data.kwh.sum())
+    kw = data.kw[inside]
+    top = int(np.argmax(kw))
     return WindowResult(
         meter=" + ".join(meters),
         meters=meters,
@@ -179,6 +187,9 @@ def clock_window(ctx: ToolContext, args: WindowInput) -> WindowResult:
         average_kw=energy / hours,
         period_energy_kwh=whole,
         share_percent=100 * energy / whole if whole else 0.0,
+        peak_kw=float(kw[top]),
+        peak_at=iso_times(data.start[inside][top : top + 1], ctx.site.timezone)[0],
+        peak_minutes=data.step_s // 60,
         parts=_parts(ctx, meters, period, args, start, end) if len(meters) > 1 else [],
         points=_daily(data, inside),
         source="store rollups (15-minute energy)",

@@ -14,12 +14,13 @@ from agent.offline.calorific import as_volume, calorific_notes
 from agent.offline.incidents import ASK_WHICH
 from agent.offline.plan import Plan, Question
 from agent.offline.refusals import not_used, nothing_to_compare
-from agent.reader import Op
+from agent.reader import Kpi, Op
 from agent.reader.slots import PeriodMention
 from agent.render import renderer_for
 from agent.render.incidents import IncidentListRenderer, IncidentRenderer, detail, line, source_of
 from agent.render.metrics import KPI_NAMES, kpi_value
-from agent.render.text import number, percent, period_text, step
+from agent.render.text import number, percent, period_text, step, when
+from agent.render.windows import where
 from tools.base import ToolResult, day_names
 from tools.compare import Change, CompareResult, RankResult
 from tools.contrast import MetersCompareResult, ShareResult
@@ -600,25 +601,39 @@ def _window(q: Question, plan: Plan, done: list[Done]) -> list[str]:
         # the hours of two periods side by side: the first against the other, in the measure
         # asked (average kW or kWh)
         now, then = found
-        kw = compared == "average_power"
-        a, b = (now.average_kw, then.average_kw) if kw else (now.energy_kwh, then.energy_kwh)
-        unit, what = ("kW", "average power") if kw else ("kWh", "energy")
+        a, b = {
+            "average_power": (now.average_kw, then.average_kw),
+            "peak_demand": (now.peak_kw, then.peak_kw),
+        }.get(str(compared), (now.energy_kwh, then.energy_kwh))
+        unit = "kWh" if compared == "energy" else "kW"
+        what = str(compared).replace("_", " ")
         change = "" if not b else f": {_change((a - b) / b * 100, 'higher' if a >= b else 'lower')}"
         return [
-            f"**{now.meter}** {what} inside {now.window}: **{number(a, unit)}** "
+            f"**{now.meter}** {what} {where(now)}: **{number(a, unit)}** "
             f"{period_text(now.period)} against **{number(b, unit)}** "
             f"{period_text(then.period)}{change}."
         ]
     if plan.detail.get("whole_days"):
         per_day = bool(plan.detail.get("per_day"))
         return [_days_average(r, per_day=per_day) for r in results(done, WindowResult)]
+    if Kpi.PEAK_DEMAND in q.reading.kpis:
+        return [_window_peak(r) for r in results(done, WindowResult)]
     if not q.reading.asks(Op.PERCENT, Op.SHARE):
         return []
     return [
-        f"**{r.share_percent:.1f}%** of {r.meter}'s energy {period_text(r.period)} was inside "
-        f"{r.window}."
+        f"**{r.share_percent:.1f}%** of {r.meter}'s energy {period_text(r.period)} was {where(r)}."
         for r in results(done, WindowResult)
     ]
+
+
+def _window_peak(r: WindowResult) -> str:
+    """ "peak demand between 22:00 and 06:00": the highest interval demand inside the window
+    and when it began; the window's energy follows as context."""
+    return (
+        f"**{r.meter}** peak demand {where(r)} {period_text(r.period)}: "
+        f"**{number(r.peak_kw, 'kW')}** (the highest {r.peak_minutes}-minute demand), in the "
+        f"interval starting {when(r.peak_at)}."
+    )
 
 
 def _days_average(r: WindowResult, *, per_day: bool) -> str:

@@ -132,6 +132,13 @@ def _planned(q: Question) -> Plan:
     if each is not None:
         return KINDS["compare_meters"](each, found)
     chosen = kinds.choose(r, len(found.sides), any(len(s) > 1 for s in found.sides), q.now)
+    stated_hours = any(not w.assumed for w in r.hour_windows)
+    if chosen == "kpi" and stated_hours and not (r.prices or r.tou_windows):
+        # "the base load between 22:00 and 06:00": a KPI of the whole period would drop the
+        # hours ("base load (nights/weekends)" says where a base load is found, no hours)
+        other = window_not_given(q)
+        if other is not None:
+            return other
     return KINDS[chosen](q, found)
 
 
@@ -638,13 +645,43 @@ def _window(q: Question, whole: Sides, periods: list[str]) -> Plan:
     if days is not None:
         args["days"] = days
     calls = [Call("clock_window", args | {"period": p}) for p in periods]
-    calls += _window_cost(q, whole, periods, args)
+    priced = _window_cost(q, whole, periods, args)
+    if w is not None:
+        other = window_not_given(q, priced=bool(priced))
+        if other is not None:
+            return other
+    calls += priced
     if w is not None and w.assumed and len(whole.meters) == 1:
         # a part of the day without hours: the hourly profile shows where the hours fall
         by_hour = {"meter": whole.meters[0], "period": periods[0], "by": "hour_of_day"}
         calls.append(Call("split_consumption", by_hour))
     detail = MappingProxyType({**_sides(whole), "days_kept": bool(q.reading.days_left_out)})
     return Plan("window", tuple(calls), notes=(*_notes(q, whole), *left_out), detail=detail)
+
+
+# what a clock window's figures give: its energy, their average kW and the peak interval demand
+WINDOW_GIVES = frozenset({Kpi.ENERGY, Kpi.AVERAGE_POWER, Kpi.PEAK_DEMAND})
+
+
+def window_not_given(q: Question, *, priced: bool = False) -> Plan | None:
+    """A KPI asked over hours of the day that a clock window does not give (a load factor, a
+    base load, a specific energy, carbon, a cost with no price to put on those hours) is asked
+    back naming the words not used, never answered with the window's energy."""
+    r = q.reading
+    missing = set(r.kpis) - WINDOW_GIVES - ({Kpi.COST} if priced else set())
+    if not missing:
+        return None
+    said = [m.words.text for m in r.measures if m.kpi in missing and m.words.text]
+    said = said or [k.value.replace("_", " ") for k in sorted(missing)]
+    hours = "', '".join(w.words.text for w in r.hour_windows if w.words.text)
+    asked = f" ('{hours}')" if hours else ""
+    said = list(dict.fromkeys(said))
+    what = "', '".join(said)
+    return ask(
+        f"I did not use '{what}': for the hours asked{asked} I can give their energy, average "
+        f"kW and peak demand, not their {' or '.join(said)}. Should I give those, or the "
+        "figure of the whole period?"
+    )
 
 
 def _named_part_prices(q: Question, flat: list[Price]) -> dict[str, Any]:
@@ -928,11 +965,11 @@ def _compare_periods(q: Question, whole: Sides, periods: list[str]) -> Plan:
             "start of the reference period.",
         )
     kpis = [k for k in _kpis(q) if k != "energy"]
-    if q.reading.hour_windows and set(kpis) <= {"average_power"}:
+    if q.reading.hour_windows and len(kpis) <= 1 and set(kpis) <= {"average_power", "peak_demand"}:
         # "average kW between 22:00 and 06:00, last week vs the week before": those hours of
         # each period, set side by side
         windows = _window(q, whole, [first, reference])
-        both = {**windows.detail, "compared": "average_power" if kpis else "energy"}
+        both = {**windows.detail, "compared": kpis[0] if kpis else "energy"}
         return replace(windows, notes=(*windows.notes, *notes), detail=MappingProxyType(both))
     detail = MappingProxyType(
         {"sides": whole.sides, "kpi": kpis[0] if kpis else "energy", "first": first,

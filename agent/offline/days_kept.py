@@ -17,8 +17,8 @@ ALL_DAYS = (0, 1, 2, 3, 4, 5, 6)
 NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
-# what a total of the days kept answers: their energy, and its average power
-ANSWERED = frozenset({Kpi.ENERGY, Kpi.AVERAGE_POWER})
+# what the days kept answer: their energy, its average power and their peak interval demand
+ANSWERED = frozenset({Kpi.ENERGY, Kpi.AVERAGE_POWER, Kpi.PEAK_DEMAND})
 NOT_ANSWERED = frozenset({Op.MAX, Op.MIN, Op.WHEN, Op.PROFILE, Op.RANK, Op.BREAKDOWN, Op.TREND})
 
 
@@ -34,8 +34,8 @@ def kept_days(q: Question, days: list[int] | None) -> tuple[list[int] | None, li
         said = "', '".join(d.words.text for d in left)
         return ask(
             f"I did not give a figure: leaving out '{said}', I can give the energy of the days "
-            "kept and its average kW, not the figure asked. Should I give that total, or name "
-            "the days to count?"
+            "kept, its average kW and peak demand, not the figure asked. Should I give that "
+            "total, or name the days to count?"
         )
     spans = [p.span for p in q.subject_periods if p.span is not None]
     try:

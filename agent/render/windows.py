@@ -14,7 +14,7 @@ WORDS = {">": "above", ">=": "at or above", "<": "below", "<=": "at or below"}
 class WindowRenderer(Renderer[WindowResult]):
     def answer(self, r: WindowResult) -> list[str]:
         lines = [
-            f"**{r.meter}** {_where(r)} {period_text(r.period)}: "
+            f"**{r.meter}** {where(r)} {period_text(r.period)}: "
             f"**{number(r.energy_kwh, 'kWh')}**, an average of **{number(r.average_kw, 'kW')}** "
             f"over {number(r.metered_hours, 'hours')}; that is **{r.share_percent:.1f}%** of the "
             f"period's {number(r.period_energy_kwh, 'kWh')}."
@@ -49,7 +49,7 @@ class WindowRenderer(Renderer[WindowResult]):
         out.tables.append((f"{r.meter} inside {r.window}, {when_}", QUANTITY, rows))
 
 
-def _where(r: WindowResult) -> str:
+def where(r: WindowResult) -> str:
     """ "inside 22:00-06:00 every day"; whole days ("Sat, Sun") are "on" them."""
     return f"on {r.window}" if r.hours == "00:00-24:00" else f"inside {r.window}"
 
