@@ -15,6 +15,7 @@ from tests.reader_plants import NOW, PLANTS
         "How much of the Hauptzähler's energy last week is not on any sub-meter? kWh and %",
         "what part of Hauptzähler is on no sub-meter last week",
         "Hauptzähler last week: how much isn't on a submeter?",
+        "how much of Hauptzähler's energy last week is not seen by its sub-meters?",
     ],
 )
 def test_energy_not_on_any_sub_meter_is_the_unmetered_remainder(text: str) -> None:
