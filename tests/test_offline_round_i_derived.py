@@ -104,3 +104,21 @@ def test_carbon_asked_in_tonnes_leads_in_tonnes(brewery) -> None:  # noqa: F811
     tonnes = total(data, "Incomer North", "2026-09-01", "2026-09-30") * 0.3 / 1000
     lead = reply.answer.split("\n")[0]
     assert f"**{tonnes:,.2f} t CO2e**" in lead, lead
+
+
+def test_the_hour_of_the_highest_average_on_weekdays_is_a_profile_not_a_days_average(
+    brewery,  # noqa: F811
+) -> None:
+    agent, data = brewery
+    reply = agent.ask(
+        "which hour of the day is Pump K1's load highest on average, weekdays last week?"
+    )
+    assert "clock_window" not in [c.name for c in reply.tool_calls], reply.answer
+    values = data["Pump K1"]
+    local = pd.to_datetime(values.index, unit="s", utc=True).tz_convert(TZ)
+    week = (local >= pd.Timestamp("2026-10-05", tz=TZ)) & (
+        local < pd.Timestamp("2026-10-12", tz=TZ)
+    )
+    keep = week & (local.day_of_week < 5)
+    profile = values[keep].groupby(local[keep].hour).mean()
+    assert f"{int(profile.idxmax()):02d}:00" in reply.answer, reply.answer

@@ -616,6 +616,8 @@ def _days_averaged(q: Question, whole: Sides, periods: list[str]) -> Plan | None
     power = Kpi.AVERAGE_POWER in r.kpis
     if days is None or not (per_day or power) or r.asks(Op.SHARE, Op.PERCENT, Op.BREAKDOWN):
         return None
+    if r.asks(Op.MAX, Op.MIN, Op.WHEN):
+        return None  # "which hour is the load highest on average, weekdays": a profile's peak
     if set(r.kpis) - {Kpi.ENERGY, Kpi.AVERAGE_POWER} or r.hour_windows or r.prices:
         return None
     parts = {s.part for s in r.splits if s.split is Split.WEEKDAY_WEEKEND}
