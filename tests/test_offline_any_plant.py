@@ -104,6 +104,24 @@ def brewery_agent(engine: Engine, tmp_path: Path, data: dict[str, pd.Series]) ->
     )
 
 
+def brewery_with_tariff(
+    engine: Engine, tmp_path: Path, tariff: str
+) -> tuple[Agent, dict[str, pd.Series]]:
+    """The brewery with `tariff` (catalogue lines) before its meters, and Pump K2's readings
+    stored; the offline agent over it."""
+    from tests.offline_agents import offline_agent
+
+    plant = PLANT.replace("meters:\n", tariff + "meters:\n", 1)
+    apply_plant(engine, parse_plant(plant, "brewery.yaml", "yaml"))
+    data = readings()
+    with engine.begin() as conn:
+        site = catalog.get_site(conn, "brewery")
+        values = data["Pump K2"]
+        sid = catalog.ensure_series(conn, site.id, "Pump K2", "energy", "kWh", interval_s=900).id
+        write_readings(conn, sid, values.index.to_numpy(), values.to_numpy(), TZ)
+    return offline_agent(engine, site, tmp_path / "threads.db", NOW), data
+
+
 def total(data: dict[str, pd.Series], meter: str, first: str, last: str) -> float:
     """A meter's readings whose local day lies in [first, last]."""
     values = data[meter]

@@ -13,12 +13,7 @@ import pytest
 from sqlalchemy import Engine
 
 from agent.loop import Agent
-from connectors.catalog_file import parse_plant
-from connectors.catalog_sync import apply_plant
-from store import catalog
-from store.writes import write_readings
-from tests.offline_agents import offline_agent
-from tests.test_offline_any_plant import NOW, PLANT, TZ, readings, states
+from tests.test_offline_any_plant import TZ, brewery_with_tariff, states
 
 TARIFF = """\
   tariffs:
@@ -30,15 +25,7 @@ TARIFF = """\
 @pytest.fixture
 def two_rate(engine: Engine, tmp_path: Path) -> tuple[Agent, dict[str, pd.Series]]:
     """The brewery with a tariff whose priced period is called HT."""
-    plant = PLANT.replace("meters:\n", TARIFF + "meters:\n", 1)
-    apply_plant(engine, parse_plant(plant, "brewery.yaml", "yaml"))
-    data = readings()
-    with engine.begin() as conn:
-        site = catalog.get_site(conn, "brewery")
-        values = data["Pump K2"]
-        sid = catalog.ensure_series(conn, site.id, "Pump K2", "energy", "kWh", interval_s=900).id
-        write_readings(conn, sid, values.index.to_numpy(), values.to_numpy(), TZ)
-    return offline_agent(engine, site, tmp_path / "threads.db", NOW), data
+    return brewery_with_tariff(engine, tmp_path, TARIFF)
 
 
 def test_prices_named_for_the_sites_periods_price_their_hours(two_rate) -> None:
