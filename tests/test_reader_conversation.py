@@ -11,7 +11,7 @@ import pytest
 
 from agent.reader import Frame, Intent, Pending, follow, read
 from agent.reader.slots import Kpi, Op
-from tests.reader_plants import NOW, PLANTS, check
+from tests.reader_plants import NOW, PLANTS, check, thread
 
 
 @dataclass(frozen=True)
@@ -317,3 +317,19 @@ def test_of_another_whole_after_a_share_is_the_same_share_of_that_whole() -> Non
     assert reading.meter_names == ("Kältemaschine",)
     assert reading.share_of == ("Hauptzähler",)
     assert reading.asks(Op.SHARE)
+
+
+def test_its_energy_after_an_aside_on_the_weather_is_the_meter_before_it() -> None:
+    """ "its peak demand?" after the outdoor temperature asked beside a compressor's energy:
+    the weather station has no energy and the site was not under discussion."""
+    vocab = PLANTS["werk"]
+    r = thread(
+        vocab,
+        "Kompressor Nord yesterday, kWh",
+        "and what was the average outside temperature that day?",
+        "its peak demand that day and when?",
+    )
+    assert r.meter_names == ("Kompressor Nord",)
+    # without a word pointing back, and with nothing metered discussed, the site stays
+    alone = thread(vocab, "average outside temperature yesterday?", "its peak demand that day?")
+    assert alone.meter_names == ()

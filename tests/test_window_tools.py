@@ -178,5 +178,8 @@ def test_bad_input_is_named(plant) -> None:
         compare_meters(ctx, {"sides": [["press"], ["kiln"]], "period": "2026-10"})
     with pytest.raises(InsufficientData, match="no parent meter"):
         share_of(ctx, {"meters": ["grid"], "period": "2026-10"})
+    # the supply that feeds a meter is more than all of it: no share of over 100 % is given
+    with pytest.raises(InsufficientData, match="grid feeds press"):
+        share_of(ctx, {"meters": ["grid"], "of": ["press"], "period": "2026-10"})
     with pytest.raises(InsufficientData, match="no energy readings"):
         count_episodes(ctx, {"meters": ["press"], "period": "2025-01", "threshold_kw": 10})

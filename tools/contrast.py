@@ -152,6 +152,26 @@ def _whole(ctx: ToolContext, part: list[str]) -> tuple[list[str], str]:
     return roots, "site"
 
 
+def _not_upstream(ctx: ToolContext, part: list[str], whole: list[str]) -> None:
+    """A meter that feeds the whole (its parent, or further up) is more than all of it: a
+    share of over 100 % would read as a figure, so the question is turned round instead."""
+    with ctx.engine.connect() as conn:
+        meters = catalog.list_meters(conn, ctx.site.id)
+    by_name = {m.name: m for m in meters}
+    by_id = {m.id: m for m in meters}
+    for name in whole:
+        entry = by_name.get(name)
+        seen: set[int] = set()
+        while entry is not None and entry.parent_id is not None and entry.parent_id not in seen:
+            seen.add(entry.parent_id)
+            entry = by_id.get(entry.parent_id)
+            if entry is not None and entry.name in part:
+                raise InsufficientData(
+                    f"{entry.name} feeds {name} (it is upstream of it), so it is not a share of "
+                    f"it; ask for {name} as a share of {entry.name} instead"
+                )
+
+
 @tool(ShareInput)
 def share_of(ctx: ToolContext, args: ShareInput) -> ShareResult:
     """The share of one or more meters' total (added up) in a whole over a period: their parent
@@ -165,6 +185,7 @@ def share_of(ctx: ToolContext, args: ShareInput) -> ShareResult:
             f"no {args.metric} readings for {' + '.join(meters)} in {period.describe()}"
         )
     names, how = (list(args.of), "named") if args.of else _whole(ctx, meters)
+    _not_upstream(ctx, meters, names)
     whole_meters, whole, _, whole_readings = _total(ctx, names, args.metric, period)
     if not whole_readings or whole <= 0:
         raise InsufficientData(

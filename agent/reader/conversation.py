@@ -868,7 +868,7 @@ def _scope_changes(
         changes.update(scope, share_of=base, scopes=scope.get("scopes", ()))
         return set(scope)
     if not reading.names_scope:
-        scope = _lacking(reading, _scope(reading, previous), vocab)
+        scope = _lacking(reading, _scope(reading, previous), vocab, previous)
         changes.update(scope)
         return set(scope)
     if reading.asks_share_of_before() and not reading.splits and not reading.share_of:
@@ -878,12 +878,18 @@ def _scope_changes(
     return set()
 
 
-def _lacking(reading: Reading, scope: dict[str, Any], vocab: Vocabulary | None) -> dict[str, Any]:
+def _lacking(
+    reading: Reading, scope: dict[str, Any], vocab: Vocabulary | None, previous: Frame
+) -> dict[str, Any]:
     """ "avg outdoor temp that month?" after the cooling plant's energy: a series the meters under
     discussion do not have is asked of the site (the meter that has it), not of them."""
     metric = reading.metric
     meters = [name for m in scope.get("meters", ()) for name in m.meters]
-    if vocab is None or metric is None or not meters:
+    if vocab is None:
+        return scope
+    if metric is None:
+        return _metered_before(reading, scope, meters, vocab, previous)
+    if not meters:
         return scope
     entries = [vocab.meter(name) for name in meters]
     if any(e is None or metric in e.metrics for e in entries):
@@ -891,6 +897,39 @@ def _lacking(reading: Reading, scope: dict[str, Any], vocab: Vocabulary | None) 
     if metric == "volume" and all(e is not None and e.carrier == "gas" for e in entries):
         return scope  # "that in m³?" of gas metered in kWh: its energy over a calorific value
     return {key: value for key, value in scope.items() if key != "meters"}
+
+
+def _metered_before(
+    reading: Reading,
+    scope: dict[str, Any],
+    meters: list[str],
+    vocab: Vocabulary,
+    previous: Frame,
+) -> dict[str, Any]:
+    """ "its peak demand that day?" after the outdoor temperature asked beside the cooling
+    plant's energy: "its" energy is of the latest meter discussed that has some, not of the
+    weather station (nor of the whole site the temperature was asked of)."""
+    if not reading.measures or not _has(reading, "that"):
+        return scope
+    if meters:
+        entries = [vocab.meter(n) for n in meters]
+        if any(e is None or "energy" in e.metrics for e in entries):
+            return scope
+    elif previous.reading.metric in (None, "energy"):
+        return scope  # the site itself was under discussion
+    earlier = next(
+        (n for n in previous.discussed if n not in meters and "energy" in _metrics(vocab, n)),
+        None,
+    )
+    if earlier is None:
+        return scope
+    said = Words((), 0, 0, "the meter discussed before")
+    return scope | {"meters": (MeterMention((earlier,), Match.NAME, said),)}
+
+
+def _metrics(vocab: Vocabulary, name: str) -> tuple[str, ...]:
+    entry = vocab.meter(name)
+    return entry.metrics if entry is not None else ()
 
 
 # What a question states (prices, a factor, an exchange rate), in groups that go together:
