@@ -28,6 +28,7 @@ READER_SETS = (
     "reader_demo_h",
     "reader_demo_i",
     "reader_demo_j",
+    "reader_demo_k",
     "reader_demo_heldout",
 )
 DEMO_FIRST_DAY = date(2026, 8, 27)  # the shared demo fixture holds the 70 days before 2026-11-05
@@ -184,10 +185,14 @@ def test_run_set_computes_further_truths(one_meter: Engine) -> None:
 
 @pytest.mark.parametrize("name", READER_SETS)
 def test_reader_sets_load(name: str) -> None:
+    from tools.registry import all_tools
+
     dataset = load_dataset(name)
     assert dataset.name == name
+    known = {*all_tools(), "none", "search_knowledge"}
     threads: dict[str, int] = {}
     for case in dataset.cases:
+        assert set(case.expect.tools) <= known, f"{case.id}: unknown tool in {case.expect.tools}"
         for spec in [s for s in [case.expect.truth, *case.expect.also] if s is not None]:
             assert spec.fn in FUNCTIONS, f"{case.id}: unknown truth {spec.fn}"
         if case.thread:
