@@ -451,3 +451,23 @@ def test_meters_joined_by_a_plus_are_one_side_of_a_comparison(brewery) -> None:
     carbon = agent.ask("September kg CO2e: incomer north + bottling hall vs steam raiser")
     meters = [[c.args["meter"], *c.args.get("with_meters", [])] for c in carbon.tool_calls]
     assert meters == [["Incomer North", "Bottling Hall"], ["Steam Raiser"]]
+
+
+def test_more_in_one_period_than_in_a_later_one_is_the_first_against_the_second(brewery) -> None:
+    """ "how many kWh more in the week of 7-13 September than in the week of 21-27
+    September?": the figure is of the period before "than", though it is the earlier one."""
+    agent, data = brewery
+    reply = agent.ask(
+        "How many kWh more did Pump K1 use in the week of 7-13 September than in the week "
+        "of 21-27 September?"
+    )
+    call = reply.tool_calls[0]
+    assert call.name == "compare_periods", reply.answer
+    assert call.args["period"].startswith("2026-09-07"), call.args
+    change = total(data, "Pump K1", "2026-09-07", "2026-09-13") - total(
+        data, "Pump K1", "2026-09-21", "2026-09-27"
+    )
+    lead = reply.answer.split("\n")[0]
+    assert states(lead, abs(change)), reply.answer
+    assert ("more" if change > 0 else "less") in lead
+    assert lead.index("7 Sep") < lead.index("21 Sep"), lead

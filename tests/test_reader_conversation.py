@@ -333,3 +333,23 @@ def test_its_energy_after_an_aside_on_the_weather_is_the_meter_before_it() -> No
     # without a word pointing back, and with nothing metered discussed, the site stays
     alone = thread(vocab, "average outside temperature yesterday?", "its peak demand that day?")
     assert alone.meter_names == ()
+
+
+def test_a_german_thread_last_weekend_then_its_percent_of_the_main_meter() -> None:
+    """ "und letztes Wochenende?" is the Saturday and Sunday before this week (not the weekend
+    part of the day asked before), and "wie viel Prozent vom <meter> ist das?" is the share of
+    that meter, the subject staying the one discussed."""
+    vocab = PLANTS["werk"]
+    first = "Wie viel hat Kompressor Nord gestern verbraucht?"
+    weekend = thread(vocab, first, "und letztes Wochenende?")
+    check(weekend, {"meters": ["Kompressor Nord"], "splits": [], "unused": []})
+    check(weekend, {"periods": [("2026-10-31", "2026-11-01", "subject")]})
+    share = thread(
+        vocab, first, "und letztes Wochenende?", "wie viel Prozent vom Hauptzähler ist das?"
+    )
+    assert share.meter_names == ("Kompressor Nord",)
+    assert share.share_of == ("Hauptzähler",)
+    check(share, {"periods": [("2026-10-31", "2026-11-01", "subject")]})
+    check(read("Wie viel hat Kompressor Nord gestern verbraucht?", vocab, NOW), {"unused": []})
+    portuguese = thread(vocab, first, "e no último fim de semana?")
+    check(portuguese, {"periods": [("2026-10-31", "2026-11-01", "subject")], "splits": []})

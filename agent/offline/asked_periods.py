@@ -6,6 +6,7 @@ the time it has run."""
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import NamedTuple
@@ -209,6 +210,10 @@ def compared_periods(q: Question) -> Compared | None:
         # "and vs the days after?" after a question about some days: those days are set
         # against the ones named now, in the order the person set them
         first, second = subjects[0].span, compared[0].span
+    elif subjects and compared and _than(r.question, compared[0]):
+        # "how many kWh more in the week of 9-15 March than in the week of 23-29": the
+        # period before "than" is the one the figure is of, whichever came first
+        first, second = subjects[0].span, compared[0].span
     elif subjects and compared:
         # "the first half vs the second half": a change over time runs from the earlier
         first, second = _in_order(subjects[0], compared[0])
@@ -230,6 +235,15 @@ def compared_periods(q: Question) -> Compared | None:
         return None
     assert first is not None and second is not None
     return Compared(*so_far(first, second, q.now), named=(first.period, second.period))
+
+
+THAN = re.compile(r"\bthan\s+(?:(?:in|on|during|over|for|the|(?:week|month|days?|period) of)\s+)*$")
+
+
+def _than(question: str, reference: PeriodMention) -> bool:
+    """Whether the reference period is the one after "than" ("more in May than in June")."""
+    words = reference.words
+    return bool(words.tokens) and bool(THAN.search(question[: words.start].lower()))
 
 
 def _in_order(a: PeriodMention, b: PeriodMention) -> tuple[TimeSpan, TimeSpan]:

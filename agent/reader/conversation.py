@@ -107,6 +107,8 @@ PERIOD_NOUNS = frozenset({"days", "weeks", "months", "quarters", "years", "perio
 SAME_WORDS = frozenset({"same", "selbe", "selben", "gleiche", "gleichen", "mesma", "mesmo"})
 # "the same days last week": words after "same" that mean the stretch of days just discussed
 STRETCH_WORDS = frozenset({"days", "dates", "weekdays", "stretch", "span"})
+# "of" before the whole of a share: "% of the board", "Prozent vom Hauptzähler", "% do QGBT"
+OF_WORDS = frozenset({"of", "vom", "von", "des", "do", "da", "de"})
 ORDINALS = {"first": 0, "1st": 0, "former": 0, "second": 1, "2nd": 1, "latter": 1, "third": 2,
             "3rd": 2}  # fmt: skip
 
@@ -1041,7 +1043,7 @@ def _base(reading: Reading, after_share: bool = False) -> tuple[str, ...] | None
         return None
     first = mentions[0].words.tokens[0]
     before = [t.norm for t in reading.tokens[max(0, first - (3 if after_share else 2)) : first]]
-    if "of" not in before:
+    if not OF_WORDS & set(before):
         return None
     return reading.meter_names or tuple(getattr(mentions[0], "meters", ()))
 

@@ -121,7 +121,12 @@ def _befores(text: str, cal: Calendar) -> list[Found]:
     for m in re.finditer(month, text):
         first = first_of_month - relativedelta(months=2)
         found.append(Found(month_span(first.year, first.month), m.start(), m.end()))
-    for m in re.finditer(r"\b(?:last|this past|on the|over the|at the) weekend\b", text):
+    weekend = (
+        r"\b(?:(?:last|this past|on the|over the|at the) weekend"
+        r"|(?:am )?(?:letzten|letztes|vergangenen|vergangenes|vorigen|voriges) wochenende"
+        r"|(?:n?o )?(?:último|ultimo) fim de semana|(?:n?o )?fim de semana passado)\b"
+    )
+    for m in re.finditer(weekend, text):
         saturday = monday - timedelta(days=2)
         span = days(saturday, saturday + timedelta(days=1), "last weekend")
         found.append(Found(span, m.start(), m.end()))
@@ -491,7 +496,8 @@ MODELLING = re.compile(
 )
 REFERENCE_CUE = re.compile(
     r"(?:\bthan|\bvs\.?|\bversus|\bagainst|\bcompared (?:to|with)|\bwith|\brelative to|\bfrom"
-    r"|\bor)\s*(?:(?:in|on|during|over|for|the|that of|that in)\s+)*$"
+    r"|\bor)\s*(?:(?:in|on|during|over|for|the|that of|that in|(?:week|month|days?|period) of)"
+    r"\s+)*$"
 )
 BASE_CUE = re.compile(
     r"(?:\busing|\bon|\bover|\bfrom|\bbased on|\btrained on|\bfitted on|\bbaseline period"
