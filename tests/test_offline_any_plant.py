@@ -471,3 +471,17 @@ def test_more_in_one_period_than_in_a_later_one_is_the_first_against_the_second(
     assert states(lead, abs(change)), reply.answer
     assert ("more" if change > 0 else "less") in lead
     assert lead.index("7 Sep") < lead.index("21 Sep"), lead
+
+
+def test_as_a_percent_of_a_named_whole_after_two_weeks_is_a_share_not_a_change(brewery) -> None:
+    """ "as a % of Incomer North that week?" after last week and the week before: the share
+    of the whole it names, in the week pointed at, not the two weeks' change in percent."""
+    agent, data = brewery
+    first = agent.ask("how many kWh did Pump K1 pull last week?")
+    assert not re.search(r"did not use 'pull'", first.answer), first.answer
+    agent.ask("and the week before?", thread=first.thread)
+    reply = agent.ask("as a % of Incomer North that week?", thread=first.thread)
+    assert [c.name for c in reply.tool_calls] == ["share_of"], reply.answer
+    week = ("2026-09-28", "2026-10-04")
+    share = 100 * total(data, "Pump K1", *week) / total(data, "Incomer North", *week)
+    assert states(reply.answer.split("\n")[0], share, rel=0.005), reply.answer

@@ -12,6 +12,7 @@ import pytest
 from agent.reader import Frame, Intent, Pending, follow, read
 from agent.reader.slots import Kpi, Op
 from tests.reader_plants import NOW, PLANTS, check, thread
+from tests.reader_plants import _period_facts as check_periods
 
 
 @dataclass(frozen=True)
@@ -353,3 +354,30 @@ def test_a_german_thread_last_weekend_then_its_percent_of_the_main_meter() -> No
     check(read("Wie viel hat Kompressor Nord gestern verbraucht?", vocab, NOW), {"unused": []})
     portuguese = thread(vocab, first, "e no último fim de semana?")
     check(portuguese, {"periods": [("2026-10-31", "2026-11-01", "subject")], "splits": []})
+
+
+def test_a_baseline_on_the_data_before_a_month_and_its_follow_up_keep_base_and_driver() -> None:
+    """ "on all the data before September (from 5 Nov 2025 to 31 Aug 2026)": September is where
+    the base ends, October the period asked; "is that gap bigger than the uncertainty?" is the
+    same model: the same base period and the temperature as its driver."""
+    vocab = PLANTS["werk"]
+    first = (
+        "Fit a temperature baseline for Kompressor Nord on all the data before September "
+        "(from 5 Nov 2025 to 31 Aug 2026). How many kWh does it expect for October, and was "
+        "October above or below that?"
+    )
+    r = read(first, vocab, NOW)
+    check(
+        r,
+        {
+            "intent": "baseline",
+            "periods": [
+                ("2025-11-05", "2026-08-31", "base"),
+                ("2026-10-01", "2026-10-31", "subject"),
+            ],
+            "unused": [],
+        },
+    )
+    then = thread(vocab, first, "is that gap bigger than the model's uncertainty, or just noise?")
+    assert "weather_driver" in then.features()
+    assert sorted(check_periods(then)) == sorted(check_periods(r))

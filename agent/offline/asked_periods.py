@@ -173,8 +173,10 @@ def two_periods(q: Question, found: Sides) -> Question | None:
     bare = not any(w.tokens for w in said)
     if not (bare or any(x.kind == "pair" for x in r.referents)) or len(found.sides) > 1:
         return None
-    # "as a % change?" after two periods of one meter: their change in percent
-    change = r.asks(*kinds.COMPARATIVES) or (r.asks(Op.PERCENT) and not r.asks(Op.SHARE))
+    # "as a % change?" after two periods of one meter: their change in percent; "as a % of
+    # the board that week?" names the whole it is a percentage of, so it is a share
+    percent = r.asks(Op.PERCENT) and not r.asks(Op.SHARE) and not r.share_of
+    change = r.asks(*kinds.COMPARATIVES) or percent
     if not change or "periods" not in r.inherited:
         return None
     if len(q.subject_periods) >= 2:

@@ -989,6 +989,7 @@ def _detail_changes(reading: Reading, prev: Reading, changes: dict[str, Any]) ->
             continue  # "and in kWh?" after a volume: the unit says what is asked now
         changes[name] = context + _moved(carry)
         inherited.add(name)
+    inherited |= _drivers_kept(reading, prev, changes)
     only_percent = bool(own_ops) and all(o.op is Op.PERCENT for o in own_ops)
     together = bool(own_ops) and all(o.op is Op.TOTAL for o in own_ops)
     if (only_percent or together) and prev.asks(Op.SHARE) and not reading.measures:
@@ -1005,6 +1006,18 @@ def _detail_changes(reading: Reading, prev: Reading, changes: dict[str, Any]) ->
         changes["operations"] = reading.operations + _moved(prev.operations)
         inherited.add("operations")
     return inherited
+
+
+def _drivers_kept(reading: Reading, prev: Reading, changes: dict[str, Any]) -> set[str]:
+    """ "is that gap bigger than the model's uncertainty?" after a baseline on the temperature:
+    the same model, so the same driver, unless the turn names drivers of its own."""
+    drivers = tuple(c for c in prev.cues if c.feature == "weather_driver")
+    if reading.intent is not Intent.BASELINE or not drivers or reading.measures:
+        return set()
+    if any(c.feature == "weather_driver" for c in reading.cues):
+        return set()
+    changes["cues"] = reading.cues + _moved(drivers)
+    return {"cues"}
 
 
 def _fits(units: tuple[UnitMention, ...], measures: tuple[MeasureMention, ...]) -> bool:

@@ -740,7 +740,7 @@ def find_periods(
     notes += [f.note for f in chosen if f.note]
     mentions = _restated(mentions, sheet, now)
     if modelling:
-        mentions = _base_first(mentions, text)
+        mentions = _bound_of_base(_base_first(mentions, text), text, sheet)
     mentions = narrowed(cut_short(_one_subject(mentions), sheet, now), sheet, now)
     return _resolve(_merge(mentions, sheet), now), notes
 
@@ -757,6 +757,41 @@ def _base_first(mentions: list[PeriodMention], text: str) -> list[PeriodMention]
     if cue is None or cue.end() > first.words.start or not _long(first.span):
         return mentions
     return [replace(m, role=PeriodRole.BASE) if m is first else m for m in mentions]
+
+
+BEFORE = re.compile(r"\b(?:before|prior to|up to|until|till)\s+(?:the\s+)?(?:start of\s+)?$")
+
+
+def _bound_of_base(mentions: list[PeriodMention], text: str, sheet: Sheet) -> list[PeriodMention]:
+    """ "a baseline on all the data before September (from 5 Nov 2025 to 31 Aug 2026)": the
+    month after "before" is where the base period ends, not a period asked about; one
+    period, the base, with the words of both."""
+    bases = [m for m in mentions if m.role is PeriodRole.BASE and m.span and m.span.end]
+    bounds_of: dict[int, list[PeriodMention]] = {}
+    for m in mentions:
+        start = m.span.start if m.span is not None else None
+        base = next(
+            (b for b in bases if b.span and b.span.end and start == b.span.end + timedelta(days=1)),
+            None,
+        )
+        if (
+            base is not None
+            and m.role is PeriodRole.SUBJECT
+            and m.words.tokens
+            and BEFORE.search(text[: m.words.start])
+        ):
+            bounds_of.setdefault(id(base), []).append(m)
+    if not bounds_of:
+        return mentions
+    dropped = {id(m) for said in bounds_of.values() for m in said}
+    out = []
+    for m in mentions:
+        if id(m) in dropped:
+            continue
+        said = bounds_of.get(id(m), [])
+        tokens = tuple(sorted({*m.words.tokens, *(t for o in said for t in o.words.tokens)}))
+        out.append(replace(m, words=sheet.words(tokens)) if said else m)
+    return out
 
 
 def _one_day(m: PeriodMention) -> bool:
