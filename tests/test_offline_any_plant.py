@@ -299,11 +299,19 @@ def test_a_meter_minus_the_meters_it_feeds_is_its_unmetered_remainder(brewery) -
     assert states(all_of_them.answer, rest), all_of_them.answer
 
 
-def test_a_difference_of_meters_that_do_not_feed_each_other_is_asked_back(brewery) -> None:
-    agent, _ = brewery
+def test_one_meter_minus_another_that_it_does_not_feed_is_their_difference(brewery) -> None:
+    """ "Pump K1 minus Pump K2": no remainder (neither feeds the other) but the one less the
+    other, with both figures; three meters apart are asked back."""
+    agent, data = brewery
     reply = agent.ask("Pump K1 minus Pump K2 last week")
-    assert reply.outcome == "clarify" and not reply.tool_calls, reply.answer
-    assert "kWh" not in reply.answer
+    assert [c.name for c in reply.tool_calls] == ["compare_meters"], reply.answer
+    week = ("2026-10-05", "2026-10-11")
+    difference = total(data, "Pump K1", *week) - total(data, "Pump K2", *week)
+    assert states(reply.answer, abs(difference)), reply.answer
+    larger = "Pump K1" if difference > 0 else "Pump K2"
+    assert reply.answer.startswith(f"**{larger}** used"), reply.answer
+    three = agent.ask("Pump K1 minus Pump K2 minus Mash Tun Drive last week")
+    assert three.outcome == "clarify" and not three.tool_calls, three.answer
 
 
 def test_a_share_summing_a_meter_with_one_it_feeds_is_asked_back(brewery) -> None:
