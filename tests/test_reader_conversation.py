@@ -381,3 +381,14 @@ def test_a_baseline_on_the_data_before_a_month_and_its_follow_up_keep_base_and_d
     then = thread(vocab, first, "is that gap bigger than the model's uncertainty, or just noise?")
     assert "weather_driver" in then.features()
     assert sorted(check_periods(then)) == sorted(check_periods(r))
+
+
+def test_the_family_word_right_after_one_of_its_meters_is_that_one() -> None:
+    """ "what did the Kompressor's kWh of that week cost?" right after one compressor's figures
+    is that compressor; after a turn about another meter "the Kompressor" is asked back."""
+    vocab = PLANTS["werk"]
+    first = "how many kWh did Kompressor Nord use last week?"
+    r = thread(vocab, first, "and the week before?", "what did the Kompressor's kWh cost?")
+    assert r.meter_names == ("Kompressor Nord",) and not r.ambiguous
+    apart = thread(vocab, first, "Linie 2 yesterday?", "what did the Kompressor use?")
+    assert apart.ambiguous and apart.ambiguous[0].meters == ("Kompressor Nord", "Kompressor Süd")

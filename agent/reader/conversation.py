@@ -105,6 +105,8 @@ PERIOD_NOUNS = frozenset({"days", "weeks", "months", "quarters", "years", "perio
 # "same line", "selbe Linie", "mesma linha": a word for several meters after one of these is
 # the one of them just discussed
 SAME_WORDS = frozenset({"same", "selbe", "selben", "gleiche", "gleichen", "mesma", "mesmo"})
+# "the compressor" right after one of the compressors: the definite article points back
+DEFINITE = frozenset({"the", "o", "a", "der", "die", "das", "den"})
 # "the same days last week": words after "same" that mean the stretch of days just discussed
 STRETCH_WORDS = frozenset({"days", "dates", "weekdays", "stretch", "span"})
 # "of" before the whole of a share: "% of the board", "Prozent vom Hauptzähler", "% do QGBT"
@@ -316,14 +318,18 @@ def _that_kind(reading: Reading, previous: Frame) -> Reading:
     pointers = {t for r in reading.referents if r.kind == "that" for t in r.words.tokens}
     # "same line": "same" alone is no referent of its own, but points back all the same
     same = {u.words.tokens[-1] for u in reading.unused if u.text.lower() in SAME_WORDS}
-    if not pointers | same:
+    # "what did the compressor's kWh cost?" right after one compressor's figures: "the" points
+    # back too, at the one the last answer was about only
+    definite = {t.index for t in reading.tokens if t.norm in DEFINITE}
+    if not pointers | same | definite:
         return reading
     mentions, used = [], set()
     for m in reading.meters:
         first = m.words.tokens[0] if m.words.tokens else -1
-        if m.ambiguous and first - 1 in pointers | same:
-            among = [s for s in previous.subjects if s in m.meters]
-            among = among or [s for s in previous.discussed if s in m.meters][:1]
+        if m.ambiguous and first - 1 in pointers | same | definite:
+            among = [s for s in previous.meters if s in m.meters]
+            if first - 1 not in definite:
+                among = among or [s for s in previous.discussed if s in m.meters][:1]
             if len(among) == 1:
                 m = replace(m, meters=tuple(among), ambiguous=False)
                 used.add(first - 1)
