@@ -392,3 +392,20 @@ def test_the_family_word_right_after_one_of_its_meters_is_that_one() -> None:
     assert r.meter_names == ("Kompressor Nord",) and not r.ambiguous
     apart = thread(vocab, first, "Linie 2 yesterday?", "what did the Kompressor use?")
     assert apart.ambiguous and apart.ambiguous[0].meters == ("Kompressor Nord", "Kompressor Süd")
+
+
+@pytest.mark.parametrize(
+    ("question", "minutes"),
+    [
+        ("e se a janela for de 60 minutos em vez de 15, quanto dá em setembro?", 60),
+        ("what if the window is 30 minutes instead of 15?", 30),
+        ("und mit einem Fenster von 30 Minuten?", 30),
+    ],
+)
+def test_a_demand_window_said_in_words_after_a_peak(question: str, minutes: int) -> None:
+    """A peak's demand window restated in a follow-up, in minutes of any language ("60
+    minutos em vez de 15"): the window, the usual 15 it replaces among its words."""
+    r = thread(PLANTS["werk"], "peak demand of Kompressor Nord last month?", question)
+    assert [w.minutes for w in r.demand_windows] == [minutes], r.demand_windows
+    assert r.meter_names == ("Kompressor Nord",)
+    check(r, {"unused": []})
