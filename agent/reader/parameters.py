@@ -354,12 +354,13 @@ def _demand_charges(sheet: Sheet, stated: Stated) -> None:
         r"\b" + CUR_BEFORE + NUMBER + CUR_AFTER + r"\s*(?:/|per|a)\s*kw\b" + PER_MONTH
         + r"\s+(?:(?:as|for)\s+(?:the\s+)?)?(?:demand|capacity)(?: charges?)?\b"
     )  # fmt: skip
-    # "12 EUR per kW of the monthly peak": the charge named by what it is levied on
+    # "12 EUR per kW of the monthly peak", "R$ 40 per kW of monthly demand": the charge named
+    # by what it is levied on
     levied = (
         r"\b" + CUR_BEFORE + NUMBER + CUR_AFTER + r"\s*(?:/|per|a)\s*kw\b" + PER_MONTH
         + r"\s+(?:of|on)\s+(?:the\s+|each\s+)?"
         r"(?:(?:monthly|month's|month|billing)\s+)?(?:\d+[\s-]*min(?:ute)?s?\s+)?"
-        r"(?:peak|max(?:imum)?)(?:\s+(?:demand|kw|load))?\b"
+        r"(?:(?:peak|max(?:imum)?)(?:\s+(?:demand|kw|load))?|demand)\b"
     )  # fmt: skip
     # "the demand charge on October's peak at 11.20 EUR/kW": money per kW, in a question about
     # the demand charge, can only be that charge
