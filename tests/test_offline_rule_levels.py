@@ -26,7 +26,7 @@ from evals.truth import evaluate
 from store import catalog
 from store.writes import write_readings
 from tests.offline_agents import offline_agent
-from tests.test_offline_any_plant import NOW, PLANT, TZ, brewery_agent, readings
+from tests.test_offline_any_plant import NOW, PLANT, TZ, brewery_agent, readings, states
 from tests.test_reader_intent_cues import W
 
 SEPTEMBER = "2026-09-01..2026-09-30"
@@ -201,3 +201,29 @@ def test_a_rules_counts_stand_beside_pandas(brewery: Agent, engine: Engine) -> N
     above = (kw > 10).astype(int).to_numpy()
     starts = int(above[0]) + int(np.sum((above[1:] == 1) & (above[:-1] == 0)))
     assert _truth(engine, "episodes_above", 10, 0) == starts
+
+
+def _night_kw(meter: str, first: str, last: str) -> float:
+    """The average kW of a meter's quarter-hours starting 23:00-05:00 on the local days."""
+    values = readings()[meter]
+    local = pd.to_datetime(values.index, unit="s", utc=True).tz_convert(TZ)
+    day = local.strftime("%Y-%m-%d")
+    night = (local.hour >= 23) | (local.hour < 5)
+    kept = values[(day >= first) & (day <= last) & night]
+    return float(kept.sum()) / (len(kept) / 4)
+
+
+def test_in_those_two_weeks_is_each_week_over_them_is_one_stretch(brewery: Agent) -> None:
+    first = brewery.ask("backtest: Pump K2 below 6 kW for more than 2 hours, last week")
+    brewery.ask("and the week before", thread=first.thread)
+    each = brewery.ask(
+        "what's its average kW between 23:00 and 05:00 in those two weeks?", thread=first.thread
+    )
+    periods = sorted(c.args["period"] for c in each.tool_calls)
+    assert periods == ["2026-09-28..2026-10-04", "last week"], each.tool_calls
+    for week in (("2026-10-05", "2026-10-11"), ("2026-09-28", "2026-10-04")):
+        assert states(each.answer, _night_kw("Pump K2", *week), rel=0.002), each.answer
+    whole = brewery.ask("and over those two weeks together?", thread=first.thread)
+    (call,) = whole.tool_calls
+    assert call.args["period"] == "2026-09-28..2026-10-11", whole.tool_calls
+    assert states(whole.answer, _night_kw("Pump K2", "2026-09-28", "2026-10-11"), rel=0.002)
