@@ -227,3 +227,12 @@ def test_in_those_two_weeks_is_each_week_over_them_is_one_stretch(brewery: Agent
     (call,) = whole.tool_calls
     assert call.args["period"] == "2026-09-28..2026-10-11", whole.tool_calls
     assert states(whole.answer, _night_kw("Pump K2", "2026-09-28", "2026-10-11"), rel=0.002)
+
+
+def test_the_quickest_way_to_confirm_a_leak_is_asked_of_the_library() -> None:
+    r = read(
+        "looks like a leak. what's the quickest way to confirm it without stopping production?",
+        W,
+        NOW,
+    )
+    assert r.intent is Intent.KNOWLEDGE and not r.unknown_names, (r.intent, r.unknown_names)
