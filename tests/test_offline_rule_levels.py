@@ -236,3 +236,8 @@ def test_the_quickest_way_to_confirm_a_leak_is_asked_of_the_library() -> None:
         NOW,
     )
     assert r.intent is Intent.KNOWLEDGE and not r.unknown_names, (r.intent, r.unknown_names)
+
+
+def test_a_value_a_meter_sits_at_is_no_level_to_go_above() -> None:
+    r = read("alert me when Kompressor Nord sits at 0 kW for 2 hours", W, NOW)
+    assert not [t for t in r.thresholds if t.comparison is Comparison.ABOVE], r.thresholds

@@ -85,6 +85,11 @@ RULE_WORDS = re.compile(
     r"avis[ae]r?|trigger(?:s|ed|ing)?|dispar\w+|(?:create|set up|make) (?:it|that|this|one)|"
     r"cri[ae]r?)\b"
 )
+# "when it sits at 0 kW for 2 hours": a value it stays at, not a level it goes above
+STATE_BEFORE = re.compile(
+    r"\b(?:is|are|was|were|be|been|sits?|sat|sitting|stays?|stayed|staying|remains?|remained|"
+    r"runs?|ran|running|idles?|idling|stuck|fica|ficar|ficou|est[aá]|parad[oa])\s+$"
+)
 WINDOWS = {"day": Grain.DAY, "hour": Grain.HOUR, "week": Grain.WEEK, "month": Grain.MONTH}
 WINDOWS |= {"dia": Grain.DAY, "hora": Grain.HOUR, "semana": Grain.WEEK, "mes": Grain.MONTH}
 WINDOWS |= {"mês": Grain.MONTH}
@@ -200,7 +205,8 @@ def find_thresholds(sheet: Sheet, found: Conditions) -> None:
             rf"|\s*,\s*(?P<d2>\d+(?:[.,]\d+)?)\s*(?P<du2>{TIME_WORDS})\b)?"
         )
         for m in re.finditer(rule_at, sheet.masked()):
-            _add_threshold(sheet, found, m, Comparison.ABOVE, start=m.start("v"))
+            if not STATE_BEFORE.search(sheet.masked(), 0, m.start()):
+                _add_threshold(sheet, found, m, Comparison.ABOVE, start=m.start("v"))
     _lone_duration(sheet, found)
 
 
