@@ -101,9 +101,11 @@ def recent_days(q: Question) -> list[TimeSpan]:
 
 def _the_two(q: Question) -> list[str] | None:
     """ "over those two months together": the last two periods discussed, as one range when
-    they meet, else each."""
+    they meet and are asked as one (a joining word, or "over"/"across" before them), else each:
+    "its average kW in those two weeks" is each week's."""
     r = q.reading
-    if "periods" not in r.inherited or not any(_of_periods(r, x) for x in r.referents):
+    pointed = [x for x in r.referents if _of_periods(r, x)]
+    if "periods" not in r.inherited or not pointed:
         return None
     spans = recent_days(q)[:2]
     if len(spans) < 2:
@@ -114,9 +116,17 @@ def _the_two(q: Question) -> list[str] | None:
         )
     except ValueError:
         return None
-    if (second_start - first_end).days <= 1:
+    if (second_start - first_end).days <= 1 and _as_one(q, pointed[0]):
         return [f"{start.isoformat()}..{end.isoformat()}"]
     return [first, second]
+
+
+def _as_one(q: Question, x: Referent) -> bool:
+    """The periods pointed at are asked as one stretch: "together", "combined", or "over" or
+    "across" right before "those two weeks"."""
+    first = x.words.tokens[0] if x.words.tokens else 0
+    before = [t.norm for t in q.reading.tokens[max(0, first - 1) : first]]
+    return joined(q) or bool({"over", "across", "throughout"} & set(before))
 
 
 def joined(q: Question) -> bool:

@@ -769,38 +769,73 @@ def _change_between(
 
 
 def _new_level(reading: Reading, previous: Frame) -> Reading:
-    """ "and at 750?" after "how often would 780 kW have fired": a bare number, all the turn
-    says besides pointing back, is a new level for the one threshold under discussion (same
-    comparison, unit and duration), in a request of the same kind."""
+    """ "and at 750?" after "how often would 780 kW have fired", "make it 75 kW and 45 minutes"
+    after a rule proposed: a bare number (the level) and a bare length of time (how long it
+    must hold), all the turn says besides pointing back, change the one threshold under
+    discussion (same comparison and unit), in a request of the same kind."""
     prev = previous.reading
     if reading.thresholds or len(prev.thresholds) != 1:
         return reading
     (t,) = prev.thresholds
     reading = _same_duration(reading, t)
-    if len(reading.unused) != 1:
-        return reading
     # "and with 100 kW?": the level's own unit, read as a measure, says nothing new
     measured = [m for m in reading.measures if not _unit_of(m.words.text, t.unit)]
-    if reading.names_scope or measured or reading.periods:
+    if not reading.unused or reading.names_scope or measured:
         return reading
-    (said,) = reading.unused
-    try:
-        value = parse_number(said.text)
-    except ValueError:
+    # "same 500 kW rule, but this month so far": a level written with its unit may come with
+    # a period of its own; a bare number beside a period may be part of a date
+    if reading.periods and len(reading.measures) != 1:
         return reading
-    units = {u.unit for u in reading.units}
-    if units - {t.unit}:
+    if {u.unit for u in reading.units} - {t.unit}:
         return reading  # "and at 750 kWh?" after a kW level is another question
-    level = replace(t, value=value, words=said.words)
+    changed = _level_said(reading.unused, t)
+    if changed is None:
+        return reading
     return replace(
         reading,
         intent=prev.intent,
-        thresholds=(level,),
+        thresholds=(changed,),
         unused=(),
         units=(),
         measures=(),
         follows=True,
     )
+
+
+# "45 minutes", "2 h", "45 minutos": a length of time said alone, how long a level must hold
+BARE_DURATION = re.compile(
+    r"(?P<n>\d+(?:[.,]\d+)?)\s*(?P<u>min(?:ute|uto)?s?|h|hrs?|hours?|horas?)"
+)
+
+# "same 500 kW rule": the level under discussion said again, or a level in its place
+SAID_AGAIN = re.compile(r"^(?:the |a )?(?:same|mesm[ao]|selbe[nr]?|gleiche[nr]?)\s+")
+
+
+def _level_said(unused: tuple[Any, ...], t: Threshold) -> Threshold | None:
+    """The threshold `t` with the level and the duration the unused words say, when they say
+    nothing else (at most one of each); None when any word is something else."""
+    level: tuple[float, Words] | None = None
+    minutes: float | None = None
+    for u in unused:
+        text = SAID_AGAIN.sub("", u.text.strip().lower())
+        timed = BARE_DURATION.fullmatch(text)
+        if timed is not None and minutes is None:
+            amount = parse_number(timed.group("n"))
+            minutes = amount * 60 if timed.group("u").startswith("h") else amount
+            continue
+        try:
+            value = parse_number(text)
+        except ValueError:
+            return None
+        if level is not None:
+            return None
+        level = (value, u.words)
+    if level is None and minutes is None:
+        return None
+    changed = t if level is None else replace(t, value=level[0], words=level[1])
+    if minutes is not None:
+        changed = replace(changed, duration_min=minutes, longer=False)
+    return changed
 
 
 # "same 30+ min", "the same 30 min": the duration of the level under discussion, said again
@@ -836,9 +871,16 @@ def _set_up(reading: Reading, previous: Frame) -> Reading:
     """ "ok, set that one up (as an alert rule)" after a rule was tried on past data, or after
     a count of how often one level was crossed (nothing waits for a yes, or the loop would
     have taken it as one): the rule just tried, or that level, proposed for real."""
-    if reading.intent not in SET_UP_FROM or "setup" not in reading.features():
-        return reading
+    # "fine, create it at 820 kW for 15 min": a yes to nothing asked that says its own level
+    # is the rule asked for, not a yes
+    leveled = reading.intent is Intent.CONFIRM and bool(reading.thresholds)
     prev = previous.reading
+    about_rule = prev.intent is Intent.ALERT_CREATE or len(prev.thresholds) == 1
+    if reading.intent is Intent.ALERT_CREATE and not reading.names_scope and about_rule:
+        # "ok, create the rule with 500 kW" after a rule tried on one meter: on that meter
+        return replace(reading, follows=True)
+    if reading.intent not in SET_UP_FROM or not ("setup" in reading.features() or leveled):
+        return reading
     if prev.intent is not Intent.ALERT_CREATE and len(prev.thresholds) != 1:
         return reading
     return replace(reading, intent=Intent.ALERT_CREATE, follows=True)
@@ -857,7 +899,7 @@ def _what_if(reading: Reading, prev: Reading, changes: dict[str, Any]) -> None:
             g for g in reading.grains if not (g.words.tokens and start <= g.words.start < end)
         )
     tried = [c for c in prev.cues if c.feature == "backtest"]
-    asks_for_real = reading.features() & {"notify", "setup"}
+    asks_for_real = reading.features() & {"notify", "setup", "confirm"}
     if tried and not asks_for_real and "backtest" not in reading.features():
         changes["cues"] = reading.cues + _moved(tuple(tried[:1]))
     # "make it 230 kW, rest the same": the severity said before holds for the rule changed
