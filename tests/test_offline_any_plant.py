@@ -493,3 +493,12 @@ def test_as_a_percent_of_a_named_whole_after_two_weeks_is_a_share_not_a_change(b
     week = ("2026-09-28", "2026-10-04")
     share = 100 * total(data, "Pump K1", *week) / total(data, "Incomer North", *week)
     assert states(reply.answer.split("\n")[0], share, rel=0.005), reply.answer
+
+
+def test_an_intensity_of_a_meter_with_no_floor_area_is_refused(brewery) -> None:
+    """A sub-meter the catalogue gives no floor area has no intensity: a refusal that says
+    what is missing, not an answer."""
+    agent, _ = brewery
+    reply = agent.ask("energy intensity in kWh per square metre of Pump K1 for September")
+    assert reply.outcome == "refuse", reply.answer
+    assert "no floor area" in reply.answer and "kWh/m2" not in reply.answer

@@ -62,6 +62,10 @@ class InvalidKpiRequest(EMSError):
     """A KPI asked of meters or with values it cannot be computed for (the reason says why)."""
 
 
+class NoFloorArea(InsufficientData):
+    """An intensity asked of a meter (or a site) the catalogue gives no floor area."""
+
+
 class KpiInput(SiteInput):
     kpi: KpiName = Field(
         description="'energy' (kWh), 'peak_demand' (highest 15-minute average kW and when), "
@@ -746,7 +750,7 @@ def _site_area(ctx: ToolContext, t: resolve.Target) -> tuple[float, str]:
     with ctx.engine.connect() as conn:
         area = get_profile(conn, ctx.site.id).floor_area_m2
     if not area:
-        raise InsufficientData("the site has no floor area; the intensity of its supplies needs it")
+        raise NoFloorArea("the site has no floor area; the intensity of its supplies needs it")
     return area, f"the site's, for all its {t.meter.kind} supplies together; site catalogue"
 
 
@@ -773,7 +777,7 @@ def _floor_area(ctx: ToolContext, t: resolve.Target) -> tuple[float, str]:
                 site_area,
                 f"the site's, as {t.meter.name} has none of its own; site catalogue",
             )
-    raise InsufficientData(
+    raise NoFloorArea(
         f"meter {t.meter.name} has no floor area; intensity needs one (give it floor_area_m2 "
         "in the plant file, or the site one when the meter is the site's supply)"
     )

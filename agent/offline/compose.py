@@ -42,7 +42,9 @@ CLARIFY = {
     "InvalidArguments",
 }
 # CoarseData: a KPI within the day (a peak) of a meter read daily or by bills
-REFUSE = {"UnsafeQuery", "NotAllowed", "QueryRefused", "CoarseData", "NoReadings"}
+# "NoFloorArea": an intensity of a meter the catalogue gives no floor area cannot be had
+REFUSE = {"UnsafeQuery", "NotAllowed", "QueryRefused", "CoarseData", "NoReadings",
+          "NoFloorArea"}  # fmt: skip
 REJECTED = "User rejected the tool call"
 
 
