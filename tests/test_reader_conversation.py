@@ -409,3 +409,14 @@ def test_a_demand_window_said_in_words_after_a_peak(question: str, minutes: int)
     assert [w.minutes for w in r.demand_windows] == [minutes], r.demand_windows
     assert r.meter_names == ("Kompressor Nord",)
     check(r, {"unused": []})
+
+
+def test_as_a_percentage_of_the_site_after_a_meter_is_its_share_of_the_site() -> None:
+    """ "as a percentage of the site?" after one meter's energy: that meter's share of the
+    whole site (said in this turn), not its energy again."""
+    r = thread(
+        PLANTS["werk"], "Kompressor Nord consumption last month", "as a percentage of the site?"
+    )
+    assert r.meter_names == ("Kompressor Nord",)
+    assert {o.value for o in r.ops} >= {"share"} and r.share_of == ()
+    assert [s.scope.value for s in r.scopes] == ["site"]

@@ -56,6 +56,7 @@ from agent.reader.slots import (
     MeasureMention,
     MeterMention,
     Op,
+    OperationMention,
     PeriodMention,
     PeriodRole,
     Referent,
@@ -915,7 +916,12 @@ def _scope_changes(
     if base is not None:
         # "as a percentage of the site": the named scope is the base, the subject stays
         scope = _scope(reading, previous)
-        changes.update(scope, share_of=base, scopes=scope.get("scopes", ()))
+        scopes = scope.get("scopes", ()) if base else reading.scopes  # () the site, said now
+        changes.update(scope, share_of=base, scopes=scopes)
+        said = next((o.words for o in reading.operations if o.op is Op.PERCENT), None)
+        if said is not None and not reading.asks(Op.SHARE):
+            # "as a % of ...": a percentage of a whole named is a share of it
+            changes["operations"] = (*reading.operations, OperationMention(Op.SHARE, said))
         return set(scope)
     if not reading.names_scope:
         scope = _lacking(reading, _scope(reading, previous), vocab, previous)
