@@ -48,8 +48,10 @@ from agent.reader.lexicon import default_lexicon
 from agent.reader.parameters import parse_number
 from agent.reader.reading import Reading
 from agent.reader.slots import (
+    WINDOW_KPIS,
     CarrierMention,
     FreeText,
+    HourWindow,
     Intent,
     Kpi,
     Match,
@@ -281,6 +283,7 @@ def _followed(
     if previous.pending is Pending.CHOICE:
         reading = _choice(reading, previous)
     reading = _set_up(_new_level(reading, previous), previous)
+    reading = _rest_of_day(reading, previous)
     if reading.intent in (Intent.CONFIRM, Intent.DECLINE, Intent.HELP):
         return reading
     reading = _that_period(_that_one(reading, previous), previous)
@@ -290,6 +293,29 @@ def _followed(
     else:
         reading = _own_series(_inherit(reading, previous, now, vocab), vocab)
     return _still_stated(reading, previous, _carriers(reading, vocab))
+
+
+def _rest_of_day(reading: Reading, previous: Frame) -> Reading:
+    """ "and the rest of the day?" after the energy of stated hours of a day ("06:00-22:00
+    yesterday"): the hours of the day outside them, over the same period (no forecast of
+    today's remaining hours); a part of the day named without hours ("the night part") says
+    no more than that."""
+    prev = previous.reading
+    rest = [h for h in reading.horizons if h.day == "today"]
+    stated = [w for w in prev.hour_windows if not w.assumed]
+    if len(rest) != 1 or len(stated) != 1 or prev.intent is Intent.FORECAST:
+        return reading
+    if any(not w.assumed for w in reading.hour_windows):
+        return reading
+    (said,) = stated
+    window = HourWindow(start=said.end, end=said.start, words=rest[0].words)
+    return replace(
+        reading,
+        intent=prev.intent,
+        hour_windows=(window,),
+        horizons=tuple(h for h in reading.horizons if h is not rest[0]),
+        follows=True,
+    )
 
 
 def _own_series(reading: Reading, vocab: Vocabulary | None) -> Reading:
@@ -938,6 +964,8 @@ def _detail_changes(reading: Reading, prev: Reading, changes: dict[str, Any]) ->
             carry = tuple(f for f in carry if f.kind == "topic")
         if own or not carry or (name != "measures" and reading.measures and own_ops):
             continue
+        if name == "hour_windows" and _beyond_window(reading):
+            continue
         if name in ("splits", "hour_windows") and _drops_part(reading, prev):
             carry = tuple(c for c in carry if name == "splits" and not c.part)
             if not carry:
@@ -964,6 +992,15 @@ def _detail_changes(reading: Reading, prev: Reading, changes: dict[str, Any]) ->
         changes["operations"] = reading.operations + _moved(prev.operations)
         inherited.add("operations")
     return inherited
+
+
+def _beyond_window(reading: Reading) -> bool:
+    """ "what was its SEC last week?" after the night hours of a day: a figure that hours of the
+    day cannot give, asked of a period of its own, is asked of that whole period (the hours
+    before are not carried; said again in the turn, they are asked back)."""
+    own = {m.kpi for m in reading.measures if m.kpi is not None and m.words.tokens}
+    stated = any(p.words.tokens for p in reading.periods)
+    return bool(own - WINDOW_KPIS) and stated
 
 
 def _fits(units: tuple[UnitMention, ...], measures: tuple[MeasureMention, ...]) -> bool:

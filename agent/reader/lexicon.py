@@ -151,6 +151,9 @@ class Lexicon:
     area_units: tuple[str, ...] = ()
     # "both supplies (A + B)": what the meters named are, when each is at the top of its tree
     supply_words: frozenset[str] = frozenset()
+    # "the night part", "the product", "the electricity side": nouns of the language that say
+    # nothing of which meter, never taken to name one by its catalogue entry
+    generic_words: frozenset[str] = frozenset()
     shift_words: tuple[str, ...] = ("shift",)  # "shift", "Schicht", "turno"
     # shift names that mean the same in each language ("late", "spät", "tarde")
     shift_names: tuple[tuple[str, ...], ...] = ()
@@ -361,6 +364,7 @@ def parse_lexicon(data: Any) -> Lexicon:
         demonstratives=_phrase_list(data.get("demonstratives"), "demonstratives"),
         area_units=_phrase_list(data.get("area_units"), "area_units"),
         supply_words=_words(data.get("supply_words", ""), "supply_words"),
+        generic_words=_words(data.get("generic_words", ""), "generic_words"),
         **_shift_words(data.get("shift_words")),
         **_whole_words(data.get("share_whole")),
     )

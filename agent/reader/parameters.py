@@ -752,6 +752,7 @@ PARTS_OF_DAY = (
     r"\b(?:(?P<lead>at|during the|in the|this|at the) )?"
     r"(?P<part>overnight|nights|night ?time|night|morning|afternoon|evening)\b"
     r"(?![\s-]+(?:shifts?|tariff|rate|load|time))"
+    r"(?:[\s-]+(?:part|portion)\b)?"  # "the night part": the part of the day, its words
 )
 
 
