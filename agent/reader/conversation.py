@@ -46,6 +46,7 @@ from agent.reader.conditions import held_for
 from agent.reader.dates import bounds, same_stretch, shift
 from agent.reader.lexicon import default_lexicon
 from agent.reader.parameters import parse_number
+from agent.reader.reader import read
 from agent.reader.reading import Reading
 from agent.reader.slots import (
     WINDOW_KPIS,
@@ -283,7 +284,7 @@ def _followed(
     if previous.pending is Pending.CHOICE:
         reading = _choice(reading, previous)
     reading = _set_up(_new_level(reading, previous), previous)
-    reading = _rest_of_day(reading, previous)
+    reading = _rest_of_day(_bare_prices(reading, previous, now, vocab), previous)
     if reading.intent in (Intent.CONFIRM, Intent.DECLINE, Intent.HELP):
         return reading
     reading = _that_period(_that_one(reading, previous), previous)
@@ -293,6 +294,38 @@ def _followed(
     else:
         reading = _own_series(_inherit(reading, previous, now, vocab), vocab)
     return _still_stated(reading, previous, _carriers(reading, vocab))
+
+
+# a number with a decimal part, on its own: neither a clock time, a percentage nor a quantity
+BARE_DECIMAL = re.compile(r"(?<![\w.,:/$€£])\d+[.,]\d+(?![\w.,:%/]|\s*(?:%|k?wh?\b|mwh\b))")
+
+
+def _bare_prices(
+    reading: Reading, previous: Frame, now: datetime, vocab: Vocabulary | None
+) -> Reading:
+    """ "now with 0.27 from 7 to 19 on weekdays and 0.19 otherwise" after a cost at a stated
+    price per kWh: numbers with decimals the turn leaves unused are prices in the unit stated
+    before, and the question is read again with that unit written after each; kept only when
+    that reading uses every one of them."""
+    prev = previous.reading
+    currency = next((p.currency for p in prev.prices if p.currency and not p.part), None)
+    if vocab is None or currency is None or reading.prices or reading.tou_windows:
+        return reading
+    text = reading.question
+    numbers = list(BARE_DECIMAL.finditer(text))
+    left = " ".join(u.text for u in reading.unused)
+    if not numbers or not all(m.group() in left for m in numbers):
+        return reading
+    priced = BARE_DECIMAL.sub(lambda m: f"{m.group()} {currency}/kWh", text)
+    try:
+        again = read(priced, vocab, now)
+    except EMSError:
+        return reading
+    if not (again.prices or again.tou_windows) or any(
+        BARE_DECIMAL.search(u.text) for u in again.unused
+    ):
+        return reading
+    return replace(again, follows=True)
 
 
 def _rest_of_day(reading: Reading, previous: Frame) -> Reading:
@@ -932,6 +965,12 @@ STATED = (
 def _stated_changes(reading: Reading, prev: Reading, changes: dict[str, Any]) -> set[str]:
     inherited = set()
     for group in STATED:
+        if group[0] == "prices" and _window_priced_alone(reading, prev):
+            # "and with ponta at R$ 2,40 18-21h on weekdays?" after a flat price: the other
+            # hours keep the price stated before
+            changes["prices"] = _moved(tuple(p for p in prev.prices if not p.part))
+            inherited.add("prices")
+            continue
         if any(getattr(reading, n) for n in group):
             continue
         if group[0] == "prices" and ("site_tariff" in reading.features() or _a_part(prev)):
@@ -944,6 +983,12 @@ def _stated_changes(reading: Reading, prev: Reading, changes: dict[str, Any]) ->
                 changes[name] = _moved(carry)
                 inherited.add(name)
     return inherited
+
+
+def _window_priced_alone(reading: Reading, prev: Reading) -> bool:
+    """The turn prices hours of the day and nothing else, after a turn that priced every hour."""
+    flat = [p for p in prev.prices if not p.part]
+    return bool(reading.tou_windows) and not reading.prices and bool(flat)
 
 
 def _detail_changes(reading: Reading, prev: Reading, changes: dict[str, Any]) -> set[str]:
