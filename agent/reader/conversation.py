@@ -432,6 +432,8 @@ def _still_stated(reading: Reading, previous: Frame, carriers: frozenset[str]) -
             continue
         if group[0] == "prices" and "site_tariff" in reading.features():
             continue
+        if group[0] == "emission_factors" and _own_factor(reading):
+            continue
         if group[0] == "prices" and _part_kept(reading, previous.reading):
             continue  # "and the week before?" after the ponta kWh at R$ 2,35: its price too
         changes |= _of_carriers({n: stated.get(n, ()) for n in group}, carriers)
@@ -636,6 +638,17 @@ def _that_stretch(
 
 
 @cache
+@cache
+def _own_factor_words() -> re.Pattern[str]:
+    words = default_lexicon().own_factor
+    return re.compile(r"\b(?:" + "|".join(words or ["(?!)"]) + r")\b", re.I)
+
+
+def _own_factor(reading: Reading) -> bool:
+    """The turn asks for the site's own emission factor ("the factor we have in the system")."""
+    return _own_factor_words().search(reading.question) is not None
+
+
 def _demonstratives() -> re.Pattern[str]:
     words = default_lexicon().demonstratives
     return re.compile(r"\b(?:" + "|".join(words or ["(?!)"]) + r")\s+$", re.I)
@@ -974,6 +987,8 @@ def _stated_changes(reading: Reading, prev: Reading, changes: dict[str, Any]) ->
         if any(getattr(reading, n) for n in group):
             continue
         if group[0] == "prices" and ("site_tariff" in reading.features() or _a_part(prev)):
+            continue
+        if group[0] == "emission_factors" and _own_factor(reading):
             continue
         if group[0] == "prices" and _drops_part(reading, prev):
             continue  # the prices before the part, if any, are still stated (_still_stated)

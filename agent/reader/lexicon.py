@@ -147,6 +147,9 @@ class Lexicon:
     night_of: tuple[str, ...] = ()
     # "that", "dieser", "desse": before a period, it is the one just discussed (as patterns)
     demonstratives: tuple[str, ...] = ()
+    # "the factor we have in the system", "catalogue factor": the site's own emission factor,
+    # not one stated earlier in the conversation (as patterns)
+    own_factor: tuple[str, ...] = ()
     # "m²", "square metres": a number before one is a stated floor area
     area_units: tuple[str, ...] = ()
     # "both supplies (A + B)": what the meters named are, when each is at the top of its tree
@@ -362,6 +365,7 @@ def parse_lexicon(data: Any) -> Lexicon:
         last_night=_phrase_list(data.get("last_night"), "last_night"),
         night_of=_phrase_list(data.get("night_of"), "night_of"),
         demonstratives=_phrase_list(data.get("demonstratives"), "demonstratives"),
+        own_factor=_phrase_list(data.get("own_factor"), "own_factor"),
         area_units=_phrase_list(data.get("area_units"), "area_units"),
         supply_words=_words(data.get("supply_words", ""), "supply_words"),
         generic_words=_words(data.get("generic_words", ""), "generic_words"),
