@@ -14,6 +14,8 @@ from agent.reader.vocabulary import NameKey, Vocabulary, pieces
 
 # Punctuation that may sit inside a written name: "pump-2", "AHU_3", "P/101", "press #2".
 GLUE = frozenset("-_/.#")
+# the words that ask which of several: a family word right after one means all of them
+WHICH = frozenset({"which", "qual", "quais", "welcher", "welche", "welches", "welchem", "welchen"})
 QUANTIFIERS = (
     ("all", "of", "the"),
     ("both", "of", "the"),
@@ -262,6 +264,11 @@ class MeterReader:
                     return span
         return ()
 
+    def _asked_which(self, first: int) -> bool:
+        """ "which compressor?", "qual compressor": the question asks which of them, so a word
+        fitting several meters is every one of them, not a choice to ask back."""
+        return first > 0 and self.sheet.tokens[first - 1].norm in WHICH
+
     def _add(
         self,
         window: tuple[int, ...],
@@ -279,6 +286,7 @@ class MeterReader:
                 words = self.sheet.words((*words.tokens, *self.sheet.claim((after.index,)).tokens))
         match = Match.SIBLING if sibling else (Match.FUZZY if fuzzy else key.match)
         ambiguous = key.match in KINDS and not key.plural and not quantifier
+        ambiguous = ambiguous and not self._asked_which(window[0])
         # an alias two meters share names neither of them for sure
         ambiguous = ambiguous or key.match in (Match.NAME, Match.ALIAS)
         mention = MeterMention(
