@@ -70,7 +70,7 @@ def test_same_but_another_period_follows() -> None:
     r = thread(VOCAB, "peak demand of Linie 3 last week", "same but last month")
     assert r.meter_names == ("Linie 3",)
     assert r.kpi is not None and r.kpi.value == "peak_demand"
-    assert [bounds(p.span, NOW) for p in r.periods if p.span][0][0].month == 10
+    assert next(bounds(p.span, NOW) for p in r.periods if p.span)[0].month == 10
     assert not r.unused, r.unused
 
 
