@@ -130,3 +130,14 @@ def test_a_family_word_after_which_is_every_meter_of_it() -> None:
     assert {n for m in r.meters for n in m.meters} == {"Kompressor Nord", "Kompressor Süd"}
     r = read("algo estranho na Linie 3 este mês?", VOCAB, NOW)
     assert r.intent is Intent.ANOMALY, r.intent
+
+
+def test_a_meters_one_in_a_talk_about_incidents_is_its_incident() -> None:
+    first = "which incidents did we have in October?"
+    r = thread(VOCAB, first, "and the Linie 3 one from this month: extra kWh?")
+    assert r.intent is Intent.INCIDENT, r.intent
+    assert r.meter_names == ("Linie 3",)
+    assert thread(VOCAB, first, "and Linie 3's energy this month?").intent is Intent.DATA
+    # after numbers, "the Linie 3 one" is no incident
+    r = thread(VOCAB, "Linie 2 energy last week", "and the Linie 3 one from this month?")
+    assert r.intent is Intent.DATA, r.intent

@@ -285,6 +285,7 @@ def _followed(
         reading = _choice(reading, previous)
     reading = _set_up(_new_level(reading, previous), previous)
     reading = _rest_of_day(_bare_prices(reading, previous, now, vocab), previous)
+    reading = _meters_incident(reading, previous)
     if reading.intent in (Intent.CONFIRM, Intent.DECLINE, Intent.HELP):
         return reading
     reading = _that_period(_that_one(reading, previous), previous)
@@ -767,6 +768,23 @@ def _incident_figure(reading: Reading, previous: Frame) -> Reading:
         intent=Intent.INCIDENT,
         inherited=reading.inherited | {"references"},
     )
+
+
+# the word standing for a thing just discussed after the meter it is of: "the compressor one"
+ONE = frozenset({"one", "ones"})
+
+
+def _meters_incident(reading: Reading, previous: Frame) -> Reading:
+    """ "and the press-2 one from this month: extra kWh?" in a conversation about incidents:
+    "one" after a meter stands for that meter's incident, not for its energy."""
+    prev = previous.reading
+    about = prev.intent is Intent.INCIDENT or any(r.kind == "incident" for r in prev.references)
+    if not about or reading.intent is not Intent.DATA or reading.references:
+        return reading
+    after = {m.words.tokens[-1] + 1 for m in reading.meters if m.words.tokens}
+    if not any(t.index in after and t.norm in ONE for t in reading.tokens):
+        return reading
+    return replace(reading, intent=Intent.INCIDENT, follows=True)
 
 
 def _inherit(
