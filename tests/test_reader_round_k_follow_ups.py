@@ -141,3 +141,14 @@ def test_a_meters_one_in_a_talk_about_incidents_is_its_incident() -> None:
     # after numbers, "the Linie 3 one" is no incident
     r = thread(VOCAB, "Linie 2 energy last week", "and the Linie 3 one from this month?")
     assert r.intent is Intent.DATA, r.intent
+
+
+def test_its_after_an_aside_on_the_weather_is_the_meter_before_the_aside() -> None:
+    turns = ("Linie 3 yesterday, kWh", "and the average outdoor temperature that day?")
+    r = thread(VOCAB, *turns, "its peak demand that day and when?")
+    assert r.meter_names == ("Linie 3",), r.meters
+    r = thread(VOCAB, *turns, "what share of Hauptzähler was it in October?")
+    assert r.meter_names[0] == "Linie 3", r.meters
+    # the temperature asked again stays the weather's
+    r = thread(VOCAB, *turns, "and its average the day before?")
+    assert r.metric == "outdoor_temperature", r.measures

@@ -954,11 +954,12 @@ def _scope_changes(
     base = _base(reading, after_share=previous.reading.asks(Op.SHARE))
     if base is not None:
         # "as a percentage of the site": the named scope is the base, the subject stays
-        scope = _scope(reading, previous)
+        scope = _past_aside(reading, _scope(reading, previous), previous, vocab)
         changes.update(scope, share_of=base, scopes=scope.get("scopes", ()))
         return set(scope)
     if not reading.names_scope:
         scope = _lacking(reading, _scope(reading, previous), vocab)
+        scope = _past_aside(reading, scope, previous, vocab)
         changes.update(scope)
         return set(scope)
     if reading.asks_share_of_before() and not reading.splits and not reading.share_of:
@@ -966,6 +967,38 @@ def _scope_changes(
         # share of that meter's own total ("that" the period), not of the last answer's meter
         changes["share_of"] = previous.meters
     return set()
+
+
+def _past_aside(
+    reading: Reading, scope: dict[str, Any], previous: Frame, vocab: Vocabulary | None
+) -> dict[str, Any]:
+    """ "its peak demand that day?" after the chiller's kWh and then an aside on the outdoor
+    temperature: an energy figure asked of meters that have no energy series (the weather
+    station) is of the meter discussed before the aside that has one, not of the site."""
+    own = [m for m in reading.measures if m.words.tokens]
+    energy = any(m.kpi is not None or m.metric == "energy" for m in own) or reading.asks(Op.SHARE)
+    meters = [name for m in scope.get("meters", ()) for name in m.meters]
+    if vocab is None or not energy or reading.metric not in (None, "energy"):
+        return scope
+    if not meters:
+        # "its" after an aside on a series of the site as a whole ("the outside temperature")
+        aside = previous.reading.metric not in (None, "energy") and _has(reading, "that")
+        if not aside:
+            return scope
+    elif any((e := vocab.meter(name)) is None or "energy" in e.metrics for name in meters):
+        return scope
+    back = next(
+        (
+            name
+            for name in previous.discussed
+            if name not in meters and (e := vocab.meter(name)) is not None and "energy" in e.metrics
+        ),
+        None,
+    )
+    if back is None:
+        return scope
+    said = Words((), 0, 0, "the last answer")
+    return {**scope, "meters": (MeterMention((back,), Match.NAME, said),)}
 
 
 def _lacking(reading: Reading, scope: dict[str, Any], vocab: Vocabulary | None) -> dict[str, Any]:
