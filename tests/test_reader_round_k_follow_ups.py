@@ -152,3 +152,11 @@ def test_its_after_an_aside_on_the_weather_is_the_meter_before_the_aside() -> No
     # the temperature asked again stays the weather's
     r = thread(VOCAB, *turns, "and its average the day before?")
     assert r.metric == "outdoor_temperature", r.measures
+
+
+def test_now_opening_a_question_asks_no_state_of_incidents() -> None:
+    from agent.offline.incidents import state_of
+
+    assert state_of("now the pump one from september: cost?", True) == "all"
+    assert state_of("which incidents are there now?", True) == "active"
+    assert state_of("e agora, quais estão abertos?", False) == "active"
