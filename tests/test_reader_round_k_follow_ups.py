@@ -160,3 +160,13 @@ def test_now_opening_a_question_asks_no_state_of_incidents() -> None:
     assert state_of("now the pump one from september: cost?", True) == "all"
     assert state_of("which incidents are there now?", True) == "active"
     assert state_of("e agora, quais estão abertos?", False) == "active"
+
+
+def test_portuguese_which_used_more_and_by_how_much() -> None:
+    r = read("Linie 2 x Linie 3 na semana passada: qual gastou mais e quanto a mais em kWh?",
+             VOCAB, NOW)  # fmt: skip
+    assert r.meter_names == ("Linie 2", "Linie 3"), r.meters
+    assert {Op.COMPARE, Op.MORE, Op.DIFFERENCE} <= r.ops, r.ops
+    assert not r.unused, r.unused
+    # "2 x 15 min" is no comparison
+    assert Op.COMPARE not in read("Linie 2 energy, 2 x 15 min", VOCAB, NOW).ops
