@@ -170,3 +170,21 @@ def test_portuguese_which_used_more_and_by_how_much() -> None:
     assert not r.unused, r.unused
     # "2 x 15 min" is no comparison
     assert Op.COMPARE not in read("Linie 2 energy, 2 x 15 min", VOCAB, NOW).ops
+
+
+def test_a_public_holiday_named_is_its_last_day_up_to_today() -> None:
+    meters = [MeterEntry("Linha 9", "electricity")]
+    plant = build_vocabulary("usina", meters, country="BR", region="SP")
+    cases = {
+        "Linha 9 energy on Independence Day?": "2026-09-07",
+        "Linha 9 energy on Christmas Day": "2025-12-25",  # this year's is still ahead
+        "consumo da Linha 9 na Sexta-feira Santa": "2026-04-03",
+        "Linha 9 on Tiradentes day": "2026-04-21",
+    }
+    for question, day in cases.items():
+        r = read(question, plant, NOW)
+        assert [p.span.period for p in r.periods if p.span] == [day], (question, r.periods)
+        assert not r.unused, (question, r.unused)
+    # a site with no country names no holiday
+    r = read("Linie 3 energy on Independence Day?", VOCAB, NOW)
+    assert not [p for p in r.periods if p.span and p.span.period == "2026-09-07"]
