@@ -972,7 +972,7 @@ def _scope_changes(
 def _past_aside(
     reading: Reading, scope: dict[str, Any], previous: Frame, vocab: Vocabulary | None
 ) -> dict[str, Any]:
-    """ "its peak demand that day?" after the chiller's kWh and then an aside on the outdoor
+    """ "its peak demand that day?" after the cooling plant's kWh and then an aside on the outdoor
     temperature: an energy figure asked of meters that have no energy series (the weather
     station) is of the meter discussed before the aside that has one, not of the site."""
     own = [m for m in reading.measures if m.words.tokens]
