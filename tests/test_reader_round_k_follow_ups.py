@@ -188,3 +188,16 @@ def test_a_public_holiday_named_is_its_last_day_up_to_today() -> None:
     # a site with no country names no holiday
     r = read("Linie 3 energy on Independence Day?", VOCAB, NOW)
     assert not [p for p in r.periods if p.span and p.span.period == "2026-09-07"]
+
+
+def test_not_counting_in_portuguese_names_no_meter_called_counter() -> None:
+    meters = [
+        MeterEntry("Entrada", "electricity"),
+        MeterEntry("Linha 9", "electricity", parent="Entrada"),
+        MeterEntry("Contador Linha 9", "production", unit="unit", metrics=("production",)),
+    ]
+    plant = build_vocabulary("usina", meters)
+    r = read("Entrada semana passada, sem contar o fim de semana", plant, NOW)
+    assert r.meter_names == ("Entrada",), r.meters
+    assert not r.unused and not r.notes, (r.unused, r.notes)
+    assert [(s.split.value, s.part) for s in r.splits] == [("weekday_weekend", "weekday")]

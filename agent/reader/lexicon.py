@@ -177,6 +177,7 @@ class Lexicon:
             | self.phrase_words
             | frozenset(self.abbreviations)
             | frozenset(self.number_words)
+            | self.generic_words
         )
 
     def negation_before(self, words: Sequence[str], passable: Container[int] = ()) -> int | None:
