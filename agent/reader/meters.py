@@ -66,6 +66,7 @@ class MeterReader:
             self._siblings()
         self.found.sort(key=lambda f: f[0])
         found = _named_before(self._heads([m for _, m in self.found]), self.sheet.question)
+        found = _asked_which(found, self.sheet)
         return MeterFinding(found, self.unknown)
 
     # ------------------------------------------------------------------ windows
@@ -264,11 +265,6 @@ class MeterReader:
                     return span
         return ()
 
-    def _asked_which(self, first: int) -> bool:
-        """ "which compressor?", "qual compressor": the question asks which of them, so a word
-        fitting several meters is every one of them, not a choice to ask back."""
-        return first > 0 and self.sheet.tokens[first - 1].norm in WHICH
-
     def _add(
         self,
         window: tuple[int, ...],
@@ -286,7 +282,6 @@ class MeterReader:
                 words = self.sheet.words((*words.tokens, *self.sheet.claim((after.index,)).tokens))
         match = Match.SIBLING if sibling else (Match.FUZZY if fuzzy else key.match)
         ambiguous = key.match in KINDS and not key.plural and not quantifier
-        ambiguous = ambiguous and not self._asked_which(window[0])
         # an alias two meters share names neither of them for sure
         ambiguous = ambiguous or key.match in (Match.NAME, Match.ALIAS)
         mention = MeterMention(
@@ -298,6 +293,22 @@ class MeterReader:
             score=score,
         )
         self.found.append((words.start, mention))
+
+
+def _asked_which(mentions: list[MeterMention], sheet: Sheet) -> list[MeterMention]:
+    """ "anything odd on compressed air? which compressor?": a word fitting several meters right
+    after "which" ("qual", "welcher") asks which of them, so it is every one of them, not a
+    choice to ask back; unless the question names one of them too ("which compressor used more
+    than GA 55?" points at the other)."""
+    out = []
+    for m in mentions:
+        first = m.words.tokens[0] if m.words.tokens else 0
+        asked = m.ambiguous and first > 0 and sheet.tokens[first - 1].norm in WHICH
+        named = {n for o in mentions if o is not m and len(o.meters) == 1 for n in o.meters}
+        if asked and not named & set(m.meters):
+            m = replace(m, ambiguous=False)
+        out.append(m)
+    return out
 
 
 def _named_before(mentions: list[MeterMention], question: str) -> list[MeterMention]:
