@@ -19,6 +19,7 @@ from agent.offline.scope import Ask, Sides
 from agent.reader import Intent, Kpi, MeterEntry, Op, Pending, Reading, Scope
 from agent.reader.slots import (
     NO_WORDS,
+    WINDOW_KPIS,
     Comparison,
     Grain,
     MeasureMention,
@@ -662,7 +663,7 @@ def _window(q: Question, whole: Sides, periods: list[str]) -> Plan:
 
 
 # what a clock window's figures give: its energy, their average kW and the peak interval demand
-WINDOW_GIVES = frozenset({Kpi.ENERGY, Kpi.AVERAGE_POWER, Kpi.PEAK_DEMAND})
+WINDOW_GIVES = WINDOW_KPIS
 
 
 def window_not_given(q: Question, *, priced: bool = False) -> Plan | None:

@@ -184,7 +184,7 @@ def _load(engine: Engine, ref: SiteRef, config: AnalyticsConfig) -> Site:
     electricity = config.tariffs.get("electricity")
     currency = electricity.currency if electricity else None
     order = site_date_order(ref.country, ref.timezone)
-    key = (ref.id, ref.name, entries, shifts, periods, currency, order)
+    key = (ref.id, ref.name, entries, shifts, periods, currency, order, ref.country, ref.region)
     with _LOCK:
         vocab = _CACHE.get(key)
         if vocab is not None:
@@ -197,6 +197,8 @@ def _load(engine: Engine, ref: SiteRef, config: AnalyticsConfig) -> Site:
             tariff_periods=periods,
             currency=currency,
             date_order=order,
+            country=ref.country,
+            region=ref.region,
         )
         with _LOCK:
             _CACHE[key] = vocab

@@ -46,10 +46,13 @@ from agent.reader.conditions import held_for
 from agent.reader.dates import bounds, same_stretch, shift
 from agent.reader.lexicon import default_lexicon
 from agent.reader.parameters import parse_number
+from agent.reader.reader import read
 from agent.reader.reading import Reading
 from agent.reader.slots import (
+    WINDOW_KPIS,
     CarrierMention,
     FreeText,
+    HourWindow,
     Intent,
     Kpi,
     Match,
@@ -286,6 +289,8 @@ def _followed(
     if previous.pending is Pending.CHOICE:
         reading = _choice(reading, previous)
     reading = _set_up(_new_level(reading, previous), previous)
+    reading = _rest_of_day(_bare_prices(reading, previous, now, vocab), previous)
+    reading = _meters_incident(reading, previous)
     if reading.intent in (Intent.CONFIRM, Intent.DECLINE, Intent.HELP):
         return reading
     reading = _that_period(_that_one(reading, previous), previous)
@@ -295,6 +300,61 @@ def _followed(
     else:
         reading = _own_series(_inherit(reading, previous, now, vocab), vocab)
     return _still_stated(reading, previous, _carriers(reading, vocab))
+
+
+# a number with a decimal part, on its own: neither a clock time, a percentage nor a quantity
+BARE_DECIMAL = re.compile(r"(?<![\w.,:/$€£])\d+[.,]\d+(?![\w.,:%/]|\s*(?:%|k?wh?\b|mwh\b))")
+
+
+def _bare_prices(
+    reading: Reading, previous: Frame, now: datetime, vocab: Vocabulary | None
+) -> Reading:
+    """ "now with 0.27 from 7 to 19 on weekdays and 0.19 otherwise" after a cost at a stated
+    price per kWh: numbers with decimals the turn leaves unused are prices in the unit stated
+    before, and the question is read again with that unit written after each; kept only when
+    that reading uses every one of them."""
+    prev = previous.reading
+    currency = next((p.currency for p in prev.prices if p.currency and not p.part), None)
+    if vocab is None or currency is None or reading.prices or reading.tou_windows:
+        return reading
+    text = reading.question
+    numbers = list(BARE_DECIMAL.finditer(text))
+    left = " ".join(u.text for u in reading.unused)
+    if not numbers or not all(m.group() in left for m in numbers):
+        return reading
+    priced = BARE_DECIMAL.sub(lambda m: f"{m.group()} {currency}/kWh", text)
+    try:
+        again = read(priced, vocab, now)
+    except EMSError:
+        return reading
+    if not (again.prices or again.tou_windows) or any(
+        BARE_DECIMAL.search(u.text) for u in again.unused
+    ):
+        return reading
+    return replace(again, follows=True)
+
+
+def _rest_of_day(reading: Reading, previous: Frame) -> Reading:
+    """ "and the rest of the day?" after the energy of stated hours of a day ("06:00-22:00
+    yesterday"): the hours of the day outside them, over the same period (no forecast of
+    today's remaining hours); a part of the day named without hours ("the night part") says
+    no more than that."""
+    prev = previous.reading
+    rest = [h for h in reading.horizons if h.day == "today"]
+    stated = [w for w in prev.hour_windows if not w.assumed]
+    if len(rest) != 1 or len(stated) != 1 or prev.intent is Intent.FORECAST:
+        return reading
+    if any(not w.assumed for w in reading.hour_windows):
+        return reading
+    (said,) = stated
+    window = HourWindow(start=said.end, end=said.start, words=rest[0].words)
+    return replace(
+        reading,
+        intent=prev.intent,
+        hour_windows=(window,),
+        horizons=tuple(h for h in reading.horizons if h is not rest[0]),
+        follows=True,
+    )
 
 
 def _own_series(reading: Reading, vocab: Vocabulary | None) -> Reading:
@@ -381,6 +441,8 @@ def _still_stated(reading: Reading, previous: Frame, carriers: frozenset[str]) -
         if any(getattr(reading, n) for n in group if n not in reading.inherited):
             continue
         if group[0] == "prices" and "site_tariff" in reading.features():
+            continue
+        if group[0] == "emission_factors" and _own_factor(reading):
             continue
         if group[0] == "prices" and _part_kept(reading, previous.reading):
             continue  # "and the week before?" after the ponta kWh at R$ 2,35: its price too
@@ -586,6 +648,17 @@ def _that_stretch(
 
 
 @cache
+@cache
+def _own_factor_words() -> re.Pattern[str]:
+    words = default_lexicon().own_factor
+    return re.compile(r"\b(?:" + "|".join(words or ["(?!)"]) + r")\b", re.I)
+
+
+def _own_factor(reading: Reading) -> bool:
+    """The turn asks for the site's own emission factor ("the factor we have in the system")."""
+    return _own_factor_words().search(reading.question) is not None
+
+
 def _demonstratives() -> re.Pattern[str]:
     words = default_lexicon().demonstratives
     return re.compile(r"\b(?:" + "|".join(words or ["(?!)"]) + r")\s+$", re.I)
@@ -704,6 +777,23 @@ def _incident_figure(reading: Reading, previous: Frame) -> Reading:
         intent=Intent.INCIDENT,
         inherited=reading.inherited | {"references"},
     )
+
+
+# the word standing for a thing just discussed after the meter it is of: "the compressor one"
+ONE = frozenset({"one", "ones"})
+
+
+def _meters_incident(reading: Reading, previous: Frame) -> Reading:
+    """ "and the press-2 one from this month: extra kWh?" in a conversation about incidents:
+    "one" after a meter stands for that meter's incident, not for its energy."""
+    prev = previous.reading
+    about = prev.intent is Intent.INCIDENT or any(r.kind == "incident" for r in prev.references)
+    if not about or reading.intent is not Intent.DATA or reading.references:
+        return reading
+    after = {m.words.tokens[-1] + 1 for m in reading.meters if m.words.tokens}
+    if not any(t.index in after and t.norm in ONE for t in reading.tokens):
+        return reading
+    return replace(reading, intent=Intent.INCIDENT, follows=True)
 
 
 def _inherit(
@@ -915,7 +1005,7 @@ def _scope_changes(
     base = _base(reading, after_share=previous.reading.asks(Op.SHARE))
     if base is not None:
         # "as a percentage of the site": the named scope is the base, the subject stays
-        scope = _scope(reading, previous)
+        scope = _past_aside(reading, _scope(reading, previous), previous, vocab)
         scopes = scope.get("scopes", ()) if base else reading.scopes  # () the site, said now
         changes.update(scope, share_of=base, scopes=scopes)
         said = next((o.words for o in reading.operations if o.op is Op.PERCENT), None)
@@ -924,7 +1014,8 @@ def _scope_changes(
             changes["operations"] = (*reading.operations, OperationMention(Op.SHARE, said))
         return set(scope)
     if not reading.names_scope:
-        scope = _lacking(reading, _scope(reading, previous), vocab, previous)
+        scope = _lacking(reading, _scope(reading, previous), vocab)
+        scope = _past_aside(reading, scope, previous, vocab)
         changes.update(scope)
         return set(scope)
     if reading.asks_share_of_before() and not reading.splits and not reading.share_of:
@@ -934,18 +1025,44 @@ def _scope_changes(
     return set()
 
 
-def _lacking(
-    reading: Reading, scope: dict[str, Any], vocab: Vocabulary | None, previous: Frame
+def _past_aside(
+    reading: Reading, scope: dict[str, Any], previous: Frame, vocab: Vocabulary | None
 ) -> dict[str, Any]:
+    """ "its peak demand that day?" after the cooling plant's kWh and then an aside on the outdoor
+    temperature: an energy figure asked of meters that have no energy series (the weather
+    station) is of the meter discussed before the aside that has one, not of the site."""
+    own = [m for m in reading.measures if m.words.tokens]
+    energy = any(m.kpi is not None or m.metric == "energy" for m in own) or reading.asks(Op.SHARE)
+    meters = [name for m in scope.get("meters", ()) for name in m.meters]
+    if vocab is None or not energy or reading.metric not in (None, "energy"):
+        return scope
+    if not meters:
+        # "its" after an aside on a series of the site as a whole ("the outside temperature")
+        aside = previous.reading.metric not in (None, "energy") and _has(reading, "that")
+        if not aside:
+            return scope
+    elif any((e := vocab.meter(name)) is None or "energy" in e.metrics for name in meters):
+        return scope
+    back = next(
+        (
+            name
+            for name in previous.discussed
+            if name not in meters and (e := vocab.meter(name)) is not None and "energy" in e.metrics
+        ),
+        None,
+    )
+    if back is None:
+        return scope
+    said = Words((), 0, 0, "the last answer")
+    return {**scope, "meters": (MeterMention((back,), Match.NAME, said),)}
+
+
+def _lacking(reading: Reading, scope: dict[str, Any], vocab: Vocabulary | None) -> dict[str, Any]:
     """ "avg outdoor temp that month?" after the cooling plant's energy: a series the meters under
     discussion do not have is asked of the site (the meter that has it), not of them."""
     metric = reading.metric
     meters = [name for m in scope.get("meters", ()) for name in m.meters]
-    if vocab is None:
-        return scope
-    if metric is None:
-        return _metered_before(reading, scope, meters, vocab, previous)
-    if not meters:
+    if vocab is None or metric is None or not meters:
         return scope
     entries = [vocab.meter(name) for name in meters]
     if any(e is None or metric in e.metrics for e in entries):
@@ -953,39 +1070,6 @@ def _lacking(
     if metric == "volume" and all(e is not None and e.carrier == "gas" for e in entries):
         return scope  # "that in m³?" of gas metered in kWh: its energy over a calorific value
     return {key: value for key, value in scope.items() if key != "meters"}
-
-
-def _metered_before(
-    reading: Reading,
-    scope: dict[str, Any],
-    meters: list[str],
-    vocab: Vocabulary,
-    previous: Frame,
-) -> dict[str, Any]:
-    """ "its peak demand that day?" after the outdoor temperature asked beside the cooling
-    plant's energy: "its" energy is of the latest meter discussed that has some, not of the
-    weather station (nor of the whole site the temperature was asked of)."""
-    if not reading.measures or not _has(reading, "that"):
-        return scope
-    if meters:
-        entries = [vocab.meter(n) for n in meters]
-        if any(e is None or "energy" in e.metrics for e in entries):
-            return scope
-    elif previous.reading.metric in (None, "energy"):
-        return scope  # the site itself was under discussion
-    earlier = next(
-        (n for n in previous.discussed if n not in meters and "energy" in _metrics(vocab, n)),
-        None,
-    )
-    if earlier is None:
-        return scope
-    said = Words((), 0, 0, "the meter discussed before")
-    return scope | {"meters": (MeterMention((earlier,), Match.NAME, said),)}
-
-
-def _metrics(vocab: Vocabulary, name: str) -> tuple[str, ...]:
-    entry = vocab.meter(name)
-    return entry.metrics if entry is not None else ()
 
 
 # What a question states (prices, a factor, an exchange rate), in groups that go together:
@@ -1001,9 +1085,17 @@ STATED = (
 def _stated_changes(reading: Reading, prev: Reading, changes: dict[str, Any]) -> set[str]:
     inherited = set()
     for group in STATED:
+        if group[0] == "prices" and _window_priced_alone(reading, prev):
+            # "and with ponta at R$ 2,40 18-21h on weekdays?" after a flat price: the other
+            # hours keep the price stated before
+            changes["prices"] = _moved(tuple(p for p in prev.prices if not p.part))
+            inherited.add("prices")
+            continue
         if any(getattr(reading, n) for n in group):
             continue
         if group[0] == "prices" and ("site_tariff" in reading.features() or _a_part(prev)):
+            continue
+        if group[0] == "emission_factors" and _own_factor(reading):
             continue
         if group[0] == "prices" and _drops_part(reading, prev):
             continue  # the prices before the part, if any, are still stated (_still_stated)
@@ -1013,6 +1105,12 @@ def _stated_changes(reading: Reading, prev: Reading, changes: dict[str, Any]) ->
                 changes[name] = _moved(carry)
                 inherited.add(name)
     return inherited
+
+
+def _window_priced_alone(reading: Reading, prev: Reading) -> bool:
+    """The turn prices hours of the day and nothing else, after a turn that priced every hour."""
+    flat = [p for p in prev.prices if not p.part]
+    return bool(reading.tou_windows) and not reading.prices and bool(flat)
 
 
 def _detail_changes(reading: Reading, prev: Reading, changes: dict[str, Any]) -> set[str]:
@@ -1032,6 +1130,8 @@ def _detail_changes(reading: Reading, prev: Reading, changes: dict[str, Any]) ->
             own = tuple(f for f in own if f.kind != "context")
             carry = tuple(f for f in carry if f.kind == "topic")
         if own or not carry or (name != "measures" and reading.measures and own_ops):
+            continue
+        if name == "hour_windows" and _beyond_window(reading):
             continue
         if name in ("splits", "hour_windows") and _drops_part(reading, prev):
             carry = tuple(c for c in carry if name == "splits" and not c.part)
@@ -1072,6 +1172,15 @@ def _drivers_kept(reading: Reading, prev: Reading, changes: dict[str, Any]) -> s
         return set()
     changes["cues"] = reading.cues + _moved(drivers)
     return {"cues"}
+
+
+def _beyond_window(reading: Reading) -> bool:
+    """ "what was its SEC last week?" after the night hours of a day: a figure that hours of the
+    day cannot give, asked of a period of its own, is asked of that whole period (the hours
+    before are not carried; said again in the turn, they are asked back)."""
+    own = {m.kpi for m in reading.measures if m.kpi is not None and m.words.tokens}
+    stated = any(p.words.tokens for p in reading.periods)
+    return bool(own - WINDOW_KPIS) and stated
 
 
 def _fits(units: tuple[UnitMention, ...], measures: tuple[MeasureMention, ...]) -> bool:

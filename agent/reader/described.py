@@ -76,7 +76,7 @@ def described_meters(
     mention (a question back when a singular word fits several meters), the phrases left
     unused, and what the answer must say about the choice."""
     quiet = lexicon.stop_words | lexicon.fillers
-    found = [(i, *_candidates(_words(u), vocab, quiet)) for i, u in enumerate(unused)]
+    found = [(i, *_candidates(_words(u, lexicon), vocab, quiet)) for i, u in enumerate(unused)]
     found = [(i, meters, plural) for i, meters, plural in found if meters]
     if not found:
         return [], list(unused), []
@@ -120,7 +120,7 @@ def also_described(
     quiet = lexicon.stop_words | lexicon.fillers
     found, rest, notes = [], [], []
     for phrase in unused:
-        words = _words(phrase)
+        words = _words(phrase, lexicon)
         fits = [
             (m.name, sum(_fits(w, _entry_words(m, quiet))[0] for w in words)) for m in vocab.meters
         ]
@@ -142,8 +142,14 @@ def also_described(
     return found, rest, notes
 
 
-def _words(phrase: Unused) -> list[str]:
-    return [w for w in pieces(phrase.text) if len(w) >= MIN_WORD and not w.isdigit()]
+def _words(phrase: Unused, lexicon: Lexicon) -> list[str]:
+    """The words of a phrase that may name a meter by its entry: not numbers, short words or
+    the language's generic nouns ("part", "side")."""
+    return [
+        w
+        for w in pieces(phrase.text)
+        if len(w) >= MIN_WORD and not w.isdigit() and w not in lexicon.generic_words
+    ]
 
 
 COUNTED_FILE = Path(__file__).with_name("counted.yaml")

@@ -147,10 +147,16 @@ class Lexicon:
     night_of: tuple[str, ...] = ()
     # "that", "dieser", "desse": before a period, it is the one just discussed (as patterns)
     demonstratives: tuple[str, ...] = ()
+    # "the factor we have in the system", "catalogue factor": the site's own emission factor,
+    # not one stated earlier in the conversation (as patterns)
+    own_factor: tuple[str, ...] = ()
     # "m²", "square metres": a number before one is a stated floor area
     area_units: tuple[str, ...] = ()
     # "both supplies (A + B)": what the meters named are, when each is at the top of its tree
     supply_words: frozenset[str] = frozenset()
+    # "the night part", "the product", "the electricity side": nouns of the language that say
+    # nothing of which meter, never taken to name one by its catalogue entry
+    generic_words: frozenset[str] = frozenset()
     shift_words: tuple[str, ...] = ("shift",)  # "shift", "Schicht", "turno"
     # shift names that mean the same in each language ("late", "spät", "tarde")
     shift_names: tuple[tuple[str, ...], ...] = ()
@@ -171,6 +177,7 @@ class Lexicon:
             | self.phrase_words
             | frozenset(self.abbreviations)
             | frozenset(self.number_words)
+            | self.generic_words
         )
 
     def negation_before(self, words: Sequence[str], passable: Container[int] = ()) -> int | None:
@@ -359,8 +366,10 @@ def parse_lexicon(data: Any) -> Lexicon:
         last_night=_phrase_list(data.get("last_night"), "last_night"),
         night_of=_phrase_list(data.get("night_of"), "night_of"),
         demonstratives=_phrase_list(data.get("demonstratives"), "demonstratives"),
+        own_factor=_phrase_list(data.get("own_factor"), "own_factor"),
         area_units=_phrase_list(data.get("area_units"), "area_units"),
         supply_words=_words(data.get("supply_words", ""), "supply_words"),
+        generic_words=_words(data.get("generic_words", ""), "generic_words"),
         **_shift_words(data.get("shift_words")),
         **_whole_words(data.get("share_whole")),
     )

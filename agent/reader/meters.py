@@ -14,6 +14,8 @@ from agent.reader.vocabulary import NameKey, Vocabulary, pieces
 
 # Punctuation that may sit inside a written name: "pump-2", "AHU_3", "P/101", "press #2".
 GLUE = frozenset("-_/.#")
+# the words that ask which of several: a family word right after one means all of them
+WHICH = frozenset({"which", "qual", "quais", "welcher", "welche", "welches", "welchem", "welchen"})
 QUANTIFIERS = (
     ("all", "of", "the"),
     ("both", "of", "the"),
@@ -64,6 +66,7 @@ class MeterReader:
             self._siblings()
         self.found.sort(key=lambda f: f[0])
         found = _named_before(self._heads([m for _, m in self.found]), self.sheet.question)
+        found = _asked_which(found, self.sheet)
         return MeterFinding(found, self.unknown)
 
     # ------------------------------------------------------------------ windows
@@ -290,6 +293,22 @@ class MeterReader:
             score=score,
         )
         self.found.append((words.start, mention))
+
+
+def _asked_which(mentions: list[MeterMention], sheet: Sheet) -> list[MeterMention]:
+    """ "anything odd on compressed air? which compressor?": a word fitting several meters right
+    after "which" ("qual", "welcher") asks which of them, so it is every one of them, not a
+    choice to ask back; unless the question names one of them too ("which compressor used more
+    than GA 55?" points at the other)."""
+    out = []
+    for m in mentions:
+        first = m.words.tokens[0] if m.words.tokens else 0
+        asked = m.ambiguous and first > 0 and sheet.tokens[first - 1].norm in WHICH
+        named = {n for o in mentions if o is not m and len(o.meters) == 1 for n in o.meters}
+        if asked and not named & set(m.meters):
+            m = replace(m, ambiguous=False)
+        out.append(m)
+    return out
 
 
 def _named_before(mentions: list[MeterMention], question: str) -> list[MeterMention]:

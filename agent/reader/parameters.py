@@ -211,11 +211,12 @@ def _tou_price_first(sheet: Sheet, stated: Stated, names: PeriodNames) -> None:
     """ "0.28 EUR/kWh Mon-Fri 07:00-19:00", "HT 0.24 Mon-Fri 08-20": the price (per kWh, or
     after its period's name), then when it applies."""
     pattern = (
-        r"\b(?:(?P<name>" + names.every + r")\s*(?::|=|at|@)?\s*)?" + CUR_BEFORE + NUMBER
+        r"\b(?:(?P<name>" + names.every + r")\s*(?::|=|at|@|a|à|de)?\s*)?" + CUR_BEFORE + NUMBER
         + r"(?!\d)" + CUR_AFTER + r"(?P<per>\s*(?:/|per|a)\s*kwh)?\s*,?\s*(?P<open>\()?\s*"
-        r"(?:(?:on|for|during)\s+)?(?:(?P<d1>" + DAY_WORDS + r")\s*,?\s*)?(?:from\s+|between\s+)?"
-        r"(?P<h1>" + HOUR + r")\s*(?:-|to|until|till|and)\s*(?P<h2>" + HOUR + r")(?![\d:])"
-        r"(?:\s*,?\s*(?:on\s+)?" + DAYS + r")?(?(open)\s*\))"
+        r"(?:(?:on|for|during|nos|em)\s+)?(?:(?P<d1>" + DAY_WORDS + r")\s*,?\s*)?"
+        r"(?:(?:from|between|das|de|entre)\s+)?"
+        r"(?P<h1>" + HOUR + r")\s*(?:" + TO + r"|and|e)\s*(?P<h2>" + HOUR + r")(?![\d:])"
+        r"(?:\s*,?\s*(?:(?:on|nos|em)\s+)?" + DAYS + r")?(?(open)\s*\))"
     )  # fmt: skip
     for m in re.finditer(pattern, sheet.masked()):
         start, end = _clock(m.group("h1")), _clock(m.group("h2"))
@@ -761,6 +762,7 @@ PARTS_OF_DAY = (
     r"\b(?:(?P<lead>at|during the|in the|this|at the) )?"
     r"(?P<part>overnight|nights|night ?time|night|morning|afternoon|evening)\b"
     r"(?![\s-]+(?:shifts?|tariff|rate|load|time))"
+    r"(?:[\s-]+(?:part|portion)\b)?"  # "the night part": the part of the day, its words
 )
 
 

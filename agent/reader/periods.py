@@ -488,7 +488,9 @@ MATCHERS: tuple[Matcher, ...] = (
 
 COMPARING = re.compile(
     r"\b(?:compar\w*|vs\.?|versus|against|than|relative to|year over year|yoy|change\w*|"
-    r"differ\w*|delta|increas\w*|decreas\w*|drop\w*|ris[ei]\w*|rose|fall\w*|fell|went (?:up|down))"
+    r"differ\w*|delta|increas\w*|decreas\w*|drop\w*|ris[ei]\w*|rose|fall\w*|fell|went (?:up|down)|"
+    r"contra|em rela[cç][aã]o|varia[cç][aã]o|aument\w*|diminu\w*|caiu|ca[ií]ram|subiu|subiram|"
+    r"gegen(?:über|ueber)?|vergleich\w*|verglichen)"
     r"\b"
 )
 MODELLING = re.compile(
@@ -496,8 +498,10 @@ MODELLING = re.compile(
 )
 REFERENCE_CUE = re.compile(
     r"(?:\bthan|\bvs\.?|\bversus|\bagainst|\bcompared (?:to|with)|\bwith|\brelative to|\bfrom"
-    r"|\bor)\s*(?:(?:in|on|during|over|for|the|that of|that in|(?:week|month|days?|period) of)"
-    r"\s+)*$"
+    r"|\bor|\bcontra|\bcomparad[oa]s? (?:com|a)|\bem rela[cç][aã]o (?:a|à|ao)|\bfrente (?:a|à|ao)"
+    r"|\bdo que|\bgegen(?:über|ueber)?|\bverglichen mit|\bim vergleich zu[mr]?)"
+    r"\s*(?:(?:in|on|during|over|for|the|that of|that in|a|o|à|ao|na|no|em"
+    r"|(?:week|month|days?|period) of)\s+)*$"
 )
 BASE_CUE = re.compile(
     r"(?:\busing|\bon|\bover|\bfrom|\bbased on|\btrained on|\bfitted on|\bbaseline period"

@@ -39,6 +39,7 @@ from agent.reader.nights import timed_periods
 from agent.reader.omitted import days_left_out
 from agent.reader.parameters import ALL_DAYS, Stated, find_stated, unlabelled_calorific_values
 from agent.reader.periods import find_periods
+from agent.reader.public_days import holiday_periods
 from agent.reader.reading import Reading
 from agent.reader.slots import (
     FreeText,
@@ -132,6 +133,7 @@ def _extract(question: str, vocab: Vocabulary, now: datetime, lexicon: Lexicon) 
     stated = find_stated(sheet, numbers, lexicon, vocab.tariff_periods)
     dismissed: list[Words] = []  # "ok forget august": said, and not asked
     areas = find_floor_areas(sheet, lexicon)
+    named_days = holiday_periods(sheet, vocab, now)
     periods, notes = find_periods(
         sheet,
         now,
@@ -140,6 +142,7 @@ def _extract(question: str, vocab: Vocabulary, now: datetime, lexicon: Lexicon) 
         date_order=vocab.date_order,
         dismissed=dismissed,
     )
+    periods = sorted([*named_days, *periods], key=lambda p: p.words.start)
     periods, stated.hour_windows = timed_periods(sheet, periods, stated.hour_windows, now, lexicon)
     periods, left_out_days = days_left_out(sheet, periods, now, lexicon)
     find_top(sheet, cond, numbers)

@@ -107,6 +107,10 @@ class Kpi(StrEnum):
     AVERAGE_POWER = "average_power"
 
 
+# what the figures of hours of the day give: their energy, average kW and peak interval demand
+WINDOW_KPIS = frozenset({Kpi.ENERGY, Kpi.AVERAGE_POWER, Kpi.PEAK_DEMAND})
+
+
 @dataclass(frozen=True)
 class MeasureMention:
     """A KPI, or a series metric other than energy (temperature, production, flow)."""

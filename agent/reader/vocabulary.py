@@ -113,6 +113,9 @@ class Vocabulary:
     currency: str | None = None
     fiscal_year_start: int = 1  # month; 1 when the catalogue names none
     date_order: str | None = None  # "dmy" or "mdy" as the site writes dates; None: unknown
+    # where the site is, for its public holidays by name ("on Independence Day")
+    country: str | None = None
+    region: str | None = None
     keys: tuple[NameKey, ...] = field(default=(), compare=False)
     _by_compact: Mapping[str, tuple[NameKey, ...]] = field(
         default_factory=lambda: MappingProxyType({}), compare=False, repr=False
@@ -294,9 +297,12 @@ def build_vocabulary(
     currency: str | None = None,
     fiscal_year_start: int = 1,
     date_order: str | None = None,
+    country: str | None = None,
+    region: str | None = None,
 ) -> Vocabulary:
     """The reader's vocabulary of a site. Groups are the meters' own `groups` plus `groups`;
-    `date_order` ("dmy", "mdy") is how the site writes dates in numbers, if known."""
+    `date_order` ("dmy", "mdy") is how the site writes dates in numbers, if known; `country`
+    and `region` name its public holidays."""
     entries = tuple(meters)
     by_name: dict[str, MeterEntry] = {}
     for m in entries:
@@ -336,6 +342,8 @@ def build_vocabulary(
         currency=currency,
         fiscal_year_start=fiscal_year_start,
         date_order=date_order,
+        country=country,
+        region=region,
         keys=tuple(keys),
         _by_compact=MappingProxyType({c: tuple(ks) for c, ks in index.items()}),
     )
@@ -398,4 +406,6 @@ def vocabulary_from_store(
         currency=currency,
         fiscal_year_start=fiscal_year_start,
         date_order=site_date_order(site.country, site.timezone),
+        country=site.country,
+        region=site.region,
     )
