@@ -241,3 +241,55 @@ def test_the_quickest_way_to_confirm_a_leak_is_asked_of_the_library() -> None:
 def test_a_value_a_meter_sits_at_is_no_level_to_go_above() -> None:
     r = read("alert me when Kompressor Nord sits at 0 kW for 2 hours", W, NOW)
     assert not [t for t in r.thresholds if t.comparison is Comparison.ABOVE], r.thresholds
+
+
+def test_a_rule_tried_before_saying_yes_is_changed_then_proposed_again(
+    brewery: Agent, engine: Engine
+) -> None:
+    """ "before I say yes - how often would it have fired?" leaves the rule proposed the one
+    under discussion: "and over September?" tries it again, "too chatty, drop the threshold to
+    11 kW, same duration, and propose it again" proposes it changed, its channel kept."""
+    first = brewery.ask(
+        "set up an alert: Pump K2 demand above 10 kW for more than 30 minutes, severity "
+        "warning, by e-mail"
+    )
+    assert first.outcome == "confirm", first.answer
+    thread = first.thread
+    tried = brewery.ask("before I say yes - how often would that have gone off in September?",
+                        thread=thread)  # fmt: skip
+    (call,) = tried.tool_calls
+    assert call.name == "backtest_alert_rule", tried.answer
+    assert len(call.result["episodes"]) == _truth(engine, "backtest_alerts", 10, 45)
+    again = brewery.ask("and over 1-7 October?", thread=thread)
+    assert [c.name for c in again.tool_calls] == ["backtest_alert_rule"], again.answer
+    changed = brewery.ask(
+        "too chatty. drop the threshold to 11 kW, same duration, and propose it again",
+        thread=thread,
+    )
+    assert changed.outcome == "confirm", changed.answer
+    (pending,) = changed.pending
+    args = pending["args"]
+    assert (args["threshold"], args["for_minutes"], args["channel"]) == (11, 45, "e-mail")
+
+
+def test_a_change_with_its_severity_and_channel_after_a_back_test_is_proposed(
+    brewery: Agent,
+) -> None:
+    """ "make the rule 9 kW instead, critical, by e-mail" after a rule tried on past data: a
+    severity and a channel are for a rule set up; "rule 9 kW" is its level, not rule #9."""
+    first = brewery.ask(
+        "If a rule fired when Pump K2 stays below 10 kW for more than an hour, how many alerts "
+        "would September have given?"
+    )
+    assert [c.name for c in first.tool_calls] == ["backtest_alert_rule"], first.answer
+    reply = brewery.ask("too noisy. make the rule 9 kW instead, critical, by e-mail",
+                        thread=first.thread)  # fmt: skip
+    assert reply.outcome == "confirm", reply.answer
+    (pending,) = reply.pending
+    args = pending["args"]
+    assert (args["condition"], args["threshold"], args["severity"], args["channel"]) == (
+        "<",
+        9,
+        "critical",
+        "e-mail",
+    )

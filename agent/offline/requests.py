@@ -347,8 +347,13 @@ def _delivery(r: Reading) -> dict[str, Any]:
             out["severity"] = severity
             break
     channel = re.search(r"(#[a-z0-9_-]+)", r.question.lower())
+    said = " ".join(c.words.text.lower() for c in r.cues if c.feature == "channel")
     if channel:
         out["channel"] = channel.group(1)
+    elif "mail" in said:
+        out["channel"] = "e-mail"  # "by e-mail": the service, no channel of its own
+    elif "slack" in said:
+        out["channel"] = "Slack"
     return out
 
 

@@ -105,7 +105,9 @@ KIND_WORDS = {"incidente": "incident", "vorfall": "incident", "alerta": "alert",
 REFERENCE = (
     r"\b(?P<k>(?:alert |alarm )?rule|alert|alarm|incident|event|incidente|vorfall|alerta|regra)"
     r"s?\s*(?:#|no\.?|n[ºo]\.?|number|nr\.?|id)?"
-    r"\s*(?P<n>\d+)\b|(?<![\w#])#(?P<n2>\d+)\b"
+    # "make the rule 12 kW": a number with a unit after it is a level, not the rule's number
+    r"\s*(?P<n>\d+)\b(?![.,]\d|\s*(?:[kmg]?wh?|%|°|degc|kva|min|h|hrs?|hours?|minutes?)\b)"
+    r"|(?<![\w#])#(?P<n2>\d+)\b"
     # "the #1 of those": a place in the list just shown, not a numbered rule or incident
     r"(?!\s+of\s+(?:those|these|them|the\s+list)\b)"
 )

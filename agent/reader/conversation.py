@@ -898,6 +898,11 @@ BARE_DURATION = re.compile(
     r"(?P<n>\d+(?:[.,]\d+)?)\s*(?P<u>min(?:ute|uto)?s?|h|hrs?|hours?|horas?)"
 )
 
+# what a change of a rule says of it besides its new level: "the threshold", "same duration"
+RULE_WORDS = re.compile(
+    r"(?:the )?(?:threshold|level|limit|trigger level)|(?:the )?same (?:duration|length|delay|time)"
+)
+
 # "same 500 kW rule": the level under discussion said again, or a level in its place
 SAID_AGAIN = re.compile(r"^(?:the |a )?(?:same|mesm[ao]|selbe[nr]?|gleiche[nr]?)\s+")
 
@@ -909,6 +914,8 @@ def _level_said(unused: tuple[Any, ...], t: Threshold) -> Threshold | None:
     minutes: float | None = None
     for u in unused:
         text = SAID_AGAIN.sub("", u.text.strip().lower())
+        if RULE_WORDS.fullmatch(u.text.strip().lower()):
+            continue  # "drop the threshold to 54 kW, same duration": the rule's own words
         timed = BARE_DURATION.fullmatch(text)
         if timed is not None and minutes is None:
             amount = parse_number(timed.group("n"))
@@ -990,13 +997,18 @@ def _what_if(reading: Reading, prev: Reading, changes: dict[str, Any]) -> None:
             g for g in reading.grains if not (g.words.tokens and start <= g.words.start < end)
         )
     tried = [c for c in prev.cues if c.feature == "backtest"]
-    asks_for_real = reading.features() & {"notify", "setup", "confirm"}
-    if tried and not asks_for_real and "backtest" not in reading.features():
+    # a severity or a channel said in the turn is how a real rule's alerts go: it is set up
+    asks_for_real = reading.features() & {"notify", "setup", "confirm", "severity", "channel"}
+    # "make it 85 kW, rest the same" after "before I say yes - how often would it have
+    # fired?": the rule proposed is what is changed, proposed again, not tried again
+    deciding = "deciding" in prev.features() and bool(reading.thresholds)
+    if tried and not asks_for_real and not deciding and "backtest" not in reading.features():
         changes["cues"] = reading.cues + _moved(tuple(tried[:1]))
     # "make it 230 kW, rest the same": the severity said before holds for the rule changed
-    severity = [c for c in prev.cues if c.feature == "severity"]
-    if severity and "severity" not in reading.features():
-        changes["cues"] = changes.get("cues", reading.cues) + _moved(tuple(severity[:1]))
+    for said in ("severity", "channel"):  # so does the channel its alerts go to
+        kept = [c for c in prev.cues if c.feature == said]
+        if kept and said not in reading.features():
+            changes["cues"] = changes.get("cues", reading.cues) + _moved(tuple(kept[:1]))
 
 
 def _scope_changes(
