@@ -299,9 +299,10 @@ def _ranked(ok: list[Done]) -> list[str]:
 
 def _shown_incidents(plan: Plan, ok: list[Done]) -> list[IncidentOut]:
     shown = [i for i in results(ok, IncidentOut)]
-    for listing in results(ok, IncidentList):
-        if plan.kind == "incident_one" or len(listing.incidents) == 1:
-            shown += _of_kinds(listing.incidents, plan.detail.get("kinds", ()))[:1]
+    listings = results(ok, IncidentList)
+    found = [i for x in listings for i in x.incidents]
+    if plan.kind == "incident_one" or len(found) == 1:
+        shown += _of_kinds(found, plan.detail.get("kinds", ()))[:1]
     return shown[:1]
 
 
@@ -320,10 +321,11 @@ def _which_incident(ok: list[Done], plan: Plan) -> list[str]:
 
 
 def _one_incident(ok: list[Done], kinds: tuple[str, ...] = ()) -> list[str]:
-    listing = next(iter(results(ok, IncidentList)), None)
-    if listing is None or not listing.incidents:
-        return ["\n".join(IncidentListRenderer().answer(listing))] if listing is not None else []
-    ordered = _of_kinds(listing.incidents, kinds)
+    listings = results(ok, IncidentList)
+    found = [i for x in listings for i in x.incidents]  # one listing per meter named
+    if not found:
+        return ["\n".join(IncidentListRenderer().answer(x)) for x in listings[:1]]
+    ordered = _of_kinds(found, kinds)
     first, rest = ordered[0], ordered[1:6]
     lines = detail(first)
     if rest:

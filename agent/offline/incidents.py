@@ -97,6 +97,12 @@ def state_of(text: str, has_period: bool) -> str:
     return "all" if has_period else "active"
 
 
+def state_spans(text: str) -> tuple[tuple[int, int], ...]:
+    """Where the question says a state ("still open, not even acknowledged"): the words the
+    state filter used, so none of them is left over as unread."""
+    return tuple(m.span() for _, pattern in words().states for m in pattern.finditer(text))
+
+
 def says_state(text: str) -> bool:
     """Whether the question names a state at all ("open", "resolved", "abertos")."""
     return any(pattern.search(text) for _, pattern in words().states)

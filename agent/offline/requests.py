@@ -608,10 +608,16 @@ def incident(q: Question) -> Plan:
         Call("list_incidents", args),
     )
     detail = {"kinds": event} if event else {}
-    # the severity word narrowed the listing: it was used
-    used = replace(r, unused=tuple(u for u in r.unused if u.text.lower().rstrip("s") != severity))
+    # the severity word narrowed the listing, the state words filtered it: they were used
+    spans = incidents.state_spans(text)
+    unused = tuple(
+        u
+        for u in r.unused
+        if u.text.lower().rstrip("s") != severity
+        and not any(a <= u.words.start and u.words.end <= b for a, b in spans)
+    )
     kind = "incident_one" if one or event else "incident_list"
-    return Plan(kind, calls, detail=detail, reading=used if severity else None)
+    return Plan(kind, calls, detail=detail, reading=replace(r, unused=unused))
 
 
 def _event_action(q: Question, kinds: tuple[str, ...], actions: set[Action]) -> Plan:
