@@ -16,6 +16,7 @@ import yaml
 
 from agent.reader import Intent, Kpi, Reading
 from agent.reader.intents import CONTEXT
+from agent.offline.plan import Call, Plan
 from agent.reader.slots import Action, Reference, Words
 from common.errors import EMSError
 
@@ -60,6 +61,7 @@ class IncidentWords:
     listing: re.Pattern[str]
     plural: re.Pattern[str]
     one: re.Pattern[str]  # a word standing for one listed incident, right after what picks it
+    weigh: re.Pattern[str]  # words that weigh two incidents against each other
 
 
 def _any_of(phrases: Sequence[Any]) -> re.Pattern[str]:
@@ -82,7 +84,12 @@ def parse_words(data: Any, name: str) -> IncidentWords:
         states = tuple((STATE_OF_GROUP[str(k)], _any_of(v)) for k, v in data["states"].items())
         one = re.compile(rf"\s+{_any_of(data['one_of_listed']).pattern}", re.IGNORECASE)
         return IncidentWords(
-            events, states, _any_of(data["listing"]), _any_of(data["incidents"]), one
+            events,
+            states,
+            _any_of(data["listing"]),
+            _any_of(data["incidents"]),
+            one,
+            _any_of(data["weigh"]),
         )
     except (KeyError, TypeError, AttributeError, re.error) as exc:
         raise InvalidIncidentWords(f"{name}: {type(exc).__name__} {exc}") from None
@@ -197,3 +204,23 @@ def one_of_listed(r: Reading, listed: Sequence[tuple[int, str, str]]) -> Reading
         ref = Reference("incident", matching.pop(), words_)
         return replace(r, references=(ref,), intent=Intent.INCIDENT)
     return r
+
+
+def weighs_shown(r: Reading, shown: Sequence[int]) -> bool:
+    """ "which was worse and by how much?" after two answers that each showed one incident:
+    the two incidents weighed against each other, when the question names no meter, period
+    or incident of its own (then it asks about those instead)."""
+    if len(shown) < 2 or not words().weigh.search(r.question):
+        return False
+    own = [m for m in r.meters if m.words.tokens] + [p for p in r.periods if p.words.tokens]
+    own += [x for x in r.references if x.words.tokens]
+    return not own and not {a.action for a in r.actions} & CHANGES
+
+
+def compare_shown(shown: Sequence[int], r: Reading) -> Plan:
+    """The two incidents shown last, looked up again to weigh what they kept: the extra energy
+    or the CO2 when the question names it, else the cost."""
+    said = {m.kpi for m in r.measures if m.words.tokens}
+    weighed = "extra_kwh" if Kpi.ENERGY in said else "co2_kg" if Kpi.CARBON in said else "cost"
+    calls = tuple(Call("get_incident", {"incident_id": n}) for n in shown[:2])
+    return Plan("incident_compare", calls, detail={"weighed": weighed})
