@@ -224,3 +224,36 @@ def compare_shown(shown: Sequence[int], r: Reading) -> Plan:
     weighed = "extra_kwh" if Kpi.ENERGY in said else "co2_kg" if Kpi.CARBON in said else "cost"
     calls = tuple(Call("get_incident", {"incident_id": n}) for n in shown[:2])
     return Plan("incident_compare", calls, detail={"weighed": weighed})
+
+
+def about_incidents(before: Reading | None) -> bool:
+    """Whether the turn before was about incidents: an incident question, or one that kept
+    an incident under discussion."""
+    return before is not None and (
+        before.intent is Intent.INCIDENT or any(x.kind == "incident" for x in before.references)
+    )
+
+
+def one_named(r: Reading, before: Reading | None) -> Reading:
+    """ "and the September one on the GA 75?", "the pump-2 one from this month" while the
+    conversation is about incidents: one incident picked by its month or its meter (a word
+    standing for one item right after them), looked up by them among the stored incidents
+    rather than a meter's figures for the month. Unchanged otherwise, and when the question
+    names an incident by its number."""
+    if not about_incidents(before) or r.intent is Intent.INCIDENT:
+        return r
+    if any(x.words.tokens for x in r.references):
+        return r
+    w = words()
+    named = [m.words for m in r.meters] + [p.words for p in r.periods]
+    if any(said.tokens and w.one.match(r.question, said.end) for said in named):
+        return replace(r, intent=Intent.INCIDENT, references=())
+    return r
+
+
+def names_one(r: Reading) -> bool:
+    """A word standing for one incident right after the meter or the month that picks it
+    ("the September one")."""
+    w = words()
+    named = [m.words for m in r.meters] + [p.words for p in r.periods]
+    return any(said.tokens and w.one.match(r.question, said.end) for said in named)

@@ -285,7 +285,8 @@ def _reading(question: str, site: Site, now: datetime, before: Frame | None, sai
         before = replace(before, pending=None)  # a new question instead of the note
     followed = follow(current, before, now, site.vocab)
     followed = kinds.same_step(followed, before.reading if before else None)
-    return incidents.one_of_listed(followed, said.listed)
+    followed = incidents.one_of_listed(followed, said.listed)
+    return incidents.one_named(followed, before.reading if before else None)
 
 
 def _recent_periods(frames: list[Frame]) -> tuple[TimeSpan, ...]:

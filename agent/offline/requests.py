@@ -594,9 +594,9 @@ def incident(q: Question) -> Plan:
     severity = incidents.severity_of(text)
     if severity:
         args["severity"] = [severity]
-    one = bool(re.search(r"\bincident\b(?!s)|\bthe one\b", text)) and not re.search(
-        r"\b(?:any|all|list|which)\b", text
-    )
+    one = bool(
+        re.search(r"\bincident\b(?!s)|\bthe one\b", text) or incidents.names_one(r)
+    ) and not re.search(r"\b(?:any|all|list|which)\b", text)
     names = r.meter_names
     if one or event:
         # one incident asked about: its state is what is asked ("is the outage closed?"), not
