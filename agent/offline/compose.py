@@ -333,8 +333,11 @@ def _weighed(shown: list[IncidentOut], field_: str) -> list[str]:
     values = [getattr(i, field_) for i in shown]
     if len(shown) != 2 or any(v is None for v in values):
         missing = ", ".join(f"#{i.id}" for i, v in zip(shown, values, strict=True) if v is None)
-        return ["\n".join([f"I cannot weigh them by {what}: incident {missing} has none on record.",
-                          *lines])]
+        return [
+            "\n".join(
+                [f"I cannot weigh them by {what}: incident {missing} has none on record.", *lines]
+            )
+        ]
     (a, va), (b, vb) = sorted(zip(shown, values, strict=True), key=lambda x: -float(x[1]))
 
     def said(value: float, i: IncidentOut) -> str:

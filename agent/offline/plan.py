@@ -106,7 +106,9 @@ def plan(q: Question) -> Plan:
     if "list_incidents" in q.tools and incidents.of_event(q.reading):
         handler = HANDLERS[Intent.INCIDENT]  # "what did the leak cost?": the incident's own cost
     if "get_incident" in q.tools and incidents.weighs_shown(q.reading, q.shown_incidents):
-        return incidents.compare_shown(q.shown_incidents, q.reading)  # "which was worse?" of two shown
+        return incidents.compare_shown(
+            q.shown_incidents, q.reading
+        )  # "which was worse?" of two shown
     if handler is None:
         return ask("What would you like to know? " + refusals.HELP)
     which = (
