@@ -14,9 +14,9 @@ from typing import Any
 
 import yaml
 
+from agent.offline.plan import Call, Plan
 from agent.reader import Intent, Kpi, Reading
 from agent.reader.intents import CONTEXT
-from agent.offline.plan import Call, Plan
 from agent.reader.slots import Action, Reference, Words
 from common.errors import EMSError
 
