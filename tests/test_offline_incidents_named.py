@@ -120,3 +120,15 @@ def test_what_the_team_should_check_first_is_a_library_question(brewery) -> None
     )
     assert "detect_anomalies" not in _names(reply), reply.answer
     assert _names(reply) in (["search_knowledge"], []), reply.answer
+
+
+def test_which_was_bigger_weighs_incidents_only_right_after_one_was_shown(
+    brewery,  # noqa: F811
+) -> None:
+    agent, _ = brewery
+    write_incidents(agent)
+    first = agent.ask("what did the leak on Pump K2 in September cost?")
+    agent.ask("and the Pump K1 fouling incident in August?", thread=first.thread)
+    agent.ask("Pump K1 energy last week", thread=first.thread)
+    later = agent.ask("which was bigger?", thread=first.thread)
+    assert "get_incident" not in _names(later), later.answer

@@ -168,7 +168,8 @@ class OfflinePlanner(BaseChatModel):
             previous_meters=before.meters if before else (),
             previous_answer=said.text,
             recent_periods=_recent_periods(frames),
-            shown_incidents=said.shown,
+            # "which was worse?" right after an answer that showed one incident
+            shown_incidents=said.shown if any(k == "incident" for k, _ in said.refs) else (),
         )
         if (
             before is not None
