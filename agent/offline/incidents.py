@@ -212,8 +212,8 @@ def weighs_shown(r: Reading, shown: Sequence[int]) -> bool:
     or incident of its own (then it asks about those instead)."""
     if len(shown) < 2 or not words().weigh.search(r.question):
         return False
-    own = [m for m in r.meters if m.words.tokens] + [p for p in r.periods if p.words.tokens]
-    own += [x for x in r.references if x.words.tokens]
+    said = [m.words for m in r.meters] + [p.words for p in r.periods]
+    own = [w for w in said + [x.words for x in r.references] if w.tokens]
     return not own and not {a.action for a in r.actions} & CHANGES
 
 
