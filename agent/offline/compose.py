@@ -19,7 +19,7 @@ from agent.reader.slots import PeriodMention
 from agent.render import renderer_for
 from agent.render.incidents import IncidentListRenderer, IncidentRenderer, detail, line, source_of
 from agent.render.metrics import KPI_NAMES, kpi_value
-from agent.render.text import number, percent, period_text, step, when
+from agent.render.text import money, number, percent, period_text, step, when
 from agent.render.windows import where
 from tools.base import ToolResult, day_names
 from tools.compare import Change, CompareResult, RankResult
@@ -244,6 +244,8 @@ def _bodies(plan: Plan, ok: list[Done]) -> list[str]:
         return []
     if plan.kind in ("incident_one",):
         return _one_incident(ok, plan.detail.get("kinds", ()))
+    if plan.kind == "incident_compare":
+        return _weighed(results(ok, IncidentOut), str(plan.detail.get("weighed", "cost")))
     if plan.kind == "incident_event_action":
         changed = results(ok, IncidentOut)
         if not changed:
@@ -301,9 +303,10 @@ def _ranked(ok: list[Done]) -> list[str]:
 
 def _shown_incidents(plan: Plan, ok: list[Done]) -> list[IncidentOut]:
     shown = [i for i in results(ok, IncidentOut)]
-    for listing in results(ok, IncidentList):
-        if plan.kind == "incident_one" or len(listing.incidents) == 1:
-            shown += _of_kinds(listing.incidents, plan.detail.get("kinds", ()))[:1]
+    listings = results(ok, IncidentList)
+    found = [i for x in listings for i in x.incidents]
+    if plan.kind == "incident_one" or len(found) == 1:
+        shown += _of_kinds(found, plan.detail.get("kinds", ()))[:1]
     return shown[:1]
 
 
@@ -321,11 +324,47 @@ def _which_incident(ok: list[Done], plan: Plan) -> list[str]:
     return ["\n".join(lines), ASK_WHICH.format(verb=action)]
 
 
+WEIGHED = {"cost": "cost", "extra_kwh": "extra energy", "co2_kg": "CO2"}
+
+
+def _weighed(shown: list[IncidentOut], field_: str) -> list[str]:
+    """Two incidents weighed by what they kept (cost, extra energy or CO2): which was the
+    larger and by how much; each incident's own line below, so both figures can be checked."""
+    what = WEIGHED.get(field_, field_)
+    lines = [line(i) for i in shown]
+    values = [getattr(i, field_) for i in shown]
+    if len(shown) != 2 or any(v is None for v in values):
+        missing = ", ".join(f"#{i.id}" for i, v in zip(shown, values, strict=True) if v is None)
+        return [
+            "\n".join(
+                [f"I cannot weigh them by {what}: incident {missing} has none on record.", *lines]
+            )
+        ]
+    (a, va), (b, vb) = sorted(zip(shown, values, strict=True), key=lambda x: -float(x[1]))
+
+    def said(value: float, i: IncidentOut) -> str:
+        if field_ == "cost":
+            return money(value, i.currency)
+        return number(value, "kWh" if field_ == "extra_kwh" else "kg CO2e")
+
+    if va == vb:
+        head = f"Incidents #{a.id} and #{b.id} weigh the same by {what}: **{said(va, a)}** each."
+    else:
+        pct = f" ({percent(100.0 * (va - vb) / vb, signed=False)} more)" if vb else ""
+        head = (
+            f"Incident #{a.id} ({a.meter}) was the worse by {what}: **{said(va, a)}** against "
+            f"{said(vb, b)} for incident #{b.id} ({b.meter}), **{said(va - vb, a)} more**{pct}."
+        )
+    source = f"Source: incidents table, incidents #{a.id} and #{b.id}."
+    return ["\n".join([head, *lines, source])]
+
+
 def _one_incident(ok: list[Done], kinds: tuple[str, ...] = ()) -> list[str]:
-    listing = next(iter(results(ok, IncidentList)), None)
-    if listing is None or not listing.incidents:
-        return ["\n".join(IncidentListRenderer().answer(listing))] if listing is not None else []
-    ordered = _of_kinds(listing.incidents, kinds)
+    listings = results(ok, IncidentList)
+    found = [i for x in listings for i in x.incidents]  # one listing per meter named
+    if not found:
+        return ["\n".join(IncidentListRenderer().answer(x)) for x in listings[:1]]
+    ordered = _of_kinds(found, kinds)
     first, rest = ordered[0], ordered[1:6]
     lines = detail(first)
     if rest:

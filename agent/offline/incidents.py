@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from agent.offline.plan import Call, Plan
 from agent.reader import Intent, Kpi, Reading
 from agent.reader.intents import CONTEXT
 from agent.reader.slots import Action, Reference, Words
@@ -60,6 +61,7 @@ class IncidentWords:
     listing: re.Pattern[str]
     plural: re.Pattern[str]
     one: re.Pattern[str]  # a word standing for one listed incident, right after what picks it
+    weigh: re.Pattern[str]  # words that weigh two incidents against each other
 
 
 def _any_of(phrases: Sequence[Any]) -> re.Pattern[str]:
@@ -82,7 +84,12 @@ def parse_words(data: Any, name: str) -> IncidentWords:
         states = tuple((STATE_OF_GROUP[str(k)], _any_of(v)) for k, v in data["states"].items())
         one = re.compile(rf"\s+{_any_of(data['one_of_listed']).pattern}", re.IGNORECASE)
         return IncidentWords(
-            events, states, _any_of(data["listing"]), _any_of(data["incidents"]), one
+            events,
+            states,
+            _any_of(data["listing"]),
+            _any_of(data["incidents"]),
+            one,
+            _any_of(data["weigh"]),
         )
     except (KeyError, TypeError, AttributeError, re.error) as exc:
         raise InvalidIncidentWords(f"{name}: {type(exc).__name__} {exc}") from None
@@ -95,6 +102,12 @@ def state_of(text: str, has_period: bool) -> str:
         if pattern.search(text):
             return state
     return "all" if has_period else "active"
+
+
+def state_spans(text: str) -> tuple[tuple[int, int], ...]:
+    """Where the question says a state ("still open, not even acknowledged"): the words the
+    state filter used, so none of them is left over as unread."""
+    return tuple(m.span() for _, pattern in words().states for m in pattern.finditer(text))
 
 
 def says_state(text: str) -> bool:
@@ -191,3 +204,56 @@ def one_of_listed(r: Reading, listed: Sequence[tuple[int, str, str]]) -> Reading
         ref = Reference("incident", matching.pop(), words_)
         return replace(r, references=(ref,), intent=Intent.INCIDENT)
     return r
+
+
+def weighs_shown(r: Reading, shown: Sequence[int]) -> bool:
+    """ "which was worse and by how much?" after two answers that each showed one incident:
+    the two incidents weighed against each other, when the question names no meter, period
+    or incident of its own (then it asks about those instead)."""
+    if len(shown) < 2 or not words().weigh.search(r.question):
+        return False
+    said = [m.words for m in r.meters] + [p.words for p in r.periods]
+    own = [w for w in said + [x.words for x in r.references] if w.tokens]
+    return not own and not {a.action for a in r.actions} & CHANGES
+
+
+def compare_shown(shown: Sequence[int], r: Reading) -> Plan:
+    """The two incidents shown last, looked up again to weigh what they kept: the extra energy
+    or the CO2 when the question names it, else the cost."""
+    said = {m.kpi for m in r.measures if m.words.tokens}
+    weighed = "extra_kwh" if Kpi.ENERGY in said else "co2_kg" if Kpi.CARBON in said else "cost"
+    calls = tuple(Call("get_incident", {"incident_id": n}) for n in shown[:2])
+    return Plan("incident_compare", calls, detail={"weighed": weighed})
+
+
+def about_incidents(before: Reading | None) -> bool:
+    """Whether the turn before was about incidents: an incident question, or one that kept
+    an incident under discussion."""
+    return before is not None and (
+        before.intent is Intent.INCIDENT or any(x.kind == "incident" for x in before.references)
+    )
+
+
+def one_named(r: Reading, before: Reading | None) -> Reading:
+    """ "and the September one on the GA 75?", "the pump-2 one from this month" while the
+    conversation is about incidents: one incident picked by its month or its meter (a word
+    standing for one item right after them), looked up by them among the stored incidents
+    rather than a meter's figures for the month. Unchanged otherwise, and when the question
+    names an incident by its number."""
+    if not about_incidents(before) or r.intent is Intent.INCIDENT:
+        return r
+    if any(x.words.tokens for x in r.references):
+        return r
+    w = words()
+    named = [m.words for m in r.meters] + [p.words for p in r.periods]
+    if any(said.tokens and w.one.match(r.question, said.end) for said in named):
+        return replace(r, intent=Intent.INCIDENT, references=())
+    return r
+
+
+def names_one(r: Reading) -> bool:
+    """A word standing for one incident right after the meter or the month that picks it
+    ("the September one")."""
+    w = words()
+    named = [m.words for m in r.meters] + [p.words for p in r.periods]
+    return any(said.tokens and w.one.match(r.question, said.end) for said in named)

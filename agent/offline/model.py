@@ -77,6 +77,8 @@ class Said:
     ranked: tuple[str, ...] = ()
     # the incidents the conversation listed last (number, meter, kind): "the burner one"
     listed: tuple[tuple[int, str, str], ...] = ()
+    # the incidents the answers showed one at a time, the latest first: "which was worse?"
+    shown: tuple[int, ...] = ()
 
 
 _FRAMES: OrderedDict[tuple[Any, ...], Frame] = OrderedDict()
@@ -166,6 +168,8 @@ class OfflinePlanner(BaseChatModel):
             previous_meters=before.meters if before else (),
             previous_answer=said.text,
             recent_periods=_recent_periods(frames),
+            # "which was worse?" right after an answer that showed one incident
+            shown_incidents=said.shown if any(k == "incident" for k, _ in said.refs) else (),
         )
         if (
             before is not None
@@ -282,7 +286,8 @@ def _reading(question: str, site: Site, now: datetime, before: Frame | None, sai
         before = replace(before, pending=None)  # a new question instead of the note
     followed = follow(current, before, now, site.vocab)
     followed = kinds.same_step(followed, before.reading if before else None)
-    return incidents.one_of_listed(followed, said.listed)
+    followed = incidents.one_of_listed(followed, said.listed)
+    return incidents.one_named(followed, before.reading if before else None)
 
 
 def _recent_periods(frames: list[Frame]) -> tuple[TimeSpan, ...]:
@@ -299,6 +304,7 @@ def _frame_before(
     frame: Frame | None = None
     said = Said()
     listed: tuple[tuple[int, str, str], ...] = ()  # the incidents listed last, before each turn
+    shown: tuple[int, ...] = ()  # the incidents shown one at a time, the latest first
     key: tuple[Any, ...] = (site.ref.id, site.vocab.meters, now)
     humans = [i for i, m in enumerate(history) if isinstance(m, HumanMessage)]
     for n, i in enumerate(humans):
@@ -310,6 +316,9 @@ def _frame_before(
         said = _said(final) if final is not None else Said()
         key = (*key, history[i].id or str(history[i].content), final.id if final else None)
         before_listed, listed = listed, said.listed or listed
+        for kind, number in said.refs:
+            if kind == "incident":
+                shown = (number, *(x for x in shown if x != number))
         with _LOCK:
             cached = _FRAMES.get(key)
         if cached is not None:
@@ -335,7 +344,7 @@ def _frame_before(
             _FRAMES[key] = frame
             while len(_FRAMES) > FRAMES:
                 _FRAMES.popitem(last=False)
-    return frame, replace(said, listed=listed), key
+    return frame, replace(said, listed=listed, shown=shown), key
 
 
 def _current(

@@ -55,6 +55,7 @@ class Question:
     previous_meters: tuple[str, ...] = ()  # what the last answer was about
     previous_answer: str = ""
     recent_periods: tuple[TimeSpan, ...] = ()  # the periods discussed, the latest first
+    shown_incidents: tuple[int, ...] = ()  # the incidents answers showed, the latest first
 
     @property
     def subject_periods(self) -> tuple[PeriodMention, ...]:
@@ -104,6 +105,10 @@ def plan(q: Question) -> Plan:
     handler = HANDLERS.get(q.reading.intent)
     if "list_incidents" in q.tools and incidents.of_event(q.reading):
         handler = HANDLERS[Intent.INCIDENT]  # "what did the leak cost?": the incident's own cost
+    if "get_incident" in q.tools and incidents.weighs_shown(q.reading, q.shown_incidents):
+        return incidents.compare_shown(
+            q.shown_incidents, q.reading
+        )  # "which was worse?" of two shown
     if handler is None:
         return ask("What would you like to know? " + refusals.HELP)
     which = (

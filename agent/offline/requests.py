@@ -646,9 +646,9 @@ def incident(q: Question) -> Plan:
     severity = incidents.severity_of(text)
     if severity:
         args["severity"] = [severity]
-    one = bool(re.search(r"\bincident\b(?!s)|\bthe one\b", text)) and not re.search(
-        r"\b(?:any|all|list|which)\b", text
-    )
+    one = bool(
+        re.search(r"\bincident\b(?!s)|\bthe one\b", text) or incidents.names_one(r)
+    ) and not re.search(r"\b(?:any|all|list|which)\b", text)
     names = r.meter_names
     if one or event:
         # one incident asked about: its state is what is asked ("is the outage closed?"), not
@@ -660,10 +660,16 @@ def incident(q: Question) -> Plan:
         Call("list_incidents", args),
     )
     detail = {"kinds": event} if event else {}
-    # the severity word narrowed the listing: it was used
-    used = replace(r, unused=tuple(u for u in r.unused if u.text.lower().rstrip("s") != severity))
+    # the severity word narrowed the listing, the state words filtered it: they were used
+    spans = incidents.state_spans(text)
+    unused = tuple(
+        u
+        for u in r.unused
+        if u.text.lower().rstrip("s") != severity
+        and not any(a <= u.words.start and u.words.end <= b for a, b in spans)
+    )
     kind = "incident_one" if one or event else "incident_list"
-    return Plan(kind, calls, detail=detail, reading=used if severity else None)
+    return Plan(kind, calls, detail=detail, reading=replace(r, unused=unused))
 
 
 def _event_action(q: Question, kinds: tuple[str, ...], actions: set[Action]) -> Plan:

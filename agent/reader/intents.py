@@ -90,13 +90,19 @@ def _meter_incident(r: Reading) -> bool:
     """ "the cooler incident in August": one incident named by its meter, the subject of the
     question (its cost, its CO2) rather than the meter's own figures."""
     ends = {m.words.tokens[-1] for m in r.meters if m.words.tokens}
-    return any(
-        c.feature == "incident"
-        and c.words.tokens
-        and c.words.tokens[0] - 1 in ends
-        and r.tokens[c.words.tokens[-1]].norm == "incident"
-        for c in r.cues
-    )
+    # "the cooler fouling incident": the words of a fault between the meter and the word
+    faulty = {t for c in r.cues if c.feature == "anomaly" for t in c.words.tokens}
+    for c in r.cues:
+        if c.feature != "incident" or not c.words.tokens:
+            continue
+        if r.tokens[c.words.tokens[-1]].norm != "incident":
+            continue
+        before = c.words.tokens[0] - 1
+        while before in faulty:
+            before -= 1
+        if before in ends:
+            return True
+    return False
 
 
 def features(r: Reading) -> frozenset[str]:
