@@ -234,6 +234,7 @@ def stated(q: Question) -> dict[str, Any]:
     if r.tou_windows:
         args["tou_periods"] = [
             {"days": list(w.days), "start": _clock(w.start), "end": _clock(w.end), "price": w.price}
+            | ({"except_holidays": True} if w.except_holidays else {})
             for w in r.tou_windows
         ]
     flat = [p for p in r.prices if p.per_kwh is not None]

@@ -391,13 +391,45 @@ def _answer(
             kind, _, text = content.partition(": ")
             done.append(Done(name, args, error=text or content, error_kind=kind))
         else:
-            value = typed(registry[name], r.artifact)
+            value = _stated_earlier(typed(registry[name], r.artifact), q.reading)
             if value is None:
                 done.append(Done(name, args, error="the result could not be read", error_kind=""))
             else:
                 done.append(Done(name, args, result=value))
     answer = compose(q, decided, done)
     return _message(answer.text, answer.outcome, answer, decided)
+
+
+# the values a KPI names with its source, by the reading's slot they were stated in
+STATED_SLOTS = {
+    "tariff": ("prices", "tou_windows"),
+    "prices": ("prices", "tou_windows"),
+    "demand charge": ("demand_charges",),
+    "demand window": ("demand_windows",),
+    "emission factor": ("emission_factors",),
+}
+STATED_HERE = "stated in the question"
+STATED_BEFORE = "stated earlier in this conversation"
+
+
+def _stated_earlier(value: Any, reading: Reading) -> Any:
+    """A result whose values the tool took as stated in the question, said of the values this
+    turn carried from an earlier one ("and the load factor?" after a 60-minute window was
+    stated) as stated earlier in this conversation, so the answer says where they came from."""
+    parameters = getattr(value, "parameters", None)
+    if not parameters or not reading.inherited:
+        return value
+    changed = []
+    for p in parameters:
+        slots = STATED_SLOTS.get(p.name, ())
+        carried = p.source == STATED_HERE and any(
+            n in reading.inherited and getattr(reading, n) for n in slots
+        )
+        if carried:
+            text = p.value.replace(STATED_HERE, STATED_BEFORE)
+            p = p.model_copy(update={"source": STATED_BEFORE, "value": text})
+        changed.append(p)
+    return value.model_copy(update={"parameters": changed})
 
 
 def _then(

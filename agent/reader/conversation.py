@@ -68,6 +68,7 @@ from agent.reader.slots import (
     Threshold,
     TimeSpan,
     UnitMention,
+    Unused,
     Words,
 )
 from agent.reader.vocabulary import ENERGY_CARRIERS, Vocabulary, pieces
@@ -278,7 +279,23 @@ def follow(
     earlier turn stated is kept only for a turn about its carrier."""
     if previous is not None:
         reading = _followed(reading, previous, now, vocab)
-    return _own_carrier(reading, _carriers(reading, vocab))
+    return _holidays_taken(_own_carrier(reading, _carriers(reading, vocab)))
+
+
+def _holidays_taken(reading: Reading) -> Reading:
+    """ "correction: the 18-21h price doesn't apply on public holidays" after a quote's
+    windows: the stated windows it names (by their hours, else all of them) skip the site's
+    public holidays; said of no window stated in the conversation, its words are not used."""
+    if not reading.holidays_off:
+        return reading
+    windows, unused = list(reading.tou_windows), list(reading.unused)
+    for off in reading.holidays_off:
+        named = [w for w in windows if off.hours is None or (w.start, w.end) == off.hours]
+        if not named:
+            unused.append(Unused(off.words.text, off.words))
+            continue
+        windows = [replace(w, except_holidays=True) if w in named else w for w in windows]
+    return replace(reading, tou_windows=tuple(windows), holidays_off=(), unused=tuple(unused))
 
 
 def _followed(

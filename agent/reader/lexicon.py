@@ -99,10 +99,16 @@ class CalendarWords:
     # words that may open such a remark ("keep in mind")
     remark_after: tuple[str, ...] = ()
     remark_before: tuple[str, ...] = ()
+    # what, said of a day, points back at a kind of day named before it ("(12 Oct was one)"
+    # after "public holidays"): always a remark explaining that word, never the period asked
+    remark_back: tuple[str, ...] = ()
     # words that leave a day out of the period beside the negation words ("leaving out"),
     # and words naming a day off ("yesterday's holiday") said with the day left out
     leave_out: tuple[str, ...] = ()
     holiday: tuple[str, ...] = ()
+    # what, said of a stated time-of-use window's price, makes the window skip the site's
+    # public holidays ("doesn't apply on public holidays", "exceto feriados"), as patterns
+    holidays_off: tuple[str, ...] = ()
     range_to: tuple[str, ...] = ()  # "to", "a", "bis": join the two ends of a range of days
     range_from: tuple[str, ...] = ()  # "from", "de", "vom": may open one
     day_first: frozenset[str] = frozenset()  # countries writing 12/10 for 12 October
@@ -479,8 +485,10 @@ def _calendar(raw: Any) -> CalendarWords:
         whole=_optional(raw.get("whole"), "calendar.whole"),
         remark_after=_optional(raw.get("remark_after"), "calendar.remark_after"),
         remark_before=_optional(raw.get("remark_before"), "calendar.remark_before"),
+        remark_back=_optional(raw.get("remark_back"), "calendar.remark_back"),
         leave_out=_optional(raw.get("leave_out"), "calendar.leave_out"),
         holiday=_optional(raw.get("holiday"), "calendar.holiday"),
+        holidays_off=_optional(raw.get("holidays_off"), "calendar.holidays_off"),
         range_to=_optional(raw.get("range_to"), "calendar.range_to"),
         range_from=_optional(raw.get("range_from"), "calendar.range_from"),
         periods=MappingProxyType(periods),

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from datetime import time
 from typing import Any
 
-from agent.reader.dates import MONTHS, WEEKDAYS
+from agent.reader.dates import MONTHS, WEEKDAYS, phrases
 from agent.reader.lexicon import Lexicon
 from agent.reader.slots import (
     CalorificValue,
@@ -17,6 +17,7 @@ from agent.reader.slots import (
     DemandWindow,
     EmissionFactor,
     ExchangeRate,
+    HolidaysOff,
     Horizon,
     HourWindow,
     Price,
@@ -174,6 +175,7 @@ class Stated:
     emission_factors: list[EmissionFactor] = field(default_factory=list)
     prices: list[Price] = field(default_factory=list)
     tou: list[TouWindow] = field(default_factory=list)
+    holidays_off: list[HolidaysOff] = field(default_factory=list)
     demand_charges: list[DemandCharge] = field(default_factory=list)
     demand_windows: list[DemandWindow] = field(default_factory=list)
     hour_windows: list[HourWindow] = field(default_factory=list)
@@ -580,6 +582,42 @@ def _carrier_near(text: str, start: int, end: int) -> str | None:
 MIN = r"min(?:utes?|utos?|uten|s)?"
 
 
+# what names a stated window's price right before the words that take its holidays off: "the
+# 18-21h price", "the peak rate", "o preço da ponta"
+PRICE_WORD = r"(?:price|rate|tariff|window|period|hours|pre[cç]o|tarifa|preis|tarif)"
+NAMED_HOURS = (
+    r"(?:the |that |o |a |der |die )?(?P<h1>" + HOUR + r")\s*" + TO + r"\s*(?P<h2>" + HOUR
+    + r")\s*(?:" + PRICE_WORD + r"\s*)?$"
+)  # fmt: skip
+
+
+def _holidays_off(sheet: Sheet, stated: Stated, lexicon: Lexicon) -> None:
+    """ "the 18-21h price doesn't apply on public holidays": the stated window it names (by
+    its hours, else every stated window) skips the site's public holidays. Said of this
+    question's windows, they are marked; said alone, it is kept for the windows stated earlier
+    in the conversation; the hours it names are that window's, not an hour window asked."""
+    said = lexicon.calendar.holidays_off
+    if not said:
+        return
+    text = sheet.masked()
+    for m in re.finditer(r"(?<!\w)" + phrases(said) + r"(?!\w)", text):
+        before = text[max(0, m.start() - 40) : m.start()]
+        named = re.search(NAMED_HOURS, before)
+        start, hours = m.start(), None
+        if named is not None:
+            a, b = _clock(named["h1"]), _clock(named["h2"])
+            if a is not None and b is not None:
+                start, hours = m.start() - len(before) + named.start(), (a, b)
+        elif (priced := re.search(PRICE_WORD + r"\s*$", before)) is not None:
+            start = m.start() - len(before) + priced.start()
+        words = sheet.claim_span(start, m.end())
+        found = [w for w in stated.tou if hours is None or (w.start, w.end) == hours]
+        if stated.tou and found:
+            stated.tou = [replace(w, except_holidays=True) if w in found else w for w in stated.tou]
+        else:
+            stated.holidays_off.append(HolidaysOff(hours, words))
+
+
 def _demand_windows(sheet: Sheet, stated: Stated) -> None:
     demand = r"(?=[\s-]+(?:demand|peak|average|window|interval|block|rolling|max))"
     window = r"[\s-]+(?:demand[\s-]+)?(?:window|interval|block)\b"
@@ -859,6 +897,7 @@ def find_stated(
     _cheap_windows(stated)
     _every_day(sheet, stated)
     _prices(sheet, stated, names)
+    _holidays_off(sheet, stated, lexicon)
     _priced_at(sheet, stated, lexicon)
     _energy_only(sheet, stated, lexicon)
     _emission_factors(sheet, stated)

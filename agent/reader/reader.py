@@ -259,6 +259,7 @@ def _stated_slots(stated: Stated) -> dict[str, Any]:
         "emission_factors": tuple(stated.emission_factors),
         "prices": tuple(stated.prices),
         "tou_windows": tuple(stated.tou),
+        "holidays_off": tuple(stated.holidays_off),
         "demand_charges": tuple(stated.demand_charges),
         "exchange_rates": tuple(stated.exchange_rates),
         "demand_windows": tuple(stated.demand_windows),

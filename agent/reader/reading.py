@@ -23,6 +23,7 @@ from agent.reader.slots import (
     FloorArea,
     FreeText,
     GrainMention,
+    HolidaysOff,
     Horizon,
     HourWindow,
     Intent,
@@ -79,6 +80,7 @@ class Reading:
     calorific_values: tuple[CalorificValue, ...] = ()
     prices: tuple[Price, ...] = ()
     tou_windows: tuple[TouWindow, ...] = ()
+    holidays_off: tuple[HolidaysOff, ...] = ()  # stated windows that skip public holidays
     demand_charges: tuple[DemandCharge, ...] = ()
     exchange_rates: tuple[ExchangeRate, ...] = ()
     demand_windows: tuple[DemandWindow, ...] = ()

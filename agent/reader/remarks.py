@@ -19,12 +19,18 @@ def remarks_among(text: str, chosen: list[Found], lexicon: Lexicon) -> dict[int,
     if not words.remark_after:
         return {}
     after = re.compile(r"\s*(?:" + phrases(words.remark_after) + r")(?!\w)")
+    back = re.compile(r"\s*(?:" + phrases(words.remark_back or ("(?!)",)) + r")(?!\w)")
     before = re.compile(
         r"(?<!\w)(?:" + phrases(words.remark_before or ("(?!)",)) + r")\s+(?:that\s+)?$"
     )
     found: dict[int, tuple[int, int]] = {}
     opened: set[int] = set()
     for f in chosen:
+        pointed = back.match(text, f.end) if f.span is not None else None
+        if pointed is not None:  # "(12 Oct was one)": explains a word said before it
+            found[id(f)] = (f.start, pointed.end())
+            opened.add(id(f))
+            continue
         said = after.match(text, f.end) if f.span is not None else None
         if said is None:
             continue

@@ -284,6 +284,16 @@ class TouWindow:
     currency: str | None = None
     carrier: str | None = None
     days_said: bool = True  # False: no days were written, the default was taken
+    except_holidays: bool = False  # "doesn't apply on public holidays": those days are off
+
+
+@dataclass(frozen=True)
+class HolidaysOff:
+    """ "the 18-21h price doesn't apply on public holidays": a stated window's price does not
+    hold on the site's public holidays; `hours` the window it names, None for all of them."""
+
+    hours: tuple[time, time] | None
+    words: Words
 
 
 @dataclass(frozen=True)
