@@ -39,6 +39,7 @@ PLANT_SETS = (
     "reader_plant2_i",
     "reader_plant2_j",
     "reader_plant2_k",
+    "reader_plant2_l",
 )
 
 
