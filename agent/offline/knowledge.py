@@ -6,6 +6,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import cache
+from pathlib import Path
+
+import yaml
 
 from agent.render.knowledge import ACTIONS, FILLER, asked_sections, words
 
@@ -15,6 +19,17 @@ DOCUMENTS = re.compile(
     r"sops?|checklists?|handbooks?|playbooks?|work instructions?|knowledge (?:base|library)|"
     r"(?:our|the) library|best practices?|according to)\b"
 )
+
+
+WORDS_FILE = Path(__file__).with_name("library_words.yaml")
+
+
+@cache
+def library_words() -> dict[str, str]:
+    """Other-language words as the library's documents say them (library_words.yaml); an
+    empty value drops a word that says nothing of the topic."""
+    data = yaml.safe_load(WORDS_FILE.read_text(encoding="utf-8")) or {}
+    return {str(k).lower(): str(v or "") for k, v in (data.get("words") or {}).items()}
 
 
 def collection(history: bool, documents: bool) -> str:
@@ -102,3 +117,17 @@ def context_of(meters: Iterable[str], answer: str) -> str:
     question and the event kinds the last answer named."""
     kinds = dict.fromkeys(m.group(0) for m in KINDS.finditer(answer.lower()))
     return " ".join([*meters, *kinds])
+
+
+# The lines of an answer that say how its figures were worked out.
+METHOD_LINES = re.compile(r"^(?:Method|Used|Source|Meters checked|Baseline|Model)\b[^:\n]*:", re.M)
+
+
+def method_of(answer: str) -> list[str]:
+    """How the last answer's figures were worked out, as it stated: its method, the settings
+    it used and its source (empty when it stated none)."""
+    return [
+        line.strip()
+        for line in answer.splitlines()
+        if METHOD_LINES.match(line.strip())
+    ]
