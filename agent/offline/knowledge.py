@@ -126,8 +126,4 @@ METHOD_LINES = re.compile(r"^(?:Method|Used|Source|Meters checked|Baseline|Model
 def method_of(answer: str) -> list[str]:
     """How the last answer's figures were worked out, as it stated: its method, the settings
     it used and its source (empty when it stated none)."""
-    return [
-        line.strip()
-        for line in answer.splitlines()
-        if METHOD_LINES.match(line.strip())
-    ]
+    return [line.strip() for line in answer.splitlines() if METHOD_LINES.match(line.strip())]

@@ -1,0 +1,98 @@
+"""Questions for the library, read as such: how the product works out a figure or when it
+calls something an event, a level asked as a rule of thumb, a how-to in German or Portuguese,
+and "how did you compute that?" after an answer (its stated method). Data put in a shared
+folder or drive is an export the agent cannot make; "compute" is a word of its own, not a
+misspelt "compare"."""
+
+from __future__ import annotations
+
+import pytest
+
+from agent.offline import knowledge
+from agent.offline.requests import _written_out
+from agent.reader import Intent, read
+from agent.reader.slots import Reason
+from tests.reader_plants import NOW, PLANTS
+
+W = PLANTS["werk"]
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "when exactly does the product call a quarter-hour a demand spike?",
+        "how does the product work out the demand charge - which window and which peak?",
+        "does your cost figure apply a demand ratchet like our grid operator does?",
+        "how many burner starts per hour means the Gaskessel is short-cycling?",
+        "what chilled-water delta-T should make me go look for bypasses and valves?",
+        "Wie prüfe ich nach einem Ausfall die fehlenden Zählerdaten?",
+        "como faço para confirmar um vazamento de ar comprimido?",
+        "o que é CUSUM e para que serve na ISO 50001?",
+        "how exactly did you compute that one - which production counter?",
+        "which meter did you use for the production?",
+    ],
+)
+def test_a_question_on_a_rule_or_method_is_for_the_library(question: str) -> None:
+    assert read(question, W, NOW).intent is Intent.KNOWLEDGE
+
+
+@pytest.mark.parametrize(
+    ("question", "intent"),
+    [
+        ("how much did Kompressor Nord use last week?", Intent.DATA),
+        ("wie viel hat Kompressor Nord letzte Woche verbraucht?", Intent.DATA),
+        ("Kompressor Nord peak demand last week", Intent.DATA),
+        ("any demand spikes on Kompressor Nord last week?", Intent.ANOMALY),
+    ],
+)
+def test_a_question_for_figures_stays_one(question: str, intent: Intent) -> None:
+    assert read(question, W, NOW).intent is intent
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "push last month's 15-min Hauptzähler data straight into our SharePoint finance folder",
+        "upload yesterday's Kompressor Nord readings to the ftp server",
+        "put the October totals of Linie 2 on our OneDrive",
+    ],
+)
+def test_data_put_in_a_shared_folder_is_an_export(question: str) -> None:
+    r = read(question, W, NOW)
+    assert r.intent is Intent.UNSUPPORTED
+    assert {u.reason for u in r.unsupported} == {Reason.EXPORT}
+    assert r.meter_names  # the figures are named: refused, not asked which figures
+
+
+def test_an_alert_pushed_to_a_channel_is_no_export() -> None:
+    r = read("alert me when Kompressor Nord goes above 50 kW and push it to #energy", W, NOW)
+    assert r.intent is Intent.ALERT_CREATE and not r.unsupported
+
+
+def test_compute_is_not_corrected_to_compare() -> None:
+    r = read("how did you compute it?", W, NOW)
+    assert "compute" in [t.norm for t in r.tokens]
+
+
+def test_the_search_is_in_the_librarys_words_and_keeps_a_meters_name() -> None:
+    r = read(
+        "Wie fülle ich nach einem Gateway-Ausfall die fehlenden Zählerdaten wieder auf?", W, NOW
+    )
+    query = knowledge.search_query(_written_out(r))
+    assert {"backfill", "gateway", "outage", "missing", "meter", "data"} <= set(query.split())
+    assert not {"ich", "einem", "die", "wieder", "auf"} & set(query.split())
+    named = read("como faço para limpar o Gaskessel?", W, NOW)
+    assert "Gaskessel" in _written_out(named)
+
+
+def test_how_it_was_computed_is_the_last_answers_method() -> None:
+    answer = (
+        "**Linie 2** specific energy consumption (SEC) last week: **0.603 kWh/unit**.\n"
+        "Method: energy / production of Linie 2 Stückzahl over the period.\n"
+        "Used: demand window 15 minutes (installation settings).\n"
+        "Source: store rollups (15-minute energy)."
+    )
+    told = knowledge.method_of(answer)
+    assert told[0] == "Method: energy / production of Linie 2 Stückzahl over the period."
+    assert len(told) == 3
+    assert knowledge.method_of("Linie 2 used 1,200 kWh last week.") == []
