@@ -96,3 +96,18 @@ def test_how_it_was_computed_is_the_last_answers_method() -> None:
     assert told[0] == "Method: energy / production of Linie 2 Stückzahl over the period."
     assert len(told) == 3
     assert knowledge.method_of("Linie 2 used 1,200 kWh last week.") == []
+
+
+def test_the_sentences_quoted_are_those_of_the_items_asked_not_the_headings_words() -> None:
+    from agent.render.knowledge import condense
+
+    text = (
+        "The Protocol for Savings (PFS) defines three routes for proving savings.\n"
+        "- Route A, isolation with a key parameter: measure the power, estimate the hours.\n"
+        "- Route B, isolation with all parameters: a sub-meter on the retrofitted system.\n"
+        "- Route C, whole site: the site's own meter with a regression baseline.\n"
+    )
+    said = condense(text, "pfs route c vs route b", "Savings > PFS routes")
+    assert "Route C, whole site" in said and "Route B" in said
+    alone = condense(text, "pfs", "Savings > PFS routes")
+    assert alone.startswith("The Protocol for Savings (PFS)")
