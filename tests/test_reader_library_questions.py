@@ -111,3 +111,12 @@ def test_the_sentences_quoted_are_those_of_the_items_asked_not_the_headings_word
     assert "Route C, whole site" in said and "Route B" in said
     alone = condense(text, "pfs", "Savings > PFS routes")
     assert alone.startswith("The Protocol for Savings (PFS)")
+
+
+def test_the_quickest_way_to_confirm_is_a_how_to_asking_for_the_checks() -> None:
+    from agent.render.knowledge import asked_sections
+
+    asked = "looks like a leak. what's the quickest way to confirm it without stopping the line?"
+    assert read(asked, W, NOW).intent is Intent.KNOWLEDGE
+    assert "checks" in asked_sections(asked) and "fixes" not in asked_sections(asked)
+    assert "fixes" in asked_sections("how do I stop the leak?")

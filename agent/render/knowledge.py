@@ -55,8 +55,17 @@ def words(text: str) -> list[str]:
 
 # What a question asks for, as the section of a runbook that answers it.
 SECTIONS = (
-    ("fixes", r"\b(?:fix|stop|prevent|avoid|repair|reduce|lower|solve|tackle|get rid|cure)\w*"),
-    ("checks", r"\b(?:check|find|detect|locate|diagnose|troubleshoot|investigat|test|survey|spot)"),
+    # "without stopping production" is no fix asked for
+    (
+        "fixes",
+        r"\b(?<!without )(?:fix|stop|prevent|avoid|repair|reduce|lower|solve|tackle|get rid|"
+        r"cure)\w*",
+    ),
+    (
+        "checks",
+        r"\b(?:check|find|detect|locate|diagnose|troubleshoot|investigat|test|survey|spot|"
+        r"confirm(?! that| the fix| it worked))",
+    ),
     ("causes", r"\b(?:causes?|caused|why)\b"),
     ("safety", r"\b(?:safe|safety|danger\w*|hazard\w*)\b"),
     ("verify", r"\b(?:verify|prove|proof|confirm that|did it work|worked)\b"),
