@@ -30,6 +30,12 @@ W = PLANTS["werk"]
         "o que é CUSUM e para que serve na ISO 50001?",
         "how exactly did you compute that one - which production counter?",
         "which meter did you use for the production?",
+        "what leakage percentage is acceptable for a compressed air system?",
+        "how often should we repeat the leak survey?",
+        "what's the rule of thumb for compressor pressure savings per bar?",
+        "how does the anomaly detection decide something is a spike?",
+        "when is a meter considered stuck?",
+        "como calcular o fator de carga?",
     ],
 )
 def test_a_question_on_a_rule_or_method_is_for_the_library(question: str) -> None:
@@ -43,6 +49,8 @@ def test_a_question_on_a_rule_or_method_is_for_the_library(question: str) -> Non
         ("wie viel hat Kompressor Nord letzte Woche verbraucht?", Intent.DATA),
         ("Kompressor Nord peak demand last week", Intent.DATA),
         ("any demand spikes on Kompressor Nord last week?", Intent.ANOMALY),
+        ("how often did Kompressor Nord exceed 50 kW last week?", Intent.DATA),
+        ("what consumption is normal for Linie 2 on Sundays?", Intent.DATA),
     ],
 )
 def test_a_question_for_figures_stays_one(question: str, intent: Intent) -> None:
