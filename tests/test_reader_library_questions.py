@@ -23,6 +23,7 @@ W = PLANTS["werk"]
         "when exactly does the product call a quarter-hour a demand spike?",
         "how does the product work out the demand charge - which window and which peak?",
         "does your cost figure apply a demand ratchet like our grid operator does?",
+        "does your cost figure apply a demand ratchet like our utility does?",
         "how many burner starts per hour means the Gaskessel is short-cycling?",
         "what chilled-water delta-T should make me go look for bypasses and valves?",
         "Wie prüfe ich nach einem Ausfall die fehlenden Zählerdaten?",
@@ -128,3 +129,10 @@ def test_the_quickest_way_to_confirm_is_a_how_to_asking_for_the_checks() -> None
     assert read(asked, W, NOW).intent is Intent.KNOWLEDGE
     assert "checks" in asked_sections(asked) and "fixes" not in asked_sections(asked)
     assert "fixes" in asked_sections("how do I stop the leak?")
+
+
+def test_how_the_product_decides_is_searched_as_the_products_own_rule() -> None:
+    asked = "how does the anomaly detection decide something is a spike?"
+    query = knowledge.search_query(asked, method=True).split()
+    assert "product" in query and "checks" not in query
+    assert "checks" in knowledge.search_query("how do I detect a spike?").split()

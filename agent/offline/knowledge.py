@@ -45,6 +45,7 @@ def _stem(name: str) -> str:
     return (letters.group(0) if letters else "")[:6] or name
 
 
+METHOD_WORDS = ("product",)  # how the library names the product when it says how it works
 EQUIPMENT_WORDS = 3  # words of a meter's description that say what equipment it is
 
 
@@ -70,6 +71,7 @@ def search_query(
     meters: Iterable[str] = (),
     context: str = "",
     described: dict[str, tuple[str, str]] | None = None,
+    method: bool = False,
 ) -> str:
     """The words of a question worth searching for: equipment and symptom, without the filler.
 
@@ -77,7 +79,8 @@ def search_query(
     `context` is what the conversation was about ("pump consumption high"), used for "has
     this happened before?" that names nothing itself. `described` maps a meter to the words
     the question named it by and its catalogue description: a plant's own name ("GA 75") is
-    in no runbook, so it narrows the search by what the meter is instead of replacing it."""
+    in no runbook, so it narrows the search by what the meter is instead of replacing it.
+    `method`: the question asks how the product itself works a figure out."""
     described = described or {}
     meters = list(meters)
     text = _without_names(text, [w for said, _ in described.values() for w in (said,)])
@@ -93,7 +96,12 @@ def search_query(
     topical = [w for w in kept if w not in ACTIONS]
     if context and len(topical) < 2:
         kept += [w for w in words(context) if w not in kept and w not in FILLER]
-    kept += [s for s in asked_sections(text) if s not in kept]
+    if method:
+        # how the product itself works a figure out: the library says so of "the product",
+        # in whichever section holds it, not in the checks or fixes a verb would point to
+        kept += [w for w in METHOD_WORDS if w not in kept]
+    else:
+        kept += [s for s in asked_sections(text) if s not in kept]
     return " ".join(kept) or " ".join(words(text))
 
 

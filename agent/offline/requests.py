@@ -278,7 +278,9 @@ def library(q: Question) -> Plan:
         if where == "documents" and len(m.meters) == 1 and m.words.tokens
         if (entry := q.site.meter(m.meters[0])) is not None and entry.description
     }
-    query = knowledge.search_query(_written_out(r), r.meter_names, context, described)
+    query = knowledge.search_query(
+        _written_out(r), r.meter_names, context, described, method="method" in features
+    )
     args = {"query": query, "collection": where, "k": 6}
     return Plan("knowledge", (Call("search_knowledge", args),))
 
