@@ -38,6 +38,7 @@ PLANT_SETS = (
     "reader_plant2_h",
     "reader_plant2_i",
     "reader_plant2_j",
+    "reader_plant2_k",
 )
 
 

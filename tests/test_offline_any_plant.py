@@ -299,11 +299,19 @@ def test_a_meter_minus_the_meters_it_feeds_is_its_unmetered_remainder(brewery) -
     assert states(all_of_them.answer, rest), all_of_them.answer
 
 
-def test_a_difference_of_meters_that_do_not_feed_each_other_is_asked_back(brewery) -> None:
-    agent, _ = brewery
+def test_one_meter_minus_another_that_it_does_not_feed_is_their_difference(brewery) -> None:
+    """ "Pump K1 minus Pump K2": no remainder (neither feeds the other) but the one less the
+    other, with both figures; three meters apart are asked back."""
+    agent, data = brewery
     reply = agent.ask("Pump K1 minus Pump K2 last week")
-    assert reply.outcome == "clarify" and not reply.tool_calls, reply.answer
-    assert "kWh" not in reply.answer
+    assert [c.name for c in reply.tool_calls] == ["compare_meters"], reply.answer
+    week = ("2026-10-05", "2026-10-11")
+    difference = total(data, "Pump K1", *week) - total(data, "Pump K2", *week)
+    assert states(reply.answer, abs(difference)), reply.answer
+    larger = "Pump K1" if difference > 0 else "Pump K2"
+    assert reply.answer.startswith(f"**{larger}** used"), reply.answer
+    three = agent.ask("Pump K1 minus Pump K2 minus Mash Tun Drive last week")
+    assert three.outcome == "clarify" and not three.tool_calls, three.answer
 
 
 def test_a_share_summing_a_meter_with_one_it_feeds_is_asked_back(brewery) -> None:
@@ -451,3 +459,37 @@ def test_meters_joined_by_a_plus_are_one_side_of_a_comparison(brewery) -> None:
     carbon = agent.ask("September kg CO2e: incomer north + bottling hall vs steam raiser")
     meters = [[c.args["meter"], *c.args.get("with_meters", [])] for c in carbon.tool_calls]
     assert meters == [["Incomer North", "Bottling Hall"], ["Steam Raiser"]]
+
+
+def test_more_in_one_period_than_in_a_later_one_is_the_first_against_the_second(brewery) -> None:
+    """ "how many kWh more in the week of 7-13 September than in the week of 21-27
+    September?": the figure is of the period before "than", though it is the earlier one."""
+    agent, data = brewery
+    reply = agent.ask(
+        "How many kWh more did Pump K1 use in the week of 7-13 September than in the week "
+        "of 21-27 September?"
+    )
+    call = reply.tool_calls[0]
+    assert call.name == "compare_periods", reply.answer
+    assert call.args["period"].startswith("2026-09-07"), call.args
+    change = total(data, "Pump K1", "2026-09-07", "2026-09-13") - total(
+        data, "Pump K1", "2026-09-21", "2026-09-27"
+    )
+    lead = reply.answer.split("\n")[0]
+    assert states(lead, abs(change)), reply.answer
+    assert ("more" if change > 0 else "less") in lead
+    assert lead.index("7 Sep") < lead.index("21 Sep"), lead
+
+
+def test_as_a_percent_of_a_named_whole_after_two_weeks_is_a_share_not_a_change(brewery) -> None:
+    """ "as a % of Incomer North that week?" after last week and the week before: the share
+    of the whole it names, in the week pointed at, not the two weeks' change in percent."""
+    agent, data = brewery
+    first = agent.ask("how many kWh did Pump K1 pull last week?")
+    assert not re.search(r"did not use 'pull'", first.answer), first.answer
+    agent.ask("and the week before?", thread=first.thread)
+    reply = agent.ask("as a % of Incomer North that week?", thread=first.thread)
+    assert [c.name for c in reply.tool_calls] == ["share_of"], reply.answer
+    week = ("2026-09-28", "2026-10-04")
+    share = 100 * total(data, "Pump K1", *week) / total(data, "Incomer North", *week)
+    assert states(reply.answer.split("\n")[0], share, rel=0.005), reply.answer

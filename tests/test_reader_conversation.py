@@ -12,6 +12,7 @@ import pytest
 from agent.reader import Frame, Intent, Pending, follow, read
 from agent.reader.slots import Kpi, Op
 from tests.reader_plants import NOW, PLANTS, check, thread
+from tests.reader_plants import _period_facts as check_periods
 
 
 @dataclass(frozen=True)
@@ -333,3 +334,78 @@ def test_its_energy_after_an_aside_on_the_weather_is_the_meter_before_it() -> No
     # without a word pointing back, and with nothing metered discussed, the site stays
     alone = thread(vocab, "average outside temperature yesterday?", "its peak demand that day?")
     assert alone.meter_names == ()
+
+
+def test_a_german_thread_last_weekend_then_its_percent_of_the_main_meter() -> None:
+    """ "und letztes Wochenende?" is the Saturday and Sunday before this week (not the weekend
+    part of the day asked before), and "wie viel Prozent vom <meter> ist das?" is the share of
+    that meter, the subject staying the one discussed."""
+    vocab = PLANTS["werk"]
+    first = "Wie viel hat Kompressor Nord gestern verbraucht?"
+    weekend = thread(vocab, first, "und letztes Wochenende?")
+    check(weekend, {"meters": ["Kompressor Nord"], "splits": [], "unused": []})
+    check(weekend, {"periods": [("2026-10-31", "2026-11-01", "subject")]})
+    share = thread(
+        vocab, first, "und letztes Wochenende?", "wie viel Prozent vom Hauptzähler ist das?"
+    )
+    assert share.meter_names == ("Kompressor Nord",)
+    assert share.share_of == ("Hauptzähler",)
+    check(share, {"periods": [("2026-10-31", "2026-11-01", "subject")]})
+    check(read("Wie viel hat Kompressor Nord gestern verbraucht?", vocab, NOW), {"unused": []})
+    portuguese = thread(vocab, first, "e no último fim de semana?")
+    check(portuguese, {"periods": [("2026-10-31", "2026-11-01", "subject")], "splits": []})
+
+
+def test_a_baseline_on_the_data_before_a_month_and_its_follow_up_keep_base_and_driver() -> None:
+    """ "on all the data before September (from 5 Nov 2025 to 31 Aug 2026)": September is where
+    the base ends, October the period asked; "is that gap bigger than the uncertainty?" is the
+    same model: the same base period and the temperature as its driver."""
+    vocab = PLANTS["werk"]
+    first = (
+        "Fit a temperature baseline for Kompressor Nord on all the data before September "
+        "(from 5 Nov 2025 to 31 Aug 2026). How many kWh does it expect for October, and was "
+        "October above or below that?"
+    )
+    r = read(first, vocab, NOW)
+    check(
+        r,
+        {
+            "intent": "baseline",
+            "periods": [
+                ("2025-11-05", "2026-08-31", "base"),
+                ("2026-10-01", "2026-10-31", "subject"),
+            ],
+            "unused": [],
+        },
+    )
+    then = thread(vocab, first, "is that gap bigger than the model's uncertainty, or just noise?")
+    assert "weather_driver" in then.features()
+    assert sorted(check_periods(then)) == sorted(check_periods(r))
+
+
+def test_the_family_word_right_after_one_of_its_meters_is_that_one() -> None:
+    """ "what did the Kompressor's kWh of that week cost?" right after one compressor's figures
+    is that compressor; after a turn about another meter "the Kompressor" is asked back."""
+    vocab = PLANTS["werk"]
+    first = "how many kWh did Kompressor Nord use last week?"
+    r = thread(vocab, first, "and the week before?", "what did the Kompressor's kWh cost?")
+    assert r.meter_names == ("Kompressor Nord",) and not r.ambiguous
+    apart = thread(vocab, first, "Linie 2 yesterday?", "what did the Kompressor use?")
+    assert apart.ambiguous and apart.ambiguous[0].meters == ("Kompressor Nord", "Kompressor Süd")
+
+
+@pytest.mark.parametrize(
+    ("question", "minutes"),
+    [
+        ("e se a janela for de 60 minutos em vez de 15, quanto dá em setembro?", 60),
+        ("what if the window is 30 minutes instead of 15?", 30),
+        ("und mit einem Fenster von 30 Minuten?", 30),
+    ],
+)
+def test_a_demand_window_said_in_words_after_a_peak(question: str, minutes: int) -> None:
+    """A peak's demand window restated in a follow-up, in minutes of any language ("60
+    minutos em vez de 15"): the window, the usual 15 it replaces among its words."""
+    r = thread(PLANTS["werk"], "peak demand of Kompressor Nord last month?", question)
+    assert [w.minutes for w in r.demand_windows] == [minutes], r.demand_windows
+    assert r.meter_names == ("Kompressor Nord",)
+    check(r, {"unused": []})

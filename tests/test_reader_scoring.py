@@ -3,6 +3,7 @@ reader sets themselves: they load, and their truths compute on the demo plant.""
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -250,3 +251,14 @@ def test_bad_set_is_named(tmp_path: Any) -> None:
     )
     with pytest.raises(InvalidDataset, match=r"bad\.yaml"):
         load_dataset(path)
+
+
+def test_no_question_is_cut_by_a_yaml_comment() -> None:
+    """ "where are we with incident #4?" written unquoted reads as "where are we with incident":
+    a plain scalar's " #" starts a comment, so a question holding one must be quoted."""
+    from pathlib import Path
+
+    cut = re.compile(r"^\s*(?:- )?question: (?![\"'>|]).* #")
+    for path in sorted(Path("evals/questions").glob("*.yaml")):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            assert not cut.match(line), f"{path.name}:{number}: quote this question"

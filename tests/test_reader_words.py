@@ -104,6 +104,12 @@ def test_a_phrase_with_an_optional_space_matches_its_glued_form() -> None:
             "BRL",
         ),
         ("Kompressor Nord cost last month, 0.2 €/kWh and 9.5 €/kW on the peak", 9.5, "EUR"),
+        (
+            "price October for Kompressor Nord with a quote we got: R$ 0.50/kWh and R$ 40 per "
+            "kW of monthly demand",
+            40,
+            "BRL",
+        ),
     ],
 )
 def test_a_demand_charge_named_by_what_it_is_levied_on(

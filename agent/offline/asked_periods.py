@@ -6,6 +6,7 @@ the time it has run."""
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import NamedTuple
@@ -100,9 +101,11 @@ def recent_days(q: Question) -> list[TimeSpan]:
 
 def _the_two(q: Question) -> list[str] | None:
     """ "over those two months together": the last two periods discussed, as one range when
-    they meet, else each."""
+    they meet and are asked as one (a joining word, or "over"/"across" before them), else each:
+    "its average kW in those two weeks" is each week's."""
     r = q.reading
-    if "periods" not in r.inherited or not any(_of_periods(r, x) for x in r.referents):
+    pointed = [x for x in r.referents if _of_periods(r, x)]
+    if "periods" not in r.inherited or not pointed:
         return None
     spans = recent_days(q)[:2]
     if len(spans) < 2:
@@ -113,9 +116,17 @@ def _the_two(q: Question) -> list[str] | None:
         )
     except ValueError:
         return None
-    if (second_start - first_end).days <= 1:
+    if (second_start - first_end).days <= 1 and _as_one(q, pointed[0]):
         return [f"{start.isoformat()}..{end.isoformat()}"]
     return [first, second]
+
+
+def _as_one(q: Question, x: Referent) -> bool:
+    """The periods pointed at are asked as one stretch: "together", "combined", or "over" or
+    "across" right before "those two weeks"."""
+    first = x.words.tokens[0] if x.words.tokens else 0
+    before = [t.norm for t in q.reading.tokens[max(0, first - 1) : first]]
+    return joined(q) or bool({"over", "across", "throughout"} & set(before))
 
 
 def joined(q: Question) -> bool:
@@ -172,8 +183,10 @@ def two_periods(q: Question, found: Sides) -> Question | None:
     bare = not any(w.tokens for w in said)
     if not (bare or any(x.kind == "pair" for x in r.referents)) or len(found.sides) > 1:
         return None
-    # "as a % change?" after two periods of one meter: their change in percent
-    change = r.asks(*kinds.COMPARATIVES) or (r.asks(Op.PERCENT) and not r.asks(Op.SHARE))
+    # "as a % change?" after two periods of one meter: their change in percent; "as a % of
+    # the board that week?" names the whole it is a percentage of, so it is a share
+    percent = r.asks(Op.PERCENT) and not r.asks(Op.SHARE) and not r.share_of
+    change = r.asks(*kinds.COMPARATIVES) or percent
     if not change or "periods" not in r.inherited:
         return None
     if len(q.subject_periods) >= 2:
@@ -209,6 +222,10 @@ def compared_periods(q: Question) -> Compared | None:
         # "and vs the days after?" after a question about some days: those days are set
         # against the ones named now, in the order the person set them
         first, second = subjects[0].span, compared[0].span
+    elif subjects and compared and _than(r.question, compared[0]):
+        # "how many kWh more in the week of 9-15 March than in the week of 23-29": the
+        # period before "than" is the one the figure is of, whichever came first
+        first, second = subjects[0].span, compared[0].span
     elif subjects and compared:
         # "the first half vs the second half": a change over time runs from the earlier
         first, second = _in_order(subjects[0], compared[0])
@@ -230,6 +247,15 @@ def compared_periods(q: Question) -> Compared | None:
         return None
     assert first is not None and second is not None
     return Compared(*so_far(first, second, q.now), named=(first.period, second.period))
+
+
+THAN = re.compile(r"\bthan\s+(?:(?:in|on|during|over|for|the|(?:week|month|days?|period) of)\s+)*$")
+
+
+def _than(question: str, reference: PeriodMention) -> bool:
+    """Whether the reference period is the one after "than" ("more in May than in June")."""
+    words = reference.words
+    return bool(words.tokens) and bool(THAN.search(question[: words.start].lower()))
 
 
 def _in_order(a: PeriodMention, b: PeriodMention) -> tuple[TimeSpan, TimeSpan]:

@@ -890,14 +890,14 @@ def _fed_twice(q: Question, names: tuple[str, ...]) -> tuple[str, str] | None:
 def _remainder(q: Question, found: Sides, periods: list[str]) -> Plan:
     """ "the board minus its sub-meters": the meter the others are fed from, less those named
     (all its own sub-meters when none is), read in two calls so no sum mixes a meter with what
-    it feeds. Two meters that do not feed each other are compared when a difference is asked
-    for; else they are no remainder: asked back."""
+    it feeds. Two meters that do not feed each other, one minus the other, are their
+    difference; more of them are no remainder: asked back."""
     names = found.meters
     if not names:
         return ask("The remainder of which meter? Name the meter (e.g. a distribution board).")
     wholes = [w for w in names if all(n == w or q.site.under(n, w) for n in names)]
-    if not wholes and len(found.sides) == 2 and q.reading.asks(Op.COMPARE, Op.DIFFERENCE):
-        # "press 1 minus press 2, kWh difference?": two meters apart, their difference asked
+    if not wholes and len(found.sides) == 2:
+        # "press 1 minus press 2, kWh?": two meters apart, the one less the other
         return KINDS["compare_meters"](q, found)
     if not wholes:
         return ask(

@@ -328,6 +328,9 @@ def new_rule(q: Question) -> Plan:
     if isinstance(watched, Plan):
         return watched
     target, unit, metric = watched
+    unheld = _not_measured(q, meter, target, t)
+    if unheld is not None:
+        return unheld
     condition = {Comparison.ABOVE: ">", Comparison.AT_LEAST: ">=", Comparison.BELOW: "<",
                  Comparison.AT_MOST: "<="}[t.comparison]  # fmt: skip
     never = _never_reached(meter, target, unit, condition, t)
@@ -359,13 +362,26 @@ def new_rule(q: Question) -> Plan:
 def _delivery(r: Reading) -> dict[str, Any]:
     """How a rule's alerts are sent: its severity and channel, where the question says."""
     out: dict[str, Any] = {}
-    said = [r.question] + [c.words.text for c in r.cues if c.feature == "severity"]
-    if re.search(r"\b(?:critical|urgent|immediately|asap)\b", " ".join(said).lower()):
-        out["severity"] = "critical"
+    # the severity this turn says wins over one carried from the rule it changes
+    for said in (r.question, *(c.words.text for c in r.cues if c.feature == "severity")):
+        severity = _severity(said.lower())
+        if severity is not None:
+            out["severity"] = severity
+            break
     channel = re.search(r"(#[a-z0-9_-]+)", r.question.lower())
     if channel:
         out["channel"] = channel.group(1)
     return out
+
+
+CRITICAL = r"\b(?:critical|urgent|immediately|asap|cr[ií]tic[ao]|kritisch\w*)\b"
+WARNING = r"\b(?:warning|aviso|warnung)\b"
+
+
+def _severity(text: str) -> str | None:
+    if re.search(CRITICAL, text):
+        return "critical"
+    return "warning" if re.search(WARNING, text) else None
 
 
 def _rule_window(r: Reading, target: str, t: Threshold) -> str:
@@ -443,6 +459,37 @@ def _never_reached(meter: str, target: str, unit: str, condition: str, t: Thresh
         f"never go below {t.value:g} {unit} and the rule would never fire. No rule was stored. "
         "I can alert when it goes below a level above zero (when it stops or idles) or above "
         "one."
+    )
+
+
+def _not_measured(q: Question, meter: str, target: str, t: Threshold) -> Plan | None:
+    """A rule on what the meter does not measure: an SEC where no production is linked to
+    it is refused (it is not defined there); a kW or kWh level on a meter with no energy (a
+    temperature sensor) is asked back, naming what it does measure. Never a rule proposed
+    that the watcher could not check."""
+    if target == "sec" and not q.site.has_production(meter):
+        made = [
+            m.name
+            for m in q.site.vocab.meters
+            if "energy" in m.metrics and q.site.has_production(m.name)
+        ]
+        others = f" SEC rules can watch {', '.join(made)}." if made else ""
+        return refuse(
+            f"I can't set that alert: I did not use '{t.words.text}'. {meter} has no production "
+            "series and no production meter linked to it, so its SEC (kWh per unit produced) is "
+            "not defined and the rule could never be checked. No rule was stored. I can alert "
+            f"on {meter}'s energy (kWh) or demand (kW) instead.{others}"
+        )
+    if target not in ("demand", "energy"):
+        return None
+    series = q.site.series_units.get(meter, {})
+    if not series or "energy" in series or ("volume" in series and q.site.calorific_value):
+        return None
+    has = ", ".join(f"{metric.replace('_', ' ')} in {unit}" for metric, unit in series.items())
+    return ask(
+        f"{meter} has no energy series (it measures {has}), so it has no {target} in "
+        f"{t.unit or 'kW'} for a rule to watch; I did not use '{t.words.text}'. Did you mean a "
+        f"level of its own reading ({has}), or another meter's {target}?"
     )
 
 

@@ -60,22 +60,35 @@ UNITS = {
 UNIT = "(?P<u>" + "|".join(UNITS) + r")(?![\w/])"
 
 
+TIME_WORDS = r"min(?:ute|uto)?s?|hours?|horas?|h|hrs?|seconds?|secs?|segundos?"
+
+
 def duration(g: str) -> str:
     """ "for more than 30 minutes", "lasting 2 h"; groups named d<g> and du<g>."""
     return (
         r"(?:\s*,?\s*(?:for|lasting|sustained for|longer than|por|durante)\s+(?:more than |over |"
         rf"at least |longer than |mais de |pelo menos |a )?"
-        rf"(?P<d{g}>\d+(?:[.,]\d+)?|an?|half an?)\s*(?P<du{g}>min(?:ute)?s?|"
-        r"hours?|h|hrs?|seconds?|secs?)\b)"
+        rf"(?P<d{g}>\d+(?:[.,]\d+)?|an?|half an?)\s*(?P<du{g}>{TIME_WORDS})\b)"
     )
 
 
-TIME_WORDS = r"min(?:ute)?s?|hours?|h|hrs?|seconds?|secs?"
 TIME_UNIT = rf"(?:{TIME_WORDS})\b"
 LONE_DURATION = (
     r"\b(?:(?:lasts?|holds?|remains?|persists?)\s+)?(?:for|lasting|longer than|more than|"
-    r"over|at least|por|durante)\s+(?:more than |over |at least |mais de |pelo menos |"
+    r"over|at least|por|durante|(?:trigger\w*|fir\w+|go(?:es|ing)? off|dispar\w+) after)\s+"
+    r"(?:more than |over |at least |mais de |pelo menos |"
     rf"longer than |a )?(?P<d1>\d+(?:[.,]\d+)?|an?|half an?)\s*(?P<du1>{TIME_WORDS})\b"
+)
+# Words of a rule that fires on a level (an alert, an alarm, being notified, a rule created)
+RULE_WORDS = re.compile(
+    r"\b(?:alerts?|alarms?|alarmes?|alertas?|rules?|regras?|notify|notified|notification|"
+    r"avis[ae]r?|trigger(?:s|ed|ing)?|dispar\w+|(?:create|set up|make) (?:it|that|this|one)|"
+    r"cri[ae]r?)\b"
+)
+# "when it sits at 0 kW for 2 hours": a value it stays at, not a level it goes above
+STATE_BEFORE = re.compile(
+    r"\b(?:is|are|was|were|be|been|sits?|sat|sitting|stays?|stayed|staying|remains?|remained|"
+    r"runs?|ran|running|idles?|idling|stuck|fica|ficar|ficou|est[aá]|parad[oa])\s+$"
 )
 WINDOWS = {"day": Grain.DAY, "hour": Grain.HOUR, "week": Grain.WEEK, "month": Grain.MONTH}
 WINDOWS |= {"dia": Grain.DAY, "hora": Grain.HOUR, "semana": Grain.WEEK, "mes": Grain.MONTH}
@@ -183,10 +196,17 @@ def find_thresholds(sheet: Sheet, found: Conditions) -> None:
         _add_threshold(sheet, found, m, _comparison(m.group("c")))
     for m in re.finditer(cap, sheet.masked()):
         _add_threshold(sheet, found, m, Comparison.ABOVE)
-    # "an alert at 100 kW": the level a rule fires above; the rule's own word stays a cue
-    rule_at = rf"\b(?:alerts?|alarms?|rules?)(?: set)? at {number}\s*(?:{UNIT})"
-    for m in re.finditer(rule_at, sheet.masked()):
-        _add_threshold(sheet, found, m, Comparison.ABOVE, start=m.start("v"))
+    # "an alert at 100 kW", "a demand alarm on the incomer at 800 kW": in a question about a
+    # rule, a level written "at" a quantity is the one the rule fires above
+    if RULE_WORDS.search(sheet.masked()):
+        rule_at = (
+            rf"(?<!\w)(?:at|set at|with|em|com) {number}\s*(?:{UNIT})(?:{duration('1')}"
+            # "com 500 kW, 30 min": how long it must hold, said right after the level
+            rf"|\s*,\s*(?P<d2>\d+(?:[.,]\d+)?)\s*(?P<du2>{TIME_WORDS})\b)?"
+        )
+        for m in re.finditer(rule_at, sheet.masked()):
+            if not STATE_BEFORE.search(sheet.masked(), 0, m.start()):
+                _add_threshold(sheet, found, m, Comparison.ABOVE, start=m.start("v"))
     _lone_duration(sheet, found)
 
 

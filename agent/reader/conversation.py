@@ -105,8 +105,12 @@ PERIOD_NOUNS = frozenset({"days", "weeks", "months", "quarters", "years", "perio
 # "same line", "selbe Linie", "mesma linha": a word for several meters after one of these is
 # the one of them just discussed
 SAME_WORDS = frozenset({"same", "selbe", "selben", "gleiche", "gleichen", "mesma", "mesmo"})
+# "the compressor" right after one of the compressors: the definite article points back
+DEFINITE = frozenset({"the", "o", "a", "der", "die", "das", "den"})
 # "the same days last week": words after "same" that mean the stretch of days just discussed
 STRETCH_WORDS = frozenset({"days", "dates", "weekdays", "stretch", "span"})
+# "of" before the whole of a share: "% of the board", "Prozent vom Hauptzähler", "% do QGBT"
+OF_WORDS = frozenset({"of", "vom", "von", "des", "do", "da", "de"})
 ORDINALS = {"first": 0, "1st": 0, "former": 0, "second": 1, "2nd": 1, "latter": 1, "third": 2,
             "3rd": 2}  # fmt: skip
 
@@ -314,14 +318,18 @@ def _that_kind(reading: Reading, previous: Frame) -> Reading:
     pointers = {t for r in reading.referents if r.kind == "that" for t in r.words.tokens}
     # "same line": "same" alone is no referent of its own, but points back all the same
     same = {u.words.tokens[-1] for u in reading.unused if u.text.lower() in SAME_WORDS}
-    if not pointers | same:
+    # "what did the compressor's kWh cost?" right after one compressor's figures: "the" points
+    # back too, at the one the last answer was about only
+    definite = {t.index for t in reading.tokens if t.norm in DEFINITE}
+    if not pointers | same | definite:
         return reading
     mentions, used = [], set()
     for m in reading.meters:
         first = m.words.tokens[0] if m.words.tokens else -1
-        if m.ambiguous and first - 1 in pointers | same:
-            among = [s for s in previous.subjects if s in m.meters]
-            among = among or [s for s in previous.discussed if s in m.meters][:1]
+        if m.ambiguous and first - 1 in pointers | same | definite:
+            among = [s for s in previous.meters if s in m.meters]
+            if first - 1 not in definite:
+                among = among or [s for s in previous.discussed if s in m.meters][:1]
             if len(among) == 1:
                 m = replace(m, meters=tuple(among), ambiguous=False)
                 used.add(first - 1)
@@ -761,38 +769,73 @@ def _change_between(
 
 
 def _new_level(reading: Reading, previous: Frame) -> Reading:
-    """ "and at 750?" after "how often would 780 kW have fired": a bare number, all the turn
-    says besides pointing back, is a new level for the one threshold under discussion (same
-    comparison, unit and duration), in a request of the same kind."""
+    """ "and at 750?" after "how often would 780 kW have fired", "make it 75 kW and 45 minutes"
+    after a rule proposed: a bare number (the level) and a bare length of time (how long it
+    must hold), all the turn says besides pointing back, change the one threshold under
+    discussion (same comparison and unit), in a request of the same kind."""
     prev = previous.reading
     if reading.thresholds or len(prev.thresholds) != 1:
         return reading
     (t,) = prev.thresholds
     reading = _same_duration(reading, t)
-    if len(reading.unused) != 1:
-        return reading
     # "and with 100 kW?": the level's own unit, read as a measure, says nothing new
     measured = [m for m in reading.measures if not _unit_of(m.words.text, t.unit)]
-    if reading.names_scope or measured or reading.periods:
+    if not reading.unused or reading.names_scope or measured:
         return reading
-    (said,) = reading.unused
-    try:
-        value = parse_number(said.text)
-    except ValueError:
+    # "same 500 kW rule, but this month so far": a level written with its unit may come with
+    # a period of its own; a bare number beside a period may be part of a date
+    if reading.periods and len(reading.measures) != 1:
         return reading
-    units = {u.unit for u in reading.units}
-    if units - {t.unit}:
+    if {u.unit for u in reading.units} - {t.unit}:
         return reading  # "and at 750 kWh?" after a kW level is another question
-    level = replace(t, value=value, words=said.words)
+    changed = _level_said(reading.unused, t)
+    if changed is None:
+        return reading
     return replace(
         reading,
         intent=prev.intent,
-        thresholds=(level,),
+        thresholds=(changed,),
         unused=(),
         units=(),
         measures=(),
         follows=True,
     )
+
+
+# "45 minutes", "2 h", "45 minutos": a length of time said alone, how long a level must hold
+BARE_DURATION = re.compile(
+    r"(?P<n>\d+(?:[.,]\d+)?)\s*(?P<u>min(?:ute|uto)?s?|h|hrs?|hours?|horas?)"
+)
+
+# "same 500 kW rule": the level under discussion said again, or a level in its place
+SAID_AGAIN = re.compile(r"^(?:the |a )?(?:same|mesm[ao]|selbe[nr]?|gleiche[nr]?)\s+")
+
+
+def _level_said(unused: tuple[Any, ...], t: Threshold) -> Threshold | None:
+    """The threshold `t` with the level and the duration the unused words say, when they say
+    nothing else (at most one of each); None when any word is something else."""
+    level: tuple[float, Words] | None = None
+    minutes: float | None = None
+    for u in unused:
+        text = SAID_AGAIN.sub("", u.text.strip().lower())
+        timed = BARE_DURATION.fullmatch(text)
+        if timed is not None and minutes is None:
+            amount = parse_number(timed.group("n"))
+            minutes = amount * 60 if timed.group("u").startswith("h") else amount
+            continue
+        try:
+            value = parse_number(text)
+        except ValueError:
+            return None
+        if level is not None:
+            return None
+        level = (value, u.words)
+    if level is None and minutes is None:
+        return None
+    changed = t if level is None else replace(t, value=level[0], words=level[1])
+    if minutes is not None:
+        changed = replace(changed, duration_min=minutes, longer=False)
+    return changed
 
 
 # "same 30+ min", "the same 30 min": the duration of the level under discussion, said again
@@ -828,9 +871,16 @@ def _set_up(reading: Reading, previous: Frame) -> Reading:
     """ "ok, set that one up (as an alert rule)" after a rule was tried on past data, or after
     a count of how often one level was crossed (nothing waits for a yes, or the loop would
     have taken it as one): the rule just tried, or that level, proposed for real."""
-    if reading.intent not in SET_UP_FROM or "setup" not in reading.features():
-        return reading
+    # "fine, create it at 820 kW for 15 min": a yes to nothing asked that says its own level
+    # is the rule asked for, not a yes
+    leveled = reading.intent is Intent.CONFIRM and bool(reading.thresholds)
     prev = previous.reading
+    about_rule = prev.intent is Intent.ALERT_CREATE or len(prev.thresholds) == 1
+    if reading.intent is Intent.ALERT_CREATE and not reading.names_scope and about_rule:
+        # "ok, create the rule with 500 kW" after a rule tried on one meter: on that meter
+        return replace(reading, follows=True)
+    if reading.intent not in SET_UP_FROM or not ("setup" in reading.features() or leveled):
+        return reading
     if prev.intent is not Intent.ALERT_CREATE and len(prev.thresholds) != 1:
         return reading
     return replace(reading, intent=Intent.ALERT_CREATE, follows=True)
@@ -849,7 +899,7 @@ def _what_if(reading: Reading, prev: Reading, changes: dict[str, Any]) -> None:
             g for g in reading.grains if not (g.words.tokens and start <= g.words.start < end)
         )
     tried = [c for c in prev.cues if c.feature == "backtest"]
-    asks_for_real = reading.features() & {"notify", "setup"}
+    asks_for_real = reading.features() & {"notify", "setup", "confirm"}
     if tried and not asks_for_real and "backtest" not in reading.features():
         changes["cues"] = reading.cues + _moved(tuple(tried[:1]))
     # "make it 230 kW, rest the same": the severity said before holds for the rule changed
@@ -987,6 +1037,7 @@ def _detail_changes(reading: Reading, prev: Reading, changes: dict[str, Any]) ->
             continue  # "and in kWh?" after a volume: the unit says what is asked now
         changes[name] = context + _moved(carry)
         inherited.add(name)
+    inherited |= _drivers_kept(reading, prev, changes)
     only_percent = bool(own_ops) and all(o.op is Op.PERCENT for o in own_ops)
     together = bool(own_ops) and all(o.op is Op.TOTAL for o in own_ops)
     if (only_percent or together) and prev.asks(Op.SHARE) and not reading.measures:
@@ -1003,6 +1054,18 @@ def _detail_changes(reading: Reading, prev: Reading, changes: dict[str, Any]) ->
         changes["operations"] = reading.operations + _moved(prev.operations)
         inherited.add("operations")
     return inherited
+
+
+def _drivers_kept(reading: Reading, prev: Reading, changes: dict[str, Any]) -> set[str]:
+    """ "is that gap bigger than the model's uncertainty?" after a baseline on the temperature:
+    the same model, so the same driver, unless the turn names drivers of its own."""
+    drivers = tuple(c for c in prev.cues if c.feature == "weather_driver")
+    if reading.intent is not Intent.BASELINE or not drivers or reading.measures:
+        return set()
+    if any(c.feature == "weather_driver" for c in reading.cues):
+        return set()
+    changes["cues"] = reading.cues + _moved(drivers)
+    return {"cues"}
 
 
 def _fits(units: tuple[UnitMention, ...], measures: tuple[MeasureMention, ...]) -> bool:
@@ -1041,7 +1104,7 @@ def _base(reading: Reading, after_share: bool = False) -> tuple[str, ...] | None
         return None
     first = mentions[0].words.tokens[0]
     before = [t.norm for t in reading.tokens[max(0, first - (3 if after_share else 2)) : first]]
-    if "of" not in before:
+    if not OF_WORDS & set(before):
         return None
     return reading.meter_names or tuple(getattr(mentions[0], "meters", ()))
 

@@ -354,12 +354,13 @@ def _demand_charges(sheet: Sheet, stated: Stated) -> None:
         r"\b" + CUR_BEFORE + NUMBER + CUR_AFTER + r"\s*(?:/|per|a)\s*kw\b" + PER_MONTH
         + r"\s+(?:(?:as|for)\s+(?:the\s+)?)?(?:demand|capacity)(?: charges?)?\b"
     )  # fmt: skip
-    # "12 EUR per kW of the monthly peak": the charge named by what it is levied on
+    # "12 EUR per kW of the monthly peak", "R$ 40 per kW of monthly demand": the charge named
+    # by what it is levied on
     levied = (
         r"\b" + CUR_BEFORE + NUMBER + CUR_AFTER + r"\s*(?:/|per|a)\s*kw\b" + PER_MONTH
         + r"\s+(?:of|on)\s+(?:the\s+|each\s+)?"
         r"(?:(?:monthly|month's|month|billing)\s+)?(?:\d+[\s-]*min(?:ute)?s?\s+)?"
-        r"(?:peak|max(?:imum)?)(?:\s+(?:demand|kw|load))?\b"
+        r"(?:(?:peak|max(?:imum)?)(?:\s+(?:demand|kw|load))?|demand)\b"
     )  # fmt: skip
     # "the demand charge on October's peak at 11.20 EUR/kW": money per kW, in a question about
     # the demand charge, can only be that charge
@@ -574,14 +575,21 @@ def _carrier_near(text: str, start: int, end: int) -> str | None:
     return None
 
 
+# minutes as written: "15 min", "30 minutes", "60 minutos", "30 Minuten"
+MIN = r"min(?:utes?|utos?|uten|s)?"
+
+
 def _demand_windows(sheet: Sheet, stated: Stated) -> None:
     demand = r"(?=[\s-]+(?:demand|peak|average|window|interval|block|rolling|max))"
     window = r"[\s-]+(?:demand[\s-]+)?(?:window|interval|block)\b"
     patterns = (
-        (r"\b(?P<n>\d+)[\s-]*min(?:ute)?s?" + window, None),
-        (r"\b(?P<n>\d+)[\s-]*min(?:ute)?s?\b" + demand, None),
-        (r"\b(?:demand|peak)\s+(?:window|interval)\s*(?:of|=|:)?\s*(?P<n>\d+)\s*min(?:ute)?s?\b",
+        (r"\b(?P<n>\d+)[\s-]*" + MIN + window, None),
+        (r"\b(?P<n>\d+)[\s-]*" + MIN + r"\b" + demand, None),
+        (r"\b(?:demand|peak)\s+(?:window|interval)\s*(?:of|=|:)?\s*(?P<n>\d+)\s*" + MIN + r"\b",
          None),
+        # "if the window is 60 minutes", "se a janela for de 60 minutos", "Fenster von 60 Minuten"
+        (r"\b(?:window|janela|fenster)\s+(?:is|was|were|of|=|:|at|for|to|de|é|e|seja|for de|"
+         r"von|mit|ist)?\s*(?:de\s+)?(?P<n>\d+)\s*" + MIN + r"\b", None),
         (r"\bhalf[\s-]hour(?:ly)?" + demand, 30),
         (r"\bquarter[\s-]hour(?:ly)?" + demand, 15),
     )  # fmt: skip
@@ -600,7 +608,7 @@ def _demand_windows(sheet: Sheet, stated: Stated) -> None:
             words = sheet.claim_span(m.start("w"), m.end("w"))
             stated.demand_windows.append(DemandWindow(60, words))
     # "peak ... on hourly averages", "on 30-minute means": the means the peak is taken of
-    on = r"\b(?:on|of|from|over)\s+(?:the\s+)?(?P<w>hourly|(?P<n>\d+)[\s-]*min(?:ute)?s?)"
+    on = r"\b(?:on|of|from|over)\s+(?:the\s+)?(?P<w>hourly|(?P<n>\d+)[\s-]*" + MIN + ")"
     on += r"(?=[\s-]+(?:averages?|means?|values|basis)\b)"
     if re.search(r"\b(?:peak|max(?:imum)?|highest)\b", sheet.masked()):
         for m in re.finditer(on, sheet.masked()):
@@ -610,7 +618,7 @@ def _demand_windows(sheet: Sheet, stated: Stated) -> None:
                 stated.demand_windows.append(DemandWindow(minutes, words))
     # "the highest 15 min kW": the top of 15-minute means is the peak over a 15-minute window
     top_n = r"\b(?:highest|max(?:imum)?|peak|top|biggest|largest)\s+"
-    top_n += r"(?P<w>(?P<n>\d+)[\s-]*min(?:ute)?s?)"
+    top_n += r"(?P<w>(?P<n>\d+)[\s-]*" + MIN + ")"
     for m in re.finditer(top_n + r"(?=[\s-]+(?:kw|load|mean|average)\b)", sheet.masked()):
         if sheet.free(sheet.covering(m.start("w"), m.end("w"))):
             words = sheet.claim_span(m.start("w"), m.end("w"))
@@ -626,8 +634,9 @@ def _window_again(sheet: Sheet, stated: Stated) -> None:
         return
     said = {w.minutes for w in stated.demand_windows}
     text = sheet.masked()
-    again = r"\b(?P<n>\d+)[\s-]*min(?:ute)?s?\b"
-    other = r"\b(?:not|nicht|n[aã]o)\s+(?P<n>15|30|60)(?:[\s-]*min(?:ute)?s?)?\b"
+    again = r"\b(?P<n>\d+)[\s-]*" + MIN + r"\b"
+    other = r"\b(?:not|nicht|n[aã]o|instead of|rather than|em vez de|ao inv[eé]s de|statt)\s+"
+    other += r"(?P<n>15|30|60)(?:[\s-]*" + MIN + r")?\b"
     for pattern, same in ((again, True), (other, False)):
         for m in re.finditer(pattern, text):
             span = sheet.covering(m.start(), m.end())

@@ -121,7 +121,12 @@ def _befores(text: str, cal: Calendar) -> list[Found]:
     for m in re.finditer(month, text):
         first = first_of_month - relativedelta(months=2)
         found.append(Found(month_span(first.year, first.month), m.start(), m.end()))
-    for m in re.finditer(r"\b(?:last|this past|on the|over the|at the) weekend\b", text):
+    weekend = (
+        r"\b(?:(?:last|this past|on the|over the|at the) weekend"
+        r"|(?:am )?(?:letzten|letztes|vergangenen|vergangenes|vorigen|voriges) wochenende"
+        r"|(?:n?o )?(?:último|ultimo) fim de semana|(?:n?o )?fim de semana passado)\b"
+    )
+    for m in re.finditer(weekend, text):
         saturday = monday - timedelta(days=2)
         span = days(saturday, saturday + timedelta(days=1), "last weekend")
         found.append(Found(span, m.start(), m.end()))
@@ -491,7 +496,8 @@ MODELLING = re.compile(
 )
 REFERENCE_CUE = re.compile(
     r"(?:\bthan|\bvs\.?|\bversus|\bagainst|\bcompared (?:to|with)|\bwith|\brelative to|\bfrom"
-    r"|\bor)\s*(?:(?:in|on|during|over|for|the|that of|that in)\s+)*$"
+    r"|\bor)\s*(?:(?:in|on|during|over|for|the|that of|that in|(?:week|month|days?|period) of)"
+    r"\s+)*$"
 )
 BASE_CUE = re.compile(
     r"(?:\busing|\bon|\bover|\bfrom|\bbased on|\btrained on|\bfitted on|\bbaseline period"
@@ -734,7 +740,7 @@ def find_periods(
     notes += [f.note for f in chosen if f.note]
     mentions = _restated(mentions, sheet, now)
     if modelling:
-        mentions = _base_first(mentions, text)
+        mentions = _bound_of_base(_base_first(mentions, text), text, sheet)
     mentions = narrowed(cut_short(_one_subject(mentions), sheet, now), sheet, now)
     return _resolve(_merge(mentions, sheet), now), notes
 
@@ -751,6 +757,41 @@ def _base_first(mentions: list[PeriodMention], text: str) -> list[PeriodMention]
     if cue is None or cue.end() > first.words.start or not _long(first.span):
         return mentions
     return [replace(m, role=PeriodRole.BASE) if m is first else m for m in mentions]
+
+
+BEFORE = re.compile(r"\b(?:before|prior to|up to|until|till)\s+(?:the\s+)?(?:start of\s+)?$")
+
+
+def _bound_of_base(mentions: list[PeriodMention], text: str, sheet: Sheet) -> list[PeriodMention]:
+    """ "a baseline on all the data before September (from 5 Nov 2025 to 31 Aug 2026)": the
+    month after "before" is where the base period ends, not a period asked about; one
+    period, the base, with the words of both."""
+    bases = [m for m in mentions if m.role is PeriodRole.BASE and m.span and m.span.end]
+    bounds_of: dict[int, list[PeriodMention]] = {}
+    for m in mentions:
+        start = m.span.start if m.span is not None else None
+        base = next(
+            (b for b in bases if b.span and b.span.end and start == b.span.end + timedelta(days=1)),
+            None,
+        )
+        if (
+            base is not None
+            and m.role is PeriodRole.SUBJECT
+            and m.words.tokens
+            and BEFORE.search(text[: m.words.start])
+        ):
+            bounds_of.setdefault(id(base), []).append(m)
+    if not bounds_of:
+        return mentions
+    dropped = {id(m) for said in bounds_of.values() for m in said}
+    out = []
+    for m in mentions:
+        if id(m) in dropped:
+            continue
+        said = bounds_of.get(id(m), [])
+        tokens = tuple(sorted({*m.words.tokens, *(t for o in said for t in o.words.tokens)}))
+        out.append(replace(m, words=sheet.words(tokens)) if said else m)
+    return out
 
 
 def _one_day(m: PeriodMention) -> bool:
