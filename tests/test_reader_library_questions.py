@@ -37,6 +37,8 @@ W = PLANTS["werk"]
         "how does the anomaly detection decide something is a spike?",
         "when is a meter considered stuck?",
         "como calcular o fator de carga?",
+        "at what fraction of design delta-T should I start looking for bypasses?",
+        "Gaskessel ligando e desligando - quantas partidas por hora é short-cycling segundo o runbook?",
     ],
 )
 def test_a_question_on_a_rule_or_method_is_for_the_library(question: str) -> None:
@@ -136,3 +138,9 @@ def test_how_the_product_decides_is_searched_as_the_products_own_rule() -> None:
     query = knowledge.search_query(asked, method=True).split()
     assert "product" in query and "checks" not in query
     assert "checks" in knowledge.search_query("how do I detect a spike?").split()
+
+
+def test_starts_per_hour_in_portuguese_are_searched_in_the_librarys_words() -> None:
+    r = read("quantas partidas por hora já é short-cycling segundo o runbook?", W, NOW)
+    query = knowledge.search_query(_written_out(r)).split()
+    assert {"starts", "per", "hour"} <= set(query) and "partidas" not in query
