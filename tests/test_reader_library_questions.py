@@ -38,7 +38,7 @@ W = PLANTS["werk"]
         "when is a meter considered stuck?",
         "como calcular o fator de carga?",
         "at what fraction of design delta-T should I start looking for bypasses?",
-        "Gaskessel ligando e desligando - quantas partidas por hora é short-cycling segundo o runbook?",
+        "Gaskessel ligando - quantas partidas por hora é short-cycling segundo o runbook?",
     ],
 )
 def test_a_question_on_a_rule_or_method_is_for_the_library(question: str) -> None:
