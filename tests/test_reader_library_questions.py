@@ -144,3 +144,8 @@ def test_starts_per_hour_in_portuguese_are_searched_in_the_librarys_words() -> N
     r = read("quantas partidas por hora já é short-cycling segundo o runbook?", W, NOW)
     query = knowledge.search_query(_written_out(r)).split()
     assert {"starts", "per", "hour"} <= set(query) and "partidas" not in query
+
+
+def test_what_share_a_meter_is_stays_a_question_for_figures() -> None:
+    r = read("biggest single sub-meter last week and what share of the site that is", W, NOW)
+    assert r.intent is not Intent.KNOWLEDGE
