@@ -4,7 +4,7 @@ no intensity asked, and the question is asked back rather than the area left unu
 
 from __future__ import annotations
 
-from agent.offline.plan import Call, Plan, Question, ask
+from agent.offline.plan import Call, Plan, Question, ask, refuse
 from agent.reader.slots import FloorArea
 
 SAME_M2 = 0.5  # written areas are whole square metres
@@ -60,3 +60,20 @@ def _other_area(q: Question, stated: FloorArea, call: Call, used: float | None) 
         f"'{stated.words.text}', and I work an intensity out over the catalogue's area only. "
         f"Ask without the area for the intensity over {used:,.0f} m², or for the energy alone."
     )
+
+
+def no_floor_area(q: Question, decided: Plan) -> Plan | None:
+    """The intensity of a sub-meter with no floor area of its own in the catalogue: it has
+    none to be worked out over (the site's area is the site supply's, not a part's), so the
+    figure is refused with what it lacks rather than tried."""
+    for call in (c for c in decided.calls if _intensity(c) and not c.args.get("with_meters")):
+        name = str(call.args.get("meter"))
+        entry = q.site.meter(name)
+        if entry is None or entry.parent is None or name in q.site.floor_areas:
+            continue
+        return refuse(
+            f"I can't give an energy intensity (kWh per m²) of {name}: the catalogue has no "
+            f"floor area for it, and the site's floor area is the whole site's, not {name}'s. "
+            "Add its floor area (floor_area_m2) to the plant file, or ask for its energy alone."
+        )
+    return None

@@ -6,6 +6,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import cache
+from pathlib import Path
+
+import yaml
 
 from agent.render.knowledge import ACTIONS, FILLER, asked_sections, words
 
@@ -15,6 +19,17 @@ DOCUMENTS = re.compile(
     r"sops?|checklists?|handbooks?|playbooks?|work instructions?|knowledge (?:base|library)|"
     r"(?:our|the) library|best practices?|according to)\b"
 )
+
+
+WORDS_FILE = Path(__file__).with_name("library_words.yaml")
+
+
+@cache
+def library_words() -> dict[str, str]:
+    """Other-language words as the library's documents say them (library_words.yaml); an
+    empty value drops a word that says nothing of the topic."""
+    data = yaml.safe_load(WORDS_FILE.read_text(encoding="utf-8")) or {}
+    return {str(k).lower(): str(v or "") for k, v in (data.get("words") or {}).items()}
 
 
 def collection(history: bool, documents: bool) -> str:
@@ -30,6 +45,7 @@ def _stem(name: str) -> str:
     return (letters.group(0) if letters else "")[:6] or name
 
 
+METHOD_WORDS = ("product",)  # how the library names the product when it says how it works
 EQUIPMENT_WORDS = 3  # words of a meter's description that say what equipment it is
 
 
@@ -55,6 +71,7 @@ def search_query(
     meters: Iterable[str] = (),
     context: str = "",
     described: dict[str, tuple[str, str]] | None = None,
+    method: bool = False,
 ) -> str:
     """The words of a question worth searching for: equipment and symptom, without the filler.
 
@@ -62,7 +79,8 @@ def search_query(
     `context` is what the conversation was about ("pump consumption high"), used for "has
     this happened before?" that names nothing itself. `described` maps a meter to the words
     the question named it by and its catalogue description: a plant's own name ("GA 75") is
-    in no runbook, so it narrows the search by what the meter is instead of replacing it."""
+    in no runbook, so it narrows the search by what the meter is instead of replacing it.
+    `method`: the question asks how the product itself works a figure out."""
     described = described or {}
     meters = list(meters)
     text = _without_names(text, [w for said, _ in described.values() for w in (said,)])
@@ -78,7 +96,12 @@ def search_query(
     topical = [w for w in kept if w not in ACTIONS]
     if context and len(topical) < 2:
         kept += [w for w in words(context) if w not in kept and w not in FILLER]
-    kept += [s for s in asked_sections(text) if s not in kept]
+    if method:
+        # how the product itself works a figure out: the library says so of "the product",
+        # in whichever section holds it, not in the checks or fixes a verb would point to
+        kept += [w for w in METHOD_WORDS if w not in kept]
+    else:
+        kept += [s for s in asked_sections(text) if s not in kept]
     return " ".join(kept) or " ".join(words(text))
 
 
@@ -102,3 +125,13 @@ def context_of(meters: Iterable[str], answer: str) -> str:
     question and the event kinds the last answer named."""
     kinds = dict.fromkeys(m.group(0) for m in KINDS.finditer(answer.lower()))
     return " ".join([*meters, *kinds])
+
+
+# The lines of an answer that say how its figures were worked out.
+METHOD_LINES = re.compile(r"^(?:Method|Used|Source|Meters checked|Baseline|Model)\b[^:\n]*:", re.M)
+
+
+def method_of(answer: str) -> list[str]:
+    """How the last answer's figures were worked out, as it stated: its method, the settings
+    it used and its source (empty when it stated none)."""
+    return [line.strip() for line in answer.splitlines() if METHOD_LINES.match(line.strip())]

@@ -98,7 +98,7 @@ def say(message: str, kind: str = "say") -> Plan:
 def plan(q: Question) -> Plan:
     """The plan for the question: its intent's handler."""
     from agent.offline import data, incidents, refusals, requests  # noqa: F401  (handlers)
-    from agent.offline.areas import stated_area
+    from agent.offline.areas import no_floor_area, stated_area
     from agent.offline.calorific import with_calorific
     from agent.offline.requests import unwritten_zero
 
@@ -134,6 +134,7 @@ def plan(q: Question) -> Plan:
         refusals.unread_figure(q, decided)
         or refusals.unplaced_measure(q, decided)
         or stated_area(q, decided)
+        or no_floor_area(q, decided)
         or unwritten_zero(q, decided)
         or decided
     )

@@ -43,7 +43,8 @@ HELP = (
 )
 INSTEAD = {
     Reason.EXPORT: (
-        "I can't attach files, send e-mail or send messages (WhatsApp, SMS) myself. I can "
+        "I can't attach files, put them in shared folders or drives (SharePoint, OneDrive, "
+        "FTP), send e-mail or send messages (WhatsApp, SMS) myself. I can "
         "show the figures here, with a table beside the answer that downloads as CSV or Excel "
         "from the chat page or the API, e.g. '15-minute energy of the main meter yesterday' or "
         "'daily energy of every meter in October'."

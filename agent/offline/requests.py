@@ -15,7 +15,7 @@ from dateutil.relativedelta import relativedelta
 
 from agent.offline import incidents, knowledge, refusals, scope
 from agent.offline.kinds import kinds as kinds_data
-from agent.offline.plan import Call, Plan, Question, ask, handles, refuse
+from agent.offline.plan import Call, Plan, Question, ask, handles, refuse, say
 from agent.offline.scope import Ask, Sides
 from agent.reader import Intent, Kpi, Op, Pending, Reading
 from agent.reader.dates import bounds
@@ -257,6 +257,11 @@ def library(q: Question) -> Plan:
         )
     r = q.reading
     features = r.features()
+    if "how_computed" in features:
+        # "how exactly did you compute that one?": the method the last answer stated
+        told = knowledge.method_of(q.previous_answer)
+        if told:
+            return say("The last figure was worked out this way:\n" + "\n".join(told), "method")
     where = knowledge.collection(
         "history" in features, "docs" in features or bool(knowledge.DOCUMENTS.search(r.question))
     )
@@ -273,16 +278,33 @@ def library(q: Question) -> Plan:
         if where == "documents" and len(m.meters) == 1 and m.words.tokens
         if (entry := q.site.meter(m.meters[0])) is not None and entry.description
     }
-    query = knowledge.search_query(_written_out(r.question), r.meter_names, context, described)
+    query = knowledge.search_query(
+        _written_out(r), r.meter_names, context, described, method="method" in features
+    )
     args = {"query": query, "collection": where, "k": 6}
     return Plan("knowledge", (Call("search_knowledge", args),))
 
 
-def _written_out(question: str) -> str:
+def _written_out(r: Reading) -> str:
     """The question with the lexicon's shorthand and other-language words written out as the
-    library's documents say them ("Leistungspreis": demand charge, "taktet": short cycling)."""
+    library's documents say them ("Leistungspreis": demand charge, "taktet": short cycling,
+    "Zählerdaten": meter data), the words that say nothing of the topic dropped; the words
+    that name a meter ("Caldeira a Gás") stay as they were said."""
     said = default_lexicon().abbreviations
-    return re.sub(r"[^\W\d_]+", lambda m: said.get(m.group(0).lower(), m.group(0)), question)
+    other = knowledge.library_words()
+    names = [(m.words.start, m.words.end) for m in r.meters if m.words.tokens]
+
+    def out(m: re.Match[str]) -> str:
+        word = m.group(2).lower()
+        if any(start <= m.start(2) < end for start, end in names):
+            return m.group(0)
+        written = said.get(word) or other.get(word)
+        if written is None:
+            return m.group(0)
+        # "Gateway-Ausfall": a compound's parts written out are words of their own
+        return (" " if m.group(1) else "") + written
+
+    return re.sub(r"(-?)([^\W\d_]+)", out, r.question)
 
 
 # ------------------------------------------------------------------ alert rules and alerts

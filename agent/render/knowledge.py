@@ -55,8 +55,17 @@ def words(text: str) -> list[str]:
 
 # What a question asks for, as the section of a runbook that answers it.
 SECTIONS = (
-    ("fixes", r"\b(?:fix|stop|prevent|avoid|repair|reduce|lower|solve|tackle|get rid|cure)\w*"),
-    ("checks", r"\b(?:check|find|detect|locate|diagnose|troubleshoot|investigat|test|survey|spot)"),
+    # "without stopping production" is no fix asked for
+    (
+        "fixes",
+        r"\b(?<!without )(?:fix|stop|prevent|avoid|repair|reduce|lower|solve|tackle|get rid|"
+        r"cure)\w*",
+    ),
+    (
+        "checks",
+        r"\b(?:check|find|detect|locate|diagnose|troubleshoot|investigat|test|survey|spot|"
+        r"confirm(?! that| the fix| it worked))",
+    ),
     ("causes", r"\b(?:causes?|caused|why)\b"),
     ("safety", r"\b(?:safe|safety|danger\w*|hazard\w*)\b"),
     ("verify", r"\b(?:verify|prove|proof|confirm that|did it work|worked)\b"),
@@ -158,15 +167,20 @@ def units(text: str) -> list[str]:
     return out
 
 
-def condense(text: str, query: str) -> str:
+def condense(text: str, query: str, heading: str = "") -> str:
     """A few consecutive sentences of the passage, in its own words: the run of up to
-    MAX_SENTENCES (about MAX_CHARS) that carries the most query words, the earliest on a tie."""
+    MAX_SENTENCES (about MAX_CHARS) that carries the most query words, the earliest on a tie.
+    Words the section's heading already says ("IPMVP options" for "IPMVP option C vs option
+    B") are cited with it, so they do not choose the sentences; the rest do."""
     found = units(text)
     if len(found) > 1 and not found[0][:1].isupper() and not found[0][:1].isdigit():
         found = found[1:]  # the tail of a sentence the previous chunk holds
     if not found:
         return text.strip()
     terms = [t for t in words(query) if t not in FILLER]
+    headed = set(words(heading))
+    rest = [t for t in terms if not _matches(t, headed)]
+    terms = rest or terms
     hits = [{t for t in terms if _matches(t, set(words(s)))} for s in found]
     best: tuple[int, list[str]] = (-1, [])
     for start in range(len(found)):
@@ -178,8 +192,9 @@ def condense(text: str, query: str) -> str:
             window.append(found[i])
             covered |= hits[i]
         # the most query words covered; a passage's opening (where definitions and the gist
-        # are) must be beaten by two words, a later run by one
-        score = len(covered) + (start == 0)
+        # are) must be beaten by two words, a later run by one, unless the opening says none
+        # of the words the heading does not
+        score = len(covered) + (start == 0 and bool(hits[0]))
         if score > best[0]:
             best = (score, window)
     return " ".join(s if s[-1] in ".!?:" else s + "." for s in best[1])
@@ -206,7 +221,8 @@ def answer(result: dict[str, Any]) -> list[str]:
     lines = [f'{head} (searched for "{query}"):']
     for p in found:
         citation = p.get("citation") or p.get("source") or ""
-        lines.append(f"- {condense(str(p.get('text') or ''), query)} [Source: {citation}]")
+        said = condense(str(p.get("text") or ""), query, str(p.get("section") or ""))
+        lines.append(f"- {said} [Source: {citation}]")
     return lines
 
 
