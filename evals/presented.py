@@ -276,6 +276,13 @@ def _named(text: str, name: str) -> bool:
     return normal(name) in normal(text)
 
 
+def _at(text: str, name: str) -> int:
+    def normal(t: str) -> str:
+        return " ".join(re.sub(r"[-_]", " ", t.casefold()).split())
+
+    return normal(text).find(normal(name))
+
+
 def said_sign(said: Direction, names: Sequence[str] = ()) -> int:
     """The direction of a number read as the truth's first minus second: a clause that puts
     the second meter first ('line-b used 5 % less', '5 % less than line-a') flips it."""
@@ -285,6 +292,9 @@ def said_sign(said: Direction, names: Sequence[str] = ()) -> int:
     after = (_named(said.after, first), _named(said.after, second))
     if after[0] != after[1]:
         return -said.sign if after[0] else said.sign
+    if all(after):
+        # "7,914 kWh more in August than in September": the one named first is the subject
+        return -said.sign if _at(said.after, second) < _at(said.after, first) else said.sign
     if _named(said.before, second) and not _named(said.before, first):
         return -said.sign
     return said.sign

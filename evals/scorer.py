@@ -39,7 +39,7 @@ import math
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, select
@@ -255,8 +255,28 @@ def signed_truth(spec: TruthSpec | None, value: Truth | None) -> Signed | None:
     """The signed form of a truth whose direction an answer must state, else None."""
     if spec is None or spec.fn not in SIGNED or not isinstance(value, float):
         return None
-    names = tuple(spec.meters()[:2]) if spec.fn in PAIRED else ()
+    names = tuple(spec.meters()[:2]) if spec.fn in PAIRED else _months(spec)
     return Signed(TRUTH_DIMENSIONS[spec.fn], value, names)
+
+
+def _months(spec: TruthSpec) -> tuple[str, ...]:
+    """A change between two whole calendar months, as answers name them ("August 2026"): an
+    answer may set them either way round ("7,914 kWh more in August 2026 than in September
+    2026" is September's minus August's, negative)."""
+    if spec.fn != "difference" or spec.period is None or spec.reference is None:
+        return ()  # a percent's size changes when turned round: it keeps its own reading
+    names = []
+    for text in (spec.period, spec.reference):
+        m = re.fullmatch(r"(\d{4})-(\d{2})-01\.\.(\d{4})-(\d{2})-(\d{2})", text)
+        if m is None or m.group(1, 2) != m.group(3, 4):
+            return ()
+        first = date(int(m.group(1)), int(m.group(2)), 1)
+        if (first + timedelta(days=31)).replace(day=1) - timedelta(days=1) != date(
+            int(m.group(3)), int(m.group(4)), int(m.group(5))
+        ):
+            return ()
+        names.append(first.strftime("%B %Y"))
+    return tuple(names)
 
 
 # ------------------------------------------------------------------ tool calls

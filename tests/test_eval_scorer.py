@@ -960,3 +960,35 @@ def test_a_sum_of_a_meter_and_its_sub_meters_is_a_wrong_number(tree_store: Engin
     assert scores["subs"].wrong_numbers == ()
     assert scores["all"].wrong_numbers == (f"{everything:,.1f} kWh",)
     assert scores["pair"].wrong_numbers == (f"{day['incomer'] + day['press']:,.1f} kWh",)
+
+
+MONTHS_DIFFERENCE = case(
+    category="compare",
+    question="chiller - was September or August the heavier month?",
+    expect={
+        "tool": "compare_periods",
+        "truth": {
+            "fn": "difference",
+            "meter": "chiller",
+            "period": "2026-09-01..2026-09-30",
+            "reference": "2026-08-01..2026-08-31",
+        },
+    },
+)
+
+
+@pytest.mark.parametrize(
+    ("answer", "right"),
+    [
+        ("chiller used 7,914 kWh more in August 2026 than in September 2026.", True),
+        ("chiller used 7,914 kWh less in September 2026 than in August 2026.", True),
+        ("chiller used 7,914 kWh less in August 2026 than in September 2026.", False),
+        ("chiller used 7,914 kWh more in September 2026 than in August 2026.", False),
+    ],
+)
+def test_a_difference_of_two_months_said_either_way_round(answer: str, right: bool) -> None:
+    """September's minus August's kWh is negative: 'more in August than in September' says
+    it; 'more in September than in August' says it the wrong way."""
+    score = score_case(MONTHS_DIFFERENCE, reply(answer), -7914.0)
+    assert score.answer_ok is right, score.notes
+    assert (score.wrong_numbers == ()) is right

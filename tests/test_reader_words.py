@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from agent.reader import Intent, Kpi, read
+from agent.reader import Intent, Kpi, Op, read
 from agent.reader.lexicon import default_lexicon
 from tests.reader_plants import NOW, PLANTS, check
 
@@ -222,3 +222,16 @@ def test_what_no_sub_meter_sees_is_the_remainder() -> None:
     )
     assert "remainder" in {o.value for o in r.ops}
     assert not r.scopes
+
+
+def test_what_named_sub_meters_do_not_see_is_the_remainder() -> None:
+    """ "how much of X isn't seen by A or B, in %?": the remainder of X without A and B, not
+    the share A and B have of it."""
+    r = read(
+        "how much of Hauptzähler last week isn't seen by Kompressor Nord or Linie 2, in %?",
+        WERK,
+        NOW,
+    )
+    assert Op.REMAINDER in r.ops, sorted(r.ops)
+    assert set(r.meter_names) == {"Hauptzähler", "Kompressor Nord", "Linie 2"}
+    assert not r.unused
