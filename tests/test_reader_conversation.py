@@ -420,3 +420,15 @@ def test_as_a_percentage_of_the_site_after_a_meter_is_its_share_of_the_site() ->
     assert r.meter_names == ("Kompressor Nord",)
     assert {o.value for o in r.ops} >= {"share"} and r.share_of == ()
     assert [s.scope.value for s in r.scopes] == ["site"]
+
+
+def test_there_closing_a_question_points_back_at_the_meter_discussed() -> None:
+    """ "how many readings are missing there?" after a meter's August: that meter, that month;
+    "is there a gap on Linie 2 in August?" names its own meter."""
+    vocab = PLANTS["werk"]
+    first = "Kompressor Nord energy in August"
+    r = thread(vocab, first, "how many readings are missing there?")
+    assert r.meter_names == ("Kompressor Nord",)
+    check(r, {"periods": [("2026-08-01", "2026-08-31", "subject")]})
+    own = thread(vocab, first, "is there a gap on Linie 2 in August?")
+    assert own.meter_names == ("Linie 2",)

@@ -249,10 +249,20 @@ def _leans(r: Reading) -> bool:
     return (
         r.follows
         or bool(r.referents)
+        or _there(r)
         or _fragment(r)
         or (back and not r.names_scope)
         or _bare_measure(r)
     )
+
+
+def _there(r: Reading) -> bool:
+    """ "how many daily readings are missing there?": "there" closing a question that names no
+    meter points back at the one just discussed (not "is there ...", which asks whether)."""
+    return not r.names_scope and bool(THERE.search(r.question))
+
+
+THERE = re.compile(r"\b(?:there|dort|da|ali|l[aá])\s*[?.!]*\s*$", re.IGNORECASE)
 
 
 def _bare_measure(r: Reading) -> bool:
