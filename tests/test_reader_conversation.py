@@ -432,3 +432,27 @@ def test_there_closing_a_question_points_back_at_the_meter_discussed() -> None:
     check(r, {"periods": [("2026-08-01", "2026-08-31", "subject")]})
     own = thread(vocab, first, "is there a gap on Linie 2 in August?")
     assert own.meter_names == ("Linie 2",)
+
+
+def test_a_window_tried_with_what_if_holds_for_that_figure_only() -> None:
+    """ "what if the window were 60 minutes instead of 15?" tries the window on the peak: "and
+    the month before?" keeps it, "and its load factor that month?" (another figure) is on the
+    site's own window again."""
+    vocab = PLANTS["werk"]
+    said = (
+        "peak demand of Kompressor Nord last month?",
+        "what if the window were 60 minutes instead of 15?",
+    )
+    tried = thread(vocab, *said)
+    assert [w.minutes for w in tried.demand_windows] == [60]
+    again = thread(vocab, *said, "and the month before?")
+    assert [w.minutes for w in again.demand_windows] == [60]
+    other = thread(vocab, *said, "and its load factor that month?")
+    assert other.demand_windows == ()
+    # a window stated outright (no what-if) holds for the next figure too
+    stated = thread(
+        vocab,
+        "peak demand of Kompressor Nord last month on a 60-minute window",
+        "and its load factor?",
+    )
+    assert [w.minutes for w in stated.demand_windows] == [60]

@@ -473,11 +473,24 @@ def _still_stated(reading: Reading, previous: Frame, carriers: frozenset[str]) -
             continue
         if group[0] == "prices" and _part_kept(reading, previous.reading):
             continue  # "and the week before?" after the ponta kWh at R$ 2,35: its price too
-        changes |= _of_carriers({n: stated.get(n, ()) for n in group}, carriers)
+        carried = {n: stated.get(n, ()) for n in group}
+        if group[0] == "prices" and _other_figure(reading, previous.reading):
+            # "and the load factor that month?" after "what if the window were 60 minutes?":
+            # a window tried for one figure is not the site's for the next
+            carried["demand_windows"] = tuple(
+                w for w in carried.get("demand_windows", ()) if not w.what_if
+            )
+        changes |= _of_carriers(carried, carriers)
     if not changes:
         return reading
     kept = frozenset(n for n, v in changes.items() if v)
     return replace(reading, **changes, inherited=(reading.inherited - frozenset(changes)) | kept)
+
+
+def _other_figure(reading: Reading, prev: Reading) -> bool:
+    """Whether the turn asks a figure of its own other than the one asked before."""
+    own = {m.kpi for m in reading.measures if m.words.tokens}
+    return bool(own) and own != {m.kpi for m in prev.measures}
 
 
 def _carrier(item: Any) -> str | None:

@@ -663,6 +663,15 @@ def _demand_windows(sheet: Sheet, stated: Stated) -> None:
             words = sheet.claim_span(m.start("w"), m.end("w"))
             stated.demand_windows.append(DemandWindow(int(m.group("n")), words))
     _window_again(sheet, stated)
+    if stated.demand_windows and WHAT_IF.search(sheet.question.lower()):
+        stated.demand_windows = [replace(w, what_if=True) for w in stated.demand_windows]
+
+
+# words that try a value instead of stating one: "what if the window were 60 minutes?"
+WHAT_IF = re.compile(
+    r"\b(?:what if|and if|suppose|supposing|hypothetically|instead of|rather than|e se|"
+    r"em vez de|ao inv[eé]s de|und wenn|was w[aä]re wenn|statt)\b"
+)
 
 
 def _window_again(sheet: Sheet, stated: Stated) -> None:

@@ -328,6 +328,8 @@ class FloorArea:
 class DemandWindow:
     minutes: int
     words: Words
+    # "what if the window were 60 minutes?": a window tried, for the figure asked with it only
+    what_if: bool = False
 
 
 @dataclass(frozen=True)
