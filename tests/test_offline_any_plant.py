@@ -14,8 +14,9 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
+import store.incidents as incidents
 from agent.loop import Agent
 from agent.memory import sqlite_memory
 from agent.models import Backend
@@ -120,6 +121,29 @@ def brewery_with_tariff(
         sid = catalog.ensure_series(conn, site.id, "Pump K2", "energy", "kWh", interval_s=900).id
         write_readings(conn, sid, values.index.to_numpy(), values.to_numpy(), TZ)
     return offline_agent(engine, site, tmp_path / "threads.db", NOW), data
+
+
+def brewery_incident(
+    conn: Connection, meter: str, kind: str, start: str, end: str, money: tuple[float, ...]
+) -> int:
+    """An incident on a brewery meter between two local times, with its extra kWh, cost (EUR)
+    and kg CO2e as written; its id."""
+    site = catalog.get_site(conn, "brewery")
+    meter_id = catalog.resolve_meter(conn, site.id, meter).id
+    kwh, cost, co2 = money
+    made, _ = incidents.insert_incident(
+        conn,
+        site.id,
+        incidents.NewIncident(
+            meter_id, kind, "warning", _local_ts(start), _local_ts(end), f"{meter}: {kind}",
+            f"{meter}:{kind}:{start}", extra_kwh=kwh, cost=cost, co2_kg=co2, currency="EUR",
+        ),
+    )  # fmt: skip
+    return made
+
+
+def _local_ts(local: str) -> int:
+    return int(datetime.fromisoformat(local).replace(tzinfo=ZONE).timestamp())
 
 
 def total(data: dict[str, pd.Series], meter: str, first: str, last: str) -> float:

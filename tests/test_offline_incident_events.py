@@ -6,8 +6,6 @@ against those figures and a pandas sum of the meter's readings."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import pytest
 
 import store.incidents as incidents
@@ -16,7 +14,12 @@ from agent.reader import Intent, read
 from store import catalog
 from tests.reader_plants import NOW as READER_NOW
 from tests.reader_plants import werk
-from tests.test_offline_any_plant import ZONE, brewery, numbers, total  # noqa: F401
+from tests.test_offline_any_plant import (  # noqa: F401
+    brewery,
+    brewery_incident,
+    numbers,
+    total,
+)
 
 # (meter, kind, start, end, extra kWh, cost EUR, kg CO2e)
 WRITTEN = (
@@ -26,26 +29,13 @@ WRITTEN = (
 )  # fmt: skip
 
 
-def _ts(local: str) -> int:
-    return int(datetime.fromisoformat(local).replace(tzinfo=ZONE).timestamp())
-
-
 def write_incidents(agent) -> None:
     """The three incidents; the first (the September leak) resolved."""
     engine = agent.contexts.engine
     with engine.begin() as conn:
         site = catalog.get_site(conn, "brewery")
-        for meter, kind, start, end, kwh, cost, co2 in WRITTEN:
-            meter_id = catalog.resolve_meter(conn, site.id, meter).id
-            incidents.insert_incident(
-                conn,
-                site.id,
-                incidents.NewIncident(
-                    meter_id, kind, "warning", _ts(start), _ts(end), f"{meter}: {kind}",
-                    f"{meter}:{kind}:{start}", extra_kwh=kwh, cost=cost, co2_kg=co2,
-                    currency="EUR",
-                ),
-            )  # fmt: skip
+        for meter, kind, start, end, *money in WRITTEN:
+            brewery_incident(conn, meter, kind, start, end, tuple(money))
         incidents.resolve(conn, site.id, 1, "maria", "leaking coupling replaced")
 
 

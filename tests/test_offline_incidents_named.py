@@ -6,11 +6,8 @@ each other ("which was worse and by how much?"); and the open ones "not even ack
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import store.incidents as incidents
-from store import catalog
-from tests.test_offline_any_plant import ZONE, brewery, numbers  # noqa: F401
+from tests.test_offline_any_plant import brewery, brewery_incident, numbers  # noqa: F401
 
 # (meter, kind, state, start, end, extra kWh, cost EUR, kg CO2e)
 WRITTEN = (
@@ -25,24 +22,10 @@ WRITTEN = (
 )  # fmt: skip
 
 
-def _ts(local: str) -> int:
-    return int(datetime.fromisoformat(local).replace(tzinfo=ZONE).timestamp())
-
-
 def write_incidents(agent) -> None:
     with agent.contexts.engine.begin() as conn:
-        site = catalog.get_site(conn, "brewery")
-        for meter, kind, state, start, end, kwh, cost, co2 in WRITTEN:
-            meter_id = catalog.resolve_meter(conn, site.id, meter).id
-            made, _ = incidents.insert_incident(
-                conn,
-                site.id,
-                incidents.NewIncident(
-                    meter_id, kind, "warning", _ts(start), _ts(end), f"{meter}: {kind}",
-                    f"{meter}:{kind}:{start}", extra_kwh=kwh, cost=cost, co2_kg=co2,
-                    currency="EUR",
-                ),
-            )  # fmt: skip
+        for meter, kind, state, start, end, *money in WRITTEN:
+            made = brewery_incident(conn, meter, kind, start, end, tuple(money))
             if state != "open":
                 incidents.change_incident(conn, made, state=state)
 
