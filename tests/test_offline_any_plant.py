@@ -526,3 +526,17 @@ def test_an_intensity_of_a_meter_with_no_floor_area_is_refused(brewery) -> None:
     reply = agent.ask("energy intensity in kWh per square metre of Pump K1 for September")
     assert reply.outcome == "refuse", reply.answer
     assert "no floor area" in reply.answer and "kWh/m2" not in reply.answer
+
+
+def test_two_prices_with_no_hours_read_for_them_are_asked_back(brewery) -> None:
+    """Two prices per kWh whose hours could not be read: pricing it all at one of them would be
+    a figure on a tariff the user did not give; when each holds is asked back."""
+    agent, _ = brewery
+    reply = agent.ask(
+        "cost of Pump K1 in September at 0.20 EUR/kWh off-peak and 0.35 EUR/kWh in the busy "
+        "slot, energy only"
+    )
+    assert reply.outcome == "clarify" and not reply.tool_calls, reply.answer
+    assert "0.2 and 0.35 EUR/kWh" in reply.answer
+    flat = agent.ask("cost of Pump K1 in September at 0.20 EUR/kWh, energy only")
+    assert [c.args.get("kpi") for c in flat.tool_calls] == ["cost"], flat.answer

@@ -432,6 +432,9 @@ def test_there_closing_a_question_points_back_at_the_meter_discussed() -> None:
     check(r, {"periods": [("2026-08-01", "2026-08-31", "subject")]})
     own = thread(vocab, first, "is there a gap on Linie 2 in August?")
     assert own.meter_names == ("Linie 2",)
+    # "how many ... were there?" asks whether, of the site: nothing to point back at
+    whether = thread(vocab, first, "how many incidents were there?")
+    assert "Kompressor Nord" not in whether.meter_names
 
 
 def test_a_window_tried_with_what_if_holds_for_that_figure_only() -> None:

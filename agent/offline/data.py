@@ -440,6 +440,9 @@ def _which_line(q: Question, found: Sides) -> Plan | None:
 def _kpi(q: Question, whole: Sides, periods: list[str]) -> Plan:
     kpis = _kpis(q)
     params = stated(q)
+    unplaced = _prices_unplaced(q, params) if "cost" in kpis else None
+    if unplaced is not None:
+        return unplaced
     supplies = _site_intensity(q, whole) if kpis == ["intensity"] else whole
     if kpis != ["energy"] and _energy_named(q) and not _window_priced_alone(q.reading):
         kpis = ["energy", *kpis]  # "kWh, peak kW and ...": each part asked gets its figure
@@ -460,6 +463,28 @@ def _kpi(q: Question, whole: Sides, periods: list[str]) -> Plan:
     # several meters' amounts (kWh, cost, carbon) asked side by side are also stated added up
     detail = _sides(whole) | {"together": together, "added": len(whole.sides) > 1}
     return Plan("kpi", calls, notes=_notes(q, whole), detail=MappingProxyType(detail))
+
+
+def _prices_unplaced(q: Question, params: dict[str, Any]) -> Plan | None:
+    """ "at 0.56 R$/kWh off-peak and 2.49 R$/kWh in ponta, weekdays 18:00-21:00" read as two
+    prices with no hours of their own: pricing everything at one of them would be a figure on
+    a tariff the user did not give, so when each holds is asked back."""
+    if "tou_periods" in params or _site_side(q, (), params) or q.reading.asks(Op.COMPARE):
+        return None
+    said = [p for p in q.reading.prices if p.per_kwh is not None and p.words.tokens]
+    for carrier in {p.carrier for p in said}:
+        values = sorted({p.per_kwh for p in said if p.carrier == carrier and p.per_kwh})
+        if len(values) < 2:
+            continue
+        unit = next((p.currency for p in said if p.currency), None) or ""
+        listed = " and ".join(f"{v:g}" for v in values)
+        return ask(
+            f"You gave {len(values)} prices ({listed} {unit}/kWh) and I could not read when each "
+            "applies, so I have not priced it at one of them. Write when each holds, e.g. "
+            f"'{values[-1]:g} {unit}/kWh 18:00-21:00 on weekdays, {values[0]:g} {unit}/kWh at "
+            "other times'.".replace(" /kWh", "/kWh")
+        )
+    return None
 
 
 def _site_side(q: Question, calls: tuple[Call, ...], params: dict[str, Any]) -> tuple[Call, ...]:

@@ -262,7 +262,12 @@ def _there(r: Reading) -> bool:
     return not r.names_scope and bool(THERE.search(r.question))
 
 
-THERE = re.compile(r"\b(?:there|dort|da|ali|l[aá])\s*[?.!]*\s*$", re.IGNORECASE)
+THERE = re.compile(
+    # "how many incidents were there?" asks whether, of no place: a verb of being before it
+    r"(?<!\bis )(?<!\bare )(?<!\bwas )(?<!\bwere )(?<!\bbe )(?<!\bbeen )(?<!\bgibt es )"
+    r"\b(?:there|dort|ali|l[aá])\s*[?.!]*\s*$",
+    re.IGNORECASE,
+)
 
 
 def _bare_measure(r: Reading) -> bool:
