@@ -747,7 +747,7 @@ def _references(reading: Reading, previous: Frame) -> Reading:
     if reading.references or not prev.references:
         return reading
     if not reading.actions:
-        return _incident_figure(reading, previous)
+        return _incident_remedy(_incident_figure(reading, previous), previous)
     if reading.names_scope and not set(reading.meter_names) <= set(previous.meters):
         return reading
     kind = prev.references[0].kind
@@ -786,6 +786,29 @@ def _incident_figure(reading: Reading, previous: Frame) -> Reading:
         or reading.periods
         or not set(reading.meter_names) <= set(previous.meters)
         or not (reading.referents or _fragment(reading) or _bare_measure(reading))
+    ):
+        return reading
+    return replace(
+        reading,
+        references=_moved(prev.references),
+        intent=Intent.INCIDENT,
+        inherited=reading.inherited | {"references"},
+    )
+
+
+def _incident_remedy(reading: Reading, previous: Frame) -> Reading:
+    """ "what was done to fix it?" after the answer showed one incident: what was done about
+    it is the incident's own resolution note, when the question names no other meter, no
+    period and no figure of its own."""
+    prev = previous.reading
+    incident = len(prev.references) == 1 and prev.references[0].kind == "incident"
+    if (
+        not incident
+        or "remedy" not in reading.features()
+        or reading.intent is Intent.INCIDENT
+        or reading.measures
+        or reading.periods
+        or not set(reading.meter_names) <= set(previous.meters)
     ):
         return reading
     return replace(
