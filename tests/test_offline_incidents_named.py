@@ -115,3 +115,34 @@ def test_which_was_bigger_weighs_incidents_only_right_after_one_was_shown(
     agent.ask("Pump K1 energy last week", thread=first.thread)
     later = agent.ask("which was bigger?", thread=first.thread)
     assert "get_incident" not in _names(later), later.answer
+
+
+def test_what_was_done_to_fix_it_after_one_incident_is_its_resolution_note(
+    brewery,  # noqa: F811
+) -> None:
+    agent, _ = brewery
+    write_incidents(agent)
+    note = "Seal of the impeller replaced after 6 drips found."
+    with agent.contexts.engine.begin() as conn:
+        incidents.change_incident(conn, 2, resolution=note)
+    first = agent.ask("for incident 2, how many extra kWh?")
+    assert _names(first) == ["get_incident"], first.answer
+    fix = agent.ask("what was done to fix it?", thread=first.thread)
+    assert _names(fix) == ["get_incident"], fix.answer
+    assert fix.tool_calls[0].args["incident_id"] == 2
+    assert note.rstrip(".") in fix.answer, fix.answer
+    # with no incident shown before, the same words are no incident's
+    alone = agent.ask("what was done to fix it?")
+    assert _names(alone) != ["get_incident"], alone.answer
+
+
+def test_a_state_word_closing_the_question_asks_the_state_of_the_one_incident(
+    brewery,  # noqa: F811
+) -> None:
+    agent, _ = brewery
+    write_incidents(agent)
+    reply = agent.ask("Pump K1 incident from August - is it still open?")
+    assert _names(reply) == ["list_incidents"], reply.answer
+    assert reply.tool_calls[0].args["state"] == "all"
+    assert "resolved" in reply.answer.lower(), reply.answer
+    assert "#1" in reply.answer, reply.answer

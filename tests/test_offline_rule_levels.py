@@ -293,3 +293,65 @@ def test_a_change_with_its_severity_and_channel_after_a_back_test_is_proposed(
         "critical",
         "e-mail",
     )
+
+
+def test_a_lower_level_asking_how_many_times_is_tried_and_a_yes_with_it_proposes(
+    brewery: Agent, engine: Engine
+) -> None:
+    """After "before I say yes - how often would it have fired?": "drop the threshold to 9 kW,
+    same duration. how many times then?" tries the changed rule again (it asks a count); "fine,
+    go ahead with 9 kW, warning, email" proposes it at that level, the bare severity and
+    channel being how its alerts go."""
+    first = brewery.ask(
+        "set up an alert: Pump K2 demand above 10 kW for more than 30 minutes, severity "
+        "warning, by e-mail"
+    )
+    thread = first.thread
+    brewery.ask("before I say yes - how often would that have gone off in September?",
+                thread=thread)  # fmt: skip
+    lower = brewery.ask(
+        "that's not much. drop the threshold to 9 kW, same duration. how many times then?",
+        thread=thread,
+    )
+    (call,) = lower.tool_calls
+    assert call.name == "backtest_alert_rule", lower.answer
+    assert (call.args["threshold"], call.args["for_minutes"]) == (9, 45), call.args
+    assert len(call.result["episodes"]) == _truth(engine, "backtest_alerts", 9, 45)
+    done = brewery.ask("fine, go ahead with 9 kW, warning, email", thread=thread)
+    assert done.outcome == "confirm", done.answer
+    (pending,) = done.pending
+    args = pending["args"]
+    assert (args["meter"], args["threshold"], args["severity"]) == ("Pump K2", 9, "warning")
+
+
+def test_a_bare_level_with_any_duration_and_a_paced_change_follow_a_count(
+    brewery: Agent, engine: Engine
+) -> None:
+    """ "and how many hours in total was it above 9, any duration?" after a count of runs above
+    10 kW longer than 30 minutes: the level in the same unit, with no length it must hold;
+    "wait - change it to 11 kW first and tell me how often that would have gone off in
+    September" after a rule proposed tries the rule at that level."""
+    first = brewery.ask(
+        "how many times in September did Pump K2 stay above 10 kW for more than 30 minutes?"
+    )
+    thread = first.thread
+    hours = brewery.ask("and how many hours in total was it above 9, any duration?",
+                        thread=thread)  # fmt: skip
+    (call,) = hours.tool_calls
+    assert call.args["threshold_kw"] == 9 and not call.args["min_minutes"], call.args
+    expected = _truth(engine, "hours_above", 9, 0)
+    assert call.result["hours"] == pytest.approx(expected), (expected, hours.answer)
+    proposed = brewery.ask(
+        "make me a rule for that: Pump K2 above 10 kW for more than 30 min, severity critical",
+        thread=thread,
+    )
+    assert proposed.outcome == "confirm", proposed.answer
+    tried = brewery.ask(
+        "wait - change it to 11 kW first and tell me how often that would have gone off in "
+        "September",
+        thread=thread,
+    )
+    (call,) = tried.tool_calls
+    assert call.name == "backtest_alert_rule", tried.answer
+    assert call.args["threshold"] == 11, call.args
+    assert len(call.result["episodes"]) == _truth(engine, "backtest_alerts", 11, 45)

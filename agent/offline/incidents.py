@@ -115,6 +115,18 @@ def says_state(text: str) -> bool:
     return any(pattern.search(text) for _, pattern in words().states)
 
 
+def asks_state(text: str) -> bool:
+    """ "the chiller incident from August - is it still open?": a state word closing the
+    question is what it asks of the incident, not the state that picks it ("the open one on
+    the chiller")."""
+    rest = re.compile(r"[\s?!.]*$")
+    return any(
+        rest.fullmatch(text, m.end())
+        for _, pattern in words().states
+        for m in pattern.finditer(text)
+    )
+
+
 def lists(text: str) -> bool:
     """ "which incidents did we resolve", "list the incidents we acknowledged": a question
     about several incidents, whose verb is a filter, not a change to make."""

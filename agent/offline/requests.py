@@ -676,7 +676,7 @@ def incident(q: Question) -> Plan:
         # one incident asked about: its state is what is asked ("is the outage closed?"), not
         # a filter, unless it is named by it ("the open one")
         named_by = incidents.says_state(text) and args["state"] in ("active", "open")
-        named_by = named_by and not r.asks(Op.YES_NO)
+        named_by = named_by and not r.asks(Op.YES_NO) and not incidents.asks_state(text)
         args["state"] = args["state"] if named_by and not event else "all"
     calls = tuple(Call("list_incidents", args | {"meter": m}) for m in names[:3]) or (
         Call("list_incidents", args),

@@ -775,7 +775,7 @@ def _references(reading: Reading, previous: Frame) -> Reading:
     if reading.references or not prev.references:
         return reading
     if not reading.actions:
-        return _incident_figure(reading, previous)
+        return _incident_remedy(_incident_figure(reading, previous), previous)
     if reading.names_scope and not set(reading.meter_names) <= set(previous.meters):
         return reading
     kind = prev.references[0].kind
@@ -814,6 +814,29 @@ def _incident_figure(reading: Reading, previous: Frame) -> Reading:
         or reading.periods
         or not set(reading.meter_names) <= set(previous.meters)
         or not (reading.referents or _fragment(reading) or _bare_measure(reading))
+    ):
+        return reading
+    return replace(
+        reading,
+        references=_moved(prev.references),
+        intent=Intent.INCIDENT,
+        inherited=reading.inherited | {"references"},
+    )
+
+
+def _incident_remedy(reading: Reading, previous: Frame) -> Reading:
+    """ "what was done to fix it?" after the answer showed one incident: what was done about
+    it is the incident's own resolution note, when the question names no other meter, no
+    period and no figure of its own."""
+    prev = previous.reading
+    incident = len(prev.references) == 1 and prev.references[0].kind == "incident"
+    if (
+        not incident
+        or "remedy" not in reading.features()
+        or reading.intent is Intent.INCIDENT
+        or reading.measures
+        or reading.periods
+        or not set(reading.meter_names) <= set(previous.meters)
     ):
         return reading
     return replace(
@@ -924,7 +947,8 @@ def _new_level(reading: Reading, previous: Frame) -> Reading:
         return reading
     if {u.unit for u in reading.units} - {t.unit}:
         return reading  # "and at 750 kWh?" after a kW level is another question
-    changed = _level_said(reading.unused, t)
+    any_length = bool(ANY_DURATION.search(reading.question.lower()))
+    changed = _level_said(reading.unused, t, any_length)
     if changed is None:
         return reading
     return replace(
@@ -948,11 +972,25 @@ RULE_WORDS = re.compile(
     r"(?:the )?(?:threshold|level|limit|trigger level)|(?:the )?same (?:duration|length|delay|time)"
 )
 
+# "go ahead with 505 kW, warning, email": how the rule's alerts go, said bare beside its level
+# (the rule's plan reads the severity from the question; the channel said before is kept)
+DELIVERY_WORDS = re.compile(
+    r"(?:(?:,|and|\s)*\b(?:critical|warning|info|e-?mail|slack|teams)\b)+[\s,.!]*"
+)
+
+# "wait - change it to 53 kW first": words that only pace the change
+ASIDE = re.compile(r"(?:wait|first|actually|instead|then|ok|okay|hmm|please)[\s,.!-]*")
+
+# "how many hours above 54, any duration?": the level with no length it must hold
+ANY_DURATION = re.compile(r"(?:any|whatever|regardless of(?: the)?) ?(?:duration|length)")
+
 # "same 500 kW rule": the level under discussion said again, or a level in its place
 SAID_AGAIN = re.compile(r"^(?:the |a )?(?:same|mesm[ao]|selbe[nr]?|gleiche[nr]?)\s+")
 
 
-def _level_said(unused: tuple[Any, ...], t: Threshold) -> Threshold | None:
+def _level_said(
+    unused: tuple[Any, ...], t: Threshold, any_length: bool = False
+) -> Threshold | None:
     """The threshold `t` with the level and the duration the unused words say, when they say
     nothing else (at most one of each); None when any word is something else."""
     level: tuple[float, Words] | None = None
@@ -961,6 +999,11 @@ def _level_said(unused: tuple[Any, ...], t: Threshold) -> Threshold | None:
         text = SAID_AGAIN.sub("", u.text.strip().lower())
         if RULE_WORDS.fullmatch(u.text.strip().lower()):
             continue  # "drop the threshold to 54 kW, same duration": the rule's own words
+        if DELIVERY_WORDS.fullmatch(u.text.strip().lower()) or ASIDE.fullmatch(text):
+            continue
+        if ANY_DURATION.fullmatch(text) or (any_length and text in ("duration", "length")):
+            minutes = 0.0  # "any duration": no length it must hold
+            continue
         timed = BARE_DURATION.fullmatch(text)
         if timed is not None and minutes is None:
             amount = parse_number(timed.group("n"))
@@ -977,7 +1020,7 @@ def _level_said(unused: tuple[Any, ...], t: Threshold) -> Threshold | None:
         return None
     changed = t if level is None else replace(t, value=level[0], words=level[1])
     if minutes is not None:
-        changed = replace(changed, duration_min=minutes, longer=False)
+        changed = replace(changed, duration_min=minutes or None, longer=False)
     return changed
 
 
@@ -1045,8 +1088,10 @@ def _what_if(reading: Reading, prev: Reading, changes: dict[str, Any]) -> None:
     # a severity or a channel said in the turn is how a real rule's alerts go: it is set up
     asks_for_real = reading.features() & {"notify", "setup", "confirm", "severity", "channel"}
     # "make it 85 kW, rest the same" after "before I say yes - how often would it have
-    # fired?": the rule proposed is what is changed, proposed again, not tried again
+    # fired?": the rule proposed is what is changed, proposed again, not tried again; unless
+    # the turn asks again how many times ("drop it to 505 kW. how many times then?")
     deciding = "deciding" in prev.features() and bool(reading.thresholds)
+    deciding = deciding and not reading.asks(Op.COUNT)
     if tried and not asks_for_real and not deciding and "backtest" not in reading.features():
         changes["cues"] = reading.cues + _moved(tuple(tried[:1]))
     # "make it 230 kW, rest the same": the severity said before holds for the rule changed
