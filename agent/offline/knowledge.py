@@ -94,7 +94,7 @@ def search_query(
     # a name the question shortened stays; a topic that shares a name's start is not a name
     kept += [m for m in meters if m not in kept and not any(w.startswith(_stem(m)) for w in kept)]
     topical = [w for w in kept if w not in ACTIONS]
-    if context and len(topical) < 2:
+    if context and (len(topical) < 2 or ENDS_ON_PRONOUN.search(text)):
         kept += [w for w in words(context) if w not in kept and w not in FILLER]
     if method:
         # how the product itself works a figure out: the library says so of "the product",
@@ -112,6 +112,10 @@ KINDS = re.compile(
 
 
 REFERS = re.compile(r"\b(?:this|that|it|these|those|same|such)\b")
+# "anything to watch out for before we drop it?": the thing spoken of is the last one's topic
+ENDS_ON_PRONOUN = re.compile(r"\b(?:it|this|that|them|these|those)\s*(?:[?.!,;]|$)")
+# what the last answer searched the library for, as it said so
+SEARCHED = re.compile(r'searched for "([^"]+)"')
 
 
 def refers_back(text: str, where: str) -> bool:
@@ -122,9 +126,10 @@ def refers_back(text: str, where: str) -> bool:
 
 def context_of(meters: Iterable[str], answer: str) -> str:
     """What a conversation was about, for "has this happened before?": the meters of the last
-    question and the event kinds the last answer named."""
+    question, the event kinds the last answer named and what it searched the library for."""
     kinds = dict.fromkeys(m.group(0) for m in KINDS.finditer(answer.lower()))
-    return " ".join([*meters, *kinds])
+    searched = SEARCHED.search(answer)
+    return " ".join([*meters, *kinds, *([searched.group(1)] if searched else [])])
 
 
 # The lines of an answer that say how its figures were worked out.
