@@ -203,3 +203,14 @@ def test_a_follow_up_ending_on_it_searches_the_last_searchs_topic_and_its_safety
 def test_list_them_is_a_request_not_a_topic_of_the_search() -> None:
     query = knowledge.search_query("runbook fixes for demand spikes? list them").split()
     assert "list" not in query and {"demand", "spikes"} <= set(query)
+
+
+def test_what_was_done_to_fix_it_asks_the_incident_history() -> None:
+    r = read("what was done to fix it?", W, NOW)
+    assert r.intent is Intent.KNOWLEDGE and "history" in r.features()
+
+
+def test_where_the_counts_came_from_asks_how_the_last_figure_was_computed() -> None:
+    asked = "where do the unit counts for those two lines come from? explain how you divided"
+    r = read(asked, W, NOW)
+    assert r.intent is Intent.KNOWLEDGE and "how_computed" in r.features()
