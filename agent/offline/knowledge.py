@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from agent.render.knowledge import ACTIONS, FILLER, asked_sections, words
+from agent.render.knowledge import ACTIONS, FILLER, SECTIONS, asked_sections, words
 
 # Naming the documents or the incident history.
 DOCUMENTS = re.compile(
@@ -46,6 +46,7 @@ def _stem(name: str) -> str:
 
 
 METHOD_WORDS = ("product",)  # how the library names the product when it says how it works
+SECTION_NAMES = frozenset({name for name, _ in SECTIONS} | set(METHOD_WORDS))
 EQUIPMENT_WORDS = 3  # words of a meter's description that say what equipment it is
 
 
@@ -129,7 +130,9 @@ def context_of(meters: Iterable[str], answer: str) -> str:
     question, the event kinds the last answer named and what it searched the library for."""
     kinds = dict.fromkeys(m.group(0) for m in KINDS.finditer(answer.lower()))
     searched = SEARCHED.search(answer)
-    return " ".join([*meters, *kinds, *([searched.group(1)] if searched else [])])
+    # the topic searched, not the kind of section the last question wanted ("fixes")
+    topic = [w for w in searched.group(1).split() if w not in SECTION_NAMES] if searched else []
+    return " ".join([*meters, *kinds, *topic])
 
 
 # The lines of an answer that say how its figures were worked out.
