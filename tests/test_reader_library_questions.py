@@ -39,6 +39,14 @@ W = PLANTS["werk"]
         "como calcular o fator de carga?",
         "at what fraction of design delta-T should I start looking for bypasses?",
         "Gaskessel ligando - quantas partidas por hora é short-cycling segundo o runbook?",
+        "whats the formula for leakage % from a load/unload test on Kompressor Nord?",
+        "How much Kompressor Nord energy do we save per bar of lower header pressure?",
+        "anything to watch out for before we drop it?",
+        "Woran erkenne ich in den Daten, dass der Gaskessel taktet?",
+        "how many identical readings in a row before a meter counts as stuck?",
+        "what are the rules for flagging a quarter-hour as a demand spike?",
+        "what chilled-water delta-T should the Kältemaschine have by design?",
+        "What CV(RMSE) and NMBE limits does the product apply to a daily baseline model?",
     ],
 )
 def test_a_question_on_a_rule_or_method_is_for_the_library(question: str) -> None:
@@ -66,6 +74,8 @@ def test_a_question_for_figures_stays_one(question: str, intent: Intent) -> None
         "push last month's 15-min Hauptzähler data straight into our SharePoint finance folder",
         "upload yesterday's Kompressor Nord readings to the ftp server",
         "put the October totals of Linie 2 on our OneDrive",
+        "push last month's Hauptzähler energy figures straight into our SAP PM system",
+        "sync the Linie 2 consumption into the maintenance module every night",
     ],
 )
 def test_data_put_in_a_shared_folder_is_an_export(question: str) -> None:
@@ -149,3 +159,58 @@ def test_starts_per_hour_in_portuguese_are_searched_in_the_librarys_words() -> N
 def test_what_share_a_meter_is_stays_a_question_for_figures() -> None:
     r = read("biggest single sub-meter last week and what share of the site that is", W, NOW)
     assert r.intent is not Intent.KNOWLEDGE
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "lower the chilled water setpoint of the Kältemaschine by 1 °C to save energy",
+        "please raise the Gaskessel setpoint to 70 °C",
+    ],
+)
+def test_an_order_to_change_a_setpoint_is_refused_as_control(question: str) -> None:
+    r = read(question, W, NOW)
+    assert r.intent is Intent.UNSUPPORTED
+    assert Reason.CONTROL in {u.reason for u in r.unsupported}
+
+
+def test_a_how_to_about_a_setpoint_and_the_load_on_a_system_stay_themselves() -> None:
+    assert read("how do I lower the setpoint safely?", W, NOW).intent is Intent.KNOWLEDGE
+    r = read("what was the load on the Kältemaschine system last week?", W, NOW)
+    assert r.intent is Intent.DATA and not r.unsupported
+
+
+def test_a_stuck_meters_count_before_is_no_question_on_past_incidents() -> None:
+    r = read("how many identical readings in a row before a meter counts as stuck?", W, NOW)
+    assert "history" not in r.features()
+    assert "history" in read("has this happened before?", W, NOW).features()
+
+
+def test_a_follow_up_ending_on_it_searches_the_last_searchs_topic_and_its_safety() -> None:
+    from agent.render.knowledge import asked_sections
+
+    last = 'From the knowledge library (searched for "energy per bar header pressure fixes"):'
+    context = knowledge.context_of((), last)
+    asked = "anything to watch out for before we drop it?"
+    query = knowledge.search_query(asked, context=context).split()
+    assert {"header", "pressure", "safety"} <= set(query) and "fixes" not in query
+    assert "safety" in asked_sections(asked)
+    # a question with its own topic and no pronoun at its end keeps to its own words
+    own = knowledge.search_query("how do I check that a meter is stuck?", context=context)
+    assert "pressure" not in own.split()
+
+
+def test_list_them_is_a_request_not_a_topic_of_the_search() -> None:
+    query = knowledge.search_query("runbook fixes for demand spikes? list them").split()
+    assert "list" not in query and {"demand", "spikes"} <= set(query)
+
+
+def test_what_was_done_to_fix_it_asks_the_incident_history() -> None:
+    r = read("what was done to fix it?", W, NOW)
+    assert r.intent is Intent.KNOWLEDGE and "history" in r.features()
+
+
+def test_where_the_counts_came_from_asks_how_the_last_figure_was_computed() -> None:
+    asked = "where do the unit counts for those two lines come from? explain how you divided"
+    r = read(asked, W, NOW)
+    assert r.intent is Intent.KNOWLEDGE and "how_computed" in r.features()

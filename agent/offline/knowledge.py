@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from agent.render.knowledge import ACTIONS, FILLER, asked_sections, words
+from agent.render.knowledge import ACTIONS, FILLER, SECTIONS, asked_sections, words
 
 # Naming the documents or the incident history.
 DOCUMENTS = re.compile(
@@ -46,6 +46,7 @@ def _stem(name: str) -> str:
 
 
 METHOD_WORDS = ("product",)  # how the library names the product when it says how it works
+SECTION_NAMES = frozenset({name for name, _ in SECTIONS} | set(METHOD_WORDS))
 EQUIPMENT_WORDS = 3  # words of a meter's description that say what equipment it is
 
 
@@ -94,7 +95,7 @@ def search_query(
     # a name the question shortened stays; a topic that shares a name's start is not a name
     kept += [m for m in meters if m not in kept and not any(w.startswith(_stem(m)) for w in kept)]
     topical = [w for w in kept if w not in ACTIONS]
-    if context and len(topical) < 2:
+    if context and (len(topical) < 2 or ENDS_ON_PRONOUN.search(text)):
         kept += [w for w in words(context) if w not in kept and w not in FILLER]
     if method:
         # how the product itself works a figure out: the library says so of "the product",
@@ -112,6 +113,10 @@ KINDS = re.compile(
 
 
 REFERS = re.compile(r"\b(?:this|that|it|these|those|same|such)\b")
+# "anything to watch out for before we drop it?": the thing spoken of is the last one's topic
+ENDS_ON_PRONOUN = re.compile(r"\b(?:it|this|that|them|these|those)\s*(?:[?.!,;]|$)")
+# what the last answer searched the library for, as it said so
+SEARCHED = re.compile(r'searched for "([^"]+)"')
 
 
 def refers_back(text: str, where: str) -> bool:
@@ -122,9 +127,12 @@ def refers_back(text: str, where: str) -> bool:
 
 def context_of(meters: Iterable[str], answer: str) -> str:
     """What a conversation was about, for "has this happened before?": the meters of the last
-    question and the event kinds the last answer named."""
+    question, the event kinds the last answer named and what it searched the library for."""
     kinds = dict.fromkeys(m.group(0) for m in KINDS.finditer(answer.lower()))
-    return " ".join([*meters, *kinds])
+    searched = SEARCHED.search(answer)
+    # the topic searched, not the kind of section the last question wanted ("fixes")
+    topic = [w for w in searched.group(1).split() if w not in SECTION_NAMES] if searched else []
+    return " ".join([*meters, *kinds, *topic])
 
 
 # The lines of an answer that say how its figures were worked out.

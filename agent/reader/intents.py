@@ -21,6 +21,7 @@ from agent.reader.slots import (
     Op,
     OperationMention,
     PeriodRole,
+    Reason,
     UnitMention,
     Words,
 )
@@ -72,9 +73,15 @@ def _structural(r: Reading) -> set[str]:
     if r.free("sql") is not None:
         found.add("sql")  # a statement written out, taken whole before any cue was read
     found |= {f"unsupported:{u.reason.value}" for u in r.unsupported}
+    first = _first_content(r)
     switching = {a.action for a in r.actions} & {Action.ENABLE, Action.DISABLE}
     if switching and r.meters and not r.references and not cues & {"alert", "rule"}:
         # "switch off pump 2" is a control action; "turn the pump 2 alert off" is about a rule
+        found.add("control")
+    opening = [u for u in r.unsupported if u.reason is Reason.CONTROL and u.words.tokens]
+    if first is not None and any(u.words.tokens[0] <= first for u in opening):
+        # "lower the chilled water setpoint by 1 °C": an order opening on a control action,
+        # whatever figure it names beside it
         found.add("control")
     return found
 

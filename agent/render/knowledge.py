@@ -21,6 +21,7 @@ FILLER = frozenset(
     not now of off ok okay on once one only or other our ours out over own past please previous
     previously prior really recommend recommends recommended say says said see seen she should
     show so some something tell than thank thanks that the their them then there these they
+    list name
     this those though through to too under until up us very want was we were what whats when
     where which while who whom why will with would yes you your yours
     runbook runbooks run book books manual manuals procedure procedures documentation document
@@ -67,7 +68,11 @@ SECTIONS = (
         r"confirm(?! that| the fix| it worked))",
     ),
     ("causes", r"\b(?:causes?|caused|why)\b"),
-    ("safety", r"\b(?:safe|safety|danger\w*|hazard\w*)\b"),
+    (
+        "safety",
+        r"\b(?:safe|safety|danger\w*|hazard\w*|watch out|look out|be careful|beware|pitfalls?|"
+        r"precautions?)\b",
+    ),
     ("verify", r"\b(?:verify|prove|proof|confirm that|did it work|worked)\b"),
     ("symptoms", r"\b(?:symptoms?|signs?|looks? like|shows? up)\b"),
 )
