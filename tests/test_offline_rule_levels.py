@@ -355,3 +355,15 @@ def test_a_bare_level_with_any_duration_and_a_paced_change_follow_a_count(
     assert call.name == "backtest_alert_rule", tried.answer
     assert call.args["threshold"] == 11, call.args
     assert len(call.result["episodes"]) == _truth(engine, "backtest_alerts", 11, 45)
+
+
+def test_a_duration_shorter_than_the_rules_window_is_said_and_teams_is_its_channel(
+    brewery: Agent,
+) -> None:
+    """ "for 10 minutes" on 15-minute windows waits one whole window: the proposal says so,
+    and "send it to Teams" is where its alerts go."""
+    reply = brewery.ask("Alarm me if Pump K2 exceeds 12 kW for 10 minutes. Send it to Teams.")
+    assert reply.outcome == "confirm", reply.answer
+    (pending,) = reply.pending
+    assert (pending["args"]["for_minutes"], pending["args"]["channel"]) == (15, "Teams")
+    assert "You said 10 minutes" in reply.answer

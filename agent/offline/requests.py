@@ -344,11 +344,8 @@ def new_rule(q: Question) -> Plan:
     coarse = _read_too_seldom(q, meter, args["window"])
     if coarse is not None:
         return coarse
-    if t.duration_min:
-        step = {"15min": 15, "hour": 60, "day": 1440}[args["window"]]
-        args["for_minutes"] = held_minutes(t, step)
+    parts = (*_every_window(r), *_held(t, args))
     args |= _delivery(r)
-    parts = _every_window(r)
     if "backtest" in r.features():
         period, notes = _recent(q)  # tried on the period asked, nothing stored
         added = _added_up(q, found, t)
@@ -357,6 +354,21 @@ def new_rule(q: Question) -> Plan:
         call = Call("backtest_alert_rule", {**args, "period": period})
         return Plan("alert_backtest", (call,), notes=(*parts, *notes))
     return Plan("alert_create", (Call("create_alert_rule", args),), notes=parts)
+
+
+def _held(t: Threshold, args: dict[str, Any]) -> tuple[str, ...]:
+    """How long the rule waits (in `args`), in its windows; "for 10 minutes" on 15-minute
+    windows is one whole window, and the proposal says so."""
+    if not t.duration_min:
+        return ()
+    step = {"15min": 15, "hour": 60, "day": 1440}[args["window"]]
+    args["for_minutes"] = held_minutes(t, step)
+    if args["for_minutes"] == t.duration_min or t.longer:
+        return ()
+    return (
+        f"You said {t.duration_min:g} minutes; the rule compares {step}-minute windows, so it "
+        f"waits {args['for_minutes']} minutes (whole windows).",
+    )
 
 
 def _delivery(r: Reading) -> dict[str, Any]:
@@ -376,6 +388,8 @@ def _delivery(r: Reading) -> dict[str, Any]:
         out["channel"] = "e-mail"  # "by e-mail": the service, no channel of its own
     elif "slack" in said:
         out["channel"] = "Slack"
+    elif "teams" in said:
+        out["channel"] = "Teams"
     return out
 
 
