@@ -209,6 +209,13 @@ def _tou(sheet: Sheet, stated: Stated, names: PeriodNames) -> None:
         stated.tou.append(TouWindow(name, days, start, end, price, words, currency, days_said=said))
 
 
+# "price it", "priced at", "rate of": the number right after is what a kWh is priced at
+PRICED_BEFORE = re.compile(
+    r"\b(?:price[ds]?|rate|tariff|pre[cç]o|tarifa|preis|tarif)\s*(?:it|that|this|them|isso)?"
+    r"\s*(?:at|@|of|to|=|:|a|à|zu|mit)?\s*$"
+)
+
+
 def _tou_price_first(sheet: Sheet, stated: Stated, names: PeriodNames) -> None:
     """ "0.28 EUR/kWh Mon-Fri 07:00-19:00", "HT 0.24 Mon-Fri 08-20": the price (per kWh, or
     after its period's name), then when it applies."""
@@ -225,8 +232,12 @@ def _tou_price_first(sheet: Sheet, stated: Stated, names: PeriodNames) -> None:
         if start is None or end is None or not sheet.free(sheet.covering(m.start(), m.end())):
             continue
         name = m.group("name")
-        if not (m.group("per") or name) or (name and re.fullmatch(names.off_peak, name)):
-            continue  # a number before hours is a price only per kWh or after a period's name
+        priced = PRICED_BEFORE.search(sheet.masked()[: m.start()]) is not None
+        if not (m.group("per") or name or priced) or (
+            name and re.fullmatch(names.off_peak, name)
+        ):
+            continue  # a number before hours is a price only per kWh, after a period's name
+            # or after a word that prices ("price it 0.27 weekdays 07-19")
         if not m.group("per") and not (_currency(m)[0] or re.search(r"[.,]", m.group("v"))):
             continue  # "peak = 07-19": after a name, a whole number is an hour, not a price
         currency, scale = _currency(m)

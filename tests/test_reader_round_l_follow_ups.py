@@ -1,0 +1,55 @@
+"""Round L's follow-ups on plants unlike the demo: a verb of the language ("what that comes
+to") never names a meter by a misspelt alias; a number right after a word that prices ("price
+it 0.27 weekdays 07:00-19:00") is a price, even with its hours after the days."""
+
+from __future__ import annotations
+
+from datetime import time
+
+from agent.reader import MeterEntry, build_vocabulary, read
+from tests.reader_plants import NOW, thread, werk
+
+VOCAB = werk()  # NOW: Thursday 5 November 2026, 10:00 in Berlin
+
+
+def _short_aliases():  # type: ignore[no-untyped-def]
+    meters = [
+        MeterEntry("Netz", "electricity"),
+        MeterEntry("Verdichter 1", "electricity", parent="Netz", aliases=("comp1",),
+                   groups=("comps",)),
+        MeterEntry("Verdichter 2", "electricity", parent="Netz", aliases=("comp2",),
+                   groups=("comps",)),
+        MeterEntry("Linie 2", "electricity", parent="Netz"),
+    ]  # fmt: skip
+    return build_vocabulary("short-aliases", meters, currency="EUR")
+
+
+def test_what_that_comes_to_names_no_meter() -> None:
+    plant = _short_aliases()
+    r = read("Linie 2 yesterday - kWh and what that comes to at 0.19/kWh flat?", plant, NOW)
+    assert r.meter_names == ("Linie 2",), r.meter_names
+    assert [p.per_kwh for p in r.prices] == [0.19]
+
+
+def test_a_number_after_a_pricing_word_is_a_price_before_days_and_hours() -> None:
+    r = thread(
+        VOCAB,
+        "Linie 2 yesterday - kWh and what that comes to at 0.19/kWh flat?",
+        "ok now price it 0.27 weekdays 07:00-19:00 and 0.15 the rest of the time",
+    )
+    assert [(w.price, w.start, w.end, w.days) for w in r.tou_windows] == [
+        (0.27, time(7), time(19), (0, 1, 2, 3, 4))
+    ]
+    assert [p.per_kwh for p in r.prices] == [0.15]
+    assert r.meter_names == ("Linie 2",) and not r.unused, r.unused
+    r = thread(
+        VOCAB,
+        "Linie 2 yesterday at 0.19/kWh",
+        "ok now price it 0.27 weekdays 07:00-19:00 and 0.15 the rest of the time",
+        "no sorry, I meant for the whole of last week, same two prices",
+    )
+    assert [(w.price, w.start, w.end) for w in r.tou_windows] == [(0.27, time(7), time(19))]
+    assert [p.per_kwh for p in r.prices] == [0.15]
+    # a whole number after a pricing word, before hours, is still not guessed to be a price
+    r = read("Linie 2 yesterday, rate it 3 weekdays 07:00-19:00", VOCAB, NOW)
+    assert not r.tou_windows
