@@ -1,12 +1,15 @@
 """Round L's follow-ups on plants unlike the demo: a verb of the language ("what that comes
 to") never names a meter by a misspelt alias; a number right after a word that prices ("price
-it 0.27 weekdays 07:00-19:00") is a price, even with its hours after the days."""
+it 0.27 weekdays 07:00-19:00") is a price, even with its hours after the days; "the day before
+yesterday" ("vorgestern", "anteontem") and "N days ago" are one day; German "Tag", "doch" say
+nothing of what is asked."""
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import time, timedelta
 
-from agent.reader import MeterEntry, build_vocabulary, read
+from agent.reader import Intent, MeterEntry, build_vocabulary, read
+from agent.reader.dates import bounds
 from tests.reader_plants import NOW, thread, werk
 
 VOCAB = werk()  # NOW: Thursday 5 November 2026, 10:00 in Berlin
@@ -53,3 +56,37 @@ def test_a_number_after_a_pricing_word_is_a_price_before_days_and_hours() -> Non
     # a whole number after a pricing word, before hours, is still not guessed to be a price
     r = read("Linie 2 yesterday, rate it 3 weekdays 07:00-19:00", VOCAB, NOW)
     assert not r.tou_windows
+
+
+def test_the_day_before_yesterday_is_one_day_in_each_language() -> None:
+    two_back = NOW.date() - timedelta(days=2)
+    for question in (
+        "Kessel gas the day before yesterday",
+        "Gaskessel vorgestern",
+        "Kessel anteontem",
+    ):
+        r = read(question, VOCAB, NOW)
+        assert [bounds(p.span, NOW) for p in r.periods if p.span] == [(two_back, two_back)], r
+    r = read("Linie 2 energy 3 days ago", VOCAB, NOW)
+    three_back = NOW.date() - timedelta(days=3)
+    assert [bounds(p.span, NOW) for p in r.periods if p.span] == [(three_back, three_back)]
+
+
+def test_a_german_follow_up_asks_the_day_before_yesterday_and_keeps_the_meter() -> None:
+    r = thread(
+        VOCAB,
+        "Wie viel Gas hat der Kessel gestern verbraucht, in kWh?",
+        "Und vorgestern? Das war doch der Tag mit der Zeitumstellung.",
+    )
+    two_back = NOW.date() - timedelta(days=2)
+    assert r.intent is Intent.DATA and not r.unused, (r.intent, r.unused)
+    assert r.meter_names == ("Gaskessel",)
+    assert [bounds(p.span, NOW) for p in r.periods if p.span] == [(two_back, two_back)]
+    r = thread(
+        VOCAB,
+        "Wie viel Gas hat der Kessel gestern verbraucht, in kWh?",
+        "Und vorgestern? Das war doch der Tag mit der Zeitumstellung.",
+        "was kostet das zu 6,8 ct/kWh?",
+    )
+    assert [p.per_kwh for p in r.prices] == [0.068]
+    assert [bounds(p.span, NOW) for p in r.periods if p.span] == [(two_back, two_back)]
