@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import time, timedelta
 
-from agent.reader import Intent, MeterEntry, build_vocabulary, read
+from agent.reader import Intent, MeterEntry, Op, build_vocabulary, read
 from agent.reader.dates import bounds
 from tests.reader_plants import NOW, thread, werk
 
@@ -90,3 +90,29 @@ def test_a_german_follow_up_asks_the_day_before_yesterday_and_keeps_the_meter() 
     )
     assert [p.per_kwh for p in r.prices] == [0.068]
     assert [bounds(p.span, NOW) for p in r.periods if p.span] == [(two_back, two_back)]
+
+
+def _boards():  # type: ignore[no-untyped-def]
+    meters = [
+        MeterEntry("Netz", "electricity"),
+        MeterEntry("Verteilung Halle", "electricity", parent="Netz"),
+        MeterEntry("Linie 2", "electricity", parent="Verteilung Halle"),
+        MeterEntry("Linie 3", "electricity", parent="Verteilung Halle"),
+    ]
+    return build_vocabulary("boards", meters, currency="EUR")
+
+
+def test_a_new_whole_named_in_brackets_keeps_the_part_and_stays_for_the_next_meter() -> None:
+    plant = _boards()
+    turns = (
+        "What share of the Verteilung Halle did Linie 2 take in October?",
+        "as a percentage of the whole plant (Netz) instead?",
+    )
+    r = thread(plant, *turns)
+    assert r.meter_names == ("Linie 2",) and r.share_of == ("Netz",), (r.meter_names, r.share_of)
+    assert Op.SHARE in r.ops
+    r = thread(plant, *turns, "and linie 3?")
+    assert r.meter_names == ("Linie 3",) and r.share_of == ("Netz",), (r.meter_names, r.share_of)
+    # without a whole named before, the next meter's share is of its own parent, as before
+    r = thread(plant, "What share did Linie 2 take in October?", "and linie 3?")
+    assert r.meter_names == ("Linie 3",) and r.share_of == (), r.share_of

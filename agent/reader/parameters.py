@@ -233,9 +233,7 @@ def _tou_price_first(sheet: Sheet, stated: Stated, names: PeriodNames) -> None:
             continue
         name = m.group("name")
         priced = PRICED_BEFORE.search(sheet.masked()[: m.start()]) is not None
-        if not (m.group("per") or name or priced) or (
-            name and re.fullmatch(names.off_peak, name)
-        ):
+        if not (m.group("per") or name or priced) or (name and re.fullmatch(names.off_peak, name)):
             continue  # a number before hours is a price only per kWh, after a period's name
             # or after a word that prices ("price it 0.27 weekdays 07-19")
         if not m.group("per") and not (_currency(m)[0] or re.search(r"[.,]", m.group("v"))):
