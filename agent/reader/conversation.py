@@ -1178,6 +1178,14 @@ def _detail_changes(reading: Reading, prev: Reading, changes: dict[str, Any]) ->
         changes[name] = context + _moved(carry)
         inherited.add(name)
     inherited |= _drivers_kept(reading, prev, changes)
+    return inherited | _operations_kept(reading, prev, changes)
+
+
+def _operations_kept(reading: Reading, prev: Reading, changes: dict[str, Any]) -> set[str]:
+    """What the question before asked done (a share, a comparison) when this turn asks nothing
+    of its own, or only "as a percentage?"."""
+    inherited: set[str] = set()
+    own_ops = [o for o in reading.operations if o.words.tokens]
     only_percent = bool(own_ops) and all(o.op is Op.PERCENT for o in own_ops)
     together = bool(own_ops) and all(o.op is Op.TOTAL for o in own_ops)
     if (only_percent or together) and prev.asks(Op.SHARE) and not reading.measures:
