@@ -2,7 +2,8 @@
 to") never names a meter by a misspelt alias; a number right after a word that prices ("price
 it 0.27 weekdays 07:00-19:00") is a price, even with its hours after the days; "the day before
 yesterday" ("vorgestern", "anteontem") and "N days ago" are one day; German "Tag", "doch" say
-nothing of what is asked."""
+nothing of what is asked; a whole named in brackets is the new base of a share; Portuguese "nesse
+horário" keeps the hours before, "mesma coisa" the rest."""
 
 from __future__ import annotations
 
@@ -116,3 +117,13 @@ def test_a_new_whole_named_in_brackets_keeps_the_part_and_stays_for_the_next_met
     # without a whole named before, the next meter's share is of its own parent, as before
     r = thread(plant, "What share did Linie 2 take in October?", "and linie 3?")
     assert r.meter_names == ("Linie 3",) and r.share_of == (), r.share_of
+
+
+def test_those_hours_in_portuguese_keep_the_hours_of_the_turn_before() -> None:
+    first = "Quanto a Linie 2 consumiu entre 22h e 5h na semana passada, em kWh?"
+    r = thread(VOCAB, first, "e a potência média nesse horário?")
+    assert [(w.start, w.end) for w in r.hour_windows] == [(time(22), time(5))], r.hour_windows
+    assert r.meter_names == ("Linie 2",) and not r.unused, r.unused
+    r = thread(VOCAB, first, "e a potência média nesse horário?", "e a Linie 3, mesma coisa?")
+    assert [(w.start, w.end) for w in r.hour_windows] == [(time(22), time(5))], r.hour_windows
+    assert r.meter_names == ("Linie 3",) and not r.unused, r.unused
