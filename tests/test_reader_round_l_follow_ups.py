@@ -127,3 +127,14 @@ def test_those_hours_in_portuguese_keep_the_hours_of_the_turn_before() -> None:
     r = thread(VOCAB, first, "e a potência média nesse horário?", "e a Linie 3, mesma coisa?")
     assert [(w.start, w.end) for w in r.hour_windows] == [(time(22), time(5))], r.hour_windows
     assert r.meter_names == ("Linie 3",) and not r.unused, r.unused
+
+
+def test_the_number_one_of_a_list_is_a_place_in_it_not_a_numbered_rule() -> None:
+    r = read("how much of the Hauptzähler is the #1 on its own, %?", VOCAB, NOW)
+    assert not r.references, r.references
+    assert [x.kind for x in r.referents if x.kind == "larger"] == ["larger"], r.referents
+    # a numbered incident or rule is still one
+    r = read("acknowledge the #1", VOCAB, NOW)
+    assert [(x.kind, x.number) for x in r.references] == [("incident", 1)]
+    r = read("delete rule #1", VOCAB, NOW)
+    assert [(x.kind, x.number) for x in r.references] == [("rule", 1)]
