@@ -3,7 +3,8 @@ to") never names a meter by a misspelt alias; a number right after a word that p
 it 0.27 weekdays 07:00-19:00") is a price, even with its hours after the days; "the day before
 yesterday" ("vorgestern", "anteontem") and "N days ago" are one day; German "Tag", "doch" say
 nothing of what is asked; a whole named in brackets is the new base of a share; Portuguese "nesse
-horário" keeps the hours before, "mesma coisa" the rest."""
+horário" keeps the hours before, "mesma coisa" the rest; "the #1" is a place in a list; a word
+of one description before a family word ("the trim compressor") picks that meter."""
 
 from __future__ import annotations
 
@@ -138,3 +139,25 @@ def test_the_number_one_of_a_list_is_a_place_in_it_not_a_numbered_rule() -> None
     assert [(x.kind, x.number) for x in r.references] == [("incident", 1)]
     r = read("delete rule #1", VOCAB, NOW)
     assert [(x.kind, x.number) for x in r.references] == [("rule", 1)]
+
+
+def _pumps():  # type: ignore[no-untyped-def]
+    meters = [
+        MeterEntry("Netz", "electricity"),
+        MeterEntry("Pumpe 1", "electricity", parent="Netz", groups=("pumps",),
+                   description="Booster pump, fixed speed"),
+        MeterEntry("Pumpe 2", "electricity", parent="Netz", groups=("pumps",),
+                   description="Circulation pump with variable drive"),
+    ]  # fmt: skip
+    return build_vocabulary("pumps", meters, currency="EUR")
+
+
+def test_a_word_of_one_description_before_a_family_word_picks_that_meter() -> None:
+    plant = _pumps()
+    r = read("the circulation pump energy last week", plant, NOW)
+    assert r.meter_names == ("Pumpe 2",) and not r.ambiguous, (r.meter_names, r.ambiguous)
+    r = thread(plant, "Pumpe 1 energy last week vs the week before", "same for the booster pump")
+    assert r.meter_names == ("Pumpe 1",), r.meter_names
+    # a word of neither, or of both, leaves the question asked back
+    r = read("the pump energy last week", plant, NOW)
+    assert [m.meters for m in r.ambiguous] == [("Pumpe 1", "Pumpe 2")], r.ambiguous

@@ -1038,8 +1038,8 @@ def _scope_changes(
         split = previous.reading.share_whole() if not previous.reading.share_of else None
         if split is not None and "meters" in scope:
             # after "X's share of Y", "of Z instead?": X is still the part, Z the new whole
-            said = Words((), 0, 0, "the last question")
-            scope["meters"] = (MeterMention(split[0], Match.NAME, said),)
+            asked = Words((), 0, 0, "the last question")
+            scope["meters"] = (MeterMention(split[0], Match.NAME, asked),)
         scopes = scope.get("scopes", ()) if base else reading.scopes  # () the site, said now
         changes.update(scope, share_of=base, scopes=scopes)
         said = next((o.words for o in reading.operations if o.op is Op.PERCENT), None)
