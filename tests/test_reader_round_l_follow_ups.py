@@ -161,3 +161,18 @@ def test_a_word_of_one_description_before_a_family_word_picks_that_meter() -> No
     # a word of neither, or of both, leaves the question asked back
     r = read("the pump energy last week", plant, NOW)
     assert [m.meters for m in r.ambiguous] == [("Pumpe 1", "Pumpe 2")], r.ambiguous
+
+
+def test_numbers_before_a_window_word_are_hours() -> None:
+    r = thread(
+        VOCAB,
+        "Linie 2 consumption yesterday, kWh please",
+        "how many of those kWh fell inside the 18-21 window?",
+    )
+    assert [(w.start, w.end) for w in r.hour_windows] == [(time(18), time(21))], r.hour_windows
+    assert not r.unused, r.unused
+    # without the window word, bare numbers are no hours
+    r = read("Linie 2 kWh yesterday 18-21", VOCAB, NOW)
+    assert not r.hour_windows
+    r = read("now price Linie 2 properly, 2.49 in HT (18h to 21h) and 0.56 otherwise", VOCAB, NOW)
+    assert not r.unused, r.unused

@@ -713,6 +713,12 @@ SUB_DAY = re.compile(
 AMOUNT_AFTER = re.compile(r"\s*(?:[kmg]?wh?\b|[kmg]?va\b|%|°|degc|eur\b|r\$|m3|m³|units?\b)")
 
 
+WINDOW_AFTER = re.compile(r"\s*(?:h\s+)?(?:window|time window|slot|janela|zeitfenster|fenster)\b")
+INSIDE_BEFORE = re.compile(
+    r"\b(?:inside|within|in|dentro d[aoe]|na|no|im|innerhalb)\s+(?:the\s+|da\s+|do\s+|des\s+)?$"
+)
+
+
 def _hour_windows(sheet: Sheet, stated: Stated, lexicon: Lexicon, names: PeriodNames) -> None:
     months = "|".join(sorted(MONTHS, key=len, reverse=True))
     cue = (
@@ -745,13 +751,21 @@ def _hour_windows(sheet: Sheet, stated: Stated, lexicon: Lexicon, names: PeriodN
         if within_day:  # "October from 5 to 11" stays days; "October between 10 and 12" not
             night = True
             preceded = None if m.group("cue") == "between" else preceded
+        # "inside the 18-21 window": a window word after the numbers makes them hours
+        first, last = m.start(), m.end()
+        window = WINDOW_AFTER.match(text, last)
+        if window is not None and not m.group("cue") and not preceded:
+            night, last = True, window.end()
+            inside = INSIDE_BEFORE.search(text[:first])
+            if inside is not None and sheet.free(sheet.covering(inside.start(), first)):
+                first = inside.start()
         start, end = _clock(m.group("t1")), _clock(m.group("t2"))
         if not (marked or night) or preceded or start is None or end is None:
             continue
-        if not sheet.free(sheet.covering(m.start(), m.end())):
+        if not sheet.free(sheet.covering(first, last)):
             continue
         name = re.sub(r"[\s-]+", "-", m.group("name") or "")
-        words = sheet.claim_span(m.start(), m.end())
+        words = sheet.claim_span(first, last)
         stated.hour_windows.append(HourWindow(start, end, words, name=name))
     for m in re.finditer(PARTS_OF_DAY, text):
         if not sheet.free(sheet.covering(m.start(), m.end())):
