@@ -719,6 +719,20 @@ INSIDE_BEFORE = re.compile(
 )
 
 
+def _window_words(sheet: Sheet, m: re.Match[str]) -> tuple[int, int] | None:
+    """ "inside the 18-21 window": a window word after the numbers makes them hours; where the
+    words of the window start and end, with the word before that puts something inside it."""
+    text = sheet.masked()
+    window = WINDOW_AFTER.match(text, m.end())
+    if window is None:
+        return None
+    first = m.start()
+    inside = INSIDE_BEFORE.search(text[:first])
+    if inside is not None and sheet.free(sheet.covering(inside.start(), first)):
+        first = inside.start()
+    return first, window.end()
+
+
 def _hour_windows(sheet: Sheet, stated: Stated, lexicon: Lexicon, names: PeriodNames) -> None:
     months = "|".join(sorted(MONTHS, key=len, reverse=True))
     cue = (
@@ -751,14 +765,9 @@ def _hour_windows(sheet: Sheet, stated: Stated, lexicon: Lexicon, names: PeriodN
         if within_day:  # "October from 5 to 11" stays days; "October between 10 and 12" not
             night = True
             preceded = None if m.group("cue") == "between" else preceded
-        # "inside the 18-21 window": a window word after the numbers makes them hours
         first, last = m.start(), m.end()
-        window = WINDOW_AFTER.match(text, last)
-        if window is not None and not m.group("cue") and not preceded:
-            night, last = True, window.end()
-            inside = INSIDE_BEFORE.search(text[:first])
-            if inside is not None and sheet.free(sheet.covering(inside.start(), first)):
-                first = inside.start()
+        if not m.group("cue") and not preceded and (framed := _window_words(sheet, m)):
+            night, (first, last) = True, framed
         start, end = _clock(m.group("t1")), _clock(m.group("t2"))
         if not (marked or night) or preceded or start is None or end is None:
             continue
