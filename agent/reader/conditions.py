@@ -288,6 +288,8 @@ def find_references(sheet: Sheet, found: Conditions) -> None:
     for m in re.finditer(REFERENCE, text):
         kind = KIND_WORDS.get(m.group("k") or "", m.group("k") or "").replace("alarm", "alert")
         kind = "rule" if kind.endswith("rule") else kind or _bare_kind(text)
+        if not kind and re.search(r"\bthe\s*$", text[: m.start()]):
+            continue  # "is the #1 on its own": a place in the list just shown, no number of one
         number = int(m.group("n") or m.group("n2"))
         found.references.append(Reference(kind, number, sheet.claim_span(m.start(), m.end())))
     verb = re.search(ACTION_VERBS, text)

@@ -1108,6 +1108,11 @@ def _scope_changes(
     if base is not None:
         # "as a percentage of the site": the named scope is the base, the subject stays
         scope = _past_aside(reading, _scope(reading, previous), previous, vocab)
+        split = previous.reading.share_whole() if not previous.reading.share_of else None
+        if split is not None and "meters" in scope:
+            # after "X's share of Y", "of Z instead?": X is still the part, Z the new whole
+            asked = Words((), 0, 0, "the last question")
+            scope["meters"] = (MeterMention(split[0], Match.NAME, asked),)
         scopes = scope.get("scopes", ()) if base else reading.scopes  # () the site, said now
         changes.update(scope, share_of=base, scopes=scopes)
         said = next((o.words for o in reading.operations if o.op is Op.PERCENT), None)
@@ -1246,6 +1251,14 @@ def _detail_changes(reading: Reading, prev: Reading, changes: dict[str, Any]) ->
         changes[name] = context + _moved(carry)
         inherited.add(name)
     inherited |= _drivers_kept(reading, prev, changes)
+    return inherited | _operations_kept(reading, prev, changes)
+
+
+def _operations_kept(reading: Reading, prev: Reading, changes: dict[str, Any]) -> set[str]:
+    """What the question before asked done (a share, a comparison) when this turn asks nothing
+    of its own, or only "as a percentage?"."""
+    inherited: set[str] = set()
+    own_ops = [o for o in reading.operations if o.words.tokens]
     only_percent = bool(own_ops) and all(o.op is Op.PERCENT for o in own_ops)
     together = bool(own_ops) and all(o.op is Op.TOTAL for o in own_ops)
     if (only_percent or together) and prev.asks(Op.SHARE) and not reading.measures:
@@ -1261,6 +1274,11 @@ def _detail_changes(reading: Reading, prev: Reading, changes: dict[str, Any]) ->
     elif not own_ops and not reading.measures and prev.operations:
         changes["operations"] = reading.operations + _moved(prev.operations)
         inherited.add("operations")
+        named = set(reading.meter_names)
+        if prev.asks(Op.SHARE) and prev.share_of and named and not named & set(prev.share_of):
+            # "and line 4?" after a share of a whole named: the same share of the same whole
+            changes.setdefault("share_of", prev.share_of)
+            inherited.add("share_of")
     return inherited
 
 
@@ -1306,9 +1324,12 @@ def _base(reading: Reading, after_share: bool = False) -> tuple[str, ...] | None
         return None  # "which load ... what percentage of the total" has a subject of its own
     if reading.asks(Op.REMAINDER):
         return None  # "how much of that board does no sub-meter see?": the board's remainder
+    # "the whole plant (Main Board)": a meter in brackets right after a scope names that scope
+    bracketed = {m.words.tokens[0] - 2 for m in reading.meters if _in_brackets(reading, m)}
+    scopes = [s for s in reading.scopes if not (s.words.tokens and s.words.tokens[-1] in bracketed)]
     mentions: list[MeterMention | ScopeMention | CarrierMention] = [
         *reading.meters,
-        *reading.scopes,
+        *scopes,
         *reading.carriers,
     ]
     if len(mentions) != 1 or not mentions[0].words.tokens:
@@ -1320,10 +1341,27 @@ def _base(reading: Reading, after_share: bool = False) -> tuple[str, ...] | None
         # with the meter after "of" is that part of the meter's own total, not a share of it
         return None
     first = mentions[0].words.tokens[0]
-    before = [t.norm for t in reading.tokens[max(0, first - (3 if after_share else 2)) : first]]
+    reach = 3 if after_share else 2
+    if isinstance(mentions[0], MeterMention) and _in_brackets(reading, mentions[0]):
+        reach += 3  # "of the whole plant (Main Board)": the name in brackets after its words
+    before = [t.norm for t in reading.tokens[max(0, first - reach) : first]]
     if not OF_WORDS & set(before):
         return None
     return reading.meter_names or tuple(getattr(mentions[0], "meters", ()))
+
+
+def _in_brackets(reading: Reading, mention: MeterMention) -> bool:
+    """Whether a meter's name is written in brackets: "(Main Board)"."""
+    if not mention.words.tokens:
+        return False
+    first, last = mention.words.tokens[0], mention.words.tokens[-1]
+    tokens = reading.tokens
+    return (
+        first > 0
+        and tokens[first - 1].text == "("
+        and last + 1 < len(tokens)
+        and tokens[last + 1].text == ")"
+    )
 
 
 def _scope(reading: Reading, previous: Frame) -> dict[str, Any]:

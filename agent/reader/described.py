@@ -224,3 +224,38 @@ def counted(
         else:
             found.append(MeasureMention(phrase.words, metric="production"))
     return found, rest
+
+
+def qualified(
+    mentions: Sequence[MeterMention], sheet: Sheet, vocab: Vocabulary, lexicon: Lexicon
+) -> tuple[list[MeterMention], list[str]]:
+    """ "the trim compressor" where one of two compressors is described as the trim one: a
+    word for several meters, with a word right before it (or among its own words) that the
+    catalogue entry of exactly one of them holds, is that one meter; the word joins its words.
+    Fitting none or several of them, the question stays asked back."""
+    quiet = lexicon.stop_words | lexicon.fillers | lexicon.generic_words
+    out, notes = [], []
+    for m in mentions:
+        if len(m.meters) < 2 or not m.words.tokens or m.match is Match.NAME:
+            out.append(m)
+            continue
+        first = m.words.tokens[0]
+        before = sheet.tokens[first - 1] if first > 0 else None
+        extra = (first - 1,) if before is not None and sheet.free((first - 1,)) else ()
+        said = [sheet.tokens[i].norm for i in (*extra, *m.words.tokens)]
+        entries = {n: _entry_words(e, quiet) for n in m.meters if (e := vocab.meter(n))}
+        words = [w for w in said if len(w) >= MIN_WORD and w.isalpha() and w not in quiet]
+        telling = [w for w in words if sum(_fits(w, k)[0] for k in entries.values()) == 1]
+        picked = {n for w in telling for n, k in entries.items() if _fits(w, k)[0]}
+        if len(picked) != 1:
+            out.append(m)
+            continue
+        chosen = picked.pop()
+        tokens = tuple(sorted({*m.words.tokens, *(sheet.claim(extra).tokens if extra else ())}))
+        words_ = sheet.words(tokens)
+        out.append(MeterMention((chosen,), Match.DESCRIBED, words_, key=words_.text))
+        notes.append(
+            f"No meter is named '{words_.text}'; I took {chosen}, whose catalogue entry "
+            f"(name, alias, group or description) matches '{words_.text}'."
+        )
+    return out, notes

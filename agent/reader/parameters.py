@@ -209,6 +209,13 @@ def _tou(sheet: Sheet, stated: Stated, names: PeriodNames) -> None:
         stated.tou.append(TouWindow(name, days, start, end, price, words, currency, days_said=said))
 
 
+# "price it", "priced at", "rate of": the number right after is what a kWh is priced at
+PRICED_BEFORE = re.compile(
+    r"\b(?:price[ds]?|rate|tariff|pre[cç]o|tarifa|preis|tarif)\s*(?:it|that|this|them|isso)?"
+    r"\s*(?:at|@|of|to|=|:|a|à|zu|mit)?\s*$"
+)
+
+
 def _tou_price_first(sheet: Sheet, stated: Stated, names: PeriodNames) -> None:
     """ "0.28 EUR/kWh Mon-Fri 07:00-19:00", "HT 0.24 Mon-Fri 08-20": the price (per kWh, or
     after its period's name), then when it applies."""
@@ -225,8 +232,10 @@ def _tou_price_first(sheet: Sheet, stated: Stated, names: PeriodNames) -> None:
         if start is None or end is None or not sheet.free(sheet.covering(m.start(), m.end())):
             continue
         name = m.group("name")
-        if not (m.group("per") or name) or (name and re.fullmatch(names.off_peak, name)):
-            continue  # a number before hours is a price only per kWh or after a period's name
+        priced = PRICED_BEFORE.search(sheet.masked()[: m.start()]) is not None
+        if not (m.group("per") or name or priced) or (name and re.fullmatch(names.off_peak, name)):
+            continue  # a number before hours is a price only per kWh, after a period's name
+            # or after a word that prices ("price it 0.27 weekdays 07-19")
         if not m.group("per") and not (_currency(m)[0] or re.search(r"[.,]", m.group("v"))):
             continue  # "peak = 07-19": after a name, a whole number is an hour, not a price
         currency, scale = _currency(m)
@@ -713,6 +722,26 @@ SUB_DAY = re.compile(
 AMOUNT_AFTER = re.compile(r"\s*(?:[kmg]?wh?\b|[kmg]?va\b|%|°|degc|eur\b|r\$|m3|m³|units?\b)")
 
 
+WINDOW_AFTER = re.compile(r"\s*(?:h\s+)?(?:window|time window|slot|janela|zeitfenster|fenster)\b")
+INSIDE_BEFORE = re.compile(
+    r"\b(?:inside|within|in|dentro d[aoe]|na|no|im|innerhalb)\s+(?:the\s+|da\s+|do\s+|des\s+)?$"
+)
+
+
+def _window_words(sheet: Sheet, m: re.Match[str]) -> tuple[int, int] | None:
+    """ "inside the 18-21 window": a window word after the numbers makes them hours; where the
+    words of the window start and end, with the word before that puts something inside it."""
+    text = sheet.masked()
+    window = WINDOW_AFTER.match(text, m.end())
+    if window is None:
+        return None
+    first = m.start()
+    inside = INSIDE_BEFORE.search(text[:first])
+    if inside is not None and sheet.free(sheet.covering(inside.start(), first)):
+        first = inside.start()
+    return first, window.end()
+
+
 def _hour_windows(sheet: Sheet, stated: Stated, lexicon: Lexicon, names: PeriodNames) -> None:
     months = "|".join(sorted(MONTHS, key=len, reverse=True))
     cue = (
@@ -745,13 +774,16 @@ def _hour_windows(sheet: Sheet, stated: Stated, lexicon: Lexicon, names: PeriodN
         if within_day:  # "October from 5 to 11" stays days; "October between 10 and 12" not
             night = True
             preceded = None if m.group("cue") == "between" else preceded
+        first, last = m.start(), m.end()
+        if not m.group("cue") and not preceded and (framed := _window_words(sheet, m)):
+            night, (first, last) = True, framed
         start, end = _clock(m.group("t1")), _clock(m.group("t2"))
         if not (marked or night) or preceded or start is None or end is None:
             continue
-        if not sheet.free(sheet.covering(m.start(), m.end())):
+        if not sheet.free(sheet.covering(first, last)):
             continue
         name = re.sub(r"[\s-]+", "-", m.group("name") or "")
-        words = sheet.claim_span(m.start(), m.end())
+        words = sheet.claim_span(first, last)
         stated.hour_windows.append(HourWindow(start, end, words, name=name))
     for m in re.finditer(PARTS_OF_DAY, text):
         if not sheet.free(sheet.covering(m.start(), m.end())):

@@ -108,7 +108,7 @@ def _key(written: str) -> str:
 
 def _befores(text: str, cal: Calendar) -> list[Found]:
     """'the week before last' ("semana retrasada", "vorletzte Woche"), 'the month before
-    last', 'last weekend', 'two weeks ago'."""
+    last', 'last weekend', 'two weeks ago', 'the day before yesterday'."""
     found = []
     today = cal.today
     monday = today - timedelta(days=today.weekday())
@@ -130,6 +130,14 @@ def _befores(text: str, cal: Calendar) -> list[Found]:
         saturday = monday - timedelta(days=2)
         span = days(saturday, saturday + timedelta(days=1), "last weekend")
         found.append(Found(span, m.start(), m.end()))
+    # "the day before yesterday" ("vorgestern", "anteontem"), "three days ago": one day
+    day = (
+        r"\b(?:(?:the )?day before yesterday|vorgestern|anteontem|antes de ontem"
+        r"|(?P<n>two|2|three|3|four|4|five|5|six|6) days ago)\b"
+    )
+    for m in re.finditer(day, text):
+        first = today - timedelta(days=number(m.group("n")) if m.group("n") else 2)
+        found.append(Found(days(first, first, m.group(0)), m.start(), m.end()))
     for m in re.finditer(r"\b(a|one|two|2|three|3|four|4) (week|month|year)s? ago\b", text):
         n = number(m.group(1))
         if m.group(2) == "week":

@@ -17,7 +17,7 @@ from agent.reader.conditions import (
     find_thresholds,
     find_top,
 )
-from agent.reader.described import also_described, counted, described_meters
+from agent.reader.described import also_described, counted, described_meters, qualified
 from agent.reader.equipment import (
     before_unknown,
     described_unknown,
@@ -158,8 +158,9 @@ def _extract(question: str, vocab: Vocabulary, now: datetime, lexicon: Lexicon) 
     meters.mentions, unknown = described_unknown(
         meters.mentions, unknown, question, described_as, lexicon.stop_words
     )
+    meters.mentions, qualifiers = qualified(meters.mentions, sheet, vocab, lexicon)
     context = [FreeText("context", w.text, w) for w in (*topics, *dismissed)]
-    notes = [*notes, *equipment_notes(meters.mentions), *_weekday_windows(stated)]
+    notes = [*notes, *qualifiers, *equipment_notes(meters.mentions), *_weekday_windows(stated)]
     mentions = sorted(meters.mentions + numbered(sheet, vocab), key=lambda m: m.words.start)
     out = left_out(mentions, sheet, lexicon, vocab)
     mentions, notes = out.kept, [*notes, *out.notes]
