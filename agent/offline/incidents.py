@@ -116,9 +116,9 @@ def says_state(text: str) -> bool:
 
 
 def asks_state(text: str) -> bool:
-    """ "the chiller incident from August - is it still open?": a state word closing the
+    """ "the furnace incident from August - is it still open?": a state word closing the
     question is what it asks of the incident, not the state that picks it ("the open one on
-    the chiller")."""
+    the furnace")."""
     rest = re.compile(r"[\s?!.]*$")
     return any(
         rest.fullmatch(text, m.end())

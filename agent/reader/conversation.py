@@ -832,7 +832,7 @@ def _incident_remedy(reading: Reading, previous: Frame) -> Reading:
     incident = len(prev.references) == 1 and prev.references[0].kind == "incident"
     if (
         not incident
-        or "remedy" not in reading.features()
+        or not _asks_remedy(reading)
         or reading.intent is Intent.INCIDENT
         or reading.measures
         or reading.periods
@@ -845,6 +845,16 @@ def _incident_remedy(reading: Reading, previous: Frame) -> Reading:
         intent=Intent.INCIDENT,
         inherited=reading.inherited | {"references"},
     )
+
+
+def _asks_remedy(reading: Reading) -> bool:
+    """What was done about it: the remedy words, or the incident history's own ("what was done
+    to fix it?" reads as a question of past incidents too)."""
+    if "remedy" in reading.features():
+        return True
+    fixed = re.search(r"\b(?:fix|fixed|repair|repaired|solve|solved|resolve|resolved|done)\b",
+                      reading.question.lower())  # fmt: skip
+    return "history" in reading.features() and fixed is not None
 
 
 # the word standing for a thing just discussed after the meter it is of: "the compressor one"
