@@ -816,6 +816,11 @@ def _incident_figure(reading: Reading, previous: Frame) -> Reading:
         or not (reading.referents or _fragment(reading) or _bare_measure(reading))
     ):
         return reading
+    return _of_incident_shown(reading, prev)
+
+
+def _of_incident_shown(reading: Reading, prev: Reading) -> Reading:
+    """The turn asked of the one incident the turn before showed."""
     return replace(
         reading,
         references=_moved(prev.references),
@@ -839,12 +844,7 @@ def _incident_remedy(reading: Reading, previous: Frame) -> Reading:
         or not set(reading.meter_names) <= set(previous.meters)
     ):
         return reading
-    return replace(
-        reading,
-        references=_moved(prev.references),
-        intent=Intent.INCIDENT,
-        inherited=reading.inherited | {"references"},
-    )
+    return _of_incident_shown(reading, prev)
 
 
 def _asks_remedy(reading: Reading) -> bool:
