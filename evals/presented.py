@@ -269,18 +269,16 @@ class Signed:
     names: tuple[str, ...] = ()
 
 
-def _named(text: str, name: str) -> bool:
-    def normal(t: str) -> str:
-        return " ".join(re.sub(r"[-_]", " ", t.casefold()).split())
+def _normal(text: str) -> str:
+    return " ".join(re.sub(r"[-_]", " ", text.casefold()).split())
 
-    return normal(name) in normal(text)
+
+def _named(text: str, name: str) -> bool:
+    return _normal(name) in _normal(text)
 
 
 def _at(text: str, name: str) -> int:
-    def normal(t: str) -> str:
-        return " ".join(re.sub(r"[-_]", " ", t.casefold()).split())
-
-    return normal(text).find(normal(name))
+    return _normal(text).find(_normal(name))
 
 
 def said_sign(said: Direction, names: Sequence[str] = ()) -> int:

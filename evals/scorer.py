@@ -35,6 +35,7 @@ Summaries add them up per category and set.
 
 from __future__ import annotations
 
+import calendar
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -270,12 +271,10 @@ def _months(spec: TruthSpec) -> tuple[str, ...]:
         m = re.fullmatch(r"(\d{4})-(\d{2})-01\.\.(\d{4})-(\d{2})-(\d{2})", text)
         if m is None or m.group(1, 2) != m.group(3, 4):
             return ()
-        first = date(int(m.group(1)), int(m.group(2)), 1)
-        if (first + timedelta(days=31)).replace(day=1) - timedelta(days=1) != date(
-            int(m.group(3)), int(m.group(4)), int(m.group(5))
-        ):
+        year, month = int(m.group(1)), int(m.group(2))
+        if int(m.group(5)) != calendar.monthrange(year, month)[1]:
             return ()
-        names.append(first.strftime("%B %Y"))
+        names.append(date(year, month, 1).strftime("%B %Y"))
     return tuple(names)
 
 

@@ -184,8 +184,11 @@ def share_of(ctx: ToolContext, args: ShareInput) -> ShareResult:
         raise InsufficientData(
             f"no {args.metric} readings for {' + '.join(meters)} in {period.describe()}"
         )
-    names, how = (list(args.of), "named") if args.of else _whole(ctx, meters)
-    _not_upstream(ctx, meters, names)
+    if args.of:
+        names, how = list(args.of), "named"
+        _not_upstream(ctx, meters, names)  # the parent chosen below is never upstream of them
+    else:
+        names, how = _whole(ctx, meters)
     whole_meters, whole, _, whole_readings = _total(ctx, names, args.metric, period)
     if not whole_readings or whole <= 0:
         raise InsufficientData(

@@ -469,7 +469,7 @@ def _prices_unplaced(q: Question, params: dict[str, Any]) -> Plan | None:
     """ "at 0.56 R$/kWh off-peak and 2.49 R$/kWh in ponta, weekdays 18:00-21:00" read as two
     prices with no hours of their own: pricing everything at one of them would be a figure on
     a tariff the user did not give, so when each holds is asked back."""
-    if "tou_periods" in params or _site_side(q, (), params) or q.reading.asks(Op.COMPARE):
+    if "tou_periods" in params or q.reading.asks(Op.COMPARE):
         return None
     said = [p for p in q.reading.prices if p.per_kwh is not None and p.words.tokens]
     for carrier in {p.carrier for p in said}:
