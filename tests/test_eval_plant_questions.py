@@ -40,6 +40,7 @@ PLANT_SETS = (
     "reader_plant2_j",
     "reader_plant2_k",
     "reader_plant2_l",
+    "reader_plant2_m",
 )
 
 
