@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -194,3 +195,48 @@ def test_a_weekday_profile(ctx: ToolContext, raw: pd.DataFrame) -> None:
     assert result.parts[10].value == pytest.approx(ten.sum() / (len(ten) / 4), rel=1e-12)
     with pytest.raises(ValueError, match="weekdays are 0"):
         split_consumption(ctx, {"meter": "hvac", "period": "2025-09", "by": "shift", "days": [8]})
+
+
+def test_a_profile_answer_leads_with_its_highest_and_lowest_hour(
+    ctx: ToolContext, raw: pd.DataFrame
+) -> None:
+    from agent.render import renderer_for
+    from tools.split import SplitResult
+
+    rows = raw[(raw["meter"] == "hvac") & (raw["local"].dt.month == 9)]
+    weekdays = rows[rows["local"].dt.day_of_week < 5]
+    by_hour = weekdays.groupby(weekdays["local"].dt.hour)["value"].agg(["sum", "count"])
+    kw = by_hour["sum"] / (by_hour["count"] / 4)
+    result = split_consumption(
+        ctx, {"meter": "hvac", "period": "2025-09", "by": "hour_of_day", "days": [0, 1, 2, 3, 4]}
+    )
+    text = "\n".join(renderer_for(SplitResult).answer(result))
+    first = text.splitlines()[0]
+    high, low = int(kw.idxmax()), int(kw.idxmin())
+    assert f"**{high:02d}:00** with" in first and stated_kw(first) == pytest.approx(kw.max(), 1e-3)
+    assert f"lowest {low:02d}:00" in first and "Mon-Fri only" in first
+    assert "per hour on average" not in text  # an average power, said once
+
+
+def test_a_day_of_week_answer_compares_days_by_their_average_power(
+    ctx: ToolContext, raw: pd.DataFrame
+) -> None:
+    from agent.render import renderer_for
+    from tools.split import SplitResult
+
+    rows = raw[(raw["meter"] == "press") & (raw["local"].dt.month == 9)]
+    by_day = rows.groupby(rows["local"].dt.day_of_week)["value"].agg(["sum", "count"])
+    kw = by_day["sum"] / (by_day["count"] / 4)
+    result = split_consumption(ctx, {"meter": "press", "period": "2025-09", "by": "day_of_week"})
+    first = "\n".join(renderer_for(SplitResult).answer(result)).splitlines()[0]
+    names = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+    assert f"**{names[int(kw.idxmax())]}** with" in first
+    assert stated_kw(first) == pytest.approx(kw.max(), rel=1e-3)
+    assert f"lowest {names[int(kw.idxmin())]}" in first
+
+
+def stated_kw(line: str) -> float:
+    """The first bold kW figure of an answer line."""
+    found = re.search(r"\*\*([\d,.]+) kW\*\*", line)
+    assert found, line
+    return float(found.group(1).replace(",", ""))

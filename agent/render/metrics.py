@@ -18,10 +18,11 @@ from agent.render.text import (
     when,
     words,
 )
+from tools.base import day_names
 from tools.compare import CompareResult, RankResult
 from tools.kpi import KpiResult
 from tools.query import QueryResult
-from tools.split import SplitResult
+from tools.split import Part, SplitResult
 
 VERBS = {"sum": "total", "avg": "average", "min": "minimum", "max": "maximum"}
 
@@ -352,17 +353,23 @@ def _unmetered(r: RankResult) -> list[str]:
 @renders(SplitResult)
 class SplitRenderer(Renderer[SplitResult]):
     def answer(self, r: SplitResult) -> list[str]:
-        lines = [f"**{r.meter}** {r.metric} {period_text(r.period)} by {words(r.by)}:"]
+        on = "" if len(r.days) == 7 else f", {day_names(r.days)} only"
+        lines = [*_profile_extremes(r, on)]
+        lines.append(
+            f"**{r.meter}** {_split_what(r)} {period_text(r.period)}{on}, by {split_words(r.by)}:"
+        )
         for p in r.parts:
-            share = f" ({p.share_percent:.1f}%)" if p.share_percent is not None else ""
-            lines.append(
-                f"- {p.name}: {number(p.value, r.unit)}{share}, "
-                f"{number(p.average_per_hour, r.unit)} per hour on average"
+            share = (
+                f" ({p.share_percent:.1f}% of the energy)" if p.share_percent is not None else ""
             )
+            if _is_profile(r):
+                lines.append(f"- {p.name}: {number(p.value, r.unit)} on average{share}")
+            else:
+                lines.append(f"- {p.name}: {number(p.value, r.unit)}{share}, {_per_hour(p, r)}")
         return [*lines, *caveat_lines(r.caveats), source_line(r.source)]
 
     def evidence(self, r: SplitResult, out: Parts) -> None:
-        by, when_ = words(r.by), period_label(r.period)
+        by, when_ = split_words(r.by), period_label(r.period)
         # An hour-of-day profile of energy is an average power (kW), and says so.
         what = "average power" if r.unit == "kW" and r.metric == "energy" else r.metric
         out.charts.append(
@@ -387,6 +394,57 @@ class SplitRenderer(Renderer[SplitResult]):
         per_hour = "kWh per hour" if what == "average power" else "average per hour"
         columns = [by, f"{what} ({r.unit})", "share %", "hours", per_hour]
         out.tables.append((f"{r.meter} {what} by {by}, {when_}", columns, rows))
+
+
+SPLIT_WORDS = {"weekday_weekend": "weekdays and weekends", "tou": "time-of-use period"}
+
+
+def split_words(by: str) -> str:
+    return SPLIT_WORDS.get(by, words(by))
+
+
+def _is_profile(r: SplitResult) -> bool:
+    """An hour-of-day profile of energy: each hour's value is an average power (kW)."""
+    return r.by == "hour_of_day" and r.unit == "kW"
+
+
+def _split_what(r: SplitResult) -> str:
+    return "average power" if _is_profile(r) else r.metric
+
+
+def _per_hour(p: Part, r: SplitResult) -> str:
+    """A part's energy over its hours: kWh per hour is an average power in kW."""
+    if r.unit == "kWh":
+        return f"{number(p.average_per_hour, 'kW')} on average"
+    return f"{number(p.average_per_hour, r.unit)} per hour on average"
+
+
+def _profile_extremes(r: SplitResult, on: str) -> list[str]:
+    """The answer first for a profile (by hour of day or day of week): its highest and
+    lowest part; other splits are listed largest first already."""
+    if r.by not in ("hour_of_day", "day_of_week") or len(r.parts) < 2:
+        return []
+    if _is_profile(r) or r.unit != "kWh":
+        high = max(r.parts, key=lambda p: p.value)
+        low = min(r.parts, key=lambda p: p.value)
+        what = "average load" if _is_profile(r) else r.metric
+        note = " on average" if _is_profile(r) else ""
+        return [
+            f"Highest {what} {period_text(r.period)}{on}: **{high.name}** with "
+            f"**{number(high.value, r.unit)}**{note}; lowest {low.name} with "
+            f"{number(low.value, r.unit)}{note}.",
+            "",
+        ]
+    # Days of the week come a different number of times in most periods: compared by their
+    # average power, not their totals.
+    high = max(r.parts, key=lambda p: p.average_per_hour)
+    low = min(r.parts, key=lambda p: p.average_per_hour)
+    return [
+        f"Highest average load {period_text(r.period)}{on}: **{high.name}** with "
+        f"**{number(high.average_per_hour, 'kW')}** on average ({number(high.value, r.unit)} in "
+        f"all); lowest {low.name} with {number(low.average_per_hour, 'kW')} on average.",
+        "",
+    ]
 
 
 def _way(change: float | None) -> str:
