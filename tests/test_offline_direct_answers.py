@@ -48,6 +48,30 @@ def test_without_a_named_meter_the_report_has_no_lead_of_its_own(brewery) -> Non
     assert reply.answer.startswith("**Energy report"), reply.answer
 
 
+def test_a_report_to_be_sent_on_is_made_and_says_it_was_not_sent(brewery) -> None:  # noqa: F811
+    agent, _ = brewery
+    for question, said in [
+        ("e-mail me the September report", "e-mail me"),
+        ("forward the September monthly report to the plant manager", "forward"),
+        ("envia o relatório de setembro para o meu chefe", "envia"),
+    ]:
+        reply = agent.ask(question)
+        assert [c.name for c in reply.tool_calls] == ["monthly_report"], reply.answer
+        assert reply.tool_calls[0].args == {"month": "2026-09"}, question
+        assert reply.answer.startswith("**Energy report"), reply.answer
+        assert f"I did not send it ('{said}')" in reply.answer, reply.answer
+        # said once, and nothing of the request left over as unread
+        assert reply.answer.count("send e-mail") == 1 and "could not place" not in reply.answer
+
+
+def test_a_report_counts_its_incidents_in_words_that_agree() -> None:
+    from tools.report_text import incidents_line
+
+    assert incidents_line(1, "1.50 EUR") == "1 incident this month, costing 1.50 EUR."
+    assert incidents_line(3, "9.00 EUR") == "3 incidents this month, costing 9.00 EUR."
+    assert incidents_line(0, "0.00 EUR") == "No incidents this month."
+
+
 def test_an_incident_named_by_its_meter_is_read_from_the_incidents(brewery) -> None:  # noqa: F811
     agent, _ = brewery
     write_incidents(agent)

@@ -80,7 +80,12 @@ def summary(report: MonthlyReport) -> str:
             f"expects{': ' + ', '.join(e.meter for e in above) if above else ''}."
         )
     lines.append(
-        f"{len(report.incidents)} incidents this month, costing "
-        f"{number(report.incidents_cost, report.currency, 2)}."
+        incidents_line(len(report.incidents), number(report.incidents_cost, report.currency, 2))
     )
     return "\n".join(lines)
+
+
+def incidents_line(count: int, cost: str) -> str:
+    if not count:
+        return "No incidents this month."
+    return f"{count} incident{'s' * (count != 1)} this month, costing {cost}."

@@ -17,7 +17,7 @@ from agent.offline import incidents, knowledge, refusals, scope
 from agent.offline.kinds import kinds as kinds_data
 from agent.offline.plan import Call, Plan, Question, ask, handles, refuse, say
 from agent.offline.scope import Ask, Sides
-from agent.reader import Intent, Kpi, Op, Pending, Reading
+from agent.reader import Intent, Kpi, Op, Pending, Reading, Reason
 from agent.reader.dates import bounds
 from agent.reader.lexicon import default_lexicon
 from agent.reader.slots import Action, Comparison, Grain, PeriodRole, Threshold
@@ -66,13 +66,38 @@ def monthly_report(q: Question) -> Plan:
         return refuse("This installation does not make monthly reports.")
     span = next((p.span for p in q.reading.subject_periods if p.span is not None), None)
     if span is None:
-        notes: tuple[str, ...] = ("No month was given, so this is last month's report.",)
-        return Plan("report", (Call("monthly_report", {"month": "last month"}),), notes=notes)
+        notes = (*_not_sent(q.reading), "No month was given, so this is last month's report.")
+        call = Call("monthly_report", {"month": "last month"})
+        return Plan("report", (call,), notes=notes, reading=_sent(q))
     month = f"{span.start:%Y-%m}" if span.start is not None else span.period
-    notes = ()
+    notes = _not_sent(q.reading)
     if span.start is not None and span.end is not None and span.end.month != span.start.month:
-        notes = (f"A report covers one month, so this is {span.start:%B %Y}'s.",)
-    return Plan("report", (Call("monthly_report", {"month": month}),), notes=notes)
+        notes += (f"A report covers one month, so this is {span.start:%B %Y}'s.",)
+    return Plan(
+        "report", (Call("monthly_report", {"month": month}),), notes=notes, reading=_sent(q)
+    )
+
+
+def _sent(q: Question) -> Reading | None:
+    """The reading without the request to send (answered by the report's own note)."""
+    r = q.reading
+    kept = tuple(u for u in r.unsupported if u.reason is not Reason.EXPORT)
+    return replace(r, unsupported=kept) if len(kept) < len(r.unsupported) else None
+
+
+def _not_sent(r: Reading) -> tuple[str, ...]:
+    """ "e-mail the October report to my boss": the report is made, and the answer says it was
+    not sent, how reports are sent, and what to forward."""
+    said = [c.words.text for c in r.cues if c.feature == "deliver" and c.words.text]
+    said += [u.words.text for u in r.unsupported if u.reason is Reason.EXPORT and u.words.text]
+    if not said:
+        return ()
+    return (
+        f"I did not send it ('{said[0]}'): I can't send e-mail or messages, or put files in "
+        "folders, myself. The monthly report goes out by itself on the site's first working "
+        "day of each month to the report channels set up for the site (e-mail, Slack); to "
+        "pass this one on, forward its PDF (the link above).",
+    )
 
 
 # ------------------------------------------------------------------ checks and models
