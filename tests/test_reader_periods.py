@@ -169,6 +169,24 @@ def _roles(text: str) -> list[tuple[str, str]]:
             [("2026-11-01..2026-11-05", "subject"), ("2025-11-01..2025-11-05", "reference")],
         ),
         (
+            # a week a year back is the same calendar week: 52 weeks, the same weekdays
+            "last week vs the same week last year",
+            [("2026-10-26..2026-11-01", "subject"), ("2025-10-27..2025-11-02", "reference")],
+        ),
+        (
+            # a month back from its Monday (Sat 26 Sep) lies in the week of Mon 21 Sep
+            "last week against the same week last month",
+            [("2026-10-26..2026-11-01", "subject"), ("2026-09-21..2026-09-27", "reference")],
+        ),
+        (
+            "yesterday vs the same day last month",
+            [("2026-11-04..2026-11-04", "subject"), ("2026-10-04..2026-10-04", "reference")],
+        ),
+        (
+            "October vs the same month a year ago",
+            [("2026-10-01..2026-10-31", "subject"), ("2025-10-01..2025-10-31", "reference")],
+        ),
+        (
             "the past 7 days compared with the previous 7 days",
             [("2026-10-29..2026-11-05", "subject"), ("2026-10-21..2026-10-28", "reference")],
         ),

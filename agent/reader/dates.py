@@ -214,6 +214,12 @@ def shift(
     moved = _moved_back(first, last, relation, weekday)
     if moved is not None:
         return moved
+    if relation is Relation.MONTH_EARLIER:
+        return _month_earlier(first, last)
+    if relation is Relation.YEAR_BEFORE and _a_week(first, last):
+        # "the same week last year": the same calendar week, 52 weeks back, the same weekdays
+        a, b = first - timedelta(days=364), last - timedelta(days=364)
+        return days(a, b, f"the same week a year earlier ({a:%-d %b} to {b:%-d %b %Y})")
     if relation is Relation.YEAR_BEFORE:
         a, b = first - relativedelta(years=1), last - relativedelta(years=1)
         if _whole_months(first, last):
@@ -233,6 +239,25 @@ def shift(
     length = (last - first).days + 1
     a, b = first - timedelta(days=length), first - timedelta(days=1)
     return days(a, b, f"{a:%-d %b} to {b:%-d %b %Y}")
+
+
+def _a_week(first: date, last: date) -> bool:
+    """A calendar week, or the part of one so far: from a Monday, at most seven days."""
+    return first.weekday() == 0 and (last - first).days < 7
+
+
+def _month_earlier(first: date, last: date) -> TimeSpan:
+    """ "the same week last month": the week (Monday on) holding the day a month before the
+    period's first day, as many days long; "the same day last month": that day."""
+    moved = first - relativedelta(months=1)
+    if not _a_week(first, last):
+        b = last - relativedelta(months=1)
+        if moved == b:
+            return days(moved, moved, f"{moved:%A %-d %B %Y}")
+        return days(moved, b, f"{moved:%-d %b} to {b:%-d %b %Y}")
+    a = moved - timedelta(days=moved.weekday())
+    b = a + (last - first)
+    return days(a, b, f"the week of {a:%-d %b %Y} ({a:%-d %b} to {b:%-d %b %Y})")
 
 
 def _moved_back(

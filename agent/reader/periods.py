@@ -57,7 +57,8 @@ DAY_LEAD = phrases(WORDS.day_leads)
 MONTH_LEAD = phrases(WORDS.month_leads)
 SAME_LAST_YEAR = (
     r"(?:the )?(?:same|equivalent) (?:week|month|period|quarter|day|time) (?:a |one |of )?"
-    r"(?:last |the previous |the prior )?year|(?:a|one) year (?:earlier|before)|last year's|"
+    r"(?:last |the previous |the prior )?year(?: ago| earlier| before)?|"
+    r"(?:a|one) year (?:earlier|before)|last year's|"
     r"year over year|year-on-year|year on year|yoy"
 )
 RELATIONS = {
@@ -68,6 +69,9 @@ RELATIONS = {
         Relation.MONTH_BEFORE
     ),
     SAME_LAST_YEAR: Relation.YEAR_BEFORE,
+    # "the same week last month", "the same day a month ago": a month back, its week or day
+    r"(?:the )?same (?:week|day|days) (?:(?:of |in )?(?:last|the previous|the prior) month"
+    r"|(?:a |one )?month (?:earlier|before|ago))": Relation.MONTH_EARLIER,
     r"(?:the )?(?:period|time) before|(?:the )?(?:previous|prior|preceding) period|"
     r"(?:the )?(?:\d+|seven|fourteen|thirty) (?:days|weeks|months) before(?: that| it| then)?": (
         Relation.PERIOD_BEFORE

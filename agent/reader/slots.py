@@ -195,6 +195,9 @@ class Relation(StrEnum):
     WEEK_EARLIER = "week earlier"  # "the same day last week": the same days, 7 days back
     YEAR_EARLIER_WEEKDAY = "same weekday a year earlier"  # 52 weeks back, same weekdays
     WEEKDAY_BEFORE = "weekday before"  # "the Monday before": that weekday, before the period
+    MONTH_EARLIER = (
+        "same days a month earlier"  # "the same week last month": its week, a month back
+    )
 
 
 @dataclass(frozen=True)
