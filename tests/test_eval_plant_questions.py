@@ -41,6 +41,7 @@ PLANT_SETS = (
     "reader_plant2_k",
     "reader_plant2_l",
     "reader_plant2_m",
+    "reader_plant2_n",
 )
 
 

@@ -32,6 +32,7 @@ READER_SETS = (
     "reader_demo_k",
     "reader_demo_l",
     "reader_demo_m",
+    "reader_demo_n",
     "reader_demo_heldout",
 )
 DEMO_FIRST_DAY = date(2026, 8, 27)  # the shared demo fixture holds the 70 days before 2026-11-05
