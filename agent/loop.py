@@ -109,7 +109,9 @@ def _gate(writes: set[str]) -> HumanInTheLoopMiddleware[Any, TurnContext, Any]:
         return context is not None and context.tools.role in ("operator", "admin")
 
     def description(tool_call: ToolCall, state: AgentState[Any], runtime: Runtime[Any]) -> str:
-        return describe_write(tool_call["name"], tool_call["args"])
+        context: Any = runtime.context
+        ctx = context.tools if context is not None else None
+        return describe_write(tool_call["name"], tool_call["args"], ctx)
 
     config: dict[str, bool | InterruptOnConfig] = {
         name: InterruptOnConfig(
