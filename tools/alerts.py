@@ -255,8 +255,9 @@ def rule_reach(ctx: ToolContext, args: RuleInput) -> RuleReach:
     above = args.condition in (">", ">=")
     value, at = None, None
     if len(values):
-        where = values.idxmax() if above else values.idxmin()
-        value, at = float(values[where]), local_iso(int(where), ctx.site.timezone)
+        starts, seen = values.index.to_numpy(np.int64), values.to_numpy(float)
+        i = int(seen.argmax() if above else seen.argmin())
+        value, at = float(seen[i]), local_iso(int(starts[i]), ctx.site.timezone)
     held = sum(holds(args.condition, float(v), args.threshold) for v in values)
     return RuleReach(
         meter=meter,
