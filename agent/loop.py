@@ -288,7 +288,9 @@ class Agent:
         )
         outcome: Outcome = "answer"
         if pending:
-            outcome = "confirm"
+            # a proposal that asks more than yes or no ("Is the unit right?") is a question
+            asks = any(str(p["description"]).rstrip().endswith("?") for p in pending)
+            outcome = "clarify" if asks else "confirm"
             # what the model said with the change it proposes ("I did not use 'weekday'")
             said = next(
                 (_content(m) for m in reversed(new) if isinstance(m, AIMessage) and m.tool_calls),

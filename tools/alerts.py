@@ -31,9 +31,10 @@ UNITS = {"energy": "kWh", "demand": "kW", "sec": "kWh/unit"}
 HYSTERESIS = 0.05  # an episode ends once the value is 5 % back inside the threshold ...
 CLEAR_WINDOWS = 2  # ... for this many windows in a row
 RECENT_DAYS = 90  # the stretch of history a proposed rule's threshold is set beside
-# A threshold this many times beyond the highest value seen (or under the lowest by the same
-# factor) is out of the meter's range, most often a unit slip (5 MW typed for 5 kW).
-WIDE_MARGIN = 2.0
+# A threshold ten times beyond the highest value seen (or under the lowest by the same factor)
+# is out of the meter's range, most often a unit slip (5 MW typed for 5 kW); one nearer may be
+# meant (a trip threshold under the lowest running load, a guard against a runaway).
+WIDE_MARGIN = 10.0
 
 
 class InvalidRule(EMSError):

@@ -81,7 +81,7 @@ def reach_line(r: RuleReach) -> str:
     """How far the watched value went lately; when the threshold is far out of that range, that
     the rule would never have fired, and whether its unit is right."""
     span = f"over the last {r.days} days"
-    what = f"{r.meter}'s {r.quantity} per {r.window} window"
+    what = f"{_owner(r.meter)} {r.quantity} per {r.window} window"
     if r.value is None:
         return f"{what[0].upper()}{what[1:]} has no complete window of data {span}."
     word = "highest" if r.extreme == "highest" else "lowest"
@@ -95,12 +95,16 @@ def reach_line(r: RuleReach) -> str:
     threshold = number(r.threshold, r.unit)
     line += (
         f" {threshold} is far {side} anything seen, so this rule would never have fired "
-        f"in that time. Is the unit right?"
+        "in that time. Is the unit right"
     )
     factor, larger = _LARGER.get(r.unit.lower(), (0.0, ""))
     if factor and abs(r.threshold) >= factor:
         line += f" ({r.threshold / factor:,g} {larger} = {threshold})"
-    return line
+    return line + "?"
+
+
+def _owner(name: str) -> str:
+    return f"{name}'" if name.endswith("s") else f"{name}'s"
 
 
 @renders(RuleReach)
