@@ -109,7 +109,9 @@ def _gate(writes: set[str]) -> HumanInTheLoopMiddleware[Any, TurnContext, Any]:
         return context is not None and context.tools.role in ("operator", "admin")
 
     def description(tool_call: ToolCall, state: AgentState[Any], runtime: Runtime[Any]) -> str:
-        return describe_write(tool_call["name"], tool_call["args"])
+        context: Any = runtime.context
+        ctx = context.tools if context is not None else None
+        return describe_write(tool_call["name"], tool_call["args"], ctx)
 
     config: dict[str, bool | InterruptOnConfig] = {
         name: InterruptOnConfig(
@@ -286,7 +288,9 @@ class Agent:
         )
         outcome: Outcome = "answer"
         if pending:
-            outcome = "confirm"
+            # a proposal that asks more than yes or no ("Is the unit right?") is a question
+            asks = any(str(p["description"]).rstrip().endswith("?") for p in pending)
+            outcome = "clarify" if asks else "confirm"
             # what the model said with the change it proposes ("I did not use 'weekday'")
             said = next(
                 (_content(m) for m in reversed(new) if isinstance(m, AIMessage) and m.tool_calls),

@@ -4,26 +4,46 @@ type's describer (agent/render), from the tool's own declaration."""
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
 from agent.render import DESCRIBERS
+from agent.render.base import renderer_for
+from common.errors import EMSError
+
+if TYPE_CHECKING:
+    from tools.base import Tool, ToolContext
 
 
-def describe_write(name: str, args: dict[str, Any]) -> str:
-    """One line naming the write and every value it sets."""
+def describe_write(name: str, args: dict[str, Any], ctx: ToolContext | None = None) -> str:
+    """One line naming the write and every value it sets; with the store at hand, what the
+    person should know before confirming it (the tool's preview: how far the value a rule
+    watches has gone lately)."""
     from tools.registry import all_tools
 
     declared = all_tools().get(name)
     describer = DESCRIBERS.get(declared.input_model) if declared is not None else None
     if declared is not None and describer is not None:
         try:
-            return describer(declared.input_model.model_validate(args))
+            parsed = declared.input_model.model_validate(args)
         except ValidationError:
-            pass  # the tool will refuse these arguments with its own reason
+            parsed = None  # the tool will refuse these arguments with its own reason
+        if parsed is not None:
+            line, notes = describer(parsed), _preview(declared, parsed, ctx)
+            return " ".join([f"{line}.", *notes]) if notes else line
     values = ", ".join(f"{k}={v!r}" for k, v in args.items())
     return f"{name}({values})"
+
+
+def _preview(declared: Tool[Any, Any], parsed: Any, ctx: ToolContext | None) -> list[str]:
+    if ctx is None or declared.preview is None:
+        return []
+    try:
+        found = declared.preview(ctx, parsed)
+    except EMSError:
+        return []  # the tool refuses the write itself, with its reason, once confirmed
+    return renderer_for(type(found)).answer(found) if found is not None else []
 
 
 # The answers to "Shall I go ahead?": only the person's own words in the next message count,

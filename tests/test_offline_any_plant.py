@@ -540,3 +540,44 @@ def test_two_prices_with_no_hours_read_for_them_are_asked_back(brewery) -> None:
     assert "0.2 and 0.35 EUR/kWh" in reply.answer
     flat = agent.ask("cost of Pump K1 in September at 0.20 EUR/kWh, energy only")
     assert [c.args.get("kpi") for c in flat.tool_calls] == ["cost"], flat.answer
+
+
+def tou_cost(values: pd.Series, month: str, peak: float, other: float, hours: range) -> float:
+    """A month's cost at `peak` on weekdays in `hours` (local, by each reading's start) and
+    `other` at every other time, by pandas alone."""
+    local = pd.to_datetime(values.index, unit="s", utc=True).tz_convert(TZ)
+    inside = (local.day_of_week < 5) & local.hour.isin(list(hours))
+    price = np.where(inside, peak, other)
+    return float((values.to_numpy() * price)[local.strftime("%Y-%m") == month].sum())
+
+
+@pytest.mark.parametrize(
+    "prices",
+    [
+        "0.20 EUR/kWh off-peak and 0.35 EUR/kWh on-peak, weekdays 08:00-20:00",
+        "0.35 EUR/kWh peak and 0.20 EUR/kWh off-peak, weekdays 08:00-20:00",
+        "0.20 EUR/kWh fora ponta and 0.35 EUR/kWh in ponta, weekdays 08:00-20:00",
+    ],
+)
+def test_two_labelled_prices_with_the_peak_hours_after_them_are_a_tou_tariff(
+    brewery, prices: str
+) -> None:
+    """Hours stated after a list of two labelled prices belong to the peak label; the off-peak
+    price holds at all other times, and the answer echoes both with their hours."""
+    agent, data = brewery
+    reply = agent.ask(f"cost of Pump K1 in September at {prices}, energy only")
+    assert [c.args.get("kpi") for c in reply.tool_calls] == ["cost"], reply.answer
+    expected = tou_cost(data["Pump K1"], "2026-09", 0.35, 0.20, range(8, 20))
+    assert states(reply.answer, expected), (expected, reply.answer)
+    assert "0.35 EUR/kWh Mon-Fri 08:00-20:00" in reply.answer
+    assert "0.2 EUR/kWh at other times" in reply.answer
+
+
+def test_two_labelled_prices_with_two_sets_of_hours_are_asked_back(brewery) -> None:
+    """Two sets of hours after two labelled prices cannot be placed: asked back, not priced."""
+    agent, _ = brewery
+    reply = agent.ask(
+        "cost of Pump K1 in September at 0.20 EUR/kWh off-peak and 0.35 EUR/kWh on-peak, "
+        "weekdays 08:00-12:00 and 14:00-18:00"
+    )
+    assert reply.outcome == "clarify" and not reply.tool_calls, reply.answer

@@ -13,7 +13,7 @@ from tools.alerts import (
     HYSTERESIS,
     WINDOWS,
     RuleInput,
-    RuleOut,
+    draft_rule,
     episodes,
     holds,
     local_iso,
@@ -67,21 +67,7 @@ def backtest_alert_rule(ctx: ToolContext, args: BacktestInput) -> BacktestResult
     it for "how often would this rule have fired last month?" before creating a rule."""
     meter = validate_rule(ctx, args)
     period = resolve.period(ctx, args.period)
-    target = f"metric:{args.metric}" if args.target == "metric" else args.target
-    rule = RuleOut(
-        id=0,
-        name=f"{meter} {args.target} {args.condition} {args.threshold:g} {args.unit}",
-        meter=meter,
-        target=target,
-        condition=args.condition,
-        threshold=args.threshold,
-        unit=args.unit.strip(),
-        window=args.window,
-        for_minutes=args.for_minutes,
-        severity=args.severity,
-        channel=args.channel,
-        enabled=True,
-    )
+    rule = draft_rule(args, meter)
     end = min(period.end_ts, int(ctx.now.timestamp()))
     values = window_values(ctx, rule, period.start_ts, end)
     windows = list(

@@ -30,6 +30,11 @@ WINDOWS = {"15min": 900, "hour": 3600, "day": 86400}
 UNITS = {"energy": "kWh", "demand": "kW", "sec": "kWh/unit"}
 HYSTERESIS = 0.05  # an episode ends once the value is 5 % back inside the threshold ...
 CLEAR_WINDOWS = 2  # ... for this many windows in a row
+RECENT_DAYS = 90  # the stretch of history a proposed rule's threshold is set beside
+# A threshold ten times beyond the highest value seen (or under the lowest by the same factor)
+# is out of the meter's range, most often a unit slip (5 MW typed for 5 kW); one nearer may be
+# meant (a trip threshold under the lowest running load, a guard against a runaway).
+WIDE_MARGIN = 10.0
 
 
 class InvalidRule(EMSError):
@@ -70,6 +75,28 @@ class RuleInput(ToolInput):
     name: str | None = Field(default=None, description="A short name; generated if omitted.")
 
 
+class RuleReach(ToolResult):
+    """The highest (a rule on going above) or lowest (on going below) value a rule's quantity
+    took over the meter's recent history, at the rule's window, beside its threshold."""
+
+    meter: str
+    quantity: str = Field(description="what the rule watches: demand, energy, sec or a metric")
+    window: str
+    unit: str
+    condition: str
+    threshold: float
+    days: int = Field(description="the stretch of history looked at, in days before now")
+    windows: int = Field(description="complete windows of data in that stretch")
+    extreme: Literal["highest", "lowest"]
+    value: float | None = Field(description="the highest or lowest value; None without data")
+    at: str | None = Field(default=None, description="start of the window it was seen in")
+    held: int = Field(description="windows in which the condition would have held")
+    out_of_range: bool = Field(
+        description="the threshold is beyond anything seen by a wide margin: the rule would "
+        "never have fired, and its unit may be wrong"
+    )
+
+
 class RuleOut(ToolResult):
     id: int
     name: str
@@ -85,6 +112,9 @@ class RuleOut(ToolResult):
     enabled: bool
     active_from: str | None = Field(
         default=None, description="first window the rule watches; alerts never start before it"
+    )
+    reach: RuleReach | None = Field(
+        default=None, description="how far the watched value went lately, beside the threshold"
     )
 
 
@@ -192,7 +222,64 @@ def _target_key(args: RuleInput) -> str:
     return f"metric:{args.metric}" if args.target == "metric" else args.target
 
 
-@tool(RuleInput, writes=True)
+def draft_rule(args: RuleInput, meter: str) -> RuleOut:
+    """The rule `args` describe on `meter`, not stored (id 0): what back-tests evaluate."""
+    return RuleOut(
+        id=0,
+        name=f"{meter} {args.target} {args.condition} {args.threshold:g} {args.unit}",
+        meter=meter,
+        target=_target_key(args),
+        condition=args.condition,
+        threshold=args.threshold,
+        unit=args.unit.strip(),
+        window=args.window,
+        for_minutes=args.for_minutes,
+        severity=args.severity,
+        channel=args.channel,
+        enabled=True,
+    )
+
+
+def out_of_range(condition: str, threshold: float, value: float) -> bool:
+    """The threshold lies beyond `value` (the highest seen, or the lowest) by a wide margin.
+    Judged as a ratio, so only for values that are never negative on the side watched."""
+    if condition in (">", ">="):
+        return threshold > 0 and (value <= 0 or threshold >= WIDE_MARGIN * value)
+    return value > 0 and threshold <= value / WIDE_MARGIN
+
+
+def rule_reach(ctx: ToolContext, args: RuleInput) -> RuleReach:
+    """How far the value a rule watches went over the last RECENT_DAYS days, at its window."""
+    meter = validate_rule(ctx, args)
+    hi = int(ctx.now.timestamp())
+    values = window_values(ctx, draft_rule(args, meter), hi - RECENT_DAYS * 86400, hi)
+    above = args.condition in (">", ">=")
+    value, at = None, None
+    if len(values):
+        starts, seen = values.index.to_numpy(np.int64), values.to_numpy(float)
+        i = int(seen.argmax() if above else seen.argmin())
+        value, at = float(seen[i]), local_iso(int(starts[i]), ctx.site.timezone)
+    held = sum(holds(args.condition, float(v), args.threshold) for v in values)
+    return RuleReach(
+        meter=meter,
+        quantity=args.metric if args.target == "metric" and args.metric else args.target,
+        window=args.window,
+        unit=args.unit.strip(),
+        condition=args.condition,
+        threshold=args.threshold,
+        days=RECENT_DAYS,
+        windows=len(values),
+        extreme="highest" if above else "lowest",
+        value=value,
+        at=at,
+        held=held,
+        out_of_range=value is not None
+        and held == 0
+        and out_of_range(args.condition, args.threshold, value),
+    )
+
+
+@tool(RuleInput, writes=True, preview=rule_reach)
 def create_alert_rule(ctx: ToolContext, args: RuleInput) -> RuleOut:
     """Create an alert rule, e.g. "alert me when a line's SEC passes 0.42 kWh/unit" or "when the
     site's demand exceeds 1200 kW". It watches from now on (backtest_alert_rule shows what it
@@ -200,6 +287,7 @@ def create_alert_rule(ctx: ToolContext, args: RuleInput) -> RuleOut:
     Unknown meters, units that do not fit and impossible thresholds are refused."""
     _require_operator(ctx)
     meter_name = validate_rule(ctx, args)
+    reach = rule_reach(ctx, args)
     name = (
         args.name or f"{meter_name} {args.target} {args.condition} {args.threshold:g} {args.unit}"
     )
@@ -224,7 +312,8 @@ def create_alert_rule(ctx: ToolContext, args: RuleInput) -> RuleOut:
             )
             .returning(AlertRule.id)
         ).scalar_one()
-        return _rules(conn, ctx.site.id, rule_id, ctx.site.timezone)[0]
+        made = _rules(conn, ctx.site.id, rule_id, ctx.site.timezone)[0]
+    return made.model_copy(update={"reach": reach})
 
 
 class ListRulesInput(ToolInput):

@@ -352,6 +352,9 @@ class Tool(Generic[In, Out]):
     # The type of its result, from the function's return annotation: answers, charts and
     # tables are rendered by the renderer of this type.
     result_model: type[ToolResult] = ToolResult
+    # For a write: what the person should know before confirming it (how far the value it
+    # watches has gone lately), computed from the store; None when there is nothing to say.
+    preview: Callable[[ToolContext, In], ToolResult | None] | None = None
 
     def __call__(self, ctx: ToolContext, args: In | dict[str, Any]) -> Out:
         parsed = (
@@ -380,7 +383,11 @@ class ToolDeclarationError(TypeError):
 
 
 def tool(
-    input_model: type[In], *, name: str | None = None, writes: bool = False
+    input_model: type[In],
+    *,
+    name: str | None = None,
+    writes: bool = False,
+    preview: Callable[[ToolContext, In], ToolResult | None] | None = None,
 ) -> Callable[[Callable[[ToolContext, In], Out]], Tool[In, Out]]:
     """Register `fn` as a tool; its docstring and the input fields' descriptions are required.
 
@@ -404,7 +411,7 @@ def tool(
             raise ToolDeclarationError(
                 f"tool {tool_name!r} must declare a ToolResult subclass as its return type"
             )
-        declared = Tool(tool_name, doc, input_model, fn, writes, result)
+        declared = Tool(tool_name, doc, input_model, fn, writes, result, preview)
         REGISTRY[tool_name] = declared
         return declared
 

@@ -255,7 +255,7 @@ def _tou_price_first(sheet: Sheet, stated: Stated, names: PeriodNames) -> None:
 def _window_only(names: PeriodNames) -> str:
     return (
         r"\b(?P<name>" + names.every + r")(?:\s+(?:hours|period|time|window|tariff))?"
-        r"\s*(?:=|:|is|are|from|between|\()?\s*(?:(?P<d1>" + DAY_WORDS + r")\s+)?"
+        r"\s*(?:=|:|is|are|from|between|\(|,)?\s*(?:(?P<d1>" + DAY_WORDS + r")\s+)?"
         r"(?P<h1>" + HOUR + r")\s*" + TO + r"\s*(?P<h2>" + HOUR + r")(?![\d:])"
         r"(?:\s*,?\s*(?:on\s+)?" + DAYS + r")?\)?"
     )
@@ -284,25 +284,44 @@ def _tou_defined_apart(sheet: Sheet, stated: Stated, names: PeriodNames) -> None
     from its price; both are needed, else neither is taken."""
     for m in re.finditer(_window_only(names), sheet.masked()):
         start, end = _clock(m.group("h1")), _clock(m.group("h2"))
-        name = re.sub(r"[\s-]+", "-", m.group("name"))
-        if start is None or end is None or re.fullmatch(names.off_peak, m.group("name")):
+        said, first_word = m.group("name"), m.start()
+        days, days_said = _window_days(m, names)
+        if re.fullmatch(names.off_peak, said):
+            # "0.31 on-peak and 0.12 off-peak, weekdays 08-20": hours after both prices are
+            # the peak period's, whose name came first; the off-peak name keeps its price
+            said, first_word = _peak_before(sheet.masked()[: m.start()], names), m.end("name")
+            days = days if days_said else WORKDAYS
+        if start is None or end is None or not said:
             continue
+        name = re.sub(r"[\s-]+", "-", said)
         # the hours taken out, the name kept: "2.60 na ponta (18h-21h)" names it once, and
         # "peak (weekdays 08-20) is 0.27" says the price right after the name
         text, cut, gap = sheet.masked(), m.end("name"), m.end() - m.end("name")
         text = text[:cut] + text[m.end() :]
         # "fora ponta R$ 0,56" is the off-peak price, not the price of "ponta"
         text = re.sub(r"\b(?:" + names.off_peak + r")\b", lambda o: MASK * len(o.group()), text)
-        price = _named_price(text, re.escape(m.group("name")).replace(r"\ ", r"\s+"))
-        if price is None or not sheet.free(sheet.covering(m.start(), m.end())):
+        price = _named_price(text, re.escape(said).replace(r"\ ", r"\s+"))
+        if price is None or not sheet.free(sheet.covering(first_word, m.end())):
             continue
         currency, scale = _currency(price)
         value = parse_number(price.group("v")) * scale
-        days, said = _window_days(m, names)
         first, last = (i + gap if i > cut else i for i in (price.start(), price.end()))
-        words = sheet.claim_span(m.start(), m.end())
+        words = sheet.claim_span(first_word, m.end())
         sheet.claim_span(first, last)
-        stated.tou.append(TouWindow(name, days, start, end, value, words, currency, days_said=said))
+        stated.tou.append(
+            TouWindow(name, days, start, end, value, words, currency, days_said=days_said)
+        )
+
+
+def _peak_before(text: str, names: PeriodNames) -> str:
+    """The last period name in `text` that is not an off-peak one ("" when none is): the
+    priced period whose hours a list of prices states at its end."""
+    found = [
+        n.group()
+        for n in re.finditer(r"\b(?:" + names.every + r")\b", text)
+        if not re.fullmatch(names.off_peak, n.group())
+    ]
+    return found[-1] if found else ""
 
 
 # "(every day incl weekend)", "7 days a week": a stated window's days said as all of them

@@ -8,7 +8,16 @@ from typing import Any
 from agent.render.base import Parts, Renderer, Row, describes, renders
 from agent.render.text import number, period_label, rounded, when
 from tools.alert_backtest import BacktestResult
-from tools.alerts import AlertAction, AlertList, AlertOut, RuleChange, RuleInput, RuleList, RuleOut
+from tools.alerts import (
+    AlertAction,
+    AlertList,
+    AlertOut,
+    RuleChange,
+    RuleInput,
+    RuleList,
+    RuleOut,
+    RuleReach,
+)
 
 RULE_COLUMNS = [
     "id",
@@ -64,10 +73,51 @@ def _alerts_table(alerts: list[AlertOut], out: Parts) -> None:
     out.tables.append(("alerts", [c.replace("_", " ") for c in ALERT_COLUMNS], rows))
 
 
+# a larger unit a threshold typed in it reads as, to ask whether the unit is right
+_LARGER = {"kw": (1000.0, "MW"), "kwh": (1000.0, "MWh")}
+
+
+def reach_line(r: RuleReach) -> str:
+    """How far the watched value went lately; when the threshold is far out of that range, that
+    the rule would never have fired, and whether its unit is right."""
+    span = f"over the last {r.days} days"
+    what = f"{_owner(r.meter)} {r.quantity} per {r.window} window"
+    if r.value is None:
+        return f"{what[0].upper()}{what[1:]} has no complete window of data {span}."
+    word = "highest" if r.extreme == "highest" else "lowest"
+    line = f"{span[0].upper()}{span[1:]}, {what} was at its {word} {number(r.value, r.unit)}"
+    line += f" ({when(r.at)})." if r.at else "."
+    if not r.out_of_range:
+        return (
+            f"{line} The value was beyond the threshold in {r.held:,} of its {r.windows:,} windows."
+        )
+    side = "above" if r.extreme == "highest" else "below"
+    threshold = number(r.threshold, r.unit)
+    line += (
+        f" {threshold} is far {side} anything seen, so this rule would never have fired "
+        "in that time. Is the unit right"
+    )
+    factor, larger = _LARGER.get(r.unit.lower(), (0.0, ""))
+    if factor and abs(r.threshold) >= factor:
+        line += f" ({r.threshold / factor:,g} {larger} = {threshold})"
+    return line + "?"
+
+
+def _owner(name: str) -> str:
+    return f"{name}'" if name.endswith("s") else f"{name}'s"
+
+
+@renders(RuleReach)
+class RuleReachRenderer(Renderer[RuleReach]):
+    def answer(self, r: RuleReach) -> list[str]:
+        return [reach_line(r)]
+
+
 @renders(RuleOut)
 class RuleRenderer(Renderer[RuleOut]):
     def answer(self, r: RuleOut) -> list[str]:
-        return [f"Created alert rule {rule_line(r)}. I will raise an alert once per episode."]
+        made = f"Created alert rule {rule_line(r)}. I will raise an alert once per episode."
+        return [made, reach_line(r.reach)] if r.reach is not None else [made]
 
     def evidence(self, r: RuleOut, out: Parts) -> None:
         _rules_table([r], out)
