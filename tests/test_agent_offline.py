@@ -107,6 +107,33 @@ def test_comparison_of_two_months(agent: Agent, demo_engine: Engine) -> None:
     assert f"{abs(change):.1f}% {'more' if change > 0 else 'less'}" in reply.answer, reply.answer
 
 
+@pytest.mark.parametrize(
+    ("question", "best"), [("more efficient", True), ("less efficient", False)]
+)
+def test_which_line_was_more_efficient_is_the_lower_sec(
+    agent: Agent, demo_engine: Engine, question: str, best: bool
+) -> None:
+    sec = {
+        line: raw(demo_engine, line, "2026-10-01", "2026-11-01").sum()
+        / raw(demo_engine, f"{line}-output", "2026-10-01", "2026-11-01", "production").sum()
+        for line in ("line-a", "line-b")
+    }
+    winner = min(sec, key=lambda k: sec[k]) if best else max(sec, key=lambda k: sec[k])
+    reply = agent.ask(f"which line was {question} in October, line-a or line-b?")
+    assert {c.args.get("kpi") for c in reply.tool_calls} == {"sec"}, reply.answer
+    lead = reply.answer.split("\n")[0]
+    assert lead.startswith(f"**{winner}** had the {'lower' if best else 'higher'}"), lead
+    assert_mentions_number(lead, sec[winner])
+    assert "lower SEC" in reply.answer  # how "efficient" was read is said
+
+
+def test_efficiency_without_production_is_not_answered_with_energy(agent: Agent) -> None:
+    reply = agent.ask("which of the two compressors was more efficient in October?")
+    assert {c.args.get("kpi") for c in reply.tool_calls} == {"sec"}, reply.answer
+    assert "no production series and no production link" in reply.answer
+    assert not re.search(r"\d kWh", reply.answer), reply.answer  # no energy given as the answer
+
+
 def test_cost_uses_the_tariff(agent: Agent, demo_engine: Engine) -> None:
     reply = agent.ask("what did line B cost us yesterday?")
     call = reply.tool_calls[0]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from agent.reader import read
-from agent.reader.slots import Intent, Op
+from agent.reader.slots import Intent, Kpi, Op
 from tests.reader_plants import NOW, PLANTS
 
 
@@ -61,3 +61,24 @@ def test_acknowledging_an_incident_in_each_language_is_the_acknowledge_action(te
 def test_an_acknowledged_state_asked_is_no_action() -> None:
     r = read("incidente 2 reconhecido?", PLANTS["werk"], NOW)
     assert not r.actions
+
+
+@pytest.mark.parametrize(
+    ("text", "which"),
+    [
+        ("which was more efficient in October, Linie 2 or Linie 3?", Op.WHICH_LESS),
+        ("which line was the most efficient last month, Linie 2 or Linie 3?", Op.WHICH_LESS),
+        ("was Linie 3 less efficient than Linie 2 in October?", Op.MORE),
+    ],
+)
+def test_efficiency_is_the_sec_compared_the_right_way_round(text: str, which: Op) -> None:
+    r = read(text, PLANTS["werk"], NOW)
+    assert r.intent is Intent.DATA, r.intent
+    assert Kpi.SEC in r.kpis and r.asks(which), sorted(r.ops)
+    assert not r.asks(Op.WHICH_MORE if which is Op.WHICH_LESS else Op.LESS)
+    assert any("lower SEC" in n for n in r.notes) and not r.unused
+
+
+def test_how_to_make_a_meter_more_efficient_is_a_library_question() -> None:
+    r = read("how can we make Kompressor Nord more efficient?", PLANTS["werk"], NOW)
+    assert r.intent is Intent.KNOWLEDGE, r.intent

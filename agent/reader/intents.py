@@ -34,6 +34,11 @@ OPENERS = frozenset("so ok okay and but also then hey hi please quick quickly".s
 REQUEST_SUBJECTS = frozenset({"you", "u", "ya"})
 WHICH_WORDS = frozenset({"which", "who", "what", "whichever"})
 LESS_WORDS = frozenset({"least", "lowest", "smallest", "less", "lower", "fewer", "quietest"})
+# "more efficient" is less energy per unit made: the word before an efficiency word turns the
+# comparison of the SEC it is read as around
+EFFICIENT = re.compile(r"effici|eficien|effizien", re.IGNORECASE)
+BETTER = frozenset({"more", "most", "better", "best", "higher", "mais", "melhor"})
+WORSE = frozenset({"less", "least", "worse", "worst", "lower", "menos", "pior", "weniger"})
 
 
 def _structural(r: Reading) -> set[str]:
@@ -189,8 +194,39 @@ def _which(r: Reading) -> Op | None:
         return None
     if not (words & WHICH_WORDS or "or" in words):
         return None
+    turned = _efficiency(r)
+    if turned is not None:
+        return Op.WHICH_LESS if turned[0] is Op.LESS else Op.WHICH_MORE
     less = any(t.norm in LESS_WORDS for t in r.tokens) and not r.asks(Op.MORE)
     return Op.WHICH_LESS if less else Op.WHICH_MORE
+
+
+def _efficiency(r: Reading) -> tuple[Op, int] | None:
+    """ "which line was more efficient": the SEC compared, lower being better; the operation
+    the comparative means, and the token it is written at."""
+    for m in r.measures:
+        if m.kpi is not Kpi.SEC or not m.words.tokens or not EFFICIENT.search(m.words.text):
+            continue
+        before = m.words.tokens[0] - 1
+        word = r.tokens[before].norm if before >= 0 else ""
+        if word in BETTER:
+            return Op.LESS, before
+        if word in WORSE:
+            return Op.MORE, before
+    return None
+
+
+def _turned(r: Reading, ops: list[OperationMention]) -> list[OperationMention]:
+    """The comparative before an efficiency word read the way round the SEC goes."""
+    turned = _efficiency(r)
+    if turned is None:
+        return ops
+    op, at = turned
+    out = [o for o in ops if not (o.op in (Op.MORE, Op.LESS) and at in o.words.tokens)]
+    return [
+        *out,
+        OperationMention(op, Words((at,), r.tokens[at].start, r.tokens[at].end, r.tokens[at].text)),
+    ]
 
 
 def _comparative_cost(r: Reading) -> list[OperationMention]:
@@ -215,7 +251,11 @@ def _implied(words: Words) -> Words:
 def implied_operations(r: Reading) -> Reading:
     """Operations the question's shape implies, added to those its words name; they point at
     the words that imply them but consume none."""
-    ops = list(r.operations) + _comparative_cost(r)
+    ops = _turned(r, list(r.operations)) + _comparative_cost(r)
+    r = replace(r, operations=tuple(ops))
+    if _efficiency(r) is not None:
+        note = "More efficient read as less energy per unit produced (a lower SEC)."
+        r = replace(r, notes=(*r.notes, note))
     yes_no = _yes_no(r)
     if yes_no is not None:
         ops.append(yes_no)
