@@ -409,8 +409,9 @@ def _that_kind(reading: Reading, previous: Frame) -> Reading:
     a word for several meters, pointed back at with "that" or "this", is the one of them the
     last answer was about (else the one discussed latest), when that is one meter."""
     pointers = {t for r in reading.referents if r.kind == "that" for t in r.words.tokens}
-    # "same line": "same" alone is no referent of its own, but points back all the same
-    same = {u.words.tokens[-1] for u in reading.unused if u.text.lower() in SAME_WORDS}
+    # "same line", "same line but May": "same" is no referent of its own (unused, or read as
+    # the cue of a follow-up), but right before a family word it points back all the same
+    same = {t.index for t in reading.tokens if t.norm in SAME_WORDS}
     # "what did the compressor's kWh cost?" right after one compressor's figures: "the" points
     # back too, at the one the last answer was about only
     definite = {t.index for t in reading.tokens if t.norm in DEFINITE}
