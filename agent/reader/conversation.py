@@ -1481,7 +1481,7 @@ def _periods(reading: Reading, prev: Reading, now: datetime) -> tuple[PeriodMent
         if p.span is None and p.relation is not None and before:
             anchor = before[0].span
             assert anchor is not None
-            resolved.append(replace(p, span=shift(anchor, p.relation, now, p.weekday)))
+            resolved.append(replace(p, span=shift(anchor, p.relation, now, p.weekday, p.length)))
         elif _that_stretch(reading, p, before, now):
             # "for that August period" after 01.08.-30.08.: the days just discussed
             resolved.append(replace(p, span=before[0].span))

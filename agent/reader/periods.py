@@ -69,12 +69,25 @@ RELATIONS = {
         Relation.MONTH_BEFORE
     ),
     SAME_LAST_YEAR: Relation.YEAR_BEFORE,
-    r"(?:the )?(?:period|time) before|(?:the )?(?:previous|prior|preceding) period|"
-    r"(?:the )?(?:\d+|seven|fourteen|thirty) (?:days|weeks|months) before(?: that| it| then)?": (
+    r"(?:the )?(?:period|time) before|(?:the )?(?:previous|prior|preceding) period": (
         Relation.PERIOD_BEFORE
     ),
     r"(?:the )?day before|(?:o |no )?dia anterior": Relation.DAY_BEFORE,
+    # "what about the week after?", "a semana seguinte", "die Woche danach"
+    r"(?:the |that )?week after(?: that| it| then)?"
+    r"|(?:a |na )?semana seguinte|(?:die |der )?woche danach": Relation.WEEK_AFTER,
+    r"(?:the )?month after(?: that| it| then)?"
+    r"|(?:o |no )?m[eê]s seguinte|(?:der |im )?monat danach": Relation.MONTH_AFTER,
+    r"(?:the )?day after(?: that| it| then)?(?! tomorrow)"
+    r"|(?:o |no )?dia seguinte|(?:der |am )?tag danach": Relation.DAY_AFTER,
+    r"(?:the )?period after(?: that| it| then)?": (Relation.PERIOD_AFTER),
 }
+# "the 10 days before that", "the two weeks after it": a period of the length said
+COUNTED_RELATION = (
+    r"\b(?:the |that )?(?P<n>\d+|"
+    + "|".join(w for w in NUMBER_WORDS if w not in ("a", "an"))
+    + r") (?P<unit>day|week|month)s? (?P<how>before|after)(?: that| it| then)?\b"
+)
 SEASONS = {"spring": (3, 3), "summer": (6, 3), "autumn": (9, 3), "fall": (9, 3), "winter": (12, 3)}
 
 
@@ -504,11 +517,16 @@ def _week_end(text: str, at: int, first: date) -> tuple[date, int] | None:
 
 
 def _relations(text: str, cal: Calendar) -> list[Found]:
-    return [
+    found = [
         Found(None, m.start(), m.end(), relation=relation)
         for pattern, relation in RELATIONS.items()
         for m in re.finditer(r"\b(?:" + pattern + r")\b", text)
     ]
+    for m in re.finditer(COUNTED_RELATION, text):
+        how = Relation.PERIOD_BEFORE if m.group("how") == "before" else Relation.PERIOD_AFTER
+        length = (number(m.group("n")), m.group("unit"))
+        found.append(Found(None, m.start(), m.end(), relation=how, length=length))
+    return found
 
 
 SAME_DAY = r"(?:the )?same (?:day|weekday|" + weekday("w") + r")"
@@ -816,7 +834,7 @@ def find_periods(
         if as_base:  # "as the base year" belongs to the period; "baseline" stays a cue
             extra = (*extra, *sheet.covering(as_base.start(), as_base.end()))
         words = sheet.claim((*sheet.covering(f.start, f.end), *extra))
-        mentions.append(PeriodMention(words, span, role, f.relation, f.weekday))
+        mentions.append(PeriodMention(words, span, role, f.relation, f.weekday, f.length))
     notes += [f.note for f in chosen if f.note]
     mentions = _restated(mentions, sheet, now)
     if modelling:
@@ -986,6 +1004,6 @@ def _resolve(mentions: list[PeriodMention], now: datetime) -> list[PeriodMention
             out.append(m)
             continue
         role = PeriodRole.REFERENCE if m.role is PeriodRole.SUBJECT else m.role
-        span = shift(anchor.span, m.relation, now, m.weekday)
+        span = shift(anchor.span, m.relation, now, m.weekday, m.length)
         out.append(replace(m, span=span, role=role))
     return out

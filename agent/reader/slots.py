@@ -195,6 +195,10 @@ class Relation(StrEnum):
     WEEK_EARLIER = "week earlier"  # "the same day last week": the same days, 7 days back
     YEAR_EARLIER_WEEKDAY = "same weekday a year earlier"  # 52 weeks back, same weekdays
     WEEKDAY_BEFORE = "weekday before"  # "the Monday before": that weekday, before the period
+    DAY_AFTER = "day after"
+    WEEK_AFTER = "week after"
+    MONTH_AFTER = "month after"
+    PERIOD_AFTER = "period after"  # "the period after", "the 10 days after that"
 
 
 @dataclass(frozen=True)
@@ -214,6 +218,8 @@ class PeriodMention:
     role: PeriodRole = PeriodRole.SUBJECT
     relation: Relation | None = None
     weekday: int | None = None  # the day a relation names ("the Monday before"), 0 = Monday
+    # how long a relation says its period is ("the 10 days before that": 10, "day")
+    length: tuple[int, str] | None = None
     # "12/10" where the site's date order is unknown: the days it can be, to ask which
     choices: tuple[TimeSpan, ...] = ()
 
