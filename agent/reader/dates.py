@@ -241,8 +241,8 @@ def shift(
         a = first.replace(day=1) - relativedelta(months=n)
         b = first.replace(day=1) - timedelta(days=1)
         return days(a, b, f"{a:%B %Y}" if n == 1 else f"{a:%b %Y} to {b:%b %Y}")
-    length = (last - first).days + 1
-    a, b = first - timedelta(days=length), first - timedelta(days=1)
+    n_days = (last - first).days + 1
+    a, b = first - timedelta(days=n_days), first - timedelta(days=1)
     return days(a, b, f"{a:%-d %b} to {b:%-d %b %Y}")
 
 
