@@ -409,8 +409,9 @@ def _that_kind(reading: Reading, previous: Frame) -> Reading:
     a word for several meters, pointed back at with "that" or "this", is the one of them the
     last answer was about (else the one discussed latest), when that is one meter."""
     pointers = {t for r in reading.referents if r.kind == "that" for t in r.words.tokens}
-    # "same line": "same" alone is no referent of its own, but points back all the same
-    same = {u.words.tokens[-1] for u in reading.unused if u.text.lower() in SAME_WORDS}
+    # "same line", "same line but May": "same" is no referent of its own (unused, or read as
+    # the cue of a follow-up), but right before a family word it points back all the same
+    same = {t.index for t in reading.tokens if t.norm in SAME_WORDS}
     # "what did the compressor's kWh cost?" right after one compressor's figures: "the" points
     # back too, at the one the last answer was about only
     definite = {t.index for t in reading.tokens if t.norm in DEFINITE}
@@ -1480,7 +1481,7 @@ def _periods(reading: Reading, prev: Reading, now: datetime) -> tuple[PeriodMent
         if p.span is None and p.relation is not None and before:
             anchor = before[0].span
             assert anchor is not None
-            resolved.append(replace(p, span=shift(anchor, p.relation, now, p.weekday)))
+            resolved.append(replace(p, span=shift(anchor, p.relation, now, p.weekday, p.length)))
         elif _that_stretch(reading, p, before, now):
             # "for that August period" after 01.08.-30.08.: the days just discussed
             resolved.append(replace(p, span=before[0].span))

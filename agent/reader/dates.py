@@ -49,6 +49,7 @@ class Found:
     relation: Relation | None = None
     note: str = ""
     weekday: int | None = None  # of a relation that names one ("the Monday before")
+    length: tuple[int, str] | None = None  # of one that says how long ("the 10 days before")
     choices: tuple[TimeSpan, ...] = ()  # "12/10" on a site of no known date order: which?
     loose: bool = False  # "the 5th", "12th to 13th": days written with no month
 
@@ -205,12 +206,22 @@ def _whole_months(first: date, last: date) -> bool:
 
 
 def shift(
-    span: TimeSpan, relation: Relation, now: datetime, weekday: int | None = None
+    span: TimeSpan,
+    relation: Relation,
+    now: datetime,
+    weekday: int | None = None,
+    length: tuple[int, str] | None = None,
 ) -> TimeSpan:
     """The period a relation means, taken from `span`: the week before last week, the same
-    month a year earlier, the period of the same length just before, the same day a week
-    earlier, the Monday before."""
+    month a year earlier, the period of the same length just before (or of the `length`
+    said: "the 10 days before that"), the same day a week earlier, the Monday before; and
+    the day, week, month or period just after."""
     first, last = bounds(span, now)
+    if relation in AFTER_RELATIONS:
+        return _after(first, last, relation, length)
+    if length is not None:
+        a, b = _stretch(first, length, back=True)
+        return days(a, b, f"{a:%-d %b} to {b:%-d %b %Y}")
     moved = _moved_back(first, last, relation, weekday)
     if moved is not None:
         return moved
@@ -236,8 +247,42 @@ def shift(
         a = first.replace(day=1) - relativedelta(months=n)
         b = first.replace(day=1) - timedelta(days=1)
         return days(a, b, f"{a:%B %Y}" if n == 1 else f"{a:%b %Y} to {b:%b %Y}")
-    length = (last - first).days + 1
-    a, b = first - timedelta(days=length), first - timedelta(days=1)
+    n_days = (last - first).days + 1
+    a, b = first - timedelta(days=n_days), first - timedelta(days=1)
+    return days(a, b, f"{a:%-d %b} to {b:%-d %b %Y}")
+
+
+AFTER_RELATIONS = frozenset(
+    {Relation.DAY_AFTER, Relation.WEEK_AFTER, Relation.MONTH_AFTER, Relation.PERIOD_AFTER}
+)
+
+
+def _stretch(edge: date, length: tuple[int, str], back: bool) -> tuple[date, date]:
+    """`length` (n days, weeks or months) just before the day `edge`, or from it on."""
+    n, unit = length
+    step = relativedelta(months=n) if unit == "month" else timedelta(days=n * UNITS_DAYS[unit])
+    if back:
+        return edge - step, edge - timedelta(days=1)
+    return edge, edge + step - timedelta(days=1)
+
+
+UNITS_DAYS = {"day": 1, "week": 7}
+
+
+def _after(first: date, last: date, relation: Relation, length: tuple[int, str] | None) -> TimeSpan:
+    """The day, week (7 days), calendar month(s) or period of the same length (or of the
+    `length` said) just after the days first..last."""
+    nxt = last + timedelta(days=1)
+    if relation is Relation.DAY_AFTER:
+        return days(nxt, nxt, f"{nxt:%A %-d %B %Y}")
+    if length is None and relation is Relation.WEEK_AFTER:
+        length = (1, "week")
+    if length is None and (relation is Relation.MONTH_AFTER or _whole_months(first, last)):
+        n = 1 if relation is Relation.MONTH_AFTER else _months_between(first, last)
+        a = last.replace(day=1) + relativedelta(months=1)
+        b = a + relativedelta(months=n) - timedelta(days=1)
+        return days(a, b, f"{a:%B %Y}" if n == 1 else f"{a:%b %Y} to {b:%b %Y}")
+    a, b = _stretch(nxt, length or ((last - first).days + 1, "day"), back=False)
     return days(a, b, f"{a:%-d %b} to {b:%-d %b %Y}")
 
 

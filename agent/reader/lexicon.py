@@ -86,6 +86,10 @@ class CalendarWords:
     needs_lead: frozenset[str] = frozenset()  # names that are ordinary words too ("may")
     leads: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
     after: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
+    # "the first week of", "die letzten 3 Tage im": a stretch of days inside a month, by its
+    # place (first, second, third, fourth, last), its unit (day, days, week, weeks), the words
+    # between it and the month ("of") and before it ("article")
+    month_parts: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
     day_leads: tuple[str, ...] = ()
     date_leads: tuple[str, ...] = ()  # before a date in numbers only ("no dia 20/10")
     month_leads: tuple[str, ...] = ()
@@ -477,6 +481,7 @@ def _calendar(raw: Any) -> CalendarWords:
         needs_lead=_words(raw.get("needs_lead", ""), "calendar.needs_lead"),
         leads=_phrase_map(raw.get("leads", {}), "leads"),
         after=_phrase_map(raw.get("after", {}), "after"),
+        month_parts=_phrase_map(raw.get("month_parts", {}), "month_parts"),
         day_leads=_optional(raw.get("day_leads"), "calendar.day_leads"),
         date_leads=_optional(raw.get("date_leads"), "calendar.date_leads"),
         month_leads=_optional(raw.get("month_leads"), "calendar.month_leads"),

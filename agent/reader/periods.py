@@ -17,6 +17,7 @@ from agent.reader.conditions import UNITS
 from agent.reader.dates import (
     MONTHS,
     NUM,
+    NUMBER_WORDS,
     ORDINALS,
     UNIT,
     WEEKDAYS,
@@ -72,12 +73,25 @@ RELATIONS = {
     # "the same week last month", "the same day a month ago": a month back, its week or day
     r"(?:the )?same (?:week|day|days) (?:(?:of |in )?(?:last|the previous|the prior) month"
     r"|(?:a |one )?month (?:earlier|before|ago))": Relation.MONTH_EARLIER,
-    r"(?:the )?(?:period|time) before|(?:the )?(?:previous|prior|preceding) period|"
-    r"(?:the )?(?:\d+|seven|fourteen|thirty) (?:days|weeks|months) before(?: that| it| then)?": (
+    r"(?:the )?(?:period|time) before|(?:the )?(?:previous|prior|preceding) period": (
         Relation.PERIOD_BEFORE
     ),
     r"(?:the )?day before|(?:o |no )?dia anterior": Relation.DAY_BEFORE,
+    # "what about the week after?", "a semana seguinte", "die Woche danach"
+    r"(?:the |that )?week after(?: that| it| then)?"
+    r"|(?:a |na )?semana seguinte|(?:die |der )?woche danach": Relation.WEEK_AFTER,
+    r"(?:the )?month after(?: that| it| then)?"
+    r"|(?:o |no )?m[eê]s seguinte|(?:der |im )?monat danach": Relation.MONTH_AFTER,
+    r"(?:the )?day after(?: that| it| then)?(?! tomorrow)"
+    r"|(?:o |no )?dia seguinte|(?:der |am )?tag danach": Relation.DAY_AFTER,
+    r"(?:the )?period after(?: that| it| then)?": (Relation.PERIOD_AFTER),
 }
+# "the 10 days before that", "the two weeks after it": a period of the length said
+COUNTED_RELATION = (
+    r"\b(?:the |that )?(?P<n>\d+|"
+    + "|".join(w for w in NUMBER_WORDS if w not in ("a", "an"))
+    + r") (?P<unit>day|week|month)s? (?P<how>before|after)(?: that| it| then)?\b"
+)
 SEASONS = {"spring": (3, 3), "summer": (6, 3), "autumn": (9, 3), "fall": (9, 3), "winter": (12, 3)}
 
 
@@ -323,6 +337,72 @@ def _month_halves(text: str, cal: Calendar) -> list[Found]:
     return found
 
 
+# "the first week of October", "die letzten 3 Tage im Oktober": a stretch inside a month
+PARTS = WORDS.month_parts
+PLACES = {"first": 1, "second": 2, "third": 3, "fourth": 4, "last": -1}
+UNIT_DAYS = {"day": 1, "days": 1, "week": 7, "weeks": 7}
+
+
+def _month_parts(text: str, cal: Calendar) -> list[Found]:
+    """'the first week of October' (1-7), 'the last week of September' (its last 7 days),
+    'the first 10 days of X', 'the second week of March' (8-14), 'die letzten 3 Tage im
+    Oktober', 'os primeiros 10 dias de setembro': the days said, of the year said, else of
+    the latest such stretch begun. A plural with no number ("the first days of") is no
+    stretch of known length: not read."""
+    if not all(k in PARTS for k in (*UNIT_DAYS, "of")):
+        return []
+    found = []
+    place = "|".join(f"(?P<{k}>{phrases(PARTS[k])})" for k in PLACES if k in PARTS)
+    counts = [w for w in (*NUMBER_WORDS, *cal.lexicon.number_words) if w not in ("a", "an")]
+    count = r"(?P<n>\d+|" + "|".join(sorted(counts, key=len, reverse=True)) + ")"
+    unit = "|".join(f"(?P<{k}>{phrases(PARTS[k])})" for k in UNIT_DAYS)
+    article = f"(?:{phrases(PARTS['article'])} )?" if "article" in PARTS else ""
+    pattern = (
+        rf"\b{article}(?:{place}) (?:{count} )?(?:{unit}) {phrases(PARTS['of'])} "
+        + month("m")
+        + r"(?:,? (?:of |de )?(?P<y>(?:19|20)\d\d))?\b"
+    )
+    for m in re.finditer(pattern, text):
+        where = next(PLACES[k] for k in PLACES if m.groupdict().get(k))
+        kind = next(k for k in UNIT_DAYS if m.group(k))
+        if m.group("n") is None and kind.endswith("s"):
+            continue
+        n = (_count(m.group("n"), cal) if m.group("n") else 1) * UNIT_DAYS[kind]
+        mo = MONTHS[m.group("m")]
+        y = int(m.group("y")) if m.group("y") else cal.today.year
+        span = _part_of_month(y, mo, where, n)
+        if span is not None and span.start is not None and not m.group("y"):
+            if span.start > cal.today:  # not begun yet this year: the latest one begun
+                span = _part_of_month(y - 1, mo, where, n)
+        if span is not None:
+            found.append(Found(span, m.start(), m.end()))
+    return found
+
+
+def _count(written: str, cal: Calendar) -> int:
+    return (
+        int(written)
+        if written.isdigit()
+        else NUMBER_WORDS.get(written, cal.lexicon.number_words.get(written, 0))
+    )
+
+
+def _part_of_month(y: int, mo: int, where: int, n: int) -> TimeSpan | None:
+    """The `where`-th stretch of `n` days of a month (-1: its last), labelled with its days
+    ("1-7 Oct 2026"); None when the month has no such stretch."""
+    whole = month_span(y, mo)
+    assert whole.start is not None and whole.end is not None
+    length = whole.end.day
+    if n < 1 or n > length:
+        return None
+    first = length - n + 1 if where < 0 else (where - 1) * n + 1
+    last = first + n - 1
+    if last > length:
+        return None
+    a, b = whole.start.replace(day=first), whole.start.replace(day=last)
+    return days(a, b, f"{a:%-d %b %Y}" if a == b else f"{a.day}-{b:%-d %b %Y}")
+
+
 def _half_of_month(y: int, mo: int, n: int) -> TimeSpan:
     """Days 1-15 (n=1) or 16 to the month's end (n=2)."""
     whole = month_span(y, mo)
@@ -441,11 +521,16 @@ def _week_end(text: str, at: int, first: date) -> tuple[date, int] | None:
 
 
 def _relations(text: str, cal: Calendar) -> list[Found]:
-    return [
+    found = [
         Found(None, m.start(), m.end(), relation=relation)
         for pattern, relation in RELATIONS.items()
         for m in re.finditer(r"\b(?:" + pattern + r")\b", text)
     ]
+    for m in re.finditer(COUNTED_RELATION, text):
+        how = Relation.PERIOD_BEFORE if m.group("how") == "before" else Relation.PERIOD_AFTER
+        length = (number(m.group("n")), m.group("unit"))
+        found.append(Found(None, m.start(), m.end(), relation=how, length=length))
+    return found
 
 
 SAME_DAY = r"(?:the )?same (?:day|weekday|" + weekday("w") + r")"
@@ -489,6 +574,7 @@ MATCHERS: tuple[Matcher, ...] = (
     single_days,
     _months,
     _quarters_and_halves,
+    _month_parts,
     _weeks_and_years,
     _fiscal,
     _week_of,
@@ -752,7 +838,7 @@ def find_periods(
         if as_base:  # "as the base year" belongs to the period; "baseline" stays a cue
             extra = (*extra, *sheet.covering(as_base.start(), as_base.end()))
         words = sheet.claim((*sheet.covering(f.start, f.end), *extra))
-        mentions.append(PeriodMention(words, span, role, f.relation, f.weekday))
+        mentions.append(PeriodMention(words, span, role, f.relation, f.weekday, f.length))
     notes += [f.note for f in chosen if f.note]
     mentions = _restated(mentions, sheet, now)
     if modelling:
@@ -922,6 +1008,6 @@ def _resolve(mentions: list[PeriodMention], now: datetime) -> list[PeriodMention
             out.append(m)
             continue
         role = PeriodRole.REFERENCE if m.role is PeriodRole.SUBJECT else m.role
-        span = shift(anchor.span, m.relation, now, m.weekday)
+        span = shift(anchor.span, m.relation, now, m.weekday, m.length)
         out.append(replace(m, span=span, role=role))
     return out

@@ -198,6 +198,10 @@ class Relation(StrEnum):
     MONTH_EARLIER = (
         "same days a month earlier"  # "the same week last month": its week, a month back
     )
+    DAY_AFTER = "day after"
+    WEEK_AFTER = "week after"
+    MONTH_AFTER = "month after"
+    PERIOD_AFTER = "period after"  # "the period after", "the 10 days after that"
 
 
 @dataclass(frozen=True)
@@ -217,6 +221,8 @@ class PeriodMention:
     role: PeriodRole = PeriodRole.SUBJECT
     relation: Relation | None = None
     weekday: int | None = None  # the day a relation names ("the Monday before"), 0 = Monday
+    # how long a relation says its period is ("the 10 days before that": 10, "day")
+    length: tuple[int, str] | None = None
     # "12/10" where the site's date order is unknown: the days it can be, to ask which
     choices: tuple[TimeSpan, ...] = ()
 
