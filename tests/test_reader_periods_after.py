@@ -52,3 +52,19 @@ def test_in_one_question() -> None:
     r = thread(VOCAB, "compare Linie 2 in the first week of October with the week after")
     got = [bounds(p.span, NOW) for p in r.periods if p.span]
     assert got == [_days("2026-10-01", 7), _days("2026-10-08", 7)], r.periods
+
+
+def test_the_following_week_after_a_past_week_is_the_week_after_it() -> None:
+    """Not a forecast horizon with the last figure repeated."""
+    asked = "how much did Linie 2 use in the week of 5 October?"
+    r = thread(VOCAB, asked, "and the following week?")
+    assert not r.horizons and r.intent.value == "data", (r.intent, r.horizons)
+    assert _span(asked, "and the following week?") == _days("2026-10-12", 7)
+    assert _span(asked, "and the next day?") == _days("2026-10-12", 1)
+
+
+def test_a_forecast_of_the_following_week_stays_a_forecast() -> None:
+    r = thread(
+        VOCAB, "how much did Linie 2 use in the week of 5 October?", "forecast the following week"
+    )
+    assert r.intent.value == "forecast" and [h.hours for h in r.horizons] == [168]

@@ -63,6 +63,7 @@ from agent.reader.slots import (
     PeriodMention,
     PeriodRole,
     Referent,
+    Relation,
     Scope,
     ScopeMention,
     Threshold,
@@ -322,6 +323,7 @@ def _followed(
         reading = _choice(reading, previous)
     reading = _set_up(_new_level(reading, previous), previous)
     reading = _rest_of_day(_bare_prices(reading, previous, now, vocab), previous)
+    reading = _following(reading, previous, now)
     reading = _meters_incident(reading, previous)
     if reading.intent in (Intent.CONFIRM, Intent.DECLINE, Intent.HELP):
         return reading
@@ -364,6 +366,31 @@ def _bare_prices(
     ):
         return reading
     return replace(again, follows=True)
+
+
+# "and the following week?" after a week gone by: the week after it, not a forecast
+FOLLOWING = re.compile(r"^(?:the )?(?:following|next) (?P<u>day|week)$", re.IGNORECASE)
+AFTER = {"day": Relation.DAY_AFTER, "week": Relation.WEEK_AFTER}
+
+
+def _following(reading: Reading, previous: Frame, now: datetime) -> Reading:
+    """ "and the following week?" after the energy of a past week: the week after the one
+    just discussed (had been taken as a forecast horizon and the last figure repeated); not
+    when a forecast is asked or the period just discussed runs into today."""
+    if len(reading.horizons) != 1 or reading.periods or "forecast" in reading.features():
+        return reading
+    found = FOLLOWING.match(reading.horizons[0].words.text.strip())
+    prev = previous.reading
+    before = [p for p in prev.periods if p.role is PeriodRole.SUBJECT and p.span is not None]
+    if found is None or not before or prev.intent is Intent.FORECAST:
+        return reading
+    span = before[0].span
+    assert span is not None
+    if bounds(span, now)[1] >= now.date():
+        return reading
+    words = reading.horizons[0].words
+    period = PeriodMention(words, None, relation=AFTER[found.group("u").lower()])
+    return replace(reading, horizons=(), periods=(period,), intent=prev.intent, follows=True)
 
 
 def _rest_of_day(reading: Reading, previous: Frame) -> Reading:
