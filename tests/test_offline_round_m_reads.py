@@ -1,0 +1,86 @@
+"""Round M's readings on the brewery of test_offline_any_plant, with numbers checked against
+pandas over the readings written: a run of weeks said to start on a day (and "the weeks just
+before it"), a question on which quarter-hours have data, and prices offered "under that
+offer" that make the question no comparison."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import Engine
+
+from tests.test_offline_any_plant import TZ, brewery, brewery_agent, readings, states
+
+__all__ = ["brewery"]  # the fixture, imported for pytest
+
+
+def _local_days(values: pd.Series) -> pd.Index:
+    local = pd.to_datetime(values.index, unit="s", utc=True).tz_convert(TZ)
+    return pd.Index(local.strftime("%Y-%m-%d"))
+
+
+def _sum(values: pd.Series, first: str, last: str) -> float:
+    day = _local_days(values)
+    return float(values[(day >= first) & (day <= last)].sum())
+
+
+def test_weeks_from_a_day_are_compared_with_the_weeks_just_before_them(brewery) -> None:
+    agent, data = brewery
+    values = data["Pump K1"]
+    now = _sum(values, "2026-09-21", "2026-10-04")
+    before = _sum(values, "2026-09-07", "2026-09-20")
+    for question in (
+        "Pump K1: compare the two weeks from Monday 21 September with the two weeks just before it",
+        "We changed the timers on Monday 21 September. Did Pump K1 change? Compare the "
+        "two weeks from that Monday with the two weeks just before it.",
+    ):
+        reply = agent.ask(question)
+        assert [c.name for c in reply.tool_calls] == ["compare_periods"], reply.answer
+        assert states(reply.answer, abs(now - before), rel=0.01), (question, reply.answer)
+        assert states(reply.answer, now) and states(reply.answer, before), reply.answer
+        assert "'two'" not in reply.answer, reply.answer
+
+
+def test_days_counted_before_a_single_day_are_that_many_days(brewery) -> None:
+    agent, data = brewery
+    reply = agent.ask("Pump K2 energy on 21 September compared with the 7 days before")
+    assert states(reply.answer, _sum(data["Pump K2"], "2026-09-14", "2026-09-20")), reply.answer
+
+
+def test_quarter_hours_that_have_data_is_a_coverage_question(
+    engine: Engine, tmp_path: Path
+) -> None:
+    data = readings()
+    values = data["Pump K1"]
+    day = _local_days(values)
+    gap = (day == "2026-09-10") | ((day == "2026-09-11") & (values.index % 7 == 0))
+    data["Pump K1"] = values[~gap]
+    agent = brewery_agent(engine, tmp_path, data)
+    kept = _local_days(data["Pump K1"])
+    present = int(((kept >= "2026-09-01") & (kept <= "2026-09-30")).sum())
+    reply = agent.ask(
+        "What percentage of Pump K1's quarter-hours actually have data for September?"
+    )
+    assert [c.name for c in reply.tool_calls] == ["data_coverage"], reply.answer
+    assert states(reply.answer, 100 * present / (30 * 96), rel=0.002), reply.answer
+
+
+def test_prices_under_that_offer_cost_both_meters_together(brewery) -> None:
+    agent, data = brewery
+    reply = agent.ask(
+        "A supplier offers 0.15 EUR/kWh off-peak and 0.30 EUR/kWh from 07:00 to 19:00 Monday "
+        "to Friday. Under that offer, what would Pump K1 and Pump K2 together have cost in "
+        "September (energy only)?"
+    )
+    cost = 0.0
+    for meter in ("Pump K1", "Pump K2"):
+        values = data[meter]
+        local = pd.to_datetime(values.index, unit="s", utc=True).tz_convert(TZ)
+        september = local.strftime("%Y-%m") == "2026-09"
+        peak = (local.day_of_week < 5) & (local.hour >= 7) & (local.hour < 19)
+        prices = pd.Series(0.15, index=values.index).where(~peak, 0.30)
+        cost += float((values * prices)[september].sum())
+    assert states(reply.answer, cost), reply.answer
+    assert "higher cost" not in reply.answer, reply.answer
+    assert "did not use" not in reply.answer, reply.answer
