@@ -8,8 +8,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from sqlalchemy import Engine
 
+import tests.test_offline_any_plant as any_plant
 from tests.test_offline_any_plant import TZ, brewery, brewery_agent, readings, states
 
 __all__ = ["brewery"]  # the fixture, imported for pytest
@@ -84,3 +86,38 @@ def test_prices_under_that_offer_cost_both_meters_together(brewery) -> None:
     assert states(reply.answer, cost), reply.answer
     assert "higher cost" not in reply.answer, reply.answer
     assert "did not use" not in reply.answer, reply.answer
+
+
+def test_both_carriers_with_the_sites_factors_in_tonnes(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    factors = (
+        "  emission_factors:\n"
+        "    - {carrier: electricity, kg_co2e_per_kwh: 0.3, source: test}\n"
+        "    - {carrier: gas, kg_co2e_per_kwh: 0.2, source: test}\n"
+    )
+    monkeypatch.setattr(
+        any_plant, "PLANT", any_plant.PLANT.replace("meters:\n", factors + "meters:\n", 1)
+    )
+    data = readings()
+    agent = brewery_agent(engine, tmp_path, data)
+    reply = agent.ask(
+        "Total footprint of Incomer North and Steam Raiser for September, electricity plus gas, "
+        "with our standard factors. Tonnes please."
+    )
+    kg = 0.3 * _sum(data["Incomer North"], "2026-09-01", "2026-09-30")
+    kg += 0.2 * _sum(data["Steam Raiser"], "2026-09-01", "2026-09-30")
+    assert reply.outcome == "answer", reply.answer
+    assert f"{kg / 1000:,.2f} t CO2e" in reply.answer, reply.answer
+    assert "did not use" not in reply.answer, reply.answer
+
+
+def test_a_price_said_after_cost_leaves_cost_asked_beside_carbon(brewery) -> None:
+    agent, data = brewery
+    reply = agent.ask(
+        "For Pump K1 last week give me both the cost at 0.17 EUR/kWh flat and the CO2 at 0.4 kg "
+        "per kWh."
+    )
+    kwh = _sum(data["Pump K1"], "2026-10-05", "2026-10-11")
+    assert states(reply.answer, 0.17 * kwh), reply.answer
+    assert states(reply.answer, 0.4 * kwh), reply.answer

@@ -549,8 +549,11 @@ def _kpi_together(q: Question, plan: Plan, done: list[Done]) -> list[str]:
             continue
         names = " + ".join(r.meter for r in found)
         total = sum(r.value for r in found)
+        stated = f"**{number(total, unit)}**"
+        if unit == "kg CO2e" and any(u.unit == "t" for u in q.reading.units):
+            stated = f"**{total / 1000:,.2f} t CO2e** ({number(total, unit)})"
         lines.append(
-            f"**{names}** {KPI_NAMES.get(kpi, kpi)} together: **{number(total, unit)}** "
+            f"**{names}** {KPI_NAMES.get(kpi, kpi)} together: {stated} "
             f"{period_text(found[0].period)}."
         )
     return lines
