@@ -121,3 +121,24 @@ def test_a_price_said_after_cost_leaves_cost_asked_beside_carbon(brewery) -> Non
     kwh = _sum(data["Pump K1"], "2026-10-05", "2026-10-11")
     assert states(reply.answer, 0.17 * kwh), reply.answer
     assert states(reply.answer, 0.4 * kwh), reply.answer
+
+
+def test_a_meter_restated_in_brackets_is_one_side_of_a_share(brewery) -> None:
+    agent, data = brewery
+    reply = agent.ask("Mash Tun Drive (the agitator motor) as a % of Incomer North in September?")
+    part = _sum(data["Mash Tun Drive"], "2026-09-01", "2026-09-30")
+    whole = _sum(data["Incomer North"], "2026-09-01", "2026-09-30")
+    assert [c.name for c in reply.tool_calls] == ["share_of"], reply.answer
+    assert states(reply.answer, 100 * part / whole, rel=0.002), reply.answer
+
+
+def test_a_german_weekend_share_compound_is_the_weekend_share(brewery) -> None:
+    agent, data = brewery
+    reply = agent.ask("Wochenendanteil am Verbrauch im September (Incomer North)?")
+    values = data["Incomer North"]
+    local = pd.to_datetime(values.index, unit="s", utc=True).tz_convert(TZ)
+    september = local.strftime("%Y-%m") == "2026-09"
+    weekend = local.day_of_week >= 5
+    share = 100 * float(values[september & weekend].sum()) / float(values[september].sum())
+    assert states(reply.answer, share, rel=0.002), reply.answer
+    assert "did not use" not in reply.answer, reply.answer
