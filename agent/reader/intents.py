@@ -189,7 +189,8 @@ def _which(r: Reading) -> Op | None:
         return None
     if not (words & WHICH_WORDS or "or" in words):
         return None
-    less = any(t.norm in LESS_WORDS for t in r.tokens) and not r.asks(Op.MORE)
+    said_less = any(o.op is Op.LESS and " " in o.words.text for o in r.operations)
+    less = (said_less or any(t.norm in LESS_WORDS for t in r.tokens)) and not r.asks(Op.MORE)
     return Op.WHICH_LESS if less else Op.WHICH_MORE
 
 
