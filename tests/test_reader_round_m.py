@@ -28,3 +28,10 @@ def test_more_efficient_asks_for_the_lower_figure_and_less_efficient_the_higher(
     ):  # fmt: skip
         r = thread(WERK, question)
         check(r, {"ops": [op], "not_ops": [other], "kpi": "sec", "unused": []})
+
+
+def test_a_meter_of_one_series_and_no_energy_is_asked_for_that_series() -> None:
+    r = thread(WERK, "What was the average at the Wetterstation last week?")
+    check(r, {"intent": "data", "meters": ["Wetterstation"], "metric": "outdoor_temperature"})
+    energy = thread(WERK, "What did Linie 2 use last week?")
+    check(energy, {"metric": None})

@@ -173,6 +173,7 @@ def _extract(question: str, vocab: Vocabulary, now: datetime, lexicon: Lexicon) 
     counts, unused = counted(sheet, unused, mentions + described, vocab, lexicon)
     lex.measures.extend(counts)
     lex.measures.extend(_window_peak(lex, stated))
+    lex.measures.extend(_only_series(lex, mentions + described, vocab))
     if mentions or described:
         named = frozenset(n for m in mentions + described for n in m.meters)
         more, unused, told = also_described(unused, vocab, lexicon, named)
@@ -193,6 +194,25 @@ def _extract(question: str, vocab: Vocabulary, now: datetime, lexicon: Lexicon) 
         floor_areas=tuple(areas),
         **(_condition_slots(cond) | {"free_text": (*cond.free, *context)}),
     )
+
+
+def _only_series(
+    lex: Lexical, mentions: list[MeterMention], vocab: Vocabulary
+) -> list[MeasureMention]:
+    """ "the average outdoor temperature", the words naming a meter that records one series
+    and no energy: with nothing else asked of it, that series is what is asked."""
+    if lex.measures or not mentions:
+        return []
+    kept: set[str] = set()
+    for m in mentions:
+        for name in m.meters:
+            entry = vocab.meter(name)
+            if entry is None or "energy" in entry.metrics or len(entry.metrics) != 1:
+                return []
+            kept.add(entry.metrics[0])
+    if len(kept) != 1:
+        return []
+    return [MeasureMention(mentions[0].words, None, kept.pop())]
 
 
 # "Juliana do segundo turno: ...", "this is Tom from the night shift -": who asks, by name and
