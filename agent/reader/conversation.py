@@ -368,12 +368,12 @@ def _bare_prices(
 
 
 # the last mark of a meter's name that tells it from its siblings: a letter or a number
-# ("line A", "press-2"), and what comes before it
+# ("hall C", "press-2"), and what comes before it
 MARKED_NAME = re.compile(r"^(?P<stem>.*?\w)(?P<sep>[\s_-]+)(?P<mark>[A-Za-z]|\d{1,3})$")
 
 
 def _sibling(reading: Reading, previous: Frame, now: datetime, vocab: Vocabulary | None) -> Reading:
-    """ "and B?" after "line A", "and 3?" after "press-2": a lone letter or number the turn
+    """ "and D?" after "hall C", "and 3?" after "press-2": a lone letter or number the turn
     leaves unused, in place of the mark ending the meter named before, names its sibling; the
     question is read again with the sibling's words, kept only when that names a meter."""
     prev = previous.reading
