@@ -212,7 +212,8 @@ def _only_series(
             kept.add(entry.metrics[0])
     if len(kept) != 1:
         return []
-    return [MeasureMention(mentions[0].words, None, kept.pop())]
+    at = mentions[0].words.start  # the meter's words name it; the measure takes none of them
+    return [MeasureMention(Words((), at, at, ""), None, kept.pop())]
 
 
 # "Juliana do segundo turno: ...", "this is Tom from the night shift -": who asks, by name and
