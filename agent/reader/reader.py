@@ -54,7 +54,7 @@ from agent.reader.slots import (
 )
 from agent.reader.spelling import correct, write_out
 from agent.reader.text import MAX_QUESTION_CHARS, Sheet, tokenize
-from agent.reader.vocabulary import Vocabulary
+from agent.reader.vocabulary import ENERGY_CARRIERS, Vocabulary
 from common.errors import EMSError
 
 
@@ -199,8 +199,8 @@ def _extract(question: str, vocab: Vocabulary, now: datetime, lexicon: Lexicon) 
 def _only_series(
     lex: Lexical, mentions: list[MeterMention], vocab: Vocabulary
 ) -> list[MeasureMention]:
-    """ "the average outdoor temperature", the words naming a meter that records one series
-    and no energy: with nothing else asked of it, that series is what is asked."""
+    """ "the average outdoor temperature", the words naming a meter of no energy carrier that
+    records one series: with nothing else asked of it, that series is what is asked."""
     if lex.measures or not mentions:
         return []
     kept: set[str] = set()
@@ -208,6 +208,8 @@ def _only_series(
         for name in m.meters:
             entry = vocab.meter(name)
             if entry is None or "energy" in entry.metrics or len(entry.metrics) != 1:
+                return []
+            if entry.carrier in ENERGY_CARRIERS:  # gas metered in m3: its energy is asked
                 return []
             kept.add(entry.metrics[0])
     if len(kept) != 1:
