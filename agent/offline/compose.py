@@ -108,7 +108,13 @@ def compose(q: Question, plan: Plan, done: list[Done]) -> Answer:
         if any(c.words.tokens for c in q.reading.currencies):
             lines = exchanged + lines  # "in dollars?": the money in dollars is the answer
             exchanged = []
-        lines = _in_tonnes(q, ok) + lines  # "... tonnes?": the mass in tonnes is the answer
+        # "... tonnes?": the mass in tonnes is the answer; after the sum of several meters
+        # when that is what was asked ("electricity plus gas"), which states it in tonnes
+        summed = next((i for i, x in enumerate(lines) if " together: " in x), None)
+        if summed is None:
+            lines = _in_tonnes(q, ok) + lines
+        else:
+            lines[summed + 1 : summed + 1] = ["", *_in_tonnes(q, ok)]
         # "that in m³?" of gas metered in kWh: the volume is the answer
         lines = as_volume(q, [d.result for d in ok if d.result is not None]) + lines
         lines += _bodies(plan, ok)
@@ -549,8 +555,11 @@ def _kpi_together(q: Question, plan: Plan, done: list[Done]) -> list[str]:
             continue
         names = " + ".join(r.meter for r in found)
         total = sum(r.value for r in found)
+        stated = f"**{number(total, unit)}**"
+        if unit == "kg CO2e" and any(u.unit == "t" for u in q.reading.units):
+            stated = f"**{total / 1000:,.2f} t CO2e** ({number(total, unit)})"
         lines.append(
-            f"**{names}** {KPI_NAMES.get(kpi, kpi)} together: **{number(total, unit)}** "
+            f"**{names}** {KPI_NAMES.get(kpi, kpi)} together: {stated} "
             f"{period_text(found[0].period)}."
         )
     return lines

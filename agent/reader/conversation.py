@@ -322,6 +322,7 @@ def _followed(
     if previous.pending is Pending.CHOICE:
         reading = _choice(reading, previous)
     reading = _set_up(_new_level(reading, previous), previous)
+    reading = _sibling(reading, previous, now, vocab)
     reading = _rest_of_day(_bare_prices(reading, previous, now, vocab), previous)
     reading = _following(reading, previous, now)
     reading = _meters_incident(reading, previous)
@@ -391,6 +392,46 @@ def _following(reading: Reading, previous: Frame, now: datetime) -> Reading:
     words = reading.horizons[0].words
     period = PeriodMention(words, None, relation=AFTER[found.group("u").lower()])
     return replace(reading, horizons=(), periods=(period,), intent=prev.intent, follows=True)
+
+
+# the last mark of a meter's name that tells it from its siblings: a letter or a number
+# ("hall C", "press-2"), and what comes before it
+MARKED_NAME = re.compile(r"^(?P<stem>.*?\w)(?P<sep>[\s_-]+)(?P<mark>[A-Za-z]|\d{1,3})$")
+
+
+def _sibling(reading: Reading, previous: Frame, now: datetime, vocab: Vocabulary | None) -> Reading:
+    """ "and D?" after "hall C", "and 3?" after "press-2": a lone letter or number the turn
+    leaves unused, in place of the mark ending the meter named before, names its sibling; the
+    question is read again with the sibling's words, kept only when that names a meter."""
+    prev = previous.reading
+    if vocab is None or reading.meters or not prev.meters or not reading.unused:
+        return reading
+    named = MARKED_NAME.match(prev.meters[-1].words.text)
+    if named is None:
+        return reading
+    kind = str.isdigit if named.group("mark").isdigit() else str.isalpha
+    marks = [
+        u
+        for u in reading.unused
+        if len(u.words.tokens) == 1
+        and MARKED_NAME.match("x " + u.text)
+        and kind(u.text)
+        and u.text.lower() != named.group("mark").lower()
+    ]
+    if len(marks) != 1:
+        return reading
+    mark = marks[0]
+    text = reading.question
+    said = named.group("stem") + named.group("sep") + mark.text
+    try:
+        again = read(text[: mark.words.start] + said + text[mark.words.end :], vocab, now)
+    except EMSError:
+        return reading
+    if not again.meters or again.meters[0].meters == prev.meters[-1].meters:
+        return reading
+    if any(u.text == mark.text for u in again.unused):
+        return reading
+    return replace(again, follows=True)
 
 
 def _rest_of_day(reading: Reading, previous: Frame) -> Reading:

@@ -197,7 +197,8 @@ def _which(r: Reading) -> Op | None:
     turned = _efficiency(r)
     if turned is not None:
         return Op.WHICH_LESS if turned[0] is Op.LESS else Op.WHICH_MORE
-    less = any(t.norm in LESS_WORDS for t in r.tokens) and not r.asks(Op.MORE)
+    said_less = any(o.op is Op.LESS and " " in o.words.text for o in r.operations)
+    less = (said_less or any(t.norm in LESS_WORDS for t in r.tokens)) and not r.asks(Op.MORE)
     return Op.WHICH_LESS if less else Op.WHICH_MORE
 
 

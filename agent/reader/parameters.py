@@ -499,7 +499,7 @@ def _prices(sheet: Sheet, stated: Stated, period: PeriodNames) -> None:
         r"|flat(?:[\s-]?rate)?"
     )
     named = r"(?:(?P<name>" + names + r")\s+)?"
-    lead = r"(?:(?:price|rate|tariff|costs?|at|@)\s*(?:of|at|=|:|is)?\s*)?"
+    lead = r"(?:(?:price|rate|tariff|at|@)\s*(?:of|at|=|:|is)?\s*)?"
     # "0.19 €/kWh flat": a single price at all hours
     per_kwh = (
         r"\s*(?:/|per|a|an|por|pro|je|o)\s*(?P<per>kwh|mwh)\b(?P<flat>\s+flat(?:[\s-]?rate)?\b)?"

@@ -90,7 +90,8 @@ RELATIONS = {
 COUNTED_RELATION = (
     r"\b(?:the |that )?(?P<n>\d+|"
     + "|".join(w for w in NUMBER_WORDS if w not in ("a", "an"))
-    + r") (?P<unit>day|week|month)s? (?P<how>before|after)(?: that| it| then)?\b"
+    + r") (?P<unit>day|week|month)s? (?:just |immediately |right )?(?P<how>before|after)"
+    r"(?: that| it| then)?\b"
 )
 SEASONS = {"spring": (3, 3), "summer": (6, 3), "autumn": (9, 3), "fall": (9, 3), "winter": (12, 3)}
 
@@ -840,11 +841,77 @@ def find_periods(
         words = sheet.claim((*sheet.covering(f.start, f.end), *extra))
         mentions.append(PeriodMention(words, span, role, f.relation, f.weekday, f.length))
     notes += [f.note for f in chosen if f.note]
+    mentions = _runs_from_a_day(mentions, text, sheet)
     mentions = _restated(mentions, sheet, now)
     if modelling:
         mentions = _bound_of_base(_base_first(mentions, text), text, sheet)
     mentions = narrowed(cut_short(_one_subject(mentions), sheet, now), sheet, now)
     return _resolve(_merge(mentions, sheet), now), notes
+
+
+# "the four weeks from 2 Feb", "the 10 days starting Monday 2 March", and "the four weeks from
+# that Monday" after a day named before: a run of whole days or weeks that begins on the day
+RUN = re.compile(
+    r"\b(?:the )?(?:next |following |first )?" + NUM + r" (?P<unit>day|week)s?\s+"
+    r"(?P<lead>(?:from|starting|beginning|commencing)(?: on| from| with)?\s+)?"
+)
+RUN_BEFORE = re.compile(NUM + r" (?P<unit>day|week)s? (?:just |immediately |right )?before\b")
+THAT_DAY = re.compile(r"(?:that|the same) (?:day|date|" + "|".join(WEEKDAYS) + r")\b|then\b")
+
+
+def _runs_from_a_day(mentions: list[PeriodMention], text: str, sheet: Sheet) -> list[PeriodMention]:
+    """A day with a number of days or weeks said to start on it is that many days or weeks
+    from it; "that Monday" takes the latest day named before it."""
+    out = list(mentions)
+    for run in RUN.finditer(text):
+        n = number(run.group("n"))
+        if n < 1:
+            continue
+        size = n * (7 if run.group("unit") == "week" else 1)
+        that = THAT_DAY.match(text, run.end()) if run.group("lead") else None
+        if that is not None:
+            before = [
+                m
+                for m in out
+                if _starts_a_day(m) and sheet.spans[m.words.tokens[-1]][1] <= run.start()
+            ]
+            if not before:
+                continue
+            day_m, end = before[-1], that.end()
+            taken = set(sheet.covering(run.start(), end))
+            out = [m for m in out if m is day_m or not taken & set(m.words.tokens)]
+            sheet.claim(taken)
+            words = day_m.words
+        else:
+            at = [
+                m
+                for m in out
+                if _starts_a_day(m)
+                and run.end("unit") < sheet.spans[m.words.tokens[0]][1]
+                and sheet.spans[m.words.tokens[0]][0] <= run.end()
+            ]
+            said = text[run.end("unit") : sheet.spans[at[0].words.tokens[0]][1]] if at else ""
+            if not at or not re.search(r"\b(?:from|starting|beginning|commencing)\b", said):
+                continue
+            day_m = at[0]
+            run_words = sheet.claim(sheet.covering(run.start(), run.end()))
+            words = sheet.words(tuple(sorted({*day_m.words.tokens, *run_words.tokens})))
+        assert day_m.span is not None and day_m.span.start is not None
+        first = day_m.span.start
+        last = first + timedelta(days=size - 1)
+        label = f"{first:%-d %b} to {last:%-d %b %Y}"
+        role = day_m.role if day_m.role is PeriodRole.BASE else PeriodRole.SUBJECT
+        out[out.index(day_m)] = replace(
+            day_m, span=days(first, last, label), words=words, role=role
+        )
+    return out
+
+
+def _starts_a_day(m: PeriodMention) -> bool:
+    """A day named alone, or as where an open period begins ("from 2 Feb")."""
+    if not m.words.tokens or m.span is None or m.span.start is None:
+        return False
+    return _one_day(m) or (m.span.end is None and m.span.period.startswith("since"))
 
 
 def _base_first(mentions: list[PeriodMention], text: str) -> list[PeriodMention]:
@@ -1009,5 +1076,17 @@ def _resolve(mentions: list[PeriodMention], now: datetime) -> list[PeriodMention
             continue
         role = PeriodRole.REFERENCE if m.role is PeriodRole.SUBJECT else m.role
         span = shift(anchor.span, m.relation, now, m.weekday, m.length)
+        counted = RUN_BEFORE.search(m.words.text.lower())
+        if (
+            m.relation is Relation.PERIOD_BEFORE
+            and m.length is None
+            and counted
+            and anchor.span.start is not None
+        ):
+            # "the 7 days before" a day: seven days, whatever the length of the day's period
+            n = number(counted.group("n")) * (7 if counted.group("unit") == "week" else 1)
+            last = anchor.span.start - timedelta(days=1)
+            first = last - timedelta(days=n - 1)
+            span = days(first, last, f"{first:%-d %b} to {last:%-d %b %Y}")
         out.append(replace(m, span=span, role=role))
     return out

@@ -54,7 +54,7 @@ from agent.reader.slots import (
 )
 from agent.reader.spelling import correct, write_out
 from agent.reader.text import MAX_QUESTION_CHARS, Sheet, tokenize
-from agent.reader.vocabulary import Vocabulary
+from agent.reader.vocabulary import ENERGY_CARRIERS, Vocabulary
 from common.errors import EMSError
 
 
@@ -173,6 +173,7 @@ def _extract(question: str, vocab: Vocabulary, now: datetime, lexicon: Lexicon) 
     counts, unused = counted(sheet, unused, mentions + described, vocab, lexicon)
     lex.measures.extend(counts)
     lex.measures.extend(_window_peak(lex, stated))
+    lex.measures.extend(_only_series(lex, mentions + described, vocab))
     if mentions or described:
         named = frozenset(n for m in mentions + described for n in m.meters)
         more, unused, told = also_described(unused, vocab, lexicon, named)
@@ -193,6 +194,28 @@ def _extract(question: str, vocab: Vocabulary, now: datetime, lexicon: Lexicon) 
         floor_areas=tuple(areas),
         **(_condition_slots(cond) | {"free_text": (*cond.free, *context)}),
     )
+
+
+def _only_series(
+    lex: Lexical, mentions: list[MeterMention], vocab: Vocabulary
+) -> list[MeasureMention]:
+    """ "the average outdoor temperature", the words naming a meter of no energy carrier that
+    records one series: with nothing else asked of it, that series is what is asked."""
+    if lex.measures or not mentions:
+        return []
+    kept: set[str] = set()
+    for m in mentions:
+        for name in m.meters:
+            entry = vocab.meter(name)
+            if entry is None or "energy" in entry.metrics or len(entry.metrics) != 1:
+                return []
+            if entry.carrier in ENERGY_CARRIERS:  # gas metered in m3: its energy is asked
+                return []
+            kept.add(entry.metrics[0])
+    if len(kept) != 1:
+        return []
+    at = mentions[0].words.start  # the meter's words name it; the measure takes none of them
+    return [MeasureMention(Words((), at, at, ""), None, kept.pop())]
 
 
 # "Juliana do segundo turno: ...", "this is Tom from the night shift -": who asks, by name and

@@ -198,7 +198,13 @@ class Reading:
         the words do not tell."""
         if not self.asks(Op.SHARE, Op.PERCENT) or self.scopes or self.carriers:
             return None
-        named = [m for m in self.meters if not m.ambiguous and m.words.tokens]
+        named: list[MeterMention] = []
+        for m in self.meters:
+            if m.ambiguous or not m.words.tokens:
+                continue
+            if named and named[-1].meters == m.meters:
+                continue  # "compressed air (both compressors)": one side, named twice
+            named.append(m)
         if len(named) != 2:
             return None
         norms = [t.norm for t in self.tokens]

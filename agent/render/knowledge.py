@@ -88,6 +88,11 @@ def asked_sections(text: str) -> list[str]:
 MAX_PASSAGES = 3
 SECTION_BONUS = 0.03  # about the spread of similarity between sections of one document
 MAX_SENTENCES = 3
+# words of a question that asks for an amount: a passage's sentences with a figure answer it
+QUANTITY_WORDS = frozenset(
+    "much many roughly approximately approx typically typical percent percentage".split()
+)
+_FIGURE = re.compile(r"\d")
 MAX_CHARS = 480
 MAX_LISTED = 12  # document titles named when the library has nothing on a question
 _LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
@@ -157,18 +162,25 @@ def relevant(query: str, passages: list[dict[str, Any]]) -> list[dict[str, Any]]
 
 def units(text: str) -> list[str]:
     """The passage's sentences and list items, wrapped lines joined, list markers dropped."""
-    blocks: list[str] = []
+    return [u for u, _ in _marked_units(text)]
+
+
+def _marked_units(text: str) -> list[tuple[str, bool]]:
+    """units(), each with whether it is (a sentence of) a list item."""
+    blocks: list[tuple[str, bool]] = []
     for line in text.splitlines():
         if not line.strip() or line.lstrip().startswith("#"):
-            blocks.append("")
+            blocks.append(("", False))
             continue
-        if _LIST_ITEM.match(line) or not blocks or not blocks[-1]:
-            blocks.append(_LIST_ITEM.sub("", line).strip())
+        item = bool(_LIST_ITEM.match(line))
+        if item or not blocks or not blocks[-1][0]:
+            blocks.append((_LIST_ITEM.sub("", line).strip(), item))
         else:
-            blocks[-1] += " " + line.strip()
-    out: list[str] = []
-    for block in filter(None, blocks):
-        out += [s.strip() for s in _SENTENCE_END.split(block) if s.strip()]
+            blocks[-1] = (blocks[-1][0] + " " + line.strip(), blocks[-1][1])
+    out: list[tuple[str, bool]] = []
+    for block, item in blocks:
+        if block:
+            out += [(s.strip(), item) for s in _SENTENCE_END.split(block) if s.strip()]
     return out
 
 
@@ -177,12 +189,15 @@ def condense(text: str, query: str, heading: str = "") -> str:
     MAX_SENTENCES (about MAX_CHARS) that carries the most query words, the earliest on a tie.
     Words the section's heading already says ("IPMVP options" for "IPMVP option C vs option
     B") are cited with it, so they do not choose the sentences; the rest do."""
-    found = units(text)
-    if len(found) > 1 and not found[0][:1].isupper() and not found[0][:1].isdigit():
-        found = found[1:]  # the tail of a sentence the previous chunk holds
+    marked = _marked_units(text)
+    if len(marked) > 1 and not marked[0][0][:1].isupper() and not marked[0][0][:1].isdigit():
+        marked = marked[1:]  # the tail of a sentence the previous chunk holds
+    found = [u for u, _ in marked]
+    items = [item for _, item in marked]
     if not found:
         return text.strip()
     terms = [t for t in words(query) if t not in FILLER]
+    quantity = bool(QUANTITY_WORDS & set(words(query)))
     headed = set(words(heading))
     rest = [t for t in terms if not _matches(t, headed)]
     terms = rest or terms
@@ -191,15 +206,26 @@ def condense(text: str, query: str, heading: str = "") -> str:
     for start in range(len(found)):
         window: list[str] = []
         covered: set[str] = set()
-        for i in range(start, min(start + MAX_SENTENCES, len(found))):
-            if window and len(" ".join(window)) + len(found[i]) > MAX_CHARS:
+        said = 0  # sentences, not counting the items of a list a kept sentence introduces
+        listing = False
+        for i in range(start, len(found)):
+            # "ISO 50006 names four types:" keeps the list after it, up to twice the length
+            listing = bool(window) and items[i] and (listing or window[-1].endswith(":"))
+            limit = 2 * MAX_CHARS if listing else MAX_CHARS
+            if window and len(" ".join(window)) + len(found[i]) > limit:
                 break
+            if not listing:
+                if said == MAX_SENTENCES:
+                    break
+                said += 1
             window.append(found[i])
             covered |= hits[i]
         # the most query words covered; a passage's opening (where definitions and the gist
         # are) must be beaten by two words, a later run by one, unless the opening says none
         # of the words the heading does not
         score = len(covered) + (start == 0 and bool(hits[0]))
+        # "roughly how much extra gas ...": a question after a quantity prefers a run with a figure
+        score += quantity and any(_FIGURE.search(u) for u in window)
         if score > best[0]:
             best = (score, window)
     return " ".join(s if s[-1] in ".!?:" else s + "." for s in best[1])
