@@ -5,7 +5,7 @@ text, which must never make the reader fail."""
 
 from __future__ import annotations
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from agent.reader import Frame, Reading, default_lexicon, follow, read
@@ -70,6 +70,7 @@ def _accounted(r: Reading) -> None:
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(question=questions(), plant=st.sampled_from(sorted(PLANTS)))
+@example(question="deviation expect", plant="werk")  # a forecast word beside a baseline
 def test_every_token_is_consumed_quiet_or_reported(question: str, plant: str) -> None:
     _accounted(read(question, PLANTS[plant], NOW))
 

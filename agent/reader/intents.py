@@ -305,7 +305,11 @@ def _baseline_drivers(r: Reading) -> Reading:
     if "baseline" not in features:
         return r
     drivers = [m for m in r.measures if m.kpi is None and m.metric in DRIVER_METRICS]
-    cues = tuple(c for c in r.cues if c.feature != "forecast" or r.horizons)
+    # "expect" beside a baseline is the baseline's own word: kept as part of it, not dropped
+    cues = tuple(
+        Cue("baseline", c.words) if c.feature == "forecast" and not r.horizons else c
+        for c in r.cues
+    )
     cues += tuple(Cue("weather_driver", m.words) for m in drivers)
     return replace(r, measures=tuple(m for m in r.measures if m not in drivers), cues=cues)
 
