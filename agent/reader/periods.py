@@ -538,6 +538,7 @@ TARIFF_START = re.compile(
 # "at the new July prices", "the 2025 tariff": the period names the prices, not the period asked
 TARIFF_NAMED = re.compile(r"(?:'s)?\s+(?:tariffs?|prices|rates|contract)\b")
 # What ends a range after its first day ("from 1 January to 3 March", "... until yesterday")
+RANGE_END = re.compile(r"\s(?:to|until|till|through|thru|a|até|ate|bis)\s|\d\s*[-–]\s*\d")
 OPEN_END = re.compile(r"\s*(?:to|until|till|through|and|-)\b|\s*-")
 SO_FAR = re.compile(r"(?<!\w)" + phrases(WORDS.so_far) + r"(?!\w)")
 
@@ -666,12 +667,17 @@ def _since(text: str, f: Found, now: datetime, open_from: bool = False) -> Found
 def _role(text: str, f: Found, comparing: bool, modelling: bool) -> PeriodRole:
     lead = re.match(r"(?:from|than|vs|with|against|using|on|over) ", text[f.start : f.end])
     before = text[max(0, f.start - 40) : f.start] + (lead.group(0) if lead else "")
+    if lead and lead.group(0) == "from " and RANGE_END.search(text[f.start + 5 : f.end]):
+        # "from 1 to 27 September": the range's own first word, not what it is compared with
+        compared = text[max(0, f.start - 40) : f.start]
+    else:
+        compared = before
     after = BASE_AFTER.match(text, f.end)
     if modelling and (BASE_CUE.search(before) or after) and _long(f.span):
         return PeriodRole.BASE
     if modelling and (FITTED_ON.search(before) or AS_BASELINE.match(text, f.end)):
         return PeriodRole.BASE  # said to be the base ("July as the baseline"), however short
-    if comparing and REFERENCE_CUE.search(before):
+    if comparing and REFERENCE_CUE.search(compared):
         return PeriodRole.REFERENCE
     return PeriodRole.SUBJECT
 
@@ -750,11 +756,41 @@ def find_periods(
         words = sheet.claim((*sheet.covering(f.start, f.end), *extra))
         mentions.append(PeriodMention(words, span, role, f.relation, f.weekday))
     notes += [f.note for f in chosen if f.note]
-    mentions = _restated(mentions, sheet, now)
+    mentions = _restated(_apposed(mentions, sheet), sheet, now)
     if modelling:
         mentions = _bound_of_base(_base_first(mentions, text), text, sheet)
     mentions = narrowed(cut_short(_one_subject(mentions), sheet, now), sheet, now)
     return _resolve(_merge(mentions, sheet), now), notes
+
+
+APPOSED_GAP = 24  # characters between "the Monday after it" and ", the 14th"
+
+
+def _apposed(mentions: list[PeriodMention], sheet: Sheet) -> list[PeriodMention]:
+    """ "the normal Monday after it, the 14th": a day written after a weekday, set off by a
+    comma, and falling on that weekday, says which one it is; one day, with the words of both
+    (not the latest such weekday and the date besides)."""
+    out: list[PeriodMention] = []
+    for m in mentions:
+        prev = out[-1] if out else None
+        if (
+            prev is not None
+            and _single(prev.span)
+            and _single(m.span)
+            and m.words.text.lstrip().startswith(",")
+            and 0 <= m.words.start - prev.words.end <= APPOSED_GAP
+            and prev.words.text.strip().lower() in WEEKDAYS
+            and prev.span.start.weekday() == m.span.start.weekday()  # type: ignore[union-attr]
+        ):
+            tokens = tuple(sorted({*prev.words.tokens, *m.words.tokens}))
+            out[-1] = replace(m, words=sheet.words(tokens))
+            continue
+        out.append(m)
+    return out
+
+
+def _single(span: TimeSpan | None) -> bool:
+    return span is not None and span.start is not None and span.start == span.end
 
 
 def _base_first(mentions: list[PeriodMention], text: str) -> list[PeriodMention]:

@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from dateutil.relativedelta import relativedelta
 
 from agent.reader.dates import (
+    DAY_OF,
     MONTHS,
     RANGE_FROM,
     RANGE_TO,
@@ -68,8 +69,8 @@ CHANGE_WORDS = re.compile(
 def _day_first(text: str, cal: Calendar) -> list[Found]:
     """ "from 5 to 11 October (2025)", "5-11 Oct", "28 Sep to 4 Oct"."""
     pattern = (
-        r"\b" + RANGE_FROM + r"(?:the )?" + day("d1") + r"(?: of)?\s*(?:" + month("m1")
-        + r"\s*(?:" + year("y1") + r")?)?" + TO + r"(?:the )?" + day("d2") + r"(?: of)?\s+"
+        r"\b" + RANGE_FROM + r"(?:the )?" + day("d1") + DAY_OF + r"\s*(?:" + month("m1")
+        + r"\s*(?:" + year("y1") + r")?)?" + TO + r"(?:the )?" + day("d2") + DAY_OF + r"\s+"
         + month("m2")
         + r"(?:,?\s*" + year("y2") + r")?"
     )  # fmt: skip
@@ -310,7 +311,7 @@ def single_days(text: str, cal: Calendar) -> list[Found]:
     """ "on 3rd October", "Oct 8th", "2026-10-05", "28.10.2026", "12/10/2026"."""
     found = []
     day_month = (
-        r"\b(?:on |from )?(?:the )?" + day("d") + r"(?: of)?\s+" + month("m")
+        r"\b(?:on |from )?(?:the )?" + day("d") + DAY_OF + r"\s+" + month("m")
         + r"(?:,?\s*" + year("y") + r")?"
     )  # fmt: skip
     month_day = r"\b(?:on |from )?" + month("m") + r"\s+" + day("d") + r"\b(?:,?\s*"
@@ -375,7 +376,7 @@ def _one_of(d: date, m: re.Match[str], today: date | None = None) -> list[Found]
 
 
 # the words before "the 3rd" that make it a day: "on the 3rd", "since the 1st", "from the 5th"
-NTH_LEAD = r"\b(?:on|since|from|until|till|through|between) the "
+NTH_LEAD = r"(?:\b(?:on|since|from|until|till|through|between) the |(?<=\w), the )"
 
 
 def _nth(text: str, cal: Calendar) -> list[Found]:

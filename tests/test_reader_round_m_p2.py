@@ -1,0 +1,63 @@
+"""Round M rules of the reader on a plant sharing no name with the demo: "from 1 to 27
+September" is a range, not a period compared with; "27 de setembro" is a day; "the Monday
+after it, the 14th" is one day; a "1-hour average demand" is a 60-minute window; "0,19 USD
+por real" is an exchange rate."""
+
+from __future__ import annotations
+
+from agent.reader import PeriodRole, read
+from tests.reader_plants import NOW, PLANTS, check
+
+WERK = PLANTS["werk"]
+
+
+def test_a_range_opened_by_from_is_the_period_asked_not_one_compared_with() -> None:
+    r = read(
+        "Back-test: alert when Linie 3 is above 55 kW for more than 30 minutes. How many "
+        "alerts would it have raised from 1 to 27 September?",
+        WERK,
+        NOW,
+    )
+    check(r, {"periods": [("2026-09-01", "2026-09-27", "subject")]})
+    # "from" before a period of its own still names what is compared with
+    changed = read("how much more did Linie 3 use in October than from 1 to 10 August", WERK, NOW)
+    assert [p.role for p in changed.periods] == [PeriodRole.SUBJECT, PeriodRole.REFERENCE]
+
+
+def test_a_day_and_its_month_joined_by_de_are_a_date() -> None:
+    check(read("Custo da Linie 3 em 27 de setembro", WERK, NOW),
+          {"periods": [("2026-09-27", "2026-09-27", "subject")], "unused": []})  # fmt: skip
+    check(read("Custo da Linie 3 de 1 a 27 de setembro", WERK, NOW),
+          {"periods": [("2026-09-01", "2026-09-27", "subject")], "unused": []})  # fmt: skip
+    check(read("Linie 3 energy on the 5th of October", WERK, NOW),
+          {"periods": [("2026-10-05", "2026-10-05", "subject")]})  # fmt: skip
+
+
+def test_a_date_set_off_after_a_weekday_says_which_one_it_is() -> None:
+    # NOW is Thursday 5 November 2026: "the 2nd" is this month's, a Monday
+    r = read(
+        "What did Linie 3 draw on 26 October, and what on the normal Monday after it, the 2nd?",
+        WERK,
+        NOW,
+    )
+    check(r, {"periods": [("2026-10-26", "2026-10-26", "subject"),
+                          ("2026-11-02", "2026-11-02", "subject")]})  # fmt: skip
+    assert "Monday" in r.periods[1].words.text
+    # a date that is not that weekday is not folded into it: the latest Monday stays apart
+    apart = read("Linie 3 on 26 October and the Monday after it, the 3rd?", WERK, NOW)
+    assert len(apart.periods) == 3, apart.periods
+
+
+def test_an_hour_long_average_demand_is_a_60_minute_window() -> None:
+    r = read(
+        "Highest 1-hour average demand of Linie 3 in Q2 (60-minute windows, not 15)?", WERK, NOW
+    )
+    assert {w.minutes for w in r.demand_windows} == {60}
+    check(r, {"unused": []})
+    two = read("Highest 2 hour average demand of Linie 3 in Q2?", WERK, NOW)
+    assert [w.minutes for w in two.demand_windows] == [120]
+
+
+def test_a_rate_written_with_por_is_an_exchange_rate() -> None:
+    r = read("Custo da Linie 3 em setembro, em dólar a 0,19 USD por real?", WERK, NOW)
+    assert [(x.rate, x.currency, x.per) for x in r.exchange_rates] == [(0.19, "USD", "BRL")]
