@@ -538,7 +538,7 @@ TARIFF_START = re.compile(
 # "at the new July prices", "the 2025 tariff": the period names the prices, not the period asked
 TARIFF_NAMED = re.compile(r"(?:'s)?\s+(?:tariffs?|prices|rates|contract)\b")
 # What ends a range after its first day ("from 1 January to 3 March", "... until yesterday")
-RANGE_END = re.compile(r"\s(?:to|until|till|through|thru|a|até|ate|bis)\s|\d\s*[-–]\s*\d")
+RANGE_END = re.compile(r"\s(?:to|until|till|through|thru|a|até|ate|bis)\s|\d\s*[-\u2013]\s*\d")
 OPEN_END = re.compile(r"\s*(?:to|until|till|through|and|-)\b|\s*-")
 SO_FAR = re.compile(r"(?<!\w)" + phrases(WORDS.so_far) + r"(?!\w)")
 
