@@ -6,7 +6,7 @@ por real" is an exchange rate."""
 from __future__ import annotations
 
 from agent.reader import PeriodRole, read
-from tests.reader_plants import NOW, PLANTS, check
+from tests.reader_plants import NOW, PLANTS, check, thread
 
 WERK = PLANTS["werk"]
 
@@ -61,3 +61,14 @@ def test_an_hour_long_average_demand_is_a_60_minute_window() -> None:
 def test_a_rate_written_with_por_is_an_exchange_rate() -> None:
     r = read("Custo da Linie 3 em setembro, em dólar a 0,19 USD por real?", WERK, NOW)
     assert [(x.rate, x.currency, x.per) for x in r.exchange_rates] == [(0.19, "USD", "BRL")]
+
+
+def test_try_a_number_after_a_back_test_is_that_rule_at_the_new_level() -> None:
+    r = thread(
+        WERK,
+        "Back-test: Linie 3 above 100 kW for more than 15 minutes, over August. How many alerts?",
+        "too noisy. try 120 kW, same duration",
+    )
+    assert r.follows
+    assert [t.value for t in r.thresholds] == [120]
+    check(r, {"meters": ["Linie 3"], "periods": [("2026-08-01", "2026-08-31", "subject")]})
