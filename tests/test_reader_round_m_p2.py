@@ -72,3 +72,12 @@ def test_try_a_number_after_a_back_test_is_that_rule_at_the_new_level() -> None:
     assert r.follows
     assert [t.value for t in r.thresholds] == [120]
     check(r, {"meters": ["Linie 3"], "periods": [("2026-08-01", "2026-08-31", "subject")]})
+
+
+def test_a_kind_word_before_data_is_every_meter_of_the_kind() -> None:
+    r = read("any gaps in the kompressor data last week?", WERK, NOW)
+    check(r, {"ambiguous": []})
+    assert [m.meters for m in r.meters] == [("Kompressor Nord", "Kompressor Süd")]
+    # the kind's word alone still asks which one
+    one = read("how much did the kompressor use last week?", WERK, NOW)
+    check(one, {"ambiguous": [["Kompressor Nord", "Kompressor Süd"]]})

@@ -161,6 +161,9 @@ class Lexicon:
     area_units: tuple[str, ...] = ()
     # "both supplies (A + B)": what the meters named are, when each is at the top of its tree
     supply_words: frozenset[str] = frozenset()
+    # "the compressor data", "pump readings": a word for a kind of meter right before one of
+    # these is said of the kind, every meter of it, not of one to be asked which
+    of_the_kind: frozenset[str] = frozenset()
     # "the night part", "the product", "the electricity side": nouns of the language that say
     # nothing of which meter, never taken to name one by its catalogue entry
     generic_words: frozenset[str] = frozenset()
@@ -376,6 +379,7 @@ def parse_lexicon(data: Any) -> Lexicon:
         own_factor=_phrase_list(data.get("own_factor"), "own_factor"),
         area_units=_phrase_list(data.get("area_units"), "area_units"),
         supply_words=_words(data.get("supply_words", ""), "supply_words"),
+        of_the_kind=_words(data.get("of_the_kind", ""), "of_the_kind"),
         generic_words=_words(data.get("generic_words", ""), "generic_words"),
         **_shift_words(data.get("shift_words")),
         **_whole_words(data.get("share_whole")),
