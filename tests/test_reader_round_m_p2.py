@@ -81,3 +81,12 @@ def test_a_kind_word_before_data_is_every_meter_of_the_kind() -> None:
     # the kind's word alone still asks which one
     one = read("how much did the kompressor use last week?", WERK, NOW)
     check(one, {"ambiguous": [["Kompressor Nord", "Kompressor Süd"]]})
+
+
+def test_same_days_written_apart_cut_each_month_asked_to_them() -> None:
+    r = read("did Linie 3 use more in October than in September? same days 1-27, in %", WERK, NOW)
+    check(r, {"periods": [("2026-10-01", "2026-10-27", "subject"),
+                          ("2026-09-01", "2026-09-27", "reference")], "unused": []})  # fmt: skip
+    # a period that is not a whole month is left as it is, the days unread
+    week = read("Linie 3 last week vs the week before, days 1-3", WERK, NOW)
+    assert "1-3" in [u.text for u in week.unused] or any("1" in u.text for u in week.unused)

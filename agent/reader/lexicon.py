@@ -112,6 +112,9 @@ class CalendarWords:
     range_to: tuple[str, ...] = ()  # "to", "a", "bis": join the two ends of a range of days
     range_from: tuple[str, ...] = ()  # "from", "de", "vom": may open one
     day_of: tuple[str, ...] = ()  # "of", "de": between a day and its month ("27 de setembro")
+    # "same days 1-27", "dias 1 a 27": days of the month, written before their numbers, that
+    # cut each month asked about to them
+    days_of_each: tuple[str, ...] = ()
     day_first: frozenset[str] = frozenset()  # countries writing 12/10 for 12 October
     month_first: frozenset[str] = frozenset()  # and those writing it for 10 December
 
@@ -497,6 +500,7 @@ def _calendar(raw: Any) -> CalendarWords:
         range_to=_optional(raw.get("range_to"), "calendar.range_to"),
         range_from=_optional(raw.get("range_from"), "calendar.range_from"),
         day_of=_optional(raw.get("day_of"), "calendar.day_of"),
+        days_of_each=_optional(raw.get("days_of_each"), "calendar.days_of_each"),
         periods=MappingProxyType(periods),
         day_first=_words(order.get("day_first", ""), "calendar.date_order.day_first"),
         month_first=_words(order.get("month_first", ""), "calendar.date_order.month_first"),

@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 
 from dateutil.relativedelta import relativedelta
 
-from agent.reader.bounded import NTH, cut_short, narrowed
+from agent.reader.bounded import NTH, cut_short, days_of_each, narrowed
 from agent.reader.conditions import UNITS
 from agent.reader.dates import (
     MONTHS,
@@ -760,6 +760,7 @@ def find_periods(
     if modelling:
         mentions = _bound_of_base(_base_first(mentions, text), text, sheet)
     mentions = narrowed(cut_short(_one_subject(mentions), sheet, now), sheet, now)
+    mentions = days_of_each(mentions, sheet, now)
     return _resolve(_merge(mentions, sheet), now), notes
 
 
