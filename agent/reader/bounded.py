@@ -127,9 +127,7 @@ DAYS_OF_EACH = re.compile(
 )
 
 
-def days_of_each(
-    mentions: list[PeriodMention], sheet: Sheet, now: datetime
-) -> list[PeriodMention]:
+def days_of_each(mentions: list[PeriodMention], sheet: Sheet, now: datetime) -> list[PeriodMention]:
     """ "this month than in August? same days 1-27": days of the month written with no month
     of their own cut each whole month asked about to them (the month running now too, when
     the days are behind us); their words are read with them. Left unread when a period is
