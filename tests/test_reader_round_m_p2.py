@@ -90,3 +90,17 @@ def test_same_days_written_apart_cut_each_month_asked_to_them() -> None:
     # a period that is not a whole month is left as it is, the days unread
     week = read("Linie 3 last week vs the week before, days 1-3", WERK, NOW)
     assert "1-3" in [u.text for u in week.unused] or any("1" in u.text for u in week.unused)
+
+
+def test_months_over_a_stretch_are_one_range_even_in_a_comparison() -> None:
+    r = read(
+        "Fit a baseline on outdoor temperature for Linie 3 over March to August 2026 and tell "
+        "me how 1-27 September compares: actual, expected, deviation and its uncertainty.",
+        WERK,
+        NOW,
+    )
+    check(r, {"periods": [("2026-03-01", "2026-08-31", "base"),
+                          ("2026-09-01", "2026-09-27", "subject")]})  # fmt: skip
+    # "from March to August" in a question of change is still two months
+    change = read("how did Linie 3 change from March to August?", WERK, NOW)
+    assert len(change.periods) == 2
