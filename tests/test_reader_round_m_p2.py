@@ -104,3 +104,17 @@ def test_months_over_a_stretch_are_one_range_even_in_a_comparison() -> None:
     # "from March to August" in a question of change is still two months
     change = read("how did Linie 3 change from March to August?", WERK, NOW)
     assert len(change.periods) == 2
+
+
+def test_the_day_a_change_was_made_is_context_beside_the_periods_asked() -> None:
+    r = read(
+        "We changed the Linie 3 schedule on 1 May. Did it make any difference? Use a baseline "
+        "on outdoor temperature from Nov 2025 to April 2026 and report May to August.",
+        WERK,
+        NOW,
+    )
+    check(r, {"periods": [("2025-11-01", "2026-04-30", "base"),
+                          ("2026-05-01", "2026-08-31", "subject")]})  # fmt: skip
+    # the day alone, with nothing else asked, is the period asked
+    alone = read("We changed the Linie 3 schedule on 1 May. What did it use that day?", WERK, NOW)
+    assert [p.span.period for p in alone.periods if p.span] == ["2026-05-01"]

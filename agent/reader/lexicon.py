@@ -99,6 +99,9 @@ class CalendarWords:
     # words that may open such a remark ("keep in mind")
     remark_after: tuple[str, ...] = ()
     remark_before: tuple[str, ...] = ()
+    # "we changed the schedule on 1 May": a change the user made, said before the day it was
+    # made; with another period asked, that day is context, not a period asked (as patterns)
+    event_before: tuple[str, ...] = ()
     # what, said of a day, points back at a kind of day named before it ("(12 Oct was one)"
     # after "public holidays"): always a remark explaining that word, never the period asked
     remark_back: tuple[str, ...] = ()
@@ -493,6 +496,7 @@ def _calendar(raw: Any) -> CalendarWords:
         whole=_optional(raw.get("whole"), "calendar.whole"),
         remark_after=_optional(raw.get("remark_after"), "calendar.remark_after"),
         remark_before=_optional(raw.get("remark_before"), "calendar.remark_before"),
+        event_before=_optional(raw.get("event_before"), "calendar.event_before"),
         remark_back=_optional(raw.get("remark_back"), "calendar.remark_back"),
         leave_out=_optional(raw.get("leave_out"), "calendar.leave_out"),
         holiday=_optional(raw.get("holiday"), "calendar.holiday"),

@@ -170,7 +170,7 @@ def _month_range(m1: int, m2: int, y2: int | None, cal: Calendar, at: tuple[int,
 def _months(text: str, cal: Calendar) -> list[Found]:
     """ "from September to October", "jan-jun", "Nov 2025 to Oct 2026"; not when two months
     are being compared ("the drop from jan to feb"), unless said as a stretch ("over March to
-    August")."""
+    August", "report May to August")."""
     found = []
     comparing = bool(CHANGE_WORDS.search(text))
     # "Jan-Mar" is one range even in a comparison; "from jan to feb" may be two months
@@ -181,12 +181,14 @@ def _months(text: str, cal: Calendar) -> list[Found]:
     # the year after the last month: "September 2026", "setembro/2026", "setembro de 2026"
     last_year = r"(?:(?:\s*/\s*|\s+(?:de\s+)?)" + year("y2") + r")?\b"
     # "over March to August", "across jun to aug": a stretch, even in a comparison
-    stretch = r"\b(?:over|across|during|throughout|spanning|covering)\s+(?:the\s+)?"
+    stretch = r"\b(?:over|across|during|throughout|spanning|covering|report(?:ing)?(?: on| for)?)"
+    stretch += r"\s+(?:the\s+)?"
     for pattern in (lead + hyphen, stretch + bare) if comparing else (lead + bare,):
         for m in re.finditer(pattern + last_year, text):
             y2 = int(m.group("y2")) if m.group("y2") else None
+            start = m.start("m1") if m.group(0).startswith("report") else m.start()
             found.append(_month_range(MONTHS[m.group("m1")], MONTHS[m.group("m2")], y2, cal,
-                                      (m.start(), m.end())))  # fmt: skip
+                                      (start, m.end())))  # fmt: skip
     both = month("m1") + r"\s+" + year("y1") + r"\s*(?:to|until|through|-)\s*"
     for m in re.finditer(lead + both + month("m2") + r"\s+" + year("y2"), text):
         a = date(int(m.group("y1")), MONTHS[m.group("m1")], 1)
