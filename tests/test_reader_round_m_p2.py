@@ -118,3 +118,12 @@ def test_the_day_a_change_was_made_is_context_beside_the_periods_asked() -> None
     # the day alone, with nothing else asked, is the period asked
     alone = read("We changed the Linie 3 schedule on 1 May. What did it use that day?", WERK, NOW)
     assert [p.span.period for p in alone.periods if p.span] == ["2026-05-01"]
+
+
+def test_a_part_of_the_week_said_of_a_weekend_restates_it() -> None:
+    # NOW is Thursday 5 November 2026: last weekend is 31 October and 1 November
+    r = read("How much did Linie 3 use this past weekend (Sat+Sun)?", WERK, NOW)
+    check(r, {"periods": [("2026-10-31", "2026-11-01", "subject")], "splits": [], "unused": []})
+    # said of a whole week it is the part of it asked
+    week = read("How much did Linie 3 use last week on Sat+Sun?", WERK, NOW)
+    check(week, {"splits": [("weekday_weekend", "weekend")]})
