@@ -6,7 +6,7 @@ por real" is an exchange rate."""
 from __future__ import annotations
 
 from agent.reader import PeriodRole, read
-from tests.reader_plants import NOW, PLANTS, check, thread
+from tests.reader_plants import CHECKS, NOW, PLANTS, check, thread
 
 WERK = PLANTS["werk"]
 
@@ -127,3 +127,12 @@ def test_a_part_of_the_week_said_of_a_weekend_restates_it() -> None:
     # said of a whole week it is the part of it asked
     week = read("How much did Linie 3 use last week on Sat+Sun?", WERK, NOW)
     check(week, {"splits": [("weekday_weekend", "weekend")]})
+
+
+def test_the_same_week_in_a_year_written_is_that_week_of_that_year() -> None:
+    r = read("Compare last week's Linie 3 with the same week in 2025.", WERK, NOW)
+    check(r, {"periods": [("2026-10-26", "2026-11-01", "subject"),
+                          ("2025-10-26", "2025-11-01", "reference")], "unused": []})  # fmt: skip
+    # a year alone is the whole year
+    year = read("Compare last week's Linie 3 with 2025.", WERK, NOW)
+    assert ("2025-01-01", "2025-12-31") in [(a, b) for a, b, _ in CHECKS["periods"](year)]

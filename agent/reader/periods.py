@@ -760,8 +760,53 @@ def find_periods(
     if modelling:
         mentions = _bound_of_base(_base_first(mentions, text), text, sheet)
     mentions = narrowed(cut_short(_one_subject(mentions), sheet, now), sheet, now)
-    mentions = days_of_each(mentions, sheet, now)
+    mentions = days_of_each(_same_in_year(mentions, sheet, now), sheet, now)
     return _resolve(_merge(mentions, sheet), now), notes
+
+
+# "the same week in 2025": the period asked, in the year written
+SAME_IN = re.compile(
+    r"(?:the\s+)?(?:same|equivalent)\s+(?:week|month|period|quarter|day|days|time)\s*$"
+)
+
+
+def _same_in_year(
+    mentions: list[PeriodMention], sheet: Sheet, now: datetime
+) -> list[PeriodMention]:
+    """ "last week's main supply with the same week in 2025": a year written after "the same
+    week" is not the whole year but the period asked, moved to that year; compared with."""
+    subject = next((m for m in mentions if m.span is not None and m.relation is None), None)
+    out: list[PeriodMention] = []
+    for m in mentions:
+        if subject is None or m is subject or m.span is None or not m.words.tokens:
+            out.append(m)
+            continue
+        try:
+            year_first, year_last = bounds(m.span, now)
+            first, last = bounds(subject.span, now)  # type: ignore[arg-type]
+        except (InvalidPeriod, ValueError):
+            out.append(m)
+            continue
+        whole_year = (year_first.month, year_first.day, year_last.month, year_last.day) == (
+            1,
+            1,
+            12,
+            31,
+        ) and year_first.year == year_last.year
+        start = sheet.spans[m.words.tokens[0]][0]
+        said = SAME_IN.search(sheet.text[:start])
+        back = first.year - year_first.year
+        if not (whole_year and said and back > 0 and first.year == last.year):
+            out.append(m)
+            continue
+        a, b = first - relativedelta(years=back), last - relativedelta(years=back)
+        span = TimeSpan(
+            f"{a.isoformat()}..{b.isoformat()}", f"{a:%-d %b %Y} to {b:%-d %b %Y}", a, b
+        )
+        said_at = sheet.covering(said.start(), start)
+        tokens = tuple(sorted({*sheet.claim(said_at).tokens, *m.words.tokens}))
+        out.append(replace(m, words=sheet.words(tokens), span=span, role=PeriodRole.REFERENCE))
+    return out
 
 
 APPOSED_GAP = 24  # characters between "the Monday after it" and ", the 14th"
