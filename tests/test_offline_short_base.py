@@ -58,7 +58,7 @@ def test_a_short_base_of_a_daily_meter_is_fitted_by_regression(
     assert "needs a year of baseline" in reply.answer, reply.answer
     spec = TruthSpec(fn="baseline_expected", site="brewery", meter="Bottling Hall",
                      period=REPORT, reference=BASE)  # fmt: skip
-    assert states(reply.answer, evaluate(engine, spec), rel=0.03), reply.answer
+    assert states(reply.answer, float(evaluate(engine, spec)), rel=0.03), reply.answer
 
 
 def test_a_meter_read_within_the_day_keeps_the_tools_choice(brewery: Agent) -> None:

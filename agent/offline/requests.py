@@ -182,8 +182,8 @@ def baseline(q: Question) -> Plan:
     )
     told = [m for m in meters if _short_base(q, m, base, drivers)]
     if told and base is not None:
-        first, last = bounds(base, q.now)
-        n = (last - first).days + 1
+        base_first, base_last = bounds(base, q.now)
+        n = (base_last - base_first).days + 1
         notes += (
             f"The CalTRACK daily method needs a year of baseline; for the {n} "
             f"days you gave I fitted {' and '.join(told)}'s daily kWh on outdoor temperature by "
