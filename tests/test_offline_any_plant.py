@@ -239,6 +239,19 @@ def test_one_supply_of_several_is_not_given_the_sites_floor_area(brewery) -> Non
     assert not states(alone.answer, supply, rel=0.005), alone.answer
 
 
+def test_the_site_asked_by_its_supplies_named_one_by_one_is_one_intensity(brewery) -> None:
+    # "site-wide, counting X and Y" where X and Y are all the site's supplies: their sum over
+    # the site's floor area, not each supply's apart
+    agent, data = brewery
+    reply = agent.ask(
+        "Site-wide electricity per m2 in September, counting Incomer North and Bottling Hall?"
+    )
+    september = ("2026-09-01", "2026-09-30")
+    both = sum(total(data, m, *september) for m in ("Incomer North", "Bottling Hall")) / 6000
+    assert states(reply.answer, both, rel=0.005), reply.answer
+    assert "I could not answer" not in reply.answer, reply.answer
+
+
 def test_a_shift_name_of_two_words_needs_no_shift_word(brewery) -> None:
     agent, _ = brewery
     reply = agent.ask("how much did the Mash Tun Drive use in the late crew last week?")

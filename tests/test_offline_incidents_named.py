@@ -146,3 +146,16 @@ def test_a_state_word_closing_the_question_asks_the_state_of_the_one_incident(
     assert reply.tool_calls[0].args["state"] == "all"
     assert "resolved" in reply.answer.lower(), reply.answer
     assert "#1" in reply.answer, reply.answer
+
+
+def test_incidents_asked_in_the_past_are_listed_whatever_their_state(
+    brewery,  # noqa: F811
+) -> None:
+    agent, _ = brewery
+    write_incidents(agent)
+    reply = agent.ask("Which incidents have there been on Pump K1?")
+    assert _names(reply) == ["list_incidents"], reply.answer
+    assert reply.tool_calls[0].args["state"] == "all"
+    assert "#1" in reply.answer and "resolved" in reply.answer.lower(), reply.answer
+    still = agent.ask("Which incidents are open on Pump K1?")
+    assert still.tool_calls[0].args["state"] != "all", still.answer

@@ -513,10 +513,16 @@ def _said_first(r: Reading, feature: str) -> bool:
 
 def _site_intensity(q: Question, whole: Sides) -> Sides:
     """The site's intensity is every supply of the carrier together over the site's floor
-    area: a building on a supply of its own stands on the same floor area as the rest."""
-    if whole.how != scope.SITE or not whole.meters:
+    area: a building on a supply of its own stands on the same floor area as the rest. The
+    site asked for by its supplies named one by one ("site-wide, counting the main supply and
+    the office's own") is the same figure."""
+    if not whole.meters:
         return whole
     tops = q.site.tops(q.site.carrier(whole.meters[0]))
+    if whole.how == scope.NAMED and q.reading.site_wide and set(whole.meters) == set(tops):
+        return Sides((tops,), whole.how) if len(tops) > 1 else whole
+    if whole.how != scope.SITE:
+        return whole
     return Sides((tops,), whole.how) if len(tops) > 1 else whole
 
 

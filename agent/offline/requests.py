@@ -20,7 +20,7 @@ from agent.offline.scope import Ask, Sides
 from agent.reader import Intent, Kpi, Op, Pending, Reading, Reason
 from agent.reader.dates import bounds
 from agent.reader.lexicon import default_lexicon
-from agent.reader.slots import Action, Comparison, Grain, PeriodRole, Threshold
+from agent.reader.slots import Action, Comparison, Grain, PeriodRole, Threshold, TimeSpan
 from agent.render.models import kinds_text
 from common.units import METRIC_DIMENSIONS, is_unit, parse_unit, to_canonical
 
@@ -201,8 +201,37 @@ def baseline(q: Question) -> Plan:
     drivers = _drivers(q, found)
     if drivers:
         args["drivers"] = drivers
-    calls = tuple(Call("energy_baseline", {"meter": m, **args}) for m in meters)
+    calls = tuple(
+        Call("energy_baseline", {"meter": m, **args} | _short_base(q, m, base, drivers))
+        for m in meters
+    )
+    told = [m for m in meters if _short_base(q, m, base, drivers)]
+    if told and base is not None:
+        base_first, base_last = bounds(base, q.now)
+        n = (base_last - base_first).days + 1
+        notes += (
+            f"The CalTRACK daily method needs a year of baseline; for the {n} "
+            f"days you gave I fitted {' and '.join(told)}'s daily kWh on outdoor temperature by "
+            "regression (change-point forms, ASHRAE Guideline 14 statistics).",
+        )
     return Plan("baseline", calls, notes=notes)
+
+
+DAY_SECONDS, CALTRACK_DAYS = 86_400, 365
+
+
+def _short_base(
+    q: Question, meter: str, base: TimeSpan | None, drivers: list[str]
+) -> dict[str, Any]:
+    """A baseline period the user states, shorter than the year the CalTRACK daily method asks
+    of a meter read once a day, on outdoor temperature alone: fitted as the user asked, by the
+    daily regression on temperature (which has no such rule), rather than refused."""
+    if base is None or drivers != ["temperature"]:
+        return {}
+    if q.site.series_seconds.get(meter, {}).get("energy") != DAY_SECONDS:
+        return {}
+    first, last = bounds(base, q.now)
+    return {"method": "regression"} if (last - first).days + 1 < CALTRACK_DAYS else {}
 
 
 def _drivers(q: Question, found: Sides) -> list[str]:

@@ -119,6 +119,39 @@ def _claim(sheet: Sheet, tokens: tuple[int, ...]) -> Words:
 NARROWING = re.compile(r"[\s,:;]*")
 
 
+# "same days 1-27", "dias 1 a 27": the days of each month asked about
+DAYS_OF_EACH = re.compile(
+    r"(?<!\w)" + phrases(WORDS.days_of_each or ("days",)) + r",?\s+(?:the\s+)?"
+    r"(?P<d1>\d{1,2})(?:st|nd|rd|th)?" + RANGE_TO + r"(?:the\s+)?(?P<d2>\d{1,2})(?:st|nd|rd|th)?"
+    r"(?![\w.:/])"
+)
+
+
+def days_of_each(mentions: list[PeriodMention], sheet: Sheet, now: datetime) -> list[PeriodMention]:
+    """ "this month than in August? same days 1-27": days of the month written with no month
+    of their own cut each whole month asked about to them (the month running now too, when
+    the days are behind us); their words are read with them. Left unread when a period is
+    not one whole month, or a month lacks the days."""
+    m = DAYS_OF_EACH.search(sheet.masked())
+    if m is None or not mentions:
+        return mentions
+    d1, d2 = int(m.group("d1")), int(m.group("d2"))
+    cut: list[PeriodMention] = []
+    for p in mentions:
+        if p.span is None or p.relation is not None or not 1 <= d1 <= d2:
+            return mentions
+        try:
+            first, last = bounds(p.span, now)
+            a, b = first.replace(day=d1), first.replace(day=d2)
+        except (InvalidPeriod, ValueError):
+            return mentions
+        if first.day != 1 or first.month != last.month or b > last:
+            return mentions
+        cut.append(replace(p, span=day_range(a, b)))
+    sheet.claim(sheet.covering(m.start(), m.end()))
+    return cut
+
+
 def narrowed(mentions: list[PeriodMention], sheet: Sheet, now: datetime) -> list[PeriodMention]:
     """ "this week, Monday to Wednesday only": days written right after a period and lying
     within it are the part of it asked about; one period, the days written, with the words

@@ -115,6 +115,8 @@ def phrases(words: tuple[str, ...] | list[str]) -> str:
 # what joins the two ends of a range of days ("to", "a", "bis", a dash), and may open it
 RANGE_TO = r"\s*(?:(?<!\w)" + phrases(WORDS.range_to or ("to",)) + r"(?!\w)|-|\u2013)\s*"
 RANGE_FROM = r"(?:" + phrases(WORDS.range_from or ("from",)) + r"\s+)?"
+# what may stand between a day and its month ("5th of October", "27 de setembro")
+DAY_OF = r"(?: " + phrases(WORDS.day_of or ("of",)) + r")?"
 
 
 def country_of(timezone: str) -> str | None:

@@ -103,6 +103,9 @@ class CalendarWords:
     # words that may open such a remark ("keep in mind")
     remark_after: tuple[str, ...] = ()
     remark_before: tuple[str, ...] = ()
+    # "we changed the schedule on 1 May": a change the user made, said before the day it was
+    # made; with another period asked, that day is context, not a period asked (as patterns)
+    event_before: tuple[str, ...] = ()
     # what, said of a day, points back at a kind of day named before it ("(12 Oct was one)"
     # after "public holidays"): always a remark explaining that word, never the period asked
     remark_back: tuple[str, ...] = ()
@@ -115,6 +118,10 @@ class CalendarWords:
     holidays_off: tuple[str, ...] = ()
     range_to: tuple[str, ...] = ()  # "to", "a", "bis": join the two ends of a range of days
     range_from: tuple[str, ...] = ()  # "from", "de", "vom": may open one
+    day_of: tuple[str, ...] = ()  # "of", "de": between a day and its month ("27 de setembro")
+    # "same days 1-27", "dias 1 a 27": days of the month, written before their numbers, that
+    # cut each month asked about to them
+    days_of_each: tuple[str, ...] = ()
     day_first: frozenset[str] = frozenset()  # countries writing 12/10 for 12 October
     month_first: frozenset[str] = frozenset()  # and those writing it for 10 December
 
@@ -164,6 +171,9 @@ class Lexicon:
     area_units: tuple[str, ...] = ()
     # "both supplies (A + B)": what the meters named are, when each is at the top of its tree
     supply_words: frozenset[str] = frozenset()
+    # "the compressor data", "pump readings": a word for a kind of meter right before one of
+    # these is said of the kind, every meter of it, not of one to be asked which
+    of_the_kind: frozenset[str] = frozenset()
     # "the night part", "the product", "the electricity side": nouns of the language that say
     # nothing of which meter, never taken to name one by its catalogue entry
     generic_words: frozenset[str] = frozenset()
@@ -379,6 +389,7 @@ def parse_lexicon(data: Any) -> Lexicon:
         own_factor=_phrase_list(data.get("own_factor"), "own_factor"),
         area_units=_phrase_list(data.get("area_units"), "area_units"),
         supply_words=_words(data.get("supply_words", ""), "supply_words"),
+        of_the_kind=_words(data.get("of_the_kind", ""), "of_the_kind"),
         generic_words=_words(data.get("generic_words", ""), "generic_words"),
         **_shift_words(data.get("shift_words")),
         **_whole_words(data.get("share_whole")),
@@ -490,12 +501,15 @@ def _calendar(raw: Any) -> CalendarWords:
         whole=_optional(raw.get("whole"), "calendar.whole"),
         remark_after=_optional(raw.get("remark_after"), "calendar.remark_after"),
         remark_before=_optional(raw.get("remark_before"), "calendar.remark_before"),
+        event_before=_optional(raw.get("event_before"), "calendar.event_before"),
         remark_back=_optional(raw.get("remark_back"), "calendar.remark_back"),
         leave_out=_optional(raw.get("leave_out"), "calendar.leave_out"),
         holiday=_optional(raw.get("holiday"), "calendar.holiday"),
         holidays_off=_optional(raw.get("holidays_off"), "calendar.holidays_off"),
         range_to=_optional(raw.get("range_to"), "calendar.range_to"),
         range_from=_optional(raw.get("range_from"), "calendar.range_from"),
+        day_of=_optional(raw.get("day_of"), "calendar.day_of"),
+        days_of_each=_optional(raw.get("days_of_each"), "calendar.days_of_each"),
         periods=MappingProxyType(periods),
         day_first=_words(order.get("day_first", ""), "calendar.date_order.day_first"),
         month_first=_words(order.get("month_first", ""), "calendar.date_order.month_first"),

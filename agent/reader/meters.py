@@ -252,6 +252,12 @@ class MeterReader:
 
     # ------------------------------------------------------------------ recording
 
+    def _of_the_kind(self, last: int) -> bool:
+        """ "the compressor data": the kind's word used of a noun the lexicon lists."""
+        after = last + 1
+        tokens = self.sheet.tokens
+        return after < len(tokens) and tokens[after].norm in self.lexicon.of_the_kind
+
     def _quantifier(self, first: int) -> tuple[int, ...]:
         """The "both", "all the", "the two" just before a mention."""
         tokens = self.sheet.tokens
@@ -282,6 +288,7 @@ class MeterReader:
                 words = self.sheet.words((*words.tokens, *self.sheet.claim((after.index,)).tokens))
         match = Match.SIBLING if sibling else (Match.FUZZY if fuzzy else key.match)
         ambiguous = key.match in KINDS and not key.plural and not quantifier
+        ambiguous = ambiguous and not self._of_the_kind(window[-1])
         # an alias two meters share names neither of them for sure
         ambiguous = ambiguous or key.match in (Match.NAME, Match.ALIAS)
         mention = MeterMention(

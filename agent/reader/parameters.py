@@ -40,6 +40,8 @@ CURRENCIES = {
     "usd": "USD",
     "dollar": "USD",
     "dollars": "USD",
+    "dólar": "USD",
+    "dólares": "USD",
     "£": "GBP",
     "gbp": "GBP",
     "pound": "GBP",
@@ -648,10 +650,12 @@ def _holidays_off(sheet: Sheet, stated: Stated, lexicon: Lexicon) -> None:
 
 def _demand_windows(sheet: Sheet, stated: Stated) -> None:
     demand = r"(?=[\s-]+(?:demand|peak|average|window|interval|block|rolling|max))"
-    window = r"[\s-]+(?:demand[\s-]+)?(?:window|interval|block)\b"
+    window = r"[\s-]+(?:demand[\s-]+)?(?:window|interval|block)s?\b"
+    hours = r"[\s-]*(?P<h>hours?|hrs?|h)\b"  # "1-hour average demand": 60 minutes an hour
     patterns = (
         (r"\b(?P<n>\d+)[\s-]*" + MIN + window, None),
         (r"\b(?P<n>\d+)[\s-]*" + MIN + r"\b" + demand, None),
+        (r"\b(?P<n>[1-4])" + hours + demand, None),
         (r"\b(?:demand|peak)\s+(?:window|interval)\s*(?:of|=|:)?\s*(?P<n>\d+)\s*" + MIN + r"\b",
          None),
         # "if the window is 60 minutes", "se a janela for de 60 minutos", "Fenster von 60 Minuten"
@@ -664,7 +668,7 @@ def _demand_windows(sheet: Sheet, stated: Stated) -> None:
         for m in re.finditer(pattern, sheet.masked()):
             if not sheet.free(sheet.covering(m.start(), m.end())):
                 continue
-            minutes = fixed or int(m.group("n"))
+            minutes = fixed or int(m.group("n")) * (60 if m.groupdict().get("h") else 1)
             words = sheet.claim_span(m.start(), m.end())
             stated.demand_windows.append(DemandWindow(minutes, words))
     # "the highest hourly average kW": the top of hourly means is a 60-minute demand window
@@ -905,12 +909,12 @@ def _horizons(sheet: Sheet, stated: Stated, numbers: dict[str, int]) -> None:
             stated.horizons.append(Horizon(fixed[m.group(1)], words, day))
 
 
-CODE = r"(€|r\$|\$|£|eur|euros?|usd|dollars?|gbp|pounds?|chf|brl|reais|real)"
+CODE = r"(€|r\$|\$|£|eur|euros?|usd|dollars?|dólar(?:es)?|gbp|pounds?|chf|brl|reais|real)"
 RATES = (
-    # "5.40 BRL per USD", "5.40 BRL to the dollar", "5.40 BRL/USD"
+    # "5.40 BRL per USD", "5.40 BRL to the dollar", "5.40 BRL/USD", "0,19 USD por real"
     re.compile(
         NUMBER + r"\s*" + CODE.replace("(", "(?P<cur>", 1)
-        + r"\s*(?:/|per|for (?:one|1|a|each)|to (?:the|one|a|1)|= ?1)\s*"
+        + r"\s*(?:/|per|por|pro|je|for (?:one|1|a|each)|to (?:the|one|a|1)|= ?1)\s*"
         + CODE.replace("(", "(?P<per>", 1) + r"(?!\w)"
     ),
     # "1 USD = 5.40 BRL", "one dollar is 5.40 BRL"

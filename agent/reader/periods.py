@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 
 from dateutil.relativedelta import relativedelta
 
-from agent.reader.bounded import NTH, cut_short, narrowed
+from agent.reader.bounded import NTH, cut_short, days_of_each, narrowed
 from agent.reader.conditions import UNITS
 from agent.reader.dates import (
     MONTHS,
@@ -629,6 +629,7 @@ TARIFF_START = re.compile(
 # "at the new July prices", "the 2025 tariff": the period names the prices, not the period asked
 TARIFF_NAMED = re.compile(r"(?:'s)?\s+(?:tariffs?|prices|rates|contract)\b")
 # What ends a range after its first day ("from 1 January to 3 March", "... until yesterday")
+RANGE_END = re.compile(r"\s(?:to|until|till|through|thru|a|até|ate|bis)\s|\d\s*[-\u2013]\s*\d")
 OPEN_END = re.compile(r"\s*(?:to|until|till|through|and|-)\b|\s*-")
 SO_FAR = re.compile(r"(?<!\w)" + phrases(WORDS.so_far) + r"(?!\w)")
 
@@ -757,12 +758,17 @@ def _since(text: str, f: Found, now: datetime, open_from: bool = False) -> Found
 def _role(text: str, f: Found, comparing: bool, modelling: bool) -> PeriodRole:
     lead = re.match(r"(?:from|than|vs|with|against|using|on|over) ", text[f.start : f.end])
     before = text[max(0, f.start - 40) : f.start] + (lead.group(0) if lead else "")
+    if lead and lead.group(0) == "from " and RANGE_END.search(text[f.start + 5 : f.end]):
+        # "from 1 to 27 September": the range's own first word, not what it is compared with
+        compared = text[max(0, f.start - 40) : f.start]
+    else:
+        compared = before
     after = BASE_AFTER.match(text, f.end)
     if modelling and (BASE_CUE.search(before) or after) and _long(f.span):
         return PeriodRole.BASE
     if modelling and (FITTED_ON.search(before) or AS_BASELINE.match(text, f.end)):
         return PeriodRole.BASE  # said to be the base ("July as the baseline"), however short
-    if comparing and REFERENCE_CUE.search(before):
+    if comparing and REFERENCE_CUE.search(compared):
         return PeriodRole.REFERENCE
     return PeriodRole.SUBJECT
 
@@ -842,10 +848,11 @@ def find_periods(
         mentions.append(PeriodMention(words, span, role, f.relation, f.weekday, f.length))
     notes += [f.note for f in chosen if f.note]
     mentions = _runs_from_a_day(mentions, text, sheet)
-    mentions = _restated(mentions, sheet, now)
+    mentions = _restated(_apposed(mentions, sheet), sheet, now)
     if modelling:
         mentions = _bound_of_base(_base_first(mentions, text), text, sheet)
     mentions = narrowed(cut_short(_one_subject(mentions), sheet, now), sheet, now)
+    mentions = days_of_each(_same_in_year(mentions, sheet, now), sheet, now)
     return _resolve(_merge(mentions, sheet), now), notes
 
 
@@ -912,6 +919,81 @@ def _starts_a_day(m: PeriodMention) -> bool:
     if not m.words.tokens or m.span is None or m.span.start is None:
         return False
     return _one_day(m) or (m.span.end is None and m.span.period.startswith("since"))
+
+
+# "the same week in 2025": the period asked, in the year written
+SAME_IN = re.compile(
+    r"(?:the\s+)?(?:same|equivalent)\s+(?:week|month|period|quarter|day|days|time)\s*$"
+)
+
+
+def _same_in_year(
+    mentions: list[PeriodMention], sheet: Sheet, now: datetime
+) -> list[PeriodMention]:
+    """ "last week's main supply with the same week in 2025": a year written after "the same
+    week" is not the whole year but the period asked, moved to that year; compared with."""
+    subject = next((m for m in mentions if m.span is not None and m.relation is None), None)
+    out: list[PeriodMention] = []
+    for m in mentions:
+        if subject is None or m is subject or m.span is None or not m.words.tokens:
+            out.append(m)
+            continue
+        try:
+            year_first, year_last = bounds(m.span, now)
+            first, last = bounds(subject.span, now)  # type: ignore[arg-type]
+        except (InvalidPeriod, ValueError):
+            out.append(m)
+            continue
+        whole_year = (year_first.month, year_first.day, year_last.month, year_last.day) == (
+            1,
+            1,
+            12,
+            31,
+        ) and year_first.year == year_last.year
+        start = sheet.spans[m.words.tokens[0]][0]
+        said = SAME_IN.search(sheet.text[:start])
+        back = first.year - year_first.year
+        if not (whole_year and said and back > 0 and first.year == last.year):
+            out.append(m)
+            continue
+        a, b = first - relativedelta(years=back), last - relativedelta(years=back)
+        span = TimeSpan(
+            f"{a.isoformat()}..{b.isoformat()}", f"{a:%-d %b %Y} to {b:%-d %b %Y}", a, b
+        )
+        said_at = sheet.covering(said.start(), start)
+        tokens = tuple(sorted({*sheet.claim(said_at).tokens, *m.words.tokens}))
+        out.append(replace(m, words=sheet.words(tokens), span=span, role=PeriodRole.REFERENCE))
+    return out
+
+
+APPOSED_GAP = 24  # characters between "the Monday after it" and ", the 14th"
+
+
+def _apposed(mentions: list[PeriodMention], sheet: Sheet) -> list[PeriodMention]:
+    """ "the normal Monday after it, the 14th": a day written after a weekday, set off by a
+    comma, and falling on that weekday, says which one it is; one day, with the words of both
+    (not the latest such weekday and the date besides)."""
+    out: list[PeriodMention] = []
+    for m in mentions:
+        prev = out[-1] if out else None
+        if (
+            prev is not None
+            and _single(prev.span)
+            and _single(m.span)
+            and m.words.text.lstrip().startswith(",")
+            and 0 <= m.words.start - prev.words.end <= APPOSED_GAP
+            and prev.words.text.strip().lower() in WEEKDAYS
+            and prev.span.start.weekday() == m.span.start.weekday()  # type: ignore[union-attr]
+        ):
+            tokens = tuple(sorted({*prev.words.tokens, *m.words.tokens}))
+            out[-1] = replace(m, words=sheet.words(tokens))
+            continue
+        out.append(m)
+    return out
+
+
+def _single(span: TimeSpan | None) -> bool:
+    return span is not None and span.start is not None and span.start == span.end
 
 
 def _base_first(mentions: list[PeriodMention], text: str) -> list[PeriodMention]:

@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from dateutil.relativedelta import relativedelta
 
 from agent.reader.dates import (
+    DAY_OF,
     MONTHS,
     RANGE_FROM,
     RANGE_TO,
@@ -68,8 +69,8 @@ CHANGE_WORDS = re.compile(
 def _day_first(text: str, cal: Calendar) -> list[Found]:
     """ "from 5 to 11 October (2025)", "5-11 Oct", "28 Sep to 4 Oct"."""
     pattern = (
-        r"\b" + RANGE_FROM + r"(?:the )?" + day("d1") + r"(?: of)?\s*(?:" + month("m1")
-        + r"\s*(?:" + year("y1") + r")?)?" + TO + r"(?:the )?" + day("d2") + r"(?: of)?\s+"
+        r"\b" + RANGE_FROM + r"(?:the )?" + day("d1") + DAY_OF + r"\s*(?:" + month("m1")
+        + r"\s*(?:" + year("y1") + r")?)?" + TO + r"(?:the )?" + day("d2") + DAY_OF + r"\s+"
         + month("m2")
         + r"(?:,?\s*" + year("y2") + r")?"
     )  # fmt: skip
@@ -168,7 +169,8 @@ def _month_range(m1: int, m2: int, y2: int | None, cal: Calendar, at: tuple[int,
 
 def _months(text: str, cal: Calendar) -> list[Found]:
     """ "from September to October", "jan-jun", "Nov 2025 to Oct 2026"; not when two months
-    are being compared ("the drop from jan to feb")."""
+    are being compared ("the drop from jan to feb"), unless said as a stretch ("over March to
+    August", "report May to August")."""
     found = []
     comparing = bool(CHANGE_WORDS.search(text))
     # "Jan-Mar" is one range even in a comparison; "from jan to feb" may be two months
@@ -178,11 +180,15 @@ def _months(text: str, cal: Calendar) -> list[Found]:
     lead = r"\b(?:(?:the )?(?:\d+|twelve) months )?" + RANGE_FROM
     # the year after the last month: "September 2026", "setembro/2026", "setembro de 2026"
     last_year = r"(?:(?:\s*/\s*|\s+(?:de\s+)?)" + year("y2") + r")?\b"
-    for pattern in (lead + hyphen,) if comparing else (lead + bare,):
+    # "over March to August", "across jun to aug": a stretch, even in a comparison
+    stretch = r"\b(?:over|across|during|throughout|spanning|covering|report(?:ing)?(?: on| for)?)"
+    stretch += r"\s+(?:the\s+)?"
+    for pattern in (lead + hyphen, stretch + bare) if comparing else (lead + bare,):
         for m in re.finditer(pattern + last_year, text):
             y2 = int(m.group("y2")) if m.group("y2") else None
+            start = m.start("m1") if m.group(0).startswith("report") else m.start()
             found.append(_month_range(MONTHS[m.group("m1")], MONTHS[m.group("m2")], y2, cal,
-                                      (m.start(), m.end())))  # fmt: skip
+                                      (start, m.end())))  # fmt: skip
     both = month("m1") + r"\s+" + year("y1") + r"\s*(?:to|until|through|-)\s*"
     for m in re.finditer(lead + both + month("m2") + r"\s+" + year("y2"), text):
         a = date(int(m.group("y1")), MONTHS[m.group("m1")], 1)
@@ -310,7 +316,7 @@ def single_days(text: str, cal: Calendar) -> list[Found]:
     """ "on 3rd October", "Oct 8th", "2026-10-05", "28.10.2026", "12/10/2026"."""
     found = []
     day_month = (
-        r"\b(?:on |from )?(?:the )?" + day("d") + r"(?: of)?\s+" + month("m")
+        r"\b(?:on |from )?(?:the )?" + day("d") + DAY_OF + r"\s+" + month("m")
         + r"(?:,?\s*" + year("y") + r")?"
     )  # fmt: skip
     month_day = r"\b(?:on |from )?" + month("m") + r"\s+" + day("d") + r"\b(?:,?\s*"
@@ -375,7 +381,7 @@ def _one_of(d: date, m: re.Match[str], today: date | None = None) -> list[Found]
 
 
 # the words before "the 3rd" that make it a day: "on the 3rd", "since the 1st", "from the 5th"
-NTH_LEAD = r"\b(?:on|since|from|until|till|through|between) the "
+NTH_LEAD = r"(?:\b(?:on|since|from|until|till|through|between) the |(?<=\w), the )"
 
 
 def _nth(text: str, cal: Calendar) -> list[Found]:

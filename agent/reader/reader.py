@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from agent.reader.areas import find_floor_areas
@@ -17,6 +17,7 @@ from agent.reader.conditions import (
     find_thresholds,
     find_top,
 )
+from agent.reader.dates import bounds
 from agent.reader.described import also_described, counted, described_meters, qualified
 from agent.reader.equipment import (
     before_unknown,
@@ -48,14 +49,17 @@ from agent.reader.slots import (
     MeasureMention,
     MeterMention,
     Op,
+    PeriodMention,
     Reason,
     Split,
+    SplitMention,
     Words,
 )
 from agent.reader.spelling import correct, write_out
 from agent.reader.text import MAX_QUESTION_CHARS, Sheet, tokenize
 from agent.reader.vocabulary import ENERGY_CARRIERS, Vocabulary
 from common.errors import EMSError
+from tools.periods import InvalidPeriod
 
 
 class UnreadableQuestion(EMSError):
@@ -119,6 +123,36 @@ def _asides(reading: Reading) -> Reading:
     )
 
 
+# the days of the week each part of a weekday/weekend split holds (Monday = 0)
+PART_DAYS = {"weekend": frozenset({5, 6}), "weekday": frozenset(range(5))}
+
+
+def _days_restated(
+    splits: list[SplitMention], periods: list[PeriodMention], now: datetime
+) -> tuple[list[SplitMention], list[Words]]:
+    """ "this past weekend (Sat+Sun)": a part of the week said of periods made of its days
+    alone restates them, no split to make; its words are context."""
+    spans = [p.span for p in periods if p.span is not None]
+    if not spans:
+        return splits, []
+    days: set[int] = set()
+    for span in spans:
+        try:
+            first, last = bounds(span, now)
+        except (InvalidPeriod, ValueError):
+            return splits, []
+        if (last - first).days > 6:
+            return splits, []
+        days |= {(first + timedelta(days=i)).weekday() for i in range((last - first).days + 1)}
+    kept, restated = [], []
+    for s in splits:
+        if s.split is Split.WEEKDAY_WEEKEND and days <= PART_DAYS.get(s.part or "", frozenset()):
+            restated.append(s.words)
+        else:
+            kept.append(s)
+    return kept, restated
+
+
 def _extract(question: str, vocab: Vocabulary, now: datetime, lexicon: Lexicon) -> Reading:
     """Every extractor in turn on one sheet; the order is the precedence of their claims."""
     numbers = dict(lexicon.number_words)
@@ -149,6 +183,7 @@ def _extract(question: str, vocab: Vocabulary, now: datetime, lexicon: Lexicon) 
     find_thresholds(sheet, cond)
     unlabelled_calorific_values(sheet, stated)  # "above 0.12 kWh/m3" is a threshold's
     lex = read_lexical(sheet, lexicon, vocab, compounds)
+    lex.splits, restated = _days_restated(lex.splits, periods, now)
     priced_unmeasured(lex, question, lexicon.stop_words)
     unknown = meters.unknown + (unknown_names(sheet, lexicon, vocab) if vocab.meters else [])
     meters.mentions, unknown = family_before_unknown(sheet, meters.mentions, unknown)
@@ -159,7 +194,7 @@ def _extract(question: str, vocab: Vocabulary, now: datetime, lexicon: Lexicon) 
         meters.mentions, unknown, question, described_as, lexicon.stop_words
     )
     meters.mentions, qualifiers = qualified(meters.mentions, sheet, vocab, lexicon)
-    context = [FreeText("context", w.text, w) for w in (*topics, *dismissed)]
+    context = [FreeText("context", w.text, w) for w in (*topics, *dismissed, *restated)]
     notes = [*notes, *qualifiers, *equipment_notes(meters.mentions), *_weekday_windows(stated)]
     mentions = sorted(meters.mentions + numbered(sheet, vocab), key=lambda m: m.words.start)
     out = left_out(mentions, sheet, lexicon, vocab)

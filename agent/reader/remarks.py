@@ -25,7 +25,12 @@ def remarks_among(text: str, chosen: list[Found], lexicon: Lexicon) -> dict[int,
     )
     found: dict[int, tuple[int, int]] = {}
     opened: set[int] = set()
+    for f in _events(text, chosen, lexicon):  # "we changed the schedule on 1 May. ..."
+        found[id(f)] = (f.start, f.end)
+        opened.add(id(f))
     for f in chosen:
+        if id(f) in found:
+            continue
         pointed = back.match(text, f.end) if f.span is not None else None
         if pointed is not None:  # "(12 Oct was one)": explains a word said before it
             found[id(f)] = (f.start, pointed.end())
@@ -43,3 +48,23 @@ def remarks_among(text: str, chosen: list[Found], lexicon: Lexicon) -> dict[int,
     if len(found) == len(chosen) and not opened:
         return {}
     return found
+
+
+def _events(text: str, chosen: list[Found], lexicon: Lexicon) -> list[Found]:
+    """ "We changed the office HVAC schedule on 1 May. Did it make any difference? ... report
+    May to August": a day said as when the user changed something, beside another period
+    asked, is context for the question, not a period asked."""
+    said = lexicon.calendar.event_before
+    if not said:
+        return []
+    event = re.compile(r"(?<!\w)(?:" + phrases(said) + r")\s+(?:the\s+)?$")
+    out = []
+    for f in chosen:
+        if f.span is None or f.span.start is None or f.span.start != f.span.end:
+            continue
+        others = [g for g in chosen if g is not f and g.span is not None and g.span != f.span]
+        lead = re.match(r"\w+ (?=\d|the )", text[f.start : f.end])
+        before = text[: f.start] + (lead.group(0) if lead else "")
+        if others and event.search(before):
+            out.append(f)
+    return out

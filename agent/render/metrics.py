@@ -59,6 +59,12 @@ class QueryRenderer(Renderer[QueryResult]):
             cover = ""
             if t.coverage is not None and t.coverage < 0.98:
                 cover = f" (only {t.coverage * 100:.0f}% of the expected readings are present)"
+                if t.expected_readings:  # "29 of 31": how many are missing, not a share only
+                    cover = (
+                        f" (only {t.readings} of {t.expected_readings} expected readings are "
+                        f"present, {t.coverage * 100:.0f}%; "
+                        f"{t.expected_readings - t.readings} missing)"
+                    )
             lines.append(
                 f"**{t.meter}** {what} {verb}: **{number(t.value, r.unit)}** "
                 f"{period_text(r.period)}{cover}."
