@@ -41,7 +41,9 @@ def test_a_meter_named_without_the_carried_measures_series_asks_its_own() -> Non
     first = read("how much gas did the Gaskessel burn last week?", werk, NOW)
     reply = follow(read("Wetterstation over the same time?", werk, NOW), Frame.after(None, first),
                    NOW, werk)  # fmt: skip
-    assert reply.meter_names == ("Wetterstation",) and not reply.measures
+    # its own (and only) series, not the gas energy carried from the turn before
+    assert reply.meter_names == ("Wetterstation",)
+    assert [(m.kpi, m.metric) for m in reply.measures] == [(None, "outdoor_temperature")]
 
 
 def test_a_severity_after_a_listing_of_incidents_asks_the_incidents() -> None:
