@@ -314,3 +314,33 @@ def test_a_month_that_is_an_ordinary_word_is_read_when_written_as_a_name(
 def test_the_verb_may_is_no_month(text: str) -> None:
     r = read(text, EMPTY, NOW)
     assert all(p.span is None or p.span.start is None or p.span.start.month != 5 for p in r.periods)
+
+
+@pytest.mark.parametrize(
+    ("text", "first", "last"),
+    [
+        # half of a month's days, rounded down: February 2026 has 28
+        ("the first half of February 2026", "2026-02-01", "2026-02-14"),
+        ("the second half of February 2026", "2026-02-15", "2026-02-28"),
+        ("the first half of October 2026", "2026-10-01", "2026-10-15"),
+        ("the second half of October 2026", "2026-10-16", "2026-10-31"),
+    ],
+)
+def test_a_half_of_a_month_is_half_its_days(text: str, first: str, last: str) -> None:
+    assert _one(text) == (first, last)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the first half of February 2026, i.e. 1 to 14 February 2026",
+        "the first half of February 2026 (1-14 Feb 2026)",
+        "the first half of February 2026, that is 1 to 14 February 2026",
+    ],
+)
+def test_days_that_say_a_period_again_are_that_period_once(text: str) -> None:
+    r = read(text, EMPTY, NOW)
+    assert [bounds(p.span, NOW) for p in r.periods if p.span] == [
+        (date(2026, 2, 1), date(2026, 2, 14))
+    ]
+    assert not r.unused

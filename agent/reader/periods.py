@@ -405,11 +405,13 @@ def _part_of_month(y: int, mo: int, where: int, n: int) -> TimeSpan | None:
 
 
 def _half_of_month(y: int, mo: int, n: int) -> TimeSpan:
-    """Days 1-15 (n=1) or 16 to the month's end (n=2)."""
+    """The first half of the month's days, rounded down (1-14 of a February of 28 days, 1-15
+    of a month of 30 or 31), or the days after it to the month's end (n=2)."""
     whole = month_span(y, mo)
     assert whole.start is not None and whole.end is not None
-    first = whole.start if n == 1 else whole.start.replace(day=16)
-    last = whole.start.replace(day=15) if n == 1 else whole.end
+    half = whole.end.day // 2
+    first = whole.start if n == 1 else whole.start.replace(day=half + 1)
+    last = whole.start.replace(day=half) if n == 1 else whole.end
     which = "first" if n == 1 else "second"
     return days(first, last, f"the {which} half of {whole.label}")
 
@@ -1066,12 +1068,23 @@ def _restated(mentions: list[PeriodMention], sheet: Sheet, now: datetime) -> lis
             out.append(m)
             continue
         inside = re.fullmatch(r"\s*\(\s*", sheet.text[end:start])
-        if inside is None or not re.match(r"\s*\)", sheet.text[last:]):
+        bracketed = inside is not None and re.match(r"\s*\)", sheet.text[last:])
+        said = SAID_AGAIN.fullmatch(sheet.text[end:start])
+        if not bracketed and said is None:
             out.append(m)
             continue
-        tokens = tuple(sorted({*before.words.tokens, *m.words.tokens}))
+        between = sheet.claim(sheet.covering(end, start)).tokens if said else ()
+        tokens = tuple(sorted({*before.words.tokens, *between, *m.words.tokens}))
         out[-1] = replace(m, words=sheet.words(tokens), role=before.role)
     return out
+
+
+# "the first half of February, i.e. the 1st through the 14th": the days written after it say
+# the same period again, exactly
+SAID_AGAIN = re.compile(
+    r"\s*,?\s*(?:i\.?\s?e\.?|that is|that's|namely|meaning|so|d\.?\s?h\.?|das hei(?:ss|ß)t|"
+    r"ou seja|isto [ée]|quer dizer)\s*,?\s*|\s*:\s*"
+)
 
 
 def _restates(before: PeriodMention, m: PeriodMention, now: datetime) -> bool:
