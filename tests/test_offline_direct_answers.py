@@ -48,7 +48,7 @@ def test_without_a_named_meter_the_report_has_no_lead_of_its_own(brewery) -> Non
     assert reply.answer.startswith("**Energy report"), reply.answer
 
 
-def test_a_report_to_be_sent_on_is_made_and_says_it_was_not_sent(brewery) -> None:  # noqa: F811
+def test_a_report_to_be_sent_on_is_refused_saying_how_to_get_it(brewery) -> None:  # noqa: F811
     agent, _ = brewery
     for question, said in [
         ("e-mail me the September report", "e-mail me"),
@@ -56,12 +56,20 @@ def test_a_report_to_be_sent_on_is_made_and_says_it_was_not_sent(brewery) -> Non
         ("envia o relatório de setembro para o meu chefe", "envia"),
     ]:
         reply = agent.ask(question)
-        assert [c.name for c in reply.tool_calls] == ["monthly_report"], reply.answer
-        assert reply.tool_calls[0].args == {"month": "2026-09"}, question
-        assert reply.answer.startswith("**Energy report"), reply.answer
-        assert f"I did not send it ('{said}')" in reply.answer, reply.answer
-        # said once, and nothing of the request left over as unread
-        assert reply.answer.count("send e-mail") == 1 and "could not place" not in reply.answer
+        assert reply.outcome == "refuse" and not reply.tool_calls, reply.answer
+        assert reply.answer.startswith(f"I did not act on '{said}'"), reply.answer
+        # how reports are sent, and the month's report to ask for instead; no figure
+        assert "first working day" in reply.answer and "September 2026 report" in reply.answer
+        assert not any(ch.isdigit() for ch in reply.answer.replace("2026", "")), reply.answer
+
+
+def test_a_report_sent_me_in_the_chat_is_shown_here(brewery) -> None:  # noqa: F811
+    agent, _ = brewery
+    reply = agent.ask("send me the September report")
+    assert [c.name for c in reply.tool_calls] == ["monthly_report"], reply.answer
+    assert reply.answer.startswith("**Energy report"), reply.answer
+    by_mail = agent.ask("send me the September report by email")
+    assert by_mail.outcome == "refuse" and "by email" in by_mail.answer, by_mail.answer
 
 
 def test_a_report_counts_its_incidents_in_words_that_agree() -> None:

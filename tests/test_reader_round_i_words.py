@@ -37,9 +37,9 @@ def test_sending_over_a_messenger_is_refused_as_an_export() -> None:
         "manda o relatório de agosto por whatsapp pro diretor",
     ],
 )
-def test_a_report_to_send_over_a_messenger_is_made_with_the_sending_refused(text: str) -> None:
-    """The report is what can be given; the sending is kept as a request not acted on, for
-    the answer to say (tests/test_offline_direct_answers.py)."""
+def test_a_report_to_send_over_a_messenger_is_read_as_a_report_to_send(text: str) -> None:
+    """A report question whose sending is kept as a request not acted on: the report handler
+    refuses it, naming the report to ask for (tests/test_offline_direct_answers.py)."""
     r = read(text, PLANTS["werk"], NOW)
     assert r.intent is Intent.REPORT, r.intent
     assert "export" in [u.reason.value for u in r.unsupported]

@@ -61,43 +61,43 @@ def _narrowest(q: Question) -> str | None:
 
 @handles(Intent.REPORT)
 def monthly_report(q: Question) -> Plan:
-    """The monthly report of the month the question names, else last month's."""
+    """The monthly report of the month the question names, else last month's; a report asked
+    to be sent somewhere is refused, saying how reports are sent and how to get this one."""
     if "monthly_report" not in q.tools:
         return refuse("This installation does not make monthly reports.")
     span = next((p.span for p in q.reading.subject_periods if p.span is not None), None)
+    sending = _sending(q.reading)
+    if sending:
+        first = bounds(span, q.now)[0] if span is not None else None
+        which = f"the {first:%B %Y}" if first is not None else "last month's"
+        return refuse(
+            f"I did not act on '{sending}': I can't send e-mail or messages, or put files in "
+            "folders, myself. The monthly report goes out by itself on the site's first working "
+            "day of each month to the report channels set up for the site (e-mail, Slack). To "
+            f"pass this one on, ask me for {which} report here and forward its PDF link."
+        )
     if span is None:
-        notes = (*_not_sent(q.reading), "No month was given, so this is last month's report.")
-        call = Call("monthly_report", {"month": "last month"})
-        return Plan("report", (call,), notes=notes, reading=_sent(q))
+        notes: tuple[str, ...] = ("No month was given, so this is last month's report.",)
+        return Plan("report", (Call("monthly_report", {"month": "last month"}),), notes=notes)
     month = f"{span.start:%Y-%m}" if span.start is not None else span.period
-    notes = _not_sent(q.reading)
+    notes = ()
     if span.start is not None and span.end is not None and span.end.month != span.start.month:
-        notes += (f"A report covers one month, so this is {span.start:%B %Y}'s.",)
-    return Plan(
-        "report", (Call("monthly_report", {"month": month}),), notes=notes, reading=_sent(q)
-    )
+        notes = (f"A report covers one month, so this is {span.start:%B %Y}'s.",)
+    return Plan("report", (Call("monthly_report", {"month": month}),), notes=notes)
 
 
-def _sent(q: Question) -> Reading | None:
-    """The reading without the request to send (answered by the report's own note)."""
-    r = q.reading
-    kept = tuple(u for u in r.unsupported if u.reason is not Reason.EXPORT)
-    return replace(r, unsupported=kept) if len(kept) < len(r.unsupported) else None
+def _sending(r: Reading) -> str:
+    """The words asking for the report to be sent on ("e-mail me", "forward ... to my boss")."""
+    said = [u.words.text for u in r.unsupported if u.reason is Reason.EXPORT and u.words.text]
+    said += [c.words.text for c in r.cues if c.feature == "deliver" and c.words.text]
+    said += [c.words.text for c in r.cues if c.feature == "channel" and c.words.text]
+    # "send me the October report" in a chat is asking for it here, unless a channel or a
+    # person it should go to is named too
+    said = [w for w in said if not HERE.match(w)]
+    return said[0] if said else ""
 
 
-def _not_sent(r: Reading) -> tuple[str, ...]:
-    """ "e-mail the October report to my boss": the report is made, and the answer says it was
-    not sent, how reports are sent, and what to forward."""
-    said = [c.words.text for c in r.cues if c.feature == "deliver" and c.words.text]
-    said += [u.words.text for u in r.unsupported if u.reason is Reason.EXPORT and u.words.text]
-    if not said:
-        return ()
-    return (
-        f"I did not send it ('{said[0]}'): I can't send e-mail or messages, or put files in "
-        "folders, myself. The monthly report goes out by itself on the site's first working "
-        "day of each month to the report channels set up for the site (e-mail, Slack); to "
-        "pass this one on, forward its PDF (the link above).",
-    )
+HERE = re.compile(r"^(?:send|sent|mail)(?: (?:me|us)(?: (?:the|a))?)?$", re.IGNORECASE)
 
 
 # ------------------------------------------------------------------ checks and models
