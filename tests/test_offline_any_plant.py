@@ -594,3 +594,16 @@ def test_two_labelled_prices_with_two_sets_of_hours_are_asked_back(brewery) -> N
         "weekdays 08:00-12:00 and 14:00-18:00"
     )
     assert reply.outcome == "clarify" and not reply.tool_calls, reply.answer
+
+
+def test_a_report_of_a_month_with_nothing_to_report_is_refused(brewery) -> None:
+    """A monthly report of a month before the history begins, or of one that has not begun
+    yet, is refused with the reason and the month it was asked for, not produced or asked
+    back."""
+    agent, _ = brewery
+    before = agent.ask("the monthly report for March 2026 please")
+    assert before.outcome == "refuse", before.answer
+    assert "March 2026" in before.answer and "kWh" not in before.answer
+    ahead = agent.ask("the monthly report for 2026-12")
+    assert ahead.outcome == "refuse", ahead.answer
+    assert "December 2026 has not begun yet" in ahead.answer
