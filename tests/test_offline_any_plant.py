@@ -607,3 +607,17 @@ def test_a_report_of_a_month_with_nothing_to_report_is_refused(brewery) -> None:
     ahead = agent.ask("the monthly report for 2026-12")
     assert ahead.outcome == "refuse", ahead.answer
     assert "December 2026 has not begun yet" in ahead.answer
+
+
+def test_a_share_outside_stated_hours_is_the_share_of_the_hours_left(brewery) -> None:
+    """ "outside 06:00-22:00": the hours of the day not in the window (22:00-06:00), not the
+    window itself."""
+    agent, data = brewery
+    reply = agent.ask("Which share of Pump K1's September energy fell outside 06:00-22:00?")
+    values = data["Pump K1"]
+    local = pd.to_datetime(values.index, unit="s", utc=True).tz_convert(TZ)
+    month = values[local.strftime("%Y-%m") == "2026-09"]
+    hours = pd.to_datetime(month.index, unit="s", utc=True).tz_convert(TZ).hour
+    share = 100 * float(month[(hours < 6) | (hours >= 22)].sum()) / float(month.sum())
+    lead = reply.answer.split("\n")[0]
+    assert states(lead, share, rel=0.005) and "22:00-06:00" in lead, reply.answer

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import time
+
 import pytest
 
 from agent.reader import read
@@ -31,3 +33,16 @@ def test_ab_before_a_day_is_no_switching() -> None:
     """ "ab Montag" is "from Monday": no control action."""
     r = read("Wie viel hat Pumpe 2 ab Montag verbraucht?", PLANTS["werk"], NOW)
     assert not r.actions and r.intent.value == "data"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Anteil von Pumpe 2 im September außerhalb 06:00-22:00",
+        "energy of Pumpe 2 in September outside the hours 6:00 to 22:00",
+    ],
+)
+def test_hours_said_outside_a_window_are_the_hours_left(question: str) -> None:
+    r = read(question, PLANTS["werk"], NOW)
+    assert [(w.start, w.end) for w in r.hour_windows] == [(time(22), time(6))]
+    assert not r.unused

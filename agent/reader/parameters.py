@@ -746,6 +746,10 @@ AMOUNT_AFTER = re.compile(r"\s*(?:[kmg]?wh?\b|[kmg]?va\b|%|°|degc|eur\b|r\$|m3|
 
 
 WINDOW_AFTER = re.compile(r"\s*(?:h\s+)?(?:window|time window|slot|janela|zeitfenster|fenster)\b")
+# "outside 06:00-22:00", "außerhalb von 6-22 Uhr": the hours of the day not in the window
+OUTSIDE_BEFORE = re.compile(
+    r"\b(?:outside|out of|au(?:ß|ss)erhalb|fora)\s+(?:of\s+|the\s+|von\s+|der\s+|de\s+|d[ao]s?\s+)*$"
+)
 INSIDE_BEFORE = re.compile(
     r"\b(?:inside|within|in|dentro d[aoe]|na|no|im|innerhalb)\s+(?:the\s+|da\s+|do\s+|des\s+)?$"
 )
@@ -806,6 +810,9 @@ def _hour_windows(sheet: Sheet, stated: Stated, lexicon: Lexicon, names: PeriodN
         if not sheet.free(sheet.covering(first, last)):
             continue
         name = re.sub(r"[\s-]+", "-", m.group("name") or "")
+        outside = OUTSIDE_BEFORE.search(text[:first])
+        if outside is not None and sheet.free(sheet.covering(outside.start(), first)):
+            first, (start, end) = outside.start(), (end, start)
         words = sheet.claim_span(first, last)
         stated.hour_windows.append(HourWindow(start, end, words, name=name))
     for m in re.finditer(PARTS_OF_DAY, text):
