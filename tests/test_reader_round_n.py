@@ -7,8 +7,8 @@ from datetime import time
 import pytest
 
 from agent.reader import read
-from agent.reader.slots import Action
-from tests.reader_plants import NOW, PLANTS
+from agent.reader.slots import Action, Op
+from tests.reader_plants import NOW, PLANTS, thread
 
 
 @pytest.mark.parametrize(
@@ -45,4 +45,46 @@ def test_ab_before_a_day_is_no_switching() -> None:
 def test_hours_said_outside_a_window_are_the_hours_left(question: str) -> None:
     r = read(question, PLANTS["werk"], NOW)
     assert [(w.start, w.end) for w in r.hour_windows] == [(time(22), time(6))]
+    assert not r.unused
+
+
+@pytest.mark.parametrize(
+    ("question", "op"),
+    [
+        ("Um wie viel Prozent lag der Gasverbrauch im Februar unter dem vom Januar?", Op.LESS),
+        ("Um wie viel Prozent war der Gasverbrauch im Februar höher als im Januar?", Op.MORE),
+    ],
+)
+def test_a_german_change_in_percent_of_a_carriers_use(question: str, op: Op) -> None:
+    """ "Um wie viel Prozent lag der Gasverbrauch ... unter dem vom Januar": a change in
+    percent (not a share), of the carrier the compound names, between the two months."""
+    r = read(question, PLANTS["werk"], NOW)
+    assert [c.carrier for c in r.carriers] == ["gas"]
+    assert {Op.DIFFERENCE, Op.PERCENT, op} <= {o.op for o in r.operations}
+    assert Op.SHARE not in {o.op for o in r.operations}
+    assert len(r.periods) == 2 and not r.unknown_names
+
+
+def test_a_share_in_german_percent_stays_a_share() -> None:
+    r = read("Wie viel Prozent vom Hauptzähler hatte Pumpe 2 im Februar?", PLANTS["werk"], NOW)
+    assert Op.SHARE in {o.op for o in r.operations}
+
+
+def test_though_in_a_follow_up_is_no_part_left_unread() -> None:
+    """ "our bills use 30-minute averages though - what's it then?": 'though' carries no
+    content; the follow-up is the peak again at the window it states."""
+    r = thread(
+        PLANTS["werk"],
+        "Highest 15-minute demand of the Hauptzähler in September, and when was it?",
+        "our utility bills on 30-minute averages though - what's it then?",
+    )
+    assert not r.unused and r.intent.value == "data"
+    assert [w.minutes for w in r.demand_windows] == [30]
+
+
+@pytest.mark.parametrize("per", ["pro", "je", "por"])
+def test_a_factor_per_kwh_in_other_languages(per: str) -> None:
+    """ "0,4 kg pro kWh": the emission factor stated, 'pro' as 'per'."""
+    r = read(f"CO2 von Pumpe 2 im September mit 0,4 kg {per} kWh?", PLANTS["werk"], NOW)
+    assert [f.kg_per_kwh for f in r.emission_factors] == [0.4]
     assert not r.unused

@@ -541,7 +541,7 @@ def _emission_factors(sheet: Sheet, stated: Stated) -> None:
     )
     lead = r"\b(?:" + cue + r"(?:\s+(?:of|at|=|:|is))?\s*)?"
     unit = (
-        r"\s*(?P<mass>kg|g|grams?|t|tonnes?|tons?)\s*(?:co2e?|co₂e?|of co2e?)?\s*(?:/|per|a|an)"
+        r"\s*(?P<mass>kg|g|grams?|t|tonnes?|tons?)\s*(?:co2e?|co₂e?|of co2e?)?\s*(?:/|per|a|an|pro|por|je)"
         r"\s*(?P<en>kwh|mwh)\b"
     )
     bare = r"\b" + cue + r"(?:\s+(?:of|at|=|:|is))?\s*" + NUMBER + r"\b(?!\s*(?:kg|g|t|%)\b)"
