@@ -88,3 +88,14 @@ def test_a_factor_per_kwh_in_other_languages(per: str) -> None:
     r = read(f"CO2 von Pumpe 2 im September mit 0,4 kg {per} kWh?", PLANTS["werk"], NOW)
     assert [f.kg_per_kwh for f in r.emission_factors] == [0.4]
     assert not r.unused
+
+
+def test_a_volume_asked_alone_after_gas_energy_is_that_figure_in_the_volume() -> None:
+    """ "in cubic metres please" after the gas boiler's energy in September: the same meter
+    and month, the volume kept for the answer to convert (not a refusal of its own)."""
+    r = thread(
+        PLANTS["werk"], "how much did the Gaskessel use in September?", "in cubic metres please"
+    )
+    assert r.intent.value == "data" and r.meter_names == ("Gaskessel",)
+    assert [p.span.period for p in r.periods if p.span] == ["2026-09"] or len(r.periods) == 1
+    assert [u.topic for u in r.unsupported] == ["volume"]
