@@ -421,9 +421,7 @@ def _no_data(ctx: ToolContext, name: str) -> InsufficientData:
         return InsufficientData(f"{ctx.site.name} has no energy readings at all to report on")
     tz = zone(ctx.site.timezone)
     held = f"{from_epoch(min(firsts), tz):%B %Y} to {from_epoch(max(lasts), tz):%B %Y}"
-    return NoReadings(
-        f"no energy readings at {ctx.site.name} in {name}; its data runs from {held}"
-    )
+    return NoReadings(f"no energy readings at {ctx.site.name} in {name}; its data runs from {held}")
 
 
 @tool(ReportInput)
