@@ -594,3 +594,30 @@ def test_two_labelled_prices_with_two_sets_of_hours_are_asked_back(brewery) -> N
         "weekdays 08:00-12:00 and 14:00-18:00"
     )
     assert reply.outcome == "clarify" and not reply.tool_calls, reply.answer
+
+
+def test_a_report_of_a_month_with_nothing_to_report_is_refused(brewery) -> None:
+    """A monthly report of a month before the history begins, or of one that has not begun
+    yet, is refused with the reason and the month it was asked for, not produced or asked
+    back."""
+    agent, _ = brewery
+    before = agent.ask("the monthly report for March 2026 please")
+    assert before.outcome == "refuse", before.answer
+    assert "March 2026" in before.answer and "kWh" not in before.answer
+    ahead = agent.ask("the monthly report for 2026-12")
+    assert ahead.outcome == "refuse", ahead.answer
+    assert "December 2026 has not begun yet" in ahead.answer
+
+
+def test_a_share_outside_stated_hours_is_the_share_of_the_hours_left(brewery) -> None:
+    """ "outside 06:00-22:00": the hours of the day not in the window (22:00-06:00), not the
+    window itself."""
+    agent, data = brewery
+    reply = agent.ask("Which share of Pump K1's September energy fell outside 06:00-22:00?")
+    values = data["Pump K1"]
+    local = pd.to_datetime(values.index, unit="s", utc=True).tz_convert(TZ)
+    month = values[local.strftime("%Y-%m") == "2026-09"]
+    hours = pd.to_datetime(month.index, unit="s", utc=True).tz_convert(TZ).hour
+    share = 100 * float(month[(hours < 6) | (hours >= 22)].sum()) / float(month.sum())
+    lead = reply.answer.split("\n")[0]
+    assert states(lead, share, rel=0.005) and "22:00-06:00" in lead, reply.answer

@@ -307,10 +307,12 @@ def test_the_agent_says_why_a_future_months_report_cannot_be_made(
     )
     # "December" without a year is the latest that has begun: December 2025, before the data
     assert "no energy readings at demo-plant in December 2025" in reply.answer
+    assert reply.outcome == "refuse", reply.answer
     reply = offline_agent(demo_engine, tmp_path / "more.db", NOW).ask(
         "make me the monthly report for 2027-01"
     )
     assert "January 2027 has not begun yet" in reply.answer
+    assert reply.outcome == "refuse", reply.answer
 
 
 # ------------------------------------------------------------------ the store's baselines

@@ -39,12 +39,18 @@ class InvalidMonth(EMSError):
     """A month that cannot be read, does not exist, or has not begun yet."""
 
 
+class MonthNotBegun(InvalidMonth):
+    """A month after today's: there is nothing to report on yet, whatever the question (a
+    refusal, where an unreadable month is asked back)."""
+
+
 def parse_month(text: str, today: date) -> date:
     """The first day of the month `text` names; a month's name without a year is its latest
     occurrence that has begun (in March, 'November' is last November).
 
     Raises:
-        InvalidMonth: The text is not a month, names month 13, or a month after `today`'s.
+        InvalidMonth: The text is not a month or names month 13; MonthNotBegun (an
+            InvalidMonth) for a month after `today`'s.
     """
     cleaned = " ".join(text.strip().lower().replace(",", " ").split())
     this = today.replace(day=1)
@@ -54,7 +60,7 @@ def parse_month(text: str, today: date) -> date:
     if first is None:
         raise InvalidMonth(f"cannot read the month {text!r}; write it as {EXAMPLES}")
     if first > this:
-        raise InvalidMonth(
+        raise MonthNotBegun(
             f"{first:%B %Y} has not begun yet (today is {today:%-d %B %Y}); a report covers a "
             "month that has begun"
         )

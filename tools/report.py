@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 from dateutil.relativedelta import relativedelta
 from pydantic import Field
 
-from common.errors import EMSError, InsufficientData, UnknownSeries
+from common.errors import EMSError, InsufficientData, NoReadings, UnknownSeries
 from common.timeutil import from_epoch, zone
 from store import baselines, catalog, memo, queries
 from store.catalog import MeterRef
@@ -409,7 +409,9 @@ def _incident(i: IncidentOut) -> IncidentMonth:
 
 
 def _no_data(ctx: ToolContext, name: str) -> InsufficientData:
-    """The refusal for a month without energy data, saying which months have some."""
+    """The refusal for a month without energy data (before the history begins, or while the
+    meters were down), saying which months have some: NoReadings, as there is nothing to
+    report on whatever the question."""
     with ctx.engine.connect() as conn:
         ids = [s.id for _, s in catalog.list_series(conn, ctx.site.id) if s.metric == "energy"]
         stats = queries.series_stats(conn, ids).values() if ids else []
@@ -419,9 +421,7 @@ def _no_data(ctx: ToolContext, name: str) -> InsufficientData:
         return InsufficientData(f"{ctx.site.name} has no energy readings at all to report on")
     tz = zone(ctx.site.timezone)
     held = f"{from_epoch(min(firsts), tz):%B %Y} to {from_epoch(max(lasts), tz):%B %Y}"
-    return InsufficientData(
-        f"no energy readings at {ctx.site.name} in {name}; its data runs from {held}"
-    )
+    return NoReadings(f"no energy readings at {ctx.site.name} in {name}; its data runs from {held}")
 
 
 @tool(ReportInput)

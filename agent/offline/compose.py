@@ -43,8 +43,9 @@ CLARIFY = {
 }
 # CoarseData: a KPI within the day (a peak) of a meter read daily or by bills
 # "NoFloorArea": an intensity of a meter the catalogue gives no floor area cannot be had
+# "MonthNotBegun": a report of a month after today's
 REFUSE = {"UnsafeQuery", "NotAllowed", "QueryRefused", "CoarseData", "NoReadings",
-          "NoFloorArea"}  # fmt: skip
+          "NoFloorArea", "MonthNotBegun"}  # fmt: skip
 REJECTED = "User rejected the tool call"
 
 

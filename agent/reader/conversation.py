@@ -62,6 +62,7 @@ from agent.reader.slots import (
     OperationMention,
     PeriodMention,
     PeriodRole,
+    Reason,
     Referent,
     Relation,
     Scope,
@@ -324,7 +325,7 @@ def _followed(
     reading = _set_up(_new_level(reading, previous), previous)
     reading = _sibling(reading, previous, now, vocab)
     reading = _rest_of_day(_bare_prices(reading, previous, now, vocab), previous)
-    reading = _following(reading, previous, now)
+    reading = _following(_in_volume(reading, previous), previous, now)
     reading = _meters_incident(reading, previous)
     if reading.intent in (Intent.CONFIRM, Intent.DECLINE, Intent.HELP):
         return reading
@@ -372,6 +373,25 @@ def _bare_prices(
 # "and the following week?" after a week gone by: the week after it, not a forecast
 FOLLOWING = re.compile(r"^(?:the )?(?:following|next) (?P<u>day|week)$", re.IGNORECASE)
 AFTER = {"day": Relation.DAY_AFTER, "week": Relation.WEEK_AFTER}
+
+
+def _in_volume(reading: Reading, previous: Frame) -> Reading:
+    """ "in cubic metres please" after the energy of gas meters: the figure just given, asked
+    in a volume no series holds (the answer converts it with a calorific value, or says why
+    it cannot); a volume asked of nothing else, not a question of its own."""
+    prev = previous.reading
+    asked = [u for u in reading.unsupported if u.reason is Reason.NO_SERIES]
+    if reading.intent is not Intent.UNSUPPORTED or prev.intent is not Intent.DATA:
+        return reading
+    if (
+        not asked
+        or any(u.topic != "volume" for u in asked)
+        or len(asked) < len(reading.unsupported)
+    ):
+        return reading
+    if reading.names_scope or reading.periods or reading.measures or reading.unused:
+        return reading
+    return replace(reading, intent=Intent.DATA, follows=True)
 
 
 def _following(reading: Reading, previous: Frame, now: datetime) -> Reading:

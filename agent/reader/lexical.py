@@ -199,13 +199,29 @@ class LexicalReader:
         self._implied_carrier(words)
 
     def _implied_carrier(self, words: Words) -> None:
-        text = words.text.lower()
+        text = self._carrier_compound(words.text.lower())
         for entry in self.lexicon.entries:
             if entry.table == "carrier" and entry.pattern.search(text):
                 meters = self.vocab.of_carrier(entry.key)
                 implied = replace(words, tokens=())  # the scope consumed the words
                 self.out.carriers.append(CarrierMention(entry.key, meters, implied))
                 return
+
+    def _carrier_compound(self, text: str) -> str:
+        """ "gasverbrauch": a word made of a carrier and a measure's own word is read as the
+        two ("gas verbrauch"); any other text as it is."""
+        if " " in text:
+            return text
+        for cut in range(2, len(text) - 2):
+            head, tail = text[:cut], text[cut:]
+            carrier = any(
+                e.table == "carrier" and e.pattern.fullmatch(head) for e in self.lexicon.entries
+            )
+            if carrier and any(
+                e.table == "measure" and e.pattern.fullmatch(tail) for e in self.lexicon.entries
+            ):
+                return f"{head} {tail}"
+        return text
 
     def _split(self, key: str, words: Words) -> None:
         split, _, part = key.partition("/")

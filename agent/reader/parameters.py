@@ -541,8 +541,8 @@ def _emission_factors(sheet: Sheet, stated: Stated) -> None:
     )
     lead = r"\b(?:" + cue + r"(?:\s+(?:of|at|=|:|is))?\s*)?"
     unit = (
-        r"\s*(?P<mass>kg|g|grams?|t|tonnes?|tons?)\s*(?:co2e?|co₂e?|of co2e?)?\s*(?:/|per|a|an)"
-        r"\s*(?P<en>kwh|mwh)\b"
+        r"\s*(?P<mass>kg|g|grams?|t|tonnes?|tons?)\s*(?:co2e?|co₂e?|of co2e?)?"
+        r"\s*(?:/|per|a|an|pro|por|je)\s*(?P<en>kwh|mwh)\b"
     )
     bare = r"\b" + cue + r"(?:\s+(?:of|at|=|:|is))?\s*" + NUMBER + r"\b(?!\s*(?:kg|g|t|%)\b)"
     for pattern, has_unit in ((lead + NUMBER + unit, True), (bare, False)):
@@ -746,6 +746,11 @@ AMOUNT_AFTER = re.compile(r"\s*(?:[kmg]?wh?\b|[kmg]?va\b|%|°|degc|eur\b|r\$|m3|
 
 
 WINDOW_AFTER = re.compile(r"\s*(?:h\s+)?(?:window|time window|slot|janela|zeitfenster|fenster)\b")
+# "outside 06:00-22:00", "außerhalb von 6-22 Uhr": the hours of the day not in the window
+OUTSIDE_BEFORE = re.compile(
+    r"\b(?:outside|out of|au(?:ß|ss)erhalb|fora)\s+"
+    r"(?:of\s+|the\s+|von\s+|der\s+|de\s+|d[ao]s?\s+)*$"
+)
 INSIDE_BEFORE = re.compile(
     r"\b(?:inside|within|in|dentro d[aoe]|na|no|im|innerhalb)\s+(?:the\s+|da\s+|do\s+|des\s+)?$"
 )
@@ -806,6 +811,7 @@ def _hour_windows(sheet: Sheet, stated: Stated, lexicon: Lexicon, names: PeriodN
         if not sheet.free(sheet.covering(first, last)):
             continue
         name = re.sub(r"[\s-]+", "-", m.group("name") or "")
+        first, (start, end) = _outside(sheet, text, first, (start, end))
         words = sheet.claim_span(first, last)
         stated.hour_windows.append(HourWindow(start, end, words, name=name))
     for m in re.finditer(PARTS_OF_DAY, text):
@@ -827,6 +833,17 @@ def _hour_windows(sheet: Sheet, stated: Stated, lexicon: Lexicon, names: PeriodN
         start, end = DAY_PARTS[part]
         words = sheet.claim_span(m.start(), m.end())
         stated.hour_windows.append(HourWindow(start, end, words, assumed=True))
+
+
+def _outside(
+    sheet: Sheet, text: str, first: int, hours: tuple[time, time]
+) -> tuple[int, tuple[time, time]]:
+    """ "outside 06:00-22:00": the window's words start at 'outside', and its hours are the
+    rest of the day (22:00-06:00)."""
+    outside = OUTSIDE_BEFORE.search(text[:first])
+    if outside is None or not sheet.free(sheet.covering(outside.start(), first)):
+        return first, hours
+    return outside.start(), (hours[1], hours[0])
 
 
 def _window_named(
