@@ -1,0 +1,40 @@
+"""Round N's rules on the brewery of test_offline_any_plant, with numbers checked against
+pandas over the readings written: a day set against another period's daily average."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from tests.test_offline_any_plant import TZ, brewery, states
+
+__all__ = ["brewery"]  # the fixture, imported for pytest
+
+
+def _sum(values: pd.Series, first: str, last: str) -> float:
+    local = pd.to_datetime(values.index, unit="s", utc=True).tz_convert(TZ)
+    day = pd.Index(local.strftime("%Y-%m-%d"))
+    return float(values[(day >= first) & (day <= last)].sum())
+
+
+def test_a_day_against_a_months_daily_average_is_set_per_day(brewery) -> None:
+    agent, data = brewery
+    values = data["Pump K1"]
+    day = _sum(values, "2026-10-14", "2026-10-14")
+    september = _sum(values, "2026-09-01", "2026-09-30") / 30
+    reply = agent.ask("was yesterday above or below September's daily average for Pump K1?")
+    assert [c.name for c in reply.tool_calls] == ["compare_periods"], reply.answer
+    assert reply.tool_calls[0].args.get("per_day") is True, reply.tool_calls
+    assert states(reply.answer, day) and states(reply.answer, september), reply.answer
+    assert states(reply.answer, abs(day - september), rel=0.01), reply.answer
+    # the month's whole sum is not set against one day
+    assert not states(reply.answer, _sum(values, "2026-09-01", "2026-09-30")), reply.answer
+
+
+def test_two_periods_without_a_daily_average_are_still_their_sums(brewery) -> None:
+    agent, data = brewery
+    values = data["Pump K1"]
+    reply = agent.ask("Pump K1 energy yesterday vs the day before")
+    assert [c.name for c in reply.tool_calls] == ["compare_periods"], reply.answer
+    assert not reply.tool_calls[0].args.get("per_day"), reply.tool_calls
+    assert states(reply.answer, _sum(values, "2026-10-14", "2026-10-14")), reply.answer
+    assert states(reply.answer, _sum(values, "2026-10-13", "2026-10-13")), reply.answer
