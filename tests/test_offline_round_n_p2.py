@@ -4,6 +4,7 @@ pandas over the readings written: a day set against another period's daily avera
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
 from tests.test_offline_any_plant import TZ, brewery, states
 
@@ -38,3 +39,14 @@ def test_two_periods_without_a_daily_average_are_still_their_sums(brewery) -> No
     assert not reply.tool_calls[0].args.get("per_day"), reply.tool_calls
     assert states(reply.answer, _sum(values, "2026-10-14", "2026-10-14")), reply.answer
     assert states(reply.answer, _sum(values, "2026-10-13", "2026-10-13")), reply.answer
+
+
+@pytest.mark.parametrize("slip", ["oops I meant", "oops, I meant", "whoops i meant"])
+def test_an_oops_before_i_meant_corrects_the_period_asked_before(brewery, slip) -> None:
+    agent, data = brewery
+    values = data["Pump K1"]
+    first = agent.ask("kg CO2e of Pump K1 in August using 0.2 kg/kWh")
+    reply = agent.ask(f"{slip} September", thread=first.thread)
+    assert [c.name for c in reply.tool_calls] == ["compute_kpi"], reply.answer
+    assert states(reply.answer, 0.2 * _sum(values, "2026-09-01", "2026-09-30")), reply.answer
+    assert "oops" not in reply.answer.lower(), reply.answer
