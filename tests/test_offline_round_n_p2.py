@@ -50,3 +50,37 @@ def test_an_oops_before_i_meant_corrects_the_period_asked_before(brewery, slip) 
     assert [c.name for c in reply.tool_calls] == ["compute_kpi"], reply.answer
     assert states(reply.answer, 0.2 * _sum(values, "2026-09-01", "2026-09-30")), reply.answer
     assert "oops" not in reply.answer.lower(), reply.answer
+
+
+def _tou_cost(values: pd.Series, month: str, low: float, high: float) -> float:
+    local = pd.to_datetime(values.index, unit="s", utc=True).tz_convert(TZ)
+    inside = local.strftime("%Y-%m") == month
+    peak = (local.day_of_week < 5) & (local.hour >= 8) & (local.hour < 12)
+    prices = pd.Series(low, index=values.index).where(~peak, high)
+    return float((values * prices)[inside].sum())
+
+
+def test_a_price_said_again_in_place_of_the_old_one_reprices_the_question(brewery) -> None:
+    agent, data = brewery
+    values = data["Pump K1"]
+    first = agent.ask(
+        "Cost of Pump K1 in September at 0.20 EUR/kWh off-peak and 0.40 EUR/kWh in peak "
+        "(08-12h Mon-Fri)?"
+    )
+    assert states(first.answer, _tou_cost(values, "2026-09", 0.20, 0.40)), first.answer
+    reply = agent.ask("sorry, peak is 0.45 not 0.40", thread=first.thread)
+    assert [c.name for c in reply.tool_calls] == ["compute_kpi"], reply.answer
+    assert states(reply.answer, _tou_cost(values, "2026-09", 0.20, 0.45)), reply.answer
+    again = agent.ask("and the same for August", thread=first.thread)
+    assert states(again.answer, _tou_cost(values, "2026-08", 0.20, 0.45)), again.answer
+
+
+def test_a_number_not_stated_before_is_no_price_change(brewery) -> None:
+    agent, data = brewery
+    first = agent.ask(
+        "Cost of Pump K1 in September at 0.20 EUR/kWh off-peak and 0.40 EUR/kWh in peak "
+        "(08-12h Mon-Fri)?"
+    )
+    reply = agent.ask("sorry, peak is 0.45 not 0.35", thread=first.thread)
+    # 0.35 was no price of the question before: the peak price is not silently replaced
+    assert not states(reply.answer, _tou_cost(data["Pump K1"], "2026-09", 0.20, 0.45))
