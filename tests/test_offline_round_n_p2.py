@@ -84,3 +84,20 @@ def test_a_number_not_stated_before_is_no_price_change(brewery) -> None:
     reply = agent.ask("sorry, peak is 0.45 not 0.35", thread=first.thread)
     # 0.35 was no price of the question before: the peak price is not silently replaced
     assert not states(reply.answer, _tou_cost(data["Pump K1"], "2026-09", 0.20, 0.45))
+
+
+@pytest.mark.parametrize("asked", ["quanto caiu, em %?", "quanto subiu, em %?"])
+def test_a_portuguese_rise_or_fall_in_percent_compares_the_two_weeks(brewery, asked) -> None:
+    agent, data = brewery
+    values = data["Pump K1"]
+    week, before = (_sum(values, "2026-10-05", "2026-10-11"),
+                         _sum(values, "2026-09-28", "2026-10-04"))  # fmt: skip
+    first = agent.ask("Quanto a Pump K1 consumiu na semana passada?")
+    assert states(first.answer, week), first.answer
+    second = agent.ask("e na semana anterior?", thread=first.thread)
+    assert states(second.answer, before), second.answer
+    reply = agent.ask(asked, thread=first.thread)
+    assert [c.name for c in reply.tool_calls] in (["compare_periods"], []), reply.answer
+    # the change stated as written: its kWh, and its percent to the one decimal shown
+    assert states(reply.answer, abs(week - before), rel=0.01), reply.answer
+    assert f"{100 * abs(week - before) / before:.1f}%" in reply.answer, reply.answer
