@@ -4,7 +4,7 @@ other within one carrier, with the unmetered remainder of their parent."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import time, timedelta
 
 from pydantic import AliasChoices, Field
 
@@ -29,6 +29,11 @@ class CompareInput(SiteInput):
     )
     statistic: Statistic = Field(
         default="auto", description="'sum', 'avg', 'min', 'max'; 'auto' sums amounts."
+    )
+    per_day: bool = Field(
+        default=False,
+        description="an amount's sum divided by each period's length in days: its daily "
+        "average, for periods of different lengths ('yesterday vs last month's daily average')",
     )
 
 
@@ -94,11 +99,13 @@ def compare_periods(ctx: ToolContext, args: CompareInput) -> CompareResult:
         _coverage(ctx, found, {t.series.id: now[t.series.id].n for t in found}, period),
         _coverage(ctx, found, {t.series.id: then[t.series.id].n for t in found}, reference),
     ]
+    per_day = args.per_day and stat == "sum"
+    days = (_days(period), _days(reference)) if per_day else (1.0, 1.0)
     changes = []
     for t in found:
         a, b = now[t.series.id], then[t.series.id]
-        va = _value(stat, a.n, a.sum, a.min, a.max) if a.n else None
-        vb = _value(stat, b.n, b.sum, b.min, b.max) if b.n else None
+        va = _value(stat, a.n, a.sum, a.min, a.max) / days[0] if a.n else None
+        vb = _value(stat, b.n, b.sum, b.min, b.max) / days[1] if b.n else None
         diff = va - vb if va is not None and vb is not None else None
         pct = 100 * diff / vb if diff is not None and vb else None
         flag = flags.get(t.series.id)
@@ -125,8 +132,8 @@ def compare_periods(ctx: ToolContext, args: CompareInput) -> CompareResult:
         )
     return CompareResult(
         metric=resolve.ENERGY if found[0].converted else found[0].series.metric,
-        unit=found[0].unit,
-        statistic=stat,
+        unit=f"{found[0].unit}/day" if per_day else found[0].unit,
+        statistic="per_day" if per_day else stat,
         period=period.as_dict(),
         reference=reference.as_dict(),
         changes=changes,
@@ -135,6 +142,15 @@ def compare_periods(ctx: ToolContext, args: CompareInput) -> CompareResult:
         caveats=caveats + _gaps(changes, period, reference),
         combined=_combined(changes) if stat == "sum" and len(changes) > 1 else None,
     )
+
+
+def _days(period: Period) -> float:
+    """A period's length in days: its local calendar days when it runs midnight to midnight
+    (a day of a clock change is one day), else its hours over 24."""
+    start, end = period.start, period.end
+    if start.time() == end.time() == time(0):
+        return float((end.date() - start.date()).days) or 1.0
+    return max(period.hours, 1e-9) / 24
 
 
 def _history_starts(

@@ -502,10 +502,12 @@ def _periods(q: Question, plan: Plan, done: list[Done]) -> list[str]:
                 way = "more" if more else "less"
             if either:
                 change = _first_named_change(q, plan, r, c)
+            if r.statistic == "per_day":
+                ref = f"an average day of {ref}"
             lines.append(
                 f"{either or _yes(q, more)}**{c.meter}** used "
                 f"**{number(abs(c.difference), r.unit)} {way}** "
-                f"{when_} than in {ref} ({change}): "
+                f"{when_} than {'on' if r.statistic == 'per_day' else 'in'} {ref} ({change}): "
                 f"{number(value, r.unit)} vs {number(against, r.unit)}."
             )
     return lines

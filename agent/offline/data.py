@@ -1022,10 +1022,20 @@ def _compare_periods(q: Question, whole: Sides, periods: list[str]) -> Plan:
                       "reference": reference}  # fmt: skip
             calls = (*calls, Call("compare_periods", energy))
         return Plan("compare_kpi", calls, notes=notes, detail=detail)
-    args = {
+    args: dict[str, Any] = {
         "meters": list(whole.meters),
         "metric": q.reading.metric or "energy",
         "period": first,
         "reference": reference,
     }
+    if _per_day(q):
+        # "was yesterday above April's daily average?": each period's amount per day, so that
+        # a day is set against a day and not against the whole month
+        args["per_day"] = True
     return Plan("compare_periods", (Call("compare_periods", args),), notes=notes, detail=detail)
+
+
+def _per_day(q: Question) -> bool:
+    r = q.reading
+    amount = r.metric is None or r.metric in ADDITIVE_METRICS
+    return amount and r.asks(Op.AVERAGE) and kinds.implied_grain(r) is Grain.DAY

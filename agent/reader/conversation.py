@@ -322,6 +322,9 @@ def _followed(
         return _as_note(reading, previous)
     if previous.pending is Pending.CHOICE:
         reading = _choice(reading, previous)
+    changed = _price_changed(reading, previous)
+    if changed is not None:
+        return changed
     reading = _set_up(_new_level(reading, previous), previous)
     reading = _sibling(reading, previous, now, vocab)
     reading = _rest_of_day(_bare_prices(reading, previous, now, vocab), previous)
@@ -336,6 +339,36 @@ def _followed(
     else:
         reading = _own_series(_inherit(reading, previous, now, vocab), vocab)
     return _still_stated(reading, previous, _carriers(reading, vocab))
+
+
+# "ponta is 2.35 not 2.20", "R$ 2.35 instead of R$ 2.20": a new number said in place of an old
+INSTEAD = re.compile(
+    r"(?<![\w.,])(?P<new>\d+[.,]\d+)(?:\s*[^\w\s]+)?,?\s+(?:not|instead of|rather than|in place of|"
+    r"em vez de|ao inv[eé]s de|e n[aã]o|n[aã]o|statt|anstatt|nicht)\s+(?:[^\d\s]+\s*)?"
+    r"(?P<old>\d+[.,]\d+)(?![\d.,]*\d)",
+    re.IGNORECASE,
+)
+
+
+def _price_changed(reading: Reading, previous: Frame) -> Reading | None:
+    """ "sorry, ponta is 2.35 not 2.20" after a cost at stated prices: the question before
+    again, with the one price stated there at the old number set to the new one. None when
+    the old number is no price of the turn before, or more than one."""
+    found = INSTEAD.search(reading.question)
+    prev = previous.reading
+    if found is None or not (prev.prices or prev.tou_windows):
+        return None
+    new, old = (float(found.group(g).replace(",", ".")) for g in ("new", "old"))
+    windows = [w for w in prev.tou_windows if abs(w.price - old) < 1e-9]
+    prices = [p for p in prev.prices if abs(p.per_kwh - old) < 1e-9]
+    if len(windows) + len(prices) != 1:
+        return None
+    return replace(
+        prev,
+        tou_windows=tuple(replace(w, price=new) if w in windows else w for w in prev.tou_windows),
+        prices=tuple(replace(p, per_kwh=new) if p in prices else p for p in prev.prices),
+        follows=True,
+    )
 
 
 # a number with a decimal part, on its own: neither a clock time, a percentage nor a quantity

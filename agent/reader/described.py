@@ -13,8 +13,9 @@ from pathlib import Path
 
 import yaml
 
+from agent.reader.lexical import Lexical
 from agent.reader.lexicon import Lexicon
-from agent.reader.slots import Kpi, Match, MeasureMention, MeterMention, Unused
+from agent.reader.slots import Kpi, Match, MeasureMention, MeterMention, Unused, Words
 from agent.reader.text import Sheet, fold
 from agent.reader.vocabulary import MeterEntry, Vocabulary, pieces
 
@@ -107,6 +108,42 @@ def described_meters(
         f"(name, alias, group or description) matches '{said}'."
     )
     return [mention], rest, [note]
+
+
+def measure_before(
+    unused: Sequence[Unused], sheet: Sheet, lex: Lexical, vocab: Vocabulary, lexicon: Lexicon
+) -> list[Unused]:
+    """ "the production board", "the heating pump": a word read as a measure (or as a topic
+    the site has no series for) just before a phrase that fits several meters' entries, when
+    with it the phrase fits one meter and all its words fit that one, says which meter (the
+    board of the production hall) and is no measure asked. Drops it from `lex`."""
+    quiet = lexicon.stop_words | lexicon.fillers
+    out = []
+    for phrase in unused:
+        first = phrase.words.tokens[0] if phrase.words.tokens else 0
+        alone, _ = _candidates(_words(phrase, lexicon), vocab, quiet)
+        before = (first - 1,)
+        claimed = [m for m in lex.measures if m.words.tokens == before]
+        topics = [u for u in lex.unsupported if u.words.tokens == before]
+        if len(alone) < 2 or len(claimed) + len(topics) != 1:
+            out.append(phrase)
+            continue
+        token = sheet.tokens[first - 1]
+        text = sheet.question[token.start : phrase.words.end]
+        widened = Unused(text, Words((first - 1, *phrase.words.tokens), token.start,
+                                     phrase.words.end, text))  # fmt: skip
+        words = _words(widened, lexicon)
+        fits = {
+            m.name: sum(_fits(w, _entry_words(m, quiet))[0] for w in words) for m in vocab.meters
+        }
+        best = [n for n, hits in fits.items() if hits == len(words)]
+        if len(best) != 1 or best[0] not in alone:
+            out.append(phrase)
+            continue
+        out.append(widened)
+        lex.measures = [m for m in lex.measures if m not in claimed]
+        lex.unsupported = [u for u in lex.unsupported if u not in topics]
+    return out
 
 
 def also_described(

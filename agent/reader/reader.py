@@ -18,7 +18,13 @@ from agent.reader.conditions import (
     find_top,
 )
 from agent.reader.dates import bounds
-from agent.reader.described import also_described, counted, described_meters, qualified
+from agent.reader.described import (
+    also_described,
+    counted,
+    described_meters,
+    measure_before,
+    qualified,
+)
 from agent.reader.equipment import (
     before_unknown,
     described_unknown,
@@ -201,6 +207,7 @@ def _extract(question: str, vocab: Vocabulary, now: datetime, lexicon: Lexicon) 
     mentions, notes = out.kept, [*notes, *out.notes]
     context += [FreeText("context", w.text, w) for w in out.context]
     unused = leftovers(sheet, lexicon)
+    unused = measure_before(unused, sheet, lex, vocab, lexicon)
     described: list[MeterMention] = []
     if not mentions and not unknown:
         described, unused, told = described_meters(unused, vocab, lexicon)
