@@ -248,9 +248,10 @@ def out_of_range(condition: str, threshold: float, value: float) -> bool:
     return value > 0 and threshold <= value / WIDE_MARGIN
 
 
-def rule_reach(ctx: ToolContext, args: RuleInput) -> RuleReach:
-    """How far the value a rule watches went over the last RECENT_DAYS days, at its window."""
-    meter = validate_rule(ctx, args)
+def rule_reach(ctx: ToolContext, args: RuleInput, meter: str | None = None) -> RuleReach:
+    """How far the value a rule watches went over the last RECENT_DAYS days, at its window;
+    `meter` when the rule was validated already (its meter's name)."""
+    meter = meter or validate_rule(ctx, args)
     hi = int(ctx.now.timestamp())
     values = window_values(ctx, draft_rule(args, meter), hi - RECENT_DAYS * 86400, hi)
     above = args.condition in (">", ">=")
@@ -287,10 +288,8 @@ def create_alert_rule(ctx: ToolContext, args: RuleInput) -> RuleOut:
     Unknown meters, units that do not fit and impossible thresholds are refused."""
     _require_operator(ctx)
     meter_name = validate_rule(ctx, args)
-    reach = rule_reach(ctx, args)
-    name = (
-        args.name or f"{meter_name} {args.target} {args.condition} {args.threshold:g} {args.unit}"
-    )
+    reach = rule_reach(ctx, args, meter_name)
+    name = args.name or draft_rule(args, meter_name).name
     with ctx.engine.begin() as conn:
         meter = catalog.resolve_meter(conn, ctx.site.id, meter_name)
         rule_id = conn.execute(

@@ -185,7 +185,7 @@ def _alternatives(r: Reading) -> int:
     return max(len(meters), len(subjects))
 
 
-def _which(r: Reading) -> Op | None:
+def _which(r: Reading, turned: tuple[Op, int] | None) -> Op | None:
     """ "which used more, press 1 or press 2", "did pump-1 use more in September or
     October": a comparison between named alternatives asks for the winner."""
     words = {t.norm for t in r.tokens}
@@ -194,8 +194,7 @@ def _which(r: Reading) -> Op | None:
         return None
     if not (words & WHICH_WORDS or "or" in words):
         return None
-    turned = _efficiency(r)
-    if turned is not None:
+    if turned is not None:  # "more efficient": the lower SEC
         return Op.WHICH_LESS if turned[0] is Op.LESS else Op.WHICH_MORE
     said_less = any(o.op is Op.LESS and " " in o.words.text for o in r.operations)
     less = (said_less or any(t.norm in LESS_WORDS for t in r.tokens)) and not r.asks(Op.MORE)
@@ -217,9 +216,10 @@ def _efficiency(r: Reading) -> tuple[Op, int] | None:
     return None
 
 
-def _turned(r: Reading, ops: list[OperationMention]) -> list[OperationMention]:
+def _turned(
+    r: Reading, ops: list[OperationMention], turned: tuple[Op, int] | None
+) -> list[OperationMention]:
     """The comparative before an efficiency word read the way round the SEC goes."""
-    turned = _efficiency(r)
     if turned is None:
         return ops
     op, at = turned
@@ -252,15 +252,16 @@ def _implied(words: Words) -> Words:
 def implied_operations(r: Reading) -> Reading:
     """Operations the question's shape implies, added to those its words name; they point at
     the words that imply them but consume none."""
-    ops = _turned(r, list(r.operations)) + _comparative_cost(r)
+    turned = _efficiency(r)
+    ops = _turned(r, list(r.operations), turned) + _comparative_cost(r)
     r = replace(r, operations=tuple(ops))
-    if _efficiency(r) is not None:
+    if turned is not None:
         note = "More efficient read as less energy per unit produced (a lower SEC)."
         r = replace(r, notes=(*r.notes, note))
     yes_no = _yes_no(r)
     if yes_no is not None:
         ops.append(yes_no)
-    which = _which(r)
+    which = _which(r, turned)
     if which is not None:
         ops.append(OperationMention(which, _implied(r.operations[0].words)))
     if r.reference_periods and not any(o.op is Op.COMPARE for o in ops):
